@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ICreditLedger} from "../interfaces/ICreditLedger.sol";
+
+/// @title CreditLedger
+/// @notice The one place where a market's tokens enter and leave: exact-amount pulls (fee-on-transfer
+///         tokens rejected), internal credits, and pull-based withdrawals.
+abstract contract CreditLedger is ICreditLedger, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    IERC20 internal immutable _token;
+    mapping(address account => uint256) private _balances;
+
+    /// @param token_ The payment token.
+    constructor(IERC20 token_) {
+        _token = token_;
+    }
+
+    /// @inheritdoc ICreditLedger
+    function deposit(address account, uint256 amount) external nonReentrant {
+        if (amount == 0) revert LedgerZeroAmount();
+        _pullExact(msg.sender, amount);
+        _credit(account, amount);
+        emit Deposited(account, msg.sender, amount);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function withdraw(uint256 amount) external nonReentrant {
+        if (amount == 0) revert LedgerZeroAmount();
+        _debit(msg.sender, amount);
+        address to = _payoutAddress(msg.sender);
+        emit Withdrawn(msg.sender, to, amount);
+        _token.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function paymentToken() external view returns (address) {
+        return address(_token);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function balanceOf(address account) public view returns (uint256) {
+        return _balances[account];
+    }
+
+    /// @dev Where `account`'s withdrawals go.
+    function _payoutAddress(address account) internal view virtual returns (address);
+
+    function _credit(address account, uint256 amount) internal {
+        _balances[account] += amount;
+    }
+
+    function _debit(address account, uint256 amount) internal {
+        uint256 balance = _balances[account];
+        if (balance < amount) revert LedgerInsufficientBalance(account, balance, amount);
+        // balance >= amount was checked above.
+        unchecked {
+            _balances[account] = balance - amount;
+        }
+    }
+
+    /// @dev Pull exactly `amount` from `from` (allowance), reverting on failure or shortfall.
+    function _pullExact(address from, uint256 amount) internal {
+        uint256 before = _token.balanceOf(address(this));
+        _token.safeTransferFrom(from, address(this), amount);
+        uint256 received = _token.balanceOf(address(this)) - before;
+        if (received != amount) revert LedgerTokenShortfall(amount, received);
+    }
+
+    /// @dev Like `_pullExact` but returns false instead of reverting when the transfer fails. A token that
+    ///      delivers less than asked still reverts: that is a broken token, not an unfunded client.
+    function _tryPullExact(address from, uint256 amount) internal returns (bool) {
+        uint256 before = _token.balanceOf(address(this));
+        if (!_token.trySafeTransferFrom(from, address(this), amount)) return false;
+        uint256 received = _token.balanceOf(address(this)) - before;
+        if (received != amount) revert LedgerTokenShortfall(amount, received);
+        return true;
+    }
+}

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IStorageMarket} from "../../interfaces/IStorageMarket.sol";
+
+/// @title StorageParams
+/// @notice Hard bounds of every storage-market parameter. Governance can move a parameter only inside them.
+/// @dev Deployed and linked (public functions) to keep the market under the 24 KiB code-size limit.
+library StorageParams {
+    /// @notice Shortest proving period (seconds).
+    uint256 internal constant MIN_PROVING_PERIOD = 60;
+    /// @notice Longest proving period (seconds).
+    uint256 internal constant MAX_PROVING_PERIOD = 30 days;
+    /// @notice Shortest proof window (seconds).
+    uint256 internal constant MIN_PROOF_WINDOW = 30;
+    /// @notice Most challenges per proof.
+    uint256 internal constant MAX_CHALLENGES = 16;
+    /// @notice Most blocks between fixing a seed block and using its hash (kept well inside BLOCKHASH's 256).
+    uint256 internal constant MAX_CHALLENGE_FINALITY = 128;
+    /// @notice Highest fault threshold.
+    uint256 internal constant MAX_FAULTS = 100;
+    /// @notice Highest per-missed-period penalty (bps of collateral).
+    uint256 internal constant MAX_MISSED_PENALTY_BPS = 5_000;
+    /// @notice Highest fault-termination bounty (bps of collateral).
+    uint256 internal constant MAX_BOUNTY_BPS = 2_000;
+    /// @notice Highest treasury share (bps of a slash).
+    uint256 internal constant MAX_TREASURY_BPS = 5_000;
+    /// @notice Basis-point denominator.
+    uint256 internal constant BPS = 10_000;
+    /// @notice Smallest accepted limit on piece size (one leaf).
+    uint256 internal constant MIN_PIECE_LIMIT = 64;
+    /// @notice Largest accepted limit on piece size (1 TiB).
+    uint256 internal constant MAX_PIECE_LIMIT = 1 << 40;
+
+    /// @notice Revert unless every field of `p` is within its bounds.
+    /// @param p The parameters.
+    /// @param provingPeriod The market's proving period.
+    /// @param maxMissedProofBounty The deployment's cap on the missed-proof bounty.
+    function validate(IStorageMarket.Parameters memory p, uint256 provingPeriod, uint256 maxMissedProofBounty)
+        public
+        pure
+    {
+        _check("proofWindow", p.proofWindow, MIN_PROOF_WINDOW, provingPeriod);
+        _check("challengeCount", p.challengeCount, 1, MAX_CHALLENGES);
+        _check("challengeFinality", p.challengeFinality, 1, MAX_CHALLENGE_FINALITY);
+        _check("maxFaults", p.maxFaults, 1, MAX_FAULTS);
+        _check("missedFaultPenaltyBps", p.missedFaultPenaltyBps, 0, MAX_MISSED_PENALTY_BPS);
+        _check("declaredFaultPenaltyBps", p.declaredFaultPenaltyBps, 0, p.missedFaultPenaltyBps);
+        _check("providerTerminationFeeBps", p.providerTerminationFeeBps, 0, BPS);
+        _check("faultTerminationBountyBps", p.faultTerminationBountyBps, 0, MAX_BOUNTY_BPS);
+        _check("treasuryShareBps", p.treasuryShareBps, 0, MAX_TREASURY_BPS);
+        // Deal lengths are counted in seconds in 32 bits (paidSeconds), so the longest deal must fit.
+        _check("maxDealPeriods", p.maxDealPeriods, 1, type(uint32).max / provingPeriod);
+        _check("minDealPeriods", p.minDealPeriods, 1, p.maxDealPeriods);
+        _check("maxPieceSize", p.maxPieceSize, MIN_PIECE_LIMIT, MAX_PIECE_LIMIT);
+        _check("missedProofBounty", p.missedProofBounty, 0, maxMissedProofBounty);
+    }
+
+    /// @notice Revert unless `period` is an accepted proving period length.
+    /// @param period The length in seconds.
+    function validateProvingPeriod(uint256 period) public pure {
+        _check("provingPeriod", period, MIN_PROVING_PERIOD, MAX_PROVING_PERIOD);
+    }
+
+    function _check(string memory name, uint256 value, uint256 min, uint256 max) private pure {
+        if (value < min || value > max) revert IStorageMarket.MarketParameterOutOfBounds(name, value, min, max);
+    }
+}

@@ -1,0 +1,46 @@
+import { createRequire } from "node:module";
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { configVariable, defineConfig } from "hardhat/config";
+
+const require = createRequire(import.meta.url);
+
+// Compile offline with the wasm build of solc shipped in the `solc` npm package (pinned to 0.8.30).
+const solcWasm = require.resolve("solc/soljson.js");
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  solidity: {
+    profiles: {
+      default: {
+        version: "0.8.30",
+        path: solcWasm,
+        settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "prague" },
+      },
+      production: {
+        version: "0.8.30",
+        path: solcWasm,
+        settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: "prague" },
+      },
+    },
+  },
+  paths: { ignition: "deploy" },
+  typechain: { outDir: "typechain-types" },
+  test: {
+    solidity: {
+      profiles: {
+        default: { fuzz: { runs: 256 }, invariant: { runs: 64, depth: 32, failOnRevert: false } },
+        deep: { fuzz: { runs: 5_000 }, invariant: { runs: 256, depth: 64, failOnRevert: false } },
+      },
+    },
+  },
+  networks: {
+    hardhatMainnet: { type: "edr-simulated", chainType: "l1", hardfork: "prague" },
+    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    sepolia: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("SEPOLIA_RPC_URL"),
+      accounts: [configVariable("SEPOLIA_PRIVATE_KEY")],
+    },
+  },
+});
