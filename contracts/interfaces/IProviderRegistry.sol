@@ -95,7 +95,12 @@ interface IProviderRegistry {
     /// @param market The market that slashed.
     /// @param fromLocked Amount taken from locked collateral.
     /// @param fromUnlocked Amount taken from free and unbonding stake.
-    event StakeSlashed(address indexed provider, address indexed market, uint256 fromLocked, uint256 fromUnlocked);
+    event StakeSlashed(
+        address indexed provider,
+        address indexed market,
+        uint256 fromLocked,
+        uint256 fromUnlocked
+    );
     /// @notice Emitted when the unbonding delay changes.
     /// @param delay New delay in seconds.
     event UnbondingDelaySet(uint64 delay);
@@ -155,16 +160,24 @@ interface IProviderRegistry {
     /// @param endpoint HTTP base URL of the data plane (1..256 bytes).
     /// @param capacityBytes Offered capacity in bytes.
     /// @param pricePerTiBMonth Asking price per TiB per 30 days in token units.
-    function register(address payee, string calldata endpoint, uint64 capacityBytes, uint128 pricePerTiBMonth)
-        external;
+    function register(
+        address payee,
+        string calldata endpoint,
+        uint64 capacityBytes,
+        uint128 pricePerTiBMonth
+    ) external;
 
     /// @notice Update the caller's profile.
     /// @param payee Payout address (non-zero).
     /// @param endpoint HTTP base URL of the data plane (1..256 bytes).
     /// @param capacityBytes Offered capacity in bytes.
     /// @param pricePerTiBMonth Asking price per TiB per 30 days in token units.
-    function updateProvider(address payee, string calldata endpoint, uint64 capacityBytes, uint128 pricePerTiBMonth)
-        external;
+    function updateProvider(
+        address payee,
+        string calldata endpoint,
+        uint64 capacityBytes,
+        uint128 pricePerTiBMonth
+    ) external;
 
     /// @notice Deregister the caller. Needs no locked collateral; all free stake starts unbonding.
     function deregister() external;
@@ -202,9 +215,11 @@ interface IProviderRegistry {
     /// @param fromLocked Exact amount to take from locked collateral.
     /// @param maxFromUnlocked Most to take from free and unbonding stake (takes what there is, up to this).
     /// @return takenFromUnlocked Amount actually taken from free and unbonding stake.
-    function slash(address provider, uint256 fromLocked, uint256 maxFromUnlocked)
-        external
-        returns (uint256 takenFromUnlocked);
+    function slash(
+        address provider,
+        uint256 fromLocked,
+        uint256 maxFromUnlocked
+    ) external returns (uint256 takenFromUnlocked);
 
     /// @notice Set the unbonding delay (bounded). Parameter role only.
     /// @param delay Delay in seconds.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {ICreditLedger} from "./ICreditLedger.sol";
+import { ICreditLedger } from "./ICreditLedger.sol";
 
 /// @title IStorageMarket
 /// @notice Storage deals between clients and providers: EIP-712 proposals published by providers,
@@ -209,7 +209,13 @@ interface IStorageMarket is ICreditLedger {
     /// @param toHarmed Compensation to the client.
     /// @param toReporter Bounty to the reporter.
     /// @param toTreasury Treasury share.
-    event Slashed(address indexed provider, uint64 indexed dealId, uint256 toHarmed, uint256 toReporter, uint256 toTreasury);
+    event Slashed(
+        address indexed provider,
+        uint64 indexed dealId,
+        uint256 toHarmed,
+        uint256 toReporter,
+        uint256 toTreasury
+    );
     /// @notice Emitted when a provider proves a period.
     /// @param provider The provider.
     /// @param period The period proven.
@@ -413,7 +419,14 @@ interface IStorageMarket is ICreditLedger {
     /// @param v Signature v.
     /// @param r Signature r.
     /// @param s Signature s.
-    function permitClient(address client, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
+    function permitClient(
+        address client,
+        uint256 value,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external;
 
     /// @notice Cancel one of the caller's unused nonces.
     /// @param nonce The nonce.
@@ -444,7 +457,11 @@ interface IStorageMarket is ICreditLedger {
     /// @param deal The deal's terms.
     /// @param extension The signed extension.
     /// @param signature The client's signature.
-    function extendDeal(Deal calldata deal, DealExtension calldata extension, bytes calldata signature) external;
+    function extendDeal(
+        Deal calldata deal,
+        DealExtension calldata extension,
+        bytes calldata signature
+    ) external;
 
     // ------------------------------------------------------------------ proofs and faults
 
@@ -533,7 +550,9 @@ interface IStorageMarket is ICreditLedger {
     /// @return declaredFaults Declared faults so far.
     /// @return lastDeclaredPeriodPlusOne Last declared period + 1 (0 = none).
     /// @return index Position in the provider's active list.
-    function dealState(uint64 id)
+    function dealState(
+        uint64 id
+    )
         external
         view
         returns (
@@ -565,7 +584,9 @@ interface IStorageMarket is ICreditLedger {
     /// @param provider The provider.
     /// @return dealIds Challenged deal ids.
     /// @return words Challenge words.
-    function challenges(address provider) external view returns (uint64[] memory dealIds, uint256[] memory words);
+    function challenges(
+        address provider
+    ) external view returns (uint64[] memory dealIds, uint256[] memory words);
 
     /// @notice EIP-712 digest a client signs for `proposal`.
     /// @param proposal The proposal.

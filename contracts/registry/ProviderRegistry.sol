@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
+import { AccessControl } from "@openzeppelin/contracts/access/AccessControl.sol";
+import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import { Pausable } from "@openzeppelin/contracts/utils/Pausable.sol";
+import { ReentrancyGuardTransient } from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
 
 /// @title ProviderRegistry
 /// @notice Provider profiles and stake. Markets (MARKET_ROLE) lock, unlock and slash collateral; nothing
@@ -49,10 +49,12 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, Pausable, Reentra
     // ------------------------------------------------------------------ profile
 
     /// @inheritdoc IProviderRegistry
-    function register(address payee, string calldata endpoint, uint64 capacityBytes, uint128 pricePerTiBMonth)
-        external
-        whenNotPaused
-    {
+    function register(
+        address payee,
+        string calldata endpoint,
+        uint64 capacityBytes,
+        uint128 pricePerTiBMonth
+    ) external whenNotPaused {
         ProviderInfo storage info = _providers[msg.sender];
         if (info.registered) revert RegistryAlreadyRegistered(msg.sender);
         _checkProfile(payee, endpoint);
@@ -69,9 +71,12 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, Pausable, Reentra
     }
 
     /// @inheritdoc IProviderRegistry
-    function updateProvider(address payee, string calldata endpoint, uint64 capacityBytes, uint128 pricePerTiBMonth)
-        external
-    {
+    function updateProvider(
+        address payee,
+        string calldata endpoint,
+        uint64 capacityBytes,
+        uint128 pricePerTiBMonth
+    ) external {
         ProviderInfo storage info = _requireRegistered(msg.sender);
         _checkProfile(payee, endpoint);
         info.payee = payee;
@@ -131,7 +136,8 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, Pausable, Reentra
         StakeInfo storage s = _stakes[msg.sender];
         amount = s.unbonding;
         if (amount == 0) revert RegistryZeroAmount();
-        if (block.timestamp < s.unbondingReleaseAt) revert RegistryStillUnbonding(s.unbondingReleaseAt, block.timestamp);
+        if (block.timestamp < s.unbondingReleaseAt)
+            revert RegistryStillUnbonding(s.unbondingReleaseAt, block.timestamp);
         s.unbonding = 0;
         address payee = payeeOf(msg.sender);
         emit StakeWithdrawn(msg.sender, payee, amount);
@@ -168,12 +174,11 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, Pausable, Reentra
     }
 
     /// @inheritdoc IProviderRegistry
-    function slash(address provider, uint256 fromLocked, uint256 maxFromUnlocked)
-        external
-        onlyRole(MARKET_ROLE)
-        nonReentrant
-        returns (uint256 takenFromUnlocked)
-    {
+    function slash(
+        address provider,
+        uint256 fromLocked,
+        uint256 maxFromUnlocked
+    ) external onlyRole(MARKET_ROLE) nonReentrant returns (uint256 takenFromUnlocked) {
         StakeInfo storage s = _stakes[provider];
         if (s.locked < fromLocked) revert RegistryInsufficientLocked(provider, s.locked, fromLocked);
         uint128 locked128 = _toUint128(fromLocked);
@@ -281,7 +286,8 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, Pausable, Reentra
     function _checkProfile(address payee, string calldata endpoint) private pure {
         if (payee == address(0)) revert RegistryZeroPayee();
         uint256 length = bytes(endpoint).length;
-        if (length == 0 || length > MAX_ENDPOINT_LENGTH) revert RegistryBadEndpoint(length, MAX_ENDPOINT_LENGTH);
+        if (length == 0 || length > MAX_ENDPOINT_LENGTH)
+            revert RegistryBadEndpoint(length, MAX_ENDPOINT_LENGTH);
     }
 
     function _toUint128(uint256 amount) private pure returns (uint128) {

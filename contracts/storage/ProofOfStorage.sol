@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IStorageMarket} from "../interfaces/IStorageMarket.sol";
-import {PackedDealList} from "./libraries/PackedDealList.sol";
-import {ProvingLib} from "./libraries/ProvingLib.sol";
-import {StorageMarketBase} from "./StorageMarketBase.sol";
+import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
+import { ProvingLib } from "./libraries/ProvingLib.sol";
+import { StorageMarketBase } from "./StorageMarketBase.sol";
 
 /// @title ProofOfStorage
 /// @notice One proof per provider per proving period over all its active deals; challenge seeds fixed a
 ///         finality delay ahead; declared faults before the seed is known; missed periods reported by anyone.
 abstract contract ProofOfStorage is StorageMarketBase {
-
     /// @notice EIP-2935 block-hash history contract (Prague); used when BLOCKHASH no longer reaches the seed block.
     address internal constant BLOCK_HASH_HISTORY = 0x0000F90827F1C53a10cb7A02335B175320002935;
 
@@ -66,7 +64,12 @@ abstract contract ProofOfStorage is StorageMarketBase {
     function refreshChallengeSeed() external {
         ProviderProofState storage state = _proofStates[msg.sender];
         (bytes32 seed, bool mined) = _readSeed(state.seedBlock);
-        ProvingLib.refreshSeed(state, _currentPeriod(), _params.challengeFinality, !mined || seed != bytes32(0));
+        ProvingLib.refreshSeed(
+            state,
+            _currentPeriod(),
+            _params.challengeFinality,
+            !mined || seed != bytes32(0)
+        );
     }
 
     /// @inheritdoc IStorageMarket
@@ -75,7 +78,9 @@ abstract contract ProofOfStorage is StorageMarketBase {
     }
 
     /// @inheritdoc IStorageMarket
-    function challenges(address provider) external view returns (uint64[] memory dealIds, uint256[] memory words) {
+    function challenges(
+        address provider
+    ) external view returns (uint64[] memory dealIds, uint256[] memory words) {
         ProviderProofState memory st = _proofStates[provider];
         (bytes32 seed, ) = _readSeed(st.seedBlock);
         if (seed == bytes32(0) || st.activeDeals == 0) return (dealIds, words);

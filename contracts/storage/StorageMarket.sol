@@ -1,22 +1,22 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
-import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
-import {IStorageMarket} from "../interfaces/IStorageMarket.sol";
-import {DealAccounting} from "./libraries/DealAccounting.sol";
-import {DealSlot} from "./libraries/DealSlot.sol";
-import {PackedDealList} from "./libraries/PackedDealList.sol";
-import {PaymentMath} from "./libraries/PaymentMath.sol";
-import {StorageParams} from "./libraries/StorageParams.sol";
-import {ProofOfStorage} from "./ProofOfStorage.sol";
-import {StorageMarketBase} from "./StorageMarketBase.sol";
+import { AccessControl } from "@openzeppelin/contracts/access/AccessControl.sol";
+import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import { IERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import { EIP712 } from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import { SignatureChecker } from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import { Multicall } from "@openzeppelin/contracts/utils/Multicall.sol";
+import { Pausable } from "@openzeppelin/contracts/utils/Pausable.sol";
+import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
+import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
+import { DealAccounting } from "./libraries/DealAccounting.sol";
+import { DealSlot } from "./libraries/DealSlot.sol";
+import { PackedDealList } from "./libraries/PackedDealList.sol";
+import { PaymentMath } from "./libraries/PaymentMath.sol";
+import { StorageParams } from "./libraries/StorageParams.sol";
+import { ProofOfStorage } from "./ProofOfStorage.sol";
+import { StorageMarketBase } from "./StorageMarketBase.sol";
 
 /// @title StorageMarket
 /// @notice Deal lifecycle (publish, settle, extend, terminate, finalize) and governance of the storage market.
@@ -34,8 +34,9 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         "DealProposal(address client,address provider,bytes32 root,uint64 size,uint64 duration,uint128 pricePerSecond,uint128 collateral,uint64 startDeadline,uint64 nonce)"
     );
     /// @notice EIP-712 type hash of `DealExtension`.
-    bytes32 public constant DEAL_EXTENSION_TYPEHASH =
-        keccak256("DealExtension(uint64 dealId,uint32 newEndPeriod,uint64 nonce,uint64 deadline)");
+    bytes32 public constant DEAL_EXTENSION_TYPEHASH = keccak256(
+        "DealExtension(uint64 dealId,uint32 newEndPeriod,uint64 nonce,uint64 deadline)"
+    );
 
     /// @param registry_ Provider registry; this market needs its MARKET_ROLE.
     /// @param token_ Payment token (the registry's token).
@@ -52,7 +53,10 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         uint256 provingPeriod_,
         uint256 maxMissedProofBounty_,
         Parameters memory params
-    ) StorageMarketBase(registry_, token_, provingPeriod_, maxMissedProofBounty_) EIP712("Strata StorageMarket", "1") {
+    )
+        StorageMarketBase(registry_, token_, provingPeriod_, maxMissedProofBounty_)
+        EIP712("Strata StorageMarket", "1")
+    {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PARAMETER_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
@@ -63,12 +67,9 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
     // ------------------------------------------------------------------ publishing
 
     /// @inheritdoc IStorageMarket
-    function publishDeals(SignedProposal[] calldata proposals)
-        external
-        whenNotPaused
-        nonReentrant
-        returns (uint256 published)
-    {
+    function publishDeals(
+        SignedProposal[] calldata proposals
+    ) external whenNotPaused nonReentrant returns (uint256 published) {
         uint256 n = proposals.length;
         if (n == 0 || n > MAX_BATCH) revert MarketBadBatchSize(n, MAX_BATCH);
         ProviderProofState memory st = _proofStates[msg.sender];
@@ -115,7 +116,14 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
     }
 
     /// @inheritdoc IStorageMarket
-    function permitClient(address client, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external {
+    function permitClient(
+        address client,
+        uint256 value,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external {
         // A failing permit is ignored: a front-runner may already have used it, and the allowance is what counts.
         try IERC20Permit(address(_token)).permit(client, address(this), value, deadline, v, r, s) {} catch {} // solhint-disable-line no-empty-blocks
     }
@@ -175,11 +183,11 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
     }
 
     /// @inheritdoc IStorageMarket
-    function extendDeal(Deal calldata deal, DealExtension calldata extension, bytes calldata signature)
-        external
-        whenNotPaused
-        nonReentrant
-    {
+    function extendDeal(
+        Deal calldata deal,
+        DealExtension calldata extension,
+        bytes calldata signature
+    ) external whenNotPaused nonReentrant {
         uint256 word = _checkedDeal(deal);
         if (msg.sender != deal.provider) revert MarketNotDealParty(deal.id, msg.sender);
         if (_currentPeriod() >= deal.endPeriod) revert MarketDealOver(deal.id, deal.endPeriod);
@@ -195,7 +203,8 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
             revert MarketBadSignature(deal.client);
         }
         _spendNonce(deal.client, extension.nonce);
-        uint256 amount = uint256(deal.pricePerSecond) * (extension.newEndPeriod - deal.endPeriod) * _provingPeriod;
+        uint256 amount =
+            uint256(deal.pricePerSecond) * (extension.newEndPeriod - deal.endPeriod) * _provingPeriod;
         _fund(deal.client, amount, true);
         uint160 newHash = _termsHash(deal.root, deal.size, extension.newEndPeriod, _partiesHash(deal));
         DealSlot.State memory s = DealSlot.unpack(word);
@@ -274,7 +283,9 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
     }
 
     /// @inheritdoc IStorageMarket
-    function dealState(uint64 id)
+    function dealState(
+        uint64 id
+    )
         external
         view
         returns (
@@ -316,14 +327,16 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
     // ------------------------------------------------------------------ internal
 
     /// @dev Checks everything about a proposal that is the provider's responsibility; returns its length in periods.
-    function _checkProposal(DealProposal calldata prop, bytes calldata signature, Parameters memory p)
-        private
-        view
-        returns (uint32 periods)
-    {
+    function _checkProposal(
+        DealProposal calldata prop,
+        bytes calldata signature,
+        Parameters memory p
+    ) private view returns (uint32 periods) {
         if (prop.provider != msg.sender) revert MarketNotProposalProvider(prop.provider, msg.sender);
-        if (block.timestamp > prop.startDeadline) revert MarketProposalExpired(prop.startDeadline, block.timestamp);
-        if (prop.size == 0 || prop.size > p.maxPieceSize) revert MarketBadPieceSize(prop.size, p.maxPieceSize);
+        if (block.timestamp > prop.startDeadline)
+            revert MarketProposalExpired(prop.startDeadline, block.timestamp);
+        if (prop.size == 0 || prop.size > p.maxPieceSize)
+            revert MarketBadPieceSize(prop.size, p.maxPieceSize);
         if (prop.pricePerSecond == 0) revert MarketZeroPrice();
         uint256 d = prop.duration;
         uint256 count = d / _provingPeriod;
@@ -336,9 +349,13 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         periods = uint32(count);
     }
 
-    function _storeNewDeal(uint64 id, DealProposal calldata prop, uint32 startPeriod, uint32 periods, uint256 index)
-        private
-    {
+    function _storeNewDeal(
+        uint64 id,
+        DealProposal calldata prop,
+        uint32 startPeriod,
+        uint32 periods,
+        uint256 index
+    ) private {
         uint32 endPeriod = startPeriod + periods;
         bytes32 parties = keccak256(
             abi.encode(id, prop.client, prop.provider, startPeriod, prop.pricePerSecond, prop.collateral)

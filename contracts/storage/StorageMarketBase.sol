@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {IStorageMarket} from "../interfaces/IStorageMarket.sol";
-import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
-import {CreditLedger} from "../payments/CreditLedger.sol";
-import {DealAccounting} from "./libraries/DealAccounting.sol";
-import {DealSlot} from "./libraries/DealSlot.sol";
-import {FaultLog} from "./libraries/FaultLog.sol";
-import {PackedDealList} from "./libraries/PackedDealList.sol";
-import {StorageParams} from "./libraries/StorageParams.sol";
+import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
+import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
+import { CreditLedger } from "../payments/CreditLedger.sol";
+import { DealAccounting } from "./libraries/DealAccounting.sol";
+import { DealSlot } from "./libraries/DealSlot.sol";
+import { FaultLog } from "./libraries/FaultLog.sol";
+import { PackedDealList } from "./libraries/PackedDealList.sol";
+import { StorageParams } from "./libraries/StorageParams.sol";
 
 /// @title StorageMarketBase
 /// @notice State shared by the deal and proof halves of the storage market: proving-period clock, deal
@@ -33,10 +33,14 @@ abstract contract StorageMarketBase is IStorageMarket, CreditLedger {
     /// @param token_ Payment token.
     /// @param provingPeriod_ Proving period length in seconds (bounded, fixed for the market's life).
     /// @param maxMissedProofBounty_ Deployment cap on the missed-proof bounty parameter.
-    constructor(IProviderRegistry registry_, IERC20 token_, uint256 provingPeriod_, uint256 maxMissedProofBounty_)
-        CreditLedger(token_)
-    {
-        if (registry_.token() != address(token_)) revert MarketTokenMismatch(address(token_), registry_.token());
+    constructor(
+        IProviderRegistry registry_,
+        IERC20 token_,
+        uint256 provingPeriod_,
+        uint256 maxMissedProofBounty_
+    ) CreditLedger(token_) {
+        if (registry_.token() != address(token_))
+            revert MarketTokenMismatch(address(token_), registry_.token());
         StorageParams.validateProvingPeriod(provingPeriod_);
         _registry = registry_;
         _provingPeriod = provingPeriod_;
@@ -57,14 +61,16 @@ abstract contract StorageMarketBase is IStorageMarket, CreditLedger {
     // ------------------------------------------------------------------ deal commitments
 
     function _partiesHash(Deal calldata d) internal pure returns (bytes32) {
-        return keccak256(abi.encode(d.id, d.client, d.provider, d.startPeriod, d.pricePerSecond, d.collateral));
+        return
+            keccak256(abi.encode(d.id, d.client, d.provider, d.startPeriod, d.pricePerSecond, d.collateral));
     }
 
-    function _termsHash(bytes32 root, uint64 size, uint32 endPeriod, bytes32 partiesHash)
-        internal
-        pure
-        returns (uint160)
-    {
+    function _termsHash(
+        bytes32 root,
+        uint64 size,
+        uint32 endPeriod,
+        bytes32 partiesHash
+    ) internal pure returns (uint160) {
         return uint160(uint256(keccak256(abi.encode(root, size, endPeriod, partiesHash))));
     }
 
@@ -81,12 +87,18 @@ abstract contract StorageMarketBase is IStorageMarket, CreditLedger {
     // ------------------------------------------------------------------ accrual
 
     function _clock() internal view returns (DealAccounting.Clock memory) {
-        return DealAccounting.Clock({genesis: _genesis, provingPeriod: _provingPeriod});
+        return DealAccounting.Clock({ genesis: _genesis, provingPeriod: _provingPeriod });
     }
 
     function _accrue(Deal calldata d, uint256 word) internal view returns (DealAccounting.Accrual memory) {
         return
-            DealAccounting.accrue(_faultLogs[d.provider], _clock(), d, word, _proofStates[d.provider].nextPeriod);
+            DealAccounting.accrue(
+                _faultLogs[d.provider],
+                _clock(),
+                d,
+                word,
+                _proofStates[d.provider].nextPeriod
+            );
     }
 
     // ------------------------------------------------------------------ nonces

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IStorageMarket} from "../../interfaces/IStorageMarket.sol";
-import {DealSlot} from "./DealSlot.sol";
-import {FaultLog} from "./FaultLog.sol";
-import {PaymentMath} from "./PaymentMath.sol";
+import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
+import { DealSlot } from "./DealSlot.sol";
+import { FaultLog } from "./FaultLog.sol";
+import { PaymentMath } from "./PaymentMath.sol";
 
 /// @title DealAccounting
 /// @notice What a deal has earned, what it owes in penalties, and how its escrow splits when it ends.
@@ -89,7 +89,8 @@ library DealAccounting {
     ) public view returns (Closing memory c) {
         Accrual memory a = accrue(log, clock, d, word, nextPeriod);
         c.paidToProvider = PaymentMath.due(d.pricePerSecond, a.net, DealSlot.unpack(word).paidSeconds);
-        uint256 escrow = uint256(d.pricePerSecond) * (uint256(d.endPeriod - d.startPeriod) * clock.provingPeriod);
+        uint256 escrow =
+            uint256(d.pricePerSecond) * (uint256(d.endPeriod - d.startPeriod) * clock.provingPeriod);
         // net <= deal length, so the price of net seconds never exceeds the escrow.
         c.refund = escrow - uint256(d.pricePerSecond) * a.net;
         if (reason == IStorageMarket.EndReason.TooManyFaults) {

@@ -34,19 +34,26 @@ library MerkleSha256 {
     /// @param index Leaf position (bit i says whether the node at level i is a right child).
     /// @param path Sibling hashes from the bottom level up.
     /// @return node The computed root.
-    function computeRoot(bytes32 leafLo, bytes32 leafHi, uint256 index, bytes32[] calldata path)
-        internal
-        view
-        returns (bytes32 node)
-    {
+    function computeRoot(
+        bytes32 leafLo,
+        bytes32 leafHi,
+        uint256 index,
+        bytes32[] calldata path
+    ) internal view returns (bytes32 node) {
         assembly ("memory-safe") {
             // The 64-byte scratch space at 0x00..0x3f holds each hash input; no allocation is needed.
             mstore(0x00, leafLo)
             mstore(0x20, leafHi)
-            if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0, 0) }
+            if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) {
+                revert(0, 0)
+            }
             node := mload(0x00)
             let end := add(path.offset, shl(5, path.length))
-            for { let p := path.offset } lt(p, end) { p := add(p, 0x20) } {
+            for {
+                let p := path.offset
+            } lt(p, end) {
+                p := add(p, 0x20)
+            } {
                 let sibling := calldataload(p)
                 // Bit 0 of index is 1 when the current node is a right child.
                 switch and(index, 1)
@@ -58,7 +65,9 @@ library MerkleSha256 {
                     mstore(0x00, sibling)
                     mstore(0x20, node)
                 }
-                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0, 0) }
+                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) {
+                    revert(0, 0)
+                }
                 node := mload(0x00)
                 index := shr(1, index)
             }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
 
 /// @title PaymentMath
 /// @notice Pure formulas for payment streams and fault penalties (see docs/SPEC.md, "Payments" and "Faults").
@@ -14,7 +14,11 @@ library PaymentMath {
     /// @param horizon End of the time that may be paid (min of now, deal end, proven horizon).
     /// @param faultedSeconds Seconds of the deal that were faulted (missed or declared periods).
     /// @return net Payable seconds: `max(0, max(0, horizon - start) - faultedSeconds)`.
-    function netSeconds(uint256 start, uint256 horizon, uint256 faultedSeconds) internal pure returns (uint256 net) {
+    function netSeconds(
+        uint256 start,
+        uint256 horizon,
+        uint256 faultedSeconds
+    ) internal pure returns (uint256 net) {
         if (horizon <= start) return 0;
         // horizon > start is checked above.
         unchecked {
@@ -40,11 +44,13 @@ library PaymentMath {
     /// @param missedBps Penalty per missed period, in basis points of the collateral.
     /// @param declaredBps Penalty per declared fault, in basis points of the collateral.
     /// @return penalty `min(collateral, collateral * (missed * missedBps + declared * declaredBps) / 10_000)`.
-    function faultPenalty(uint256 collateral, uint256 missed, uint256 declared, uint256 missedBps, uint256 declaredBps)
-        internal
-        pure
-        returns (uint256 penalty)
-    {
+    function faultPenalty(
+        uint256 collateral,
+        uint256 missed,
+        uint256 declared,
+        uint256 missedBps,
+        uint256 declaredBps
+    ) internal pure returns (uint256 penalty) {
         uint256 bps = missed * missedBps + declared * declaredBps;
         if (bps >= BPS) return collateral;
         penalty = Math.mulDiv(collateral, bps, BPS);
@@ -57,11 +63,11 @@ library PaymentMath {
     /// @return toTreasury Treasury share (rounded down).
     /// @return toReporter Reporter share (rounded down).
     /// @return toHarmed The remainder, so that the three always add up to `amount`.
-    function split(uint256 amount, uint256 treasuryBps, uint256 bountyBps)
-        internal
-        pure
-        returns (uint256 toTreasury, uint256 toReporter, uint256 toHarmed)
-    {
+    function split(
+        uint256 amount,
+        uint256 treasuryBps,
+        uint256 bountyBps
+    ) internal pure returns (uint256 toTreasury, uint256 toReporter, uint256 toHarmed) {
         toTreasury = Math.mulDiv(amount, treasuryBps, BPS);
         toReporter = Math.mulDiv(amount, bountyBps, BPS);
         // treasuryBps + bountyBps <= BPS is a parameter bound, so the shares never exceed amount.

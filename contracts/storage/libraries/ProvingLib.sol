@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IStorageMarket} from "../../interfaces/IStorageMarket.sol";
-import {DealSlot} from "./DealSlot.sol";
-import {FaultLog} from "./FaultLog.sol";
-import {MerkleSha256} from "./MerkleSha256.sol";
-import {PackedDealList} from "./PackedDealList.sol";
+import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
+import { DealSlot } from "./DealSlot.sol";
+import { FaultLog } from "./FaultLog.sol";
+import { MerkleSha256 } from "./MerkleSha256.sol";
+import { PackedDealList } from "./PackedDealList.sol";
 
 /// @title ProvingLib
 /// @notice Proof verification and fault declaration of the storage market, run in the market's context.
@@ -85,7 +85,8 @@ library ProvingLib {
         if (st.nextPeriod < currentPeriod) {
             revert IStorageMarket.MarketUnresolvedPeriods(msg.sender, st.nextPeriod, currentPeriod);
         }
-        if (block.number > st.seedBlock) revert IStorageMarket.MarketDeclarationClosed(st.seedBlock, block.number);
+        if (block.number > st.seedBlock)
+            revert IStorageMarket.MarketDeclarationClosed(st.seedBlock, block.number);
         uint32 period = st.nextPeriod;
         for (uint256 i = 0; i < dealIds.length; ++i) {
             uint64 id = dealIds[i];
@@ -206,7 +207,8 @@ library ProvingLib {
         uint64 size = uint64(pr.meta);
         uint32 endPeriod = uint32(pr.meta >> 64);
         uint160 terms = uint160(uint256(keccak256(abi.encode(pr.root, size, endPeriod, pr.partiesHash))));
-        if (terms != DealSlot.termsHash(dealWord)) revert IStorageMarket.MarketChallengeTermsMismatch(i, dealId);
+        if (terms != DealSlot.termsHash(dealWord))
+            revert IStorageMarket.MarketChallengeTermsMismatch(i, dealId);
         if (period >= endPeriod) revert IStorageMarket.MarketChallengedDealEnded(dealId, endPeriod);
         uint256 leaves = MerkleSha256.leafCount(size);
         uint256 depth = MerkleSha256.depthOf(leaves);

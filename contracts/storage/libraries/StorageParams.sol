@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IStorageMarket} from "../../interfaces/IStorageMarket.sol";
+import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
 
 /// @title StorageParams
 /// @notice Hard bounds of every storage-market parameter. Governance can move a parameter only inside them.
@@ -36,10 +36,11 @@ library StorageParams {
     /// @param p The parameters.
     /// @param provingPeriod The market's proving period.
     /// @param maxMissedProofBounty The deployment's cap on the missed-proof bounty.
-    function validate(IStorageMarket.Parameters memory p, uint256 provingPeriod, uint256 maxMissedProofBounty)
-        public
-        pure
-    {
+    function validate(
+        IStorageMarket.Parameters memory p,
+        uint256 provingPeriod,
+        uint256 maxMissedProofBounty
+    ) public pure {
         _check("proofWindow", p.proofWindow, MIN_PROOF_WINDOW, provingPeriod);
         _check("challengeCount", p.challengeCount, 1, MAX_CHALLENGES);
         _check("challengeFinality", p.challengeFinality, 1, MAX_CHALLENGE_FINALITY);
@@ -63,6 +64,7 @@ library StorageParams {
     }
 
     function _check(string memory name, uint256 value, uint256 min, uint256 max) private pure {
-        if (value < min || value > max) revert IStorageMarket.MarketParameterOutOfBounds(name, value, min, max);
+        if (value < min || value > max)
+            revert IStorageMarket.MarketParameterOutOfBounds(name, value, min, max);
     }
 }
