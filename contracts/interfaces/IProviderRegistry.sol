@@ -90,7 +90,7 @@ interface IProviderRegistry {
     /// @param market The market that released it.
     /// @param amount Amount moved from locked to free.
     event CollateralUnlocked(address indexed provider, address indexed market, uint256 amount);
-    /// @notice Emitted when a market slashes stake; the tokens go to the market, which distributes them.
+    /// @notice Emitted when a market slashes stake; the tokens become owed to that market (see `collectSlashed`).
     /// @param provider The provider.
     /// @param market The market that slashed.
     /// @param fromLocked Amount taken from locked collateral.
@@ -101,6 +101,10 @@ interface IProviderRegistry {
         uint256 fromLocked,
         uint256 fromUnlocked
     );
+    /// @notice Emitted when a market collects the slashed tokens owed to it.
+    /// @param market The market.
+    /// @param amount Tokens transferred to it.
+    event SlashedCollected(address indexed market, uint256 amount);
     /// @notice Emitted when the unbonding delay changes.
     /// @param delay New delay in seconds.
     event UnbondingDelaySet(uint64 delay);
@@ -209,8 +213,9 @@ interface IProviderRegistry {
     /// @param amount Amount to unlock.
     function unlockCollateral(address provider, uint256 amount) external;
 
-    /// @notice Slash locked collateral and up to `maxFromUnlocked` of free then unbonding stake; the tokens
-    ///         are sent to the calling market, which distributes them. Markets only.
+    /// @notice Slash locked collateral and up to `maxFromUnlocked` of free then unbonding stake. The tokens
+    ///         stay here, owed to the calling market, which credits them to the harmed parties at once and
+    ///         collects them with `collectSlashed` when it pays out (saves a token transfer per slash). Markets only.
     /// @param provider The provider.
     /// @param fromLocked Exact amount to take from locked collateral.
     /// @param maxFromUnlocked Most to take from free and unbonding stake (takes what there is, up to this).
@@ -220,6 +225,10 @@ interface IProviderRegistry {
         uint256 fromLocked,
         uint256 maxFromUnlocked
     ) external returns (uint256 takenFromUnlocked);
+
+    /// @notice Transfer every slashed token owed to the calling market. Markets only; never blocked by a pause.
+    /// @return amount Tokens transferred.
+    function collectSlashed() external returns (uint256 amount);
 
     /// @notice Set the unbonding delay (bounded). Parameter role only.
     /// @param delay Delay in seconds.
@@ -258,6 +267,11 @@ interface IProviderRegistry {
     /// @param provider The provider.
     /// @return The payout address.
     function payeeOf(address provider) external view returns (address);
+
+    /// @notice Slashed tokens held here on behalf of `market`.
+    /// @param market The market.
+    /// @return The amount.
+    function slashedOwedTo(address market) external view returns (uint256);
 
     /// @notice Number of providers that ever registered (for enumeration with `providerAt`).
     /// @return The count.

@@ -231,13 +231,15 @@ interface IStorageMarket is ICreditLedger {
     /// @param fromPeriod First missed period.
     /// @param count Number of consecutive missed periods.
     /// @param reporter Who reported.
-    /// @param bounty Bounty credited to the reporter.
+    /// @param bounty Bounty credited to the reporter (taken from the provider's unlocked stake).
+    /// @param nextSeedBlock Block whose hash seeds the provider's next challenges.
     event MissedProofsReported(
         address indexed provider,
         uint32 fromPeriod,
         uint32 count,
         address indexed reporter,
-        uint256 bounty
+        uint256 bounty,
+        uint64 nextSeedBlock
     );
     /// @notice Emitted when a provider's challenge seed block is set anew.
     /// @param provider The provider.

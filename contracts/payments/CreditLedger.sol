@@ -34,6 +34,7 @@ abstract contract CreditLedger is ICreditLedger, ReentrancyGuardTransient {
         _debit(msg.sender, amount);
         address to = _payoutAddress(msg.sender);
         emit Withdrawn(msg.sender, to, amount);
+        if (_token.balanceOf(address(this)) < amount) _collectPending();
         _token.safeTransfer(to, amount);
     }
 
@@ -46,6 +47,9 @@ abstract contract CreditLedger is ICreditLedger, ReentrancyGuardTransient {
     function balanceOf(address account) public view returns (uint256) {
         return _balances[account];
     }
+
+    /// @dev Bring in tokens credited to accounts but held elsewhere (slashed stake owed by the registry).
+    function _collectPending() internal virtual;
 
     /// @dev Where `account`'s withdrawals go.
     function _payoutAddress(address account) internal view virtual returns (address);

@@ -34,6 +34,7 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, Pausable, Reentra
     mapping(address provider => StakeInfo) private _stakes;
     address[] private _providerList;
     mapping(address provider => bool) private _everRegistered;
+    mapping(address market => uint256) private _slashedOwed;
 
     /// @param token_ The payment token providers stake.
     /// @param admin Holder of the admin, parameter and pauser roles (the timelock in deployment).
@@ -178,7 +179,7 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, Pausable, Reentra
         address provider,
         uint256 fromLocked,
         uint256 maxFromUnlocked
-    ) external onlyRole(MARKET_ROLE) nonReentrant returns (uint256 takenFromUnlocked) {
+    ) external onlyRole(MARKET_ROLE) returns (uint256 takenFromUnlocked) {
         StakeInfo storage s = _stakes[provider];
         if (s.locked < fromLocked) revert RegistryInsufficientLocked(provider, s.locked, fromLocked);
         uint128 locked128 = _toUint128(fromLocked);
@@ -192,9 +193,17 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, Pausable, Reentra
             s.unbonding -= uint128(fromUnbonding);
             takenFromUnlocked = fromFree + fromUnbonding;
         }
+        _slashedOwed[msg.sender] += fromLocked + takenFromUnlocked;
         emit StakeSlashed(provider, msg.sender, fromLocked, takenFromUnlocked);
-        uint256 total = fromLocked + takenFromUnlocked;
-        if (total != 0) _token.safeTransfer(msg.sender, total);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function collectSlashed() external onlyRole(MARKET_ROLE) nonReentrant returns (uint256 amount) {
+        amount = _slashedOwed[msg.sender];
+        if (amount == 0) return 0;
+        _slashedOwed[msg.sender] = 0;
+        emit SlashedCollected(msg.sender, amount);
+        _token.safeTransfer(msg.sender, amount);
     }
 
     // ------------------------------------------------------------------ governance
@@ -245,6 +254,11 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, Pausable, Reentra
     function payeeOf(address provider) public view returns (address) {
         address payee = _providers[provider].payee;
         return payee == address(0) ? provider : payee;
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function slashedOwedTo(address market) external view returns (uint256) {
+        return _slashedOwed[market];
     }
 
     /// @inheritdoc IProviderRegistry

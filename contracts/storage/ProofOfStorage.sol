@@ -40,7 +40,7 @@ abstract contract ProofOfStorage is StorageMarketBase {
     /// @inheritdoc IStorageMarket
     function reportMissedProofs(address provider) external nonReentrant returns (uint256 bounty) {
         Parameters storage p = _params;
-        (uint32 from, uint32 count) = ProvingLib.recordMissed(
+        (uint32 from, uint32 count, uint64 seedBlock) = ProvingLib.recordMissed(
             _proofStates[provider],
             _faultLogs[provider],
             provider,
@@ -51,13 +51,10 @@ abstract contract ProofOfStorage is StorageMarketBase {
             uint256 maxBounty = uint256(count) * p.missedProofBounty;
             if (maxBounty != 0) {
                 bounty = _registry.slash(provider, 0, maxBounty);
-                if (bounty != 0) {
-                    _credit(msg.sender, bounty);
-                    emit Slashed(provider, 0, 0, bounty, 0);
-                }
+                if (bounty != 0) _credit(msg.sender, bounty);
             }
         }
-        emit MissedProofsReported(provider, from, count, msg.sender, bounty);
+        emit MissedProofsReported(provider, from, count, msg.sender, bounty, seedBlock);
     }
 
     /// @inheritdoc IStorageMarket

@@ -115,6 +115,10 @@ abstract contract StorageMarketBase is IStorageMarket, CreditLedger {
 
     // ------------------------------------------------------------------ payouts
 
+    function _collectPending() internal override {
+        _registry.collectSlashed();
+    }
+
     function _payoutAddress(address account) internal view override returns (address) {
         return _registry.payeeOf(account);
     }

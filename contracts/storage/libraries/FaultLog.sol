@@ -49,9 +49,10 @@ library FaultLog {
         Run[] storage runs = log.runs;
         uint256 high = runs.length;
         if (high == 0) return 0;
-        // Most lookups concern recent periods: try the last run before searching.
+        // Most lookups fall after the last run or before the first: answer those without searching.
         Run memory run = runs[high - 1];
         if (run.start > period) {
+            if (runs[0].start > period) return 0;
             uint256 low = 0;
             // Invariant: runs[low..high) may contain the answer; runs[high..] start after `period`.
             high -= 1;

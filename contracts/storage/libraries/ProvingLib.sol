@@ -117,13 +117,14 @@ library ProvingLib {
     /// @param challengeFinality Blocks until the new seed block.
     /// @return from First missed period.
     /// @return count Number of missed periods.
+    /// @return seedBlock The new seed block.
     function recordMissed(
         IStorageMarket.ProviderProofState storage state,
         FaultLog.Log storage log,
         address provider,
         uint256 currentPeriod,
         uint256 challengeFinality
-    ) public returns (uint32 from, uint32 count) {
+    ) public returns (uint32 from, uint32 count, uint64 seedBlock) {
         IStorageMarket.ProviderProofState memory st = state;
         if (st.activeDeals == 0 || st.nextPeriod >= currentPeriod) {
             revert IStorageMarket.MarketNoMissedPeriods(provider, st.nextPeriod, currentPeriod);
@@ -131,7 +132,7 @@ library ProvingLib {
         from = st.nextPeriod;
         count = uint32(currentPeriod - from);
         log.record(from, count);
-        uint64 seedBlock = uint64(block.number + challengeFinality);
+        seedBlock = uint64(block.number + challengeFinality);
         // Both are bounded by the number of periods elapsed, far below 2^32.
         unchecked {
             st.missedPeriods += count;
@@ -141,7 +142,6 @@ library ProvingLib {
         state.nextPeriod = st.nextPeriod;
         state.missedPeriods = st.missedPeriods;
         state.seedBlock = seedBlock;
-        emit IStorageMarket.ChallengeSeedScheduled(provider, st.nextPeriod, seedBlock);
     }
 
     /// @notice Schedule a new seed block for the caller when its seed's hash is gone (once per period).

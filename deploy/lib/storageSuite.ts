@@ -1,0 +1,81 @@
+import type { ArgumentType, ContractFuture, IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
+import { id } from "ethers";
+
+export const MARKET_ROLE = id("MARKET_ROLE");
+export const PARAMETER_ROLE = id("PARAMETER_ROLE");
+export const PAUSER_ROLE = id("PAUSER_ROLE");
+export const DEFAULT_ADMIN_ROLE = "0x" + "00".repeat(32);
+
+/** Market parameters used when a network's parameter file does not set them (local: short periods). */
+export const LOCAL_MARKET_PARAMETERS = {
+  proofWindow: 1800n,
+  challengeCount: 2n,
+  challengeFinality: 2n,
+  maxFaults: 3n,
+  missedFaultPenaltyBps: 1000n,
+  declaredFaultPenaltyBps: 500n,
+  providerTerminationFeeBps: 2000n,
+  faultTerminationBountyBps: 1000n,
+  treasuryShareBps: 1000n,
+  minDealPeriods: 1n,
+  maxDealPeriods: 8760n,
+  maxPieceSize: 1n << 30n,
+  missedProofBounty: 1_000_000n,
+};
+
+
+/**
+ * Deploy the registry, the market's libraries, the market and the timelock around `token`, wire the
+ * market into the registry, hand every admin, parameter and pauser role to the timelock and renounce the
+ * deployer's. `proposers`, `executors` and `treasury` may be futures or parameters.
+ */
+export function buildStorageSuite(
+  m: IgnitionModuleBuilder,
+  token: ContractFuture<string>,
+  governance: { proposers: ArgumentType; executors: ArgumentType; treasury?: ArgumentType },
+) {
+  const deployer = m.getAccount(0);
+  const timelockDelay = m.getParameter<bigint>("timelockDelay", 60n);
+  const unbondingDelay = m.getParameter<bigint>("unbondingDelay", 3600n);
+  const provingPeriod = m.getParameter<bigint>("provingPeriod", 3600n);
+  const maxMissedProofBounty = m.getParameter<bigint>("maxMissedProofBounty", 100_000_000n);
+  const marketParams = m.getParameter("market", LOCAL_MARKET_PARAMETERS);
+
+  const timelock = m.contract("StrataTimelock", [
+    timelockDelay,
+    governance.proposers,
+    governance.executors,
+    "0x0000000000000000000000000000000000000000",
+  ]);
+  const registry = m.contract("ProviderRegistry", [token, deployer, unbondingDelay]);
+  const provingLib = m.library("ProvingLib");
+  const dealAccounting = m.library("DealAccounting");
+  const storageParams = m.library("StorageParams");
+  const market = m.contract(
+    "StorageMarket",
+    [registry, token, deployer, governance.treasury ?? timelock, provingPeriod, maxMissedProofBounty, marketParams],
+    { libraries: { ProvingLib: provingLib, DealAccounting: dealAccounting, StorageParams: storageParams } },
+  );
+  const marketRole = m.call(registry, "grantRole", [MARKET_ROLE, market], { id: "GrantMarketRole" });
+
+  const roles = [
+    [PARAMETER_ROLE, "Parameter"],
+    [PAUSER_ROLE, "Pauser"],
+    [DEFAULT_ADMIN_ROLE, "Admin"],
+  ] as const;
+  const targets = [
+    [registry, "Registry"],
+    [market, "Market"],
+  ] as const;
+  const grants = targets.flatMap(([contract, name]) =>
+    roles.map(([role, roleName]) =>
+      m.call(contract, "grantRole", [role, timelock], { id: `${name}Grant${roleName}`, after: [marketRole] }),
+    ),
+  );
+  for (const [contract, name] of targets) {
+    for (const [role, roleName] of roles) {
+      m.call(contract, "renounceRole", [role, deployer], { id: `${name}Renounce${roleName}`, after: grants });
+    }
+  }
+  return { registry, market, timelock, provingLib, dealAccounting, storageParams };
+}

@@ -1,0 +1,13 @@
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { buildStorageSuite } from "../lib/storageSuite.js";
+
+/**
+ * Local chain: deploys a test stablecoin (the deployer can mint) and the storage suite, with the deployer as
+ * the timelock's proposer and executor.
+ */
+export default buildModule("StrataLocal", (m) => {
+  const deployer = m.getAccount(0);
+  const token = m.contract("TestStablecoin", [deployer]);
+  const suite = buildStorageSuite(m, token, { proposers: [deployer], executors: [deployer] });
+  return { token, ...suite };
+});
