@@ -11,36 +11,39 @@ import { PieceTree } from "../offchain/sdk/commitment/merkle.js";
 import { marketDomain, signProposal } from "../offchain/sdk/deals/eip712.js";
 import { dealFromEvent, type DealProposal, type DealTerms } from "../offchain/sdk/deals/terms.js";
 import { answerChallenge } from "../offchain/sdk/proofs/challenges.js";
-import type { ProviderRegistry, StorageMarket, TestStablecoin } from "../typechain-types/index.js";
 
 const USDC = 1_000_000n;
 const fmt = (amount: bigint) => `${(Number(amount) / 1e6).toFixed(6)} tUSD`;
-const step = (n: number, text: string) => console.log(`\n[${n}] ${text}`);
+const step = (n: number, text: string) => {
+  console.log(`\n[${n}] ${text}`);
+};
 function check(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(`demo check failed: ${message}`);
 }
 
 const connection = await network.create();
 const { ethers, ignition, networkHelpers: helpers } = connection;
-const [deployer, provider, client, watcher] = await ethers.getSigners();
+const signers = await ethers.getSigners();
+const [deployer, provider, client, watcher] = [signers[0], signers[1], signers[2], signers[3]];
 if (!deployer || !provider || !client || !watcher) throw new Error("the local chain has too few accounts");
+const providerSigner = provider;
+const watcherSigner = watcher;
 
-step(1, "Deploying the storage suite (Ignition module StrataLocal: token, registry, libraries, market, timelock)");
+step(
+  1,
+  "Deploying the storage suite (Ignition module StrataLocal: token, registry, libraries, market, timelock)",
+);
 const deployed = await ignition.deploy(StrataLocal);
-const token = (await ethers.getContractAt("TestStablecoin", await deployed.token.getAddress())) as unknown as TestStablecoin;
-const registry = (await ethers.getContractAt(
-  "ProviderRegistry",
-  await deployed.registry.getAddress(),
-)) as unknown as ProviderRegistry;
-const market = (await ethers.getContractAt(
-  "StorageMarket",
-  await deployed.market.getAddress(),
-)) as unknown as StorageMarket;
+const token = await ethers.getContractAt("TestStablecoin", await deployed.token.getAddress());
+const registry = await ethers.getContractAt("ProviderRegistry", await deployed.registry.getAddress());
+const market = await ethers.getContractAt("StorageMarket", await deployed.market.getAddress());
 const period = await market.provingPeriod();
 const params = await market.parameters();
 console.log(`    market ${await market.getAddress()}  registry ${await registry.getAddress()}`);
 console.log(`    timelock ${await deployed.timelock.getAddress()} holds every admin/parameter/pauser role`);
-console.log(`    proving period ${period}s, proof window ${params.proofWindow}s, ${params.challengeCount} challenges/proof`);
+console.log(
+  `    proving period ${period}s, proof window ${params.proofWindow}s, ${params.challengeCount} challenges/proof`,
+);
 
 step(2, "Provider registers, stakes 1,000 tUSD");
 await token.mint(provider.address, 1_000n * USDC);
@@ -66,7 +69,9 @@ const proposal: DealProposal = {
   nonce: 1n,
 };
 const signature = await signProposal(client, marketDomain(chainId, await market.getAddress()), proposal);
-console.log(`    root ${tree.root} (depth ${tree.depth}), escrow ${fmt(proposal.pricePerSecond * proposal.duration)}`);
+console.log(
+  `    root ${tree.root} (depth ${tree.depth}), escrow ${fmt(proposal.pricePerSecond * proposal.duration)}`,
+);
 await token.mint(client.address, 100n * USDC);
 await token.connect(client).approve(await market.getAddress(), 100n * USDC);
 
@@ -78,29 +83,35 @@ for (const log of receipt?.logs ?? []) {
   if (parsed?.name === "DealPublished") deal = dealFromEvent(parsed);
 }
 check(deal !== undefined, "DealPublished was not emitted");
-console.log(`    deal #${deal.id}: periods ${deal.startPeriod}..${deal.endPeriod - 1n}, gas ${receipt?.gasUsed}`);
+console.log(
+  `    deal #${deal.id}: periods ${deal.startPeriod}..${deal.endPeriod - 1n}, gas ${String(receipt?.gasUsed)}`,
+);
 check((await registry.stakeInfo(provider.address)).locked === 100n * USDC, "collateral was not locked");
 
 async function proveOrMiss(prove: boolean): Promise<void> {
   if (!deal) return;
-  const st = await market.proofState(provider.address);
+  const st = await market.proofState(providerSigner.address);
   const end = await market.periodStart(st.nextPeriod + 1n);
   await helpers.time.increaseTo(end - params.proofWindow + 1n);
   await helpers.mine(Number(params.challengeFinality) + 1);
   if (!prove) {
     await helpers.time.increaseTo(end);
-    const tx = await market.connect(watcher).reportMissedProofs(provider.address);
+    const tx = await market.connect(watcherSigner).reportMissedProofs(providerSigner.address);
     const r = await tx.wait();
-    console.log(`    period ${st.nextPeriod}: no proof -> watcher reports it (gas ${r?.gasUsed}), bounty ${fmt(await market.balanceOf(watcher.address))}`);
+    console.log(
+      `    period ${st.nextPeriod}: no proof -> watcher reports it (gas ${String(r?.gasUsed)}), bounty ${fmt(await market.balanceOf(watcherSigner.address))}`,
+    );
     return;
   }
-  const [ids, words] = await market.challenges(provider.address);
+  const [ids, words] = await market.challenges(providerSigner.address);
   const proofs = ids.map((id, i) => {
-    check(id === deal?.id, "challenge landed on an unknown deal");
+    check(id === deal.id, "challenge landed on an unknown deal");
     return answerChallenge(deal, tree, words[i] ?? 0n);
   });
-  const r = await (await market.connect(provider).submitProof(st.nextPeriod, proofs)).wait();
-  console.log(`    period ${st.nextPeriod}: proof of ${proofs.length} challenged leaves accepted (gas ${r?.gasUsed})`);
+  const r = await (await market.connect(providerSigner).submitProof(st.nextPeriod, proofs)).wait();
+  console.log(
+    `    period ${st.nextPeriod}: proof of ${proofs.length} challenged leaves accepted (gas ${String(r?.gasUsed)})`,
+  );
 }
 
 step(5, "Time passes: the provider proves periods 1 to 3; payment streams per second");
@@ -109,7 +120,7 @@ await proveOrMiss(true);
 await proveOrMiss(true);
 const due = await market.settleableAmount(deal);
 const settle = await (await market.connect(watcher).settleDeal(deal)).wait();
-console.log(`    anyone settles: ${fmt(due)} credited to the provider (gas ${settle?.gasUsed})`);
+console.log(`    anyone settles: ${fmt(due)} credited to the provider (gas ${String(settle?.gasUsed)})`);
 check(due > 0n, "nothing was payable after proven periods");
 
 step(6, "The provider misses a period: it is not paid for it and forfeits collateral to the client");
@@ -117,7 +128,10 @@ await proveOrMiss(false);
 const [missed] = await market.dealFaults(deal);
 check(missed === 1n, `expected 1 missed period, got ${missed}`);
 
-step(7, "The deal ends; anyone finalizes: final payment, refund of the faulted period, penalty to the client");
+step(
+  7,
+  "The deal ends; anyone finalizes: final payment, refund of the faulted period, penalty to the client",
+);
 const dealEnd = await market.periodStart(deal.endPeriod);
 if (BigInt(await helpers.time.latest()) < dealEnd) await helpers.time.increaseTo(dealEnd);
 await market.connect(watcher).finalizeDeal(deal);
@@ -133,5 +147,7 @@ check(stake.locked === 0n, "collateral still locked");
 step(8, "Everyone withdraws to their wallet (pull payments)");
 await market.connect(provider).withdraw(providerEarned);
 await market.connect(client).withdraw(clientBack);
-console.log(`    provider wallet ${fmt(await token.balanceOf(provider.address))}, client wallet ${fmt(await token.balanceOf(client.address))}`);
+console.log(
+  `    provider wallet ${fmt(await token.balanceOf(provider.address))}, client wallet ${fmt(await token.balanceOf(client.address))}`,
+);
 console.log("\nDemo complete: every step behaved as the protocol specifies.");

@@ -96,12 +96,15 @@ interface IStorageMarket is ICreditLedger {
     /// @param seedBlock Block whose hash seeds the challenges of `nextPeriod`.
     /// @param missedPeriods Total periods reported missed.
     /// @param seedRefreshedPeriod Period + 1 in which the seed was last refreshed (0 = never).
+    /// @param challengeable Length of the active list when the seed block was scheduled: challenges draw
+    ///        from these positions only, so deals published after the seed is fixed cannot re-draw them.
     struct ProviderProofState {
         uint32 nextPeriod;
         uint32 activeDeals;
         uint64 seedBlock;
         uint32 missedPeriods;
         uint32 seedRefreshedPeriod;
+        uint32 challengeable;
     }
 
     /// @notice Governance parameters; every field has hard bounds in `StorageParams`.
@@ -180,9 +183,8 @@ interface IStorageMarket is ICreditLedger {
     event DealSkipped(address indexed client, uint64 nonce, SkipReason reason);
     /// @notice Emitted when a deal's stream is settled.
     /// @param id Deal id.
-    /// @param amount Tokens credited to the provider.
-    /// @param paidSeconds Total seconds paid so far.
-    event DealSettled(uint64 indexed id, uint256 amount, uint32 paidSeconds);
+    /// @param amount Tokens credited to the provider (`amount / pricePerSecond` more seconds are now paid).
+    event DealSettled(uint64 indexed id, uint256 amount);
     /// @notice Emitted when a deal is extended.
     /// @param id Deal id.
     /// @param newEndPeriod New end period.
@@ -291,6 +293,9 @@ interface IStorageMarket is ICreditLedger {
     /// @param nextPeriod First unresolved period.
     /// @param currentPeriod Current period.
     error MarketUnresolvedPeriods(address provider, uint32 nextPeriod, uint256 currentPeriod);
+    /// @notice The caller is not a registered provider.
+    /// @param provider The caller.
+    error MarketNotRegistered(address provider);
     /// @notice The provider already has the most deals one list can index.
     /// @param provider The provider.
     error MarketTooManyDeals(address provider);
@@ -438,6 +443,14 @@ interface IStorageMarket is ICreditLedger {
     /// @param deal The deal's terms.
     /// @return amount Tokens credited.
     function settleDeal(Deal calldata deal) external returns (uint256 amount);
+
+    /// @notice `settleDeal` with a hint that makes the fault-log lookup O(1): the number of the provider's
+    ///         missed-period runs (one per `MissedProofsReported` event that did not extend the previous run)
+    ///         that start before `deal.startPeriod`. A wrong hint only costs gas: the market then searches.
+    /// @param deal The deal's terms.
+    /// @param faultRunHint Number of fault runs starting at or before `deal.startPeriod - 1`.
+    /// @return amount Tokens credited.
+    function settleDealWithHint(Deal calldata deal, uint256 faultRunHint) external returns (uint256 amount);
 
     /// @notice End a live deal early. The client gets its unstreamed escrow back; a provider who terminates
     ///         also pays the termination fee from its collateral to the client.

@@ -15,6 +15,7 @@ abstract contract ProofOfStorage is StorageMarketBase {
     /// @inheritdoc IStorageMarket
     function submitProof(uint32 period, ChallengeProof[] calldata proofs) external {
         ProviderProofState storage state = _proofStates[msg.sender];
+        if (state.activeDeals == 0) revert MarketNothingToProve(msg.sender);
         Parameters storage p = _params;
         ProvingLib.ProofContext memory ctx = ProvingLib.ProofContext({
             periodEnd: _periodStart(uint256(period) + 1),
@@ -87,6 +88,7 @@ abstract contract ProofOfStorage is StorageMarketBase {
                 seed,
                 provider,
                 st.nextPeriod,
+                st.challengeable,
                 st.activeDeals,
                 _params.challengeCount
             );

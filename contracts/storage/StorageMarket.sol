@@ -74,14 +74,9 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         if (n == 0 || n > MAX_BATCH) revert MarketBadBatchSize(n, MAX_BATCH);
         ProviderProofState memory st = _proofStates[msg.sender];
         uint256 current = _currentPeriod();
-        if (st.activeDeals == 0) {
-            // Nothing was owed: start proving from the first period the new deals are paid for.
-            st.nextPeriod = uint32(current + 1);
-            st.seedBlock = uint64(block.number) + _params.challengeFinality;
-            emit ChallengeSeedScheduled(msg.sender, st.nextPeriod, st.seedBlock);
-        } else if (st.nextPeriod < current) {
+        bool restart = st.activeDeals == 0;
+        if (!restart && st.nextPeriod < current)
             revert MarketUnresolvedPeriods(msg.sender, st.nextPeriod, current);
-        }
         Parameters memory p = _params;
         PackedDealList.List storage list = _activeLists[msg.sender];
         uint256 totalCollateral;
@@ -111,8 +106,17 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
             list.set(index, id);
         }
         _lastDealId = id;
+        if (restart && published != 0) {
+            // Nothing was owed before: start proving from the first period the new deals are paid for.
+            st.nextPeriod = uint32(current + 1);
+            st.seedBlock = uint64(block.number) + p.challengeFinality;
+            st.challengeable = st.activeDeals;
+            emit ChallengeSeedScheduled(msg.sender, st.nextPeriod, st.seedBlock);
+        }
         _proofStates[msg.sender] = st;
+        // Locking also checks that the caller is a registered provider; with no collateral, check directly.
         if (totalCollateral != 0) _registry.lockCollateral(msg.sender, totalCollateral);
+        else if (!_registry.isRegistered(msg.sender)) revert MarketNotRegistered(msg.sender);
     }
 
     /// @inheritdoc IStorageMarket
@@ -139,9 +143,18 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
 
     /// @inheritdoc IStorageMarket
     function settleDeal(Deal calldata deal) external returns (uint256 amount) {
+        return _settle(deal, type(uint256).max);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function settleDealWithHint(Deal calldata deal, uint256 faultRunHint) external returns (uint256 amount) {
+        return _settle(deal, faultRunHint);
+    }
+
+    function _settle(Deal calldata deal, uint256 faultRunHint) private returns (uint256 amount) {
         uint256 word = _checkedDeal(deal);
         DealSlot.State memory s = DealSlot.unpack(word);
-        DealAccounting.Accrual memory a = _accrue(deal, word);
+        DealAccounting.Accrual memory a = _accrue(deal, word, faultRunHint);
         amount = PaymentMath.due(deal.pricePerSecond, a.net, s.paidSeconds);
         if (amount != 0) {
             // net <= deal length in seconds, which the duration bound keeps below 2^32.
@@ -149,7 +162,7 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
             _deals[deal.id] = DealSlot.pack(s);
             _credit(deal.provider, amount);
         }
-        emit DealSettled(deal.id, amount, s.paidSeconds);
+        emit DealSettled(deal.id, amount);
     }
 
     /// @inheritdoc IStorageMarket

@@ -91,13 +91,22 @@ abstract contract StorageMarketBase is IStorageMarket, CreditLedger {
     }
 
     function _accrue(Deal calldata d, uint256 word) internal view returns (DealAccounting.Accrual memory) {
+        return _accrue(d, word, type(uint256).max);
+    }
+
+    function _accrue(
+        Deal calldata d,
+        uint256 word,
+        uint256 startHint
+    ) internal view returns (DealAccounting.Accrual memory) {
         return
             DealAccounting.accrue(
                 _faultLogs[d.provider],
                 _clock(),
                 d,
                 word,
-                _proofStates[d.provider].nextPeriod
+                _proofStates[d.provider].nextPeriod,
+                startHint
             );
     }
 

@@ -23,7 +23,6 @@ export const LOCAL_MARKET_PARAMETERS = {
   missedProofBounty: 1_000_000n,
 };
 
-
 /**
  * Deploy the registry, the market's libraries, the market and the timelock around `token`, wire the
  * market into the registry, hand every admin, parameter and pauser role to the timelock and renounce the
@@ -53,7 +52,15 @@ export function buildStorageSuite(
   const storageParams = m.library("StorageParams");
   const market = m.contract(
     "StorageMarket",
-    [registry, token, deployer, governance.treasury ?? timelock, provingPeriod, maxMissedProofBounty, marketParams],
+    [
+      registry,
+      token,
+      deployer,
+      governance.treasury ?? timelock,
+      provingPeriod,
+      maxMissedProofBounty,
+      marketParams,
+    ],
     { libraries: { ProvingLib: provingLib, DealAccounting: dealAccounting, StorageParams: storageParams } },
   );
   const marketRole = m.call(registry, "grantRole", [MARKET_ROLE, market], { id: "GrantMarketRole" });

@@ -30,10 +30,16 @@ export function gasTable(rows: GasRow[]): string {
     r.operation,
     r.gas.toLocaleString("en-US"),
     r.budget === null ? "-" : r.budget.toLocaleString("en-US"),
-    r.budget === null ? "" : r.gas <= r.budget ? "within" : `MISSED by ${(r.gas - r.budget).toLocaleString("en-US")}`,
+    r.budget === null
+      ? ""
+      : r.gas <= r.budget
+        ? "within"
+        : `MISSED by ${(r.gas - r.budget).toLocaleString("en-US")}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+    cells
+      .map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join("  ");
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n");
 }

@@ -50,13 +50,15 @@ library DealAccounting {
     /// @param d The deal.
     /// @param word The deal's stored word.
     /// @param nextPeriod The provider's first unresolved period.
+    /// @param startHint Number of fault runs starting before the deal (`type(uint256).max` if unknown).
     /// @return a The accrual.
     function accrue(
         FaultLog.Log storage log,
         Clock memory clock,
         IStorageMarket.Deal calldata d,
         uint256 word,
-        uint32 nextPeriod
+        uint32 nextPeriod,
+        uint256 startHint
     ) public view returns (Accrual memory a) {
         uint256 startTs = clock.genesis + uint256(d.startPeriod) * clock.provingPeriod;
         uint256 horizon = clock.genesis + uint256(d.endPeriod) * clock.provingPeriod;
@@ -64,8 +66,12 @@ library DealAccounting {
         if (proven < horizon) horizon = proven;
         if (block.timestamp < horizon) horizon = block.timestamp;
         uint256 lastCounted = d.endPeriod < nextPeriod ? d.endPeriod : nextPeriod;
-        a.missed = log.missedBetween(d.startPeriod, lastCounted);
-        a.declared = DealSlot.unpack(word).declaredFaults;
+        a.missed = log.missedBetweenHinted(d.startPeriod, lastCounted, startHint);
+        DealSlot.State memory s = DealSlot.unpack(word);
+        a.declared = s.declaredFaults;
+        // A fault declared for a period that is not yet resolved (or lies past the deal) is not charged yet:
+        // charging it early would take back time that may already be paid.
+        if (s.lastDeclaredPeriodPlusOne != 0 && s.lastDeclaredPeriodPlusOne > lastCounted) --a.declared;
         a.net = PaymentMath.netSeconds(startTs, horizon, (a.missed + a.declared) * clock.provingPeriod);
     }
 
@@ -87,12 +93,14 @@ library DealAccounting {
         uint32 nextPeriod,
         IStorageMarket.EndReason reason
     ) public view returns (Closing memory c) {
-        Accrual memory a = accrue(log, clock, d, word, nextPeriod);
-        c.paidToProvider = PaymentMath.due(d.pricePerSecond, a.net, DealSlot.unpack(word).paidSeconds);
+        Accrual memory a = accrue(log, clock, d, word, nextPeriod, type(uint256).max);
+        uint256 paid = DealSlot.unpack(word).paidSeconds;
+        c.paidToProvider = PaymentMath.due(d.pricePerSecond, a.net, paid);
         uint256 escrow =
             uint256(d.pricePerSecond) * (uint256(d.endPeriod - d.startPeriod) * clock.provingPeriod);
-        // net <= deal length, so the price of net seconds never exceeds the escrow.
-        c.refund = escrow - uint256(d.pricePerSecond) * a.net;
+        // Seconds already paid stay paid even if later faults lower `net` below them (a period both declared
+        // and missed); both are <= the deal length, so the refund never exceeds the escrow.
+        c.refund = escrow - uint256(d.pricePerSecond) * (a.net > paid ? a.net : paid);
         if (reason == IStorageMarket.EndReason.TooManyFaults) {
             c.penalty = d.collateral;
             c.bountyBps = p.faultTerminationBountyBps;

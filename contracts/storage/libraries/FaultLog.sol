@@ -71,17 +71,62 @@ library FaultLog {
         }
     }
 
+    /// @notice `missedThrough` with a caller-supplied position: `hint` is the number of runs that start at or
+    ///         before `period`. A correct hint answers in O(1); a wrong one falls back to the search.
+    /// @param log The provider's log.
+    /// @param period Last period counted.
+    /// @param hint Number of runs with `start <= period`.
+    /// @return missed The count.
+    function missedThroughHinted(
+        Log storage log,
+        uint256 period,
+        uint256 hint
+    ) internal view returns (uint256 missed) {
+        Run[] storage runs = log.runs;
+        uint256 n = runs.length;
+        if (hint > n || (hint < n && runs[hint].start <= period)) return missedThrough(log, period);
+        if (hint == 0) return 0;
+        Run memory run = runs[hint - 1];
+        if (run.start > period) return missedThrough(log, period);
+        // run.start <= period here.
+        unchecked {
+            uint256 inRun = period - run.start + 1;
+            missed = run.missedBefore + (inRun < run.length ? inRun : run.length);
+        }
+    }
+
     /// @notice Number of missed periods in `[from, to)`.
     /// @param log The provider's log.
     /// @param from First period counted.
     /// @param to First period not counted.
     /// @return missed The count (0 when `to <= from`).
     function missedBetween(Log storage log, uint256 from, uint256 to) internal view returns (uint256 missed) {
+        return missedBetweenHinted(log, from, to, type(uint256).max);
+    }
+
+    /// @notice `missedBetween` with a hint for the lower end: the number of runs that start at or before
+    ///         `from - 1` (`type(uint256).max` for none).
+    /// @param log The provider's log.
+    /// @param from First period counted.
+    /// @param to First period not counted.
+    /// @param fromHint Hint for `missedThrough(from - 1)`.
+    /// @return missed The count (0 when `to <= from`).
+    function missedBetweenHinted(
+        Log storage log,
+        uint256 from,
+        uint256 to,
+        uint256 fromHint
+    ) internal view returns (uint256 missed) {
         if (to <= from) return 0;
         uint256 upTo = missedThrough(log, to - 1);
+        if (from == 0) return upTo;
+        uint256 before =
+            fromHint == type(uint256).max
+                ? missedThrough(log, from - 1)
+                : missedThroughHinted(log, from - 1, fromHint);
         // missedThrough is monotone in its argument, so the difference cannot underflow.
         unchecked {
-            missed = from == 0 ? upTo : upTo - missedThrough(log, from - 1);
+            missed = upTo - before;
         }
     }
 }

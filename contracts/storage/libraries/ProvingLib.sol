@@ -56,7 +56,7 @@ library ProvingLib {
         }
         for (uint256 i = 0; i < ctx.challengeCount; ++i) {
             uint256 word = uint256(keccak256(abi.encode(ctx.seed, msg.sender, period, i)));
-            uint64 dealId = list.at(word % st.activeDeals);
+            uint64 dealId = list.at(challengedPosition(word, st.challengeable, st.activeDeals));
             _verifyChallenge(deals[dealId], i, word, dealId, period, proofs[i]);
         }
         uint64 nextSeedBlock = uint64(block.number + ctx.challengeFinality);
@@ -65,6 +65,7 @@ library ProvingLib {
             state.nextPeriod = period + 1;
         }
         state.seedBlock = nextSeedBlock;
+        state.challengeable = st.activeDeals;
         emit IStorageMarket.ProofSubmitted(msg.sender, period, nextSeedBlock);
     }
 
@@ -142,6 +143,7 @@ library ProvingLib {
         state.nextPeriod = st.nextPeriod;
         state.missedPeriods = st.missedPeriods;
         state.seedBlock = seedBlock;
+        state.challengeable = st.activeDeals;
     }
 
     /// @notice Schedule a new seed block for the caller when its seed's hash is gone (once per period).
@@ -164,6 +166,7 @@ library ProvingLib {
         uint64 seedBlock = uint64(block.number + challengeFinality);
         state.seedBlock = seedBlock;
         state.seedRefreshedPeriod = uint32(currentPeriod + 1);
+        state.challengeable = state.activeDeals;
         emit IStorageMarket.ChallengeSeedScheduled(msg.sender, state.nextPeriod, seedBlock);
     }
 
@@ -172,6 +175,7 @@ library ProvingLib {
     /// @param seed The period's seed.
     /// @param provider The provider.
     /// @param period The period.
+    /// @param challengeable Positions challenges draw from (the list length when the seed was scheduled).
     /// @param activeDeals Length of the list.
     /// @param count Number of challenges.
     /// @return dealIds Challenged deals.
@@ -181,6 +185,7 @@ library ProvingLib {
         bytes32 seed,
         address provider,
         uint32 period,
+        uint256 challengeable,
         uint256 activeDeals,
         uint256 count
     ) public view returns (uint64[] memory dealIds, uint256[] memory words) {
@@ -189,8 +194,25 @@ library ProvingLib {
         for (uint256 i = 0; i < count; ++i) {
             uint256 word = uint256(keccak256(abi.encode(seed, provider, period, i)));
             words[i] = word;
-            dealIds[i] = list.at(word % activeDeals);
+            dealIds[i] = list.at(challengedPosition(word, challengeable, activeDeals));
         }
+    }
+
+    /// @notice Position in the active list that challenge `word` selects: uniform over the positions that
+    ///         existed when the seed was scheduled; positions vacated since (the list only shrinks by
+    ///         swap-remove) wrap onto the current list.
+    /// @param word The challenge word.
+    /// @param challengeable List length when the seed was scheduled (0 = use the current length).
+    /// @param activeDeals Current list length (> 0).
+    /// @return position The selected position.
+    function challengedPosition(
+        uint256 word,
+        uint256 challengeable,
+        uint256 activeDeals
+    ) internal pure returns (uint256 position) {
+        uint256 n = challengeable == 0 ? activeDeals : challengeable;
+        position = word % n;
+        if (position >= activeDeals) position %= activeDeals;
     }
 
     function _verifyChallenge(
