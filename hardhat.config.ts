@@ -24,6 +24,12 @@ export default defineConfig({
     },
   },
   paths: { ignition: "deploy" },
+  // Local chains mine only on transactions, so Ignition must not wait for extra confirmations there.
+  // For a public network, set STRATA_CONFIRMATIONS (e.g. 3) when deploying.
+  ignition: {
+    requiredConfirmations: Number(process.env.STRATA_CONFIRMATIONS ?? "1"),
+    blockPollingInterval: Number(process.env.STRATA_BLOCK_POLL_MS ?? "1000"),
+  },
   typechain: { outDir: "typechain-types" },
   test: {
     solidity: {
@@ -35,7 +41,7 @@ export default defineConfig({
   },
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1", hardfork: "prague" },
-    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    localhost: { type: "http", chainType: "l1", url: process.env.STRATA_RPC_URL ?? "http://127.0.0.1:8545" },
     sepolia: {
       type: "http",
       chainType: "l1",

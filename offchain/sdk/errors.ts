@@ -5,7 +5,41 @@ export type StrataErrorCode =
   | "LEAF_OUT_OF_RANGE"
   | "DEPLOYMENT_NOT_FOUND"
   | "WRONG_NETWORK"
-  | "CHAIN_REVERT";
+  | "CHAIN_REVERT"
+  // SDK data path (offchain/sdk/data, commitment/parallel, manifest): encryption, key wrapping, coding, manifests
+  | "DECRYPT_FAILED"
+  | "WRONG_KEY"
+  | "NOT_ENOUGH_PIECES"
+  | "FILE_HASH_MISMATCH"
+  | "BAD_MANIFEST"
+  | "MANIFEST_NOT_FOUND"
+  | "COMMIT_WORKER_FAILED"
+  // provider agent (offchain/agent): configuration, piece store, database
+  | "CONFIG_NOT_FOUND"
+  | "CONFIG_PARSE_ERROR"
+  | "CONFIG_INVALID"
+  | "CONFIG_KEY_MISSING"
+  | "CONFIG_DEPLOYMENT_MISMATCH"
+  | "PIECE_NOT_FOUND"
+  | "PIECE_CORRUPT"
+  | "PIECE_SIZE_MISMATCH"
+  | "AGENT_DB_ERROR"
+  // chain connection, client (store/retrieve/deals) and CLI
+  | "RPC_UNREACHABLE"
+  | "KEY_MISSING"
+  | "KEY_REFUSED"
+  | "FILE_NOT_FOUND"
+  | "OUTPUT_EXISTS"
+  | "INSUFFICIENT_FUNDS"
+  | "PROVIDER_UNREACHABLE"
+  | "PROVIDER_REJECTED"
+  | "PROVIDER_BAD_DATA"
+  | "PROVIDER_UNUSABLE"
+  | "NOT_ENOUGH_PROVIDERS"
+  | "PUBLISH_TIMEOUT"
+  | "STORE_INCOMPLETE"
+  | "PIECES_UNAVAILABLE"
+  | "DEAL_NOT_FOUND";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

@@ -57,9 +57,37 @@ export interface StorageFixture {
 }
 
 /** Deploy the storage suite with the deployer as admin (governance goes through the timelock in deploy/). */
-export async function deployStorage(
-  options: { params?: MarketParameters; provingPeriod?: bigint; unbondingDelay?: bigint } = {},
-): Promise<StorageFixture> {
+export interface DeployOptions {
+  params?: MarketParameters;
+  provingPeriod?: bigint;
+  unbondingDelay?: bigint;
+  /** Deploy on a new network instead of restoring the cached deployment (for tests that need two chains). */
+  fresh?: boolean;
+}
+
+const deployments = new Map<string, { fixture: StorageFixture; restore: () => Promise<void> }>();
+
+/**
+ * The storage suite with the deployer as admin (governance goes through the timelock in deploy/). Each set
+ * of options is deployed once per test process; later calls restore a snapshot taken right after that
+ * deployment, so every caller starts from the same fresh state at a fraction of the cost.
+ */
+export async function deployStorage(options: DeployOptions = {}): Promise<StorageFixture> {
+  const key = JSON.stringify({ ...options, fresh: undefined }, (_k, v: unknown) =>
+    typeof v === "bigint" ? v.toString() : v,
+  );
+  const cached = options.fresh === true ? undefined : deployments.get(key);
+  if (cached) {
+    await cached.restore();
+    return cached.fixture;
+  }
+  const fixture = await deployStorageFresh(options);
+  const snapshot = await fixture.helpers.takeSnapshot();
+  if (options.fresh !== true) deployments.set(key, { fixture, restore: () => snapshot.restore() });
+  return fixture;
+}
+
+async function deployStorageFresh(options: DeployOptions): Promise<StorageFixture> {
   const { ethers, networkHelpers } = await network.create();
   const [admin, treasury, provider, provider2, client, client2, watcher, ...others] =
     await ethers.getSigners();

@@ -69,9 +69,14 @@ library DealAccounting {
         a.missed = log.missedBetweenHinted(d.startPeriod, lastCounted, startHint);
         DealSlot.State memory s = DealSlot.unpack(word);
         a.declared = s.declaredFaults;
-        // A fault declared for a period that is not yet resolved (or lies past the deal) is not charged yet:
-        // charging it early would take back time that may already be paid.
-        if (s.lastDeclaredPeriodPlusOne != 0 && s.lastDeclaredPeriodPlusOne > lastCounted) --a.declared;
+        // The last declared fault is charged only once its period is resolved and inside the deal: charging
+        // an unresolved one early would take back time that may already be paid, and a period before the
+        // deal's start or past its end is not the deal's time. (Only the last declaration can be outside:
+        // declarations follow the provider's cursor, one period at a time.)
+        if (s.lastDeclaredPeriodPlusOne != 0) {
+            uint256 last = s.lastDeclaredPeriodPlusOne - 1;
+            if (last >= lastCounted || last < d.startPeriod) --a.declared;
+        }
         a.net = PaymentMath.netSeconds(startTs, horizon, (a.missed + a.declared) * clock.provingPeriod);
     }
 

@@ -1,0 +1,154 @@
+/**
+ * The provider agent: HTTP data plane plus chain duties run in ticks that never overlap. `tick()` runs every
+ * duty once (tests call it directly); `start()` listens and ticks every `tickMs` and on new blocks; `stop()`
+ * lets the current tick finish, then closes the HTTP server and the database.
+ */
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Provider, Signer } from "ethers";
+import type { FastifyInstance } from "fastify";
+import { AgentChain } from "./chain.js";
+import type { AgentConfig } from "./config.js";
+import type { AgentContext } from "./context.js";
+import { AgentDb } from "./db.js";
+import { runMaintenance, type MaintenanceResult } from "./duties/maintenance.js";
+import { runProver, type ProverResult } from "./duties/prover.js";
+import { runPublisher, type PublishResult } from "./duties/publisher.js";
+import { runSettler, type SettleResult } from "./duties/settler.js";
+import { buildHttpApp } from "./http/server.js";
+import type { Logger } from "./logger.js";
+import { PieceStore } from "./pieceStore.js";
+
+export interface AgentDeps {
+  config: AgentConfig;
+  signer: Signer;
+  provider: Provider;
+  logger: Logger;
+  /** Wall clock in ms (defaults to Date.now). */
+  clock?: () => number;
+}
+
+/** What one tick did, duty by duty (undefined: the duty threw; the error is logged). */
+export interface TickReport {
+  maintenance?: MaintenanceResult;
+  prover?: ProverResult;
+  publisher?: PublishResult;
+  settler?: SettleResult;
+}
+
+export interface Agent {
+  /** Listen on `config.listen` and run ticks until `stop()`. Resolves once listening. */
+  start(): Promise<void>;
+  /** Finish the current tick, stop ticking, close the HTTP server and the database. Idempotent. */
+  stop(): Promise<void>;
+  /** Run every duty once (waits for a running tick first: ticks never overlap). */
+  tick(): Promise<TickReport>;
+  /** The HTTP base URL once listening, else undefined. */
+  address(): string | undefined;
+  /** The fastify app (`app.inject()` in tests). */
+  readonly app: FastifyInstance;
+  readonly context: AgentContext;
+}
+
+/** Build an agent: connects to the chain (checking the deployment), opens the database and the piece store. */
+export async function createAgent(deps: AgentDeps): Promise<Agent> {
+  const { config } = deps;
+  const clock = deps.clock ?? Date.now;
+  const logger = deps.logger;
+  const chain = await AgentChain.connect(config, deps.signer, deps.provider);
+  await mkdir(config.dataDir, { recursive: true });
+  const pieces = new PieceStore(join(config.dataDir, "pieces"), { cacheBytes: config.treeCacheBytes });
+  await pieces.init();
+  const db = AgentDb.open(join(config.dataDir, "agent.db"), clock);
+  const ctx: AgentContext = { config, db, pieces, chain, logger, clock };
+  const app = buildHttpApp(ctx);
+  const maintenanceState = { startedAt: clock() };
+
+  let running: Promise<TickReport> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let listening: string | undefined;
+  let stopped = false;
+  let stopping: Promise<void> | undefined;
+
+  const duty = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (error) {
+      logger.error({ err: error, duty: name }, "duty failed; retrying next tick");
+      return undefined;
+    }
+  };
+
+  // Order matters: proofs and declarations are time-critical (declarations must land before the seed block),
+  // so the prover runs before publishing and settling add transactions.
+  const runTick = async (): Promise<TickReport> => ({
+    maintenance: await duty("maintenance", () => runMaintenance(ctx, maintenanceState)),
+    prover: await duty("prover", () => runProver(ctx)),
+    publisher: await duty("publisher", () => runPublisher(ctx)),
+    settler: await duty("settler", () => runSettler(ctx)),
+  });
+
+  const tick = async (): Promise<TickReport> => {
+    while (running) await running.catch(() => undefined);
+    if (stopped) return {};
+    running = runTick();
+    try {
+      return await running;
+    } finally {
+      running = undefined;
+    }
+  };
+
+  const schedule = (delay: number): void => {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      void tick().finally(() => {
+        schedule(config.tickMs);
+      });
+    }, delay);
+  };
+
+  const onBlock = (): void => {
+    if (!running) schedule(0);
+  };
+
+  return {
+    app,
+    context: ctx,
+    tick,
+    address: () => listening,
+    async start() {
+      if (stopped) throw new Error("the agent was stopped");
+      if (listening !== undefined) return;
+      await app.listen({ host: config.listen.host, port: config.listen.port });
+      const info = app.server.address();
+      const port = typeof info === "object" && info !== null ? info.port : config.listen.port;
+      listening = `http://${config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host}:${port}`;
+      logger.info(
+        {
+          url: listening,
+          provider: chain.me,
+          chainId: chain.chainId,
+          market: config.deployment.market,
+          dataDir: config.dataDir,
+        },
+        "agent started",
+      );
+      await deps.provider.on("block", onBlock);
+      schedule(0);
+    },
+    async stop() {
+      stopping ??= (async () => {
+        stopped = true;
+        clearTimeout(timer);
+        await deps.provider.off("block", onBlock).catch(() => undefined);
+        if (running) await running.catch(() => undefined);
+        await app.close();
+        db.close();
+        logger.info("agent stopped");
+      })();
+      return stopping;
+    },
+  };
+}

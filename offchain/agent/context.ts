@@ -1,0 +1,16 @@
+import type { AgentChain } from "./chain.js";
+import type { AgentConfig } from "./config.js";
+import type { AgentDb } from "./db.js";
+import type { Logger } from "./logger.js";
+import type { PieceStore } from "./pieceStore.js";
+
+/** Everything a route or a duty needs, passed in explicitly. */
+export interface AgentContext {
+  config: AgentConfig;
+  db: AgentDb;
+  pieces: PieceStore;
+  chain: AgentChain;
+  logger: Logger;
+  /** Wall clock in milliseconds (record timestamps, scan intervals); protocol time comes from the chain. */
+  clock: () => number;
+}

@@ -1,0 +1,368 @@
+/**
+ * The agent's durable state in SQLite (node:sqlite, WAL): uploads, deals, pieces, proofs and a key-value
+ * table. Every state change runs in one transaction, so a crash leaves either the old or the new state and a
+ * restarted agent carries on from there. Schema changes are numbered migrations (PRAGMA user_version).
+ */
+import { DatabaseSync } from "node:sqlite";
+import type { DealTerms } from "../sdk/deals/terms.js";
+import { StrataError } from "../sdk/errors.js";
+import { proposalToJson, termsToJson } from "./codec.js";
+import { MIGRATIONS } from "./db/migrations.js";
+import {
+  text,
+  toDeal,
+  toPiece,
+  toProof,
+  toUpload,
+  type DealRecord,
+  type PieceProblem,
+  type PieceRecord,
+  type ProofRecord,
+  type Row,
+  type UploadRecord,
+  type UploadState,
+} from "./db/records.js";
+
+export type {
+  DealRecord,
+  DealState,
+  PieceProblem,
+  PieceRecord,
+  ProofRecord,
+  ProofStatus,
+  UploadRecord,
+  UploadState,
+} from "./db/records.js";
+
+export class AgentDb {
+  private readonly db: DatabaseSync;
+  private readonly now: () => number;
+  private depth = 0;
+
+  private constructor(db: DatabaseSync, now: () => number) {
+    this.db = db;
+    this.now = now;
+  }
+
+  /** Open (creating if needed) and migrate the database at `path` (":memory:" for tests). */
+  static open(path: string, now: () => number = Date.now): AgentDb {
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path, { timeout: 5000 });
+      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+    } catch (cause) {
+      throw new StrataError("AGENT_DB_ERROR", `cannot open the agent database ${path}`, { cause });
+    }
+    const agentDb = new AgentDb(db, now);
+    agentDb.migrate();
+    return agentDb;
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  get isOpen(): boolean {
+    return this.db.isOpen;
+  }
+
+  /** Run `fn` in one transaction (nested calls join the outer one). */
+  tx<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    this.db.exec("BEGIN IMMEDIATE");
+    this.depth++;
+    try {
+      const result = fn();
+      this.db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      this.db.exec("ROLLBACK");
+      throw error;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private migrate(): void {
+    const version = Number(this.one("PRAGMA user_version")?.user_version ?? 0);
+    if (version > MIGRATIONS.length) {
+      throw new StrataError(
+        "AGENT_DB_ERROR",
+        `the agent database has schema ${version}, newer than this agent (${MIGRATIONS.length})`,
+      );
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.tx(() => {
+        this.db.exec(MIGRATIONS[v] ?? "");
+        this.db.exec(`PRAGMA user_version = ${v + 1}`);
+      });
+    }
+  }
+
+  private one(sql: string, ...params: (string | number | null)[]): Row | undefined {
+    return this.db.prepare(sql).get(...params);
+  }
+
+  private all(sql: string, ...params: (string | number | null)[]): Row[] {
+    return this.db.prepare(sql).all(...params);
+  }
+
+  private run(sql: string, ...params: (string | number | null)[]): number {
+    return Number(this.db.prepare(sql).run(...params).changes);
+  }
+
+  // ------------------------------------------------------------------ uploads
+
+  /** Insert a new upload; returns false (and changes nothing) when (client, nonce) is already known. */
+  insertUpload(
+    u: Omit<UploadRecord, "state" | "dealId" | "txHash" | "reason" | "attempts" | "createdAt" | "updatedAt">,
+  ): boolean {
+    const at = this.now();
+    return this.tx(() => {
+      if (this.uploadByClientNonce(u.client, u.nonce)) return false;
+      this.run(
+        `INSERT INTO uploads (id, client, nonce, proposal, signature, size, root, state, created_block, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'awaiting-data', ?, ?, ?)`,
+        u.id,
+        u.client.toLowerCase(),
+        u.nonce.toString(),
+        JSON.stringify(proposalToJson(u.proposal)),
+        u.signature,
+        Number(u.size),
+        u.root,
+        u.createdBlock,
+        at,
+        at,
+      );
+      return true;
+    });
+  }
+
+  upload(id: string): UploadRecord | undefined {
+    const row = this.one("SELECT * FROM uploads WHERE id = ?", id);
+    return row && toUpload(row);
+  }
+
+  uploadByClientNonce(client: string, nonce: bigint): UploadRecord | undefined {
+    const row = this.one(
+      "SELECT * FROM uploads WHERE client = ? AND nonce = ?",
+      client.toLowerCase(),
+      nonce.toString(),
+    );
+    return row && toUpload(row);
+  }
+
+  uploadsInState(state: UploadState, limit = 1000): UploadRecord[] {
+    return this.all(
+      "SELECT * FROM uploads WHERE state = ? ORDER BY created_at, id LIMIT ?",
+      state,
+      limit,
+    ).map(toUpload);
+  }
+
+  /** Move an upload to `state`, optionally setting txHash / reason / dealId; counts attempts on demand. */
+  setUploadState(
+    id: string,
+    state: UploadState,
+    fields: {
+      txHash?: string | null;
+      reason?: string | null;
+      dealId?: bigint | null;
+      attempt?: boolean;
+    } = {},
+  ): void {
+    const current = this.upload(id);
+    if (!current) throw new StrataError("AGENT_DB_ERROR", `unknown upload ${id}`);
+    this.run(
+      "UPDATE uploads SET state = ?, tx_hash = ?, reason = ?, deal_id = ?, attempts = ?, updated_at = ? WHERE id = ?",
+      state,
+      fields.txHash === undefined ? current.txHash : fields.txHash,
+      fields.reason === undefined ? current.reason : fields.reason,
+      fields.dealId === undefined
+        ? (current.dealId?.toString() ?? null)
+        : (fields.dealId?.toString() ?? null),
+      current.attempts + (fields.attempt === true ? 1 : 0),
+      this.now(),
+      id,
+    );
+  }
+
+  /** The upload's bytes are stored and verified: record the piece and accept the upload, atomically. */
+  acceptUpload(id: string, piece: { root: string; size: bigint; path: string }): void {
+    this.tx(() => {
+      this.putPiece({ ...piece, ok: true, problem: null, verifiedAt: this.now() });
+      this.setUploadState(id, "accepted", { reason: null });
+    });
+  }
+
+  /** A DealPublished event for this upload: record the deal and the published upload, atomically. */
+  recordPublished(uploadId: string, terms: DealTerms, txHash: string): void {
+    this.tx(() => {
+      if (!this.deal(terms.id)) {
+        const at = this.now();
+        this.run(
+          `INSERT INTO deals (id, terms, root, upload_id, state, last_settled_at, end_reason, created_at, updated_at)
+           VALUES (?, ?, ?, ?, 'active', NULL, NULL, ?, ?)`,
+          terms.id.toString(),
+          JSON.stringify(termsToJson(terms)),
+          terms.root.toLowerCase(),
+          uploadId,
+          at,
+          at,
+        );
+      }
+      this.setUploadState(uploadId, "published", { txHash, dealId: terms.id, reason: null });
+    });
+  }
+
+  // ------------------------------------------------------------------ deals
+
+  deal(id: bigint): DealRecord | undefined {
+    const row = this.one("SELECT * FROM deals WHERE id = ?", id.toString());
+    return row && toDeal(row);
+  }
+
+  activeDeals(): DealRecord[] {
+    return this.all("SELECT * FROM deals WHERE state = 'active' ORDER BY CAST(id AS INTEGER)").map(toDeal);
+  }
+
+  endDeal(id: bigint, reason: string): void {
+    this.run(
+      "UPDATE deals SET state = 'ended', end_reason = ?, updated_at = ? WHERE id = ?",
+      reason,
+      this.now(),
+      id.toString(),
+    );
+  }
+
+  setDealSettled(id: bigint, period: bigint): void {
+    this.run(
+      "UPDATE deals SET last_settled_at = ?, updated_at = ? WHERE id = ?",
+      Number(period),
+      this.now(),
+      id.toString(),
+    );
+  }
+
+  /** New terms after an extension (the end period changed). */
+  updateDealTerms(terms: DealTerms): void {
+    this.run(
+      "UPDATE deals SET terms = ?, updated_at = ? WHERE id = ?",
+      JSON.stringify(termsToJson(terms)),
+      this.now(),
+      terms.id.toString(),
+    );
+  }
+
+  // ------------------------------------------------------------------ pieces
+
+  putPiece(p: Omit<PieceRecord, "createdAt">): void {
+    this.run(
+      `INSERT INTO pieces (root, size, path, verified_at, ok, problem, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (root) DO UPDATE SET size = excluded.size, path = excluded.path, verified_at = excluded.verified_at,
+         ok = excluded.ok, problem = excluded.problem`,
+      p.root.toLowerCase(),
+      Number(p.size),
+      p.path,
+      p.verifiedAt,
+      p.ok ? 1 : 0,
+      p.problem,
+      this.now(),
+    );
+  }
+
+  piece(root: string): PieceRecord | undefined {
+    const row = this.one("SELECT * FROM pieces WHERE root = ?", root.toLowerCase());
+    return row && toPiece(row);
+  }
+
+  pieces(): PieceRecord[] {
+    return this.all("SELECT * FROM pieces ORDER BY root").map(toPiece);
+  }
+
+  setPieceHealth(root: string, ok: boolean, problem: PieceProblem | null, verified: boolean): void {
+    this.run(
+      "UPDATE pieces SET ok = ?, problem = ?, verified_at = CASE WHEN ? THEN ? ELSE verified_at END WHERE root = ?",
+      ok ? 1 : 0,
+      problem,
+      verified ? 1 : 0,
+      this.now(),
+      root.toLowerCase(),
+    );
+  }
+
+  deletePiece(root: string): void {
+    this.run("DELETE FROM pieces WHERE root = ?", root.toLowerCase());
+  }
+
+  /** Whether an active deal or an unfinished upload still needs the piece `root`. */
+  pieceNeeded(root: string): boolean {
+    const r = root.toLowerCase();
+    const deal = this.one("SELECT 1 AS x FROM deals WHERE root = ? AND state = 'active' LIMIT 1", r);
+    const upload = this.one(
+      "SELECT 1 AS x FROM uploads WHERE root = ? AND state IN ('awaiting-data', 'accepted', 'publishing') LIMIT 1",
+      r,
+    );
+    return deal !== undefined || upload !== undefined;
+  }
+
+  // ------------------------------------------------------------------ proofs
+
+  proof(period: bigint): ProofRecord | undefined {
+    const row = this.one("SELECT * FROM proofs WHERE period = ?", Number(period));
+    return row && toProof(row);
+  }
+
+  putProof(p: Omit<ProofRecord, "at">): void {
+    this.run(
+      `INSERT INTO proofs (period, tx_hash, status, declared, at, error) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (period) DO UPDATE SET tx_hash = excluded.tx_hash, status = excluded.status,
+         declared = excluded.declared, at = excluded.at, error = excluded.error`,
+      Number(p.period),
+      p.txHash,
+      p.status,
+      JSON.stringify(p.declared.map(String)),
+      this.now(),
+      p.error,
+    );
+  }
+
+  lastConfirmedProof(): ProofRecord | undefined {
+    const row = this.one("SELECT * FROM proofs WHERE status = 'confirmed' ORDER BY period DESC LIMIT 1");
+    return row && toProof(row);
+  }
+
+  // ------------------------------------------------------------------ kv and counts
+
+  getKv(key: string): string | undefined {
+    const row = this.one("SELECT value FROM kv WHERE key = ?", key);
+    return row === undefined ? undefined : text(row, "value");
+  }
+
+  setKv(key: string, value: string): void {
+    this.run(
+      "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
+  }
+
+  counts(): {
+    activeDeals: number;
+    publishedDeals: number;
+    pendingUploads: number;
+    pieces: number;
+    bytesStored: bigint;
+  } {
+    const n = (sql: string): number => Number(this.one(sql)?.n ?? 0);
+    return {
+      activeDeals: n("SELECT COUNT(*) AS n FROM deals WHERE state = 'active'"),
+      publishedDeals: n("SELECT COUNT(*) AS n FROM deals"),
+      pendingUploads: n(
+        "SELECT COUNT(*) AS n FROM uploads WHERE state IN ('awaiting-data', 'accepted', 'publishing')",
+      ),
+      pieces: n("SELECT COUNT(*) AS n FROM pieces"),
+      bytesStored: BigInt(n("SELECT COALESCE(SUM(size), 0) AS n FROM pieces")),
+    };
+  }
+}

@@ -1,0 +1,54 @@
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import type { CliContext } from "../context.js";
+import type { Runner } from "../program.js";
+import { DEFAULT_AGENT_CONFIG } from "./provider.js";
+
+interface StartOptions {
+  config: string;
+}
+
+export function registerAgentCommands(program: Command, run: Runner): void {
+  const agent = program.command("agent").description("run the provider agent");
+  agent
+    .command("start")
+    .summary("run the provider agent (until Ctrl-C)")
+    .description(
+      "run the provider agent in this process: HTTP data plane + chain duties (publish, prove, settle); " +
+        "stops cleanly on Ctrl-C / SIGTERM. Its settings (RPC, deployment, key) come from the configuration file",
+    )
+    .option("--config <file>", "agent configuration (see strata provider init)", DEFAULT_AGENT_CONFIG)
+    .action((opts: StartOptions, command: Command) => run(command, (ctx) => start(ctx, opts)));
+}
+
+async function start(ctx: CliContext, opts: StartOptions): Promise<void> {
+  const path = resolve(opts.config);
+  // Loaded on demand: the agent pulls in fastify and node:sqlite, which other commands do not need.
+  const { startAgentFromConfigFile } = await import("../../agent/main.js");
+  const running = await startAgentFromConfigFile(path, { env: { ...ctx.io.env } });
+  ctx.result({ state: "started", config: path }, () => `agent started with ${path} (Ctrl-C to stop)`);
+  await new Promise<void>((resolveStopped, rejectStopped) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        ctx.note(`${signal} again: exiting without waiting`);
+        process.exit(130);
+      }
+      stopping = true;
+      ctx.note(`${signal}: stopping the agent (finishing the current step)...`);
+      running.stop().then(
+        () => {
+          process.off("SIGINT", onSignal);
+          process.off("SIGTERM", onSignal);
+          resolveStopped();
+        },
+        (error: unknown) => {
+          rejectStopped(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+  ctx.result({ state: "stopped" }, () => "agent stopped");
+}

@@ -1,0 +1,95 @@
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { loadSigner, type StrataChain } from "../../sdk/chain/connect.js";
+import { StrataError } from "../../sdk/errors.js";
+import { retrieveFile, type RetrieveEvent } from "../../sdk/client/retrieve.js";
+import { loadManifest } from "../../sdk/manifest/manifest.js";
+import type { CliContext } from "../context.js";
+import { formatBytes } from "../parse.js";
+import type { Runner } from "../program.js";
+import { pieceBars } from "../progress.js";
+import { checkManifestChain } from "../targets.js";
+
+interface RetrieveOptions {
+  force?: boolean;
+  offline?: boolean;
+}
+
+export function registerRetrieveCommand(program: Command, run: Runner): void {
+  program
+    .command("retrieve")
+    .summary("rebuild a stored file from any k of its pieces")
+    .description(
+      "rebuild a stored file: fetch any k of its pieces from their providers (each checked against its " +
+        "commitment; a missing or tampered piece is replaced by another), decrypt with the wallet that stored it, " +
+        "check the file hash, and write it to <out>",
+    )
+    .argument("<manifest>", "the manifest written by strata store")
+    .argument("<out>", "where to write the file")
+    .option("--force", "overwrite <out> if it exists")
+    .option("--offline", "do not contact the chain (no lookup of providers' moved endpoints)")
+    .action((manifestPath: string, out: string, opts: RetrieveOptions, command: Command) =>
+      run(command, (ctx) => retrieve(ctx, manifestPath, out, opts)),
+    );
+}
+
+async function retrieve(
+  ctx: CliContext,
+  manifestPath: string,
+  out: string,
+  opts: RetrieveOptions,
+): Promise<void> {
+  const manifest = await loadManifest(manifestPath);
+  // The chain is only needed to find providers that moved; the pieces and the key need none, so a chain
+  // that cannot be reached (or is not the manifest's) only costs that fallback.
+  let chain: StrataChain | null = null;
+  if (opts.offline !== true) {
+    try {
+      chain = await ctx.chain();
+      checkManifestChain(manifest, chain);
+    } catch (error) {
+      if (!(error instanceof StrataError)) throw error;
+      ctx.note(`without the chain (${error.message}): using the manifest's endpoints only`);
+      chain = null;
+    }
+  }
+  const signer = loadSigner(ctx.keySource(), {
+    chainId: manifest.chainId,
+    allowDevKeys: ctx.options.allowDevKeys,
+    env: ctx.io.env,
+  });
+  const bars = pieceBars(ctx.showProgress);
+  const onProgress = (event: RetrieveEvent): void => {
+    switch (event.type) {
+      case "download":
+        bars.update(event.piece, event.received, event.total, `piece ${event.piece}`, "downloading");
+        break;
+      case "piece":
+        if (event.ok) bars.status(event.piece, "verified");
+        else {
+          bars.status(event.piece, "failed");
+          bars.log(`piece ${event.piece}: ${event.reason ?? "failed"}; trying another piece`);
+        }
+        break;
+      case "restored":
+        break;
+    }
+  };
+  let result;
+  try {
+    result = await retrieveFile(
+      { manifest, outPath: resolve(out), overwrite: opts.force === true, onProgress },
+      {
+        signer,
+        agentFor: (endpoint) => ctx.agent(endpoint),
+        ...(chain ? { registry: chain.registry } : {}),
+      },
+    );
+  } finally {
+    bars.stop();
+  }
+  ctx.result({ ...result, fileName: manifest.fileName, fileHash: manifest.fileHash }, () => [
+    `retrieved ${manifest.fileName} (${formatBytes(result.bytes)}) to ${result.outPath} from pieces ${result.used.join(", ")}; hash verified`,
+    ...result.failures.map((f) => `  piece ${f.piece} (${f.provider}) skipped: ${f.reason}`),
+  ]);
+}

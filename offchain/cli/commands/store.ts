@@ -1,0 +1,187 @@
+import { readFile, stat } from "node:fs/promises";
+import { basename, resolve } from "node:path";
+import type { Command } from "commander";
+import { checkWritable } from "../../sdk/client/files.js";
+import { storeFile, type StoreEvent } from "../../sdk/client/store.js";
+import { StrataError } from "../../sdk/errors.js";
+import type { CliContext } from "../context.js";
+import { decimalAmount, formatBytes, list, nonNegativeInt, positiveInt } from "../parse.js";
+import type { Runner } from "../program.js";
+import { pieceBars } from "../progress.js";
+
+interface StoreOptions {
+  k: number;
+  m: number;
+  providers?: string[];
+  duration: number;
+  maxPrice?: string;
+  minCollateral?: string;
+  out?: string;
+  keepPartial?: boolean;
+  force?: boolean;
+  publishTimeout: number;
+}
+
+export function registerStoreCommand(program: Command, run: Runner): void {
+  program
+    .command("store")
+    .summary("store a file with k + m providers (encrypted, erasure-coded)")
+    .description(
+      "store a file: encrypt it, erasure-code it into k data + m parity pieces, and make one storage deal per " +
+        "piece with k + m different providers (any k pieces rebuild the file). Checks funds before uploading, " +
+        "retries a failed piece with another provider, and writes a manifest (keep it: it is needed to retrieve)",
+    )
+    .argument("<file>", "the file to store")
+    .option("--k <n>", "data pieces (any k of the k + m pieces rebuild the file)", positiveInt, 2)
+    .option("--m <n>", "parity pieces (how many providers may disappear)", nonNegativeInt, 1)
+    .option(
+      "--providers <list>",
+      "comma-separated provider addresses or endpoints to use (default: cheapest)",
+      list,
+    )
+    .option("--duration <periods>", "deal length in proving periods", positiveInt, 24)
+    .option("--max-price <amount>", "highest price accepted, in tokens per TiB per 30 days", decimalAmount)
+    .option(
+      "--min-collateral <amount>",
+      "least collateral per GiB a provider must lock, in tokens",
+      decimalAmount,
+    )
+    .option("--out <manifest>", "manifest to write (default: <file name>.strata.json in this folder)")
+    .option(
+      "--keep-partial",
+      "if not every piece can be placed, keep the deals made (default: terminate them)",
+    )
+    .option("--force", "overwrite an existing manifest")
+    .option(
+      "--publish-timeout <seconds>",
+      "how long to wait for a provider to publish a deal",
+      positiveInt,
+      300,
+    )
+    .action((file: string, opts: StoreOptions, command: Command) =>
+      run(command, (ctx) => store(ctx, file, opts)),
+    );
+}
+
+async function store(ctx: CliContext, file: string, opts: StoreOptions): Promise<void> {
+  const bytes = await readInput(file);
+  const manifestPath = resolve(opts.out ?? `${basename(file)}.strata.json`);
+  await checkWritable(manifestPath, opts.force === true);
+  const { chain, signer, market, token } = await ctx.signed();
+  const units = await ctx.tokenUnits();
+  const bars = pieceBars(ctx.showProgress);
+  const labels = new Map<number, string>();
+  const onProgress = (event: StoreEvent): void => {
+    switch (event.type) {
+      case "selected":
+        event.providers.forEach((p, i) => labels.set(i, `piece ${i} -> ${p.address.slice(0, 10)}`));
+        ctx.note(
+          `providers: ${event.providers.map((p) => `${p.address} (${units.format(p.pricePerSecond)}/s)`).join(", ")}` +
+            (event.spares > 0 ? ` + ${event.spares} spare(s)` : ""),
+        );
+        break;
+      case "prepared":
+        ctx.note(`encrypted and coded into ${event.pieces} pieces of ${formatBytes(event.pieceSize)}`);
+        break;
+      case "funded":
+        if (event.plan.approveTx !== null)
+          ctx.note(`approved ${units.format(event.plan.needed)} of escrow for the market`);
+        break;
+      case "upload":
+        bars.update(
+          event.piece,
+          event.sent,
+          event.total,
+          labels.get(event.piece) ?? `piece ${event.piece}`,
+          event.sent === event.total ? "waiting for publication" : "uploading",
+        );
+        break;
+      case "published":
+        bars.status(event.piece, `deal #${event.dealId}`);
+        break;
+      case "retry":
+        labels.set(event.piece, `piece ${event.piece} -> ${event.next.slice(0, 10)}`);
+        bars.log(
+          `piece ${event.piece}: ${event.failed} failed (${event.reason}); retrying with ${event.next}`,
+        );
+        break;
+      case "gave-up":
+        bars.status(event.piece, "failed");
+        bars.log(`piece ${event.piece}: giving up (${event.reason})`);
+        break;
+    }
+  };
+  let result;
+  try {
+    result = await storeFile(
+      {
+        bytes,
+        fileName: basename(file),
+        k: opts.k,
+        m: opts.m,
+        periods: BigInt(opts.duration),
+        maxPricePerTiBMonth: opts.maxPrice === undefined ? null : units.parse(opts.maxPrice),
+        minCollateralPerGiB: opts.minCollateral === undefined ? 0n : units.parse(opts.minCollateral),
+        ...(opts.providers === undefined ? {} : { providers: opts.providers }),
+        manifestPath,
+        keepPartial: opts.keepPartial === true,
+        publishTimeoutMs: opts.publishTimeout * 1000,
+        onProgress,
+      },
+      {
+        signer,
+        chainId: chain.chainId,
+        market,
+        registry: chain.registry,
+        token,
+        provider: chain.provider,
+        agentFor: (endpoint) => ctx.agent(endpoint),
+      },
+    );
+  } finally {
+    bars.stop();
+  }
+  const { manifest } = result;
+  const deals = manifest.pieces.map((p) => ({
+    piece: p.index,
+    provider: p.provider,
+    endpoint: p.endpoint,
+    dealId: p.dealId,
+  }));
+  ctx.result(
+    {
+      manifest: result.manifestPath,
+      fileId: manifest.fileId,
+      fileName: manifest.fileName,
+      fileSize: manifest.fileSize,
+      k: manifest.coding.k,
+      m: manifest.coding.m,
+      pieceSize: manifest.coding.shardSize,
+      periods: opts.duration,
+      escrow: result.escrow,
+      deals,
+      funding: result.funding,
+      cleanup: result.cleanup,
+    },
+    () => [
+      `stored ${manifest.fileName} (${formatBytes(manifest.fileSize)}) as ${manifest.pieces.length} pieces of ${formatBytes(manifest.coding.shardSize)}; any ${manifest.coding.k} rebuild it`,
+      ...deals.map((d) => `  piece ${d.piece}: deal #${String(d.dealId)} with ${d.provider} (${d.endpoint})`),
+      `  escrow ${units.format(result.escrow)} for ${opts.duration} period(s)`,
+      ...(result.cleanup.cancelled.length > 0
+        ? [`  cancelled ${result.cleanup.cancelled.length} unused proposal(s)`]
+        : []),
+      `manifest: ${result.manifestPath} (keep it safe: it holds the wrapped file key and the deals)`,
+    ],
+  );
+}
+
+async function readInput(file: string): Promise<Uint8Array> {
+  let info;
+  try {
+    info = await stat(file);
+  } catch (cause) {
+    throw new StrataError("FILE_NOT_FOUND", `no file at ${file}`, { cause });
+  }
+  if (!info.isFile()) throw new StrataError("INVALID_ARGUMENT", `${file} is not a regular file`);
+  return new Uint8Array(await readFile(file));
+}

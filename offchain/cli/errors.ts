@@ -1,0 +1,150 @@
+import { CommanderError } from "commander";
+import { Interface, isError } from "ethers";
+import {
+  ProviderRegistry__factory,
+  StorageMarket__factory,
+  TestStablecoin__factory,
+} from "../../typechain-types/index.js";
+import { StrataError, type StrataErrorCode } from "../sdk/errors.js";
+
+/** Exit codes: 1 bad usage or input, 2 chain or provider trouble, 3 data integrity. */
+export type ExitCode = 1 | 2 | 3;
+
+/** Code printed for an error that is not a StrataError (a bug, or an unexpected library failure). */
+export const INTERNAL = "INTERNAL";
+
+const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
+  INVALID_ARGUMENT: 1,
+  PIECE_TOO_LARGE: 1,
+  LEAF_OUT_OF_RANGE: 1,
+  DEPLOYMENT_NOT_FOUND: 2,
+  WRONG_NETWORK: 2,
+  CHAIN_REVERT: 2,
+  // data path
+  DECRYPT_FAILED: 3,
+  WRONG_KEY: 1,
+  NOT_ENOUGH_PIECES: 3,
+  FILE_HASH_MISMATCH: 3,
+  BAD_MANIFEST: 1,
+  MANIFEST_NOT_FOUND: 1,
+  COMMIT_WORKER_FAILED: 2,
+  // agent
+  CONFIG_NOT_FOUND: 1,
+  CONFIG_PARSE_ERROR: 1,
+  CONFIG_INVALID: 1,
+  CONFIG_KEY_MISSING: 1,
+  CONFIG_DEPLOYMENT_MISMATCH: 2,
+  PIECE_NOT_FOUND: 3,
+  PIECE_CORRUPT: 3,
+  PIECE_SIZE_MISMATCH: 3,
+  AGENT_DB_ERROR: 2,
+  // chain, client and CLI
+  RPC_UNREACHABLE: 2,
+  KEY_MISSING: 1,
+  KEY_REFUSED: 1,
+  FILE_NOT_FOUND: 1,
+  OUTPUT_EXISTS: 1,
+  INSUFFICIENT_FUNDS: 2,
+  PROVIDER_UNREACHABLE: 2,
+  PROVIDER_REJECTED: 2,
+  PROVIDER_BAD_DATA: 2,
+  PROVIDER_UNUSABLE: 2,
+  NOT_ENOUGH_PROVIDERS: 2,
+  PUBLISH_TIMEOUT: 2,
+  STORE_INCOMPLETE: 2,
+  PIECES_UNAVAILABLE: 2,
+  DEAL_NOT_FOUND: 1,
+};
+
+export function exitCodeFor(code: string): ExitCode {
+  return (EXIT_CODES as Record<string, ExitCode | undefined>)[code] ?? 1;
+}
+
+/** What the CLI prints for a failure. */
+export interface CliFailure {
+  code: string;
+  message: string;
+  details?: string;
+  exitCode: ExitCode;
+}
+
+const revertInterfaces: Interface[] = [
+  StorageMarket__factory.createInterface(),
+  ProviderRegistry__factory.createInterface(),
+  TestStablecoin__factory.createInterface(),
+];
+
+/** Any thrown value as a CLI failure: StrataErrors keep their code; ethers errors become chain errors. */
+export function toFailure(error: unknown): CliFailure {
+  if (error instanceof StrataError) {
+    return {
+      code: error.code,
+      message: error.message,
+      ...(error.details === undefined ? {} : { details: error.details }),
+      exitCode: exitCodeFor(error.code),
+    };
+  }
+  if (error instanceof CommanderError) {
+    return { code: "INVALID_ARGUMENT", message: error.message.replace(/^error:\s*/, ""), exitCode: 1 };
+  }
+  if (isError(error, "CALL_EXCEPTION")) {
+    return {
+      code: "CHAIN_REVERT",
+      message: `the transaction reverted: ${describeRevert(error)}`,
+      exitCode: 2,
+    };
+  }
+  if (isError(error, "INSUFFICIENT_FUNDS")) {
+    return {
+      code: "INSUFFICIENT_FUNDS",
+      message: "the wallet cannot pay for gas",
+      details: "send native currency (ETH) to the signing account",
+      exitCode: 2,
+    };
+  }
+  if (
+    isError(error, "NETWORK_ERROR") ||
+    isError(error, "SERVER_ERROR") ||
+    isError(error, "TIMEOUT") ||
+    (error instanceof Error && /ECONNREFUSED|ECONNRESET|fetch failed/.test(error.message))
+  ) {
+    return {
+      code: "RPC_UNREACHABLE",
+      message: `the RPC endpoint failed: ${shortMessage(error)}`,
+      exitCode: 2,
+    };
+  }
+  return { code: INTERNAL, message: shortMessage(error), exitCode: 1 };
+}
+
+function describeRevert(error: {
+  revert?: { name: string; args: readonly unknown[] } | null;
+  data?: string | null;
+}): string {
+  if (error.revert) return `${error.revert.name}(${error.revert.args.map(String).join(", ")})`;
+  const data = error.data ?? null;
+  if (data !== null && data.length >= 10) {
+    for (const iface of revertInterfaces) {
+      const parsed = iface.parseError(data);
+      if (parsed) return `${parsed.name}(${parsed.args.map(String).join(", ")})`;
+    }
+    return `unknown error ${data.slice(0, 10)}`;
+  }
+  return "no reason given";
+}
+
+function shortMessage(error: unknown): string {
+  if (error instanceof Error) {
+    const short = (error as { shortMessage?: unknown }).shortMessage;
+    return typeof short === "string" ? short : error.message;
+  }
+  return String(error);
+}
+
+/** One line for a human: `strata: <message> — <what to do> (CODE)`. */
+export function formatFailure(failure: CliFailure): string {
+  const first = failure.details?.split("\n")[0] ?? "";
+  // Some errors repeat in `details` what the message says (e.g. the manifest field at fault): print it once.
+  const details = first === "" || failure.message.includes(first) ? "" : ` — ${first}`;
+  return `strata: ${failure.message}${details} (${failure.code})`;
+}

@@ -1,0 +1,79 @@
+import { InvalidArgumentError } from "commander";
+import { formatUnits, getAddress, isAddress, parseUnits } from "ethers";
+import { StrataError } from "../sdk/errors.js";
+
+/**
+ * Option parsers for commander: they throw InvalidArgumentError, which the program reports as a usage
+ * error (exit 1, code INVALID_ARGUMENT).
+ */
+
+export function positiveInt(value: string): number {
+  if (!/^[0-9]+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidArgumentError("expected a positive integer");
+  }
+  return Number(value);
+}
+
+export function nonNegativeInt(value: string): number {
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidArgumentError("expected a non-negative integer");
+  }
+  return Number(value);
+}
+
+export function address(value: string): string {
+  if (!isAddress(value)) throw new InvalidArgumentError("expected a 0x address");
+  return getAddress(value);
+}
+
+export function list(value: string): string[] {
+  const items = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (items.length === 0) throw new InvalidArgumentError("expected a comma-separated list");
+  return items;
+}
+
+/** A decimal token amount as typed ("12.5"); converted with the token's decimals when used. */
+export function decimalAmount(value: string): string {
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(value))
+    throw new InvalidArgumentError("expected a decimal amount like 12.5");
+  return value;
+}
+
+/** A size like 1099511627776, 512MiB, 2GiB, 1TiB. */
+export function byteSize(value: string): bigint {
+  const match = /^([0-9]+)\s*(B|KiB|MiB|GiB|TiB)?$/i.exec(value.trim());
+  if (!match?.[1]) throw new InvalidArgumentError("expected a size like 1TiB, 500GiB or a number of bytes");
+  const units: Record<string, bigint> = { b: 0n, kib: 10n, mib: 20n, gib: 30n, tib: 40n };
+  return BigInt(match[1]) << (units[(match[2] ?? "b").toLowerCase()] ?? 0n);
+}
+
+/** `amount` in base units of a token with `decimals` decimals. */
+export function toBaseUnits(amount: string, decimals: number): bigint {
+  try {
+    return parseUnits(amount, decimals);
+  } catch {
+    throw new StrataError("INVALID_ARGUMENT", `"${amount}" has more than ${decimals} decimals`);
+  }
+}
+
+/** Base units as a decimal token amount with its symbol ("12.5 tUSD"). */
+export function formatAmount(units: bigint, decimals: number, symbol: string): string {
+  let text = formatUnits(units, decimals);
+  if (text.endsWith(".0")) text = text.slice(0, -2);
+  return `${text} ${symbol}`;
+}
+
+export function formatBytes(bytes: bigint | number): string {
+  const n = Number(bytes);
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${units[unit] ?? "B"}`;
+}

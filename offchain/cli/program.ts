@@ -1,0 +1,124 @@
+import { Command, CommanderError, Option } from "commander";
+import { registerAgentCommands } from "./commands/agent.js";
+import { registerBalanceCommands } from "./commands/balance.js";
+import { registerDealCommands } from "./commands/deals.js";
+import { registerDevCommands } from "./commands/dev.js";
+import { registerProviderCommands } from "./commands/provider.js";
+import { registerRetrieveCommand } from "./commands/retrieve.js";
+import { registerStatusCommand } from "./commands/status.js";
+import { registerStoreCommand } from "./commands/store.js";
+import { CliContext, DEFAULTS, processIo, type CliIo, type GlobalOptions } from "./context.js";
+import { formatFailure, toFailure, type CliFailure } from "./errors.js";
+import { nonNegativeInt } from "./parse.js";
+
+/** Runs one command for a registered action; the program creates the context from the global options. */
+export type Runner = (command: Command, action: (ctx: CliContext) => Promise<void>) => Promise<void>;
+
+const DESCRIPTION = [
+  "Strata: store files on a decentralized storage market, or run a storage provider.",
+  "",
+  "A file is encrypted and erasure-coded into k data + m parity pieces; each piece becomes a storage deal " +
+    "with a different provider, backed by the provider's collateral and proven every proving period.",
+  "",
+  `Keys: the signing key is read from $${DEFAULTS.keyEnv} (or --key-env <VAR>); on a local Hardhat chain ` +
+    "--account <n> uses Hardhat's public development accounts instead.",
+  "",
+  "Exit codes: 0 ok, 1 bad usage or input, 2 chain or provider trouble, 3 data integrity.",
+].join("\n");
+
+export function buildProgram(io: CliIo, run: Runner): Command {
+  const program = new Command("strata")
+    .description(DESCRIPTION)
+    .version("0.1.0", "-V, --version")
+    .addOption(new Option("--rpc <url>", "JSON-RPC endpoint of the chain").default(DEFAULTS.rpc))
+    .option(
+      "--deployment <file>",
+      "Ignition deployed_addresses.json of the suite (default: deploy/deployments/chain-<chainId>/deployed_addresses.json)",
+    )
+    .addOption(
+      new Option("--key-env <VAR>", "environment variable holding the signing private key").default(
+        DEFAULTS.keyEnv,
+      ),
+    )
+    .option("--account <n>", "use Hardhat dev account <n> (local chain 31337 only)", nonNegativeInt)
+    .option("--allow-dev-keys", "allow --account on chains other than 31337 (their keys are public!)")
+    .option("--json", "print machine-readable JSON (errors as {error: {code, message}})")
+    .configureOutput({
+      writeOut: (text) => {
+        io.stdout(text);
+      },
+      writeErr: (text) => {
+        io.stderr(text);
+      },
+      // Usage errors are printed by runCli in the CLI's own format.
+      outputError: () => undefined,
+    })
+    .exitOverride();
+
+  registerProviderCommands(program, run);
+  registerAgentCommands(program, run);
+  registerStoreCommand(program, run);
+  registerStatusCommand(program, run);
+  registerRetrieveCommand(program, run);
+  registerDealCommands(program, run);
+  registerBalanceCommands(program, run);
+  registerDevCommands(program, run);
+
+  for (const command of allCommands(program))
+    command.exitOverride().configureOutput(program.configureOutput());
+  return program;
+}
+
+function allCommands(command: Command): Command[] {
+  return command.commands.flatMap((sub) => [sub, ...allCommands(sub)]);
+}
+
+/** Parse `argv` (without node and script), run the command, print errors; returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const wantsJson = argv.includes("--json");
+  let exitCode = 0;
+  const report = (failure: CliFailure, json: boolean) => {
+    if (json) io.stdout(`${JSON.stringify({ error: errorBody(failure) }, null, 2)}\n`);
+    else io.stderr(`${formatFailure(failure)}\n`);
+    exitCode = failure.exitCode;
+  };
+
+  const run: Runner = async (command, action) => {
+    const options = command.optsWithGlobals<GlobalOptions>();
+    const ctx = new CliContext(options, io);
+    try {
+      await action(ctx);
+      exitCode = ctx.exitCode;
+    } catch (error) {
+      report(toFailure(error), options.json === true);
+    } finally {
+      await ctx.close();
+    }
+  };
+
+  const program = buildProgram(io, run);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return 0; // --help, --version
+      if (error.code === "commander.help") return 1; // a command group without its subcommand: help shown
+      const message = error.message.replace(/^error:\s*/, "");
+      report(
+        { code: "INVALID_ARGUMENT", message, details: "run with --help for usage", exitCode: 1 },
+        wantsJson,
+      );
+      return exitCode;
+    }
+    report(toFailure(error), wantsJson);
+  }
+  return exitCode;
+}
+
+function errorBody(failure: CliFailure): { code: string; message: string; details?: string } {
+  return {
+    code: failure.code,
+    message: failure.message,
+    ...(failure.details === undefined ? {} : { details: failure.details }),
+  };
+}

@@ -1,0 +1,217 @@
+import { HDNodeWallet, JsonRpcProvider, Network, Wallet, type Signer } from "ethers";
+import {
+  ProviderRegistry__factory,
+  StorageMarket__factory,
+  TestStablecoin__factory,
+  type ProviderRegistry,
+  type StorageMarket,
+  type TestStablecoin,
+} from "../../../typechain-types/index.js";
+import { StrataError } from "../errors.js";
+import { loadDeployment, type StrataDeployment } from "./deployment.js";
+
+/** Hardhat's default development mnemonic: its accounts are public, so they are only used on local chains. */
+export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+/** Chain id of Hardhat's local networks, the only chain dev accounts are used on without --allow-dev-keys. */
+export const LOCAL_CHAIN_ID = 31337n;
+export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
+export const DEFAULT_KEY_ENV = "STRATA_PRIVATE_KEY";
+
+/** The ERC-20 functions the client and provider tools use (TestStablecoin locally, any ERC-20 elsewhere). */
+export type PaymentToken = Pick<
+  TestStablecoin,
+  "approve" | "allowance" | "balanceOf" | "decimals" | "symbol" | "getAddress" | "interface"
+>;
+
+/** A connection to a chain that runs the Strata storage suite. */
+export interface StrataChain {
+  rpcUrl: string;
+  chainId: bigint;
+  provider: JsonRpcProvider;
+  deployment: StrataDeployment;
+  market: StorageMarket;
+  registry: ProviderRegistry;
+  token: PaymentToken;
+}
+
+/** The suite's contracts with `signer` as the sender of their transactions. */
+export function withSigner(
+  chain: StrataChain,
+  signer: Signer,
+): Pick<StrataChain, "market" | "registry" | "token"> {
+  return {
+    market: StorageMarket__factory.connect(chain.deployment.market, signer),
+    registry: ProviderRegistry__factory.connect(chain.deployment.registry, signer),
+    token: TestStablecoin__factory.connect(chain.deployment.token, signer),
+  };
+}
+
+/** Where the signing key comes from. */
+export type KeySource =
+  | { kind: "env"; variable: string }
+  | { kind: "account"; index: number }
+  | { kind: "privateKey"; key: string };
+
+export interface ConnectOptions {
+  rpcUrl?: string;
+  /** deployed_addresses.json to read; default: deploy/deployments/chain-<chainId>/deployed_addresses.json. */
+  deploymentFile?: string;
+  /** Injected fetch (used for the first probe of the RPC endpoint). */
+  fetch?: typeof fetch;
+  /** Timeout of the first probe, in milliseconds. */
+  timeoutMs?: number;
+}
+
+/**
+ * Connect to the RPC endpoint and the deployed suite. Throws RPC_UNREACHABLE when the endpoint does not
+ * answer, DEPLOYMENT_NOT_FOUND when there is no address file, WRONG_NETWORK when the contracts of the
+ * deployment have no code on that chain.
+ */
+export async function connectChain(options: ConnectOptions = {}): Promise<StrataChain> {
+  const rpcUrl = options.rpcUrl ?? DEFAULT_RPC_URL;
+  const chainId = await probeChainId(rpcUrl, options.fetch ?? fetch, options.timeoutMs ?? 5_000);
+  const deployment = await loadDeployment({
+    chainId,
+    ...(options.deploymentFile === undefined ? {} : { file: options.deploymentFile }),
+  });
+  // The chain id was just read, so ethers need not ask again; cacheTimeout -1 so that reads right after a
+  // mined block see it (the block number is otherwise cached).
+  const provider = new JsonRpcProvider(rpcUrl, Network.from(chainId), {
+    staticNetwork: true,
+    cacheTimeout: -1,
+  });
+  try {
+    await checkCode(provider, chainId, rpcUrl, deployment);
+  } catch (error) {
+    provider.destroy();
+    throw error;
+  }
+  return {
+    rpcUrl,
+    chainId,
+    provider,
+    deployment,
+    market: StorageMarket__factory.connect(deployment.market, provider),
+    registry: ProviderRegistry__factory.connect(deployment.registry, provider),
+    token: TestStablecoin__factory.connect(deployment.token, provider),
+  };
+}
+
+/** Ask the endpoint for its chain id with one JSON-RPC call (fails fast instead of ethers' retry loop). */
+export async function probeChainId(
+  rpcUrl: string,
+  fetchFn: typeof fetch,
+  timeoutMs: number,
+): Promise<bigint> {
+  const hint = `is the node running? Start one with "npm run node" or pass --rpc <url>`;
+  let response: Response;
+  try {
+    response = await fetchFn(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (cause) {
+    throw new StrataError("RPC_UNREACHABLE", `cannot reach the RPC endpoint ${rpcUrl}`, {
+      details: hint,
+      cause,
+    });
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch (cause) {
+    throw new StrataError(
+      "RPC_UNREACHABLE",
+      `${rpcUrl} is not a JSON-RPC endpoint (HTTP ${response.status})`,
+      {
+        details: hint,
+        cause,
+      },
+    );
+  }
+  const result = (body as { result?: unknown } | null)?.result;
+  if (typeof result !== "string" || !/^0x[0-9a-fA-F]+$/.test(result)) {
+    throw new StrataError("RPC_UNREACHABLE", `${rpcUrl} did not return a chain id`, { details: hint });
+  }
+  return BigInt(result);
+}
+
+async function checkCode(
+  provider: JsonRpcProvider,
+  chainId: bigint,
+  rpcUrl: string,
+  deployment: StrataDeployment,
+): Promise<void> {
+  const names = ["market", "registry", "token"] as const;
+  let codes: string[];
+  try {
+    codes = await Promise.all(names.map((name) => provider.getCode(deployment[name])));
+  } catch (cause) {
+    throw new StrataError("RPC_UNREACHABLE", `cannot read contract code from ${rpcUrl}`, { cause });
+  }
+  const missing = names.filter((_, i) => codes[i] === "0x");
+  if (missing.length > 0) {
+    const redeploy =
+      chainId === LOCAL_CHAIN_ID
+        ? 'a local node loses its contracts when restarted: run "npm run deploy:local" again'
+        : "deploy the suite to this chain first";
+    throw new StrataError(
+      "WRONG_NETWORK",
+      `the ${missing.join(", ")} of ${deployment.source} ${missing.length === 1 ? "has" : "have"} no code on chain ${chainId} at ${rpcUrl}`,
+      { details: `${redeploy}, or pass the right --rpc / --deployment` },
+    );
+  }
+}
+
+/**
+ * The signing wallet for `source`, connected to `provider`. Hardhat dev accounts (public keys!) are refused
+ * on chains other than 31337 unless `allowDevKeys`. KEY_MISSING when the environment variable is unset.
+ */
+export function loadSigner(
+  source: KeySource,
+  context: {
+    chainId: bigint;
+    provider?: JsonRpcProvider;
+    allowDevKeys?: boolean;
+    env?: Readonly<Record<string, string | undefined>>;
+  },
+): Wallet | HDNodeWallet {
+  const provider = context.provider ?? null;
+  switch (source.kind) {
+    case "account": {
+      if (!Number.isSafeInteger(source.index) || source.index < 0) {
+        throw new StrataError("INVALID_ARGUMENT", `--account must be a non-negative integer`);
+      }
+      if (context.chainId !== LOCAL_CHAIN_ID && context.allowDevKeys !== true) {
+        throw new StrataError(
+          "KEY_REFUSED",
+          `refusing Hardhat dev account ${source.index} on chain ${context.chainId}: its key is public`,
+          { details: "use --key-env <VAR> with your own key (or --allow-dev-keys on a private test chain)" },
+        );
+      }
+      const wallet = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${source.index}`);
+      return provider ? wallet.connect(provider) : wallet;
+    }
+    case "env": {
+      const key = (context.env ?? process.env)[source.variable];
+      if (key === undefined || key.trim() === "") {
+        throw new StrataError("KEY_MISSING", `no signing key: ${source.variable} is not set`, {
+          details: `export ${source.variable}=0x<private key>, or use --account <n> on a local chain`,
+        });
+      }
+      return walletFromKey(key.trim(), source.variable, provider);
+    }
+    case "privateKey":
+      return walletFromKey(source.key, "the private key", provider);
+  }
+}
+
+function walletFromKey(key: string, what: string, provider: JsonRpcProvider | null): Wallet {
+  const normalized = key.startsWith("0x") ? key : `0x${key}`;
+  if (!/^0x[0-9a-fA-F]{64}$/.test(normalized)) {
+    throw new StrataError("INVALID_ARGUMENT", `${what} is not a 32-byte hex private key`);
+  }
+  return new Wallet(normalized, provider);
+}

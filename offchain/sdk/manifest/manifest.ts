@@ -1,0 +1,142 @@
+import { randomBytes } from "node:crypto";
+import { open, readFile, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { DealProposal, DealTerms } from "../deals/terms.js";
+import { StrataError } from "../errors.js";
+import { BadManifestError } from "./jsonReader.js";
+import type { Manifest, ManifestDraft, PiecePlacement } from "./types.js";
+import { fromJsonValue } from "./validate.js";
+
+export * from "./types.js";
+export { BadManifestError } from "./jsonReader.js";
+export { fromJsonValue, isValidFileName } from "./validate.js";
+
+/** A full manifest from a draft and the placement of each of its pieces (validated). */
+export function completeManifest(
+  draft: ManifestDraft,
+  chain: { chainId: bigint; market: string },
+  placements: readonly PiecePlacement[],
+): Manifest {
+  if (placements.length !== draft.pieces.length) {
+    throw new StrataError(
+      "INVALID_ARGUMENT",
+      `${draft.pieces.length} pieces but ${placements.length} placements`,
+    );
+  }
+  const manifest: Manifest = {
+    ...draft,
+    chainId: chain.chainId,
+    market: chain.market,
+    pieces: draft.pieces.map((piece, index) => {
+      const placement = placements[index];
+      if (placement === undefined)
+        throw new StrataError("INVALID_ARGUMENT", `no placement for piece ${index}`);
+      return {
+        ...piece,
+        provider: placement.provider,
+        endpoint: placement.endpoint,
+        dealId: placement.dealId ?? null,
+        nonce: placement.proposal.nonce,
+        proposal: placement.proposal,
+        deal: placement.deal ?? null,
+      };
+    }),
+  };
+  // Round-trip through the validator so that a completed manifest is always one fromJson accepts.
+  return fromJsonValue(toJsonValue(manifest));
+}
+
+/** The manifest as a JSON value (bigint -> decimal string). */
+export function toJsonValue(manifest: Manifest): unknown {
+  return {
+    version: manifest.version,
+    fileId: manifest.fileId,
+    fileName: manifest.fileName,
+    fileSize: manifest.fileSize,
+    fileHash: manifest.fileHash,
+    createdAt: manifest.createdAt,
+    chainId: manifest.chainId.toString(),
+    market: manifest.market,
+    encryption: {
+      algorithm: manifest.encryption.algorithm,
+      iv: manifest.encryption.iv,
+      tag: manifest.encryption.tag,
+      wrappedKey: { ...manifest.encryption.wrappedKey },
+      kdf: manifest.encryption.kdf,
+    },
+    coding: { ...manifest.coding },
+    pieces: manifest.pieces.map((piece) => ({
+      index: piece.index,
+      root: piece.root,
+      size: piece.size,
+      provider: piece.provider,
+      endpoint: piece.endpoint,
+      dealId: piece.dealId === null ? null : piece.dealId.toString(),
+      nonce: piece.nonce.toString(),
+      proposal: decimals(piece.proposal),
+      deal: piece.deal === null ? null : decimals(piece.deal),
+    })),
+  };
+}
+
+/** The manifest as JSON text (2-space indentation, trailing newline). */
+export function toJson(manifest: Manifest): string {
+  return JSON.stringify(toJsonValue(manifest), null, 2) + "\n";
+}
+
+/** Parse and validate manifest JSON text; any defect throws BAD_MANIFEST (BadManifestError.field = JSON path). */
+export function fromJson(text: string): Manifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new BadManifestError("", "is not valid JSON");
+  }
+  return fromJsonValue(value);
+}
+
+/**
+ * Write `manifest` to `path` atomically: the JSON goes to a temporary file in the same directory, is flushed to
+ * disk, then renamed over `path`. A crash leaves either the old manifest or the new one, never a torn file.
+ */
+export async function saveManifest(path: string, manifest: Manifest): Promise<void> {
+  const text = toJson(manifest);
+  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const handle = await open(temporary, "wx");
+    try {
+      await handle.writeFile(text, "utf8");
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** Read and validate the manifest at `path`: MANIFEST_NOT_FOUND if there is none, BAD_MANIFEST if it is invalid. */
+export async function loadManifest(path: string): Promise<Manifest> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") {
+      throw new StrataError("MANIFEST_NOT_FOUND", `no manifest file at ${path}`, { cause: error });
+    }
+    throw error;
+  }
+  return fromJson(text);
+}
+
+function decimals(record: DealProposal | DealTerms): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(record).map(([key, value]) => [
+      key,
+      typeof value === "bigint" ? value.toString() : String(value),
+    ]),
+  );
+}

@@ -1,0 +1,89 @@
+import { expect } from "chai";
+import { randomBytes } from "node:crypto";
+import { readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { PieceStore } from "../../offchain/agent/pieceStore.js";
+import { maxCollateral, minPricePerSecond, MONTH_SECONDS, TIB } from "../../offchain/agent/policy.js";
+import { TreeCache, treeCost } from "../../offchain/agent/treeCache.js";
+import { PieceTree } from "../../offchain/sdk/commitment/merkle.js";
+import { removeTempDirs, tempDataDir } from "./helpers.js";
+
+function chunks(data: Uint8Array, size = 1000): AsyncIterable<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < data.length; i += size) parts.push(data.subarray(i, i + size));
+  return Readable.from(parts);
+}
+
+describe("agent piece store", function () {
+  after(removeTempDirs);
+
+  it("writes a piece through a temporary file, verifies it, and reports damage", async function () {
+    const store = new PieceStore(join(await tempDataDir(), "pieces"), { cacheBytes: 1 << 20 });
+    await store.init();
+    const data = Uint8Array.from(randomBytes(10_000));
+    const { root } = PieceTree.build(data);
+    const written = await store.write(root, data.length, chunks(data));
+    expect(written.ok).to.equal(true);
+    expect(await store.list()).to.deep.equal([root]);
+    expect(await store.verify(root, BigInt(data.length))).to.deep.equal({ ok: true });
+    expect((await store.tree(root, BigInt(data.length))).root).to.equal(root);
+
+    const corrupt = Buffer.from(data);
+    corrupt[5000] = (corrupt[5000] ?? 0) ^ 1;
+    await writeFile(store.path(root), corrupt);
+    expect(await store.verify(root, BigInt(data.length))).to.deep.equal({ ok: false, problem: "corrupt" });
+    await store.delete(root);
+    expect(await store.verify(root, BigInt(data.length))).to.deep.equal({ ok: false, problem: "missing" });
+    expect(await store.present(root, BigInt(data.length))).to.deep.equal({ ok: false, problem: "missing" });
+    const missing = await store.tree(root, BigInt(data.length)).catch((e: unknown) => e);
+    expect(missing).to.have.property("code", "PIECE_NOT_FOUND");
+  });
+
+  it("leaves nothing behind when the bytes are too many, too few or hash elsewhere", async function () {
+    const dir = join(await tempDataDir(), "pieces");
+    const store = new PieceStore(dir, { cacheBytes: 0 });
+    await store.init();
+    const data = Uint8Array.from(randomBytes(4096));
+    const { root } = PieceTree.build(data);
+    expect(await store.write(root, 4095, chunks(data))).to.deep.include({ ok: false, reason: "too-large" });
+    expect(await store.write(root, 4097, chunks(data))).to.deep.include({ ok: false, reason: "too-small" });
+    const other = PieceTree.build(Uint8Array.from(randomBytes(4096))).root;
+    expect(await store.write(other, 4096, chunks(data))).to.deep.include({
+      ok: false,
+      reason: "root-mismatch",
+    });
+    expect(await readdir(dir)).to.deep.equal([]);
+  });
+
+  it("keeps the tree cache within its byte budget, evicting the least recently used", function () {
+    const trees = [1, 2, 3].map(() => PieceTree.build(Uint8Array.from(randomBytes(4096))));
+    const [a, b, c] = trees as [PieceTree, PieceTree, PieceTree];
+    const cache = new TreeCache(treeCost(a) * 2);
+    cache.set(a.root, a);
+    cache.set(b.root, b);
+    expect(cache.get(a.root)).to.equal(a); // a is now the most recent
+    cache.set(c.root, c);
+    expect(cache.get(b.root)).to.equal(undefined);
+    expect(cache.get(a.root)).to.equal(a);
+    expect(cache.bytes).to.be.at.most(treeCost(a) * 2);
+  });
+
+  it("prices and collateralises pieces by size, rounding in the provider's favour", function () {
+    const policy = {
+      pricePerTiBMonth: TIB * MONTH_SECONDS,
+      minPricePerSecondPerMiB: null,
+      collateralPerGiB: 1000n,
+    };
+    expect(minPricePerSecond(policy, 1n)).to.equal(1n);
+    expect(minPricePerSecond(policy, 5n)).to.equal(5n);
+    expect(minPricePerSecond({ pricePerTiBMonth: null, minPricePerSecondPerMiB: 3n }, 1n << 20n)).to.equal(
+      3n,
+    );
+    expect(
+      minPricePerSecond({ pricePerTiBMonth: null, minPricePerSecondPerMiB: 3n }, (1n << 20n) + 1n),
+    ).to.equal(4n);
+    expect(maxCollateral(policy, 1n << 30n)).to.equal(1000n);
+    expect(maxCollateral(policy, 1n)).to.equal(1n);
+  });
+});

@@ -1,0 +1,211 @@
+import { expect } from "chai";
+import { createAgentClient, ProviderRejectedError } from "../../offchain/sdk/client/agentClient.js";
+import { expectCode, sendJson, startServer, type TestServer } from "./helpers/httpServer.js";
+
+const PROVIDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+const MARKET = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0";
+const ROOT = `0x${"ab".repeat(32)}`;
+
+describe("agent HTTP client", () => {
+  const servers: TestServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  async function serve(handler: Parameters<typeof startServer>[0]): Promise<string> {
+    const server = await startServer(handler);
+    servers.push(server);
+    return server.url;
+  }
+
+  it("parses /health and /v1/terms with bigints from decimal strings", async () => {
+    const url = await serve((req, res) => {
+      if (req.url === "/health") {
+        sendJson(res, 200, {
+          ok: true,
+          provider: PROVIDER.toLowerCase(),
+          chainId: "31337",
+          market: MARKET,
+          version: "1",
+        });
+      } else {
+        sendJson(res, 200, {
+          provider: PROVIDER,
+          pricePerTiBMonth: "2000000",
+          maxPieceSize: "1073741824",
+          maxDurationPeriods: 8760,
+          collateralPerGiB: "10000000",
+          provingPeriod: "3600",
+        });
+      }
+    });
+    const agent = createAgentClient(`${url}/`);
+    const health = await agent.health();
+    expect(health).to.deep.equal({
+      ok: true,
+      provider: PROVIDER,
+      chainId: 31337n,
+      market: MARKET,
+      version: "1",
+    });
+    const terms = await agent.terms();
+    expect(terms.pricePerTiBMonth).to.equal(2_000_000n);
+    expect(terms.maxDurationPeriods).to.equal(8760n);
+    expect(terms.minPricePerSecondPerMiB).to.equal(null);
+  });
+
+  it("times out on an agent that never answers (PROVIDER_UNREACHABLE)", async () => {
+    const url = await serve(() => new Promise(() => undefined));
+    const error = await expectCode(
+      createAgentClient(url, { timeoutMs: 150 }).health(),
+      "PROVIDER_UNREACHABLE",
+    );
+    expect((error as { details?: string }).details).to.equal("timeout");
+  });
+
+  it("reports PROVIDER_UNREACHABLE when nothing listens", async () => {
+    const server = await startServer(() => undefined);
+    await server.close();
+    await expectCode(createAgentClient(server.url).health(), "PROVIDER_UNREACHABLE");
+  });
+
+  it("maps an API error answer to PROVIDER_REJECTED with the agent's code", async () => {
+    const url = await serve((_req, res) => {
+      sendJson(res, 422, { error: { code: "POLICY_REJECTED", message: "price too low" } });
+    });
+    const error = await expectCode(
+      createAgentClient(url).proposeDeal({
+        proposal: {
+          client: PROVIDER,
+          provider: PROVIDER,
+          root: ROOT,
+          size: 64n,
+          duration: 3600n,
+          pricePerSecond: 1n,
+          collateral: 0n,
+          startDeadline: 1n,
+          nonce: 7n,
+        },
+        signature: "0x12",
+      }),
+      "PROVIDER_REJECTED",
+    );
+    expect(error).to.be.instanceOf(ProviderRejectedError);
+    expect(error.agentCode).to.equal("POLICY_REJECTED");
+    expect(error.status).to.equal(422);
+  });
+
+  it("keeps the HTTP status as the code of an error answer without the API's shape", async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(503);
+      res.end("busy");
+    });
+    const error = await expectCode(createAgentClient(url).terms(), "PROVIDER_REJECTED");
+    expect(error.agentCode).to.equal("HTTP_503");
+  });
+
+  it("reports PROVIDER_BAD_DATA for malformed or oversized JSON", async () => {
+    const url = await serve((req, res) => {
+      if (req.url === "/health") sendJson(res, 200, { ok: "yes", provider: PROVIDER });
+      else sendJson(res, 200, { padding: "x".repeat(4096) });
+    });
+    await expectCode(createAgentClient(url).health(), "PROVIDER_BAD_DATA");
+    await expectCode(createAgentClient(url, { maxJsonBytes: 1024 }).terms(), "PROVIDER_BAD_DATA");
+  });
+
+  for (const framing of ["content-length", "chunked"] as const) {
+    it(`stops reading an oversized piece at its size + 1 (${framing} framing): PROVIDER_BAD_DATA`, async () => {
+      const total = 64 * 1024 * 1024;
+      let written = 0;
+      const url = await serve((_req, res) => {
+        const headers: Record<string, string> = { "content-type": "application/octet-stream" };
+        if (framing === "content-length") headers["content-length"] = String(total);
+        res.writeHead(200, headers);
+        const chunk = Buffer.alloc(64 * 1024);
+        res.on("error", () => undefined);
+        const pump = () => {
+          while (written < total && !res.destroyed && res.write(chunk)) written += chunk.length;
+          if (written < total && !res.destroyed) res.once("drain", pump);
+          else if (!res.destroyed) res.end();
+        };
+        pump();
+      });
+      await expectCode(createAgentClient(url).downloadPiece(ROOT, 100), "PROVIDER_BAD_DATA");
+      expect(written).to.be.lessThan(total);
+    });
+  }
+
+  it("rejects a piece shorter than its size (PROVIDER_BAD_DATA)", async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      res.end(Buffer.alloc(50));
+    });
+    await expectCode(createAgentClient(url).downloadPiece(ROOT, 100), "PROVIDER_BAD_DATA");
+  });
+
+  it("downloads a piece of exactly its size with progress", async () => {
+    const piece = Buffer.alloc(300_000, 7);
+    const url = await serve((req, res) => {
+      expect(req.url).to.equal(`/v1/pieces/${ROOT}`);
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      res.end(piece);
+    });
+    let last = 0;
+    const bytes = await createAgentClient(url).downloadPiece(ROOT, piece.length, (done) => {
+      last = done;
+    });
+    expect(Buffer.from(bytes).equals(piece)).to.equal(true);
+    expect(last).to.equal(piece.length);
+  });
+
+  it("uploads a piece with its exact Content-Length, to an absolute upload URL, with progress", async () => {
+    const piece = Buffer.alloc(1_000_000, 3);
+    let received: { length: number; header: string | undefined; url: string | undefined } | undefined;
+    const url = await serve((req, res, body) => {
+      received = { length: body.length, header: req.headers["content-length"], url: req.url };
+      sendJson(res, 202, { state: "accepted" });
+    });
+    const progress: number[] = [];
+    const state = await createAgentClient("http://127.0.0.1:1").upload(
+      { uploadId: "u1", uploadUrl: `${url}/v1/uploads/u1` },
+      piece,
+      (sent) => progress.push(sent),
+    );
+    expect(state).to.equal("accepted");
+    expect(received).to.deep.equal({
+      length: piece.length,
+      header: String(piece.length),
+      url: "/v1/uploads/u1",
+    });
+    expect(progress.at(-1)).to.equal(piece.length);
+  });
+
+  it("reads upload states and posts extensions as decimal strings", async () => {
+    let posted: unknown;
+    const url = await serve((req, res, body) => {
+      if (req.method === "GET") {
+        sendJson(res, 200, { id: "u1", state: "published", dealId: "12", txHash: "0xabc", reason: null });
+      } else {
+        posted = JSON.parse(body.toString("utf8"));
+        sendJson(res, 202, { state: "accepted", txHash: null });
+      }
+    });
+    const agent = createAgentClient(url);
+    expect(await agent.uploadStatus("u1")).to.deep.equal({
+      state: "published",
+      dealId: 12n,
+      txHash: "0xabc",
+      reason: null,
+    });
+    const receipt = await agent.submitExtension({
+      dealId: 12n,
+      extension: { dealId: 12n, newEndPeriod: 30n, nonce: 256n, deadline: 1_700_000_000n },
+      signature: "0xsig",
+    });
+    expect(receipt.state).to.equal("accepted");
+    expect(posted).to.deep.equal({
+      dealId: "12",
+      extension: { dealId: "12", newEndPeriod: "30", nonce: "256", deadline: "1700000000" },
+      signature: "0xsig",
+    });
+  });
+});

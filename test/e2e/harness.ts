@@ -1,0 +1,153 @@
+/**
+ * End-to-end harness: a real `hardhat node` process on a free loopback port, the suite deployed to it with
+ * the real Ignition module (under its own deployment id, so it never touches a developer's local
+ * deployment), and helpers to run the real CLI and agent processes against it.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { JsonRpcProvider } from "ethers";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const NODE = path.join(ROOT, "node_modules", ".bin", "node");
+const HARDHAT = path.join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
+
+/** Stop a child process: SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+export async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+export interface LocalChain {
+  rpcUrl: string;
+  provider: JsonRpcProvider;
+  process: ChildProcess;
+  deploymentFile: string;
+  deploymentId: string;
+  workDir: string;
+  addresses: { token: string; registry: string; market: string; timelock: string };
+  /** Advance chain time by `seconds` and mine one block. */
+  advance(seconds: number): Promise<void>;
+  /** Mine `blocks` blocks. */
+  mine(blocks: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function waitForRpc(provider: JsonRpcProvider, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`hardhat node exited with ${String(child.exitCode)}`);
+    try {
+      await provider.send("eth_chainId", []);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error("hardhat node did not answer in time");
+}
+
+/** Run a command to completion, returning stdout; rejects with stderr on a non-zero exit. */
+export async function run(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
+  const child = spawn(NODE, args, {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 300_000);
+  const [code] = (await once(child, "exit")) as [number | null];
+  clearTimeout(timer);
+  return { stdout, stderr, code: code ?? -1 };
+}
+
+/** Start a node, deploy the suite with the StrataLocal Ignition module, and return handles to both. */
+export async function startLocalChain(): Promise<LocalChain> {
+  const port = await freePort();
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  const child = spawn(NODE, [HARDHAT, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const provider = new JsonRpcProvider(rpcUrl, undefined, { cacheTimeout: -1, staticNetwork: true });
+  await waitForRpc(provider, child, 60_000);
+  // Blocks also come on a timer, as on a real chain: Ignition waits for confirmations and agents wait for
+  // challenge seed blocks, neither of which would arrive on an idle automine-only node.
+  await provider.send("evm_setIntervalMining", [250]);
+  const deploymentId = `e2e-${port}-${Date.now()}`;
+  const deployed = await run(
+    [
+      HARDHAT,
+      "ignition",
+      "deploy",
+      "deploy/modules/StrataLocal.ts",
+      "--network",
+      "localhost",
+      "--deployment-id",
+      deploymentId,
+    ],
+    { env: { STRATA_RPC_URL: rpcUrl, STRATA_CONFIRMATIONS: "1", STRATA_BLOCK_POLL_MS: "100" } },
+  );
+  if (deployed.code !== 0) throw new Error(`deployment failed:\n${deployed.stdout}\n${deployed.stderr}`);
+  const deploymentDir = path.join(ROOT, "deploy", "deployments", deploymentId);
+  const deploymentFile = path.join(deploymentDir, "deployed_addresses.json");
+  const raw = JSON.parse(readFileSync(deploymentFile, "utf8")) as Record<string, string>;
+  const pick = (key: string): string => {
+    const value = raw[`StrataLocal#${key}`];
+    if (!value) throw new Error(`deployment has no ${key}`);
+    return value;
+  };
+  const workDir = mkdtempSync(path.join(tmpdir(), "strata-e2e-"));
+  return {
+    rpcUrl,
+    provider,
+    process: child,
+    deploymentFile,
+    deploymentId,
+    workDir,
+    addresses: {
+      token: pick("TestStablecoin"),
+      registry: pick("ProviderRegistry"),
+      market: pick("StorageMarket"),
+      timelock: pick("StrataTimelock"),
+    },
+    async advance(seconds: number) {
+      await provider.send("evm_increaseTime", [seconds]);
+      await provider.send("evm_mine", []);
+    },
+    async mine(blocks: number) {
+      await provider.send("hardhat_mine", ["0x" + blocks.toString(16)]);
+    },
+    async stop() {
+      provider.destroy();
+      await stopProcess(child);
+      rmSync(deploymentDir, { recursive: true, force: true });
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
