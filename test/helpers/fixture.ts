@@ -1,4 +1,5 @@
 import { network } from "hardhat";
+import { LOCAL_MARKET_PARAMETERS } from "../../deploy/lib/storageSuite.js";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import { randomBytes } from "node:crypto";
@@ -21,20 +22,9 @@ export type MarketParameters = IStorageMarket.ParametersStruct;
 export function defaultParameters(
   overrides: Partial<Record<keyof MarketParameters, bigint>> = {},
 ): MarketParameters {
+  // The local deployment's parameters, so tests exercise what `npm run demo` deploys.
   return {
-    proofWindow: 1800n,
-    challengeCount: 2n,
-    challengeFinality: 2n,
-    maxFaults: 3n,
-    missedFaultPenaltyBps: 1000n,
-    declaredFaultPenaltyBps: 500n,
-    providerTerminationFeeBps: 2000n,
-    faultTerminationBountyBps: 1000n,
-    treasuryShareBps: 1000n,
-    minDealPeriods: 1n,
-    maxDealPeriods: 24n * 365n,
-    maxPieceSize: 1n << 30n,
-    missedProofBounty: 1n * USDC,
+    ...LOCAL_MARKET_PARAMETERS,
     ...overrides,
   };
 }
