@@ -37,6 +37,8 @@ const ERRORS = new Interface([
 
 export class AgentChain {
   readonly market: StorageMarket;
+  /** Tail of the queue of transactions being simulated and broadcast (see `oneSenderAtATime`). */
+  private sending: Promise<unknown> = Promise.resolve();
   readonly registry: ProviderRegistry;
   readonly token: TestStablecoin;
 
@@ -142,14 +144,26 @@ export class AgentChain {
     send: () => Promise<ContractTransactionResponse>,
     onSent?: (hash: string) => void,
   ): Promise<ContractTransactionReceipt> {
-    try {
-      await simulate();
-    } catch (error) {
-      throw chainRevert("simulation reverted", error);
-    }
-    const tx = await send();
+    const tx = await this.oneSenderAtATime(async () => {
+      try {
+        await simulate();
+      } catch (error) {
+        throw chainRevert("simulation reverted", error);
+      }
+      return send();
+    });
     onSent?.(tx.hash);
     return this.wait(tx);
+  }
+
+  /**
+   * Run `fn` (simulate and broadcast) after the previous one finished: the duties and the HTTP routes send
+   * from the same account, and two sends racing would read the same pending nonce.
+   */
+  private oneSenderAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.sending.then(fn);
+    this.sending = run.catch(() => undefined);
+    return run;
   }
 
   /** Wait for `tx` (timeout from the configuration); a reverted receipt throws CHAIN_REVERT. */

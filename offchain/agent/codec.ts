@@ -3,6 +3,7 @@
  * database. Parsing is strict: every field present, well-formed and within its Solidity type's range.
  */
 import { getAddress, isAddress, isHexString } from "ethers";
+import type { DealExtension } from "../sdk/deals/eip712.js";
 import type { DealProposal, DealTerms } from "../sdk/deals/terms.js";
 
 export interface DealProposalJson {
@@ -27,6 +28,13 @@ export interface DealTermsJson {
   endPeriod: string;
   pricePerSecond: string;
   collateral: string;
+}
+
+export interface DealExtensionJson {
+  dealId: string;
+  newEndPeriod: string;
+  nonce: string;
+  deadline: string;
 }
 
 /** A field that failed to parse, with the reason. */
@@ -101,6 +109,26 @@ export function parseTerms(input: unknown): DealTerms {
     endPeriod: uint(obj, "endPeriod", U32),
     pricePerSecond: uint(obj, "pricePerSecond", U128),
     collateral: uint(obj, "collateral", U128),
+  };
+}
+
+export function extensionToJson(e: DealExtension): DealExtensionJson {
+  return {
+    dealId: e.dealId.toString(),
+    newEndPeriod: e.newEndPeriod.toString(),
+    nonce: e.nonce.toString(),
+    deadline: e.deadline.toString(),
+  };
+}
+
+/** Parse a deal extension from JSON (uint64 / uint32 ranges as in IStorageMarket.DealExtension). Throws CodecError. */
+export function parseExtension(input: unknown): DealExtension {
+  const obj = record(input, "extension");
+  return {
+    dealId: uint(obj, "dealId", U64),
+    newEndPeriod: uint(obj, "newEndPeriod", U32),
+    nonce: uint(obj, "nonce", U64),
+    deadline: uint(obj, "deadline", U64),
   };
 }
 

@@ -2,7 +2,8 @@
  * What the provider accepts, as pure functions of a proposal, the configured policy, the market's limits and
  * the chain clock. Clients can import `minPricePerSecond` and `maxCollateral` to build acceptable proposals.
  */
-import type { DealProposal } from "../sdk/deals/terms.js";
+import type { DealExtension } from "../sdk/deals/eip712.js";
+import type { DealProposal, DealTerms } from "../sdk/deals/terms.js";
 import type { AgentPolicy } from "./config.js";
 
 export const MIB = 1n << 20n;
@@ -20,6 +21,9 @@ export interface MarketLimits {
 }
 
 export type Verdict = { ok: true } | { ok: false; code: "BAD_PROPOSAL" | "POLICY_REJECTED"; reason: string };
+
+export type ExtensionVerdict =
+  { ok: true } | { ok: false; code: "BAD_EXTENSION" | "POLICY_REJECTED"; reason: string };
 
 const ceilDiv = (a: bigint, b: bigint): bigint => (a + b - 1n) / b;
 
@@ -119,6 +123,38 @@ export function judgeProposal(
   }
   if (proposal.collateral > ctx.availableStake) {
     return reject(`insufficient stake: collateral ${proposal.collateral} > available ${ctx.availableStake}`);
+  }
+  return { ok: true };
+}
+
+/**
+ * Judge a client's extension of one of this provider's live deals (`terms` are the deal's current terms).
+ * BAD_EXTENSION: the market would revert it. POLICY_REJECTED: longer than this provider accepts, or its
+ * deadline has passed (chain time).
+ */
+export function judgeExtension(
+  terms: DealTerms,
+  extension: DealExtension,
+  ctx: { policy: AgentPolicy; limits: MarketLimits; now: bigint },
+): ExtensionVerdict {
+  const bad = (reason: string): ExtensionVerdict => ({ ok: false, code: "BAD_EXTENSION", reason });
+  const reject = (reason: string): ExtensionVerdict => ({ ok: false, code: "POLICY_REJECTED", reason });
+
+  if (extension.dealId !== terms.id)
+    return bad(`the extension is for deal ${extension.dealId}, not ${terms.id}`);
+  if (extension.newEndPeriod <= terms.endPeriod) {
+    return bad(
+      `newEndPeriod ${extension.newEndPeriod} must be after the deal's end period ${terms.endPeriod}`,
+    );
+  }
+  const periods = extension.newEndPeriod - terms.startPeriod;
+  if (periods > ctx.limits.maxDealPeriods) {
+    return bad(`the deal would last ${periods} periods, more than the market's ${ctx.limits.maxDealPeriods}`);
+  }
+  const maxPeriods = effectiveMaxDurationPeriods(ctx.policy, ctx.limits);
+  if (periods > maxPeriods) return reject(`deal too long: ${periods} periods in all > ${maxPeriods}`);
+  if (extension.deadline <= ctx.now) {
+    return reject(`the extension's deadline ${extension.deadline} has passed (chain time ${ctx.now})`);
   }
   return { ok: true };
 }

@@ -18,12 +18,22 @@ export type AgentApiErrorCode =
   | "ROOT_MISMATCH"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "UNKNOWN_PIECE"
+  | "BAD_EXTENSION"
+  | "UNKNOWN_DEAL"
+  | "EXTENSION_IN_PROGRESS"
+  | "CHAIN_REVERT"
   | "NOT_FOUND"
   | "INTERNAL";
 
 /** The JSON body of every error answer. */
 export interface AgentApiErrorBody {
-  error: { code: AgentApiErrorCode; message: string; uploadId?: string };
+  error: { code: AgentApiErrorCode; message: string } & ApiErrorExtra;
+}
+
+/** Optional fields of an error body: the upload of a DUPLICATE, the custom error name of a CHAIN_REVERT. */
+export interface ApiErrorExtra {
+  uploadId?: string;
+  revert?: string;
 }
 
 export class ApiError extends Error {
@@ -31,7 +41,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: AgentApiErrorCode,
     message: string,
-    readonly extra: { uploadId?: string } = {},
+    readonly extra: ApiErrorExtra = {},
   ) {
     super(message);
     this.name = "ApiError";

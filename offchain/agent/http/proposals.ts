@@ -1,16 +1,13 @@
 /** POST /v1/deals: accept a signed proposal, reserve an upload slot for its bytes. */
 import { randomUUID } from "node:crypto";
-import { Contract, verifyTypedData } from "ethers";
 import type { FastifyInstance } from "fastify";
-import { DEAL_PROPOSAL_TYPES, marketDomain } from "../../sdk/deals/eip712.js";
+import { DEAL_PROPOSAL_TYPES } from "../../sdk/deals/eip712.js";
 import type { DealProposal } from "../../sdk/deals/terms.js";
 import { CodecError, parseProposal, parseSignature } from "../codec.js";
 import type { AgentContext } from "../context.js";
 import { judgeProposal } from "../policy.js";
 import { ApiError } from "./errors.js";
-
-const ERC1271_MAGIC = "0x1626ba7e";
-const ERC1271_ABI = ["function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)"];
+import { signedBy } from "./signatures.js";
 
 export interface CreateDealResponse {
   uploadId: string;
@@ -106,24 +103,7 @@ function duplicate(uploadId: string, sameSignature: boolean): ApiError {
 
 /** EIP-712 signature by the client (ECDSA), or ERC-1271 approval when the client is a contract. */
 async function checkSignature(ctx: AgentContext, proposal: DealProposal, signature: string): Promise<void> {
-  const domain = marketDomain(ctx.chain.chainId, ctx.config.deployment.market);
-  let recovered: string | undefined;
-  try {
-    recovered = verifyTypedData(domain, DEAL_PROPOSAL_TYPES, proposal, signature);
-  } catch {
-    recovered = undefined;
-  }
-  if (recovered?.toLowerCase() === proposal.client.toLowerCase()) return;
-  if ((await ctx.chain.provider.getCode(proposal.client)) !== "0x") {
-    try {
-      const digest = await ctx.chain.market.proposalDigest(proposal);
-      const wallet = new Contract(proposal.client, ERC1271_ABI, ctx.chain.provider);
-      const magic = (await wallet.getFunction("isValidSignature").staticCall(digest, signature)) as string;
-      if (magic.toLowerCase() === ERC1271_MAGIC) return;
-    } catch {
-      // fall through: not a valid contract signature
-    }
-  }
+  if (await signedBy(ctx, proposal.client, DEAL_PROPOSAL_TYPES, { ...proposal }, signature)) return;
   throw new ApiError(400, "BAD_PROPOSAL", "the signature is not the client's signature of this proposal");
 }
 

@@ -2,6 +2,7 @@
 import { fastify, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { AgentContext } from "../context.js";
 import { installErrorHandlers } from "./errors.js";
+import { registerExtensionRoutes } from "./extensions.js";
 import { registerInfoRoutes } from "./info.js";
 import { registerProposalRoutes } from "./proposals.js";
 import { registerUploadRoutes } from "./uploads.js";
@@ -25,5 +26,6 @@ export function buildHttpApp(ctx: AgentContext): FastifyInstance {
   registerInfoRoutes(app, ctx);
   registerProposalRoutes(app, ctx);
   registerUploadRoutes(app, ctx);
+  registerExtensionRoutes(app, ctx);
   return app;
 }

@@ -212,7 +212,11 @@ async function renew(ctx: CliContext, target: string, opts: RenewOptions): Promi
         const receipt = await ctx.agent(info.endpoint).submitExtension(ext.request);
         delivery = { sent: true, state: receipt.state, txHash: receipt.txHash, error: null };
       } catch (error) {
-        const notSupported = error instanceof ProviderRejectedError && error.status === 404;
+        // 404 without UNKNOWN_DEAL: an agent without the route (UNKNOWN_DEAL: it does not hold this deal).
+        const notSupported =
+          error instanceof ProviderRejectedError &&
+          error.status === 404 &&
+          error.agentCode !== "UNKNOWN_DEAL";
         delivery.error = notSupported
           ? "the provider's agent does not accept extensions over HTTP: hand it the signed extension"
           : error instanceof Error
@@ -234,7 +238,7 @@ async function renew(ctx: CliContext, target: string, opts: RenewOptions): Promi
     `signed ${results.length} extension(s) of ${opts.periods} period(s), total cost ${units.format(totalCost)} (paid when the provider submits)`,
     ...results.map((r) =>
       r.sent
-        ? `  #${r.dealId}: sent to ${r.provider} (${r.state ?? "accepted"})`
+        ? `  #${r.dealId}: sent to ${r.provider} (${r.state ?? "accepted"}${r.txHash === null ? "" : `, tx ${r.txHash}`}), new end period ${r.newEndPeriod}`
         : `  #${r.dealId}: ${r.error ?? "not sent"}; signed extension for ${r.provider}:\n    ${JSON.stringify(toJsonValue({ dealId: r.dealId, extension: r.extension, signature: r.signature }))}`,
     ),
   ]);
