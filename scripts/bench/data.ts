@@ -1,12 +1,14 @@
 /**
  * Data-path benchmark (README, "Benchmarks"): commitment, encryption and erasure-coding throughput on a random
  * file (256 MiB by default), beside `openssl speed -evp sha256` measured in the same run, plus a full local
- * prepare/restore and the process's peak RSS. Prints a table and merges the figures into bench/data.json,
- * keeping fields this run did not measure (store/retrieve over real agents are measured by the end-to-end
- * harness through the `measureStoreRetrieve` hook of runDataBenchmark).
+ * prepare/restore, then `strata store` / `strata retrieve` of the same file through three local agent processes
+ * on a local `hardhat node` (storeRetrieve.ts, through the `measureStoreRetrieve` hook of runDataBenchmark)
+ * with the client processes' and agents' peak RSS. Prints a table and merges the figures into bench/data.json,
+ * keeping fields this run did not measure.
  *
- *   npm run bench:data                     # 256 MiB
- *   STRATA_BENCH_DATA_MIB=64 npm run bench:data
+ *   npm run bench:data                            # 256 MiB, writes bench/data.json
+ *   npm run bench:data -- --quick                 # 4 MiB smoke run; bench/data.json is left alone
+ *   STRATA_BENCH_DATA_MIB=64 npm run bench:data   # another size (writes bench/data.json)
  */
 import { execFile } from "node:child_process";
 import { createHash, randomBytes, randomFillSync } from "node:crypto";
@@ -14,21 +16,28 @@ import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { availableParallelism, loadavg } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { parseArgs, promisify } from "node:util";
 import { Wallet } from "ethers";
 import { commitPieces, commitPiecesSync, defaultCommitPool } from "../../offchain/sdk/commitment/parallel.js";
 import { encrypt, TAG_BYTES } from "../../offchain/sdk/data/encryption.js";
 import { computeParity, shardSizeFor } from "../../offchain/sdk/data/erasure.js";
 import { prepareFile } from "../../offchain/sdk/data/prepare.js";
 import { restoreFile } from "../../offchain/sdk/data/restore.js";
+import { storeRetrieveWithLocalAgents } from "./storeRetrieve.js";
 
 const OUT = "bench/data.json";
+const QUICK_MIB = 4;
 /** The CLI's default coding (`strata store --k 2 --m 1`). */
 const DEFAULT_CODING = { k: 2, m: 1 } as const;
 
 export interface StoreRetrieveTiming {
   storeSeconds: number;
   retrieveSeconds: number;
+  /** Peak RSS of the `strata store` / `strata retrieve` processes; null when it could not be taken. */
+  storeClientPeakRssMB: number | null;
+  retrieveClientPeakRssMB: number | null;
+  /** Highest peak RSS among the agents. */
+  agentPeakRssMB: number | null;
 }
 
 export interface DataBenchmark {
@@ -59,10 +68,20 @@ export interface DataBenchmark {
   prepareSeconds: number;
   /** Whole restoreFile from one data and one parity piece (decoding needed), default coding. */
   restoreSeconds: number;
-  /** Store / retrieve through real agents; null unless a hook measured them. */
+  /**
+   * Store / retrieve through real agents (wall time of the `strata store` / `strata retrieve` commands, Node
+   * start-up included); null unless a hook measured them.
+   */
   storeSeconds: number | null;
   retrieveSeconds: number | null;
-  peakRssMB: number;
+  /** Peak RSS of a client: the larger of the store and retrieve processes' peaks; null when not measured. */
+  peakRssMB: number | null;
+  storeClientPeakRssMB: number | null;
+  retrieveClientPeakRssMB: number | null;
+  /** Highest peak RSS among the three agents over the store and the retrieve. */
+  agentPeakRssMB: number | null;
+  /** This benchmark process's own peak RSS over the in-process phases (throughputs, prepare, restore). */
+  benchPeakRssMB: number;
   threads: number;
   loadAverage: number;
   measuredAt: string;
@@ -183,6 +202,7 @@ export async function runDataBenchmark(options: DataBenchmarkOptions = {}): Prom
   const restored = await restoreFile(prepared.manifestDraft, given, signer);
   const restoreSeconds = seconds(start);
   if (sha256(restored.data) !== fileHash) throw new Error("restored file differs");
+  const benchPeakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
 
   const timing =
     options.measureStoreRetrieve === undefined || timingInput === undefined
@@ -208,11 +228,21 @@ export async function runDataBenchmark(options: DataBenchmarkOptions = {}): Prom
     restoreSeconds: Math.round(restoreSeconds * 1000) / 1000,
     storeSeconds: timing?.storeSeconds ?? null,
     retrieveSeconds: timing?.retrieveSeconds ?? null,
-    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    peakRssMB: clientPeak(timing),
+    storeClientPeakRssMB: timing?.storeClientPeakRssMB ?? null,
+    retrieveClientPeakRssMB: timing?.retrieveClientPeakRssMB ?? null,
+    agentPeakRssMB: timing?.agentPeakRssMB ?? null,
+    benchPeakRssMB,
     threads: availableParallelism(),
     loadAverage: Math.round(loadAverage * 100) / 100,
     measuredAt: new Date().toISOString(),
   };
+}
+
+function clientPeak(timing: StoreRetrieveTiming | null): number | null {
+  if (timing === null) return null;
+  const { storeClientPeakRssMB: store, retrieveClientPeakRssMB: retrieve } = timing;
+  return store === null || retrieve === null ? null : Math.max(store, retrieve);
 }
 
 /** Merge into bench/data.json: measured (non-null) fields replace old ones, everything else is kept. */
@@ -233,7 +263,7 @@ export async function mergeResults(path: string, result: DataBenchmark): Promise
   }
   if (merged.storeSeconds === null || merged.retrieveSeconds === null) {
     merged.note =
-      "storeSeconds/retrieveSeconds need running provider agents: measured by the end-to-end harness " +
+      "storeSeconds/retrieveSeconds/peakRssMB need running provider agents: measured by `npm run bench:data` " +
       "(runDataBenchmark({ measureStoreRetrieve })), null until then.";
   } else {
     delete merged.note;
@@ -245,6 +275,7 @@ export async function mergeResults(path: string, result: DataBenchmark): Promise
 
 function printTable(result: DataBenchmark): void {
   const mbps = (value: number | null): string => (value === null ? "n/a" : `${value.toFixed(1)} MB/s`);
+  const mb = (value: number | null): string => (value === null ? "n/a" : `${value} MB`);
   const rows: [string, string][] = [
     [`file size`, `${result.fileMiB} MiB (pieces: k=${DEFAULT_CODING.k}, m=${DEFAULT_CODING.m})`],
     [`commitment, ${result.threads} worker threads`, mbps(result.commitMBps)],
@@ -271,16 +302,38 @@ function printTable(result: DataBenchmark): void {
         ? "not measured here"
         : `${result.storeSeconds} s / ${String(result.retrieveSeconds)} s`,
     ],
-    [`peak RSS`, `${result.peakRssMB} MB`],
+    [
+      `peak RSS, client (store / retrieve)`,
+      result.peakRssMB === null
+        ? "not measured here"
+        : `${result.peakRssMB} MB (${mb(result.storeClientPeakRssMB)} / ${mb(result.retrieveClientPeakRssMB)})`,
+    ],
+    [`peak RSS, agents (highest of 3)`, mb(result.agentPeakRssMB)],
+    [`peak RSS, this process (in-process phases)`, mb(result.benchPeakRssMB)],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`);
 }
 
 async function main(): Promise<void> {
-  const fileMiB = Number(process.env.STRATA_BENCH_DATA_MIB ?? "256");
-  const result = await runDataBenchmark({ fileMiB });
+  const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
+  const fileMiB = values.quick ? QUICK_MIB : Number(process.env.STRATA_BENCH_DATA_MIB ?? "256");
+  if (!Number.isInteger(fileMiB) || fileMiB <= 0)
+    throw new Error(`STRATA_BENCH_DATA_MIB must be a positive whole number of MiB`);
+  const result = await runDataBenchmark({
+    fileMiB,
+    measureStoreRetrieve: (file) =>
+      storeRetrieveWithLocalAgents(file, {
+        log: (line) => {
+          console.error(`[bench] ${line}`);
+        },
+      }),
+  });
   printTable(result);
+  if (values.quick) {
+    console.log(`\nquick run: ${OUT} left unchanged`);
+    return;
+  }
   await mergeResults(OUT, result);
   console.log(`\nwrote ${OUT}`);
 }

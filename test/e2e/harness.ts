@@ -88,18 +88,52 @@ export async function run(
 
 /** Start a node, deploy the suite with the StrataLocal Ignition module, and return handles to both. */
 export async function startLocalChain(): Promise<LocalChain> {
+  return launchLocalChain(false);
+}
+
+/**
+ * startLocalChain for callers that are not torn down by a test runner (benchmarks, scripts): if the node does
+ * not come up or the deployment fails, it stops the node and removes the partial deployment before rethrowing.
+ */
+export async function startLocalChainOrCleanUp(): Promise<LocalChain> {
+  return launchLocalChain(true);
+}
+
+async function launchLocalChain(cleanUpOnFailure: boolean): Promise<LocalChain> {
   const port = await freePort();
   const rpcUrl = `http://127.0.0.1:${port}`;
   const child = spawn(NODE, [HARDHAT, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
     cwd: ROOT,
     stdio: ["ignore", "ignore", "pipe"],
   });
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { cacheTimeout: -1, staticNetwork: true });
+  const provider = new JsonRpcProvider(rpcUrl, 31337, { cacheTimeout: -1, staticNetwork: true });
+  let deploymentId: string | undefined;
+  try {
+    return await deployToNode(rpcUrl, port, child, provider, (id) => (deploymentId = id));
+  } catch (error) {
+    if (cleanUpOnFailure) {
+      provider.destroy();
+      await stopProcess(child);
+      if (deploymentId !== undefined)
+        rmSync(path.join(ROOT, "deploy", "deployments", deploymentId), { recursive: true, force: true });
+    }
+    throw error;
+  }
+}
+
+async function deployToNode(
+  rpcUrl: string,
+  port: number,
+  child: ChildProcess,
+  provider: JsonRpcProvider,
+  onDeploymentId: (id: string) => void,
+): Promise<LocalChain> {
   await waitForRpc(provider, child, 60_000);
   // Blocks also come on a timer, as on a real chain: Ignition waits for confirmations and agents wait for
   // challenge seed blocks, neither of which would arrive on an idle automine-only node.
   await provider.send("evm_setIntervalMining", [250]);
   const deploymentId = `e2e-${port}-${Date.now()}`;
+  onDeploymentId(deploymentId);
   const deployed = await run(
     [
       HARDHAT,

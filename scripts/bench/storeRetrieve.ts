@@ -1,0 +1,315 @@
+/**
+ * Store and retrieve through real processes, for the data benchmark (scripts/bench/data.ts): a `hardhat node`
+ * with the suite deployed by Ignition (test/e2e/harness.ts), three `strata agent start` processes set up as in
+ * the end-to-end test, and the `strata` CLI. Times `strata store <file> --k 2 --m 1` (read, encrypt, code,
+ * commit, fund, upload to the three agents and wait for their publications) and `strata retrieve` as a user
+ * runs them (wall time of the whole command, Node start-up included), checks the retrieved file against the
+ * original, and reports the peak RSS of both client processes and of the agents. Everything it starts or
+ * creates is stopped and removed afterwards, also on failure or Ctrl-C.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import {
+  freePort,
+  NODE,
+  ROOT,
+  run,
+  startLocalChainOrCleanUp,
+  stopProcess,
+  type LocalChain,
+} from "../../test/e2e/harness.js";
+
+const CLI = path.join(ROOT, "offchain", "cli", "strata.mjs");
+/** Hardhat's default dev accounts 1-3 run the agents, 4 stores; 0 (the token owner) mints. */
+const PROVIDER_ACCOUNTS = [1, 2, 3] as const;
+const CLIENT_ACCOUNT = 4;
+const TIME = "/usr/bin/time";
+const CLIENT_TIMEOUT_MS = 30 * 60_000;
+
+export interface AgentStoreRetrieve {
+  storeSeconds: number;
+  retrieveSeconds: number;
+  storeClientPeakRssMB: number | null;
+  retrieveClientPeakRssMB: number | null;
+  /** Highest peak RSS of the three agents over the whole run (VmHWM just before they are stopped). */
+  agentPeakRssMB: number | null;
+}
+
+export interface AgentStoreRetrieveOptions {
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+  /** Use GNU time when present (default); false forces the /proc VmHWM sampling fallback. */
+  useTimeBinary?: boolean;
+}
+
+interface Measured {
+  seconds: number;
+  peakRssMB: number | null;
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface Agent {
+  account: number;
+  endpoint: string;
+  process: ChildProcess;
+  log: string[];
+}
+
+/** GNU time (or a compatible one) that understands `-f %M -o <file>`, else null. */
+export function timeBinary(): string | null {
+  const probe = spawnSync(TIME, ["-f", "%M", "-o", "/dev/null", "true"], { stdio: "ignore" });
+  return probe.error === undefined && probe.status === 0 ? TIME : null;
+}
+
+/** VmHWM (peak resident set) of a live process in MB, or null where /proc has none (not Linux, exited). */
+export async function vmHwmMB(pid: number): Promise<number | null> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const kB = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status)?.[1];
+    return kB === undefined ? null : Math.round(Number(kB) / 1024);
+  } catch {
+    return null;
+  }
+}
+
+const mbOf = (kB: number): number => Math.round(kB / 1024);
+
+/**
+ * Run `node <args>` to completion, timing it and taking its peak RSS: from GNU time's %M when `time` is given
+ * (exact, from the kernel at exit), else by polling /proc/<pid>/status VmHWM every 50 ms (a lower bound: growth
+ * in the last interval before exit is missed).
+ */
+export async function runMeasured(
+  args: string[],
+  options: { time: string | null; workDir: string; signal?: AbortSignal; timeoutMs?: number },
+): Promise<Measured> {
+  const rssFile = path.join(options.workDir, `rss-${process.pid}-${Date.now()}.txt`);
+  const [command, commandArgs] =
+    options.time === null ? [NODE, args] : [options.time, ["-f", "%M", "-o", rssFile, NODE, ...args]];
+  const start = performance.now();
+  // Its own process group, so that stopping it also stops node when `time` wraps it (time does not forward
+  // signals); a terminal's Ctrl-C reaches it through the abort signal instead.
+  const child = spawn(command, commandArgs, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const kill = (): void => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  };
+  options.signal?.addEventListener("abort", kill, { once: true });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  let polled: number | null = null;
+  const poll = async (): Promise<void> => {
+    if (child.pid === undefined || child.exitCode !== null) return;
+    const mb = await vmHwmMB(child.pid);
+    if (mb !== null) polled = Math.max(polled ?? 0, mb);
+  };
+  const sampler = options.time === null ? setInterval(() => void poll(), 50) : undefined;
+  const timer = setTimeout(kill, options.timeoutMs ?? CLIENT_TIMEOUT_MS);
+  const code = await new Promise<number>((resolve) => {
+    child.on("error", () => {
+      resolve(-1);
+    });
+    child.on("close", (exitCode) => {
+      resolve(exitCode ?? -1);
+    });
+  });
+  const seconds = (performance.now() - start) / 1000;
+  clearTimeout(timer);
+  clearInterval(sampler);
+  options.signal?.removeEventListener("abort", kill);
+  let peakRssMB: number | null = polled;
+  if (options.time !== null) {
+    // GNU time writes "Command exited with non-zero status n" first when the command fails: take the last line.
+    const lines = (await readFile(rssFile, "utf8").catch(() => "")).trim().split("\n");
+    const kB = Number(lines[lines.length - 1]);
+    peakRssMB = Number.isFinite(kB) && kB > 0 ? mbOf(kB) : null;
+    await rm(rssFile, { force: true });
+  }
+  return { seconds, peakRssMB, code, stdout, stderr };
+}
+
+async function sha256File(file: string): Promise<{ hash: string; size: number }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 22 })) {
+    const bytes = chunk as Buffer;
+    hash.update(bytes);
+    size += bytes.length;
+  }
+  return { hash: hash.digest("hex"), size };
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+function tail(lines: string[], max = 4000): string {
+  const text = lines.join("");
+  return text.length > max ? `...${text.slice(-max)}` : text;
+}
+
+/** Stores `file` across three local agents and retrieves it; see the module comment. */
+export async function storeRetrieveWithLocalAgents(
+  file: Uint8Array,
+  options: AgentStoreRetrieveOptions = {},
+): Promise<AgentStoreRetrieve> {
+  const log = options.log ?? (() => undefined);
+  const time = options.useTimeBinary === false ? null : timeBinary();
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++interrupts > 1) process.exit(130);
+    log(`${signal}: stopping and cleaning up (again to exit at once)`);
+    abort.abort(new Error(`interrupted by ${signal}`));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const checkAborted = (): void => {
+    if (abort.signal.aborted) throw abort.signal.reason;
+  };
+
+  let chain: LocalChain | undefined;
+  const agents: Agent[] = [];
+  try {
+    log("starting hardhat node and deploying (Ignition)...");
+    chain = await startLocalChainOrCleanUp();
+    checkAborted();
+    const { rpcUrl, deploymentFile, workDir } = chain;
+    const global = ["--rpc", rpcUrl, "--deployment", deploymentFile, "--json"];
+    const strata = async (args: string[], account: number): Promise<Record<string, unknown>> => {
+      checkAborted();
+      const result = await run([CLI, ...global, "--account", String(account), ...args], {
+        timeoutMs: 120_000,
+      });
+      if (result.code !== 0)
+        throw new Error(`strata ${args.join(" ")} failed (${result.code}): ${result.stdout}${result.stderr}`);
+      return JSON.parse(result.stdout) as Record<string, unknown>;
+    };
+    const addressOf = async (account: number): Promise<string> => {
+      const signer = await chain?.provider.getSigner(account);
+      if (signer === undefined) throw new Error("no chain");
+      return signer.getAddress();
+    };
+
+    for (const account of PROVIDER_ACCOUNTS) {
+      const endpoint = `http://127.0.0.1:${await freePort()}`;
+      const configFile = path.join(workDir, `provider-${account}.json`);
+      await strata(
+        ["provider", "init", "--config", configFile, "--endpoint", endpoint, "--data-dir", `./p${account}`],
+        account,
+      );
+      const config = JSON.parse(await readFile(configFile, "utf8")) as Record<string, unknown>;
+      config.key = { account };
+      config.tickMs = 300;
+      config.autoRegister = { capacityBytes: String(1n << 40n), stake: String(5_000_000_000n) };
+      await writeFile(configFile, JSON.stringify(config, null, 2));
+      await strata(["dev", "mint", "5000", "--to", await addressOf(account)], 0);
+      const child = spawn(
+        NODE,
+        [CLI, "--rpc", rpcUrl, "--deployment", deploymentFile, "agent", "start", "--config", configFile],
+        { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      const agentLog: string[] = [];
+      child.stdout.on("data", (d: Buffer) => agentLog.push(d.toString()));
+      child.stderr.on("data", (d: Buffer) => agentLog.push(d.toString()));
+      agents.push({ account, endpoint, process: child, log: agentLog });
+    }
+    for (const agent of agents) {
+      const address = await addressOf(agent.account);
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        checkAborted();
+        if (agent.process.exitCode !== null)
+          throw new Error(`agent ${agent.account} exited (${agent.process.exitCode}):\n${tail(agent.log)}`);
+        const healthy = await fetch(`${agent.endpoint}/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (
+          healthy &&
+          JSON.stringify(await strata(["provider", "status", address], 0)).includes('"registered":true')
+        )
+          break;
+        if (Date.now() > deadline)
+          throw new Error(`agent ${agent.account} did not come up and register:\n${tail(agent.log)}`);
+        await sleep(300);
+      }
+    }
+    log(`3 agents registered (${agents.map((a) => a.endpoint).join(", ")})`);
+    await strata(["dev", "mint", "1000", "--to", await addressOf(CLIENT_ACCOUNT)], 0);
+
+    const input = path.join(workDir, "bench.bin");
+    await writeFile(input, file);
+    const expected = { hash: createHash("sha256").update(file).digest("hex"), size: file.length };
+    const manifestPath = path.join(workDir, "bench.strata.json");
+    const measure = async (args: string[]): Promise<Measured> => {
+      checkAborted();
+      const cli = [CLI, ...global, "--account", String(CLIENT_ACCOUNT), ...args];
+      const result = await runMeasured(cli, { time, workDir, signal: abort.signal });
+      checkAborted();
+      if (result.code !== 0) {
+        const agentLogs = agents.map((a) => `agent ${a.account}:\n${tail(a.log, 1500)}`).join("\n");
+        throw new Error(
+          `strata ${args[0] ?? ""} failed (${result.code}): ${result.stdout}${result.stderr}\n${agentLogs}`,
+        );
+      }
+      return result;
+    };
+
+    log(`strata store (${(file.length / 2 ** 20).toFixed(0)} MiB, k=2 m=1)...`);
+    const stored = await measure(["store", input, "--k", "2", "--m", "1", "--out", manifestPath]);
+    const deals = (JSON.parse(stored.stdout) as { deals?: { provider: string; dealId: string | null }[] })
+      .deals;
+    const providers = new Set(deals?.map((d) => d.provider.toLowerCase()));
+    if (deals?.length !== 3 || providers.size !== 3 || deals.some((d) => d.dealId === null))
+      throw new Error(`store did not place 3 published deals with 3 providers: ${stored.stdout}`);
+    log(`stored in ${stored.seconds.toFixed(2)} s; strata retrieve...`);
+
+    const output = path.join(workDir, "bench.out");
+    const retrieved = await measure(["retrieve", manifestPath, output]);
+    const actual = await sha256File(output);
+    if (actual.size !== expected.size || actual.hash !== expected.hash)
+      throw new Error(
+        `RETRIEVED FILE DIFFERS from the original: ${actual.size} bytes sha256 ${actual.hash}, ` +
+          `expected ${expected.size} bytes sha256 ${expected.hash}`,
+      );
+    log(
+      `retrieved in ${retrieved.seconds.toFixed(2)} s; file matches (sha256 ${actual.hash.slice(0, 16)}...)`,
+    );
+
+    log(
+      `peak RSS: clients ${String(stored.peakRssMB)} / ${String(retrieved.peakRssMB)} MB ` +
+        (time === null ? "(polled /proc VmHWM: a lower bound)" : `(${time} -f %M)`),
+    );
+    const agentPeaks = await Promise.all(
+      agents.map(async (a) => (a.process.pid === undefined ? null : vmHwmMB(a.process.pid))),
+    );
+    const knownPeaks = agentPeaks.filter((mb): mb is number => mb !== null);
+    return {
+      storeSeconds: Math.round(stored.seconds * 100) / 100,
+      retrieveSeconds: Math.round(retrieved.seconds * 100) / 100,
+      storeClientPeakRssMB: stored.peakRssMB,
+      retrieveClientPeakRssMB: retrieved.peakRssMB,
+      agentPeakRssMB: knownPeaks.length === agentPeaks.length ? Math.max(...knownPeaks) : null,
+    };
+  } finally {
+    // Stop everything even when a step failed; a cleanup failure must not hide the original error.
+    await Promise.all(agents.map((a) => stopProcess(a.process).catch(() => undefined)));
+    await chain?.stop().catch((error: unknown) => {
+      console.error("cleanup:", error);
+    });
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
