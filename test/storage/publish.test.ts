@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { TypedDataEncoder, id as keccakText } from "ethers";
+import { AbiCoder, keccak256, toBeHex, TypedDataEncoder, zeroPadValue, id as keccakText } from "ethers";
 import {
   defaultParameters,
   deployStorage,
@@ -372,10 +372,29 @@ describe("StorageMarket publishing", function () {
       expect((await f.market.proofState(f.provider.address)).nextPeriod).to.equal(2n);
     });
 
-    // MarketTooManyDeals needs 2^24 active deals for one provider (PackedDealList indexes with 24 bits):
-    // 167,772 full batches of 100. That is impractical on the simulated network, so it is not exercised here.
-    it.skip("rejects a publish that would exceed 2^24 active deals (MarketTooManyDeals) — impractical", function () {
-      // intentionally empty
+    it("rejects a publish that would exceed 2^24 active deals (MarketTooManyDeals)", async function () {
+      // 2^24 real deals are out of reach of a test, so the provider's proof state is set to a full list: the
+      // state word packs nextPeriod (bits 0-31) and activeDeals (bits 32-63).
+      const f = await ready();
+      await publishBatch(f, [await signed(f)]);
+      const market = await f.market.getAddress();
+      const state = await f.market.proofState(f.provider.address);
+      const coder = AbiCoder.defaultAbiCoder();
+      let slot: string | undefined;
+      for (let base = 0n; base < 64n && slot === undefined; base++) {
+        const candidate = keccak256(coder.encode(["address", "uint256"], [f.provider.address, base]));
+        const word = BigInt(await f.ethers.provider.getStorage(market, candidate));
+        if ((word & 0xffffffffn) === state.nextPeriod && ((word >> 32n) & 0xffffffffn) === 1n)
+          slot = candidate;
+      }
+      if (slot === undefined) throw new Error("proof state slot not found");
+      const word = BigInt(await f.ethers.provider.getStorage(market, slot));
+      const full = (word & ~(0xffffffffn << 32n)) | (1n << 56n);
+      await f.ethers.provider.send("hardhat_setStorageAt", [market, slot, zeroPadValue(toBeHex(full), 32)]);
+      expect((await f.market.proofState(f.provider.address)).activeDeals).to.equal(1n << 24n);
+      await expect(f.market.connect(f.provider).publishDeals([await signed(f)]))
+        .to.be.revertedWithCustomError(f.market, "MarketTooManyDeals")
+        .withArgs(f.provider.address);
     });
   });
 
