@@ -1,10 +1,11 @@
 /** The agent's signing key from its configured source. */
-import { HDNodeWallet, Mnemonic, Wallet, type Provider, type Signer } from "ethers";
+import { Wallet, type Provider, type Signer } from "ethers";
+import { DEV_MNEMONIC, devAccountWallet } from "../sdk/chain/connect.js";
 import { StrataError } from "../sdk/errors.js";
 import type { KeySource } from "./config.js";
 
 /** Hardhat's default development mnemonic (public; local chains only). */
-export const HARDHAT_DEV_MNEMONIC = "test test test test test test test test test test test junk";
+export const HARDHAT_DEV_MNEMONIC = DEV_MNEMONIC;
 const LOCAL_CHAIN_IDS = new Set([31337n, 1337n]);
 
 /** A signer for `source` connected to `provider`. Dev accounts are refused on non-local chains. */
@@ -21,8 +22,7 @@ export async function signerFromKeySource(
         `dev account keys are for local chains only (this is chain ${chainId})`,
       );
     }
-    const mnemonic = Mnemonic.fromPhrase(HARDHAT_DEV_MNEMONIC);
-    return HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${source.account}`).connect(provider);
+    return devAccountWallet(source.account).connect(provider);
   }
   const key = env[source.env];
   if (key === undefined || key.trim() === "") {

@@ -12,6 +12,11 @@ import { loadDeployment, type StrataDeployment } from "./deployment.js";
 
 /** Hardhat's default development mnemonic: its accounts are public, so they are only used on local chains. */
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** Hardhat's development account `index` (public keys: local chains only; callers enforce that). */
+export function devAccountWallet(index: number): HDNodeWallet {
+  return HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`);
+}
 /** Chain id of Hardhat's local networks, the only chain dev accounts are used on without --allow-dev-keys. */
 export const LOCAL_CHAIN_ID = 31337n;
 export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
@@ -191,7 +196,7 @@ export function loadSigner(
           { details: "use --key-env <VAR> with your own key (or --allow-dev-keys on a private test chain)" },
         );
       }
-      const wallet = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${source.index}`);
+      const wallet = devAccountWallet(source.index);
       return provider ? wallet.connect(provider) : wallet;
     }
     case "env": {
