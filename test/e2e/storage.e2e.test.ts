@@ -5,132 +5,25 @@
  * another is killed, and the file still comes back byte for byte.
  */
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { StorageMarket__factory } from "../../typechain-types/index.js";
-import { freePort, NODE, ROOT, run, startLocalChain, stopProcess, type LocalChain } from "./harness.js";
-
-const CLI = path.join(ROOT, "offchain", "cli", "strata.mjs");
-const DEV_ADDRESSES = [
-  "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
-  "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
-  "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
-  "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
-  "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
-];
-
-interface RunningAgent {
-  account: number;
-  address: string;
-  endpoint: string;
-  dataDir: string;
-  process: ChildProcess;
-  log: string[];
-}
-
-async function sleep(ms: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(300);
-  }
-}
+import { devAddress, startAgents, strataCli, until, type RunningAgent } from "./agents.js";
+import { startLocalChain, stopProcess, type LocalChain } from "./harness.js";
 
 describe("e2e: store, prove, lose data, lose a provider, retrieve", function () {
   this.timeout(600_000);
   let chain: LocalChain;
   const agents: RunningAgent[] = [];
 
-  const strata = async (args: string[], account: number) => {
-    const result = await run(
-      [
-        CLI,
-        "--rpc",
-        chain.rpcUrl,
-        "--deployment",
-        chain.deploymentFile,
-        "--account",
-        String(account),
-        "--json",
-        ...args,
-      ],
-      { timeoutMs: 300_000 },
-    );
-    if (result.code !== 0)
-      throw new Error(`strata ${args.join(" ")} failed (${result.code}): ${result.stdout}${result.stderr}`);
-    return JSON.parse(result.stdout) as Record<string, unknown>;
-  };
+  let strata: ReturnType<typeof strataCli>;
 
   before(async function () {
     chain = await startLocalChain();
-    for (const account of [1, 2, 3]) {
-      const address = DEV_ADDRESSES[account] ?? "";
-      const port = await freePort();
-      const endpoint = `http://127.0.0.1:${port}`;
-      const configFile = path.join(chain.workDir, `provider-${account}.json`);
-      await strata(
-        ["provider", "init", "--config", configFile, "--endpoint", endpoint, "--data-dir", `./p${account}`],
-        account,
-      );
-      const config = JSON.parse(readFileSync(configFile, "utf8")) as Record<string, unknown>;
-      config.key = { account };
-      config.tickMs = 300;
-      config.settleEveryPeriods = 1;
-      config.integrityScanMs = 1_000;
-      config.autoRegister = { capacityBytes: String(1n << 40n), stake: String(5_000_000_000n) };
-      writeFileSync(configFile, JSON.stringify(config, null, 2));
-      await strata(["dev", "mint", "5000", "--to", address], 0);
-      const child = spawn(
-        NODE,
-        [
-          CLI,
-          "--rpc",
-          chain.rpcUrl,
-          "--deployment",
-          chain.deploymentFile,
-          "agent",
-          "start",
-          "--config",
-          configFile,
-        ],
-        {
-          cwd: ROOT,
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      );
-      const log: string[] = [];
-      child.stdout.on("data", (d: Buffer) => log.push(d.toString()));
-      child.stderr.on("data", (d: Buffer) => log.push(d.toString()));
-      agents.push({
-        account,
-        address,
-        endpoint,
-        dataDir: path.join(chain.workDir, `p${account}`),
-        process: child,
-        log,
-      });
-    }
-    for (const agent of agents) {
-      await until(`agent ${agent.account} to answer /health and register`, async () => {
-        try {
-          const health = await fetch(`${agent.endpoint}/health`);
-          if (!health.ok) return undefined;
-          const status = await strata(["provider", "status", agent.address], 0);
-          return JSON.stringify(status).includes('"registered":true') ? true : undefined;
-        } catch {
-          return undefined;
-        }
-      });
-    }
+    strata = strataCli(chain);
+    agents.push(...(await startAgents(chain, [1, 2, 3])));
   });
 
   after(async function () {
@@ -144,7 +37,7 @@ describe("e2e: store, prove, lose data, lose a provider, retrieve", function () 
     const original = randomBytes(3 * 1024 * 1024 + 123);
     writeFileSync(file, original);
     const manifestPath = path.join(chain.workDir, "report.strata.json");
-    await strata(["dev", "mint", "1000", "--to", DEV_ADDRESSES[4] ?? ""], 0);
+    await strata(["dev", "mint", "1000", "--to", devAddress(4)], 0);
     await strata(["store", file, "--k", "1", "--m", "2", "--duration", "12", "--out", manifestPath], 4);
     const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
       pieces: { root: string; provider: string; dealId: string }[];
