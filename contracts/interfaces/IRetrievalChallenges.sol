@@ -73,7 +73,11 @@ interface IRetrievalChallenges is ICreditLedger {
     /// @param challengeId Challenge id.
     /// @param dealId The deal.
     /// @param provider The provider.
-    event RetrievalChallengeAnswered(uint256 indexed challengeId, uint64 indexed dealId, address indexed provider);
+    event RetrievalChallengeAnswered(
+        uint256 indexed challengeId,
+        uint64 indexed dealId,
+        address indexed provider
+    );
 
     /// @notice The deadline passed unanswered: the deal was ended by the market with its collateral slashed,
     ///         and the bond was credited back to the challenger.
@@ -104,7 +108,8 @@ interface IRetrievalChallenges is ICreditLedger {
     /// @param dealId The deal.
     error RetrievalUnknownDeal(uint64 dealId);
 
-    /// @notice The deal is past its last period (nothing left to retrieve under contract).
+    /// @notice The deal would end before the challenge's deadline (a challenge must be answerable and
+    ///         enforceable while the deal is live; the deadline must fall before the start of `endPeriod`).
     /// @param dealId The deal.
     /// @param endPeriod First period after the deal.
     error RetrievalDealOver(uint64 dealId, uint32 endPeriod);
@@ -164,12 +169,16 @@ interface IRetrievalChallenges is ICreditLedger {
 
     // ------------------------------------------------------------------ actions
 
-    /// @notice Challenge leaf `leafIndex` of a live deal, posting the bond (from the caller's balance here,
-    ///         else its allowance). One open challenge per deal. Blocked while paused.
+    /// @notice Challenge leaf `leafIndex` of a live deal, posting the bond (from the caller's balance here if
+    ///         it covers the bond, else pulled exactly from its allowance). One open challenge per deal; the
+    ///         deadline (`now + responseWindow`) must fall before the deal's end. Blocked while paused.
     /// @param deal The deal's terms (from `DealPublished`, with the latest `DealExtended` end period).
     /// @param leafIndex Leaf to challenge (< ceil(size / 64)).
     /// @return challengeId The new challenge's id.
-    function openChallenge(IStorageMarket.Deal calldata deal, uint64 leafIndex) external returns (uint256 challengeId);
+    function openChallenge(
+        IStorageMarket.Deal calldata deal,
+        uint64 leafIndex
+    ) external returns (uint256 challengeId);
 
     /// @notice Answer an open challenge with the leaf and its Merkle path before the deadline. Provider only;
     ///         never blocked by a pause. Credits the bond to the provider.
@@ -211,6 +220,10 @@ interface IRetrievalChallenges is ICreditLedger {
     /// @notice The current parameters.
     /// @return The parameters.
     function parameters() external view returns (Parameters memory);
+
+    /// @notice Deployment cap on the bond parameter (governance sets the bond within [1, maxBond]).
+    /// @return The cap, in token base units.
+    function maxBond() external view returns (uint256);
 
     /// @notice A challenge by id.
     /// @param challengeId Challenge id.

@@ -148,7 +148,8 @@ interface IStorageMarket is ICreditLedger {
         Expired,
         ClientTerminated,
         ProviderTerminated,
-        TooManyFaults
+        TooManyFaults,
+        RetrievalFailed
     }
 
     // ------------------------------------------------------------------ events
@@ -466,6 +467,15 @@ interface IStorageMarket is ICreditLedger {
     ///         with a bounty to the caller and the treasury share. Anyone may call.
     /// @param deal The deal's terms.
     function terminateFaultyDeal(Deal calldata deal) external;
+
+    /// @notice End a deal whose provider failed to answer a retrieval challenge in time
+    ///         (`EndReason.RetrievalFailed`): like `terminateFaultyDeal`, the whole collateral is slashed to the
+    ///         client, with the `faultTerminationBountyBps` share to `challenger` and the treasury share.
+    ///         Callable only by the retrieval-challenge contract (`RETRIEVAL_ROLE`), which checks the
+    ///         challenge; never blocked by a pause.
+    /// @param deal The deal's terms.
+    /// @param challenger Who opened the failed challenge; credited the bounty in this market's ledger.
+    function failRetrieval(Deal calldata deal, address challenger) external;
 
     /// @notice Extend a live deal with the client's signed consent; the client pays the added time.
     ///         Provider only. Blocked while paused.

@@ -12,6 +12,7 @@ import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
 import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
 import { DealAccounting } from "./libraries/DealAccounting.sol";
 import { DealSlot } from "./libraries/DealSlot.sol";
+import { DealTerms } from "./libraries/DealTerms.sol";
 import { PackedDealList } from "./libraries/PackedDealList.sol";
 import { PaymentMath } from "./libraries/PaymentMath.sol";
 import { StorageParams } from "./libraries/StorageParams.sol";
@@ -27,6 +28,8 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
     bytes32 public constant PARAMETER_ROLE = keccak256("PARAMETER_ROLE");
     /// @notice Role allowed to pause new deals.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    /// @notice Role of the retrieval-challenge contract, allowed to end deals whose challenge went unanswered.
+    bytes32 public constant RETRIEVAL_ROLE = keccak256("RETRIEVAL_ROLE");
     /// @notice Most proposals per `publishDeals` call.
     uint256 public constant MAX_BATCH = 100;
     /// @notice EIP-712 type hash of `DealProposal`.
@@ -173,7 +176,7 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         else if (msg.sender == deal.provider) reason = EndReason.ProviderTerminated;
         else revert MarketNotDealParty(deal.id, msg.sender);
         if (_currentPeriod() >= deal.endPeriod) revert MarketDealOver(deal.id, deal.endPeriod);
-        _endDeal(deal, word, reason);
+        _endDeal(deal, word, reason, msg.sender);
     }
 
     /// @inheritdoc IStorageMarket
@@ -183,7 +186,7 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         if (nextPeriod < deal.endPeriod || block.timestamp < _periodStart(deal.endPeriod)) {
             revert MarketDealNotOver(deal.id, deal.endPeriod, nextPeriod);
         }
-        _endDeal(deal, word, EndReason.Expired);
+        _endDeal(deal, word, EndReason.Expired, msg.sender);
     }
 
     /// @inheritdoc IStorageMarket
@@ -192,7 +195,15 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         DealAccounting.Accrual memory a = _accrue(deal, word);
         uint256 faults = a.missed + a.declared;
         if (faults < _params.maxFaults) revert MarketNotEnoughFaults(deal.id, faults, _params.maxFaults);
-        _endDeal(deal, word, EndReason.TooManyFaults);
+        _endDeal(deal, word, EndReason.TooManyFaults, msg.sender);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function failRetrieval(
+        Deal calldata deal,
+        address challenger
+    ) external onlyRole(RETRIEVAL_ROLE) nonReentrant {
+        _endDeal(deal, _checkedDeal(deal), EndReason.RetrievalFailed, challenger);
     }
 
     /// @inheritdoc IStorageMarket
@@ -219,7 +230,12 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         uint256 amount =
             uint256(deal.pricePerSecond) * (extension.newEndPeriod - deal.endPeriod) * _provingPeriod;
         _fund(deal.client, amount, true);
-        uint160 newHash = _termsHash(deal.root, deal.size, extension.newEndPeriod, _partiesHash(deal));
+        uint160 newHash = DealTerms.termsHash(
+            deal.root,
+            deal.size,
+            extension.newEndPeriod,
+            DealTerms.partiesHash(deal)
+        );
         DealSlot.State memory s = DealSlot.unpack(word);
         s.termsHash = newHash;
         _deals[deal.id] = DealSlot.pack(s);
@@ -370,10 +386,15 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         uint256 index
     ) private {
         uint32 endPeriod = startPeriod + periods;
-        bytes32 parties = keccak256(
-            abi.encode(id, prop.client, prop.provider, startPeriod, prop.pricePerSecond, prop.collateral)
+        bytes32 parties = DealTerms.partiesHash(
+            id,
+            prop.client,
+            prop.provider,
+            startPeriod,
+            prop.pricePerSecond,
+            prop.collateral
         );
-        _deals[id] = (uint256(_termsHash(prop.root, prop.size, endPeriod, parties)) << 96) | index;
+        _deals[id] = (uint256(DealTerms.termsHash(prop.root, prop.size, endPeriod, parties)) << 96) | index;
         emit DealPublished(
             id,
             prop.client,
@@ -400,8 +421,9 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         return false;
     }
 
-    /// @dev Final payment, refund, collateral penalty and release, and removal from the provider's list.
-    function _endDeal(Deal calldata deal, uint256 word, EndReason reason) private {
+    /// @dev Final payment, refund, collateral penalty and release, and removal from the provider's list. A
+    ///      penalty's bounty share goes to `reporter`.
+    function _endDeal(Deal calldata deal, uint256 word, EndReason reason, address reporter) private {
         DealAccounting.Closing memory c = DealAccounting.closing(
             _faultLogs[deal.provider],
             _params,
@@ -415,21 +437,14 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
 
         if (c.paidToProvider != 0) _credit(deal.provider, c.paidToProvider);
         if (c.refund != 0) _credit(deal.client, c.refund);
-        uint256 toClient;
         if (c.penalty != 0) {
-            (uint256 toTreasury, uint256 toReporter, uint256 toHarmed) = PaymentMath.split(
-                c.penalty,
-                _params.treasuryShareBps,
-                c.bountyBps
-            );
-            toClient = toHarmed;
-            _credit(deal.client, toHarmed);
-            if (toReporter != 0) _credit(msg.sender, toReporter);
-            if (toTreasury != 0) _credit(_treasury, toTreasury);
-            emit Slashed(deal.provider, deal.id, toHarmed, toReporter, toTreasury);
+            _credit(deal.client, c.toHarmed);
+            if (c.toReporter != 0) _credit(reporter, c.toReporter);
+            if (c.toTreasury != 0) _credit(_treasury, c.toTreasury);
+            emit Slashed(deal.provider, deal.id, c.toHarmed, c.toReporter, c.toTreasury);
         }
         uint256 released = deal.collateral - c.penalty;
-        emit DealEnded(deal.id, reason, c.paidToProvider, c.refund, toClient, released);
+        emit DealEnded(deal.id, reason, c.paidToProvider, c.refund, c.toHarmed, released);
 
         // Interactions last: move the collateral in the registry.
         if (c.penalty != 0) _registry.slash(deal.provider, c.penalty, 0);

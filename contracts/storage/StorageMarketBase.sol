@@ -7,6 +7,7 @@ import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
 import { CreditLedger } from "../payments/CreditLedger.sol";
 import { DealAccounting } from "./libraries/DealAccounting.sol";
 import { DealSlot } from "./libraries/DealSlot.sol";
+import { DealTerms } from "./libraries/DealTerms.sol";
 import { FaultLog } from "./libraries/FaultLog.sol";
 import { PackedDealList } from "./libraries/PackedDealList.sol";
 import { StorageParams } from "./libraries/StorageParams.sol";
@@ -60,28 +61,10 @@ abstract contract StorageMarketBase is IStorageMarket, CreditLedger {
 
     // ------------------------------------------------------------------ deal commitments
 
-    function _partiesHash(Deal calldata d) internal pure returns (bytes32) {
-        return
-            keccak256(abi.encode(d.id, d.client, d.provider, d.startPeriod, d.pricePerSecond, d.collateral));
-    }
-
-    function _termsHash(
-        bytes32 root,
-        uint64 size,
-        uint32 endPeriod,
-        bytes32 partiesHash
-    ) internal pure returns (uint160) {
-        return uint160(uint256(keccak256(abi.encode(root, size, endPeriod, partiesHash))));
-    }
-
-    function _hashDeal(Deal calldata d) internal pure returns (uint160) {
-        return _termsHash(d.root, d.size, d.endPeriod, _partiesHash(d));
-    }
-
     /// @dev The stored word of `d`, after checking that `d` matches its commitment.
     function _checkedDeal(Deal calldata d) internal view returns (uint256 word) {
         word = _deals[d.id];
-        if (word == 0 || DealSlot.termsHash(word) != _hashDeal(d)) revert MarketUnknownDeal(d.id);
+        if (word == 0 || DealSlot.termsHash(word) != DealTerms.hash(d)) revert MarketUnknownDeal(d.id);
     }
 
     // ------------------------------------------------------------------ accrual

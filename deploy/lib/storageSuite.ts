@@ -1,9 +1,11 @@
 import type { ArgumentType, ContractFuture, IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
 import { id } from "ethers";
+import { buildComputeMarket } from "./computeSuite.js";
 
 export const MARKET_ROLE = id("MARKET_ROLE");
 export const PARAMETER_ROLE = id("PARAMETER_ROLE");
 export const PAUSER_ROLE = id("PAUSER_ROLE");
+export const RETRIEVAL_ROLE = id("RETRIEVAL_ROLE");
 export const DEFAULT_ADMIN_ROLE = "0x" + "00".repeat(32);
 
 /** Market parameters used when a network's parameter file does not set them (local: short periods). */
@@ -24,9 +26,23 @@ export const LOCAL_MARKET_PARAMETERS = {
 };
 
 /**
- * Deploy the registry, the market's libraries, the market and the timelock around `token`, wire the
- * market into the registry, hand every admin, parameter and pauser role to the timelock and renounce the
- * deployer's. `proposers`, `executors` and `treasury` may be futures or parameters.
+ * Retrieval-challenge parameters used when a network's parameter file does not set them: a provider has
+ * 10 minutes to answer (a local chain mines on demand; public networks should give hours), and a challenge
+ * bonds 5 tokens of the 6-decimal test token, well above the gas of an answer (~100k gas) on a local chain.
+ */
+export const LOCAL_RETRIEVAL_PARAMETERS = {
+  responseWindow: 600n,
+  bond: 5_000_000n,
+};
+
+/** Default deployment cap on the retrieval bond parameter: 1,000 tokens of a 6-decimal token. */
+export const DEFAULT_MAX_RETRIEVAL_BOND = 1_000_000_000n;
+
+/**
+ * Deploy the registry, the storage market's libraries, the storage market, the retrieval-challenge contract,
+ * the compute market (deploy/lib/computeSuite.ts) and the timelock around `token`; wire both markets into the
+ * registry (MARKET_ROLE) and the retrieval-challenge contract into the storage market (RETRIEVAL_ROLE); hand
+ * every admin, parameter and pauser role to the timelock and renounce the deployer's. `proposers`, `executors` and `treasury` may be futures or parameters.
  */
 export function buildStorageSuite(
   m: IgnitionModuleBuilder,
@@ -39,6 +55,8 @@ export function buildStorageSuite(
   const provingPeriod = m.getParameter<bigint>("provingPeriod", 3600n);
   const maxMissedProofBounty = m.getParameter<bigint>("maxMissedProofBounty", 100_000_000n);
   const marketParams = m.getParameter("market", LOCAL_MARKET_PARAMETERS);
+  const retrievalParams = m.getParameter("retrieval", LOCAL_RETRIEVAL_PARAMETERS);
+  const maxRetrievalBond = m.getParameter<bigint>("maxRetrievalBond", DEFAULT_MAX_RETRIEVAL_BOND);
 
   const timelock = m.contract("StrataTimelock", [
     timelockDelay,
@@ -64,6 +82,25 @@ export function buildStorageSuite(
     { libraries: { ProvingLib: provingLib, DealAccounting: dealAccounting, StorageParams: storageParams } },
   );
   const marketRole = m.call(registry, "grantRole", [MARKET_ROLE, market], { id: "GrantMarketRole" });
+  const retrievalChallenges = m.contract("RetrievalChallenges", [
+    market,
+    deployer,
+    maxRetrievalBond,
+    retrievalParams,
+  ]);
+  const retrievalRole = m.call(market, "grantRole", [RETRIEVAL_ROLE, retrievalChallenges], {
+    id: "GrantRetrievalRole",
+  });
+
+  const { computeMarket, computeParams } = buildComputeMarket(m, {
+    registry,
+    token,
+    admin: deployer,
+    treasury: governance.treasury ?? timelock,
+  });
+  const computeMarketRole = m.call(registry, "grantRole", [MARKET_ROLE, computeMarket], {
+    id: "GrantComputeMarketRole",
+  });
 
   const roles = [
     [PARAMETER_ROLE, "Parameter"],
@@ -73,10 +110,15 @@ export function buildStorageSuite(
   const targets = [
     [registry, "Registry"],
     [market, "Market"],
+    [retrievalChallenges, "RetrievalChallenges"],
+    [computeMarket, "ComputeMarket"],
   ] as const;
   const grants = targets.flatMap(([contract, name]) =>
     roles.map(([role, roleName]) =>
-      m.call(contract, "grantRole", [role, timelock], { id: `${name}Grant${roleName}`, after: [marketRole] }),
+      m.call(contract, "grantRole", [role, timelock], {
+        id: `${name}Grant${roleName}`,
+        after: [marketRole, retrievalRole, computeMarketRole],
+      }),
     ),
   );
   for (const [contract, name] of targets) {
@@ -84,5 +126,15 @@ export function buildStorageSuite(
       m.call(contract, "renounceRole", [role, deployer], { id: `${name}Renounce${roleName}`, after: grants });
     }
   }
-  return { registry, market, timelock, provingLib, dealAccounting, storageParams };
+  return {
+    registry,
+    market,
+    retrievalChallenges,
+    computeMarket,
+    timelock,
+    provingLib,
+    dealAccounting,
+    storageParams,
+    computeParams,
+  };
 }

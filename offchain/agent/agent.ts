@@ -14,6 +14,7 @@ import { AgentDb } from "./db.js";
 import { runMaintenance, type MaintenanceResult } from "./duties/maintenance.js";
 import { runProver, type ProverResult } from "./duties/prover.js";
 import { runPublisher, type PublishResult } from "./duties/publisher.js";
+import { runRetrievalResponder, type RetrievalResult } from "./duties/retrievalResponder.js";
 import { runSettler, type SettleResult } from "./duties/settler.js";
 import { buildHttpApp } from "./http/server.js";
 import type { Logger } from "./logger.js";
@@ -32,6 +33,7 @@ export interface AgentDeps {
 export interface TickReport {
   maintenance?: MaintenanceResult;
   prover?: ProverResult;
+  retrieval?: RetrievalResult;
   publisher?: PublishResult;
   settler?: SettleResult;
 }
@@ -63,6 +65,7 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
   const ctx: AgentContext = { config, db, pieces, chain, logger, clock };
   const app = buildHttpApp(ctx);
   const maintenanceState = { startedAt: clock() };
+  const retrievalState = { warnedNoContract: false };
 
   let running: Promise<TickReport> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -80,10 +83,11 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
   };
 
   // Order matters: proofs and declarations are time-critical (declarations must land before the seed block),
-  // so the prover runs before publishing and settling add transactions.
+  // so the prover runs before publishing and settling add transactions; retrieval answers have a deadline too.
   const runTick = async (): Promise<TickReport> => ({
     maintenance: await duty("maintenance", () => runMaintenance(ctx, maintenanceState)),
     prover: await duty("prover", () => runProver(ctx)),
+    retrieval: await duty("retrieval", () => runRetrievalResponder(ctx, retrievalState)),
     publisher: await duty("publisher", () => runPublisher(ctx)),
     settler: await duty("settler", () => runSettler(ctx)),
   });

@@ -4,7 +4,6 @@
  * with custom errors decoded by name.
  */
 import {
-  Interface,
   getAddress,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
@@ -12,28 +11,22 @@ import {
   type Signer,
 } from "ethers";
 import {
+  IRetrievalChallenges__factory,
   ProviderRegistry__factory,
   StorageMarket__factory,
   TestStablecoin__factory,
+  type IRetrievalChallenges,
   type ProviderRegistry,
   type StorageMarket,
   type TestStablecoin,
 } from "../../typechain-types/index.js";
+import { chainRevert } from "../sdk/chain/revert.js";
 import { StrataError } from "../sdk/errors.js";
 import type { AgentConfig } from "./config.js";
 import type { MarketLimits } from "./policy.js";
 
-/** A decoded custom error (or Error(string) / Panic). */
-export interface Revert {
-  name: string;
-  args: unknown[];
-}
-
-const ERRORS = new Interface([
-  ...StorageMarket__factory.abi.filter((f) => f.type === "error"),
-  ...ProviderRegistry__factory.abi.filter((f) => f.type === "error"),
-  ...TestStablecoin__factory.abi.filter((f) => f.type === "error"),
-]);
+// Revert decoding lives in the SDK (the worker uses it too); re-exported for the agent's callers.
+export { ChainRevertError, decodeRevert, revertName, type Revert } from "../sdk/chain/revert.js";
 
 export class AgentChain {
   readonly market: StorageMarket;
@@ -41,6 +34,8 @@ export class AgentChain {
   private sending: Promise<unknown> = Promise.resolve();
   readonly registry: ProviderRegistry;
   readonly token: TestStablecoin;
+  /** The retrieval-challenge contract; undefined when the deployment predates it. */
+  readonly retrievalChallenges: IRetrievalChallenges | undefined;
 
   private constructor(
     readonly provider: Provider,
@@ -58,9 +53,13 @@ export class AgentChain {
     this.market = StorageMarket__factory.connect(deployment.market, signer);
     this.registry = ProviderRegistry__factory.connect(deployment.registry, signer);
     this.token = TestStablecoin__factory.connect(deployment.token, signer);
+    this.retrievalChallenges =
+      deployment.retrievalChallenges === null
+        ? undefined
+        : IRetrievalChallenges__factory.connect(deployment.retrievalChallenges, signer);
   }
 
-  /** Connect and check the deployment: the chain id (if configured) and that the three contracts belong together. */
+  /** Connect and check the deployment: the chain id (if configured) and that the contracts belong together. */
   static async connect(config: AgentConfig, signer: Signer, provider: Provider): Promise<AgentChain> {
     const me = getAddress(await signer.getAddress());
     const { chainId } = await provider.getNetwork();
@@ -92,6 +91,7 @@ export class AgentChain {
         `the market uses registry ${registry} and token ${token}, the configuration says ${config.deployment.registry} and ${config.deployment.token}`,
       );
     }
+    await checkRetrievalChallenges(config, provider, chainId);
     return new AgentChain(
       provider,
       signer,
@@ -179,58 +179,34 @@ export class AgentChain {
   }
 }
 
-/** A CHAIN_REVERT StrataError carrying the decoded revert (if any) as `revert`. */
-export class ChainRevertError extends StrataError {
-  readonly revert: Revert | undefined;
-
-  constructor(message: string, revert: Revert | undefined, cause: unknown) {
-    super("CHAIN_REVERT", revert ? `${message}: ${revert.name}` : message, { cause });
-    this.revert = revert;
+/** The configured retrieval-challenge contract (if any) must exist and serve the configured market. */
+async function checkRetrievalChallenges(
+  config: AgentConfig,
+  provider: Provider,
+  chainId: bigint,
+): Promise<void> {
+  const address = config.deployment.retrievalChallenges;
+  if (address === null) return;
+  if ((await provider.getCode(address)) === "0x") {
+    throw new StrataError(
+      "CONFIG_DEPLOYMENT_MISMATCH",
+      `no contract at deployment.retrievalChallenges ${address} on chain ${chainId}`,
+    );
   }
-}
-
-function chainRevert(message: string, error: unknown): ChainRevertError {
-  return new ChainRevertError(message, decodeRevert(error), error);
-}
-
-/** The custom error inside an ethers / Hardhat error, found by searching its `data` fields. */
-export function decodeRevert(error: unknown): Revert | undefined {
-  if (error instanceof ChainRevertError) return error.revert;
-  for (const data of revertData(error, 0)) {
-    try {
-      const parsed = ERRORS.parseError(data);
-      if (parsed) return { name: parsed.name, args: [...parsed.args] };
-    } catch {
-      // not one of ours
-    }
-    if (data.startsWith("0x08c379a0") || data.startsWith("0x4e487b71")) {
-      const name = data.startsWith("0x08c379a0") ? "Error" : "Panic";
-      try {
-        const decoded = new Interface([
-          `error ${name}(${name === "Error" ? "string" : "uint256"})`,
-        ]).parseError(data);
-        return { name, args: decoded ? [...decoded.args] : [] };
-      } catch {
-        return { name, args: [] };
-      }
-    }
+  let market: string;
+  try {
+    market = await IRetrievalChallenges__factory.connect(address, provider).market();
+  } catch (cause) {
+    throw new StrataError(
+      "CONFIG_DEPLOYMENT_MISMATCH",
+      `deployment.retrievalChallenges ${address} is not a retrieval-challenge contract`,
+      { cause },
+    );
   }
-  return undefined;
-}
-
-function revertData(error: unknown, depth: number): string[] {
-  if (depth > 5 || typeof error !== "object" || error === null) return [];
-  const found: string[] = [];
-  const record = error as Record<string, unknown>;
-  for (const key of ["data", "error", "info", "cause", "revert", "receipt"]) {
-    const value = record[key];
-    if (typeof value === "string" && /^0x[0-9a-fA-F]{8}/.test(value)) found.push(value);
-    else if (typeof value === "object" && value !== null) found.push(...revertData(value, depth + 1));
+  if (getAddress(market) !== config.deployment.market) {
+    throw new StrataError(
+      "CONFIG_DEPLOYMENT_MISMATCH",
+      `the retrieval-challenge contract ${address} serves market ${market}, not ${config.deployment.market}`,
+    );
   }
-  return found;
-}
-
-/** The revert's name, if `error` is a chain revert. */
-export function revertName(error: unknown): string | undefined {
-  return decodeRevert(error)?.name;
 }

@@ -5,7 +5,9 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { getAddress, isAddress } from "ethers";
+import { formatScaledPrice, parseScaledPrice, type ResourcePrices } from "../sdk/compute/pricing.js";
 import { StrataError } from "../sdk/errors.js";
+import type { ComputeCapacity } from "./compute/bidding.js";
 
 /** Where the agent's signing key comes from. */
 export type KeySource =
@@ -28,11 +30,64 @@ export interface AgentPolicy {
   minStartDeadlineSeconds: number;
 }
 
+/** How the agent runs workloads (see compute/runner.ts for what each limit means). */
+export interface ComputeRuntimeConfig {
+  /** Node binary for "node" workloads; null: the agent's own. */
+  nodePath: string | null;
+  niceness: number;
+  limitAddressSpace: boolean;
+  stopGraceMs: number;
+  logCapBytes: number;
+  sampleMs: number;
+  cpuWindowMs: number;
+  cpuOverrunMs: number;
+  /** Multiple of the CPU share tolerated on average (e.g. 1.25). */
+  cpuTolerance: number;
+}
+
+/** Compute leases: the bidding policy, the capacity offered and the lease duties. */
+export interface ComputeConfig {
+  /** Bid on orders and run leases (needs deployment.computeMarket). */
+  enabled: boolean;
+  /** Cost per second of each resource, in billionths of a token base unit (the file takes decimals). */
+  prices: ResourcePrices;
+  /** Margin over cost of every bid, in bps. */
+  minMarginBps: number;
+  /** Collateral locked per lease: collateralPerLease + bid price × collateralPriceSeconds. */
+  collateralPerLease: bigint;
+  collateralPriceSeconds: bigint;
+  /** Notice promised before leaving a lease, in seconds (must fit the order's and the market's bounds). */
+  noticeWindowSeconds: number;
+  /** Most live leases plus open bids at any time. */
+  maxConcurrentLeases: number;
+  capacity: ComputeCapacity;
+  /** Region label of this provider ("" = none: only orders for any region). */
+  region: string;
+  /** Skip orders whose escrow pays for less than this many seconds at the bid price. */
+  minFundedSeconds: number;
+  /** On shutdown, give notice on every live lease (then the workloads stop with the agent). */
+  noticeOnShutdown: boolean;
+  /** Settle each lease this often (chain seconds); earnings are withdrawn after. */
+  settleEverySeconds: number;
+  runtime: ComputeRuntimeConfig;
+}
+
 export interface AgentConfig {
   rpcUrl: string;
   /** Expected chain id; the agent refuses to start on another chain. Null: accept whatever the RPC serves. */
   chainId: bigint | null;
-  deployment: { market: string; registry: string; token: string };
+  /**
+   * The suite's addresses. `retrievalChallenges` is null for deployments made before the retrieval-challenge
+   * contract existed: the agent then cannot answer retrieval challenges (and warns).
+   */
+  deployment: {
+    market: string;
+    registry: string;
+    token: string;
+    retrievalChallenges: string | null;
+    /** The compute market; null for deployments without one (compute duties then stay off). */
+    computeMarket: string | null;
+  };
   key: KeySource;
   /** Absolute path of the directory holding agent.db and pieces/. */
   dataDir: string;
@@ -53,6 +108,7 @@ export interface AgentConfig {
   txTimeoutMs: number;
   /** Register and stake on start when the provider is not registered. Null: never. */
   autoRegister: { capacityBytes: bigint; stake: bigint } | null;
+  compute: ComputeConfig;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
@@ -60,7 +116,13 @@ export interface AgentConfig {
 export interface AgentConfigFile {
   rpcUrl: string;
   chainId: string | null;
-  deployment: { market: string; registry: string; token: string };
+  deployment: {
+    market: string;
+    registry: string;
+    token: string;
+    retrievalChallenges?: string | null;
+    computeMarket?: string | null;
+  };
   key: KeySource;
   dataDir: string;
   listen: { host: string; port: number };
@@ -80,7 +142,28 @@ export interface AgentConfigFile {
   treeCacheBytes: number;
   txTimeoutMs: number;
   autoRegister: { capacityBytes: string; stake: string } | null;
+  compute: ComputeConfigFile;
   logLevel: AgentConfig["logLevel"];
+}
+
+/** File form of the compute section: amounts as decimal strings; prices may have up to 9 decimals. */
+export interface ComputeConfigFile {
+  enabled: boolean;
+  pricePerMillicoreSecond: string;
+  pricePerMiBSecond: string;
+  pricePerStorageGiBSecond: string;
+  pricePerGpuSecond: Record<string, string>;
+  minMarginBps: number;
+  collateralPerLease: string;
+  collateralPriceSeconds: string;
+  noticeWindowSeconds: number;
+  maxConcurrentLeases: number;
+  capacity: { cpuMillicores: number; memoryMiB: number; storageGiB: number; gpus: Record<string, number> };
+  region: string;
+  minFundedSeconds: number;
+  noticeOnShutdown: boolean;
+  settleEverySeconds: number;
+  runtime: ComputeRuntimeConfig;
 }
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object | null ? DeepPartial<T[K]> | null : T[K] };
@@ -95,7 +178,7 @@ export function defaultConfig(): AgentConfigFile {
   return {
     rpcUrl: "http://127.0.0.1:8545",
     chainId: null,
-    deployment: { market: "", registry: "", token: "" },
+    deployment: { market: "", registry: "", token: "", retrievalChallenges: null, computeMarket: null },
     key: { env: "STRATA_PRIVATE_KEY" },
     dataDir: "./strata-agent",
     listen: { host: "127.0.0.1", port: 7001 },
@@ -115,7 +198,43 @@ export function defaultConfig(): AgentConfigFile {
     treeCacheBytes: 256 * 1024 * 1024,
     txTimeoutMs: 120_000,
     autoRegister: null,
+    compute: defaultComputeConfig(),
     logLevel: "info",
+  };
+}
+
+/**
+ * Compute defaults, priced for a 6-decimal token: a core-hour 0.036, a GiB-hour of memory 0.0037, a
+ * GiB-hour of disk 0.0001 tokens, plus 20 % margin. Off until `enabled`.
+ */
+export function defaultComputeConfig(): ComputeConfigFile {
+  return {
+    enabled: false,
+    pricePerMillicoreSecond: "0.01",
+    pricePerMiBSecond: "0.001",
+    pricePerStorageGiBSecond: "0.00003",
+    pricePerGpuSecond: {},
+    minMarginBps: 2000,
+    collateralPerLease: "10000000",
+    collateralPriceSeconds: "0",
+    noticeWindowSeconds: 3600,
+    maxConcurrentLeases: 4,
+    capacity: { cpuMillicores: 2000, memoryMiB: 4096, storageGiB: 20, gpus: {} },
+    region: "",
+    minFundedSeconds: 600,
+    noticeOnShutdown: true,
+    settleEverySeconds: 3600,
+    runtime: {
+      nodePath: null,
+      niceness: 10,
+      limitAddressSpace: true,
+      stopGraceMs: 10_000,
+      logCapBytes: 10 * 1024 * 1024,
+      sampleMs: 1_000,
+      cpuWindowMs: 10_000,
+      cpuOverrunMs: 30_000,
+      cpuTolerance: 1.25,
+    },
   };
 }
 
@@ -141,6 +260,30 @@ export function configToFile(config: AgentConfig): AgentConfigFile {
             capacityBytes: config.autoRegister.capacityBytes.toString(),
             stake: config.autoRegister.stake.toString(),
           },
+    compute: computeToFile(config.compute),
+  };
+}
+
+function computeToFile(c: ComputeConfig): ComputeConfigFile {
+  return {
+    enabled: c.enabled,
+    pricePerMillicoreSecond: formatScaledPrice(c.prices.perMillicoreSecond),
+    pricePerMiBSecond: formatScaledPrice(c.prices.perMiBSecond),
+    pricePerStorageGiBSecond: formatScaledPrice(c.prices.perStorageGiBSecond),
+    pricePerGpuSecond: Object.fromEntries(
+      Object.entries(c.prices.perGpuSecond).map(([model, price]) => [model, formatScaledPrice(price)]),
+    ),
+    minMarginBps: c.minMarginBps,
+    collateralPerLease: c.collateralPerLease.toString(),
+    collateralPriceSeconds: c.collateralPriceSeconds.toString(),
+    noticeWindowSeconds: c.noticeWindowSeconds,
+    maxConcurrentLeases: c.maxConcurrentLeases,
+    capacity: { ...c.capacity, gpus: { ...c.capacity.gpus } },
+    region: c.region,
+    minFundedSeconds: c.minFundedSeconds,
+    noticeOnShutdown: c.noticeOnShutdown,
+    settleEverySeconds: c.settleEverySeconds,
+    runtime: { ...c.runtime },
   };
 }
 
@@ -177,6 +320,12 @@ export function parseConfig(
   const listen = v.record(merged, "listen");
   const policy = v.record(merged, "policy");
   const auto = merged.autoRegister === null ? null : v.record(merged, "autoRegister");
+  const compute = v.record(merged, "compute");
+  const capacity = v.record(compute, "compute.capacity");
+  const runtime = v.record(compute, "compute.runtime");
+  v.unknownFields(compute, "compute");
+  v.unknownFields(capacity, "compute.capacity");
+  v.unknownFields(runtime, "compute.runtime");
   v.unknownFields(merged, "");
   v.unknownFields(deployment, "deployment");
   v.unknownFields(listen, "listen");
@@ -189,6 +338,8 @@ export function parseConfig(
       market: v.address(deployment, "deployment.market"),
       registry: v.address(deployment, "deployment.registry"),
       token: v.address(deployment, "deployment.token"),
+      retrievalChallenges: v.optionalAddress(deployment, "deployment.retrievalChallenges"),
+      computeMarket: v.optionalAddress(deployment, "deployment.computeMarket"),
     },
     key: v.keySource(merged.key),
     dataDir: resolve(options.baseDir ?? process.cwd(), v.string(merged, "dataDir")),
@@ -219,8 +370,46 @@ export function parseConfig(
             capacityBytes: v.uint(auto, "autoRegister.capacityBytes", { min: 1n, max: (1n << 64n) - 1n }),
             stake: v.uint(auto, "autoRegister.stake"),
           },
+    compute: {
+      enabled: v.bool(compute, "compute.enabled"),
+      prices: {
+        perMillicoreSecond: v.price(compute, "compute.pricePerMillicoreSecond"),
+        perMiBSecond: v.price(compute, "compute.pricePerMiBSecond"),
+        perStorageGiBSecond: v.price(compute, "compute.pricePerStorageGiBSecond"),
+        perGpuSecond: v.labelMap(compute, "compute.pricePerGpuSecond", (obj, path) => v.price(obj, path)),
+      },
+      minMarginBps: v.int(compute, "compute.minMarginBps", 0, 1_000_000),
+      collateralPerLease: v.uint(compute, "compute.collateralPerLease", { max: (1n << 96n) - 1n }),
+      collateralPriceSeconds: v.uint(compute, "compute.collateralPriceSeconds", { max: 10n ** 9n }),
+      noticeWindowSeconds: v.int(compute, "compute.noticeWindowSeconds", 0, 2 ** 32 - 1),
+      maxConcurrentLeases: v.int(compute, "compute.maxConcurrentLeases", 1, 10_000),
+      capacity: {
+        cpuMillicores: v.int(capacity, "compute.capacity.cpuMillicores", 0, 2 ** 32 - 1),
+        memoryMiB: v.int(capacity, "compute.capacity.memoryMiB", 0, 2 ** 32 - 1),
+        storageGiB: v.int(capacity, "compute.capacity.storageGiB", 0, 2 ** 32 - 1),
+        gpus: v.labelMap(capacity, "compute.capacity.gpus", (obj, path) => v.int(obj, path, 0, 65_535)),
+      },
+      region: v.label(compute, "compute.region"),
+      minFundedSeconds: v.int(compute, "compute.minFundedSeconds", 0, 365 * 86_400),
+      noticeOnShutdown: v.bool(compute, "compute.noticeOnShutdown"),
+      settleEverySeconds: v.int(compute, "compute.settleEverySeconds", 1, 365 * 86_400),
+      runtime: {
+        nodePath: runtime.nodePath === null ? null : v.string(runtime, "compute.runtime.nodePath"),
+        niceness: v.int(runtime, "compute.runtime.niceness", 0, 19),
+        limitAddressSpace: v.bool(runtime, "compute.runtime.limitAddressSpace"),
+        stopGraceMs: v.int(runtime, "compute.runtime.stopGraceMs", 0, 600_000),
+        logCapBytes: v.int(runtime, "compute.runtime.logCapBytes", 0, Number.MAX_SAFE_INTEGER),
+        sampleMs: v.int(runtime, "compute.runtime.sampleMs", 50, 600_000),
+        cpuWindowMs: v.int(runtime, "compute.runtime.cpuWindowMs", 100, 3_600_000),
+        cpuOverrunMs: v.int(runtime, "compute.runtime.cpuOverrunMs", 0, 86_400_000),
+        cpuTolerance: v.number(runtime, "compute.runtime.cpuTolerance", 1, 100),
+      },
+    },
     logLevel: v.logLevel(merged.logLevel),
   };
+  if (config.compute.enabled && config.deployment.computeMarket === null) {
+    v.problem("compute.enabled needs deployment.computeMarket (the compute market's address)");
+  }
   v.throwIfAny();
   return config;
 }
@@ -251,6 +440,9 @@ const KNOWN_FIELDS: Record<string, readonly string[]> = {
   listen: Object.keys(defaultConfig().listen),
   policy: Object.keys(defaultConfig().policy),
   autoRegister: ["capacityBytes", "stake"],
+  compute: Object.keys(defaultComputeConfig()),
+  "compute.capacity": Object.keys(defaultComputeConfig().capacity),
+  "compute.runtime": Object.keys(defaultComputeConfig().runtime),
 };
 
 /** Collects every problem so one run of the agent reports them all. */
@@ -305,6 +497,13 @@ class Validator {
     return this.fail(path, "a non-zero 0x address", value, "");
   }
 
+  /** An address, or null when the field is absent, null or empty. */
+  optionalAddress(obj: Json, path: string): string | null {
+    const value = obj[this.last(path)];
+    if (value === undefined || value === null || value === "") return null;
+    return this.address(obj, path);
+  }
+
   int(obj: Json, path: string, min: number, max: number): number {
     const value = obj[this.last(path)];
     if (typeof value === "number" && Number.isInteger(value) && value >= min && value <= max) return value;
@@ -320,6 +519,51 @@ class Validator {
     else if (typeof value === "number" && Number.isSafeInteger(value)) parsed = BigInt(value);
     if (parsed !== undefined && parsed >= min && parsed <= max) return parsed;
     return this.fail(path, `a decimal integer string in [${min}, ${max}]`, value, min);
+  }
+
+  bool(obj: Json, path: string): boolean {
+    const value = obj[this.last(path)];
+    return typeof value === "boolean" ? value : this.fail(path, "true or false", value, false);
+  }
+
+  number(obj: Json, path: string, min: number, max: number): number {
+    const value = obj[this.last(path)];
+    if (typeof value === "number" && Number.isFinite(value) && value >= min && value <= max) return value;
+    return this.fail(path, `a number in [${min}, ${max}]`, value, min);
+  }
+
+  /** A price in token base units with up to 9 decimals ("0.005"), as billionths of a unit. */
+  price(obj: Json, path: string): bigint {
+    const value = obj[this.last(path)];
+    const parsed = typeof value === "string" ? parseScaledPrice(value) : undefined;
+    return parsed ?? this.fail(path, 'a decimal string of base units, up to 9 decimals (e.g. "0.005")', value, 0n);
+  }
+
+  /** A label stored on chain as bytes16: printable ASCII, at most 16 characters ("" allowed). */
+  label(obj: Json, path: string): string {
+    const value = obj[this.last(path)];
+    if (typeof value === "string" && /^[\x20-\x7e]{0,16}$/.test(value)) return value;
+    return this.fail(path, "printable ASCII of at most 16 characters", value, "");
+  }
+
+  /** An object keyed by labels (GPU models), each value read by `read`. */
+  labelMap<T>(obj: Json, path: string, read: (obj: Json, path: string) => T): Record<string, T> {
+    const map = this.record(obj, path);
+    const out: Record<string, T> = {};
+    for (const key of Object.keys(map)) {
+      if (!/^[\x20-\x7e]{1,16}$/.test(key)) {
+        this.problems.push(`${path}.${key}: keys must be printable ASCII of 1 to 16 characters`);
+        continue;
+      }
+      const full = `${path}.${key}`;
+      // Readers look the value up by the path's last segment; a key may hold dots ("a100.80gb").
+      out[key] = read({ [this.last(full)]: map[key] }, full);
+    }
+    return out;
+  }
+
+  problem(text: string): void {
+    this.problems.push(text);
   }
 
   keySource(value: unknown): KeySource {

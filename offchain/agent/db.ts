@@ -1,35 +1,48 @@
 /**
- * The agent's durable state in SQLite (node:sqlite, WAL): uploads, deals, pieces, proofs and a key-value
- * table. Every state change runs in one transaction, so a crash leaves either the old or the new state and a
+ * The agent's durable state in SQLite (node:sqlite, WAL): uploads, deals, pieces, proofs, retrieval
+ * challenges, compute orders, leases and workloads (`compute`, see compute/store.ts) and a key-value table. Every state change runs in one transaction, so a crash leaves either the old or the new state and a
  * restarted agent carries on from there. Schema changes are numbered migrations (PRAGMA user_version).
  */
 import { DatabaseSync } from "node:sqlite";
 import type { DealTerms } from "../sdk/deals/terms.js";
 import { StrataError } from "../sdk/errors.js";
 import { proposalToJson, termsToJson } from "./codec.js";
+import { ComputeStore } from "./compute/store.js";
 import { MIGRATIONS } from "./db/migrations.js";
 import {
   text,
   toDeal,
   toPiece,
   toProof,
+  toRetrievalChallenge,
   toUpload,
   type DealRecord,
   type PieceProblem,
   type PieceRecord,
   type ProofRecord,
+  type RetrievalChallengeRecord,
+  type RetrievalStatus,
   type Row,
   type UploadRecord,
   type UploadState,
 } from "./db/records.js";
 
 export type {
+  ComputeBidTerms,
+  ComputeOrderRecord,
+  ComputeOrderState,
+  LeaseRecord,
+  LeaseRunState,
+  LeaseState,
+  WorkloadRecord,
   DealRecord,
   DealState,
   PieceProblem,
   PieceRecord,
   ProofRecord,
   ProofStatus,
+  RetrievalChallengeRecord,
+  RetrievalStatus,
   UploadRecord,
   UploadState,
 } from "./db/records.js";
@@ -38,10 +51,13 @@ export class AgentDb {
   private readonly db: DatabaseSync;
   private readonly now: () => number;
   private depth = 0;
+  /** Compute orders, leases and workload descriptions. */
+  readonly compute: ComputeStore;
 
   private constructor(db: DatabaseSync, now: () => number) {
     this.db = db;
     this.now = now;
+    this.compute = new ComputeStore(db, now, (fn) => this.tx(fn));
   }
 
   /** Open (creating if needed) and migrate the database at `path` (":memory:" for tests). */
@@ -150,6 +166,13 @@ export class AgentDb {
       nonce.toString(),
     );
     return row && toUpload(row);
+  }
+
+  /** Block at which the earliest upload was proposed (nothing about this provider's deals happened before). */
+  earliestUploadBlock(): number | undefined {
+    const row = this.one("SELECT MIN(created_block) AS n FROM uploads");
+    const value = row?.n;
+    return value === null || value === undefined ? undefined : Number(value);
   }
 
   uploadsInState(state: UploadState, limit = 1000): UploadRecord[] {
@@ -330,6 +353,64 @@ export class AgentDb {
   lastConfirmedProof(): ProofRecord | undefined {
     const row = this.one("SELECT * FROM proofs WHERE status = 'confirmed' ORDER BY period DESC LIMIT 1");
     return row && toProof(row);
+  }
+
+  // ------------------------------------------------------------------ retrieval challenges
+
+  /** Record a newly seen challenge (status open); false when it is already known. */
+  insertRetrievalChallenge(
+    c: Omit<RetrievalChallengeRecord, "status" | "txHash" | "error" | "createdAt" | "updatedAt">,
+  ): boolean {
+    const at = this.now();
+    return (
+      this.run(
+        `INSERT OR IGNORE INTO retrieval_challenges
+           (id, deal_id, leaf_index, deadline, bond, challenger, opened_block, status, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`,
+        c.id.toString(),
+        c.dealId.toString(),
+        c.leafIndex,
+        Number(c.deadline),
+        c.bond.toString(),
+        c.challenger.toLowerCase(),
+        c.openedBlock,
+        at,
+        at,
+      ) === 1
+    );
+  }
+
+  retrievalChallenge(id: bigint): RetrievalChallengeRecord | undefined {
+    const row = this.one("SELECT * FROM retrieval_challenges WHERE id = ?", id.toString());
+    return row && toRetrievalChallenge(row);
+  }
+
+  /** Challenges in any of `statuses`, earliest deadline first. */
+  retrievalChallenges(statuses: readonly RetrievalStatus[]): RetrievalChallengeRecord[] {
+    if (statuses.length === 0) return [];
+    return this.all(
+      `SELECT * FROM retrieval_challenges WHERE status IN (${statuses.map(() => "?").join(", ")})
+       ORDER BY deadline, CAST(id AS INTEGER)`,
+      ...statuses,
+    ).map(toRetrievalChallenge);
+  }
+
+  /** Move a challenge to `status`, optionally setting its transaction hash and error. */
+  setRetrievalStatus(
+    id: bigint,
+    status: RetrievalStatus,
+    fields: { txHash?: string | null; error?: string | null } = {},
+  ): void {
+    const current = this.retrievalChallenge(id);
+    if (!current) throw new StrataError("AGENT_DB_ERROR", `unknown retrieval challenge ${id}`);
+    this.run(
+      "UPDATE retrieval_challenges SET status = ?, tx_hash = ?, error = ?, updated_at = ? WHERE id = ?",
+      status,
+      fields.txHash === undefined ? current.txHash : fields.txHash,
+      fields.error === undefined ? current.error : fields.error,
+      this.now(),
+      id.toString(),
+    );
   }
 
   // ------------------------------------------------------------------ kv and counts

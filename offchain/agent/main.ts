@@ -2,13 +2,12 @@
  * Runnable entry of the provider agent. `strata agent start` calls `startAgentFromConfigFile`; running this
  * file directly (`tsx offchain/agent/main.ts <config.json>`) does the same and stops on SIGINT/SIGTERM.
  */
-import { realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { JsonRpcProvider } from "ethers";
 import { createAgent, type Agent } from "./agent.js";
 import { loadConfig, type ConfigOverrides } from "./config.js";
 import { signerFromKeySource } from "./keys.js";
 import { createLogger, type Logger } from "./logger.js";
+import { exitOnStartupError, isEntryPoint, stopOnSignals } from "../sdk/process/lifecycle.js";
 
 export interface StartedAgent {
   agent: Agent;
@@ -46,44 +45,11 @@ export async function startAgentFromConfigFile(
   }
 }
 
-/** Stop gracefully on the first SIGINT/SIGTERM; a second one exits at once. */
-export function stopOnSignals(started: StartedAgent): void {
-  let stopping = false;
-  const handler = (signal: NodeJS.Signals): void => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    started.logger.info({ signal }, "stopping");
-    started.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        started.logger.error({ err: error }, "error while stopping");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
-}
-
-function isMain(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isEntryPoint(import.meta.url)) {
   const path = process.argv[2];
   if (path === undefined) {
     console.error("usage: tsx offchain/agent/main.ts <agent-config.json>");
     process.exit(2);
   }
-  startAgentFromConfigFile(path).then(stopOnSignals, (error: unknown) => {
-    const code = (error as { code?: string }).code ?? "ERROR";
-    console.error(`${code}: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
+  startAgentFromConfigFile(path).then(stopOnSignals, exitOnStartupError);
 }

@@ -1,6 +1,7 @@
 /**
  * Piece bytes on disk: <dir>/<root>.piece, written to a temporary file, synced, then renamed, so a piece
- * file either holds the whole verified piece or does not exist. Trees built for proofs are cached (LRU).
+ * file either holds the whole verified piece or does not exist. Trees built for proofs are cached (LRU);
+ * single-leaf proofs (HTTP, retrieval challenges) read one block from disk (see leafProofs.ts).
  */
 import { randomUUID } from "node:crypto";
 import { createReadStream, type ReadStream } from "node:fs";
@@ -8,6 +9,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promis
 import { join } from "node:path";
 import { PieceTree } from "../sdk/commitment/merkle.js";
 import { StrataError } from "../sdk/errors.js";
+import { LeafProver, type LeafProof } from "./leafProofs.js";
 import { TreeCache } from "./treeCache.js";
 
 const PIECE_SUFFIX = ".piece";
@@ -22,10 +24,12 @@ export type PieceHealth = { ok: true } | { ok: false; problem: "missing" | "corr
 export class PieceStore {
   readonly dir: string;
   private readonly cache: TreeCache;
+  private readonly leafProver: LeafProver;
 
   constructor(dir: string, options: { cacheBytes: number }) {
     this.dir = dir;
     this.cache = new TreeCache(options.cacheBytes);
+    this.leafProver = new LeafProver((root) => this.path(root));
   }
 
   /** Create the directory and remove temporary files a crash left behind. */
@@ -90,11 +94,25 @@ export class PieceStore {
     }
   }
 
-  /** A read stream over the piece, or undefined when its file is missing. */
-  async open(root: string): Promise<{ stream: ReadStream; size: number } | undefined> {
+  /**
+   * A read stream over the piece (or over the bytes `range.start..range.end` inclusive, which the caller
+   * checks against `size`), or undefined when its file is missing.
+   */
+  async open(
+    root: string,
+    range?: { start: number; end: number },
+  ): Promise<{ stream: ReadStream; size: number } | undefined> {
     const size = await this.sizeOnDisk(root);
     if (size === undefined) return undefined;
-    return { stream: createReadStream(this.path(root)), size };
+    return { stream: createReadStream(this.path(root), range), size };
+  }
+
+  /**
+   * Leaf `index` of the piece and its Merkle path, read from disk (never from a cached tree: the answer
+   * proves the bytes are still stored). Throws LEAF_OUT_OF_RANGE, PIECE_NOT_FOUND or PIECE_CORRUPT.
+   */
+  async leafProof(root: string, size: bigint, index: number): Promise<LeafProof> {
+    return this.leafProver.proof(root, size, index);
   }
 
   /** Size of the piece file, or undefined when it is missing. */
@@ -123,14 +141,14 @@ export class PieceStore {
     try {
       data = await this.read(root);
     } catch {
-      this.cache.delete(root);
+      this.forget(root);
       return { ok: false, problem: "missing" };
     }
     try {
       this.check(root, size, data);
       return { ok: true };
     } catch {
-      this.cache.delete(root);
+      this.forget(root);
       return { ok: false, problem: "corrupt" };
     }
   }
@@ -139,19 +157,25 @@ export class PieceStore {
   async present(root: string, size: bigint): Promise<PieceHealth> {
     const onDisk = await this.sizeOnDisk(root);
     if (onDisk === undefined) {
-      this.cache.delete(root);
+      this.forget(root);
       return { ok: false, problem: "missing" };
     }
     if (BigInt(onDisk) !== size) {
-      this.cache.delete(root);
+      this.forget(root);
       return { ok: false, problem: "corrupt" };
     }
     return { ok: true };
   }
 
   async delete(root: string): Promise<void> {
-    this.cache.delete(root);
+    this.forget(root);
     await rm(this.path(root), { force: true });
+  }
+
+  /** Drop cached trees of `root`. */
+  private forget(root: string): void {
+    this.cache.delete(root);
+    this.leafProver.forget(root);
   }
 
   /** Roots of the pieces on disk. */

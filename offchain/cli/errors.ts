@@ -46,6 +46,7 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   OUTPUT_EXISTS: 1,
   INSUFFICIENT_FUNDS: 2,
   PROVIDER_UNREACHABLE: 2,
+  PROVIDER_TIMEOUT: 2,
   PROVIDER_REJECTED: 2,
   PROVIDER_BAD_DATA: 2,
   PROVIDER_UNUSABLE: 2,
@@ -54,6 +55,18 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   STORE_INCOMPLETE: 2,
   PIECES_UNAVAILABLE: 2,
   DEAL_NOT_FOUND: 1,
+  // proof-verifier worker
+  WORKER_DB_ERROR: 2,
+  WORKER_DB_MISMATCH: 1,
+  RPC_TIMEOUT: 2,
+  RPC_FAILED: 2,
+  WORKER_UNREACHABLE: 2,
+  // compute leases
+  WORKLOAD_INVALID: 1,
+  WORKLOAD_MISMATCH: 1,
+  ORDER_NOT_FOUND: 1,
+  BID_NOT_FOUND: 1,
+  LEASE_NOT_FOUND: 1,
 };
 
 export function exitCodeFor(code: string): ExitCode {

@@ -7,6 +7,7 @@ import { registerProviderCommands } from "./commands/provider.js";
 import { registerRetrieveCommand } from "./commands/retrieve.js";
 import { registerStatusCommand } from "./commands/status.js";
 import { registerStoreCommand } from "./commands/store.js";
+import { registerWorkerCommands } from "./commands/worker.js";
 import { CliContext, DEFAULTS, processIo, type CliIo, type GlobalOptions } from "./context.js";
 import { formatFailure, toFailure, type CliFailure } from "./errors.js";
 import { nonNegativeInt } from "./parse.js";
@@ -63,6 +64,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
   registerDealCommands(program, run);
   registerBalanceCommands(program, run);
   registerDevCommands(program, run);
+  registerWorkerCommands(program, run);
 
   for (const command of allCommands(program))
     command.exitOverride().configureOutput(program.configureOutput());

@@ -39,7 +39,21 @@ export type StrataErrorCode =
   | "PUBLISH_TIMEOUT"
   | "STORE_INCOMPLETE"
   | "PIECES_UNAVAILABLE"
-  | "DEAL_NOT_FOUND";
+  | "DEAL_NOT_FOUND"
+  // retrieval sampling (offchain/sdk/proofs/sampling.ts)
+  | "PROVIDER_TIMEOUT"
+  // proof-verifier worker foundation (offchain/worker): database, RPC retries
+  | "WORKER_DB_ERROR"
+  | "WORKER_DB_MISMATCH"
+  | "RPC_TIMEOUT"
+  | "RPC_FAILED"
+  | "WORKER_UNREACHABLE"
+  // compute leases (offchain/sdk/compute, the agent's compute duties, `strata lease`)
+  | "WORKLOAD_INVALID"
+  | "WORKLOAD_MISMATCH"
+  | "ORDER_NOT_FOUND"
+  | "BID_NOT_FOUND"
+  | "LEASE_NOT_FOUND";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

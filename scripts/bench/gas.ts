@@ -71,6 +71,86 @@ async function proveGas(f: StorageFixture, provider: HardhatEthersSigner, held: 
   return gasOf(f.market.connect(provider).submitProof(period, proofs));
 }
 
+/**
+ * Retrieval challenges on a provider's 256 MiB deals, twice: first on a fresh challenge contract (the bond
+ * pulled from the watcher's allowance, the provider's first bond, the first slash with a treasury share), then
+ * in steady state (the watcher keeps a ledger balance here and funds bonds from it; every account already has
+ * its balances). No product budget exists for these; the budgets sit beside the operations they resemble:
+ * opening is a bonded one-deal commitment like publishing one deal (150k), answering is one Merkle opening
+ * like a one-deal proof (120k), enforcing ends a deal with a slash through one call to the market (150k).
+ */
+async function retrievalRows(f: StorageFixture, piece: PieceData): Promise<GasRow[]> {
+  const rc = f.retrievalChallenges;
+  const provider = f.others[3];
+  if (!provider) throw new Error("not enough signers");
+  await registerProvider(f, provider, 1_000_000n * USDC);
+  const held: Held = new Map();
+  await publishMany(f, provider, piece, 4, held);
+  const deals = [...held.values()].map((h) => h.deal);
+  const bond = (await rc.parameters()).bond;
+  await f.token.mint(f.watcher.address, 10n * bond);
+  await f.token.connect(f.watcher).approve(await rc.getAddress(), 10n * bond);
+  const leaf = piece.tree.leafCount - 1;
+  const depth = `${PIECE_SIZE / 2 ** 20} MiB piece, ${piece.tree.depth}-level path`;
+
+  const round = async (answered: DealTerms, failed: DealTerms) => {
+    const open = await gasOf(rc.connect(f.watcher).openChallenge(answered, BigInt(leaf)));
+    const answerGas = await gasOf(
+      rc
+        .connect(provider)
+        .answerChallenge(await rc.challengeCount(), answered, piece.tree.leaf(leaf), piece.tree.path(leaf)),
+    );
+    await rc.connect(f.watcher).openChallenge(failed, 0n);
+    const id = await rc.challengeCount();
+    await f.helpers.time.setNextBlockTimestamp((await rc.challengeOf(id)).deadline + 1n);
+    const enforce = await gasOf(rc.connect(f.watcher).enforceChallenge(id, failed));
+    return { open, answer: answerGas, enforce };
+  };
+  const [a, b, c, d] = deals;
+  if (!a || !b || !c || !d) throw new Error("deals not published");
+  const first = await round(a, b);
+  await rc.connect(f.watcher).deposit(f.watcher.address, 2n * bond);
+  const steady = await round(c, d);
+  return [
+    {
+      operation: "open a retrieval challenge, first on the contract (bond pulled from allowance)",
+      gas: first.open,
+      budget: null,
+      note: "creates the challenge counter and the contract's token balance on top of the steady-state cost",
+    },
+    {
+      operation: "open a retrieval challenge (bond from the challenger's ledger balance)",
+      gas: steady.open,
+      budget: 150_000,
+      note: "three new storage words: the challenge (2) and the deal's record (1)",
+    },
+    {
+      operation: "answer a retrieval challenge, provider's first bond",
+      gas: first.answer,
+      budget: null,
+      note: `${depth}; creates the provider's ledger balance`,
+    },
+    {
+      operation: "answer a retrieval challenge",
+      gas: steady.answer,
+      budget: 120_000,
+      note: depth,
+    },
+    {
+      operation: "enforce an unanswered retrieval challenge, first slash (deal ends)",
+      gas: first.enforce,
+      budget: null,
+      note: "creates the challenger's bond balance and the client's and treasury's market balances",
+    },
+    {
+      operation: "enforce an unanswered retrieval challenge (deal ends, collateral slashed)",
+      gas: steady.enforce,
+      budget: 150_000,
+      note: "whole collateral split client / challenger / treasury, bond credited back",
+    },
+  ];
+}
+
 async function main(): Promise<void> {
   process.stdout.write(`building a ${PIECE_SIZE / 2 ** 20} MiB piece commitment... `);
   const data = Uint8Array.from(randomBytes(PIECE_SIZE));
@@ -154,6 +234,8 @@ async function main(): Promise<void> {
     gas: reportAgain,
     budget: 80_000,
   });
+
+  rows.push(...(await retrievalRows(f, piece)));
 
   // Settlement after 1 day and after 1 year of backlog, on a market with daily proving periods.
   const g = await deployStorage({

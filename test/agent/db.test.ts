@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { AgentDb } from "../../offchain/agent/db.js";
+import { MIGRATIONS } from "../../offchain/agent/db/migrations.js";
 import type { DealProposal, DealTerms } from "../../offchain/sdk/deals/terms.js";
 import { removeTempDirs, tempDataDir } from "./helpers.js";
 
@@ -108,7 +109,7 @@ describe("agent database", function () {
 
     const raw = new DatabaseSync(path);
     expect(raw.prepare("PRAGMA journal_mode").get()).to.deep.equal({ journal_mode: "wal" });
-    expect(raw.prepare("PRAGMA user_version").get()).to.deep.equal({ user_version: 1 });
+    expect(raw.prepare("PRAGMA user_version").get()).to.deep.equal({ user_version: MIGRATIONS.length });
     raw.close();
   });
 

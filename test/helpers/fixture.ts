@@ -1,9 +1,19 @@
 import { network } from "hardhat";
-import { LOCAL_MARKET_PARAMETERS } from "../../deploy/lib/storageSuite.js";
+import {
+  DEFAULT_MAX_RETRIEVAL_BOND,
+  LOCAL_MARKET_PARAMETERS,
+  LOCAL_RETRIEVAL_PARAMETERS,
+} from "../../deploy/lib/storageSuite.js";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import { randomBytes } from "node:crypto";
-import type { ProviderRegistry, StorageMarket, TestStablecoin } from "../../typechain-types/index.js";
+import type {
+  ProviderRegistry,
+  RetrievalChallenges,
+  StorageMarket,
+  TestStablecoin,
+} from "../../typechain-types/index.js";
+import type { IRetrievalChallenges } from "../../typechain-types/interfaces/IRetrievalChallenges.js";
 import type { IStorageMarket } from "../../typechain-types/interfaces/IStorageMarket.js";
 import { PieceTree } from "../../offchain/sdk/commitment/merkle.js";
 import { marketDomain, signProposal } from "../../offchain/sdk/deals/eip712.js";
@@ -18,6 +28,7 @@ export const USDC = 1_000_000n;
 export const PERIOD = 3600n;
 
 export type MarketParameters = IStorageMarket.ParametersStruct;
+export type RetrievalParameters = IRetrievalChallenges.ParametersStruct;
 
 export function defaultParameters(
   overrides: Partial<Record<keyof MarketParameters, bigint>> = {},
@@ -35,6 +46,8 @@ export interface StorageFixture {
   token: TestStablecoin;
   registry: ProviderRegistry;
   market: StorageMarket;
+  /** Retrieval challenges on `market`'s deals (holds the market's RETRIEVAL_ROLE). */
+  retrievalChallenges: RetrievalChallenges;
   admin: HardhatEthersSigner;
   treasury: HardhatEthersSigner;
   provider: HardhatEthersSigner;
@@ -51,6 +64,10 @@ export interface DeployOptions {
   params?: MarketParameters;
   provingPeriod?: bigint;
   unbondingDelay?: bigint;
+  /** Retrieval-challenge parameters (default: the local deployment's). */
+  retrievalParams?: RetrievalParameters;
+  /** Deployment cap on the retrieval bond (default: the deployment module's). */
+  maxRetrievalBond?: bigint;
   /** Deploy on a new network instead of restoring the cached deployment (for tests that need two chains). */
   fresh?: boolean;
 }
@@ -99,6 +116,13 @@ async function deployStorageFresh(options: DeployOptions): Promise<StorageFixtur
     params: options.params ?? defaultParameters(),
   });
   await registry.grantRole(await registry.MARKET_ROLE(), await market.getAddress());
+  const retrievalChallenges = await ethers.deployContract("RetrievalChallenges", [
+    await market.getAddress(),
+    admin.address,
+    options.maxRetrievalBond ?? DEFAULT_MAX_RETRIEVAL_BOND,
+    options.retrievalParams ?? LOCAL_RETRIEVAL_PARAMETERS,
+  ]);
+  await market.grantRole(await market.RETRIEVAL_ROLE(), await retrievalChallenges.getAddress());
   const chainId = (await ethers.provider.getNetwork()).chainId;
   return {
     ethers,
@@ -106,6 +130,7 @@ async function deployStorageFresh(options: DeployOptions): Promise<StorageFixtur
     token,
     registry,
     market,
+    retrievalChallenges,
     admin,
     treasury,
     provider,

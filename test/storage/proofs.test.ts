@@ -471,7 +471,7 @@ describe("StorageMarket proofs", function () {
         expect(challenges).to.have.length(16);
         for (const [i, [id, word]] of challenges.entries()) {
           expect(word).to.equal(challengeWord(seed, f.provider.address, state.nextPeriod, BigInt(i)));
-          const slot = challengedSlot(word, state.activeDeals);
+          const slot = challengedSlot(word, state.challengeable, state.activeDeals);
           expect(id).to.equal(await f.market.activeDealAt(f.provider.address, slot));
           const entry = held.get(id);
           if (!entry) throw new Error("unknown deal challenged");

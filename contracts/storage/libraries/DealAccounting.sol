@@ -33,13 +33,17 @@ library DealAccounting {
     /// @notice Money owed when a deal ends.
     /// @param paidToProvider Final payment to the provider.
     /// @param refund Unstreamed escrow back to the client.
-    /// @param penalty Collateral slashed.
-    /// @param bountyBps Share of the penalty paid to the caller.
+    /// @param penalty Collateral slashed (`toHarmed + toReporter + toTreasury`).
+    /// @param toHarmed Share of the penalty paid to the client.
+    /// @param toReporter Share of the penalty paid to the reporter (fault or retrieval-failure bounty).
+    /// @param toTreasury Share of the penalty paid to the treasury.
     struct Closing {
         uint256 paidToProvider;
         uint256 refund;
         uint256 penalty;
-        uint256 bountyBps;
+        uint256 toHarmed;
+        uint256 toReporter;
+        uint256 toTreasury;
     }
 
     /// @notice Accrual of `d` given its provider's first unresolved period.
@@ -106,21 +110,34 @@ library DealAccounting {
         // Seconds already paid stay paid even if later faults lower `net` below them (a period both declared
         // and missed); both are <= the deal length, so the refund never exceeds the escrow.
         c.refund = escrow - uint256(d.pricePerSecond) * (a.net > paid ? a.net : paid);
-        if (reason == IStorageMarket.EndReason.TooManyFaults) {
+        uint256 bountyBps;
+        if (
+            reason == IStorageMarket.EndReason.TooManyFaults ||
+            reason == IStorageMarket.EndReason.RetrievalFailed
+        ) {
+            // A deal ended for faults or for an unanswered retrieval challenge forfeits its whole collateral,
+            // with a bounty to whoever reported it.
             c.penalty = d.collateral;
-            c.bountyBps = p.faultTerminationBountyBps;
-            return c;
+            bountyBps = p.faultTerminationBountyBps;
+        } else {
+            c.penalty = PaymentMath.faultPenalty(
+                d.collateral,
+                a.missed,
+                a.declared,
+                p.missedFaultPenaltyBps,
+                p.declaredFaultPenaltyBps
+            );
+            if (reason == IStorageMarket.EndReason.ProviderTerminated) {
+                c.penalty += (uint256(d.collateral) * p.providerTerminationFeeBps) / PaymentMath.BPS;
+                if (c.penalty > d.collateral) c.penalty = d.collateral;
+            }
         }
-        c.penalty = PaymentMath.faultPenalty(
-            d.collateral,
-            a.missed,
-            a.declared,
-            p.missedFaultPenaltyBps,
-            p.declaredFaultPenaltyBps
-        );
-        if (reason == IStorageMarket.EndReason.ProviderTerminated) {
-            c.penalty += (uint256(d.collateral) * p.providerTerminationFeeBps) / PaymentMath.BPS;
-            if (c.penalty > d.collateral) c.penalty = d.collateral;
+        if (c.penalty != 0) {
+            (c.toTreasury, c.toReporter, c.toHarmed) = PaymentMath.split(
+                c.penalty,
+                p.treasuryShareBps,
+                bountyBps
+            );
         }
     }
 }

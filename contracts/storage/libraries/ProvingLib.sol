@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
 import { DealSlot } from "./DealSlot.sol";
+import { DealTerms } from "./DealTerms.sol";
 import { FaultLog } from "./FaultLog.sol";
 import { MerkleSha256 } from "./MerkleSha256.sol";
 import { PackedDealList } from "./PackedDealList.sol";
@@ -228,7 +229,7 @@ library ProvingLib {
         if (declared && last == period) return;
         uint64 size = uint64(pr.meta);
         uint32 endPeriod = uint32(pr.meta >> 64);
-        uint160 terms = uint160(uint256(keccak256(abi.encode(pr.root, size, endPeriod, pr.partiesHash))));
+        uint160 terms = DealTerms.termsHash(pr.root, size, endPeriod, pr.partiesHash);
         if (terms != DealSlot.termsHash(dealWord))
             revert IStorageMarket.MarketChallengeTermsMismatch(i, dealId);
         if (period >= endPeriod) revert IStorageMarket.MarketChallengedDealEnded(dealId, endPeriod);

@@ -49,4 +49,74 @@ export const MIGRATIONS: readonly string[] = [
      error TEXT
    );
    CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // Retrieval challenges against this provider (RetrievalChallengeOpened events) and what became of them.
+  `CREATE TABLE retrieval_challenges (
+     id TEXT PRIMARY KEY,
+     deal_id TEXT NOT NULL,
+     leaf_index INTEGER NOT NULL,
+     deadline INTEGER NOT NULL,
+     bond TEXT NOT NULL,
+     challenger TEXT NOT NULL,
+     opened_block INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     tx_hash TEXT,
+     error TEXT,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX retrieval_challenges_status ON retrieval_challenges (status);`,
+  // Compute leases: orders seen (OrderCreated) with this provider's bid on each, leases won (LeaseStarted)
+  // with their workload's run state, and workload descriptions received from tenants (by hash).
+  `CREATE TABLE compute_orders (
+     id TEXT PRIMARY KEY,
+     tenant TEXT NOT NULL,
+     request TEXT NOT NULL,
+     workload_hash TEXT NOT NULL,
+     close_bounty TEXT NOT NULL,
+     created_block INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     reason TEXT,
+     price TEXT,
+     collateral TEXT,
+     notice_window INTEGER,
+     gpu_model TEXT,
+     tx_hash TEXT,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX compute_orders_state ON compute_orders (state);
+   CREATE INDEX compute_orders_workload ON compute_orders (workload_hash);
+   CREATE TABLE compute_leases (
+     id TEXT PRIMARY KEY,
+     tenant TEXT NOT NULL,
+     workload_hash TEXT NOT NULL,
+     resources TEXT NOT NULL,
+     gpu_model TEXT,
+     price TEXT NOT NULL,
+     collateral TEXT NOT NULL,
+     notice_window INTEGER NOT NULL,
+     started_at INTEGER NOT NULL,
+     ends_at INTEGER NOT NULL,
+     heartbeat_period INTEGER NOT NULL,
+     started_block INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     close_reason TEXT,
+     notice_given INTEGER NOT NULL DEFAULT 0,
+     last_heartbeat_period INTEGER,
+     last_settled_at INTEGER,
+     run_state TEXT NOT NULL,
+     run_exit TEXT,
+     runs INTEGER NOT NULL DEFAULT 0,
+     pid INTEGER,
+     pid_start INTEGER,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX compute_leases_state ON compute_leases (state);
+   CREATE INDEX compute_leases_workload ON compute_leases (workload_hash);
+   CREATE TABLE compute_workloads (
+     hash TEXT PRIMARY KEY,
+     description TEXT NOT NULL,
+     received_at INTEGER NOT NULL
+   );`,
 ];

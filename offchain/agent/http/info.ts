@@ -1,10 +1,8 @@
-/** Read-only routes: health, status, terms, and piece retrieval. */
-import { isHexString } from "ethers";
+/** Read-only routes: health, status and terms (piece retrieval is in pieces.ts). */
 import type { FastifyInstance } from "fastify";
 import type { AgentContext } from "../context.js";
 import { advertisedPricePerTiBMonth, effectiveMaxDurationPeriods, effectiveMaxPieceSize } from "../policy.js";
 import { AGENT_VERSION } from "../version.js";
-import { ApiError, sendApiError } from "./errors.js";
 
 export interface HealthResponse {
   ok: true;
@@ -101,22 +99,5 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: AgentContext): voi
       provingPeriod: limits.provingPeriod.toString(),
     };
     return body;
-  });
-
-  app.get<{ Params: { root: string } }>("/v1/pieces/:root", async (request, reply) => {
-    const root = request.params.root.toLowerCase();
-    const unknown = new ApiError(404, "UNKNOWN_PIECE", `no piece ${request.params.root}`);
-    if (!isHexString(root, 32)) return sendApiError(reply, unknown);
-    const piece = ctx.db.piece(root);
-    if (!piece?.ok) return sendApiError(reply, unknown);
-    const opened = await ctx.pieces.open(root);
-    if (opened?.size !== Number(piece.size)) {
-      opened?.stream.destroy();
-      return sendApiError(reply, unknown);
-    }
-    return reply
-      .header("content-type", "application/octet-stream")
-      .header("content-length", String(opened.size))
-      .send(opened.stream);
   });
 }

@@ -4,6 +4,7 @@ import type { AgentContext } from "../context.js";
 import { installErrorHandlers } from "./errors.js";
 import { registerExtensionRoutes } from "./extensions.js";
 import { registerInfoRoutes } from "./info.js";
+import { registerPieceRoutes } from "./pieces.js";
 import { registerProposalRoutes } from "./proposals.js";
 import { registerUploadRoutes } from "./uploads.js";
 
@@ -24,6 +25,7 @@ export function buildHttpApp(ctx: AgentContext): FastifyInstance {
   });
   installErrorHandlers(app);
   registerInfoRoutes(app, ctx);
+  registerPieceRoutes(app, ctx);
   registerProposalRoutes(app, ctx);
   registerUploadRoutes(app, ctx);
   registerExtensionRoutes(app, ctx);

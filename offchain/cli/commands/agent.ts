@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import type { Runner } from "../program.js";
 import { DEFAULT_AGENT_CONFIG } from "./provider.js";
+import { runUntilSignal } from "../../sdk/process/lifecycle.js";
 
 interface StartOptions {
   config: string;
@@ -27,28 +28,12 @@ async function start(ctx: CliContext, opts: StartOptions): Promise<void> {
   const { startAgentFromConfigFile } = await import("../../agent/main.js");
   const running = await startAgentFromConfigFile(path, { env: { ...ctx.io.env } });
   ctx.result({ state: "started", config: path }, () => `agent started with ${path} (Ctrl-C to stop)`);
-  await new Promise<void>((resolveStopped, rejectStopped) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        ctx.note(`${signal} again: exiting without waiting`);
-        process.exit(130);
-      }
-      stopping = true;
-      ctx.note(`${signal}: stopping the agent (finishing the current step)...`);
-      running.stop().then(
-        () => {
-          process.off("SIGINT", onSignal);
-          process.off("SIGTERM", onSignal);
-          resolveStopped();
-        },
-        (error: unknown) => {
-          rejectStopped(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
+  await runUntilSignal(
+    "agent",
+    () => running.stop(),
+    (line) => {
+      ctx.note(line);
+    },
+  );
   ctx.result({ state: "stopped" }, () => "agent stopped");
 }

@@ -102,6 +102,7 @@ async function init(ctx: CliContext, opts: InitOptions): Promise<void> {
       market: chain.deployment.market,
       registry: chain.deployment.registry,
       token: chain.deployment.token,
+      retrievalChallenges: chain.deployment.retrievalChallenges ?? null,
     },
     key,
     dataDir: opts.dataDir,

@@ -10,16 +10,38 @@ export interface StrataDeployment {
   token: string;
   registry: string;
   market: string;
+  /**
+   * The retrieval-challenge contract. Absent in deployment files written before it existed; features that
+   * need it (answering or opening retrieval challenges) are then unavailable.
+   */
+  retrievalChallenges?: string;
+  /**
+   * The compute market (orders, bids, leases). Absent in deployment files written before it existed;
+   * compute leases are then unavailable.
+   */
+  computeMarket?: string;
   /** Ignition module the addresses come from. */
   module: DeploymentModule;
   /** File the addresses were read from. */
   source: string;
 }
 
-/** The Ignition modules in deploy/modules and the future ids of their token, registry and market. */
+/** The Ignition modules in deploy/modules and the future ids of the suite's contracts. */
 export const DEPLOYMENT_MODULES = {
-  StrataLocal: { token: "TestStablecoin", registry: "ProviderRegistry", market: "StorageMarket" },
-  StrataNetwork: { token: "PaymentToken", registry: "ProviderRegistry", market: "StorageMarket" },
+  StrataLocal: {
+    token: "TestStablecoin",
+    registry: "ProviderRegistry",
+    market: "StorageMarket",
+    retrievalChallenges: "RetrievalChallenges",
+    computeMarket: "ComputeMarket",
+  },
+  StrataNetwork: {
+    token: "PaymentToken",
+    registry: "ProviderRegistry",
+    market: "StorageMarket",
+    retrievalChallenges: "RetrievalChallenges",
+    computeMarket: "ComputeMarket",
+  },
 } as const;
 
 export type DeploymentModule = keyof typeof DEPLOYMENT_MODULES;
@@ -77,7 +99,17 @@ export function parseDeployment(json: unknown, source: string): StrataDeployment
     const registry = read(ids.registry);
     const market = read(ids.market);
     if (token !== undefined && registry !== undefined && market !== undefined) {
-      return { token, registry, market, module, source };
+      const retrievalChallenges = read(ids.retrievalChallenges);
+      const computeMarket = read(ids.computeMarket);
+      return {
+        token,
+        registry,
+        market,
+        ...(retrievalChallenges === undefined ? {} : { retrievalChallenges }),
+        ...(computeMarket === undefined ? {} : { computeMarket }),
+        module,
+        source,
+      };
     }
   }
   throw new StrataError("DEPLOYMENT_NOT_FOUND", `${source} does not contain a Strata storage suite`, {

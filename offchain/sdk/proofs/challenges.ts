@@ -11,9 +11,16 @@ export function challengeWord(seed: string, provider: string, period: bigint, in
   );
 }
 
-/** Position in the provider's active list that challenge `word` selects. */
-export function challengedSlot(word: bigint, activeDeals: bigint): bigint {
-  return word % activeDeals;
+/**
+ * Position in the provider's active list that challenge `word` selects (mirrors ProvingLib.challengedPosition):
+ * uniform over the `challengeable` positions that existed when the seed was scheduled (0: the current length);
+ * a position vacated since (the list only shrinks by swap-remove) wraps onto the current list.
+ */
+export function challengedSlot(word: bigint, challengeable: bigint, activeDeals: bigint): bigint {
+  if (activeDeals === 0n) throw new RangeError("challengedSlot: the active list is empty");
+  const n = challengeable === 0n ? activeDeals : challengeable;
+  const position = word % n;
+  return position >= activeDeals ? position % activeDeals : position;
 }
 
 /** Leaf of a deal of `size` bytes that challenge `word` selects. */

@@ -310,7 +310,12 @@ contract MarketHandler is MarketFixture {
     // ================================================================== views for the invariants
 
     /// @notice The selectors of the actions above (the invariant fuzzer calls only these).
-    function actions() external pure returns (bytes4[] memory s) {
+    function actions() external pure virtual returns (bytes4[] memory) {
+        return _marketActions();
+    }
+
+    /// @dev The storage-market actions (extended handlers append theirs).
+    function _marketActions() internal pure returns (bytes4[] memory s) {
         s = new bytes4[](18);
         s[0] = this.stake.selector;
         s[1] = this.deposit.selector;

@@ -5,24 +5,53 @@ import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { IProviderRegistry } from "../../../contracts/interfaces/IProviderRegistry.sol";
 import { IStorageMarket } from "../../../contracts/interfaces/IStorageMarket.sol";
 import { TestBase } from "../utils/TestBase.sol";
-import { MarketHandler } from "./MarketHandler.sol";
+import { IRetrievalChallenges } from "../../../contracts/interfaces/IRetrievalChallenges.sol";
+import { RetrievalHandler } from "./RetrievalHandler.sol";
 
-/// @notice The storage-market invariants, checked against a MarketHandler's ghost state. Shared by the
+/// @notice The storage-market and retrieval-challenge invariants, checked against a RetrievalHandler's (a
+///         MarketHandler's) ghost state. Shared by the
 ///         invariant suite and the scripted handler test.
 abstract contract MarketInvariantChecks is TestBase {
     uint256 internal constant PERIOD = 3_600;
 
-    MarketHandler internal handler;
+    RetrievalHandler internal handler;
     IERC20 internal token;
     IProviderRegistry internal registry;
     IStorageMarket internal market;
+    IRetrievalChallenges internal challenges;
 
     function _deployHandler() internal {
-        handler = new MarketHandler();
+        handler = new RetrievalHandler();
         (address t, address r, address m) = handler.contracts();
         token = IERC20(t);
         registry = IProviderRegistry(r);
         market = IStorageMarket(m);
+        challenges = IRetrievalChallenges(handler.retrievalChallenges());
+    }
+
+    /// @dev Challenge-contract token balance == all its ledger balances + the bonds of open challenges, exactly
+    ///      (a bond is escrowed, credited to the provider, or credited back: never two of these, never none).
+    function _checkBondsConserved() internal view {
+        address[] memory accounts = handler.accounts();
+        uint256 owed;
+        for (uint256 i = 0; i < accounts.length; ++i) owed += challenges.balanceOf(accounts[i]);
+        uint256 count = challenges.challengeCount();
+        uint256 resolved;
+        for (uint256 id = 1; id <= count; ++id) {
+            IRetrievalChallenges.Challenge memory c = challenges.challengeOf(id);
+            if (c.status == IRetrievalChallenges.Status.Open) owed += c.bond;
+            else resolved += c.bond;
+            assertTrue(
+                c.status == IRetrievalChallenges.Status.Open || challenges.openChallengeOf(c.dealId) != id,
+                "a resolved challenge is not its deal's open challenge"
+            );
+        }
+        assertEq(resolved, handler.bondsPaid(), "every resolved bond was paid exactly once");
+        assertEq(
+            token.balanceOf(address(challenges)),
+            owed,
+            "challenge contract tokens == ledger balances + open bonds"
+        );
     }
 
     /// @dev Market token balance + slashed tokens the registry owes it == all ledger balances + the unstreamed
@@ -134,5 +163,6 @@ abstract contract MarketInvariantChecks is TestBase {
         _checkLockedCollateral();
         _checkPaymentsCapped();
         _checkStateTransitions();
+        _checkBondsConserved();
     }
 }

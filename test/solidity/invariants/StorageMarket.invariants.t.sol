@@ -3,8 +3,8 @@ pragma solidity 0.8.30;
 
 import { MarketInvariantChecks } from "./MarketInvariantChecks.sol";
 
-/// @notice Invariants of the storage market under random publish / prove / fault / settle / end / withdraw /
-///         unbond sequences driven by MarketHandler (failOnRevert is false in the default profile; the handler
+/// @notice Invariants of the storage market and its retrieval challenges under random publish / prove / fault /
+///         settle / end / challenge / answer / enforce / withdraw / unbond sequences driven by RetrievalHandler (failOnRevert is false in the default profile; the handler
 ///         bounds its inputs so that almost every call succeeds — see HandlerCoverage.t.sol).
 /// @dev The runner can fuzz the handler only if MarketHandler.sol is compiled as a test root: run the whole
 ///      suite, or list it (`npx hardhat test solidity test/solidity/invariants/*.sol`). After editing a linked
@@ -51,6 +51,11 @@ contract StorageMarketInvariants is MarketInvariantChecks {
     /// @notice No deal pays more than price * duration.
     function invariant_noDealPaysMoreThanPriceTimesDuration() public view {
         _checkPaymentsCapped();
+    }
+
+    /// @notice Challenge-contract token balance == sum of its ledger balances + bonds of open challenges.
+    function invariant_bondsAreLedgerPlusOpenBonds() public view {
+        _checkBondsConserved();
     }
 
     /// @notice Ended deals never reappear; nextPeriod and missedPeriods never decrease; activeDeals == live deals.

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { AccessControl } from "@openzeppelin/contracts/access/AccessControl.sol";
+import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import { IComputeMarket } from "../interfaces/IComputeMarket.sol";
+import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
+import { ComputeMarketBase } from "./ComputeMarketBase.sol";
+import { ComputeOrderBook } from "./ComputeOrderBook.sol";
+import { LeaseMath } from "./libraries/LeaseMath.sol";
+
+/// @title ComputeMarket
+/// @notice Compute leases: streaming escrow, heartbeats, missed-heartbeat reports, notice and closing, plus
+///         governance and views. Orders and bids live in `ComputeOrderBook`; money enters and leaves only
+///         through `CreditLedger`, and collateral only through the provider registry.
+contract ComputeMarket is ComputeOrderBook, AccessControl {
+    /// @notice Role allowed to change bounded parameters (held by the timelock).
+    bytes32 public constant PARAMETER_ROLE = keccak256("PARAMETER_ROLE");
+    /// @notice Role allowed to pause new orders, bids and acceptances.
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    /// @dev Money moved when a lease closes.
+    struct Closing {
+        uint256 paidToProvider;
+        uint256 paidSeconds;
+        uint256 refundToTenant;
+        uint256 bountyToCloser;
+        uint256 penalty;
+        uint256 toTreasury;
+        uint256 toTenant;
+        uint256 released;
+    }
+
+    /// @param registry_ Provider registry; this market needs its MARKET_ROLE.
+    /// @param token_ Payment token (the registry's token).
+    /// @param admin Holder of the admin, parameter and pauser roles (the timelock in deployment).
+    /// @param treasury_ Receiver of the treasury share of penalties.
+    /// @param maxMissedHeartbeatBounty_ Cap on the missed-heartbeat bounty parameter.
+    /// @param maxCloseBounty_ Cap on the close bounty parameter.
+    /// @param params Initial parameters.
+    constructor(
+        IProviderRegistry registry_,
+        IERC20 token_,
+        address admin,
+        address treasury_,
+        uint256 maxMissedHeartbeatBounty_,
+        uint256 maxCloseBounty_,
+        Parameters memory params
+    ) ComputeMarketBase(registry_, token_, maxMissedHeartbeatBounty_, maxCloseBounty_) {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PARAMETER_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+        _setTreasury(treasury_);
+        _setParameters(params);
+    }
+
+    // ------------------------------------------------------------------ streams
+
+    /// @inheritdoc IComputeMarket
+    function topUp(uint64 leaseId, uint256 amount) external nonReentrant {
+        if (amount == 0) revert LedgerZeroAmount();
+        Lease storage l = _liveLease(leaseId);
+        uint256 escrow = l.escrow + amount;
+        l.escrow = SafeCast.toUint128(escrow);
+        emit LeaseToppedUp(leaseId, msg.sender, amount, escrow);
+        _fund(msg.sender, amount);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function settleLease(uint64 leaseId) external returns (uint256 amount) {
+        Lease storage l = _liveLease(leaseId);
+        LeaseMath.Stream memory s = _stream(l);
+        uint256 seconds_;
+        (seconds_, amount, ) = LeaseMath.settlement(s, block.timestamp);
+        // Paid seconds never exceed the lease's elapsed time (40 bits) and the amount never exceeds the escrow.
+        unchecked {
+            s.paidSeconds += seconds_;
+            s.escrow -= amount;
+        }
+        if (amount != 0) {
+            l.paidSeconds = uint40(s.paidSeconds);
+            l.escrow = uint128(s.escrow);
+            _credit(l.provider, amount);
+        }
+        emit LeaseSettled(leaseId, amount, uint64(s.paidSeconds), s.escrow);
+    }
+
+    // ------------------------------------------------------------------ heartbeats
+
+    /// @inheritdoc IComputeMarket
+    function heartbeat(uint64 leaseId) external {
+        Lease storage l = _leases[leaseId];
+        address provider = l.provider;
+        if (provider != msg.sender) {
+            if (provider == address(0)) revert ComputeUnknownLease(leaseId);
+            revert ComputeNotProvider(leaseId, msg.sender);
+        }
+        uint256 current = LeaseMath.currentPeriod(l.startedAt, l.heartbeatPeriod, block.timestamp);
+        uint32 next = l.nextPeriod;
+        if (current < next) revert ComputeHeartbeatAlreadyPosted(leaseId, current);
+        if (current > next) revert ComputeUnresolvedHeartbeats(leaseId, next, current);
+        // current == next < 2^32 - 1: a lease would need 8,000 years of 60-second periods to get there.
+        unchecked {
+            l.nextPeriod = next + 1;
+        }
+        emit HeartbeatPosted(leaseId, next);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function reportMissedHeartbeats(uint64 leaseId) external nonReentrant returns (uint256 bounty) {
+        Lease storage l = _liveLease(leaseId);
+        Lease memory m = l;
+        (uint256 upTo, uint256 count, uint256 missed) = LeaseMath.missedWindow(_stream(m), block.timestamp);
+        if (count == 0) {
+            revert ComputeNoMissedHeartbeats(
+                leaseId,
+                m.nextPeriod,
+                LeaseMath.currentPeriod(m.startedAt, m.heartbeatPeriod, block.timestamp)
+            );
+        }
+        uint256 perPeriod = _params.missedHeartbeatBounty;
+        bounty = count * perPeriod;
+        if (bounty > m.collateral) bounty = m.collateral;
+        uint256 missedTotal = m.missedHeartbeats + count;
+
+        // upTo <= current period < 2^32 and missed seconds <= the lease's elapsed time (40 bits); the bounty is
+        // at most the collateral.
+        m.nextPeriod = SafeCast.toUint32(upTo);
+        m.missedSeconds += uint40(missed);
+        unchecked {
+            m.collateral -= uint96(bounty);
+        }
+        l.nextPeriod = m.nextPeriod;
+        l.missedSeconds = m.missedSeconds;
+        l.collateral = m.collateral;
+        if (bounty != 0) _credit(msg.sender, bounty);
+        emit MissedHeartbeatsReported(
+            leaseId,
+            msg.sender,
+            uint32(upTo - count),
+            uint32(count),
+            missed * m.pricePerSecond,
+            bounty
+        );
+        if (bounty != 0) emit LeaseSlashed(m.provider, leaseId, 0, bounty, 0);
+
+        if (missedTotal >= m.maxMissedHeartbeats) {
+            _closeLease(leaseId, m, CloseReason.MissedHeartbeats, msg.sender, bounty);
+        } else {
+            // missedTotal < maxMissedHeartbeats <= 100.
+            l.missedHeartbeats = uint16(missedTotal);
+            if (bounty != 0) _registry.slash(m.provider, bounty, 0);
+        }
+    }
+
+    // ------------------------------------------------------------------ ending
+
+    /// @inheritdoc IComputeMarket
+    function giveNotice(uint64 leaseId) external returns (uint64 endsAt) {
+        Lease storage l = _liveLease(leaseId);
+        if (l.provider != msg.sender) revert ComputeNotProvider(leaseId, msg.sender);
+        uint256 current = l.endsAt;
+        uint256 noticeEnd = block.timestamp + l.noticeWindow;
+        if (current != 0 && noticeEnd >= current) revert ComputeAlreadyEnding(leaseId, uint64(current));
+        // noticeEnd < an existing 40-bit end, or now + at most 90 days.
+        endsAt = uint64(noticeEnd);
+        l.endsAt = uint40(noticeEnd);
+        l.noticeGiven = true;
+        emit LeaseNoticeGiven(leaseId, endsAt);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function closeLease(uint64 leaseId, CloseReason reason) external nonReentrant {
+        Lease memory m = _liveLease(leaseId);
+        bool ended = m.endsAt != 0 && block.timestamp >= m.endsAt;
+        bool allowed;
+        if (reason == CloseReason.Tenant) allowed = msg.sender == m.tenant;
+        else if (reason == CloseReason.ProviderWithoutNotice) allowed = msg.sender == m.provider && !ended;
+        else if (reason == CloseReason.ProviderWithNotice) allowed = ended && m.noticeGiven;
+        else if (reason == CloseReason.Expired) allowed = ended && !m.noticeGiven;
+        else if (reason == CloseReason.InsufficientFunds) {
+            (, , allowed) = LeaseMath.settlement(_stream(m), block.timestamp);
+        }
+        if (!allowed) revert ComputeCloseNotAllowed(leaseId, reason, msg.sender);
+        _closeLease(leaseId, m, reason, msg.sender, 0);
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    /// @inheritdoc IComputeMarket
+    function setParameters(Parameters calldata params) external onlyRole(PARAMETER_ROLE) {
+        _setParameters(params);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setTreasury(treasury_);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc IComputeMarket
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IComputeMarket
+    function registry() external view returns (address) {
+        return address(_registry);
+    }
+
+    /// @inheritdoc IComputeMarket
+    function treasury() external view returns (address) {
+        return _treasury;
+    }
+
+    /// @inheritdoc IComputeMarket
+    function parameters() external view returns (Parameters memory) {
+        return _params;
+    }
+
+    /// @inheritdoc IComputeMarket
+    function lastOrderId() external view returns (uint64) {
+        return _lastOrderId;
+    }
+
+    /// @inheritdoc IComputeMarket
+    function getOrder(uint64 orderId) external view returns (Order memory) {
+        return _orders[orderId];
+    }
+
+    /// @inheritdoc IComputeMarket
+    function getBid(uint64 orderId, address provider) external view returns (Bid memory) {
+        return _bids[orderId][provider];
+    }
+
+    /// @inheritdoc IComputeMarket
+    function getLease(uint64 leaseId) external view returns (Lease memory) {
+        return _leases[leaseId];
+    }
+
+    /// @inheritdoc IComputeMarket
+    function leaseAccrual(uint64 leaseId) external view returns (LeaseAccrual memory a) {
+        Lease memory m = _leases[leaseId];
+        if (m.provider == address(0)) return a;
+        LeaseMath.Stream memory s = _stream(m);
+        a.active = true;
+        a.currentPeriod = LeaseMath.currentPeriod(s.start, s.period, block.timestamp);
+        a.heartbeatDue = s.nextPeriod == a.currentPeriod;
+        (, a.reportablePeriods, ) = LeaseMath.missedWindow(s, block.timestamp);
+        (, a.settleable, a.overdrawn) = LeaseMath.settlement(s, block.timestamp);
+        a.ended = s.endsAt != 0 && block.timestamp >= s.endsAt;
+        a.fundedUntil = LeaseMath.fundedUntil(s);
+    }
+
+    // ------------------------------------------------------------------ internal
+
+    function _liveLease(uint64 leaseId) private view returns (Lease storage l) {
+        l = _leases[leaseId];
+        if (l.provider == address(0)) revert ComputeUnknownLease(leaseId);
+    }
+
+    /// @dev Final settlement, refund, buffer, penalty and collateral release; deletes the lease. `slashed` is
+    ///      collateral already taken from the lease in this transaction (a missed-heartbeat bounty) and credited,
+    ///      which the registry still has to move together with the penalty.
+    function _closeLease(
+        uint64 leaseId,
+        Lease memory m,
+        CloseReason reason,
+        address closer,
+        uint256 slashed
+    ) private {
+        Closing memory c = _closing(m, reason);
+        delete _leases[leaseId];
+
+        if (c.paidToProvider != 0) _credit(m.provider, c.paidToProvider);
+        if (c.refundToTenant + c.toTenant != 0) _credit(m.tenant, c.refundToTenant + c.toTenant);
+        if (c.bountyToCloser != 0) _credit(closer, c.bountyToCloser);
+        if (c.penalty != 0) {
+            if (c.toTreasury != 0) _credit(_treasury, c.toTreasury);
+            emit LeaseSlashed(m.provider, leaseId, c.toTenant, 0, c.toTreasury);
+        }
+        emit LeaseClosed(
+            leaseId,
+            reason,
+            closer,
+            c.paidToProvider,
+            c.refundToTenant,
+            c.bountyToCloser,
+            c.toTenant,
+            c.released
+        );
+
+        // Interactions last: move the collateral in the registry.
+        uint256 toSlash = slashed + c.penalty;
+        if (toSlash != 0) _registry.slash(m.provider, toSlash, 0);
+        if (c.released != 0) _registry.unlockCollateral(m.provider, c.released);
+    }
+
+    function _closing(Lease memory m, CloseReason reason) private view returns (Closing memory c) {
+        (c.paidSeconds, c.paidToProvider, ) = LeaseMath.settlement(_stream(m), block.timestamp);
+        if (reason == CloseReason.InsufficientFunds) c.bountyToCloser = m.closeBounty;
+        // paidToProvider <= escrow (settlement pays only what the escrow covers).
+        c.refundToTenant = m.escrow - c.paidToProvider + m.closeBounty - c.bountyToCloser;
+        uint256 bps;
+        if (reason == CloseReason.ProviderWithoutNotice) bps = _params.noNoticePenaltyBps;
+        else if (reason == CloseReason.MissedHeartbeats) bps = _params.missedHeartbeatsPenaltyBps;
+        if (bps != 0) {
+            (c.penalty, c.toTreasury, c.toTenant) = LeaseMath.penalty(
+                m.collateral,
+                bps,
+                _params.treasuryShareBps
+            );
+        }
+        c.released = m.collateral - c.penalty;
+    }
+}

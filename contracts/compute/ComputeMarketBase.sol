@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import { Pausable } from "@openzeppelin/contracts/utils/Pausable.sol";
+import { IComputeMarket } from "../interfaces/IComputeMarket.sol";
+import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
+import { CreditLedger } from "../payments/CreditLedger.sol";
+import { ComputeParams } from "./libraries/ComputeParams.sol";
+import { LeaseMath } from "./libraries/LeaseMath.sol";
+
+/// @title ComputeMarketBase
+/// @notice State shared by the order book and the lease half of the compute market: orders, bids, leases,
+///         parameters, and the market's side of the money (its CreditLedger and the registry's slashed tokens).
+abstract contract ComputeMarketBase is IComputeMarket, CreditLedger, Pausable {
+    IProviderRegistry internal immutable _registry;
+    uint256 internal immutable _maxMissedHeartbeatBounty;
+    uint256 internal immutable _maxCloseBounty;
+
+    Parameters internal _params;
+    address internal _treasury;
+    uint64 internal _lastOrderId;
+
+    mapping(uint64 orderId => Order) internal _orders;
+    mapping(uint64 orderId => mapping(address provider => Bid)) internal _bids;
+    mapping(uint64 leaseId => Lease) internal _leases;
+
+    /// @param registry_ Provider registry (same token).
+    /// @param token_ Payment token.
+    /// @param maxMissedHeartbeatBounty_ Deployment cap on the missed-heartbeat bounty parameter.
+    /// @param maxCloseBounty_ Deployment cap on the close bounty parameter.
+    constructor(
+        IProviderRegistry registry_,
+        IERC20 token_,
+        uint256 maxMissedHeartbeatBounty_,
+        uint256 maxCloseBounty_
+    ) CreditLedger(token_) {
+        if (registry_.token() != address(token_))
+            revert ComputeTokenMismatch(address(token_), registry_.token());
+        _registry = registry_;
+        _maxMissedHeartbeatBounty = maxMissedHeartbeatBounty_;
+        _maxCloseBounty = maxCloseBounty_;
+    }
+
+    // ------------------------------------------------------------------ leases
+
+    /// @dev The stream view of a lease record.
+    function _stream(Lease memory l) internal pure returns (LeaseMath.Stream memory) {
+        return
+            LeaseMath.Stream({
+                start: l.startedAt,
+                endsAt: l.endsAt,
+                period: l.heartbeatPeriod,
+                nextPeriod: l.nextPeriod,
+                paidSeconds: l.paidSeconds,
+                missedSeconds: l.missedSeconds,
+                pricePerSecond: l.pricePerSecond,
+                escrow: l.escrow
+            });
+    }
+
+    // ------------------------------------------------------------------ money
+
+    /// @dev Take `amount` from `payer`'s ledger balance if it covers it, else pull it exactly from its allowance.
+    function _fund(address payer, uint256 amount) internal {
+        if (balanceOf(payer) >= amount) {
+            _debit(payer, amount);
+            return;
+        }
+        if (!_tryPullExact(payer, amount)) revert ComputeUnfunded(payer, amount);
+    }
+
+    function _collectPending() internal override {
+        _registry.collectSlashed();
+    }
+
+    function _payoutAddress(address account) internal view override returns (address) {
+        return _registry.payeeOf(account);
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    function _setParameters(Parameters memory params) internal {
+        ComputeParams.validate(params, _maxMissedHeartbeatBounty, _maxCloseBounty);
+        _params = params;
+        emit ParametersSet(params);
+    }
+
+    function _setTreasury(address treasury_) internal {
+        if (treasury_ == address(0)) revert ComputeZeroTreasury();
+        _treasury = treasury_;
+        emit TreasurySet(treasury_);
+    }
+}

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { AccessControl } from "@openzeppelin/contracts/access/AccessControl.sol";
+import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import { Pausable } from "@openzeppelin/contracts/utils/Pausable.sol";
+import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
+import { IRetrievalChallenges } from "../interfaces/IRetrievalChallenges.sol";
+import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
+import { CreditLedger } from "../payments/CreditLedger.sol";
+import { DealTerms } from "./libraries/DealTerms.sol";
+import { MerkleSha256 } from "./libraries/MerkleSha256.sol";
+
+/// @title RetrievalChallenges
+/// @notice Bonded, per-deal retrieval challenges against the storage market's live deals. The challenger's
+///         bond goes to the provider when it answers with the leaf and its Merkle path in time; an unanswered
+///         challenge ends the deal through the market's `failRetrieval` hook (whole collateral slashed) and
+///         returns the bond. Bonds are held and paid out through this contract's own credit ledger.
+contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, AccessControl, Pausable {
+    /// @notice Role allowed to change bounded parameters (held by the timelock).
+    bytes32 public constant PARAMETER_ROLE = keccak256("PARAMETER_ROLE");
+    /// @notice Role allowed to pause new challenges.
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    /// @notice Shortest response window governance may set: a provider needs time to see the challenge and
+    ///         land a transaction.
+    uint32 public constant MIN_RESPONSE_WINDOW = 60;
+    /// @notice Longest response window governance may set: a challenge must resolve within a week.
+    uint32 public constant MAX_RESPONSE_WINDOW = 7 days;
+
+    /// @dev A challenge in two storage words: (challenger, dealId, status) and (bond, leafIndex, deadline).
+    ///      The provider is stored once per deal in `_dealRecords`.
+    struct StoredChallenge {
+        address challenger;
+        uint64 dealId;
+        Status status;
+        uint128 bond;
+        uint64 leafIndex;
+        uint64 deadline;
+    }
+
+    /// @dev The parameters and the challenge counter share one word, read together when a challenge opens.
+    struct Config {
+        uint32 responseWindow;
+        uint128 bond;
+        uint64 challengeCount;
+    }
+
+    /// @dev Per challenged deal, one word: its provider (kept for `challengeOf`) and its open challenge.
+    struct DealRecord {
+        address provider;
+        uint64 openChallenge;
+    }
+
+    IStorageMarket private immutable _market;
+    IProviderRegistry private immutable _registry;
+    uint256 private immutable _genesis;
+    uint256 private immutable _provingPeriod;
+    uint256 private immutable _maxBond;
+
+    Config private _config;
+    mapping(uint256 challengeId => StoredChallenge) private _challenges;
+    mapping(uint64 dealId => DealRecord) private _dealRecords;
+
+    /// @param market_ The storage market; grant this contract its RETRIEVAL_ROLE.
+    /// @param admin Holder of the admin, parameter and pauser roles (the timelock in deployment).
+    /// @param maxBond_ Deployment cap on the bond parameter (in token base units, >= 1).
+    /// @param params Initial parameters.
+    constructor(
+        IStorageMarket market_,
+        address admin,
+        uint256 maxBond_,
+        Parameters memory params
+    ) CreditLedger(IERC20(market_.paymentToken())) {
+        _checkBound("maxBond", maxBond_, 1, type(uint128).max);
+        _market = market_;
+        _registry = IProviderRegistry(market_.registry());
+        _genesis = market_.genesis();
+        _provingPeriod = market_.provingPeriod();
+        _maxBond = maxBond_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PARAMETER_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+        _setParameters(params);
+    }
+
+    // ------------------------------------------------------------------ challenges
+
+    /// @inheritdoc IRetrievalChallenges
+    function openChallenge(
+        IStorageMarket.Deal calldata deal,
+        uint64 leafIndex
+    ) external whenNotPaused nonReentrant returns (uint256 challengeId) {
+        (uint160 stored, , , , ) = _market.dealState(deal.id);
+        if (stored == 0 || stored != DealTerms.hash(deal)) revert RetrievalUnknownDeal(deal.id);
+        Config memory config = _config;
+        // A challenge must be answerable and enforceable while the deal is live: a deadline at or past the
+        // deal's end would let the provider escape by finalizing the deal before the challenge is enforced.
+        uint256 deadline = block.timestamp + config.responseWindow;
+        if (deadline >= _genesis + uint256(deal.endPeriod) * _provingPeriod) {
+            revert RetrievalDealOver(deal.id, deal.endPeriod);
+        }
+        uint256 leaves = MerkleSha256.leafCount(deal.size);
+        if (leafIndex >= leaves) revert RetrievalBadLeaf(leafIndex, leaves);
+        uint256 open = _dealRecords[deal.id].openChallenge;
+        if (open != 0) revert RetrievalAlreadyChallenged(deal.id, open);
+
+        // Ids grow by one per challenge and cannot reach 2^64.
+        unchecked {
+            challengeId = ++config.challengeCount;
+        }
+        uint128 bond = config.bond;
+        _config = config;
+        _dealRecords[deal.id] = DealRecord({ provider: deal.provider, openChallenge: uint64(challengeId) });
+        _challenges[challengeId] = StoredChallenge({
+            challenger: msg.sender,
+            dealId: deal.id,
+            status: Status.Open,
+            bond: bond,
+            leafIndex: leafIndex,
+            // deadline < the deal's end timestamp, far below 2^64.
+            deadline: uint64(deadline)
+        });
+        emit RetrievalChallengeOpened(
+            challengeId,
+            deal.id,
+            deal.provider,
+            msg.sender,
+            leafIndex,
+            uint64(deadline),
+            bond
+        );
+
+        // Interactions last: take the bond from the challenger's balance here, else pull it exactly.
+        if (balanceOf(msg.sender) >= bond) _debit(msg.sender, bond);
+        else if (!_tryPullExact(msg.sender, bond)) revert RetrievalUnfunded(msg.sender, bond);
+    }
+
+    /// @inheritdoc IRetrievalChallenges
+    function answerChallenge(
+        uint256 challengeId,
+        IStorageMarket.Deal calldata deal,
+        bytes32[2] calldata leaf,
+        bytes32[] calldata path
+    ) external nonReentrant {
+        StoredChallenge storage c = _challenges[challengeId];
+        (uint64 dealId, uint64 deadline) = _requireOpen(challengeId, c);
+        if (block.timestamp > deadline) revert RetrievalWrongTime(challengeId, deadline, block.timestamp);
+        if (msg.sender != deal.provider) revert RetrievalNotProvider(challengeId, msg.sender);
+        (uint160 stored, , , , ) = _market.dealState(dealId);
+        if (deal.id != dealId || stored == 0 || stored != DealTerms.hash(deal)) {
+            revert RetrievalDealMismatch(challengeId, deal.id);
+        }
+        uint256 depth = MerkleSha256.depthOf(MerkleSha256.leafCount(deal.size));
+        if (path.length != depth) revert RetrievalBadProofLength(path.length, depth);
+        uint64 leafIndex = c.leafIndex;
+        if (MerkleSha256.computeRoot(leaf[0], leaf[1], leafIndex, path) != deal.root) {
+            revert RetrievalInvalidProof(challengeId, leafIndex);
+        }
+        c.status = Status.Answered;
+        delete _dealRecords[dealId].openChallenge;
+        _credit(msg.sender, c.bond);
+        emit RetrievalChallengeAnswered(challengeId, dealId, msg.sender);
+    }
+
+    /// @inheritdoc IRetrievalChallenges
+    function enforceChallenge(uint256 challengeId, IStorageMarket.Deal calldata deal) external nonReentrant {
+        StoredChallenge storage c = _challenges[challengeId];
+        (uint64 dealId, uint64 deadline) = _requireOpen(challengeId, c);
+        if (block.timestamp <= deadline) revert RetrievalWrongTime(challengeId, deadline, block.timestamp);
+        (uint160 stored, , , , ) = _market.dealState(dealId);
+        address challenger = c.challenger;
+        delete _dealRecords[dealId].openChallenge;
+        _credit(challenger, c.bond);
+        if (stored == 0) {
+            // The deal ended by another path (termination, expiry); nothing is left to enforce.
+            c.status = Status.Voided;
+            emit RetrievalChallengeVoided(challengeId, dealId);
+            return;
+        }
+        if (deal.id != dealId || stored != DealTerms.hash(deal))
+            revert RetrievalDealMismatch(challengeId, deal.id);
+        c.status = Status.Failed;
+        emit RetrievalChallengeFailed(challengeId, dealId, deal.provider, msg.sender);
+        // Interaction last: the market ends the deal and credits the challenger's bounty in its own ledger.
+        _market.failRetrieval(deal, challenger);
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    /// @inheritdoc IRetrievalChallenges
+    function setParameters(Parameters calldata params) external onlyRole(PARAMETER_ROLE) {
+        _setParameters(params);
+    }
+
+    /// @inheritdoc IRetrievalChallenges
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc IRetrievalChallenges
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IRetrievalChallenges
+    function market() external view returns (address) {
+        return address(_market);
+    }
+
+    /// @inheritdoc IRetrievalChallenges
+    function parameters() external view returns (Parameters memory) {
+        return Parameters({ responseWindow: _config.responseWindow, bond: _config.bond });
+    }
+
+    /// @inheritdoc IRetrievalChallenges
+    function maxBond() external view returns (uint256) {
+        return _maxBond;
+    }
+
+    /// @inheritdoc IRetrievalChallenges
+    function challengeOf(uint256 challengeId) external view returns (Challenge memory challenge) {
+        StoredChallenge memory c = _challenges[challengeId];
+        if (c.status == Status.None) return challenge;
+        challenge = Challenge({
+            dealId: c.dealId,
+            provider: _dealRecords[c.dealId].provider,
+            challenger: c.challenger,
+            leafIndex: c.leafIndex,
+            deadline: c.deadline,
+            bond: c.bond,
+            status: c.status
+        });
+    }
+
+    /// @inheritdoc IRetrievalChallenges
+    function openChallengeOf(uint64 dealId) external view returns (uint256) {
+        return _dealRecords[dealId].openChallenge;
+    }
+
+    /// @inheritdoc IRetrievalChallenges
+    function challengeCount() external view returns (uint256) {
+        return _config.challengeCount;
+    }
+
+    // ------------------------------------------------------------------ internal
+
+    /// @dev The challenge's deal and deadline, or a revert unless it is open.
+    function _requireOpen(
+        uint256 challengeId,
+        StoredChallenge storage c
+    ) private view returns (uint64 dealId, uint64 deadline) {
+        Status status = c.status;
+        if (status != Status.Open) revert RetrievalNotOpen(challengeId, status);
+        return (c.dealId, c.deadline);
+    }
+
+    function _setParameters(Parameters memory params) private {
+        _checkBound("responseWindow", params.responseWindow, MIN_RESPONSE_WINDOW, MAX_RESPONSE_WINDOW);
+        _checkBound("bond", params.bond, 1, _maxBond);
+        _config.responseWindow = params.responseWindow;
+        _config.bond = params.bond;
+        emit ParametersSet(params);
+    }
+
+    function _checkBound(string memory name, uint256 value, uint256 min, uint256 max) private pure {
+        if (value < min || value > max) revert RetrievalParameterOutOfBounds(name, value, min, max);
+    }
+
+    // ------------------------------------------------------------------ ledger
+
+    /// @dev Every token this contract owes is in its own balance: nothing is held elsewhere.
+    function _collectPending() internal pure override {} // solhint-disable-line no-empty-blocks
+
+    /// @dev A provider's bond winnings go to its registry payee; anyone else is paid directly.
+    function _payoutAddress(address account) internal view override returns (address) {
+        return _registry.payeeOf(account);
+    }
+}

@@ -1,0 +1,277 @@
+/**
+ * Lease duties, every tick:
+ * 1. LeaseStarted events naming this provider (cursor in the database) are recorded as leases.
+ * 2. Heartbeats first (they are what the provider is slashed for): for each live lease, closed periods left
+ *    without a heartbeat (after downtime) are reported first (the market wants every earlier period resolved,
+ *    and reporting our own misses costs only their bounty), then the current period's heartbeat is posted as
+ *    soon as it is due, early in the period rather than near its end.
+ * 3. Leases that are over are closed (Expired or ProviderWithNotice; InsufficientFunds for an overdrawn
+ *    lease, which pays this provider the close bounty), leases closed by others are noticed; either way the
+ *    workload is stopped.
+ * 4. Workloads start once the tenant's description is in (PUT /v1/workloads/:hash); a workload stopped by an
+ *    agent shutdown resumes while its lease is live; one that exited by itself is not restarted.
+ * 5. Leases are settled every `settleEverySeconds` and the compute market balance withdrawn.
+ */
+import { findPostedOrder, closeReasonIndex, closeReasonName, type CloseReason } from "../../sdk/compute/orders.js";
+import { parseWorkloadJson } from "../../sdk/compute/workload.js";
+import { decodeRevert } from "../chain.js";
+import type { LeaseRecord } from "../db.js";
+import type { Logger } from "../logger.js";
+import { LEASES_CURSOR_KEY, scanBlocks, type ComputeContext } from "./context.js";
+import { effectiveLimits } from "./workloads.js";
+
+export interface LeaseDutyResult {
+  discovered: bigint[];
+  heartbeats: { leaseId: bigint; period: bigint }[];
+  reportedOwnMisses: bigint[];
+  closed: { leaseId: bigint; reason: string; byUs: boolean }[];
+  started: bigint[];
+  settled: { leaseId: bigint; amount: bigint }[];
+  withdrawn: bigint;
+}
+
+type Accrual = Awaited<ReturnType<ComputeContext["market"]["leaseAccrual"]>>;
+
+export async function runLeaseDuties(ctx: ComputeContext): Promise<LeaseDutyResult> {
+  const log = ctx.logger.child({ duty: "leases" });
+  const result: LeaseDutyResult = {
+    discovered: [],
+    heartbeats: [],
+    reportedOwnMisses: [],
+    closed: [],
+    started: [],
+    settled: [],
+    withdrawn: 0n,
+  };
+  result.discovered = await discoverLeases(ctx, log);
+
+  const live: { lease: LeaseRecord; accrual: Accrual }[] = [];
+  for (const lease of ctx.db.compute.activeLeases()) {
+    try {
+      const accrual = await heartbeat(ctx, lease, result, log);
+      if (accrual) live.push({ lease, accrual });
+    } catch (error) {
+      log.error({ err: error, leaseId: lease.id, revert: decodeRevert(error)?.name }, "heartbeat duty failed");
+    }
+  }
+  for (const { lease, accrual } of live) {
+    try {
+      if (await closeIfOver(ctx, lease, accrual, result, log)) continue;
+      await ensureWorkload(ctx, lease, result, log);
+      await settle(ctx, lease, accrual, result, log);
+    } catch (error) {
+      log.error({ err: error, leaseId: lease.id, revert: decodeRevert(error)?.name }, "lease duty failed");
+    }
+  }
+  result.withdrawn = await withdrawEarnings(ctx, log);
+  return result;
+}
+
+/** Record LeaseStarted events for this provider since the cursor. */
+async function discoverLeases(ctx: ComputeContext, log: Logger): Promise<bigint[]> {
+  const { market, db, chain } = ctx;
+  const found: bigint[] = [];
+  // Nothing can have started before the earliest order this agent recorded.
+  const first = db.compute.ordersIn(["bidding", "bid", "won", "released", "rejected"])[0];
+  const start = first?.createdBlock ?? (await chain.blockNumber());
+  await scanBlocks(ctx, LEASES_CURSOR_KEY, start, async (from, to) => {
+    const events = await market.queryFilter(market.filters.LeaseStarted(undefined, undefined, chain.me), from, to);
+    for (const event of events) {
+      const a = event.args;
+      if (db.compute.lease(a.leaseId)) continue;
+      const order = db.compute.order(a.leaseId);
+      const request = order?.request ?? (await findPostedOrder(market, a.leaseId)).request;
+      db.compute.insertLease({
+        id: a.leaseId,
+        tenant: a.tenant,
+        workloadHash: request.workloadHash,
+        resources: request.resources,
+        gpuModel: order?.bid?.gpuModel ?? null,
+        pricePerSecond: a.pricePerSecond,
+        collateral: a.collateral,
+        noticeWindow: Number(a.noticeWindow),
+        startedAt: a.startedAt,
+        endsAt: a.endsAt,
+        heartbeatPeriod: a.heartbeatPeriod,
+        startedBlock: event.blockNumber,
+      });
+      found.push(a.leaseId);
+      log.info(
+        { leaseId: a.leaseId, tenant: a.tenant, pricePerSecond: a.pricePerSecond, endsAt: a.endsAt, txHash: event.transactionHash },
+        "lease started",
+      );
+    }
+  });
+  return found;
+}
+
+/**
+ * Report our own unresolved periods if any, then post the current heartbeat if due. Returns the lease's
+ * accrual afterwards, or undefined when the lease is no longer live (recorded as closed, workload stopped).
+ */
+async function heartbeat(
+  ctx: ComputeContext,
+  lease: LeaseRecord,
+  result: LeaseDutyResult,
+  log: Logger,
+): Promise<Accrual | undefined> {
+  const { market, chain, db } = ctx;
+  let accrual = await market.leaseAccrual(lease.id);
+  if (!accrual.active) {
+    await noticeClosed(ctx, lease, result, log);
+    return undefined;
+  }
+  if (accrual.reportablePeriods > 0n) {
+    const receipt = await chain.execute(
+      () => market.reportMissedHeartbeats.staticCall(lease.id),
+      () => market.reportMissedHeartbeats(lease.id),
+    );
+    result.reportedOwnMisses.push(lease.id);
+    log.warn(
+      { leaseId: lease.id, periods: accrual.reportablePeriods, txHash: receipt.hash },
+      "heartbeat periods were missed (agent down?); reported them to resume heartbeats",
+    );
+    accrual = await market.leaseAccrual(lease.id);
+    if (!accrual.active) {
+      await noticeClosed(ctx, lease, result, log);
+      return undefined;
+    }
+  }
+  if (accrual.heartbeatDue) {
+    const period = accrual.currentPeriod;
+    const receipt = await chain.execute(
+      () => market.heartbeat.staticCall(lease.id),
+      () => market.heartbeat(lease.id),
+    );
+    db.compute.setHeartbeat(lease.id, period);
+    result.heartbeats.push({ leaseId: lease.id, period });
+    log.debug({ leaseId: lease.id, period, txHash: receipt.hash, gasUsed: receipt.gasUsed }, "heartbeat posted");
+    accrual = await market.leaseAccrual(lease.id);
+  }
+  return accrual;
+}
+
+/** Close a lease that is over (duration reached, notice run out, escrow exhausted). True when closed. */
+async function closeIfOver(
+  ctx: ComputeContext,
+  lease: LeaseRecord,
+  accrual: Accrual,
+  result: LeaseDutyResult,
+  log: Logger,
+): Promise<boolean> {
+  const { market, chain } = ctx;
+  let reason: CloseReason | undefined;
+  if (accrual.ended) {
+    const onChain = await market.getLease(lease.id);
+    reason = onChain.noticeGiven ? "ProviderWithNotice" : "Expired";
+  } else if (accrual.overdrawn) {
+    reason = "InsufficientFunds";
+  }
+  if (reason === undefined) return false;
+  const index = closeReasonIndex(reason);
+  try {
+    const receipt = await chain.execute(
+      () => market.closeLease.staticCall(lease.id, index),
+      () => market.closeLease(lease.id, index),
+    );
+    log.info({ leaseId: lease.id, reason, txHash: receipt.hash }, "lease closed");
+    await finish(ctx, lease, reason, true, result);
+  } catch (error) {
+    // Someone else closed it first (anyone may): noticed on the next tick.
+    log.warn({ err: error, leaseId: lease.id, reason, revert: decodeRevert(error)?.name }, "closing a lease failed");
+  }
+  return true;
+}
+
+/** The lease is gone on chain: find why, record it, stop the workload. */
+async function noticeClosed(
+  ctx: ComputeContext,
+  lease: LeaseRecord,
+  result: LeaseDutyResult,
+  log: Logger,
+): Promise<void> {
+  const { market } = ctx;
+  const events = await market.queryFilter(market.filters.LeaseClosed(lease.id), lease.startedBlock);
+  const last = events[events.length - 1];
+  const reason = last ? closeReasonName(last.args.reason) : "closed";
+  log.info({ leaseId: lease.id, reason, closer: last?.args.closer, txHash: last?.transactionHash }, "lease closed on chain");
+  await finish(ctx, lease, reason, false, result);
+}
+
+async function finish(
+  ctx: ComputeContext,
+  lease: LeaseRecord,
+  reason: string,
+  byUs: boolean,
+  result: LeaseDutyResult,
+): Promise<void> {
+  ctx.db.compute.closeLease(lease.id, reason);
+  result.closed.push({ leaseId: lease.id, reason, byUs });
+  await ctx.supervisor.stop(lease.id, `lease closed (${reason})`);
+}
+
+/** Start (or resume) the workload when its description is in and it is not running. */
+async function ensureWorkload(
+  ctx: ComputeContext,
+  lease: LeaseRecord,
+  result: LeaseDutyResult,
+  log: Logger,
+): Promise<void> {
+  const { supervisor, db, chain } = ctx;
+  if (supervisor.isRunning(lease.id)) return;
+  const current = db.compute.lease(lease.id) ?? lease;
+  if (current.runState === "exited" || current.runState === "unrunnable") return;
+  const stored = db.compute.workload(lease.workloadHash);
+  if (!stored) return; // the tenant has not sent it yet
+  const workload = parseWorkloadJson(stored.description);
+  const onChain = await ctx.market.getLease(lease.id);
+  const limits = effectiveLimits(workload, { resources: lease.resources, endsAt: onChain.endsAt }, await chain.now());
+  await supervisor.start(current, workload, limits);
+  result.started.push(lease.id);
+  if (current.runState === "stopped") log.info({ leaseId: lease.id }, "workload resumed");
+}
+
+async function settle(
+  ctx: ComputeContext,
+  lease: LeaseRecord,
+  accrual: Accrual,
+  result: LeaseDutyResult,
+  log: Logger,
+): Promise<void> {
+  const { market, chain, db } = ctx;
+  if (accrual.settleable === 0n) return;
+  const now = await chain.now();
+  const since = db.compute.lease(lease.id)?.lastSettledAt ?? lease.startedAt;
+  if (now - since < BigInt(ctx.compute.settleEverySeconds)) return;
+  const receipt = await chain.execute(
+    () => market.settleLease.staticCall(lease.id),
+    () => market.settleLease(lease.id),
+  );
+  db.compute.setSettled(lease.id, now);
+  // What was credited, from the receipt (more time streamed since the accrual was read).
+  let amount = accrual.settleable;
+  for (const entry of receipt.logs) {
+    const parsed = market.interface.parseLog(entry);
+    if (parsed?.name === "LeaseSettled") amount = parsed.args.getValue("amount") as bigint;
+  }
+  result.settled.push({ leaseId: lease.id, amount });
+  log.info({ leaseId: lease.id, amount, txHash: receipt.hash }, "lease settled");
+}
+
+/** Withdraw the provider's compute market balance (payments, close bounties) to its payee. */
+async function withdrawEarnings(ctx: ComputeContext, log: Logger): Promise<bigint> {
+  const { market, chain } = ctx;
+  const balance = await market.balanceOf(chain.me);
+  if (balance === 0n) return 0n;
+  try {
+    const receipt = await chain.execute(
+      () => market.withdraw.staticCall(balance),
+      () => market.withdraw(balance),
+    );
+    log.info({ amount: balance, txHash: receipt.hash }, "compute earnings withdrawn");
+    return balance;
+  } catch (error) {
+    log.error({ err: error, revert: decodeRevert(error)?.name }, "withdrawing compute earnings failed");
+    return 0n;
+  }
+}

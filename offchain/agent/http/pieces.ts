@@ -1,0 +1,135 @@
+/**
+ * Piece retrieval: the bytes of a stored piece (whole, or one byte range streamed from disk) and the Merkle
+ * proof of one 64-byte leaf, so that anyone can check a sample of the bytes against the deal's root.
+ */
+import { isHexString } from "ethers";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { LEAF_SIZE, leafCount } from "../../sdk/commitment/merkle.js";
+import { StrataError } from "../../sdk/errors.js";
+import type { AgentContext } from "../context.js";
+import type { PieceRecord } from "../db.js";
+import { ApiError, sendApiError } from "./errors.js";
+
+/** GET /v1/pieces/:root/proof?leaf=<i> */
+export interface LeafProofResponse {
+  root: string;
+  /** Piece size in bytes (decimal string). */
+  size: string;
+  leafIndex: number;
+  /** The 64-byte leaf (zero-padded past the end of the piece) as two 32-byte words. */
+  leaf: [string, string];
+  /** Sibling hashes, bottom up. */
+  path: string[];
+}
+
+/** What a Range header asks of a piece of `size` bytes. */
+export type RangeRequest =
+  { kind: "whole" } | { kind: "range"; start: number; end: number } | { kind: "unsatisfiable" };
+
+/**
+ * Interpret a Range header (RFC 9110 §14) for one range: `bytes=a-b`, `bytes=a-`, `bytes=-n`. A missing,
+ * malformed, non-byte or multi-range header is ignored (the whole piece is sent, as the RFC allows); a range
+ * starting at or past the end, or an empty suffix, is unsatisfiable. An end past the piece is clipped.
+ */
+export function parseRange(header: string | undefined, size: number): RangeRequest {
+  if (header === undefined) return { kind: "whole" };
+  const match = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
+  if (!match) return { kind: "whole" };
+  const [, first = "", last = ""] = match;
+  if (first === "" && last === "") return { kind: "whole" };
+  if (first === "") {
+    const suffix = Number(last);
+    if (suffix === 0 || size === 0) return { kind: "unsatisfiable" };
+    return { kind: "range", start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(first);
+  if (last !== "" && Number(last) < start) return { kind: "whole" }; // syntactically invalid: ignored
+  if (start >= size) return { kind: "unsatisfiable" };
+  return { kind: "range", start, end: last === "" ? size - 1 : Math.min(Number(last), size - 1) };
+}
+
+export function registerPieceRoutes(app: FastifyInstance, ctx: AgentContext): void {
+  app.get<{ Params: { root: string } }>("/v1/pieces/:root", async (request, reply) => {
+    const piece = storedPiece(ctx, request.params.root);
+    if (!piece) return sendApiError(reply, unknownPiece(request.params.root));
+    const size = Number(piece.size);
+    const range = parseRange(request.headers.range, size);
+    reply.header("accept-ranges", "bytes");
+    if (range.kind === "unsatisfiable") {
+      return sendApiError(
+        reply.header("content-range", `bytes */${size}`),
+        new ApiError(416, "RANGE_NOT_SATISFIABLE", `the piece has ${size} bytes`),
+      );
+    }
+    const opened = await ctx.pieces.open(
+      piece.root,
+      range.kind === "range" ? { start: range.start, end: range.end } : undefined,
+    );
+    if (opened?.size !== size) {
+      opened?.stream.destroy();
+      return sendApiError(reply, unknownPiece(request.params.root));
+    }
+    reply.header("content-type", "application/octet-stream");
+    if (range.kind === "whole") return sendStream(reply, String(size), opened.stream);
+    return sendStream(
+      reply.status(206).header("content-range", `bytes ${range.start}-${range.end}/${size}`),
+      String(range.end - range.start + 1),
+      opened.stream,
+    );
+  });
+
+  app.get<{ Params: { root: string }; Querystring: { leaf?: unknown } }>(
+    "/v1/pieces/:root/proof",
+    async (request, reply) => {
+      const piece = storedPiece(ctx, request.params.root);
+      if (!piece) return sendApiError(reply, unknownPiece(request.params.root));
+      const leaves = leafCount(Number(piece.size));
+      const leaf = request.query.leaf;
+      const index = typeof leaf === "string" && /^[0-9]{1,15}$/.test(leaf) ? Number(leaf) : undefined;
+      if (index === undefined || index >= leaves) {
+        return sendApiError(
+          reply,
+          new ApiError(
+            400,
+            "BAD_REQUEST",
+            `leaf must be a leaf index in 0..${leaves - 1} (${LEAF_SIZE}-byte leaves)`,
+          ),
+        );
+      }
+      try {
+        const proof = await ctx.pieces.leafProof(piece.root, piece.size, index);
+        const body: LeafProofResponse = {
+          root: piece.root,
+          size: piece.size.toString(),
+          leafIndex: index,
+          leaf: proof.leaf,
+          path: proof.path,
+        };
+        return body;
+      } catch (error) {
+        if (!(error instanceof StrataError)) throw error;
+        if (error.code !== "PIECE_NOT_FOUND" && error.code !== "PIECE_CORRUPT") throw error;
+        const problem = error.code === "PIECE_NOT_FOUND" ? "missing" : "corrupt";
+        ctx.db.setPieceHealth(piece.root, false, problem, false);
+        request.log.error({ root: piece.root, problem }, "piece lost; cannot serve a leaf proof");
+        return sendApiError(reply, unknownPiece(request.params.root));
+      }
+    },
+  );
+}
+
+/** The piece `root` if it is stored and healthy as far as the agent knows. */
+function storedPiece(ctx: AgentContext, rootParam: string): PieceRecord | undefined {
+  const root = rootParam.toLowerCase();
+  if (!isHexString(root, 32)) return undefined;
+  const piece = ctx.db.piece(root);
+  return piece?.ok === true ? piece : undefined;
+}
+
+function unknownPiece(root: string): ApiError {
+  return new ApiError(404, "UNKNOWN_PIECE", `no piece ${root}`);
+}
+
+function sendStream(reply: FastifyReply, length: string, stream: NodeJS.ReadableStream): FastifyReply {
+  return reply.header("content-length", length).send(stream);
+}

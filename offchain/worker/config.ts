@@ -1,0 +1,431 @@
+/**
+ * Worker configuration: an optional JSON file, overrides (CLI flags), defaults. `parseWorkerConfig` validates
+ * the file form into `WorkerSettings` (null = "choose for me"); `resolveWorkerConfig` fills those in once the
+ * chain id is known (deployment file, database path, confirmations, start block, poll interval) and returns
+ * the `WorkerConfig` every part of the worker reads.
+ */
+import { readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { loadDeployment, defaultDeploymentPath, type DeploymentModule } from "../sdk/chain/deployment.js";
+import { StrataError } from "../sdk/errors.js";
+import { isRecord, merge, Validator, type Json } from "./configValidator.js";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Where the worker's signing key comes from (same sources as the provider agent). */
+export type WorkerKeySource =
+  | { env: string } // a 0x-hex private key in this environment variable
+  | { account: number }; // index in Hardhat's development mnemonic (local chains only)
+
+/** Addresses the worker follows. */
+export interface WorkerDeployment {
+  market: string;
+  registry: string;
+  token: string;
+  /** Null when the deployment predates the retrieval-challenge contract: challenges are then off. */
+  retrievalChallenges: string | null;
+  /** The deployed_addresses.json the addresses came from (null: given as addresses). */
+  source: string | null;
+  /** Ignition module of `source` (null: given as addresses). */
+  module: DeploymentModule | null;
+}
+
+export interface RetrySettings {
+  /** Tries per call (1 = no retry). */
+  attempts: number;
+  /** First backoff; doubles per try, with jitter. */
+  baseMs: number;
+  /** Largest backoff between tries. */
+  maxMs: number;
+  /** Timeout of one call. */
+  timeoutMs: number;
+}
+
+export interface ReportingSettings {
+  enabled: boolean;
+  /** Do not send reports while the gas price is above this (gwei); null: no limit. */
+  maxGasPriceGwei: number | null;
+}
+
+export interface SamplingSettings {
+  enabled: boolean;
+  /** Time between sampling rounds. */
+  intervalMs: number;
+  /** Deals sampled per round. */
+  perTick: number;
+  /** Timeout of one retrieval. */
+  timeoutMs: number;
+  /** Most bytes read from a provider per sample. */
+  maxBytes: number;
+  /** Consecutive failed samples of a deal before an on-chain retrieval challenge. */
+  failuresBeforeChallenge: number;
+}
+
+export interface ChallengeSettings {
+  enabled: boolean;
+  /** Most retrieval challenges this worker keeps open at once (each holds a bond). */
+  maxOpen: number;
+}
+
+export interface KeeperSettings {
+  /** Terminate deals whose faults reached the market's maxFaults (earns a bounty share). */
+  terminateFaulty: boolean;
+  /** Finalize deals past their end period. */
+  finalizeExpired: boolean;
+  /** Settle a deal not settled for this many seconds of chain time; 0 = never. */
+  settleAfterSeconds: number;
+}
+
+/** The settings every part of the worker reads, fully resolved for one chain. */
+export interface WorkerConfig {
+  rpcUrl: string;
+  chainId: bigint;
+  deployment: WorkerDeployment;
+  /** Absolute path of the SQLite database. */
+  dbPath: string;
+  /** Blocks behind the head that the index stays (reorg safety). */
+  confirmations: number;
+  /** First block indexed by a fresh database. */
+  startBlock: number;
+  /** Most blocks per eth_getLogs request. */
+  maxBlockRange: number;
+  /** Time between ticks (a new block also triggers one). */
+  pollIntervalMs: number;
+  /** Null: read-only (index, verify, sample, alert; never send). */
+  key: WorkerKeySource | null;
+  listen: { host: string; port: number };
+  logLevel: LogLevel;
+  rpc: RetrySettings;
+  /** How long to wait for a sent transaction to be mined. */
+  txTimeoutMs: number;
+  reporting: ReportingSettings;
+  sampling: SamplingSettings;
+  challenges: ChallengeSettings;
+  keeper: KeeperSettings;
+}
+
+/** Validated settings before the chain is known: null fields are chosen by `resolveWorkerConfig`. */
+export interface WorkerSettings extends Omit<
+  WorkerConfig,
+  "chainId" | "deployment" | "dbPath" | "confirmations" | "startBlock" | "pollIntervalMs"
+> {
+  /** A deployed_addresses.json path, the addresses themselves, or null (Ignition's file for the chain id). */
+  deployment: { file: string } | { addresses: Omit<WorkerDeployment, "source" | "module"> } | { file: null };
+  dbPath: string | null;
+  confirmations: number | null;
+  startBlock: number | null;
+  pollIntervalMs: number | null;
+}
+
+/** The JSON file form. */
+export interface WorkerConfigFile {
+  rpcUrl: string;
+  deployment:
+    string | { market: string; registry: string; token: string; retrievalChallenges?: string | null } | null;
+  dbPath: string | null;
+  confirmations: number | null;
+  startBlock: number | null;
+  maxBlockRange: number;
+  pollIntervalMs: number | null;
+  key: WorkerKeySource | null;
+  listen: string;
+  logLevel: LogLevel;
+  rpc: RetrySettings;
+  txTimeoutMs: number;
+  reporting: ReportingSettings;
+  sampling: SamplingSettings;
+  challenges: ChallengeSettings;
+  keeper: KeeperSettings;
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object | null ? DeepPartial<T[K]> | null : T[K] };
+
+/** Values that replace the file's (CLI flags); nested objects merge, `key` and `deployment` replace. */
+export type WorkerConfigOverrides = DeepPartial<WorkerConfigFile>;
+
+/** Chains on which the worker's local defaults apply (1 confirmation, 1 s polling, dev accounts allowed). */
+export const LOCAL_CHAIN_IDS: ReadonlySet<bigint> = new Set([31337n, 1337n]);
+
+export function defaultWorkerConfig(): WorkerConfigFile {
+  return {
+    rpcUrl: "http://127.0.0.1:8545",
+    deployment: null,
+    dbPath: null,
+    confirmations: null,
+    startBlock: null,
+    maxBlockRange: 2000,
+    pollIntervalMs: null,
+    key: null,
+    listen: "127.0.0.1:9464",
+    logLevel: "info",
+    rpc: { attempts: 5, baseMs: 250, maxMs: 30_000, timeoutMs: 15_000 },
+    txTimeoutMs: 120_000,
+    reporting: { enabled: true, maxGasPriceGwei: null },
+    sampling: {
+      enabled: true,
+      intervalMs: 60_000,
+      perTick: 4,
+      timeoutMs: 10_000,
+      maxBytes: 256 * 1024,
+      failuresBeforeChallenge: 3,
+    },
+    challenges: { enabled: true, maxOpen: 4 },
+    keeper: { terminateFaulty: true, finalizeExpired: true, settleAfterSeconds: 0 },
+  };
+}
+
+/** Read and validate a JSON configuration file; relative paths in it are resolved against its folder. */
+export async function loadWorkerConfig(
+  path: string,
+  overrides: WorkerConfigOverrides = {},
+): Promise<WorkerSettings> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (cause) {
+    throw new StrataError("CONFIG_NOT_FOUND", `cannot read the worker configuration ${path}`, {
+      details: "check the --config path, or leave --config out to use the defaults and flags",
+      cause,
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new StrataError("CONFIG_PARSE_ERROR", `${path} is not valid JSON`, { cause });
+  }
+  return parseWorkerConfig(json, { baseDir: dirname(resolve(path)), overrides });
+}
+
+const ATOMIC_FIELDS = ["key", "deployment"] as const;
+const KNOWN: Record<string, readonly string[]> = {
+  "": Object.keys(defaultWorkerConfig()),
+  rpc: Object.keys(defaultWorkerConfig().rpc),
+  reporting: Object.keys(defaultWorkerConfig().reporting),
+  sampling: Object.keys(defaultWorkerConfig().sampling),
+  challenges: Object.keys(defaultWorkerConfig().challenges),
+  keeper: Object.keys(defaultWorkerConfig().keeper),
+  deployment: ["market", "registry", "token", "retrievalChallenges"],
+};
+
+/**
+ * Validate a configuration object (file form; missing fields from `defaultWorkerConfig()`) with overrides
+ * applied. Relative paths resolve against `baseDir` (default: the working directory). Throws CONFIG_INVALID
+ * listing every problem in `details`.
+ */
+export function parseWorkerConfig(
+  input: unknown,
+  options: { baseDir?: string; overrides?: WorkerConfigOverrides } = {},
+): WorkerSettings {
+  if (!isRecord(input)) {
+    throw new StrataError("CONFIG_INVALID", "the worker configuration must be a JSON object", {
+      details: 'write an object such as {"rpcUrl": "http://127.0.0.1:8545"} (every field is optional)',
+    });
+  }
+  const merged = merge(
+    merge(defaultWorkerConfig(), input, ATOMIC_FIELDS),
+    options.overrides ?? {},
+    ATOMIC_FIELDS,
+  );
+  const baseDir = options.baseDir ?? process.cwd();
+  const v = new Validator("worker configuration");
+  const sections = {
+    rpc: v.record(merged, "rpc"),
+    reporting: v.record(merged, "reporting"),
+    sampling: v.record(merged, "sampling"),
+    challenges: v.record(merged, "challenges"),
+    keeper: v.record(merged, "keeper"),
+  };
+  v.unknownFields(merged, "", KNOWN[""] ?? []);
+  for (const [name, section] of Object.entries(sections)) v.unknownFields(section, name, KNOWN[name] ?? []);
+  const { rpc, reporting, sampling, challenges, keeper } = sections;
+  const dbPath = merged.dbPath === null ? null : v.string(merged, "dbPath");
+  const settings: WorkerSettings = {
+    rpcUrl: v.url(merged, "rpcUrl"),
+    deployment: deploymentSetting(v, merged.deployment, baseDir),
+    dbPath: dbPath === null || dbPath === "" ? dbPath : resolve(baseDir, dbPath),
+    confirmations: v.optInt(merged, "confirmations", 0, 1000),
+    startBlock: v.optInt(merged, "startBlock", 0, Number.MAX_SAFE_INTEGER),
+    maxBlockRange: v.int(merged, "maxBlockRange", 1, 1_000_000),
+    pollIntervalMs: v.optInt(merged, "pollIntervalMs", 50, 3_600_000),
+    key: keySetting(v, merged.key),
+    listen: v.listen(merged, "listen"),
+    logLevel: v.oneOf(merged, "logLevel", LOG_LEVELS, "info"),
+    rpc: {
+      attempts: v.int(rpc, "rpc.attempts", 1, 100),
+      baseMs: v.int(rpc, "rpc.baseMs", 1, 60_000),
+      maxMs: v.int(rpc, "rpc.maxMs", 1, 600_000),
+      timeoutMs: v.int(rpc, "rpc.timeoutMs", 100, 600_000),
+    },
+    txTimeoutMs: v.int(merged, "txTimeoutMs", 1000, 3_600_000),
+    reporting: {
+      enabled: v.bool(reporting, "reporting.enabled"),
+      maxGasPriceGwei: v.positive(reporting, "reporting.maxGasPriceGwei", 1_000_000),
+    },
+    sampling: {
+      enabled: v.bool(sampling, "sampling.enabled"),
+      intervalMs: v.int(sampling, "sampling.intervalMs", 100, 86_400_000),
+      perTick: v.int(sampling, "sampling.perTick", 1, 10_000),
+      timeoutMs: v.int(sampling, "sampling.timeoutMs", 100, 600_000),
+      maxBytes: v.int(sampling, "sampling.maxBytes", 64, 1 << 30),
+      failuresBeforeChallenge: v.int(sampling, "sampling.failuresBeforeChallenge", 1, 1000),
+    },
+    challenges: {
+      enabled: v.bool(challenges, "challenges.enabled"),
+      maxOpen: v.int(challenges, "challenges.maxOpen", 0, 10_000),
+    },
+    keeper: {
+      terminateFaulty: v.bool(keeper, "keeper.terminateFaulty"),
+      finalizeExpired: v.bool(keeper, "keeper.finalizeExpired"),
+      settleAfterSeconds: v.int(keeper, "keeper.settleAfterSeconds", 0, 10 * 365 * 86_400),
+    },
+  };
+  if (settings.rpc.baseMs > settings.rpc.maxMs) {
+    v.problem("rpc.baseMs must not exceed rpc.maxMs (raise rpc.maxMs or lower rpc.baseMs)");
+  }
+  v.throwIfAny();
+  return settings;
+}
+
+function deploymentSetting(v: Validator, value: unknown, baseDir: string): WorkerSettings["deployment"] {
+  if (value === null || value === undefined) return { file: null };
+  if (typeof value === "string") {
+    if (value.trim() === "") return v.fail("deployment", "a file path", value, { file: null });
+    return { file: resolve(baseDir, value.trim()) };
+  }
+  if (isRecord(value)) {
+    v.unknownFields(value, "deployment", KNOWN.deployment ?? []);
+    const rc = value.retrievalChallenges;
+    return {
+      addresses: {
+        market: v.address(value, "deployment.market"),
+        registry: v.address(value, "deployment.registry"),
+        token: v.address(value, "deployment.token"),
+        retrievalChallenges:
+          rc === undefined || rc === null ? null : v.address(value, "deployment.retrievalChallenges"),
+      },
+    };
+  }
+  return v.fail(
+    "deployment",
+    'null (Ignition\'s file for the chain), a deployed_addresses.json path, or {"market", "registry", "token"} addresses',
+    value,
+    { file: null },
+  );
+}
+
+function keySetting(v: Validator, value: unknown): WorkerKeySource | null {
+  if (value === null || value === undefined) return null;
+  if (isRecord(value)) {
+    const keys = Object.keys(value);
+    if (keys.length === 1 && typeof value.env === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(value.env)) {
+      return { env: value.env };
+    }
+    if (
+      keys.length === 1 &&
+      typeof value.account === "number" &&
+      Number.isInteger(value.account) &&
+      value.account >= 0
+    ) {
+      return { account: value.account };
+    }
+  }
+  return v.fail(
+    "key",
+    'null (read-only), {"env": "VAR_NAME"} or {"account": <dev account index>}',
+    value,
+    null,
+  );
+}
+
+// ------------------------------------------------------------------ resolution
+
+/**
+ * Fill in what depends on the chain: deployment addresses (Ignition's file for `chainId` unless given), the
+ * database path (`<dataDir>/.strata/worker/<chainId>/worker.db`), confirmations (1 locally, 12 elsewhere),
+ * the start block (the market's deployment block from Ignition's journal, else 0) and the poll interval.
+ */
+export async function resolveWorkerConfig(
+  settings: WorkerSettings,
+  context: { chainId: bigint; dataDir?: string },
+): Promise<WorkerConfig> {
+  const { chainId } = context;
+  const local = LOCAL_CHAIN_IDS.has(chainId);
+  const deployment = await resolveDeployment(settings.deployment, chainId);
+  const startBlock =
+    settings.startBlock ??
+    (deployment.source !== null && deployment.module !== null
+      ? await deploymentBlock(deployment.source, deployment.module)
+      : null) ??
+    0;
+  return {
+    ...settings,
+    chainId,
+    deployment,
+    dbPath:
+      settings.dbPath ??
+      join(resolve(context.dataDir ?? process.cwd()), ".strata", "worker", chainId.toString(), "worker.db"),
+    confirmations: settings.confirmations ?? (local ? 1 : 12),
+    startBlock,
+    pollIntervalMs: settings.pollIntervalMs ?? (local ? 1000 : 4000),
+  };
+}
+
+async function resolveDeployment(
+  setting: WorkerSettings["deployment"],
+  chainId: bigint,
+): Promise<WorkerDeployment> {
+  if ("addresses" in setting) return { ...setting.addresses, source: null, module: null };
+  const file = setting.file ?? defaultDeploymentPath(chainId);
+  const loaded = await loadDeployment({ chainId, file });
+  return {
+    market: loaded.market,
+    registry: loaded.registry,
+    token: loaded.token,
+    retrievalChallenges: loaded.retrievalChallenges ?? null,
+    source: loaded.source,
+    module: loaded.module,
+  };
+}
+
+/**
+ * The block in which the market was deployed, from Ignition's journal.jsonl next to deployed_addresses.json
+ * (the receipt of the StorageMarket deployment). Undefined when there is no journal or no such receipt.
+ */
+export async function deploymentBlock(
+  deployedAddressesFile: string,
+  module: DeploymentModule,
+): Promise<number | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dirname(deployedAddressesFile), "journal.jsonl"), "utf8");
+  } catch {
+    return undefined;
+  }
+  const futureId = `${module}#StorageMarket`;
+  for (const line of text.split("\n")) {
+    if (!line.includes(futureId) || !line.includes("TRANSACTION_CONFIRM")) continue;
+    try {
+      const entry = JSON.parse(line) as Json;
+      const receipt = entry.receipt;
+      if (entry.type === "TRANSACTION_CONFIRM" && entry.futureId === futureId && isRecord(receipt)) {
+        const block = receipt.blockNumber;
+        if (typeof block === "number" && Number.isSafeInteger(block) && block >= 0) return block;
+      }
+    } catch {
+      // a torn last line of an interrupted deployment
+    }
+  }
+  return undefined;
+}
+
+/** The file form of a resolved configuration (to print the effective settings). */
+export function workerConfigToJson(config: WorkerConfig): Json {
+  const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
+  return {
+    ...config,
+    chainId: config.chainId.toString(),
+    listen: `${host}:${config.listen.port}`,
+  };
+}

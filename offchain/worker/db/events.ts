@@ -1,0 +1,100 @@
+/**
+ * Decoded contract events as the indexer hands them to the database: one variant per indexed event, each with
+ * its position in the chain. Ids, amounts, periods and seed blocks are bigints (as ethers decodes them).
+ */
+
+/** Where an event sits in the chain. */
+export interface ChainPosition {
+  blockNumber: number;
+  logIndex: number;
+  txHash: string;
+}
+
+export type IndexedEvent = ChainPosition &
+  (
+    | {
+        kind: "DealPublished";
+        dealId: bigint;
+        client: string;
+        provider: string;
+        root: string;
+        size: bigint;
+        startPeriod: bigint;
+        endPeriod: bigint;
+        pricePerSecond: bigint;
+        collateral: bigint;
+        nonce: bigint;
+      }
+    | { kind: "DealExtended"; dealId: bigint; newEndPeriod: bigint; amount: bigint }
+    | {
+        kind: "DealEnded";
+        dealId: bigint;
+        reason: number;
+        paidToProvider: bigint;
+        refundedToClient: bigint;
+        compensationToClient: bigint;
+        collateralReleased: bigint;
+      }
+    | { kind: "DealSettled"; dealId: bigint; amount: bigint }
+    | {
+        kind: "Slashed";
+        provider: string;
+        dealId: bigint;
+        toHarmed: bigint;
+        toReporter: bigint;
+        toTreasury: bigint;
+      }
+    | { kind: "ProofSubmitted"; provider: string; period: bigint; nextSeedBlock: bigint }
+    | { kind: "FaultDeclared"; provider: string; period: bigint; dealId: bigint }
+    | {
+        kind: "MissedProofsReported";
+        provider: string;
+        fromPeriod: bigint;
+        count: bigint;
+        reporter: string;
+        bounty: bigint;
+        nextSeedBlock: bigint;
+      }
+    | { kind: "ChallengeSeedScheduled"; provider: string; period: bigint; seedBlock: bigint }
+    | { kind: "ParametersSet"; contract: "market" | "retrieval"; params: Record<string, bigint> }
+    | {
+        kind: "ProviderRegistered" | "ProviderUpdated";
+        provider: string;
+        payee: string;
+        endpoint: string;
+      }
+    | { kind: "ProviderDeregistered"; provider: string }
+    | {
+        kind: "RetrievalChallengeOpened";
+        challengeId: bigint;
+        dealId: bigint;
+        provider: string;
+        challenger: string;
+        leafIndex: bigint;
+        deadline: bigint;
+        bond: bigint;
+      }
+    | { kind: "RetrievalChallengeAnswered"; challengeId: bigint; dealId: bigint; provider: string }
+    | {
+        kind: "RetrievalChallengeFailed";
+        challengeId: bigint;
+        dealId: bigint;
+        provider: string;
+        enforcer: string;
+      }
+    | { kind: "RetrievalChallengeVoided"; challengeId: bigint; dealId: bigint }
+  );
+
+export type IndexedEventKind = IndexedEvent["kind"];
+
+/** What one indexer step writes atomically: the events of blocks [from, to] and hashes of some of them. */
+export interface IndexBatch {
+  /** First block of the range (must be the cursor + 1). */
+  from: number;
+  /** Last block of the range: the new cursor. */
+  to: number;
+  /** Events in chain order. */
+  events: IndexedEvent[];
+  /** Hashes of `to` and of every block that had a log (for finding the common ancestor after a reorg). */
+  blocks: { number: number; hash: string }[];
+}
