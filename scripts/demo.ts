@@ -1,153 +1,185 @@
 /**
- * The storage story on the local chain, end to end with the real contracts: deploy the suite with the
- * Ignition module, register and stake a provider, sign and publish a deal for a real piece, prove it period
- * after period, stream and settle the payment, miss a period and get reported, and finalize the deal.
- * Run with `npm run demo`. Fails loudly if any step does not behave as the protocol says.
+ * The whole story on a local chain with the real contracts, processes and CLI (`npm run demo`):
+ *
+ *  1. a local chain: reuses a `hardhat node` already answering at $STRATA_RPC_URL (default
+ *     http://127.0.0.1:8545), else starts an embedded one on a free port;
+ *  2. deploys the full suite with the StrataLocal Ignition module (timelock-held roles, bounded parameters);
+ *  3. starts four provider agents and a proof-verifier worker as real processes on loopback;
+ *  4-8. stores a file, proves and pays through proving periods, loses one provider's data and another
+ *     provider, gets both punished by the worker, retrieves the file byte for byte;
+ *  9. runs a compute lease story (see computeStory.ts);
+ *  10. prints a summary read back from the chain, and shuts everything down.
+ *
+ * Fails loudly (exit 1, with the step and the reason) if anything does not behave as the protocol says.
+ * Flags: --file <path> to store your own file, --embedded to never reuse a running node, --json to print the
+ * summary as JSON on stdout (progress goes to stderr), --help.
  */
-import { network } from "hardhat";
-import { randomBytes } from "node:crypto";
-import StrataLocal from "../deploy/modules/StrataLocal.js";
-import { PieceTree } from "../offchain/sdk/commitment/merkle.js";
-import { marketDomain, signProposal } from "../offchain/sdk/deals/eip712.js";
-import { dealFromEvent, type DealProposal, type DealTerms } from "../offchain/sdk/deals/terms.js";
-import { answerChallenge } from "../offchain/sdk/proofs/challenges.js";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { devAccountWallet } from "../offchain/sdk/chain/connect.js";
+import { stopProcess } from "./lib/localChain.js";
+import {
+  attachLocalChain,
+  localNodeAnswers,
+  ROOT,
+  startLocalChainOrCleanUp,
+  type LocalChain,
+} from "./lib/localChain.js";
+import { startAgents, startWorker, type RunningAgent, type RunningWorker } from "./lib/localProcesses.js";
+import { runComputeStory } from "./demo/computeStory.js";
+import { consoleProgress, DemoFailure } from "./demo/progress.js";
+import { runStorageStory } from "./demo/storageStory.js";
+import { collectSummary, printSummary } from "./demo/summary.js";
 
-const USDC = 1_000_000n;
-const fmt = (amount: bigint) => `${(Number(amount) / 1e6).toFixed(6)} tUSD`;
-const step = (n: number, text: string) => {
-  console.log(`\n[${n}] ${text}`);
-};
-function check(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new Error(`demo check failed: ${message}`);
+const PROVIDER_ACCOUNTS = [1, 2, 3, 5];
+const CLIENT_ACCOUNT = 4;
+const WORKER_ACCOUNT = 6;
+const TENANT_ACCOUNT = 7;
+
+const HELP = `usage: npm run demo [-- --file <path>] [-- --embedded] [-- --json]
+
+Runs the whole Strata story on a local chain with the real contracts, agents, worker and CLI:
+storage deals, proofs, payments, a provider losing data and one going offline (both punished by the
+worker), the file retrieved byte for byte, and a compute lease; then a summary read back from the chain.
+
+  --file <path>   store this file instead of a generated 3 MiB one
+  --embedded      always start an embedded node (default: reuse one answering at $STRATA_RPC_URL
+                  or http://127.0.0.1:8545)
+  --json          print the summary as JSON on stdout (progress on stderr)
+  --help          this text`;
+
+/**
+ * Agents also rent out compute: prices per millicore-second and MiB-second (base units of the 6-decimal token)
+ * with a margin that differs per agent, so the bids differ and the cheapest wins; short funding minimum and
+ * notice window for a story told in minutes.
+ */
+function enableCompute(config: Record<string, unknown>, index: number): void {
+  const compute = (config.compute ?? {}) as Record<string, unknown>;
+  config.compute = {
+    ...compute,
+    enabled: true,
+    pricePerMillicoreSecond: "20",
+    pricePerMiBSecond: "1",
+    minMarginBps: 1000 * (index + 1),
+    collateralPerLease: "20000000",
+    noticeWindowSeconds: 120,
+    minFundedSeconds: 30,
+    settleEverySeconds: 60,
+  };
 }
 
-const connection = await network.create();
-const { ethers, ignition, networkHelpers: helpers } = connection;
-const signers = await ethers.getSigners();
-const [deployer, provider, client, watcher] = [signers[0], signers[1], signers[2], signers[3]];
-if (!deployer || !provider || !client || !watcher) throw new Error("the local chain has too few accounts");
-const providerSigner = provider;
-const watcherSigner = watcher;
-
-step(
-  1,
-  "Deploying the storage suite (Ignition module StrataLocal: token, registry, libraries, market, timelock)",
-);
-const deployed = await ignition.deploy(StrataLocal);
-const token = await ethers.getContractAt("TestStablecoin", await deployed.token.getAddress());
-const registry = await ethers.getContractAt("ProviderRegistry", await deployed.registry.getAddress());
-const market = await ethers.getContractAt("StorageMarket", await deployed.market.getAddress());
-const period = await market.provingPeriod();
-const params = await market.parameters();
-console.log(`    market ${await market.getAddress()}  registry ${await registry.getAddress()}`);
-console.log(`    timelock ${await deployed.timelock.getAddress()} holds every admin/parameter/pauser role`);
-console.log(
-  `    proving period ${period}s, proof window ${params.proofWindow}s, ${params.challengeCount} challenges/proof`,
-);
-
-step(2, "Provider registers, stakes 1,000 tUSD");
-await token.mint(provider.address, 1_000n * USDC);
-await token.connect(provider).approve(await registry.getAddress(), 1_000n * USDC);
-await registry.connect(provider).register(provider.address, "http://127.0.0.1:7001", 1n << 40n, 2n * USDC);
-await registry.connect(provider).stake(provider.address, 1_000n * USDC);
-console.log(`    stake: ${fmt((await registry.stakeInfo(provider.address)).free)} free`);
-
-step(3, "Client commits to a 1 MiB piece and signs an EIP-712 deal proposal for 4 periods");
-const data = Uint8Array.from(randomBytes(1 << 20));
-const tree = PieceTree.build(data);
-const chainId = (await ethers.provider.getNetwork()).chainId;
-const now = BigInt(await helpers.time.latest());
-const proposal: DealProposal = {
-  client: client.address,
-  provider: provider.address,
-  root: tree.root,
-  size: BigInt(data.length),
-  duration: 4n * period,
-  pricePerSecond: 50n,
-  collateral: 100n * USDC,
-  startDeadline: now + 600n,
-  nonce: 1n,
-};
-const signature = await signProposal(client, marketDomain(chainId, await market.getAddress()), proposal);
-console.log(
-  `    root ${tree.root} (depth ${tree.depth}), escrow ${fmt(proposal.pricePerSecond * proposal.duration)}`,
-);
-await token.mint(client.address, 100n * USDC);
-await token.connect(client).approve(await market.getAddress(), 100n * USDC);
-
-step(4, "Provider publishes the deal (escrow pulled, 100 tUSD collateral locked)");
-const receipt = await (await market.connect(provider).publishDeals([{ proposal, signature }])).wait();
-let deal: DealTerms | undefined;
-for (const log of receipt?.logs ?? []) {
-  const parsed = market.interface.parseLog(log);
-  if (parsed?.name === "DealPublished") deal = dealFromEvent(parsed);
-}
-check(deal !== undefined, "DealPublished was not emitted");
-console.log(
-  `    deal #${deal.id}: periods ${deal.startPeriod}..${deal.endPeriod - 1n}, gas ${String(receipt?.gasUsed)}`,
-);
-check((await registry.stakeInfo(provider.address)).locked === 100n * USDC, "collateral was not locked");
-
-async function proveOrMiss(prove: boolean): Promise<void> {
-  if (!deal) return;
-  const st = await market.proofState(providerSigner.address);
-  const end = await market.periodStart(st.nextPeriod + 1n);
-  await helpers.time.increaseTo(end - params.proofWindow + 1n);
-  await helpers.mine(Number(params.challengeFinality) + 1);
-  if (!prove) {
-    await helpers.time.increaseTo(end);
-    const tx = await market.connect(watcherSigner).reportMissedProofs(providerSigner.address);
-    const r = await tx.wait();
-    console.log(
-      `    period ${st.nextPeriod}: no proof -> watcher reports it (gas ${String(r?.gasUsed)}), bounty ${fmt(await market.balanceOf(watcherSigner.address))}`,
-    );
-    return;
-  }
-  const [ids, words] = await market.challenges(providerSigner.address);
-  const proofs = ids.map((id, i) => {
-    check(id === deal.id, "challenge landed on an unknown deal");
-    return answerChallenge(deal, tree, words[i] ?? 0n);
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      file: { type: "string" },
+      embedded: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
   });
-  const r = await (await market.connect(providerSigner).submitProof(st.nextPeriod, proofs)).wait();
-  console.log(
-    `    period ${st.nextPeriod}: proof of ${proofs.length} challenged leaves accepted (gas ${String(r?.gasUsed)})`,
-  );
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const write = values.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
+  const p = consoleProgress(write);
+  const started = performance.now();
+  const rpcUrl = process.env.STRATA_RPC_URL ?? "http://127.0.0.1:8545";
+  let chain: LocalChain | undefined;
+  const agents: RunningAgent[] = [];
+  let worker: RunningWorker | undefined;
+  try {
+    p.step("Local chain and deployment (Ignition module StrataLocal)");
+    const runDir = path.join(ROOT, ".strata", "demo", new Date().toISOString().replace(/[:.]/g, "-"));
+    const reuse = !values.embedded && (await localNodeAnswers(rpcUrl));
+    chain = reuse
+      ? await attachLocalChain(rpcUrl, "demo", { workDir: runDir })
+      : await startLocalChainOrCleanUp({ workDir: runDir });
+    const fromBlock = await chain.provider.getBlockNumber();
+    p.detail(reuse ? `reusing the node at ${rpcUrl}` : `embedded hardhat node at ${chain.rpcUrl}`);
+    p.detail(`deployment ${chain.deploymentFile}`);
+    for (const [name, address] of Object.entries(chain.addresses)) p.detail(`${name.padEnd(20)} ${address}`);
+    p.detail("every admin, parameter and pauser role is held by the timelock; the deployer kept none");
+
+    const logDir = path.join(runDir, "logs");
+    mkdirSync(logDir, { recursive: true });
+    p.step("Four provider agents and a proof-verifier worker start as real processes on loopback");
+    agents.push(...(await startAgents(chain, PROVIDER_ACCOUNTS, { logDir, configure: enableCompute })));
+    for (const a of agents) p.detail(`agent ${a.address} at ${a.endpoint} (registered, 5,000 tokens staked)`);
+    worker = await startWorker(chain, WORKER_ACCOUNT, undefined, { logDir });
+    p.detail(`worker ${worker.address}: /health and /metrics at ${worker.url}`);
+
+    const storage = await runStorageStory({
+      chain,
+      progress: p,
+      agents,
+      worker,
+      clientAccount: CLIENT_ACCOUNT,
+      clientAddress: devAccountWallet(CLIENT_ACCOUNT).address,
+      file: values.file ?? null,
+    });
+    const compute = await runComputeStory({
+      chain,
+      progress: p,
+      agents: agents.filter((a) => a !== storage.offline),
+      worker,
+      tenantAccount: TENANT_ACCOUNT,
+      logDir,
+    });
+    p.done();
+
+    const summary = await collectSummary(
+      chain,
+      [
+        { role: "client", address: devAccountWallet(CLIENT_ACCOUNT).address },
+        { role: "tenant", address: devAccountWallet(TENANT_ACCOUNT).address },
+        ...agents.map((a) => ({
+          role:
+            a === storage.lostData
+              ? "provider (lost data)"
+              : a === storage.offline
+                ? "provider (went offline)"
+                : a.address === compute.leaseProvider
+                  ? "provider (leased compute)"
+                  : "provider",
+          address: a.address,
+        })),
+        { role: "worker (watcher)", address: worker.address },
+        { role: "treasury (timelock)", address: chain.addresses.timelock },
+      ],
+      fromBlock,
+    );
+    const where = [
+      `logs: ${logDir} (agent-<n>.log, worker.log; JSON lines)`,
+      `worker database: ${worker.dbPath}`,
+      `agents' data: ${agents.map((a) => a.dataDir).join(", ")}`,
+      `deployment: ${chain.deploymentFile}`,
+      `stored file: ${storage.file}; manifest ${storage.manifest}; retrieved ${storage.retrieved}`,
+    ];
+    if (values.json) {
+      console.log(
+        JSON.stringify(
+          { ok: true, seconds: Math.round((performance.now() - started) / 1000), ...summary, compute, where },
+          (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
+          2,
+        ),
+      );
+    } else {
+      printSummary(summary, where, write);
+      write(`\nDone in ${((performance.now() - started) / 1000).toFixed(0)} s; shutting everything down.`);
+    }
+    return 0;
+  } catch (error) {
+    const where = error instanceof DemoFailure ? `during "${error.step}"` : `during "${p.current}"`;
+    console.error(`\nDEMO FAILED ${where}: ${error instanceof Error ? error.message : String(error)}`);
+    if (worker) console.error(`worker log tail:\n${worker.log.slice(-20).join("")}`);
+    return 1;
+  } finally {
+    if (worker) await stopProcess(worker.process);
+    for (const agent of agents) await stopProcess(agent.process);
+    if (chain) await chain.stop();
+  }
 }
 
-step(5, "Time passes: the provider proves periods 1 to 3; payment streams per second");
-await proveOrMiss(true);
-await proveOrMiss(true);
-await proveOrMiss(true);
-const due = await market.settleableAmount(deal);
-const settle = await (await market.connect(watcher).settleDeal(deal)).wait();
-console.log(`    anyone settles: ${fmt(due)} credited to the provider (gas ${String(settle?.gasUsed)})`);
-check(due > 0n, "nothing was payable after proven periods");
-
-step(6, "The provider misses a period: it is not paid for it and forfeits collateral to the client");
-await proveOrMiss(false);
-const [missed] = await market.dealFaults(deal);
-check(missed === 1n, `expected 1 missed period, got ${missed}`);
-
-step(
-  7,
-  "The deal ends; anyone finalizes: final payment, refund of the faulted period, penalty to the client",
-);
-const dealEnd = await market.periodStart(deal.endPeriod);
-if (BigInt(await helpers.time.latest()) < dealEnd) await helpers.time.increaseTo(dealEnd);
-await market.connect(watcher).finalizeDeal(deal);
-const providerEarned = await market.balanceOf(provider.address);
-const clientBack = await market.balanceOf(client.address);
-const stake = await registry.stakeInfo(provider.address);
-console.log(`    provider earned ${fmt(providerEarned)} for 3 proven periods`);
-console.log(`    client got back ${fmt(clientBack)} (unpaid period + 90% of a 10% collateral penalty)`);
-console.log(`    provider collateral released: free stake ${fmt(stake.free)}, locked ${fmt(stake.locked)}`);
-check(providerEarned === 3n * period * proposal.pricePerSecond, "provider should be paid exactly 3 periods");
-check(stake.locked === 0n, "collateral still locked");
-
-step(8, "Everyone withdraws to their wallet (pull payments)");
-await market.connect(provider).withdraw(providerEarned);
-await market.connect(client).withdraw(clientBack);
-console.log(
-  `    provider wallet ${fmt(await token.balanceOf(provider.address))}, client wallet ${fmt(await token.balanceOf(client.address))}`,
-);
-console.log("\nDemo complete: every step behaved as the protocol specifies.");
+process.exitCode = await main();

@@ -60,17 +60,17 @@ contract ComputeMarket is ComputeOrderBook, AccessControl {
     /// @inheritdoc IComputeMarket
     function topUp(uint64 leaseId, uint256 amount) external nonReentrant {
         if (amount == 0) revert LedgerZeroAmount();
-        Lease storage l = _liveLease(leaseId);
-        uint256 escrow = l.escrow + amount;
-        l.escrow = SafeCast.toUint128(escrow);
+        Lease storage lease = _liveLease(leaseId);
+        uint256 escrow = lease.escrow + amount;
+        lease.escrow = SafeCast.toUint128(escrow);
         emit LeaseToppedUp(leaseId, msg.sender, amount, escrow);
         _fund(msg.sender, amount);
     }
 
     /// @inheritdoc IComputeMarket
     function settleLease(uint64 leaseId) external returns (uint256 amount) {
-        Lease storage l = _liveLease(leaseId);
-        LeaseMath.Stream memory s = _stream(l);
+        Lease storage lease = _liveLease(leaseId);
+        LeaseMath.Stream memory s = _stream(lease);
         uint256 seconds_;
         (seconds_, amount, ) = LeaseMath.settlement(s, block.timestamp);
         // Paid seconds never exceed the lease's elapsed time (40 bits) and the amount never exceeds the escrow.
@@ -79,9 +79,9 @@ contract ComputeMarket is ComputeOrderBook, AccessControl {
             s.escrow -= amount;
         }
         if (amount != 0) {
-            l.paidSeconds = uint40(s.paidSeconds);
-            l.escrow = uint128(s.escrow);
-            _credit(l.provider, amount);
+            lease.paidSeconds = uint40(s.paidSeconds);
+            lease.escrow = uint128(s.escrow);
+            _credit(lease.provider, amount);
         }
         emit LeaseSettled(leaseId, amount, uint64(s.paidSeconds), s.escrow);
     }
@@ -90,27 +90,27 @@ contract ComputeMarket is ComputeOrderBook, AccessControl {
 
     /// @inheritdoc IComputeMarket
     function heartbeat(uint64 leaseId) external {
-        Lease storage l = _leases[leaseId];
-        address provider = l.provider;
+        Lease storage lease = _leases[leaseId];
+        address provider = lease.provider;
         if (provider != msg.sender) {
             if (provider == address(0)) revert ComputeUnknownLease(leaseId);
             revert ComputeNotProvider(leaseId, msg.sender);
         }
-        uint256 current = LeaseMath.currentPeriod(l.startedAt, l.heartbeatPeriod, block.timestamp);
-        uint32 next = l.nextPeriod;
+        uint256 current = LeaseMath.currentPeriod(lease.startedAt, lease.heartbeatPeriod, block.timestamp);
+        uint32 next = lease.nextPeriod;
         if (current < next) revert ComputeHeartbeatAlreadyPosted(leaseId, current);
         if (current > next) revert ComputeUnresolvedHeartbeats(leaseId, next, current);
         // current == next < 2^32 - 1: a lease would need 8,000 years of 60-second periods to get there.
         unchecked {
-            l.nextPeriod = next + 1;
+            lease.nextPeriod = next + 1;
         }
         emit HeartbeatPosted(leaseId, next);
     }
 
     /// @inheritdoc IComputeMarket
     function reportMissedHeartbeats(uint64 leaseId) external nonReentrant returns (uint256 bounty) {
-        Lease storage l = _liveLease(leaseId);
-        Lease memory m = l;
+        Lease storage lease = _liveLease(leaseId);
+        Lease memory m = lease;
         (uint256 upTo, uint256 count, uint256 missed) = LeaseMath.missedWindow(_stream(m), block.timestamp);
         if (count == 0) {
             revert ComputeNoMissedHeartbeats(
@@ -131,9 +131,9 @@ contract ComputeMarket is ComputeOrderBook, AccessControl {
         unchecked {
             m.collateral -= uint96(bounty);
         }
-        l.nextPeriod = m.nextPeriod;
-        l.missedSeconds = m.missedSeconds;
-        l.collateral = m.collateral;
+        lease.nextPeriod = m.nextPeriod;
+        lease.missedSeconds = m.missedSeconds;
+        lease.collateral = m.collateral;
         if (bounty != 0) _credit(msg.sender, bounty);
         emit MissedHeartbeatsReported(
             leaseId,
@@ -149,7 +149,7 @@ contract ComputeMarket is ComputeOrderBook, AccessControl {
             _closeLease(leaseId, m, CloseReason.MissedHeartbeats, msg.sender, bounty);
         } else {
             // missedTotal < maxMissedHeartbeats <= 100.
-            l.missedHeartbeats = uint16(missedTotal);
+            lease.missedHeartbeats = uint16(missedTotal);
             if (bounty != 0) _registry.slash(m.provider, bounty, 0);
         }
     }
@@ -158,15 +158,15 @@ contract ComputeMarket is ComputeOrderBook, AccessControl {
 
     /// @inheritdoc IComputeMarket
     function giveNotice(uint64 leaseId) external returns (uint64 endsAt) {
-        Lease storage l = _liveLease(leaseId);
-        if (l.provider != msg.sender) revert ComputeNotProvider(leaseId, msg.sender);
-        uint256 current = l.endsAt;
-        uint256 noticeEnd = block.timestamp + l.noticeWindow;
+        Lease storage lease = _liveLease(leaseId);
+        if (lease.provider != msg.sender) revert ComputeNotProvider(leaseId, msg.sender);
+        uint256 current = lease.endsAt;
+        uint256 noticeEnd = block.timestamp + lease.noticeWindow;
         if (current != 0 && noticeEnd >= current) revert ComputeAlreadyEnding(leaseId, uint64(current));
         // noticeEnd < an existing 40-bit end, or now + at most 90 days.
         endsAt = uint64(noticeEnd);
-        l.endsAt = uint40(noticeEnd);
-        l.noticeGiven = true;
+        lease.endsAt = uint40(noticeEnd);
+        lease.noticeGiven = true;
         emit LeaseNoticeGiven(leaseId, endsAt);
     }
 
@@ -261,9 +261,9 @@ contract ComputeMarket is ComputeOrderBook, AccessControl {
 
     // ------------------------------------------------------------------ internal
 
-    function _liveLease(uint64 leaseId) private view returns (Lease storage l) {
-        l = _leases[leaseId];
-        if (l.provider == address(0)) revert ComputeUnknownLease(leaseId);
+    function _liveLease(uint64 leaseId) private view returns (Lease storage lease) {
+        lease = _leases[leaseId];
+        if (lease.provider == address(0)) revert ComputeUnknownLease(leaseId);
     }
 
     /// @dev Final settlement, refund, buffer, penalty and collateral release; deletes the lease. `slashed` is

@@ -45,17 +45,17 @@ abstract contract ComputeMarketBase is IComputeMarket, CreditLedger, Pausable {
     // ------------------------------------------------------------------ leases
 
     /// @dev The stream view of a lease record.
-    function _stream(Lease memory l) internal pure returns (LeaseMath.Stream memory) {
+    function _stream(Lease memory lease) internal pure returns (LeaseMath.Stream memory) {
         return
             LeaseMath.Stream({
-                start: l.startedAt,
-                endsAt: l.endsAt,
-                period: l.heartbeatPeriod,
-                nextPeriod: l.nextPeriod,
-                paidSeconds: l.paidSeconds,
-                missedSeconds: l.missedSeconds,
-                pricePerSecond: l.pricePerSecond,
-                escrow: l.escrow
+                start: lease.startedAt,
+                endsAt: lease.endsAt,
+                period: lease.heartbeatPeriod,
+                nextPeriod: lease.nextPeriod,
+                paidSeconds: lease.paidSeconds,
+                missedSeconds: lease.missedSeconds,
+                pricePerSecond: lease.pricePerSecond,
+                escrow: lease.escrow
             });
     }
 

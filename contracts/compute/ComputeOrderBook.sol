@@ -66,7 +66,8 @@ abstract contract ComputeOrderBook is ComputeMarketBase {
     /// @inheritdoc IComputeMarket
     function expireOrder(uint64 orderId) external {
         Order storage o = _openOrder(orderId);
-        if (block.timestamp < o.expiresAt) revert ComputeOrderNotExpired(orderId, o.expiresAt, block.timestamp);
+        if (block.timestamp < o.expiresAt)
+            revert ComputeOrderNotExpired(orderId, o.expiresAt, block.timestamp);
         o.status = OrderStatus.Expired;
         uint256 refund = o.deposit;
         _credit(o.tenant, refund);
@@ -87,7 +88,8 @@ abstract contract ComputeOrderBook is ComputeMarketBase {
         uint256 count = o.bidCount;
         if (count >= MAX_BIDS) revert ComputeTooManyBids(orderId, MAX_BIDS);
         uint96 maxPrice = o.maxPricePerSecond;
-        if (pricePerSecond == 0 || pricePerSecond > maxPrice) revert ComputeBadBidPrice(pricePerSecond, maxPrice);
+        if (pricePerSecond == 0 || pricePerSecond > maxPrice)
+            revert ComputeBadBidPrice(pricePerSecond, maxPrice);
         if (collateral < o.minCollateral) revert ComputeCollateralTooLow(collateral, o.minCollateral);
         _checkNoticeWindow(noticeWindow, o.minNoticeWindow);
         Bid storage b = _bids[orderId][msg.sender];

@@ -503,7 +503,12 @@ interface IComputeMarket is ICreditLedger {
     /// @param collateral Collateral to lock (at least the order's minimum).
     /// @param noticeWindow Notice window in seconds (within the parameters' bounds and at least the order's
     ///        minimum).
-    function createBid(uint64 orderId, uint96 pricePerSecond, uint96 collateral, uint32 noticeWindow) external;
+    function createBid(
+        uint64 orderId,
+        uint96 pricePerSecond,
+        uint96 collateral,
+        uint32 noticeWindow
+    ) external;
 
     /// @notice Withdraw the caller's active bid and unlock its collateral: while the order is open, or after it
     ///         was filled by another bid, cancelled or expired.

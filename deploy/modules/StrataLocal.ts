@@ -2,8 +2,8 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import { buildStorageSuite } from "../lib/storageSuite.js";
 
 /**
- * Local chain: deploys a test stablecoin (the deployer can mint) and the storage suite, with the deployer as
- * the timelock's proposer and executor.
+ * Local chain: deploys a test stablecoin (the deployer can mint) and the suite (registry, storage market,
+ * retrieval challenges, compute market), with the deployer as the timelock's proposer and executor.
  */
 export default buildModule("StrataLocal", (m) => {
   const deployer = m.getAccount(0);

@@ -8,6 +8,8 @@ import { join } from "node:path";
 import type { Provider, Signer } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { AgentChain } from "./chain.js";
+import { createComputeService, type ComputeService, type ComputeTickReport } from "./compute/service.js";
+import type { WorkloadRuntime } from "./compute/runner.js";
 import type { AgentConfig } from "./config.js";
 import type { AgentContext } from "./context.js";
 import { AgentDb } from "./db.js";
@@ -27,6 +29,8 @@ export interface AgentDeps {
   logger: Logger;
   /** Wall clock in ms (defaults to Date.now). */
   clock?: () => number;
+  /** How compute workloads run (default: child processes configured by `compute.runtime`). */
+  workloadRuntime?: WorkloadRuntime;
 }
 
 /** What one tick did, duty by duty (undefined: the duty threw; the error is logged). */
@@ -36,6 +40,8 @@ export interface TickReport {
   retrieval?: RetrievalResult;
   publisher?: PublishResult;
   settler?: SettleResult;
+  /** Compute leases and bids (absent when compute is not enabled). */
+  compute?: ComputeTickReport;
 }
 
 export interface Agent {
@@ -50,6 +56,8 @@ export interface Agent {
   /** The fastify app (`app.inject()` in tests). */
   readonly app: FastifyInstance;
   readonly context: AgentContext;
+  /** Compute leases (undefined unless `compute.enabled`). */
+  readonly compute: ComputeService | undefined;
 }
 
 /** Build an agent: connects to the chain (checking the deployment), opens the database and the piece store. */
@@ -64,6 +72,13 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
   const db = AgentDb.open(join(config.dataDir, "agent.db"), clock);
   const ctx: AgentContext = { config, db, pieces, chain, logger, clock };
   const app = buildHttpApp(ctx);
+  const compute = await createComputeService(ctx, {
+    ...(deps.workloadRuntime === undefined ? {} : { runtime: deps.workloadRuntime }),
+  }).catch((error: unknown) => {
+    db.close();
+    throw error;
+  });
+  compute?.registerRoutes(app);
   const maintenanceState = { startedAt: clock() };
   const retrievalState = { warnedNoContract: false };
 
@@ -83,11 +98,13 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
   };
 
   // Order matters: proofs and declarations are time-critical (declarations must land before the seed block),
-  // so the prover runs before publishing and settling add transactions; retrieval answers have a deadline too.
+  // so the prover runs before publishing and settling add transactions; retrieval answers and lease
+  // heartbeats have deadlines too.
   const runTick = async (): Promise<TickReport> => ({
     maintenance: await duty("maintenance", () => runMaintenance(ctx, maintenanceState)),
     prover: await duty("prover", () => runProver(ctx)),
     retrieval: await duty("retrieval", () => runRetrievalResponder(ctx, retrievalState)),
+    ...(compute === undefined ? {} : { compute: await compute.tick() }),
     publisher: await duty("publisher", () => runPublisher(ctx)),
     settler: await duty("settler", () => runSettler(ctx)),
   });
@@ -120,6 +137,7 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
   return {
     app,
     context: ctx,
+    compute,
     tick,
     address: () => listening,
     async start() {
@@ -135,6 +153,7 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
           provider: chain.me,
           chainId: chain.chainId,
           market: config.deployment.market,
+          computeMarket: compute === undefined ? null : config.deployment.computeMarket,
           dataDir: config.dataDir,
         },
         "agent started",
@@ -148,6 +167,13 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
         clearTimeout(timer);
         await deps.provider.off("block", onBlock).catch(() => undefined);
         if (running) await running.catch(() => undefined);
+        if (compute) {
+          try {
+            await compute.stop();
+          } catch (error) {
+            logger.error({ err: error }, "stopping compute leases failed");
+          }
+        }
         await app.close();
         db.close();
         logger.info("agent stopped");

@@ -536,7 +536,9 @@ class Validator {
   price(obj: Json, path: string): bigint {
     const value = obj[this.last(path)];
     const parsed = typeof value === "string" ? parseScaledPrice(value) : undefined;
-    return parsed ?? this.fail(path, 'a decimal string of base units, up to 9 decimals (e.g. "0.005")', value, 0n);
+    return (
+      parsed ?? this.fail(path, 'a decimal string of base units, up to 9 decimals (e.g. "0.005")', value, 0n)
+    );
   }
 
   /** A label stored on chain as bytes16: printable ASCII, at most 16 characters ("" allowed). */

@@ -1,6 +1,8 @@
 import { CommanderError } from "commander";
 import { Interface, isError } from "ethers";
 import {
+  IComputeMarket__factory,
+  IRetrievalChallenges__factory,
   ProviderRegistry__factory,
   StorageMarket__factory,
   TestStablecoin__factory,
@@ -85,6 +87,8 @@ const revertInterfaces: Interface[] = [
   StorageMarket__factory.createInterface(),
   ProviderRegistry__factory.createInterface(),
   TestStablecoin__factory.createInterface(),
+  IRetrievalChallenges__factory.createInterface(),
+  IComputeMarket__factory.createInterface(),
 ];
 
 /** Any thrown value as a CLI failure: StrataErrors keep their code; ethers errors become chain errors. */

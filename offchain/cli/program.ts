@@ -3,6 +3,7 @@ import { registerAgentCommands } from "./commands/agent.js";
 import { registerBalanceCommands } from "./commands/balance.js";
 import { registerDealCommands } from "./commands/deals.js";
 import { registerDevCommands } from "./commands/dev.js";
+import { registerLeaseCommands } from "./commands/lease.js";
 import { registerProviderCommands } from "./commands/provider.js";
 import { registerRetrieveCommand } from "./commands/retrieve.js";
 import { registerStatusCommand } from "./commands/status.js";
@@ -16,7 +17,7 @@ import { nonNegativeInt } from "./parse.js";
 export type Runner = (command: Command, action: (ctx: CliContext) => Promise<void>) => Promise<void>;
 
 const DESCRIPTION = [
-  "Strata: store files on a decentralized storage market, or run a storage provider.",
+  "Strata: store files on a decentralized storage market, rent compute (strata lease), or run a provider.",
   "",
   "A file is encrypted and erasure-coded into k data + m parity pieces; each piece becomes a storage deal " +
     "with a different provider, backed by the provider's collateral and proven every proving period.",
@@ -63,6 +64,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
   registerRetrieveCommand(program, run);
   registerDealCommands(program, run);
   registerBalanceCommands(program, run);
+  registerLeaseCommands(program, run);
   registerDevCommands(program, run);
   registerWorkerCommands(program, run);
 

@@ -1,6 +1,6 @@
 /**
- * The worker's view of the chain: typed contracts (bound to the signer when the worker has a key, else
- * read-only), reads that retry, the proving clock from chain time, and "simulate, then send, then wait" with
+ * The worker's view of the chain: typed contracts (storage market, registry, token, retrieval challenges and
+ * compute market; bound to the signer when the worker has a key, else read-only), reads that retry, the proving clock from chain time, and "simulate, then send, then wait" with
  * one sender at a time and custom errors decoded by name.
  */
 import {
@@ -11,10 +11,12 @@ import {
   type Signer,
 } from "ethers";
 import {
+  IComputeMarket__factory,
   IRetrievalChallenges__factory,
   ProviderRegistry__factory,
   StorageMarket__factory,
   TestStablecoin__factory,
+  type IComputeMarket,
   type IRetrievalChallenges,
   type ProviderRegistry,
   type StorageMarket,
@@ -48,6 +50,8 @@ export class WorkerChain {
   readonly token: TestStablecoin;
   /** Null when the deployment has no retrieval-challenge contract. */
   readonly retrievalChallenges: IRetrievalChallenges | null;
+  /** The compute market (leases); null when the deployment has none. */
+  readonly compute: IComputeMarket | null;
   private sending: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -71,12 +75,17 @@ export class WorkerChain {
       deployment.retrievalChallenges === null
         ? null
         : IRetrievalChallenges__factory.connect(deployment.retrievalChallenges, runner);
+    this.compute =
+      deployment.computeMarket === null
+        ? null
+        : IComputeMarket__factory.connect(deployment.computeMarket, runner);
   }
 
   /**
    * Connect and check: the RPC serves `chainId` (WRONG_NETWORK), the market has code and uses the configured
-   * registry and token, the retrieval-challenge contract (if any) belongs to this market
-   * (CONFIG_DEPLOYMENT_MISMATCH). Reads retry like every other read.
+   * registry and token, the retrieval-challenge contract (if any) belongs to this market, the compute market
+   * (if any) has code and uses the same registry and token (CONFIG_DEPLOYMENT_MISMATCH). Reads retry like
+   * every other read.
    */
   static async connect(options: WorkerChainOptions): Promise<WorkerChain> {
     const { provider, deployment } = options;
@@ -123,6 +132,7 @@ export class WorkerChain {
         );
       }
     }
+    if (deployment.computeMarket !== null) await checkComputeMarket(deployment, provider, read);
     const me = options.signer === null ? null : getAddress(await options.signer.getAddress());
     return new WorkerChain(provider, options.signer, me, chainId, deployment, period, genesis, options);
   }
@@ -201,5 +211,36 @@ export class WorkerChain {
     const run = this.sending.then(fn);
     this.sending = run.catch(() => undefined);
     return run;
+  }
+}
+
+/** The compute market must exist on this chain and share the storage market's registry and token. */
+async function checkComputeMarket(
+  deployment: WorkerDeployment,
+  provider: Provider,
+  read: <T>(label: string, fn: () => Promise<T>) => Promise<T>,
+): Promise<void> {
+  const address = deployment.computeMarket;
+  if (address === null) return;
+  const code = await read("eth_getCode", () => provider.getCode(address));
+  if (code === "0x") {
+    throw new StrataError(
+      "CONFIG_DEPLOYMENT_MISMATCH",
+      `no contract at the compute market address ${address}`,
+      { details: "pass the right --deployment file, or leave computeMarket out to run without leases" },
+    );
+  }
+  const compute = IComputeMarket__factory.connect(address, provider);
+  const [registry, token] = await read("compute market views", () =>
+    Promise.all([compute.registry(), compute.paymentToken()]),
+  );
+  if (
+    getAddress(registry) !== getAddress(deployment.registry) ||
+    getAddress(token) !== getAddress(deployment.token)
+  ) {
+    throw new StrataError(
+      "CONFIG_DEPLOYMENT_MISMATCH",
+      `the compute market ${address} uses registry ${registry} and token ${token}, the deployment says ${deployment.registry} and ${deployment.token}`,
+    );
   }
 }

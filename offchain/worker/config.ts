@@ -25,6 +25,8 @@ export interface WorkerDeployment {
   token: string;
   /** Null when the deployment predates the retrieval-challenge contract: challenges are then off. */
   retrievalChallenges: string | null;
+  /** Null when the deployment has no compute market: leases are then neither indexed nor kept. */
+  computeMarket: string | null;
   /** The deployed_addresses.json the addresses came from (null: given as addresses). */
   source: string | null;
   /** Ignition module of `source` (null: given as addresses). */
@@ -77,6 +79,15 @@ export interface KeeperSettings {
   settleAfterSeconds: number;
 }
 
+export interface LeaseSettings {
+  /** Follow the compute market's leases (when the deployment has one) and act on them. */
+  enabled: boolean;
+  /** Report closed heartbeat periods without a heartbeat (bounty per period from the provider's collateral). */
+  reportMissedHeartbeats: boolean;
+  /** Close leases whose escrow cannot pay the provider (InsufficientFunds; earns the lease's close bounty). */
+  closeOverdrawn: boolean;
+}
+
 /** The settings every part of the worker reads, fully resolved for one chain. */
 export interface WorkerConfig {
   rpcUrl: string;
@@ -103,6 +114,7 @@ export interface WorkerConfig {
   sampling: SamplingSettings;
   challenges: ChallengeSettings;
   keeper: KeeperSettings;
+  leases: LeaseSettings;
 }
 
 /** Validated settings before the chain is known: null fields are chosen by `resolveWorkerConfig`. */
@@ -122,7 +134,15 @@ export interface WorkerSettings extends Omit<
 export interface WorkerConfigFile {
   rpcUrl: string;
   deployment:
-    string | { market: string; registry: string; token: string; retrievalChallenges?: string | null } | null;
+    | string
+    | {
+        market: string;
+        registry: string;
+        token: string;
+        retrievalChallenges?: string | null;
+        computeMarket?: string | null;
+      }
+    | null;
   dbPath: string | null;
   confirmations: number | null;
   startBlock: number | null;
@@ -137,6 +157,7 @@ export interface WorkerConfigFile {
   sampling: SamplingSettings;
   challenges: ChallengeSettings;
   keeper: KeeperSettings;
+  leases: LeaseSettings;
 }
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object | null ? DeepPartial<T[K]> | null : T[K] };
@@ -172,6 +193,7 @@ export function defaultWorkerConfig(): WorkerConfigFile {
     },
     challenges: { enabled: true, maxOpen: 4 },
     keeper: { terminateFaulty: true, finalizeExpired: true, settleAfterSeconds: 0 },
+    leases: { enabled: true, reportMissedHeartbeats: true, closeOverdrawn: true },
   };
 }
 
@@ -206,7 +228,8 @@ const KNOWN: Record<string, readonly string[]> = {
   sampling: Object.keys(defaultWorkerConfig().sampling),
   challenges: Object.keys(defaultWorkerConfig().challenges),
   keeper: Object.keys(defaultWorkerConfig().keeper),
-  deployment: ["market", "registry", "token", "retrievalChallenges"],
+  leases: Object.keys(defaultWorkerConfig().leases),
+  deployment: ["market", "registry", "token", "retrievalChallenges", "computeMarket"],
 };
 
 /**
@@ -236,10 +259,11 @@ export function parseWorkerConfig(
     sampling: v.record(merged, "sampling"),
     challenges: v.record(merged, "challenges"),
     keeper: v.record(merged, "keeper"),
+    leases: v.record(merged, "leases"),
   };
   v.unknownFields(merged, "", KNOWN[""] ?? []);
   for (const [name, section] of Object.entries(sections)) v.unknownFields(section, name, KNOWN[name] ?? []);
-  const { rpc, reporting, sampling, challenges, keeper } = sections;
+  const { rpc, reporting, sampling, challenges, keeper, leases } = sections;
   const dbPath = merged.dbPath === null ? null : v.string(merged, "dbPath");
   const settings: WorkerSettings = {
     rpcUrl: v.url(merged, "rpcUrl"),
@@ -280,6 +304,11 @@ export function parseWorkerConfig(
       finalizeExpired: v.bool(keeper, "keeper.finalizeExpired"),
       settleAfterSeconds: v.int(keeper, "keeper.settleAfterSeconds", 0, 10 * 365 * 86_400),
     },
+    leases: {
+      enabled: v.bool(leases, "leases.enabled"),
+      reportMissedHeartbeats: v.bool(leases, "leases.reportMissedHeartbeats"),
+      closeOverdrawn: v.bool(leases, "leases.closeOverdrawn"),
+    },
   };
   if (settings.rpc.baseMs > settings.rpc.maxMs) {
     v.problem("rpc.baseMs must not exceed rpc.maxMs (raise rpc.maxMs or lower rpc.baseMs)");
@@ -297,6 +326,7 @@ function deploymentSetting(v: Validator, value: unknown, baseDir: string): Worke
   if (isRecord(value)) {
     v.unknownFields(value, "deployment", KNOWN.deployment ?? []);
     const rc = value.retrievalChallenges;
+    const cm = value.computeMarket;
     return {
       addresses: {
         market: v.address(value, "deployment.market"),
@@ -304,6 +334,7 @@ function deploymentSetting(v: Validator, value: unknown, baseDir: string): Worke
         token: v.address(value, "deployment.token"),
         retrievalChallenges:
           rc === undefined || rc === null ? null : v.address(value, "deployment.retrievalChallenges"),
+        computeMarket: cm === undefined || cm === null ? null : v.address(value, "deployment.computeMarket"),
       },
     };
   }
@@ -384,6 +415,7 @@ async function resolveDeployment(
     registry: loaded.registry,
     token: loaded.token,
     retrievalChallenges: loaded.retrievalChallenges ?? null,
+    computeMarket: loaded.computeMarket ?? null,
     source: loaded.source,
     module: loaded.module,
   };

@@ -29,6 +29,14 @@ export interface WorkerMetrics {
   readonly challenges: Counter<"outcome">;
   readonly alerts: Counter<"kind">;
   readonly dutyFailures: Counter<"duty">;
+  /** Leases started and not closed, per the index. */
+  readonly leasesTracked: Gauge;
+  /** Missed-heartbeat reports confirmed with this worker as reporter. */
+  readonly leaseReports: Counter;
+  /** Leases this worker closed (its missed-heartbeat report reaching the limit counts as MissedHeartbeats). */
+  readonly leasesClosed: Counter<"reason">;
+  /** Lease actions another account carried out first (report-missed-heartbeats, close-lease). */
+  readonly leaseRacesLost: Counter<"action">;
   readonly tickSeconds: Histogram;
 }
 
@@ -60,6 +68,17 @@ export function createMetrics(options: { defaults?: boolean } = {}): WorkerMetri
     challenges: counter("challenges_total", "Retrieval challenges by outcome", ["outcome"]),
     alerts: counter("alerts_total", "Disagreements between off-chain checks and the chain", ["kind"]),
     dutyFailures: counter("duty_failures_total", "Duty runs that threw (retried next tick)", ["duty"]),
+    leasesTracked: gauge("leases_tracked", "Compute leases started and not closed, per the index"),
+    leaseReports: counter(
+      "lease_reports_total",
+      "Missed-heartbeat reports confirmed with this worker as reporter",
+    ),
+    leasesClosed: counter("leases_closed_total", "Compute leases this worker closed, by close reason", [
+      "reason",
+    ]),
+    leaseRacesLost: counter("lease_races_lost_total", "Lease actions another account carried out first", [
+      "action",
+    ]),
     tickSeconds: new Histogram({
       name: p + "tick_duration_seconds",
       help: "Duration of one tick (index catch-up plus duties)",

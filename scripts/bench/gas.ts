@@ -1,5 +1,5 @@
 /**
- * Gas benchmark of the storage market's budgeted operations (see README, "Benchmarks").
+ * Gas benchmark of the storage and compute markets' budgeted operations (see README, "Benchmarks").
  * Prints a table beside the budgets and merges the rows into bench/gas.json.
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
@@ -21,6 +21,7 @@ import {
   type StorageFixture,
 } from "../../test/helpers/fixture.js";
 import { faultRunHint, foldFaultRuns } from "../../offchain/sdk/deals/faultRuns.js";
+import { computeRows } from "./computeGas.js";
 import { gasTable, mergeRows, type GasRow } from "./report.js";
 
 const PIECE_SIZE = Number(process.env.STRATA_BENCH_PIECE_MIB ?? "256") * 1024 * 1024;
@@ -325,6 +326,8 @@ async function main(): Promise<void> {
     gas: await gasOf(g.market.connect(g.provider).withdraw(1n)),
     budget: null,
   });
+
+  rows.push(...(await computeRows()));
 
   console.log("");
   console.log(gasTable(rows));

@@ -20,7 +20,7 @@ import {
   startLocalChainOrCleanUp,
   stopProcess,
   type LocalChain,
-} from "../../test/e2e/harness.js";
+} from "../lib/localChain.js";
 
 const CLI = path.join(ROOT, "offchain", "cli", "strata.mjs");
 /** Hardhat's default dev accounts 1-3 run the agents, 4 stores; 0 (the token owner) mints. */

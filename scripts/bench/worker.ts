@@ -24,9 +24,9 @@ import {
   startLocalChainOrCleanUp,
   stopProcess,
   type LocalChain,
-} from "../../test/e2e/harness.js";
+} from "../lib/localChain.js";
 import { devAccountWallet } from "../../offchain/sdk/chain/connect.js";
-import { captureOutput } from "../../test/e2e/agents.js";
+import { captureOutput } from "../lib/localProcesses.js";
 import { vmHwmMB } from "./storeRetrieve.js";
 import { createParties, publishDeals, type PopulateOptions } from "./workerPopulate.js";
 
@@ -337,7 +337,8 @@ async function main(): Promise<void> {
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((error: unknown) => {
-    console.error(error);
+    const short = (error as { shortMessage?: string }).shortMessage;
+    console.error(`worker benchmark failed: ${short ?? (error instanceof Error ? error.message : String(error))}`);
     process.exitCode = 1;
   });
 }

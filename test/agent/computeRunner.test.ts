@@ -4,6 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TRUNCATION_MARKER } from "../../offchain/agent/compute/cappedLog.js";
 import { processAlive } from "../../offchain/agent/compute/procfs.js";
+import { effectiveLimits, WorkloadSupervisor } from "../../offchain/agent/compute/workloads.js";
+import { silentLogger } from "../../offchain/agent/logger.js";
+import { AgentDb } from "../../offchain/agent/db.js";
 import {
   ProcessRuntime,
   type EffectiveLimits,
@@ -15,7 +18,13 @@ import type { WorkloadDescription } from "../../offchain/sdk/compute/workload.js
 const MiB = 1024 * 1024;
 
 function nodeWorkload(script: string, env?: Record<string, string>): WorkloadDescription {
-  return { version: 1, kind: "node", script, limits: { cpuMillicores: 1000, memoryMiB: 256 }, ...(env ? { env } : {}) };
+  return {
+    version: 1,
+    kind: "node",
+    script,
+    limits: { cpuMillicores: 1000, memoryMiB: 256 },
+    ...(env ? { env } : {}),
+  };
 }
 
 function commandWorkload(command: string[]): WorkloadDescription {
@@ -93,7 +102,8 @@ describe("compute workload runner (ProcessRuntime)", function () {
   });
 
   it("stops a node script whose heap grows past the limit (V8's heap limit or the monitor)", async () => {
-    const script = "const keep = []; setInterval(() => { for (let i = 0; i < 2e5; i++) keep.push({ i, s: 'x' + i }); }, 5);";
+    const script =
+      "const keep = []; setInterval(() => { for (let i = 0; i < 2e5; i++) keep.push({ i, s: 'x' + i }); }, 5);";
     const running = await runtime().start(request(nodeWorkload(script), { memoryMiB: 96 }));
     const exit = await running.exited;
     expect(exit.reason).to.equal("memory");
@@ -112,7 +122,11 @@ describe("compute workload runner (ProcessRuntime)", function () {
   });
 
   it("caps the log file and keeps draining the output so the workload is not blocked", async () => {
-    const req = request(nodeWorkload("const line = 'x'.repeat(1023) + '\\n'; for (let i = 0; i < 2048; i++) process.stdout.write(line);"));
+    const req = request(
+      nodeWorkload(
+        "const line = 'x'.repeat(1023) + '\\n'; for (let i = 0; i < 2048; i++) process.stdout.write(line);",
+      ),
+    );
     const running = await runtime({ logCapBytes: 10_000 }).start(req);
     const exit = await running.exited;
     expect(exit).to.include({ reason: "exited", code: 0, logTruncated: true });
@@ -138,7 +152,8 @@ describe("compute workload runner (ProcessRuntime)", function () {
     const exit = await running.stop("lease closed");
     expect(exit).to.include({ reason: "stopped", cause: "lease closed", signal: "SIGKILL" });
     expect(Date.now() - started).to.be.at.least(250);
-    for (const pid of pids) expect(await waitFor(async () => !(await processAlive(pid)), 5_000)).to.equal(true);
+    for (const pid of pids)
+      expect(await waitFor(async () => !(await processAlive(pid)), 5_000)).to.equal(true);
     // Idempotent: a second stop resolves with the same exit.
     expect(await running.stop("again")).to.deep.equal(exit);
   });
@@ -170,9 +185,12 @@ describe("compute workload runner (ProcessRuntime)", function () {
 
   it("applies an address-space limit to command workloads", async () => {
     // 64 MiB of address space: bash cannot build a 100 MB string.
-    const req = request(commandWorkload(["bash", "-c", "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo done ${#x}"]), {
-      memoryMiB: 64,
-    });
+    const req = request(
+      commandWorkload(["bash", "-c", "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo done ${#x}"]),
+      {
+        memoryMiB: 64,
+      },
+    );
     const exit = await (await runtime({ sampleMs: 60_000 }).start(req)).exited;
     expect(exit.reason).to.equal("exited");
     expect(await readFile(req.logPath, "utf8")).to.not.contain("done 100000000");
@@ -198,5 +216,88 @@ describe("compute workload runner (ProcessRuntime)", function () {
     const exit = await running.exited;
     expect(exit.signal).to.equal("SIGKILL");
     expect(await later.reap(handle)).to.equal(false);
+  });
+});
+
+describe("compute workload supervisor", function () {
+  this.timeout(30_000);
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "strata-supervisor-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const LEASE = {
+    id: 3n,
+    tenant: "0x2000000000000000000000000000000000000002",
+    workloadHash: `0x${"11".repeat(32)}`,
+    resources: { cpuMillicores: 500, memoryMiB: 128, storageGiB: 0, gpuCount: 0, gpuModel: "", region: "" },
+    gpuModel: null,
+    pricePerSecond: 4n,
+    collateral: 1n,
+    noticeWindow: 60,
+    startedAt: 1000n,
+    endsAt: 0n,
+    heartbeatPeriod: 60n,
+    startedBlock: 1,
+  };
+
+  it("caps a workload's limits by what the order bought and by the lease's end", function () {
+    const workload = commandWorkload(["true"]);
+    expect(
+      effectiveLimits(
+        { ...workload, limits: { cpuMillicores: 2000, memoryMiB: 64, maxSeconds: 50 } },
+        LEASE,
+        0n,
+      ),
+    ).to.deep.equal({
+      cpuMillicores: 500,
+      memoryMiB: 64,
+      maxSeconds: 50,
+    });
+    expect(effectiveLimits(workload, { ...LEASE, endsAt: 1030n }, 1000n).maxSeconds).to.equal(30);
+    expect(effectiveLimits(workload, LEASE, 1000n).maxSeconds).to.equal(null);
+  });
+
+  it("kills a workload an earlier agent process left running and marks it stopped, to be resumed", async () => {
+    const db = AgentDb.open(join(dir, "agent.db"));
+    try {
+      db.compute.insertLease(LEASE);
+      // What a crashed agent leaves: a live process and a row saying running.
+      const earlier = new ProcessRuntime();
+      const orphan = await earlier.start({
+        id: "3",
+        workload: commandWorkload(["sleep", "1000"]),
+        limits: { cpuMillicores: 500, memoryMiB: 128, maxSeconds: null },
+        workDir: join(dir, "w"),
+        logPath: join(dir, "w.log"),
+      });
+      db.compute.setRunning(3n, orphan.handle);
+      const supervisor = new WorkloadSupervisor(new ProcessRuntime(), db, dir, silentLogger());
+      expect(await supervisor.reapOrphans()).to.deep.equal([3n]);
+      expect((await orphan.exited).signal).to.equal("SIGKILL");
+      expect(db.compute.lease(3n)).to.deep.include({ runState: "stopped", pid: null });
+      expect(await supervisor.reapOrphans()).to.deep.equal([]);
+
+      // The lease duty then starts it again through the supervisor, which records the exit.
+      const lease = db.compute.lease(3n);
+      if (!lease) throw new Error("no lease");
+      await supervisor.start(lease, commandWorkload(["sleep", "1000"]), {
+        cpuMillicores: 500,
+        memoryMiB: 128,
+        maxSeconds: null,
+      });
+      expect(db.compute.lease(3n)).to.deep.include({ runState: "running", runs: 2 });
+      const exit = await supervisor.stop(3n, "lease closed");
+      expect(exit?.reason).to.equal("stopped");
+      expect(
+        await waitFor(() => Promise.resolve(db.compute.lease(3n)?.runState === "stopped"), 5_000),
+      ).to.equal(true);
+      expect(supervisor.isRunning(3n)).to.equal(false);
+    } finally {
+      db.close();
+    }
   });
 });

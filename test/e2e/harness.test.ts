@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { startLocalChain, type LocalChain } from "./harness.js";
+import { startLocalChain, type LocalChain } from "../../scripts/lib/localChain.js";
 
 describe("e2e harness", function () {
   this.timeout(180_000);

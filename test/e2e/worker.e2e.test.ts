@@ -8,7 +8,6 @@
  * its collateral slashed to the client, the worker earns the bounty and gets its bond back.
  */
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -18,94 +17,43 @@ import {
   RetrievalChallenges__factory,
   StorageMarket__factory,
 } from "../../typechain-types/index.js";
+import { startLocalChain, stopProcess, type LocalChain } from "../../scripts/lib/localChain.js";
 import {
-  captureOutput,
-  CLI,
   devAddress,
+  metricValue,
   startAgents,
+  startWorker,
   strataCli,
   until,
   type RunningAgent,
-} from "./agents.js";
-import { freePort, NODE, ROOT, startLocalChain, stopProcess, type LocalChain } from "./harness.js";
+  type RunningWorker,
+} from "../../scripts/lib/localProcesses.js";
 
 const WORKER_ACCOUNT = 6;
 const CLIENT_ACCOUNT = 4;
 const RETRIEVAL_FAILED = 4n;
-
-interface Health {
-  status: string;
-  indexedBlock: number | null;
-  blocksBehind: number | null;
-}
-
-function metric(text: string, name: string, labels = ""): number {
-  const line = text.split("\n").find((l) => l.startsWith(`${name}${labels} `));
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
-}
 
 describe("e2e: the worker reports a missed proof and gets a withholding provider slashed", function () {
   this.timeout(600_000);
   let chain: LocalChain;
   let strata: ReturnType<typeof strataCli>;
   const agents: RunningAgent[] = [];
-  let worker: ChildProcess | undefined;
-  const workerLog: string[] = [];
+  let worker: RunningWorker | undefined;
   let workerUrl = "";
 
   before(async function () {
     chain = await startLocalChain();
     strata = strataCli(chain);
     agents.push(...(await startAgents(chain, [1, 2, 3])));
-    await strata(["dev", "mint", "1000", "--to", devAddress(WORKER_ACCOUNT)], 0);
-    const port = await freePort();
-    workerUrl = `http://127.0.0.1:${port}`;
-    const configFile = path.join(chain.workDir, "worker.json");
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        dbPath: path.join(chain.workDir, "worker", "worker.db"),
-        listen: `127.0.0.1:${port}`,
-        pollIntervalMs: 300,
-        sampling: { enabled: true, intervalMs: 500, perTick: 3, timeoutMs: 2000, failuresBeforeChallenge: 2 },
-        challenges: { enabled: true, maxOpen: 4 },
-        keeper: { terminateFaulty: true, finalizeExpired: true, settleAfterSeconds: 0 },
-      }),
-    );
-    worker = spawn(
-      NODE,
-      [
-        CLI,
-        "--rpc",
-        chain.rpcUrl,
-        "--deployment",
-        chain.deploymentFile,
-        "--account",
-        String(WORKER_ACCOUNT),
-        "worker",
-        "start",
-        "--config",
-        configFile,
-      ],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    captureOutput(worker, workerLog);
-    await until("the worker to serve /health", async () => {
-      try {
-        const res = await fetch(`${workerUrl}/health`);
-        const body = (await res.json()) as Health;
-        return body.indexedBlock !== null ? true : undefined;
-      } catch {
-        return undefined;
-      }
-    });
+    worker = await startWorker(chain, WORKER_ACCOUNT);
+    workerUrl = worker.url;
   });
 
   after(async function () {
     if (this.currentTest?.state === "failed") {
-      console.error("worker log tail:\n" + workerLog.slice(-60).join(""));
+      console.error("worker log tail:\n" + (worker?.log.slice(-60).join("") ?? ""));
     }
-    if (worker) await stopProcess(worker);
+    if (worker) await stopProcess(worker.process);
     for (const agent of agents) await stopProcess(agent.process);
     await chain.stop();
   });
@@ -148,10 +96,12 @@ describe("e2e: the worker reports a missed proof and gets a withholding provider
     }
     await until("the worker to verify the proofs off chain", async () => {
       const text = await fetch(`${workerUrl}/metrics`).then((r) => r.text());
-      return metric(text, "strata_worker_proof_checks_total", '{verdict="ok"}') >= 3 ? true : undefined;
+      return metricValue(text, "strata_worker_proof_checks_total", '{verdict="ok"}') >= 3 ? true : undefined;
     });
     const disagreements = await fetch(`${workerUrl}/metrics`).then((r) => r.text());
-    expect(metric(disagreements, "strata_worker_proof_checks_total", '{verdict="mismatch"}')).to.equal(0);
+    expect(metricValue(disagreements, "strata_worker_proof_checks_total", '{verdict="mismatch"}')).to.equal(
+      0,
+    );
 
     // Provider 2 loses its data (its agent keeps running and keeps its endpoint up, but cannot serve or answer).
     const withholding = agents[1];
@@ -218,8 +168,8 @@ describe("e2e: the worker reports a missed proof and gets a withholding provider
       reports.length,
     );
     const text = await fetch(`${workerUrl}/metrics`).then((r) => r.text());
-    expect(metric(text, "strata_worker_reports_won_total")).to.be.at.least(1);
-    expect(metric(text, "strata_worker_bounty_earned")).to.be.greaterThan(0);
+    expect(metricValue(text, "strata_worker_reports_won_total")).to.be.at.least(1);
+    expect(metricValue(text, "strata_worker_bounty_earned")).to.be.greaterThan(0);
     expect(await retrieval.balanceOf(workerAddress)).to.be.at.least((await retrieval.parameters()).bond);
 
     // The client still gets the file back from the one remaining provider.

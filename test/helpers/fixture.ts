@@ -4,15 +4,22 @@ import {
   LOCAL_MARKET_PARAMETERS,
   LOCAL_RETRIEVAL_PARAMETERS,
 } from "../../deploy/lib/storageSuite.js";
+import {
+  DEFAULT_MAX_CLOSE_BOUNTY,
+  DEFAULT_MAX_MISSED_HEARTBEAT_BOUNTY,
+  LOCAL_COMPUTE_PARAMETERS,
+} from "../../deploy/lib/computeSuite.js";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import { randomBytes } from "node:crypto";
 import type {
+  ComputeMarket,
   ProviderRegistry,
   RetrievalChallenges,
   StorageMarket,
   TestStablecoin,
 } from "../../typechain-types/index.js";
+import type { IComputeMarket } from "../../typechain-types/interfaces/IComputeMarket.js";
 import type { IRetrievalChallenges } from "../../typechain-types/interfaces/IRetrievalChallenges.js";
 import type { IStorageMarket } from "../../typechain-types/interfaces/IStorageMarket.js";
 import { PieceTree } from "../../offchain/sdk/commitment/merkle.js";
@@ -29,6 +36,7 @@ export const PERIOD = 3600n;
 
 export type MarketParameters = IStorageMarket.ParametersStruct;
 export type RetrievalParameters = IRetrievalChallenges.ParametersStruct;
+export type ComputeParameters = IComputeMarket.ParametersStruct;
 
 export function defaultParameters(
   overrides: Partial<Record<keyof MarketParameters, bigint>> = {},
@@ -40,6 +48,13 @@ export function defaultParameters(
   };
 }
 
+/** The local deployment's compute parameters with `overrides` applied. */
+export function defaultComputeParameters(
+  overrides: Partial<Record<keyof ComputeParameters, bigint>> = {},
+): ComputeParameters {
+  return { ...LOCAL_COMPUTE_PARAMETERS, ...overrides };
+}
+
 export interface StorageFixture {
   ethers: HardhatEthers;
   helpers: NetworkHelpers;
@@ -48,6 +63,8 @@ export interface StorageFixture {
   market: StorageMarket;
   /** Retrieval challenges on `market`'s deals (holds the market's RETRIEVAL_ROLE). */
   retrievalChallenges: RetrievalChallenges;
+  /** The compute market on the same registry (holds MARKET_ROLE there too). */
+  compute: ComputeMarket;
   admin: HardhatEthersSigner;
   treasury: HardhatEthersSigner;
   provider: HardhatEthersSigner;
@@ -68,6 +85,8 @@ export interface DeployOptions {
   retrievalParams?: RetrievalParameters;
   /** Deployment cap on the retrieval bond (default: the deployment module's). */
   maxRetrievalBond?: bigint;
+  /** Compute-market parameters (default: the local deployment's). */
+  computeParams?: ComputeParameters;
   /** Deploy on a new network instead of restoring the cached deployment (for tests that need two chains). */
   fresh?: boolean;
 }
@@ -123,6 +142,14 @@ async function deployStorageFresh(options: DeployOptions): Promise<StorageFixtur
     options.retrievalParams ?? LOCAL_RETRIEVAL_PARAMETERS,
   ]);
   await market.grantRole(await market.RETRIEVAL_ROLE(), await retrievalChallenges.getAddress());
+  const compute = await deployComputeMarket(ethers, {
+    registry: await registry.getAddress(),
+    token: await token.getAddress(),
+    admin: admin.address,
+    treasury: treasury.address,
+    params: options.computeParams ?? defaultComputeParameters(),
+  });
+  await registry.grantRole(await registry.MARKET_ROLE(), await compute.getAddress());
   const chainId = (await ethers.provider.getNetwork()).chainId;
   return {
     ethers,
@@ -131,6 +158,7 @@ async function deployStorageFresh(options: DeployOptions): Promise<StorageFixtur
     registry,
     market,
     retrievalChallenges,
+    compute,
     admin,
     treasury,
     provider,
@@ -168,6 +196,36 @@ export async function deployMarket(
   );
   await market.waitForDeployment();
   return market;
+}
+
+/** Deploy a compute market (and its linked parameter library); the caller grants it MARKET_ROLE. */
+export async function deployComputeMarket(
+  ethers: HardhatEthers,
+  args: {
+    registry: string;
+    token: string;
+    admin: string;
+    treasury: string;
+    params: ComputeParameters;
+    maxMissedHeartbeatBounty?: bigint;
+    maxCloseBounty?: bigint;
+  },
+): Promise<ComputeMarket> {
+  const lib = await ethers.deployContract("ComputeParams");
+  const factory = await ethers.getContractFactory("ComputeMarket", {
+    libraries: { ComputeParams: await lib.getAddress() },
+  });
+  const compute = await factory.deploy(
+    args.registry,
+    args.token,
+    args.admin,
+    args.treasury,
+    args.maxMissedHeartbeatBounty ?? DEFAULT_MAX_MISSED_HEARTBEAT_BOUNTY,
+    args.maxCloseBounty ?? DEFAULT_MAX_CLOSE_BOUNTY,
+    args.params,
+  );
+  await compute.waitForDeployment();
+  return compute;
 }
 
 export async function deployMarketLibraries(ethers: HardhatEthers): Promise<Record<string, string>> {

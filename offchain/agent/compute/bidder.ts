@@ -6,7 +6,6 @@
  * Order states in the database: see `ComputeOrderState` (db/records.ts).
  */
 import { requestFromChain } from "../../sdk/compute/orders.js";
-import { decodeRevert } from "../chain.js";
 import type { ComputeOrderRecord } from "../db.js";
 import type { Logger } from "../logger.js";
 import {
@@ -17,7 +16,13 @@ import {
   type Commitments,
   type NoticeBounds,
 } from "./bidding.js";
-import { ORDER_LOOKBACK_BLOCKS, ORDERS_CURSOR_KEY, scanBlocks, type ComputeContext } from "./context.js";
+import {
+  computeRevertName,
+  ORDER_LOOKBACK_BLOCKS,
+  ORDERS_CURSOR_KEY,
+  scanBlocks,
+  type ComputeContext,
+} from "./context.js";
 
 /** IComputeMarket.OrderStatus */
 const OrderStatus = { None: 0n, Open: 1n, Filled: 2n, Cancelled: 3n, Expired: 4n } as const;
@@ -84,7 +89,10 @@ export async function runBidder(ctx: ComputeContext, state: BidderState): Promis
     return result;
   }
   const params = await ctx.market.parameters();
-  const bounds: NoticeBounds = { minNoticeWindow: params.minNoticeWindow, maxNoticeWindow: params.maxNoticeWindow };
+  const bounds: NoticeBounds = {
+    minNoticeWindow: params.minNoticeWindow,
+    maxNoticeWindow: params.maxNoticeWindow,
+  };
   const policy = bidPolicy(ctx);
   for (const order of ctx.db.compute.ordersIn(["waiting"])) {
     await judge(ctx, order, policy, bounds, result, log);
@@ -127,15 +135,39 @@ async function judge(
   log: Logger,
 ): Promise<void> {
   const { db, chain, market } = ctx;
-  const onChain = await market.getOrder(order.id);
+  const [onChain, existing] = await Promise.all([
+    market.getOrder(order.id),
+    market.getBid(order.id, chain.me),
+  ]);
+  if (existing.status === BidStatus.Active) {
+    // A bid sent earlier landed after its receipt wait gave up: adopt it.
+    db.compute.setOrderState(order.id, "bid", {
+      reason: null,
+      bid: {
+        pricePerSecond: existing.pricePerSecond,
+        collateral: existing.collateral,
+        noticeWindow: Number(existing.noticeWindow),
+        gpuModel: order.bid?.gpuModel ?? null,
+      },
+    });
+    return;
+  }
+  if (existing.status === BidStatus.Rejected) {
+    db.compute.setOrderState(order.id, "rejected", { reason: "the tenant rejected the bid" });
+    return;
+  }
   if (onChain.status !== OrderStatus.Open) {
     db.compute.setOrderState(order.id, "closed", { reason: "the order closed before this provider bid" });
     return;
   }
-  const decision = decideBid(order, policy, commitments(ctx), bounds, { now: await chain.now(), me: chain.me });
+  const decision = decideBid(order, policy, commitments(ctx), bounds, {
+    now: await chain.now(),
+    me: chain.me,
+  });
   if (!decision.bid) {
     if (decision.retry) {
-      if (order.reason !== decision.reason) log.info({ orderId: order.id, reason: decision.detail }, "order waits");
+      if (order.reason !== decision.reason)
+        log.info({ orderId: order.id, reason: decision.detail }, "order waits");
       db.compute.setOrderState(order.id, "waiting", { reason: decision.reason });
     } else {
       db.compute.setOrderState(order.id, "skipped", { reason: decision.reason });
@@ -174,11 +206,11 @@ async function judge(
       "bid placed",
     );
   } catch (error) {
-    const revert = decodeRevert(error)?.name;
+    const revert = computeRevertName(error);
     const retry = revert === undefined || RETRY_REVERTS.has(revert);
     db.compute.setOrderState(order.id, retry ? "waiting" : "failed", {
       reason: revert ?? "send failed",
-      bid: retry ? null : bid,
+      bid,
       txHash: null,
     });
     log.error({ err: error, orderId: order.id, revert }, "bidding failed");
@@ -196,7 +228,8 @@ async function followBids(ctx: ComputeContext, result: BidderResult, log: Logger
     const [onChain, bid] = await Promise.all([market.getOrder(order.id), market.getBid(order.id, chain.me)]);
     if (order.state === "bidding") {
       if (bid.status === BidStatus.Active) db.compute.setOrderState(order.id, "bid");
-      else if (!(await sendPending(ctx))) db.compute.setOrderState(order.id, "waiting", { reason: "bid not sent" });
+      else if (!(await sendPending(ctx)))
+        db.compute.setOrderState(order.id, "waiting", { reason: "bid not sent" });
       continue;
     }
     if (bid.status === BidStatus.Rejected) {
@@ -227,7 +260,10 @@ async function followBids(ctx: ComputeContext, result: BidderResult, log: Logger
       result.released.push(order.id);
       log.info({ orderId: order.id, why, collateral: bid.collateral, txHash: receipt.hash }, "bid withdrawn");
     } catch (error) {
-      log.error({ err: error, orderId: order.id, revert: decodeRevert(error)?.name }, "withdrawing a bid failed");
+      log.error(
+        { err: error, orderId: order.id, revert: computeRevertName(error) },
+        "withdrawing a bid failed",
+      );
     }
   }
 }

@@ -99,7 +99,8 @@ export function decideBid(
   const { request } = order;
   const r = request.resources;
   if (request.expiresAt <= context.now) return skip("expired", `the order expired at ${request.expiresAt}`);
-  if (order.tenant.toLowerCase() === context.me.toLowerCase()) return skip("own-order", "this provider posted it");
+  if (order.tenant.toLowerCase() === context.me.toLowerCase())
+    return skip("own-order", "this provider posted it");
   if (r.region !== "" && r.region !== policy.region) {
     return skip("region", `the order wants region "${r.region}", this provider serves "${policy.region}"`);
   }
@@ -130,10 +131,17 @@ export function decideBid(
   }
   const collateral = policy.collateralPerLease + price * policy.collateralPriceSeconds;
   if (collateral < request.minCollateral) {
-    return skip("collateral", `the order wants ${request.minCollateral} collateral, the policy locks ${collateral}`);
+    return skip(
+      "collateral",
+      `the order wants ${request.minCollateral} collateral, the policy locks ${collateral}`,
+    );
   }
   const notice = BigInt(policy.noticeWindowSeconds);
-  if (notice < request.minNoticeWindow || notice < bounds.minNoticeWindow || notice > bounds.maxNoticeWindow) {
+  if (
+    notice < request.minNoticeWindow ||
+    notice < bounds.minNoticeWindow ||
+    notice > bounds.maxNoticeWindow
+  ) {
     return skip(
       "notice",
       `notice window ${notice}s is outside [max(order ${request.minNoticeWindow}, market ${bounds.minNoticeWindow}), ${bounds.maxNoticeWindow}]`,
@@ -142,10 +150,16 @@ export function decideBid(
   const escrow = request.deposit > order.closeBounty ? request.deposit - order.closeBounty : 0n;
   const funded = fundedSeconds(escrow, price);
   if (funded < BigInt(policy.minFundedSeconds)) {
-    return skip("underfunded", `the escrow pays ${funded}s at ${price}/s, less than ${policy.minFundedSeconds}s`);
+    return skip(
+      "underfunded",
+      `the escrow pays ${funded}s at ${price}/s, less than ${policy.minFundedSeconds}s`,
+    );
   }
   if (committed.count >= policy.maxConcurrentLeases) {
-    return skip("concurrency", `${committed.count} leases and bids already (max ${policy.maxConcurrentLeases})`);
+    return skip(
+      "concurrency",
+      `${committed.count} leases and bids already (max ${policy.maxConcurrentLeases})`,
+    );
   }
   const u = committed.used;
   if (
@@ -172,7 +186,8 @@ export function addResources(
   gpuModel: string | null,
 ): ComputeCapacity {
   const gpus = { ...total.gpus };
-  if (resources.gpuCount > 0 && gpuModel !== null) gpus[gpuModel] = (gpus[gpuModel] ?? 0) + resources.gpuCount;
+  if (resources.gpuCount > 0 && gpuModel !== null)
+    gpus[gpuModel] = (gpus[gpuModel] ?? 0) + resources.gpuCount;
   return {
     cpuMillicores: total.cpuMillicores + resources.cpuMillicores,
     memoryMiB: total.memoryMiB + resources.memoryMiB,

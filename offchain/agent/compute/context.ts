@@ -1,4 +1,5 @@
-import type { IComputeMarket } from "../../../typechain-types/index.js";
+import { IComputeMarket__factory, type IComputeMarket } from "../../../typechain-types/index.js";
+import { decodeRevert } from "../chain.js";
 import type { ComputeConfig } from "../config.js";
 import type { AgentContext } from "../context.js";
 import type { WorkloadSupervisor } from "./workloads.js";
@@ -44,4 +45,43 @@ export async function scanBlocks(
     ctx.db.setKv(key, String(to));
     from = to + 1;
   }
+}
+
+const COMPUTE_ERRORS = IComputeMarket__factory.createInterface();
+
+/**
+ * The custom error's name in a failed compute-market call: the storage suite's decoder first, then the compute
+ * market's own errors (from ethers' decoded `revert` or the raw revert data anywhere in the cause chain).
+ */
+export function computeRevertName(error: unknown): string | undefined {
+  const known = decodeRevert(error)?.name;
+  if (known !== undefined) return known;
+  const seen = new Set<unknown>();
+  const visit = (value: unknown, depth: number): string | undefined => {
+    if (depth > 6 || typeof value !== "object" || value === null || seen.has(value)) return undefined;
+    seen.add(value);
+    const record = value as Record<string, unknown>;
+    const revert = record.revert;
+    if (
+      typeof revert === "object" &&
+      revert !== null &&
+      typeof (revert as { name?: unknown }).name === "string"
+    ) {
+      return (revert as { name: string }).name;
+    }
+    if (typeof record.data === "string" && /^0x[0-9a-fA-F]{8}/.test(record.data)) {
+      try {
+        const parsed = COMPUTE_ERRORS.parseError(record.data);
+        if (parsed) return parsed.name;
+      } catch {
+        // not a compute-market error
+      }
+    }
+    for (const key of ["error", "info", "cause"]) {
+      const found = visit(record[key], depth + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  return visit(error, 0);
 }

@@ -8,12 +8,18 @@
  * Errors have the agent API's shape `{error: {code, message}}`.
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { canonicalJson, validateWorkload, workloadHash, type WorkloadProblem } from "../../sdk/compute/workload.js";
+import {
+  canonicalJson,
+  validateWorkload,
+  workloadHash,
+  type WorkloadProblem,
+} from "../../sdk/compute/workload.js";
 import type { AgentApiErrorCode } from "../http/errors.js";
 import type { ComputeContext } from "./context.js";
 import type { WorkloadUsage } from "./runner.js";
 
-export type ComputeApiErrorCode = AgentApiErrorCode | "BAD_WORKLOAD" | "WORKLOAD_MISMATCH" | "UNKNOWN_WORKLOAD" | "UNKNOWN_LEASE";
+export type ComputeApiErrorCode =
+  AgentApiErrorCode | "BAD_WORKLOAD" | "WORKLOAD_MISMATCH" | "UNKNOWN_WORKLOAD" | "UNKNOWN_LEASE";
 
 /** 201 (stored now) or 200 (already stored). */
 export interface WorkloadResponse {
@@ -54,41 +60,53 @@ function fail(
 }
 
 export function registerComputeRoutes(app: FastifyInstance, ctx: ComputeContext): void {
-  app.put<{ Params: { hash: string } }>("/v1/workloads/:hash", { bodyLimit: 1024 * 1024 }, async (request, reply) => {
-    const hash = request.params.hash.toLowerCase();
-    if (!HASH.test(hash)) return fail(reply, 400, "BAD_REQUEST", "the path must end in a 0x-prefixed 32-byte hash");
-    const validation = validateWorkload(request.body);
-    if (!validation.ok) {
-      return fail(reply, 400, "BAD_WORKLOAD", "the body is not a valid workload description", {
-        problems: validation.problems,
-      });
-    }
-    const actual = workloadHash(validation.workload);
-    if (actual !== hash) {
-      return fail(reply, 422, "WORKLOAD_MISMATCH", `the description hashes to ${actual}, not ${hash}`);
-    }
-    const { compute } = ctx.db;
-    const orders = compute
-      .ordersWithWorkload(hash)
-      .filter((o) => o.state === "bidding" || o.state === "bid" || o.state === "won");
-    const leases = compute.leasesWithWorkload(hash);
-    if (orders.length === 0 && leases.length === 0) {
-      return fail(reply, 404, "UNKNOWN_WORKLOAD", "no order this provider bid on and no lease it holds has this workload");
-    }
-    const stored = compute.putWorkload(hash, canonicalJson(validation.workload));
-    if (stored) request.log.info({ hash, leases: leases.map((l) => l.id) }, "workload description received");
-    const body: WorkloadResponse = {
-      hash,
-      state: stored ? "stored" : "already-stored",
-      leases: leases.map((l) => l.id.toString()),
-      orders: orders.map((o) => o.id.toString()),
-    };
-    return reply.status(stored ? 201 : 200).send(body);
-  });
+  app.put<{ Params: { hash: string } }>(
+    "/v1/workloads/:hash",
+    { bodyLimit: 1024 * 1024 },
+    async (request, reply) => {
+      const hash = request.params.hash.toLowerCase();
+      if (!HASH.test(hash))
+        return fail(reply, 400, "BAD_REQUEST", "the path must end in a 0x-prefixed 32-byte hash");
+      const validation = validateWorkload(request.body);
+      if (!validation.ok) {
+        return fail(reply, 400, "BAD_WORKLOAD", "the body is not a valid workload description", {
+          problems: validation.problems,
+        });
+      }
+      const actual = workloadHash(validation.workload);
+      if (actual !== hash) {
+        return fail(reply, 422, "WORKLOAD_MISMATCH", `the description hashes to ${actual}, not ${hash}`);
+      }
+      const { compute } = ctx.db;
+      const orders = compute
+        .ordersWithWorkload(hash)
+        .filter((o) => o.state === "bidding" || o.state === "bid" || o.state === "won");
+      const leases = compute.leasesWithWorkload(hash);
+      if (orders.length === 0 && leases.length === 0) {
+        return fail(
+          reply,
+          404,
+          "UNKNOWN_WORKLOAD",
+          "no order this provider bid on and no lease it holds has this workload",
+        );
+      }
+      const stored = compute.putWorkload(hash, canonicalJson(validation.workload));
+      if (stored)
+        request.log.info({ hash, leases: leases.map((l) => l.id) }, "workload description received");
+      const body: WorkloadResponse = {
+        hash,
+        state: stored ? "stored" : "already-stored",
+        leases: leases.map((l) => l.id.toString()),
+        orders: orders.map((o) => o.id.toString()),
+      };
+      return reply.status(stored ? 201 : 200).send(body);
+    },
+  );
 
   app.get<{ Params: { id: string } }>("/v1/leases/:id", async (request, reply) => {
     const { id } = request.params;
-    if (!/^[0-9]{1,20}$/.test(id)) return fail(reply, 400, "BAD_REQUEST", "the lease id must be a decimal integer");
+    if (!/^[0-9]{1,20}$/.test(id))
+      return fail(reply, 400, "BAD_REQUEST", "the lease id must be a decimal integer");
     const lease = ctx.db.compute.lease(BigInt(id));
     if (!lease) return fail(reply, 404, "UNKNOWN_LEASE", `this provider holds no lease ${id}`);
     const running = ctx.supervisor.get(lease.id);

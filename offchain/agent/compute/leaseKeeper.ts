@@ -12,12 +12,16 @@
  *    agent shutdown resumes while its lease is live; one that exited by itself is not restarted.
  * 5. Leases are settled every `settleEverySeconds` and the compute market balance withdrawn.
  */
-import { findPostedOrder, closeReasonIndex, closeReasonName, type CloseReason } from "../../sdk/compute/orders.js";
+import {
+  findPostedOrder,
+  closeReasonIndex,
+  closeReasonName,
+  type CloseReason,
+} from "../../sdk/compute/orders.js";
 import { parseWorkloadJson } from "../../sdk/compute/workload.js";
-import { decodeRevert } from "../chain.js";
 import type { LeaseRecord } from "../db.js";
 import type { Logger } from "../logger.js";
-import { LEASES_CURSOR_KEY, scanBlocks, type ComputeContext } from "./context.js";
+import { computeRevertName, LEASES_CURSOR_KEY, scanBlocks, type ComputeContext } from "./context.js";
 import { effectiveLimits } from "./workloads.js";
 
 export interface LeaseDutyResult {
@@ -51,7 +55,7 @@ export async function runLeaseDuties(ctx: ComputeContext): Promise<LeaseDutyResu
       const accrual = await heartbeat(ctx, lease, result, log);
       if (accrual) live.push({ lease, accrual });
     } catch (error) {
-      log.error({ err: error, leaseId: lease.id, revert: decodeRevert(error)?.name }, "heartbeat duty failed");
+      log.error({ err: error, leaseId: lease.id, revert: computeRevertName(error) }, "heartbeat duty failed");
     }
   }
   for (const { lease, accrual } of live) {
@@ -60,7 +64,7 @@ export async function runLeaseDuties(ctx: ComputeContext): Promise<LeaseDutyResu
       await ensureWorkload(ctx, lease, result, log);
       await settle(ctx, lease, accrual, result, log);
     } catch (error) {
-      log.error({ err: error, leaseId: lease.id, revert: decodeRevert(error)?.name }, "lease duty failed");
+      log.error({ err: error, leaseId: lease.id, revert: computeRevertName(error) }, "lease duty failed");
     }
   }
   result.withdrawn = await withdrawEarnings(ctx, log);
@@ -75,7 +79,11 @@ async function discoverLeases(ctx: ComputeContext, log: Logger): Promise<bigint[
   const first = db.compute.ordersIn(["bidding", "bid", "won", "released", "rejected"])[0];
   const start = first?.createdBlock ?? (await chain.blockNumber());
   await scanBlocks(ctx, LEASES_CURSOR_KEY, start, async (from, to) => {
-    const events = await market.queryFilter(market.filters.LeaseStarted(undefined, undefined, chain.me), from, to);
+    const events = await market.queryFilter(
+      market.filters.LeaseStarted(undefined, undefined, chain.me),
+      from,
+      to,
+    );
     for (const event of events) {
       const a = event.args;
       if (db.compute.lease(a.leaseId)) continue;
@@ -97,7 +105,13 @@ async function discoverLeases(ctx: ComputeContext, log: Logger): Promise<bigint[
       });
       found.push(a.leaseId);
       log.info(
-        { leaseId: a.leaseId, tenant: a.tenant, pricePerSecond: a.pricePerSecond, endsAt: a.endsAt, txHash: event.transactionHash },
+        {
+          leaseId: a.leaseId,
+          tenant: a.tenant,
+          pricePerSecond: a.pricePerSecond,
+          endsAt: a.endsAt,
+          txHash: event.transactionHash,
+        },
         "lease started",
       );
     }
@@ -122,30 +136,49 @@ async function heartbeat(
     return undefined;
   }
   if (accrual.reportablePeriods > 0n) {
-    const receipt = await chain.execute(
-      () => market.reportMissedHeartbeats.staticCall(lease.id),
-      () => market.reportMissedHeartbeats(lease.id),
-    );
-    result.reportedOwnMisses.push(lease.id);
-    log.warn(
-      { leaseId: lease.id, periods: accrual.reportablePeriods, txHash: receipt.hash },
-      "heartbeat periods were missed (agent down?); reported them to resume heartbeats",
-    );
+    try {
+      const receipt = await chain.execute(
+        () => market.reportMissedHeartbeats.staticCall(lease.id),
+        () => market.reportMissedHeartbeats(lease.id),
+      );
+      result.reportedOwnMisses.push(lease.id);
+      log.warn(
+        { leaseId: lease.id, periods: accrual.reportablePeriods, txHash: receipt.hash },
+        "heartbeat periods were missed (agent down?); reported them to resume heartbeats",
+      );
+    } catch (error) {
+      // Someone else may have reported them first; the accrual read below tells.
+      log.warn(
+        { err: error, leaseId: lease.id, revert: computeRevertName(error) },
+        "reporting missed periods failed",
+      );
+    }
     accrual = await market.leaseAccrual(lease.id);
     if (!accrual.active) {
       await noticeClosed(ctx, lease, result, log);
       return undefined;
     }
   }
-  if (accrual.heartbeatDue) {
+  if (accrual.heartbeatDue && accrual.reportablePeriods === 0n) {
     const period = accrual.currentPeriod;
-    const receipt = await chain.execute(
-      () => market.heartbeat.staticCall(lease.id),
-      () => market.heartbeat(lease.id),
-    );
-    db.compute.setHeartbeat(lease.id, period);
-    result.heartbeats.push({ leaseId: lease.id, period });
-    log.debug({ leaseId: lease.id, period, txHash: receipt.hash, gasUsed: receipt.gasUsed }, "heartbeat posted");
+    try {
+      const receipt = await chain.execute(
+        () => market.heartbeat.staticCall(lease.id),
+        () => market.heartbeat(lease.id),
+      );
+      db.compute.setHeartbeat(lease.id, period);
+      result.heartbeats.push({ leaseId: lease.id, period });
+      log.debug(
+        { leaseId: lease.id, period, txHash: receipt.hash, gasUsed: receipt.gasUsed },
+        "heartbeat posted",
+      );
+    } catch (error) {
+      // Retried next tick; the lease's other duties (closing an ended lease) still run.
+      log.error(
+        { err: error, leaseId: lease.id, period, revert: computeRevertName(error) },
+        "heartbeat failed",
+      );
+    }
     accrual = await market.leaseAccrual(lease.id);
   }
   return accrual;
@@ -178,7 +211,10 @@ async function closeIfOver(
     await finish(ctx, lease, reason, true, result);
   } catch (error) {
     // Someone else closed it first (anyone may): noticed on the next tick.
-    log.warn({ err: error, leaseId: lease.id, reason, revert: decodeRevert(error)?.name }, "closing a lease failed");
+    log.warn(
+      { err: error, leaseId: lease.id, reason, revert: computeRevertName(error) },
+      "closing a lease failed",
+    );
   }
   return true;
 }
@@ -194,7 +230,10 @@ async function noticeClosed(
   const events = await market.queryFilter(market.filters.LeaseClosed(lease.id), lease.startedBlock);
   const last = events[events.length - 1];
   const reason = last ? closeReasonName(last.args.reason) : "closed";
-  log.info({ leaseId: lease.id, reason, closer: last?.args.closer, txHash: last?.transactionHash }, "lease closed on chain");
+  log.info(
+    { leaseId: lease.id, reason, closer: last?.args.closer, txHash: last?.transactionHash },
+    "lease closed on chain",
+  );
   await finish(ctx, lease, reason, false, result);
 }
 
@@ -225,7 +264,11 @@ async function ensureWorkload(
   if (!stored) return; // the tenant has not sent it yet
   const workload = parseWorkloadJson(stored.description);
   const onChain = await ctx.market.getLease(lease.id);
-  const limits = effectiveLimits(workload, { resources: lease.resources, endsAt: onChain.endsAt }, await chain.now());
+  const limits = effectiveLimits(
+    workload,
+    { resources: lease.resources, endsAt: onChain.endsAt },
+    await chain.now(),
+  );
   await supervisor.start(current, workload, limits);
   result.started.push(lease.id);
   if (current.runState === "stopped") log.info({ leaseId: lease.id }, "workload resumed");
@@ -271,7 +314,7 @@ async function withdrawEarnings(ctx: ComputeContext, log: Logger): Promise<bigin
     log.info({ amount: balance, txHash: receipt.hash }, "compute earnings withdrawn");
     return balance;
   } catch (error) {
-    log.error({ err: error, revert: decodeRevert(error)?.name }, "withdrawing compute earnings failed");
+    log.error({ err: error, revert: computeRevertName(error) }, "withdrawing compute earnings failed");
     return 0n;
   }
 }

@@ -191,7 +191,8 @@ export class ProcessRuntime implements WorkloadRuntime {
   }
 
   async reap(handle: ProcessHandle): Promise<boolean> {
-    if (!(await processAlive(handle.pid, handle.startTicks ?? undefined, this.options.procRoot))) return false;
+    if (!(await processAlive(handle.pid, handle.startTicks ?? undefined, this.options.procRoot)))
+      return false;
     signalGroup(handle.pid, "SIGKILL");
     return true;
   }
@@ -312,6 +313,10 @@ class ProcessWorkload implements RunningWorkload {
     }
   }
 
+  private hasFinished(): boolean {
+    return this.finished;
+  }
+
   usage(): WorkloadUsage {
     return { ...this.last };
   }
@@ -340,7 +345,7 @@ class ProcessWorkload implements RunningWorkload {
     this.sampling = true;
     try {
       const usage = await groupUsage(pid, this.o.procRoot);
-      if (this.finished) return;
+      if (this.hasFinished()) return; // it may have ended while /proc was read
       const at = this.o.clock();
       this.peakRss = Math.max(this.peakRss, usage.rssBytes);
       this.samples.push({ at, ticks: usage.cpuTicks });
@@ -402,7 +407,9 @@ function failedToStart(error: unknown, log: CappedLog): RunningWorkload {
 async function findTools(
   path: string,
 ): Promise<{ nice: string | null; prlimit: string | null; bash: string | null }> {
-  const [nice, prlimit, bash] = await Promise.all(["nice", "prlimit", "bash"].map((name) => which(name, path)));
+  const [nice, prlimit, bash] = await Promise.all(
+    ["nice", "prlimit", "bash"].map((name) => which(name, path)),
+  );
   return { nice: nice ?? null, prlimit: prlimit ?? null, bash: bash ?? null };
 }
 

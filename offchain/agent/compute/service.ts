@@ -9,14 +9,13 @@
  * resumes heartbeats and the workload, and closes the lease for ProviderWithNotice at its end; periods missed
  * while it was down can be reported by anyone (their time is refunded to the tenant).
  */
-import { getAddress } from "ethers";
+import { getAddress, ZeroAddress } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { IComputeMarket__factory } from "../../../typechain-types/index.js";
 import { StrataError } from "../../sdk/errors.js";
-import { decodeRevert } from "../chain.js";
 import type { AgentContext } from "../context.js";
 import { runBidder, type BidderResult, type BidderState } from "./bidder.js";
-import type { ComputeContext } from "./context.js";
+import { computeRevertName, type ComputeContext } from "./context.js";
 import { registerComputeRoutes } from "./http.js";
 import { runLeaseDuties, type LeaseDutyResult } from "./leaseKeeper.js";
 import { ProcessRuntime, type WorkloadRuntime } from "./runner.js";
@@ -75,9 +74,13 @@ export async function createComputeService(
   try {
     registry = await market.registry();
   } catch (cause) {
-    throw new StrataError("CONFIG_DEPLOYMENT_MISMATCH", `deployment.computeMarket ${address} is not a compute market`, {
-      cause,
-    });
+    throw new StrataError(
+      "CONFIG_DEPLOYMENT_MISMATCH",
+      `deployment.computeMarket ${address} is not a compute market`,
+      {
+        cause,
+      },
+    );
   }
   if (getAddress(registry) !== config.deployment.registry) {
     throw new StrataError(
@@ -86,7 +89,12 @@ export async function createComputeService(
     );
   }
   const log = logger.child({ component: "compute" });
-  const supervisor = new WorkloadSupervisor(options.runtime ?? runtimeFromConfig(ctx), ctx.db, config.dataDir, log);
+  const supervisor = new WorkloadSupervisor(
+    options.runtime ?? runtimeFromConfig(ctx),
+    ctx.db,
+    config.dataDir,
+    log,
+  );
   await supervisor.reapOrphans();
   const context: ComputeContext = { ...ctx, market, supervisor, compute: config.compute };
   const bidderState: BidderState = { warnedUnregistered: false };
@@ -125,7 +133,10 @@ async function leave(ctx: ComputeContext): Promise<void> {
   for (const lease of db.compute.activeLeases()) {
     try {
       const onChain = await market.getLease(lease.id);
-      if (onChain.provider === "0x0000000000000000000000000000000000000000" || onChain.noticeGiven) continue;
+      if (onChain.provider === ZeroAddress || onChain.noticeGiven) continue;
+      // A fixed-length lease ending within the notice window needs no notice (the market would refuse it).
+      const now = await chain.now();
+      if (onChain.endsAt !== 0n && onChain.endsAt <= now + onChain.noticeWindow) continue;
       const receipt = await chain.execute(
         () => market.giveNotice.staticCall(lease.id),
         () => market.giveNotice(lease.id),
@@ -134,7 +145,7 @@ async function leave(ctx: ComputeContext): Promise<void> {
       db.compute.setNotice(lease.id, after.endsAt);
       log.info({ leaseId: lease.id, endsAt: after.endsAt, txHash: receipt.hash }, "notice given on shutdown");
     } catch (error) {
-      log.error({ err: error, leaseId: lease.id, revert: decodeRevert(error)?.name }, "giving notice failed");
+      log.error({ err: error, leaseId: lease.id, revert: computeRevertName(error) }, "giving notice failed");
     }
   }
   for (const order of db.compute.ordersIn(["bid"])) {
@@ -146,7 +157,10 @@ async function leave(ctx: ComputeContext): Promise<void> {
       db.compute.setOrderState(order.id, "released", { reason: "withdrawn on shutdown" });
       log.info({ orderId: order.id, txHash: receipt.hash }, "bid withdrawn on shutdown");
     } catch (error) {
-      log.error({ err: error, orderId: order.id, revert: decodeRevert(error)?.name }, "withdrawing a bid failed");
+      log.error(
+        { err: error, orderId: order.id, revert: computeRevertName(error) },
+        "withdrawing a bid failed",
+      );
     }
   }
 }

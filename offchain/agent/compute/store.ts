@@ -176,7 +176,9 @@ export class ComputeStore {
   }
 
   leases(limit = 1000): LeaseRecord[] {
-    return this.all("SELECT * FROM compute_leases ORDER BY CAST(id AS INTEGER) DESC LIMIT ?", limit).map(toLease);
+    return this.all("SELECT * FROM compute_leases ORDER BY CAST(id AS INTEGER) DESC LIMIT ?", limit).map(
+      toLease,
+    );
   }
 
   leasesWithWorkload(workloadHash: string): LeaseRecord[] {
@@ -215,7 +217,11 @@ export class ComputeStore {
   }
 
   /** The workload is no longer running (`exit`: JSON of how it ended). */
-  setRunEnded(id: bigint, state: Exclude<LeaseRunState, "running" | "awaiting-workload">, exit: unknown): void {
+  setRunEnded(
+    id: bigint,
+    state: Exclude<LeaseRunState, "running" | "awaiting-workload">,
+    exit: unknown,
+  ): void {
     this.update(id, { run_state: state, run_exit: JSON.stringify(exit), pid: null, pid_start: null });
   }
 

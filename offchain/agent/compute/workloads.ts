@@ -104,7 +104,10 @@ export class WorkloadSupervisor {
         cause: killed ? "left running by an earlier agent process; killed" : "gone after an agent restart",
       });
       if (killed) reaped.push(lease.id);
-      this.logger.warn({ leaseId: lease.id, pid: lease.pid, killed }, "workload of an earlier agent process reaped");
+      this.logger.warn(
+        { leaseId: lease.id, pid: lease.pid, killed },
+        "workload of an earlier agent process reaped",
+      );
     }
     return reaped;
   }

@@ -211,15 +211,7 @@ export function toRetrievalChallenge(row: Row): RetrievalChallengeRecord {
  * failed (createBid reverted), closed (the order ended while waiting).
  */
 export type ComputeOrderState =
-  | "waiting"
-  | "bidding"
-  | "bid"
-  | "won"
-  | "released"
-  | "rejected"
-  | "skipped"
-  | "failed"
-  | "closed";
+  "waiting" | "bidding" | "bid" | "won" | "released" | "rejected" | "skipped" | "failed" | "closed";
 
 export interface ComputeBidTerms {
   pricePerSecond: bigint;

@@ -22,9 +22,10 @@ export function registerBalanceCommands(program: Command, run: Runner): void {
     .addOption(
       new Option(
         "--from <ledger>",
-        "which balance: the storage market's, or the retrieval-challenge contract's (returned bonds, answered challenges)",
+        "which balance: the storage market's, the retrieval-challenge contract's (returned bonds, answered " +
+          "challenges) or the compute market's (lease earnings, refunds, bounties)",
       )
-        .choices(["market", "retrieval"])
+        .choices(["market", "retrieval", "compute"])
         .default("market"),
     )
     .action((amount: string | undefined, opts: { from: Ledger }, command: Command) =>
@@ -37,35 +38,43 @@ async function balance(ctx: CliContext): Promise<void> {
   const units = await ctx.tokenUnits();
   const me = await signer.getAddress();
   const retrievalAddress = chain.deployment.retrievalChallenges;
-  const [wallet, market, allowance, retrieval] = await Promise.all([
+  const computeAddress = chain.deployment.computeMarket;
+  const [wallet, market, allowance, retrieval, compute] = await Promise.all([
     chain.token.balanceOf(me),
     chain.market.balanceOf(me),
     chain.token.allowance(me, chain.deployment.market),
     retrievalAddress === undefined
       ? Promise.resolve(null)
       : ICreditLedger__factory.connect(retrievalAddress, signer).balanceOf(me),
+    computeAddress === undefined
+      ? Promise.resolve(null)
+      : ICreditLedger__factory.connect(computeAddress, signer).balanceOf(me),
   ]);
-  ctx.result({ account: me, wallet, market, allowance, retrieval }, () => [
+  ctx.result({ account: me, wallet, market, allowance, retrieval, compute }, () => [
     `${me}: wallet ${units.format(wallet)}, market balance ${units.format(market)}, allowance ${units.format(allowance)}` +
-      (retrieval === null ? "" : `, retrieval-challenge balance ${units.format(retrieval)}`),
+      (retrieval === null ? "" : `, retrieval-challenge balance ${units.format(retrieval)}`) +
+      (compute === null ? "" : `, compute market balance ${units.format(compute)}`),
   ]);
 }
 
-type Ledger = "market" | "retrieval";
+type Ledger = "market" | "retrieval" | "compute";
 
 async function withdraw(ctx: CliContext, amountText: string | undefined, from: Ledger): Promise<void> {
   const { signer, market: storageMarket, chain } = await ctx.signed();
-  const retrievalAddress = chain.deployment.retrievalChallenges;
-  if (from === "retrieval" && retrievalAddress === undefined) {
+  const ledgerAddress =
+    from === "retrieval"
+      ? chain.deployment.retrievalChallenges
+      : from === "compute"
+        ? chain.deployment.computeMarket
+        : chain.deployment.market;
+  if (ledgerAddress === undefined) {
     throw new StrataError(
       "DEPLOYMENT_NOT_FOUND",
-      "this deployment has no retrieval-challenge contract; withdraw --from market instead",
+      `this deployment has no ${from === "retrieval" ? "retrieval-challenge contract" : "compute market"}; ` +
+        "withdraw --from market instead",
     );
   }
-  const market =
-    from === "retrieval" && retrievalAddress !== undefined
-      ? ICreditLedger__factory.connect(retrievalAddress, signer)
-      : storageMarket;
+  const market = from === "market" ? storageMarket : ICreditLedger__factory.connect(ledgerAddress, signer);
   const units = await ctx.tokenUnits();
   const me = await signer.getAddress();
   const available = await market.balanceOf(me);

@@ -103,6 +103,7 @@ async function init(ctx: CliContext, opts: InitOptions): Promise<void> {
       registry: chain.deployment.registry,
       token: chain.deployment.token,
       retrievalChallenges: chain.deployment.retrievalChallenges ?? null,
+      computeMarket: chain.deployment.computeMarket ?? null,
     },
     key,
     dataDir: opts.dataDir,

@@ -22,6 +22,7 @@ interface StartOptions {
   sampling: boolean;
   reporting: boolean;
   challenges: boolean;
+  leases: boolean;
 }
 
 interface StatusOptions {
@@ -70,6 +71,7 @@ export function registerWorkerCommands(program: Command, run: Runner): void {
     .option("--no-sampling", "do not sample retrievals from providers")
     .option("--no-reporting", "do not report missed proofs")
     .option("--no-challenges", "do not open or enforce retrieval challenges")
+    .option("--no-leases", "do not report missed lease heartbeats or close overdrawn leases")
     .addHelpText("after", START_HELP)
     .action((opts: StartOptions, command: Command) => run(command, (ctx) => start(ctx, command, opts)));
   worker
@@ -115,6 +117,7 @@ export function startOverrides(ctx: CliContext, command: Command, opts: StartOpt
   if (Object.keys(sampling).length > 0) overrides.sampling = sampling;
   if (!opts.reporting) overrides.reporting = { enabled: false };
   if (!opts.challenges) overrides.challenges = { enabled: false };
+  if (!opts.leases) overrides.leases = { enabled: false };
   return overrides;
 }
 

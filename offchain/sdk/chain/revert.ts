@@ -4,6 +4,7 @@
  */
 import { Interface } from "ethers";
 import {
+  IComputeMarket__factory,
   IRetrievalChallenges__factory,
   ProviderRegistry__factory,
   StorageMarket__factory,
@@ -24,6 +25,7 @@ const ERRORS = (() => {
     ...ProviderRegistry__factory.abi,
     ...TestStablecoin__factory.abi,
     ...IRetrievalChallenges__factory.abi,
+    ...IComputeMarket__factory.abi,
   ].filter((f) => {
     if (f.type !== "error") return false;
     const key = `${f.name}(${f.inputs.map((i) => i.type).join(",")})`;

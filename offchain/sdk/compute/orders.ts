@@ -80,7 +80,10 @@ const LABEL_BYTES = 16;
 /** An ASCII label ("a100-80gb", "eu-west") as right-padded bytes16; "" is zero (any). */
 export function encodeLabel(label: string, field = "label"): string {
   if (!/^[\x20-\x7e]*$/.test(label)) {
-    throw new StrataError("INVALID_ARGUMENT", `${field} must be printable ASCII (got ${JSON.stringify(label)})`);
+    throw new StrataError(
+      "INVALID_ARGUMENT",
+      `${field} must be printable ASCII (got ${JSON.stringify(label)})`,
+    );
   }
   const bytes = toUtf8Bytes(label);
   if (bytes.length > LABEL_BYTES) {

@@ -39,8 +39,7 @@ export interface ResourcePrices {
 }
 
 export type CostQuote =
-  | { ok: true; costPerSecond: bigint; gpuModel: string | null }
-  | { ok: false; reason: "gpu-model" };
+  { ok: true; costPerSecond: bigint; gpuModel: string | null } | { ok: false; reason: "gpu-model" };
 
 /**
  * Cost per second of `resources` at `prices`, in base units (rounded up). GPUs: the order's model, or for

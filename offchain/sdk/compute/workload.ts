@@ -65,8 +65,7 @@ export interface WorkloadProblem {
 }
 
 export type WorkloadValidation =
-  | { ok: true; workload: WorkloadDescription }
-  | { ok: false; problems: WorkloadProblem[] };
+  { ok: true; workload: WorkloadDescription } | { ok: false; problems: WorkloadProblem[] };
 
 /** A WORKLOAD_INVALID error listing every problem (also as `problems`, for programs). */
 export class WorkloadInvalidError extends StrataError {
@@ -110,7 +109,8 @@ export function validateWorkload(input: unknown): WorkloadValidation {
   const kind = WORKLOAD_KINDS.find((k) => k === input.kind);
   if (kind === undefined) fail("kind", `must be one of ${WORKLOAD_KINDS.map((k) => `"${k}"`).join(", ")}`);
   for (const key of Object.keys(input)) {
-    const known = kind === undefined ? ["version", "kind", "command", "script", "env", "limits"] : TOP_FIELDS[kind];
+    const known =
+      kind === undefined ? ["version", "kind", "command", "script", "env", "limits"] : TOP_FIELDS[kind];
     if (!known.includes(key)) fail(key, "is not a known field");
   }
 
@@ -118,7 +118,8 @@ export function validateWorkload(input: unknown): WorkloadValidation {
   let script = "";
   if (kind === "command") {
     const argv = input.command;
-    if (!Array.isArray(argv) || argv.length === 0) fail("command", "must be a non-empty array of strings (argv)");
+    if (!Array.isArray(argv) || argv.length === 0)
+      fail("command", "must be a non-empty array of strings (argv)");
     else if (argv.length > MAX_ARGS) fail("command", `must have at most ${MAX_ARGS} arguments`);
     else {
       argv.forEach((arg: unknown, i) => {
@@ -142,7 +143,8 @@ export function validateWorkload(input: unknown): WorkloadValidation {
       if (entries.length > MAX_ENV_VARS) fail("env", `must have at most ${MAX_ENV_VARS} variables`);
       env = {};
       for (const [name, value] of entries) {
-        if (!ENV_NAME.test(name)) fail(`env.${name}`, "is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)");
+        if (!ENV_NAME.test(name))
+          fail(`env.${name}`, "is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)");
         else if (typeof value !== "string") fail(`env.${name}`, "must be a string");
         else if (value.includes("\0")) fail(`env.${name}`, "must not contain NUL characters");
         else env[name] = value;
@@ -160,7 +162,8 @@ export function validateWorkload(input: unknown): WorkloadValidation {
       const value = (input.limits as Record<string, unknown>)[name];
       if (value === undefined && optional) return undefined;
       const { min, max } = LIMIT_BOUNDS[name];
-      if (typeof value === "number" && Number.isSafeInteger(value) && value >= min && value <= max) return value;
+      if (typeof value === "number" && Number.isSafeInteger(value) && value >= min && value <= max)
+        return value;
       fail(`limits.${name}`, `must be an integer in [${min}, ${max}]`);
       return undefined;
     };
@@ -176,7 +179,10 @@ export function validateWorkload(input: unknown): WorkloadValidation {
     kind === "command" ? { ...base, kind, command } : { ...base, kind, script };
   const size = toUtf8Bytes(canonicalJson(workload)).length;
   if (size > MAX_WORKLOAD_BYTES) {
-    return { ok: false, problems: [{ path: "", problem: `is ${size} bytes; at most ${MAX_WORKLOAD_BYTES} allowed` }] };
+    return {
+      ok: false,
+      problems: [{ path: "", problem: `is ${size} bytes; at most ${MAX_WORKLOAD_BYTES} allowed` }],
+    };
   }
   return { ok: true, workload };
 }
@@ -240,7 +246,10 @@ export async function readWorkloadFile(path: string): Promise<WorkloadDescriptio
   }
   if (isRecord(json) && json.kind === "node" && typeof json.scriptFile === "string") {
     if (json.script !== undefined) {
-      throw new WorkloadInvalidError([{ path: "scriptFile", problem: "give either script or scriptFile, not both" }], path);
+      throw new WorkloadInvalidError(
+        [{ path: "scriptFile", problem: "give either script or scriptFile, not both" }],
+        path,
+      );
     }
     const { scriptFile, ...rest } = json;
     json = { ...rest, script: await readText(resolve(dirname(path), scriptFile)) };

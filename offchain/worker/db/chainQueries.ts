@@ -269,13 +269,13 @@ export function challengeById(sql: Sql, challengeId: bigint): RetrievalChallenge
 }
 
 /**
- * The market's (or the retrieval contract's) parameters in force at `blockNumber` (the latest ParametersSet
+ * The market's (or the retrieval contract's, or the compute market's) parameters in force at `blockNumber` (the latest ParametersSet
  * at or before it), as bigints by field name; undefined when none was indexed.
  */
 export function parametersAt(
   sql: Sql,
   blockNumber: number,
-  contract: "market" | "retrieval" = "market",
+  contract: "market" | "retrieval" | "compute" = "market",
 ): Record<string, bigint> | undefined {
   const row = sql.one(
     `SELECT json FROM market_parameters WHERE contract = ? AND block_number <= ?

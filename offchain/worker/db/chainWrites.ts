@@ -3,7 +3,8 @@
  * nothing), and rolling back above a common ancestor after a reorg.
  */
 import { CHAIN_TABLES } from "./migrations.js";
-import type { IndexedEvent } from "./events.js";
+import { isComputeEvent, type IndexedEvent } from "./events.js";
+import { insertComputeEvent } from "./leaseWrites.js";
 import type { Sql } from "./sql.js";
 
 /** Hashes kept for reorg detection. */
@@ -11,6 +12,7 @@ export const KEPT_BLOCK_HASHES = 1024;
 
 /** Insert one event into its table; returns the number of new rows (0: already indexed or not stored). */
 export function insertEvent(sql: Sql, e: IndexedEvent): number {
+  if (isComputeEvent(e)) return insertComputeEvent(sql, e);
   const at = [e.blockNumber, e.logIndex, e.txHash.toLowerCase()] as const;
   switch (e.kind) {
     case "DealPublished":

@@ -56,7 +56,7 @@ export type IndexedEvent = ChainPosition &
         nextSeedBlock: bigint;
       }
     | { kind: "ChallengeSeedScheduled"; provider: string; period: bigint; seedBlock: bigint }
-    | { kind: "ParametersSet"; contract: "market" | "retrieval"; params: Record<string, bigint> }
+    | { kind: "ParametersSet"; contract: "market" | "retrieval" | "compute"; params: Record<string, bigint> }
     | {
         kind: "ProviderRegistered" | "ProviderUpdated";
         provider: string;
@@ -83,9 +83,114 @@ export type IndexedEvent = ChainPosition &
         enforcer: string;
       }
     | { kind: "RetrievalChallengeVoided"; challengeId: bigint; dealId: bigint }
+    | ComputeEvent
   );
 
+/** The compute market's events (IComputeMarket), as indexed. */
+export type ComputeEvent =
+  | {
+      kind: "OrderCreated";
+      orderId: bigint;
+      tenant: string;
+      cpuMillicores: bigint;
+      memoryMiB: bigint;
+      storageGiB: bigint;
+      gpuCount: bigint;
+      /** bytes16, lowercase hex. */
+      gpuModel: string;
+      /** bytes16, lowercase hex. */
+      region: string;
+      workloadHash: string;
+      maxPricePerSecond: bigint;
+      deposit: bigint;
+      duration: bigint;
+      expiresAt: bigint;
+      minCollateral: bigint;
+      minNoticeWindow: bigint;
+      closeBounty: bigint;
+    }
+  | { kind: "OrderCancelled" | "OrderExpired"; orderId: bigint; refund: bigint }
+  | {
+      kind: "BidCreated";
+      orderId: bigint;
+      provider: string;
+      pricePerSecond: bigint;
+      collateral: bigint;
+      noticeWindow: bigint;
+    }
+  | { kind: "BidWithdrawn" | "BidRejected"; orderId: bigint; provider: string; collateralReleased: bigint }
+  | {
+      kind: "LeaseStarted";
+      leaseId: bigint;
+      tenant: string;
+      provider: string;
+      pricePerSecond: bigint;
+      collateral: bigint;
+      noticeWindow: bigint;
+      escrow: bigint;
+      closeBounty: bigint;
+      startedAt: bigint;
+      endsAt: bigint;
+      heartbeatPeriod: bigint;
+      maxMissedHeartbeats: bigint;
+    }
+  | { kind: "LeaseToppedUp"; leaseId: bigint; payer: string; amount: bigint; escrow: bigint }
+  | { kind: "LeaseSettled"; leaseId: bigint; amount: bigint; paidSeconds: bigint; escrow: bigint }
+  | { kind: "HeartbeatPosted"; leaseId: bigint; period: bigint }
+  | {
+      kind: "MissedHeartbeatsReported";
+      leaseId: bigint;
+      reporter: string;
+      fromPeriod: bigint;
+      count: bigint;
+      refunded: bigint;
+      bounty: bigint;
+    }
+  | { kind: "LeaseNoticeGiven"; leaseId: bigint; endsAt: bigint }
+  | {
+      kind: "LeaseClosed";
+      leaseId: bigint;
+      /** IComputeMarket.CloseReason. */
+      reason: number;
+      closer: string;
+      paidToProvider: bigint;
+      refundedToTenant: bigint;
+      bountyToCloser: bigint;
+      compensationToTenant: bigint;
+      collateralReleased: bigint;
+    }
+  | {
+      kind: "LeaseSlashed";
+      provider: string;
+      leaseId: bigint;
+      toTenant: bigint;
+      toReporter: bigint;
+      toTreasury: bigint;
+    };
+
 export type IndexedEventKind = IndexedEvent["kind"];
+
+const COMPUTE_EVENT_KINDS: ReadonlySet<string> = new Set<ComputeEvent["kind"]>([
+  "OrderCreated",
+  "OrderCancelled",
+  "OrderExpired",
+  "BidCreated",
+  "BidWithdrawn",
+  "BidRejected",
+  "LeaseStarted",
+  "LeaseToppedUp",
+  "LeaseSettled",
+  "HeartbeatPosted",
+  "MissedHeartbeatsReported",
+  "LeaseNoticeGiven",
+  "LeaseClosed",
+  "LeaseSlashed",
+]);
+
+/** Whether `event` is one of the compute market's (its own tables; see leaseWrites.ts). */
+export function isComputeEvent(event: IndexedEvent): event is ChainPosition & ComputeEvent {
+  return COMPUTE_EVENT_KINDS.has(event.kind);
+}
 
 /** What one indexer step writes atomically: the events of blocks [from, to] and hashes of some of them. */
 export interface IndexBatch {

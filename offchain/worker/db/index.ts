@@ -1,6 +1,7 @@
 /**
- * The worker database (node:sqlite, WAL): the chain index (events of the market, the registry and the
- * retrieval-challenge contract, with the cursor and recent block hashes) and the worker's own records.
+ * The worker database (node:sqlite, WAL): the chain index (events of the market, the registry, the
+ * retrieval-challenge contract and the compute market, with the cursor and recent block hashes) and the
+ * worker's own records.
  * Each indexer step is applied in one transaction with the new cursor, so a process killed at any point
  * restarts from a consistent index; UNIQUE constraints everywhere make re-applying harmless.
  */
@@ -12,6 +13,8 @@ import { StrataError } from "../../sdk/errors.js";
 import * as chain from "./chainQueries.js";
 import { deleteAbove, insertEvent, recordBlocks } from "./chainWrites.js";
 import type { IndexBatch } from "./events.js";
+import * as leases from "./leaseQueries.js";
+import { pruneHeartbeats } from "./leaseWrites.js";
 import * as local from "./localTables.js";
 import { CHAIN_TABLES, MIGRATIONS } from "./migrations.js";
 import type {
@@ -33,7 +36,16 @@ import type {
 import { num, str, Sql } from "./sql.js";
 
 export type * from "./records.js";
-export type { ChainPosition, IndexBatch, IndexedEvent, IndexedEventKind } from "./events.js";
+export type { ChainPosition, ComputeEvent, IndexBatch, IndexedEvent, IndexedEventKind } from "./events.js";
+export type {
+  ComputeOrderStatus,
+  IndexedBid,
+  IndexedLease,
+  IndexedOrder,
+  LeaseCloseRecord,
+  LeaseMissedReportRecord,
+  OpenLeasesQuery,
+} from "./leaseQueries.js";
 export type { ActionUpdate } from "./localTables.js";
 export type { ActiveDealsQuery, Before } from "./chainQueries.js";
 export { dealTerms, TERMINAL_ACTION_STATUSES } from "./records.js";
@@ -46,6 +58,11 @@ export interface DbIdentity {
   market: string;
   registry: string;
   retrievalChallenges: string | null;
+  /**
+   * The compute market whose events the index holds (null: none). Optional here: the indexer binds it itself
+   * (`bindComputeMarket`) so that every way of opening an index checks it.
+   */
+  computeMarket?: string | null;
 }
 
 export interface IndexCounts {
@@ -57,6 +74,7 @@ export interface IndexCounts {
   proofMismatches: number;
   missedReports: number;
   openChallenges: number;
+  openLeases: number;
   pendingActions: number;
   alerts: number;
 }
@@ -168,6 +186,10 @@ export class WorkerDb {
         if (stored === undefined) this.setMeta(key, value);
         else if (stored !== value) mismatches.push(`${key}: database ${stored}, configuration ${value}`);
       }
+      if (identity.computeMarket !== undefined) {
+        const problem = this.computeMarketMismatch(identity.computeMarket);
+        if (problem !== null) mismatches.push(problem);
+      }
       if (mismatches.length > 0) {
         throw new StrataError(
           "WORKER_DB_MISMATCH",
@@ -178,6 +200,37 @@ export class WorkerDb {
         );
       }
     });
+  }
+
+  /**
+   * Bind the index to the compute market it follows (null: none), or check it: an index built without the
+   * compute market (including one made before this worker indexed it) lacks its history, and one built for
+   * another compute market holds the wrong one; both throw WORKER_DB_MISMATCH.
+   */
+  bindComputeMarket(computeMarket: string | null): void {
+    this.sql.tx(() => {
+      const problem = this.computeMarketMismatch(computeMarket);
+      if (problem === null) return;
+      throw new StrataError(
+        "WORKER_DB_MISMATCH",
+        `the worker database was made for another compute market (${problem})`,
+        {
+          details: `${problem}\npoint --db at another file, or delete this one to index again`,
+        },
+      );
+    });
+  }
+
+  /** Null when the index matches `computeMarket` (binding a fresh index to it), else what differs. */
+  private computeMarketMismatch(computeMarket: string | null): string | null {
+    const wanted = computeMarket === null ? "none" : getAddress(computeMarket);
+    let stored = this.getMeta("compute_market");
+    if (stored === undefined) {
+      // An index with a cursor but no binding was built before compute events were indexed: without them.
+      stored = this.cursor() === null ? wanted : "none";
+      this.setMeta("compute_market", stored);
+    }
+    return stored === wanted ? null : `compute_market: database ${stored}, configuration ${wanted}`;
   }
 
   // ------------------------------------------------------------------ cursor and blocks
@@ -235,6 +288,7 @@ export class WorkerDb {
       let inserted = 0;
       for (const event of batch.events) inserted += insertEvent(this.sql, event);
       recordBlocks(this.sql, batch.blocks);
+      if (batch.events.some((e) => e.kind === "HeartbeatPosted")) pruneHeartbeats(this.sql);
       if (this.startBlock() === null) this.setMeta("start_block", String(batch.from));
       this.setMeta("indexed_block", String(batch.to));
       return inserted;
@@ -250,8 +304,14 @@ export class WorkerDb {
       const deleted = deleteAbove(this.sql, block);
       const cursor = this.cursor();
       if (cursor !== null && cursor > block) this.setMeta("indexed_block", String(block));
+      this.setMeta("rollbacks", String(this.rollbackCount() + 1));
       return deleted;
     });
+  }
+
+  /** Rollbacks this index went through (caches of index data start over when it changes). */
+  rollbackCount(): number {
+    return Number(this.getMeta("rollbacks") ?? "0");
   }
 
   // ------------------------------------------------------------------ chain index queries
@@ -320,8 +380,48 @@ export class WorkerDb {
     return chain.challengeById(this.sql, challengeId);
   }
 
-  parametersAt(blockNumber: number, contract?: "market" | "retrieval"): Record<string, bigint> | undefined {
+  parametersAt(
+    blockNumber: number,
+    contract?: "market" | "retrieval" | "compute",
+  ): Record<string, bigint> | undefined {
     return chain.parametersAt(this.sql, blockNumber, contract);
+  }
+
+  // ------------------------------------------------------------------ compute market index queries
+
+  /** Leases started and not closed per the index, with their rebuilt position. */
+  openLeases(query: leases.OpenLeasesQuery = {}): leases.IndexedLease[] {
+    return leases.openLeases(this.sql, query);
+  }
+
+  leaseById(id: bigint): leases.IndexedLease | undefined {
+    return leases.leaseById(this.sql, id);
+  }
+
+  /** The leases with the given ids (open or closed; unknown ids are left out), by id. */
+  leasesByIds(ids: readonly bigint[]): leases.IndexedLease[] {
+    return leases.leasesByIds(this.sql, ids);
+  }
+
+  /** Leases with an event in a block above `block` (their position may have changed since). */
+  leaseIdsChangedSince(block: number): bigint[] {
+    return leases.leaseIdsChangedSince(this.sql, block);
+  }
+
+  openLeaseCount(): number {
+    return leases.openLeaseCount(this.sql);
+  }
+
+  leaseMissedReports(leaseId: bigint): leases.LeaseMissedReportRecord[] {
+    return leases.leaseMissedReports(this.sql, leaseId);
+  }
+
+  orderById(id: bigint): leases.IndexedOrder | undefined {
+    return leases.orderById(this.sql, id);
+  }
+
+  bidsOn(orderId: bigint): leases.IndexedBid[] {
+    return leases.bidsOn(this.sql, orderId);
   }
 
   activeDealCount(): number {
@@ -345,6 +445,7 @@ export class WorkerDb {
         `SELECT COUNT(*) AS n FROM retrieval_challenges o WHERE o.kind = 'opened' AND NOT EXISTS
            (SELECT 1 FROM retrieval_challenges r WHERE r.challenge_id = o.challenge_id AND r.kind <> 'opened')`,
       ),
+      openLeases: this.openLeaseCount(),
       pendingActions: n("SELECT COUNT(*) AS n FROM actions WHERE status IN ('pending', 'sent')"),
       alerts: n("SELECT COUNT(*) AS n FROM alerts"),
     };

@@ -4,7 +4,8 @@
  * Chain-derived tables carry (block_number, log_index), UNIQUE so that re-applying a batch after a crash
  * inserts nothing twice; a reorg deletes their rows above the common ancestor. Worker-local tables (actions,
  * samples, alerts) record what this worker did and are never rolled back; proof_checks describe chain events
- * and roll back with them. Addresses are stored checksummed, amounts as decimal TEXT, ids/periods/blocks as
+ * and roll back with them. Migration 2 adds the compute market's tables (orders, bids, leases and their
+ * events); lease_heartbeats is pruned to each lease's newest row below the reorg window (see chainWrites). Addresses are stored checksummed, amounts as decimal TEXT, ids/periods/blocks as
  * INTEGER.
  */
 export const MIGRATIONS: readonly string[] = [
@@ -213,6 +214,176 @@ export const MIGRATIONS: readonly string[] = [
      at INTEGER NOT NULL
    );
    CREATE INDEX alerts_kind ON alerts (kind, subject);`,
+
+  // 2: the compute market (orders, bids, leases, heartbeats) and its ParametersSet in market_parameters.
+  `CREATE TABLE compute_orders (
+     order_id INTEGER PRIMARY KEY,
+     tenant TEXT NOT NULL,
+     cpu_millicores INTEGER NOT NULL,
+     memory_mib INTEGER NOT NULL,
+     storage_gib INTEGER NOT NULL,
+     gpu_count INTEGER NOT NULL,
+     gpu_model TEXT NOT NULL,
+     region TEXT NOT NULL,
+     workload_hash TEXT NOT NULL,
+     max_price TEXT NOT NULL,
+     deposit TEXT NOT NULL,
+     duration INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     min_collateral TEXT NOT NULL,
+     min_notice_window INTEGER NOT NULL,
+     close_bounty TEXT NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX compute_orders_tenant ON compute_orders (tenant);
+
+   CREATE TABLE compute_orders_ended (
+     order_id INTEGER PRIMARY KEY,
+     kind TEXT NOT NULL CHECK (kind IN ('cancelled', 'expired')),
+     refund TEXT NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+
+   CREATE TABLE compute_bids (
+     order_id INTEGER NOT NULL,
+     provider TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('created', 'withdrawn', 'rejected')),
+     price TEXT,
+     collateral TEXT,
+     notice_window INTEGER,
+     released TEXT,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX compute_bids_order ON compute_bids (order_id, provider, block_number, log_index);
+
+   CREATE TABLE leases_started (
+     lease_id INTEGER PRIMARY KEY,
+     tenant TEXT NOT NULL,
+     provider TEXT NOT NULL,
+     price TEXT NOT NULL,
+     collateral TEXT NOT NULL,
+     notice_window INTEGER NOT NULL,
+     escrow TEXT NOT NULL,
+     close_bounty TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     ends_at INTEGER NOT NULL,
+     heartbeat_period INTEGER NOT NULL,
+     max_missed INTEGER NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX leases_started_provider ON leases_started (provider);
+
+   CREATE TABLE lease_topups (
+     lease_id INTEGER NOT NULL,
+     payer TEXT NOT NULL,
+     amount TEXT NOT NULL,
+     escrow TEXT NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX lease_topups_lease ON lease_topups (lease_id, block_number, log_index);
+
+   CREATE TABLE lease_settlements (
+     lease_id INTEGER NOT NULL,
+     amount TEXT NOT NULL,
+     paid_seconds INTEGER NOT NULL,
+     escrow TEXT NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX lease_settlements_lease ON lease_settlements (lease_id, block_number, log_index);
+
+   CREATE TABLE lease_heartbeats (
+     lease_id INTEGER NOT NULL,
+     period INTEGER NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX lease_heartbeats_lease ON lease_heartbeats (lease_id, period);
+   CREATE INDEX lease_heartbeats_block ON lease_heartbeats (block_number);
+
+   CREATE TABLE lease_missed_reports (
+     lease_id INTEGER NOT NULL,
+     reporter TEXT NOT NULL,
+     from_period INTEGER NOT NULL,
+     count INTEGER NOT NULL,
+     refunded TEXT NOT NULL,
+     bounty TEXT NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX lease_missed_reports_lease ON lease_missed_reports (lease_id, from_period);
+
+   CREATE TABLE lease_notices (
+     lease_id INTEGER NOT NULL,
+     ends_at INTEGER NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX lease_notices_lease ON lease_notices (lease_id);
+
+   CREATE TABLE leases_closed (
+     lease_id INTEGER PRIMARY KEY,
+     reason INTEGER NOT NULL,
+     closer TEXT NOT NULL,
+     paid TEXT NOT NULL,
+     refund TEXT NOT NULL,
+     bounty TEXT NOT NULL,
+     to_tenant TEXT NOT NULL,
+     released TEXT NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+
+   CREATE TABLE lease_slashes (
+     provider TEXT NOT NULL,
+     lease_id INTEGER NOT NULL,
+     to_tenant TEXT NOT NULL,
+     to_reporter TEXT NOT NULL,
+     to_treasury TEXT NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX lease_slashes_lease ON lease_slashes (lease_id);
+
+   CREATE TABLE market_parameters_v2 (
+     contract TEXT NOT NULL CHECK (contract IN ('market', 'retrieval', 'compute')),
+     json TEXT NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   INSERT INTO market_parameters_v2 (contract, json, block_number, log_index, tx_hash)
+     SELECT contract, json, block_number, log_index, tx_hash FROM market_parameters;
+   DROP TABLE market_parameters;
+   ALTER TABLE market_parameters_v2 RENAME TO market_parameters;`,
 ];
 
 /** Chain-derived tables: rolled back above the common ancestor on a reorg (with `blocks` and proof_checks). */
@@ -230,4 +401,15 @@ export const CHAIN_TABLES = [
   "retrieval_challenges",
   "market_parameters",
   "proof_checks",
+  "compute_orders",
+  "compute_orders_ended",
+  "compute_bids",
+  "leases_started",
+  "lease_topups",
+  "lease_settlements",
+  "lease_heartbeats",
+  "lease_missed_reports",
+  "lease_notices",
+  "leases_closed",
+  "lease_slashes",
 ] as const;

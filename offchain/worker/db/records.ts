@@ -104,7 +104,14 @@ export interface RetrievalChallengeRecord {
 }
 
 export type ActionKind =
-  "report-missed" | "open-challenge" | "enforce-challenge" | "terminate-faulty" | "settle" | "finalize";
+  | "report-missed"
+  | "open-challenge"
+  | "enforce-challenge"
+  | "terminate-faulty"
+  | "settle"
+  | "finalize"
+  | "report-missed-heartbeats"
+  | "close-lease";
 export type ActionStatus = "pending" | "sent" | "confirmed" | "reverted" | "lost-race" | "skipped";
 export const TERMINAL_ACTION_STATUSES: readonly ActionStatus[] = [
   "confirmed",

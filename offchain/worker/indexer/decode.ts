@@ -1,18 +1,26 @@
 /**
- * Decoding the logs of the market, the registry and the retrieval-challenge contract into `IndexedEvent`s with
- * the typechain ABIs. Only the events the index stores are requested (`topics`), so a busy registry's stake
+ * Decoding the logs of the market, the registry, the retrieval-challenge contract and the compute market into
+ * `IndexedEvent`s with the typechain ABIs. Only the events the index stores are requested (`topics`), so a busy registry's stake
  * and collateral events never travel over the wire.
  */
-import { getAddress, type Interface, type Log, type LogDescription, type Result } from "ethers";
 import {
+  getAddress as checksum,
+  LogDescription,
+  type EventFragment,
+  type Interface,
+  type Log,
+  type Result,
+} from "ethers";
+import {
+  IComputeMarket__factory,
   IRetrievalChallenges__factory,
   ProviderRegistry__factory,
   StorageMarket__factory,
 } from "../../../typechain-types/index.js";
 import type { WorkerDeployment } from "../config.js";
-import type { IndexedEvent } from "../db/events.js";
+import type { ComputeEvent, IndexedEvent } from "../db/events.js";
 
-type Source = "market" | "registry" | "retrieval";
+type Source = "market" | "registry" | "retrieval" | "compute";
 
 const EVENTS: Record<Source, readonly string[]> = {
   market: [
@@ -35,12 +43,50 @@ const EVENTS: Record<Source, readonly string[]> = {
     "RetrievalChallengeVoided",
     "ParametersSet",
   ],
+  compute: [
+    "OrderCreated",
+    "OrderCancelled",
+    "OrderExpired",
+    "BidCreated",
+    "BidWithdrawn",
+    "BidRejected",
+    "LeaseStarted",
+    "LeaseToppedUp",
+    "LeaseSettled",
+    "HeartbeatPosted",
+    "MissedHeartbeatsReported",
+    "LeaseNoticeGiven",
+    "LeaseClosed",
+    "LeaseSlashed",
+    "ParametersSet",
+  ],
 };
 
 const INTERFACES: Record<Source, Interface> = {
   market: StorageMarket__factory.createInterface(),
   registry: ProviderRegistry__factory.createInterface(),
   retrieval: IRetrievalChallenges__factory.createInterface(),
+  compute: IComputeMarket__factory.createInterface(),
+};
+
+/**
+ * Checksummed address, memoised: the same few thousand addresses recur in every batch, and checksumming costs a
+ * keccak each time (it dominated catch-up profiles before this cache).
+ */
+const checksums = new Map<string, string>();
+function getAddress(address: string): string {
+  let known = checksums.get(address);
+  if (known === undefined) {
+    known = checksum(address);
+    if (checksums.size >= 100_000) checksums.clear();
+    checksums.set(address, known);
+  }
+  return known;
+}
+
+/** The addresses a decoder follows; the compute market is optional (absent or null: not followed). */
+export type FollowedContracts = Pick<WorkerDeployment, "market" | "registry" | "retrievalChallenges"> & {
+  computeMarket?: string | null;
 };
 
 /** What the indexer asks eth_getLogs for, and how it decodes the answers. */
@@ -50,20 +96,30 @@ export class LogDecoder {
   /** topic0 values of the indexed events (OR-ed in the filter's first topic position). */
   readonly topics: string[];
   private readonly sources = new Map<string, Source>();
+  /** Indexed events by topic0 per source: `Interface.parseLog` recomputes every fragment's topic hash per log. */
+  private readonly fragments = new Map<Source, Map<string, EventFragment>>();
 
-  constructor(deployment: Pick<WorkerDeployment, "market" | "registry" | "retrievalChallenges">) {
+  constructor(deployment: FollowedContracts) {
     this.sources.set(getAddress(deployment.market), "market");
     this.sources.set(getAddress(deployment.registry), "registry");
     if (deployment.retrievalChallenges !== null) {
       this.sources.set(getAddress(deployment.retrievalChallenges), "retrieval");
     }
+    if (deployment.computeMarket !== undefined && deployment.computeMarket !== null) {
+      this.sources.set(getAddress(deployment.computeMarket), "compute");
+    }
     this.addresses = [...this.sources.keys()];
     const topics = new Set<string>();
     for (const source of new Set(this.sources.values())) {
+      const byTopic = new Map<string, EventFragment>();
       for (const name of EVENTS[source]) {
         const event = INTERFACES[source].getEvent(name);
-        if (event) topics.add(event.topicHash);
+        if (event) {
+          topics.add(event.topicHash);
+          byTopic.set(event.topicHash, event);
+        }
       }
+      this.fragments.set(source, byTopic);
     }
     this.topics = [...topics];
   }
@@ -75,10 +131,14 @@ export class LogDecoder {
   decode(log: Log): IndexedEvent | null {
     const source = this.sources.get(getAddress(log.address));
     if (source === undefined) return null;
-    const parsed = INTERFACES[source].parseLog({ topics: [...log.topics], data: log.data });
-    if (parsed === null || !EVENTS[source].includes(parsed.name)) return null;
+    const topic0 = log.topics[0]?.toLowerCase();
+    const fragment = topic0 === undefined ? undefined : this.fragments.get(source)?.get(topic0);
+    if (topic0 === undefined || fragment === undefined) return null;
+    const args = INTERFACES[source].decodeEventLog(fragment, log.data, log.topics);
+    const parsed = new LogDescription(fragment, topic0, args);
     const at = { blockNumber: log.blockNumber, logIndex: log.index, txHash: log.transactionHash };
-    return { ...at, ...fields(source, parsed) };
+    const compute = source === "compute" && parsed.name !== "ParametersSet";
+    return { ...at, ...(compute ? computeFields(parsed) : fields(source, parsed)) };
   }
 }
 
@@ -174,7 +234,7 @@ function fields(source: Source, event: LogDescription): EventFields {
     case "ParametersSet":
       return {
         kind: "ParametersSet",
-        contract: source === "retrieval" ? "retrieval" : "market",
+        contract: source === "retrieval" ? "retrieval" : source === "compute" ? "compute" : "market",
         params: structToBigints(a.getValue("params") as Result),
       };
     case "ProviderRegistered":
@@ -217,6 +277,132 @@ function fields(source: Source, event: LogDescription): EventFields {
       return { kind: "RetrievalChallengeVoided", challengeId: big("challengeId"), dealId: big("dealId") };
     default:
       throw new Error(`unexpected event ${event.name}`);
+  }
+}
+
+/** The fields of a compute-market event. */
+function computeFields(event: LogDescription): ComputeEvent {
+  const a = event.args;
+  const big = (name: string, from: Result = a): bigint => {
+    const value: unknown = from.getValue(name);
+    if (typeof value !== "bigint") throw new Error(`${event.name}.${name} is not an integer`);
+    return value;
+  };
+  const addr = (name: string): string => getAddress(String(a.getValue(name)));
+  const text = (name: string, from: Result = a): string => String(from.getValue(name));
+  switch (event.name) {
+    case "OrderCreated": {
+      const request = a.getValue("request") as Result;
+      const spec = request.getValue("spec") as Result;
+      return {
+        kind: "OrderCreated",
+        orderId: big("orderId"),
+        tenant: addr("tenant"),
+        cpuMillicores: big("cpuMillicores", spec),
+        memoryMiB: big("memoryMiB", spec),
+        storageGiB: big("storageGiB", spec),
+        gpuCount: big("gpuCount", spec),
+        gpuModel: text("gpuModel", spec),
+        region: text("region", spec),
+        workloadHash: text("workloadHash", request),
+        maxPricePerSecond: big("maxPricePerSecond", request),
+        deposit: big("deposit", request),
+        duration: big("duration", request),
+        expiresAt: big("expiresAt", request),
+        minCollateral: big("minCollateral", request),
+        minNoticeWindow: big("minNoticeWindow", request),
+        closeBounty: big("closeBounty"),
+      };
+    }
+    case "OrderCancelled":
+    case "OrderExpired":
+      return { kind: event.name, orderId: big("orderId"), refund: big("refund") };
+    case "BidCreated":
+      return {
+        kind: "BidCreated",
+        orderId: big("orderId"),
+        provider: addr("provider"),
+        pricePerSecond: big("pricePerSecond"),
+        collateral: big("collateral"),
+        noticeWindow: big("noticeWindow"),
+      };
+    case "BidWithdrawn":
+    case "BidRejected":
+      return {
+        kind: event.name,
+        orderId: big("orderId"),
+        provider: addr("provider"),
+        collateralReleased: big("collateralReleased"),
+      };
+    case "LeaseStarted":
+      return {
+        kind: "LeaseStarted",
+        leaseId: big("leaseId"),
+        tenant: addr("tenant"),
+        provider: addr("provider"),
+        pricePerSecond: big("pricePerSecond"),
+        collateral: big("collateral"),
+        noticeWindow: big("noticeWindow"),
+        escrow: big("escrow"),
+        closeBounty: big("closeBounty"),
+        startedAt: big("startedAt"),
+        endsAt: big("endsAt"),
+        heartbeatPeriod: big("heartbeatPeriod"),
+        maxMissedHeartbeats: big("maxMissedHeartbeats"),
+      };
+    case "LeaseToppedUp":
+      return {
+        kind: "LeaseToppedUp",
+        leaseId: big("leaseId"),
+        payer: addr("payer"),
+        amount: big("amount"),
+        escrow: big("escrow"),
+      };
+    case "LeaseSettled":
+      return {
+        kind: "LeaseSettled",
+        leaseId: big("leaseId"),
+        amount: big("amount"),
+        paidSeconds: big("paidSeconds"),
+        escrow: big("escrow"),
+      };
+    case "HeartbeatPosted":
+      return { kind: "HeartbeatPosted", leaseId: big("leaseId"), period: big("period") };
+    case "MissedHeartbeatsReported":
+      return {
+        kind: "MissedHeartbeatsReported",
+        leaseId: big("leaseId"),
+        reporter: addr("reporter"),
+        fromPeriod: big("fromPeriod"),
+        count: big("count"),
+        refunded: big("refunded"),
+        bounty: big("bounty"),
+      };
+    case "LeaseNoticeGiven":
+      return { kind: "LeaseNoticeGiven", leaseId: big("leaseId"), endsAt: big("endsAt") };
+    case "LeaseClosed":
+      return {
+        kind: "LeaseClosed",
+        leaseId: big("leaseId"),
+        reason: Number(big("reason")),
+        closer: addr("closer"),
+        paidToProvider: big("paidToProvider"),
+        refundedToTenant: big("refundedToTenant"),
+        bountyToCloser: big("bountyToCloser"),
+        compensationToTenant: big("compensationToTenant"),
+        collateralReleased: big("collateralReleased"),
+      };
+    case "LeaseSlashed":
+      return {
+        kind: "LeaseSlashed",
+        provider: addr("provider"),
+        leaseId: big("leaseId"),
+        toTenant: big("toTenant"),
+        toReporter: big("toReporter"),
+        toTreasury: big("toTreasury"),
+      };
+    default:
+      throw new Error(`unexpected compute event ${event.name}`);
   }
 }
 

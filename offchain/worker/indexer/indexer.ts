@@ -1,23 +1,29 @@
 /**
  * The block follower. Each `step()` reads the head, checks the indexed tip against the chain (rolling back to
  * the common ancestor after a reorg), fetches the logs of the next confirmed range with one eth_getLogs over
- * the three contracts, and applies them with the new cursor in one database transaction. The range halves
+ * the followed contracts (market, registry, retrieval challenges, compute market), and applies them with the new cursor in one database transaction. The range halves
  * when the node says it is too large, and grows back after successes.
  */
 import type { Log, Provider } from "ethers";
 import { StrataError } from "../../sdk/errors.js";
-import type { RetrySettings, WorkerDeployment } from "../config.js";
+import type { RetrySettings } from "../config.js";
 import type { IndexBatch, IndexedEvent } from "../db/events.js";
 import type { WorkerDb } from "../db/index.js";
 import type { Logger } from "../logger.js";
 import type { WorkerMetrics } from "../metrics.js";
 import { isRangeTooLarge, withRetry } from "../rpc.js";
-import { LogDecoder } from "./decode.js";
+import { LogDecoder, type FollowedContracts } from "./decode.js";
+
+/** Logs the indexer aims to read per step (each step is one eth_getLogs and one database transaction). */
+export const LOGS_PER_STEP = 2_000;
+/** Blocks in a fresh indexer's first request. */
+const INITIAL_RANGE = 100;
 
 export interface IndexerOptions {
   db: WorkerDb;
   provider: Provider;
-  deployment: Pick<WorkerDeployment, "market" | "registry" | "retrievalChallenges">;
+  /** The contracts followed (the compute market when configured). */
+  deployment: FollowedContracts;
   confirmations: number;
   startBlock: number;
   maxBlockRange: number;
@@ -51,12 +57,15 @@ export interface IndexerStatus {
 export class Indexer {
   private readonly decoder: LogDecoder;
   private range: number;
-  private goodSteps = 0;
   private last: IndexerStatus = { head: null, target: null, indexed: null, blocksBehind: null };
 
   constructor(private readonly options: IndexerOptions) {
     this.decoder = new LogDecoder(options.deployment);
-    this.range = options.maxBlockRange;
+    // Start small and let the log density decide (adaptRange): a fresh index of a busy market must not
+    // fetch its whole history in one request.
+    this.range = Math.min(options.maxBlockRange, INITIAL_RANGE);
+    // Before the cursor exists: a fresh index is bound to the compute market it will follow from the start.
+    options.db.bindComputeMarket(options.deployment.computeMarket ?? null);
     options.db.initCursor(options.startBlock);
     this.last.indexed = options.db.cursor();
   }
@@ -97,7 +106,10 @@ export class Indexer {
     metrics.headBlock.set(head);
     metrics.indexedBlock.set(cursor);
     metrics.blocksBehind.set(behind);
-    if (events > 0 || rolledBack > 0) metrics.dealsTracked.set(db.activeDealCount());
+    if (events > 0 || rolledBack > 0) {
+      metrics.dealsTracked.set(db.activeDealCount());
+      metrics.leasesTracked.set(db.openLeaseCount());
+    }
     return { head, target, indexed: cursor, blocks, events, rolledBack, caughtUp: cursor >= target };
   }
 
@@ -194,7 +206,6 @@ export class Indexer {
         if (!isRangeTooLarge(error) || end === from) throw error;
         end = from + Math.floor((end - from) / 2);
         this.range = Math.max(1, end - from + 1);
-        this.goodSteps = 0;
         this.options.logger.debug(
           { from, to: end, range: this.range },
           "eth_getLogs range too large: halving",
@@ -208,7 +219,7 @@ export class Indexer {
           `block ${end} changed while its logs were read (reorg in progress)`,
         );
       }
-      this.growRange();
+      this.adaptRange(end - from + 1, logs.length);
       return this.batch(from, end, before, logs);
     }
   }
@@ -224,12 +235,15 @@ export class Indexer {
     );
   }
 
-  /** After 8 good steps with a reduced range, double it (up to maxBlockRange). */
-  private growRange(): void {
-    if (this.range >= this.options.maxBlockRange) return;
-    if (++this.goodSteps < 8) return;
-    this.goodSteps = 0;
-    this.range = Math.min(this.options.maxBlockRange, this.range * 2);
+  /**
+   * Size the next range for about LOGS_PER_STEP logs, from the density of the range just read: memory per step
+   * stays bounded however busy the chain is (a dense stretch is read in several steps), and a quiet chain is
+   * read in ranges up to maxBlockRange. The range at most doubles per step, so one empty range cannot jump
+   * straight into a dense stretch with a huge request.
+   */
+  private adaptRange(blocks: number, logs: number): void {
+    const ideal = logs === 0 ? blocks * 2 : Math.floor((blocks * LOGS_PER_STEP) / logs);
+    this.range = Math.max(1, Math.min(this.options.maxBlockRange, ideal, blocks * 2, this.range * 2));
   }
 
   private batch(from: number, to: number, toHash: string, logs: readonly Log[]): IndexBatch {

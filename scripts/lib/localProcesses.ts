@@ -4,10 +4,10 @@
  * staked on chain before `startAgents` returns.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { devAccountWallet } from "../../offchain/sdk/chain/connect.js";
-import { freePort, NODE, ROOT, run, type LocalChain } from "./harness.js";
+import { freePort, NODE, ROOT, run, type LocalChain } from "./localChain.js";
 
 export const CLI = path.join(ROOT, "offchain", "cli", "strata.mjs");
 
@@ -68,8 +68,19 @@ export function strataCli(chain: LocalChain) {
   };
 }
 
+export interface ProcessOptions {
+  /** Also append each process's output to `<logDir>/<name>.log`. */
+  logDir?: string;
+  /** Change an agent's configuration (the `provider init` JSON) before it starts; `index` counts agents. */
+  configure?: (config: Record<string, unknown>, index: number) => void;
+}
+
 /** Start one agent process per development account, each registered and staked; waits until all are. */
-export async function startAgents(chain: LocalChain, accounts: number[]): Promise<RunningAgent[]> {
+export async function startAgents(
+  chain: LocalChain,
+  accounts: number[],
+  options: ProcessOptions = {},
+): Promise<RunningAgent[]> {
   const strata = strataCli(chain);
   const agents: RunningAgent[] = [];
   for (const account of accounts) {
@@ -87,6 +98,7 @@ export async function startAgents(chain: LocalChain, accounts: number[]): Promis
     config.settleEveryPeriods = 1;
     config.integrityScanMs = 1_000;
     config.autoRegister = { capacityBytes: String(1n << 40n), stake: String(5_000_000_000n) };
+    options.configure?.(config, agents.length);
     writeFileSync(configFile, JSON.stringify(config, null, 2));
     await strata(["dev", "mint", "5000", "--to", address], 0);
     const agent: RunningAgent = {
@@ -99,6 +111,7 @@ export async function startAgents(chain: LocalChain, accounts: number[]): Promis
       log: [],
     };
     captureOutput(agent.process, agent.log);
+    if (options.logDir !== undefined) logToFile(agent.process, options.logDir, `agent-${account}`);
     agents.push(agent);
   }
   for (const agent of agents) {
@@ -142,4 +155,88 @@ export function captureOutput(child: ChildProcess, lines: string[], max = 500): 
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
+}
+
+/** Append a child's stdout and stderr to `<dir>/<name>.log`; returns the file's path. */
+export function logToFile(child: ChildProcess, dir: string, name: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.log`);
+  const out = createWriteStream(file, { flags: "a" });
+  child.stdout?.pipe(out, { end: false });
+  child.stderr?.pipe(out, { end: false });
+  child.once("exit", () => out.end());
+  return file;
+}
+
+export interface RunningWorker {
+  account: number;
+  address: string;
+  url: string;
+  dbPath: string;
+  process: ChildProcess;
+  log: string[];
+}
+
+/** Worker settings for a short local story: fast ticks and sampling, challenges after 2 failed samples. */
+export const LOCAL_STORY_WORKER_CONFIG = {
+  pollIntervalMs: 300,
+  sampling: { enabled: true, intervalMs: 500, perTick: 4, timeoutMs: 2000, failuresBeforeChallenge: 2 },
+  challenges: { enabled: true, maxOpen: 4 },
+  keeper: { terminateFaulty: true, finalizeExpired: true, settleAfterSeconds: 0 },
+};
+
+/**
+ * Start `strata worker start` as development account `account` (minted 1,000 tokens for challenge bonds)
+ * with `config` written to a file; resolves once its /health answers with an index.
+ */
+export async function startWorker(
+  chain: LocalChain,
+  account: number,
+  config: Record<string, unknown> = LOCAL_STORY_WORKER_CONFIG,
+  options: ProcessOptions = {},
+): Promise<RunningWorker> {
+  const strata = strataCli(chain);
+  const address = devAddress(account);
+  await strata(["dev", "mint", "1000", "--to", address], 0);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const dbPath = path.join(chain.workDir, "worker", "worker.db");
+  const configFile = path.join(chain.workDir, "worker.json");
+  writeFileSync(configFile, JSON.stringify({ dbPath, listen: `127.0.0.1:${port}`, ...config }, null, 2));
+  const child = spawn(
+    NODE,
+    [
+      CLI,
+      "--rpc",
+      chain.rpcUrl,
+      "--deployment",
+      chain.deploymentFile,
+      "--account",
+      String(account),
+      "worker",
+      "start",
+      "--config",
+      configFile,
+    ],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const worker: RunningWorker = { account, address, url, dbPath, process: child, log: [] };
+  captureOutput(child, worker.log);
+  if (options.logDir !== undefined) logToFile(child, options.logDir, "worker");
+  await until("the worker to serve /health", async () => {
+    if (child.exitCode !== null) throw new Error(`worker exited:\n${worker.log.join("")}`);
+    try {
+      const body = (await (await fetch(`${url}/health`)).json()) as { indexedBlock: number | null };
+      return body.indexedBlock !== null ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  return worker;
+}
+
+/** The value of a Prometheus sample `name{labels}` in a /metrics text (0 when absent). */
+export function metricValue(text: string, name: string, labels = ""): number {
+  const line = text.split("\n").find((l) => l.startsWith(`${name}${labels} `));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
 }

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -40,11 +40,20 @@ export async function freePort(): Promise<number> {
 export interface LocalChain {
   rpcUrl: string;
   provider: JsonRpcProvider;
-  process: ChildProcess;
+  /** The node process, or null when attached to a node someone else runs. */
+  process: ChildProcess | null;
   deploymentFile: string;
   deploymentId: string;
   workDir: string;
-  addresses: { token: string; registry: string; market: string; timelock: string };
+  addresses: {
+    token: string;
+    registry: string;
+    market: string;
+    timelock: string;
+    /** Absent in deployments made before the contract existed. */
+    retrievalChallenges?: string;
+    computeMarket?: string;
+  };
   /** Advance chain time by `seconds` and mine one block. */
   advance(seconds: number): Promise<void>;
   /** Mine `blocks` blocks. */
@@ -52,10 +61,15 @@ export interface LocalChain {
   stop(): Promise<void>;
 }
 
-async function waitForRpc(provider: JsonRpcProvider, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitForRpc(
+  provider: JsonRpcProvider,
+  child: ChildProcess | null,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`hardhat node exited with ${String(child.exitCode)}`);
+    if (child !== null && child.exitCode !== null)
+      throw new Error(`hardhat node exited with ${String(child.exitCode)}`);
     try {
       await provider.send("eth_chainId", []);
       return;
@@ -95,11 +109,17 @@ export async function startLocalChain(): Promise<LocalChain> {
  * startLocalChain for callers that are not torn down by a test runner (benchmarks, scripts): if the node does
  * not come up or the deployment fails, it stops the node and removes the partial deployment before rethrowing.
  */
-export async function startLocalChainOrCleanUp(): Promise<LocalChain> {
-  return launchLocalChain(true);
+export async function startLocalChainOrCleanUp(options: ChainOptions = {}): Promise<LocalChain> {
+  return launchLocalChain(true, options);
 }
 
-async function launchLocalChain(cleanUpOnFailure: boolean): Promise<LocalChain> {
+export interface ChainOptions {
+  /** Directory for the run's files (configs, agents' data, worker database); kept after `stop()`. Default: a
+   *  fresh temporary directory, removed by `stop()`. */
+  workDir?: string;
+}
+
+async function launchLocalChain(cleanUpOnFailure: boolean, options: ChainOptions = {}): Promise<LocalChain> {
   const port = await freePort();
   const rpcUrl = `http://127.0.0.1:${port}`;
   const child = spawn(NODE, [HARDHAT, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
@@ -109,7 +129,7 @@ async function launchLocalChain(cleanUpOnFailure: boolean): Promise<LocalChain> 
   const provider = new JsonRpcProvider(rpcUrl, 31337, { cacheTimeout: -1, staticNetwork: true });
   let deploymentId: string | undefined;
   try {
-    return await deployToNode(rpcUrl, port, child, provider, (id) => (deploymentId = id));
+    return await deployToNode(rpcUrl, port, child, provider, (id) => (deploymentId = id), "e2e", options);
   } catch (error) {
     if (cleanUpOnFailure) {
       provider.destroy();
@@ -121,18 +141,55 @@ async function launchLocalChain(cleanUpOnFailure: boolean): Promise<LocalChain> 
   }
 }
 
+/** Whether a chain with id 31337 answers at `rpcUrl` within a second. */
+export async function localNodeAnswers(rpcUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(1000),
+    });
+    const body = (await res.json()) as { result?: string };
+    return body.result !== undefined && BigInt(body.result) === 31337n;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Deploy a fresh suite (own deployment id) onto a node that is already running at `rpcUrl`. `stop()` leaves
+ * the node and the deployment in place, so the CLI can keep using them.
+ */
+export async function attachLocalChain(
+  rpcUrl: string,
+  idPrefix = "demo",
+  options: ChainOptions = {},
+): Promise<LocalChain> {
+  const provider = new JsonRpcProvider(rpcUrl, 31337, { cacheTimeout: -1, staticNetwork: true });
+  const port = Number(new URL(rpcUrl).port || "8545");
+  try {
+    return await deployToNode(rpcUrl, port, null, provider, () => undefined, idPrefix, options);
+  } catch (error) {
+    provider.destroy();
+    throw error;
+  }
+}
+
 async function deployToNode(
   rpcUrl: string,
   port: number,
-  child: ChildProcess,
+  child: ChildProcess | null,
   provider: JsonRpcProvider,
   onDeploymentId: (id: string) => void,
+  idPrefix = "e2e",
+  options: ChainOptions = {},
 ): Promise<LocalChain> {
   await waitForRpc(provider, child, 60_000);
   // Blocks also come on a timer, as on a real chain: Ignition waits for confirmations and agents wait for
   // challenge seed blocks, neither of which would arrive on an idle automine-only node.
   await provider.send("evm_setIntervalMining", [250]);
-  const deploymentId = `e2e-${port}-${Date.now()}`;
+  const deploymentId = `${idPrefix}-${port}-${Date.now()}`;
   onDeploymentId(deploymentId);
   const deployed = await run(
     [
@@ -156,7 +213,8 @@ async function deployToNode(
     if (!value) throw new Error(`deployment has no ${key}`);
     return value;
   };
-  const workDir = mkdtempSync(path.join(tmpdir(), "strata-e2e-"));
+  const workDir = options.workDir ?? mkdtempSync(path.join(tmpdir(), "strata-e2e-"));
+  if (options.workDir !== undefined) mkdirSync(workDir, { recursive: true });
   return {
     rpcUrl,
     provider,
@@ -169,6 +227,12 @@ async function deployToNode(
       registry: pick("ProviderRegistry"),
       market: pick("StorageMarket"),
       timelock: pick("StrataTimelock"),
+      ...(raw["StrataLocal#RetrievalChallenges"] === undefined
+        ? {}
+        : { retrievalChallenges: raw["StrataLocal#RetrievalChallenges"] }),
+      ...(raw["StrataLocal#ComputeMarket"] === undefined
+        ? {}
+        : { computeMarket: raw["StrataLocal#ComputeMarket"] }),
     },
     async advance(seconds: number) {
       await provider.send("evm_increaseTime", [seconds]);
@@ -179,9 +243,10 @@ async function deployToNode(
     },
     async stop() {
       provider.destroy();
+      if (child === null) return;
       await stopProcess(child);
       rmSync(deploymentDir, { recursive: true, force: true });
-      rmSync(workDir, { recursive: true, force: true });
+      if (options.workDir === undefined) rmSync(workDir, { recursive: true, force: true });
     },
   };
 }

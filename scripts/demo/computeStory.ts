@@ -1,0 +1,237 @@
+/**
+ * The compute half of the demo, with real processes: a tenant posts an order for a small Node workload, the
+ * provider agents bid from their price policies, the tenant accepts the cheapest, the winner starts the
+ * workload and sends heartbeats, the tenant tops up. Then the winner vanishes: the worker reports its missed
+ * heartbeats (their time is not paid) and the lease closes with a collateral penalty to the tenant. A second,
+ * thinly funded lease runs until its escrow is exhausted while its provider's agent is stalled; the worker
+ * closes it for the close bounty, and the agent, once it resumes, stops the workload.
+ */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { ComputeMarket__factory } from "../../typechain-types/index.js";
+import type { LocalChain } from "../lib/localChain.js";
+import {
+  devAddress,
+  strataCli,
+  until,
+  type RunningAgent,
+  type RunningWorker,
+} from "../lib/localProcesses.js";
+import type { Progress } from "./progress.js";
+
+export interface ComputeStoryInput {
+  chain: LocalChain;
+  progress: Progress;
+  /** Agents still running, with compute enabled. */
+  agents: RunningAgent[];
+  worker: RunningWorker;
+  tenantAccount: number;
+  logDir: string;
+}
+
+export interface ComputeStoryResult {
+  /** Provider of the lease that was closed for missed heartbeats. */
+  leaseProvider: string;
+  leases: { id: string; provider: string; closedBy: string; reason: string }[];
+}
+
+const CLOSE_REASONS = [
+  "Tenant",
+  "ProviderWithNotice",
+  "ProviderWithoutNotice",
+  "MissedHeartbeats",
+  "InsufficientFunds",
+  "Expired",
+];
+const MISSED_HEARTBEATS = 3n;
+const INSUFFICIENT_FUNDS = 4n;
+
+/** The workload: a Node script that does a little work every second and prints progress. */
+const WORKLOAD = {
+  version: 1,
+  kind: "node",
+  script:
+    "let n = 0; setInterval(() => { n++; let x = 0; for (let i = 0; i < 1e5; i++) x += i; " +
+    "console.log(JSON.stringify({ tick: n, x })); }, 1000);",
+  limits: { cpuMillicores: 250, memoryMiB: 128 },
+};
+
+export async function runComputeStory(input: ComputeStoryInput): Promise<ComputeStoryResult> {
+  const { chain, worker } = input;
+  const p: Progress = input.progress;
+  const strata = strataCli(chain);
+  const computeAddress = chain.addresses.computeMarket;
+  if (computeAddress === undefined) throw new Error("the deployment has no ComputeMarket");
+  const market = ComputeMarket__factory.connect(computeAddress, chain.provider);
+  const period = BigInt((await market.parameters()).heartbeatPeriod);
+  const tenant = devAddress(input.tenantAccount);
+  const now = async () => BigInt((await chain.provider.getBlock("latest"))?.timestamp ?? 0);
+  const heartbeats = async (leaseId: bigint) =>
+    (await market.queryFilter(market.filters.HeartbeatPosted(leaseId))).length;
+  const byAddress = (address: string) =>
+    input.agents.find((a) => a.address.toLowerCase() === address.toLowerCase());
+
+  p.step("A tenant orders compute; provider agents bid from their price policies; the cheapest bid wins");
+  await strata(["dev", "mint", "1000", "--to", tenant], 0);
+  const workloadFile = path.join(chain.workDir, "workload.json");
+  writeFileSync(workloadFile, JSON.stringify(WORKLOAD, null, 2));
+  const order = async (deposit: string) => {
+    const out = await strata(
+      [
+        "lease",
+        "order",
+        "--workload",
+        workloadFile,
+        "--max-price",
+        "40",
+        "--deposit",
+        deposit,
+        "--expires",
+        "3600",
+      ],
+      input.tenantAccount,
+    );
+    return BigInt(String(out.orderId));
+  };
+  const awaitBids = async (orderId: bigint, count: number) =>
+    until(`${count} bids on order ${orderId}`, async () => {
+      const out = await strata(["lease", "bids", orderId.toString()], input.tenantAccount);
+      const bids = out.bids as { provider: string; pricePerSecond: string }[];
+      return bids.length >= count ? bids : undefined;
+    });
+  const firstOrder = await order("50");
+  const bids = await awaitBids(firstOrder, Math.min(2, input.agents.length));
+  for (const b of bids) p.detail(`bid from ${b.provider}: ${b.pricePerSecond} base units/s`);
+  const accepted = await strata(
+    ["lease", "accept", firstOrder.toString(), "--cheapest"],
+    input.tenantAccount,
+  );
+  const leaseA = BigInt(String(accepted.leaseId));
+  const winner = byAddress(String(accepted.provider));
+  p.check(winner !== undefined, `lease ${leaseA} went to an unknown provider ${String(accepted.provider)}`);
+  const cheapest = bids.reduce((min, b) => (BigInt(b.pricePerSecond) < BigInt(min.pricePerSecond) ? b : min));
+  p.check(cheapest.provider.toLowerCase() === winner.address.toLowerCase(), "the cheapest bid did not win");
+  p.detail(
+    `lease ${leaseA} with ${winner.address} at ${String(accepted.pricePerSecond)} base units/s; losing bidders take their collateral back`,
+  );
+
+  p.step("The workload runs; heartbeats flow each period; the tenant tops up");
+  await until("the workload to start", async () => {
+    const status = await strata(["lease", "status", leaseA.toString()], input.tenantAccount);
+    return JSON.stringify(status.agent ?? {}).includes("running") ? true : undefined;
+  });
+  for (let i = 0; i < 2; i++) {
+    const seen = await heartbeats(leaseA);
+    await chain.advance(Number(period));
+    await until(`heartbeat ${seen + 1} of lease ${leaseA}`, async () =>
+      (await heartbeats(leaseA)) > seen ? true : undefined,
+    );
+  }
+  p.detail(`${await heartbeats(leaseA)} heartbeats on chain; the workload is running at ${winner.endpoint}`);
+  await strata(["lease", "topup", leaseA.toString(), "10"], input.tenantAccount);
+  p.detail("the tenant topped up 10 tokens");
+
+  p.step(
+    `Provider ${winner.address} vanishes: the worker reports its missed heartbeats; the lease closes with a penalty`,
+  );
+  winner.process.kill("SIGKILL");
+  const closedA = await until(
+    "the lease to close for missed heartbeats",
+    async () => {
+      const closed = await market.queryFilter(market.filters.LeaseClosed(leaseA));
+      if (closed[0] !== undefined) return closed[0];
+      // Let one more heartbeat period pass; the worker reports each closed period it finds.
+      await chain.advance(Number(period));
+      return undefined;
+    },
+    120_000,
+  );
+  const reports = await market.queryFilter(market.filters.MissedHeartbeatsReported(leaseA));
+  p.check(reports.length > 0, "no missed heartbeats were reported");
+  p.check(
+    reports.every((r) => r.args.reporter.toLowerCase() === worker.address.toLowerCase()),
+    "missed heartbeats were reported by someone other than the worker",
+  );
+  p.check(
+    closedA.args.reason === MISSED_HEARTBEATS,
+    `lease ${leaseA} closed for ${CLOSE_REASONS[Number(closedA.args.reason)]}`,
+  );
+  p.check(closedA.args.compensationToTenant > 0n, "the tenant was not compensated");
+  const missed = reports.reduce((s, r) => s + r.args.count, 0n);
+  p.detail(
+    `${missed} missed period(s) reported by the worker (bounty from the provider's collateral); not paid to the provider`,
+  );
+  p.detail(
+    `lease closed: ${closedA.args.compensationToTenant} base units of collateral to the tenant, ${closedA.args.refundedToTenant} escrow refunded`,
+  );
+
+  const remaining = input.agents.filter((a) => a !== winner);
+  p.step(
+    "A thinly funded lease runs dry while its provider's agent stalls: the worker closes it for the bounty",
+  );
+  // Deposit = the 1-token close bounty + escrow for well under one heartbeat period at the bid prices.
+  const secondOrder = await order("1.3");
+  await awaitBids(secondOrder, 1);
+  const acceptedB = await strata(
+    ["lease", "accept", secondOrder.toString(), "--cheapest"],
+    input.tenantAccount,
+  );
+  const leaseB = BigInt(String(acceptedB.leaseId));
+  const providerB = remaining.find(
+    (a) => a.address.toLowerCase() === String(acceptedB.provider).toLowerCase(),
+  );
+  p.check(providerB !== undefined, `lease ${leaseB} went to an unexpected provider`);
+  await until(`the first heartbeat of lease ${leaseB}`, async () =>
+    (await heartbeats(leaseB)) > 0 ? true : undefined,
+  );
+  providerB.process.kill("SIGSTOP");
+  try {
+    // Jump to just past the moment the escrow is exhausted (within the first heartbeat period, so no heartbeat
+    // is missed yet): only an overdrawn-lease close applies, and the stalled agent cannot take it.
+    const accrual = await market.leaseAccrual(leaseB);
+    p.detail(
+      `escrow funded until ${new Date(Number(accrual.fundedUntil) * 1000).toISOString()} (chain time)`,
+    );
+    const target = BigInt(accrual.fundedUntil) + 2n;
+    const t = await now();
+    if (t < target) await chain.advance(Number(target - t));
+    const closedB = await until(
+      "the worker to close the overdrawn lease",
+      async () => (await market.queryFilter(market.filters.LeaseClosed(leaseB)))[0],
+      60_000,
+    );
+    p.check(
+      closedB.args.reason === INSUFFICIENT_FUNDS,
+      `lease ${leaseB} closed for ${CLOSE_REASONS[Number(closedB.args.reason)]}`,
+    );
+    p.check(
+      closedB.args.closer.toLowerCase() === worker.address.toLowerCase(),
+      "the overdrawn lease was not closed by the worker",
+    );
+    p.detail(
+      `closed by the worker for ${closedB.args.bountyToCloser} base units; ${closedB.args.paidToProvider} paid to the provider`,
+    );
+  } finally {
+    providerB.process.kill("SIGCONT");
+  }
+  await until("the stalled agent to notice the close and stop the workload", async () => {
+    const status = await strata(["lease", "status", leaseB.toString()], input.tenantAccount);
+    return JSON.stringify(status.agent ?? {}).includes("running") ? undefined : true;
+  });
+  p.detail("the agent resumed, saw the lease closed and stopped the workload");
+  const closed = async (id: bigint) => (await market.queryFilter(market.filters.LeaseClosed(id)))[0];
+  const rows = [];
+  for (const [id, provider] of [
+    [leaseA, winner.address],
+    [leaseB, providerB.address],
+  ] as const) {
+    const c = await closed(id);
+    rows.push({
+      id: id.toString(),
+      provider,
+      closedBy: c?.args.closer ?? "",
+      reason: CLOSE_REASONS[Number(c?.args.reason ?? 0n)] ?? "?",
+    });
+  }
+  return { leaseProvider: winner.address, leases: rows };
+}
