@@ -17,7 +17,9 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import * as ethers from "ethers";
 import { devAccountWallet } from "../offchain/sdk/chain/connect.js";
+import { StorageMarket__factory } from "../typechain-types/index.js";
 import { stopProcess } from "./lib/localChain.js";
 import {
   attachLocalChain,
@@ -28,7 +30,7 @@ import {
 } from "./lib/localChain.js";
 import { startAgents, startWorker, type RunningAgent, type RunningWorker } from "./lib/localProcesses.js";
 import { runComputeStory } from "./demo/computeStory.js";
-import { consoleProgress, DemoFailure } from "./demo/progress.js";
+import { consoleProgress, DemoFailure, type Progress } from "./demo/progress.js";
 import { runStorageStory } from "./demo/storageStory.js";
 import { collectSummary, printSummary } from "./demo/summary.js";
 
@@ -48,6 +50,30 @@ worker), the file retrieved byte for byte, and a compute lease; then a summary r
                   or http://127.0.0.1:8545)
   --json          print the summary as JSON on stdout (progress on stderr)
   --help          this text`;
+
+/** Check on chain that the timelock holds every role and the deployer none (the Ignition module's handover). */
+async function checkRoles(chain: LocalChain, p: Progress): Promise<void> {
+  const deployer = devAccountWallet(0).address;
+  const roles = [ethers.ZeroHash, ethers.id("PARAMETER_ROLE"), ethers.id("PAUSER_ROLE")];
+  const contracts = [
+    chain.addresses.registry,
+    chain.addresses.market,
+    chain.addresses.retrievalChallenges,
+    chain.addresses.computeMarket,
+  ];
+  for (const address of contracts) {
+    if (address === undefined) continue;
+    // Every contract here is an OpenZeppelin AccessControl: the market's ABI carries hasRole for all of them.
+    const c = StorageMarket__factory.connect(address, chain.provider);
+    for (const role of roles) {
+      p.check(
+        await c.hasRole(role, chain.addresses.timelock),
+        `the timelock lacks role ${role} on ${address}`,
+      );
+      p.check(!(await c.hasRole(role, deployer)), `the deployer kept role ${role} on ${address}`);
+    }
+  }
+}
 
 /**
  * Agents also rent out compute: prices per millicore-second and MiB-second (base units of the 6-decimal token)
@@ -82,7 +108,13 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const write = values.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
+  const write = values.json
+    ? (line: string) => {
+        console.error(line);
+      }
+    : (line: string) => {
+        console.log(line);
+      };
   const p = consoleProgress(write);
   const started = performance.now();
   const rpcUrl = process.env.STRATA_RPC_URL ?? "http://127.0.0.1:8545";
@@ -96,10 +128,12 @@ async function main(): Promise<number> {
     chain = reuse
       ? await attachLocalChain(rpcUrl, "demo", { workDir: runDir })
       : await startLocalChainOrCleanUp({ workDir: runDir });
-    const fromBlock = await chain.provider.getBlockNumber();
+    // The summary covers what happens after the deployment.
+    const fromBlock = (await chain.provider.getBlockNumber()) + 1;
     p.detail(reuse ? `reusing the node at ${rpcUrl}` : `embedded hardhat node at ${chain.rpcUrl}`);
     p.detail(`deployment ${chain.deploymentFile}`);
     for (const [name, address] of Object.entries(chain.addresses)) p.detail(`${name.padEnd(20)} ${address}`);
+    await checkRoles(chain, p);
     p.detail("every admin, parameter and pauser role is held by the timelock; the deployer kept none");
 
     const logDir = path.join(runDir, "logs");
@@ -154,7 +188,7 @@ async function main(): Promise<number> {
       `logs: ${logDir} (agent-<n>.log, worker.log; JSON lines)`,
       `worker database: ${worker.dbPath}`,
       `agents' data: ${agents.map((a) => a.dataDir).join(", ")}`,
-      `deployment: ${chain.deploymentFile}`,
+      ...(reuse ? [`deployment: ${chain.deploymentFile} (the node at ${rpcUrl} keeps running)`] : []),
       `stored file: ${storage.file}; manifest ${storage.manifest}; retrieved ${storage.retrieved}`,
     ];
     if (values.json) {
@@ -166,7 +200,7 @@ async function main(): Promise<number> {
         ),
       );
     } else {
-      printSummary(summary, where, write);
+      printSummary(summary, where, write, compute.leases);
       write(`\nDone in ${((performance.now() - started) / 1000).toFixed(0)} s; shutting everything down.`);
     }
     return 0;

@@ -131,9 +131,6 @@ contract ComputeMarket is ComputeOrderBook, AccessControl {
         unchecked {
             m.collateral -= uint96(bounty);
         }
-        lease.nextPeriod = m.nextPeriod;
-        lease.missedSeconds = m.missedSeconds;
-        lease.collateral = m.collateral;
         if (bounty != 0) _credit(msg.sender, bounty);
         emit MissedHeartbeatsReported(
             leaseId,
@@ -148,6 +145,9 @@ contract ComputeMarket is ComputeOrderBook, AccessControl {
         if (missedTotal >= m.maxMissedHeartbeats) {
             _closeLease(leaseId, m, CloseReason.MissedHeartbeats, msg.sender, bounty);
         } else {
+            lease.nextPeriod = m.nextPeriod;
+            lease.missedSeconds = m.missedSeconds;
+            lease.collateral = m.collateral;
             // missedTotal < maxMissedHeartbeats <= 100.
             lease.missedHeartbeats = uint16(missedTotal);
             if (bounty != 0) _registry.slash(m.provider, bounty, 0);

@@ -338,7 +338,9 @@ async function main(): Promise<void> {
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((error: unknown) => {
     const short = (error as { shortMessage?: string }).shortMessage;
-    console.error(`worker benchmark failed: ${short ?? (error instanceof Error ? error.message : String(error))}`);
+    console.error(
+      `worker benchmark failed: ${short ?? (error instanceof Error ? error.message : String(error))}`,
+    );
     process.exitCode = 1;
   });
 }

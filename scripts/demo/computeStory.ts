@@ -44,6 +44,7 @@ const CLOSE_REASONS = [
   "Expired",
 ];
 const MISSED_HEARTBEATS = 3n;
+const reasonName = (reason: bigint): string => CLOSE_REASONS[Number(reason)] ?? `reason ${reason}`;
 const INSUFFICIENT_FUNDS = 4n;
 
 /** The workload: a Node script that does a little work every second and prints progress. */
@@ -63,7 +64,7 @@ export async function runComputeStory(input: ComputeStoryInput): Promise<Compute
   const computeAddress = chain.addresses.computeMarket;
   if (computeAddress === undefined) throw new Error("the deployment has no ComputeMarket");
   const market = ComputeMarket__factory.connect(computeAddress, chain.provider);
-  const period = BigInt((await market.parameters()).heartbeatPeriod);
+  const period = (await market.parameters()).heartbeatPeriod;
   const tenant = devAddress(input.tenantAccount);
   const now = async () => BigInt((await chain.provider.getBlock("latest"))?.timestamp ?? 0);
   const heartbeats = async (leaseId: bigint) =>
@@ -154,7 +155,7 @@ export async function runComputeStory(input: ComputeStoryInput): Promise<Compute
   );
   p.check(
     closedA.args.reason === MISSED_HEARTBEATS,
-    `lease ${leaseA} closed for ${CLOSE_REASONS[Number(closedA.args.reason)]}`,
+    `lease ${leaseA} closed for ${reasonName(closedA.args.reason)}`,
   );
   p.check(closedA.args.compensationToTenant > 0n, "the tenant was not compensated");
   const missed = reports.reduce((s, r) => s + r.args.count, 0n);
@@ -192,7 +193,7 @@ export async function runComputeStory(input: ComputeStoryInput): Promise<Compute
     p.detail(
       `escrow funded until ${new Date(Number(accrual.fundedUntil) * 1000).toISOString()} (chain time)`,
     );
-    const target = BigInt(accrual.fundedUntil) + 2n;
+    const target = accrual.fundedUntil + 2n;
     const t = await now();
     if (t < target) await chain.advance(Number(target - t));
     const closedB = await until(
@@ -202,7 +203,7 @@ export async function runComputeStory(input: ComputeStoryInput): Promise<Compute
     );
     p.check(
       closedB.args.reason === INSUFFICIENT_FUNDS,
-      `lease ${leaseB} closed for ${CLOSE_REASONS[Number(closedB.args.reason)]}`,
+      `lease ${leaseB} closed for ${reasonName(closedB.args.reason)}`,
     );
     p.check(
       closedB.args.closer.toLowerCase() === worker.address.toLowerCase(),

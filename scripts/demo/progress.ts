@@ -25,7 +25,11 @@ export interface Progress {
   readonly current: string;
 }
 
-export function consoleProgress(write: (line: string) => void = (l) => console.log(l)): Progress {
+export function consoleProgress(
+  write: (line: string) => void = (l) => {
+    console.log(l);
+  },
+): Progress {
   let n = 0;
   let title = "start";
   let started = performance.now();

@@ -152,7 +152,7 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
   });
   const report = reports[0];
   p.check(
-    report !== undefined && report.args.reporter.toLowerCase() === worker.address.toLowerCase(),
+    report?.args.reporter.toLowerCase() === worker.address.toLowerCase(),
     "the missed proof was not reported by the worker",
   );
   const stakeAfter = (await registry.stakeInfo(offline.address)).free;

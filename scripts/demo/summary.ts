@@ -193,7 +193,7 @@ async function gasByOperation(
       const contract = target === undefined ? undefined : contracts.get(target);
       if (contract === undefined) continue;
       const receipt = await provider.getTransactionReceipt(tx.hash);
-      if (receipt === null || receipt.status !== 1) continue;
+      if (receipt?.status !== 1) continue;
       const fn = contract.iface.parseTransaction({ data: tx.data });
       const key = `${contract.name}.${fn?.name ?? tx.data.slice(0, 10)}`;
       const list = groups.get(key) ?? [];
@@ -224,7 +224,12 @@ export function table(header: string[], rows: string[][], rightAligned: number[]
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
-export function printSummary(summary: Summary, where: string[], write: (line: string) => void): void {
+export function printSummary(
+  summary: Summary,
+  where: string[],
+  write: (line: string) => void,
+  leases: { id: string; provider: string; closedBy: string; reason: string }[] = [],
+): void {
   const short = (a: string) => `${a.slice(0, 8)}…${a.slice(-4)}`;
   write("\n=== Summary (read back from the chain) ===\n");
   write("Deals");
@@ -243,10 +248,19 @@ export function printSummary(summary: Summary, where: string[], write: (line: st
     ),
   );
   write(
-    `\n${summary.proofs} proofs accepted; ${summary.missedPeriodsReported} missed period(s) reported; retrieval ` +
+    `\n${summary.proofs} proofs accepted; ${summary.missedPeriodsReported} missed proof period(s) reported; retrieval ` +
       `challenges: ${summary.retrievalChallenges.opened} opened, ${summary.retrievalChallenges.answered} answered, ` +
       `${summary.retrievalChallenges.failed} failed (slashed)`,
   );
+  if (leases.length > 0) {
+    write("\nCompute leases");
+    write(
+      table(
+        ["lease", "provider", "closed for", "closed by"],
+        leases.map((l) => [l.id, short(l.provider), l.reason, l.closedBy === "" ? "-" : short(l.closedBy)]),
+      ),
+    );
+  }
   write("\nParties (tokens; ledgers are pull-payment balances inside the contracts)");
   write(
     table(

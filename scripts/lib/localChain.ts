@@ -194,6 +194,10 @@ async function deployToNode(
   const deployed = await run(
     [
       HARDHAT,
+      // The default profile's artifacts are the ones `npm install` built (same compiler settings as
+      // production): the deployment then starts at once instead of compiling everything a second time.
+      "--build-profile",
+      "default",
       "ignition",
       "deploy",
       "deploy/modules/StrataLocal.ts",

@@ -1,0 +1,45 @@
+/**
+ * The main job end to end: `npm run demo` (scripts/demo.ts) on an embedded node, with its JSON summary read
+ * back from the chain. The demo checks every step itself and exits 1 with the reason when one misbehaves; this
+ * test also checks the summary it prints.
+ */
+import { expect } from "chai";
+import path from "node:path";
+import { ROOT, run } from "../../scripts/lib/localChain.js";
+
+interface DemoSummary {
+  ok: boolean;
+  deals: { state: string; compensation: string }[];
+  proofs: number;
+  missedPeriodsReported: number;
+  retrievalChallenges: { opened: number; failed: number };
+  gas: { operation: string; count: number; averageGas: number }[];
+  compute: { leases: { reason: string; closedBy: string }[] };
+  parties: { role: string; address: string }[];
+}
+
+describe("e2e: npm run demo", function () {
+  this.timeout(900_000);
+
+  it("runs the whole storage and compute story and prints a summary read back from the chain", async function () {
+    const tsx = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+    const result = await run([tsx, "scripts/demo.ts", "--embedded", "--json"], { timeoutMs: 840_000 });
+    if (result.code !== 0) throw new Error(`demo failed (${result.code}):\n${result.stderr.slice(-6000)}`);
+    const summary = JSON.parse(result.stdout) as DemoSummary;
+    expect(summary.ok).to.equal(true);
+    expect(summary.deals).to.have.length(4);
+    expect(summary.deals.filter((d) => d.state === "ended: retrieval failed")).to.have.length(1);
+    expect(summary.proofs).to.be.at.least(8);
+    expect(summary.missedPeriodsReported).to.be.at.least(1);
+    expect(summary.retrievalChallenges.failed).to.equal(1);
+    const worker = summary.parties.find((p) => p.role === "worker (watcher)");
+    expect(summary.compute.leases.map((l) => l.reason)).to.deep.equal([
+      "MissedHeartbeats",
+      "InsufficientFunds",
+    ]);
+    expect(summary.compute.leases[1]?.closedBy).to.equal(worker?.address);
+    const ops = new Map(summary.gas.map((g) => [g.operation, g]));
+    for (const op of ["StorageMarket.publishDeals", "StorageMarket.submitProof", "ComputeMarket.heartbeat"])
+      expect(ops.get(op)?.count ?? 0, op).to.be.greaterThan(0);
+  });
+});
