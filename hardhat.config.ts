@@ -42,11 +42,30 @@ export default defineConfig({
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1", hardfork: "prague" },
     localhost: { type: "http", chainType: "l1", url: process.env.STRATA_RPC_URL ?? "http://127.0.0.1:8545" },
+    // Public testnets: RPC URL and deployer key are configuration variables, kept in the encrypted keystore
+    // (`npx hardhat keystore set SEPOLIA_RPC_URL`, ...) or taken from environment variables of the same names.
+    // The chain id is pinned so that a wrong RPC URL fails before anything is sent. See docs/DEPLOYING.md.
     sepolia: {
       type: "http",
       chainType: "l1",
+      chainId: 11155111,
       url: configVariable("SEPOLIA_RPC_URL"),
       accounts: [configVariable("SEPOLIA_PRIVATE_KEY")],
+    },
+    baseSepolia: {
+      type: "http",
+      chainType: "op",
+      chainId: 84532,
+      url: configVariable("BASE_SEPOLIA_RPC_URL"),
+      accounts: [configVariable("BASE_SEPOLIA_PRIVATE_KEY")],
+    },
+    // A stand-in for a public testnet (e.g. a second local `hardhat node`): deployed to exactly like one, with
+    // a parameter file and a locally held key, from the environment variables below.
+    testnetRehearsal: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("STRATA_REHEARSAL_RPC_URL"),
+      accounts: [configVariable("STRATA_REHEARSAL_PRIVATE_KEY")],
     },
   },
 });

@@ -30,6 +30,7 @@ import {
 } from "./lib/localChain.js";
 import { startAgents, startWorker, type RunningAgent, type RunningWorker } from "./lib/localProcesses.js";
 import { runComputeStory } from "./demo/computeStory.js";
+import { enableCompute } from "./demo/agentsConfig.js";
 import { consoleProgress, DemoFailure, type Progress } from "./demo/progress.js";
 import { runStorageStory } from "./demo/storageStory.js";
 import { collectSummary, printSummary } from "./demo/summary.js";
@@ -73,26 +74,6 @@ async function checkRoles(chain: LocalChain, p: Progress): Promise<void> {
       p.check(!(await c.hasRole(role, deployer)), `the deployer kept role ${role} on ${address}`);
     }
   }
-}
-
-/**
- * Agents also rent out compute: prices per millicore-second and MiB-second (base units of the 6-decimal token)
- * with a margin that differs per agent, so the bids differ and the cheapest wins; short funding minimum and
- * notice window for a story told in minutes.
- */
-function enableCompute(config: Record<string, unknown>, index: number): void {
-  const compute = (config.compute ?? {}) as Record<string, unknown>;
-  config.compute = {
-    ...compute,
-    enabled: true,
-    pricePerMillicoreSecond: "20",
-    pricePerMiBSecond: "1",
-    minMarginBps: 1000 * (index + 1),
-    collateralPerLease: "20000000",
-    noticeWindowSeconds: 120,
-    minFundedSeconds: 30,
-    settleEverySeconds: 60,
-  };
 }
 
 async function main(): Promise<number> {

@@ -159,6 +159,8 @@ interface IComputeMarket is ICreditLedger {
         uint24 noticeWindow;
     }
 
+    // A view's return value, never stored: its field order follows meaning, not packing.
+    // solhint-disable gas-struct-packing
     /// @notice A lease's position now, computed for off-chain agents (see `leaseAccrual`).
     /// @param active True while the lease exists (accepted and not closed).
     /// @param currentPeriod Heartbeat period containing the current time.
@@ -179,6 +181,7 @@ interface IComputeMarket is ICreditLedger {
         bool ended;
         uint256 fundedUntil;
     }
+    // solhint-enable gas-struct-packing
 
     /// @notice Governance parameters; every field has hard bounds in `ComputeParams`.
     /// @param heartbeatPeriod Heartbeat period of new leases, in seconds.

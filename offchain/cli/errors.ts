@@ -69,6 +69,13 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   ORDER_NOT_FOUND: 1,
   BID_NOT_FOUND: 1,
   LEASE_NOT_FOUND: 1,
+  // deploying the suite
+  PARAMETERS_INVALID: 1,
+  PARAMETER_OUT_OF_BOUNDS: 1,
+  REHEARSAL_FAILED: 1,
+  DEPLOY_CANCELLED: 1,
+  DEPLOY_FAILED: 2,
+  DEPLOY_UNVERIFIED: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {

@@ -53,7 +53,14 @@ export type StrataErrorCode =
   | "WORKLOAD_MISMATCH"
   | "ORDER_NOT_FOUND"
   | "BID_NOT_FOUND"
-  | "LEASE_NOT_FOUND";
+  | "LEASE_NOT_FOUND"
+  // deploying the suite (deploy/lib/parameters.ts, rehearsal.ts, suiteOnChain.ts; scripts/deploy.ts)
+  | "PARAMETERS_INVALID"
+  | "PARAMETER_OUT_OF_BOUNDS"
+  | "REHEARSAL_FAILED"
+  | "DEPLOY_CANCELLED"
+  | "DEPLOY_FAILED"
+  | "DEPLOY_UNVERIFIED";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

@@ -10,7 +10,13 @@ import { once } from "node:events";
 import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { StorageMarket__factory } from "../../typechain-types/index.js";
-import { devAddress, startAgents, strataCli, until, type RunningAgent } from "../../scripts/lib/localProcesses.js";
+import {
+  devAddress,
+  startAgents,
+  strataCli,
+  until,
+  type RunningAgent,
+} from "../../scripts/lib/localProcesses.js";
 import { startLocalChain, stopProcess, type LocalChain } from "../../scripts/lib/localChain.js";
 
 describe("e2e: store, prove, lose data, lose a provider, retrieve", function () {

@@ -1,0 +1,19 @@
+/**
+ * Agents also rent out compute: prices per millicore-second and MiB-second (base units of the 6-decimal token)
+ * with a margin that differs per agent, so the bids differ and the cheapest wins; short funding minimum and
+ * notice window for a story told in minutes.
+ */
+export function enableCompute(config: Record<string, unknown>, index: number): void {
+  const compute = (config.compute ?? {}) as Record<string, unknown>;
+  config.compute = {
+    ...compute,
+    enabled: true,
+    pricePerMillicoreSecond: "20",
+    pricePerMiBSecond: "1",
+    minMarginBps: 1000 * (index + 1),
+    collateralPerLease: "20000000",
+    noticeWindowSeconds: 120,
+    minFundedSeconds: 30,
+    settleEverySeconds: 60,
+  };
+}
