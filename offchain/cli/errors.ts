@@ -62,6 +62,7 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   WORKER_DB_MISMATCH: 1,
   RPC_TIMEOUT: 2,
   RPC_FAILED: 2,
+  RPC_RESPONSE_TOO_LARGE: 2,
   WORKER_UNREACHABLE: 2,
   // compute leases
   WORKLOAD_INVALID: 1,

@@ -48,6 +48,7 @@ export type StrataErrorCode =
   | "RPC_TIMEOUT"
   | "RPC_FAILED"
   | "WORKER_UNREACHABLE"
+  | "RPC_RESPONSE_TOO_LARGE"
   // compute leases (offchain/sdk/compute, the agent's compute duties, `strata lease`)
   | "WORKLOAD_INVALID"
   | "WORKLOAD_MISMATCH"

@@ -20,6 +20,7 @@ import {
 import type { Duty } from "./context.js";
 import { createLogger, type Logger } from "./logger.js";
 import { withRetry } from "./rpc.js";
+import { WorkerRpcProvider } from "./rpcProvider.js";
 import { defaultDuties } from "./duties/index.js";
 import { createWorker, type Worker } from "./worker.js";
 import { exitOnStartupError, isEntryPoint, stopOnSignals } from "../sdk/process/lifecycle.js";
@@ -93,10 +94,14 @@ export async function startWorkerFromConfig(options: StartOptions = {}): Promise
   });
   // staticNetwork: the chain id is known, and ethers must not retry network detection forever while the RPC
   // is down (the worker's own retries and backoff handle that). cacheTimeout -1: no stale block numbers.
-  const provider = new JsonRpcProvider(config.rpcUrl, Network.from(chainId), {
+  // The worker's transport: bounded memory per response, and eth_getLogs answers capped in size (the indexer
+  // halves the range past the cap).
+  const provider = new WorkerRpcProvider(config.rpcUrl, Network.from(chainId), {
     staticNetwork: true,
     cacheTimeout: -1,
     pollingInterval: config.pollIntervalMs,
+    fetch: fetchFn,
+    timeoutMs: config.rpc.timeoutMs,
   });
   try {
     const signer = config.key === null ? null : signerFor(config.key, provider, chainId, options);

@@ -134,6 +134,7 @@ export function classifyRpcError(error: unknown): RpcErrorKind {
 
 /** An eth_getLogs failure that asks for a smaller block range or fewer results (wording varies by node). */
 export function isRangeTooLarge(error: unknown): boolean {
+  if (error instanceof StrataError && error.code === "RPC_RESPONSE_TOO_LARGE") return true;
   const text = collectText(error, 0).toLowerCase();
   return /query returned more than|block range|range (is )?too (large|wide|big)|too many blocks|exceeds? (the )?max(imum)? (block )?range|response size|too many (logs|results)|max results/.test(
     text,

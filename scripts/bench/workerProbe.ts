@@ -16,7 +16,9 @@ import { freePort, NODE, ROOT, startLocalChainOrCleanUp, stopProcess } from "../
 import { vmHwmMB } from "./storeRetrieve.js";
 import { createParties, publishDeals } from "./workerPopulate.js";
 
-const log = (line: string): void => console.error(`[probe] ${line}`);
+function log(line: string): void {
+  console.error(`[probe] ${line}`);
+}
 
 const chain = await startLocalChainOrCleanUp();
 try {
@@ -53,6 +55,7 @@ try {
         stdio: ["ignore", "inherit", "inherit"],
       },
     );
+    const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
     const started = performance.now();
     let peak = 0;
     const sample = async (): Promise<void> => {
@@ -61,7 +64,7 @@ try {
     let caughtUp: number | null = null;
     for (;;) {
       await sample();
-      if (child.exitCode !== null) break;
+      if (exited()) break; // an out-of-memory abort ends it with a signal, not an exit code
       try {
         const res = await fetch(`http://127.0.0.1:${port}/health`);
         const h = (await res.json()) as { indexedBlock: number | null };
@@ -75,14 +78,16 @@ try {
       await new Promise((r) => setTimeout(r, 50));
     }
     // Duties run right after the catch-up: give them time, then read the high-water mark.
-    if (child.exitCode === null) await new Promise((r) => setTimeout(r, Number(process.env.PROBE_SETTLE_MS ?? "5000")));
+    if (!exited()) await new Promise((r) => setTimeout(r, Number(process.env.PROBE_SETTLE_MS ?? "5000")));
     await sample();
-    const exit = child.exitCode;
+    const exit = child.exitCode ?? child.signalCode;
     await stopProcess(child);
     rmSync(dbDir, { recursive: true, force: true });
     console.log(
       `NODE_OPTIONS="${nodeOptions}" deals=${pop.deals} blocks=${head + 1} ` +
-        (caughtUp === null ? `did not catch up (exit ${String(exit)})` : `caught up in ${caughtUp.toFixed(0)} ms`) +
+        (caughtUp === null
+          ? `did not catch up (exit ${String(exit)})`
+          : `caught up in ${caughtUp.toFixed(0)} ms`) +
         ` peak RSS ${peak} MB`,
     );
   }

@@ -24,7 +24,14 @@ import type { HealthReport } from "../../offchain/worker/http/health.js";
 import { Indexer } from "../../offchain/worker/indexer/indexer.js";
 import { silentLogger } from "../../offchain/worker/logger.js";
 import { createMetrics } from "../../offchain/worker/metrics.js";
-import { freePort, NODE, ROOT, startLocalChain, stopProcess, type LocalChain } from "../../scripts/lib/localChain.js";
+import {
+  freePort,
+  NODE,
+  ROOT,
+  startLocalChain,
+  stopProcess,
+  type LocalChain,
+} from "../../scripts/lib/localChain.js";
 import { FAST_RPC, waitFor } from "./helpers.js";
 
 const MAIN = path.join(ROOT, "offchain", "worker", "main.ts");

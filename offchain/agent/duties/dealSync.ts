@@ -8,7 +8,13 @@ import type { AgentContext } from "../context.js";
 import type { DealRecord } from "../db.js";
 import { releasePieceIfUnused } from "./pieceHealth.js";
 
-export const END_REASONS = ["Expired", "ClientTerminated", "ProviderTerminated", "TooManyFaults", "RetrievalFailed"] as const;
+export const END_REASONS = [
+  "Expired",
+  "ClientTerminated",
+  "ProviderTerminated",
+  "TooManyFaults",
+  "RetrievalFailed",
+] as const;
 
 export interface SyncResult {
   ended: bigint[];
