@@ -7,6 +7,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Provider, Signer } from "ethers";
 import type { FastifyInstance } from "fastify";
+import { listeningUrl } from "../sdk/process/http.js";
 import { AgentChain } from "./chain.js";
 import { createComputeService, type ComputeService, type ComputeTickReport } from "./compute/service.js";
 import type { WorkloadRuntime } from "./compute/runner.js";
@@ -144,9 +145,7 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
       if (stopped) throw new Error("the agent was stopped");
       if (listening !== undefined) return;
       await app.listen({ host: config.listen.host, port: config.listen.port });
-      const info = app.server.address();
-      const port = typeof info === "object" && info !== null ? info.port : config.listen.port;
-      listening = `http://${config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host}:${port}`;
+      listening = listeningUrl(app, config.listen);
       logger.info(
         {
           url: listening,

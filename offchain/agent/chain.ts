@@ -20,7 +20,8 @@ import {
   type StorageMarket,
   type TestStablecoin,
 } from "../../typechain-types/index.js";
-import { chainRevert } from "../sdk/chain/revert.js";
+import { periodAt, periodStart } from "../sdk/chain/clock.js";
+import { TransactionSender } from "../sdk/chain/sender.js";
 import { StrataError } from "../sdk/errors.js";
 import type { AgentConfig } from "./config.js";
 import type { MarketLimits } from "./policy.js";
@@ -30,8 +31,8 @@ export { ChainRevertError, decodeRevert, revertName, type Revert } from "../sdk/
 
 export class AgentChain {
   readonly market: StorageMarket;
-  /** Tail of the queue of transactions being simulated and broadcast (see `oneSenderAtATime`). */
-  private sending: Promise<unknown> = Promise.resolve();
+  /** Simulates, sends one transaction at a time and waits. */
+  private readonly sender: TransactionSender;
   readonly registry: ProviderRegistry;
   readonly token: TestStablecoin;
   /** The retrieval-challenge contract; undefined when the deployment predates it. */
@@ -48,8 +49,9 @@ export class AgentChain {
     readonly period: bigint,
     /** Timestamp at which period 0 starts. */
     readonly genesis: bigint,
-    private readonly txTimeoutMs: number,
+    txTimeoutMs: number,
   ) {
+    this.sender = new TransactionSender(txTimeoutMs);
     this.market = StorageMarket__factory.connect(deployment.market, signer);
     this.registry = ProviderRegistry__factory.connect(deployment.registry, signer);
     this.token = TestStablecoin__factory.connect(deployment.token, signer);
@@ -127,55 +129,30 @@ export class AgentChain {
   }
 
   periodAt(timestamp: bigint): bigint {
-    return timestamp < this.genesis ? 0n : (timestamp - this.genesis) / this.period;
+    return periodAt(this.genesis, this.period, timestamp);
   }
 
   periodStart(period: bigint): bigint {
-    return this.genesis + period * this.period;
+    return periodStart(this.genesis, this.period, period);
   }
 
   /**
    * Simulate with `simulate` (a staticCall), then `send`, then wait for one confirmation. A simulation revert
    * or a reverted receipt throws CHAIN_REVERT whose `revert` names the custom error. `onSent` runs as soon as
-   * the transaction hash is known (to record it before waiting).
+   * the transaction hash is known (to record it before waiting). Sends run one at a time: the duties and the
+   * HTTP routes send from the same account.
    */
-  async execute(
+  execute(
     simulate: () => Promise<unknown>,
     send: () => Promise<ContractTransactionResponse>,
-    onSent?: (hash: string) => void,
+    onSent?: (hash: string, nonce: number) => void,
   ): Promise<ContractTransactionReceipt> {
-    const tx = await this.oneSenderAtATime(async () => {
-      try {
-        await simulate();
-      } catch (error) {
-        throw chainRevert("simulation reverted", error);
-      }
-      return send();
-    });
-    onSent?.(tx.hash);
-    return this.wait(tx);
-  }
-
-  /**
-   * Run `fn` (simulate and broadcast) after the previous one finished: the duties and the HTTP routes send
-   * from the same account, and two sends racing would read the same pending nonce.
-   */
-  private oneSenderAtATime<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.sending.then(fn);
-    this.sending = run.catch(() => undefined);
-    return run;
+    return this.sender.execute(simulate, send, onSent);
   }
 
   /** Wait for `tx` (timeout from the configuration); a reverted receipt throws CHAIN_REVERT. */
-  async wait(tx: ContractTransactionResponse): Promise<ContractTransactionReceipt> {
-    let receipt: ContractTransactionReceipt | null;
-    try {
-      receipt = await tx.wait(1, this.txTimeoutMs);
-    } catch (error) {
-      throw chainRevert(`transaction ${tx.hash} failed`, error);
-    }
-    if (!receipt) throw new StrataError("CHAIN_REVERT", `transaction ${tx.hash} was not mined`);
-    return receipt;
+  wait(tx: ContractTransactionResponse): Promise<ContractTransactionReceipt> {
+    return this.sender.wait(tx);
   }
 }
 

@@ -22,7 +22,8 @@ import {
   type StorageMarket,
   type TestStablecoin,
 } from "../../typechain-types/index.js";
-import { chainRevert } from "../sdk/chain/revert.js";
+import { periodAt, periodStart } from "../sdk/chain/clock.js";
+import { TransactionSender } from "../sdk/chain/sender.js";
 import { StrataError } from "../sdk/errors.js";
 import type { RetrySettings, WorkerDeployment } from "./config.js";
 import type { Logger } from "./logger.js";
@@ -52,7 +53,8 @@ export class WorkerChain {
   readonly retrievalChallenges: IRetrievalChallenges | null;
   /** The compute market (leases); null when the deployment has none. */
   readonly compute: IComputeMarket | null;
-  private sending: Promise<unknown> = Promise.resolve();
+  /** Simulates, sends one transaction at a time (duties send from one account) and waits. */
+  private readonly sender: TransactionSender;
 
   private constructor(
     readonly provider: Provider,
@@ -67,6 +69,7 @@ export class WorkerChain {
     readonly genesis: bigint,
     private readonly options: WorkerChainOptions,
   ) {
+    this.sender = new TransactionSender(options.txTimeoutMs);
     const runner = signer ?? provider;
     this.market = StorageMarket__factory.connect(deployment.market, runner);
     this.registry = ProviderRegistry__factory.connect(deployment.registry, runner);
@@ -160,11 +163,11 @@ export class WorkerChain {
   }
 
   periodAt(timestamp: bigint): bigint {
-    return timestamp < this.genesis ? 0n : (timestamp - this.genesis) / this.provingPeriod;
+    return periodAt(this.genesis, this.provingPeriod, timestamp);
   }
 
   periodStart(period: bigint): bigint {
-    return this.genesis + period * this.provingPeriod;
+    return periodStart(this.genesis, this.provingPeriod, period);
   }
 
   /**
@@ -182,35 +185,12 @@ export class WorkerChain {
         details: 'configure "key" (or pass --key-env <VAR>) to let the worker act on what it finds',
       });
     }
-    const tx = await this.oneSenderAtATime(async () => {
-      try {
-        await simulate();
-      } catch (error) {
-        throw chainRevert("simulation reverted", error);
-      }
-      return send();
-    });
-    onSent?.(tx.hash, tx.nonce);
-    return this.wait(tx);
+    return this.sender.execute(simulate, send, onSent);
   }
 
   /** Wait for `tx` (configured timeout); a reverted receipt throws CHAIN_REVERT. */
-  async wait(tx: ContractTransactionResponse): Promise<ContractTransactionReceipt> {
-    let receipt: ContractTransactionReceipt | null;
-    try {
-      receipt = await tx.wait(1, this.options.txTimeoutMs);
-    } catch (error) {
-      throw chainRevert(`transaction ${tx.hash} failed`, error);
-    }
-    if (!receipt) throw new StrataError("CHAIN_REVERT", `transaction ${tx.hash} was not mined`);
-    return receipt;
-  }
-
-  /** Duties send from one account: two sends racing would read the same pending nonce. */
-  private oneSenderAtATime<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.sending.then(fn);
-    this.sending = run.catch(() => undefined);
-    return run;
+  wait(tx: ContractTransactionResponse): Promise<ContractTransactionReceipt> {
+    return this.sender.wait(tx);
   }
 }
 

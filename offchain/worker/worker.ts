@@ -8,6 +8,7 @@
  */
 import type { Provider, Signer } from "ethers";
 import type { FastifyInstance } from "fastify";
+import { listeningUrl } from "../sdk/process/http.js";
 import { WorkerChain } from "./chain.js";
 import type { WorkerConfig } from "./config.js";
 import type { Duty, DutyResult, WorkerContext } from "./context.js";
@@ -220,9 +221,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       if (stopped) throw new Error("the worker was stopped");
       if (listening !== undefined) return;
       await app.listen({ host: config.listen.host, port: config.listen.port });
-      const info = app.server.address();
-      const port = typeof info === "object" && info !== null ? info.port : config.listen.port;
-      listening = `http://${config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host}:${port}`;
+      listening = listeningUrl(app, config.listen);
       logger.info(
         {
           url: listening,
