@@ -22,7 +22,7 @@ import {
   registerProvider,
   type StorageFixture,
 } from "../helpers/fixture.js";
-import { must, sendJson, startServer, type TestServer } from "../cli/helpers/httpServer.js";
+import { must } from "../cli/helpers/httpServer.js";
 import {
   errorCode,
   removeTempDirs,
@@ -31,6 +31,7 @@ import {
   tempDataDir,
   type InjectedResponse,
 } from "./helpers.js";
+import { routeToAgent, startRpcBridge } from "../cli/helpers/inProcessChain.js";
 
 const PRICE = 10n;
 /** Extension nonces, far from the proposal nonces the fixture hands out. */
@@ -287,43 +288,3 @@ describe("agent POST /v1/extensions", function () {
     }
   });
 });
-
-/** A JSON-RPC endpoint over HTTP in front of the in-process chain (the CLI talks to a URL). */
-function startRpcBridge(f: StorageFixture): Promise<TestServer> {
-  interface Call {
-    id: number;
-    method: string;
-    params?: unknown[];
-  }
-  const one = async (call: Call) => {
-    try {
-      const result: unknown = await f.ethers.provider.send(call.method, call.params ?? []);
-      return { jsonrpc: "2.0", id: call.id, result };
-    } catch (error) {
-      const { message, data } = error as { message?: string; data?: unknown };
-      return { jsonrpc: "2.0", id: call.id, error: { code: -32603, message: message ?? "error", data } };
-    }
-  };
-  return startServer(async (_req, res, body) => {
-    const parsed = JSON.parse(body.toString("utf8")) as Call | Call[];
-    sendJson(res, 200, Array.isArray(parsed) ? await Promise.all(parsed.map(one)) : await one(parsed));
-  });
-}
-
-/** `fetch` that hands requests for the agent's registered endpoint to `app.inject`, the rest to the network. */
-function routeToAgent(endpoint: string, agent: Agent): typeof fetch {
-  return async (input, init) => {
-    const url = input instanceof Request ? input.url : String(input);
-    if (!url.startsWith(endpoint)) return fetch(input, init);
-    const res = await agent.app.inject({
-      method: (init?.method ?? "GET") as "GET" | "POST",
-      url: url.slice(endpoint.length),
-      headers: Object.fromEntries(new Headers(init?.headers).entries()),
-      ...(typeof init?.body === "string" ? { payload: init.body } : {}),
-    });
-    return new Response(res.body, {
-      status: res.statusCode,
-      headers: { "content-type": res.headers["content-type"] ?? "application/json" },
-    });
-  };
-}

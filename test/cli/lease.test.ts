@@ -9,7 +9,8 @@ import { workloadHash } from "../../offchain/sdk/compute/workload.js";
 import { deployStorage, registerProvider, USDC, type StorageFixture } from "../helpers/fixture.js";
 import { ALIVE, BID_PRICE, HEARTBEAT, startComputeAgent } from "../agent/computeHelpers.js";
 import { removeTempDirs } from "../agent/helpers.js";
-import { sendJson, startServer, type TestServer } from "./helpers/httpServer.js";
+import { type TestServer } from "./helpers/httpServer.js";
+import { routeToAgent, startRpcBridge } from "./helpers/inProcessChain.js";
 
 interface Run {
   code: number;
@@ -278,43 +279,3 @@ describe("strata lease (in-process chain and agent)", function () {
     expect((JSON.parse(run.out) as { error: { code: string } }).error.code).to.equal("DEPLOYMENT_NOT_FOUND");
   });
 });
-
-/** A JSON-RPC endpoint over HTTP in front of the in-process chain (the CLI talks to a URL). */
-function startRpcBridge(f: StorageFixture): Promise<TestServer> {
-  interface Call {
-    id: number;
-    method: string;
-    params?: unknown[];
-  }
-  const one = async (call: Call) => {
-    try {
-      const result: unknown = await f.ethers.provider.send(call.method, call.params ?? []);
-      return { jsonrpc: "2.0", id: call.id, result };
-    } catch (error) {
-      const { message, data } = error as { message?: string; data?: unknown };
-      return { jsonrpc: "2.0", id: call.id, error: { code: -32603, message: message ?? "error", data } };
-    }
-  };
-  return startServer(async (_req, res, body) => {
-    const parsed = JSON.parse(body.toString("utf8")) as Call | Call[];
-    sendJson(res, 200, Array.isArray(parsed) ? await Promise.all(parsed.map(one)) : await one(parsed));
-  });
-}
-
-/** `fetch` that hands requests for the agent's registered endpoint to `app.inject`, the rest to the network. */
-function routeToAgent(endpoint: string, agent: Agent): typeof fetch {
-  return async (input, init) => {
-    const url = input instanceof Request ? input.url : String(input);
-    if (!url.startsWith(endpoint)) return fetch(input, init);
-    const res = await agent.app.inject({
-      method: (init?.method ?? "GET") as "GET" | "PUT",
-      url: url.slice(endpoint.length),
-      headers: Object.fromEntries(new Headers(init?.headers).entries()),
-      ...(typeof init?.body === "string" ? { payload: init.body } : {}),
-    });
-    return new Response(res.body, {
-      status: res.statusCode,
-      headers: { "content-type": res.headers["content-type"] ?? "application/json" },
-    });
-  };
-}
