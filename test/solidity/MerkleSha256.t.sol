@@ -2,22 +2,14 @@
 pragma solidity 0.8.30;
 
 import { TestBase } from "./utils/TestBase.sol";
+import { RandomPieceTrees } from "./utils/RandomPieceTrees.sol";
 import { MerkleSha256Harness } from "./utils/MerkleSha256Harness.sol";
 
 /// @notice MerkleSha256 against a full tree built here with the sha256 builtin.
-contract MerkleSha256Test is TestBase {
-    uint256 internal constant LEAF = 64;
+contract MerkleSha256Test is TestBase, RandomPieceTrees {
     uint256 internal constant MAX_LEAVES = 64;
 
     MerkleSha256Harness internal merkle;
-
-    /// @dev A piece's full tree: levels[0] are the leaf nodes (padded to a power of two), the last level the root.
-    struct Tree {
-        uint256 size;
-        uint256 leaves;
-        uint256 depth;
-        bytes32[][] levels;
-    }
 
     function setUp() public {
         merkle = new MerkleSha256Harness();
@@ -54,7 +46,7 @@ contract MerkleSha256Test is TestBase {
     function test_fuzz_computeRootMatchesFullTree(uint256 seed, uint256 size, uint256 index) public view {
         Tree memory t = _buildTree(seed, bound(size, 1, MAX_LEAVES * LEAF));
         index = bound(index, 0, t.leaves - 1);
-        (bytes32 lo, bytes32 hi) = _leaf(seed, t.size, index);
+        (bytes32 lo, bytes32 hi) = _leaf(t, index);
         bytes32[] memory path = _path(t, index);
         assertEq(path.length, t.depth, "path length == depth");
         assertEq(merkle.computeRoot(lo, hi, index, path), _root(t), "root");
@@ -85,7 +77,7 @@ contract MerkleSha256Test is TestBase {
     ) public view {
         Tree memory t = _buildTree(seed, bound(size, 1, MAX_LEAVES * LEAF));
         index = bound(index, 0, t.leaves - 1);
-        (bytes32 lo, bytes32 hi) = _leaf(seed, t.size, index);
+        (bytes32 lo, bytes32 hi) = _leaf(t, index);
         bytes32[] memory path = _path(t, index);
         bytes32 root = _root(t);
         bit = bound(bit, 0, 512 + 256 * t.depth - 1);
@@ -95,7 +87,7 @@ contract MerkleSha256Test is TestBase {
         assertNotEq(merkle.computeRoot(lo, hi, index, path), root, "flipped bit changes the root");
 
         if (t.depth == 0) return;
-        (lo, hi) = _leaf(seed, t.size, index);
+        (lo, hi) = _leaf(t, index);
         path = _path(t, index);
         uint256 level = seed % t.depth;
         uint256 node = index >> level;
@@ -117,60 +109,4 @@ contract MerkleSha256Test is TestBase {
     }
 
     // ------------------------------------------------------------------ reference tree
-
-    /// @dev The 64-byte leaf `i` of a random piece of `size` bytes, zero past the end of the piece.
-    function _leaf(uint256 seed, uint256 size, uint256 i) internal pure returns (bytes32 lo, bytes32 hi) {
-        if (i * LEAF >= size) return (bytes32(0), bytes32(0));
-        uint256 valid = size - i * LEAF;
-        lo = keccak256(abi.encode(seed, i, 0));
-        hi = keccak256(abi.encode(seed, i, 1));
-        if (valid < 64) hi = _keepHighBytes(hi, valid > 32 ? valid - 32 : 0);
-        if (valid < 32) lo = _keepHighBytes(lo, valid);
-    }
-
-    /// @dev Keep the first `n` bytes of `w` (big-endian), zero the rest.
-    function _keepHighBytes(bytes32 w, uint256 n) internal pure returns (bytes32) {
-        if (n == 0) return bytes32(0);
-        return w & ~bytes32((uint256(1) << (8 * (32 - n))) - 1);
-    }
-
-    function _buildTree(uint256 seed, uint256 size) internal pure returns (Tree memory t) {
-        t.size = size;
-        t.leaves = (size + LEAF - 1) / LEAF;
-        t.depth = _ceilLog2(t.leaves);
-        t.levels = new bytes32[][](t.depth + 1);
-        uint256 width = uint256(1) << t.depth;
-        bytes32[] memory level = new bytes32[](width);
-        for (uint256 i = 0; i < width; ++i) {
-            (bytes32 lo, bytes32 hi) = _leaf(seed, size, i);
-            level[i] = sha256(abi.encodePacked(lo, hi));
-        }
-        t.levels[0] = level;
-        for (uint256 d = 1; d <= t.depth; ++d) {
-            width >>= 1;
-            bytes32[] memory up = new bytes32[](width);
-            for (uint256 i = 0; i < width; ++i)
-                up[i] = sha256(abi.encodePacked(level[2 * i], level[2 * i + 1]));
-            t.levels[d] = up;
-            level = up;
-        }
-    }
-
-    function _path(Tree memory t, uint256 index) internal pure returns (bytes32[] memory path) {
-        path = new bytes32[](t.depth);
-        for (uint256 d = 0; d < t.depth; ++d) path[d] = t.levels[d][(index >> d) ^ 1];
-    }
-
-    function _root(Tree memory t) internal pure returns (bytes32) {
-        return t.levels[t.depth][0];
-    }
-
-    /// @dev ceil(log2(n)) for n >= 1, via the bit length of n - 1.
-    function _ceilLog2(uint256 n) internal pure returns (uint256 bits) {
-        uint256 x = n - 1;
-        while (x != 0) {
-            ++bits;
-            x >>= 1;
-        }
-    }
 }

@@ -5,14 +5,14 @@ import { IRetrievalChallenges } from "../../contracts/interfaces/IRetrievalChall
 import { IStorageMarket } from "../../contracts/interfaces/IStorageMarket.sol";
 import { RetrievalChallenges } from "../../contracts/storage/RetrievalChallenges.sol";
 import { MarketFixture } from "./utils/MarketFixture.sol";
+import { RandomPieceTrees } from "./utils/RandomPieceTrees.sol";
 
 /// @notice Leaf-index and path-length rules of retrieval challenges (SPEC "Retrieval challenges"): a challenge
 ///         may name any leaf below ceil(size / 64) and no other; an answer must carry exactly
 ///         ceil(log2(leaves)) siblings, the true leaf and the path of the challenged position.
-contract RetrievalChallengesTest is MarketFixture {
+contract RetrievalChallengesTest is MarketFixture, RandomPieceTrees {
     uint256 internal constant PROVIDER_KEY = 0xB0B;
     uint256 internal constant CLIENT_KEY = 0xC11E;
-    uint256 internal constant LEAF = 64;
     uint256 internal constant MAX_TREE_LEAVES = 64;
     uint128 internal constant BOND = 5_000_000;
     address internal constant TREASURY = address(0x7EA5);
@@ -22,15 +22,6 @@ contract RetrievalChallengesTest is MarketFixture {
     address internal provider;
     address internal client;
     uint64 internal lastId;
-
-    /// @dev A piece's full tree: levels[0] are the leaf nodes (padded to a power of two), the last the root.
-    struct Tree {
-        uint256 seed;
-        uint256 size;
-        uint256 leaves;
-        uint256 depth;
-        bytes32[][] levels;
-    }
 
     function setUp() public {
         deploySuite(defaultParameters(), TREASURY, 86_400);
@@ -230,62 +221,6 @@ contract RetrievalChallengesTest is MarketFixture {
             revert AssertTrue("answer should revert");
         } catch (bytes memory err) {
             assertEq(keccak256(err), keccak256(expected), "answer error");
-        }
-    }
-
-    /// @dev The 64-byte leaf `i` of the tree's random piece, zero past the end of the piece.
-    function _leaf(Tree memory t, uint256 i) internal pure returns (bytes32 lo, bytes32 hi) {
-        if (i * LEAF >= t.size) return (bytes32(0), bytes32(0));
-        uint256 valid = t.size - i * LEAF;
-        lo = keccak256(abi.encode(t.seed, i, 0));
-        hi = keccak256(abi.encode(t.seed, i, 1));
-        if (valid < 64) hi = _keepHighBytes(hi, valid > 32 ? valid - 32 : 0);
-        if (valid < 32) lo = _keepHighBytes(lo, valid);
-    }
-
-    function _keepHighBytes(bytes32 w, uint256 n) internal pure returns (bytes32) {
-        if (n == 0) return bytes32(0);
-        return w & ~bytes32((uint256(1) << (8 * (32 - n))) - 1);
-    }
-
-    function _buildTree(uint256 seed, uint256 size) internal pure returns (Tree memory t) {
-        t.seed = seed;
-        t.size = size;
-        t.leaves = (size + LEAF - 1) / LEAF;
-        t.depth = _ceilLog2(t.leaves);
-        t.levels = new bytes32[][](t.depth + 1);
-        uint256 width = uint256(1) << t.depth;
-        bytes32[] memory level = new bytes32[](width);
-        for (uint256 i = 0; i < width; ++i) {
-            (bytes32 lo, bytes32 hi) = _leaf(t, i);
-            level[i] = sha256(abi.encodePacked(lo, hi));
-        }
-        t.levels[0] = level;
-        for (uint256 d = 1; d <= t.depth; ++d) {
-            width >>= 1;
-            bytes32[] memory up = new bytes32[](width);
-            for (uint256 i = 0; i < width; ++i)
-                up[i] = sha256(abi.encodePacked(level[2 * i], level[2 * i + 1]));
-            t.levels[d] = up;
-            level = up;
-        }
-    }
-
-    function _path(Tree memory t, uint256 index) internal pure returns (bytes32[] memory path) {
-        path = new bytes32[](t.depth);
-        for (uint256 d = 0; d < t.depth; ++d) path[d] = t.levels[d][(index >> d) ^ 1];
-    }
-
-    function _root(Tree memory t) internal pure returns (bytes32) {
-        return t.levels[t.depth][0];
-    }
-
-    /// @dev ceil(log2(n)) for n >= 1, via the bit length of n - 1.
-    function _ceilLog2(uint256 n) internal pure returns (uint256 bits) {
-        uint256 x = n - 1;
-        while (x != 0) {
-            ++bits;
-            x >>= 1;
         }
     }
 }
