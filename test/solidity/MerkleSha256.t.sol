@@ -107,6 +107,4 @@ contract MerkleSha256Test is TestBase, RandomPieceTrees {
         test_fuzz_anyBitFlipChangesRoot(3, 1000, 7, 512 + 3 * 256 + 17);
         test_fuzz_anyBitFlipChangesRoot(4, 4096, 40, 512 + 5 * 256 + 255);
     }
-
-    // ------------------------------------------------------------------ reference tree
 }
