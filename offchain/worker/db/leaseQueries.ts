@@ -5,6 +5,7 @@
  * index already clears.
  */
 import { getAddress } from "ethers";
+import type { ComputeEvent } from "./events.js";
 import { big, num, optBig, optNum, optStr, str, type Param, type Row, type Sql } from "./sql.js";
 
 /** How a lease closed (LeaseClosed). */
@@ -71,27 +72,12 @@ export interface LeaseMissedReportRecord {
 export type ComputeOrderStatus = "open" | "filled" | "cancelled" | "expired";
 
 /** An order as indexed, with its status per the index ("open" includes open orders past their expiry). */
-export interface IndexedOrder {
+export type IndexedOrder = Omit<Extract<ComputeEvent, { kind: "OrderCreated" }>, "kind" | "orderId"> & {
   id: bigint;
-  tenant: string;
-  cpuMillicores: bigint;
-  memoryMiB: bigint;
-  storageGiB: bigint;
-  gpuCount: bigint;
-  gpuModel: string;
-  region: string;
-  workloadHash: string;
-  maxPricePerSecond: bigint;
-  deposit: bigint;
-  duration: bigint;
-  expiresAt: bigint;
-  minCollateral: bigint;
-  minNoticeWindow: bigint;
-  closeBounty: bigint;
   status: ComputeOrderStatus;
   blockNumber: number;
   txHash: string;
-}
+};
 
 /** A provider's bid on an order: its latest event ("created" = active unless the order was filled by it). */
 export interface IndexedBid {
