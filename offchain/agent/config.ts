@@ -173,6 +173,9 @@ export type ConfigOverrides = DeepPartial<AgentConfigFile>;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
+/** Where `strata provider init` writes the configuration and `strata agent start` reads it (current folder). */
+export const DEFAULT_CONFIG_FILE = "strata-agent.json";
+
 /** The configuration `strata provider init` writes; fill in `deployment` before use. */
 export function defaultConfig(): AgentConfigFile {
   return {

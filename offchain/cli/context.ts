@@ -10,7 +10,8 @@ import {
 } from "../sdk/chain/connect.js";
 import { toJsonValue } from "../sdk/client/agentJson.js";
 import { createAgentClient, type AgentClient } from "../sdk/client/agentClient.js";
-import { formatAmount, toBaseUnits } from "./parse.js";
+import { formatAmount } from "./format/units.js";
+import { toBaseUnits } from "./parse.js";
 
 /** Options every command accepts (declared on the root program). */
 export interface GlobalOptions {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "commander";
-import { formatUnits, getAddress, isAddress, parseUnits } from "ethers";
+import { getAddress, isAddress, parseUnits } from "ethers";
 import { StrataError } from "../sdk/errors.js";
 
 /**
@@ -57,23 +57,4 @@ export function toBaseUnits(amount: string, decimals: number): bigint {
   } catch {
     throw new StrataError("INVALID_ARGUMENT", `"${amount}" has more than ${decimals} decimals`);
   }
-}
-
-/** Base units as a decimal token amount with its symbol ("12.5 tUSD"). */
-export function formatAmount(units: bigint, decimals: number, symbol: string): string {
-  let text = formatUnits(units, decimals);
-  if (text.endsWith(".0")) text = text.slice(0, -2);
-  return `${text} ${symbol}`;
-}
-
-export function formatBytes(bytes: bigint | number): string {
-  const n = Number(bytes);
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${units[unit] ?? "B"}`;
 }

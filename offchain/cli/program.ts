@@ -3,7 +3,7 @@ import { registerAgentCommands } from "./commands/agent.js";
 import { registerBalanceCommands } from "./commands/balance.js";
 import { registerDealCommands } from "./commands/deals.js";
 import { registerDevCommands } from "./commands/dev.js";
-import { registerLeaseCommands } from "./commands/lease.js";
+import { registerLeaseCommands } from "./commands/lease/index.js";
 import { registerProviderCommands } from "./commands/provider.js";
 import { registerRetrieveCommand } from "./commands/retrieve.js";
 import { registerStatusCommand } from "./commands/status.js";
@@ -12,9 +12,7 @@ import { registerWorkerCommands } from "./commands/worker.js";
 import { CliContext, DEFAULTS, processIo, type CliIo, type GlobalOptions } from "./context.js";
 import { formatFailure, toFailure, type CliFailure } from "./errors.js";
 import { nonNegativeInt } from "./parse.js";
-
-/** Runs one command for a registered action; the program creates the context from the global options. */
-export type Runner = (command: Command, action: (ctx: CliContext) => Promise<void>) => Promise<void>;
+import type { Runner } from "./runner.js";
 
 const DESCRIPTION = [
   "Strata: store files on a decentralized storage market, rent compute (strata lease), or run a provider.",

@@ -1,5 +1,5 @@
 import cliProgress from "cli-progress";
-import { formatBytes } from "./parse.js";
+import { formatBytes } from "./format/units.js";
 
 /** One bar per piece (label, bytes done, status text), drawn on the terminal; a no-op when disabled. */
 export interface PieceBars {

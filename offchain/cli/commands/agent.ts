@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
-import type { Runner } from "../program.js";
-import { DEFAULT_AGENT_CONFIG } from "./provider.js";
+import type { Runner } from "../runner.js";
+import { DEFAULT_CONFIG_FILE } from "../../agent/config.js";
 import { runUntilSignal } from "../../sdk/process/lifecycle.js";
 
 interface StartOptions {
@@ -18,7 +18,7 @@ export function registerAgentCommands(program: Command, run: Runner): void {
       "run the provider agent in this process: HTTP data plane + chain duties (publish, prove, settle); " +
         "stops cleanly on Ctrl-C / SIGTERM. Its settings (RPC, deployment, key) come from the configuration file",
     )
-    .option("--config <file>", "agent configuration (see strata provider init)", DEFAULT_AGENT_CONFIG)
+    .option("--config <file>", "agent configuration (see strata provider init)", DEFAULT_CONFIG_FILE)
     .action((opts: StartOptions, command: Command) => run(command, (ctx) => start(ctx, opts)));
 }
 

@@ -3,7 +3,7 @@ import { ICreditLedger__factory } from "../../../typechain-types/index.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
 import { decimalAmount } from "../parse.js";
-import type { Runner } from "../program.js";
+import type { Runner } from "../runner.js";
 
 export function registerBalanceCommands(program: Command, run: Runner): void {
   program

@@ -12,10 +12,11 @@ import {
 import { ensureEscrowFunding } from "../../sdk/client/funding.js";
 import { NonceSequence } from "../../sdk/client/nonces.js";
 import { StrataError } from "../../sdk/errors.js";
-import type { CliContext, TokenUnits } from "../context.js";
+import type { CliContext } from "../context.js";
 import { address, nonNegativeInt, positiveInt } from "../parse.js";
-import type { Runner } from "../program.js";
+import type { Runner } from "../runner.js";
 import { resolveTargets } from "../targets.js";
+import { dealStatusJson, dealStatusLine } from "../format/deals.js";
 
 interface ListOptions {
   client?: string | true;
@@ -112,40 +113,12 @@ async function list(ctx: CliContext, opts: ListOptions): Promise<void> {
   });
   const statuses = await Promise.all(records.map((record) => dealStatus(chain.market, record)));
   const units = await ctx.tokenUnits();
-  ctx.result({ client: client ?? null, provider: provider ?? null, deals: statuses.map(statusJson) }, () =>
-    statuses.length === 0
-      ? "no deals"
-      : [`${statuses.length} deal(s)`, ...statuses.map((s) => statusLine(s, units))],
-  );
-}
-
-export function statusJson(status: DealStatus): Record<string, unknown> {
-  return {
-    id: status.record.terms.id,
-    phase: status.phase,
-    terms: status.record.terms,
-    nonce: status.record.nonce,
-    publishTx: status.record.publishTx,
-    currentPeriod: status.currentPeriod,
-    paidSeconds: status.paidSeconds,
-    missedPeriods: status.missedPeriods,
-    declaredFaults: status.declaredFaults,
-    settleable: status.settleable,
-    ended: status.record.ended,
-  };
-}
-
-export function statusLine(status: DealStatus, units: TokenUnits): string {
-  const t = status.record.terms;
-  const faults =
-    status.missedPeriods + status.declaredFaults > 0n
-      ? `, faults ${status.missedPeriods} missed / ${status.declaredFaults} declared`
-      : "";
-  const ended = status.record.ended ? ` (${status.record.ended.reason})` : "";
-  return (
-    `  #${t.id} ${status.phase}${ended}: provider ${t.provider}, periods ${t.startPeriod}..${t.endPeriod - 1n} ` +
-    `(now ${status.currentPeriod}), ${units.format(t.pricePerSecond)}/s, collateral ${units.format(t.collateral)}, ` +
-    `settleable ${units.format(status.settleable)}${faults}`
+  ctx.result(
+    { client: client ?? null, provider: provider ?? null, deals: statuses.map(dealStatusJson) },
+    () =>
+      statuses.length === 0
+        ? "no deals"
+        : [`${statuses.length} deal(s)`, ...statuses.map((s) => dealStatusLine(s, units))],
   );
 }
 

@@ -3,7 +3,7 @@ import { TestStablecoin__factory } from "../../../typechain-types/index.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
 import { address, decimalAmount } from "../parse.js";
-import type { Runner } from "../program.js";
+import type { Runner } from "../runner.js";
 
 interface MintOptions {
   to?: string;

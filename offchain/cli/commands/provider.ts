@@ -1,14 +1,13 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { defaultConfig, loadConfig, type AgentConfigFile } from "../../agent/config.js";
+import { DEFAULT_CONFIG_FILE, defaultConfig, loadConfig, type AgentConfigFile } from "../../agent/config.js";
 import { StrataError } from "../../sdk/errors.js";
 import { writeFileAtomic } from "../../sdk/client/files.js";
 import type { CliContext } from "../context.js";
-import { address, byteSize, decimalAmount, formatBytes } from "../parse.js";
-import type { Runner } from "../program.js";
-
-export const DEFAULT_AGENT_CONFIG = "strata-agent.json";
+import { formatBytes } from "../format/units.js";
+import { address, byteSize, decimalAmount } from "../parse.js";
+import type { Runner } from "../runner.js";
 
 interface InitOptions {
   config: string;
@@ -39,7 +38,7 @@ export function registerProviderCommands(program: Command, run: Runner): void {
     .description(
       "write a provider agent configuration for this chain's deployment (then: provider register, provider stake, agent start)",
     )
-    .option("--config <file>", "configuration file to write", DEFAULT_AGENT_CONFIG)
+    .option("--config <file>", "configuration file to write", DEFAULT_CONFIG_FILE)
     .option("--endpoint <url>", "public URL clients use to reach the agent", "http://127.0.0.1:7001")
     .option(
       "--listen <host:port>",

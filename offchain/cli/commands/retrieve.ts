@@ -5,8 +5,8 @@ import { StrataError } from "../../sdk/errors.js";
 import { retrieveFile, type RetrieveEvent } from "../../sdk/client/retrieve.js";
 import { loadManifest } from "../../sdk/manifest/manifest.js";
 import type { CliContext } from "../context.js";
-import { formatBytes } from "../parse.js";
-import type { Runner } from "../program.js";
+import { formatBytes } from "../format/units.js";
+import type { Runner } from "../runner.js";
 import { pieceBars } from "../progress.js";
 import { checkManifestChain } from "../targets.js";
 

@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { dealStatus, type DealStatus } from "../../sdk/client/deals.js";
 import type { CliContext } from "../context.js";
-import { formatBytes } from "../parse.js";
-import type { Runner } from "../program.js";
+import { formatBytes } from "../format/units.js";
+import type { Runner } from "../runner.js";
 import { resolveTargets } from "../targets.js";
-import { statusJson, statusLine } from "./deals.js";
+import { dealStatusJson, dealStatusLine } from "../format/deals.js";
 
 export function registerStatusCommand(program: Command, run: Runner): void {
   program
@@ -36,7 +36,7 @@ async function status(ctx: CliContext, target: string): Promise<void> {
   if (manifest === null) {
     const [only] = statuses;
     if (only === undefined) return;
-    ctx.result(statusJson(only), () => statusLine(only, units).trim());
+    ctx.result(dealStatusJson(only), () => dealStatusLine(only, units).trim());
     return;
   }
   const pieces: PieceReport[] = await Promise.all(
@@ -56,7 +56,7 @@ async function status(ctx: CliContext, target: string): Promise<void> {
         dealId: piece.dealId,
         phase: st?.phase ?? "unplaced",
         reachable,
-        deal: st ? statusJson(st) : null,
+        deal: st ? dealStatusJson(st) : null,
       };
     }),
   );
@@ -80,7 +80,7 @@ async function status(ctx: CliContext, target: string): Promise<void> {
       const st = statuses.find((s) => s.record.terms.id === p.dealId);
       const reach = p.reachable === true ? "reachable" : "UNREACHABLE";
       return st
-        ? `${statusLine(st, units)} [piece ${p.piece}, ${reach}]`
+        ? `${dealStatusLine(st, units)} [piece ${p.piece}, ${reach}]`
         : `  piece ${p.piece}: no deal [${reach}]`;
     }),
   ]);

@@ -5,8 +5,9 @@ import { checkWritable } from "../../sdk/client/files.js";
 import { storeFile, type StoreEvent } from "../../sdk/client/store.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
-import { decimalAmount, formatBytes, list, nonNegativeInt, positiveInt } from "../parse.js";
-import type { Runner } from "../program.js";
+import { formatBytes } from "../format/units.js";
+import { decimalAmount, list, nonNegativeInt, positiveInt } from "../parse.js";
+import type { Runner } from "../runner.js";
 import { pieceBars } from "../progress.js";
 
 interface StoreOptions {

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { StrataError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
 import { nonNegativeInt, positiveInt } from "../parse.js";
-import type { Runner } from "../program.js";
+import type { Runner } from "../runner.js";
 // Types only: the worker itself (fastify, node:sqlite, prom-client) is loaded on demand by `start`.
 import type { WorkerConfigOverrides } from "../../worker/config.js";
 import type { HealthReport } from "../../worker/http/health.js";

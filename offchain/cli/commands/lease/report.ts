@@ -1,0 +1,31 @@
+import type { Command } from "commander";
+import { leaseStatus } from "../../../sdk/compute/market.js";
+import { missedHeartbeatsReport } from "../../../sdk/compute/receipts.js";
+import { checkReportable } from "../../../sdk/compute/tenantRules.js";
+import type { CliContext } from "../../context.js";
+import type { Runner } from "../../runner.js";
+import { leaseId, signedMarket } from "./shared.js";
+
+export function registerLeaseReport(lease: Command, run: Runner): void {
+  lease
+    .command("report")
+    .description("report a lease's missed heartbeat periods (anyone; earns the missed-heartbeat bounty)")
+    .argument("<leaseId>", "the lease", leaseId)
+    .action((id: bigint, _opts: unknown, command: Command) => run(command, (ctx) => report(ctx, id)));
+}
+
+async function report(ctx: CliContext, id: bigint): Promise<void> {
+  const { market: compute } = await signedMarket(ctx);
+  const units = await ctx.tokenUnits();
+  checkReportable(await leaseStatus(compute, id));
+  const tx = await compute.reportMissedHeartbeats(id);
+  const reported = missedHeartbeatsReport(compute, await tx.wait());
+  const after = await leaseStatus(compute, id);
+  ctx.result(
+    { leaseId: id, ...reported, closed: after.closed, txHash: tx.hash },
+    () =>
+      `reported ${reported.count} missed period(s) of lease ${id}: ${units.format(reported.refunded)} no longer payable to the provider, ` +
+      `bounty ${units.format(reported.bounty)}` +
+      (after.closed ? `; the lease closed (${after.closed.reason})` : ""),
+  );
+}

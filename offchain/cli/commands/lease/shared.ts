@@ -1,0 +1,37 @@
+import { join } from "node:path";
+import { InvalidArgumentError, type Command } from "commander";
+import type { IComputeMarket } from "../../../../typechain-types/index.js";
+import { computeMarketOf } from "../../../sdk/compute/market.js";
+import type { CliContext } from "../../context.js";
+
+/** Where `lease order` keeps workload descriptions for `lease accept` (relative to the current folder). */
+export const WORKLOADS_DIR = join(".strata", "workloads");
+
+/** `--workloads-dir`, shared by the subcommands that keep or read workload descriptions. */
+export function workloadsDirOption(command: Command): Command {
+  return command.option(
+    "--workloads-dir <dir>",
+    "where `lease order` keeps workload descriptions for `lease accept`",
+    WORKLOADS_DIR,
+  );
+}
+
+/** An order or lease id argument (a lease has the id of the order it filled). */
+export function leaseId(value: string): bigint {
+  if (!/^[0-9]{1,20}$/.test(value) || BigInt(value) === 0n)
+    throw new InvalidArgumentError("expected an id (1, 2, ...)");
+  return BigInt(value);
+}
+
+/** The compute market bound to the signer, and the signer's address. */
+export async function signedMarket(ctx: CliContext): Promise<{ market: IComputeMarket; me: string }> {
+  const { chain, signer } = await ctx.signed();
+  return { market: computeMarketOf(chain.deployment, signer), me: await signer.getAddress() };
+}
+
+/** The latest block's timestamp: order expiry is judged by chain time, not the local clock. */
+export async function chainNow(ctx: CliContext): Promise<bigint> {
+  const { provider } = await ctx.chain();
+  const block = await provider.getBlock("latest");
+  return BigInt(block?.timestamp ?? Math.floor(Date.now() / 1000));
+}

@@ -1,0 +1,50 @@
+/** What a compute market transaction did, read from the events in its receipt. */
+import type { Log, TransactionReceipt } from "ethers";
+import type { IComputeMarket } from "../../../typechain-types/index.js";
+import { StrataError } from "../errors.js";
+
+type Parser = Pick<IComputeMarket, "interface">;
+
+function events(market: Parser, receipt: { logs: readonly Log[] } | null, name: string) {
+  return (receipt?.logs ?? [])
+    .map((log) => market.interface.parseLog(log))
+    .filter((parsed) => parsed?.name === name)
+    .map((parsed) => parsed?.args);
+}
+
+/** The id of the order a createOrder transaction posted; CHAIN_REVERT when it emitted no OrderCreated. */
+export function postedOrderId(market: Parser, receipt: TransactionReceipt | null, txHash: string): bigint {
+  const [args] = events(market, receipt, "OrderCreated").slice(-1);
+  if (args === undefined)
+    throw new StrataError("CHAIN_REVERT", `order transaction ${txHash} emitted no OrderCreated`);
+  return args.getValue("orderId") as bigint;
+}
+
+/** The deposit a cancelOrder transaction returned to the tenant's compute balance (0 when none). */
+export function cancelRefund(market: Parser, receipt: TransactionReceipt | null): bigint {
+  const [args] = events(market, receipt, "OrderCancelled").slice(-1);
+  return args === undefined ? 0n : (args.getValue("refund") as bigint);
+}
+
+export interface MissedHeartbeatsReport {
+  /** Periods reported. */
+  count: bigint;
+  /** Escrow no longer payable to the provider. */
+  refunded: bigint;
+  /** Paid to the reporter. */
+  bounty: bigint;
+}
+
+/** What a reportMissedHeartbeats transaction reported (zeros when it emitted no report). */
+export function missedHeartbeatsReport(
+  market: Parser,
+  receipt: TransactionReceipt | null,
+): MissedHeartbeatsReport {
+  const [args] = events(market, receipt, "MissedHeartbeatsReported").slice(-1);
+  if (args === undefined) return { count: 0n, refunded: 0n, bounty: 0n };
+  return {
+    count: args.getValue("count") as bigint,
+    refunded: args.getValue("refunded") as bigint,
+    bounty: args.getValue("bounty") as bigint,
+  };
+}
