@@ -107,7 +107,9 @@ export async function rehearseDeployment(
     const accounts = (await connection.provider.request({ method: "eth_accounts" })) as string[];
     const [, tokenDeployer] = await connection.ethers.getSigners();
     if (tokenDeployer === undefined || accounts[0] === undefined)
-      throw new Error("the in-process chain has too few accounts");
+      throw new StrataError("REHEARSAL_FAILED", "the in-process chain has too few accounts", {
+        details: "the rehearsal needs two accounts: the deployer and a stand-in token deployer",
+      });
     const deployer = getAddress(accounts[0]);
     if (file.governance !== undefined) {
       const token = file.governance.token;
@@ -242,7 +244,8 @@ async function roleHolders(
   const iface: Interface = INTERFACES.StorageMarket;
   const granted = iface.getEvent("RoleGranted");
   const revoked = iface.getEvent("RoleRevoked");
-  if (granted === null || revoked === null) throw new Error("AccessControl events missing from the ABI");
+  if (granted === null || revoked === null)
+    throw new StrataError("REHEARSAL_FAILED", "AccessControl events missing from the ABI");
   const logs = await provider.getLogs({
     fromBlock: firstBlock,
     topics: [[granted.topicHash, revoked.topicHash]],

@@ -77,6 +77,12 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   DEPLOY_CANCELLED: 1,
   DEPLOY_FAILED: 2,
   DEPLOY_UNVERIFIED: 2,
+  NONCES_EXHAUSTED: 1,
+  // local chains and processes (scripts/lib)
+  NO_FREE_PORT: 2,
+  LOCAL_CHAIN_FAILED: 2,
+  LOCAL_PROCESS_FAILED: 2,
+  LOCAL_PROCESS_TIMEOUT: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {

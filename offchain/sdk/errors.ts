@@ -61,7 +61,14 @@ export type StrataErrorCode =
   | "REHEARSAL_FAILED"
   | "DEPLOY_CANCELLED"
   | "DEPLOY_FAILED"
-  | "DEPLOY_UNVERIFIED";
+  | "DEPLOY_UNVERIFIED"
+  // signing many deals at once (offchain/sdk/client/nonces.ts)
+  | "NONCES_EXHAUSTED"
+  // local chains and processes started by the demo, benchmarks and e2e tests (scripts/lib)
+  | "NO_FREE_PORT"
+  | "LOCAL_CHAIN_FAILED"
+  | "LOCAL_PROCESS_FAILED"
+  | "LOCAL_PROCESS_TIMEOUT";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

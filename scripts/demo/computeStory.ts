@@ -18,6 +18,7 @@ import {
   type RunningWorker,
 } from "../lib/localProcesses.js";
 import type { Progress } from "./progress.js";
+import { StrataError } from "../../offchain/sdk/errors.js";
 
 export interface ComputeStoryInput {
   chain: LocalChain;
@@ -62,7 +63,8 @@ export async function runComputeStory(input: ComputeStoryInput): Promise<Compute
   const p: Progress = input.progress;
   const strata = strataCli(chain);
   const computeAddress = chain.addresses.computeMarket;
-  if (computeAddress === undefined) throw new Error("the deployment has no ComputeMarket");
+  if (computeAddress === undefined)
+    throw new StrataError("DEPLOYMENT_NOT_FOUND", `${chain.deploymentFile} has no ComputeMarket`);
   const market = ComputeMarket__factory.connect(computeAddress, chain.provider);
   const period = (await market.parameters()).heartbeatPeriod;
   const tenant = devAddress(input.tenantAccount);

@@ -23,6 +23,7 @@ import {
   type RunningWorker,
 } from "../lib/localProcesses.js";
 import type { Progress } from "./progress.js";
+import { StrataError } from "../../offchain/sdk/errors.js";
 
 export interface StorageStoryInput {
   chain: LocalChain;
@@ -53,7 +54,11 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
   const market = StorageMarket__factory.connect(chain.addresses.market, chain.provider);
   const registry = ProviderRegistry__factory.connect(chain.addresses.registry, chain.provider);
   const retrievalAddress = chain.addresses.retrievalChallenges;
-  if (retrievalAddress === undefined) throw new Error("the deployment has no RetrievalChallenges contract");
+  if (retrievalAddress === undefined)
+    throw new StrataError(
+      "DEPLOYMENT_NOT_FOUND",
+      `${chain.deploymentFile} has no RetrievalChallenges contract`,
+    );
   const retrieval = RetrievalChallenges__factory.connect(retrievalAddress, chain.provider);
   const now = async () => BigInt((await chain.provider.getBlock("latest"))?.timestamp ?? 0);
   const advanceTo = async (ts: bigint) => {
@@ -117,7 +122,8 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
   p.detail("providers settled their streams (paid per second of proven storage)");
 
   const [lostData, offline] = agents;
-  if (lostData === undefined || offline === undefined) throw new Error("the storage story needs two agents");
+  if (lostData === undefined || offline === undefined)
+    throw new StrataError("INVALID_ARGUMENT", `the storage story needs two agents, got ${agents.length}`);
   p.step(`Provider ${lostData.address} loses its data; the worker's samples fail and it challenges on chain`);
   const piecesDir = path.join(lostData.dataDir, "pieces");
   for (const name of readdirSync(piecesDir)) rmSync(path.join(piecesDir, name), { recursive: true });

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { JsonRpcProvider } from "ethers";
+import { StrataError } from "../../offchain/sdk/errors.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const NODE = path.join(ROOT, "node_modules", ".bin", "node");
@@ -33,7 +34,8 @@ export async function freePort(): Promise<number> {
   await once(server, "listening");
   const address = server.address();
   server.close();
-  if (address === null || typeof address === "string") throw new Error("no port");
+  if (address === null || typeof address === "string")
+    throw new StrataError("NO_FREE_PORT", "the system gave no TCP port on 127.0.0.1");
   return address.port;
 }
 
@@ -69,7 +71,7 @@ async function waitForRpc(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child !== null && child.exitCode !== null)
-      throw new Error(`hardhat node exited with ${String(child.exitCode)}`);
+      throw new StrataError("LOCAL_CHAIN_FAILED", `hardhat node exited with ${String(child.exitCode)}`);
     try {
       await provider.send("eth_chainId", []);
       return;
@@ -77,7 +79,9 @@ async function waitForRpc(
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  throw new Error("hardhat node did not answer in time");
+  throw new StrataError("LOCAL_CHAIN_FAILED", "hardhat node did not answer in time", {
+    details: `no eth_chainId answer within ${timeoutMs} ms`,
+  });
 }
 
 /** Run a command to completion, returning stdout; rejects with stderr on a non-zero exit. */
@@ -208,13 +212,16 @@ async function deployToNode(
     ],
     { env: { STRATA_RPC_URL: rpcUrl, STRATA_CONFIRMATIONS: "1", STRATA_BLOCK_POLL_MS: "100" } },
   );
-  if (deployed.code !== 0) throw new Error(`deployment failed:\n${deployed.stdout}\n${deployed.stderr}`);
+  if (deployed.code !== 0)
+    throw new StrataError("DEPLOY_FAILED", "the local deployment failed", {
+      details: `${deployed.stdout}\n${deployed.stderr}`,
+    });
   const deploymentDir = path.join(ROOT, "deploy", "deployments", deploymentId);
   const deploymentFile = path.join(deploymentDir, "deployed_addresses.json");
   const raw = JSON.parse(readFileSync(deploymentFile, "utf8")) as Record<string, string>;
   const pick = (key: string): string => {
     const value = raw[`StrataLocal#${key}`];
-    if (!value) throw new Error(`deployment has no ${key}`);
+    if (!value) throw new StrataError("DEPLOYMENT_NOT_FOUND", `${deploymentFile} has no ${key}`);
     return value;
   };
   const workDir = options.workDir ?? mkdtempSync(path.join(tmpdir(), "strata-e2e-"));

@@ -8,6 +8,7 @@ import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from "node:
 import path from "node:path";
 import { devAccountWallet } from "../../offchain/sdk/chain/connect.js";
 import { freePort, NODE, ROOT, run, type LocalChain } from "./localChain.js";
+import { StrataError } from "../../offchain/sdk/errors.js";
 
 export const CLI = path.join(ROOT, "offchain", "cli", "strata.mjs");
 
@@ -35,7 +36,10 @@ export async function until<T>(
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new StrataError("LOCAL_PROCESS_TIMEOUT", `timed out waiting for ${what}`, {
+        details: `nothing after ${timeoutMs} ms`,
+      });
     await sleep(300);
   }
 }
@@ -63,7 +67,9 @@ export function strataCli(chain: LocalChain) {
       { timeoutMs: 300_000 },
     );
     if (result.code !== 0)
-      throw new Error(`strata ${args.join(" ")} failed (${result.code}): ${result.stdout}${result.stderr}`);
+      throw new StrataError("LOCAL_PROCESS_FAILED", `strata ${args.join(" ")} failed (${result.code})`, {
+        details: `${result.stdout}${result.stderr}`,
+      });
     return JSON.parse(result.stdout) as Record<string, unknown>;
   };
 }
@@ -224,7 +230,10 @@ export async function startWorker(
   captureOutput(child, worker.log);
   if (options.logDir !== undefined) logToFile(child, options.logDir, "worker");
   await until("the worker to serve /health", async () => {
-    if (child.exitCode !== null) throw new Error(`worker exited:\n${worker.log.join("")}`);
+    if (child.exitCode !== null)
+      throw new StrataError("LOCAL_PROCESS_FAILED", `the worker exited with ${child.exitCode}`, {
+        details: worker.log.join(""),
+      });
     try {
       const body = (await (await fetch(`${url}/health`)).json()) as { indexedBlock: number | null };
       return body.indexedBlock !== null ? true : undefined;

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { StrataError } from "../errors.js";
 
 /**
  * Proposal nonces. The market spends a client's nonces in a bitmap of 256-bit words, so a file's proposals
@@ -20,7 +21,14 @@ export class NonceSequence {
   constructor(readonly base: bigint = randomNonceBase()) {}
 
   next(): bigint {
-    if (this.used >= NONCES_PER_BASE) throw new RangeError("nonce sequence exhausted");
+    if (this.used >= NONCES_PER_BASE)
+      throw new StrataError(
+        "NONCES_EXHAUSTED",
+        `all ${NONCES_PER_BASE} nonces of base ${this.base} are used`,
+        {
+          details: "take a new NonceSequence (a new random base) for more proposals",
+        },
+      );
     return this.base + BigInt(this.used++);
   }
 

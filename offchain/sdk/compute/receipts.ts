@@ -1,11 +1,13 @@
 /** What a compute market transaction did, read from the events in its receipt. */
-import type { Log, TransactionReceipt } from "ethers";
 import type { IComputeMarket } from "../../../typechain-types/index.js";
 import { StrataError } from "../errors.js";
 
 type Parser = Pick<IComputeMarket, "interface">;
 
-function events(market: Parser, receipt: { logs: readonly Log[] } | null, name: string) {
+/** A transaction receipt (null when the node returned none): only its logs are read. */
+export type ReceiptLogs = { logs: readonly { topics: readonly string[]; data: string }[] } | null;
+
+function events(market: Parser, receipt: ReceiptLogs, name: string) {
   return (receipt?.logs ?? [])
     .map((log) => market.interface.parseLog(log))
     .filter((parsed) => parsed?.name === name)
@@ -13,7 +15,7 @@ function events(market: Parser, receipt: { logs: readonly Log[] } | null, name: 
 }
 
 /** The id of the order a createOrder transaction posted; CHAIN_REVERT when it emitted no OrderCreated. */
-export function postedOrderId(market: Parser, receipt: TransactionReceipt | null, txHash: string): bigint {
+export function postedOrderId(market: Parser, receipt: ReceiptLogs, txHash: string): bigint {
   const [args] = events(market, receipt, "OrderCreated").slice(-1);
   if (args === undefined)
     throw new StrataError("CHAIN_REVERT", `order transaction ${txHash} emitted no OrderCreated`);
@@ -21,7 +23,7 @@ export function postedOrderId(market: Parser, receipt: TransactionReceipt | null
 }
 
 /** The deposit a cancelOrder transaction returned to the tenant's compute balance (0 when none). */
-export function cancelRefund(market: Parser, receipt: TransactionReceipt | null): bigint {
+export function cancelRefund(market: Parser, receipt: ReceiptLogs): bigint {
   const [args] = events(market, receipt, "OrderCancelled").slice(-1);
   return args === undefined ? 0n : (args.getValue("refund") as bigint);
 }
@@ -36,10 +38,7 @@ export interface MissedHeartbeatsReport {
 }
 
 /** What a reportMissedHeartbeats transaction reported (zeros when it emitted no report). */
-export function missedHeartbeatsReport(
-  market: Parser,
-  receipt: TransactionReceipt | null,
-): MissedHeartbeatsReport {
+export function missedHeartbeatsReport(market: Parser, receipt: ReceiptLogs): MissedHeartbeatsReport {
   const [args] = events(market, receipt, "MissedHeartbeatsReported").slice(-1);
   if (args === undefined) return { count: 0n, refunded: 0n, bounty: 0n };
   return {

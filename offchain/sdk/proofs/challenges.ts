@@ -1,6 +1,7 @@
 import { AbiCoder, keccak256 } from "ethers";
 import { leafCount, type PieceTree } from "../commitment/merkle.js";
 import { dealMeta, partiesHash, type DealTerms } from "../deals/terms.js";
+import { StrataError } from "../errors.js";
 
 const coder = AbiCoder.defaultAbiCoder();
 
@@ -17,7 +18,8 @@ export function challengeWord(seed: string, provider: string, period: bigint, in
  * a position vacated since (the list only shrinks by swap-remove) wraps onto the current list.
  */
 export function challengedSlot(word: bigint, challengeable: bigint, activeDeals: bigint): bigint {
-  if (activeDeals === 0n) throw new RangeError("challengedSlot: the active list is empty");
+  if (activeDeals === 0n)
+    throw new StrataError("INVALID_ARGUMENT", "challengedSlot: the active list is empty");
   const n = challengeable === 0n ? activeDeals : challengeable;
   const position = word % n;
   return position >= activeDeals ? position % activeDeals : position;
