@@ -42,6 +42,15 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
+    {
+      name: "imports-must-resolve--fix-the-path-or-install-the-package",
+      comment:
+        "An import dependency-cruiser cannot resolve is invisible to every other rule here: fix its path " +
+        "(relative imports name the .js of the .ts file) or add the package to package.json.",
+      severity: "error",
+      from: {},
+      to: { couldNotResolve: true },
+    },
     layer(
       "production-code-must-not-import-tests--move-the-helper-out-of-test",
       "offchain/ and deploy/ never import test/: move what they need into the lowest layer that uses it.",
