@@ -61,6 +61,7 @@ export const dataBenchSchema = z.looseObject({
   storeClientPeakRssMB: z.number(),
   retrieveClientPeakRssMB: z.number(),
   agentPeakRssMB: z.number(),
+  threads: z.number(),
   measuredAt: z.string(),
 });
 export type DataBench = z.infer<typeof dataBenchSchema>;
@@ -69,15 +70,16 @@ export type DataBench = z.infer<typeof dataBenchSchema>;
 export const workerBenchSchema = z.looseObject({
   deals: z.number(),
   providers: z.number(),
-  steadyStateCpuPercent: z.number(),
-  steadyStateReportsSent: z.number(),
+  steadyStateCpuPercent: z.number().nullable(),
+  steadyStatePeakRssMB: z.number().nullable().optional(),
+  steadyStateReportsSent: z.number().nullable(),
   runs: z.array(
     z.looseObject({
       deals: z.number(),
       events: z.number(),
       seconds: z.number(),
       eventsPerSecond: z.number(),
-      peakRssMB: z.number(),
+      peakRssMB: z.number().nullable(),
     }),
   ),
   measuredAt: z.string(),

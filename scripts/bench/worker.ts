@@ -319,6 +319,7 @@ async function main(): Promise<void> {
       catchUpSeconds: full.seconds,
       peakRssMB: Math.max(...runs.map((r) => r.peakRssMB ?? 0), steady.peakRssMB ?? 0),
       steadyStateCpuPercent: steady.cpuPercent,
+      steadyStatePeakRssMB: steady.peakRssMB,
       steadyStateReportsSent: steady.reportsSent,
       runs,
       measuredAt: new Date().toISOString(),
