@@ -4,37 +4,10 @@
  * `npm run docs:check` (`--check`, part of `npm test`): fail, changing nothing, when README.md is stale.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { parseArgs } from "node:util";
-import * as prettier from "prettier";
 import { StrataError } from "../../offchain/sdk/errors.js";
-import { GAS_BUDGETS } from "../bench/budgets.js";
-import {
-  DATA_JSON,
-  dataBenchSchema,
-  readGasRows,
-  readJson,
-  readSizes,
-  ROOT,
-  WORKER_JSON,
-  workerBenchSchema,
-} from "../bench/files.js";
-import { renderReadme, staleRegions } from "./readmeRegions.js";
-
-const README = path.join(ROOT, "README.md");
-
-/** README.md as it should be: regions rewritten, then formatted as `npm run format` would. */
-export async function expectedReadme(current: string): Promise<string> {
-  const rendered = renderReadme(current, {
-    gas: readGasRows(),
-    budgets: GAS_BUDGETS,
-    sizes: readSizes(),
-    data: readJson(DATA_JSON, dataBenchSchema),
-    worker: readJson(WORKER_JSON, workerBenchSchema),
-  });
-  const options = (await prettier.resolveConfig(README)) ?? {};
-  return prettier.format(rendered, { ...options, filepath: README });
-}
+import { staleRegions } from "./readmeRegions.js";
+import { expectedReadme, README } from "./readme.js";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { check: { type: "boolean", default: false } } });
