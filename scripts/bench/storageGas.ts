@@ -24,6 +24,9 @@ import { faultRunHint, foldFaultRuns } from "../../offchain/sdk/deals/faultRuns.
 import { BENCH_GENESIS, seededBytes } from "./deterministicChain.js";
 import type { MeasuredRow } from "./report.js";
 
+/** Consecutive periods proved per proof row (the row keeps the highest). */
+const PROOF_SAMPLES = 8;
+
 /** Gas used by a transaction. */
 export async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
   const receipt = await (await tx).wait();
@@ -205,18 +208,26 @@ export async function storageRows(
   const heldTen: Held = new Map();
   await publishMany(f, tenProvider, piece, 10, heldTen);
   const depthNote = `${pieceMiB} MiB pieces (tree depth ${piece.tree.depth}), ${(await f.market.parameters()).challengeCount} challenges`;
-  // Prove twice and keep the second (steady state): the first proof of a provider warms nothing unusual, but
-  // both are shown so nothing is hidden.
-  for (const [label, provider, held] of [
-    ["1 deal", soloProvider, heldSolo],
-    ["10 deals", tenProvider, heldTen],
-    ["100 deals", p100, held100],
-  ] as const) {
-    const first = await proveGas(f, provider, held);
+  // A proof's cost depends on which deals the period's seed challenges: a challenge that reads a storage word
+  // (a deal, a word of the active list) another challenge already read is ~2k cheaper. The seed is a block hash,
+  // so any change to the contracts or to the steps above draws other challenges; one sample would then jump by
+  // ~2k with no change in cost. Prove PROOF_SAMPLES consecutive periods and keep the highest: the budget must
+  // hold for every proof, and the worst of several samples does not depend on the luck of one seed.
+  const provers = [
+    { label: "1 deal", provider: soloProvider, held: heldSolo, samples: [] as number[] },
+    { label: "10 deals", provider: tenProvider, held: heldTen, samples: [] as number[] },
+    { label: "100 deals", provider: p100, held: held100, samples: [] as number[] },
+  ];
+  // Round by round: the providers share the clock, so each proves every period.
+  for (let i = 0; i < PROOF_SAMPLES; i++) {
+    for (const p of provers) p.samples.push(await proveGas(f, p.provider, p.held));
+  }
+  for (const { label, samples } of provers) {
+    const lowest = Math.min(...samples).toLocaleString("en-US");
     rows.push({
       operation: `proof for a provider's period, ${label}`,
-      gas: first,
-      note: depthNote,
+      gas: Math.max(...samples),
+      note: `${depthNote}; highest of ${PROOF_SAMPLES} consecutive periods (lowest ${lowest})`,
     });
   }
 
