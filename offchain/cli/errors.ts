@@ -70,6 +70,13 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   ORDER_NOT_FOUND: 1,
   BID_NOT_FOUND: 1,
   LEASE_NOT_FOUND: 1,
+  // benchmarks and CI gates (scripts only; listed so that every code has an exit code)
+  BENCH_SETUP_FAILED: 2,
+  BENCH_PROCESS_FAILED: 2,
+  BENCH_RESULT_INVALID: 3,
+  SNAPSHOT_DRIFT: 1,
+  OVER_LIMIT: 1,
+  DOCS_STALE: 1,
   // deploying the suite
   PARAMETERS_INVALID: 1,
   PARAMETER_OUT_OF_BOUNDS: 1,

@@ -55,6 +55,13 @@ export type StrataErrorCode =
   | "ORDER_NOT_FOUND"
   | "BID_NOT_FOUND"
   | "LEASE_NOT_FOUND"
+  // benchmarks and CI gates (scripts/bench, scripts/docs)
+  | "BENCH_SETUP_FAILED"
+  | "BENCH_PROCESS_FAILED"
+  | "BENCH_RESULT_INVALID"
+  | "SNAPSHOT_DRIFT"
+  | "OVER_LIMIT"
+  | "DOCS_STALE"
   // deploying the suite (deploy/lib/parameters.ts, rehearsal.ts, suiteOnChain.ts; scripts/deploy.ts)
   | "PARAMETERS_INVALID"
   | "PARAMETER_OUT_OF_BOUNDS"

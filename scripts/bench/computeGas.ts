@@ -1,15 +1,16 @@
 /**
- * Gas of the compute market's operations (rows of bench/gas.json, beside the budgets in PRODUCT.md). Called by
- * scripts/bench/gas.ts on its own fresh deployment. Steady state: every account already holds the ledger and
+ * Gas of the compute market's operations (rows of bench/gas.json; budgets in ./budgets.ts). Called by
+ * ./measureGas.ts on its own fresh deployment. Steady state: every account already holds the ledger and
  * token balances it would have after its first lease, so no row pays for creating a balance slot (the first
  * rows say when they do).
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import type { ContractTransactionResponse } from "ethers";
 import { Wallet } from "ethers";
-import { deployStorage, registerProvider, USDC, type StorageFixture } from "../../test/helpers/fixture.js";
+import { deployStorage, registerProvider, USDC, type StorageFixture } from "../lib/inProcessSuite.js";
 import type { IComputeMarket } from "../../typechain-types/interfaces/IComputeMarket.js";
-import type { GasRow } from "./report.js";
+import { BENCH_GENESIS, seededKey } from "./deterministicChain.js";
+import type { MeasuredRow } from "./report.js";
+import { gasOf } from "./storageGas.js";
 
 const PRICE = 100n;
 const COLLATERAL = 50n * USDC;
@@ -20,12 +21,6 @@ const WITH_NOTICE = 1n;
 const WITHOUT_NOTICE = 2n;
 const INSUFFICIENT_FUNDS = 4n;
 const EXPIRED = 5n;
-
-async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
-  const receipt = await (await tx).wait();
-  if (!receipt) throw new Error("transaction has no receipt");
-  return Number(receipt.gasUsed);
-}
 
 async function request(
   f: StorageFixture,
@@ -76,15 +71,15 @@ async function lease(
   return { id, startedAt };
 }
 
-export async function computeRows(): Promise<GasRow[]> {
-  const f = await deployStorage({ fresh: true });
+export async function computeRows(genesis: string = BENCH_GENESIS): Promise<MeasuredRow[]> {
+  const f = await deployStorage({ fresh: true, initialDate: genesis });
   const { compute } = f;
   const [tenant, provider, provider2, watcher] = [f.client, f.provider, f.provider2, f.watcher];
   for (const p of [provider, provider2]) await registerProvider(f, p, 1_000_000n * USDC);
   await f.token.mint(tenant.address, 100_000_000n * USDC);
   await f.token.connect(tenant).approve(await compute.getAddress(), 100_000_000n * USDC);
   const period = (await compute.parameters()).heartbeatPeriod;
-  const rows: GasRow[] = [];
+  const rows: MeasuredRow[] = [];
 
   // Warm-up: every account earns, pays and withdraws once, as after its first lease.
   const warm = await lease(f, tenant, provider);
@@ -101,14 +96,12 @@ export async function computeRows(): Promise<GasRow[]> {
   rows.push({
     operation: "compute: create order (deposit pulled from allowance)",
     gas: fromAllowance,
-    budget: null,
     note: "three new storage words; the resource spec and workload hash travel in the event only",
   });
   const { id: order1, gas: fromLedger } = await post(f, tenant);
   rows.push({
     operation: "compute: create order (deposit from the tenant's ledger balance)",
     gas: fromLedger,
-    budget: null,
   });
 
   // Bids: the provider's steady-state bid locks collateral in the registry.
@@ -116,7 +109,6 @@ export async function computeRows(): Promise<GasRow[]> {
   rows.push({
     operation: "compute: create bid (collateral locked in the registry)",
     gas: bidGas,
-    budget: 120_000,
     note: "one new storage word per bid (keyed by order and provider)",
   });
   await compute.connect(provider2).createBid(order1, PRICE - 1n, COLLATERAL, NOTICE);
@@ -124,15 +116,14 @@ export async function computeRows(): Promise<GasRow[]> {
   rows.push({
     operation: "compute: withdraw a bid (collateral unlocked)",
     gas: withdrawBid,
-    budget: null,
   });
 
   // Accept with 1 bid and with 20 bids.
   const accept1 = await gasOf(compute.connect(tenant).acceptBid(order1, provider.address));
-  rows.push({ operation: "compute: accept bid into lease, 1 bid", gas: accept1, budget: 200_000 });
+  rows.push({ operation: "compute: accept bid into lease, 1 bid", gas: accept1 });
   const { id: order20 } = await post(f, tenant);
   for (let i = 0; i < 19; i++) {
-    const w = Wallet.createRandom().connect(f.ethers.provider);
+    const w = new Wallet(seededKey(`bidder ${i}`), f.ethers.provider);
     await f.helpers.setBalance(w.address, 10n ** 20n);
     await f.registry.connect(w).register(w.address, "https://bidder", 1n, 1n);
     await f.token.mint(w.address, COLLATERAL);
@@ -145,7 +136,6 @@ export async function computeRows(): Promise<GasRow[]> {
   rows.push({
     operation: "compute: accept bid into lease, 20 bids",
     gas: accept20,
-    budget: 200_000,
     note: "losing bidders withdraw their own bids afterwards; accepting never touches them",
   });
 
@@ -154,25 +144,21 @@ export async function computeRows(): Promise<GasRow[]> {
   rows.push({
     operation: "compute: lease heartbeat",
     gas: hb,
-    budget: 40_000,
     note: "one storage word read and written",
   });
   await f.helpers.time.increase(30);
   rows.push({
     operation: "compute: settle a lease (anyone)",
     gas: await gasOf(compute.connect(watcher).settleLease(order20)),
-    budget: 60_000,
     note: "O(1): no per-period state",
   });
   rows.push({
     operation: "compute: top up a lease (from allowance)",
     gas: await gasOf(compute.connect(tenant).topUp(order20, 5n * USDC)),
-    budget: null,
   });
   rows.push({
     operation: "compute: provider withdraws earnings",
     gas: await gasOf(compute.connect(provider).withdraw(1000n)),
-    budget: 60_000,
     note: "CreditLedger.withdraw to the registry payee (payee already holds tokens)",
   });
 
@@ -182,21 +168,18 @@ export async function computeRows(): Promise<GasRow[]> {
   rows.push({
     operation: "compute: report a missed heartbeat, first report by this watcher",
     gas: await gasOf(compute.connect(watcher).reportMissedHeartbeats(missed.id)),
-    budget: null,
     note: "bounty slashed from the lease's collateral; creates the watcher's ledger balance",
   });
   await f.helpers.time.increaseTo(missed.startedAt + 3n * period);
   rows.push({
     operation: "compute: report a missed heartbeat (watcher with a balance)",
     gas: await gasOf(compute.connect(watcher).reportMissedHeartbeats(missed.id)),
-    budget: 80_000,
     note: "budget of a missed-proof report",
   });
   await f.helpers.time.increaseTo(missed.startedAt + 4n * period);
   rows.push({
     operation: "compute: close a lease for missed heartbeats (report reaching the limit)",
     gas: await gasOf(compute.connect(watcher).reportMissedHeartbeats(missed.id)),
-    budget: null,
     note: "bounty + penalty slashed, split tenant / treasury, rest of the collateral unlocked",
   });
 
@@ -206,33 +189,28 @@ export async function computeRows(): Promise<GasRow[]> {
   rows.push({
     operation: "compute: close a lease (tenant)",
     gas: await gasOf(compute.connect(tenant).closeLease(byTenant.id, TENANT)),
-    budget: null,
   });
   const noNotice = await lease(f, tenant, provider);
   await f.helpers.time.increase(20);
   rows.push({
     operation: "compute: close a lease (provider without notice, slashed)",
     gas: await gasOf(compute.connect(provider).closeLease(noNotice.id, WITHOUT_NOTICE)),
-    budget: null,
   });
   const notice = await lease(f, tenant, provider);
   rows.push({
     operation: "compute: give notice",
     gas: await gasOf(compute.connect(provider).giveNotice(notice.id)),
-    budget: null,
   });
   await f.helpers.time.increase(Number(NOTICE) + 1);
   rows.push({
     operation: "compute: close a lease (provider with notice, after the window)",
     gas: await gasOf(compute.connect(watcher).closeLease(notice.id, WITH_NOTICE)),
-    budget: null,
   });
   const expiring = await lease(f, tenant, provider, { duration: period });
   await f.helpers.time.increase(Number(period) + 1);
   rows.push({
     operation: "compute: close a lease (expired)",
     gas: await gasOf(compute.connect(watcher).closeLease(expiring.id, EXPIRED)),
-    budget: null,
   });
   const dry = await lease(f, tenant, provider, {
     deposit: 10n * PRICE + (await compute.parameters()).closeBounty,
@@ -241,7 +219,6 @@ export async function computeRows(): Promise<GasRow[]> {
   rows.push({
     operation: "compute: close an overdrawn lease for the bounty (anyone)",
     gas: await gasOf(compute.connect(watcher).closeLease(dry.id, INSUFFICIENT_FUNDS)),
-    budget: null,
   });
   return rows;
 }

@@ -24,6 +24,7 @@ import { computeParity, shardSizeFor } from "../../offchain/sdk/data/erasure.js"
 import { prepareFile } from "../../offchain/sdk/data/prepare.js";
 import { restoreFile } from "../../offchain/sdk/data/restore.js";
 import { storeRetrieveWithLocalAgents } from "./storeRetrieve.js";
+import { StrataError } from "../../offchain/sdk/errors.js";
 
 const OUT = "bench/data.json";
 const QUICK_MIB = 4;
@@ -184,7 +185,7 @@ export async function runDataBenchmark(options: DataBenchmarkOptions = {}): Prom
   const singleCpuUsed = process.cpuUsage(singleCpu);
   const commitPerCoreMBps = pieceBytes / MB / ((singleCpuUsed.user + singleCpuUsed.system) / 1e6);
   if (parallelRoots.join() !== singleRoots.join())
-    throw new Error("parallel and single-threaded roots differ");
+    throw new StrataError("BENCH_RESULT_INVALID", "parallel and single-threaded roots differ");
   const commitMBps = pieceBytes / MB / commitSeconds;
   pieces = [];
   collectGarbage();
@@ -201,7 +202,8 @@ export async function runDataBenchmark(options: DataBenchmarkOptions = {}): Prom
   start = performance.now();
   const restored = await restoreFile(prepared.manifestDraft, given, signer);
   const restoreSeconds = seconds(start);
-  if (sha256(restored.data) !== fileHash) throw new Error("restored file differs");
+  if (sha256(restored.data) !== fileHash)
+    throw new StrataError("BENCH_RESULT_INVALID", "restored file differs");
   const benchPeakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
 
   const timing =
@@ -319,7 +321,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
   const fileMiB = values.quick ? QUICK_MIB : Number(process.env.STRATA_BENCH_DATA_MIB ?? "256");
   if (!Number.isInteger(fileMiB) || fileMiB <= 0)
-    throw new Error(`STRATA_BENCH_DATA_MIB must be a positive whole number of MiB`);
+    throw new StrataError("INVALID_ARGUMENT", `STRATA_BENCH_DATA_MIB must be a positive whole number of MiB`);
   const result = await runDataBenchmark({
     fileMiB,
     measureStoreRetrieve: (file) =>

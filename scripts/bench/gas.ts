@@ -1,341 +1,40 @@
 /**
- * Gas benchmark of the storage and compute markets' budgeted operations (see README, "Benchmarks").
- * Prints a table beside the budgets and merges the rows into bench/gas.json.
+ * `npm run bench:gas`: gas of the storage and compute markets' operations beside their budgets
+ * (./budgets.ts). Prints the table and writes bench/gas.json (rows with budgets and notes) and
+ * bench/gas-snapshot.json (gas per operation), which `npm run check:snapshots` compares against.
+ *   STRATA_BENCH_PIECE_MIB=64 npm run bench:gas   # other piece sizes: printed, not written
  */
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import type { ContractTransactionResponse } from "ethers";
-import { randomBytes } from "node:crypto";
-import { PieceTree } from "../../offchain/sdk/commitment/merkle.js";
-import type { DealTerms } from "../../offchain/sdk/deals/terms.js";
-import {
-  defaultParameters,
-  deployStorage,
-  enterProofWindow,
-  buildProofs,
-  fundClient,
-  makeProposal,
-  publish,
-  registerProvider,
-  USDC,
-  type PieceData,
-  type StorageFixture,
-} from "../../test/helpers/fixture.js";
-import { faultRunHint, foldFaultRuns } from "../../offchain/sdk/deals/faultRuns.js";
-import { computeRows } from "./computeGas.js";
-import { gasTable, mergeRows, type GasRow } from "./report.js";
+import hre from "hardhat";
+import { StrataError } from "../../offchain/sdk/errors.js";
+import { GAS_JSON, GAS_SNAPSHOT, ROOT } from "./files.js";
+import { measureGas, SNAPSHOT_PIECE_MIB } from "./measureGas.js";
+import { gasTable, writeJson } from "./report.js";
+import { budgetVerdicts, gasSnapshotOf } from "./snapshot.js";
+import { GAS_BUDGETS } from "./budgets.js";
+import path from "node:path";
 
-const PIECE_SIZE = Number(process.env.STRATA_BENCH_PIECE_MIB ?? "256") * 1024 * 1024;
-const OUT = "bench/gas.json";
-
-async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
-  const receipt = await (await tx).wait();
-  if (!receipt) throw new Error("transaction has no receipt");
-  return Number(receipt.gasUsed);
+const pieceMiB = Number(process.env.STRATA_BENCH_PIECE_MIB ?? SNAPSHOT_PIECE_MIB);
+if (!Number.isSafeInteger(pieceMiB) || pieceMiB <= 0) {
+  throw new StrataError("INVALID_ARGUMENT", "STRATA_BENCH_PIECE_MIB must be a positive whole number of MiB");
 }
 
-type Held = Map<bigint, { deal: DealTerms; piece: PieceData }>;
-
-async function publishMany(
-  f: StorageFixture,
-  provider: HardhatEthersSigner,
-  piece: PieceData,
-  count: number,
-  held: Held,
-  periods = 48n,
-): Promise<number[]> {
-  const gas: number[] = [];
-  for (let done = 0; done < count; done += 10) {
-    const batch = [];
-    for (let i = 0; i < Math.min(10, count - done); i++) {
-      batch.push(await makeProposal(f, { provider, piece, periods }));
-    }
-    const tx = f.market.connect(provider).publishDeals(batch);
-    const receipt = await (await tx).wait();
-    if (!receipt) throw new Error("no receipt");
-    gas.push(Number(receipt.gasUsed));
-    for (const log of receipt.logs) {
-      const parsed = f.market.interface.parseLog(log);
-      if (parsed?.name === "DealPublished") {
-        const { dealFromEvent } = await import("../../offchain/sdk/deals/terms.js");
-        const deal = dealFromEvent(parsed);
-        held.set(deal.id, { deal, piece });
-      }
-    }
-  }
-  return gas;
+const started = performance.now();
+const rows = await measureGas(
+  hre.hooks,
+  (line) => {
+    console.log(line);
+  },
+  pieceMiB,
+);
+console.log(`\n${gasTable(rows)}\n`);
+if (pieceMiB === SNAPSHOT_PIECE_MIB) {
+  writeJson(GAS_JSON, rows);
+  writeJson(GAS_SNAPSHOT, gasSnapshotOf(rows));
+  console.log(`written to ${path.relative(ROOT, GAS_JSON)} and ${path.relative(ROOT, GAS_SNAPSHOT)}`);
+} else {
+  console.log(`not written: the snapshot is measured on ${SNAPSHOT_PIECE_MIB} MiB pieces`);
 }
-
-async function proveGas(f: StorageFixture, provider: HardhatEthersSigner, held: Held): Promise<number> {
-  const period = (await f.market.proofState(provider.address)).nextPeriod;
-  await enterProofWindow(f, period);
-  const proofs = await buildProofs(f, provider.address, held);
-  return gasOf(f.market.connect(provider).submitProof(period, proofs));
-}
-
-/**
- * Retrieval challenges on a provider's 256 MiB deals, twice: first on a fresh challenge contract (the bond
- * pulled from the watcher's allowance, the provider's first bond, the first slash with a treasury share), then
- * in steady state (the watcher keeps a ledger balance here and funds bonds from it; every account already has
- * its balances). No product budget exists for these; the budgets sit beside the operations they resemble:
- * opening is a bonded one-deal commitment like publishing one deal (150k), answering is one Merkle opening
- * like a one-deal proof (120k), enforcing ends a deal with a slash through one call to the market (150k).
- */
-async function retrievalRows(f: StorageFixture, piece: PieceData): Promise<GasRow[]> {
-  const rc = f.retrievalChallenges;
-  const provider = f.others[3];
-  if (!provider) throw new Error("not enough signers");
-  await registerProvider(f, provider, 1_000_000n * USDC);
-  const held: Held = new Map();
-  await publishMany(f, provider, piece, 4, held);
-  const deals = [...held.values()].map((h) => h.deal);
-  const bond = (await rc.parameters()).bond;
-  await f.token.mint(f.watcher.address, 10n * bond);
-  await f.token.connect(f.watcher).approve(await rc.getAddress(), 10n * bond);
-  const leaf = piece.tree.leafCount - 1;
-  const depth = `${PIECE_SIZE / 2 ** 20} MiB piece, ${piece.tree.depth}-level path`;
-
-  const round = async (answered: DealTerms, failed: DealTerms) => {
-    const open = await gasOf(rc.connect(f.watcher).openChallenge(answered, BigInt(leaf)));
-    const answerGas = await gasOf(
-      rc
-        .connect(provider)
-        .answerChallenge(await rc.challengeCount(), answered, piece.tree.leaf(leaf), piece.tree.path(leaf)),
-    );
-    await rc.connect(f.watcher).openChallenge(failed, 0n);
-    const id = await rc.challengeCount();
-    await f.helpers.time.setNextBlockTimestamp((await rc.challengeOf(id)).deadline + 1n);
-    const enforce = await gasOf(rc.connect(f.watcher).enforceChallenge(id, failed));
-    return { open, answer: answerGas, enforce };
-  };
-  const [a, b, c, d] = deals;
-  if (!a || !b || !c || !d) throw new Error("deals not published");
-  const first = await round(a, b);
-  await rc.connect(f.watcher).deposit(f.watcher.address, 2n * bond);
-  const steady = await round(c, d);
-  return [
-    {
-      operation: "open a retrieval challenge, first on the contract (bond pulled from allowance)",
-      gas: first.open,
-      budget: null,
-      note: "creates the challenge counter and the contract's token balance on top of the steady-state cost",
-    },
-    {
-      operation: "open a retrieval challenge (bond from the challenger's ledger balance)",
-      gas: steady.open,
-      budget: 150_000,
-      note: "three new storage words: the challenge (2) and the deal's record (1)",
-    },
-    {
-      operation: "answer a retrieval challenge, provider's first bond",
-      gas: first.answer,
-      budget: null,
-      note: `${depth}; creates the provider's ledger balance`,
-    },
-    {
-      operation: "answer a retrieval challenge",
-      gas: steady.answer,
-      budget: 120_000,
-      note: depth,
-    },
-    {
-      operation: "enforce an unanswered retrieval challenge, first slash (deal ends)",
-      gas: first.enforce,
-      budget: null,
-      note: "creates the challenger's bond balance and the client's and treasury's market balances",
-    },
-    {
-      operation: "enforce an unanswered retrieval challenge (deal ends, collateral slashed)",
-      gas: steady.enforce,
-      budget: 150_000,
-      note: "whole collateral split client / challenger / treasury, bond credited back",
-    },
-  ];
-}
-
-async function main(): Promise<void> {
-  process.stdout.write(`building a ${PIECE_SIZE / 2 ** 20} MiB piece commitment... `);
-  const data = Uint8Array.from(randomBytes(PIECE_SIZE));
-  const piece: PieceData = { data, tree: PieceTree.build(data) };
-  console.log(`depth ${piece.tree.depth}`);
-
-  const f = await deployStorage();
-  const [p1, p10, p100] = [f.provider, f.provider2, f.others[0]];
-  if (!p100) throw new Error("not enough signers");
-  for (const p of [p1, p10, p100]) await registerProvider(f, p, 1_000_000n * USDC);
-  await fundClient(f, f.client, 100_000_000n * USDC);
-  const rows: GasRow[] = [];
-
-  // Publish: the first deal of a provider also schedules its first challenge seed; measure a steady-state one.
-  const held1: Held = new Map();
-  await publishMany(f, p1, piece, 1, held1);
-  const single = await makeProposal(f, { provider: p1, piece, periods: 48n });
-  const publishOne = await gasOf(f.market.connect(p1).publishDeals([single]));
-  rows.push({
-    operation: "publish one deal (escrow pulled from allowance)",
-    gas: publishOne,
-    budget: 150_000,
-  });
-
-  const held10: Held = new Map();
-  const [batch10] = await publishMany(f, p10, piece, 10, held10);
-  if (batch10 === undefined) throw new Error("no batch");
-  const batchAgain = await publishMany(f, p10, piece, 10, held10);
-  const steadyBatch = batchAgain[0] ?? batch10;
-  rows.push({
-    operation: "publish deals, batch of 10, per deal",
-    gas: Math.round(steadyBatch / 10),
-    budget: 70_000,
-    note: `whole batch ${steadyBatch}`,
-  });
-  // p10 now has 20 deals; give p1 exactly 1 by terminating the extra one later is unnecessary: use a fresh provider.
-  const held100: Held = new Map();
-  await publishMany(f, p100, piece, 100, held100);
-
-  // Proofs: one proof per provider per period, whatever the number of deals.
-  const soloProvider = f.others[1];
-  const tenProvider = f.others[2];
-  if (!soloProvider || !tenProvider) throw new Error("not enough signers");
-  await registerProvider(f, soloProvider, 1_000_000n * USDC);
-  await registerProvider(f, tenProvider, 1_000_000n * USDC);
-  const heldSolo: Held = new Map();
-  await publishMany(f, soloProvider, piece, 1, heldSolo);
-  const heldTen: Held = new Map();
-  await publishMany(f, tenProvider, piece, 10, heldTen);
-  const depthNote = `${PIECE_SIZE / 2 ** 20} MiB pieces (tree depth ${piece.tree.depth}), ${(await f.market.parameters()).challengeCount} challenges`;
-  // Prove twice and keep the second (steady state): the first proof of a provider warms nothing unusual, but
-  // both are shown so nothing is hidden.
-  for (const [label, provider, held] of [
-    ["1 deal", soloProvider, heldSolo],
-    ["10 deals", tenProvider, heldTen],
-    ["100 deals", p100, held100],
-  ] as const) {
-    const first = await proveGas(f, provider, held);
-    rows.push({
-      operation: `proof for a provider's period, ${label}`,
-      gas: first,
-      budget: 120_000,
-      note: depthNote,
-    });
-  }
-
-  // Report a missed proof: the 10-deal provider skips a period; a watcher reports it and earns the bounty.
-  const missedPeriod = (await f.market.proofState(tenProvider.address)).nextPeriod;
-  await f.helpers.time.increaseTo(await f.market.periodStart(missedPeriod + 1n));
-  const reportGas = await gasOf(f.market.connect(f.watcher).reportMissedProofs(tenProvider.address));
-  rows.push({
-    operation: "report a missed proof (slash bounty), first report by this watcher",
-    gas: reportGas,
-    budget: 80_000,
-  });
-  const missedAgain = (await f.market.proofState(tenProvider.address)).nextPeriod;
-  await f.helpers.time.increaseTo(await f.market.periodStart(missedAgain + 1n));
-  const reportAgain = await gasOf(f.market.connect(f.watcher).reportMissedProofs(tenProvider.address));
-  rows.push({
-    operation: "report a missed proof (slash bounty), watcher with a balance",
-    gas: reportAgain,
-    budget: 80_000,
-  });
-
-  rows.push(...(await retrievalRows(f, piece)));
-
-  // Settlement after 1 day and after 1 year of backlog, on a market with daily proving periods.
-  const g = await deployStorage({
-    provingPeriod: 86_400n,
-    params: defaultParameters({ proofWindow: 43_200n, maxDealPeriods: 800n }),
-  });
-  await registerProvider(g, g.provider, 1_000_000n * USDC);
-  await fundClient(g, g.client, 100_000_000n * USDC);
-  const small = new Uint8Array(randomBytes(1 << 20));
-  const smallPiece: PieceData = { data: small, tree: PieceTree.build(small) };
-  const heldG: Held = new Map();
-  const dayDeal = await makeProposal(g, { piece: smallPiece, periods: 730n });
-  const yearDeal = await makeProposal(g, { piece: smallPiece, periods: 730n });
-  const other = await makeProposal(g, { piece: smallPiece, periods: 730n });
-  const deals = await publish(g, [dayDeal, yearDeal, other]);
-  for (const d of deals) heldG.set(d.id, { deal: d, piece: smallPiece });
-  const [dDay, dYear, dOther] = deals;
-  if (!dDay || !dYear || !dOther) throw new Error("deals not published");
-  // Warm the provider's ledger balance as in steady state (it has earned before).
-  await proveGas(g, g.provider, heldG);
-  await proveGas(g, g.provider, heldG);
-  await g.market.settleDeal(dOther);
-  const settleDay = await gasOf(g.market.settleDeal(dDay));
-  rows.push({ operation: "settle payments after 1 day of backlog", gas: settleDay, budget: 60_000 });
-  process.stdout.write("proving 365 daily periods (with 12 missed periods on the way)... ");
-  for (let day = 0; day < 365; day++) {
-    if (day % 30 === 15) {
-      const next = (await g.market.proofState(g.provider.address)).nextPeriod;
-      await g.helpers.time.increaseTo(await g.market.periodStart(next + 1n));
-      await g.market.connect(g.watcher).reportMissedProofs(g.provider.address);
-      continue;
-    }
-    await proveGas(g, g.provider, heldG);
-  }
-  console.log("done");
-  const settleYear = await gasOf(g.market.settleDeal(dYear));
-  rows.push({
-    operation: "settle payments after 1 year of backlog",
-    gas: settleYear,
-    budget: 60_000,
-    note: "365 periods, 12 separate missed-period runs in the fault log",
-  });
-
-  // Worst case for the fault log: a deal that starts between fault runs needs a binary search over them.
-  const between = await makeProposal(g, { piece: smallPiece, periods: 400n });
-  const [dBetween] = await publish(g, [between]);
-  if (!dBetween) throw new Error("not published");
-  heldG.set(dBetween.id, { deal: dBetween, piece: smallPiece });
-  for (let day = 0; day < 60; day++) {
-    if (day % 10 === 5) {
-      const next = (await g.market.proofState(g.provider.address)).nextPeriod;
-      await g.helpers.time.increaseTo(await g.market.periodStart(next + 1n));
-      await g.market.connect(g.watcher).reportMissedProofs(g.provider.address);
-      continue;
-    }
-    await proveGas(g, g.provider, heldG);
-  }
-  const reports = await g.market.queryFilter(g.market.filters.MissedProofsReported(g.provider.address));
-  const runs = foldFaultRuns(reports.map((e) => ({ fromPeriod: e.args.fromPeriod, count: e.args.count })));
-  const snapshot = await g.helpers.takeSnapshot();
-  rows.push({
-    operation: "settle payments, deal started between fault runs, no hint",
-    gas: await gasOf(g.market.settleDeal(dBetween)),
-    budget: 60_000,
-    note: `binary search over ${runs.length} fault runs; O(log runs), independent of backlog length`,
-  });
-  await snapshot.restore();
-  rows.push({
-    operation: "settle payments, deal started between fault runs, with hint",
-    gas: await gasOf(g.market.settleDealWithHint(dBetween, faultRunHint(runs, dBetween.startPeriod))),
-    budget: 60_000,
-    note: `O(1) with the run hint computed off chain from MissedProofsReported events`,
-  });
-
-  // Other lifecycle operations, for reference.
-  const extra = await makeProposal(g, { piece: smallPiece, periods: 2n });
-  const [short] = await publish(g, [extra]);
-  if (!short) throw new Error("not published");
-  rows.push({
-    operation: "terminate a deal (client)",
-    gas: await gasOf(g.market.connect(g.client).terminateDeal(short)),
-    budget: null,
-  });
-  await g.market.connect(g.provider).withdraw(1n);
-  rows.push({
-    operation: "withdraw earnings",
-    gas: await gasOf(g.market.connect(g.provider).withdraw(1n)),
-    budget: null,
-  });
-
-  rows.push(...(await computeRows()));
-
-  console.log("");
-  console.log(gasTable(rows));
-  mergeRows(OUT, rows);
-  console.log(`\nwritten to ${OUT}`);
-  const missed = rows.filter((r) => r.budget !== null && r.gas > r.budget);
-  if (missed.length > 0)
-    console.log(`\n${missed.length} budget(s) missed; see README "Benchmarks" for what closes them.`);
-}
-
-await main();
+const { failures, accepted } = budgetVerdicts(rows, GAS_BUDGETS);
+for (const line of accepted) console.log(`accepted overrun: ${line}`);
+for (const line of failures) console.log(`OVER BUDGET: ${line}`);
+console.log(`measured in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -1,26 +1,26 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+
+/** One measured operation, before its budget is looked up in ./budgets.ts. */
+export interface MeasuredRow {
+  operation: string;
+  gas: number;
+  note?: string;
+}
 
 /** One row of bench/gas.json. */
 export interface GasRow {
   operation: string;
   gas: number;
+  /** The operation's budget (./budgets.ts), or null for rows measured for reference. */
   budget: number | null;
   note?: string;
 }
 
-/** Merge `rows` into the JSON array at `file` (rows with the same operation are replaced; others are kept). */
-export function mergeRows(file: string, rows: GasRow[]): GasRow[] {
-  let existing: GasRow[] = [];
-  if (existsSync(file)) {
-    const parsed: unknown = JSON.parse(readFileSync(file, "utf8"));
-    if (Array.isArray(parsed)) existing = parsed as GasRow[];
-  }
-  const names = new Set(rows.map((r) => r.operation));
-  const merged = [...existing.filter((r) => !names.has(r.operation)), ...rows];
+/** Write `value` as pretty JSON with a final newline, creating the folder if needed. */
+export function writeJson(file: string, value: unknown): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(merged, null, 2) + "\n");
-  return merged;
+  writeFileSync(file, JSON.stringify(value, null, 2) + "\n");
 }
 
 /** Render rows as a fixed-width table with the budget verdict. */
@@ -36,10 +36,16 @@ export function gasTable(rows: GasRow[]): string {
         ? "within"
         : `MISSED by ${(r.gas - r.budget).toLocaleString("en-US")}`,
   ]);
+  return fixedWidth(header, body, new Set([0, 3]));
+}
+
+/** A plain-text table: columns padded to their widest cell, left-aligned where `left` says, else right. */
+export function fixedWidth(header: string[], body: string[][], left: Set<number>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === 0 || i === 3 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-      .join("  ");
+      .map((c, i) => (left.has(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n");
 }

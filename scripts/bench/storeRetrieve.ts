@@ -21,6 +21,7 @@ import {
   stopProcess,
   type LocalChain,
 } from "../lib/localChain.js";
+import { StrataError } from "../../offchain/sdk/errors.js";
 
 const CLI = path.join(ROOT, "offchain", "cli", "strata.mjs");
 /** Hardhat's default dev accounts 1-3 run the agents, 4 stores; 0 (the token owner) mints. */
@@ -171,7 +172,7 @@ export async function storeRetrieveWithLocalAgents(
   const onSignal = (signal: NodeJS.Signals): void => {
     if (++interrupts > 1) process.exit(130);
     log(`${signal}: stopping and cleaning up (again to exit at once)`);
-    abort.abort(new Error(`interrupted by ${signal}`));
+    abort.abort(new StrataError("BENCH_PROCESS_FAILED", `interrupted by ${signal}`));
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -193,12 +194,15 @@ export async function storeRetrieveWithLocalAgents(
         timeoutMs: 120_000,
       });
       if (result.code !== 0)
-        throw new Error(`strata ${args.join(" ")} failed (${result.code}): ${result.stdout}${result.stderr}`);
+        throw new StrataError(
+          "BENCH_PROCESS_FAILED",
+          `strata ${args.join(" ")} failed (${result.code}): ${result.stdout}${result.stderr}`,
+        );
       return JSON.parse(result.stdout) as Record<string, unknown>;
     };
     const addressOf = async (account: number): Promise<string> => {
       const signer = await chain?.provider.getSigner(account);
-      if (signer === undefined) throw new Error("no chain");
+      if (signer === undefined) throw new StrataError("BENCH_SETUP_FAILED", "no chain");
       return signer.getAddress();
     };
 
@@ -231,7 +235,10 @@ export async function storeRetrieveWithLocalAgents(
       for (;;) {
         checkAborted();
         if (agent.process.exitCode !== null)
-          throw new Error(`agent ${agent.account} exited (${agent.process.exitCode}):\n${tail(agent.log)}`);
+          throw new StrataError(
+            "BENCH_PROCESS_FAILED",
+            `agent ${agent.account} exited (${agent.process.exitCode}):\n${tail(agent.log)}`,
+          );
         const healthy = await fetch(`${agent.endpoint}/health`).then(
           (r) => r.ok,
           () => false,
@@ -242,7 +249,10 @@ export async function storeRetrieveWithLocalAgents(
         )
           break;
         if (Date.now() > deadline)
-          throw new Error(`agent ${agent.account} did not come up and register:\n${tail(agent.log)}`);
+          throw new StrataError(
+            "BENCH_PROCESS_FAILED",
+            `agent ${agent.account} did not come up and register:\n${tail(agent.log)}`,
+          );
         await sleep(300);
       }
     }
@@ -260,7 +270,8 @@ export async function storeRetrieveWithLocalAgents(
       checkAborted();
       if (result.code !== 0) {
         const agentLogs = agents.map((a) => `agent ${a.account}:\n${tail(a.log, 1500)}`).join("\n");
-        throw new Error(
+        throw new StrataError(
+          "BENCH_PROCESS_FAILED",
           `strata ${args[0] ?? ""} failed (${result.code}): ${result.stdout}${result.stderr}\n${agentLogs}`,
         );
       }
@@ -273,14 +284,18 @@ export async function storeRetrieveWithLocalAgents(
       .deals;
     const providers = new Set(deals?.map((d) => d.provider.toLowerCase()));
     if (deals?.length !== 3 || providers.size !== 3 || deals.some((d) => d.dealId === null))
-      throw new Error(`store did not place 3 published deals with 3 providers: ${stored.stdout}`);
+      throw new StrataError(
+        "BENCH_RESULT_INVALID",
+        `store did not place 3 published deals with 3 providers: ${stored.stdout}`,
+      );
     log(`stored in ${stored.seconds.toFixed(2)} s; strata retrieve...`);
 
     const output = path.join(workDir, "bench.out");
     const retrieved = await measure(["retrieve", manifestPath, output]);
     const actual = await sha256File(output);
     if (actual.size !== expected.size || actual.hash !== expected.hash)
-      throw new Error(
+      throw new StrataError(
+        "BENCH_RESULT_INVALID",
         `RETRIEVED FILE DIFFERS from the original: ${actual.size} bytes sha256 ${actual.hash}, ` +
           `expected ${expected.size} bytes sha256 ${expected.hash}`,
       );

@@ -29,6 +29,7 @@ import { devAccountWallet } from "../../offchain/sdk/chain/connect.js";
 import { captureOutput } from "../lib/localProcesses.js";
 import { vmHwmMB } from "./storeRetrieve.js";
 import { createParties, publishDeals, type PopulateOptions } from "./workerPopulate.js";
+import { StrataError } from "../../offchain/sdk/errors.js";
 
 const OUT = "bench/worker.json";
 const CLI = path.join(ROOT, "offchain", "cli", "strata.mjs");
@@ -174,7 +175,10 @@ async function measureCatchUp(chain: LocalChain, deals: number, addresses: strin
     let last = 0;
     for (;;) {
       if (worker.child.exitCode !== null)
-        throw new Error(`worker exited with ${String(worker.child.exitCode)}:\n${worker.output.join("")}`);
+        throw new StrataError(
+          "BENCH_PROCESS_FAILED",
+          `worker exited with ${String(worker.child.exitCode)}:\n${worker.output.join("")}`,
+        );
       const h = await health(worker.url);
       const indexed = h?.indexedBlock ?? 0;
       if (indexed >= head - 1) break;
@@ -182,7 +186,8 @@ async function measureCatchUp(chain: LocalChain, deals: number, addresses: strin
         last = performance.now();
         log(`catch-up: block ${indexed}/${head}`);
       }
-      if (performance.now() - started > 30 * 60_000) throw new Error("worker did not catch up in 30 minutes");
+      if (performance.now() - started > 30 * 60_000)
+        throw new StrataError("BENCH_PROCESS_FAILED", "worker did not catch up in 30 minutes");
       await sleep(50);
     }
     const seconds = (performance.now() - started) / 1000;
@@ -224,7 +229,8 @@ async function measureSteadyState(chain: LocalChain, seconds: number): Promise<S
     for (;;) {
       const h = await health(worker.url);
       if ((h?.indexedBlock ?? 0) >= head - 1) break;
-      if (worker.child.exitCode !== null) throw new Error(`worker exited:\n${worker.output.join("")}`);
+      if (worker.child.exitCode !== null)
+        throw new StrataError("BENCH_PROCESS_FAILED", `worker exited:\n${worker.output.join("")}`);
       await sleep(100);
     }
     // Every provider misses the next period: move past its end so the worker has reports to send.
@@ -288,9 +294,10 @@ async function main(): Promise<void> {
   });
   const deals = Number(values.deals);
   const providerCount = Number(values.providers);
-  if (!Number.isInteger(deals) || deals < 100) throw new Error("--deals must be a whole number >= 100");
+  if (!Number.isInteger(deals) || deals < 100)
+    throw new StrataError("INVALID_ARGUMENT", "--deals must be a whole number >= 100");
   if (!Number.isInteger(providerCount) || providerCount < 1 || providerCount > deals)
-    throw new Error("--providers must be a whole number between 1 and --deals");
+    throw new StrataError("INVALID_ARGUMENT", "--providers must be a whole number between 1 and --deals");
   log("starting a local node and deploying the suite");
   const chain = await startLocalChainOrCleanUp();
   try {
@@ -310,7 +317,7 @@ async function main(): Promise<void> {
     const steady = await measureSteadyState(chain, Number(values["steady-seconds"]));
     printTable(runs, steady);
     const full = runs[runs.length - 1];
-    if (full === undefined) throw new Error("no runs");
+    if (full === undefined) throw new StrataError("BENCH_SETUP_FAILED", "no runs");
     const result = {
       deals: full.deals,
       providers: providerCount,
@@ -319,6 +326,7 @@ async function main(): Promise<void> {
       catchUpSeconds: full.seconds,
       peakRssMB: Math.max(...runs.map((r) => r.peakRssMB ?? 0), steady.peakRssMB ?? 0),
       steadyStateCpuPercent: steady.cpuPercent,
+      steadyStatePeakRssMB: steady.peakRssMB,
       steadyStateReportsSent: steady.reportsSent,
       runs,
       measuredAt: new Date().toISOString(),

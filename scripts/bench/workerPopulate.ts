@@ -13,6 +13,7 @@ import {
 import { devAccountWallet } from "../../offchain/sdk/chain/connect.js";
 import { marketDomain, signProposal } from "../../offchain/sdk/deals/eip712.js";
 import type { DealProposal } from "../../offchain/sdk/deals/terms.js";
+import { StrataError } from "../../offchain/sdk/errors.js";
 
 export interface Population {
   providers: HDNodeWallet[];
@@ -86,7 +87,7 @@ export async function publishDeals(options: PopulateOptions, pop: Population, co
   const market = StorageMarket__factory.connect(addresses.market, provider);
   const period = await market.provingPeriod();
   const latest = await provider.getBlock("latest");
-  if (latest === null) throw new Error("no latest block");
+  if (latest === null) throw new StrataError("BENCH_SETUP_FAILED", "no latest block");
   const deadline = BigInt(latest.timestamp) + 6n * 3600n;
   const perProvider = Math.ceil(count / pop.providers.length);
   let signedCount = 0;
@@ -101,7 +102,7 @@ export async function publishDeals(options: PopulateOptions, pop: Population, co
         const batch = [];
         for (let i = 0; i < Math.min(BATCH, mine - done); i++) {
           const client = pop.clients[clientTurn++ % pop.clients.length];
-          if (client === undefined) throw new Error("no clients");
+          if (client === undefined) throw new StrataError("BENCH_SETUP_FAILED", "no clients");
           const nonce = clientNonces.get(client.address) ?? 1n;
           clientNonces.set(client.address, nonce + 1n);
           const proposal: DealProposal = {
@@ -119,7 +120,8 @@ export async function publishDeals(options: PopulateOptions, pop: Population, co
           signedCount++;
         }
         const receipt = await (await market.connect(p).publishDeals(batch, { gasLimit: 12_000_000n })).wait();
-        if (receipt?.status !== 1) throw new Error(`publishDeals failed for provider ${p.address}`);
+        if (receipt?.status !== 1)
+          throw new StrataError("BENCH_SETUP_FAILED", `publishDeals failed for provider ${p.address}`);
         published += batch.length;
         if (published - logged >= 1000 || published === count) {
           logged = published;

@@ -1,0 +1,33 @@
+/**
+ * README.md as `npm run docs:tables` would write it: the generated regions rendered from bench/*.json and
+ * scripts/bench/budgets.ts, then formatted with the repository's Prettier settings.
+ */
+import path from "node:path";
+import * as prettier from "prettier";
+import { GAS_BUDGETS } from "../bench/budgets.js";
+import {
+  DATA_JSON,
+  dataBenchSchema,
+  readGasRows,
+  readJson,
+  readSizes,
+  ROOT,
+  WORKER_JSON,
+  workerBenchSchema,
+} from "../bench/files.js";
+import { renderReadme } from "./readmeRegions.js";
+
+export const README = path.join(ROOT, "README.md");
+
+/** `current` with its regions rewritten from the committed benchmark files, formatted as `npm run format` would. */
+export async function expectedReadme(current: string): Promise<string> {
+  const rendered = renderReadme(current, {
+    gas: readGasRows(),
+    budgets: GAS_BUDGETS,
+    sizes: readSizes(),
+    data: readJson(DATA_JSON, dataBenchSchema),
+    worker: readJson(WORKER_JSON, workerBenchSchema),
+  });
+  const options = (await prettier.resolveConfig(README)) ?? {};
+  return prettier.format(rendered, { ...options, filepath: README });
+}

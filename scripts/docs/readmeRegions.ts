@@ -1,0 +1,233 @@
+/**
+ * README tables generated from bench/*.json, as pure functions. A region is the text between
+ * `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`; `npm run docs:tables` (./readmeTables.ts)
+ * rewrites every region and `npm run docs:check` fails when one is stale.
+ */
+import { StrataError } from "../../offchain/sdk/errors.js";
+import type { GasBudget } from "../bench/budgets.js";
+import { linkSummary } from "../bench/contractSizes.js";
+import type { DataBench, WorkerBench } from "../bench/files.js";
+import type { GasRow } from "../bench/report.js";
+import { INITCODE_LIMIT, RUNTIME_LIMIT, type SizeSnapshot } from "../bench/snapshot.js";
+
+export const REGIONS = ["gas", "sizes", "data", "worker"] as const;
+export type RegionName = (typeof REGIONS)[number];
+
+const open = (name: string) => `<!-- generated:${name} -->`;
+const close = (name: string) => `<!-- /generated:${name} -->`;
+
+/** `text` with the body of region `name` replaced by `body`; the region must occur exactly once. */
+export function replaceRegion(text: string, name: string, body: string): string {
+  const start = text.indexOf(open(name));
+  const end = text.indexOf(close(name));
+  if (start < 0 || end < 0 || end < start || text.includes(open(name), start + 1)) {
+    throw new StrataError(
+      "DOCS_STALE",
+      `README.md needs exactly one ${open(name)} ... ${close(name)} region, in that order`,
+    );
+  }
+  const head = text.slice(0, start + open(name).length);
+  return `${head}\n\n${body.trim()}\n\n${text.slice(end)}`;
+}
+
+/** The body of region `name` in `text`, or undefined when it is absent. */
+export function regionBody(text: string, name: string): string | undefined {
+  const start = text.indexOf(open(name));
+  const end = text.indexOf(close(name));
+  if (start < 0 || end < start) return undefined;
+  return text.slice(start + open(name).length, end).trim();
+}
+
+type Align = "left" | "right";
+
+/** A Markdown table (unpadded; Prettier pads it when the README is formatted). */
+export function markdownTable(
+  header: readonly string[],
+  rows: readonly string[][],
+  align: readonly Align[],
+): string {
+  const cell = (c: string) => c.replaceAll("|", "\\|");
+  const line = (cells: readonly string[]) => `| ${cells.map(cell).join(" | ")} |`;
+  const rule = `| ${align.map((a) => (a === "right" ? "---:" : "---")).join(" | ")} |`;
+  return [line(header), rule, ...rows.map(line)].join("\n");
+}
+
+const fmt = (n: number) => n.toLocaleString("en-US");
+
+/** README prose width (as the hand-written paragraphs). */
+const WIDTH = 110;
+
+/** `text` wrapped at WIDTH on spaces; lines after the first start with `indent`. */
+export function wrap(text: string, indent = ""): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
+    const prefix = lines.length === 0 ? "" : indent;
+    if (line !== "" && prefix.length + line.length + 1 + word.length > WIDTH) {
+      lines.push(prefix + line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== "") lines.push((lines.length === 0 ? "" : indent) + line);
+  return lines.join("\n");
+}
+
+const NOTICE =
+  "<!-- written by `npm run docs:tables` from bench/*.json; edit the generator, not this table -->";
+
+/** Gas beside budgets: storage rows, then compute rows, then the accepted overruns with their reasons. */
+export function gasRegion(rows: readonly GasRow[], budgets: readonly GasBudget[]): string {
+  const byOperation = new Map(budgets.map((b) => [b.operation, b]));
+  const accepted: string[] = [];
+  const render = (r: GasRow, label: string): string[] => {
+    const b = byOperation.get(r.operation);
+    const ours = b?.basis.startsWith("ours") === true ? " (ours)" : "";
+    if (r.budget === null) return [label, fmt(r.gas), "-", ""];
+    const headroom = r.budget - r.gas;
+    if (headroom >= 0) return [label, fmt(r.gas), fmt(r.budget) + ours, fmt(headroom)];
+    let verdict = `over by ${fmt(-headroom)}`;
+    if (b?.acceptedOverrun !== undefined) {
+      accepted.push(`${label}: ${b.acceptedOverrun}.`);
+      verdict += ` (accepted ${accepted.length})`;
+    }
+    return [label, fmt(r.gas), fmt(r.budget) + ours, verdict];
+  };
+  const header = ["operation", "gas", "budget", "headroom"];
+  const align: Align[] = ["left", "right", "right", "right"];
+  const prefix = "compute: ";
+  const storage = rows.filter((r) => !r.operation.startsWith(prefix)).map((r) => render(r, r.operation));
+  const compute = rows
+    .filter((r) => r.operation.startsWith(prefix))
+    .map((r) => render(r, r.operation.slice(prefix.length)));
+  const parts = [NOTICE, markdownTable(header, storage, align)];
+  if (compute.length > 0) {
+    parts.push("Compute leases (same run, same token and registry):", markdownTable(header, compute, align));
+  }
+  if (accepted.length > 0) {
+    parts.push(
+      "Accepted overruns (`scripts/bench/budgets.ts`):\n\n" +
+        accepted.map((a, i) => wrap(`${i + 1}. ${a}`, "   ")).join("\n"),
+    );
+  }
+  return parts.join("\n\n");
+}
+
+/** Contract sizes, tightest runtime margin first. */
+export function sizesRegion(sizes: SizeSnapshot): string {
+  const rows = [...sizes.contracts]
+    .sort((x, y) => x.runtimeMargin - y.runtimeMargin)
+    .map((c) => [
+      c.contract,
+      c.kind,
+      fmt(c.runtimeBytes),
+      fmt(c.runtimeMargin),
+      fmt(c.initcodeBytes),
+      fmt(c.initcodeMargin),
+      linkSummary(c),
+    ]);
+  return [
+    NOTICE,
+    markdownTable(
+      [
+        "contract",
+        "kind",
+        "runtime bytes",
+        `margin under ${fmt(RUNTIME_LIMIT)}`,
+        "init code bytes",
+        `margin under ${fmt(INITCODE_LIMIT)}`,
+        "linked libraries",
+      ],
+      rows,
+      ["left", "left", "right", "right", "right", "right", "left"],
+    ),
+  ].join("\n\n");
+}
+
+/** Data path figures (bench/data.json). */
+export function dataRegion(d: DataBench): string {
+  const mbps = (n: number) => fmt(Math.round(n));
+  const rows = [
+    [
+      `piece commitments, ${d.threads} cores / 1 core`,
+      `${mbps(d.commitMBps)} / ${mbps(d.commitSingleThreadMBps)} MB/s`,
+    ],
+    [
+      "`openssl speed -evp sha256` (same run)",
+      `${mbps(d.opensslSha256MBps)} MB/s — commitments at ${Math.round(d.commitVsOpensslPercent)}% of it`,
+    ],
+    ["AES-256-GCM / Reed-Solomon (k=2, m=1)", `${mbps(d.encryptMBps)} / ${mbps(d.erasureMBps)} MB/s`],
+    ["`strata store` with 3 local agents (k=2, m=1, until all deals are published)", `${d.storeSeconds} s`],
+    ["`strata retrieve` (verified byte for byte)", `${d.retrieveSeconds} s`],
+    [
+      "peak RSS: store client / retrieve client / agent",
+      `${fmt(d.storeClientPeakRssMB)} / ${fmt(d.retrieveClientPeakRssMB)} / ${fmt(d.agentPeakRssMB)} MB`,
+    ],
+  ];
+  return [
+    NOTICE,
+    `Data path (\`npm run bench:data\`, ${d.fileMiB} MiB file, \`bench/data.json\`, measured ${day(d.measuredAt)}):`,
+    markdownTable(["measure", "value"], rows, ["left", "right"]),
+  ].join("\n\n");
+}
+
+/** Worker catch-up runs and steady state (bench/worker.json). */
+export function workerRegion(w: WorkerBench): string {
+  const rows = w.runs.map((r) => [
+    fmt(r.deals),
+    fmt(r.events),
+    `${r.seconds.toFixed(1)} s`,
+    fmt(r.eventsPerSecond),
+    r.peakRssMB === null ? "n/a" : `${fmt(r.peakRssMB)} MB`,
+  ]);
+  const steady = [
+    `Steady state with every deal active and all ${fmt(w.providers)} providers missing a period:`,
+    w.steadyStateCpuPercent === null ? "CPU n/a," : `${w.steadyStateCpuPercent}% of one core,`,
+    w.steadyStatePeakRssMB === undefined || w.steadyStatePeakRssMB === null
+      ? ""
+      : `peak ${fmt(w.steadyStatePeakRssMB)} MB,`,
+    `${w.steadyStateReportsSent ?? "n/a"} missed-proof reports sent (measured ${day(w.measuredAt)}).`,
+  ];
+  return [
+    NOTICE,
+    markdownTable(["deals", "events", "catch-up", "events/s", "peak RSS"], rows, [
+      "right",
+      "right",
+      "right",
+      "right",
+      "right",
+    ]),
+    wrap(steady.filter((s) => s !== "").join(" ")),
+  ].join("\n\n");
+}
+
+function day(iso: string): string {
+  return iso.slice(0, 10);
+}
+
+export interface ReadmeInputs {
+  gas: readonly GasRow[];
+  budgets: readonly GasBudget[];
+  sizes: SizeSnapshot;
+  data: DataBench;
+  worker: WorkerBench;
+}
+
+/** `readme` with every generated region rewritten (before formatting). */
+export function renderReadme(readme: string, inputs: ReadmeInputs): string {
+  const bodies: Record<RegionName, string> = {
+    gas: gasRegion(inputs.gas, inputs.budgets),
+    sizes: sizesRegion(inputs.sizes),
+    data: dataRegion(inputs.data),
+    worker: workerRegion(inputs.worker),
+  };
+  let out = readme;
+  for (const name of REGIONS) out = replaceRegion(out, name, bodies[name]);
+  return out;
+}
+
+/** Names of the regions whose body differs between `current` and `expected` (both formatted). */
+export function staleRegions(current: string, expected: string): string[] {
+  return REGIONS.filter((name) => regionBody(current, name) !== regionBody(expected, name));
+}
