@@ -77,6 +77,12 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   DEPLOY_CANCELLED: 1,
   DEPLOY_FAILED: 2,
   DEPLOY_UNVERIFIED: 2,
+  // runtime of the long-running programs
+  SERVICE_STOPPED: 2,
+  DB_COLUMN_INVALID: 2,
+  STOP_FAILED: 2,
+  EVENT_UNEXPECTED: 2,
+  INTERNAL_INVARIANT: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {

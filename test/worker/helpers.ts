@@ -16,7 +16,7 @@ import {
   type WorkerConfigOverrides,
 } from "../../offchain/worker/config.js";
 import type { Duty } from "../../offchain/worker/context.js";
-import { createLogger, silentLogger, type Logger } from "../../offchain/worker/logger.js";
+import { createLogger, silentLogger, type Logger } from "../../offchain/runtime/logger.js";
 import { createMetrics } from "../../offchain/worker/metrics.js";
 import { createWorker, type Worker } from "../../offchain/worker/worker.js";
 import type { StorageFixture } from "../helpers/fixture.js";
@@ -24,7 +24,7 @@ import type { StorageFixture } from "../helpers/fixture.js";
 /** Worker logs are silent unless STRATA_TEST_LOG names a level (e.g. STRATA_TEST_LOG=debug). */
 export function testLogger(): Logger {
   const level = process.env.STRATA_TEST_LOG;
-  return level ? createLogger({ level }) : silentLogger();
+  return level ? createLogger({ name: "strata-worker", level }) : silentLogger();
 }
 
 const dirs: string[] = [];

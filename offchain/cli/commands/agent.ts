@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import type { Runner } from "../program.js";
 import { DEFAULT_AGENT_CONFIG } from "./provider.js";
-import { runUntilSignal } from "../../sdk/process/lifecycle.js";
+import { runUntilSignal } from "../../runtime/lifecycle.js";
 
 interface StartOptions {
   config: string;

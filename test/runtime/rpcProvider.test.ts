@@ -3,10 +3,10 @@ import { isError, Network } from "ethers";
 import { StrataError } from "../../offchain/sdk/errors.js";
 import { WorkerDb } from "../../offchain/worker/db/index.js";
 import { Indexer } from "../../offchain/worker/indexer/indexer.js";
-import { silentLogger } from "../../offchain/worker/logger.js";
+import { silentLogger } from "../../offchain/runtime/logger.js";
 import { createMetrics } from "../../offchain/worker/metrics.js";
-import { classifyRpcError, isRangeTooLarge } from "../../offchain/worker/rpc.js";
-import { WorkerRpcProvider, type WorkerRpcProviderOptions } from "../../offchain/worker/rpcProvider.js";
+import { classifyRpcError, isRangeTooLarge } from "../../offchain/runtime/rpc/retry.js";
+import { WorkerRpcProvider, type WorkerRpcProviderOptions } from "../../offchain/runtime/rpc/provider.js";
 import {
   deployStorage,
   fundClient,
@@ -14,7 +14,7 @@ import {
   registerProvider,
   type StorageFixture,
 } from "../helpers/fixture.js";
-import { FAST_RPC, startRpcProxy, type RpcProxy } from "./helpers.js";
+import { FAST_RPC, startRpcProxy, type RpcProxy } from "../worker/helpers.js";
 
 /** An upstream answering with `fn`'s value. */
 function answering(fn: (method: string, params: unknown[]) => unknown) {
