@@ -34,7 +34,10 @@ export interface Stoppable {
 export function stopOnSignals(started: Stoppable, proc: ProcessHandle = process): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals): void => {
-    if (stopping) proc.exit(EXIT_FORCED);
+    if (stopping) {
+      proc.exit(EXIT_FORCED);
+      return; // a stand-in process in tests returns from exit
+    }
     stopping = true;
     started.logger.info({ signal }, "stopping");
     started.stop().then(
@@ -88,6 +91,7 @@ export async function runUntilSignal(
       if (stopping) {
         note(`${signal} again: exiting without waiting`);
         proc.exit(EXIT_FORCED);
+        return; // a stand-in process in tests returns from exit
       }
       stopping = true;
       note(`${signal}: stopping the ${what} (finishing the current step)...`);

@@ -94,7 +94,9 @@ describe("signing keys", () => {
         (error: unknown) => error,
       );
       expect(refused).to.be.instanceOf(StrataError).with.property("code", "KEY_REFUSED");
-      const allowed = await loadConnectedSigner({ kind: "account", index: 1 }, remote, { allowDevKeys: true });
+      const allowed = await loadConnectedSigner({ kind: "account", index: 1 }, remote, {
+        allowDevKeys: true,
+      });
       expect(allowed.address).to.equal(HARDHAT_ACCOUNT_1);
     } finally {
       local.destroy();

@@ -136,7 +136,7 @@ describe("service loop", function () {
     });
     await loop.start();
     const delays: number[] = [];
-    for (let i = 0; i < results.length; i++) {
+    for (const _ of results) {
       await timers.fire();
       delays.push(...timers.delays());
     }
@@ -254,5 +254,4 @@ describe("backoff", function () {
       expect(ms).to.be.within(400, 800);
     }
   });
-
 });
