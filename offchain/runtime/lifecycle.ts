@@ -104,7 +104,9 @@ export async function runUntilSignal(
           rejectStopped(
             error instanceof Error
               ? error
-              : new StrataError("STOP_FAILED", `stopping the ${what} failed: ${String(error)}`, { cause: error }),
+              : new StrataError("STOP_FAILED", `stopping the ${what} failed: ${String(error)}`, {
+                  cause: error,
+                }),
           );
         },
       );

@@ -166,7 +166,6 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object | null ? DeepPartia
 /** Values that replace the file's (CLI flags); nested objects merge, `key` and `deployment` replace. */
 export type WorkerConfigOverrides = DeepPartial<WorkerConfigFile>;
 
-
 export function defaultWorkerConfig(): WorkerConfigFile {
   return {
     rpcUrl: "http://127.0.0.1:8545",

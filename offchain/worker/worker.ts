@@ -25,7 +25,6 @@ import { buildHttpApp } from "./http/server.js";
 import { Indexer, type StepResult } from "./indexer/indexer.js";
 import { createMetrics, type WorkerMetrics } from "./metrics.js";
 
-
 export interface WorkerDeps {
   config: WorkerConfig;
   provider: Provider;

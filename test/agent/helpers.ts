@@ -12,7 +12,9 @@ import type { StorageFixture } from "../helpers/fixture.js";
 
 /** Agent logs are silent unless STRATA_TEST_LOG names a level (e.g. STRATA_TEST_LOG=debug). */
 const testLogger = () =>
-  process.env.STRATA_TEST_LOG ? createLogger({ name: "strata-agent", level: process.env.STRATA_TEST_LOG }) : silentLogger();
+  process.env.STRATA_TEST_LOG
+    ? createLogger({ name: "strata-agent", level: process.env.STRATA_TEST_LOG })
+    : silentLogger();
 
 const dataDirs: string[] = [];
 

@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { connectChain } from "../../offchain/sdk/chain/connect.js";
 import { expectCode, startFakeRpc, startServer, type TestServer } from "./helpers/httpServer.js";
 
-
 async function deploymentFile(dir: string): Promise<string> {
   const file = join(dir, "deployed_addresses.json");
   await writeFile(

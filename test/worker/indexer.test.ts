@@ -195,7 +195,7 @@ describe("worker indexer", function () {
     const dealPublished = f.market.interface.getEvent("DealPublished").topicHash;
     const lines: string[] = [];
     const logger = createLogger({
-    name: "strata-worker",
+      name: "strata-worker",
       level: "warn",
       destination: new Writable({
         write(chunk: Buffer, _encoding, done) {

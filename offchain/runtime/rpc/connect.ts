@@ -49,7 +49,10 @@ export async function waitForChainId(
     onError: (error, info) => {
       if (info.delayMs === null) return;
       const message = error instanceof Error ? error.message : String(error);
-      logger.warn({ attempt: info.attempt, retryInMs: info.delayMs, error: message }, "RPC not reachable yet");
+      logger.warn(
+        { attempt: info.attempt, retryInMs: info.delayMs, error: message },
+        "RPC not reachable yet",
+      );
     },
   }).catch((error: unknown) => {
     // At start-up the probe's own error (RPC_UNREACHABLE, with its hint) says more than "tries exhausted".

@@ -85,8 +85,14 @@ export class RpcProvider extends JsonRpcProvider {
   private readonly retry: Omit<RetryOptions, "label" | "signal"> | undefined;
 
   constructor(url: string, network: Networkish, options: RpcProviderOptions = {}) {
-    const { fetch: fetchFn, timeoutMs, maxLogsResponseBytes, maxResponseBytes, retry, ...ethersOptions } =
-      options;
+    const {
+      fetch: fetchFn,
+      timeoutMs,
+      maxLogsResponseBytes,
+      maxResponseBytes,
+      retry,
+      ...ethersOptions
+    } = options;
     const connection = new FetchRequest(url);
     if (timeoutMs !== undefined) connection.timeout = timeoutMs;
     super(connection, network, ethersOptions);
@@ -105,7 +111,10 @@ export class RpcProvider extends JsonRpcProvider {
     return withRetry(() => this.sendOnce(payload, methods), { ...this.retry, label: methods.join(", ") });
   }
 
-  private async sendOnce(payload: JsonRpcPayload | JsonRpcPayload[], methods: string[]): Promise<JsonRpcResult[]> {
+  private async sendOnce(
+    payload: JsonRpcPayload | JsonRpcPayload[],
+    methods: string[],
+  ): Promise<JsonRpcResult[]> {
     const request = this._getConnection();
     request.getUrlFunc = boundedGetUrl(
       this.fetchFn,

@@ -160,10 +160,9 @@ async function checkCode(
   }
   const missing = names.filter((_, i) => codes[i] === "0x");
   if (missing.length > 0) {
-    const redeploy =
-      isLocalChain(chainId)
-        ? 'a local node loses its contracts when restarted: run "npm run deploy:local" again'
-        : "deploy the suite to this chain first";
+    const redeploy = isLocalChain(chainId)
+      ? 'a local node loses its contracts when restarted: run "npm run deploy:local" again'
+      : "deploy the suite to this chain first";
     throw new StrataError(
       "WRONG_NETWORK",
       `the ${missing.join(", ")} of ${deployment.source} ${missing.length === 1 ? "has" : "have"} no code on chain ${chainId} at ${rpcUrl}`,

@@ -153,7 +153,8 @@ function fields(source: Source, event: LogDescription): EventFields {
   const a = event.args;
   const big = (name: string): bigint => {
     const value: unknown = a.getValue(name);
-    if (typeof value !== "bigint") throw new StrataError("EVENT_UNEXPECTED", `${event.name}.${name} is not an integer`);
+    if (typeof value !== "bigint")
+      throw new StrataError("EVENT_UNEXPECTED", `${event.name}.${name} is not an integer`);
     return value;
   };
   const addr = (name: string): string => getAddress(String(a.getValue(name)));
@@ -286,7 +287,8 @@ function computeFields(event: LogDescription): ComputeEvent {
   const a = event.args;
   const big = (name: string, from: Result = a): bigint => {
     const value: unknown = from.getValue(name);
-    if (typeof value !== "bigint") throw new StrataError("EVENT_UNEXPECTED", `${event.name}.${name} is not an integer`);
+    if (typeof value !== "bigint")
+      throw new StrataError("EVENT_UNEXPECTED", `${event.name}.${name} is not an integer`);
     return value;
   };
   const addr = (name: string): string => getAddress(String(a.getValue(name)));
