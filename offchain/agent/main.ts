@@ -3,7 +3,7 @@
  * file directly (`tsx offchain/agent/main.ts <config.json>`) does the same and stops on SIGINT/SIGTERM.
  */
 import { loadSigner, keySourceFromConfig } from "../runtime/keys.js";
-import { exitOnStartupError, isEntryPoint, stopOnSignals } from "../runtime/lifecycle.js";
+import { exitOnStartupError, exitWithUsage, isEntryPoint, stopOnSignals } from "../runtime/lifecycle.js";
 import { createLogger, type Logger } from "../runtime/logger.js";
 import { openRpcProvider } from "../runtime/rpc/connect.js";
 import type { RpcProvider } from "../runtime/rpc/provider.js";
@@ -61,8 +61,7 @@ export async function startAgentFromConfigFile(
 if (isEntryPoint(import.meta.url)) {
   const path = process.argv[2];
   if (path === undefined) {
-    console.error("usage: tsx offchain/agent/main.ts <agent-config.json>");
-    process.exit(2);
+    exitWithUsage("tsx offchain/agent/main.ts <agent-config.json>");
   }
   startAgentFromConfigFile(path).then(stopOnSignals, exitOnStartupError);
 }

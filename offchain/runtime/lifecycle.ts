@@ -16,6 +16,9 @@ export interface ProcessHandle {
   readonly argv: readonly string[];
 }
 
+/** Exit status of a program started with wrong arguments. */
+export const EXIT_USAGE = 2;
+
 /** Exit status after a second signal: stopped without waiting (128 + SIGINT). */
 export const EXIT_FORCED = 130;
 
@@ -72,6 +75,16 @@ export function exitOnStartupError(
   const code = typeof own === "string" ? own : "ERROR";
   print(`${code}: ${error instanceof Error ? error.message : String(error)}`);
   return proc.exit(1);
+}
+
+/** Print how to run the program and exit with EXIT_USAGE. */
+export function exitWithUsage(
+  usage: string,
+  proc: Pick<ProcessHandle, "exit"> = process,
+  print: (line: string) => void = console.error,
+): never {
+  print(`usage: ${usage}`);
+  return proc.exit(EXIT_USAGE);
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { DestinationStream } from "pino";
 import { keySourceFromConfig, loadSigner } from "../runtime/keys.js";
-import { exitOnStartupError, isEntryPoint, stopOnSignals } from "../runtime/lifecycle.js";
+import { exitOnStartupError, exitWithUsage, isEntryPoint, stopOnSignals } from "../runtime/lifecycle.js";
 import { createLogger, type Logger } from "../runtime/logger.js";
 import { createRpcProvider, waitForChainId } from "../runtime/rpc/connect.js";
 import type { RpcProvider } from "../runtime/rpc/provider.js";
@@ -121,8 +121,7 @@ export async function startWorkerFromConfig(options: StartOptions = {}): Promise
 if (isEntryPoint(import.meta.url)) {
   const configPath = process.argv[2];
   if (configPath === "--help" || configPath === "-h") {
-    console.error("usage: tsx offchain/worker/main.ts [worker-config.json]");
-    process.exit(2);
+    exitWithUsage("tsx offchain/worker/main.ts [worker-config.json]");
   }
   startWorkerFromConfig({ env: process.env, ...(configPath === undefined ? {} : { configPath }) }).then(
     stopOnSignals,

@@ -3,7 +3,9 @@ import { EventEmitter } from "node:events";
 import { fileURLToPath } from "node:url";
 import {
   EXIT_FORCED,
+  EXIT_USAGE,
   exitOnStartupError,
+  exitWithUsage,
   isEntryPoint,
   runUntilSignal,
   stopOnSignals,
@@ -141,6 +143,15 @@ describe("process lifecycle", function () {
     exitOnStartupError("plain", proc, (line) => lines.push(line));
     expect(lines).to.deep.equal(["KEY_MISSING: no key", "ENOENT: gone", "ERROR: plain"]);
     expect(proc.exits).to.deep.equal([1, 1, 1]);
+  });
+
+  it("test_exitWithUsage: prints the usage and exits EXIT_USAGE (2)", function () {
+    const proc = new FakeProcess();
+    const lines: string[] = [];
+    exitWithUsage("tsx main.ts <config.json>", proc, (line) => lines.push(line));
+    expect(lines).to.deep.equal(["usage: tsx main.ts <config.json>"]);
+    expect(proc.exits).to.deep.equal([EXIT_USAGE]);
+    expect(EXIT_USAGE).to.equal(2);
   });
 
   it("test_isEntryPoint: true only for the script node was started with", function () {
