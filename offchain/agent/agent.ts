@@ -116,6 +116,9 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
     intervalMs: config.tickMs,
     blocks: deps.provider,
     ...(deps.timers === undefined ? {} : { timers: deps.timers }),
+    onTickError: (error) => {
+      logger.error({ err: error }, "tick failed; the loop carries on");
+    },
   });
 
   return {

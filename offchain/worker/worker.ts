@@ -186,6 +186,9 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     backoff: { baseMs: Math.max(config.pollIntervalMs, 250), maxMs: MAX_FAILURE_BACKOFF_MS },
     blocks: deps.provider,
     ...(deps.timers === undefined ? {} : { timers: deps.timers }),
+    onTickError: (error) => {
+      logger.error({ err: error }, "tick failed; the loop carries on");
+    },
   });
 
   return {
