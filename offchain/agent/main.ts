@@ -6,7 +6,7 @@ import { loadSigner, keySourceFromConfig } from "../runtime/keys.js";
 import { exitOnStartupError, exitWithUsage, isEntryPoint, stopOnSignals } from "../runtime/lifecycle.js";
 import { createLogger, type Logger } from "../runtime/logger.js";
 import { openRpcProvider } from "../runtime/rpc/connect.js";
-import type { RpcProvider } from "../runtime/rpc/provider.js";
+import { MAX_RESPONSE_BYTES, type RpcProvider } from "../runtime/rpc/provider.js";
 import { createAgent, type Agent } from "./agent.js";
 import { loadConfig, type ConfigOverrides } from "./config.js";
 
@@ -33,6 +33,9 @@ export async function startAgentFromConfigFile(
     url: config.rpcUrl,
     retryReads: true,
     pollingIntervalMs: 1000,
+    // The agent's log queries are narrow (by id or provider, bounded ranges) and not split on a size error:
+    // the general cap applies to them too.
+    maxLogsResponseBytes: MAX_RESPONSE_BYTES,
     logger,
   });
   try {

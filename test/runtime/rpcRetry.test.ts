@@ -36,7 +36,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new Error("expected a rejection");
 }
 
-describe("worker RPC retries", function () {
+describe("runtime RPC retries", function () {
   it("test_withRetry_backoff: network errors are retried with exponential backoff, then it succeeds", async function () {
     const sleeps: number[] = [];
     const kinds: RpcErrorKind[] = [];

@@ -18,6 +18,11 @@ export interface OpenRpcOptions {
   retryReads?: boolean;
   /** How often ethers polls for new blocks. */
   pollingIntervalMs: number;
+  /**
+   * Size cap of an eth_getLogs answer (default MAX_LOGS_RESPONSE_BYTES, tight because the worker's indexer
+   * halves its block range past it; a program that does not split ranges passes MAX_RESPONSE_BYTES).
+   */
+  maxLogsResponseBytes?: number;
   logger: Logger;
   fetch?: typeof fetch;
   /** Injected for tests. */
@@ -62,7 +67,10 @@ export async function waitForChainId(
 
 /** The provider on the runtime's transport for a chain whose id is known. */
 export function createRpcProvider(
-  options: Pick<OpenRpcOptions, "url" | "retry" | "retryReads" | "pollingIntervalMs" | "fetch" | "sleep">,
+  options: Pick<
+    OpenRpcOptions,
+    "url" | "retry" | "retryReads" | "pollingIntervalMs" | "maxLogsResponseBytes" | "fetch" | "sleep"
+  >,
   chainId: bigint,
 ): RpcProvider {
   const retry = options.retry ?? DEFAULT_RETRY;
@@ -73,6 +81,9 @@ export function createRpcProvider(
     pollingInterval: options.pollingIntervalMs,
     fetch: options.fetch ?? globalThis.fetch,
     timeoutMs: retry.timeoutMs,
+    ...(options.maxLogsResponseBytes === undefined
+      ? {}
+      : { maxLogsResponseBytes: options.maxLogsResponseBytes }),
     ...(options.retryReads === true
       ? { retry: { ...retry, ...(options.sleep === undefined ? {} : { sleep: options.sleep }) } }
       : {}),
