@@ -3,7 +3,7 @@ import { silentLogger } from "../../offchain/runtime/logger.js";
 import { createRpcProvider, openRpcProvider, waitForChainId } from "../../offchain/runtime/rpc/connect.js";
 import { MAX_RESPONSE_BYTES, RpcProvider } from "../../offchain/runtime/rpc/provider.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
-import { startRpcProxy, type RpcProxy } from "../worker/helpers.js";
+import { startRpcProxy, type RpcProxy } from "./rpcProxy.js";
 
 const RETRY = { attempts: 3, baseMs: 10, maxMs: 50, timeoutMs: 2000 };
 

@@ -3,7 +3,7 @@ import { isError, Network } from "ethers";
 import { StrataError } from "../../offchain/sdk/errors.js";
 import { classifyRpcError, isRangeTooLarge } from "../../offchain/runtime/rpc/retry.js";
 import { RpcProvider, type RpcProviderOptions } from "../../offchain/runtime/rpc/provider.js";
-import { startRpcProxy, type RpcProxy } from "../worker/helpers.js";
+import { startRpcProxy, type RpcProxy } from "./rpcProxy.js";
 
 /** An upstream answering with `fn`'s value. */
 function answering(fn: (method: string, params: unknown[]) => unknown) {

@@ -12,7 +12,8 @@ import {
   registerProvider,
   type StorageFixture,
 } from "../helpers/fixture.js";
-import { FAST_RPC, startRpcProxy, type RpcProxy } from "./helpers.js";
+import { startRpcProxy, type RpcProxy } from "../runtime/rpcProxy.js";
+import { FAST_RPC } from "./helpers.js";
 
 /** The indexer over the runtime's size-capped transport. */
 describe("indexer over the size-capped transport", function () {
