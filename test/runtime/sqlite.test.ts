@@ -6,7 +6,10 @@ import { DatabaseSync } from "node:sqlite";
 import { big, num, optBig, optNum, optStr, str } from "../../offchain/runtime/sqlite/columns.js";
 import { migrate, openDatabase, schemaVersion } from "../../offchain/runtime/sqlite/database.js";
 import type { Sql } from "../../offchain/runtime/sqlite/sql.js";
+import { AgentDb } from "../../offchain/agent/db.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
+import { WorkerDb } from "../../offchain/worker/db/index.js";
+import { MIGRATIONS as WORKER_MIGRATIONS } from "../../offchain/worker/db/migrations.js";
 
 const MIGRATIONS = [
   "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
@@ -136,6 +139,24 @@ describe("runtime SQLite", function () {
       loose.run("INSERT INTO kids (parent) VALUES (7)");
       const strict = opened(":memory:", fkMigrations, true);
       expect(() => strict.run("INSERT INTO kids (parent) VALUES (7)")).to.throw(/FOREIGN KEY/);
+    });
+  });
+
+  describe("the programs' databases", function () {
+    it("test_owners_newerSchema: a database from a newer agent or worker is refused with the owner's code", async function () {
+      const dir = await tempDir();
+      const agentPath = join(dir, "agent.db");
+      const raw = new DatabaseSync(agentPath);
+      raw.exec("PRAGMA user_version = 99");
+      raw.close();
+      expect(() => AgentDb.open(agentPath))
+        .to.throw()
+        .with.property("code", "AGENT_DB_ERROR");
+      const workerPath = join(dir, "w.db");
+      const rawWorker = new DatabaseSync(workerPath);
+      rawWorker.exec(`PRAGMA user_version = ${WORKER_MIGRATIONS.length + 1}`);
+      rawWorker.close();
+      expect(failure(() => WorkerDb.open(workerPath)).code).to.equal("WORKER_DB_ERROR");
     });
   });
 
