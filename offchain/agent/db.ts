@@ -4,6 +4,7 @@
  * restarted agent carries on from there. Schema changes are numbered migrations (PRAGMA user_version).
  */
 import type { DatabaseSync } from "node:sqlite";
+import { str } from "../runtime/sqlite/columns.js";
 import { openDatabase } from "../runtime/sqlite/database.js";
 import type { Sql } from "../runtime/sqlite/sql.js";
 import type { DealTerms } from "../sdk/deals/terms.js";
@@ -12,7 +13,6 @@ import { proposalToJson, termsToJson } from "./codec.js";
 import { ComputeStore } from "./compute/store.js";
 import { MIGRATIONS } from "./db/migrations.js";
 import {
-  text,
   toDeal,
   toPiece,
   toProof,
@@ -389,7 +389,7 @@ export class AgentDb {
 
   getKv(key: string): string | undefined {
     const row = this.one("SELECT value FROM kv WHERE key = ?", key);
-    return row === undefined ? undefined : text(row, "value");
+    return row === undefined ? undefined : str(row, "value");
   }
 
   setKv(key: string, value: string): void {
