@@ -60,7 +60,7 @@ export class AgentDb {
     this.sql = sql;
     this.db = sql.db;
     this.now = now;
-    this.compute = new ComputeStore(this.db, now, (fn) => this.tx(fn));
+    this.compute = new ComputeStore(sql, now);
   }
 
   /** Open (creating if needed) and migrate the database at `path` (":memory:" for tests). */
