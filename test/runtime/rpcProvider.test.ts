@@ -1,4 +1,7 @@
 import { expect } from "chai";
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { isError, Network } from "ethers";
 import { StrataError } from "../../offchain/sdk/errors.js";
 import { classifyRpcError, isRangeTooLarge } from "../../offchain/runtime/rpc/retry.js";
@@ -170,6 +173,25 @@ describe("runtime JSON-RPC provider", function () {
         authorization: `Basic ${Buffer.from("worker:s:cret").toString("base64")}`,
       },
     ]);
+  });
+
+  it("test_send_invalidJson: a body that is not JSON is RPC_FAILED (a network-kind failure, retried)", async function () {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" }).end("<html>bad gateway</html>");
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { port } = server.address() as AddressInfo;
+    const rpc = new RpcProvider(`http://127.0.0.1:${port}`, Network.from(31337n), { staticNetwork: true });
+    try {
+      const error = await rejection(rpc.send("eth_blockNumber", []));
+      expect(error).to.be.instanceOf(StrataError).with.property("code", "RPC_FAILED");
+      expect(classifyRpcError(error)).to.equal("network");
+    } finally {
+      rpc.destroy();
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it("test_send_retriesReads: with `retry`, reads ride out a dropped connection and HTTP 500s", async function () {

@@ -129,9 +129,8 @@ export class RpcProvider extends JsonRpcProvider {
     try {
       parsed = JSON.parse(utf8.decode(response.body ?? new Uint8Array()));
     } catch (error) {
-      throw makeError("response body is not valid JSON", "BAD_DATA", {
-        value: null,
-        info: { methods, error },
+      throw new StrataError("RPC_FAILED", `the response to ${methods.join(", ")} is not valid JSON`, {
+        cause: error,
       });
     }
     return (Array.isArray(parsed) ? parsed : [parsed]) as JsonRpcResult[];
