@@ -10,7 +10,7 @@ import { access } from "node:fs/promises";
 import { readDeploymentParameters } from "@nomicfoundation/hardhat-ignition/helpers";
 import type { DeploymentParameters } from "@nomicfoundation/ignition-core";
 import { getAddress, isAddress, ZeroAddress, type ParamType } from "ethers";
-import { devAccountWallet, LOCAL_CHAIN_ID } from "../../offchain/sdk/chain/connect.js";
+import { devAccountWallet, isLocalChain } from "../../offchain/sdk/chain/connect.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
 import {
   ComputeMarket__factory,
@@ -325,7 +325,7 @@ export async function checkAgainstNetwork(
   target: { chainId: bigint; getCode: (address: string) => Promise<string> },
 ): Promise<void> {
   const issues: ParameterIssue[] = [];
-  const local = target.chainId === LOCAL_CHAIN_ID;
+  const local = isLocalChain(target.chainId);
   if (file.module === "StrataLocal" && !local) {
     issues.push({
       parameter: "(file)",

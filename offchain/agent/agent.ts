@@ -7,7 +7,9 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Provider, Signer } from "ethers";
 import type { FastifyInstance } from "fastify";
-import { listeningUrl } from "../sdk/process/http.js";
+import { listeningUrl } from "../runtime/http.js";
+import type { Logger } from "../runtime/logger.js";
+import { createServiceLoop, serviceStopped, type Timers } from "../runtime/serviceLoop.js";
 import { AgentChain } from "./chain.js";
 import { createComputeService, type ComputeService, type ComputeTickReport } from "./compute/service.js";
 import type { WorkloadRuntime } from "./compute/runner.js";
@@ -20,7 +22,6 @@ import { runPublisher, type PublishResult } from "./duties/publisher.js";
 import { runRetrievalResponder, type RetrievalResult } from "./duties/retrievalResponder.js";
 import { runSettler, type SettleResult } from "./duties/settler.js";
 import { buildHttpApp } from "./http/server.js";
-import type { Logger } from "./logger.js";
 import { PieceStore } from "./pieceStore.js";
 
 export interface AgentDeps {
@@ -32,6 +33,8 @@ export interface AgentDeps {
   clock?: () => number;
   /** How compute workloads run (default: child processes configured by `compute.runtime`). */
   workloadRuntime?: WorkloadRuntime;
+  /** The service loop's timers (default: the global ones). */
+  timers?: Timers;
 }
 
 /** What one tick did, duty by duty (undefined: the duty threw; the error is logged). */
@@ -83,10 +86,7 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
   const maintenanceState = { startedAt: clock() };
   const retrievalState = { warnedNoContract: false };
 
-  let running: Promise<TickReport> | undefined;
-  let timer: NodeJS.Timeout | undefined;
   let listening: string | undefined;
-  let stopped = false;
   let stopping: Promise<void> | undefined;
 
   const duty = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
@@ -110,39 +110,25 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
     settler: await duty("settler", () => runSettler(ctx)),
   });
 
-  const tick = async (): Promise<TickReport> => {
-    while (running) await running.catch(() => undefined);
-    if (stopped) return {};
-    running = runTick();
-    try {
-      return await running;
-    } finally {
-      running = undefined;
-    }
-  };
-
-  const schedule = (delay: number): void => {
-    if (stopped) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      void tick().finally(() => {
-        schedule(config.tickMs);
-      });
-    }, delay);
-  };
-
-  const onBlock = (): void => {
-    if (!running) schedule(0);
-  };
+  const loop = createServiceLoop<TickReport>({
+    runTick,
+    idle: () => ({}),
+    intervalMs: config.tickMs,
+    blocks: deps.provider,
+    ...(deps.timers === undefined ? {} : { timers: deps.timers }),
+    onTickError: (error) => {
+      logger.error({ err: error }, "tick failed; the loop carries on");
+    },
+  });
 
   return {
     app,
     context: ctx,
     compute,
-    tick,
+    tick: () => loop.tick(),
     address: () => listening,
     async start() {
-      if (stopped) throw new Error("the agent was stopped");
+      if (loop.stopped) throw serviceStopped("the agent");
       if (listening !== undefined) return;
       await app.listen({ host: config.listen.host, port: config.listen.port });
       listening = listeningUrl(app, config.listen);
@@ -157,15 +143,11 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
         },
         "agent started",
       );
-      await deps.provider.on("block", onBlock);
-      schedule(0);
+      await loop.start();
     },
     async stop() {
       stopping ??= (async () => {
-        stopped = true;
-        clearTimeout(timer);
-        await deps.provider.off("block", onBlock).catch(() => undefined);
-        if (running) await running.catch(() => undefined);
+        await loop.stop();
         if (compute) {
           try {
             await compute.stop();

@@ -1,7 +1,7 @@
 import type { AgentChain } from "./chain.js";
 import type { AgentConfig } from "./config.js";
 import type { AgentDb } from "./db.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../runtime/logger.js";
 import type { PieceStore } from "./pieceStore.js";
 
 /** Everything a route or a duty needs, passed in explicitly. */

@@ -3,14 +3,16 @@
  * challenges, compute orders, leases and workloads (`compute`, see compute/store.ts) and a key-value table. Every state change runs in one transaction, so a crash leaves either the old or the new state and a
  * restarted agent carries on from there. Schema changes are numbered migrations (PRAGMA user_version).
  */
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
+import { str } from "../runtime/sqlite/columns.js";
+import { openDatabase } from "../runtime/sqlite/database.js";
+import type { Sql } from "../runtime/sqlite/sql.js";
 import type { DealTerms } from "../sdk/deals/terms.js";
 import { StrataError } from "../sdk/errors.js";
 import { proposalToJson, termsToJson } from "./codec.js";
 import { ComputeStore } from "./compute/store.js";
 import { MIGRATIONS } from "./db/migrations.js";
 import {
-  text,
   toDeal,
   toPiece,
   toProof,
@@ -48,30 +50,28 @@ export type {
 } from "./db/records.js";
 
 export class AgentDb {
+  private readonly sql: Sql;
   private readonly db: DatabaseSync;
   private readonly now: () => number;
-  private depth = 0;
   /** Compute orders, leases and workload descriptions. */
   readonly compute: ComputeStore;
 
-  private constructor(db: DatabaseSync, now: () => number) {
-    this.db = db;
+  private constructor(sql: Sql, now: () => number) {
+    this.sql = sql;
+    this.db = sql.db;
     this.now = now;
-    this.compute = new ComputeStore(db, now, (fn) => this.tx(fn));
+    this.compute = new ComputeStore(sql, now);
   }
 
   /** Open (creating if needed) and migrate the database at `path` (":memory:" for tests). */
   static open(path: string, now: () => number = Date.now): AgentDb {
-    let db: DatabaseSync;
-    try {
-      db = new DatabaseSync(path, { timeout: 5000 });
-      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
-    } catch (cause) {
-      throw new StrataError("AGENT_DB_ERROR", `cannot open the agent database ${path}`, { cause });
-    }
-    const agentDb = new AgentDb(db, now);
-    agentDb.migrate();
-    return agentDb;
+    const sql = openDatabase(path, {
+      errorCode: "AGENT_DB_ERROR",
+      owner: "agent",
+      migrations: MIGRATIONS,
+      foreignKeys: true,
+    });
+    return new AgentDb(sql, now);
   }
 
   close(): void {
@@ -84,47 +84,19 @@ export class AgentDb {
 
   /** Run `fn` in one transaction (nested calls join the outer one). */
   tx<T>(fn: () => T): T {
-    if (this.depth > 0) return fn();
-    this.db.exec("BEGIN IMMEDIATE");
-    this.depth++;
-    try {
-      const result = fn();
-      this.db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      this.db.exec("ROLLBACK");
-      throw error;
-    } finally {
-      this.depth--;
-    }
-  }
-
-  private migrate(): void {
-    const version = Number(this.one("PRAGMA user_version")?.user_version ?? 0);
-    if (version > MIGRATIONS.length) {
-      throw new StrataError(
-        "AGENT_DB_ERROR",
-        `the agent database has schema ${version}, newer than this agent (${MIGRATIONS.length})`,
-      );
-    }
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      this.tx(() => {
-        this.db.exec(MIGRATIONS[v] ?? "");
-        this.db.exec(`PRAGMA user_version = ${v + 1}`);
-      });
-    }
+    return this.sql.tx(fn);
   }
 
   private one(sql: string, ...params: (string | number | null)[]): Row | undefined {
-    return this.db.prepare(sql).get(...params);
+    return this.sql.one(sql, ...params);
   }
 
   private all(sql: string, ...params: (string | number | null)[]): Row[] {
-    return this.db.prepare(sql).all(...params);
+    return this.sql.all(sql, ...params);
   }
 
   private run(sql: string, ...params: (string | number | null)[]): number {
-    return Number(this.db.prepare(sql).run(...params).changes);
+    return this.sql.run(sql, ...params);
   }
 
   // ------------------------------------------------------------------ uploads
@@ -417,7 +389,7 @@ export class AgentDb {
 
   getKv(key: string): string | undefined {
     const row = this.one("SELECT value FROM kv WHERE key = ?", key);
-    return row === undefined ? undefined : text(row, "value");
+    return row === undefined ? undefined : str(row, "value");
   }
 
   setKv(key: string, value: string): void {

@@ -1,11 +1,10 @@
 import type { HDNodeWallet, Wallet } from "ethers";
+import { loadSigner, type KeySource } from "../runtime/keys.js";
 import {
   connectChain,
   DEFAULT_KEY_ENV,
   DEFAULT_RPC_URL,
-  loadSigner,
   withSigner,
-  type KeySource,
   type StrataChain,
 } from "../sdk/chain/connect.js";
 import { toJsonValue } from "../sdk/client/agentJson.js";

@@ -90,6 +90,12 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   LOCAL_CHAIN_FAILED: 2,
   LOCAL_PROCESS_FAILED: 2,
   LOCAL_PROCESS_TIMEOUT: 2,
+  // runtime of the long-running programs
+  SERVICE_STOPPED: 2,
+  DB_COLUMN_INVALID: 2,
+  STOP_FAILED: 2,
+  EVENT_UNEXPECTED: 2,
+  INTERNAL_INVARIANT: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {

@@ -75,7 +75,14 @@ export type StrataErrorCode =
   | "NO_FREE_PORT"
   | "LOCAL_CHAIN_FAILED"
   | "LOCAL_PROCESS_FAILED"
-  | "LOCAL_PROCESS_TIMEOUT";
+  | "LOCAL_PROCESS_TIMEOUT"
+  // the runtime of the long-running programs (offchain/runtime): service loop, SQLite, process lifecycle
+  | "SERVICE_STOPPED"
+  | "DB_COLUMN_INVALID"
+  | "STOP_FAILED"
+  // chain events the contracts cannot emit as read (offchain/worker/indexer), an internal invariant broken
+  | "EVENT_UNEXPECTED"
+  | "INTERNAL_INVARIANT";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

@@ -26,9 +26,9 @@ import { periodAt, periodStart } from "../sdk/chain/clock.js";
 import { TransactionSender } from "../sdk/chain/sender.js";
 import { StrataError } from "../sdk/errors.js";
 import type { RetrySettings, WorkerDeployment } from "./config.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../runtime/logger.js";
 import type { WorkerMetrics } from "./metrics.js";
-import { withRetry } from "./rpc.js";
+import { withRetry } from "../runtime/rpc/retry.js";
 
 export interface WorkerChainOptions {
   provider: Provider;

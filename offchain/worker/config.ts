@@ -6,6 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { isLocalChain } from "../sdk/chain/connect.js";
 import { loadDeployment, defaultDeploymentPath, type DeploymentModule } from "../sdk/chain/deployment.js";
 import { StrataError } from "../sdk/errors.js";
 import { isRecord, merge, Validator, type Json } from "./configValidator.js";
@@ -164,9 +165,6 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object | null ? DeepPartia
 
 /** Values that replace the file's (CLI flags); nested objects merge, `key` and `deployment` replace. */
 export type WorkerConfigOverrides = DeepPartial<WorkerConfigFile>;
-
-/** Chains on which the worker's local defaults apply (1 confirmation, 1 s polling, dev accounts allowed). */
-export const LOCAL_CHAIN_IDS: ReadonlySet<bigint> = new Set([31337n, 1337n]);
 
 export function defaultWorkerConfig(): WorkerConfigFile {
   return {
@@ -382,7 +380,7 @@ export async function resolveWorkerConfig(
   context: { chainId: bigint; dataDir?: string },
 ): Promise<WorkerConfig> {
   const { chainId } = context;
-  const local = LOCAL_CHAIN_IDS.has(chainId);
+  const local = isLocalChain(chainId); // local defaults: 1 confirmation, 1 s polling
   const deployment = await resolveDeployment(settings.deployment, chainId);
   const startBlock =
     settings.startBlock ??

@@ -1,7 +1,7 @@
 import type { WorkerChain } from "./chain.js";
 import type { WorkerConfig } from "./config.js";
 import type { WorkerDb } from "./db/index.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../runtime/logger.js";
 import type { WorkerMetrics } from "./metrics.js";
 
 /** Everything a duty needs, passed in explicitly (tests build one by hand or through createWorker). */

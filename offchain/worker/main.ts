@@ -3,10 +3,12 @@
  * this file directly (`tsx offchain/worker/main.ts [worker-config.json]`) does the same and stops on
  * SIGINT/SIGTERM.
  */
-import { JsonRpcProvider, Network, type Signer } from "ethers";
 import type { DestinationStream } from "pino";
-import { loadSigner, probeChainId } from "../sdk/chain/connect.js";
-import { StrataError } from "../sdk/errors.js";
+import { keySourceFromConfig, loadSigner } from "../runtime/keys.js";
+import { exitOnStartupError, exitWithUsage, isEntryPoint, stopOnSignals } from "../runtime/lifecycle.js";
+import { createLogger, type Logger } from "../runtime/logger.js";
+import { createRpcProvider, waitForChainId } from "../runtime/rpc/connect.js";
+import type { RpcProvider } from "../runtime/rpc/provider.js";
 import {
   LOG_LEVELS,
   loadWorkerConfig,
@@ -14,22 +16,17 @@ import {
   resolveWorkerConfig,
   type WorkerConfig,
   type WorkerConfigOverrides,
-  type WorkerKeySource,
   type WorkerSettings,
 } from "./config.js";
 import type { Duty } from "./context.js";
-import { createLogger, type Logger } from "./logger.js";
-import { withRetry } from "./rpc.js";
-import { WorkerRpcProvider } from "./rpcProvider.js";
 import { defaultDuties } from "./duties/index.js";
 import { createWorker, type Worker } from "./worker.js";
-import { exitOnStartupError, isEntryPoint, stopOnSignals } from "../sdk/process/lifecycle.js";
 
 export interface StartedWorker {
   worker: Worker;
   config: WorkerConfig;
   logger: Logger;
-  provider: JsonRpcProvider;
+  provider: RpcProvider;
   /** Stop the worker and the RPC provider. */
   stop(): Promise<void>;
 }
@@ -69,42 +66,33 @@ export async function startWorkerFromConfig(options: StartOptions = {}): Promise
   const logger =
     options.logger ??
     createLogger({
+      name: "strata-worker",
       level: settings.logLevel,
       ...(options.logDestination === undefined ? {} : { destination: options.logDestination }),
     });
   const fetchFn = options.fetch ?? globalThis.fetch;
-  const chainId = await withRetry(() => probeChainId(settings.rpcUrl, fetchFn, settings.rpc.timeoutMs), {
-    ...settings.rpc,
-    label: `eth_chainId at ${settings.rpcUrl}`,
-    onError: (error, info) => {
-      if (info.delayMs === null) return;
-      const message = error instanceof Error ? error.message : String(error);
-      logger.warn(
-        { attempt: info.attempt, retryInMs: info.delayMs, error: message },
-        "RPC not reachable yet",
-      );
-    },
-  }).catch((error: unknown) => {
-    // At start-up the probe's own error (RPC_UNREACHABLE, with its hint) says more than "tries exhausted".
-    throw error instanceof StrataError && error.cause instanceof StrataError ? error.cause : error;
-  });
+  const chainId = await waitForChainId({ url: settings.rpcUrl, retry: settings.rpc, logger, fetch: fetchFn });
   const config = await resolveWorkerConfig(settings, {
     chainId,
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
   });
-  // staticNetwork: the chain id is known, and ethers must not retry network detection forever while the RPC
-  // is down (the worker's own retries and backoff handle that). cacheTimeout -1: no stale block numbers.
-  // The worker's transport: bounded memory per response, and eth_getLogs answers capped in size (the indexer
-  // halves the range past the cap).
-  const provider = new WorkerRpcProvider(config.rpcUrl, Network.from(chainId), {
-    staticNetwork: true,
-    cacheTimeout: -1,
-    pollingInterval: config.pollIntervalMs,
-    fetch: fetchFn,
-    timeoutMs: config.rpc.timeoutMs,
-  });
+  // The runtime's transport: bounded memory per response, and eth_getLogs answers capped in size (the indexer
+  // halves the range past the cap). The worker retries around its own calls (labels, metrics), so the
+  // transport does not.
+  const provider = createRpcProvider(
+    { url: config.rpcUrl, retry: config.rpc, pollingIntervalMs: config.pollIntervalMs, fetch: fetchFn },
+    chainId,
+  );
   try {
-    const signer = config.key === null ? null : signerFor(config.key, provider, chainId, options);
+    const signer =
+      config.key === null
+        ? null
+        : loadSigner(keySourceFromConfig(config.key), {
+            chainId,
+            provider,
+            env: options.env ?? process.env,
+            ...(options.allowDevKeys === undefined ? {} : { allowDevKeys: options.allowDevKeys }),
+          });
     const worker = await createWorker({
       config,
       provider,
@@ -130,28 +118,10 @@ export async function startWorkerFromConfig(options: StartOptions = {}): Promise
   }
 }
 
-function signerFor(
-  key: WorkerKeySource,
-  provider: JsonRpcProvider,
-  chainId: bigint,
-  options: StartOptions,
-): Signer {
-  return loadSigner(
-    "env" in key ? { kind: "env", variable: key.env } : { kind: "account", index: key.account },
-    {
-      chainId,
-      provider,
-      env: options.env ?? process.env,
-      ...(options.allowDevKeys === undefined ? {} : { allowDevKeys: options.allowDevKeys }),
-    },
-  );
-}
-
 if (isEntryPoint(import.meta.url)) {
   const configPath = process.argv[2];
   if (configPath === "--help" || configPath === "-h") {
-    console.error("usage: tsx offchain/worker/main.ts [worker-config.json]");
-    process.exit(2);
+    exitWithUsage("tsx offchain/worker/main.ts [worker-config.json]");
   }
   startWorkerFromConfig({ env: process.env, ...(configPath === undefined ? {} : { configPath }) }).then(
     stopOnSignals,

@@ -4,7 +4,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
-export type RpcErrorKind = "network" | "timeout" | "rate-limit" | "revert" | "other";
+export type { RpcErrorKind } from "../runtime/rpc/retry.js";
 
 export interface WorkerMetrics {
   readonly registry: Registry;

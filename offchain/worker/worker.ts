@@ -8,7 +8,14 @@
  */
 import type { Provider, Signer } from "ethers";
 import type { FastifyInstance } from "fastify";
-import { listeningUrl } from "../sdk/process/http.js";
+import { listeningUrl } from "../runtime/http.js";
+import type { Logger } from "../runtime/logger.js";
+import {
+  createServiceLoop,
+  MAX_FAILURE_BACKOFF_MS,
+  serviceStopped,
+  type Timers,
+} from "../runtime/serviceLoop.js";
 import { WorkerChain } from "./chain.js";
 import type { WorkerConfig } from "./config.js";
 import type { Duty, DutyResult, WorkerContext } from "./context.js";
@@ -16,12 +23,7 @@ import { WorkerDb } from "./db/index.js";
 import { HealthState, WORKER_VERSION, type HealthReport } from "./http/health.js";
 import { buildHttpApp } from "./http/server.js";
 import { Indexer, type StepResult } from "./indexer/indexer.js";
-import type { Logger } from "./logger.js";
 import { createMetrics, type WorkerMetrics } from "./metrics.js";
-import { backoffMs } from "./rpc.js";
-
-/** Longest pause between ticks while the RPC keeps failing. */
-export const MAX_FAILURE_BACKOFF_MS = 30_000;
 
 export interface WorkerDeps {
   config: WorkerConfig;
@@ -36,6 +38,8 @@ export interface WorkerDeps {
   duties?: readonly Duty[];
   /** A metrics registry (default: a fresh one with process metrics). */
   metrics?: WorkerMetrics;
+  /** The service loop's timers (default: the global ones). */
+  timers?: Timers;
 }
 
 /** What one tick did. */
@@ -134,12 +138,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   };
   const app = buildHttpApp({ logger, metrics, health });
 
-  let running: Promise<TickReport> | undefined;
-  let timer: NodeJS.Timeout | undefined;
   let listening: string | undefined;
-  let stopped = false;
   let stopping: Promise<void> | undefined;
-  let failures = 0;
 
   const runDuty = async (duty: Duty): Promise<DutyResult | undefined> => {
     try {
@@ -153,24 +153,22 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     }
   };
 
-  const runTick = async (): Promise<TickReport> => {
+  const runTick = async (isStopping: () => boolean): Promise<TickReport> => {
     const endTimer = metrics.tickSeconds.startTimer();
     try {
       let index: StepResult;
       try {
-        index = await indexer.catchUp({ shouldStop: () => stopped });
+        index = await indexer.catchUp({ shouldStop: isStopping });
         healthState.indexed(index.caughtUp);
-        failures = 0;
       } catch (error) {
-        failures++;
         healthState.failed(error);
-        logger.warn({ err: error, failures }, "indexing failed; backing off and retrying");
+        logger.warn({ err: error, failures: loop.failures + 1 }, "indexing failed; backing off and retrying");
         return { error, duties: {} };
       }
       const results: Record<string, DutyResult | undefined> = {};
       if (!index.caughtUp) return { index, duties: results }; // stopping mid catch-up
       for (const duty of duties) {
-        if (stopped) break;
+        if (isStopping()) break;
         results[duty.name] = await runDuty(duty);
       }
       return { index, duties: results };
@@ -179,46 +177,29 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     }
   };
 
-  const tick = async (): Promise<TickReport> => {
-    while (running) await running.catch(() => undefined);
-    if (stopped) return { duties: {} };
-    running = runTick();
-    try {
-      return await running;
-    } finally {
-      running = undefined;
-    }
-  };
-
-  const nextDelay = (): number =>
-    failures === 0
-      ? config.pollIntervalMs
-      : backoffMs(failures, Math.max(config.pollIntervalMs, 250), MAX_FAILURE_BACKOFF_MS);
-
-  const schedule = (delay: number): void => {
-    if (stopped) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      void tick().finally(() => {
-        schedule(nextDelay());
-      });
-    }, delay);
-  };
-
-  // A new block triggers a tick right away, unless one is running or the RPC is failing (then the backoff rules).
-  const onBlock = (): void => {
-    if (!running && failures === 0) schedule(0);
-  };
+  // A tick whose indexing failed (RPC trouble after retries) backs off; new blocks do not cut the pause short.
+  const loop = createServiceLoop<TickReport>({
+    runTick,
+    idle: () => ({ duties: {} }),
+    intervalMs: config.pollIntervalMs,
+    failed: (report) => report.error !== undefined,
+    backoff: { baseMs: Math.max(config.pollIntervalMs, 250), maxMs: MAX_FAILURE_BACKOFF_MS },
+    blocks: deps.provider,
+    ...(deps.timers === undefined ? {} : { timers: deps.timers }),
+    onTickError: (error) => {
+      logger.error({ err: error }, "tick failed; the loop carries on");
+    },
+  });
 
   return {
     app,
     context: ctx,
     indexer,
-    tick,
+    tick: () => loop.tick(),
     health,
     address: () => listening,
     async start() {
-      if (stopped) throw new Error("the worker was stopped");
+      if (loop.stopped) throw serviceStopped("the worker");
       if (listening !== undefined) return;
       await app.listen({ host: config.listen.host, port: config.listen.port });
       listening = listeningUrl(app, config.listen);
@@ -237,15 +218,11 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
         },
         "worker started",
       );
-      await deps.provider.on("block", onBlock);
-      schedule(0);
+      await loop.start();
     },
     async stop() {
       stopping ??= (async () => {
-        stopped = true;
-        clearTimeout(timer);
-        await Promise.resolve(deps.provider.off("block", onBlock)).catch(() => undefined);
-        if (running) await running.catch(() => undefined);
+        await loop.stop();
         await app.close();
         db.close();
         logger.info("worker stopped");

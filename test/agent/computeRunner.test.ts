@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { TRUNCATION_MARKER } from "../../offchain/agent/compute/cappedLog.js";
 import { processAlive } from "../../offchain/agent/compute/procfs.js";
 import { effectiveLimits, WorkloadSupervisor } from "../../offchain/agent/compute/workloads.js";
-import { silentLogger } from "../../offchain/agent/logger.js";
+import { silentLogger } from "../../offchain/runtime/logger.js";
 import { AgentDb } from "../../offchain/agent/db.js";
 import {
   ProcessRuntime,

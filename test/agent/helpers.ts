@@ -6,13 +6,15 @@ import type { Response as LightMyRequestResponse } from "light-my-request";
 import { createAgent, type Agent } from "../../offchain/agent/agent.js";
 import { proposalToJson } from "../../offchain/agent/codec.js";
 import { parseConfig, type AgentConfig, type ConfigOverrides } from "../../offchain/agent/config.js";
-import { createLogger, silentLogger } from "../../offchain/agent/logger.js";
+import { createLogger, silentLogger } from "../../offchain/runtime/logger.js";
 import type { DealProposal } from "../../offchain/sdk/deals/terms.js";
 import type { StorageFixture } from "../helpers/fixture.js";
 
 /** Agent logs are silent unless STRATA_TEST_LOG names a level (e.g. STRATA_TEST_LOG=debug). */
 const testLogger = () =>
-  process.env.STRATA_TEST_LOG ? createLogger({ level: process.env.STRATA_TEST_LOG }) : silentLogger();
+  process.env.STRATA_TEST_LOG
+    ? createLogger({ name: "strata-agent", level: process.env.STRATA_TEST_LOG })
+    : silentLogger();
 
 const dataDirs: string[] = [];
 

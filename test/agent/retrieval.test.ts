@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { rm, writeFile } from "node:fs/promises";
 import { createAgent, type Agent } from "../../offchain/agent/agent.js";
 import type { DealRecord } from "../../offchain/agent/db.js";
-import { createLogger } from "../../offchain/agent/logger.js";
+import { createLogger } from "../../offchain/runtime/logger.js";
 import { parseDeployment } from "../../offchain/sdk/chain/deployment.js";
 import { marketDomain, signExtension } from "../../offchain/sdk/deals/eip712.js";
 import { termsHash, withEndPeriod, type DealTerms } from "../../offchain/sdk/deals/terms.js";
@@ -35,6 +35,7 @@ async function agentWithLogs(
 ): Promise<{ agent: Agent; logs: LogLine[] }> {
   const logs: LogLine[] = [];
   const logger = createLogger({
+    name: "strata-agent",
     level: "debug",
     destination: { write: (line: string) => logs.push(JSON.parse(line) as LogLine) },
   });
@@ -258,7 +259,7 @@ describe("agent retrieval responder", function () {
         config: await agentConfig(f, { deployment: { retrievalChallenges: address } }),
         signer: f.provider,
         provider: f.ethers.provider,
-        logger: createLogger({ level: "silent" }),
+        logger: createLogger({ name: "strata-agent", level: "silent" }),
       }).then(
         () => undefined,
         (e: unknown) => e,

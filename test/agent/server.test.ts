@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { createAgent } from "../../offchain/agent/agent.js";
 import { proposalToJson } from "../../offchain/agent/codec.js";
-import { silentLogger } from "../../offchain/agent/logger.js";
+import { silentLogger } from "../../offchain/runtime/logger.js";
 import { deployStorage, fundClient, makeProposal, registerProvider } from "../helpers/fixture.js";
 import { agentConfig, removeTempDirs } from "./helpers.js";
 

@@ -2,11 +2,8 @@ import { expect } from "chai";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectChain, loadSigner } from "../../offchain/sdk/chain/connect.js";
+import { connectChain } from "../../offchain/sdk/chain/connect.js";
 import { expectCode, startFakeRpc, startServer, type TestServer } from "./helpers/httpServer.js";
-
-const HARDHAT_ACCOUNT_0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
-const HARDHAT_ACCOUNT_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 
 async function deploymentFile(dir: string): Promise<string> {
   const file = join(dir, "deployed_addresses.json");
@@ -80,44 +77,5 @@ describe("chain connection", () => {
     } finally {
       chain.provider.destroy();
     }
-  });
-});
-
-describe("signing keys", () => {
-  it("derives Hardhat dev accounts on the local chain", () => {
-    expect(loadSigner({ kind: "account", index: 0 }, { chainId: 31337n }).address).to.equal(
-      HARDHAT_ACCOUNT_0,
-    );
-    expect(loadSigner({ kind: "account", index: 1 }, { chainId: 31337n }).address).to.equal(
-      HARDHAT_ACCOUNT_1,
-    );
-  });
-
-  it("refuses dev accounts on other chains unless allowed", () => {
-    expect(() => loadSigner({ kind: "account", index: 0 }, { chainId: 1n }))
-      .to.throw()
-      .with.property("code", "KEY_REFUSED");
-    const allowed = loadSigner({ kind: "account", index: 0 }, { chainId: 1n, allowDevKeys: true });
-    expect(allowed.address).to.equal(HARDHAT_ACCOUNT_0);
-  });
-
-  it("reads a private key from the environment variable", () => {
-    const key = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-    const signer = loadSigner({ kind: "env", variable: "MY_KEY" }, { chainId: 1n, env: { MY_KEY: key } });
-    expect(signer.address).to.equal(HARDHAT_ACCOUNT_0);
-    const bare = loadSigner(
-      { kind: "env", variable: "MY_KEY" },
-      { chainId: 1n, env: { MY_KEY: key.slice(2) } },
-    );
-    expect(bare.address).to.equal(HARDHAT_ACCOUNT_0);
-  });
-
-  it("reports KEY_MISSING for an unset variable and INVALID_ARGUMENT for a malformed key", () => {
-    expect(() => loadSigner({ kind: "env", variable: "NOPE" }, { chainId: 1n, env: {} }))
-      .to.throw()
-      .with.property("code", "KEY_MISSING");
-    expect(() => loadSigner({ kind: "env", variable: "K" }, { chainId: 1n, env: { K: "0x1234" } }))
-      .to.throw()
-      .with.property("code", "INVALID_ARGUMENT");
   });
 });

@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { StrataError } from "../../offchain/sdk/errors.js";
 import {
   KEPT_BLOCK_HASHES,
@@ -100,14 +99,6 @@ describe("worker database", function () {
     expect(again.activeDeals()).to.have.length(1);
     expect(String(again.handle.prepare("PRAGMA journal_mode").get()?.journal_mode)).to.equal("wal");
     again.close();
-  });
-
-  it("test_open_newerSchema: WORKER_DB_ERROR", async function () {
-    const path = join(await tempDir(), "w.db");
-    const raw = new DatabaseSync(path);
-    raw.exec(`PRAGMA user_version = ${MIGRATIONS.length + 1}`);
-    raw.close();
-    expect(failure(() => WorkerDb.open(path)).code).to.equal("WORKER_DB_ERROR");
   });
 
   it("test_bindIdentity_mismatch: a database made for another chain or deployment is refused", function () {

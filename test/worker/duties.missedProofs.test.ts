@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { silentLogger } from "../../offchain/worker/logger.js";
+import { silentLogger } from "../../offchain/runtime/logger.js";
 import { carryAction } from "../../offchain/worker/duties/actions.js";
 import {
   missedProofsDuty,

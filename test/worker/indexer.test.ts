@@ -5,7 +5,7 @@ import type { HardhatEthersProvider } from "@nomicfoundation/hardhat-ethers/type
 import { dealTerms } from "../../offchain/worker/db/index.js";
 import { WorkerDb } from "../../offchain/worker/db/index.js";
 import { Indexer } from "../../offchain/worker/indexer/indexer.js";
-import { createLogger, silentLogger, type Logger } from "../../offchain/worker/logger.js";
+import { createLogger, silentLogger, type Logger } from "../../offchain/runtime/logger.js";
 import { createMetrics } from "../../offchain/worker/metrics.js";
 import type { DealTerms } from "../../offchain/sdk/deals/terms.js";
 import {
@@ -195,6 +195,7 @@ describe("worker indexer", function () {
     const dealPublished = f.market.interface.getEvent("DealPublished").topicHash;
     const lines: string[] = [];
     const logger = createLogger({
+      name: "strata-worker",
       level: "warn",
       destination: new Writable({
         write(chunk: Buffer, _encoding, done) {

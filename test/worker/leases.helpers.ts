@@ -5,7 +5,7 @@ import { WorkerDb } from "../../offchain/worker/db/index.js";
 import type { WorkerConfigOverrides } from "../../offchain/worker/config.js";
 import type { Duty } from "../../offchain/worker/context.js";
 import { Indexer } from "../../offchain/worker/indexer/indexer.js";
-import { silentLogger } from "../../offchain/worker/logger.js";
+import { silentLogger } from "../../offchain/runtime/logger.js";
 import { createMetrics } from "../../offchain/worker/metrics.js";
 import type { Worker } from "../../offchain/worker/worker.js";
 import { fundTenant, STAKE } from "../compute/helpers.js";

@@ -8,7 +8,7 @@ import { WorkerDb, type IndexedEvent, type IndexedLease } from "../../offchain/w
 import { OpenLeaseBook } from "../../offchain/worker/db/leaseBook.js";
 import { MIGRATIONS } from "../../offchain/worker/db/migrations.js";
 import { Indexer } from "../../offchain/worker/indexer/indexer.js";
-import { silentLogger } from "../../offchain/worker/logger.js";
+import { silentLogger } from "../../offchain/runtime/logger.js";
 import { createMetrics } from "../../offchain/worker/metrics.js";
 import {
   atNextBlock,

@@ -10,7 +10,7 @@ import {
   reportPlan,
   runLeaseKeeper,
 } from "../../offchain/worker/duties/leaseKeeper.js";
-import { silentLogger } from "../../offchain/worker/logger.js";
+import { silentLogger } from "../../offchain/runtime/logger.js";
 import type { Worker } from "../../offchain/worker/worker.js";
 import {
   CLOSE_BOUNTY,

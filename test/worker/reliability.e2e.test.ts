@@ -22,7 +22,7 @@ import type { DealProposal } from "../../offchain/sdk/deals/terms.js";
 import { WorkerDb } from "../../offchain/worker/db/index.js";
 import type { HealthReport } from "../../offchain/worker/http/health.js";
 import { Indexer } from "../../offchain/worker/indexer/indexer.js";
-import { silentLogger } from "../../offchain/worker/logger.js";
+import { silentLogger } from "../../offchain/runtime/logger.js";
 import { createMetrics } from "../../offchain/worker/metrics.js";
 import {
   freePort,

@@ -9,7 +9,8 @@ import {
   registerProvider,
   type StorageFixture,
 } from "../helpers/fixture.js";
-import { removeTempDirs, startRpcProxy, testWorker, waitFor, type RpcProxy } from "./helpers.js";
+import { startRpcProxy, type RpcProxy } from "../runtime/rpcProxy.js";
+import { removeTempDirs, testWorker, waitFor } from "./helpers.js";
 
 async function health(worker: Worker): Promise<{ code: number; body: HealthReport }> {
   const response = await fetch(`${worker.address() ?? ""}/health`);

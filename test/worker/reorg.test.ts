@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { WorkerDb } from "../../offchain/worker/db/index.js";
 import { Indexer } from "../../offchain/worker/indexer/indexer.js";
-import { silentLogger } from "../../offchain/worker/logger.js";
+import { silentLogger } from "../../offchain/runtime/logger.js";
 import { createMetrics } from "../../offchain/worker/metrics.js";
 import type { Worker } from "../../offchain/worker/worker.js";
 import {

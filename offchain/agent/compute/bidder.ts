@@ -7,7 +7,7 @@
  */
 import { requestFromChain } from "../../sdk/compute/orders.js";
 import type { ComputeOrderRecord } from "../db.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 import {
   addResources,
   decideBid,

@@ -20,7 +20,7 @@ import {
 } from "../../sdk/compute/orders.js";
 import { parseWorkloadJson } from "../../sdk/compute/workload.js";
 import type { LeaseRecord } from "../db.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 import { computeRevertName, LEASES_CURSOR_KEY, scanBlocks, type ComputeContext } from "./context.js";
 import { effectiveLimits } from "./workloads.js";
 

@@ -3,7 +3,7 @@
  * leases won and their workload's run state, and workload descriptions received from tenants.
  * Reached as `AgentDb.compute`; shares the database handle and its transactions.
  */
-import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import type { Param, Sql } from "../../runtime/sqlite/sql.js";
 import { requestToJson, type OrderRequest } from "../../sdk/compute/orders.js";
 import { StrataError } from "../../sdk/errors.js";
 import {
@@ -21,21 +21,24 @@ import {
 
 export class ComputeStore {
   constructor(
-    private readonly db: DatabaseSync,
+    private readonly sql: Sql,
     private readonly now: () => number,
-    private readonly tx: <T>(fn: () => T) => T,
   ) {}
 
-  private one(sql: string, ...params: SQLInputValue[]): Row | undefined {
-    return this.db.prepare(sql).get(...params);
+  private tx<T>(fn: () => T): T {
+    return this.sql.tx(fn);
   }
 
-  private all(sql: string, ...params: SQLInputValue[]): Row[] {
-    return this.db.prepare(sql).all(...params);
+  private one(sql: string, ...params: Param[]): Row | undefined {
+    return this.sql.one(sql, ...params);
   }
 
-  private run(sql: string, ...params: SQLInputValue[]): number {
-    return Number(this.db.prepare(sql).run(...params).changes);
+  private all(sql: string, ...params: Param[]): Row[] {
+    return this.sql.all(sql, ...params);
+  }
+
+  private run(sql: string, ...params: Param[]): number {
+    return this.sql.run(sql, ...params);
   }
 
   // ------------------------------------------------------------------ orders
@@ -225,7 +228,7 @@ export class ComputeStore {
     this.update(id, { run_state: state, run_exit: JSON.stringify(exit), pid: null, pid_start: null });
   }
 
-  private update(id: bigint, fields: Record<string, SQLInputValue>): void {
+  private update(id: bigint, fields: Record<string, Param>): void {
     const columns = Object.keys(fields);
     const changed = this.run(
       `UPDATE compute_leases SET ${columns.map((c) => `${c} = ?`).join(", ")}, updated_at = ? WHERE id = ?`,

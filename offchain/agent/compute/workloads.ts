@@ -8,7 +8,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { WorkloadDescription } from "../../sdk/compute/workload.js";
 import type { AgentDb, LeaseRecord } from "../db.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 import type { EffectiveLimits, RunningWorkload, WorkloadExit, WorkloadRuntime } from "./runner.js";
 
 /** The limits a lease's workload runs under: its own, never above what the order bought. */

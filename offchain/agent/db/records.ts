@@ -1,5 +1,4 @@
 /** Records of the agent database and their decoding from SQLite rows. */
-import type { SQLOutputValue } from "node:sqlite";
 import {
   requestFromJson,
   type ComputeResources,
@@ -7,10 +6,11 @@ import {
   type OrderRequestJson,
 } from "../../sdk/compute/orders.js";
 import type { DealProposal, DealTerms } from "../../sdk/deals/terms.js";
-import { StrataError } from "../../sdk/errors.js";
+import { num, optNum, optStr, str } from "../../runtime/sqlite/columns.js";
+import type { Row } from "../../runtime/sqlite/sql.js";
 import { parseProposal, parseTerms } from "../codec.js";
 
-export type Row = Record<string, SQLOutputValue>;
+export type { Row } from "../../runtime/sqlite/sql.js";
 
 /**
  * awaiting-data -> accepted (bytes stored and verified) -> publishing (transaction sent) ->
@@ -103,102 +103,79 @@ export interface RetrievalChallengeRecord {
   updatedAt: number;
 }
 
-export function text(row: Row, column: string): string {
-  const value = row[column];
-  if (typeof value !== "string") throw new StrataError("AGENT_DB_ERROR", `column ${column} is not text`);
-  return value;
-}
-
-function optText(row: Row, column: string): string | null {
-  const value = row[column];
-  return value === null || value === undefined ? null : text(row, column);
-}
-
-function int(row: Row, column: string): number {
-  const value = row[column];
-  if (typeof value === "number") return value;
-  if (typeof value === "bigint") return Number(value);
-  throw new StrataError("AGENT_DB_ERROR", `column ${column} is not an integer`);
-}
-
-function optInt(row: Row, column: string): number | null {
-  const value = row[column];
-  return value === null || value === undefined ? null : int(row, column);
-}
-
 export function toUpload(row: Row): UploadRecord {
-  const dealId = optText(row, "deal_id");
+  const dealId = optStr(row, "deal_id");
   return {
-    id: text(row, "id"),
-    client: text(row, "client"),
-    nonce: BigInt(text(row, "nonce")),
-    proposal: parseProposal(JSON.parse(text(row, "proposal"))),
-    signature: text(row, "signature"),
-    size: BigInt(int(row, "size")),
-    root: text(row, "root"),
-    state: text(row, "state") as UploadState,
+    id: str(row, "id"),
+    client: str(row, "client"),
+    nonce: BigInt(str(row, "nonce")),
+    proposal: parseProposal(JSON.parse(str(row, "proposal"))),
+    signature: str(row, "signature"),
+    size: BigInt(num(row, "size")),
+    root: str(row, "root"),
+    state: str(row, "state") as UploadState,
     dealId: dealId === null ? null : BigInt(dealId),
-    txHash: optText(row, "tx_hash"),
-    reason: optText(row, "reason"),
-    attempts: int(row, "attempts"),
-    createdBlock: int(row, "created_block"),
-    createdAt: int(row, "created_at"),
-    updatedAt: int(row, "updated_at"),
+    txHash: optStr(row, "tx_hash"),
+    reason: optStr(row, "reason"),
+    attempts: num(row, "attempts"),
+    createdBlock: num(row, "created_block"),
+    createdAt: num(row, "created_at"),
+    updatedAt: num(row, "updated_at"),
   };
 }
 
 export function toDeal(row: Row): DealRecord {
-  const settled = optInt(row, "last_settled_at");
+  const settled = optNum(row, "last_settled_at");
   return {
-    id: BigInt(text(row, "id")),
-    terms: parseTerms(JSON.parse(text(row, "terms"))),
-    uploadId: optText(row, "upload_id"),
-    state: text(row, "state") as DealState,
+    id: BigInt(str(row, "id")),
+    terms: parseTerms(JSON.parse(str(row, "terms"))),
+    uploadId: optStr(row, "upload_id"),
+    state: str(row, "state") as DealState,
     lastSettledAt: settled === null ? null : BigInt(settled),
-    endReason: optText(row, "end_reason"),
-    createdAt: int(row, "created_at"),
-    updatedAt: int(row, "updated_at"),
+    endReason: optStr(row, "end_reason"),
+    createdAt: num(row, "created_at"),
+    updatedAt: num(row, "updated_at"),
   };
 }
 
 export function toPiece(row: Row): PieceRecord {
   return {
-    root: text(row, "root"),
-    size: BigInt(int(row, "size")),
-    path: text(row, "path"),
-    verifiedAt: optInt(row, "verified_at"),
-    ok: int(row, "ok") === 1,
-    problem: optText(row, "problem") as PieceProblem | null,
-    createdAt: int(row, "created_at"),
+    root: str(row, "root"),
+    size: BigInt(num(row, "size")),
+    path: str(row, "path"),
+    verifiedAt: optNum(row, "verified_at"),
+    ok: num(row, "ok") === 1,
+    problem: optStr(row, "problem") as PieceProblem | null,
+    createdAt: num(row, "created_at"),
   };
 }
 
 export function toProof(row: Row): ProofRecord {
-  const declared = JSON.parse(text(row, "declared")) as string[];
+  const declared = JSON.parse(str(row, "declared")) as string[];
   return {
-    period: BigInt(int(row, "period")),
-    txHash: optText(row, "tx_hash"),
-    status: text(row, "status") as ProofStatus,
+    period: BigInt(num(row, "period")),
+    txHash: optStr(row, "tx_hash"),
+    status: str(row, "status") as ProofStatus,
     declared: declared.map((id) => BigInt(id)),
-    at: int(row, "at"),
-    error: optText(row, "error"),
+    at: num(row, "at"),
+    error: optStr(row, "error"),
   };
 }
 
 export function toRetrievalChallenge(row: Row): RetrievalChallengeRecord {
   return {
-    id: BigInt(text(row, "id")),
-    dealId: BigInt(text(row, "deal_id")),
-    leafIndex: int(row, "leaf_index"),
-    deadline: BigInt(int(row, "deadline")),
-    bond: BigInt(text(row, "bond")),
-    challenger: text(row, "challenger"),
-    openedBlock: int(row, "opened_block"),
-    status: text(row, "status") as RetrievalStatus,
-    txHash: optText(row, "tx_hash"),
-    error: optText(row, "error"),
-    createdAt: int(row, "created_at"),
-    updatedAt: int(row, "updated_at"),
+    id: BigInt(str(row, "id")),
+    dealId: BigInt(str(row, "deal_id")),
+    leafIndex: num(row, "leaf_index"),
+    deadline: BigInt(num(row, "deadline")),
+    bond: BigInt(str(row, "bond")),
+    challenger: str(row, "challenger"),
+    openedBlock: num(row, "opened_block"),
+    status: str(row, "status") as RetrievalStatus,
+    txHash: optStr(row, "tx_hash"),
+    error: optStr(row, "error"),
+    createdAt: num(row, "created_at"),
+    updatedAt: num(row, "updated_at"),
   };
 }
 
@@ -282,67 +259,67 @@ export interface WorkloadRecord {
 }
 
 function optBigint(row: Row, column: string): bigint | null {
-  const value = optText(row, column);
+  const value = optStr(row, column);
   return value === null ? null : BigInt(value);
 }
 
 export function toComputeOrder(row: Row): ComputeOrderRecord {
   const price = optBigint(row, "price");
   const collateral = optBigint(row, "collateral");
-  const notice = optInt(row, "notice_window");
+  const notice = optNum(row, "notice_window");
   return {
-    id: BigInt(text(row, "id")),
-    tenant: text(row, "tenant"),
-    request: requestFromJson(JSON.parse(text(row, "request")) as OrderRequestJson),
-    closeBounty: BigInt(text(row, "close_bounty")),
-    createdBlock: int(row, "created_block"),
-    state: text(row, "state") as ComputeOrderState,
-    reason: optText(row, "reason"),
+    id: BigInt(str(row, "id")),
+    tenant: str(row, "tenant"),
+    request: requestFromJson(JSON.parse(str(row, "request")) as OrderRequestJson),
+    closeBounty: BigInt(str(row, "close_bounty")),
+    createdBlock: num(row, "created_block"),
+    state: str(row, "state") as ComputeOrderState,
+    reason: optStr(row, "reason"),
     bid:
       price === null || collateral === null || notice === null
         ? null
-        : { pricePerSecond: price, collateral, noticeWindow: notice, gpuModel: optText(row, "gpu_model") },
-    txHash: optText(row, "tx_hash"),
-    createdAt: int(row, "created_at"),
-    updatedAt: int(row, "updated_at"),
+        : { pricePerSecond: price, collateral, noticeWindow: notice, gpuModel: optStr(row, "gpu_model") },
+    txHash: optStr(row, "tx_hash"),
+    createdAt: num(row, "created_at"),
+    updatedAt: num(row, "updated_at"),
   };
 }
 
 export function toLease(row: Row): LeaseRecord {
-  const heartbeat = optInt(row, "last_heartbeat_period");
-  const settled = optInt(row, "last_settled_at");
+  const heartbeat = optNum(row, "last_heartbeat_period");
+  const settled = optNum(row, "last_settled_at");
   return {
-    id: BigInt(text(row, "id")),
-    tenant: text(row, "tenant"),
-    workloadHash: text(row, "workload_hash"),
-    resources: JSON.parse(text(row, "resources")) as ComputeResources,
-    gpuModel: optText(row, "gpu_model"),
-    pricePerSecond: BigInt(text(row, "price")),
-    collateral: BigInt(text(row, "collateral")),
-    noticeWindow: int(row, "notice_window"),
-    startedAt: BigInt(int(row, "started_at")),
-    endsAt: BigInt(int(row, "ends_at")),
-    heartbeatPeriod: BigInt(int(row, "heartbeat_period")),
-    startedBlock: int(row, "started_block"),
-    state: text(row, "state") as LeaseState,
-    closeReason: optText(row, "close_reason"),
-    noticeGiven: int(row, "notice_given") === 1,
+    id: BigInt(str(row, "id")),
+    tenant: str(row, "tenant"),
+    workloadHash: str(row, "workload_hash"),
+    resources: JSON.parse(str(row, "resources")) as ComputeResources,
+    gpuModel: optStr(row, "gpu_model"),
+    pricePerSecond: BigInt(str(row, "price")),
+    collateral: BigInt(str(row, "collateral")),
+    noticeWindow: num(row, "notice_window"),
+    startedAt: BigInt(num(row, "started_at")),
+    endsAt: BigInt(num(row, "ends_at")),
+    heartbeatPeriod: BigInt(num(row, "heartbeat_period")),
+    startedBlock: num(row, "started_block"),
+    state: str(row, "state") as LeaseState,
+    closeReason: optStr(row, "close_reason"),
+    noticeGiven: num(row, "notice_given") === 1,
     lastHeartbeatPeriod: heartbeat === null ? null : BigInt(heartbeat),
     lastSettledAt: settled === null ? null : BigInt(settled),
-    runState: text(row, "run_state") as LeaseRunState,
-    runExit: optText(row, "run_exit"),
-    runs: int(row, "runs"),
-    pid: optInt(row, "pid"),
-    pidStart: optInt(row, "pid_start"),
-    createdAt: int(row, "created_at"),
-    updatedAt: int(row, "updated_at"),
+    runState: str(row, "run_state") as LeaseRunState,
+    runExit: optStr(row, "run_exit"),
+    runs: num(row, "runs"),
+    pid: optNum(row, "pid"),
+    pidStart: optNum(row, "pid_start"),
+    createdAt: num(row, "created_at"),
+    updatedAt: num(row, "updated_at"),
   };
 }
 
 export function toWorkload(row: Row): WorkloadRecord {
   return {
-    hash: text(row, "hash"),
-    description: text(row, "description"),
-    receivedAt: int(row, "received_at"),
+    hash: str(row, "hash"),
+    description: str(row, "description"),
+    receivedAt: num(row, "received_at"),
   };
 }

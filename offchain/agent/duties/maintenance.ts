@@ -6,7 +6,7 @@
  */
 import { decodeRevert } from "../chain.js";
 import type { AgentContext } from "../context.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 import { syncDeals } from "./dealSync.js";
 import { releasePieceIfUnused } from "./pieceHealth.js";
 

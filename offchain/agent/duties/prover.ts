@@ -13,7 +13,7 @@ import { answerChallenge, skippedChallenge, type ChallengeProof } from "../../sd
 import { decodeRevert } from "../chain.js";
 import type { AgentContext } from "../context.js";
 import type { DealRecord } from "../db.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 import { syncDeals } from "./dealSync.js";
 import { dealsWithBadPieces, releasePieceIfUnused } from "./pieceHealth.js";
 

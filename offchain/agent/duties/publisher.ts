@@ -9,7 +9,7 @@ import { dealFromEvent, type DealTerms } from "../../sdk/deals/terms.js";
 import { decodeRevert, type AgentChain } from "../chain.js";
 import type { AgentContext } from "../context.js";
 import type { UploadRecord } from "../db.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 
 /** Errors that say "not now" rather than "never": the uploads stay accepted and are retried. */
 const TRANSIENT = new Set(["MarketUnresolvedPeriods", "MarketNotRegistered", "EnforcedPause"]);

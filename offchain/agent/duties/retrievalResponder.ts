@@ -17,7 +17,7 @@ import { decodeRevert } from "../chain.js";
 import type { AgentContext } from "../context.js";
 import type { DealRecord, RetrievalChallengeRecord, RetrievalStatus } from "../db.js";
 import type { LeafProof } from "../leafProofs.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 import { syncDeals } from "./dealSync.js";
 
 /** IRetrievalChallenges.Status */

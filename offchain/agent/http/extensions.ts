@@ -8,6 +8,7 @@ import type { ContractTransactionReceipt } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { DEAL_EXTENSION_TYPES, type DealExtension } from "../../sdk/deals/eip712.js";
 import { termsHash, withEndPeriod, type DealTerms } from "../../sdk/deals/terms.js";
+import { StrataError } from "../../sdk/errors.js";
 import { decodeRevert } from "../chain.js";
 import { CodecError, parseExtension, parseSignature } from "../codec.js";
 import type { AgentContext } from "../context.js";
@@ -257,7 +258,8 @@ function applyExtension(ctx: AgentContext, terms: DealTerms, receipt: ContractTr
       newEndPeriod = parsed.args.newEndPeriod as bigint;
     }
   }
-  if (newEndPeriod === undefined) throw new Error(`no DealExtended event in ${receipt.hash}`);
+  if (newEndPeriod === undefined)
+    throw new StrataError("EVENT_UNEXPECTED", `no DealExtended event in ${receipt.hash}`);
   // The agent may have been stopped meanwhile: deal sync applies the event after a restart.
   if (ctx.db.isOpen) ctx.db.updateDealTerms(withEndPeriod(terms, newEndPeriod));
   return newEndPeriod;
@@ -266,7 +268,10 @@ function applyExtension(ctx: AgentContext, terms: DealTerms, receipt: ContractTr
 /** A failed simulation (no hash) or transaction as an API answer; other errors stay as they are (500). */
 function toApiError(error: unknown, txHash: string | undefined): Error {
   const revert = decodeRevert(error);
-  if (revert === undefined) return error instanceof Error ? error : new Error(String(error));
+  if (revert === undefined)
+    return error instanceof Error
+      ? error
+      : new StrataError("INTERNAL_INVARIANT", `a non-Error was thrown: ${String(error)}`, { cause: error });
   const extra = { revert: revert.name };
   if (UNFUNDED_REVERTS.has(revert.name)) {
     return new ApiError(

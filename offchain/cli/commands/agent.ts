@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import type { Runner } from "../runner.js";
 import { DEFAULT_CONFIG_FILE } from "../../agent/config.js";
-import { runUntilSignal } from "../../sdk/process/lifecycle.js";
+import { runUntilSignal } from "../../runtime/lifecycle.js";
 
 interface StartOptions {
   config: string;

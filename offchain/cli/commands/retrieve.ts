@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { loadSigner, type StrataChain } from "../../sdk/chain/connect.js";
+import { loadSigner } from "../../runtime/keys.js";
+import type { StrataChain } from "../../sdk/chain/connect.js";
 import { StrataError } from "../../sdk/errors.js";
 import { retrieveFile, type RetrieveEvent } from "../../sdk/client/retrieve.js";
 import { loadManifest } from "../../sdk/manifest/manifest.js";

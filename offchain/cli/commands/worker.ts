@@ -7,7 +7,7 @@ import type { Runner } from "../runner.js";
 // Types only: the worker itself (fastify, node:sqlite, prom-client) is loaded on demand by `start`.
 import type { WorkerConfigOverrides } from "../../worker/config.js";
 import type { HealthReport } from "../../worker/http/health.js";
-import { runUntilSignal } from "../../sdk/process/lifecycle.js";
+import { runUntilSignal } from "../../runtime/lifecycle.js";
 
 const DEFAULT_LISTEN = "127.0.0.1:9464";
 

@@ -1,4 +1,4 @@
-import { HDNodeWallet, JsonRpcProvider, Network, Wallet, type Signer } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Network, type Signer } from "ethers";
 import {
   ProviderRegistry__factory,
   StorageMarket__factory,
@@ -17,8 +17,16 @@ export const DEV_MNEMONIC = "test test test test test test test test test test t
 export function devAccountWallet(index: number): HDNodeWallet {
   return HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`);
 }
-/** Chain id of Hardhat's local networks, the only chain dev accounts are used on without --allow-dev-keys. */
-export const LOCAL_CHAIN_ID = 31337n;
+/**
+ * Chain ids of local development networks (Hardhat and Anvil 31337; Ganache and geth --dev 1337). The one
+ * rule for public development keys: used on these chains, refused elsewhere unless explicitly allowed.
+ */
+export const LOCAL_CHAIN_IDS: ReadonlySet<bigint> = new Set([31337n, 1337n]);
+
+/** Whether `chainId` is a local development chain (see LOCAL_CHAIN_IDS). */
+export function isLocalChain(chainId: bigint): boolean {
+  return LOCAL_CHAIN_IDS.has(chainId);
+}
 export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
 export const DEFAULT_KEY_ENV = "STRATA_PRIVATE_KEY";
 
@@ -50,12 +58,6 @@ export function withSigner(
     token: TestStablecoin__factory.connect(chain.deployment.token, signer),
   };
 }
-
-/** Where the signing key comes from. */
-export type KeySource =
-  | { kind: "env"; variable: string }
-  | { kind: "account"; index: number }
-  | { kind: "privateKey"; key: string };
 
 export interface ConnectOptions {
   rpcUrl?: string;
@@ -158,65 +160,13 @@ async function checkCode(
   }
   const missing = names.filter((_, i) => codes[i] === "0x");
   if (missing.length > 0) {
-    const redeploy =
-      chainId === LOCAL_CHAIN_ID
-        ? 'a local node loses its contracts when restarted: run "npm run deploy:local" again'
-        : "deploy the suite to this chain first";
+    const redeploy = isLocalChain(chainId)
+      ? 'a local node loses its contracts when restarted: run "npm run deploy:local" again'
+      : "deploy the suite to this chain first";
     throw new StrataError(
       "WRONG_NETWORK",
       `the ${missing.join(", ")} of ${deployment.source} ${missing.length === 1 ? "has" : "have"} no code on chain ${chainId} at ${rpcUrl}`,
       { details: `${redeploy}, or pass the right --rpc / --deployment` },
     );
   }
-}
-
-/**
- * The signing wallet for `source`, connected to `provider`. Hardhat dev accounts (public keys!) are refused
- * on chains other than 31337 unless `allowDevKeys`. KEY_MISSING when the environment variable is unset.
- */
-export function loadSigner(
-  source: KeySource,
-  context: {
-    chainId: bigint;
-    provider?: JsonRpcProvider;
-    allowDevKeys?: boolean;
-    env?: Readonly<Record<string, string | undefined>>;
-  },
-): Wallet | HDNodeWallet {
-  const provider = context.provider ?? null;
-  switch (source.kind) {
-    case "account": {
-      if (!Number.isSafeInteger(source.index) || source.index < 0) {
-        throw new StrataError("INVALID_ARGUMENT", `--account must be a non-negative integer`);
-      }
-      if (context.chainId !== LOCAL_CHAIN_ID && context.allowDevKeys !== true) {
-        throw new StrataError(
-          "KEY_REFUSED",
-          `refusing Hardhat dev account ${source.index} on chain ${context.chainId}: its key is public`,
-          { details: "use --key-env <VAR> with your own key (or --allow-dev-keys on a private test chain)" },
-        );
-      }
-      const wallet = devAccountWallet(source.index);
-      return provider ? wallet.connect(provider) : wallet;
-    }
-    case "env": {
-      const key = (context.env ?? process.env)[source.variable];
-      if (key === undefined || key.trim() === "") {
-        throw new StrataError("KEY_MISSING", `no signing key: ${source.variable} is not set`, {
-          details: `export ${source.variable}=0x<private key>, or use --account <n> on a local chain`,
-        });
-      }
-      return walletFromKey(key.trim(), source.variable, provider);
-    }
-    case "privateKey":
-      return walletFromKey(source.key, "the private key", provider);
-  }
-}
-
-function walletFromKey(key: string, what: string, provider: JsonRpcProvider | null): Wallet {
-  const normalized = key.startsWith("0x") ? key : `0x${key}`;
-  if (!/^0x[0-9a-fA-F]{64}$/.test(normalized)) {
-    throw new StrataError("INVALID_ARGUMENT", `${what} is not a 32-byte hex private key`);
-  }
-  return new Wallet(normalized, provider);
 }

@@ -15,7 +15,8 @@ import {
   type SeedRecord,
   type SlashRecord,
 } from "./records.js";
-import { big, num, optStr, str, type Param, type Sql } from "./sql.js";
+import { big, num, optStr, str } from "../../runtime/sqlite/columns.js";
+import type { Param, Sql } from "../../runtime/sqlite/sql.js";
 
 /** A position in the chain: only events strictly before it are considered. */
 export interface Before {

@@ -5,7 +5,7 @@
 import { CHAIN_TABLES } from "./migrations.js";
 import { isComputeEvent, type IndexedEvent } from "./events.js";
 import { insertComputeEvent } from "./leaseWrites.js";
-import type { Sql } from "./sql.js";
+import type { Sql } from "../../runtime/sqlite/sql.js";
 
 /** Hashes kept for reorg detection. */
 export const KEPT_BLOCK_HASHES = 1024;

@@ -5,9 +5,7 @@
  * Each indexer step is applied in one transaction with the new cursor, so a process killed at any point
  * restarts from a consistent index; UNIQUE constraints everywhere make re-applying harmless.
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import { getAddress } from "ethers";
 import { StrataError } from "../../sdk/errors.js";
 import * as chain from "./chainQueries.js";
@@ -33,7 +31,9 @@ import type {
   SeedRecord,
   SlashRecord,
 } from "./records.js";
-import { num, str, Sql } from "./sql.js";
+import { num, str } from "../../runtime/sqlite/columns.js";
+import { openDatabase, schemaVersion } from "../../runtime/sqlite/database.js";
+import type { Sql } from "../../runtime/sqlite/sql.js";
 
 export type * from "./records.js";
 export type { ChainPosition, ComputeEvent, IndexBatch, IndexedEvent, IndexedEventKind } from "./events.js";
@@ -80,36 +80,26 @@ export interface IndexCounts {
 }
 
 export class WorkerDb {
-  private readonly sql: Sql;
+  private readonly db: DatabaseSync;
 
   private constructor(
-    private readonly db: DatabaseSync,
+    private readonly sql: Sql,
     private readonly now: () => number,
   ) {
-    this.sql = new Sql(db);
+    this.db = sql.db;
   }
 
   /** Open (creating folders and file if needed) and migrate the database at `path` (":memory:" for tests). */
   static open(path: string, now: () => number = Date.now): WorkerDb {
-    let db: DatabaseSync;
-    try {
-      if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-      db = new DatabaseSync(path, { timeout: 5000 });
-      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;");
-    } catch (cause) {
-      throw new StrataError("WORKER_DB_ERROR", `cannot open the worker database ${path}`, {
-        details: "check that the folder is writable and that no other program holds the file",
-        cause,
-      });
-    }
-    const workerDb = new WorkerDb(db, now);
-    try {
-      workerDb.migrate();
-    } catch (error) {
-      db.close();
-      throw error;
-    }
-    return workerDb;
+    const sql = openDatabase(path, {
+      errorCode: "WORKER_DB_ERROR",
+      owner: "worker",
+      migrations: MIGRATIONS,
+      createFolder: true,
+      openDetails: "check that the folder is writable and that no other program holds the file",
+      newerDetails: "run a newer worker, or point --db at a new file",
+    });
+    return new WorkerDb(sql, now);
   }
 
   /** The underlying handle, for queries a duty needs that are not methods here (read-only use, please). */
@@ -132,24 +122,7 @@ export class WorkerDb {
 
   /** Schema version (PRAGMA user_version). */
   schemaVersion(): number {
-    return num(this.sql.one("PRAGMA user_version") ?? { user_version: 0 }, "user_version");
-  }
-
-  private migrate(): void {
-    const version = this.schemaVersion();
-    if (version > MIGRATIONS.length) {
-      throw new StrataError(
-        "WORKER_DB_ERROR",
-        `the worker database has schema ${version}, newer than this worker (${MIGRATIONS.length})`,
-        { details: "run a newer worker, or point --db at a new file" },
-      );
-    }
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      this.sql.tx(() => {
-        this.db.exec(MIGRATIONS[v] ?? "");
-        this.db.exec(`PRAGMA user_version = ${v + 1}`);
-      });
-    }
+    return schemaVersion(this.sql);
   }
 
   // ------------------------------------------------------------------ meta

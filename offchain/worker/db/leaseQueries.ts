@@ -6,7 +6,8 @@
  */
 import { getAddress } from "ethers";
 import type { ComputeEvent } from "./events.js";
-import { big, num, optBig, optNum, optStr, str, type Param, type Row, type Sql } from "./sql.js";
+import { big, num, optBig, optNum, optStr, str } from "../../runtime/sqlite/columns.js";
+import type { Param, Row, Sql } from "../../runtime/sqlite/sql.js";
 
 /** How a lease closed (LeaseClosed). */
 export interface LeaseCloseRecord {

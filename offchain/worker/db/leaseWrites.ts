@@ -4,7 +4,7 @@
  * newest heartbeat is kept once it is older than the kept block hashes (the deepest a reorg can roll back).
  */
 import type { ChainPosition, ComputeEvent } from "./events.js";
-import type { Sql } from "./sql.js";
+import type { Sql } from "../../runtime/sqlite/sql.js";
 
 /** Insert one compute-market event into its table; returns the number of new rows. */
 export function insertComputeEvent(sql: Sql, e: ChainPosition & ComputeEvent): number {

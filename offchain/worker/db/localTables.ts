@@ -15,7 +15,8 @@ import {
   type ProofVerdict,
   type SampleRecord,
 } from "./records.js";
-import type { Param, Sql } from "./sql.js";
+import type { Param, Sql } from "../../runtime/sqlite/sql.js";
+import { StrataError } from "../../sdk/errors.js";
 
 /** Samples kept per deal. */
 export const KEPT_SAMPLES_PER_DEAL = 100;
@@ -41,7 +42,7 @@ export function claimAction(sql: Sql, kind: string, subject: string, key: string
       subject,
       key,
     );
-    if (!row) throw new Error("unreachable: the action was just inserted");
+    if (!row) throw new StrataError("INTERNAL_INVARIANT", "the action just inserted cannot be read back");
     return toAction(row);
   });
 }

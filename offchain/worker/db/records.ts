@@ -1,6 +1,7 @@
 /** Records the worker database returns, and their decoding from rows. */
 import type { DealTerms } from "../../sdk/deals/terms.js";
-import { big, num, optBig, optNum, optStr, str, type Row } from "./sql.js";
+import { big, num, optBig, optNum, optStr, str } from "../../runtime/sqlite/columns.js";
+import type { Row } from "../../runtime/sqlite/sql.js";
 
 /** A published deal as indexed: its terms with the latest end period (after extensions). */
 export interface IndexedDeal extends DealTerms {

@@ -16,7 +16,7 @@ import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
 import { decodeRevert } from "../../sdk/chain/revert.js";
 import type { WorkerContext } from "../context.js";
 import type { ActionRecord, ActionStatus } from "../db/index.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 
 /** What a plan's recheck found: a reason to stop, or nothing (go on and send). */
 export type Recheck =

@@ -4,7 +4,7 @@
  * The duties log what is claimable whenever it changes.
  */
 import type { WorkerContext } from "../context.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 
 const lastLogged = new WeakMap<WorkerContext, string>();
 

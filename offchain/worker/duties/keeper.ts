@@ -15,7 +15,7 @@ import { faultRunHint, foldFaultRuns } from "../../sdk/deals/faultRuns.js";
 import type { WorkerConfig } from "../config.js";
 import type { Duty, WorkerContext } from "../context.js";
 import { dealTerms, type ActionRecord } from "../db/index.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 import { ACTIVE_STATUSES, carryAction, isTerminal, type ActionPlan } from "./actions.js";
 import { logClaimable } from "./claimable.js";
 import { dutyQueries } from "./queries.js";

@@ -26,7 +26,7 @@ import { ChainRevertError, decodeRevert, type Revert } from "../../sdk/chain/rev
 import type { Duty, WorkerContext } from "../context.js";
 import type { ActionRecord, ActionStatus, IndexedLease } from "../db/index.js";
 import { OpenLeaseBook } from "../db/leaseBook.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 import { ACTIVE_STATUSES, carryAction, isTerminal, type ActionPlan, type CarryResult } from "./actions.js";
 
 export const REPORT_MISSED_HEARTBEATS = "report-missed-heartbeats";

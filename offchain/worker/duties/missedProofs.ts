@@ -7,7 +7,7 @@
 import { getAddress, type TransactionReceipt } from "ethers";
 import type { Duty, WorkerContext } from "../context.js";
 import type { ActionRecord } from "../db/index.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 import { ACTIVE_STATUSES, carryAction, isTerminal, type ActionPlan } from "./actions.js";
 import { logClaimable } from "./claimable.js";
 import { dutyQueries } from "./queries.js";

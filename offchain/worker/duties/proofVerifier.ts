@@ -13,7 +13,7 @@ import { StrataError } from "../../sdk/errors.js";
 import type { DealTerms } from "../../sdk/deals/terms.js";
 import type { Duty, WorkerContext } from "../context.js";
 import type { ProofRecord, ProofVerdict } from "../db/index.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 import { provingStateAt, type ChainPosition, type ProvingSnapshot } from "../verify/activeList.js";
 import { decodeProofCall } from "../verify/calldata.js";
 import { compareWithView, deriveChallenges } from "../verify/challenges.js";

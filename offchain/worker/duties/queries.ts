@@ -7,7 +7,8 @@ import type { DatabaseSync } from "node:sqlite";
 import { getAddress } from "ethers";
 import type { DealTerms } from "../../sdk/deals/terms.js";
 import type { WorkerDb } from "../db/index.js";
-import { big, num, str, Sql, type Param } from "../db/sql.js";
+import { big, num, str } from "../../runtime/sqlite/columns.js";
+import { Sql, type Param } from "../../runtime/sqlite/sql.js";
 import type { ChainPosition, ProvingEvent, SeedSource } from "../verify/activeList.js";
 
 /** Only rows strictly before this position count (`block_number < b OR (block_number = b AND log_index < l)`). */

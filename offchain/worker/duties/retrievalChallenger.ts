@@ -20,7 +20,7 @@ import type { DealTerms } from "../../sdk/deals/terms.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { Duty, WorkerContext } from "../context.js";
 import { dealTerms, type ActionRecord, type SampleRecord } from "../db/index.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 import { ACTIVE_STATUSES, carryAction, isTerminal, type ActionPlan } from "./actions.js";
 import { logClaimable } from "./claimable.js";
 import { dutyQueries } from "./queries.js";

@@ -11,7 +11,7 @@ import { StrataError, type StrataErrorCode } from "../../sdk/errors.js";
 import { sampleLeaf, type SampleResult } from "../../sdk/proofs/sampling.js";
 import type { Duty, WorkerContext } from "../context.js";
 import type { IndexedDeal } from "../db/index.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 import { dutyQueries } from "./queries.js";
 
 export interface SamplerResult {

@@ -1,6 +1,6 @@
 /** The worker's HTTP endpoint (fastify): GET /health (JSON) and GET /metrics (Prometheus text). */
 import { fastify, type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 import type { WorkerMetrics } from "../metrics.js";
 import type { HealthReport } from "./health.js";
 

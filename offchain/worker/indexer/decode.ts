@@ -17,6 +17,7 @@ import {
   ProviderRegistry__factory,
   StorageMarket__factory,
 } from "../../../typechain-types/index.js";
+import { StrataError } from "../../sdk/errors.js";
 import type { WorkerDeployment } from "../config.js";
 import type { ComputeEvent, IndexedEvent } from "../db/events.js";
 
@@ -152,7 +153,8 @@ function fields(source: Source, event: LogDescription): EventFields {
   const a = event.args;
   const big = (name: string): bigint => {
     const value: unknown = a.getValue(name);
-    if (typeof value !== "bigint") throw new Error(`${event.name}.${name} is not an integer`);
+    if (typeof value !== "bigint")
+      throw new StrataError("EVENT_UNEXPECTED", `${event.name}.${name} is not an integer`);
     return value;
   };
   const addr = (name: string): string => getAddress(String(a.getValue(name)));
@@ -276,7 +278,7 @@ function fields(source: Source, event: LogDescription): EventFields {
     case "RetrievalChallengeVoided":
       return { kind: "RetrievalChallengeVoided", challengeId: big("challengeId"), dealId: big("dealId") };
     default:
-      throw new Error(`unexpected event ${event.name}`);
+      throw new StrataError("EVENT_UNEXPECTED", `unexpected event ${event.name}`);
   }
 }
 
@@ -285,7 +287,8 @@ function computeFields(event: LogDescription): ComputeEvent {
   const a = event.args;
   const big = (name: string, from: Result = a): bigint => {
     const value: unknown = from.getValue(name);
-    if (typeof value !== "bigint") throw new Error(`${event.name}.${name} is not an integer`);
+    if (typeof value !== "bigint")
+      throw new StrataError("EVENT_UNEXPECTED", `${event.name}.${name} is not an integer`);
     return value;
   };
   const addr = (name: string): string => getAddress(String(a.getValue(name)));
@@ -402,7 +405,7 @@ function computeFields(event: LogDescription): ComputeEvent {
         toTreasury: big("toTreasury"),
       };
     default:
-      throw new Error(`unexpected compute event ${event.name}`);
+      throw new StrataError("EVENT_UNEXPECTED", `unexpected compute event ${event.name}`);
   }
 }
 

@@ -9,9 +9,9 @@ import { StrataError } from "../../sdk/errors.js";
 import type { RetrySettings } from "../config.js";
 import type { IndexBatch, IndexedEvent } from "../db/events.js";
 import type { WorkerDb } from "../db/index.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../runtime/logger.js";
 import type { WorkerMetrics } from "../metrics.js";
-import { isRangeTooLarge, withRetry } from "../rpc.js";
+import { isRangeTooLarge, withRetry } from "../../runtime/rpc/retry.js";
 import { LogDecoder, type FollowedContracts } from "./decode.js";
 
 /** Logs the indexer aims to read per step (each step is one eth_getLogs and one database transaction). */

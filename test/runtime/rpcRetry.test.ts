@@ -3,12 +3,11 @@ import { ChainRevertError } from "../../offchain/sdk/chain/revert.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
 import { createMetrics } from "../../offchain/worker/metrics.js";
 import {
-  backoffMs,
   classifyRpcError,
   isRangeTooLarge,
   withRetry,
   type RpcErrorKind,
-} from "../../offchain/worker/rpc.js";
+} from "../../offchain/runtime/rpc/retry.js";
 
 function networkError(): Error {
   return Object.assign(new Error("request failed: connect ECONNREFUSED 127.0.0.1:8545"), {
@@ -37,7 +36,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new Error("expected a rejection");
 }
 
-describe("worker RPC retries", function () {
+describe("runtime RPC retries", function () {
   it("test_withRetry_backoff: network errors are retried with exponential backoff, then it succeeds", async function () {
     const sleeps: number[] = [];
     const kinds: RpcErrorKind[] = [];
@@ -62,17 +61,6 @@ describe("worker RPC retries", function () {
     expect(kinds).to.deep.equal(["network", "network", "network"]);
     const counted = (await metrics.rpcErrors.get()).values.find((v) => v.labels.kind === "network");
     expect(counted?.value).to.equal(3);
-  });
-
-  it("test_backoffMs: capped at maxMs, jitter between half and all of the step", function () {
-    expect(backoffMs(1, 100, 1000, () => 0)).to.equal(50);
-    expect(backoffMs(3, 100, 1000, () => 1)).to.equal(400);
-    expect(backoffMs(10, 100, 1000, () => 1)).to.equal(1000);
-    expect(backoffMs(60, 100, 30_000, () => 0.5)).to.equal(22_500);
-    for (let i = 0; i < 50; i++) {
-      const ms = backoffMs(4, 100, 1000);
-      expect(ms).to.be.within(400, 800);
-    }
   });
 
   it("test_withRetry_revertNotRetried: a revert is rethrown at once", async function () {

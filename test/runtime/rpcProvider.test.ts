@@ -1,20 +1,12 @@
 import { expect } from "chai";
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { isError, Network } from "ethers";
 import { StrataError } from "../../offchain/sdk/errors.js";
-import { WorkerDb } from "../../offchain/worker/db/index.js";
-import { Indexer } from "../../offchain/worker/indexer/indexer.js";
-import { silentLogger } from "../../offchain/worker/logger.js";
-import { createMetrics } from "../../offchain/worker/metrics.js";
-import { classifyRpcError, isRangeTooLarge } from "../../offchain/worker/rpc.js";
-import { WorkerRpcProvider, type WorkerRpcProviderOptions } from "../../offchain/worker/rpcProvider.js";
-import {
-  deployStorage,
-  fundClient,
-  publishOne,
-  registerProvider,
-  type StorageFixture,
-} from "../helpers/fixture.js";
-import { FAST_RPC, startRpcProxy, type RpcProxy } from "./helpers.js";
+import { classifyRpcError, isRangeTooLarge } from "../../offchain/runtime/rpc/retry.js";
+import { RpcProvider, type RpcProviderOptions } from "../../offchain/runtime/rpc/provider.js";
+import { startRpcProxy, type RpcProxy } from "./rpcProxy.js";
 
 /** An upstream answering with `fn`'s value. */
 function answering(fn: (method: string, params: unknown[]) => unknown) {
@@ -45,18 +37,18 @@ function fakeLog(i: number): Record<string, unknown> {
   };
 }
 
-describe("worker JSON-RPC provider", function () {
+describe("runtime JSON-RPC provider", function () {
   this.timeout(60_000);
   /** The proxy of the latest `connect`. */
   let proxy: RpcProxy | undefined;
-  const opened: { proxy: RpcProxy; provider: WorkerRpcProvider }[] = [];
+  const opened: { proxy: RpcProxy; provider: RpcProvider }[] = [];
 
   async function connect(
     upstream: (method: string, params: unknown[]) => Promise<unknown>,
-    options: WorkerRpcProviderOptions = {},
-  ): Promise<WorkerRpcProvider> {
+    options: RpcProviderOptions = {},
+  ): Promise<RpcProvider> {
     proxy = await startRpcProxy(upstream);
-    const provider = new WorkerRpcProvider(proxy.url, Network.from(31337n), {
+    const provider = new RpcProvider(proxy.url, Network.from(31337n), {
       staticNetwork: true,
       cacheTimeout: -1,
       ...options,
@@ -159,12 +151,12 @@ describe("worker JSON-RPC provider", function () {
   it("test_send_credentials: user:password in the URL is sent as Basic auth (fetch refuses such URLs)", async function () {
     const started = await startRpcProxy(answering(() => "0x7"));
     const seen: { url: string; authorization: string | null }[] = [];
-    const rpc = new WorkerRpcProvider(
+    const rpc = new RpcProvider(
       started.url.replace("http://", "http://worker:s%3Acret@"),
       Network.from(31337n),
       {
         staticNetwork: true,
-        fetch: (input, init) => {
+        fetch: (input: string | URL | Request, init?: RequestInit) => {
           seen.push({
             url: input instanceof URL ? input.href : typeof input === "string" ? input : input.url,
             authorization: new Headers(init?.headers).get("authorization"),
@@ -183,56 +175,80 @@ describe("worker JSON-RPC provider", function () {
     ]);
   });
 
-  describe("with the indexer", function () {
-    let f: StorageFixture;
-
-    beforeEach(async function () {
-      f = await deployStorage();
-      await registerProvider(f, f.provider);
-      await fundClient(f, f.client);
-      for (let i = 0; i < 4; i++) await publishOne(f);
+  it("test_send_invalidJson: a body that is not JSON is RPC_FAILED (a network-kind failure, retried)", async function () {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" }).end("<html>bad gateway</html>");
     });
-
-    function indexerOver(rpc: WorkerRpcProvider | typeof f.ethers.provider): {
-      indexer: Indexer;
-      db: WorkerDb;
-    } {
-      const db = WorkerDb.open(":memory:");
-      const indexer = new Indexer({
-        db,
-        provider: rpc,
-        deployment: {
-          market: f.market.target as string,
-          registry: f.registry.target as string,
-          retrievalChallenges: f.retrievalChallenges.target as string,
-        },
-        confirmations: 0,
-        startBlock: 0,
-        maxBlockRange: 2000,
-        retry: FAST_RPC,
-        logger: silentLogger(),
-        metrics: createMetrics({ defaults: false }),
-      });
-      return { indexer, db };
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { port } = server.address() as AddressInfo;
+    const rpc = new RpcProvider(`http://127.0.0.1:${port}`, Network.from(31337n), { staticNetwork: true });
+    try {
+      const error = await rejection(rpc.send("eth_blockNumber", []));
+      expect(error).to.be.instanceOf(StrataError).with.property("code", "RPC_FAILED");
+      expect(classifyRpcError(error)).to.equal("network");
+    } finally {
+      rpc.destroy();
+      server.closeAllConnections();
+      server.close();
     }
+  });
 
-    it("test_catchUp_responseLimit: a range over the limit is split until each answer fits; same index", async function () {
-      // About two of the market's logs fit: the first range (every block so far) must be split.
-      const rpc = await connect((method, params) => f.ethers.provider.send(method, params), {
-        maxLogsResponseBytes: 2500,
-      });
-      const { indexer, db } = indexerOver(rpc);
-      const result = await indexer.catchUp();
-      expect(result.caughtUp).to.equal(true);
-      const { indexer: whole, db: reference } = indexerOver(f.ethers.provider);
-      const once = await whole.catchUp();
-      expect(once.indexed).to.equal(result.indexed);
-      expect(db.counts().deals).to.equal(4);
-      expect(db.dumpChainTables()).to.deep.equal(reference.dumpChainTables());
-      // Without the limit one request covers the whole chain; with it, several did.
-      expect(proxy?.requests.get("eth_getLogs") ?? 0).to.be.greaterThan(2);
-      db.close();
-      reference.close();
-    });
+  it("test_send_retriesReads: with `retry`, reads ride out a dropped connection and HTTP 500s", async function () {
+    let calls = 0;
+    const sleeps: number[] = [];
+    const rpc = await connect(
+      answering(() => {
+        calls++;
+        return "0x2a";
+      }),
+      {
+        retry: {
+          attempts: 4,
+          baseMs: 10,
+          maxMs: 50,
+          timeoutMs: 2000,
+          sleep: (ms) => {
+            sleeps.push(ms);
+            // the node comes back during the second pause
+            if (sleeps.length === 2 && proxy) proxy.mode = "ok";
+            return Promise.resolve();
+          },
+          random: () => 1,
+        },
+      },
+    );
+    if (proxy) proxy.mode = "refuse";
+    expect(await rpc.send("eth_blockNumber", [])).to.equal("0x2a");
+    expect(sleeps).to.deep.equal([10, 20]);
+    expect(proxy?.requests.get("eth_blockNumber")).to.equal(3);
+    expect(calls).to.equal(1);
+    if (proxy) proxy.mode = "error500";
+    const failed = await rejection(rpc.send("eth_getBalance", ["0x" + "11".repeat(20), "latest"]));
+    expect(failed).to.be.instanceOf(StrataError).with.property("code", "RPC_FAILED");
+    expect(proxy?.requests.get("eth_getBalance")).to.equal(4); // every try spent
+  });
+
+  it("test_send_neverRetriesWrites: a transaction is sent once, even with `retry`", async function () {
+    const rpc = await connect(
+      answering(() => "0x" + "ab".repeat(32)),
+      {
+        retry: { attempts: 4, baseMs: 1, maxMs: 1, timeoutMs: 2000 },
+      },
+    );
+    if (proxy) proxy.mode = "refuse";
+    const failed = await rejection(rpc.send("eth_sendRawTransaction", ["0x00"]));
+    expect(failed).to.be.instanceOf(StrataError).with.property("code", "RPC_FAILED");
+    expect(proxy?.requests.get("eth_sendRawTransaction")).to.equal(1);
+  });
+
+  it("test_send_sizeCapNotRetried: RPC_RESPONSE_TOO_LARGE is final (asking again gets the same answer)", async function () {
+    const rpc = await connect(
+      answering(() => Array.from({ length: 20 }, (_, i) => fakeLog(i))),
+      { maxLogsResponseBytes: 4096, retry: { attempts: 4, baseMs: 1, maxMs: 1, timeoutMs: 2000 } },
+    );
+    const failed = await rejection(rpc.send("eth_getLogs", [{}]));
+    expect(failed).to.be.instanceOf(StrataError).with.property("code", "RPC_RESPONSE_TOO_LARGE");
+    expect(proxy?.requests.get("eth_getLogs")).to.equal(1);
   });
 });

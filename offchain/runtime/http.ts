@@ -1,5 +1,5 @@
 /**
- * HTTP helpers shared by the long-running programs (provider agent, worker).
+ * The listening address of a long-running program's HTTP server (provider agent, worker).
  */
 import type { FastifyInstance } from "fastify";
 

@@ -1,6 +1,5 @@
-/** A thin layer over node:sqlite: cached prepared statements, typed column readers, nested transactions. */
+/** A thin layer over node:sqlite: cached prepared statements and nested transactions. */
 import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from "node:sqlite";
-import { StrataError } from "../../sdk/errors.js";
 
 export type Row = Record<string, SQLOutputValue>;
 export type Param = SQLInputValue;
@@ -44,7 +43,11 @@ export class Sql {
     return typeof value === "number" ? value : Number(value ?? 0);
   }
 
-  /** Run `fn` in one IMMEDIATE transaction (nested calls join the outer one). */
+  /**
+   * Run `fn` in one IMMEDIATE transaction (nested calls join the outer one). On failure the transaction is
+   * rolled back if it is still open: SQLite may already have rolled it back itself (a failed COMMIT, some
+   * constraint and I/O errors), and a ROLLBACK then would throw and hide the original error.
+   */
   tx<T>(fn: () => T): T {
     if (this.depth > 0) return fn();
     this.db.exec("BEGIN IMMEDIATE");
@@ -60,46 +63,4 @@ export class Sql {
       this.depth--;
     }
   }
-}
-
-// ------------------------------------------------------------------ column readers
-
-function bad(column: string, what: string): StrataError {
-  return new StrataError("WORKER_DB_ERROR", `column ${column} is not ${what}`);
-}
-
-export function str(row: Row, column: string): string {
-  const value = row[column];
-  if (typeof value !== "string") throw bad(column, "text");
-  return value;
-}
-
-export function optStr(row: Row, column: string): string | null {
-  const value = row[column];
-  return value === null || value === undefined ? null : str(row, column);
-}
-
-export function num(row: Row, column: string): number {
-  const value = row[column];
-  if (typeof value === "number") return value;
-  if (typeof value === "bigint") return Number(value);
-  throw bad(column, "an integer");
-}
-
-export function optNum(row: Row, column: string): number | null {
-  const value = row[column];
-  return value === null || value === undefined ? null : num(row, column);
-}
-
-/** An INTEGER or decimal TEXT column as a bigint. */
-export function big(row: Row, column: string): bigint {
-  const value = row[column];
-  if (typeof value === "number" || typeof value === "bigint") return BigInt(value);
-  if (typeof value === "string" && /^-?[0-9]+$/.test(value)) return BigInt(value);
-  throw bad(column, "an integer");
-}
-
-export function optBig(row: Row, column: string): bigint | null {
-  const value = row[column];
-  return value === null || value === undefined ? null : big(row, column);
 }

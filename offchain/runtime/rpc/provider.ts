@@ -1,5 +1,5 @@
 /**
- * The worker's JSON-RPC provider: ethers' JsonRpcProvider (its throttling, redirects, error mapping and
+ * The JSON-RPC provider of the long-running programs (provider agent and worker): ethers' JsonRpcProvider (its throttling, redirects, error mapping and
  * formatting are kept) with a transport whose memory is bounded by the response, not by a multiple of it.
  *
  * ethers' own Node transport grows the body by copying it into a new array for every chunk (quadratic), and
@@ -12,6 +12,11 @@
  * RPC_RESPONSE_TOO_LARGE. For eth_getLogs the limit is tight (MAX_LOGS_RESPONSE_BYTES) and the indexer treats
  * the error like a node's "too many results" answer: it halves the block range. So however dense the chain
  * and however far the range grew over quiet blocks, no step holds more than that many bytes of logs.
+ *
+ * With `retry`, reads (never eth_sendRawTransaction and other writes) are retried inside the transport on
+ * network trouble, timeouts and rate limits (see ./retry.ts): the agent, which loses collateral on a missed
+ * proof, rides out a flaky endpoint this way. The worker retries around its calls itself (with labels and
+ * metrics) and leaves `retry` unset.
  */
 import {
   FetchRequest,
@@ -25,45 +30,91 @@ import {
   type JsonRpcResult,
   type Networkish,
 } from "ethers";
-import { StrataError } from "../sdk/errors.js";
+import { StrataError } from "../../sdk/errors.js";
+import { withRetry, type RetryOptions } from "./retry.js";
 
 /**
  * Most bytes an eth_getLogs response may have (about 4,000 of the largest logs the worker follows, twice what
- * the indexer aims for per step). A single block cannot come near it: at 60M gas, a block holds about 2,000 of
+ * the worker's indexer aims for per step). A single block cannot come near it: at 60M gas, a block holds about 2,000 of
  * the followed events at the very most.
  */
 export const MAX_LOGS_RESPONSE_BYTES = 4 * 1024 * 1024;
-/** Most bytes any other response may have (the worker reads blocks without transactions, receipts, calls). */
+/** Most bytes any other response may have (blocks without transactions, receipts, calls). */
 export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
-export interface WorkerRpcProviderOptions extends JsonRpcApiProviderOptions {
+/**
+ * Methods that change nothing on the node: safe to send again after a network failure. A transaction is
+ * never resent by the transport (a second send may fail with "already known" and hide the first's fate).
+ */
+const READ_METHODS: ReadonlySet<string> = new Set([
+  "eth_blockNumber",
+  "eth_call",
+  "eth_chainId",
+  "eth_estimateGas",
+  "eth_feeHistory",
+  "eth_gasPrice",
+  "eth_getBalance",
+  "eth_getBlockByHash",
+  "eth_getBlockByNumber",
+  "eth_getCode",
+  "eth_getLogs",
+  "eth_getStorageAt",
+  "eth_getTransactionByHash",
+  "eth_getTransactionCount",
+  "eth_getTransactionReceipt",
+  "eth_maxPriorityFeePerGas",
+  "net_version",
+]);
+
+export interface RpcProviderOptions extends JsonRpcApiProviderOptions {
   /** The HTTP client (default: the global fetch). */
   fetch?: typeof fetch;
-  /** Abort a request after this long (the worker's per-try RPC timeout); default: ethers' 5 minutes. */
+  /** Abort a request after this long (the per-try RPC timeout); default: ethers' 5 minutes. */
   timeoutMs?: number;
   /** Response size limits in bytes. */
   maxLogsResponseBytes?: number;
   maxResponseBytes?: number;
+  /** Retry reads inside the transport (default: no retry; callers retry themselves). */
+  retry?: Omit<RetryOptions, "label" | "signal">;
 }
 
-export class WorkerRpcProvider extends JsonRpcProvider {
+export class RpcProvider extends JsonRpcProvider {
   private readonly fetchFn: typeof fetch;
   private readonly maxLogsResponseBytes: number;
   private readonly maxResponseBytes: number;
+  private readonly retry: Omit<RetryOptions, "label" | "signal"> | undefined;
 
-  constructor(url: string, network: Networkish, options: WorkerRpcProviderOptions = {}) {
-    const { fetch: fetchFn, timeoutMs, maxLogsResponseBytes, maxResponseBytes, ...ethersOptions } = options;
+  constructor(url: string, network: Networkish, options: RpcProviderOptions = {}) {
+    const {
+      fetch: fetchFn,
+      timeoutMs,
+      maxLogsResponseBytes,
+      maxResponseBytes,
+      retry,
+      ...ethersOptions
+    } = options;
     const connection = new FetchRequest(url);
     if (timeoutMs !== undefined) connection.timeout = timeoutMs;
     super(connection, network, ethersOptions);
     this.fetchFn = fetchFn ?? globalThis.fetch;
     this.maxLogsResponseBytes = maxLogsResponseBytes ?? MAX_LOGS_RESPONSE_BYTES;
     this.maxResponseBytes = maxResponseBytes ?? MAX_RESPONSE_BYTES;
+    this.retry = retry;
   }
 
   // ethers declares JsonRpcResult[] (its own implementation returns error objects in it too).
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
     const methods = (Array.isArray(payload) ? payload : [payload]).map((p) => p.method);
+    if (this.retry === undefined || !methods.every((method) => READ_METHODS.has(method))) {
+      return this.sendOnce(payload, methods);
+    }
+    return withRetry(() => this.sendOnce(payload, methods), { ...this.retry, label: methods.join(", ") });
+  }
+
+  private async sendOnce(
+    payload: JsonRpcPayload | JsonRpcPayload[],
+    methods: string[],
+  ): Promise<JsonRpcResult[]> {
     const request = this._getConnection();
     request.getUrlFunc = boundedGetUrl(
       this.fetchFn,
@@ -78,9 +129,8 @@ export class WorkerRpcProvider extends JsonRpcProvider {
     try {
       parsed = JSON.parse(utf8.decode(response.body ?? new Uint8Array()));
     } catch (error) {
-      throw makeError("response body is not valid JSON", "BAD_DATA", {
-        value: null,
-        info: { methods, error },
+      throw new StrataError("RPC_FAILED", `the response to ${methods.join(", ")} is not valid JSON`, {
+        cause: error,
       });
     }
     return (Array.isArray(parsed) ? parsed : [parsed]) as JsonRpcResult[];

@@ -2,20 +2,36 @@
  * Retrying RPC reads: a timeout per call, exponential backoff with jitter between tries, errors classified so
  * that a revert (a definite answer) is never retried while network trouble, timeouts and rate limits are.
  */
-import { StrataError } from "../sdk/errors.js";
-import { decodeRevert } from "../sdk/chain/revert.js";
-import type { RetrySettings } from "./config.js";
-import type { RpcErrorKind, WorkerMetrics } from "./metrics.js";
+import { decodeRevert } from "../../sdk/chain/revert.js";
+import { StrataError } from "../../sdk/errors.js";
+import { backoffMs, sleep as defaultSleep } from "../backoff.js";
 
-export type { RpcErrorKind } from "./metrics.js";
+/** How a failed RPC call is classified: decides whether it is retried and how it is counted. */
+export type RpcErrorKind = "network" | "timeout" | "rate-limit" | "revert" | "other";
+
+/** How often and how patiently RPC calls are retried. */
+export interface RetrySettings {
+  /** Tries in all (1: no retry). */
+  attempts: number;
+  /** First backoff delay; doubles per failure up to maxMs. */
+  baseMs: number;
+  maxMs: number;
+  /** A try taking longer counts as a timeout. */
+  timeoutMs: number;
+}
+
+/** Where failed tries are counted (the worker's strata_worker_rpc_errors_total{kind}). */
+export interface RpcErrorCounter {
+  inc(labels: { kind: RpcErrorKind }): void;
+}
 
 export interface RetryOptions extends Partial<RetrySettings> {
   /** What is being done, for error messages ("eth_getLogs 100..200"). */
   label?: string;
   /** Called after every failed try (also the last), before sleeping. */
   onError?: (error: unknown, info: { attempt: number; kind: RpcErrorKind; delayMs: number | null }) => void;
-  /** Counts failed tries in strata_worker_rpc_errors_total{kind}. */
-  metrics?: Pick<WorkerMetrics, "rpcErrors">;
+  /** Counts failed tries by kind. */
+  metrics?: { rpcErrors: RpcErrorCounter };
   /** Stops retrying (the current try still runs to its timeout). */
   signal?: AbortSignal;
   /** Injected for tests. */
@@ -23,7 +39,7 @@ export interface RetryOptions extends Partial<RetrySettings> {
   random?: () => number;
 }
 
-const DEFAULTS: RetrySettings = { attempts: 5, baseMs: 250, maxMs: 30_000, timeoutMs: 15_000 };
+export const DEFAULT_RETRY: RetrySettings = { attempts: 5, baseMs: 250, maxMs: 30_000, timeoutMs: 15_000 };
 
 /** Kinds worth another try. */
 export function isRetryable(kind: RpcErrorKind): boolean {
@@ -37,10 +53,10 @@ export function isRetryable(kind: RpcErrorKind): boolean {
  * cause.
  */
 export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const attempts = options.attempts ?? DEFAULTS.attempts;
-  const baseMs = options.baseMs ?? DEFAULTS.baseMs;
-  const maxMs = options.maxMs ?? DEFAULTS.maxMs;
-  const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+  const attempts = options.attempts ?? DEFAULT_RETRY.attempts;
+  const baseMs = options.baseMs ?? DEFAULT_RETRY.baseMs;
+  const maxMs = options.maxMs ?? DEFAULT_RETRY.maxMs;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_RETRY.timeoutMs;
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
   const label = options.label ?? "RPC call";
@@ -60,24 +76,13 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions =
           `${label} failed after ${attempt} ${attempt === 1 ? "try" : "tries"} (${kind}): ${messageOf(error)}`,
           {
             cause: error,
-            details: "check that the RPC endpoint is up and reachable; the worker keeps retrying",
+            details: "check that the RPC endpoint is up and reachable; the service keeps retrying",
           },
         );
       }
       await sleep(delayMs);
     }
   }
-}
-
-/** Delay before try `attempt + 1`: base * 2^(attempt-1), capped, with "equal jitter" (half fixed, half random). */
-export function backoffMs(
-  attempt: number,
-  baseMs: number,
-  maxMs: number,
-  random: () => number = Math.random,
-): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 30));
-  return Math.round(exp / 2 + (exp / 2) * random());
 }
 
 class CallTimeout extends StrataError {
@@ -160,8 +165,4 @@ function collectText(error: unknown, depth: number): string {
 function messageOf(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.length > 300 ? `${text.slice(0, 300)}...` : text;
-}
-
-function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

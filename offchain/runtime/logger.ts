@@ -1,15 +1,25 @@
-/** Structured JSON logs (pino). Duties log through child loggers: `logger.child({ duty: "prover" })`. */
+/**
+ * Structured JSON logs (pino) for the long-running programs: the provider agent logs as "strata-agent", the
+ * worker as "strata-worker". Duties log through child loggers: `logger.child({ duty: "prover" })`.
+ */
 import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger } from "pino";
 
+export interface LoggerOptions {
+  /** The program's name in every line ("strata-agent", "strata-worker"). */
+  name: string;
+  /** pino level (default "info"). */
+  level?: string;
+  /** Where lines go (default: stdout). */
+  destination?: DestinationStream;
+}
+
 /** A JSON logger at `level`, writing to stdout unless `destination` is given. Bigints print as strings. */
-export function createLogger(
-  options: { level?: string; name?: string; destination?: DestinationStream } = {},
-): Logger {
+export function createLogger(options: LoggerOptions): Logger {
   const logger = pino(
     {
-      name: options.name ?? "strata-agent",
+      name: options.name,
       level: options.level ?? "info",
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,

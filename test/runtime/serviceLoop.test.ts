@@ -1,0 +1,258 @@
+import { expect } from "chai";
+import { backoffMs } from "../../offchain/runtime/backoff.js";
+import {
+  createServiceLoop,
+  MAX_FAILURE_BACKOFF_MS,
+  type BlockSource,
+  type ServiceLoopOptions,
+  type Timers,
+} from "../../offchain/runtime/serviceLoop.js";
+import { StrataError } from "../../offchain/sdk/errors.js";
+
+/** Timers that fire only when the test says so. */
+class ManualTimers implements Timers {
+  private next = 1;
+  readonly pending = new Map<number, { callback: () => void; ms: number }>();
+
+  setTimeout(callback: () => void, ms: number): unknown {
+    const id = this.next++;
+    this.pending.set(id, { callback, ms });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    if (typeof handle === "number") this.pending.delete(handle);
+  }
+
+  /** The delays of the timers waiting to fire. */
+  delays(): number[] {
+    return [...this.pending.values()].map((t) => t.ms);
+  }
+
+  /** Fire the one pending timer and let the tick it starts settle. */
+  async fire(): Promise<void> {
+    const [entry] = [...this.pending.entries()];
+    if (entry === undefined) throw new Error("no timer pending");
+    this.pending.delete(entry[0]);
+    entry[1].callback();
+    await settle();
+  }
+}
+
+/** A block source the test emits blocks from. */
+class Blocks implements BlockSource {
+  readonly listeners = new Set<() => void>();
+  on(_event: "block", listener: () => void): Promise<unknown> {
+    this.listeners.add(listener);
+    return Promise.resolve();
+  }
+  off(_event: "block", listener: () => void): Promise<unknown> {
+    this.listeners.delete(listener);
+    return Promise.resolve();
+  }
+  emit(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+interface Report {
+  n: number;
+  ok: boolean;
+}
+
+function loopWith(overrides: Partial<ServiceLoopOptions<Report>> = {}) {
+  const timers = new ManualTimers();
+  const blocks = new Blocks();
+  let n = 0;
+  const loop = createServiceLoop<Report>({
+    runTick: () => Promise.resolve({ n: ++n, ok: true }),
+    idle: () => ({ n: 0, ok: true }),
+    intervalMs: 1000,
+    failed: (report) => !report.ok,
+    timers,
+    blocks,
+    random: () => 0.5,
+    ...overrides,
+  });
+  return { loop, timers, blocks, ticks: () => n };
+}
+
+describe("service loop", function () {
+  it("test_start_ticksAtOnceThenEveryInterval", async function () {
+    const { loop, timers, ticks } = loopWith();
+    await loop.start();
+    expect(timers.delays()).to.deep.equal([0]);
+    await timers.fire();
+    expect(ticks()).to.equal(1);
+    expect(timers.delays()).to.deep.equal([1000]);
+    await timers.fire();
+    expect(ticks()).to.equal(2);
+    expect(timers.delays()).to.deep.equal([1000]);
+    await loop.stop();
+    expect(timers.delays()).to.deep.equal([]);
+  });
+
+  it("test_tick_neverOverlaps: a second tick waits for the running one", async function () {
+    const gate = deferred();
+    const order: string[] = [];
+    let n = 0;
+    const { loop } = loopWith({
+      runTick: async () => {
+        const mine = ++n;
+        order.push(`start ${mine}`);
+        if (mine === 1) await gate.promise;
+        order.push(`end ${mine}`);
+        return { n: mine, ok: true };
+      },
+    });
+    const first = loop.tick();
+    const second = loop.tick();
+    await settle();
+    expect(order).to.deep.equal(["start 1"]);
+    gate.resolve();
+    expect((await first).n).to.equal(1);
+    expect((await second).n).to.equal(2);
+    expect(order).to.deep.equal(["start 1", "end 1", "start 2", "end 2"]);
+  });
+
+  it("test_backoff_schedule: failures double the pause up to the cap; a success resets it", async function () {
+    const results = [false, false, false, false, false, false, false, false, true];
+    let n = 0;
+    const { loop, timers } = loopWith({
+      runTick: () => Promise.resolve({ n: ++n, ok: results[n - 1] ?? true }),
+      backoff: { baseMs: 1000, maxMs: 30_000 },
+    });
+    await loop.start();
+    const delays: number[] = [];
+    // each tick leaves exactly one timer: the pause before the next
+    while (delays.length < results.length) {
+      await timers.fire();
+      delays.push(...timers.delays());
+    }
+    // equal jitter with random 0.5: 3/4 of base * 2^(failures-1), capped at 30 s
+    expect(delays).to.deep.equal([750, 1500, 3000, 6000, 12_000, 22_500, 22_500, 22_500, 1000]);
+    expect(delays.slice(0, 8)).to.deep.equal(
+      [1, 2, 3, 4, 5, 6, 7, 8].map((f) => backoffMs(f, 1000, 30_000, () => 0.5)),
+    );
+    expect(loop.failures).to.equal(0);
+    await loop.stop();
+  });
+
+  it("test_backoff_default: base is the interval, cap MAX_FAILURE_BACKOFF_MS; a throwing tick counts as failed", async function () {
+    const errors: unknown[] = [];
+    const { loop, timers } = loopWith({
+      runTick: () => Promise.reject(new StrataError("RPC_FAILED", "down")),
+      onTickError: (error) => errors.push(error),
+    });
+    await loop.start();
+    for (let i = 0; i < 12; i++) await timers.fire();
+    expect(loop.failures).to.equal(12);
+    expect(timers.delays()).to.deep.equal([Math.round(MAX_FAILURE_BACKOFF_MS * 0.75)]);
+    expect(errors).to.have.length(12);
+    expect(errors[0]).to.be.instanceOf(StrataError).with.property("code", "RPC_FAILED");
+    await loop.stop();
+  });
+
+  it("test_blocks: a new block ticks at once, unless a tick runs or the loop is backing off", async function () {
+    let ok = true;
+    const gate = deferred();
+    let hold = false;
+    let n = 0;
+    const { loop, timers, blocks } = loopWith({
+      runTick: async () => {
+        n++;
+        if (hold) await gate.promise;
+        return { n, ok };
+      },
+    });
+    await loop.start();
+    await timers.fire();
+    expect(timers.delays()).to.deep.equal([1000]);
+    blocks.emit();
+    expect(timers.delays()).to.deep.equal([0]); // rescheduled now, the interval timer replaced
+    hold = true;
+    await timers.fire(); // a tick that waits on the gate
+    blocks.emit();
+    expect(timers.delays()).to.deep.equal([]); // nothing scheduled while the tick runs
+    hold = false;
+    ok = false;
+    gate.resolve();
+    await settle();
+    expect(loop.failures).to.equal(1);
+    const backingOff = timers.delays();
+    expect(backingOff).to.deep.equal([750]);
+    blocks.emit();
+    expect(timers.delays()).to.deep.equal(backingOff); // a block does not cut the backoff short
+    await loop.stop();
+    expect(blocks.listeners.size).to.equal(0);
+  });
+
+  it("test_stop_duringTick: stop waits for the running tick, then nothing more runs", async function () {
+    const gate = deferred();
+    let sawStopping = false;
+    let n = 0;
+    const { loop, timers, blocks } = loopWith({
+      runTick: async (isStopping) => {
+        n++;
+        await gate.promise;
+        sawStopping = isStopping();
+        return { n, ok: true };
+      },
+    });
+    await loop.start();
+    void timers.fire();
+    await settle();
+    expect(n).to.equal(1);
+    let stopped = false;
+    const stopping = loop.stop().then(() => {
+      stopped = true;
+    });
+    await settle();
+    expect(stopped).to.equal(false); // the tick still runs
+    expect(loop.stopped).to.equal(true);
+    gate.resolve();
+    await stopping;
+    expect(sawStopping).to.equal(true); // the tick could see the stop and cut its work short
+    await settle();
+    expect(timers.delays()).to.deep.equal([]); // no tick scheduled after the stop
+    blocks.emit();
+    expect(timers.delays()).to.deep.equal([]);
+    expect(await loop.tick()).to.deep.equal({ n: 0, ok: true }); // idle report, nothing ran
+    expect(n).to.equal(1);
+  });
+
+  it("test_stop_idempotent_and_final: SERVICE_STOPPED on start after stop", async function () {
+    const { loop } = loopWith();
+    const a = loop.stop();
+    const b = loop.stop();
+    expect(a).to.equal(b);
+    await a;
+    const error = await loop.start().catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(StrataError).with.property("code", "SERVICE_STOPPED");
+  });
+});
+
+describe("backoff", function () {
+  it("test_backoffMs: capped at maxMs, jitter between half and all of the step", function () {
+    expect(backoffMs(1, 100, 1000, () => 0)).to.equal(50);
+    expect(backoffMs(3, 100, 1000, () => 1)).to.equal(400);
+    expect(backoffMs(10, 100, 1000, () => 1)).to.equal(1000);
+    expect(backoffMs(60, 100, 30_000, () => 0.5)).to.equal(22_500);
+    for (let i = 0; i < 50; i++) {
+      const ms = backoffMs(4, 100, 1000);
+      expect(ms).to.be.within(400, 800);
+    }
+  });
+});
