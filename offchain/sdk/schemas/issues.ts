@@ -1,0 +1,61 @@
+/**
+ * zod issues as Strata errors: one line per problem, starting with the exact field path, and one typed
+ * StrataError (stable code) carrying them all in `details`.
+ */
+import type { z } from "zod";
+import { StrataError, type StrataErrorCode } from "../errors.js";
+
+/** A path as people write it: `sampling.intervalMs`, `pieces[2].provider`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+/** One line per problem (`path: what is wrong`); an unknown-fields issue becomes one line per field. */
+export function issueLines(error: z.ZodError, prefix: readonly PropertyKey[] = []): string[] {
+  const lines: string[] = [];
+  for (const issue of error.issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) lines.push(`${formatPath([...path, key])}: is not a known field`);
+      continue;
+    }
+    const where = formatPath(path);
+    lines.push(where === "" ? issue.message : `${where}: ${issue.message}`);
+  }
+  return lines;
+}
+
+/** A StrataError for a failed parse: the first problem in the message, every problem in `details`. */
+export function schemaError(
+  code: StrataErrorCode,
+  what: string,
+  error: z.ZodError,
+  options: { hint?: string; prefix?: readonly PropertyKey[] } = {},
+): StrataError {
+  const lines = issueLines(error, options.prefix);
+  const [first] = lines;
+  const more = lines.length > 1 ? ` (and ${lines.length - 1} more)` : "";
+  const hint = options.hint === undefined ? "" : `\n${options.hint}`;
+  return new StrataError(code, `invalid ${what}: ${first ?? "unknown problem"}${more}`, {
+    details: lines.join("\n") + hint,
+    cause: error,
+  });
+}
+
+/** Parse `input` with `schema`, or throw `schemaError(code, what, ...)`. */
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  code: StrataErrorCode,
+  what: string,
+  options: { hint?: string; prefix?: readonly PropertyKey[] } = {},
+): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw schemaError(code, what, result.error, options);
+}

@@ -1,0 +1,108 @@
+/**
+ * The building blocks of every wire and configuration schema (zod 4). One rule for text: strings are
+ * trimmed before they are checked, and required text must not be empty after trimming. Numbers that count
+ * something are safe integers; on-chain amounts travel as decimal strings and come out as bigints.
+ */
+import { getAddress, isAddress } from "ethers";
+import { z } from "zod";
+
+export const UINT256_MAX = (1n << 256n) - 1n;
+
+/** Required text: trimmed, not empty. */
+export const text = z.string().trim().min(1, "must not be empty");
+
+/** Optional text: trimmed; may be empty. */
+export const optionalText = z.string().trim();
+
+/** An EVM address, checksummed or all lower case, normalised to its checksum form. */
+export const address = z
+  .string()
+  .trim()
+  .refine((value) => isAddress(value), "must be a 0x address of 20 bytes")
+  .transform((value) => getAddress(value));
+
+/** An address other than 0x0. */
+export const nonZeroAddress = address.refine((value) => BigInt(value) !== 0n, "must not be the zero address");
+
+/** `0x` followed by exactly `bytes` bytes of hex, normalised to lower case. */
+export function hexBytes(bytes: number) {
+  const pattern = new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`);
+  return z
+    .string()
+    .trim()
+    .regex(pattern, `must be 0x followed by ${bytes * 2} hex digits`)
+    .transform((value) => value.toLowerCase());
+}
+
+/** A 32-byte hash (piece root, workload hash, transaction hash), lower case. */
+export const bytes32 = hexBytes(32);
+
+/** `0x` hex of any even length (a signature, calldata), lower case. */
+export const hexData = z
+  .string()
+  .trim()
+  .regex(/^0x([0-9a-fA-F]{2})*$/, "must be 0x followed by an even number of hex digits")
+  .transform((value) => value.toLowerCase());
+
+/** A safe integer in [min, max]. */
+export function safeInt(min = 0, max = Number.MAX_SAFE_INTEGER) {
+  return z.int(`must be an integer in [${min}, ${max}]`).min(min).max(max);
+}
+
+/** A duration in milliseconds, a safe integer in [min, max]. */
+export function durationMs(min: number, max: number) {
+  return safeInt(min, max);
+}
+
+/** A duration in seconds, a safe integer in [min, max]. */
+export function durationSeconds(min: number, max: number) {
+  return safeInt(min, max);
+}
+
+/**
+ * An unsigned integer up to `max` (default 2^256-1) as a decimal string — the wire and file form of every
+ * on-chain amount — or as a safe JSON integer; parsed to a bigint.
+ */
+export function uint(options: { min?: bigint; max?: bigint } = {}) {
+  const min = options.min ?? 0n;
+  const max = options.max ?? UINT256_MAX;
+  return z
+    .union(
+      [
+        z
+          .string()
+          .trim()
+          .regex(/^(0|[1-9][0-9]{0,77})$/, "must be a non-negative integer written in decimal digits"),
+        z.int("must be a non-negative integer (a decimal string for large values)").min(0),
+      ],
+      { error: "must be a non-negative integer written in decimal digits" },
+    )
+    .transform((value) => BigInt(value))
+    .refine((value) => value >= min && value <= max, `must be an integer in [${min}, ${max}]`);
+}
+
+/** A uint256 (decimal string or safe integer) as a bigint. */
+export const uint256 = uint();
+
+/** A token amount in base units (decimal string or safe integer) as a bigint. */
+export const tokenAmount = uint({ max: (1n << 128n) - 1n });
+
+/** A bigint written as the API writes it: a decimal string. */
+export const bigintString = z.bigint().transform((value) => value.toString());
+
+/** An http(s) URL (an agent's endpoint, an RPC). `ws(s)` is allowed where `protocols` says so. */
+export function url(protocols: readonly string[] = ["http:", "https:"]) {
+  return text.refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL (${protocols.map((p) => p.replace(":", "")).join(", ")}) such as http://127.0.0.1:8545`,
+  );
+}
+
+/** A JSON object with no field beyond `shape` (unknown fields are reported with their path). */
+export const strictObject = z.strictObject;
