@@ -22,7 +22,7 @@ const txHash = bytes32Codec;
 
 /** The JSON body of every error answer: `{ error: { code, message, ... } }`. */
 export const apiErrorSchema = z.object({
-  error: z.looseObject({
+  error: z.object({
     code: z.string().min(1),
     message: z.string().optional(),
     /** The upload of a DUPLICATE proposal (same client, nonce and signature). */
