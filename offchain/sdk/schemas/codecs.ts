@@ -6,7 +6,7 @@
  */
 import { getAddress, isAddress } from "ethers";
 import { z } from "zod";
-import { UINT256_MAX } from "./primitives.js";
+import { expected, UINT256_MAX } from "./primitives.js";
 
 export const U32_MAX = (1n << 32n) - 1n;
 export const U64_MAX = (1n << 64n) - 1n;
@@ -24,7 +24,7 @@ export function uintCodec(max: bigint = UINT256_MAX) {
           .regex(/^(0|[1-9][0-9]{0,77})$/, "must be a non-negative integer written in decimal digits"),
         z.int("must be a non-negative integer (a decimal string)").min(0),
       ],
-      { error: "must be a non-negative integer written in decimal digits" },
+      expected("must be a non-negative integer written in decimal digits"),
     ),
     z.bigint().min(0n).max(max, `must be at most ${max}`),
     { decode: (wire) => BigInt(wire), encode: (value) => value.toString() },
@@ -37,7 +37,7 @@ export const uint64Codec = uintCodec(U64_MAX);
 /** An EVM address: any case on the wire, checksummed in code. */
 export const addressCodec = z.codec(
   z
-    .string()
+    .string(expected("must be a 0x address of 20 bytes"))
     .trim()
     .refine((value) => isAddress(value), "must be a 0x address of 20 bytes"),
   z.string(),

@@ -15,19 +15,39 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** One line per problem (`path: what is wrong`); an unknown-fields issue becomes one line per field. */
+/**
+ * One line per problem (`path: what is wrong`). An unknown-fields issue becomes one line per field; a value
+ * that fits none of a union's alternatives is explained by the one alternative of its JSON type, when there
+ * is exactly one (`deployment.market: ...` rather than "deployment: invalid input").
+ */
 export function issueLines(error: z.ZodError, prefix: readonly PropertyKey[] = []): string[] {
+  return linesOf(error.issues, prefix);
+}
+
+function linesOf(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[]): string[] {
   const lines: string[] = [];
-  for (const issue of error.issues) {
+  for (const issue of issues) {
     const path = [...prefix, ...issue.path];
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) lines.push(`${formatPath([...path, key])}: is not a known field`);
       continue;
     }
+    if (issue.code === "invalid_union") {
+      const sameType = issue.errors.filter((option) => !option.every(isRootTypeMismatch));
+      const [only] = sameType;
+      if (sameType.length === 1 && only !== undefined) {
+        lines.push(...linesOf(only, path));
+        continue;
+      }
+    }
     const where = formatPath(path);
     lines.push(where === "" ? issue.message : `${where}: ${issue.message}`);
   }
   return lines;
+}
+
+function isRootTypeMismatch(issue: z.core.$ZodIssue): boolean {
+  return issue.path.length === 0 && (issue.code === "invalid_type" || issue.code === "invalid_value");
 }
 
 /** A StrataError for a failed parse: the first problem in the message, every problem in `details`. */

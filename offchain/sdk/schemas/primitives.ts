@@ -8,15 +8,20 @@ import { z } from "zod";
 
 export const UINT256_MAX = (1n << 256n) - 1n;
 
+/** The error of a value of the wrong type: "is required" when it is missing, else what it must be. */
+export function expected(what: string): { error: (issue: { input?: unknown }) => string } {
+  return { error: (issue) => (issue.input === undefined ? "is required" : what) };
+}
+
 /** Required text: trimmed, not empty. */
-export const text = z.string().trim().min(1, "must not be empty");
+export const text = z.string(expected("must be a non-empty string")).trim().min(1, "must not be empty");
 
 /** Optional text: trimmed; may be empty. */
-export const optionalText = z.string().trim();
+export const optionalText = z.string(expected("must be a string")).trim();
 
 /** An EVM address, checksummed or all lower case, normalised to its checksum form. */
 export const address = z
-  .string()
+  .string(expected("must be a 0x address of 20 bytes"))
   .trim()
   .refine((value) => isAddress(value), "must be a 0x address of 20 bytes")
   .transform((value) => getAddress(value));
@@ -28,7 +33,7 @@ export const nonZeroAddress = address.refine((value) => BigInt(value) !== 0n, "m
 export function hexBytes(bytes: number) {
   const pattern = new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`);
   return z
-    .string()
+    .string(expected(`must be 0x followed by ${bytes * 2} hex digits`))
     .trim()
     .regex(pattern, `must be 0x followed by ${bytes * 2} hex digits`)
     .transform((value) => value.toLowerCase());
@@ -39,14 +44,15 @@ export const bytes32 = hexBytes(32);
 
 /** `0x` hex of any even length (a signature, calldata), lower case. */
 export const hexData = z
-  .string()
+  .string(expected("must be 0x hex"))
   .trim()
   .regex(/^0x([0-9a-fA-F]{2})*$/, "must be 0x followed by an even number of hex digits")
   .transform((value) => value.toLowerCase());
 
 /** A safe integer in [min, max]. */
 export function safeInt(min = 0, max = Number.MAX_SAFE_INTEGER) {
-  return z.int(`must be an integer in [${min}, ${max}]`).min(min).max(max);
+  const range = `must be an integer in [${min}, ${max}]`;
+  return z.int(expected(range)).min(min, range).max(max, range);
 }
 
 /** A duration in milliseconds, a safe integer in [min, max]. */
