@@ -15,35 +15,53 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/**
- * One line per problem (`path: what is wrong`). An unknown-fields issue becomes one line per field; a value
- * that fits none of a union's alternatives is explained by the one alternative of its JSON type, when there
- * is exactly one (`deployment.market: ...` rather than "deployment: invalid input").
- */
-export function issueLines(error: z.ZodError, prefix: readonly PropertyKey[] = []): string[] {
-  return linesOf(error.issues, prefix);
+/** One problem: the field's path as people write it ("" for the whole value) and what is wrong. */
+export interface FieldProblem {
+  path: string;
+  problem: string;
 }
 
-function linesOf(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[]): string[] {
-  const lines: string[] = [];
+/**
+ * Every problem with its field path. An unknown-fields issue becomes one problem per field; a bad record key
+ * is reported at the key; a value that fits none of a union's alternatives is explained by the one
+ * alternative of its JSON type, when there is exactly one (`deployment.market: ...`, not "deployment: invalid
+ * input").
+ */
+export function fieldProblems(error: z.ZodError, prefix: readonly PropertyKey[] = []): FieldProblem[] {
+  return problemsOf(error.issues, prefix);
+}
+
+/** One line per problem: `path: what is wrong`. */
+export function issueLines(error: z.ZodError, prefix: readonly PropertyKey[] = []): string[] {
+  return fieldProblems(error, prefix).map(({ path, problem }) =>
+    path === "" ? problem : `${path}: ${problem}`,
+  );
+}
+
+function problemsOf(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[]): FieldProblem[] {
+  const out: FieldProblem[] = [];
   for (const issue of issues) {
     const path = [...prefix, ...issue.path];
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) lines.push(`${formatPath([...path, key])}: is not a known field`);
+      for (const key of issue.keys)
+        out.push({ path: formatPath([...path, key]), problem: "is not a known field" });
+      continue;
+    }
+    if (issue.code === "invalid_key" || issue.code === "invalid_element") {
+      out.push(...problemsOf(issue.issues, path));
       continue;
     }
     if (issue.code === "invalid_union") {
       const sameType = issue.errors.filter((option) => !option.every(isRootTypeMismatch));
       const [only] = sameType;
       if (sameType.length === 1 && only !== undefined) {
-        lines.push(...linesOf(only, path));
+        out.push(...problemsOf(only, path));
         continue;
       }
     }
-    const where = formatPath(path);
-    lines.push(where === "" ? issue.message : `${where}: ${issue.message}`);
+    out.push({ path: formatPath(path), problem: issue.message });
   }
-  return lines;
+  return out;
 }
 
 function isRootTypeMismatch(issue: z.core.$ZodIssue): boolean {
