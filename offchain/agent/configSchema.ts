@@ -6,7 +6,15 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { parseScaledPrice } from "../sdk/compute/pricing.js";
-import { expected, nonZeroAddress, safeInt, text, uint, url } from "../sdk/schemas/primitives.js";
+import {
+  expected,
+  nonZeroAddress,
+  onceFieldsValid,
+  safeInt,
+  text,
+  uint,
+  url,
+} from "../sdk/schemas/primitives.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -139,5 +147,6 @@ export function agentConfigSchema(baseDir: string) {
     .refine((config) => !config.compute.enabled || config.deployment.computeMarket !== null, {
       path: ["compute", "enabled"],
       message: "needs deployment.computeMarket (the compute market's address)",
+      ...onceFieldsValid,
     });
 }

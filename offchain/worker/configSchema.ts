@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
-import { expected, nonZeroAddress, safeInt, text, url } from "../sdk/schemas/primitives.js";
+import { expected, nonZeroAddress, onceFieldsValid, safeInt, text, url } from "../sdk/schemas/primitives.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -104,5 +104,6 @@ export function workerConfigSchema(baseDir: string) {
     .refine((config) => config.rpc.baseMs <= config.rpc.maxMs, {
       path: ["rpc", "baseMs"],
       message: "must not exceed rpc.maxMs (raise rpc.maxMs or lower rpc.baseMs)",
+      ...onceFieldsValid,
     });
 }

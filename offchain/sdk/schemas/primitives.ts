@@ -110,5 +110,10 @@ export function url(protocols: readonly string[] = ["http:", "https:"]) {
   );
 }
 
+/** Options of a cross-field refinement: it runs only once every field is valid (so it sees typed values). */
+export const onceFieldsValid = {
+  when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0,
+};
+
 /** A JSON object with no field beyond `shape` (unknown fields are reported with their path). */
 export const strictObject = z.strictObject;
