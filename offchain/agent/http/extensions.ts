@@ -8,6 +8,7 @@ import type { ContractTransactionReceipt } from "ethers";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { extensionRequest, extensionResponse, type ExtensionRequest } from "../../sdk/api/routes.js";
+import { StrataError } from "../../sdk/errors.js";
 import { DEAL_EXTENSION_TYPES, type DealExtension } from "../../sdk/deals/eip712.js";
 import { termsHash, withEndPeriod, type DealTerms } from "../../sdk/deals/terms.js";
 import { decodeRevert } from "../chain.js";
@@ -250,7 +251,12 @@ function applyExtension(ctx: AgentContext, terms: DealTerms, receipt: ContractTr
       newEndPeriod = parsed.args.newEndPeriod as bigint;
     }
   }
-  if (newEndPeriod === undefined) throw new Error(`no DealExtended event in ${receipt.hash}`);
+  if (newEndPeriod === undefined) {
+    throw new StrataError(
+      "CHAIN_REVERT",
+      `extendDeal was mined in ${receipt.hash} without a DealExtended event`,
+    );
+  }
   // The agent may have been stopped meanwhile: deal sync applies the event after a restart.
   if (ctx.db.isOpen) ctx.db.updateDealTerms(withEndPeriod(terms, newEndPeriod));
   return newEndPeriod;
@@ -259,7 +265,11 @@ function applyExtension(ctx: AgentContext, terms: DealTerms, receipt: ContractTr
 /** A failed simulation (no hash) or transaction as an API answer; other errors stay as they are (500). */
 function toApiError(error: unknown, txHash: string | undefined): Error {
   const revert = decodeRevert(error);
-  if (revert === undefined) return error instanceof Error ? error : new Error(String(error));
+  if (revert === undefined) {
+    return error instanceof Error
+      ? error
+      : new StrataError("CHAIN_REVERT", `extendDeal failed: ${String(error)}`, { cause: error });
+  }
   const extra = { revert: revert.name };
   if (UNFUNDED_REVERTS.has(revert.name)) {
     return new ApiError(
