@@ -9,7 +9,6 @@ import type { AgentContext } from "../context.js";
 import type { DealRecord } from "../db.js";
 import { releasePieceIfUnused } from "./pieceHealth.js";
 
-
 export interface SyncResult {
   ended: bigint[];
   updated: bigint[];
