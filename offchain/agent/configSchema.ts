@@ -7,11 +7,14 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { parseScaledPrice } from "../sdk/compute/pricing.js";
 import {
+  durationMs,
+  durationSeconds,
   expected,
   nonZeroAddress,
   onceFieldsValid,
   safeInt,
   text,
+  tokenAmount,
   uint,
   url,
 } from "../sdk/schemas/primitives.js";
@@ -25,9 +28,6 @@ const optionalAddress = z
   .union([z.null(), z.literal(""), nonZeroAddress], expected("must be a non-zero 0x address, or null"))
   .optional()
   .transform((value) => (value === undefined || value === null || value === "" ? null : value));
-
-/** An amount in token base units (decimal string) up to 2^128-1. */
-const amount = (bounds: { min?: bigint; max?: bigint } = {}) => uint({ max: (1n << 128n) - 1n, ...bounds });
 
 /** A price in token base units with up to 9 decimals ("0.005"), as billionths of a unit. */
 const PRICE = 'must be a decimal string of base units, up to 9 decimals (e.g. "0.005")';
@@ -69,9 +69,9 @@ const compute = z.strictObject({
   pricePerStorageGiBSecond: price,
   pricePerGpuSecond: labelMap(price),
   minMarginBps: safeInt(0, 1_000_000),
-  collateralPerLease: uint({ max: (1n << 96n) - 1n }),
+  collateralPerLease: tokenAmount({ max: (1n << 96n) - 1n }),
   collateralPriceSeconds: uint({ max: 10n ** 9n }),
-  noticeWindowSeconds: safeInt(0, 2 ** 32 - 1),
+  noticeWindowSeconds: durationSeconds(0, 2 ** 32 - 1),
   maxConcurrentLeases: safeInt(1, 10_000),
   capacity: z.strictObject({
     cpuMillicores: safeInt(0, 2 ** 32 - 1),
@@ -80,18 +80,18 @@ const compute = z.strictObject({
     gpus: labelMap(safeInt(0, 65_535)),
   }),
   region: label,
-  minFundedSeconds: safeInt(0, 365 * 86_400),
+  minFundedSeconds: durationSeconds(0, 365 * 86_400),
   noticeOnShutdown: bool,
-  settleEverySeconds: safeInt(1, 365 * 86_400),
+  settleEverySeconds: durationSeconds(1, 365 * 86_400),
   runtime: z.strictObject({
     nodePath: text.nullable(),
     niceness: safeInt(0, 19),
     limitAddressSpace: bool,
-    stopGraceMs: safeInt(0, 600_000),
+    stopGraceMs: durationMs(0, 600_000),
     logCapBytes: safeInt(0),
-    sampleMs: safeInt(50, 600_000),
-    cpuWindowMs: safeInt(100, 3_600_000),
-    cpuOverrunMs: safeInt(0, 86_400_000),
+    sampleMs: durationMs(50, 600_000),
+    cpuWindowMs: durationMs(100, 3_600_000),
+    cpuOverrunMs: durationMs(0, 86_400_000),
     cpuTolerance: z.number(expected("must be a number in [1, 100]")).min(1).max(100),
   }),
 });
@@ -114,21 +114,21 @@ export function agentConfigSchema(baseDir: string) {
       listen: z.strictObject({ host: text, port: safeInt(0, 65_535) }),
       publicEndpoint: url(["http:", "https:", "ws:", "wss:"]).transform((value) => value.replace(/\/+$/, "")),
       policy: z.strictObject({
-        pricePerTiBMonth: amount().nullable(),
-        minPricePerSecondPerMiB: amount().nullable(),
-        maxPieceSize: amount({ min: 64n }),
-        maxDurationPeriods: amount({ min: 1n }),
-        collateralPerGiB: amount(),
-        minStartDeadlineSeconds: safeInt(0, 365 * 86_400),
+        pricePerTiBMonth: tokenAmount().nullable(),
+        minPricePerSecondPerMiB: tokenAmount().nullable(),
+        maxPieceSize: tokenAmount({ min: 64n }),
+        maxDurationPeriods: tokenAmount({ min: 1n }),
+        collateralPerGiB: tokenAmount(),
+        minStartDeadlineSeconds: durationSeconds(0, 365 * 86_400),
       }),
-      tickMs: safeInt(50, 3_600_000),
+      tickMs: durationMs(50, 3_600_000),
       settleEveryPeriods: safeInt(0, 1_000_000),
       publishBatchSize: safeInt(1, 100),
-      integrityScanMs: safeInt(1000, 365 * 86_400_000),
+      integrityScanMs: durationMs(1000, 365 * 86_400_000),
       treeCacheBytes: safeInt(0),
-      txTimeoutMs: safeInt(1000, 3_600_000),
+      txTimeoutMs: durationMs(1000, 3_600_000),
       autoRegister: z
-        .strictObject({ capacityBytes: uint({ min: 1n, max: (1n << 64n) - 1n }), stake: amount() })
+        .strictObject({ capacityBytes: uint({ min: 1n, max: (1n << 64n) - 1n }), stake: tokenAmount() })
         .nullable(),
       compute: compute.transform(({ pricePerMillicoreSecond, pricePerMiBSecond, ...rest }) => {
         const { pricePerStorageGiBSecond, pricePerGpuSecond, ...others } = rest;

@@ -4,7 +4,16 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
-import { expected, nonZeroAddress, onceFieldsValid, safeInt, text, url } from "../sdk/schemas/primitives.js";
+import {
+  durationMs,
+  durationSeconds,
+  expected,
+  nonZeroAddress,
+  onceFieldsValid,
+  safeInt,
+  text,
+  url,
+} from "../sdk/schemas/primitives.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -73,23 +82,23 @@ export function workerConfigSchema(baseDir: string) {
       confirmations: safeInt(0, 1000).nullable(),
       startBlock: safeInt(0).nullable(),
       maxBlockRange: safeInt(1, 1_000_000),
-      pollIntervalMs: safeInt(50, 3_600_000).nullable(),
+      pollIntervalMs: durationMs(50, 3_600_000).nullable(),
       key: keySource,
       listen,
       logLevel: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(", ")}`),
       rpc: z.strictObject({
         attempts: safeInt(1, 100),
-        baseMs: safeInt(1, 60_000),
-        maxMs: safeInt(1, 600_000),
-        timeoutMs: safeInt(100, 600_000),
+        baseMs: durationMs(1, 60_000),
+        maxMs: durationMs(1, 600_000),
+        timeoutMs: durationMs(100, 600_000),
       }),
-      txTimeoutMs: safeInt(1000, 3_600_000),
+      txTimeoutMs: durationMs(1000, 3_600_000),
       reporting: z.strictObject({ enabled: bool, maxGasPriceGwei: positiveOrNull(1_000_000) }),
       sampling: z.strictObject({
         enabled: bool,
-        intervalMs: safeInt(100, 86_400_000),
+        intervalMs: durationMs(100, 86_400_000),
         perTick: safeInt(1, 10_000),
-        timeoutMs: safeInt(100, 600_000),
+        timeoutMs: durationMs(100, 600_000),
         maxBytes: safeInt(64, 1 << 30),
         failuresBeforeChallenge: safeInt(1, 1000),
       }),
@@ -97,7 +106,7 @@ export function workerConfigSchema(baseDir: string) {
       keeper: z.strictObject({
         terminateFaulty: bool,
         finalizeExpired: bool,
-        settleAfterSeconds: safeInt(0, 10 * 365 * 86_400),
+        settleAfterSeconds: durationSeconds(0, 10 * 365 * 86_400),
       }),
       leases: z.strictObject({ enabled: bool, reportMissedHeartbeats: bool, closeOverdrawn: bool }),
     })

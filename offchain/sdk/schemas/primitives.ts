@@ -16,9 +16,6 @@ export function expected(what: string): { error: (issue: { input?: unknown }) =>
 /** Required text: trimmed, not empty. */
 export const text = z.string(expected("must be a non-empty string")).trim().min(1, "must not be empty");
 
-/** Optional text: trimmed; may be empty. */
-export const optionalText = z.string(expected("must be a string")).trim();
-
 /** An EVM address, checksummed or all lower case, normalised to its checksum form. */
 export const address = z
   .string(expected("must be a 0x address of 20 bytes"))
@@ -42,28 +39,17 @@ export function hexBytes(bytes: number) {
 /** A 32-byte hash (piece root, workload hash, transaction hash), lower case. */
 export const bytes32 = hexBytes(32);
 
-/** `0x` hex of any even length (a signature, calldata), lower case. */
-export const hexData = z
-  .string(expected("must be 0x hex"))
-  .trim()
-  .regex(/^0x([0-9a-fA-F]{2})*$/, "must be 0x followed by an even number of hex digits")
-  .transform((value) => value.toLowerCase());
-
 /** A safe integer in [min, max]. */
 export function safeInt(min = 0, max = Number.MAX_SAFE_INTEGER) {
   const range = `must be an integer in [${min}, ${max}]`;
   return z.int(expected(range)).min(min, range).max(max, range);
 }
 
-/** A duration in milliseconds, a safe integer in [min, max]. */
-export function durationMs(min: number, max: number) {
-  return safeInt(min, max);
-}
+/** A duration in milliseconds: a safe integer in [min, max]. */
+export const durationMs = (min: number, max: number) => safeInt(min, max);
 
-/** A duration in seconds, a safe integer in [min, max]. */
-export function durationSeconds(min: number, max: number) {
-  return safeInt(min, max);
-}
+/** A duration in seconds: a safe integer in [min, max]. */
+export const durationSeconds = (min: number, max: number) => safeInt(min, max);
 
 /**
  * An unsigned integer up to `max` (default 2^256-1) as a decimal string — the wire and file form of every
@@ -87,14 +73,10 @@ export function uint(options: { min?: bigint; max?: bigint } = {}) {
     .refine((value) => value >= min && value <= max, `must be an integer in [${min}, ${max}]`);
 }
 
-/** A uint256 (decimal string or safe integer) as a bigint. */
-export const uint256 = uint();
-
-/** A token amount in base units (decimal string or safe integer) as a bigint. */
-export const tokenAmount = uint({ max: (1n << 128n) - 1n });
-
-/** A bigint written as the API writes it: a decimal string. */
-export const bigintString = z.bigint().transform((value) => value.toString());
+/** A token amount in base units (decimal string or safe integer) up to 2^128-1 (the contracts' uint128). */
+export function tokenAmount(bounds: { min?: bigint; max?: bigint } = {}) {
+  return uint({ max: (1n << 128n) - 1n, ...bounds });
+}
 
 /** An http(s) URL (an agent's endpoint, an RPC). `ws(s)` is allowed where `protocols` says so. */
 export function url(protocols: readonly string[] = ["http:", "https:"]) {
@@ -114,6 +96,3 @@ export function url(protocols: readonly string[] = ["http:", "https:"]) {
 export const onceFieldsValid = {
   when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0,
 };
-
-/** A JSON object with no field beyond `shape` (unknown fields are reported with their path). */
-export const strictObject = z.strictObject;
