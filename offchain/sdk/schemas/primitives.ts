@@ -1,7 +1,9 @@
 /**
  * The building blocks of every wire and configuration schema (zod 4). One rule for text: strings are
- * trimmed before they are checked, and required text must not be empty after trimming. Numbers that count
- * something are safe integers; on-chain amounts travel as decimal strings and come out as bigints.
+ * trimmed before they are checked, and required text must not be empty after trimming. Content is the
+ * exception and is never rewritten (a workload's argv and script, a manifest's file name): it is hashed or
+ * written as it is. Numbers that count something are safe integers; on-chain amounts travel as decimal
+ * strings (or safe integers) and come out as bigints.
  */
 import { getAddress, isAddress } from "ethers";
 import { z } from "zod";
