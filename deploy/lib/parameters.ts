@@ -11,7 +11,10 @@ import { readDeploymentParameters } from "@nomicfoundation/hardhat-ignition/help
 import type { DeploymentParameters } from "@nomicfoundation/ignition-core";
 import { getAddress, isAddress, ZeroAddress, type ParamType } from "ethers";
 import { devAccountWallet, isLocalChain } from "../../offchain/sdk/chain/connect.js";
+import { z } from "zod";
 import { StrataError } from "../../offchain/sdk/errors.js";
+import { fieldProblems } from "../../offchain/sdk/schemas/issues.js";
+import { expected } from "../../offchain/sdk/schemas/primitives.js";
 import {
   ComputeMarket__factory,
   ProviderRegistry__factory,
@@ -113,14 +116,18 @@ export class ParameterFileError extends StrataError {
 /** The constructor argument `name` of `contract` (its type, and its fields for a struct). */
 export function constructorInput(contract: SuiteContract, name: string): ParamType {
   const input = INTERFACES[contract].deploy.inputs.find((i) => i.name === name);
-  if (input === undefined) throw new Error(`${contract} has no constructor argument "${name}"`);
+  if (input === undefined) {
+    throw new StrataError("INVALID_ARGUMENT", `${contract} has no constructor argument "${name}"`, {
+      details: "the parameter table of deploy/lib/parameters.ts no longer matches the compiled contracts",
+    });
+  }
   return input;
 }
 
 /** The largest value a Solidity `uintN` holds. */
 export function uintMax(type: string): bigint {
   const match = /^uint(\d*)$/.exec(type);
-  if (match === null) throw new Error(`not an unsigned integer type: ${type}`);
+  if (match === null) throw new StrataError("INVALID_ARGUMENT", `not an unsigned integer type: ${type}`);
   return (1n << BigInt(match[1] === "" || match[1] === undefined ? 256 : Number(match[1]))) - 1n;
 }
 
@@ -154,100 +161,35 @@ export async function loadParameterFile(source: string): Promise<ParameterFile> 
 
 /** The checks of loadParameterFile on an already parsed file. */
 export function parseParameterFile(parsed: unknown, source: string): ParameterFile {
-  const issues: ParameterIssue[] = [];
-  const fail = (): never => {
-    throw new ParameterFileError(source, issues);
+  const envelope = (problem: string): never => {
+    throw new ParameterFileError(source, [{ parameter: "(file)", problem }]);
   };
-  if (!isRecord(parsed)) {
-    issues.push({ parameter: "(file)", problem: "must be a JSON object keyed by the Ignition module id" });
-    return fail();
-  }
+  if (!isRecord(parsed)) return envelope("must be a JSON object keyed by the Ignition module id");
   const modules = Object.keys(parsed);
   const module = modules[0];
   if (modules.length !== 1 || (module !== "StrataLocal" && module !== "StrataNetwork")) {
-    issues.push({
-      parameter: "(file)",
-      problem: `must have exactly one top-level key, "StrataLocal" or "StrataNetwork" (found ${modules.map((m) => JSON.stringify(m)).join(", ") || "none"})`,
-    });
-    return fail();
+    return envelope(
+      `must have exactly one top-level key, "StrataLocal" or "StrataNetwork" (found ${modules.map((m) => JSON.stringify(m)).join(", ") || "none"})`,
+    );
   }
-  const body = parsed[module];
-  if (!isRecord(body)) {
-    issues.push({ parameter: module, problem: "must be an object of parameters" });
-    return fail();
+  const result = parameterSchema(module).safeParse(parsed[module]);
+  if (!result.success) {
+    const issues = fieldProblems(result.error, [module]).map(({ path, problem }) => ({
+      // Paths name the parameter inside the module's object: `market.proofWindow`, `proposers[0]`.
+      parameter: path.slice(module.length + 1) || module,
+      problem,
+    }));
+    throw new ParameterFileError(source, issues);
   }
-
-  const expected = new Set<string>([
-    ...SCALAR_PARAMETER_NAMES,
-    ...STRUCT_PARAMETER_NAMES,
-    ...(module === "StrataNetwork" ? GOVERNANCE_KEYS : []),
-  ]);
-  for (const key of Object.keys(body)) {
-    if (!expected.has(key)) {
-      const why =
-        module === "StrataLocal" && (GOVERNANCE_KEYS as readonly string[]).includes(key)
-          ? "StrataLocal deploys its own test token and governs with the deployer; use StrataNetwork for this"
-          : "unknown parameter (the module would ignore it)";
-      issues.push({ parameter: key, problem: why });
-    }
-  }
-  const missing = (key: string) =>
-    issues.push({ parameter: key, problem: "missing: every parameter must be set in the file" });
-
-  const values: Partial<Record<string, bigint | Record<string, bigint>>> = {};
-  for (const name of SCALAR_PARAMETER_NAMES) {
-    const [contract, input] = SCALAR_PARAMETERS[name];
-    if (!(name in body)) missing(name);
-    else values[name] = checkUint(body[name], constructorInput(contract, input).type, name, issues);
-  }
-  for (const name of STRUCT_PARAMETER_NAMES) {
-    const [contract, input] = STRUCT_PARAMETERS[name];
-    const raw = body[name];
-    if (raw === undefined) {
-      missing(name);
-      continue;
-    }
-    if (!isRecord(raw)) {
-      issues.push({ parameter: name, problem: "must be an object" });
-      continue;
-    }
-    const fields = constructorInput(contract, input).components ?? [];
-    const struct: Record<string, bigint> = {};
-    for (const field of fields) {
-      const path = `${name}.${field.name}`;
-      if (!(field.name in raw)) missing(path);
-      else struct[field.name] = checkUint(raw[field.name], field.type, path, issues);
-    }
-    for (const key of Object.keys(raw)) {
-      if (!fields.some((f) => f.name === key))
-        issues.push({
-          parameter: `${name}.${key}`,
-          problem: "unknown field (the contract has no such parameter)",
-        });
-    }
-    values[name] = struct;
-  }
-
-  let governance: Governance | undefined;
-  if (module === "StrataNetwork") {
-    governance = {
-      token: checkAddress(body.token, "token", issues, false),
-      proposers: checkAddressList(body.proposers, "proposers", issues, false),
-      executors: checkAddressList(body.executors, "executors", issues, true),
-      treasury: checkAddress(body.treasury, "treasury", issues, false),
-    };
-  }
-  if (issues.length > 0) return fail();
-
-  const suite = values as SuiteParameters;
+  const { governance, values } = result.data;
   const warnings: string[] = [];
-  if (suite.timelockDelay === 0n)
+  if (values.timelockDelay === 0n)
     warnings.push("timelockDelay is 0: governance changes take effect the moment they are scheduled");
   return {
     source,
     module,
     ignition: parsed as DeploymentParameters,
-    values: suite,
+    values,
     ...(governance === undefined ? {} : { governance }),
     warnings,
   };
@@ -257,62 +199,115 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function checkUint(value: unknown, type: string, parameter: string, issues: ParameterIssue[]): bigint {
-  let n: bigint | undefined;
-  if (typeof value === "bigint") n = value;
-  else if (typeof value === "number" && Number.isSafeInteger(value)) n = BigInt(value);
-  if (n === undefined) {
-    issues.push({
-      parameter,
-      problem: `must be a whole number (got ${JSON.stringify(String(value))}); write values above 2^53 as "<digits>n"`,
-    });
-    return 0n;
-  }
+// ------------------------------------------------------------------ the schema of a module's parameters
+
+const MISSING = "missing: every parameter must be set in the file";
+
+/**
+ * A Solidity `uintN` constructor argument: a safe JSON integer, or a bigint (Ignition reads "<digits>n" as
+ * one), that fits the type.
+ */
+function solidityUint(type: string) {
   const max = uintMax(type);
-  if (n < 0n || n > max)
-    issues.push({ parameter, problem: `${n} does not fit the contract's ${type} (0 to ${max})` });
-  return n;
+  return z.unknown().transform((value, ctx) => {
+    let n: bigint | undefined;
+    if (typeof value === "bigint") n = value;
+    else if (typeof value === "number" && Number.isSafeInteger(value)) n = BigInt(value);
+    if (value === undefined) ctx.addIssue({ code: "custom", message: MISSING });
+    else if (n === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a whole number (got ${JSON.stringify(value)}); write values above 2^53 as "<digits>n"`,
+      });
+    } else if (n < 0n || n > max) {
+      ctx.addIssue({ code: "custom", message: `${n} does not fit the contract's ${type} (0 to ${max})` });
+    }
+    return n ?? 0n;
+  });
 }
 
-function checkAddress(
-  value: unknown,
-  parameter: string,
-  issues: ParameterIssue[],
-  zeroAllowed: boolean,
-): string {
-  if (typeof value !== "string") {
-    issues.push({ parameter, problem: value === undefined ? "missing" : "must be an address string" });
-    return ZeroAddress;
-  }
-  if (value.startsWith(PLACEHOLDER_PREFIX)) {
-    issues.push({
-      parameter,
-      problem: `placeholder "${value}" must be replaced by a real address (see docs/DEPLOYING.md)`,
-    });
-    return ZeroAddress;
-  }
-  const malformed = `"${value}" is not an address (or its checksum is wrong)`;
-  if (!isAddress(value)) {
-    issues.push({ parameter, problem: malformed });
-    return ZeroAddress;
-  }
-  const address = getAddress(value);
-  if (address === ZeroAddress && !zeroAllowed)
-    issues.push({ parameter, problem: "must not be the zero address" });
-  return address;
+/** A governance address: no placeholder left, well-formed (checksum when mixed case), non-zero unless allowed. */
+function governanceAddress(zeroAllowed: boolean) {
+  return z
+    .string(expected("must be an address string"))
+    .trim()
+    .superRefine((value, ctx) => {
+      const text: string = value;
+      const problem = text.startsWith(PLACEHOLDER_PREFIX)
+        ? `placeholder "${text}" must be replaced by a real address (see docs/DEPLOYING.md)`
+        : !isAddress(value)
+          ? `"${text}" is not an address (or its checksum is wrong)`
+          : !zeroAllowed && getAddress(value) === ZeroAddress
+            ? "must not be the zero address"
+            : undefined;
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .transform((value) => getAddress(value));
 }
 
-function checkAddressList(
-  value: unknown,
-  parameter: string,
-  issues: ParameterIssue[],
-  zeroAllowed: boolean,
-): string[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    issues.push({ parameter, problem: "must be a non-empty list of addresses" });
-    return [];
-  }
-  return value.map((v: unknown, i) => checkAddress(v, `${parameter}[${i}]`, issues, zeroAllowed));
+function addressList(zeroAllowed: boolean) {
+  return z
+    .array(governanceAddress(zeroAllowed), expected("must be a non-empty list of addresses"))
+    .min(1, "must be a non-empty list of addresses");
+}
+
+/** A key StrataLocal refuses: it deploys its own test token and governs with the deployer. */
+const notForLocal = z
+  .undefined(
+    "StrataLocal deploys its own test token and governs with the deployer; use StrataNetwork for this",
+  )
+  .optional();
+
+/**
+ * The parameters of one suite module, built from the contracts' constructor ABIs: every scalar and struct field
+ * present, no unknown one (Ignition would silently use a default or ignore it), each fitting its Solidity type;
+ * StrataNetwork also names its governance.
+ */
+function parameterSchema(module: SuiteModuleId) {
+  const scalars = Object.fromEntries(
+    SCALAR_PARAMETER_NAMES.map((name) => {
+      const [contract, input] = SCALAR_PARAMETERS[name];
+      return [name, solidityUint(constructorInput(contract, input).type)];
+    }),
+  );
+  const structs = Object.fromEntries(
+    STRUCT_PARAMETER_NAMES.map((name) => {
+      const [contract, input] = STRUCT_PARAMETERS[name];
+      const fields = constructorInput(contract, input).components ?? [];
+      const shape = Object.fromEntries(fields.map((field) => [field.name, solidityUint(field.type)]));
+      return [
+        name,
+        z.strictObject(shape, {
+          error: (issue) => (issue.input === undefined ? MISSING : "must be an object"),
+        }),
+      ];
+    }),
+  );
+  const governance =
+    module === "StrataNetwork"
+      ? {
+          token: governanceAddress(false),
+          proposers: addressList(false),
+          executors: addressList(true),
+          treasury: governanceAddress(false),
+        }
+      : Object.fromEntries(GOVERNANCE_KEYS.map((key) => [key, notForLocal]));
+  return z
+    .strictObject({ ...scalars, ...structs, ...governance }, expected("must be an object of parameters"))
+    .transform((body: Record<string, unknown>) => ({
+      values: Object.fromEntries(
+        [...SCALAR_PARAMETER_NAMES, ...STRUCT_PARAMETER_NAMES].map((name) => [name, body[name]]),
+      ) as SuiteParameters,
+      governance:
+        module === "StrataNetwork"
+          ? ({
+              token: body.token,
+              proposers: body.proposers,
+              executors: body.executors,
+              treasury: body.treasury,
+            } as Governance)
+          : undefined,
+    }));
 }
 
 /**

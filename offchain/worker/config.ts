@@ -9,9 +9,11 @@ import { dirname, join, resolve } from "node:path";
 import { isLocalChain } from "../sdk/chain/connect.js";
 import { loadDeployment, defaultDeploymentPath, type DeploymentModule } from "../sdk/chain/deployment.js";
 import { StrataError } from "../sdk/errors.js";
-import { isRecord, merge, Validator, type Json } from "./configValidator.js";
+import { parseOrThrow } from "../sdk/schemas/issues.js";
+import { isRecord, merge, type Json } from "../sdk/schemas/merge.js";
+import { LOG_LEVELS, workerConfigSchema } from "./configSchema.js";
 
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export { LOG_LEVELS };
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Where the worker's signing key comes from (same sources as the provider agent). */
@@ -219,21 +221,12 @@ export async function loadWorkerConfig(
 }
 
 const ATOMIC_FIELDS = ["key", "deployment"] as const;
-const KNOWN: Record<string, readonly string[]> = {
-  "": Object.keys(defaultWorkerConfig()),
-  rpc: Object.keys(defaultWorkerConfig().rpc),
-  reporting: Object.keys(defaultWorkerConfig().reporting),
-  sampling: Object.keys(defaultWorkerConfig().sampling),
-  challenges: Object.keys(defaultWorkerConfig().challenges),
-  keeper: Object.keys(defaultWorkerConfig().keeper),
-  leases: Object.keys(defaultWorkerConfig().leases),
-  deployment: ["market", "registry", "token", "retrievalChallenges", "computeMarket"],
-};
 
 /**
  * Validate a configuration object (file form; missing fields from `defaultWorkerConfig()`) with overrides
- * applied. Relative paths resolve against `baseDir` (default: the working directory). Throws CONFIG_INVALID
- * listing every problem in `details`.
+ * applied, against `workerConfigSchema` (configSchema.ts). Relative paths resolve against `baseDir` (default:
+ * the working directory). Throws CONFIG_INVALID with one line per problem in `details`, each starting with
+ * the field's path.
  */
 export function parseWorkerConfig(
   input: unknown,
@@ -249,122 +242,11 @@ export function parseWorkerConfig(
     options.overrides ?? {},
     ATOMIC_FIELDS,
   );
-  const baseDir = options.baseDir ?? process.cwd();
-  const v = new Validator("worker configuration");
-  const sections = {
-    rpc: v.record(merged, "rpc"),
-    reporting: v.record(merged, "reporting"),
-    sampling: v.record(merged, "sampling"),
-    challenges: v.record(merged, "challenges"),
-    keeper: v.record(merged, "keeper"),
-    leases: v.record(merged, "leases"),
-  };
-  v.unknownFields(merged, "", KNOWN[""] ?? []);
-  for (const [name, section] of Object.entries(sections)) v.unknownFields(section, name, KNOWN[name] ?? []);
-  const { rpc, reporting, sampling, challenges, keeper, leases } = sections;
-  const dbPath = merged.dbPath === null ? null : v.string(merged, "dbPath");
-  const settings: WorkerSettings = {
-    rpcUrl: v.url(merged, "rpcUrl"),
-    deployment: deploymentSetting(v, merged.deployment, baseDir),
-    dbPath: dbPath === null || dbPath === "" ? dbPath : resolve(baseDir, dbPath),
-    confirmations: v.optInt(merged, "confirmations", 0, 1000),
-    startBlock: v.optInt(merged, "startBlock", 0, Number.MAX_SAFE_INTEGER),
-    maxBlockRange: v.int(merged, "maxBlockRange", 1, 1_000_000),
-    pollIntervalMs: v.optInt(merged, "pollIntervalMs", 50, 3_600_000),
-    key: keySetting(v, merged.key),
-    listen: v.listen(merged, "listen"),
-    logLevel: v.oneOf(merged, "logLevel", LOG_LEVELS, "info"),
-    rpc: {
-      attempts: v.int(rpc, "rpc.attempts", 1, 100),
-      baseMs: v.int(rpc, "rpc.baseMs", 1, 60_000),
-      maxMs: v.int(rpc, "rpc.maxMs", 1, 600_000),
-      timeoutMs: v.int(rpc, "rpc.timeoutMs", 100, 600_000),
-    },
-    txTimeoutMs: v.int(merged, "txTimeoutMs", 1000, 3_600_000),
-    reporting: {
-      enabled: v.bool(reporting, "reporting.enabled"),
-      maxGasPriceGwei: v.positive(reporting, "reporting.maxGasPriceGwei", 1_000_000),
-    },
-    sampling: {
-      enabled: v.bool(sampling, "sampling.enabled"),
-      intervalMs: v.int(sampling, "sampling.intervalMs", 100, 86_400_000),
-      perTick: v.int(sampling, "sampling.perTick", 1, 10_000),
-      timeoutMs: v.int(sampling, "sampling.timeoutMs", 100, 600_000),
-      maxBytes: v.int(sampling, "sampling.maxBytes", 64, 1 << 30),
-      failuresBeforeChallenge: v.int(sampling, "sampling.failuresBeforeChallenge", 1, 1000),
-    },
-    challenges: {
-      enabled: v.bool(challenges, "challenges.enabled"),
-      maxOpen: v.int(challenges, "challenges.maxOpen", 0, 10_000),
-    },
-    keeper: {
-      terminateFaulty: v.bool(keeper, "keeper.terminateFaulty"),
-      finalizeExpired: v.bool(keeper, "keeper.finalizeExpired"),
-      settleAfterSeconds: v.int(keeper, "keeper.settleAfterSeconds", 0, 10 * 365 * 86_400),
-    },
-    leases: {
-      enabled: v.bool(leases, "leases.enabled"),
-      reportMissedHeartbeats: v.bool(leases, "leases.reportMissedHeartbeats"),
-      closeOverdrawn: v.bool(leases, "leases.closeOverdrawn"),
-    },
-  };
-  if (settings.rpc.baseMs > settings.rpc.maxMs) {
-    v.problem("rpc.baseMs must not exceed rpc.maxMs (raise rpc.maxMs or lower rpc.baseMs)");
-  }
-  v.throwIfAny();
-  return settings;
-}
-
-function deploymentSetting(v: Validator, value: unknown, baseDir: string): WorkerSettings["deployment"] {
-  if (value === null || value === undefined) return { file: null };
-  if (typeof value === "string") {
-    if (value.trim() === "") return v.fail("deployment", "a file path", value, { file: null });
-    return { file: resolve(baseDir, value.trim()) };
-  }
-  if (isRecord(value)) {
-    v.unknownFields(value, "deployment", KNOWN.deployment ?? []);
-    const rc = value.retrievalChallenges;
-    const cm = value.computeMarket;
-    return {
-      addresses: {
-        market: v.address(value, "deployment.market"),
-        registry: v.address(value, "deployment.registry"),
-        token: v.address(value, "deployment.token"),
-        retrievalChallenges:
-          rc === undefined || rc === null ? null : v.address(value, "deployment.retrievalChallenges"),
-        computeMarket: cm === undefined || cm === null ? null : v.address(value, "deployment.computeMarket"),
-      },
-    };
-  }
-  return v.fail(
-    "deployment",
-    'null (Ignition\'s file for the chain), a deployed_addresses.json path, or {"market", "registry", "token"} addresses',
-    value,
-    { file: null },
-  );
-}
-
-function keySetting(v: Validator, value: unknown): WorkerKeySource | null {
-  if (value === null || value === undefined) return null;
-  if (isRecord(value)) {
-    const keys = Object.keys(value);
-    if (keys.length === 1 && typeof value.env === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(value.env)) {
-      return { env: value.env };
-    }
-    if (
-      keys.length === 1 &&
-      typeof value.account === "number" &&
-      Number.isInteger(value.account) &&
-      value.account >= 0
-    ) {
-      return { account: value.account };
-    }
-  }
-  return v.fail(
-    "key",
-    'null (read-only), {"env": "VAR_NAME"} or {"account": <dev account index>}',
-    value,
-    null,
+  return parseOrThrow(
+    workerConfigSchema(options.baseDir ?? process.cwd()),
+    merged,
+    "CONFIG_INVALID",
+    "worker configuration",
   );
 }
 

@@ -8,6 +8,7 @@
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import { LeaseCloseReason } from "../../offchain/sdk/chain/enums.js";
 import { ComputeMarket__factory } from "../../typechain-types/index.js";
 import type { LocalChain } from "../lib/localChain.js";
 import {
@@ -36,17 +37,9 @@ export interface ComputeStoryResult {
   leases: { id: string; provider: string; closedBy: string; reason: string }[];
 }
 
-const CLOSE_REASONS = [
-  "Tenant",
-  "ProviderWithNotice",
-  "ProviderWithoutNotice",
-  "MissedHeartbeats",
-  "InsufficientFunds",
-  "Expired",
-];
-const MISSED_HEARTBEATS = 3n;
-const reasonName = (reason: bigint): string => CLOSE_REASONS[Number(reason)] ?? `reason ${reason}`;
-const INSUFFICIENT_FUNDS = 4n;
+const MISSED_HEARTBEATS = LeaseCloseReason.value.MissedHeartbeats;
+const reasonName = (reason: bigint): string => LeaseCloseReason.nameOf(reason) ?? `reason ${reason}`;
+const INSUFFICIENT_FUNDS = LeaseCloseReason.value.InsufficientFunds;
 
 /** The workload: a Node script that does a little work every second and prints progress. */
 const WORKLOAD = {
@@ -233,7 +226,7 @@ export async function runComputeStory(input: ComputeStoryInput): Promise<Compute
       id: id.toString(),
       provider,
       closedBy: c?.args.closer ?? "",
-      reason: CLOSE_REASONS[Number(c?.args.reason ?? 0n)] ?? "?",
+      reason: LeaseCloseReason.nameOf(c?.args.reason ?? 0n) ?? "?",
     });
   }
   return { leaseProvider: winner.address, leases: rows };

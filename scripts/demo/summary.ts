@@ -11,15 +11,14 @@ import {
   StorageMarket__factory,
   TestStablecoin__factory,
 } from "../../typechain-types/index.js";
+import { DealEndReason, wordsName } from "../../offchain/sdk/chain/enums.js";
 import type { LocalChain } from "../lib/localChain.js";
 
-const END_REASONS = [
-  "expired",
-  "client terminated",
-  "provider terminated",
-  "too many faults",
-  "retrieval failed",
-];
+/** How a deal ended, in words. */
+function endReasonWords(reason: bigint): string {
+  const name = DealEndReason.nameOf(reason);
+  return name === undefined ? `reason ${reason}` : wordsName(name);
+}
 
 export interface DealRow {
   id: string;
@@ -98,7 +97,7 @@ export async function collectSummary(
     return {
       id: id.toString(),
       provider: e.args.provider,
-      state: end === undefined ? "active" : `ended: ${END_REASONS[Number(end.args.reason)] ?? "?"}`,
+      state: end === undefined ? "active" : `ended: ${endReasonWords(end.args.reason)}`,
       paidToProvider: tokens(paid),
       slashed: tokens(
         slash.reduce((s, x) => s + x.args.toHarmed + x.args.toReporter + x.args.toTreasury, 0n),

@@ -94,7 +94,7 @@ describe("agent compute configuration and records", function () {
       }),
     ).to.have.length(9);
     expect(problems({ deployment: DEPLOYMENT, compute: { enabled: true } })).to.deep.equal([
-      "compute.enabled needs deployment.computeMarket (the compute market's address)",
+      "compute.enabled: needs deployment.computeMarket (the compute market's address)",
     ]);
     expect(defaultConfig().compute.enabled).to.equal(false);
   });

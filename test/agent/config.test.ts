@@ -74,8 +74,20 @@ describe("agent configuration", function () {
     expect(strata.code).to.equal("CONFIG_INVALID");
     const problems = strata.details?.split("\n") ?? [];
     expect(problems).to.have.length(7); // market, token, port, maxPieceSize, key, tickMs, unknown field
+    // Each problem starts with its field's path.
+    expect(problems.map((p) => p.split(":")[0]).sort()).to.deep.equal(
+      [
+        "deployment.market",
+        "deployment.token",
+        "listen.port",
+        "policy.maxPieceSize",
+        "key",
+        "tickMs",
+        "retries",
+      ].sort(),
+    );
     expect(problems.filter((p) => p.includes("not a known field"))).to.deep.equal([
-      "retries is not a known field",
+      "retries: is not a known field",
     ]);
   });
 

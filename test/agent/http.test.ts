@@ -108,6 +108,8 @@ describe("agent HTTP API", function () {
     });
     expect(missing.statusCode).to.equal(400);
     expect(errorCode(missing)).to.equal("BAD_PROPOSAL");
+    // The route's schema names the field to fix.
+    expect(missing.json<{ error: { message: string } }>().error.message).to.contain("body.proposal.size");
 
     const notJson = await agent.app.inject({
       method: "POST",

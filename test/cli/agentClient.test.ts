@@ -108,7 +108,9 @@ describe("agent HTTP client", () => {
       if (req.url === "/health") sendJson(res, 200, { ok: "yes", provider: PROVIDER });
       else sendJson(res, 200, { padding: "x".repeat(4096) });
     });
-    await expectCode(createAgentClient(url).health(), "PROVIDER_BAD_DATA");
+    const bad = await expectCode(createAgentClient(url).health(), "PROVIDER_BAD_DATA");
+    // The route's schema names the fields that are wrong.
+    expect(bad.message).to.contain("ok:").and.to.contain("chainId:");
     await expectCode(createAgentClient(url, { maxJsonBytes: 1024 }).terms(), "PROVIDER_BAD_DATA");
   });
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
 import { prepareFile } from "../../offchain/sdk/data/prepare.js";
-import { BadManifestError } from "../../offchain/sdk/manifest/jsonReader.js";
+import { BadManifestError } from "../../offchain/sdk/manifest/validate.js";
 import {
   completeManifest,
   fromJson,

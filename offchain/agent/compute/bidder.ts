@@ -5,6 +5,7 @@
  *
  * Order states in the database: see `ComputeOrderState` (db/records.ts).
  */
+import { BidStatus as BidStatusEnum, OrderStatus as OrderStatusEnum } from "../../sdk/chain/enums.js";
 import { requestFromChain } from "../../sdk/compute/orders.js";
 import type { ComputeOrderRecord } from "../db.js";
 import type { Logger } from "../../runtime/logger.js";
@@ -24,10 +25,8 @@ import {
   type ComputeContext,
 } from "./context.js";
 
-/** IComputeMarket.OrderStatus */
-const OrderStatus = { None: 0n, Open: 1n, Filled: 2n, Cancelled: 3n, Expired: 4n } as const;
-/** IComputeMarket.BidStatus */
-const BidStatus = { None: 0n, Active: 1n, Rejected: 2n } as const;
+const OrderStatus = OrderStatusEnum.value;
+const BidStatus = BidStatusEnum.value;
 
 /** Reverts after which the same bid may succeed later (stake freed, order still open). */
 const RETRY_REVERTS = new Set(["RegistryInsufficientFreeStake", "ComputeTooManyBids", "EnforcedPause"]);

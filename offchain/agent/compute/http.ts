@@ -8,6 +8,15 @@
  * Errors have the agent API's shape `{error: {code, message}}`.
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import {
+  leaseParams,
+  leaseStatusResponse,
+  workloadParams,
+  workloadResponse,
+  type LeaseStatusResponse,
+  type WorkloadResponse,
+} from "../../sdk/api/routes.js";
 import {
   canonicalJson,
   validateWorkload,
@@ -16,36 +25,11 @@ import {
 } from "../../sdk/compute/workload.js";
 import type { AgentApiErrorCode } from "../http/errors.js";
 import type { ComputeContext } from "./context.js";
-import type { WorkloadUsage } from "./runner.js";
 
 export type ComputeApiErrorCode =
   AgentApiErrorCode | "BAD_WORKLOAD" | "WORKLOAD_MISMATCH" | "UNKNOWN_WORKLOAD" | "UNKNOWN_LEASE";
 
-/** 201 (stored now) or 200 (already stored). */
-export interface WorkloadResponse {
-  hash: string;
-  state: "stored" | "already-stored";
-  /** This provider's leases running (or about to run) it. */
-  leases: string[];
-  /** Orders with this workload this provider bid on. */
-  orders: string[];
-}
-
-/** GET /v1/leases/:id */
-export interface LeaseStatusResponse {
-  id: string;
-  state: "active" | "closed";
-  closeReason: string | null;
-  workloadHash: string;
-  workloadReceived: boolean;
-  runState: string;
-  runs: number;
-  lastExit: unknown;
-  usage: WorkloadUsage | null;
-  lastHeartbeatPeriod: string | null;
-  noticeGiven: boolean;
-  endsAt: string;
-}
+export type { LeaseStatusResponse, WorkloadResponse };
 
 const HASH = /^0x[0-9a-fA-F]{64}$/;
 
@@ -59,10 +43,14 @@ function fail(
   return reply.status(status).send({ error: { code, message, ...extra } });
 }
 
-export function registerComputeRoutes(app: FastifyInstance, ctx: ComputeContext): void {
-  app.put<{ Params: { hash: string } }>(
+export function registerComputeRoutes(server: FastifyInstance, ctx: ComputeContext): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
+  app.put(
     "/v1/workloads/:hash",
-    { bodyLimit: 1024 * 1024 },
+    {
+      bodyLimit: 1024 * 1024,
+      schema: { params: workloadParams, response: { 200: workloadResponse, 201: workloadResponse } },
+    },
     async (request, reply) => {
       const hash = request.params.hash.toLowerCase();
       if (!HASH.test(hash))
@@ -96,14 +84,15 @@ export function registerComputeRoutes(app: FastifyInstance, ctx: ComputeContext)
       const body: WorkloadResponse = {
         hash,
         state: stored ? "stored" : "already-stored",
-        leases: leases.map((l) => l.id.toString()),
-        orders: orders.map((o) => o.id.toString()),
+        leases: leases.map((l) => l.id),
+        orders: orders.map((o) => o.id),
       };
       return reply.status(stored ? 201 : 200).send(body);
     },
   );
 
-  app.get<{ Params: { id: string } }>("/v1/leases/:id", async (request, reply) => {
+  const leaseSchema = { params: leaseParams, response: { 200: leaseStatusResponse } };
+  app.get("/v1/leases/:id", { schema: leaseSchema }, async (request, reply) => {
     const { id } = request.params;
     if (!/^[0-9]{1,20}$/.test(id))
       return fail(reply, 400, "BAD_REQUEST", "the lease id must be a decimal integer");
@@ -111,7 +100,7 @@ export function registerComputeRoutes(app: FastifyInstance, ctx: ComputeContext)
     if (!lease) return fail(reply, 404, "UNKNOWN_LEASE", `this provider holds no lease ${id}`);
     const running = ctx.supervisor.get(lease.id);
     const body: LeaseStatusResponse = {
-      id: lease.id.toString(),
+      id: lease.id,
       state: lease.state,
       closeReason: lease.closeReason,
       workloadHash: lease.workloadHash,
@@ -120,9 +109,9 @@ export function registerComputeRoutes(app: FastifyInstance, ctx: ComputeContext)
       runs: lease.runs,
       lastExit: lease.runExit === null ? null : (JSON.parse(lease.runExit) as unknown),
       usage: running ? running.usage() : null,
-      lastHeartbeatPeriod: lease.lastHeartbeatPeriod?.toString() ?? null,
+      lastHeartbeatPeriod: lease.lastHeartbeatPeriod,
       noticeGiven: lease.noticeGiven,
-      endsAt: lease.endsAt.toString(),
+      endsAt: lease.endsAt,
     };
     return reply.send(body);
   });

@@ -3,18 +3,11 @@
  * termination for faults, a watcher's finalize) are marked ended and their pieces released; deals whose
  * commitment changed (extension) get their new end period from DealExtended events.
  */
+import { DealEndReason } from "../../sdk/chain/enums.js";
 import { termsHash, withEndPeriod } from "../../sdk/deals/terms.js";
 import type { AgentContext } from "../context.js";
 import type { DealRecord } from "../db.js";
 import { releasePieceIfUnused } from "./pieceHealth.js";
-
-export const END_REASONS = [
-  "Expired",
-  "ClientTerminated",
-  "ProviderTerminated",
-  "TooManyFaults",
-  "RetrievalFailed",
-] as const;
 
 export interface SyncResult {
   ended: bigint[];
@@ -35,7 +28,7 @@ export async function syncDeals(
     if (stored === 0n) {
       const ended = await market.queryFilter(market.filters.DealEnded(deal.id), fromBlock);
       const last = ended[ended.length - 1];
-      const reason = last ? (END_REASONS[Number(last.args.reason)] ?? "unknown") : "ended";
+      const reason = last ? (DealEndReason.nameOf(last.args.reason) ?? "unknown") : "ended";
       ctx.db.endDeal(deal.id, reason);
       await releasePieceIfUnused(ctx, deal.terms.root);
       result.ended.push(deal.id);

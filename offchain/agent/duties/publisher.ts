@@ -5,6 +5,7 @@
  * agent resolves them from the receipt or, if the transaction vanished, from the chain's nonce and events.
  */
 import type { ContractTransactionReceipt, TransactionReceipt } from "ethers";
+import { SkipReason } from "../../sdk/chain/enums.js";
 import { dealFromEvent, type DealTerms } from "../../sdk/deals/terms.js";
 import { decodeRevert, type AgentChain } from "../chain.js";
 import type { AgentContext } from "../context.js";
@@ -16,7 +17,6 @@ const TRANSIENT = new Set(["MarketUnresolvedPeriods", "MarketNotRegistered", "En
 /** Seconds of margin before a proposal's start deadline (a transaction takes a few blocks). */
 const DEADLINE_MARGIN = 15n;
 const MAX_ATTEMPTS = 3;
-const SKIP_REASONS = ["NonceUsed", "Unfunded"] as const;
 
 export interface PublishResult {
   published: number;
@@ -205,7 +205,7 @@ async function applyReceipt(
       const upload = byKey.get(key(parsed.args.client as string, parsed.args.nonce as bigint));
       if (!upload) continue;
       done.add(upload.id);
-      const reason = SKIP_REASONS[Number(parsed.args.reason)] ?? "unknown";
+      const reason = SkipReason.nameOf(parsed.args.reason as bigint) ?? "unknown";
       // A nonce "used" by our own earlier, unrecorded publication is a published deal, not a skip.
       const earlier = reason === "NonceUsed" ? await findPublishedDeal(ctx.chain, upload) : undefined;
       if (earlier) {

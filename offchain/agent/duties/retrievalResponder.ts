@@ -11,6 +11,7 @@
  * anyone enforces the challenge) and the challenge is retried only if the piece file comes back in time.
  */
 import type { IRetrievalChallenges } from "../../../typechain-types/index.js";
+import { ChallengeStatus } from "../../sdk/chain/enums.js";
 import { StrataError } from "../../sdk/errors.js";
 import { termsHash } from "../../sdk/deals/terms.js";
 import { decodeRevert } from "../chain.js";
@@ -21,7 +22,7 @@ import type { Logger } from "../../runtime/logger.js";
 import { syncDeals } from "./dealSync.js";
 
 /** IRetrievalChallenges.Status */
-const ChainStatus = { None: 0n, Open: 1n, Answered: 2n, Failed: 3n, Voided: 4n } as const;
+const ChainStatus = ChallengeStatus.value;
 
 /** Database key of the last block scanned for RetrievalChallengeOpened events. */
 export const RETRIEVAL_CURSOR_KEY = "retrieval.scannedBlock";

@@ -2,7 +2,20 @@
  * Errors of the agent's HTTP API: `{ error: { code, message } }` with a 4xx/5xx status. The codes are
  * stable (clients branch on them); messages are for people.
  */
-import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import {
+  hasZodFastifySchemaValidationErrors,
+  serializerCompiler,
+  validatorCompiler,
+} from "fastify-type-provider-zod";
+import type { ApiErrorBody } from "../../sdk/api/routes.js";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The error code of a request that fails the route's schema (default BAD_REQUEST). */
+    invalidRequestCode?: AgentApiErrorCode;
+  }
+}
 
 export type AgentApiErrorCode =
   | "BAD_REQUEST"
@@ -26,8 +39,8 @@ export type AgentApiErrorCode =
   | "NOT_FOUND"
   | "INTERNAL";
 
-/** The JSON body of every error answer. */
-export interface AgentApiErrorBody {
+/** The JSON body of every error answer (its schema is `apiErrorSchema` in offchain/sdk/api). */
+export interface AgentApiErrorBody extends ApiErrorBody {
   error: { code: AgentApiErrorCode; message: string } & ApiErrorExtra;
 }
 
@@ -54,10 +67,19 @@ export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply
   return reply.status(error.status).send(body);
 }
 
-/** Map thrown errors (ours, fastify's, anything else) to the error body. */
+/**
+ * The API's conventions on an app: requests validated and answers encoded by the route schemas of
+ * offchain/sdk/api (zod), and thrown errors (ours, a failed schema, fastify's, anything else) mapped to the
+ * error body.
+ */
 export function installErrorHandlers(app: FastifyInstance): void {
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((error: FastifyError | ApiError | Error, request, reply) => {
     if (error instanceof ApiError) return sendApiError(reply, error);
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      return sendApiError(reply, invalidRequest(request, error.validation, error.validationContext));
+    }
     const fastifyError = error as FastifyError;
     const status = fastifyError.statusCode;
     if (fastifyError.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
@@ -75,4 +97,23 @@ export function installErrorHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     sendApiError(reply, new ApiError(404, "NOT_FOUND", `no route ${request.method} ${request.url}`)),
   );
+}
+
+/**
+ * A request that failed its route's schema: 400 with the route's code and every problem with its field
+ * path (`body.proposal.size: must be ...`), so the client can tell which field to fix.
+ */
+function invalidRequest(
+  request: FastifyRequest,
+  problems: readonly { instancePath: string; message?: string }[],
+  context: string | undefined,
+): ApiError {
+  const where = context ?? "request";
+  const lines = problems.map((problem) => {
+    const path = problem.instancePath.split("/").filter((part) => part !== "");
+    const field = [where, ...path].join(".");
+    return `${field}: ${problem.message ?? "is invalid"}`;
+  });
+  const code = request.routeOptions.config.invalidRequestCode ?? "BAD_REQUEST";
+  return new ApiError(400, code, lines.join("; "));
 }

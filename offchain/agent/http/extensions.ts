@@ -6,11 +6,12 @@
  */
 import type { ContractTransactionReceipt } from "ethers";
 import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { extensionRequest, extensionResponse, type ExtensionRequest } from "../../sdk/api/routes.js";
+import { StrataError } from "../../sdk/errors.js";
 import { DEAL_EXTENSION_TYPES, type DealExtension } from "../../sdk/deals/eip712.js";
 import { termsHash, withEndPeriod, type DealTerms } from "../../sdk/deals/terms.js";
-import { StrataError } from "../../sdk/errors.js";
 import { decodeRevert } from "../chain.js";
-import { CodecError, parseExtension, parseSignature } from "../codec.js";
 import type { AgentContext } from "../context.js";
 import type { DealRecord } from "../db.js";
 import { syncDeals } from "../duties/dealSync.js";
@@ -22,7 +23,7 @@ import { signedBy } from "./signatures.js";
 export interface ExtensionResponse {
   state: "extended" | "submitted";
   txHash: string;
-  newEndPeriod: string;
+  newEndPeriod: bigint;
 }
 
 export interface ExtensionRouteOptions {
@@ -41,7 +42,7 @@ const UNFUNDED_REVERTS = new Set([
 ]);
 
 export function registerExtensionRoutes(
-  app: FastifyInstance,
+  server: FastifyInstance,
   ctx: AgentContext,
   options: ExtensionRouteOptions = {},
 ): void {
@@ -49,8 +50,11 @@ export function registerExtensionRoutes(
   /** Deals with an extension being checked or sent: one at a time per deal. */
   const inFlight = new Set<bigint>();
 
-  app.post("/v1/extensions", { bodyLimit: 16 * 1024 }, async (request, reply) => {
-    const { extension, signature } = parseBody(request.body);
+  const app = server.withTypeProvider<ZodTypeProvider>();
+  const schema = { body: extensionRequest, response: { 200: extensionResponse, 202: extensionResponse } };
+  const config = { invalidRequestCode: "BAD_EXTENSION" as const };
+  app.post("/v1/extensions", { bodyLimit: 16 * 1024, schema, config }, async (request, reply) => {
+    const { extension, signature } = checkDealId(request.body);
     const known = ctx.db.deal(extension.dealId);
     if (known?.state !== "active") throw unknownDeal(extension.dealId);
     const id = known.id;
@@ -138,30 +142,19 @@ function response(
   txHash: string,
   newEndPeriod: bigint,
 ): ExtensionResponse {
-  return { state, txHash, newEndPeriod: newEndPeriod.toString() };
+  return { state, txHash, newEndPeriod };
 }
 
 function unknownDeal(id: bigint): ApiError {
   return new ApiError(404, "UNKNOWN_DEAL", `deal ${id} is not an active deal of this provider`);
 }
 
-function parseBody(body: unknown): { extension: DealExtension; signature: string } {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ApiError(400, "BAD_EXTENSION", "the body must be a JSON object {dealId, extension, signature}");
-  }
-  const { dealId, extension, signature } = body as Record<string, unknown>;
-  let parsed: { extension: DealExtension; signature: string };
-  try {
-    parsed = { extension: parseExtension(extension), signature: parseSignature(signature) };
-  } catch (error) {
-    if (error instanceof CodecError) throw new ApiError(400, "BAD_EXTENSION", error.message);
-    throw error;
-  }
-  const topId = typeof dealId === "string" || typeof dealId === "number" ? String(dealId) : dealId;
-  if (topId !== undefined && topId !== parsed.extension.dealId.toString()) {
+/** The optional top-level dealId must name the same deal as the signed extension. */
+function checkDealId(body: ExtensionRequest): { extension: DealExtension; signature: string } {
+  if (body.dealId !== undefined && body.dealId !== body.extension.dealId) {
     throw new ApiError(400, "BAD_EXTENSION", "dealId differs from extension.dealId");
   }
-  return parsed;
+  return { extension: body.extension, signature: body.signature };
 }
 
 /** The deal with the terms the chain holds now (synced from its events when they moved on without us). */

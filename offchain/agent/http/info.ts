@@ -1,57 +1,36 @@
 /** Read-only routes: health, status and terms (piece retrieval is in pieces.ts). */
 import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import {
+  healthResponse,
+  statusResponse,
+  termsResponse,
+  type HealthResponse,
+  type StatusResponse,
+  type TermsResponse,
+} from "../../sdk/api/routes.js";
 import type { AgentContext } from "../context.js";
 import { advertisedPricePerTiBMonth, effectiveMaxDurationPeriods, effectiveMaxPieceSize } from "../policy.js";
 import { AGENT_VERSION } from "../version.js";
 
-export interface HealthResponse {
-  ok: true;
-  provider: string;
-  chainId: string;
-  market: string;
-  version: string;
-}
+export type { HealthResponse, StatusResponse, TermsResponse };
 
-export interface StatusResponse {
-  provider: string;
-  chainId: string;
-  market: string;
-  deals: { active: number; published: number; pending: number };
-  pieces: number;
-  bytesStored: string;
-  proof: { nextPeriod: string; lastProvenPeriod: string | null; lastProofTx: string | null };
-  balance: { ledger: string; freeStake: string; lockedStake: string };
-}
-
-export interface TermsResponse {
-  provider: string;
-  chainId: string;
-  market: string;
-  pricePerTiBMonth: string;
-  minPricePerSecondPerMiB?: string;
-  maxPieceSize: string;
-  minDurationPeriods: string;
-  maxDurationPeriods: string;
-  collateralPerGiB: string;
-  minStartDeadlineSeconds: number;
-  provingPeriod: string;
-}
-
-export function registerInfoRoutes(app: FastifyInstance, ctx: AgentContext): void {
+export function registerInfoRoutes(server: FastifyInstance, ctx: AgentContext): void {
   const { chain } = ctx;
+  const app = server.withTypeProvider<ZodTypeProvider>();
 
-  app.get("/health", () => {
+  app.get("/health", { schema: { response: { 200: healthResponse } } }, () => {
     const body: HealthResponse = {
       ok: true,
       provider: chain.me,
-      chainId: chain.chainId.toString(),
+      chainId: chain.chainId,
       market: ctx.config.deployment.market,
       version: AGENT_VERSION,
     };
     return body;
   });
 
-  app.get("/v1/status", async () => {
+  app.get("/v1/status", { schema: { response: { 200: statusResponse } } }, async () => {
     const [proofState, ledger, stake] = await Promise.all([
       chain.market.proofState(chain.me),
       chain.market.balanceOf(chain.me),
@@ -61,42 +40,36 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: AgentContext): voi
     const last = ctx.db.lastConfirmedProof();
     const body: StatusResponse = {
       provider: chain.me,
-      chainId: chain.chainId.toString(),
+      chainId: chain.chainId,
       market: ctx.config.deployment.market,
       deals: { active: counts.activeDeals, published: counts.publishedDeals, pending: counts.pendingUploads },
       pieces: counts.pieces,
-      bytesStored: counts.bytesStored.toString(),
+      bytesStored: counts.bytesStored,
       proof: {
-        nextPeriod: proofState.nextPeriod.toString(),
-        lastProvenPeriod: last?.period.toString() ?? null,
+        nextPeriod: proofState.nextPeriod,
+        lastProvenPeriod: last?.period ?? null,
         lastProofTx: last?.txHash ?? null,
       },
-      balance: {
-        ledger: ledger.toString(),
-        freeStake: stake.free.toString(),
-        lockedStake: stake.locked.toString(),
-      },
+      balance: { ledger, freeStake: stake.free, lockedStake: stake.locked },
     };
     return body;
   });
 
-  app.get("/v1/terms", async () => {
+  app.get("/v1/terms", { schema: { response: { 200: termsResponse } } }, async () => {
     const limits = await chain.marketLimits();
     const { policy } = ctx.config;
     const body: TermsResponse = {
       provider: chain.me,
-      chainId: chain.chainId.toString(),
+      chainId: chain.chainId,
       market: ctx.config.deployment.market,
-      pricePerTiBMonth: advertisedPricePerTiBMonth(policy).toString(),
-      ...(policy.minPricePerSecondPerMiB === null
-        ? {}
-        : { minPricePerSecondPerMiB: policy.minPricePerSecondPerMiB.toString() }),
-      maxPieceSize: effectiveMaxPieceSize(policy, limits).toString(),
-      minDurationPeriods: limits.minDealPeriods.toString(),
-      maxDurationPeriods: effectiveMaxDurationPeriods(policy, limits).toString(),
-      collateralPerGiB: policy.collateralPerGiB.toString(),
+      pricePerTiBMonth: advertisedPricePerTiBMonth(policy),
+      minPricePerSecondPerMiB: policy.minPricePerSecondPerMiB,
+      maxPieceSize: effectiveMaxPieceSize(policy, limits),
+      minDurationPeriods: limits.minDealPeriods,
+      maxDurationPeriods: effectiveMaxDurationPeriods(policy, limits),
+      collateralPerGiB: policy.collateralPerGiB,
       minStartDeadlineSeconds: policy.minStartDeadlineSeconds,
-      provingPeriod: limits.provingPeriod.toString(),
+      provingPeriod: limits.provingPeriod,
     };
     return body;
   });

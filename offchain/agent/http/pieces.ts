@@ -4,23 +4,21 @@
  */
 import { isHexString } from "ethers";
 import type { FastifyInstance, FastifyReply } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import {
+  leafProofQuery,
+  leafProofResponse,
+  pieceParams,
+  type LeafProofResponse,
+} from "../../sdk/api/routes.js";
 import { LEAF_SIZE, leafCount } from "../../sdk/commitment/merkle.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { AgentContext } from "../context.js";
 import type { PieceRecord } from "../db.js";
 import { ApiError, sendApiError } from "./errors.js";
 
-/** GET /v1/pieces/:root/proof?leaf=<i> */
-export interface LeafProofResponse {
-  root: string;
-  /** Piece size in bytes (decimal string). */
-  size: string;
-  leafIndex: number;
-  /** The 64-byte leaf (zero-padded past the end of the piece) as two 32-byte words. */
-  leaf: [string, string];
-  /** Sibling hashes, bottom up. */
-  path: string[];
-}
+/** GET /v1/pieces/:root/proof?leaf=<i> (schema: `leafProofResponse` in offchain/sdk/api). */
+export type { LeafProofResponse };
 
 /** What a Range header asks of a piece of `size` bytes. */
 export type RangeRequest =
@@ -48,8 +46,9 @@ export function parseRange(header: string | undefined, size: number): RangeReque
   return { kind: "range", start, end: last === "" ? size - 1 : Math.min(Number(last), size - 1) };
 }
 
-export function registerPieceRoutes(app: FastifyInstance, ctx: AgentContext): void {
-  app.get<{ Params: { root: string } }>("/v1/pieces/:root", async (request, reply) => {
+export function registerPieceRoutes(server: FastifyInstance, ctx: AgentContext): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
+  app.get("/v1/pieces/:root", { schema: { params: pieceParams } }, async (request, reply) => {
     const piece = storedPiece(ctx, request.params.root);
     if (!piece) return sendApiError(reply, unknownPiece(request.params.root));
     const size = Number(piece.size);
@@ -78,14 +77,15 @@ export function registerPieceRoutes(app: FastifyInstance, ctx: AgentContext): vo
     );
   });
 
-  app.get<{ Params: { root: string }; Querystring: { leaf?: unknown } }>(
+  app.get(
     "/v1/pieces/:root/proof",
+    { schema: { params: pieceParams, querystring: leafProofQuery, response: { 200: leafProofResponse } } },
     async (request, reply) => {
       const piece = storedPiece(ctx, request.params.root);
       if (!piece) return sendApiError(reply, unknownPiece(request.params.root));
       const leaves = leafCount(Number(piece.size));
       const leaf = request.query.leaf;
-      const index = typeof leaf === "string" && /^[0-9]{1,15}$/.test(leaf) ? Number(leaf) : undefined;
+      const index = leaf !== undefined && /^[0-9]{1,15}$/.test(leaf) ? Number(leaf) : undefined;
       if (index === undefined || index >= leaves) {
         return sendApiError(
           reply,
@@ -100,7 +100,7 @@ export function registerPieceRoutes(app: FastifyInstance, ctx: AgentContext): vo
         const proof = await ctx.pieces.leafProof(piece.root, piece.size, index);
         const body: LeafProofResponse = {
           root: piece.root,
-          size: piece.size.toString(),
+          size: piece.size,
           leafIndex: index,
           leaf: proof.leaf,
           path: proof.path,

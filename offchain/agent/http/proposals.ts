@@ -1,94 +1,91 @@
 /** POST /v1/deals: accept a signed proposal, reserve an upload slot for its bytes. */
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { createDealRequest, createDealResponse, type CreateDealResponse } from "../../sdk/api/routes.js";
 import { DEAL_PROPOSAL_TYPES } from "../../sdk/deals/eip712.js";
 import type { DealProposal } from "../../sdk/deals/terms.js";
-import { CodecError, parseProposal, parseSignature } from "../codec.js";
 import type { AgentContext } from "../context.js";
 import { judgeProposal } from "../policy.js";
 import { ApiError } from "./errors.js";
 import { signedBy } from "./signatures.js";
 
-export interface CreateDealResponse {
-  uploadId: string;
-  uploadUrl: string;
-}
+export type { CreateDealResponse };
 
-export function registerProposalRoutes(app: FastifyInstance, ctx: AgentContext): void {
-  app.post("/v1/deals", { bodyLimit: 64 * 1024 }, async (request, reply) => {
-    const { proposal, signature } = parseBody(request.body);
-    await checkSignature(ctx, proposal, signature);
+export function registerProposalRoutes(server: FastifyInstance, ctx: AgentContext): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
+  const schema = { body: createDealRequest, response: { 201: createDealResponse } };
+  app.post(
+    "/v1/deals",
+    { bodyLimit: 64 * 1024, schema, config: { invalidRequestCode: "BAD_PROPOSAL" } },
+    async (request, reply) => {
+      const { proposal, signature } = request.body;
+      await checkSignature(ctx, proposal, signature);
 
-    const existing = ctx.db.uploadByClientNonce(proposal.client, proposal.nonce);
-    if (existing) throw duplicate(existing.id, existing.signature === signature);
-    const { chain } = ctx;
-    const [now, limits, stake, registered, nonceUsed, blockNumber] = await Promise.all([
-      chain.now(),
-      chain.marketLimits(),
-      chain.registry.stakeInfo(chain.me),
-      chain.registry.isRegistered(chain.me),
-      chain.market.nonceUsed(proposal.client, proposal.nonce),
-      chain.blockNumber(),
-    ]);
-    if (nonceUsed)
-      throw new ApiError(
-        409,
-        "DUPLICATE",
-        `nonce ${proposal.nonce} of ${proposal.client} is already used on chain`,
+      const existing = ctx.db.uploadByClientNonce(proposal.client, proposal.nonce);
+      if (existing) throw duplicate(existing.id, existing.signature === signature);
+      const { chain } = ctx;
+      const [now, limits, stake, registered, nonceUsed, blockNumber] = await Promise.all([
+        chain.now(),
+        chain.marketLimits(),
+        chain.registry.stakeInfo(chain.me),
+        chain.registry.isRegistered(chain.me),
+        chain.market.nonceUsed(proposal.client, proposal.nonce),
+        chain.blockNumber(),
+      ]);
+      if (nonceUsed)
+        throw new ApiError(
+          409,
+          "DUPLICATE",
+          `nonce ${proposal.nonce} of ${proposal.client} is already used on chain`,
+        );
+      if (!registered)
+        throw new ApiError(422, "POLICY_REJECTED", "this provider is not registered yet; try later");
+
+      const pending = pendingCommitments(ctx);
+      const verdict = judgeProposal(proposal, {
+        me: chain.me,
+        policy: ctx.config.policy,
+        limits,
+        now,
+        availableStake: stake.free - pending.collateral,
+      });
+      if (!verdict.ok)
+        throw new ApiError(verdict.code === "BAD_PROPOSAL" ? 400 : 422, verdict.code, verdict.reason);
+      await checkFunding(ctx, proposal, pending.escrowByClient.get(proposal.client.toLowerCase()) ?? 0n);
+
+      const uploadId = randomUUID();
+      const inserted = ctx.db.insertUpload({
+        id: uploadId,
+        client: proposal.client,
+        nonce: proposal.nonce,
+        proposal,
+        signature,
+        size: proposal.size,
+        root: proposal.root,
+        createdBlock: blockNumber,
+      });
+      if (!inserted) {
+        const raced = ctx.db.uploadByClientNonce(proposal.client, proposal.nonce);
+        throw duplicate(raced?.id ?? "", raced?.signature === signature);
+      }
+      ctx.logger.info(
+        {
+          uploadId,
+          client: proposal.client,
+          nonce: proposal.nonce,
+          size: proposal.size,
+          root: proposal.root,
+        },
+        "proposal accepted; awaiting data",
       );
-    if (!registered)
-      throw new ApiError(422, "POLICY_REJECTED", "this provider is not registered yet; try later");
-
-    const pending = pendingCommitments(ctx);
-    const verdict = judgeProposal(proposal, {
-      me: chain.me,
-      policy: ctx.config.policy,
-      limits,
-      now,
-      availableStake: stake.free - pending.collateral,
-    });
-    if (!verdict.ok)
-      throw new ApiError(verdict.code === "BAD_PROPOSAL" ? 400 : 422, verdict.code, verdict.reason);
-    await checkFunding(ctx, proposal, pending.escrowByClient.get(proposal.client.toLowerCase()) ?? 0n);
-
-    const uploadId = randomUUID();
-    const inserted = ctx.db.insertUpload({
-      id: uploadId,
-      client: proposal.client,
-      nonce: proposal.nonce,
-      proposal,
-      signature,
-      size: proposal.size,
-      root: proposal.root,
-      createdBlock: blockNumber,
-    });
-    if (!inserted) {
-      const raced = ctx.db.uploadByClientNonce(proposal.client, proposal.nonce);
-      throw duplicate(raced?.id ?? "", raced?.signature === signature);
-    }
-    ctx.logger.info(
-      { uploadId, client: proposal.client, nonce: proposal.nonce, size: proposal.size, root: proposal.root },
-      "proposal accepted; awaiting data",
-    );
-    const body: CreateDealResponse = {
-      uploadId,
-      uploadUrl: `${ctx.config.publicEndpoint}/v1/uploads/${uploadId}`,
-    };
-    return reply.status(201).send(body);
-  });
-}
-
-function parseBody(body: unknown): { proposal: DealProposal; signature: string } {
-  if (typeof body !== "object" || body === null) {
-    throw new ApiError(400, "BAD_PROPOSAL", "the body must be a JSON object {proposal, signature}");
-  }
-  const { proposal, signature } = body as Record<string, unknown>;
-  try {
-    return { proposal: parseProposal(proposal), signature: parseSignature(signature) };
-  } catch (error) {
-    if (error instanceof CodecError) throw new ApiError(400, "BAD_PROPOSAL", error.message);
-    throw error;
-  }
+      const body: CreateDealResponse = {
+        uploadId,
+        uploadUrl: `${ctx.config.publicEndpoint}/v1/uploads/${uploadId}`,
+      };
+      return reply.status(201).send(body);
+    },
+  );
 }
 
 function duplicate(uploadId: string, sameSignature: boolean): ApiError {

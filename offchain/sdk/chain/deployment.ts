@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { getAddress, isAddress } from "ethers";
 import { StrataError } from "../errors.js";
+import { address } from "../schemas/primitives.js";
 
 /** Addresses of one deployed storage suite. */
 export interface StrataDeployment {
@@ -92,8 +92,8 @@ export function parseDeployment(json: unknown, source: string): StrataDeployment
   for (const module of Object.keys(DEPLOYMENT_MODULES) as DeploymentModule[]) {
     const ids = DEPLOYMENT_MODULES[module];
     const read = (id: string): string | undefined => {
-      const value = entries[`${module}#${id}`];
-      return typeof value === "string" && isAddress(value) ? getAddress(value) : undefined;
+      const parsed = address.safeParse(entries[`${module}#${id}`]);
+      return parsed.success ? parsed.data : undefined;
     };
     const token = read(ids.token);
     const registry = read(ids.registry);

@@ -1,41 +1,43 @@
+import type { z } from "zod";
 import type { DealExtension } from "../deals/eip712.js";
 import type { DealProposal } from "../deals/terms.js";
 import { StrataError } from "../errors.js";
-import { badData, JsonReader, toJsonValue } from "./agentJson.js";
+import {
+  apiErrorSchema,
+  createDealResponse,
+  extensionResponse,
+  healthResponse,
+  statusResponse,
+  termsResponse,
+  UPLOAD_STATES,
+  uploadPutResponse,
+  uploadStatusResponse,
+  type ExtensionResponse,
+  type HealthResponse,
+  type StatusResponse,
+  type TermsResponse,
+  type UploadState,
+  type UploadStatusResponse,
+} from "../api/routes.js";
+import { badData, decodeAnswer, toJsonValue } from "./agentJson.js";
 
 /** GET /health */
-export interface AgentHealth {
-  ok: boolean;
-  provider: string;
-  chainId: bigint;
-  market: string;
-  version: string;
-}
+export type AgentHealth = HealthResponse;
 
 /** GET /v1/terms: what the provider asks and offers. */
-export interface AgentTerms {
-  provider: string;
-  pricePerTiBMonth: bigint;
-  /** Optional policy floor: the provider rejects a pricePerSecond below ceil(this * size / MiB). */
-  minPricePerSecondPerMiB: bigint | null;
-  maxPieceSize: bigint;
-  maxDurationPeriods: bigint;
-  /** Collateral the provider locks per GiB of piece. */
-  collateralPerGiB: bigint;
-  provingPeriod: bigint;
-}
+export type AgentTerms = Pick<
+  TermsResponse,
+  | "provider"
+  | "pricePerTiBMonth"
+  | "minPricePerSecondPerMiB"
+  | "maxPieceSize"
+  | "maxDurationPeriods"
+  | "collateralPerGiB"
+  | "provingPeriod"
+>;
 
 /** GET /v1/status */
-export interface AgentStatus {
-  provider: string;
-  chainId: bigint;
-  market: string;
-  deals: { active: bigint; published: bigint; pending: bigint };
-  pieces: bigint;
-  bytesStored: bigint;
-  proof: { nextPeriod: bigint; lastProvenPeriod: bigint | null; lastProofTx: string | null };
-  balance: { ledger: bigint; freeStake: bigint; lockedStake: bigint };
-}
+export type AgentStatus = StatusResponse;
 
 /** 201 answer to POST /v1/deals. */
 export interface DealOffer {
@@ -43,16 +45,10 @@ export interface DealOffer {
   uploadUrl: string;
 }
 
-export const UPLOAD_STATES = ["awaiting-data", "accepted", "published", "skipped", "failed"] as const;
-export type UploadState = (typeof UPLOAD_STATES)[number];
+export { UPLOAD_STATES, type UploadState };
 
 /** GET /v1/uploads/:id */
-export interface UploadStatus {
-  state: UploadState;
-  dealId: bigint | null;
-  txHash: string | null;
-  reason: string | null;
-}
+export type UploadStatus = Omit<UploadStatusResponse, "id">;
 
 /** Body of POST /v1/extensions (bigints as decimal strings on the wire). */
 export interface ExtensionRequest {
@@ -62,10 +58,7 @@ export interface ExtensionRequest {
 }
 
 /** Answer to POST /v1/extensions. */
-export interface ExtensionReceipt {
-  state: string;
-  txHash: string | null;
-}
+export type ExtensionReceipt = Pick<ExtensionResponse, "state" | "txHash">;
 
 /** Typed client of one provider agent's HTTP API (see the agent's routes). */
 export interface AgentClient {
@@ -125,7 +118,7 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
     }
   }
 
-  async function readJson(response: Response, where: string): Promise<JsonReader> {
+  async function readJson(response: Response, where: string): Promise<unknown> {
     const bytes = await readLimited(response, maxJson, where, base);
     let value: unknown;
     try {
@@ -133,7 +126,7 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
     } catch (cause) {
       throw badData(where, "answer is not JSON", cause);
     }
-    return JsonReader.of(where, value);
+    return value;
   }
 
   async function expectOk(response: Response, where: string, ok: readonly number[]): Promise<void> {
@@ -141,23 +134,28 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
     let code = `HTTP_${response.status}`;
     let message = response.statusText || "error";
     try {
-      const error = (await readJson(response, where)).object("error");
-      code = error.string("code");
-      message = error.optionalString("message") ?? message;
+      const { error } = decodeAnswer(apiErrorSchema, where, await readJson(response, where));
+      code = error.code;
+      message = error.message ?? message;
     } catch {
       // An error answer without the API's error shape: keep the HTTP status as the code.
     }
     throw new ProviderRejectedError(base, response.status, code, message);
   }
 
-  async function getJson(path: string): Promise<JsonReader> {
+  async function getJson<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
     const where = `${base}${path}`;
     const response = await send(path, { method: "GET" }, timeoutMs);
     await expectOk(response, where, [200]);
-    return readJson(response, where);
+    return decodeAnswer(schema, where, await readJson(response, where));
   }
 
-  async function postJson(path: string, body: unknown, ok: readonly number[]): Promise<JsonReader> {
+  async function postJson<S extends z.ZodType>(
+    path: string,
+    body: unknown,
+    ok: readonly number[],
+    schema: S,
+  ): Promise<z.output<S>> {
     const where = `${base}${path}`;
     const response = await send(
       path,
@@ -169,70 +167,32 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
       timeoutMs,
     );
     await expectOk(response, where, ok);
-    return readJson(response, where);
+    return decodeAnswer(schema, where, await readJson(response, where));
   }
 
   return {
     endpoint: base,
 
-    async health() {
-      const r = await getJson("/health");
-      return {
-        ok: r.boolean("ok"),
-        provider: r.address("provider"),
-        chainId: r.bigint("chainId"),
-        market: r.address("market"),
-        version: r.optionalString("version") ?? "",
-      };
-    },
+    health: () => getJson("/health", healthResponse),
 
-    async status() {
-      const r = await getJson("/v1/status");
-      const deals = r.object("deals");
-      const proof = r.object("proof");
-      const balance = r.object("balance");
-      return {
-        provider: r.address("provider"),
-        chainId: r.bigint("chainId"),
-        market: r.address("market"),
-        deals: {
-          active: deals.bigint("active"),
-          published: deals.bigint("published"),
-          pending: deals.bigint("pending"),
-        },
-        pieces: r.bigint("pieces"),
-        bytesStored: r.bigint("bytesStored"),
-        proof: {
-          nextPeriod: proof.bigint("nextPeriod"),
-          lastProvenPeriod: proof.optionalBigint("lastProvenPeriod"),
-          lastProofTx: proof.optionalString("lastProofTx"),
-        },
-        balance: {
-          ledger: balance.bigint("ledger"),
-          freeStake: balance.bigint("freeStake"),
-          lockedStake: balance.bigint("lockedStake"),
-        },
-      };
-    },
+    status: () => getJson("/v1/status", statusResponse),
 
     async terms() {
-      const r = await getJson("/v1/terms");
+      const t = await getJson("/v1/terms", termsResponse);
       return {
-        provider: r.address("provider"),
-        pricePerTiBMonth: r.bigint("pricePerTiBMonth"),
-        minPricePerSecondPerMiB: r.optionalBigint("minPricePerSecondPerMiB"),
-        maxPieceSize: r.bigint("maxPieceSize"),
-        maxDurationPeriods: r.bigint("maxDurationPeriods"),
-        collateralPerGiB: r.bigint("collateralPerGiB"),
-        provingPeriod: r.bigint("provingPeriod"),
+        provider: t.provider,
+        pricePerTiBMonth: t.pricePerTiBMonth,
+        minPricePerSecondPerMiB: t.minPricePerSecondPerMiB,
+        maxPieceSize: t.maxPieceSize,
+        maxDurationPeriods: t.maxDurationPeriods,
+        collateralPerGiB: t.collateralPerGiB,
+        provingPeriod: t.provingPeriod,
       };
     },
 
     async proposeDeal(signed) {
-      const r = await postJson("/v1/deals", signed, [200, 201]);
-      const uploadId = r.string("uploadId");
-      if (!/^[A-Za-z0-9._~-]{1,128}$/.test(uploadId)) throw badData(`${base}/v1/deals`, "bad uploadId");
-      return { uploadId, uploadUrl: r.optionalString("uploadUrl") ?? `/v1/uploads/${uploadId}` };
+      const offer = await postJson("/v1/deals", signed, [200, 201], createDealResponse);
+      return { uploadId: offer.uploadId, uploadUrl: offer.uploadUrl ?? `/v1/uploads/${offer.uploadId}` };
     },
 
     async upload(offer, bytes, onProgress) {
@@ -254,17 +214,12 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
         transferTimeout(bytes.length),
       );
       await expectOk(response, where, [200, 201, 202]);
-      return (await readJson(response, where)).oneOf("state", UPLOAD_STATES);
+      return decodeAnswer(uploadPutResponse, where, await readJson(response, where)).state;
     },
 
     async uploadStatus(uploadId) {
-      const r = await getJson(`/v1/uploads/${encodeURIComponent(uploadId)}`);
-      return {
-        state: r.oneOf("state", UPLOAD_STATES),
-        dealId: r.optionalBigint("dealId"),
-        txHash: r.optionalString("txHash"),
-        reason: r.optionalString("reason"),
-      };
+      const status = await getJson(`/v1/uploads/${encodeURIComponent(uploadId)}`, uploadStatusResponse);
+      return { state: status.state, dealId: status.dealId, txHash: status.txHash, reason: status.reason };
     },
 
     async downloadPiece(root, size, onProgress) {
@@ -282,8 +237,8 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
     },
 
     async submitExtension(request) {
-      const r = await postJson("/v1/extensions", request, [200, 201, 202]);
-      return { state: r.optionalString("state") ?? "accepted", txHash: r.optionalString("txHash") };
+      const receipt = await postJson("/v1/extensions", request, [200, 201, 202], extensionResponse);
+      return { state: receipt.state, txHash: receipt.txHash };
     },
   };
 }

@@ -1,72 +1,16 @@
-import { getAddress, isAddress } from "ethers";
-import { StrataError } from "../errors.js";
-
 /**
- * Strict readers for the JSON a provider agent returns. A provider is not trusted: any value of the wrong
- * shape is PROVIDER_BAD_DATA, naming the endpoint and the field.
+ * Reading what a provider agent returns. A provider is not trusted: an answer that does not match the route's
+ * schema (offchain/sdk/api) is PROVIDER_BAD_DATA, naming the endpoint and every field path that is wrong.
  */
-export class JsonReader {
-  constructor(
-    private readonly where: string,
-    private readonly value: Record<string, unknown>,
-  ) {}
+import type { z } from "zod";
+import { StrataError } from "../errors.js";
+import { issueLines } from "../schemas/issues.js";
 
-  static of(where: string, value: unknown): JsonReader {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw badData(where, "expected a JSON object");
-    }
-    return new JsonReader(where, value as Record<string, unknown>);
-  }
-
-  object(name: string): JsonReader {
-    return JsonReader.of(`${this.where}.${name}`, this.value[name]);
-  }
-
-  has(name: string): boolean {
-    return this.value[name] !== undefined && this.value[name] !== null;
-  }
-
-  string(name: string): string {
-    const v = this.value[name];
-    if (typeof v !== "string") throw badData(this.where, `field "${name}" must be a string`);
-    return v;
-  }
-
-  optionalString(name: string): string | null {
-    return this.has(name) ? this.string(name) : null;
-  }
-
-  boolean(name: string): boolean {
-    const v = this.value[name];
-    if (typeof v !== "boolean") throw badData(this.where, `field "${name}" must be a boolean`);
-    return v;
-  }
-
-  /** A non-negative integer given as a decimal string (the API's bigint form) or a safe JSON number. */
-  bigint(name: string): bigint {
-    const v = this.value[name];
-    if (typeof v === "string" && /^[0-9]{1,78}$/.test(v)) return BigInt(v);
-    if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-    throw badData(this.where, `field "${name}" must be a non-negative integer (decimal string)`);
-  }
-
-  optionalBigint(name: string): bigint | null {
-    return this.has(name) ? this.bigint(name) : null;
-  }
-
-  address(name: string): string {
-    const v = this.string(name);
-    if (!isAddress(v)) throw badData(this.where, `field "${name}" must be an address`);
-    return getAddress(v);
-  }
-
-  oneOf<T extends string>(name: string, allowed: readonly T[]): T {
-    const v = this.string(name);
-    const found = allowed.find((a) => a === v);
-    if (found === undefined)
-      throw badData(this.where, `field "${name}" must be one of ${allowed.join(", ")}`);
-    return found;
-  }
+/** Decode `value` with the route's response schema, or PROVIDER_BAD_DATA naming the fields. */
+export function decodeAnswer<S extends z.ZodType>(schema: S, where: string, value: unknown): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw badData(where, issueLines(result.error).join("; "), result.error);
 }
 
 export function badData(where: string, message: string, cause?: unknown): StrataError {

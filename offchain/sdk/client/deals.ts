@@ -3,17 +3,15 @@ import type { StorageMarket } from "../../../typechain-types/index.js";
 import type { DealPublishedEvent } from "../../../typechain-types/storage/StorageMarket.js";
 import { marketDomain, signExtension, type DealExtension } from "../deals/eip712.js";
 import { withEndPeriod, type DealTerms } from "../deals/terms.js";
+import { DealEndReason, kebabName, type DealEndReasonName, type Kebab } from "../chain/enums.js";
 import { StrataError } from "../errors.js";
 import type { ExtensionRequest } from "./agentClient.js";
 import { randomNonceBase } from "./nonces.js";
 
-export const END_REASONS = [
-  "expired",
-  "client-terminated",
-  "provider-terminated",
-  "too-many-faults",
-] as const;
-export type EndReason = (typeof END_REASONS)[number];
+/** IStorageMarket.EndReason by index, in kebab case (the table is chain/enums.ts). */
+export const END_REASONS = DealEndReason.names.map(kebabName);
+/** How a deal ended: `expired`, `client-terminated`, ..., `retrieval-failed`. */
+export type EndReason = Kebab<DealEndReasonName>;
 
 /** A deal as the chain's events tell it: current terms (after extensions) and how it ended, if it did. */
 export interface DealRecord {
@@ -25,7 +23,7 @@ export interface DealRecord {
 }
 
 export interface DealEnding {
-  reason: EndReason;
+  reason: EndReason | "unknown";
   paidToProvider: bigint;
   refundedToClient: bigint;
   compensationToClient: bigint;
@@ -82,7 +80,7 @@ export async function findDeals(market: MarketReader, filter: DealFilter = {}): 
   const endings = new Map<bigint, DealEnding>();
   for (const event of ended) {
     endings.set(event.args.id, {
-      reason: END_REASONS[Number(event.args.reason)] ?? "expired",
+      reason: endReason(event.args.reason),
       paidToProvider: event.args.paidToProvider,
       refundedToClient: event.args.refundedToClient,
       compensationToClient: event.args.compensationToClient,
@@ -101,6 +99,12 @@ export async function findDeals(market: MarketReader, filter: DealFilter = {}): 
       ended: endings.get(terms.id) ?? null,
     };
   });
+}
+
+/** The kebab-case name of an on-chain EndReason; "unknown" (never a guess) for a value the table lacks. */
+export function endReason(value: bigint): EndReason | "unknown" {
+  const name = DealEndReason.nameOf(value);
+  return name === undefined ? "unknown" : kebabName(name);
 }
 
 /** Deal terms from the typed arguments of a `DealPublished` event. */

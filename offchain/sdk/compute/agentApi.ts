@@ -5,7 +5,15 @@
  * code (PROVIDER_REJECTED, see ProviderRejectedError), network trouble is PROVIDER_UNREACHABLE.
  */
 import { ProviderRejectedError } from "../client/agentClient.js";
-import { badData, JsonReader } from "../client/agentJson.js";
+import type { z } from "zod";
+import {
+  apiErrorSchema,
+  leaseStatusResponse,
+  workloadResponse,
+  type LeaseStatusResponse,
+  type WorkloadResponse,
+} from "../api/routes.js";
+import { badData, decodeAnswer } from "../client/agentJson.js";
 import { StrataError } from "../errors.js";
 import { canonicalJson, workloadHash, type WorkloadDescription } from "./workload.js";
 
@@ -15,34 +23,31 @@ export interface ComputeAgentOptions {
   timeoutMs?: number;
 }
 
-export interface WorkloadReceipt {
-  hash: string;
-  state: "stored" | "already-stored";
-  leases: bigint[];
-}
+export type WorkloadReceipt = Pick<WorkloadResponse, "hash" | "state" | "leases">;
 
 /** What an agent reports about one of its leases. */
-export interface AgentLeaseView {
-  state: string;
-  closeReason: string | null;
-  workloadReceived: boolean;
-  /** awaiting-workload | running | exited | stopped | unrunnable */
-  runState: string;
-  runs: number;
-  lastExit: unknown;
-  usage: { cpuMillicores: number | null; rssBytes: number; processes: number } | null;
-  lastHeartbeatPeriod: bigint | null;
-}
+export type AgentLeaseView = Pick<
+  LeaseStatusResponse,
+  | "state"
+  | "closeReason"
+  | "workloadReceived"
+  | "runState"
+  | "runs"
+  | "lastExit"
+  | "usage"
+  | "lastHeartbeatPeriod"
+>;
 
 const MAX_ANSWER_BYTES = 64 * 1024;
 
-async function call(
+async function call<S extends z.ZodType>(
   endpoint: string,
   path: string,
   init: RequestInit,
   ok: readonly number[],
   options: ComputeAgentOptions,
-): Promise<{ reader: JsonReader; raw: Record<string, unknown> }> {
+  schema: S,
+): Promise<z.output<S>> {
   const base = endpoint.replace(/\/+$/, "");
   const where = `${base}${path}`;
   let response: Response;
@@ -74,15 +79,15 @@ async function call(
     let code = `HTTP_${response.status}`;
     let message = response.statusText || "error";
     try {
-      const error = JsonReader.of(where, json).object("error");
-      code = error.string("code");
-      message = error.optionalString("message") ?? message;
+      const { error } = decodeAnswer(apiErrorSchema, where, json);
+      code = error.code;
+      message = error.message ?? message;
     } catch {
       // not the API's error shape: keep the HTTP status
     }
     throw new ProviderRejectedError(base, response.status, code, message);
   }
-  return { reader: JsonReader.of(where, json), raw: json as Record<string, unknown> };
+  return decodeAnswer(schema, where, json);
 }
 
 /** PUT the description to the agent at `endpoint`; it accepts it only for one of its orders or leases. */
@@ -92,22 +97,15 @@ export async function sendWorkload(
   options: ComputeAgentOptions = {},
 ): Promise<WorkloadReceipt> {
   const hash = workloadHash(workload);
-  const { reader: r, raw } = await call(
+  const receipt = await call(
     endpoint,
     `/v1/workloads/${hash}`,
     { method: "PUT", headers: { "content-type": "application/json" }, body: canonicalJson(workload) },
     [200, 201],
     options,
+    workloadResponse,
   );
-  const leases = raw.leases ?? [];
-  if (!Array.isArray(leases) || !leases.every((id) => typeof id === "string" && /^[0-9]{1,20}$/.test(id))) {
-    throw badData(`${endpoint}/v1/workloads/${hash}`, 'field "leases" must be a list of decimal ids');
-  }
-  return {
-    hash: r.string("hash").toLowerCase(),
-    state: r.oneOf("state", ["stored", "already-stored"] as const),
-    leases: leases.map((id: string) => BigInt(id)),
-  };
+  return { hash: receipt.hash, state: receipt.state, leases: receipt.leases };
 }
 
 /** GET /v1/leases/:id from the lease's provider agent. */
@@ -116,20 +114,22 @@ export async function agentLeaseView(
   leaseId: bigint,
   options: ComputeAgentOptions = {},
 ): Promise<AgentLeaseView> {
-  const { reader: r, raw } = await call(endpoint, `/v1/leases/${leaseId}`, { method: "GET" }, [200], options);
-  const usage = raw.usage;
-  const runs = raw.runs;
+  const view = await call(
+    endpoint,
+    `/v1/leases/${leaseId}`,
+    { method: "GET" },
+    [200],
+    options,
+    leaseStatusResponse,
+  );
   return {
-    state: r.string("state"),
-    closeReason: r.optionalString("closeReason"),
-    workloadReceived: r.boolean("workloadReceived"),
-    runState: r.string("runState"),
-    runs: typeof runs === "number" && Number.isSafeInteger(runs) ? runs : 0,
-    lastExit: raw.lastExit ?? null,
-    usage:
-      typeof usage === "object" && usage !== null
-        ? (usage as { cpuMillicores: number | null; rssBytes: number; processes: number })
-        : null,
-    lastHeartbeatPeriod: r.optionalBigint("lastHeartbeatPeriod"),
+    state: view.state,
+    closeReason: view.closeReason,
+    workloadReceived: view.workloadReceived,
+    runState: view.runState,
+    runs: view.runs,
+    lastExit: view.lastExit,
+    usage: view.usage,
+    lastHeartbeatPeriod: view.lastHeartbeatPeriod,
   };
 }

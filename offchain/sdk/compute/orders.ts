@@ -5,33 +5,36 @@
  */
 import { hexlify, toUtf8Bytes, toUtf8String, zeroPadBytes } from "ethers";
 import type { IComputeMarket } from "../../../typechain-types/index.js";
+import {
+  BidStatus as BidStatusEnum,
+  kebabName,
+  LeaseCloseReason,
+  OrderStatus as OrderStatusEnum,
+  type BidStatusName,
+  type Kebab,
+  type LeaseCloseReasonName,
+  type OrderStatusName,
+} from "../chain/enums.js";
 import { StrataError } from "../errors.js";
 
-/** IComputeMarket.OrderStatus by index. */
-export const ORDER_STATUSES = ["none", "open", "filled", "cancelled", "expired"] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
+/** IComputeMarket.OrderStatus by index, in kebab case (the table is chain/enums.ts). */
+export const ORDER_STATUSES = OrderStatusEnum.names.map(kebabName);
+export type OrderStatus = Kebab<OrderStatusName>;
 
-/** IComputeMarket.BidStatus by index. */
-export const BID_STATUSES = ["none", "active", "rejected"] as const;
-export type BidStatus = (typeof BID_STATUSES)[number];
+/** IComputeMarket.BidStatus by index, in kebab case. */
+export const BID_STATUSES = BidStatusEnum.names.map(kebabName);
+export type BidStatus = Kebab<BidStatusName>;
 
 /** IComputeMarket.CloseReason by index (stable numbers). */
-export const CLOSE_REASONS = [
-  "Tenant",
-  "ProviderWithNotice",
-  "ProviderWithoutNotice",
-  "MissedHeartbeats",
-  "InsufficientFunds",
-  "Expired",
-] as const;
-export type CloseReason = (typeof CLOSE_REASONS)[number];
+export const CLOSE_REASONS = LeaseCloseReason.names;
+export type CloseReason = LeaseCloseReasonName;
 
 export function closeReasonIndex(reason: CloseReason): number {
-  return CLOSE_REASONS.indexOf(reason);
+  return LeaseCloseReason.indexOf(reason);
 }
 
 export function closeReasonName(index: bigint | number): CloseReason | "unknown" {
-  return CLOSE_REASONS[Number(index)] ?? "unknown";
+  return LeaseCloseReason.nameOf(index) ?? "unknown";
 }
 
 export function orderStatusName(index: bigint | number): OrderStatus {

@@ -12,7 +12,10 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { keccak256, toUtf8Bytes } from "ethers";
+import { z } from "zod";
 import { StrataError } from "../errors.js";
+import { fieldProblems, type FieldProblem } from "../schemas/issues.js";
+import { expected, safeInt } from "../schemas/primitives.js";
 
 export const WORKLOAD_VERSION = 1;
 /** Largest canonical description accepted (bytes): it travels over HTTP and is kept in the agent database. */
@@ -59,10 +62,7 @@ export type WorkloadKind = WorkloadDescription["kind"];
 export const WORKLOAD_KINDS: readonly WorkloadKind[] = ["command", "node"];
 
 /** One problem of an invalid description: the field's JSON path and what is wrong with it. */
-export interface WorkloadProblem {
-  path: string;
-  problem: string;
-}
+export type WorkloadProblem = FieldProblem;
 
 export type WorkloadValidation =
   { ok: true; workload: WorkloadDescription } | { ok: false; problems: WorkloadProblem[] };
@@ -87,96 +87,98 @@ function describe(p: WorkloadProblem): string {
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const TOP_FIELDS: Record<WorkloadKind, readonly string[]> = {
-  command: ["version", "kind", "command", "env", "limits"],
-  node: ["version", "kind", "script", "env", "limits"],
-};
-const LIMIT_FIELDS = ["cpuMillicores", "memoryMiB", "maxSeconds"];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+// The schema of the format. Values are never trimmed or rewritten: what validates is exactly what is hashed.
+
+const NO_NUL = "must not contain NUL characters";
+const noNul = (value: string) => !value.includes("\0");
+
+const argv = z
+  .array(z.unknown(), expected("must be a non-empty array of strings (argv)"))
+  .min(1, "must be a non-empty array of strings (argv)")
+  .max(MAX_ARGS, `must have at most ${MAX_ARGS} arguments`)
+  .pipe(
+    z.tuple(
+      [
+        z
+          .string(expected("must be a string"))
+          .refine(noNul, NO_NUL)
+          .refine((program) => program.trim() !== "", "must name a program"),
+      ],
+      z.string(expected("must be a string")).refine(noNul, NO_NUL),
+    ),
+  );
+
+const env = z
+  .record(
+    z.string().regex(ENV_NAME, "is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)"),
+    z.string(expected("must be a string")).refine(noNul, NO_NUL),
+    expected("must be an object of string values"),
+  )
+  .refine((vars) => Object.keys(vars).length <= MAX_ENV_VARS, `must have at most ${MAX_ENV_VARS} variables`);
+
+const bounded = (name: keyof typeof LIMIT_BOUNDS) => {
+  const { min, max } = LIMIT_BOUNDS[name];
+  return safeInt(min, max);
+};
+
+const limits = z.strictObject(
+  {
+    cpuMillicores: bounded("cpuMillicores"),
+    memoryMiB: bounded("memoryMiB"),
+    maxSeconds: bounded("maxSeconds").optional(),
+  },
+  expected("must be an object {cpuMillicores, memoryMiB, maxSeconds?}"),
+);
+
+const version = z.literal(WORKLOAD_VERSION, `must be ${WORKLOAD_VERSION}`);
+const KIND = `must be one of ${WORKLOAD_KINDS.map((k) => `"${k}"`).join(", ")}`;
+
+/** The schema of a workload description, one object per kind (fields of the other kind are refused). */
+export const workloadSchemas = {
+  command: z.strictObject({
+    version,
+    kind: z.literal("command"),
+    command: argv,
+    env: env.optional(),
+    limits,
+  }),
+  node: z.strictObject({
+    version,
+    kind: z.literal("node"),
+    script: z
+      .string(expected("must be the script's source code (a non-empty string)"))
+      .refine((script) => script.trim() !== "", "must be the script's source code (a non-empty string)"),
+    env: env.optional(),
+    limits,
+  }),
+} as const;
+
+/** A description whose kind is unknown: checked for every field either kind has, to report all problems. */
+const anyKind = z.strictObject({
+  version,
+  kind: z.enum(WORKLOAD_KINDS as ["command", "node"], expected(KIND)),
+  command: z.unknown().optional(),
+  script: z.unknown().optional(),
+  env: env.optional(),
+  limits,
+});
+
 /** Check `input` (parsed JSON) against the format; collects every problem. */
 export function validateWorkload(input: unknown): WorkloadValidation {
-  const problems: WorkloadProblem[] = [];
-  const fail = (path: string, problem: string): void => {
-    problems.push({ path, problem });
-  };
   if (!isRecord(input)) return { ok: false, problems: [{ path: "", problem: "must be a JSON object" }] };
-
-  if (input.version !== WORKLOAD_VERSION) fail("version", `must be ${WORKLOAD_VERSION}`);
   const kind = WORKLOAD_KINDS.find((k) => k === input.kind);
-  if (kind === undefined) fail("kind", `must be one of ${WORKLOAD_KINDS.map((k) => `"${k}"`).join(", ")}`);
-  for (const key of Object.keys(input)) {
-    const known =
-      kind === undefined ? ["version", "kind", "command", "script", "env", "limits"] : TOP_FIELDS[kind];
-    if (!known.includes(key)) fail(key, "is not a known field");
+  if (kind === undefined) {
+    const unknownKind = anyKind.safeParse(input);
+    return { ok: false, problems: unknownKind.success ? [] : fieldProblems(unknownKind.error) };
   }
-
-  let command: string[] = [];
-  let script = "";
-  if (kind === "command") {
-    const argv = input.command;
-    if (!Array.isArray(argv) || argv.length === 0)
-      fail("command", "must be a non-empty array of strings (argv)");
-    else if (argv.length > MAX_ARGS) fail("command", `must have at most ${MAX_ARGS} arguments`);
-    else {
-      argv.forEach((arg: unknown, i) => {
-        if (typeof arg !== "string") fail(`command[${i}]`, "must be a string");
-        else if (arg.includes("\0")) fail(`command[${i}]`, "must not contain NUL characters");
-        else if (i === 0 && arg.trim() === "") fail("command[0]", "must name a program");
-      });
-      command = argv.filter((arg): arg is string => typeof arg === "string");
-    }
-  } else if (kind === "node") {
-    if (typeof input.script !== "string" || input.script.trim() === "") {
-      fail("script", "must be the script's source code (a non-empty string)");
-    } else script = input.script;
-  }
-
-  let env: Record<string, string> | undefined;
-  if (input.env !== undefined) {
-    if (!isRecord(input.env)) fail("env", "must be an object of string values");
-    else {
-      const entries = Object.entries(input.env);
-      if (entries.length > MAX_ENV_VARS) fail("env", `must have at most ${MAX_ENV_VARS} variables`);
-      env = {};
-      for (const [name, value] of entries) {
-        if (!ENV_NAME.test(name))
-          fail(`env.${name}`, "is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)");
-        else if (typeof value !== "string") fail(`env.${name}`, "must be a string");
-        else if (value.includes("\0")) fail(`env.${name}`, "must not contain NUL characters");
-        else env[name] = value;
-      }
-    }
-  }
-
-  const limits: WorkloadLimits = { cpuMillicores: 0, memoryMiB: 0 };
-  if (!isRecord(input.limits)) fail("limits", "must be an object {cpuMillicores, memoryMiB, maxSeconds?}");
-  else {
-    for (const key of Object.keys(input.limits)) {
-      if (!LIMIT_FIELDS.includes(key)) fail(`limits.${key}`, "is not a known field");
-    }
-    const int = (name: keyof typeof LIMIT_BOUNDS, optional: boolean): number | undefined => {
-      const value = (input.limits as Record<string, unknown>)[name];
-      if (value === undefined && optional) return undefined;
-      const { min, max } = LIMIT_BOUNDS[name];
-      if (typeof value === "number" && Number.isSafeInteger(value) && value >= min && value <= max)
-        return value;
-      fail(`limits.${name}`, `must be an integer in [${min}, ${max}]`);
-      return undefined;
-    };
-    limits.cpuMillicores = int("cpuMillicores", false) ?? 0;
-    limits.memoryMiB = int("memoryMiB", false) ?? 0;
-    const maxSeconds = int("maxSeconds", true);
-    if (maxSeconds !== undefined) limits.maxSeconds = maxSeconds;
-  }
-
-  if (problems.length > 0 || kind === undefined) return { ok: false, problems };
-  const base = { version: WORKLOAD_VERSION, ...(env === undefined ? {} : { env }), limits } as const;
-  const workload: WorkloadDescription =
-    kind === "command" ? { ...base, kind, command } : { ...base, kind, script };
+  const result = workloadSchemas[kind].safeParse(input);
+  if (!result.success) return { ok: false, problems: fieldProblems(result.error) };
+  const workload: WorkloadDescription = result.data;
   const size = toUtf8Bytes(canonicalJson(workload)).length;
   if (size > MAX_WORKLOAD_BYTES) {
     return {

@@ -3,12 +3,12 @@ import { open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { DealProposal, DealTerms } from "../deals/terms.js";
 import { StrataError } from "../errors.js";
-import { BadManifestError } from "./jsonReader.js";
+import { BadManifestError } from "./validate.js";
 import type { Manifest, ManifestDraft, PiecePlacement } from "./types.js";
 import { fromJsonValue } from "./validate.js";
 
 export * from "./types.js";
-export { BadManifestError } from "./jsonReader.js";
+export { BadManifestError } from "./validate.js";
 export { fromJsonValue, isValidFileName } from "./validate.js";
 
 /** A full manifest from a draft and the placement of each of its pieces (validated). */

@@ -1,87 +1,27 @@
-import type { DealProposal, DealTerms } from "../deals/terms.js";
-import { shardSizeFor, MAX_DATA_SHARDS, MAX_PARITY_SHARDS } from "../data/erasure.js";
+/**
+ * The manifest format (docs/SPEC-DATA.md §6) as one zod schema: exact fields (a missing or unknown field is an
+ * error, so a manifest written by another version or by hand cannot be half-understood), formats, and the
+ * cross-field rules. A defect is BAD_MANIFEST naming the JSON path of the first one.
+ */
+import { z } from "zod";
 import { TAG_BYTES } from "../data/encryption.js";
+import { MAX_DATA_SHARDS, MAX_PARITY_SHARDS, shardSizeFor } from "../data/erasure.js";
 import { KDF_ID } from "../data/fileKey.js";
-import { BadManifestError, JsonReader } from "./jsonReader.js";
-import {
-  CODING_ALGORITHM,
-  ENCRYPTION_ALGORITHM,
-  MANIFEST_VERSION,
-  type Manifest,
-  type ManifestCoding,
-  type ManifestEncryption,
-  type ManifestPiece,
-} from "./types.js";
+import { StrataError } from "../errors.js";
+import { fieldProblems } from "../schemas/issues.js";
+import { address, expected, hexBytes, onceFieldsValid, safeInt } from "../schemas/primitives.js";
+import { CODING_ALGORITHM, ENCRYPTION_ALGORITHM, MANIFEST_VERSION, type Manifest } from "./types.js";
 
-/** Strict validation of a parsed manifest (docs/SPEC-DATA.md §6): exact fields, formats and cross-field rules. */
+/** A manifest that does not follow docs/SPEC-DATA.md §6; `field` is the JSON path of the first defect. */
+export class BadManifestError extends StrataError {
+  readonly field: string;
 
-const MANIFEST_KEYS = [
-  "version",
-  "fileId",
-  "fileName",
-  "fileSize",
-  "fileHash",
-  "createdAt",
-  "chainId",
-  "market",
-  "encryption",
-  "coding",
-  "pieces",
-];
-const PIECE_KEYS = ["index", "root", "size", "provider", "endpoint", "dealId", "nonce", "proposal", "deal"];
-const PROPOSAL_KEYS = [
-  "client",
-  "provider",
-  "root",
-  "size",
-  "duration",
-  "pricePerSecond",
-  "collateral",
-  "startDeadline",
-  "nonce",
-];
-const DEAL_KEYS = [
-  "id",
-  "client",
-  "provider",
-  "root",
-  "size",
-  "startPeriod",
-  "endPeriod",
-  "pricePerSecond",
-  "collateral",
-];
-
-/** Validate a parsed JSON value as a manifest. */
-export function fromJsonValue(value: unknown): Manifest {
-  const doc = new JsonReader(value, "").object(MANIFEST_KEYS);
-  const versionReader = doc.at("version");
-  if (versionReader.value !== MANIFEST_VERSION) {
-    throw new BadManifestError("version", `must be ${MANIFEST_VERSION} (this software reads version 1 only)`);
+  constructor(field: string, problem: string) {
+    super("BAD_MANIFEST", `bad manifest: ${field === "" ? "document" : field} ${problem}`, {
+      details: field,
+    });
+    this.field = field;
   }
-  const fileSize = doc.at("fileSize").integer();
-  const encryption = readEncryption(doc.at("encryption"));
-  const coding = readCoding(doc.at("coding"), fileSize);
-  const pieceReaders = doc.at("pieces").array();
-  if (pieceReaders.length !== coding.k + coding.m) {
-    throw new BadManifestError(
-      "pieces",
-      `must list k + m = ${coding.k + coding.m} pieces, found ${pieceReaders.length}`,
-    );
-  }
-  return {
-    version: MANIFEST_VERSION,
-    fileId: doc.at("fileId").hex(16),
-    fileName: readFileName(doc.at("fileName")),
-    fileSize,
-    fileHash: doc.at("fileHash").hex(32),
-    createdAt: readTimestamp(doc.at("createdAt")),
-    chainId: positive(doc.at("chainId"), 256),
-    market: doc.at("market").address(),
-    encryption,
-    coding,
-    pieces: pieceReaders.map((reader, index) => readPiece(reader, index, coding.shardSize)),
-  };
 }
 
 /** Check a file name: 1..255 characters, no path separators or control characters (a base name, safe to write). */
@@ -89,153 +29,149 @@ export function isValidFileName(name: string): boolean {
   return name.length > 0 && name.length <= 255 && !/[/\\\p{Cc}]/u.test(name) && name !== "." && name !== "..";
 }
 
-function readFileName(reader: JsonReader): string {
-  const name = reader.string();
-  if (!isValidFileName(name)) {
-    throw new BadManifestError(
-      reader.path,
-      "must be a base name of 1..255 characters without / \\ or controls",
-    );
-  }
-  return name;
+/** A decimal string (no sign, no leading zeros) of an unsigned integer below 2^bits, as a bigint. */
+function decimal(bits: number) {
+  return z
+    .string(expected("must be a decimal string"))
+    .regex(/^(0|[1-9][0-9]*)$/, "must be a decimal string")
+    .transform((text) => BigInt(text))
+    .refine((value) => value < 1n << BigInt(bits), `must fit in uint${bits}`);
 }
 
-function readTimestamp(reader: JsonReader): string {
-  const text = reader.string();
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(text) || Number.isNaN(Date.parse(text))) {
-    throw new BadManifestError(reader.path, "must be an ISO 8601 UTC timestamp");
-  }
-  return text;
-}
+const literal = <T extends string>(value: T) => z.literal(value, expected(`must be "${value}"`));
 
-function readEncryption(reader: JsonReader): ManifestEncryption {
-  reader.object(["algorithm", "iv", "tag", "wrappedKey", "kdf"]);
-  const wrapped = reader.at("wrappedKey").object(["iv", "tag", "ciphertext"]);
-  return {
-    algorithm: reader.at("algorithm").literal(ENCRYPTION_ALGORITHM),
-    iv: reader.at("iv").hex(12),
-    tag: reader.at("tag").hex(TAG_BYTES),
-    wrappedKey: {
-      iv: wrapped.at("iv").hex(12),
-      tag: wrapped.at("tag").hex(16),
-      ciphertext: wrapped.at("ciphertext").hex(32),
-    },
-    kdf: reader.at("kdf").literal(KDF_ID),
-  };
-}
-
-function readCoding(reader: JsonReader, fileSize: number): ManifestCoding {
-  reader.object(["algorithm", "k", "m", "shardSize", "payloadSize"]);
-  const algorithm = reader.at("algorithm").literal(CODING_ALGORITHM);
-  const k = reader.at("k").integer(1, MAX_DATA_SHARDS);
-  const m = reader.at("m").integer(0, MAX_PARITY_SHARDS);
-  const payloadSize = reader.at("payloadSize").integer();
-  if (payloadSize !== fileSize + TAG_BYTES) {
-    throw new BadManifestError(
-      "coding.payloadSize",
-      `must be fileSize + ${TAG_BYTES} = ${fileSize + TAG_BYTES}`,
-    );
-  }
-  const shardSize = reader.at("shardSize").integer(1);
-  const expected = shardSizeFor(payloadSize, k);
-  if (shardSize !== expected) {
-    throw new BadManifestError(
-      "coding.shardSize",
-      `must be ${expected} for payloadSize ${payloadSize} and k ${k}`,
-    );
-  }
-  return { algorithm, k, m, shardSize, payloadSize };
-}
-
-function readPiece(reader: JsonReader, index: number, shardSize: number): ManifestPiece {
-  reader.object(PIECE_KEYS);
-  if (reader.at("index").integer() !== index) {
-    throw new BadManifestError(
-      `pieces[${index}].index`,
-      `must be ${index} (pieces are listed in index order)`,
-    );
-  }
-  const size = reader.at("size").integer();
-  if (size !== shardSize) throw new BadManifestError(`pieces[${index}].size`, `must equal coding.shardSize`);
-  const piece = {
-    index,
-    root: reader.at("root").hex(32),
-    size,
-    provider: reader.at("provider").address(),
-    endpoint: readEndpoint(reader.at("endpoint")),
-    dealId: reader.at("dealId").isNull() ? null : reader.at("dealId").decimal(64),
-    nonce: reader.at("nonce").decimal(64),
-    proposal: readProposal(reader.at("proposal")),
-    deal: reader.at("deal").isNull() ? null : readDeal(reader.at("deal")),
-  };
-  const path = `pieces[${index}]`;
-  const { proposal, deal } = piece;
-  same(proposal.root, piece.root, `${path}.proposal.root`, "root");
-  same(proposal.size, BigInt(size), `${path}.proposal.size`, "size");
-  same(proposal.provider, piece.provider, `${path}.proposal.provider`, "provider");
-  same(proposal.nonce, piece.nonce, `${path}.proposal.nonce`, "nonce");
-  if (deal !== null) {
-    if (piece.dealId === null)
-      throw new BadManifestError(`${path}.dealId`, "must be set when deal terms are");
-    same(deal.id, piece.dealId, `${path}.deal.id`, "dealId");
-    same(deal.root, piece.root, `${path}.deal.root`, "root");
-    same(deal.size, BigInt(size), `${path}.deal.size`, "size");
-    same(deal.provider, piece.provider, `${path}.deal.provider`, "provider");
-    same(deal.client, proposal.client, `${path}.deal.client`, "proposal.client");
-  }
-  return piece;
-}
-
-function readEndpoint(reader: JsonReader): string {
-  const text = reader.string();
-  let url: URL;
+const httpUrl = z.string(expected("must be an http(s) URL")).refine((text) => {
   try {
-    url = new URL(text);
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:";
   } catch {
-    throw new BadManifestError(reader.path, "must be an http(s) URL");
+    return false;
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new BadManifestError(reader.path, "must be an http(s) URL");
+}, "must be an http(s) URL");
+
+const proposal = z.strictObject({
+  client: address,
+  provider: address,
+  root: hexBytes(32),
+  size: decimal(64),
+  duration: decimal(64),
+  pricePerSecond: decimal(128),
+  collateral: decimal(128),
+  startDeadline: decimal(64),
+  nonce: decimal(64),
+});
+
+const deal = z.strictObject({
+  id: decimal(64),
+  client: address,
+  provider: address,
+  root: hexBytes(32),
+  size: decimal(64),
+  startPeriod: decimal(32),
+  endPeriod: decimal(32),
+  pricePerSecond: decimal(128),
+  collateral: decimal(128),
+});
+
+const piece = z.strictObject({
+  index: safeInt(),
+  root: hexBytes(32),
+  size: safeInt(),
+  provider: address,
+  endpoint: httpUrl,
+  dealId: decimal(64).nullable(),
+  nonce: decimal(64),
+  proposal,
+  deal: deal.nullable(),
+});
+
+/** The manifest's JSON form; `parse` gives the typed `Manifest` (bigints, lowercase hex, checksummed addresses). */
+export const manifestSchema = z
+  .strictObject({
+    version: z.literal(
+      MANIFEST_VERSION,
+      expected(`must be ${MANIFEST_VERSION} (this software reads version 1 only)`),
+    ),
+    fileId: hexBytes(16),
+    fileName: z
+      .string(expected("must be a string"))
+      .refine(isValidFileName, "must be a base name of 1..255 characters without / \\ or controls"),
+    fileSize: safeInt(),
+    fileHash: hexBytes(32),
+    createdAt: z
+      .string(expected("must be an ISO 8601 UTC timestamp"))
+      .refine(
+        (text) =>
+          /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(text) && !Number.isNaN(Date.parse(text)),
+        "must be an ISO 8601 UTC timestamp",
+      ),
+    chainId: decimal(256).refine((value) => value !== 0n, "must not be 0"),
+    market: address,
+    encryption: z.strictObject({
+      algorithm: literal(ENCRYPTION_ALGORITHM),
+      iv: hexBytes(12),
+      tag: hexBytes(TAG_BYTES),
+      wrappedKey: z.strictObject({ iv: hexBytes(12), tag: hexBytes(16), ciphertext: hexBytes(32) }),
+      kdf: literal(KDF_ID),
+    }),
+    coding: z.strictObject({
+      algorithm: literal(CODING_ALGORITHM),
+      k: safeInt(1, MAX_DATA_SHARDS),
+      m: safeInt(0, MAX_PARITY_SHARDS),
+      shardSize: safeInt(1),
+      payloadSize: safeInt(),
+    }),
+    pieces: z.array(piece, expected("must be an array")),
+  })
+  .superRefine((manifest, ctx) => {
+    const fail = (path: (string | number)[], message: string) => {
+      ctx.addIssue({ code: "custom", path, message });
+    };
+    const { coding, fileSize } = manifest;
+    if (coding.payloadSize !== fileSize + TAG_BYTES) {
+      fail(["coding", "payloadSize"], `must be fileSize + ${TAG_BYTES} = ${fileSize + TAG_BYTES}`);
+      return;
+    }
+    const shardSize = shardSizeFor(coding.payloadSize, coding.k);
+    if (coding.shardSize !== shardSize) {
+      fail(
+        ["coding", "shardSize"],
+        `must be ${shardSize} for payloadSize ${coding.payloadSize} and k ${coding.k}`,
+      );
+      return;
+    }
+    if (manifest.pieces.length !== coding.k + coding.m) {
+      fail(["pieces"], `must list k + m = ${coding.k + coding.m} pieces, found ${manifest.pieces.length}`);
+      return;
+    }
+    manifest.pieces.forEach((p, index) => {
+      const at = (...path: string[]) => ["pieces", index, ...path];
+      const same = (actual: string | bigint, wanted: string | bigint, path: string[], what: string) => {
+        if (actual !== wanted) fail(at(...path), `must match the piece's ${what}`);
+      };
+      if (p.index !== index) fail(at("index"), `must be ${index} (pieces are listed in index order)`);
+      if (p.size !== coding.shardSize) fail(at("size"), "must equal coding.shardSize");
+      same(p.proposal.root, p.root, ["proposal", "root"], "root");
+      same(p.proposal.size, BigInt(p.size), ["proposal", "size"], "size");
+      same(p.proposal.provider, p.provider, ["proposal", "provider"], "provider");
+      same(p.proposal.nonce, p.nonce, ["proposal", "nonce"], "nonce");
+      if (p.deal === null) return;
+      if (p.dealId === null) fail(at("dealId"), "must be set when deal terms are");
+      else same(p.deal.id, p.dealId, ["deal", "id"], "dealId");
+      same(p.deal.root, p.root, ["deal", "root"], "root");
+      same(p.deal.size, BigInt(p.size), ["deal", "size"], "size");
+      same(p.deal.provider, p.provider, ["deal", "provider"], "provider");
+      same(p.deal.client, p.proposal.client, ["deal", "client"], "proposal.client");
+    });
+  }, onceFieldsValid) satisfies z.ZodType<Manifest>;
+
+/** Validate a parsed JSON value as a manifest: BAD_MANIFEST at the first defect's path. */
+export function fromJsonValue(value: unknown): Manifest {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new BadManifestError("", "must be an object");
   }
-  return text;
-}
-
-function readProposal(reader: JsonReader): DealProposal {
-  reader.object(PROPOSAL_KEYS);
-  return {
-    client: reader.at("client").address(),
-    provider: reader.at("provider").address(),
-    root: reader.at("root").hex(32),
-    size: reader.at("size").decimal(64),
-    duration: reader.at("duration").decimal(64),
-    pricePerSecond: reader.at("pricePerSecond").decimal(128),
-    collateral: reader.at("collateral").decimal(128),
-    startDeadline: reader.at("startDeadline").decimal(64),
-    nonce: reader.at("nonce").decimal(64),
-  };
-}
-
-function readDeal(reader: JsonReader): DealTerms {
-  reader.object(DEAL_KEYS);
-  return {
-    id: reader.at("id").decimal(64),
-    client: reader.at("client").address(),
-    provider: reader.at("provider").address(),
-    root: reader.at("root").hex(32),
-    size: reader.at("size").decimal(64),
-    startPeriod: reader.at("startPeriod").decimal(32),
-    endPeriod: reader.at("endPeriod").decimal(32),
-    pricePerSecond: reader.at("pricePerSecond").decimal(128),
-    collateral: reader.at("collateral").decimal(128),
-  };
-}
-
-function positive(reader: JsonReader, bits: number): bigint {
-  const value = reader.decimal(bits);
-  if (value === 0n) throw new BadManifestError(reader.path, "must not be 0");
-  return value;
-}
-
-function same<T extends string | bigint>(actual: T, expected: T, field: string, what: string): void {
-  if (actual !== expected) throw new BadManifestError(field, `must match the piece's ${what}`);
+  const result = manifestSchema.safeParse(value);
+  if (result.success) return result.data;
+  const [first] = fieldProblems(result.error);
+  throw new BadManifestError(first?.path ?? "", first?.problem ?? "is invalid");
 }

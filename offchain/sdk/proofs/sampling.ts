@@ -9,7 +9,8 @@
  * hard byte cap, redirects are not followed, and any misbehaviour is a result, never an exception.
  */
 import { StrataError, type StrataErrorCode } from "../errors.js";
-import { JsonReader } from "../client/agentJson.js";
+import { leafProofResponse } from "../api/routes.js";
+import { decodeAnswer } from "../client/agentJson.js";
 import { fromHex, LEAF_SIZE, leafCount, rootFromPath, treeDepth } from "../commitment/merkle.js";
 
 export interface SampleLeafOptions {
@@ -151,19 +152,13 @@ async function fetchProof(req: SampleRequest): Promise<LeafProof> {
 /** The proof answer, checked to be for this root, size and leaf, with a path as long as the piece's tree. */
 function parseProof(json: unknown, req: SampleRequest, url: string): LeafProof {
   const bad = (what: string) => new SampleFailure("PROVIDER_BAD_DATA", `${url}: ${what}`);
-  const r = JsonReader.of(url, json);
-  if (r.string("root").toLowerCase() !== req.root) throw bad("proof is for another root");
-  if (r.bigint("size") !== req.size) throw bad("proof is for a piece of another size");
-  if (r.bigint("leafIndex") !== BigInt(req.leafIndex)) throw bad("proof is for another leaf");
-  const { leaf, path } = json as { leaf?: unknown; path?: unknown };
-  if (!Array.isArray(leaf) || leaf.length !== 2 || !leaf.every(isHex32)) {
-    throw bad('field "leaf" must be two 32-byte hex words');
-  }
+  const proof = decodeAnswer(leafProofResponse, url, json);
+  if (proof.root !== req.root) throw bad("proof is for another root");
+  if (proof.size !== req.size) throw bad("proof is for a piece of another size");
+  if (proof.leafIndex !== req.leafIndex) throw bad("proof is for another leaf");
   const depth = treeDepth(leafCount(Number(req.size)));
-  if (!Array.isArray(path) || path.length !== depth || !path.every(isHex32)) {
-    throw bad(`field "path" must be ${depth} 32-byte hex words`);
-  }
-  return { leaf: [leaf[0], leaf[1]] as [string, string], path };
+  if (proof.path.length !== depth) throw bad(`field "path" must be ${depth} 32-byte hex words`);
+  return { leaf: proof.leaf, path: proof.path };
 }
 
 /**
@@ -318,10 +313,6 @@ function parseEndpoint(endpoint: string): string | undefined {
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
   return endpoint.replace(/\/+$/, "");
-}
-
-function isHex32(value: unknown): value is string {
-  return typeof value === "string" && HEX32.test(value);
 }
 
 function concatLeaf(words: readonly [string, string]): Uint8Array {

@@ -16,7 +16,7 @@ export interface IndexedDeal extends DealTerms {
 }
 
 export interface DealEndRecord {
-  /** IStorageMarket.EndReason (0 Expired, 1 ClientTerminated, 2 ProviderTerminated, 3 TooManyFaults, 4 RetrievalFailed). */
+  /** IStorageMarket.EndReason value (names: DealEndReason in offchain/sdk/chain/enums.ts). */
   reason: number;
   paidToProvider: bigint;
   refundedToClient: bigint;

@@ -21,6 +21,7 @@
  */
 import { getAddress, ZeroAddress, type TransactionReceipt } from "ethers";
 import { IComputeMarket__factory, type IComputeMarket } from "../../../typechain-types/index.js";
+import { LeaseCloseReason } from "../../sdk/chain/enums.js";
 import { closeReasonName } from "../../sdk/compute/orders.js";
 import { ChainRevertError, decodeRevert, type Revert } from "../../sdk/chain/revert.js";
 import type { Duty, WorkerContext } from "../context.js";
@@ -33,7 +34,10 @@ export const REPORT_MISSED_HEARTBEATS = "report-missed-heartbeats";
 export const CLOSE_LEASE = "close-lease";
 
 /** IComputeMarket.CloseReason values the keeper deals with. */
-export const CLOSE_REASON = { MissedHeartbeats: 3, InsufficientFunds: 4 } as const;
+export const CLOSE_REASON = {
+  MissedHeartbeats: LeaseCloseReason.indexOf("MissedHeartbeats"),
+  InsufficientFunds: LeaseCloseReason.indexOf("InsufficientFunds"),
+} as const;
 
 /** Leases read on chain per tick. */
 export const LEASE_VIEWS_PER_TICK = 100;
