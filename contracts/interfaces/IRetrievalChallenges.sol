@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import { ICreditLedger } from "./ICreditLedger.sol";
+import { IGoverned } from "./IGoverned.sol";
 import { IStorageMarket } from "./IStorageMarket.sol";
 
 /// @title IRetrievalChallenges
@@ -10,8 +11,9 @@ import { IStorageMarket } from "./IStorageMarket.sol";
 ///         path within the response window. An answered challenge pays the bond to the provider (so watchers
 ///         cannot grief providers for free); an unanswered one ends the deal through the storage market with
 ///         the whole collateral slashed (client compensation, challenger bounty, treasury share) and returns
-///         the bond. See docs/SPEC.md, "Retrieval challenges".
-interface IRetrievalChallenges is ICreditLedger {
+///         the bond. See docs/SPEC.md, "Retrieval challenges". A pause (`IGoverned.pause`) stops new
+///         challenges; answers, enforcement and withdrawals continue.
+interface IRetrievalChallenges is ICreditLedger, IGoverned {
     // ------------------------------------------------------------------ types
 
     /// @notice Governance parameters; each has hard bounds in code.
@@ -204,12 +206,6 @@ interface IRetrievalChallenges is ICreditLedger {
     /// @notice Set the parameters (bounded). Parameter role only.
     /// @param params The parameters.
     function setParameters(Parameters calldata params) external;
-
-    /// @notice Stop new challenges. Answers, enforcement and withdrawals continue.
-    function pause() external;
-
-    /// @notice Resume new challenges.
-    function unpause() external;
 
     // ------------------------------------------------------------------ views
 

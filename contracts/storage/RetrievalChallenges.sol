@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import { AccessControl } from "@openzeppelin/contracts/access/AccessControl.sol";
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import { Pausable } from "@openzeppelin/contracts/utils/Pausable.sol";
+import { Governed } from "../governance/Governed.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
 import { IRetrievalChallenges } from "../interfaces/IRetrievalChallenges.sol";
 import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
@@ -16,11 +15,7 @@ import { MerkleSha256 } from "./libraries/MerkleSha256.sol";
 ///         bond goes to the provider when it answers with the leaf and its Merkle path in time; an unanswered
 ///         challenge ends the deal through the market's `failRetrieval` hook (whole collateral slashed) and
 ///         returns the bond. Bonds are held and paid out through this contract's own credit ledger.
-contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, AccessControl, Pausable {
-    /// @notice Role allowed to change bounded parameters (held by the timelock).
-    bytes32 public constant PARAMETER_ROLE = keccak256("PARAMETER_ROLE");
-    /// @notice Role allowed to pause new challenges.
-    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     /// @notice Shortest response window governance may set: a provider needs time to see the challenge and
     ///         land a transaction.
     uint32 public constant MIN_RESPONSE_WINDOW = 60;
@@ -70,16 +65,13 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, AccessContro
         address admin,
         uint256 maxBond_,
         Parameters memory params
-    ) CreditLedger(IERC20(market_.paymentToken())) {
+    ) CreditLedger(IERC20(market_.paymentToken())) Governed(admin) {
         _checkBound("maxBond", maxBond_, 1, type(uint128).max);
         _market = market_;
         _registry = IProviderRegistry(market_.registry());
         _genesis = market_.genesis();
         _provingPeriod = market_.provingPeriod();
         _maxBond = maxBond_;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(PARAMETER_ROLE, admin);
-        _grantRole(PAUSER_ROLE, admin);
         _setParameters(params);
     }
 
@@ -131,8 +123,7 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, AccessContro
         );
 
         // Interactions last: take the bond from the challenger's balance here, else pull it exactly.
-        if (balanceOf(msg.sender) >= bond) _debit(msg.sender, bond);
-        else if (!_tryPullExact(msg.sender, bond)) revert RetrievalUnfunded(msg.sender, bond);
+        if (!_charge(msg.sender, bond)) revert RetrievalUnfunded(msg.sender, bond);
     }
 
     /// @inheritdoc IRetrievalChallenges
@@ -190,16 +181,6 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, AccessContro
     /// @inheritdoc IRetrievalChallenges
     function setParameters(Parameters calldata params) external onlyRole(PARAMETER_ROLE) {
         _setParameters(params);
-    }
-
-    /// @inheritdoc IRetrievalChallenges
-    function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
-    }
-
-    /// @inheritdoc IRetrievalChallenges
-    function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
     }
 
     // ------------------------------------------------------------------ views

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import { AccessControl } from "@openzeppelin/contracts/access/AccessControl.sol";
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { IERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import { EIP712 } from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import { SignatureChecker } from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import { Multicall } from "@openzeppelin/contracts/utils/Multicall.sol";
-import { Pausable } from "@openzeppelin/contracts/utils/Pausable.sol";
+import { MarketGovernance } from "../governance/MarketGovernance.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
 import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
 import { DealAccounting } from "./libraries/DealAccounting.sol";
@@ -20,14 +19,11 @@ import { ProofOfStorage } from "./ProofOfStorage.sol";
 import { StorageMarketBase } from "./StorageMarketBase.sol";
 
 /// @title StorageMarket
-/// @notice Deal lifecycle (publish, settle, extend, terminate, finalize) and governance of the storage market.
-contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multicall {
+/// @notice Deal lifecycle (publish, settle, extend, terminate, finalize), parameters and views of the storage
+///         market. Roles, pause and treasury are `MarketGovernance`; money moves only through `CreditLedger`.
+contract StorageMarket is ProofOfStorage, EIP712, Multicall {
     using PackedDealList for PackedDealList.List;
 
-    /// @notice Role allowed to change bounded parameters (held by the timelock).
-    bytes32 public constant PARAMETER_ROLE = keccak256("PARAMETER_ROLE");
-    /// @notice Role allowed to pause new deals.
-    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @notice Role of the retrieval-challenge contract, allowed to end deals whose challenge went unanswered.
     bytes32 public constant RETRIEVAL_ROLE = keccak256("RETRIEVAL_ROLE");
     /// @notice Most proposals per `publishDeals` call.
@@ -58,12 +54,9 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         Parameters memory params
     )
         StorageMarketBase(registry_, token_, provingPeriod_, maxMissedProofBounty_)
+        MarketGovernance(admin, treasury_)
         EIP712("Strata StorageMarket", "1")
     {
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(PARAMETER_ROLE, admin);
-        _grantRole(PAUSER_ROLE, admin);
-        _setTreasury(treasury_);
         _setParameters(params);
     }
 
@@ -249,31 +242,11 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         _setParameters(params);
     }
 
-    /// @inheritdoc IStorageMarket
-    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setTreasury(treasury_);
-    }
-
-    /// @inheritdoc IStorageMarket
-    function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
-    }
-
-    /// @inheritdoc IStorageMarket
-    function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
-    }
-
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IStorageMarket
     function registry() external view returns (address) {
         return address(_registry);
-    }
-
-    /// @inheritdoc IStorageMarket
-    function treasury() external view returns (address) {
-        return _treasury;
     }
 
     /// @inheritdoc IStorageMarket
@@ -412,11 +385,7 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
     /// @dev Take `amount` of escrow from the client's ledger balance if it covers it, else from its allowance.
     ///      With `mustSucceed`, an unfunded client reverts; otherwise it returns false.
     function _fund(address client, uint256 amount, bool mustSucceed) private returns (bool) {
-        if (balanceOf(client) >= amount) {
-            _debit(client, amount);
-            return true;
-        }
-        if (_tryPullExact(client, amount)) return true;
+        if (_charge(client, amount)) return true;
         if (mustSucceed) revert MarketUnfunded(client, amount);
         return false;
     }
@@ -468,11 +437,5 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         StorageParams.validate(params, _provingPeriod, _maxMissedProofBounty);
         _params = params;
         emit ParametersSet(params);
-    }
-
-    function _setTreasury(address treasury_) private {
-        if (treasury_ == address(0)) revert MarketZeroTreasury();
-        _treasury = treasury_;
-        emit TreasurySet(treasury_);
     }
 }
