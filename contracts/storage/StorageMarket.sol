@@ -149,13 +149,11 @@ contract StorageMarket is ProofOfStorage, MarketGovernance, EIP712, Multicall {
 
     function _settle(Deal calldata deal, uint256 faultRunHint) private returns (uint256 amount) {
         uint256 word = _checkedDeal(deal);
-        DealSlot.State memory s = DealSlot.unpack(word);
         DealAccounting.Accrual memory a = _accrue(deal, word, faultRunHint);
-        amount = PaymentMath.due(deal.pricePerSecond, a.net, s.paidSeconds);
+        amount = PaymentMath.due(deal.pricePerSecond, a.net, DealSlot.paidSeconds(word));
         if (amount != 0) {
             // net <= deal length in seconds, which the duration bound keeps below 2^32.
-            s.paidSeconds = uint32(a.net);
-            _deals[deal.id] = DealSlot.pack(s);
+            _deals[deal.id] = DealSlot.withPaidSeconds(word, uint32(a.net));
             _credit(deal.provider, amount);
         }
         emit DealSettled(deal.id, amount);
