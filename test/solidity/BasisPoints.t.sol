@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import { BasisPoints } from "../../contracts/payments/libraries/BasisPoints.sol";
 import { SlashSplit } from "../../contracts/payments/libraries/SlashSplit.sol";
 import { LeaseMath } from "../../contracts/compute/libraries/LeaseMath.sol";
+import { PaymentMath } from "../../contracts/storage/libraries/PaymentMath.sol";
 import { TestBase } from "./utils/TestBase.sol";
 
 /// @notice The shared money math (contracts/payments/libraries): basis-point shares round down by less than one
@@ -119,5 +120,28 @@ contract BasisPointsTest is TestBase {
     function test_leasePenaltyIsTheSharedSplit() public pure {
         test_fuzz_leasePenaltyIsTheSharedSplit(50e6, 5_000, 1_000);
         test_fuzz_leasePenaltyIsTheSharedSplit(3, 10_000, 5_000);
+    }
+
+    /// @notice A storage fault penalty below 100 % is the basis-point share of the collateral, else the whole.
+    function test_fuzz_faultPenaltyIsTheShare(
+        uint256 collateral,
+        uint256 missed,
+        uint256 declared,
+        uint256 missedBps,
+        uint256 declaredBps
+    ) public pure {
+        collateral = bound(collateral, 0, type(uint128).max);
+        missed = bound(missed, 0, 100);
+        declared = bound(declared, 0, 100);
+        missedBps = bound(missedBps, 0, 5_000);
+        declaredBps = bound(declaredBps, 0, missedBps);
+        uint256 bps = missed * missedBps + declared * declaredBps;
+        uint256 penalty = PaymentMath.faultPenalty(collateral, missed, declared, missedBps, declaredBps);
+        assertEq(penalty, bps >= BPS ? collateral : BasisPoints.share(collateral, bps), "share of the collateral");
+    }
+
+    function test_faultPenaltyIsTheShare() public pure {
+        test_fuzz_faultPenaltyIsTheShare(100e6, 2, 1, 1_000, 500); // 25 %
+        test_fuzz_faultPenaltyIsTheShare(100e6, 3, 0, 5_000, 0); // capped at the whole
     }
 }

@@ -134,10 +134,10 @@ library LeaseMath {
         uint256 bps,
         uint256 treasuryBps
     ) internal pure returns (uint256 amount, uint256 toTreasury, uint256 toTenant) {
-        amount = BasisPoints.share(collateral, bps);
-        // SlashSplit's rule with no reporter share: the treasury share rounds down, the tenant takes the rest
-        // (treasuryBps <= 10_000, so toTreasury <= amount).
-        toTreasury = BasisPoints.share(amount, treasuryBps);
+        amount = Math.mulDiv(collateral, bps, BasisPoints.BPS);
+        // The BasisPoints formula, then SlashSplit's rule with no reporter share: the treasury share rounds down,
+        // the tenant takes the rest (treasuryBps <= 10_000, so toTreasury <= amount).
+        toTreasury = Math.mulDiv(amount, treasuryBps, BasisPoints.BPS);
         toTenant = amount - toTreasury;
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
 import { BasisPoints } from "./BasisPoints.sol";
 
 /// @title SlashSplit
@@ -8,7 +9,7 @@ import { BasisPoints } from "./BasisPoints.sol";
 ///         fault harmed (see docs/SPEC.md, "Penalties and termination for faults"). The compute market's lease
 ///         penalty is the same rule without a reporter, written out in `LeaseMath.penalty` (one call level less:
 ///         87 gas per slashed close); test/solidity/BasisPoints.t.sol checks the two agree.
-/// @dev Shares are rounded down (`BasisPoints.share`) and the harmed party takes the remainder, so the parts
+/// @dev Shares are rounded down (the `BasisPoints` formula) and the harmed party takes the remainder, so the parts
 ///      always add up to the slashed amount exactly: rounding never loses or creates a token.
 library SlashSplit {
     /// @notice Split `amount` into the treasury's share, the reporter's share and the harmed party's remainder.
@@ -24,8 +25,8 @@ library SlashSplit {
         uint256 treasuryBps,
         uint256 reporterBps
     ) internal pure returns (uint256 toTreasury, uint256 toReporter, uint256 toHarmed) {
-        toTreasury = BasisPoints.share(amount, treasuryBps);
-        toReporter = BasisPoints.share(amount, reporterBps);
+        toTreasury = Math.mulDiv(amount, treasuryBps, BasisPoints.BPS);
+        toReporter = Math.mulDiv(amount, reporterBps, BasisPoints.BPS);
         // The bound on treasuryBps + reporterBps keeps the shares within amount (checked all the same).
         toHarmed = amount - toTreasury - toReporter;
     }

@@ -130,7 +130,8 @@ library DealAccounting {
                 p.declaredFaultPenaltyBps
             );
             if (reason == IStorageMarket.EndReason.ProviderTerminated) {
-                c.penalty += BasisPoints.share(d.collateral, p.providerTerminationFeeBps);
+                // The BasisPoints formula; collateral < 2^128 and the fee <= 10_000 bps, so the product cannot overflow.
+                c.penalty += (uint256(d.collateral) * p.providerTerminationFeeBps) / BasisPoints.BPS;
                 if (c.penalty > d.collateral) c.penalty = d.collateral;
             }
         }

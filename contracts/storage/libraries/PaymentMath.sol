@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
 import { BasisPoints } from "../../payments/libraries/BasisPoints.sol";
 
 /// @title PaymentMath
@@ -51,6 +52,6 @@ library PaymentMath {
     ) internal pure returns (uint256 penalty) {
         uint256 bps = missed * missedBps + declared * declaredBps;
         if (bps >= BasisPoints.BPS) return collateral;
-        penalty = BasisPoints.share(collateral, bps);
+        penalty = Math.mulDiv(collateral, bps, BasisPoints.BPS);
     }
 }
