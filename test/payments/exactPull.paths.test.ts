@@ -140,7 +140,11 @@ describe("payments: ExactPull on every path that pulls tokens", function () {
       nonce: 1n << 60n,
       deadline: BigInt(await f.helpers.time.latest()) + 3600n,
     };
-    const signature = await signExtension(f.client, marketDomain(f.chainId, await market.getAddress()), extension);
+    const signature = await signExtension(
+      f.client,
+      marketDomain(f.chainId, await market.getAddress()),
+      extension,
+    );
     const amount = deal.pricePerSecond * 2n * PERIOD;
     await expect(market.connect(f.provider).extendDeal(deal, extension, signature))
       .to.be.revertedWithCustomError(market, "PaymentTokenShortfall")
@@ -163,7 +167,7 @@ describe("payments: ExactPull on every path that pulls tokens", function () {
 
   it("test_openChallenge_rejectsAShortBondPull", async function () {
     const { f, rc, deal } = s;
-    const bond = BigInt(LOCAL_RETRIEVAL_PARAMETERS.bond);
+    const bond = LOCAL_RETRIEVAL_PARAMETERS.bond;
     await expect(rc.connect(f.watcher).openChallenge(deal, 0n))
       .to.be.revertedWithCustomError(rc, "PaymentTokenShortfall")
       .withArgs(bond, delivered(bond));
