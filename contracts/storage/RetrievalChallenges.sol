@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { Governed } from "../governance/Governed.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
-import { IRetrievalChallenges } from "../interfaces/IRetrievalChallenges.sol";
+import { ChallengeId, IRetrievalChallenges } from "../interfaces/IRetrievalChallenges.sol";
 import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
 import { CreditLedger } from "../payments/CreditLedger.sol";
 import { DealTerms } from "./libraries/DealTerms.sol";
@@ -53,7 +53,7 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     uint256 private immutable _maxBond;
 
     Config private _config;
-    mapping(uint256 challengeId => StoredChallenge) private _challenges;
+    mapping(ChallengeId challengeId => StoredChallenge) private _challenges;
     mapping(uint64 dealId => DealRecord) private _dealRecords;
 
     /// @param market_ The storage market; grant this contract its RETRIEVAL_ROLE.
@@ -81,7 +81,7 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     function openChallenge(
         IStorageMarket.Deal calldata deal,
         uint64 leafIndex
-    ) external whenNotPaused nonReentrant returns (uint256 challengeId) {
+    ) external whenNotPaused nonReentrant returns (ChallengeId challengeId) {
         (uint160 stored, , , , ) = _market.dealState(deal.id);
         if (stored == 0 || stored != DealTerms.hash(deal)) revert RetrievalUnknownDeal(deal.id);
         Config memory config = _config;
@@ -94,15 +94,18 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
         uint256 leaves = MerkleSha256.leafCount(deal.size);
         if (leafIndex >= leaves) revert RetrievalBadLeaf(leafIndex, leaves);
         uint256 open = _dealRecords[deal.id].openChallenge;
-        if (open != 0) revert RetrievalAlreadyChallenged(deal.id, open);
+        if (open != 0) revert RetrievalAlreadyChallenged(deal.id, ChallengeId.wrap(open));
 
         // Ids grow by one per challenge and cannot reach 2^64.
         unchecked {
-            challengeId = ++config.challengeCount;
+            challengeId = ChallengeId.wrap(++config.challengeCount);
         }
         uint128 bond = config.bond;
         _config = config;
-        _dealRecords[deal.id] = DealRecord({ provider: deal.provider, openChallenge: uint64(challengeId) });
+        _dealRecords[deal.id] = DealRecord({
+            provider: deal.provider,
+            openChallenge: uint64(ChallengeId.unwrap(challengeId))
+        });
         _challenges[challengeId] = StoredChallenge({
             challenger: msg.sender,
             dealId: deal.id,
@@ -128,7 +131,7 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
 
     /// @inheritdoc IRetrievalChallenges
     function answerChallenge(
-        uint256 challengeId,
+        ChallengeId challengeId,
         IStorageMarket.Deal calldata deal,
         bytes32[2] calldata leaf,
         bytes32[] calldata path
@@ -154,7 +157,10 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     }
 
     /// @inheritdoc IRetrievalChallenges
-    function enforceChallenge(uint256 challengeId, IStorageMarket.Deal calldata deal) external nonReentrant {
+    function enforceChallenge(
+        ChallengeId challengeId,
+        IStorageMarket.Deal calldata deal
+    ) external nonReentrant {
         StoredChallenge storage c = _challenges[challengeId];
         (uint64 dealId, uint64 deadline) = _requireOpen(challengeId, c);
         if (block.timestamp <= deadline) revert RetrievalWrongTime(challengeId, deadline, block.timestamp);
@@ -201,7 +207,7 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     }
 
     /// @inheritdoc IRetrievalChallenges
-    function challengeOf(uint256 challengeId) external view returns (Challenge memory challenge) {
+    function challengeOf(ChallengeId challengeId) external view returns (Challenge memory challenge) {
         StoredChallenge memory c = _challenges[challengeId];
         if (c.status == Status.None) return challenge;
         challenge = Challenge({
@@ -216,8 +222,8 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     }
 
     /// @inheritdoc IRetrievalChallenges
-    function openChallengeOf(uint64 dealId) external view returns (uint256) {
-        return _dealRecords[dealId].openChallenge;
+    function openChallengeOf(uint64 dealId) external view returns (ChallengeId) {
+        return ChallengeId.wrap(_dealRecords[dealId].openChallenge);
     }
 
     /// @inheritdoc IRetrievalChallenges
@@ -229,7 +235,7 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
 
     /// @dev The challenge's deal and deadline, or a revert unless it is open.
     function _requireOpen(
-        uint256 challengeId,
+        ChallengeId challengeId,
         StoredChallenge storage c
     ) private view returns (uint64 dealId, uint64 deadline) {
         Status status = c.status;
