@@ -84,7 +84,8 @@ contract StorageMarket is ProofOfStorage, MarketGovernance, EIP712, Multicall {
                 emit DealSkipped(prop.client, prop.nonce, SkipReason.NonceUsed);
                 continue;
             }
-            if (!_fund(prop.client, uint256(prop.pricePerSecond) * prop.duration, false)) {
+            // Escrow from the client's ledger balance, else pulled exactly from its allowance.
+            if (!_charge(prop.client, uint256(prop.pricePerSecond) * prop.duration)) {
                 emit DealSkipped(prop.client, prop.nonce, SkipReason.Unfunded);
                 continue;
             }
@@ -220,7 +221,7 @@ contract StorageMarket is ProofOfStorage, MarketGovernance, EIP712, Multicall {
         _spendNonce(deal.client, extension.nonce);
         uint256 amount =
             uint256(deal.pricePerSecond) * (extension.newEndPeriod - deal.endPeriod) * _provingPeriod;
-        _fund(deal.client, amount, true);
+        if (!_charge(deal.client, amount)) revert MarketUnfunded(deal.client, amount);
         uint160 newHash = DealTerms.termsHash(
             deal.root,
             deal.size,
@@ -378,14 +379,6 @@ contract StorageMarket is ProofOfStorage, MarketGovernance, EIP712, Multicall {
             prop.collateral,
             prop.nonce
         );
-    }
-
-    /// @dev Take `amount` of escrow from the client's ledger balance if it covers it, else from its allowance.
-    ///      With `mustSucceed`, an unfunded client reverts; otherwise it returns false.
-    function _fund(address client, uint256 amount, bool mustSucceed) private returns (bool) {
-        if (_charge(client, amount)) return true;
-        if (mustSucceed) revert MarketUnfunded(client, amount);
-        return false;
     }
 
     /// @dev Final payment, refund, collateral penalty and release, and removal from the provider's list. A
