@@ -1,25 +1,21 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import { AccessControl } from "@openzeppelin/contracts/access/AccessControl.sol";
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import { IComputeMarket } from "../interfaces/IComputeMarket.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
+import { MarketGovernance } from "../governance/MarketGovernance.sol";
 import { ComputeMarketBase } from "./ComputeMarketBase.sol";
 import { ComputeOrderBook } from "./ComputeOrderBook.sol";
 import { LeaseMath } from "./libraries/LeaseMath.sol";
 
 /// @title ComputeMarket
 /// @notice Compute leases: streaming escrow, heartbeats, missed-heartbeat reports, notice and closing, plus
-///         governance and views. Orders and bids live in `ComputeOrderBook`; money enters and leaves only
-///         through `CreditLedger`, and collateral only through the provider registry.
-contract ComputeMarket is ComputeOrderBook, AccessControl {
-    /// @notice Role allowed to change bounded parameters (held by the timelock).
-    bytes32 public constant PARAMETER_ROLE = keccak256("PARAMETER_ROLE");
-    /// @notice Role allowed to pause new orders, bids and acceptances.
-    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
-
+///         parameters and views. Orders and bids live in `ComputeOrderBook`; money enters and leaves only
+///         through `CreditLedger`, collateral only through the provider registry, and roles, pause and treasury
+///         are `MarketGovernance`.
+contract ComputeMarket is ComputeOrderBook {
     /// @dev Money moved when a lease closes.
     struct Closing {
         uint256 paidToProvider;
@@ -47,11 +43,10 @@ contract ComputeMarket is ComputeOrderBook, AccessControl {
         uint256 maxMissedHeartbeatBounty_,
         uint256 maxCloseBounty_,
         Parameters memory params
-    ) ComputeMarketBase(registry_, token_, maxMissedHeartbeatBounty_, maxCloseBounty_) {
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(PARAMETER_ROLE, admin);
-        _grantRole(PAUSER_ROLE, admin);
-        _setTreasury(treasury_);
+    )
+        ComputeMarketBase(registry_, token_, maxMissedHeartbeatBounty_, maxCloseBounty_)
+        MarketGovernance(admin, treasury_)
+    {
         _setParameters(params);
     }
 
@@ -193,31 +188,11 @@ contract ComputeMarket is ComputeOrderBook, AccessControl {
         _setParameters(params);
     }
 
-    /// @inheritdoc IComputeMarket
-    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setTreasury(treasury_);
-    }
-
-    /// @inheritdoc IComputeMarket
-    function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
-    }
-
-    /// @inheritdoc IComputeMarket
-    function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
-    }
-
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IComputeMarket
     function registry() external view returns (address) {
         return address(_registry);
-    }
-
-    /// @inheritdoc IComputeMarket
-    function treasury() external view returns (address) {
-        return _treasury;
     }
 
     /// @inheritdoc IComputeMarket

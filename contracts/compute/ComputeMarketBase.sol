@@ -2,23 +2,21 @@
 pragma solidity 0.8.30;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import { Pausable } from "@openzeppelin/contracts/utils/Pausable.sol";
+import { MarketGovernance } from "../governance/MarketGovernance.sol";
 import { IComputeMarket } from "../interfaces/IComputeMarket.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
-import { CreditLedger } from "../payments/CreditLedger.sol";
+import { MarketLedger } from "../payments/MarketLedger.sol";
 import { ComputeParams } from "./libraries/ComputeParams.sol";
 import { LeaseMath } from "./libraries/LeaseMath.sol";
 
 /// @title ComputeMarketBase
 /// @notice State shared by the order book and the lease half of the compute market: orders, bids, leases,
-///         parameters, and the market's side of the money (its CreditLedger and the registry's slashed tokens).
-abstract contract ComputeMarketBase is IComputeMarket, CreditLedger, Pausable {
-    IProviderRegistry internal immutable _registry;
+///         parameters. Money is the market's `MarketLedger`; roles, pause and treasury are `MarketGovernance`.
+abstract contract ComputeMarketBase is IComputeMarket, MarketLedger, MarketGovernance {
     uint256 internal immutable _maxMissedHeartbeatBounty;
     uint256 internal immutable _maxCloseBounty;
 
     Parameters internal _params;
-    address internal _treasury;
     uint64 internal _lastOrderId;
 
     mapping(uint64 orderId => Order) internal _orders;
@@ -34,10 +32,9 @@ abstract contract ComputeMarketBase is IComputeMarket, CreditLedger, Pausable {
         IERC20 token_,
         uint256 maxMissedHeartbeatBounty_,
         uint256 maxCloseBounty_
-    ) CreditLedger(token_) {
+    ) MarketLedger(registry_, token_) {
         if (registry_.token() != address(token_))
             revert ComputeTokenMismatch(address(token_), registry_.token());
-        _registry = registry_;
         _maxMissedHeartbeatBounty = maxMissedHeartbeatBounty_;
         _maxCloseBounty = maxCloseBounty_;
     }
@@ -63,19 +60,7 @@ abstract contract ComputeMarketBase is IComputeMarket, CreditLedger, Pausable {
 
     /// @dev Take `amount` from `payer`'s ledger balance if it covers it, else pull it exactly from its allowance.
     function _fund(address payer, uint256 amount) internal {
-        if (balanceOf(payer) >= amount) {
-            _debit(payer, amount);
-            return;
-        }
-        if (!_tryPullExact(payer, amount)) revert ComputeUnfunded(payer, amount);
-    }
-
-    function _collectPending() internal override {
-        _registry.collectSlashed();
-    }
-
-    function _payoutAddress(address account) internal view override returns (address) {
-        return _registry.payeeOf(account);
+        if (!_charge(payer, amount)) revert ComputeUnfunded(payer, amount);
     }
 
     // ------------------------------------------------------------------ governance
@@ -84,11 +69,5 @@ abstract contract ComputeMarketBase is IComputeMarket, CreditLedger, Pausable {
         ComputeParams.validate(params, _maxMissedHeartbeatBounty, _maxCloseBounty);
         _params = params;
         emit ParametersSet(params);
-    }
-
-    function _setTreasury(address treasury_) internal {
-        if (treasury_ == address(0)) revert ComputeZeroTreasury();
-        _treasury = treasury_;
-        emit TreasurySet(treasury_);
     }
 }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import { ICreditLedger } from "./ICreditLedger.sol";
+import { IMarketGovernance } from "./IMarketGovernance.sol";
 
 /// @title IComputeMarket
 /// @notice Compute leases between tenants and providers: a tenant posts an order (resources, maximum price per
@@ -10,10 +11,12 @@ import { ICreditLedger } from "./ICreditLedger.sol";
 ///         which proves liveness with one heartbeat per heartbeat period. Missed heartbeats are refunded to the
 ///         tenant and reported for a bounty; leaving without notice or missing too many heartbeats slashes the
 ///         provider's collateral to the tenant; an overdrawn lease is closed by anyone for a bounty set aside
-///         at lease start. See docs/SPEC.md, "Compute leases", for the rules.
+///         at lease start. See docs/SPEC.md, "Compute leases", for the rules. A pause (`IGoverned.pause`)
+///         stops new orders, bids and acceptances; cancelling, expiring, withdrawing bids, top-ups, settlement,
+///         heartbeats, reports, notice, closing and ledger withdrawals continue.
 /// @dev Ids: orders are numbered from 1; a lease takes the id of the order it fills (one lease per order); a bid
 ///      is identified by its order id and its provider (one bid per provider per order).
-interface IComputeMarket is ICreditLedger {
+interface IComputeMarket is ICreditLedger, IMarketGovernance {
     // ------------------------------------------------------------------ types
 
     /// @notice Resources a tenant asks for. The market does not interpret them; providers' agents do.
@@ -355,9 +358,6 @@ interface IComputeMarket is ICreditLedger {
     /// @notice Emitted when parameters change.
     /// @param params The new parameters.
     event ParametersSet(Parameters params);
-    /// @notice Emitted when the treasury changes.
-    /// @param treasury The new treasury.
-    event TreasurySet(address treasury);
 
     // ------------------------------------------------------------------ errors
 
@@ -367,8 +367,6 @@ interface IComputeMarket is ICreditLedger {
     /// @param min Lowest accepted.
     /// @param max Highest accepted.
     error ComputeParameterOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
-    /// @notice The treasury is the zero address.
-    error ComputeZeroTreasury();
     /// @notice The market's token is not the registry's token.
     /// @param marketToken Market token.
     /// @param registryToken Registry token.
@@ -585,17 +583,6 @@ interface IComputeMarket is ICreditLedger {
     /// @param params The parameters.
     function setParameters(Parameters calldata params) external;
 
-    /// @notice Set the treasury. Admin only.
-    /// @param treasury The treasury (non-zero).
-    function setTreasury(address treasury) external;
-
-    /// @notice Stop new orders, bids and acceptances. Cancelling, expiring, withdrawing bids, top-ups,
-    ///         settlement, heartbeats, reports, notice, closing and ledger withdrawals continue.
-    function pause() external;
-
-    /// @notice Resume new business.
-    function unpause() external;
-
     // ------------------------------------------------------------------ views
 
     /// @notice Most active bids per order.
@@ -605,10 +592,6 @@ interface IComputeMarket is ICreditLedger {
     /// @notice The provider registry.
     /// @return The registry address.
     function registry() external view returns (address);
-
-    /// @notice The treasury.
-    /// @return The treasury address.
-    function treasury() external view returns (address);
 
     /// @notice The current parameters.
     /// @return The parameters.

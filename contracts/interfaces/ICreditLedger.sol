@@ -24,14 +24,10 @@ interface ICreditLedger {
     /// @param balance Its balance.
     /// @param needed Amount needed.
     error LedgerInsufficientBalance(address account, uint256 balance, uint256 needed);
-    /// @notice The token delivered fewer tokens than asked (fee-on-transfer tokens are not supported).
-    /// @param expected Amount asked.
-    /// @param received Amount the market's balance grew by.
-    error LedgerTokenShortfall(uint256 expected, uint256 received);
 
     /// @notice Deposit `amount` tokens from the caller to `account`'s balance.
     /// @param account Account credited.
-    /// @param amount Amount; the market must receive exactly this much.
+    /// @param amount Amount; the market must receive exactly this much (else `ExactPull.PaymentTokenShortfall`).
     function deposit(address account, uint256 amount) external;
 
     /// @notice Withdraw `amount` from the caller's balance to its payout address (a provider's payee, else

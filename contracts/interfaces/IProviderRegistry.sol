@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import { IGoverned } from "./IGoverned.sol";
+
 /// @title IProviderRegistry
 /// @notice Providers register here, stake the payment token once, and have part of that stake locked as
 ///         collateral by the markets for each deal or lease they take. Free stake leaves through an
-///         unbonding delay that no pause can block.
-interface IProviderRegistry {
+///         unbonding delay that no pause can block. A pause (`IGoverned.pause`) stops new registrations only.
+interface IProviderRegistry is IGoverned {
     /// @notice Public profile of a provider, used by clients to choose whom to store with.
     /// @param payee Address that receives the provider's payouts and withdrawn stake.
     /// @param registered True while the provider is registered.
@@ -146,10 +148,6 @@ interface IProviderRegistry {
     /// @param provider The provider.
     /// @param locked Locked collateral.
     error RegistryCollateralLocked(address provider, uint256 locked);
-    /// @notice The token delivered fewer tokens than asked (fee-on-transfer tokens are not supported).
-    /// @param expected Amount asked.
-    /// @param received Amount the registry's balance grew by.
-    error RegistryTokenShortfall(uint256 expected, uint256 received);
     /// @notice A parameter is outside its hard bounds.
     /// @param value Value given.
     /// @param min Lowest accepted.
@@ -188,7 +186,7 @@ interface IProviderRegistry {
 
     /// @notice Add `amount` of the payment token to `provider`'s free stake, paid by the caller.
     /// @param provider The provider to credit (must be registered).
-    /// @param amount Token amount; the registry must receive exactly this much.
+    /// @param amount Token amount; the registry must receive exactly this much (else `ExactPull.PaymentTokenShortfall`).
     function stake(address provider, uint256 amount) external;
 
     /// @notice Move `amount` of the caller's free stake to unbonding; the delay restarts for the whole balance.
@@ -233,12 +231,6 @@ interface IProviderRegistry {
     /// @notice Set the unbonding delay (bounded). Parameter role only.
     /// @param delay Delay in seconds.
     function setUnbondingDelay(uint64 delay) external;
-
-    /// @notice Pause new registrations. Pauser role only.
-    function pause() external;
-
-    /// @notice Resume new registrations. Pauser role only.
-    function unpause() external;
 
     /// @notice The payment token staked here.
     /// @return The token.

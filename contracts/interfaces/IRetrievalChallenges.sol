@@ -2,7 +2,12 @@
 pragma solidity 0.8.30;
 
 import { ICreditLedger } from "./ICreditLedger.sol";
+import { IGoverned } from "./IGoverned.sol";
 import { IStorageMarket } from "./IStorageMarket.sol";
+
+// A retrieval challenge's id (1, 2, ...). Its own type so that a challenge id and a deal id, small integers passed
+// side by side, cannot be swapped; it encodes as uint256, so the ABI is unchanged.
+type ChallengeId is uint256;
 
 /// @title IRetrievalChallenges
 /// @notice On-chain retrieval challenges for live storage deals. Anyone may challenge one leaf of a deal's
@@ -10,8 +15,9 @@ import { IStorageMarket } from "./IStorageMarket.sol";
 ///         path within the response window. An answered challenge pays the bond to the provider (so watchers
 ///         cannot grief providers for free); an unanswered one ends the deal through the storage market with
 ///         the whole collateral slashed (client compensation, challenger bounty, treasury share) and returns
-///         the bond. See docs/SPEC.md, "Retrieval challenges".
-interface IRetrievalChallenges is ICreditLedger {
+///         the bond. See docs/SPEC.md, "Retrieval challenges". A pause (`IGoverned.pause`) stops new
+///         challenges; answers, enforcement and withdrawals continue.
+interface IRetrievalChallenges is ICreditLedger, IGoverned {
     // ------------------------------------------------------------------ types
 
     /// @notice Governance parameters; each has hard bounds in code.
@@ -60,7 +66,7 @@ interface IRetrievalChallenges is ICreditLedger {
     /// @param deadline Last timestamp for the answer.
     /// @param bond Bond posted.
     event RetrievalChallengeOpened(
-        uint256 indexed challengeId,
+        ChallengeId indexed challengeId,
         uint64 indexed dealId,
         address indexed provider,
         address challenger,
@@ -74,7 +80,7 @@ interface IRetrievalChallenges is ICreditLedger {
     /// @param dealId The deal.
     /// @param provider The provider.
     event RetrievalChallengeAnswered(
-        uint256 indexed challengeId,
+        ChallengeId indexed challengeId,
         uint64 indexed dealId,
         address indexed provider
     );
@@ -86,7 +92,7 @@ interface IRetrievalChallenges is ICreditLedger {
     /// @param provider The provider.
     /// @param enforcer Who called `enforceChallenge`.
     event RetrievalChallengeFailed(
-        uint256 indexed challengeId,
+        ChallengeId indexed challengeId,
         uint64 indexed dealId,
         address indexed provider,
         address enforcer
@@ -96,7 +102,7 @@ interface IRetrievalChallenges is ICreditLedger {
     ///         challenger.
     /// @param challengeId Challenge id.
     /// @param dealId The deal.
-    event RetrievalChallengeVoided(uint256 indexed challengeId, uint64 indexed dealId);
+    event RetrievalChallengeVoided(ChallengeId indexed challengeId, uint64 indexed dealId);
 
     /// @notice Parameters changed.
     /// @param params The new parameters.
@@ -122,28 +128,28 @@ interface IRetrievalChallenges is ICreditLedger {
     /// @notice The deal already has an open challenge.
     /// @param dealId The deal.
     /// @param challengeId The open challenge.
-    error RetrievalAlreadyChallenged(uint64 dealId, uint256 challengeId);
+    error RetrievalAlreadyChallenged(uint64 dealId, ChallengeId challengeId);
 
     /// @notice The challenge is not open.
     /// @param challengeId Challenge id.
     /// @param status Its status.
-    error RetrievalNotOpen(uint256 challengeId, Status status);
+    error RetrievalNotOpen(ChallengeId challengeId, Status status);
 
     /// @notice Answers are accepted only until the deadline; enforcement only after it.
     /// @param challengeId Challenge id.
     /// @param deadline The deadline.
     /// @param nowTs Current timestamp.
-    error RetrievalWrongTime(uint256 challengeId, uint64 deadline, uint256 nowTs);
+    error RetrievalWrongTime(ChallengeId challengeId, uint64 deadline, uint256 nowTs);
 
     /// @notice The given deal terms are not the challenged deal's.
     /// @param challengeId Challenge id.
     /// @param dealId The deal the terms name.
-    error RetrievalDealMismatch(uint256 challengeId, uint64 dealId);
+    error RetrievalDealMismatch(ChallengeId challengeId, uint64 dealId);
 
     /// @notice The leaf and path do not hash to the deal's root.
     /// @param challengeId Challenge id.
     /// @param leafIndex The challenged leaf.
-    error RetrievalInvalidProof(uint256 challengeId, uint64 leafIndex);
+    error RetrievalInvalidProof(ChallengeId challengeId, uint64 leafIndex);
 
     /// @notice The Merkle path has the wrong length for the piece.
     /// @param given Given length.
@@ -153,7 +159,7 @@ interface IRetrievalChallenges is ICreditLedger {
     /// @notice Only the deal's provider answers.
     /// @param challengeId Challenge id.
     /// @param caller The caller.
-    error RetrievalNotProvider(uint256 challengeId, address caller);
+    error RetrievalNotProvider(ChallengeId challengeId, address caller);
 
     /// @notice The challenger could not fund the bond from its balance here or its allowance.
     /// @param challenger The challenger.
@@ -178,7 +184,7 @@ interface IRetrievalChallenges is ICreditLedger {
     function openChallenge(
         IStorageMarket.Deal calldata deal,
         uint64 leafIndex
-    ) external returns (uint256 challengeId);
+    ) external returns (ChallengeId challengeId);
 
     /// @notice Answer an open challenge with the leaf and its Merkle path before the deadline. Provider only;
     ///         never blocked by a pause. Credits the bond to the provider.
@@ -187,7 +193,7 @@ interface IRetrievalChallenges is ICreditLedger {
     /// @param leaf The challenged 64-byte leaf.
     /// @param path Merkle authentication path, bottom up.
     function answerChallenge(
-        uint256 challengeId,
+        ChallengeId challengeId,
         IStorageMarket.Deal calldata deal,
         bytes32[2] calldata leaf,
         bytes32[] calldata path
@@ -199,17 +205,11 @@ interface IRetrievalChallenges is ICreditLedger {
     ///         blocked by a pause.
     /// @param challengeId Challenge id.
     /// @param deal The deal's current terms (ignored when the deal no longer exists).
-    function enforceChallenge(uint256 challengeId, IStorageMarket.Deal calldata deal) external;
+    function enforceChallenge(ChallengeId challengeId, IStorageMarket.Deal calldata deal) external;
 
     /// @notice Set the parameters (bounded). Parameter role only.
     /// @param params The parameters.
     function setParameters(Parameters calldata params) external;
-
-    /// @notice Stop new challenges. Answers, enforcement and withdrawals continue.
-    function pause() external;
-
-    /// @notice Resume new challenges.
-    function unpause() external;
 
     // ------------------------------------------------------------------ views
 
@@ -228,12 +228,12 @@ interface IRetrievalChallenges is ICreditLedger {
     /// @notice A challenge by id.
     /// @param challengeId Challenge id.
     /// @return The challenge (status None if unknown).
-    function challengeOf(uint256 challengeId) external view returns (Challenge memory);
+    function challengeOf(ChallengeId challengeId) external view returns (Challenge memory);
 
     /// @notice The open challenge of a deal, 0 if none.
     /// @param dealId The deal.
     /// @return The challenge id.
-    function openChallengeOf(uint64 dealId) external view returns (uint256);
+    function openChallengeOf(uint64 dealId) external view returns (ChallengeId);
 
     /// @notice Number of challenges ever opened (the last id).
     /// @return The count.

@@ -2,12 +2,15 @@
 pragma solidity 0.8.30;
 
 import { ICreditLedger } from "./ICreditLedger.sol";
+import { IMarketGovernance } from "./IMarketGovernance.sol";
 
 /// @title IStorageMarket
 /// @notice Storage deals between clients and providers: EIP-712 proposals published by providers,
 ///         per-second payment streams from prepaid escrow, one proof of storage per provider per proving
 ///         period, faults, slashing, termination and extension. See docs/SPEC.md for the rules.
-interface IStorageMarket is ICreditLedger {
+///         A pause (`IGoverned.pause`) stops new deals and extensions; settlement, proofs, termination and
+///         withdrawals continue.
+interface IStorageMarket is ICreditLedger, IMarketGovernance {
     // ------------------------------------------------------------------ types
 
     /// @notice What a client signs (EIP-712 type `DealProposal`).
@@ -256,9 +259,6 @@ interface IStorageMarket is ICreditLedger {
     /// @notice Emitted when parameters change.
     /// @param params The new parameters.
     event ParametersSet(Parameters params);
-    /// @notice Emitted when the treasury changes.
-    /// @param treasury The new treasury.
-    event TreasurySet(address treasury);
 
     // ------------------------------------------------------------------ errors
 
@@ -402,8 +402,6 @@ interface IStorageMarket is ICreditLedger {
     /// @param min Lowest accepted.
     /// @param max Highest accepted.
     error MarketParameterOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
-    /// @notice The treasury is the zero address.
-    error MarketZeroTreasury();
     /// @notice The market's token is not the registry's token.
     /// @param marketToken Market token.
     /// @param registryToken Registry token.
@@ -516,25 +514,11 @@ interface IStorageMarket is ICreditLedger {
     /// @param params The parameters.
     function setParameters(Parameters calldata params) external;
 
-    /// @notice Set the treasury. Admin only.
-    /// @param treasury The treasury (non-zero).
-    function setTreasury(address treasury) external;
-
-    /// @notice Stop new deals and extensions. Settlement, proofs, termination and withdrawals continue.
-    function pause() external;
-
-    /// @notice Resume new deals.
-    function unpause() external;
-
     // ------------------------------------------------------------------ views
 
     /// @notice The provider registry.
     /// @return The registry address.
     function registry() external view returns (address);
-
-    /// @notice The treasury.
-    /// @return The treasury address.
-    function treasury() external view returns (address);
 
     /// @notice The current parameters.
     /// @return The parameters.

@@ -5,12 +5,15 @@ import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import { ReentrancyGuardTransient } from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import { ICreditLedger } from "../interfaces/ICreditLedger.sol";
+import { ExactPull } from "./libraries/ExactPull.sol";
 
 /// @title CreditLedger
-/// @notice The one place where a market's tokens enter and leave: exact-amount pulls (fee-on-transfer
-///         tokens rejected), internal credits, and pull-based withdrawals.
+/// @notice The one place where a market's tokens enter and leave: exact-amount pulls (`ExactPull`, fee-on-transfer
+///         tokens rejected), funding from a ledger balance else a pull (`_charge`), internal credits, and
+///         pull-based withdrawals. Used by the storage market, the compute market and the retrieval challenges.
 abstract contract CreditLedger is ICreditLedger, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
+    using ExactPull for IERC20;
 
     IERC20 internal immutable _token;
     mapping(address account => uint256) private _balances;
@@ -23,7 +26,7 @@ abstract contract CreditLedger is ICreditLedger, ReentrancyGuardTransient {
     /// @inheritdoc ICreditLedger
     function deposit(address account, uint256 amount) external nonReentrant {
         if (amount == 0) revert LedgerZeroAmount();
-        _pullExact(msg.sender, amount);
+        _token.pull(msg.sender, amount);
         _credit(account, amount);
         emit Deposited(account, msg.sender, amount);
     }
@@ -67,21 +70,18 @@ abstract contract CreditLedger is ICreditLedger, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Pull exactly `amount` from `from` (allowance), reverting on failure or shortfall.
-    function _pullExact(address from, uint256 amount) internal {
-        uint256 before = _token.balanceOf(address(this));
-        _token.safeTransferFrom(from, address(this), amount);
-        uint256 received = _token.balanceOf(address(this)) - before;
-        if (received != amount) revert LedgerTokenShortfall(amount, received);
-    }
-
-    /// @dev Like `_pullExact` but returns false instead of reverting when the transfer fails. A token that
-    ///      delivers less than asked still reverts: that is a broken token, not an unfunded client.
-    function _tryPullExact(address from, uint256 amount) internal returns (bool) {
-        uint256 before = _token.balanceOf(address(this));
-        if (!_token.trySafeTransferFrom(from, address(this), amount)) return false;
-        uint256 received = _token.balanceOf(address(this)) - before;
-        if (received != amount) revert LedgerTokenShortfall(amount, received);
-        return true;
+    /// @dev Take `amount` from `payer`'s ledger balance if it covers it, else pull exactly `amount` from its
+    ///      allowance. Returns false, with nothing moved, when neither pays; the caller decides whether that
+    ///      reverts (with its own `...Unfunded` error) or skips. A token delivering less than asked reverts.
+    function _charge(address payer, uint256 amount) internal returns (bool funded) {
+        uint256 balance = _balances[payer];
+        if (balance >= amount) {
+            // balance >= amount was checked above.
+            unchecked {
+                _balances[payer] = balance - amount;
+            }
+            return true;
+        }
+        return _token.tryPull(payer, amount);
     }
 }

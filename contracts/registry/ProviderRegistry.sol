@@ -1,25 +1,22 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import { AccessControl } from "@openzeppelin/contracts/access/AccessControl.sol";
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import { Pausable } from "@openzeppelin/contracts/utils/Pausable.sol";
 import { ReentrancyGuardTransient } from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import { Governed } from "../governance/Governed.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
+import { ExactPull } from "../payments/libraries/ExactPull.sol";
 
 /// @title ProviderRegistry
 /// @notice Provider profiles and stake. Markets (MARKET_ROLE) lock, unlock and slash collateral; nothing
 ///         else can move a provider's stake, and a pause never blocks unbonding or withdrawal.
-contract ProviderRegistry is IProviderRegistry, AccessControl, Pausable, ReentrancyGuardTransient {
+contract ProviderRegistry is IProviderRegistry, Governed, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
+    using ExactPull for IERC20;
 
     /// @notice Role of the market contracts allowed to lock, unlock and slash collateral.
     bytes32 public constant MARKET_ROLE = keccak256("MARKET_ROLE");
-    /// @notice Role allowed to change bounded parameters (held by the timelock).
-    bytes32 public constant PARAMETER_ROLE = keccak256("PARAMETER_ROLE");
-    /// @notice Role allowed to pause new registrations.
-    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
     /// @notice Shortest unbonding delay governance may set.
     uint64 public constant MIN_UNBONDING_DELAY = 60;
@@ -39,12 +36,9 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, Pausable, Reentra
     /// @param token_ The payment token providers stake.
     /// @param admin Holder of the admin, parameter and pauser roles (the timelock in deployment).
     /// @param unbondingDelay_ Initial unbonding delay in seconds.
-    constructor(IERC20 token_, address admin, uint64 unbondingDelay_) {
+    constructor(IERC20 token_, address admin, uint64 unbondingDelay_) Governed(admin) {
         _token = token_;
         _setUnbondingDelay(unbondingDelay_);
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(PARAMETER_ROLE, admin);
-        _grantRole(PAUSER_ROLE, admin);
     }
 
     // ------------------------------------------------------------------ profile
@@ -104,10 +98,7 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, Pausable, Reentra
         _requireRegistered(provider);
         if (amount == 0) revert RegistryZeroAmount();
         uint128 amount128 = _toUint128(amount);
-        uint256 balanceBefore = _token.balanceOf(address(this));
-        _token.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = _token.balanceOf(address(this)) - balanceBefore;
-        if (received != amount) revert RegistryTokenShortfall(amount, received);
+        _token.pull(msg.sender, amount);
         _stakes[provider].free += amount128;
         emit StakeAdded(provider, msg.sender, amount);
     }
@@ -211,16 +202,6 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, Pausable, Reentra
     /// @inheritdoc IProviderRegistry
     function setUnbondingDelay(uint64 delay) external onlyRole(PARAMETER_ROLE) {
         _setUnbondingDelay(delay);
-    }
-
-    /// @inheritdoc IProviderRegistry
-    function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
-    }
-
-    /// @inheritdoc IProviderRegistry
-    function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
     }
 
     // ------------------------------------------------------------------ views

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import { AccessControl } from "@openzeppelin/contracts/access/AccessControl.sol";
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import { Pausable } from "@openzeppelin/contracts/utils/Pausable.sol";
+import { Governed } from "../governance/Governed.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
-import { IRetrievalChallenges } from "../interfaces/IRetrievalChallenges.sol";
+import { ChallengeId, IRetrievalChallenges } from "../interfaces/IRetrievalChallenges.sol";
 import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
 import { CreditLedger } from "../payments/CreditLedger.sol";
 import { DealTerms } from "./libraries/DealTerms.sol";
@@ -16,11 +15,7 @@ import { MerkleSha256 } from "./libraries/MerkleSha256.sol";
 ///         bond goes to the provider when it answers with the leaf and its Merkle path in time; an unanswered
 ///         challenge ends the deal through the market's `failRetrieval` hook (whole collateral slashed) and
 ///         returns the bond. Bonds are held and paid out through this contract's own credit ledger.
-contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, AccessControl, Pausable {
-    /// @notice Role allowed to change bounded parameters (held by the timelock).
-    bytes32 public constant PARAMETER_ROLE = keccak256("PARAMETER_ROLE");
-    /// @notice Role allowed to pause new challenges.
-    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     /// @notice Shortest response window governance may set: a provider needs time to see the challenge and
     ///         land a transaction.
     uint32 public constant MIN_RESPONSE_WINDOW = 60;
@@ -58,7 +53,7 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, AccessContro
     uint256 private immutable _maxBond;
 
     Config private _config;
-    mapping(uint256 challengeId => StoredChallenge) private _challenges;
+    mapping(ChallengeId challengeId => StoredChallenge) private _challenges;
     mapping(uint64 dealId => DealRecord) private _dealRecords;
 
     /// @param market_ The storage market; grant this contract its RETRIEVAL_ROLE.
@@ -70,16 +65,13 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, AccessContro
         address admin,
         uint256 maxBond_,
         Parameters memory params
-    ) CreditLedger(IERC20(market_.paymentToken())) {
+    ) CreditLedger(IERC20(market_.paymentToken())) Governed(admin) {
         _checkBound("maxBond", maxBond_, 1, type(uint128).max);
         _market = market_;
         _registry = IProviderRegistry(market_.registry());
         _genesis = market_.genesis();
         _provingPeriod = market_.provingPeriod();
         _maxBond = maxBond_;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(PARAMETER_ROLE, admin);
-        _grantRole(PAUSER_ROLE, admin);
         _setParameters(params);
     }
 
@@ -89,7 +81,7 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, AccessContro
     function openChallenge(
         IStorageMarket.Deal calldata deal,
         uint64 leafIndex
-    ) external whenNotPaused nonReentrant returns (uint256 challengeId) {
+    ) external whenNotPaused nonReentrant returns (ChallengeId challengeId) {
         (uint160 stored, , , , ) = _market.dealState(deal.id);
         if (stored == 0 || stored != DealTerms.hash(deal)) revert RetrievalUnknownDeal(deal.id);
         Config memory config = _config;
@@ -102,15 +94,18 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, AccessContro
         uint256 leaves = MerkleSha256.leafCount(deal.size);
         if (leafIndex >= leaves) revert RetrievalBadLeaf(leafIndex, leaves);
         uint256 open = _dealRecords[deal.id].openChallenge;
-        if (open != 0) revert RetrievalAlreadyChallenged(deal.id, open);
+        if (open != 0) revert RetrievalAlreadyChallenged(deal.id, ChallengeId.wrap(open));
 
         // Ids grow by one per challenge and cannot reach 2^64.
         unchecked {
-            challengeId = ++config.challengeCount;
+            challengeId = ChallengeId.wrap(++config.challengeCount);
         }
         uint128 bond = config.bond;
         _config = config;
-        _dealRecords[deal.id] = DealRecord({ provider: deal.provider, openChallenge: uint64(challengeId) });
+        _dealRecords[deal.id] = DealRecord({
+            provider: deal.provider,
+            openChallenge: uint64(ChallengeId.unwrap(challengeId))
+        });
         _challenges[challengeId] = StoredChallenge({
             challenger: msg.sender,
             dealId: deal.id,
@@ -131,13 +126,12 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, AccessContro
         );
 
         // Interactions last: take the bond from the challenger's balance here, else pull it exactly.
-        if (balanceOf(msg.sender) >= bond) _debit(msg.sender, bond);
-        else if (!_tryPullExact(msg.sender, bond)) revert RetrievalUnfunded(msg.sender, bond);
+        if (!_charge(msg.sender, bond)) revert RetrievalUnfunded(msg.sender, bond);
     }
 
     /// @inheritdoc IRetrievalChallenges
     function answerChallenge(
-        uint256 challengeId,
+        ChallengeId challengeId,
         IStorageMarket.Deal calldata deal,
         bytes32[2] calldata leaf,
         bytes32[] calldata path
@@ -163,7 +157,10 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, AccessContro
     }
 
     /// @inheritdoc IRetrievalChallenges
-    function enforceChallenge(uint256 challengeId, IStorageMarket.Deal calldata deal) external nonReentrant {
+    function enforceChallenge(
+        ChallengeId challengeId,
+        IStorageMarket.Deal calldata deal
+    ) external nonReentrant {
         StoredChallenge storage c = _challenges[challengeId];
         (uint64 dealId, uint64 deadline) = _requireOpen(challengeId, c);
         if (block.timestamp <= deadline) revert RetrievalWrongTime(challengeId, deadline, block.timestamp);
@@ -192,16 +189,6 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, AccessContro
         _setParameters(params);
     }
 
-    /// @inheritdoc IRetrievalChallenges
-    function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
-    }
-
-    /// @inheritdoc IRetrievalChallenges
-    function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
-    }
-
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IRetrievalChallenges
@@ -220,7 +207,7 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, AccessContro
     }
 
     /// @inheritdoc IRetrievalChallenges
-    function challengeOf(uint256 challengeId) external view returns (Challenge memory challenge) {
+    function challengeOf(ChallengeId challengeId) external view returns (Challenge memory challenge) {
         StoredChallenge memory c = _challenges[challengeId];
         if (c.status == Status.None) return challenge;
         challenge = Challenge({
@@ -235,8 +222,8 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, AccessContro
     }
 
     /// @inheritdoc IRetrievalChallenges
-    function openChallengeOf(uint64 dealId) external view returns (uint256) {
-        return _dealRecords[dealId].openChallenge;
+    function openChallengeOf(uint64 dealId) external view returns (ChallengeId) {
+        return ChallengeId.wrap(_dealRecords[dealId].openChallenge);
     }
 
     /// @inheritdoc IRetrievalChallenges
@@ -248,7 +235,7 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, AccessContro
 
     /// @dev The challenge's deal and deadline, or a revert unless it is open.
     function _requireOpen(
-        uint256 challengeId,
+        ChallengeId challengeId,
         StoredChallenge storage c
     ) private view returns (uint64 dealId, uint64 deadline) {
         Status status = c.status;

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import { AccessControl } from "@openzeppelin/contracts/access/AccessControl.sol";
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { IERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import { EIP712 } from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import { SignatureChecker } from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import { Multicall } from "@openzeppelin/contracts/utils/Multicall.sol";
-import { Pausable } from "@openzeppelin/contracts/utils/Pausable.sol";
+import { MarketGovernance } from "../governance/MarketGovernance.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
 import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
 import { DealAccounting } from "./libraries/DealAccounting.sol";
@@ -20,14 +19,11 @@ import { ProofOfStorage } from "./ProofOfStorage.sol";
 import { StorageMarketBase } from "./StorageMarketBase.sol";
 
 /// @title StorageMarket
-/// @notice Deal lifecycle (publish, settle, extend, terminate, finalize) and governance of the storage market.
-contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multicall {
+/// @notice Deal lifecycle (publish, settle, extend, terminate, finalize), parameters and views of the storage
+///         market. Roles, pause and treasury are `MarketGovernance`; money moves only through `CreditLedger`.
+contract StorageMarket is ProofOfStorage, MarketGovernance, EIP712, Multicall {
     using PackedDealList for PackedDealList.List;
 
-    /// @notice Role allowed to change bounded parameters (held by the timelock).
-    bytes32 public constant PARAMETER_ROLE = keccak256("PARAMETER_ROLE");
-    /// @notice Role allowed to pause new deals.
-    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @notice Role of the retrieval-challenge contract, allowed to end deals whose challenge went unanswered.
     bytes32 public constant RETRIEVAL_ROLE = keccak256("RETRIEVAL_ROLE");
     /// @notice Most proposals per `publishDeals` call.
@@ -58,12 +54,9 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         Parameters memory params
     )
         StorageMarketBase(registry_, token_, provingPeriod_, maxMissedProofBounty_)
+        MarketGovernance(admin, treasury_)
         EIP712("Strata StorageMarket", "1")
     {
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(PARAMETER_ROLE, admin);
-        _grantRole(PAUSER_ROLE, admin);
-        _setTreasury(treasury_);
         _setParameters(params);
     }
 
@@ -91,7 +84,8 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
                 emit DealSkipped(prop.client, prop.nonce, SkipReason.NonceUsed);
                 continue;
             }
-            if (!_fund(prop.client, uint256(prop.pricePerSecond) * prop.duration, false)) {
+            // Escrow from the client's ledger balance, else pulled exactly from its allowance.
+            if (!_charge(prop.client, uint256(prop.pricePerSecond) * prop.duration)) {
                 emit DealSkipped(prop.client, prop.nonce, SkipReason.Unfunded);
                 continue;
             }
@@ -156,13 +150,11 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
 
     function _settle(Deal calldata deal, uint256 faultRunHint) private returns (uint256 amount) {
         uint256 word = _checkedDeal(deal);
-        DealSlot.State memory s = DealSlot.unpack(word);
         DealAccounting.Accrual memory a = _accrue(deal, word, faultRunHint);
-        amount = PaymentMath.due(deal.pricePerSecond, a.net, s.paidSeconds);
+        amount = PaymentMath.due(deal.pricePerSecond, a.net, DealSlot.paidSeconds(word));
         if (amount != 0) {
             // net <= deal length in seconds, which the duration bound keeps below 2^32.
-            s.paidSeconds = uint32(a.net);
-            _deals[deal.id] = DealSlot.pack(s);
+            _deals[deal.id] = DealSlot.withPaidSeconds(word, uint32(a.net));
             _credit(deal.provider, amount);
         }
         emit DealSettled(deal.id, amount);
@@ -229,7 +221,7 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         _spendNonce(deal.client, extension.nonce);
         uint256 amount =
             uint256(deal.pricePerSecond) * (extension.newEndPeriod - deal.endPeriod) * _provingPeriod;
-        _fund(deal.client, amount, true);
+        if (!_charge(deal.client, amount)) revert MarketUnfunded(deal.client, amount);
         uint160 newHash = DealTerms.termsHash(
             deal.root,
             deal.size,
@@ -249,31 +241,11 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         _setParameters(params);
     }
 
-    /// @inheritdoc IStorageMarket
-    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setTreasury(treasury_);
-    }
-
-    /// @inheritdoc IStorageMarket
-    function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
-    }
-
-    /// @inheritdoc IStorageMarket
-    function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
-    }
-
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IStorageMarket
     function registry() external view returns (address) {
         return address(_registry);
-    }
-
-    /// @inheritdoc IStorageMarket
-    function treasury() external view returns (address) {
-        return _treasury;
     }
 
     /// @inheritdoc IStorageMarket
@@ -409,18 +381,6 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         );
     }
 
-    /// @dev Take `amount` of escrow from the client's ledger balance if it covers it, else from its allowance.
-    ///      With `mustSucceed`, an unfunded client reverts; otherwise it returns false.
-    function _fund(address client, uint256 amount, bool mustSucceed) private returns (bool) {
-        if (balanceOf(client) >= amount) {
-            _debit(client, amount);
-            return true;
-        }
-        if (_tryPullExact(client, amount)) return true;
-        if (mustSucceed) revert MarketUnfunded(client, amount);
-        return false;
-    }
-
     /// @dev Final payment, refund, collateral penalty and release, and removal from the provider's list. A
     ///      penalty's bounty share goes to `reporter`.
     function _endDeal(Deal calldata deal, uint256 word, EndReason reason, address reporter) private {
@@ -468,11 +428,5 @@ contract StorageMarket is ProofOfStorage, AccessControl, Pausable, EIP712, Multi
         StorageParams.validate(params, _provingPeriod, _maxMissedProofBounty);
         _params = params;
         emit ParametersSet(params);
-    }
-
-    function _setTreasury(address treasury_) private {
-        if (treasury_ == address(0)) revert MarketZeroTreasury();
-        _treasury = treasury_;
-        emit TreasurySet(treasury_);
     }
 }

@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
-import { CreditLedger } from "../payments/CreditLedger.sol";
+import { MarketLedger } from "../payments/MarketLedger.sol";
 import { DealAccounting } from "./libraries/DealAccounting.sol";
 import { DealSlot } from "./libraries/DealSlot.sol";
 import { DealTerms } from "./libraries/DealTerms.sol";
@@ -14,15 +14,14 @@ import { StorageParams } from "./libraries/StorageParams.sol";
 
 /// @title StorageMarketBase
 /// @notice State shared by the deal and proof halves of the storage market: proving-period clock, deal
-///         commitments, provider proving state, active-deal lists, fault logs and the accrual formula.
-abstract contract StorageMarketBase is IStorageMarket, CreditLedger {
-    IProviderRegistry internal immutable _registry;
+///         commitments, provider proving state, active-deal lists, fault logs and the accrual formula. Money is
+///         the market's `MarketLedger`.
+abstract contract StorageMarketBase is IStorageMarket, MarketLedger {
     uint256 internal immutable _provingPeriod;
     uint256 internal immutable _genesis;
     uint256 internal immutable _maxMissedProofBounty;
 
     Parameters internal _params;
-    address internal _treasury;
     uint64 internal _lastDealId;
 
     mapping(uint64 id => uint256 word) internal _deals;
@@ -39,11 +38,10 @@ abstract contract StorageMarketBase is IStorageMarket, CreditLedger {
         IERC20 token_,
         uint256 provingPeriod_,
         uint256 maxMissedProofBounty_
-    ) CreditLedger(token_) {
+    ) MarketLedger(registry_, token_) {
         if (registry_.token() != address(token_))
             revert MarketTokenMismatch(address(token_), registry_.token());
         StorageParams.validateProvingPeriod(provingPeriod_);
-        _registry = registry_;
         _provingPeriod = provingPeriod_;
         _genesis = block.timestamp;
         _maxMissedProofBounty = maxMissedProofBounty_;
@@ -103,15 +101,5 @@ abstract contract StorageMarketBase is IStorageMarket, CreditLedger {
 
     function _spendNonce(address client, uint64 nonce) internal {
         _nonceBits[client][nonce >> 8] |= uint256(1) << (nonce & 0xff);
-    }
-
-    // ------------------------------------------------------------------ payouts
-
-    function _collectPending() internal override {
-        _registry.collectSlashed();
-    }
-
-    function _payoutAddress(address account) internal view override returns (address) {
-        return _registry.payeeOf(account);
     }
 }

@@ -102,10 +102,10 @@ describe("ComputeMarket adversarial", function () {
       await token.mint(f.client.address, 1_000n * USDC);
       await token.connect(f.client).approve(await compute.getAddress(), 1_000n * USDC);
       await expect(compute.connect(f.client).createOrder(await orderRequest(f)))
-        .to.be.revertedWithCustomError(compute, "LedgerTokenShortfall")
+        .to.be.revertedWithCustomError(compute, "PaymentTokenShortfall")
         .withArgs(DEPOSIT, DEPOSIT - DEPOSIT / 100n);
       await expect(compute.connect(f.client).deposit(f.client.address, DEPOSIT))
-        .to.be.revertedWithCustomError(compute, "LedgerTokenShortfall")
+        .to.be.revertedWithCustomError(compute, "PaymentTokenShortfall")
         .withArgs(DEPOSIT, DEPOSIT - DEPOSIT / 100n);
     });
   });

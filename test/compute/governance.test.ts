@@ -86,7 +86,7 @@ describe("ComputeMarket governance", function () {
         .withArgs(await other.getAddress(), await f.token.getAddress());
       await expect(
         deployComputeMarket(f.ethers, { ...base, treasury: ZeroAddress }),
-      ).to.be.revertedWithCustomError(factory, "ComputeZeroTreasury");
+      ).to.be.revertedWithCustomError(factory, "GovernanceZeroTreasury");
       await expect(deployComputeMarket(f.ethers, { ...base, maxCloseBounty: 0n }))
         .to.be.revertedWithCustomError(factory, "ComputeParameterOutOfBounds")
         .withArgs("closeBounty", PARAMS.closeBounty, 1n, 0n);
@@ -165,7 +165,7 @@ describe("ComputeMarket governance", function () {
         .withArgs(f.client.address, DEFAULT_ADMIN_ROLE);
       await expect(f.compute.connect(f.admin).setTreasury(ZeroAddress)).to.be.revertedWithCustomError(
         f.compute,
-        "ComputeZeroTreasury",
+        "GovernanceZeroTreasury",
       );
       await expect(f.compute.connect(f.admin).setTreasury(f.watcher.address))
         .to.emit(f.compute, "TreasurySet")

@@ -243,7 +243,7 @@ describe("ProviderRegistry", function () {
       ).to.be.revertedWithCustomError(f.token, "ERC20InsufficientAllowance");
     });
 
-    it("rejects a fee-on-transfer token that delivers less than asked (RegistryTokenShortfall)", async function () {
+    it("rejects a fee-on-transfer token that delivers less than asked (PaymentTokenShortfall)", async function () {
       const f = await setup();
       const fee = await f.ethers.deployContract("FeeOnTransferToken");
       const registry = await f.ethers.deployContract("ProviderRegistry", [
@@ -255,7 +255,7 @@ describe("ProviderRegistry", function () {
       await fee.mint(f.provider.address, 1_000n);
       await fee.connect(f.provider).approve(await registry.getAddress(), 1_000n);
       await expect(registry.connect(f.provider).stake(f.provider.address, 1_000n))
-        .to.be.revertedWithCustomError(registry, "RegistryTokenShortfall")
+        .to.be.revertedWithCustomError(registry, "PaymentTokenShortfall")
         .withArgs(1_000n, 990n);
       expect((await registry.stakeInfo(f.provider.address)).free).to.equal(0n);
     });

@@ -92,6 +92,22 @@ contract DealSlotTest is TestBase {
         test_fuzz_withIndexChangesOnlyTheIndex(uint256(keccak256("w")), 12_345);
     }
 
+    /// @notice withPaidSeconds is pack(unpack(word)) with only paidSeconds replaced, and paidSeconds reads it back.
+    function test_fuzz_withPaidSecondsChangesOnlyThePaidSeconds(uint256 word, uint32 paid) public view {
+        uint256 updated = slot.withPaidSeconds(word, paid);
+        assertEq(slot.paidSeconds(updated), paid, "new paid seconds");
+        assertEq(slot.paidSeconds(word), slot.unpack(word).paidSeconds, "paidSeconds reads the packed field");
+        DealSlot.State memory s = slot.unpack(word);
+        s.paidSeconds = paid;
+        assertEq(updated, slot.pack(s), "same as unpack, set, pack");
+    }
+
+    function test_withPaidSecondsChangesOnlyThePaidSeconds() public view {
+        test_fuzz_withPaidSecondsChangesOnlyThePaidSeconds(type(uint256).max, 0);
+        test_fuzz_withPaidSecondsChangesOnlyThePaidSeconds(0, type(uint32).max);
+        test_fuzz_withPaidSecondsChangesOnlyThePaidSeconds(uint256(keccak256("w")), 86_400);
+    }
+
     /// @notice lastDeclared reports (false, 0) for a never-declared deal and (true, p) after declaring p.
     function test_fuzz_lastDeclared(uint256 word, uint32 period) public view {
         vm.assume(period < type(uint32).max);

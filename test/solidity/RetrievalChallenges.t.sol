@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import { IRetrievalChallenges } from "../../contracts/interfaces/IRetrievalChallenges.sol";
+import { ChallengeId, IRetrievalChallenges } from "../../contracts/interfaces/IRetrievalChallenges.sol";
 import { IStorageMarket } from "../../contracts/interfaces/IStorageMarket.sol";
 import { RetrievalChallenges } from "../../contracts/storage/RetrievalChallenges.sol";
 import { MarketFixture } from "./utils/MarketFixture.sol";
@@ -61,7 +61,7 @@ contract RetrievalChallengesTest is MarketFixture, RandomPieceTrees {
         );
         uint64 last = uint64(leaves - 1);
         vm.prank(CHALLENGER);
-        uint256 id = rc.openChallenge(d, last);
+        ChallengeId id = rc.openChallenge(d, last);
 
         length = bound(length, 0, 40);
         bytes32[] memory path = new bytes32[](length);
@@ -104,7 +104,7 @@ contract RetrievalChallengesTest is MarketFixture, RandomPieceTrees {
         uint256 providerBefore = rc.balanceOf(provider);
         uint256 heldBefore = token.balanceOf(address(rc));
         vm.prank(CHALLENGER);
-        uint256 id = rc.openChallenge(d, leafIndex);
+        ChallengeId id = rc.openChallenge(d, leafIndex);
         _expectWrongAnswersRejected(t, id, d, leafIndex);
 
         (bytes32 lo, bytes32 hi) = _leaf(t, leafIndex);
@@ -124,7 +124,7 @@ contract RetrievalChallengesTest is MarketFixture, RandomPieceTrees {
     /// @dev A path one level short or long, and the neighbour's valid opening, are all rejected.
     function _expectWrongAnswersRejected(
         Tree memory t,
-        uint256 id,
+        ChallengeId id,
         IStorageMarket.Deal memory d,
         uint64 leafIndex
     ) internal {
@@ -143,7 +143,7 @@ contract RetrievalChallengesTest is MarketFixture, RandomPieceTrees {
     /// @dev The neighbour's opening is a valid Merkle opening, but of another position.
     function _expectNeighbourRejected(
         Tree memory t,
-        uint256 id,
+        ChallengeId id,
         IStorageMarket.Deal memory d,
         uint64 leafIndex
     ) internal {
@@ -210,7 +210,7 @@ contract RetrievalChallengesTest is MarketFixture, RandomPieceTrees {
     }
 
     function _expectAnswerRevert(
-        uint256 id,
+        ChallengeId id,
         IStorageMarket.Deal memory d,
         bytes32[2] memory leaf,
         bytes32[] memory path,

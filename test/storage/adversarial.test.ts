@@ -93,21 +93,21 @@ describe("StorageMarket adversarial", function () {
       return { f, fee, registry, market };
     }
 
-    it("rejects staking when the registry receives less than the amount (RegistryTokenShortfall)", async function () {
+    it("rejects staking when the registry receives less than the amount (PaymentTokenShortfall)", async function () {
       const { f, fee, registry } = await feeSetup();
       await fee.mint(f.provider.address, 1_000n * USDC);
       await fee.connect(f.provider).approve(await registry.getAddress(), 1_000n * USDC);
       await expect(registry.connect(f.provider).stake(f.provider.address, 1_000n * USDC))
-        .to.be.revertedWithCustomError(registry, "RegistryTokenShortfall")
+        .to.be.revertedWithCustomError(registry, "PaymentTokenShortfall")
         .withArgs(1_000n * USDC, 990n * USDC);
     });
 
-    it("rejects a deposit when the market receives less than the amount (LedgerTokenShortfall)", async function () {
+    it("rejects a deposit when the market receives less than the amount (PaymentTokenShortfall)", async function () {
       const { f, fee, market } = await feeSetup();
       await fee.mint(f.client.address, 1_000n);
       await fee.connect(f.client).approve(await market.getAddress(), 1_000n);
       await expect(market.connect(f.client).deposit(f.client.address, 1_000n))
-        .to.be.revertedWithCustomError(market, "LedgerTokenShortfall")
+        .to.be.revertedWithCustomError(market, "PaymentTokenShortfall")
         .withArgs(1_000n, 990n);
       expect(await market.balanceOf(f.client.address)).to.equal(0n);
     });
@@ -121,7 +121,7 @@ describe("StorageMarket adversarial", function () {
       await fee.mint(f.client.address, escrow * 2n);
       await fee.connect(f.client).approve(marketAddress, escrow * 2n);
       await expect(market.connect(f.provider).publishDeals([s]))
-        .to.be.revertedWithCustomError(market, "LedgerTokenShortfall")
+        .to.be.revertedWithCustomError(market, "PaymentTokenShortfall")
         .withArgs(escrow, escrow - escrow / 100n);
       expect(await market.nonceUsed(f.client.address, s.proposal.nonce)).to.be.false;
       // A client without an allowance is still just skipped: the transfer fails instead of delivering less.

@@ -159,7 +159,7 @@ describe("StorageMarket governance", function () {
         .withArgs(f.watcher.address, await f.market.DEFAULT_ADMIN_ROLE());
       await expect(f.market.setTreasury(f.ethers.ZeroAddress)).to.be.revertedWithCustomError(
         f.market,
-        "MarketZeroTreasury",
+        "GovernanceZeroTreasury",
       );
       await expect(f.market.setTreasury(f.watcher.address))
         .to.emit(f.market, "TreasurySet")
@@ -255,7 +255,7 @@ describe("StorageMarket governance", function () {
         .withArgs("missedProofBounty", 6n, 0n, 5n);
       await expect(
         deployMarket(f.ethers, await deployArgs(f, { treasury: f.ethers.ZeroAddress })),
-      ).to.be.revertedWithCustomError(f.market, "MarketZeroTreasury");
+      ).to.be.revertedWithCustomError(f.market, "GovernanceZeroTreasury");
     });
   });
 

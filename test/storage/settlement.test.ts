@@ -360,7 +360,7 @@ describe("StorageMarket settlement and ledger", function () {
       await expectFundsConserved(f, [deal]);
     });
 
-    it("rejects a deposit of a token that delivers less than the amount (LedgerTokenShortfall)", async function () {
+    it("rejects a deposit of a token that delivers less than the amount (PaymentTokenShortfall)", async function () {
       const f = get();
       const token = await f.ethers.deployContract("FeeOnTransferToken");
       const registry = await f.ethers.deployContract("ProviderRegistry", [
@@ -379,7 +379,7 @@ describe("StorageMarket settlement and ledger", function () {
       await token.mint(f.client.address, 1_000n);
       await token.connect(f.client).approve(await market.getAddress(), 1_000n);
       await expect(market.connect(f.client).deposit(f.client.address, 1_000n))
-        .to.be.revertedWithCustomError(market, "LedgerTokenShortfall")
+        .to.be.revertedWithCustomError(market, "PaymentTokenShortfall")
         .withArgs(1_000n, 990n);
     });
 

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import { IComputeMarket } from "../../interfaces/IComputeMarket.sol";
+import { BasisPoints } from "../../payments/libraries/BasisPoints.sol";
 
 /// @title ComputeParams
 /// @notice Hard bounds of every compute-market parameter. Governance can move a parameter only inside them.
@@ -15,8 +16,6 @@ library ComputeParams {
     uint256 internal constant MAX_MISSED_HEARTBEATS = 100;
     /// @notice Highest treasury share (bps of a penalty).
     uint256 internal constant MAX_TREASURY_BPS = 5_000;
-    /// @notice Basis-point denominator.
-    uint256 internal constant BPS = 10_000;
     /// @notice Shortest accepted limit on notice windows (seconds).
     uint256 internal constant MIN_MAX_NOTICE_WINDOW = 60;
     /// @notice Longest notice window (seconds); also keeps it within the lease's 24-bit field.
@@ -39,8 +38,8 @@ library ComputeParams {
     ) public pure {
         _check("heartbeatPeriod", p.heartbeatPeriod, MIN_HEARTBEAT_PERIOD, MAX_HEARTBEAT_PERIOD);
         _check("maxMissedHeartbeats", p.maxMissedHeartbeats, 1, MAX_MISSED_HEARTBEATS);
-        _check("missedHeartbeatsPenaltyBps", p.missedHeartbeatsPenaltyBps, 0, BPS);
-        _check("noNoticePenaltyBps", p.noNoticePenaltyBps, 0, BPS);
+        _check("missedHeartbeatsPenaltyBps", p.missedHeartbeatsPenaltyBps, 0, BasisPoints.BPS);
+        _check("noNoticePenaltyBps", p.noNoticePenaltyBps, 0, BasisPoints.BPS);
         _check("treasuryShareBps", p.treasuryShareBps, 0, MAX_TREASURY_BPS);
         _check("maxNoticeWindow", p.maxNoticeWindow, MIN_MAX_NOTICE_WINDOW, MAX_NOTICE_WINDOW);
         _check("minNoticeWindow", p.minNoticeWindow, 0, p.maxNoticeWindow);

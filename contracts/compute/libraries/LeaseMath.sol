@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
+import { BasisPoints } from "../../payments/libraries/BasisPoints.sol";
 
 /// @title LeaseMath
 /// @notice Pure formulas of a lease's stream (see docs/SPEC.md, "Compute leases"): which time is payable, what a
@@ -10,9 +11,6 @@ import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
 ///      resolved (heartbeated or reported missed). Payable time is the resolved time up to now and the lease's
 ///      end, minus the missed seconds; it is paid in whole seconds as far as the escrow covers it.
 library LeaseMath {
-    /// @notice Basis-point denominator.
-    uint256 internal constant BPS = 10_000;
-
     /// @notice A lease's stream state, read from storage.
     /// @param start Start timestamp.
     /// @param endsAt End timestamp (0 = open-ended).
@@ -136,9 +134,10 @@ library LeaseMath {
         uint256 bps,
         uint256 treasuryBps
     ) internal pure returns (uint256 amount, uint256 toTreasury, uint256 toTenant) {
-        amount = Math.mulDiv(collateral, bps, BPS);
-        toTreasury = Math.mulDiv(amount, treasuryBps, BPS);
-        // treasuryBps <= 10_000, so toTreasury <= amount.
+        amount = Math.mulDiv(collateral, bps, BasisPoints.BPS);
+        // The BasisPoints formula, then SlashSplit's rule with no reporter share: the treasury share rounds down,
+        // the tenant takes the rest (treasuryBps <= 10_000, so toTreasury <= amount).
+        toTreasury = Math.mulDiv(amount, treasuryBps, BasisPoints.BPS);
         toTenant = amount - toTreasury;
     }
 }

@@ -2,6 +2,8 @@
 pragma solidity 0.8.30;
 
 import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
+import { BasisPoints } from "../../payments/libraries/BasisPoints.sol";
+import { SlashSplit } from "../../payments/libraries/SlashSplit.sol";
 import { DealSlot } from "./DealSlot.sol";
 import { FaultLog } from "./FaultLog.sol";
 import { PaymentMath } from "./PaymentMath.sol";
@@ -128,12 +130,13 @@ library DealAccounting {
                 p.declaredFaultPenaltyBps
             );
             if (reason == IStorageMarket.EndReason.ProviderTerminated) {
-                c.penalty += (uint256(d.collateral) * p.providerTerminationFeeBps) / PaymentMath.BPS;
+                // The BasisPoints formula; collateral < 2^128 and the fee <= 10_000 bps, so the product cannot overflow.
+                c.penalty += (uint256(d.collateral) * p.providerTerminationFeeBps) / BasisPoints.BPS;
                 if (c.penalty > d.collateral) c.penalty = d.collateral;
             }
         }
         if (c.penalty != 0) {
-            (c.toTreasury, c.toReporter, c.toHarmed) = PaymentMath.split(
+            (c.toTreasury, c.toReporter, c.toHarmed) = SlashSplit.split(
                 c.penalty,
                 p.treasuryShareBps,
                 bountyBps

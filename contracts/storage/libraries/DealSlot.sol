@@ -47,6 +47,21 @@ library DealSlot {
         return uint160(word >> 96);
     }
 
+    /// @notice Seconds already paid, stored in a word.
+    /// @param word The packed word.
+    /// @return The paid seconds.
+    function paidSeconds(uint256 word) internal pure returns (uint32) {
+        return uint32(word >> 64);
+    }
+
+    /// @notice The same word with new paid seconds (settlement changes nothing else).
+    /// @param word The packed word.
+    /// @param paid The paid seconds.
+    /// @return The updated word.
+    function withPaidSeconds(uint256 word, uint32 paid) internal pure returns (uint256) {
+        return (word & ~(uint256(type(uint32).max) << 64)) | (uint256(paid) << 64);
+    }
+
     /// @notice List index stored in a word.
     /// @param word The packed word.
     /// @return The index.

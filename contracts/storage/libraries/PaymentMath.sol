@@ -2,13 +2,12 @@
 pragma solidity 0.8.30;
 
 import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
+import { BasisPoints } from "../../payments/libraries/BasisPoints.sol";
 
 /// @title PaymentMath
 /// @notice Pure formulas for payment streams and fault penalties (see docs/SPEC.md, "Payments" and "Faults").
+///         Basis points are `BasisPoints`; a penalty is shared out by `SlashSplit`.
 library PaymentMath {
-    /// @notice Basis-point denominator.
-    uint256 internal constant BPS = 10_000;
-
     /// @notice Seconds of service the client owes for, net of faulted time.
     /// @param start Deal start timestamp.
     /// @param horizon End of the time that may be paid (min of now, deal end, proven horizon).
@@ -52,25 +51,7 @@ library PaymentMath {
         uint256 declaredBps
     ) internal pure returns (uint256 penalty) {
         uint256 bps = missed * missedBps + declared * declaredBps;
-        if (bps >= BPS) return collateral;
-        penalty = Math.mulDiv(collateral, bps, BPS);
-    }
-
-    /// @notice Split a slashed amount between the treasury, an optional reporter and the harmed party.
-    /// @param amount Slashed amount.
-    /// @param treasuryBps Treasury share in basis points.
-    /// @param bountyBps Reporter share in basis points.
-    /// @return toTreasury Treasury share (rounded down).
-    /// @return toReporter Reporter share (rounded down).
-    /// @return toHarmed The remainder, so that the three always add up to `amount`.
-    function split(
-        uint256 amount,
-        uint256 treasuryBps,
-        uint256 bountyBps
-    ) internal pure returns (uint256 toTreasury, uint256 toReporter, uint256 toHarmed) {
-        toTreasury = Math.mulDiv(amount, treasuryBps, BPS);
-        toReporter = Math.mulDiv(amount, bountyBps, BPS);
-        // treasuryBps + bountyBps <= BPS is a parameter bound, so the shares never exceed amount.
-        toHarmed = amount - toTreasury - toReporter;
+        if (bps >= BasisPoints.BPS) return collateral;
+        penalty = Math.mulDiv(collateral, bps, BasisPoints.BPS);
     }
 }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
+import { BasisPoints } from "../../payments/libraries/BasisPoints.sol";
 
 /// @title StorageParams
 /// @notice Hard bounds of every storage-market parameter. Governance can move a parameter only inside them.
@@ -25,8 +26,6 @@ library StorageParams {
     uint256 internal constant MAX_BOUNTY_BPS = 2_000;
     /// @notice Highest treasury share (bps of a slash).
     uint256 internal constant MAX_TREASURY_BPS = 5_000;
-    /// @notice Basis-point denominator.
-    uint256 internal constant BPS = 10_000;
     /// @notice Smallest accepted limit on piece size (one leaf).
     uint256 internal constant MIN_PIECE_LIMIT = 64;
     /// @notice Largest accepted limit on piece size (1 TiB).
@@ -47,7 +46,7 @@ library StorageParams {
         _check("maxFaults", p.maxFaults, 1, MAX_FAULTS);
         _check("missedFaultPenaltyBps", p.missedFaultPenaltyBps, 0, MAX_MISSED_PENALTY_BPS);
         _check("declaredFaultPenaltyBps", p.declaredFaultPenaltyBps, 0, p.missedFaultPenaltyBps);
-        _check("providerTerminationFeeBps", p.providerTerminationFeeBps, 0, BPS);
+        _check("providerTerminationFeeBps", p.providerTerminationFeeBps, 0, BasisPoints.BPS);
         _check("faultTerminationBountyBps", p.faultTerminationBountyBps, 0, MAX_BOUNTY_BPS);
         _check("treasuryShareBps", p.treasuryShareBps, 0, MAX_TREASURY_BPS);
         // Deal lengths are counted in seconds in 32 bits (paidSeconds), so the longest deal must fit.

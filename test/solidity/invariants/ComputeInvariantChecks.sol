@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import { IProviderRegistry } from "../../../contracts/interfaces/IProviderRegistry.sol";
 import { IComputeMarket } from "../../../contracts/interfaces/IComputeMarket.sol";
 import { IStorageMarket } from "../../../contracts/interfaces/IStorageMarket.sol";
-import { IRetrievalChallenges } from "../../../contracts/interfaces/IRetrievalChallenges.sol";
+import { ChallengeId, IRetrievalChallenges } from "../../../contracts/interfaces/IRetrievalChallenges.sol";
 import { ProviderRegistry } from "../../../contracts/registry/ProviderRegistry.sol";
 import { TestStablecoin } from "../../../contracts/token/TestStablecoin.sol";
 import { ComputeHandler } from "./ComputeHandler.sol";
@@ -159,7 +159,7 @@ abstract contract ComputeInvariantChecks is MarketInvariantChecks {
         for (uint256 i = 0; i < accounts.length; ++i) owed += challenges.balanceOf(accounts[i]);
         uint256 count = challenges.challengeCount();
         for (uint256 id = 1; id <= count; ++id) {
-            IRetrievalChallenges.Challenge memory c = challenges.challengeOf(id);
+            IRetrievalChallenges.Challenge memory c = challenges.challengeOf(ChallengeId.wrap(id));
             if (c.status == IRetrievalChallenges.Status.Open) owed += c.bond;
         }
     }

@@ -5,7 +5,7 @@ import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { IProviderRegistry } from "../../../contracts/interfaces/IProviderRegistry.sol";
 import { IStorageMarket } from "../../../contracts/interfaces/IStorageMarket.sol";
 import { TestBase } from "../utils/TestBase.sol";
-import { IRetrievalChallenges } from "../../../contracts/interfaces/IRetrievalChallenges.sol";
+import { ChallengeId, IRetrievalChallenges } from "../../../contracts/interfaces/IRetrievalChallenges.sol";
 import { RetrievalHandler } from "./RetrievalHandler.sol";
 
 /// @notice The storage-market and retrieval-challenge invariants, checked against a RetrievalHandler's (a
@@ -38,11 +38,12 @@ abstract contract MarketInvariantChecks is TestBase {
         uint256 count = challenges.challengeCount();
         uint256 resolved;
         for (uint256 id = 1; id <= count; ++id) {
-            IRetrievalChallenges.Challenge memory c = challenges.challengeOf(id);
+            IRetrievalChallenges.Challenge memory c = challenges.challengeOf(ChallengeId.wrap(id));
             if (c.status == IRetrievalChallenges.Status.Open) owed += c.bond;
             else resolved += c.bond;
             assertTrue(
-                c.status == IRetrievalChallenges.Status.Open || challenges.openChallengeOf(c.dealId) != id,
+                c.status == IRetrievalChallenges.Status.Open ||
+                    ChallengeId.unwrap(challenges.openChallengeOf(c.dealId)) != id,
                 "a resolved challenge is not its deal's open challenge"
             );
         }

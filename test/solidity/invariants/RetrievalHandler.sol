@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import { IRetrievalChallenges } from "../../../contracts/interfaces/IRetrievalChallenges.sol";
+import { ChallengeId, IRetrievalChallenges } from "../../../contracts/interfaces/IRetrievalChallenges.sol";
 import { IStorageMarket } from "../../../contracts/interfaces/IStorageMarket.sol";
 import { RetrievalChallenges } from "../../../contracts/storage/RetrievalChallenges.sol";
 import { MarketHandler } from "./MarketHandler.sol";
@@ -50,8 +50,8 @@ contract RetrievalHandler is MarketHandler {
 
     /// @notice The provider answers an open challenge on a live deal before its deadline.
     function answerChallenge(uint256 seed) external step {
-        uint256 cid = _pickOpen(seed, true);
-        if (cid == 0) return;
+        ChallengeId cid = _pickOpen(seed, true);
+        if (ChallengeId.unwrap(cid) == 0) return;
         GhostDeal storage g = _ghost[rc.challengeOf(cid).dealId];
         bytes32[2] memory leaf = [g.lo, g.hi];
         vm.prank(g.deal.provider);
@@ -63,8 +63,8 @@ contract RetrievalHandler is MarketHandler {
     /// @notice Anyone enforces an open challenge once its deadline has passed (waiting for it if needed): the
     ///         deal ends as RetrievalFailed, or the challenge is voided if the deal already ended.
     function enforceChallenge(uint256 seed, uint256 callerSeed) external step {
-        uint256 cid = _pickOpen(seed, false);
-        if (cid == 0) return;
+        ChallengeId cid = _pickOpen(seed, false);
+        if (ChallengeId.unwrap(cid) == 0) return;
         IRetrievalChallenges.Challenge memory c = rc.challengeOf(cid);
         if (block.timestamp <= c.deadline) {
             vm.warp(uint256(c.deadline) + 1);
@@ -134,23 +134,23 @@ contract RetrievalHandler is MarketHandler {
         for (uint256 k = 0; k < n; ++k) {
             uint64 id = uint64(((start + k) % n) + 1);
             GhostDeal storage g = _ghost[id];
-            if (!g.live || rc.openChallengeOf(id) != 0) continue;
+            if (!g.live || ChallengeId.unwrap(rc.openChallengeOf(id)) != 0) continue;
             if (block.timestamp + RESPONSE_WINDOW < market.periodStart(g.deal.endPeriod)) return id;
         }
         return 0;
     }
 
     /// @dev An open challenge (answerable now, on a live deal, if `answerable`), or 0.
-    function _pickOpen(uint256 seed, bool answerable) internal view returns (uint256) {
+    function _pickOpen(uint256 seed, bool answerable) internal view returns (ChallengeId) {
         uint256 n = rc.challengeCount();
-        if (n == 0) return 0;
+        if (n == 0) return ChallengeId.wrap(0);
         uint256 start = seed % n;
         for (uint256 k = 0; k < n; ++k) {
-            uint256 cid = ((start + k) % n) + 1;
+            ChallengeId cid = ChallengeId.wrap(((start + k) % n) + 1);
             IRetrievalChallenges.Challenge memory c = rc.challengeOf(cid);
             if (c.status != IRetrievalChallenges.Status.Open) continue;
             if (!answerable || (_ghost[c.dealId].live && block.timestamp <= c.deadline)) return cid;
         }
-        return 0;
+        return ChallengeId.wrap(0);
     }
 }

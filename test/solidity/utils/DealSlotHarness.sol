@@ -30,6 +30,16 @@ contract DealSlotHarness {
         return DealSlot.withIndex(word, newIndex);
     }
 
+    /// @notice DealSlot.paidSeconds.
+    function paidSeconds(uint256 word) external pure returns (uint32) {
+        return DealSlot.paidSeconds(word);
+    }
+
+    /// @notice DealSlot.withPaidSeconds.
+    function withPaidSeconds(uint256 word, uint32 paid) external pure returns (uint256) {
+        return DealSlot.withPaidSeconds(word, paid);
+    }
+
     /// @notice DealSlot.lastDeclared.
     function lastDeclared(uint256 word) external pure returns (bool declared, uint256 period) {
         return DealSlot.lastDeclared(word);

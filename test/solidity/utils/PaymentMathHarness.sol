@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import { SlashSplit } from "../../../contracts/payments/libraries/SlashSplit.sol";
 import { PaymentMath } from "../../../contracts/storage/libraries/PaymentMath.sol";
 
 /// @notice Exposes the internal functions of PaymentMath.
@@ -30,12 +31,12 @@ contract PaymentMathHarness {
         return PaymentMath.faultPenalty(collateral, missed, declared, missedBps, declaredBps);
     }
 
-    /// @notice PaymentMath.split.
+    /// @notice SlashSplit.split (the split of a storage slash).
     function split(
         uint256 amount,
         uint256 treasuryBps,
         uint256 bountyBps
     ) external pure returns (uint256 toTreasury, uint256 toReporter, uint256 toHarmed) {
-        return PaymentMath.split(amount, treasuryBps, bountyBps);
+        return SlashSplit.split(amount, treasuryBps, bountyBps);
     }
 }
