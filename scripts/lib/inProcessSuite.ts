@@ -36,6 +36,7 @@ import {
   skippedChallenge,
   type ChallengeProof,
 } from "../../offchain/sdk/proofs/challenges.js";
+import { StrataError } from "../../offchain/sdk/errors.js";
 
 export const USDC = 1_000_000n;
 export const PERIOD = 3600n;
@@ -131,7 +132,7 @@ async function deployStorageFresh(options: DeployOptions): Promise<StorageFixtur
   const [admin, treasury, provider, provider2, client, client2, watcher, ...others] =
     await ethers.getSigners();
   if (!admin || !treasury || !provider || !provider2 || !client || !client2 || !watcher) {
-    throw new Error("not enough signers");
+    throw new StrataError("INTERNAL_INVARIANT", "not enough signers");
   }
   const token = await ethers.deployContract("TestStablecoin", [admin.address]);
   const registry = await ethers.deployContract("ProviderRegistry", [
@@ -323,7 +324,7 @@ export async function publish(
 ): Promise<DealTerms[]> {
   const tx = await f.market.connect(provider).publishDeals(signed);
   const receipt = await tx.wait();
-  if (!receipt) throw new Error("no receipt");
+  if (!receipt) throw new StrataError("INTERNAL_INVARIANT", "no receipt");
   const deals: DealTerms[] = [];
   for (const log of receipt.logs) {
     const parsed = f.market.interface.parseLog(log);
@@ -339,7 +340,7 @@ export async function publishOne(
 ): Promise<{ deal: DealTerms; piece: PieceData }> {
   const signed = await makeProposal(f, opts);
   const [deal] = await publish(f, [signed], opts.provider ?? f.provider);
-  if (!deal) throw new Error("deal was not published");
+  if (!deal) throw new StrataError("INTERNAL_INVARIANT", "deal was not published");
   return { deal, piece: signed.piece };
 }
 
@@ -363,7 +364,8 @@ export async function buildProofs(
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i];
     const word = words[i];
-    if (id === undefined || word === undefined) throw new Error("bad challenge arrays");
+    if (id === undefined || word === undefined)
+      throw new StrataError("INTERNAL_INVARIANT", "bad challenge arrays");
     const [, , , lastDeclaredPlusOne] = await f.market.dealState(id);
     const next = (await f.market.proofState(provider)).nextPeriod;
     if (lastDeclaredPlusOne === next + 1n) {
@@ -371,7 +373,7 @@ export async function buildProofs(
       continue;
     }
     const held = pieces.get(id);
-    if (!held) throw new Error(`no piece for challenged deal ${id}`);
+    if (!held) throw new StrataError("INTERNAL_INVARIANT", `no piece for challenged deal ${id}`);
     proofs.push(answerChallenge(held.deal, held.piece.tree, word));
   }
   return proofs;

@@ -19,6 +19,7 @@ import type { Logger } from "../../runtime/logger.js";
 import { ACTIVE_STATUSES, carryAction, isTerminal, type ActionPlan } from "./actions.js";
 import { logClaimable } from "./claimable.js";
 import { dutyQueries } from "./queries.js";
+import { StrataError } from "../../sdk/errors.js";
 
 export const TERMINATE_FAULTY = "terminate-faulty";
 export const FINALIZE = "finalize";
@@ -292,7 +293,7 @@ function termsOf(ctx: WorkerContext, action: ActionRecord): DealTerms | undefine
 }
 
 function required(terms: DealTerms | undefined): DealTerms {
-  if (terms === undefined) throw new RangeError("deal terms were not loaded");
+  if (terms === undefined) throw new StrataError("INTERNAL_INVARIANT", "deal terms were not loaded");
   return terms;
 }
 

@@ -29,6 +29,7 @@ import type { ActionRecord, ActionStatus, IndexedLease } from "../db/index.js";
 import { OpenLeaseBook } from "../db/leaseBook.js";
 import type { Logger } from "../../runtime/logger.js";
 import { ACTIVE_STATUSES, carryAction, isTerminal, type ActionPlan, type CarryResult } from "./actions.js";
+import { StrataError } from "../../sdk/errors.js";
 
 export const REPORT_MISSED_HEARTBEATS = "report-missed-heartbeats";
 export const CLOSE_LEASE = "close-lease";
@@ -375,7 +376,7 @@ const COMPUTE_ERRORS = IComputeMarket__factory.createInterface();
 
 function computeOf(ctx: WorkerContext): IComputeMarket {
   const compute = ctx.chain.compute;
-  if (compute === null) throw new RangeError("the deployment has no compute market");
+  if (compute === null) throw new StrataError("INTERNAL_INVARIANT", "the deployment has no compute market");
   return compute;
 }
 

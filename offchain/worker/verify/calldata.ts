@@ -7,6 +7,7 @@
 import { getAddress, type Result } from "ethers";
 import { StorageMarket__factory } from "../../../typechain-types/index.js";
 import type { ChallengeProof } from "../../sdk/proofs/challenges.js";
+import { StrataError } from "../../sdk/errors.js";
 
 const MARKET = StorageMarket__factory.createInterface();
 /** `multicall` delegates to the market itself, so it may nest; real callers never go deeper than this. */
@@ -76,6 +77,7 @@ function collect(
 function toAnswer(proof: Result): ChallengeProof {
   const [root, meta, parties, leaf, path] = proof as unknown as [string, bigint, string, string[], string[]];
   const [lo, hi] = leaf;
-  if (lo === undefined || hi === undefined) throw new RangeError("a leaf has two words");
+  if (lo === undefined || hi === undefined)
+    throw new StrataError("INTERNAL_INVARIANT", "a leaf has two words");
   return { root, meta, partiesHash: parties, leaf: [lo, hi], path: [...path] };
 }

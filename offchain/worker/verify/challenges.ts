@@ -3,6 +3,7 @@
  * with the market's rule (ProvingLib.challengedPosition), deal ids from the rebuilt active list.
  */
 import { challengeWord } from "../../sdk/proofs/challenges.js";
+import { StrataError } from "../../sdk/errors.js";
 
 /** One challenge of a period as the worker derives it. */
 export interface DerivedChallenge {
@@ -20,7 +21,7 @@ export interface DerivedChallenge {
  * wraps onto the current list.
  */
 export function challengedPosition(word: bigint, challengeable: number, activeDeals: number): number {
-  if (activeDeals <= 0) throw new RangeError("the active list is empty");
+  if (activeDeals <= 0) throw new StrataError("INTERNAL_INVARIANT", "the active list is empty");
   const n = BigInt(challengeable === 0 ? activeDeals : challengeable);
   let position = word % n;
   if (position >= BigInt(activeDeals)) position %= BigInt(activeDeals);
@@ -49,7 +50,8 @@ export function deriveChallenges(inputs: ChallengeInputs): DerivedChallenge[] {
     const word = challengeWord(inputs.seed, inputs.provider, inputs.period, BigInt(index));
     const position = challengedPosition(word, inputs.challengeable, list.length);
     const dealId = list[position];
-    if (dealId === undefined) throw new RangeError(`position ${position} outside the list`);
+    if (dealId === undefined)
+      throw new StrataError("INTERNAL_INVARIANT", `position ${position} outside the list`);
     out.push({ index, word, position, dealId });
   }
   return out;
