@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { StrataError } from "../../offchain/sdk/errors.js";
 import { hexlify, randomBytes } from "ethers";
 import { StorageMarket__factory } from "../../typechain-types/index.js";
 import { PieceTree } from "../../offchain/sdk/commitment/merkle.js";
@@ -93,7 +94,9 @@ describe("worker verify: challenges", function () {
     expect(challengedPosition(17n, 10, 12)).to.equal(7);
     // ...a vacated position wraps onto the current list.
     expect(challengedPosition(17n, 10, 4)).to.equal(3);
-    expect(() => challengedPosition(1n, 1, 0)).to.throw(RangeError);
+    expect(() => challengedPosition(1n, 1, 0))
+      .to.throw(StrataError)
+      .with.property("code", "INTERNAL_INVARIANT");
   });
 
   it("derives words from the seed and deal ids from the list", function () {
