@@ -83,6 +83,9 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   LOCAL_CHAIN_FAILED: 2,
   LOCAL_PROCESS_FAILED: 2,
   LOCAL_PROCESS_TIMEOUT: 2,
+  // data-set event replay
+  DATA_SET_NOT_FOUND: 1,
+  DATA_SET_EVENT_OUT_OF_ORDER: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {

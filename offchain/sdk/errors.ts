@@ -68,7 +68,10 @@ export type StrataErrorCode =
   | "NO_FREE_PORT"
   | "LOCAL_CHAIN_FAILED"
   | "LOCAL_PROCESS_FAILED"
-  | "LOCAL_PROCESS_TIMEOUT";
+  | "LOCAL_PROCESS_TIMEOUT"
+  // data sets (offchain/sdk/datasets): replaying the market's events
+  | "DATA_SET_NOT_FOUND"
+  | "DATA_SET_EVENT_OUT_OF_ORDER";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {
