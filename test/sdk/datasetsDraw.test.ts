@@ -29,7 +29,12 @@ function stateOf(spans: readonly bigint[]): FrozenProviderState {
 }
 
 /** The draw written the slow way: every (class, slot, leaf) position listed in order, indexed by w mod W. */
-function referenceDraw(seed: string, period: bigint, count: number, state: FrozenProviderState): DrawnChallenge[] {
+function referenceDraw(
+  seed: string,
+  period: bigint,
+  count: number,
+  state: FrozenProviderState,
+): DrawnChallenge[] {
   const positions: DrawnChallenge[] = [];
   for (const c of [...state.classes.keys()].sort((a, b) => a - b)) {
     (state.classes.get(c) ?? []).forEach((dataSetId, slot) => {
@@ -40,7 +45,9 @@ function referenceDraw(seed: string, period: bigint, count: number, state: Froze
   }
   const accepted: DrawnChallenge[] = [];
   for (let j = 0n; accepted.length < count && j < BigInt(8 * count); j++) {
-    const word = BigInt(keccak256(solidityPacked(["bytes32", "uint256", "uint256", "uint256"], [seed, PROVIDER, period, j])));
+    const word = BigInt(
+      keccak256(solidityPacked(["bytes32", "uint256", "uint256", "uint256"], [seed, PROVIDER, period, j])),
+    );
     const position = positions[Number(word % BigInt(positions.length))];
     if (position === undefined) throw new Error("no position");
     const span = state.dataSets.get(position.dataSetId)?.span ?? 0n;
@@ -63,9 +70,9 @@ describe("challenge draw (offchain/sdk/datasets/draw.ts)", function () {
   });
 
   it("draws nothing when nothing is challengeable", function () {
-    expect(drawChallenges({ seed: seedOf(1), provider: PROVIDER, period: 1n, challengeCount: 4 }, stateOf([]))).to.deep.equal(
-      [],
-    );
+    expect(
+      drawChallenges({ seed: seedOf(1), provider: PROVIDER, period: 1n, challengeCount: 4 }, stateOf([])),
+    ).to.deep.equal([]);
     expect(frozenWeight(stateOf([]))).to.equal(0n);
   });
 
@@ -73,15 +80,27 @@ describe("challenge draw (offchain/sdk/datasets/draw.ts)", function () {
     const state = stateOf([1n, 3n, 5n, 8n, 2n, 13n, 33n]);
     expect(frozenWeight(state)).to.equal(1n + 4n + 8n + 8n + 2n + 16n + 64n);
     for (let index = 0; index < 300; index++) {
-      const parameters = { seed: seedOf(index), provider: PROVIDER, period: BigInt(index % 5), challengeCount: 4 };
-      expect(drawChallenges(parameters, state)).to.deep.equal(referenceDraw(parameters.seed, parameters.period, 4, state));
+      const parameters = {
+        seed: seedOf(index),
+        provider: PROVIDER,
+        period: BigInt(index % 5),
+        challengeCount: 4,
+      };
+      expect(drawChallenges(parameters, state)).to.deep.equal(
+        referenceDraw(parameters.seed, parameters.period, 4, state),
+      );
     }
   });
 
   it("pins the challenges of a fixed state (a vector for the market's own test)", function () {
     const state = stateOf([1n, 3n, 5n, 8n, 2n, 13n, 33n]);
-    const drawn = drawChallenges({ seed: seedOf(1), provider: PROVIDER, period: 5n, challengeCount: 4 }, state);
-    expect(drawn.map((challenge) => [challenge.dataSetId, challenge.leaf, challenge.drawIndex])).to.deep.equal(DRAW_VECTOR);
+    const drawn = drawChallenges(
+      { seed: seedOf(1), provider: PROVIDER, period: 5n, challengeCount: 4 },
+      state,
+    );
+    expect(
+      drawn.map((challenge) => [challenge.dataSetId, challenge.leaf, challenge.drawIndex]),
+    ).to.deep.equal(DRAW_VECTOR);
   });
 
   it("accepts only leaves inside the frozen span, in draw order, never more than the count and within 8 x count words", function () {
@@ -95,13 +114,17 @@ describe("challenge draw (offchain/sdk/datasets/draw.ts)", function () {
     };
     let short = 0;
     for (let index = 0; index < 100; index++) {
-      const drawn = drawChallenges({ seed: seedOf(index), provider: PROVIDER, period: 1n, challengeCount: 4 }, sparse);
+      const drawn = drawChallenges(
+        { seed: seedOf(index), provider: PROVIDER, period: 1n, challengeCount: 4 },
+        sparse,
+      );
       expect(drawn.length).to.be.at.most(4);
       if (drawn.length < 4) short++;
       let previous = -1n;
       for (const challenge of drawn) {
         expect(challenge.leaf).to.equal(0n);
-        expect(challenge.drawIndex > previous && challenge.drawIndex < BigInt(DRAWS_PER_CHALLENGE * 4)).to.be.true;
+        expect(challenge.drawIndex > previous && challenge.drawIndex < BigInt(DRAWS_PER_CHALLENGE * 4)).to.be
+          .true;
         previous = challenge.drawIndex;
       }
     }
@@ -126,7 +149,10 @@ describe("challenge draw (offchain/sdk/datasets/draw.ts)", function () {
       )) {
         draws++;
         perDataSet.set(challenge.dataSetId, (perDataSet.get(challenge.dataSetId) ?? 0) + 1);
-        if (challenge.dataSetId === 8n) leavesOfLargest[Number(challenge.leaf)]++;
+        if (challenge.dataSetId === 8n) {
+          const leaf = Number(challenge.leaf);
+          leavesOfLargest[leaf] = (leavesOfLargest[leaf] ?? 0) + 1;
+        }
       }
     }
     expect(draws).to.be.greaterThan(11_900);
@@ -138,7 +164,10 @@ describe("challenge draw (offchain/sdk/datasets/draw.ts)", function () {
     });
     expect(chiSquare).to.be.lessThan(24.32); // 7 degrees of freedom
     const largest = perDataSet.get(8n) ?? 0;
-    const leafChiSquare = leavesOfLargest.reduce((sum, observed) => sum + (observed - largest / 100) ** 2 / (largest / 100), 0);
+    const leafChiSquare = leavesOfLargest.reduce(
+      (sum, observed) => sum + (observed - largest / 100) ** 2 / (largest / 100),
+      0,
+    );
     expect(leafChiSquare).to.be.lessThan(148.23); // 99 degrees of freedom
   });
 });

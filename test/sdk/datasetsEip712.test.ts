@@ -53,7 +53,9 @@ describe("data-set EIP-712 messages (offchain/sdk/datasets/eip712.ts)", function
       "CreateDataSet(address client,address provider,uint128 pricePerTiBMonth,uint128 collateralPerTiB," +
         "uint32 noticePeriods,uint64 nonce,uint64 deadline)",
     );
-    expect(DATA_SET_STATE_TYPE).to.equal("DataSetState(uint64 dataSetId,uint64 version,bytes32 root,uint64 span)");
+    expect(DATA_SET_STATE_TYPE).to.equal(
+      "DataSetState(uint64 dataSetId,uint64 version,bytes32 root,uint64 span)",
+    );
     expect(SESSION_KEY_SCOPE_TYPE).to.equal(
       "SessionKeyScope(address client,address key,address provider,uint64 maxSpan,uint64 expiry)",
     );
@@ -70,7 +72,9 @@ describe("data-set EIP-712 messages (offchain/sdk/datasets/eip712.ts)", function
       coder.encode(
         ["bytes32", "bytes32", "bytes32", "uint256", "address"],
         [
-          keccak256(toUtf8Bytes("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")),
+          keccak256(
+            toUtf8Bytes("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+          ),
           keccak256(toUtf8Bytes("Strata StorageMarket")),
           keccak256(toUtf8Bytes("2")),
           31337n,
@@ -123,7 +127,9 @@ describe("data-set EIP-712 messages (offchain/sdk/datasets/eip712.ts)", function
     expect(dataSetStateDigest(dataSetDomain(1n, MARKET), state)).to.not.equal(digest);
     expect(dataSetStateDigest(dataSetDomain(31337n, PROVIDER), state)).to.not.equal(digest);
     expect(dataSetStateDigest(domain, { ...state, version: 10n })).to.not.equal(digest);
-    expect(createDataSetDigest(domain, { ...terms, nonce: 43n })).to.not.equal(createDataSetDigest(domain, terms));
+    expect(createDataSetDigest(domain, { ...terms, nonce: 43n })).to.not.equal(
+      createDataSetDigest(domain, terms),
+    );
   });
 
   it("sign and recover every message", async function () {
@@ -132,8 +138,10 @@ describe("data-set EIP-712 messages (offchain/sdk/datasets/eip712.ts)", function
     expect(recoverCreateDataSetSigner(domain, terms, termsSignature)).to.equal(CLIENT.address);
     const stateSignature = await signDataSetState(sessionKey, domain, state);
     expect(recoverDataSetStateSigner(domain, state, stateSignature)).to.equal(sessionKey.address);
-    expect(isDataSetStateSignedBy(domain, state, stateSignature, sessionKey.address.toLowerCase())).to.be.true;
-    expect(isDataSetStateSignedBy(domain, { ...state, span: 1n }, stateSignature, sessionKey.address)).to.be.false;
+    expect(isDataSetStateSignedBy(domain, state, stateSignature, sessionKey.address.toLowerCase())).to.be
+      .true;
+    expect(isDataSetStateSignedBy(domain, { ...state, span: 1n }, stateSignature, sessionKey.address)).to.be
+      .false;
     expect(isDataSetStateSignedBy(domain, state, "0x1234", sessionKey.address)).to.be.false;
     const scopeSignature = await signSessionKeyScope(CLIENT, domain, scope);
     expect(recoverSessionKeyScopeSigner(domain, scope, scopeSignature)).to.equal(CLIENT.address);

@@ -30,7 +30,10 @@ describe("data-set money (offchain/sdk/datasets/money.ts)", function () {
     expect(monthlyCost(PRICE, TIB_LEAVES)).to.equal(PRICE);
     expect(monthlyCost(PRICE, 32n << 24n)).to.equal(78_125n); // 32 GiB
     expect(monthlyCost(PRICE, 10n * MIB_LEAVES)).to.equal(23n); // 10 MiB: 23.84 floored
-    expect(monthlyRate(PRICE, 10n * MIB_LEAVES)).to.deep.equal({ numerator: PRICE * 10n * 2n ** 20n, denominator: TIB_BYTES });
+    expect(monthlyRate(PRICE, 10n * MIB_LEAVES)).to.deep.equal({
+      numerator: PRICE * 10n * 2n ** 20n,
+      denominator: TIB_BYTES,
+    });
   });
 
   it("has no per-second minimum: a 5 MB data set accrues well under one unit a day, and exactly over a year", function () {

@@ -1,6 +1,10 @@
 import { expect } from "chai";
 import { keccak256, toBeHex } from "ethers";
-import { drawChallenges, type FrozenDataSet, type FrozenProviderState } from "../../offchain/sdk/datasets/draw.js";
+import {
+  drawChallenges,
+  type FrozenDataSet,
+  type FrozenProviderState,
+} from "../../offchain/sdk/datasets/draw.js";
 import { sizeClass } from "../../offchain/sdk/datasets/money.js";
 import { DataSetReplay, type DataSetEvent } from "../../offchain/sdk/datasets/replay.js";
 import { VersionedWord } from "../../offchain/sdk/datasets/versionedWord.js";
@@ -17,7 +21,10 @@ function rootOf(value: number): string {
 /** The slot algorithm without versioning; its state when a period becomes current is what that period freezes. */
 class PlainClasses {
   readonly classes = new Map<string, Map<number, bigint[]>>();
-  readonly dataSets = new Map<bigint, { provider: string; span: bigint; root: string; c: number | undefined }>();
+  readonly dataSets = new Map<
+    bigint,
+    { provider: string; span: bigint; root: string; c: number | undefined }
+  >();
 
   create(id: bigint, provider: string): void {
     this.dataSets.set(id, { provider, span: 0n, root: "0x" + "00".repeat(32), c: undefined });
@@ -67,7 +74,7 @@ class PlainClasses {
 
   private slots(provider: string, c: number): bigint[] {
     let byClass = this.classes.get(provider);
-    if (byClass === undefined) this.classes.set(provider, (byClass = new Map()));
+    if (byClass === undefined) this.classes.set(provider, (byClass = new Map<number, bigint[]>()));
     let slots = byClass.get(c);
     if (slots === undefined) byClass.set(c, (slots = []));
     return slots;
@@ -83,7 +90,9 @@ describe("data-set replay (offchain/sdk/datasets/replay.ts, versionedWord.ts)", 
     expect([word.current, word.frozen(5n), word.frozen(6n)]).to.deep.equal([2, 0, 2]);
     word.write(3, 6n);
     expect([word.current, word.frozen(6n), word.frozen(7n), word.writtenAt]).to.deep.equal([3, 2, 3, 6n]);
-    expectStrataError(() => word.write(4, 5n), "DATA_SET_EVENT_OUT_OF_ORDER");
+    expectStrataError(() => {
+      word.write(4, 5n);
+    }, "DATA_SET_EVENT_OUT_OF_ORDER");
     expectStrataError(() => word.frozen(5n), "DATA_SET_EVENT_OUT_OF_ORDER");
   });
 
@@ -97,22 +106,54 @@ describe("data-set replay (offchain/sdk/datasets/replay.ts, versionedWord.ts)", 
       { kind: "updated", dataSetId: 3n, version: 1n, root: rootOf(3), span: 6n, effectivePeriod: 2n },
       { kind: "updated", dataSetId: 4n, version: 1n, root: rootOf(4), span: 1n, effectivePeriod: 2n },
     ];
-    events.forEach((event) => replay.apply(event));
+    events.forEach((event) => {
+      replay.apply(event);
+    });
     expect(replay.frozenState(ALICE).classes.size).to.equal(0); // everything takes effect from period 2
     replay.apply({ kind: "periodAdvanced", provider: ALICE, nextPeriod: 2n });
-    expect(replay.frozenState(ALICE).classes).to.deep.equal(new Map([[3, [1n, 2n, 3n]], [0, [4n]]]));
+    expect(replay.frozenState(ALICE).classes).to.deep.equal(
+      new Map([
+        [3, [1n, 2n, 3n]],
+        [0, [4n]],
+      ]),
+    );
     replay.apply({ kind: "ended", dataSetId: 1n, effectivePeriod: 3n }); // 3 moves into slot 0
-    replay.apply({ kind: "updated", dataSetId: 2n, version: 2n, root: rootOf(5), span: 9n, effectivePeriod: 3n });
-    replay.apply({ kind: "updated", dataSetId: 4n, version: 2n, root: rootOf(6), span: 2n, effectivePeriod: 3n });
+    replay.apply({
+      kind: "updated",
+      dataSetId: 2n,
+      version: 2n,
+      root: rootOf(5),
+      span: 9n,
+      effectivePeriod: 3n,
+    });
+    replay.apply({
+      kind: "updated",
+      dataSetId: 4n,
+      version: 2n,
+      root: rootOf(6),
+      span: 2n,
+      effectivePeriod: 3n,
+    });
     expect(replay.dataSet(3n)).to.include({ sizeClass: 3, slot: 0 });
     expect(replay.dataSet(2n)).to.include({ sizeClass: 4, slot: 0, span: 9n, version: 2n });
     expect(replay.dataSet(1n)).to.include({ ended: true, sizeClass: undefined, span: 0n });
     // Period 2 still sees the state frozen when it became current.
     const frozen = replay.frozenState(ALICE);
-    expect(frozen.classes).to.deep.equal(new Map([[3, [1n, 2n, 3n]], [0, [4n]]]));
+    expect(frozen.classes).to.deep.equal(
+      new Map([
+        [3, [1n, 2n, 3n]],
+        [0, [4n]],
+      ]),
+    );
     expect(frozen.dataSets.get(2n)).to.deep.equal({ span: 8n, root: rootOf(2) });
     replay.apply({ kind: "periodAdvanced", provider: ALICE, nextPeriod: 3n });
-    expect(replay.frozenState(ALICE).classes).to.deep.equal(new Map([[3, [3n]], [4, [2n]], [1, [4n]]]));
+    expect(replay.frozenState(ALICE).classes).to.deep.equal(
+      new Map([
+        [3, [3n]],
+        [4, [2n]],
+        [1, [4n]],
+      ]),
+    );
     expect(replay.dataSetsOf(ALICE)).to.deep.equal([1n, 2n, 3n, 4n]);
     expect(replay.dataSetsOf(BOB)).to.deep.equal([]);
   });
@@ -168,7 +209,14 @@ describe("data-set replay (offchain/sdk/datasets/replay.ts, versionedWord.ts)", 
     replay.apply({ kind: "periodAdvanced", provider: ALICE, nextPeriod: 4n });
     for (const id of [1n, 2n]) {
       replay.apply({ kind: "created", dataSetId: id, provider: ALICE });
-      replay.apply({ kind: "updated", dataSetId: id, version: 1n, root: rootOf(Number(id)), span: 1000n, effectivePeriod: 5n });
+      replay.apply({
+        kind: "updated",
+        dataSetId: id,
+        version: 1n,
+        root: rootOf(Number(id)),
+        span: 1000n,
+        effectivePeriod: 5n,
+      });
     }
     replay.apply({ kind: "periodAdvanced", provider: ALICE, nextPeriod: 5n });
     const parameters = { seed: rootOf(99), provider: ALICE, period: 5n, challengeCount: 4 };
@@ -179,7 +227,14 @@ describe("data-set replay (offchain/sdk/datasets/replay.ts, versionedWord.ts)", 
       replay.apply({ kind: "ended", dataSetId: id, effectivePeriod: 6n });
     }
     replay.apply({ kind: "created", dataSetId: 3n, provider: ALICE });
-    replay.apply({ kind: "updated", dataSetId: 3n, version: 1n, root: rootOf(3), span: 4096n, effectivePeriod: 6n });
+    replay.apply({
+      kind: "updated",
+      dataSetId: 3n,
+      version: 1n,
+      root: rootOf(3),
+      span: 4096n,
+      effectivePeriod: 6n,
+    });
     expect(drawChallenges(parameters, replay.frozenState(ALICE))).to.deep.equal(before);
     // The next period sees the changes.
     replay.apply({ kind: "periodAdvanced", provider: ALICE, nextPeriod: 6n });
@@ -190,7 +245,14 @@ describe("data-set replay (offchain/sdk/datasets/replay.ts, versionedWord.ts)", 
   it("advances the period implicitly when a change is written ahead (missed periods recorded first)", function () {
     const replay = new DataSetReplay();
     replay.apply({ kind: "created", dataSetId: 1n, provider: ALICE });
-    replay.apply({ kind: "updated", dataSetId: 1n, version: 1n, root: rootOf(1), span: 4n, effectivePeriod: 8n });
+    replay.apply({
+      kind: "updated",
+      dataSetId: 1n,
+      version: 1n,
+      root: rootOf(1),
+      span: 4n,
+      effectivePeriod: 8n,
+    });
     expect(replay.nextPeriod(ALICE)).to.equal(7n);
     expect(replay.frozenState(ALICE).classes.size).to.equal(0);
     expect(replay.frozenState(ALICE, 8n).classes).to.deep.equal(new Map([[2, [1n]]]));
@@ -198,26 +260,52 @@ describe("data-set replay (offchain/sdk/datasets/replay.ts, versionedWord.ts)", 
 
   it("refuses unknown data sets, stale versions, changes after the end and periods going back", function () {
     const replay = new DataSetReplay();
-    expectStrataError(
-      () => replay.apply({ kind: "updated", dataSetId: 9n, version: 1n, root: rootOf(1), span: 1n, effectivePeriod: 1n }),
-      "DATA_SET_NOT_FOUND",
-    );
+    expectStrataError(() => {
+      replay.apply({
+        kind: "updated",
+        dataSetId: 9n,
+        version: 1n,
+        root: rootOf(1),
+        span: 1n,
+        effectivePeriod: 1n,
+      });
+    }, "DATA_SET_NOT_FOUND");
     replay.apply({ kind: "created", dataSetId: 1n, provider: ALICE });
-    expectStrataError(() => replay.apply({ kind: "created", dataSetId: 1n, provider: ALICE }), "DATA_SET_EVENT_OUT_OF_ORDER");
-    replay.apply({ kind: "updated", dataSetId: 1n, version: 2n, root: rootOf(1), span: 1n, effectivePeriod: 3n });
-    expectStrataError(
-      () => replay.apply({ kind: "updated", dataSetId: 1n, version: 2n, root: rootOf(2), span: 2n, effectivePeriod: 3n }),
-      "DATA_SET_EVENT_OUT_OF_ORDER",
-    );
-    expectStrataError(
-      () => replay.apply({ kind: "periodAdvanced", provider: ALICE, nextPeriod: 1n }),
-      "DATA_SET_EVENT_OUT_OF_ORDER",
-    );
+    expectStrataError(() => {
+      replay.apply({ kind: "created", dataSetId: 1n, provider: ALICE });
+    }, "DATA_SET_EVENT_OUT_OF_ORDER");
+    replay.apply({
+      kind: "updated",
+      dataSetId: 1n,
+      version: 2n,
+      root: rootOf(1),
+      span: 1n,
+      effectivePeriod: 3n,
+    });
+    expectStrataError(() => {
+      replay.apply({
+        kind: "updated",
+        dataSetId: 1n,
+        version: 2n,
+        root: rootOf(2),
+        span: 2n,
+        effectivePeriod: 3n,
+      });
+    }, "DATA_SET_EVENT_OUT_OF_ORDER");
+    expectStrataError(() => {
+      replay.apply({ kind: "periodAdvanced", provider: ALICE, nextPeriod: 1n });
+    }, "DATA_SET_EVENT_OUT_OF_ORDER");
     replay.apply({ kind: "ended", dataSetId: 1n, effectivePeriod: 3n });
-    expectStrataError(
-      () => replay.apply({ kind: "updated", dataSetId: 1n, version: 3n, root: rootOf(2), span: 2n, effectivePeriod: 3n }),
-      "DATA_SET_EVENT_OUT_OF_ORDER",
-    );
+    expectStrataError(() => {
+      replay.apply({
+        kind: "updated",
+        dataSetId: 1n,
+        version: 3n,
+        root: rootOf(2),
+        span: 2n,
+        effectivePeriod: 3n,
+      });
+    }, "DATA_SET_EVENT_OUT_OF_ORDER");
     expectStrataError(() => replay.dataSet(2n), "DATA_SET_NOT_FOUND");
   });
 });

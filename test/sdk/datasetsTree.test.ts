@@ -98,16 +98,31 @@ describe("data-set tree (offchain/sdk/datasets/tree.ts, placement.ts)", function
   describe("zero subtrees and depth", function () {
     it("pins z0, z1, z2 and follows z(h+1) = sha256(zh || zh) up to 2^47 leaves", function () {
       expect(ZERO_SUBTREE_ROOTS).to.have.length(48);
-      expect(ZERO_SUBTREE_ROOTS[0]).to.equal("0xf5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b");
-      expect(ZERO_SUBTREE_ROOTS[1]).to.equal("0xdb56114e00fdd4c1f85c892bf35ac9a89289aaecb1ebd0a96cde606a748b5d71");
-      expect(ZERO_SUBTREE_ROOTS[2]).to.equal("0xc78009fdf07fc56a11f122370658a353aaa542ed63e44c4bc15ff4cd105ab33c");
+      expect(ZERO_SUBTREE_ROOTS[0]).to.equal(
+        "0xf5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b",
+      );
+      expect(ZERO_SUBTREE_ROOTS[1]).to.equal(
+        "0xdb56114e00fdd4c1f85c892bf35ac9a89289aaecb1ebd0a96cde606a748b5d71",
+      );
+      expect(ZERO_SUBTREE_ROOTS[2]).to.equal(
+        "0xc78009fdf07fc56a11f122370658a353aaa542ed63e44c4bc15ff4cd105ab33c",
+      );
       for (let height = 0; height <= 6; height++) {
         expect(PieceTree.build(new Uint8Array(64 * 2 ** height)).root).to.equal(ZERO_SUBTREE_ROOTS[height]);
       }
     });
 
     it("gives D = ceil(log2(span)), 0 for span 0 and 1", function () {
-      const cases: [number, number][] = [[0, 0], [1, 0], [2, 1], [3, 2], [4, 2], [5, 3], [1024, 10], [1025, 11]];
+      const cases: [number, number][] = [
+        [0, 0],
+        [1, 0],
+        [2, 1],
+        [3, 2],
+        [4, 2],
+        [5, 3],
+        [1024, 10],
+        [1025, 11],
+      ];
       for (const [span, depth] of cases) expect(dataSetDepth(span)).to.equal(depth, `span ${span}`);
       expect(dataSetDepth(2n ** 47n)).to.equal(47);
       expect(pieceHeight(1)).to.equal(0);
@@ -163,9 +178,18 @@ describe("data-set tree (offchain/sdk/datasets/tree.ts, placement.ts)", function
     });
 
     it("refuses misaligned, overlapping or oversized layouts", function () {
-      expectStrataError(() => validateLayout({ pieces: [{ root, height: 2, offset: 2 }] }), "INVALID_ARGUMENT");
       expectStrataError(
-        () => validateLayout({ pieces: [{ root, height: 2, offset: 0 }, { root, height: 0, offset: 3 }] }),
+        () => validateLayout({ pieces: [{ root, height: 2, offset: 2 }] }),
+        "INVALID_ARGUMENT",
+      );
+      expectStrataError(
+        () =>
+          validateLayout({
+            pieces: [
+              { root, height: 2, offset: 0 },
+              { root, height: 0, offset: 3 },
+            ],
+          }),
         "INVALID_ARGUMENT",
       );
       expectStrataError(() => placePiece(EMPTY_LAYOUT, root, 48), "INVALID_ARGUMENT");
@@ -193,7 +217,8 @@ describe("data-set tree (offchain/sdk/datasets/tree.ts, placement.ts)", function
           for (const leaf of [0, span - 1, random.int(0, span - 1), random.int(0, span - 1)]) {
             const opened = await tree.leafPath(leaf, dataSet.siblings);
             expect(opened.path).to.deep.equal(paddedPath(full, leaf));
-            expect(verifyDataSetLeaf(tree.root, tree.depth, leaf, dataSet.leafBytes(leaf), opened.path)).to.be.true;
+            expect(verifyDataSetLeaf(tree.root, tree.depth, leaf, dataSet.leafBytes(leaf), opened.path)).to.be
+              .true;
           }
         }
       }
@@ -210,8 +235,10 @@ describe("data-set tree (offchain/sdk/datasets/tree.ts, placement.ts)", function
         const bytes = dataSet.leafBytes(leaf);
         expect(opened.path).to.have.length(tree.depth);
         expect(verifyDataSetLeaf(tree.root, tree.depth, leaf, bytes, opened.path)).to.be.true;
-        expect(verifyDataSetLeaf(tree.root, tree.depth + 1, leaf, bytes, [...opened.path, tree.root])).to.be.false;
-        expect(verifyDataSetLeaf(tree.root, tree.depth - 1, leaf, bytes, opened.path.slice(0, -1))).to.be.false;
+        expect(verifyDataSetLeaf(tree.root, tree.depth + 1, leaf, bytes, [...opened.path, tree.root])).to.be
+          .false;
+        expect(verifyDataSetLeaf(tree.root, tree.depth - 1, leaf, bytes, opened.path.slice(0, -1))).to.be
+          .false;
         expect(verifyDataSetLeaf(tree.root, tree.depth, leaf ^ 1, bytes, opened.path)).to.equal(
           dataSet.leafBytes(leaf ^ 1)[0] === bytes[0] && dataSet.leafBytes(leaf ^ 1)[1] === bytes[1],
         );
@@ -226,7 +253,7 @@ describe("data-set tree (offchain/sdk/datasets/tree.ts, placement.ts)", function
       dataSet.layout.pieces.forEach((piece, index) => {
         const upper = tree.upperPath(index);
         expect(upper).to.have.length(tree.depth - piece.height);
-        expect(verifyDataSetLeafNode(piece.root, piece.offset / 2 ** piece.height, upper)).to.equal(tree.root);
+        expect(rootFromNode(piece.root, piece.offset / 2 ** piece.height, upper)).to.equal(tree.root);
       });
     });
 
@@ -270,8 +297,8 @@ describe("data-set tree (offchain/sdk/datasets/tree.ts, placement.ts)", function
 });
 
 /** Root reached from an interior node (a piece root) at `index` of its level, through `path`. */
-function verifyDataSetLeafNode(node: string, index: number, path: readonly string[]): string {
-  let current = Buffer.from(node.slice(2), "hex");
+function rootFromNode(node: string, index: number, path: readonly string[]): string {
+  let current: Buffer = Buffer.from(node.slice(2), "hex");
   let position = index;
   for (const sibling of path) {
     const other = Buffer.from(sibling.slice(2), "hex");

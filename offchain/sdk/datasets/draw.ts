@@ -56,7 +56,9 @@ export interface DrawParameters {
 
 /** w_j = uint256(keccak256(abi.encode(bytes32 seed, address provider, uint256 period, uint256 j))). */
 export function drawWord(seed: string, provider: string, period: bigint, j: bigint): bigint {
-  return BigInt(keccak256(coder.encode(["bytes32", "address", "uint256", "uint256"], [seed, provider, period, j])));
+  return BigInt(
+    keccak256(coder.encode(["bytes32", "address", "uint256", "uint256"], [seed, provider, period, j])),
+  );
 }
 
 /** Total frozen weight W = Σ count_c × 2^c leaves. */
@@ -73,7 +75,10 @@ export function frozenWeight(state: FrozenProviderState): bigint {
 export function drawChallenges(parameters: DrawParameters, state: FrozenProviderState): DrawnChallenge[] {
   const { seed, provider, period, challengeCount } = parameters;
   if (!Number.isSafeInteger(challengeCount) || challengeCount < 0) {
-    throw new StrataError("INVALID_ARGUMENT", `challengeCount must be a non-negative integer, got ${challengeCount}`);
+    throw new StrataError(
+      "INVALID_ARGUMENT",
+      `challengeCount must be a non-negative integer, got ${challengeCount}`,
+    );
   }
   const ascending = [...state.classes.entries()]
     .map(([c, slots]) => ({ c: checkClass(c), slots }))
@@ -94,7 +99,8 @@ export function drawChallenges(parameters: DrawParameters, state: FrozenProvider
       const slot = r >> BigInt(c);
       const leaf = r & ((1n << BigInt(c)) - 1n);
       const dataSetId = slots[Number(slot)];
-      if (dataSetId === undefined) throw new StrataError("INVALID_ARGUMENT", `class ${c} has no slot ${slot}`);
+      if (dataSetId === undefined)
+        throw new StrataError("INVALID_ARGUMENT", `class ${c} has no slot ${slot}`);
       const frozen = state.dataSets.get(dataSetId);
       if (frozen === undefined) {
         throw new StrataError("INVALID_ARGUMENT", `data set ${dataSetId} in class ${c} has no frozen span`);

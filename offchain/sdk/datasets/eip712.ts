@@ -1,6 +1,12 @@
 // EIP-712 messages of data sets (docs/SPEC.md, "Data sets"; design §2). The domain binds the chain and the market
 // contract; creation nonces and strictly increasing state versions bind each message to one use.
-import { TypedDataEncoder, verifyTypedData, type Signer, type TypedDataDomain, type TypedDataField } from "ethers";
+import {
+  TypedDataEncoder,
+  verifyTypedData,
+  type Signer,
+  type TypedDataDomain,
+  type TypedDataField,
+} from "ethers";
 
 /** EIP-712 domain name and version of the data-set StorageMarket. */
 export const DATA_SET_DOMAIN = { name: "Strata StorageMarket", version: "2" } as const;
@@ -82,7 +88,8 @@ export const SESSION_KEY_SCOPE_TYPES: Record<string, TypedDataField[]> = {
 /** The type strings (what the contract's type hashes are keccak256 of). */
 export const CREATE_DATA_SET_TYPE = TypedDataEncoder.from(CREATE_DATA_SET_TYPES).encodeType("CreateDataSet");
 export const DATA_SET_STATE_TYPE = TypedDataEncoder.from(DATA_SET_STATE_TYPES).encodeType("DataSetState");
-export const SESSION_KEY_SCOPE_TYPE = TypedDataEncoder.from(SESSION_KEY_SCOPE_TYPES).encodeType("SessionKeyScope");
+export const SESSION_KEY_SCOPE_TYPE =
+  TypedDataEncoder.from(SESSION_KEY_SCOPE_TYPES).encodeType("SessionKeyScope");
 
 /** The 32-byte digest a signer signs for `terms` (what `_hashTypedDataV4(structHash)` returns on chain). */
 export function createDataSetDigest(domain: TypedDataDomain, terms: CreateDataSet): string {
@@ -140,17 +147,29 @@ export async function signSessionKeyScope(
  * The address that signed `terms` (65-byte ECDSA only; a contract wallet's ERC-1271 signature needs a chain call
  * to `isValidSignature` and is checked by the market).
  */
-export function recoverCreateDataSetSigner(domain: TypedDataDomain, terms: CreateDataSet, signature: string): string {
+export function recoverCreateDataSetSigner(
+  domain: TypedDataDomain,
+  terms: CreateDataSet,
+  signature: string,
+): string {
   return verifyTypedData(domain, CREATE_DATA_SET_TYPES, terms, signature);
 }
 
 /** The address that signed `state` (65-byte ECDSA only, see recoverCreateDataSetSigner). */
-export function recoverDataSetStateSigner(domain: TypedDataDomain, state: DataSetState, signature: string): string {
+export function recoverDataSetStateSigner(
+  domain: TypedDataDomain,
+  state: DataSetState,
+  signature: string,
+): string {
   return verifyTypedData(domain, DATA_SET_STATE_TYPES, state, signature);
 }
 
 /** The address that signed `scope` (65-byte ECDSA only). */
-export function recoverSessionKeyScopeSigner(domain: TypedDataDomain, scope: SessionKeyScope, signature: string): string {
+export function recoverSessionKeyScopeSigner(
+  domain: TypedDataDomain,
+  scope: SessionKeyScope,
+  signature: string,
+): string {
   return verifyTypedData(domain, SESSION_KEY_SCOPE_TYPES, scope, signature);
 }
 

@@ -46,7 +46,10 @@ export function leafSecondsOf(span: bigint, seconds: bigint): bigint {
  * Monthly rate of a data set of `span` leaves as an exact fraction of base units: price × span × 64 / 2^40.
  * Use `monthlyCost` for a floored display amount.
  */
-export function monthlyRate(pricePerTiBMonth: bigint, span: bigint): { numerator: bigint; denominator: bigint } {
+export function monthlyRate(
+  pricePerTiBMonth: bigint,
+  span: bigint,
+): { numerator: bigint; denominator: bigint } {
   return { numerator: nonNegative(pricePerTiBMonth, "price") * dataSetBytes(span), denominator: TIB_BYTES };
 }
 
@@ -108,7 +111,9 @@ export function parseTokens(tokens: string, decimals: number): bigint {
   try {
     return parseUnits(tokens.trim(), decimals);
   } catch (cause) {
-    throw new StrataError("INVALID_ARGUMENT", `not an amount of a ${decimals}-decimal token: ${tokens}`, { cause });
+    throw new StrataError("INVALID_ARGUMENT", `not an amount of a ${decimals}-decimal token: ${tokens}`, {
+      cause,
+    });
   }
 }
 

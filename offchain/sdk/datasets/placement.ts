@@ -111,7 +111,10 @@ export function validateLayout(layout: DataSetLayout): DataSetLayout {
   for (const piece of layout.pieces) {
     checkHeight(piece.height);
     if (!Number.isSafeInteger(piece.offset) || piece.offset < 0 || piece.offset % 2 ** piece.height !== 0) {
-      throw new StrataError("INVALID_ARGUMENT", `piece at ${piece.offset} is not aligned to 2^${piece.height}`);
+      throw new StrataError(
+        "INVALID_ARGUMENT",
+        `piece at ${piece.offset} is not aligned to 2^${piece.height}`,
+      );
     }
     if (piece.offset < end) {
       throw new StrataError("INVALID_ARGUMENT", `piece at ${piece.offset} overlaps the previous piece`);
@@ -139,6 +142,9 @@ export function pieceAt(layout: DataSetLayout, leaf: number): number {
 
 function checkHeight(height: number): void {
   if (!Number.isInteger(height) || height < 0 || height > MAX_DATA_SET_HEIGHT) {
-    throw new StrataError("INVALID_ARGUMENT", `piece height must be in 0..${MAX_DATA_SET_HEIGHT}, got ${height}`);
+    throw new StrataError(
+      "INVALID_ARGUMENT",
+      `piece height must be in 0..${MAX_DATA_SET_HEIGHT}, got ${height}`,
+    );
   }
 }

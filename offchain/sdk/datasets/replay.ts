@@ -47,7 +47,8 @@ export interface ProviderPeriodAdvancedEvent {
 }
 
 /** The events the replay consumes, in chain order. Class changes are derived from `updated`, not read. */
-export type DataSetEvent = DataSetCreatedEvent | DataSetUpdatedEvent | DataSetEndedEvent | ProviderPeriodAdvancedEvent;
+export type DataSetEvent =
+  DataSetCreatedEvent | DataSetUpdatedEvent | DataSetEndedEvent | ProviderPeriodAdvancedEvent;
 
 /** The current (latest written) view of one data set. */
 export interface ReplayedDataSet {
@@ -125,7 +126,8 @@ export class DataSetReplay {
       const ids: bigint[] = [];
       for (let slot = 0; slot < n; slot++) {
         const word = words[slot];
-        if (word === undefined) throw new StrataError("DATA_SET_EVENT_OUT_OF_ORDER", `class ${c} lost slot ${slot}`);
+        if (word === undefined)
+          throw new StrataError("DATA_SET_EVENT_OUT_OF_ORDER", `class ${c} lost slot ${slot}`);
         const id = word.frozen(period);
         ids.push(id);
         dataSets.set(id, this.record(id).state.frozen(period));
@@ -177,11 +179,16 @@ export class DataSetReplay {
 
   private update(event: DataSetUpdatedEvent): void {
     const record = this.record(event.dataSetId);
-    if (record.ended) throw new StrataError("DATA_SET_EVENT_OUT_OF_ORDER", `data set ${event.dataSetId} has ended`);
+    if (record.ended)
+      throw new StrataError("DATA_SET_EVENT_OUT_OF_ORDER", `data set ${event.dataSetId} has ended`);
     if (event.version <= record.version) {
-      throw new StrataError("DATA_SET_EVENT_OUT_OF_ORDER", `version ${event.version} of data set ${event.dataSetId}`, {
-        details: `stored version ${record.version}`,
-      });
+      throw new StrataError(
+        "DATA_SET_EVENT_OUT_OF_ORDER",
+        `version ${event.version} of data set ${event.dataSetId}`,
+        {
+          details: `stored version ${record.version}`,
+        },
+      );
     }
     const period = this.changePeriod(record.provider, event.effectivePeriod);
     const provider = this.providerRecord(record.provider);
@@ -206,7 +213,10 @@ export class DataSetReplay {
   private advance(provider: string, nextPeriod: bigint): void {
     const record = this.providerRecord(provider);
     if (nextPeriod < record.nextPeriod) {
-      throw new StrataError("DATA_SET_EVENT_OUT_OF_ORDER", `nextPeriod ${nextPeriod} after ${record.nextPeriod}`);
+      throw new StrataError(
+        "DATA_SET_EVENT_OUT_OF_ORDER",
+        `nextPeriod ${nextPeriod} after ${record.nextPeriod}`,
+      );
     }
     record.nextPeriod = nextPeriod;
   }

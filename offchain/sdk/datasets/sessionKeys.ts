@@ -20,7 +20,8 @@ export interface SessionKeyUse {
 }
 
 /** The outcome of a scope check. */
-export type SessionKeyCheck = { readonly allowed: true } | { readonly allowed: false; readonly refusal: SessionKeyRefusal };
+export type SessionKeyCheck =
+  { readonly allowed: true } | { readonly allowed: false; readonly refusal: SessionKeyRefusal };
 
 /**
  * Check a session-key use against its scope: not revoked, `now < expiry`, the data set is the scope client's,

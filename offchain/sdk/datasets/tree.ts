@@ -6,14 +6,21 @@ import { createHash } from "node:crypto";
 import { fromHex, rootFromPath, toHex } from "../commitment/merkle.js";
 import { ZERO_NODES } from "../commitment/treeHash.mjs";
 import { StrataError } from "../errors.js";
-import { layoutSpan, MAX_DATA_SET_HEIGHT, pieceAt, validateLayout, type DataSetLayout, type PlacedPiece } from "./placement.js";
+import {
+  layoutSpan,
+  MAX_DATA_SET_HEIGHT,
+  pieceAt,
+  validateLayout,
+  type DataSetLayout,
+  type PlacedPiece,
+} from "./placement.js";
 
 /** The root of an empty data set (span 0): bytes32(0). */
 export const EMPTY_DATA_SET_ROOT = "0x" + "00".repeat(32);
 
 /** `ZERO_SUBTREE_ROOTS[h]` (0x-hex) is the root of 2^h zero leaves: z0 = sha256(64 zero bytes), z(h+1) = sha256(zh || zh). */
-export const ZERO_SUBTREE_ROOTS: readonly string[] = ZERO_NODES.slice(0, MAX_DATA_SET_HEIGHT + 1).map((node) =>
-  toHex(node),
+export const ZERO_SUBTREE_ROOTS: readonly string[] = ZERO_NODES.slice(0, MAX_DATA_SET_HEIGHT + 1).map(
+  (node) => toHex(node),
 );
 
 /** Depth of the data-set tree for `span` leaves: D = ceil(log2(span)), 0 for span 1 (and for the empty set). */
@@ -70,10 +77,14 @@ export class DataSetTree {
     validateLayout(layout);
     const span = layoutSpan(layout);
     const depth = dataSetDepth(span);
-    const levels: Map<number, Uint8Array>[] = Array.from({ length: depth + 1 }, () => new Map());
+    const levels: Map<number, Uint8Array>[] = Array.from(
+      { length: depth + 1 },
+      () => new Map<number, Uint8Array>(),
+    );
     for (const piece of layout.pieces) {
       const root = fromHex(piece.root);
-      if (root.length !== 32) throw new StrataError("INVALID_ARGUMENT", `piece root is not 32 bytes: ${piece.root}`);
+      if (root.length !== 32)
+        throw new StrataError("INVALID_ARGUMENT", `piece root is not 32 bytes: ${piece.root}`);
       levelAt(levels, piece.height).set(piece.offset / 2 ** piece.height, root);
     }
     for (let height = 0; height < depth; height++) {
@@ -100,7 +111,8 @@ export class DataSetTree {
   /** Siblings from piece `pieceIndex`'s root up to the data-set root (depth − piece height of them). */
   upperPath(pieceIndex: number): string[] {
     const piece = this.layout.pieces[pieceIndex];
-    if (piece === undefined) throw new StrataError("INVALID_ARGUMENT", `no piece ${pieceIndex} in the layout`);
+    if (piece === undefined)
+      throw new StrataError("INVALID_ARGUMENT", `no piece ${pieceIndex} in the layout`);
     return this.siblings(piece.offset / 2 ** piece.height, piece.height);
   }
 
@@ -121,7 +133,10 @@ export class DataSetTree {
     const leafInPiece = leaf - piece.offset;
     const inner = await pieceSiblings(pieceIndex, leafInPiece, piece);
     if (inner.length !== piece.height) {
-      throw new StrataError("INVALID_ARGUMENT", `piece path has ${inner.length} siblings, the piece height is ${piece.height}`);
+      throw new StrataError(
+        "INVALID_ARGUMENT",
+        `piece path has ${inner.length} siblings, the piece height is ${piece.height}`,
+      );
     }
     return { leaf, pieceIndex, leafInPiece, path: [...inner, ...this.upperPath(pieceIndex)] };
   }
@@ -165,7 +180,8 @@ export function verifyDataSetLeaf(
 
 function levelAt(levels: Map<number, Uint8Array>[], height: number): Map<number, Uint8Array> {
   const level = levels[height];
-  if (level === undefined) throw new StrataError("INVALID_ARGUMENT", `a piece of height ${height} is above the tree`);
+  if (level === undefined)
+    throw new StrataError("INVALID_ARGUMENT", `a piece of height ${height} is above the tree`);
   return level;
 }
 

@@ -32,7 +32,10 @@ export class VersionedWord<T> {
    */
   write(value: T, period: bigint): void {
     if (period < this.writtenAtPeriod) {
-      throw new StrataError("DATA_SET_EVENT_OUT_OF_ORDER", `write for period ${period} after one for ${this.writtenAtPeriod}`);
+      throw new StrataError(
+        "DATA_SET_EVENT_OUT_OF_ORDER",
+        `write for period ${period} after one for ${this.writtenAtPeriod}`,
+      );
     }
     if (period > this.writtenAtPeriod) {
       this.prev = this.cur;
@@ -44,9 +47,13 @@ export class VersionedWord<T> {
   /** The value frozen for proving `period`: `writtenAt == period ? prev : cur` (period >= writtenAt). */
   frozen(period: bigint): T {
     if (period < this.writtenAtPeriod) {
-      throw new StrataError("DATA_SET_EVENT_OUT_OF_ORDER", `period ${period} is older than the word's last write`, {
-        details: `written at ${this.writtenAtPeriod}: one level of history only`,
-      });
+      throw new StrataError(
+        "DATA_SET_EVENT_OUT_OF_ORDER",
+        `period ${period} is older than the word's last write`,
+        {
+          details: `written at ${this.writtenAtPeriod}: one level of history only`,
+        },
+      );
     }
     return period === this.writtenAtPeriod ? this.prev : this.cur;
   }

@@ -12,7 +12,10 @@ export interface SignedDataSetState {
 /** Negative when `a` is older than `b`, positive when newer, 0 for the same version (throws across data sets). */
 export function compareStateVersions(a: DataSetState, b: DataSetState): number {
   if (a.dataSetId !== b.dataSetId) {
-    throw new StrataError("INVALID_ARGUMENT", `states of data sets ${a.dataSetId} and ${b.dataSetId} do not compare`);
+    throw new StrataError(
+      "INVALID_ARGUMENT",
+      `states of data sets ${a.dataSetId} and ${b.dataSetId} do not compare`,
+    );
   }
   return a.version < b.version ? -1 : a.version > b.version ? 1 : 0;
 }
