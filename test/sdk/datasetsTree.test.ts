@@ -66,8 +66,8 @@ class BruteForceDataSet {
     const piece = this.layout.pieces[index];
     if (piece === undefined) return ZERO_LEAF;
     const tree = this.trees.get(piece.offset);
-    if (tree === undefined || leaf - piece.offset >= tree.leafCount) return ZERO_LEAF;
-    return tree.leaf(leaf - piece.offset);
+    if (tree === undefined) throw new Error("missing piece");
+    return tree.openPadded(leaf - piece.offset).leaf;
   }
 
   /** The piece-internal path, as the agent reads it from its piece store (padding leaves included). */
@@ -78,20 +78,9 @@ class BruteForceDataSet {
   };
 }
 
-/** PieceTree.path refuses padding leaves; the tree of an all-padding leaf is zero subtrees beside the data. */
+/** The piece-internal path of any leaf of the padded piece tree, as the agent's piece store must serve it. */
 function paddedPath(tree: PieceTree, leaf: number): string[] {
-  if (leaf < tree.leafCount) return tree.path(leaf);
-  const padded = PieceTree.build(
-    (() => {
-      const bytes = new Uint8Array(64 * 2 ** tree.depth);
-      for (let index = 0; index < tree.leafCount; index++) {
-        const [lo, hi] = tree.leaf(index);
-        bytes.set(Buffer.from(lo.slice(2) + hi.slice(2), "hex"), index * 64);
-      }
-      return bytes;
-    })(),
-  );
-  return padded.path(leaf);
+  return tree.openPadded(leaf).path;
 }
 
 describe("data-set tree (offchain/sdk/datasets/tree.ts, placement.ts)", function () {
@@ -312,3 +301,17 @@ function rootFromNode(node: string, index: number, path: readonly string[]): str
 function createHashSha256(data: Buffer): Buffer {
   return createHash("sha256").update(data).digest();
 }
+
+describe("PieceTree.openPadded (offchain/sdk/commitment/merkle.ts)", function () {
+  it("opens padding leaves as zero leaves with a path to the piece root, and refuses leaves past 2^depth", function () {
+    const tree = PieceTree.build(new SeededRandom(2).bytes(64 * 5 + 1));
+    expect(tree.depth).to.equal(3);
+    for (let leaf = 0; leaf < 8; leaf++) {
+      const opened = tree.openPadded(leaf);
+      if (leaf >= tree.leafCount) expect(opened.leaf).to.deep.equal(ZERO_LEAF);
+      expect(verifyDataSetLeaf(tree.root, 3, leaf, opened.leaf, opened.path)).to.be.true;
+    }
+    expectStrataError(() => tree.openPadded(8), "LEAF_OUT_OF_RANGE");
+    expectStrataError(() => tree.path(6), "LEAF_OUT_OF_RANGE");
+  });
+});
