@@ -6,7 +6,7 @@ import {
   type FrozenProviderState,
 } from "../../offchain/sdk/datasets/draw.js";
 import { sizeClass } from "../../offchain/sdk/datasets/money.js";
-import { DataSetReplay, type DataSetEvent } from "../../offchain/sdk/datasets/replay.js";
+import { DataSetReplay, type DataSetEvent, type ReplaySnapshot } from "../../offchain/sdk/datasets/replay.js";
 import { VersionedWord } from "../../offchain/sdk/datasets/versionedWord.js";
 import { expectStrataError } from "./helpers/assertions.js";
 import { SeededRandom } from "./helpers/seededRandom.js";
@@ -158,9 +158,9 @@ describe("data-set replay (offchain/sdk/datasets/replay.ts, versionedWord.ts)", 
     expect(replay.dataSetsOf(BOB)).to.deep.equal([]);
   });
 
-  it("freezes exactly the state each period had when it became current (random events, two providers)", function () {
+  it("freezes exactly the state each period had when it became current (random events, two providers, restarts)", function () {
     const random = new SeededRandom(17);
-    const replay = new DataSetReplay();
+    let replay = new DataSetReplay();
     const plain = new PlainClasses();
     const providers = [ALICE, BOB];
     const next = new Map(providers.map((provider) => [provider, 1n]));
@@ -198,6 +198,12 @@ describe("data-set replay (offchain/sdk/datasets/replay.ts, versionedWord.ts)", 
         next.set(provider, period + 1n);
         replay.apply({ kind: "periodAdvanced", provider, nextPeriod: period + 1n });
         frozenAt.set(provider, plain.snapshot(provider));
+      }
+      if (step % 100 === 99) {
+        // A daemon restart: the replay continues from its saved JSON exactly.
+        const saved = JSON.stringify(replay.toSnapshot());
+        replay = DataSetReplay.fromSnapshot(JSON.parse(saved) as ReplaySnapshot);
+        expect(JSON.stringify(replay.toSnapshot())).to.equal(saved);
       }
       const check = random.pick(providers);
       expect(replay.frozenState(check)).to.deep.equal(frozenAt.get(check), `step ${step}`);
@@ -307,5 +313,9 @@ describe("data-set replay (offchain/sdk/datasets/replay.ts, versionedWord.ts)", 
       });
     }, "DATA_SET_EVENT_OUT_OF_ORDER");
     expectStrataError(() => replay.dataSet(2n), "DATA_SET_NOT_FOUND");
+    expectStrataError(
+      () => DataSetReplay.fromSnapshot({ ...replay.toSnapshot(), format: 2 } as unknown as ReplaySnapshot),
+      "INVALID_ARGUMENT",
+    );
   });
 });

@@ -11,7 +11,7 @@ import { StrataError } from "../errors.js";
 import type { FrozenDataSet, FrozenProviderState } from "./draw.js";
 import { sizeClass } from "./money.js";
 import { EMPTY_DATA_SET_ROOT } from "./tree.js";
-import { VersionedWord } from "./versionedWord.js";
+import { VersionedWord, type StoredWord } from "./versionedWord.js";
 
 /** A data set was created for `provider` (no state yet: span 0). */
 export interface DataSetCreatedEvent {
@@ -77,6 +77,36 @@ interface ProviderRecord {
   nextPeriod: bigint;
   readonly counts: Map<number, VersionedWord<number>>;
   readonly slots: Map<number, VersionedWord<bigint>[]>;
+}
+
+/** A JSON-safe copy of the whole replay (bigints as decimal strings), for a daemon's database. */
+export interface ReplaySnapshot {
+  readonly format: 1;
+  readonly providers: readonly {
+    readonly provider: string;
+    readonly nextPeriod: string;
+    readonly classes: readonly {
+      readonly sizeClass: number;
+      readonly count: JsonWord<number>;
+      readonly slots: readonly JsonWord<string>[];
+    }[];
+  }[];
+  readonly dataSets: readonly {
+    readonly dataSetId: string;
+    readonly provider: string;
+    readonly version: string;
+    readonly state: JsonWord<{ readonly span: string; readonly root: string }>;
+    readonly sizeClass: number | null;
+    readonly slot: number;
+    readonly ended: boolean;
+  }[];
+}
+
+/** A versioned word in a snapshot. */
+export interface JsonWord<T> {
+  readonly cur: T;
+  readonly prev: T;
+  readonly writtenAt: string;
 }
 
 const EMPTY_STATE: FrozenDataSet = { span: 0n, root: EMPTY_DATA_SET_ROOT };
@@ -160,6 +190,66 @@ export class DataSetReplay {
       .filter(([, record]) => record.provider === wanted)
       .map(([id]) => id)
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** A JSON-safe copy of the replay; `DataSetReplay.fromSnapshot` restores it exactly. */
+  toSnapshot(): ReplaySnapshot {
+    return {
+      format: 1,
+      providers: [...this.providers.entries()].map(([provider, record]) => ({
+        provider,
+        nextPeriod: record.nextPeriod.toString(),
+        classes: [...record.counts.entries()].map(([c, count]) => ({
+          sizeClass: c,
+          count: toJson(count.toStored(), (value) => value),
+          slots: (record.slots.get(c) ?? []).map((word) => toJson(word.toStored(), (id) => id.toString())),
+        })),
+      })),
+      dataSets: [...this.dataSets.entries()].map(([dataSetId, record]) => ({
+        dataSetId: dataSetId.toString(),
+        provider: record.provider,
+        version: record.version.toString(),
+        state: toJson(record.state.toStored(), (state) => ({
+          span: state.span.toString(),
+          root: state.root,
+        })),
+        sizeClass: record.sizeClass ?? null,
+        slot: record.slot,
+        ended: record.ended,
+      })),
+    };
+  }
+
+  /** Restore a replay saved with `toSnapshot` (INVALID_ARGUMENT for an unknown format). */
+  static fromSnapshot(snapshot: ReplaySnapshot): DataSetReplay {
+    if ((snapshot.format as number) !== 1) {
+      throw new StrataError("INVALID_ARGUMENT", `unknown replay snapshot format ${snapshot.format}`);
+    }
+    const replay = new DataSetReplay();
+    for (const provider of snapshot.providers) {
+      const record = replay.providerRecord(provider.provider);
+      record.nextPeriod = BigInt(provider.nextPeriod);
+      for (const entry of provider.classes) {
+        record.counts.set(entry.sizeClass, VersionedWord.fromStored(fromJson(entry.count, (value) => value)));
+        record.slots.set(
+          entry.sizeClass,
+          entry.slots.map((word) => VersionedWord.fromStored(fromJson(word, (id) => BigInt(id)))),
+        );
+      }
+    }
+    for (const entry of snapshot.dataSets) {
+      replay.dataSets.set(BigInt(entry.dataSetId), {
+        provider: key(entry.provider),
+        version: BigInt(entry.version),
+        state: VersionedWord.fromStored(
+          fromJson(entry.state, (state) => ({ span: BigInt(state.span), root: state.root })),
+        ),
+        sizeClass: entry.sizeClass ?? undefined,
+        slot: entry.slot,
+        ended: entry.ended,
+      });
+    }
+    return replay;
   }
 
   private create(event: DataSetCreatedEvent): void {
@@ -297,6 +387,14 @@ function slotWords(provider: ProviderRecord, c: number): VersionedWord<bigint>[]
     provider.slots.set(c, words);
   }
   return words;
+}
+
+function toJson<T, J>(word: StoredWord<T>, convert: (value: T) => J): JsonWord<J> {
+  return { cur: convert(word.cur), prev: convert(word.prev), writtenAt: word.writtenAt.toString() };
+}
+
+function fromJson<J, T>(word: JsonWord<J>, convert: (value: J) => T): StoredWord<T> {
+  return { cur: convert(word.cur), prev: convert(word.prev), writtenAt: BigInt(word.writtenAt) };
 }
 
 function key(address: string): string {

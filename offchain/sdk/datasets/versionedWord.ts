@@ -3,6 +3,13 @@
 // proof or a missed-proof report, which closes the epoch.
 import { StrataError } from "../errors.js";
 
+/** The stored fields of a versioned word. */
+export interface StoredWord<T> {
+  readonly cur: T;
+  readonly prev: T;
+  readonly writtenAt: bigint;
+}
+
 /** `{cur, prev, writtenAt}` exactly as the market stores it. */
 export class VersionedWord<T> {
   private cur: T;
@@ -14,6 +21,19 @@ export class VersionedWord<T> {
     this.cur = initial;
     this.prev = initial;
     this.writtenAtPeriod = -1n;
+  }
+
+  /** A word with the given stored fields (from `toStored`, e.g. after a restart). */
+  static fromStored<T>(stored: StoredWord<T>): VersionedWord<T> {
+    const word = new VersionedWord(stored.cur);
+    word.prev = stored.prev;
+    word.writtenAtPeriod = stored.writtenAt;
+    return word;
+  }
+
+  /** The three stored fields, for persistence. */
+  toStored(): StoredWord<T> {
+    return { cur: this.cur, prev: this.prev, writtenAt: this.writtenAtPeriod };
   }
 
   /** The value after every write so far (what the next period will see). */
