@@ -96,6 +96,9 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   STOP_FAILED: 2,
   EVENT_UNEXPECTED: 2,
   INTERNAL_INVARIANT: 2,
+  // data-set event replay
+  DATA_SET_NOT_FOUND: 1,
+  DATA_SET_EVENT_OUT_OF_ORDER: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {

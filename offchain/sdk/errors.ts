@@ -82,7 +82,10 @@ export type StrataErrorCode =
   | "STOP_FAILED"
   // chain events the contracts cannot emit as read (offchain/worker/indexer), an internal invariant broken
   | "EVENT_UNEXPECTED"
-  | "INTERNAL_INVARIANT";
+  | "INTERNAL_INVARIANT"
+  // data sets (offchain/sdk/datasets): replaying the market's events
+  | "DATA_SET_NOT_FOUND"
+  | "DATA_SET_EVENT_OUT_OF_ORDER";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

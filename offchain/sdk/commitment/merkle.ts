@@ -74,6 +74,11 @@ export class PieceTree {
   /** Sibling hashes from the bottom level up for leaf `index`. */
   path(index: number): string[] {
     this.checkIndex(index);
+    return this.siblings(index);
+  }
+
+  /** Sibling hashes of any leaf position of the padded tree (unchecked). */
+  private siblings(index: number): string[] {
     const siblings: string[] = [];
     let position = index;
     for (let level = 0; level < this.depth; level++) {
@@ -84,6 +89,19 @@ export class PieceTree {
       position >>= 1;
     }
     return siblings;
+  }
+
+  /**
+   * Open any leaf of the padded tree (index < 2^depth), padding leaves included: a data set challenges every leaf of
+   * a piece's aligned subtree, so the zero padding past the data must be openable too.
+   */
+  openPadded(index: number): { leaf: [string, string]; path: string[] } {
+    if (!Number.isInteger(index) || index < 0 || index >= 2 ** this.depth) {
+      throw new StrataError("LEAF_OUT_OF_RANGE", `leaf ${index} is outside 0..${2 ** this.depth - 1}`);
+    }
+    if (index < this.leafCount) return { leaf: this.leaf(index), path: this.path(index) };
+    const zero = toHex(new Uint8Array(32));
+    return { leaf: [zero, zero], path: this.siblings(index) };
   }
 
   private checkIndex(index: number): void {

@@ -1,0 +1,182 @@
+import { expect } from "chai";
+import { keccak256, solidityPacked, toBeHex } from "ethers";
+import {
+  DRAWS_PER_CHALLENGE,
+  drawChallenges,
+  drawWord,
+  frozenWeight,
+  type DrawnChallenge,
+  type FrozenProviderState,
+} from "../../offchain/sdk/datasets/draw.js";
+import { sizeClass } from "../../offchain/sdk/datasets/money.js";
+import { expectStrataError } from "./helpers/assertions.js";
+
+const PROVIDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+const ROOT = "0x" + "11".repeat(32);
+
+/** A frozen state of data sets with the given spans, in slot order (ids 1, 2, ...), classes by the market's rule. */
+function stateOf(spans: readonly bigint[]): FrozenProviderState {
+  const classes = new Map<number, bigint[]>();
+  const dataSets = new Map<bigint, { span: bigint; root: string }>();
+  spans.forEach((span, index) => {
+    const id = BigInt(index + 1);
+    const c = sizeClass(span);
+    if (c === undefined) return;
+    classes.set(c, [...(classes.get(c) ?? []), id]);
+    dataSets.set(id, { span, root: ROOT });
+  });
+  return { classes, dataSets };
+}
+
+/** The draw written the slow way: every (class, slot, leaf) position listed in order, indexed by w mod W. */
+function referenceDraw(
+  seed: string,
+  period: bigint,
+  count: number,
+  state: FrozenProviderState,
+): DrawnChallenge[] {
+  const positions: DrawnChallenge[] = [];
+  for (const c of [...state.classes.keys()].sort((a, b) => a - b)) {
+    (state.classes.get(c) ?? []).forEach((dataSetId, slot) => {
+      for (let leaf = 0n; leaf < 1n << BigInt(c); leaf++) {
+        positions.push({ dataSetId, leaf, sizeClass: c, slot: BigInt(slot), drawIndex: 0n });
+      }
+    });
+  }
+  const accepted: DrawnChallenge[] = [];
+  for (let j = 0n; accepted.length < count && j < BigInt(8 * count); j++) {
+    const word = BigInt(
+      keccak256(solidityPacked(["bytes32", "uint256", "uint256", "uint256"], [seed, PROVIDER, period, j])),
+    );
+    const position = positions[Number(word % BigInt(positions.length))];
+    if (position === undefined) throw new Error("no position");
+    const span = state.dataSets.get(position.dataSetId)?.span ?? 0n;
+    if (position.leaf < span) accepted.push({ ...position, drawIndex: j });
+  }
+  return accepted;
+}
+
+function seedOf(index: number): string {
+  return keccak256(toBeHex(index, 32));
+}
+
+describe("challenge draw (offchain/sdk/datasets/draw.ts)", function () {
+  it("hashes abi.encode(bytes32 seed, address provider, uint256 period, uint256 j) with keccak256", function () {
+    const seed = seedOf(1);
+    const packed = solidityPacked(["bytes32", "uint256", "uint256", "uint256"], [seed, PROVIDER, 7n, 3n]);
+    expect(packed.length).to.equal(2 + 4 * 64);
+    expect(drawWord(seed, PROVIDER, 7n, 3n)).to.equal(BigInt(keccak256(packed)));
+    expect(toBeHex(drawWord("0x" + "00".repeat(31) + "01", PROVIDER, 1n, 0n), 32)).to.equal(DRAW_WORD_VECTOR);
+  });
+
+  it("draws nothing when nothing is challengeable", function () {
+    expect(
+      drawChallenges({ seed: seedOf(1), provider: PROVIDER, period: 1n, challengeCount: 4 }, stateOf([])),
+    ).to.deep.equal([]);
+    expect(frozenWeight(stateOf([]))).to.equal(0n);
+  });
+
+  it("matches a position-by-position reference draw", function () {
+    const state = stateOf([1n, 3n, 5n, 8n, 2n, 13n, 33n]);
+    expect(frozenWeight(state)).to.equal(1n + 4n + 8n + 8n + 2n + 16n + 64n);
+    for (let index = 0; index < 300; index++) {
+      const parameters = {
+        seed: seedOf(index),
+        provider: PROVIDER,
+        period: BigInt(index % 5),
+        challengeCount: 4,
+      };
+      expect(drawChallenges(parameters, state)).to.deep.equal(
+        referenceDraw(parameters.seed, parameters.period, 4, state),
+      );
+    }
+  });
+
+  it("pins the challenges of a fixed state (a vector for the market's own test)", function () {
+    const state = stateOf([1n, 3n, 5n, 8n, 2n, 13n, 33n]);
+    const drawn = drawChallenges(
+      { seed: seedOf(1), provider: PROVIDER, period: 5n, challengeCount: 4 },
+      state,
+    );
+    expect(
+      drawn.map((challenge) => [challenge.dataSetId, challenge.leaf, challenge.drawIndex]),
+    ).to.deep.equal(DRAW_VECTOR);
+  });
+
+  it("accepts only leaves inside the frozen span, in draw order, never more than the count and within 8 x count words", function () {
+    // Class 3 holding spans of 1 leaf: each word is accepted with probability 1/8, so the cap is reached.
+    const sparse: FrozenProviderState = {
+      classes: new Map([[3, [1n, 2n]]]),
+      dataSets: new Map([
+        [1n, { span: 1n, root: ROOT }],
+        [2n, { span: 1n, root: ROOT }],
+      ]),
+    };
+    let short = 0;
+    for (let index = 0; index < 100; index++) {
+      const drawn = drawChallenges(
+        { seed: seedOf(index), provider: PROVIDER, period: 1n, challengeCount: 4 },
+        sparse,
+      );
+      expect(drawn.length).to.be.at.most(4);
+      if (drawn.length < 4) short++;
+      let previous = -1n;
+      for (const challenge of drawn) {
+        expect(challenge.leaf).to.equal(0n);
+        expect(challenge.drawIndex > previous && challenge.drawIndex < BigInt(DRAWS_PER_CHALLENGE * 4)).to.be
+          .true;
+        previous = challenge.drawIndex;
+      }
+    }
+    expect(short).to.be.greaterThan(0);
+    expectStrataError(
+      () => drawChallenges({ seed: seedOf(1), provider: PROVIDER, period: 1n, challengeCount: -1 }, sparse),
+      "INVALID_ARGUMENT",
+    );
+  });
+
+  it("draws each data set in proportion to its span, and each leaf uniformly (chi-square, p = 0.001)", function () {
+    const spans = [1n, 3n, 5n, 8n, 13n, 40n, 64n, 100n];
+    const state = stateOf(spans);
+    const total = spans.reduce((sum, span) => sum + span, 0n);
+    const perDataSet = new Map<bigint, number>();
+    const leavesOfLargest = new Array<number>(100).fill(0);
+    let draws = 0;
+    for (let index = 0; index < 3000; index++) {
+      for (const challenge of drawChallenges(
+        { seed: seedOf(index), provider: PROVIDER, period: 9n, challengeCount: 4 },
+        state,
+      )) {
+        draws++;
+        perDataSet.set(challenge.dataSetId, (perDataSet.get(challenge.dataSetId) ?? 0) + 1);
+        if (challenge.dataSetId === 8n) {
+          const leaf = Number(challenge.leaf);
+          leavesOfLargest[leaf] = (leavesOfLargest[leaf] ?? 0) + 1;
+        }
+      }
+    }
+    expect(draws).to.be.greaterThan(11_900);
+    let chiSquare = 0;
+    spans.forEach((span, index) => {
+      const expected = (draws * Number(span)) / Number(total);
+      const observed = perDataSet.get(BigInt(index + 1)) ?? 0;
+      chiSquare += (observed - expected) ** 2 / expected;
+    });
+    expect(chiSquare).to.be.lessThan(24.32); // 7 degrees of freedom
+    const largest = perDataSet.get(8n) ?? 0;
+    const leafChiSquare = leavesOfLargest.reduce(
+      (sum, observed) => sum + (observed - largest / 100) ** 2 / (largest / 100),
+      0,
+    );
+    expect(leafChiSquare).to.be.lessThan(148.23); // 99 degrees of freedom
+  });
+});
+
+const DRAW_WORD_VECTOR = "0x1937e28213ab70ea1d9108065d0ab3a6b22dfeec0d3f90733a7fa840ad207826";
+// [dataSetId, leaf, j] for seed keccak256(bytes32(1)), period 5, 4 challenges, spans [1, 3, 5, 8, 2, 13, 33] (ids 1..7).
+const DRAW_VECTOR: [bigint, bigint, bigint][] = [
+  [7n, 7n, 0n],
+  [5n, 0n, 3n],
+  [7n, 21n, 4n],
+  [6n, 0n, 6n],
+];
