@@ -1,0 +1,235 @@
+// One behaviour suite for the shared governance base (contracts/governance/Governed.sol and MarketGovernance.sol),
+// run against every contract built on it: the provider registry, the storage market, the compute market and the
+// retrieval challenges. Roles, bounded parameters, the treasury, and a pause that stops new business but never
+// withdrawals, refunds or settlement.
+import type { BaseContract, ContractTransactionResponse } from "ethers";
+import { expect } from "chai";
+import { ZeroAddress } from "ethers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { SnapshotRestorer } from "@nomicfoundation/hardhat-network-helpers/types";
+import { DEFAULT_ADMIN_ROLE, PARAMETER_ROLE, PAUSER_ROLE } from "../../deploy/lib/storageSuite.js";
+import type { DealTerms } from "../../offchain/sdk/deals/terms.js";
+import {
+  defaultComputeParameters,
+  defaultParameters,
+  deployStorage,
+  fundClient,
+  makeProposal,
+  randomPiece,
+  registerProvider,
+  USDC,
+  type PieceData,
+  type StorageFixture,
+} from "../helpers/fixture.js";
+import { fundTenant, orderRequest, startLease, CloseReason } from "../compute/helpers.js";
+import { answer, fundChallenger, openOn } from "../storage/retrieval.helpers.js";
+import { publishDeals } from "../storage/streams.helpers.js";
+
+/** A governed contract as this suite sees it. */
+interface Governed extends BaseContract {
+  hasRole(role: string, account: string): Promise<boolean>;
+  paused(): Promise<boolean>;
+  pause(): Promise<ContractTransactionResponse>;
+  unpause(): Promise<ContractTransactionResponse>;
+  connect(runner: StorageFixture["admin"]): Governed;
+}
+
+interface Live {
+  deal: DealTerms;
+  /** A second live deal, with no challenge open on it. */
+  otherDeal: DealTerms;
+  piece: PieceData;
+  leaseId: bigint;
+  orderId: bigint;
+  challengeId: bigint;
+}
+
+interface Case {
+  name: string;
+  contract: (f: StorageFixture) => Governed;
+  /** One piece of new business, sent while paused (must revert EnforcedPause). */
+  newBusiness: (f: StorageFixture, live: Live) => Promise<ContractTransactionResponse>;
+  /** Withdrawals, refunds and settlement, run while paused (each must succeed). */
+  neverPaused: (f: StorageFixture, live: Live) => Promise<void>;
+  /** An out-of-bounds parameter change sent by `who` (must revert with the contract's own bounds error). */
+  outOfBounds: (f: StorageFixture, who: HardhatEthersSigner) => Promise<ContractTransactionResponse>;
+  boundsError: string;
+}
+
+const CASES: Case[] = [
+  {
+    name: "ProviderRegistry",
+    contract: (f) => f.registry as unknown as Governed,
+    newBusiness: (f) => f.registry.connect(f.client2).register(f.client2.address, "https://c", 1n, 1n),
+    neverPaused: async (f) => {
+      await f.registry.connect(f.provider2).requestUnbond(USDC);
+      await f.registry.connect(f.provider2).cancelUnbond(USDC);
+      await f.registry.connect(f.provider2).requestUnbond(USDC);
+      await f.helpers.time.increase(86_401);
+      await expect(f.registry.connect(f.provider2).withdrawUnbonded()).to.emit(f.registry, "StakeWithdrawn");
+    },
+    outOfBounds: (f, who) => f.registry.connect(who).setUnbondingDelay(59n),
+    boundsError: "RegistryParameterOutOfBounds",
+  },
+  {
+    name: "StorageMarket",
+    contract: (f) => f.market as unknown as Governed,
+    newBusiness: async (f) => {
+      const p = await makeProposal(f, { provider: f.provider, piece: randomPiece(4096) });
+      return f.market.connect(f.provider).publishDeals([p]);
+    },
+    neverPaused: async (f, live) => {
+      await expect(f.market.connect(f.watcher).settleDeal(live.deal)).to.emit(f.market, "DealSettled");
+      await expect(f.market.connect(f.client).terminateDeal(live.deal)).to.emit(f.market, "DealEnded");
+      const refund = await f.market.balanceOf(f.client.address);
+      expect(refund > 0n).to.equal(true);
+      await expect(f.market.connect(f.client).withdraw(refund)).to.emit(f.market, "Withdrawn");
+    },
+    outOfBounds: (f, who) => f.market.connect(who).setParameters(defaultParameters({ maxFaults: 0n })),
+    boundsError: "MarketParameterOutOfBounds",
+  },
+  {
+    name: "ComputeMarket",
+    contract: (f) => f.compute as unknown as Governed,
+    newBusiness: async (f) => f.compute.connect(f.client).createOrder(await orderRequest(f)),
+    neverPaused: async (f, live) => {
+      await expect(f.compute.connect(f.watcher).settleLease(live.leaseId)).to.emit(f.compute, "LeaseSettled");
+      await expect(f.compute.connect(f.client).cancelOrder(live.orderId)).to.emit(f.compute, "OrderCancelled");
+      await expect(f.compute.connect(f.client).closeLease(live.leaseId, CloseReason.Tenant)).to.emit(
+        f.compute,
+        "LeaseClosed",
+      );
+      const refund = await f.compute.balanceOf(f.client.address);
+      expect(refund > 0n).to.equal(true);
+      await expect(f.compute.connect(f.client).withdraw(refund)).to.emit(f.compute, "Withdrawn");
+    },
+    outOfBounds: (f, who) =>
+      f.compute.connect(who).setParameters(defaultComputeParameters({ maxMissedHeartbeats: 0n })),
+    boundsError: "ComputeParameterOutOfBounds",
+  },
+  {
+    name: "RetrievalChallenges",
+    contract: (f) => f.retrievalChallenges as unknown as Governed,
+    newBusiness: (f, live) => f.retrievalChallenges.connect(f.watcher).openChallenge(live.otherDeal, 1n),
+    neverPaused: async (f, live) => {
+      await expect(answer(f, live.challengeId, live.deal, live.piece, 0n)).to.emit(
+        f.retrievalChallenges,
+        "RetrievalChallengeAnswered",
+      );
+      const bond = await f.retrievalChallenges.balanceOf(f.provider.address);
+      expect(bond > 0n).to.equal(true);
+      await expect(f.retrievalChallenges.connect(f.provider).withdraw(bond)).to.emit(
+        f.retrievalChallenges,
+        "Withdrawn",
+      );
+    },
+    outOfBounds: (f, who) =>
+      f.retrievalChallenges.connect(who).setParameters({ responseWindow: 59n, bond: 1n }),
+    boundsError: "RetrievalParameterOutOfBounds",
+  },
+];
+
+describe("governance: the shared base on every governed contract", function () {
+  let f: StorageFixture;
+  let live: Live;
+  let snapshot: SnapshotRestorer;
+
+  before(async function () {
+    f = await deployStorage();
+    await registerProvider(f, f.provider);
+    await registerProvider(f, f.provider2);
+    await fundClient(f, f.client);
+    await fundTenant(f, f.client);
+    await fundChallenger(f, f.watcher);
+    const { deals, held } = await publishDeals(f, [{ size: 4096 }, { size: 4096 }]);
+    const [deal, otherDeal] = deals;
+    if (!deal || !otherDeal) throw new Error("no deals");
+    const piece = held.get(deal.id)?.piece;
+    if (!piece) throw new Error("no piece");
+    const { leaseId } = await startLease(f);
+    await f.compute.connect(f.client).createOrder(await orderRequest(f));
+    const orderId = await f.compute.lastOrderId();
+    const { id: challengeId } = await openOn(f, deal, 0n);
+    live = { deal, otherDeal, piece, leaseId, orderId, challengeId };
+    snapshot = await f.helpers.takeSnapshot();
+  });
+
+  beforeEach(async function () {
+    await snapshot.restore();
+  });
+
+  for (const c of CASES) {
+    describe(c.name, function () {
+      it("test_constructor_grantsAdminParameterAndPauserRolesToTheAdmin", async function () {
+        const g = c.contract(f);
+        for (const role of [DEFAULT_ADMIN_ROLE, PARAMETER_ROLE, PAUSER_ROLE]) {
+          expect(await g.hasRole(role, f.admin.address)).to.equal(true);
+          expect(await g.hasRole(role, f.client.address)).to.equal(false);
+        }
+      });
+
+      it("test_pause_isPauserOnly_andEmitsPausedAndUnpaused", async function () {
+        const g = c.contract(f);
+        await expect(g.connect(f.client).pause())
+          .to.be.revertedWithCustomError(g, "AccessControlUnauthorizedAccount")
+          .withArgs(f.client.address, PAUSER_ROLE);
+        await expect(g.pause()).to.emit(g, "Paused").withArgs(f.admin.address);
+        expect(await g.paused()).to.equal(true);
+        await expect(g.connect(f.client).unpause())
+          .to.be.revertedWithCustomError(g, "AccessControlUnauthorizedAccount")
+          .withArgs(f.client.address, PAUSER_ROLE);
+        await expect(g.unpause()).to.emit(g, "Unpaused").withArgs(f.admin.address);
+        expect(await g.paused()).to.equal(false);
+      });
+
+      it("test_pause_stopsNewBusiness_untilUnpaused", async function () {
+        const g = c.contract(f);
+        await g.pause();
+        await expect(c.newBusiness(f, live)).to.be.revertedWithCustomError(g, "EnforcedPause");
+        await g.unpause();
+        await expect(c.newBusiness(f, live)).not.to.revert(f.ethers);
+      });
+
+      it("test_pause_neverBlocksWithdrawalsRefundsOrSettlement", async function () {
+        await c.contract(f).pause();
+        await c.neverPaused(f, live);
+      });
+
+      it("test_setParameters_isBoundedAndParameterRoleOnly", async function () {
+        const g = c.contract(f);
+        await expect(c.outOfBounds(f, f.admin)).to.be.revertedWithCustomError(g, c.boundsError);
+        await expect(c.outOfBounds(f, f.client))
+          .to.be.revertedWithCustomError(g, "AccessControlUnauthorizedAccount")
+          .withArgs(f.client.address, PARAMETER_ROLE);
+      });
+    });
+  }
+
+  for (const name of ["StorageMarket", "ComputeMarket"] as const) {
+    describe(`${name} treasury (MarketGovernance)`, function () {
+      const market = () => (name === "StorageMarket" ? f.market : f.compute);
+
+      it("test_treasury_isSetAtDeployment", async function () {
+        expect(await market().treasury()).to.equal(f.treasury.address);
+      });
+
+      it("test_setTreasury_isAdminOnly_rejectsZero_andEmitsTreasurySet", async function () {
+        const m = market();
+        await m.grantRole(PARAMETER_ROLE, f.watcher.address);
+        await m.grantRole(PAUSER_ROLE, f.watcher.address);
+        await expect(m.connect(f.watcher).setTreasury(f.client2.address))
+          .to.be.revertedWithCustomError(m, "AccessControlUnauthorizedAccount")
+          .withArgs(f.watcher.address, DEFAULT_ADMIN_ROLE);
+        await expect(m.setTreasury(ZeroAddress)).to.be.revertedWithCustomError(m, "GovernanceZeroTreasury");
+        await expect(m.setTreasury(f.client2.address)).to.emit(m, "TreasurySet").withArgs(f.client2.address);
+        expect(await m.treasury()).to.equal(f.client2.address);
+      });
+
+      it("test_setTreasury_worksWhilePaused", async function () {
+        const m = market();
+        await m.pause();
+        await expect(m.setTreasury(f.client2.address)).to.emit(m, "TreasurySet");
+      });
+    });
+  }
+});
