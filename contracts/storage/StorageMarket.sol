@@ -21,7 +21,7 @@ import { StorageMarketBase } from "./StorageMarketBase.sol";
 /// @title StorageMarket
 /// @notice Deal lifecycle (publish, settle, extend, terminate, finalize), parameters and views of the storage
 ///         market. Roles, pause and treasury are `MarketGovernance`; money moves only through `CreditLedger`.
-contract StorageMarket is ProofOfStorage, EIP712, Multicall {
+contract StorageMarket is ProofOfStorage, MarketGovernance, EIP712, Multicall {
     using PackedDealList for PackedDealList.List;
 
     /// @notice Role of the retrieval-challenge contract, allowed to end deals whose challenge went unanswered.

@@ -2,7 +2,6 @@
 pragma solidity 0.8.30;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import { MarketGovernance } from "../governance/MarketGovernance.sol";
 import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
 import { MarketLedger } from "../payments/MarketLedger.sol";
@@ -16,8 +15,8 @@ import { StorageParams } from "./libraries/StorageParams.sol";
 /// @title StorageMarketBase
 /// @notice State shared by the deal and proof halves of the storage market: proving-period clock, deal
 ///         commitments, provider proving state, active-deal lists, fault logs and the accrual formula. Money is
-///         the market's `MarketLedger`; roles, pause and treasury are `MarketGovernance`.
-abstract contract StorageMarketBase is IStorageMarket, MarketLedger, MarketGovernance {
+///         the market's `MarketLedger`.
+abstract contract StorageMarketBase is IStorageMarket, MarketLedger {
     uint256 internal immutable _provingPeriod;
     uint256 internal immutable _genesis;
     uint256 internal immutable _maxMissedProofBounty;

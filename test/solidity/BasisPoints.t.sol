@@ -109,10 +109,13 @@ contract BasisPointsTest is TestBase {
         treasuryBps = bound(treasuryBps, 0, 5_000);
         (uint256 amount, uint256 toTreasury, uint256 toTenant) = LeaseMath.penalty(collateral, bps, treasuryBps);
         assertEq(amount, BasisPoints.share(collateral, bps), "penalty is bps of the collateral");
-        (uint256 t, uint256 r, uint256 h) = SlashSplit.split(amount, treasuryBps, 0);
+        (uint256 t, uint256 h) = SlashSplit.split(amount, treasuryBps);
+        (uint256 t3, uint256 r3, uint256 h3) = SlashSplit.split(amount, treasuryBps, 0);
         assertEq(toTreasury, t, "treasury as in the shared split");
-        assertEq(r, 0, "no reporter share");
         assertEq(toTenant, h, "tenant is the harmed party");
+        assertEq(t3, t, "the two-way split is the three-way split without a reporter (treasury)");
+        assertEq(r3, 0, "no reporter share");
+        assertEq(h3, h, "the two-way split is the three-way split without a reporter (harmed)");
         assertEq(toTreasury + toTenant, amount, "nothing lost");
     }
 

@@ -137,6 +137,6 @@ library LeaseMath {
     ) internal pure returns (uint256 amount, uint256 toTreasury, uint256 toTenant) {
         amount = BasisPoints.share(collateral, bps);
         // No reporter share: a lease penalty goes to the treasury and the harmed tenant only.
-        (toTreasury, , toTenant) = SlashSplit.split(amount, treasuryBps, 0);
+        (toTreasury, toTenant) = SlashSplit.split(amount, treasuryBps);
     }
 }
