@@ -204,12 +204,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     function terminateUnfunded(uint64 id) external nonReentrant {
         MarketLayout.DataSet storage d = _live(id);
         _catchUp(d.provider);
-        uint256 available = MarketViews.available(_s, id, _provingPeriod);
-        uint256 needed = DataSetMath.cost(
-            d.pricePerTiBMonth,
-            d.spanCur,
-            (uint256(d.noticePeriods) + 1) * _provingPeriod
-        );
+        (uint256 available, uint256 needed) = MarketViews.fundingOf(_s, id, _provingPeriod);
         if (available >= needed) revert MarketStillFunded(id, available, needed);
         _beginEnd(id, d, EndReason.Unfunded);
     }
@@ -247,8 +242,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         bool progressed;
         if (d.classPlusOne != 0 && uint256(next) + 1 >= end) {
             // The removal applies from the next epoch, which is at or after the end: no unpaid proving.
-            (, uint32 tag) = _openEpoch(provider);
-            _write(id, d, bytes32(0), 0, tag);
+            _remove(id, provider);
             progressed = true;
         }
         if (d.classPlusOne == 0 && next >= end) {
@@ -425,16 +419,6 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         return ProviderEpochs.recordMissed(_s, provider, _currentPeriod());
     }
 
-    function _write(
-        uint64 id,
-        MarketLayout.DataSet storage,
-        bytes32 root,
-        uint64 span,
-        uint32 tag
-    ) private returns (uint256 toLock, uint256 toUnlock) {
-        return ProviderEpochs.write(_s, id, root, span, tag);
-    }
-
     // ------------------------------------------------------------------ internal: money
 
     function _settle(uint64 id, MarketLayout.DataSet storage d) private returns (uint256 amount) {
@@ -480,11 +464,15 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         d.status = Status.Ending;
         d.endReason = reason;
         emit DataSetTerminated(id, msg.sender, reason, next);
-        if (d.classPlusOne != 0) {
-            (, uint32 tag) = _openEpoch(provider);
-            _write(id, d, bytes32(0), 0, tag);
-        }
+        if (d.classPlusOne != 0) _remove(id, provider);
         _close(id, d, reporter);
+    }
+
+    /// @dev Take an ending data set's bytes out of its provider's classes from the next epoch (accounted first).
+    function _remove(uint64 id, address provider) private {
+        (, uint32 tag) = _openEpoch(provider);
+        DataSetAccrual.accrue(_s, id, _provingPeriod);
+        ProviderEpochs.write(_s, id, bytes32(0), 0, tag);
     }
 
     /// @dev Final payment, refund, penalty and collateral release. State is final before the registry calls.

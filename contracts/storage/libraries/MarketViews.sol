@@ -51,6 +51,18 @@ library MarketViews {
         return d.escrow > owed ? d.escrow - owed : 0;
     }
 
+    /// @notice Escrow not owed for resolved time, and what the notice plus one period of the current span costs
+    ///         (below it, anyone may end the data set as unfunded).
+    function fundingOf(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 provingPeriod
+    ) public view returns (uint256 availableNow, uint256 needed) {
+        availableNow = available(s, id, provingPeriod);
+        MarketLayout.DataSet storage d = s.sets[id];
+        needed = DataSetMath.cost(d.pricePerTiBMonth, d.spanCur, (uint256(d.noticePeriods) + 1) * provingPeriod);
+    }
+
     /// @notice Escrow a data set of `span` leaves must hold beyond what is owed (notice + 2 periods).
     function lockup(MarketLayout.Layout storage s, uint64 id, uint256 span, uint256 provingPeriod) public view returns (uint256) {
         MarketLayout.DataSet storage d = s.sets[id];
