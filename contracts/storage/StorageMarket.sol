@@ -470,9 +470,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     /// @dev Take an ending data set's bytes out of its provider's classes from the next epoch (accounted first).
     function _remove(uint64 id, address provider) private {
-        (, uint32 tag) = _openEpoch(provider);
-        DataSetAccrual.accrue(_s, id, _provingPeriod);
-        ProviderEpochs.write(_s, id, bytes32(0), 0, tag);
+        ProviderEpochs.remove(_s, id, provider, _currentPeriod(), _provingPeriod);
     }
 
     /// @dev Final payment, refund, penalty and collateral release. State is final before the registry calls.

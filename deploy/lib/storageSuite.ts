@@ -66,8 +66,8 @@ export function buildStorageSuite(
   const registry = m.contract("ProviderRegistry", [token, deployer, unbondingDelay]);
   const storageParams = m.library("StorageParams");
   const dataSetAccrual = m.library("DataSetAccrual");
-  const providerEpochs = m.library("ProviderEpochs");
   const withAccrual = { libraries: { DataSetAccrual: dataSetAccrual } };
+  const providerEpochs = m.library("ProviderEpochs", withAccrual);
   const dataSetProving = m.library("DataSetProving", withAccrual);
   const dataSetClosing = m.library("DataSetClosing", withAccrual);
   const marketViews = m.library("MarketViews", withAccrual);

@@ -223,11 +223,11 @@ export async function deployComputeMarket(
 
 export async function deployMarketLibraries(ethers: HardhatEthers): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const name of ["StorageParams", "DataSetAccrual", "ProviderEpochs"]) {
+  for (const name of ["StorageParams", "DataSetAccrual"]) {
     out[name] = await (await ethers.deployContract(name)).getAddress();
   }
   const accrual = { DataSetAccrual: out.DataSetAccrual! };
-  for (const name of ["DataSetProving", "DataSetClosing", "MarketViews"]) {
+  for (const name of ["ProviderEpochs", "DataSetProving", "DataSetClosing", "MarketViews"]) {
     const factory = await ethers.getContractFactory(name, { libraries: accrual });
     out[name] = await (await factory.deploy()).getAddress();
   }

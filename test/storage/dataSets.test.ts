@@ -138,6 +138,8 @@ describe("StorageMarket: data sets (creation, signed states, replay, session key
       const f = await setup();
       const { id } = await liveDataSet(f, 16n);
       await (await putState(f, id, UniformTree.random(17n))).wait();
+      await f.helpers.mine(5); // past the seed block: later writes are tagged with the epoch
+      await (await putState(f, id, UniformTree.random(18n))).wait();
       // The same class, the same epoch: a state adding 1 piece costs what a state adding 1,000 pieces costs.
       const small = await (await putState(f, id, UniformTree.random(20n))).wait();
       const large = await (await putState(f, id, UniformTree.random(32n))).wait();

@@ -74,10 +74,10 @@ library MarketViews {
         MarketLayout.DataSet storage d = s.sets[id];
         if (d.status != IStorageMarket.Status.Live) return 0;
         uint256 owed = _owed(s, d, id, provingPeriod);
-        uint256 available = d.escrow > owed ? d.escrow - owed : 0;
+        uint256 free = d.escrow > owed ? d.escrow - owed : 0;
         uint256 span = d.spanCur > d.spanPrev ? d.spanCur : d.spanPrev;
         uint256 lock = DataSetMath.cost(d.pricePerTiBMonth, span, (uint256(d.noticePeriods) + 2) * provingPeriod);
-        return available > lock ? available - lock : 0;
+        return free > lock ? free - lock : 0;
     }
 
     function _owed(

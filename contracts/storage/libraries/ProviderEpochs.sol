@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
+import { DataSetAccrual } from "./DataSetAccrual.sol";
 import { DataSetMath } from "./DataSetMath.sol";
 import { FaultLog } from "./FaultLog.sol";
 import { MarketLayout } from "./MarketLayout.sol";
@@ -163,5 +164,20 @@ library ProviderEpochs {
         d.status = IStorageMarket.Status.Ending;
         d.endReason = reason;
         emit IStorageMarket.DataSetTerminated(id, msg.sender, reason, end);
+    }
+
+    /// @notice Take an ending data set's bytes out of its provider's classes from the next epoch (accounted first);
+    ///         emitted as a `DataSetUpdated` to span 0 at the data set's current version.
+    function remove(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        address provider,
+        uint256 currentPeriod,
+        uint256 provingPeriod
+    ) public {
+        (uint32 epoch, uint32 tag) = openEpoch(s, provider, currentPeriod);
+        DataSetAccrual.accrue(s, id, provingPeriod);
+        write(s, id, bytes32(0), 0, tag);
+        emit IStorageMarket.DataSetUpdated(id, s.sets[id].version, bytes32(0), 0, epoch == tag ? epoch + 1 : epoch);
     }
 }
