@@ -206,7 +206,13 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     /// @notice A signed state was applied; it is challenged and paid from `effectivePeriod`. The slot arrays of
     ///         size classes follow deterministically: a class change removes the data set from its old class
     ///         (the last slot moves into the hole) and appends it to the new one.
-    event DataSetUpdated(uint64 indexed id, uint64 version, bytes32 root, uint64 span, uint32 effectivePeriod);
+    event DataSetUpdated(
+        uint64 indexed id,
+        uint64 version,
+        bytes32 root,
+        uint64 span,
+        uint32 effectivePeriod
+    );
     /// @notice An entry of `updateDataSets` was skipped.
     event DataSetUpdateSkipped(uint64 indexed id, uint64 version, SkipReason reason);
     /// @notice Tokens were added to a data set's escrow.
@@ -229,9 +235,21 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
         uint256 collateralReleased
     );
     /// @notice Slashed collateral was split.
-    event Slashed(address indexed provider, uint64 indexed dataSetId, uint256 toHarmed, uint256 toReporter, uint256 toTreasury);
+    event Slashed(
+        address indexed provider,
+        uint64 indexed dataSetId,
+        uint256 toHarmed,
+        uint256 toReporter,
+        uint256 toTreasury
+    );
     /// @notice A client authorised a session key.
-    event SessionKeyAuthorized(address indexed client, address indexed key, address provider, uint64 maxSpan, uint64 expiry);
+    event SessionKeyAuthorized(
+        address indexed client,
+        address indexed key,
+        address provider,
+        uint64 maxSpan,
+        uint64 expiry
+    );
     /// @notice A client revoked a session key.
     event SessionKeyRevoked(address indexed client, address indexed key);
     /// @notice A provider proved a period.
@@ -328,7 +346,10 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     /// @param terms The signed terms.
     /// @param signature The client's signature.
     /// @return id The new data set's id (sequential from 1).
-    function createDataSet(CreateDataSet calldata terms, bytes calldata signature) external returns (uint64 id);
+    function createDataSet(
+        CreateDataSet calldata terms,
+        bytes calldata signature
+    ) external returns (uint64 id);
 
     /// @notice Apply the newest signed states of the caller's data sets. An entry whose version is not above the
     ///         stored one, whose data set is not live, or whose escrow would not cover the lockup of the new span
@@ -353,7 +374,14 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
 
     /// @notice Submit a client's EIP-2612 permit for this market (pair with `topUp` in a `multicall`). A failing
     ///         permit is ignored.
-    function permitClient(address client, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
+    function permitClient(
+        address client,
+        uint256 value,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external;
 
     /// @notice Cancel one of the caller's unused nonces.
     function cancelNonce(uint64 nonce) external;
@@ -430,7 +458,11 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     /// @notice Frozen (for the provider's next period) and current weight in leaves, Σ count_c × 2^c.
     function weight(address provider) external view returns (uint256 frozen, uint256 current);
     /// @notice Frozen count of class `c` and the data set in its `slot` for the provider's next period.
-    function classSlot(address provider, uint8 c, uint256 slot) external view returns (uint256 count, uint64 id);
+    function classSlot(
+        address provider,
+        uint8 c,
+        uint256 slot
+    ) external view returns (uint256 count, uint64 id);
     /// @notice Tokens `settleDataSet` would credit now.
     function settleableAmount(uint64 id) external view returns (uint256);
     /// @notice Escrow the client may withdraw now.

@@ -105,7 +105,10 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
         }
         uint128 bond = config.bond;
         _config = config;
-        _dataSetRecords[dataSetId] = DataSetRecord({ provider: ds.provider, openChallenge: uint64(challengeId) });
+        _dataSetRecords[dataSetId] = DataSetRecord({
+            provider: ds.provider,
+            openChallenge: uint64(challengeId)
+        });
         _challenges[challengeId] = StoredChallenge({
             challenger: msg.sender,
             dataSetId: dataSetId,
@@ -140,7 +143,8 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
         StoredChallenge storage c = _challenges[challengeId];
         (uint64 dataSetId, uint64 deadline) = _requireOpen(challengeId, c);
         if (block.timestamp > deadline) revert RetrievalWrongTime(challengeId, deadline, block.timestamp);
-        if (msg.sender != _dataSetRecords[dataSetId].provider) revert RetrievalNotProvider(challengeId, msg.sender);
+        if (msg.sender != _dataSetRecords[dataSetId].provider)
+            revert RetrievalNotProvider(challengeId, msg.sender);
         uint256 depth = c.depth;
         if (path.length != depth) revert RetrievalBadProofLength(path.length, depth);
         uint64 leafIndex = c.leafIndex;

@@ -38,8 +38,9 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         "CreateDataSet(address client,address provider,uint128 pricePerTiBMonth,uint128 collateralPerTiB,uint32 noticePeriods,uint64 nonce,uint64 deadline)"
     );
     /// @notice EIP-712 type hash of `DataSetState`.
-    bytes32 public constant STATE_TYPEHASH =
-        keccak256("DataSetState(uint64 dataSetId,uint64 version,bytes32 root,uint64 span)");
+    bytes32 public constant STATE_TYPEHASH = keccak256(
+        "DataSetState(uint64 dataSetId,uint64 version,bytes32 root,uint64 span)"
+    );
     /// @notice EIP-2935 block-hash history contract (Prague); used when BLOCKHASH no longer reaches the seed block.
     address internal constant BLOCK_HASH_HISTORY = 0x0000F90827F1C53a10cb7A02335B175320002935;
 
@@ -65,7 +66,8 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         uint256 maxMissedProofBounty_,
         Parameters memory params
     ) MarketLedger(registry_, token_) MarketGovernance(admin, treasury_) EIP712("Strata StorageMarket", "2") {
-        if (registry_.token() != address(token_)) revert MarketTokenMismatch(address(token_), registry_.token());
+        if (registry_.token() != address(token_))
+            revert MarketTokenMismatch(address(token_), registry_.token());
         StorageParams.validateProvingPeriod(provingPeriod_);
         _provingPeriod = provingPeriod_;
         _genesis = block.timestamp;
@@ -150,7 +152,14 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     }
 
     /// @inheritdoc IStorageMarket
-    function permitClient(address client, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external {
+    function permitClient(
+        address client,
+        uint256 value,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external {
         // A failing permit is ignored: a front-runner may already have used it, and the allowance is what counts.
         try IERC20Permit(address(_token)).permit(client, address(this), value, deadline, v, r, s) {} catch {} // solhint-disable-line no-empty-blocks
     }
@@ -284,7 +293,14 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
                 if (bounty != 0) _credit(msg.sender, bounty);
             }
         }
-        emit MissedProofsReported(provider, from, count, msg.sender, bounty, _s.proofStates[provider].seedBlock);
+        emit MissedProofsReported(
+            provider,
+            from,
+            count,
+            msg.sender,
+            bounty,
+            _s.proofStates[provider].seedBlock
+        );
     }
 
     /// @inheritdoc IStorageMarket
@@ -353,7 +369,11 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     }
 
     /// @inheritdoc IStorageMarket
-    function classSlot(address provider, uint8 c, uint256 slot) external view returns (uint256 count, uint64 id) {
+    function classSlot(
+        address provider,
+        uint8 c,
+        uint256 slot
+    ) external view returns (uint256 count, uint64 id) {
         return MarketViews.classSlot(_s, provider, c, slot);
     }
 

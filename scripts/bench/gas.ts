@@ -49,7 +49,12 @@ async function provider(f: StorageFixture, index: number): Promise<HardhatEthers
 }
 
 /** A live data set of `provider` holding `span` leaves. */
-async function dataSetOf(f: StorageFixture, p: HardhatEthersSigner, span: bigint, trees: Trees): Promise<bigint> {
+async function dataSetOf(
+  f: StorageFixture,
+  p: HardhatEthersSigner,
+  span: bigint,
+  trees: Trees,
+): Promise<bigint> {
   const id = await createDataSet(f, { provider: p });
   await topUp(f, id, 100_000n * USDC);
   const tree = UniformTree.random(span);
@@ -91,7 +96,9 @@ async function proofRow(
 
 async function storageRows(): Promise<GasRow[]> {
   const f = await deployStorage();
-  await f.market.connect(f.admin).setParameters(defaultParameters({ challengeCount: 4n, proofWindow: 1800n }));
+  await f.market
+    .connect(f.admin)
+    .setParameters(defaultParameters({ challengeCount: 4n, proofWindow: 1800n }));
   await fundClient(f, f.client, 100_000_000n * USDC);
   await registerProvider(f, f.provider, 10_000_000n * USDC);
   const rows: GasRow[] = [];
@@ -119,7 +126,11 @@ async function storageRows(): Promise<GasRow[]> {
     await prove(f, f.provider, trees);
     trees.set(id, tree);
     const budget = 60_000 + 2_000 * Number(pieces);
-    return { gas, budget, note: `${pieces} piece(s) of ${pieceBytes / MIB} MiB, span ${before} -> ${tree.span} leaves (class ${tree.depth})` };
+    return {
+      gas,
+      budget,
+      note: `${pieces} piece(s) of ${pieceBytes / MIB} MiB, span ${before} -> ${tree.span} leaves (class ${tree.depth})`,
+    };
   };
   const one = await addRow(1n, MIB);
   rows.push({ operation: "add pieces, 1 piece (one call)", ...one });
@@ -141,7 +152,14 @@ async function storageRows(): Promise<GasRow[]> {
 
   // Proofs: 4 challenges over all of a provider's data sets.
   rows.push(
-    await proofRow(f, 0, [leaves(TIB)], "proof, 4 challenges, 1 TiB as 1 GiB pieces in 1 data set", 230_000, "1,024 pieces of 1 GiB"),
+    await proofRow(
+      f,
+      0,
+      [leaves(TIB)],
+      "proof, 4 challenges, 1 TiB as 1 GiB pieces in 1 data set",
+      230_000,
+      "1,024 pieces of 1 GiB",
+    ),
   );
   rows.push(
     await proofRow(
@@ -154,10 +172,24 @@ async function storageRows(): Promise<GasRow[]> {
     ),
   );
   rows.push(
-    await proofRow(f, 2, [leaves(10_000n * 100n * MIB)], "proof, 4 challenges, 10,000 pieces of 100 MiB", 230_000, "976.6 GiB in 1 data set"),
+    await proofRow(
+      f,
+      2,
+      [leaves(10_000n * 100n * MIB)],
+      "proof, 4 challenges, 10,000 pieces of 100 MiB",
+      230_000,
+      "976.6 GiB in 1 data set",
+    ),
   );
   rows.push(
-    await proofRow(f, 3, [leaves(100n * TIB)], "proof, 4 challenges, 100 TiB as 32 GiB pieces", 260_000, "3,200 pieces of 32 GiB in 1 data set"),
+    await proofRow(
+      f,
+      3,
+      [leaves(100n * TIB)],
+      "proof, 4 challenges, 100 TiB as 32 GiB pieces",
+      260_000,
+      "3,200 pieces of 32 GiB in 1 data set",
+    ),
   );
 
   // Missed proof report.
@@ -207,7 +239,11 @@ async function storageRows(): Promise<GasRow[]> {
   // Withdraw earnings and terminate.
   await (await f.market.settleDataSet(id)).wait();
   await f.market.connect(f.provider).withdraw(1n);
-  rows.push({ operation: "withdraw earnings", gas: await gasOf(f.market.connect(f.provider).withdraw(1n)), budget: null });
+  rows.push({
+    operation: "withdraw earnings",
+    gas: await gasOf(f.market.connect(f.provider).withdraw(1n)),
+    budget: null,
+  });
   rows.push({
     operation: "terminate a data set (client)",
     gas: await gasOf(f.market.connect(f.client).terminateDataSet(id)),
@@ -218,7 +254,10 @@ async function storageRows(): Promise<GasRow[]> {
 
 /** Settlement after 1 day, 1 year and 5 years of backlog (1-day periods, proven every day), 1 and 10,000 pieces. */
 async function settleRows(): Promise<GasRow[]> {
-  const f = await deployStorage({ provingPeriod: 86_400n, params: defaultParameters({ proofWindow: 43_200n, challengeCount: 4n }) });
+  const f = await deployStorage({
+    provingPeriod: 86_400n,
+    params: defaultParameters({ proofWindow: 43_200n, challengeCount: 4n }),
+  });
   await fundClient(f, f.client, 100_000_000n * USDC);
   await registerProvider(f, f.provider, 10_000_000n * USDC);
   const trees: Trees = new Map();
@@ -229,13 +268,20 @@ async function settleRows(): Promise<GasRow[]> {
   await prove(f, f.provider, trees);
   await f.market.settleDataSets([onePiece, tenThousand]);
   const rows: GasRow[] = [];
-  const marks = new Map([[1, "1 day"], [365, "1 year"], [1825, "5 years"]]);
+  const marks = new Map([
+    [1, "1 day"],
+    [365, "1 year"],
+    [1825, "5 years"],
+  ]);
   for (let day = 1; day <= 1825; day++) {
     await prove(f, f.provider, trees);
     const label = marks.get(day);
     if (!label) continue;
     const snapshot = await f.helpers.takeSnapshot();
-    for (const [ds, pieces] of [[onePiece, "1 piece"], [tenThousand, "10,000 pieces"]] as const) {
+    for (const [ds, pieces] of [
+      [onePiece, "1 piece"],
+      [tenThousand, "10,000 pieces"],
+    ] as const) {
       rows.push({
         operation: `settle data set after ${label}, ${pieces}`,
         gas: await gasOf(f.market.connect(f.watcher).settleDataSet(ds)),
@@ -263,7 +309,9 @@ async function retrievalRows(f: StorageFixture): Promise<GasRow[]> {
     const tree = trees.get(answered)!;
     const leaf = tree.span - 1n;
     const open = await gasOf(rc.connect(f.watcher).openChallenge(answered, leaf));
-    const answer = await gasOf(rc.connect(p).answerChallenge(await rc.challengeCount(), tree.leaf(leaf), tree.path(leaf)));
+    const answer = await gasOf(
+      rc.connect(p).answerChallenge(await rc.challengeCount(), tree.leaf(leaf), tree.path(leaf)),
+    );
     await rc.connect(f.watcher).openChallenge(failed, 0n);
     const cid = await rc.challengeCount();
     await f.helpers.time.setNextBlockTimestamp((await rc.challengeOf(cid)).deadline + 1n);
@@ -275,12 +323,34 @@ async function retrievalRows(f: StorageFixture): Promise<GasRow[]> {
   const steady = await round(c, d);
   const depth = "1 GiB data set, 24-level path";
   return [
-    { operation: "open a retrieval challenge, first on the contract (bond pulled from allowance)", gas: first.open, budget: null },
-    { operation: "open a retrieval challenge (bond from the challenger's ledger balance)", gas: steady.open, budget: 150_000, note: "root and depth frozen into the challenge" },
-    { operation: "answer a retrieval challenge, provider's first bond", gas: first.answer, budget: null, note: depth },
+    {
+      operation: "open a retrieval challenge, first on the contract (bond pulled from allowance)",
+      gas: first.open,
+      budget: null,
+    },
+    {
+      operation: "open a retrieval challenge (bond from the challenger's ledger balance)",
+      gas: steady.open,
+      budget: 150_000,
+      note: "root and depth frozen into the challenge",
+    },
+    {
+      operation: "answer a retrieval challenge, provider's first bond",
+      gas: first.answer,
+      budget: null,
+      note: depth,
+    },
     { operation: "answer a retrieval challenge", gas: steady.answer, budget: 120_000, note: depth },
-    { operation: "enforce an unanswered retrieval challenge, first slash (data set ends)", gas: first.enforce, budget: null },
-    { operation: "enforce an unanswered retrieval challenge (data set ends, collateral slashed)", gas: steady.enforce, budget: 150_000 },
+    {
+      operation: "enforce an unanswered retrieval challenge, first slash (data set ends)",
+      gas: first.enforce,
+      budget: null,
+    },
+    {
+      operation: "enforce an unanswered retrieval challenge (data set ends, collateral slashed)",
+      gas: steady.enforce,
+      budget: 150_000,
+    },
   ];
 }
 
@@ -290,13 +360,16 @@ async function main(): Promise<void> {
   console.log(gasTable(rows));
   // Storage rows of an earlier model are dropped; rows of other benches (none today) are kept.
   if (existsSync(OUT)) {
-    const kept = (JSON.parse(readFileSync(OUT, "utf8")) as GasRow[]).filter((r) => r.operation.startsWith("compute:"));
+    const kept = (JSON.parse(readFileSync(OUT, "utf8")) as GasRow[]).filter((r) =>
+      r.operation.startsWith("compute:"),
+    );
     writeFileSync(OUT, JSON.stringify(kept, null, 2) + "\n");
   }
   mergeRows(OUT, rows);
   console.log(`\nwritten to ${OUT}`);
   const missed = rows.filter((r) => r.budget !== null && r.gas > r.budget);
-  if (missed.length > 0) console.log(`\n${missed.length} budget(s) missed; see README "Benchmarks" for what closes them.`);
+  if (missed.length > 0)
+    console.log(`\n${missed.length} budget(s) missed; see README "Benchmarks" for what closes them.`);
 }
 
 void signState;

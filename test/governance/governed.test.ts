@@ -79,10 +79,28 @@ const CASES: Case[] = [
       return f.market.connect(f.provider).createDataSet(p.terms, p.signature);
     },
     neverPaused: async (f, live) => {
-      await expect(f.market.connect(f.watcher).settleDataSet(live.dataSet)).to.emit(f.market, "DataSetSettled");
-      await expect(f.market.connect(f.client).withdrawEscrow(live.otherDataSet, USDC)).to.emit(f.market, "EscrowWithdrawn");
-      await expect(f.market.connect(f.client).terminateDataSet(live.dataSet)).to.emit(f.market, "DataSetTerminated");
-      await expect(proveNext(f, f.provider, new Map([[live.dataSet, live.tree], [live.otherDataSet, live.tree]]))).to.emit(f.market, "ProofSubmitted");
+      await expect(f.market.connect(f.watcher).settleDataSet(live.dataSet)).to.emit(
+        f.market,
+        "DataSetSettled",
+      );
+      await expect(f.market.connect(f.client).withdrawEscrow(live.otherDataSet, USDC)).to.emit(
+        f.market,
+        "EscrowWithdrawn",
+      );
+      await expect(f.market.connect(f.client).terminateDataSet(live.dataSet)).to.emit(
+        f.market,
+        "DataSetTerminated",
+      );
+      await expect(
+        proveNext(
+          f,
+          f.provider,
+          new Map([
+            [live.dataSet, live.tree],
+            [live.otherDataSet, live.tree],
+          ]),
+        ),
+      ).to.emit(f.market, "ProofSubmitted");
       await expect(f.market.finalizeDataSet(live.dataSet))
         .to.emit(f.market, "DataSetUpdated")
         .and.to.emit(f.market, "DataSetEnded");
@@ -99,7 +117,10 @@ const CASES: Case[] = [
     newBusiness: async (f) => f.compute.connect(f.client).createOrder(await orderRequest(f)),
     neverPaused: async (f, live) => {
       await expect(f.compute.connect(f.watcher).settleLease(live.leaseId)).to.emit(f.compute, "LeaseSettled");
-      await expect(f.compute.connect(f.client).cancelOrder(live.orderId)).to.emit(f.compute, "OrderCancelled");
+      await expect(f.compute.connect(f.client).cancelOrder(live.orderId)).to.emit(
+        f.compute,
+        "OrderCancelled",
+      );
       await expect(f.compute.connect(f.client).closeLease(live.leaseId, CloseReason.Tenant)).to.emit(
         f.compute,
         "LeaseClosed",
@@ -118,11 +139,10 @@ const CASES: Case[] = [
     newBusiness: (f, live) => f.retrievalChallenges.connect(f.watcher).openChallenge(live.otherDataSet, 1n),
     neverPaused: async (f, live) => {
       await expect(
-        f.retrievalChallenges.connect(f.provider).answerChallenge(live.challengeId, live.tree.leaf(0n), live.tree.path(0n)),
-      ).to.emit(
-        f.retrievalChallenges,
-        "RetrievalChallengeAnswered",
-      );
+        f.retrievalChallenges
+          .connect(f.provider)
+          .answerChallenge(live.challengeId, live.tree.leaf(0n), live.tree.path(0n)),
+      ).to.emit(f.retrievalChallenges, "RetrievalChallengeAnswered");
       const bond = await f.retrievalChallenges.balanceOf(f.provider.address);
       expect(bond > 0n).to.equal(true);
       await expect(f.retrievalChallenges.connect(f.provider).withdraw(bond)).to.emit(

@@ -398,7 +398,9 @@ export class UniformTree {
     const key = `${level}:${index}`;
     const hit = this.memo.get(key);
     if (hit) return hit;
-    const out = sha256(Buffer.concat([this.node(level - 1, 2n * index), this.node(level - 1, 2n * index + 1n)]));
+    const out = sha256(
+      Buffer.concat([this.node(level - 1, 2n * index), this.node(level - 1, 2n * index + 1n)]),
+    );
     this.memo.set(key, out);
     return out;
   }
@@ -446,7 +448,12 @@ export async function putState(
 }
 
 /** Add `amount` to `id`'s escrow from `from`'s allowance. */
-export async function topUp(f: StorageFixture, id: bigint, amount: bigint, from: HardhatEthersSigner = f.client) {
+export async function topUp(
+  f: StorageFixture,
+  id: bigint,
+  amount: bigint,
+  from: HardhatEthersSigner = f.client,
+) {
   await f.token.mint(from.address, amount);
   await f.token.connect(from).approve(await f.market.getAddress(), amount);
   await (await f.market.connect(from).topUp(id, amount)).wait();
@@ -477,7 +484,11 @@ export async function buildAnswers(
 }
 
 /** Prove `provider`'s next period with the trees it holds (the frozen ones). */
-export async function proveNext(f: StorageFixture, provider: HardhatEthersSigner, trees: Map<bigint, UniformTree>) {
+export async function proveNext(
+  f: StorageFixture,
+  provider: HardhatEthersSigner,
+  trees: Map<bigint, UniformTree>,
+) {
   const period = (await f.market.proofState(provider.address)).nextPeriod;
   await enterProofWindow(f, period);
   const answers = await buildAnswers(f, provider.address, trees);

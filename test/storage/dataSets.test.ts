@@ -17,7 +17,15 @@ describe("StorageMarket: data sets (creation, signed states, replay, session key
       const { terms, signature } = await makeTerms(f);
       await expect(f.market.connect(f.provider).createDataSet(terms, signature))
         .to.emit(f.market, "DataSetCreated")
-        .withArgs(1n, f.client.address, f.provider.address, terms.pricePerTiBMonth, terms.collateralPerTiB, 2n, terms.nonce);
+        .withArgs(
+          1n,
+          f.client.address,
+          f.provider.address,
+          terms.pricePerTiBMonth,
+          terms.collateralPerTiB,
+          2n,
+          terms.nonce,
+        );
       const ds = await f.market.dataSet(1n);
       expect(ds.status).to.equal(1n);
       expect(ds.span).to.equal(0n);
@@ -72,42 +80,53 @@ describe("StorageMarket: data sets (creation, signed states, replay, session key
       const f = await setup();
       const { terms } = await makeTerms(f);
       const wrongChain = await f.client.signTypedData(
-        { name: "Strata StorageMarket", version: "2", chainId: f.chainId + 1n, verifyingContract: await f.market.getAddress() },
+        {
+          name: "Strata StorageMarket",
+          version: "2",
+          chainId: f.chainId + 1n,
+          verifyingContract: await f.market.getAddress(),
+        },
         (await import("../helpers/fixture.js")).CREATE_TYPES,
         terms,
       );
-      await expect(f.market.connect(f.provider).createDataSet(terms, wrongChain)).to.be.revertedWithCustomError(
-        f.market,
-        "MarketBadSignature",
-      );
+      await expect(
+        f.market.connect(f.provider).createDataSet(terms, wrongChain),
+      ).to.be.revertedWithCustomError(f.market, "MarketBadSignature");
       const wrongContract = await f.client.signTypedData(
-        { name: "Strata StorageMarket", version: "2", chainId: f.chainId, verifyingContract: await f.registry.getAddress() },
+        {
+          name: "Strata StorageMarket",
+          version: "2",
+          chainId: f.chainId,
+          verifyingContract: await f.registry.getAddress(),
+        },
         (await import("../helpers/fixture.js")).CREATE_TYPES,
         terms,
       );
-      await expect(f.market.connect(f.provider).createDataSet(terms, wrongContract)).to.be.revertedWithCustomError(
-        f.market,
-        "MarketBadSignature",
-      );
+      await expect(
+        f.market.connect(f.provider).createDataSet(terms, wrongContract),
+      ).to.be.revertedWithCustomError(f.market, "MarketBadSignature");
       const oldVersion = await f.client.signTypedData(
-        { name: "Strata StorageMarket", version: "1", chainId: f.chainId, verifyingContract: await f.market.getAddress() },
+        {
+          name: "Strata StorageMarket",
+          version: "1",
+          chainId: f.chainId,
+          verifyingContract: await f.market.getAddress(),
+        },
         (await import("../helpers/fixture.js")).CREATE_TYPES,
         terms,
       );
-      await expect(f.market.connect(f.provider).createDataSet(terms, oldVersion)).to.be.revertedWithCustomError(
-        f.market,
-        "MarketBadSignature",
-      );
+      await expect(
+        f.market.connect(f.provider).createDataSet(terms, oldVersion),
+      ).to.be.revertedWithCustomError(f.market, "MarketBadSignature");
     });
 
     it("test_createDataSet_blockedWhilePaused", async () => {
       const f = await setup();
       await f.market.connect(f.admin).pause();
       const { terms, signature } = await makeTerms(f);
-      await expect(f.market.connect(f.provider).createDataSet(terms, signature)).to.be.revertedWithCustomError(
-        f.market,
-        "EnforcedPause",
-      );
+      await expect(
+        f.market.connect(f.provider).createDataSet(terms, signature),
+      ).to.be.revertedWithCustomError(f.market, "EnforcedPause");
     });
   });
 
@@ -150,7 +169,12 @@ describe("StorageMarket: data sets (creation, signed states, replay, session key
       const f = await setup();
       const id = await createDataSet(f);
       const t = UniformTree.random(10n);
-      const byStranger = await signState(f, f.client2, { dataSetId: id, version: 1n, root: t.root, span: t.span });
+      const byStranger = await signState(f, f.client2, {
+        dataSetId: id,
+        version: 1n,
+        root: t.root,
+        span: t.span,
+      });
       await expect(f.market.connect(f.provider).updateDataSets([byStranger]))
         .to.be.revertedWithCustomError(f.market, "MarketSessionKeyNotValid")
         .withArgs(f.client.address, f.client2.address, id);
@@ -170,7 +194,10 @@ describe("StorageMarket: data sets (creation, signed states, replay, session key
       const id = await createDataSet(f);
       const t = UniformTree.random(1n << 34n); // 1 TiB: lockup (2 + 2 periods of an hour) at 2.5/TiB-month
       const lock = await f.market.lockupFor(id, t.span);
-      expect(lock).to.equal((((5n * USDC) / 2n) * (1n << 34n) * 4n * 3600n + (1n << 34n) * 2_592_000n - 1n) / ((1n << 34n) * 2_592_000n));
+      expect(lock).to.equal(
+        (((5n * USDC) / 2n) * (1n << 34n) * 4n * 3600n + (1n << 34n) * 2_592_000n - 1n) /
+          ((1n << 34n) * 2_592_000n),
+      );
       await topUp(f, id, lock - 1n);
       const s = await signState(f, f.client, { dataSetId: id, version: 1n, root: t.root, span: t.span });
       await expect(f.market.connect(f.provider).updateDataSets([s]))
@@ -200,7 +227,12 @@ describe("StorageMarket: data sets (creation, signed states, replay, session key
     it("test_updateDataSets_rejectsSpansAboveTheLimitAndBlockedWhilePaused", async () => {
       const f = await setup();
       const id = await createDataSet(f);
-      const huge = await signState(f, f.client, { dataSetId: id, version: 1n, root: "0x" + "11".repeat(32), span: (1n << 44n) + 1n });
+      const huge = await signState(f, f.client, {
+        dataSetId: id,
+        version: 1n,
+        root: "0x" + "11".repeat(32),
+        span: (1n << 44n) + 1n,
+      });
       await expect(f.market.connect(f.provider).updateDataSets([huge]))
         .to.be.revertedWithCustomError(f.market, "MarketBadSpan")
         .withArgs((1n << 44n) + 1n, 1n << 44n);
@@ -209,7 +241,10 @@ describe("StorageMarket: data sets (creation, signed states, replay, session key
         "MarketBadBatchSize",
       );
       await f.market.connect(f.admin).pause();
-      await expect(putState(f, id, UniformTree.random(4n))).to.be.revertedWithCustomError(f.market, "EnforcedPause");
+      await expect(putState(f, id, UniformTree.random(4n))).to.be.revertedWithCustomError(
+        f.market,
+        "EnforcedPause",
+      );
     });
   });
 
@@ -220,16 +255,26 @@ describe("StorageMarket: data sets (creation, signed states, replay, session key
       await topUp(f, id, 100n * USDC);
       const key = f.others[5]!;
       const expiry = BigInt(await f.helpers.time.latest()) + 3600n;
-      await expect(f.market.connect(f.client).authorizeSessionKey(key.address, { provider: f.provider.address, maxSpan: 100n, expiry }))
+      await expect(
+        f.market
+          .connect(f.client)
+          .authorizeSessionKey(key.address, { provider: f.provider.address, maxSpan: 100n, expiry }),
+      )
         .to.emit(f.market, "SessionKeyAuthorized")
         .withArgs(f.client.address, key.address, f.provider.address, 100n, expiry);
-      await expect(putState(f, id, UniformTree.random(100n), { signer: key })).to.emit(f.market, "DataSetUpdated");
+      await expect(putState(f, id, UniformTree.random(100n), { signer: key })).to.emit(
+        f.market,
+        "DataSetUpdated",
+      );
       // Above the span cap.
       await expect(putState(f, id, UniformTree.random(101n), { signer: key })).to.be.revertedWithCustomError(
         f.market,
         "MarketSessionKeyNotValid",
       );
-      await expect(f.market.connect(f.client).revokeSessionKey(key.address)).to.emit(f.market, "SessionKeyRevoked");
+      await expect(f.market.connect(f.client).revokeSessionKey(key.address)).to.emit(
+        f.market,
+        "SessionKeyRevoked",
+      );
       await expect(putState(f, id, UniformTree.random(50n), { signer: key })).to.be.revertedWithCustomError(
         f.market,
         "MarketSessionKeyNotValid",
@@ -244,15 +289,17 @@ describe("StorageMarket: data sets (creation, signed states, replay, session key
       await topUp(f, other, 100n * USDC);
       const key = f.others[6]!;
       const expiry = BigInt(await f.helpers.time.latest()) + 100n;
-      await f.market.connect(f.client).authorizeSessionKey(key.address, { provider: f.provider.address, maxSpan: 1000n, expiry });
-      await expect(putState(f, other, UniformTree.random(10n), { signer: key, provider: f.provider2 }))
-        .to.be.revertedWithCustomError(f.market, "MarketSessionKeyNotValid");
+      await f.market
+        .connect(f.client)
+        .authorizeSessionKey(key.address, { provider: f.provider.address, maxSpan: 1000n, expiry });
+      await expect(
+        putState(f, other, UniformTree.random(10n), { signer: key, provider: f.provider2 }),
+      ).to.be.revertedWithCustomError(f.market, "MarketSessionKeyNotValid");
       // A key of one client signs nothing for another client's data sets.
       const theirs = await createDataSet(f, { client: f.client2 });
-      await expect(putState(f, theirs, UniformTree.random(10n), { signer: key })).to.be.revertedWithCustomError(
-        f.market,
-        "MarketSessionKeyNotValid",
-      );
+      await expect(
+        putState(f, theirs, UniformTree.random(10n), { signer: key }),
+      ).to.be.revertedWithCustomError(f.market, "MarketSessionKeyNotValid");
       await f.helpers.time.increase(101n);
       await expect(putState(f, id, UniformTree.random(10n), { signer: key })).to.be.revertedWithCustomError(
         f.market,

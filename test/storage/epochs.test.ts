@@ -34,7 +34,10 @@ export function mirrorDraw(
   }
   const out: { id: bigint; leaf: bigint }[] = [];
   for (let j = 0; j < 8 * count && out.length < count; j++) {
-    let r = BigInt(keccak256(coder.encode(["bytes32", "address", "uint256", "uint256"], [seed, provider, epoch, j]))) % total;
+    let r =
+      BigInt(
+        keccak256(coder.encode(["bytes32", "address", "uint256", "uint256"], [seed, provider, epoch, j])),
+      ) % total;
     let i = 0;
     while (r >= cum[i]!) i++;
     if (i > 0) r -= cum[i - 1]!;
@@ -68,7 +71,10 @@ describe("StorageMarket: epochs, the byte-uniform draw and proofs", () => {
     const f = await withChallenges(8n);
     const a = await liveDataSet(f, 1000n);
     const b = await liveDataSet(f, 600n);
-    const trees = new Map([[a.id, a.tree], [b.id, b.tree]]);
+    const trees = new Map([
+      [a.id, a.tree],
+      [b.id, b.tree],
+    ]);
     await (await proveNext(f, f.provider, trees)).wait();
     const period = (await f.market.proofState(f.provider.address)).nextPeriod;
     await enterProofWindow(f, period); // the seed of `period` is now known
@@ -87,7 +93,9 @@ describe("StorageMarket: epochs, the byte-uniform draw and proofs", () => {
       f.market,
       "MarketBadProofLength",
     );
-    await expect(f.market.connect(f.provider).submitProof(period, await buildAnswers(f, f.provider.address, trees)))
+    await expect(
+      f.market.connect(f.provider).submitProof(period, await buildAnswers(f, f.provider.address, trees)),
+    )
       .to.emit(f.market, "ProofSubmitted")
       .withArgs(f.provider.address, period, (n: bigint) => n > 0n);
     // From the next epoch the new bytes are challengeable and the emptied ones are not.
@@ -101,7 +109,9 @@ describe("StorageMarket: epochs, the byte-uniform draw and proofs", () => {
     await (await proveNext(f, f.provider, new Map([[id, tree]]))).wait();
     const n = (await f.market.proofState(f.provider.address)).nextPeriod;
     const grown = UniformTree.random(300n);
-    await expect(putState(f, id, grown)).to.emit(f.market, "DataSetUpdated").withArgs(id, 2n, grown.root, 300n, n + 1n);
+    await expect(putState(f, id, grown))
+      .to.emit(f.market, "DataSetUpdated")
+      .withArgs(id, 2n, grown.root, 300n, n + 1n);
     const ds = await f.market.dataSet(id);
     expect(ds.frozenSpan).to.equal(100n);
     expect(ds.span).to.equal(300n);
@@ -113,14 +123,26 @@ describe("StorageMarket: epochs, the byte-uniform draw and proofs", () => {
 
   it("test_draw_matchesTheTypeScriptMirror", async () => {
     const f = await withChallenges(16n);
-    const sets = [await liveDataSet(f, 1000n), await liveDataSet(f, 3000n), await liveDataSet(f, 500n), await liveDataSet(f, 4096n)];
+    const sets = [
+      await liveDataSet(f, 1000n),
+      await liveDataSet(f, 3000n),
+      await liveDataSet(f, 500n),
+      await liveDataSet(f, 4096n),
+    ];
     const trees = new Map(sets.map((s) => [s.id, s.tree]));
     const spans = new Map(sets.map((s) => [s.id, s.tree.span]));
     for (let round = 0; round < 3; round++) {
       const period = (await f.market.proofState(f.provider.address)).nextPeriod;
       await enterProofWindow(f, period);
       const seed = await f.market.challengeSeed(f.provider.address);
-      const expected = mirrorDraw(seed, f.provider.address, period, await frozenClasses(f, f.provider.address), spans, 16);
+      const expected = mirrorDraw(
+        seed,
+        f.provider.address,
+        period,
+        await frozenClasses(f, f.provider.address),
+        spans,
+        16,
+      );
       const drawn = await f.market.challengesFor(f.provider.address);
       expect(drawn.map((d) => [d.dataSetId, d.leaf])).to.deep.equal(expected.map((e) => [e.id, e.leaf]));
       await (await proveNext(f, f.provider, trees)).wait();
@@ -150,33 +172,52 @@ describe("StorageMarket: epochs, the byte-uniform draw and proofs", () => {
     for (const s of sets) {
       const p = Number(s.tree.span) / Number(total);
       const sd = Math.sqrt(draws * p * (1 - p));
-      expect(Math.abs((hits.get(s.id) ?? 0) - draws * p), `data set of span ${s.tree.span}`).to.be.at.most(4 * sd + 1);
+      expect(Math.abs((hits.get(s.id) ?? 0) - draws * p), `data set of span ${s.tree.span}`).to.be.at.most(
+        4 * sd + 1,
+      );
     }
     // And the contract agrees with the mirror on a live seed (the mirror is what the statistic measured).
     const period = (await f.market.proofState(f.provider.address)).nextPeriod;
     await enterProofWindow(f, period);
     const seed = await f.market.challengeSeed(f.provider.address);
     const drawn = await f.market.challengesFor(f.provider.address);
-    expect(drawn.map((d) => d.dataSetId)).to.deep.equal(mirrorDraw(seed, f.provider.address, period, classes, spanOf, 16).map((e) => e.id));
+    expect(drawn.map((d) => d.dataSetId)).to.deep.equal(
+      mirrorDraw(seed, f.provider.address, period, classes, spanOf, 16).map((e) => e.id),
+    );
   });
 
   it("test_submitProof_rejectsWrongLeavesPathsCountsPeriodsAndWindows", async () => {
     const f = await setup();
     const { id, tree } = await liveDataSet(f, 5000n);
     const period = (await f.market.proofState(f.provider.address)).nextPeriod;
-    await expect(f.market.connect(f.provider).submitProof(period, [])).to.be.revertedWithCustomError(f.market, "MarketSeedNotReady");
+    await expect(f.market.connect(f.provider).submitProof(period, [])).to.be.revertedWithCustomError(
+      f.market,
+      "MarketSeedNotReady",
+    );
     await enterProofWindow(f, period);
     const good = await buildAnswers(f, f.provider.address, new Map([[id, tree]]));
-    await expect(f.market.connect(f.provider).submitProof(period + 1n, good)).to.be.revertedWithCustomError(f.market, "MarketWrongPeriod");
+    await expect(f.market.connect(f.provider).submitProof(period + 1n, good)).to.be.revertedWithCustomError(
+      f.market,
+      "MarketWrongPeriod",
+    );
     await expect(f.market.connect(f.provider).submitProof(period, good.slice(1)))
       .to.be.revertedWithCustomError(f.market, "MarketWrongChallengeCount")
       .withArgs(good.length - 1, good.length);
     const wrongLeaf = good.map((a) => ({ ...a, leaf: ["0x" + "00".repeat(32), "0x" + "00".repeat(32)] }));
-    await expect(f.market.connect(f.provider).submitProof(period, wrongLeaf)).to.be.revertedWithCustomError(f.market, "MarketInvalidProof");
+    await expect(f.market.connect(f.provider).submitProof(period, wrongLeaf)).to.be.revertedWithCustomError(
+      f.market,
+      "MarketInvalidProof",
+    );
     const shortPath = good.map((a) => ({ ...a, path: (a.path as string[]).slice(1) }));
-    await expect(f.market.connect(f.provider).submitProof(period, shortPath)).to.be.revertedWithCustomError(f.market, "MarketBadProofLength");
+    await expect(f.market.connect(f.provider).submitProof(period, shortPath)).to.be.revertedWithCustomError(
+      f.market,
+      "MarketBadProofLength",
+    );
     await f.helpers.time.increaseTo(await f.market.periodStart(period + 1n));
-    await expect(f.market.connect(f.provider).submitProof(period, good)).to.be.revertedWithCustomError(f.market, "MarketOutsideProofWindow");
+    await expect(f.market.connect(f.provider).submitProof(period, good)).to.be.revertedWithCustomError(
+      f.market,
+      "MarketOutsideProofWindow",
+    );
   });
 
   it("test_declareFaults_excusesTheAnswerAndIsClosedOnceTheSeedIsMined", async () => {
@@ -184,7 +225,9 @@ describe("StorageMarket: epochs, the byte-uniform draw and proofs", () => {
     const a = await liveDataSet(f, 100n);
     await (await proveNext(f, f.provider, new Map([[a.id, a.tree]]))).wait();
     const n = (await f.market.proofState(f.provider.address)).nextPeriod;
-    await expect(f.market.connect(f.provider).declareFaults([a.id])).to.emit(f.market, "FaultDeclared").withArgs(f.provider.address, n, a.id);
+    await expect(f.market.connect(f.provider).declareFaults([a.id]))
+      .to.emit(f.market, "FaultDeclared")
+      .withArgs(f.provider.address, n, a.id);
     await expect(f.market.connect(f.provider).declareFaults([a.id]))
       .to.be.revertedWithCustomError(f.market, "MarketCannotDeclare")
       .withArgs(a.id, n);
@@ -196,17 +239,19 @@ describe("StorageMarket: epochs, the byte-uniform draw and proofs", () => {
     expect(drawn.every((d) => d.declared)).to.equal(true);
     await (await proveNext(f, f.provider, new Map())).wait();
     await enterProofWindow(f, n + 1n);
-    await expect(f.market.connect(f.provider).declareFaults([a.id])).to.be.revertedWithCustomError(f.market, "MarketDeclarationClosed");
+    await expect(f.market.connect(f.provider).declareFaults([a.id])).to.be.revertedWithCustomError(
+      f.market,
+      "MarketDeclarationClosed",
+    );
   });
 
   it("test_reportMissedProofs_recordsRunsPaysTheBountyAndRestartsTheEpoch", async () => {
     const f = await setup();
     const a = await liveDataSet(f, 100n);
     const n = (await f.market.proofState(f.provider.address)).nextPeriod;
-    await expect(f.market.connect(f.watcher).reportMissedProofs(f.provider.address)).to.be.revertedWithCustomError(
-      f.market,
-      "MarketNoMissedPeriods",
-    );
+    await expect(
+      f.market.connect(f.watcher).reportMissedProofs(f.provider.address),
+    ).to.be.revertedWithCustomError(f.market, "MarketNoMissedPeriods");
     await f.helpers.time.increaseTo(await f.market.periodStart(n + 3n));
     const bounty = (await f.market.parameters()).missedProofBounty;
     await expect(f.market.connect(f.watcher).reportMissedProofs(f.provider.address))
@@ -222,10 +267,9 @@ describe("StorageMarket: epochs, the byte-uniform draw and proofs", () => {
     const id = await createDataSet(f);
     await topUp(f, id, 10n * USDC);
     await f.helpers.time.increase(10n * 3600n);
-    await expect(f.market.connect(f.watcher).reportMissedProofs(f.provider.address)).to.be.revertedWithCustomError(
-      f.market,
-      "MarketNoMissedPeriods",
-    );
+    await expect(
+      f.market.connect(f.watcher).reportMissedProofs(f.provider.address),
+    ).to.be.revertedWithCustomError(f.market, "MarketNoMissedPeriods");
     const t = UniformTree.random(64n);
     await (await putState(f, id, t)).wait();
     // The first state of a provider with nothing frozen applies to its very next period.

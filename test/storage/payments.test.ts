@@ -12,7 +12,10 @@ describe("StorageMarket: exact payments, escrow and lockup", () => {
     const price = 2_500n * USDC; // per TiB-month: large enough that one hour of 10 MiB is worth whole units
     const small = await liveDataSet(f, (10n * MIB) / 64n, { price, escrow: 10_000n * USDC });
     const large = await liveDataSet(f, (32n * GIB) / 64n, { price, escrow: 10_000n * USDC });
-    const trees = new Map([[small.id, small.tree], [large.id, large.tree]]);
+    const trees = new Map([
+      [small.id, small.tree],
+      [large.id, large.tree],
+    ]);
     // The small one is frozen from the provider's first period, the large one (created during it) from the next.
     for (let i = 0; i < 4; i++) await (await proveNext(f, f.provider, trees)).wait();
     await (await f.market.settleDataSets([small.id, large.id])).wait();
@@ -47,7 +50,9 @@ describe("StorageMarket: exact payments, escrow and lockup", () => {
     expect(ds.leafSeconds).to.equal(tree.span * 2n * PERIOD);
     expect(ds.missedFaults).to.equal(2n);
     const paid = ds.paid;
-    await expect(f.market.settleDataSet(id)).to.emit(f.market, "DataSetSettled").withArgs(id, 0n, ds.leafSeconds);
+    await expect(f.market.settleDataSet(id))
+      .to.emit(f.market, "DataSetSettled")
+      .withArgs(id, 0n, ds.leafSeconds);
     expect((await f.market.dataSet(id)).paid).to.equal(paid);
     expect(await f.market.settleableAmount(id)).to.equal(0n);
   });
@@ -75,7 +80,9 @@ describe("StorageMarket: exact payments, escrow and lockup", () => {
     const expected = await Promise.all(ids.map((id) => f.market.settleableAmount(id)));
     await (await f.market.settleDataSets(ids)).wait();
     expect(await f.market.balanceOf(f.provider.address)).to.equal(expected.reduce((x, y) => x + y, 0n));
-    await expect(f.market.settleDataSets([999n])).to.be.revertedWithCustomError(f.market, "MarketUnknownDataSet").withArgs(999n);
+    await expect(f.market.settleDataSets([999n]))
+      .to.be.revertedWithCustomError(f.market, "MarketUnknownDataSet")
+      .withArgs(999n);
   });
 
   it("test_settle_isCappedByTheEscrow", async () => {
@@ -94,16 +101,24 @@ describe("StorageMarket: exact payments, escrow and lockup", () => {
     const free = await f.market.withdrawableEscrow(id);
     const lock = await f.market.lockupFor(id, tree.span);
     expect(free).to.equal(500n * USDC - lock);
-    await expect(f.market.connect(f.provider).withdrawEscrow(id, 1n)).to.be.revertedWithCustomError(f.market, "MarketNotDataSetParty");
+    await expect(f.market.connect(f.provider).withdrawEscrow(id, 1n)).to.be.revertedWithCustomError(
+      f.market,
+      "MarketNotDataSetParty",
+    );
     await expect(f.market.connect(f.client).withdrawEscrow(id, free + 1n))
       .to.be.revertedWithCustomError(f.market, "MarketAboveAvailable")
       .withArgs(id, free + 1n, free);
     const before = await f.market.balanceOf(f.client.address);
-    await expect(f.market.connect(f.client).withdrawEscrow(id, free)).to.emit(f.market, "EscrowWithdrawn").withArgs(id, free);
+    await expect(f.market.connect(f.client).withdrawEscrow(id, free))
+      .to.emit(f.market, "EscrowWithdrawn")
+      .withArgs(id, free);
     expect(await f.market.balanceOf(f.client.address)).to.equal(before + free);
     // Withdrawals are never blocked by a pause; top-ups are.
     await f.market.connect(f.admin).pause();
-    await expect(f.market.connect(f.client).topUp(id, 1n)).to.be.revertedWithCustomError(f.market, "EnforcedPause");
+    await expect(f.market.connect(f.client).topUp(id, 1n)).to.be.revertedWithCustomError(
+      f.market,
+      "EnforcedPause",
+    );
     await expect(f.market.connect(f.client).withdraw(before + free)).to.emit(f.market, "Withdrawn");
   });
 
@@ -112,12 +127,17 @@ describe("StorageMarket: exact payments, escrow and lockup", () => {
     const id = await createDataSet(f);
     await (await f.market.connect(f.client).deposit(f.client.address, 7n * USDC)).wait();
     const tokens = await f.token.balanceOf(f.client.address);
-    await expect(f.market.connect(f.client).topUp(id, 7n * USDC)).to.emit(f.market, "DataSetToppedUp").withArgs(id, f.client.address, 7n * USDC);
+    await expect(f.market.connect(f.client).topUp(id, 7n * USDC))
+      .to.emit(f.market, "DataSetToppedUp")
+      .withArgs(id, f.client.address, 7n * USDC);
     expect(await f.token.balanceOf(f.client.address)).to.equal(tokens);
     await (await f.market.connect(f.client).topUp(id, 3n * USDC)).wait();
     expect(await f.token.balanceOf(f.client.address)).to.equal(tokens - 3n * USDC);
     expect((await f.market.dataSet(id)).escrow).to.equal(10n * USDC);
-    await expect(f.market.connect(f.client2).topUp(id, 1n)).to.be.revertedWithCustomError(f.market, "MarketUnfunded");
+    await expect(f.market.connect(f.client2).topUp(id, 1n)).to.be.revertedWithCustomError(
+      f.market,
+      "MarketUnfunded",
+    );
   });
 
   it("test_rate_noPerSecondMinimum: a one-leaf data set accrues, and rounding waits until money moves", async () => {
@@ -138,6 +158,9 @@ describe("StorageMarket: exact payments, escrow and lockup", () => {
     await topUp(f, id, 1n);
     await f.token.mint(f.client.address, 1n << 128n);
     await f.token.connect(f.client).approve(await f.market.getAddress(), 1n << 128n);
-    await expect(f.market.connect(f.client).topUp(id, (1n << 128n) - 1n)).to.be.revertedWithCustomError(f.market, "MarketUnfunded");
+    await expect(f.market.connect(f.client).topUp(id, (1n << 128n) - 1n)).to.be.revertedWithCustomError(
+      f.market,
+      "MarketUnfunded",
+    );
   });
 });

@@ -15,7 +15,10 @@ library SlashSplit {
     /// @param treasuryBps Treasury share in basis points (<= `BasisPoints.BPS`).
     /// @return toTreasury Treasury share, rounded down.
     /// @return toHarmed The remainder, for the harmed client or tenant.
-    function split(uint256 amount, uint256 treasuryBps) internal pure returns (uint256 toTreasury, uint256 toHarmed) {
+    function split(
+        uint256 amount,
+        uint256 treasuryBps
+    ) internal pure returns (uint256 toTreasury, uint256 toHarmed) {
         toTreasury = BasisPoints.share(amount, treasuryBps);
         // treasuryBps <= BPS and the share rounds down, so toTreasury <= amount (checked all the same).
         toHarmed = amount - toTreasury;

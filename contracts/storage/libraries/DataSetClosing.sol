@@ -51,13 +51,17 @@ library DataSetClosing {
         d.escrow = 0;
         d.status = IStorageMarket.Status.Finalized;
         uint256 lockedPlusOne = d.lockedClassPlusOne;
-        uint256 locked = lockedPlusOne == 0 ? 0 : DataSetMath.collateral(d.collateralPerTiB, lockedPlusOne - 1);
+        uint256 locked =
+            lockedPlusOne == 0 ? 0 : DataSetMath.collateral(d.collateralPerTiB, lockedPlusOne - 1);
         d.lockedClassPlusOne = 0;
         c.client = d.client;
         c.reason = d.endReason;
         IStorageMarket.Parameters storage p = s.params;
         uint256 bountyBps;
-        if (c.reason == IStorageMarket.EndReason.Faulty || c.reason == IStorageMarket.EndReason.RetrievalFailed) {
+        if (
+            c.reason == IStorageMarket.EndReason.Faulty ||
+            c.reason == IStorageMarket.EndReason.RetrievalFailed
+        ) {
             // Ended for faults or an unanswered retrieval challenge: the whole collateral, with a bounty.
             c.penalty = locked;
             bountyBps = p.faultTerminationBountyBps;
@@ -75,13 +79,20 @@ library DataSetClosing {
             }
         }
         if (c.penalty != 0) {
-            (c.toTreasury, c.toReporter, c.toHarmed) = SlashSplit.split(c.penalty, p.treasuryShareBps, bountyBps);
+            (c.toTreasury, c.toReporter, c.toHarmed) = SlashSplit.split(
+                c.penalty,
+                p.treasuryShareBps,
+                bountyBps
+            );
         }
         c.released = locked - c.penalty;
     }
 
     /// @notice The record of data set `id` as the market's `dataSet` view returns it.
-    function viewOf(MarketLayout.Layout storage s, uint64 id) public view returns (IStorageMarket.DataSetView memory v) {
+    function viewOf(
+        MarketLayout.Layout storage s,
+        uint64 id
+    ) public view returns (IStorageMarket.DataSetView memory v) {
         MarketLayout.DataSet storage d = s.sets[id];
         uint32 next = s.proofStates[d.provider].nextPeriod;
         v.client = d.client;

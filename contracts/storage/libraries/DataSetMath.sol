@@ -20,7 +20,11 @@ library DataSetMath {
     }
 
     /// @notice Tokens `span` leaves cost over `secondsCount` seconds, rounded up (a lockup the client must hold).
-    function cost(uint256 pricePerTiBMonth, uint256 span, uint256 secondsCount) internal pure returns (uint256) {
+    function cost(
+        uint256 pricePerTiBMonth,
+        uint256 span,
+        uint256 secondsCount
+    ) internal pure returns (uint256) {
         return Math.mulDiv(pricePerTiBMonth, span * secondsCount, LEAVES_PER_TIB * MONTH, Math.Rounding.Ceil);
     }
 

@@ -56,7 +56,8 @@ library DataSetProving {
             // A data set declared faulty for this period is charged for it already; its answer is ignored.
             if (c.declared) continue;
             IStorageMarket.ChallengeAnswer calldata a = answers[i];
-            if (a.path.length != c.depth) revert IStorageMarket.MarketBadProofLength(i, a.path.length, c.depth);
+            if (a.path.length != c.depth)
+                revert IStorageMarket.MarketBadProofLength(i, a.path.length, c.depth);
             if (MerkleSha256.computeRoot(a.leaf[0], a.leaf[1], c.leaf, a.path) != roots[i]) {
                 revert IStorageMarket.MarketInvalidProof(i, c.dataSetId, c.leaf);
             }
@@ -167,7 +168,8 @@ library DataSetProving {
         if (st.nextPeriod < currentPeriod) {
             revert IStorageMarket.MarketUnresolvedPeriods(msg.sender, st.nextPeriod, currentPeriod);
         }
-        if (block.number > st.seedBlock) revert IStorageMarket.MarketDeclarationClosed(st.seedBlock, block.number);
+        if (block.number > st.seedBlock)
+            revert IStorageMarket.MarketDeclarationClosed(st.seedBlock, block.number);
         uint32 period = st.nextPeriod;
         for (uint256 i = 0; i < ids.length; ++i) {
             uint64 id = ids[i];

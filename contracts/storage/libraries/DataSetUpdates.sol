@@ -16,8 +16,9 @@ import { ProviderEpochs } from "./ProviderEpochs.sol";
 /// @dev Deployed and linked (public functions) so the market stays under the 24 KiB limit.
 library DataSetUpdates {
     /// @notice EIP-712 type hash of `DataSetState` (the market's `STATE_TYPEHASH`).
-    bytes32 internal constant STATE_TYPEHASH =
-        keccak256("DataSetState(uint64 dataSetId,uint64 version,bytes32 root,uint64 span)");
+    bytes32 internal constant STATE_TYPEHASH = keccak256(
+        "DataSetState(uint64 dataSetId,uint64 version,bytes32 root,uint64 span)"
+    );
 
     /// @notice What the batch needs from the market.
     struct Context {
@@ -34,11 +35,14 @@ library DataSetUpdates {
         bytes calldata signature,
         bytes32 digest
     ) public returns (uint64 id) {
-        if (terms.provider != msg.sender) revert IStorageMarket.MarketNotTermsProvider(terms.provider, msg.sender);
-        if (block.timestamp > terms.deadline) revert IStorageMarket.MarketExpired(terms.deadline, block.timestamp);
+        if (terms.provider != msg.sender)
+            revert IStorageMarket.MarketNotTermsProvider(terms.provider, msg.sender);
+        if (block.timestamp > terms.deadline)
+            revert IStorageMarket.MarketExpired(terms.deadline, block.timestamp);
         if (terms.pricePerTiBMonth == 0) revert IStorageMarket.MarketZeroPrice();
         uint32 maxNotice = s.params.maxNoticePeriods;
-        if (terms.noticePeriods > maxNotice) revert IStorageMarket.MarketBadNotice(terms.noticePeriods, maxNotice);
+        if (terms.noticePeriods > maxNotice)
+            revert IStorageMarket.MarketBadNotice(terms.noticePeriods, maxNotice);
         _spendNonce(s, terms.client, terms.nonce);
         if (!SignatureChecker.isValidSignatureNow(terms.client, digest, signature)) {
             revert IStorageMarket.MarketBadSignature(terms.client);
@@ -129,7 +133,11 @@ library DataSetUpdates {
     }
 
     /// @notice Escrow a span must hold beyond what is owed: the notice plus the unresolved and the current period.
-    function lockup(MarketLayout.DataSet storage d, uint256 span, uint256 provingPeriod) internal view returns (uint256) {
+    function lockup(
+        MarketLayout.DataSet storage d,
+        uint256 span,
+        uint256 provingPeriod
+    ) internal view returns (uint256) {
         return DataSetMath.cost(d.pricePerTiBMonth, span, (uint256(d.noticePeriods) + 2) * provingPeriod);
     }
 
@@ -157,7 +165,10 @@ library DataSetUpdates {
                 (k.provider != address(0) && k.provider != d.provider)
             ) revert IStorageMarket.MarketSessionKeyNotValid(client, signer, st.dataSetId);
         }
-        bytes32 digest = MessageHashUtils.toTypedDataHash(domainSeparator, keccak256(abi.encode(STATE_TYPEHASH, st)));
+        bytes32 digest = MessageHashUtils.toTypedDataHash(
+            domainSeparator,
+            keccak256(abi.encode(STATE_TYPEHASH, st))
+        );
         if (!SignatureChecker.isValidSignatureNow(signer, digest, e.signature)) {
             revert IStorageMarket.MarketBadSignature(signer);
         }

@@ -38,14 +38,22 @@ library MarketViews {
     }
 
     /// @notice What settling would pay now.
-    function settleable(MarketLayout.Layout storage s, uint64 id, uint256 provingPeriod) public view returns (uint256) {
+    function settleable(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 provingPeriod
+    ) public view returns (uint256) {
         MarketLayout.DataSet storage d = s.sets[id];
         uint256 owed = _owed(s, d, id, provingPeriod);
         return owed < d.escrow ? owed : d.escrow;
     }
 
     /// @notice Escrow not owed to the provider for resolved time.
-    function available(MarketLayout.Layout storage s, uint64 id, uint256 provingPeriod) public view returns (uint256) {
+    function available(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 provingPeriod
+    ) public view returns (uint256) {
         MarketLayout.DataSet storage d = s.sets[id];
         uint256 owed = _owed(s, d, id, provingPeriod);
         return d.escrow > owed ? d.escrow - owed : 0;
@@ -60,23 +68,40 @@ library MarketViews {
     ) public view returns (uint256 availableNow, uint256 needed) {
         availableNow = available(s, id, provingPeriod);
         MarketLayout.DataSet storage d = s.sets[id];
-        needed = DataSetMath.cost(d.pricePerTiBMonth, d.spanCur, (uint256(d.noticePeriods) + 1) * provingPeriod);
+        needed = DataSetMath.cost(
+            d.pricePerTiBMonth,
+            d.spanCur,
+            (uint256(d.noticePeriods) + 1) * provingPeriod
+        );
     }
 
     /// @notice Escrow a data set of `span` leaves must hold beyond what is owed (notice + 2 periods).
-    function lockup(MarketLayout.Layout storage s, uint64 id, uint256 span, uint256 provingPeriod) public view returns (uint256) {
+    function lockup(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 span,
+        uint256 provingPeriod
+    ) public view returns (uint256) {
         MarketLayout.DataSet storage d = s.sets[id];
         return DataSetMath.cost(d.pricePerTiBMonth, span, (uint256(d.noticePeriods) + 2) * provingPeriod);
     }
 
     /// @notice Escrow the client may withdraw now.
-    function withdrawable(MarketLayout.Layout storage s, uint64 id, uint256 provingPeriod) public view returns (uint256) {
+    function withdrawable(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 provingPeriod
+    ) public view returns (uint256) {
         MarketLayout.DataSet storage d = s.sets[id];
         if (d.status != IStorageMarket.Status.Live) return 0;
         uint256 owed = _owed(s, d, id, provingPeriod);
         uint256 free = d.escrow > owed ? d.escrow - owed : 0;
         uint256 span = d.spanCur > d.spanPrev ? d.spanCur : d.spanPrev;
-        uint256 lock = DataSetMath.cost(d.pricePerTiBMonth, span, (uint256(d.noticePeriods) + 2) * provingPeriod);
+        uint256 lock = DataSetMath.cost(
+            d.pricePerTiBMonth,
+            span,
+            (uint256(d.noticePeriods) + 2) * provingPeriod
+        );
         return free > lock ? free - lock : 0;
     }
 

@@ -17,13 +17,24 @@ import { Versioned } from "./Versioned.sol";
 library ProviderEpochs {
     using FaultLog for FaultLog.Log;
 
-
     /// @dev Resolve the provider's closed periods (as missed, without bounty), then return its epoch N and the tag
     ///      changes are written with: N (they apply from N + 1), or N - 1 in the epoch of a restart before its seed
     ///      block is mined (nothing was frozen, and the seed is still unknown: they apply to N itself).
-    function openEpoch(MarketLayout.Layout storage s, address provider, uint256 currentPeriod) public returns (uint32 epoch, uint32 tag) {
+    function openEpoch(
+        MarketLayout.Layout storage s,
+        address provider,
+        uint256 currentPeriod
+    ) public returns (uint32 epoch, uint32 tag) {
         (uint32 from, uint32 count) = recordMissed(s, provider, currentPeriod);
-        if (count != 0) emit IStorageMarket.MissedProofsReported(provider, from, count, address(0), 0, s.proofStates[provider].seedBlock);
+        if (count != 0)
+            emit IStorageMarket.MissedProofsReported(
+                provider,
+                from,
+                count,
+                address(0),
+                0,
+                s.proofStates[provider].seedBlock
+            );
         IStorageMarket.ProviderProofState storage st = s.proofStates[provider];
         epoch = st.nextPeriod;
         uint256 maskWord = s.masks[provider];
@@ -43,11 +54,23 @@ library ProviderEpochs {
     /// @dev `_openEpoch` without the tag, for paths that only need resolved periods.
     function catchUp(MarketLayout.Layout storage s, address provider, uint256 currentPeriod) public {
         (uint32 from, uint32 count) = recordMissed(s, provider, currentPeriod);
-        if (count != 0) emit IStorageMarket.MissedProofsReported(provider, from, count, address(0), 0, s.proofStates[provider].seedBlock);
+        if (count != 0)
+            emit IStorageMarket.MissedProofsReported(
+                provider,
+                from,
+                count,
+                address(0),
+                0,
+                s.proofStates[provider].seedBlock
+            );
     }
 
     /// @dev Record the provider's closed, unproven periods as missed (a period with nothing frozen is skipped).
-    function recordMissed(MarketLayout.Layout storage s, address provider, uint256 currentPeriod) public returns (uint32 from, uint32 count) {
+    function recordMissed(
+        MarketLayout.Layout storage s,
+        address provider,
+        uint256 currentPeriod
+    ) public returns (uint32 from, uint32 count) {
         IStorageMarket.ProviderProofState storage st = s.proofStates[provider];
         uint256 current = currentPeriod;
         uint256 next = st.nextPeriod;
@@ -96,14 +119,24 @@ library ProviderEpochs {
         d.classPlusOne = uint8(newPlusOne);
         if (d.status != IStorageMarket.Status.Live) return (0, 0);
         // A live data set's collateral follows its class; an ending one keeps its lock until it is closed.
-        uint256 before = d.lockedClassPlusOne == 0 ? 0 : DataSetMath.collateral(d.collateralPerTiB, d.lockedClassPlusOne - 1);
+        uint256 before =
+            d.lockedClassPlusOne == 0
+                ? 0
+                : DataSetMath.collateral(d.collateralPerTiB, d.lockedClassPlusOne - 1);
         uint256 after_ = newPlusOne == 0 ? 0 : DataSetMath.collateral(d.collateralPerTiB, newPlusOne - 1);
         d.lockedClassPlusOne = uint8(newPlusOne);
         if (after_ > before) toLock = after_ - before;
         else toUnlock = before - after_;
     }
 
-    function _appendToClass(MarketLayout.Layout storage s, address provider, uint64 id, MarketLayout.DataSet storage d, uint256 c, uint32 tag) private {
+    function _appendToClass(
+        MarketLayout.Layout storage s,
+        address provider,
+        uint64 id,
+        MarketLayout.DataSet storage d,
+        uint256 c,
+        uint32 tag
+    ) private {
         uint256 countWord = s.classCounts[provider][c];
         uint256 count = Versioned.current(countWord);
         mapping(uint256 => uint256) storage slots = s.slots[provider];
@@ -113,11 +146,21 @@ library ProviderEpochs {
         d.classSlot = uint32(count);
         if (count == 0) {
             uint256 maskWord = s.masks[provider];
-            s.masks[provider] = Versioned.write(maskWord, Versioned.current(maskWord) | (uint256(1) << c), tag);
+            s.masks[provider] = Versioned.write(
+                maskWord,
+                Versioned.current(maskWord) | (uint256(1) << c),
+                tag
+            );
         }
     }
 
-    function _removeFromClass(MarketLayout.Layout storage s, address provider, MarketLayout.DataSet storage d, uint256 c, uint32 tag) private {
+    function _removeFromClass(
+        MarketLayout.Layout storage s,
+        address provider,
+        MarketLayout.DataSet storage d,
+        uint256 c,
+        uint32 tag
+    ) private {
         uint256 countWord = s.classCounts[provider][c];
         // The data set is in the class, so count >= 1.
         uint256 last = Versioned.current(countWord) - 1;
@@ -132,7 +175,11 @@ library ProviderEpochs {
         s.classCounts[provider][c] = Versioned.write(countWord, last, tag);
         if (last == 0) {
             uint256 maskWord = s.masks[provider];
-            s.masks[provider] = Versioned.write(maskWord, Versioned.current(maskWord) & ~(uint256(1) << c), tag);
+            s.masks[provider] = Versioned.write(
+                maskWord,
+                Versioned.current(maskWord) & ~(uint256(1) << c),
+                tag
+            );
         }
     }
 
@@ -178,6 +225,12 @@ library ProviderEpochs {
         (uint32 epoch, uint32 tag) = openEpoch(s, provider, currentPeriod);
         DataSetAccrual.accrue(s, id, provingPeriod);
         write(s, id, bytes32(0), 0, tag);
-        emit IStorageMarket.DataSetUpdated(id, s.sets[id].version, bytes32(0), 0, epoch == tag ? epoch + 1 : epoch);
+        emit IStorageMarket.DataSetUpdated(
+            id,
+            s.sets[id].version,
+            bytes32(0),
+            0,
+            epoch == tag ? epoch + 1 : epoch
+        );
     }
 }
