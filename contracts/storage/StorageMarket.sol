@@ -4,7 +4,6 @@ pragma solidity 0.8.30;
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { IERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import { EIP712 } from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import { SignatureChecker } from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import { Multicall } from "@openzeppelin/contracts/utils/Multicall.sol";
 import { MarketGovernance } from "../governance/MarketGovernance.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
@@ -20,7 +19,6 @@ import { MarketLayout } from "./libraries/MarketLayout.sol";
 import { MarketViews } from "./libraries/MarketViews.sol";
 import { ProviderEpochs } from "./libraries/ProviderEpochs.sol";
 import { StorageParams } from "./libraries/StorageParams.sol";
-import { Versioned } from "./libraries/Versioned.sol";
 
 /// @title StorageMarket
 /// @notice Data sets (creation, signed states, session keys), escrow and streams, endings, and the proving epoch

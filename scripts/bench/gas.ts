@@ -16,9 +16,10 @@ import {
   deployStorage,
   enterProofWindow,
   fundClient,
+  makeTerms,
+  need,
   putState,
   registerProvider,
-  signState,
   topUp,
   USDC,
   UniformTree,
@@ -105,7 +106,6 @@ async function storageRows(): Promise<GasRow[]> {
 
   // Create: the first data set of a client/provider pair writes its nonce word; measure a steady-state one.
   await createDataSet(f);
-  const { makeTerms } = await import("../../test/helpers/fixture.js");
   const t = await makeTerms(f);
   rows.push({
     operation: "create data set",
@@ -306,7 +306,7 @@ async function retrievalRows(f: StorageFixture): Promise<GasRow[]> {
   await f.token.mint(f.watcher.address, 10n * bond);
   await f.token.connect(f.watcher).approve(await rc.getAddress(), 10n * bond);
   const round = async (answered: bigint, failed: bigint) => {
-    const tree = trees.get(answered)!;
+    const tree = need(trees.get(answered), "tree");
     const leaf = tree.span - 1n;
     const open = await gasOf(rc.connect(f.watcher).openChallenge(answered, leaf));
     const answer = await gasOf(
@@ -372,5 +372,4 @@ async function main(): Promise<void> {
     console.log(`\n${missed.length} budget(s) missed; see README "Benchmarks" for what closes them.`);
 }
 
-void signState;
 await main();

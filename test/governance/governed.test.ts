@@ -59,7 +59,7 @@ interface Case {
 const CASES: Case[] = [
   {
     name: "ProviderRegistry",
-    contract: (f) => f.registry as unknown as Governed,
+    contract: (f) => f.registry,
     newBusiness: (f) => f.registry.connect(f.client2).register(f.client2.address, "https://c", 1n, 1n),
     neverPaused: async (f) => {
       await f.registry.connect(f.provider2).requestUnbond(USDC);
@@ -73,7 +73,7 @@ const CASES: Case[] = [
   },
   {
     name: "StorageMarket",
-    contract: (f) => f.market as unknown as Governed,
+    contract: (f) => f.market,
     newBusiness: async (f) => {
       const p = await makeTerms(f, { provider: f.provider });
       return f.market.connect(f.provider).createDataSet(p.terms, p.signature);
@@ -113,7 +113,7 @@ const CASES: Case[] = [
   },
   {
     name: "ComputeMarket",
-    contract: (f) => f.compute as unknown as Governed,
+    contract: (f) => f.compute,
     newBusiness: async (f) => f.compute.connect(f.client).createOrder(await orderRequest(f)),
     neverPaused: async (f, live) => {
       await expect(f.compute.connect(f.watcher).settleLease(live.leaseId)).to.emit(f.compute, "LeaseSettled");
@@ -135,7 +135,7 @@ const CASES: Case[] = [
   },
   {
     name: "RetrievalChallenges",
-    contract: (f) => f.retrievalChallenges as unknown as Governed,
+    contract: (f) => f.retrievalChallenges,
     newBusiness: (f, live) => f.retrievalChallenges.connect(f.watcher).openChallenge(live.otherDataSet, 1n),
     neverPaused: async (f, live) => {
       await expect(

@@ -223,16 +223,16 @@ export async function deployComputeMarket(
 
 export async function deployMarketLibraries(ethers: HardhatEthers): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const name of ["StorageParams", "DataSetAccrual"]) {
-    out[name] = await (await ethers.deployContract(name)).getAddress();
-  }
-  const accrual = { DataSetAccrual: out.DataSetAccrual! };
+  out.StorageParams = await (await ethers.deployContract("StorageParams")).getAddress();
+  const dataSetAccrual = await (await ethers.deployContract("DataSetAccrual")).getAddress();
+  out.DataSetAccrual = dataSetAccrual;
+  const accrual = { DataSetAccrual: dataSetAccrual };
   for (const name of ["ProviderEpochs", "DataSetProving", "DataSetClosing", "MarketViews"]) {
     const factory = await ethers.getContractFactory(name, { libraries: accrual });
     out[name] = await (await factory.deploy()).getAddress();
   }
   const updates = await ethers.getContractFactory("DataSetUpdates", {
-    libraries: { ...accrual, ProviderEpochs: out.ProviderEpochs! },
+    libraries: { ...accrual, ProviderEpochs: need(out.ProviderEpochs, "ProviderEpochs") },
   });
   out.DataSetUpdates = await (await updates.deploy()).getAddress();
   return out;
@@ -379,8 +379,10 @@ export class UniformTree {
     this.uniform.push(sha256(fill));
     this.zero.push(sha256(Buffer.alloc(64)));
     for (let i = 0; i < depth; i++) {
-      this.uniform.push(sha256(Buffer.concat([this.uniform[i]!, this.uniform[i]!])));
-      this.zero.push(sha256(Buffer.concat([this.zero[i]!, this.zero[i]!])));
+      const u = need(this.uniform[i], "level");
+      const z = need(this.zero[i], "level");
+      this.uniform.push(sha256(Buffer.concat([u, u])));
+      this.zero.push(sha256(Buffer.concat([z, z])));
     }
     this.root = span === 0n ? ethersZeroHash : "0x" + this.node(depth, 0n).toString("hex");
   }
@@ -393,8 +395,8 @@ export class UniformTree {
   node(level: number, index: bigint): Buffer {
     const start = index << BigInt(level);
     const end = start + (1n << BigInt(level));
-    if (end <= this.span) return this.uniform[level]!;
-    if (start >= this.span) return this.zero[level]!;
+    if (end <= this.span) return need(this.uniform[level], "level");
+    if (start >= this.span) return need(this.zero[level], "level");
     const key = `${level}:${index}`;
     const hit = this.memo.get(key);
     if (hit) return hit;
@@ -422,6 +424,12 @@ export class UniformTree {
 }
 
 const ethersZeroHash = "0x" + "00".repeat(32);
+
+/** `value`, or a thrown error naming what was missing. */
+export function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`missing ${what}`);
+  return value;
+}
 
 function sha256(data: Buffer): Buffer {
   return createHash("sha256").update(data).digest();

@@ -135,7 +135,11 @@ describe("payments: CreditLedger, ExactPull, BasisPoints, SlashSplit", function 
     it("test_split_givesTheRoundingRemainderToTheHarmedParty", async function () {
       // 999 × 33.33 % = 332.97 each way: both shares round down, the harmed party gets 335.
       expect(await ledger.split(999n, 3_333n, 3_333n)).to.deep.equal([332n, 332n, 335n]);
-      expect(await ledger.split(100n * USDC, 1_000n, 1_000n)).to.deep.equal([10n * USDC, 10n * USDC, 80n * USDC]);
+      expect(await ledger.split(100n * USDC, 1_000n, 1_000n)).to.deep.equal([
+        10n * USDC,
+        10n * USDC,
+        80n * USDC,
+      ]);
       expect(await ledger.split(7n, 5_000n, 0n)).to.deep.equal([3n, 0n, 4n]);
       expect(await ledger.split(7n, 0n, 0n)).to.deep.equal([0n, 0n, 7n]);
     });

@@ -86,13 +86,25 @@ async function feeSuite(): Promise<FeeSuite> {
     await fee.mint(f.watcher.address, 1_000_000n * USDC);
     await fee.connect(f.watcher).approve(await spender.getAddress(), 1_000_000n * USDC);
   }
-  const domain = { name: "Strata StorageMarket", version: "2", chainId: f.chainId, verifyingContract: await market.getAddress() };
+  const domain = {
+    name: "Strata StorageMarket",
+    version: "2",
+    chainId: f.chainId,
+    verifyingContract: await market.getAddress(),
+  };
   const { terms } = await makeTerms(f, { collateralPerTiB: 0n });
-  await market.connect(f.provider).createDataSet(terms, await f.client.signTypedData(domain, CREATE_TYPES, terms));
+  await market
+    .connect(f.provider)
+    .createDataSet(terms, await f.client.signTypedData(domain, CREATE_TYPES, terms));
   const dataSetId = await market.dataSetCount();
   await market.connect(f.client).topUp(dataSetId, 100n * USDC);
   const tree = UniformTree.random(1n << 20n);
-  const state = await signState({ ...f, market }, f.client, { dataSetId, version: 1n, root: tree.root, span: tree.span });
+  const state = await signState({ ...f, market }, f.client, {
+    dataSetId,
+    version: 1n,
+    root: tree.root,
+    span: tree.span,
+  });
   await market.connect(f.provider).updateDataSets([state]);
   await compute.connect(f.client).createOrder(await orderRequest(f));
   const leaseId = await compute.lastOrderId();
@@ -151,7 +163,7 @@ describe("payments: ExactPull on every path that pulls tokens", function () {
 
   it("test_openChallenge_rejectsAShortBondPull", async function () {
     const { f, rc, dataSetId } = s;
-    const bond = BigInt(LOCAL_RETRIEVAL_PARAMETERS.bond);
+    const bond = LOCAL_RETRIEVAL_PARAMETERS.bond;
     await expect(rc.connect(f.watcher).openChallenge(dataSetId, 0n))
       .to.be.revertedWithCustomError(rc, "PaymentTokenShortfall")
       .withArgs(bond, delivered(bond));

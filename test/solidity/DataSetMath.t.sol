@@ -34,7 +34,12 @@ contract DataSetMathTest is TestBase {
     }
 
     /// @notice Proportional in bytes: k times the span earns k times as much, within k - 1 units of rounding.
-    function test_fuzz_earned_isProportionalToSpan(uint96 price, uint32 span, uint32 secondsCount, uint8 k) public pure {
+    function test_fuzz_earned_isProportionalToSpan(
+        uint96 price,
+        uint32 span,
+        uint32 secondsCount,
+        uint8 k
+    ) public pure {
         vm.assume(k > 0);
         uint256 one = DataSetMath.earned(price, uint256(span) * secondsCount);
         uint256 many = DataSetMath.earned(price, uint256(span) * k * secondsCount);
@@ -63,7 +68,12 @@ contract DataSetMathTest is TestBase {
     }
 
     /// @notice The versioned word: writes in the frozen epoch never change what that epoch reads.
-    function test_fuzz_versioned_frozenValueIgnoresWritesOfItsEpoch(uint64 a, uint64 b, uint64 c, uint32 n) public pure {
+    function test_fuzz_versioned_frozenValueIgnoresWritesOfItsEpoch(
+        uint64 a,
+        uint64 b,
+        uint64 c,
+        uint32 n
+    ) public pure {
         vm.assume(n > 0);
         uint256 w = Versioned.write(0, a, n - 1); // written in an earlier epoch
         assertEq(Versioned.frozen(w, n), a, "earlier write is frozen for n");

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import {
   createDataSet,
   makeTerms,
+  need,
   putState,
   signState,
   topUp,
@@ -162,7 +163,10 @@ describe("StorageMarket: data sets (creation, signed states, replay, session key
       // The same class, the same epoch: a state adding 1 piece costs what a state adding 1,000 pieces costs.
       const small = await (await putState(f, id, UniformTree.random(20n))).wait();
       const large = await (await putState(f, id, UniformTree.random(32n))).wait();
-      expect(small!.gasUsed).to.be.closeTo(large!.gasUsed, 200n);
+      expect(need(small ?? undefined, "receipt").gasUsed).to.be.closeTo(
+        need(large ?? undefined, "receipt").gasUsed,
+        200n,
+      );
     });
 
     it("test_updateDataSets_rejectsStatesForOtherProvidersOrBadSignatures", async () => {
@@ -253,7 +257,7 @@ describe("StorageMarket: data sets (creation, signed states, replay, session key
       const f = await setup();
       const id = await createDataSet(f);
       await topUp(f, id, 100n * USDC);
-      const key = f.others[5]!;
+      const key = need(f.others[5], "signer");
       const expiry = BigInt(await f.helpers.time.latest()) + 3600n;
       await expect(
         f.market
@@ -287,7 +291,7 @@ describe("StorageMarket: data sets (creation, signed states, replay, session key
       const other = await createDataSet(f, { provider: f.provider2 });
       await topUp(f, id, 100n * USDC);
       await topUp(f, other, 100n * USDC);
-      const key = f.others[6]!;
+      const key = need(f.others[6], "signer");
       const expiry = BigInt(await f.helpers.time.latest()) + 100n;
       await f.market
         .connect(f.client)

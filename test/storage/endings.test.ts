@@ -1,11 +1,10 @@
 import { expect } from "chai";
-import type { StorageMarket } from "../../typechain-types/index.js";
+import type { FeeOnTransferToken, StorageMarket } from "../../typechain-types/index.js";
 import {
   deployMarket,
   enterProofWindow,
   makeTerms,
   proveNext,
-  putState,
   signState,
   USDC,
   UniformTree,
@@ -153,14 +152,8 @@ describe("StorageMarket: endings, penalties and re-entrancy", () => {
   describe("re-entrancy and fee-on-transfer tokens", () => {
     async function onToken(kind: "ReentrantToken" | "FeeOnTransferToken") {
       const f = await setup();
-      const token = await f.ethers.deployContract(kind);
-      if (kind === "FeeOnTransferToken") {
-        await (
-          await (
-            token as unknown as import("../../typechain-types/index.js").FeeOnTransferToken
-          ).setFeePercent(0n)
-        ).wait();
-      }
+      const token = (await f.ethers.deployContract(kind)) as unknown as FeeOnTransferToken;
+      if (kind === "FeeOnTransferToken") await (await token.setFeePercent(0n)).wait();
       const registry = await f.ethers.deployContract("ProviderRegistry", [
         await token.getAddress(),
         f.admin.address,
@@ -235,12 +228,11 @@ describe("StorageMarket: endings, penalties and re-entrancy", () => {
       expect(ds.leafSeconds).to.equal(t.span * 2n * PERIOD);
       expect(ds.paid).to.equal((((5n * USDC) / 2n) * ds.leafSeconds) / ((1n << 34n) * 2_592_000n));
       expect(ds.escrow + ds.paid).to.equal(101n * USDC);
-      await putState;
     });
 
     it("test_feeOnTransferToken_topUpIsRejected", async () => {
       const { f, token, market } = await onToken("FeeOnTransferToken");
-      const fee = token as unknown as import("../../typechain-types/index.js").FeeOnTransferToken;
+      const fee = token;
       await (await fee.setFeePercent(1n)).wait();
       await expect(market.connect(f.client).topUp(1n, 100n * USDC))
         .to.be.revertedWithCustomError(market, "PaymentTokenShortfall")

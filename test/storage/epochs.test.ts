@@ -3,6 +3,7 @@ import { AbiCoder, keccak256 } from "ethers";
 import {
   buildAnswers,
   createDataSet,
+  need,
   defaultParameters,
   enterProofWindow,
   proveNext,
@@ -39,12 +40,12 @@ export function mirrorDraw(
         keccak256(coder.encode(["bytes32", "address", "uint256", "uint256"], [seed, provider, epoch, j])),
       ) % total;
     let i = 0;
-    while (r >= cum[i]!) i++;
-    if (i > 0) r -= cum[i - 1]!;
-    const k = sorted[i]!;
-    const id = k.ids[Number(r >> BigInt(k.c))]!;
+    while (r >= need(cum[i], "class")) i++;
+    if (i > 0) r -= need(cum[i - 1], "class");
+    const k = need(sorted[i], "class");
+    const id = need(k.ids[Number(r >> BigInt(k.c))], "slot");
     const leaf = r & ((1n << BigInt(k.c)) - 1n);
-    if (leaf < spans.get(id)!) out.push({ id, leaf });
+    if (leaf < need(spans.get(id), "span")) out.push({ id, leaf });
   }
   return out;
 }
@@ -203,7 +204,8 @@ describe("StorageMarket: epochs, the byte-uniform draw and proofs", () => {
     await expect(f.market.connect(f.provider).submitProof(period, good.slice(1)))
       .to.be.revertedWithCustomError(f.market, "MarketWrongChallengeCount")
       .withArgs(good.length - 1, good.length);
-    const wrongLeaf = good.map((a) => ({ ...a, leaf: ["0x" + "00".repeat(32), "0x" + "00".repeat(32)] }));
+    const zero = "0x" + "00".repeat(32);
+    const wrongLeaf = good.map((a) => ({ ...a, leaf: [zero, zero] as [string, string] }));
     await expect(f.market.connect(f.provider).submitProof(period, wrongLeaf)).to.be.revertedWithCustomError(
       f.market,
       "MarketInvalidProof",

@@ -109,7 +109,11 @@ contract DataSetHandler is TestBase {
         });
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(CLIENT_PK, market.stateDigest(st));
         IStorageMarket.SignedState[] memory batch = new IStorageMarket.SignedState[](1);
-        batch[0] = IStorageMarket.SignedState({ state: st, signer: client, signature: abi.encodePacked(r, s, v) });
+        batch[0] = IStorageMarket.SignedState({
+            state: st,
+            signer: client,
+            signature: abi.encodePacked(r, s, v)
+        });
         vm.prank(provider);
         uint256 applied = market.updateDataSets(batch);
         if (applied == 1) lockedClassPlusOne[id] = span == 0 ? 0 : c + 1;

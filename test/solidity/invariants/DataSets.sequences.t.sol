@@ -99,7 +99,11 @@ contract DataSetsInvariantTest is TestBase {
         for (uint256 i = 0; i < n; ++i) {
             uint64 id = handler.ids(i);
             IStorageMarket.DataSetView memory d = market.dataSet(id);
-            assertLe(d.paid, DataSetMath.earned(d.pricePerTiBMonth, d.leafSeconds), "paid <= earned(leafSeconds)");
+            assertLe(
+                d.paid,
+                DataSetMath.earned(d.pricePerTiBMonth, d.leafSeconds),
+                "paid <= earned(leafSeconds)"
+            );
             assertLe(d.paid + d.escrow, handler.toppedUp(id), "paid + escrow <= topped up");
         }
     }
@@ -109,7 +113,11 @@ contract DataSetsInvariantTest is TestBase {
         uint256 expected;
         uint256 n = handler.idCount();
         for (uint256 i = 0; i < n; ++i) expected += handler.expectedCollateral(handler.ids(i));
-        assertEq(handler.registry().stakeInfo(handler.provider()).locked, expected, "locked == sum of class capacities");
+        assertEq(
+            handler.registry().stakeInfo(handler.provider()).locked,
+            expected,
+            "locked == sum of class capacities"
+        );
     }
 
     /// @notice Concrete run of every action once, so the handler itself is known to work.
