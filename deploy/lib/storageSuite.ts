@@ -64,16 +64,14 @@ export function buildStorageSuite(
     "0x0000000000000000000000000000000000000000",
   ]);
   const registry = m.contract("ProviderRegistry", [token, deployer, unbondingDelay]);
+  // Every library stands alone (they inline each other's internal helpers), so all deploy in one step.
   const storageParams = m.library("StorageParams");
   const dataSetAccrual = m.library("DataSetAccrual");
-  const withAccrual = { libraries: { DataSetAccrual: dataSetAccrual } };
-  const providerEpochs = m.library("ProviderEpochs", withAccrual);
-  const dataSetProving = m.library("DataSetProving", withAccrual);
-  const dataSetClosing = m.library("DataSetClosing", withAccrual);
-  const marketViews = m.library("MarketViews", withAccrual);
-  const dataSetUpdates = m.library("DataSetUpdates", {
-    libraries: { DataSetAccrual: dataSetAccrual, ProviderEpochs: providerEpochs },
-  });
+  const providerEpochs = m.library("ProviderEpochs");
+  const dataSetProving = m.library("DataSetProving");
+  const dataSetClosing = m.library("DataSetClosing");
+  const marketViews = m.library("MarketViews");
+  const dataSetUpdates = m.library("DataSetUpdates");
   const market = m.contract(
     "StorageMarket",
     [

@@ -223,18 +223,18 @@ export async function deployComputeMarket(
 
 export async function deployMarketLibraries(ethers: HardhatEthers): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  out.StorageParams = await (await ethers.deployContract("StorageParams")).getAddress();
-  const dataSetAccrual = await (await ethers.deployContract("DataSetAccrual")).getAddress();
-  out.DataSetAccrual = dataSetAccrual;
-  const accrual = { DataSetAccrual: dataSetAccrual };
-  for (const name of ["ProviderEpochs", "DataSetProving", "DataSetClosing", "MarketViews"]) {
-    const factory = await ethers.getContractFactory(name, { libraries: accrual });
-    out[name] = await (await factory.deploy()).getAddress();
+  // Every library stands alone (libraries inline each other's internal helpers), so they deploy side by side.
+  for (const name of [
+    "StorageParams",
+    "DataSetAccrual",
+    "ProviderEpochs",
+    "DataSetProving",
+    "DataSetClosing",
+    "MarketViews",
+    "DataSetUpdates",
+  ]) {
+    out[name] = await (await ethers.deployContract(name)).getAddress();
   }
-  const updates = await ethers.getContractFactory("DataSetUpdates", {
-    libraries: { ...accrual, ProviderEpochs: need(out.ProviderEpochs, "ProviderEpochs") },
-  });
-  out.DataSetUpdates = await (await updates.deploy()).getAddress();
   return out;
 }
 

@@ -31,6 +31,15 @@ library DataSetAccrual {
         uint64 id,
         uint256 provingPeriod
     ) public view returns (Delta memory a) {
+        return pendingInline(s, id, provingPeriod);
+    }
+
+    /// @notice `pending`, inlined into the calling library (so libraries link no other library).
+    function pendingInline(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 provingPeriod
+    ) internal view returns (Delta memory a) {
         MarketLayout.DataSet storage d = s.sets[id];
         address provider = d.provider;
         uint256 to = s.proofStates[provider].nextPeriod;
@@ -55,7 +64,12 @@ library DataSetAccrual {
 
     /// @notice Account data set `id` up to its resolved horizon.
     function accrue(MarketLayout.Layout storage s, uint64 id, uint256 provingPeriod) public {
-        Delta memory a = pending(s, id, provingPeriod);
+        accrueInline(s, id, provingPeriod);
+    }
+
+    /// @notice `accrue`, inlined into the calling library (so libraries link no other library).
+    function accrueInline(MarketLayout.Layout storage s, uint64 id, uint256 provingPeriod) internal {
+        Delta memory a = pendingInline(s, id, provingPeriod);
         MarketLayout.DataSet storage d = s.sets[id];
         if (a.to == d.paidThrough) return;
         // leafSeconds <= span (< 2^50 by the size bound) × seconds (< 2^40): far below 2^128; fault counts are

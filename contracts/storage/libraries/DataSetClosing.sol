@@ -34,7 +34,7 @@ library DataSetClosing {
         uint64 id,
         uint256 provingPeriod
     ) public returns (Closing memory c) {
-        DataSetAccrual.accrue(s, id, provingPeriod);
+        DataSetAccrual.accrueInline(s, id, provingPeriod);
         MarketLayout.DataSet storage d = s.sets[id];
         uint256 earned = DataSetMath.earned(d.pricePerTiBMonth, d.leafSeconds);
         uint256 escrow = d.escrow;

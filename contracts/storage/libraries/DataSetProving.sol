@@ -180,7 +180,7 @@ library DataSetProving {
                 revert IStorageMarket.MarketCannotDeclare(id, period);
             }
             // Account what is resolved first, so at most one declaration is ever pending.
-            DataSetAccrual.accrue(s, id, provingPeriod);
+            DataSetAccrual.accrueInline(s, id, provingPeriod);
             d.lastDeclaredPlusOne = period + 1;
             emit IStorageMarket.FaultDeclared(msg.sender, period, id);
         }

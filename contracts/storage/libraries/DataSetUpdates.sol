@@ -112,7 +112,7 @@ library DataSetUpdates {
             if (st.version <= d.version || st.version > type(uint56).max) {
                 reason = IStorageMarket.SkipReason.StaleVersion;
             } else {
-                DataSetAccrual.accrue(s, st.dataSetId, ctx.provingPeriod);
+                DataSetAccrual.accrueInline(s, st.dataSetId, ctx.provingPeriod);
                 reason = IStorageMarket.SkipReason.Unfunded;
                 ok = _available(d) >= lockup(d, st.span, ctx.provingPeriod);
             }
@@ -121,7 +121,7 @@ library DataSetUpdates {
             emit IStorageMarket.DataSetUpdateSkipped(st.dataSetId, st.version, reason);
             return (false, 0, 0);
         }
-        (lockDelta, unlockDelta) = ProviderEpochs.write(s, st.dataSetId, st.root, st.span, ctx.tag);
+        (lockDelta, unlockDelta) = ProviderEpochs.writeInline(s, st.dataSetId, st.root, st.span, ctx.tag);
         d.version = uint56(st.version);
         emit IStorageMarket.DataSetUpdated(
             st.dataSetId,

@@ -111,7 +111,7 @@ library MarketViews {
         uint64 id,
         uint256 provingPeriod
     ) private view returns (uint256) {
-        DataSetAccrual.Delta memory a = DataSetAccrual.pending(s, id, provingPeriod);
+        DataSetAccrual.Delta memory a = DataSetAccrual.pendingInline(s, id, provingPeriod);
         uint256 earned = DataSetMath.earned(d.pricePerTiBMonth, d.leafSeconds + a.leafSeconds);
         return earned > d.paid ? earned - d.paid : 0;
     }

@@ -102,6 +102,17 @@ library ProviderEpochs {
         uint64 span,
         uint32 tag
     ) public returns (uint256 toLock, uint256 toUnlock) {
+        return writeInline(s, id, root, span, tag);
+    }
+
+    /// @notice `write`, inlined into the calling library (so libraries link no other library).
+    function writeInline(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        bytes32 root,
+        uint64 span,
+        uint32 tag
+    ) internal returns (uint256 toLock, uint256 toUnlock) {
         MarketLayout.DataSet storage d = s.sets[id];
         if (d.writtenAt != tag) {
             d.spanPrev = d.spanCur;
@@ -223,8 +234,8 @@ library ProviderEpochs {
         uint256 provingPeriod
     ) public {
         (uint32 epoch, uint32 tag) = openEpoch(s, provider, currentPeriod);
-        DataSetAccrual.accrue(s, id, provingPeriod);
-        write(s, id, bytes32(0), 0, tag);
+        DataSetAccrual.accrueInline(s, id, provingPeriod);
+        writeInline(s, id, bytes32(0), 0, tag);
         emit IStorageMarket.DataSetUpdated(
             id,
             s.sets[id].version,
