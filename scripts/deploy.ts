@@ -218,7 +218,7 @@ function describeValue(name: string, value: bigint, decimals: number | undefined
     return decimals === undefined
       ? `${value} base units`
       : `${value} (${formatUnits(value, decimals)} ${symbol})`;
-  if (name === "maxPieceSize") return `${value} (${Number(value) / 2 ** 30} GiB)`;
+  if (name === "maxDataSetSize") return `${value} (${Number(value) / 2 ** 40} TiB)`;
   if (name === "challengeFinality") return `${value} blocks`;
   return String(value);
 }

@@ -5,124 +5,151 @@ import { ICreditLedger } from "./ICreditLedger.sol";
 import { IMarketGovernance } from "./IMarketGovernance.sol";
 
 /// @title IStorageMarket
-/// @notice Storage deals between clients and providers: EIP-712 proposals published by providers,
-///         per-second payment streams from prepaid escrow, one proof of storage per provider per proving
-///         period, faults, slashing, termination and extension. See docs/SPEC.md for the rules.
-///         A pause (`IGoverned.pause`) stops new deals and extensions; settlement, proofs, termination and
-///         withdrawals continue.
+/// @notice Data sets between clients and providers: client-signed creation and states (EIP-712, or a scoped
+///         session key), one payment stream per data set from a per-data-set escrow, exact prices per TiB-month,
+///         one proof of storage per provider per proving period over all its data sets, challenges drawn by
+///         bytes from what was fixed before the seed, declared and missed faults, slashing, termination with
+///         notice. See docs/SPEC.md for the rules. A pause (`IGoverned.pause`) stops creation, updates and
+///         top-ups; settlement, proofs, termination, finalization and withdrawals continue.
 interface IStorageMarket is ICreditLedger, IMarketGovernance {
     // ------------------------------------------------------------------ types
 
-    /// @notice What a client signs (EIP-712 type `DealProposal`).
+    /// @notice What a client signs to open a data set (EIP-712 type `CreateDataSet`).
     /// @param client Who pays; the signer.
-    /// @param provider Who stores and proves; the only address that may publish the proposal.
-    /// @param root SHA-256 Merkle root of the piece (see MerkleSha256).
-    /// @param size Piece size in bytes.
-    /// @param duration Deal length in seconds; a whole number of proving periods.
-    /// @param pricePerSecond Tokens streamed to the provider per second of proven storage.
-    /// @param collateral Provider stake locked for the deal.
-    /// @param startDeadline Latest timestamp at which the proposal may be published.
-    /// @param nonce Client nonce; each nonce publishes at most once and can be cancelled.
-    struct DealProposal {
+    /// @param provider Who stores and proves; the only address that may submit the creation.
+    /// @param pricePerTiBMonth Token base units per TiB (2^40 bytes) per 30 days (2,592,000 s); exact.
+    /// @param collateralPerTiB Provider collateral per TiB of class capacity.
+    /// @param noticePeriods Proving periods between a termination and the data set's end.
+    /// @param nonce Client nonce (bitmap; each nonce used once, cancellable).
+    /// @param deadline Latest timestamp at which the creation may be submitted.
+    struct CreateDataSet {
         address client;
         address provider;
-        bytes32 root;
-        uint64 size;
-        uint64 duration;
-        uint128 pricePerSecond;
-        uint128 collateral;
-        uint64 startDeadline;
-        uint64 nonce;
-    }
-
-    /// @notice A proposal with the client's signature (65-byte ECDSA, or ERC-1271 for contract clients).
-    /// @param proposal The proposal.
-    /// @param signature The client's signature over its EIP-712 digest.
-    struct SignedProposal {
-        DealProposal proposal;
-        bytes signature;
-    }
-
-    /// @notice A published deal's immutable terms. Only a 160-bit commitment is stored; callers pass the
-    ///         terms (from the `DealPublished` event) and the market checks them against the commitment.
-    /// @param id Deal id.
-    /// @param client Client.
-    /// @param provider Provider.
-    /// @param root Piece Merkle root.
-    /// @param size Piece size in bytes.
-    /// @param startPeriod First paid proving period.
-    /// @param endPeriod First proving period after the deal.
-    /// @param pricePerSecond Price per second.
-    /// @param collateral Locked provider collateral.
-    struct Deal {
-        uint64 id;
-        address client;
-        address provider;
-        bytes32 root;
-        uint64 size;
-        uint32 startPeriod;
-        uint32 endPeriod;
-        uint128 pricePerSecond;
-        uint128 collateral;
-    }
-
-    /// @notice Answer to one challenge of a proof. For a challenge that lands on a deal declared faulty
-    ///         for the period, pass an empty entry (all zero, empty path).
-    /// @param root The challenged deal's piece root.
-    /// @param meta `size | endPeriod << 64` of the challenged deal.
-    /// @param partiesHash `keccak256(abi.encode(id, client, provider, startPeriod, pricePerSecond, collateral))`.
-    /// @param leaf The challenged 64-byte leaf.
-    /// @param path Merkle authentication path, bottom up.
-    struct ChallengeProof {
-        bytes32 root;
-        uint256 meta;
-        bytes32 partiesHash;
-        bytes32[2] leaf;
-        bytes32[] path;
-    }
-
-    /// @notice A client's signed agreement to extend a live deal (EIP-712 type `DealExtension`).
-    /// @param dealId The deal.
-    /// @param newEndPeriod New end period (later than the current one).
-    /// @param nonce Client nonce (same nonce space as proposals).
-    /// @param deadline Latest timestamp at which it may be used.
-    struct DealExtension {
-        uint64 dealId;
-        uint32 newEndPeriod;
+        uint128 pricePerTiBMonth;
+        uint128 collateralPerTiB;
+        uint32 noticePeriods;
         uint64 nonce;
         uint64 deadline;
     }
 
+    /// @notice The content of a data set, signed by its client or a session key (EIP-712 type `DataSetState`).
+    /// @param dataSetId The data set.
+    /// @param version Strictly increasing per data set; the newest signed state supersedes older ones.
+    /// @param root SHA-256 Merkle root over 2^ceil(log2(span)) 64-byte leaves (0 when empty).
+    /// @param span End of the last used leaf range, in 64-byte leaves (0 = empty).
+    struct DataSetState {
+        uint64 dataSetId;
+        uint64 version;
+        bytes32 root;
+        uint64 span;
+    }
+
+    /// @notice A state with its signature.
+    /// @param state The state.
+    /// @param signer The client, or a session key the client authorised.
+    /// @param signature 65-byte ECDSA or ERC-1271 signature over the state's EIP-712 digest.
+    struct SignedState {
+        DataSetState state;
+        address signer;
+        bytes signature;
+    }
+
+    /// @notice A session key's scope.
+    /// @param provider Only data sets with this provider (0 = any of the client's data sets).
+    /// @param maxSpan Largest span (leaves) a state signed by the key may set.
+    /// @param expiry Timestamp after which the key signs nothing.
+    struct SessionKey {
+        address provider;
+        uint64 maxSpan;
+        uint64 expiry;
+    }
+
+    /// @notice Answer to one accepted challenge: the 64-byte leaf and exactly `class` sibling hashes, bottom up.
+    ///         An answer for a data set declared faulty for the period is empty (zero leaf, empty path).
+    /// @param leaf The challenged leaf.
+    /// @param path Sibling hashes from the bottom level up.
+    struct ChallengeAnswer {
+        bytes32[2] leaf;
+        bytes32[] path;
+    }
+
+    /// @notice One drawn challenge (view `challengesFor`).
+    /// @param dataSetId Challenged data set.
+    /// @param leaf Challenged leaf index within the data set.
+    /// @param depth Merkle path length expected (the data set's frozen size class).
+    /// @param declared Whether the data set is declared faulty for the period (answer left empty).
+    struct Challenge {
+        uint64 dataSetId;
+        uint64 leaf;
+        uint8 depth;
+        bool declared;
+    }
+
+    /// @notice A data set's record (view `dataSet`).
+    /// @param client Client.
+    /// @param provider Provider.
+    /// @param pricePerTiBMonth Price.
+    /// @param collateralPerTiB Collateral rate.
+    /// @param noticePeriods Notice.
+    /// @param endPeriod First period not paid (0 while live).
+    /// @param status Lifecycle status.
+    /// @param version Newest applied state version.
+    /// @param root Current root (effective from `writtenAt + 1`).
+    /// @param span Current span.
+    /// @param frozenSpan Span frozen for the provider's next proving period.
+    /// @param escrow Client tokens held for the data set.
+    /// @param paid Tokens paid to the provider so far.
+    /// @param leafSeconds Σ span × proven unfaulted seconds accounted so far.
+    /// @param paidThrough First period not yet accounted.
+    /// @param missedFaults Missed periods charged to the data set.
+    /// @param declaredFaults Declared faults charged to the data set.
+    struct DataSetView {
+        address client;
+        address provider;
+        uint128 pricePerTiBMonth;
+        uint128 collateralPerTiB;
+        uint32 noticePeriods;
+        uint32 endPeriod;
+        Status status;
+        uint64 version;
+        bytes32 root;
+        uint64 span;
+        uint64 frozenSpan;
+        uint256 escrow;
+        uint256 paid;
+        uint256 leafSeconds;
+        uint32 paidThrough;
+        uint32 missedFaults;
+        uint32 declaredFaults;
+    }
+
     /// @notice A provider's proving state.
-    /// @param nextPeriod First proving period not yet resolved (proven or reported missed).
-    /// @param activeDeals Number of deals the provider must prove.
+    /// @param nextPeriod First proving period not yet resolved (proven or reported missed): the epoch N.
     /// @param seedBlock Block whose hash seeds the challenges of `nextPeriod`.
-    /// @param missedPeriods Total periods reported missed.
+    /// @param missedPeriods Total periods recorded missed.
     /// @param seedRefreshedPeriod Period + 1 in which the seed was last refreshed (0 = never).
-    /// @param challengeable Length of the active list when the seed block was scheduled: challenges draw
-    ///        from these positions only, so deals published after the seed is fixed cannot re-draw them.
+    /// @param restartEpoch Epoch in which the provider restarted from nothing: states written before its seed
+    ///        block apply to that very period (there was nothing frozen to steer).
     struct ProviderProofState {
         uint32 nextPeriod;
-        uint32 activeDeals;
         uint64 seedBlock;
         uint32 missedPeriods;
         uint32 seedRefreshedPeriod;
-        uint32 challengeable;
+        uint32 restartEpoch;
     }
 
     /// @notice Governance parameters; every field has hard bounds in `StorageParams`.
     /// @param proofWindow Seconds at the end of each period during which its proof is accepted.
     /// @param challengeCount Challenges per proof.
     /// @param challengeFinality Blocks between fixing a seed block and its hash being usable.
-    /// @param maxFaults Faults (missed + declared) after which a deal may be terminated for faults.
+    /// @param maxFaults Faults (missed + declared) after which a data set may be terminated for faults.
     /// @param missedFaultPenaltyBps Collateral forfeited to the client per missed period, in bps.
     /// @param declaredFaultPenaltyBps Collateral forfeited to the client per declared fault, in bps.
-    /// @param providerTerminationFeeBps Collateral paid to the client when the provider terminates early.
-    /// @param faultTerminationBountyBps Share of a fault-terminated deal's collateral paid to the caller.
+    /// @param providerTerminationFeeBps Collateral paid to the client when the provider terminates.
+    /// @param faultTerminationBountyBps Share of a fault-terminated data set's collateral paid to the caller.
     /// @param treasuryShareBps Share of every slash sent to the treasury.
-    /// @param minDealPeriods Shortest deal, in periods.
-    /// @param maxDealPeriods Longest deal, in periods.
-    /// @param maxPieceSize Largest piece, in bytes.
+    /// @param maxNoticePeriods Longest notice, in periods.
+    /// @param maxDataSetSize Largest data set (span × 64), in bytes.
     /// @param missedProofBounty Tokens taken from the provider's unlocked stake per missed period for the reporter.
     struct Parameters {
         uint32 proofWindow;
@@ -134,74 +161,72 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
         uint16 providerTerminationFeeBps;
         uint16 faultTerminationBountyBps;
         uint16 treasuryShareBps;
-        uint32 minDealPeriods;
-        uint32 maxDealPeriods;
-        uint64 maxPieceSize;
+        uint32 maxNoticePeriods;
+        uint64 maxDataSetSize;
         uint128 missedProofBounty;
     }
 
-    /// @notice Why a proposal in a batch was skipped instead of published.
-    enum SkipReason {
-        NonceUsed,
-        Unfunded
+    /// @notice Lifecycle of a data set.
+    enum Status {
+        None,
+        Live,
+        Ending,
+        Finalized
     }
 
-    /// @notice How a deal ended.
+    /// @notice How a data set ended (mirrored by offchain/sdk/chain/enums.ts).
     enum EndReason {
         Expired,
         ClientTerminated,
         ProviderTerminated,
-        TooManyFaults,
-        RetrievalFailed
+        Faulty,
+        RetrievalFailed,
+        Unfunded
+    }
+
+    /// @notice Why an entry of `updateDataSets` was skipped (the rest of the batch still applies).
+    enum SkipReason {
+        StaleVersion,
+        Unfunded,
+        NotLive
     }
 
     // ------------------------------------------------------------------ events
 
-    /// @notice Emitted when a deal is published; carries every term needed to act on the deal later.
-    /// @param id Deal id.
-    /// @param client Client.
-    /// @param provider Provider.
-    /// @param root Piece root.
-    /// @param size Piece size.
-    /// @param startPeriod First paid period.
-    /// @param endPeriod First period after the deal.
-    /// @param pricePerSecond Price per second.
-    /// @param collateral Locked collateral.
-    /// @param nonce The proposal's nonce.
-    event DealPublished(
+    /// @notice A data set was created (empty: span 0).
+    event DataSetCreated(
         uint64 indexed id,
         address indexed client,
         address indexed provider,
-        bytes32 root,
-        uint64 size,
-        uint32 startPeriod,
-        uint32 endPeriod,
-        uint128 pricePerSecond,
-        uint128 collateral,
+        uint128 pricePerTiBMonth,
+        uint128 collateralPerTiB,
+        uint32 noticePeriods,
         uint64 nonce
     );
-    /// @notice Emitted when a proposal in a batch is skipped (the rest of the batch still publishes).
-    /// @param client The proposal's client.
-    /// @param nonce The proposal's nonce.
-    /// @param reason Why.
-    event DealSkipped(address indexed client, uint64 nonce, SkipReason reason);
-    /// @notice Emitted when a deal's stream is settled.
-    /// @param id Deal id.
-    /// @param amount Tokens credited to the provider (`amount / pricePerSecond` more seconds are now paid).
-    event DealSettled(uint64 indexed id, uint256 amount);
-    /// @notice Emitted when a deal is extended.
-    /// @param id Deal id.
-    /// @param newEndPeriod New end period.
-    /// @param amount Tokens added to escrow.
-    event DealExtended(uint64 indexed id, uint32 newEndPeriod, uint256 amount);
-    /// @notice Emitted when a deal ends and its escrow and collateral are distributed.
-    /// @param id Deal id.
-    /// @param reason How it ended.
-    /// @param paidToProvider Final payment credited to the provider.
-    /// @param refundedToClient Unstreamed escrow credited back to the client.
-    /// @param compensationToClient Slashed collateral credited to the client.
-    /// @param collateralReleased Collateral returned to the provider's free stake.
-    event DealEnded(
+    /// @notice A signed state was applied; it is challenged and paid from `effectivePeriod`. The slot arrays of
+    ///         size classes follow deterministically: a class change removes the data set from its old class
+    ///         (the last slot moves into the hole) and appends it to the new one.
+    event DataSetUpdated(
+        uint64 indexed id,
+        uint64 version,
+        bytes32 root,
+        uint64 span,
+        uint32 effectivePeriod
+    );
+    /// @notice An entry of `updateDataSets` was skipped.
+    event DataSetUpdateSkipped(uint64 indexed id, uint64 version, SkipReason reason);
+    /// @notice Tokens were added to a data set's escrow.
+    event DataSetToppedUp(uint64 indexed id, address indexed from, uint256 amount);
+    /// @notice The client withdrew escrow above the lockup (credited to its ledger balance).
+    event EscrowWithdrawn(uint64 indexed id, uint256 amount);
+    /// @notice A data set's stream was settled.
+    /// @param amount Tokens credited to the provider.
+    /// @param leafSeconds The data set's cumulative leaf-seconds after accounting.
+    event DataSetSettled(uint64 indexed id, uint256 amount, uint256 leafSeconds);
+    /// @notice A data set was set to end at `endPeriod` (first period not paid).
+    event DataSetTerminated(uint64 indexed id, address indexed by, EndReason reason, uint32 endPeriod);
+    /// @notice A data set was finalized: final payment, refund, penalty and collateral release.
+    event DataSetEnded(
         uint64 indexed id,
         EndReason reason,
         uint256 paidToProvider,
@@ -209,36 +234,29 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
         uint256 compensationToClient,
         uint256 collateralReleased
     );
-    /// @notice Emitted when slashed collateral is split.
-    /// @param provider The slashed provider.
-    /// @param dealId The deal (0 for a missed-proof bounty).
-    /// @param toHarmed Compensation to the client.
-    /// @param toReporter Bounty to the reporter.
-    /// @param toTreasury Treasury share.
+    /// @notice Slashed collateral was split.
     event Slashed(
         address indexed provider,
-        uint64 indexed dealId,
+        uint64 indexed dataSetId,
         uint256 toHarmed,
         uint256 toReporter,
         uint256 toTreasury
     );
-    /// @notice Emitted when a provider proves a period.
-    /// @param provider The provider.
-    /// @param period The period proven.
-    /// @param nextSeedBlock Block whose hash seeds the next period's challenges.
+    /// @notice A client authorised a session key.
+    event SessionKeyAuthorized(
+        address indexed client,
+        address indexed key,
+        address provider,
+        uint64 maxSpan,
+        uint64 expiry
+    );
+    /// @notice A client revoked a session key.
+    event SessionKeyRevoked(address indexed client, address indexed key);
+    /// @notice A provider proved a period.
     event ProofSubmitted(address indexed provider, uint32 indexed period, uint64 nextSeedBlock);
-    /// @notice Emitted when a provider declares a deal faulty for a period before its challenges are known.
-    /// @param provider The provider.
-    /// @param period The period.
-    /// @param dealId The deal.
-    event FaultDeclared(address indexed provider, uint32 indexed period, uint64 indexed dealId);
-    /// @notice Emitted when missed proving periods are reported.
-    /// @param provider The provider.
-    /// @param fromPeriod First missed period.
-    /// @param count Number of consecutive missed periods.
-    /// @param reporter Who reported.
-    /// @param bounty Bounty credited to the reporter (taken from the provider's unlocked stake).
-    /// @param nextSeedBlock Block whose hash seeds the provider's next challenges.
+    /// @notice A provider declared a data set faulty for a period before its challenges were known.
+    event FaultDeclared(address indexed provider, uint32 indexed period, uint64 indexed dataSetId);
+    /// @notice Missed proving periods were recorded (`reporter` = 0 when recorded by a change, without bounty).
     event MissedProofsReported(
         address indexed provider,
         uint32 fromPeriod,
@@ -247,184 +265,115 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
         uint256 bounty,
         uint64 nextSeedBlock
     );
-    /// @notice Emitted when a provider's challenge seed block is set anew.
-    /// @param provider The provider.
-    /// @param period The period the seed is for.
-    /// @param seedBlock The new seed block.
+    /// @notice A provider's challenge seed block was set anew.
     event ChallengeSeedScheduled(address indexed provider, uint32 indexed period, uint64 seedBlock);
-    /// @notice Emitted when a client cancels a nonce.
-    /// @param client The client.
-    /// @param nonce The nonce.
+    /// @notice A client cancelled a nonce.
     event NonceCancelled(address indexed client, uint64 nonce);
-    /// @notice Emitted when parameters change.
-    /// @param params The new parameters.
+    /// @notice Parameters changed.
     event ParametersSet(Parameters params);
 
     // ------------------------------------------------------------------ errors
 
-    /// @notice Only the proposal's provider may publish it.
-    /// @param provider The proposal's provider.
-    /// @param caller The caller.
-    error MarketNotProposalProvider(address provider, address caller);
-    /// @notice The proposal's start deadline has passed.
-    /// @param deadline The deadline.
-    /// @param nowTs Current timestamp.
-    error MarketProposalExpired(uint64 deadline, uint256 nowTs);
-    /// @notice The signature does not belong to the client.
-    /// @param client The expected signer.
-    error MarketBadSignature(address client);
-    /// @notice The piece size is zero or above the limit.
-    /// @param size Size given.
-    /// @param maxSize Largest accepted.
-    error MarketBadPieceSize(uint64 size, uint64 maxSize);
-    /// @notice The duration is not a whole number of periods within bounds.
-    /// @param duration Duration given, in seconds.
-    /// @param period Proving period length.
-    /// @param minPeriods Shortest deal in periods.
-    /// @param maxPeriods Longest deal in periods.
-    error MarketBadDuration(uint64 duration, uint256 period, uint32 minPeriods, uint32 maxPeriods);
+    /// @notice Only the terms' provider may submit the creation.
+    error MarketNotTermsProvider(address provider, address caller);
+    /// @notice The signed message's deadline has passed.
+    error MarketExpired(uint64 deadline, uint256 nowTs);
+    /// @notice The signature does not belong to the expected signer.
+    error MarketBadSignature(address signer);
     /// @notice The price is zero.
     error MarketZeroPrice();
+    /// @notice The notice is above the limit.
+    error MarketBadNotice(uint32 noticePeriods, uint32 maxNoticePeriods);
+    /// @notice The span is above the limit.
+    error MarketBadSpan(uint64 span, uint256 maxSpan);
     /// @notice The batch is empty or larger than the limit.
-    /// @param length Batch length.
-    /// @param maxLength Largest accepted.
     error MarketBadBatchSize(uint256 length, uint256 maxLength);
-    /// @notice The provider has closed proving periods that are neither proven nor reported; report them first.
-    /// @param provider The provider.
-    /// @param nextPeriod First unresolved period.
-    /// @param currentPeriod Current period.
-    error MarketUnresolvedPeriods(address provider, uint32 nextPeriod, uint256 currentPeriod);
     /// @notice The caller is not a registered provider.
-    /// @param provider The caller.
     error MarketNotRegistered(address provider);
-    /// @notice The provider already has the most deals one list can index.
-    /// @param provider The provider.
-    error MarketTooManyDeals(address provider);
-    /// @notice The deal terms do not match the stored commitment (or the deal does not exist).
-    /// @param id Deal id.
-    error MarketUnknownDeal(uint64 id);
-    /// @notice The caller may not do this to the deal.
-    /// @param id Deal id.
-    /// @param caller The caller.
-    error MarketNotDealParty(uint64 id, address caller);
-    /// @notice The deal has not reached its end (or its last period is not yet resolved).
-    /// @param id Deal id.
-    /// @param endPeriod Deal end period.
-    /// @param resolvedUntil First unresolved period of its provider.
-    error MarketDealNotOver(uint64 id, uint32 endPeriod, uint32 resolvedUntil);
-    /// @notice The deal has already ended in time; finalize it instead.
-    /// @param id Deal id.
-    /// @param endPeriod Deal end period.
-    error MarketDealOver(uint64 id, uint32 endPeriod);
-    /// @notice The deal has fewer faults than the termination threshold.
-    /// @param id Deal id.
-    /// @param faults Faults so far.
-    /// @param maxFaults Threshold.
+    /// @notice The data set does not exist.
+    error MarketUnknownDataSet(uint64 id);
+    /// @notice The caller may not do this to the data set.
+    error MarketNotDataSetParty(uint64 id, address caller);
+    /// @notice The data set is not in the status this needs.
+    error MarketWrongStatus(uint64 id, Status status);
+    /// @notice The data set's end is not yet resolved.
+    error MarketNotOver(uint64 id, uint32 endPeriod, uint32 resolvedUntil);
+    /// @notice The data set has fewer faults than the termination threshold.
     error MarketNotEnoughFaults(uint64 id, uint256 faults, uint8 maxFaults);
+    /// @notice The data set's escrow still covers its lockup.
+    error MarketStillFunded(uint64 id, uint256 available, uint256 needed);
+    /// @notice Escrow available above the lockup is less than asked.
+    error MarketAboveAvailable(uint64 id, uint256 amount, uint256 available);
+    /// @notice The signer is not an authorised, unexpired session key of the client for this data set and span.
+    error MarketSessionKeyNotValid(address client, address key, uint64 dataSetId);
     /// @notice The proof is for a period other than the provider's next unresolved one.
-    /// @param period Period given.
-    /// @param expected The provider's next period.
     error MarketWrongPeriod(uint32 period, uint32 expected);
     /// @notice The proof arrived outside the period's proof window.
-    /// @param opensAt Window opening time.
-    /// @param closesAt Window closing time (exclusive).
-    /// @param nowTs Current timestamp.
     error MarketOutsideProofWindow(uint256 opensAt, uint256 closesAt, uint256 nowTs);
     /// @notice The challenge seed is not yet available (its block is not yet mined).
-    /// @param seedBlock The seed block.
-    /// @param currentBlock The current block.
     error MarketSeedNotReady(uint64 seedBlock, uint256 currentBlock);
     /// @notice The seed block's hash is no longer readable; schedule a new seed with `refreshChallengeSeed`.
-    /// @param seedBlock The seed block.
     error MarketSeedExpired(uint64 seedBlock);
     /// @notice The seed is still readable, or was already refreshed this period.
-    /// @param seedBlock The seed block.
     error MarketSeedRefreshNotAllowed(uint64 seedBlock);
-    /// @notice The number of challenge answers differs from the challenge count.
-    /// @param given Answers given.
-    /// @param expected Challenge count.
+    /// @notice The number of answers differs from the number of accepted challenges.
     error MarketWrongChallengeCount(uint256 given, uint256 expected);
-    /// @notice A challenge answer does not match the challenged deal's commitment.
-    /// @param challenge Challenge index.
-    /// @param dealId The challenged deal.
-    error MarketChallengeTermsMismatch(uint256 challenge, uint64 dealId);
-    /// @notice A challenged deal has ended; finalize it, then prove.
-    /// @param dealId The deal.
-    /// @param endPeriod Its end period.
-    error MarketChallengedDealEnded(uint64 dealId, uint32 endPeriod);
-    /// @notice The Merkle path has the wrong length for the piece size.
-    /// @param challenge Challenge index.
-    /// @param given Path length given.
-    /// @param expected Tree depth.
+    /// @notice The Merkle path has the wrong length for the data set's class.
     error MarketBadProofLength(uint256 challenge, uint256 given, uint256 expected);
-    /// @notice The Merkle path does not lead to the deal's root.
-    /// @param challenge Challenge index.
-    /// @param dealId The challenged deal.
-    /// @param leafIndex The challenged leaf.
-    error MarketInvalidProof(uint256 challenge, uint64 dealId, uint256 leafIndex);
-    /// @notice The provider has nothing to prove.
-    /// @param provider The provider.
-    error MarketNothingToProve(address provider);
+    /// @notice The Merkle path does not lead to the data set's frozen root.
+    error MarketInvalidProof(uint256 challenge, uint64 dataSetId, uint256 leaf);
     /// @notice Faults for the next period can no longer be declared: its seed block has been mined.
-    /// @param seedBlock The seed block.
-    /// @param currentBlock The current block.
     error MarketDeclarationClosed(uint64 seedBlock, uint256 currentBlock);
-    /// @notice The deal is not one of the caller's active deals.
-    /// @param dealId The deal.
-    /// @param provider The caller.
-    error MarketNotProviderDeal(uint64 dealId, address provider);
-    /// @notice The deal was already declared faulty for this period.
-    /// @param dealId The deal.
-    /// @param period The period.
-    error MarketAlreadyDeclared(uint64 dealId, uint32 period);
-    /// @notice The deal cannot take more declared faults; it can be terminated for faults.
-    /// @param dealId The deal.
-    error MarketFaultLimitReached(uint64 dealId);
+    /// @notice The provider has closed proving periods that are neither proven nor reported.
+    error MarketUnresolvedPeriods(address provider, uint32 nextPeriod, uint256 currentPeriod);
+    /// @notice The data set was already declared faulty for this period, or holds nothing frozen for it.
+    error MarketCannotDeclare(uint64 dataSetId, uint32 period);
     /// @notice No closed proving period of the provider is unresolved.
-    /// @param provider The provider.
-    /// @param nextPeriod First unresolved period.
-    /// @param currentPeriod Current period.
     error MarketNoMissedPeriods(address provider, uint32 nextPeriod, uint256 currentPeriod);
     /// @notice The nonce was already used or cancelled.
-    /// @param client The client.
-    /// @param nonce The nonce.
     error MarketNonceUsed(address client, uint64 nonce);
-    /// @notice The extension is malformed or expired.
-    /// @param dealId The deal.
-    error MarketBadExtension(uint64 dealId);
-    /// @notice The client could not fund an extension.
-    /// @param client The client.
-    /// @param amount Amount needed.
-    error MarketUnfunded(address client, uint256 amount);
+    /// @notice A payer could not fund an amount.
+    error MarketUnfunded(address payer, uint256 amount);
     /// @notice A parameter is outside its hard bounds.
-    /// @param name Parameter name.
-    /// @param value Value given.
-    /// @param min Lowest accepted.
-    /// @param max Highest accepted.
     error MarketParameterOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
     /// @notice The market's token is not the registry's token.
-    /// @param marketToken Market token.
-    /// @param registryToken Registry token.
     error MarketTokenMismatch(address marketToken, address registryToken);
 
-    // ------------------------------------------------------------------ deals
+    // ------------------------------------------------------------------ data sets
 
-    /// @notice Publish signed proposals addressed to the caller. Proposals whose nonce is spent or whose
-    ///         client cannot pay are skipped with `DealSkipped`; any other defect reverts the batch.
-    ///         Escrow is taken from the client's ledger balance if it covers the deal, else pulled from its
-    ///         allowance. Collateral for the batch is locked once. Blocked while paused.
-    /// @param proposals Signed proposals (1..MAX_BATCH).
-    /// @return published Number of deals published.
-    function publishDeals(SignedProposal[] calldata proposals) external returns (uint256 published);
+    /// @notice Open an empty data set on the client's signed terms. Provider only (it consents to the terms).
+    ///         Blocked while paused.
+    /// @param terms The signed terms.
+    /// @param signature The client's signature.
+    /// @return id The new data set's id (sequential from 1).
+    function createDataSet(
+        CreateDataSet calldata terms,
+        bytes calldata signature
+    ) external returns (uint64 id);
 
-    /// @notice Submit a client's EIP-2612 permit for this market (pair with `publishDeals` in a `multicall`).
-    ///         A permit that fails (e.g. already used by a front-runner) is ignored.
-    /// @param client Token owner.
-    /// @param value Allowance.
-    /// @param deadline Permit deadline.
-    /// @param v Signature v.
-    /// @param r Signature r.
-    /// @param s Signature s.
+    /// @notice Apply the newest signed states of the caller's data sets. An entry whose version is not above the
+    ///         stored one, whose data set is not live, or whose escrow would not cover the lockup of the new span
+    ///         is skipped with `DataSetUpdateSkipped`; a bad signature reverts the batch. A change applies from
+    ///         the provider's next period after its current one (the epoch rule). Blocked while paused.
+    /// @param states Signed states (1..MAX_BATCH).
+    /// @return applied Number of states applied.
+    function updateDataSets(SignedState[] calldata states) external returns (uint256 applied);
+
+    /// @notice Authorise `key` to sign states of the caller's data sets within `scope` (replaces a previous scope).
+    function authorizeSessionKey(address key, SessionKey calldata scope) external;
+
+    /// @notice Revoke a session key at once.
+    function revokeSessionKey(address key) external;
+
+    /// @notice Add `amount` to a data set's escrow from the caller's ledger balance, else its allowance (exact
+    ///         pull). Blocked while paused.
+    function topUp(uint64 id, uint256 amount) external;
+
+    /// @notice Client only: move escrow above the lockup (what is owed plus the notice cover) to its balance.
+    function withdrawEscrow(uint64 id, uint256 amount) external;
+
+    /// @notice Submit a client's EIP-2612 permit for this market (pair with `topUp` in a `multicall`). A failing
+    ///         permit is ignored.
     function permitClient(
         address client,
         uint256 value,
@@ -435,176 +384,101 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     ) external;
 
     /// @notice Cancel one of the caller's unused nonces.
-    /// @param nonce The nonce.
     function cancelNonce(uint64 nonce) external;
 
-    /// @notice Credit the provider with everything the deal has streamed so far (net of faults). Anyone may call.
-    /// @param deal The deal's terms.
+    /// @notice Credit the provider with everything the data set has earned over resolved periods. Anyone may call.
     /// @return amount Tokens credited.
-    function settleDeal(Deal calldata deal) external returns (uint256 amount);
+    function settleDataSet(uint64 id) external returns (uint256 amount);
 
-    /// @notice `settleDeal` with a hint that makes the fault-log lookup O(1): the number of the provider's
-    ///         missed-period runs (one per `MissedProofsReported` event that did not extend the previous run)
-    ///         that start before `deal.startPeriod`. A wrong hint only costs gas: the market then searches.
-    /// @param deal The deal's terms.
-    /// @param faultRunHint Number of fault runs starting at or before `deal.startPeriod - 1`.
-    /// @return amount Tokens credited.
-    function settleDealWithHint(Deal calldata deal, uint256 faultRunHint) external returns (uint256 amount);
+    /// @notice `settleDataSet` for many data sets in one call (anyone). Unknown ids revert.
+    /// @return total Tokens credited in all.
+    function settleDataSets(uint64[] calldata ids) external returns (uint256 total);
 
-    /// @notice End a live deal early. The client gets its unstreamed escrow back; a provider who terminates
-    ///         also pays the termination fee from its collateral to the client.
-    /// @param deal The deal's terms.
-    function terminateDeal(Deal calldata deal) external;
+    /// @notice Client or provider ends a live data set after its notice: `endPeriod = N + 1 + noticePeriods`.
+    ///         A provider who terminates pays the termination fee from its collateral to the client.
+    function terminateDataSet(uint64 id) external;
 
-    /// @notice Close a deal whose last period is resolved: final payment, refund of faulted time, fault
-    ///         penalties to the client, collateral back to the provider. Anyone may call.
-    /// @param deal The deal's terms.
-    function finalizeDeal(Deal calldata deal) external;
+    /// @notice Anyone ends a live data set whose escrow no longer covers the lockup of its span (no penalty).
+    function terminateUnfunded(uint64 id) external;
 
-    /// @notice Terminate a deal that reached `maxFaults`: its whole collateral is slashed to the client,
-    ///         with a bounty to the caller and the treasury share. Anyone may call.
-    /// @param deal The deal's terms.
-    function terminateFaultyDeal(Deal calldata deal) external;
+    /// @notice Anyone ends a data set with at least `maxFaults` faults: whole collateral slashed to the client,
+    ///         the caller's bounty and the treasury share.
+    function terminateFaultyDataSet(uint64 id) external;
 
-    /// @notice End a deal whose provider failed to answer a retrieval challenge in time
-    ///         (`EndReason.RetrievalFailed`): like `terminateFaultyDeal`, the whole collateral is slashed to the
-    ///         client, with the `faultTerminationBountyBps` share to `challenger` and the treasury share.
-    ///         Callable only by the retrieval-challenge contract (`RETRIEVAL_ROLE`), which checks the
-    ///         challenge; never blocked by a pause.
-    /// @param deal The deal's terms.
-    /// @param challenger Who opened the failed challenge; credited the bounty in this market's ledger.
-    function failRetrieval(Deal calldata deal, address challenger) external;
+    /// @notice End a data set whose provider failed a retrieval challenge (`RETRIEVAL_ROLE` only): like
+    ///         `terminateFaultyDataSet`, with the bounty to `challenger`.
+    function failRetrieval(uint64 id, address challenger) external;
 
-    /// @notice Extend a live deal with the client's signed consent; the client pays the added time.
-    ///         Provider only. Blocked while paused.
-    /// @param deal The deal's terms.
-    /// @param extension The signed extension.
-    /// @param signature The client's signature.
-    function extendDeal(
-        Deal calldata deal,
-        DealExtension calldata extension,
-        bytes calldata signature
-    ) external;
+    /// @notice Anyone: remove an ending data set from its provider's challengeable bytes once the provider's
+    ///         next period is its last (the removal applies from the next epoch); and, once its end is resolved,
+    ///         pay the provider, refund the client, charge fault penalties and release the collateral.
+    function finalizeDataSet(uint64 id) external;
 
     // ------------------------------------------------------------------ proofs and faults
 
-    /// @notice Prove possession of all the caller's active data for `period` with one answer per challenge.
-    /// @param period The caller's next unresolved period, whose proof window is open.
-    /// @param proofs One answer per challenge, in challenge order.
-    function submitProof(uint32 period, ChallengeProof[] calldata proofs) external;
+    /// @notice Prove the caller's frozen bytes for `period`: one answer per accepted challenge, in draw order.
+    function submitProof(uint32 period, ChallengeAnswer[] calldata answers) external;
 
-    /// @notice Declare deals that the caller cannot prove in its next period. Allowed only until that
-    ///         period's seed block is mined, so declarations cannot depend on the challenges.
-    /// @param dealIds The caller's deals.
-    function declareFaults(uint64[] calldata dealIds) external;
+    /// @notice Declare data sets the caller cannot prove in its next period, until that period's seed block.
+    function declareFaults(uint64[] calldata ids) external;
 
-    /// @notice Report every closed, unproven period of `provider`. Anyone may call; the reporter earns
-    ///         `missedProofBounty` per period from the provider's unlocked stake.
-    /// @param provider The provider.
+    /// @notice Record every closed, unproven period of `provider`; the caller earns `missedProofBounty` per
+    ///         period from the provider's unlocked stake.
     /// @return bounty Tokens credited to the caller.
     function reportMissedProofs(address provider) external returns (uint256 bounty);
 
-    /// @notice Schedule a fresh seed block for the caller's next period when the current seed block's hash
-    ///         is no longer readable (at most once per period).
+    /// @notice Schedule a fresh seed block when the current one's hash is gone (at most once per period).
     function refreshChallengeSeed() external;
 
     // ------------------------------------------------------------------ governance
 
     /// @notice Set all parameters at once; each is checked against its hard bounds. Parameter role only.
-    /// @param params The parameters.
     function setParameters(Parameters calldata params) external;
 
     // ------------------------------------------------------------------ views
 
     /// @notice The provider registry.
-    /// @return The registry address.
     function registry() external view returns (address);
-
     /// @notice The current parameters.
-    /// @return The parameters.
     function parameters() external view returns (Parameters memory);
-
     /// @notice Proving period length in seconds (fixed at deployment).
-    /// @return The length.
     function provingPeriod() external view returns (uint256);
-
     /// @notice Timestamp at which period 0 starts.
-    /// @return The timestamp.
     function genesis() external view returns (uint256);
-
     /// @notice The current proving period.
-    /// @return The period.
     function currentPeriod() external view returns (uint256);
-
     /// @notice Start timestamp of `period`.
-    /// @param period The period.
-    /// @return The timestamp.
     function periodStart(uint256 period) external view returns (uint256);
-
     /// @notice A provider's proving state.
-    /// @param provider The provider.
-    /// @return The state.
     function proofState(address provider) external view returns (ProviderProofState memory);
-
-    /// @notice The id at `index` of a provider's active deal list.
-    /// @param provider The provider.
-    /// @param index Position (< activeDeals).
-    /// @return The deal id.
-    function activeDealAt(address provider, uint256 index) external view returns (uint64);
-
-    /// @notice A deal's mutable state; `termsHash == 0` means the deal does not exist (or has ended).
-    /// @param id Deal id.
-    /// @return termsHash Commitment to the terms.
-    /// @return paidSeconds Seconds paid so far.
-    /// @return declaredFaults Declared faults so far.
-    /// @return lastDeclaredPeriodPlusOne Last declared period + 1 (0 = none).
-    /// @return index Position in the provider's active list.
-    function dealState(
-        uint64 id
-    )
-        external
-        view
-        returns (
-            uint160 termsHash,
-            uint32 paidSeconds,
-            uint8 declaredFaults,
-            uint32 lastDeclaredPeriodPlusOne,
-            uint24 index
-        );
-
-    /// @notice Faults charged to a deal so far.
-    /// @param deal The terms.
-    /// @return missed Missed periods within the deal.
-    /// @return declared Declared faults.
-    function dealFaults(Deal calldata deal) external view returns (uint256 missed, uint256 declared);
-
-    /// @notice Tokens `settleDeal` would credit now.
-    /// @param deal The terms.
-    /// @return The amount.
-    function settleableAmount(Deal calldata deal) external view returns (uint256);
-
-    /// @notice The seed of `provider`'s next period's challenges (0 if not yet readable).
-    /// @param provider The provider.
-    /// @return The seed.
+    /// @notice A data set's record.
+    function dataSet(uint64 id) external view returns (DataSetView memory);
+    /// @notice Number of data sets created so far (ids are 1..count).
+    function dataSetCount() external view returns (uint64);
+    /// @notice Frozen (for the provider's next period) and current weight in leaves, Σ count_c × 2^c.
+    function weight(address provider) external view returns (uint256 frozen, uint256 current);
+    /// @notice Frozen count of class `c` and the data set in its `slot` for the provider's next period.
+    function classSlot(
+        address provider,
+        uint8 c,
+        uint256 slot
+    ) external view returns (uint256 count, uint64 id);
+    /// @notice Tokens `settleDataSet` would credit now.
+    function settleableAmount(uint64 id) external view returns (uint256);
+    /// @notice Escrow the client may withdraw now.
+    function withdrawableEscrow(uint64 id) external view returns (uint256);
+    /// @notice Escrow a data set of `span` leaves must hold beyond what is owed (notice + 2 periods).
+    function lockupFor(uint64 id, uint64 span) external view returns (uint256);
+    /// @notice The seed of `provider`'s next period (0 if not yet readable).
     function challengeSeed(address provider) external view returns (bytes32);
-
-    /// @notice The challenges of `provider`'s next period: deal ids and the random words that select leaves
-    ///         (`leafIndex = (word >> 128) % ceil(size / 64)`).
-    /// @param provider The provider.
-    /// @return dealIds Challenged deal ids.
-    /// @return words Challenge words.
-    function challenges(
-        address provider
-    ) external view returns (uint64[] memory dealIds, uint256[] memory words);
-
-    /// @notice EIP-712 digest a client signs for `proposal`.
-    /// @param proposal The proposal.
-    /// @return The digest.
-    function proposalDigest(DealProposal calldata proposal) external view returns (bytes32);
-
+    /// @notice The draw for `provider`'s next period (empty until the seed is readable).
+    function challengesFor(address provider) external view returns (Challenge[] memory);
+    /// @notice EIP-712 digest of creation terms.
+    function createDigest(CreateDataSet calldata terms) external view returns (bytes32);
+    /// @notice EIP-712 digest of a state.
+    function stateDigest(DataSetState calldata state) external view returns (bytes32);
     /// @notice Whether `client`'s `nonce` is used or cancelled.
-    /// @param client The client.
-    /// @param nonce The nonce.
-    /// @return True if spent.
     function nonceUsed(address client, uint64 nonce) external view returns (bool);
+    /// @notice A client's session key scope (expiry 0 = none).
+    function sessionKey(address client, address key) external view returns (SessionKey memory);
 }

@@ -4,16 +4,16 @@ pragma solidity 0.8.30;
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { Governed } from "../governance/Governed.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
-import { ChallengeId, IRetrievalChallenges } from "../interfaces/IRetrievalChallenges.sol";
+import { IRetrievalChallenges } from "../interfaces/IRetrievalChallenges.sol";
 import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
 import { CreditLedger } from "../payments/CreditLedger.sol";
-import { DealTerms } from "./libraries/DealTerms.sol";
+import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
 import { MerkleSha256 } from "./libraries/MerkleSha256.sol";
 
 /// @title RetrievalChallenges
-/// @notice Bonded, per-deal retrieval challenges against the storage market's live deals. The challenger's
+/// @notice Bonded, per-data-set retrieval challenges against the storage market's live data sets. The challenger's
 ///         bond goes to the provider when it answers with the leaf and its Merkle path in time; an unanswered
-///         challenge ends the deal through the market's `failRetrieval` hook (whole collateral slashed) and
+///         challenge ends the data set through the market's `failRetrieval` hook (whole collateral slashed) and
 ///         returns the bond. Bonds are held and paid out through this contract's own credit ledger.
 contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     /// @notice Shortest response window governance may set: a provider needs time to see the challenge and
@@ -22,15 +22,17 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     /// @notice Longest response window governance may set: a challenge must resolve within a week.
     uint32 public constant MAX_RESPONSE_WINDOW = 7 days;
 
-    /// @dev A challenge in two storage words: (challenger, dealId, status) and (bond, leafIndex, deadline).
-    ///      The provider is stored once per deal in `_dealRecords`.
+    /// @dev A challenge in two storage words: (challenger, dataSetId, status) and (bond, leafIndex, deadline).
+    ///      The provider is stored once per data set in `_dataSetRecords`.
     struct StoredChallenge {
         address challenger;
-        uint64 dealId;
+        uint64 dataSetId;
         Status status;
+        uint8 depth;
         uint128 bond;
         uint64 leafIndex;
         uint64 deadline;
+        bytes32 root;
     }
 
     /// @dev The parameters and the challenge counter share one word, read together when a challenge opens.
@@ -40,8 +42,8 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
         uint64 challengeCount;
     }
 
-    /// @dev Per challenged deal, one word: its provider (kept for `challengeOf`) and its open challenge.
-    struct DealRecord {
+    /// @dev Per challenged data set, one word: its provider (kept for `challengeOf`) and its open challenge.
+    struct DataSetRecord {
         address provider;
         uint64 openChallenge;
     }
@@ -53,8 +55,8 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     uint256 private immutable _maxBond;
 
     Config private _config;
-    mapping(ChallengeId challengeId => StoredChallenge) private _challenges;
-    mapping(uint64 dealId => DealRecord) private _dealRecords;
+    mapping(uint256 challengeId => StoredChallenge) private _challenges;
+    mapping(uint64 dataSetId => DataSetRecord) private _dataSetRecords;
 
     /// @param market_ The storage market; grant this contract its RETRIEVAL_ROLE.
     /// @param admin Holder of the admin, parameter and pauser roles (the timelock in deployment).
@@ -79,46 +81,49 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
 
     /// @inheritdoc IRetrievalChallenges
     function openChallenge(
-        IStorageMarket.Deal calldata deal,
+        uint64 dataSetId,
         uint64 leafIndex
-    ) external whenNotPaused nonReentrant returns (ChallengeId challengeId) {
-        (uint160 stored, , , , ) = _market.dealState(deal.id);
-        if (stored == 0 || stored != DealTerms.hash(deal)) revert RetrievalUnknownDeal(deal.id);
-        Config memory config = _config;
-        // A challenge must be answerable and enforceable while the deal is live: a deadline at or past the
-        // deal's end would let the provider escape by finalizing the deal before the challenge is enforced.
-        uint256 deadline = block.timestamp + config.responseWindow;
-        if (deadline >= _genesis + uint256(deal.endPeriod) * _provingPeriod) {
-            revert RetrievalDealOver(deal.id, deal.endPeriod);
+    ) external whenNotPaused nonReentrant returns (uint256 challengeId) {
+        IStorageMarket.DataSetView memory ds = _market.dataSet(dataSetId);
+        if (ds.status != IStorageMarket.Status.Live && ds.status != IStorageMarket.Status.Ending) {
+            revert RetrievalUnknownDataSet(dataSetId);
         }
-        uint256 leaves = MerkleSha256.leafCount(deal.size);
-        if (leafIndex >= leaves) revert RetrievalBadLeaf(leafIndex, leaves);
-        uint256 open = _dealRecords[deal.id].openChallenge;
-        if (open != 0) revert RetrievalAlreadyChallenged(deal.id, ChallengeId.wrap(open));
+        Config memory config = _config;
+        // A challenge must be answerable and enforceable while the data set is live: a deadline at or past its
+        // end would let the provider escape by finalizing the data set before the challenge is enforced.
+        uint256 deadline = block.timestamp + config.responseWindow;
+        if (ds.endPeriod != 0 && deadline >= _genesis + uint256(ds.endPeriod) * _provingPeriod) {
+            revert RetrievalDataSetOver(dataSetId, ds.endPeriod);
+        }
+        if (leafIndex >= ds.span) revert RetrievalBadLeaf(leafIndex, ds.span);
+        uint256 open = _dataSetRecords[dataSetId].openChallenge;
+        if (open != 0) revert RetrievalAlreadyChallenged(dataSetId, open);
 
         // Ids grow by one per challenge and cannot reach 2^64.
         unchecked {
-            challengeId = ChallengeId.wrap(++config.challengeCount);
+            challengeId = ++config.challengeCount;
         }
         uint128 bond = config.bond;
         _config = config;
-        _dealRecords[deal.id] = DealRecord({
-            provider: deal.provider,
-            openChallenge: uint64(ChallengeId.unwrap(challengeId))
+        _dataSetRecords[dataSetId] = DataSetRecord({
+            provider: ds.provider,
+            openChallenge: uint64(challengeId)
         });
         _challenges[challengeId] = StoredChallenge({
             challenger: msg.sender,
-            dealId: deal.id,
+            dataSetId: dataSetId,
             status: Status.Open,
+            depth: uint8(Math.log2(ds.span, Math.Rounding.Ceil)),
             bond: bond,
             leafIndex: leafIndex,
-            // deadline < the deal's end timestamp, far below 2^64.
-            deadline: uint64(deadline)
+            // deadline = now + a bounded window, far below 2^64.
+            deadline: uint64(deadline),
+            root: ds.root
         });
         emit RetrievalChallengeOpened(
             challengeId,
-            deal.id,
-            deal.provider,
+            dataSetId,
+            ds.provider,
             msg.sender,
             leafIndex,
             uint64(deadline),
@@ -131,55 +136,47 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
 
     /// @inheritdoc IRetrievalChallenges
     function answerChallenge(
-        ChallengeId challengeId,
-        IStorageMarket.Deal calldata deal,
+        uint256 challengeId,
         bytes32[2] calldata leaf,
         bytes32[] calldata path
     ) external nonReentrant {
         StoredChallenge storage c = _challenges[challengeId];
-        (uint64 dealId, uint64 deadline) = _requireOpen(challengeId, c);
+        (uint64 dataSetId, uint64 deadline) = _requireOpen(challengeId, c);
         if (block.timestamp > deadline) revert RetrievalWrongTime(challengeId, deadline, block.timestamp);
-        if (msg.sender != deal.provider) revert RetrievalNotProvider(challengeId, msg.sender);
-        (uint160 stored, , , , ) = _market.dealState(dealId);
-        if (deal.id != dealId || stored == 0 || stored != DealTerms.hash(deal)) {
-            revert RetrievalDealMismatch(challengeId, deal.id);
-        }
-        uint256 depth = MerkleSha256.depthOf(MerkleSha256.leafCount(deal.size));
+        if (msg.sender != _dataSetRecords[dataSetId].provider)
+            revert RetrievalNotProvider(challengeId, msg.sender);
+        uint256 depth = c.depth;
         if (path.length != depth) revert RetrievalBadProofLength(path.length, depth);
         uint64 leafIndex = c.leafIndex;
-        if (MerkleSha256.computeRoot(leaf[0], leaf[1], leafIndex, path) != deal.root) {
+        if (MerkleSha256.computeRoot(leaf[0], leaf[1], leafIndex, path) != c.root) {
             revert RetrievalInvalidProof(challengeId, leafIndex);
         }
         c.status = Status.Answered;
-        delete _dealRecords[dealId].openChallenge;
+        delete _dataSetRecords[dataSetId].openChallenge;
         _credit(msg.sender, c.bond);
-        emit RetrievalChallengeAnswered(challengeId, dealId, msg.sender);
+        emit RetrievalChallengeAnswered(challengeId, dataSetId, msg.sender);
     }
 
     /// @inheritdoc IRetrievalChallenges
-    function enforceChallenge(
-        ChallengeId challengeId,
-        IStorageMarket.Deal calldata deal
-    ) external nonReentrant {
+    function enforceChallenge(uint256 challengeId) external nonReentrant {
         StoredChallenge storage c = _challenges[challengeId];
-        (uint64 dealId, uint64 deadline) = _requireOpen(challengeId, c);
+        (uint64 dataSetId, uint64 deadline) = _requireOpen(challengeId, c);
         if (block.timestamp <= deadline) revert RetrievalWrongTime(challengeId, deadline, block.timestamp);
-        (uint160 stored, , , , ) = _market.dealState(dealId);
+        IStorageMarket.Status status = _market.dataSet(dataSetId).status;
         address challenger = c.challenger;
-        delete _dealRecords[dealId].openChallenge;
+        address provider = _dataSetRecords[dataSetId].provider;
+        delete _dataSetRecords[dataSetId].openChallenge;
         _credit(challenger, c.bond);
-        if (stored == 0) {
-            // The deal ended by another path (termination, expiry); nothing is left to enforce.
+        if (status != IStorageMarket.Status.Live && status != IStorageMarket.Status.Ending) {
+            // The data set was closed by another path; nothing is left to enforce.
             c.status = Status.Voided;
-            emit RetrievalChallengeVoided(challengeId, dealId);
+            emit RetrievalChallengeVoided(challengeId, dataSetId);
             return;
         }
-        if (deal.id != dealId || stored != DealTerms.hash(deal))
-            revert RetrievalDealMismatch(challengeId, deal.id);
         c.status = Status.Failed;
-        emit RetrievalChallengeFailed(challengeId, dealId, deal.provider, msg.sender);
-        // Interaction last: the market ends the deal and credits the challenger's bounty in its own ledger.
-        _market.failRetrieval(deal, challenger);
+        emit RetrievalChallengeFailed(challengeId, dataSetId, provider, msg.sender);
+        // Interaction last: the market ends the data set and credits the challenger's bounty in its own ledger.
+        _market.failRetrieval(dataSetId, challenger);
     }
 
     // ------------------------------------------------------------------ governance
@@ -207,14 +204,16 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     }
 
     /// @inheritdoc IRetrievalChallenges
-    function challengeOf(ChallengeId challengeId) external view returns (Challenge memory challenge) {
+    function challengeOf(uint256 challengeId) external view returns (Challenge memory challenge) {
         StoredChallenge memory c = _challenges[challengeId];
         if (c.status == Status.None) return challenge;
         challenge = Challenge({
-            dealId: c.dealId,
-            provider: _dealRecords[c.dealId].provider,
+            dataSetId: c.dataSetId,
+            provider: _dataSetRecords[c.dataSetId].provider,
             challenger: c.challenger,
             leafIndex: c.leafIndex,
+            root: c.root,
+            depth: c.depth,
             deadline: c.deadline,
             bond: c.bond,
             status: c.status
@@ -222,8 +221,8 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     }
 
     /// @inheritdoc IRetrievalChallenges
-    function openChallengeOf(uint64 dealId) external view returns (ChallengeId) {
-        return ChallengeId.wrap(_dealRecords[dealId].openChallenge);
+    function openChallengeOf(uint64 dataSetId) external view returns (uint256) {
+        return _dataSetRecords[dataSetId].openChallenge;
     }
 
     /// @inheritdoc IRetrievalChallenges
@@ -233,14 +232,14 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
 
     // ------------------------------------------------------------------ internal
 
-    /// @dev The challenge's deal and deadline, or a revert unless it is open.
+    /// @dev The challenge's data set and deadline, or a revert unless it is open.
     function _requireOpen(
-        ChallengeId challengeId,
+        uint256 challengeId,
         StoredChallenge storage c
-    ) private view returns (uint64 dealId, uint64 deadline) {
+    ) private view returns (uint64 dataSetId, uint64 deadline) {
         Status status = c.status;
         if (status != Status.Open) revert RetrievalNotOpen(challengeId, status);
-        return (c.dealId, c.deadline);
+        return (c.dataSetId, c.deadline);
     }
 
     function _setParameters(Parameters memory params) private {

@@ -4,38 +4,49 @@ pragma solidity 0.8.30;
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { IERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import { EIP712 } from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import { SignatureChecker } from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import { Multicall } from "@openzeppelin/contracts/utils/Multicall.sol";
 import { MarketGovernance } from "../governance/MarketGovernance.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
 import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
-import { DealAccounting } from "./libraries/DealAccounting.sol";
-import { DealSlot } from "./libraries/DealSlot.sol";
-import { DealTerms } from "./libraries/DealTerms.sol";
-import { PackedDealList } from "./libraries/PackedDealList.sol";
-import { PaymentMath } from "./libraries/PaymentMath.sol";
+import { MarketLedger } from "../payments/MarketLedger.sol";
+import { DataSetAccrual } from "./libraries/DataSetAccrual.sol";
+import { DataSetClosing } from "./libraries/DataSetClosing.sol";
+import { DataSetMath } from "./libraries/DataSetMath.sol";
+import { DataSetUpdates } from "./libraries/DataSetUpdates.sol";
+import { DataSetProving } from "./libraries/DataSetProving.sol";
+import { FaultLog } from "./libraries/FaultLog.sol";
+import { MarketLayout } from "./libraries/MarketLayout.sol";
+import { MarketViews } from "./libraries/MarketViews.sol";
+import { ProviderEpochs } from "./libraries/ProviderEpochs.sol";
 import { StorageParams } from "./libraries/StorageParams.sol";
-import { ProofOfStorage } from "./ProofOfStorage.sol";
-import { StorageMarketBase } from "./StorageMarketBase.sol";
 
 /// @title StorageMarket
-/// @notice Deal lifecycle (publish, settle, extend, terminate, finalize), parameters and views of the storage
-///         market. Roles, pause and treasury are `MarketGovernance`; money moves only through `CreditLedger`.
-contract StorageMarket is ProofOfStorage, MarketGovernance, EIP712, Multicall {
-    using PackedDealList for PackedDealList.List;
+/// @notice Data sets (creation, signed states, session keys), escrow and streams, endings, and the proving epoch
+///         of every provider. Proof verification is `DataSetProving`; roles, pause and treasury are
+///         `MarketGovernance`; money moves only through `CreditLedger`.
+contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712, Multicall {
+    using FaultLog for FaultLog.Log;
 
-    /// @notice Role of the retrieval-challenge contract, allowed to end deals whose challenge went unanswered.
+    /// @notice Role of the retrieval-challenge contract, allowed to end data sets whose challenge went unanswered.
     bytes32 public constant RETRIEVAL_ROLE = keccak256("RETRIEVAL_ROLE");
-    /// @notice Most proposals per `publishDeals` call.
+    /// @notice Most entries per `updateDataSets` call.
     uint256 public constant MAX_BATCH = 100;
-    /// @notice EIP-712 type hash of `DealProposal`.
-    bytes32 public constant DEAL_PROPOSAL_TYPEHASH = keccak256(
-        "DealProposal(address client,address provider,bytes32 root,uint64 size,uint64 duration,uint128 pricePerSecond,uint128 collateral,uint64 startDeadline,uint64 nonce)"
+    /// @notice EIP-712 type hash of `CreateDataSet`.
+    bytes32 public constant CREATE_TYPEHASH = keccak256(
+        "CreateDataSet(address client,address provider,uint128 pricePerTiBMonth,uint128 collateralPerTiB,uint32 noticePeriods,uint64 nonce,uint64 deadline)"
     );
-    /// @notice EIP-712 type hash of `DealExtension`.
-    bytes32 public constant DEAL_EXTENSION_TYPEHASH = keccak256(
-        "DealExtension(uint64 dealId,uint32 newEndPeriod,uint64 nonce,uint64 deadline)"
+    /// @notice EIP-712 type hash of `DataSetState`.
+    bytes32 public constant STATE_TYPEHASH = keccak256(
+        "DataSetState(uint64 dataSetId,uint64 version,bytes32 root,uint64 span)"
     );
+    /// @notice EIP-2935 block-hash history contract (Prague); used when BLOCKHASH no longer reaches the seed block.
+    address internal constant BLOCK_HASH_HISTORY = 0x0000F90827F1C53a10cb7A02335B175320002935;
+
+    uint256 internal immutable _provingPeriod;
+    uint256 internal immutable _genesis;
+    uint256 internal immutable _maxMissedProofBounty;
+
+    MarketLayout.Layout internal _s;
 
     /// @param registry_ Provider registry; this market needs its MARKET_ROLE.
     /// @param token_ Payment token (the registry's token).
@@ -52,68 +63,90 @@ contract StorageMarket is ProofOfStorage, MarketGovernance, EIP712, Multicall {
         uint256 provingPeriod_,
         uint256 maxMissedProofBounty_,
         Parameters memory params
-    )
-        StorageMarketBase(registry_, token_, provingPeriod_, maxMissedProofBounty_)
-        MarketGovernance(admin, treasury_)
-        EIP712("Strata StorageMarket", "1")
-    {
+    ) MarketLedger(registry_, token_) MarketGovernance(admin, treasury_) EIP712("Strata StorageMarket", "2") {
+        if (registry_.token() != address(token_))
+            revert MarketTokenMismatch(address(token_), registry_.token());
+        StorageParams.validateProvingPeriod(provingPeriod_);
+        _provingPeriod = provingPeriod_;
+        _genesis = block.timestamp;
+        _maxMissedProofBounty = maxMissedProofBounty_;
         _setParameters(params);
     }
 
-    // ------------------------------------------------------------------ publishing
+    // ------------------------------------------------------------------ data sets
 
     /// @inheritdoc IStorageMarket
-    function publishDeals(
-        SignedProposal[] calldata proposals
-    ) external whenNotPaused nonReentrant returns (uint256 published) {
-        uint256 n = proposals.length;
+    function createDataSet(
+        CreateDataSet calldata terms,
+        bytes calldata signature
+    ) external whenNotPaused returns (uint64 id) {
+        if (!_registry.isRegistered(msg.sender)) revert MarketNotRegistered(msg.sender);
+        return DataSetUpdates.create(_s, terms, signature, createDigest(terms));
+    }
+
+    /// @inheritdoc IStorageMarket
+    function updateDataSets(
+        SignedState[] calldata states
+    ) external whenNotPaused nonReentrant returns (uint256 applied) {
+        uint256 n = states.length;
         if (n == 0 || n > MAX_BATCH) revert MarketBadBatchSize(n, MAX_BATCH);
-        ProviderProofState memory st = _proofStates[msg.sender];
-        uint256 current = _currentPeriod();
-        bool restart = st.activeDeals == 0;
-        if (!restart && st.nextPeriod < current)
-            revert MarketUnresolvedPeriods(msg.sender, st.nextPeriod, current);
-        Parameters memory p = _params;
-        PackedDealList.List storage list = _activeLists[msg.sender];
-        uint256 totalCollateral;
-        uint64 id = _lastDealId;
-        for (uint256 i = 0; i < n; ++i) {
-            DealProposal calldata prop = proposals[i].proposal;
-            uint32 periods = _checkProposal(prop, proposals[i].signature, p);
-            if (_nonceSpent(prop.client, prop.nonce)) {
-                emit DealSkipped(prop.client, prop.nonce, SkipReason.NonceUsed);
-                continue;
-            }
-            // Escrow from the client's ledger balance, else pulled exactly from its allowance.
-            if (!_charge(prop.client, uint256(prop.pricePerSecond) * prop.duration)) {
-                emit DealSkipped(prop.client, prop.nonce, SkipReason.Unfunded);
-                continue;
-            }
-            _spendNonce(prop.client, prop.nonce);
-            uint256 index = st.activeDeals;
-            if (index > type(uint24).max) revert MarketTooManyDeals(msg.sender);
-            // Ids and counts grow by one per published deal; neither can reach 2^64 / 2^32.
-            unchecked {
-                ++id;
-                ++st.activeDeals;
-                totalCollateral += prop.collateral;
-                ++published;
-            }
-            _storeNewDeal(id, prop, uint32(current + 1), periods, index);
-            list.set(index, id);
+        (uint32 epoch, uint32 tag) = _openEpoch(msg.sender);
+        uint256 toLock;
+        uint256 toUnlock;
+        (applied, toLock, toUnlock) = DataSetUpdates.applyStates(
+            _s,
+            states,
+            DataSetUpdates.Context({
+                domainSeparator: _domainSeparatorV4(),
+                epoch: epoch,
+                tag: tag,
+                provingPeriod: _provingPeriod
+            })
+        );
+        // Interactions last: move collateral in the registry.
+        if (toLock > toUnlock) _registry.lockCollateral(msg.sender, toLock - toUnlock);
+        else if (toUnlock > toLock) _registry.unlockCollateral(msg.sender, toUnlock - toLock);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function authorizeSessionKey(address key, SessionKey calldata scope) external {
+        _s.sessionKeys[msg.sender][key] = scope;
+        emit SessionKeyAuthorized(msg.sender, key, scope.provider, scope.maxSpan, scope.expiry);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function revokeSessionKey(address key) external {
+        delete _s.sessionKeys[msg.sender][key];
+        emit SessionKeyRevoked(msg.sender, key);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function topUp(uint64 id, uint256 amount) external whenNotPaused nonReentrant {
+        MarketLayout.DataSet storage d = _s.sets[id];
+        if (d.status != Status.Live) revert MarketWrongStatus(id, d.status);
+        // Escrow and payments are kept below 2^128 by this check.
+        uint256 escrow = d.escrow + amount;
+        if (escrow + d.paid > type(uint128).max) revert MarketUnfunded(msg.sender, amount);
+        d.escrow = uint128(escrow);
+        emit DataSetToppedUp(id, msg.sender, amount);
+        // Interaction last: the ledger balance, else an exact pull (a fee-on-transfer token reverts).
+        if (!_charge(msg.sender, amount)) revert MarketUnfunded(msg.sender, amount);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function withdrawEscrow(uint64 id, uint256 amount) external nonReentrant {
+        MarketLayout.DataSet storage d = _s.sets[id];
+        if (msg.sender != d.client) revert MarketNotDataSetParty(id, msg.sender);
+        if (d.status != Status.Live) revert MarketWrongStatus(id, d.status);
+        DataSetAccrual.accrue(_s, id, _provingPeriod);
+        uint256 free = MarketViews.withdrawable(_s, id, _provingPeriod);
+        if (amount > free) revert MarketAboveAvailable(id, amount, free);
+        // amount <= free <= escrow.
+        unchecked {
+            d.escrow -= uint128(amount);
         }
-        _lastDealId = id;
-        if (restart && published != 0) {
-            // Nothing was owed before: start proving from the first period the new deals are paid for.
-            st.nextPeriod = uint32(current + 1);
-            st.seedBlock = uint64(block.number) + p.challengeFinality;
-            st.challengeable = st.activeDeals;
-            emit ChallengeSeedScheduled(msg.sender, st.nextPeriod, st.seedBlock);
-        }
-        _proofStates[msg.sender] = st;
-        // Locking also checks that the caller is a registered provider; with no collateral, check directly.
-        if (totalCollateral != 0) _registry.lockCollateral(msg.sender, totalCollateral);
-        else if (!_registry.isRegistered(msg.sender)) revert MarketNotRegistered(msg.sender);
+        _credit(msg.sender, amount);
+        emit EscrowWithdrawn(id, amount);
     }
 
     /// @inheritdoc IStorageMarket
@@ -139,99 +172,139 @@ contract StorageMarket is ProofOfStorage, MarketGovernance, EIP712, Multicall {
     // ------------------------------------------------------------------ streams and endings
 
     /// @inheritdoc IStorageMarket
-    function settleDeal(Deal calldata deal) external returns (uint256 amount) {
-        return _settle(deal, type(uint256).max);
+    function settleDataSet(uint64 id) external nonReentrant returns (uint256 amount) {
+        MarketLayout.DataSet storage d = _s.sets[id];
+        amount = _settle(id, d);
+        if (amount != 0) _credit(d.provider, amount);
     }
 
     /// @inheritdoc IStorageMarket
-    function settleDealWithHint(Deal calldata deal, uint256 faultRunHint) external returns (uint256 amount) {
-        return _settle(deal, faultRunHint);
-    }
-
-    function _settle(Deal calldata deal, uint256 faultRunHint) private returns (uint256 amount) {
-        uint256 word = _checkedDeal(deal);
-        DealAccounting.Accrual memory a = _accrue(deal, word, faultRunHint);
-        amount = PaymentMath.due(deal.pricePerSecond, a.net, DealSlot.paidSeconds(word));
-        if (amount != 0) {
-            // net <= deal length in seconds, which the duration bound keeps below 2^32.
-            _deals[deal.id] = DealSlot.withPaidSeconds(word, uint32(a.net));
-            _credit(deal.provider, amount);
+    function settleDataSets(uint64[] calldata ids) external nonReentrant returns (uint256 total) {
+        address provider;
+        uint256 owed;
+        for (uint256 i = 0; i < ids.length; ++i) {
+            MarketLayout.DataSet storage d = _s.sets[ids[i]];
+            uint256 amount = _settle(ids[i], d);
+            address p = d.provider;
+            if (p != provider) {
+                if (owed != 0) _credit(provider, owed);
+                provider = p;
+                owed = 0;
+            }
+            owed += amount;
+            total += amount;
         }
-        emit DealSettled(deal.id, amount);
+        if (owed != 0) _credit(provider, owed);
     }
 
     /// @inheritdoc IStorageMarket
-    function terminateDeal(Deal calldata deal) external nonReentrant {
-        uint256 word = _checkedDeal(deal);
+    function terminateDataSet(uint64 id) external nonReentrant {
+        MarketLayout.DataSet storage d = _live(id);
         EndReason reason;
-        if (msg.sender == deal.client) reason = EndReason.ClientTerminated;
-        else if (msg.sender == deal.provider) reason = EndReason.ProviderTerminated;
-        else revert MarketNotDealParty(deal.id, msg.sender);
-        if (_currentPeriod() >= deal.endPeriod) revert MarketDealOver(deal.id, deal.endPeriod);
-        _endDeal(deal, word, reason, msg.sender);
+        if (msg.sender == d.client) reason = EndReason.ClientTerminated;
+        else if (msg.sender == d.provider) reason = EndReason.ProviderTerminated;
+        else revert MarketNotDataSetParty(id, msg.sender);
+        _beginEnd(id, d, reason);
     }
 
     /// @inheritdoc IStorageMarket
-    function finalizeDeal(Deal calldata deal) external nonReentrant {
-        uint256 word = _checkedDeal(deal);
-        uint32 nextPeriod = _proofStates[deal.provider].nextPeriod;
-        if (nextPeriod < deal.endPeriod || block.timestamp < _periodStart(deal.endPeriod)) {
-            revert MarketDealNotOver(deal.id, deal.endPeriod, nextPeriod);
+    function terminateUnfunded(uint64 id) external nonReentrant {
+        MarketLayout.DataSet storage d = _live(id);
+        _catchUp(d.provider);
+        (uint256 available, uint256 needed) = MarketViews.fundingOf(_s, id, _provingPeriod);
+        if (available >= needed) revert MarketStillFunded(id, available, needed);
+        _beginEnd(id, d, EndReason.Unfunded);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function terminateFaultyDataSet(uint64 id) external nonReentrant {
+        MarketLayout.DataSet storage d = _s.sets[id];
+        Status status = d.status;
+        if (status != Status.Live && status != Status.Ending) revert MarketWrongStatus(id, status);
+        _catchUp(d.provider);
+        DataSetAccrual.accrue(_s, id, _provingPeriod);
+        uint256 faults = uint256(d.missedFaults) + d.declaredFaults;
+        uint8 maxFaults = _s.params.maxFaults;
+        if (faults < maxFaults) revert MarketNotEnoughFaults(id, faults, maxFaults);
+        _endNow(id, d, EndReason.Faulty, msg.sender);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function failRetrieval(uint64 id, address challenger) external onlyRole(RETRIEVAL_ROLE) nonReentrant {
+        MarketLayout.DataSet storage d = _s.sets[id];
+        Status status = d.status;
+        if (status != Status.Live && status != Status.Ending) revert MarketWrongStatus(id, status);
+        _catchUp(d.provider);
+        _endNow(id, d, EndReason.RetrievalFailed, challenger);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function finalizeDataSet(uint64 id) external nonReentrant {
+        MarketLayout.DataSet storage d = _s.sets[id];
+        if (d.status != Status.Ending) revert MarketWrongStatus(id, d.status);
+        address provider = d.provider;
+        _catchUp(provider);
+        uint32 next = _s.proofStates[provider].nextPeriod;
+        uint32 end = d.endPeriod;
+        bool progressed;
+        if (d.classPlusOne != 0 && uint256(next) + 1 >= end) {
+            // The removal applies from the next epoch, which is at or after the end: no unpaid proving.
+            _remove(id, provider);
+            progressed = true;
         }
-        _endDeal(deal, word, EndReason.Expired, msg.sender);
-    }
-
-    /// @inheritdoc IStorageMarket
-    function terminateFaultyDeal(Deal calldata deal) external nonReentrant {
-        uint256 word = _checkedDeal(deal);
-        DealAccounting.Accrual memory a = _accrue(deal, word);
-        uint256 faults = a.missed + a.declared;
-        if (faults < _params.maxFaults) revert MarketNotEnoughFaults(deal.id, faults, _params.maxFaults);
-        _endDeal(deal, word, EndReason.TooManyFaults, msg.sender);
-    }
-
-    /// @inheritdoc IStorageMarket
-    function failRetrieval(
-        Deal calldata deal,
-        address challenger
-    ) external onlyRole(RETRIEVAL_ROLE) nonReentrant {
-        _endDeal(deal, _checkedDeal(deal), EndReason.RetrievalFailed, challenger);
-    }
-
-    /// @inheritdoc IStorageMarket
-    function extendDeal(
-        Deal calldata deal,
-        DealExtension calldata extension,
-        bytes calldata signature
-    ) external whenNotPaused nonReentrant {
-        uint256 word = _checkedDeal(deal);
-        if (msg.sender != deal.provider) revert MarketNotDealParty(deal.id, msg.sender);
-        if (_currentPeriod() >= deal.endPeriod) revert MarketDealOver(deal.id, deal.endPeriod);
-        if (
-            extension.dealId != deal.id ||
-            extension.newEndPeriod <= deal.endPeriod ||
-            block.timestamp > extension.deadline ||
-            extension.newEndPeriod - deal.startPeriod > _params.maxDealPeriods
-        ) revert MarketBadExtension(deal.id);
-        if (_nonceSpent(deal.client, extension.nonce)) revert MarketNonceUsed(deal.client, extension.nonce);
-        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(DEAL_EXTENSION_TYPEHASH, extension)));
-        if (!SignatureChecker.isValidSignatureNow(deal.client, digest, signature)) {
-            revert MarketBadSignature(deal.client);
+        if (d.classPlusOne == 0 && next >= end) {
+            _close(id, d, msg.sender);
+            progressed = true;
         }
-        _spendNonce(deal.client, extension.nonce);
-        uint256 amount =
-            uint256(deal.pricePerSecond) * (extension.newEndPeriod - deal.endPeriod) * _provingPeriod;
-        if (!_charge(deal.client, amount)) revert MarketUnfunded(deal.client, amount);
-        uint160 newHash = DealTerms.termsHash(
-            deal.root,
-            deal.size,
-            extension.newEndPeriod,
-            DealTerms.partiesHash(deal)
+        if (!progressed) revert MarketNotOver(id, end, next);
+    }
+
+    // ------------------------------------------------------------------ proofs and faults
+
+    /// @inheritdoc IStorageMarket
+    function submitProof(uint32 period, ChallengeAnswer[] calldata answers) external {
+        Parameters storage p = _s.params;
+        DataSetProving.ProofContext memory ctx = DataSetProving.ProofContext({
+            periodEnd: _periodStart(uint256(period) + 1),
+            proofWindow: p.proofWindow,
+            challengeCount: p.challengeCount,
+            challengeFinality: p.challengeFinality,
+            provingPeriod: _provingPeriod,
+            seed: _requireSeed(_s.proofStates[msg.sender].seedBlock)
+        });
+        DataSetProving.submitProof(_s, ctx, period, answers);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function declareFaults(uint64[] calldata ids) external {
+        DataSetProving.declareFaults(_s, _currentPeriod(), _provingPeriod, ids);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function reportMissedProofs(address provider) external nonReentrant returns (uint256 bounty) {
+        (uint32 from, uint32 count) = _recordMissed(provider);
+        if (count == 0) revert MarketNoMissedPeriods(provider, from, _currentPeriod());
+        if (msg.sender != provider) {
+            uint256 maxBounty = uint256(count) * _s.params.missedProofBounty;
+            if (maxBounty != 0) {
+                bounty = _registry.slash(provider, 0, maxBounty);
+                if (bounty != 0) _credit(msg.sender, bounty);
+            }
+        }
+        emit MissedProofsReported(
+            provider,
+            from,
+            count,
+            msg.sender,
+            bounty,
+            _s.proofStates[provider].seedBlock
         );
-        DealSlot.State memory s = DealSlot.unpack(word);
-        s.termsHash = newHash;
-        _deals[deal.id] = DealSlot.pack(s);
-        emit DealExtended(deal.id, extension.newEndPeriod, amount);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function refreshChallengeSeed() external {
+        (bytes32 seed, bool mined) = _readSeed(_s.proofStates[msg.sender].seedBlock);
+        ProviderEpochs.refreshSeed(_s, !mined || seed != bytes32(0), _currentPeriod());
     }
 
     // ------------------------------------------------------------------ governance
@@ -250,7 +323,7 @@ contract StorageMarket is ProofOfStorage, MarketGovernance, EIP712, Multicall {
 
     /// @inheritdoc IStorageMarket
     function parameters() external view returns (Parameters memory) {
-        return _params;
+        return _s.params;
     }
 
     /// @inheritdoc IStorageMarket
@@ -275,49 +348,69 @@ contract StorageMarket is ProofOfStorage, MarketGovernance, EIP712, Multicall {
 
     /// @inheritdoc IStorageMarket
     function proofState(address provider) external view returns (ProviderProofState memory) {
-        return _proofStates[provider];
+        return _s.proofStates[provider];
     }
 
     /// @inheritdoc IStorageMarket
-    function activeDealAt(address provider, uint256 index) external view returns (uint64) {
-        return _activeLists[provider].at(index);
+    function dataSet(uint64 id) external view returns (DataSetView memory) {
+        return DataSetClosing.viewOf(_s, id);
     }
 
     /// @inheritdoc IStorageMarket
-    function dealState(
-        uint64 id
-    )
-        external
-        view
-        returns (
-            uint160 termsHash,
-            uint32 paidSeconds,
-            uint8 declaredFaults,
-            uint32 lastDeclaredPeriodPlusOne,
-            uint24 index
-        )
-    {
-        DealSlot.State memory s = DealSlot.unpack(_deals[id]);
-        return (s.termsHash, s.paidSeconds, s.declaredFaults, s.lastDeclaredPeriodPlusOne, s.index);
+    function dataSetCount() external view returns (uint64) {
+        return _s.count;
     }
 
     /// @inheritdoc IStorageMarket
-    function dealFaults(Deal calldata deal) external view returns (uint256 missed, uint256 declared) {
-        uint256 word = _checkedDeal(deal);
-        DealAccounting.Accrual memory a = _accrue(deal, word);
-        return (a.missed, a.declared);
+    function weight(address provider) external view returns (uint256 frozen, uint256 current) {
+        return MarketViews.weight(_s, provider);
     }
 
     /// @inheritdoc IStorageMarket
-    function settleableAmount(Deal calldata deal) external view returns (uint256) {
-        uint256 word = _checkedDeal(deal);
-        DealAccounting.Accrual memory a = _accrue(deal, word);
-        return PaymentMath.due(deal.pricePerSecond, a.net, DealSlot.unpack(word).paidSeconds);
+    function classSlot(
+        address provider,
+        uint8 c,
+        uint256 slot
+    ) external view returns (uint256 count, uint64 id) {
+        return MarketViews.classSlot(_s, provider, c, slot);
     }
 
     /// @inheritdoc IStorageMarket
-    function proposalDigest(DealProposal calldata proposal) public view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(DEAL_PROPOSAL_TYPEHASH, proposal)));
+    function settleableAmount(uint64 id) external view returns (uint256) {
+        return MarketViews.settleable(_s, id, _provingPeriod);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function withdrawableEscrow(uint64 id) external view returns (uint256) {
+        return MarketViews.withdrawable(_s, id, _provingPeriod);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function lockupFor(uint64 id, uint64 span) external view returns (uint256) {
+        return MarketViews.lockup(_s, id, span, _provingPeriod);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function challengeSeed(address provider) external view returns (bytes32 seed) {
+        (seed, ) = _readSeed(_s.proofStates[provider].seedBlock);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function challengesFor(address provider) external view returns (Challenge[] memory drawn) {
+        ProviderProofState memory st = _s.proofStates[provider];
+        (bytes32 seed, ) = _readSeed(st.seedBlock);
+        if (seed == bytes32(0)) return drawn;
+        (drawn, ) = DataSetProving.draw(_s, provider, st.nextPeriod, seed, _s.params.challengeCount);
+    }
+
+    /// @inheritdoc IStorageMarket
+    function createDigest(CreateDataSet calldata terms) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(CREATE_TYPEHASH, terms)));
+    }
+
+    /// @inheritdoc IStorageMarket
+    function stateDigest(DataSetState calldata state) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(STATE_TYPEHASH, state)));
     }
 
     /// @inheritdoc IStorageMarket
@@ -325,108 +418,137 @@ contract StorageMarket is ProofOfStorage, MarketGovernance, EIP712, Multicall {
         return _nonceSpent(client, nonce);
     }
 
-    // ------------------------------------------------------------------ internal
-
-    /// @dev Checks everything about a proposal that is the provider's responsibility; returns its length in periods.
-    function _checkProposal(
-        DealProposal calldata prop,
-        bytes calldata signature,
-        Parameters memory p
-    ) private view returns (uint32 periods) {
-        if (prop.provider != msg.sender) revert MarketNotProposalProvider(prop.provider, msg.sender);
-        if (block.timestamp > prop.startDeadline)
-            revert MarketProposalExpired(prop.startDeadline, block.timestamp);
-        if (prop.size == 0 || prop.size > p.maxPieceSize)
-            revert MarketBadPieceSize(prop.size, p.maxPieceSize);
-        if (prop.pricePerSecond == 0) revert MarketZeroPrice();
-        uint256 d = prop.duration;
-        uint256 count = d / _provingPeriod;
-        if (d % _provingPeriod != 0 || count < p.minDealPeriods || count > p.maxDealPeriods) {
-            revert MarketBadDuration(prop.duration, _provingPeriod, p.minDealPeriods, p.maxDealPeriods);
-        }
-        if (!SignatureChecker.isValidSignatureNow(prop.client, proposalDigest(prop), signature)) {
-            revert MarketBadSignature(prop.client);
-        }
-        periods = uint32(count);
+    /// @inheritdoc IStorageMarket
+    function sessionKey(address client, address key) external view returns (SessionKey memory) {
+        return _s.sessionKeys[client][key];
     }
 
-    function _storeNewDeal(
-        uint64 id,
-        DealProposal calldata prop,
-        uint32 startPeriod,
-        uint32 periods,
-        uint256 index
-    ) private {
-        uint32 endPeriod = startPeriod + periods;
-        bytes32 parties = DealTerms.partiesHash(
-            id,
-            prop.client,
-            prop.provider,
-            startPeriod,
-            prop.pricePerSecond,
-            prop.collateral
-        );
-        _deals[id] = (uint256(DealTerms.termsHash(prop.root, prop.size, endPeriod, parties)) << 96) | index;
-        emit DealPublished(
-            id,
-            prop.client,
-            prop.provider,
-            prop.root,
-            prop.size,
-            startPeriod,
-            endPeriod,
-            prop.pricePerSecond,
-            prop.collateral,
-            prop.nonce
-        );
+    // ------------------------------------------------------------------ internal: epochs
+
+    function _openEpoch(address provider) private returns (uint32 epoch, uint32 tag) {
+        return ProviderEpochs.openEpoch(_s, provider, _currentPeriod());
     }
 
-    /// @dev Final payment, refund, collateral penalty and release, and removal from the provider's list. A
-    ///      penalty's bounty share goes to `reporter`.
-    function _endDeal(Deal calldata deal, uint256 word, EndReason reason, address reporter) private {
-        DealAccounting.Closing memory c = DealAccounting.closing(
-            _faultLogs[deal.provider],
-            _params,
-            _clock(),
-            deal,
-            word,
-            _proofStates[deal.provider].nextPeriod,
-            reason
-        );
-        _removeDeal(deal, word);
+    function _catchUp(address provider) private {
+        ProviderEpochs.catchUp(_s, provider, _currentPeriod());
+    }
 
-        if (c.paidToProvider != 0) _credit(deal.provider, c.paidToProvider);
-        if (c.refund != 0) _credit(deal.client, c.refund);
+    function _recordMissed(address provider) private returns (uint32 from, uint32 count) {
+        return ProviderEpochs.recordMissed(_s, provider, _currentPeriod());
+    }
+
+    // ------------------------------------------------------------------ internal: money
+
+    function _settle(uint64 id, MarketLayout.DataSet storage d) private returns (uint256 amount) {
+        Status status = d.status;
+        if (status == Status.None) revert MarketUnknownDataSet(id);
+        if (status == Status.Finalized) return 0;
+        DataSetAccrual.accrue(_s, id, _provingPeriod);
+        amount = _pay(d);
+        emit DataSetSettled(id, amount, d.leafSeconds);
+    }
+
+    /// @dev Move what is due (capped at the escrow) from the data set's escrow to `paid`; the caller credits it.
+    function _pay(MarketLayout.DataSet storage d) private returns (uint256 amount) {
+        uint256 earned = DataSetMath.earned(d.pricePerTiBMonth, d.leafSeconds);
+        uint256 paid = d.paid;
+        if (earned <= paid) return 0;
+        amount = earned - paid;
+        uint256 escrow = d.escrow;
+        if (amount > escrow) amount = escrow;
+        // amount <= escrow; paid + amount <= paid + escrow < 2^128 (top-up bound).
+        unchecked {
+            d.escrow = uint128(escrow - amount);
+            d.paid = uint128(paid + amount);
+        }
+    }
+
+    function _live(uint64 id) private view returns (MarketLayout.DataSet storage d) {
+        d = _s.sets[id];
+        if (d.status != Status.Live) revert MarketWrongStatus(id, d.status);
+    }
+
+    /// @dev Set a live data set to end after its notice.
+    function _beginEnd(uint64 id, MarketLayout.DataSet storage, EndReason reason) private {
+        ProviderEpochs.beginEnd(_s, id, reason, _currentPeriod());
+    }
+
+    /// @dev End a data set at once (faults, failed retrieval): nothing more is paid from the provider's current
+    ///      epoch on, its bytes leave the challengeable set from the next epoch, and it is closed now.
+    function _endNow(uint64 id, MarketLayout.DataSet storage d, EndReason reason, address reporter) private {
+        address provider = d.provider;
+        uint32 next = _s.proofStates[provider].nextPeriod;
+        d.endPeriod = next;
+        d.status = Status.Ending;
+        d.endReason = reason;
+        emit DataSetTerminated(id, msg.sender, reason, next);
+        if (d.classPlusOne != 0) _remove(id, provider);
+        _close(id, d, reporter);
+    }
+
+    /// @dev Take an ending data set's bytes out of its provider's classes from the next epoch (accounted first).
+    function _remove(uint64 id, address provider) private {
+        ProviderEpochs.remove(_s, id, provider, _currentPeriod(), _provingPeriod);
+    }
+
+    /// @dev Final payment, refund, penalty and collateral release. State is final before the registry calls.
+    function _close(uint64 id, MarketLayout.DataSet storage d, address reporter) private {
+        DataSetClosing.Closing memory c = DataSetClosing.close(_s, id, _provingPeriod);
+        address provider = d.provider;
+        if (c.paidToProvider != 0) _credit(provider, c.paidToProvider);
+        if (c.refund != 0) _credit(c.client, c.refund);
         if (c.penalty != 0) {
-            _credit(deal.client, c.toHarmed);
+            _credit(c.client, c.toHarmed);
             if (c.toReporter != 0) _credit(reporter, c.toReporter);
             if (c.toTreasury != 0) _credit(_treasury, c.toTreasury);
-            emit Slashed(deal.provider, deal.id, c.toHarmed, c.toReporter, c.toTreasury);
+            emit Slashed(provider, id, c.toHarmed, c.toReporter, c.toTreasury);
         }
-        uint256 released = deal.collateral - c.penalty;
-        emit DealEnded(deal.id, reason, c.paidToProvider, c.refund, c.toHarmed, released);
-
+        emit DataSetEnded(id, c.reason, c.paidToProvider, c.refund, c.toHarmed, c.released);
         // Interactions last: move the collateral in the registry.
-        if (c.penalty != 0) _registry.slash(deal.provider, c.penalty, 0);
-        if (released != 0) _registry.unlockCollateral(deal.provider, released);
+        if (c.penalty != 0) _registry.slash(provider, c.penalty, 0);
+        if (c.released != 0) _registry.unlockCollateral(provider, c.released);
     }
 
-    function _removeDeal(Deal calldata deal, uint256 word) private {
-        ProviderProofState storage st = _proofStates[deal.provider];
-        uint256 count = st.activeDeals;
-        delete _deals[deal.id];
-        uint256 index = DealSlot.index(word);
-        uint64 moved = _activeLists[deal.provider].removeAt(index, count);
-        if (moved != 0) _deals[moved] = DealSlot.withIndex(_deals[moved], index);
-        // count >= 1 because this deal was in the list.
-        unchecked {
-            st.activeDeals = uint32(count - 1);
+    // ------------------------------------------------------------------ internal: signatures, clock, seeds
+
+    function _currentPeriod() internal view returns (uint256) {
+        return (block.timestamp - _genesis) / _provingPeriod;
+    }
+
+    function _periodStart(uint256 period) internal view returns (uint256) {
+        return _genesis + period * _provingPeriod;
+    }
+
+    function _nonceSpent(address client, uint64 nonce) internal view returns (bool) {
+        return (_s.nonceBits[client][nonce >> 8] >> (nonce & 0xff)) & 1 == 1;
+    }
+
+    function _spendNonce(address client, uint64 nonce) internal {
+        _s.nonceBits[client][nonce >> 8] |= uint256(1) << (nonce & 0xff);
+    }
+
+    /// @dev The seed for challenges, or a revert saying why it cannot be used yet (or any more).
+    function _requireSeed(uint64 seedBlock) internal view returns (bytes32 seed) {
+        bool ready;
+        (seed, ready) = _readSeed(seedBlock);
+        if (!ready) revert MarketSeedNotReady(seedBlock, block.number);
+        if (seed == bytes32(0)) revert MarketSeedExpired(seedBlock);
+    }
+
+    /// @dev `ready` is false while the seed block is not yet mined; `seed` is zero when its hash is gone.
+    function _readSeed(uint64 seedBlock) internal view returns (bytes32 seed, bool ready) {
+        if (block.number <= seedBlock) return (bytes32(0), false);
+        ready = true;
+        seed = blockhash(seedBlock);
+        if (seed == bytes32(0) && BLOCK_HASH_HISTORY.code.length != 0) {
+            (bool ok, bytes memory ret) = BLOCK_HASH_HISTORY.staticcall(abi.encode(uint256(seedBlock)));
+            if (ok && ret.length == 32) seed = abi.decode(ret, (bytes32));
         }
     }
 
     function _setParameters(Parameters memory params) private {
         StorageParams.validate(params, _provingPeriod, _maxMissedProofBounty);
-        _params = params;
+        _s.params = params;
         emit ParametersSet(params);
     }
 }

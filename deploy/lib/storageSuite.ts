@@ -19,9 +19,8 @@ export const LOCAL_MARKET_PARAMETERS = {
   providerTerminationFeeBps: 2000n,
   faultTerminationBountyBps: 1000n,
   treasuryShareBps: 1000n,
-  minDealPeriods: 1n,
-  maxDealPeriods: 8760n,
-  maxPieceSize: 1n << 30n,
+  maxNoticePeriods: 720n,
+  maxDataSetSize: 1n << 50n,
   missedProofBounty: 1_000_000n,
 };
 
@@ -65,9 +64,14 @@ export function buildStorageSuite(
     "0x0000000000000000000000000000000000000000",
   ]);
   const registry = m.contract("ProviderRegistry", [token, deployer, unbondingDelay]);
-  const provingLib = m.library("ProvingLib");
-  const dealAccounting = m.library("DealAccounting");
+  // Every library stands alone (they inline each other's internal helpers), so all deploy in one step.
   const storageParams = m.library("StorageParams");
+  const dataSetAccrual = m.library("DataSetAccrual");
+  const providerEpochs = m.library("ProviderEpochs");
+  const dataSetProving = m.library("DataSetProving");
+  const dataSetClosing = m.library("DataSetClosing");
+  const marketViews = m.library("MarketViews");
+  const dataSetUpdates = m.library("DataSetUpdates");
   const market = m.contract(
     "StorageMarket",
     [
@@ -79,7 +83,17 @@ export function buildStorageSuite(
       maxMissedProofBounty,
       marketParams,
     ],
-    { libraries: { ProvingLib: provingLib, DealAccounting: dealAccounting, StorageParams: storageParams } },
+    {
+      libraries: {
+        DataSetAccrual: dataSetAccrual,
+        DataSetClosing: dataSetClosing,
+        DataSetProving: dataSetProving,
+        DataSetUpdates: dataSetUpdates,
+        MarketViews: marketViews,
+        ProviderEpochs: providerEpochs,
+        StorageParams: storageParams,
+      },
+    },
   );
   const marketRole = m.call(registry, "grantRole", [MARKET_ROLE, market], { id: "GrantMarketRole" });
   const retrievalChallenges = m.contract("RetrievalChallenges", [
@@ -132,8 +146,8 @@ export function buildStorageSuite(
     retrievalChallenges,
     computeMarket,
     timelock,
-    provingLib,
-    dealAccounting,
+    dataSetProving,
+    dataSetAccrual,
     storageParams,
     computeParams,
   };

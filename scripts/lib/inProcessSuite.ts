@@ -1,9 +1,3 @@
-/**
- * The storage and compute suite deployed on an in-process Hardhat network, with the helpers that drive it
- * (register, fund, sign and publish deals, enter proof windows, build proofs). Used by the gas benchmark
- * (scripts/bench) and, through test/helpers/fixture.ts, by the tests. Deploys only contracts the local
- * deployment ships (no mocks).
- */
 import { network } from "hardhat";
 import {
   DEFAULT_MAX_RETRIEVAL_BOND,
@@ -17,7 +11,7 @@ import {
 } from "../../deploy/lib/computeSuite.js";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type {
   ComputeMarket,
   ProviderRegistry,
@@ -29,14 +23,6 @@ import type { IComputeMarket } from "../../typechain-types/interfaces/IComputeMa
 import type { IRetrievalChallenges } from "../../typechain-types/interfaces/IRetrievalChallenges.js";
 import type { IStorageMarket } from "../../typechain-types/interfaces/IStorageMarket.js";
 import { PieceTree } from "../../offchain/sdk/commitment/merkle.js";
-import { marketDomain, signProposal } from "../../offchain/sdk/deals/eip712.js";
-import { dealFromEvent, type DealProposal, type DealTerms } from "../../offchain/sdk/deals/terms.js";
-import {
-  answerChallenge,
-  skippedChallenge,
-  type ChallengeProof,
-} from "../../offchain/sdk/proofs/challenges.js";
-import { StrataError } from "../../offchain/sdk/errors.js";
 
 export const USDC = 1_000_000n;
 export const PERIOD = 3600n;
@@ -68,7 +54,7 @@ export interface StorageFixture {
   token: TestStablecoin;
   registry: ProviderRegistry;
   market: StorageMarket;
-  /** Retrieval challenges on `market`'s deals (holds the market's RETRIEVAL_ROLE). */
+  /** Retrieval challenges on `market`'s data sets (holds the market's RETRIEVAL_ROLE). */
   retrievalChallenges: RetrievalChallenges;
   /** The compute market on the same registry (holds MARKET_ROLE there too). */
   compute: ComputeMarket;
@@ -96,11 +82,6 @@ export interface DeployOptions {
   computeParams?: ComputeParameters;
   /** Deploy on a new network instead of restoring the cached deployment (for tests that need two chains). */
   fresh?: boolean;
-  /**
-   * Genesis time of the in-process network (default: now). The gas benchmark fixes it so that block hashes,
-   * and so the challenge seeds drawn from them, are the same in every run.
-   */
-  initialDate?: string;
 }
 
 const deployments = new Map<string, { fixture: StorageFixture; restore: () => Promise<void> }>();
@@ -126,13 +107,11 @@ export async function deployStorage(options: DeployOptions = {}): Promise<Storag
 }
 
 async function deployStorageFresh(options: DeployOptions): Promise<StorageFixture> {
-  const { ethers, networkHelpers } = await network.create(
-    options.initialDate === undefined ? undefined : { override: { initialDate: options.initialDate } },
-  );
+  const { ethers, networkHelpers } = await network.create();
   const [admin, treasury, provider, provider2, client, client2, watcher, ...others] =
     await ethers.getSigners();
   if (!admin || !treasury || !provider || !provider2 || !client || !client2 || !watcher) {
-    throw new StrataError("INTERNAL_INVARIANT", "not enough signers");
+    throw new Error("not enough signers");
   }
   const token = await ethers.deployContract("TestStablecoin", [admin.address]);
   const registry = await ethers.deployContract("ProviderRegistry", [
@@ -244,9 +223,17 @@ export async function deployComputeMarket(
 
 export async function deployMarketLibraries(ethers: HardhatEthers): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const name of ["ProvingLib", "DealAccounting", "StorageParams"]) {
-    const lib = await ethers.deployContract(name);
-    out[name] = await lib.getAddress();
+  // Every library stands alone (libraries inline each other's internal helpers), so they deploy side by side.
+  for (const name of [
+    "StorageParams",
+    "DataSetAccrual",
+    "ProviderEpochs",
+    "DataSetProving",
+    "DataSetClosing",
+    "MarketViews",
+    "DataSetUpdates",
+  ]) {
+    out[name] = await (await ethers.deployContract(name)).getAddress();
   }
   return out;
 }
@@ -279,69 +266,205 @@ export function randomPiece(size: number): PieceData {
 
 let nonceCounter = 1n;
 
-export async function makeProposal(
+/** The market's EIP-712 domain. */
+export async function marketDomain(f: StorageFixture) {
+  return {
+    name: "Strata StorageMarket",
+    version: "2",
+    chainId: f.chainId,
+    verifyingContract: await f.market.getAddress(),
+  };
+}
+
+export const CREATE_TYPES = {
+  CreateDataSet: [
+    { name: "client", type: "address" },
+    { name: "provider", type: "address" },
+    { name: "pricePerTiBMonth", type: "uint128" },
+    { name: "collateralPerTiB", type: "uint128" },
+    { name: "noticePeriods", type: "uint32" },
+    { name: "nonce", type: "uint64" },
+    { name: "deadline", type: "uint64" },
+  ],
+};
+
+export const STATE_TYPES = {
+  DataSetState: [
+    { name: "dataSetId", type: "uint64" },
+    { name: "version", type: "uint64" },
+    { name: "root", type: "bytes32" },
+    { name: "span", type: "uint64" },
+  ],
+};
+
+export type CreateTerms = IStorageMarket.CreateDataSetStruct & {
+  client: string;
+  provider: string;
+  pricePerTiBMonth: bigint;
+  collateralPerTiB: bigint;
+  noticePeriods: bigint;
+  nonce: bigint;
+  deadline: bigint;
+};
+
+/** Signed creation terms (defaults: 2.5 tokens per TiB-month, 100 tokens collateral per TiB, 2 periods notice). */
+export async function makeTerms(
   f: StorageFixture,
   opts: {
     client?: HardhatEthersSigner;
     provider?: HardhatEthersSigner;
-    piece?: PieceData;
-    periods?: bigint;
-    pricePerSecond?: bigint;
-    collateral?: bigint;
+    pricePerTiBMonth?: bigint;
+    collateralPerTiB?: bigint;
+    noticePeriods?: bigint;
     nonce?: bigint;
-    startDeadline?: bigint;
+    deadline?: bigint;
   } = {},
-): Promise<{ proposal: DealProposal; signature: string; piece: PieceData }> {
+): Promise<{ terms: CreateTerms; signature: string }> {
   const client = opts.client ?? f.client;
-  const provider = opts.provider ?? f.provider;
-  const piece = opts.piece ?? randomPiece(4096);
-  const period = await f.market.provingPeriod();
   const now = BigInt(await f.helpers.time.latest());
-  const proposal: DealProposal = {
+  const terms: CreateTerms = {
     client: client.address,
-    provider: provider.address,
-    root: piece.tree.root,
-    size: BigInt(piece.data.length),
-    duration: (opts.periods ?? 24n) * period,
-    pricePerSecond: opts.pricePerSecond ?? 10n,
-    collateral: opts.collateral ?? 100n * USDC,
-    startDeadline: opts.startDeadline ?? now + 3600n,
+    provider: (opts.provider ?? f.provider).address,
+    pricePerTiBMonth: opts.pricePerTiBMonth ?? (5n * USDC) / 2n,
+    collateralPerTiB: opts.collateralPerTiB ?? 100n * USDC,
+    noticePeriods: opts.noticePeriods ?? 2n,
     nonce: opts.nonce ?? nonceCounter++,
+    deadline: opts.deadline ?? now + 3600n,
   };
-  const signature = await signProposal(
-    client,
-    marketDomain(f.chainId, await f.market.getAddress()),
-    proposal,
-  );
-  return { proposal, signature, piece };
+  const signature = await client.signTypedData(await marketDomain(f), CREATE_TYPES, terms);
+  return { terms, signature };
 }
 
-/** Publish signed proposals from `provider` and return the published deals' terms. */
-export async function publish(
+/** Create a data set; returns its id. */
+export async function createDataSet(
   f: StorageFixture,
-  signed: { proposal: DealProposal; signature: string }[],
-  provider: HardhatEthersSigner = f.provider,
-): Promise<DealTerms[]> {
-  const tx = await f.market.connect(provider).publishDeals(signed);
-  const receipt = await tx.wait();
-  if (!receipt) throw new StrataError("INTERNAL_INVARIANT", "no receipt");
-  const deals: DealTerms[] = [];
-  for (const log of receipt.logs) {
-    const parsed = f.market.interface.parseLog(log);
-    if (parsed?.name === "DealPublished") deals.push(dealFromEvent(parsed));
+  opts: Parameters<typeof makeTerms>[1] = {},
+): Promise<bigint> {
+  const provider = opts.provider ?? f.provider;
+  const { terms, signature } = await makeTerms(f, opts);
+  await (await f.market.connect(provider).createDataSet(terms, signature)).wait();
+  return await f.market.dataSetCount();
+}
+
+/** A signed state for `id`. */
+export async function signState(
+  f: StorageFixture,
+  signer: HardhatEthersSigner,
+  state: { dataSetId: bigint; version: bigint; root: string; span: bigint },
+): Promise<IStorageMarket.SignedStateStruct> {
+  const signature = await signer.signTypedData(await marketDomain(f), STATE_TYPES, state);
+  return { state, signer: signer.address, signature };
+}
+
+/**
+ * A data set tree whose leaves in [0, span) all hold the same 64 bytes (`fill`) and whose leaves beyond the span are
+ * zero, as the data set commitment pads them: its root and paths are real SHA-256 Merkle paths at the real depth,
+ * computed over uniform and zero subtrees in O(depth) without materialising the leaves.
+ */
+export class UniformTree {
+  readonly depth: number;
+  readonly root: string;
+  private readonly uniform: Buffer[] = [];
+  private readonly zero: Buffer[] = [];
+  private readonly memo = new Map<string, Buffer>();
+
+  constructor(
+    readonly span: bigint,
+    readonly fill: Buffer,
+  ) {
+    if (fill.length !== 64) throw new Error("a leaf is 64 bytes");
+    let depth = 0;
+    while (1n << BigInt(depth) < span) depth++;
+    this.depth = depth;
+    this.uniform.push(sha256(fill));
+    this.zero.push(sha256(Buffer.alloc(64)));
+    for (let i = 0; i < depth; i++) {
+      const u = need(this.uniform[i], "level");
+      const z = need(this.zero[i], "level");
+      this.uniform.push(sha256(Buffer.concat([u, u])));
+      this.zero.push(sha256(Buffer.concat([z, z])));
+    }
+    this.root = span === 0n ? ethersZeroHash : "0x" + this.node(depth, 0n).toString("hex");
   }
-  return deals;
+
+  /** A fresh tree with `span` leaves of a random fill. */
+  static random(span: bigint): UniformTree {
+    return new UniformTree(span, randomBytes(64));
+  }
+
+  node(level: number, index: bigint): Buffer {
+    const start = index << BigInt(level);
+    const end = start + (1n << BigInt(level));
+    if (end <= this.span) return need(this.uniform[level], "level");
+    if (start >= this.span) return need(this.zero[level], "level");
+    const key = `${level}:${index}`;
+    const hit = this.memo.get(key);
+    if (hit) return hit;
+    const out = sha256(
+      Buffer.concat([this.node(level - 1, 2n * index), this.node(level - 1, 2n * index + 1n)]),
+    );
+    this.memo.set(key, out);
+    return out;
+  }
+
+  /** The 64-byte leaf as two words. */
+  leaf(index: bigint): [string, string] {
+    const bytes = index < this.span ? this.fill : Buffer.alloc(64);
+    return ["0x" + bytes.subarray(0, 32).toString("hex"), "0x" + bytes.subarray(32).toString("hex")];
+  }
+
+  /** Sibling hashes of leaf `index`, bottom up. */
+  path(index: bigint): string[] {
+    const out: string[] = [];
+    for (let level = 0; level < this.depth; level++) {
+      out.push("0x" + this.node(level, (index >> BigInt(level)) ^ 1n).toString("hex"));
+    }
+    return out;
+  }
 }
 
-/** Publish one fresh deal and return its terms and piece. */
-export async function publishOne(
+const ethersZeroHash = "0x" + "00".repeat(32);
+
+/** `value`, or a thrown error naming what was missing. */
+export function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`missing ${what}`);
+  return value;
+}
+
+function sha256(data: Buffer): Buffer {
+  return createHash("sha256").update(data).digest();
+}
+
+const versions = new Map<bigint, bigint>();
+
+/** Sign (by the client, or `signer`) and submit the next version of `id` holding `tree`. */
+export async function putState(
   f: StorageFixture,
-  opts: Parameters<typeof makeProposal>[1] = {},
-): Promise<{ deal: DealTerms; piece: PieceData }> {
-  const signed = await makeProposal(f, opts);
-  const [deal] = await publish(f, [signed], opts.provider ?? f.provider);
-  if (!deal) throw new StrataError("INTERNAL_INVARIANT", "deal was not published");
-  return { deal, piece: signed.piece };
+  id: bigint,
+  tree: UniformTree,
+  opts: { provider?: HardhatEthersSigner; signer?: HardhatEthersSigner; version?: bigint } = {},
+) {
+  const version = opts.version ?? (await f.market.dataSet(id)).version + 1n;
+  versions.set(id, version);
+  const signed = await signState(f, opts.signer ?? f.client, {
+    dataSetId: id,
+    version,
+    root: tree.root,
+    span: tree.span,
+  });
+  return f.market.connect(opts.provider ?? f.provider).updateDataSets([signed]);
+}
+
+/** Add `amount` to `id`'s escrow from `from`'s allowance. */
+export async function topUp(
+  f: StorageFixture,
+  id: bigint,
+  amount: bigint,
+  from: HardhatEthersSigner = f.client,
+) {
+  await f.token.mint(from.address, amount);
+  await f.token.connect(from).approve(await f.market.getAddress(), amount);
+  await (await f.market.connect(from).topUp(id, amount)).wait();
 }
 
 /** Move time into the proof window of `period` and mine enough blocks for the seed. */
@@ -353,40 +476,29 @@ export async function enterProofWindow(f: StorageFixture, period: bigint) {
   await f.helpers.mine(3);
 }
 
-/** Build the answers to `provider`'s current challenges from the pieces it holds. */
-export async function buildProofs(
+/** Build the answers to `provider`'s current challenges from the trees it holds. */
+export async function buildAnswers(
   f: StorageFixture,
   provider: string,
-  pieces: Map<bigint, { deal: DealTerms; piece: PieceData }>,
-): Promise<ChallengeProof[]> {
-  const [ids, words] = await f.market.challenges(provider);
-  const proofs: ChallengeProof[] = [];
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i];
-    const word = words[i];
-    if (id === undefined || word === undefined)
-      throw new StrataError("INTERNAL_INVARIANT", "bad challenge arrays");
-    const [, , , lastDeclaredPlusOne] = await f.market.dealState(id);
-    const next = (await f.market.proofState(provider)).nextPeriod;
-    if (lastDeclaredPlusOne === next + 1n) {
-      proofs.push(skippedChallenge());
-      continue;
-    }
-    const held = pieces.get(id);
-    if (!held) throw new StrataError("INTERNAL_INVARIANT", `no piece for challenged deal ${id}`);
-    proofs.push(answerChallenge(held.deal, held.piece.tree, word));
-  }
-  return proofs;
+  trees: Map<bigint, UniformTree>,
+): Promise<IStorageMarket.ChallengeAnswerStruct[]> {
+  const drawn = await f.market.challengesFor(provider);
+  return drawn.map((c) => {
+    if (c.declared) return { leaf: [ethersZeroHash, ethersZeroHash], path: [] };
+    const tree = trees.get(c.dataSetId);
+    if (!tree) throw new Error(`no tree for challenged data set ${c.dataSetId}`);
+    return { leaf: tree.leaf(c.leaf), path: tree.path(c.leaf) };
+  });
 }
 
-/** Prove `provider`'s next period with the pieces it holds. */
+/** Prove `provider`'s next period with the trees it holds (the frozen ones). */
 export async function proveNext(
   f: StorageFixture,
   provider: HardhatEthersSigner,
-  pieces: Map<bigint, { deal: DealTerms; piece: PieceData }>,
+  trees: Map<bigint, UniformTree>,
 ) {
   const period = (await f.market.proofState(provider.address)).nextPeriod;
   await enterProofWindow(f, period);
-  const proofs = await buildProofs(f, provider.address, pieces);
-  return f.market.connect(provider).submitProof(period, proofs);
+  const answers = await buildAnswers(f, provider.address, trees);
+  return f.market.connect(provider).submitProof(period, answers);
 }

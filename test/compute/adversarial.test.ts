@@ -5,7 +5,10 @@ import {
   defaultComputeParameters,
   deployComputeMarket,
   fundClient,
-  publishOne,
+  createDataSet,
+  putState,
+  topUp,
+  UniformTree,
   USDC,
   type StorageFixture,
 } from "../helpers/fixture.js";
@@ -211,10 +214,13 @@ describe("ComputeMarket adversarial", function () {
       }
     });
 
-    it("test_leases_ofOneProviderAndItsStorageDealsKeepTheirCollateralApart", async function () {
+    it("test_leases_ofOneProviderAndItsStorageDataSetsKeepTheirCollateralApart", async function () {
       const f = get();
       await fundClient(f, f.client);
-      const { deal } = await publishOne(f, { collateral: 100n * USDC });
+      // A 1 TiB data set at 100 tokens per TiB locks exactly 100 tokens (its class capacity).
+      const dataSetId = await createDataSet(f, { collateralPerTiB: 100n * USDC });
+      await topUp(f, dataSetId, 100n * USDC);
+      await (await putState(f, dataSetId, UniformTree.random(1n << 34n))).wait();
       const a = await startLease(f);
       const b = await startLease(f, { tenant: f.client2 });
       expect(await stakeOf(f)).to.deep.equal({
@@ -230,7 +236,7 @@ describe("ComputeMarket adversarial", function () {
       expect(await f.registry.slashedOwedTo(await f.compute.getAddress())).to.equal(penalty);
       expect(await f.registry.slashedOwedTo(await f.market.getAddress())).to.equal(0n);
       expect((await f.compute.getLease(b.leaseId)).collateral).to.equal(COLLATERAL);
-      expect((await f.market.dealState(deal.id))[0]).to.not.equal(0n);
+      expect((await f.market.dataSet(dataSetId)).status).to.equal(1n);
       await expectComputeFundsConserved(f, { leases: [b.leaseId] });
     });
   });

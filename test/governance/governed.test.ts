@@ -8,22 +8,22 @@ import { ZeroAddress } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { SnapshotRestorer } from "@nomicfoundation/hardhat-network-helpers/types";
 import { DEFAULT_ADMIN_ROLE, PARAMETER_ROLE, PAUSER_ROLE } from "../../deploy/lib/storageSuite.js";
-import type { DealTerms } from "../../offchain/sdk/deals/terms.js";
 import {
   defaultComputeParameters,
   defaultParameters,
   deployStorage,
   fundClient,
-  makeProposal,
-  randomPiece,
+  makeTerms,
+  proveNext,
+  putState,
   registerProvider,
+  topUp,
   USDC,
-  type PieceData,
+  UniformTree,
+  createDataSet,
   type StorageFixture,
 } from "../helpers/fixture.js";
 import { fundTenant, orderRequest, startLease, CloseReason } from "../compute/helpers.js";
-import { answer, fundChallenger, openOn } from "../storage/retrieval.helpers.js";
-import { publishDeals } from "../storage/streams.helpers.js";
 
 /** A governed contract as this suite sees it. */
 interface Governed extends BaseContract {
@@ -35,10 +35,10 @@ interface Governed extends BaseContract {
 }
 
 interface Live {
-  deal: DealTerms;
-  /** A second live deal, with no challenge open on it. */
-  otherDeal: DealTerms;
-  piece: PieceData;
+  dataSet: bigint;
+  /** A second live data set, with no challenge open on it. */
+  otherDataSet: bigint;
+  tree: UniformTree;
   leaseId: bigint;
   orderId: bigint;
   challengeId: bigint;
@@ -75,12 +75,35 @@ const CASES: Case[] = [
     name: "StorageMarket",
     contract: (f) => f.market,
     newBusiness: async (f) => {
-      const p = await makeProposal(f, { provider: f.provider, piece: randomPiece(4096) });
-      return f.market.connect(f.provider).publishDeals([p]);
+      const p = await makeTerms(f, { provider: f.provider });
+      return f.market.connect(f.provider).createDataSet(p.terms, p.signature);
     },
     neverPaused: async (f, live) => {
-      await expect(f.market.connect(f.watcher).settleDeal(live.deal)).to.emit(f.market, "DealSettled");
-      await expect(f.market.connect(f.client).terminateDeal(live.deal)).to.emit(f.market, "DealEnded");
+      await expect(f.market.connect(f.watcher).settleDataSet(live.dataSet)).to.emit(
+        f.market,
+        "DataSetSettled",
+      );
+      await expect(f.market.connect(f.client).withdrawEscrow(live.otherDataSet, USDC)).to.emit(
+        f.market,
+        "EscrowWithdrawn",
+      );
+      await expect(f.market.connect(f.client).terminateDataSet(live.dataSet)).to.emit(
+        f.market,
+        "DataSetTerminated",
+      );
+      await expect(
+        proveNext(
+          f,
+          f.provider,
+          new Map([
+            [live.dataSet, live.tree],
+            [live.otherDataSet, live.tree],
+          ]),
+        ),
+      ).to.emit(f.market, "ProofSubmitted");
+      await expect(f.market.finalizeDataSet(live.dataSet))
+        .to.emit(f.market, "DataSetUpdated")
+        .and.to.emit(f.market, "DataSetEnded");
       const refund = await f.market.balanceOf(f.client.address);
       expect(refund > 0n).to.equal(true);
       await expect(f.market.connect(f.client).withdraw(refund)).to.emit(f.market, "Withdrawn");
@@ -113,12 +136,13 @@ const CASES: Case[] = [
   {
     name: "RetrievalChallenges",
     contract: (f) => f.retrievalChallenges,
-    newBusiness: (f, live) => f.retrievalChallenges.connect(f.watcher).openChallenge(live.otherDeal, 1n),
+    newBusiness: (f, live) => f.retrievalChallenges.connect(f.watcher).openChallenge(live.otherDataSet, 1n),
     neverPaused: async (f, live) => {
-      await expect(answer(f, live.challengeId, live.deal, live.piece, 0n)).to.emit(
-        f.retrievalChallenges,
-        "RetrievalChallengeAnswered",
-      );
+      await expect(
+        f.retrievalChallenges
+          .connect(f.provider)
+          .answerChallenge(live.challengeId, live.tree.leaf(0n), live.tree.path(0n)),
+      ).to.emit(f.retrievalChallenges, "RetrievalChallengeAnswered");
       const bond = await f.retrievalChallenges.balanceOf(f.provider.address);
       expect(bond > 0n).to.equal(true);
       await expect(f.retrievalChallenges.connect(f.provider).withdraw(bond)).to.emit(
@@ -143,17 +167,23 @@ describe("governance: the shared base on every governed contract", function () {
     await registerProvider(f, f.provider2);
     await fundClient(f, f.client);
     await fundTenant(f, f.client);
-    await fundChallenger(f, f.watcher);
-    const { deals, held } = await publishDeals(f, [{ size: 4096 }, { size: 4096 }]);
-    const [deal, otherDeal] = deals;
-    if (!deal || !otherDeal) throw new Error("no deals");
-    const piece = held.get(deal.id)?.piece;
-    if (!piece) throw new Error("no piece");
+    await f.token.mint(f.watcher.address, 1_000n * USDC);
+    await f.token.connect(f.watcher).approve(await f.retrievalChallenges.getAddress(), 1_000n * USDC);
+    const ids: bigint[] = [];
+    const tree = UniformTree.random(64n);
+    for (let i = 0; i < 2; i++) {
+      const id = await createDataSet(f, { noticePeriods: 0n });
+      await topUp(f, id, 10n * USDC);
+      await (await putState(f, id, tree)).wait();
+      ids.push(id);
+    }
+    const [dataSet, otherDataSet] = ids as [bigint, bigint];
     const { leaseId } = await startLease(f);
     await f.compute.connect(f.client).createOrder(await orderRequest(f));
     const orderId = await f.compute.lastOrderId();
-    const { id: challengeId } = await openOn(f, deal, 0n);
-    live = { deal, otherDeal, piece, leaseId, orderId, challengeId };
+    await (await f.retrievalChallenges.connect(f.watcher).openChallenge(dataSet, 0n)).wait();
+    const challengeId = await f.retrievalChallenges.challengeCount();
+    live = { dataSet, otherDataSet, tree, leaseId, orderId, challengeId };
     snapshot = await f.helpers.takeSnapshot();
   });
 

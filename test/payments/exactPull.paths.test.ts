@@ -1,5 +1,5 @@
 // Every path by which tokens enter a Strata contract goes through ExactPull: a token that delivers less than
-// asked is rejected on each of them (registry stake, the three ledgers' deposits, deal escrow, extensions,
+// asked is rejected on each of them (registry stake, the three ledgers' deposits, data set escrow top-ups,
 // order deposits, lease top-ups, challenge bonds), while a ledger balance still funds new business without
 // any pull.
 import { expect } from "chai";
@@ -11,20 +11,21 @@ import type {
   StorageMarket,
 } from "../../typechain-types/index.js";
 import { DEFAULT_MAX_RETRIEVAL_BOND, LOCAL_RETRIEVAL_PARAMETERS } from "../../deploy/lib/storageSuite.js";
-import { marketDomain, signExtension } from "../../offchain/sdk/deals/eip712.js";
-import type { DealTerms } from "../../offchain/sdk/deals/terms.js";
 import {
   defaultComputeParameters,
   defaultParameters,
   deployComputeMarket,
   deployMarket,
   deployStorage,
+  CREATE_TYPES,
+  makeTerms,
   PERIOD,
+  signState,
   USDC,
+  UniformTree,
   type StorageFixture,
 } from "../helpers/fixture.js";
 import { COLLATERAL, DEPOSIT, NOTICE, orderRequest, PRICE } from "../compute/helpers.js";
-import { escrowOf, publishBatch, signed } from "../storage/publishing.helpers.js";
 
 /** What a 1 % fee-on-transfer token delivers of `amount`. */
 function delivered(amount: bigint): bigint {
@@ -38,11 +39,11 @@ interface FeeSuite {
   market: StorageMarket;
   rc: RetrievalChallenges;
   compute: ComputeMarket;
-  deal: DealTerms;
+  dataSetId: bigint;
   leaseId: bigint;
 }
 
-/** The whole suite on a fee token, set up with the fee off (a live deal and a live lease), then the fee on. */
+/** The whole suite on a fee token, set up with the fee off (a live data set and a live lease), then the fee on. */
 async function feeSuite(): Promise<FeeSuite> {
   const f = await deployStorage();
   const fee = await f.ethers.deployContract("FeeOnTransferToken");
@@ -85,16 +86,32 @@ async function feeSuite(): Promise<FeeSuite> {
     await fee.mint(f.watcher.address, 1_000_000n * USDC);
     await fee.connect(f.watcher).approve(await spender.getAddress(), 1_000_000n * USDC);
   }
-  const s = await signed(f, { collateral: 0n }, { market: await market.getAddress() });
-  const { deals } = await publishBatch(f, [s], f.provider, market);
-  const deal = deals[0];
-  if (!deal) throw new Error("no deal");
+  const domain = {
+    name: "Strata StorageMarket",
+    version: "2",
+    chainId: f.chainId,
+    verifyingContract: await market.getAddress(),
+  };
+  const { terms } = await makeTerms(f, { collateralPerTiB: 0n });
+  await market
+    .connect(f.provider)
+    .createDataSet(terms, await f.client.signTypedData(domain, CREATE_TYPES, terms));
+  const dataSetId = await market.dataSetCount();
+  await market.connect(f.client).topUp(dataSetId, 100n * USDC);
+  const tree = UniformTree.random(1n << 20n);
+  const state = await signState({ ...f, market }, f.client, {
+    dataSetId,
+    version: 1n,
+    root: tree.root,
+    span: tree.span,
+  });
+  await market.connect(f.provider).updateDataSets([state]);
   await compute.connect(f.client).createOrder(await orderRequest(f));
   const leaseId = await compute.lastOrderId();
   await compute.connect(f.provider).createBid(leaseId, PRICE, COLLATERAL, NOTICE);
   await compute.connect(f.client).acceptBid(leaseId, f.provider.address);
   await fee.setFeePercent(1n);
-  return { f, fee, registry, market, rc, compute, deal, leaseId };
+  return { f, fee, registry, market, rc, compute, dataSetId, leaseId };
 }
 
 describe("payments: ExactPull on every path that pulls tokens", function () {
@@ -123,32 +140,11 @@ describe("payments: ExactPull on every path that pulls tokens", function () {
     }
   });
 
-  it("test_publishDeals_rejectsAShortEscrowPull", async function () {
-    const { f, market } = s;
-    const p = await signed(f, { collateral: 0n }, { market: await market.getAddress() });
-    const escrow = escrowOf(p.proposal);
-    await expect(market.connect(f.provider).publishDeals([p]))
+  it("test_topUpDataSet_rejectsAShortEscrowPull", async function () {
+    const { f, market, dataSetId } = s;
+    await expect(market.connect(f.client).topUp(dataSetId, 30n * USDC))
       .to.be.revertedWithCustomError(market, "PaymentTokenShortfall")
-      .withArgs(escrow, delivered(escrow));
-  });
-
-  it("test_extendDeal_rejectsAShortExtensionPull", async function () {
-    const { f, market, deal } = s;
-    const extension = {
-      dealId: deal.id,
-      newEndPeriod: deal.endPeriod + 2n,
-      nonce: 1n << 60n,
-      deadline: BigInt(await f.helpers.time.latest()) + 3600n,
-    };
-    const signature = await signExtension(
-      f.client,
-      marketDomain(f.chainId, await market.getAddress()),
-      extension,
-    );
-    const amount = deal.pricePerSecond * 2n * PERIOD;
-    await expect(market.connect(f.provider).extendDeal(deal, extension, signature))
-      .to.be.revertedWithCustomError(market, "PaymentTokenShortfall")
-      .withArgs(amount, delivered(amount));
+      .withArgs(30n * USDC, delivered(30n * USDC));
   });
 
   it("test_createOrder_rejectsAShortDepositPull", async function () {
@@ -166,15 +162,15 @@ describe("payments: ExactPull on every path that pulls tokens", function () {
   });
 
   it("test_openChallenge_rejectsAShortBondPull", async function () {
-    const { f, rc, deal } = s;
+    const { f, rc, dataSetId } = s;
     const bond = LOCAL_RETRIEVAL_PARAMETERS.bond;
-    await expect(rc.connect(f.watcher).openChallenge(deal, 0n))
+    await expect(rc.connect(f.watcher).openChallenge(dataSetId, 0n))
       .to.be.revertedWithCustomError(rc, "PaymentTokenShortfall")
       .withArgs(bond, delivered(bond));
   });
 
   it("test_ledgerBalance_fundsNewBusinessWithoutAPull_evenOnAFeeToken", async function () {
-    const { f, fee, market, compute, deal } = s;
+    const { f, fee, market, compute, dataSetId } = s;
     // Refunds credit the ledger without any token transfer; new business then draws on that balance.
     await fee.setFeePercent(0n);
     await compute.connect(f.client).createOrder(await orderRequest(f));
@@ -185,11 +181,13 @@ describe("payments: ExactPull on every path that pulls tokens", function () {
     await compute.connect(f.client).createOrder(await orderRequest(f));
     expect(await compute.balanceOf(f.client.address)).to.equal(0n);
 
-    await market.connect(f.client).terminateDeal(deal);
-    const refund = await market.balanceOf(f.client.address);
-    const p = await signed(f, { collateral: 0n, pricePerSecond: 1n }, { market: await market.getAddress() });
-    expect(refund >= escrowOf(p.proposal)).to.equal(true);
-    await market.connect(f.provider).publishDeals([p]);
-    expect(await market.balanceOf(f.client.address)).to.equal(refund - escrowOf(p.proposal));
+    const free = await market.withdrawableEscrow(dataSetId);
+    expect(free > 0n).to.equal(true);
+    await market.connect(f.client).withdrawEscrow(dataSetId, free);
+    expect(await market.balanceOf(f.client.address)).to.equal(free);
+    const tokens = await fee.balanceOf(f.client.address);
+    await market.connect(f.client).topUp(dataSetId, free);
+    expect(await market.balanceOf(f.client.address)).to.equal(0n);
+    expect(await fee.balanceOf(f.client.address)).to.equal(tokens);
   });
 });

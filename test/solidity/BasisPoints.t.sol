@@ -4,7 +4,6 @@ pragma solidity 0.8.30;
 import { BasisPoints } from "../../contracts/payments/libraries/BasisPoints.sol";
 import { SlashSplit } from "../../contracts/payments/libraries/SlashSplit.sol";
 import { LeaseMath } from "../../contracts/compute/libraries/LeaseMath.sol";
-import { PaymentMath } from "../../contracts/storage/libraries/PaymentMath.sol";
 import { TestBase } from "./utils/TestBase.sol";
 
 /// @notice The shared money math (contracts/payments/libraries): basis-point shares round down by less than one
@@ -72,11 +71,7 @@ contract BasisPointsTest is TestBase {
 
     /// @notice The three parts add up to the slashed amount exactly; both shares are the rounded-down formula;
     ///         the harmed party gets every unit rounding takes from the others.
-    function test_fuzz_splitLosesNothing(
-        uint256 amount,
-        uint256 treasuryBps,
-        uint256 reporterBps
-    ) public pure {
+    function test_fuzz_splitLosesNothing(uint256 amount, uint256 treasuryBps, uint256 reporterBps) public pure {
         treasuryBps = bound(treasuryBps, 0, BPS);
         reporterBps = bound(reporterBps, 0, BPS - treasuryBps);
         (uint256 toTreasury, uint256 toReporter, uint256 toHarmed) = SlashSplit.split(
@@ -112,48 +107,20 @@ contract BasisPointsTest is TestBase {
         collateral = bound(collateral, 0, type(uint96).max);
         bps = bound(bps, 0, BPS);
         treasuryBps = bound(treasuryBps, 0, 5_000);
-        (uint256 amount, uint256 toTreasury, uint256 toTenant) = LeaseMath.penalty(
-            collateral,
-            bps,
-            treasuryBps
-        );
+        (uint256 amount, uint256 toTreasury, uint256 toTenant) = LeaseMath.penalty(collateral, bps, treasuryBps);
         assertEq(amount, BasisPoints.share(collateral, bps), "penalty is bps of the collateral");
-        (uint256 t, uint256 r, uint256 h) = SlashSplit.split(amount, treasuryBps, 0);
+        (uint256 t, uint256 h) = SlashSplit.split(amount, treasuryBps);
+        (uint256 t3, uint256 r3, uint256 h3) = SlashSplit.split(amount, treasuryBps, 0);
         assertEq(toTreasury, t, "treasury as in the shared split");
-        assertEq(r, 0, "no reporter share");
         assertEq(toTenant, h, "tenant is the harmed party");
+        assertEq(t3, t, "the two-way split is the three-way split without a reporter (treasury)");
+        assertEq(r3, 0, "no reporter share");
+        assertEq(h3, h, "the two-way split is the three-way split without a reporter (harmed)");
         assertEq(toTreasury + toTenant, amount, "nothing lost");
     }
 
     function test_leasePenaltyIsTheSharedSplit() public pure {
         test_fuzz_leasePenaltyIsTheSharedSplit(50e6, 5_000, 1_000);
         test_fuzz_leasePenaltyIsTheSharedSplit(3, 10_000, 5_000);
-    }
-
-    /// @notice A storage fault penalty below 100 % is the basis-point share of the collateral, else the whole.
-    function test_fuzz_faultPenaltyIsTheShare(
-        uint256 collateral,
-        uint256 missed,
-        uint256 declared,
-        uint256 missedBps,
-        uint256 declaredBps
-    ) public pure {
-        collateral = bound(collateral, 0, type(uint128).max);
-        missed = bound(missed, 0, 100);
-        declared = bound(declared, 0, 100);
-        missedBps = bound(missedBps, 0, 5_000);
-        declaredBps = bound(declaredBps, 0, missedBps);
-        uint256 bps = missed * missedBps + declared * declaredBps;
-        uint256 penalty = PaymentMath.faultPenalty(collateral, missed, declared, missedBps, declaredBps);
-        assertEq(
-            penalty,
-            bps >= BPS ? collateral : BasisPoints.share(collateral, bps),
-            "share of the collateral"
-        );
-    }
-
-    function test_faultPenaltyIsTheShare() public pure {
-        test_fuzz_faultPenaltyIsTheShare(100e6, 2, 1, 1_000, 500); // 25 %
-        test_fuzz_faultPenaltyIsTheShare(100e6, 3, 0, 5_000, 0); // capped at the whole
     }
 }

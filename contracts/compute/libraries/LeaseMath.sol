@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
 import { BasisPoints } from "../../payments/libraries/BasisPoints.sol";
+import { SlashSplit } from "../../payments/libraries/SlashSplit.sol";
 
 /// @title LeaseMath
 /// @notice Pure formulas of a lease's stream (see docs/SPEC.md, "Compute leases"): which time is payable, what a
@@ -134,10 +135,8 @@ library LeaseMath {
         uint256 bps,
         uint256 treasuryBps
     ) internal pure returns (uint256 amount, uint256 toTreasury, uint256 toTenant) {
-        amount = Math.mulDiv(collateral, bps, BasisPoints.BPS);
-        // The BasisPoints formula, then SlashSplit's rule with no reporter share: the treasury share rounds down,
-        // the tenant takes the rest (treasuryBps <= 10_000, so toTreasury <= amount).
-        toTreasury = Math.mulDiv(amount, treasuryBps, BasisPoints.BPS);
-        toTenant = amount - toTreasury;
+        amount = BasisPoints.share(collateral, bps);
+        // No reporter share: a lease penalty goes to the treasury and the harmed tenant only.
+        (toTreasury, toTenant) = SlashSplit.split(amount, treasuryBps);
     }
 }

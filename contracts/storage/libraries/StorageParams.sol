@@ -26,10 +26,12 @@ library StorageParams {
     uint256 internal constant MAX_BOUNTY_BPS = 2_000;
     /// @notice Highest treasury share (bps of a slash).
     uint256 internal constant MAX_TREASURY_BPS = 5_000;
-    /// @notice Smallest accepted limit on piece size (one leaf).
-    uint256 internal constant MIN_PIECE_LIMIT = 64;
-    /// @notice Largest accepted limit on piece size (1 TiB).
-    uint256 internal constant MAX_PIECE_LIMIT = 1 << 40;
+    /// @notice Smallest accepted limit on data set size (1 MiB).
+    uint256 internal constant MIN_DATA_SET_LIMIT = 1 << 20;
+    /// @notice Largest accepted limit on data set size (8 PiB: span 2^47 leaves, the highest size class).
+    uint256 internal constant MAX_DATA_SET_LIMIT = 1 << 53;
+    /// @notice Longest accepted notice (periods).
+    uint256 internal constant MAX_NOTICE_LIMIT = 10_000;
 
     /// @notice Revert unless every field of `p` is within its bounds.
     /// @param p The parameters.
@@ -49,10 +51,8 @@ library StorageParams {
         _check("providerTerminationFeeBps", p.providerTerminationFeeBps, 0, BasisPoints.BPS);
         _check("faultTerminationBountyBps", p.faultTerminationBountyBps, 0, MAX_BOUNTY_BPS);
         _check("treasuryShareBps", p.treasuryShareBps, 0, MAX_TREASURY_BPS);
-        // Deal lengths are counted in seconds in 32 bits (paidSeconds), so the longest deal must fit.
-        _check("maxDealPeriods", p.maxDealPeriods, 1, type(uint32).max / provingPeriod);
-        _check("minDealPeriods", p.minDealPeriods, 1, p.maxDealPeriods);
-        _check("maxPieceSize", p.maxPieceSize, MIN_PIECE_LIMIT, MAX_PIECE_LIMIT);
+        _check("maxNoticePeriods", p.maxNoticePeriods, 0, MAX_NOTICE_LIMIT);
+        _check("maxDataSetSize", p.maxDataSetSize, MIN_DATA_SET_LIMIT, MAX_DATA_SET_LIMIT);
         _check("missedProofBounty", p.missedProofBounty, 0, maxMissedProofBounty);
     }
 

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { FaultLog } from "./FaultLog.sol";
+import { MarketLayout } from "./MarketLayout.sol";
+
+/// @title DataSetAccrual
+/// @notice Cumulative, exact accounting of what a data set has earned (docs/SPEC.md, "Payments"): the resolved
+///         periods `[paidThrough, min(nextPeriod, endPeriod))` fall into at most two segments — the period of the
+///         last write (span before the write) and the periods after it (span after) — each paid `span × P` leaf-
+///         seconds per period that was neither missed (the provider's FaultLog) nor declared (the data set's
+///         last declaration, the only one that can be pending). O(1) whatever the backlog; O(log runs) with faults.
+/// @dev Deployed and linked (public functions) so the market stays under the 24 KiB limit.
+library DataSetAccrual {
+    using FaultLog for FaultLog.Log;
+
+    /// @notice What accounting up to `to` adds.
+    struct Delta {
+        uint256 leafSeconds;
+        uint256 missed;
+        uint256 declared;
+        uint256 to;
+        // Inputs of the segments.
+        uint256 provingPeriod;
+        uint256 declaredPlusOne;
+    }
+
+    /// @notice The accrual of data set `id` over its resolved, unaccounted periods (not written).
+    function pending(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 provingPeriod
+    ) public view returns (Delta memory a) {
+        return pendingInline(s, id, provingPeriod);
+    }
+
+    /// @notice `pending`, inlined into the calling library (so libraries link no other library).
+    function pendingInline(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 provingPeriod
+    ) internal view returns (Delta memory a) {
+        MarketLayout.DataSet storage d = s.sets[id];
+        address provider = d.provider;
+        uint256 to = s.proofStates[provider].nextPeriod;
+        uint256 end = d.endPeriod;
+        if (end != 0 && end < to) to = end;
+        uint256 pt = d.paidThrough;
+        a.to = to;
+        if (to <= pt) {
+            a.to = pt;
+            return a;
+        }
+        uint256 at = d.writtenAt;
+        a.provingPeriod = provingPeriod;
+        a.declaredPlusOne = d.lastDeclaredPlusOne;
+        FaultLog.Log storage log = s.faultLogs[provider];
+        if (at >= pt && at < to) {
+            _segment(a, log, d.spanPrev, at, at + 1);
+            pt = at + 1;
+        }
+        if (pt < to) _segment(a, log, d.spanCur, pt, to);
+    }
+
+    /// @notice Account data set `id` up to its resolved horizon.
+    function accrue(MarketLayout.Layout storage s, uint64 id, uint256 provingPeriod) public {
+        accrueInline(s, id, provingPeriod);
+    }
+
+    /// @notice `accrue`, inlined into the calling library (so libraries link no other library).
+    function accrueInline(MarketLayout.Layout storage s, uint64 id, uint256 provingPeriod) internal {
+        Delta memory a = pendingInline(s, id, provingPeriod);
+        MarketLayout.DataSet storage d = s.sets[id];
+        if (a.to == d.paidThrough) return;
+        // leafSeconds <= span (< 2^50 by the size bound) × seconds (< 2^40): far below 2^128; fault counts are
+        // bounded by the number of periods (< 2^32).
+        d.leafSeconds = uint128(d.leafSeconds + a.leafSeconds);
+        d.paidThrough = uint32(a.to);
+        if (a.missed != 0) d.missedFaults = uint32(d.missedFaults + a.missed);
+        if (a.declared != 0) d.declaredFaults = uint32(d.declaredFaults + a.declared);
+    }
+
+    function _segment(
+        Delta memory a,
+        FaultLog.Log storage log,
+        uint256 span,
+        uint256 from,
+        uint256 to
+    ) private view {
+        uint256 declaredPlusOne = a.declaredPlusOne;
+        // Periods in which the data set held nothing frozen are neither paid nor faults.
+        if (span == 0) return;
+        uint256 missed = log.missedBetween(from, to);
+        uint256 declared;
+        if (declaredPlusOne > from && declaredPlusOne <= to) {
+            uint256 p = declaredPlusOne - 1;
+            // A declared period that was also missed is charged once, as missed.
+            if (log.missedBetween(p, p + 1) == 0) declared = 1;
+        }
+        a.missed += missed;
+        a.declared += declared;
+        a.leafSeconds += span * (to - from - missed - declared) * a.provingPeriod;
+    }
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
+import { BasisPoints } from "../../payments/libraries/BasisPoints.sol";
+import { SlashSplit } from "../../payments/libraries/SlashSplit.sol";
+import { DataSetAccrual } from "./DataSetAccrual.sol";
+import { DataSetMath } from "./DataSetMath.sol";
+import { MarketLayout } from "./MarketLayout.sol";
+
+/// @title DataSetClosing
+/// @notice How a data set's escrow and collateral are shared out when it closes (docs/SPEC.md, "Endings"), and
+///         the record view.
+/// @dev Deployed and linked (public functions) so the market stays under the 24 KiB limit. `close` writes the
+///      data set's final state; the market credits the amounts and moves the collateral afterwards.
+library DataSetClosing {
+    /// @notice Amounts of a closing.
+    struct Closing {
+        address client;
+        IStorageMarket.EndReason reason;
+        uint256 paidToProvider;
+        uint256 refund;
+        uint256 penalty;
+        uint256 toHarmed;
+        uint256 toReporter;
+        uint256 toTreasury;
+        uint256 released;
+    }
+
+    /// @notice Account the data set to its end, pay what is due from its escrow, refund the rest, charge the
+    ///         penalty of its end reason and mark it finalized.
+    function close(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 provingPeriod
+    ) public returns (Closing memory c) {
+        DataSetAccrual.accrueInline(s, id, provingPeriod);
+        MarketLayout.DataSet storage d = s.sets[id];
+        uint256 earned = DataSetMath.earned(d.pricePerTiBMonth, d.leafSeconds);
+        uint256 escrow = d.escrow;
+        uint256 paid = d.paid;
+        if (earned > paid) {
+            c.paidToProvider = earned - paid;
+            if (c.paidToProvider > escrow) c.paidToProvider = escrow;
+        }
+        // paidToProvider <= escrow; paid + escrow < 2^128 (top-up bound).
+        unchecked {
+            c.refund = escrow - c.paidToProvider;
+            d.paid = uint128(paid + c.paidToProvider);
+        }
+        d.escrow = 0;
+        d.status = IStorageMarket.Status.Finalized;
+        uint256 lockedPlusOne = d.lockedClassPlusOne;
+        uint256 locked =
+            lockedPlusOne == 0 ? 0 : DataSetMath.collateral(d.collateralPerTiB, lockedPlusOne - 1);
+        d.lockedClassPlusOne = 0;
+        c.client = d.client;
+        c.reason = d.endReason;
+        IStorageMarket.Parameters storage p = s.params;
+        uint256 bountyBps;
+        if (
+            c.reason == IStorageMarket.EndReason.Faulty ||
+            c.reason == IStorageMarket.EndReason.RetrievalFailed
+        ) {
+            // Ended for faults or an unanswered retrieval challenge: the whole collateral, with a bounty.
+            c.penalty = locked;
+            bountyBps = p.faultTerminationBountyBps;
+        } else {
+            c.penalty = DataSetMath.faultPenalty(
+                locked,
+                d.missedFaults,
+                d.declaredFaults,
+                p.missedFaultPenaltyBps,
+                p.declaredFaultPenaltyBps
+            );
+            if (c.reason == IStorageMarket.EndReason.ProviderTerminated) {
+                c.penalty += BasisPoints.share(locked, p.providerTerminationFeeBps);
+                if (c.penalty > locked) c.penalty = locked;
+            }
+        }
+        if (c.penalty != 0) {
+            (c.toTreasury, c.toReporter, c.toHarmed) = SlashSplit.split(
+                c.penalty,
+                p.treasuryShareBps,
+                bountyBps
+            );
+        }
+        c.released = locked - c.penalty;
+    }
+
+    /// @notice The record of data set `id` as the market's `dataSet` view returns it.
+    function viewOf(
+        MarketLayout.Layout storage s,
+        uint64 id
+    ) public view returns (IStorageMarket.DataSetView memory v) {
+        MarketLayout.DataSet storage d = s.sets[id];
+        uint32 next = s.proofStates[d.provider].nextPeriod;
+        v.client = d.client;
+        v.provider = d.provider;
+        v.pricePerTiBMonth = d.pricePerTiBMonth;
+        v.collateralPerTiB = d.collateralPerTiB;
+        v.noticePeriods = d.noticePeriods;
+        v.endPeriod = d.endPeriod;
+        v.status = d.status;
+        v.version = d.version;
+        v.root = s.roots[id][d.rootParity];
+        v.span = d.spanCur;
+        v.frozenSpan = d.writtenAt == next ? d.spanPrev : d.spanCur;
+        v.escrow = d.escrow;
+        v.paid = d.paid;
+        v.leafSeconds = d.leafSeconds;
+        v.paidThrough = d.paidThrough;
+        v.missedFaults = d.missedFaults;
+        v.declaredFaults = d.declaredFaults;
+    }
+}

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
+import { BasisPoints } from "../../payments/libraries/BasisPoints.sol";
+
+/// @title DataSetMath
+/// @notice Exact prices of data sets (docs/SPEC.md, "Payments"): a price per TiB (2^40 bytes) per month
+///         (2,592,000 s) applied to `span` 64-byte leaves, accumulated as leaf-seconds and rounded only when
+///         money moves (floor to the provider, the remainder stays the client's). Collateral by class capacity.
+library DataSetMath {
+    /// @notice Seconds in a pricing month.
+    uint256 internal constant MONTH = 2_592_000;
+    /// @notice `2^40 bytes / 64 bytes per leaf`: leaves in a TiB.
+    uint256 internal constant LEAVES_PER_TIB = 1 << 34;
+
+    /// @notice Tokens earned by `leafSeconds` at `pricePerTiBMonth`, rounded down.
+    function earned(uint256 pricePerTiBMonth, uint256 leafSeconds) internal pure returns (uint256) {
+        return Math.mulDiv(pricePerTiBMonth, leafSeconds, LEAVES_PER_TIB * MONTH);
+    }
+
+    /// @notice Tokens `span` leaves cost over `secondsCount` seconds, rounded up (a lockup the client must hold).
+    function cost(
+        uint256 pricePerTiBMonth,
+        uint256 span,
+        uint256 secondsCount
+    ) internal pure returns (uint256) {
+        return Math.mulDiv(pricePerTiBMonth, span * secondsCount, LEAVES_PER_TIB * MONTH, Math.Rounding.Ceil);
+    }
+
+    /// @notice Collateral for a data set of class `c` (capacity 2^c leaves), rounded up.
+    function collateral(uint256 collateralPerTiB, uint256 c) internal pure returns (uint256) {
+        return Math.mulDiv(collateralPerTiB, uint256(1) << c, LEAVES_PER_TIB, Math.Rounding.Ceil);
+    }
+
+    /// @notice Size class of a span: `ceil(log2(span))` (0 for span 1). `span` must be > 0.
+    function classOf(uint256 span) internal pure returns (uint256) {
+        return Math.log2(span, Math.Rounding.Ceil);
+    }
+
+    /// @notice Collateral forfeited for faults, capped at the collateral.
+    function faultPenalty(
+        uint256 collateralAmount,
+        uint256 missed,
+        uint256 declared,
+        uint256 missedBps,
+        uint256 declaredBps
+    ) internal pure returns (uint256) {
+        uint256 bps = missed * missedBps + declared * declaredBps;
+        if (bps >= BasisPoints.BPS) return collateralAmount;
+        return BasisPoints.share(collateralAmount, bps);
+    }
+}

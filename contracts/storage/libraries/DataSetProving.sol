@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
+import { DataSetAccrual } from "./DataSetAccrual.sol";
+import { MarketLayout } from "./MarketLayout.sol";
+import { MerkleSha256 } from "./MerkleSha256.sol";
+import { Versioned } from "./Versioned.sol";
+
+/// @title DataSetProving
+/// @notice The byte-uniform challenge draw over a provider's frozen size classes, proof verification against
+///         frozen roots, and fault declaration (docs/SPEC.md §7.4). Runs in the market's context.
+/// @dev Deployed and linked (public functions, DELEGATECALL) so the market stays under the 24 KiB limit.
+library DataSetProving {
+    /// @notice Most draws per accepted challenge (rejections included).
+    uint256 internal constant DRAWS_PER_CHALLENGE = 8;
+    /// @notice Number of size classes (spans up to 2^47 leaves).
+    uint256 internal constant CLASSES = 48;
+
+    /// @notice Clock, parameters and seed of one proof.
+    struct ProofContext {
+        uint256 periodEnd;
+        uint256 proofWindow;
+        uint256 challengeCount;
+        uint256 challengeFinality;
+        uint256 provingPeriod;
+        bytes32 seed;
+    }
+
+    /// @notice Verify `answers` for the caller's `period` and advance its epoch.
+    function submitProof(
+        MarketLayout.Layout storage s,
+        ProofContext memory ctx,
+        uint32 period,
+        IStorageMarket.ChallengeAnswer[] calldata answers
+    ) public {
+        IStorageMarket.ProviderProofState storage state = s.proofStates[msg.sender];
+        uint32 next = state.nextPeriod;
+        if (period != next) revert IStorageMarket.MarketWrongPeriod(period, next);
+        uint256 opensAt = ctx.periodEnd - ctx.proofWindow;
+        if (block.timestamp < opensAt || block.timestamp >= ctx.periodEnd) {
+            revert IStorageMarket.MarketOutsideProofWindow(opensAt, ctx.periodEnd, block.timestamp);
+        }
+        (IStorageMarket.Challenge[] memory drawn, bytes32[] memory roots) = draw(
+            s,
+            msg.sender,
+            period,
+            ctx.seed,
+            ctx.challengeCount
+        );
+        if (answers.length != drawn.length) {
+            revert IStorageMarket.MarketWrongChallengeCount(answers.length, drawn.length);
+        }
+        for (uint256 i = 0; i < drawn.length; ++i) {
+            IStorageMarket.Challenge memory c = drawn[i];
+            // A data set declared faulty for this period is charged for it already; its answer is ignored.
+            if (c.declared) continue;
+            IStorageMarket.ChallengeAnswer calldata a = answers[i];
+            if (a.path.length != c.depth)
+                revert IStorageMarket.MarketBadProofLength(i, a.path.length, c.depth);
+            if (MerkleSha256.computeRoot(a.leaf[0], a.leaf[1], c.leaf, a.path) != roots[i]) {
+                revert IStorageMarket.MarketInvalidProof(i, c.dataSetId, c.leaf);
+            }
+        }
+        uint64 nextSeedBlock = uint64(block.number + ctx.challengeFinality);
+        // period < 2^32 - 1 in any realistic lifetime (periods are >= 60 s), so the increment cannot wrap.
+        unchecked {
+            state.nextPeriod = period + 1;
+        }
+        state.seedBlock = nextSeedBlock;
+        emit IStorageMarket.ProofSubmitted(msg.sender, period, nextSeedBlock);
+    }
+
+    /// @notice The challenges of `provider`'s period `epoch` drawn from `seed` over its frozen bytes, and the frozen
+    ///         root each one is answered against. Draw j: `r = uint256(keccak256(abi.encode(seed, provider, epoch,
+    ///         j))) mod W` over the classes in ascending order; slot `r' >> c`, leaf `r' & (2^c - 1)`; accepted iff
+    ///         the leaf is below the data set's frozen span; at most `8 × count` draws.
+    function draw(
+        MarketLayout.Layout storage s,
+        address provider,
+        uint256 epoch,
+        bytes32 seed,
+        uint256 count
+    ) public view returns (IStorageMarket.Challenge[] memory drawn, bytes32[] memory roots) {
+        uint256 mask = Versioned.frozen(s.masks[provider], epoch);
+        drawn = new IStorageMarket.Challenge[](count);
+        roots = new bytes32[](count);
+        if (mask == 0) {
+            assembly ("memory-safe") {
+                mstore(drawn, 0)
+                mstore(roots, 0)
+            }
+            return (drawn, roots);
+        }
+        Classes memory k = _classes(s, provider, epoch, mask);
+        uint256 accepted;
+        for (uint256 j = 0; j < DRAWS_PER_CHALLENGE * count && accepted < count; ++j) {
+            (uint64 id, uint256 leaf, uint256 c) = _locate(s, k, provider, epoch, seed, j);
+            MarketLayout.DataSet storage d = s.sets[id];
+            bool pendingWrite = d.writtenAt == epoch;
+            if (leaf >= (pendingWrite ? d.spanPrev : d.spanCur)) continue;
+            drawn[accepted] = IStorageMarket.Challenge({
+                dataSetId: id,
+                leaf: uint64(leaf),
+                depth: uint8(c),
+                declared: d.lastDeclaredPlusOne == epoch + 1
+            });
+            roots[accepted] = s.roots[id][pendingWrite ? 1 - d.rootParity : d.rootParity];
+            ++accepted;
+        }
+        assembly ("memory-safe") {
+            mstore(drawn, accepted)
+            mstore(roots, accepted)
+        }
+    }
+
+    /// @notice Non-empty frozen classes in ascending order with their cumulative weights (leaves).
+    struct Classes {
+        uint256[CLASSES] class;
+        uint256[CLASSES] cum;
+        uint256 total;
+    }
+
+    function _classes(
+        MarketLayout.Layout storage s,
+        address provider,
+        uint256 epoch,
+        uint256 mask
+    ) private view returns (Classes memory k) {
+        uint256 n;
+        uint256 total;
+        for (uint256 c = 0; c < CLASSES; ++c) {
+            if ((mask >> c) & 1 == 0) continue;
+            total += Versioned.frozen(s.classCounts[provider][c], epoch) << c;
+            k.class[n] = c;
+            k.cum[n] = total;
+            ++n;
+        }
+        k.total = total;
+    }
+
+    /// @dev Draw `j`: the frozen data set, leaf and class it lands on (before the span check).
+    function _locate(
+        MarketLayout.Layout storage s,
+        Classes memory k,
+        address provider,
+        uint256 epoch,
+        bytes32 seed,
+        uint256 j
+    ) private view returns (uint64 id, uint256 leaf, uint256 c) {
+        uint256 r = uint256(keccak256(abi.encode(seed, provider, epoch, j))) % k.total;
+        uint256 i = 0;
+        while (r >= k.cum[i]) ++i;
+        c = k.class[i];
+        if (i != 0) r -= k.cum[i - 1];
+        id = uint64(Versioned.frozen(s.slots[provider][(c << 64) | (r >> c)], epoch));
+        leaf = r & ((uint256(1) << c) - 1);
+    }
+
+    /// @notice Declare the caller's `ids` faulty for its next period (before its seed block is mined).
+    function declareFaults(
+        MarketLayout.Layout storage s,
+        uint256 currentPeriod,
+        uint256 provingPeriod,
+        uint64[] calldata ids
+    ) public {
+        IStorageMarket.ProviderProofState memory st = s.proofStates[msg.sender];
+        if (st.nextPeriod < currentPeriod) {
+            revert IStorageMarket.MarketUnresolvedPeriods(msg.sender, st.nextPeriod, currentPeriod);
+        }
+        if (block.number > st.seedBlock)
+            revert IStorageMarket.MarketDeclarationClosed(st.seedBlock, block.number);
+        uint32 period = st.nextPeriod;
+        for (uint256 i = 0; i < ids.length; ++i) {
+            uint64 id = ids[i];
+            MarketLayout.DataSet storage d = s.sets[id];
+            if (d.provider != msg.sender) revert IStorageMarket.MarketNotDataSetParty(id, msg.sender);
+            uint256 frozenSpan = d.writtenAt == period ? d.spanPrev : d.spanCur;
+            if (frozenSpan == 0 || d.lastDeclaredPlusOne == period + 1) {
+                revert IStorageMarket.MarketCannotDeclare(id, period);
+            }
+            // Account what is resolved first, so at most one declaration is ever pending.
+            DataSetAccrual.accrueInline(s, id, provingPeriod);
+            d.lastDeclaredPlusOne = period + 1;
+            emit IStorageMarket.FaultDeclared(msg.sender, period, id);
+        }
+    }
+}

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { MessageHashUtils } from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+import { SignatureChecker } from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
+import { DataSetAccrual } from "./DataSetAccrual.sol";
+import { DataSetMath } from "./DataSetMath.sol";
+import { MarketLayout } from "./MarketLayout.sol";
+import { ProviderEpochs } from "./ProviderEpochs.sol";
+
+/// @title DataSetUpdates
+/// @notice Applying client-signed data set states (docs/SPEC.md, "Data sets"): signature by the client or a
+///         session key within its scope, strictly increasing versions, escrow covering the lockup of the new span,
+///         then the copy-on-write write of root and span in the provider's epoch.
+/// @dev Deployed and linked (public functions) so the market stays under the 24 KiB limit.
+library DataSetUpdates {
+    /// @notice EIP-712 type hash of `DataSetState` (the market's `STATE_TYPEHASH`).
+    bytes32 internal constant STATE_TYPEHASH = keccak256(
+        "DataSetState(uint64 dataSetId,uint64 version,bytes32 root,uint64 span)"
+    );
+
+    /// @notice What the batch needs from the market.
+    struct Context {
+        bytes32 domainSeparator;
+        uint32 epoch;
+        uint32 tag;
+        uint256 provingPeriod;
+    }
+
+    /// @notice Open an empty data set on the client's signed terms (the caller is the provider).
+    function create(
+        MarketLayout.Layout storage s,
+        IStorageMarket.CreateDataSet calldata terms,
+        bytes calldata signature,
+        bytes32 digest
+    ) public returns (uint64 id) {
+        if (terms.provider != msg.sender)
+            revert IStorageMarket.MarketNotTermsProvider(terms.provider, msg.sender);
+        if (block.timestamp > terms.deadline)
+            revert IStorageMarket.MarketExpired(terms.deadline, block.timestamp);
+        if (terms.pricePerTiBMonth == 0) revert IStorageMarket.MarketZeroPrice();
+        uint32 maxNotice = s.params.maxNoticePeriods;
+        if (terms.noticePeriods > maxNotice)
+            revert IStorageMarket.MarketBadNotice(terms.noticePeriods, maxNotice);
+        _spendNonce(s, terms.client, terms.nonce);
+        if (!SignatureChecker.isValidSignatureNow(terms.client, digest, signature)) {
+            revert IStorageMarket.MarketBadSignature(terms.client);
+        }
+        // Ids grow by one per data set and cannot reach 2^64.
+        unchecked {
+            id = ++s.count;
+        }
+        _store(s.sets[id], terms);
+        emit IStorageMarket.DataSetCreated(
+            id,
+            terms.client,
+            msg.sender,
+            terms.pricePerTiBMonth,
+            terms.collateralPerTiB,
+            terms.noticePeriods,
+            terms.nonce
+        );
+    }
+
+    function _spendNonce(MarketLayout.Layout storage s, address client, uint64 nonce) private {
+        mapping(uint256 => uint256) storage bits = s.nonceBits[client];
+        uint256 bit = uint256(1) << (nonce & 0xff);
+        uint256 word = bits[nonce >> 8];
+        if (word & bit != 0) revert IStorageMarket.MarketNonceUsed(client, nonce);
+        bits[nonce >> 8] = word | bit;
+    }
+
+    function _store(MarketLayout.DataSet storage d, IStorageMarket.CreateDataSet calldata terms) private {
+        d.client = terms.client;
+        d.noticePeriods = terms.noticePeriods;
+        d.status = IStorageMarket.Status.Live;
+        d.provider = msg.sender;
+        d.pricePerTiBMonth = terms.pricePerTiBMonth;
+        d.collateralPerTiB = terms.collateralPerTiB;
+    }
+
+    /// @notice Apply the caller's signed states; returns how many applied and the collateral to lock and unlock.
+    function applyStates(
+        MarketLayout.Layout storage s,
+        IStorageMarket.SignedState[] calldata states,
+        Context memory ctx
+    ) public returns (uint256 applied, uint256 toLock, uint256 toUnlock) {
+        uint256 maxSpan = uint256(s.params.maxDataSetSize) >> 6;
+        for (uint256 i = 0; i < states.length; ++i) {
+            (bool ok, uint256 lockDelta, uint256 unlockDelta) = _applyOne(s, states[i], ctx, maxSpan);
+            if (!ok) continue;
+            toLock += lockDelta;
+            toUnlock += unlockDelta;
+            ++applied;
+        }
+    }
+
+    function _applyOne(
+        MarketLayout.Layout storage s,
+        IStorageMarket.SignedState calldata e,
+        Context memory ctx,
+        uint256 maxSpan
+    ) private returns (bool ok, uint256 lockDelta, uint256 unlockDelta) {
+        IStorageMarket.DataSetState calldata st = e.state;
+        MarketLayout.DataSet storage d = s.sets[st.dataSetId];
+        if (d.provider != msg.sender) revert IStorageMarket.MarketNotDataSetParty(st.dataSetId, msg.sender);
+        if (st.span > maxSpan) revert IStorageMarket.MarketBadSpan(st.span, maxSpan);
+        _checkSignature(s, d, e, ctx.domainSeparator);
+        IStorageMarket.SkipReason reason = IStorageMarket.SkipReason.NotLive;
+        if (d.status == IStorageMarket.Status.Live) {
+            if (st.version <= d.version || st.version > type(uint56).max) {
+                reason = IStorageMarket.SkipReason.StaleVersion;
+            } else {
+                DataSetAccrual.accrueInline(s, st.dataSetId, ctx.provingPeriod);
+                reason = IStorageMarket.SkipReason.Unfunded;
+                ok = _available(d) >= lockup(d, st.span, ctx.provingPeriod);
+            }
+        }
+        if (!ok) {
+            emit IStorageMarket.DataSetUpdateSkipped(st.dataSetId, st.version, reason);
+            return (false, 0, 0);
+        }
+        (lockDelta, unlockDelta) = ProviderEpochs.writeInline(s, st.dataSetId, st.root, st.span, ctx.tag);
+        d.version = uint56(st.version);
+        emit IStorageMarket.DataSetUpdated(
+            st.dataSetId,
+            st.version,
+            st.root,
+            st.span,
+            ctx.epoch == ctx.tag ? ctx.epoch + 1 : ctx.epoch
+        );
+    }
+
+    /// @notice Escrow a span must hold beyond what is owed: the notice plus the unresolved and the current period.
+    function lockup(
+        MarketLayout.DataSet storage d,
+        uint256 span,
+        uint256 provingPeriod
+    ) internal view returns (uint256) {
+        return DataSetMath.cost(d.pricePerTiBMonth, span, (uint256(d.noticePeriods) + 2) * provingPeriod);
+    }
+
+    function _available(MarketLayout.DataSet storage d) private view returns (uint256) {
+        uint256 earned = DataSetMath.earned(d.pricePerTiBMonth, d.leafSeconds);
+        uint256 owed = earned > d.paid ? earned - d.paid : 0;
+        uint256 escrow = d.escrow;
+        return escrow > owed ? escrow - owed : 0;
+    }
+
+    function _checkSignature(
+        MarketLayout.Layout storage s,
+        MarketLayout.DataSet storage d,
+        IStorageMarket.SignedState calldata e,
+        bytes32 domainSeparator
+    ) private view {
+        address client = d.client;
+        address signer = e.signer;
+        IStorageMarket.DataSetState calldata st = e.state;
+        if (signer != client) {
+            IStorageMarket.SessionKey memory k = s.sessionKeys[client][signer];
+            if (
+                block.timestamp > k.expiry ||
+                st.span > k.maxSpan ||
+                (k.provider != address(0) && k.provider != d.provider)
+            ) revert IStorageMarket.MarketSessionKeyNotValid(client, signer, st.dataSetId);
+        }
+        bytes32 digest = MessageHashUtils.toTypedDataHash(
+            domainSeparator,
+            keccak256(abi.encode(STATE_TYPEHASH, st))
+        );
+        if (!SignatureChecker.isValidSignatureNow(signer, digest, e.signature)) {
+            revert IStorageMarket.MarketBadSignature(signer);
+        }
+    }
+}

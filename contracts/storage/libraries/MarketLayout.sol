@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
+import { FaultLog } from "./FaultLog.sol";
+
+/// @title MarketLayout
+/// @notice The storage market's state, in one struct so that the market and its linked libraries share it.
+library MarketLayout {
+    /// @notice One data set, in six words.
+    /// @param client Client (word 0).
+    /// @param noticePeriods Notice in periods.
+    /// @param endPeriod First period not paid (0 while live).
+    /// @param status Lifecycle status.
+    /// @param endReason Why it ends (valid once `status` is Ending or Finalized).
+    /// @param provider Provider (word 1).
+    /// @param classSlot Position in its size class's slot array (current view).
+    /// @param classPlusOne Current size class + 1 (0 = in no class).
+    /// @param lockedClassPlusOne Class whose capacity is locked as collateral + 1 (0 = nothing locked).
+    /// @param pricePerTiBMonth Price (word 2).
+    /// @param collateralPerTiB Collateral rate.
+    /// @param spanCur Current span (word 3, versioned with `spanPrev`, `writtenAt` and the root parity).
+    /// @param spanPrev Span before the write of epoch `writtenAt`.
+    /// @param writtenAt Epoch of the last write of span and root.
+    /// @param lastDeclaredPlusOne Last period declared faulty + 1 (0 = none).
+    /// @param rootParity Which of the two root words is current.
+    /// @param version Newest applied state version.
+    /// @param leafSeconds Σ span × proven, unfaulted seconds accounted (word 4).
+    /// @param paidThrough First period not yet accounted.
+    /// @param missedFaults Missed periods charged.
+    /// @param declaredFaults Declared periods charged.
+    /// @param escrow Client tokens held for the data set (word 5).
+    /// @param paid Tokens paid to the provider so far.
+    struct DataSet {
+        address client;
+        uint32 noticePeriods;
+        uint32 endPeriod;
+        IStorageMarket.Status status;
+        IStorageMarket.EndReason endReason;
+        address provider;
+        uint32 classSlot;
+        uint8 classPlusOne;
+        uint8 lockedClassPlusOne;
+        uint128 pricePerTiBMonth;
+        uint128 collateralPerTiB;
+        uint64 spanCur;
+        uint64 spanPrev;
+        uint32 writtenAt;
+        uint32 lastDeclaredPlusOne;
+        uint8 rootParity;
+        uint56 version;
+        uint128 leafSeconds;
+        uint32 paidThrough;
+        uint32 missedFaults;
+        uint32 declaredFaults;
+        uint128 escrow;
+        uint128 paid;
+    }
+
+    /// @notice Everything the market stores.
+    struct Layout {
+        IStorageMarket.Parameters params;
+        uint64 count;
+        mapping(uint64 id => DataSet) sets;
+        mapping(uint64 id => bytes32[2]) roots;
+        mapping(address provider => IStorageMarket.ProviderProofState) proofStates;
+        // Versioned bitmap of non-empty size classes.
+        mapping(address provider => uint256 word) masks;
+        // Versioned count of each size class.
+        mapping(address provider => mapping(uint256 c => uint256 word)) classCounts;
+        // Versioned slot entries: key `c << 64 | slot`, value a data set id.
+        mapping(address provider => mapping(uint256 key => uint256 word)) slots;
+        mapping(address provider => FaultLog.Log) faultLogs;
+        mapping(address client => mapping(address key => IStorageMarket.SessionKey)) sessionKeys;
+        mapping(address client => mapping(uint256 word => uint256 bits)) nonceBits;
+    }
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
+import { DataSetAccrual } from "./DataSetAccrual.sol";
+import { DataSetMath } from "./DataSetMath.sol";
+import { MarketLayout } from "./MarketLayout.sol";
+import { Versioned } from "./Versioned.sol";
+
+/// @title MarketViews
+/// @notice Read-only views of the storage market that need loops or the accrual formula.
+/// @dev Deployed and linked (public functions) so the market stays under the 24 KiB limit.
+library MarketViews {
+    /// @notice Frozen and current weight (leaves) of a provider: Σ count_c × 2^c.
+    function weight(
+        MarketLayout.Layout storage s,
+        address provider
+    ) public view returns (uint256 frozen, uint256 current) {
+        uint256 epoch = s.proofStates[provider].nextPeriod;
+        uint256 maskWord = s.masks[provider];
+        for (uint256 c = 0; c < 48; ++c) {
+            uint256 w = s.classCounts[provider][c];
+            if ((Versioned.frozen(maskWord, epoch) >> c) & 1 == 1) frozen += Versioned.frozen(w, epoch) << c;
+            if ((Versioned.current(maskWord) >> c) & 1 == 1) current += Versioned.current(w) << c;
+        }
+    }
+
+    /// @notice Frozen count of class `c` and the data set frozen in `slot`.
+    function classSlot(
+        MarketLayout.Layout storage s,
+        address provider,
+        uint8 c,
+        uint256 slot
+    ) public view returns (uint256 count, uint64 id) {
+        uint256 epoch = s.proofStates[provider].nextPeriod;
+        count = Versioned.frozen(s.classCounts[provider][c], epoch);
+        id = uint64(Versioned.frozen(s.slots[provider][(uint256(c) << 64) | slot], epoch));
+    }
+
+    /// @notice What settling would pay now.
+    function settleable(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 provingPeriod
+    ) public view returns (uint256) {
+        MarketLayout.DataSet storage d = s.sets[id];
+        uint256 owed = _owed(s, d, id, provingPeriod);
+        return owed < d.escrow ? owed : d.escrow;
+    }
+
+    /// @notice Escrow not owed to the provider for resolved time.
+    function available(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 provingPeriod
+    ) public view returns (uint256) {
+        MarketLayout.DataSet storage d = s.sets[id];
+        uint256 owed = _owed(s, d, id, provingPeriod);
+        return d.escrow > owed ? d.escrow - owed : 0;
+    }
+
+    /// @notice Escrow not owed for resolved time, and what the notice plus one period of the current span costs
+    ///         (below it, anyone may end the data set as unfunded).
+    function fundingOf(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 provingPeriod
+    ) public view returns (uint256 availableNow, uint256 needed) {
+        availableNow = available(s, id, provingPeriod);
+        MarketLayout.DataSet storage d = s.sets[id];
+        needed = DataSetMath.cost(
+            d.pricePerTiBMonth,
+            d.spanCur,
+            (uint256(d.noticePeriods) + 1) * provingPeriod
+        );
+    }
+
+    /// @notice Escrow a data set of `span` leaves must hold beyond what is owed (notice + 2 periods).
+    function lockup(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 span,
+        uint256 provingPeriod
+    ) public view returns (uint256) {
+        MarketLayout.DataSet storage d = s.sets[id];
+        return DataSetMath.cost(d.pricePerTiBMonth, span, (uint256(d.noticePeriods) + 2) * provingPeriod);
+    }
+
+    /// @notice Escrow the client may withdraw now.
+    function withdrawable(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 provingPeriod
+    ) public view returns (uint256) {
+        MarketLayout.DataSet storage d = s.sets[id];
+        if (d.status != IStorageMarket.Status.Live) return 0;
+        uint256 owed = _owed(s, d, id, provingPeriod);
+        uint256 free = d.escrow > owed ? d.escrow - owed : 0;
+        uint256 span = d.spanCur > d.spanPrev ? d.spanCur : d.spanPrev;
+        uint256 lock = DataSetMath.cost(
+            d.pricePerTiBMonth,
+            span,
+            (uint256(d.noticePeriods) + 2) * provingPeriod
+        );
+        return free > lock ? free - lock : 0;
+    }
+
+    function _owed(
+        MarketLayout.Layout storage s,
+        MarketLayout.DataSet storage d,
+        uint64 id,
+        uint256 provingPeriod
+    ) private view returns (uint256) {
+        DataSetAccrual.Delta memory a = DataSetAccrual.pendingInline(s, id, provingPeriod);
+        uint256 earned = DataSetMath.earned(d.pricePerTiBMonth, d.leafSeconds + a.leafSeconds);
+        return earned > d.paid ? earned - d.paid : 0;
+    }
+}

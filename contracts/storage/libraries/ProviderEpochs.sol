@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
+import { DataSetAccrual } from "./DataSetAccrual.sol";
+import { DataSetMath } from "./DataSetMath.sol";
+import { FaultLog } from "./FaultLog.sol";
+import { MarketLayout } from "./MarketLayout.sol";
+import { Versioned } from "./Versioned.sol";
+
+/// @title ProviderEpochs
+/// @notice The epoch rule (docs/SPEC.md §7.3): a provider's epoch N is its next unresolved period; every change
+///         to what it must prove made during N is written copy-on-write (`Versioned`) and applies from N + 1.
+///         Size classes: per provider and class c a dense slot array of data set ids and a count; a data set of
+///         span s sits in class ceil(log2 s); removal moves the last slot into the hole.
+/// @dev Deployed and linked (public functions, DELEGATECALL) so the market stays under the 24 KiB limit.
+library ProviderEpochs {
+    using FaultLog for FaultLog.Log;
+
+    /// @dev Resolve the provider's closed periods (as missed, without bounty), then return its epoch N and the tag
+    ///      changes are written with: N (they apply from N + 1), or N - 1 in the epoch of a restart before its seed
+    ///      block is mined (nothing was frozen, and the seed is still unknown: they apply to N itself).
+    function openEpoch(
+        MarketLayout.Layout storage s,
+        address provider,
+        uint256 currentPeriod
+    ) public returns (uint32 epoch, uint32 tag) {
+        (uint32 from, uint32 count) = recordMissed(s, provider, currentPeriod);
+        if (count != 0)
+            emit IStorageMarket.MissedProofsReported(
+                provider,
+                from,
+                count,
+                address(0),
+                0,
+                s.proofStates[provider].seedBlock
+            );
+        IStorageMarket.ProviderProofState storage st = s.proofStates[provider];
+        epoch = st.nextPeriod;
+        uint256 maskWord = s.masks[provider];
+        if (Versioned.frozen(maskWord, epoch) == 0 && Versioned.current(maskWord) == 0) {
+            // Nothing to prove now or next: restart from the next period with a fresh seed.
+            epoch = uint32(currentPeriod + 1);
+            uint64 seedBlock = uint64(block.number + s.params.challengeFinality);
+            st.nextPeriod = epoch;
+            st.seedBlock = seedBlock;
+            st.restartEpoch = epoch;
+            emit IStorageMarket.ChallengeSeedScheduled(provider, epoch, seedBlock);
+            return (epoch, epoch - 1);
+        }
+        tag = (st.restartEpoch == epoch && block.number <= st.seedBlock) ? epoch - 1 : epoch;
+    }
+
+    /// @dev `_openEpoch` without the tag, for paths that only need resolved periods.
+    function catchUp(MarketLayout.Layout storage s, address provider, uint256 currentPeriod) public {
+        (uint32 from, uint32 count) = recordMissed(s, provider, currentPeriod);
+        if (count != 0)
+            emit IStorageMarket.MissedProofsReported(
+                provider,
+                from,
+                count,
+                address(0),
+                0,
+                s.proofStates[provider].seedBlock
+            );
+    }
+
+    /// @dev Record the provider's closed, unproven periods as missed (a period with nothing frozen is skipped).
+    function recordMissed(
+        MarketLayout.Layout storage s,
+        address provider,
+        uint256 currentPeriod
+    ) public returns (uint32 from, uint32 count) {
+        IStorageMarket.ProviderProofState storage st = s.proofStates[provider];
+        uint256 current = currentPeriod;
+        uint256 next = st.nextPeriod;
+        from = uint32(next);
+        if (next >= current) return (from, 0);
+        uint256 maskWord = s.masks[provider];
+        if (Versioned.frozen(maskWord, next) == 0) {
+            // Nothing was frozen for `next`: it needs no proof. Later periods hold the current bytes.
+            ++next;
+            if (Versioned.current(maskWord) == 0) next = current;
+        }
+        if (next < current) {
+            from = uint32(next);
+            count = uint32(current - next);
+            s.faultLogs[provider].record(from, count);
+            st.missedPeriods += count;
+        }
+        st.nextPeriod = uint32(current);
+        st.seedBlock = uint64(block.number + s.params.challengeFinality);
+        emit IStorageMarket.ChallengeSeedScheduled(provider, uint32(current), st.seedBlock);
+    }
+
+    /// @dev Write a data set's new root and span in epoch `tag`, moving it between size classes as needed; returns
+    ///      the collateral to lock and to unlock.
+    function write(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        bytes32 root,
+        uint64 span,
+        uint32 tag
+    ) public returns (uint256 toLock, uint256 toUnlock) {
+        return writeInline(s, id, root, span, tag);
+    }
+
+    /// @notice `write`, inlined into the calling library (so libraries link no other library).
+    function writeInline(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        bytes32 root,
+        uint64 span,
+        uint32 tag
+    ) internal returns (uint256 toLock, uint256 toUnlock) {
+        MarketLayout.DataSet storage d = s.sets[id];
+        if (d.writtenAt != tag) {
+            d.spanPrev = d.spanCur;
+            d.rootParity = 1 - d.rootParity;
+            d.writtenAt = tag;
+        }
+        d.spanCur = span;
+        s.roots[id][d.rootParity] = root;
+        uint256 oldPlusOne = d.classPlusOne;
+        uint256 newPlusOne = span == 0 ? 0 : DataSetMath.classOf(span) + 1;
+        if (oldPlusOne == newPlusOne) return (0, 0);
+        address provider = d.provider;
+        if (oldPlusOne != 0) _removeFromClass(s, provider, d, oldPlusOne - 1, tag);
+        if (newPlusOne != 0) _appendToClass(s, provider, id, d, newPlusOne - 1, tag);
+        d.classPlusOne = uint8(newPlusOne);
+        if (d.status != IStorageMarket.Status.Live) return (0, 0);
+        // A live data set's collateral follows its class; an ending one keeps its lock until it is closed.
+        uint256 before =
+            d.lockedClassPlusOne == 0
+                ? 0
+                : DataSetMath.collateral(d.collateralPerTiB, d.lockedClassPlusOne - 1);
+        uint256 after_ = newPlusOne == 0 ? 0 : DataSetMath.collateral(d.collateralPerTiB, newPlusOne - 1);
+        d.lockedClassPlusOne = uint8(newPlusOne);
+        if (after_ > before) toLock = after_ - before;
+        else toUnlock = before - after_;
+    }
+
+    function _appendToClass(
+        MarketLayout.Layout storage s,
+        address provider,
+        uint64 id,
+        MarketLayout.DataSet storage d,
+        uint256 c,
+        uint32 tag
+    ) private {
+        uint256 countWord = s.classCounts[provider][c];
+        uint256 count = Versioned.current(countWord);
+        mapping(uint256 => uint256) storage slots = s.slots[provider];
+        uint256 key = (c << 64) | count;
+        slots[key] = Versioned.write(slots[key], id, tag);
+        s.classCounts[provider][c] = Versioned.write(countWord, count + 1, tag);
+        d.classSlot = uint32(count);
+        if (count == 0) {
+            uint256 maskWord = s.masks[provider];
+            s.masks[provider] = Versioned.write(
+                maskWord,
+                Versioned.current(maskWord) | (uint256(1) << c),
+                tag
+            );
+        }
+    }
+
+    function _removeFromClass(
+        MarketLayout.Layout storage s,
+        address provider,
+        MarketLayout.DataSet storage d,
+        uint256 c,
+        uint32 tag
+    ) private {
+        uint256 countWord = s.classCounts[provider][c];
+        // The data set is in the class, so count >= 1.
+        uint256 last = Versioned.current(countWord) - 1;
+        uint256 index = d.classSlot;
+        if (index != last) {
+            mapping(uint256 => uint256) storage slots = s.slots[provider];
+            uint64 moved = uint64(Versioned.current(slots[(c << 64) | last]));
+            uint256 key = (c << 64) | index;
+            slots[key] = Versioned.write(slots[key], moved, tag);
+            s.sets[moved].classSlot = uint32(index);
+        }
+        s.classCounts[provider][c] = Versioned.write(countWord, last, tag);
+        if (last == 0) {
+            uint256 maskWord = s.masks[provider];
+            s.masks[provider] = Versioned.write(
+                maskWord,
+                Versioned.current(maskWord) & ~(uint256(1) << c),
+                tag
+            );
+        }
+    }
+
+    /// @notice Schedule a fresh seed block for the caller when its seed's hash is gone (once per period).
+    function refreshSeed(MarketLayout.Layout storage s, bool seedReadable, uint256 currentPeriod) public {
+        IStorageMarket.ProviderProofState storage state = s.proofStates[msg.sender];
+        // A refresh is a second draw of the challenges: allow it only when the seed is truly gone, and at most
+        // once per period, so a provider cannot re-roll its challenges at will.
+        if (seedReadable || state.seedRefreshedPeriod == currentPeriod + 1) {
+            revert IStorageMarket.MarketSeedRefreshNotAllowed(state.seedBlock);
+        }
+        uint64 seedBlock = uint64(block.number + s.params.challengeFinality);
+        state.seedBlock = seedBlock;
+        state.seedRefreshedPeriod = uint32(currentPeriod + 1);
+        emit IStorageMarket.ChallengeSeedScheduled(msg.sender, state.nextPeriod, seedBlock);
+    }
+
+    /// @notice Set a live data set to end after its notice: `endPeriod = N + 1 + noticePeriods`.
+    function beginEnd(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        IStorageMarket.EndReason reason,
+        uint256 currentPeriod
+    ) public {
+        MarketLayout.DataSet storage d = s.sets[id];
+        catchUp(s, d.provider, currentPeriod);
+        uint32 end = uint32(uint256(s.proofStates[d.provider].nextPeriod) + 1 + d.noticePeriods);
+        d.endPeriod = end;
+        d.status = IStorageMarket.Status.Ending;
+        d.endReason = reason;
+        emit IStorageMarket.DataSetTerminated(id, msg.sender, reason, end);
+    }
+
+    /// @notice Take an ending data set's bytes out of its provider's classes from the next epoch (accounted first);
+    ///         emitted as a `DataSetUpdated` to span 0 at the data set's current version.
+    function remove(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        address provider,
+        uint256 currentPeriod,
+        uint256 provingPeriod
+    ) public {
+        (uint32 epoch, uint32 tag) = openEpoch(s, provider, currentPeriod);
+        DataSetAccrual.accrueInline(s, id, provingPeriod);
+        writeInline(s, id, bytes32(0), 0, tag);
+        emit IStorageMarket.DataSetUpdated(
+            id,
+            s.sets[id].version,
+            bytes32(0),
+            0,
+            epoch == tag ? epoch + 1 : epoch
+        );
+    }
+}
