@@ -16,72 +16,93 @@ export interface GasBudget {
   acceptedOverrun?: string;
 }
 
-const PROOF_NOTE = "ours for 2 challenges (PRODUCT: 4 challenges, 1 TiB provider <= 230k)";
+const ADD = "PRODUCT / issue 11: add pieces (one call), <= 60k + 2k per piece";
+const PROOF_1TIB =
+  "PRODUCT / issue 11: proof, 4 challenges, 1 TiB provider (any number of pieces or data sets)";
+const SETTLE = "PRODUCT / issue 11: settle a data set, any backlog, any number of pieces (flat)";
+
+/**
+ * Overruns the data-set market still has. Each is accepted only so that `npm run check:snapshots` guards every
+ * other figure meanwhile: the README shows these rows as over their budget, with the reason, until the
+ * contracts bring them within it.
+ */
+const OPEN_MISS = "open miss of the data-set market, shown as a miss until the contracts close it";
 
 export const GAS_BUDGETS: readonly GasBudget[] = [
+  { operation: "create data set", budget: 150_000, basis: "PRODUCT / issue 11: create a data set" },
   {
-    operation: "publish one deal (escrow pulled from allowance)",
-    budget: 150_000,
-    basis: "PRODUCT: create a data set",
+    operation: "add pieces, 1 piece (one call)",
+    budget: 62_000,
+    basis: ADD,
+    acceptedOverrun: `${OPEN_MISS}: a signed state update checks the client's EIP-712 signature and rewrites the data set's commitment (root, span, version) whatever the number of pieces it folds in: the 60k base is missed, the per-piece part is not`,
+  },
+  { operation: "add pieces, 100 pieces (one call)", budget: 260_000, basis: ADD },
+  { operation: "add pieces, 10,000 pieces (one call)", budget: 20_060_000, basis: ADD },
+  {
+    operation: "remove pieces (one call)",
+    budget: 60_000,
+    basis: "issue 11: remove pieces",
+    acceptedOverrun: `${OPEN_MISS}: removal is the same signed state update as an addition, so it costs what adding one piece costs`,
   },
   {
-    operation: "publish deals, batch of 10, per deal",
-    budget: 70_000,
-    basis: "ours: a deal published in a batch",
+    operation: "proof, 4 challenges, 1 TiB as 1 GiB pieces in 1 data set",
+    budget: 230_000,
+    basis: PROOF_1TIB,
   },
-  { operation: "proof for a provider's period, 1 deal", budget: 120_000, basis: PROOF_NOTE },
-  { operation: "proof for a provider's period, 10 deals", budget: 120_000, basis: PROOF_NOTE },
-  { operation: "proof for a provider's period, 100 deals", budget: 120_000, basis: PROOF_NOTE },
+  {
+    operation: "proof, 4 challenges, 1 TiB as 1 GiB pieces in 100 data sets",
+    budget: 230_000,
+    basis: PROOF_1TIB,
+  },
+  { operation: "proof, 4 challenges, 10,000 pieces of 100 MiB", budget: 230_000, basis: PROOF_1TIB },
+  {
+    operation: "proof, 4 challenges, 100 TiB as 32 GiB pieces",
+    budget: 260_000,
+    basis: "PRODUCT / issue 11: proof, 4 challenges, 100 TiB provider (grows only with the log of the bytes)",
+  },
   {
     operation: "report a missed proof (slash bounty), first report by this watcher",
     budget: 80_000,
     basis: "PRODUCT: report a missed proof",
     acceptedOverrun:
-      "one-time storage creation: the watcher's ledger balance, the provider's first fault-log record and the " +
-      "market's slashed-token account in the registry (three new storage words, ~60k); the steady-state row is within",
+      "one-time storage creation: a watcher's first report creates its ledger balance and the provider's fault " +
+      "log; the steady-state row below is the recurring cost",
   },
   {
     operation: "report a missed proof (slash bounty), watcher with a balance",
     budget: 80_000,
     basis: "PRODUCT: report a missed proof",
+    acceptedOverrun: `${OPEN_MISS}: the slash is in proportion to the provider's bytes and pays the watcher's bounty in the same call`,
+  },
+  ...["1 day", "1 year", "5 years"].flatMap((after) =>
+    ["1 piece", "10,000 pieces"].map((pieces) => ({
+      operation: `settle data set after ${after}, ${pieces}`,
+      budget: 60_000,
+      basis: SETTLE,
+    })),
+  ),
+  {
+    operation: "settle 100 data sets in one call (per set)",
+    budget: 25_000,
+    basis: "PRODUCT / issue 11: settle 100 data sets in one call, per set",
+    acceptedOverrun: `${OPEN_MISS}: each set's stream is settled on its own (escrow, proven periods, payee) before the provider is credited once for the call`,
   },
   {
     operation: "open a retrieval challenge (bond from the challenger's ledger balance)",
     budget: 150_000,
-    basis: "ours: a bonded one-deal commitment, like publishing one deal",
+    basis: "ours: a bonded commitment to one data set, like creating a data set",
+    acceptedOverrun: `${OPEN_MISS}: the challenge freezes the data set's commitment (root and depth) so a later state update cannot change what must be answered`,
   },
   {
     operation: "answer a retrieval challenge",
     budget: 120_000,
-    basis: "ours: one Merkle opening, like a one-deal proof",
+    basis: "ours: one Merkle opening, like a proof",
   },
   {
-    operation: "enforce an unanswered retrieval challenge (deal ends, collateral slashed)",
+    operation: "enforce an unanswered retrieval challenge (data set ends, collateral slashed)",
     budget: 150_000,
-    basis: "ours: ends a deal with a slash through one call to the market",
-  },
-  {
-    operation: "settle payments after 1 day of backlog",
-    budget: 60_000,
-    basis: "PRODUCT: settle, any backlog",
-  },
-  {
-    operation: "settle payments after 1 year of backlog",
-    budget: 60_000,
-    basis: "PRODUCT: settle, any backlog",
-  },
-  {
-    operation: "settle payments, deal started between fault runs, no hint",
-    budget: 60_000,
-    basis: "PRODUCT: settle, any backlog",
-    acceptedOverrun:
-      "a binary search over the provider's fault runs when the caller passes no hint; with the O(1) hint " +
-      "(settleDealWithHint, computed off chain from MissedProofsReported events) the row below is within",
-  },
-  {
-    operation: "settle payments, deal started between fault runs, with hint",
-    budget: 60_000,
-    basis: "PRODUCT: settle, any backlog",
+    basis: "ours: ends a data set with a slash through one call to the market",
+    acceptedOverrun: `${OPEN_MISS}: ending the data set settles its stream, splits its collateral between client, challenger and treasury and returns the unstreamed escrow`,
   },
   {
     operation: "compute: create bid (collateral locked in the registry)",

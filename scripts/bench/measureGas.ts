@@ -10,17 +10,10 @@ import { fixBlockTimes } from "./deterministicChain.js";
 import type { GasRow } from "./report.js";
 import { storageRows } from "./storageGas.js";
 
-/** Piece size of the committed snapshot (the proof and retrieval rows depend on the Merkle depth). */
-export const SNAPSHOT_PIECE_MIB = 256;
-
-export async function measureGas(
-  hooks: HookManager,
-  log: (line: string) => void,
-  pieceMiB: number = SNAPSHOT_PIECE_MIB,
-): Promise<GasRow[]> {
+export async function measureGas(hooks: HookManager, log: (line: string) => void): Promise<GasRow[]> {
   const release = fixBlockTimes(hooks);
   try {
-    const storage = await storageRows(pieceMiB, log);
+    const storage = await storageRows(log);
     log("measuring the compute market");
     const compute = await computeRows();
     return withBudgets([...storage, ...compute]);

@@ -1,31 +1,38 @@
 /**
- * Gas of the storage market's operations and of retrieval challenges (rows of bench/gas.json; budgets in
- * ./budgets.ts). Called by ./measureGas.ts, which also makes every run repeat to the unit.
+ * Gas of the storage market's data-set operations and of retrieval challenges (rows of bench/gas.json; budgets
+ * in ./budgets.ts). Called by ./measureGas.ts, which also makes every run repeat to the unit.
+ *
+ * Data sets are built from client-signed states with the real spans (1 TiB, 100 TiB, ...). Their trees are
+ * `UniformTree`s: every leaf inside the span holds the same 64 seeded bytes, leaves beyond it are zero; roots
+ * and paths are real SHA-256 Merkle paths at the real depth, so the contract verifies exactly what it would for
+ * real data.
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { ContractTransactionResponse } from "ethers";
-import { PieceTree } from "../../offchain/sdk/commitment/merkle.js";
-import type { DealTerms } from "../../offchain/sdk/deals/terms.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
 import {
+  buildAnswers,
+  createDataSet,
   defaultParameters,
   deployStorage,
   enterProofWindow,
-  buildProofs,
   fundClient,
-  makeProposal,
-  publish,
+  makeTerms,
+  need,
+  putState,
   registerProvider,
+  topUp,
   USDC,
-  type PieceData,
+  UniformTree,
   type StorageFixture,
 } from "../lib/inProcessSuite.js";
-import { faultRunHint, foldFaultRuns } from "../../offchain/sdk/deals/faultRuns.js";
 import { BENCH_GENESIS, seededBytes } from "./deterministicChain.js";
 import type { MeasuredRow } from "./report.js";
 
-/** Consecutive periods proved per proof row (the row keeps the highest). */
-const PROOF_SAMPLES = 8;
+const MIB = 1n << 20n;
+const GIB = 1n << 30n;
+const TIB = 1n << 40n;
+const leaves = (bytes: bigint) => bytes / 64n;
 
 /** Gas used by a transaction. */
 export async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
@@ -39,298 +46,330 @@ export function setupFailed(message: string): StrataError {
   return new StrataError("BENCH_SETUP_FAILED", message);
 }
 
-type Held = Map<bigint, { deal: DealTerms; piece: PieceData }>;
+/** Trees are numbered in the order the benchmark builds them, so every run fills them with the same bytes. */
+let treeCount = 0;
+function seededTree(span: bigint): UniformTree {
+  treeCount++;
+  return new UniformTree(span, Buffer.from(seededBytes(64, `data set tree ${treeCount}`)));
+}
 
-async function publishMany(
+type Trees = Map<bigint, UniformTree>;
+
+async function provider(f: StorageFixture, index: number): Promise<HardhatEthersSigner> {
+  const p = f.others[index];
+  if (!p) throw setupFailed("not enough signers");
+  await registerProvider(f, p, 10_000_000n * USDC);
+  return p;
+}
+
+/** A live data set of `provider` holding `span` leaves. */
+async function dataSetOf(
   f: StorageFixture,
-  provider: HardhatEthersSigner,
-  piece: PieceData,
-  count: number,
-  held: Held,
-  periods = 48n,
-): Promise<number[]> {
-  const gas: number[] = [];
-  for (let done = 0; done < count; done += 10) {
-    const batch = [];
-    for (let i = 0; i < Math.min(10, count - done); i++) {
-      batch.push(await makeProposal(f, { provider, piece, periods }));
-    }
-    const tx = f.market.connect(provider).publishDeals(batch);
-    const receipt = await (await tx).wait();
-    if (!receipt) throw setupFailed("no receipt");
-    gas.push(Number(receipt.gasUsed));
-    for (const log of receipt.logs) {
-      const parsed = f.market.interface.parseLog(log);
-      if (parsed?.name === "DealPublished") {
-        const { dealFromEvent } = await import("../../offchain/sdk/deals/terms.js");
-        const deal = dealFromEvent(parsed);
-        held.set(deal.id, { deal, piece });
-      }
-    }
-  }
-  return gas;
+  p: HardhatEthersSigner,
+  span: bigint,
+  trees: Trees,
+): Promise<bigint> {
+  const id = await createDataSet(f, { provider: p });
+  await topUp(f, id, 100_000n * USDC);
+  const tree = seededTree(span);
+  await (await putState(f, id, tree, { provider: p })).wait();
+  trees.set(id, tree);
+  return id;
 }
 
-async function proveGas(f: StorageFixture, provider: HardhatEthersSigner, held: Held): Promise<number> {
-  const period = (await f.market.proofState(provider.address)).nextPeriod;
+async function prove(f: StorageFixture, p: HardhatEthersSigner, trees: Trees): Promise<number> {
+  const period = (await f.market.proofState(p.address)).nextPeriod;
   await enterProofWindow(f, period);
-  const proofs = await buildProofs(f, provider.address, held);
-  return gasOf(f.market.connect(provider).submitProof(period, proofs));
+  if ((await f.market.challengeSeed(p.address)) === "0x" + "00".repeat(32)) {
+    // Setting up hundreds of data sets took more than 256 blocks: the seed's hash is gone; draw a fresh one.
+    await (await f.market.connect(p).refreshChallengeSeed()).wait();
+    await f.helpers.mine(3);
+  }
+  const answers = await buildAnswers(f, p.address, trees);
+  return gasOf(f.market.connect(p).submitProof(period, answers));
 }
 
-/**
- * Retrieval challenges on a provider's 256 MiB deals, twice: first on a fresh challenge contract (the bond
- * pulled from the watcher's allowance, the provider's first bond, the first slash with a treasury share), then
- * in steady state (the watcher keeps a ledger balance here and funds bonds from it; every account already has
- * its balances). No product budget exists for these; the budgets sit beside the operations they resemble:
- * opening is a bonded one-deal commitment like publishing one deal (150k), answering is one Merkle opening
- * like a one-deal proof (120k), enforcing ends a deal with a slash through one call to the market (150k).
- */
-async function retrievalRows(f: StorageFixture, piece: PieceData): Promise<MeasuredRow[]> {
-  const pieceMiB = piece.data.length / 2 ** 20;
+/** Proof rows: the first proof makes the provider's frozen state current; the second is measured. */
+async function proofRow(
+  f: StorageFixture,
+  index: number,
+  spans: bigint[],
+  operation: string,
+  note: string,
+): Promise<MeasuredRow> {
+  const p = await provider(f, index);
+  const trees: Trees = new Map();
+  for (const s of spans) await dataSetOf(f, p, s, trees);
+  await prove(f, p, trees);
+  await prove(f, p, trees);
+  const gas = await prove(f, p, trees);
+  const depths = [...new Set([...trees.values()].map((t) => t.depth))].join("/");
+  return { operation, gas, note: `${note}; ${trees.size} data set(s), path depth ${depths}` };
+}
+
+async function dataSetRows(genesis: string): Promise<MeasuredRow[]> {
+  const f = await deployStorage({ initialDate: genesis });
+  await f.market
+    .connect(f.admin)
+    .setParameters(defaultParameters({ challengeCount: 4n, proofWindow: 1800n }));
+  await fundClient(f, f.client, 100_000_000n * USDC);
+  await registerProvider(f, f.provider, 10_000_000n * USDC);
+  const rows: MeasuredRow[] = [];
+
+  // Create: the first data set of a client/provider pair writes its nonce word; measure a steady-state one.
+  await createDataSet(f);
+  const t = await makeTerms(f);
+  rows.push({
+    operation: "create data set",
+    gas: await gasOf(f.market.connect(f.provider).createDataSet(t.terms, t.signature)),
+    note: "signed terms checked (EIP-712), empty data set stored; escrow is a separate top-up",
+  });
+  {
+    const created = await f.market.dataSetCount();
+    const amount = 1_000n * USDC;
+    await f.token.mint(f.client.address, amount);
+    await f.token.connect(f.client).approve(await f.market.getAddress(), amount);
+    rows.push({
+      operation: "top up a data set's escrow (client, from allowance)",
+      gas: await gasOf(f.market.connect(f.client).topUp(created, amount)),
+      note: "the first top-up of a new data set, as a client funds it after creation",
+    });
+  }
+
+  // Add and remove pieces: one signed state whatever the number of pieces it folds in.
+  const trees: Trees = new Map();
+  const id = await dataSetOf(f, f.provider, leaves(100n * GIB), trees);
+  await prove(f, f.provider, trees);
+  const addRow = async (pieces: bigint, pieceBytes: bigint) => {
+    const before = (await f.market.dataSet(id)).span;
+    const tree = seededTree(before + leaves(pieces * pieceBytes));
+    const gas = await gasOf(putState(f, id, tree));
+    // The epoch rule: this period is still proven against the frozen (previous) tree; the new one from the next.
+    await prove(f, f.provider, trees);
+    trees.set(id, tree);
+    return {
+      gas,
+      note: `${pieces} piece(s) of ${pieceBytes / MIB} MiB, span ${before} -> ${tree.span} leaves (class ${tree.depth})`,
+    };
+  };
+  const one = await addRow(1n, MIB);
+  rows.push({ operation: "add pieces, 1 piece (one call)", ...one });
+  const hundred = await addRow(100n, MIB);
+  rows.push({ operation: "add pieces, 100 pieces (one call)", ...hundred });
+  const tenThousand = await addRow(10_000n, 8n * MIB);
+  rows.push({ operation: "add pieces, 10,000 pieces (one call)", ...tenThousand });
+  {
+    const before = (await f.market.dataSet(id)).span;
+    const tree = seededTree(before - leaves(50n * MIB));
+    rows.push({
+      operation: "remove pieces (one call)",
+      gas: await gasOf(putState(f, id, tree)),
+      note: "50 pieces of 1 MiB removed from the end of the span; same size class",
+    });
+    trees.set(id, tree);
+  }
+
+  // Proofs: 4 challenges over all of a provider's data sets.
+  rows.push(
+    await proofRow(
+      f,
+      0,
+      [leaves(TIB)],
+      "proof, 4 challenges, 1 TiB as 1 GiB pieces in 1 data set",
+      "1,024 pieces of 1 GiB",
+    ),
+  );
+  rows.push(
+    await proofRow(
+      f,
+      1,
+      Array.from({ length: 100 }, (_, i) => leaves((i < 24 ? 11n : 10n) * GIB)),
+      "proof, 4 challenges, 1 TiB as 1 GiB pieces in 100 data sets",
+      "1,024 pieces of 1 GiB spread over 100 data sets (10 or 11 each)",
+    ),
+  );
+  rows.push(
+    await proofRow(
+      f,
+      2,
+      [leaves(10_000n * 100n * MIB)],
+      "proof, 4 challenges, 10,000 pieces of 100 MiB",
+      "976.6 GiB in 1 data set",
+    ),
+  );
+  rows.push(
+    await proofRow(
+      f,
+      3,
+      [leaves(100n * TIB)],
+      "proof, 4 challenges, 100 TiB as 32 GiB pieces",
+      "3,200 pieces of 32 GiB in 1 data set",
+    ),
+  );
+
+  // Missed proof report.
+  {
+    const p = await provider(f, 4);
+    const tr: Trees = new Map();
+    await dataSetOf(f, p, leaves(TIB), tr);
+    const n = (await f.market.proofState(p.address)).nextPeriod;
+    await f.helpers.time.increaseTo(await f.market.periodStart(n + 1n));
+    rows.push({
+      operation: "report a missed proof (slash bounty), first report by this watcher",
+      gas: await gasOf(f.market.connect(f.watcher).reportMissedProofs(p.address)),
+      note: "creates the watcher's balance and the provider's fault log",
+    });
+    await prove(f, p, tr);
+    const m = (await f.market.proofState(p.address)).nextPeriod;
+    await f.helpers.time.increaseTo(await f.market.periodStart(m + 1n));
+    rows.push({
+      operation: "report a missed proof (slash bounty), watcher with a balance",
+      gas: await gasOf(f.market.connect(f.watcher).reportMissedProofs(p.address)),
+    });
+  }
+
+  // Settle 100 data sets in one call.
+  {
+    const p = await provider(f, 5);
+    const tr: Trees = new Map();
+    const ids: bigint[] = [];
+    for (let i = 0; i < 100; i++) ids.push(await dataSetOf(f, p, leaves(GIB), tr));
+    await prove(f, p, tr);
+    await f.market.settleDataSets(ids);
+    await prove(f, p, tr);
+    const gas = await gasOf(f.market.settleDataSets(ids));
+    rows.push({
+      operation: "settle 100 data sets in one call (per set)",
+      gas: Math.round(gas / 100),
+      note: `whole call ${gas}; one proven period of backlog each`,
+    });
+  }
+
+  // Retrieval challenges.
+  rows.push(...(await retrievalRows(f)));
+
+  // Withdraw earnings and terminate.
+  await (await f.market.settleDataSet(id)).wait();
+  await f.market.connect(f.provider).withdraw(1n);
+  rows.push({
+    operation: "withdraw earnings",
+    gas: await gasOf(f.market.connect(f.provider).withdraw(1n)),
+  });
+  rows.push({
+    operation: "terminate a data set (client)",
+    gas: await gasOf(f.market.connect(f.client).terminateDataSet(id)),
+  });
+  return rows;
+}
+
+/** Settlement after 1 day, 1 year and 5 years of backlog (1-day periods, proven every day), 1 and 10,000 pieces. */
+async function settleRows(genesis: string, log: (line: string) => void): Promise<MeasuredRow[]> {
+  const f = await deployStorage({
+    initialDate: genesis,
+    provingPeriod: 86_400n,
+    params: defaultParameters({ proofWindow: 43_200n, challengeCount: 4n }),
+  });
+  await fundClient(f, f.client, 100_000_000n * USDC);
+  await registerProvider(f, f.provider, 10_000_000n * USDC);
+  const trees: Trees = new Map();
+  const onePiece = await dataSetOf(f, f.provider, leaves(GIB), trees);
+  const tenThousand = await dataSetOf(f, f.provider, leaves(10_000n * 100n * MIB), trees);
+  // Both need 5 years of escrow at the default price.
+  await topUp(f, tenThousand, 1_000n * USDC);
+  await prove(f, f.provider, trees);
+  await f.market.settleDataSets([onePiece, tenThousand]);
+  const rows: MeasuredRow[] = [];
+  const marks = new Map([
+    [1, "1 day"],
+    [365, "1 year"],
+    [1825, "5 years"],
+  ]);
+  log("proving 1,825 daily periods (settle rows after 1 day, 1 year and 5 years)");
+  for (let day = 1; day <= 1825; day++) {
+    await prove(f, f.provider, trees);
+    const label = marks.get(day);
+    if (!label) continue;
+    const snapshot = await f.helpers.takeSnapshot();
+    for (const [ds, pieces] of [
+      [onePiece, "1 piece"],
+      [tenThousand, "10,000 pieces"],
+    ] as const) {
+      rows.push({
+        operation: `settle data set after ${label}, ${pieces}`,
+        gas: await gasOf(f.market.connect(f.watcher).settleDataSet(ds)),
+        note: `${day} proven 1-day periods of backlog`,
+      });
+    }
+    await snapshot.restore();
+  }
+  return rows;
+}
+
+async function retrievalRows(f: StorageFixture): Promise<MeasuredRow[]> {
   const rc = f.retrievalChallenges;
-  const provider = f.others[3];
-  if (!provider) throw setupFailed("not enough signers");
-  await registerProvider(f, provider, 1_000_000n * USDC);
-  const held: Held = new Map();
-  await publishMany(f, provider, piece, 4, held);
-  const deals = [...held.values()].map((h) => h.deal);
+  const p = await provider(f, 6);
+  const trees: Trees = new Map();
+  const a = await dataSetOf(f, p, leaves(GIB), trees);
+  const b = await dataSetOf(f, p, leaves(GIB), trees);
+  const c = await dataSetOf(f, p, leaves(GIB), trees);
+  const d = await dataSetOf(f, p, leaves(GIB), trees);
   const bond = (await rc.parameters()).bond;
   await f.token.mint(f.watcher.address, 10n * bond);
   await f.token.connect(f.watcher).approve(await rc.getAddress(), 10n * bond);
-  const leaf = piece.tree.leafCount - 1;
-  const depth = `${pieceMiB} MiB piece, ${piece.tree.depth}-level path`;
-
-  const round = async (answered: DealTerms, failed: DealTerms) => {
-    const open = await gasOf(rc.connect(f.watcher).openChallenge(answered, BigInt(leaf)));
-    const answerGas = await gasOf(
-      rc
-        .connect(provider)
-        .answerChallenge(await rc.challengeCount(), answered, piece.tree.leaf(leaf), piece.tree.path(leaf)),
+  const round = async (answered: bigint, failed: bigint) => {
+    const tree = need(trees.get(answered), "tree");
+    const leaf = tree.span - 1n;
+    const open = await gasOf(rc.connect(f.watcher).openChallenge(answered, leaf));
+    const answer = await gasOf(
+      rc.connect(p).answerChallenge(await rc.challengeCount(), tree.leaf(leaf), tree.path(leaf)),
     );
     await rc.connect(f.watcher).openChallenge(failed, 0n);
-    const id = await rc.challengeCount();
-    await f.helpers.time.setNextBlockTimestamp((await rc.challengeOf(id)).deadline + 1n);
-    const enforce = await gasOf(rc.connect(f.watcher).enforceChallenge(id, failed));
-    return { open, answer: answerGas, enforce };
+    const cid = await rc.challengeCount();
+    await f.helpers.time.setNextBlockTimestamp((await rc.challengeOf(cid)).deadline + 1n);
+    const enforce = await gasOf(rc.connect(f.watcher).enforceChallenge(cid));
+    return { open, answer, enforce };
   };
-  const [a, b, c, d] = deals;
-  if (!a || !b || !c || !d) throw setupFailed("deals not published");
   const first = await round(a, b);
   await rc.connect(f.watcher).deposit(f.watcher.address, 2n * bond);
   const steady = await round(c, d);
+  const depth = "1 GiB data set, 24-level path";
   return [
     {
       operation: "open a retrieval challenge, first on the contract (bond pulled from allowance)",
       gas: first.open,
-      note: "creates the challenge counter and the contract's token balance on top of the steady-state cost",
     },
     {
       operation: "open a retrieval challenge (bond from the challenger's ledger balance)",
       gas: steady.open,
-      note: "three new storage words: the challenge (2) and the deal's record (1)",
+      note: "root and depth frozen into the challenge",
     },
     {
       operation: "answer a retrieval challenge, provider's first bond",
       gas: first.answer,
-      note: `${depth}; creates the provider's ledger balance`,
-    },
-    {
-      operation: "answer a retrieval challenge",
-      gas: steady.answer,
       note: depth,
     },
+    { operation: "answer a retrieval challenge", gas: steady.answer, note: depth },
     {
-      operation: "enforce an unanswered retrieval challenge, first slash (deal ends)",
+      operation: "enforce an unanswered retrieval challenge, first slash (data set ends)",
       gas: first.enforce,
-      note: "creates the challenger's bond balance and the client's and treasury's market balances",
     },
     {
-      operation: "enforce an unanswered retrieval challenge (deal ends, collateral slashed)",
+      operation: "enforce an unanswered retrieval challenge (data set ends, collateral slashed)",
       gas: steady.enforce,
-      note: "whole collateral split client / challenger / treasury, bond credited back",
     },
   ];
 }
 
 /**
- * The storage rows, on deals of `pieceMiB` MiB pieces. Every network starts at `genesis` (see
- * ./deterministicChain.ts); `log` gets progress lines.
+ * The storage rows. Every network starts at `genesis` (see ./deterministicChain.ts); `log` gets progress lines.
  */
 export async function storageRows(
-  pieceMiB: number,
   log: (line: string) => void,
   genesis: string = BENCH_GENESIS,
 ): Promise<MeasuredRow[]> {
-  const data = seededBytes(pieceMiB * 2 ** 20, "piece");
-  const piece: PieceData = { data, tree: PieceTree.build(data) };
-  log(`built a ${pieceMiB} MiB piece commitment (depth ${piece.tree.depth})`);
-
-  const f = await deployStorage({ initialDate: genesis });
-  const [p1, p10, p100] = [f.provider, f.provider2, f.others[0]];
-  if (!p100) throw setupFailed("not enough signers");
-  for (const p of [p1, p10, p100]) await registerProvider(f, p, 1_000_000n * USDC);
-  await fundClient(f, f.client, 100_000_000n * USDC);
-  const rows: MeasuredRow[] = [];
-
-  // Publish: the first deal of a provider also schedules its first challenge seed; measure a steady-state one.
-  const held1: Held = new Map();
-  await publishMany(f, p1, piece, 1, held1);
-  const single = await makeProposal(f, { provider: p1, piece, periods: 48n });
-  const publishOne = await gasOf(f.market.connect(p1).publishDeals([single]));
-  rows.push({
-    operation: "publish one deal (escrow pulled from allowance)",
-    gas: publishOne,
-  });
-
-  const held10: Held = new Map();
-  const [batch10] = await publishMany(f, p10, piece, 10, held10);
-  if (batch10 === undefined) throw setupFailed("no batch");
-  const batchAgain = await publishMany(f, p10, piece, 10, held10);
-  const steadyBatch = batchAgain[0] ?? batch10;
-  rows.push({
-    operation: "publish deals, batch of 10, per deal",
-    gas: Math.round(steadyBatch / 10),
-    note: `whole batch ${steadyBatch}`,
-  });
-  // p10 now has 20 deals; give p1 exactly 1 by terminating the extra one later is unnecessary: use a fresh provider.
-  const held100: Held = new Map();
-  await publishMany(f, p100, piece, 100, held100);
-
-  // Proofs: one proof per provider per period, whatever the number of deals.
-  const soloProvider = f.others[1];
-  const tenProvider = f.others[2];
-  if (!soloProvider || !tenProvider) throw setupFailed("not enough signers");
-  await registerProvider(f, soloProvider, 1_000_000n * USDC);
-  await registerProvider(f, tenProvider, 1_000_000n * USDC);
-  const heldSolo: Held = new Map();
-  await publishMany(f, soloProvider, piece, 1, heldSolo);
-  const heldTen: Held = new Map();
-  await publishMany(f, tenProvider, piece, 10, heldTen);
-  const depthNote = `${pieceMiB} MiB pieces (tree depth ${piece.tree.depth}), ${(await f.market.parameters()).challengeCount} challenges`;
-  // A proof's cost depends on which deals the period's seed challenges: a challenge that reads a storage word
-  // (a deal, a word of the active list) another challenge already read is ~2k cheaper. The seed is a block hash,
-  // so any change to the contracts or to the steps above draws other challenges; one sample would then jump by
-  // ~2k with no change in cost. Prove PROOF_SAMPLES consecutive periods and keep the highest: the budget must
-  // hold for every proof, and the worst of several samples does not depend on the luck of one seed.
-  const provers = [
-    { label: "1 deal", provider: soloProvider, held: heldSolo, samples: [] as number[] },
-    { label: "10 deals", provider: tenProvider, held: heldTen, samples: [] as number[] },
-    { label: "100 deals", provider: p100, held: held100, samples: [] as number[] },
-  ];
-  // Round by round: the providers share the clock, so each proves every period.
-  for (let i = 0; i < PROOF_SAMPLES; i++) {
-    for (const p of provers) p.samples.push(await proveGas(f, p.provider, p.held));
-  }
-  for (const { label, samples } of provers) {
-    const lowest = Math.min(...samples).toLocaleString("en-US");
-    rows.push({
-      operation: `proof for a provider's period, ${label}`,
-      gas: Math.max(...samples),
-      note: `${depthNote}; highest of ${PROOF_SAMPLES} consecutive periods (lowest ${lowest})`,
-    });
-  }
-
-  // Report a missed proof: the 10-deal provider skips a period; a watcher reports it and earns the bounty.
-  const missedPeriod = (await f.market.proofState(tenProvider.address)).nextPeriod;
-  await f.helpers.time.increaseTo(await f.market.periodStart(missedPeriod + 1n));
-  const reportGas = await gasOf(f.market.connect(f.watcher).reportMissedProofs(tenProvider.address));
-  rows.push({
-    operation: "report a missed proof (slash bounty), first report by this watcher",
-    gas: reportGas,
-  });
-  const missedAgain = (await f.market.proofState(tenProvider.address)).nextPeriod;
-  await f.helpers.time.increaseTo(await f.market.periodStart(missedAgain + 1n));
-  const reportAgain = await gasOf(f.market.connect(f.watcher).reportMissedProofs(tenProvider.address));
-  rows.push({
-    operation: "report a missed proof (slash bounty), watcher with a balance",
-    gas: reportAgain,
-  });
-
-  rows.push(...(await retrievalRows(f, piece)));
-
-  // Settlement after 1 day and after 1 year of backlog, on a market with daily proving periods.
-  const g = await deployStorage({
-    initialDate: genesis,
-    provingPeriod: 86_400n,
-    params: defaultParameters({ proofWindow: 43_200n, maxDealPeriods: 800n }),
-  });
-  await registerProvider(g, g.provider, 1_000_000n * USDC);
-  await fundClient(g, g.client, 100_000_000n * USDC);
-  const small = seededBytes(1 << 20, "small piece");
-  const smallPiece: PieceData = { data: small, tree: PieceTree.build(small) };
-  const heldG: Held = new Map();
-  const dayDeal = await makeProposal(g, { piece: smallPiece, periods: 730n });
-  const yearDeal = await makeProposal(g, { piece: smallPiece, periods: 730n });
-  const other = await makeProposal(g, { piece: smallPiece, periods: 730n });
-  const deals = await publish(g, [dayDeal, yearDeal, other]);
-  for (const d of deals) heldG.set(d.id, { deal: d, piece: smallPiece });
-  const [dDay, dYear, dOther] = deals;
-  if (!dDay || !dYear || !dOther) throw setupFailed("deals not published");
-  // Warm the provider's ledger balance as in steady state (it has earned before).
-  await proveGas(g, g.provider, heldG);
-  await proveGas(g, g.provider, heldG);
-  await g.market.settleDeal(dOther);
-  const settleDay = await gasOf(g.market.settleDeal(dDay));
-  rows.push({ operation: "settle payments after 1 day of backlog", gas: settleDay });
-  log("proving 365 daily periods (with 12 missed periods on the way)");
-  for (let day = 0; day < 365; day++) {
-    if (day % 30 === 15) {
-      const next = (await g.market.proofState(g.provider.address)).nextPeriod;
-      await g.helpers.time.increaseTo(await g.market.periodStart(next + 1n));
-      await g.market.connect(g.watcher).reportMissedProofs(g.provider.address);
-      continue;
-    }
-    await proveGas(g, g.provider, heldG);
-  }
-  const settleYear = await gasOf(g.market.settleDeal(dYear));
-  rows.push({
-    operation: "settle payments after 1 year of backlog",
-    gas: settleYear,
-    note: "365 periods, 12 separate missed-period runs in the fault log",
-  });
-
-  // Worst case for the fault log: a deal that starts between fault runs needs a binary search over them.
-  const between = await makeProposal(g, { piece: smallPiece, periods: 400n });
-  const [dBetween] = await publish(g, [between]);
-  if (!dBetween) throw setupFailed("not published");
-  heldG.set(dBetween.id, { deal: dBetween, piece: smallPiece });
-  for (let day = 0; day < 60; day++) {
-    if (day % 10 === 5) {
-      const next = (await g.market.proofState(g.provider.address)).nextPeriod;
-      await g.helpers.time.increaseTo(await g.market.periodStart(next + 1n));
-      await g.market.connect(g.watcher).reportMissedProofs(g.provider.address);
-      continue;
-    }
-    await proveGas(g, g.provider, heldG);
-  }
-  const reports = await g.market.queryFilter(g.market.filters.MissedProofsReported(g.provider.address));
-  const runs = foldFaultRuns(reports.map((e) => ({ fromPeriod: e.args.fromPeriod, count: e.args.count })));
-  const snapshot = await g.helpers.takeSnapshot();
-  rows.push({
-    operation: "settle payments, deal started between fault runs, no hint",
-    gas: await gasOf(g.market.settleDeal(dBetween)),
-    note: `binary search over ${runs.length} fault runs; O(log runs), independent of backlog length`,
-  });
-  await snapshot.restore();
-  rows.push({
-    operation: "settle payments, deal started between fault runs, with hint",
-    gas: await gasOf(g.market.settleDealWithHint(dBetween, faultRunHint(runs, dBetween.startPeriod))),
-    note: `O(1) with the run hint computed off chain from MissedProofsReported events`,
-  });
-
-  // Other lifecycle operations, for reference.
-  const extra = await makeProposal(g, { piece: smallPiece, periods: 2n });
-  const [short] = await publish(g, [extra]);
-  if (!short) throw setupFailed("not published");
-  rows.push({
-    operation: "terminate a deal (client)",
-    gas: await gasOf(g.market.connect(g.client).terminateDeal(short)),
-  });
-  await g.market.connect(g.provider).withdraw(1n);
-  rows.push({
-    operation: "withdraw earnings",
-    gas: await gasOf(g.market.connect(g.provider).withdraw(1n)),
-  });
+  treeCount = 0;
+  log("measuring data sets, proofs, reports and retrieval challenges");
+  const rows = await dataSetRows(genesis);
+  rows.push(...(await settleRows(genesis, log)));
   return rows;
 }

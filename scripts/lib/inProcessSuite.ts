@@ -1,3 +1,9 @@
+/**
+ * The storage and compute suite deployed on an in-process Hardhat network, with the helpers that drive it
+ * (register, fund, sign data-set terms and states, enter proof windows, answer challenges). Used by the gas
+ * benchmark (scripts/bench) and, through test/helpers/fixture.ts, by the tests. Deploys only contracts the
+ * local deployment ships (no mocks).
+ */
 import { network } from "hardhat";
 import {
   DEFAULT_MAX_RETRIEVAL_BOND,
@@ -23,6 +29,7 @@ import type { IComputeMarket } from "../../typechain-types/interfaces/IComputeMa
 import type { IRetrievalChallenges } from "../../typechain-types/interfaces/IRetrievalChallenges.js";
 import type { IStorageMarket } from "../../typechain-types/interfaces/IStorageMarket.js";
 import { PieceTree } from "../../offchain/sdk/commitment/merkle.js";
+import { StrataError } from "../../offchain/sdk/errors.js";
 
 export const USDC = 1_000_000n;
 export const PERIOD = 3600n;
@@ -82,6 +89,11 @@ export interface DeployOptions {
   computeParams?: ComputeParameters;
   /** Deploy on a new network instead of restoring the cached deployment (for tests that need two chains). */
   fresh?: boolean;
+  /**
+   * Genesis time of the in-process network (default: now). The gas benchmark fixes it so that block hashes,
+   * and so the challenge seeds drawn from them, are the same in every run.
+   */
+  initialDate?: string;
 }
 
 const deployments = new Map<string, { fixture: StorageFixture; restore: () => Promise<void> }>();
@@ -107,11 +119,13 @@ export async function deployStorage(options: DeployOptions = {}): Promise<Storag
 }
 
 async function deployStorageFresh(options: DeployOptions): Promise<StorageFixture> {
-  const { ethers, networkHelpers } = await network.create();
+  const { ethers, networkHelpers } = await network.create(
+    options.initialDate === undefined ? undefined : { override: { initialDate: options.initialDate } },
+  );
   const [admin, treasury, provider, provider2, client, client2, watcher, ...others] =
     await ethers.getSigners();
   if (!admin || !treasury || !provider || !provider2 || !client || !client2 || !watcher) {
-    throw new Error("not enough signers");
+    throw new StrataError("INTERNAL_INVARIANT", "not enough signers");
   }
   const token = await ethers.deployContract("TestStablecoin", [admin.address]);
   const registry = await ethers.deployContract("ProviderRegistry", [
@@ -372,7 +386,7 @@ export class UniformTree {
     readonly span: bigint,
     readonly fill: Buffer,
   ) {
-    if (fill.length !== 64) throw new Error("a leaf is 64 bytes");
+    if (fill.length !== 64) throw new StrataError("INVALID_ARGUMENT", "a leaf is 64 bytes");
     let depth = 0;
     while (1n << BigInt(depth) < span) depth++;
     this.depth = depth;
@@ -427,7 +441,7 @@ const ethersZeroHash = "0x" + "00".repeat(32);
 
 /** `value`, or a thrown error naming what was missing. */
 export function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`missing ${what}`);
+  if (value === undefined) throw new StrataError("INTERNAL_INVARIANT", `missing ${what}`);
   return value;
 }
 
@@ -486,7 +500,7 @@ export async function buildAnswers(
   return drawn.map((c) => {
     if (c.declared) return { leaf: [ethersZeroHash, ethersZeroHash], path: [] };
     const tree = trees.get(c.dataSetId);
-    if (!tree) throw new Error(`no tree for challenged data set ${c.dataSetId}`);
+    if (!tree) throw new StrataError("INTERNAL_INVARIANT", `no tree for challenged data set ${c.dataSetId}`);
     return { leaf: tree.leaf(c.leaf), path: tree.path(c.leaf) };
   });
 }
