@@ -4,6 +4,10 @@ pragma solidity 0.8.30;
 import { ICreditLedger } from "./ICreditLedger.sol";
 import { IGoverned } from "./IGoverned.sol";
 
+// A retrieval challenge's id (1, 2, ...). Its own type so that a challenge id and a data set id, small integers
+// passed side by side, cannot be swapped; it encodes as uint256, so the ABI is unchanged.
+type ChallengeId is uint256;
+
 /// @title IRetrievalChallenges
 /// @notice On-chain retrieval challenges for live storage data sets. Anyone may challenge one leaf of a data set's
 ///         piece by posting a bond; the provider must answer on chain with the 64-byte leaf and its Merkle
@@ -65,7 +69,7 @@ interface IRetrievalChallenges is ICreditLedger, IGoverned {
     /// @param deadline Last timestamp for the answer.
     /// @param bond Bond posted.
     event RetrievalChallengeOpened(
-        uint256 indexed challengeId,
+        ChallengeId indexed challengeId,
         uint64 indexed dataSetId,
         address indexed provider,
         address challenger,
@@ -79,7 +83,7 @@ interface IRetrievalChallenges is ICreditLedger, IGoverned {
     /// @param dataSetId The data set.
     /// @param provider The provider.
     event RetrievalChallengeAnswered(
-        uint256 indexed challengeId,
+        ChallengeId indexed challengeId,
         uint64 indexed dataSetId,
         address indexed provider
     );
@@ -91,7 +95,7 @@ interface IRetrievalChallenges is ICreditLedger, IGoverned {
     /// @param provider The provider.
     /// @param enforcer Who called `enforceChallenge`.
     event RetrievalChallengeFailed(
-        uint256 indexed challengeId,
+        ChallengeId indexed challengeId,
         uint64 indexed dataSetId,
         address indexed provider,
         address enforcer
@@ -101,7 +105,7 @@ interface IRetrievalChallenges is ICreditLedger, IGoverned {
     ///         challenger.
     /// @param challengeId Challenge id.
     /// @param dataSetId The data set.
-    event RetrievalChallengeVoided(uint256 indexed challengeId, uint64 indexed dataSetId);
+    event RetrievalChallengeVoided(ChallengeId indexed challengeId, uint64 indexed dataSetId);
 
     /// @notice Parameters changed.
     /// @param params The new parameters.
@@ -127,28 +131,28 @@ interface IRetrievalChallenges is ICreditLedger, IGoverned {
     /// @notice The data set already has an open challenge.
     /// @param dataSetId The data set.
     /// @param challengeId The open challenge.
-    error RetrievalAlreadyChallenged(uint64 dataSetId, uint256 challengeId);
+    error RetrievalAlreadyChallenged(uint64 dataSetId, ChallengeId challengeId);
 
     /// @notice The challenge is not open.
     /// @param challengeId Challenge id.
     /// @param status Its status.
-    error RetrievalNotOpen(uint256 challengeId, Status status);
+    error RetrievalNotOpen(ChallengeId challengeId, Status status);
 
     /// @notice Answers are accepted only until the deadline; enforcement only after it.
     /// @param challengeId Challenge id.
     /// @param deadline The deadline.
     /// @param nowTs Current timestamp.
-    error RetrievalWrongTime(uint256 challengeId, uint64 deadline, uint256 nowTs);
+    error RetrievalWrongTime(ChallengeId challengeId, uint64 deadline, uint256 nowTs);
 
     /// @notice The given data set terms are not the challenged data set's.
     /// @param challengeId Challenge id.
     /// @param dataSetId The data set the terms name.
-    error RetrievalDataSetMismatch(uint256 challengeId, uint64 dataSetId);
+    error RetrievalDataSetMismatch(ChallengeId challengeId, uint64 dataSetId);
 
     /// @notice The leaf and path do not hash to the data set's root.
     /// @param challengeId Challenge id.
     /// @param leafIndex The challenged leaf.
-    error RetrievalInvalidProof(uint256 challengeId, uint64 leafIndex);
+    error RetrievalInvalidProof(ChallengeId challengeId, uint64 leafIndex);
 
     /// @notice The Merkle path has the wrong length for the piece.
     /// @param given Given length.
@@ -158,7 +162,7 @@ interface IRetrievalChallenges is ICreditLedger, IGoverned {
     /// @notice Only the data set's provider answers.
     /// @param challengeId Challenge id.
     /// @param caller The caller.
-    error RetrievalNotProvider(uint256 challengeId, address caller);
+    error RetrievalNotProvider(ChallengeId challengeId, address caller);
 
     /// @notice The challenger could not fund the bond from its balance here or its allowance.
     /// @param challenger The challenger.
@@ -180,21 +184,21 @@ interface IRetrievalChallenges is ICreditLedger, IGoverned {
     /// @param dataSetId The data set (live or ending).
     /// @param leafIndex Leaf to challenge (< the data set's current span).
     /// @return challengeId The new challenge's id.
-    function openChallenge(uint64 dataSetId, uint64 leafIndex) external returns (uint256 challengeId);
+    function openChallenge(uint64 dataSetId, uint64 leafIndex) external returns (ChallengeId challengeId);
 
     /// @notice Answer an open challenge with the leaf and its Merkle path before the deadline. Provider only;
     ///         never blocked by a pause. Credits the bond to the provider.
     /// @param challengeId Challenge id.
     /// @param leaf The challenged 64-byte leaf.
     /// @param path Merkle authentication path, bottom up.
-    function answerChallenge(uint256 challengeId, bytes32[2] calldata leaf, bytes32[] calldata path) external;
+    function answerChallenge(ChallengeId challengeId, bytes32[2] calldata leaf, bytes32[] calldata path) external;
 
     /// @notice After the deadline of an unanswered challenge: end the data set in the market with its collateral
     ///         slashed (EndReason.RetrievalFailed) and credit the bond back to the challenger. If the data set
     ///         already ended by another path, void the challenge instead (bond back). Anyone may call; never
     ///         blocked by a pause.
     /// @param challengeId Challenge id.
-    function enforceChallenge(uint256 challengeId) external;
+    function enforceChallenge(ChallengeId challengeId) external;
 
     /// @notice Set the parameters (bounded). Parameter role only.
     /// @param params The parameters.
@@ -217,12 +221,12 @@ interface IRetrievalChallenges is ICreditLedger, IGoverned {
     /// @notice A challenge by id.
     /// @param challengeId Challenge id.
     /// @return The challenge (status None if unknown).
-    function challengeOf(uint256 challengeId) external view returns (Challenge memory);
+    function challengeOf(ChallengeId challengeId) external view returns (Challenge memory);
 
     /// @notice The open challenge of a data set, 0 if none.
     /// @param dataSetId The data set.
     /// @return The challenge id.
-    function openChallengeOf(uint64 dataSetId) external view returns (uint256);
+    function openChallengeOf(uint64 dataSetId) external view returns (ChallengeId);
 
     /// @notice Number of challenges ever opened (the last id).
     /// @return The count.

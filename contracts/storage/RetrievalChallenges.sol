@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { Governed } from "../governance/Governed.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
-import { IRetrievalChallenges } from "../interfaces/IRetrievalChallenges.sol";
+import { ChallengeId, IRetrievalChallenges } from "../interfaces/IRetrievalChallenges.sol";
 import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
 import { CreditLedger } from "../payments/CreditLedger.sol";
 import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
@@ -55,7 +55,7 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     uint256 private immutable _maxBond;
 
     Config private _config;
-    mapping(uint256 challengeId => StoredChallenge) private _challenges;
+    mapping(ChallengeId challengeId => StoredChallenge) private _challenges;
     mapping(uint64 dataSetId => DataSetRecord) private _dataSetRecords;
 
     /// @param market_ The storage market; grant this contract its RETRIEVAL_ROLE.
@@ -83,7 +83,7 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     function openChallenge(
         uint64 dataSetId,
         uint64 leafIndex
-    ) external whenNotPaused nonReentrant returns (uint256 challengeId) {
+    ) external whenNotPaused nonReentrant returns (ChallengeId challengeId) {
         IStorageMarket.DataSetView memory ds = _market.dataSet(dataSetId);
         if (ds.status != IStorageMarket.Status.Live && ds.status != IStorageMarket.Status.Ending) {
             revert RetrievalUnknownDataSet(dataSetId);
@@ -97,17 +97,17 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
         }
         if (leafIndex >= ds.span) revert RetrievalBadLeaf(leafIndex, ds.span);
         uint256 open = _dataSetRecords[dataSetId].openChallenge;
-        if (open != 0) revert RetrievalAlreadyChallenged(dataSetId, open);
+        if (open != 0) revert RetrievalAlreadyChallenged(dataSetId, ChallengeId.wrap(open));
 
         // Ids grow by one per challenge and cannot reach 2^64.
         unchecked {
-            challengeId = ++config.challengeCount;
+            challengeId = ChallengeId.wrap(++config.challengeCount);
         }
         uint128 bond = config.bond;
         _config = config;
         _dataSetRecords[dataSetId] = DataSetRecord({
             provider: ds.provider,
-            openChallenge: uint64(challengeId)
+            openChallenge: uint64(ChallengeId.unwrap(challengeId))
         });
         _challenges[challengeId] = StoredChallenge({
             challenger: msg.sender,
@@ -136,7 +136,7 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
 
     /// @inheritdoc IRetrievalChallenges
     function answerChallenge(
-        uint256 challengeId,
+        ChallengeId challengeId,
         bytes32[2] calldata leaf,
         bytes32[] calldata path
     ) external nonReentrant {
@@ -158,25 +158,32 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     }
 
     /// @inheritdoc IRetrievalChallenges
-    function enforceChallenge(uint256 challengeId) external nonReentrant {
+    function enforceChallenge(ChallengeId challengeId) external nonReentrant {
         StoredChallenge storage c = _challenges[challengeId];
         (uint64 dataSetId, uint64 deadline) = _requireOpen(challengeId, c);
         if (block.timestamp <= deadline) revert RetrievalWrongTime(challengeId, deadline, block.timestamp);
-        IStorageMarket.Status status = _market.dataSet(dataSetId).status;
         address challenger = c.challenger;
         address provider = _dataSetRecords[dataSetId].provider;
         delete _dataSetRecords[dataSetId].openChallenge;
         _credit(challenger, c.bond);
-        if (status != IStorageMarket.Status.Live && status != IStorageMarket.Status.Ending) {
-            // The data set was closed by another path; nothing is left to enforce.
+        c.status = Status.Failed;
+        // Interaction last: the market ends the data set and credits the challenger's bounty in its own ledger. It
+        // refuses with `MarketWrongStatus` only when the data set was already closed by another path: then nothing
+        // is left to enforce and the challenge is void (no status view is read first: it costs more than the call).
+        // Any other failure, an out-of-gas one included, reverts the whole enforcement.
+        try _market.failRetrieval(dataSetId, challenger) {
+            emit RetrievalChallengeFailed(challengeId, dataSetId, provider, msg.sender);
+        } catch (bytes memory reason) {
+            if (reason.length < 4 || bytes4(reason) != IStorageMarket.MarketWrongStatus.selector) {
+                // Bubble the market's revert data up unchanged.
+                // solhint-disable-next-line no-inline-assembly
+                assembly ("memory-safe") {
+                    revert(add(reason, 0x20), mload(reason))
+                }
+            }
             c.status = Status.Voided;
             emit RetrievalChallengeVoided(challengeId, dataSetId);
-            return;
         }
-        c.status = Status.Failed;
-        emit RetrievalChallengeFailed(challengeId, dataSetId, provider, msg.sender);
-        // Interaction last: the market ends the data set and credits the challenger's bounty in its own ledger.
-        _market.failRetrieval(dataSetId, challenger);
     }
 
     // ------------------------------------------------------------------ governance
@@ -204,7 +211,7 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     }
 
     /// @inheritdoc IRetrievalChallenges
-    function challengeOf(uint256 challengeId) external view returns (Challenge memory challenge) {
+    function challengeOf(ChallengeId challengeId) external view returns (Challenge memory challenge) {
         StoredChallenge memory c = _challenges[challengeId];
         if (c.status == Status.None) return challenge;
         challenge = Challenge({
@@ -221,8 +228,8 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
     }
 
     /// @inheritdoc IRetrievalChallenges
-    function openChallengeOf(uint64 dataSetId) external view returns (uint256) {
-        return _dataSetRecords[dataSetId].openChallenge;
+    function openChallengeOf(uint64 dataSetId) external view returns (ChallengeId) {
+        return ChallengeId.wrap(_dataSetRecords[dataSetId].openChallenge);
     }
 
     /// @inheritdoc IRetrievalChallenges
@@ -234,7 +241,7 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
 
     /// @dev The challenge's data set and deadline, or a revert unless it is open.
     function _requireOpen(
-        uint256 challengeId,
+        ChallengeId challengeId,
         StoredChallenge storage c
     ) private view returns (uint64 dataSetId, uint64 deadline) {
         Status status = c.status;

@@ -90,7 +90,6 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     ) external whenNotPaused nonReentrant returns (uint256 applied) {
         uint256 n = states.length;
         if (n == 0 || n > MAX_BATCH) revert MarketBadBatchSize(n, MAX_BATCH);
-        (uint32 epoch, uint32 tag) = _openEpoch(msg.sender);
         uint256 toLock;
         uint256 toUnlock;
         (applied, toLock, toUnlock) = DataSetUpdates.applyStates(
@@ -98,10 +97,11 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
             states,
             DataSetUpdates.Context({
                 domainSeparator: _domainSeparatorV4(),
-                epoch: epoch,
-                tag: tag,
+                epoch: 0,
+                tag: 0,
                 provingPeriod: _provingPeriod
-            })
+            }),
+            _currentPeriod()
         );
         // Interactions last: move collateral in the registry.
         if (toLock > toUnlock) _registry.lockCollateral(msg.sender, toLock - toUnlock);
@@ -424,10 +424,6 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     }
 
     // ------------------------------------------------------------------ internal: epochs
-
-    function _openEpoch(address provider) private returns (uint32 epoch, uint32 tag) {
-        return ProviderEpochs.openEpoch(_s, provider, _currentPeriod());
-    }
 
     function _catchUp(address provider) private {
         ProviderEpochs.catchUp(_s, provider, _currentPeriod());

@@ -145,8 +145,44 @@ describe("StorageMarket: endings, penalties and re-entrancy", () => {
     await (await rc.connect(f.watcher).openChallenge(id, 5n)).wait();
     const second = await rc.challengeCount();
     await f.helpers.time.setNextBlockTimestamp((await rc.challengeOf(second)).deadline + 1n);
-    await expect(rc.connect(f.watcher).enforceChallenge(second)).to.emit(f.market, "DataSetEnded");
+    await expect(rc.connect(f.watcher).enforceChallenge(second))
+      .to.emit(f.market, "DataSetEnded")
+      .and.to.emit(rc, "RetrievalChallengeFailed")
+      .withArgs(second, id, f.provider.address, f.watcher.address);
+    expect((await rc.challengeOf(second)).status).to.equal(3n);
     expect((await f.market.dataSet(id)).status).to.equal(3n);
+  });
+
+  it("test_enforceChallenge_voidsWhenTheDataSetWasClosedByAnotherPath; other market failures revert", async () => {
+    const f = await setup();
+    const { id } = await liveDataSet(f, 1000n, { escrow: 100n * USDC });
+    const rc = f.retrievalChallenges;
+    const bond = (await rc.parameters()).bond;
+    await f.token.mint(f.watcher.address, 10n * bond);
+    await f.token.connect(f.watcher).approve(await rc.getAddress(), 10n * bond);
+    await (await rc.connect(f.watcher).openChallenge(id, 7n)).wait();
+    const cid = await rc.challengeCount();
+    await f.helpers.time.setNextBlockTimestamp((await rc.challengeOf(cid)).deadline + 1n);
+    // Without the market's role the enforcement must fail whole, not void the challenge.
+    const role = await f.market.RETRIEVAL_ROLE();
+    await (await f.market.connect(f.admin).revokeRole(role, await rc.getAddress())).wait();
+    await expect(rc.connect(f.watcher).enforceChallenge(cid)).to.be.revertedWithCustomError(
+      f.market,
+      "AccessControlUnauthorizedAccount",
+    );
+    await (await f.market.connect(f.admin).grantRole(role, await rc.getAddress())).wait();
+    // The data set ends for faults before the challenge is enforced: the challenge is void, the bond goes back.
+    const n = (await f.market.proofState(f.provider.address)).nextPeriod;
+    await f.helpers.time.increaseTo(await f.market.periodStart(n + 3n));
+    await (await f.market.connect(f.client2).terminateFaultyDataSet(id)).wait();
+    const before = await rc.balanceOf(f.watcher.address);
+    await expect(rc.connect(f.client2).enforceChallenge(cid))
+      .to.emit(rc, "RetrievalChallengeVoided")
+      .withArgs(cid, id)
+      .and.not.to.emit(rc, "RetrievalChallengeFailed");
+    expect((await rc.challengeOf(cid)).status).to.equal(4n);
+    expect(await rc.balanceOf(f.watcher.address)).to.equal(before + bond);
+    expect(await rc.openChallengeOf(id)).to.equal(0n);
   });
 
   describe("re-entrancy and fee-on-transfer tokens", () => {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
 import { FaultLog } from "./FaultLog.sol";
 import { MarketLayout } from "./MarketLayout.sol";
 
@@ -23,9 +24,15 @@ library DataSetAccrual {
         // Inputs of the segments.
         uint256 provingPeriod;
         uint256 declaredPlusOne;
+        // Whether the provider ever missed a period (else its FaultLog is not read).
+        bool anyMissed;
     }
 
     /// @notice The accrual of data set `id` over its resolved, unaccounted periods (not written).
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return a What accounting would add.
     function pending(
         MarketLayout.Layout storage s,
         uint64 id,
@@ -35,6 +42,10 @@ library DataSetAccrual {
     }
 
     /// @notice `pending`, inlined into the calling library (so libraries link no other library).
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return a What accounting would add.
     function pendingInline(
         MarketLayout.Layout storage s,
         uint64 id,
@@ -42,7 +53,8 @@ library DataSetAccrual {
     ) internal view returns (Delta memory a) {
         MarketLayout.DataSet storage d = s.sets[id];
         address provider = d.provider;
-        uint256 to = s.proofStates[provider].nextPeriod;
+        IStorageMarket.ProviderProofState storage st = s.proofStates[provider];
+        uint256 to = st.nextPeriod;
         uint256 end = d.endPeriod;
         if (end != 0 && end < to) to = end;
         uint256 pt = d.paidThrough;
@@ -54,6 +66,7 @@ library DataSetAccrual {
         uint256 at = d.writtenAt;
         a.provingPeriod = provingPeriod;
         a.declaredPlusOne = d.lastDeclaredPlusOne;
+        a.anyMissed = st.missedPeriods != 0;
         FaultLog.Log storage log = s.faultLogs[provider];
         if (at >= pt && at < to) {
             _segment(a, log, d.spanPrev, at, at + 1);
@@ -63,11 +76,17 @@ library DataSetAccrual {
     }
 
     /// @notice Account data set `id` up to its resolved horizon.
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param provingPeriod The market's proving period (seconds).
     function accrue(MarketLayout.Layout storage s, uint64 id, uint256 provingPeriod) public {
         accrueInline(s, id, provingPeriod);
     }
 
     /// @notice `accrue`, inlined into the calling library (so libraries link no other library).
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param provingPeriod The market's proving period (seconds).
     function accrueInline(MarketLayout.Layout storage s, uint64 id, uint256 provingPeriod) internal {
         Delta memory a = pendingInline(s, id, provingPeriod);
         MarketLayout.DataSet storage d = s.sets[id];
@@ -90,12 +109,13 @@ library DataSetAccrual {
         uint256 declaredPlusOne = a.declaredPlusOne;
         // Periods in which the data set held nothing frozen are neither paid nor faults.
         if (span == 0) return;
-        uint256 missed = log.missedBetween(from, to);
+        bool anyMissed = a.anyMissed;
+        uint256 missed = anyMissed ? log.missedBetween(from, to) : 0;
         uint256 declared;
         if (declaredPlusOne > from && declaredPlusOne <= to) {
             uint256 p = declaredPlusOne - 1;
             // A declared period that was also missed is charged once, as missed.
-            if (log.missedBetween(p, p + 1) == 0) declared = 1;
+            if (!anyMissed || log.missedBetween(p, p + 1) == 0) declared = 1;
         }
         a.missed += missed;
         a.declared += declared;

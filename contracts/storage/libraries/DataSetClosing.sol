@@ -29,6 +29,10 @@ library DataSetClosing {
 
     /// @notice Account the data set to its end, pay what is due from its escrow, refund the rest, charge the
     ///         penalty of its end reason and mark it finalized.
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return c The amounts to credit and the collateral to slash and release.
     function close(
         MarketLayout.Layout storage s,
         uint64 id,
@@ -89,6 +93,9 @@ library DataSetClosing {
     }
 
     /// @notice The record of data set `id` as the market's `dataSet` view returns it.
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @return v The record.
     function viewOf(
         MarketLayout.Layout storage s,
         uint64 id

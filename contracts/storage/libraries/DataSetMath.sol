@@ -15,11 +15,18 @@ library DataSetMath {
     uint256 internal constant LEAVES_PER_TIB = 1 << 34;
 
     /// @notice Tokens earned by `leafSeconds` at `pricePerTiBMonth`, rounded down.
+    /// @param pricePerTiBMonth The price.
+    /// @param leafSeconds Leaf-seconds accounted.
+    /// @return The tokens.
     function earned(uint256 pricePerTiBMonth, uint256 leafSeconds) internal pure returns (uint256) {
         return Math.mulDiv(pricePerTiBMonth, leafSeconds, LEAVES_PER_TIB * MONTH);
     }
 
     /// @notice Tokens `span` leaves cost over `secondsCount` seconds, rounded up (a lockup the client must hold).
+    /// @param pricePerTiBMonth The price.
+    /// @param span The span (leaves).
+    /// @param secondsCount The duration.
+    /// @return The tokens.
     function cost(
         uint256 pricePerTiBMonth,
         uint256 span,
@@ -29,16 +36,27 @@ library DataSetMath {
     }
 
     /// @notice Collateral for a data set of class `c` (capacity 2^c leaves), rounded up.
+    /// @param collateralPerTiB The collateral rate.
+    /// @param c The size class.
+    /// @return The tokens.
     function collateral(uint256 collateralPerTiB, uint256 c) internal pure returns (uint256) {
         return Math.mulDiv(collateralPerTiB, uint256(1) << c, LEAVES_PER_TIB, Math.Rounding.Ceil);
     }
 
     /// @notice Size class of a span: `ceil(log2(span))` (0 for span 1). `span` must be > 0.
+    /// @param span The span (> 0).
+    /// @return The class.
     function classOf(uint256 span) internal pure returns (uint256) {
         return Math.log2(span, Math.Rounding.Ceil);
     }
 
     /// @notice Collateral forfeited for faults, capped at the collateral.
+    /// @param collateralAmount The collateral.
+    /// @param missed Missed periods charged.
+    /// @param declared Declared periods charged.
+    /// @param missedBps Penalty per missed period.
+    /// @param declaredBps Penalty per declared period.
+    /// @return The penalty.
     function faultPenalty(
         uint256 collateralAmount,
         uint256 missed,

@@ -28,6 +28,10 @@ library DataSetProving {
     }
 
     /// @notice Verify `answers` for the caller's `period` and advance its epoch.
+    /// @param s The market's storage.
+    /// @param ctx Clock, parameters and seed.
+    /// @param period The period proven.
+    /// @param answers One answer per accepted challenge, in draw order.
     function submitProof(
         MarketLayout.Layout storage s,
         ProofContext memory ctx,
@@ -75,6 +79,13 @@ library DataSetProving {
     ///         root each one is answered against. Draw j: `r = uint256(keccak256(abi.encode(seed, provider, epoch,
     ///         j))) mod W` over the classes in ascending order; slot `r' >> c`, leaf `r' & (2^c - 1)`; accepted iff
     ///         the leaf is below the data set's frozen span; at most `8 × count` draws.
+    /// @param s The market's storage.
+    /// @param provider The provider.
+    /// @param epoch The period drawn for.
+    /// @param seed The seed.
+    /// @param count Challenges wanted.
+    /// @return drawn The accepted challenges.
+    /// @return roots The frozen root of each one's data set.
     function draw(
         MarketLayout.Layout storage s,
         address provider,
@@ -86,6 +97,8 @@ library DataSetProving {
         drawn = new IStorageMarket.Challenge[](count);
         roots = new bytes32[](count);
         if (mask == 0) {
+            // Shorten both arrays to the accepted count (0) in place: no copy.
+            // solhint-disable-next-line no-inline-assembly
             assembly ("memory-safe") {
                 mstore(drawn, 0)
                 mstore(roots, 0)
@@ -108,6 +121,8 @@ library DataSetProving {
             roots[accepted] = s.roots[id][pendingWrite ? 1 - d.rootParity : d.rootParity];
             ++accepted;
         }
+        // Shorten both arrays to the accepted count in place (accepted <= count): no copy.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             mstore(drawn, accepted)
             mstore(roots, accepted)
@@ -158,6 +173,10 @@ library DataSetProving {
     }
 
     /// @notice Declare the caller's `ids` faulty for its next period (before its seed block is mined).
+    /// @param s The market's storage.
+    /// @param currentPeriod The current period.
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @param ids The data sets.
     function declareFaults(
         MarketLayout.Layout storage s,
         uint256 currentPeriod,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import { ECDSA } from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import { MessageHashUtils } from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import { SignatureChecker } from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
@@ -20,7 +21,7 @@ library DataSetUpdates {
         "DataSetState(uint64 dataSetId,uint64 version,bytes32 root,uint64 span)"
     );
 
-    /// @notice What the batch needs from the market.
+    /// @notice What the batch needs from the market (`epoch` and `tag` are filled in by `applyStates`).
     struct Context {
         bytes32 domainSeparator;
         uint32 epoch;
@@ -29,6 +30,11 @@ library DataSetUpdates {
     }
 
     /// @notice Open an empty data set on the client's signed terms (the caller is the provider).
+    /// @param s The market's storage.
+    /// @param terms The client's signed terms.
+    /// @param signature The client's signature.
+    /// @param digest The terms' EIP-712 digest.
+    /// @return id The new data set's id.
     function create(
         MarketLayout.Layout storage s,
         IStorageMarket.CreateDataSet calldata terms,
@@ -44,7 +50,7 @@ library DataSetUpdates {
         if (terms.noticePeriods > maxNotice)
             revert IStorageMarket.MarketBadNotice(terms.noticePeriods, maxNotice);
         _spendNonce(s, terms.client, terms.nonce);
-        if (!SignatureChecker.isValidSignatureNow(terms.client, digest, signature)) {
+        if (!_isSignedBy(terms.client, digest, signature)) {
             revert IStorageMarket.MarketBadSignature(terms.client);
         }
         // Ids grow by one per data set and cannot reach 2^64.
@@ -80,12 +86,22 @@ library DataSetUpdates {
         d.collateralPerTiB = terms.collateralPerTiB;
     }
 
-    /// @notice Apply the caller's signed states; returns how many applied and the collateral to lock and unlock.
+    /// @notice Open the caller's epoch (missed periods recorded first) and apply its signed states; returns how
+    ///         many applied and the collateral to lock and unlock.
+    /// @param s The market's storage.
+    /// @param states The signed states.
+    /// @param ctx Domain separator and proving period.
+    /// @param currentPeriod The current period.
+    /// @return applied Number of states applied.
+    /// @return toLock Collateral to lock.
+    /// @return toUnlock Collateral to unlock.
     function applyStates(
         MarketLayout.Layout storage s,
         IStorageMarket.SignedState[] calldata states,
-        Context memory ctx
+        Context memory ctx,
+        uint256 currentPeriod
     ) public returns (uint256 applied, uint256 toLock, uint256 toUnlock) {
+        (ctx.epoch, ctx.tag) = ProviderEpochs.openEpochInline(s, msg.sender, currentPeriod);
         uint256 maxSpan = uint256(s.params.maxDataSetSize) >> 6;
         for (uint256 i = 0; i < states.length; ++i) {
             (bool ok, uint256 lockDelta, uint256 unlockDelta) = _applyOne(s, states[i], ctx, maxSpan);
@@ -133,6 +149,10 @@ library DataSetUpdates {
     }
 
     /// @notice Escrow a span must hold beyond what is owed: the notice plus the unresolved and the current period.
+    /// @param d The data set.
+    /// @param span The span (leaves).
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return The lockup.
     function lockup(
         MarketLayout.DataSet storage d,
         uint256 span,
@@ -169,8 +189,17 @@ library DataSetUpdates {
             domainSeparator,
             keccak256(abi.encode(STATE_TYPEHASH, st))
         );
-        if (!SignatureChecker.isValidSignatureNow(signer, digest, e.signature)) {
+        if (!_isSignedBy(signer, digest, e.signature)) {
             revert IStorageMarket.MarketBadSignature(signer);
         }
+    }
+
+    /// @dev A 65-byte ECDSA signature by `signer`'s key, else an ERC-1271 signature of the contract at `signer`.
+    ///      ECDSA is tried first so that an externally owned signer costs no code-size lookup of a cold account;
+    ///      an account with code whose own key signed is accepted, as its key controls it.
+    function _isSignedBy(address signer, bytes32 digest, bytes calldata signature) private view returns (bool) {
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
+        return SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature);
     }
 }

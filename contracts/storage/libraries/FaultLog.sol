@@ -55,7 +55,7 @@ library FaultLog {
             if (runs[0].start > period) return 0;
             uint256 low = 0;
             // Invariant: runs[low..high) may contain the answer; runs[high..] start after `period`.
-            high -= 1;
+            --high;
             while (low < high) {
                 uint256 mid = (low + high) >> 1;
                 if (runs[mid].start > period) high = mid;

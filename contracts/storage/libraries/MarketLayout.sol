@@ -7,13 +7,13 @@ import { FaultLog } from "./FaultLog.sol";
 /// @title MarketLayout
 /// @notice The storage market's state, in one struct so that the market and its linked libraries share it.
 library MarketLayout {
-    /// @notice One data set, in six words.
+    /// @notice One data set, in six words. Settlement reads words 1 to 5, never the client's word 0.
     /// @param client Client (word 0).
     /// @param noticePeriods Notice in periods.
+    /// @param provider Provider (word 1).
     /// @param endPeriod First period not paid (0 while live).
     /// @param status Lifecycle status.
     /// @param endReason Why it ends (valid once `status` is Ending or Finalized).
-    /// @param provider Provider (word 1).
     /// @param classSlot Position in its size class's slot array (current view).
     /// @param classPlusOne Current size class + 1 (0 = in no class).
     /// @param lockedClassPlusOne Class whose capacity is locked as collateral + 1 (0 = nothing locked).
@@ -34,10 +34,10 @@ library MarketLayout {
     struct DataSet {
         address client;
         uint32 noticePeriods;
+        address provider;
         uint32 endPeriod;
         IStorageMarket.Status status;
         IStorageMarket.EndReason endReason;
-        address provider;
         uint32 classSlot;
         uint8 classPlusOne;
         uint8 lockedClassPlusOne;

@@ -12,6 +12,10 @@ import { Versioned } from "./Versioned.sol";
 /// @dev Deployed and linked (public functions) so the market stays under the 24 KiB limit.
 library MarketViews {
     /// @notice Frozen and current weight (leaves) of a provider: Σ count_c × 2^c.
+    /// @param s The market's storage.
+    /// @param provider The provider.
+    /// @return frozen Weight frozen for its next period.
+    /// @return current Weight after its pending changes.
     function weight(
         MarketLayout.Layout storage s,
         address provider
@@ -26,6 +30,12 @@ library MarketViews {
     }
 
     /// @notice Frozen count of class `c` and the data set frozen in `slot`.
+    /// @param s The market's storage.
+    /// @param provider The provider.
+    /// @param c The size class.
+    /// @param slot The slot.
+    /// @return count Frozen number of data sets in the class.
+    /// @return id The data set frozen in the slot.
     function classSlot(
         MarketLayout.Layout storage s,
         address provider,
@@ -38,6 +48,10 @@ library MarketViews {
     }
 
     /// @notice What settling would pay now.
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return The amount.
     function settleable(
         MarketLayout.Layout storage s,
         uint64 id,
@@ -49,6 +63,10 @@ library MarketViews {
     }
 
     /// @notice Escrow not owed to the provider for resolved time.
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return The amount.
     function available(
         MarketLayout.Layout storage s,
         uint64 id,
@@ -61,6 +79,11 @@ library MarketViews {
 
     /// @notice Escrow not owed for resolved time, and what the notice plus one period of the current span costs
     ///         (below it, anyone may end the data set as unfunded).
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return availableNow Escrow not owed for resolved time.
+    /// @return needed Cost of the notice plus one period.
     function fundingOf(
         MarketLayout.Layout storage s,
         uint64 id,
@@ -76,6 +99,11 @@ library MarketViews {
     }
 
     /// @notice Escrow a data set of `span` leaves must hold beyond what is owed (notice + 2 periods).
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param span The span (leaves).
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return The lockup.
     function lockup(
         MarketLayout.Layout storage s,
         uint64 id,
@@ -87,6 +115,10 @@ library MarketViews {
     }
 
     /// @notice Escrow the client may withdraw now.
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return The amount.
     function withdrawable(
         MarketLayout.Layout storage s,
         uint64 id,

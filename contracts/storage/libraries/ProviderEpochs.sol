@@ -17,15 +17,34 @@ import { Versioned } from "./Versioned.sol";
 library ProviderEpochs {
     using FaultLog for FaultLog.Log;
 
-    /// @dev Resolve the provider's closed periods (as missed, without bounty), then return its epoch N and the tag
-    ///      changes are written with: N (they apply from N + 1), or N - 1 in the epoch of a restart before its seed
-    ///      block is mined (nothing was frozen, and the seed is still unknown: they apply to N itself).
+    /// @notice Resolve the provider's closed periods (as missed, without bounty), then return its epoch N and the tag
+    ///         changes are written with: N (they apply from N + 1), or N - 1 in the epoch of a restart before its seed
+    ///         block is mined (nothing was frozen, and the seed is still unknown: they apply to N itself).
+    /// @param s The market's storage.
+    /// @param provider The provider.
+    /// @param currentPeriod The current period.
+    /// @return epoch The provider's epoch N after the missed periods are recorded.
+    /// @return tag The epoch changes are written with.
     function openEpoch(
         MarketLayout.Layout storage s,
         address provider,
         uint256 currentPeriod
     ) public returns (uint32 epoch, uint32 tag) {
-        (uint32 from, uint32 count) = recordMissed(s, provider, currentPeriod);
+        return openEpochInline(s, provider, currentPeriod);
+    }
+
+    /// @notice `openEpoch`, inlined into the calling library (the update path pays one library call, not two).
+    /// @param s The market's storage.
+    /// @param provider The provider.
+    /// @param currentPeriod The current period.
+    /// @return epoch The provider's epoch N.
+    /// @return tag The epoch changes are written with.
+    function openEpochInline(
+        MarketLayout.Layout storage s,
+        address provider,
+        uint256 currentPeriod
+    ) internal returns (uint32 epoch, uint32 tag) {
+        (uint32 from, uint32 count) = recordMissedInline(s, provider, currentPeriod);
         if (count != 0)
             emit IStorageMarket.MissedProofsReported(
                 provider,
@@ -51,7 +70,10 @@ library ProviderEpochs {
         tag = (st.restartEpoch == epoch && block.number <= st.seedBlock) ? epoch - 1 : epoch;
     }
 
-    /// @dev `_openEpoch` without the tag, for paths that only need resolved periods.
+    /// @notice `_openEpoch` without the tag, for paths that only need resolved periods.
+    /// @param s The market's storage.
+    /// @param provider The provider.
+    /// @param currentPeriod The current period.
     function catchUp(MarketLayout.Layout storage s, address provider, uint256 currentPeriod) public {
         (uint32 from, uint32 count) = recordMissed(s, provider, currentPeriod);
         if (count != 0)
@@ -65,12 +87,31 @@ library ProviderEpochs {
             );
     }
 
-    /// @dev Record the provider's closed, unproven periods as missed (a period with nothing frozen is skipped).
+    /// @notice Record the provider's closed, unproven periods as missed (a period with nothing frozen is skipped).
+    /// @param s The market's storage.
+    /// @param provider The provider.
+    /// @param currentPeriod The current period.
+    /// @return from First period recorded missed.
+    /// @return count Number of periods recorded missed.
     function recordMissed(
         MarketLayout.Layout storage s,
         address provider,
         uint256 currentPeriod
     ) public returns (uint32 from, uint32 count) {
+        return recordMissedInline(s, provider, currentPeriod);
+    }
+
+    /// @notice `recordMissed`, inlined into the calling library.
+    /// @param s The market's storage.
+    /// @param provider The provider.
+    /// @param currentPeriod The current period.
+    /// @return from First period recorded missed.
+    /// @return count Number of periods recorded missed.
+    function recordMissedInline(
+        MarketLayout.Layout storage s,
+        address provider,
+        uint256 currentPeriod
+    ) internal returns (uint32 from, uint32 count) {
         IStorageMarket.ProviderProofState storage st = s.proofStates[provider];
         uint256 current = currentPeriod;
         uint256 next = st.nextPeriod;
@@ -93,8 +134,15 @@ library ProviderEpochs {
         emit IStorageMarket.ChallengeSeedScheduled(provider, uint32(current), st.seedBlock);
     }
 
-    /// @dev Write a data set's new root and span in epoch `tag`, moving it between size classes as needed; returns
-    ///      the collateral to lock and to unlock.
+    /// @notice Write a data set's new root and span in epoch `tag`, moving it between size classes as needed; returns
+    ///         the collateral to lock and to unlock.
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param root Its new root.
+    /// @param span Its new span (leaves).
+    /// @param tag The epoch of the write.
+    /// @return toLock Collateral to lock.
+    /// @return toUnlock Collateral to unlock.
     function write(
         MarketLayout.Layout storage s,
         uint64 id,
@@ -106,6 +154,13 @@ library ProviderEpochs {
     }
 
     /// @notice `write`, inlined into the calling library (so libraries link no other library).
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param root Its new root.
+    /// @param span Its new span (leaves).
+    /// @param tag The epoch of the write.
+    /// @return toLock Collateral to lock.
+    /// @return toUnlock Collateral to unlock.
     function writeInline(
         MarketLayout.Layout storage s,
         uint64 id,
@@ -195,6 +250,9 @@ library ProviderEpochs {
     }
 
     /// @notice Schedule a fresh seed block for the caller when its seed's hash is gone (once per period).
+    /// @param s The market's storage.
+    /// @param seedReadable Whether the current seed block's hash is still readable.
+    /// @param currentPeriod The current period.
     function refreshSeed(MarketLayout.Layout storage s, bool seedReadable, uint256 currentPeriod) public {
         IStorageMarket.ProviderProofState storage state = s.proofStates[msg.sender];
         // A refresh is a second draw of the challenges: allow it only when the seed is truly gone, and at most
@@ -209,6 +267,10 @@ library ProviderEpochs {
     }
 
     /// @notice Set a live data set to end after its notice: `endPeriod = N + 1 + noticePeriods`.
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param reason Why it ends.
+    /// @param currentPeriod The current period.
     function beginEnd(
         MarketLayout.Layout storage s,
         uint64 id,
@@ -226,6 +288,11 @@ library ProviderEpochs {
 
     /// @notice Take an ending data set's bytes out of its provider's classes from the next epoch (accounted first);
     ///         emitted as a `DataSetUpdated` to span 0 at the data set's current version.
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param provider Its provider.
+    /// @param currentPeriod The current period.
+    /// @param provingPeriod The market's proving period (seconds).
     function remove(
         MarketLayout.Layout storage s,
         uint64 id,

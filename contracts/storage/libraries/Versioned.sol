@@ -12,16 +12,25 @@ library Versioned {
     uint256 private constant MASK64 = type(uint64).max;
 
     /// @notice The value of `word` frozen for period `epoch`.
+    /// @param word A versioned word.
+    /// @param epoch The proving period whose frozen value is read.
+    /// @return The value.
     function frozen(uint256 word, uint256 epoch) internal pure returns (uint256) {
         return (word >> 128) == epoch ? (word >> 64) & MASK64 : word & MASK64;
     }
 
     /// @notice The newest value of `word`.
+    /// @param word A versioned word.
+    /// @return The value.
     function current(uint256 word) internal pure returns (uint256) {
         return word & MASK64;
     }
 
     /// @notice `word` with `value` written in epoch `tag`.
+    /// @param word The word before the write.
+    /// @param value The new value (64 bits).
+    /// @param tag The epoch of the write.
+    /// @return The word after the write.
     function write(uint256 word, uint256 value, uint256 tag) internal pure returns (uint256) {
         uint256 prev = (word >> 128) == tag ? (word >> 64) & MASK64 : word & MASK64;
         return (tag << 128) | (prev << 64) | (value & MASK64);
