@@ -453,6 +453,16 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     function proofState(address provider) external view returns (ProviderProofState memory);
     /// @notice A data set's record.
     function dataSet(uint64 id) external view returns (DataSetView memory);
+    /// @notice What a retrieval challenge needs of a data set, in three storage reads (`dataSet` reads all of it).
+    /// @param id The data set.
+    /// @return provider Its provider.
+    /// @return status Its status.
+    /// @return endPeriod First period not paid (0 while live).
+    /// @return root Its current root.
+    /// @return span Its current span (leaves).
+    function retrievalTarget(
+        uint64 id
+    ) external view returns (address provider, Status status, uint32 endPeriod, bytes32 root, uint64 span);
     /// @notice Number of data sets created so far (ids are 1..count).
     function dataSetCount() external view returns (uint64);
     /// @notice Frozen (for the provider's next period) and current weight in leaves, Σ count_c × 2^c.

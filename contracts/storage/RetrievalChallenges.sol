@@ -84,18 +84,19 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
         uint64 dataSetId,
         uint64 leafIndex
     ) external whenNotPaused nonReentrant returns (ChallengeId challengeId) {
-        IStorageMarket.DataSetView memory ds = _market.dataSet(dataSetId);
-        if (ds.status != IStorageMarket.Status.Live && ds.status != IStorageMarket.Status.Ending) {
+        (address provider, IStorageMarket.Status status, uint32 endPeriod, bytes32 root, uint64 span) = _market
+            .retrievalTarget(dataSetId);
+        if (status != IStorageMarket.Status.Live && status != IStorageMarket.Status.Ending) {
             revert RetrievalUnknownDataSet(dataSetId);
         }
         Config memory config = _config;
         // A challenge must be answerable and enforceable while the data set is live: a deadline at or past its
         // end would let the provider escape by finalizing the data set before the challenge is enforced.
         uint256 deadline = block.timestamp + config.responseWindow;
-        if (ds.endPeriod != 0 && deadline >= _genesis + uint256(ds.endPeriod) * _provingPeriod) {
-            revert RetrievalDataSetOver(dataSetId, ds.endPeriod);
+        if (endPeriod != 0 && deadline >= _genesis + uint256(endPeriod) * _provingPeriod) {
+            revert RetrievalDataSetOver(dataSetId, endPeriod);
         }
-        if (leafIndex >= ds.span) revert RetrievalBadLeaf(leafIndex, ds.span);
+        if (leafIndex >= span) revert RetrievalBadLeaf(leafIndex, span);
         uint256 open = _dataSetRecords[dataSetId].openChallenge;
         if (open != 0) revert RetrievalAlreadyChallenged(dataSetId, ChallengeId.wrap(open));
 
@@ -106,24 +107,24 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
         uint128 bond = config.bond;
         _config = config;
         _dataSetRecords[dataSetId] = DataSetRecord({
-            provider: ds.provider,
+            provider: provider,
             openChallenge: uint64(ChallengeId.unwrap(challengeId))
         });
         _challenges[challengeId] = StoredChallenge({
             challenger: msg.sender,
             dataSetId: dataSetId,
             status: Status.Open,
-            depth: uint8(Math.log2(ds.span, Math.Rounding.Ceil)),
+            depth: uint8(Math.log2(span, Math.Rounding.Ceil)),
             bond: bond,
             leafIndex: leafIndex,
             // deadline = now + a bounded window, far below 2^64.
             deadline: uint64(deadline),
-            root: ds.root
+            root: root
         });
         emit RetrievalChallengeOpened(
             challengeId,
             dataSetId,
-            ds.provider,
+            provider,
             msg.sender,
             leafIndex,
             uint64(deadline),

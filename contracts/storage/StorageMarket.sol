@@ -357,6 +357,15 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     }
 
     /// @inheritdoc IStorageMarket
+    function retrievalTarget(
+        uint64 id
+    ) external view returns (address provider, Status status, uint32 endPeriod, bytes32 root, uint64 span) {
+        MarketLayout.DataSet storage d = _s.sets[id];
+        span = d.spanCur;
+        return (d.provider, d.status, d.endPeriod, _s.roots[id][d.rootParity], span);
+    }
+
+    /// @inheritdoc IStorageMarket
     function dataSetCount() external view returns (uint64) {
         return _s.count;
     }

@@ -125,6 +125,15 @@ describe("StorageMarket: endings, penalties and re-entrancy", () => {
   it("test_retrieval_unansweredChallengeEndsTheDataSet; an answered one pays the bond", async () => {
     const f = await setup();
     const { id, tree } = await liveDataSet(f, 1000n, { escrow: 100n * USDC });
+    // The narrow view a challenge reads agrees with the full record.
+    const record = await f.market.dataSet(id);
+    expect(await f.market.retrievalTarget(id)).to.deep.equal([
+      record.provider,
+      record.status,
+      record.endPeriod,
+      record.root,
+      record.span,
+    ]);
     const rc = f.retrievalChallenges;
     const bond = (await rc.parameters()).bond;
     await f.token.mint(f.watcher.address, 10n * bond);
