@@ -37,6 +37,8 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     /// @param version Strictly increasing per data set; the newest signed state supersedes older ones.
     /// @param root SHA-256 Merkle root over 2^ceil(log2(span)) 64-byte leaves (0 when empty).
     /// @param span End of the last used leaf range, in 64-byte leaves (0 = empty).
+    // The EIP-712 type fixes the field order.
+    // solhint-disable-next-line gas-struct-packing
     struct DataSetState {
         uint64 dataSetId;
         uint64 version;
@@ -103,6 +105,8 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     /// @param paidThrough First period not yet accounted.
     /// @param missedFaults Missed periods charged to the data set.
     /// @param declaredFaults Declared faults charged to the data set.
+    // A view's return value: the order reads best for people, and it is never stored.
+    // solhint-disable-next-line gas-struct-packing
     struct DataSetView {
         address client;
         address provider;
@@ -194,6 +198,13 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     // ------------------------------------------------------------------ events
 
     /// @notice A data set was created (empty: span 0).
+    /// @param id The data set.
+    /// @param client The client.
+    /// @param provider The provider.
+    /// @param pricePerTiBMonth Price per TiB per 30 days.
+    /// @param collateralPerTiB Collateral per TiB of class capacity.
+    /// @param noticePeriods Notice in periods.
+    /// @param nonce The client's creation nonce.
     event DataSetCreated(
         uint64 indexed id,
         address indexed client,
@@ -206,6 +217,11 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     /// @notice A signed state was applied; it is challenged and paid from `effectivePeriod`. The slot arrays of
     ///         size classes follow deterministically: a class change removes the data set from its old class
     ///         (the last slot moves into the hole) and appends it to the new one.
+    /// @param id The data set.
+    /// @param version The state's version.
+    /// @param root The new root.
+    /// @param span The new span (leaves).
+    /// @param effectivePeriod First period in which the new state is challenged and paid.
     event DataSetUpdated(
         uint64 indexed id,
         uint64 version,
@@ -214,18 +230,37 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
         uint32 effectivePeriod
     );
     /// @notice An entry of `updateDataSets` was skipped.
+    /// @param id The data set.
+    /// @param version The skipped state's version.
+    /// @param reason Why it was skipped.
     event DataSetUpdateSkipped(uint64 indexed id, uint64 version, SkipReason reason);
     /// @notice Tokens were added to a data set's escrow.
+    /// @param id The data set.
+    /// @param from Who paid.
+    /// @param amount Tokens added.
     event DataSetToppedUp(uint64 indexed id, address indexed from, uint256 amount);
     /// @notice The client withdrew escrow above the lockup (credited to its ledger balance).
+    /// @param id The data set.
+    /// @param amount Tokens withdrawn.
     event EscrowWithdrawn(uint64 indexed id, uint256 amount);
     /// @notice A data set's stream was settled.
+    /// @param id The data set.
     /// @param amount Tokens credited to the provider.
     /// @param leafSeconds The data set's cumulative leaf-seconds after accounting.
     event DataSetSettled(uint64 indexed id, uint256 amount, uint256 leafSeconds);
     /// @notice A data set was set to end at `endPeriod` (first period not paid).
+    /// @param id The data set.
+    /// @param by Who terminated it.
+    /// @param reason Why it ends.
+    /// @param endPeriod First period not paid.
     event DataSetTerminated(uint64 indexed id, address indexed by, EndReason reason, uint32 endPeriod);
     /// @notice A data set was finalized: final payment, refund, penalty and collateral release.
+    /// @param id The data set.
+    /// @param reason Why it ended.
+    /// @param paidToProvider Final payment credited to the provider.
+    /// @param refundedToClient Escrow returned to the client.
+    /// @param compensationToClient Slashed collateral credited to the client.
+    /// @param collateralReleased Collateral unlocked back to the provider's free stake.
     event DataSetEnded(
         uint64 indexed id,
         EndReason reason,
@@ -235,6 +270,11 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
         uint256 collateralReleased
     );
     /// @notice Slashed collateral was split.
+    /// @param provider The provider.
+    /// @param dataSetId The data set.
+    /// @param toHarmed Share credited to the harmed client.
+    /// @param toReporter Share credited to the reporter.
+    /// @param toTreasury Share credited to the treasury.
     event Slashed(
         address indexed provider,
         uint64 indexed dataSetId,
@@ -243,6 +283,11 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
         uint256 toTreasury
     );
     /// @notice A client authorised a session key.
+    /// @param client The client.
+    /// @param key The session key.
+    /// @param provider Only data sets with this provider (0 = any of the client's).
+    /// @param maxSpan Largest span (leaves) the key may sign.
+    /// @param expiry Timestamp after which the key signs nothing.
     event SessionKeyAuthorized(
         address indexed client,
         address indexed key,
@@ -251,12 +296,26 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
         uint64 expiry
     );
     /// @notice A client revoked a session key.
+    /// @param client The client.
+    /// @param key The session key.
     event SessionKeyRevoked(address indexed client, address indexed key);
     /// @notice A provider proved a period.
+    /// @param provider The provider.
+    /// @param period The period proven.
+    /// @param nextSeedBlock Block whose hash seeds the provider's next period.
     event ProofSubmitted(address indexed provider, uint32 indexed period, uint64 nextSeedBlock);
     /// @notice A provider declared a data set faulty for a period before its challenges were known.
+    /// @param provider The provider.
+    /// @param period The period declared.
+    /// @param dataSetId The data set.
     event FaultDeclared(address indexed provider, uint32 indexed period, uint64 indexed dataSetId);
     /// @notice Missed proving periods were recorded (`reporter` = 0 when recorded by a change, without bounty).
+    /// @param provider The provider.
+    /// @param fromPeriod First missed period.
+    /// @param count Number of consecutive periods.
+    /// @param reporter Who reported (0 when recorded by a change, without bounty).
+    /// @param bounty Tokens credited to the reporter.
+    /// @param nextSeedBlock Block whose hash seeds the provider's next period.
     event MissedProofsReported(
         address indexed provider,
         uint32 fromPeriod,
@@ -266,10 +325,16 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
         uint64 nextSeedBlock
     );
     /// @notice A provider's challenge seed block was set anew.
+    /// @param provider The provider.
+    /// @param period The period the seed is for.
+    /// @param seedBlock The new seed block.
     event ChallengeSeedScheduled(address indexed provider, uint32 indexed period, uint64 seedBlock);
     /// @notice A client cancelled a nonce.
+    /// @param client The client.
+    /// @param nonce The nonce.
     event NonceCancelled(address indexed client, uint64 nonce);
     /// @notice Parameters changed.
+    /// @param params The parameters.
     event ParametersSet(Parameters params);
 
     // ------------------------------------------------------------------ errors
@@ -360,20 +425,33 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     function updateDataSets(SignedState[] calldata states) external returns (uint256 applied);
 
     /// @notice Authorise `key` to sign states of the caller's data sets within `scope` (replaces a previous scope).
+    /// @param key The session key.
+    /// @param scope The key's scope.
     function authorizeSessionKey(address key, SessionKey calldata scope) external;
 
     /// @notice Revoke a session key at once.
+    /// @param key The session key.
     function revokeSessionKey(address key) external;
 
     /// @notice Add `amount` to a data set's escrow from the caller's ledger balance, else its allowance (exact
     ///         pull). Blocked while paused.
+    /// @param id The data set.
+    /// @param amount Tokens to add.
     function topUp(uint64 id, uint256 amount) external;
 
     /// @notice Client only: move escrow above the lockup (what is owed plus the notice cover) to its balance.
+    /// @param id The data set.
+    /// @param amount Tokens to withdraw.
     function withdrawEscrow(uint64 id, uint256 amount) external;
 
     /// @notice Submit a client's EIP-2612 permit for this market (pair with `topUp` in a `multicall`). A failing
     ///         permit is ignored.
+    /// @param client The client (the permit's owner).
+    /// @param value Allowance the permit grants.
+    /// @param deadline Permit deadline.
+    /// @param v Permit signature (v).
+    /// @param r Permit signature (r).
+    /// @param s Permit signature (s).
     function permitClient(
         address client,
         uint256 value,
@@ -384,47 +462,60 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     ) external;
 
     /// @notice Cancel one of the caller's unused nonces.
+    /// @param nonce The nonce.
     function cancelNonce(uint64 nonce) external;
 
     /// @notice Credit the provider with everything the data set has earned over resolved periods. Anyone may call.
     /// @return amount Tokens credited.
+    /// @param id The data set.
     function settleDataSet(uint64 id) external returns (uint256 amount);
 
     /// @notice `settleDataSet` for many data sets in one call (anyone). Unknown ids revert.
     /// @return total Tokens credited in all.
+    /// @param ids The data sets (consecutive ids of one provider are credited once).
     function settleDataSets(uint64[] calldata ids) external returns (uint256 total);
 
     /// @notice Client or provider ends a live data set after its notice: `endPeriod = N + 1 + noticePeriods`.
     ///         A provider who terminates pays the termination fee from its collateral to the client.
+    /// @param id The data set.
     function terminateDataSet(uint64 id) external;
 
     /// @notice Anyone ends a live data set whose escrow no longer covers the lockup of its span (no penalty).
+    /// @param id The data set.
     function terminateUnfunded(uint64 id) external;
 
     /// @notice Anyone ends a data set with at least `maxFaults` faults: whole collateral slashed to the client,
     ///         the caller's bounty and the treasury share.
+    /// @param id The data set.
     function terminateFaultyDataSet(uint64 id) external;
 
     /// @notice End a data set whose provider failed a retrieval challenge (`RETRIEVAL_ROLE` only): like
     ///         `terminateFaultyDataSet`, with the bounty to `challenger`.
+    /// @param id The data set.
+    /// @param challenger Who opened the unanswered challenge (receives the bounty).
     function failRetrieval(uint64 id, address challenger) external;
 
     /// @notice Anyone: remove an ending data set from its provider's challengeable bytes once the provider's
     ///         next period is its last (the removal applies from the next epoch); and, once its end is resolved,
     ///         pay the provider, refund the client, charge fault penalties and release the collateral.
+    /// @param id The data set.
     function finalizeDataSet(uint64 id) external;
 
     // ------------------------------------------------------------------ proofs and faults
 
     /// @notice Prove the caller's frozen bytes for `period`: one answer per accepted challenge, in draw order.
+    /// @param period The caller's next unresolved period.
+    /// @param answers One answer per accepted challenge, in draw order.
     function submitProof(uint32 period, ChallengeAnswer[] calldata answers) external;
 
     /// @notice Declare data sets the caller cannot prove in its next period, until that period's seed block.
+    /// @param ids The caller's data sets to declare.
     function declareFaults(uint64[] calldata ids) external;
 
     /// @notice Record every closed, unproven period of `provider`; the caller earns `missedProofBounty` per
     ///         period from the provider's unlocked stake.
     /// @return bounty Tokens credited to the caller.
+    /// @param provider The provider.
     function reportMissedProofs(address provider) external returns (uint256 bounty);
 
     /// @notice Schedule a fresh seed block when the current one's hash is gone (at most once per period).
@@ -433,6 +524,7 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     // ------------------------------------------------------------------ governance
 
     /// @notice Set all parameters at once; each is checked against its hard bounds. Parameter role only.
+    /// @param params The parameters.
     function setParameters(Parameters calldata params) external;
 
     // ------------------------------------------------------------------ views
@@ -448,10 +540,13 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     /// @notice The current proving period.
     function currentPeriod() external view returns (uint256);
     /// @notice Start timestamp of `period`.
+    /// @param period The period.
     function periodStart(uint256 period) external view returns (uint256);
     /// @notice A provider's proving state.
+    /// @param provider The provider.
     function proofState(address provider) external view returns (ProviderProofState memory);
     /// @notice A data set's record.
+    /// @param id The data set.
     function dataSet(uint64 id) external view returns (DataSetView memory);
     /// @notice What a retrieval challenge needs of a data set, in three storage reads (`dataSet` reads all of it).
     /// @param id The data set.
@@ -466,29 +561,49 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     /// @notice Number of data sets created so far (ids are 1..count).
     function dataSetCount() external view returns (uint64);
     /// @notice Frozen (for the provider's next period) and current weight in leaves, Σ count_c × 2^c.
+    /// @param provider The provider.
+    /// @return frozen Weight frozen for its next period.
+    /// @return current Weight after its pending changes.
     function weight(address provider) external view returns (uint256 frozen, uint256 current);
     /// @notice Frozen count of class `c` and the data set in its `slot` for the provider's next period.
+    /// @param provider The provider.
+    /// @param c The size class.
+    /// @param slot The slot.
+    /// @return count Frozen number of data sets in the class.
+    /// @return id The data set frozen in the slot.
     function classSlot(
         address provider,
         uint8 c,
         uint256 slot
     ) external view returns (uint256 count, uint64 id);
     /// @notice Tokens `settleDataSet` would credit now.
+    /// @param id The data set.
     function settleableAmount(uint64 id) external view returns (uint256);
     /// @notice Escrow the client may withdraw now.
+    /// @param id The data set.
     function withdrawableEscrow(uint64 id) external view returns (uint256);
     /// @notice Escrow a data set of `span` leaves must hold beyond what is owed (notice + 2 periods).
+    /// @param id The data set.
+    /// @param span The span (leaves).
     function lockupFor(uint64 id, uint64 span) external view returns (uint256);
     /// @notice The seed of `provider`'s next period (0 if not yet readable).
+    /// @param provider The provider.
     function challengeSeed(address provider) external view returns (bytes32);
     /// @notice The draw for `provider`'s next period (empty until the seed is readable).
+    /// @param provider The provider.
     function challengesFor(address provider) external view returns (Challenge[] memory);
     /// @notice EIP-712 digest of creation terms.
+    /// @param terms The client's signed creation terms.
     function createDigest(CreateDataSet calldata terms) external view returns (bytes32);
     /// @notice EIP-712 digest of a state.
+    /// @param state The state.
     function stateDigest(DataSetState calldata state) external view returns (bytes32);
     /// @notice Whether `client`'s `nonce` is used or cancelled.
+    /// @param client The client.
+    /// @param nonce The client's creation nonce.
     function nonceUsed(address client, uint64 nonce) external view returns (bool);
     /// @notice A client's session key scope (expiry 0 = none).
+    /// @param client The client.
+    /// @param key The session key.
     function sessionKey(address client, address key) external view returns (SessionKey memory);
 }
