@@ -174,15 +174,22 @@ contract ProviderRegistry is IProviderRegistry, Governed, ReentrancyGuardTransie
         StakeInfo storage s = _stakes[provider];
         if (s.locked < fromLocked) revert RegistryInsufficientLocked(provider, s.locked, fromLocked);
         uint128 locked128 = _toUint128(fromLocked);
-        uint256 fromFree = maxFromUnlocked < s.free ? maxFromUnlocked : s.free;
+        uint256 free = s.free;
+        uint256 fromFree = maxFromUnlocked < free ? maxFromUnlocked : free;
         uint256 rest = maxFromUnlocked - fromFree;
-        uint256 fromUnbonding = rest < s.unbonding ? rest : s.unbonding;
         // Every subtraction is bounded by the balance it is taken from (checked or min'ed above).
         unchecked {
             s.locked -= locked128;
-            s.free -= uint128(fromFree);
-            s.unbonding -= uint128(fromUnbonding);
-            takenFromUnlocked = fromFree + fromUnbonding;
+            s.free = uint128(free - fromFree);
+            takenFromUnlocked = fromFree;
+            // The unbonding word is read only when free stake did not cover the bounty (a bounty-only slash of a
+            // staked provider touches one stake word).
+            if (rest != 0) {
+                uint256 unbonding = s.unbonding;
+                uint256 fromUnbonding = rest < unbonding ? rest : unbonding;
+                s.unbonding = uint128(unbonding - fromUnbonding);
+                takenFromUnlocked += fromUnbonding;
+            }
         }
         _slashedOwed[msg.sender] += fromLocked + takenFromUnlocked;
         emit StakeSlashed(provider, msg.sender, fromLocked, takenFromUnlocked);
