@@ -118,3 +118,17 @@ export function readGasSnapshot(file = GAS_SNAPSHOT): GasSnapshot {
 export function readSizes(file = SIZES_JSON): SizeSnapshot {
   return readJson(file, sizeSnapshotSchema, { limits: { runtimeBytes: 0, initcodeBytes: 0 }, contracts: [] });
 }
+
+export const ECONOMICS_JSON = path.join(ROOT, "bench", "economics.json");
+export const ECONOMICS_SVG = path.join(ROOT, "bench", "economics.svg");
+
+/** bench/economics.json (`npm run bench:economics`). */
+export const economicsSchema = z.array(
+  z.strictObject({
+    fileSize: z.number().int().positive(),
+    providerTiB: z.number().positive(),
+    gwei: z.number().positive(),
+    overheadPerTiBMonth: z.number().nonnegative(),
+    percentOfReference: z.number().nonnegative(),
+  }),
+);

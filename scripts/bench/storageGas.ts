@@ -149,6 +149,13 @@ async function dataSetRows(genesis: string): Promise<MeasuredRow[]> {
       gas: await gasOf(f.market.connect(f.client).topUp(created, amount)),
       note: "the first top-up of a new data set, as a client funds it after creation",
     });
+    await f.token.mint(f.client.address, amount);
+    await f.token.connect(f.client).approve(await f.market.getAddress(), amount);
+    rows.push({
+      operation: "top up a data set's escrow again (client, from allowance)",
+      gas: await gasOf(f.market.connect(f.client).topUp(created, amount)),
+      note: "a funded data set, as the client tops up after each stored file",
+    });
   }
 
   // Add and remove pieces: one signed state whatever the number of pieces it folds in.

@@ -8,6 +8,8 @@ import { GAS_BUDGETS } from "../bench/budgets.js";
 import {
   DATA_JSON,
   dataBenchSchema,
+  ECONOMICS_JSON,
+  economicsSchema,
   readGasRows,
   readJson,
   readSizes,
@@ -27,6 +29,7 @@ export async function expectedReadme(current: string): Promise<string> {
     sizes: readSizes(),
     data: readJson(DATA_JSON, dataBenchSchema),
     worker: readJson(WORKER_JSON, workerBenchSchema),
+    economics: readJson(ECONOMICS_JSON, economicsSchema),
   });
   const options = (await prettier.resolveConfig(README)) ?? {};
   return prettier.format(rendered, { ...options, filepath: README });

@@ -6,11 +6,20 @@
 import { StrataError } from "../../offchain/sdk/errors.js";
 import type { GasBudget } from "../bench/budgets.js";
 import { linkSummary } from "../bench/contractSizes.js";
+import {
+  formatBytes,
+  goalPercent,
+  meetsGoal,
+  REFERENCE_PER_TIB_MONTH,
+  s3PerTiBMonth,
+  S3_PER_TB_MONTH,
+  type EconomicsRow,
+} from "../bench/economicsModel.js";
 import type { DataBench, WorkerBench } from "../bench/files.js";
 import type { GasRow } from "../bench/report.js";
 import { INITCODE_LIMIT, RUNTIME_LIMIT, type SizeSnapshot } from "../bench/snapshot.js";
 
-export const REGIONS = ["gas", "sizes", "data", "worker"] as const;
+export const REGIONS = ["gas", "economics", "sizes", "data", "worker"] as const;
 export type RegionName = (typeof REGIONS)[number];
 
 const open = (name: string) => `<!-- generated:${name} -->`;
@@ -114,6 +123,57 @@ export function gasRegion(rows: readonly GasRow[], budgets: readonly GasBudget[]
   return parts.join("\n\n");
 }
 
+/** On-chain overhead per TiB-month (bench/economics.json) beside the reference price, S3 and the goals. */
+export function economicsRegion(rows: readonly EconomicsRow[]): string {
+  const s3 = s3PerTiBMonth();
+  const body = rows.map((r) => {
+    const goal = goalPercent(r.providerTiB, r.gwei);
+    const ok = meetsGoal(r);
+    return [
+      formatBytes(r.fileSize),
+      `${fmt(r.providerTiB)} TiB`,
+      String(r.gwei),
+      r.overheadPerTiBMonth.toFixed(4),
+      `${r.percentOfReference.toFixed(2)}%`,
+      `${((r.overheadPerTiBMonth / s3) * 100).toFixed(2)}%`,
+      goal === null ? "-" : `<= ${goal}%`,
+      ok === null ? "" : ok ? "met" : "**missed**",
+    ];
+  });
+  const withGoal = rows.filter((r) => meetsGoal(r) !== null);
+  const missed = withGoal.filter((r) => meetsGoal(r) === false);
+  const summary =
+    missed.length === 0
+      ? `Every row with a goal meets it (${withGoal.length} rows).`
+      : `${missed.length} of the ${withGoal.length} rows with a goal miss it: ` +
+        missed
+          .map((r) => `${formatBytes(r.fileSize)} files on ${fmt(r.providerTiB)} TiB at ${r.gwei} gwei`)
+          .join("; ") +
+        ".";
+  return [
+    NOTICE,
+    markdownTable(
+      [
+        "file size",
+        "provider",
+        "gwei",
+        "tokens per TiB-month",
+        `of ${REFERENCE_PER_TIB_MONTH}`,
+        "of S3",
+        "goal",
+        "verdict",
+      ],
+      body,
+      ["left", "right", "right", "right", "right", "right", "right", "left"],
+    ),
+    wrap(
+      `Reference: ${REFERENCE_PER_TIB_MONTH} tokens per TiB-month; S3 Standard ${S3_PER_TB_MONTH} per TB-month ` +
+        `(${s3.toFixed(2)} per TiB-month). ${summary}`,
+    ),
+    "![On-chain overhead per TiB-month](bench/economics.svg)",
+  ].join("\n\n");
+}
+
 /** Contract sizes, tightest runtime margin first. */
 export function sizesRegion(sizes: SizeSnapshot): string {
   const rows = [...sizes.contracts]
@@ -212,12 +272,14 @@ export interface ReadmeInputs {
   sizes: SizeSnapshot;
   data: DataBench;
   worker: WorkerBench;
+  economics: readonly EconomicsRow[];
 }
 
 /** `readme` with every generated region rewritten (before formatting). */
 export function renderReadme(readme: string, inputs: ReadmeInputs): string {
   const bodies: Record<RegionName, string> = {
     gas: gasRegion(inputs.gas, inputs.budgets),
+    economics: economicsRegion(inputs.economics),
     sizes: sizesRegion(inputs.sizes),
     data: dataRegion(inputs.data),
     worker: workerRegion(inputs.worker),

@@ -7,6 +7,7 @@ import { ROOT } from "../../scripts/bench/files.js";
 import { INITCODE_LIMIT, RUNTIME_LIMIT } from "../../scripts/bench/snapshot.js";
 import {
   dataRegion,
+  economicsRegion,
   gasRegion,
   markdownTable,
   regionBody,
@@ -67,6 +68,8 @@ const README = [
   "old gas",
   "<!-- /generated:gas -->",
   "prose between",
+  "<!-- generated:economics -->",
+  "<!-- /generated:economics -->",
   "<!-- generated:sizes -->",
   "<!-- /generated:sizes -->",
   "<!-- generated:data -->",
@@ -109,11 +112,42 @@ describe("README tables (scripts/docs/readmeRegions.ts)", () => {
     });
 
     it("staleRegions names the regions whose body differs", () => {
-      const fresh = renderReadme(README, { gas: [], budgets: [], sizes: sizesOf(), data, worker });
+      const fresh = renderReadme(README, {
+        gas: [],
+        budgets: [],
+        sizes: sizesOf(),
+        data,
+        worker,
+        economics: [],
+      });
       expect(staleRegions(fresh, fresh)).to.deep.equal([]);
       const edited = fresh.replace("1,074 / 730 / 645 MB", "1,000 / 730 / 645 MB");
       expect(staleRegions(edited, fresh)).to.deep.equal(["data"]);
     });
+  });
+
+  it("economicsRegion marks missed goals, leaves rows without a goal unmarked and names every miss", () => {
+    const row = (fileSize: number, providerTiB: number, gwei: number, percentOfReference: number) => ({
+      fileSize,
+      providerTiB,
+      gwei,
+      overheadPerTiBMonth: (percentOfReference / 100) * 2.5,
+      percentOfReference,
+    });
+    const body = economicsRegion([
+      row(2 ** 30, 1, 0.01, 40),
+      row(2 ** 30, 10, 0.01, 6),
+      row(2 ** 35, 100, 0.1, 9),
+    ]);
+    const lines = body.split("\n");
+    const line = (start: string) => lines.find((l) => l.startsWith(start)) ?? "";
+    expect(line("| 1 GiB | 1 TiB")).to.match(/\| - \| {2}\|$/);
+    expect(line("| 1 GiB | 10 TiB")).to.contain("| <= 5% | **missed** |");
+    expect(line("| 32 GiB | 100 TiB")).to.contain("| <= 10% | met |");
+    expect(body.replaceAll("\n", " ")).to.contain(
+      "1 of the 2 rows with a goal miss it: 1 GiB files on 10 TiB at 0.01 gwei.",
+    );
+    expect(body).to.contain("](bench/economics.svg)");
   });
 
   it("markdownTable aligns numbers right and escapes pipes", () => {
