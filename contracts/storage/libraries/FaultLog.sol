@@ -5,6 +5,7 @@ pragma solidity 0.8.30;
 /// @notice Per-provider record of missed proving periods as runs of consecutive periods, so that the number
 ///         of periods missed in any range is answered with one binary search instead of a loop over deals.
 /// @dev Runs are appended in increasing period order; a run that starts where the last one ended extends it.
+///      A run takes 128 bits and two share a storage word, so every other new run writes no new word.
 library FaultLog {
     /// @notice A run of `length` consecutive missed periods starting at `start`; `missedBefore` is the number
     ///         of periods missed before it.
@@ -14,9 +15,35 @@ library FaultLog {
         uint64 missedBefore;
     }
 
-    /// @notice The runs of one provider, oldest first.
+    /// @notice The runs of one provider, oldest first: run i in half `i & 1` of word `i >> 1`.
     struct Log {
-        Run[] runs;
+        uint256 count;
+        mapping(uint256 index => uint256 pair) words;
+    }
+
+    /// @notice Number of runs.
+    /// @param log The provider's log.
+    /// @return The count.
+    function runCount(Log storage log) internal view returns (uint256) {
+        return log.count;
+    }
+
+    /// @notice Run `i` (< `runCount`).
+    /// @param log The provider's log.
+    /// @param i The run's index.
+    /// @return run The run.
+    function runAt(Log storage log, uint256 i) internal view returns (Run memory run) {
+        uint256 packed = (log.words[i >> 1] >> ((i & 1) << 7)) & type(uint128).max;
+        run.start = uint32(packed);
+        run.length = uint32(packed >> 32);
+        run.missedBefore = uint64(packed >> 64);
+    }
+
+    function _setRun(Log storage log, uint256 i, uint256 start, uint256 length, uint256 missedBefore) private {
+        uint256 packed = start | (length << 32) | (missedBefore << 64);
+        uint256 shift = (i & 1) << 7;
+        uint256 word = log.words[i >> 1];
+        log.words[i >> 1] = (word & ~(uint256(type(uint128).max) << shift)) | (packed << shift);
     }
 
     /// @notice Record that the `length` periods starting at `start` were missed.
@@ -25,20 +52,22 @@ library FaultLog {
     /// @param start First missed period.
     /// @param length Number of consecutive missed periods (> 0).
     function record(Log storage log, uint32 start, uint32 length) internal {
-        uint256 n = log.runs.length;
+        uint256 n = log.count;
         if (n != 0) {
-            Run storage last = log.runs[n - 1];
-            // last.start + last.length <= start < 2^32 because ranges only move forward.
+            Run memory last = runAt(log, n - 1);
+            // last.start + last.length <= start < 2^32 because ranges only move forward; missed counts < 2^64.
             unchecked {
                 if (uint256(last.start) + last.length == start) {
-                    last.length += length;
+                    _setRun(log, n - 1, last.start, uint256(last.length) + length, last.missedBefore);
                     return;
                 }
-                log.runs.push(Run(start, length, last.missedBefore + last.length));
+                _setRun(log, n, start, length, uint256(last.missedBefore) + last.length);
+                log.count = n + 1;
             }
             return;
         }
-        log.runs.push(Run(start, length, 0));
+        _setRun(log, 0, start, length, 0);
+        log.count = 1;
     }
 
     /// @notice Number of missed periods `p` with `p <= period`.
@@ -46,23 +75,22 @@ library FaultLog {
     /// @param period Last period counted.
     /// @return missed The count.
     function missedThrough(Log storage log, uint256 period) internal view returns (uint256 missed) {
-        Run[] storage runs = log.runs;
-        uint256 high = runs.length;
+        uint256 high = log.count;
         if (high == 0) return 0;
         // Most lookups fall after the last run or before the first: answer those without searching.
-        Run memory run = runs[high - 1];
+        Run memory run = runAt(log, high - 1);
         if (run.start > period) {
-            if (runs[0].start > period) return 0;
+            if (runAt(log, 0).start > period) return 0;
             uint256 low = 0;
             // Invariant: runs[low..high) may contain the answer; runs[high..] start after `period`.
             --high;
             while (low < high) {
                 uint256 mid = (low + high) >> 1;
-                if (runs[mid].start > period) high = mid;
+                if (runAt(log, mid).start > period) high = mid;
                 else low = mid + 1;
             }
             if (low == 0) return 0;
-            run = runs[low - 1];
+            run = runAt(log, low - 1);
         }
         // run.start <= period here.
         unchecked {
@@ -82,11 +110,10 @@ library FaultLog {
         uint256 period,
         uint256 hint
     ) internal view returns (uint256 missed) {
-        Run[] storage runs = log.runs;
-        uint256 n = runs.length;
-        if (hint > n || (hint < n && runs[hint].start <= period)) return missedThrough(log, period);
+        uint256 n = log.count;
+        if (hint > n || (hint < n && runAt(log, hint).start <= period)) return missedThrough(log, period);
         if (hint == 0) return 0;
-        Run memory run = runs[hint - 1];
+        Run memory run = runAt(log, hint - 1);
         if (run.start > period) return missedThrough(log, period);
         // run.start <= period here.
         unchecked {

@@ -36,11 +36,11 @@ contract FaultLogHarness {
 
     /// @notice Number of stored runs.
     function runCount() external view returns (uint256) {
-        return _log.runs.length;
+        return _log.runCount();
     }
 
     /// @notice Stored run `i`.
     function runAt(uint256 i) external view returns (FaultLog.Run memory) {
-        return _log.runs[i];
+        return _log.runAt(i);
     }
 }
