@@ -92,13 +92,17 @@ export function linkDrift(snapshot: SizeSnapshot, now: SizeSnapshot): string[] {
   return out;
 }
 
-/** Budget verdicts: failures (over budget, or a budget for an operation no longer measured) and accepted overruns. */
+/**
+ * Budget verdicts: failures (over budget, or a budget for an operation no longer measured), accepted overruns,
+ * and acceptances no longer needed (the row is within its budget: delete its `acceptedOverrun`).
+ */
 export function budgetVerdicts(
   rows: readonly GasRow[],
   budgets: readonly GasBudget[],
-): { failures: string[]; accepted: string[] } {
+): { failures: string[]; accepted: string[]; unneeded: string[] } {
   const failures: string[] = [];
   const accepted: string[] = [];
+  const unneeded: string[] = [];
   const measured = new Map(rows.map((r) => [r.operation, r]));
   if (measured.size !== rows.length) failures.push("two benchmark rows share an operation name");
   for (const b of budgets) {
@@ -109,12 +113,16 @@ export function budgetVerdicts(
       );
       continue;
     }
-    if (row.gas <= b.budget) continue;
+    if (row.gas <= b.budget) {
+      if (b.acceptedOverrun !== undefined)
+        unneeded.push(`"${b.operation}": ${fmt(row.gas)} gas, within its budget of ${fmt(b.budget)}`);
+      continue;
+    }
     const over = `"${b.operation}": ${fmt(row.gas)} gas, ${fmt(row.gas - b.budget)} over its budget of ${fmt(b.budget)}`;
     if (b.acceptedOverrun === undefined) failures.push(over);
     else accepted.push(`${over} (accepted: ${b.acceptedOverrun})`);
   }
-  return { failures, accepted };
+  return { failures, accepted, unneeded };
 }
 
 /** Contracts over EIP-170 or EIP-3860. */
@@ -193,7 +201,7 @@ export function checkSnapshots(input: SnapshotInputs): SnapshotVerdict {
   if (links.length > 0) sections.push(`Linked libraries differ from bench/sizes.json:\n${bullets(links)}`);
   const drift = sections.length > 0;
 
-  const { failures, accepted } = budgetVerdicts(input.gasNow, input.budgets);
+  const { failures, accepted, unneeded } = budgetVerdicts(input.gasNow, input.budgets);
   const limits = [...failures, ...limitFailures(input.sizesNow)];
   if (limits.length > 0)
     sections.push(`Over a gas budget (scripts/bench/budgets.ts) or a size limit:\n${bullets(limits)}`);
@@ -206,6 +214,10 @@ export function checkSnapshots(input: SnapshotInputs): SnapshotVerdict {
     );
   if (accepted.length > 0)
     sections.push(`Accepted overruns (scripts/bench/budgets.ts):\n${bullets(accepted)}`);
+  if (unneeded.length > 0)
+    sections.push(
+      `Accepted overruns no longer needed (delete their acceptedOverrun in scripts/bench/budgets.ts):\n${bullets(unneeded)}`,
+    );
   if (!drift && !overLimit) {
     const n = input.sizesNow.contracts.length;
     sections.unshift(

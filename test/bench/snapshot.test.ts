@@ -116,6 +116,15 @@ describe("gas and size snapshots (scripts/bench/snapshot.ts)", () => {
       expect(accepted[0]).to.contain('"first report"').and.contain("one-time storage");
     });
 
+    it("lists an accepted overrun whose row is back within its budget, so the acceptance is deleted", () => {
+      const within = rows.map((r) => (r.operation === "first report" ? { ...r, gas: 80_000 } : r));
+      const { failures, accepted, unneeded } = budgetVerdicts(within, budgets);
+      expect(failures).to.deep.equal([]);
+      expect(accepted).to.have.length(0);
+      expect(unneeded).to.have.length(1);
+      expect(unneeded[0]).to.contain('"first report"').and.contain("within its budget");
+    });
+
     it("passes a row exactly at its budget", () => {
       const exact = [{ operation: "publish", gas: 150_000, budget: 150_000 }];
       expect(budgetVerdicts(exact, budgets.slice(0, 1)).failures).to.deep.equal([]);
