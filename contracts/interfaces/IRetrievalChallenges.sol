@@ -191,7 +191,11 @@ interface IRetrievalChallenges is ICreditLedger, IGoverned {
     /// @param challengeId Challenge id.
     /// @param leaf The challenged 64-byte leaf.
     /// @param path Merkle authentication path, bottom up.
-    function answerChallenge(ChallengeId challengeId, bytes32[2] calldata leaf, bytes32[] calldata path) external;
+    function answerChallenge(
+        ChallengeId challengeId,
+        bytes32[2] calldata leaf,
+        bytes32[] calldata path
+    ) external;
 
     /// @notice After the deadline of an unanswered challenge: end the data set in the market with its collateral
     ///         slashed (EndReason.RetrievalFailed) and credit the bond back to the challenger. If the data set

@@ -84,8 +84,13 @@ contract RetrievalChallenges is IRetrievalChallenges, CreditLedger, Governed {
         uint64 dataSetId,
         uint64 leafIndex
     ) external whenNotPaused nonReentrant returns (ChallengeId challengeId) {
-        (address provider, IStorageMarket.Status status, uint32 endPeriod, bytes32 root, uint64 span) = _market
-            .retrievalTarget(dataSetId);
+        (
+            address provider,
+            IStorageMarket.Status status,
+            uint32 endPeriod,
+            bytes32 root,
+            uint64 span
+        ) = _market.retrievalTarget(dataSetId);
         if (status != IStorageMarket.Status.Live && status != IStorageMarket.Status.Ending) {
             revert RetrievalUnknownDataSet(dataSetId);
         }

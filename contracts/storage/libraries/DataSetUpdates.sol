@@ -197,7 +197,11 @@ library DataSetUpdates {
     /// @dev A 65-byte ECDSA signature by `signer`'s key, else an ERC-1271 signature of the contract at `signer`.
     ///      ECDSA is tried first so that an externally owned signer costs no code-size lookup of a cold account;
     ///      an account with code whose own key signed is accepted, as its key controls it.
-    function _isSignedBy(address signer, bytes32 digest, bytes calldata signature) private view returns (bool) {
+    function _isSignedBy(
+        address signer,
+        bytes32 digest,
+        bytes calldata signature
+    ) private view returns (bool) {
         (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signature);
         if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
         return SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature);

@@ -39,7 +39,13 @@ library FaultLog {
         run.missedBefore = uint64(packed >> 64);
     }
 
-    function _setRun(Log storage log, uint256 i, uint256 start, uint256 length, uint256 missedBefore) private {
+    function _setRun(
+        Log storage log,
+        uint256 i,
+        uint256 start,
+        uint256 length,
+        uint256 missedBefore
+    ) private {
         uint256 packed = start | (length << 32) | (missedBefore << 64);
         uint256 shift = (i & 1) << 7;
         uint256 word = log.words[i >> 1];
