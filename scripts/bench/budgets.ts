@@ -72,7 +72,6 @@ export const GAS_BUDGETS: readonly GasBudget[] = [
     operation: "report a missed proof (slash bounty), watcher with a balance",
     budget: 80_000,
     basis: "PRODUCT: report a missed proof",
-    acceptedOverrun: `${OPEN_MISS}: the slash is in proportion to the provider's bytes and pays the watcher's bounty in the same call`,
   },
   ...["1 day", "1 year", "5 years"].flatMap((after) =>
     ["1 piece", "10,000 pieces"].map((pieces) => ({
@@ -85,13 +84,11 @@ export const GAS_BUDGETS: readonly GasBudget[] = [
     operation: "settle 100 data sets in one call (per set)",
     budget: 25_000,
     basis: "PRODUCT / issue 11: settle 100 data sets in one call, per set",
-    acceptedOverrun: `${OPEN_MISS}: each set's stream is settled on its own (escrow, proven periods, payee) before the provider is credited once for the call`,
   },
   {
     operation: "open a retrieval challenge (bond from the challenger's ledger balance)",
     budget: 150_000,
     basis: "ours: a bonded commitment to one data set, like creating a data set",
-    acceptedOverrun: `${OPEN_MISS}: the challenge freezes the data set's commitment (root and depth) so a later state update cannot change what must be answered`,
   },
   {
     operation: "answer a retrieval challenge",
