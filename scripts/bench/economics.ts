@@ -6,69 +6,25 @@
  *   npm run bench:economics -- --eth-price 3500 --data-set-tib 4 --files-per-state 100
  *   (options other than the defaults print the table and write nothing)
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { Command } from "commander";
-import { z } from "zod";
-import { defaultConfig } from "../../offchain/agent/config.js";
-import { registerStoreCommand } from "../../offchain/cli/commands/store.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
 import { economicsSvg } from "./economicsChart.js";
+import { DEFAULTS, economicsRows, SCENARIOS, shippedSettings } from "./economicsInputs.js";
 import {
-  economicsRow,
   economicsTable,
   filesPerStateForGoal,
   formatBytes,
-  GIB,
   meetsGoal,
-  MIB,
   operationGas,
   REFERENCE_PER_TIB_MONTH,
   round,
   s3PerTiBMonth,
   S3_PER_TB_MONTH,
-  type ModelSettings,
-  type Scenario,
 } from "./economicsModel.js";
 import { ECONOMICS_JSON, ECONOMICS_SVG, readGasRows, ROOT } from "./files.js";
 import { writeJson } from "./report.js";
-
-export const FILE_SIZES = [10 * MIB, GIB, 32 * GIB];
-export const PROVIDER_TIB = [1, 10, 100];
-export const GWEI = [0.01, 0.1];
-const DEFAULTS = {
-  parameters: "deploy/parameters/base-sepolia.json",
-  ethPrice: "3000",
-  dataSetTiB: "1",
-  filesPerState: "1",
-};
-
-const parameterFile = z.record(z.string(), z.looseObject({ provingPeriod: z.number().int().positive() }));
-const positiveInt = z.number().int().positive();
-
-/** The deployment's proving period (seconds) from a deploy/parameters file. */
-function provingPeriodOf(file: string): number {
-  const parsed = parameterFile.safeParse(JSON.parse(readFileSync(path.resolve(ROOT, file), "utf8")));
-  const module = parsed.success ? Object.values(parsed.data)[0] : undefined;
-  if (module === undefined) throw new StrataError("BENCH_SETUP_FAILED", `${file} names no proving period`);
-  return module.provingPeriod;
-}
-
-/** The client's coding defaults, read from `strata store`'s options (--k data, --m parity pieces). */
-function clientCoding(): { k: number; m: number } {
-  const program = new Command();
-  // Only the options are read: the command never runs.
-  registerStoreCommand(program, () => Promise.resolve());
-  const store = program.commands.find((c) => c.name() === "store");
-  const value = (flag: string) => {
-    const parsed = positiveInt.safeParse(store?.options.find((o) => o.long === flag)?.defaultValue);
-    if (!parsed.success)
-      throw new StrataError("BENCH_SETUP_FAILED", `strata store has no default for ${flag}`);
-    return parsed.data;
-  };
-  return { k: value("--k"), m: value("--m") };
-}
 
 function number(text: string, name: string): number {
   const value = Number(text);
@@ -87,26 +43,21 @@ function main(): void {
       "files-per-state": { type: "string", default: DEFAULTS.filesPerState },
     },
   });
-  const { k, m } = clientCoding();
-  const settings: ModelSettings = {
-    k,
-    m,
-    provingPeriod: provingPeriodOf(values.parameters),
-    settleEveryPeriods: positiveInt.parse(defaultConfig().settleEveryPeriods),
+  const settings = shippedSettings({
+    parameters: values.parameters,
     dataSetTiB: number(values["data-set-tib"], "data-set-tib"),
     filesPerState: number(values["files-per-state"], "files-per-state"),
     ethPrice: number(values["eth-price"], "eth-price"),
-  };
+  });
+  const { k, m } = settings;
   const isDefault =
     values.parameters === DEFAULTS.parameters &&
     values["eth-price"] === DEFAULTS.ethPrice &&
     values["data-set-tib"] === DEFAULTS.dataSetTiB &&
     values["files-per-state"] === DEFAULTS.filesPerState;
   const gas = operationGas(readGasRows());
-  const scenarios: Scenario[] = GWEI.flatMap((gwei) =>
-    PROVIDER_TIB.flatMap((providerTiB) => FILE_SIZES.map((fileBytes) => ({ fileBytes, providerTiB, gwei }))),
-  );
-  const rows = scenarios.map((s) => economicsRow(gas, settings, s));
+  const scenarios = SCENARIOS;
+  const rows = economicsRows(gas, settings);
 
   console.log(
     `Settings: k=${k}, m=${m} (strata store), proving period ${settings.provingPeriod} s (${values.parameters}), ` +
