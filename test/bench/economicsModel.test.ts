@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { economicsSvg } from "../../scripts/bench/economicsChart.js";
+import { SCENARIOS, shippedSettings } from "../../scripts/bench/economicsInputs.js";
 import {
   economicsRow,
   economicsTable,
@@ -178,6 +179,19 @@ describe("economics model (scripts/bench/economicsModel.ts)", () => {
     expect(svg.match(/stroke-dasharray/g)?.length).to.equal(2 * 2 + 1); // 2 panels x 2 goals + legend
     expect(svg).to.contain("a &lt;title&gt; &amp; more");
     expect(economicsSvg(rows, "a <title> & more")).to.equal(svg);
+  });
+
+  it("reads the shipped settings: strata store's k/m, the network's 1-day period, the agent's settle cadence", () => {
+    const shipped = shippedSettings();
+    expect(shipped).to.include({ k: 2, m: 1, provingPeriod: 86_400, settleEveryPeriods: 6, ethPrice: 3_000 });
+    expect(shippedSettings({ ethPrice: 4_000, filesPerState: 10 })).to.include({
+      ethPrice: 4_000,
+      filesPerState: 10,
+    });
+    expect(() => shippedSettings({ parameters: "package.json" }))
+      .to.throw()
+      .with.property("code", "BENCH_SETUP_FAILED");
+    expect(SCENARIOS).to.have.length(18);
   });
 
   it("the committed bench/economics.json has every scenario in the issue's format", () => {
