@@ -65,9 +65,24 @@ export async function openDataSet(offer: ProviderOffer, ctx: OpenContext): Promi
     created = true;
   }
   if (info.id !== recorded) await saveDataSetRecord(ctx.recordPath, { ...key, dataSetId: info.id });
+  const held = await checkedLayout(agent, info, ctx.client, offer.endpoint);
+  return { info, created, ...held };
+}
+
+/**
+ * The layout of the newest state the agent holds for `info`, checked: the agent names the client, its view of the
+ * chain is the chain's, and the layout's recomputed root and span are what it claims (and the chain's root when
+ * no newer state is pending).
+ */
+export async function checkedLayout(
+  agent: Pick<AgentClient, "getDataSet">,
+  info: DataSetInfo,
+  client: string,
+  endpoint: string,
+): Promise<Pick<OpenDataSet, "version" | "layout" | "pieces">> {
   const held = await agent.getDataSet(info.id);
-  const where = `${offer.endpoint} data set ${info.id}`;
-  if (held.client.toLowerCase() !== ctx.client.toLowerCase()) {
+  const where = `${endpoint} data set ${info.id}`;
+  if (held.client.toLowerCase() !== client.toLowerCase()) {
     throw new StrataError("PROVIDER_BAD_DATA", `${where}: the agent names client ${held.client}`);
   }
   if (
@@ -89,7 +104,7 @@ export async function openDataSet(offer: ProviderOffer, ctx: OpenContext): Promi
   if (held.version === info.version && held.root.toLowerCase() !== info.root.toLowerCase()) {
     throw new StrataError("PROVIDER_BAD_DATA", `${where}: the agent's layout is not the chain's root at version ${info.version}`);
   }
-  return { info, created, version: held.version, layout, pieces: held.layout };
+  return { version: held.version, layout, pieces: held.layout };
 }
 
 function isUsable(info: DataSetInfo, client: string, provider: string): boolean {
