@@ -15,7 +15,13 @@ import {
   type DataSetTermsResponse,
   type PieceUploadResponse,
 } from "../api/datasets.js";
-import { apiErrorSchema, healthResponse, statusResponse, type HealthResponse, type StatusResponse } from "../api/routes.js";
+import {
+  apiErrorSchema,
+  healthResponse,
+  statusResponse,
+  type HealthResponse,
+  type StatusResponse,
+} from "../api/routes.js";
 import { StrataError } from "../errors.js";
 import { badData, decodeAnswer, toJsonValue } from "./agentJson.js";
 
@@ -189,7 +195,12 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
     },
 
     postState: (request) =>
-      postJson(`/v1/datasets/${request.state.dataSetId}/state`, request, [200, 201, 202], dataSetStateResponse),
+      postJson(
+        `/v1/datasets/${request.state.dataSetId}/state`,
+        request,
+        [200, 201, 202],
+        dataSetStateResponse,
+      ),
 
     leaf: (dataSetId, leaf) => getJson(`/v1/datasets/${dataSetId}/leaves/${leaf}`, dataSetLeafResponse),
 

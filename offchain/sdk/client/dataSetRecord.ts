@@ -40,7 +40,10 @@ export async function loadDataSetRecord(path: string): Promise<DataSetRecordEntr
   try {
     value = JSON.parse(text);
   } catch (cause) {
-    throw new StrataError("BAD_MANIFEST", `${path} is not JSON`, { cause, details: "delete it: the chain knows your data sets" });
+    throw new StrataError("BAD_MANIFEST", `${path} is not JSON`, {
+      cause,
+      details: "delete it: the chain knows your data sets",
+    });
   }
   const parsed = recordSchema.safeParse(value);
   if (!parsed.success) {

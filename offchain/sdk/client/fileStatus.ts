@@ -61,7 +61,11 @@ export async function fileStatus(manifest: Manifest, deps: FileStatusDeps): Prom
   return { pieces, k, healthy, retrievable: held >= k, atRisk: healthy < k };
 }
 
-async function pieceStatus(piece: ManifestPiece, provingPeriod: bigint, deps: FileStatusDeps): Promise<PieceStatus> {
+async function pieceStatus(
+  piece: ManifestPiece,
+  provingPeriod: bigint,
+  deps: FileStatusDeps,
+): Promise<PieceStatus> {
   const reasons: string[] = [];
   const [dataSet, proving, reachable] = await Promise.all([
     readDataSet(deps.market, piece.dataSetId).catch(() => null),
@@ -75,7 +79,7 @@ async function pieceStatus(piece: ManifestPiece, provingPeriod: bigint, deps: Fi
   let lost = false;
   let funding: DataSetFunding | null = null;
   let paidUntil: bigint | null = null;
-  if (dataSet === null || dataSet.provider.toLowerCase() !== piece.provider.toLowerCase()) {
+  if (dataSet?.provider.toLowerCase() !== piece.provider.toLowerCase()) {
     lost = true;
     reasons.push(`data set ${piece.dataSetId} is not on chain with this provider`);
   } else {
@@ -86,7 +90,9 @@ async function pieceStatus(piece: ManifestPiece, provingPeriod: bigint, deps: Fi
       reasons.push(`data set ${piece.dataSetId} ends at period ${dataSet.endPeriod}`);
     }
     if (dataSet.version < piece.addedInVersion) {
-      reasons.push(`the chain shows version ${dataSet.version}, the piece was added in ${piece.addedInVersion}`);
+      reasons.push(
+        `the chain shows version ${dataSet.version}, the piece was added in ${piece.addedInVersion}`,
+      );
     }
     if (dataSet.missedFaults + dataSet.declaredFaults > 0n) {
       reasons.push(`${dataSet.missedFaults} missed and ${dataSet.declaredFaults} declared faults`);
@@ -103,7 +109,8 @@ async function pieceStatus(piece: ManifestPiece, provingPeriod: bigint, deps: Fi
       }
     }
   }
-  if (proving.behind > 1n) reasons.push(`the provider has not proven the last ${proving.behind - 1n} period(s)`);
+  if (proving.behind > 1n)
+    reasons.push(`the provider has not proven the last ${proving.behind - 1n} period(s)`);
   if (!reachable) reasons.push("the provider's agent does not answer");
   const health: PieceHealthName = lost ? "lost" : reasons.length > 0 ? "at-risk" : "ok";
   return {

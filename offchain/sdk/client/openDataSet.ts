@@ -95,14 +95,26 @@ export async function checkedLayout(
     });
   }
   const layout = validateLayout({ pieces: held.layout });
-  if (dataSetRoot(layout).toLowerCase() !== held.root.toLowerCase() || BigInt(layoutSpan(layout)) !== held.span) {
-    throw new StrataError("PROVIDER_BAD_DATA", `${where}: the agent's layout does not make its root and span`);
+  if (
+    dataSetRoot(layout).toLowerCase() !== held.root.toLowerCase() ||
+    BigInt(layoutSpan(layout)) !== held.span
+  ) {
+    throw new StrataError(
+      "PROVIDER_BAD_DATA",
+      `${where}: the agent's layout does not make its root and span`,
+    );
   }
   if (held.version < info.version) {
-    throw new StrataError("PROVIDER_BAD_DATA", `${where}: the agent holds version ${held.version}, the chain ${info.version}`);
+    throw new StrataError(
+      "PROVIDER_BAD_DATA",
+      `${where}: the agent holds version ${held.version}, the chain ${info.version}`,
+    );
   }
   if (held.version === info.version && held.root.toLowerCase() !== info.root.toLowerCase()) {
-    throw new StrataError("PROVIDER_BAD_DATA", `${where}: the agent's layout is not the chain's root at version ${info.version}`);
+    throw new StrataError(
+      "PROVIDER_BAD_DATA",
+      `${where}: the agent's layout is not the chain's root at version ${info.version}`,
+    );
   }
   return { version: held.version, layout, pieces: held.layout };
 }
@@ -152,9 +164,13 @@ async function createDataSet(
       return info;
     }
     if (ctx.now() >= deadline) {
-      throw new StrataError("PUBLISH_TIMEOUT", `data set ${answer.dataSetId} did not appear on chain in time`, {
-        details: `transaction ${answer.txHash}`,
-      });
+      throw new StrataError(
+        "PUBLISH_TIMEOUT",
+        `data set ${answer.dataSetId} did not appear on chain in time`,
+        {
+          details: `transaction ${answer.txHash}`,
+        },
+      );
     }
     await ctx.sleep(ctx.pollMs);
   }

@@ -241,7 +241,10 @@ async function evaluate(
         `locks ${terms.collateralPerTiB} collateral per TiB, below the minimum ${request.minCollateralPerTiB}`,
       );
     }
-    const collateral = collateralForSpan(terms.collateralPerTiB, BigInt(leafCount(Number(request.pieceSize))));
+    const collateral = collateralForSpan(
+      terms.collateralPerTiB,
+      BigInt(leafCount(Number(request.pieceSize))),
+    );
     if (stake.free < collateral) {
       return reject(`has ${stake.free} free stake, the piece's collateral is ${collateral}`);
     }

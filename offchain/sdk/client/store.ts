@@ -69,10 +69,9 @@ export interface StoreDeps {
   /** The payment token connected to the signer. */
   token: Pick<PaymentToken, "allowance" | "balanceOf" | "approve">;
   provider: Pick<Provider, "getBlock">;
-  agentFor: (endpoint: string) => Pick<
-    AgentClient,
-    "health" | "terms" | "createDataSet" | "getDataSet" | "putPiece" | "postState"
-  >;
+  agentFor: (
+    endpoint: string,
+  ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "getDataSet" | "putPiece" | "postState">;
   sleep?: Sleep;
   now?: () => number;
   prepare?: typeof prepareFile;
@@ -122,7 +121,8 @@ export interface StoreResult {
  */
 export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise<StoreResult> {
   checkCoding(request.k, request.m);
-  if (request.periods < 1n) throw new StrataError("INVALID_ARGUMENT", "the duration must be at least 1 proving period");
+  if (request.periods < 1n)
+    throw new StrataError("INVALID_ARGUMENT", "the duration must be at least 1 proving period");
   const emit = request.onProgress ?? (() => undefined);
   const sleep = deps.sleep ?? realSleep;
   const now = deps.now ?? Date.now;
@@ -152,7 +152,11 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
   const estimate = selection.chosen.reduce(
     (sum, offer) =>
       sum +
-      costFor(offer.terms.pricePerTiBMonth, pieceLeaves, (offer.terms.noticePeriods + 2n + request.periods) * provingPeriod),
+      costFor(
+        offer.terms.pricePerTiBMonth,
+        pieceLeaves,
+        (offer.terms.noticePeriods + 2n + request.periods) * provingPeriod,
+      ),
     0n,
   );
   await checkFunds(estimate, { market: deps.market, token: deps.token, client });
@@ -195,7 +199,13 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
         const open = opening.then(() => openDataSet(current, openCtx));
         opening = open.catch(() => undefined);
         const set = await open;
-        emit({ type: "data-set", piece: piece.index, provider: current.address, dataSetId: set.info.id, created: set.created });
+        emit({
+          type: "data-set",
+          piece: piece.index,
+          provider: current.address,
+          dataSetId: set.info.id,
+          created: set.created,
+        });
         const agent = deps.agentFor(current.endpoint);
         await agent.putPiece(set.info.id, piece.root, piece.data, (sent, total) => {
           emit({ type: "upload", piece: piece.index, provider: current.address, sent, total });
@@ -222,19 +232,32 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
           signature,
           topUp: 0n,
         });
-        emit({ type: "signed", piece: piece.index, provider: current.address, dataSetId: set.info.id, version: state.version });
+        emit({
+          type: "signed",
+          piece: piece.index,
+          provider: current.address,
+          dataSetId: set.info.id,
+          version: state.version,
+        });
         return;
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         failures.push({ piece: piece.index, provider: current.address, reason });
         offer = attemptNo < maxAttempts ? spares.shift() : undefined;
         if (offer === undefined) emit({ type: "gave-up", piece: piece.index, reason });
-        else emit({ type: "retry", piece: piece.index, failed: current.address, next: offer.address, reason });
+        else
+          emit({ type: "retry", piece: piece.index, failed: current.address, next: offer.address, reason });
       }
     }
   });
   if (placed.size < pieceCount) {
-    throw incomplete(placed.size, pieceCount, request.k, failures, "no token has moved; the uploaded pieces are dropped by the providers");
+    throw incomplete(
+      placed.size,
+      pieceCount,
+      request.k,
+      failures,
+      "no token has moved; the uploaded pieces are dropped by the providers",
+    );
   }
 
   // Everything needed to recover the file is written before any token moves.
@@ -256,7 +279,11 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
     }),
   );
   const total = needs.reduce((sum, n) => sum + n, 0n);
-  const funding = await ensureEscrowFunding(total, { market: deps.market, token: deps.token, signer: deps.signer });
+  const funding = await ensureEscrowFunding(total, {
+    market: deps.market,
+    token: deps.token,
+    signer: deps.signer,
+  });
   emit({ type: "funded", plan: funding });
 
   for (const [index, p] of placements.entries()) {
@@ -270,21 +297,36 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
       await deps.agentFor(p.endpoint).postState({
         state: p.state,
         signature: p.signature,
-        add: [{ root: manifest.pieces[p.piece]?.root ?? "", size: pieceSize, offset: p.offset, height: p.height }],
+        add: [
+          { root: manifest.pieces[p.piece]?.root ?? "", size: pieceSize, offset: p.offset, height: p.height },
+        ],
         remove: [],
       });
     } catch (error) {
-      failures.push({ piece: p.piece, provider: p.provider, reason: error instanceof Error ? error.message : String(error) });
+      failures.push({
+        piece: p.piece,
+        provider: p.provider,
+        reason: error instanceof Error ? error.message : String(error),
+      });
     }
   }
   await Promise.all(
     placements.map(async (p) => {
       if (failures.some((f) => f.piece === p.piece)) return;
       try {
-        await awaitVersion(deps.market, p.dataSetId, p.state.version, { sleep, now, timeoutMs: openCtx.timeoutMs, pollMs: openCtx.pollMs });
+        await awaitVersion(deps.market, p.dataSetId, p.state.version, {
+          sleep,
+          now,
+          timeoutMs: openCtx.timeoutMs,
+          pollMs: openCtx.pollMs,
+        });
         emit({ type: "applied", piece: p.piece, dataSetId: p.dataSetId, version: p.state.version });
       } catch (error) {
-        failures.push({ piece: p.piece, provider: p.provider, reason: error instanceof Error ? error.message : String(error) });
+        failures.push({
+          piece: p.piece,
+          provider: p.provider,
+          reason: error instanceof Error ? error.message : String(error),
+        });
       }
     }),
   );
@@ -317,7 +359,10 @@ export async function awaitVersion(
     const info = await readDataSet(market, dataSetId);
     if (info.version >= version) return;
     if (info.status !== "live") {
-      throw new StrataError("PROVIDER_REJECTED", `data set ${dataSetId} is ${info.status}: version ${version} cannot apply`);
+      throw new StrataError(
+        "PROVIDER_REJECTED",
+        `data set ${dataSetId} is ${info.status}: version ${version} cannot apply`,
+      );
     }
     if (opts.now() >= deadline) {
       throw new StrataError(
@@ -334,7 +379,10 @@ async function checkFunds(
   needed: bigint,
   deps: { market: Pick<StorageMarket, "balanceOf">; token: Pick<PaymentToken, "balanceOf">; client: string },
 ): Promise<void> {
-  const [ledger, wallet] = await Promise.all([deps.market.balanceOf(deps.client), deps.token.balanceOf(deps.client)]);
+  const [ledger, wallet] = await Promise.all([
+    deps.market.balanceOf(deps.client),
+    deps.token.balanceOf(deps.client),
+  ]);
   if (ledger < needed && wallet < needed) {
     throw new StrataError(
       "INSUFFICIENT_FUNDS",
@@ -376,6 +424,8 @@ function incomplete(
   return new StrataError(
     "STORE_INCOMPLETE",
     `stored ${done} of ${pieceCount} pieces (${done >= k ? "enough" : "not enough"} to rebuild the file with k = ${k})`,
-    { details: `${what}. ${failures.map((f) => `piece ${f.piece} at ${f.provider}: ${f.reason}`).join("; ")}` },
+    {
+      details: `${what}. ${failures.map((f) => `piece ${f.piece} at ${f.provider}: ${f.reason}`).join("; ")}`,
+    },
   );
 }

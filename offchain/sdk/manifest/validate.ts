@@ -128,9 +128,6 @@ export const manifestSchema = z
     }
     manifest.pieces.forEach((p, index) => {
       const at = (...path: string[]) => ["pieces", index, ...path];
-      const same = (actual: string | bigint, wanted: string | bigint, path: string[], what: string) => {
-        if (actual !== wanted) fail(at(...path), `must match the piece's ${what}`);
-      };
       if (p.index !== index) fail(at("index"), `must be ${index} (pieces are listed in index order)`);
       if (p.size !== coding.shardSize) fail(at("size"), "must equal coding.shardSize");
       const height = pieceHeight(p.size);
