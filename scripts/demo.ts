@@ -43,7 +43,7 @@ const TENANT_ACCOUNT = 7;
 const HELP = `usage: npm run demo [-- --file <path>] [-- --embedded] [-- --json]
 
 Runs the whole Strata story on a local chain with the real contracts, agents, worker and CLI:
-storage deals, proofs, payments, a provider losing data and one going offline (both punished by the
+storage in data sets, proofs, payments, a provider losing data and one going offline (both punished by the
 worker), the file retrieved byte for byte, and a compute lease; then a summary read back from the chain.
 
   --file <path>   store this file instead of a generated 3 MiB one
