@@ -42,16 +42,16 @@ async function replayFromLogs(f: StorageFixture): Promise<DataSetReplay> {
 async function expectSameDraw(f: StorageFixture): Promise<number> {
   const provider = f.provider.address;
   const period = (await f.market.proofState(provider)).nextPeriod;
-  await enterProofWindow(f, BigInt(period));
+  await enterProofWindow(f, period);
   const replay = await replayFromLogs(f);
   const drawn = drawChallenges(
     {
       seed: await f.market.challengeSeed(provider),
       provider,
-      period: BigInt(period),
+      period,
       challengeCount: Number((await f.market.parameters()).challengeCount),
     },
-    replay.frozenState(provider, BigInt(period)),
+    replay.frozenState(provider, period),
   );
   const view = await f.market.challengesFor(provider);
   expect(drawn.map((c) => [c.dataSetId, c.leaf, c.sizeClass])).to.deep.equal(
@@ -90,7 +90,9 @@ describe("worker: the SDK replay and draw agree with the market's challengesFor"
       await f.market.finalizeDataSet(c.id).catch(() => undefined);
     }
 
-    expect((await f.market.dataSet(c.id)).status, "the terminated data set was removed and closed").to.equal(3n);
+    expect((await f.market.dataSet(c.id)).status, "the terminated data set was removed and closed").to.equal(
+      3n,
+    );
 
     // Missed periods, then changes from the report onwards.
     await f.helpers.time.increase(10n * 3600n);

@@ -322,7 +322,10 @@ export class DataSetReplay {
     const next = this.nextPeriod(provider);
     if (period > next) this.advance(provider, period);
     else if (period + 1n < next) {
-      throw new StrataError("DATA_SET_EVENT_OUT_OF_ORDER", `a change effective from ${effectivePeriod} after ${next}`);
+      throw new StrataError(
+        "DATA_SET_EVENT_OUT_OF_ORDER",
+        `a change effective from ${effectivePeriod} after ${next}`,
+      );
     }
     return period;
   }

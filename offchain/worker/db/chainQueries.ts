@@ -131,7 +131,11 @@ export function replayEvents(sql: Sql, provider: string, range: EventRange): Ind
     range.before.logIndex,
   );
   return rows.map((row): IndexedEvent => {
-    const at = { blockNumber: num(row, "block_number"), logIndex: num(row, "log_index"), txHash: str(row, "tx_hash") };
+    const at = {
+      blockNumber: num(row, "block_number"),
+      logIndex: num(row, "log_index"),
+      txHash: str(row, "tx_hash"),
+    };
     const kind = str(row, "kind");
     switch (kind) {
       case "created":
@@ -158,7 +162,13 @@ export function replayEvents(sql: Sql, provider: string, range: EventRange): Ind
           effectivePeriod: big(row, "e"),
         };
       case "proof":
-        return { ...at, kind: "ProofSubmitted", provider: who, period: big(row, "a"), nextSeedBlock: big(row, "b") };
+        return {
+          ...at,
+          kind: "ProofSubmitted",
+          provider: who,
+          period: big(row, "a"),
+          nextSeedBlock: big(row, "b"),
+        };
       case "missed":
         return {
           ...at,
@@ -171,7 +181,13 @@ export function replayEvents(sql: Sql, provider: string, range: EventRange): Ind
           nextSeedBlock: big(row, "c"),
         };
       default:
-        return { ...at, kind: "ChallengeSeedScheduled", provider: who, period: big(row, "a"), seedBlock: big(row, "b") };
+        return {
+          ...at,
+          kind: "ChallengeSeedScheduled",
+          provider: who,
+          period: big(row, "a"),
+          seedBlock: big(row, "b"),
+        };
     }
   });
 }

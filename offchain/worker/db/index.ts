@@ -305,7 +305,10 @@ export class WorkerDb {
     return chain.replayEvents(this.sql, provider, range);
   }
 
-  replayCheckpoint(provider: string, before: chain.Before): { at: chain.Before; snapshot: string } | undefined {
+  replayCheckpoint(
+    provider: string,
+    before: chain.Before,
+  ): { at: chain.Before; snapshot: string } | undefined {
     return chain.replayCheckpoint(this.sql, provider, before);
   }
 

@@ -177,7 +177,11 @@ export function insertSample(sql: Sql, sample: Omit<SampleRecord, "id" | "at">, 
 }
 
 /** The newest `limit` samples of a data set, newest first. */
-export function recentSamples(sql: Sql, dataSetId: bigint, limit = KEPT_SAMPLES_PER_DATA_SET): SampleRecord[] {
+export function recentSamples(
+  sql: Sql,
+  dataSetId: bigint,
+  limit = KEPT_SAMPLES_PER_DATA_SET,
+): SampleRecord[] {
   return sql
     .all("SELECT * FROM samples WHERE data_set_id = ? ORDER BY id DESC LIMIT ?", dataSetId, limit)
     .map(toSample);

@@ -199,7 +199,11 @@ export function toDataSet(row: Row): IndexedDataSet {
     terminated:
       endPeriod === null
         ? null
-        : { by: str(row, "terminated_by"), reason: num(row, "terminated_reason"), endPeriod: BigInt(endPeriod) },
+        : {
+            by: str(row, "terminated_by"),
+            reason: num(row, "terminated_reason"),
+            endPeriod: BigInt(endPeriod),
+          },
     ended:
       endedBlock === null
         ? null

@@ -102,7 +102,9 @@ export async function verifyProof(
       verdict: "mismatch",
       detail: {
         ...base,
-        problems: [{ code: "SEED_NOT_MINED", detail: `seed block ${seed.seedBlock} is not before the proof` }],
+        problems: [
+          { code: "SEED_NOT_MINED", detail: `seed block ${seed.seedBlock} is not before the proof` },
+        ],
       },
     };
   }

@@ -87,7 +87,9 @@ export class DutyQueries {
   }
 
   /** The `offset`-th live data set holding bytes, in id order (uniform picks for sampling). */
-  liveFilledAt(offset: number): { dataSetId: bigint; provider: string; root: string; span: bigint } | undefined {
+  liveFilledAt(
+    offset: number,
+  ): { dataSetId: bigint; provider: string; root: string; span: bigint } | undefined {
     const row = this.sql.one(`${DutyQueries.LIVE_FILLED} ORDER BY s.data_set_id LIMIT 1 OFFSET ?`, offset);
     return (
       row && {

@@ -292,7 +292,11 @@ function fields(source: Source, event: LogDescription): EventFields {
         enforcer: addr("enforcer"),
       };
     case "RetrievalChallengeVoided":
-      return { kind: "RetrievalChallengeVoided", challengeId: big("challengeId"), dataSetId: big("dataSetId") };
+      return {
+        kind: "RetrievalChallengeVoided",
+        challengeId: big("challengeId"),
+        dataSetId: big("dataSetId"),
+      };
     default:
       throw new StrataError("EVENT_UNEXPECTED", `unexpected event ${event.name}`);
   }

@@ -20,6 +20,7 @@ export type ReplayEventKind = (typeof REPLAY_EVENT_KINDS)[number];
 
 /** Apply one indexed event to `replay` (chain order); returns false when the event does not concern the replay. */
 export function applyToReplay(replay: DataSetReplay, event: IndexedEvent): boolean {
+  // eslint-disable-next-line @typescript-eslint/switch-exhaustiveness-check -- every other kind is ignored
   switch (event.kind) {
     case "DataSetCreated":
       replay.apply({ kind: "created", dataSetId: event.dataSetId, provider: event.provider });
@@ -50,5 +51,6 @@ export function applyToReplay(replay: DataSetReplay, event: IndexedEvent): boole
 
 /** The next period only moves forward; a seed re-scheduled for the same period changes nothing. */
 function advance(replay: DataSetReplay, provider: string, nextPeriod: bigint): void {
-  if (nextPeriod > replay.nextPeriod(provider)) replay.apply({ kind: "periodAdvanced", provider, nextPeriod });
+  if (nextPeriod > replay.nextPeriod(provider))
+    replay.apply({ kind: "periodAdvanced", provider, nextPeriod });
 }

@@ -52,7 +52,10 @@ export function checkProof(input: ProofCheckInput): ProofCheck {
   const drawn = drawChallenges(input, input.frozen);
   const problems: ProofProblem[] = [];
   if (drawn.length === 0 && input.answers.length > 0) {
-    problems.push({ code: "NOTHING_FROZEN", detail: "nothing was challengeable, yet the proof carries answers" });
+    problems.push({
+      code: "NOTHING_FROZEN",
+      detail: "nothing was challengeable, yet the proof carries answers",
+    });
   }
   if (input.answers.length !== drawn.length) {
     problems.push({
