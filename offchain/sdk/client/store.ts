@@ -278,6 +278,8 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
       return required > available ? required - available : 0n;
     }),
   );
+  // Failures after the pieces were placed (top-up, state delivery, application), apart from placement retries.
+  const applyFailures: PlacementFailure[] = [];
   const total = needs.reduce((sum, n) => sum + n, 0n);
   const funding = await ensureEscrowFunding(total, {
     market: deps.market,
@@ -303,7 +305,7 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
         remove: [],
       });
     } catch (error) {
-      failures.push({
+      applyFailures.push({
         piece: p.piece,
         provider: p.provider,
         reason: error instanceof Error ? error.message : String(error),
@@ -312,7 +314,7 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
   }
   await Promise.all(
     placements.map(async (p) => {
-      if (failures.some((f) => f.piece === p.piece)) return;
+      if (applyFailures.some((f) => f.piece === p.piece)) return;
       try {
         await awaitVersion(deps.market, p.dataSetId, p.state.version, {
           sleep,
@@ -322,7 +324,7 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
         });
         emit({ type: "applied", piece: p.piece, dataSetId: p.dataSetId, version: p.state.version });
       } catch (error) {
-        failures.push({
+        applyFailures.push({
           piece: p.piece,
           provider: p.provider,
           reason: error instanceof Error ? error.message : String(error),
@@ -331,13 +333,13 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
     }),
   );
   const escrowAdded = placements.reduce((sum, p) => sum + p.topUp, 0n);
-  const applied = placements.filter((p) => !failures.some((f) => f.piece === p.piece));
+  const applied = placements.filter((p) => !applyFailures.some((f) => f.piece === p.piece));
   if (applied.length < pieceCount) {
     throw incomplete(
       applied.length,
       pieceCount,
       request.k,
-      failures.filter((f) => placements.some((p) => p.piece === f.piece)),
+      applyFailures,
       `the manifest is kept at ${partialPath}: check it with strata status, run store again for a new copy, ` +
         "or recover the escrow with strata withdraw",
     );
