@@ -222,8 +222,10 @@ function finalizeTask(): KeeperTask {
       };
     },
     async findWork(ctx, act) {
-      const { market } = ctx.chain;
-      const ids = dutyQueries(ctx.db).finalizeCandidates(afterId, VIEWS_PER_TICK);
+      const { chain } = ctx;
+      const { market } = chain;
+      const current = chain.periodAt(await chain.now());
+      const ids = dutyQueries(ctx.db).finalizeCandidates(current, afterId, VIEWS_PER_TICK);
       afterId = ids.length < VIEWS_PER_TICK ? 0n : (ids[ids.length - 1] ?? 0n);
       for (const id of ids) {
         const due = await market.finalizeDataSet.staticCall(id).then(

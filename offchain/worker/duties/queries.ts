@@ -140,21 +140,20 @@ export class DutyQueries {
   }
 
   /**
-   * Ending data sets (terminated, not finalized) whose end period is at most `provider`'s indexed next period + 1,
-   * by id: a finalize removes them from their class or closes them (the keeper simulates first).
+   * Ending data sets (terminated, not finalized) whose end period is at most `currentPeriod` + 1, by id: a finalize
+   * (which first records the provider's missed periods) removes them from their class or closes them; the keeper
+   * simulates first.
    */
-  finalizeCandidates(afterId: bigint, limit: number): bigint[] {
+  finalizeCandidates(currentPeriod: bigint, afterId: bigint, limit: number): bigint[] {
     return this.sql
       .all(
-        `SELECT s.data_set_id FROM data_sets s
+        `SELECT DISTINCT s.data_set_id FROM data_sets s
            JOIN data_set_terminations t ON t.data_set_id = s.data_set_id
          WHERE s.data_set_id > ? AND NOT EXISTS (SELECT 1 FROM data_sets_ended e WHERE e.data_set_id = s.data_set_id)
-           AND t.end_period <= 1 + COALESCE((SELECT MAX(next) FROM (
-             SELECT MAX(period) + 1 AS next FROM proofs p WHERE p.provider = s.provider
-             UNION ALL SELECT MAX(from_period + count) FROM missed_reports m WHERE m.provider = s.provider
-             UNION ALL SELECT MAX(period) FROM seeds d WHERE d.provider = s.provider)), 0)
-         GROUP BY s.data_set_id ORDER BY s.data_set_id LIMIT ?`,
+           AND t.end_period <= ?
+         ORDER BY s.data_set_id LIMIT ?`,
         afterId,
+        currentPeriod + 1n,
         limit,
       )
       .map((row) => big(row, "data_set_id"));
