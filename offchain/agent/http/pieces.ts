@@ -59,6 +59,9 @@ export function registerPieceRoutes(server: FastifyInstance, ctx: AgentContext):
     );
     if (opened?.size !== size) {
       opened?.stream.destroy();
+      const problem = opened === undefined ? "missing" : "corrupt";
+      ctx.db.setPieceHealth(piece.root, false, problem, false);
+      request.log.error({ root: piece.root, problem }, "piece lost; cannot serve it");
       return sendApiError(reply, unknownPiece(request.params.root));
     }
     reply.header("content-type", "application/octet-stream");
