@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { rm, writeFile } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { Readable } from "node:stream";
 import type { Agent } from "../../offchain/agent/agent.js";
 import { parseRange } from "../../offchain/agent/http/pieces.js";
