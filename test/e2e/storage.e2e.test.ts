@@ -18,6 +18,7 @@ import {
   type RunningAgent,
 } from "../../scripts/lib/localProcesses.js";
 import { startLocalChain, stopProcess, type LocalChain } from "../../scripts/lib/localChain.js";
+import { configureStorageOffer } from "../../scripts/demo/storageStory.js";
 
 describe("e2e: store, prove, lose data, lose a provider, retrieve", function () {
   this.timeout(600_000);
@@ -29,7 +30,8 @@ describe("e2e: store, prove, lose data, lose a provider, retrieve", function () 
   before(async function () {
     chain = await startLocalChain();
     strata = strataCli(chain);
-    agents.push(...(await startAgents(chain, [1, 2, 3])));
+    // Prices high enough that two proven hours of a 3 MiB file earn whole base units (payments are exact).
+    agents.push(...(await startAgents(chain, [1, 2, 3], { configure: configureStorageOffer })));
   });
 
   after(async function () {
