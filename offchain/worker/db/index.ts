@@ -292,6 +292,11 @@ export class WorkerDb {
     return chain.openDataSets(this.sql, query);
   }
 
+  /** Ids of live data sets (neither terminated nor finalized). */
+  liveDataSetIds(): bigint[] {
+    return chain.openDataSets(this.sql, { liveOnly: true }).map((set) => set.dataSetId);
+  }
+
   dataSetById(id: bigint): IndexedDataSet | undefined {
     return chain.dataSetById(this.sql, id);
   }
