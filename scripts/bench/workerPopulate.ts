@@ -62,6 +62,7 @@ export async function createParties(
       const registry = ProviderRegistry__factory.connect(addresses.registry, w);
       const t = TestStablecoin__factory.connect(addresses.token, w);
       await (await t.approve(addresses.registry, 2n ** 255n)).wait();
+      await (await t.approve(addresses.market, 2n ** 255n)).wait();
       // Unreachable endpoints on purpose: the benchmark measures indexing and duties, not sampling.
       await (await registry.register(w.address, `http://127.0.0.1:9/p${i}`, 1n << 40n, 1n)).wait();
       await (await registry.stake(w.address, 500_000n * USDC)).wait();
@@ -121,7 +122,8 @@ export async function openDataSets(options: PopulateOptions, pop: Population, co
           const signature = await client.signTypedData(domain, CREATE_DATA_SET_TYPES, terms);
           const id = await market.createDataSet.staticCall(terms, signature);
           await (await market.createDataSet(terms, signature)).wait();
-          await (await StorageMarket__factory.connect(addresses.market, client).topUp(id, 10n * USDC)).wait();
+          // Anyone may top up: the provider pays (clients are shared by the providers' concurrent loops).
+          await (await market.topUp(id, 10n * USDC)).wait();
           const state: DataSetState = {
             dataSetId: id,
             version: 1n,
