@@ -32,7 +32,7 @@ import { startAgents, startWorker, type RunningAgent, type RunningWorker } from 
 import { runComputeStory } from "./demo/computeStory.js";
 import { enableCompute } from "./demo/agentsConfig.js";
 import { consoleProgress, DemoFailure, type Progress } from "./demo/progress.js";
-import { runStorageStory } from "./demo/storageStory.js";
+import { configureStorageOffer, runStorageStory } from "./demo/storageStory.js";
 import { collectSummary, printSummary } from "./demo/summary.js";
 
 const PROVIDER_ACCOUNTS = [1, 2, 3, 5];
@@ -43,7 +43,7 @@ const TENANT_ACCOUNT = 7;
 const HELP = `usage: npm run demo [-- --file <path>] [-- --embedded] [-- --json]
 
 Runs the whole Strata story on a local chain with the real contracts, agents, worker and CLI:
-storage deals, proofs, payments, a provider losing data and one going offline (both punished by the
+storage in data sets, proofs, payments, a provider losing data and one going offline (both punished by the
 worker), the file retrieved byte for byte, and a compute lease; then a summary read back from the chain.
 
   --file <path>   store this file instead of a generated 3 MiB one
@@ -120,7 +120,11 @@ async function main(): Promise<number> {
     const logDir = path.join(runDir, "logs");
     mkdirSync(logDir, { recursive: true });
     p.step("Four provider agents and a proof-verifier worker start as real processes on loopback");
-    agents.push(...(await startAgents(chain, PROVIDER_ACCOUNTS, { logDir, configure: enableCompute })));
+    const configure = (config: Record<string, unknown>, index: number) => {
+      configureStorageOffer(config, index);
+      enableCompute(config, index);
+    };
+    agents.push(...(await startAgents(chain, PROVIDER_ACCOUNTS, { logDir, configure })));
     for (const a of agents) p.detail(`agent ${a.address} at ${a.endpoint} (registered, 5,000 tokens staked)`);
     worker = await startWorker(chain, WORKER_ACCOUNT, undefined, { logDir });
     p.detail(`worker ${worker.address}: /health and /metrics at ${worker.url}`);

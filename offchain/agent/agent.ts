@@ -18,9 +18,9 @@ import type { AgentContext } from "./context.js";
 import { AgentDb } from "./db.js";
 import { runMaintenance, type MaintenanceResult } from "./duties/maintenance.js";
 import { runProver, type ProverResult } from "./duties/prover.js";
-import { runPublisher, type PublishResult } from "./duties/publisher.js";
 import { runRetrievalResponder, type RetrievalResult } from "./duties/retrievalResponder.js";
 import { runSettler, type SettleResult } from "./duties/settler.js";
+import { runStateSubmitter, type SubmitResult } from "./duties/stateSubmitter.js";
 import { buildHttpApp } from "./http/server.js";
 import { PieceStore } from "./pieceStore.js";
 
@@ -42,7 +42,7 @@ export interface TickReport {
   maintenance?: MaintenanceResult;
   prover?: ProverResult;
   retrieval?: RetrievalResult;
-  publisher?: PublishResult;
+  states?: SubmitResult;
   settler?: SettleResult;
   /** Compute leases and bids (absent when compute is not enabled). */
   compute?: ComputeTickReport;
@@ -99,14 +99,14 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
   };
 
   // Order matters: proofs and declarations are time-critical (declarations must land before the seed block),
-  // so the prover runs before publishing and settling add transactions; retrieval answers and lease
+  // so the prover runs before state updates and settling add transactions; retrieval answers and lease
   // heartbeats have deadlines too.
   const runTick = async (): Promise<TickReport> => ({
     maintenance: await duty("maintenance", () => runMaintenance(ctx, maintenanceState)),
     prover: await duty("prover", () => runProver(ctx)),
     retrieval: await duty("retrieval", () => runRetrievalResponder(ctx, retrievalState)),
     ...(compute === undefined ? {} : { compute: await compute.tick() }),
-    publisher: await duty("publisher", () => runPublisher(ctx)),
+    states: await duty("states", () => runStateSubmitter(ctx)),
     settler: await duty("settler", () => runSettler(ctx)),
   });
 

@@ -24,7 +24,6 @@ import { periodAt, periodStart } from "../sdk/chain/clock.js";
 import { TransactionSender } from "../sdk/chain/sender.js";
 import { StrataError } from "../sdk/errors.js";
 import type { AgentConfig } from "./config.js";
-import type { MarketLimits } from "./policy.js";
 
 // Revert decoding lives in the SDK (the worker uses it too); re-exported for the agent's callers.
 export { ChainRevertError, decodeRevert, revertName, type Revert } from "../sdk/chain/revert.js";
@@ -117,15 +116,9 @@ export class AgentChain {
     return this.provider.getBlockNumber();
   }
 
-  /** The market's current bounds on proposals (governance may change them). */
-  async marketLimits(): Promise<MarketLimits> {
-    const params = await this.market.parameters();
-    return {
-      provingPeriod: this.period,
-      minDealPeriods: params.minDealPeriods,
-      maxDealPeriods: params.maxDealPeriods,
-      maxPieceSize: params.maxPieceSize,
-    };
+  /** The market's current governance parameters (they may change). */
+  async parameters(): Promise<Awaited<ReturnType<StorageMarket["parameters"]>>> {
+    return this.market.parameters();
   }
 
   periodAt(timestamp: bigint): bigint {

@@ -16,20 +16,16 @@ export type KeySource =
   | { env: string } // a 0x-hex private key in this environment variable
   | { account: number }; // index in Hardhat's default dev mnemonic (local chains only)
 
-/** What the agent accepts: a proposal outside these bounds is rejected with 422 POLICY_REJECTED. */
+/** The provider's offer to clients (GET /v1/terms); a creation on other terms is refused with POLICY_REJECTED. */
 export interface AgentPolicy {
-  /** Asking price per TiB per 30 days (token base units); sets the minimum price per second of a piece. */
-  pricePerTiBMonth: bigint | null;
-  /** Alternative minimum: price per second per MiB (rounded up per piece). The higher minimum applies. */
-  minPricePerSecondPerMiB: bigint | null;
-  /** Largest piece accepted, in bytes (also capped by the market's maxPieceSize). */
+  /** Price per TiB per 30 days (token base units), exact on chain. */
+  pricePerTiBMonth: bigint;
+  /** Collateral the provider locks per TiB of a data set's size class (token base units). */
+  collateralPerTiB: bigint;
+  /** Notice, in proving periods, between a termination and the data set's end. */
+  noticePeriods: number;
+  /** Largest piece accepted, in bytes. */
   maxPieceSize: bigint;
-  /** Longest deal accepted, in proving periods (also capped by the market's maxDealPeriods). */
-  maxDurationPeriods: bigint;
-  /** Most collateral the provider locks per GiB of piece (rounded up per piece). */
-  collateralPerGiB: bigint;
-  /** A proposal must leave at least this many seconds before its start deadline. */
-  minStartDeadlineSeconds: number;
 }
 
 /** How the agent runs workloads (see compute/runner.ts for what each limit means). */
@@ -98,10 +94,12 @@ export interface AgentConfig {
   publicEndpoint: string;
   policy: AgentPolicy;
   tickMs: number;
-  /** Settle each deal after this many periods since its last settlement; 0 disables settlement. */
+  /** Settle the data sets every this many periods (all due ones in one settleDataSets call); 0 disables it. */
   settleEveryPeriods: number;
-  /** Most proposals per publishDeals transaction (1..100). */
-  publishBatchSize: number;
+  /** Most signed states per updateDataSets transaction (1..100, the market's MAX_BATCH). */
+  updateBatchSize: number;
+  /** A piece no signed state references is deleted after this long (ms). */
+  unreferencedPieceMs: number;
   /** Re-hash every stored piece at this interval (ms) to detect silent corruption. */
   integrityScanMs: number;
   /** Memory budget of the cache of built piece trees, in bytes. */
@@ -130,16 +128,15 @@ export interface AgentConfigFile {
   listen: { host: string; port: number };
   publicEndpoint: string;
   policy: {
-    pricePerTiBMonth: string | null;
-    minPricePerSecondPerMiB: string | null;
+    pricePerTiBMonth: string;
+    collateralPerTiB: string;
+    noticePeriods: number;
     maxPieceSize: string;
-    maxDurationPeriods: string;
-    collateralPerGiB: string;
-    minStartDeadlineSeconds: number;
   };
   tickMs: number;
   settleEveryPeriods: number;
-  publishBatchSize: number;
+  updateBatchSize: number;
+  unreferencedPieceMs: number;
   integrityScanMs: number;
   treeCacheBytes: number;
   txTimeoutMs: number;
@@ -186,17 +183,18 @@ export function defaultConfig(): AgentConfigFile {
     dataDir: "./strata-agent",
     listen: { host: "127.0.0.1", port: 7001 },
     publicEndpoint: "http://127.0.0.1:7001",
+    // For a 6-decimal token: 2.5 tokens per TiB-month, 100 tokens of collateral per TiB, one day of notice
+    // with hourly periods.
     policy: {
-      pricePerTiBMonth: "2000000",
-      minPricePerSecondPerMiB: null,
+      pricePerTiBMonth: "2500000",
+      collateralPerTiB: "100000000",
+      noticePeriods: 24,
       maxPieceSize: String(1n << 30n),
-      maxDurationPeriods: "8760",
-      collateralPerGiB: "10000000",
-      minStartDeadlineSeconds: 300,
     },
     tickMs: 2000,
     settleEveryPeriods: 6,
-    publishBatchSize: 20,
+    updateBatchSize: 50,
+    unreferencedPieceMs: 3_600_000,
     integrityScanMs: 3_600_000,
     treeCacheBytes: 256 * 1024 * 1024,
     txTimeoutMs: 120_000,
@@ -249,12 +247,10 @@ export function configToFile(config: AgentConfig): AgentConfigFile {
     deployment: { ...config.deployment },
     listen: { ...config.listen },
     policy: {
-      pricePerTiBMonth: config.policy.pricePerTiBMonth?.toString() ?? null,
-      minPricePerSecondPerMiB: config.policy.minPricePerSecondPerMiB?.toString() ?? null,
+      pricePerTiBMonth: config.policy.pricePerTiBMonth.toString(),
+      collateralPerTiB: config.policy.collateralPerTiB.toString(),
+      noticePeriods: config.policy.noticePeriods,
       maxPieceSize: config.policy.maxPieceSize.toString(),
-      maxDurationPeriods: config.policy.maxDurationPeriods.toString(),
-      collateralPerGiB: config.policy.collateralPerGiB.toString(),
-      minStartDeadlineSeconds: config.policy.minStartDeadlineSeconds,
     },
     autoRegister:
       config.autoRegister === null

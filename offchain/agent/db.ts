@@ -1,5 +1,5 @@
 /**
- * The agent's durable state in SQLite (node:sqlite, WAL): uploads, deals, pieces, proofs, retrieval
+ * The agent's durable state in SQLite (node:sqlite, WAL): data sets and their signed states, pieces, proofs, retrieval
  * challenges, compute orders, leases and workloads (`compute`, see compute/store.ts) and a key-value table. Every state change runs in one transaction, so a crash leaves either the old or the new state and a
  * restarted agent carries on from there. Schema changes are numbered migrations (PRAGMA user_version).
  */
@@ -7,28 +7,23 @@ import type { DatabaseSync } from "node:sqlite";
 import { str } from "../runtime/sqlite/columns.js";
 import { openDatabase } from "../runtime/sqlite/database.js";
 import type { Sql } from "../runtime/sqlite/sql.js";
-import type { DealTerms } from "../sdk/deals/terms.js";
 import { StrataError } from "../sdk/errors.js";
-import { proposalToJson, termsToJson } from "./codec.js";
 import { ComputeStore } from "./compute/store.js";
+import { DataSetStore } from "./datasets/store.js";
 import { MIGRATIONS } from "./db/migrations.js";
 import {
-  toDeal,
   toPiece,
   toProof,
   toRetrievalChallenge,
-  toUpload,
-  type DealRecord,
   type PieceProblem,
   type PieceRecord,
   type ProofRecord,
   type RetrievalChallengeRecord,
   type RetrievalStatus,
   type Row,
-  type UploadRecord,
-  type UploadState,
 } from "./db/records.js";
 
+export type { DataSetRecord, DataSetStatus, StateRecord, StateStatus } from "./datasets/store.js";
 export type {
   ComputeBidTerms,
   ComputeOrderRecord,
@@ -37,16 +32,12 @@ export type {
   LeaseRunState,
   LeaseState,
   WorkloadRecord,
-  DealRecord,
-  DealState,
   PieceProblem,
   PieceRecord,
   ProofRecord,
   ProofStatus,
   RetrievalChallengeRecord,
   RetrievalStatus,
-  UploadRecord,
-  UploadState,
 } from "./db/records.js";
 
 export class AgentDb {
@@ -55,12 +46,15 @@ export class AgentDb {
   private readonly now: () => number;
   /** Compute orders, leases and workload descriptions. */
   readonly compute: ComputeStore;
+  /** Data sets and their signed states. */
+  readonly dataSets: DataSetStore;
 
   private constructor(sql: Sql, now: () => number) {
     this.sql = sql;
     this.db = sql.db;
     this.now = now;
     this.compute = new ComputeStore(sql, now);
+    this.dataSets = new DataSetStore(sql, now);
   }
 
   /** Open (creating if needed) and migrate the database at `path` (":memory:" for tests). */
@@ -97,156 +91,6 @@ export class AgentDb {
 
   private run(sql: string, ...params: (string | number | null)[]): number {
     return this.sql.run(sql, ...params);
-  }
-
-  // ------------------------------------------------------------------ uploads
-
-  /** Insert a new upload; returns false (and changes nothing) when (client, nonce) is already known. */
-  insertUpload(
-    u: Omit<UploadRecord, "state" | "dealId" | "txHash" | "reason" | "attempts" | "createdAt" | "updatedAt">,
-  ): boolean {
-    const at = this.now();
-    return this.tx(() => {
-      if (this.uploadByClientNonce(u.client, u.nonce)) return false;
-      this.run(
-        `INSERT INTO uploads (id, client, nonce, proposal, signature, size, root, state, created_block, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'awaiting-data', ?, ?, ?)`,
-        u.id,
-        u.client.toLowerCase(),
-        u.nonce.toString(),
-        JSON.stringify(proposalToJson(u.proposal)),
-        u.signature,
-        Number(u.size),
-        u.root,
-        u.createdBlock,
-        at,
-        at,
-      );
-      return true;
-    });
-  }
-
-  upload(id: string): UploadRecord | undefined {
-    const row = this.one("SELECT * FROM uploads WHERE id = ?", id);
-    return row && toUpload(row);
-  }
-
-  uploadByClientNonce(client: string, nonce: bigint): UploadRecord | undefined {
-    const row = this.one(
-      "SELECT * FROM uploads WHERE client = ? AND nonce = ?",
-      client.toLowerCase(),
-      nonce.toString(),
-    );
-    return row && toUpload(row);
-  }
-
-  /** Block at which the earliest upload was proposed (nothing about this provider's deals happened before). */
-  earliestUploadBlock(): number | undefined {
-    const row = this.one("SELECT MIN(created_block) AS n FROM uploads");
-    const value = row?.n;
-    return value === null || value === undefined ? undefined : Number(value);
-  }
-
-  uploadsInState(state: UploadState, limit = 1000): UploadRecord[] {
-    return this.all(
-      "SELECT * FROM uploads WHERE state = ? ORDER BY created_at, id LIMIT ?",
-      state,
-      limit,
-    ).map(toUpload);
-  }
-
-  /** Move an upload to `state`, optionally setting txHash / reason / dealId; counts attempts on demand. */
-  setUploadState(
-    id: string,
-    state: UploadState,
-    fields: {
-      txHash?: string | null;
-      reason?: string | null;
-      dealId?: bigint | null;
-      attempt?: boolean;
-    } = {},
-  ): void {
-    const current = this.upload(id);
-    if (!current) throw new StrataError("AGENT_DB_ERROR", `unknown upload ${id}`);
-    this.run(
-      "UPDATE uploads SET state = ?, tx_hash = ?, reason = ?, deal_id = ?, attempts = ?, updated_at = ? WHERE id = ?",
-      state,
-      fields.txHash === undefined ? current.txHash : fields.txHash,
-      fields.reason === undefined ? current.reason : fields.reason,
-      fields.dealId === undefined
-        ? (current.dealId?.toString() ?? null)
-        : (fields.dealId?.toString() ?? null),
-      current.attempts + (fields.attempt === true ? 1 : 0),
-      this.now(),
-      id,
-    );
-  }
-
-  /** The upload's bytes are stored and verified: record the piece and accept the upload, atomically. */
-  acceptUpload(id: string, piece: { root: string; size: bigint; path: string }): void {
-    this.tx(() => {
-      this.putPiece({ ...piece, ok: true, problem: null, verifiedAt: this.now() });
-      this.setUploadState(id, "accepted", { reason: null });
-    });
-  }
-
-  /** A DealPublished event for this upload: record the deal and the published upload, atomically. */
-  recordPublished(uploadId: string, terms: DealTerms, txHash: string): void {
-    this.tx(() => {
-      if (!this.deal(terms.id)) {
-        const at = this.now();
-        this.run(
-          `INSERT INTO deals (id, terms, root, upload_id, state, last_settled_at, end_reason, created_at, updated_at)
-           VALUES (?, ?, ?, ?, 'active', NULL, NULL, ?, ?)`,
-          terms.id.toString(),
-          JSON.stringify(termsToJson(terms)),
-          terms.root.toLowerCase(),
-          uploadId,
-          at,
-          at,
-        );
-      }
-      this.setUploadState(uploadId, "published", { txHash, dealId: terms.id, reason: null });
-    });
-  }
-
-  // ------------------------------------------------------------------ deals
-
-  deal(id: bigint): DealRecord | undefined {
-    const row = this.one("SELECT * FROM deals WHERE id = ?", id.toString());
-    return row && toDeal(row);
-  }
-
-  activeDeals(): DealRecord[] {
-    return this.all("SELECT * FROM deals WHERE state = 'active' ORDER BY CAST(id AS INTEGER)").map(toDeal);
-  }
-
-  endDeal(id: bigint, reason: string): void {
-    this.run(
-      "UPDATE deals SET state = 'ended', end_reason = ?, updated_at = ? WHERE id = ?",
-      reason,
-      this.now(),
-      id.toString(),
-    );
-  }
-
-  setDealSettled(id: bigint, period: bigint): void {
-    this.run(
-      "UPDATE deals SET last_settled_at = ?, updated_at = ? WHERE id = ?",
-      Number(period),
-      this.now(),
-      id.toString(),
-    );
-  }
-
-  /** New terms after an extension (the end period changed). */
-  updateDealTerms(terms: DealTerms): void {
-    this.run(
-      "UPDATE deals SET terms = ?, updated_at = ? WHERE id = ?",
-      JSON.stringify(termsToJson(terms)),
-      this.now(),
-      terms.id.toString(),
-    );
   }
 
   // ------------------------------------------------------------------ pieces
@@ -290,17 +134,6 @@ export class AgentDb {
     this.run("DELETE FROM pieces WHERE root = ?", root.toLowerCase());
   }
 
-  /** Whether an active deal or an unfinished upload still needs the piece `root`. */
-  pieceNeeded(root: string): boolean {
-    const r = root.toLowerCase();
-    const deal = this.one("SELECT 1 AS x FROM deals WHERE root = ? AND state = 'active' LIMIT 1", r);
-    const upload = this.one(
-      "SELECT 1 AS x FROM uploads WHERE root = ? AND state IN ('awaiting-data', 'accepted', 'publishing') LIMIT 1",
-      r,
-    );
-    return deal !== undefined || upload !== undefined;
-  }
-
   // ------------------------------------------------------------------ proofs
 
   proof(period: bigint): ProofRecord | undefined {
@@ -337,10 +170,10 @@ export class AgentDb {
     return (
       this.run(
         `INSERT OR IGNORE INTO retrieval_challenges
-           (id, deal_id, leaf_index, deadline, bond, challenger, opened_block, status, created_at, updated_at)
+           (id, data_set_id, leaf_index, deadline, bond, challenger, opened_block, status, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`,
         c.id.toString(),
-        c.dealId.toString(),
+        c.dataSetId.toString(),
         c.leafIndex,
         Number(c.deadline),
         c.bond.toString(),
@@ -400,20 +233,9 @@ export class AgentDb {
     );
   }
 
-  counts(): {
-    activeDeals: number;
-    publishedDeals: number;
-    pendingUploads: number;
-    pieces: number;
-    bytesStored: bigint;
-  } {
+  counts(): { pieces: number; bytesStored: bigint } {
     const n = (sql: string): number => Number(this.one(sql)?.n ?? 0);
     return {
-      activeDeals: n("SELECT COUNT(*) AS n FROM deals WHERE state = 'active'"),
-      publishedDeals: n("SELECT COUNT(*) AS n FROM deals"),
-      pendingUploads: n(
-        "SELECT COUNT(*) AS n FROM uploads WHERE state IN ('awaiting-data', 'accepted', 'publishing')",
-      ),
       pieces: n("SELECT COUNT(*) AS n FROM pieces"),
       bytesStored: BigInt(n("SELECT COALESCE(SUM(size), 0) AS n FROM pieces")),
     };

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { registerAgentCommands } from "./commands/agent.js";
 import { registerBalanceCommands } from "./commands/balance.js";
-import { registerDealCommands } from "./commands/deals.js";
+import { registerDataSetCommands } from "./commands/datasets.js";
 import { registerDevCommands } from "./commands/dev.js";
 import { registerLeaseCommands } from "./commands/lease/index.js";
 import { registerProviderCommands } from "./commands/provider.js";
@@ -17,8 +17,9 @@ import type { Runner } from "./runner.js";
 const DESCRIPTION = [
   "Strata: store files on a decentralized storage market, rent compute (strata lease), or run a provider.",
   "",
-  "A file is encrypted and erasure-coded into k data + m parity pieces; each piece becomes a storage deal " +
-    "with a different provider, backed by the provider's collateral and proven every proving period.",
+  "A file is encrypted and erasure-coded into k data + m parity pieces; each piece goes to a different " +
+    "provider, into the data set the client holds with it (one agreement per client and provider, any number " +
+    "of pieces), backed by the provider's collateral and proven every proving period.",
   "",
   `Keys: the signing key is read from $${DEFAULTS.keyEnv} (or --key-env <VAR>); on a local Hardhat chain ` +
     "--account <n> uses Hardhat's public development accounts instead.",
@@ -60,7 +61,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
   registerStoreCommand(program, run);
   registerStatusCommand(program, run);
   registerRetrieveCommand(program, run);
-  registerDealCommands(program, run);
+  registerDataSetCommands(program, run);
   registerBalanceCommands(program, run);
   registerLeaseCommands(program, run);
   registerDevCommands(program, run);

@@ -1,48 +1,28 @@
 import type { StrataChain } from "../sdk/chain/connect.js";
-import { getDeal, type DealRecord } from "../sdk/client/deals.js";
+import { readDataSet, type DataSetInfo } from "../sdk/client/dataSets.js";
+import { manifestDataSets } from "../sdk/client/renew.js";
 import { loadManifest } from "../sdk/manifest/manifest.js";
 import { StrataError } from "../sdk/errors.js";
 import type { Manifest } from "../sdk/manifest/manifest.js";
 
-/** A deal a command acts on, and the manifest piece it stores if it came from a manifest. */
-export interface DealTarget {
-  record: DealRecord;
-  piece: number | null;
-  endpoint: string | null;
-}
-
 export interface ResolvedTargets {
   manifest: Manifest | null;
-  deals: DealTarget[];
-  /** Manifest pieces without a published deal. */
-  unplaced: number[];
+  /** The data set named, or every data set of the manifest's pieces. */
+  dataSets: DataSetInfo[];
 }
 
-/** `<manifest|dealId>`: a decimal deal id, or the path of a manifest whose published deals are taken. */
+/** `<manifest|dataSetId>`: a decimal data set id, or the path of a manifest whose data sets are taken. */
 export async function resolveTargets(chain: StrataChain, target: string): Promise<ResolvedTargets> {
   if (/^[0-9]+$/.test(target)) {
-    const record = await getDeal(chain.market, BigInt(target));
-    return { manifest: null, deals: [{ record, piece: null, endpoint: null }], unplaced: [] };
+    return { manifest: null, dataSets: [await readDataSet(chain.market, BigInt(target))] };
   }
   const manifest = await loadManifest(target);
   checkManifestChain(manifest, chain);
-  const deals: DealTarget[] = [];
-  const unplaced: number[] = [];
-  for (const piece of manifest.pieces) {
-    if (piece.dealId === null) {
-      unplaced.push(piece.index);
-      continue;
-    }
-    deals.push({
-      record: await getDeal(chain.market, piece.dealId),
-      piece: piece.index,
-      endpoint: piece.endpoint,
-    });
-  }
-  return { manifest, deals, unplaced };
+  const dataSets = await Promise.all(manifestDataSets(manifest).map((id) => readDataSet(chain.market, id)));
+  return { manifest, dataSets };
 }
 
-/** WRONG_NETWORK when the manifest's deals live on another chain or market. */
+/** WRONG_NETWORK when the manifest's data sets live on another chain or market. */
 export function checkManifestChain(
   manifest: Manifest,
   chain: Pick<StrataChain, "chainId" | "deployment">,
@@ -53,7 +33,7 @@ export function checkManifestChain(
   ) {
     throw new StrataError(
       "WRONG_NETWORK",
-      `the manifest's deals are on chain ${manifest.chainId}, market ${manifest.market}; connected to chain ${chain.chainId}, market ${chain.deployment.market}`,
+      `the manifest's data sets are on chain ${manifest.chainId}, market ${manifest.market}; connected to chain ${chain.chainId}, market ${chain.deployment.market}`,
       { details: "pass the --rpc and --deployment of the chain the file was stored on" },
     );
   }

@@ -13,6 +13,7 @@ export type StrataErrorCode =
   | "FILE_HASH_MISMATCH"
   | "BAD_MANIFEST"
   | "MANIFEST_NOT_FOUND"
+  | "MANIFEST_OUTDATED"
   | "COMMIT_WORKER_FAILED"
   // provider agent (offchain/agent): configuration, piece store, database
   | "CONFIG_NOT_FOUND"

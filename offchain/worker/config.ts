@@ -57,13 +57,13 @@ export interface SamplingSettings {
   enabled: boolean;
   /** Time between sampling rounds. */
   intervalMs: number;
-  /** Deals sampled per round. */
+  /** Data sets sampled per round (one random leaf each). */
   perTick: number;
   /** Timeout of one retrieval. */
   timeoutMs: number;
   /** Most bytes read from a provider per sample. */
   maxBytes: number;
-  /** Consecutive failed samples of a deal before an on-chain retrieval challenge. */
+  /** Consecutive failed samples of a data set before an on-chain retrieval challenge. */
   failuresBeforeChallenge: number;
 }
 
@@ -74,12 +74,16 @@ export interface ChallengeSettings {
 }
 
 export interface KeeperSettings {
-  /** Terminate deals whose faults reached the market's maxFaults (earns a bounty share). */
+  /** Terminate data sets whose faults reached the market's maxFaults (earns a bounty share). */
   terminateFaulty: boolean;
-  /** Finalize deals past their end period. */
+  /** End live data sets whose escrow no longer covers their lockup (terminateUnfunded; no penalty, no bounty). */
+  terminateUnfunded: boolean;
+  /** Finalize ending data sets once their end period is resolved. */
   finalizeExpired: boolean;
-  /** Settle a deal not settled for this many seconds of chain time; 0 = never. */
+  /** Settle a data set not settled for this many seconds of chain time; 0 = never. */
   settleAfterSeconds: number;
+  /** Data sets settled in one settleDataSets call (the policy: due ones, least recently settled first). */
+  settleBatchSize: number;
 }
 
 export interface LeaseSettings {
@@ -192,7 +196,13 @@ export function defaultWorkerConfig(): WorkerConfigFile {
       failuresBeforeChallenge: 3,
     },
     challenges: { enabled: true, maxOpen: 4 },
-    keeper: { terminateFaulty: true, finalizeExpired: true, settleAfterSeconds: 0 },
+    keeper: {
+      terminateFaulty: true,
+      terminateUnfunded: true,
+      finalizeExpired: true,
+      settleAfterSeconds: 0,
+      settleBatchSize: 100,
+    },
     leases: { enabled: true, reportMissedHeartbeats: true, closeOverdrawn: true },
   };
 }

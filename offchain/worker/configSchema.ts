@@ -105,8 +105,10 @@ export function workerConfigSchema(baseDir: string) {
       challenges: z.strictObject({ enabled: bool, maxOpen: safeInt(0, 10_000) }),
       keeper: z.strictObject({
         terminateFaulty: bool,
+        terminateUnfunded: bool,
         finalizeExpired: bool,
         settleAfterSeconds: durationSeconds(0, 10 * 365 * 86_400),
+        settleBatchSize: safeInt(1, 500),
       }),
       leases: z.strictObject({ enabled: bool, reportMissedHeartbeats: bool, closeOverdrawn: bool }),
     })

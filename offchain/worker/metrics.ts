@@ -12,8 +12,8 @@ export interface WorkerMetrics {
   readonly blocksBehind: Gauge;
   readonly indexedBlock: Gauge;
   readonly headBlock: Gauge;
-  /** Deals published and not ended in the index. */
-  readonly dealsTracked: Gauge;
+  /** Data sets created and not finalized in the index. */
+  readonly dataSetsTracked: Gauge;
   readonly indexedEvents: Counter;
   readonly reorgs: Counter;
   /** Blocks rolled back by the last reorg. */
@@ -54,7 +54,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): WorkerMetri
     blocksBehind: gauge("blocks_behind", "Confirmed blocks not yet indexed (head - confirmations - indexed)"),
     indexedBlock: gauge("indexed_block", "Last block whose events are in the index"),
     headBlock: gauge("head_block", "Latest block number reported by the RPC"),
-    dealsTracked: gauge("deals_tracked", "Deals published and not ended, per the index"),
+    dataSetsTracked: gauge("data_sets_tracked", "Data sets created and not finalized, per the index"),
     indexedEvents: counter("indexed_events_total", "Contract events written to the index"),
     reorgs: counter("reorgs_total", "Chain reorganisations detected and rolled back"),
     reorgDepth: gauge("reorg_depth", "Blocks rolled back by the last reorganisation"),

@@ -107,7 +107,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     db.close();
     throw error;
   }
-  metrics.dealsTracked.set(db.activeDealCount());
+  metrics.dataSetsTracked.set(db.openDataSetCount());
   const ctx: WorkerContext = {
     config,
     db,
@@ -130,7 +130,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       indexedBlock: cursor !== null && cursor >= config.startBlock ? cursor : null,
       head: status.head,
       blocksBehind: status.blocksBehind,
-      dealsTracked: db.isOpen ? db.activeDealCount() : 0,
+      dataSetsTracked: db.isOpen ? db.openDataSetCount() : 0,
       lastError: healthState.lastError,
       since: healthState.since,
       version: WORKER_VERSION,

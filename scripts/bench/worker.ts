@@ -28,7 +28,7 @@ import {
 import { devAccountWallet } from "../../offchain/sdk/chain/connect.js";
 import { captureOutput } from "../lib/localProcesses.js";
 import { vmHwmMB } from "./storeRetrieve.js";
-import { createParties, publishDeals, type PopulateOptions } from "./workerPopulate.js";
+import { createParties, openDataSets, type PopulateOptions } from "./workerPopulate.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
 
 const OUT = "bench/worker.json";
@@ -49,7 +49,7 @@ interface Health {
   indexedBlock: number | null;
   head: number | null;
   blocksBehind: number | null;
-  dealsTracked?: number;
+  dataSetsTracked?: number;
 }
 
 function log(line: string): void {
@@ -308,10 +308,10 @@ async function main(): Promise<void> {
     const options: PopulateOptions = { provider: chain.provider, addresses: chain.addresses, log };
     const pop = await createParties(options, providerCount, Math.max(10, Math.ceil(providerCount / 5)));
     const first = Math.floor(deals / 4);
-    await publishDeals(options, pop, first);
+    await openDataSets(options, pop, first);
     const runs = [await measureCatchUp(chain, pop.deals, addresses)];
     log(`fresh worker caught up with ${pop.deals} deals in ${String(runs[0]?.seconds)} s`);
-    await publishDeals(options, pop, deals - first);
+    await openDataSets(options, pop, deals - first);
     runs.push(await measureCatchUp(chain, pop.deals, addresses));
     log(`fresh worker caught up with ${pop.deals} deals in ${String(runs[1]?.seconds)} s`);
     const steady = await measureSteadyState(chain, Number(values["steady-seconds"]));

@@ -11,14 +11,19 @@ import {
   TestStablecoin__factory,
 } from "../../typechain-types/index.js";
 import { devAccountWallet } from "../../offchain/sdk/chain/connect.js";
-import { marketDomain, signProposal } from "../../offchain/sdk/deals/eip712.js";
-import type { DealProposal } from "../../offchain/sdk/deals/terms.js";
+import {
+  CREATE_DATA_SET_TYPES,
+  DATA_SET_STATE_TYPES,
+  dataSetDomain,
+  type CreateDataSet,
+  type DataSetState,
+} from "../../offchain/sdk/datasets/eip712.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
 
 export interface Population {
   providers: HDNodeWallet[];
   clients: HDNodeWallet[];
-  /** Deals published so far, over every call. */
+  /** Data sets opened so far, over every call. */
   deals: number;
 }
 
@@ -57,6 +62,7 @@ export async function createParties(
       const registry = ProviderRegistry__factory.connect(addresses.registry, w);
       const t = TestStablecoin__factory.connect(addresses.token, w);
       await (await t.approve(addresses.registry, 2n ** 255n)).wait();
+      await (await t.approve(addresses.market, 2n ** 255n)).wait();
       // Unreachable endpoints on purpose: the benchmark measures indexing and duties, not sampling.
       await (await registry.register(w.address, `http://127.0.0.1:9/p${i}`, 1n << 40n, 1n)).wait();
       await (await registry.stake(w.address, 500_000n * USDC)).wait();
@@ -77,59 +83,70 @@ export async function createParties(
 const clientNonces = new Map<string, bigint>();
 
 /**
- * Publish `count` more deals spread evenly over the population's providers, clients taking turns. Each deal:
- * 1 MiB, 24 proving periods, 1 base unit per second, 1 token of collateral.
+ * Open `count` more data sets spread evenly over the population's providers, clients taking turns. Each: created by
+ * its provider from the client's signed terms, topped up by the client, then given a 1 MiB state (16,384 leaves);
+ * states are applied `BATCH` per updateDataSets call.
  */
-export async function publishDeals(options: PopulateOptions, pop: Population, count: number): Promise<void> {
+export async function openDataSets(options: PopulateOptions, pop: Population, count: number): Promise<void> {
   const { provider, addresses } = options;
   const chainId = (await provider.getNetwork()).chainId;
-  const domain = marketDomain(chainId, addresses.market);
-  const market = StorageMarket__factory.connect(addresses.market, provider);
-  const period = await market.provingPeriod();
+  const domain = dataSetDomain(chainId, addresses.market);
   const latest = await provider.getBlock("latest");
   if (latest === null) throw new StrataError("BENCH_SETUP_FAILED", "no latest block");
   const deadline = BigInt(latest.timestamp) + 6n * 3600n;
   const perProvider = Math.ceil(count / pop.providers.length);
-  let signedCount = 0;
-  let published = 0;
+  let opened = 0;
   let logged = 0;
   const started = performance.now();
   let clientTurn = 0;
   await Promise.all(
     pop.providers.map(async (p, pi) => {
-      const mine = Math.min(perProvider, count - pi * perProvider);
+      const market = StorageMarket__factory.connect(addresses.market, p);
+      const mine = Math.max(0, Math.min(perProvider, count - pi * perProvider));
       for (let done = 0; done < mine; done += BATCH) {
-        const batch = [];
+        const states = [];
         for (let i = 0; i < Math.min(BATCH, mine - done); i++) {
           const client = pop.clients[clientTurn++ % pop.clients.length];
           if (client === undefined) throw new StrataError("BENCH_SETUP_FAILED", "no clients");
           const nonce = clientNonces.get(client.address) ?? 1n;
           clientNonces.set(client.address, nonce + 1n);
-          const proposal: DealProposal = {
+          const terms: CreateDataSet = {
             client: client.address,
             provider: p.address,
-            root: "0x" + randomBytes(32).toString("hex"),
-            size: 1n << 20n,
-            duration: 24n * period,
-            pricePerSecond: 1n,
-            collateral: USDC,
-            startDeadline: deadline,
+            pricePerTiBMonth: 2_500_000n,
+            collateralPerTiB: USDC,
+            noticePeriods: 2n,
             nonce,
+            deadline,
           };
-          batch.push({ proposal, signature: await signProposal(client, domain, proposal) });
-          signedCount++;
+          const signature = await client.signTypedData(domain, CREATE_DATA_SET_TYPES, terms);
+          const id = await market.createDataSet.staticCall(terms, signature);
+          await (await market.createDataSet(terms, signature)).wait();
+          // Anyone may top up: the provider pays (clients are shared by the providers' concurrent loops).
+          await (await market.topUp(id, 10n * USDC)).wait();
+          const state: DataSetState = {
+            dataSetId: id,
+            version: 1n,
+            root: "0x" + randomBytes(32).toString("hex"),
+            span: 1n << 14n,
+          };
+          states.push({
+            state,
+            signer: client.address,
+            signature: await client.signTypedData(domain, DATA_SET_STATE_TYPES, state),
+          });
         }
-        const receipt = await (await market.connect(p).publishDeals(batch, { gasLimit: 12_000_000n })).wait();
+        const receipt = await (await market.updateDataSets(states, { gasLimit: 12_000_000n })).wait();
         if (receipt?.status !== 1)
-          throw new StrataError("BENCH_SETUP_FAILED", `publishDeals failed for provider ${p.address}`);
-        published += batch.length;
-        if (published - logged >= 1000 || published === count) {
-          logged = published;
+          throw new StrataError("BENCH_SETUP_FAILED", `updateDataSets failed for provider ${p.address}`);
+        opened += states.length;
+        if (opened - logged >= 1000 || opened === count) {
+          logged = opened;
           const s = (performance.now() - started) / 1000;
-          options.log(`published ${published}/${count} deals (${signedCount} signed) in ${s.toFixed(1)} s`);
+          options.log(`opened ${opened}/${count} data sets in ${s.toFixed(1)} s`);
         }
       }
     }),
   );
-  pop.deals += published;
+  pop.deals += opened;
 }

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort, NODE, ROOT, startLocalChainOrCleanUp, stopProcess } from "../lib/localChain.js";
 import { vmHwmMB } from "./storeRetrieve.js";
-import { createParties, publishDeals } from "./workerPopulate.js";
+import { createParties, openDataSets } from "./workerPopulate.js";
 
 function log(line: string): void {
   console.error(`[probe] ${line}`);
@@ -24,7 +24,7 @@ const chain = await startLocalChainOrCleanUp();
 try {
   const options = { provider: chain.provider, addresses: chain.addresses, log };
   const pop = await createParties(options, 50, 10);
-  await publishDeals(options, pop, Number(process.env.PROBE_DEALS ?? "2500"));
+  await openDataSets(options, pop, Number(process.env.PROBE_DEALS ?? "2500"));
   for (const nodeOptions of (process.env.PROBE_RUNS ?? "").split("|")) {
     const head = await chain.provider.getBlockNumber();
     const port = await freePort();

@@ -1,6 +1,6 @@
 /**
  * The storage half of the demo, with real processes: a file is stored encrypted and erasure-coded across four
- * provider agents, proving periods pass (proofs land, the worker re-checks them, payments settle), then one
+ * provider agents, each piece in the data set the client opens with that provider, proving periods pass (proofs land, the worker re-checks them, payments settle), then one
  * provider loses its data and another goes offline. The worker gets the first slashed through an on-chain
  * retrieval challenge and reports the second's missed proof; the client is compensated and still retrieves
  * the file byte for byte from the two providers left.
@@ -47,6 +47,22 @@ export interface StorageStoryResult {
 
 const RETRIEVAL_FAILED = 4n;
 
+/**
+ * Storage prices of the demo's providers, in base units of the 6-decimal token per TiB-month: a different price
+ * each (the client takes the cheapest first). They are far above a market price on purpose: payments are exact per
+ * byte and second, and a 3 MiB file proven for two one-hour periods earns about 1e-8 tokens at 2.5 per TiB-month,
+ * less than one base unit, so settlements would pay nothing visible.
+ */
+export function demoStoragePrice(index: number): bigint {
+  return (1_000n + 250n * BigInt(index)) * 1_000_000n;
+}
+
+/** Agent configuration hook: the provider's storage offer for the story. */
+export function configureStorageOffer(config: Record<string, unknown>, index: number): void {
+  const policy = (config.policy ?? {}) as Record<string, unknown>;
+  config.policy = { ...policy, pricePerTiBMonth: demoStoragePrice(index).toString(), noticePeriods: 2 };
+}
+
 export async function runStorageStory(input: StorageStoryInput): Promise<StorageStoryResult> {
   const { chain, agents, worker } = input;
   const p: Progress = input.progress;
@@ -67,7 +83,9 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
   };
   const metrics = async () => (await fetch(`${worker.url}/metrics`)).text();
 
-  p.step("A client stores a file: encrypted, erasure-coded 2 + 2, one deal per piece with four providers");
+  p.step(
+    "A client stores a file: encrypted, erasure-coded 2 + 2, one piece in a data set with each of four providers",
+  );
   let file = input.file;
   if (file === null) {
     file = path.join(chain.workDir, "quarterly-report.bin");
@@ -81,12 +99,19 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
     input.clientAccount,
   );
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
-    pieces: { root: string; provider: string; dealId: string }[];
+    pieces: { root: string; provider: string; dataSetId: string; offset: number }[];
   };
   p.check(manifest.pieces.length === 4, `expected 4 pieces, the manifest has ${manifest.pieces.length}`);
   p.detail(`${original.length.toLocaleString("en-US")} bytes → 4 pieces; manifest ${manifestPath}`);
-  for (const piece of manifest.pieces)
-    p.detail(`deal ${piece.dealId}: piece ${piece.root.slice(0, 18)}… with ${piece.provider}`);
+  for (const piece of manifest.pieces) {
+    const set = await market.dataSet(BigInt(piece.dataSetId));
+    p.detail(
+      `data set ${piece.dataSetId} (version ${set.version}, ${set.span * 64n} bytes, ` +
+        `${set.pricePerTiBMonth} base units per TiB-month): piece ${piece.root.slice(0, 18)}… at leaf ${piece.offset} with ${piece.provider}`,
+    );
+  }
+  await strata(["status", manifestPath], input.clientAccount);
+  p.detail("strata status: every piece healthy (data set live, provider proving, escrow paid ahead)");
 
   p.step(
     "Proving periods pass: every provider proves, the worker re-checks each proof off chain, payments settle",
@@ -114,12 +139,12 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
   const mismatches = metricValue(await metrics(), "strata_worker_proof_checks_total", '{verdict="mismatch"}');
   p.check(mismatches === 0, `the worker disagreed with ${mismatches} proofs`);
   await until("a settlement", async () =>
-    (await market.queryFilter(market.filters.DealSettled())).some((e) => e.args.amount > 0n)
+    (await market.queryFilter(market.filters.DataSetSettled())).some((e) => e.args.amount > 0n)
       ? true
       : undefined,
   );
   p.detail("the worker re-derived every challenge and checked every Merkle path: 0 disagreements");
-  p.detail("providers settled their streams (paid per second of proven storage)");
+  p.detail("data sets settled their streams (paid per second of proven storage, exact per byte)");
 
   const [lostData, offline] = agents;
   if (lostData === undefined || offline === undefined)
@@ -133,14 +158,14 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
     "the worker to open a retrieval challenge",
     async () => {
       const events = await retrieval.queryFilter(
-        retrieval.filters.RetrievalChallengeOpened(undefined, BigInt(lostPiece.dealId)),
+        retrieval.filters.RetrievalChallengeOpened(undefined, BigInt(lostPiece.dataSetId)),
       );
       return events.find((e) => e.args.challenger.toLowerCase() === worker.address.toLowerCase());
     },
     120_000,
   );
   p.detail(
-    `challenge ${opened.args.challengeId} on deal ${lostPiece.dealId}, leaf ${opened.args.leafIndex}, bond ` +
+    `challenge ${opened.args.challengeId} on data set ${lostPiece.dataSetId}, leaf ${opened.args.leafIndex}, bond ` +
       `${opened.args.bond} base units; the provider has until ${new Date(Number(opened.args.deadline) * 1000).toISOString()}`,
   );
 
@@ -173,14 +198,16 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
     );
     return events[0];
   });
-  const ended = (await market.queryFilter(market.filters.DealEnded(BigInt(lostPiece.dealId))))[0];
-  p.check(ended?.args.reason === RETRIEVAL_FAILED, "the challenged deal did not end as RetrievalFailed");
-  const slash = (
-    await market.queryFilter(market.filters.Slashed(lostData.address, BigInt(lostPiece.dealId)))
-  )[0];
+  const lostSet = BigInt(lostPiece.dataSetId);
+  const terminated = (await market.queryFilter(market.filters.DataSetTerminated(lostSet)))[0];
+  p.check(
+    terminated?.args.reason === RETRIEVAL_FAILED,
+    "the challenged data set did not end as RetrievalFailed",
+  );
+  const slash = (await market.queryFilter(market.filters.Slashed(lostData.address, lostSet)))[0];
   p.check(slash !== undefined && slash.args.toHarmed > 0n, "the client was not compensated");
   p.detail(
-    `enforced by ${failed.args.enforcer}: deal ${lostPiece.dealId} ended, collateral slashed — ` +
+    `enforced by ${failed.args.enforcer}: data set ${lostPiece.dataSetId} ended, collateral slashed — ` +
       `${slash.args.toHarmed} to the client, ${slash.args.toReporter} to the worker, ${slash.args.toTreasury} to the treasury`,
   );
 

@@ -1,6 +1,6 @@
 /**
  * The demo's closing summary, read back from the chain (not from what the demo believes happened): a table of
- * deals, one of parties with their balances and what they earned or lost, and the gas of every kind of
+ * data sets (price per TiB-month, bytes, payments, slashing), one of parties with their balances and what they earned or lost, and the gas of every kind of
  * transaction the run sent, grouped by contract function.
  */
 import { Interface, type JsonRpcProvider } from "ethers";
@@ -14,15 +14,19 @@ import {
 import { DealEndReason, wordsName } from "../../offchain/sdk/chain/enums.js";
 import type { LocalChain } from "../lib/localChain.js";
 
-/** How a deal ended, in words. */
+/** How a data set ended, in words. */
 function endReasonWords(reason: bigint): string {
   const name = DealEndReason.nameOf(reason);
   return name === undefined ? `reason ${reason}` : wordsName(name);
 }
 
-export interface DealRow {
+export interface DataSetRow {
   id: string;
   provider: string;
+  /** Tokens per TiB per 30 days. */
+  pricePerTiBMonth: string;
+  /** Bytes billed and challenged (span × 64). */
+  bytes: string;
   state: string;
   paidToProvider: string;
   slashed: string;
@@ -45,7 +49,7 @@ export interface GasRow {
 }
 
 export interface Summary {
-  deals: DealRow[];
+  dataSets: DataSetRow[];
   parties: PartyRow[];
   gas: GasRow[];
   proofs: number;
@@ -81,30 +85,43 @@ export async function collectSummary(
       ? null
       : ComputeMarket__factory.connect(chain.addresses.computeMarket, provider);
 
-  const published = await market.queryFilter(market.filters.DealPublished(), fromBlock);
-  const ended = await market.queryFilter(market.filters.DealEnded(), fromBlock);
-  const settled = await market.queryFilter(market.filters.DealSettled(), fromBlock);
+  const created = await market.queryFilter(market.filters.DataSetCreated(), fromBlock);
+  const ended = await market.queryFilter(market.filters.DataSetEnded(), fromBlock);
+  const terminated = await market.queryFilter(market.filters.DataSetTerminated(), fromBlock);
+  const settled = await market.queryFilter(market.filters.DataSetSettled(), fromBlock);
   const slashed = await market.queryFilter(market.filters.Slashed(), fromBlock);
   const proofs = await market.queryFilter(market.filters.ProofSubmitted(), fromBlock);
   const missed = await market.queryFilter(market.filters.MissedProofsReported(), fromBlock);
-  const deals: DealRow[] = published.map((e) => {
-    const id = e.args.id;
-    const end = ended.find((x) => x.args.id === id);
-    const paid =
-      settled.filter((x) => x.args.id === id).reduce((sum, x) => sum + x.args.amount, 0n) +
-      (end?.args.paidToProvider ?? 0n);
-    const slash = slashed.filter((x) => x.args.dealId === id);
-    return {
-      id: id.toString(),
-      provider: e.args.provider,
-      state: end === undefined ? "active" : `ended: ${endReasonWords(end.args.reason)}`,
-      paidToProvider: tokens(paid),
-      slashed: tokens(
-        slash.reduce((s, x) => s + x.args.toHarmed + x.args.toReporter + x.args.toTreasury, 0n),
-      ),
-      compensation: tokens(slash.reduce((s, x) => s + x.args.toHarmed, 0n)),
-    };
-  });
+  const dataSets: DataSetRow[] = await Promise.all(
+    created.map(async (e) => {
+      const id = e.args.id;
+      const view = await market.dataSet(id);
+      const end = ended.find((x) => x.args.id === id);
+      const ending = terminated.find((x) => x.args.id === id);
+      const paid =
+        settled.filter((x) => x.args.id === id).reduce((sum, x) => sum + x.args.amount, 0n) +
+        (end?.args.paidToProvider ?? 0n);
+      const slash = slashed.filter((x) => x.args.dataSetId === id);
+      const state =
+        end !== undefined
+          ? `ended: ${endReasonWords(end.args.reason)}`
+          : ending !== undefined
+            ? `ending: ${endReasonWords(ending.args.reason)}`
+            : "live";
+      return {
+        id: id.toString(),
+        provider: e.args.provider,
+        pricePerTiBMonth: tokens(e.args.pricePerTiBMonth),
+        bytes: (view.span * 64n).toLocaleString("en-US"),
+        state,
+        paidToProvider: tokens(paid),
+        slashed: tokens(
+          slash.reduce((s, x) => s + x.args.toHarmed + x.args.toReporter + x.args.toTreasury, 0n),
+        ),
+        compensation: tokens(slash.reduce((s, x) => s + x.args.toHarmed, 0n)),
+      };
+    }),
+  );
 
   const partyRows: PartyRow[] = [];
   for (const party of parties) {
@@ -141,7 +158,7 @@ export async function collectSummary(
   }
   const { gas, transactions } = await gasByOperation(chain, fromBlock);
   return {
-    deals,
+    dataSets,
     parties: partyRows,
     gas,
     proofs: proofs.length,
@@ -231,19 +248,21 @@ export function printSummary(
 ): void {
   const short = (a: string) => `${a.slice(0, 8)}…${a.slice(-4)}`;
   write("\n=== Summary (read back from the chain) ===\n");
-  write("Deals");
+  write("Data sets");
   write(
     table(
-      ["deal", "provider", "state", "paid to provider", "slashed", "to client"],
-      summary.deals.map((d) => [
+      ["data set", "provider", "per TiB-month", "bytes", "state", "paid to provider", "slashed", "to client"],
+      summary.dataSets.map((d) => [
         d.id,
         short(d.provider),
+        d.pricePerTiBMonth,
+        d.bytes,
         d.state,
         d.paidToProvider,
         d.slashed,
         d.compensation,
       ]),
-      [3, 4, 5],
+      [2, 3, 5, 6, 7],
     ),
   );
   write(

@@ -30,8 +30,10 @@ describe("agent configuration", function () {
     const config = await loadConfig(path);
     expect(config.dataDir).to.equal(join(dir, "data"));
     expect(config.deployment.market).to.equal("0x5FbDB2315678afecb367f032d93F642f64180aa3");
-    expect(config.policy.pricePerTiBMonth).to.equal(2_000_000n);
-    expect(config.policy.minPricePerSecondPerMiB).to.equal(null);
+    expect(config.policy.pricePerTiBMonth).to.equal(2_500_000n); // 2.5 tokens of 6 decimals per TiB-month
+    expect(config.policy.collateralPerTiB).to.equal(100_000_000n);
+    expect(config.policy.noticePeriods).to.equal(24);
+    expect(config.updateBatchSize).to.equal(50);
     expect(config.tickMs).to.equal(2000);
     expect(config.autoRegister).to.equal(null);
     expect(configToFile(config).policy.maxPieceSize).to.equal(String(1n << 30n));
@@ -45,14 +47,15 @@ describe("agent configuration", function () {
           listen: { host: "0.0.0.0" },
           key: { env: "MY_KEY" },
           autoRegister: { capacityBytes: "1099511627776", stake: "5000000" },
-          policy: { minPricePerSecondPerMiB: "3" },
+          policy: { collateralPerTiB: "3" },
         },
       },
     );
     expect(config.listen).to.deep.equal({ host: "0.0.0.0", port: 7100 });
     expect(config.key).to.deep.equal({ env: "MY_KEY" });
     expect(config.autoRegister).to.deep.equal({ capacityBytes: 1n << 40n, stake: 5_000_000n });
-    expect(config.policy.minPricePerSecondPerMiB).to.equal(3n);
+    expect(config.policy.collateralPerTiB).to.equal(3n);
+    expect(config.policy.pricePerTiBMonth).to.equal(2_500_000n);
   });
 
   it("reports every invalid field under CONFIG_INVALID", function () {
@@ -89,6 +92,18 @@ describe("agent configuration", function () {
     expect(problems.filter((p) => p.includes("not a known field"))).to.deep.equal([
       "retries: is not a known field",
     ]);
+  });
+
+  it("refuses an offer the market cannot hold: a zero price, a notice above uint32", function () {
+    const base = { deployment: DEPLOYMENT };
+    expect(codeOf(() => parseConfig({ ...base, policy: { pricePerTiBMonth: "0" } }))).to.equal(
+      "CONFIG_INVALID",
+    );
+    expect(codeOf(() => parseConfig({ ...base, policy: { noticePeriods: 2 ** 32 } }))).to.equal(
+      "CONFIG_INVALID",
+    );
+    expect(codeOf(() => parseConfig({ ...base, updateBatchSize: 101 }))).to.equal("CONFIG_INVALID");
+    expect(parseConfig({ ...base, policy: { noticePeriods: 0 } }).policy.noticePeriods).to.equal(0);
   });
 
   it("rejects the template until the deployment is filled in", function () {

@@ -6,12 +6,22 @@ import {
   deployStorage,
   enterProofWindow,
   fundClient,
-  makeProposal,
+  randomPiece,
   registerProvider,
+  topUp,
   USDC,
   type StorageFixture,
 } from "../helpers/fixture.js";
-import { agentConfig, removeTempDirs, startTestAgent, storeOverHttp } from "./helpers.js";
+import {
+  agentConfig,
+  openDataSetOverHttp,
+  postState,
+  putPiece,
+  removeTempDirs,
+  startTestAgent,
+  storePieces,
+  type ClientDataSet,
+} from "./helpers.js";
 
 /** Enter the proof window of the provider's next period and let the agent act; returns the period. */
 async function proveOnePeriod(f: StorageFixture, agent: Agent): Promise<bigint> {
@@ -19,94 +29,184 @@ async function proveOnePeriod(f: StorageFixture, agent: Agent): Promise<bigint> 
   await enterProofWindow(f, period);
   const report = await agent.tick();
   expect(report.prover?.proven, `period ${period}`).to.equal(period);
+  expect(report.prover?.drawMismatch, "the mirror's draw equals challengesFor").to.equal(false);
   return period;
 }
 
-describe("agent chain duties", function () {
+/** A funded data set with `pieces`, its state applied on chain by the agent's submitter. */
+async function liveDataSet(
+  f: StorageFixture,
+  agent: Agent,
+  sizes: number[],
+  pricePerTiBMonth?: bigint,
+): Promise<ClientDataSet> {
+  const terms = pricePerTiBMonth === undefined ? {} : { pricePerTiBMonth };
+  const set: ClientDataSet = { id: await openDataSetOverHttp(agent, f, terms), layout: [], version: 0n };
+  await storePieces(agent, f, set, sizes.map(randomPiece));
+  await topUp(f, set.id, 1000n * USDC);
+  return set;
+}
+
+describe("agent chain duties on data sets", function () {
   const agents: Agent[] = [];
   afterEach(async function () {
     for (const agent of agents.splice(0)) await agent.stop();
   });
   after(removeTempDirs);
 
-  it("publishes an accepted upload, proves every period by itself, settles, withdraws and finalizes", async function () {
+  it("submits the newest states in one updateDataSets, proves the market's challenges, settles many data sets in one call and withdraws", async function () {
+    const f = await deployStorage();
+    await registerProvider(f, f.provider);
+    await fundClient(f, f.client);
+    // A price high enough that a few kilobytes earn whole base units per period.
+    const price = 10n ** 15n;
+    const agent = await startTestAgent(f, { overrides: { policy: { pricePerTiBMonth: String(price) } } });
+    agents.push(agent);
+    const a = await liveDataSet(f, agent, [3000, 64 * 5], price);
+    const b = await liveDataSet(f, agent, [100_000], price);
+    // A newer state of `a` supersedes the queued one: only version 2 goes on chain.
+    await storePieces(agent, f, a, [randomPiece(700)]);
+
+    const first = await agent.tick();
+    expect(first.states?.applied.map((s) => [s.dataSetId, s.version])).to.deep.equal([
+      [a.id, 2n],
+      [b.id, 1n],
+    ]);
+    expect((await f.market.dataSet(a.id)).version).to.equal(2n);
+    expect(agent.context.db.dataSets.state(a.id, 1n)?.status).to.equal("superseded");
+    const walletBefore = await f.token.balanceOf(f.provider.address);
+
+    const batches: bigint[][] = [];
+    for (let i = 0; i < 3; i++) {
+      const period = (await f.market.proofState(f.provider.address)).nextPeriod;
+      await enterProofWindow(f, period);
+      const report = await agent.tick();
+      expect(report.prover?.proven).to.equal(period);
+      expect(report.prover?.drawMismatch).to.equal(false);
+      for (const batch of report.settler?.settled ?? []) batches.push(batch.dataSetIds);
+    }
+    // Both data sets settled together in one settleDataSets call.
+    expect(
+      batches.some((ids) => ids.includes(a.id) && ids.includes(b.id)),
+      JSON.stringify(batches.map(String)),
+    ).to.equal(true);
+    expect((await f.market.dataSet(a.id)).paid).to.be.greaterThan(0n);
+    expect((await f.market.dataSet(b.id)).paid).to.be.greaterThan(0n);
+    expect(await f.market.balanceOf(f.provider.address)).to.equal(0n); // settled and withdrawn
+    expect(await f.token.balanceOf(f.provider.address)).to.be.greaterThan(walletBefore);
+  });
+
+  it("waits for the client's top-up before submitting a state the escrow does not cover", async function () {
     const f = await deployStorage();
     await registerProvider(f, f.provider);
     await fundClient(f, f.client);
     const agent = await startTestAgent(f);
     agents.push(agent);
-    const signed = await makeProposal(f, { periods: 3n, pricePerSecond: 10n, collateral: 100n * USDC });
-    const uploadId = await storeOverHttp(agent, signed);
-
-    const first = await agent.tick();
-    expect(first.publisher).to.deep.equal({ published: 1, skipped: 0, failed: 0 });
-    const status = (await agent.app.inject({ method: "GET", url: `/v1/uploads/${uploadId}` })).json<{
-      state: string;
-      dealId: string;
-      txHash: string;
-    }>();
-    expect(status.state).to.equal("published");
-    const deal = agent.context.db.deal(BigInt(status.dealId));
-    expect(deal?.terms.root).to.equal(signed.proposal.root);
-    expect((await f.market.proofState(f.provider.address)).activeDeals).to.equal(1n);
-    const walletBefore = await f.token.balanceOf(f.provider.address);
-
-    for (let i = 0; i < 3; i++) await proveOnePeriod(f, agent);
-    expect(agent.context.db.lastConfirmedProof()?.period).to.equal((deal?.terms.endPeriod ?? 0n) - 1n);
-    expect(await f.market.balanceOf(f.provider.address)).to.equal(0n); // settled and withdrawn
-    expect(await f.token.balanceOf(f.provider.address)).to.be.greaterThan(walletBefore);
-
-    await f.helpers.time.increaseTo(await f.market.periodStart(deal?.terms.endPeriod ?? 0n));
-    const last = await agent.tick();
-    expect(last.prover?.finalized).to.deep.equal([deal?.id]);
-    expect(agent.context.db.deal(deal?.id ?? 0n)?.state).to.equal("ended");
-    expect((await f.market.proofState(f.provider.address)).activeDeals).to.equal(0n);
-    expect(await f.market.balanceOf(f.provider.address)).to.equal(0n);
-    // Paid for exactly the three proven periods, all of it withdrawn to the wallet.
-    expect(await f.token.balanceOf(f.provider.address)).to.equal(walletBefore + 3n * 3600n * 10n);
-    expect((await f.registry.stakeInfo(f.provider.address)).locked).to.equal(0n);
-    expect(existsSync(agent.context.pieces.path(signed.proposal.root))).to.equal(false);
+    const set: ClientDataSet = { id: await openDataSetOverHttp(agent, f), layout: [], version: 0n };
+    await storePieces(agent, f, set, [randomPiece(5000)]);
+    const waiting = await agent.tick();
+    expect(waiting.states?.unfunded).to.deep.equal([set.id]);
+    expect(waiting.states?.txHash).to.equal(null);
+    await topUp(f, set.id, 1000n * USDC);
+    const applied = await agent.tick();
+    expect(applied.states?.applied.map((s) => s.dataSetId)).to.deep.equal([set.id]);
   });
 
-  it("declares a deal whose piece file was deleted, then declares it again inside the proof multicall", async function () {
+  it("declares a data set whose piece file was deleted and leaves its answers empty", async function () {
     const f = await deployStorage();
     await registerProvider(f, f.provider);
     await fundClient(f, f.client);
     const agent = await startTestAgent(f, { overrides: { settleEveryPeriods: 0 } });
     agents.push(agent);
-    const lost = await makeProposal(f, { periods: 6n });
-    const kept = await makeProposal(f, { periods: 6n });
-    await storeOverHttp(agent, lost);
-    await storeOverHttp(agent, kept);
-    expect((await agent.tick()).publisher?.published).to.equal(2);
-    const lostDeal = agent.context.db.activeDeals().find((d) => d.terms.root === lost.proposal.root);
-    if (!lostDeal) throw new Error("deal not recorded");
+    const lost = await liveDataSet(f, agent, [4096]);
+    const kept = await liveDataSet(f, agent, [4096]);
+    await agent.tick();
+    await proveOnePeriod(f, agent);
+    await proveOnePeriod(f, agent);
 
-    const proven = await proveOnePeriod(f, agent);
-    // Right after a proof the next period's seed block is not mined yet: declarations are still open.
-    await rm(agent.context.pieces.path(lost.proposal.root));
-    const declaring = await agent.tick();
-    expect(declaring.prover?.declared).to.deep.equal([lostDeal.id]);
-    const [, , declaredFaults, lastDeclaredPlusOne] = await f.market.dealState(lostDeal.id);
-    expect(declaredFaults).to.equal(1n);
-    expect(lastDeclaredPlusOne).to.equal(proven + 2n);
+    const root = lost.layout[0]?.root ?? "";
+    await rm(agent.context.pieces.path(root));
+    const report = await agent.tick();
+    expect(report.prover?.declared).to.deep.equal([lost.id]);
+    expect(agent.context.db.piece(root)).to.deep.include({ ok: false, problem: "missing" });
+    await proveOnePeriod(f, agent);
+    await (await f.market.settleDataSets([lost.id, kept.id])).wait(); // faults are charged when accounted
+    expect((await f.market.dataSet(lost.id)).declaredFaults).to.equal(1n);
+    expect((await f.market.dataSet(kept.id)).declaredFaults).to.equal(0n);
+  });
 
-    // Next period: the lost deal's challenges are skipped, the proof lands, and the declaration for the period
-    // after it travels in the same multicall.
-    const next = await proveOnePeriod(f, agent);
-    const record = agent.context.db.proof(next);
-    expect(record?.declared).to.deep.equal([lostDeal.id]);
-    const receipt = await f.ethers.provider.getTransactionReceipt(record?.txHash ?? "");
-    const events = (receipt?.logs ?? []).map((l) => f.market.interface.parseLog(l)).filter((e) => e !== null);
-    expect(events.map((e) => e.name)).to.include.members(["ProofSubmitted", "FaultDeclared"]);
-    const declaredEvent = events.find((e) => e.name === "FaultDeclared");
-    expect(declaredEvent?.args.period).to.equal(next + 1n);
-    expect(declaredEvent?.args.dealId).to.equal(lostDeal.id);
-    const [, , faultsAfter, lastAfter] = await f.market.dealState(lostDeal.id);
-    expect(faultsAfter).to.equal(2n);
-    expect(lastAfter).to.equal(next + 2n);
-    expect(agent.context.db.piece(lost.proposal.root)).to.deep.include({ ok: false, problem: "missing" });
-    expect(agent.context.db.piece(kept.proposal.root)).to.deep.include({ ok: true });
+  it("keeps a removed piece on disk until the period after its removal takes effect", async function () {
+    const f = await deployStorage();
+    await registerProvider(f, f.provider);
+    await fundClient(f, f.client);
+    const agent = await startTestAgent(f, {
+      overrides: { settleEveryPeriods: 0, unreferencedPieceMs: 1000 },
+    });
+    agents.push(agent);
+    const set = await liveDataSet(f, agent, [2048, 2048]);
+    await agent.tick();
+    await proveOnePeriod(f, agent);
+    const removed = set.layout[1]?.root ?? "";
+    const posted = await postState(agent, f, set, { remove: [set.layout[1]?.offset ?? -1] });
+    expect(posted.statusCode, posted.body).to.equal(200);
+    const applied = await agent.tick();
+    const effective = applied.states?.applied[0]?.effectivePeriod ?? 0n;
+    expect(effective).to.be.greaterThan(0n);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+
+    while ((await f.market.proofState(f.provider.address)).nextPeriod < effective) {
+      await agent.tick();
+      expect(existsSync(agent.context.pieces.path(removed)), "still frozen").to.equal(true);
+      await proveOnePeriod(f, agent);
+    }
+    await agent.tick();
+    expect(existsSync(agent.context.pieces.path(removed))).to.equal(false);
+    expect(existsSync(agent.context.pieces.path(set.layout[0]?.root ?? ""))).to.equal(true);
+    await proveOnePeriod(f, agent);
+  });
+
+  it("finalizes a data set the client terminated once its notice has run", async function () {
+    const f = await deployStorage();
+    await registerProvider(f, f.provider);
+    await fundClient(f, f.client);
+    const agent = await startTestAgent(f);
+    agents.push(agent);
+    const set = await liveDataSet(f, agent, [1024]);
+    await agent.tick();
+    await proveOnePeriod(f, agent);
+    await (await f.market.connect(f.client).terminateDataSet(set.id)).wait();
+    const finalized: bigint[] = [];
+    for (let i = 0; i < 6 && (await f.market.dataSet(set.id)).status !== 3n; i++) {
+      const period = (await f.market.proofState(f.provider.address)).nextPeriod;
+      await enterProofWindow(f, period);
+      const report = await agent.tick();
+      finalized.push(...(report.settler?.finalized ?? []));
+    }
+    expect((await f.market.dataSet(set.id)).status).to.equal(3n);
+    expect(finalized).to.include(set.id);
+    expect(agent.context.db.dataSets.dataSet(set.id)?.status).to.equal("finalized");
+  });
+
+  it("answers a retrieval challenge with the leaf and path against the challenge's root", async function () {
+    const f = await deployStorage();
+    await registerProvider(f, f.provider);
+    await fundClient(f, f.client);
+    const config = await agentConfig(f, {
+      deployment: { retrievalChallenges: await f.retrievalChallenges.getAddress() },
+    });
+    const agent = await startTestAgent(f, { config });
+    agents.push(agent);
+    const set = await liveDataSet(f, agent, [64 * 3, 64 * 8]);
+    await agent.tick();
+    const bond = (await f.retrievalChallenges.parameters()).bond;
+    await f.token.mint(f.watcher.address, bond);
+    await f.token.connect(f.watcher).approve(await f.retrievalChallenges.getAddress(), bond);
+    // Leaf 3 is the padding leaf of the first piece (3 leaves of data in a 4-leaf subtree).
+    await (await f.retrievalChallenges.connect(f.watcher).openChallenge(set.id, 3n)).wait();
+    const report = await agent.tick();
+    expect(report.retrieval?.answered).to.have.length(1);
+    const id = report.retrieval?.answered[0] ?? 0n;
+    expect((await f.retrievalChallenges.challengeOf(id)).status).to.equal(2n);
   });
 
   it("carries on proving after a restart on the same data directory", async function () {
@@ -115,134 +215,19 @@ describe("agent chain duties", function () {
     await fundClient(f, f.client);
     const config = await agentConfig(f);
     const first = await startTestAgent(f, { config });
-    const signed = await makeProposal(f, { periods: 4n });
-    const uploadId = await storeOverHttp(first, signed);
+    const set = await liveDataSet(f, first, [5000]);
     await first.tick();
     await proveOnePeriod(f, first);
     await first.stop();
 
     const second = await startTestAgent(f, { config });
     agents.push(second);
-    const upload = (await second.app.inject({ method: "GET", url: `/v1/uploads/${uploadId}` })).json<{
-      state: string;
-    }>();
-    expect(upload.state).to.equal("published");
-    expect(second.context.db.activeDeals()).to.have.length(1);
+    expect(second.context.db.dataSets.newestState(set.id)?.status).to.equal("applied");
     const before = (await f.market.proofState(f.provider.address)).nextPeriod;
     await proveOnePeriod(f, second);
     await proveOnePeriod(f, second);
     expect((await f.market.proofState(f.provider.address)).nextPeriod).to.equal(before + 2n);
-  });
-
-  it("never sends a second proof for a period already sent", async function () {
-    const f = await deployStorage();
-    await registerProvider(f, f.provider);
-    await fundClient(f, f.client);
-    const agent = await startTestAgent(f, { overrides: { settleEveryPeriods: 0, txTimeoutMs: 3000 } });
-    agents.push(agent);
-    await storeOverHttp(agent, await makeProposal(f, { periods: 4n }));
-    await agent.tick();
-    const period = (await f.market.proofState(f.provider.address)).nextPeriod;
-    await enterProofWindow(f, period);
-    // A proof for this period is on its way (recorded as pending with a transaction the node still holds).
-    await f.ethers.provider.send("evm_setAutomine", [false]);
-    const tx = await f.provider.sendTransaction({ to: f.provider.address, value: 0n, gasLimit: 21_000n });
-    agent.context.db.putProof({ period, txHash: tx.hash, status: "pending", declared: [], error: null });
-    try {
-      const sent = await f.ethers.provider.getTransactionCount(f.provider.address, "pending");
-      const report = await agent.tick();
-      expect(report.prover?.proven).to.equal(null);
-      expect(await f.ethers.provider.getTransactionCount(f.provider.address, "pending")).to.equal(sent);
-      expect(agent.context.db.proof(period)).to.deep.include({ status: "pending", txHash: tx.hash });
-    } finally {
-      await f.ethers.provider.send("evm_setAutomine", [true]);
-      await f.helpers.mine(1);
-    }
-  });
-
-  it("recovers publications a crash left unrecorded, from the receipt or from the chain's events", async function () {
-    const f = await deployStorage();
-    await registerProvider(f, f.provider);
-    await fundClient(f, f.client);
-    const agent = await startTestAgent(f);
-    agents.push(agent);
-    const withHash = await makeProposal(f);
-    const withoutHash = await makeProposal(f);
-    const idWithHash = await storeOverHttp(agent, withHash);
-    const idWithoutHash = await storeOverHttp(agent, withoutHash);
-    // The agent sent publishDeals and died: once after recording the hash, once before.
-    const tx = await f.market.connect(f.provider).publishDeals([withHash, withoutHash]);
-    await tx.wait();
-    agent.context.db.setUploadState(idWithHash, "publishing", { txHash: tx.hash });
-
-    const report = await agent.tick();
-    expect(report.publisher).to.deep.equal({ published: 2, skipped: 0, failed: 0 });
-    for (const id of [idWithHash, idWithoutHash]) {
-      const upload = agent.context.db.upload(id);
-      expect(upload?.state).to.equal("published");
-      expect(upload?.txHash).to.equal(tx.hash);
-    }
-    expect(agent.context.db.activeDeals()).to.have.length(2);
-  });
-
-  it("marks a proposal the market skips (client no longer funded)", async function () {
-    const f = await deployStorage();
-    await registerProvider(f, f.provider);
-    await fundClient(f, f.client);
-    const agent = await startTestAgent(f);
-    agents.push(agent);
-    const uploadId = await storeOverHttp(agent, await makeProposal(f));
-    await f.token.connect(f.client).approve(await f.market.getAddress(), 0n);
-    const report = await agent.tick();
-    expect(report.publisher).to.deep.equal({ published: 0, skipped: 1, failed: 0 });
-    const upload = (await agent.app.inject({ method: "GET", url: `/v1/uploads/${uploadId}` })).json<{
-      state: string;
-      reason: string;
-    }>();
-    expect(upload).to.deep.include({ state: "skipped", reason: "Unfunded" });
-  });
-
-  it("registers and stakes by itself when autoRegister is set", async function () {
-    const f = await deployStorage();
-    await f.token.mint(f.provider2.address, 600n * USDC);
-    const agent = await startTestAgent(f, {
-      signer: f.provider2,
-      overrides: { autoRegister: { capacityBytes: String(1n << 40n), stake: String(500n * USDC) } },
-    });
-    agents.push(agent);
-    const report = await agent.tick();
-    expect(report.maintenance?.registered).to.equal(true);
-    expect(await f.registry.isRegistered(f.provider2.address)).to.equal(true);
-    expect((await f.registry.providerInfo(f.provider2.address)).endpoint).to.equal("http://127.0.0.1:7999");
-    expect((await f.registry.stakeInfo(f.provider2.address)).free).to.equal(500n * USDC);
-    expect((await agent.tick()).maintenance?.registered).to.equal(false);
-  });
-
-  it("reports its own missed periods and refreshes an expired seed to resume proving", async function () {
-    const f = await deployStorage();
-    await registerProvider(f, f.provider);
-    await fundClient(f, f.client);
-    const agent = await startTestAgent(f, { overrides: { settleEveryPeriods: 0 } });
-    agents.push(agent);
-    await storeOverHttp(agent, await makeProposal(f, { periods: 10n }));
-    await agent.tick();
-
-    // The agent was down for two whole periods.
-    const period = (await f.market.proofState(f.provider.address)).nextPeriod;
-    await f.helpers.time.increaseTo(await f.market.periodStart(period + 2n));
-    const resumed = await agent.tick();
-    expect(resumed.prover?.reportedMissed).to.equal(true);
-    const state = await f.market.proofState(f.provider.address);
-    expect(state.missedPeriods).to.equal(2n);
-    expect(await f.market.balanceOf(f.provider.address)).to.equal(0n); // no bounty to itself
-
-    // Its seed block then falls out of the block-hash history (8191 blocks on Prague).
-    await f.helpers.mine(8300, { interval: 0 });
-    await enterProofWindow(f, state.nextPeriod);
-    expect(await f.market.challengeSeed(f.provider.address)).to.equal(`0x${"00".repeat(32)}`);
-    const refreshing = await agent.tick();
-    expect(refreshing.prover?.refreshedSeed).to.equal(true);
-    await f.helpers.mine(3, { interval: 0 });
-    expect((await agent.tick()).prover?.proven).to.equal(state.nextPeriod);
+    const put = await putPiece(second, set.id, set.layout[0]?.root ?? "", new Uint8Array(5000));
+    expect(put.statusCode).to.equal(200); // already held
   });
 });

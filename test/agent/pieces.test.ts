@@ -4,7 +4,7 @@ import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { PieceStore } from "../../offchain/agent/pieceStore.js";
-import { maxCollateral, minPricePerSecond, MONTH_SECONDS, TIB } from "../../offchain/agent/policy.js";
+import { judgeCreateTerms } from "../../offchain/agent/policy.js";
 import { TreeCache, treeCost } from "../../offchain/agent/treeCache.js";
 import { PieceTree } from "../../offchain/sdk/commitment/merkle.js";
 import { removeTempDirs, tempDataDir } from "./helpers.js";
@@ -69,21 +69,37 @@ describe("agent piece store", function () {
     expect(cache.bytes).to.be.at.most(treeCost(a) * 2);
   });
 
-  it("prices and collateralises pieces by size, rounding in the provider's favour", function () {
+  it("opens a data set only on the provider's own offer, before the deadline and within the market's notice", function () {
     const policy = {
-      pricePerTiBMonth: TIB * MONTH_SECONDS,
-      minPricePerSecondPerMiB: null,
-      collateralPerGiB: 1000n,
+      pricePerTiBMonth: 2_500_000n,
+      collateralPerTiB: 100_000_000n,
+      noticePeriods: 2,
+      maxPieceSize: 1n << 30n,
     };
-    expect(minPricePerSecond(policy, 1n)).to.equal(1n);
-    expect(minPricePerSecond(policy, 5n)).to.equal(5n);
-    expect(minPricePerSecond({ pricePerTiBMonth: null, minPricePerSecondPerMiB: 3n }, 1n << 20n)).to.equal(
-      3n,
-    );
+    const me = "0x00000000000000000000000000000000000000aa";
+    const terms = {
+      client: "0x00000000000000000000000000000000000000bb",
+      provider: me,
+      pricePerTiBMonth: 2_500_000n,
+      collateralPerTiB: 100_000_000n,
+      noticePeriods: 2n,
+      nonce: 1n,
+      deadline: 1000n,
+    };
+    const ctx = { me, policy, now: 999n, maxNoticePeriods: 720n };
+    expect(judgeCreateTerms(terms, ctx)).to.deep.equal({ ok: true });
+    const code = (t: typeof terms, c = ctx) => {
+      const verdict = judgeCreateTerms(t, c);
+      return verdict.ok ? "OK" : verdict.code;
+    };
+    expect(code({ ...terms, provider: terms.client })).to.equal("BAD_TERMS");
+    expect(code(terms, { ...ctx, now: 1000n })).to.equal("BAD_TERMS");
     expect(
-      minPricePerSecond({ pricePerTiBMonth: null, minPricePerSecondPerMiB: 3n }, (1n << 20n) + 1n),
-    ).to.equal(4n);
-    expect(maxCollateral(policy, 1n << 30n)).to.equal(1000n);
-    expect(maxCollateral(policy, 1n)).to.equal(1n);
+      code({ ...terms, noticePeriods: 721n }, { ...ctx, policy: { ...policy, noticePeriods: 721 } }),
+    ).to.equal("BAD_TERMS");
+    expect(code({ ...terms, pricePerTiBMonth: 2_499_999n })).to.equal("POLICY_REJECTED");
+    expect(code({ ...terms, pricePerTiBMonth: 2_500_001n })).to.equal("POLICY_REJECTED");
+    expect(code({ ...terms, collateralPerTiB: 1n })).to.equal("POLICY_REJECTED");
+    expect(code({ ...terms, noticePeriods: 3n })).to.equal("POLICY_REJECTED");
   });
 });

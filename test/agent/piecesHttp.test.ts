@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { rm, writeFile } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { Readable } from "node:stream";
 import type { Agent } from "../../offchain/agent/agent.js";
-import { parseRange, type LeafProofResponse } from "../../offchain/agent/http/pieces.js";
-import { PieceTree, rootFromPath } from "../../offchain/sdk/commitment/merkle.js";
+import { parseRange } from "../../offchain/agent/http/pieces.js";
+import { PieceTree } from "../../offchain/sdk/commitment/merkle.js";
 import { deployStorage, registerProvider, type StorageFixture } from "../helpers/fixture.js";
 import { errorCode, removeTempDirs, startTestAgent, type InjectedResponse } from "./helpers.js";
 
@@ -28,7 +28,7 @@ async function storePiece(agent: Agent, size: number): Promise<{ data: Buffer; t
   return { data, tree };
 }
 
-describe("agent piece routes: ranges and leaf proofs", function () {
+describe("agent piece routes: byte ranges", function () {
   let f: StorageFixture;
   let agent: Agent;
   let data: Buffer;
@@ -109,46 +109,9 @@ describe("agent piece routes: ranges and leaf proofs", function () {
     expect(Buffer.compare(Buffer.concat(chunks), data.subarray(100, 164))).to.equal(0);
   });
 
-  it("serves a leaf's proof that hashes to the root, for inner, block-edge and last leaves", async function () {
-    const last = tree.leafCount - 1;
-    for (const index of [0, 1, 1023, 1024, 2047, last]) {
-      const response = await get(
-        `/v1/pieces/${tree.root.toUpperCase().replace("0X", "0x")}/proof?leaf=${index}`,
-      );
-      expect(response.statusCode, `leaf ${index}`).to.equal(200);
-      const body = response.json<LeafProofResponse>();
-      expect(body).to.deep.equal({
-        root: tree.root,
-        size: String(SIZE),
-        leafIndex: index,
-        leaf: tree.leaf(index),
-        path: tree.path(index),
-      });
-      expect(rootFromPath(body.leaf, index, body.path)).to.equal(tree.root);
-    }
-  });
-
-  it("answers 400 for a missing, malformed or out-of-range leaf", async function () {
-    for (const query of [
-      "",
-      "?leaf=",
-      "?leaf=-1",
-      "?leaf=1.5",
-      "?leaf=abc",
-      "?leaf=0x1",
-      `?leaf=${tree.leafCount}`,
-      "?leaf=1&leaf=2",
-      "?leaf=99999999999999999999",
-    ]) {
-      const response = await get(`/v1/pieces/${tree.root}/proof${query}`);
-      expect(response.statusCode, query).to.equal(400);
-      expect(errorCode(response), query).to.equal("BAD_REQUEST");
-    }
-  });
-
   it("answers 404 UNKNOWN_PIECE for unknown or malformed roots", async function () {
     for (const root of [`0x${"ab".repeat(32)}`, "0x1234", "nope"]) {
-      for (const url of [`/v1/pieces/${root}`, `/v1/pieces/${root}/proof?leaf=0`]) {
+      for (const url of [`/v1/pieces/${root}`]) {
         const response = await get(url);
         expect(response.statusCode, url).to.equal(404);
         expect(errorCode(response), url).to.equal("UNKNOWN_PIECE");
@@ -156,21 +119,13 @@ describe("agent piece routes: ranges and leaf proofs", function () {
     }
   });
 
-  it("answers 404 for a piece lost or damaged on disk, and records it", async function () {
+  it("answers 404 for a piece lost on disk, and records it", async function () {
     const lost = await storePiece(agent, 5000);
     await rm(agent.context.pieces.path(lost.tree.root));
-    const missing = await get(`/v1/pieces/${lost.tree.root}/proof?leaf=3`);
+    const missing = await get(`/v1/pieces/${lost.tree.root}`);
     expect(missing.statusCode).to.equal(404);
     expect(errorCode(missing)).to.equal("UNKNOWN_PIECE");
     expect(agent.context.db.piece(lost.tree.root)).to.deep.include({ ok: false, problem: "missing" });
-    expect((await get(`/v1/pieces/${lost.tree.root}`)).statusCode).to.equal(404);
-
-    const damaged = await storePiece(agent, 5000);
-    const bytes = Buffer.from(damaged.data);
-    bytes[10] = (bytes[10] ?? 0) ^ 1;
-    await writeFile(agent.context.pieces.path(damaged.tree.root), bytes);
-    const corrupt = await get(`/v1/pieces/${damaged.tree.root}/proof?leaf=0`);
-    expect(corrupt.statusCode).to.equal(404);
-    expect(agent.context.db.piece(damaged.tree.root)).to.deep.include({ ok: false, problem: "corrupt" });
+    expect((await get(`/v1/pieces/${lost.tree.root}`, { range: "bytes=0-9" })).statusCode).to.equal(404);
   });
 });

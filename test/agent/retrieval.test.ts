@@ -1,22 +1,26 @@
 import { expect } from "chai";
 import { rm, writeFile } from "node:fs/promises";
 import { createAgent, type Agent } from "../../offchain/agent/agent.js";
-import type { DealRecord } from "../../offchain/agent/db.js";
 import { createLogger } from "../../offchain/runtime/logger.js";
 import { parseDeployment } from "../../offchain/sdk/chain/deployment.js";
-import { marketDomain, signExtension } from "../../offchain/sdk/deals/eip712.js";
-import { termsHash, withEndPeriod, type DealTerms } from "../../offchain/sdk/deals/terms.js";
-import { must } from "../cli/helpers/httpServer.js";
 import {
   deployStorage,
   fundClient,
-  makeProposal,
   randomPiece,
   registerProvider,
+  topUp,
+  USDC,
   type PieceData,
   type StorageFixture,
 } from "../helpers/fixture.js";
-import { agentConfig, removeTempDirs, startTestAgent, storeOverHttp } from "./helpers.js";
+import {
+  agentConfig,
+  openDataSetOverHttp,
+  removeTempDirs,
+  startTestAgent,
+  storePieces,
+  type ClientDataSet,
+} from "./helpers.js";
 
 /** IRetrievalChallenges.Status */
 const STATUS = { Open: 1n, Answered: 2n, Failed: 3n } as const;
@@ -55,24 +59,22 @@ async function agentWithLogs(
   return { agent, logs };
 }
 
-/** Store a piece through the agent's HTTP API and let it publish the deal. */
-async function publishThrough(f: StorageFixture, agent: Agent, piece: PieceData): Promise<DealRecord> {
-  const signed = await makeProposal(f, { periods: 24n, piece });
-  await storeOverHttp(agent, signed);
-  expect((await agent.tick()).publisher?.published).to.equal(1);
-  return must(
-    agent.context.db.activeDeals().find((d) => d.terms.root === piece.tree.root),
-    "published deal",
-  );
+/** Store a piece in a new funded data set through the agent's HTTP API and let it apply the state on chain. */
+async function publishThrough(f: StorageFixture, agent: Agent, piece: PieceData): Promise<ClientDataSet> {
+  const set: ClientDataSet = { id: await openDataSetOverHttp(agent, f), layout: [], version: 0n };
+  await storePieces(agent, f, set, [piece]);
+  await topUp(f, set.id, 1000n * USDC);
+  expect((await agent.tick()).states?.applied.map((a) => a.dataSetId)).to.deep.equal([set.id]);
+  return set;
 }
 
-/** The watcher challenges leaf `leafIndex` of `terms`, paying the bond; returns the challenge id. */
-async function openChallenge(f: StorageFixture, terms: DealTerms, leafIndex: number): Promise<bigint> {
+/** The watcher challenges leaf `leafIndex` of data set `id`, paying the bond; returns the challenge id. */
+async function openChallenge(f: StorageFixture, id: bigint, leafIndex: number): Promise<bigint> {
   const rc = f.retrievalChallenges;
   const { bond } = await rc.parameters();
   await f.token.mint(f.watcher.address, bond);
   await f.token.connect(f.watcher).approve(await rc.getAddress(), bond);
-  const receipt = await (await rc.connect(f.watcher).openChallenge(terms, leafIndex)).wait();
+  const receipt = await (await rc.connect(f.watcher).openChallenge(id, leafIndex)).wait();
   for (const log of receipt?.logs ?? []) {
     const parsed = rc.interface.parseLog(log);
     if (parsed?.name === "RetrievalChallengeOpened") return parsed.args.challengeId as bigint;
@@ -100,15 +102,15 @@ describe("agent retrieval responder", function () {
   });
   after(removeTempDirs);
 
-  it("answers a challenge on its deal before the deadline and withdraws the bond", async function () {
+  it("answers a challenge on its data set before the deadline and withdraws the bond", async function () {
     const { agent, logs } = await agentWithLogs(f);
     agents.push(agent);
     const piece = randomPiece(5000); // 79 leaves, the last one partial
-    const deal = await publishThrough(f, agent, piece);
+    const set = await publishThrough(f, agent, piece);
     const { bond } = await f.retrievalChallenges.parameters();
     const walletBefore = await f.token.balanceOf(f.provider.address);
 
-    const id = await openChallenge(f, deal.terms, 78);
+    const id = await openChallenge(f, set.id, 78);
     const report = await agent.tick();
     expect(report.retrieval).to.deep.equal({
       enabled: true,
@@ -120,7 +122,7 @@ describe("agent retrieval responder", function () {
     });
     expect((await f.retrievalChallenges.challengeOf(id)).status).to.equal(STATUS.Answered);
     const record = agent.context.db.retrievalChallenge(id);
-    expect(record).to.deep.include({ status: "answered", dealId: deal.id, leafIndex: 78, error: null });
+    expect(record).to.deep.include({ status: "answered", dataSetId: set.id, leafIndex: 78, error: null });
     const receipt = await f.ethers.provider.getTransactionReceipt(record?.txHash ?? "");
     expect(receipt?.status).to.equal(1);
     const answered = (receipt?.logs ?? [])
@@ -134,46 +136,35 @@ describe("agent retrieval responder", function () {
 
     // Nothing more to do on the next tick; a second challenge on the same deal is answered too.
     expect((await agent.tick()).retrieval).to.deep.include({ discovered: [], answered: [] });
-    const second = await openChallenge(f, deal.terms, 0);
+    const second = await openChallenge(f, set.id, 0);
     expect((await agent.tick()).retrieval?.answered).to.deep.equal([second]);
     expect(retrievalErrors(logs)).to.deep.equal([]);
   });
 
-  it("answers with the deal's current terms after an extension it did not send itself", async function () {
+  it("answers against the root the challenge names, after the client changed the data set", async function () {
     const { agent } = await agentWithLogs(f);
     agents.push(agent);
-    const deal = await publishThrough(f, agent, randomPiece(4096));
-    // The client and provider extend the deal without going through this agent: its record is stale.
-    const extension = {
-      dealId: deal.id,
-      newEndPeriod: deal.terms.endPeriod + 2n,
-      nonce: 7_000_000n,
-      deadline: BigInt(await f.helpers.time.latest()) + 3600n,
-    };
-    const signature = await signExtension(
-      f.client,
-      marketDomain(f.chainId, await f.market.getAddress()),
-      extension,
-    );
-    await (await f.market.connect(f.provider).extendDeal(deal.terms, extension, signature)).wait();
-    const extended = withEndPeriod(deal.terms, extension.newEndPeriod);
-    const [stored] = await f.market.dealState(deal.id);
-    expect(stored).to.equal(termsHash(extended));
-
-    const id = await openChallenge(f, extended, 5);
-    expect((await agent.tick()).retrieval?.answered).to.deep.equal([id]);
+    const first = randomPiece(4096);
+    const set = await publishThrough(f, agent, first);
+    const root = (await f.market.dataSet(set.id)).root;
+    const id = await openChallenge(f, set.id, 40); // inside the first piece (64 leaves of data)
+    // The client adds a piece; the new state goes on chain before the agent answers.
+    await storePieces(agent, f, set, [randomPiece(8192)]);
+    const report = await agent.tick();
+    expect(report.states?.applied).to.have.length(1);
+    expect((await f.market.dataSet(set.id)).root).to.not.equal(root);
+    expect(report.retrieval?.answered).to.deep.equal([id]);
     expect((await f.retrievalChallenges.challengeOf(id)).status).to.equal(STATUS.Answered);
-    expect(agent.context.db.deal(deal.id)?.terms.endPeriod).to.equal(extension.newEndPeriod);
   });
 
-  it("does not answer for a piece that is gone: logs it once, then the deadline passes and the deal is slashed", async function () {
+  it("does not answer for a piece that is gone: logs it once, then the deadline passes and the data set is slashed", async function () {
     const { agent, logs } = await agentWithLogs(f);
     agents.push(agent);
     const piece = randomPiece(4096);
-    const deal = await publishThrough(f, agent, piece);
+    const set = await publishThrough(f, agent, piece);
     await rm(agent.context.pieces.path(piece.tree.root)); // a withholding provider
 
-    const id = await openChallenge(f, deal.terms, 3);
+    const id = await openChallenge(f, set.id, 3);
     const first = await agent.tick();
     expect(first.retrieval).to.deep.include({ discovered: [id], answered: [], unanswerable: [id] });
     expect(agent.context.db.retrievalChallenge(id)).to.deep.include({
@@ -197,21 +188,20 @@ describe("agent retrieval responder", function () {
     expect(agent.context.db.retrievalChallenge(id)?.status).to.equal("missed");
     expect(retrievalErrors(logs)).to.have.length(1); // already reported as unanswerable
 
-    // Anyone enforces it: the deal ends with its collateral slashed.
-    await (await f.retrievalChallenges.connect(f.watcher).enforceChallenge(id, deal.terms)).wait();
+    // Anyone enforces it: the data set ends with its collateral slashed.
+    await (await f.retrievalChallenges.connect(f.watcher).enforceChallenge(id)).wait();
     expect((await f.retrievalChallenges.challengeOf(id)).status).to.equal(STATUS.Failed);
-    const [stored] = await f.market.dealState(deal.id);
-    expect(stored).to.equal(0n);
+    expect((await f.market.dataSet(set.id)).status).to.not.equal(1n); // no longer live
   });
 
   it("answers once a lost piece is back before the deadline", async function () {
     const { agent } = await agentWithLogs(f);
     agents.push(agent);
     const piece = randomPiece(3000);
-    const deal = await publishThrough(f, agent, piece);
+    const set = await publishThrough(f, agent, piece);
     const path = agent.context.pieces.path(piece.tree.root);
     await rm(path);
-    const id = await openChallenge(f, deal.terms, 46);
+    const id = await openChallenge(f, set.id, 46);
     expect((await agent.tick()).retrieval?.unanswerable).to.deep.equal([id]);
 
     await writeFile(path, piece.data);
@@ -226,11 +216,11 @@ describe("agent retrieval responder", function () {
     });
     const first = await startTestAgent(f, { config });
     const piece = randomPiece(4096);
-    const deal = await publishThrough(f, first, piece);
+    const set = await publishThrough(f, first, piece);
     await first.tick();
     await first.stop();
 
-    const id = await openChallenge(f, deal.terms, 1);
+    const id = await openChallenge(f, set.id, 1);
     const second = await startTestAgent(f, { config });
     agents.push(second);
     expect((await second.tick()).retrieval).to.deep.include({ discovered: [id], answered: [id] });

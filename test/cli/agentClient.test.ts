@@ -30,10 +30,12 @@ describe("agent HTTP client", () => {
       } else {
         sendJson(res, 200, {
           provider: PROVIDER,
-          pricePerTiBMonth: "2000000",
-          maxPieceSize: "1073741824",
-          maxDurationPeriods: 8760,
-          collateralPerGiB: "10000000",
+          chainId: "31337",
+          market: MARKET,
+          pricePerTiBMonth: "2500000",
+          collateralPerTiB: "10000000",
+          noticePeriods: "7",
+          maxPieceBytes: "1073741824",
           provingPeriod: "3600",
         });
       }
@@ -48,9 +50,11 @@ describe("agent HTTP client", () => {
       version: "1",
     });
     const terms = await agent.terms();
-    expect(terms.pricePerTiBMonth).to.equal(2_000_000n);
-    expect(terms.maxDurationPeriods).to.equal(8760n);
-    expect(terms.minPricePerSecondPerMiB).to.equal(null);
+    expect(terms.pricePerTiBMonth).to.equal(2_500_000n);
+    expect(terms.collateralPerTiB).to.equal(10_000_000n);
+    expect(terms.noticePeriods).to.equal(7n);
+    expect(terms.maxPieceBytes).to.equal(1n << 30n);
+    expect(terms.endpoint).to.equal("");
   });
 
   it("times out on an agent that never answers (PROVIDER_UNREACHABLE)", async () => {
@@ -73,19 +77,17 @@ describe("agent HTTP client", () => {
       sendJson(res, 422, { error: { code: "POLICY_REJECTED", message: "price too low" } });
     });
     const error = await expectCode(
-      createAgentClient(url).proposeDeal({
-        proposal: {
+      createAgentClient(url).createDataSet({
+        terms: {
           client: PROVIDER,
           provider: PROVIDER,
-          root: ROOT,
-          size: 64n,
-          duration: 3600n,
-          pricePerSecond: 1n,
-          collateral: 0n,
-          startDeadline: 1n,
+          pricePerTiBMonth: 1n,
+          collateralPerTiB: 0n,
+          noticePeriods: 2n,
           nonce: 7n,
+          deadline: 1n,
         },
-        signature: "0x12",
+        signature: `0x${"12".repeat(65)}`,
       }),
       "PROVIDER_REJECTED",
     );
@@ -159,55 +161,81 @@ describe("agent HTTP client", () => {
     expect(last).to.equal(piece.length);
   });
 
-  it("uploads a piece with its exact Content-Length, to an absolute upload URL, with progress", async () => {
+  it("uploads a piece into a data set with its exact Content-Length and progress; checks the acknowledgement", async () => {
     const piece = Buffer.alloc(1_000_000, 3);
     let received: { length: number; header: string | undefined; url: string | undefined } | undefined;
+    let acknowledged = ROOT;
     const url = await serve((req, res, body) => {
       received = { length: body.length, header: req.headers["content-length"], url: req.url };
-      sendJson(res, 202, { state: "accepted" });
+      sendJson(res, 201, { root: acknowledged, size: String(body.length) });
     });
     const progress: number[] = [];
-    const state = await createAgentClient("http://127.0.0.1:1").upload(
-      { uploadId: "u1", uploadUrl: `${url}/v1/uploads/u1` },
-      piece,
-      (sent) => progress.push(sent),
-    );
-    expect(state).to.equal("accepted");
+    const stored = await createAgentClient(url).putPiece(5n, ROOT, piece, (sent) => progress.push(sent));
+    expect(stored).to.deep.equal({ root: ROOT, size: BigInt(piece.length) });
     expect(received).to.deep.equal({
       length: piece.length,
       header: String(piece.length),
-      url: "/v1/uploads/u1",
+      url: `/v1/datasets/5/pieces/${ROOT}`,
     });
     expect(progress.at(-1)).to.equal(piece.length);
+    acknowledged = `0x${"cd".repeat(32)}`;
+    await expectCode(createAgentClient(url).putPiece(5n, ROOT, piece), "PROVIDER_BAD_DATA");
   });
 
-  it("reads upload states and posts extensions as decimal strings", async () => {
+  it("reads a data set's layout and posts signed states as decimal strings", async () => {
     let posted: unknown;
+    let postedTo: string | undefined;
     const url = await serve((req, res, body) => {
       if (req.method === "GET") {
-        sendJson(res, 200, { id: "u1", state: "published", dealId: "12", txHash: "0xabc", reason: null });
+        sendJson(res, 200, {
+          dataSetId: "12",
+          client: PROVIDER,
+          layout: [{ root: ROOT, size: 100, offset: 0, height: 1 }],
+          version: "1",
+          root: ROOT,
+          span: "2",
+          onChain: { version: "1", root: ROOT, span: "2" },
+        });
       } else {
+        postedTo = req.url;
         posted = JSON.parse(body.toString("utf8"));
-        sendJson(res, 202, { state: "accepted", txHash: null });
+        sendJson(res, 202, { accepted: true, version: "2" });
       }
     });
     const agent = createAgentClient(url);
-    expect(await agent.uploadStatus("u1")).to.deep.equal({
-      state: "published",
-      dealId: 12n,
-      txHash: "0xabc",
-      reason: null,
+    const held = await agent.getDataSet(12n);
+    expect(held.layout).to.deep.equal([{ root: ROOT, size: 100, offset: 0, height: 1 }]);
+    expect(held.onChain.span).to.equal(2n);
+    const state = { dataSetId: 12n, version: 2n, root: ROOT, span: 4n };
+    const signature = `0x${"12".repeat(65)}`;
+    const answer = await agent.postState({
+      state,
+      signature,
+      add: [{ root: ROOT, size: 100, offset: 2, height: 1 }],
+      remove: [],
     });
-    const receipt = await agent.submitExtension({
-      dealId: 12n,
-      extension: { dealId: 12n, newEndPeriod: 30n, nonce: 256n, deadline: 1_700_000_000n },
-      signature: "0xsig",
-    });
-    expect(receipt.state).to.equal("accepted");
+    expect(answer).to.deep.equal({ accepted: true, version: 2n });
+    expect(postedTo).to.equal("/v1/datasets/12/state");
     expect(posted).to.deep.equal({
-      dealId: "12",
-      extension: { dealId: "12", newEndPeriod: "30", nonce: "256", deadline: "1700000000" },
-      signature: "0xsig",
+      state: { dataSetId: "12", version: "2", root: ROOT, span: "4" },
+      signature,
+      add: [{ root: ROOT, size: 100, offset: 2, height: 1 }],
+      remove: [],
     });
+  });
+
+  it("refuses a layout piece at an unaligned offset (PROVIDER_BAD_DATA)", async () => {
+    const url = await serve((_req, res) => {
+      sendJson(res, 200, {
+        dataSetId: "12",
+        client: PROVIDER,
+        layout: [{ root: ROOT, size: 100, offset: 1, height: 1 }],
+        version: "1",
+        root: ROOT,
+        span: "2",
+        onChain: { version: "1", root: ROOT, span: "2" },
+      });
+    });
+    await expectCode(createAgentClient(url).getDataSet(12n), "PROVIDER_BAD_DATA");
   });
 });

@@ -67,9 +67,12 @@ describe("strata CLI (spawned)", function () {
   it("prints help for every command and exits 0", async () => {
     const root = await strata(["--help"]);
     expect(root.code).to.equal(0);
-    for (const command of ["provider", "agent", "store", "status", "retrieve", "deals", "deal"]) {
+    for (const command of ["provider", "agent", "store", "status", "retrieve", "datasets", "withdraw"]) {
       expect(root.stdout).to.contain(command);
     }
+    expect(root.stdout).to.not.match(/\bdeals?\b/);
+    const datasets = await strata(["datasets", "--help"]);
+    for (const sub of ["list", "renew", "terminate"]) expect(datasets.stdout).to.contain(sub);
     const store = await strata(["store", "--help"]);
     expect(store.code).to.equal(0);
     expect(store.stdout).to.contain("--max-price");
@@ -94,7 +97,7 @@ describe("strata CLI (spawned)", function () {
   it("reports an unreachable RPC (RPC_UNREACHABLE, exit 2)", async () => {
     const closed = await startServer(() => undefined);
     await closed.close();
-    const run = await strata(["--json", "--rpc", closed.url, "deals", "list", "--client", ADDRESS]);
+    const run = await strata(["--json", "--rpc", closed.url, "datasets", "list", "--client", ADDRESS]);
     expect(run.code).to.equal(2);
     expect(jsonError(run).code).to.equal("RPC_UNREACHABLE");
   });
@@ -108,7 +111,7 @@ describe("strata CLI (spawned)", function () {
       empty.url,
       "--deployment",
       join(dir, "none.json"),
-      "deals",
+      "datasets",
       "list",
       "--client",
       ADDRESS,
@@ -121,7 +124,7 @@ describe("strata CLI (spawned)", function () {
       empty.url,
       "--deployment",
       deployment,
-      "deals",
+      "datasets",
       "list",
       "--client",
       ADDRESS,

@@ -30,7 +30,7 @@ describe("CLI error reporting", () => {
 
   it("decodes a reverted call's custom error (CHAIN_REVERT, exit 2)", () => {
     const iface = StorageMarket__factory.createInterface();
-    const data = iface.encodeErrorResult("MarketUnknownDeal", [7n]);
+    const data = iface.encodeErrorResult("MarketUnknownDataSet", [7n]);
     const failure = toFailure(
       makeError("reverted", "CALL_EXCEPTION", {
         action: "call",
@@ -43,7 +43,7 @@ describe("CLI error reporting", () => {
     );
     expect(failure.code).to.equal("CHAIN_REVERT");
     expect(failure.exitCode).to.equal(2);
-    expect(failure.message).to.contain("MarketUnknownDeal(7)");
+    expect(failure.message).to.contain("MarketUnknownDataSet(7)");
   });
 
   it("classifies network failures, usage errors and unknown errors", () => {

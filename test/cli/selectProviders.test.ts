@@ -2,11 +2,8 @@ import { expect } from "chai";
 import { getAddress } from "ethers";
 import { StrataError } from "../../offchain/sdk/errors.js";
 import type { AgentHealth, AgentTerms } from "../../offchain/sdk/client/agentClient.js";
+import { classCollateral } from "../../offchain/sdk/datasets/money.js";
 import {
-  dealCollateral,
-  dealPricePerSecond,
-  GIB,
-  MONTH_SECONDS,
   selectProviders,
   TIB,
   type RegistryReader,
@@ -67,12 +64,14 @@ function fakes(providers: FakeProvider[]) {
           ? fail()
           : Promise.resolve({
               provider: p.address,
+              chainId: 31337n,
+              market: MARKET,
               pricePerTiBMonth: 2_000_000n,
-              minPricePerSecondPerMiB: null,
-              maxPieceSize: 1n << 30n,
-              maxDurationPeriods: 8760n,
-              collateralPerGiB: 10_000_000n,
+              collateralPerTiB: 10_000_000n,
+              noticePeriods: 2n,
+              maxPieceBytes: 1n << 30n,
               provingPeriod: PERIOD,
+              endpoint: p.endpoint,
               ...p.terms,
             }),
     };
@@ -84,29 +83,16 @@ function request(overrides: Partial<SelectProvidersRequest> = {}): SelectProvide
   return {
     count: 2,
     pieceSize: 1n << 20n,
-    periods: 24n,
     chainId: 31337n,
     market: MARKET,
     provingPeriod: PERIOD,
     maxPricePerTiBMonth: null,
-    minCollateralPerGiB: 0n,
+    minCollateralPerTiB: 0n,
     ...overrides,
   };
 }
 
 describe("provider selection", () => {
-  it("prices a piece per second from the TiB-month price, rounding up, at least 1", () => {
-    const terms = { pricePerTiBMonth: TIB * MONTH_SECONDS * 3n, minPricePerSecondPerMiB: null };
-    expect(dealPricePerSecond(terms, 1n << 40n)).to.equal(3n * TIB);
-    expect(
-      dealPricePerSecond({ pricePerTiBMonth: 2_000_000n, minPricePerSecondPerMiB: null }, 1n << 20n),
-    ).to.equal(1n);
-    expect(
-      dealPricePerSecond({ pricePerTiBMonth: 0n, minPricePerSecondPerMiB: 5n }, (1n << 20n) + 1n),
-    ).to.equal(6n);
-    expect(dealCollateral({ collateralPerGiB: 10n }, GIB / 2n + 1n)).to.equal(6n);
-  });
-
   it("keeps usable providers, cheapest first, and explains every rejection", async () => {
     const providers: FakeProvider[] = [
       { address: addr(1), endpoint: "http://a", terms: { pricePerTiBMonth: 9n * TIB } },
@@ -115,7 +101,7 @@ describe("provider selection", () => {
       { address: addr(4), endpoint: "http://d", health: { chainId: 1n } },
       { address: addr(5), endpoint: "http://e", free: 1n },
       { address: addr(6), endpoint: "http://f", registered: false },
-      { address: addr(7), endpoint: "http://g", terms: { maxPieceSize: 1000n } },
+      { address: addr(7), endpoint: "http://g", terms: { maxPieceBytes: 1000n } },
       { address: addr(8), endpoint: "http://h", terms: { pricePerTiBMonth: 5n * TIB } },
       { address: addr(9), endpoint: "http://i", health: { provider: addr(1) } },
     ];
@@ -127,17 +113,18 @@ describe("provider selection", () => {
     );
     for (const r of selection.rejected) expect(r.reason).to.be.a("string").and.not.equal("");
     const cheapest = selection.chosen[0];
-    expect(cheapest?.collateral).to.equal(dealCollateral({ collateralPerGiB: 10_000_000n }, 1n << 20n));
+    // A 1 MiB piece is 2^14 leaves: its data set is in class 14 and locks that class's capacity.
+    expect(cheapest?.collateral).to.equal(classCollateral(10_000_000n, 14));
   });
 
   it("applies the client's maximum price and minimum collateral", async () => {
     const providers: FakeProvider[] = [
       { address: addr(1), endpoint: "http://a", terms: { pricePerTiBMonth: 100n } },
       { address: addr(2), endpoint: "http://b", terms: { pricePerTiBMonth: 300n } },
-      { address: addr(3), endpoint: "http://c", terms: { pricePerTiBMonth: 50n, collateralPerGiB: 1n } },
+      { address: addr(3), endpoint: "http://c", terms: { pricePerTiBMonth: 50n, collateralPerTiB: 1n } },
     ];
     const selection = await selectProviders(
-      request({ count: 1, maxPricePerTiBMonth: 200n, minCollateralPerGiB: 5n }),
+      request({ count: 1, maxPricePerTiBMonth: 200n, minCollateralPerTiB: 5n }),
       fakes(providers),
     );
     expect(selection.chosen.map((o) => o.address)).to.deep.equal([addr(1)]);

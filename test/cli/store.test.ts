@@ -4,7 +4,10 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dealStatus, findDeals, signDealExtension, terminateDeal } from "../../offchain/sdk/client/deals.js";
+import { costFor, readDataSet } from "../../offchain/sdk/client/dataSets.js";
+import { DATA_SET_RECORD_FILE } from "../../offchain/sdk/client/dataSetRecord.js";
+import { fileStatus } from "../../offchain/sdk/client/fileStatus.js";
+import { renewDataSets, manifestDataSets } from "../../offchain/sdk/client/renew.js";
 import { retrieveFile } from "../../offchain/sdk/client/retrieve.js";
 import {
   storeFile,
@@ -12,6 +15,9 @@ import {
   type StoreEvent,
   type StoreRequest,
 } from "../../offchain/sdk/client/store.js";
+import { removeFile } from "../../offchain/sdk/client/terminate.js";
+import { withdrawClientFunds } from "../../offchain/sdk/client/withdraw.js";
+import { pieceHeight } from "../../offchain/sdk/datasets/placement.js";
 import { loadManifest } from "../../offchain/sdk/manifest/manifest.js";
 import { deployStorage, USDC, type StorageFixture } from "../helpers/fixture.js";
 import { fakeProviders, type FakeAgent, type FakeAgentBehaviour } from "./helpers/fakeAgent.js";
@@ -19,18 +25,20 @@ import { expectCode, must } from "./helpers/httpServer.js";
 
 const PERIODS = 24n;
 
-describe("store, retrieve and manage a file's deals (in-process chain, fake agents)", function () {
+describe("store, retrieve and manage a file in data sets (in-process chain, fake agents)", function () {
   this.timeout(60_000);
   let f: StorageFixture;
   let dir: string;
   let agents: FakeAgent[];
   let deps: StoreDeps;
+  let agentFor: (endpoint: string) => FakeAgent;
 
   async function setUp(behaviours: FakeAgentBehaviour[], count = behaviours.length): Promise<void> {
     f = await deployStorage();
     const signers = [f.provider, f.provider2, ...f.others].slice(0, count);
     const fakes = await fakeProviders(f, signers, behaviours);
     agents = fakes.agents;
+    agentFor = fakes.agentFor;
     deps = {
       signer: f.client,
       chainId: f.chainId,
@@ -52,7 +60,7 @@ describe("store, retrieve and manage a file's deals (in-process chain, fake agen
       periods: PERIODS,
       maxPricePerTiBMonth: null,
       manifestPath: join(dir, "notes.strata.json"),
-      publishTimeoutMs: 300,
+      applyTimeoutMs: 300,
       pollMs: 10,
       ...overrides,
     };
@@ -65,7 +73,7 @@ describe("store, retrieve and manage a file's deals (in-process chain, fake agen
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("stores a file as k + m deals with distinct providers and retrieves it byte for byte", async () => {
+  it("stores a file as k + m pieces in data sets with distinct providers and retrieves it byte for byte", async () => {
     await setUp([{}, {}, {}]);
     await f.token.mint(f.client.address, 1_000n * USDC);
     const bytes = new Uint8Array(randomBytes(100_000));
@@ -73,33 +81,78 @@ describe("store, retrieve and manage a file's deals (in-process chain, fake agen
     const result = await storeFile(request(bytes, { onProgress: (e) => events.push(e) }), deps);
 
     const manifest = await loadManifest(result.manifestPath);
-    expect(manifest.pieces.map((p) => p.dealId)).to.not.include(null);
+    expect(manifest.version).to.equal(2);
     expect(new Set(manifest.pieces.map((p) => p.provider)).size).to.equal(3);
+    expect(new Set(manifest.pieces.map((p) => p.dataSetId)).size).to.equal(3);
     expect(existsSync(`${result.manifestPath}.partial`)).to.equal(false);
-    // Escrow came from the allowance approved up front, exactly the deals' total.
+    expect(existsSync(join(dir, DATA_SET_RECORD_FILE))).to.equal(true);
+    // The recovery manifest was written before the first top-up.
+    const order = events.map((e) => e.type);
+    expect(order.indexOf("recovery-saved")).to.be.lessThan(order.indexOf("topped-up"));
+    expect(events.filter((e) => e.type === "applied")).to.have.length(3);
+    // Escrow came from the allowance approved once, exactly the top-ups' total.
     expect(result.funding.approveTx).to.not.equal(null);
     expect(await f.token.allowance(f.client.address, await f.market.getAddress())).to.equal(0n);
-    expect(events.filter((e) => e.type === "published")).to.have.length(3);
 
-    const deals = await findDeals(f.market, { client: f.client.address });
-    expect(deals.map((d) => d.terms.id).sort()).to.deep.equal(manifest.pieces.map((p) => p.dealId).sort());
+    const provingPeriod = await f.market.provingPeriod();
     for (const piece of manifest.pieces) {
-      const deal = deals.find((d) => d.terms.id === piece.dealId);
-      expect(deal?.terms).to.deep.equal(piece.deal);
-      expect((await dealStatus(f.market, deal ?? (deals[0] as never))).phase).to.equal("pending");
+      const set = await readDataSet(f.market, piece.dataSetId);
+      expect(set.status).to.equal("live");
+      expect(set.provider).to.equal(piece.provider);
+      expect(set.version).to.equal(piece.addedInVersion);
+      expect(set.span).to.equal(2n ** BigInt(pieceHeight(piece.size)));
+      // Escrow = lockup of the new span (notice + 2 periods) + the periods paid ahead, exactly.
+      const lockup = await f.market.lockupFor(piece.dataSetId, set.span);
+      expect(set.escrow).to.equal(lockup + costFor(set.pricePerTiBMonth, set.span, PERIODS * provingPeriod));
     }
 
     const out = join(dir, "restored.bin");
-    const restored = await retrieveFile(
-      { manifest, outPath: out },
-      { signer: f.client, agentFor: deps.agentFor },
-    );
+    const restored = await retrieveFile({ manifest, outPath: out }, { signer: f.client, agentFor: agentFor });
     expect(Buffer.from(await readFile(out)).equals(Buffer.from(bytes))).to.equal(true);
     expect(restored.used.sort()).to.deep.equal([0, 1]);
     await expectCode(
-      retrieveFile({ manifest, outPath: out }, { signer: f.client, agentFor: deps.agentFor }),
+      retrieveFile({ manifest, outPath: out }, { signer: f.client, agentFor: agentFor }),
       "OUTPUT_EXISTS",
     );
+  });
+
+  it("chooses the cheapest providers by price per TiB-month", async () => {
+    await setUp([
+      { pricePerTiBMonth: 9n * USDC },
+      { pricePerTiBMonth: 1n * USDC },
+      { pricePerTiBMonth: 3n * USDC },
+      { pricePerTiBMonth: 2n * USDC },
+    ]);
+    await f.token.mint(f.client.address, 1_000n * USDC);
+    const { manifest } = await storeFile(request(new Uint8Array(randomBytes(10_000))), deps);
+    const used = new Set(manifest.pieces.map((p) => p.endpoint));
+    expect(used.has(must(agents[0]).endpoint)).to.equal(false);
+    for (const set of manifestDataSets(manifest)) {
+      expect((await readDataSet(f.market, set)).pricePerTiBMonth <= 3n * USDC).to.equal(true);
+    }
+  });
+
+  it("adds a second file to the same data sets (new signed versions, no new data set)", async () => {
+    await setUp([{}, {}, {}]);
+    await f.token.mint(f.client.address, 1_000n * USDC);
+    const first = await storeFile(request(new Uint8Array(randomBytes(20_000))), deps);
+    const second = await storeFile(
+      request(new Uint8Array(randomBytes(20_000)), { manifestPath: join(dir, "more.strata.json") }),
+      deps,
+    );
+    expect(await f.market.dataSetCount()).to.equal(3n);
+    expect(new Set(manifestDataSets(second.manifest))).to.deep.equal(
+      new Set(manifestDataSets(first.manifest)),
+    );
+    for (const piece of second.manifest.pieces) {
+      expect(piece.addedInVersion).to.equal(2n);
+      const before = must(first.manifest.pieces.find((p) => p.dataSetId === piece.dataSetId));
+      expect(piece.offset).to.not.equal(before.offset);
+      expect((await readDataSet(f.market, piece.dataSetId)).version).to.equal(2n);
+    }
+    // Both files come back.
+    const out = join(dir, "first.bin");
+    await retrieveFile({ manifest: first.manifest, outPath: out }, { signer: f.client, agentFor: agentFor });
   });
 
   it("retrieves from the parity piece when a provider is gone and another serves a tampered piece", async () => {
@@ -113,17 +166,14 @@ describe("store, retrieve and manage a file's deals (in-process chain, fake agen
 
     holder(0).behaviour = { tamper: true };
     const out = join(dir, "a.bin");
-    const result = await retrieveFile(
-      { manifest, outPath: out },
-      { signer: f.client, agentFor: deps.agentFor },
-    );
+    const result = await retrieveFile({ manifest, outPath: out }, { signer: f.client, agentFor: agentFor });
     expect(Buffer.from(await readFile(out)).equals(Buffer.from(bytes))).to.equal(true);
     expect(result.used.sort()).to.deep.equal([1, 2]);
     expect(result.failures.map((x) => x.piece)).to.deep.equal([0]);
 
     holder(1).behaviour = { down: true };
     await expectCode(
-      retrieveFile({ manifest, outPath: join(dir, "b.bin") }, { signer: f.client, agentFor: deps.agentFor }),
+      retrieveFile({ manifest, outPath: join(dir, "b.bin") }, { signer: f.client, agentFor: agentFor }),
       "PIECES_UNAVAILABLE",
     );
     expect(existsSync(join(dir, "b.bin"))).to.equal(false);
@@ -136,103 +186,132 @@ describe("store, retrieve and manage a file's deals (in-process chain, fake agen
     await expectCode(
       retrieveFile(
         { manifest: await loadManifest(manifestPath), outPath: join(dir, "x.bin") },
-        { signer: f.client2, agentFor: deps.agentFor },
+        { signer: f.client2, agentFor: agentFor },
       ),
       "WRONG_KEY",
     );
   });
 
-  it("fails with INSUFFICIENT_FUNDS before any proposal or upload", async () => {
+  it("fails with INSUFFICIENT_FUNDS before any data set or upload", async () => {
     await setUp([{}, {}, {}]);
     await expectCode(storeFile(request(new Uint8Array(randomBytes(1000))), deps), "INSUFFICIENT_FUNDS");
-    for (const agent of agents) expect(agent.uploads.size).to.equal(0);
+    for (const agent of agents) {
+      expect(agent.uploads).to.have.length(0);
+      expect(agent.creates).to.have.length(0);
+    }
   });
 
-  it("retries a piece whose provider never publishes on a spare and cancels the abandoned proposal", async () => {
-    // The first three providers are the cheapest; the one that never publishes is among them.
-    await setUp([{ neverPublish: true, pricePerTiBMonth: 1n }, {}, {}, { pricePerTiBMonth: 10n * USDC }]);
+  it("retries a piece whose provider refuses it on a spare", async () => {
+    await setUp([{ rejectUploads: true, pricePerTiBMonth: 1n }, {}, {}, { pricePerTiBMonth: 10n * USDC }]);
     await f.token.mint(f.client.address, 1_000n * USDC);
     const events: StoreEvent[] = [];
     const result = await storeFile(
       request(new Uint8Array(randomBytes(20_000)), { onProgress: (e) => events.push(e) }),
       deps,
     );
-    const manifest = await loadManifest(result.manifestPath);
-    const stuck = must(agents[0]);
-    expect(manifest.pieces.map((p) => p.endpoint)).to.not.include(stuck.endpoint);
-    expect(manifest.pieces.map((p) => p.endpoint)).to.include(must(agents[3]).endpoint);
+    const endpoints = result.manifest.pieces.map((p) => p.endpoint);
+    expect(endpoints).to.not.include(must(agents[0]).endpoint);
+    expect(endpoints).to.include(must(agents[3]).endpoint);
     expect(events.some((e) => e.type === "retry")).to.equal(true);
-
-    const [abandoned] = [...stuck.uploads.values()];
-    expect(result.cleanup.cancelled).to.deep.equal([abandoned?.proposal.nonce]);
-    expect(await f.market.nonceUsed(f.client.address, abandoned?.proposal.nonce ?? 0n)).to.equal(true);
   });
 
-  it("terminates a duplicate deal published after the client gave up on it", async () => {
-    await setUp([{ silentPublish: true, pricePerTiBMonth: 1n }, {}, {}, { pricePerTiBMonth: 10n * USDC }]);
-    await f.token.mint(f.client.address, 1_000n * USDC);
-    const result = await storeFile(request(new Uint8Array(randomBytes(20_000))), deps);
-    expect(result.cleanup.duplicates).to.have.length(1);
-    const duplicate = result.cleanup.duplicates[0];
-    const [record] = await findDeals(f.market, { dealId: duplicate?.dealId ?? 0n });
-    expect(record?.ended?.reason).to.equal("client-terminated");
-    expect((await loadManifest(result.manifestPath)).pieces.map((p) => p.dealId)).to.not.include(
-      duplicate?.dealId,
-    );
-  });
-
-  it("terminates the deals made and cancels the rest when a piece cannot be placed (STORE_INCOMPLETE)", async () => {
-    await setUp([{}, {}, { rejectProposals: true }]);
+  it("moves no token and writes no manifest when a piece cannot be placed (STORE_INCOMPLETE)", async () => {
+    await setUp([{}, {}, { rejectDataSets: true }]);
     await f.token.mint(f.client.address, 1_000n * USDC);
     const before = await f.token.balanceOf(f.client.address);
     await expectCode(storeFile(request(new Uint8Array(randomBytes(5_000))), deps), "STORE_INCOMPLETE");
-    const deals = await findDeals(f.market, { client: f.client.address });
-    expect(deals).to.have.length(2);
-    for (const deal of deals) expect(deal.ended?.reason).to.equal("client-terminated");
-    // Every unit of escrow is back (in the market balance); the rejected proposal's nonce is cancelled.
-    const ledger = await f.market.balanceOf(f.client.address);
-    expect(ledger + (await f.token.balanceOf(f.client.address))).to.equal(before);
-    const cancelled = await f.market.queryFilter(f.market.filters.NonceCancelled(f.client.address));
-    expect(cancelled).to.have.length(1);
+    expect(await f.token.balanceOf(f.client.address)).to.equal(before);
+    expect(await f.market.balanceOf(f.client.address)).to.equal(0n);
     expect(existsSync(join(dir, "notes.strata.json"))).to.equal(false);
     expect(existsSync(join(dir, "notes.strata.json.partial"))).to.equal(false);
   });
 
-  it("keeps the placed deals and a partial manifest with keepPartial", async () => {
-    await setUp([{}, {}, { rejectProposals: true }]);
+  it("keeps the recovery manifest when a provider never applies its state; the escrow can be withdrawn", async () => {
+    await setUp([{}, {}, { neverApply: true }]);
     await f.token.mint(f.client.address, 1_000n * USDC);
-    await expectCode(
-      storeFile(request(new Uint8Array(randomBytes(5_000)), { keepPartial: true }), deps),
-      "STORE_INCOMPLETE",
-    );
+    const before = await f.token.balanceOf(f.client.address);
+    await expectCode(storeFile(request(new Uint8Array(randomBytes(5_000))), deps), "STORE_INCOMPLETE");
     const partial = await loadManifest(join(dir, "notes.strata.json.partial"));
-    expect(partial.pieces.filter((p) => p.dealId !== null)).to.have.length(2);
+    expect(partial.pieces).to.have.length(3);
+    expect(existsSync(join(dir, "notes.strata.json"))).to.equal(false);
+    // The stuck data set is still empty on chain: its whole escrow is above the lockup and comes back.
+    const withdrawn = await withdrawClientFunds(f.market.connect(f.client), f.client.address, {
+      escrow: true,
+    });
+    expect(withdrawn.fromEscrow.length).to.be.at.least(1);
+    expect(await f.token.balanceOf(f.client.address)).to.be.lessThan(before);
+    expect(withdrawn.withdrawn > 0n).to.equal(true);
   });
 
-  it("renews a deal through its provider and terminates it as the client", async () => {
+  it("refuses a provider whose layout does not make the root it claims", async () => {
+    await setUp([{ lieAboutLayout: true }, {}, {}]);
+    await f.token.mint(f.client.address, 1_000n * USDC);
+    await expectCode(
+      storeFile(request(new Uint8Array(randomBytes(5_000)), { maxAttemptsPerPiece: 1 }), deps),
+      "STORE_INCOMPLETE",
+    );
+  });
+
+  it("reports status per piece, renews by a top-up, removes the file's pieces and terminates emptied data sets", async () => {
     await setUp([{}, {}, {}]);
     await f.token.mint(f.client.address, 1_000n * USDC);
-    const { manifestPath } = await storeFile(request(new Uint8Array(randomBytes(5_000))), deps);
-    const piece = (await loadManifest(manifestPath)).pieces[0];
-    const [record] = await findDeals(f.market, { dealId: piece?.dealId ?? 0n });
-    if (!record) throw new Error("deal not found");
-    const latest = await f.ethers.provider.getBlock("latest");
-    const signed = await signDealExtension(f.client, record.terms, {
-      periods: 5n,
-      chainId: f.chainId,
-      market: await f.market.getAddress(),
-      provingPeriod: await f.market.provingPeriod(),
-      deadline: BigInt(latest?.timestamp ?? 0) + 3600n,
-    });
-    expect(signed.cost).to.equal(record.terms.pricePerSecond * 5n * 3600n);
-    await f.token.connect(f.client).approve(await f.market.getAddress(), signed.cost);
-    await deps.agentFor(piece?.endpoint ?? "").submitExtension(signed.request);
-    const [extended] = await findDeals(f.market, { dealId: record.terms.id });
-    expect(extended?.terms.endPeriod).to.equal(record.terms.endPeriod + 5n);
+    const first = await storeFile(request(new Uint8Array(randomBytes(5_000))), deps);
+    const now = BigInt((await f.ethers.provider.getBlock("latest"))?.timestamp ?? 0);
+    const healthy = await fileStatus(first.manifest, { market: f.market, agentFor: agentFor, now });
+    expect(healthy.healthy).to.equal(3);
+    expect(healthy.atRisk).to.equal(false);
+    expect(healthy.pieces.every((p) => p.paidUntil !== null && p.paidUntil > now)).to.equal(true);
+    for (const agent of agents.slice(0, 2)) agent.behaviour = { down: true };
+    const risky = await fileStatus(first.manifest, { market: f.market, agentFor: agentFor, now });
+    expect(risky.atRisk).to.equal(true);
+    expect(risky.retrievable).to.equal(false);
+    for (const agent of agents) agent.behaviour = {};
 
-    const ended = await terminateDeal(f.market.connect(f.client), extended?.terms ?? record.terms);
-    expect(ended.refundedToClient).to.equal(record.terms.pricePerSecond * (PERIODS + 5n) * 3600n);
-    const [after] = await findDeals(f.market, { dealId: record.terms.id });
-    expect((await dealStatus(f.market, after ?? record)).phase).to.equal("ended");
+    const ids = manifestDataSets(first.manifest);
+    const escrowBefore = await Promise.all(ids.map(async (id) => (await readDataSet(f.market, id)).escrow));
+    const renewed = await renewDataSets(ids, 5n, {
+      market: f.market.connect(f.client),
+      token: f.token.connect(f.client),
+      signer: f.client,
+    });
+    const provingPeriod = await f.market.provingPeriod();
+    for (const [i, id] of ids.entries()) {
+      const set = await readDataSet(f.market, id);
+      expect(set.escrow - must(escrowBefore[i])).to.equal(
+        costFor(set.pricePerTiBMonth, set.span, 5n * provingPeriod),
+      );
+    }
+    expect(renewed.topUps).to.have.length(3);
+
+    // A second file shares the data sets: removing the first drops its pieces by a signed state.
+    const second = await storeFile(
+      request(new Uint8Array(randomBytes(5_000)), { manifestPath: join(dir, "more.strata.json") }),
+      deps,
+    );
+    const removals = await removeFile(first.manifest, {
+      signer: f.client,
+      chainId: f.chainId,
+      market: f.market.connect(f.client),
+      agentFor: agentFor,
+    });
+    expect(removals.map((r) => r.action)).to.deep.equal([
+      "pieces-removed",
+      "pieces-removed",
+      "pieces-removed",
+    ]);
+    for (const id of ids) expect((await readDataSet(f.market, id)).version).to.equal(3n);
+    // The second file still comes back; removing it too ends the (now empty) data sets with notice.
+    await retrieveFile(
+      { manifest: second.manifest, outPath: join(dir, "second.bin") },
+      { signer: f.client, agentFor: agentFor },
+    );
+    const ends = await removeFile(second.manifest, {
+      signer: f.client,
+      chainId: f.chainId,
+      market: f.market.connect(f.client),
+      agentFor: agentFor,
+    });
+    expect(ends.map((r) => r.action)).to.deep.equal(["terminated", "terminated", "terminated"]);
+    for (const id of ids) expect((await readDataSet(f.market, id)).status).to.equal("ending");
   });
 });

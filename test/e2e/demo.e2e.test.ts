@@ -9,7 +9,7 @@ import { ROOT, run } from "../../scripts/lib/localChain.js";
 
 interface DemoSummary {
   ok: boolean;
-  deals: { state: string; compensation: string }[];
+  dataSets: { state: string; compensation: string; pricePerTiBMonth: string; bytes: string }[];
   proofs: number;
   missedPeriodsReported: number;
   retrievalChallenges: { opened: number; failed: number };
@@ -27,8 +27,12 @@ describe("e2e: npm run demo", function () {
     if (result.code !== 0) throw new Error(`demo failed (${result.code}):\n${result.stderr.slice(-6000)}`);
     const summary = JSON.parse(result.stdout) as DemoSummary;
     expect(summary.ok).to.equal(true);
-    expect(summary.deals).to.have.length(4);
-    expect(summary.deals.filter((d) => d.state === "ended: retrieval failed")).to.have.length(1);
+    expect(summary.dataSets).to.have.length(4);
+    expect(summary.dataSets.filter((d) => d.state === "ended: retrieval failed")).to.have.length(1);
+    // The data sets still live hold the file's pieces (an ended data set holds nothing).
+    const live = summary.dataSets.filter((d) => d.state === "live");
+    expect(live.length).to.be.at.least(2);
+    for (const set of live) expect(set.bytes).to.not.equal("0");
     expect(summary.proofs).to.be.at.least(8);
     expect(summary.missedPeriodsReported).to.be.at.least(1);
     expect(summary.retrievalChallenges.failed).to.equal(1);
@@ -39,7 +43,13 @@ describe("e2e: npm run demo", function () {
     ]);
     expect(summary.compute.leases[1]?.closedBy).to.equal(worker?.address);
     const ops = new Map(summary.gas.map((g) => [g.operation, g]));
-    for (const op of ["StorageMarket.publishDeals", "StorageMarket.submitProof", "ComputeMarket.heartbeat"])
+    for (const op of [
+      "StorageMarket.topUp",
+      "StorageMarket.createDataSet",
+      "StorageMarket.updateDataSets",
+      "StorageMarket.submitProof",
+      "ComputeMarket.heartbeat",
+    ])
       expect(ops.get(op)?.count ?? 0, op).to.be.greaterThan(0);
   });
 });

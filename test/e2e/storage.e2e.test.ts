@@ -18,6 +18,7 @@ import {
   type RunningAgent,
 } from "../../scripts/lib/localProcesses.js";
 import { startLocalChain, stopProcess, type LocalChain } from "../../scripts/lib/localChain.js";
+import { configureStorageOffer } from "../../scripts/demo/storageStory.js";
 
 describe("e2e: store, prove, lose data, lose a provider, retrieve", function () {
   this.timeout(600_000);
@@ -29,7 +30,8 @@ describe("e2e: store, prove, lose data, lose a provider, retrieve", function () 
   before(async function () {
     chain = await startLocalChain();
     strata = strataCli(chain);
-    agents.push(...(await startAgents(chain, [1, 2, 3])));
+    // Prices high enough that two proven hours of a 3 MiB file earn whole base units (payments are exact).
+    agents.push(...(await startAgents(chain, [1, 2, 3], { configure: configureStorageOffer })));
   });
 
   after(async function () {
@@ -46,10 +48,36 @@ describe("e2e: store, prove, lose data, lose a provider, retrieve", function () 
     await strata(["dev", "mint", "1000", "--to", devAddress(4)], 0);
     await strata(["store", file, "--k", "1", "--m", "2", "--duration", "12", "--out", manifestPath], 4);
     const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
-      pieces: { root: string; provider: string; dealId: string }[];
+      version: number;
+      pieces: { root: string; provider: string; dataSetId: string; offset: number; addedInVersion: string }[];
     };
+    expect(manifest.version).to.equal(2);
     expect(manifest.pieces).to.have.length(3);
     expect(new Set(manifest.pieces.map((p) => p.provider.toLowerCase())).size).to.equal(3);
+    // Each piece is in a live data set of the client's with its provider, and the chain holds the signed state.
+    for (const piece of manifest.pieces) {
+      const set = await market.dataSet(BigInt(piece.dataSetId));
+      expect(set.provider.toLowerCase()).to.equal(piece.provider.toLowerCase());
+      expect(set.client).to.equal(devAddress(4));
+      expect(set.version >= BigInt(piece.addedInVersion)).to.equal(true);
+      expect(set.span > 0n).to.equal(true);
+    }
+    const status = (await strata(["status", manifestPath], 4)) as {
+      atRisk: boolean;
+      healthyPieces: number;
+    };
+    expect(status.atRisk).to.equal(false);
+    expect(status.healthyPieces).to.equal(3);
+    // A second file reuses the same data sets (recorded next to the manifests): no new data set is opened.
+    const second = path.join(chain.workDir, "notes.bin");
+    writeFileSync(second, randomBytes(100_000));
+    const secondManifest = path.join(chain.workDir, "notes.strata.json");
+    await strata(["store", second, "--k", "1", "--m", "2", "--duration", "12", "--out", secondManifest], 4);
+    const again = JSON.parse(readFileSync(secondManifest, "utf8")) as { pieces: { dataSetId: string }[] };
+    expect(new Set(again.pieces.map((p) => p.dataSetId))).to.deep.equal(
+      new Set(manifest.pieces.map((p) => p.dataSetId)),
+    );
+    expect(await market.dataSetCount()).to.equal(3n);
 
     const window = (await market.parameters()).proofWindow;
     // Period after period, every provider proves on its own.
@@ -69,7 +97,7 @@ describe("e2e: store, prove, lose data, lose a provider, retrieve", function () 
     expect(proofs.length).to.be.at.least(6);
     // Payments settle (the agents settle every period and withdraw their earnings).
     await until("a settlement", async () => {
-      const settled = await market.queryFilter(market.filters.DealSettled());
+      const settled = await market.queryFilter(market.filters.DataSetSettled());
       return settled.length > 0 ? true : undefined;
     });
 

@@ -77,7 +77,7 @@ describe("e2e: the worker reports a missed proof and gets a withholding provider
       CLIENT_ACCOUNT,
     );
     const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
-      pieces: { root: string; provider: string; dealId: string }[];
+      pieces: { root: string; provider: string; dataSetId: string }[];
     };
     expect(manifest.pieces).to.have.length(3);
 
@@ -118,7 +118,7 @@ describe("e2e: the worker reports a missed proof and gets a withholding provider
       "the worker to open a retrieval challenge on the withheld deal",
       async () => {
         const events = await retrieval.queryFilter(
-          retrieval.filters.RetrievalChallengeOpened(undefined, BigInt(withheld.dealId)),
+          retrieval.filters.RetrievalChallengeOpened(undefined, BigInt(withheld.dataSetId)),
         );
         return events.find((e) => e.args.challenger.toLowerCase() === workerAddress.toLowerCase());
       },
@@ -152,12 +152,12 @@ describe("e2e: the worker reports a missed proof and gets a withholding provider
       return events[0];
     });
     expect(failed.args.enforcer.toLowerCase()).to.equal(workerAddress.toLowerCase());
-    const ended = await market.queryFilter(market.filters.DealEnded(BigInt(withheld.dealId)));
+    const ended = await market.queryFilter(market.filters.DataSetEnded(BigInt(withheld.dataSetId)));
     expect(ended).to.have.length(1);
     expect(ended[0]?.args.reason).to.equal(RETRIEVAL_FAILED);
     expect(ended[0]?.args.compensationToClient).to.be.greaterThan(0n);
     const slashes = await market.queryFilter(
-      market.filters.Slashed(withholding.address, BigInt(withheld.dealId)),
+      market.filters.Slashed(withholding.address, BigInt(withheld.dataSetId)),
     );
     expect(slashes).to.have.length(1);
     expect(slashes[0]?.args.toReporter).to.be.greaterThan(0n);

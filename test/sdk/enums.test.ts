@@ -68,7 +68,8 @@ describe("contract enums (offchain/sdk/chain/enums.ts)", function () {
   it("test_enums_valuesAndNames: value, nameOf and indexOf agree with the declaration order", function () {
     expect(DealEndReason.value.RetrievalFailed).to.equal(4n);
     expect(DealEndReason.nameOf(4n)).to.equal("RetrievalFailed");
-    expect(DealEndReason.nameOf(5)).to.equal(undefined);
+    expect(DealEndReason.nameOf(5)).to.equal("Unfunded");
+    expect(DealEndReason.nameOf(6)).to.equal(undefined);
     expect(LeaseCloseReason.indexOf("InsufficientFunds")).to.equal(4);
     expect(LeaseCloseReason.value.Expired).to.equal(5n);
   });

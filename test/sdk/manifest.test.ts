@@ -35,42 +35,14 @@ async function sampleManifest(): Promise<Manifest> {
   return completeManifest(
     manifestDraft,
     { chainId: 31337n, market: MARKET },
-    manifestDraft.pieces.map((piece, index) => {
-      const provider = PROVIDER_ADDRESSES[index % 2] ?? "";
-      const proposal = {
-        client: client.address,
-        provider,
-        root: piece.root,
-        size: BigInt(piece.size),
-        duration: 7200n,
-        pricePerSecond: 10n ** 20n,
-        collateral: 5_000_000n,
-        startDeadline: 1_800_000_000n,
-        nonce: 42n + BigInt(index),
-      };
-      return {
-        provider,
-        endpoint: `http://127.0.0.1:${8701 + index}`,
-        proposal,
-        // Piece 0 is published, piece 1 is not yet.
-        ...(index === 0
-          ? {
-              dealId: 7n,
-              deal: {
-                id: 7n,
-                client: client.address,
-                provider,
-                root: piece.root,
-                size: BigInt(piece.size),
-                startPeriod: 12n,
-                endPeriod: 14n,
-                pricePerSecond: proposal.pricePerSecond,
-                collateral: proposal.collateral,
-              },
-            }
-          : {}),
-      };
-    }),
+    manifestDraft.pieces.map((_, index) => ({
+      provider: PROVIDER_ADDRESSES[index % 2] ?? "",
+      endpoint: `http://127.0.0.1:${8701 + index}`,
+      dataSetId: 7n + BigInt(index),
+      // A 316-byte piece covers 5 leaves, padded to 8: its offset is a multiple of 8.
+      offset: 8 * index,
+      addedInVersion: 3n,
+    })),
   );
 }
 
@@ -101,11 +73,11 @@ describe("manifest", function () {
     const text = toJson(manifest);
     const json = JSON.parse(text) as Json;
     expect(json.chainId).to.equal("31337");
-    expect(piece(json, 0).dealId).to.equal("7");
-    expect(piece(json, 1).dealId).to.equal(null);
-    expect(piece(json, 1).deal).to.equal(null);
-    expect(section(piece(json, 0), "proposal").pricePerSecond).to.equal("100000000000000000000");
-    expect(section(piece(json, 0), "deal").endPeriod).to.equal("14");
+    expect(json.version).to.equal(2);
+    expect(piece(json, 0).dataSetId).to.equal("7");
+    expect(piece(json, 1).dataSetId).to.equal("8");
+    expect(piece(json, 1).offset).to.equal(8);
+    expect(piece(json, 1).addedInVersion).to.equal("3");
     expect(fromJson(text)).to.deep.equal(manifest);
     expect(text.endsWith("}\n")).to.be.true;
   });
@@ -135,7 +107,7 @@ describe("manifest", function () {
 
   const cases: [string, string, (json: Json) => void][] = [
     ["a missing field", "version", (json) => delete json.version],
-    ["another version", "version", (json) => (json.version = 2)],
+    ["another version", "version", (json) => (json.version = 3)],
     ["an unknown top-level field", "comment", (json) => (json.comment = "hi")],
     ["a short file id", "fileId", (json) => (json.fileId = "0x1234")],
     ["a file name with a path", "fileName", (json) => (json.fileName = "../etc/passwd")],
@@ -189,32 +161,27 @@ describe("manifest", function () {
     ["a malformed root", "pieces[1].root", (json) => (piece(json, 1).root = "0x12")],
     ["a missing endpoint", "pieces[1].endpoint", (json) => delete piece(json, 1).endpoint],
     ["a non-http endpoint", "pieces[0].endpoint", (json) => (piece(json, 0).endpoint = "ftp://host/")],
-    ["a negative deal id", "pieces[0].dealId", (json) => (piece(json, 0).dealId = "-1")],
-    ["a nonce beyond uint64", "pieces[1].nonce", (json) => (piece(json, 1).nonce = (1n << 64n).toString())],
-    ["a nonce unlike the proposal's", "pieces[1].proposal.nonce", (json) => (piece(json, 1).nonce = "1")],
+    ["a negative data set id", "pieces[0].dataSetId", (json) => (piece(json, 0).dataSetId = "-1")],
+    ["a data set id 0", "pieces[0].dataSetId", (json) => (piece(json, 0).dataSetId = "0")],
     [
-      "a proposal for another root",
-      "pieces[0].proposal.root",
-      (json) => (section(piece(json, 0), "proposal").root = "0x" + "00".repeat(32)),
+      "a data set id beyond uint64",
+      "pieces[1].dataSetId",
+      (json) => (piece(json, 1).dataSetId = (1n << 64n).toString()),
     ],
+    ["a data set id as a number", "pieces[0].dataSetId", (json) => (piece(json, 0).dataSetId = 7)],
+    ["a missing offset", "pieces[1].offset", (json) => delete piece(json, 1).offset],
+    ["a negative offset", "pieces[1].offset", (json) => (piece(json, 1).offset = -4)],
+    ["an unaligned offset", "pieces[1].offset", (json) => (piece(json, 1).offset = 6)],
     [
-      "a proposal missing its price",
-      "pieces[0].proposal.pricePerSecond",
-      (json) => delete section(piece(json, 0), "proposal").pricePerSecond,
+      "two pieces overlapping in one data set",
+      "pieces[1].offset",
+      (json) => {
+        piece(json, 1).dataSetId = "7";
+        piece(json, 1).offset = 0;
+      },
     ],
-    [
-      "a price beyond uint128",
-      "pieces[0].proposal.pricePerSecond",
-      (json) => (section(piece(json, 0), "proposal").pricePerSecond = (1n << 128n).toString()),
-    ],
-    ["deal terms without a deal id", "pieces[0].dealId", (json) => (piece(json, 0).dealId = null)],
-    ["deal terms of another deal", "pieces[0].deal.id", (json) => (section(piece(json, 0), "deal").id = "8")],
-    [
-      "deal terms with a bad period",
-      "pieces[0].deal.endPeriod",
-      (json) => (section(piece(json, 0), "deal").endPeriod = "x"),
-    ],
-    ["an unknown deal field", "pieces[0].deal.note", (json) => (section(piece(json, 0), "deal").note = 1)],
+    ["a version 0", "pieces[0].addedInVersion", (json) => (piece(json, 0).addedInVersion = "0")],
+    ["an unknown piece field", "pieces[0].dealId", (json) => (piece(json, 0).dealId = "7")],
   ];
   for (const [what, field, edit] of cases) {
     it(`rejects ${what} with BAD_MANIFEST at "${field}"`, function () {
@@ -259,8 +226,15 @@ describe("manifest", function () {
 
     it("throws BAD_MANIFEST for a file that is not a manifest", async function () {
       const path = join(dir, "bad.json");
-      await writeFile(path, '{"version": 1}');
+      await writeFile(path, '{"version": 2}');
       await expectRejection(() => loadManifest(path), "BAD_MANIFEST");
+    });
+
+    it("refuses a manifest of the deal-per-piece market with MANIFEST_OUTDATED, saying what to do", async function () {
+      const path = join(dir, "old.json");
+      await writeFile(path, JSON.stringify({ version: 1, pieces: [{ dealId: "7" }] }));
+      const error = await expectRejection(() => loadManifest(path), "MANIFEST_OUTDATED");
+      expect(error.details).to.contain("strata store");
     });
 
     it("leaves no temporary file behind when the write fails", async function () {

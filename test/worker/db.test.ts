@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { StrataError } from "../../offchain/sdk/errors.js";
 import {
   KEPT_BLOCK_HASHES,
-  KEPT_SAMPLES_PER_DEAL,
+  KEPT_SAMPLES_PER_DATA_SET,
   WorkerDb,
   type DbIdentity,
   type IndexBatch,
@@ -31,25 +31,36 @@ function hash(n: number, fork = 0): string {
   return "0x" + (n * 16 + fork).toString(16).padStart(64, "0");
 }
 
-function published(
-  dealId: bigint,
-  provider: string,
-  blockNumber: number,
-  logIndex: number,
-  endPeriod = 30n,
-): IndexedEvent {
+function published(dataSetId: bigint, provider: string, blockNumber: number, logIndex: number): IndexedEvent {
   return {
-    kind: "DealPublished",
-    dealId,
+    kind: "DataSetCreated",
+    dataSetId,
     client: CLIENT,
     provider,
-    root: "0x" + "ab".repeat(32),
-    size: 4096n,
-    startPeriod: 5n,
-    endPeriod,
-    pricePerSecond: 10n,
-    collateral: 100_000_000n,
-    nonce: dealId + 1000n,
+    pricePerTiBMonth: 2_500_000n,
+    collateralPerTiB: 10_000_000n,
+    noticePeriods: 7n,
+    nonce: dataSetId + 1000n,
+    blockNumber,
+    logIndex,
+    txHash: tx(),
+  };
+}
+
+function updated(
+  dataSetId: bigint,
+  version: bigint,
+  span: bigint,
+  blockNumber: number,
+  logIndex: number,
+): IndexedEvent {
+  return {
+    kind: "DataSetUpdated",
+    dataSetId,
+    version,
+    root: "0x" + (span === 0n ? "00" : "ab").repeat(32),
+    span,
+    effectivePeriod: 6n,
     blockNumber,
     logIndex,
     txHash: tx(),
@@ -96,7 +107,7 @@ describe("worker database", function () {
     first.close();
     const again = WorkerDb.open(path);
     expect(again.cursor()).to.equal(9);
-    expect(again.activeDeals()).to.have.length(1);
+    expect(again.openDataSets()).to.have.length(1);
     expect(String(again.handle.prepare("PRAGMA journal_mode").get()?.journal_mode)).to.equal("wal");
     again.close();
   });
@@ -133,7 +144,7 @@ describe("worker database", function () {
     const bad = published(2n ** 70n, P1, 3, 1); // does not fit SQLite's INTEGER
     expect(() => db.applyBatch(batch(1, 4, [published(1n, P1, 3, 0), bad]))).to.throw();
     expect(db.cursor()).to.equal(0);
-    expect(db.counts().deals).to.equal(0);
+    expect(db.counts().dataSets).to.equal(0);
     expect(db.blockHash(4)).to.equal(undefined);
   });
 
@@ -170,7 +181,7 @@ describe("worker database", function () {
     const action = db.claimAction("report-missed", P1, "6");
     db.insertAlert({ kind: "proof-mismatch", subject: P1, detail: "x" });
     db.insertSample({
-      dealId: 2n,
+      dataSetId: 2n,
       provider: P2,
       leafIndex: 0,
       ok: false,
@@ -179,9 +190,9 @@ describe("worker database", function () {
     });
 
     const deleted = db.rollbackTo(5);
-    expect(deleted).to.equal(3); // deal 2, the second proof and its check
+    expect(deleted).to.equal(3); // data set 2, the second proof and its check
     expect(db.cursor()).to.equal(5);
-    expect(db.activeDeals().map((d) => d.id)).to.deep.equal([1n]);
+    expect(db.openDataSets().map((d) => d.dataSetId)).to.deep.equal([1n]);
     expect(db.proofsSince(0)).to.have.length(1);
     expect(db.proofCheck(early.txHash)?.verdict).to.equal("ok");
     expect(db.proofCheck(late.txHash)).to.equal(undefined);
@@ -205,33 +216,29 @@ describe("worker database", function () {
     expect(db.blockHash(51)).to.equal(hash(51));
   });
 
-  it("test_activeDeals: extensions raise the end period, ended deals leave, filters and paging", function () {
+  it("test_openDataSets: newest state, terminations and ends, filters, paging and replay events", function () {
     db.applyBatch(
       batch(1, 10, [
         published(1n, P1, 2, 0),
         published(2n, P1, 2, 1),
         published(3n, P2, 3, 0),
+        updated(1n, 1n, 64n, 3, 1),
+        updated(1n, 2n, 300n, 4, 0),
+        updated(2n, 1n, 5n, 4, 1),
         {
-          kind: "DealExtended",
-          dealId: 1n,
-          newEndPeriod: 40n,
-          amount: 5n,
-          blockNumber: 4,
-          logIndex: 0,
-          txHash: tx(),
-        },
-        {
-          kind: "DealExtended",
-          dealId: 1n,
-          newEndPeriod: 50n,
-          amount: 5n,
+          kind: "DataSetTerminated",
+          dataSetId: 3n,
+          by: CLIENT,
+          reason: 1,
+          endPeriod: 12n,
           blockNumber: 5,
           logIndex: 0,
           txHash: tx(),
         },
+        updated(2n, 1n, 0n, 5, 1),
         {
-          kind: "DealEnded",
-          dealId: 2n,
+          kind: "DataSetEnded",
+          dataSetId: 2n,
           reason: 3,
           paidToProvider: 1n,
           refundedToClient: 2n,
@@ -243,24 +250,30 @@ describe("worker database", function () {
         },
       ]),
     );
-    const active = db.activeDeals();
-    expect(active.map((d) => d.id)).to.deep.equal([1n, 3n]);
-    expect(active[0]?.endPeriod).to.equal(50n);
-    expect(active[0]?.originalEndPeriod).to.equal(30n);
-    expect(db.activeDeals({ provider: P2.toUpperCase().replace("0X", "0x") }).map((d) => d.id)).to.deep.equal(
-      [3n],
-    );
-    expect(db.activeDeals({ afterId: 1n, limit: 1 }).map((d) => d.id)).to.deep.equal([3n]);
-    expect(db.dealById(2n)?.ended?.reason).to.equal(3);
-    expect(db.dealById(2n)?.ended?.collateralReleased).to.equal(4n);
-    expect(db.providersWithActiveDeals()).to.deep.equal([P1, P2]);
-    expect(db.providerDealEvents(P1).map((e) => `${e.kind}:${e.dealId}`)).to.deep.equal([
-      "published:1",
-      "published:2",
-      "ended:2",
+    const open = db.openDataSets();
+    expect(open.map((d) => d.dataSetId)).to.deep.equal([1n, 3n]);
+    expect(open[0]).to.include({ version: 2n, span: 300n, terminated: null, ended: null });
+    expect(open[1]?.terminated).to.deep.equal({ by: CLIENT, reason: 1, endPeriod: 12n });
+    expect(db.liveDataSetIds()).to.deep.equal([1n]);
+    expect(
+      db.openDataSets({ provider: P2.toUpperCase().replace("0X", "0x") }).map((d) => d.dataSetId),
+    ).to.deep.equal([3n]);
+    expect(db.openDataSets({ afterId: 1n, limit: 1 }).map((d) => d.dataSetId)).to.deep.equal([3n]);
+    expect(db.dataSetById(2n)).to.include({ version: 1n, span: 0n });
+    expect(db.dataSetById(2n)?.ended?.reason).to.equal(3);
+    expect(db.dataSetById(2n)?.ended?.collateralReleased).to.equal(4n);
+    expect(db.providersWithOpenDataSets()).to.deep.equal([P1, P2]);
+    const before = { blockNumber: 100, logIndex: 0 };
+    expect(db.replayEvents(P1, { before }).map((e) => e.kind)).to.deep.equal([
+      "DataSetCreated",
+      "DataSetCreated",
+      "DataSetUpdated",
+      "DataSetUpdated",
+      "DataSetUpdated",
+      "DataSetUpdated",
     ]);
-    expect(db.providerDealEvents(P1, { blockNumber: 2, logIndex: 1 })).to.have.length(1);
-    expect(db.counts()).to.include({ deals: 3, activeDeals: 2 });
+    expect(db.replayEvents(P1, { after: { blockNumber: 2, logIndex: 1 }, before })).to.have.length(4);
+    expect(db.counts()).to.include({ dataSets: 3, openDataSets: 2 });
   });
 
   it("test_seedFor: the latest of a rescheduling, the previous proof and a missed-proof run", function () {
@@ -388,7 +401,7 @@ describe("worker database", function () {
         {
           kind: "RetrievalChallengeOpened",
           challengeId: 1n,
-          dealId: 7n,
+          dataSetId: 7n,
           provider: P1,
           challenger: P2,
           leafIndex: 3n,
@@ -401,7 +414,7 @@ describe("worker database", function () {
         {
           kind: "RetrievalChallengeOpened",
           challengeId: 2n,
-          dealId: 8n,
+          dataSetId: 8n,
           provider: P1,
           challenger: P2,
           leafIndex: 0n,
@@ -414,7 +427,7 @@ describe("worker database", function () {
         {
           kind: "RetrievalChallengeFailed",
           challengeId: 2n,
-          dealId: 8n,
+          dataSetId: 8n,
           provider: P1,
           enforcer: P2,
           blockNumber: 9,
@@ -436,7 +449,7 @@ describe("worker database", function () {
     expect(db.providerEndpoint(P2)).to.equal(null);
     expect(db.providerRecord(P2)?.kind).to.equal("deregistered");
     expect(db.openChallenges().map((c) => c.challengeId)).to.deep.equal([1n]);
-    expect(db.openChallenges({ dealId: 8n })).to.have.length(0);
+    expect(db.openChallenges({ dataSetId: 8n })).to.have.length(0);
     expect(db.challengeById(2n)).to.include({ status: "failed", enforcer: P2, resolvedBlock: 9 });
     expect(db.parametersAt(5)).to.deep.equal({ challengeCount: 4n, maxFaults: 3n });
     expect(db.parametersAt(0)).to.equal(undefined);
@@ -465,10 +478,10 @@ describe("worker database", function () {
     ).to.throw();
   });
 
-  it("test_samples_pruned: only the newest KEPT_SAMPLES_PER_DEAL per deal", function () {
-    for (let i = 0; i < KEPT_SAMPLES_PER_DEAL + 20; i++) {
+  it("test_samples_pruned: only the newest KEPT_SAMPLES_PER_DATA_SET per data set", function () {
+    for (let i = 0; i < KEPT_SAMPLES_PER_DATA_SET + 20; i++) {
       db.insertSample({
-        dealId: 1n,
+        dataSetId: 1n,
         provider: P1,
         leafIndex: i,
         ok: i % 2 === 0,
@@ -476,10 +489,10 @@ describe("worker database", function () {
         latencyMs: 3,
       });
     }
-    db.insertSample({ dealId: 2n, provider: P1, leafIndex: 0, ok: true, errorCode: null, latencyMs: 3 });
+    db.insertSample({ dataSetId: 2n, provider: P1, leafIndex: 0, ok: true, errorCode: null, latencyMs: 3 });
     const kept = db.recentSamples(1n, 1000);
-    expect(kept).to.have.length(KEPT_SAMPLES_PER_DEAL);
-    expect(kept[0]?.leafIndex).to.equal(KEPT_SAMPLES_PER_DEAL + 19);
+    expect(kept).to.have.length(KEPT_SAMPLES_PER_DATA_SET);
+    expect(kept[0]?.leafIndex).to.equal(KEPT_SAMPLES_PER_DATA_SET + 19);
     expect(db.recentSamples(2n)).to.have.length(1);
   });
 });

@@ -3,12 +3,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Signer } from "ethers";
 import type { Counter } from "prom-client";
-import { LEAF_SIZE, type PieceTree } from "../../offchain/sdk/commitment/merkle.js";
 import type { WorkerConfigOverrides } from "../../offchain/worker/config.js";
 import type { Duty } from "../../offchain/worker/context.js";
 import type { Worker } from "../../offchain/worker/worker.js";
 import { startServer, type TestServer } from "../cli/helpers/httpServer.js";
-import type { StorageFixture } from "../helpers/fixture.js";
+import type { StorageFixture, UniformTree } from "../helpers/fixture.js";
 import { testWorker, workerConfig } from "./helpers.js";
 
 /** A worker (not started) following the fixture's market, registry and retrieval-challenge contract. */
@@ -53,7 +52,7 @@ export async function nonceOf(f: StorageFixture, who: string): Promise<number> {
 }
 
 /** How the fake provider endpoint answers. */
-export type EndpointMode = "honest" | "hang" | "huge" | "wrong-bytes" | "not-found";
+export type EndpointMode = "honest" | "hang" | "huge" | "wrong-leaf" | "not-found";
 
 export interface FakeEndpoint {
   url: string;
@@ -64,65 +63,49 @@ export interface FakeEndpoint {
 }
 
 /**
- * A provider data plane serving `pieces` (by root) like the agent (`GET /v1/pieces/:root` with Range,
- * `GET /v1/pieces/:root/proof?leaf=i`), or misbehaving as `mode` says.
+ * A provider data plane answering the agent's leaf route (`GET /v1/datasets/:id/leaves/:leaf`) from the trees of
+ * `sets` (by data-set id), or misbehaving as `mode` says.
  */
-export async function fakeEndpoint(pieces: Map<string, PieceTree>): Promise<FakeEndpoint> {
+export async function fakeEndpoint(sets: Map<bigint, UniformTree>): Promise<FakeEndpoint> {
   const state = { mode: "honest" as EndpointMode, requests: 0 };
   const server: TestServer = await startServer((req: IncomingMessage, res: ServerResponse) => {
     state.requests++;
     const url = new URL(req.url ?? "/", "http://localhost");
-    const match = /^\/v1\/pieces\/(0x[0-9a-f]{64})(\/proof)?$/.exec(url.pathname);
-    const tree = match?.[1] === undefined ? undefined : pieces.get(match[1]);
+    const match = /^\/v1\/datasets\/(\d+)\/leaves\/(\d+)$/.exec(url.pathname);
+    const tree = match?.[1] === undefined ? undefined : sets.get(BigInt(match[1]));
     switch (state.mode) {
       case "hang":
         return; // never answers; the sampler's deadline must end it
       case "not-found":
         res
           .writeHead(404, { "content-type": "application/json" })
-          .end('{"error":{"code":"PIECE_NOT_FOUND"}}');
+          .end('{"error":{"code":"DATA_SET_NOT_FOUND","message":"unknown"}}');
         return;
       case "huge":
         res.writeHead(200, { "content-type": "application/json" });
         res.end(Buffer.alloc(4 << 20, 0x20)); // 4 MiB of spaces: far above maxBytes
         return;
       case "honest":
-      case "wrong-bytes":
+      case "wrong-leaf":
         break;
     }
-    if (!match || !tree) {
+    if (!match?.[2] || !tree) {
       res.writeHead(404).end();
       return;
     }
-    if (match[2] === "/proof") {
-      const leafIndex = Number(url.searchParams.get("leaf"));
-      res.writeHead(200, { "content-type": "application/json" }).end(
-        JSON.stringify({
-          root: tree.root,
-          size: String(tree.size),
-          leafIndex,
-          leaf: tree.leaf(leafIndex),
-          path: tree.path(leafIndex),
-        }),
-      );
-      return;
-    }
-    const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? "");
-    const start = Number(range?.[1] ?? 0);
-    const end = Math.min(tree.size - 1, Number(range?.[2] ?? tree.size - 1));
-    const leaf = Math.floor(start / LEAF_SIZE);
-    const [lo, hi] = tree.leaf(leaf);
-    const bytes = Buffer.concat([Buffer.from(lo.slice(2), "hex"), Buffer.from(hi.slice(2), "hex")]).subarray(
-      0,
-      end - start + 1,
+    const leafIndex = BigInt(match[2]);
+    const [lo, hi] = tree.leaf(leafIndex);
+    let leaf = `0x${lo.slice(2)}${hi.slice(2)}`;
+    if (state.mode === "wrong-leaf") leaf = `0x${leaf.slice(2, 4) === "ff" ? "00" : "ff"}${leaf.slice(4)}`;
+    res.writeHead(200, { "content-type": "application/json" }).end(
+      JSON.stringify({
+        leaf,
+        path: tree.path(leafIndex),
+        root: tree.root,
+        span: tree.span.toString(),
+        depth: tree.depth,
+      }),
     );
-    if (state.mode === "wrong-bytes") bytes[0] = (bytes[0] ?? 0) ^ 0xff;
-    res
-      .writeHead(206, {
-        "content-type": "application/octet-stream",
-        "content-range": `bytes ${start}-${end}/${tree.size}`,
-      })
-      .end(bytes);
   });
   return {
     url: server.url,

@@ -1,23 +1,19 @@
 import { expect } from "chai";
-import type { DealTerms } from "../../offchain/sdk/deals/terms.js";
 import { defaultDuties } from "../../offchain/worker/duties/index.js";
 import { FINALIZE, keeperDuty, SETTLE, TERMINATE_FAULTY } from "../../offchain/worker/duties/keeper.js";
 import type { WorkerConfigOverrides } from "../../offchain/worker/config.js";
 import type { Worker } from "../../offchain/worker/worker.js";
-import {
-  deployStorage,
-  fundClient,
-  proveNext,
-  publishOne,
-  registerProvider,
-  type PieceData,
-  type StorageFixture,
-} from "../helpers/fixture.js";
+import { proveNext, type StorageFixture, type UniformTree } from "../helpers/fixture.js";
+import { setup } from "../storage/dataSets.helpers.js";
+import { openDataSet } from "./dataSets.helpers.js";
 import { counterValue, dutyWorker, missPeriods, nonceOf } from "./duties.helpers.js";
 import { removeTempDirs } from "./helpers.js";
 
-const EXPIRED = 0n;
-const TOO_MANY_FAULTS = 3n;
+/** IStorageMarket.EndReason. */
+const CLIENT_TERMINATED = 1n;
+const FAULTY = 3n;
+
+type KeeperReport = Record<string, { checked: number; confirmed: number; skipped: number }>;
 
 describe("worker duty: keeper", function () {
   let f: StorageFixture;
@@ -35,10 +31,8 @@ describe("worker duty: keeper", function () {
   };
 
   beforeEach(async function () {
-    f = await deployStorage();
+    f = await setup();
     provider = f.provider.address;
-    await registerProvider(f, f.provider);
-    await fundClient(f, f.client);
   });
 
   afterEach(async function () {
@@ -47,30 +41,24 @@ describe("worker duty: keeper", function () {
 
   after(removeTempDirs);
 
-  it("terminates a deal whose faults reached maxFaults and keeps the bounty share", async function () {
-    const { deal } = await publishOne(f, { periods: 48n });
+  it("terminates a data set whose faults reached maxFaults and keeps the bounty share", async function () {
+    const { id } = await openDataSet(f);
     const maxFaults = (await f.market.parameters()).maxFaults;
-    await missPeriods(f, provider, maxFaults - 1n);
-    await f.market.connect(f.client2).reportMissedProofs(provider);
     const w = await worker();
-    // One fault short: nothing is read or sent.
     const nonce = await nonceOf(f, f.watcher.address);
-    const short = (await w.tick()).duties.keeper as Record<string, { checked: number; confirmed: number }>;
-    expect(short.terminateFaulty).to.deep.include({ checked: 0, confirmed: 0 }); // below the index bound: not even read
+    const clean = (await w.tick()).duties.keeper as KeeperReport;
+    expect(clean.terminateFaulty).to.deep.include({ checked: 0, confirmed: 0 }); // no fault indexed: not even read
     expect(await nonceOf(f, f.watcher.address)).to.equal(nonce);
 
-    await missPeriods(f, provider, 1n);
+    await missPeriods(f, provider, maxFaults + 1n);
     await f.market.connect(f.client2).reportMissedProofs(provider);
-    const report = (await w.tick()).duties.keeper as Record<string, { confirmed: number }>;
+    const report = (await w.tick()).duties.keeper as KeeperReport;
     expect(report.terminateFaulty).to.deep.include({ confirmed: 1 });
-    const action = w.context.db.action(TERMINATE_FAULTY, deal.id.toString(), "");
-    const slash = (await f.market.queryFilter(f.market.filters.Slashed(undefined, deal.id)))[0];
+    const action = w.context.db.action(TERMINATE_FAULTY, id.toString(), "");
+    const slash = (await f.market.queryFilter(f.market.filters.Slashed(undefined, id)))[0];
     expect(action?.status).to.equal("confirmed");
-    expect(slash?.args.toReporter).to.be.greaterThan(0n);
     expect(action?.reward).to.equal(slash?.args.toReporter);
-    expect((await f.market.queryFilter(f.market.filters.DealEnded(deal.id)))[0]?.args.reason).to.equal(
-      TOO_MANY_FAULTS,
-    );
+    expect((await f.market.queryFilter(f.market.filters.DataSetEnded(id)))[0]?.args.reason).to.equal(FAULTY);
     expect(await counterValue(w.context.metrics.bountyEarned)).to.equal(Number(slash?.args.toReporter));
 
     const after = await nonceOf(f, f.watcher.address);
@@ -78,39 +66,42 @@ describe("worker duty: keeper", function () {
     expect(await nonceOf(f, f.watcher.address)).to.equal(after);
   });
 
-  it("finalizes a deal one period after its end once its last period is resolved", async function () {
-    const { deal } = await publishOne(f, { periods: 1n });
-    await f.helpers.time.increaseTo(await f.market.periodStart(deal.endPeriod));
+  it("finalizes a terminated data set once its end period is resolved: removal, then closing", async function () {
+    const { id, tree } = await openDataSet(f);
+    await (await proveNext(f, f.provider, new Map([[id, tree]]))).wait();
+    await (await f.market.connect(f.client).terminateDataSet(id)).wait();
+    const end = (await f.market.dataSet(id)).endPeriod;
     const w = await worker();
-    // The end period just started: the provider's own agent gets a period to finalize first.
-    await f.market.connect(f.client2).reportMissedProofs(provider);
     await w.tick();
-    expect(w.context.db.actions({ kind: FINALIZE })).to.deep.equal([]);
+    expect(w.context.db.actions({ kind: FINALIZE })).to.deep.equal([]); // not over yet
 
-    await f.helpers.time.increaseTo(await f.market.periodStart(deal.endPeriod + 1n));
-    const report = (await w.tick()).duties.keeper as Record<string, { confirmed: number }>;
-    expect(report.finalize).to.deep.include({ confirmed: 1 });
-    expect(w.context.db.action(FINALIZE, deal.id.toString(), "")?.status).to.equal("confirmed");
-    expect((await f.market.queryFilter(f.market.filters.DealEnded(deal.id)))[0]?.args.reason).to.equal(
-      EXPIRED,
+    await f.helpers.time.increaseTo(await f.market.periodStart(end + 1n));
+    for (let i = 0; i < 3 && (await f.market.dataSet(id)).status !== 3n; i++) await w.tick();
+    expect((await f.market.dataSet(id)).status).to.equal(3n);
+    expect(w.context.db.actions({ kind: FINALIZE }).every((a) => a.status === "confirmed")).to.be.true;
+    expect((await f.market.queryFilter(f.market.filters.DataSetEnded(id)))[0]?.args.reason).to.equal(
+      CLIENT_TERMINATED,
     );
   });
 
-  it("settles deals not settled for settleAfterSeconds, once per period", async function () {
-    const held = new Map<bigint, { deal: DealTerms; piece: PieceData }>();
-    const { deal, piece } = await publishOne(f, { periods: 48n });
-    held.set(deal.id, { deal, piece });
-    await proveNext(f, f.provider, held);
-    await f.helpers.time.increaseTo(await f.market.periodStart(deal.startPeriod + 1n));
-    const w = await worker({ keeper: { settleAfterSeconds: 3600 } });
-    const report = (await w.tick()).duties.keeper as Record<string, { confirmed: number }>;
+  it("settles due data sets in one settleDataSets call, then waits settleAfterSeconds", async function () {
+    const trees = new Map<bigint, UniformTree>();
+    // Large spans at a high price: a few periods earn whole base units.
+    for (const span of [1n << 24n, 1n << 22n, (1n << 20n) + 3n]) {
+      const { id, tree } = await openDataSet(f, span, { price: 2_500_000_000n });
+      trees.set(id, tree);
+    }
+    await (await proveNext(f, f.provider, trees)).wait();
+    await (await proveNext(f, f.provider, trees)).wait();
+    const w = await worker({ keeper: { settleAfterSeconds: 60, settleBatchSize: 10 } });
+    const report = (await w.tick()).duties.keeper as KeeperReport;
     expect(report.settle).to.deep.include({ confirmed: 1 });
-    const current = await f.market.currentPeriod();
-    const action = w.context.db.action(SETTLE, deal.id.toString(), current.toString());
-    expect(action?.status).to.equal("confirmed");
-    const settled = await f.market.queryFilter(f.market.filters.DealSettled(deal.id));
-    expect(settled).to.have.length(1);
-    expect(settled[0]?.args.amount).to.be.greaterThan(0n);
+    const [action] = w.context.db.actions({ kind: SETTLE });
+    expect(action?.subject.split(",")).to.have.length(3);
+    const settled = await f.market.queryFilter(f.market.filters.DataSetSettled());
+    expect(new Set(settled.map((e) => e.transactionHash))).to.have.length(1);
+    expect(settled.map((e) => e.args.id).sort()).to.deep.equal([...trees.keys()].sort());
+    expect(settled.every((e) => e.args.amount > 0n)).to.be.true;
 
     const nonce = await nonceOf(f, f.watcher.address);
     await w.tick();
@@ -118,7 +109,7 @@ describe("worker duty: keeper", function () {
   });
 
   it("skips settling when nothing is due, and does nothing with settling off or without a key", async function () {
-    const { deal } = await publishOne(f, { periods: 48n });
+    await openDataSet(f);
     await missPeriods(f, provider, 2n); // nothing proven: nothing earned
     await f.market.connect(f.client2).reportMissedProofs(provider);
     const off = await worker();
@@ -130,12 +121,9 @@ describe("worker duty: keeper", function () {
     expect(readOnly.context.db.actions()).to.deep.equal([]);
 
     const on = await worker({ keeper: { settleAfterSeconds: 60 } });
-    const report = (await on.tick()).duties.keeper as Record<string, { skipped: number }>;
+    const report = (await on.tick()).duties.keeper as KeeperReport;
     expect(report.settle).to.deep.include({ skipped: 1 });
-    expect(on.context.db.actions({ kind: SETTLE })[0]).to.deep.include({
-      subject: deal.id.toString(),
-      status: "skipped",
-    });
+    expect(on.context.db.actions({ kind: SETTLE })[0]).to.deep.include({ status: "skipped" });
   });
 });
 
@@ -143,10 +131,8 @@ describe("worker duties: the default set", function () {
   after(removeTempDirs);
 
   it("runs every default duty in one tick without a failure", async function () {
-    const f = await deployStorage();
-    await registerProvider(f, f.provider);
-    await fundClient(f, f.client);
-    await publishOne(f, { periods: 48n });
+    const f = await setup();
+    await openDataSet(f);
     await missPeriods(f, f.provider.address);
     const base = await dutyWorker(f, { signer: f.watcher });
     const config = base.context.config;

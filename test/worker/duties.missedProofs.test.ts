@@ -12,10 +12,10 @@ import {
   defaultParameters,
   deployStorage,
   fundClient,
-  publishOne,
   registerProvider,
   type StorageFixture,
 } from "../helpers/fixture.js";
+import { openDataSet } from "./dataSets.helpers.js";
 import { counterValue, dutyWorker, missPeriods, nonceOf } from "./duties.helpers.js";
 import { removeTempDirs } from "./helpers.js";
 
@@ -37,7 +37,7 @@ describe("worker duty: missed proofs", function () {
     provider = f.provider.address;
     await registerProvider(f, f.provider);
     await fundClient(f, f.client);
-    await publishOne(f, { periods: 48n });
+    await openDataSet(f);
   });
 
   afterEach(async function () {

@@ -1,25 +1,19 @@
 import { expect } from "chai";
-import type { DealTerms } from "../../offchain/sdk/deals/terms.js";
-import type { ChallengeProof } from "../../offchain/sdk/proofs/challenges.js";
 import { PROOF_MISMATCH_ALERT, proofVerifierDuty } from "../../offchain/worker/duties/proofVerifier.js";
 import type { ProofCheckDetail } from "../../offchain/worker/duties/proofVerifier.js";
 import type { Worker } from "../../offchain/worker/worker.js";
 import {
-  buildProofs,
-  deployStorage,
+  buildAnswers,
   enterProofWindow,
-  fundClient,
-  makeProposal,
   proveNext,
-  publish,
-  registerProvider,
-  type PieceData,
   type StorageFixture,
+  type UniformTree,
 } from "../helpers/fixture.js";
+import { liveDataSet, setup } from "../storage/dataSets.helpers.js";
 import { counterValue, dutyWorker } from "./duties.helpers.js";
 import { removeTempDirs } from "./helpers.js";
 
-type Held = Map<bigint, { deal: DealTerms; piece: PieceData }>;
+type Held = Map<bigint, UniformTree>;
 
 function detailOf(worker: Worker, txHash: string): ProofCheckDetail {
   const check = worker.context.db.proofCheck(txHash);
@@ -38,19 +32,15 @@ describe("worker duty: proof verifier", function () {
   const tx = { direct: "", multicall: "", forged: "", period: 0n };
 
   before(async function () {
-    f = await deployStorage();
-    await registerProvider(f, f.provider);
-    await fundClient(f, f.client);
-    const batch = await Promise.all([1, 2, 3, 4].map(() => makeProposal(f, { periods: 48n })));
-    (await publish(f, batch)).forEach((deal, i) => {
-      const piece = batch[i]?.piece;
-      if (piece) held.set(deal.id, { deal, piece });
-    });
-    // A swap-and-pop ending before the seed is used.
-    const ended = [...held.values()][1]?.deal;
-    if (!ended) throw new Error("no deal");
-    await f.market.connect(f.client).terminateDeal(ended);
-    held.delete(ended.id);
+    f = await setup();
+    for (const span of [300n, 64n, 1000n, 5n]) {
+      const { id, tree } = await liveDataSet(f, span);
+      held.set(id, tree);
+    }
+    // A data set terminated before the seed is used: it stays challengeable for the frozen period.
+    const ended = [...held.keys()][1];
+    if (ended === undefined) throw new Error("no data set");
+    await (await f.market.connect(f.client).terminateDataSet(ended)).wait();
 
     tx.direct = (await proveNext(f, f.provider, held)).hash;
 
@@ -59,15 +49,13 @@ describe("worker duty: proof verifier", function () {
     const period = (await f.market.proofState(f.provider.address)).nextPeriod;
     tx.period = period;
     await enterProofWindow(f, period);
-    const proofs = await buildProofs(f, f.provider.address, held);
+    const proofs = await buildAnswers(f, f.provider.address, held);
     const first = proofs[0];
     if (!first) throw new Error("no challenge");
-    const bad: ChallengeProof[] = [
-      { ...first, leaf: [flip(first.leaf[0]), first.leaf[1]] },
-      ...proofs.slice(1),
-    ];
+    const [lo, hi] = first.leaf as [string, string];
+    const bad: typeof proofs = [{ ...first, leaf: [flip(lo), hi] }, ...proofs.slice(1)];
     tx.forged = await sendReverted(f, f.market.interface.encodeFunctionData("submitProof", [period, bad]));
-    const declared = [...held.keys()][0] ?? 0n;
+    const declared = [...held.keys()][2] ?? 0n;
     const calls = [
       f.market.interface.encodeFunctionData("submitProof", [period, proofs]),
       f.market.interface.encodeFunctionData("declareFaults", [[declared]]),
@@ -116,19 +104,20 @@ describe("worker duty: proof verifier", function () {
     expect(await counterValue(w.context.metrics.alerts, { kind: PROOF_MISMATCH_ALERT })).to.equal(1);
   });
 
-  it("flags a proof whose challenged deal's indexed terms were forged", async function () {
+  it("flags a proof whose challenged data set's indexed root was forged", async function () {
     const direct = detailOf(w, tx.direct);
-    const challenged = direct.challenges?.[0]?.dealId;
+    const challenged = direct.challenges?.[0]?.dataSetId;
     if (challenged === undefined) throw new Error("no challenge");
     w.context.db.handle
-      .prepare("UPDATE deals_published SET root = ? WHERE deal_id = ?")
+      .prepare("UPDATE data_set_updates SET root = ? WHERE data_set_id = ?")
       .run("0x" + "ab".repeat(32), String(challenged)); // JSON detail: ids are decimal strings
+    w.context.db.handle.prepare("DELETE FROM replay_checkpoints").run();
     w.context.db.handle.prepare("DELETE FROM proof_checks WHERE tx_hash = ?").run(tx.direct.toLowerCase());
     await w.tick();
     const problems = detailOf(w, tx.direct).problems ?? [];
     expect(w.context.db.proofCheck(tx.direct)?.verdict).to.equal("mismatch");
     expect(problems.length).to.be.greaterThan(0);
-    expect(problems.every((p) => p.code === "TERMS_MISMATCH" && String(p.dealId) === String(challenged))).to
+    expect(problems.every((p) => p.code === "INVALID_PATH" && String(p.dataSetId) === String(challenged))).to
       .be.true;
   });
 

@@ -1,6 +1,4 @@
 import { expect } from "chai";
-import type { PieceTree } from "../../offchain/sdk/commitment/merkle.js";
-import type { DealTerms } from "../../offchain/sdk/deals/terms.js";
 import type { Duty } from "../../offchain/worker/context.js";
 import {
   ENFORCE_CHALLENGE,
@@ -12,15 +10,9 @@ import { retrievalSamplerDuty, runSamplingRound } from "../../offchain/worker/du
 import type { SampleRecord } from "../../offchain/worker/db/index.js";
 import type { WorkerConfigOverrides } from "../../offchain/worker/config.js";
 import type { Worker } from "../../offchain/worker/worker.js";
-import {
-  deployStorage,
-  fundClient,
-  makeProposal,
-  publish,
-  registerProvider,
-  USDC,
-  type StorageFixture,
-} from "../helpers/fixture.js";
+import { USDC, type StorageFixture, type UniformTree } from "../helpers/fixture.js";
+import { setup as storageSetup } from "../storage/dataSets.helpers.js";
+import { openDataSet } from "./dataSets.helpers.js";
 import { counterValue, dutyWorker, fakeEndpoint, nonceOf, type FakeEndpoint } from "./duties.helpers.js";
 import { removeTempDirs } from "./helpers.js";
 
@@ -37,8 +29,8 @@ const RETRIEVAL_FAILED = 4n;
 describe("worker duties: retrieval sampling and challenges", function () {
   let f: StorageFixture;
   let endpoint: FakeEndpoint;
-  let deals: DealTerms[];
-  let trees: Map<string, PieceTree>;
+  let ids: bigint[];
+  let trees: Map<bigint, UniformTree>;
   const workers: Worker[] = [];
 
   const worker = async (overrides: WorkerConfigOverrides = {}) => {
@@ -51,14 +43,15 @@ describe("worker duties: retrieval sampling and challenges", function () {
     return w;
   };
 
-  /** Publish `count` deals whose provider serves them from the fake endpoint. */
+  /** Open `count` data sets whose provider serves them from the fake endpoint. */
   const setup = async (count: number) => {
-    f = await deployStorage();
-    await registerProvider(f, f.provider);
-    await fundClient(f, f.client);
-    const batch = await Promise.all(Array.from({ length: count }, () => makeProposal(f, { periods: 48n })));
-    deals = await publish(f, batch);
-    trees = new Map(batch.map((s) => [s.piece.tree.root, s.piece.tree]));
+    f = await storageSetup();
+    trees = new Map();
+    for (let i = 0; i < count; i++) {
+      const { id, tree } = await openDataSet(f, 300n + BigInt(i));
+      trees.set(id, tree);
+    }
+    ids = [...trees.keys()];
     endpoint = await fakeEndpoint(trees);
     await f.registry
       .connect(f.provider)
@@ -80,18 +73,18 @@ describe("worker duties: retrieval sampling and challenges", function () {
       ["honest", null],
       ["hang", "PROVIDER_TIMEOUT"],
       ["huge", "PROVIDER_BAD_DATA"],
-      ["wrong-bytes", "PROVIDER_BAD_DATA"],
+      ["wrong-leaf", "PROVIDER_BAD_DATA"],
       ["not-found", "PROVIDER_REJECTED"],
     ];
-    const deal = deals[0];
-    if (!deal) throw new Error("no deal");
+    const id = ids[0];
+    if (id === undefined) throw new Error("no data set");
     for (const [mode, code] of expected) {
       endpoint.mode = mode;
       const started = Date.now();
       const round = await runSamplingRound(w.context);
       expect(round, mode).to.deep.equal({ ran: true, sampled: 1, failed: code === null ? 0 : 1 });
       expect(Date.now() - started, mode).to.be.lessThan(5000);
-      const [sample] = w.context.db.recentSamples(deal.id, 1);
+      const [sample] = w.context.db.recentSamples(id, 1);
       expect(sample?.errorCode ?? null, mode).to.equal(code);
       expect(sample?.ok, mode).to.equal(code === null);
     }
@@ -99,7 +92,7 @@ describe("worker duties: retrieval sampling and challenges", function () {
     await endpoint.close();
     const round = await runSamplingRound(w.context);
     expect(round.failed).to.equal(1);
-    expect(w.context.db.recentSamples(deal.id, 1)[0]?.errorCode).to.equal("PROVIDER_UNREACHABLE");
+    expect(w.context.db.recentSamples(id, 1)[0]?.errorCode).to.equal("PROVIDER_UNREACHABLE");
     const { retrievalSamples } = w.context.metrics;
     expect(await counterValue(retrievalSamples, { result: "ok" })).to.equal(1);
     expect(await counterValue(retrievalSamples, { result: "PROVIDER_BAD_DATA" })).to.equal(2);
@@ -115,10 +108,10 @@ describe("worker duties: retrieval sampling and challenges", function () {
     expect(await duty.run(w.context)).to.deep.include({ ran: false, sampled: 0 });
   });
 
-  it("opens a challenge after N failures once funded, and enforcing it after the deadline slashes the deal", async function () {
+  it("opens a challenge after N failures once funded, and enforcing it after the deadline slashes the data set", async function () {
     await setup(1);
-    const deal = deals[0];
-    if (!deal) throw new Error("no deal");
+    const id = ids[0];
+    if (id === undefined) throw new Error("no data set");
     const w = await worker();
     const challenger = retrievalChallengerDuty();
     endpoint.mode = "not-found";
@@ -138,14 +131,14 @@ describe("worker duties: retrieval sampling and challenges", function () {
     const { bond, responseWindow } = await f.retrievalChallenges.parameters();
     await f.token.mint(f.watcher.address, bond);
     expect(await challenger.run(w.context)).to.deep.include({ opened: 1 });
-    const failing = w.context.db.recentSamples(deal.id).filter((s) => !s.ok);
+    const failing = w.context.db.recentSamples(id).filter((s) => !s.ok);
     const opened = w.context.db.action(
       OPEN_CHALLENGE,
-      deal.id.toString(),
+      id.toString(),
       String(failing[failing.length - 1]?.id),
     );
     expect(opened?.status).to.equal("confirmed");
-    expect(await f.retrievalChallenges.openChallengeOf(deal.id)).to.equal(1n);
+    expect(await f.retrievalChallenges.openChallengeOf(id)).to.equal(1n);
     const challenge = await f.retrievalChallenges.challengeOf(1n);
     expect(challenge.challenger).to.equal(f.watcher.address);
     expect(challenge.leafIndex).to.equal(BigInt(failing[0]?.leafIndex ?? -1));
@@ -161,12 +154,11 @@ describe("worker duties: retrieval sampling and challenges", function () {
     expect(result).to.deep.include({ enforced: 1 });
     const enforced = w.context.db.action(ENFORCE_CHALLENGE, "1", "");
     expect(enforced?.status).to.equal("confirmed");
-    const [stored] = await f.market.dealState(deal.id);
-    expect(stored).to.equal(0n);
-    const ended = await f.market.queryFilter(f.market.filters.DealEnded(deal.id));
+    expect((await f.market.dataSet(id)).status).to.equal(3n);
+    const ended = await f.market.queryFilter(f.market.filters.DataSetEnded(id));
     expect(ended[0]?.args.reason).to.equal(RETRIEVAL_FAILED);
-    const slash = (await f.market.queryFilter(f.market.filters.Slashed(undefined, deal.id)))[0];
-    expect(slash?.args.toReporter).to.be.greaterThan(0n);
+    const slash = (await f.market.queryFilter(f.market.filters.Slashed(undefined, id)))[0];
+    expect(slash).to.not.equal(undefined);
     expect(enforced?.reward).to.equal(slash?.args.toReporter);
     expect(await f.market.balanceOf(f.watcher.address)).to.equal(slash?.args.toReporter);
     expect(await f.retrievalChallenges.balanceOf(f.watcher.address)).to.equal(bond);
@@ -192,25 +184,23 @@ describe("worker duties: retrieval sampling and challenges", function () {
 
     // The provider answers on chain: the bond is its.
     const challenge = await f.retrievalChallenges.challengeOf(1n);
-    const deal = deals.find((d) => d.id === challenge.dealId);
-    const tree = deal && trees.get(deal.root);
-    if (!deal || !tree) throw new Error("challenged deal unknown");
-    const leaf = Number(challenge.leafIndex);
-    await f.retrievalChallenges
-      .connect(f.provider)
-      .answerChallenge(1n, deal, tree.leaf(leaf), tree.path(leaf));
+    const challenged = challenge.dataSetId;
+    const tree = trees.get(challenged);
+    if (!tree) throw new Error("challenged data set unknown");
+    const leaf = challenge.leafIndex;
+    await f.retrievalChallenges.connect(f.provider).answerChallenge(1n, tree.leaf(leaf), tree.path(leaf));
     await w.tick();
 
-    // Still failing over HTTP: the other deal gets its challenge, the answered one is not challenged again.
+    // Still failing over HTTP: the other data set gets its challenge, the answered one is not challenged again.
     await runSamplingRound(w.context);
     expect(await challenger.run(w.context)).to.deep.include({ opened: 1, held: 0 });
     expect(await f.retrievalChallenges.challengeCount()).to.equal(2n);
-    expect((await f.retrievalChallenges.challengeOf(2n)).dealId).to.not.equal(deal.id);
-    expect(w.context.db.actions({ kind: OPEN_CHALLENGE, subject: deal.id.toString() })).to.have.length(1);
+    expect((await f.retrievalChallenges.challengeOf(2n)).dataSetId).to.not.equal(challenged);
+    expect(w.context.db.actions({ kind: OPEN_CHALLENGE, subject: challenged.toString() })).to.have.length(1);
     expect(await counterValue(w.context.metrics.challenges, { outcome: "answered" })).to.equal(1);
   });
 
-  it("a read-only worker samples and reports failing deals but opens nothing", async function () {
+  it("a read-only worker samples and reports failing data sets but opens nothing", async function () {
     await setup(1);
     const w = await dutyWorker(f, { overrides: { sampling: SAMPLING } });
     workers.push(w);
@@ -227,7 +217,7 @@ describe("worker duties: retrieval sampling and challenges", function () {
 describe("worker duties: failure streaks", function () {
   const sample = (id: number, ok: boolean): SampleRecord => ({
     id,
-    dealId: 1n,
+    dataSetId: 1n,
     provider: "0x0000000000000000000000000000000000000001",
     leafIndex: id,
     ok,

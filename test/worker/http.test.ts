@@ -2,19 +2,14 @@ import { expect } from "chai";
 import type { Duty, WorkerContext } from "../../offchain/worker/context.js";
 import type { HealthReport } from "../../offchain/worker/http/health.js";
 import { HealthState } from "../../offchain/worker/http/health.js";
-import {
-  deployStorage,
-  fundClient,
-  publishOne,
-  registerProvider,
-  type StorageFixture,
-} from "../helpers/fixture.js";
+import { deployStorage, fundClient, registerProvider, type StorageFixture } from "../helpers/fixture.js";
+import { openDataSet } from "./dataSets.helpers.js";
 import { removeTempDirs, testWorker, waitFor } from "./helpers.js";
 
 const DESIGN_METRICS = [
   "strata_worker_blocks_behind",
   "strata_worker_indexed_block",
-  "strata_worker_deals_tracked",
+  "strata_worker_data_sets_tracked",
   "strata_worker_reports_sent_total",
   "strata_worker_reports_won_total",
   "strata_worker_reports_lost_total",
@@ -33,7 +28,7 @@ describe("worker HTTP, health and runtime", function () {
     f = await deployStorage();
     await registerProvider(f, f.provider);
     await fundClient(f, f.client);
-    await publishOne(f);
+    await openDataSet(f);
   });
 
   after(removeTempDirs);
@@ -50,7 +45,7 @@ describe("worker HTTP, health and runtime", function () {
         readOnly: true,
         worker: null,
         indexedBlock: null,
-        dealsTracked: 0,
+        dataSetsTracked: 0,
         lastError: null,
         since: new Date(1_000_000).toISOString(),
       });
@@ -64,7 +59,7 @@ describe("worker HTTP, health and runtime", function () {
         indexedBlock: head,
         head,
         blocksBehind: 0,
-        dealsTracked: 1,
+        dataSetsTracked: 1,
         since: new Date(1_005_000).toISOString(),
       });
     } finally {
@@ -82,7 +77,7 @@ describe("worker HTTP, health and runtime", function () {
       for (const name of DESIGN_METRICS) expect(response.body).to.match(new RegExp(`^# TYPE ${name} `, "m"));
       const head = await f.ethers.provider.getBlockNumber();
       expect(response.body).to.match(new RegExp(`^strata_worker_indexed_block ${head}$`, "m"));
-      expect(response.body).to.match(/^strata_worker_deals_tracked 1$/m);
+      expect(response.body).to.match(/^strata_worker_data_sets_tracked 1$/m);
       const missing = await worker.app.inject({ method: "GET", url: "/nope" });
       expect(missing.statusCode).to.equal(404);
       expect(missing.json<{ error: { code: string } }>().error.code).to.equal("NOT_FOUND");
@@ -100,8 +95,8 @@ describe("worker HTTP, health and runtime", function () {
     const health = (await (await fetch(`${url ?? ""}/health`)).json()) as HealthReport;
     expect(health.status).to.equal("ok");
     // A new block is indexed without calling tick().
-    await publishOne(f);
-    await waitFor("the new deal", () => worker.health().dealsTracked === 2);
+    await openDataSet(f);
+    await waitFor("the new data set", () => worker.health().dataSetsTracked === 2);
     await Promise.all([worker.stop(), worker.stop()]);
     await worker.stop();
     expect(worker.context.db.isOpen).to.equal(false);
@@ -121,7 +116,7 @@ describe("worker HTTP, health and runtime", function () {
         name: "first",
         run: (ctx: WorkerContext) => {
           seen.push(`first@${ctx.db.cursor() ?? -1}`);
-          return Promise.resolve({ deals: ctx.db.activeDealCount() });
+          return Promise.resolve({ dataSets: ctx.db.openDataSetCount() });
         },
       },
       {
@@ -148,7 +143,7 @@ describe("worker HTTP, health and runtime", function () {
       const head = await f.ethers.provider.getBlockNumber();
       const report = await worker.tick();
       expect(seen).to.deep.equal([`first@${head}`, "flaky", "last"]);
-      expect(report.duties).to.deep.equal({ first: { deals: 1 }, flaky: undefined, last: { ok: true } });
+      expect(report.duties).to.deep.equal({ first: { dataSets: 1 }, flaky: undefined, last: { ok: true } });
       const failures = (await worker.context.metrics.dutyFailures.get()).values;
       expect(failures).to.deep.include({ value: 1, labels: { duty: "flaky" } });
       const second = await worker.tick();

@@ -5,13 +5,8 @@ import { RpcProvider } from "../../offchain/runtime/rpc/provider.js";
 import { WorkerDb } from "../../offchain/worker/db/index.js";
 import { Indexer } from "../../offchain/worker/indexer/indexer.js";
 import { createMetrics } from "../../offchain/worker/metrics.js";
-import {
-  deployStorage,
-  fundClient,
-  publishOne,
-  registerProvider,
-  type StorageFixture,
-} from "../helpers/fixture.js";
+import { deployStorage, fundClient, registerProvider, type StorageFixture } from "../helpers/fixture.js";
+import { openDataSet } from "./dataSets.helpers.js";
 import { startRpcProxy, type RpcProxy } from "../runtime/rpcProxy.js";
 import { FAST_RPC } from "./helpers.js";
 
@@ -50,7 +45,7 @@ describe("indexer over the size-capped transport", function () {
       f = await deployStorage();
       await registerProvider(f, f.provider);
       await fundClient(f, f.client);
-      for (let i = 0; i < 4; i++) await publishOne(f);
+      for (let i = 0; i < 4; i++) await openDataSet(f);
     });
 
     function indexerOver(rpc: RpcProvider | typeof f.ethers.provider): {
@@ -87,7 +82,7 @@ describe("indexer over the size-capped transport", function () {
       const { indexer: whole, db: reference } = indexerOver(f.ethers.provider);
       const once = await whole.catchUp();
       expect(once.indexed).to.equal(result.indexed);
-      expect(db.counts().deals).to.equal(4);
+      expect(db.counts().dataSets).to.equal(4);
       expect(db.dumpChainTables()).to.deep.equal(reference.dumpChainTables());
       // Without the limit one request covers the whole chain; with it, several did.
       expect(proxy?.requests.get("eth_getLogs") ?? 0).to.be.greaterThan(2);

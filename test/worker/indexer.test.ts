@@ -2,43 +2,40 @@ import { expect } from "chai";
 import { Log, type Filter, type FilterByBlockHash } from "ethers";
 import { Writable } from "node:stream";
 import type { HardhatEthersProvider } from "@nomicfoundation/hardhat-ethers/types";
-import { dealTerms } from "../../offchain/worker/db/index.js";
 import { WorkerDb } from "../../offchain/worker/db/index.js";
 import { Indexer } from "../../offchain/worker/indexer/indexer.js";
 import { createLogger, silentLogger, type Logger } from "../../offchain/runtime/logger.js";
 import { createMetrics } from "../../offchain/worker/metrics.js";
-import type { DealTerms } from "../../offchain/sdk/deals/terms.js";
 import {
   deployStorage,
   fundClient,
   proveNext,
-  publishOne,
   registerProvider,
-  type PieceData,
+  type UniformTree,
   type StorageFixture,
 } from "../helpers/fixture.js";
+import { openDataSet } from "./dataSets.helpers.js";
 import { FAST_RPC, removeTempDirs, testWorker, workerConfig } from "./helpers.js";
 
-/** Provider with 3 deals, one proof, one missed period reported by the watcher, one deal terminated. */
-async function populate(f: StorageFixture): Promise<{ deals: DealTerms[] }> {
+/** Provider with 3 data sets, one proof, one missed period reported by the watcher, one data set terminated. */
+async function populate(f: StorageFixture): Promise<{ ids: bigint[]; trees: Map<bigint, UniformTree> }> {
   await registerProvider(f, f.provider);
   await fundClient(f, f.client);
-  const held = new Map<bigint, { deal: DealTerms; piece: PieceData }>();
-  const deals: DealTerms[] = [];
-  for (let i = 0; i < 3; i++) {
-    const published = await publishOne(f);
-    held.set(published.deal.id, published);
-    deals.push(published.deal);
+  const trees = new Map<bigint, UniformTree>();
+  for (const span of [64n, 300n, 5n]) {
+    const { id, tree } = await openDataSet(f, span);
+    trees.set(id, tree);
   }
-  await (await proveNext(f, f.provider, held)).wait();
+  await (await proveNext(f, f.provider, trees)).wait();
   const next = (await f.market.proofState(f.provider.address)).nextPeriod;
   await f.helpers.time.increaseTo(await f.market.periodStart(next + 1n));
   await (await f.market.connect(f.watcher).reportMissedProofs(f.provider.address)).wait();
-  const last = deals[2];
-  if (!last) throw new Error("no third deal");
-  // The provider walks away from one deal: DealEnded plus a Slashed termination fee.
-  await (await f.market.connect(f.provider).terminateDeal(last)).wait();
-  return { deals };
+  const ids = [...trees.keys()];
+  const last = ids[2];
+  if (last === undefined) throw new Error("no third data set");
+  // The provider walks away from one data set (with notice).
+  await (await f.market.connect(f.provider).terminateDataSet(last)).wait();
+  return { ids, trees };
 }
 
 /** An indexer over `provider` into a fresh in-memory database. */
@@ -89,8 +86,8 @@ describe("worker indexer", function () {
 
   after(removeTempDirs);
 
-  it("test_catchUp_indexesTheMarket: deals, provider, proof, seeds, missed report, slash, parameters", async function () {
-    const { deals } = await populate(f);
+  it("test_catchUp_indexesTheMarket: data sets, provider, proof, seeds, missed report, slash, parameters", async function () {
+    const { ids, trees } = await populate(f);
     const worker = await testWorker(f);
     try {
       const report = await worker.tick();
@@ -98,15 +95,18 @@ describe("worker indexer", function () {
       expect(report.index?.caughtUp).to.equal(true);
       const { db, metrics } = worker.context;
       expect(db.cursor()).to.equal(head);
-      expect(db.activeDeals().map(dealTerms)).to.deep.equal(deals.slice(0, 2));
-      const ended = db.dealById(deals[2]?.id ?? 0n);
-      if (!ended?.ended) throw new Error("the terminated deal is not indexed as ended");
-      expect(dealTerms(ended)).to.deep.equal(deals[2]);
-      expect(ended.ended.reason).to.equal(2); // ProviderTerminated
-      const [fee] = db.slashesInTx(ended.ended.txHash);
-      expect(fee).to.include({ provider: f.provider.address, dealId: ended.id });
-      expect(fee?.toHarmed).to.equal(ended.ended.compensationToClient);
-      expect(db.providersWithActiveDeals()).to.deep.equal([f.provider.address]);
+      const open = db.openDataSets();
+      expect(open.map((d) => d.dataSetId)).to.deep.equal(ids);
+      for (const set of open) {
+        const tree = trees.get(set.dataSetId);
+        expect(set).to.include({ client: f.client.address, provider: f.provider.address, version: 1n });
+        expect([set.root, set.span]).to.deep.equal([tree?.root.toLowerCase(), tree?.span]);
+      }
+      const terminated = db.dataSetById(ids[2] ?? 0n);
+      expect(terminated?.terminated).to.include({ by: f.provider.address, reason: 2 }); // ProviderTerminated
+      expect(terminated?.terminated?.endPeriod).to.equal((await f.market.dataSet(ids[2] ?? 0n)).endPeriod);
+      expect(db.liveDataSetIds()).to.deep.equal(ids.slice(0, 2));
+      expect(db.providersWithOpenDataSets()).to.deep.equal([f.provider.address]);
       expect(db.providerEndpoint(f.provider.address)).to.equal(`http://127.0.0.1:9000/${f.provider.address}`);
 
       const state = await f.market.proofState(f.provider.address);
@@ -125,12 +125,12 @@ describe("worker indexer", function () {
       expect(db.parametersAt(head)?.maxFaults).to.equal(params.maxFaults);
 
       expect((await metrics.indexedBlock.get()).values[0]?.value).to.equal(head);
-      expect((await metrics.dealsTracked.get()).values[0]?.value).to.equal(2);
+      expect((await metrics.dataSetsTracked.get()).values[0]?.value).to.equal(3);
       expect(worker.health()).to.include({
         status: "ok",
         indexedBlock: head,
         blocksBehind: 0,
-        dealsTracked: 2,
+        dataSetsTracked: 3,
       });
     } finally {
       await worker.stop();
@@ -192,7 +192,7 @@ describe("worker indexer", function () {
 
   it("test_step_undecodableLog: skipped with a warning, the rest indexed", async function () {
     await populate(f);
-    const dealPublished = f.market.interface.getEvent("DealPublished").topicHash;
+    const dataSetCreated = f.market.interface.getEvent("DataSetCreated").topicHash;
     const lines: string[] = [];
     const logger = createLogger({
       name: "strata-worker",
@@ -215,7 +215,7 @@ describe("worker indexer", function () {
           blockNumber: model.blockNumber,
           removed: false,
           address: model.address,
-          topics: [dealPublished],
+          topics: [dataSetCreated],
           data: "0x1234",
           index: 999,
           transactionIndex: model.transactionIndex,
@@ -235,16 +235,16 @@ describe("worker indexer", function () {
     reference.close();
   });
 
-  it("test_catchUp_retrievalChallenges: opened, failed (deal ended as RetrievalFailed), parameters", async function () {
+  it("test_catchUp_retrievalChallenges: opened, failed (data set ended as RetrievalFailed), parameters", async function () {
     await registerProvider(f, f.provider);
     await fundClient(f, f.client);
-    const { deal } = await publishOne(f);
+    const { id } = await openDataSet(f);
     const { bond, responseWindow } = await f.retrievalChallenges.parameters();
     await f.token.mint(f.watcher.address, bond);
     await f.token.connect(f.watcher).approve(f.retrievalChallenges.target, bond);
-    await (await f.retrievalChallenges.connect(f.watcher).openChallenge(deal, 3n)).wait();
+    await (await f.retrievalChallenges.connect(f.watcher).openChallenge(id, 3n)).wait();
     await f.helpers.time.increase(responseWindow + 1n);
-    await (await f.retrievalChallenges.connect(f.watcher).enforceChallenge(1n, deal)).wait();
+    await (await f.retrievalChallenges.connect(f.watcher).enforceChallenge(1n)).wait();
 
     const worker = await testWorker(f);
     try {
@@ -253,7 +253,7 @@ describe("worker indexer", function () {
       expect(db.openChallenges()).to.deep.equal([]);
       const challenge = db.challengeById(1n);
       expect(challenge).to.include({
-        dealId: deal.id,
+        dataSetId: id,
         provider: f.provider.address,
         challenger: f.watcher.address,
         leafIndex: 3n,
@@ -261,7 +261,7 @@ describe("worker indexer", function () {
         status: "failed",
         enforcer: f.watcher.address,
       });
-      expect(db.dealById(deal.id)?.ended?.reason).to.equal(4); // RetrievalFailed
+      expect(db.dataSetById(id)?.ended?.reason).to.equal(4); // RetrievalFailed
       const head = await f.ethers.provider.getBlockNumber();
       expect(db.parametersAt(head, "retrieval")).to.deep.equal({ responseWindow, bond });
       expect(db.parametersAt(head, "market")?.challengeCount).to.equal(
@@ -275,14 +275,14 @@ describe("worker indexer", function () {
   it("test_startBlock: events before the start block are not indexed", async function () {
     await registerProvider(f, f.provider);
     await fundClient(f, f.client);
-    await publishOne(f);
+    await openDataSet(f);
     const from = (await f.ethers.provider.getBlockNumber()) + 1;
-    const { deal } = await publishOne(f);
+    const { id } = await openDataSet(f);
     const config = await workerConfig(f, { startBlock: from });
     const worker = await testWorker(f, { config });
     try {
       await worker.tick();
-      expect(worker.context.db.activeDeals().map((d) => d.id)).to.deep.equal([deal.id]);
+      expect(worker.context.db.openDataSets().map((d) => d.dataSetId)).to.deep.equal([id]);
       expect(worker.context.db.startBlock()).to.equal(from);
     } finally {
       await worker.stop();

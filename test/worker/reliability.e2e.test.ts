@@ -17,8 +17,13 @@ import {
 } from "../../typechain-types/index.js";
 import { devAccountWallet } from "../../offchain/sdk/chain/connect.js";
 import { loadDeployment } from "../../offchain/sdk/chain/deployment.js";
-import { marketDomain, signProposal } from "../../offchain/sdk/deals/eip712.js";
-import type { DealProposal } from "../../offchain/sdk/deals/terms.js";
+import {
+  CREATE_DATA_SET_TYPES,
+  DATA_SET_STATE_TYPES,
+  dataSetDomain,
+  type CreateDataSet,
+  type DataSetState,
+} from "../../offchain/sdk/datasets/eip712.js";
 import { WorkerDb } from "../../offchain/worker/db/index.js";
 import type { HealthReport } from "../../offchain/worker/http/health.js";
 import { Indexer } from "../../offchain/worker/indexer/indexer.js";
@@ -54,28 +59,40 @@ async function populate(chain: LocalChain): Promise<void> {
   await (await registry.register(storer.address, "http://127.0.0.1:9/p", 1n << 40n, 1n)).wait();
   await (await registry.stake(storer.address, 500_000n * USDC)).wait();
   const market = StorageMarket__factory.connect(addresses.market, storer);
-  const period = await market.provingPeriod();
   const latest = await provider.getBlock("latest");
   const deadline = BigInt(latest?.timestamp ?? 0) + 6n * 3600n;
-  const domain = marketDomain(31337n, addresses.market);
+  const domain = dataSetDomain(31337n, addresses.market);
+  const asClient = StorageMarket__factory.connect(addresses.market, client);
   let nonce = 1n;
   for (let done = 0; done < DEALS; done += BATCH) {
-    const batch = [];
+    const states = [];
     for (let i = 0; i < BATCH; i++) {
-      const proposal: DealProposal = {
+      const terms: CreateDataSet = {
         client: client.address,
         provider: storer.address,
-        root: "0x" + randomBytes(32).toString("hex"),
-        size: 1n << 20n,
-        duration: 24n * period,
-        pricePerSecond: 1n,
-        collateral: USDC,
-        startDeadline: deadline,
+        pricePerTiBMonth: 2_500_000n,
+        collateralPerTiB: USDC,
+        noticePeriods: 2n,
         nonce: nonce++,
+        deadline,
       };
-      batch.push({ proposal, signature: await signProposal(client, domain, proposal) });
+      const signature = await client.signTypedData(domain, CREATE_DATA_SET_TYPES, terms);
+      const id = await market.createDataSet.staticCall(terms, signature);
+      await (await market.createDataSet(terms, signature)).wait();
+      await (await asClient.topUp(id, 10n * USDC)).wait();
+      const state: DataSetState = {
+        dataSetId: id,
+        version: 1n,
+        root: "0x" + randomBytes(32).toString("hex"),
+        span: 1n << 14n,
+      };
+      states.push({
+        state,
+        signer: client.address,
+        signature: await client.signTypedData(domain, DATA_SET_STATE_TYPES, state),
+      });
     }
-    await (await market.publishDeals(batch)).wait();
+    await (await market.updateDataSets(states)).wait();
   }
 }
 
@@ -207,8 +224,8 @@ describe("e2e: the worker survives kill -9 at any point", function () {
       const want = clean.dumpChainTables();
       for (const table of Object.keys(want)) expect(got[table], table).to.deep.equal(want[table]);
       expect(got).to.deep.equal(want);
-      expect(got.deals_published).to.have.length(DEALS);
-      const ids = crashed.activeDeals().map((d) => d.id);
+      expect(got.data_sets).to.have.length(DEALS);
+      const ids = crashed.openDataSets().map((d) => d.dataSetId);
       expect(ids).to.deep.equal(Array.from({ length: DEALS }, (_, i) => BigInt(i + 1)));
       expect(crashed.providerEndpoint(devAccountWallet(5).address)).to.equal("http://127.0.0.1:9/p");
     } finally {

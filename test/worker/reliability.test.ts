@@ -2,13 +2,8 @@ import { expect } from "chai";
 import { JsonRpcProvider, Network } from "ethers";
 import type { HealthReport } from "../../offchain/worker/http/health.js";
 import type { Worker } from "../../offchain/worker/worker.js";
-import {
-  deployStorage,
-  fundClient,
-  publishOne,
-  registerProvider,
-  type StorageFixture,
-} from "../helpers/fixture.js";
+import { deployStorage, fundClient, registerProvider, type StorageFixture } from "../helpers/fixture.js";
+import { openDataSet } from "./dataSets.helpers.js";
 import { startRpcProxy, type RpcProxy } from "../runtime/rpcProxy.js";
 import { removeTempDirs, testWorker, waitFor } from "./helpers.js";
 
@@ -38,7 +33,7 @@ describe("worker reliability: a failing RPC endpoint", function () {
     f = await deployStorage();
     await registerProvider(f, f.provider);
     await fundClient(f, f.client);
-    await publishOne(f);
+    await openDataSet(f);
     proxy = await startRpcProxy((method, params) => f.ethers.provider.send(method, params));
     provider = new JsonRpcProvider(proxy.url, Network.from(f.chainId), {
       staticNetwork: true,
@@ -79,9 +74,9 @@ describe("worker reliability: a failing RPC endpoint", function () {
     expect(during).to.be.lessThan(8);
 
     proxy.mode = "ok";
-    const { deal } = await publishOne(f);
+    const { id } = await openDataSet(f);
     await waitFor("recovery", () => worker.health().status === "ok", 40_000);
-    await waitFor("the new deal", () => worker.context.db.dealById(deal.id) !== undefined, 10_000);
+    await waitFor("the new data set", () => worker.context.db.dataSetById(id) !== undefined, 10_000);
     const recovered = await health(worker);
     expect(recovered.code).to.equal(200);
     expect(recovered.body.since > degraded.body.since).to.equal(true);

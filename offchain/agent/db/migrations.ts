@@ -119,4 +119,37 @@ export const MIGRATIONS: readonly string[] = [
      description TEXT NOT NULL,
      received_at INTEGER NOT NULL
    );`,
+  // Data sets replace deals: each data set this provider opened, and every signed state it accepted (newest
+  // wins; older ones are kept as evidence and to rebuild the layout frozen for a past period).
+  `DROP TABLE uploads;
+   DROP TABLE deals;
+   ALTER TABLE retrieval_challenges RENAME COLUMN deal_id TO data_set_id;
+   CREATE TABLE data_sets (
+     id TEXT PRIMARY KEY,
+     client TEXT NOT NULL,
+     nonce TEXT NOT NULL,
+     terms TEXT NOT NULL,
+     signature TEXT NOT NULL,
+     tx_hash TEXT NOT NULL,
+     status TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     UNIQUE (client, nonce)
+   );
+   CREATE INDEX data_sets_status ON data_sets (status);
+   CREATE TABLE data_set_states (
+     data_set_id TEXT NOT NULL REFERENCES data_sets (id),
+     version INTEGER NOT NULL,
+     root TEXT NOT NULL,
+     span INTEGER NOT NULL,
+     signer TEXT NOT NULL,
+     signature TEXT NOT NULL,
+     layout TEXT NOT NULL,
+     status TEXT NOT NULL,
+     tx_hash TEXT,
+     effective_period INTEGER,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (data_set_id, version)
+   );
+   CREATE INDEX data_set_states_status ON data_set_states (status);`,
 ];

@@ -5,24 +5,16 @@ import {
   type OrderRequest,
   type OrderRequestJson,
 } from "../../sdk/compute/orders.js";
-import type { DealProposal, DealTerms } from "../../sdk/deals/terms.js";
 import { num, optNum, optStr, str } from "../../runtime/sqlite/columns.js";
 import type { Row } from "../../runtime/sqlite/sql.js";
-import { parseProposal, parseTerms } from "../codec.js";
 
 export type { Row } from "../../runtime/sqlite/sql.js";
 
-/**
- * awaiting-data -> accepted (bytes stored and verified) -> publishing (transaction sent) ->
- * published | skipped (DealSkipped) | failed (expired, rejected on simulation, too many attempts).
- */
-export type UploadState = "awaiting-data" | "accepted" | "publishing" | "published" | "skipped" | "failed";
-export type DealState = "active" | "ended";
 export type PieceProblem = "missing" | "corrupt";
 export type ProofStatus = "sending" | "pending" | "confirmed" | "failed";
 /**
  * open (to answer) -> sending (answer being sent) -> sent (hash known) -> answered; or unanswerable (piece
- * missing or corrupt: retried only once the piece file is back), skipped (deal unknown or ended), missed
+ * missing or corrupt: retried only once the piece file is back), skipped (data set unknown or ended), missed
  * (deadline passed unanswered), failed / voided (enforced on chain), dropped (gone from the chain: reorg).
  */
 export type RetrievalStatus =
@@ -36,36 +28,6 @@ export type RetrievalStatus =
   | "failed"
   | "voided"
   | "dropped";
-
-export interface UploadRecord {
-  id: string;
-  client: string;
-  nonce: bigint;
-  proposal: DealProposal;
-  signature: string;
-  size: bigint;
-  root: string;
-  state: UploadState;
-  dealId: bigint | null;
-  txHash: string | null;
-  reason: string | null;
-  attempts: number;
-  createdBlock: number;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface DealRecord {
-  id: bigint;
-  terms: DealTerms;
-  uploadId: string | null;
-  state: DealState;
-  /** Period in which the deal was last settled (null: never). */
-  lastSettledAt: bigint | null;
-  endReason: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
 
 export interface PieceRecord {
   root: string;
@@ -81,7 +43,7 @@ export interface ProofRecord {
   period: bigint;
   txHash: string | null;
   status: ProofStatus;
-  /** Deals declared faulty for the following period in the same transaction. */
+  /** Data sets declared faulty for the following period in the same transaction. */
   declared: bigint[];
   at: number;
   error: string | null;
@@ -89,7 +51,7 @@ export interface ProofRecord {
 
 export interface RetrievalChallengeRecord {
   id: bigint;
-  dealId: bigint;
+  dataSetId: bigint;
   leafIndex: number;
   /** Last timestamp (chain time) at which an answer is accepted. */
   deadline: bigint;
@@ -101,41 +63,6 @@ export interface RetrievalChallengeRecord {
   error: string | null;
   createdAt: number;
   updatedAt: number;
-}
-
-export function toUpload(row: Row): UploadRecord {
-  const dealId = optStr(row, "deal_id");
-  return {
-    id: str(row, "id"),
-    client: str(row, "client"),
-    nonce: BigInt(str(row, "nonce")),
-    proposal: parseProposal(JSON.parse(str(row, "proposal"))),
-    signature: str(row, "signature"),
-    size: BigInt(num(row, "size")),
-    root: str(row, "root"),
-    state: str(row, "state") as UploadState,
-    dealId: dealId === null ? null : BigInt(dealId),
-    txHash: optStr(row, "tx_hash"),
-    reason: optStr(row, "reason"),
-    attempts: num(row, "attempts"),
-    createdBlock: num(row, "created_block"),
-    createdAt: num(row, "created_at"),
-    updatedAt: num(row, "updated_at"),
-  };
-}
-
-export function toDeal(row: Row): DealRecord {
-  const settled = optNum(row, "last_settled_at");
-  return {
-    id: BigInt(str(row, "id")),
-    terms: parseTerms(JSON.parse(str(row, "terms"))),
-    uploadId: optStr(row, "upload_id"),
-    state: str(row, "state") as DealState,
-    lastSettledAt: settled === null ? null : BigInt(settled),
-    endReason: optStr(row, "end_reason"),
-    createdAt: num(row, "created_at"),
-    updatedAt: num(row, "updated_at"),
-  };
 }
 
 export function toPiece(row: Row): PieceRecord {
@@ -165,7 +92,7 @@ export function toProof(row: Row): ProofRecord {
 export function toRetrievalChallenge(row: Row): RetrievalChallengeRecord {
   return {
     id: BigInt(str(row, "id")),
-    dealId: BigInt(str(row, "deal_id")),
+    dataSetId: BigInt(str(row, "data_set_id")),
     leafIndex: num(row, "leaf_index"),
     deadline: BigInt(num(row, "deadline")),
     bond: BigInt(str(row, "bond")),

@@ -1,14 +1,14 @@
 /**
- * Maintenance duty: register and stake when configured and not registered; expire uploads that missed their
- * start deadline; re-hash stored pieces (all of them after a start, then every `integrityScanMs`, within a
- * byte budget per tick so proofs are never held up); keep deals in step with the chain once per period;
- * release pieces nothing needs any more.
+ * Maintenance duty: register and stake when configured and not registered; re-hash stored pieces (all of them
+ * after a start, then every `integrityScanMs`, within a byte budget per tick so proofs are never held up); keep
+ * data sets in step with the chain once per period; release pieces no signed state needs any more (a removed
+ * piece stays until the period after its removal took effect).
  */
 import { decodeRevert } from "../chain.js";
 import type { AgentContext } from "../context.js";
 import type { Logger } from "../../runtime/logger.js";
-import { syncDeals } from "./dealSync.js";
-import { releasePieceIfUnused } from "./pieceHealth.js";
+import { syncDataSets } from "./dataSetSync.js";
+import { releaseUnneededPieces } from "./pieceHealth.js";
 
 /** Bytes re-hashed per tick by the integrity scan. */
 export const SCAN_BYTES_PER_TICK = 512n * 1024n * 1024n;
@@ -20,7 +20,6 @@ export interface MaintenanceState {
 
 export interface MaintenanceResult {
   registered: boolean;
-  expired: string[];
   scanned: string[];
   problems: string[];
   released: string[];
@@ -30,18 +29,15 @@ export async function runMaintenance(ctx: AgentContext, state: MaintenanceState)
   const log = ctx.logger.child({ duty: "maintenance" });
   const result: MaintenanceResult = {
     registered: false,
-    expired: [],
     scanned: [],
     problems: [],
     released: [],
   };
   result.registered = await ensureRegistered(ctx, log);
-  result.expired = await expireUploads(ctx, log);
   await scanPieces(ctx, state, log, result);
   await syncOncePerPeriod(ctx);
-  for (const piece of ctx.db.pieces()) {
-    if (await releasePieceIfUnused(ctx, piece.root)) result.released.push(piece.root);
-  }
+  const { nextPeriod } = await ctx.chain.market.proofState(ctx.chain.me);
+  result.released = await releaseUnneededPieces(ctx, nextPeriod);
   return result;
 }
 
@@ -52,7 +48,7 @@ export async function ensureRegistered(ctx: AgentContext, log: Logger): Promise<
   const { chain } = ctx;
   const { registry, token } = chain;
   if (await registry.isRegistered(chain.me)) return false;
-  const price = ctx.config.policy.pricePerTiBMonth ?? 0n;
+  const price = ctx.config.policy.pricePerTiBMonth;
   try {
     const receipt = await chain.execute(
       () => registry.register.staticCall(chain.me, ctx.config.publicEndpoint, auto.capacityBytes, price),
@@ -88,21 +84,6 @@ export async function ensureRegistered(ctx: AgentContext, log: Logger): Promise<
   }
 }
 
-/** Uploads still waiting for data after their start deadline can never be published. */
-async function expireUploads(ctx: AgentContext, log: Logger): Promise<string[]> {
-  const waiting = ctx.db.uploadsInState("awaiting-data");
-  if (waiting.length === 0) return [];
-  const now = await ctx.chain.now();
-  const expired: string[] = [];
-  for (const upload of waiting) {
-    if (upload.proposal.startDeadline >= now) continue;
-    ctx.db.setUploadState(upload.id, "failed", { reason: "start deadline passed before the data arrived" });
-    expired.push(upload.id);
-    log.info({ uploadId: upload.id }, "upload expired without data");
-  }
-  return expired;
-}
-
 /** Re-hash pieces not verified since the agent started or within `integrityScanMs`, up to a byte budget. */
 async function scanPieces(
   ctx: AgentContext,
@@ -133,7 +114,7 @@ async function scanPieces(
 
 async function syncOncePerPeriod(ctx: AgentContext): Promise<void> {
   const period = ctx.chain.periodAt(await ctx.chain.now()).toString();
-  if (ctx.db.getKv("dealSyncPeriod") === period) return;
-  await syncDeals(ctx);
-  ctx.db.setKv("dealSyncPeriod", period);
+  if (ctx.db.getKv("dataSetSyncPeriod") === period) return;
+  await syncDataSets(ctx);
+  ctx.db.setKv("dataSetSyncPeriod", period);
 }

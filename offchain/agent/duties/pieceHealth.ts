@@ -1,37 +1,46 @@
-/** Which active deals' pieces are missing or corrupt, and releasing pieces nothing needs any more. */
+/** Which data sets have a missing or corrupt piece, and releasing pieces no signed state needs any more. */
+import type { SizedPlacedPiece } from "../../sdk/api/datasets.js";
 import type { AgentContext } from "../context.js";
-import type { DealRecord } from "../db.js";
+import type { DataSetRecord } from "../db.js";
 
 /**
- * Check the pieces of the given deals cheaply (file present with the right size), record what is found, and
- * return the deals whose piece is missing or known corrupt. A corrupt verdict from a full scan stands until the
- * piece re-hashes correctly; a piece that comes back after being lost is re-hashed before it is trusted.
+ * Check the pieces of each data set's layout frozen for `period` (file present with the right size), record what
+ * is found, and return the ids of the data sets holding a missing or known-corrupt piece. A corrupt verdict from a
+ * full scan stands until the piece re-hashes correctly; a piece that comes back after being lost is re-hashed
+ * before it is trusted.
  */
-export async function dealsWithBadPieces(
+export async function dataSetsWithBadPieces(
   ctx: AgentContext,
-  deals: readonly DealRecord[],
-): Promise<DealRecord[]> {
-  const bad: DealRecord[] = [];
+  dataSets: readonly DataSetRecord[],
+  period: bigint,
+): Promise<bigint[]> {
+  const bad: bigint[] = [];
   const verdicts = new Map<string, boolean>();
-  for (const deal of deals) {
-    const root = deal.terms.root.toLowerCase();
-    let ok = verdicts.get(root);
-    if (ok === undefined) {
-      ok = await checkPiece(ctx, root, deal);
-      verdicts.set(root, ok);
+  for (const dataSet of dataSets) {
+    const frozen = ctx.db.dataSets.frozenState(dataSet.id, period);
+    if (!frozen || frozen.state.span === 0n) continue;
+    let ok = true;
+    for (const piece of frozen.layout) {
+      let verdict = verdicts.get(piece.root);
+      if (verdict === undefined) {
+        verdict = await checkPiece(ctx, piece, dataSet.id);
+        verdicts.set(piece.root, verdict);
+      }
+      ok &&= verdict;
     }
-    if (!ok) bad.push(deal);
+    if (!ok) bad.push(dataSet.id);
   }
   return bad;
 }
 
-async function checkPiece(ctx: AgentContext, root: string, deal: DealRecord): Promise<boolean> {
+async function checkPiece(ctx: AgentContext, piece: SizedPlacedPiece, dataSetId: bigint): Promise<boolean> {
+  const { root } = piece;
+  const size = BigInt(piece.size);
   const record = ctx.db.piece(root);
-  const size = deal.terms.size;
   const health = await ctx.pieces.present(root, size);
   if (!health.ok) {
     if (record?.ok !== false || record.problem !== health.problem) {
-      ctx.logger.error({ root, dealId: deal.id, problem: health.problem }, "piece lost");
+      ctx.logger.error({ root, dataSetId, problem: health.problem }, "piece lost");
     }
     ctx.db.putPiece({
       root,
@@ -62,11 +71,20 @@ async function checkPiece(ctx: AgentContext, root: string, deal: DealRecord): Pr
   return verified.ok;
 }
 
-/** Delete a piece's file and record once no active deal or open upload needs it. */
-export async function releasePieceIfUnused(ctx: AgentContext, root: string): Promise<boolean> {
-  if (ctx.db.pieceNeeded(root)) return false;
-  await ctx.pieces.delete(root);
-  ctx.db.deletePiece(root);
-  ctx.logger.info({ root }, "piece released");
-  return true;
+/**
+ * Delete the pieces no state needs: not in any queued, submitted or still-freezable applied layout (see
+ * DataSetStore.neededRoots) and older than `unreferencedPieceMs` (an upload waits that long for its signed state).
+ */
+export async function releaseUnneededPieces(ctx: AgentContext, fromPeriod: bigint): Promise<string[]> {
+  const needed = ctx.db.dataSets.neededRoots(fromPeriod);
+  const cutoff = ctx.clock() - ctx.config.unreferencedPieceMs;
+  const released: string[] = [];
+  for (const piece of ctx.db.pieces()) {
+    if (needed.has(piece.root) || piece.createdAt > cutoff) continue;
+    await ctx.pieces.delete(piece.root);
+    ctx.db.deletePiece(piece.root);
+    ctx.logger.info({ root: piece.root }, "piece released");
+    released.push(piece.root);
+  }
+  return released;
 }

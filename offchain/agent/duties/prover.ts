@@ -1,47 +1,55 @@
 /**
  * Prover duty, in the order the protocol needs:
  * 1. own closed, unproven periods are reported (by the provider itself: no bounty) so proving can resume;
- * 2. ended deals are finalized (a challenged deal past its end would make the proof revert);
- * 3. while the next period's seed block is not mined, deals whose piece is missing or corrupt are declared;
- * 4. inside the proof window, with the seed readable, each challenge is answered from the piece on disk and
- *    `submitProof` is sent, in one `multicall` with `declareFaults` for deals that cannot be proven next period
- *    (the declaration must land before the next seed block: atomically with the proof it always does).
+ * 2. while the next period's seed block is not mined, data sets whose frozen layout holds a missing or corrupt
+ *    piece are declared faulty (their answers are then left empty);
+ * 3. inside the proof window, with the seed readable, the challenges are drawn by the SDK mirror over the layouts
+ *    frozen for the period and cross-checked with the market's `challengesFor` view (a mismatch is logged loudly
+ *    and the market's view wins); each is answered from the pieces on disk and `submitProof` is sent.
  * A period is never submitted twice: the attempt is recorded (proofs table) before the transaction is sent.
  */
+import { getAddress } from "ethers";
+import type { Logger } from "../../runtime/logger.js";
+import type { IStorageMarket } from "../../../typechain-types/index.js";
+import { drawChallenges, type DrawnChallenge, type FrozenDataSet } from "../../sdk/datasets/draw.js";
+import { answerChallenge, ZERO_LEAF } from "../../sdk/datasets/proofAnswer.js";
+import { MAX_DATA_SET_HEIGHT } from "../../sdk/datasets/placement.js";
 import { StrataError } from "../../sdk/errors.js";
-import { answerChallenge, skippedChallenge, type ChallengeProof } from "../../sdk/proofs/challenges.js";
 import { decodeRevert } from "../chain.js";
 import type { AgentContext } from "../context.js";
-import type { DealRecord } from "../db.js";
-import type { Logger } from "../../runtime/logger.js";
-import { syncDeals } from "./dealSync.js";
-import { dealsWithBadPieces, releasePieceIfUnused } from "./pieceHealth.js";
+import { pieceReader, stateTree } from "../datasets/openings.js";
+import { dataSetsWithBadPieces } from "./pieceHealth.js";
 
 export interface ProverResult {
   reportedMissed: boolean;
-  finalized: bigint[];
   declared: bigint[];
   proven: bigint | null;
   refreshedSeed: boolean;
+  /** The mirror's draw disagreed with the market's view this tick. */
+  drawMismatch: boolean;
 }
 
 /** Proof record error of a period whose challenges hit a piece the agent does not have. */
 const UNANSWERABLE = "unanswerable challenge";
 
 type ProofState = Awaited<ReturnType<AgentContext["chain"]["market"]["proofState"]>>;
+type MarketChallenge = Awaited<ReturnType<AgentContext["chain"]["market"]["challengesFor"]>>[number];
 
 export async function runProver(ctx: AgentContext): Promise<ProverResult> {
   const log = ctx.logger.child({ duty: "prover" });
   const result: ProverResult = {
     reportedMissed: false,
-    finalized: [],
     declared: [],
     proven: null,
     refreshedSeed: false,
+    drawMismatch: false,
   };
   const { chain } = ctx;
+  const dataSets = ctx.db.dataSets.dataSets(["live", "ending"]);
+  if (dataSets.length === 0) return result;
+  const [frozenWeight, currentWeight] = await chain.market.weight(chain.me);
+  if (frozenWeight === 0n && currentWeight === 0n) return result;
   let state = await chain.market.proofState(chain.me);
-  if (state.activeDeals === 0n) return result;
 
   const now = await chain.now();
   if (state.nextPeriod < chain.periodAt(now)) {
@@ -57,19 +65,15 @@ export async function runProver(ctx: AgentContext): Promise<ProverResult> {
     state = await chain.market.proofState(chain.me);
   }
 
-  result.finalized = await finalizeEnded(ctx, state, now, log);
-  if (result.finalized.length > 0) state = await chain.market.proofState(chain.me);
-  if (state.activeDeals === 0n) return result;
-
-  const deals = ctx.db.activeDeals();
-  const bad = await dealsWithBadPieces(ctx, deals);
+  const period = state.nextPeriod;
+  const bad = await dataSetsWithBadPieces(ctx, dataSets, period);
   result.declared = await declareIfOpen(ctx, state, bad, log);
 
-  const periodEnd = chain.periodStart(state.nextPeriod + 1n);
-  const opensAt = periodEnd - (await chain.market.parameters()).proofWindow;
+  const periodEnd = chain.periodStart(period + 1n);
+  const opensAt = periodEnd - (await chain.parameters()).proofWindow;
   const timeNow = await chain.now();
   if (timeNow < opensAt || timeNow >= periodEnd) return result;
-  if (await proofInFlight(ctx, state.nextPeriod, log)) return result;
+  if (await proofInFlight(ctx, period, log)) return result;
 
   const seed = await chain.market.challengeSeed(chain.me);
   if (BigInt(seed) === 0n) {
@@ -77,58 +81,86 @@ export async function runProver(ctx: AgentContext): Promise<ProverResult> {
       result.refreshedSeed = await refreshSeed(ctx, log);
     return result;
   }
-  result.proven = await prove(ctx, state, deals, bad, log);
+  const challenges = await chain.market.challengesFor(chain.me);
+  const mirror = await mirrorDraw(ctx, period, seed).catch((error: unknown) => {
+    log.error({ err: error, period }, "the draw mirror failed; proving from the market's view");
+    return undefined;
+  });
+  if (mirror !== undefined && !sameChallenges(mirror, challenges)) {
+    result.drawMismatch = true;
+    log.error(
+      {
+        period,
+        market: challenges.map((c) => `${c.dataSetId}:${c.leaf}@${c.depth}`),
+        mirror: mirror.map((c) => `${c.dataSetId}:${c.leaf}@${c.sizeClass}`),
+      },
+      "DRAW MISMATCH: the SDK mirror and the market disagree on this period's challenges; answering the market's",
+    );
+  }
+  result.proven = await prove(ctx, period, challenges, log);
   return result;
 }
 
-/** Finalize active deals whose last period is resolved and whose end time has passed. */
-async function finalizeEnded(
-  ctx: AgentContext,
-  state: ProofState,
-  now: bigint,
-  log: Logger,
-): Promise<bigint[]> {
-  const { chain } = ctx;
-  const finalized: bigint[] = [];
-  for (const deal of ctx.db.activeDeals()) {
-    const { endPeriod } = deal.terms;
-    if (endPeriod > state.nextPeriod || now < chain.periodStart(endPeriod)) continue;
-    try {
-      const receipt = await chain.execute(
-        () => chain.market.finalizeDeal.staticCall(deal.terms),
-        () => chain.market.finalizeDeal(deal.terms),
-      );
-      ctx.db.endDeal(deal.id, "Expired");
-      await releasePieceIfUnused(ctx, deal.terms.root);
-      finalized.push(deal.id);
-      log.info({ dealId: deal.id, txHash: receipt.hash }, "deal finalized");
-    } catch (error) {
-      if (decodeRevert(error)?.name === "MarketUnknownDeal") await syncDeals(ctx, [deal]);
-      else
-        log.error({ err: error, dealId: deal.id, revert: decodeRevert(error)?.name }, "finalizeDeal failed");
+/**
+ * The draw of `period` by the SDK mirror: the frozen class slots read from the market (`classSlot`), the frozen
+ * span and root of each data set from the agent's own applied states.
+ */
+export async function mirrorDraw(ctx: AgentContext, period: bigint, seed: string): Promise<DrawnChallenge[]> {
+  const { market, me } = ctx.chain;
+  const classes = new Map<number, bigint[]>();
+  const dataSets = new Map<bigint, FrozenDataSet>();
+  for (let c = 0; c <= MAX_DATA_SET_HEIGHT; c++) {
+    const [count] = await market.classSlot(me, c, 0n);
+    if (count === 0n) continue;
+    const slots: bigint[] = [];
+    for (let slot = 0n; slot < count; slot++) {
+      const [, id] = await market.classSlot(me, c, slot);
+      slots.push(id);
+      const frozen = ctx.db.dataSets.frozenState(id, period);
+      if (!frozen)
+        throw new StrataError("PIECE_NOT_FOUND", `no applied state of data set ${id} for period ${period}`);
+      dataSets.set(id, { span: frozen.state.span, root: frozen.state.root });
     }
+    classes.set(c, slots);
   }
-  return finalized;
+  const { challengeCount } = await ctx.chain.parameters();
+  return drawChallenges(
+    { seed, provider: getAddress(me), period, challengeCount: Number(challengeCount) },
+    { classes, dataSets },
+  );
 }
 
-/** Declare bad deals for the next period while its seed block is not yet mined (the tx lands next block). */
+function sameChallenges(mirror: readonly DrawnChallenge[], market: readonly MarketChallenge[]): boolean {
+  return (
+    mirror.length === market.length &&
+    mirror.every((m, i) => {
+      const c = market[i];
+      return c?.dataSetId === m.dataSetId && c.leaf === m.leaf && Number(c.depth) === m.sizeClass;
+    })
+  );
+}
+
+/** Declare bad data sets for the next period while its seed block is not yet mined (the tx lands next block). */
 async function declareIfOpen(
   ctx: AgentContext,
   state: ProofState,
-  bad: DealRecord[],
+  bad: bigint[],
   log: Logger,
 ): Promise<bigint[]> {
   if (bad.length === 0) return [];
   const { chain } = ctx;
   if (BigInt(await chain.blockNumber()) + 1n > state.seedBlock) return [];
-  const ids = await undeclared(ctx, bad, state.nextPeriod);
+  const key = `declared:${state.nextPeriod}`;
+  const already = new Set((ctx.db.getKv(key) ?? "").split(",").filter((id) => id !== ""));
+  const ids = bad.filter((id) => !already.has(id.toString()));
   if (ids.length === 0) return [];
   try {
     const receipt = await chain.execute(
       () => chain.market.declareFaults.staticCall(ids),
       () => chain.market.declareFaults(ids),
     );
-    log.warn({ period: state.nextPeriod, dealIds: ids, txHash: receipt.hash }, "declared faults");
+    ctx.db.setKv(key, [...already, ...ids.map(String)].join(","));
+    log.warn({ period: state.nextPeriod, dataSetIds: ids, txHash: receipt.hash }, "declared faults");
     return ids;
   } catch (error) {
     log.error(
@@ -137,17 +169,6 @@ async function declareIfOpen(
     );
     return [];
   }
-}
-
-/** The deals among `deals` that cover `period` and are not yet declared faulty for it. */
-async function undeclared(ctx: AgentContext, deals: DealRecord[], period: bigint): Promise<bigint[]> {
-  const ids: bigint[] = [];
-  for (const deal of deals) {
-    if (deal.terms.endPeriod <= period) continue;
-    const [, , , lastDeclaredPlusOne] = await ctx.chain.market.dealState(deal.id);
-    if (lastDeclaredPlusOne !== period + 1n) ids.push(deal.id);
-  }
-  return ids;
 }
 
 /** True when a proof for `period` was sent and may still land (never send a second one meanwhile). */
@@ -190,20 +211,18 @@ async function refreshSeed(ctx: AgentContext, log: Logger): Promise<boolean> {
   }
 }
 
-/** Answer the challenges and send the proof (with next period's declarations). Returns the proven period. */
+/** Answer the market's challenges and send the proof. Returns the proven period. */
 async function prove(
   ctx: AgentContext,
-  state: ProofState,
-  deals: DealRecord[],
-  bad: DealRecord[],
+  period: bigint,
+  challenges: readonly MarketChallenge[],
   log: Logger,
 ): Promise<bigint | null> {
   const { chain } = ctx;
   const { market } = chain;
-  const period = state.nextPeriod;
-  let proofs: ChallengeProof[];
+  let answers: IStorageMarket.ChallengeAnswerStruct[];
   try {
-    proofs = await answerChallenges(ctx, period, deals);
+    answers = await answerChallenges(ctx, period, challenges);
   } catch (error) {
     // Retried every tick (the piece may be restored in time), but reported loudly once per period.
     const again = ctx.db.proof(period)?.error === UNANSWERABLE;
@@ -214,85 +233,72 @@ async function prove(
     ctx.db.putProof({ period, txHash: null, status: "failed", declared: [], error: UNANSWERABLE });
     return null;
   }
-  const next = period + 1n;
-  const declare = await undeclared(
-    ctx,
-    bad.filter((d) => d.terms.endPeriod > next),
-    next,
-  );
-  const calls = [market.interface.encodeFunctionData("submitProof", [period, proofs])];
-  if (declare.length > 0) calls.push(market.interface.encodeFunctionData("declareFaults", [declare]));
-
-  ctx.db.putProof({ period, txHash: null, status: "sending", declared: declare, error: null });
+  ctx.db.putProof({ period, txHash: null, status: "sending", declared: [], error: null });
   try {
     const receipt = await chain.execute(
-      () =>
-        declare.length > 0
-          ? market.multicall.staticCall(calls)
-          : market.submitProof.staticCall(period, proofs),
-      () => (declare.length > 0 ? market.multicall(calls) : market.submitProof(period, proofs)),
+      () => market.submitProof.staticCall(period, answers),
+      () => market.submitProof(period, answers),
       (hash) => {
-        ctx.db.putProof({ period, txHash: hash, status: "pending", declared: declare, error: null });
+        ctx.db.putProof({ period, txHash: hash, status: "pending", declared: [], error: null });
       },
     );
-    ctx.db.putProof({ period, txHash: receipt.hash, status: "confirmed", declared: declare, error: null });
+    ctx.db.putProof({ period, txHash: receipt.hash, status: "confirmed", declared: [], error: null });
     log.info(
-      {
-        period,
-        txHash: receipt.hash,
-        challenges: proofs.length,
-        declaredNext: declare,
-        gasUsed: receipt.gasUsed,
-      },
+      { period, txHash: receipt.hash, challenges: answers.length, gasUsed: receipt.gasUsed },
       "proof submitted",
     );
     return period;
   } catch (error) {
     const revert = decodeRevert(error)?.name;
-    ctx.db.putProof({
-      period,
-      txHash: null,
-      status: "failed",
-      declared: declare,
-      error: revert ?? String(error),
-    });
+    ctx.db.putProof({ period, txHash: null, status: "failed", declared: [], error: revert ?? String(error) });
     log.error({ err: error, period, revert }, "proof failed");
     if (revert === "MarketSeedExpired") await refreshSeed(ctx, log);
-    if (revert === "MarketChallengeTermsMismatch" || revert === "MarketUnknownDeal") await syncDeals(ctx);
     return null;
   }
 }
 
-/** One answer per challenge, from the pieces on disk; skipped answers for deals declared for `period`. */
+/** One answer per challenge from the layout frozen for `period`; empty answers for declared data sets. */
 async function answerChallenges(
   ctx: AgentContext,
   period: bigint,
-  deals: DealRecord[],
-): Promise<ChallengeProof[]> {
-  const { market, me } = ctx.chain;
-  const byId = new Map(deals.map((d) => [d.id, d]));
-  const [ids, words] = await market.challenges(me);
-  const proofs: ChallengeProof[] = [];
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i];
-    const word = words[i];
-    if (id === undefined || word === undefined) throw new StrataError("CHAIN_REVERT", "malformed challenges");
-    const [, , , lastDeclaredPlusOne] = await market.dealState(id);
-    if (lastDeclaredPlusOne === period + 1n) {
-      proofs.push(skippedChallenge());
+  challenges: readonly MarketChallenge[],
+): Promise<IStorageMarket.ChallengeAnswerStruct[]> {
+  const answers: IStorageMarket.ChallengeAnswerStruct[] = [];
+  for (const challenge of challenges) {
+    if (challenge.declared) {
+      answers.push({ leaf: [...ZERO_LEAF], path: [] });
       continue;
     }
-    const deal = byId.get(id);
-    if (!deal) throw new StrataError("PIECE_NOT_FOUND", `challenged deal ${id} is unknown to this agent`);
+    const frozen = ctx.db.dataSets.frozenState(challenge.dataSetId, period);
+    if (!frozen) {
+      throw new StrataError(
+        "PIECE_NOT_FOUND",
+        `no applied state of challenged data set ${challenge.dataSetId}`,
+      );
+    }
+    const drawn: DrawnChallenge = {
+      dataSetId: challenge.dataSetId,
+      leaf: challenge.leaf,
+      sizeClass: Number(challenge.depth),
+      slot: 0n,
+      drawIndex: 0n,
+    };
     try {
-      proofs.push(answerChallenge(deal.terms, await ctx.pieces.tree(deal.terms.root, deal.terms.size), word));
+      const answer = await answerChallenge(stateTree(frozen), drawn, pieceReader(ctx.pieces, frozen));
+      answers.push({ leaf: [answer.leaf[0], answer.leaf[1]], path: [...answer.path] });
     } catch (error) {
-      if (error instanceof StrataError) {
+      if (
+        error instanceof StrataError &&
+        (error.code === "PIECE_NOT_FOUND" || error.code === "PIECE_CORRUPT")
+      ) {
         const problem = error.code === "PIECE_NOT_FOUND" ? "missing" : "corrupt";
-        ctx.db.setPieceHealth(deal.terms.root, false, problem, false);
+        for (const piece of frozen.layout) {
+          if ((await ctx.pieces.present(piece.root, BigInt(piece.size))).ok) continue;
+          ctx.db.setPieceHealth(piece.root, false, problem, false);
+        }
       }
       throw error;
     }
   }
-  return proofs;
+  return answers;
 }

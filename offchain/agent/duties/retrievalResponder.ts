@@ -5,21 +5,22 @@
  *    the database, re-reading a few blocks to survive short reorgs; it starts at the agent's first upload).
  * 2. For each challenge not yet settled locally, the contract's view decides: answered, failed or voided
  *    challenges are recorded as such; an open one is answered before its deadline with the leaf and its path
- *    read from the piece on disk, and the deal's current terms (after extensions).
+ *    against the root the challenge names (the data set's root when it was opened), from the layout the agent
+ *    holds for that root and the pieces on disk (padding and gap leaves open as zeros).
  * 3. The bonds credited for answers are withdrawn.
- * A piece that is missing or corrupt cannot be answered: that is logged once (the deal will be slashed when
- * anyone enforces the challenge) and the challenge is retried only if the piece file comes back in time.
+ * A piece that is missing or corrupt cannot be answered: that is logged once (the data set will be ended and slashed
+ * when anyone enforces the challenge) and the challenge is retried only if the piece file comes back in time.
  */
 import type { IRetrievalChallenges } from "../../../typechain-types/index.js";
 import { ChallengeStatus } from "../../sdk/chain/enums.js";
 import { StrataError } from "../../sdk/errors.js";
-import { termsHash } from "../../sdk/deals/terms.js";
 import { decodeRevert } from "../chain.js";
 import type { AgentContext } from "../context.js";
-import type { DealRecord, RetrievalChallengeRecord, RetrievalStatus } from "../db.js";
-import type { LeafProof } from "../leafProofs.js";
+import { pieceReader, stateTree } from "../datasets/openings.js";
+import type { RetrievalChallengeRecord, RetrievalStatus, StateRecord } from "../db.js";
 import type { Logger } from "../../runtime/logger.js";
-import { syncDeals } from "./dealSync.js";
+import { ZERO_LEAF, type LeafWords } from "../../sdk/datasets/proofAnswer.js";
+import { FIRST_DATA_SET_BLOCK_KEY } from "../datasets/store.js";
 
 /** IRetrievalChallenges.Status */
 const ChainStatus = ChallengeStatus.value;
@@ -97,18 +98,19 @@ async function discover(ctx: AgentContext, contract: Contract, log: Logger): Pro
   const { chain, db } = ctx;
   const latest = await chain.blockNumber();
   const stored = db.getKv(RETRIEVAL_CURSOR_KEY);
-  // Nothing about this provider's deals can predate its first upload.
-  const scanned = stored === undefined ? (db.earliestUploadBlock() ?? latest) - 1 : Number(stored);
+  // Nothing about this provider's data sets can predate its first one.
+  const first = db.getKv(FIRST_DATA_SET_BLOCK_KEY);
+  const scanned = stored === undefined ? (first === undefined ? latest : Number(first)) - 1 : Number(stored);
   let from = Math.max(0, scanned + 1 - REORG_MARGIN);
   const found: bigint[] = [];
   const filter = contract.filters.RetrievalChallengeOpened(undefined, undefined, chain.me);
   for (let query = 0; query < SCAN_QUERIES_PER_TICK && from <= latest; query++) {
     const to = Math.min(latest, from + SCAN_STEP - 1);
     for (const event of await contract.queryFilter(filter, from, to)) {
-      const { challengeId, dealId, challenger, leafIndex, deadline, bond } = event.args;
+      const { challengeId, dataSetId, challenger, leafIndex, deadline, bond } = event.args;
       const inserted = db.insertRetrievalChallenge({
         id: challengeId,
-        dealId,
+        dataSetId,
         leafIndex: Number(leafIndex),
         deadline,
         bond,
@@ -118,7 +120,7 @@ async function discover(ctx: AgentContext, contract: Contract, log: Logger): Pro
       if (inserted) {
         found.push(challengeId);
         log.warn(
-          { challengeId, dealId, leafIndex, deadline, bond, challenger, txHash: event.transactionHash },
+          { challengeId, dataSetId, leafIndex, deadline, bond, challenger, txHash: event.transactionHash },
           "retrieval challenge opened against this provider",
         );
       }
@@ -151,13 +153,16 @@ async function handle(
     case ChainStatus.Failed:
       db.setRetrievalStatus(id, "failed");
       log.error(
-        { challengeId: id, dealId: record.dealId },
-        "retrieval challenge enforced: the deal was ended and its collateral slashed",
+        { challengeId: id, dataSetId: record.dataSetId },
+        "retrieval challenge enforced: the data set was ended and its collateral slashed",
       );
       return "settled";
     case ChainStatus.Voided:
       db.setRetrievalStatus(id, "voided");
-      log.info({ challengeId: id, dealId: record.dealId }, "retrieval challenge voided (the deal had ended)");
+      log.info(
+        { challengeId: id, dataSetId: record.dataSetId },
+        "retrieval challenge voided (the data set had ended)",
+      );
       return "settled";
     case ChainStatus.None:
       // Seen in a log that a reorg removed: wait for it to reappear until its deadline.
@@ -168,22 +173,28 @@ async function handle(
     default:
       throw new StrataError("CHAIN_REVERT", `retrieval challenge ${id} has unknown status ${onChain.status}`);
   }
-  if (onChain.provider.toLowerCase() !== chain.me.toLowerCase() || onChain.dealId !== record.dealId) {
+  if (onChain.provider.toLowerCase() !== chain.me.toLowerCase() || onChain.dataSetId !== record.dataSetId) {
     db.setRetrievalStatus(id, "dropped", { error: "the chain's challenge differs from the event seen" });
     return "settled";
   }
   if (now >= onChain.deadline) {
     if (record.status !== "unanswerable") {
       log.error(
-        { challengeId: id, dealId: record.dealId, deadline: onChain.deadline },
-        "retrieval challenge deadline passed unanswered; the deal will be slashed when it is enforced",
+        { challengeId: id, dataSetId: record.dataSetId, deadline: onChain.deadline },
+        "retrieval challenge deadline passed unanswered; the data set will be slashed when it is enforced",
       );
     }
     db.setRetrievalStatus(id, "missed");
     return "missed";
   }
   if (await answerInFlight(ctx, record, log)) return "waiting";
-  return answer(ctx, contract, record, Number(onChain.leafIndex), log);
+  return answer(
+    ctx,
+    contract,
+    record,
+    { leaf: onChain.leafIndex, root: onChain.root, depth: Number(onChain.depth) },
+    log,
+  );
 }
 
 /** True while an answer sent earlier may still land (never send a second one meanwhile). */
@@ -210,49 +221,56 @@ async function answerInFlight(
   return pending > latest;
 }
 
+/** What the challenge asks: a leaf of the data set under `root` (its root when the challenge opened). */
+interface Asked {
+  leaf: bigint;
+  root: string;
+  depth: number;
+}
+
 async function answer(
   ctx: AgentContext,
   contract: Contract,
   record: RetrievalChallengeRecord,
-  leafIndex: number,
+  asked: Asked,
   log: Logger,
 ): Promise<Outcome> {
   const { db, chain } = ctx;
   const id = record.id;
-  const deal = await currentDeal(ctx, record.dealId);
-  if (deal === undefined) {
-    db.setRetrievalStatus(id, "skipped", { error: "deal unknown to this agent or ended" });
+  const held = stateWithRoot(ctx, record.dataSetId, asked.root);
+  if (held === undefined) {
+    db.setRetrievalStatus(id, "skipped", { error: "no layout with the challenged root" });
     log.error(
-      { challengeId: id, dealId: record.dealId },
-      "retrieval challenge on a deal this agent does not hold; it cannot be answered",
+      { challengeId: id, dataSetId: record.dataSetId, root: asked.root },
+      "retrieval challenge against a root this agent holds no layout for; it cannot be answered",
     );
     return "settled";
   }
-  const { root, size } = deal.terms;
-  if (record.status === "unanswerable" && !(await pieceBack(ctx, record, root, size))) return "waiting";
-  let proof: LeafProof;
+  if (record.status === "unanswerable" && !(await piecesBack(ctx, record, held))) return "waiting";
+  let opened: { leaf: LeafWords; path: readonly string[] };
   try {
-    proof = await ctx.pieces.leafProof(root, size, leafIndex);
+    opened = await openLeaf(ctx, held, asked);
   } catch (error) {
     if (!(error instanceof StrataError)) throw error;
     if (error.code !== "PIECE_NOT_FOUND" && error.code !== "PIECE_CORRUPT") throw error;
     const problem = error.code === "PIECE_NOT_FOUND" ? "missing" : "corrupt";
-    db.setPieceHealth(root, false, problem, false);
     if (record.status !== "unanswerable" || record.error !== problem) {
       log.error(
-        { challengeId: id, dealId: deal.id, root, problem, deadline: record.deadline },
-        "cannot answer a retrieval challenge: the piece is lost; the deal will be slashed when the challenge is enforced",
+        { challengeId: id, dataSetId: record.dataSetId, problem, deadline: record.deadline },
+        "cannot answer a retrieval challenge: a piece is lost; the data set will be slashed when the challenge is enforced",
       );
     }
     db.setRetrievalStatus(id, "unanswerable", { error: problem });
     return "unanswerable";
   }
 
+  const leaf: [string, string] = [opened.leaf[0], opened.leaf[1]];
+  const path = [...opened.path];
   db.setRetrievalStatus(id, "sending", { txHash: null, error: null });
   try {
     const receipt = await chain.execute(
-      () => contract.answerChallenge.staticCall(id, deal.terms, proof.leaf, proof.path),
-      () => contract.answerChallenge(id, deal.terms, proof.leaf, proof.path),
+      () => contract.answerChallenge.staticCall(id, leaf, path),
+      () => contract.answerChallenge(id, leaf, path),
       (hash) => {
         db.setRetrievalStatus(id, "sent", { txHash: hash });
       },
@@ -261,8 +279,8 @@ async function answer(
     log.info(
       {
         challengeId: id,
-        dealId: deal.id,
-        leafIndex,
+        dataSetId: record.dataSetId,
+        leaf: asked.leaf,
         bond: record.bond,
         txHash: receipt.hash,
         gasUsed: receipt.gasUsed,
@@ -274,37 +292,61 @@ async function answer(
     const revert = decodeRevert(error)?.name;
     db.setRetrievalStatus(id, "open", { txHash: null, error: revert ?? String(error) });
     log.error(
-      { err: error, challengeId: id, dealId: deal.id, revert },
+      { err: error, challengeId: id, dataSetId: record.dataSetId, revert },
       "answering a retrieval challenge failed",
     );
-    if (revert === "RetrievalDealMismatch") await syncDeals(ctx, [deal]);
     return "waiting";
   }
 }
 
-/**
- * Whether the piece of an unanswerable challenge may be back: a missing file is checked cheaply (present
- * with the right size); a corrupt one only once the piece health checks have re-hashed it as good.
- */
-async function pieceBack(
-  ctx: AgentContext,
-  record: RetrievalChallengeRecord,
-  root: string,
-  size: bigint,
-): Promise<boolean> {
-  if (record.error === "corrupt") return ctx.db.piece(root)?.ok === true;
-  return (await ctx.pieces.present(root, size)).ok;
+/** The newest stored state of data set `id` whose root is `root`. */
+function stateWithRoot(ctx: AgentContext, id: bigint, root: string): StateRecord | undefined {
+  const newest = ctx.db.dataSets.newestState(id);
+  for (let version = newest?.state.version ?? 0n; version > 0n; version--) {
+    const state = ctx.db.dataSets.state(id, version);
+    if (state?.state.root === root.toLowerCase()) return state;
+  }
+  return undefined;
 }
 
-/** The agent's record of `dealId` with the chain's current terms (synced after an extension), if active. */
-async function currentDeal(ctx: AgentContext, dealId: bigint): Promise<DealRecord | undefined> {
-  const deal = ctx.db.deal(dealId);
-  if (deal?.state !== "active") return undefined;
-  const [stored] = await ctx.chain.market.dealState(dealId);
-  if (stored === termsHash(deal.terms)) return deal;
-  await syncDeals(ctx, [deal]);
-  const synced = ctx.db.deal(dealId);
-  return synced?.state === "active" ? synced : undefined;
+/** Leaf `asked.leaf` of `held` and its path (exactly `asked.depth` siblings). */
+async function openLeaf(
+  ctx: AgentContext,
+  held: StateRecord,
+  asked: Asked,
+): Promise<{ leaf: LeafWords; path: readonly string[] }> {
+  const tree = stateTree(held);
+  if (tree.depth !== asked.depth) {
+    throw new StrataError(
+      "INVALID_ARGUMENT",
+      `the layout has depth ${tree.depth}, the challenge ${asked.depth}`,
+    );
+  }
+  const reader = pieceReader(ctx.pieces, held);
+  const opened = await tree.leafPath(Number(asked.leaf), reader.siblings);
+  const piece = tree.layout.pieces[opened.pieceIndex];
+  const leaf =
+    piece === undefined ? ZERO_LEAF : await reader.leaf(opened.pieceIndex, opened.leafInPiece, piece);
+  return { leaf, path: opened.path };
+}
+
+/**
+ * Whether the pieces of an unanswerable challenge may be back: a missing file is checked cheaply (present with
+ * the right size); a corrupt one only once the piece health checks have re-hashed it as good.
+ */
+async function piecesBack(
+  ctx: AgentContext,
+  record: RetrievalChallengeRecord,
+  held: StateRecord,
+): Promise<boolean> {
+  for (const piece of held.layout) {
+    if (record.error === "corrupt") {
+      if (ctx.db.piece(piece.root)?.ok !== true) return false;
+    } else if (!(await ctx.pieces.present(piece.root, BigInt(piece.size))).ok) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** Withdraw the provider's balance in the retrieval contract's ledger (answered bonds). */

@@ -1,14 +1,20 @@
 /**
- * Settler duty: settle each active deal's payment stream every `settleEveryPeriods` periods (only what is
- * proven is payable, so settling more often buys nothing), then withdraw the provider's ledger balance to
- * its payee.
+ * Settler duty: every `settleEveryPeriods` periods, settle all of the provider's data sets with something payable
+ * in one `settleDataSets` call per 100 (only proven periods are payable, so settling more often buys nothing);
+ * finalize data sets whose notice has run out; then withdraw the provider's ledger balance.
  */
 import { decodeRevert } from "../chain.js";
 import type { AgentContext } from "../context.js";
-import { syncDeals } from "./dealSync.js";
+import { syncDataSets } from "./dataSetSync.js";
+
+/** Data sets per settleDataSets call (the market's MAX_BATCH). */
+export const SETTLE_BATCH = 100;
+/** Database key of the period of the last settlement round. */
+export const SETTLED_PERIOD_KEY = "settler.period";
 
 export interface SettleResult {
-  settled: { dealId: bigint; amount: bigint }[];
+  settled: { dataSetIds: bigint[]; amount: bigint; txHash: string }[];
+  finalized: bigint[];
   withdrawn: bigint;
 }
 
@@ -16,31 +22,38 @@ export async function runSettler(ctx: AgentContext): Promise<SettleResult> {
   const log = ctx.logger.child({ duty: "settler" });
   const { chain } = ctx;
   const { market } = chain;
-  const result: SettleResult = { settled: [], withdrawn: 0n };
+  const result: SettleResult = { settled: [], finalized: [], withdrawn: 0n };
+  await syncDataSets(ctx);
+
   const every = BigInt(ctx.config.settleEveryPeriods);
-  if (every > 0n) {
-    const current = chain.periodAt(await chain.now());
-    for (const deal of ctx.db.activeDeals()) {
-      const since = deal.lastSettledAt ?? deal.terms.startPeriod;
-      if (current - since < every) continue;
+  const current = chain.periodAt(await chain.now());
+  const last = ctx.db.getKv(SETTLED_PERIOD_KEY);
+  if (every > 0n && (last === undefined || current - BigInt(last) >= every)) {
+    const due: bigint[] = [];
+    let amount = 0n;
+    for (const dataSet of ctx.db.dataSets.dataSets(["live", "ending"])) {
+      const settleable = await market.settleableAmount(dataSet.id);
+      if (settleable === 0n) continue;
+      due.push(dataSet.id);
+      amount += settleable;
+    }
+    for (let i = 0; i < due.length; i += SETTLE_BATCH) {
+      const ids = due.slice(i, i + SETTLE_BATCH);
       try {
-        const due = await market.settleableAmount(deal.terms);
-        if (due > 0n) {
-          const receipt = await chain.execute(
-            () => market.settleDeal.staticCall(deal.terms),
-            () => market.settleDeal(deal.terms),
-          );
-          result.settled.push({ dealId: deal.id, amount: due });
-          log.info({ dealId: deal.id, amount: due, txHash: receipt.hash }, "deal settled");
-        }
-        ctx.db.setDealSettled(deal.id, current);
+        const receipt = await chain.execute(
+          () => market.settleDataSets.staticCall(ids),
+          () => market.settleDataSets(ids),
+        );
+        result.settled.push({ dataSetIds: ids, amount, txHash: receipt.hash });
+        log.info({ dataSets: ids.length, amount, txHash: receipt.hash }, "data sets settled");
       } catch (error) {
-        const revert = decodeRevert(error)?.name;
-        if (revert === "MarketUnknownDeal") await syncDeals(ctx, [deal]);
-        else log.error({ err: error, dealId: deal.id, revert }, "settleDeal failed");
+        log.error({ err: error, revert: decodeRevert(error)?.name }, "settleDataSets failed");
       }
     }
+    ctx.db.setKv(SETTLED_PERIOD_KEY, current.toString());
   }
+
+  result.finalized = await finalizeEnded(ctx);
   const balance = await market.balanceOf(chain.me);
   if (balance > 0n) {
     try {
@@ -55,4 +68,36 @@ export async function runSettler(ctx: AgentContext): Promise<SettleResult> {
     }
   }
   return result;
+}
+
+/**
+ * Finalize ending data sets whose end is reached (the market takes them out of their class first, then closes
+ * them once the provider's periods are resolved up to the end: it may take two calls).
+ */
+async function finalizeEnded(ctx: AgentContext): Promise<bigint[]> {
+  const { chain } = ctx;
+  const { market } = chain;
+  const ending = ctx.db.dataSets.dataSets(["ending"]);
+  if (ending.length === 0) return [];
+  const log = ctx.logger.child({ duty: "settler" });
+  const state = await market.proofState(chain.me);
+  const finalized: bigint[] = [];
+  for (const dataSet of ending) {
+    const view = await market.dataSet(dataSet.id);
+    if (state.nextPeriod + 1n < view.endPeriod) continue;
+    try {
+      const receipt = await chain.execute(
+        () => market.finalizeDataSet.staticCall(dataSet.id),
+        () => market.finalizeDataSet(dataSet.id),
+      );
+      finalized.push(dataSet.id);
+      log.info({ dataSetId: dataSet.id, txHash: receipt.hash }, "data set finalize step done");
+    } catch (error) {
+      const revert = decodeRevert(error)?.name;
+      if (revert !== "MarketNotOver")
+        log.error({ err: error, dataSetId: dataSet.id, revert }, "finalizeDataSet failed");
+    }
+  }
+  if (finalized.length > 0) await syncDataSets(ctx, ending);
+  return finalized;
 }

@@ -19,22 +19,25 @@ declare module "fastify" {
 
 export type AgentApiErrorCode =
   | "BAD_REQUEST"
-  | "BAD_PROPOSAL"
-  | "CLIENT_UNFUNDED"
-  | "DUPLICATE"
+  | "BAD_TERMS"
+  | "BAD_SIGNATURE"
   | "POLICY_REJECTED"
-  | "UNKNOWN_UPLOAD"
-  | "UPLOAD_NOT_OPEN"
+  | "UNKNOWN_DATA_SET"
+  | "DATA_SET_NOT_LIVE"
+  | "STALE_VERSION"
+  | "BAD_LAYOUT"
+  | "LAYOUT_MISMATCH"
+  | "PIECE_NOT_STORED"
+  | "SESSION_KEY_REFUSED"
   | "UPLOAD_IN_PROGRESS"
+  | "LENGTH_REQUIRED"
   | "TOO_LARGE"
   | "INCOMPLETE_UPLOAD"
   | "ROOT_MISMATCH"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "UNKNOWN_PIECE"
+  | "LEAF_OUT_OF_RANGE"
   | "RANGE_NOT_SATISFIABLE"
-  | "BAD_EXTENSION"
-  | "UNKNOWN_DEAL"
-  | "EXTENSION_IN_PROGRESS"
   | "CHAIN_REVERT"
   | "NOT_FOUND"
   | "INTERNAL";
@@ -44,9 +47,8 @@ export interface AgentApiErrorBody extends ApiErrorBody {
   error: { code: AgentApiErrorCode; message: string } & ApiErrorExtra;
 }
 
-/** Optional fields of an error body: the upload of a DUPLICATE, the custom error name of a CHAIN_REVERT. */
+/** Optional fields of an error body: the custom error name of a CHAIN_REVERT. */
 export interface ApiErrorExtra {
-  uploadId?: string;
   revert?: string;
 }
 
@@ -101,7 +103,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
 
 /**
  * A request that failed its route's schema: 400 with the route's code and every problem with its field
- * path (`body.proposal.size: must be ...`), so the client can tell which field to fix.
+ * path (`body.state.span: must be ...`), so the client can tell which field to fix.
  */
 function invalidRequest(
   request: FastifyRequest,

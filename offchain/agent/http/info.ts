@@ -1,19 +1,16 @@
-/** Read-only routes: health, status and terms (piece retrieval is in pieces.ts). */
+/** Read-only routes: health and status (the offer is GET /v1/terms in datasets.ts). */
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import {
   healthResponse,
   statusResponse,
-  termsResponse,
   type HealthResponse,
   type StatusResponse,
-  type TermsResponse,
 } from "../../sdk/api/routes.js";
 import type { AgentContext } from "../context.js";
-import { advertisedPricePerTiBMonth, effectiveMaxDurationPeriods, effectiveMaxPieceSize } from "../policy.js";
 import { AGENT_VERSION } from "../version.js";
 
-export type { HealthResponse, StatusResponse, TermsResponse };
+export type { HealthResponse, StatusResponse };
 
 export function registerInfoRoutes(server: FastifyInstance, ctx: AgentContext): void {
   const { chain } = ctx;
@@ -42,7 +39,7 @@ export function registerInfoRoutes(server: FastifyInstance, ctx: AgentContext): 
       provider: chain.me,
       chainId: chain.chainId,
       market: ctx.config.deployment.market,
-      deals: { active: counts.activeDeals, published: counts.publishedDeals, pending: counts.pendingUploads },
+      dataSets: ctx.db.dataSets.counts(),
       pieces: counts.pieces,
       bytesStored: counts.bytesStored,
       proof: {
@@ -51,25 +48,6 @@ export function registerInfoRoutes(server: FastifyInstance, ctx: AgentContext): 
         lastProofTx: last?.txHash ?? null,
       },
       balance: { ledger, freeStake: stake.free, lockedStake: stake.locked },
-    };
-    return body;
-  });
-
-  app.get("/v1/terms", { schema: { response: { 200: termsResponse } } }, async () => {
-    const limits = await chain.marketLimits();
-    const { policy } = ctx.config;
-    const body: TermsResponse = {
-      provider: chain.me,
-      chainId: chain.chainId,
-      market: ctx.config.deployment.market,
-      pricePerTiBMonth: advertisedPricePerTiBMonth(policy),
-      minPricePerSecondPerMiB: policy.minPricePerSecondPerMiB,
-      maxPieceSize: effectiveMaxPieceSize(policy, limits),
-      minDurationPeriods: limits.minDealPeriods,
-      maxDurationPeriods: effectiveMaxDurationPeriods(policy, limits),
-      collateralPerGiB: policy.collateralPerGiB,
-      minStartDeadlineSeconds: policy.minStartDeadlineSeconds,
-      provingPeriod: limits.provingPeriod,
     };
     return body;
   });

@@ -1,24 +1,17 @@
 /**
- * Piece retrieval: the bytes of a stored piece (whole, or one byte range streamed from disk) and the Merkle
- * proof of one 64-byte leaf, so that anyone can check a sample of the bytes against the deal's root.
+ * Piece retrieval: the bytes of a stored piece, whole or one byte range streamed from disk (leaf openings against
+ * a data set's root are in datasets.ts).
  */
 import { isHexString } from "ethers";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import {
-  leafProofQuery,
-  leafProofResponse,
-  pieceParams,
-  type LeafProofResponse,
-} from "../../sdk/api/routes.js";
-import { LEAF_SIZE, leafCount } from "../../sdk/commitment/merkle.js";
-import { StrataError } from "../../sdk/errors.js";
+import { z } from "zod";
 import type { AgentContext } from "../context.js";
 import type { PieceRecord } from "../db.js";
 import { ApiError, sendApiError } from "./errors.js";
 
-/** GET /v1/pieces/:root/proof?leaf=<i> (schema: `leafProofResponse` in offchain/sdk/api). */
-export type { LeafProofResponse };
+/** The root is checked by the route (an unknown or malformed root is a 404 UNKNOWN_PIECE, not a 400). */
+const pieceParams = z.object({ root: z.string() });
 
 /** What a Range header asks of a piece of `size` bytes. */
 export type RangeRequest =
@@ -66,6 +59,9 @@ export function registerPieceRoutes(server: FastifyInstance, ctx: AgentContext):
     );
     if (opened?.size !== size) {
       opened?.stream.destroy();
+      const problem = opened === undefined ? "missing" : "corrupt";
+      ctx.db.setPieceHealth(piece.root, false, problem, false);
+      request.log.error({ root: piece.root, problem }, "piece lost; cannot serve it");
       return sendApiError(reply, unknownPiece(request.params.root));
     }
     reply.header("content-type", "application/octet-stream");
@@ -76,46 +72,6 @@ export function registerPieceRoutes(server: FastifyInstance, ctx: AgentContext):
       opened.stream,
     );
   });
-
-  app.get(
-    "/v1/pieces/:root/proof",
-    { schema: { params: pieceParams, querystring: leafProofQuery, response: { 200: leafProofResponse } } },
-    async (request, reply) => {
-      const piece = storedPiece(ctx, request.params.root);
-      if (!piece) return sendApiError(reply, unknownPiece(request.params.root));
-      const leaves = leafCount(Number(piece.size));
-      const leaf = request.query.leaf;
-      const index = leaf !== undefined && /^[0-9]{1,15}$/.test(leaf) ? Number(leaf) : undefined;
-      if (index === undefined || index >= leaves) {
-        return sendApiError(
-          reply,
-          new ApiError(
-            400,
-            "BAD_REQUEST",
-            `leaf must be a leaf index in 0..${leaves - 1} (${LEAF_SIZE}-byte leaves)`,
-          ),
-        );
-      }
-      try {
-        const proof = await ctx.pieces.leafProof(piece.root, piece.size, index);
-        const body: LeafProofResponse = {
-          root: piece.root,
-          size: piece.size,
-          leafIndex: index,
-          leaf: proof.leaf,
-          path: proof.path,
-        };
-        return body;
-      } catch (error) {
-        if (!(error instanceof StrataError)) throw error;
-        if (error.code !== "PIECE_NOT_FOUND" && error.code !== "PIECE_CORRUPT") throw error;
-        const problem = error.code === "PIECE_NOT_FOUND" ? "missing" : "corrupt";
-        ctx.db.setPieceHealth(piece.root, false, problem, false);
-        request.log.error({ root: piece.root, problem }, "piece lost; cannot serve a leaf proof");
-        return sendApiError(reply, unknownPiece(request.params.root));
-      }
-    },
-  );
 }
 
 /** The piece `root` if it is stored and healthy as far as the agent knows. */

@@ -2,11 +2,9 @@
 import { fastify, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { AgentContext } from "../context.js";
 import { installErrorHandlers } from "./errors.js";
-import { registerExtensionRoutes } from "./extensions.js";
+import { registerDataSetRoutes } from "./datasets.js";
 import { registerInfoRoutes } from "./info.js";
 import { registerPieceRoutes } from "./pieces.js";
-import { registerProposalRoutes } from "./proposals.js";
-import { registerUploadRoutes } from "./uploads.js";
 
 /** Build the app (not listening): `app.inject()` in tests, `app.listen()` in the agent. */
 export function buildHttpApp(ctx: AgentContext): FastifyInstance {
@@ -26,8 +24,6 @@ export function buildHttpApp(ctx: AgentContext): FastifyInstance {
   installErrorHandlers(app);
   registerInfoRoutes(app, ctx);
   registerPieceRoutes(app, ctx);
-  registerProposalRoutes(app, ctx);
-  registerUploadRoutes(app, ctx);
-  registerExtensionRoutes(app, ctx);
+  registerDataSetRoutes(app, ctx);
   return app;
 }

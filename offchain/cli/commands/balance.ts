@@ -1,5 +1,7 @@
 import { Option, type Command } from "commander";
 import { ICreditLedger__factory } from "../../../typechain-types/index.js";
+import { findDataSetIds } from "../../sdk/client/dataSets.js";
+import { withdrawClientFunds } from "../../sdk/client/withdraw.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
 import { decimalAmount } from "../parse.js";
@@ -9,14 +11,15 @@ export function registerBalanceCommands(program: Command, run: Runner): void {
   program
     .command("balance")
     .description(
-      "show the signing account's tokens: in the wallet, in the market (refunds, earnings; funds new deals " +
-        "first) and the allowance the market may pull for deals",
+      "show the signing account's tokens: in the wallet, in the market (refunds, earnings; funds top-ups " +
+        "first), the escrow of its data sets above their lockup (withdrawable) and the allowance the market may pull",
     )
     .action((_opts: unknown, command: Command) => run(command, (ctx) => balance(ctx)));
   program
     .command("withdraw")
     .description(
-      "move tokens from your market balance (refunds, earnings) to your wallet (a provider's payee)",
+      "move tokens to your wallet: without an amount, first the escrow of your data sets above their lockup, then " +
+        "your whole market balance (refunds, earnings; a provider's payee); with an amount, from the balance only",
     )
     .argument("[amount]", "tokens to withdraw (default: everything)", decimalAmount)
     .addOption(
@@ -50,8 +53,12 @@ async function balance(ctx: CliContext): Promise<void> {
       ? Promise.resolve(null)
       : ICreditLedger__factory.connect(computeAddress, signer).balanceOf(me),
   ]);
-  ctx.result({ account: me, wallet, market, allowance, retrieval, compute }, () => [
-    `${me}: wallet ${units.format(wallet)}, market balance ${units.format(market)}, allowance ${units.format(allowance)}` +
+  const ids = await findDataSetIds(chain.market, { client: me });
+  const escrows = await Promise.all(ids.map((id) => chain.market.withdrawableEscrow(id)));
+  const escrowWithdrawable = escrows.reduce((sum, e) => sum + e, 0n);
+  ctx.result({ account: me, wallet, market, escrowWithdrawable, allowance, retrieval, compute }, () => [
+    `${me}: wallet ${units.format(wallet)}, market balance ${units.format(market)}, ` +
+      `data set escrow above lockup ${units.format(escrowWithdrawable)}, allowance ${units.format(allowance)}` +
       (retrieval === null ? "" : `, retrieval-challenge balance ${units.format(retrieval)}`) +
       (compute === null ? "" : `, compute market balance ${units.format(compute)}`),
   ]);
@@ -74,9 +81,36 @@ async function withdraw(ctx: CliContext, amountText: string | undefined, from: L
         "withdraw --from market instead",
     );
   }
-  const market = from === "market" ? storageMarket : ICreditLedger__factory.connect(ledgerAddress, signer);
   const units = await ctx.tokenUnits();
   const me = await signer.getAddress();
+  if (from === "market" && amountText === undefined) {
+    const result = await withdrawClientFunds(storageMarket, me, { escrow: true });
+    const fromEscrow = result.fromEscrow.reduce((sum, e) => sum + e.amount, 0n);
+    if (result.withdrawn === 0n) {
+      throw new StrataError(
+        "INVALID_ARGUMENT",
+        "nothing to withdraw: the market balance is 0 and no data set has escrow above its lockup",
+      );
+    }
+    ctx.result(
+      {
+        account: me,
+        from,
+        withdrawn: result.withdrawn,
+        fromEscrow: result.fromEscrow,
+        remaining: 0n,
+        txHash: result.txHash,
+      },
+      () => [
+        `withdrew ${units.format(result.withdrawn)}` +
+          (fromEscrow > 0n
+            ? ` (of which ${units.format(fromEscrow)} from ${result.fromEscrow.length} data set escrow(s))`
+            : ""),
+      ],
+    );
+    return;
+  }
+  const market = from === "market" ? storageMarket : ICreditLedger__factory.connect(ledgerAddress, signer);
   const available = await market.balanceOf(me);
   const amount = amountText === undefined ? available : units.parse(amountText);
   if (amount === 0n) {

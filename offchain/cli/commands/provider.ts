@@ -6,7 +6,7 @@ import { StrataError } from "../../sdk/errors.js";
 import { writeFileAtomic } from "../../sdk/client/files.js";
 import type { CliContext } from "../context.js";
 import { formatBytes } from "../format/units.js";
-import { address, byteSize, decimalAmount } from "../parse.js";
+import { address, byteSize, decimalAmount, nonNegativeInt } from "../parse.js";
 import type { Runner } from "../runner.js";
 
 interface InitOptions {
@@ -16,6 +16,7 @@ interface InitOptions {
   dataDir: string;
   price?: string;
   collateral?: string;
+  notice?: number;
   force?: boolean;
 }
 
@@ -50,7 +51,12 @@ export function registerProviderCommands(program: Command, run: Runner): void {
       "./strata-agent",
     )
     .option("--price <amount>", "asking price in tokens per TiB per 30 days", decimalAmount)
-    .option("--collateral <amount>", "collateral in tokens the provider locks per GiB stored", decimalAmount)
+    .option(
+      "--collateral <amount>",
+      "collateral in tokens the provider locks per TiB of a data set's size class",
+      decimalAmount,
+    )
+    .option("--notice <periods>", "proving periods of notice before a data set ends", nonNegativeInt)
     .option("--force", "overwrite an existing configuration file")
     .action((opts: InitOptions, command: Command) => run(command, (ctx) => init(ctx, opts)));
 
@@ -66,7 +72,7 @@ export function registerProviderCommands(program: Command, run: Runner): void {
 
   provider
     .command("stake")
-    .description("add <amount> tokens to this provider's stake (collateral is locked from it per deal)")
+    .description("add <amount> tokens to this provider's stake (collateral is locked from it per data set)")
     .argument("<amount>", "tokens to stake, e.g. 1000", decimalAmount)
     .action((amount: string, _opts: unknown, command: Command) => run(command, (ctx) => stake(ctx, amount)));
 
@@ -111,7 +117,8 @@ async function init(ctx: CliContext, opts: InitOptions): Promise<void> {
     policy: {
       ...base.policy,
       ...(opts.price === undefined ? {} : { pricePerTiBMonth: units.parse(opts.price).toString() }),
-      ...(opts.collateral === undefined ? {} : { collateralPerGiB: units.parse(opts.collateral).toString() }),
+      ...(opts.collateral === undefined ? {} : { collateralPerTiB: units.parse(opts.collateral).toString() }),
+      ...(opts.notice === undefined ? {} : { noticePeriods: opts.notice }),
     },
   };
   await writeFileAtomic(path, `${JSON.stringify(config, null, 2)}\n`);
@@ -140,7 +147,7 @@ async function register(ctx: CliContext, opts: RegisterOptions): Promise<void> {
   if (opts.config !== undefined) {
     const config = await loadConfig(opts.config);
     endpoint ??= config.publicEndpoint;
-    price ??= config.policy.pricePerTiBMonth ?? undefined;
+    price ??= config.policy.pricePerTiBMonth;
   }
   if (endpoint === undefined) {
     throw new StrataError("INVALID_ARGUMENT", "the provider's endpoint is needed", {
@@ -219,12 +226,13 @@ async function status(ctx: CliContext, who: string | undefined): Promise<void> {
   const chain = await ctx.chain();
   const me = who ?? (await (await ctx.signer()).getAddress());
   const units = await ctx.tokenUnits();
-  const [info, stakeInfo, ledger, proof, currentPeriod] = await Promise.all([
+  const [info, stakeInfo, ledger, proof, currentPeriod, weight] = await Promise.all([
     chain.registry.providerInfo(me),
     chain.registry.stakeInfo(me),
     chain.market.balanceOf(me),
     chain.market.proofState(me),
     chain.market.currentPeriod(),
+    chain.market.weight(me),
   ]);
   let agent: unknown = null;
   let agentError: string | null = null;
@@ -252,8 +260,9 @@ async function status(ctx: CliContext, who: string | undefined): Promise<void> {
     proof: {
       currentPeriod,
       nextPeriod: proof.nextPeriod,
-      activeDeals: proof.activeDeals,
       missedPeriods: proof.missedPeriods,
+      frozenLeaves: weight.frozen,
+      currentLeaves: weight.current,
     },
     agent,
     agentError,
@@ -267,7 +276,7 @@ async function status(ctx: CliContext, who: string | undefined): Promise<void> {
       : []),
     `  stake: free ${units.format(stakeInfo.free)}, locked ${units.format(stakeInfo.locked)}, unbonding ${units.format(stakeInfo.unbonding)}`,
     `  market balance (withdrawable): ${units.format(ledger)}`,
-    `  proving: ${proof.activeDeals} active deal(s), next period ${proof.nextPeriod} (current ${currentPeriod}), ${proof.missedPeriods} missed`,
+    `  proving: ${formatBytes(weight.current * 64n)} of size-class capacity, next period ${proof.nextPeriod} (current ${currentPeriod}), ${proof.missedPeriods} missed`,
     agentError === null ? (agent === null ? "  agent: -" : "  agent: reachable") : `  agent: ${agentError}`,
   ]);
 }

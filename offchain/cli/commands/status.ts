@@ -1,87 +1,76 @@
 import type { Command } from "commander";
-import { dealStatus, type DealStatus } from "../../sdk/client/deals.js";
+import { dataSetFunding } from "../../sdk/client/dataSets.js";
+import { fileStatus } from "../../sdk/client/fileStatus.js";
 import type { CliContext } from "../context.js";
+import { dataSetJson, dataSetLine, pieceStatusLine } from "../format/datasets.js";
 import { formatBytes } from "../format/units.js";
 import type { Runner } from "../runner.js";
 import { resolveTargets } from "../targets.js";
-import { dealStatusJson, dealStatusLine } from "../format/deals.js";
 
 export function registerStatusCommand(program: Command, run: Runner): void {
   program
     .command("status")
-    .summary("live state of a deal or of a stored file's deals")
+    .summary("health of a stored file, piece by piece, or of one data set")
     .description(
-      "show the live state of a deal, or of every deal of a stored file with its providers' reachability and " +
-        "whether enough pieces remain to rebuild it",
+      "show, for every piece of a stored file, whether its data set is live and holds it, whether its provider " +
+        "is proving, until when the escrow pays and whether the provider answers; exits with 2 when fewer than k " +
+        "pieces are healthy (the file is at risk). With a data set id, show that data set",
     )
-    .argument("<target>", "a deal id, or a manifest written by strata store")
+    .argument("<target>", "a manifest written by strata store, or a data set id")
     .action((target: string, _opts: unknown, command: Command) => run(command, (ctx) => status(ctx, target)));
-}
-
-interface PieceReport {
-  piece: number;
-  provider: string;
-  endpoint: string;
-  dealId: bigint | null;
-  phase: DealStatus["phase"] | "unplaced";
-  reachable: boolean | null;
-  deal: Record<string, unknown> | null;
 }
 
 async function status(ctx: CliContext, target: string): Promise<void> {
   const chain = await ctx.chain();
   const units = await ctx.tokenUnits();
-  const { manifest, deals } = await resolveTargets(chain, target);
-  const statuses = await Promise.all(deals.map((d) => dealStatus(chain.market, d.record)));
+  const provingPeriod = await chain.market.provingPeriod();
+  const { manifest, dataSets } = await resolveTargets(chain, target);
   if (manifest === null) {
-    const [only] = statuses;
+    const [only] = dataSets;
     if (only === undefined) return;
-    ctx.result(dealStatusJson(only), () => dealStatusLine(only, units).trim());
+    const funding = only.status === "finalized" ? null : await dataSetFunding(chain.market, only);
+    ctx.result(dataSetJson(only, funding), () => dataSetLine(only, funding, units, provingPeriod).trim());
     return;
   }
-  const pieces: PieceReport[] = await Promise.all(
-    manifest.pieces.map(async (piece) => {
-      const st = statuses.find((s) => s.record.terms.id === piece.dealId);
-      let reachable: boolean | null = null;
-      try {
-        const health = await ctx.agent(piece.endpoint, { timeoutMs: 3000 }).health();
-        reachable = health.ok && health.provider.toLowerCase() === piece.provider.toLowerCase();
-      } catch {
-        reachable = false;
-      }
-      return {
-        piece: piece.index,
-        provider: piece.provider,
-        endpoint: piece.endpoint,
-        dealId: piece.dealId,
-        phase: st?.phase ?? "unplaced",
-        reachable,
-        deal: st ? dealStatusJson(st) : null,
-      };
-    }),
-  );
-  const live = pieces.filter(
-    (p) => (p.phase === "active" || p.phase === "pending") && p.reachable === true,
-  ).length;
-  const { k } = manifest.coding;
+  const latest = await chain.provider.getBlock("latest");
+  const report = await fileStatus(manifest, {
+    market: chain.market,
+    agentFor: (endpoint) => ctx.agent(endpoint, { timeoutMs: 3000 }),
+    now: BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000)),
+  });
+  const { k } = report;
   const summary = {
     fileName: manifest.fileName,
     fileSize: manifest.fileSize,
     fileId: manifest.fileId,
     k,
     m: manifest.coding.m,
-    livePieces: live,
-    retrievable: live >= k,
-    pieces,
+    healthyPieces: report.healthy,
+    retrievable: report.retrievable,
+    atRisk: report.atRisk,
+    pieces: report.pieces.map((p) => ({
+      piece: p.piece,
+      provider: p.provider,
+      endpoint: p.endpoint,
+      dataSetId: p.dataSetId,
+      offset: p.offset,
+      health: p.health,
+      reasons: p.reasons,
+      applied: p.applied,
+      reachable: p.reachable,
+      paidUntil: p.paidUntil,
+      proving: p.proving,
+      dataSet: p.dataSet === null ? null : dataSetJson(p.dataSet, p.funding),
+    })),
   };
+  if (report.atRisk) ctx.exitCode = 2;
   ctx.result(summary, () => [
-    `${manifest.fileName} (${formatBytes(manifest.fileSize)}): ${live} of ${pieces.length} pieces live and reachable, ${k} needed — ${live >= k ? "retrievable" : "AT RISK"}`,
-    ...pieces.map((p) => {
-      const st = statuses.find((s) => s.record.terms.id === p.dealId);
-      const reach = p.reachable === true ? "reachable" : "UNREACHABLE";
-      return st
-        ? `${dealStatusLine(st, units)} [piece ${p.piece}, ${reach}]`
-        : `  piece ${p.piece}: no deal [${reach}]`;
-    }),
+    `${manifest.fileName} (${formatBytes(manifest.fileSize)}): ${report.healthy} of ${report.pieces.length} pieces healthy, ${k} needed — ` +
+      (report.atRisk
+        ? report.retrievable
+          ? "AT RISK (still retrievable)"
+          : "AT RISK (not retrievable now)"
+        : "safe"),
+    ...report.pieces.map((p) => pieceStatusLine(p, units, provingPeriod)),
   ]);
 }

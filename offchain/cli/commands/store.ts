@@ -5,7 +5,7 @@ import { checkWritable } from "../../sdk/client/files.js";
 import { storeFile, type StoreEvent } from "../../sdk/client/store.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
-import { formatBytes } from "../format/units.js";
+import { formatBytes, formatDuration } from "../format/units.js";
 import { decimalAmount, list, nonNegativeInt, positiveInt } from "../parse.js";
 import type { Runner } from "../runner.js";
 import { pieceBars } from "../progress.js";
@@ -18,9 +18,8 @@ interface StoreOptions {
   maxPrice?: string;
   minCollateral?: string;
   out?: string;
-  keepPartial?: boolean;
   force?: boolean;
-  publishTimeout: number;
+  applyTimeout: number;
 }
 
 export function registerStoreCommand(program: Command, run: Runner): void {
@@ -28,9 +27,11 @@ export function registerStoreCommand(program: Command, run: Runner): void {
     .command("store")
     .summary("store a file with k + m providers (encrypted, erasure-coded)")
     .description(
-      "store a file: encrypt it, erasure-code it into k data + m parity pieces, and make one storage deal per " +
-        "piece with k + m different providers (any k pieces rebuild the file). Checks funds before uploading, " +
-        "retries a failed piece with another provider, and writes a manifest (keep it: it is needed to retrieve)",
+      "store a file: encrypt it, erasure-code it into k data + m parity pieces and put each piece with a different " +
+        "provider (cheapest first), in the data set you hold with that provider (one is opened when you have none). " +
+        "Each data set's escrow is topped up to pay --duration proving periods plus its notice. Checks funds before " +
+        "uploading, retries a failed piece with another provider, and writes a manifest (keep it: it is needed to " +
+        "retrieve) before any token moves",
     )
     .argument("<file>", "the file to store")
     .option("--k <n>", "data pieces (any k of the k + m pieces rebuild the file)", positiveInt, 2)
@@ -40,22 +41,18 @@ export function registerStoreCommand(program: Command, run: Runner): void {
       "comma-separated provider addresses or endpoints to use (default: cheapest)",
       list,
     )
-    .option("--duration <periods>", "deal length in proving periods", positiveInt, 24)
+    .option("--duration <periods>", "proving periods to pay for ahead", positiveInt, 24)
     .option("--max-price <amount>", "highest price accepted, in tokens per TiB per 30 days", decimalAmount)
     .option(
       "--min-collateral <amount>",
-      "least collateral per GiB a provider must lock, in tokens",
+      "least collateral per TiB a provider must lock, in tokens",
       decimalAmount,
     )
     .option("--out <manifest>", "manifest to write (default: <file name>.strata.json in this folder)")
-    .option(
-      "--keep-partial",
-      "if not every piece can be placed, keep the deals made (default: terminate them)",
-    )
     .option("--force", "overwrite an existing manifest")
     .option(
-      "--publish-timeout <seconds>",
-      "how long to wait for a provider to publish a deal",
+      "--apply-timeout <seconds>",
+      "how long to wait for a provider to put a data set or a signed state on chain",
       positiveInt,
       300,
     )
@@ -77,16 +74,15 @@ async function store(ctx: CliContext, file: string, opts: StoreOptions): Promise
       case "selected":
         event.providers.forEach((p, i) => labels.set(i, `piece ${i} -> ${p.address.slice(0, 10)}`));
         ctx.note(
-          `providers: ${event.providers.map((p) => `${p.address} (${units.format(p.pricePerSecond)}/s)`).join(", ")}` +
+          `providers: ${event.providers.map((p) => `${p.address} (${units.format(p.terms.pricePerTiBMonth)} per TiB-month)`).join(", ")}` +
             (event.spares > 0 ? ` + ${event.spares} spare(s)` : ""),
         );
         break;
       case "prepared":
         ctx.note(`encrypted and coded into ${event.pieces} pieces of ${formatBytes(event.pieceSize)}`);
         break;
-      case "funded":
-        if (event.plan.approveTx !== null)
-          ctx.note(`approved ${units.format(event.plan.needed)} of escrow for the market`);
+      case "data-set":
+        bars.status(event.piece, `${event.created ? "opened" : "reusing"} data set #${event.dataSetId}`);
         break;
       case "upload":
         bars.update(
@@ -94,11 +90,24 @@ async function store(ctx: CliContext, file: string, opts: StoreOptions): Promise
           event.sent,
           event.total,
           labels.get(event.piece) ?? `piece ${event.piece}`,
-          event.sent === event.total ? "waiting for publication" : "uploading",
+          event.sent === event.total ? "uploaded" : "uploading",
         );
         break;
-      case "published":
-        bars.status(event.piece, `deal #${event.dealId}`);
+      case "signed":
+        bars.status(event.piece, `signed version ${event.version} of data set #${event.dataSetId}`);
+        break;
+      case "recovery-saved":
+        bars.log(`manifest saved before payment: ${event.path}`);
+        break;
+      case "funded":
+        if (event.plan.approveTx !== null)
+          bars.log(`approved ${units.format(event.plan.needed)} of escrow for the market`);
+        break;
+      case "topped-up":
+        bars.log(`data set #${event.dataSetId}: escrow +${units.format(event.amount)}`);
+        break;
+      case "applied":
+        bars.status(event.piece, `on chain: data set #${event.dataSetId} version ${event.version}`);
         break;
       case "retry":
         labels.set(event.piece, `piece ${event.piece} -> ${event.next.slice(0, 10)}`);
@@ -122,11 +131,10 @@ async function store(ctx: CliContext, file: string, opts: StoreOptions): Promise
         m: opts.m,
         periods: BigInt(opts.duration),
         maxPricePerTiBMonth: opts.maxPrice === undefined ? null : units.parse(opts.maxPrice),
-        minCollateralPerGiB: opts.minCollateral === undefined ? 0n : units.parse(opts.minCollateral),
+        minCollateralPerTiB: opts.minCollateral === undefined ? 0n : units.parse(opts.minCollateral),
         ...(opts.providers === undefined ? {} : { providers: opts.providers }),
         manifestPath,
-        keepPartial: opts.keepPartial === true,
-        publishTimeoutMs: opts.publishTimeout * 1000,
+        applyTimeoutMs: opts.applyTimeout * 1000,
         onProgress,
       },
       {
@@ -143,11 +151,17 @@ async function store(ctx: CliContext, file: string, opts: StoreOptions): Promise
     bars.stop();
   }
   const { manifest } = result;
-  const deals = manifest.pieces.map((p) => ({
-    piece: p.index,
+  const provingPeriod = await chain.market.provingPeriod();
+  const pieces = result.placed.map((p) => ({
+    piece: p.piece,
     provider: p.provider,
     endpoint: p.endpoint,
-    dealId: p.dealId,
+    dataSetId: p.dataSetId,
+    created: p.created,
+    offset: p.offset,
+    version: p.state.version,
+    pricePerTiBMonth: p.pricePerTiBMonth,
+    topUp: p.topUp,
   }));
   ctx.result(
     {
@@ -159,19 +173,19 @@ async function store(ctx: CliContext, file: string, opts: StoreOptions): Promise
       m: manifest.coding.m,
       pieceSize: manifest.coding.shardSize,
       periods: opts.duration,
-      escrow: result.escrow,
-      deals,
+      escrowAdded: result.escrowAdded,
+      pieces,
       funding: result.funding,
-      cleanup: result.cleanup,
     },
     () => [
       `stored ${manifest.fileName} (${formatBytes(manifest.fileSize)}) as ${manifest.pieces.length} pieces of ${formatBytes(manifest.coding.shardSize)}; any ${manifest.coding.k} rebuild it`,
-      ...deals.map((d) => `  piece ${d.piece}: deal #${String(d.dealId)} with ${d.provider} (${d.endpoint})`),
-      `  escrow ${units.format(result.escrow)} for ${opts.duration} period(s)`,
-      ...(result.cleanup.cancelled.length > 0
-        ? [`  cancelled ${result.cleanup.cancelled.length} unused proposal(s)`]
-        : []),
-      `manifest: ${result.manifestPath} (keep it safe: it holds the wrapped file key and the deals)`,
+      ...pieces.map(
+        (p) =>
+          `  piece ${p.piece}: data set #${p.dataSetId}${p.created ? " (new)" : ""} with ${p.provider} at leaf ${p.offset}, ` +
+          `${units.format(p.pricePerTiBMonth)} per TiB-month, escrow +${units.format(p.topUp)}`,
+      ),
+      `  escrow added ${units.format(result.escrowAdded)}: ${formatDuration(BigInt(opts.duration) * provingPeriod, provingPeriod)} paid ahead plus each data set's notice`,
+      `manifest: ${result.manifestPath} (keep it safe: it holds the wrapped file key and where the pieces are)`,
     ],
   );
 }

@@ -188,7 +188,7 @@ async function status(ctx: CliContext, opts: StatusOptions): Promise<void> {
       ["indexed block", String(report.indexedBlock ?? "-")],
       ["head", String(report.head ?? "-")],
       ["blocks behind", String(report.blocksBehind ?? "-")],
-      ["deals tracked", String(report.dealsTracked)],
+      ["data sets tracked", String(report.dataSetsTracked)],
       [
         "last error",
         report.lastError === null ? "-" : `${report.lastError.code}: ${report.lastError.message}`,

@@ -24,3 +24,14 @@ export function formatBytes(bytes: bigint | number): string {
 export function isoTime(seconds: bigint): string {
   return new Date(Number(seconds) * 1000).toISOString();
 }
+
+/** Seconds as proving periods plus clock time ("12 periods, 12h 0m"). */
+export function formatDuration(seconds: bigint, provingPeriod: bigint): string {
+  const periods = provingPeriod > 0n ? seconds / provingPeriod : 0n;
+  const days = seconds / 86_400n;
+  const hours = (seconds % 86_400n) / 3600n;
+  const minutes = (seconds % 3600n) / 60n;
+  const clock =
+    days > 0n ? `${days}d ${hours}h` : hours > 0n ? `${hours}h ${minutes}m` : `${minutes}m ${seconds % 60n}s`;
+  return `${periods} period${periods === 1n ? "" : "s"}, ${clock}`;
+}

@@ -6,13 +6,15 @@
 
 /** The enums by `Contract.Enum` (the Solidity canonical name). */
 export const CONTRACT_ENUMS = {
-  "IStorageMarket.SkipReason": ["NonceUsed", "Unfunded"],
+  "IStorageMarket.SkipReason": ["StaleVersion", "Unfunded", "NotLive"],
+  "IStorageMarket.Status": ["None", "Live", "Ending", "Finalized"],
   "IStorageMarket.EndReason": [
     "Expired",
     "ClientTerminated",
     "ProviderTerminated",
-    "TooManyFaults",
+    "Faulty",
     "RetrievalFailed",
+    "Unfunded",
   ],
   "IComputeMarket.OrderStatus": ["None", "Open", "Filled", "Cancelled", "Expired"],
   "IComputeMarket.BidStatus": ["None", "Active", "Rejected"],
@@ -55,7 +57,7 @@ function contractEnum<const N extends string>(names: readonly N[]): ContractEnum
 export const SkipReason = contractEnum(CONTRACT_ENUMS["IStorageMarket.SkipReason"]);
 export type SkipReasonName = (typeof CONTRACT_ENUMS)["IStorageMarket.SkipReason"][number];
 
-/** IStorageMarket.EndReason: how a deal ended (DealEnded's `reason`). */
+/** IStorageMarket.EndReason: how a data set ended (DataSetTerminated's and DataSetEnded's `reason`). */
 export const DealEndReason = contractEnum(CONTRACT_ENUMS["IStorageMarket.EndReason"]);
 export type DealEndReasonName = (typeof CONTRACT_ENUMS)["IStorageMarket.EndReason"][number];
 

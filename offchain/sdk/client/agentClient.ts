@@ -1,78 +1,64 @@
 import type { z } from "zod";
-import type { DealExtension } from "../deals/eip712.js";
-import type { DealProposal } from "../deals/terms.js";
-import { StrataError } from "../errors.js";
+import {
+  createDataSetResponse,
+  dataSetLeafResponse,
+  dataSetResponse,
+  dataSetStateResponse,
+  dataSetTermsResponse,
+  pieceUploadResponse,
+  type CreateDataSetRequest,
+  type CreateDataSetResponse,
+  type DataSetLeafResponse,
+  type DataSetResponse,
+  type DataSetStateRequest,
+  type DataSetStateResponse,
+  type DataSetTermsResponse,
+  type PieceUploadResponse,
+} from "../api/datasets.js";
 import {
   apiErrorSchema,
-  createDealResponse,
-  extensionResponse,
   healthResponse,
   statusResponse,
-  termsResponse,
-  UPLOAD_STATES,
-  uploadPutResponse,
-  uploadStatusResponse,
-  type ExtensionResponse,
   type HealthResponse,
   type StatusResponse,
-  type TermsResponse,
-  type UploadState,
-  type UploadStatusResponse,
 } from "../api/routes.js";
+import { StrataError } from "../errors.js";
 import { badData, decodeAnswer, toJsonValue } from "./agentJson.js";
 
 /** GET /health */
 export type AgentHealth = HealthResponse;
 
-/** GET /v1/terms: what the provider asks and offers. */
-export type AgentTerms = Pick<
-  TermsResponse,
-  | "provider"
-  | "pricePerTiBMonth"
-  | "minPricePerSecondPerMiB"
-  | "maxPieceSize"
-  | "maxDurationPeriods"
-  | "collateralPerGiB"
-  | "provingPeriod"
->;
+/** GET /v1/terms: the provider's data-set offer. */
+export type AgentTerms = DataSetTermsResponse;
 
 /** GET /v1/status */
 export type AgentStatus = StatusResponse;
 
-/** 201 answer to POST /v1/deals. */
-export interface DealOffer {
-  uploadId: string;
-  uploadUrl: string;
-}
+/** GET /v1/datasets/:id: the agent's layout and the chain's view of one data set. */
+export type AgentDataSet = DataSetResponse;
 
-export { UPLOAD_STATES, type UploadState };
-
-/** GET /v1/uploads/:id */
-export type UploadStatus = Omit<UploadStatusResponse, "id">;
-
-/** Body of POST /v1/extensions (bigints as decimal strings on the wire). */
-export interface ExtensionRequest {
-  dealId: bigint;
-  extension: DealExtension;
-  signature: string;
-}
-
-/** Answer to POST /v1/extensions. */
-export type ExtensionReceipt = Pick<ExtensionResponse, "state" | "txHash">;
-
-/** Typed client of one provider agent's HTTP API (see the agent's routes). */
+/** Typed client of one provider agent's HTTP API (offchain/sdk/api). */
 export interface AgentClient {
   readonly endpoint: string;
   health(): Promise<AgentHealth>;
   status(): Promise<AgentStatus>;
   terms(): Promise<AgentTerms>;
-  proposeDeal(signed: { proposal: DealProposal; signature: string }): Promise<DealOffer>;
-  /** PUT the piece; resolves once the agent has checked that the bytes hash to the proposal's root. */
-  upload(offer: DealOffer, bytes: Uint8Array, onProgress?: ProgressCallback): Promise<UploadState>;
-  uploadStatus(uploadId: string): Promise<UploadStatus>;
+  /** POST /v1/datasets: the agent submits createDataSet on the client's signed terms. */
+  createDataSet(request: CreateDataSetRequest): Promise<CreateDataSetResponse>;
+  getDataSet(dataSetId: bigint): Promise<AgentDataSet>;
+  /** PUT /v1/datasets/:id/pieces/:root; resolves once the agent has checked the bytes against the root. */
+  putPiece(
+    dataSetId: bigint,
+    root: string,
+    bytes: Uint8Array,
+    onProgress?: ProgressCallback,
+  ): Promise<PieceUploadResponse>;
+  /** POST /v1/datasets/:id/state: a signed state with the layout change that produces it. */
+  postState(request: DataSetStateRequest): Promise<DataSetStateResponse>;
+  /** GET /v1/datasets/:id/leaves/:leaf: a leaf and its path against the on-chain root. */
+  leaf(dataSetId: bigint, leaf: number): Promise<DataSetLeafResponse>;
   /** GET /v1/pieces/:root, reading at most `size` bytes: a longer or shorter body is PROVIDER_BAD_DATA. */
   downloadPiece(root: string, size: number, onProgress?: ProgressCallback): Promise<Uint8Array>;
-  submitExtension(request: ExtensionRequest): Promise<ExtensionReceipt>;
 }
 
 export type ProgressCallback = (done: number, total: number) => void;
@@ -177,29 +163,16 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
 
     status: () => getJson("/v1/status", statusResponse),
 
-    async terms() {
-      const t = await getJson("/v1/terms", termsResponse);
-      return {
-        provider: t.provider,
-        pricePerTiBMonth: t.pricePerTiBMonth,
-        minPricePerSecondPerMiB: t.minPricePerSecondPerMiB,
-        maxPieceSize: t.maxPieceSize,
-        maxDurationPeriods: t.maxDurationPeriods,
-        collateralPerGiB: t.collateralPerGiB,
-        provingPeriod: t.provingPeriod,
-      };
-    },
+    terms: () => getJson("/v1/terms", dataSetTermsResponse),
 
-    async proposeDeal(signed) {
-      const offer = await postJson("/v1/deals", signed, [200, 201], createDealResponse);
-      return { uploadId: offer.uploadId, uploadUrl: offer.uploadUrl ?? `/v1/uploads/${offer.uploadId}` };
-    },
+    createDataSet: (request) => postJson("/v1/datasets", request, [200, 201], createDataSetResponse),
 
-    async upload(offer, bytes, onProgress) {
-      const path = /^https?:\/\//.test(offer.uploadUrl)
-        ? offer.uploadUrl
-        : `/${offer.uploadUrl.replace(/^\/+/, "")}`;
-      const where = `${base}/v1/uploads/${offer.uploadId}`;
+    getDataSet: (dataSetId) => getJson(`/v1/datasets/${dataSetId}`, dataSetResponse),
+
+    async putPiece(dataSetId, root, bytes, onProgress) {
+      checkRoot(root);
+      const path = `/v1/datasets/${dataSetId}/pieces/${root}`;
+      const where = `${base}${path}`;
       const response = await send(
         path,
         {
@@ -213,18 +186,26 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
         },
         transferTimeout(bytes.length),
       );
-      await expectOk(response, where, [200, 201, 202]);
-      return decodeAnswer(uploadPutResponse, where, await readJson(response, where)).state;
+      await expectOk(response, where, [200, 201]);
+      const stored = decodeAnswer(pieceUploadResponse, where, await readJson(response, where));
+      if (stored.root.toLowerCase() !== root.toLowerCase() || stored.size !== BigInt(bytes.length)) {
+        throw badData(where, `the agent acknowledged ${stored.root} of ${stored.size} bytes`);
+      }
+      return stored;
     },
 
-    async uploadStatus(uploadId) {
-      const status = await getJson(`/v1/uploads/${encodeURIComponent(uploadId)}`, uploadStatusResponse);
-      return { state: status.state, dealId: status.dealId, txHash: status.txHash, reason: status.reason };
-    },
+    postState: (request) =>
+      postJson(
+        `/v1/datasets/${request.state.dataSetId}/state`,
+        request,
+        [200, 201, 202],
+        dataSetStateResponse,
+      ),
+
+    leaf: (dataSetId, leaf) => getJson(`/v1/datasets/${dataSetId}/leaves/${leaf}`, dataSetLeafResponse),
 
     async downloadPiece(root, size, onProgress) {
-      if (!/^0x[0-9a-fA-F]{64}$/.test(root))
-        throw new StrataError("INVALID_ARGUMENT", `bad piece root ${root}`);
+      checkRoot(root);
       const path = `/v1/pieces/${root}`;
       const where = `${base}${path}`;
       const response = await send(path, { method: "GET" }, transferTimeout(size));
@@ -235,12 +216,11 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
       }
       return bytes;
     },
-
-    async submitExtension(request) {
-      const receipt = await postJson("/v1/extensions", request, [200, 201, 202], extensionResponse);
-      return { state: receipt.state, txHash: receipt.txHash };
-    },
   };
+}
+
+function checkRoot(root: string): void {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(root)) throw new StrataError("INVALID_ARGUMENT", `bad piece root ${root}`);
 }
 
 /**

@@ -3,7 +3,7 @@ import type { StorageMarket } from "../../../typechain-types/index.js";
 import type { PaymentToken } from "../chain/connect.js";
 import { StrataError } from "../errors.js";
 
-/** How a client's escrow will be paid when providers publish its proposals. */
+/** How the top-ups of a client's data sets are paid. */
 export interface FundingPlan {
   /** "ledger": the market balance covers everything; "allowance": the token allowance does. */
   source: "ledger" | "allowance";
@@ -23,10 +23,10 @@ export interface FundingDeps {
 }
 
 /**
- * Make sure every proposal worth `needed` in total will be funded when published: the market takes each
- * deal's escrow from the client's ledger balance if that covers it, else from the token allowance. If the
- * ledger covers the total nothing is done; otherwise the allowance is raised to `needed` (one approve, before
- * any upload) provided the wallet holds that much. INSUFFICIENT_FUNDS otherwise, before anything is sent.
+ * Make sure top-ups worth `needed` in total can be paid: the market takes a top-up from the client's ledger
+ * balance if that covers it, else from the token allowance. If the ledger covers the total nothing is done;
+ * otherwise the allowance is raised to `needed` (one approve) provided the wallet holds that much.
+ * INSUFFICIENT_FUNDS otherwise, before anything is sent.
  */
 export async function ensureEscrowFunding(needed: bigint, deps: FundingDeps): Promise<FundingPlan> {
   const client = await deps.signer.getAddress();
@@ -41,7 +41,7 @@ export async function ensureEscrowFunding(needed: bigint, deps: FundingDeps): Pr
   if (wallet < needed) {
     throw new StrataError(
       "INSUFFICIENT_FUNDS",
-      `the deals need ${needed} token units of escrow; the wallet ${client} holds ${wallet} and its market balance is ${ledger}`,
+      `the data sets need ${needed} token units of escrow; the wallet ${client} holds ${wallet} and its market balance is ${ledger}`,
       {
         details:
           "send tokens to the wallet (local chain: strata dev mint <amount>), or choose fewer periods or cheaper providers",

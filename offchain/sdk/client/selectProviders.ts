@@ -2,12 +2,12 @@ import { getAddress, isAddress } from "ethers";
 import { StrataError } from "../errors.js";
 import type { AgentClient, AgentTerms } from "./agentClient.js";
 import { mapLimit } from "./concurrency.js";
+import { leafCount } from "../commitment/merkle.js";
+import { collateralForSpan } from "../datasets/money.js";
 
 export const MIB = 1n << 20n;
 export const GIB = 1n << 30n;
 export const TIB = 1n << 40n;
-/** A "month" of the registry's and agents' prices: 30 days. */
-export const MONTH_SECONDS = 30n * 86_400n;
 
 /** The registry views provider selection reads (a typechain ProviderRegistry satisfies it). */
 export interface RegistryReader {
@@ -19,15 +19,13 @@ export interface RegistryReader {
   stakeInfo(provider: string): Promise<{ free: bigint }>;
 }
 
-/** A provider that will take one piece, with the deal terms computed for that piece. */
+/** A provider that will take one piece: its data-set offer, and the collateral a piece's class locks. */
 export interface ProviderOffer {
   address: string;
   endpoint: string;
   terms: AgentTerms;
   freeStake: bigint;
-  /** Price of a deal for the piece, per second (what the proposal carries). */
-  pricePerSecond: bigint;
-  /** Collateral the provider locks for the piece (what the proposal carries). */
+  /** Collateral a data set holding only this piece locks (class capacity × collateralPerTiB). */
   collateral: bigint;
 }
 
@@ -41,14 +39,13 @@ export interface SelectProvidersRequest {
   /** Providers needed (one piece each, all distinct). */
   count: number;
   pieceSize: bigint;
-  periods: bigint;
   chainId: bigint;
   market: string;
   provingPeriod: bigint;
   /** Highest acceptable asking price per TiB per 30 days (token base units); null = any. */
   maxPricePerTiBMonth: bigint | null;
-  /** Least collateral per GiB the client wants locked for its pieces. */
-  minCollateralPerGiB: bigint;
+  /** Least collateral per TiB the client wants its providers to lock. */
+  minCollateralPerTiB: bigint;
   /** Explicit providers (addresses or endpoint URLs), used in this order; each must be usable. */
   providers?: readonly string[];
   /** Providers (addresses) never to choose. */
@@ -70,26 +67,10 @@ export interface ProviderSelection {
   rejected: RejectedProvider[];
 }
 
-/** Price per second of a deal for a piece of `size` bytes at `terms`: rounded up, at least 1. */
-export function dealPricePerSecond(
-  terms: Pick<AgentTerms, "pricePerTiBMonth" | "minPricePerSecondPerMiB">,
-  size: bigint,
-): bigint {
-  const byMonth = ceilDiv(terms.pricePerTiBMonth * size, TIB * MONTH_SECONDS);
-  const byMiB =
-    terms.minPricePerSecondPerMiB === null ? 0n : ceilDiv(terms.minPricePerSecondPerMiB * size, MIB);
-  return max(1n, max(byMonth, byMiB));
-}
-
-/** Collateral the provider locks for a piece of `size` bytes: collateralPerGiB pro rata, rounded up. */
-export function dealCollateral(terms: Pick<AgentTerms, "collateralPerGiB">, size: bigint): bigint {
-  return ceilDiv(terms.collateralPerGiB * size, GIB);
-}
-
 /**
  * Choose `count` distinct providers for pieces of `pieceSize` bytes: registered, answering /health for this
- * chain and market, with /v1/terms within the client's price and collateral limits and enough free stake
- * for the collateral. Cheapest first. With an explicit list, every listed provider must be usable
+ * chain and market, with a data-set offer (/v1/terms) within the client's price and collateral limits and enough
+ * free stake for the piece's collateral. Cheapest first by the real price per TiB-month. With an explicit list, every listed provider must be usable
  * (PROVIDER_UNUSABLE otherwise); without one, NOT_ENOUGH_PROVIDERS when fewer than `count` qualify.
  */
 export async function selectProviders(
@@ -152,11 +133,12 @@ export async function selectProviders(
 }
 
 function byCost(a: ProviderOffer, b: ProviderOffer): number {
-  if (a.pricePerSecond !== b.pricePerSecond) return a.pricePerSecond < b.pricePerSecond ? -1 : 1;
   if (a.terms.pricePerTiBMonth !== b.terms.pricePerTiBMonth) {
     return a.terms.pricePerTiBMonth < b.terms.pricePerTiBMonth ? -1 : 1;
   }
-  if (a.collateral !== b.collateral) return a.collateral > b.collateral ? -1 : 1;
+  if (a.terms.collateralPerTiB !== b.terms.collateralPerTiB) {
+    return a.terms.collateralPerTiB > b.terms.collateralPerTiB ? -1 : 1;
+  }
   return a.address.toLowerCase() < b.address.toLowerCase() ? -1 : 1;
 }
 
@@ -251,38 +233,23 @@ async function evaluate(
         `asks ${terms.pricePerTiBMonth} per TiB-month, above the maximum ${request.maxPricePerTiBMonth}`,
       );
     }
-    if (request.pieceSize > terms.maxPieceSize) {
-      return reject(`takes pieces up to ${terms.maxPieceSize} bytes, the pieces are ${request.pieceSize}`);
+    if (request.pieceSize > terms.maxPieceBytes) {
+      return reject(`takes pieces up to ${terms.maxPieceBytes} bytes, the pieces are ${request.pieceSize}`);
     }
-    if (request.periods > terms.maxDurationPeriods) {
-      return reject(`takes deals up to ${terms.maxDurationPeriods} periods, asked ${request.periods}`);
-    }
-    if (terms.collateralPerGiB < request.minCollateralPerGiB) {
+    if (terms.collateralPerTiB < request.minCollateralPerTiB) {
       return reject(
-        `locks ${terms.collateralPerGiB} collateral per GiB, below the minimum ${request.minCollateralPerGiB}`,
+        `locks ${terms.collateralPerTiB} collateral per TiB, below the minimum ${request.minCollateralPerTiB}`,
       );
     }
-    const collateral = dealCollateral(terms, request.pieceSize);
+    const collateral = collateralForSpan(
+      terms.collateralPerTiB,
+      BigInt(leafCount(Number(request.pieceSize))),
+    );
     if (stake.free < collateral) {
       return reject(`has ${stake.free} free stake, the piece's collateral is ${collateral}`);
     }
-    return {
-      address,
-      endpoint,
-      terms,
-      freeStake: stake.free,
-      pricePerSecond: dealPricePerSecond(terms, request.pieceSize),
-      collateral,
-    };
+    return { address, endpoint, terms, freeStake: stake.free, collateral };
   } catch (error) {
     return reject(error instanceof Error ? error.message : String(error));
   }
-}
-
-function ceilDiv(a: bigint, b: bigint): bigint {
-  return (a + b - 1n) / b;
-}
-
-function max(a: bigint, b: bigint): bigint {
-  return a > b ? a : b;
 }

@@ -1,45 +1,48 @@
-import { rm, rename } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import type { Provider, Signer } from "ethers";
 import type { StorageMarket } from "../../../typechain-types/index.js";
 import type { PaymentToken } from "../chain/connect.js";
 import { TAG_BYTES } from "../data/encryption.js";
 import { checkCoding, shardSizeFor } from "../data/erasure.js";
 import { prepareFile, type PreparedFile } from "../data/prepare.js";
+import { dataSetDomain, signDataSetState, type DataSetState } from "../datasets/eip712.js";
+import { layoutSpan, pieceHeight, placePiece } from "../datasets/placement.js";
+import { dataSetRoot } from "../datasets/tree.js";
 import { StrataError } from "../errors.js";
 import { completeManifest, saveManifest, type Manifest, type PiecePlacement } from "../manifest/manifest.js";
 import type { AgentClient } from "./agentClient.js";
 import { mapLimit, sleep as realSleep, type Sleep } from "./concurrency.js";
+import { costFor, readDataSet, type DataSetReader } from "./dataSets.js";
+import { recordPathFor } from "./dataSetRecord.js";
 import { ensureEscrowFunding, type FundingPlan } from "./funding.js";
-import { NonceSequence } from "./nonces.js";
-import { placePiece, type PlaceContext, type PlacementAttempt } from "./placePiece.js";
+import { openDataSet, type OpenContext } from "./openDataSet.js";
 import { selectProviders, type ProviderOffer, type RegistryReader } from "./selectProviders.js";
-import { settleAbandoned, type Reconciliation } from "./storeCleanup.js";
 
 export interface StoreRequest {
   bytes: Uint8Array;
   fileName: string;
   k: number;
   m: number;
-  /** Deal length in proving periods. */
+  /** Proving periods of storage paid ahead (beyond the lockup that pays the notice). */
   periods: bigint;
-  /** Highest acceptable asking price per TiB per 30 days (token base units); null = any. */
+  /** Highest acceptable price per TiB per 30 days (token base units); null = any. */
   maxPricePerTiBMonth: bigint | null;
-  /** Least collateral per GiB the providers must lock. Default 0. */
-  minCollateralPerGiB?: bigint;
+  /** Least collateral per TiB the providers must lock. Default 0. */
+  minCollateralPerTiB?: bigint;
   /** Explicit providers (addresses or endpoints); default: chosen from the registry, cheapest first. */
   providers?: readonly string[];
-  /** Where the manifest goes (written as `<out>.partial` while the store runs). */
+  /** Where the manifest goes (written as `<out>.partial` before any token moves). */
   manifestPath: string;
-  /** Keep the deals placed so far when not every piece can be placed (default: terminate them). */
-  keepPartial?: boolean;
+  /** The local record of the client's data sets (default: strata-datasets.json next to the manifest). */
+  recordPath?: string;
   /** Tries per piece, each with another provider. Default 3. */
   maxAttemptsPerPiece?: number;
   /** Pieces uploaded at once. Default 3. */
   concurrency?: number;
-  /** Seconds the providers have to publish (proposal start deadline). Default 3600. */
-  startDeadlineSeconds?: number;
-  /** How long to wait for a provider to publish an uploaded piece. Default 300 s. */
-  publishTimeoutMs?: number;
+  /** Seconds a provider has to submit the signed data-set terms. Default 3600. */
+  createDeadlineSeconds?: number;
+  /** How long to wait for a data set to appear or a state to be applied on chain. Default 300 s. */
+  applyTimeoutMs?: number;
   pollMs?: number;
   onProgress?: (event: StoreEvent) => void;
 }
@@ -47,239 +50,345 @@ export interface StoreRequest {
 export type StoreEvent =
   | { type: "selected"; providers: ProviderOffer[]; spares: number }
   | { type: "prepared"; pieces: number; pieceSize: number }
-  | { type: "funded"; plan: FundingPlan }
+  | { type: "data-set"; piece: number; provider: string; dataSetId: bigint; created: boolean }
   | { type: "upload"; piece: number; provider: string; sent: number; total: number }
-  | { type: "published"; piece: number; provider: string; dealId: bigint }
+  | { type: "signed"; piece: number; provider: string; dataSetId: bigint; version: bigint }
   | { type: "retry"; piece: number; failed: string; next: string; reason: string }
-  | { type: "gave-up"; piece: number; reason: string };
+  | { type: "gave-up"; piece: number; reason: string }
+  | { type: "recovery-saved"; path: string }
+  | { type: "funded"; plan: FundingPlan }
+  | { type: "topped-up"; dataSetId: bigint; amount: bigint }
+  | { type: "applied"; piece: number; dataSetId: bigint; version: bigint };
 
 export interface StoreDeps {
   signer: Signer;
   chainId: bigint;
-  /** The market connected to the signer (cancelNonce, terminateDeal are sent from it). */
-  market: StorageMarket;
+  /** The market connected to the signer (topUp is sent from it). */
+  market: DataSetReader & Pick<StorageMarket, "topUp" | "getAddress" | "balanceOf">;
   registry: RegistryReader;
   /** The payment token connected to the signer. */
   token: Pick<PaymentToken, "allowance" | "balanceOf" | "approve">;
-  provider: Pick<Provider, "getBlock" | "getBlockNumber">;
-  agentFor: (endpoint: string) => AgentClient;
+  provider: Pick<Provider, "getBlock">;
+  agentFor: (
+    endpoint: string,
+  ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "getDataSet" | "putPiece" | "postState">;
   sleep?: Sleep;
   now?: () => number;
   prepare?: typeof prepareFile;
+}
+
+/** One piece placed in one data set, signed but not yet applied. */
+export interface PiecePlaced {
+  piece: number;
+  provider: string;
+  endpoint: string;
+  dataSetId: bigint;
+  created: boolean;
+  offset: number;
+  height: number;
+  pricePerTiBMonth: bigint;
+  state: DataSetState;
+  signature: string;
+  /** Escrow added to the data set (set once funded). */
+  topUp: bigint;
+}
+
+export interface PlacementFailure {
+  piece: number;
+  provider: string;
+  reason: string;
 }
 
 export interface StoreResult {
   manifest: Manifest;
   manifestPath: string;
   funding: FundingPlan;
-  /** Total escrow of the file's deals (token base units). */
-  escrow: bigint;
-  attempts: PlacementAttempt[];
-  cleanup: Reconciliation;
+  /** Escrow added to the file's data sets (token base units). */
+  escrowAdded: bigint;
+  placed: PiecePlaced[];
+  failures: PlacementFailure[];
 }
 
 /**
- * Store a file: encrypt and erasure-code it (prepareFile), choose k + m distinct providers, make sure the
- * escrow is funded (before any upload), sign one proposal per piece, upload, wait for each deal to be
- * published, and save the manifest. A piece that fails is retried with another provider; proposals left
- * behind are cancelled (cancelNonce) so no stray deal can appear later. If some piece cannot be placed the
- * deals already made are terminated (refunded in full, they have not started) unless `keepPartial`, and
- * STORE_INCOMPLETE is thrown.
+ * Store a file on data sets: encrypt and erasure-code it (prepareFile), choose k + m distinct providers cheapest
+ * first, and for each piece reuse the client's live data set with its provider (else open one), upload the piece,
+ * place it (sdk/datasets), recompute the data set's root and sign the new state. With every piece signed, the
+ * manifest (wrapped key, data set ids and offsets) is written as `<out>.partial` BEFORE any token moves; then each
+ * data set's escrow is topped up to cover the lockup of its new span plus `periods`, the state is sent to the
+ * provider, and the store waits until the chain shows it. A piece that fails before funding is retried with
+ * another provider; STORE_INCOMPLETE when some piece cannot be placed (no token has moved then) or applied (the
+ * partial manifest names everything done).
  */
 export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise<StoreResult> {
   checkCoding(request.k, request.m);
+  if (request.periods < 1n)
+    throw new StrataError("INVALID_ARGUMENT", "the duration must be at least 1 proving period");
   const emit = request.onProgress ?? (() => undefined);
   const sleep = deps.sleep ?? realSleep;
   const now = deps.now ?? Date.now;
   const client = await deps.signer.getAddress();
   const market = await deps.market.getAddress();
-  const [provingPeriod, params, fromBlock] = await Promise.all([
-    deps.market.provingPeriod(),
-    deps.market.parameters(),
-    deps.provider.getBlockNumber(),
-  ]);
-  if (request.periods < params.minDealPeriods || request.periods > params.maxDealPeriods) {
-    throw new StrataError(
-      "INVALID_ARGUMENT",
-      `the duration must be ${params.minDealPeriods}..${params.maxDealPeriods} proving periods of ${provingPeriod}s`,
-    );
-  }
+  const provingPeriod = await deps.market.provingPeriod();
   const pieceCount = request.k + request.m;
   const pieceSize = shardSizeFor(request.bytes.length + TAG_BYTES, request.k);
-  if (BigInt(pieceSize) > params.maxPieceSize) {
-    throw new StrataError(
-      "PIECE_TOO_LARGE",
-      `pieces of ${pieceSize} bytes exceed the market's ${params.maxPieceSize}`,
-      {
-        details: `raise --k (now ${request.k})`,
-      },
-    );
-  }
 
   const selection = await selectProviders(
     {
       count: pieceCount,
       pieceSize: BigInt(pieceSize),
-      periods: request.periods,
       chainId: deps.chainId,
       market,
       provingPeriod,
       maxPricePerTiBMonth: request.maxPricePerTiBMonth,
-      minCollateralPerGiB: request.minCollateralPerGiB ?? 0n,
+      minCollateralPerTiB: request.minCollateralPerTiB ?? 0n,
       ...(request.providers === undefined ? {} : { providers: request.providers }),
     },
     { registry: deps.registry, agentFor: deps.agentFor },
   );
   emit({ type: "selected", providers: selection.chosen, spares: selection.spares.length });
-  const duration = request.periods * provingPeriod;
-  const escrow = selection.chosen.reduce((sum, offer) => sum + offer.pricePerSecond * duration, 0n);
-  const fundingDeps = { market: deps.market, token: deps.token, signer: deps.signer };
-  // Read-only check first: fail on missing funds before the (long) preparation and any transaction.
-  await checkFunds(escrow, fundingDeps);
+  // Read-only check first: fail on missing funds before the (long) preparation. The estimate counts each piece
+  // alone in its data set; the exact amounts are computed from each data set's new span below.
+  const pieceLeaves = 2n ** BigInt(pieceHeight(pieceSize));
+  const estimate = selection.chosen.reduce(
+    (sum, offer) =>
+      sum +
+      costFor(
+        offer.terms.pricePerTiBMonth,
+        pieceLeaves,
+        (offer.terms.noticePeriods + 2n + request.periods) * provingPeriod,
+      ),
+    0n,
+  );
+  await checkFunds(estimate, { market: deps.market, token: deps.token, client });
 
   const prepared: PreparedFile = await (deps.prepare ?? prepareFile)(request.bytes, {
     k: request.k,
     m: request.m,
     signer: deps.signer,
     fileName: request.fileName,
-    maxPieceSize: Number(params.maxPieceSize),
   });
   emit({ type: "prepared", pieces: prepared.pieces.length, pieceSize });
-  const funding = await ensureEscrowFunding(escrow, fundingDeps);
-  emit({ type: "funded", plan: funding });
 
-  const ctx: PlaceContext = {
+  const openCtx: OpenContext = {
     signer: deps.signer,
     client,
     chainId: deps.chainId,
     market: deps.market,
     provider: deps.provider,
     agentFor: deps.agentFor,
+    recordPath: request.recordPath ?? recordPathFor(request.manifestPath),
     sleep,
     now,
-    periods: request.periods,
-    provingPeriod,
-    startDeadlineSeconds: request.startDeadlineSeconds ?? 3600,
-    publishTimeoutMs: request.publishTimeoutMs ?? 300_000,
+    createDeadlineSeconds: request.createDeadlineSeconds ?? 3600,
+    timeoutMs: request.applyTimeoutMs ?? 300_000,
     pollMs: request.pollMs ?? 1000,
-    fromBlock,
   };
-  const nonces = new NonceSequence();
+  const domain = dataSetDomain(deps.chainId, market);
   const spares = [...selection.spares];
-  const attempts: PlacementAttempt[] = [];
-  const placed = new Map<number, PlacementAttempt>();
-  const partialPath = `${request.manifestPath}.partial`;
-  // A crash must not lose the file key or the deals: the manifest so far is saved after every publication
-  // (once every piece has a proposal). Saving is serialised; the final save below reports any disk error.
-  let checkpoint = Promise.resolve();
-  const saveCheckpoint = () => {
-    checkpoint = checkpoint
-      .then(() => writeManifest(prepared, deps.chainId, market, attempts, placed, partialPath))
-      .then(
-        () => undefined,
-        () => undefined,
-      );
-    return checkpoint;
-  };
-  // Escrow of the proposals providers hold that are not published: the allowance must keep covering them.
-  let liveEscrow = 0n;
-  // Transactions from the client's wallet (approve on a retry) go one at a time: concurrent sends would race
-  // for the account's transaction nonce.
-  let walletQueue: Promise<unknown> = Promise.resolve();
-  const fundRetry = (extra: bigint): Promise<FundingPlan> => {
-    const run = walletQueue.then(() => ensureEscrowFunding(liveEscrow + extra, fundingDeps));
-    walletQueue = run.catch(() => undefined);
-    return run;
-  };
+  const failures: PlacementFailure[] = [];
+  const placed = new Map<number, PiecePlaced>();
   const maxAttempts = request.maxAttemptsPerPiece ?? 3;
+  // The record is a small file rewritten whole: data sets are opened one at a time.
+  let opening: Promise<unknown> = Promise.resolve();
 
   await mapLimit(prepared.pieces, request.concurrency ?? 3, async (piece) => {
-    const first = selection.chosen[piece.index];
-    if (first === undefined)
-      throw new StrataError("INVALID_ARGUMENT", `no provider for piece ${piece.index}`);
-    let offer: ProviderOffer = first;
-    for (let attemptNo = 1; ; attemptNo++) {
+    let offer = selection.chosen[piece.index];
+    for (let attemptNo = 1; offer !== undefined; attemptNo++) {
       const current = offer;
-      const offerEscrow = offer.pricePerSecond * duration;
-      liveEscrow += offerEscrow;
-      const attempt = await placePiece(piece, offer, nonces.next(), ctx, (sent, total) => {
-        emit({ type: "upload", piece: piece.index, provider: current.address, sent, total });
-      });
-      attempts.push(attempt);
-      if (attempt.deal !== null) {
-        liveEscrow -= offerEscrow;
-        placed.set(piece.index, attempt);
-        emit({ type: "published", piece: piece.index, provider: offer.address, dealId: attempt.deal.id });
-        await saveCheckpoint();
-        return;
-      }
-      const reason = attempt.error ?? "unknown error";
-      const next = attemptNo < maxAttempts ? spares.shift() : undefined;
-      if (next === undefined) {
-        emit({ type: "gave-up", piece: piece.index, reason });
-        await saveCheckpoint();
-        return;
-      }
-      emit({ type: "retry", piece: piece.index, failed: offer.address, next: next.address, reason });
-      // Abandoned proposals may still be published until their nonces are cancelled: keep them funded too.
       try {
-        await fundRetry(next.pricePerSecond * duration);
-      } catch (error) {
+        const open = opening.then(() => openDataSet(current, openCtx));
+        opening = open.catch(() => undefined);
+        const set = await open;
         emit({
-          type: "gave-up",
+          type: "data-set",
           piece: piece.index,
-          reason: error instanceof Error ? error.message : String(error),
+          provider: current.address,
+          dataSetId: set.info.id,
+          created: set.created,
         });
-        spares.unshift(next);
-        await saveCheckpoint();
+        const agent = deps.agentFor(current.endpoint);
+        await agent.putPiece(set.info.id, piece.root, piece.data, (sent, total) => {
+          emit({ type: "upload", piece: piece.index, provider: current.address, sent, total });
+        });
+        const height = pieceHeight(piece.size);
+        const next = placePiece(set.layout, piece.root, height);
+        const state: DataSetState = {
+          dataSetId: set.info.id,
+          version: set.version + 1n,
+          root: dataSetRoot(next.layout),
+          span: BigInt(layoutSpan(next.layout)),
+        };
+        const signature = await signDataSetState(deps.signer, domain, state);
+        placed.set(piece.index, {
+          piece: piece.index,
+          provider: current.address,
+          endpoint: current.endpoint,
+          dataSetId: set.info.id,
+          created: set.created,
+          offset: next.piece.offset,
+          height,
+          pricePerTiBMonth: set.info.pricePerTiBMonth,
+          state,
+          signature,
+          topUp: 0n,
+        });
+        emit({
+          type: "signed",
+          piece: piece.index,
+          provider: current.address,
+          dataSetId: set.info.id,
+          version: state.version,
+        });
         return;
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        failures.push({ piece: piece.index, provider: current.address, reason });
+        offer = attemptNo < maxAttempts ? spares.shift() : undefined;
+        if (offer === undefined) emit({ type: "gave-up", piece: piece.index, reason });
+        else
+          emit({ type: "retry", piece: piece.index, failed: current.address, next: offer.address, reason });
       }
-      offer = next;
     }
   });
-
-  const cleanup = await settleAbandoned(attempts, placed, {
-    market: deps.market,
-    periods: request.periods,
-    fromBlock,
-  });
-  const complete = placed.size === pieceCount;
-  if (complete || request.keepPartial === true) {
-    const manifest = await writeManifest(prepared, deps.chainId, market, attempts, placed, partialPath);
-    if (complete) {
-      await rename(partialPath, request.manifestPath);
-      return { manifest, manifestPath: request.manifestPath, funding, escrow, attempts, cleanup };
-    }
+  if (placed.size < pieceCount) {
     throw incomplete(
-      attempts,
-      placed,
+      placed.size,
       pieceCount,
       request.k,
-      `kept ${placed.size} deal(s); partial manifest: ${partialPath}`,
+      failures,
+      "no token has moved; the uploaded pieces are dropped by the providers",
     );
   }
-  const terminated = await terminateAll([...placed.values()], deps.market);
-  await rm(partialPath, { force: true });
-  throw incomplete(
-    attempts,
-    placed,
-    pieceCount,
-    request.k,
-    `the ${terminated} deal(s) made were terminated and their escrow credited to your market balance; ` +
-      "start more providers or relax --max-price / --providers and run store again (--keep-partial keeps placed deals)",
+
+  // Everything needed to recover the file is written before any token moves.
+  const partialPath = `${request.manifestPath}.partial`;
+  const placements = [...placed.values()].sort((a, b) => a.piece - b.piece);
+  const manifest = await writeManifest(prepared, deps.chainId, market, placements, partialPath);
+  emit({ type: "recovery-saved", path: partialPath });
+
+  const needs = await Promise.all(
+    placements.map(async (p) => {
+      const [info, settleable, lockup] = await Promise.all([
+        readDataSet(deps.market, p.dataSetId),
+        deps.market.settleableAmount(p.dataSetId),
+        deps.market.lockupFor(p.dataSetId, p.state.span),
+      ]);
+      const required = lockup + costFor(info.pricePerTiBMonth, p.state.span, request.periods * provingPeriod);
+      const available = info.escrow - settleable;
+      return required > available ? required - available : 0n;
+    }),
   );
+  // Failures after the pieces were placed (top-up, state delivery, application), apart from placement retries.
+  const applyFailures: PlacementFailure[] = [];
+  const total = needs.reduce((sum, n) => sum + n, 0n);
+  const funding = await ensureEscrowFunding(total, {
+    market: deps.market,
+    token: deps.token,
+    signer: deps.signer,
+  });
+  emit({ type: "funded", plan: funding });
+
+  for (const [index, p] of placements.entries()) {
+    const amount = needs[index] ?? 0n;
+    try {
+      if (amount > 0n) {
+        await (await deps.market.topUp(p.dataSetId, amount)).wait();
+        p.topUp = amount;
+        emit({ type: "topped-up", dataSetId: p.dataSetId, amount });
+      }
+      await deps.agentFor(p.endpoint).postState({
+        state: p.state,
+        signature: p.signature,
+        add: [
+          { root: manifest.pieces[p.piece]?.root ?? "", size: pieceSize, offset: p.offset, height: p.height },
+        ],
+        remove: [],
+      });
+    } catch (error) {
+      applyFailures.push({
+        piece: p.piece,
+        provider: p.provider,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  await Promise.all(
+    placements.map(async (p) => {
+      if (applyFailures.some((f) => f.piece === p.piece)) return;
+      try {
+        await awaitVersion(deps.market, p.dataSetId, p.state.version, {
+          sleep,
+          now,
+          timeoutMs: openCtx.timeoutMs,
+          pollMs: openCtx.pollMs,
+        });
+        emit({ type: "applied", piece: p.piece, dataSetId: p.dataSetId, version: p.state.version });
+      } catch (error) {
+        applyFailures.push({
+          piece: p.piece,
+          provider: p.provider,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }),
+  );
+  const escrowAdded = placements.reduce((sum, p) => sum + p.topUp, 0n);
+  const applied = placements.filter((p) => !applyFailures.some((f) => f.piece === p.piece));
+  if (applied.length < pieceCount) {
+    throw incomplete(
+      applied.length,
+      pieceCount,
+      request.k,
+      applyFailures,
+      `the manifest is kept at ${partialPath}: check it with strata status, run store again for a new copy, ` +
+        "or recover the escrow with strata withdraw",
+    );
+  }
+  await saveManifest(request.manifestPath, manifest);
+  await rm(partialPath, { force: true });
+  return { manifest, manifestPath: request.manifestPath, funding, escrowAdded, placed: placements, failures };
+}
+
+/** Wait until the market shows `version` (or newer) for the data set. */
+export async function awaitVersion(
+  market: Pick<DataSetReader, "dataSet">,
+  dataSetId: bigint,
+  version: bigint,
+  opts: { sleep: Sleep; now: () => number; timeoutMs: number; pollMs: number },
+): Promise<void> {
+  const deadline = opts.now() + opts.timeoutMs;
+  for (;;) {
+    const info = await readDataSet(market, dataSetId);
+    if (info.version >= version) return;
+    if (info.status !== "live") {
+      throw new StrataError(
+        "PROVIDER_REJECTED",
+        `data set ${dataSetId} is ${info.status}: version ${version} cannot apply`,
+      );
+    }
+    if (opts.now() >= deadline) {
+      throw new StrataError(
+        "PUBLISH_TIMEOUT",
+        `the provider did not apply version ${version} of data set ${dataSetId} within ${opts.timeoutMs / 1000}s`,
+        { details: `the chain shows version ${info.version}` },
+      );
+    }
+    await opts.sleep(opts.pollMs);
+  }
 }
 
 async function checkFunds(
   needed: bigint,
-  deps: { market: Pick<StorageMarket, "balanceOf">; token: Pick<PaymentToken, "balanceOf">; signer: Signer },
+  deps: { market: Pick<StorageMarket, "balanceOf">; token: Pick<PaymentToken, "balanceOf">; client: string },
 ): Promise<void> {
-  const client = await deps.signer.getAddress();
-  const [ledger, wallet] = await Promise.all([deps.market.balanceOf(client), deps.token.balanceOf(client)]);
+  const [ledger, wallet] = await Promise.all([
+    deps.market.balanceOf(deps.client),
+    deps.token.balanceOf(deps.client),
+  ]);
   if (ledger < needed && wallet < needed) {
     throw new StrataError(
       "INSUFFICIENT_FUNDS",
-      `storing needs ${needed} token units of escrow; ${client} holds ${wallet} and has ${ledger} in the market`,
+      `storing needs about ${needed} token units of escrow; ${deps.client} holds ${wallet} and has ${ledger} in the market`,
       {
         details:
           "send tokens to the wallet (local chain: strata dev mint <amount>), or store for fewer periods",
@@ -288,60 +397,37 @@ async function checkFunds(
   }
 }
 
-/** The manifest from the placed pieces, and for the others their last attempt (deal null). */
 async function writeManifest(
   prepared: PreparedFile,
   chainId: bigint,
   market: string,
-  attempts: readonly PlacementAttempt[],
-  placed: ReadonlyMap<number, PlacementAttempt>,
+  placements: readonly PiecePlaced[],
   path: string,
 ): Promise<Manifest> {
-  const placements: PiecePlacement[] = [];
-  for (const piece of prepared.manifestDraft.pieces) {
-    const attempt = placed.get(piece.index) ?? attempts.filter((a) => a.piece === piece.index).at(-1);
-    if (attempt === undefined) {
-      throw new StrataError("INVALID_ARGUMENT", `piece ${piece.index} has no proposal yet`);
-    }
-    placements.push({
-      provider: attempt.provider,
-      endpoint: attempt.endpoint,
-      proposal: attempt.proposal,
-      dealId: attempt.deal?.id ?? null,
-      deal: attempt.deal,
-    });
-  }
-  const manifest = completeManifest(prepared.manifestDraft, { chainId, market }, placements);
+  const list: PiecePlacement[] = placements.map((p) => ({
+    provider: p.provider,
+    endpoint: p.endpoint,
+    dataSetId: p.dataSetId,
+    offset: p.offset,
+    addedInVersion: p.state.version,
+  }));
+  const manifest = completeManifest(prepared.manifestDraft, { chainId, market }, list);
   await saveManifest(path, manifest);
   return manifest;
 }
 
-async function terminateAll(
-  attempts: readonly PlacementAttempt[],
-  market: Pick<StorageMarket, "terminateDeal">,
-): Promise<number> {
-  let count = 0;
-  for (const attempt of attempts) {
-    if (attempt.deal === null) continue;
-    await (await market.terminateDeal(attempt.deal)).wait();
-    count++;
-  }
-  return count;
-}
-
 function incomplete(
-  attempts: readonly PlacementAttempt[],
-  placed: ReadonlyMap<number, PlacementAttempt>,
+  done: number,
   pieceCount: number,
   k: number,
+  failures: readonly PlacementFailure[],
   what: string,
 ): StrataError {
-  const failures = attempts
-    .filter((a) => a.deal === null && !placed.has(a.piece))
-    .map((a) => `piece ${a.piece} at ${a.provider}: ${a.error ?? "failed"}`);
   return new StrataError(
     "STORE_INCOMPLETE",
-    `placed ${placed.size} of ${pieceCount} pieces (${placed.size >= k ? "enough" : "not enough"} to rebuild the file with k = ${k})`,
-    { details: `${what}. ${failures.join("; ")}` },
+    `stored ${done} of ${pieceCount} pieces (${done >= k ? "enough" : "not enough"} to rebuild the file with k = ${k})`,
+    {
+      details: `${what}. ${failures.map((f) => `piece ${f.piece} at ${f.provider}: ${f.reason}`).join("; ")}`,
+    },
   );
 }

@@ -271,7 +271,9 @@ export class DataSetReplay {
     const record = this.record(event.dataSetId);
     if (record.ended)
       throw new StrataError("DATA_SET_EVENT_OUT_OF_ORDER", `data set ${event.dataSetId} has ended`);
-    if (event.version <= record.version) {
+    // The market removes an ending data set from its class with a DataSetUpdated to span 0 at its current version.
+    const removal = event.span === 0n && event.version === record.version;
+    if (event.version <= record.version && !removal) {
       throw new StrataError(
         "DATA_SET_EVENT_OUT_OF_ORDER",
         `version ${event.version} of data set ${event.dataSetId}`,
@@ -311,10 +313,20 @@ export class DataSetReplay {
     record.nextPeriod = nextPeriod;
   }
 
-  /** The nextPeriod N a change with `effectivePeriod` was written at (N = effectivePeriod − 1); N never goes back. */
+  /**
+   * The tag a change with `effectivePeriod` was written at (effectivePeriod − 1): N, or N − 1 in the epoch of a
+   * restart before its seed block (the change applies to N itself); nextPeriod never goes back.
+   */
   private changePeriod(provider: string, effectivePeriod: bigint): bigint {
     const period = effectivePeriod - 1n;
-    this.advance(provider, period);
+    const next = this.nextPeriod(provider);
+    if (period > next) this.advance(provider, period);
+    else if (period + 1n < next) {
+      throw new StrataError(
+        "DATA_SET_EVENT_OUT_OF_ORDER",
+        `a change effective from ${effectivePeriod} after ${next}`,
+      );
+    }
     return period;
   }
 

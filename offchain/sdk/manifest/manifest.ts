@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { DealProposal, DealTerms } from "../deals/terms.js";
 import { StrataError } from "../errors.js";
 import { BadManifestError } from "./validate.js";
 import type { Manifest, ManifestDraft, PiecePlacement } from "./types.js";
@@ -35,10 +34,9 @@ export function completeManifest(
         ...piece,
         provider: placement.provider,
         endpoint: placement.endpoint,
-        dealId: placement.dealId ?? null,
-        nonce: placement.proposal.nonce,
-        proposal: placement.proposal,
-        deal: placement.deal ?? null,
+        dataSetId: placement.dataSetId,
+        offset: placement.offset,
+        addedInVersion: placement.addedInVersion,
       };
     }),
   };
@@ -71,10 +69,9 @@ export function toJsonValue(manifest: Manifest): unknown {
       size: piece.size,
       provider: piece.provider,
       endpoint: piece.endpoint,
-      dealId: piece.dealId === null ? null : piece.dealId.toString(),
-      nonce: piece.nonce.toString(),
-      proposal: decimals(piece.proposal),
-      deal: piece.deal === null ? null : decimals(piece.deal),
+      dataSetId: piece.dataSetId.toString(),
+      offset: piece.offset,
+      addedInVersion: piece.addedInVersion.toString(),
     })),
   };
 }
@@ -130,13 +127,4 @@ export async function loadManifest(path: string): Promise<Manifest> {
     throw error;
   }
   return fromJson(text);
-}
-
-function decimals(record: DealProposal | DealTerms): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(record).map(([key, value]) => [
-      key,
-      typeof value === "bigint" ? value.toString() : String(value),
-    ]),
-  );
 }

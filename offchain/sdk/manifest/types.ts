@@ -1,4 +1,3 @@
-import type { DealProposal, DealTerms } from "../deals/terms.js";
 import type { KDF_ID, WrappedKey } from "../data/fileKey.js";
 
 /**
@@ -7,7 +6,9 @@ import type { KDF_ID, WrappedKey } from "../data/fileKey.js";
  * 0x-hex; addresses are checksummed.
  */
 
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
+/** Manifests of the deal-per-piece market (one deal per piece); this software refuses them with MANIFEST_OUTDATED. */
+export const DEAL_MANIFEST_VERSION = 1;
 export const ENCRYPTION_ALGORITHM = "AES-256-GCM";
 /** Cauchy Reed-Solomon of @ronomon/reed-solomon 6 in 256 KiB stripes (docs/SPEC-DATA.md §5). */
 export const CODING_ALGORITHM = "reed-solomon-cauchy-v1";
@@ -38,16 +39,19 @@ export interface PieceDraft {
   size: number;
 }
 
-/** A placed piece: the provider holding it and the deal that pays for it. */
+/**
+ * A placed piece: the provider holding it, the data set it belongs to and where it sits in that data set's leaf
+ * space (docs/SPEC.md, "Data sets"). `root` is the piece root; the piece covers 2^height leaves from `offset`,
+ * height = ceil(log2(ceil(size / 64))).
+ */
 export interface ManifestPiece extends PieceDraft {
   provider: string;
   endpoint: string;
-  /** Null until the provider has published the deal. */
-  dealId: bigint | null;
-  nonce: bigint;
-  proposal: DealProposal;
-  /** Terms from DealPublished; null until published (updated on extension). */
-  deal: DealTerms | null;
+  dataSetId: bigint;
+  /** First leaf (64 bytes each) of the piece in the data set. */
+  offset: number;
+  /** Version of the signed data-set state that first holds the piece (the chain shows it once version >= this). */
+  addedInVersion: bigint;
 }
 
 export interface Manifest {
@@ -72,7 +76,7 @@ export type ManifestDraft = Omit<Manifest, "chainId" | "market" | "pieces"> & { 
 export interface PiecePlacement {
   provider: string;
   endpoint: string;
-  proposal: DealProposal;
-  dealId?: bigint | null;
-  deal?: DealTerms | null;
+  dataSetId: bigint;
+  offset: number;
+  addedInVersion: bigint;
 }

@@ -10,7 +10,14 @@ import { KDF_ID } from "../data/fileKey.js";
 import { StrataError } from "../errors.js";
 import { fieldProblems } from "../schemas/issues.js";
 import { address, expected, hexBytes, onceFieldsValid, safeInt } from "../schemas/primitives.js";
-import { CODING_ALGORITHM, ENCRYPTION_ALGORITHM, MANIFEST_VERSION, type Manifest } from "./types.js";
+import { pieceHeight } from "../datasets/placement.js";
+import {
+  CODING_ALGORITHM,
+  DEAL_MANIFEST_VERSION,
+  ENCRYPTION_ALGORITHM,
+  MANIFEST_VERSION,
+  type Manifest,
+} from "./types.js";
 
 /** A manifest that does not follow docs/SPEC-DATA.md §6; `field` is the JSON path of the first defect. */
 export class BadManifestError extends StrataError {
@@ -49,40 +56,15 @@ const httpUrl = z.string(expected("must be an http(s) URL")).refine((text) => {
   }
 }, "must be an http(s) URL");
 
-const proposal = z.strictObject({
-  client: address,
-  provider: address,
-  root: hexBytes(32),
-  size: decimal(64),
-  duration: decimal(64),
-  pricePerSecond: decimal(128),
-  collateral: decimal(128),
-  startDeadline: decimal(64),
-  nonce: decimal(64),
-});
-
-const deal = z.strictObject({
-  id: decimal(64),
-  client: address,
-  provider: address,
-  root: hexBytes(32),
-  size: decimal(64),
-  startPeriod: decimal(32),
-  endPeriod: decimal(32),
-  pricePerSecond: decimal(128),
-  collateral: decimal(128),
-});
-
 const piece = z.strictObject({
   index: safeInt(),
   root: hexBytes(32),
   size: safeInt(),
   provider: address,
   endpoint: httpUrl,
-  dealId: decimal(64).nullable(),
-  nonce: decimal(64),
-  proposal,
-  deal: deal.nullable(),
+  dataSetId: decimal(64).refine((value) => value !== 0n, "must not be 0 (data set ids start at 1)"),
+  offset: safeInt(),
+  addedInVersion: decimal(64).refine((value) => value !== 0n, "must not be 0 (the first state is version 1)"),
 });
 
 /** The manifest's JSON form; `parse` gives the typed `Manifest` (bigints, lowercase hex, checksummed addresses). */
@@ -90,7 +72,7 @@ export const manifestSchema = z
   .strictObject({
     version: z.literal(
       MANIFEST_VERSION,
-      expected(`must be ${MANIFEST_VERSION} (this software reads version 1 only)`),
+      expected(`must be ${MANIFEST_VERSION} (this software reads version ${MANIFEST_VERSION} only)`),
     ),
     fileId: hexBytes(16),
     fileName: z
@@ -146,29 +128,45 @@ export const manifestSchema = z
     }
     manifest.pieces.forEach((p, index) => {
       const at = (...path: string[]) => ["pieces", index, ...path];
-      const same = (actual: string | bigint, wanted: string | bigint, path: string[], what: string) => {
-        if (actual !== wanted) fail(at(...path), `must match the piece's ${what}`);
-      };
       if (p.index !== index) fail(at("index"), `must be ${index} (pieces are listed in index order)`);
       if (p.size !== coding.shardSize) fail(at("size"), "must equal coding.shardSize");
-      same(p.proposal.root, p.root, ["proposal", "root"], "root");
-      same(p.proposal.size, BigInt(p.size), ["proposal", "size"], "size");
-      same(p.proposal.provider, p.provider, ["proposal", "provider"], "provider");
-      same(p.proposal.nonce, p.nonce, ["proposal", "nonce"], "nonce");
-      if (p.deal === null) return;
-      if (p.dealId === null) fail(at("dealId"), "must be set when deal terms are");
-      else same(p.deal.id, p.dealId, ["deal", "id"], "dealId");
-      same(p.deal.root, p.root, ["deal", "root"], "root");
-      same(p.deal.size, BigInt(p.size), ["deal", "size"], "size");
-      same(p.deal.provider, p.provider, ["deal", "provider"], "provider");
-      same(p.deal.client, p.proposal.client, ["deal", "client"], "proposal.client");
+      const height = pieceHeight(p.size);
+      if (p.offset % 2 ** height !== 0) {
+        fail(at("offset"), `must be a multiple of 2^${height} (a piece sits at an aligned leaf offset)`);
+      }
+    });
+    // Two pieces of one file in one data set must not overlap (each is a distinct aligned subtree).
+    const bySet = new Map<bigint, { index: number; offset: number; end: number }[]>();
+    manifest.pieces.forEach((p, index) => {
+      const ranges = bySet.get(p.dataSetId) ?? [];
+      const end = p.offset + 2 ** pieceHeight(p.size);
+      const clash = ranges.find((r) => p.offset < r.end && r.offset < end);
+      if (clash !== undefined) {
+        fail(["pieces", index, "offset"], `overlaps piece ${clash.index} in data set ${p.dataSetId}`);
+      }
+      ranges.push({ index, offset: p.offset, end });
+      bySet.set(p.dataSetId, ranges);
     });
   }, onceFieldsValid) satisfies z.ZodType<Manifest>;
 
-/** Validate a parsed JSON value as a manifest: BAD_MANIFEST at the first defect's path. */
+/**
+ * Validate a parsed JSON value as a manifest: BAD_MANIFEST at the first defect's path; MANIFEST_OUTDATED for a
+ * manifest of the deal-per-piece market (version 1), which names no data sets.
+ */
 export function fromJsonValue(value: unknown): Manifest {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new BadManifestError("", "must be an object");
+  }
+  if ("version" in value && value.version === DEAL_MANIFEST_VERSION) {
+    throw new StrataError(
+      "MANIFEST_OUTDATED",
+      "this manifest describes a file stored as one deal per piece, which this market no longer has",
+      {
+        details:
+          "retrieve the file with the release that stored it (or from its deployment), then store it again " +
+          "with this version: `strata store <file>` writes a version 2 manifest with data sets",
+      },
+    );
   }
   const result = manifestSchema.safeParse(value);
   if (result.success) return result.data;

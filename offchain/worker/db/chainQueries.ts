@@ -1,15 +1,15 @@
 /** Read queries over the chain index (what the duties and /health need). Addresses are checksummed. */
 import { getAddress } from "ethers";
+import type { IndexedEvent } from "./events.js";
 import {
   toChallenge,
-  toDeal,
+  toDataSet,
   toMissedReport,
   toProof,
   toSlash,
-  type IndexedDeal,
+  type IndexedDataSet,
   type MissedReportRecord,
   type ProofRecord,
-  type ProviderDealEvent,
   type ProviderRecord,
   type RetrievalChallengeRecord,
   type SeedRecord,
@@ -24,56 +24,193 @@ export interface Before {
   logIndex: number;
 }
 
-const DEAL_SELECT = `SELECT p.*,
-    COALESCE((SELECT MAX(x.new_end_period) FROM deals_extended x WHERE x.deal_id = p.deal_id), p.end_period) AS current_end,
-    d.reason AS ended_reason, d.paid AS ended_paid, d.refund AS ended_refund, d.to_client AS ended_to_client,
-    d.released AS ended_released, d.block_number AS ended_block, d.log_index AS ended_log_index, d.tx_hash AS ended_tx
-  FROM deals_published p LEFT JOIN deals_ended d ON d.deal_id = p.deal_id`;
+/** Data sets with their newest update, termination and end (one row each). */
+const DATA_SET_SELECT = `SELECT s.*, u.version, u.root, u.span,
+    t.terminated_by, t.reason AS terminated_reason, t.end_period,
+    e.reason AS ended_reason, e.paid AS ended_paid, e.refund AS ended_refund, e.to_client AS ended_to_client,
+    e.released AS ended_released, e.block_number AS ended_block, e.log_index AS ended_log_index, e.tx_hash AS ended_tx
+  FROM data_sets s
+  LEFT JOIN data_set_updates u ON u.rowid = (SELECT x.rowid FROM data_set_updates x WHERE x.data_set_id = s.data_set_id
+    ORDER BY x.block_number DESC, x.log_index DESC LIMIT 1)
+  LEFT JOIN data_set_terminations t ON t.rowid = (SELECT y.rowid FROM data_set_terminations y
+    WHERE y.data_set_id = s.data_set_id ORDER BY y.block_number DESC, y.log_index DESC LIMIT 1)
+  LEFT JOIN data_sets_ended e ON e.data_set_id = s.data_set_id`;
 
-export interface ActiveDealsQuery {
+export interface OpenDataSetsQuery {
   provider?: string;
-  /** Only deals with an id greater than this (paging). */
+  /** Only data sets with an id greater than this (paging). */
   afterId?: bigint;
   limit?: number;
+  /** Only live ones (not terminated): what may be sampled, challenged, settled or ended as unfunded. */
+  liveOnly?: boolean;
 }
 
-/** Deals published and not ended (extensions applied), by id. */
-export function activeDeals(sql: Sql, query: ActiveDealsQuery = {}): IndexedDeal[] {
-  const where = ["d.deal_id IS NULL"];
+/** Data sets not finalized (live or ending), by id. */
+export function openDataSets(sql: Sql, query: OpenDataSetsQuery = {}): IndexedDataSet[] {
+  const where = ["e.data_set_id IS NULL"];
   const params: Param[] = [];
+  if (query.liveOnly === true) where.push("t.data_set_id IS NULL");
   if (query.provider !== undefined) {
-    where.push("p.provider = ?");
+    where.push("s.provider = ?");
     params.push(getAddress(query.provider));
   }
   if (query.afterId !== undefined) {
-    where.push("p.deal_id > ?");
+    where.push("s.data_set_id > ?");
     params.push(query.afterId);
   }
   params.push(query.limit ?? -1);
   return sql
-    .all(`${DEAL_SELECT} WHERE ${where.join(" AND ")} ORDER BY p.deal_id LIMIT ?`, ...params)
-    .map(toDeal);
+    .all(`${DATA_SET_SELECT} WHERE ${where.join(" AND ")} ORDER BY s.data_set_id LIMIT ?`, ...params)
+    .map(toDataSet);
 }
 
-export function dealById(sql: Sql, id: bigint): IndexedDeal | undefined {
-  const row = sql.one(`${DEAL_SELECT} WHERE p.deal_id = ?`, id);
-  return row && toDeal(row);
+export function dataSetById(sql: Sql, id: bigint): IndexedDataSet | undefined {
+  const row = sql.one(`${DATA_SET_SELECT} WHERE s.data_set_id = ?`, id);
+  return row && toDataSet(row);
 }
 
-export function activeDealCount(sql: Sql): number {
+/** Data sets not finalized. */
+export function openDataSetCount(sql: Sql): number {
   return sql.count(
-    "SELECT COUNT(*) AS n FROM deals_published p WHERE NOT EXISTS (SELECT 1 FROM deals_ended d WHERE d.deal_id = p.deal_id)",
+    "SELECT COUNT(*) AS n FROM data_sets s WHERE NOT EXISTS (SELECT 1 FROM data_sets_ended e WHERE e.data_set_id = s.data_set_id)",
   );
 }
 
-/** Providers with at least one deal published and not ended. */
-export function providersWithActiveDeals(sql: Sql): string[] {
+/** Providers with at least one data set not finalized. */
+export function providersWithOpenDataSets(sql: Sql): string[] {
   return sql
     .all(
-      `SELECT DISTINCT p.provider FROM deals_published p
-       WHERE NOT EXISTS (SELECT 1 FROM deals_ended d WHERE d.deal_id = p.deal_id) ORDER BY p.provider`,
+      `SELECT DISTINCT s.provider FROM data_sets s
+       WHERE NOT EXISTS (SELECT 1 FROM data_sets_ended e WHERE e.data_set_id = s.data_set_id) ORDER BY s.provider`,
     )
     .map((row) => str(row, "provider"));
+}
+
+/** A position strictly after `from` (or the start) and strictly before `to`. */
+export interface EventRange {
+  after?: Before;
+  before: Before;
+}
+
+/**
+ * The provider's events that change what it must prove (DataSetCreated, DataSetUpdated, ProofSubmitted,
+ * MissedProofsReported, ChallengeSeedScheduled) in chain order within `range`: the input of its DataSetReplay.
+ */
+export function replayEvents(sql: Sql, provider: string, range: EventRange): IndexedEvent[] {
+  const who = getAddress(provider);
+  const after = range.after ?? { blockNumber: -1, logIndex: 0 };
+  const rows = sql.all(
+    `SELECT * FROM (
+       SELECT 'created' AS kind, data_set_id AS a, NULL AS b, NULL AS c, NULL AS d, NULL AS e, block_number, log_index,
+         tx_hash FROM data_sets WHERE provider = ?
+       UNION ALL
+       SELECT 'updated', data_set_id, version, root, span, effective_period, block_number, log_index, tx_hash
+         FROM data_set_updates WHERE provider = ?
+       UNION ALL
+       SELECT 'proof', period, next_seed_block, NULL, NULL, NULL, block_number, log_index, tx_hash
+         FROM proofs WHERE provider = ?
+       UNION ALL
+       SELECT 'missed', from_period, count, next_seed_block, NULL, NULL, block_number, log_index, tx_hash
+         FROM missed_reports WHERE provider = ?
+       UNION ALL
+       SELECT 'seed', period, seed_block, NULL, NULL, NULL, block_number, log_index, tx_hash
+         FROM seeds WHERE provider = ?
+     ) WHERE (block_number > ? OR (block_number = ? AND log_index > ?))
+       AND (block_number < ? OR (block_number = ? AND log_index < ?))
+     ORDER BY block_number, log_index`,
+    who,
+    who,
+    who,
+    who,
+    who,
+    after.blockNumber,
+    after.blockNumber,
+    after.logIndex,
+    range.before.blockNumber,
+    range.before.blockNumber,
+    range.before.logIndex,
+  );
+  return rows.map((row): IndexedEvent => {
+    const at = {
+      blockNumber: num(row, "block_number"),
+      logIndex: num(row, "log_index"),
+      txHash: str(row, "tx_hash"),
+    };
+    const kind = str(row, "kind");
+    switch (kind) {
+      case "created":
+        return {
+          ...at,
+          kind: "DataSetCreated",
+          dataSetId: big(row, "a"),
+          provider: who,
+          // The replay needs only the id and the provider.
+          client: who,
+          pricePerTiBMonth: 0n,
+          collateralPerTiB: 0n,
+          noticePeriods: 0n,
+          nonce: 0n,
+        };
+      case "updated":
+        return {
+          ...at,
+          kind: "DataSetUpdated",
+          dataSetId: big(row, "a"),
+          version: big(row, "b"),
+          root: str(row, "c"),
+          span: big(row, "d"),
+          effectivePeriod: big(row, "e"),
+        };
+      case "proof":
+        return {
+          ...at,
+          kind: "ProofSubmitted",
+          provider: who,
+          period: big(row, "a"),
+          nextSeedBlock: big(row, "b"),
+        };
+      case "missed":
+        return {
+          ...at,
+          kind: "MissedProofsReported",
+          provider: who,
+          fromPeriod: big(row, "a"),
+          count: big(row, "b"),
+          reporter: who,
+          bounty: 0n,
+          nextSeedBlock: big(row, "c"),
+        };
+      default:
+        return {
+          ...at,
+          kind: "ChallengeSeedScheduled",
+          provider: who,
+          period: big(row, "a"),
+          seedBlock: big(row, "b"),
+        };
+    }
+  });
+}
+
+/** The newest replay checkpoint of `provider` strictly before `before` (its position and JSON snapshot). */
+export function replayCheckpoint(
+  sql: Sql,
+  provider: string,
+  before: Before,
+): { at: Before; snapshot: string } | undefined {
+  const row = sql.one(
+    `SELECT * FROM replay_checkpoints WHERE provider = ? AND (block_number < ? OR (block_number = ? AND log_index < ?))
+     ORDER BY block_number DESC, log_index DESC LIMIT 1`,
+    getAddress(provider),
+    before.blockNumber,
+    before.blockNumber,
+    before.logIndex,
+  );
+  if (!row) return undefined;
+  return {
+    at: { blockNumber: num(row, "block_number"), logIndex: num(row, "log_index") },
+    snapshot: str(row, "snapshot"),
+  };
 }
 
 /** The provider's registry state (latest event), or undefined if it never registered. */
@@ -169,42 +306,12 @@ export function seedFor(sql: Sql, provider: string, period: bigint, before?: Bef
   };
 }
 
-/**
- * The provider's DealPublished / DealEnded events in chain order (optionally only those before `before`):
- * replaying them with the market's swap-and-pop rule rebuilds its active list at any point.
- */
-export function providerDealEvents(sql: Sql, provider: string, before?: Before): ProviderDealEvent[] {
-  const who = getAddress(provider);
-  const limit = before ?? { blockNumber: Number.MAX_SAFE_INTEGER, logIndex: 0 };
-  return sql
-    .all(
-      `SELECT * FROM (
-         SELECT 'published' AS kind, deal_id, block_number, log_index FROM deals_published WHERE provider = ?
-         UNION ALL
-         SELECT 'ended', d.deal_id, d.block_number, d.log_index FROM deals_ended d
-           JOIN deals_published p ON p.deal_id = d.deal_id WHERE p.provider = ?
-       ) WHERE block_number < ? OR (block_number = ? AND log_index < ?)
-       ORDER BY block_number, log_index`,
-      who,
-      who,
-      limit.blockNumber,
-      limit.blockNumber,
-      limit.logIndex,
-    )
-    .map((row) => ({
-      kind: str(row, "kind") as ProviderDealEvent["kind"],
-      dealId: big(row, "deal_id"),
-      blockNumber: num(row, "block_number"),
-      logIndex: num(row, "log_index"),
-    }));
-}
-
-/** Deals the provider declared faulty for `period`. */
+/** Data sets the provider declared faulty for `period`. */
 export function declaredFaults(sql: Sql, provider: string, period: bigint, before?: Before): bigint[] {
   const limit = before ?? { blockNumber: Number.MAX_SAFE_INTEGER, logIndex: 0 };
   return sql
     .all(
-      `SELECT deal_id FROM faults_declared WHERE provider = ? AND period = ?
+      `SELECT data_set_id FROM faults_declared WHERE provider = ? AND period = ?
          AND (block_number < ? OR (block_number = ? AND log_index < ?)) ORDER BY block_number, log_index`,
       getAddress(provider),
       period,
@@ -212,7 +319,7 @@ export function declaredFaults(sql: Sql, provider: string, period: bigint, befor
       limit.blockNumber,
       limit.logIndex,
     )
-    .map((row) => big(row, "deal_id"));
+    .map((row) => big(row, "data_set_id"));
 }
 
 /** Missed-proof reports against `provider`, in chain order. */
@@ -244,16 +351,16 @@ const CHALLENGE_SELECT = `SELECT o.*, r.kind AS resolved_kind, r.block_number AS
   LEFT JOIN retrieval_challenges r ON r.challenge_id = o.challenge_id AND r.kind <> 'opened'
   WHERE o.kind = 'opened'`;
 
-/** Retrieval challenges opened and not yet answered, failed or voided (optionally of one deal / challenger). */
+/** Retrieval challenges opened and not yet answered, failed or voided (optionally of one data set / challenger). */
 export function openChallenges(
   sql: Sql,
-  filter: { dealId?: bigint; challenger?: string } = {},
+  filter: { dataSetId?: bigint; challenger?: string } = {},
 ): RetrievalChallengeRecord[] {
   const where: string[] = ["r.challenge_id IS NULL"];
   const params: Param[] = [];
-  if (filter.dealId !== undefined) {
-    where.push("o.deal_id = ?");
-    params.push(filter.dealId);
+  if (filter.dataSetId !== undefined) {
+    where.push("o.data_set_id = ?");
+    params.push(filter.dataSetId);
   }
   if (filter.challenger !== undefined) {
     where.push("o.challenger = ?");

@@ -15,36 +15,66 @@ export function insertEvent(sql: Sql, e: IndexedEvent): number {
   if (isComputeEvent(e)) return insertComputeEvent(sql, e);
   const at = [e.blockNumber, e.logIndex, e.txHash.toLowerCase()] as const;
   switch (e.kind) {
-    case "DealPublished":
+    case "DataSetCreated":
       return sql.run(
-        `INSERT OR IGNORE INTO deals_published (deal_id, client, provider, root, size, start_period, end_period,
-           price, collateral, nonce, block_number, log_index, tx_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        e.dealId,
+        `INSERT OR IGNORE INTO data_sets (data_set_id, client, provider, price, collateral_per_tib, notice_periods,
+           nonce, block_number, log_index, tx_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        e.dataSetId,
         e.client,
         e.provider,
-        e.root.toLowerCase(),
-        e.size.toString(),
-        e.startPeriod,
-        e.endPeriod,
-        e.pricePerSecond.toString(),
-        e.collateral.toString(),
+        e.pricePerTiBMonth.toString(),
+        e.collateralPerTiB.toString(),
+        e.noticePeriods,
         e.nonce.toString(),
         ...at,
       );
-    case "DealExtended":
+    case "DataSetUpdated":
+      // The provider is the creation's (always indexed first: a data set is created before it is updated).
       return sql.run(
-        `INSERT OR IGNORE INTO deals_extended (deal_id, new_end_period, amount, block_number, log_index, tx_hash)
+        `INSERT OR IGNORE INTO data_set_updates (data_set_id, provider, version, root, span, effective_period,
+           block_number, log_index, tx_hash)
+         SELECT ?, provider, ?, ?, ?, ?, ?, ?, ? FROM data_sets WHERE data_set_id = ?`,
+        e.dataSetId,
+        e.version,
+        e.root.toLowerCase(),
+        e.span,
+        e.effectivePeriod,
+        ...at,
+        e.dataSetId,
+      );
+    case "DataSetToppedUp":
+      return sql.run(
+        `INSERT OR IGNORE INTO data_set_topups (data_set_id, payer, amount, block_number, log_index, tx_hash)
          VALUES (?, ?, ?, ?, ?, ?)`,
-        e.dealId,
-        e.newEndPeriod,
+        e.dataSetId,
+        e.from,
         e.amount.toString(),
         ...at,
       );
-    case "DealEnded":
+    case "DataSetSettled":
       return sql.run(
-        `INSERT OR IGNORE INTO deals_ended (deal_id, reason, paid, refund, to_client, released, block_number,
+        `INSERT OR IGNORE INTO data_set_settlements (data_set_id, amount, leaf_seconds, block_number, log_index,
+           tx_hash) VALUES (?, ?, ?, ?, ?, ?)`,
+        e.dataSetId,
+        e.amount.toString(),
+        e.leafSeconds.toString(),
+        ...at,
+      );
+    case "DataSetTerminated":
+      return sql.run(
+        `INSERT OR IGNORE INTO data_set_terminations (data_set_id, terminated_by, reason, end_period, block_number,
+           log_index, tx_hash) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        e.dataSetId,
+        e.by,
+        e.reason,
+        e.endPeriod,
+        ...at,
+      );
+    case "DataSetEnded":
+      return sql.run(
+        `INSERT OR IGNORE INTO data_sets_ended (data_set_id, reason, paid, refund, to_client, released, block_number,
            log_index, tx_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        e.dealId,
+        e.dataSetId,
         e.reason,
         e.paidToProvider.toString(),
         e.refundedToClient.toString(),
@@ -52,19 +82,12 @@ export function insertEvent(sql: Sql, e: IndexedEvent): number {
         e.collateralReleased.toString(),
         ...at,
       );
-    case "DealSettled":
-      return sql.run(
-        `INSERT OR IGNORE INTO deals_settled (deal_id, amount, block_number, log_index, tx_hash) VALUES (?, ?, ?, ?, ?)`,
-        e.dealId,
-        e.amount.toString(),
-        ...at,
-      );
     case "Slashed":
       return sql.run(
-        `INSERT OR IGNORE INTO slashes (provider, deal_id, to_client, to_reporter, to_treasury, block_number,
+        `INSERT OR IGNORE INTO slashes (provider, data_set_id, to_client, to_reporter, to_treasury, block_number,
            log_index, tx_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         e.provider,
-        e.dealId,
+        e.dataSetId,
         e.toHarmed.toString(),
         e.toReporter.toString(),
         e.toTreasury.toString(),
@@ -90,11 +113,11 @@ export function insertEvent(sql: Sql, e: IndexedEvent): number {
       );
     case "FaultDeclared":
       return sql.run(
-        `INSERT OR IGNORE INTO faults_declared (provider, period, deal_id, block_number, log_index, tx_hash)
+        `INSERT OR IGNORE INTO faults_declared (provider, period, data_set_id, block_number, log_index, tx_hash)
          VALUES (?, ?, ?, ?, ?, ?)`,
         e.provider,
         e.period,
-        e.dealId,
+        e.dataSetId,
         ...at,
       );
     case "MissedProofsReported":
@@ -138,10 +161,10 @@ export function insertEvent(sql: Sql, e: IndexedEvent): number {
       );
     case "RetrievalChallengeOpened":
       return sql.run(
-        `INSERT OR IGNORE INTO retrieval_challenges (challenge_id, kind, deal_id, provider, challenger, leaf_index,
+        `INSERT OR IGNORE INTO retrieval_challenges (challenge_id, kind, data_set_id, provider, challenger, leaf_index,
            deadline, bond, enforcer, block_number, log_index, tx_hash) VALUES (?, 'opened', ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
         e.challengeId,
-        e.dealId,
+        e.dataSetId,
         e.provider,
         e.challenger,
         e.leafIndex,
@@ -153,7 +176,7 @@ export function insertEvent(sql: Sql, e: IndexedEvent): number {
     case "RetrievalChallengeFailed":
     case "RetrievalChallengeVoided":
       return sql.run(
-        `INSERT OR IGNORE INTO retrieval_challenges (challenge_id, kind, deal_id, provider, enforcer, block_number,
+        `INSERT OR IGNORE INTO retrieval_challenges (challenge_id, kind, data_set_id, provider, enforcer, block_number,
            log_index, tx_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         e.challengeId,
         e.kind === "RetrievalChallengeAnswered"
@@ -161,7 +184,7 @@ export function insertEvent(sql: Sql, e: IndexedEvent): number {
           : e.kind === "RetrievalChallengeFailed"
             ? "failed"
             : "voided",
-        e.dealId,
+        e.dataSetId,
         "provider" in e ? e.provider : null,
         e.kind === "RetrievalChallengeFailed" ? e.enforcer : null,
         ...at,
@@ -191,4 +214,31 @@ export function deleteAbove(sql: Sql, block: number): number {
   for (const table of CHAIN_TABLES) deleted += sql.run(`DELETE FROM ${table} WHERE block_number > ?`, block);
   sql.run("DELETE FROM blocks WHERE number > ?", block);
   return deleted;
+}
+
+/** Replay checkpoints kept per provider (older ones are pruned; a reorg deletes those above the ancestor). */
+export const KEPT_REPLAY_CHECKPOINTS = 4;
+
+/** Store `provider`'s replay snapshot taken after every event before `at`, and prune its older checkpoints. */
+export function putReplayCheckpoint(
+  sql: Sql,
+  provider: string,
+  at: { blockNumber: number; logIndex: number },
+  snapshot: string,
+): void {
+  sql.run(
+    `INSERT INTO replay_checkpoints (provider, block_number, log_index, snapshot) VALUES (?, ?, ?, ?)
+     ON CONFLICT (provider, block_number, log_index) DO UPDATE SET snapshot = excluded.snapshot`,
+    provider,
+    at.blockNumber,
+    at.logIndex,
+    snapshot,
+  );
+  sql.run(
+    `DELETE FROM replay_checkpoints WHERE provider = ? AND rowid NOT IN (SELECT rowid FROM replay_checkpoints
+       WHERE provider = ? ORDER BY block_number DESC, log_index DESC LIMIT ?)`,
+    provider,
+    provider,
+    KEPT_REPLAY_CHECKPOINTS,
+  );
 }

@@ -13,44 +13,53 @@ export interface ChainPosition {
 export type IndexedEvent = ChainPosition &
   (
     | {
-        kind: "DealPublished";
-        dealId: bigint;
+        kind: "DataSetCreated";
+        dataSetId: bigint;
         client: string;
         provider: string;
-        root: string;
-        size: bigint;
-        startPeriod: bigint;
-        endPeriod: bigint;
-        pricePerSecond: bigint;
-        collateral: bigint;
+        pricePerTiBMonth: bigint;
+        collateralPerTiB: bigint;
+        noticePeriods: bigint;
         nonce: bigint;
       }
-    | { kind: "DealExtended"; dealId: bigint; newEndPeriod: bigint; amount: bigint }
     | {
-        kind: "DealEnded";
-        dealId: bigint;
+        /** A signed state took effect (or, at the data set's current version with span 0, it left its class). */
+        kind: "DataSetUpdated";
+        dataSetId: bigint;
+        version: bigint;
+        root: string;
+        span: bigint;
+        effectivePeriod: bigint;
+      }
+    | { kind: "DataSetToppedUp"; dataSetId: bigint; from: string; amount: bigint }
+    | { kind: "DataSetSettled"; dataSetId: bigint; amount: bigint; leafSeconds: bigint }
+    | { kind: "DataSetTerminated"; dataSetId: bigint; by: string; reason: number; endPeriod: bigint }
+    | {
+        kind: "DataSetEnded";
+        dataSetId: bigint;
+        /** IStorageMarket.EndReason. */
         reason: number;
         paidToProvider: bigint;
         refundedToClient: bigint;
         compensationToClient: bigint;
         collateralReleased: bigint;
       }
-    | { kind: "DealSettled"; dealId: bigint; amount: bigint }
     | {
         kind: "Slashed";
         provider: string;
-        dealId: bigint;
+        dataSetId: bigint;
         toHarmed: bigint;
         toReporter: bigint;
         toTreasury: bigint;
       }
     | { kind: "ProofSubmitted"; provider: string; period: bigint; nextSeedBlock: bigint }
-    | { kind: "FaultDeclared"; provider: string; period: bigint; dealId: bigint }
+    | { kind: "FaultDeclared"; provider: string; period: bigint; dataSetId: bigint }
     | {
         kind: "MissedProofsReported";
         provider: string;
         fromPeriod: bigint;
         count: bigint;
+        /** The zero address when a change recorded the periods (no bounty). */
         reporter: string;
         bounty: bigint;
         nextSeedBlock: bigint;
@@ -67,22 +76,22 @@ export type IndexedEvent = ChainPosition &
     | {
         kind: "RetrievalChallengeOpened";
         challengeId: bigint;
-        dealId: bigint;
+        dataSetId: bigint;
         provider: string;
         challenger: string;
         leafIndex: bigint;
         deadline: bigint;
         bond: bigint;
       }
-    | { kind: "RetrievalChallengeAnswered"; challengeId: bigint; dealId: bigint; provider: string }
+    | { kind: "RetrievalChallengeAnswered"; challengeId: bigint; dataSetId: bigint; provider: string }
     | {
         kind: "RetrievalChallengeFailed";
         challengeId: bigint;
-        dealId: bigint;
+        dataSetId: bigint;
         provider: string;
         enforcer: string;
       }
-    | { kind: "RetrievalChallengeVoided"; challengeId: bigint; dealId: bigint }
+    | { kind: "RetrievalChallengeVoided"; challengeId: bigint; dataSetId: bigint }
     | ComputeEvent
   );
 

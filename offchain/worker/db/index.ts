@@ -9,8 +9,8 @@ import type { DatabaseSync } from "node:sqlite";
 import { getAddress } from "ethers";
 import { StrataError } from "../../sdk/errors.js";
 import * as chain from "./chainQueries.js";
-import { deleteAbove, insertEvent, recordBlocks } from "./chainWrites.js";
-import type { IndexBatch } from "./events.js";
+import { deleteAbove, insertEvent, putReplayCheckpoint, recordBlocks } from "./chainWrites.js";
+import type { IndexBatch, IndexedEvent } from "./events.js";
 import * as leases from "./leaseQueries.js";
 import { pruneHeartbeats } from "./leaseWrites.js";
 import * as local from "./localTables.js";
@@ -19,12 +19,11 @@ import type {
   ActionRecord,
   ActionStatus,
   AlertRecord,
-  IndexedDeal,
+  IndexedDataSet,
   MissedReportRecord,
   ProofCheckRecord,
   ProofRecord,
   ProofVerdict,
-  ProviderDealEvent,
   ProviderRecord,
   RetrievalChallengeRecord,
   SampleRecord,
@@ -47,10 +46,10 @@ export type {
   OpenLeasesQuery,
 } from "./leaseQueries.js";
 export type { ActionUpdate } from "./localTables.js";
-export type { ActiveDealsQuery, Before } from "./chainQueries.js";
-export { dealTerms, TERMINAL_ACTION_STATUSES } from "./records.js";
-export { KEPT_BLOCK_HASHES } from "./chainWrites.js";
-export { KEPT_SAMPLES_PER_DEAL } from "./localTables.js";
+export type { Before, EventRange, OpenDataSetsQuery } from "./chainQueries.js";
+export { dataSetStatus, TERMINAL_ACTION_STATUSES } from "./records.js";
+export { KEPT_BLOCK_HASHES, KEPT_REPLAY_CHECKPOINTS } from "./chainWrites.js";
+export { KEPT_SAMPLES_PER_DATA_SET } from "./localTables.js";
 
 /** What a database is for: a worker refuses a database made for another chain or deployment. */
 export interface DbIdentity {
@@ -66,8 +65,8 @@ export interface DbIdentity {
 }
 
 export interface IndexCounts {
-  deals: number;
-  activeDeals: number;
+  dataSets: number;
+  openDataSets: number;
   providers: number;
   proofs: number;
   uncheckedProofs: number;
@@ -289,16 +288,38 @@ export class WorkerDb {
 
   // ------------------------------------------------------------------ chain index queries
 
-  activeDeals(query: chain.ActiveDealsQuery = {}): IndexedDeal[] {
-    return chain.activeDeals(this.sql, query);
+  openDataSets(query: chain.OpenDataSetsQuery = {}): IndexedDataSet[] {
+    return chain.openDataSets(this.sql, query);
   }
 
-  dealById(id: bigint): IndexedDeal | undefined {
-    return chain.dealById(this.sql, id);
+  /** Ids of live data sets (neither terminated nor finalized). */
+  liveDataSetIds(): bigint[] {
+    return chain.openDataSets(this.sql, { liveOnly: true }).map((set) => set.dataSetId);
   }
 
-  providersWithActiveDeals(): string[] {
-    return chain.providersWithActiveDeals(this.sql);
+  dataSetById(id: bigint): IndexedDataSet | undefined {
+    return chain.dataSetById(this.sql, id);
+  }
+
+  providersWithOpenDataSets(): string[] {
+    return chain.providersWithOpenDataSets(this.sql);
+  }
+
+  /** The provider's replay events in `range` (chain order). */
+  replayEvents(provider: string, range: chain.EventRange): IndexedEvent[] {
+    return chain.replayEvents(this.sql, provider, range);
+  }
+
+  replayCheckpoint(
+    provider: string,
+    before: chain.Before,
+  ): { at: chain.Before; snapshot: string } | undefined {
+    return chain.replayCheckpoint(this.sql, provider, before);
+  }
+
+  /** Store a replay checkpoint (chain-derived: rolled back with a reorg). */
+  putReplayCheckpoint(provider: string, at: chain.Before, snapshot: string): void {
+    putReplayCheckpoint(this.sql, getAddress(provider), at, snapshot);
   }
 
   providerRecord(provider: string): ProviderRecord | undefined {
@@ -325,10 +346,6 @@ export class WorkerDb {
     return chain.seedFor(this.sql, provider, period, before);
   }
 
-  providerDealEvents(provider: string, before?: chain.Before): ProviderDealEvent[] {
-    return chain.providerDealEvents(this.sql, provider, before);
-  }
-
   declaredFaults(provider: string, period: bigint, before?: chain.Before): bigint[] {
     return chain.declaredFaults(this.sql, provider, period, before);
   }
@@ -345,7 +362,7 @@ export class WorkerDb {
     return chain.slashesInTx(this.sql, txHash);
   }
 
-  openChallenges(filter?: { dealId?: bigint; challenger?: string }): RetrievalChallengeRecord[] {
+  openChallenges(filter?: { dataSetId?: bigint; challenger?: string }): RetrievalChallengeRecord[] {
     return chain.openChallenges(this.sql, filter);
   }
 
@@ -397,16 +414,16 @@ export class WorkerDb {
     return leases.bidsOn(this.sql, orderId);
   }
 
-  activeDealCount(): number {
-    return chain.activeDealCount(this.sql);
+  openDataSetCount(): number {
+    return chain.openDataSetCount(this.sql);
   }
 
   /** Row counts for /health, metrics and tests. */
   counts(): IndexCounts {
     const n = (query: string): number => this.sql.count(query);
     return {
-      deals: n("SELECT COUNT(*) AS n FROM deals_published"),
-      activeDeals: this.activeDealCount(),
+      dataSets: n("SELECT COUNT(*) AS n FROM data_sets"),
+      openDataSets: this.openDataSetCount(),
       providers: n("SELECT COUNT(DISTINCT provider) AS n FROM providers"),
       proofs: n("SELECT COUNT(*) AS n FROM proofs"),
       uncheckedProofs: n(
@@ -478,8 +495,8 @@ export class WorkerDb {
     return local.insertSample(this.sql, sample, this.now());
   }
 
-  recentSamples(dealId: bigint, limit?: number): SampleRecord[] {
-    return local.recentSamples(this.sql, dealId, limit);
+  recentSamples(dataSetId: bigint, limit?: number): SampleRecord[] {
+    return local.recentSamples(this.sql, dataSetId, limit);
   }
 
   insertAlert(alert: Omit<AlertRecord, "id" | "at">): number {

@@ -18,8 +18,8 @@ import {
 import type { Param, Sql } from "../../runtime/sqlite/sql.js";
 import { StrataError } from "../../sdk/errors.js";
 
-/** Samples kept per deal. */
-export const KEPT_SAMPLES_PER_DEAL = 100;
+/** Samples kept per data set. */
+export const KEPT_SAMPLES_PER_DATA_SET = 100;
 
 /**
  * The action (kind, subject, key): the existing row, or a new `pending` one. The UNIQUE constraint makes the
@@ -152,12 +152,12 @@ export function proofChecks(
     .map(toProofCheck);
 }
 
-/** Record a retrieval sample and keep only the newest KEPT_SAMPLES_PER_DEAL of its deal; returns its id. */
+/** Record a retrieval sample and keep only the newest KEPT_SAMPLES_PER_DATA_SET of its data set; returns its id. */
 export function insertSample(sql: Sql, sample: Omit<SampleRecord, "id" | "at">, now: number): number {
   return sql.tx(() => {
     const id = sql.insert(
-      `INSERT INTO samples (deal_id, provider, leaf_index, ok, error_code, latency_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      sample.dealId,
+      `INSERT INTO samples (data_set_id, provider, leaf_index, ok, error_code, latency_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      sample.dataSetId,
       getAddress(sample.provider),
       sample.leafIndex,
       sample.ok ? 1 : 0,
@@ -166,20 +166,24 @@ export function insertSample(sql: Sql, sample: Omit<SampleRecord, "id" | "at">, 
       now,
     );
     sql.run(
-      `DELETE FROM samples WHERE deal_id = ? AND id <= (SELECT id FROM samples WHERE deal_id = ? ORDER BY id DESC
+      `DELETE FROM samples WHERE data_set_id = ? AND id <= (SELECT id FROM samples WHERE data_set_id = ? ORDER BY id DESC
          LIMIT 1 OFFSET ?)`,
-      sample.dealId,
-      sample.dealId,
-      KEPT_SAMPLES_PER_DEAL,
+      sample.dataSetId,
+      sample.dataSetId,
+      KEPT_SAMPLES_PER_DATA_SET,
     );
     return id;
   });
 }
 
-/** The newest `limit` samples of a deal, newest first. */
-export function recentSamples(sql: Sql, dealId: bigint, limit = KEPT_SAMPLES_PER_DEAL): SampleRecord[] {
+/** The newest `limit` samples of a data set, newest first. */
+export function recentSamples(
+  sql: Sql,
+  dataSetId: bigint,
+  limit = KEPT_SAMPLES_PER_DATA_SET,
+): SampleRecord[] {
   return sql
-    .all("SELECT * FROM samples WHERE deal_id = ? ORDER BY id DESC LIMIT ?", dealId, limit)
+    .all("SELECT * FROM samples WHERE data_set_id = ? ORDER BY id DESC LIMIT ?", dataSetId, limit)
     .map(toSample);
 }
 

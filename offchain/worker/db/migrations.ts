@@ -384,14 +384,171 @@ export const MIGRATIONS: readonly string[] = [
      SELECT contract, json, block_number, log_index, tx_hash FROM market_parameters;
    DROP TABLE market_parameters;
    ALTER TABLE market_parameters_v2 RENAME TO market_parameters;`,
+
+  // 3: data sets replace deals (issue 11). The deal tables go; faults, slashes, retrieval challenges and samples
+  // are keyed by data set; replay_checkpoints holds each provider's DataSetReplay at an indexed position (chain-
+  // derived: a reorg deletes the checkpoints above the common ancestor and the replay restarts from an older one).
+  `DROP TABLE deals_published;
+   DROP TABLE deals_extended;
+   DROP TABLE deals_ended;
+   DROP TABLE deals_settled;
+   DROP TABLE faults_declared;
+   DROP TABLE slashes;
+   DROP TABLE retrieval_challenges;
+   DROP TABLE samples;
+
+   CREATE TABLE data_sets (
+     data_set_id INTEGER PRIMARY KEY,
+     client TEXT NOT NULL,
+     provider TEXT NOT NULL,
+     price TEXT NOT NULL,
+     collateral_per_tib TEXT NOT NULL,
+     notice_periods INTEGER NOT NULL,
+     nonce TEXT NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX data_sets_provider ON data_sets (provider, data_set_id);
+
+   CREATE TABLE data_set_updates (
+     data_set_id INTEGER NOT NULL,
+     provider TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     root TEXT NOT NULL,
+     span INTEGER NOT NULL,
+     effective_period INTEGER NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX data_set_updates_set ON data_set_updates (data_set_id, block_number, log_index);
+   CREATE INDEX data_set_updates_provider ON data_set_updates (provider, block_number, log_index);
+
+   CREATE TABLE data_set_topups (
+     data_set_id INTEGER NOT NULL,
+     payer TEXT NOT NULL,
+     amount TEXT NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX data_set_topups_set ON data_set_topups (data_set_id);
+
+   CREATE TABLE data_set_settlements (
+     data_set_id INTEGER NOT NULL,
+     amount TEXT NOT NULL,
+     leaf_seconds TEXT NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX data_set_settlements_set ON data_set_settlements (data_set_id, block_number);
+
+   CREATE TABLE data_set_terminations (
+     data_set_id INTEGER NOT NULL,
+     terminated_by TEXT NOT NULL,
+     reason INTEGER NOT NULL,
+     end_period INTEGER NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX data_set_terminations_set ON data_set_terminations (data_set_id);
+
+   CREATE TABLE data_sets_ended (
+     data_set_id INTEGER PRIMARY KEY,
+     reason INTEGER NOT NULL,
+     paid TEXT NOT NULL,
+     refund TEXT NOT NULL,
+     to_client TEXT NOT NULL,
+     released TEXT NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+
+   CREATE TABLE faults_declared (
+     provider TEXT NOT NULL,
+     period INTEGER NOT NULL,
+     data_set_id INTEGER NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX faults_declared_provider ON faults_declared (provider, period);
+   CREATE INDEX faults_declared_set ON faults_declared (data_set_id);
+
+   CREATE TABLE slashes (
+     provider TEXT NOT NULL,
+     data_set_id INTEGER NOT NULL,
+     to_client TEXT NOT NULL,
+     to_reporter TEXT NOT NULL,
+     to_treasury TEXT NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX slashes_provider ON slashes (provider);
+   CREATE INDEX slashes_tx ON slashes (tx_hash);
+
+   CREATE TABLE retrieval_challenges (
+     challenge_id INTEGER NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('opened', 'answered', 'failed', 'voided')),
+     data_set_id INTEGER NOT NULL,
+     provider TEXT,
+     challenger TEXT,
+     leaf_index INTEGER,
+     deadline INTEGER,
+     bond TEXT,
+     enforcer TEXT,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     tx_hash TEXT NOT NULL,
+     UNIQUE (block_number, log_index)
+   );
+   CREATE INDEX retrieval_challenges_id ON retrieval_challenges (challenge_id);
+   CREATE INDEX retrieval_challenges_set ON retrieval_challenges (data_set_id);
+
+   CREATE TABLE replay_checkpoints (
+     provider TEXT NOT NULL,
+     block_number INTEGER NOT NULL,
+     log_index INTEGER NOT NULL,
+     snapshot TEXT NOT NULL,
+     UNIQUE (provider, block_number, log_index)
+   );
+   CREATE INDEX replay_checkpoints_block ON replay_checkpoints (block_number);
+
+   CREATE TABLE samples (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     data_set_id INTEGER NOT NULL,
+     provider TEXT NOT NULL,
+     leaf_index INTEGER NOT NULL,
+     ok INTEGER NOT NULL,
+     error_code TEXT,
+     latency_ms INTEGER NOT NULL,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX samples_set ON samples (data_set_id, id);`,
 ];
 
 /** Chain-derived tables: rolled back above the common ancestor on a reorg (with `blocks` and proof_checks). */
 export const CHAIN_TABLES = [
-  "deals_published",
-  "deals_extended",
-  "deals_ended",
-  "deals_settled",
+  "data_sets",
+  "data_set_updates",
+  "data_set_topups",
+  "data_set_settlements",
+  "data_set_terminations",
+  "data_sets_ended",
+  "replay_checkpoints",
   "proofs",
   "seeds",
   "faults_declared",

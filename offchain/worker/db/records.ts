@@ -1,22 +1,34 @@
 /** Records the worker database returns, and their decoding from rows. */
-import type { DealTerms } from "../../sdk/deals/terms.js";
 import { big, num, optBig, optNum, optStr, str } from "../../runtime/sqlite/columns.js";
 import type { Row } from "../../runtime/sqlite/sql.js";
 
-/** A published deal as indexed: its terms with the latest end period (after extensions). */
-export interface IndexedDeal extends DealTerms {
+/**
+ * A data set as indexed: its creation terms, its newest applied state (version 0, span 0 until the first update;
+ * span 0 again once the market took it out of its class), its termination and its end.
+ */
+export interface IndexedDataSet {
+  dataSetId: bigint;
+  client: string;
+  provider: string;
+  pricePerTiBMonth: bigint;
+  collateralPerTiB: bigint;
+  noticePeriods: bigint;
   nonce: bigint;
-  /** End period in the DealPublished event (before any extension). */
-  originalEndPeriod: bigint;
-  publishedBlock: number;
-  publishedLogIndex: number;
-  publishedTx: string;
-  /** Null while the deal has not ended (it may still be past its end period, awaiting finalization). */
-  ended: DealEndRecord | null;
+  version: bigint;
+  /** Newest root (0x-hex, bytes32(0) when empty). */
+  root: string;
+  /** Newest span in 64-byte leaves. */
+  span: bigint;
+  createdBlock: number;
+  createdTx: string;
+  /** Set by DataSetTerminated (the data set is ending: no new state, paid until endPeriod). */
+  terminated: { by: string; reason: number; endPeriod: bigint } | null;
+  /** Set by DataSetEnded (finalized: collateral released, escrow refunded). */
+  ended: DataSetEndRecord | null;
 }
 
-export interface DealEndRecord {
-  /** IStorageMarket.EndReason value (names: DealEndReason in offchain/sdk/chain/enums.ts). */
+export interface DataSetEndRecord {
+  /** IStorageMarket.EndReason value (names in offchain/sdk/chain/enums.ts). */
   reason: number;
   paidToProvider: bigint;
   refundedToClient: bigint;
@@ -25,6 +37,11 @@ export interface DealEndRecord {
   blockNumber: number;
   logIndex: number;
   txHash: string;
+}
+
+/** A data set's status as the index sees it (IStorageMarket.Status without None). */
+export function dataSetStatus(set: IndexedDataSet): "live" | "ending" | "finalized" {
+  return set.ended !== null ? "finalized" : set.terminated !== null ? "ending" : "live";
 }
 
 export interface ProofRecord {
@@ -61,7 +78,7 @@ export interface MissedReportRecord {
 
 export interface SlashRecord {
   provider: string;
-  dealId: bigint;
+  dataSetId: bigint;
   toHarmed: bigint;
   toReporter: bigint;
   toTreasury: bigint;
@@ -79,17 +96,9 @@ export interface ProviderRecord {
   blockNumber: number;
 }
 
-/** One step of a provider's active-list history, in chain order. */
-export interface ProviderDealEvent {
-  kind: "published" | "ended";
-  dealId: bigint;
-  blockNumber: number;
-  logIndex: number;
-}
-
 export interface RetrievalChallengeRecord {
   challengeId: bigint;
-  dealId: bigint;
+  dataSetId: bigint;
   provider: string;
   challenger: string;
   leafIndex: bigint;
@@ -109,6 +118,7 @@ export type ActionKind =
   | "open-challenge"
   | "enforce-challenge"
   | "terminate-faulty"
+  | "terminate-unfunded"
   | "settle"
   | "finalize"
   | "report-missed-heartbeats"
@@ -151,7 +161,7 @@ export interface ProofCheckRecord {
 
 export interface SampleRecord {
   id: number;
-  dealId: bigint;
+  dataSetId: bigint;
   provider: string;
   leafIndex: number;
   ok: boolean;
@@ -170,23 +180,30 @@ export interface AlertRecord {
 
 // ------------------------------------------------------------------ decoding
 
-export function toDeal(row: Row): IndexedDeal {
+export function toDataSet(row: Row): IndexedDataSet {
   const endedBlock = optNum(row, "ended_block");
+  const endPeriod = optNum(row, "end_period");
   return {
-    id: big(row, "deal_id"),
+    dataSetId: big(row, "data_set_id"),
     client: str(row, "client"),
     provider: str(row, "provider"),
-    root: str(row, "root"),
-    size: big(row, "size"),
-    startPeriod: big(row, "start_period"),
-    endPeriod: big(row, "current_end"),
-    pricePerSecond: big(row, "price"),
-    collateral: big(row, "collateral"),
+    pricePerTiBMonth: big(row, "price"),
+    collateralPerTiB: big(row, "collateral_per_tib"),
+    noticePeriods: big(row, "notice_periods"),
     nonce: big(row, "nonce"),
-    originalEndPeriod: big(row, "end_period"),
-    publishedBlock: num(row, "block_number"),
-    publishedLogIndex: num(row, "log_index"),
-    publishedTx: str(row, "tx_hash"),
+    version: optBig(row, "version") ?? 0n,
+    root: optStr(row, "root") ?? ZERO_ROOT,
+    span: optBig(row, "span") ?? 0n,
+    createdBlock: num(row, "block_number"),
+    createdTx: str(row, "tx_hash"),
+    terminated:
+      endPeriod === null
+        ? null
+        : {
+            by: str(row, "terminated_by"),
+            reason: num(row, "terminated_reason"),
+            endPeriod: BigInt(endPeriod),
+          },
     ended:
       endedBlock === null
         ? null
@@ -203,20 +220,7 @@ export function toDeal(row: Row): IndexedDeal {
   };
 }
 
-/** The terms of an indexed deal (what the market's calls take), without the index's bookkeeping. */
-export function dealTerms(deal: IndexedDeal): DealTerms {
-  return {
-    id: deal.id,
-    client: deal.client,
-    provider: deal.provider,
-    root: deal.root,
-    size: deal.size,
-    startPeriod: deal.startPeriod,
-    endPeriod: deal.endPeriod,
-    pricePerSecond: deal.pricePerSecond,
-    collateral: deal.collateral,
-  };
-}
+const ZERO_ROOT = `0x${"00".repeat(32)}`;
 
 export function toProof(row: Row): ProofRecord {
   return {
@@ -246,7 +250,7 @@ export function toMissedReport(row: Row): MissedReportRecord {
 export function toSlash(row: Row): SlashRecord {
   return {
     provider: str(row, "provider"),
-    dealId: big(row, "deal_id"),
+    dataSetId: big(row, "data_set_id"),
     toHarmed: big(row, "to_client"),
     toReporter: big(row, "to_reporter"),
     toTreasury: big(row, "to_treasury"),
@@ -260,7 +264,7 @@ export function toChallenge(row: Row): RetrievalChallengeRecord {
   const resolved = optStr(row, "resolved_kind");
   return {
     challengeId: big(row, "challenge_id"),
-    dealId: big(row, "deal_id"),
+    dataSetId: big(row, "data_set_id"),
     provider: str(row, "provider"),
     challenger: str(row, "challenger"),
     leafIndex: big(row, "leaf_index"),
@@ -306,7 +310,7 @@ export function toProofCheck(row: Row): ProofCheckRecord {
 export function toSample(row: Row): SampleRecord {
   return {
     id: num(row, "id"),
-    dealId: big(row, "deal_id"),
+    dataSetId: big(row, "data_set_id"),
     provider: str(row, "provider"),
     leafIndex: num(row, "leaf_index"),
     ok: num(row, "ok") === 1,

@@ -1,6 +1,6 @@
 /**
  * The worker's duties, in the order a tick runs them: time-critical reports first (a missed period is
- * reported before anything else spends the tick), then upkeep that may follow from them (terminating deals
+ * reported before anything else spends the tick), then upkeep that may follow from them (terminating data sets
  * that reached maxFaults), then the lease keeper (missed heartbeats, overdrawn leases) when the deployment has
  * a compute market, then verification and retrieval checks.
  */

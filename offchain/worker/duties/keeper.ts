@@ -1,27 +1,27 @@
 /**
  * The keeper: permissionless upkeep of the storage market, each step decided once through `actions`.
- * - terminate-faulty: deals whose faults (missed + declared) reached `maxFaults` are terminated; the caller
- *   earns the fault-termination bounty. Only deals that can have that many faults per the index (their
- *   provider was reported missing periods, or they were declared faulty) are read with `dealFaults`, a
- *   bounded number per tick.
- * - finalize: deals past their end period whose last period is resolved are finalized (client refund,
- *   collateral back), one period after the end so the provider's own agent normally does it first.
- * - settle: with `keeper.settleAfterSeconds` > 0, deals not settled for that long (chain time) are settled.
+ * - terminate-faulty: data sets whose faults (missed + declared) reached `maxFaults` are ended at once with their
+ *   collateral slashed; the caller earns the fault-termination bounty. Only data sets that can have that many
+ *   faults per the index are simulated, a bounded number per tick.
+ * - terminate-unfunded: live data sets whose escrow no longer covers their lockup are set to end (no penalty for
+ *   the provider, no bounty): the simulation of terminateUnfunded decides, a page of live data sets per tick.
+ * - finalize: ending data sets whose end period is (about to be) resolved are finalized: taken out of their class,
+ *   then closed (client refund, collateral back).
+ * - settle: with `keeper.settleAfterSeconds` > 0, data sets not settled for that long (chain time) are settled,
+ *   `keeper.settleBatchSize` of them in one settleDataSets call.
  * Work per tick is bounded (views and transactions per task); paging cursors carry on next tick.
  */
 import type { TransactionReceipt } from "ethers";
-import type { DealTerms } from "../../sdk/deals/terms.js";
-import { faultRunHint, foldFaultRuns } from "../../sdk/deals/faultRuns.js";
 import type { WorkerConfig } from "../config.js";
 import type { Duty, WorkerContext } from "../context.js";
-import { dealTerms, type ActionRecord } from "../db/index.js";
+import type { ActionRecord } from "../db/index.js";
 import type { Logger } from "../../runtime/logger.js";
 import { ACTIVE_STATUSES, carryAction, isTerminal, type ActionPlan } from "./actions.js";
 import { logClaimable } from "./claimable.js";
 import { dutyQueries } from "./queries.js";
-import { StrataError } from "../../sdk/errors.js";
 
 export const TERMINATE_FAULTY = "terminate-faulty";
+export const TERMINATE_UNFUNDED = "terminate-unfunded";
 export const FINALIZE = "finalize";
 export const SETTLE = "settle";
 
@@ -131,8 +131,11 @@ async function runTask(ctx: WorkerContext, task: KeeperTask, log: Logger): Promi
 
 /** The storage market's upkeep tasks, each with its own paging cursor. */
 export function storageKeeperTasks(): KeeperTask[] {
-  return [terminateFaultyTask(), finalizeTask(), settleTask()];
+  return [terminateFaultyTask(), terminateUnfundedTask(), finalizeTask(), settleTask()];
 }
+
+/** IStorageMarket.Status.Finalized. */
+const FINALIZED = 3n;
 
 function terminateFaultyTask(): KeeperTask {
   let afterId = 0n;
@@ -141,12 +144,12 @@ function terminateFaultyTask(): KeeperTask {
     actionKind: TERMINATE_FAULTY,
     enabled: (config) => config.keeper.terminateFaulty,
     plan: (ctx, action) => {
-      const terms = termsOf(ctx, action);
+      const id = BigInt(action.subject);
       return {
-        ...endingPlan(ctx, terms),
-        simulate: () => ctx.chain.market.terminateFaultyDeal.staticCall(required(terms)),
-        send: () => ctx.chain.market.terminateFaultyDeal(required(terms)),
-        reward: (receipt) => slashBounty(ctx, receipt, action.subject),
+        ...endingPlan(ctx, id),
+        simulate: () => ctx.chain.market.terminateFaultyDataSet.staticCall(id),
+        send: () => ctx.chain.market.terminateFaultyDataSet(id),
+        reward: (receipt) => slashBounty(ctx, receipt, id),
         onConfirmed: (_receipt, reward) => {
           if (reward !== null && reward > 0n) ctx.metrics.bountyEarned.inc(Number(reward));
         },
@@ -155,25 +158,50 @@ function terminateFaultyTask(): KeeperTask {
     async findWork(ctx, act) {
       const { market } = ctx.chain;
       const maxFaults = Number((await ctx.chain.read("parameters", () => market.parameters())).maxFaults);
-      const ids = dutyQueries(ctx.db).faultyDealCandidates(maxFaults, afterId, VIEWS_PER_TICK);
+      const ids = dutyQueries(ctx.db).faultyCandidates(maxFaults, afterId, VIEWS_PER_TICK);
       afterId = ids.length < VIEWS_PER_TICK ? 0n : (ids[ids.length - 1] ?? 0n);
       let checked = 0;
       for (const id of ids) {
-        const deal = ctx.db.dealById(id);
-        if (!deal || deal.ended) continue;
         checked++;
-        let faults: bigint;
-        try {
-          const [missed, declared] = await ctx.chain.read("dealFaults", () =>
-            market.dealFaults(dealTerms(deal)),
-          );
-          faults = missed + declared;
-        } catch {
-          continue; // the deal ended meanwhile (MarketUnknownDeal): the index will catch up
-        }
-        if (faults >= BigInt(maxFaults)) await act(id.toString(), "");
+        // The market's own count decides (missed periods are caught up inside the call).
+        const due = await market.terminateFaultyDataSet.staticCall(id).then(
+          () => true,
+          () => false,
+        );
+        if (due) await act(id.toString(), "");
       }
       return checked;
+    },
+  };
+}
+
+function terminateUnfundedTask(): KeeperTask {
+  let afterId = 0n;
+  return {
+    name: "terminateUnfunded",
+    actionKind: TERMINATE_UNFUNDED,
+    enabled: (config) => config.keeper.terminateUnfunded,
+    plan: (ctx, action) => {
+      const id = BigInt(action.subject);
+      return {
+        ...endingPlan(ctx, id),
+        raceErrors: ["MarketWrongStatus", "MarketStillFunded"],
+        simulate: () => ctx.chain.market.terminateUnfunded.staticCall(id),
+        send: () => ctx.chain.market.terminateUnfunded(id),
+      };
+    },
+    async findWork(ctx, act) {
+      const { market } = ctx.chain;
+      const ids = dutyQueries(ctx.db).liveIds(afterId, VIEWS_PER_TICK);
+      afterId = ids.length < VIEWS_PER_TICK ? 0n : (ids[ids.length - 1] ?? 0n);
+      for (const id of ids) {
+        const unfunded = await market.terminateUnfunded.staticCall(id).then(
+          () => true,
+          () => false,
+        );
+        if (unfunded) await act(id.toString(), "");
+      }
+      return ids.length;
     },
   };
 }
@@ -185,34 +213,29 @@ function finalizeTask(): KeeperTask {
     actionKind: FINALIZE,
     enabled: (config) => config.keeper.finalizeExpired,
     plan: (ctx, action) => {
-      const terms = termsOf(ctx, action);
+      const id = BigInt(action.subject);
       return {
-        ...endingPlan(ctx, terms),
-        simulate: () => ctx.chain.market.finalizeDeal.staticCall(required(terms)),
-        send: () => ctx.chain.market.finalizeDeal(required(terms)),
+        ...endingPlan(ctx, id),
+        raceErrors: ["MarketWrongStatus", "MarketNotOver"],
+        simulate: () => ctx.chain.market.finalizeDataSet.staticCall(id),
+        send: () => ctx.chain.market.finalizeDataSet(id),
       };
     },
     async findWork(ctx, act) {
       const { chain } = ctx;
+      const { market } = chain;
       const current = chain.periodAt(await chain.now());
-      // One period of grace after the end: the provider's agent finalizes its own deals before proving.
-      const ids = dutyQueries(ctx.db).endedDealCandidates(current - 1n, afterId, VIEWS_PER_TICK);
+      const ids = dutyQueries(ctx.db).finalizeCandidates(current, afterId, VIEWS_PER_TICK);
       afterId = ids.length < VIEWS_PER_TICK ? 0n : (ids[ids.length - 1] ?? 0n);
-      const resolvedUntil = new Map<string, bigint>();
-      let checked = 0;
       for (const id of ids) {
-        const deal = ctx.db.dealById(id);
-        if (!deal || deal.ended) continue;
-        let next = resolvedUntil.get(deal.provider);
-        if (next === undefined) {
-          checked++;
-          next = (await chain.read("proofState", () => chain.market.proofState(deal.provider))).nextPeriod;
-          resolvedUntil.set(deal.provider, next);
-        }
-        // Unresolved periods first go through a missed-proof report (missedProofs duty).
-        if (next >= deal.endPeriod) await act(id.toString(), "");
+        const due = await market.finalizeDataSet.staticCall(id).then(
+          () => true,
+          () => false,
+        );
+        // Key: the data set's indexed span (a finalize first removes it from its class, then closes it: two steps).
+        if (due) await act(id.toString(), (ctx.db.dataSetById(id)?.span ?? 0n) === 0n ? "close" : "remove");
       }
-      return checked;
+      return ids.length;
     },
   };
 }
@@ -224,37 +247,33 @@ function settleTask(): KeeperTask {
     actionKind: SETTLE,
     enabled: (config) => config.keeper.settleAfterSeconds > 0,
     plan: (ctx, action) => {
-      const terms = termsOf(ctx, action);
       const { market } = ctx.chain;
-      let hint = 0n;
+      let ids = action.subject.split(",").map((id) => BigInt(id));
       return {
         raceErrors: [],
         async recheck() {
-          if (!terms) return { status: "skipped", reason: "the deal is not in the index" };
-          const [stored] = await ctx.chain.read("dealState", () => market.dealState(terms.id));
-          if (stored === 0n) return { status: "skipped", reason: "the deal has ended" };
-          const due = await ctx.chain.read("settleableAmount", () => market.settleableAmount(terms));
-          if (due === 0n) return { status: "skipped", reason: "nothing to settle" };
-          hint = faultRunHint(
-            foldFaultRuns(
-              ctx.db.missedReports(terms.provider).map((r) => ({ fromPeriod: r.fromPeriod, count: r.count })),
-            ),
-            terms.startPeriod,
-          );
+          const due: bigint[] = [];
+          for (const id of ids) {
+            const amount = await ctx.chain.read("settleableAmount", () => market.settleableAmount(id));
+            if (amount > 0n) due.push(id);
+          }
+          if (due.length === 0) return { status: "skipped", reason: "nothing to settle" };
+          ids = due;
           return undefined;
         },
-        simulate: () => market.settleDealWithHint.staticCall(required(terms), hint),
-        send: () => market.settleDealWithHint(required(terms), hint),
+        simulate: () => market.settleDataSets.staticCall(ids),
+        send: () => market.settleDataSets(ids),
       };
     },
     async findWork(ctx, act) {
       const { chain } = ctx;
       const now = await chain.now();
-      const current = chain.periodAt(now);
       const after = BigInt(ctx.config.keeper.settleAfterSeconds);
+      const batchSize = ctx.config.keeper.settleBatchSize;
       let checked = 0;
-      // Least recently settled first: stop at the first deal settled recently enough.
-      for (const { dealId, lastBlock } of dutyQueries(ctx.db).settleCandidates(current, VIEWS_PER_TICK)) {
+      let batch: bigint[] = [];
+      // Least recently settled first: stop at the first data set settled recently enough.
+      for (const { dataSetId, lastBlock } of dutyQueries(ctx.db).settleCandidates(VIEWS_PER_TICK * 4)) {
         let at = blockTimes.get(lastBlock);
         if (at === undefined) {
           checked++;
@@ -265,48 +284,42 @@ function settleTask(): KeeperTask {
           blockTimes.set(lastBlock, at);
         }
         if (now - at < after) break;
-        await act(dealId.toString(), current.toString());
+        batch.push(dataSetId);
+        if (batch.length === batchSize) {
+          await act(batch.join(","), now.toString());
+          batch = [];
+        }
       }
+      if (batch.length > 0) await act(batch.join(","), now.toString());
       return checked;
     },
   };
 }
 
-/** Recheck and race handling shared by the actions that end a deal (it may have ended meanwhile). */
-function endingPlan(
-  ctx: WorkerContext,
-  terms: DealTerms | undefined,
-): Pick<ActionPlan, "recheck" | "raceErrors"> {
+/** Recheck and race handling shared by the actions that end a data set (it may have ended meanwhile). */
+function endingPlan(ctx: WorkerContext, id: bigint): Pick<ActionPlan, "recheck" | "raceErrors"> {
   return {
-    raceErrors: ["MarketUnknownDeal"],
+    raceErrors: ["MarketWrongStatus"],
     async recheck() {
-      if (!terms) return { status: "skipped", reason: "the deal is not in the index" };
-      const [stored] = await ctx.chain.read("dealState", () => ctx.chain.market.dealState(terms.id));
-      return stored === 0n ? { status: "lost-race", reason: "the deal has already ended" } : undefined;
+      const view = await ctx.chain.read("dataSet", () => ctx.chain.market.dataSet(id));
+      if (view.status === 0n) return { status: "skipped", reason: `data set ${id} does not exist` };
+      return view.status === FINALIZED
+        ? { status: "lost-race", reason: "the data set has already been finalized" }
+        : undefined;
     },
   };
 }
 
-function termsOf(ctx: WorkerContext, action: ActionRecord): DealTerms | undefined {
-  const deal = ctx.db.dealById(BigInt(action.subject));
-  return deal ? dealTerms(deal) : undefined;
-}
-
-function required(terms: DealTerms | undefined): DealTerms {
-  if (terms === undefined) throw new StrataError("INTERNAL_INVARIANT", "deal terms were not loaded");
-  return terms;
-}
-
-/** The reporter's share of the Slashed event of deal `subject` in `receipt` (credited to the caller). */
-function slashBounty(ctx: WorkerContext, receipt: TransactionReceipt, subject: string): bigint | null {
+/** The reporter's share of the Slashed event of data set `id` in `receipt` (credited to the caller). */
+function slashBounty(ctx: WorkerContext, receipt: TransactionReceipt, id: bigint): bigint | null {
   const { market } = ctx.chain;
   const address = ctx.config.deployment.market.toLowerCase();
   for (const entry of receipt.logs) {
     if (entry.address.toLowerCase() !== address) continue;
     const parsed = market.interface.parseLog(entry);
     if (parsed?.name !== "Slashed") continue;
-    const [, id, , toReporter] = parsed.args as unknown as [string, bigint, bigint, bigint];
-    if (id.toString() === subject) return toReporter;
+    const [, dataSetId, , toReporter] = parsed.args as unknown as [string, bigint, bigint, bigint];
+    if (dataSetId === id) return toReporter;
   }
   return null;
 }

@@ -1,6 +1,7 @@
 /**
  * Missed proofs: a provider whose first unresolved period `nextPeriod` is already closed (nextPeriod <
- * current period, by chain time) missed it; anyone may report it and earns the missed-proof bounty. Each
+ * current period, by chain time) missed it — one proof per provider per period over all its data sets; anyone may
+ * report it and earns the missed-proof bounty. Each
  * (provider, nextPeriod) is decided once (`report-missed` action): a second worker that finds the periods
  * already reported records `lost-race` without sending anything.
  */
@@ -45,13 +46,16 @@ export async function runMissedProofs(ctx: WorkerContext): Promise<MissedProofsR
 
   const current = chain.periodAt(await chain.now());
   const queries = dutyQueries(ctx.db);
-  for (const provider of ctx.db.providersWithActiveDeals()) {
+  for (const provider of ctx.db.providersWithOpenDataSets()) {
     // Only providers the index cannot clear are read on chain (bounded RPC work with many providers).
     const indexed = queries.indexedNextPeriod(provider);
     if (indexed !== undefined && indexed >= current) continue;
     const state = await chain.read("proofState", () => chain.market.proofState(provider));
     result.checked++;
-    if (state.activeDeals === 0n || state.nextPeriod >= current) continue;
+    if (state.nextPeriod >= current) continue;
+    // Nothing frozen now and nothing held: the market skips such periods (no proof is owed).
+    const weight = await chain.read("weight", () => chain.market.weight(provider));
+    if (weight.frozen === 0n && weight.current === 0n) continue;
     result.behind++;
     const missed = { provider, from: state.nextPeriod, to: current - 1n };
     if (!acting) {
@@ -100,7 +104,7 @@ export function reportPlan(ctx: WorkerContext, action: ActionRecord): ActionPlan
           : { status: "lost-race", reason: `reported by ${report.reporter}` };
       }
       const state = await chain.read("proofState", () => market.proofState(provider));
-      if (state.nextPeriod > fromPeriod || state.activeDeals === 0n) {
+      if (state.nextPeriod > fromPeriod) {
         return { status: "lost-race", reason: `period ${fromPeriod} was resolved meanwhile` };
       }
       const limit = ctx.config.reporting.maxGasPriceGwei;

@@ -1,23 +1,23 @@
 /**
  * Independent proof verification: every indexed `ProofSubmitted` is checked off-chain, without trusting the
- * contract. From the index alone the worker rebuilds the provider's active list and the seed in force
- * (verify/activeList), re-derives the challenges from the seed block's hash (verify/challenges), reads the
- * answers from the transaction's calldata (verify/calldata) and checks each against the challenged deal's
- * indexed terms and Merkle root (verify/proofCheck). When the node serves historical state it also asks the
- * market's `challenges(provider)` view one block before the proof. The chain accepted the proof, so any
- * disagreement is a `mismatch`: an alert row, `alerts_total{kind="proof-mismatch"}` and an error log.
- * A proof that cannot be checked (sent through another contract, index gaps) gets verdict `error`.
+ * contract. The provider's DataSetReplay (offchain/sdk/datasets/replay.ts, kept in SQLite by verify/replayAt) gives
+ * the state frozen for the period; the seed is the hash of the seed block the index says was in force; the draw is
+ * re-derived with the SDK mirror and every answer read from the transaction's calldata (a direct call or the
+ * market's multicall; verify/calldata) is checked with `verifyChallengeAnswer` (verify/proofCheck). When the node
+ * serves historical state the worker also asks the market's `challengesFor(provider)` view one block before the
+ * proof. The chain accepted the proof, so any disagreement is a `mismatch`: an alert row,
+ * `alerts_total{kind="proof-mismatch"}` and an error log. A proof that cannot be checked (sent through another
+ * contract, index gaps) gets verdict `error`.
  */
 import { getAddress } from "ethers";
 import { StrataError } from "../../sdk/errors.js";
-import type { DealTerms } from "../../sdk/deals/terms.js";
+import type { DrawnChallenge } from "../../sdk/datasets/index.js";
 import type { Duty, WorkerContext } from "../context.js";
-import type { ProofRecord, ProofVerdict } from "../db/index.js";
+import type { Before, ProofRecord, ProofVerdict } from "../db/index.js";
 import type { Logger } from "../../runtime/logger.js";
-import { provingStateAt, type ChainPosition, type ProvingSnapshot } from "../verify/activeList.js";
 import { decodeProofCall } from "../verify/calldata.js";
-import { compareWithView, deriveChallenges } from "../verify/challenges.js";
 import { checkProof } from "../verify/proofCheck.js";
+import { replayBefore } from "../verify/replayAt.js";
 import { dutyQueries } from "./queries.js";
 
 /** Proofs checked per tick at most (the rest wait for the next tick). */
@@ -66,11 +66,11 @@ export interface ProofCheckDetail {
   /** Why the proof could not be checked (verdict `error`). */
   reason?: string;
   via?: "direct" | "multicall";
-  seedBlock?: bigint;
-  challengeable?: number;
-  activeDeals?: number;
-  challenges?: { index: number; dealId: bigint; leafIndex?: number; status: string }[];
-  problems?: { code: string; challenge?: number; dealId?: bigint; detail: string }[];
+  seedBlock?: number;
+  /** Frozen weight in leaves (Σ count_c × 2^c). */
+  dataSets?: number;
+  challenges?: { index: number; dataSetId: bigint; leaf: bigint; status: string }[];
+  problems?: { code: string; challenge?: number; dataSetId?: bigint; detail: string }[];
   /** The market's view one block before the proof: agreed, disagreed (with the differences) or unavailable. */
   crossCheck?: { result: "agreed" | "disagreed" | "unavailable"; detail?: string[] };
 }
@@ -81,8 +81,7 @@ export async function verifyProof(
   proof: ProofRecord,
 ): Promise<{ verdict: ProofVerdict; detail: ProofCheckDetail }> {
   const { chain } = ctx;
-  const queries = dutyQueries(ctx.db);
-  const at: ChainPosition = { blockNumber: proof.blockNumber, logIndex: proof.logIndex };
+  const at: Before = { blockNumber: proof.blockNumber, logIndex: proof.logIndex };
 
   const tx = await chain.read("eth_getTransactionByHash", () => chain.provider.getTransaction(proof.txHash));
   if (!tx)
@@ -90,44 +89,15 @@ export async function verifyProof(
   const call = decodeProofCall(tx, ctx.config.deployment.market, proof.period);
   if (!call.ok) return { verdict: "error", detail: { reason: call.reason } };
 
-  let snapshot: ProvingSnapshot;
-  try {
-    snapshot = provingStateAt(queries.provingEvents(proof.provider, at), at);
-  } catch (error) {
-    if (error instanceof StrataError && error.code === "WORKER_DB_ERROR") {
-      return { verdict: "error", detail: { reason: error.message, via: call.via } };
-    }
-    throw error;
-  }
-  const seed = snapshot.seed;
-  if (seed === null) {
+  const seed = ctx.db.seedFor(proof.provider, proof.period, at);
+  if (seed === undefined) {
     return {
       verdict: "error",
-      detail: { reason: "no seed was scheduled before the proof in the index", via: call.via },
+      detail: { reason: "no seed was scheduled for the period before the proof in the index", via: call.via },
     };
   }
-  const base: ProofCheckDetail = {
-    via: call.via,
-    seedBlock: seed.seedBlock,
-    challengeable: seed.challengeable,
-    activeDeals: snapshot.list.length,
-  };
-  if (seed.period !== proof.period) {
-    // The chain accepted a proof for a period other than the one the last seed was scheduled for.
-    return {
-      verdict: "mismatch",
-      detail: {
-        ...base,
-        problems: [
-          {
-            code: "SEED_PERIOD",
-            detail: `the seed in force was scheduled for period ${seed.period}, the proof is for ${proof.period}`,
-          },
-        ],
-      },
-    };
-  }
-  if (seed.seedBlock >= BigInt(proof.blockNumber)) {
+  const base: ProofCheckDetail = { via: call.via, seedBlock: seed.seedBlock };
+  if (seed.seedBlock >= proof.blockNumber) {
     return {
       verdict: "mismatch",
       detail: {
@@ -138,36 +108,39 @@ export async function verifyProof(
       },
     };
   }
-  const seedBlock = await chain.read("seed block", () => chain.provider.getBlock(Number(seed.seedBlock)));
+  let frozen;
+  try {
+    frozen = replayBefore(ctx.db, proof.provider, at).replay.frozenState(proof.provider, proof.period);
+  } catch (error) {
+    if (error instanceof StrataError) {
+      return { verdict: "error", detail: { ...base, reason: `replay: ${error.message}` } };
+    }
+    throw error;
+  }
+  const seedBlock = await chain.read("seed block", () => chain.provider.getBlock(seed.seedBlock));
   if (!seedBlock?.hash) {
     return { verdict: "error", detail: { ...base, reason: `the node has no block ${seed.seedBlock}` } };
   }
   const challengeCount = await challengeCountAt(ctx, at);
-
-  const inputs = {
+  const declared = new Set(ctx.db.declaredFaults(proof.provider, proof.period, at));
+  const check = checkProof({
     seed: seedBlock.hash,
-    provider: proof.provider,
+    provider: getAddress(proof.provider),
     period: proof.period,
     challengeCount,
-    list: snapshot.list,
-    challengeable: seed.challengeable,
-  };
-  const derived = deriveChallenges(inputs);
-  const deals = new Map<bigint, DealTerms>();
-  for (const { dealId } of derived) {
-    const terms = queries.termsBefore(dealId, at);
-    if (terms) deals.set(dealId, terms);
-  }
-  const declared = new Set(ctx.db.declaredFaults(proof.provider, proof.period, at));
-  const check = checkProof({ ...inputs, deals, declared, answers: call.answers });
-  const crossCheck = await crossCheckWithMarket(ctx, proof, derived);
+    frozen,
+    declared,
+    answers: call.answers,
+  });
+  const crossCheck = await crossCheckWithMarket(ctx, proof, check.challenges);
   const detail: ProofCheckDetail = {
     ...base,
+    dataSets: frozen.dataSets.size,
     challenges: check.challenges.map((c) => ({
       index: c.index,
-      dealId: c.dealId,
+      dataSetId: c.dataSetId,
+      leaf: c.leaf,
       status: c.status,
-      ...(c.leafIndex === undefined ? {} : { leafIndex: c.leafIndex }),
     })),
     problems: check.problems,
     crossCheck,
@@ -176,7 +149,7 @@ export async function verifyProof(
 }
 
 /** The market's challengeCount before the proof: from the index, else a historical call. */
-async function challengeCountAt(ctx: WorkerContext, at: ChainPosition): Promise<number> {
+async function challengeCountAt(ctx: WorkerContext, at: Before): Promise<number> {
   const indexed = dutyQueries(ctx.db).challengeCountBefore(at);
   if (indexed !== undefined) return indexed;
   const { chain } = ctx;
@@ -187,35 +160,52 @@ async function challengeCountAt(ctx: WorkerContext, at: ChainPosition): Promise<
 }
 
 /**
- * Ask the market's `challenges(provider)` view at the block before the proof. It describes the state before
- * the proof only when nothing in the proof's own block changed the provider's list, seed or the parameters
+ * Ask the market's `challengesFor(provider)` view at the block before the proof. It describes the state before
+ * the proof only when nothing in the proof's own block changed the provider's data sets, seed or the parameters
  * first, and only once the seed was readable at that block; otherwise (or without historical state) the
  * cross-check is unavailable, which is not a disagreement.
  */
 async function crossCheckWithMarket(
   ctx: WorkerContext,
   proof: ProofRecord,
-  derived: ReturnType<typeof deriveChallenges>,
+  derived: readonly DrawnChallenge[],
 ): Promise<NonNullable<ProofCheckDetail["crossCheck"]>> {
   const queries = dutyQueries(ctx.db);
   if (queries.hadEventsInBlockBefore(proof.provider, proof.blockNumber, proof.logIndex)) {
     return { result: "unavailable", detail: ["the provider's state changed earlier in the proof's block"] };
   }
   const { market } = ctx.chain;
-  let view: { dealIds: bigint[]; words: bigint[] };
+  let view: { dataSetId: bigint; leaf: bigint }[];
   try {
-    const [dealIds, words] = await ctx.chain.read("challenges view", () =>
-      market.challenges(proof.provider, { blockTag: proof.blockNumber - 1 }),
+    const drawn = await ctx.chain.read("challengesFor view", () =>
+      market.challengesFor(proof.provider, { blockTag: proof.blockNumber - 1 }),
     );
-    view = { dealIds: [...dealIds], words: [...words] };
+    view = drawn.map((c) => ({ dataSetId: c.dataSetId, leaf: c.leaf }));
   } catch (error) {
     return { result: "unavailable", detail: [`no historical state: ${messageOf(error)}`] };
   }
-  if (view.dealIds.length === 0 && derived.length > 0) {
-    return { result: "unavailable", detail: ["the seed was not yet readable one block before the proof"] };
-  }
   const differences = compareWithView(derived, view);
   return differences.length === 0 ? { result: "agreed" } : { result: "disagreed", detail: differences };
+}
+
+/** Human-readable differences between the worker's draw and the market's view (empty when they agree). */
+export function compareWithView(
+  derived: readonly DrawnChallenge[],
+  view: readonly { dataSetId: bigint; leaf: bigint }[],
+): string[] {
+  if (view.length !== derived.length) {
+    return [`the market lists ${view.length} challenges, the worker drew ${derived.length}`];
+  }
+  const problems: string[] = [];
+  derived.forEach((challenge, index) => {
+    const theirs = view[index];
+    if (theirs?.dataSetId !== challenge.dataSetId || theirs.leaf !== challenge.leaf) {
+      problems.push(
+        `challenge ${index}: the market draws (${String(theirs?.dataSetId)}, ${String(theirs?.leaf)}), the worker (${challenge.dataSetId}, ${challenge.leaf})`,
+      );
+    }
+  });
+  return problems;
 }
 
 function report(

@@ -1,15 +1,14 @@
 /**
  * Read queries the duties need beyond WorkerDb's methods, on the database's own handle (read-only use):
- * proving-state events with their chain positions, terms as of a point in the chain, retrieval-sample runs
- * and keeper candidates.
+ * what happened in a proof's block, parameters as of a point in the chain, sampling picks, retrieval-sample runs and
+ * keeper candidates.
  */
 import type { DatabaseSync } from "node:sqlite";
 import { getAddress } from "ethers";
-import type { DealTerms } from "../../sdk/deals/terms.js";
 import type { WorkerDb } from "../db/index.js";
 import { big, num, str } from "../../runtime/sqlite/columns.js";
 import { Sql, type Param } from "../../runtime/sqlite/sql.js";
-import type { ChainPosition, ProvingEvent, SeedSource } from "../verify/activeList.js";
+import type { Before as ChainPosition } from "../db/index.js";
 
 /** Only rows strictly before this position count (`block_number < b OR (block_number = b AND log_index < l)`). */
 const BEFORE = "(block_number < ? OR (block_number = ? AND log_index < ?))";
@@ -34,60 +33,14 @@ export class DutyQueries {
     this.sql = new Sql(handle);
   }
 
-  /**
-   * Everything that shapes `provider`'s active list and seed before `before`, in chain order: its deals
-   * published and ended, and every event that scheduled a seed block (a proof, a missed-proof report, a
-   * ChallengeSeedScheduled), whatever the period.
-   */
-  provingEvents(provider: string, before: ChainPosition): ProvingEvent[] {
-    const who = getAddress(provider);
-    const at = [before.blockNumber, before.blockNumber, before.logIndex] as const;
-    const rows = this.sql.all(
-      `SELECT * FROM (
-         SELECT 'published' AS kind, deal_id, NULL AS period, NULL AS seed, block_number, log_index
-           FROM deals_published WHERE provider = ?
-         UNION ALL
-         SELECT 'ended', e.deal_id, NULL, NULL, e.block_number, e.log_index FROM deals_ended e
-           JOIN deals_published p ON p.deal_id = e.deal_id WHERE p.provider = ?
-         UNION ALL
-         SELECT 'proof', NULL, period + 1, next_seed_block, block_number, log_index FROM proofs WHERE provider = ?
-         UNION ALL
-         SELECT 'missed', NULL, from_period + count, next_seed_block, block_number, log_index
-           FROM missed_reports WHERE provider = ?
-         UNION ALL
-         SELECT 'scheduled', NULL, period, seed_block, block_number, log_index FROM seeds WHERE provider = ?
-       ) WHERE ${BEFORE} ORDER BY block_number, log_index`,
-      who,
-      who,
-      who,
-      who,
-      who,
-      ...at,
-    );
-    return rows.map((row): ProvingEvent => {
-      const position = { blockNumber: num(row, "block_number"), logIndex: num(row, "log_index") };
-      const kind = str(row, "kind");
-      if (kind === "published") return { kind: "dealPublished", dealId: big(row, "deal_id"), at: position };
-      if (kind === "ended") return { kind: "dealEnded", dealId: big(row, "deal_id"), at: position };
-      return {
-        kind: "seedScheduled",
-        source: kind as SeedSource,
-        period: big(row, "period"),
-        seedBlock: big(row, "seed"),
-        at: position,
-      };
-    });
-  }
-
-  /** Whether `provider` had any proving-related event in `blockNumber` before `logIndex` (list, seed, fault). */
+  /** Whether `provider` had any proving-related event in `blockNumber` before `logIndex` (data sets, seed, fault). */
   hadEventsInBlockBefore(provider: string, blockNumber: number, logIndex: number): boolean {
     const who = getAddress(provider);
     return (
       this.sql.count(
         `SELECT COUNT(*) AS n FROM (
-           SELECT block_number, log_index FROM deals_published WHERE provider = ?
-           UNION ALL SELECT e.block_number, e.log_index FROM deals_ended e
-             JOIN deals_published p ON p.deal_id = e.deal_id WHERE p.provider = ?
+           SELECT block_number, log_index FROM data_sets WHERE provider = ?
+           UNION ALL SELECT block_number, log_index FROM data_set_updates WHERE provider = ?
            UNION ALL SELECT block_number, log_index FROM proofs WHERE provider = ?
            UNION ALL SELECT block_number, log_index FROM missed_reports WHERE provider = ?
            UNION ALL SELECT block_number, log_index FROM seeds WHERE provider = ?
@@ -106,31 +59,6 @@ export class DutyQueries {
     );
   }
 
-  /** The terms of deal `id` as they stood before `before` (extensions after it not applied). */
-  termsBefore(id: bigint, before: ChainPosition): DealTerms | undefined {
-    const row = this.sql.one(
-      `SELECT p.*, COALESCE((SELECT MAX(x.new_end_period) FROM deals_extended x WHERE x.deal_id = p.deal_id
-           AND (x.block_number < ? OR (x.block_number = ? AND x.log_index < ?))), p.end_period) AS current_end
-       FROM deals_published p WHERE p.deal_id = ?`,
-      before.blockNumber,
-      before.blockNumber,
-      before.logIndex,
-      id,
-    );
-    if (!row) return undefined;
-    return {
-      id: big(row, "deal_id"),
-      client: str(row, "client"),
-      provider: str(row, "provider"),
-      root: str(row, "root"),
-      size: big(row, "size"),
-      startPeriod: big(row, "start_period"),
-      endPeriod: big(row, "current_end"),
-      pricePerSecond: big(row, "price"),
-      collateral: big(row, "collateral"),
-    };
-  }
-
   /** The market's `challengeCount` in force before `before` (latest ParametersSet), if one was indexed. */
   challengeCountBefore(before: ChainPosition): number | undefined {
     const row = this.sql.one(
@@ -146,92 +74,121 @@ export class DutyQueries {
     return typeof count === "string" || typeof count === "number" ? Number(count) : undefined;
   }
 
-  /** Id of the `offset`-th active deal in id order (uniform picks for sampling). */
-  activeDealIdAt(offset: number): bigint | undefined {
-    const row = this.sql.one(
-      `SELECT deal_id FROM deals_published p
-       WHERE NOT EXISTS (SELECT 1 FROM deals_ended d WHERE d.deal_id = p.deal_id)
-       ORDER BY deal_id LIMIT 1 OFFSET ?`,
-      offset,
-    );
-    return row && big(row, "deal_id");
+  /** Live data sets (not terminated) holding bytes, by the newest indexed state. */
+  private static readonly LIVE_FILLED = `SELECT s.data_set_id, s.provider, u.root, u.span FROM data_sets s
+     JOIN data_set_updates u ON u.rowid = (SELECT x.rowid FROM data_set_updates x WHERE x.data_set_id = s.data_set_id
+       ORDER BY x.block_number DESC, x.log_index DESC LIMIT 1)
+     WHERE u.span > 0 AND NOT EXISTS (SELECT 1 FROM data_set_terminations t WHERE t.data_set_id = s.data_set_id)
+       AND NOT EXISTS (SELECT 1 FROM data_sets_ended e WHERE e.data_set_id = s.data_set_id)`;
+
+  /** How many live data sets hold bytes (what sampling picks from). */
+  liveFilledCount(): number {
+    return this.sql.count(`SELECT COUNT(*) AS n FROM (${DutyQueries.LIVE_FILLED})`);
   }
 
-  /** Active deals whose newest sample failed (candidates for a retrieval challenge), by deal id. */
-  dealsWithFailingSample(): bigint[] {
+  /** The `offset`-th live data set holding bytes, in id order (uniform picks for sampling). */
+  liveFilledAt(
+    offset: number,
+  ): { dataSetId: bigint; provider: string; root: string; span: bigint } | undefined {
+    const row = this.sql.one(`${DutyQueries.LIVE_FILLED} ORDER BY s.data_set_id LIMIT 1 OFFSET ?`, offset);
+    return (
+      row && {
+        dataSetId: big(row, "data_set_id"),
+        provider: str(row, "provider"),
+        root: str(row, "root"),
+        span: big(row, "span"),
+      }
+    );
+  }
+
+  /** Live data sets whose newest sample failed (candidates for a retrieval challenge), by id. */
+  dataSetsWithFailingSample(): bigint[] {
     return this.sql
       .all(
-        `SELECT s.deal_id FROM samples s
-           JOIN (SELECT deal_id, MAX(id) AS last FROM samples GROUP BY deal_id) m ON m.last = s.id
-         WHERE s.ok = 0 AND NOT EXISTS (SELECT 1 FROM deals_ended d WHERE d.deal_id = s.deal_id)
-         ORDER BY s.deal_id`,
+        `SELECT s.data_set_id FROM samples s
+           JOIN (SELECT data_set_id, MAX(id) AS last FROM samples GROUP BY data_set_id) m ON m.last = s.id
+         WHERE s.ok = 0 AND NOT EXISTS (SELECT 1 FROM data_sets_ended d WHERE d.data_set_id = s.data_set_id)
+         ORDER BY s.data_set_id`,
       )
-      .map((row) => big(row, "deal_id"));
+      .map((row) => big(row, "data_set_id"));
   }
 
   /**
-   * Active deals that may have reached `maxFaults`: an upper bound on their faults from the index (periods
-   * reported missed within the deal plus declared faults) is at least `maxFaults`. Paged by id.
+   * Data sets not finalized that may have reached `maxFaults`: an upper bound on their faults from the index (every
+   * period reported missed for their provider since their creation, plus their declared faults) is at least
+   * `maxFaults`. The market's own count decides (the keeper simulates first). Paged by id.
    */
-  faultyDealCandidates(maxFaults: number, afterId: bigint, limit: number): bigint[] {
+  faultyCandidates(maxFaults: number, afterId: bigint, limit: number): bigint[] {
     return this.sql
       .all(
-        `WITH live AS (
-           SELECT p.deal_id, p.provider, p.start_period, COALESCE((SELECT MAX(x.new_end_period)
-             FROM deals_extended x WHERE x.deal_id = p.deal_id), p.end_period) AS current_end
-           FROM deals_published p
-           WHERE p.deal_id > ? AND NOT EXISTS (SELECT 1 FROM deals_ended d WHERE d.deal_id = p.deal_id)
-             AND (EXISTS (SELECT 1 FROM missed_reports m WHERE m.provider = p.provider)
-               OR EXISTS (SELECT 1 FROM faults_declared f WHERE f.deal_id = p.deal_id))
+        `WITH open AS (
+           SELECT s.data_set_id, s.provider, s.block_number FROM data_sets s
+           WHERE s.data_set_id > ? AND NOT EXISTS (SELECT 1 FROM data_sets_ended e WHERE e.data_set_id = s.data_set_id)
          ), scored AS (
-           SELECT l.deal_id,
-             (SELECT COALESCE(SUM(MAX(0, MIN(m.from_period + m.count, l.current_end)
-                - MAX(m.from_period, l.start_period))), 0)
-              FROM missed_reports m WHERE m.provider = l.provider) AS missed,
-             (SELECT COUNT(*) FROM faults_declared f WHERE f.deal_id = l.deal_id) AS declared
-           FROM live l
+           SELECT o.data_set_id,
+             (SELECT COALESCE(SUM(m.count), 0) FROM missed_reports m
+               WHERE m.provider = o.provider AND m.block_number >= o.block_number) AS missed,
+             (SELECT COUNT(*) FROM faults_declared f WHERE f.data_set_id = o.data_set_id) AS declared
+           FROM open o
          )
-         SELECT deal_id FROM scored WHERE missed + declared >= ? ORDER BY deal_id LIMIT ?`,
+         SELECT data_set_id FROM scored WHERE missed + declared >= ? ORDER BY data_set_id LIMIT ?`,
         afterId,
         maxFaults,
         limit,
       )
-      .map((row) => big(row, "deal_id"));
-  }
-
-  /** Active deals whose end period is at or before `lastEnded`, by id (finalization candidates). */
-  endedDealCandidates(lastEnded: bigint, afterId: bigint, limit: number): bigint[] {
-    return this.sql
-      .all(
-        `SELECT deal_id FROM (
-           SELECT p.deal_id, COALESCE((SELECT MAX(x.new_end_period) FROM deals_extended x
-             WHERE x.deal_id = p.deal_id), p.end_period) AS current_end
-           FROM deals_published p
-           WHERE p.deal_id > ? AND NOT EXISTS (SELECT 1 FROM deals_ended d WHERE d.deal_id = p.deal_id)
-         ) WHERE current_end <= ? ORDER BY deal_id LIMIT ?`,
-        afterId,
-        lastEnded,
-        limit,
-      )
-      .map((row) => big(row, "deal_id"));
+      .map((row) => big(row, "data_set_id"));
   }
 
   /**
-   * Active deals started by `startedBy`, least recently settled first, with the block of their last
-   * settlement (or of their publication when never settled).
+   * Ending data sets (terminated, not finalized) whose end period is at most `currentPeriod` + 1, by id: a finalize
+   * (which first records the provider's missed periods) removes them from their class or closes them; the keeper
+   * simulates first.
    */
-  settleCandidates(startedBy: bigint, limit: number): { dealId: bigint; lastBlock: number }[] {
+  finalizeCandidates(currentPeriod: bigint, afterId: bigint, limit: number): bigint[] {
     return this.sql
       .all(
-        `SELECT p.deal_id, COALESCE((SELECT MAX(s.block_number) FROM deals_settled s WHERE s.deal_id = p.deal_id),
-           p.block_number) AS last_block
-         FROM deals_published p
-         WHERE p.start_period <= ? AND NOT EXISTS (SELECT 1 FROM deals_ended d WHERE d.deal_id = p.deal_id)
-         ORDER BY last_block, p.deal_id LIMIT ?`,
-        startedBy,
+        `SELECT DISTINCT s.data_set_id FROM data_sets s
+           JOIN data_set_terminations t ON t.data_set_id = s.data_set_id
+         WHERE s.data_set_id > ? AND NOT EXISTS (SELECT 1 FROM data_sets_ended e WHERE e.data_set_id = s.data_set_id)
+           AND t.end_period <= ?
+         ORDER BY s.data_set_id LIMIT ?`,
+        afterId,
+        currentPeriod + 1n,
         limit,
       )
-      .map((row) => ({ dealId: big(row, "deal_id"), lastBlock: num(row, "last_block") }));
+      .map((row) => big(row, "data_set_id"));
+  }
+
+  /** Live data sets (not terminated, not finalized) after `afterId`, by id (unfunded checks page through them). */
+  liveIds(afterId: bigint, limit: number): bigint[] {
+    return this.sql
+      .all(
+        `SELECT data_set_id FROM data_sets s WHERE s.data_set_id > ?
+           AND NOT EXISTS (SELECT 1 FROM data_set_terminations t WHERE t.data_set_id = s.data_set_id)
+           AND NOT EXISTS (SELECT 1 FROM data_sets_ended e WHERE e.data_set_id = s.data_set_id)
+         ORDER BY data_set_id LIMIT ?`,
+        afterId,
+        limit,
+      )
+      .map((row) => big(row, "data_set_id"));
+  }
+
+  /**
+   * Data sets not finalized that held bytes, least recently settled first, with the block of their last
+   * settlement (or of their creation when never settled).
+   */
+  settleCandidates(limit: number): { dataSetId: bigint; lastBlock: number }[] {
+    return this.sql
+      .all(
+        `SELECT s.data_set_id, COALESCE((SELECT MAX(x.block_number) FROM data_set_settlements x
+             WHERE x.data_set_id = s.data_set_id), s.block_number) AS last_block
+         FROM data_sets s
+         WHERE EXISTS (SELECT 1 FROM data_set_updates u WHERE u.data_set_id = s.data_set_id AND u.span > 0)
+           AND NOT EXISTS (SELECT 1 FROM data_sets_ended e WHERE e.data_set_id = s.data_set_id)
+         ORDER BY last_block, s.data_set_id LIMIT ?`,
+        limit,
+      )
+      .map((row) => ({ dataSetId: big(row, "data_set_id"), lastBlock: num(row, "last_block") }));
   }
 
   /**

@@ -1,14 +1,14 @@
 /**
  * Retrieval challenges: turning failed retrieval samples into on-chain consequences.
  *
- * Opening — a live deal whose last `sampling.failuresBeforeChallenge` samples all failed, with no open
+ * Opening — a data set whose last `sampling.failuresBeforeChallenge` samples all failed, with no open
  * challenge, gets one bonded challenge on the leaf that failed last, while this worker has fewer than
- * `challenges.maxOpen` open. One challenge per failure streak: the action key is the streak's first failing
- * sample, and a deal already challenged by this worker during the streak is not challenged again (an answered
+ * `challenges.maxOpen` open (openChallenge(dataSetId, leaf); the root and span are frozen at open). One challenge
+ * per failure streak: the action key is the streak's first failing sample, and a data set already challenged by this worker during the streak is not challenged again (an answered
  * challenge proves possession; repeating it would only hand bonds to the provider).
  *
- * Enforcing — any open challenge past its deadline (chain time), whoever opened it, is enforced: the deal
- * ends with its collateral slashed (bounty to the challenger) or the challenge is voided when the deal ended
+ * Enforcing — any open challenge past its deadline (chain time), whoever opened it, is enforced: the data set
+ * ends with its collateral slashed (bounty to the challenger) or the challenge is voided when it ended
  * otherwise; the bond goes back to the challenger either way.
  *
  * Outcomes of this worker's challenges are counted in `challenges_total{outcome}` (opened / answered /
@@ -16,10 +16,9 @@
  */
 import { getAddress, type TransactionReceipt } from "ethers";
 import type { IRetrievalChallenges } from "../../../typechain-types/index.js";
-import type { DealTerms } from "../../sdk/deals/terms.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { Duty, WorkerContext } from "../context.js";
-import { dealTerms, type ActionRecord, type SampleRecord } from "../db/index.js";
+import type { ActionRecord, SampleRecord } from "../db/index.js";
 import type { Logger } from "../../runtime/logger.js";
 import { ACTIVE_STATUSES, carryAction, isTerminal, type ActionPlan } from "./actions.js";
 import { logClaimable } from "./claimable.js";
@@ -37,7 +36,7 @@ export interface ChallengerResult {
   lostRace: number;
   /** Actions still pending or sent. */
   waiting: number;
-  /** Deals that qualify for a challenge but were left alone (read-only, maxOpen reached). */
+  /** Data sets that qualify for a challenge but were left alone (read-only, maxOpen reached). */
   held: number;
 }
 
@@ -88,7 +87,7 @@ export async function runRetrievalChallenger(
 
 // ------------------------------------------------------------------ opening
 
-/** A deal's current failure streak: its first failing sample and the newest one (whose leaf is challenged). */
+/** A data set's current failure streak: its first failing sample and the newest one (whose leaf is challenged). */
 interface FailureStreak {
   first: SampleRecord;
   last: SampleRecord;
@@ -117,16 +116,16 @@ async function openNew(
   const needed = config.sampling.failuresBeforeChallenge;
   const me = chain.me;
   let open = me === null ? 0 : db.openChallenges({ challenger: me }).length + inFlightOpens(ctx);
-  for (const dealId of dutyQueries(db).dealsWithFailingSample()) {
-    const streak = failureStreak(db.recentSamples(dealId), needed);
+  for (const dataSetId of dutyQueries(db).dataSetsWithFailingSample()) {
+    const streak = failureStreak(db.recentSamples(dataSetId), needed);
     if (!streak) continue;
-    if (db.openChallenges({ dealId }).length > 0) continue;
-    const subject = dealId.toString();
+    if (db.openChallenges({ dataSetId }).length > 0) continue;
+    const subject = dataSetId.toString();
     const earlier = db.actions({ kind: OPEN_CHALLENGE, subject });
     // Already challenged (or tried to) during this streak: keys are the streak's first failing sample ids.
     if (earlier.some((a) => Number(a.key) > streak.lastSuccessId)) continue;
     const where = {
-      dealId,
+      dataSetId,
       failures: streak.last.id - streak.first.id + 1,
       leafIndex: streak.last.leafIndex,
     };
@@ -157,7 +156,7 @@ function inFlightOpens(ctx: WorkerContext): number {
   return ctx.db.actions({ kind: OPEN_CHALLENGE, statuses: ACTIVE_STATUSES }).length;
 }
 
-/** Plan of an `open-challenge` action: subject = deal id, key = the streak's first failing sample id. */
+/** Plan of an `open-challenge` action: subject = data set id, key = the streak's first failing sample id. */
 function openPlan(
   ctx: WorkerContext,
   rc: IRetrievalChallenges,
@@ -165,50 +164,51 @@ function openPlan(
   log: Logger,
 ): ActionPlan {
   const { chain, db, metrics } = ctx;
-  const dealId = BigInt(action.subject);
-  let terms: DealTerms | undefined;
+  const dataSetId = BigInt(action.subject);
   let leafIndex = 0n;
   return {
     raceErrors: ["RetrievalAlreadyChallenged"],
     async recheck() {
-      const deal = db.dealById(dealId);
-      if (!deal || deal.ended) return { status: "skipped", reason: "the deal has ended" };
-      terms = dealTerms(deal);
+      const set = db.dataSetById(dataSetId);
+      if (!set || set.ended) return { status: "skipped", reason: "the data set has been finalized" };
       // The leaf that failed last in this streak.
-      const newest = db.recentSamples(dealId).find((s) => !s.ok);
+      const newest = db.recentSamples(dataSetId).find((s) => !s.ok);
       leafIndex = BigInt(newest?.leafIndex ?? 0);
-      const open = await chain.read("openChallengeOf", () => rc.openChallengeOf(dealId));
+      const open = await chain.read("openChallengeOf", () => rc.openChallengeOf(dataSetId));
       if (open !== 0n) {
         const c = await chain.read("challengeOf", () => rc.challengeOf(open));
         return chain.me !== null && getAddress(c.challenger) === chain.me
           ? { status: "confirmed", reason: `challenge ${open} is open`, txHash: null, reward: null }
           : { status: "lost-race", reason: `challenge ${open} by ${c.challenger} is open` };
       }
-      const [params, now] = await Promise.all([
+      const [params, now, view] = await Promise.all([
         chain.read("retrieval parameters", () => rc.parameters()),
         chain.now(),
+        chain.read("dataSet", () => chain.market.dataSet(dataSetId)),
       ]);
-      // The contract wants the deadline before the deal's end: otherwise it could never be enforced.
-      if (now + params.responseWindow + 1n >= chain.periodStart(terms.endPeriod)) {
-        return { status: "skipped", reason: "the deal ends before a challenge could be enforced" };
+      if (leafIndex >= view.span)
+        return { status: "skipped", reason: `leaf ${leafIndex} is past the span now` };
+      // The contract wants the deadline before the data set's end: otherwise it could never be enforced.
+      if (view.endPeriod !== 0n && now + params.responseWindow + 1n >= chain.periodStart(view.endPeriod)) {
+        return { status: "skipped", reason: "the data set ends before a challenge could be enforced" };
       }
       try {
         await ensureBond(ctx, rc, params.bond, log);
       } catch (error) {
         if (error instanceof StrataError && error.code === "INSUFFICIENT_FUNDS") {
-          log.error({ err: error, dealId }, "cannot fund the challenge bond");
+          log.error({ err: error, dataSetId }, "cannot fund the challenge bond");
           return { status: "wait", reason: error.message };
         }
         throw error;
       }
       return undefined;
     },
-    simulate: () => rc.openChallenge.staticCall(required(terms), leafIndex),
-    send: () => rc.openChallenge(required(terms), leafIndex),
+    simulate: () => rc.openChallenge.staticCall(dataSetId, leafIndex),
+    send: () => rc.openChallenge(dataSetId, leafIndex),
     onConfirmed: (receipt) => {
       metrics.challenges.inc({ outcome: "opened" });
       const id = receipt === null ? null : openedChallengeId(rc, receipt);
-      log.info({ dealId, leafIndex, challengeId: id }, "retrieval challenge opened");
+      log.info({ dataSetId, leafIndex, challengeId: id }, "retrieval challenge opened");
     },
   };
 }
@@ -270,7 +270,7 @@ async function enforceDue(
   const now = await chain.now();
   for (const challenge of db.openChallenges()) {
     if (challenge.deadline >= now) continue;
-    const where = { challengeId: challenge.challengeId, dealId: challenge.dealId };
+    const where = { challengeId: challenge.challengeId, dataSetId: challenge.dataSetId };
     if (chain.readOnly) {
       log.warn(where, "unanswered retrieval challenge past its deadline (read-only: not enforcing)");
       result.held++;
@@ -293,9 +293,9 @@ function enforcePlan(
   action: ActionRecord,
   log: Logger,
 ): ActionPlan {
-  const { chain, db, metrics } = ctx;
+  const { chain, metrics } = ctx;
   const challengeId = BigInt(action.subject);
-  let terms: DealTerms | undefined;
+  let dataSetId = 0n;
   let mine = false;
   return {
     raceErrors: ["RetrievalNotOpen"],
@@ -305,14 +305,12 @@ function enforcePlan(
       const now = await chain.now();
       if (now <= c.deadline) return { status: "wait", reason: "the deadline has not passed on chain yet" };
       mine = chain.me !== null && getAddress(c.challenger) === chain.me;
-      const deal = db.dealById(c.dealId);
-      // Terms are ignored when the deal no longer exists (the challenge is voided), but must decode.
-      terms = deal ? dealTerms(deal) : emptyTerms(c.dealId);
+      dataSetId = c.dataSetId;
       return undefined;
     },
-    simulate: () => rc.enforceChallenge.staticCall(challengeId, required(terms)),
-    send: () => rc.enforceChallenge(challengeId, required(terms)),
-    reward: (receipt) => (mine ? bountyIn(ctx, receipt, terms?.id ?? 0n) : null),
+    simulate: () => rc.enforceChallenge.staticCall(challengeId),
+    send: () => rc.enforceChallenge(challengeId),
+    reward: (receipt) => (mine ? bountyIn(ctx, receipt, dataSetId) : null),
     onConfirmed: (receipt, reward) => {
       const outcome = receipt === null ? "unknown" : enforcementOutcome(rc, receipt);
       if (reward !== null && reward > 0n) metrics.bountyEarned.inc(Number(reward));
@@ -337,8 +335,8 @@ function enforcementOutcome(
   return "unknown";
 }
 
-/** The challenger's bounty: the `toReporter` share of the market's Slashed event for the deal. */
-function bountyIn(ctx: WorkerContext, receipt: TransactionReceipt, dealId: bigint): bigint | null {
+/** The challenger's bounty: the `toReporter` share of the market's Slashed event for the data set. */
+function bountyIn(ctx: WorkerContext, receipt: TransactionReceipt, dataSetId: bigint): bigint | null {
   const { market } = ctx.chain;
   const address = ctx.config.deployment.market.toLowerCase();
   for (const entry of receipt.logs) {
@@ -346,7 +344,7 @@ function bountyIn(ctx: WorkerContext, receipt: TransactionReceipt, dealId: bigin
     const parsed = market.interface.parseLog(entry);
     if (parsed?.name !== "Slashed") continue;
     const [, id, , toReporter] = parsed.args as unknown as [string, bigint, bigint, bigint];
-    if (id === dealId) return toReporter;
+    if (id === dataSetId) return toReporter;
   }
   return null;
 }
@@ -370,24 +368,4 @@ function countOutcomes(ctx: WorkerContext, counted: { afterBlock: number | null 
   }
   counted.afterBlock = cursor;
   return resolved.length;
-}
-
-function required(terms: DealTerms | undefined): DealTerms {
-  if (terms === undefined) throw new StrataError("INVALID_ARGUMENT", "deal terms were not loaded");
-  return terms;
-}
-
-function emptyTerms(id: bigint): DealTerms {
-  const zero = "0x0000000000000000000000000000000000000000";
-  return {
-    id,
-    client: zero,
-    provider: zero,
-    root: "0x" + "00".repeat(32),
-    size: 0n,
-    startPeriod: 0n,
-    endPeriod: 0n,
-    pricePerSecond: 0n,
-    collateral: 0n,
-  };
 }

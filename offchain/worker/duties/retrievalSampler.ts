@@ -1,18 +1,25 @@
 /**
- * Retrieval sampling: every `sampling.intervalMs`, `sampling.perTick` live deals picked uniformly at random
- * (crypto randomness: a provider cannot guess which deals are watched) are asked for one random 64-byte leaf
- * through their provider's registered endpoint, and the answer is verified against the deal's root
- * (offchain/sdk/proofs/sampling.ts bounds time and bytes). Every sample is recorded; the last 100 per deal are
- * kept. Runs of failures are what the retrieval challenger acts on. Hostile endpoints never make this throw.
+ * Retrieval sampling: every `sampling.intervalMs`, `sampling.perTick` live data sets picked uniformly at random
+ * (crypto randomness: a provider cannot guess which data sets are watched) are asked for one random 64-byte leaf
+ * below their span through their provider's registered endpoint (the agent's leaf route), and the answer is
+ * verified against the data set's root on chain (verify/leafSample bounds time and bytes). Every sample is
+ * recorded; the last 100 per data set are kept. Runs of failures are what the retrieval challenger acts on.
+ * Hostile endpoints never make this throw.
  */
 import { randomInt } from "node:crypto";
-import { leafCount } from "../../sdk/commitment/merkle.js";
 import { StrataError, type StrataErrorCode } from "../../sdk/errors.js";
-import { sampleLeaf, type SampleResult } from "../../sdk/proofs/sampling.js";
 import type { Duty, WorkerContext } from "../context.js";
-import type { IndexedDeal } from "../db/index.js";
 import type { Logger } from "../../runtime/logger.js";
+import { sampleDataSetLeaf, type SampleResult } from "../verify/leafSample.js";
 import { dutyQueries } from "./queries.js";
+
+/** A live data set holding bytes, as sampling sees it. */
+interface SampledDataSet {
+  dataSetId: bigint;
+  provider: string;
+  root: string;
+  span: bigint;
+}
 
 export interface SamplerResult {
   /** False when the interval since the last round has not elapsed (or sampling is off). */
@@ -21,7 +28,7 @@ export interface SamplerResult {
   failed: number;
 }
 
-/** Code recorded for a deal whose provider has no usable endpoint (never registered it, or deregistered). */
+/** Code recorded for a data set whose provider has no usable endpoint (never registered it, or deregistered). */
 export const NO_ENDPOINT: StrataErrorCode = "PROVIDER_UNUSABLE";
 
 /** A sampler duty with its own round timer (one per worker). */
@@ -42,13 +49,12 @@ export function retrievalSamplerDuty(): Duty {
   };
 }
 
-/** One sampling round (whatever the interval): sample `perTick` random live deals in parallel. */
+/** One sampling round (whatever the interval): sample `perTick` random live data sets in parallel. */
 export async function runSamplingRound(ctx: WorkerContext): Promise<SamplerResult> {
   const log = ctx.logger.child({ duty: "retrievalSampler" });
   const result: SamplerResult = { ran: true, sampled: 0, failed: 0 };
-  const current = ctx.chain.periodAt(await ctx.chain.now());
-  const deals = pickLiveDeals(ctx, current, ctx.config.sampling.perTick);
-  const outcomes = await Promise.all(deals.map((deal) => sampleDeal(ctx, deal, log)));
+  const sets = pickLiveDataSets(ctx, ctx.config.sampling.perTick);
+  const outcomes = await Promise.all(sets.map((set) => sampleDataSet(ctx, set, log)));
   for (const ok of outcomes) {
     result.sampled++;
     if (!ok) result.failed++;
@@ -56,47 +62,49 @@ export async function runSamplingRound(ctx: WorkerContext): Promise<SamplerResul
   return result;
 }
 
-/**
- * Up to `count` distinct live deals (published, not ended, before their end period), uniformly at random.
- * Deals past their end awaiting finalization are drawn but not sampled, so a round may sample fewer.
- */
-function pickLiveDeals(ctx: WorkerContext, currentPeriod: bigint, count: number): IndexedDeal[] {
-  const total = ctx.db.activeDealCount();
+/** Up to `count` distinct live data sets holding bytes (not terminated, not finalized), uniformly at random. */
+function pickLiveDataSets(ctx: WorkerContext, count: number): SampledDataSet[] {
   const queries = dutyQueries(ctx.db);
+  const total = queries.liveFilledCount();
   const offsets = new Set<number>();
   const want = Math.min(count, total);
   while (offsets.size < want) offsets.add(randomInt(total));
-  const deals: IndexedDeal[] = [];
+  const sets: SampledDataSet[] = [];
   for (const offset of offsets) {
-    const id = queries.activeDealIdAt(offset);
-    const deal = id === undefined ? undefined : ctx.db.dealById(id);
-    if (deal && deal.endPeriod > currentPeriod) deals.push(deal);
+    const set = queries.liveFilledAt(offset);
+    if (set) sets.push(set);
   }
-  return deals;
+  return sets;
 }
 
-/** Sample one random leaf of `deal`, record it and count it; true when the provider served it correctly. */
-async function sampleDeal(ctx: WorkerContext, deal: IndexedDeal, log: Logger): Promise<boolean> {
+/** A uniform leaf below `span` (spans stay below 2^47 leaves, within randomInt's range). */
+function randomLeaf(span: bigint): bigint {
+  return BigInt(randomInt(Number(span)));
+}
+
+/** Sample one random leaf of `set`, record it and count it; true when the provider served it correctly. */
+async function sampleDataSet(ctx: WorkerContext, set: SampledDataSet, log: Logger): Promise<boolean> {
   const { sampling } = ctx.config;
-  const leafIndex = randomInt(leafCount(Number(deal.size)));
+  const leafIndex = randomLeaf(set.span);
   let outcome: SampleResult;
   try {
-    const endpoint = await endpointOf(ctx, deal.provider);
+    const endpoint = await endpointOf(ctx, set.provider);
     outcome =
       endpoint === null
         ? { ok: false, code: NO_ENDPOINT, message: "the provider has no registered endpoint", latencyMs: 0 }
-        : await sampleLeaf({
+        : await sampleDataSetLeaf({
             endpoint,
-            root: deal.root,
-            size: deal.size,
+            dataSetId: set.dataSetId,
             leafIndex,
+            root: set.root,
+            span: set.span,
             timeoutMs: sampling.timeoutMs,
             maxBytes: sampling.maxBytes,
             fetch: ctx.fetch,
           });
   } catch (error) {
-    // sampleLeaf turns provider misbehaviour into results; anything else is ours (or the RPC's): record it as
-    // a failure of unknown cause rather than let one deal stop the round.
+    // The sampler turns provider misbehaviour into results; anything else is ours (or the RPC's): record it as
+    // a failure of unknown cause rather than let one data set stop the round.
     const code: StrataErrorCode = error instanceof StrataError ? error.code : "PROVIDER_UNREACHABLE";
     outcome = {
       ok: false,
@@ -106,15 +114,15 @@ async function sampleDeal(ctx: WorkerContext, deal: IndexedDeal, log: Logger): P
     };
   }
   ctx.db.insertSample({
-    dealId: deal.id,
-    provider: deal.provider,
-    leafIndex,
+    dataSetId: set.dataSetId,
+    provider: set.provider,
+    leafIndex: Number(leafIndex),
     ok: outcome.ok,
     errorCode: outcome.ok ? null : outcome.code,
     latencyMs: outcome.latencyMs,
   });
   ctx.metrics.retrievalSamples.inc({ result: outcome.ok ? "ok" : outcome.code });
-  const where = { dealId: deal.id, provider: deal.provider, leafIndex, latencyMs: outcome.latencyMs };
+  const where = { dataSetId: set.dataSetId, provider: set.provider, leafIndex, latencyMs: outcome.latencyMs };
   if (outcome.ok) log.debug(where, "retrieval sample ok");
   else log.warn({ ...where, code: outcome.code, reason: outcome.message }, "retrieval sample failed");
   return outcome.ok;

@@ -22,7 +22,7 @@ export interface HealthReport {
   indexedBlock: number | null;
   head: number | null;
   blocksBehind: number | null;
-  dealsTracked: number;
+  dataSetsTracked: number;
   lastError: HealthError | null;
   /** ISO time at which `status` was entered. */
   since: string;

@@ -25,10 +25,12 @@ type Source = "market" | "registry" | "retrieval" | "compute";
 
 const EVENTS: Record<Source, readonly string[]> = {
   market: [
-    "DealPublished",
-    "DealExtended",
-    "DealEnded",
-    "DealSettled",
+    "DataSetCreated",
+    "DataSetUpdated",
+    "DataSetToppedUp",
+    "DataSetSettled",
+    "DataSetTerminated",
+    "DataSetEnded",
     "Slashed",
     "ProofSubmitted",
     "FaultDeclared",
@@ -160,44 +162,58 @@ function fields(source: Source, event: LogDescription): EventFields {
   const addr = (name: string): string => getAddress(String(a.getValue(name)));
   const text = (name: string): string => String(a.getValue(name));
   switch (event.name) {
-    case "DealPublished":
+    case "DataSetCreated":
       return {
-        kind: "DealPublished",
-        dealId: big("id"),
+        kind: "DataSetCreated",
+        dataSetId: big("id"),
         client: addr("client"),
         provider: addr("provider"),
-        root: text("root"),
-        size: big("size"),
-        startPeriod: big("startPeriod"),
-        endPeriod: big("endPeriod"),
-        pricePerSecond: big("pricePerSecond"),
-        collateral: big("collateral"),
+        pricePerTiBMonth: big("pricePerTiBMonth"),
+        collateralPerTiB: big("collateralPerTiB"),
+        noticePeriods: big("noticePeriods"),
         nonce: big("nonce"),
       };
-    case "DealExtended":
+    case "DataSetUpdated":
       return {
-        kind: "DealExtended",
-        dealId: big("id"),
-        newEndPeriod: big("newEndPeriod"),
-        amount: big("amount"),
+        kind: "DataSetUpdated",
+        dataSetId: big("id"),
+        version: big("version"),
+        root: text("root").toLowerCase(),
+        span: big("span"),
+        effectivePeriod: big("effectivePeriod"),
       };
-    case "DealEnded":
+    case "DataSetToppedUp":
+      return { kind: "DataSetToppedUp", dataSetId: big("id"), from: addr("from"), amount: big("amount") };
+    case "DataSetSettled":
       return {
-        kind: "DealEnded",
-        dealId: big("id"),
+        kind: "DataSetSettled",
+        dataSetId: big("id"),
+        amount: big("amount"),
+        leafSeconds: big("leafSeconds"),
+      };
+    case "DataSetTerminated":
+      return {
+        kind: "DataSetTerminated",
+        dataSetId: big("id"),
+        by: addr("by"),
+        reason: Number(big("reason")),
+        endPeriod: big("endPeriod"),
+      };
+    case "DataSetEnded":
+      return {
+        kind: "DataSetEnded",
+        dataSetId: big("id"),
         reason: Number(big("reason")),
         paidToProvider: big("paidToProvider"),
         refundedToClient: big("refundedToClient"),
         compensationToClient: big("compensationToClient"),
         collateralReleased: big("collateralReleased"),
       };
-    case "DealSettled":
-      return { kind: "DealSettled", dealId: big("id"), amount: big("amount") };
     case "Slashed":
       return {
         kind: "Slashed",
         provider: addr("provider"),
-        dealId: big("dealId"),
+        dataSetId: big("dataSetId"),
         toHarmed: big("toHarmed"),
         toReporter: big("toReporter"),
         toTreasury: big("toTreasury"),
@@ -214,7 +230,7 @@ function fields(source: Source, event: LogDescription): EventFields {
         kind: "FaultDeclared",
         provider: addr("provider"),
         period: big("period"),
-        dealId: big("dealId"),
+        dataSetId: big("dataSetId"),
       };
     case "MissedProofsReported":
       return {
@@ -253,7 +269,7 @@ function fields(source: Source, event: LogDescription): EventFields {
       return {
         kind: "RetrievalChallengeOpened",
         challengeId: big("challengeId"),
-        dealId: big("dealId"),
+        dataSetId: big("dataSetId"),
         provider: addr("provider"),
         challenger: addr("challenger"),
         leafIndex: big("leafIndex"),
@@ -264,19 +280,23 @@ function fields(source: Source, event: LogDescription): EventFields {
       return {
         kind: "RetrievalChallengeAnswered",
         challengeId: big("challengeId"),
-        dealId: big("dealId"),
+        dataSetId: big("dataSetId"),
         provider: addr("provider"),
       };
     case "RetrievalChallengeFailed":
       return {
         kind: "RetrievalChallengeFailed",
         challengeId: big("challengeId"),
-        dealId: big("dealId"),
+        dataSetId: big("dataSetId"),
         provider: addr("provider"),
         enforcer: addr("enforcer"),
       };
     case "RetrievalChallengeVoided":
-      return { kind: "RetrievalChallengeVoided", challengeId: big("challengeId"), dealId: big("dealId") };
+      return {
+        kind: "RetrievalChallengeVoided",
+        challengeId: big("challengeId"),
+        dataSetId: big("dataSetId"),
+      };
     default:
       throw new StrataError("EVENT_UNEXPECTED", `unexpected event ${event.name}`);
   }

@@ -107,7 +107,7 @@ export class Indexer {
     metrics.indexedBlock.set(cursor);
     metrics.blocksBehind.set(behind);
     if (events > 0 || rolledBack > 0) {
-      metrics.dealsTracked.set(db.activeDealCount());
+      metrics.dataSetsTracked.set(db.openDataSetCount());
       metrics.leasesTracked.set(db.openLeaseCount());
     }
     return { head, target, indexed: cursor, blocks, events, rolledBack, caughtUp: cursor >= target };

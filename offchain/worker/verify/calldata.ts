@@ -1,12 +1,17 @@
+/** One answer as the proof's calldata carries it (IStorageMarket.ChallengeAnswer). */
+export interface CalldataAnswer {
+  leaf: readonly [string, string];
+  path: readonly string[];
+}
+
 /**
- * The answers of a proof, read from its transaction's calldata: a direct `submitProof(period, proofs)` call to
+ * The answers of a proof, read from its transaction's calldata: a direct `submitProof(period, answers)` call to
  * the market, or one inside the market's own `multicall` (the agent sends proofs with next period's fault
  * declarations that way). A proof sent through another contract (a smart-wallet provider) cannot be read from
  * calldata alone; the worker reports that rather than guessing.
  */
 import { getAddress, type Result } from "ethers";
 import { StorageMarket__factory } from "../../../typechain-types/index.js";
-import type { ChallengeProof } from "../../sdk/proofs/challenges.js";
 import { StrataError } from "../../sdk/errors.js";
 
 const MARKET = StorageMarket__factory.createInterface();
@@ -14,7 +19,7 @@ const MARKET = StorageMarket__factory.createInterface();
 const MAX_MULTICALL_DEPTH = 3;
 
 export type ProofCall =
-  | { ok: true; period: bigint; answers: ChallengeProof[]; via: "direct" | "multicall" }
+  | { ok: true; period: bigint; answers: CalldataAnswer[]; via: "direct" | "multicall" }
   | { ok: false; reason: string };
 
 /** Find the `submitProof(period, …)` call in `tx` sent to `market`. */
@@ -26,7 +31,7 @@ export function decodeProofCall(
   if (tx.to === null || getAddress(tx.to) !== getAddress(market)) {
     return { ok: false, reason: `the transaction calls ${tx.to ?? "no contract"}, not the market` };
   }
-  const found: { period: bigint; answers: ChallengeProof[]; depth: number }[] = [];
+  const found: { period: bigint; answers: CalldataAnswer[]; depth: number }[] = [];
   const problem = collect(tx.data, 0, found);
   if (problem !== undefined) return { ok: false, reason: problem };
   const matching = found.filter((call) => call.period === period);
@@ -48,7 +53,7 @@ export function decodeProofCall(
 function collect(
   data: string,
   depth: number,
-  found: { period: bigint; answers: ChallengeProof[]; depth: number }[],
+  found: { period: bigint; answers: CalldataAnswer[]; depth: number }[],
 ): string | undefined {
   let parsed: ReturnType<typeof MARKET.parseTransaction>;
   try {
@@ -58,8 +63,8 @@ function collect(
   }
   if (!parsed) return "the calldata does not decode as a market call";
   if (parsed.name === "submitProof") {
-    const [period, proofs] = parsed.args as unknown as [bigint, Result[]];
-    found.push({ period, answers: proofs.map(toAnswer), depth });
+    const [period, answers] = parsed.args as unknown as [bigint, Result[]];
+    found.push({ period, answers: answers.map(toAnswer), depth });
     return undefined;
   }
   if (parsed.name === "multicall") {
@@ -67,17 +72,17 @@ function collect(
     const [calls] = parsed.args as unknown as [string[]];
     for (const inner of calls) {
       const problem = collect(inner, depth + 1, found);
-      // Calls that are not proofs (declareFaults, finalizeDeal, ...) are fine; undecodable ones are not.
+      // Calls that are not proofs (declareFaults, finalizeDataSet, ...) are fine; undecodable ones are not.
       if (problem !== undefined) return problem;
     }
   }
   return undefined;
 }
 
-function toAnswer(proof: Result): ChallengeProof {
-  const [root, meta, parties, leaf, path] = proof as unknown as [string, bigint, string, string[], string[]];
+function toAnswer(answer: Result): CalldataAnswer {
+  const [leaf, path] = answer as unknown as [string[], string[]];
   const [lo, hi] = leaf;
   if (lo === undefined || hi === undefined)
     throw new StrataError("INTERNAL_INVARIANT", "a leaf has two words");
-  return { root, meta, partiesHash: parties, leaf: [lo, hi], path: [...path] };
+  return { leaf: [lo, hi], path: [...path] };
 }

@@ -1,47 +1,44 @@
 /**
- * Independent check of one accepted proof: the challenges are re-derived from the seed and the rebuilt
- * active list, and every answer is checked against the challenged deal's indexed terms and its Merkle root,
- * exactly as ProvingLib._verifyChallenge does, but with off-chain code (offchain/sdk). A proof the chain
- * accepted that fails here means the contract, the index or this code is wrong: the worker raises an alert.
+ * Independent check of one accepted proof: the challenges are drawn again with the SDK mirror of the market's draw
+ * (offchain/sdk/datasets/draw.ts) from the seed and the provider's state frozen for the period (rebuilt by the
+ * DataSetReplay from indexed events), and every answer read from the proof's calldata is checked with
+ * `verifyChallengeAnswer` against the frozen root, as the market does. A proof the chain accepted that fails here
+ * means the contract, the index or this code is wrong: the worker raises an alert.
  */
-import { leafCount, rootFromPath, treeDepth } from "../../sdk/commitment/merkle.js";
-import { partiesHash, type DealTerms } from "../../sdk/deals/terms.js";
-import type { ChallengeProof } from "../../sdk/proofs/challenges.js";
-import { deriveChallenges, type ChallengeInputs, type DerivedChallenge } from "./challenges.js";
+import {
+  drawChallenges,
+  verifyChallengeAnswer,
+  type DrawnChallenge,
+  type DrawParameters,
+  type FrozenProviderState,
+} from "../../sdk/datasets/index.js";
+import type { CalldataAnswer } from "./calldata.js";
 
 /** Why a proof, or one of its answers, does not verify. */
-export type ProofProblemCode =
-  | "EMPTY_ACTIVE_LIST"
-  | "WRONG_CHALLENGE_COUNT"
-  | "UNKNOWN_DEAL"
-  | "TERMS_MISMATCH"
-  | "DEAL_ENDED"
-  | "BAD_PATH_LENGTH"
-  | "INVALID_PATH";
+export type ProofProblemCode = "NOTHING_FROZEN" | "WRONG_ANSWER_COUNT" | "BAD_PATH_LENGTH" | "INVALID_PATH";
 
 export interface ProofProblem {
   code: ProofProblemCode;
-  /** Challenge number, when the problem is with one answer. */
+  /** Challenge number (draw order), when the problem is with one answer. */
   challenge?: number;
-  dealId?: bigint;
+  dataSetId?: bigint;
   detail: string;
 }
 
 /** How one challenge was answered. */
-export interface ChallengeOutcome extends DerivedChallenge {
-  /** `declared`: the deal was declared faulty for the period and needs no answer. */
+export interface ChallengeOutcome extends DrawnChallenge {
+  index: number;
+  /** `declared`: the data set was declared faulty for the period and its answer is ignored. */
   status: "proven" | "declared" | "failed";
-  /** The challenged leaf (for proven and failed answers whose size could be read). */
-  leafIndex?: number;
 }
 
-export interface ProofCheckInput extends ChallengeInputs {
-  /** Current terms (end period after extensions) of the deals in `list`, by id. */
-  deals: ReadonlyMap<bigint, DealTerms>;
-  /** Deals declared faulty for `period` before the proof. */
+export interface ProofCheckInput extends DrawParameters {
+  /** The provider's state frozen for the period. */
+  frozen: FrozenProviderState;
+  /** Data sets declared faulty for the period before the proof. */
   declared: ReadonlySet<bigint>;
-  /** The answers from the proof's calldata, in challenge order. */
-  answers: readonly ChallengeProof[];
+  /** The answers from the proof's calldata, in draw order. */
+  answers: readonly CalldataAnswer[];
 }
 
 export interface ProofCheck {
@@ -50,110 +47,51 @@ export interface ProofCheck {
   problems: ProofProblem[];
 }
 
-const U64 = (1n << 64n) - 1n;
-const U32 = (1n << 32n) - 1n;
-
-/** Check `input.answers` against the challenges derived from the rest of `input`. */
+/** Draw the period's challenges and check `input.answers` against them. */
 export function checkProof(input: ProofCheckInput): ProofCheck {
+  const drawn = drawChallenges(input, input.frozen);
   const problems: ProofProblem[] = [];
-  if (input.list.length === 0) {
-    problems.push({ code: "EMPTY_ACTIVE_LIST", detail: "the provider had no active deal to prove" });
-    return { ok: false, challenges: [], problems };
-  }
-  if (input.answers.length !== input.challengeCount) {
+  if (drawn.length === 0 && input.answers.length > 0) {
     problems.push({
-      code: "WRONG_CHALLENGE_COUNT",
-      detail: `${input.answers.length} answers for ${input.challengeCount} challenges`,
+      code: "NOTHING_FROZEN",
+      detail: "nothing was challengeable, yet the proof carries answers",
     });
   }
-  const challenges = deriveChallenges(input).map((challenge): ChallengeOutcome => {
-    if (input.declared.has(challenge.dealId)) return { ...challenge, status: "declared" };
-    const answer = input.answers[challenge.index];
-    if (answer === undefined) return { ...challenge, status: "failed" };
-    const { problem, leafIndex } = checkAnswer(challenge, answer, input);
-    if (problem) problems.push(problem);
-    return {
-      ...challenge,
-      status: problem ? "failed" : "proven",
-      ...(leafIndex === undefined ? {} : { leafIndex }),
-    };
-  });
-  return { ok: problems.length === 0, challenges, problems };
-}
-
-function checkAnswer(
-  challenge: DerivedChallenge,
-  answer: ChallengeProof,
-  input: ProofCheckInput,
-): { problem?: ProofProblem; leafIndex?: number } {
-  const { index, dealId } = challenge;
-  const deal = input.deals.get(dealId);
-  if (!deal) {
-    return {
-      problem: {
-        code: "UNKNOWN_DEAL",
-        challenge: index,
-        dealId,
-        detail: `challenged deal ${dealId} is not in the index`,
-      },
-    };
+  if (input.answers.length !== drawn.length) {
+    problems.push({
+      code: "WRONG_ANSWER_COUNT",
+      detail: `${drawn.length} challenges were drawn, the proof answers ${input.answers.length}`,
+    });
   }
-  // The market reads `size` from the low 64 bits of `meta` and `endPeriod` from the next 32.
-  const size = answer.meta & U64;
-  const endPeriod = (answer.meta >> 64n) & U32;
-  const mismatched: string[] = [];
-  if (!sameHex(answer.root, deal.root)) mismatched.push("root");
-  if (size !== deal.size) mismatched.push("size");
-  if (endPeriod !== deal.endPeriod) mismatched.push("endPeriod");
-  if (!sameHex(answer.partiesHash, partiesHash(deal))) mismatched.push("partiesHash");
-  if (mismatched.length > 0) {
-    return {
-      problem: {
-        code: "TERMS_MISMATCH",
-        challenge: index,
-        dealId,
-        detail: `answer ${index} differs from deal ${dealId} in ${mismatched.join(", ")}`,
-      },
-    };
-  }
-  if (input.period >= deal.endPeriod) {
-    return {
-      problem: {
-        code: "DEAL_ENDED",
-        challenge: index,
-        dealId,
-        detail: `deal ${dealId} ended at period ${deal.endPeriod}, before period ${input.period}`,
-      },
-    };
-  }
-  const leaves = leafCount(Number(deal.size));
-  const depth = treeDepth(leaves);
-  const leafIndex = Number((challenge.word >> 128n) % BigInt(leaves));
-  if (answer.path.length !== depth) {
-    return {
-      leafIndex,
-      problem: {
+  const challenges = drawn.map((challenge, index): ChallengeOutcome => {
+    if (input.declared.has(challenge.dataSetId)) return { ...challenge, index, status: "declared" };
+    const answer = input.answers[index];
+    const frozen = input.frozen.dataSets.get(challenge.dataSetId);
+    if (answer === undefined || frozen === undefined) return { ...challenge, index, status: "failed" };
+    if (answer.path.length !== challenge.sizeClass) {
+      problems.push({
         code: "BAD_PATH_LENGTH",
         challenge: index,
-        dealId,
-        detail: `path of ${answer.path.length} nodes for a tree of depth ${depth}`,
-      },
-    };
-  }
-  if (!sameHex(rootFromPath(answer.leaf, leafIndex, answer.path), deal.root)) {
-    return {
-      leafIndex,
-      problem: {
+        dataSetId: challenge.dataSetId,
+        detail: `the path has ${answer.path.length} siblings, the frozen tree has depth ${challenge.sizeClass}`,
+      });
+      return { ...challenge, index, status: "failed" };
+    }
+    const ok = verifyChallengeAnswer(challenge, frozen, {
+      dataSetId: challenge.dataSetId,
+      leafIndex: challenge.leaf,
+      leaf: answer.leaf,
+      path: answer.path,
+    });
+    if (!ok) {
+      problems.push({
         code: "INVALID_PATH",
         challenge: index,
-        dealId,
-        detail: `leaf ${leafIndex} of deal ${dealId} does not hash to its root`,
-      },
-    };
-  }
-  return { leafIndex };
-}
-
-function sameHex(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
+        dataSetId: challenge.dataSetId,
+        detail: `leaf ${challenge.leaf} and its path do not recompute the frozen root ${frozen.root}`,
+      });
+    }
+    return { ...challenge, index, status: ok ? "proven" : "failed" };
+  });
+  return { ok: problems.length === 0, challenges, problems };
 }

@@ -1,16 +1,19 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { PieceTree } from "../../../offchain/sdk/commitment/merkle.js";
+import type {
+  CreateDataSetRequest,
+  DataSetStateRequest,
+  SizedPlacedPiece,
+} from "../../../offchain/sdk/api/datasets.js";
 import {
   ProviderRejectedError,
   type AgentClient,
+  type AgentDataSet,
   type AgentStatus,
   type AgentTerms,
-  type DealOffer,
-  type ExtensionRequest,
-  type UploadStatus,
 } from "../../../offchain/sdk/client/agentClient.js";
-import { findDeals } from "../../../offchain/sdk/client/deals.js";
-import type { DealProposal } from "../../../offchain/sdk/deals/terms.js";
+import { PieceTree } from "../../../offchain/sdk/commitment/merkle.js";
+import { layoutSpan, validateLayout } from "../../../offchain/sdk/datasets/placement.js";
+import { dataSetRoot, EMPTY_DATA_SET_ROOT } from "../../../offchain/sdk/datasets/tree.js";
 import { StrataError } from "../../../offchain/sdk/errors.js";
 import { USDC, type StorageFixture } from "../../helpers/fixture.js";
 
@@ -18,37 +21,44 @@ import { USDC, type StorageFixture } from "../../helpers/fixture.js";
 export interface FakeAgentBehaviour {
   /** Answers nothing: every call fails as unreachable. */
   down?: boolean;
-  /** Refuses every proposal with 422 POLICY_REJECTED. */
-  rejectProposals?: boolean;
-  /** Accepts the data but never publishes. */
-  neverPublish?: boolean;
-  /** Publishes but keeps reporting "accepted". */
-  silentPublish?: boolean;
+  /** Refuses to open data sets with 422 POLICY_REJECTED. */
+  rejectDataSets?: boolean;
+  /** Refuses every piece upload with 422 POLICY_REJECTED. */
+  rejectUploads?: boolean;
+  /** Accepts signed states but never puts them on chain. */
+  neverApply?: boolean;
   /** Serves pieces with one byte flipped. */
   tamper?: boolean;
+  /** Reports a layout whose root is not the one it claims. */
+  lieAboutLayout?: boolean;
   pricePerTiBMonth?: bigint;
+  noticePeriods?: bigint;
 }
 
-interface Upload {
-  proposal: DealProposal;
-  signature: string;
-  dealId: bigint | null;
+interface HeldDataSet {
+  client: string;
+  pieces: SizedPlacedPiece[];
+  version: bigint;
+  root: string;
+  span: bigint;
 }
 
 /**
- * An in-memory provider agent that speaks the agent API's shapes and publishes to the in-process chain with
- * its provider's signer, like the real agent does (without HTTP, database or proofs).
+ * An in-memory provider agent that speaks the agent API's data-set shapes and submits to the in-process chain with
+ * its provider's signer, like the real agent does (without HTTP, database, batching or proofs): createDataSet on
+ * POST /v1/datasets, and each accepted signed state at once with updateDataSets.
  */
 export class FakeAgent implements AgentClient {
-  readonly uploads = new Map<string, Upload>();
   readonly pieces = new Map<string, Uint8Array>();
-  readonly extensions: ExtensionRequest[] = [];
-  private nextId = 1;
+  readonly uploads: { dataSetId: bigint; root: string }[] = [];
+  readonly sets = new Map<bigint, HeldDataSet>();
+  readonly states: DataSetStateRequest[] = [];
+  readonly creates: CreateDataSetRequest[] = [];
 
   constructor(
     readonly endpoint: string,
     private readonly f: StorageFixture,
-    private readonly signer: HardhatEthersSigner,
+    readonly signer: HardhatEthersSigner,
     public behaviour: FakeAgentBehaviour = {},
   ) {}
 
@@ -77,59 +87,131 @@ export class FakeAgent implements AgentClient {
     this.check();
     return {
       provider: this.signer.address,
+      chainId: this.f.chainId,
+      market: await this.f.market.getAddress(),
       pricePerTiBMonth: this.behaviour.pricePerTiBMonth ?? 2n * USDC,
-      minPricePerSecondPerMiB: null,
-      maxPieceSize: 1n << 30n,
-      maxDurationPeriods: 8760n,
-      collateralPerGiB: 10n * USDC,
+      collateralPerTiB: 10n * USDC,
+      noticePeriods: this.behaviour.noticePeriods ?? 2n,
+      maxPieceBytes: 1n << 30n,
       provingPeriod: await this.f.market.provingPeriod(),
+      endpoint: this.endpoint,
     };
   }
 
-  proposeDeal(signed: { proposal: DealProposal; signature: string }): Promise<DealOffer> {
+  async createDataSet(request: CreateDataSetRequest) {
     this.check();
-    if (this.behaviour.rejectProposals === true) {
-      return Promise.reject(new ProviderRejectedError(this.endpoint, 422, "POLICY_REJECTED", "not today"));
+    if (this.behaviour.rejectDataSets === true) {
+      throw new ProviderRejectedError(this.endpoint, 422, "POLICY_REJECTED", "not today");
     }
-    const uploadId = `u${this.nextId++}`;
-    this.uploads.set(uploadId, { ...signed, dealId: null });
-    return Promise.resolve({ uploadId, uploadUrl: `${this.endpoint}/v1/uploads/${uploadId}` });
+    this.creates.push(request);
+    const market = this.f.market.connect(this.signer);
+    const tx = await market.createDataSet(request.terms, request.signature);
+    await tx.wait();
+    const dataSetId = await this.f.market.dataSetCount();
+    this.sets.set(dataSetId, {
+      client: request.terms.client,
+      pieces: [],
+      version: 0n,
+      root: EMPTY_DATA_SET_ROOT,
+      span: 0n,
+    });
+    return { dataSetId, txHash: tx.hash };
   }
 
-  async upload(offer: DealOffer, bytes: Uint8Array, onProgress?: (done: number, total: number) => void) {
+  async getDataSet(dataSetId: bigint): Promise<AgentDataSet> {
     this.check();
-    const upload = this.uploads.get(offer.uploadId);
-    if (!upload) throw new ProviderRejectedError(this.endpoint, 404, "UNKNOWN_UPLOAD", "no such upload");
-    if (PieceTree.build(bytes).root !== upload.proposal.root) {
-      throw new ProviderRejectedError(this.endpoint, 422, "ROOT_MISMATCH", "bytes do not hash to the root");
+    const held = this.sets.get(dataSetId);
+    if (!held) throw new ProviderRejectedError(this.endpoint, 404, "UNKNOWN_DATA_SET", "no such data set");
+    const chain = await this.f.market.dataSet(dataSetId);
+    return {
+      dataSetId,
+      client: held.client,
+      layout: held.pieces,
+      version: held.version,
+      root: this.behaviour.lieAboutLayout === true ? "0x" + "ab".repeat(32) : held.root,
+      span: held.span,
+      onChain: { version: chain.version, root: chain.root, span: chain.span },
+    };
+  }
+
+  putPiece(
+    dataSetId: bigint,
+    root: string,
+    bytes: Uint8Array,
+    onProgress?: (done: number, total: number) => void,
+  ) {
+    this.check();
+    if (this.behaviour.rejectUploads === true) {
+      return Promise.reject(new ProviderRejectedError(this.endpoint, 422, "POLICY_REJECTED", "full"));
+    }
+    if (!this.sets.has(dataSetId)) {
+      return Promise.reject(
+        new ProviderRejectedError(this.endpoint, 404, "UNKNOWN_DATA_SET", "no such data set"),
+      );
+    }
+    if (PieceTree.build(bytes).root !== root) {
+      return Promise.reject(
+        new ProviderRejectedError(this.endpoint, 422, "ROOT_MISMATCH", "bytes do not hash to the root"),
+      );
     }
     onProgress?.(bytes.length, bytes.length);
-    this.pieces.set(upload.proposal.root, Uint8Array.from(bytes));
-    if (this.behaviour.neverPublish !== true) {
-      const market = this.f.market.connect(this.signer);
-      await (await market.publishDeals([{ proposal: upload.proposal, signature: upload.signature }])).wait();
-      const [deal] = (
-        await findDeals(this.f.market, { client: upload.proposal.client, provider: this.signer.address })
-      ).filter((d) => d.nonce === upload.proposal.nonce);
-      upload.dealId = deal?.terms.id ?? null;
-    }
-    return "accepted" as const;
+    this.pieces.set(root, Uint8Array.from(bytes));
+    this.uploads.push({ dataSetId, root });
+    return Promise.resolve({ root, size: BigInt(bytes.length) });
   }
 
-  uploadStatus(uploadId: string): Promise<UploadStatus> {
+  async postState(request: DataSetStateRequest) {
     this.check();
-    const upload = this.uploads.get(uploadId);
-    if (!upload)
-      return Promise.reject(
-        new ProviderRejectedError(this.endpoint, 404, "UNKNOWN_UPLOAD", "no such upload"),
+    const { state } = request;
+    const held = this.sets.get(state.dataSetId);
+    if (!held) throw new ProviderRejectedError(this.endpoint, 404, "UNKNOWN_DATA_SET", "no such data set");
+    if (state.version <= held.version) {
+      throw new ProviderRejectedError(this.endpoint, 409, "STALE_VERSION", `version ${held.version} is held`);
+    }
+    const removed = new Set(request.remove);
+    const pieces = [...held.pieces.filter((p) => !removed.has(p.offset)), ...request.add].sort(
+      (a, b) => a.offset - b.offset,
+    );
+    const layout = validateLayout({ pieces });
+    if (dataSetRoot(layout) !== state.root || BigInt(layoutSpan(layout)) !== state.span) {
+      throw new ProviderRejectedError(
+        this.endpoint,
+        422,
+        "STATE_MISMATCH",
+        "the layout does not make the state",
       );
-    const published = upload.dealId !== null && this.behaviour.silentPublish !== true;
-    return Promise.resolve({
-      state: published ? "published" : "accepted",
-      dealId: published ? upload.dealId : null,
-      txHash: null,
-      reason: null,
+    }
+    for (const piece of request.add) {
+      if (!this.pieces.has(piece.root)) {
+        throw new ProviderRejectedError(
+          this.endpoint,
+          422,
+          "PIECE_MISSING",
+          `piece ${piece.root} not uploaded`,
+        );
+      }
+    }
+    this.states.push(request);
+    this.sets.set(state.dataSetId, {
+      ...held,
+      pieces,
+      version: state.version,
+      root: state.root,
+      span: state.span,
     });
+    if (this.behaviour.neverApply !== true) {
+      const signer = request.signer ?? held.client;
+      await (
+        await this.f.market
+          .connect(this.signer)
+          .updateDataSets([{ state, signer, signature: request.signature }])
+      ).wait();
+    }
+    return { accepted: true as const, version: state.version };
+  }
+
+  leaf(): ReturnType<AgentClient["leaf"]> {
+    return Promise.reject(new Error("not implemented"));
   }
 
   downloadPiece(root: string, size: number): Promise<Uint8Array> {
@@ -140,18 +222,6 @@ export class FakeAgent implements AgentClient {
     const copy = Uint8Array.from(piece.subarray(0, size));
     if (this.behaviour.tamper === true) copy[0] = (copy[0] ?? 0) ^ 0xff;
     return Promise.resolve(copy);
-  }
-
-  async submitExtension(request: ExtensionRequest) {
-    this.check();
-    this.extensions.push(request);
-    const [deal] = await findDeals(this.f.market, { dealId: request.dealId });
-    if (!deal) throw new ProviderRejectedError(this.endpoint, 404, "UNKNOWN_DEAL", "no deal");
-    const tx = await this.f.market
-      .connect(this.signer)
-      .extendDeal(deal.terms, request.extension, request.signature);
-    await tx.wait();
-    return { state: "extended", txHash: tx.hash };
   }
 }
 

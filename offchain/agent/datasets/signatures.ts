@@ -1,6 +1,6 @@
 /** Off-chain check of a client's EIP-712 signature: ECDSA, or ERC-1271 approval when the client is a contract. */
 import { Contract, TypedDataEncoder, verifyTypedData, type TypedDataField } from "ethers";
-import { marketDomain } from "../../sdk/deals/eip712.js";
+import { dataSetDomain } from "../../sdk/datasets/eip712.js";
 import type { AgentContext } from "../context.js";
 
 const ERC1271_MAGIC = "0x1626ba7e";
@@ -14,7 +14,7 @@ export async function signedBy(
   value: Record<string, unknown>,
   signature: string,
 ): Promise<boolean> {
-  const domain = marketDomain(ctx.chain.chainId, ctx.config.deployment.market);
+  const domain = dataSetDomain(ctx.chain.chainId, ctx.config.deployment.market);
   let recovered: string | undefined;
   try {
     recovered = verifyTypedData(domain, types, value, signature);
