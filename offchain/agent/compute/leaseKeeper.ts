@@ -246,7 +246,7 @@ async function finish(
 ): Promise<void> {
   ctx.db.compute.closeLease(lease.id, reason);
   result.closed.push({ leaseId: lease.id, reason, byUs });
-  await ctx.supervisor.stop(lease.id, `lease closed (${reason})`);
+  await ctx.supervisor.end(lease.id, `lease closed (${reason})`);
 }
 
 /** Start (or resume) the workload when its description is in and it is not running. */

@@ -1,0 +1,162 @@
+// The first process of a lease's sandbox. Plain JavaScript on purpose: it runs inside the sandbox with only the
+// Node binary bound in (no TypeScript loader, no node_modules). It reads the plan the agent wrote, writes each
+// service's inline files, starts the services, restarts them by their policy with back-off, runs their health
+// checks, and forwards the ingress: one unix socket per exposed port in the ingress directory (bound to the
+// agent's side), piped to the service's 127.0.0.1 port. This is the only way into the sandbox's network.
+//
+// Output: the services' stdout and stderr, each line prefixed with "[service] ", on this process's stdout.
+// Events (one JSON object per line) go to file descriptor 3, which the agent reads: a service cannot write to it.
+import { spawn } from "node:child_process";
+import { mkdirSync, rmSync, readFileSync, writeFileSync, createWriteStream } from "node:fs";
+import { request } from "node:http";
+import { connect, createServer } from "node:net";
+import { dirname, join } from "node:path";
+
+const plan = JSON.parse(readFileSync(process.argv[2] ?? "/run/strata/plan.json", "utf8"));
+let events;
+try {
+  events = createWriteStream("", { fd: 3 });
+  events.on("error", () => undefined);
+} catch {
+  events = undefined;
+}
+const emit = (event) => events?.write(`${JSON.stringify({ at: Date.now(), ...event })}\n`);
+const BACKOFF_MIN_MS = 1000;
+const BACKOFF_MAX_MS = 30_000;
+const STABLE_MS = 60_000;
+let stopping = false;
+const running = new Map();
+const failed = new Set();
+
+function prefixed(stream, name) {
+  let rest = "";
+  stream.on("data", (chunk) => {
+    const text = rest + chunk.toString("utf8");
+    const lines = text.split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) process.stdout.write(`[${name}] ${line}\n`);
+    if (rest.length > 8192) {
+      process.stdout.write(`[${name}] ${rest}\n`);
+      rest = "";
+    }
+  });
+  stream.on("end", () => {
+    if (rest !== "") process.stdout.write(`[${name}] ${rest}\n`);
+  });
+}
+
+function startService(svc, attempt) {
+  const child = spawn(svc.argv[0], svc.argv.slice(1), {
+    cwd: svc.cwd,
+    env: svc.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const startedAt = Date.now();
+  running.set(svc.name, child);
+  emit({ type: attempt === 0 ? "start" : "restart", service: svc.name, attempt, pid: child.pid ?? null });
+  prefixed(child.stdout, svc.name);
+  prefixed(child.stderr, svc.name);
+  let timer;
+  if (svc.maxSeconds) timer = setTimeout(() => child.kill("SIGTERM"), svc.maxSeconds * 1000);
+  child.on("error", (error) => emit({ type: "spawn-failed", service: svc.name, error: error.message }));
+  child.on("close", (code, signal) => {
+    clearTimeout(timer);
+    running.delete(svc.name);
+    emit({ type: "exit", service: svc.name, code, signal });
+    if (stopping) return finishIfIdle();
+    const failedRun = code !== 0 || signal !== null;
+    const again = svc.restart === "always" || (svc.restart === "on-failure" && failedRun);
+    if (!again) {
+      if (failedRun) failed.add(svc.name);
+      return finishIfIdle();
+    }
+    const next = Date.now() - startedAt > STABLE_MS ? 0 : attempt + 1;
+    const delay = next === 0 ? BACKOFF_MIN_MS : Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (next - 1));
+    emit({ type: "backoff", service: svc.name, delayMs: delay });
+    setTimeout(() => {
+      if (!stopping) startService(svc, Math.max(1, next));
+    }, delay);
+  });
+}
+
+function finishIfIdle() {
+  if (running.size > 0) return;
+  if (!stopping && plan.services.some((s) => s.restart !== "never" && !failed.has(s.name))) return;
+  if (!stopping && plan.services.some((s) => s.restart === "always")) return;
+  emit({ type: "idle", failed: [...failed] });
+  process.exit(failed.size > 0 ? 1 : 0);
+}
+
+function forward(port) {
+  const path = join(plan.ingressDir, `${port}.sock`);
+  rmSync(path, { force: true });
+  const server = createServer((inbound) => {
+    const outbound = connect({ host: "127.0.0.1", port });
+    inbound.pipe(outbound).pipe(inbound);
+    const close = () => {
+      inbound.destroy();
+      outbound.destroy();
+    };
+    inbound.on("error", close);
+    outbound.on("error", close);
+  });
+  server.listen(path);
+}
+
+function healthCheck(svc) {
+  const h = svc.health;
+  let failures = 0;
+  let unhealthy = false;
+  const probe = () => {
+    const req = request(
+      { host: "127.0.0.1", port: h.port, path: h.path, timeout: h.timeoutSeconds * 1000 },
+      (res) => {
+        res.resume();
+        done(res.statusCode !== undefined && res.statusCode < 400, `status ${res.statusCode}`);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", (error) => done(false, error.message));
+    req.end();
+  };
+  const done = (ok, detail) => {
+    if (ok) {
+      if (unhealthy) emit({ type: "healthy", service: svc.name });
+      failures = 0;
+      unhealthy = false;
+      return;
+    }
+    failures++;
+    emit({ type: "health-failed", service: svc.name, failures, detail });
+    if (failures >= h.failures && !unhealthy) {
+      unhealthy = true;
+      emit({ type: "unhealthy", service: svc.name, failures });
+    }
+  };
+  setInterval(probe, h.intervalSeconds * 1000).unref();
+}
+
+function stopAll() {
+  if (stopping) return;
+  stopping = true;
+  for (const child of running.values()) child.kill("SIGTERM");
+  setTimeout(() => {
+    for (const child of running.values()) child.kill("SIGKILL");
+  }, plan.stopGraceMs ?? 5000).unref();
+  finishIfIdle();
+}
+process.on("SIGTERM", stopAll);
+process.on("SIGINT", stopAll);
+
+if (plan.ingressDir) mkdirSync(plan.ingressDir, { recursive: true });
+for (const svc of plan.services) {
+  mkdirSync(svc.cwd, { recursive: true });
+  for (const [rel, content] of Object.entries(svc.files)) {
+    const file = join(svc.cwd, rel);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, content);
+  }
+  for (const port of svc.expose) forward(port);
+  startService(svc, 0);
+  if (svc.health) healthCheck(svc);
+}
