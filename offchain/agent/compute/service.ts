@@ -17,6 +17,8 @@ import type { AgentContext } from "../context.js";
 import { runBidder, type BidderResult, type BidderState } from "./bidder.js";
 import { computeRevertName, type ComputeContext } from "./context.js";
 import { registerComputeRoutes } from "./http.js";
+import { registerIngress } from "./ingress.js";
+import { registerTenantRoutes } from "./tenantRoutes.js";
 import { runLeaseDuties, type LeaseDutyResult } from "./leaseKeeper.js";
 import { IsolatedRuntime, isolatedRuntimeUnavailable } from "./isolated.js";
 import { ProcessRuntime, type WorkloadRuntime } from "./runner.js";
@@ -148,6 +150,13 @@ export async function createComputeService(
     },
     registerRoutes(app) {
       registerComputeRoutes(app, context);
+      registerTenantRoutes(app, context);
+      registerIngress(app, context);
+      app.get("/v1/compute/runtime", () => ({
+        runtime: supervisor.runtime.name,
+        isolated: supervisor.runtime.name === "isolated",
+        fallbackReason: supervisor.runtimeFallback,
+      }));
     },
   };
 }

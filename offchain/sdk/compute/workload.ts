@@ -44,6 +44,8 @@ export const LIMIT_BOUNDS = {
   maxSeconds: { min: 1, max: 10 * 365 * 86_400 },
 } as const;
 
+/** Service names that would shadow the agent's own lease routes (`/v1/leases/<id>/<name>`). */
+const RESERVED_NAMES: readonly string[] = ["logs", "events", "manifest", "volumes"];
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** A relative path inside the service's directory: no `..`, no absolute path, no empty segment. */
@@ -148,6 +150,10 @@ export const workloadSchema = z
       services: z
         .record(z.string().regex(NAME, "is not a service name ([a-z][a-z0-9-]*)"), service, expected("must be an object"))
         .refine((s) => Object.keys(s).length >= 1, "must name at least one service")
+        .refine(
+          (s) => !Object.keys(s).some((name) => RESERVED_NAMES.includes(name)),
+          `must not use the reserved service names ${["logs", "events", "manifest", "volumes"].join(", ")}`,
+        )
         .refine((s) => Object.keys(s).length <= MAX_SERVICES, `must have at most ${MAX_SERVICES} services`),
       volumes: z
         .record(z.string().regex(NAME, "is not a volume name"), volume, expected("must be an object"))
