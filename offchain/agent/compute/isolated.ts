@@ -147,6 +147,7 @@ export class IsolatedRuntime implements WorkloadRuntime {
       path: SANDBOX_PATH,
       volumeMounts,
       stopGraceMs: Math.max(1000, o.stopGraceMs - 1000),
+      serviceGroups: true,
     });
     const planPath = join(request.workDir, "plan.json");
     await writeFile(planPath, JSON.stringify(plan));

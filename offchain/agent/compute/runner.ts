@@ -220,6 +220,7 @@ export class ProcessRuntime implements WorkloadRuntime {
       path: o.path,
       volumeMounts: request.volumes ?? {},
       stopGraceMs: o.stopGraceMs,
+      serviceGroups: false,
       wrapCommand:
         !o.limitAddressSpace || tools.prlimit === null
           ? undefined

@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, readFileSync, writeFileSync, createWriteStream } from "node:fs";
 import { request } from "node:http";
 import { connect, createServer } from "node:net";
+import { constants as osConstants } from "node:os";
 import { dirname, join } from "node:path";
 
 const plan = JSON.parse(readFileSync(process.argv[2] ?? "/run/strata/plan.json", "utf8"));
@@ -27,21 +28,23 @@ const STABLE_MS = 60_000;
 let stopping = false;
 const running = new Map();
 const failed = new Set();
+// The exit status of the last service that failed: its code, or 128 + signal number as a shell reports it.
+let failedStatus = 1;
 
-function prefixed(stream, name) {
+function prefixed(stream, name, out) {
   let rest = "";
   stream.on("data", (chunk) => {
     const text = rest + chunk.toString("utf8");
     const lines = text.split("\n");
     rest = lines.pop() ?? "";
-    for (const line of lines) process.stdout.write(`[${name}] ${line}\n`);
+    for (const line of lines) out.write(`[${name}] ${line}\n`);
     if (rest.length > 8192) {
-      process.stdout.write(`[${name}] ${rest}\n`);
+      out.write(`[${name}] ${rest}\n`);
       rest = "";
     }
   });
   stream.on("end", () => {
-    if (rest !== "") process.stdout.write(`[${name}] ${rest}\n`);
+    if (rest !== "") out.write(`[${name}] ${rest}\n`);
   });
 }
 
@@ -50,24 +53,37 @@ function startService(svc, attempt) {
     cwd: svc.cwd,
     env: svc.env,
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so whatever it leaves behind goes with it (in the sandbox; the process runtime keeps
+    // services in the launcher's group, which it watches and signals as a whole).
+    detached: plan.serviceGroups === true,
   });
   const startedAt = Date.now();
   running.set(svc.name, child);
   emit({ type: attempt === 0 ? "start" : "restart", service: svc.name, attempt, pid: child.pid ?? null });
-  prefixed(child.stdout, svc.name);
-  prefixed(child.stderr, svc.name);
+  prefixed(child.stdout, svc.name, process.stdout);
+  prefixed(child.stderr, svc.name, process.stderr);
   let timer;
   if (svc.maxSeconds) timer = setTimeout(() => child.kill("SIGTERM"), svc.maxSeconds * 1000);
   child.on("error", (error) => emit({ type: "spawn-failed", service: svc.name, error: error.message }));
-  child.on("close", (code, signal) => {
+  child.on("exit", (code, signal) => {
     clearTimeout(timer);
+    if (plan.serviceGroups === true) {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // nothing left in its group
+      }
+    }
     running.delete(svc.name);
     emit({ type: "exit", service: svc.name, code, signal });
     if (stopping) return finishIfIdle();
     const failedRun = code !== 0 || signal !== null;
     const again = svc.restart === "always" || (svc.restart === "on-failure" && failedRun);
     if (!again) {
-      if (failedRun) failed.add(svc.name);
+      if (failedRun) {
+        failed.add(svc.name);
+        failedStatus = code ?? 128 + (osConstants.signals[signal] ?? 0);
+      }
       return finishIfIdle();
     }
     const next = Date.now() - startedAt > STABLE_MS ? 0 : attempt + 1;
@@ -84,7 +100,7 @@ function finishIfIdle() {
   if (!stopping && plan.services.some((s) => s.restart !== "never" && !failed.has(s.name))) return;
   if (!stopping && plan.services.some((s) => s.restart === "always")) return;
   emit({ type: "idle", failed: [...failed] });
-  process.exit(failed.size > 0 ? 1 : 0);
+  process.exit(failed.size > 0 ? failedStatus : 0);
 }
 
 function forward(port) {
@@ -139,9 +155,17 @@ function healthCheck(svc) {
 function stopAll() {
   if (stopping) return;
   stopping = true;
-  for (const child of running.values()) child.kill("SIGTERM");
+  const signal = (child, name) => {
+    try {
+      if (plan.serviceGroups === true) process.kill(-child.pid, name);
+      else child.kill(name);
+    } catch {
+      // gone already
+    }
+  };
+  for (const child of running.values()) signal(child, "SIGTERM");
   setTimeout(() => {
-    for (const child of running.values()) child.kill("SIGKILL");
+    for (const child of running.values()) signal(child, "SIGKILL");
   }, plan.stopGraceMs ?? 5000).unref();
   finishIfIdle();
 }

@@ -26,6 +26,8 @@ export interface LaunchPlan {
   services: PlannedService[];
   ingressDir: string;
   stopGraceMs: number;
+  /** Each service in its own process group (killed as a group when it exits). */
+  serviceGroups: boolean;
 }
 
 export interface PlanPaths {
@@ -39,6 +41,7 @@ export interface PlanPaths {
   /** Where each volume is, as the launcher sees it (the isolated runtime mounts it at its mount path). */
   volumeMounts: Record<string, string>;
   stopGraceMs: number;
+  serviceGroups: boolean;
   /** Wrap a command service's argv (the process runtime's address-space limit). */
   wrapCommand?: ((argv: string[], memoryMiB: number) => string[]) | undefined;
 }
@@ -61,7 +64,9 @@ export function buildPlan(request: RunRequest, paths: PlanPaths): LaunchPlan {
       const heapMiB = Math.max(8, Math.floor((svc.resources.memoryMiB * 3) / 4));
       argv = [paths.nodePath, "--disable-warning=ExperimentalWarning", `--max-old-space-size=${heapMiB}`, "main.js"];
     } else {
-      argv = paths.wrapCommand ? paths.wrapCommand(svc.run.command, svc.resources.memoryMiB) : svc.run.command;
+      argv = paths.wrapCommand
+        ? paths.wrapCommand(svc.run.command, Math.min(svc.resources.memoryMiB, request.limits.memoryMiB))
+        : svc.run.command;
     }
     const volumeEnv: Record<string, string> = {};
     for (const [volume, mountPath] of Object.entries(svc.volumes ?? {})) {
@@ -92,5 +97,10 @@ export function buildPlan(request: RunRequest, paths: PlanPaths): LaunchPlan {
       maxSeconds: svc.maxSeconds ?? null,
     });
   }
-  return { services, ingressDir: paths.ingressDir, stopGraceMs: paths.stopGraceMs };
+  return {
+    services,
+    ingressDir: paths.ingressDir,
+    stopGraceMs: paths.stopGraceMs,
+    serviceGroups: paths.serviceGroups,
+  };
 }
