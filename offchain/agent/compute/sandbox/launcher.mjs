@@ -57,6 +57,12 @@ function startService(svc, attempt) {
     // services in the launcher's group, which it watches and signals as a whole).
     detached: plan.serviceGroups === true,
   });
+  // The kernel's OOM killer picks the largest process of the group: make it a service, never the launcher.
+  try {
+    writeFileSync(`/proc/${child.pid}/oom_score_adj`, "1000");
+  } catch {
+    // no /proc here: the kernel chooses alone
+  }
   const startedAt = Date.now();
   running.set(svc.name, child);
   emit({ type: attempt === 0 ? "start" : "restart", service: svc.name, attempt, pid: child.pid ?? null });
