@@ -10,7 +10,12 @@ import { parseWorkload, type WorkloadDescription } from "../../offchain/sdk/comp
 import { silentLogger } from "../../offchain/runtime/logger.js";
 
 /** GET through a lease's ingress socket (what the agent's proxy does). */
-function viaSocket(socketPath: string, path: string, method = "GET", body?: string): Promise<{ status: number; text: string }> {
+function viaSocket(
+  socketPath: string,
+  path: string,
+  method = "GET",
+  body?: string,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ socketPath, path, method }, (res) => {
       let text = "";
@@ -115,11 +120,20 @@ describe("isolated workload runtime (bubblewrap + cgroup v1)", function () {
     const other = await start("2", probeManifest());
     const mine = await start("1", probeManifest());
     try {
-      expect(await waitFor(async () => (await viaSocket(other.socket, "/write").catch(() => ({ text: "" }))).text === "ok")).to.equal(true);
-      expect(await waitFor(async () => (await viaSocket(mine.socket, "/").catch(() => ({ text: "" }))).text === "hello")).to.equal(true);
+      expect(
+        await waitFor(
+          async () => (await viaSocket(other.socket, "/write").catch(() => ({ text: "" }))).text === "ok",
+        ),
+      ).to.equal(true);
+      expect(
+        await waitFor(
+          async () => (await viaSocket(mine.socket, "/").catch(() => ({ text: "" }))).text === "hello",
+        ),
+      ).to.equal(true);
       // The volume has the quota of its ext4 image.
       expect(mine.volumes[0]?.quota).to.equal("ext4-image");
-      const read = async (p: string) => (await viaSocket(mine.socket, `/read?p=${encodeURIComponent(p)}`)).text;
+      const read = async (p: string) =>
+        (await viaSocket(mine.socket, `/read?p=${encodeURIComponent(p)}`)).text;
       expect(await read("/etc/passwd")).to.equal("ENOENT");
       expect(await read("/root")).to.equal("ENOENT");
       expect(await read(dir)).to.equal("ENOENT");
@@ -129,7 +143,8 @@ describe("isolated workload runtime (bubblewrap + cgroup v1)", function () {
       // Its own volume is there (and empty: the other lease's file is not).
       expect(await read("/data/mine")).to.equal("ENOENT");
       // System files are read-only.
-      const connect = async (h: string, port: number) => (await viaSocket(mine.socket, `/connect?h=${h}&port=${port}`)).text;
+      const connect = async (h: string, port: number) =>
+        (await viaSocket(mine.socket, `/connect?h=${h}&port=${port}`)).text;
       expect(await connect("10.0.0.1", 80)).to.be.oneOf(["ENETUNREACH", "EHOSTUNREACH", "timeout"]);
       expect(await connect("1.1.1.1", 443)).to.be.oneOf(["ENETUNREACH", "EHOSTUNREACH", "timeout"]);
       // The host's loopback is not its loopback: nothing of the host's listening ports is reachable.
@@ -161,9 +176,15 @@ describe("isolated workload runtime (bubblewrap + cgroup v1)", function () {
     expect(exit.reason).to.equal("memory");
     expect(exit.cause).to.match(/killed by the kernel/);
     expect(events.some((e) => e.type === "oom")).to.equal(true);
-    expect(events.some((e) => e.type === "exit" && e.service === "hog" && e.signal === "SIGKILL")).to.equal(true);
+    expect(events.some((e) => e.type === "exit" && e.service === "hog" && e.signal === "SIGKILL")).to.equal(
+      true,
+    );
     // The lease's groups are gone with it.
-    expect(await readFile(join("/sys/fs/cgroup/memory/strata", `lease-3-x`, "cgroup.procs"), "utf8").catch(() => "gone")).to.equal("gone");
+    expect(
+      await readFile(join("/sys/fs/cgroup/memory/strata", `lease-3-x`, "cgroup.procs"), "utf8").catch(
+        () => "gone",
+      ),
+    ).to.equal("gone");
     expect(request.limits.memoryMiB).to.equal(96);
   });
 
@@ -172,7 +193,11 @@ describe("isolated workload runtime (bubblewrap + cgroup v1)", function () {
       version: 2,
       services: {
         spin: {
-          run: { kind: "node", script: "const t = Date.now(); let n = 0; while (Date.now() - t < 1500) n++; console.log(JSON.stringify(process.cpuUsage()));" },
+          run: {
+            kind: "node",
+            script:
+              "const t = Date.now(); let n = 0; while (Date.now() - t < 1500) n++; console.log(JSON.stringify(process.cpuUsage()));",
+          },
           resources: { cpuMillicores: 100, memoryMiB: 128 },
           restart: "never",
         },
@@ -181,7 +206,8 @@ describe("isolated workload runtime (bubblewrap + cgroup v1)", function () {
     const { running, request } = await start("1", spin, 128, [], 100);
     const exit = await running.exited;
     expect(exit.reason).to.equal("exited");
-    const line = (await readFile(request.logPath, "utf8")).split("\n").find((l) => l.startsWith("[spin] {")) ?? "";
+    const line =
+      (await readFile(request.logPath, "utf8")).split("\n").find((l) => l.startsWith("[spin] {")) ?? "";
     const usage = JSON.parse(line.slice("[spin] ".length)) as { user: number; system: number };
     // 1.5 s of wall time at 100 millicores: about 0.15 s of CPU, far from the 1.5 s it would take unthrottled.
     expect((usage.user + usage.system) / 1000).to.be.lessThan(700);
@@ -200,7 +226,9 @@ describe("isolated workload runtime (bubblewrap + cgroup v1)", function () {
       },
     });
     const { running } = await start("1", crash, 64, events);
-    expect(await waitFor(() => Promise.resolve(events.filter((e) => e.type === "restart").length >= 2), 20_000)).to.equal(true);
+    expect(
+      await waitFor(() => Promise.resolve(events.filter((e) => e.type === "restart").length >= 2), 20_000),
+    ).to.equal(true);
     const backoffs = events.filter((e) => e.type === "backoff").map((e) => e.delayMs as number);
     expect(backoffs[1]).to.be.greaterThan(backoffs[0] ?? Infinity);
     expect(events.filter((e) => e.type === "exit").every((e) => e.code === 2)).to.equal(true);

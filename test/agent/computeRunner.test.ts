@@ -270,8 +270,16 @@ describe("compute workload supervisor", function () {
         {
           version: 2,
           services: {
-            a: { run: { kind: "command", command: ["true"] }, resources: { cpuMillicores: 1500, memoryMiB: 32 }, restart: "never" },
-            b: { run: { kind: "command", command: ["true"] }, resources: { cpuMillicores: 500, memoryMiB: 32 }, restart: "never" },
+            a: {
+              run: { kind: "command", command: ["true"] },
+              resources: { cpuMillicores: 1500, memoryMiB: 32 },
+              restart: "never",
+            },
+            b: {
+              run: { kind: "command", command: ["true"] },
+              resources: { cpuMillicores: 500, memoryMiB: 32 },
+              restart: "never",
+            },
           },
         },
         LEASE,

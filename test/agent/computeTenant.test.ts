@@ -11,7 +11,14 @@ import {
 } from "../../offchain/sdk/compute/tenantAuth.js";
 import { parseWorkload, type WorkloadDescription } from "../../offchain/sdk/compute/workload.js";
 import { deployStorage, type StorageFixture } from "../helpers/fixture.js";
-import { computeParties, makeOrder, postOrder, putWorkload, startComputeAgent, waitUntil } from "./computeHelpers.js";
+import {
+  computeParties,
+  makeOrder,
+  postOrder,
+  putWorkload,
+  startComputeAgent,
+  waitUntil,
+} from "./computeHelpers.js";
 import { removeTempDirs, tempDataDir } from "./helpers.js";
 
 /** A backend with a small SQLite database on its volume: POST /notes adds a note, GET /notes lists them. */
@@ -69,7 +76,8 @@ describe("agent compute: a tenant's backend (isolated runtime, volumes, ingress,
   afterEach(async () => {
     await Promise.all(agents.splice(0).map((a) => a.stop()));
     // Volumes outlive the agent by design (they are mounted images): the lease "ends" here.
-    for (const { dataDir, leaseId } of volumes.splice(0)) await new LeaseVolumes(dataDir, silentLogger()).wipe(leaseId);
+    for (const { dataDir, leaseId } of volumes.splice(0))
+      await new LeaseVolumes(dataDir, silentLogger()).wipe(leaseId);
   });
   after(removeTempDirs);
 
@@ -85,7 +93,9 @@ describe("agent compute: a tenant's backend (isolated runtime, volumes, ingress,
   const get = async (agent: Agent, url: string) => agent.app.inject({ method: "GET", url });
   const notesOf = async (agent: Agent, leaseId: bigint) => {
     const answer = await get(agent, `${ingressPath(leaseId, "api")}notes`);
-    return answer.statusCode === 200 ? (answer.json() as { version: string; notes: string[]; prefix: string }) : undefined;
+    return answer.statusCode === 200
+      ? (answer.json() as { version: string; notes: string[]; prefix: string })
+      : undefined;
   };
   const ready = async (agent: Agent, leaseId: bigint, version: string) =>
     waitUntil(async () => (await notesOf(agent, leaseId))?.version === version, 30_000);
@@ -133,7 +143,11 @@ describe("agent compute: a tenant's backend (isolated runtime, volumes, ingress,
     expect((await notesOf(second, leaseId))?.notes).to.deep.equal(["first note"]);
 
     // A signed update swaps the version; the volume (and its database) stays.
-    const target: LeaseTarget = { chainId: second.context.chain.chainId, market: await f.compute.getAddress(), leaseId };
+    const target: LeaseTarget = {
+      chainId: second.context.chain.chainId,
+      market: await f.compute.getAddress(),
+      leaseId,
+    };
     const v2 = backend("v2");
     const { workloadHash } = await import("../../offchain/sdk/compute/workload.js");
     const sign = (version: number, manifest: WorkloadDescription, signer = f.client) =>
@@ -149,33 +163,63 @@ describe("agent compute: a tenant's backend (isolated runtime, volumes, ingress,
     expect((await update(3, v2, await sign(2, v2))).statusCode).to.equal(403);
     const tooBig = structuredClone(v2);
     if (tooBig.services.api) tooBig.services.api.resources.memoryMiB = 100_000;
-    expect((await update(2, tooBig, await sign(2, tooBig))).json()).to.deep.nested.include({ "error.code": "RESOURCES_EXCEED_ORDER" });
+    expect((await update(2, tooBig, await sign(2, tooBig))).json()).to.deep.nested.include({
+      "error.code": "RESOURCES_EXCEED_ORDER",
+    });
     const cheaper = { ...v2, pricing: { maxPricePerHour: "0.001", deposit: "1" } };
-    expect((await update(2, cheaper, await sign(2, cheaper))).json()).to.deep.nested.include({ "error.code": "PRICE_CHANGED" });
+    expect((await update(2, cheaper, await sign(2, cheaper))).json()).to.deep.nested.include({
+      "error.code": "PRICE_CHANGED",
+    });
     const applied = await update(2, v2, await sign(2, v2));
     expect(applied.statusCode).to.equal(200);
     expect(await ready(second, leaseId, "v2")).to.equal(true);
     expect((await notesOf(second, leaseId))?.notes).to.deep.equal(["first note"]);
     // Replaying the same (or an older) signed update is refused.
-    expect((await update(2, v2, await sign(2, v2))).json()).to.deep.nested.include({ "error.code": "STALE_VERSION" });
+    expect((await update(2, v2, await sign(2, v2))).json()).to.deep.nested.include({
+      "error.code": "STALE_VERSION",
+    });
 
     // Logs and events reach the tenant, and nobody else.
     const now = Math.floor(Date.now() / 1000);
     const tenantLogs = await signLeaseAccess(f.client, target, "logs", now);
     const strangerLogs = await signLeaseAccess(f.provider2, target, "logs", now);
-    const logs = await second.app.inject({ method: "GET", url: `/v1/leases/${leaseId}/logs`, headers: { [ACCESS_HEADER]: tenantLogs } });
+    const logs = await second.app.inject({
+      method: "GET",
+      url: `/v1/leases/${leaseId}/logs`,
+      headers: { [ACCESS_HEADER]: tenantLogs },
+    });
     expect(logs.statusCode).to.equal(200);
     expect(logs.body).to.contain("[api] backend v1 listening");
     expect(logs.body).to.contain("[api] backend v2 listening");
-    const refused = await second.app.inject({ method: "GET", url: `/v1/leases/${leaseId}/logs`, headers: { [ACCESS_HEADER]: strangerLogs } });
+    const refused = await second.app.inject({
+      method: "GET",
+      url: `/v1/leases/${leaseId}/logs`,
+      headers: { [ACCESS_HEADER]: strangerLogs },
+    });
     expect(refused.statusCode).to.equal(403);
     expect(refused.json()).to.deep.nested.include({ "error.code": "AUTH_INVALID" });
     expect(refused.body).to.not.contain("backend");
     expect((await get(second, `/v1/leases/${leaseId}/logs`)).statusCode).to.equal(401);
     const expired = await signLeaseAccess(f.client, target, "logs", now - 4000);
-    expect((await second.app.inject({ method: "GET", url: `/v1/leases/${leaseId}/logs`, headers: { [ACCESS_HEADER]: expired } })).statusCode).to.equal(403);
+    expect(
+      (
+        await second.app.inject({
+          method: "GET",
+          url: `/v1/leases/${leaseId}/logs`,
+          headers: { [ACCESS_HEADER]: expired },
+        })
+      ).statusCode,
+    ).to.equal(403);
     // A grant for the logs does not open the events.
-    expect((await second.app.inject({ method: "GET", url: `/v1/leases/${leaseId}/events`, headers: { [ACCESS_HEADER]: tenantLogs } })).statusCode).to.equal(403);
+    expect(
+      (
+        await second.app.inject({
+          method: "GET",
+          url: `/v1/leases/${leaseId}/events`,
+          headers: { [ACCESS_HEADER]: tenantLogs },
+        })
+      ).statusCode,
+    ).to.equal(403);
     const events = await second.app.inject({
       method: "GET",
       url: `/v1/leases/${leaseId}/events`,

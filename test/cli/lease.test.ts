@@ -94,11 +94,15 @@ describe("strata lease (in-process chain and agent)", function () {
       }),
     );
     // The same workload as ALIVE, with its script in a file next to the JSON.
-    await writeFile(join(dir, "alive.js"), ALIVE.kind === "node" ? ALIVE.script : "");
+    const main = ALIVE.services.main;
+    await writeFile(join(dir, "alive.js"), main?.run.kind === "node" ? main.run.script : "");
     workloadFile = join(dir, "alive.json");
     await writeFile(
       workloadFile,
-      JSON.stringify({ version: 1, kind: "node", scriptFile: "alive.js", limits: ALIVE.limits }),
+      JSON.stringify({
+        version: 2,
+        services: { main: { ...main, run: { kind: "node", scriptFile: "alive.js" } } },
+      }),
     );
   });
   after(async () => {
@@ -251,7 +255,10 @@ describe("strata lease (in-process chain and agent)", function () {
     });
     await agent.tick();
     const other = join(dir, "other.json");
-    await writeFile(other, JSON.stringify({ ...ALIVE, script: "process.exit(0)" }));
+    await writeFile(
+      other,
+      JSON.stringify({ ...ALIVE, services: { main: { ...ALIVE.services.main, env: { OTHER: "1" } } } }),
+    );
     expect(await failure(["lease", "accept", orderId, "--cheapest", "--workload", other])).to.deep.equal({
       code: 1,
       error: "WORKLOAD_MISMATCH",

@@ -58,7 +58,9 @@ describe("compute workload manifests (v2)", function () {
     it("sorts keys at every level, drops whitespace and hashes the UTF-8 bytes with keccak256", function () {
       const manifest = parseWorkload(BACKEND);
       const canonical = canonicalJson(manifest);
-      expect(canonical.startsWith('{"pricing":{"deposit":"10","maxPricePerHour":"1.5"},"services":{"api":{')).to.equal(true);
+      expect(
+        canonical.startsWith('{"pricing":{"deposit":"10","maxPricePerHour":"1.5"},"services":{"api":{'),
+      ).to.equal(true);
       expect(canonical).to.not.match(/\s"|":\s/);
       expect(workloadHash(manifest)).to.equal(keccak256(toUtf8Bytes(canonical)));
       expect(workloadHash(manifest)).to.equal(HASH_VECTOR);
@@ -79,7 +81,11 @@ describe("compute workload manifests (v2)", function () {
 
   describe("validation", function () {
     it("accepts a full manifest and sums what it needs from the order", function () {
-      expect(totalResources(parseWorkload(BACKEND))).to.deep.equal({ cpuMillicores: 750, memoryMiB: 320, diskMiB: 64 });
+      expect(totalResources(parseWorkload(BACKEND))).to.deep.equal({
+        cpuMillicores: 750,
+        memoryMiB: 320,
+        diskMiB: 64,
+      });
     });
 
     it("refuses an undeclared volume, a health check on an unexposed port and a port exposed twice", function () {
@@ -96,7 +102,11 @@ describe("compute workload manifests (v2)", function () {
 
     it("refuses paths that escape the service directory or mount over the system", function () {
       const bad = structuredClone(BACKEND);
-      (bad.services.api.files as Record<string, string>) = { "../etc/passwd": "x", "/abs": "y", "ok/../../z": "w" };
+      (bad.services.api.files as Record<string, string>) = {
+        "../etc/passwd": "x",
+        "/abs": "y",
+        "ok/../../z": "w",
+      };
       (bad.services.api.volumes as Record<string, string>) = { data: "/usr/lib" };
       const paths = problemPaths(bad);
       expect(paths.some((p) => p.startsWith("services.api.files"))).to.equal(true);
@@ -104,16 +114,19 @@ describe("compute workload manifests (v2)", function () {
     });
 
     it("refuses reserved service names, v1 manifests, unknown fields and bad price terms", function () {
-      expect(problemPaths({ ...BACKEND, services: { logs: BACKEND.services.worker } })).to.include("services");
-      expect(problemPaths({ version: 1, kind: "node", script: "1", limits: { cpuMillicores: 1, memoryMiB: 16 } })).to.include(
-        "version",
+      expect(problemPaths({ ...BACKEND, services: { logs: BACKEND.services.worker } })).to.include(
+        "services",
       );
+      expect(
+        problemPaths({ version: 1, kind: "node", script: "1", limits: { cpuMillicores: 1, memoryMiB: 16 } }),
+      ).to.include("version");
       expect(problemPaths({ ...BACKEND, extra: 1 })).to.have.length.greaterThan(0);
-      expect(problemPaths({ ...BACKEND, pricing: { maxPricePerHour: "1e3", deposit: "-1" } })).to.include.members([
-        "pricing.maxPricePerHour",
-        "pricing.deposit",
-      ]);
-      expect(problemPaths({ ...BACKEND, volumes: { data: { sizeMiB: 1 } } })).to.include("volumes.data.sizeMiB");
+      expect(
+        problemPaths({ ...BACKEND, pricing: { maxPricePerHour: "1e3", deposit: "-1" } }),
+      ).to.include.members(["pricing.maxPricePerHour", "pricing.deposit"]);
+      expect(problemPaths({ ...BACKEND, volumes: { data: { sizeMiB: 1 } } })).to.include(
+        "volumes.data.sizeMiB",
+      );
     });
 
     it("refuses a manifest over the size limit with WORKLOAD_INVALID listing the problem", async function () {
@@ -142,7 +155,9 @@ describe("compute workload manifests (v2)", function () {
 
     it("inlines a service's scriptFile so the hash commits to the exact code", async function () {
       await writeFile(join(dir, "server.js"), "console.log('served');\n");
-      const json = structuredClone(BACKEND) as unknown as { services: { api: { run: Record<string, unknown> } } };
+      const json = structuredClone(BACKEND) as unknown as {
+        services: { api: { run: Record<string, unknown> } };
+      };
       json.services.api.run = { kind: "node", scriptFile: "server.js" };
       await writeFile(join(dir, "w.json"), JSON.stringify(json));
       const manifest = await readWorkloadFile(join(dir, "w.json"));

@@ -19,7 +19,11 @@ export interface IngressLimits {
   timeoutMs: number;
 }
 
-export const INGRESS_DEFAULTS: IngressLimits = { maxBodyBytes: 16 * 1024 * 1024, maxConcurrent: 32, timeoutMs: 60_000 };
+export const INGRESS_DEFAULTS: IngressLimits = {
+  maxBodyBytes: 16 * 1024 * 1024,
+  maxConcurrent: 32,
+  timeoutMs: 60_000,
+};
 
 /** Service names that would shadow the lease's own routes. */
 export const RESERVED_SERVICE_NAMES = ["logs", "events", "manifest", "volumes"] as const;
@@ -50,7 +54,11 @@ function copyHeaders(headers: IncomingHttpHeaders): Record<string, string | stri
   return out;
 }
 
-export function registerIngress(server: FastifyInstance, ctx: ComputeContext, limits: IngressLimits = INGRESS_DEFAULTS): void {
+export function registerIngress(
+  server: FastifyInstance,
+  ctx: ComputeContext,
+  limits: IngressLimits = INGRESS_DEFAULTS,
+): void {
   const inFlight = new Map<bigint, number>();
   void server.register((app, _opts, done) => {
     // Bodies are streamed to the service as they come: no parser reads them here.
@@ -65,13 +73,16 @@ export function registerIngress(server: FastifyInstance, ctx: ComputeContext, li
       const { id, service } = request.params;
       const fail = (status: number, code: string, message: string) =>
         reply.status(status).header("content-type", "application/json").send({ error: { code, message } });
-      if (!/^[0-9]{1,20}$/.test(id)) return fail(400, "BAD_REQUEST", "the lease id must be a decimal integer");
+      if (!/^[0-9]{1,20}$/.test(id))
+        return fail(400, "BAD_REQUEST", "the lease id must be a decimal integer");
       const lease = ctx.db.compute.lease(BigInt(id));
       if (!lease || lease.state !== "active") return fail(404, "UNKNOWN_LEASE", `no live lease ${id} here`);
       const manifest = currentManifest(ctx, lease).manifest;
       const port = manifest?.services[service]?.expose?.[0];
-      if (port === undefined) return fail(404, "UNKNOWN_SERVICE", `lease ${id} exposes no service ${service}`);
-      if (!ctx.supervisor.isRunning(lease.id)) return fail(503, "WORKLOAD_NOT_RUNNING", `lease ${id}'s workload is not running`);
+      if (port === undefined)
+        return fail(404, "UNKNOWN_SERVICE", `lease ${id} exposes no service ${service}`);
+      if (!ctx.supervisor.isRunning(lease.id))
+        return fail(503, "WORKLOAD_NOT_RUNNING", `lease ${id}'s workload is not running`);
       const declared = Number(request.headers["content-length"] ?? "0");
       if (declared > limits.maxBodyBytes) {
         return fail(413, "BODY_TOO_LARGE", `request bodies are limited to ${limits.maxBodyBytes} bytes`);
@@ -149,11 +160,16 @@ export function registerIngress(server: FastifyInstance, ctx: ComputeContext, li
       return reply;
     };
     app.all("/v1/leases/:id/:service/*", handler);
-    app.all("/v1/leases/:id/:service", async (request: FastifyRequest<{ Params: { id: string; service: string } }>, reply) => {
-      // A browser resolves relative links against the directory: send it there.
-      const query = request.raw.url?.includes("?") ? request.raw.url.slice(request.raw.url.indexOf("?")) : "";
-      return reply.redirect(`${ingressPath(request.params.id, request.params.service)}${query}`, 308);
-    });
+    app.all(
+      "/v1/leases/:id/:service",
+      async (request: FastifyRequest<{ Params: { id: string; service: string } }>, reply) => {
+        // A browser resolves relative links against the directory: send it there.
+        const query = request.raw.url?.includes("?")
+          ? request.raw.url.slice(request.raw.url.indexOf("?"))
+          : "";
+        return reply.redirect(`${ingressPath(request.params.id, request.params.service)}${query}`, 308);
+      },
+    );
     done();
   });
 }

@@ -61,7 +61,9 @@ const CONTROLLERS = ["memory", "cpu", "pids"] as const;
 type Controller = (typeof CONTROLLERS)[number];
 
 /** Why the isolated runtime cannot run here, or null when it can (bwrap runs, cgroup v1 controllers writable). */
-export async function isolatedRuntimeUnavailable(options: IsolatedRuntimeOptions = {}): Promise<string | null> {
+export async function isolatedRuntimeUnavailable(
+  options: IsolatedRuntimeOptions = {},
+): Promise<string | null> {
   const bwrap = options.bwrapPath ?? "/usr/bin/bwrap";
   const root = options.cgroupRoot ?? "/sys/fs/cgroup";
   try {
@@ -83,18 +85,30 @@ export async function isolatedRuntimeUnavailable(options: IsolatedRuntimeOptions
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("error", (error) => resolve(`bubblewrap cannot start: ${error.message}`));
-    child.on("close", (code) => resolve(code === 0 ? null : `bubblewrap cannot make a sandbox: ${stderr.trim()}`));
+    child.on("close", (code) =>
+      resolve(code === 0 ? null : `bubblewrap cannot make a sandbox: ${stderr.trim()}`),
+    );
   });
   return probe;
 }
 
 function systemBinds(): string[] {
   return [
-    "--ro-bind", "/usr", "/usr",
-    "--symlink", "usr/bin", "/bin",
-    "--symlink", "usr/sbin", "/sbin",
-    "--symlink", "usr/lib", "/lib",
-    "--symlink", "usr/lib64", "/lib64",
+    "--ro-bind",
+    "/usr",
+    "/usr",
+    "--symlink",
+    "usr/bin",
+    "/bin",
+    "--symlink",
+    "usr/sbin",
+    "/sbin",
+    "--symlink",
+    "usr/lib",
+    "/lib",
+    "--symlink",
+    "usr/lib64",
+    "/lib64",
   ];
 }
 
@@ -154,22 +168,45 @@ export class IsolatedRuntime implements WorkloadRuntime {
     const scratch = String(o.scratchMiB * MiB);
     const bwrapArgs = [
       ...systemBinds(),
-      "--ro-bind", o.nodePath, SANDBOX_NODE,
-      "--ro-bind", LAUNCHER_PATH, SANDBOX_LAUNCHER,
-      "--ro-bind", planPath, SANDBOX_PLAN,
-      "--bind", ingressDir, SANDBOX_INGRESS,
-      "--proc", "/proc",
-      "--dev", "/dev",
-      "--size", scratch, "--tmpfs", "/tmp",
-      "--size", scratch, "--tmpfs", "/app",
-      "--size", scratch, "--tmpfs", "/home",
+      "--ro-bind",
+      o.nodePath,
+      SANDBOX_NODE,
+      "--ro-bind",
+      LAUNCHER_PATH,
+      SANDBOX_LAUNCHER,
+      "--ro-bind",
+      planPath,
+      SANDBOX_PLAN,
+      "--bind",
+      ingressDir,
+      SANDBOX_INGRESS,
+      "--proc",
+      "/proc",
+      "--dev",
+      "/dev",
+      "--size",
+      scratch,
+      "--tmpfs",
+      "/tmp",
+      "--size",
+      scratch,
+      "--tmpfs",
+      "/app",
+      "--size",
+      scratch,
+      "--tmpfs",
+      "/home",
       ...volumeBinds,
       "--unshare-all",
       "--die-with-parent",
       "--new-session",
-      "--hostname", `lease-${request.id}`,
-      "--chdir", "/app",
-      SANDBOX_NODE, SANDBOX_LAUNCHER, SANDBOX_PLAN,
+      "--hostname",
+      `lease-${request.id}`,
+      "--chdir",
+      "/app",
+      SANDBOX_NODE,
+      SANDBOX_LAUNCHER,
+      SANDBOX_PLAN,
     ];
     // The shell joins the lease's groups, then becomes bubblewrap: every process of the sandbox is inside them.
     const join_ = groups.map((dir, i) => `echo $$ > "$${i + 1}"`).join(" && ");
@@ -179,7 +216,14 @@ export class IsolatedRuntime implements WorkloadRuntime {
     try {
       child = spawn(
         "/bin/sh",
-        ["-c", script, "strata-sandbox", ...groups.map((g) => join(g, "cgroup.procs")), o.bwrapPath, ...bwrapArgs],
+        [
+          "-c",
+          script,
+          "strata-sandbox",
+          ...groups.map((g) => join(g, "cgroup.procs")),
+          o.bwrapPath,
+          ...bwrapArgs,
+        ],
         {
           cwd: request.workDir,
           env: { PATH: SANDBOX_PATH, LANG: "C.UTF-8" },
@@ -213,7 +257,10 @@ export class IsolatedRuntime implements WorkloadRuntime {
     await writeFile(join(memory, "memory.limit_in_bytes"), bytes);
     const cpu = this.cgroupDir("cpu", request);
     await writeFile(join(cpu, "cpu.cfs_period_us"), String(CFS_PERIOD_US));
-    await writeFile(join(cpu, "cpu.cfs_quota_us"), String(Math.max(1000, limits.cpuMillicores * (CFS_PERIOD_US / 1000))));
+    await writeFile(
+      join(cpu, "cpu.cfs_quota_us"),
+      String(Math.max(1000, limits.cpuMillicores * (CFS_PERIOD_US / 1000))),
+    );
     await writeFile(join(this.cgroupDir("pids", request), "pids.max"), String(this.o.pidsMax));
     return dirs;
   }
@@ -228,9 +275,19 @@ export class IsolatedRuntime implements WorkloadRuntime {
   }
 
   async usageOf(request: Pick<RunRequest, "id" | "workDir">): Promise<WorkloadUsage> {
-    const rss = Number(await readFile(join(this.cgroupDir("memory", request), "memory.usage_in_bytes"), "utf8").catch(() => "0"));
-    const pids = Number(await readFile(join(this.cgroupDir("pids", request), "pids.current"), "utf8").catch(() => "0"));
-    return { cpuMillicores: null, rssBytes: Number.isFinite(rss) ? rss : 0, processes: Number.isFinite(pids) ? pids : 0 };
+    const rss = Number(
+      await readFile(join(this.cgroupDir("memory", request), "memory.usage_in_bytes"), "utf8").catch(
+        () => "0",
+      ),
+    );
+    const pids = Number(
+      await readFile(join(this.cgroupDir("pids", request), "pids.current"), "utf8").catch(() => "0"),
+    );
+    return {
+      cpuMillicores: null,
+      rssBytes: Number.isFinite(rss) ? rss : 0,
+      processes: Number.isFinite(pids) ? pids : 0,
+    };
   }
 
   async oomKillsSince(request: Pick<RunRequest, "id" | "workDir">, before: number): Promise<number> {
@@ -288,7 +345,11 @@ class IsolatedWorkload implements RunningWorkload {
       }, request.limits.maxSeconds * 1000);
     }
     this.exited = new Promise<WorkloadExit>((resolve) => {
-      const finish = async (code: number | null, signal: NodeJS.Signals | null, error?: string): Promise<void> => {
+      const finish = async (
+        code: number | null,
+        signal: NodeJS.Signals | null,
+        error?: string,
+      ): Promise<void> => {
         if (this.finished) return;
         this.finished = true;
         clearInterval(this.monitor);
@@ -303,7 +364,10 @@ class IsolatedWorkload implements RunningWorkload {
           (error !== undefined
             ? { reason: "spawn-failed" as const, cause: error }
             : ooms > 0
-              ? { reason: "memory" as const, cause: `killed by the kernel: memory limit ${request.limits.memoryMiB} MiB (${ooms} OOM kill${ooms === 1 ? "" : "s"})` }
+              ? {
+                  reason: "memory" as const,
+                  cause: `killed by the kernel: memory limit ${request.limits.memoryMiB} MiB (${ooms} OOM kill${ooms === 1 ? "" : "s"})`,
+                }
               : undefined);
         resolve({
           reason: decided?.reason ?? "exited",
@@ -371,7 +435,10 @@ async function readOomKills(memoryDir: string): Promise<number> {
 async function groupPids(dir: string): Promise<number[]> {
   try {
     const text = await readFile(join(dir, "cgroup.procs"), "utf8");
-    return text.split("\n").filter((l) => l !== "").map(Number);
+    return text
+      .split("\n")
+      .filter((l) => l !== "")
+      .map(Number);
   } catch {
     return [];
   }

@@ -256,7 +256,9 @@ export function currentManifest(
 ): { version: number; hash: string; manifest: WorkloadDescription | undefined } {
   const stored = ctx.db.getKv(manifestKey(lease.id));
   const { version, hash } =
-    stored === undefined ? { version: 1, hash: lease.workloadHash } : (JSON.parse(stored) as { version: number; hash: string });
+    stored === undefined
+      ? { version: 1, hash: lease.workloadHash }
+      : (JSON.parse(stored) as { version: number; hash: string });
   const description = ctx.db.compute.workload(hash)?.description;
   return { version, hash, manifest: description === undefined ? undefined : parseWorkloadJson(description) };
 }
@@ -279,7 +281,11 @@ export async function startLeaseWorkload(ctx: ComputeContext, lease: LeaseRecord
   const { manifest } = currentManifest(ctx, lease);
   if (manifest === undefined) return false; // the tenant has not sent it yet
   const onChain = await ctx.market.getLease(lease.id);
-  const limits = effectiveLimits(manifest, { resources: lease.resources, endsAt: onChain.endsAt }, await chain.now());
+  const limits = effectiveLimits(
+    manifest,
+    { resources: lease.resources, endsAt: onChain.endsAt },
+    await chain.now(),
+  );
   await supervisor.start(lease, manifest, limits);
   return true;
 }

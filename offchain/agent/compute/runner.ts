@@ -458,7 +458,11 @@ export function followEvents(
     for (const line of lines) {
       try {
         const event = JSON.parse(line) as unknown;
-        if (typeof event === "object" && event !== null && typeof (event as WorkloadEvent).type === "string") {
+        if (
+          typeof event === "object" &&
+          event !== null &&
+          typeof (event as WorkloadEvent).type === "string"
+        ) {
           onEvent?.(event as WorkloadEvent);
         }
       } catch {

@@ -34,7 +34,13 @@ import { currentManifest, setCurrentManifest, startLeaseWorkload } from "./lease
 
 const LEASE_ID = /^[0-9]{1,20}$/;
 
-function fail(reply: FastifyReply, status: number, code: string, message: string, extra: object = {}): FastifyReply {
+function fail(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+  extra: object = {},
+): FastifyReply {
   return reply.status(status).send({ error: { code, message, ...extra } });
 }
 
@@ -79,13 +85,20 @@ export function registerTenantRoutes(app: FastifyInstance, ctx: ComputeContext):
     { bodyLimit: 1024 * 1024 },
     async (request, reply) => {
       const lease = leaseOf(ctx, request.params.id);
-      if (!lease) return fail(reply, 404, "UNKNOWN_LEASE", `this provider holds no lease ${request.params.id}`);
-      if (lease.state !== "active") return fail(reply, 409, "LEASE_NOT_ACTIVE", `lease ${lease.id} is ${lease.state}`);
+      if (!lease)
+        return fail(reply, 404, "UNKNOWN_LEASE", `this provider holds no lease ${request.params.id}`);
+      if (lease.state !== "active")
+        return fail(reply, 409, "LEASE_NOT_ACTIVE", `lease ${lease.id} is ${lease.state}`);
       const body = request.body as { version?: unknown; manifest?: unknown; signature?: unknown } | null;
       const version = body?.version;
       const signature = body?.signature;
       if (typeof version !== "number" || !Number.isSafeInteger(version) || typeof signature !== "string") {
-        return fail(reply, 400, "BAD_REQUEST", "the body must be {version: integer, manifest: {...}, signature: 0x...}");
+        return fail(
+          reply,
+          400,
+          "BAD_REQUEST",
+          "the body must be {version: integer, manifest: {...}, signature: 0x...}",
+        );
       }
       const validation = validateWorkload(body?.manifest);
       if (!validation.ok) {
@@ -98,12 +111,22 @@ export function registerTenantRoutes(app: FastifyInstance, ctx: ComputeContext):
       }
       const current = currentManifest(ctx, lease);
       if (version <= current.version) {
-        return fail(reply, 409, "STALE_VERSION", `version ${version} is not above the current version ${current.version}`);
+        return fail(
+          reply,
+          409,
+          "STALE_VERSION",
+          `version ${version} is not above the current version ${current.version}`,
+        );
       }
       const original = ctx.db.compute.workload(lease.workloadHash);
       const originalPricing = original ? parseWorkloadJson(original.description).pricing : undefined;
       if (canonicalJson(originalPricing ?? null) !== canonicalJson(manifest.pricing ?? null)) {
-        return fail(reply, 422, "PRICE_CHANGED", "an update keeps the lease's price terms (pricing) unchanged");
+        return fail(
+          reply,
+          422,
+          "PRICE_CHANGED",
+          "an update keeps the lease's price terms (pricing) unchanged",
+        );
       }
       const need = totalResources(manifest);
       if (need.cpuMillicores > lease.resources.cpuMillicores || need.memoryMiB > lease.resources.memoryMiB) {
@@ -144,7 +167,10 @@ export function registerTenantRoutes(app: FastifyInstance, ctx: ComputeContext):
       let closed = false;
       request.raw.on("close", () => (closed = true));
       for (;;) {
-        const size = await stat(path).then((s) => s.size, () => 0);
+        const size = await stat(path).then(
+          (s) => s.size,
+          () => 0,
+        );
         if (size > offset) {
           await new Promise<void>((resolve) => {
             const stream = createReadStream(path, { start: offset, end: size - 1 });
@@ -157,7 +183,10 @@ export function registerTenantRoutes(app: FastifyInstance, ctx: ComputeContext):
         if (!follow || closed) break;
         if (!ctx.supervisor.isRunning(lease.id) && size <= offset) {
           await new Promise((r) => setTimeout(r, 500));
-          const after = await stat(path).then((s) => s.size, () => 0);
+          const after = await stat(path).then(
+            (s) => s.size,
+            () => 0,
+          );
           if (after <= offset && !ctx.supervisor.isRunning(lease.id)) break;
         }
         await new Promise((r) => setTimeout(r, 300));
@@ -184,7 +213,12 @@ export function registerTenantRoutes(app: FastifyInstance, ctx: ComputeContext):
         return fail(reply, 404, "UNKNOWN_VOLUME", `lease ${lease.id} has no volume ${volume}`);
       }
       const dir = `${ctx.supervisor.volumes.leaseDir(lease.id)}/${volume}`;
-      if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) {
+      if (
+        !(await stat(dir).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ))
+      ) {
         return fail(reply, 404, "UNKNOWN_VOLUME", `volume ${volume} of lease ${lease.id} holds nothing yet`);
       }
       reply.hijack();

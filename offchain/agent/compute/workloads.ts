@@ -71,7 +71,8 @@ export class WorkloadSupervisor {
     } catch (error) {
       this.logger.warn({ err: error, leaseId }, "cannot record a workload event");
     }
-    const level = event.type === "oom" || event.type === "unhealthy" || event.type === "health-failed" ? "warn" : "info";
+    const level =
+      event.type === "oom" || event.type === "unhealthy" || event.type === "health-failed" ? "warn" : "info";
     this.logger[level]({ leaseId, ...event }, `workload event: ${event.type}`);
   }
 
@@ -96,7 +97,8 @@ export class WorkloadSupervisor {
     for (const event of await this.events(leaseId)) {
       if (event.service === undefined) continue;
       if (event.type === "unhealthy") health[event.service] = "unhealthy";
-      if (event.type === "healthy" || event.type === "start" || event.type === "restart") health[event.service] = "healthy";
+      if (event.type === "healthy" || event.type === "start" || event.type === "restart")
+        health[event.service] = "healthy";
     }
     return health;
   }

@@ -58,7 +58,8 @@ export async function signLeaseAccess(
   return `${expiresAt}.${signature}`;
 }
 
-export type AccessCheck = { ok: true } | { ok: false; code: "AUTH_REQUIRED" | "AUTH_EXPIRED" | "AUTH_INVALID"; message: string };
+export type AccessCheck =
+  { ok: true } | { ok: false; code: "AUTH_REQUIRED" | "AUTH_EXPIRED" | "AUTH_INVALID"; message: string };
 
 /** Check an access grant header against the lease's tenant. */
 export function checkLeaseAccess(
@@ -69,12 +70,22 @@ export function checkLeaseAccess(
   nowSeconds: number,
 ): AccessCheck {
   if (header === undefined || header === "") {
-    return { ok: false, code: "AUTH_REQUIRED", message: `send ${ACCESS_HEADER}: <expiresAt>.<signature> signed by the tenant` };
+    return {
+      ok: false,
+      code: "AUTH_REQUIRED",
+      message: `send ${ACCESS_HEADER}: <expiresAt>.<signature> signed by the tenant`,
+    };
   }
   const match = /^([0-9]{1,12})\.(0x[0-9a-fA-F]{130})$/.exec(header);
-  if (!match) return { ok: false, code: "AUTH_INVALID", message: `${ACCESS_HEADER} must be <expiresAt>.<65-byte signature>` };
+  if (!match)
+    return {
+      ok: false,
+      code: "AUTH_INVALID",
+      message: `${ACCESS_HEADER} must be <expiresAt>.<65-byte signature>`,
+    };
   const expiresAt = Number(match[1]);
-  if (expiresAt < nowSeconds) return { ok: false, code: "AUTH_EXPIRED", message: `the grant expired at ${expiresAt}` };
+  if (expiresAt < nowSeconds)
+    return { ok: false, code: "AUTH_EXPIRED", message: `the grant expired at ${expiresAt}` };
   if (expiresAt > nowSeconds + MAX_ACCESS_SECONDS + 60) {
     return { ok: false, code: "AUTH_INVALID", message: `a grant may last at most ${MAX_ACCESS_SECONDS} s` };
   }

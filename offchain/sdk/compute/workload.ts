@@ -63,9 +63,7 @@ const argv = z
   .array(z.unknown(), expected("must be a non-empty array of strings (argv)"))
   .min(1, "must be a non-empty array of strings (argv)")
   .max(MAX_ARGS, `must have at most ${MAX_ARGS} arguments`)
-  .pipe(
-    z.tuple([str().refine((program) => program.trim() !== "", "must name a program")], str()),
-  );
+  .pipe(z.tuple([str().refine((program) => program.trim() !== "", "must name a program")], str()));
 
 const env = z
   .record(
@@ -136,8 +134,12 @@ const volume = z.strictObject({ sizeMiB: bounded("diskMiB") }, expected("must be
 
 const pricing = z.strictObject(
   {
-    maxPricePerHour: z.string(expected("must be a decimal token amount")).regex(TOKEN_AMOUNT, "must be a decimal token amount"),
-    deposit: z.string(expected("must be a decimal token amount")).regex(TOKEN_AMOUNT, "must be a decimal token amount"),
+    maxPricePerHour: z
+      .string(expected("must be a decimal token amount"))
+      .regex(TOKEN_AMOUNT, "must be a decimal token amount"),
+    deposit: z
+      .string(expected("must be a decimal token amount"))
+      .regex(TOKEN_AMOUNT, "must be a decimal token amount"),
   },
   expected("must be an object {maxPricePerHour, deposit}"),
 );
@@ -148,7 +150,11 @@ export const workloadSchema = z
     {
       version: z.literal(WORKLOAD_VERSION, `must be ${WORKLOAD_VERSION}`),
       services: z
-        .record(z.string().regex(NAME, "is not a service name ([a-z][a-z0-9-]*)"), service, expected("must be an object"))
+        .record(
+          z.string().regex(NAME, "is not a service name ([a-z][a-z0-9-]*)"),
+          service,
+          expected("must be an object"),
+        )
         .refine((s) => Object.keys(s).length >= 1, "must name at least one service")
         .refine(
           (s) => !Object.keys(s).some((name) => RESERVED_NAMES.includes(name)),
@@ -178,12 +184,20 @@ export const workloadSchema = z
       for (const p of svc.expose ?? []) {
         const other = ports.get(p);
         if (other !== undefined) {
-          ctx.addIssue({ code: "custom", path: ["services", name, "expose"], message: `port ${p} is also exposed by ${other}` });
+          ctx.addIssue({
+            code: "custom",
+            path: ["services", name, "expose"],
+            message: `port ${p} is also exposed by ${other}`,
+          });
         }
         ports.set(p, name);
       }
       if (svc.health !== undefined && !(svc.expose ?? []).includes(svc.health.port)) {
-        ctx.addIssue({ code: "custom", path: ["services", name, "health", "port"], message: "must be an exposed port" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["services", name, "health", "port"],
+          message: "must be an exposed port",
+        });
       }
     }
   });
@@ -250,7 +264,10 @@ export function validateWorkload(input: unknown): WorkloadValidation {
   if (!result.success) return { ok: false, problems: fieldProblems(result.error) };
   const size = toUtf8Bytes(canonicalJson(result.data)).length;
   if (size > MAX_WORKLOAD_BYTES) {
-    return { ok: false, problems: [{ path: "", problem: `is ${size} bytes; at most ${MAX_WORKLOAD_BYTES} allowed` }] };
+    return {
+      ok: false,
+      problems: [{ path: "", problem: `is ${size} bytes; at most ${MAX_WORKLOAD_BYTES} allowed` }],
+    };
   }
   return { ok: true, workload: result.data };
 }
@@ -292,7 +309,9 @@ export function parseWorkloadJson(text: string, source?: string): WorkloadDescri
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new StrataError("WORKLOAD_INVALID", `${source ?? "the workload manifest"} is not valid JSON`, { cause });
+    throw new StrataError("WORKLOAD_INVALID", `${source ?? "the workload manifest"} is not valid JSON`, {
+      cause,
+    });
   }
   return parseWorkload(json, source);
 }
@@ -315,7 +334,12 @@ export async function readWorkloadFile(path: string): Promise<WorkloadDescriptio
       if (!isRecord(svc) || !isRecord(svc.run) || typeof svc.run.scriptFile !== "string") continue;
       if (svc.run.script !== undefined) {
         throw new WorkloadInvalidError(
-          [{ path: `services.${name}.run.scriptFile`, problem: "give either script or scriptFile, not both" }],
+          [
+            {
+              path: `services.${name}.run.scriptFile`,
+              problem: "give either script or scriptFile, not both",
+            },
+          ],
           path,
         );
       }

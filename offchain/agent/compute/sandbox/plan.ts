@@ -62,7 +62,12 @@ export function buildPlan(request: RunRequest, paths: PlanPaths): LaunchPlan {
       files["package.json"] ??= '{ "private": true }\n';
       files["main.js"] = svc.run.script;
       const heapMiB = Math.max(8, Math.floor((svc.resources.memoryMiB * 3) / 4));
-      argv = [paths.nodePath, "--disable-warning=ExperimentalWarning", `--max-old-space-size=${heapMiB}`, "main.js"];
+      argv = [
+        paths.nodePath,
+        "--disable-warning=ExperimentalWarning",
+        `--max-old-space-size=${heapMiB}`,
+        "main.js",
+      ];
     } else {
       argv = paths.wrapCommand
         ? paths.wrapCommand(svc.run.command, Math.min(svc.resources.memoryMiB, request.limits.memoryMiB))

@@ -45,14 +45,21 @@ export function registerLeaseOrder(lease: Command, run: Runner): void {
           "(one approve). Part of it (the close bounty) is set aside when the lease starts. --cpu and --memory " +
           "default to the workload's limits. The description is kept under .strata/workloads/ for `lease accept`",
       )
-      .requiredOption("--workload <file>", "workload manifest (JSON, version 2; a node service may give run.scriptFile)")
+      .requiredOption(
+        "--workload <file>",
+        "workload manifest (JSON, version 2; a node service may give run.scriptFile)",
+      )
       .option(
         "--cpu <millicores>",
         "CPU in thousandths of a core (default: the workload's limit)",
         positiveInt,
       )
       .option("--memory <MiB>", "memory in MiB (default: the workload's limit)", positiveInt)
-      .option("--storage <GiB>", "storage in GiB (default: the manifest's volumes, rounded up)", nonNegativeInt)
+      .option(
+        "--storage <GiB>",
+        "storage in GiB (default: the manifest's volumes, rounded up)",
+        nonNegativeInt,
+      )
       .option("--gpus <n>", "number of GPUs", nonNegativeInt, 0)
       .option("--gpu-model <model>", 'GPU model, e.g. "a100-80gb" (default: any)', "")
       .option("--region <region>", 'region label, e.g. "eu-west" (default: any)', "")
