@@ -94,7 +94,7 @@ describe("agent compute: a tenant's backend (isolated runtime, volumes, ingress,
   const notesOf = async (agent: Agent, leaseId: bigint) => {
     const answer = await get(agent, `${ingressPath(leaseId, "api")}notes`);
     return answer.statusCode === 200
-      ? (answer.json() as { version: string; notes: string[]; prefix: string })
+      ? answer.json<{ version: string; notes: string[]; prefix: string }>()
       : undefined;
   };
   const ready = async (agent: Agent, leaseId: bigint, version: string) =>
@@ -225,7 +225,7 @@ describe("agent compute: a tenant's backend (isolated runtime, volumes, ingress,
       url: `/v1/leases/${leaseId}/events`,
       headers: { [ACCESS_HEADER]: await signLeaseAccess(f.client, target, "events", now) },
     });
-    const types = (events.json() as { events: { type: string }[] }).events.map((e) => e.type);
+    const types = events.json<{ events: { type: string }[] }>().events.map((e) => e.type);
     expect(types).to.include.members(["workload-start", "start", "workload-end", "update"]);
 
     // A backup of the volume is a tar holding the database.

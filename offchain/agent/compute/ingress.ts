@@ -76,7 +76,7 @@ export function registerIngress(
       if (!/^[0-9]{1,20}$/.test(id))
         return fail(400, "BAD_REQUEST", "the lease id must be a decimal integer");
       const lease = ctx.db.compute.lease(BigInt(id));
-      if (!lease || lease.state !== "active") return fail(404, "UNKNOWN_LEASE", `no live lease ${id} here`);
+      if (lease?.state !== "active") return fail(404, "UNKNOWN_LEASE", `no live lease ${id} here`);
       const manifest = currentManifest(ctx, lease).manifest;
       const port = manifest?.services[service]?.expose?.[0];
       if (port === undefined)

@@ -83,11 +83,15 @@ export async function isolatedRuntimeUnavailable(
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", (error) => resolve(`bubblewrap cannot start: ${error.message}`));
-    child.on("close", (code) =>
-      resolve(code === 0 ? null : `bubblewrap cannot make a sandbox: ${stderr.trim()}`),
-    );
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on("error", (error) => {
+      resolve(`bubblewrap cannot start: ${error.message}`);
+    });
+    child.on("close", (code) => {
+      resolve(code === 0 ? null : `bubblewrap cannot make a sandbox: ${stderr.trim()}`);
+    });
   });
   return probe;
 }
@@ -302,9 +306,9 @@ export class IsolatedRuntime implements WorkloadRuntime {
     } catch {
       return false;
     }
-    const line = cgroups.split("\n").find((l) => /:memory:/.test(l));
+    const line = cgroups.split("\n").find((l) => l.includes(":memory:"));
     const path = line?.split(":")[2];
-    if (path === undefined || !path.startsWith(`/${this.o.cgroupParent}/`)) return false;
+    if (!path?.startsWith(`/${this.o.cgroupParent}/`)) return false;
     for (const controller of CONTROLLERS) {
       const dir = join(this.o.cgroupRoot, controller, path);
       await killGroup(dir);

@@ -24,7 +24,7 @@ import type { Readable } from "node:stream";
 import type { WorkloadDescription } from "../../sdk/compute/workload.js";
 import { CappedLog } from "./cappedLog.js";
 import { CLOCK_TICKS_PER_SECOND, groupUsage, processAlive, readProcStat } from "./procfs.js";
-import { buildPlan, LAUNCHER_PATH, type LaunchPlan } from "./sandbox/plan.js";
+import { buildPlan, LAUNCHER_PATH } from "./sandbox/plan.js";
 
 /** Limits the runner enforces (the workload's own, capped by the lease's resources). */
 export interface EffectiveLimits {

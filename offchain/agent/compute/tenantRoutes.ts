@@ -164,8 +164,10 @@ export function registerTenantRoutes(app: FastifyInstance, ctx: ComputeContext):
         "cache-control": "no-store",
         "x-content-type-options": "nosniff",
       });
-      let closed = false;
-      request.raw.on("close", () => (closed = true));
+      const client = { gone: false };
+      request.raw.on("close", () => {
+        client.gone = true;
+      });
       for (;;) {
         const size = await stat(path).then(
           (s) => s.size,
@@ -176,11 +178,13 @@ export function registerTenantRoutes(app: FastifyInstance, ctx: ComputeContext):
             const stream = createReadStream(path, { start: offset, end: size - 1 });
             stream.on("data", (chunk) => out.write(chunk));
             stream.on("end", resolve);
-            stream.on("error", () => resolve());
+            stream.on("error", () => {
+              resolve();
+            });
           });
           offset = size;
         }
-        if (!follow || closed) break;
+        if (!follow || client.gone) break;
         if (!ctx.supervisor.isRunning(lease.id) && size <= offset) {
           await new Promise((r) => setTimeout(r, 500));
           const after = await stat(path).then(
