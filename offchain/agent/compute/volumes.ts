@@ -7,7 +7,8 @@
  * else. Where loop mounts are not possible (not root, no mkfs.ext4), the volume is a plain directory without a
  * quota and the agent warns loudly once.
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { access, mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -49,6 +50,13 @@ export class LeaseVolumes {
       prepared.push({ name, path, sizeMiB, quota });
     }
     return prepared;
+  }
+
+  /** Unmount the lease's volumes and keep their images (the agent stops; the next start mounts them again). */
+  async release(leaseId: bigint): Promise<void> {
+    for (const mount of await mountedUnder(this.leaseDir(leaseId))) {
+      await run("umount", [mount]).catch(() => run("umount", ["-l", mount]).catch(() => undefined));
+    }
   }
 
   /** Unmount and delete every volume of the lease (the lease ended). */
@@ -116,5 +124,30 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Lazily unmount every volume mounted under `dir` (synchronous): for tools that remove a whole data directory
+ * whose agent was killed without stopping (a killed agent cannot unmount its leases' volumes).
+ */
+export function releaseMountsUnderSync(dir: string): void {
+  let text = "";
+  try {
+    text = readFileSync("/proc/self/mountinfo", "utf8");
+  } catch {
+    return;
+  }
+  const mounts = text
+    .split("\n")
+    .map((line) => (line.split(" ")[4] ?? "").replace(/\\040/g, " "))
+    .filter((p) => p.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const mount of mounts) {
+    try {
+      execFileSync("umount", ["-l", mount], { stdio: "ignore" });
+    } catch {
+      // already gone
+    }
   }
 }

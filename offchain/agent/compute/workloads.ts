@@ -169,9 +169,11 @@ export class WorkloadSupervisor {
     return run.stop(cause);
   }
 
-  /** Stop every workload (agent shutdown); resolves once all are gone. */
+  /** Stop every workload (agent shutdown) and unmount their volumes (images kept); resolves once all are gone. */
   async stopAll(cause: string): Promise<void> {
-    await Promise.all([...this.running.keys()].map((id) => this.stop(id, cause)));
+    const ids = [...this.running.keys()];
+    await Promise.all(ids.map((id) => this.stop(id, cause)));
+    for (const id of ids) await this.volumes.release(id);
   }
 
   /**

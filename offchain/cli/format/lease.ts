@@ -55,8 +55,16 @@ export function leaseStatusLines(
       `  agent: workload ${agent.workloadReceived ? agent.runState : "not received (strata lease upload)"}` +
         (agent.usage
           ? `, ${Math.round(agent.usage.rssBytes / 1048576)} MiB, ${agent.usage.cpuMillicores ?? "?"} millicores`
-          : ""),
+          : "") +
+        (agent.runtime === undefined ? "" : `, ${agent.runtime} runtime`) +
+        (agent.manifestVersion === undefined ? "" : `, manifest version ${agent.manifestVersion}`),
     );
+    const unhealthy = Object.entries(agent.health ?? {}).filter(([, h]) => h === "unhealthy");
+    if (unhealthy.length > 0) {
+      lines.push(
+        `  UNHEALTHY: ${unhealthy.map(([service]) => service).join(", ")} failing health checks (strata lease events)`,
+      );
+    }
   } else if (agentError !== null) {
     lines.push(`  agent: ${agentError}`);
   }

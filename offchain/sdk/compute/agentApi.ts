@@ -36,6 +36,9 @@ export type AgentLeaseView = Pick<
   | "lastExit"
   | "usage"
   | "lastHeartbeatPeriod"
+  | "runtime"
+  | "manifestVersion"
+  | "health"
 >;
 
 const MAX_ANSWER_BYTES = 64 * 1024;
@@ -131,5 +134,8 @@ export async function agentLeaseView(
     lastExit: view.lastExit,
     usage: view.usage,
     lastHeartbeatPeriod: view.lastHeartbeatPeriod,
+    ...(view.runtime === undefined ? {} : { runtime: view.runtime }),
+    ...(view.manifestVersion === undefined ? {} : { manifestVersion: view.manifestVersion }),
+    ...(view.health === undefined ? {} : { health: view.health }),
   };
 }
