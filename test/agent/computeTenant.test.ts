@@ -9,6 +9,7 @@ import {
   signLeaseAccess,
   type LeaseTarget,
 } from "../../offchain/sdk/compute/tenantAuth.js";
+import { closeReasonIndex } from "../../offchain/sdk/compute/orders.js";
 import { parseWorkload, type WorkloadDescription } from "../../offchain/sdk/compute/workload.js";
 import { deployStorage, type StorageFixture } from "../helpers/fixture.js";
 import {
@@ -237,5 +238,58 @@ describe("agent compute: a tenant's backend (isolated runtime, volumes, ingress,
     expect(backup.statusCode).to.equal(200);
     expect(backup.headers["content-type"]).to.equal("application/x-tar");
     expect(backup.rawPayload.includes(Buffer.from("notes.sqlite"))).to.equal(true);
+  });
+
+  it("shows a service failing its health checks on the lease, and wipes the volumes when the lease ends", async () => {
+    const dataDir = await tempDataDir();
+    const agent = await startComputeAgent(f, { dataDir });
+    agents.push(agent);
+    const sick = parseWorkload({
+      version: 2,
+      services: {
+        api: {
+          run: {
+            kind: "node",
+            script:
+              "require('fs').writeFileSync(process.env.STRATA_VOLUME_DB + '/x', 'kept');" +
+              "require('http').createServer((q, r) => { r.statusCode = q.url === '/health' ? 500 : 200; r.end('x'); }).listen(8080);",
+          },
+          resources: { cpuMillicores: 250, memoryMiB: 128 },
+          expose: [8080],
+          health: { port: 8080, path: "/health", intervalSeconds: 1, timeoutSeconds: 1, failures: 2 },
+          volumes: { db: "/data/db" },
+          restart: "on-failure",
+        },
+      },
+      volumes: { db: { sizeMiB: 16 } },
+    });
+    const leaseId = await leaseOn(agent, sick);
+    volumes.push({ dataDir, leaseId });
+    const status = async () =>
+      (await get(agent, `/v1/leases/${leaseId}`)).json<{
+        health?: Record<string, string>;
+        runtime?: string;
+      }>();
+    expect(await waitUntil(async () => (await status()).health?.api === "unhealthy", 20_000)).to.equal(true);
+    expect((await status()).runtime).to.equal("isolated");
+    const volumeDir = agent.compute?.context.supervisor.volumes.leaseDir(leaseId) ?? "";
+    const { access } = await import("node:fs/promises");
+    expect(
+      await access(`${volumeDir}/db/x`).then(
+        () => true,
+        () => false,
+      ),
+    ).to.equal(true);
+
+    await (await f.compute.connect(f.client).closeLease(leaseId, closeReasonIndex("Tenant"))).wait();
+    await agent.tick();
+    expect(agent.compute?.context.supervisor.isRunning(leaseId)).to.equal(false);
+    expect(
+      await access(volumeDir).then(
+        () => true,
+        () => false,
+      ),
+    ).to.equal(false);
+    expect((await get(agent, `${ingressPath(leaseId, "api")}`)).statusCode).to.equal(404);
   });
 });
