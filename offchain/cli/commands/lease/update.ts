@@ -9,7 +9,7 @@ import { leaseId, tenantSession, workloadsDirOption } from "./shared.js";
 
 interface UpdateOptions {
   workload: string;
-  version: number;
+  manifestVersion: number;
   workloadsDir: string;
 }
 
@@ -25,7 +25,7 @@ export function registerLeaseUpdate(lease: Command, run: Runner): void {
       .argument("<leaseId>", "the lease", leaseId)
       .requiredOption("--workload <file>", "the new manifest (JSON, version 2)")
       .requiredOption(
-        "--version <n>",
+        "--manifest-version <n>",
         "the new version number (above the current one; the order's manifest is 1)",
         positiveInt,
       ),
@@ -41,7 +41,7 @@ async function update(ctx: CliContext, id: bigint, opts: UpdateOptions): Promise
     session.endpoint,
     session.signer,
     session.target,
-    opts.version,
+    opts.manifestVersion,
     manifest,
     {
       fetch: ctx.io.fetch,
