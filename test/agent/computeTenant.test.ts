@@ -290,6 +290,6 @@ describe("agent compute: a tenant's backend (isolated runtime, volumes, ingress,
         () => false,
       ),
     ).to.equal(false);
-    expect((await get(agent, `${ingressPath(leaseId, "api")}`)).statusCode).to.equal(404);
+    expect((await get(agent, ingressPath(leaseId, "api"))).statusCode).to.equal(404);
   });
 });

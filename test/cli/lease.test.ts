@@ -201,7 +201,9 @@ describe("strata lease (in-process chain and agent)", function () {
       join(dir, "kept"),
     ]);
     expect(updated).to.deep.include({ version: 2, state: "restarted" });
-    expect(await failure(["lease", "update", orderId, "--workload", v2, "--manifest-version", "2"])).to.deep.equal({
+    expect(
+      await failure(["lease", "update", orderId, "--workload", v2, "--manifest-version", "2"]),
+    ).to.deep.equal({
       code: 1,
       error: "LEASE_UPDATE_REFUSED",
     });

@@ -4,8 +4,15 @@
  * isolated runtime, on the host for the process runtime.
  */
 import { fileURLToPath } from "node:url";
-import type { HealthCheck, WorkloadService } from "../../../sdk/compute/workload.js";
-import type { RunRequest } from "../runner.js";
+import type { HealthCheck, WorkloadDescription, WorkloadService } from "../../../sdk/compute/workload.js";
+
+/** What a plan is made from (the part of a runtime's run request it needs). */
+export interface PlanRequest {
+  id: string;
+  workload: WorkloadDescription;
+  limits: { memoryMiB: number };
+  env?: Record<string, string>;
+}
 
 /** The launcher's file on the host. */
 export const LAUNCHER_PATH = fileURLToPath(new URL("./launcher.mjs", import.meta.url));
@@ -51,7 +58,7 @@ export function volumeEnvName(volume: string): string {
   return `STRATA_VOLUME_${volume.toUpperCase().replaceAll("-", "_")}`;
 }
 
-export function buildPlan(request: RunRequest, paths: PlanPaths): LaunchPlan {
+export function buildPlan(request: PlanRequest, paths: PlanPaths): LaunchPlan {
   const services: PlannedService[] = [];
   for (const [name, svc] of Object.entries(request.workload.services)) {
     const cwd = `${paths.appDir}/${name}`;
