@@ -71,6 +71,8 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   ORDER_NOT_FOUND: 1,
   BID_NOT_FOUND: 1,
   LEASE_NOT_FOUND: 1,
+  TENANT_AUTH_FAILED: 1,
+  LEASE_UPDATE_REFUSED: 1,
   // benchmarks and CI gates (scripts only; listed so that every code has an exit code)
   BENCH_SETUP_FAILED: 2,
   BENCH_PROCESS_FAILED: 2,

@@ -56,6 +56,8 @@ export type StrataErrorCode =
   | "ORDER_NOT_FOUND"
   | "BID_NOT_FOUND"
   | "LEASE_NOT_FOUND"
+  | "TENANT_AUTH_FAILED"
+  | "LEASE_UPDATE_REFUSED"
   // benchmarks and CI gates (scripts/bench, scripts/docs)
   | "BENCH_SETUP_FAILED"
   | "BENCH_PROCESS_FAILED"

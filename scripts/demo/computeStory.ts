@@ -41,14 +41,32 @@ const MISSED_HEARTBEATS = LeaseCloseReason.value.MissedHeartbeats;
 const reasonName = (reason: bigint): string => LeaseCloseReason.nameOf(reason) ?? `reason ${reason}`;
 const INSUFFICIENT_FUNDS = LeaseCloseReason.value.InsufficientFunds;
 
-/** The workload: a Node script that does a little work every second and prints progress. */
+/**
+ * The workload (manifest v2): a small Node backend that counts visits in a file on its persistent volume, prints
+ * progress every second and answers HTTP on port 8080, reached only through its provider agent's ingress.
+ */
 const WORKLOAD = {
-  version: 1,
-  kind: "node",
-  script:
-    "let n = 0; setInterval(() => { n++; let x = 0; for (let i = 0; i < 1e5; i++) x += i; " +
-    "console.log(JSON.stringify({ tick: n, x })); }, 1000);",
-  limits: { cpuMillicores: 250, memoryMiB: 128 },
+  version: 2,
+  services: {
+    web: {
+      run: {
+        kind: "node",
+        script:
+          "const fs = require('fs'); const file = process.env.STRATA_VOLUME_DATA + '/visits';\n" +
+          "let n = 0; setInterval(() => { n++; let x = 0; for (let i = 0; i < 1e5; i++) x += i; " +
+          "console.log(JSON.stringify({ tick: n, x })); }, 1000);\n" +
+          "require('http').createServer((req, res) => { const visits = Number(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : 0) + 1;" +
+          " fs.writeFileSync(file, String(visits)); res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });" +
+          " res.end('<h1>Hello from a Strata lease</h1><p>visit ' + visits + '</p>'); }).listen(8080, '127.0.0.1');",
+      },
+      resources: { cpuMillicores: 250, memoryMiB: 192 },
+      expose: [8080],
+      health: { port: 8080, path: "/", intervalSeconds: 5, timeoutSeconds: 2, failures: 3 },
+      volumes: { data: "/data" },
+      restart: "on-failure",
+    },
+  },
+  volumes: { data: { sizeMiB: 16 } },
 };
 
 export async function runComputeStory(input: ComputeStoryInput): Promise<ComputeStoryResult> {
@@ -124,6 +142,25 @@ export async function runComputeStory(input: ComputeStoryInput): Promise<Compute
     );
   }
   p.detail(`${await heartbeats(leaseA)} heartbeats on chain; the workload is running at ${winner.endpoint}`);
+  const runtime = (await (await fetch(`${winner.endpoint}/v1/compute/runtime`)).json()) as {
+    runtime: string;
+  };
+  p.check(
+    runtime.runtime === "isolated",
+    `the lease runs in the ${runtime.runtime} runtime, not the isolated one`,
+  );
+  const site = `${winner.endpoint}/v1/leases/${leaseA}/web/`;
+  const page = await until("the lease's web service to answer through the ingress", async () => {
+    const answer = await fetch(site).catch(() => undefined);
+    return answer?.ok === true ? answer.text() : undefined;
+  });
+  p.check(
+    page.includes("Hello from a Strata lease"),
+    `the lease's web service answered ${page.slice(0, 80)}`,
+  );
+  p.detail(
+    `isolated runtime (own namespaces, cgroup limits, a 16 MiB volume); its web service answers at ${site}`,
+  );
   await strata(["lease", "topup", leaseA.toString(), "10"], input.tenantAccount);
   p.detail("the tenant topped up 10 tokens");
 

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { releaseMountsUnderSync } from "../../offchain/agent/compute/volumes.js";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -257,6 +258,8 @@ async function deployToNode(
       if (child === null) return;
       await stopProcess(child);
       rmSync(deploymentDir, { recursive: true, force: true });
+      // A killed agent leaves its leases' volumes mounted: unmount them before removing the directory.
+      releaseMountsUnderSync(workDir);
       if (options.workDir === undefined) rmSync(workDir, { recursive: true, force: true });
     },
   };

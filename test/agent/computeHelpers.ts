@@ -30,10 +30,14 @@ export const BID_PRICE = 4n;
 
 /** A node workload that prints a line every 100 ms until stopped. */
 export const ALIVE: WorkloadDescription = {
-  version: 1,
-  kind: "node",
-  script: "setInterval(() => console.log('alive'), 100);",
-  limits: { cpuMillicores: 250, memoryMiB: 256 },
+  version: 2,
+  services: {
+    main: {
+      run: { kind: "node", script: "setInterval(() => console.log('alive'), 100);" },
+      resources: { cpuMillicores: 250, memoryMiB: 256 },
+      restart: "on-failure",
+    },
+  },
 };
 
 /** Agent configuration overrides enabling compute on the fixture's compute market. */

@@ -217,7 +217,7 @@ describe("agent compute duties (in-process chain)", function () {
     expect(errorCode(await putWorkload(agent, ALIVE))).to.equal("UNKNOWN_WORKLOAD");
     const orderId = await postOrder(f, await makeOrder(f, ALIVE));
     await agent.tick();
-    const other = { ...ALIVE, script: "process.exit(0)" };
+    const other = { ...ALIVE, services: { main: { ...ALIVE.services.main, env: { OTHER: "1" } } } };
     const mismatch = await putWorkload(agent, other, workloadHash(ALIVE));
     expect([mismatch.statusCode, errorCode(mismatch)]).to.deep.equal([422, "WORKLOAD_MISMATCH"]);
     const invalid = await putWorkload(agent, { version: 1, kind: "docker" }, workloadHash(ALIVE));

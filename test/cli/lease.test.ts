@@ -7,7 +7,7 @@ import type { CliIo } from "../../offchain/cli/context.js";
 import { runCli } from "../../offchain/cli/program.js";
 import { workloadHash } from "../../offchain/sdk/compute/workload.js";
 import { deployStorage, registerProvider, USDC, type StorageFixture } from "../helpers/fixture.js";
-import { ALIVE, BID_PRICE, HEARTBEAT, startComputeAgent } from "../agent/computeHelpers.js";
+import { ALIVE, BID_PRICE, HEARTBEAT, startComputeAgent, waitUntil } from "../agent/computeHelpers.js";
 import { removeTempDirs } from "../agent/helpers.js";
 import { type TestServer } from "./helpers/httpServer.js";
 import { routeToAgent, startRpcBridge } from "./helpers/inProcessChain.js";
@@ -94,11 +94,15 @@ describe("strata lease (in-process chain and agent)", function () {
       }),
     );
     // The same workload as ALIVE, with its script in a file next to the JSON.
-    await writeFile(join(dir, "alive.js"), ALIVE.kind === "node" ? ALIVE.script : "");
+    const main = ALIVE.services.main;
+    await writeFile(join(dir, "alive.js"), main?.run.kind === "node" ? main.run.script : "");
     workloadFile = join(dir, "alive.json");
     await writeFile(
       workloadFile,
-      JSON.stringify({ version: 1, kind: "node", scriptFile: "alive.js", limits: ALIVE.limits }),
+      JSON.stringify({
+        version: 2,
+        services: { main: { ...main, run: { kind: "node", scriptFile: "alive.js" } } },
+      }),
     );
   });
   after(async () => {
@@ -121,6 +125,10 @@ describe("strata lease (in-process chain and agent)", function () {
       "report",
       "list",
       "withdraw",
+      "update",
+      "logs",
+      "events",
+      "backup",
     ]) {
       const run = await strata(["lease", sub, "--help"]);
       expect(run.code, sub).to.equal(0);
@@ -160,6 +168,46 @@ describe("strata lease (in-process chain and agent)", function () {
     const live = (status.lease as Json).live as Json;
     expect(live.heartbeatDue).to.equal(false);
     expect((status.agent as Json).runState).to.equal("running");
+    expect((status.agent as Json).manifestVersion).to.equal(1);
+
+    // The tenant reads its logs and events (signed grants); another account is told it is not the tenant.
+    expect(
+      await waitUntil(async () =>
+        String((await ok(["lease", "logs", orderId])).text).includes("[main] alive"),
+      ),
+    ).to.equal(true);
+    expect(await failure(["lease", "logs", orderId], 2)).to.deep.equal({
+      code: 1,
+      error: "INVALID_ARGUMENT",
+    });
+    const events = await ok(["lease", "events", orderId]);
+    expect((events.events as Json[]).map((e) => e.type)).to.include.members(["workload-start", "start"]);
+
+    // A signed update: version 2 of the manifest runs on the same lease.
+    const v2 = join(dir, "alive-v2.json");
+    await writeFile(
+      v2,
+      JSON.stringify({ ...ALIVE, services: { main: { ...ALIVE.services.main, env: { V: "2" } } } }),
+    );
+    const updated = await ok([
+      "lease",
+      "update",
+      orderId,
+      "--workload",
+      v2,
+      "--manifest-version",
+      "2",
+      "--workloads-dir",
+      join(dir, "kept"),
+    ]);
+    expect(updated).to.deep.include({ version: 2, state: "restarted" });
+    expect(
+      await failure(["lease", "update", orderId, "--workload", v2, "--manifest-version", "2"]),
+    ).to.deep.equal({
+      code: 1,
+      error: "LEASE_UPDATE_REFUSED",
+    });
+    expect(((await ok(["lease", "status", orderId])).agent as Json).manifestVersion).to.equal(2);
 
     const before = BigInt(live.escrow as string);
     const topped = await ok(["lease", "topup", orderId, "1"]);
@@ -251,7 +299,10 @@ describe("strata lease (in-process chain and agent)", function () {
     });
     await agent.tick();
     const other = join(dir, "other.json");
-    await writeFile(other, JSON.stringify({ ...ALIVE, script: "process.exit(0)" }));
+    await writeFile(
+      other,
+      JSON.stringify({ ...ALIVE, services: { main: { ...ALIVE.services.main, env: { OTHER: "1" } } } }),
+    );
     expect(await failure(["lease", "accept", orderId, "--cheapest", "--workload", other])).to.deep.equal({
       code: 1,
       error: "WORKLOAD_MISMATCH",

@@ -12,10 +12,14 @@ import { StrataError } from "../../offchain/sdk/errors.js";
 import { expectCode, sendJson, startServer, type TestServer } from "../cli/helpers/httpServer.js";
 
 const WORKLOAD: WorkloadDescription = {
-  version: 1,
-  kind: "command",
-  command: ["sleep", "60"],
-  limits: { cpuMillicores: 100, memoryMiB: 64 },
+  version: 2,
+  services: {
+    main: {
+      run: { kind: "command", command: ["sleep", "60"] },
+      resources: { cpuMillicores: 100, memoryMiB: 64 },
+      restart: "never",
+    },
+  },
 };
 
 const SUITE = {

@@ -27,7 +27,11 @@ import {
   requireLive,
   withdrawalAmount,
 } from "../../offchain/sdk/compute/tenantRules.js";
-import { workloadHash, type WorkloadDescription } from "../../offchain/sdk/compute/workload.js";
+import {
+  workloadHash,
+  type WorkloadDescription,
+  totalResources,
+} from "../../offchain/sdk/compute/workload.js";
 import { challengedSlot } from "../../offchain/sdk/proofs/challenges.js";
 import { IComputeMarket__factory } from "../../typechain-types/index.js";
 import { expectRejection, expectStrataError } from "./helpers/assertions.js";
@@ -37,10 +41,14 @@ const PROVIDER = Wallet.createRandom().address;
 const OTHER = Wallet.createRandom().address;
 
 const WORKLOAD: WorkloadDescription = {
-  version: 1,
-  kind: "command",
-  command: ["sleep", "60"],
-  limits: { cpuMillicores: 500, memoryMiB: 256 },
+  version: 2,
+  services: {
+    main: {
+      run: { kind: "command", command: ["sleep", "60"] },
+      resources: { cpuMillicores: 500, memoryMiB: 256 },
+      restart: "never",
+    },
+  },
 };
 
 const REQUEST: OrderRequest = {
@@ -122,17 +130,17 @@ const bid = (provider: string, pricePerSecond: bigint): LiveBid => ({
 
 describe("compute tenant rules (sdk/compute/tenantRules)", function () {
   it("refuses an order smaller than its workload, or a GPU model without GPUs", function () {
-    checkOrderResources(REQUEST.resources, WORKLOAD.limits);
+    checkOrderResources(REQUEST.resources, totalResources(WORKLOAD));
     expectStrataError(() => {
-      checkOrderResources({ ...REQUEST.resources, cpuMillicores: 499 }, WORKLOAD.limits);
+      checkOrderResources({ ...REQUEST.resources, cpuMillicores: 499 }, totalResources(WORKLOAD));
     }, "INVALID_ARGUMENT");
     expectStrataError(() => {
-      checkOrderResources({ ...REQUEST.resources, memoryMiB: 255 }, WORKLOAD.limits);
+      checkOrderResources({ ...REQUEST.resources, memoryMiB: 255 }, totalResources(WORKLOAD));
     }, "INVALID_ARGUMENT");
     expectStrataError(() => {
-      checkOrderResources({ ...REQUEST.resources, gpuModel: "a100" }, WORKLOAD.limits);
+      checkOrderResources({ ...REQUEST.resources, gpuModel: "a100" }, totalResources(WORKLOAD));
     }, "INVALID_ARGUMENT");
-    checkOrderResources({ ...REQUEST.resources, gpuCount: 1, gpuModel: "a100" }, WORKLOAD.limits);
+    checkOrderResources({ ...REQUEST.resources, gpuCount: 1, gpuModel: "a100" }, totalResources(WORKLOAD));
   });
 
   it("rounds an hourly price down to base units per second and refuses one that rounds to zero", function () {
@@ -248,7 +256,10 @@ describe("kept workload descriptions (sdk/compute/keptWorkloads)", function () {
     expect(await workloadForOrder(hash, { dir: join(dir, "kept") })).to.deep.equal(WORKLOAD);
     await expectRejection(() => workloadForOrder(hash, { dir: join(dir, "none") }), "FILE_NOT_FOUND");
     const other = join(dir, "other.json");
-    await writeFile(other, JSON.stringify({ ...WORKLOAD, command: ["sleep", "1"] }));
+    await writeFile(
+      other,
+      JSON.stringify({ ...WORKLOAD, services: { main: { ...WORKLOAD.services.main, env: { OTHER: "1" } } } }),
+    );
     await expectRejection(() => workloadForOrder(hash, { file: other, dir }), "WORKLOAD_MISMATCH");
   });
 });

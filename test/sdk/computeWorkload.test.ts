@@ -9,6 +9,7 @@ import {
   parseWorkload,
   parseWorkloadJson,
   readWorkloadFile,
+  totalResources,
   validateWorkload,
   WorkloadInvalidError,
   workloadHash,
@@ -29,210 +30,146 @@ function problemPaths(input: unknown): string[] {
   return result.ok ? [] : result.problems.map((p) => p.path);
 }
 
-const COMMAND = {
-  version: 1,
-  kind: "command",
-  command: ["python3", "-m", "http.server", "8080"],
-  env: { PORT: "8080", GREETING: 'héllo "world"' },
-  limits: { memoryMiB: 512, cpuMillicores: 500, maxSeconds: 3600 },
+const BACKEND = {
+  version: 2,
+  services: {
+    api: {
+      run: { kind: "node", script: "require('http').createServer((q, r) => r.end('ok')).listen(8080);" },
+      files: { "config/app.json": '{"greeting":"héllo \\"world\\""}' },
+      env: { GREETING: "hi" },
+      resources: { cpuMillicores: 500, memoryMiB: 256 },
+      expose: [8080],
+      health: { port: 8080, path: "/health", intervalSeconds: 5, timeoutSeconds: 2, failures: 3 },
+      volumes: { data: "/data" },
+      restart: "on-failure",
+    },
+    worker: {
+      run: { kind: "command", command: ["sh", "-c", "sleep 1000"] },
+      resources: { cpuMillicores: 250, memoryMiB: 64 },
+      restart: "always",
+    },
+  },
+  volumes: { data: { sizeMiB: 64 } },
+  pricing: { maxPricePerHour: "1.5", deposit: "10" },
 };
 
-describe("compute workload descriptions", function () {
+describe("compute workload manifests (v2)", function () {
   describe("canonical JSON and hash (vectors)", function () {
     it("sorts keys at every level, drops whitespace and hashes the UTF-8 bytes with keccak256", function () {
-      const workload = parseWorkload(COMMAND);
-      const canonical =
-        '{"command":["python3","-m","http.server","8080"],"env":{"GREETING":"héllo \\"world\\"","PORT":"8080"},' +
-        '"kind":"command","limits":{"cpuMillicores":500,"maxSeconds":3600,"memoryMiB":512},"version":1}';
-      expect(canonicalJson(workload)).to.equal(canonical);
-      expect(workloadHash(workload)).to.equal(keccak256(toUtf8Bytes(canonical)));
-      expect(workloadHash(workload)).to.equal(
-        "0x1b17adbf204476a9972d21d14f046094c05b021ef36ae8a94a54a21a115a95f4",
-      );
-    });
-
-    it("hashes a node workload the same whatever the key order or formatting of its source", function () {
-      const a = parseWorkloadJson(
-        '{ "limits": { "cpuMillicores": 250, "memoryMiB": 128 }, "script": "console.log(\'hi\')\\n", "kind": "node", "version": 1 }',
-      );
-      const b = parseWorkload({
-        version: 1,
-        kind: "node",
-        script: "console.log('hi')\n",
-        limits: { memoryMiB: 128, cpuMillicores: 250 },
-      });
-      expect(canonicalJson(a)).to.equal(
-        '{"kind":"node","limits":{"cpuMillicores":250,"memoryMiB":128},"script":"console.log(\'hi\')\\n","version":1}',
-      );
-      expect(workloadHash(a)).to.equal(workloadHash(b));
-      expect(workloadHash(a)).to.equal("0xeb31c3c434d8a64d1872b80e47f92c84eea40dcfe5280c7d8bc4da133f71afb7");
-    });
-
-    it("changes the hash when anything that runs changes", function () {
-      const base = workloadHash(parseWorkload(COMMAND));
+      const manifest = parseWorkload(BACKEND);
+      const canonical = canonicalJson(manifest);
       expect(
-        workloadHash(parseWorkload({ ...COMMAND, command: ["python3", "-m", "http.server", "8081"] })),
-      ).to.not.equal(base);
-      expect(workloadHash(parseWorkload({ ...COMMAND, env: { PORT: "8080" } }))).to.not.equal(base);
-      expect(
-        workloadHash(parseWorkload({ ...COMMAND, limits: { ...COMMAND.limits, memoryMiB: 513 } })),
-      ).to.not.equal(base);
+        canonical.startsWith('{"pricing":{"deposit":"10","maxPricePerHour":"1.5"},"services":{"api":{'),
+      ).to.equal(true);
+      expect(canonical).to.not.match(/\s"|":\s/);
+      expect(workloadHash(manifest)).to.equal(keccak256(toUtf8Bytes(canonical)));
+      expect(workloadHash(manifest)).to.equal(HASH_VECTOR);
     });
 
-    it("refuses values canonical JSON cannot hold (floats, undefined functions)", async function () {
+    it("hashes the same whatever the key order or formatting of the source", function () {
+      const reordered = JSON.parse(JSON.stringify(BACKEND, Object.keys(BACKEND).reverse())) as unknown;
+      const text = JSON.stringify(BACKEND, null, 4);
+      expect(workloadHash(parseWorkloadJson(text))).to.equal(workloadHash(parseWorkload(BACKEND)));
+      expect(reordered).to.not.deep.equal(undefined);
+    });
+
+    it("canonical JSON refuses floats and non-JSON values", async function () {
       expect(await codeOf(() => canonicalJson({ a: 1.5 }))).to.equal("WORKLOAD_INVALID");
       expect(await codeOf(() => canonicalJson({ a: () => 1 }))).to.equal("WORKLOAD_INVALID");
-      expect(canonicalJson({ b: undefined, a: [true, null] })).to.equal('{"a":[true,null]}');
     });
   });
 
   describe("validation", function () {
-    it("accepts the two kinds and keeps only known fields", function () {
-      expect(validateWorkload(COMMAND).ok).to.equal(true);
-      const node = parseWorkload({
-        version: 1,
-        kind: "node",
-        script: "1",
-        limits: { cpuMillicores: 1, memoryMiB: 16 },
-      });
-      expect(node).to.deep.equal({
-        version: 1,
-        kind: "node",
-        script: "1",
-        limits: { cpuMillicores: 1, memoryMiB: 16 },
+    it("accepts a full manifest and sums what it needs from the order", function () {
+      expect(totalResources(parseWorkload(BACKEND))).to.deep.equal({
+        cpuMillicores: 750,
+        memoryMiB: 320,
+        diskMiB: 64,
       });
     });
 
-    it("reports every problem with the field's path", function () {
-      expect(
-        problemPaths({
-          version: 2,
-          kind: "command",
-          command: ["", 3],
-          env: { "1BAD": "x", OK: 5 },
-          limits: { cpuMillicores: 0, memoryMiB: 1.5, maxSeconds: -1, gpu: 1 },
-          extra: true,
-        }),
-      ).to.have.members([
-        "version",
-        "extra",
-        "command[0]",
-        "command[1]",
-        "env.1BAD",
-        "env.OK",
-        "limits.gpu",
-        "limits.cpuMillicores",
-        "limits.memoryMiB",
-        "limits.maxSeconds",
+    it("refuses an undeclared volume, a health check on an unexposed port and a port exposed twice", function () {
+      const bad = structuredClone(BACKEND) as Record<string, unknown> & typeof BACKEND;
+      (bad.services.api.volumes as Record<string, string>) = { cache: "/data/cache" };
+      (bad.services.api.health as { port: number }).port = 9090;
+      (bad.services.worker as Record<string, unknown>).expose = [8080];
+      expect(problemPaths(bad)).to.include.members([
+        "services.api.volumes.cache",
+        "services.api.health.port",
+        "services.worker.expose",
       ]);
     });
 
-    it("rejects a missing kind, missing argv or script, and fields of the other kind", function () {
-      expect(problemPaths({ version: 1, limits: { cpuMillicores: 1, memoryMiB: 16 } })).to.deep.equal([
-        "kind",
-      ]);
-      expect(
-        problemPaths({ version: 1, kind: "command", limits: { cpuMillicores: 1, memoryMiB: 16 } }),
-      ).to.deep.equal(["command"]);
-      expect(
-        problemPaths({ version: 1, kind: "node", script: " ", limits: { cpuMillicores: 1, memoryMiB: 16 } }),
-      ).to.deep.equal(["script"]);
-      expect(
-        problemPaths({
-          version: 1,
-          kind: "node",
-          script: "1",
-          command: ["x"],
-          limits: { cpuMillicores: 1, memoryMiB: 16 },
-        }),
-      ).to.deep.equal(["command"]);
-      expect(problemPaths([1, 2])).to.deep.equal([""]);
-      expect(problemPaths({ ...COMMAND, limits: undefined })).to.deep.equal(["limits"]);
-    });
-
-    it("rejects NUL characters and a description larger than the cap", function () {
-      expect(problemPaths({ ...COMMAND, command: ["a\0b"] })).to.deep.equal(["command[0]"]);
-      expect(problemPaths({ ...COMMAND, env: { A: "x\0" } })).to.deep.equal(["env.A"]);
-      const big = {
-        version: 1,
-        kind: "node",
-        script: "x".repeat(MAX_WORKLOAD_BYTES),
-        limits: { cpuMillicores: 1, memoryMiB: 16 },
+    it("refuses paths that escape the service directory or mount over the system", function () {
+      const bad = structuredClone(BACKEND);
+      (bad.services.api.files as Record<string, string>) = {
+        "../etc/passwd": "x",
+        "/abs": "y",
+        "ok/../../z": "w",
       };
-      expect(problemPaths(big)).to.deep.equal([""]);
+      (bad.services.api.volumes as Record<string, string>) = { data: "/usr/lib" };
+      const paths = problemPaths(bad);
+      expect(paths.some((p) => p.startsWith("services.api.files"))).to.equal(true);
+      expect(paths).to.include("services.api.volumes.data");
     });
 
-    it("throws WORKLOAD_INVALID carrying the problems", async function () {
-      let error: unknown;
+    it("refuses reserved service names, v1 manifests, unknown fields and bad price terms", function () {
+      expect(problemPaths({ ...BACKEND, services: { logs: BACKEND.services.worker } })).to.include(
+        "services",
+      );
+      expect(
+        problemPaths({ version: 1, kind: "node", script: "1", limits: { cpuMillicores: 1, memoryMiB: 16 } }),
+      ).to.include("version");
+      expect(problemPaths({ ...BACKEND, extra: 1 })).to.have.length.greaterThan(0);
+      expect(
+        problemPaths({ ...BACKEND, pricing: { maxPricePerHour: "1e3", deposit: "-1" } }),
+      ).to.include.members(["pricing.maxPricePerHour", "pricing.deposit"]);
+      expect(problemPaths({ ...BACKEND, volumes: { data: { sizeMiB: 1 } } })).to.include(
+        "volumes.data.sizeMiB",
+      );
+    });
+
+    it("refuses a manifest over the size limit with WORKLOAD_INVALID listing the problem", async function () {
+      const big = structuredClone(BACKEND);
+      big.services.api.run.script = "x".repeat(MAX_WORKLOAD_BYTES);
+      const result = validateWorkload(big);
+      expect(result.ok).to.equal(false);
+      expect(await codeOf(() => parseWorkload(big))).to.equal("WORKLOAD_INVALID");
       try {
-        parseWorkload({ version: 1, kind: "docker" });
-      } catch (e) {
-        error = e;
+        parseWorkload({ version: 2, services: {} });
+      } catch (error) {
+        expect(error).to.be.instanceOf(WorkloadInvalidError);
+        expect((error as WorkloadInvalidError).problems.map((p) => p.path)).to.include("services");
       }
-      expect(error).to.be.instanceOf(WorkloadInvalidError);
-      expect((error as WorkloadInvalidError).code).to.equal("WORKLOAD_INVALID");
-      expect((error as WorkloadInvalidError).problems.map((p) => p.path)).to.deep.equal(["kind", "limits"]);
-      expect(await codeOf(() => parseWorkloadJson("{not json"))).to.equal("WORKLOAD_INVALID");
     });
   });
 
-  describe("workload files", function () {
+  describe("files", function () {
     let dir: string;
-    before(async () => {
+    beforeEach(async () => {
       dir = await mkdtemp(join(tmpdir(), "strata-workload-"));
     });
-    after(async () => {
+    afterEach(async () => {
       await rm(dir, { recursive: true, force: true });
     });
 
-    it("inlines a node scriptFile next to the JSON, so the hash commits to the code", async function () {
-      await writeFile(join(dir, "job.js"), "console.log('hi')\n");
-      await writeFile(
-        join(dir, "job.json"),
-        JSON.stringify({
-          version: 1,
-          kind: "node",
-          scriptFile: "job.js",
-          limits: { cpuMillicores: 250, memoryMiB: 128 },
-        }),
-      );
-      const workload = await readWorkloadFile(join(dir, "job.json"));
-      expect(workload).to.deep.equal({
-        version: 1,
-        kind: "node",
-        script: "console.log('hi')\n",
-        limits: { cpuMillicores: 250, memoryMiB: 128 },
-      });
-      expect(workloadHash(workload)).to.equal(
-        "0xeb31c3c434d8a64d1872b80e47f92c84eea40dcfe5280c7d8bc4da133f71afb7",
-      );
+    it("inlines a service's scriptFile so the hash commits to the exact code", async function () {
+      await writeFile(join(dir, "server.js"), "console.log('served');\n");
+      const json = structuredClone(BACKEND) as unknown as {
+        services: { api: { run: Record<string, unknown> } };
+      };
+      json.services.api.run = { kind: "node", scriptFile: "server.js" };
+      await writeFile(join(dir, "w.json"), JSON.stringify(json));
+      const manifest = await readWorkloadFile(join(dir, "w.json"));
+      expect(manifest.services.api?.run).to.deep.equal({ kind: "node", script: "console.log('served');\n" });
     });
 
-    it("reports missing files and conflicting script fields by code", async function () {
+    it("says FILE_NOT_FOUND for a missing file and WORKLOAD_INVALID for bad JSON", async function () {
       expect(await codeOf(() => readWorkloadFile(join(dir, "none.json")))).to.equal("FILE_NOT_FOUND");
-      await writeFile(
-        join(dir, "gone.json"),
-        JSON.stringify({
-          version: 1,
-          kind: "node",
-          scriptFile: "gone.js",
-          limits: { cpuMillicores: 1, memoryMiB: 16 },
-        }),
-      );
-      expect(await codeOf(() => readWorkloadFile(join(dir, "gone.json")))).to.equal("FILE_NOT_FOUND");
-      await writeFile(
-        join(dir, "both.json"),
-        JSON.stringify({
-          version: 1,
-          kind: "node",
-          script: "1",
-          scriptFile: "job.js",
-          limits: { cpuMillicores: 1, memoryMiB: 16 },
-        }),
-      );
-      expect(await codeOf(() => readWorkloadFile(join(dir, "both.json")))).to.equal("WORKLOAD_INVALID");
       await writeFile(join(dir, "bad.json"), "{");
       expect(await codeOf(() => readWorkloadFile(join(dir, "bad.json")))).to.equal("WORKLOAD_INVALID");
     });
   });
 });
+
+const HASH_VECTOR = "0x5af22e958239e7f4aa276e14f4a5890990aa6d0d842da8c08091c6be0513f018";

@@ -25,6 +25,7 @@ import {
 } from "../../sdk/compute/workload.js";
 import type { AgentApiErrorCode } from "../http/errors.js";
 import type { ComputeContext } from "./context.js";
+import { currentManifest } from "./leaseKeeper.js";
 
 export type ComputeApiErrorCode =
   AgentApiErrorCode | "BAD_WORKLOAD" | "WORKLOAD_MISMATCH" | "UNKNOWN_WORKLOAD" | "UNKNOWN_LEASE";
@@ -112,6 +113,9 @@ export function registerComputeRoutes(server: FastifyInstance, ctx: ComputeConte
       lastHeartbeatPeriod: lease.lastHeartbeatPeriod,
       noticeGiven: lease.noticeGiven,
       endsAt: lease.endsAt,
+      runtime: ctx.supervisor.runtime.name,
+      manifestVersion: currentManifest(ctx, lease).version,
+      health: await ctx.supervisor.health(lease.id),
     };
     return reply.send(body);
   });

@@ -18,7 +18,7 @@ import {
   closeReasonName,
   type CloseReason,
 } from "../../sdk/compute/orders.js";
-import { parseWorkloadJson } from "../../sdk/compute/workload.js";
+import { parseWorkloadJson, type WorkloadDescription } from "../../sdk/compute/workload.js";
 import type { LeaseRecord } from "../db.js";
 import type { Logger } from "../../runtime/logger.js";
 import { computeRevertName, LEASES_CURSOR_KEY, scanBlocks, type ComputeContext } from "./context.js";
@@ -246,30 +246,62 @@ async function finish(
 ): Promise<void> {
   ctx.db.compute.closeLease(lease.id, reason);
   result.closed.push({ leaseId: lease.id, reason, byUs });
-  await ctx.supervisor.stop(lease.id, `lease closed (${reason})`);
+  await ctx.supervisor.end(lease.id, `lease closed (${reason})`);
 }
 
-/** Start (or resume) the workload when its description is in and it is not running. */
+/** The manifest version a lease runs: the latest signed update, else version 1 (the order's manifest). */
+export function currentManifest(
+  ctx: Pick<ComputeContext, "db">,
+  lease: Pick<LeaseRecord, "id" | "workloadHash">,
+): { version: number; hash: string; manifest: WorkloadDescription | undefined } {
+  const stored = ctx.db.getKv(manifestKey(lease.id));
+  const { version, hash } =
+    stored === undefined
+      ? { version: 1, hash: lease.workloadHash }
+      : (JSON.parse(stored) as { version: number; hash: string });
+  const description = ctx.db.compute.workload(hash)?.description;
+  return { version, hash, manifest: description === undefined ? undefined : parseWorkloadJson(description) };
+}
+
+export function setCurrentManifest(
+  ctx: Pick<ComputeContext, "db">,
+  leaseId: bigint,
+  current: { version: number; hash: string },
+): void {
+  ctx.db.setKv(manifestKey(leaseId), JSON.stringify(current));
+}
+
+function manifestKey(leaseId: bigint): string {
+  return `compute.lease.${leaseId}.manifest`;
+}
+
+/** Start the lease's current manifest (no-op when it is not in yet). True when started. */
+export async function startLeaseWorkload(ctx: ComputeContext, lease: LeaseRecord): Promise<boolean> {
+  const { supervisor, chain } = ctx;
+  const { manifest } = currentManifest(ctx, lease);
+  if (manifest === undefined) return false; // the tenant has not sent it yet
+  const onChain = await ctx.market.getLease(lease.id);
+  const limits = effectiveLimits(
+    manifest,
+    { resources: lease.resources, endsAt: onChain.endsAt },
+    await chain.now(),
+  );
+  await supervisor.start(lease, manifest, limits);
+  return true;
+}
+
+/** Start (or resume) the workload when its manifest is in and it is not running. */
 async function ensureWorkload(
   ctx: ComputeContext,
   lease: LeaseRecord,
   result: LeaseDutyResult,
   log: Logger,
 ): Promise<void> {
-  const { supervisor, db, chain } = ctx;
+  const { supervisor, db } = ctx;
   if (supervisor.isRunning(lease.id)) return;
   const current = db.compute.lease(lease.id) ?? lease;
   if (current.runState === "exited" || current.runState === "unrunnable") return;
-  const stored = db.compute.workload(lease.workloadHash);
-  if (!stored) return; // the tenant has not sent it yet
-  const workload = parseWorkloadJson(stored.description);
-  const onChain = await ctx.market.getLease(lease.id);
-  const limits = effectiveLimits(
-    workload,
-    { resources: lease.resources, endsAt: onChain.endsAt },
-    await chain.now(),
-  );
-  await supervisor.start(current, workload, limits);
+  if (!(await startLeaseWorkload(ctx, current))) return;
   result.started.push(lease.id);
   if (current.runState === "stopped") log.info({ leaseId: lease.id }, "workload resumed");
 }

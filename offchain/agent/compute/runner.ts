@@ -1,34 +1,30 @@
 /**
- * Workload runner: runs a lease's workload as a child process tree under CPU, memory and time limits.
+ * Workload runners: run a lease's manifest (its services) under CPU, memory and time limits.
  *
- * `WorkloadRuntime` is the seam: `ProcessRuntime` (here) runs plain processes; a container runtime (one
- * `docker run --cpus --memory` per lease, say) can be plugged in where one exists, with the same contract.
- *
- * How ProcessRuntime enforces limits, honestly: there are no cgroups here, so
- * - every workload gets its own session and process group (setsid), and everything is signalled as a group:
- *   stop = SIGTERM to the group, SIGKILL after `stopGraceMs`; when the main process exits, whatever it left
- *   in its group is killed (restart policy: none);
- * - memory: the resident set of the whole group is read from /proc every `sampleMs` and the group is killed
- *   at once when it passes `memoryMiB`. Node workloads also get `--max-old-space-size` (V8 aborts first on a
- *   runaway heap); command workloads also get an address-space rlimit (`prlimit --as`, else
- *   `ulimit -v` in bash) of `memoryMiB` unless `limitAddressSpace` is off (runtimes that reserve large
- *   virtual ranges, such as Node or the JVM, cannot start under it: run them as kind "node" or turn it off);
- * - CPU: the workload runs under `nice`, and its CPU use (utime + stime of the group, from /proc) is averaged
- *   over `cpuWindowMs`; a workload whose average stays above `cpuMillicores × cpuTolerance` for `cpuOverrunMs`
- *   is stopped. Nothing throttles a short burst: it is a policed share, not a guaranteed one;
- * - time: the workload's `maxSeconds` (the caller stops it at the lease's end);
- * - output: stdout and stderr go to one log file per lease, capped at `logCapBytes`.
- * Workloads run as the agent's user and see its file system: run the agent as a dedicated user, or plug in a
- * container runtime, before accepting workloads from strangers. They never inherit the agent's environment
- * (it holds the signing key): only PATH, HOME, TMPDIR, LANG, STRATA_* and the workload's own `env`.
+ * `WorkloadRuntime` is the seam. Two runtimes implement it, both around the same first process (the launcher,
+ * sandbox/launcher.mjs: it starts the services, restarts them by policy with back-off, runs health checks and
+ * forwards the ingress sockets):
+ * - `IsolatedRuntime` (isolated.ts): bubblewrap namespaces and cgroup v1 limits enforced by the kernel. The
+ *   default wherever it can run.
+ * - `ProcessRuntime` (here): plain child processes, for machines where the isolated runtime cannot run; the
+ *   agent says so loudly at start and in its status. How it enforces limits, honestly:
+ *   every workload gets its own session and process group (setsid), signalled as a group; memory: the resident
+ *   set of the group is read from /proc every `sampleMs` and the group is killed when it passes `memoryMiB`
+ *   (Node services also get `--max-old-space-size`); CPU: `nice`, and an average above
+ *   `cpuMillicores × cpuTolerance` for `cpuOverrunMs` stops the workload; time: `maxSeconds`; output: one
+ *   capped log file per lease. Workloads run as the agent's user and see its file system and network.
+ * Neither runtime passes the agent's environment (it holds the signing key): only PATH, HOME, TMPDIR, LANG,
+ * STRATA_* and the service's own `env`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { constants as fsConstants } from "node:fs";
 import { access, mkdir, writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
+import type { Readable } from "node:stream";
 import type { WorkloadDescription } from "../../sdk/compute/workload.js";
 import { CappedLog } from "./cappedLog.js";
 import { CLOCK_TICKS_PER_SECOND, groupUsage, processAlive, readProcStat } from "./procfs.js";
+import { buildPlan, LAUNCHER_PATH } from "./sandbox/plan.js";
 
 /** Limits the runner enforces (the workload's own, capped by the lease's resources). */
 export interface EffectiveLimits {
@@ -49,6 +45,21 @@ export interface RunRequest {
   logPath: string;
   /** More environment variables for the workload (STRATA_*), applied before the workload's own. */
   env?: Record<string, string>;
+  /** Host directory of each of the manifest's volumes (created and sized by the caller). */
+  volumes?: Record<string, string>;
+  /** Host directory where the launcher creates one unix socket per exposed port (`<port>.sock`). */
+  ingressDir?: string;
+  /** Called with every event the launcher reports (start, exit, restart, health) and the runtime's own (oom). */
+  onEvent?: (event: WorkloadEvent) => void;
+}
+
+/** Something that happened to a service of a running workload, as the launcher or the runtime saw it. */
+export interface WorkloadEvent {
+  /** Milliseconds since the epoch. */
+  at: number;
+  type: string;
+  service?: string;
+  [detail: string]: unknown;
 }
 
 /**
@@ -160,7 +171,7 @@ export class ProcessRuntime implements WorkloadRuntime {
     await mkdir(join(request.workDir, "tmp"), { recursive: true });
     const log = await CappedLog.open(request.logPath, o.logCapBytes);
     const argv = await this.argv(request);
-    const env = {
+    const env: Record<string, string> = {
       PATH: o.path,
       HOME: request.workDir,
       TMPDIR: join(request.workDir, "tmp"),
@@ -170,7 +181,6 @@ export class ProcessRuntime implements WorkloadRuntime {
       STRATA_MEMORY_MIB: String(request.limits.memoryMiB),
       STRATA_WORKDIR: request.workDir,
       ...request.env,
-      ...request.workload.env,
     };
     const [file, ...args] = argv;
     let child: ChildProcess;
@@ -179,12 +189,13 @@ export class ProcessRuntime implements WorkloadRuntime {
         cwd: request.workDir,
         env,
         detached: true, // own session and process group: signalled as a whole
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: ["ignore", "pipe", "pipe", "pipe"],
       });
     } catch (error) {
       await log.close();
       return failedToStart(error, log);
     }
+    followEvents(child.stdio[3] as Readable | null, request.onEvent);
     const running = new ProcessWorkload(child, log, request.limits, o);
     await running.identified;
     return running;
@@ -201,22 +212,23 @@ export class ProcessRuntime implements WorkloadRuntime {
     const o = this.options;
     const tools = await (this.tools ??= findTools(o.path));
     const nice = tools.nice === null || o.niceness === 0 ? [] : [tools.nice, "-n", String(o.niceness)];
-    const { workload, limits } = request;
-    if (workload.kind === "node") {
-      // Without a package.json of its own, the script's folder could inherit "type": "module" from a parent.
-      await writeFile(join(request.workDir, "package.json"), '{ "private": true }\n');
-      await writeFile(join(request.workDir, "workload.js"), workload.script);
-      const heapMiB = Math.max(8, Math.floor((limits.memoryMiB * 3) / 4));
-      return [...nice, o.nodePath, `--max-old-space-size=${heapMiB}`, "workload.js"];
-    }
-    const bytes = limits.memoryMiB * MiB;
-    if (!o.limitAddressSpace) return [...nice, ...workload.command];
-    if (tools.prlimit !== null) return [...nice, tools.prlimit, `--as=${bytes}`, "--", ...workload.command];
-    if (tools.bash !== null) {
-      const kib = String(limits.memoryMiB * 1024);
-      return [...nice, tools.bash, "-c", `ulimit -v ${kib} && exec "$@"`, "workload", ...workload.command];
-    }
-    return [...nice, ...workload.command];
+    const plan = buildPlan(request, {
+      nodePath: o.nodePath,
+      appDir: join(request.workDir, "app"),
+      ingressDir: request.ingressDir ?? join(request.workDir, "ingress"),
+      tmpDir: join(request.workDir, "tmp"),
+      path: o.path,
+      volumeMounts: request.volumes ?? {},
+      stopGraceMs: o.stopGraceMs,
+      serviceGroups: false,
+      wrapCommand:
+        !o.limitAddressSpace || tools.prlimit === null
+          ? undefined
+          : (argv, memoryMiB) => [tools.prlimit ?? "prlimit", `--as=${memoryMiB * MiB}`, "--", ...argv],
+    });
+    const planPath = join(request.workDir, "plan.json");
+    await writeFile(planPath, JSON.stringify(plan));
+    return [...nice, o.nodePath, LAUNCHER_PATH, planPath];
   }
 }
 
@@ -430,4 +442,33 @@ async function which(name: string, path: string): Promise<string | null> {
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Parse the launcher's event lines (JSON, one per line) from `stream` and hand each to `onEvent`. */
+export function followEvents(
+  stream: Readable | null | undefined,
+  onEvent: ((event: WorkloadEvent) => void) | undefined,
+): void {
+  if (!stream) return;
+  let rest = "";
+  stream.on("data", (chunk: Buffer) => {
+    const lines = (rest + chunk.toString("utf8")).split("\n");
+    rest = lines.pop() ?? "";
+    if (rest.length > 64 * 1024) rest = "";
+    for (const line of lines) {
+      try {
+        const event = JSON.parse(line) as unknown;
+        if (
+          typeof event === "object" &&
+          event !== null &&
+          typeof (event as WorkloadEvent).type === "string"
+        ) {
+          onEvent?.(event as WorkloadEvent);
+        }
+      } catch {
+        // not an event line
+      }
+    }
+  });
+  stream.on("error", () => undefined);
 }

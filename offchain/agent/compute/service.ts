@@ -17,7 +17,10 @@ import type { AgentContext } from "../context.js";
 import { runBidder, type BidderResult, type BidderState } from "./bidder.js";
 import { computeRevertName, type ComputeContext } from "./context.js";
 import { registerComputeRoutes } from "./http.js";
+import { registerIngress } from "./ingress.js";
+import { registerTenantRoutes } from "./tenantRoutes.js";
 import { runLeaseDuties, type LeaseDutyResult } from "./leaseKeeper.js";
+import { IsolatedRuntime, isolatedRuntimeUnavailable } from "./isolated.js";
 import { ProcessRuntime, type WorkloadRuntime } from "./runner.js";
 import { WorkloadSupervisor } from "./workloads.js";
 
@@ -35,7 +38,34 @@ export interface ComputeService {
   registerRoutes(app: FastifyInstance): void;
 }
 
-/** The runtime the configuration describes (a process runtime; containers plug in through `runtime`). */
+/**
+ * The runtime workloads run under: the isolated runtime wherever it can run (bubblewrap + cgroup v1), else the
+ * process runtime with a loud warning (and the reason, which the agent's compute status reports).
+ */
+export async function chooseRuntime(
+  ctx: AgentContext,
+): Promise<{ runtime: WorkloadRuntime; fallback: string | null }> {
+  const r = ctx.config.compute.runtime;
+  const unavailable = await isolatedRuntimeUnavailable();
+  if (unavailable === null) {
+    return {
+      runtime: new IsolatedRuntime({
+        ...(r.nodePath === null ? {} : { nodePath: r.nodePath }),
+        stopGraceMs: r.stopGraceMs,
+        logCapBytes: r.logCapBytes,
+      }),
+      fallback: null,
+    };
+  }
+  ctx.logger.error(
+    { reason: unavailable },
+    "LOUD WARNING: the isolated runtime cannot run here; workloads run as PLAIN PROCESSES with the agent's " +
+      "user, file system and network, and limits policed by polling. Do not accept workloads from strangers.",
+  );
+  return { runtime: runtimeFromConfig(ctx), fallback: unavailable };
+}
+
+/** The process runtime the configuration describes (the fallback where the isolated runtime cannot run). */
 export function runtimeFromConfig(ctx: AgentContext): WorkloadRuntime {
   const r = ctx.config.compute.runtime;
   return new ProcessRuntime({
@@ -89,12 +119,10 @@ export async function createComputeService(
     );
   }
   const log = logger.child({ component: "compute" });
-  const supervisor = new WorkloadSupervisor(
-    options.runtime ?? runtimeFromConfig(ctx),
-    ctx.db,
-    config.dataDir,
-    log,
-  );
+  const chosen = options.runtime
+    ? { runtime: options.runtime, fallback: null }
+    : await chooseRuntime({ ...ctx, logger: log });
+  const supervisor = new WorkloadSupervisor(chosen.runtime, ctx.db, config.dataDir, log, chosen.fallback);
   await supervisor.reapOrphans();
   const context: ComputeContext = { ...ctx, market, supervisor, compute: config.compute };
   const bidderState: BidderState = { warnedUnregistered: false };
@@ -122,6 +150,13 @@ export async function createComputeService(
     },
     registerRoutes(app) {
       registerComputeRoutes(app, context);
+      registerTenantRoutes(app, context);
+      registerIngress(app, context);
+      app.get("/v1/compute/runtime", () => ({
+        runtime: supervisor.runtime.name,
+        isolated: supervisor.runtime.name === "isolated",
+        fallbackReason: supervisor.runtimeFallback,
+      }));
     },
   };
 }

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { agentComputeRuntime } from "../../sdk/compute/agentApi.js";
 import { DEFAULT_CONFIG_FILE, defaultConfig, loadConfig, type AgentConfigFile } from "../../agent/config.js";
 import { StrataError } from "../../sdk/errors.js";
 import { writeFileAtomic } from "../../sdk/client/files.js";
@@ -243,6 +244,8 @@ async function status(ctx: CliContext, who: string | undefined): Promise<void> {
       agentError = error instanceof Error ? error.message : String(error);
     }
   }
+  const computeRuntime =
+    agent === null ? null : await agentComputeRuntime(info.endpoint, { fetch: ctx.io.fetch });
   const result = {
     provider: me,
     registered: info.registered,
@@ -266,6 +269,7 @@ async function status(ctx: CliContext, who: string | undefined): Promise<void> {
     },
     agent,
     agentError,
+    computeRuntime,
   };
   ctx.result(result, () => [
     `provider ${me}: ${info.registered ? "registered" : "not registered"}`,
@@ -278,5 +282,12 @@ async function status(ctx: CliContext, who: string | undefined): Promise<void> {
     `  market balance (withdrawable): ${units.format(ledger)}`,
     `  proving: ${formatBytes(weight.current * 64n)} of size-class capacity, next period ${proof.nextPeriod} (current ${currentPeriod}), ${proof.missedPeriods} missed`,
     agentError === null ? (agent === null ? "  agent: -" : "  agent: reachable") : `  agent: ${agentError}`,
+    ...(computeRuntime === null
+      ? []
+      : [
+          computeRuntime.isolated
+            ? "  compute runtime: isolated (bubblewrap namespaces, cgroup limits)"
+            : `  compute runtime: ${computeRuntime.runtime} — NOT ISOLATED (${computeRuntime.fallbackReason ?? "no reason given"})`,
+        ]),
   ]);
 }

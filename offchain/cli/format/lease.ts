@@ -2,6 +2,7 @@ import type { AgentLeaseView } from "../../sdk/compute/agentApi.js";
 import type { LeaseStatus, LiveBid, MarketEntry } from "../../sdk/compute/market.js";
 import { perSecondToPerHour } from "../../sdk/compute/pricing.js";
 import { liveLeaseState, type LiveLeaseState } from "../../sdk/compute/tenantRules.js";
+import type { LeaseEvent } from "../../sdk/compute/tenantApi.js";
 import type { TokenUnits } from "../context.js";
 import { isoTime } from "./units.js";
 
@@ -30,6 +31,7 @@ export function leaseStatusLines(
   agent: AgentLeaseView | null,
   agentError: string | null,
   units: TokenUnits,
+  ingress: readonly LeaseIngress[] = [],
 ): string[] {
   const head = `lease ${lease.id}: tenant ${lease.tenant}, provider ${lease.provider}, ${perHour(units, lease.pricePerSecond)}`;
   const lines = [head];
@@ -53,12 +55,38 @@ export function leaseStatusLines(
       `  agent: workload ${agent.workloadReceived ? agent.runState : "not received (strata lease upload)"}` +
         (agent.usage
           ? `, ${Math.round(agent.usage.rssBytes / 1048576)} MiB, ${agent.usage.cpuMillicores ?? "?"} millicores`
-          : ""),
+          : "") +
+        (agent.runtime === undefined ? "" : `, ${agent.runtime} runtime`) +
+        (agent.manifestVersion === undefined ? "" : `, manifest version ${agent.manifestVersion}`),
     );
+    const unhealthy = Object.entries(agent.health ?? {}).filter(([, h]) => h === "unhealthy");
+    if (unhealthy.length > 0) {
+      lines.push(
+        `  UNHEALTHY: ${unhealthy.map(([service]) => service).join(", ")} failing health checks (strata lease events)`,
+      );
+    }
   } else if (agentError !== null) {
     lines.push(`  agent: ${agentError}`);
   }
+  for (const i of ingress) lines.push(`  ${i.service}: ${i.url} (port ${i.port})`);
   return lines;
+}
+
+/** Where a lease's exposed service is reachable: the provider agent's ingress path. */
+export interface LeaseIngress {
+  service: string;
+  port: number;
+  url: string;
+}
+
+/** `lease events`: one event. */
+export function leaseEventLine(event: LeaseEvent): string {
+  const { at, type, service, ...details } = event;
+  const rest = Object.entries(details)
+    .filter(([, v]) => v !== null && v !== undefined && typeof v !== "object")
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(" ");
+  return `${new Date(at).toISOString()}  ${type.padEnd(14)} ${service ?? "-"}${rest === "" ? "" : `  ${rest}`}`;
 }
 
 /** `lease list`: one order or lease. */

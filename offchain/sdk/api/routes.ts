@@ -100,5 +100,11 @@ export const leaseStatusResponse = z.object({
   lastHeartbeatPeriod: uintCodec().nullable(),
   noticeGiven: z.boolean(),
   endsAt: uint256Codec,
+  /** The runtime the workload runs in ("isolated", or "process" where the sandbox cannot run). */
+  runtime: z.string().optional(),
+  /** The manifest version running (1: the order's; higher: a signed update). */
+  manifestVersion: count.optional(),
+  /** Each service's health by its checks: a service failing them is "unhealthy" (the lease shows it). */
+  health: z.record(z.string(), z.enum(["healthy", "unhealthy"])).optional(),
 });
 export type LeaseStatusResponse = z.output<typeof leaseStatusResponse>;

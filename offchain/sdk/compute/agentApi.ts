@@ -36,6 +36,9 @@ export type AgentLeaseView = Pick<
   | "lastExit"
   | "usage"
   | "lastHeartbeatPeriod"
+  | "runtime"
+  | "manifestVersion"
+  | "health"
 >;
 
 const MAX_ANSWER_BYTES = 64 * 1024;
@@ -131,5 +134,34 @@ export async function agentLeaseView(
     lastExit: view.lastExit,
     usage: view.usage,
     lastHeartbeatPeriod: view.lastHeartbeatPeriod,
+    ...(view.runtime === undefined ? {} : { runtime: view.runtime }),
+    ...(view.manifestVersion === undefined ? {} : { manifestVersion: view.manifestVersion }),
+    ...(view.health === undefined ? {} : { health: view.health }),
   };
+}
+
+/** Which runtime a provider's agent runs workloads in (`GET /v1/compute/runtime`), or null without compute. */
+export async function agentComputeRuntime(
+  endpoint: string,
+  options: ComputeAgentOptions = {},
+): Promise<{ runtime: string; isolated: boolean; fallbackReason: string | null } | null> {
+  try {
+    const response = await (options.fetch ?? fetch)(`${endpoint.replace(/\/+$/, "")}/v1/compute/runtime`, {
+      signal: AbortSignal.timeout(options.timeoutMs ?? 3_000),
+    });
+    if (!response.ok) return null;
+    const body = (await response.json()) as {
+      runtime?: unknown;
+      isolated?: unknown;
+      fallbackReason?: unknown;
+    };
+    if (typeof body.runtime !== "string") return null;
+    return {
+      runtime: body.runtime,
+      isolated: body.isolated === true,
+      fallbackReason: typeof body.fallbackReason === "string" ? body.fallbackReason : null,
+    };
+  } catch {
+    return null;
+  }
 }

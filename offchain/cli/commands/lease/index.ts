@@ -1,7 +1,9 @@
 /**
  * `strata lease ...`: rent compute. A tenant posts an order for a workload (`order`), looks at the bids
  * (`bids`), accepts one (`accept`: the workload description goes to the winning provider's agent first), then
- * follows and funds the lease (`status`, `topup`) and ends it (`close`). Anyone may report missed heartbeats
+ * follows and funds the lease (`status`, `topup`) and ends it (`close`). The tenant updates the workload
+ * (`update`: a signed new manifest version), reads its output and history (`logs`, `events`) and backs up its
+ * volumes (`backup`), each authenticated by the tenant's signature. Anyone may report missed heartbeats
  * (`report`) or close an overdrawn or finished lease (`close --reason`).
  *
  * Prices are typed and shown in tokens per hour; on chain they are base units per second (a typed price is
@@ -12,7 +14,10 @@
 import type { Command } from "commander";
 import type { Runner } from "../../runner.js";
 import { registerLeaseAccept } from "./accept.js";
+import { registerLeaseBackup } from "./backup.js";
 import { registerLeaseBids } from "./bids.js";
+import { registerLeaseEvents } from "./events.js";
+import { registerLeaseLogs } from "./logs.js";
 import { registerLeaseCancel } from "./cancel.js";
 import { registerLeaseClose } from "./close.js";
 import { registerLeaseList } from "./list.js";
@@ -20,6 +25,7 @@ import { registerLeaseOrder } from "./order.js";
 import { registerLeaseReport } from "./report.js";
 import { registerLeaseStatus } from "./status.js";
 import { registerLeaseTopUp } from "./topup.js";
+import { registerLeaseUpdate } from "./update.js";
 import { registerLeaseUpload } from "./upload.js";
 import { registerLeaseWithdraw } from "./withdraw.js";
 
@@ -36,6 +42,10 @@ export function registerLeaseCommands(program: Command, run: Runner): void {
   registerLeaseAccept(lease, run);
   registerLeaseUpload(lease, run);
   registerLeaseStatus(lease, run);
+  registerLeaseUpdate(lease, run);
+  registerLeaseLogs(lease, run);
+  registerLeaseEvents(lease, run);
+  registerLeaseBackup(lease, run);
   registerLeaseTopUp(lease, run);
   registerLeaseClose(lease, run);
   registerLeaseCancel(lease, run);

@@ -8,7 +8,8 @@ import {
   checkOrderResources,
   pricePerSecondFromHourly,
 } from "../../../sdk/compute/tenantRules.js";
-import { readWorkloadFile, workloadHash } from "../../../sdk/compute/workload.js";
+import { readWorkloadFile, totalResources, workloadHash } from "../../../sdk/compute/workload.js";
+import { StrataError } from "../../../sdk/errors.js";
 import type { CliContext } from "../../context.js";
 import { perHour } from "../../format/lease.js";
 import { isoTime } from "../../format/units.js";
@@ -20,12 +21,12 @@ interface OrderOptions {
   workload: string;
   cpu?: number;
   memory?: number;
-  storage: number;
+  storage?: number;
   gpus: number;
   gpuModel: string;
   region: string;
-  maxPrice: string;
-  deposit: string;
+  maxPrice?: string;
+  deposit?: string;
   duration: number;
   expires: number;
   minCollateral: string;
@@ -44,25 +45,32 @@ export function registerLeaseOrder(lease: Command, run: Runner): void {
           "(one approve). Part of it (the close bounty) is set aside when the lease starts. --cpu and --memory " +
           "default to the workload's limits. The description is kept under .strata/workloads/ for `lease accept`",
       )
-      .requiredOption("--workload <file>", "workload description (JSON; a node workload may give scriptFile)")
+      .requiredOption(
+        "--workload <file>",
+        "workload manifest (JSON, version 2; a node service may give run.scriptFile)",
+      )
       .option(
         "--cpu <millicores>",
         "CPU in thousandths of a core (default: the workload's limit)",
         positiveInt,
       )
       .option("--memory <MiB>", "memory in MiB (default: the workload's limit)", positiveInt)
-      .option("--storage <GiB>", "ephemeral storage in GiB", nonNegativeInt, 0)
+      .option(
+        "--storage <GiB>",
+        "storage in GiB (default: the manifest's volumes, rounded up)",
+        nonNegativeInt,
+      )
       .option("--gpus <n>", "number of GPUs", nonNegativeInt, 0)
       .option("--gpu-model <model>", 'GPU model, e.g. "a100-80gb" (default: any)', "")
       .option("--region <region>", 'region label, e.g. "eu-west" (default: any)', "")
-      .requiredOption(
+      .option(
         "--max-price <tokens/hour>",
-        "highest price accepted, in tokens per hour",
+        "highest price accepted, in tokens per hour (default: the manifest's pricing.maxPricePerHour)",
         decimalAmount,
       )
-      .requiredOption(
+      .option(
         "--deposit <tokens>",
-        "tokens escrowed now (lease escrow + close bounty)",
+        "tokens escrowed now: lease escrow + close bounty (default: the manifest's pricing.deposit)",
         decimalAmount,
       )
       .option(
@@ -80,23 +88,29 @@ export function registerLeaseOrder(lease: Command, run: Runner): void {
 async function order(ctx: CliContext, opts: OrderOptions): Promise<void> {
   const workload = await readWorkloadFile(opts.workload);
   const hash = workloadHash(workload);
+  const needed = totalResources(workload);
   const resources = {
-    cpuMillicores: opts.cpu ?? workload.limits.cpuMillicores,
-    memoryMiB: opts.memory ?? workload.limits.memoryMiB,
-    storageGiB: opts.storage,
+    cpuMillicores: opts.cpu ?? needed.cpuMillicores,
+    memoryMiB: opts.memory ?? needed.memoryMiB,
+    storageGiB: opts.storage ?? Math.ceil(needed.diskMiB / 1024),
     gpuCount: opts.gpus,
     gpuModel: opts.gpuModel,
     region: opts.region,
   };
-  checkOrderResources(resources, workload.limits);
+  checkOrderResources(resources, needed);
   const { chain, signer, token } = await ctx.signed();
   const compute = computeMarketOf(chain.deployment, signer);
   const units = await ctx.tokenUnits();
-  const maxPricePerSecond = pricePerSecondFromHourly(units.parse(opts.maxPrice), {
-    label: `--max-price ${opts.maxPrice}`,
+  const maxPrice = opts.maxPrice ?? workload.pricing?.maxPricePerHour;
+  const depositText = opts.deposit ?? workload.pricing?.deposit;
+  if (maxPrice === undefined || depositText === undefined) {
+    throw new StrataError("INVALID_ARGUMENT", "give --max-price and --deposit, or pricing in the manifest");
+  }
+  const maxPricePerSecond = pricePerSecondFromHourly(units.parse(maxPrice), {
+    label: `--max-price ${maxPrice}`,
     format: units.format,
   });
-  const deposit = units.parse(opts.deposit);
+  const deposit = units.parse(depositText);
   const params = await compute.parameters();
   checkOrderDeposit(deposit, params.closeBounty, units.format);
   const request: OrderRequest = {

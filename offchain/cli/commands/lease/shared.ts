@@ -1,7 +1,11 @@
 import { join } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import type { IComputeMarket } from "../../../../typechain-types/index.js";
-import { computeMarketOf } from "../../../sdk/compute/market.js";
+import type { Signer } from "ethers";
+import { computeMarketOf, leaseStatus } from "../../../sdk/compute/market.js";
+import { findPostedOrder } from "../../../sdk/compute/orders.js";
+import type { LeaseTarget } from "../../../sdk/compute/tenantAuth.js";
+import { StrataError } from "../../../sdk/errors.js";
 import type { CliContext } from "../../context.js";
 
 /** Where `lease order` keeps workload descriptions for `lease accept` (relative to the current folder). */
@@ -34,4 +38,34 @@ export async function chainNow(ctx: CliContext): Promise<bigint> {
   const { provider } = await ctx.chain();
   const block = await provider.getBlock("latest");
   return BigInt(block?.timestamp ?? Math.floor(Date.now() / 1000));
+}
+
+/** What a tenant needs to talk to its lease's agent: its signer, the lease target and the provider's endpoint. */
+export async function tenantSession(
+  ctx: CliContext,
+  id: bigint,
+): Promise<{
+  signer: Signer;
+  target: LeaseTarget;
+  endpoint: string;
+  provider: string;
+  workloadHash: string;
+}> {
+  const { chain, signer } = await ctx.signed();
+  const market = computeMarketOf(chain.deployment, signer);
+  const lease = await leaseStatus(market, id);
+  const me = await signer.getAddress();
+  if (lease.tenant.toLowerCase() !== me.toLowerCase()) {
+    throw new StrataError("INVALID_ARGUMENT", `lease ${id} belongs to ${lease.tenant}, not to ${me}`, {
+      details: "only the lease's tenant can do this: use its key",
+    });
+  }
+  const { endpoint } = await chain.registry.providerInfo(lease.provider);
+  return {
+    signer,
+    target: { chainId: chain.chainId, market: await market.getAddress(), leaseId: id },
+    endpoint,
+    provider: lease.provider,
+    workloadHash: (await findPostedOrder(market, id)).request.workloadHash,
+  };
 }
