@@ -32,7 +32,6 @@ import {
   type WorkloadDescription,
   totalResources,
 } from "../../offchain/sdk/compute/workload.js";
-import { challengedSlot } from "../../offchain/sdk/proofs/challenges.js";
 import { IComputeMarket__factory } from "../../typechain-types/index.js";
 import { expectRejection, expectStrataError } from "./helpers/assertions.js";
 
@@ -269,10 +268,5 @@ describe("typed errors of sdk invariants", function () {
     const nonces = new NonceSequence(0n);
     for (let i = 0; i < NONCES_PER_BASE; i++) nonces.next();
     expectStrataError(() => nonces.next(), "NONCES_EXHAUSTED");
-  });
-
-  it("INVALID_ARGUMENT for a challenge over an empty active list", function () {
-    expect(challengedSlot(5n, 0n, 3n)).to.equal(2n);
-    expectStrataError(() => challengedSlot(5n, 0n, 0n), "INVALID_ARGUMENT");
   });
 });
