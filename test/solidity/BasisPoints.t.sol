@@ -71,7 +71,11 @@ contract BasisPointsTest is TestBase {
 
     /// @notice The three parts add up to the slashed amount exactly; both shares are the rounded-down formula;
     ///         the harmed party gets every unit rounding takes from the others.
-    function test_fuzz_splitLosesNothing(uint256 amount, uint256 treasuryBps, uint256 reporterBps) public pure {
+    function test_fuzz_splitLosesNothing(
+        uint256 amount,
+        uint256 treasuryBps,
+        uint256 reporterBps
+    ) public pure {
         treasuryBps = bound(treasuryBps, 0, BPS);
         reporterBps = bound(reporterBps, 0, BPS - treasuryBps);
         (uint256 toTreasury, uint256 toReporter, uint256 toHarmed) = SlashSplit.split(
@@ -107,7 +111,11 @@ contract BasisPointsTest is TestBase {
         collateral = bound(collateral, 0, type(uint96).max);
         bps = bound(bps, 0, BPS);
         treasuryBps = bound(treasuryBps, 0, 5_000);
-        (uint256 amount, uint256 toTreasury, uint256 toTenant) = LeaseMath.penalty(collateral, bps, treasuryBps);
+        (uint256 amount, uint256 toTreasury, uint256 toTenant) = LeaseMath.penalty(
+            collateral,
+            bps,
+            treasuryBps
+        );
         assertEq(amount, BasisPoints.share(collateral, bps), "penalty is bps of the collateral");
         (uint256 t, uint256 h) = SlashSplit.split(amount, treasuryBps);
         (uint256 t3, uint256 r3, uint256 h3) = SlashSplit.split(amount, treasuryBps, 0);

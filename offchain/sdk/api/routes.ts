@@ -5,13 +5,7 @@
  * `z.input` the JSON on the wire.
  */
 import { z } from "zod";
-import {
-  addressCodec,
-  bytes32Codec,
-  uint256Codec,
-  uint64Codec,
-  uintCodec,
-} from "../schemas/codecs.js";
+import { addressCodec, bytes32Codec, uint256Codec, uint64Codec, uintCodec } from "../schemas/codecs.js";
 
 export * from "./datasets.js";
 
