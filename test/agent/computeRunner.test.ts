@@ -133,8 +133,11 @@ describe("compute workload runner (ProcessRuntime)", function () {
     const running = await runtime().start(request(commandWorkload(["sleep", "30"]), { maxSeconds: 1 }));
     const exit = await running.exited;
     expect(exit.reason).to.equal("time");
-    // The launcher stops its services on SIGTERM and exits; the runtime's reason says why.
-    expect(exit.code === 0 || exit.signal === "SIGTERM", JSON.stringify(exit)).to.equal(true);
+    // The launcher stops its services on SIGTERM and exits (0, or 128 + 15 when the signal lands before its
+    // handler is installed); the runtime's reason says why.
+    expect(exit.code === 0 || exit.code === 143 || exit.signal === "SIGTERM", JSON.stringify(exit)).to.equal(
+      true,
+    );
     const elapsed = Date.now() - started;
     expect(elapsed).to.be.at.least(900);
     expect(elapsed).to.be.lessThan(5_000);
