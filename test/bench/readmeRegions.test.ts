@@ -38,13 +38,13 @@ const data: DataBench = {
 };
 
 const worker: WorkerBench = {
-  deals: 10_000,
+  dataSets: 10_000,
   providers: 50,
   steadyStateCpuPercent: 11.6,
   steadyStateReportsSent: 50,
   runs: [
-    { deals: 2500, events: 2744, seconds: 2.14, eventsPerSecond: 1280, peakRssMB: 153 },
-    { deals: 10_000, events: 10_394, seconds: 5.83, eventsPerSecond: 1782, peakRssMB: 191 },
+    { dataSets: 2500, events: 2744, seconds: 2.14, eventsPerSecond: 1280, peakRssMB: 153 },
+    { dataSets: 10_000, events: 10_394, seconds: 5.83, eventsPerSecond: 1782, peakRssMB: 191 },
   ],
   measuredAt: "2026-11-21T03:55:21.744Z",
 };
