@@ -233,7 +233,9 @@ describe("README tables (scripts/docs/readmeRegions.ts)", () => {
   it("worker: one row per catch-up run and the steady state, n/a where a figure was not measured", () => {
     const body = workerRegion(worker);
     expect(row(body, "10,000")).to.deep.equal(["10,000", "10,394", "5.8 s", "1,782", "191 MB"]);
-    expect(body).to.contain("all 50 providers missing a period: 11.6% of one core, 50 missed-proof");
+    expect(body).to.contain(
+      "all 50 providers missing a period: 11.6% of one core, 50\nmissed-proof reports sent",
+    );
     const partial = workerRegion({ ...worker, steadyStateCpuPercent: null, steadyStatePeakRssMB: 184 });
     expect(partial).to.contain("CPU n/a, peak 184 MB,");
   });
