@@ -68,14 +68,14 @@ export type DataBench = z.infer<typeof dataBenchSchema>;
 
 /** bench/worker.json (`npm run bench:worker`): the fields the README shows. */
 export const workerBenchSchema = z.looseObject({
-  deals: z.number(),
+  dataSets: z.number(),
   providers: z.number(),
   steadyStateCpuPercent: z.number().nullable(),
   steadyStatePeakRssMB: z.number().nullable().optional(),
   steadyStateReportsSent: z.number().nullable(),
   runs: z.array(
     z.looseObject({
-      deals: z.number(),
+      dataSets: z.number(),
       events: z.number(),
       seconds: z.number(),
       eventsPerSecond: z.number(),

@@ -1,15 +1,16 @@
 /**
- * Worker benchmark: how fast a fresh proof-verifier worker catches up with a market of many active deals, how
- * much CPU it uses once caught up, and how much memory it needs as deals grow.
+ * Worker benchmark: how fast a fresh proof-verifier worker catches up with a market of many active data sets,
+ * how much CPU it uses once caught up, and how much memory it needs as data sets grow.
  *
- * Starts a `hardhat node`, deploys the suite with the Ignition module, publishes deals in two steps (a quarter,
+ * Starts a `hardhat node`, deploys the suite with the Ignition module, opens data sets in two steps (a quarter,
  * then the rest), and after each step runs a fresh `strata worker start` process on an empty database, timing
- * its catch-up from the deployment block to the head and sampling its peak RSS. Then, with every deal active,
+ * its catch-up from the deployment block to the head and sampling its peak RSS. Then, with every data set active,
  * it moves the chain past a proving period (every provider misses its proof, so the worker has real reports
  * to send) and measures the worker's CPU over a steady-state interval.
  *
- *   npm run bench:worker                 # 10,000 deals, 50 providers; writes bench/worker.json
- *   npm run bench:worker -- --deals 2000 # smaller run (bench/worker.json left unchanged unless --write)
+ *   npm run bench:worker                     # 10,000 data sets, 50 providers; writes bench/worker.json
+ *   npm run bench:worker -- --data-sets 2000 # smaller run (bench/worker.json left unchanged unless --write)
+ *   BENCH_WORKER_DATA_SETS=2000 npm run bench:worker   # the same count from the environment
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -35,7 +36,7 @@ const OUT = "bench/worker.json";
 const CLI = path.join(ROOT, "offchain", "cli", "strata.mjs");
 
 interface CatchUp {
-  deals: number;
+  dataSets: number;
   blocks: number;
   events: number;
   seconds: number;
@@ -164,7 +165,7 @@ async function countEvents(
   return total;
 }
 
-async function measureCatchUp(chain: LocalChain, deals: number, addresses: string[]): Promise<CatchUp> {
+async function measureCatchUp(chain: LocalChain, dataSets: number, addresses: string[]): Promise<CatchUp> {
   const dbDir = mkdtempSync(path.join(tmpdir(), "strata-bench-worker-"));
   // Stop the clock: the target is the head when the worker starts, so blocks mined meanwhile do not count.
   const head = await chain.provider.getBlockNumber();
@@ -193,7 +194,7 @@ async function measureCatchUp(chain: LocalChain, deals: number, addresses: strin
     const seconds = (performance.now() - started) / 1000;
     await worker.stop();
     return {
-      deals,
+      dataSets,
       blocks: head + 1,
       events,
       seconds: Math.round(seconds * 100) / 100,
@@ -261,9 +262,9 @@ async function measureSteadyState(chain: LocalChain, seconds: number): Promise<S
 }
 
 function printTable(runs: CatchUp[], steady: SteadyState): void {
-  const header = ["deals", "blocks", "events", "catch-up s", "events/s", "blocks/s", "peak RSS MB"];
+  const header = ["data sets", "blocks", "events", "catch-up s", "events/s", "blocks/s", "peak RSS MB"];
   const rows = runs.map((r) => [
-    r.deals.toLocaleString("en-US"),
+    r.dataSets.toLocaleString("en-US"),
     r.blocks.toLocaleString("en-US"),
     r.events.toLocaleString("en-US"),
     r.seconds.toFixed(1),
@@ -277,7 +278,7 @@ function printTable(runs: CatchUp[], steady: SteadyState): void {
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const row of rows) console.log(line(row));
   console.log(
-    `\nsteady state with every deal active, every provider missing a period: ` +
+    `\nsteady state with every data set active, every provider missing a period: ` +
       `${steady.cpuPercent ?? "n/a"}% of one core over ${steady.seconds} s, ` +
       `peak RSS ${steady.peakRssMB ?? "n/a"} MB, missed-proof reports sent ${steady.reportsSent ?? "n/a"}`,
   );
@@ -286,18 +287,18 @@ function printTable(runs: CatchUp[], steady: SteadyState): void {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      deals: { type: "string", default: "10000" },
+      "data-sets": { type: "string", default: process.env.BENCH_WORKER_DATA_SETS ?? "10000" },
       providers: { type: "string", default: "50" },
       "steady-seconds": { type: "string", default: "30" },
       write: { type: "boolean", default: false },
     },
   });
-  const deals = Number(values.deals);
+  const dataSets = Number(values["data-sets"]);
   const providerCount = Number(values.providers);
-  if (!Number.isInteger(deals) || deals < 100)
-    throw new StrataError("INVALID_ARGUMENT", "--deals must be a whole number >= 100");
-  if (!Number.isInteger(providerCount) || providerCount < 1 || providerCount > deals)
-    throw new StrataError("INVALID_ARGUMENT", "--providers must be a whole number between 1 and --deals");
+  if (!Number.isInteger(dataSets) || dataSets < 100)
+    throw new StrataError("INVALID_ARGUMENT", "--data-sets must be a whole number >= 100");
+  if (!Number.isInteger(providerCount) || providerCount < 1 || providerCount > dataSets)
+    throw new StrataError("INVALID_ARGUMENT", "--providers must be a whole number between 1 and --data-sets");
   log("starting a local node and deploying the suite");
   const chain = await startLocalChainOrCleanUp();
   try {
@@ -307,19 +308,19 @@ async function main(): Promise<void> {
     if (retrieval !== undefined) addresses.push(retrieval);
     const options: PopulateOptions = { provider: chain.provider, addresses: chain.addresses, log };
     const pop = await createParties(options, providerCount, Math.max(10, Math.ceil(providerCount / 5)));
-    const first = Math.floor(deals / 4);
+    const first = Math.floor(dataSets / 4);
     await openDataSets(options, pop, first);
-    const runs = [await measureCatchUp(chain, pop.deals, addresses)];
-    log(`fresh worker caught up with ${pop.deals} deals in ${String(runs[0]?.seconds)} s`);
-    await openDataSets(options, pop, deals - first);
-    runs.push(await measureCatchUp(chain, pop.deals, addresses));
-    log(`fresh worker caught up with ${pop.deals} deals in ${String(runs[1]?.seconds)} s`);
+    const runs = [await measureCatchUp(chain, pop.dataSets, addresses)];
+    log(`fresh worker caught up with ${pop.dataSets} data sets in ${String(runs[0]?.seconds)} s`);
+    await openDataSets(options, pop, dataSets - first);
+    runs.push(await measureCatchUp(chain, pop.dataSets, addresses));
+    log(`fresh worker caught up with ${pop.dataSets} data sets in ${String(runs[1]?.seconds)} s`);
     const steady = await measureSteadyState(chain, Number(values["steady-seconds"]));
     printTable(runs, steady);
     const full = runs[runs.length - 1];
     if (full === undefined) throw new StrataError("BENCH_SETUP_FAILED", "no runs");
     const result = {
-      deals: full.deals,
+      dataSets: full.dataSets,
       providers: providerCount,
       catchUpEventsPerSecond: full.eventsPerSecond,
       catchUpBlocksPerSecond: full.blocksPerSecond,
@@ -331,7 +332,7 @@ async function main(): Promise<void> {
       runs,
       measuredAt: new Date().toISOString(),
     };
-    if (deals === 10_000 || values.write) {
+    if (dataSets === 10_000 || values.write) {
       mkdirSync(path.dirname(OUT), { recursive: true });
       writeFileSync(OUT, JSON.stringify(result, null, 2) + "\n");
       console.log(`\nwrote ${OUT}`);

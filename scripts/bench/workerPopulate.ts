@@ -1,14 +1,15 @@
 /**
- * Fills a local node with active storage deals for the worker benchmark: registers and stakes providers,
- * funds clients' escrow, and publishes signed proposals in batches of up to 100 per provider transaction.
- * Publishing never looks at the data behind a root, so the roots are random.
+ * Fills a local node with active data sets for the worker benchmark: registers and stakes providers, funds
+ * clients' balances, opens data sets from clients' signed terms and applies their signed states in batches of
+ * `BATCH` per provider transaction. The market never looks at the data behind a root, so the roots are random.
  */
 import { randomBytes } from "node:crypto";
-import { Wallet, type HDNodeWallet, type JsonRpcProvider } from "ethers";
+import { Wallet, type HDNodeWallet, type JsonRpcProvider, type Log } from "ethers";
 import {
   ProviderRegistry__factory,
   StorageMarket__factory,
   TestStablecoin__factory,
+  type StorageMarket,
 } from "../../typechain-types/index.js";
 import { devAccountWallet } from "../../offchain/sdk/chain/connect.js";
 import {
@@ -24,7 +25,7 @@ export interface Population {
   providers: HDNodeWallet[];
   clients: HDNodeWallet[];
   /** Data sets opened so far, over every call. */
-  deals: number;
+  dataSets: number;
 }
 
 export interface PopulateOptions {
@@ -35,11 +36,11 @@ export interface PopulateOptions {
 }
 
 const USDC = 1_000_000n;
-// Per-transaction gas is capped at 2^24 (EIP-7825): 50 deals use ~3.3M gas.
+// Per-transaction gas is capped at 2^24 (EIP-7825): 50 states per updateDataSets stay well under it.
 const BATCH = 50;
 const ETH = "0x" + (10n ** 21n).toString(16);
 
-/** Create `providerCount` registered, staked providers and `clientCount` clients with escrow for `deals`. */
+/** Create `providerCount` registered, staked providers and `clientCount` clients with funded ledger balances. */
 export async function createParties(
   options: PopulateOptions,
   providerCount: number,
@@ -77,10 +78,19 @@ export async function createParties(
     }),
   );
   options.log(`registered ${providerCount} providers and funded ${clientCount} clients`);
-  return { providers, clients, deals: 0 };
+  return { providers, clients, dataSets: 0 };
 }
 
 const clientNonces = new Map<string, bigint>();
+
+/** The id of the data set a createDataSet receipt's DataSetCreated event names. */
+function createdId(market: StorageMarket, logs: readonly Log[]): bigint {
+  for (const entry of logs) {
+    const parsed = market.interface.parseLog(entry);
+    if (parsed?.name === "DataSetCreated") return parsed.args[0] as bigint;
+  }
+  throw new StrataError("BENCH_SETUP_FAILED", "createDataSet emitted no DataSetCreated");
+}
 
 /**
  * Open `count` more data sets spread evenly over the population's providers, clients taking turns. Each: created by
@@ -120,8 +130,10 @@ export async function openDataSets(options: PopulateOptions, pop: Population, co
             deadline,
           };
           const signature = await client.signTypedData(domain, CREATE_DATA_SET_TYPES, terms);
-          const id = await market.createDataSet.staticCall(terms, signature);
-          await (await market.createDataSet(terms, signature)).wait();
+          // The id comes from the receipt: a staticCall would predict the next id, which another provider's
+          // concurrent loop may take first (then updateDataSets reverts with MarketNotDataSetParty).
+          const created = await (await market.createDataSet(terms, signature)).wait();
+          const id = createdId(market, created?.logs ?? []);
           // Anyone may top up: the provider pays (clients are shared by the providers' concurrent loops).
           await (await market.topUp(id, 10n * USDC)).wait();
           const state: DataSetState = {
@@ -148,5 +160,5 @@ export async function openDataSets(options: PopulateOptions, pop: Population, co
       }
     }),
   );
-  pop.deals += opened;
+  pop.dataSets += opened;
 }

@@ -1,11 +1,11 @@
 /**
- * Worker memory probe: starts a local node, publishes PROBE_DEALS deals (default 2,500), then runs a fresh
+ * Worker memory probe: starts a local node, opens PROBE_DATA_SETS data sets (default 2,500), then runs a fresh
  * read-only `strata worker start` once per entry of PROBE_RUNS ("|"-separated NODE_OPTIONS strings; default one
  * run with none), printing each run's catch-up time and peak RSS (VmHWM). With PROBE_HOLD=1 the node stays up
  * afterwards (its RPC URL and deployment file are printed) until the probe is interrupted, so a worker can be
  * run against it by hand, e.g. under --heap-prof or --cpu-prof.
  *
- *   PROBE_DEALS=10000 PROBE_RUNS="|--max-old-space-size=200" npx tsx scripts/bench/workerProbe.ts
+ *   PROBE_DATA_SETS=10000 PROBE_RUNS="|--max-old-space-size=200" npx tsx scripts/bench/workerProbe.ts
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -24,7 +24,7 @@ const chain = await startLocalChainOrCleanUp();
 try {
   const options = { provider: chain.provider, addresses: chain.addresses, log };
   const pop = await createParties(options, 50, 10);
-  await openDataSets(options, pop, Number(process.env.PROBE_DEALS ?? "2500"));
+  await openDataSets(options, pop, Number(process.env.PROBE_DATA_SETS ?? "2500"));
   for (const nodeOptions of (process.env.PROBE_RUNS ?? "").split("|")) {
     const head = await chain.provider.getBlockNumber();
     const port = await freePort();
@@ -84,7 +84,7 @@ try {
     await stopProcess(child);
     rmSync(dbDir, { recursive: true, force: true });
     console.log(
-      `NODE_OPTIONS="${nodeOptions}" deals=${pop.deals} blocks=${head + 1} ` +
+      `NODE_OPTIONS="${nodeOptions}" dataSets=${pop.dataSets} blocks=${head + 1} ` +
         (caughtUp === null
           ? `did not catch up (exit ${String(exit)})`
           : `caught up in ${caughtUp.toFixed(0)} ms`) +

@@ -235,14 +235,14 @@ export function dataRegion(d: DataBench): string {
 /** Worker catch-up runs and steady state (bench/worker.json). */
 export function workerRegion(w: WorkerBench): string {
   const rows = w.runs.map((r) => [
-    fmt(r.deals),
+    fmt(r.dataSets),
     fmt(r.events),
     `${r.seconds.toFixed(1)} s`,
     fmt(r.eventsPerSecond),
     r.peakRssMB === null ? "n/a" : `${fmt(r.peakRssMB)} MB`,
   ]);
   const steady = [
-    `Steady state with every deal active and all ${fmt(w.providers)} providers missing a period:`,
+    `Steady state with every data set active and all ${fmt(w.providers)} providers missing a period:`,
     w.steadyStateCpuPercent === null ? "CPU n/a," : `${w.steadyStateCpuPercent}% of one core,`,
     w.steadyStatePeakRssMB === undefined || w.steadyStatePeakRssMB === null
       ? ""
@@ -251,7 +251,7 @@ export function workerRegion(w: WorkerBench): string {
   ];
   return [
     NOTICE,
-    markdownTable(["deals", "events", "catch-up", "events/s", "peak RSS"], rows, [
+    markdownTable(["data sets", "events", "catch-up", "events/s", "peak RSS"], rows, [
       "right",
       "right",
       "right",

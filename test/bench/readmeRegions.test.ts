@@ -38,13 +38,13 @@ const data: DataBench = {
 };
 
 const worker: WorkerBench = {
-  deals: 10_000,
+  dataSets: 10_000,
   providers: 50,
   steadyStateCpuPercent: 11.6,
   steadyStateReportsSent: 50,
   runs: [
-    { deals: 2500, events: 2744, seconds: 2.14, eventsPerSecond: 1280, peakRssMB: 153 },
-    { deals: 10_000, events: 10_394, seconds: 5.83, eventsPerSecond: 1782, peakRssMB: 191 },
+    { dataSets: 2500, events: 2744, seconds: 2.14, eventsPerSecond: 1280, peakRssMB: 153 },
+    { dataSets: 10_000, events: 10_394, seconds: 5.83, eventsPerSecond: 1782, peakRssMB: 191 },
   ],
   measuredAt: "2026-11-21T03:55:21.744Z",
 };
@@ -233,7 +233,9 @@ describe("README tables (scripts/docs/readmeRegions.ts)", () => {
   it("worker: one row per catch-up run and the steady state, n/a where a figure was not measured", () => {
     const body = workerRegion(worker);
     expect(row(body, "10,000")).to.deep.equal(["10,000", "10,394", "5.8 s", "1,782", "191 MB"]);
-    expect(body).to.contain("all 50 providers missing a period: 11.6% of one core, 50 missed-proof");
+    expect(body).to.contain(
+      "all 50 providers missing a period: 11.6% of one core, 50\nmissed-proof reports sent",
+    );
     const partial = workerRegion({ ...worker, steadyStateCpuPercent: null, steadyStatePeakRssMB: 184 });
     expect(partial).to.contain("CPU n/a, peak 184 MB,");
   });
