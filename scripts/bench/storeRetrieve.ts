@@ -280,13 +280,14 @@ export async function storeRetrieveWithLocalAgents(
 
     log(`strata store (${(file.length / 2 ** 20).toFixed(0)} MiB, k=2 m=1)...`);
     const stored = await measure(["store", input, "--k", "2", "--m", "1", "--out", manifestPath]);
-    const deals = (JSON.parse(stored.stdout) as { deals?: { provider: string; dealId: string | null }[] })
-      .deals;
-    const providers = new Set(deals?.map((d) => d.provider.toLowerCase()));
-    if (deals?.length !== 3 || providers.size !== 3 || deals.some((d) => d.dealId === null))
+    const pieces = (
+      JSON.parse(stored.stdout) as { pieces?: { provider: string; dataSetId: string | null }[] }
+    ).pieces;
+    const providers = new Set(pieces?.map((p) => p.provider.toLowerCase()));
+    if (pieces?.length !== 3 || providers.size !== 3 || pieces.some((p) => p.dataSetId === null))
       throw new StrataError(
         "BENCH_RESULT_INVALID",
-        `store did not place 3 published deals with 3 providers: ${stored.stdout}`,
+        `store did not place 3 pieces in data sets with 3 providers: ${stored.stdout}`,
       );
     log(`stored in ${stored.seconds.toFixed(2)} s; strata retrieve...`);
 
