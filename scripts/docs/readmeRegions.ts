@@ -218,7 +218,10 @@ export function dataRegion(d: DataBench): string {
       `${mbps(d.opensslSha256MBps)} MB/s — commitments at ${Math.round(d.commitVsOpensslPercent)}% of it`,
     ],
     ["AES-256-GCM / Reed-Solomon (k=2, m=1)", `${mbps(d.encryptMBps)} / ${mbps(d.erasureMBps)} MB/s`],
-    ["`strata store` with 3 local agents (k=2, m=1, until every data set holds its piece on chain)", `${d.storeSeconds} s`],
+    [
+      "`strata store` with 3 local agents (k=2, m=1, until every data set holds its piece on chain)",
+      `${d.storeSeconds} s`,
+    ],
     ["`strata retrieve` (verified byte for byte)", `${d.retrieveSeconds} s`],
     [
       "peak RSS: store client / retrieve client / agent",
