@@ -30,6 +30,11 @@ import type { IRetrievalChallenges } from "../../typechain-types/interfaces/IRet
 import type { IStorageMarket } from "../../typechain-types/interfaces/IStorageMarket.js";
 import { PieceTree } from "../../offchain/sdk/commitment/merkle.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
+import {
+  CREATE_DATA_SET_TYPES,
+  DATA_SET_STATE_TYPES,
+  dataSetDomain,
+} from "../../offchain/sdk/datasets/eip712.js";
 
 export const USDC = 1_000_000n;
 export const PERIOD = 3600n;
@@ -280,36 +285,12 @@ export function randomPiece(size: number): PieceData {
 
 let nonceCounter = 1n;
 
-/** The market's EIP-712 domain. */
+/** The market's EIP-712 domain (the SDK's definition, so tests sign exactly what clients sign). */
 export async function marketDomain(f: StorageFixture) {
-  return {
-    name: "Strata StorageMarket",
-    version: "2",
-    chainId: f.chainId,
-    verifyingContract: await f.market.getAddress(),
-  };
+  return dataSetDomain(f.chainId, await f.market.getAddress());
 }
 
-export const CREATE_TYPES = {
-  CreateDataSet: [
-    { name: "client", type: "address" },
-    { name: "provider", type: "address" },
-    { name: "pricePerTiBMonth", type: "uint128" },
-    { name: "collateralPerTiB", type: "uint128" },
-    { name: "noticePeriods", type: "uint32" },
-    { name: "nonce", type: "uint64" },
-    { name: "deadline", type: "uint64" },
-  ],
-};
-
-export const STATE_TYPES = {
-  DataSetState: [
-    { name: "dataSetId", type: "uint64" },
-    { name: "version", type: "uint64" },
-    { name: "root", type: "bytes32" },
-    { name: "span", type: "uint64" },
-  ],
-};
+export { CREATE_DATA_SET_TYPES as CREATE_TYPES, DATA_SET_STATE_TYPES as STATE_TYPES };
 
 export type CreateTerms = IStorageMarket.CreateDataSetStruct & {
   client: string;
@@ -345,7 +326,7 @@ export async function makeTerms(
     nonce: opts.nonce ?? nonceCounter++,
     deadline: opts.deadline ?? now + 3600n,
   };
-  const signature = await client.signTypedData(await marketDomain(f), CREATE_TYPES, terms);
+  const signature = await client.signTypedData(await marketDomain(f), CREATE_DATA_SET_TYPES, terms);
   return { terms, signature };
 }
 
@@ -366,7 +347,7 @@ export async function signState(
   signer: HardhatEthersSigner,
   state: { dataSetId: bigint; version: bigint; root: string; span: bigint },
 ): Promise<IStorageMarket.SignedStateStruct> {
-  const signature = await signer.signTypedData(await marketDomain(f), STATE_TYPES, state);
+  const signature = await signer.signTypedData(await marketDomain(f), DATA_SET_STATE_TYPES, state);
   return { state, signer: signer.address, signature };
 }
 
