@@ -57,7 +57,6 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   PUBLISH_TIMEOUT: 2,
   STORE_INCOMPLETE: 2,
   PIECES_UNAVAILABLE: 2,
-  DEAL_NOT_FOUND: 1,
   // proof-verifier worker
   WORKER_DB_ERROR: 2,
   WORKER_DB_MISMATCH: 1,

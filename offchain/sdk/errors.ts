@@ -40,7 +40,6 @@ export type StrataErrorCode =
   | "PUBLISH_TIMEOUT"
   | "STORE_INCOMPLETE"
   | "PIECES_UNAVAILABLE"
-  | "DEAL_NOT_FOUND"
   // retrieval sampling (offchain/sdk/proofs/sampling.ts)
   | "PROVIDER_TIMEOUT"
   // proof-verifier worker foundation (offchain/worker): database, RPC retries
