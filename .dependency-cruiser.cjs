@@ -2,6 +2,7 @@
 //
 // Layers, lowest first; a layer imports only itself and the layers below it:
 //   typechain-types -> offchain/sdk -> offchain/runtime -> offchain/agent | offchain/worker -> offchain/cli -> scripts
+// offchain/incentives (the incentive model) sits on offchain/sdk alone; only scripts/ and test/ import it.
 // The agent and the worker are siblings: neither imports the other (shared code goes down to runtime or sdk).
 // deploy/ imports typechain-types and offchain/sdk only. Tests (test/) may import anything; nothing else
 // imports test/. No import cycles anywhere, type-only imports included.
@@ -16,6 +17,7 @@ const AGENT = "^offchain/agent/";
 const WORKER = "^offchain/worker/";
 const CLI = "^offchain/cli/";
 const SCRIPTS = "^scripts/";
+const INCENTIVES = "^offchain/incentives/";
 const DEPLOY = "^deploy/";
 const TESTS = "^test/";
 
@@ -94,6 +96,19 @@ module.exports = {
       "The proof-verifier worker and the provider agent are sibling daemons: what both need lives in runtime/sdk.",
       WORKER,
       anyOf(AGENT, CLI, DEPLOY),
+    ),
+    layer(
+      "incentives-imports-only-sdk--pass-the-inputs-in",
+      "offchain/incentives/ is the incentive model: pure functions over parameter sets and scenarios. It may use " +
+        "the SDK (errors, schemas) only; scripts/ reads files, agent and worker defaults and passes them in.",
+      INCENTIVES,
+      anyOf(TYPES, RUNTIME, AGENT, WORKER, CLI, DEPLOY, SCRIPTS, TESTS),
+    ),
+    layer(
+      "only-scripts-and-tests-import-incentives--it-is-an-analysis-not-a-daemon-dependency",
+      "The incentive model is read by scripts/ (npm run incentives) and test/; the daemons and the SDK do not need it.",
+      anyOf(TYPES, SDK, RUNTIME, AGENT, WORKER, CLI, DEPLOY),
+      INCENTIVES,
     ),
     layer(
       "cli-must-not-import-deploy--use-the-sdk",

@@ -183,11 +183,12 @@ export function defaultConfig(): AgentConfigFile {
     dataDir: "./strata-agent",
     listen: { host: "127.0.0.1", port: 7001 },
     publicEndpoint: "http://127.0.0.1:7001",
-    // For a 6-decimal token: 2.5 tokens per TiB-month, 100 tokens of collateral per TiB, one day of notice
-    // with hourly periods.
+    // For a 6-decimal token: 2.5 tokens per TiB-month, 50 tokens of collateral per TiB (20 months of revenue:
+    // about 2.7 times the most any modelled deviation needs, docs/ECONOMICS.md), one day of notice with hourly
+    // periods.
     policy: {
       pricePerTiBMonth: "2500000",
-      collateralPerTiB: "100000000",
+      collateralPerTiB: "50000000",
       noticePeriods: 24,
       maxPieceSize: String(1n << 30n),
     },

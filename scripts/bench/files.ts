@@ -132,3 +132,17 @@ export const economicsSchema = z.array(
     percentOfReference: z.number().nonnegative(),
   }),
 );
+
+export const INCENTIVES_JSON = path.join(ROOT, "bench", "incentives.json");
+export const INCENTIVES_SVG = path.join(ROOT, "bench", "incentives.svg");
+
+/** bench/incentives.json (`npm run incentives`): one row per parameter set and deviation, plus "honest". */
+export const incentivesSchema = z.array(
+  z.strictObject({
+    parameterSet: z.string().min(1),
+    deviation: z.string().min(1),
+    gain: z.number(),
+    loss: z.number(),
+    margin: z.number(),
+  }),
+);

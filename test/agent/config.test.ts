@@ -31,7 +31,7 @@ describe("agent configuration", function () {
     expect(config.dataDir).to.equal(join(dir, "data"));
     expect(config.deployment.market).to.equal("0x5FbDB2315678afecb367f032d93F642f64180aa3");
     expect(config.policy.pricePerTiBMonth).to.equal(2_500_000n); // 2.5 tokens of 6 decimals per TiB-month
-    expect(config.policy.collateralPerTiB).to.equal(100_000_000n);
+    expect(config.policy.collateralPerTiB).to.equal(50_000_000n); // 50 tokens per TiB (docs/ECONOMICS.md)
     expect(config.policy.noticePeriods).to.equal(24);
     expect(config.updateBatchSize).to.equal(50);
     expect(config.tickMs).to.equal(2000);

@@ -1,0 +1,68 @@
+/**
+ * Inputs of `npm run incentives`: the shipped parameter sets (deploy/parameters/*.json), the measured gas
+ * (bench/gas.json) and the scenario built from the provider agent's and the watcher's default configuration plus
+ * the model's own defaults (offchain/incentives/parameters.ts).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { defaultConfig } from "../../offchain/agent/config.js";
+import {
+  checkScenario,
+  modelGas,
+  parameterSetFromFile,
+  SCENARIO_DEFAULTS,
+  TOKEN_UNIT,
+  type ModelGas,
+  type ParameterSet,
+  type Scenario,
+} from "../../offchain/incentives/index.js";
+import { parseScaledPrice } from "../../offchain/sdk/compute/pricing.js";
+import { defaultWorkerConfig } from "../../offchain/worker/config.js";
+import { readGasRows, ROOT } from "../bench/files.js";
+
+export const PARAMETERS_DIR = path.join(ROOT, "deploy", "parameters");
+
+/** Every shipped parameter set, by file name without .json, sorted. */
+export function shippedParameterSets(dir = PARAMETERS_DIR): ParameterSet[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) =>
+      parameterSetFromFile(f.replace(/\.json$/, ""), JSON.parse(readFileSync(path.join(dir, f), "utf8"))),
+    );
+}
+
+export function shippedGas(): ModelGas {
+  return modelGas(readGasRows());
+}
+
+/** The representative lease: one core and 2 GiB of memory at the agent's default prices. */
+export const LEASE = { millicores: 1_000, memoryMiB: 2_048 } as const;
+
+const scaled = (text: string) => Number(parseScaledPrice(text) ?? 0n) / 1e9;
+
+/** The scenario of the agent's and the worker's defaults; `overrides` replace any field. */
+export function defaultScenario(overrides: Partial<Scenario> = {}): Scenario {
+  const agent = defaultConfig();
+  const worker = defaultWorkerConfig();
+  const compute = agent.compute;
+  const pricePerSecond =
+    (LEASE.millicores * scaled(compute.pricePerMillicoreSecond) +
+      LEASE.memoryMiB * scaled(compute.pricePerMiBSecond)) /
+    TOKEN_UNIT;
+  return checkScenario({
+    ...SCENARIO_DEFAULTS,
+    pricePerTiBMonth: Number(agent.policy.pricePerTiBMonth) / TOKEN_UNIT,
+    collateralPerTiB: Number(agent.policy.collateralPerTiB) / TOKEN_UNIT,
+    noticePeriods: agent.policy.noticePeriods,
+    settleEveryPeriods: Math.max(1, agent.settleEveryPeriods),
+    samplesPerDataSetPerDay: 4,
+    failuresBeforeChallenge: worker.sampling.failuresBeforeChallenge,
+    leasePricePerSecond: pricePerSecond,
+    leaseCostShare: 1 / (1 + compute.minMarginBps / 10_000),
+    leaseCollateral: Number(compute.collateralPerLease) / TOKEN_UNIT,
+    leaseNoticeSeconds: compute.noticeWindowSeconds,
+    overdraftCloseSeconds: compute.settleEverySeconds,
+    ...overrides,
+  });
+}
