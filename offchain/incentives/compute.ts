@@ -12,7 +12,7 @@
  */
 import { tokensPerGas, type ModelGas } from "./gas.js";
 import { BPS, MONTH_SECONDS, type ParameterSet, type Scenario } from "./parameters.js";
-import type { ComputeDeviation, DeviationResult } from "./deviation.js";
+import { RESIDUAL_DEVIATIONS, type ComputeDeviation, type DeviationResult } from "./deviation.js";
 
 const bps = (value: number) => value / BPS;
 
@@ -57,7 +57,7 @@ export function computeDeviation(
   const base = {
     deviation: name,
     market: "compute" as const,
-    residual: false,
+    residual: RESIDUAL_DEVIATIONS.includes(name),
     method: "closed form" as const,
   };
   // What leaving honestly (notice, run and heartbeat through it) earns net, per second of notice.
@@ -66,7 +66,6 @@ export function computeDeviation(
     case "heartbeat-without-work":
       return {
         ...base,
-        residual: true,
         gain: lease.runCost * Math.min(lease.horizonSeconds, scenario.tenantDetectSeconds),
         loss: 0,
         strategy: "heartbeat every period, run nothing until the tenant notices",

@@ -20,6 +20,13 @@ export const COMPUTE_DEVIATIONS = [
   "tenant-griefing",
   "self-report-heartbeats",
 ] as const;
+/** Deviations no on-chain rule can make unprofitable (the chain cannot observe them); quantified, not gated. */
+export const RESIDUAL_DEVIATIONS: readonly DeviationName[] = [
+  "serve-watchers-not-clients",
+  "share-one-copy",
+  "heartbeat-without-work",
+];
+
 export type StorageDeviation = (typeof STORAGE_DEVIATIONS)[number];
 export type ComputeDeviation = (typeof COMPUTE_DEVIATIONS)[number];
 export type DeviationName = StorageDeviation | ComputeDeviation;

@@ -14,7 +14,7 @@
 import { proofGas, tokensPerGas, type ModelGas } from "./gas.js";
 import { BPS, MONTH_SECONDS, type ParameterSet, type Scenario } from "./parameters.js";
 import { failureHorizon, periodFailure, samplingHazard } from "./probability.js";
-import type { DeviationResult, StorageDeviation } from "./deviation.js";
+import { RESIDUAL_DEVIATIONS, type DeviationResult, type StorageDeviation } from "./deviation.js";
 
 /** Derived quantities of one parameter set and scenario. */
 export interface StorageContext {
@@ -157,7 +157,7 @@ export function storageDeviation(
   const base = {
     deviation: name,
     market: "storage" as const,
-    residual: false,
+    residual: RESIDUAL_DEVIATIONS.includes(name),
     method: "closed form" as const,
   };
   switch (name) {
@@ -211,7 +211,6 @@ export function storageDeviation(
     case "serve-watchers-not-clients":
       return {
         ...base,
-        residual: true,
         gain: ctx.tib * scenario.readTiBPerTiBMonth * scenario.egressCostPerTiB * scenario.horizonMonths,
         loss: 0,
         strategy: "answer samples and challenges, refuse clients' bulk reads",
@@ -219,7 +218,6 @@ export function storageDeviation(
     case "share-one-copy":
       return {
         ...base,
-        residual: true,
         gain: ctx.tib * ctx.costPerTiBPeriod * ctx.periods,
         loss: 0,
         strategy: "a second identity proves from the same physical copy (or fetches challenged leaves)",

@@ -10,6 +10,8 @@ import {
   dataBenchSchema,
   ECONOMICS_JSON,
   economicsSchema,
+  INCENTIVES_JSON,
+  incentivesSchema,
   readGasRows,
   readJson,
   readSizes,
@@ -30,6 +32,7 @@ export async function expectedReadme(current: string): Promise<string> {
     data: readJson(DATA_JSON, dataBenchSchema),
     worker: readJson(WORKER_JSON, workerBenchSchema),
     economics: readJson(ECONOMICS_JSON, economicsSchema),
+    incentives: readJson(INCENTIVES_JSON, incentivesSchema),
   });
   const options = (await prettier.resolveConfig(README)) ?? {};
   return prettier.format(rendered, { ...options, filepath: README });

@@ -3,6 +3,7 @@
  * `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`; `npm run docs:tables` (./readmeTables.ts)
  * rewrites every region and `npm run docs:check` fails when one is stale.
  */
+import { RESIDUAL_DEVIATIONS, type IncentiveRow } from "../../offchain/incentives/index.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
 import type { GasBudget } from "../bench/budgets.js";
 import { linkSummary } from "../bench/contractSizes.js";
@@ -19,7 +20,7 @@ import type { DataBench, WorkerBench } from "../bench/files.js";
 import type { GasRow } from "../bench/report.js";
 import { INITCODE_LIMIT, RUNTIME_LIMIT, type SizeSnapshot } from "../bench/snapshot.js";
 
-export const REGIONS = ["gas", "economics", "sizes", "data", "worker"] as const;
+export const REGIONS = ["gas", "economics", "sizes", "data", "worker", "incentives"] as const;
 export type RegionName = (typeof REGIONS)[number];
 
 const open = (name: string) => `<!-- generated:${name} -->`;
@@ -265,6 +266,50 @@ export function workerRegion(w: WorkerBench): string {
   ].join("\n\n");
 }
 
+/**
+ * The incentive model's margins (bench/incentives.json): one row per deviation, one column per parameter set;
+ * negative margins (the deviation pays) in bold, residual deviations (the chain cannot see them) marked.
+ */
+export function incentivesRegion(rows: readonly IncentiveRow[]): string {
+  const sets = [...new Set(rows.map((r) => r.parameterSet))];
+  const deviations = [...new Set(rows.map((r) => r.deviation))];
+  const residual = new Set<string>(RESIDUAL_DEVIATIONS);
+  const body = deviations.map((deviation) => [
+    deviation === "honest"
+      ? "honest profit per month"
+      : residual.has(deviation)
+        ? `${deviation} (residual)`
+        : deviation,
+    ...sets.map((set) => {
+      const row = rows.find((r) => r.parameterSet === set && r.deviation === deviation);
+      if (row === undefined) return "-";
+      const text = row.margin.toFixed(2);
+      return row.margin < 0 ? `**${text}**` : text;
+    }),
+  ]);
+  const paying = rows.filter((r) => r.deviation !== "honest" && !residual.has(r.deviation) && r.margin < 0);
+  const losing = rows.filter((r) => r.deviation === "honest" && r.margin < 0);
+  const verdict =
+    paying.length === 0 && losing.length === 0
+      ? "No deviation the chain can see pays in any shipped parameter set, and honest storage is profitable in all."
+      : `${paying.length + losing.length} problem(s): ` +
+        [...paying, ...losing].map((r) => `${r.deviation} in ${r.parameterSet}`).join("; ") +
+        ".";
+  return [
+    NOTICE,
+    markdownTable(["deviation", ...sets.map((s) => `${s} margin`)], body, [
+      "left",
+      ...sets.map((): Align => "right"),
+    ]),
+    wrap(
+      "Margin = expected loss − expected gain in tokens over one month, for a 10 TiB provider (or one lease) on " +
+        "the agent's default terms at 0.01 gwei; negative (bold) means the deviation pays. Residual rows are " +
+        `deviations no on-chain rule can see, quantified in docs/ECONOMICS.md. ${verdict}`,
+    ),
+    "![Margins of deviations and honest profit](bench/incentives.svg)",
+  ].join("\n\n");
+}
+
 function day(iso: string): string {
   return iso.slice(0, 10);
 }
@@ -276,6 +321,7 @@ export interface ReadmeInputs {
   data: DataBench;
   worker: WorkerBench;
   economics: readonly EconomicsRow[];
+  incentives: readonly IncentiveRow[];
 }
 
 /** `readme` with every generated region rewritten (before formatting). */
@@ -286,6 +332,7 @@ export function renderReadme(readme: string, inputs: ReadmeInputs): string {
     sizes: sizesRegion(inputs.sizes),
     data: dataRegion(inputs.data),
     worker: workerRegion(inputs.worker),
+    incentives: incentivesRegion(inputs.incentives),
   };
   let out = readme;
   for (const name of REGIONS) out = replaceRegion(out, name, bodies[name]);

@@ -119,6 +119,7 @@ describe("README tables (scripts/docs/readmeRegions.ts)", () => {
         data,
         worker,
         economics: [],
+        incentives: [],
       });
       expect(staleRegions(fresh, fresh)).to.deep.equal([]);
       const edited = fresh.replace("1,074 / 730 / 645 MB", "1,000 / 730 / 645 MB");
