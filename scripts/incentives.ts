@@ -55,7 +55,12 @@ function printSet(report: SetReport): void {
   );
   console.log(pad(["deviation", "gain", "loss", "margin", "min ratio", "strategy"], widths));
   for (const d of report.deviations) {
-    const tag = d.residual ? " [residual]" : d.method === "monte carlo" ? " [monte carlo]" : "";
+    const mc = d.monteCarlo;
+    const tag = d.residual
+      ? " [residual]"
+      : mc === undefined
+        ? ""
+        : ` [monte carlo: margin ${fixed(mc.loss - mc.gain)} ± ${fixed(mc.standardError)}]`;
     console.log(
       pad(
         [d.deviation, fixed(d.gain), fixed(d.loss), fixed(d.margin), ratio(d.minRatio), d.strategy + tag],

@@ -58,7 +58,6 @@ export function computeDeviation(
     deviation: name,
     market: "compute" as const,
     residual: RESIDUAL_DEVIATIONS.includes(name),
-    method: "closed form" as const,
   };
   // What leaving honestly (notice, run and heartbeat through it) earns net, per second of notice.
   const noticeHeartbeats = lease.notice / lease.period;

@@ -44,7 +44,6 @@ export interface DeviationResult {
    * it, and the result quantifies the residual risk instead.
    */
   residual: boolean;
-  method: "closed form" | "monte carlo";
   /** The deviating choice that maximises gain − loss, in words. */
   strategy: string;
 }

@@ -93,7 +93,13 @@ export function simulateDrop(
     let faults = 0;
     let liveCount = dataSets;
     let charged = 0;
-    for (let t = 0; t < periods && liveCount > 0; t++) {
+    for (let t = 0; t < periods; t++) {
+      if (liveCount === 0) {
+        // Every data set has ended: the rest of the horizon stores nothing and earns nothing.
+        gain += cost * scenario.providerTiB * (periods - t);
+        loss += revenue * scenario.providerTiB * (periods - t);
+        break;
+      }
       const liveTiB = liveCount * tibPer;
       // Storage: the dropped part of live data sets, all of ended ones.
       gain += cost * (scenario.providerTiB - (1 - strategy.x) * liveTiB);

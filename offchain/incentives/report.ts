@@ -12,7 +12,7 @@ import {
   type DeviationResult,
 } from "./deviation.js";
 import type { ModelGas } from "./gas.js";
-import { simulateDrop } from "./monteCarlo.js";
+import { simulateDrop, type MonteCarloResult } from "./monteCarlo.js";
 import { MONTH_SECONDS, type ParameterSet, type Scenario } from "./parameters.js";
 import { honestLease, honestStorage } from "./participation.js";
 import { bestDrop, DILUTIONS, storageDeviation } from "./storage.js";
@@ -31,6 +31,8 @@ export interface EvaluatedDeviation extends DeviationResult {
   /** Smallest collateral / escrow ratio at which the deviation stops paying (0: it never pays; null: collateral
    * cannot stop it). Escrow = one horizon of the revenue the collateral backs (a TiB's, or the lease's). */
   minRatio: number | null;
+  /** For the partial drops: the Monte Carlo at the closed form's best strategy, with late terminations. */
+  monteCarlo?: MonteCarloResult;
 }
 
 export interface SetReport {
@@ -78,10 +80,13 @@ export function withRatio(scenario: Scenario, market: "storage" | "compute", rat
 }
 
 const MAX_RATIO = 10_000;
+/** Ratios tried before bisection: 0, then 0.01 … 10,000 on a log grid. */
+const RATIO_GRID = [0, ...Array.from({ length: 25 }, (_, i) => 10 ** (-2 + i / 4))];
 
 /**
- * Smallest collateral / escrow ratio at which gain − loss ≤ 0, by bisection (every deviation's margin is
- * non-decreasing in collateral). 0 when it never pays; null when even MAX_RATIO escrows do not stop it.
+ * Smallest collateral / escrow ratio from which on the deviation never pays (checked on a log grid up to
+ * MAX_RATIO, then refined by bisection). 0 when it never pays; null when no ratio stops it — including
+ * deviations that pay more the more collateral there is (an escape priced below what it avoids).
  */
 export function minimumRatio(
   name: DeviationName,
@@ -91,11 +96,14 @@ export function minimumRatio(
 ): number | null {
   const market = (STORAGE_DEVIATIONS as readonly string[]).includes(name) ? "storage" : "compute";
   const at = (ratio: number) => margin(evaluate(name, set, withRatio(scenario, market, ratio), gas));
-  if (at(0) >= 0) return 0;
-  if (at(MAX_RATIO) < 0) return null;
-  let low = 0;
-  let high = MAX_RATIO;
-  for (let i = 0; i < 40 && high - low > 1e-3; i++) {
+  const holds = RATIO_GRID.map((ratio) => at(ratio) >= 0);
+  let first = holds.length;
+  while (first > 0 && holds[first - 1] === true) first--;
+  if (first === holds.length) return null;
+  if (first === 0) return 0;
+  let low = RATIO_GRID[first - 1] ?? 0;
+  let high = RATIO_GRID[first] ?? MAX_RATIO;
+  for (let i = 0; i < 40 && high - low > 1e-3 * high; i++) {
     const mid = (low + high) / 2;
     if (at(mid) >= 0) high = mid;
     else low = mid;
@@ -112,17 +120,21 @@ export function reportSet(
 ): SetReport {
   const names: DeviationName[] = [...STORAGE_DEVIATIONS, ...COMPUTE_DEVIATIONS];
   const deviations = names.map((name, index): EvaluatedDeviation => {
-    let result = evaluate(name, set, scenario, gas);
+    const result = evaluate(name, set, scenario, gas);
+    const evaluated: EvaluatedDeviation = {
+      ...result,
+      margin: margin(result),
+      minRatio: minimumRatio(name, set, scenario, gas),
+    };
     if (options.trials > 0 && (name === "keep-fraction" || name === "dilute-self-deals")) {
       const best = bestDrop(set, scenario, gas, name === "keep-fraction" ? [0] : DILUTIONS);
-      const mc = simulateDrop(set, scenario, gas, best.strategy, {
+      evaluated.monteCarlo = simulateDrop(set, scenario, gas, best.strategy, {
         trials: options.trials,
         seed: options.seed + index,
         terminationPresence: scenario.watcherPresence,
       });
-      result = { ...result, gain: mc.gain, loss: mc.loss, method: "monte carlo" };
     }
-    return { ...result, margin: margin(result), minRatio: minimumRatio(name, set, scenario, gas) };
+    return evaluated;
   });
   return {
     parameterSet: set.name,
@@ -164,8 +176,16 @@ export function incentiveRows(report: SetReport): IncentiveRow[] {
 export function violations(report: SetReport): string[] {
   const out: string[] = [];
   for (const d of report.deviations) {
-    if (!d.residual && d.margin < 0) {
+    if (d.residual) continue;
+    if (d.margin < 0) {
       out.push(`${report.parameterSet}: ${d.deviation} pays ${d.gain - d.loss} tokens (${d.strategy})`);
+    }
+    // The Monte Carlo (late terminations, runs of failed samples) flags a deviation it finds paying beyond noise.
+    const mc = d.monteCarlo;
+    if (d.margin >= 0 && mc !== undefined && mc.gain - mc.loss > 3 * mc.standardError) {
+      out.push(
+        `${report.parameterSet}: ${d.deviation} pays ${mc.gain - mc.loss} ± ${mc.standardError} tokens by Monte Carlo (${d.strategy})`,
+      );
     }
   }
   if (report.honest.profit < 0)

@@ -158,7 +158,6 @@ export function storageDeviation(
     deviation: name,
     market: "storage" as const,
     residual: RESIDUAL_DEVIATIONS.includes(name),
-    method: "closed form" as const,
   };
   switch (name) {
     case "drop-all":

@@ -8,7 +8,7 @@ import type { IncentiveRow } from "../../offchain/incentives/index.js";
 
 const WIDTH = 880;
 const ROW = 18;
-const MARGIN = { left: 210, right: 30, top: 50, bottom: 40 };
+const MARGIN = { left: 190, right: 30, top: 50, bottom: 40 };
 const COLORS = { holds: "#4e79a7", pays: "#d62728", residual: "#9d9d9d", honest: "#59a14f" } as const;
 
 function escapeXml(text: string): string {
@@ -34,7 +34,7 @@ export function incentivesSvg(
 ): string {
   const sets = [...new Set(rows.map((r) => r.parameterSet))];
   const perSet = Math.max(...sets.map((s) => rows.filter((r) => r.parameterSet === s).length));
-  const panel = perSet * ROW + 36;
+  const panel = perSet * ROW + 56;
   const height = MARGIN.top + sets.length * panel + MARGIN.bottom;
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
   const extent = Math.max(1, ...rows.map((r) => Math.ceil(Math.abs(slog(r.margin)))));
@@ -87,7 +87,7 @@ export function incentivesSvg(
       `<rect x="${lx}" y="${legendY - 10}" width="12" height="12" fill="${color}"/>`,
       `<text x="${lx + 18}" y="${legendY}">${escapeXml(label)}</text>`,
     );
-    lx += 30 + label.length * 6.2;
+    lx += 40 + label.length * 6.6;
   }
   out.push("</svg>");
   return out.join("\n") + "\n";
