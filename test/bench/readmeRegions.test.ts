@@ -76,6 +76,8 @@ const README = [
   "<!-- /generated:data -->",
   "<!-- generated:worker -->",
   "<!-- /generated:worker -->",
+  "<!-- generated:incentives -->",
+  "<!-- /generated:incentives -->",
   "tail",
 ].join("\n");
 
