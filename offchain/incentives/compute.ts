@@ -6,8 +6,8 @@
  *
  * Rules modelled: only heartbeated time is paid; a reported missed period slashes `missedHeartbeatPenalty` from
  * the lease's collateral above the reserved `noNoticePenaltyBps` of the collateral at acceptance (the reporter,
- * who may be the provider, keeps `reporterShareBps`); `maxMissedHeartbeats` misses close the lease with
- * `missedHeartbeatsPenaltyBps` of what remains; closing without notice slashes the reserved penalty; an overdrawn
+ * who may be the provider, keeps `reporterShareBps`); `maxMissedHeartbeats` misses close the lease with the
+ * larger of the reserve and `missedHeartbeatsPenaltyBps` of what remains; closing without notice slashes the reserved penalty; an overdrawn
  * lease is closed by anyone for the close bounty.
  */
 import { tokensPerGas, type ModelGas } from "./gas.js";
@@ -79,7 +79,12 @@ export function computeDeviation(
     case "go-dark": {
       const limit = set.compute.maxMissedHeartbeats;
       const slashed = heartbeatPenalty(set, lease, limit);
-      const closing = bps(set.compute.missedHeartbeatsPenaltyBps) * (lease.collateral - slashed);
+      // The MissedHeartbeats close slashes the larger of the reserve and missedHeartbeatsPenaltyBps of what remains.
+      const remaining = lease.collateral - slashed;
+      const closing = Math.max(
+        Math.min(lease.reserve, remaining),
+        bps(set.compute.missedHeartbeatsPenaltyBps) * remaining,
+      );
       return {
         ...base,
         gain: lease.runCost * lease.notice + noticeHeartbeats * lease.heartbeatTokens + share * slashed,
