@@ -121,9 +121,6 @@ export const scenarioSchema = z.strictObject({
   overdraftCloseSeconds: seconds,
   /** How long a tenant takes to notice that its workload does not run (heartbeats without work). */
   tenantDetectSeconds: seconds,
-  /** Client erasure coding k + m (pieces on distinct providers), for the shared-copy residual. */
-  codingK: z.number().int().positive(),
-  codingM: z.number().int().nonnegative(),
 });
 export type Scenario = z.infer<typeof scenarioSchema>;
 
@@ -141,8 +138,6 @@ export const SCENARIO_DEFAULTS = {
   watcherPresence: 0.5,
   dataSetLifetimeMonths: 12,
   tenantDetectSeconds: 86_400,
-  codingK: 2,
-  codingM: 1,
 } as const satisfies Partial<Scenario>;
 
 // ------------------------------------------------------------------ deploy/parameters/*.json adapter

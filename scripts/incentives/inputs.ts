@@ -56,6 +56,7 @@ export function defaultScenario(overrides: Partial<Scenario> = {}): Scenario {
     collateralPerTiB: Number(agent.policy.collateralPerTiB) / TOKEN_UNIT,
     noticePeriods: agent.policy.noticePeriods,
     settleEveryPeriods: Math.max(1, agent.settleEveryPeriods),
+    // The worker samples 4 data sets a minute: 4 samples a day each while it watches up to 1,440 of them.
     samplesPerDataSetPerDay: 4,
     failuresBeforeChallenge: worker.sampling.failuresBeforeChallenge,
     leasePricePerSecond: pricePerSecond,

@@ -69,8 +69,6 @@ export function testScenario(overrides: Partial<Scenario> = {}): Scenario {
     leaseNoticeSeconds: 3_600,
     overdraftCloseSeconds: 3_600,
     tenantDetectSeconds: 86_400,
-    codingK: 2,
-    codingM: 1,
     ...overrides,
   });
 }
