@@ -57,6 +57,33 @@ library MarketLayout {
         uint128 paid;
     }
 
+    /// @notice Bit of the parameters' first word (above its 248 bits of fields) that holds the pause flag: the
+    ///         update path reads that word anyway, so the pause check costs no storage read of its own.
+    uint256 internal constant PAUSED_BIT = 1 << 255;
+
+    /// @notice Whether the market is paused.
+    /// @param s The market's storage.
+    /// @return p The flag.
+    function paused(Layout storage s) internal view returns (bool p) {
+        IStorageMarket.Parameters storage params = s.params;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            p := iszero(iszero(and(sload(params.slot), PAUSED_BIT)))
+        }
+    }
+
+    /// @notice Set or clear the pause flag (the parameter fields of the word are kept).
+    /// @param s The market's storage.
+    /// @param p The flag.
+    function setPaused(Layout storage s, bool p) internal {
+        IStorageMarket.Parameters storage params = s.params;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let word := and(sload(params.slot), not(PAUSED_BIT))
+            sstore(params.slot, or(word, mul(p, PAUSED_BIT)))
+        }
+    }
+
     /// @notice Everything the market stores.
     struct Layout {
         IStorageMarket.Parameters params;
