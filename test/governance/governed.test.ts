@@ -240,7 +240,11 @@ describe("governance: the shared base on every governed contract", function () {
 
   describe("StorageMarket pause flag (kept in the parameters' first word)", function () {
     it("test_pause_survivesSetParameters_andLeavesParametersUnchanged", async function () {
-      const changed = defaultParameters({ maxDataSetSize: 1n << 53n, challengeFinality: 128n, maxFaults: 100n });
+      const changed = defaultParameters({
+        maxDataSetSize: 1n << 53n,
+        challengeFinality: 128n,
+        maxFaults: 100n,
+      });
       await f.market.pause();
       await (await f.market.setParameters(changed)).wait();
       expect(await f.market.paused()).to.equal(true);

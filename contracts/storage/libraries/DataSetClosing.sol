@@ -64,7 +64,13 @@ library DataSetClosing {
         DataSetAccrual.accrueInline(s, id, provingPeriod);
         if (holdsBytes) {
             ProviderEpochs.writeInline(s, id, bytes32(0), 0, tag);
-            emit IStorageMarket.DataSetUpdated(id, d.version, bytes32(0), 0, epoch == tag ? epoch + 1 : epoch);
+            emit IStorageMarket.DataSetUpdated(
+                id,
+                d.version,
+                bytes32(0),
+                0,
+                epoch == tag ? epoch + 1 : epoch
+            );
         }
         return _closeAccrued(s, d);
     }

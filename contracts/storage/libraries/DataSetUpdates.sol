@@ -46,6 +46,8 @@ library DataSetUpdates {
         if (block.timestamp > terms.deadline)
             revert IStorageMarket.MarketExpired(terms.deadline, block.timestamp);
         if (terms.pricePerTiBMonth == 0) revert IStorageMarket.MarketZeroPrice();
+        if (terms.pricePerTiBMonth > type(uint96).max)
+            revert IStorageMarket.MarketPriceTooHigh(terms.pricePerTiBMonth, type(uint96).max);
         uint32 maxNotice = s.params.maxNoticePeriods;
         if (terms.noticePeriods > maxNotice)
             revert IStorageMarket.MarketBadNotice(terms.noticePeriods, maxNotice);
@@ -82,7 +84,7 @@ library DataSetUpdates {
         d.noticePeriods = terms.noticePeriods;
         d.status = IStorageMarket.Status.Live;
         d.provider = msg.sender;
-        d.pricePerTiBMonth = terms.pricePerTiBMonth;
+        d.pricePerTiBMonth = uint96(terms.pricePerTiBMonth);
         d.collateralPerTiB = terms.collateralPerTiB;
     }
 
