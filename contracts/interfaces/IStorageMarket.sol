@@ -347,6 +347,8 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     error MarketBadSignature(address signer);
     /// @notice The price is zero.
     error MarketZeroPrice();
+    /// @notice The price is not below 2^96 (the width the market stores it in).
+    error MarketPriceTooHigh(uint256 pricePerTiBMonth, uint256 max);
     /// @notice The notice is above the limit.
     error MarketBadNotice(uint32 noticePeriods, uint32 maxNoticePeriods);
     /// @notice The span is above the limit.

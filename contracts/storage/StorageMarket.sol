@@ -92,9 +92,10 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         if (n == 0 || n > MAX_BATCH) revert MarketBadBatchSize(n, MAX_BATCH);
         uint256 toLock;
         uint256 toUnlock;
+        // The library reads the entries from this call's own ABI encoding (copied, not re-encoded).
         (applied, toLock, toUnlock) = DataSetUpdates.applyStates(
             _s,
-            states,
+            msg.data[4:],
             DataSetUpdates.Context({
                 domainSeparator: _domainSeparatorV4(),
                 epoch: 0,
@@ -234,7 +235,6 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         MarketLayout.DataSet storage d = _s.sets[id];
         Status status = d.status;
         if (status != Status.Live && status != Status.Ending) revert MarketWrongStatus(id, status);
-        _catchUp(d.provider);
         _endNow(id, d, EndReason.RetrievalFailed, challenger);
     }
 
@@ -312,6 +312,24 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     /// @inheritdoc IStorageMarket
     function setParameters(Parameters calldata params) external onlyRole(PARAMETER_ROLE) {
         _setParameters(params);
+    }
+
+    // ------------------------------------------------------------------ pause
+
+    /// @notice Whether new business is paused (the flag shares the parameters' first word, see `MarketLayout`).
+    /// @return The flag.
+    function paused() public view override returns (bool) {
+        return MarketLayout.paused(_s);
+    }
+
+    function _pause() internal override whenNotPaused {
+        MarketLayout.setPaused(_s, true);
+        emit Paused(msg.sender);
+    }
+
+    function _unpause() internal override whenPaused {
+        MarketLayout.setPaused(_s, false);
+        emit Unpaused(msg.sender);
     }
 
     // ------------------------------------------------------------------ views
@@ -478,17 +496,11 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         ProviderEpochs.beginEnd(_s, id, reason, _currentPeriod());
     }
 
-    /// @dev End a data set at once (faults, failed retrieval): nothing more is paid from the provider's current
-    ///      epoch on, its bytes leave the challengeable set from the next epoch, and it is closed now.
+    /// @dev End a data set at once (faults, failed retrieval): its provider's periods are resolved first, nothing
+    ///      more is paid from the provider's current epoch on, its bytes leave the challengeable set from the next
+    ///      epoch, and it is closed now (`DataSetClosing.endNow`).
     function _endNow(uint64 id, MarketLayout.DataSet storage d, EndReason reason, address reporter) private {
-        address provider = d.provider;
-        uint32 next = _s.proofStates[provider].nextPeriod;
-        d.endPeriod = next;
-        d.status = Status.Ending;
-        d.endReason = reason;
-        emit DataSetTerminated(id, msg.sender, reason, next);
-        if (d.classPlusOne != 0) _remove(id, provider);
-        _close(id, d, reporter);
+        _payOut(id, d, DataSetClosing.endNow(_s, id, reason, _currentPeriod(), _provingPeriod), reporter);
     }
 
     /// @dev Take an ending data set's bytes out of its provider's classes from the next epoch (accounted first).
@@ -498,7 +510,16 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     /// @dev Final payment, refund, penalty and collateral release. State is final before the registry calls.
     function _close(uint64 id, MarketLayout.DataSet storage d, address reporter) private {
-        DataSetClosing.Closing memory c = DataSetClosing.close(_s, id, _provingPeriod);
+        _payOut(id, d, DataSetClosing.close(_s, id, _provingPeriod), reporter);
+    }
+
+    /// @dev Credit the amounts of a closing and move the collateral in the registry (interactions last).
+    function _payOut(
+        uint64 id,
+        MarketLayout.DataSet storage d,
+        DataSetClosing.Closing memory c,
+        address reporter
+    ) private {
         address provider = d.provider;
         if (c.paidToProvider != 0) _credit(provider, c.paidToProvider);
         if (c.refund != 0) _credit(c.client, c.refund);

@@ -238,6 +238,32 @@ describe("governance: the shared base on every governed contract", function () {
     });
   }
 
+  describe("StorageMarket pause flag (kept in the parameters' first word)", function () {
+    it("test_pause_survivesSetParameters_andLeavesParametersUnchanged", async function () {
+      const changed = defaultParameters({
+        maxDataSetSize: 1n << 53n,
+        challengeFinality: 128n,
+        maxFaults: 100n,
+      });
+      await f.market.pause();
+      await (await f.market.setParameters(changed)).wait();
+      expect(await f.market.paused()).to.equal(true);
+      const stored = await f.market.parameters();
+      expect(stored.maxDataSetSize).to.equal(1n << 53n);
+      expect(stored.challengeFinality).to.equal(128n);
+      expect(stored.maxFaults).to.equal(100n);
+      const p = await makeTerms(f, { provider: f.provider });
+      await expect(
+        f.market.connect(f.provider).createDataSet(p.terms, p.signature),
+      ).to.be.revertedWithCustomError(f.market, "EnforcedPause");
+      await (await f.market.unpause()).wait();
+      expect(await f.market.paused()).to.equal(false);
+      expect(await f.market.parameters()).to.deep.equal(stored);
+      await (await f.market.setParameters(defaultParameters())).wait();
+      expect(await f.market.paused()).to.equal(false);
+    });
+  });
+
   for (const name of ["StorageMarket", "ComputeMarket"] as const) {
     describe(`${name} treasury (MarketGovernance)`, function () {
       const market = () => (name === "StorageMarket" ? f.market : f.compute);

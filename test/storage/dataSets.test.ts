@@ -66,6 +66,14 @@ describe("StorageMarket: data sets (creation, signed states, replay, session key
       await expect(
         f.market.connect(f.provider).createDataSet(free.terms, free.signature),
       ).to.be.revertedWithCustomError(f.market, "MarketZeroPrice");
+      const max = (1n << 96n) - 1n;
+      const tooHigh = await makeTerms(f, { pricePerTiBMonth: max + 1n });
+      await expect(f.market.connect(f.provider).createDataSet(tooHigh.terms, tooHigh.signature))
+        .to.be.revertedWithCustomError(f.market, "MarketPriceTooHigh")
+        .withArgs(max + 1n, max);
+      const highest = await makeTerms(f, { pricePerTiBMonth: max });
+      await (await f.market.connect(f.provider).createDataSet(highest.terms, highest.signature)).wait();
+      expect((await f.market.dataSet(await f.market.dataSetCount())).pricePerTiBMonth).to.equal(max);
       const long = await makeTerms(f, { noticePeriods: 10_000n });
       await expect(f.market.connect(f.provider).createDataSet(long.terms, long.signature))
         .to.be.revertedWithCustomError(f.market, "MarketBadNotice")

@@ -7,6 +7,7 @@ import { SlashSplit } from "../../payments/libraries/SlashSplit.sol";
 import { DataSetAccrual } from "./DataSetAccrual.sol";
 import { DataSetMath } from "./DataSetMath.sol";
 import { MarketLayout } from "./MarketLayout.sol";
+import { ProviderEpochs } from "./ProviderEpochs.sol";
 
 /// @title DataSetClosing
 /// @notice How a data set's escrow and collateral are shared out when it closes (docs/SPEC.md, "Endings"), and
@@ -27,6 +28,53 @@ library DataSetClosing {
         uint256 released;
     }
 
+    /// @notice End data set `id` at once (faults, failed retrieval) and close it: its provider's closed periods are
+    ///         resolved first, nothing is paid from the provider's current epoch N on (`endPeriod = N`), and its bytes
+    ///         leave the challengeable set from N + 1 (emitted as a `DataSetUpdated` to span 0). One library call
+    ///         for the whole ending.
+    /// @param s The market's storage.
+    /// @param id The data set (live or ending).
+    /// @param reason Why it ends.
+    /// @param currentPeriod The current period.
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return The amounts to credit and the collateral to slash and release (as `close`).
+    function endNow(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        IStorageMarket.EndReason reason,
+        uint256 currentPeriod,
+        uint256 provingPeriod
+    ) public returns (Closing memory) {
+        MarketLayout.DataSet storage d = s.sets[id];
+        address provider = d.provider;
+        // A data set in a size class keeps its provider's mask non-empty (no restart, mask not read).
+        bool holdsBytes = d.classPlusOne != 0;
+        uint32 epoch;
+        uint32 tag;
+        if (holdsBytes) {
+            (epoch, tag) = ProviderEpochs.openEpochInline(s, provider, currentPeriod, true);
+        } else {
+            ProviderEpochs.catchUpInline(s, provider, currentPeriod);
+            epoch = s.proofStates[provider].nextPeriod;
+        }
+        d.endPeriod = epoch;
+        d.status = IStorageMarket.Status.Ending;
+        d.endReason = reason;
+        emit IStorageMarket.DataSetTerminated(id, msg.sender, reason, epoch);
+        DataSetAccrual.accrueInline(s, id, provingPeriod);
+        if (holdsBytes) {
+            ProviderEpochs.writeInline(s, id, bytes32(0), 0, tag);
+            emit IStorageMarket.DataSetUpdated(
+                id,
+                d.version,
+                bytes32(0),
+                0,
+                epoch == tag ? epoch + 1 : epoch
+            );
+        }
+        return _closeAccrued(s, d);
+    }
+
     /// @notice Account the data set to its end, pay what is due from its escrow, refund the rest, charge the
     ///         penalty of its end reason and mark it finalized.
     /// @param s The market's storage.
@@ -37,9 +85,16 @@ library DataSetClosing {
         MarketLayout.Layout storage s,
         uint64 id,
         uint256 provingPeriod
-    ) public returns (Closing memory c) {
+    ) public returns (Closing memory) {
         DataSetAccrual.accrueInline(s, id, provingPeriod);
-        MarketLayout.DataSet storage d = s.sets[id];
+        return _closeAccrued(s, s.sets[id]);
+    }
+
+    /// @dev `close` of a data set already accounted to its end.
+    function _closeAccrued(
+        MarketLayout.Layout storage s,
+        MarketLayout.DataSet storage d
+    ) private returns (Closing memory c) {
         uint256 earned = DataSetMath.earned(d.pricePerTiBMonth, d.leafSeconds);
         uint256 escrow = d.escrow;
         uint256 paid = d.paid;

@@ -46,6 +46,8 @@ library DataSetUpdates {
         if (block.timestamp > terms.deadline)
             revert IStorageMarket.MarketExpired(terms.deadline, block.timestamp);
         if (terms.pricePerTiBMonth == 0) revert IStorageMarket.MarketZeroPrice();
+        if (terms.pricePerTiBMonth > type(uint96).max)
+            revert IStorageMarket.MarketPriceTooHigh(terms.pricePerTiBMonth, type(uint96).max);
         uint32 maxNotice = s.params.maxNoticePeriods;
         if (terms.noticePeriods > maxNotice)
             revert IStorageMarket.MarketBadNotice(terms.noticePeriods, maxNotice);
@@ -82,14 +84,15 @@ library DataSetUpdates {
         d.noticePeriods = terms.noticePeriods;
         d.status = IStorageMarket.Status.Live;
         d.provider = msg.sender;
-        d.pricePerTiBMonth = terms.pricePerTiBMonth;
+        d.pricePerTiBMonth = uint96(terms.pricePerTiBMonth);
         d.collateralPerTiB = terms.collateralPerTiB;
     }
 
     /// @notice Open the caller's epoch (missed periods recorded first) and apply its signed states; returns how
     ///         many applied and the collateral to lock and unlock.
     /// @param s The market's storage.
-    /// @param states The signed states.
+    /// @param encodedStates The market call's arguments after its selector: the ABI encoding of `(SignedState[])`,
+    ///        checked by the market's decoder.
     /// @param ctx Domain separator and proving period.
     /// @param currentPeriod The current period.
     /// @return applied Number of states applied.
@@ -97,11 +100,24 @@ library DataSetUpdates {
     /// @return toUnlock Collateral to unlock.
     function applyStates(
         MarketLayout.Layout storage s,
-        IStorageMarket.SignedState[] calldata states,
+        bytes calldata encodedStates,
         Context memory ctx,
         uint256 currentPeriod
     ) public returns (uint256 applied, uint256 toLock, uint256 toUnlock) {
-        (ctx.epoch, ctx.tag) = ProviderEpochs.openEpochInline(s, msg.sender, currentPeriod);
+        return _applyAll(s, _statesOf(encodedStates), ctx, currentPeriod);
+    }
+
+    function _applyAll(
+        MarketLayout.Layout storage s,
+        IStorageMarket.SignedState[] calldata states,
+        Context memory ctx,
+        uint256 currentPeriod
+    ) private returns (uint256 applied, uint256 toLock, uint256 toUnlock) {
+        // When the first entry's data set is the caller's and in a size class, the caller holds bytes: the epoch
+        // cannot restart and its class mask is not read. (Any other first entry reverts or is checked in full.)
+        MarketLayout.DataSet storage first = s.sets[states[0].state.dataSetId];
+        bool holdsBytes = first.provider == msg.sender && first.classPlusOne != 0;
+        (ctx.epoch, ctx.tag) = ProviderEpochs.openEpochInline(s, msg.sender, currentPeriod, holdsBytes);
         uint256 maxSpan = uint256(s.params.maxDataSetSize) >> 6;
         for (uint256 i = 0; i < states.length; ++i) {
             (bool ok, uint256 lockDelta, uint256 unlockDelta) = _applyOne(s, states[i], ctx, maxSpan);
@@ -109,6 +125,19 @@ library DataSetUpdates {
             toLock += lockDelta;
             toUnlock += unlockDelta;
             ++applied;
+        }
+    }
+
+    /// @dev The entries of `encoded`, the ABI encoding of `(SignedState[])` that the market's external decoder has
+    ///      already checked: a calldata view of it, without decoding it into memory.
+    function _statesOf(
+        bytes calldata encoded
+    ) private pure returns (IStorageMarket.SignedState[] calldata states) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let head := add(encoded.offset, calldataload(encoded.offset))
+            states.length := calldataload(head)
+            states.offset := add(head, 0x20)
         }
     }
 

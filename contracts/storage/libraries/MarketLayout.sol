@@ -7,42 +7,42 @@ import { FaultLog } from "./FaultLog.sol";
 /// @title MarketLayout
 /// @notice The storage market's state, in one struct so that the market and its linked libraries share it.
 library MarketLayout {
-    /// @notice One data set, in six words. Settlement reads words 1 to 5, never the client's word 0.
+    /// @notice One data set, in six words. A signed state update within its size class reads words 0 to 4 and
+    ///         writes words 2 and 3 (and the root); settlement reads words 0 to 4; a proof reads word 2 (and the
+    ///         root). Word 5 is read only when the data set changes size class or closes.
     /// @param client Client (word 0).
-    /// @param noticePeriods Notice in periods.
+    /// @param pricePerTiBMonth Price (below 2^96, checked at creation).
     /// @param provider Provider (word 1).
     /// @param endPeriod First period not paid (0 while live).
+    /// @param noticePeriods Notice in periods.
     /// @param status Lifecycle status.
     /// @param endReason Why it ends (valid once `status` is Ending or Finalized).
-    /// @param classSlot Position in its size class's slot array (current view).
     /// @param classPlusOne Current size class + 1 (0 = in no class).
     /// @param lockedClassPlusOne Class whose capacity is locked as collateral + 1 (0 = nothing locked).
-    /// @param pricePerTiBMonth Price (word 2).
-    /// @param collateralPerTiB Collateral rate.
-    /// @param spanCur Current span (word 3, versioned with `spanPrev`, `writtenAt` and the root parity).
+    /// @param spanCur Current span (word 2, versioned with `spanPrev`, `writtenAt` and the root parity).
     /// @param spanPrev Span before the write of epoch `writtenAt`.
     /// @param writtenAt Epoch of the last write of span and root.
     /// @param lastDeclaredPlusOne Last period declared faulty + 1 (0 = none).
     /// @param rootParity Which of the two root words is current.
     /// @param version Newest applied state version.
-    /// @param leafSeconds Σ span × proven, unfaulted seconds accounted (word 4).
+    /// @param leafSeconds Σ span × proven, unfaulted seconds accounted (word 3).
     /// @param paidThrough First period not yet accounted.
     /// @param missedFaults Missed periods charged.
     /// @param declaredFaults Declared periods charged.
-    /// @param escrow Client tokens held for the data set (word 5).
+    /// @param escrow Client tokens held for the data set (word 4).
     /// @param paid Tokens paid to the provider so far.
+    /// @param collateralPerTiB Collateral rate (word 5).
+    /// @param classSlot Position in its size class's slot array (current view).
     struct DataSet {
         address client;
-        uint32 noticePeriods;
+        uint96 pricePerTiBMonth;
         address provider;
         uint32 endPeriod;
+        uint32 noticePeriods;
         IStorageMarket.Status status;
         IStorageMarket.EndReason endReason;
-        uint32 classSlot;
         uint8 classPlusOne;
         uint8 lockedClassPlusOne;
-        uint128 pricePerTiBMonth;
-        uint128 collateralPerTiB;
         uint64 spanCur;
         uint64 spanPrev;
         uint32 writtenAt;
@@ -55,6 +55,35 @@ library MarketLayout {
         uint32 declaredFaults;
         uint128 escrow;
         uint128 paid;
+        uint128 collateralPerTiB;
+        uint32 classSlot;
+    }
+
+    /// @notice Bit of the parameters' first word (above its 248 bits of fields) that holds the pause flag: the
+    ///         update path reads that word anyway, so the pause check costs no storage read of its own.
+    uint256 internal constant PAUSED_BIT = 1 << 255;
+
+    /// @notice Whether the market is paused.
+    /// @param s The market's storage.
+    /// @return p The flag.
+    function paused(Layout storage s) internal view returns (bool p) {
+        IStorageMarket.Parameters storage params = s.params;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            p := iszero(iszero(and(sload(params.slot), PAUSED_BIT)))
+        }
+    }
+
+    /// @notice Set or clear the pause flag (the parameter fields of the word are kept).
+    /// @param s The market's storage.
+    /// @param p The flag.
+    function setPaused(Layout storage s, bool p) internal {
+        IStorageMarket.Parameters storage params = s.params;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let word := and(sload(params.slot), not(PAUSED_BIT))
+            sstore(params.slot, or(word, mul(p, PAUSED_BIT)))
+        }
     }
 
     /// @notice Everything the market stores.

@@ -30,19 +30,22 @@ library ProviderEpochs {
         address provider,
         uint256 currentPeriod
     ) public returns (uint32 epoch, uint32 tag) {
-        return openEpochInline(s, provider, currentPeriod);
+        return openEpochInline(s, provider, currentPeriod, false);
     }
 
     /// @notice `openEpoch`, inlined into the calling library (the update path pays one library call, not two).
     /// @param s The market's storage.
     /// @param provider The provider.
     /// @param currentPeriod The current period.
+    /// @param holdsBytes True when the caller knows that one of the provider's data sets is in a size class now:
+    ///        its current mask is then not empty, so there is no restart and the mask word is not read.
     /// @return epoch The provider's epoch N.
     /// @return tag The epoch changes are written with.
     function openEpochInline(
         MarketLayout.Layout storage s,
         address provider,
-        uint256 currentPeriod
+        uint256 currentPeriod,
+        bool holdsBytes
     ) internal returns (uint32 epoch, uint32 tag) {
         (uint32 from, uint32 count) = recordMissedInline(s, provider, currentPeriod);
         if (count != 0)
@@ -56,8 +59,7 @@ library ProviderEpochs {
             );
         IStorageMarket.ProviderProofState storage st = s.proofStates[provider];
         epoch = st.nextPeriod;
-        uint256 maskWord = s.masks[provider];
-        if (Versioned.frozen(maskWord, epoch) == 0 && Versioned.current(maskWord) == 0) {
+        if (!holdsBytes && _holdsNothing(s.masks[provider], epoch)) {
             // Nothing to prove now or next: restart from the next period with a fresh seed.
             epoch = uint32(currentPeriod + 1);
             uint64 seedBlock = uint64(block.number + s.params.challengeFinality);
@@ -70,12 +72,25 @@ library ProviderEpochs {
         tag = (st.restartEpoch == epoch && block.number <= st.seedBlock) ? epoch - 1 : epoch;
     }
 
+    /// @dev Nothing frozen for `epoch` and nothing current in a versioned class mask.
+    function _holdsNothing(uint256 maskWord, uint256 epoch) private pure returns (bool) {
+        return Versioned.frozen(maskWord, epoch) == 0 && Versioned.current(maskWord) == 0;
+    }
+
     /// @notice `_openEpoch` without the tag, for paths that only need resolved periods.
     /// @param s The market's storage.
     /// @param provider The provider.
     /// @param currentPeriod The current period.
     function catchUp(MarketLayout.Layout storage s, address provider, uint256 currentPeriod) public {
-        (uint32 from, uint32 count) = recordMissed(s, provider, currentPeriod);
+        catchUpInline(s, provider, currentPeriod);
+    }
+
+    /// @notice `catchUp`, inlined into the calling library.
+    /// @param s The market's storage.
+    /// @param provider The provider.
+    /// @param currentPeriod The current period.
+    function catchUpInline(MarketLayout.Layout storage s, address provider, uint256 currentPeriod) internal {
+        (uint32 from, uint32 count) = recordMissedInline(s, provider, currentPeriod);
         if (count != 0)
             emit IStorageMarket.MissedProofsReported(
                 provider,
@@ -286,8 +301,8 @@ library ProviderEpochs {
         emit IStorageMarket.DataSetTerminated(id, msg.sender, reason, end);
     }
 
-    /// @notice Take an ending data set's bytes out of its provider's classes from the next epoch (accounted first);
-    ///         emitted as a `DataSetUpdated` to span 0 at the data set's current version.
+    /// @notice Take an ending data set that is in a size class out of its provider's classes from the next epoch
+    ///         (accounted first); emitted as a `DataSetUpdated` to span 0 at the data set's current version.
     /// @param s The market's storage.
     /// @param id The data set.
     /// @param provider Its provider.
@@ -300,7 +315,8 @@ library ProviderEpochs {
         uint256 currentPeriod,
         uint256 provingPeriod
     ) public {
-        (uint32 epoch, uint32 tag) = openEpoch(s, provider, currentPeriod);
+        // The caller removes a data set that is in a size class: the provider holds bytes.
+        (uint32 epoch, uint32 tag) = openEpochInline(s, provider, currentPeriod, true);
         DataSetAccrual.accrueInline(s, id, provingPeriod);
         writeInline(s, id, bytes32(0), 0, tag);
         emit IStorageMarket.DataSetUpdated(
