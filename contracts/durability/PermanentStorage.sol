@@ -30,6 +30,7 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
     IStorageMarket private immutable _market;
     IERC20 private immutable _token;
     uint256 private immutable _deployedAt;
+    address private immutable _reserveRecipient;
     Config private _config;
 
     uint256 private _fileCount;
@@ -46,7 +47,10 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
 
     /// @param market_ The storage market.
     /// @param config_ The configuration (immutable; every field checked against its bounds).
-    constructor(IStorageMarket market_, Config memory config_) {
+    /// @param reserveRecipient_ Receiver of the reserve (for instance the treasury).
+    constructor(IStorageMarket market_, Config memory config_, address reserveRecipient_) {
+        if (reserveRecipient_ == address(0)) revert PermanentConfigOutOfBounds("reserveRecipient", 0, 1, 0);
+        _reserveRecipient = reserveRecipient_;
         _market = market_;
         _token = IERC20(market_.paymentToken());
         _deployedAt = block.timestamp;
@@ -201,8 +205,9 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
             d.leafSeconds == 0
         ) revert PermanentNotProven(id);
         s.stage = SlotStage.Live;
-        f.livePieces += 1;
-        if (f.status == FileStatus.Pending && f.livePieces >= _config.dataShards) f.status = FileStatus.Active;
+        ++f.livePieces;
+        if (f.status == FileStatus.Pending && f.livePieces >= _config.dataShards)
+            f.status = FileStatus.Active;
         uint256 reward;
         if (s.replaced) {
             reward = DurabilityRules.rewardCap(_market, _config.collateralPerTiB, f.pieceSpan);
@@ -263,7 +268,7 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
         s.stage = SlotStage.Open;
         if (stage == SlotStage.Live) {
             s.replaced = true;
-            f.livePieces -= 1;
+            --f.livePieces;
         }
         emit PieceLost(fileId, index, provider);
         if (f.status == FileStatus.Active && f.livePieces < _config.dataShards) {
@@ -305,7 +310,7 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
     /// @inheritdoc IPermanentStorage
     function releaseReserve() external nonReentrant {
         uint256 amount = _reserve;
-        address to = _config.reserveRecipient;
+        address to = _reserveRecipient;
         if (amount == 0) revert PermanentNothingOwed(to);
         _reserve = 0;
         _obligations -= amount;
@@ -338,6 +343,11 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPermanentStorage
+    function reserveRecipient() external view returns (address) {
+        return _reserveRecipient;
+    }
+
+    /// @inheritdoc IPermanentStorage
     function file(uint256 fileId) external view returns (File memory) {
         return _files[fileId];
     }
@@ -364,7 +374,8 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
         uint256 n = c.totalShards; // bounded by 64 in code
         for (uint32 i; i < n; ++i) {
             Slot storage s = _slots[fileId][i];
-            if (s.stage == SlotStage.Live) yearCost += DataSetMath.cost(s.price, f.pieceSpan, EndowmentMath.YEAR);
+            if (s.stage == SlotStage.Live)
+                yearCost += DataSetMath.cost(s.price, f.pieceSpan, EndowmentMath.YEAR);
         }
         v.yearsCovered = _yearsCovered(v.principalLeft, yearCost);
     }
@@ -373,8 +384,8 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
     function referencePrice() public view returns (uint256) {
         uint256 elapsedYears = (block.timestamp - _deployedAt) / EndowmentMath.YEAR;
         return
-            (uint256(_config.referencePricePerTiBMonth) * EndowmentMath.decay(_config.declineBps, elapsedYears)) /
-            EndowmentMath.WAD;
+            (uint256(_config.referencePricePerTiBMonth) *
+                EndowmentMath.decay(_config.declineBps, elapsedYears)) / EndowmentMath.WAD;
     }
 
     /// @inheritdoc IPermanentStorage
@@ -415,7 +426,10 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
         return _slots[fileId][index];
     }
 
-    function _createTerms(Slot storage s, uint64 nonce) private view returns (IStorageMarket.CreateDataSet memory) {
+    function _createTerms(
+        Slot storage s,
+        uint64 nonce
+    ) private view returns (IStorageMarket.CreateDataSet memory) {
         return
             IStorageMarket.CreateDataSet({
                 client: address(this),
@@ -447,7 +461,12 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
     function _releasedLeft(File storage f) private view returns (uint256) {
         if (f.status != FileStatus.Pending && f.status != FileStatus.Active) return 0;
         uint256 yearIndex = (block.timestamp - f.storedAt) / EndowmentMath.YEAR;
-        uint256 rel = EndowmentMath.released(f.principal, _config.declineBps, _config.horizonYears, yearIndex);
+        uint256 rel = EndowmentMath.released(
+            f.principal,
+            _config.declineBps,
+            _config.horizonYears,
+            yearIndex
+        );
         return rel > f.spent ? rel - f.spent : 0;
     }
 
@@ -509,7 +528,6 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
         _bound("prepaidPeriods", c.prepaidPeriods, 1, 10_000);
         _bound("repairReward", c.repairReward, 0, 1 << 96);
         _bound("offerWindow", c.offerWindow, 60, 30 days);
-        if (c.reserveRecipient == address(0)) revert PermanentConfigOutOfBounds("reserveRecipient", 0, 1, 0);
     }
 
     function _bound(string memory name, uint256 value, uint256 min, uint256 max) private pure {

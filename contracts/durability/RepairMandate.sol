@@ -316,7 +316,8 @@ contract RepairMandate is IRepairMandate, Initializable, ReentrancyGuardTransien
         bool lost;
         (lost, lostProvider) = DurabilityRules.isLost(_market, holder);
         if (!lost) revert MandatePieceNotLost(piece.index, holder);
-        lostRate = lostProvider == address(0) ? _terms.collateralFloor : _market.dataSet(holder).collateralPerTiB;
+        lostRate =
+            lostProvider == address(0) ? _terms.collateralFloor : _market.dataSet(holder).collateralPerTiB;
     }
 
     /// @dev The capped reward and the escrow of a repair, checked against the free budget.
@@ -329,7 +330,13 @@ contract RepairMandate is IRepairMandate, Initializable, ReentrancyGuardTransien
         // The reward is capped by what the provider that lost the piece forfeited (DurabilityRules.rewardCap).
         uint256 cap = DurabilityRules.rewardCap(_market, lostRate, span);
         reward = t.repairReward < cap ? t.repairReward : cap;
-        escrow = DurabilityRules.escrowFor(price, span, t.noticePeriods, t.prepaidPeriods, _market.provingPeriod());
+        escrow = DurabilityRules.escrowFor(
+            price,
+            span,
+            t.noticePeriods,
+            t.prepaidPeriods,
+            _market.provingPeriod()
+        );
         uint256 free = freeBudget();
         if (free < reward + escrow) revert MandateBudgetShort(free, reward + escrow);
     }

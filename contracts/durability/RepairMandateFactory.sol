@@ -20,10 +20,9 @@ contract RepairMandateFactory is IRepairMandateFactory, EIP712, ReentrancyGuardT
     using ExactPull for IERC20;
 
     /// @notice EIP-712 type hash of `Terms`.
-    bytes32 public constant MANDATE_TYPEHASH =
-        keccak256(
-            "RepairMandate(address owner,bytes32 piecesRoot,uint32 pieceCount,uint128 priceCeiling,uint128 collateralFloor,uint32 noticePeriods,uint32 prepaidPeriods,uint128 repairReward,uint128 budget,address[] excluded,uint64 nonce,uint64 deadline)"
-        );
+    bytes32 public constant MANDATE_TYPEHASH = keccak256(
+        "RepairMandate(address owner,bytes32 piecesRoot,uint32 pieceCount,uint128 priceCeiling,uint128 collateralFloor,uint32 noticePeriods,uint32 prepaidPeriods,uint128 repairReward,uint128 budget,address[] excluded,uint64 nonce,uint64 deadline)"
+    );
 
     IStorageMarket private immutable _market;
     IERC20 private immutable _token;
@@ -48,8 +47,12 @@ contract RepairMandateFactory is IRepairMandateFactory, EIP712, ReentrancyGuardT
         if (terms.pieceCount == 0) revert MandateFactoryBadTerms("pieceCount", 0);
         if (terms.priceCeiling == 0) revert MandateFactoryBadTerms("priceCeiling", 0);
         uint32 maxNotice = _market.parameters().maxNoticePeriods;
-        if (terms.noticePeriods > maxNotice) revert MandateFactoryBadTerms("noticePeriods", terms.noticePeriods);
-        if (terms.owner == address(0) || !SignatureChecker.isValidSignatureNowCalldata(terms.owner, mandateDigest(terms), signature)) {
+        if (terms.noticePeriods > maxNotice)
+            revert MandateFactoryBadTerms("noticePeriods", terms.noticePeriods);
+        if (
+            terms.owner == address(0) ||
+            !SignatureChecker.isValidSignatureNowCalldata(terms.owner, mandateDigest(terms), signature)
+        ) {
             revert MandateFactoryBadSignature(terms.owner);
         }
         _used[terms.owner][terms.nonce] = true;

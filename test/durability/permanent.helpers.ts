@@ -1,13 +1,13 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { IPermanentStorage, IStorageMarket, PermanentStorage } from "../../typechain-types/index.js";
 import { PieceList } from "../../offchain/sdk/repair/pieceList.js";
-import { registerProvider, USDC, UniformTree, type StorageFixture } from "../helpers/fixture.js";
+import { need, registerProvider, USDC, UniformTree, type StorageFixture } from "../helpers/fixture.js";
 import { setup } from "../storage/dataSets.helpers.js";
 
 export const SPAN = 1n << 30n; // 64 GiB pieces
 
 /** A small coding (k = 2 of n = 3) so a test can place, lose and repair every piece. */
-export function testConfig(recipient: string): IPermanentStorage.ConfigStruct {
+export function testConfig(): IPermanentStorage.ConfigStruct {
   return {
     referencePricePerTiBMonth: (5n * USDC) / 2n,
     declineBps: 50n,
@@ -22,7 +22,6 @@ export function testConfig(recipient: string): IPermanentStorage.ConfigStruct {
     prepaidPeriods: 48n,
     repairReward: USDC / 2n,
     offerWindow: 600n,
-    reserveRecipient: recipient,
   };
 }
 
@@ -42,10 +41,13 @@ export async function permanentSetup(): Promise<PermanentFixture> {
   const providers = [f.provider, f.provider2, ...extra];
   const perm = await f.ethers.deployContract("PermanentStorage", [
     await f.market.getAddress(),
-    testConfig(f.treasury.address),
+    testConfig(),
+    f.treasury.address,
   ]);
   const trees = [0, 1, 2].map(() => UniformTree.random(SPAN));
-  const list = new PieceList(trees.map((t, index) => ({ index, pieceRoot: t.root, span: SPAN, dataSetId: 0n })));
+  const list = new PieceList(
+    trees.map((t, index) => ({ index, pieceRoot: t.root, span: SPAN, dataSetId: 0n })),
+  );
   return { f, perm, providers, trees, list, uploader: f.client };
 }
 
@@ -58,7 +60,10 @@ export async function storeFile(p: PermanentFixture): Promise<bigint> {
   return await perm.fileCount();
 }
 
-function awardedTerms(perm: PermanentStorage, logs: readonly { topics: readonly string[]; data: string }[]) {
+export function awardedTerms(
+  perm: PermanentStorage,
+  logs: readonly { topics: readonly string[]; data: string }[],
+) {
   for (const log of logs) {
     const parsed = perm.interface.parseLog(log);
     if (parsed?.name === "SlotAwarded") {
@@ -93,11 +98,13 @@ export async function placePiece(
   const terms = awardedTerms(perm, receipt?.logs ?? []);
   await (await f.market.connect(provider).createDataSet(terms, "0x")).wait();
   const id = await f.market.dataSetCount();
-  const tree = p.trees[index] as UniformTree;
+  const tree = need(p.trees[index], "tree");
   await (await perm.place(fileId, index, tree.root, p.list.proof(index), id)).wait();
   const state = { dataSetId: id, version: 1n, root: tree.root, span: SPAN };
   await (
-    await f.market.connect(provider).updateDataSets([{ state, signer: await perm.getAddress(), signature: "0x" }])
+    await f.market
+      .connect(provider)
+      .updateDataSets([{ state, signer: await perm.getAddress(), signature: "0x" }])
   ).wait();
   return id;
 }

@@ -1,14 +1,26 @@
 import { expect } from "chai";
-import { quote as quoteModel, released as releasedModel, DEFAULT_ENDOWMENT } from "../../offchain/durability/endowment.js";
-import { proveNext, USDC, UniformTree } from "../helpers/fixture.js";
+import {
+  quote as quoteModel,
+  released as releasedModel,
+  DEFAULT_ENDOWMENT,
+} from "../../offchain/durability/endowment.js";
+import { need, proveNext, USDC, UniformTree } from "../helpers/fixture.js";
 import { failDataSet } from "./durability.helpers.js";
-import { permanentSetup, placePiece, SPAN, storeFile, testConfig, type PermanentFixture } from "./permanent.helpers.js";
+import {
+  awardedTerms,
+  permanentSetup,
+  placePiece,
+  SPAN,
+  storeFile,
+  testConfig,
+  type PermanentFixture,
+} from "./permanent.helpers.js";
 
 const YEAR = 365n * 86_400n;
 
 function modelConfig(p: PermanentFixture) {
-  void p;
-  const c = testConfig("0x0000000000000000000000000000000000000001");
+  p;
+  const c = testConfig();
   return {
     referencePricePerTiBMonth: BigInt(c.referencePricePerTiBMonth),
     declineBps: BigInt(c.declineBps),
@@ -24,12 +36,12 @@ function modelConfig(p: PermanentFixture) {
 async function placeAll(p: PermanentFixture, fileId: bigint) {
   const ids: bigint[] = [];
   for (let i = 0; i < 3; i++) ids.push(await placePiece(p, fileId, i, p.providers[i + 2] ?? p.f.provider));
-  const trees = ids.map((id, i) => [id, p.trees[i] as UniformTree] as const);
+  const trees = ids.map((id, i) => [id, need(p.trees[i], "tree")] as const);
   for (let round = 0; round < 3; round++) {
     for (let i = 0; i < 3; i++) {
       const who = p.providers[i + 2];
       if (!who) throw new Error("provider");
-      await (await proveNext(p.f, who, new Map([trees[i] as readonly [bigint, UniformTree]]))).wait();
+      await (await proveNext(p.f, who, new Map([need(trees[i], "tree")]))).wait();
     }
   }
   for (let i = 0; i < 3; i++) await (await p.perm.confirm(fileId, i)).wait();
@@ -57,12 +69,12 @@ describe("PermanentStorage: pay once, keep forever", () => {
     const [principal, fee] = await p.perm.quote(SPAN);
     await p.f.token.mint(p.uploader.address, principal + fee);
     await p.f.token.connect(p.uploader).approve(await p.perm.getAddress(), principal + fee);
-    await expect(p.perm.connect(p.uploader).storePermanent(p.list.root, SPAN, principal + fee - 1n))
-      .to.be.revertedWithCustomError(p.perm, "PermanentQuoteAboveMax");
-    await expect(p.perm.connect(p.uploader).storePermanent(p.list.root, 0n, principal + fee)).to.be.revertedWithCustomError(
-      p.perm,
-      "PermanentBadSpan",
-    );
+    await expect(
+      p.perm.connect(p.uploader).storePermanent(p.list.root, SPAN, principal + fee - 1n),
+    ).to.be.revertedWithCustomError(p.perm, "PermanentQuoteAboveMax");
+    await expect(
+      p.perm.connect(p.uploader).storePermanent(p.list.root, 0n, principal + fee),
+    ).to.be.revertedWithCustomError(p.perm, "PermanentBadSpan");
     await expect(p.perm.connect(p.uploader).storePermanent(p.list.root, SPAN, principal + fee))
       .to.emit(p.perm, "FileStored")
       .withArgs(1n, p.uploader.address, p.list.root, SPAN, principal, fee);
@@ -76,7 +88,7 @@ describe("PermanentStorage: pay once, keep forever", () => {
     const fileId = await storeFile(p);
     const [a, b, c] = p.providers;
     if (!a || !b || !c) throw new Error("providers");
-    const ceiling = (5n * USDC) / 2n * 2n;
+    const ceiling = ((5n * USDC) / 2n) * 2n;
     await expect(p.perm.connect(a).offer(fileId, 0, ceiling + 1n)).to.be.revertedWithCustomError(
       p.perm,
       "PermanentOfferRejected",
@@ -91,10 +103,16 @@ describe("PermanentStorage: pay once, keep forever", () => {
       p.perm,
       "PermanentProviderRefused",
     );
-    await expect(p.perm.connect(a).offer(fileId, 3, USDC)).to.be.revertedWithCustomError(p.perm, "PermanentBadIndex");
+    await expect(p.perm.connect(a).offer(fileId, 3, USDC)).to.be.revertedWithCustomError(
+      p.perm,
+      "PermanentBadIndex",
+    );
     await expect(p.perm.award(fileId, 0)).to.be.revertedWithCustomError(p.perm, "PermanentOfferWindow");
     await p.f.helpers.time.increase(601n);
-    await expect(p.perm.connect(c).offer(fileId, 0, USDC)).to.be.revertedWithCustomError(p.perm, "PermanentOfferWindow");
+    await expect(p.perm.connect(c).offer(fileId, 0, USDC)).to.be.revertedWithCustomError(
+      p.perm,
+      "PermanentOfferWindow",
+    );
     await (await p.perm.award(fileId, 0)).wait();
     const s = await p.perm.slot(fileId, 0);
     expect(s.provider).to.equal(b.address);
@@ -114,27 +132,17 @@ describe("PermanentStorage: pay once, keep forever", () => {
     await (await p.perm.connect(provider).offer(fileId, 0, 2n * USDC)).wait();
     await p.f.helpers.time.increase(601n);
     const receipt = await (await p.perm.award(fileId, 0)).wait();
-    const parsed = receipt?.logs.map((l) => p.perm.interface.parseLog(l)).find((x) => x?.name === "SlotAwarded");
-    const t = parsed?.args.terms;
-    if (!t) throw new Error("terms");
-    const terms = {
-      client: t.client,
-      provider: t.provider,
-      pricePerTiBMonth: t.pricePerTiBMonth,
-      collateralPerTiB: t.collateralPerTiB,
-      noticePeriods: t.noticePeriods,
-      nonce: t.nonce,
-      deadline: t.deadline,
-    };
+    const terms = awardedTerms(p.perm, receipt?.logs ?? []);
     await expect(
       p.f.market.connect(provider).createDataSet({ ...terms, pricePerTiBMonth: 4n * USDC }, "0x"),
     ).to.be.revertedWithCustomError(p.f.market, "MarketBadSignature");
     await (await p.f.market.connect(provider).createDataSet(terms, "0x")).wait();
     const id = await p.f.market.dataSetCount();
-    const tree = p.trees[0] as UniformTree;
+    const tree = need(p.trees[0], "tree");
     // Another piece's commitment with this index, or a forged one, is not in the list.
-    await expect(p.perm.place(fileId, 0, (p.trees[1] as UniformTree).root, p.list.proof(0), id))
-      .to.be.revertedWithCustomError(p.perm, "PermanentUnknownPiece");
+    await expect(
+      p.perm.place(fileId, 0, need(p.trees[1], "tree").root, p.list.proof(0), id),
+    ).to.be.revertedWithCustomError(p.perm, "PermanentUnknownPiece");
     await expect(p.perm.place(fileId, 0, tree.root, p.list.proof(0), 99n)).to.be.revertedWithCustomError(
       p.perm,
       "PermanentDataSetMismatch",
@@ -143,7 +151,9 @@ describe("PermanentStorage: pay once, keep forever", () => {
     // Only the state holding exactly the piece is signed by the contract.
     const wrong = { dataSetId: id, version: 1n, root: UniformTree.random(SPAN).root, span: SPAN };
     await expect(
-      p.f.market.connect(provider).updateDataSets([{ state: wrong, signer: await p.perm.getAddress(), signature: "0x" }]),
+      p.f.market
+        .connect(provider)
+        .updateDataSets([{ state: wrong, signer: await p.perm.getAddress(), signature: "0x" }]),
     ).to.be.revertedWithCustomError(p.f.market, "MarketBadSignature");
     await expect(p.perm.confirm(fileId, 0)).to.be.revertedWithCustomError(p.perm, "PermanentNotProven");
   });
@@ -167,7 +177,9 @@ describe("PermanentStorage: pay once, keep forever", () => {
     if (!lostProvider) throw new Error("provider");
     await failDataSet(f, ids[0] ?? 0n, lostProvider);
     await expect(perm.reportLost(fileId, 1)).to.be.revertedWithCustomError(perm, "PermanentPieceNotLost");
-    await expect(perm.reportLost(fileId, 0)).to.emit(perm, "PieceLost").withArgs(fileId, 0, lostProvider.address);
+    await expect(perm.reportLost(fileId, 0))
+      .to.emit(perm, "PieceLost")
+      .withArgs(fileId, 0, lostProvider.address);
     expect((await perm.file(fileId)).livePieces).to.equal(2n);
     await expect(perm.connect(lostProvider).offer(fileId, 0, USDC)).to.be.revertedWithCustomError(
       perm,
@@ -176,13 +188,13 @@ describe("PermanentStorage: pay once, keep forever", () => {
     // The repair: a new provider places the same commitment and earns the capped reward once proven.
     const id = await placePiece(p, fileId, 0, f.provider);
     for (let i = 0; i < 3; i++) {
-      await (await proveNext(f, f.provider, new Map([[id, p.trees[0] as UniformTree]]))).wait();
+      await (await proveNext(f, f.provider, new Map([[id, need(p.trees[0], "tree")]]))).wait();
     }
     await expect(perm.confirm(fileId, 0)).to.emit(perm, "PieceLive");
     const owed = await perm.owed(f.provider.address);
     // Cap: half the termination fee on the piece's collateral (100 tokens/TiB × 1/16 TiB).
     const { providerTerminationFeeBps } = await f.market.parameters();
-    const cap = ((100n * USDC) / 16n * providerTerminationFeeBps) / 10_000n / 2n;
+    const cap = (((100n * USDC) / 16n) * providerTerminationFeeBps) / 10_000n / 2n;
     expect(owed).to.equal(cap < USDC / 2n ? cap : USDC / 2n);
     await (await perm.connect(f.provider).withdrawOwed()).wait();
 
@@ -219,7 +231,7 @@ describe("PermanentStorage: pay once, keep forever", () => {
     const id = ids[0] ?? 0n;
     const provider = p.providers[2];
     if (!provider) throw new Error("provider");
-    const tree = p.trees[0] as UniformTree;
+    const tree = need(p.trees[0], "tree");
     // Let half the prepaid periods pass with proofs (the other providers' sets go unproven, that is fine here).
     for (let i = 0; i < 28; i++) await (await proveNext(p.f, provider, new Map([[id, tree]]))).wait();
     await (await p.f.market.settleDataSet(id)).wait();
@@ -242,7 +254,10 @@ describe("PermanentStorage: pay once, keep forever", () => {
     const before = await p.f.token.balanceOf(p.uploader.address);
     await (await p.perm.connect(p.uploader).withdrawOwed()).wait();
     expect(await p.f.token.balanceOf(p.uploader.address)).to.equal(before + principal);
-    await expect(p.perm.connect(p.uploader).withdrawOwed()).to.be.revertedWithCustomError(p.perm, "PermanentNothingOwed");
+    await expect(p.perm.connect(p.uploader).withdrawOwed()).to.be.revertedWithCustomError(
+      p.perm,
+      "PermanentNothingOwed",
+    );
   });
 
   it("test_awardNotPlaced_isLostAndReopens", async () => {
@@ -265,7 +280,7 @@ describe("PermanentStorage: pay once, keep forever", () => {
 
   it("test_config_everyFieldIsBoundedInCode", async () => {
     const p = await permanentSetup();
-    const base = testConfig(p.f.treasury.address);
+    const base = testConfig();
     const factory = await p.f.ethers.getContractFactory("PermanentStorage");
     const market = await p.f.market.getAddress();
     for (const [name, value] of [
@@ -279,8 +294,9 @@ describe("PermanentStorage: pay once, keep forever", () => {
       ["offerWindow", 59n],
       ["prepaidPeriods", 0n],
     ] as const) {
-      await expect(factory.deploy(market, { ...base, [name]: value }))
-        .to.be.revertedWithCustomError(p.perm, "PermanentConfigOutOfBounds");
+      await expect(
+        factory.deploy(market, { ...base, [name]: value }, p.f.treasury.address),
+      ).to.be.revertedWithCustomError(p.perm, "PermanentConfigOutOfBounds");
     }
   });
 });

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import type { ContractTransactionResponse } from "ethers";
 import type { IStorageMarket, RepairMandate } from "../../typechain-types/index.js";
 import { signMandate } from "../../offchain/sdk/repair/mandate.js";
-import { proveNext, signState, USDC, UniformTree, type StorageFixture } from "../helpers/fixture.js";
+import { need, proveNext, signState, USDC, UniformTree, type StorageFixture } from "../helpers/fixture.js";
 import { failDataSet, mandateSetup, PIECE_SPAN, type MandateFixture } from "./durability.helpers.js";
 
 const PRICE = 2n * USDC;
@@ -64,7 +64,7 @@ describe("RepairMandate: repair without the owner online", () => {
   it("test_repair_rebuildsALostPieceOntoANewProviderAndPaysTheRepairer", async () => {
     const m = await mandateSetup();
     const { f, mandate } = m;
-    const tree = m.trees[0] as UniformTree;
+    const tree = need(m.trees[0], "tree");
     const budgetBefore = await mandate.freeBudget();
     const { repairId, terms, reward, escrow } = await openRepairOfPiece0(m);
     expect(reward).to.equal(USDC / 2n);
@@ -78,7 +78,7 @@ describe("RepairMandate: repair without the owner online", () => {
     // provider2 also holds the owner's piece 1.
     const trees = new Map([
       [id, tree],
-      [m.list.pieces[1]?.dataSetId ?? 0n, m.trees[1] as UniformTree],
+      [m.list.pieces[1]?.dataSetId ?? 0n, need(m.trees[1], "tree")],
     ]);
     for (let i = 0; i < 3; i++) await (await proveNext(f, f.provider2, trees)).wait();
     await expect(mandate.connect(f.others[0]).claimRepair(repairId))
@@ -147,7 +147,10 @@ describe("RepairMandate: repair without the owner online", () => {
     await expect(
       mandate.openRepair(piece, list.proof(0), f.provider2.address, PRICE, COLLATERAL),
     ).to.be.revertedWithCustomError(mandate, "MandateProviderExcluded");
-    await expect(mandate.connect(f.watcher).close()).to.be.revertedWithCustomError(mandate, "MandateNotOwner");
+    await expect(mandate.connect(f.watcher).close()).to.be.revertedWithCustomError(
+      mandate,
+      "MandateNotOwner",
+    );
     await (await mandate.connect(f.client).close()).wait();
     await expect(
       mandate.openRepair(piece, list.proof(0), f.others[0]?.address ?? "", PRICE, COLLATERAL),
@@ -169,7 +172,10 @@ describe("RepairMandate: repair without the owner online", () => {
       "MarketNonceUsed",
     );
     await (await mandate.bindRepair(repairId, id)).wait();
-    await expect(mandate.bindRepair(repairId, id)).to.be.revertedWithCustomError(mandate, "MandateWrongStage");
+    await expect(mandate.bindRepair(repairId, id)).to.be.revertedWithCustomError(
+      mandate,
+      "MandateWrongStage",
+    );
     // Other data than the lost piece's commitment is refused: the wallet never approves that state.
     await expect(applyPiece(m, id, UniformTree.random(PIECE_SPAN))).to.be.revertedWithCustomError(
       f.market,
@@ -189,11 +195,17 @@ describe("RepairMandate: repair without the owner online", () => {
 
   it("test_bindRepair_refusesADataSetWithOtherTerms", async () => {
     const m = await mandateSetup();
-    const { f, mandate } = m;
+    const { mandate } = m;
     const { repairId } = await openRepairOfPiece0(m);
     // A data set of the owner's (client = owner, not the wallet) cannot be bound.
-    await expect(mandate.bindRepair(repairId, 2n)).to.be.revertedWithCustomError(mandate, "MandateDataSetMismatch");
-    await expect(mandate.bindRepair(repairId, 99n)).to.be.revertedWithCustomError(mandate, "MandateDataSetMismatch");
+    await expect(mandate.bindRepair(repairId, 2n)).to.be.revertedWithCustomError(
+      mandate,
+      "MandateDataSetMismatch",
+    );
+    await expect(mandate.bindRepair(repairId, 99n)).to.be.revertedWithCustomError(
+      mandate,
+      "MandateDataSetMismatch",
+    );
   });
 
   it("test_cancelRepair_afterTheDeadlineReturnsTheReservation", async () => {
@@ -202,7 +214,7 @@ describe("RepairMandate: repair without the owner online", () => {
     const free = await mandate.freeBudget();
     const { repairId, terms } = await openRepairOfPiece0(m);
     await expect(mandate.cancelRepair(repairId)).to.be.revertedWithCustomError(mandate, "MandateNotExpired");
-    await f.helpers.time.increaseTo(terms.deadline + 1n);
+    await f.helpers.time.increaseTo(BigInt(terms.deadline) + 1n);
     await expect(createRepairDataSet(f, terms)).to.be.revertedWithCustomError(f.market, "MarketExpired");
     await expect(mandate.cancelRepair(repairId)).to.emit(mandate, "RepairCancelled");
     expect(await mandate.freeBudget()).to.equal(free);
@@ -236,7 +248,10 @@ describe("RepairMandate: repair without the owner online", () => {
       mandate,
       "MandateBudgetShort",
     );
-    await expect(mandate.connect(f.watcher).withdraw(1n)).to.be.revertedWithCustomError(mandate, "MandateNotOwner");
+    await expect(mandate.connect(f.watcher).withdraw(1n)).to.be.revertedWithCustomError(
+      mandate,
+      "MandateNotOwner",
+    );
     const before = await f.token.balanceOf(f.client.address);
     await (await mandate.connect(f.client).withdraw(free)).wait();
     expect(await f.token.balanceOf(f.client.address)).to.equal(before + free);
@@ -263,14 +278,26 @@ describe("RepairMandate: repair without the owner online", () => {
     const { f, factory } = m;
     const terms = { ...m.terms, nonce: m.terms.nonce + 1000n, budget: 0n };
     const bad = await signMandate(f.watcher, f.chainId, await factory.getAddress(), terms);
-    await expect(factory.openMandate(terms, bad)).to.be.revertedWithCustomError(factory, "MandateFactoryBadSignature");
+    await expect(factory.openMandate(terms, bad)).to.be.revertedWithCustomError(
+      factory,
+      "MandateFactoryBadSignature",
+    );
     const good = await signMandate(f.client, f.chainId, await factory.getAddress(), terms);
     await (await factory.openMandate(terms, good)).wait();
-    await expect(factory.openMandate(terms, good)).to.be.revertedWithCustomError(factory, "MandateFactoryNonceUsed");
+    await expect(factory.openMandate(terms, good)).to.be.revertedWithCustomError(
+      factory,
+      "MandateFactoryNonceUsed",
+    );
     const late = { ...terms, nonce: terms.nonce + 1n, deadline: 1n };
     const sig = await signMandate(f.client, f.chainId, await factory.getAddress(), late);
-    await expect(factory.openMandate(late, sig)).to.be.revertedWithCustomError(factory, "MandateFactoryExpired");
-    const mandate = await f.ethers.getContractAt("RepairMandate", await factory.mandateAddress(terms.owner, terms.nonce));
+    await expect(factory.openMandate(late, sig)).to.be.revertedWithCustomError(
+      factory,
+      "MandateFactoryExpired",
+    );
+    const mandate = await f.ethers.getContractAt(
+      "RepairMandate",
+      await factory.mandateAddress(terms.owner, terms.nonce),
+    );
     await expect(mandate.initialize(terms)).to.be.revertedWithCustomError(mandate, "InvalidInitialization");
   });
 

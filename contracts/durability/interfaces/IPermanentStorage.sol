@@ -27,7 +27,6 @@ interface IPermanentStorage is IERC1271 {
     /// @param prepaidPeriods Proving periods of storage a data set is funded ahead.
     /// @param repairReward Reward to the provider of a re-placed piece (capped by `DurabilityRules.rewardCap`).
     /// @param offerWindow Seconds an open slot takes offers after the first one.
-    /// @param reserveRecipient Receiver of the reserve (`releaseReserve`).
     struct Config {
         uint128 referencePricePerTiBMonth;
         uint16 declineBps;
@@ -42,7 +41,6 @@ interface IPermanentStorage is IERC1271 {
         uint32 prepaidPeriods;
         uint128 repairReward;
         uint32 offerWindow;
-        address reserveRecipient;
     }
 
     /// @notice Lifecycle of a permanent file.
@@ -140,7 +138,13 @@ interface IPermanentStorage is IERC1271 {
     /// @param provider The provider.
     /// @param price Its price per TiB-month.
     /// @param closesAt When offers close.
-    event OfferMade(uint256 indexed fileId, uint32 indexed index, address indexed provider, uint256 price, uint64 closesAt);
+    event OfferMade(
+        uint256 indexed fileId,
+        uint32 indexed index,
+        address indexed provider,
+        uint256 price,
+        uint64 closesAt
+    );
     /// @notice A slot was awarded; the winner may create the data set with `terms` (any signature).
     /// @param fileId The file.
     /// @param index The piece.
@@ -151,7 +155,12 @@ interface IPermanentStorage is IERC1271 {
     /// @param index The piece.
     /// @param state The only state approved for the data set.
     /// @param escrow Escrow funded from the principal.
-    event PiecePlaced(uint256 indexed fileId, uint32 indexed index, IStorageMarket.DataSetState state, uint256 escrow);
+    event PiecePlaced(
+        uint256 indexed fileId,
+        uint32 indexed index,
+        IStorageMarket.DataSetState state,
+        uint256 escrow
+    );
     /// @notice A placed piece was proven; it counts as live.
     /// @param fileId The file.
     /// @param index The piece.
@@ -233,7 +242,11 @@ interface IPermanentStorage is IERC1271 {
     /// @param pieceSpan Span of each piece.
     /// @param maxPayment Most the caller accepts to pay (principal + fee).
     /// @return fileId The file.
-    function storePermanent(bytes32 piecesRoot, uint64 pieceSpan, uint256 maxPayment) external returns (uint256 fileId);
+    function storePermanent(
+        bytes32 piecesRoot,
+        uint64 pieceSpan,
+        uint256 maxPayment
+    ) external returns (uint256 fileId);
 
     /// @notice A registered provider offers to hold piece `index` at `price` (open slot only; must beat the best
     ///         offer; at most the ceiling). The first offer opens an `offerWindow`.
@@ -250,11 +263,17 @@ interface IPermanentStorage is IERC1271 {
     /// @notice Bind the winner's new data set to the piece (anyone): checks its terms and the piece's list proof,
     ///         approves the state holding exactly the piece, funds the escrow from the released principal.
     /// @param fileId The file.
-    /// @param pieceRoot The piece commitment.
     /// @param index The piece.
+    /// @param pieceRoot The piece commitment.
     /// @param proof Its proof in the piece list.
     /// @param dataSetId The data set.
-    function place(uint256 fileId, uint32 index, bytes32 pieceRoot, bytes32[] calldata proof, uint64 dataSetId) external;
+    function place(
+        uint256 fileId,
+        uint32 index,
+        bytes32 pieceRoot,
+        bytes32[] calldata proof,
+        uint64 dataSetId
+    ) external;
 
     /// @notice Count a placed piece as live once its data set was paid for a proven period holding it (anyone);
     ///         a re-placement credits the repair reward to the provider.
@@ -290,6 +309,8 @@ interface IPermanentStorage is IERC1271 {
 
     /// @notice The configuration.
     function config() external view returns (Config memory);
+    /// @notice Receiver of the reserve (immutable).
+    function reserveRecipient() external view returns (address);
     /// @notice A file.
     /// @param fileId The file.
     function file(uint256 fileId) external view returns (File memory);

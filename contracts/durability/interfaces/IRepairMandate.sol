@@ -29,6 +29,8 @@ interface IRepairMandate is IERC1271 {
     /// @param excluded Providers never chosen for a repair (at most `MAX_EXCLUDED`).
     /// @param nonce Owner nonce at the factory (each used once).
     /// @param deadline Latest timestamp at which the mandate may be opened.
+    // The EIP-712 type fixes the field order.
+    // solhint-disable-next-line gas-struct-packing
     struct Terms {
         address owner;
         bytes32 piecesRoot;
@@ -49,6 +51,8 @@ interface IRepairMandate is IERC1271 {
     /// @param pieceRoot Piece commitment.
     /// @param span Span in 64-byte leaves.
     /// @param dataSetId The data set that first held it.
+    // The piece-list leaf fixes the field order.
+    // solhint-disable-next-line gas-struct-packing
     struct Piece {
         uint32 index;
         bytes32 pieceRoot;

@@ -36,7 +36,10 @@ library DurabilityRules {
     /// @param dataSetId The data set holding the piece.
     /// @return lost Whether the piece is lost.
     /// @return provider The data set's provider (0 when it does not exist).
-    function isLost(IStorageMarket market, uint64 dataSetId) internal view returns (bool lost, address provider) {
+    function isLost(
+        IStorageMarket market,
+        uint64 dataSetId
+    ) internal view returns (bool lost, address provider) {
         if (dataSetId == 0 || dataSetId > market.dataSetCount()) return (true, address(0));
         IStorageMarket.DataSetView memory d = market.dataSet(dataSetId);
         return (d.status != IStorageMarket.Status.Live, d.provider);

@@ -54,7 +54,12 @@ library EndowmentMath {
         uint256 horizonYears,
         uint256 repairAllowanceBps
     ) internal pure returns (uint256) {
-        uint256 storageCost = Math.mulDiv(yearCost, series(declineBps, horizonYears), WAD, Math.Rounding.Ceil);
+        uint256 storageCost = Math.mulDiv(
+            yearCost,
+            series(declineBps, horizonYears),
+            WAD,
+            Math.Rounding.Ceil
+        );
         return storageCost + Math.mulDiv(storageCost, repairAllowanceBps, BPS, Math.Rounding.Ceil);
     }
 

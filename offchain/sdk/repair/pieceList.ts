@@ -39,18 +39,20 @@ export class PieceList {
   private readonly levels: string[][];
 
   constructor(readonly pieces: readonly ListedPiece[]) {
-    if (pieces.length === 0) throw new StrataError("INVALID_ARGUMENT", "a piece list needs at least one piece");
+    if (pieces.length === 0)
+      throw new StrataError("INVALID_ARGUMENT", "a piece list needs at least one piece");
     pieces.forEach((p, i) => {
       if (p.index !== i) throw new StrataError("INVALID_ARGUMENT", `piece ${i} has index ${p.index}`);
-      if (getBytes(p.pieceRoot).length !== 32) throw new StrataError("INVALID_ARGUMENT", "a piece root is 32 bytes");
+      if (getBytes(p.pieceRoot).length !== 32)
+        throw new StrataError("INVALID_ARGUMENT", "a piece root is 32 bytes");
     });
     const levels: string[][] = [pieces.map(pieceLeaf)];
-    for (let level = levels[0] ?? []; level.length > 1; ) {
+    for (let level = levels[0] ?? []; level.length > 1;) {
       const next: string[] = [];
       for (let i = 0; i < level.length; i += 2) {
-        const a = level[i] as string;
+        const a = level[i];
         const b = level[i + 1];
-        next.push(b === undefined ? a : hashPair(a, b));
+        if (a !== undefined) next.push(b === undefined ? a : hashPair(a, b));
       }
       levels.push(next);
       level = next;
@@ -61,7 +63,9 @@ export class PieceList {
   /** The root signed into a mandate or a permanent file. */
   get root(): string {
     const top = this.levels[this.levels.length - 1];
-    return top?.[0] as string;
+    const root = top?.[0];
+    if (root === undefined) throw new StrataError("INTERNAL_INVARIANT", "empty piece list");
+    return root;
   }
 
   /** The proof of piece `index`, bottom up. */

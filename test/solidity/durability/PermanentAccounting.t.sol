@@ -44,9 +44,9 @@ contract PermanentAccountingTest is TestBase {
                 noticePeriods: 2,
                 prepaidPeriods: 48,
                 repairReward: 0.5e6,
-                offerWindow: 600,
-                reserveRecipient: RECIPIENT
-            })
+                offerWindow: 600
+            }),
+            RECIPIENT
         );
         for (uint256 i = 0; i < PROVIDERS; ++i) market.register(_provider(i));
         bytes32[3] memory leaves;
@@ -124,7 +124,10 @@ contract PermanentAccountingTest is TestBase {
         for (uint256 id = 1; id <= n; ++id) {
             IPermanentStorage.File memory f = perm.file(id);
             assertLe(f.spent, f.principal, "spent within the principal");
-            if (f.status == IPermanentStorage.FileStatus.Pending || f.status == IPermanentStorage.FileStatus.Active) {
+            if (
+                f.status == IPermanentStorage.FileStatus.Pending ||
+                f.status == IPermanentStorage.FileStatus.Active
+            ) {
                 sum += f.principal - f.spent;
                 assertLe(f.spent, perm.releasedOf(id), "spent within the schedule");
             } else {
@@ -147,9 +150,13 @@ contract PermanentAccountingTest is TestBase {
         address provider = _provider(r % PROVIDERS);
         uint128 price = uint128(bound(r >> 8, 1, 5e6));
         vm.prank(provider);
-        try perm.offer(fileId, index, price) {} catch { return; }
+        try perm.offer(fileId, index, price) {} catch {
+            return;
+        }
         vm.warp(block.timestamp + 601);
-        try perm.award(fileId, index) {} catch { return; }
+        try perm.award(fileId, index) {} catch {
+            return;
+        }
         IPermanentStorage.Slot memory s = perm.slot(fileId, index);
         IStorageMarket.CreateDataSet memory t = IStorageMarket.CreateDataSet({
             client: address(perm),
@@ -165,11 +172,17 @@ contract PermanentAccountingTest is TestBase {
         for (uint64 nonce = 1; nonce <= 64 && id == 0; ++nonce) {
             t.nonce = nonce;
             vm.prank(s.provider);
-            try market.createDataSet(t) returns (uint64 created) { id = created; } catch {} // solhint-disable-line no-empty-blocks
+            try market.createDataSet(t) returns (uint64 created) {
+                id = created;
+            } catch {} // solhint-disable-line no-empty-blocks
         }
         if (id == 0) return;
-        try perm.place(fileId, index, roots[index], proofs[index], id) {} catch { return; }
-        market.applyState(IStorageMarket.DataSetState({ dataSetId: id, version: 1, root: roots[index], span: SPAN }));
+        try perm.place(fileId, index, roots[index], proofs[index], id) {} catch {
+            return;
+        }
+        market.applyState(
+            IStorageMarket.DataSetState({ dataSetId: id, version: 1, root: roots[index], span: SPAN })
+        );
         market.prove(id);
         try perm.confirm(fileId, index) {} catch {} // solhint-disable-line no-empty-blocks
     }
