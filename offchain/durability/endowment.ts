@@ -1,7 +1,7 @@
 // The pay-once arithmetic of permanent storage, the exact mirror of contracts/durability/libraries/EndowmentMath.sol
 // and PermanentStorage.quote (docs/SPEC.md §16.2), in bigint so that the simulation and the contract agree to the
 // base unit. Storage costs fall by `declineBps` a year; a file's principal is today's yearly cost times
-// S(H) = Σ_{y<H} q^y plus a repair allowance; by its year Y a file may have spent principal × S(Y+1) / S(H).
+// S(H) = Σ_{y<H} q^y plus a repair allowance; by its year Y a file may have spent principal × S(Y+2) / S(H) (each year's share released a year ahead).
 
 export const WAD = 10n ** 18n;
 export const BPS = 10_000n;
@@ -86,6 +86,6 @@ export function quote(
 
 /** What a file may have spent by its year `yearIndex` (EndowmentMath.released). */
 export function released(c: EndowmentConfig, principal: bigint, yearIndex: bigint): bigint {
-  if (yearIndex + 1n >= c.horizonYears) return principal;
-  return (principal * series(c.declineBps, yearIndex + 1n)) / series(c.declineBps, c.horizonYears);
+  if (yearIndex + 2n >= c.horizonYears) return principal;
+  return (principal * series(c.declineBps, yearIndex + 2n)) / series(c.declineBps, c.horizonYears);
 }

@@ -8,7 +8,8 @@ import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
 ///         offchain/durability/endowment.ts: storage costs fall by a fixed fraction `d` a year, so a year `y` from
 ///         now costs `q^y` of today's with `q = 1 − d`; a file's principal is today's yearly cost times
 ///         `S(H) = Σ_{y<H} q^y` (plus a repair allowance), and by its year `Y` the file may have spent at most
-///         `principal × S(Y + 1) / S(H)`: each year's share is released at the start of that year.
+///         `principal × S(Y + 2) / S(H)`: each year's share is released a year ahead, so a year with more repairs than
+///         average draws on the next year's share instead of starving.
 library EndowmentMath {
     /// @notice Fixed-point one.
     uint256 internal constant WAD = 1e18;
@@ -63,8 +64,8 @@ library EndowmentMath {
         return storageCost + Math.mulDiv(storageCost, repairAllowanceBps, BPS, Math.Rounding.Ceil);
     }
 
-    /// @notice What a file may have spent by its year `yearIndex` (0-based): `principal × S(min(H, Y+1)) / S(H)`,
-    ///         rounded down; the whole principal from year H − 1 on.
+    /// @notice What a file may have spent by its year `yearIndex` (0-based): `principal × S(min(H, Y+2)) / S(H)`,
+    ///         rounded down (this year's and next year's shares); the whole principal from year H − 2 on.
     /// @param principal The file's principal.
     /// @param declineBps Yearly cost decline.
     /// @param horizonYears Horizon H (> 0).
@@ -76,7 +77,7 @@ library EndowmentMath {
         uint256 horizonYears,
         uint256 yearIndex
     ) internal pure returns (uint256) {
-        if (yearIndex + 1 >= horizonYears) return principal;
-        return Math.mulDiv(principal, series(declineBps, yearIndex + 1), series(declineBps, horizonYears));
+        if (yearIndex + 2 >= horizonYears) return principal;
+        return Math.mulDiv(principal, series(declineBps, yearIndex + 2), series(declineBps, horizonYears));
     }
 }
