@@ -1,5 +1,5 @@
 /**
- * `npm run durability`: a permanent file (k = 10 of n = 20, the deployment's endowment) simulated for up to 200
+ * `npm run durability`: a permanent file (k = 10 of n = 16, the deployment's endowment) simulated for up to 200
  * years with provider churn, prices falling 0.5% a year and repair gas at 0.01 gwei, against the contracts' own
  * pricing and repair rules (offchain/durability). Prints the table, writes bench/durability.json and
  * bench/durability.svg. Seeded: the same run every time.

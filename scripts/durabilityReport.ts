@@ -45,7 +45,7 @@ export function durabilityMarkdown(rows: readonly SimulationRow[]): string {
   const verdict =
     goal === undefined
       ? "The goal row (200 years, 5% a month) is missing."
-      : `Goal (200 years at 5% monthly churn, k = 10 of n = 20): survival >= ${pct(SURVIVAL_GOAL, 2)} — ${
+      : `Goal (200 years at 5% monthly churn, k = 10 of n = 16): survival >= ${pct(SURVIVAL_GOAL, 2)} — ${
           goal.survival >= SURVIVAL_GOAL && goal.principalLeftFraction > 0 ? "met" : "NOT met"
         }, with ${pct(goal.principalLeftFraction)} of the principal left at the horizon.`;
   return [header, rule, ...lines, "", verdict].join("\n");

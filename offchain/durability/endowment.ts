@@ -29,7 +29,7 @@ export const DEFAULT_ENDOWMENT: EndowmentConfig = {
   declineBps: 50n, // 0.5% a year, the Arweave assumption
   horizonYears: 200n,
   dataShards: 10n,
-  totalShards: 20n,
+  totalShards: 16n, // m = 6 parity pieces, the most the SDK's coder makes (offchain/sdk/data/erasure.ts)
   repairAllowanceBps: 5_000n,
   feeBps: 100n,
 };

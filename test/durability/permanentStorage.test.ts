@@ -60,8 +60,8 @@ describe("PermanentStorage: pay once, keep forever", () => {
     const [later] = await p.perm.quote(SPAN);
     expect(later).to.equal(quoteModel(modelConfig(p), SPAN, 1n).principal);
     expect(later).to.be.lessThan(principal);
-    // The shipped default (k = 10, n = 20) is what the simulation uses.
-    expect(DEFAULT_ENDOWMENT.totalShards).to.equal(20n);
+    // The shipped default (k = 10, n = 16) is what the simulation uses.
+    expect(DEFAULT_ENDOWMENT.totalShards).to.equal(16n);
   });
 
   it("test_storePermanent_paysOnceAndRejectsAQuoteAboveTheMaximum", async () => {

@@ -32,7 +32,7 @@ describe("Durability model (offchain/durability)", () => {
 
   it("test_quote_isYearCostTimesTheSeriesPlusAllowanceAndFee", () => {
     const span = 1n << 28n;
-    const yearCost = storageCost(DEFAULT_ENDOWMENT.referencePricePerTiBMonth, span * 20n, YEAR_SECONDS);
+    const yearCost = storageCost(DEFAULT_ENDOWMENT.referencePricePerTiBMonth, span * 16n, YEAR_SECONDS);
     const { principal, fee } = quote(DEFAULT_ENDOWMENT, span);
     const expected = ((Number(yearCost) * Number(series(50n, 200n))) / 1e18) * 1.5;
     expect(Number(principal)).to.be.closeTo(expected, 2);
@@ -73,8 +73,8 @@ describe("Durability model (offchain/durability)", () => {
     expect(a.ranOutTrials).to.equal(0);
     expect(a.row.survival).to.be.at.least(0.9999);
     expect(a.row.principalLeftFraction).to.be.greaterThan(0);
-    // About 20 pieces × 0.62 losses a year × 200 years.
-    expect(a.row.repairs).to.be.within(2_200, 2_750);
+    // About 16 pieces × 0.62 losses a year × 200 years.
+    expect(a.row.repairs).to.be.within(1_750, 2_250);
     // The capped reward pays the repair gas at 0.01 gwei.
     expect(a.rewardPerRepair).to.be.greaterThan(a.gasPerRepair);
   });
