@@ -332,3 +332,19 @@ describe("RepairMandate: repair without the owner online", () => {
     expect(await mandate.freeBudget()).to.be.greaterThan(free + 100n * USDC - 1n);
   });
 });
+
+describe("SDK repair: pieceHealth", () => {
+  it("test_pieceHealth_followsTheMandatesLostRule", async () => {
+    const { pieceHealth } = await import("../../offchain/sdk/repair/lostPieces.js");
+    const m = await mandateSetup();
+    const { f, mandate, list } = m;
+    let health = await pieceHealth(f.market, mandate, list.pieces);
+    expect(health.map((h) => h.lost)).to.deep.equal([false, false]);
+    const { repairId } = await openRepairOfPiece0(m);
+    health = await pieceHealth(f.market, mandate, list.pieces);
+    expect(health[0]?.lost).to.equal(true);
+    expect(health[0]?.provider).to.equal(f.provider.address);
+    expect(health[0]?.pendingRepair).to.equal(repairId);
+    expect(health[1]?.lost).to.equal(false);
+  });
+});
