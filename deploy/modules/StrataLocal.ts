@@ -1,13 +1,15 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { buildDurabilitySuite } from "../lib/durabilitySuite.js";
 import { buildStorageSuite } from "../lib/storageSuite.js";
 
 /**
  * Local chain: deploys a test stablecoin (the deployer can mint) and the suite (registry, storage market,
- * retrieval challenges, compute market), with the deployer as the timelock's proposer and executor.
+ * retrieval challenges, compute market, repair-mandate factory, permanent storage), with the deployer as the timelock's proposer and executor.
  */
 export default buildModule("StrataLocal", (m) => {
   const deployer = m.getAccount(0);
   const token = m.contract("TestStablecoin", [deployer]);
   const suite = buildStorageSuite(m, token, { proposers: [deployer], executors: [deployer] });
-  return { token, ...suite };
+  const durability = buildDurabilitySuite(m, suite.market, suite.timelock);
+  return { token, ...suite, ...durability };
 });

@@ -19,13 +19,14 @@ import {
   WORKER_JSON,
   workerBenchSchema,
 } from "../bench/files.js";
-import { renderReadme } from "./readmeRegions.js";
+import { DURABILITY_JSON, durabilityMarkdown, durabilityRowsSchema } from "../durabilityReport.js";
+import { renderReadme, replaceRegion } from "./readmeRegions.js";
 
 export const README = path.join(ROOT, "README.md");
 
 /** `current` with its regions rewritten from the committed benchmark files, formatted as `npm run format` would. */
 export async function expectedReadme(current: string): Promise<string> {
-  const rendered = renderReadme(current, {
+  const base = renderReadme(current, {
     gas: readGasRows(),
     budgets: GAS_BUDGETS,
     sizes: readSizes(),
@@ -34,6 +35,11 @@ export async function expectedReadme(current: string): Promise<string> {
     economics: readJson(ECONOMICS_JSON, economicsSchema),
     incentives: readJson(INCENTIVES_JSON, incentivesSchema),
   });
+  const rendered = replaceRegion(
+    base,
+    "durability",
+    `<!-- written by \`npm run docs:tables\` from bench/durability.json; edit the generator, not this table -->\n\n${durabilityMarkdown(readJson(DURABILITY_JSON, durabilityRowsSchema))}`,
+  );
   const options = (await prettier.resolveConfig(README)) ?? {};
   return prettier.format(rendered, { ...options, filepath: README });
 }

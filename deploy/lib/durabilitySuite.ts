@@ -1,0 +1,40 @@
+import type { ArgumentType, ContractFuture, IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
+import { DEFAULT_ENDOWMENT } from "../../offchain/durability/endowment.js";
+
+/**
+ * Permanent-storage configuration used when a parameter file does not set `permanent` (docs/SPEC.md §16.2): the
+ * endowment arithmetic's defaults (offchain/durability/endowment.ts: 2.5 tokens per TiB-month declining 0.5% a
+ * year, 200 years, k = 10 of n = 16, +50% for repairs, 1% fee) and placement terms for a local chain (hour-long
+ * periods: 720 periods = 30 days funded ahead).
+ */
+export const LOCAL_PERMANENT_CONFIG = {
+  referencePricePerTiBMonth: DEFAULT_ENDOWMENT.referencePricePerTiBMonth,
+  declineBps: DEFAULT_ENDOWMENT.declineBps,
+  horizonYears: DEFAULT_ENDOWMENT.horizonYears,
+  dataShards: DEFAULT_ENDOWMENT.dataShards,
+  totalShards: DEFAULT_ENDOWMENT.totalShards,
+  repairAllowanceBps: DEFAULT_ENDOWMENT.repairAllowanceBps,
+  feeBps: DEFAULT_ENDOWMENT.feeBps,
+  maxPriceBps: 20_000n,
+  collateralPerTiB: 100_000_000n,
+  noticePeriods: 24n,
+  prepaidPeriods: 720n,
+  repairReward: 1_000_000n,
+  offerWindow: 600n,
+};
+
+/**
+ * Deploy the durability contracts on `market`: the repair-mandate factory (which deploys the mandate
+ * implementation) and permanent storage, whose reserve goes to `reserveRecipient`. Neither holds a role anywhere:
+ * they use the market as any client does.
+ */
+export function buildDurabilitySuite(
+  m: IgnitionModuleBuilder,
+  market: ContractFuture<string>,
+  reserveRecipient: ArgumentType,
+) {
+  const config = m.getParameter("permanent", LOCAL_PERMANENT_CONFIG);
+  const repairMandateFactory = m.contract("RepairMandateFactory", [market]);
+  const permanentStorage = m.contract("PermanentStorage", [market, config, reserveRecipient]);
+  return { repairMandateFactory, permanentStorage };
+}

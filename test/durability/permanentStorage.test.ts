@@ -1,0 +1,302 @@
+import { expect } from "chai";
+import {
+  quote as quoteModel,
+  released as releasedModel,
+  DEFAULT_ENDOWMENT,
+} from "../../offchain/durability/endowment.js";
+import { need, proveNext, USDC, UniformTree } from "../helpers/fixture.js";
+import { failDataSet } from "./durability.helpers.js";
+import {
+  awardedTerms,
+  permanentSetup,
+  placePiece,
+  SPAN,
+  storeFile,
+  testConfig,
+  type PermanentFixture,
+} from "./permanent.helpers.js";
+
+const YEAR = 365n * 86_400n;
+
+function modelConfig(p: PermanentFixture) {
+  p;
+  const c = testConfig();
+  return {
+    referencePricePerTiBMonth: BigInt(c.referencePricePerTiBMonth),
+    declineBps: BigInt(c.declineBps),
+    horizonYears: BigInt(c.horizonYears),
+    dataShards: BigInt(c.dataShards),
+    totalShards: BigInt(c.totalShards),
+    repairAllowanceBps: BigInt(c.repairAllowanceBps),
+    feeBps: BigInt(c.feeBps),
+  };
+}
+
+/** Place all three pieces with distinct providers and prove them live. */
+async function placeAll(p: PermanentFixture, fileId: bigint) {
+  const ids: bigint[] = [];
+  for (let i = 0; i < 3; i++) ids.push(await placePiece(p, fileId, i, p.providers[i + 2] ?? p.f.provider));
+  const trees = ids.map((id, i) => [id, need(p.trees[i], "tree")] as const);
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 3; i++) {
+      const who = p.providers[i + 2];
+      if (!who) throw new Error("provider");
+      await (await proveNext(p.f, who, new Map([need(trees[i], "tree")]))).wait();
+    }
+  }
+  for (let i = 0; i < 3; i++) await (await p.perm.confirm(fileId, i)).wait();
+  return ids;
+}
+
+describe("PermanentStorage: pay once, keep forever", () => {
+  it("test_quote_equalsTheSharedModelToTheBaseUnit", async () => {
+    const p = await permanentSetup();
+    const [principal, fee] = await p.perm.quote(SPAN);
+    const model = quoteModel(modelConfig(p), SPAN);
+    expect(principal).to.equal(model.principal);
+    expect(fee).to.equal(model.fee);
+    // A year later the reference price has declined by the assumption, and so has the quote.
+    await p.f.helpers.time.increase(YEAR);
+    const [later] = await p.perm.quote(SPAN);
+    expect(later).to.equal(quoteModel(modelConfig(p), SPAN, 1n).principal);
+    expect(later).to.be.lessThan(principal);
+    // The shipped default (k = 10, n = 16) is what the simulation uses.
+    expect(DEFAULT_ENDOWMENT.totalShards).to.equal(16n);
+  });
+
+  it("test_storePermanent_paysOnceAndRejectsAQuoteAboveTheMaximum", async () => {
+    const p = await permanentSetup();
+    const [principal, fee] = await p.perm.quote(SPAN);
+    await p.f.token.mint(p.uploader.address, principal + fee);
+    await p.f.token.connect(p.uploader).approve(await p.perm.getAddress(), principal + fee);
+    await expect(
+      p.perm.connect(p.uploader).storePermanent(p.list.root, SPAN, principal + fee - 1n),
+    ).to.be.revertedWithCustomError(p.perm, "PermanentQuoteAboveMax");
+    await expect(
+      p.perm.connect(p.uploader).storePermanent(p.list.root, 0n, principal + fee),
+    ).to.be.revertedWithCustomError(p.perm, "PermanentBadSpan");
+    await expect(p.perm.connect(p.uploader).storePermanent(p.list.root, SPAN, principal + fee))
+      .to.emit(p.perm, "FileStored")
+      .withArgs(1n, p.uploader.address, p.list.root, SPAN, principal, fee);
+    expect(await p.perm.reserve()).to.equal(fee);
+    expect(await p.perm.obligations()).to.equal(principal + fee);
+    expect(await p.perm.releasedOf(1n)).to.equal(releasedModel(modelConfig(p), principal, 0n));
+  });
+
+  it("test_offer_cheapestWinsAndBadOffersAreRefused", async () => {
+    const p = await permanentSetup();
+    const fileId = await storeFile(p);
+    const [a, b, c] = p.providers;
+    if (!a || !b || !c) throw new Error("providers");
+    const ceiling = ((5n * USDC) / 2n) * 2n;
+    await expect(p.perm.connect(a).offer(fileId, 0, ceiling + 1n)).to.be.revertedWithCustomError(
+      p.perm,
+      "PermanentOfferRejected",
+    );
+    await (await p.perm.connect(a).offer(fileId, 0, 3n * USDC)).wait();
+    await expect(p.perm.connect(b).offer(fileId, 0, 3n * USDC)).to.be.revertedWithCustomError(
+      p.perm,
+      "PermanentOfferRejected",
+    );
+    await expect(p.perm.connect(b).offer(fileId, 0, 2n * USDC)).to.emit(p.perm, "OfferMade");
+    await expect(p.perm.connect(p.f.watcher).offer(fileId, 0, USDC)).to.be.revertedWithCustomError(
+      p.perm,
+      "PermanentProviderRefused",
+    );
+    await expect(p.perm.connect(a).offer(fileId, 3, USDC)).to.be.revertedWithCustomError(
+      p.perm,
+      "PermanentBadIndex",
+    );
+    await expect(p.perm.award(fileId, 0)).to.be.revertedWithCustomError(p.perm, "PermanentOfferWindow");
+    await p.f.helpers.time.increase(601n);
+    await expect(p.perm.connect(c).offer(fileId, 0, USDC)).to.be.revertedWithCustomError(
+      p.perm,
+      "PermanentOfferWindow",
+    );
+    await (await p.perm.award(fileId, 0)).wait();
+    const s = await p.perm.slot(fileId, 0);
+    expect(s.provider).to.equal(b.address);
+    expect(s.price).to.equal(2n * USDC);
+    // The winner holds a piece of the file: it cannot take a second one.
+    await expect(p.perm.connect(b).offer(fileId, 1, USDC)).to.be.revertedWithCustomError(
+      p.perm,
+      "PermanentProviderRefused",
+    );
+  });
+
+  it("test_place_onlyTheListedPieceWithTheAwardedTerms", async () => {
+    const p = await permanentSetup();
+    const fileId = await storeFile(p);
+    const provider = p.providers[2];
+    if (!provider) throw new Error("provider");
+    await (await p.perm.connect(provider).offer(fileId, 0, 2n * USDC)).wait();
+    await p.f.helpers.time.increase(601n);
+    const receipt = await (await p.perm.award(fileId, 0)).wait();
+    const terms = awardedTerms(p.perm, receipt?.logs ?? []);
+    await expect(
+      p.f.market.connect(provider).createDataSet({ ...terms, pricePerTiBMonth: 4n * USDC }, "0x"),
+    ).to.be.revertedWithCustomError(p.f.market, "MarketBadSignature");
+    await (await p.f.market.connect(provider).createDataSet(terms, "0x")).wait();
+    const id = await p.f.market.dataSetCount();
+    const tree = need(p.trees[0], "tree");
+    // Another piece's commitment with this index, or a forged one, is not in the list.
+    await expect(
+      p.perm.place(fileId, 0, need(p.trees[1], "tree").root, p.list.proof(0), id),
+    ).to.be.revertedWithCustomError(p.perm, "PermanentUnknownPiece");
+    await expect(p.perm.place(fileId, 0, tree.root, p.list.proof(0), 99n)).to.be.revertedWithCustomError(
+      p.perm,
+      "PermanentDataSetMismatch",
+    );
+    await (await p.perm.place(fileId, 0, tree.root, p.list.proof(0), id)).wait();
+    // Only the state holding exactly the piece is signed by the contract.
+    const wrong = { dataSetId: id, version: 1n, root: UniformTree.random(SPAN).root, span: SPAN };
+    await expect(
+      p.f.market
+        .connect(provider)
+        .updateDataSets([{ state: wrong, signer: await p.perm.getAddress(), signature: "0x" }]),
+    ).to.be.revertedWithCustomError(p.f.market, "MarketBadSignature");
+    await expect(p.perm.confirm(fileId, 0)).to.be.revertedWithCustomError(p.perm, "PermanentNotProven");
+  });
+
+  it("test_lifecycle_placeRenewLoseRepairAndLose", async () => {
+    const p = await permanentSetup();
+    const { f, perm } = p;
+    const fileId = await storeFile(p);
+    const ids = await placeAll(p, fileId);
+    let file = await perm.file(fileId);
+    expect(file.status).to.equal(2n); // Active
+    expect(file.livePieces).to.equal(3n);
+    const solv = await perm.solvency(fileId);
+    expect(solv.livePieces).to.equal(3n);
+    // Offers at 2 tokens, below the 2.5 reference: the principal covers the whole horizon.
+    expect(solv.yearsCovered).to.equal(200n);
+    await expect(perm.renew(fileId, 0)).to.be.revertedWithCustomError(perm, "PermanentRenewalNotDue");
+
+    // Piece 0's provider fails: the piece is lost, offers reopen, the old provider is barred.
+    const lostProvider = p.providers[2];
+    if (!lostProvider) throw new Error("provider");
+    await failDataSet(f, ids[0] ?? 0n, lostProvider);
+    await expect(perm.reportLost(fileId, 1)).to.be.revertedWithCustomError(perm, "PermanentPieceNotLost");
+    await expect(perm.reportLost(fileId, 0))
+      .to.emit(perm, "PieceLost")
+      .withArgs(fileId, 0, lostProvider.address);
+    expect((await perm.file(fileId)).livePieces).to.equal(2n);
+    await expect(perm.connect(lostProvider).offer(fileId, 0, USDC)).to.be.revertedWithCustomError(
+      perm,
+      "PermanentProviderRefused",
+    );
+    // The repair: a new provider places the same commitment and earns the capped reward once proven.
+    const id = await placePiece(p, fileId, 0, f.provider);
+    for (let i = 0; i < 3; i++) {
+      await (await proveNext(f, f.provider, new Map([[id, need(p.trees[0], "tree")]]))).wait();
+    }
+    await expect(perm.confirm(fileId, 0)).to.emit(perm, "PieceLive");
+    const owed = await perm.owed(f.provider.address);
+    // Cap: half the termination fee on the piece's collateral (100 tokens/TiB × 1/16 TiB).
+    const { providerTerminationFeeBps } = await f.market.parameters();
+    const cap = (((100n * USDC) / 16n) * providerTerminationFeeBps) / 10_000n / 2n;
+    expect(owed).to.equal(cap < USDC / 2n ? cap : USDC / 2n);
+    await (await perm.connect(f.provider).withdrawOwed()).wait();
+
+    // The slashed provider's compensation came to the contract: it is swept into the reserve.
+    const reserveBefore = await perm.reserve();
+    await (await perm.sweep()).wait();
+    expect(await perm.reserve()).to.be.greaterThan(reserveBefore);
+
+    // Two pieces fail: below k = 2, the file is lost and its principal left goes to the reserve.
+    const p1 = p.providers[3];
+    const p2 = p.providers[4];
+    if (!p1 || !p2) throw new Error("providers");
+    await failDataSet(f, ids[1] ?? 0n, p1);
+    await (await perm.reportLost(fileId, 1)).wait();
+    file = await perm.file(fileId);
+    const left = file.principal - file.spent;
+    const reserve = await perm.reserve();
+    await failDataSet(f, ids[2] ?? 0n, p2);
+    await expect(perm.reportLost(fileId, 2)).to.emit(perm, "FileLost").withArgs(fileId, left);
+    expect(await perm.reserve()).to.equal(reserve + left);
+    expect((await perm.solvency(fileId)).principalLeft).to.equal(0n);
+    await expect(perm.offer(fileId, 1, USDC)).to.be.revertedWithCustomError(perm, "PermanentWrongFileStatus");
+    // The reserve is paid to its recipient; nothing stays behind.
+    const before = await f.token.balanceOf(f.treasury.address);
+    const all = await perm.reserve();
+    await (await perm.releaseReserve()).wait();
+    expect(await f.token.balanceOf(f.treasury.address)).to.equal(before + all);
+  });
+
+  it("test_renew_topsUpFromTheReleasedPrincipalOnceHalfIsUsed", async () => {
+    const p = await permanentSetup();
+    const fileId = await storeFile(p);
+    const ids = await placeAll(p, fileId);
+    const id = ids[0] ?? 0n;
+    const provider = p.providers[2];
+    if (!provider) throw new Error("provider");
+    const tree = need(p.trees[0], "tree");
+    // Let half the prepaid periods pass with proofs (the other providers' sets go unproven, that is fine here).
+    for (let i = 0; i < 28; i++) await (await proveNext(p.f, provider, new Map([[id, tree]]))).wait();
+    await (await p.f.market.settleDataSet(id)).wait();
+    const escrowBefore = (await p.f.market.dataSet(id)).escrow;
+    const spentBefore = (await p.perm.file(fileId)).spent;
+    await expect(p.perm.renew(fileId, 0)).to.emit(p.perm, "PieceRenewed");
+    const added = (await p.f.market.dataSet(id)).escrow - escrowBefore;
+    expect(added).to.be.greaterThan(0n);
+    expect((await p.perm.file(fileId)).spent).to.equal(spentBefore + added);
+    await expect(p.perm.renew(fileId, 0)).to.be.revertedWithCustomError(p.perm, "PermanentRenewalNotDue");
+  });
+
+  it("test_abandon_refundsAFileThatNeverReachedK", async () => {
+    const p = await permanentSetup();
+    const fileId = await storeFile(p);
+    await expect(p.perm.abandon(fileId)).to.be.revertedWithCustomError(p.perm, "PermanentWrongFileStatus");
+    await p.f.helpers.time.increase(30n * 86_400n + 1n);
+    const principal = (await p.perm.file(fileId)).principal;
+    await expect(p.perm.abandon(fileId)).to.emit(p.perm, "FileAbandoned").withArgs(fileId, principal);
+    const before = await p.f.token.balanceOf(p.uploader.address);
+    await (await p.perm.connect(p.uploader).withdrawOwed()).wait();
+    expect(await p.f.token.balanceOf(p.uploader.address)).to.equal(before + principal);
+    await expect(p.perm.connect(p.uploader).withdrawOwed()).to.be.revertedWithCustomError(
+      p.perm,
+      "PermanentNothingOwed",
+    );
+  });
+
+  it("test_awardNotPlaced_isLostAndReopens", async () => {
+    const p = await permanentSetup();
+    const fileId = await storeFile(p);
+    const provider = p.providers[2];
+    if (!provider) throw new Error("provider");
+    await (await p.perm.connect(provider).offer(fileId, 0, 2n * USDC)).wait();
+    await p.f.helpers.time.increase(601n);
+    await (await p.perm.award(fileId, 0)).wait();
+    await expect(p.perm.reportLost(fileId, 0)).to.be.revertedWithCustomError(p.perm, "PermanentPieceNotLost");
+    await p.f.helpers.time.increase(86_401n);
+    await expect(p.perm.reportLost(fileId, 0)).to.emit(p.perm, "PieceLost");
+    expect((await p.perm.slot(fileId, 0)).stage).to.equal(0n);
+    await expect(p.perm.connect(provider).offer(fileId, 0, USDC)).to.be.revertedWithCustomError(
+      p.perm,
+      "PermanentProviderRefused",
+    );
+  });
+
+  it("test_config_everyFieldIsBoundedInCode", async () => {
+    const p = await permanentSetup();
+    const base = testConfig();
+    const factory = await p.f.ethers.getContractFactory("PermanentStorage");
+    const market = await p.f.market.getAddress();
+    for (const [name, value] of [
+      ["declineBps", 1_001n],
+      ["horizonYears", 501n],
+      ["horizonYears", 0n],
+      ["dataShards", 33n],
+      ["totalShards", 2n],
+      ["feeBps", 1_001n],
+      ["maxPriceBps", 9_999n],
+      ["offerWindow", 59n],
+      ["prepaidPeriods", 0n],
+    ] as const) {
+      await expect(
+        factory.deploy(market, { ...base, [name]: value }, p.f.treasury.address),
+      ).to.be.revertedWithCustomError(p.perm, "PermanentConfigOutOfBounds");
+    }
+  });
+});
