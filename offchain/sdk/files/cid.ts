@@ -27,11 +27,11 @@ type Blockstore = Parameters<typeof importer>[1];
 
 /** Accepts blocks and keeps none: only the root CID is wanted. */
 const nullBlockstore = {
-  put: async (cid: CID) => cid,
+  put: (cid: CID) => Promise.resolve(cid),
   get: () => {
     throw new StrataError("INTERNAL_INVARIANT", "the CID importer never reads blocks back");
   },
-  has: async () => false,
+  has: () => Promise.resolve(false),
 } as unknown as Blockstore;
 
 const options: Partial<ImporterOptions> = {
@@ -42,7 +42,7 @@ const options: Partial<ImporterOptions> = {
   layout: balanced({ maxChildrenPerNode: UNIXFS_MAX_LINKS }),
 };
 
-async function* slices(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+function* slices(bytes: Uint8Array): Generator<Uint8Array> {
   for (let at = 0; at < bytes.length; at += FEED_BYTES) yield bytes.subarray(at, at + FEED_BYTES);
 }
 
@@ -50,7 +50,7 @@ async function* slices(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
  * The CIDv1 (base32) `ipfs add --cid-version 1` computes for these bytes. Give an async iterable of chunks to
  * hash a file as it is read.
  */
-export async function publicCid(content: Uint8Array | AsyncIterable<Uint8Array>): Promise<string> {
+export async function publicCid(content: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string> {
   const source = content instanceof Uint8Array ? slices(content) : content;
   let root: CID | undefined;
   for await (const entry of importer([{ content: source }], nullBlockstore, options)) root = entry.cid;
