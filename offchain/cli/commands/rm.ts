@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { filesOf } from "../../runtime/catalog/catalog.js";
-import { removeStoredPieces, type PieceRemoval } from "../../sdk/client/removeStored.js";
+import { awaitVersion } from "../../sdk/client/store.js";
+import { removeFile, type DataSetRemoval } from "../../sdk/client/terminate.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
 import { catalogOption, openCatalog, type CatalogOption } from "../files/catalogOption.js";
@@ -13,9 +14,8 @@ interface RemovalResult {
   files: string[];
   filesLeft: number;
   totalFiles: number;
-  pieces: PieceRemoval[];
-  failures: { piece: number; reason: string }[];
-  refunded: bigint;
+  dataSets: DataSetRemoval[];
+  failure: string | null;
 }
 
 interface RmOptions extends CatalogOption {
@@ -28,11 +28,11 @@ export function registerRemoveCommand(program: Command, run: Runner): void {
       .command("rm")
       .summary("remove a stored file: its pieces leave their data sets, unstreamed escrow comes back")
       .description(
-        "remove stored files by name, content id or payload id. When no file of a payload is left, each of its " +
-          "pieces is taken out of its data set with a signed state (it is no longer billed or proven), and the " +
-          "escrow of a data set left empty, beyond its notice lockup, moves back to your market balance (strata " +
-          "withdraw sends it to the wallet). Files packed with others keep their shared pieces until the last one " +
-          "is removed. Exits with 2 when a piece could not be removed",
+        "remove stored files by name, content id or payload id. When no file of a payload is left, its pieces are " +
+          "taken out of their data sets with a signed state (no longer billed or proven); a data set left with " +
+          "nothing else is terminated instead, and its unstreamed escrow comes back once it ends (strata withdraw). " +
+          "Files packed with others keep their shared pieces until the last one is removed. Exits with 2 when the " +
+          "pieces could not be removed",
       )
       .argument("<file>", "a name, path in a bundle, content id or payload id")
       .option(
@@ -55,31 +55,40 @@ async function remove(ctx: CliContext, ref: string, opts: RmOptions): Promise<vo
     }
     const byPayload = new Map<string, typeof found>();
     for (const f of found) byPayload.set(f.manifest.fileId, [...(byPayload.get(f.manifest.fileId) ?? []), f]);
-    const units = await ctx.tokenUnits();
     const results: RemovalResult[] = [];
     for (const [payload, files] of byPayload) {
       const { manifest, status } = catalog.manifest(payload);
       const left = catalog
         .files()
         .filter((f) => f.manifestId === payload && !files.some((r) => r.file.name === f.name));
-      let removal = null;
+      let dataSets: DataSetRemoval[] = [];
+      let failure: string | null = null;
       if (left.length === 0 && status !== "removed") {
         const { chain, signer, market } = await ctx.signed();
         checkManifestChain(manifest, chain);
-        removal = await removeStoredPieces(manifest, {
-          signer,
-          chainId: chain.chainId,
-          market,
-          agentFor: (endpoint) => ctx.agent(endpoint),
-          sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
-          now: Date.now,
-          timeoutMs: opts.applyTimeout * 1000,
-          pollMs: 1000,
-        });
-        if (removal.failures.length > 0) ctx.exitCode = 2;
+        try {
+          dataSets = await removeFile(manifest, {
+            signer,
+            chainId: chain.chainId,
+            market,
+            agentFor: (endpoint) => ctx.agent(endpoint),
+          });
+          for (const removal of dataSets) {
+            if (removal.action !== "pieces-removed") continue;
+            await awaitVersion(market, removal.dataSetId, removal.version, {
+              sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
+              now: Date.now,
+              timeoutMs: opts.applyTimeout * 1000,
+              pollMs: 1000,
+            });
+          }
+        } catch (error) {
+          failure = error instanceof Error ? error.message : String(error);
+          ctx.exitCode = 2;
+        }
       }
       // The catalog follows the chain: a payload whose pieces could not all be removed stays listed.
-      if (removal === null || removal.failures.length === 0) {
+      if (failure === null) {
         catalog.markRemoved(
           payload,
           files.map((f) => f.file.name),
@@ -90,20 +99,24 @@ async function remove(ctx: CliContext, ref: string, opts: RmOptions): Promise<vo
         files: files.map((f) => f.file.name),
         filesLeft: left.length,
         totalFiles: filesOf(manifest).length,
-        pieces: removal?.removed ?? [],
-        failures: removal?.failures ?? [],
-        refunded: (removal?.removed ?? []).reduce((sum, p) => sum + p.refunded, 0n),
+        dataSets,
+        failure,
       });
     }
     ctx.result({ removed: results }, () =>
       results.flatMap((r) => [
         r.filesLeft > 0
           ? `removed ${r.files.join(", ")} from the catalog; payload ${r.payload} keeps its pieces for its other ${r.filesLeft} file(s)`
-          : r.failures.length > 0
-            ? `could not remove every piece of payload ${r.payload}: the files stay listed (run strata rm again)`
-            : `removed ${r.files.join(", ")}: ${r.pieces.filter((p) => p.skipped === null).length} piece(s) taken out of their data sets, ${units.format(r.refunded)} back to your market balance`,
-        ...r.pieces.filter((p) => p.skipped !== null).map((p) => `  piece ${p.piece}: ${p.skipped ?? ""}`),
-        ...r.failures.map((f) => `  piece ${f.piece}: ${f.reason}`),
+          : r.failure !== null
+            ? `could not remove payload ${r.payload} (${r.failure}): its files stay listed (run strata rm again)`
+            : `removed ${r.files.join(", ")}`,
+        ...r.dataSets.map((d) =>
+          d.action === "pieces-removed"
+            ? `  data set #${d.dataSetId}: pieces removed (version ${d.version}); they are no longer billed`
+            : d.action === "terminated"
+              ? `  data set #${d.dataSetId}: nothing else in it, terminated; its unstreamed escrow returns once it ends (strata withdraw)`
+              : `  data set #${d.dataSetId}: had already ended`,
+        ),
       ]),
     );
   } finally {
