@@ -50,7 +50,9 @@ function* slices(bytes: Uint8Array): Generator<Uint8Array> {
  * The CIDv1 (base32) `ipfs add --cid-version 1` computes for these bytes. Give an async iterable of chunks to
  * hash a file as it is read.
  */
-export async function publicCid(content: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string> {
+export async function publicCid(
+  content: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): Promise<string> {
   const source = content instanceof Uint8Array ? slices(content) : content;
   let root: CID | undefined;
   for await (const entry of importer([{ content: source }], nullBlockstore, options)) root = entry.cid;
