@@ -101,6 +101,12 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   // data-set event replay
   DATA_SET_NOT_FOUND: 1,
   DATA_SET_EVENT_OUT_OF_ORDER: 2,
+  // files: catalog, output paths, interrupted store
+  CATALOG_DB_ERROR: 2,
+  CATALOG_NOT_FOUND: 1,
+  OUTPUT_NOT_WRITABLE: 1,
+  STORE_INTERRUPTED: 2,
+  FILE_NOT_HEALTHY: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {

@@ -9,6 +9,10 @@ import { registerRetrieveCommand } from "./commands/retrieve.js";
 import { registerStatusCommand } from "./commands/status.js";
 import { registerStoreCommand } from "./commands/store.js";
 import { registerWorkerCommands } from "./commands/worker.js";
+import { registerGetCommands } from "./commands/get.js";
+import { registerImportCommand } from "./commands/import.js";
+import { registerListCommands } from "./commands/ls.js";
+import { registerRemoveCommand } from "./commands/rm.js";
 import { CliContext, DEFAULTS, processIo, type CliIo, type GlobalOptions } from "./context.js";
 import { formatFailure, toFailure, type CliFailure } from "./errors.js";
 import { nonNegativeInt } from "./parse.js";
@@ -66,6 +70,10 @@ export function buildProgram(io: CliIo, run: Runner): Command {
   registerLeaseCommands(program, run);
   registerDevCommands(program, run);
   registerWorkerCommands(program, run);
+  registerListCommands(program, run);
+  registerGetCommands(program, run);
+  registerRemoveCommand(program, run);
+  registerImportCommand(program, run);
 
   for (const command of allCommands(program))
     command.exitOverride().configureOutput(program.configureOutput());

@@ -87,7 +87,13 @@ export type StrataErrorCode =
   | "INTERNAL_INVARIANT"
   // data sets (offchain/sdk/datasets): replaying the market's events
   | "DATA_SET_NOT_FOUND"
-  | "DATA_SET_EVENT_OUT_OF_ORDER";
+  | "DATA_SET_EVENT_OUT_OF_ORDER"
+  // files: the client's catalog, output paths, an interrupted store (offchain/runtime/catalog, cli store/get)
+  | "CATALOG_DB_ERROR"
+  | "CATALOG_NOT_FOUND"
+  | "OUTPUT_NOT_WRITABLE"
+  | "STORE_INTERRUPTED"
+  | "FILE_NOT_HEALTHY";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

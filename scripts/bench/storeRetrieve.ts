@@ -187,6 +187,8 @@ export async function storeRetrieveWithLocalAgents(
     chain = await startLocalChainOrCleanUp();
     checkAborted();
     const { rpcUrl, deploymentFile, workDir } = chain;
+    // The CLI processes (which inherit this environment) keep their catalog in the run's folder.
+    process.env.STRATA_CATALOG = path.join(workDir, "catalog.sqlite");
     const global = ["--rpc", rpcUrl, "--deployment", deploymentFile, "--json"];
     const strata = async (args: string[], account: number): Promise<Record<string, unknown>> => {
       checkAborted();

@@ -49,6 +49,11 @@ export function devAddress(index: number): string {
   return devAccountWallet(index).address;
 }
 
+/** The CLI catalog of the processes run against `chain` (in its work folder). */
+export function catalogPathFor(chain: Pick<LocalChain, "workDir">): string {
+  return path.join(chain.workDir, "catalog.sqlite");
+}
+
 /** Run `strata --json <args>` as development account `account`; resolves to the parsed JSON output. */
 export function strataCli(chain: LocalChain) {
   return async (args: string[], account: number): Promise<Record<string, unknown>> => {
@@ -64,7 +69,8 @@ export function strataCli(chain: LocalChain) {
         "--json",
         ...args,
       ],
-      { timeoutMs: 300_000 },
+      // Each local chain gets its own catalog: nothing is written to the user's data folder.
+      { timeoutMs: 300_000, env: { STRATA_CATALOG: catalogPathFor(chain) } },
     );
     if (result.code !== 0)
       throw new StrataError("LOCAL_PROCESS_FAILED", `strata ${args.join(" ")} failed (${result.code})`, {

@@ -10,6 +10,8 @@ import { formatBytes } from "../format/units.js";
 import type { Runner } from "../runner.js";
 import { pieceBars } from "../progress.js";
 import { checkManifestChain } from "../targets.js";
+import { checkOutputPath, STDOUT, writeOutput } from "../files/outputs.js";
+import { readStoredFile } from "../../sdk/client/readStoredFile.js";
 
 interface RetrieveOptions {
   force?: boolean;
@@ -26,8 +28,8 @@ export function registerRetrieveCommand(program: Command, run: Runner): void {
         "check the file hash, and write it to <out>",
     )
     .argument("<manifest>", "the manifest written by strata store")
-    .argument("<out>", "where to write the file")
-    .option("--force", "overwrite <out> if it exists")
+    .argument("<out>", "where to write the file (- for stdout); written atomically")
+    .option("--force", "replace <out> if it is a regular file (nothing else is ever replaced)")
     .option("--offline", "do not contact the chain (no lookup of providers' moved endpoints)")
     .action((manifestPath: string, out: string, opts: RetrieveOptions, command: Command) =>
       run(command, (ctx) => retrieve(ctx, manifestPath, out, opts)),
@@ -41,6 +43,8 @@ async function retrieve(
   opts: RetrieveOptions,
 ): Promise<void> {
   const manifest = await loadManifest(manifestPath);
+  // Before any download: a folder that is missing or read-only, or a target that is not a regular file, fails now.
+  await checkOutputPath(out === STDOUT ? STDOUT : resolve(out), opts.force === true);
   // The chain is only needed to find providers that moved; the pieces and the key need none, so a chain
   // that cannot be reached (or is not the manifest's) only costs that fallback.
   let chain: StrataChain | null = null;
@@ -59,6 +63,15 @@ async function retrieve(
     allowDevKeys: ctx.options.allowDevKeys,
     env: ctx.io.env,
   });
+  if (out === STDOUT) {
+    const whole = { name: manifest.fileName, offset: 0, size: manifest.fileSize, sha256: manifest.fileHash };
+    const read = await readStoredFile(manifest, whole, {
+      signer,
+      agentFor: (endpoint) => ctx.agent(endpoint),
+    });
+    await writeOutput(STDOUT, read.bytes, false);
+    return;
+  }
   const bars = pieceBars(ctx.showProgress);
   const onProgress = (event: RetrieveEvent): void => {
     switch (event.type) {

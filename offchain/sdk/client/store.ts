@@ -9,7 +9,13 @@ import { dataSetDomain, signDataSetState, type DataSetState } from "../datasets/
 import { layoutSpan, pieceHeight, placePiece } from "../datasets/placement.js";
 import { dataSetRoot } from "../datasets/tree.js";
 import { StrataError } from "../errors.js";
-import { completeManifest, saveManifest, type Manifest, type PiecePlacement } from "../manifest/manifest.js";
+import {
+  completeManifest,
+  saveManifest,
+  type Manifest,
+  type ManifestFile,
+  type PiecePlacement,
+} from "../manifest/manifest.js";
 import type { AgentClient } from "./agentClient.js";
 import { mapLimit, sleep as realSleep, type Sleep } from "./concurrency.js";
 import { costFor, readDataSet, type DataSetReader } from "./dataSets.js";
@@ -45,6 +51,13 @@ export interface StoreRequest {
   applyTimeoutMs?: number;
   pollMs?: number;
   onProgress?: (event: StoreEvent) => void;
+  /**
+   * Stops the store at the next safe point with STORE_INTERRUPTED: before any token moves nothing is left to
+   * undo; after the partial manifest is written, the error says what was paid and how to resume.
+   */
+  signal?: AbortSignal;
+  /** The files packed in the payload (the manifest's `files` section), from the prepared (encrypted) pieces. */
+  describeFiles?: (prepared: PreparedFile) => ManifestFile[] | Promise<ManifestFile[]>;
 }
 
 export type StoreEvent =
@@ -55,7 +68,7 @@ export type StoreEvent =
   | { type: "signed"; piece: number; provider: string; dataSetId: bigint; version: bigint }
   | { type: "retry"; piece: number; failed: string; next: string; reason: string }
   | { type: "gave-up"; piece: number; reason: string }
-  | { type: "recovery-saved"; path: string }
+  | { type: "recovery-saved"; path: string; manifest: Manifest; placed: readonly PiecePlaced[] }
   | { type: "funded"; plan: FundingPlan }
   | { type: "topped-up"; dataSetId: bigint; amount: bigint }
   | { type: "applied"; piece: number; dataSetId: bigint; version: bigint };
@@ -160,6 +173,7 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
     0n,
   );
   await checkFunds(estimate, { market: deps.market, token: deps.token, client });
+  stopIfAsked(request.signal, "before the file was prepared: no token has moved and nothing was uploaded");
 
   const prepared: PreparedFile = await (deps.prepare ?? prepareFile)(request.bytes, {
     k: request.k,
@@ -167,6 +181,9 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
     signer: deps.signer,
     fileName: request.fileName,
   });
+  if (request.describeFiles !== undefined) {
+    prepared.manifestDraft = { ...prepared.manifestDraft, files: await request.describeFiles(prepared) };
+  }
   emit({ type: "prepared", pieces: prepared.pieces.length, pieceSize });
 
   const openCtx: OpenContext = {
@@ -195,6 +212,7 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
     let offer = selection.chosen[piece.index];
     for (let attemptNo = 1; offer !== undefined; attemptNo++) {
       const current = offer;
+      if (aborted(request.signal)) return;
       try {
         const open = opening.then(() => openDataSet(current, openCtx));
         opening = open.catch(() => undefined);
@@ -241,6 +259,7 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
         });
         return;
       } catch (error) {
+        if (aborted(request.signal)) return;
         const reason = error instanceof Error ? error.message : String(error);
         failures.push({ piece: piece.index, provider: current.address, reason });
         offer = attemptNo < maxAttempts ? spares.shift() : undefined;
@@ -250,6 +269,10 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
       }
     }
   });
+  stopIfAsked(
+    request.signal,
+    "before any token moved: the uploaded pieces are unsigned and the providers drop them; nothing to undo",
+  );
   if (placed.size < pieceCount) {
     throw incomplete(
       placed.size,
@@ -264,8 +287,76 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
   const partialPath = `${request.manifestPath}.partial`;
   const placements = [...placed.values()].sort((a, b) => a.piece - b.piece);
   const manifest = await writeManifest(prepared, deps.chainId, market, placements, partialPath);
-  emit({ type: "recovery-saved", path: partialPath });
+  emit({ type: "recovery-saved", path: partialPath, manifest, placed: placements });
 
+  const {
+    funding,
+    escrowAdded,
+    failures: applyFailures,
+  } = await fundAndApply(
+    { manifest, placements, periods: request.periods, partialPath, ...pick(request, "signal", "onProgress") },
+    {
+      signer: deps.signer,
+      market: deps.market,
+      token: deps.token,
+      agentFor: deps.agentFor,
+      sleep,
+      now,
+      timeoutMs: openCtx.timeoutMs,
+      pollMs: openCtx.pollMs,
+    },
+  );
+  const applied = placements.filter((p) => !applyFailures.some((f) => f.piece === p.piece));
+  if (applied.length < pieceCount) {
+    throw incomplete(
+      applied.length,
+      pieceCount,
+      request.k,
+      applyFailures,
+      `the manifest is kept at ${partialPath}: finish with strata store --resume ${partialPath}, check it with ` +
+        "strata status, or recover the escrow with strata withdraw",
+    );
+  }
+  await saveManifest(request.manifestPath, manifest);
+  await rm(partialPath, { force: true });
+  return { manifest, manifestPath: request.manifestPath, funding, escrowAdded, placed: placements, failures };
+}
+
+export interface ApplyRequest {
+  manifest: Manifest;
+  /** Signed placements still to pay for and apply (pieces the chain already holds may be left out). */
+  placements: PiecePlaced[];
+  periods: bigint;
+  /** The partial manifest, named in messages. */
+  partialPath: string;
+  signal?: AbortSignal;
+  onProgress?: (event: StoreEvent) => void;
+}
+
+export interface ApplyDeps {
+  signer: Signer;
+  market: StoreDeps["market"];
+  token: StoreDeps["token"];
+  agentFor: (endpoint: string) => Pick<AgentClient, "postState">;
+  sleep: Sleep;
+  now: () => number;
+  timeoutMs: number;
+  pollMs: number;
+}
+
+/**
+ * The paying half of a store, also run by `store --resume`: top up each placement's data set to cover the lockup of
+ * its new span plus `periods`, send the signed state to the provider and wait for the chain to show it. Failures
+ * are returned per piece; an abort between two top-ups throws STORE_INTERRUPTED naming what was paid.
+ */
+export async function fundAndApply(
+  request: ApplyRequest,
+  deps: ApplyDeps,
+): Promise<{ funding: FundingPlan; escrowAdded: bigint; failures: PlacementFailure[] }> {
+  const { manifest, placements, partialPath } = request;
+  const emit = request.onProgress ?? (() => undefined);
+  const provingPeriod = await deps.market.provingPeriod();
+  const resume = `the manifest is at ${partialPath}: finish with strata store --resume ${partialPath}`;
   const needs = await Promise.all(
     placements.map(async (p) => {
       const [info, settleable, lockup] = await Promise.all([
@@ -279,8 +370,9 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
     }),
   );
   // Failures after the pieces were placed (top-up, state delivery, application), apart from placement retries.
-  const applyFailures: PlacementFailure[] = [];
+  const failures: PlacementFailure[] = [];
   const total = needs.reduce((sum, n) => sum + n, 0n);
+  stopIfAsked(request.signal, `before any token moved; ${resume}, or delete it (nothing to undo)`);
   const funding = await ensureEscrowFunding(total, {
     market: deps.market,
     token: deps.token,
@@ -290,22 +382,29 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
 
   for (const [index, p] of placements.entries()) {
     const amount = needs[index] ?? 0n;
+    const paid = placements.filter((q) => q.topUp > 0n).map((q) => `data set ${q.dataSetId} +${q.topUp}`);
+    stopIfAsked(
+      request.signal,
+      paid.length === 0
+        ? `before any token moved; ${resume}, or delete it (nothing to undo)`
+        : `after topping up ${paid.join(", ")} (token units, in the data sets' escrow); ${resume}, ` +
+            "or recover the escrow with strata withdraw",
+    );
     try {
       if (amount > 0n) {
         await (await deps.market.topUp(p.dataSetId, amount)).wait();
         p.topUp = amount;
         emit({ type: "topped-up", dataSetId: p.dataSetId, amount });
       }
+      const piece = manifest.pieces[p.piece];
       await deps.agentFor(p.endpoint).postState({
         state: p.state,
         signature: p.signature,
-        add: [
-          { root: manifest.pieces[p.piece]?.root ?? "", size: pieceSize, offset: p.offset, height: p.height },
-        ],
+        add: [{ root: piece?.root ?? "", size: piece?.size ?? 0, offset: p.offset, height: p.height }],
         remove: [],
       });
     } catch (error) {
-      applyFailures.push({
+      failures.push({
         piece: p.piece,
         provider: p.provider,
         reason: error instanceof Error ? error.message : String(error),
@@ -314,17 +413,12 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
   }
   await Promise.all(
     placements.map(async (p) => {
-      if (applyFailures.some((f) => f.piece === p.piece)) return;
+      if (failures.some((f) => f.piece === p.piece)) return;
       try {
-        await awaitVersion(deps.market, p.dataSetId, p.state.version, {
-          sleep,
-          now,
-          timeoutMs: openCtx.timeoutMs,
-          pollMs: openCtx.pollMs,
-        });
+        await awaitVersion(deps.market, p.dataSetId, p.state.version, deps);
         emit({ type: "applied", piece: p.piece, dataSetId: p.dataSetId, version: p.state.version });
       } catch (error) {
-        applyFailures.push({
+        failures.push({
           piece: p.piece,
           provider: p.provider,
           reason: error instanceof Error ? error.message : String(error),
@@ -333,20 +427,23 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
     }),
   );
   const escrowAdded = placements.reduce((sum, p) => sum + p.topUp, 0n);
-  const applied = placements.filter((p) => !applyFailures.some((f) => f.piece === p.piece));
-  if (applied.length < pieceCount) {
-    throw incomplete(
-      applied.length,
-      pieceCount,
-      request.k,
-      applyFailures,
-      `the manifest is kept at ${partialPath}: check it with strata status, run store again for a new copy, ` +
-        "or recover the escrow with strata withdraw",
-    );
-  }
-  await saveManifest(request.manifestPath, manifest);
-  await rm(partialPath, { force: true });
-  return { manifest, manifestPath: request.manifestPath, funding, escrowAdded, placed: placements, failures };
+  return { funding, escrowAdded, failures };
+}
+
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/** STORE_INTERRUPTED, saying where the store stopped, once `signal` is aborted. */
+export function stopIfAsked(signal: AbortSignal | undefined, where: string): void {
+  if (signal?.aborted !== true) return;
+  throw new StrataError("STORE_INTERRUPTED", "the store was interrupted", { details: `stopped ${where}` });
+}
+
+function pick<T extends object, K extends keyof T>(value: T, ...keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (value[key] !== undefined) out[key] = value[key];
+  return out;
 }
 
 /** Wait until the market shows `version` (or newer) for the data set. */

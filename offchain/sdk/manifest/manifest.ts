@@ -73,6 +73,7 @@ export function toJsonValue(manifest: Manifest): unknown {
       offset: piece.offset,
       addedInVersion: piece.addedInVersion.toString(),
     })),
+    ...(manifest.files === undefined ? {} : { files: manifest.files.map((file) => ({ ...file })) }),
   };
 }
 

@@ -67,6 +67,24 @@ export interface Manifest {
   encryption: ManifestEncryption;
   coding: ManifestCoding;
   pieces: ManifestPiece[];
+  /**
+   * The files packed in the payload (docs/SPEC-DATA.md §10), absent for a payload that is one file. The payload's
+   * plaintext is the files back to back; `fileName`, `fileSize` and `fileHash` then describe the whole bundle.
+   */
+  files?: ManifestFile[];
+}
+
+/** One file of a bundle: where its bytes sit in the payload's plaintext, its hash and its content id. */
+export interface ManifestFile {
+  /** Relative path, `/`-separated. */
+  name: string;
+  offset: number;
+  size: number;
+  /** sha256 of the file's bytes (0x-hex). */
+  sha256: string;
+  /** UnixFS CIDv1 of the plaintext (public) or raw CIDv1 of the ciphertext (private). */
+  id: string;
+  public: boolean;
 }
 
 /** What prepareFile returns: no chain, no providers yet. */

@@ -11,6 +11,8 @@ import { StrataError } from "../errors.js";
 import { fieldProblems } from "../schemas/issues.js";
 import { address, expected, hexBytes, onceFieldsValid, safeInt } from "../schemas/primitives.js";
 import { pieceHeight } from "../datasets/placement.js";
+import { isValidBundlePath } from "../files/bundle.js";
+import { isCid } from "../files/cid.js";
 import {
   CODING_ALGORITHM,
   DEAL_MANIFEST_VERSION,
@@ -67,6 +69,17 @@ const piece = z.strictObject({
   addedInVersion: decimal(64).refine((value) => value !== 0n, "must not be 0 (the first state is version 1)"),
 });
 
+const bundledFile = z.strictObject({
+  name: z
+    .string(expected("must be a string"))
+    .refine(isValidBundlePath, "must be a relative path of components without . .. \\ or controls"),
+  offset: safeInt(),
+  size: safeInt(),
+  sha256: hexBytes(32),
+  id: z.string(expected("must be a CID")).refine(isCid, "must be a CID"),
+  public: z.boolean(expected("must be true or false")),
+});
+
 /** The manifest's JSON form; `parse` gives the typed `Manifest` (bigints, lowercase hex, checksummed addresses). */
 export const manifestSchema = z
   .strictObject({
@@ -104,6 +117,7 @@ export const manifestSchema = z
       payloadSize: safeInt(),
     }),
     pieces: z.array(piece, expected("must be an array")),
+    files: z.array(bundledFile, expected("must be an array")).optional(),
   })
   .superRefine((manifest, ctx) => {
     const fail = (path: (string | number)[], message: string) => {
@@ -146,6 +160,15 @@ export const manifestSchema = z
       }
       ranges.push({ index, offset: p.offset, end });
       bySet.set(p.dataSetId, ranges);
+    });
+    // A bundle's files lie inside the payload's plaintext, each name once.
+    const names = new Set<string>();
+    manifest.files?.forEach((file, index) => {
+      if (file.offset + file.size > fileSize) {
+        fail(["files", index, "size"], `runs past fileSize (${fileSize}): offset + size must not exceed it`);
+      }
+      if (names.has(file.name)) fail(["files", index, "name"], "is listed twice");
+      names.add(file.name);
     });
   }, onceFieldsValid) satisfies z.ZodType<Manifest>;
 
