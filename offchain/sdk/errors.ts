@@ -87,7 +87,10 @@ export type StrataErrorCode =
   | "INTERNAL_INVARIANT"
   // data sets (offchain/sdk/datasets): replaying the market's events
   | "DATA_SET_NOT_FOUND"
-  | "DATA_SET_EVENT_OUT_OF_ORDER";
+  | "DATA_SET_EVENT_OUT_OF_ORDER"
+  // amounts and gas (CLI): an amount outside what the contracts accept, a signer without native currency for gas
+  | "AMOUNT_OUT_OF_RANGE"
+  | "GAS_FUNDS_MISSING";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {
