@@ -43,13 +43,31 @@ export function nodeKindFromEnv(env: NodeJS.ProcessEnv = process.env): LocalNode
   return value;
 }
 
-/** Start a node of `kind` on `port` (loopback), blocks mined every 250 ms besides on each transaction. */
-export function spawnNode(kind: LocalNodeKind, port: number): ChildProcess {
+/**
+ * Start a node of `kind` on `port` (loopback), blocks mined every 250 ms besides on each transaction. With a
+ * `stateFile` (Anvil), the chain is loaded from it if it exists and written to it on exit; `noMining` starts
+ * Anvil without timed blocks (a restart sets the clock first).
+ */
+export function spawnNode(
+  kind: LocalNodeKind,
+  port: number,
+  options: { stateFile?: string; noMining?: boolean } = {},
+): ChildProcess {
   if (kind === "anvil") {
     // The same accounts as Hardhat's node (same mnemonic, 20 of them), chain id 31337, a block every 250 ms.
     return spawn(
       anvilBinary(),
-      ["--host", "127.0.0.1", "--port", String(port), "--accounts", "20", "--block-time", "0.25", "--silent"],
+      [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--accounts",
+        "20",
+        ...(options.noMining === true ? ["--no-mining"] : ["--block-time", "0.25"]),
+        ...(options.stateFile === undefined ? [] : ["--state", options.stateFile]),
+        "--silent",
+      ],
       { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] },
     );
   }
@@ -104,6 +122,12 @@ export interface LocalChain {
   advance(seconds: number): Promise<void>;
   /** Mine `blocks` blocks. */
   mine(blocks: number): Promise<void>;
+  /**
+   * Kill the node (SIGTERM) and start it again on the same port after `downMs`, with its chain intact (Anvil
+   * started with `persistState` only: it dumps its state on exit and loads it on start). The clock resumes
+   * from the last block's time; blocks then come every second.
+   */
+  restartNode(downMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -179,19 +203,31 @@ export interface ChainOptions {
   node?: LocalNodeKind;
   /** Port of the node (default: a free one). */
   port?: number;
+  /** Anvil only: keep the chain in a state file so that `restartNode` can kill and restart the node. */
+  persistState?: boolean;
 }
 
 async function launchLocalChain(cleanUpOnFailure: boolean, options: ChainOptions = {}): Promise<LocalChain> {
   const port = options.port ?? (await freePort());
   const rpcUrl = `http://127.0.0.1:${port}`;
   const node = options.node ?? nodeKindFromEnv();
-  const child = spawnNode(node, port);
+  if (options.persistState === true && node !== "anvil")
+    throw new StrataError(
+      "INVALID_ARGUMENT",
+      "persistState needs an Anvil node (Hardhat's node keeps no state)",
+    );
+  const stateFile =
+    options.persistState === true
+      ? path.join(mkdtempSync(path.join(tmpdir(), "strata-anvil-")), "state.json")
+      : undefined;
+  const child = spawnNode(node, port, stateFile === undefined ? {} : { stateFile });
   const provider = new JsonRpcProvider(rpcUrl, 31337, { cacheTimeout: -1, staticNetwork: true });
   let deploymentId: string | undefined;
   try {
     return await deployToNode(rpcUrl, port, child, provider, (id) => (deploymentId = id), "e2e", {
       ...options,
       node,
+      ...(stateFile === undefined ? {} : { stateFile }),
     });
   } catch (error) {
     if (cleanUpOnFailure) {
@@ -242,12 +278,13 @@ export async function attachLocalChain(
 async function deployToNode(
   rpcUrl: string,
   port: number,
-  child: ChildProcess | null,
+  started: ChildProcess | null,
   provider: JsonRpcProvider,
   onDeploymentId: (id: string) => void,
   idPrefix = "e2e",
-  options: ChainOptions = {},
+  options: ChainOptions & { stateFile?: string } = {},
 ): Promise<LocalChain> {
+  let child = started;
   await waitForRpc(provider, child, 60_000);
   const node = options.node ?? (await detectNode(provider));
   // Blocks also come on a timer, as on a real chain: Ignition waits for confirmations and agents wait for
@@ -287,7 +324,7 @@ async function deployToNode(
   };
   const workDir = options.workDir ?? mkdtempSync(path.join(tmpdir(), "strata-e2e-"));
   if (options.workDir !== undefined) mkdirSync(workDir, { recursive: true });
-  return {
+  const chain: LocalChain = {
     rpcUrl,
     provider,
     process: child,
@@ -315,14 +352,35 @@ async function deployToNode(
       // Anvil answers hardhat_mine too, but anvil_mine is its own name.
       await provider.send(node === "anvil" ? "anvil_mine" : "hardhat_mine", ["0x" + blocks.toString(16)]);
     },
+    async restartNode(downMs: number) {
+      if (child === null || node !== "anvil" || options.stateFile === undefined)
+        throw new StrataError(
+          "LOCAL_CHAIN_FAILED",
+          "only an Anvil node started with persistState can restart",
+        );
+      const last = await provider.getBlock("latest");
+      await stopProcess(child);
+      await new Promise((r) => setTimeout(r, downMs));
+      child = spawnNode("anvil", port, { stateFile: options.stateFile, noMining: true });
+      chain.process = child;
+      await waitForRpc(provider, child, 60_000);
+      // Anvil restores the chain but not its clock offset: resume from the last block's time, then mine on a timer
+      // (Anvil's interval is in whole seconds).
+      await provider.send("evm_setNextBlockTimestamp", [(last?.timestamp ?? 0) + 1]);
+      await provider.send("evm_mine", []);
+      await provider.send("evm_setIntervalMining", [1]);
+    },
     async stop() {
       provider.destroy();
       if (child === null) return;
       await stopProcess(child);
+      if (options.stateFile !== undefined)
+        rmSync(path.dirname(options.stateFile), { recursive: true, force: true });
       rmSync(deploymentDir, { recursive: true, force: true });
       // A killed agent leaves its leases' volumes mounted: unmount them before removing the directory.
       releaseMountsUnderSync(workDir);
       if (options.workDir === undefined) rmSync(workDir, { recursive: true, force: true });
     },
   };
+  return chain;
 }

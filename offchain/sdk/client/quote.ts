@@ -10,6 +10,7 @@
  */
 import { TAG_BYTES } from "../data/encryption.js";
 import { checkCoding, shardSizeFor } from "../data/erasure.js";
+import { LEAF_BYTES } from "../datasets/money.js";
 import { pieceHeight } from "../datasets/placement.js";
 import { StrataError } from "../errors.js";
 import { costFor } from "./dataSets.js";
@@ -71,8 +72,6 @@ export interface StorageQuote {
   total: bigint;
   perPeriod: bigint;
 }
-
-const LEAF_BYTES = 64n;
 
 /** The pieces a file of `fileSize` bytes becomes with k + m coding: their size and size class. */
 export function pieceLayout(
