@@ -202,7 +202,19 @@ describe("e2e: Anvil as the node", function () {
     before(async function () {
       chain = await startLocalChain({ node: "anvil", persistState: true });
       agents.push(...(await startAgents(chain, [1, 2, 3], { configure: configureStorageOffer })));
-      worker = await startWorker(chain, 6);
+      // Missed proofs only: no sampling or retrieval challenges (a failed challenge would end provider 3's data
+      // set, and with it the proofs it owes) and no termination of faulty data sets.
+      worker = await startWorker(chain, 6, {
+        pollIntervalMs: 300,
+        sampling: { enabled: false },
+        challenges: { enabled: false },
+        keeper: {
+          terminateFaulty: false,
+          terminateUnfunded: false,
+          finalizeExpired: false,
+          settleAfterSeconds: 0,
+        },
+      });
     });
 
     after(async function () {
