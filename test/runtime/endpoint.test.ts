@@ -110,7 +110,11 @@ describe("endpoint resolution: --rpc > --network > $STRATA_RPC_URL > configurati
       expect(readClientConfig(path)).to.deep.equal({});
       writeClientConfig(path, { rpc: "http://a:1", keyEnv: "MY_KEY" });
       expect(JSON.parse(await readFile(path, "utf8"))).to.deep.equal({ rpc: "http://a:1", keyEnv: "MY_KEY" });
-      expect(failure(() => { writeClientConfig(path, { rpc: "ftp://a" }); }).code).to.equal("CONFIG_INVALID");
+      expect(
+        failure(() => {
+          writeClientConfig(path, { rpc: "ftp://a" });
+        }).code,
+      ).to.equal("CONFIG_INVALID");
       await writeFile(path, "{ not json");
       expect(failure(() => readClientConfig(path)).code).to.equal("CONFIG_PARSE_ERROR");
       await writeFile(path, JSON.stringify({ rpc: "http://a:1", colour: "blue" }));
