@@ -358,12 +358,22 @@ async function deployToNode(
           "LOCAL_CHAIN_FAILED",
           "only an Anvil node started with persistState can restart",
         );
+      // Stop mining first, so that the state Anvil writes on exit holds every block a client has seen (a block
+      // mined while it exits can be missing from the file: to the clients that would be a reorganisation).
+      await provider.send("evm_setIntervalMining", [0]);
+      await provider.send("evm_setAutomine", [false]);
       const last = await provider.getBlock("latest");
       await stopProcess(child);
       await new Promise((r) => setTimeout(r, downMs));
       child = spawnNode("anvil", port, { stateFile: options.stateFile, noMining: true });
       chain.process = child;
       await waitForRpc(provider, child, 60_000);
+      const restored = await provider.getBlockNumber();
+      if (restored < (last?.number ?? 0))
+        throw new StrataError(
+          "LOCAL_CHAIN_FAILED",
+          `the restarted node lost blocks ${restored + 1}..${last?.number ?? 0}`,
+        );
       // Anvil restores the chain but not its clock offset: resume from the last block's time, then mine on a timer
       // (Anvil's interval is in whole seconds).
       await provider.send("evm_setNextBlockTimestamp", [(last?.timestamp ?? 0) + 1]);

@@ -32,8 +32,9 @@ interface StatusOptions {
 }
 
 const START_HELP = `
-The global options --rpc, --deployment, --key-env <VAR>, --account <n> and --json apply (they may follow
-"worker start"). Flags override the configuration file, which overrides the defaults (see
+The global options --rpc, --network, --deployment, --key-env <VAR>, --account <n> and --json apply (they may
+follow "worker start"). Flags override $STRATA_RPC_URL, which overrides the configuration file, which overrides
+the defaults (see
 offchain/worker/README.md). Without a key (--key-env, --account or "key" in the file) the worker runs
 read-only: it indexes, verifies, samples and alerts, but sends no transaction.
 
