@@ -22,6 +22,7 @@ import { devAccountWallet } from "../offchain/sdk/chain/connect.js";
 import { StorageMarket__factory } from "../typechain-types/index.js";
 import { stopProcess } from "./lib/localChain.js";
 import {
+  nodeKindFromEnv,
   attachLocalChain,
   localNodeAnswers,
   ROOT,
@@ -40,7 +41,7 @@ const CLIENT_ACCOUNT = 4;
 const WORKER_ACCOUNT = 6;
 const TENANT_ACCOUNT = 7;
 
-const HELP = `usage: npm run demo [-- --file <path>] [-- --embedded] [-- --json]
+const HELP = `usage: npm run demo [-- --file <path>] [-- --embedded] [-- --node hardhat|anvil] [-- --json]
 
 Runs the whole Strata story on a local chain with the real contracts, agents, worker and CLI:
 storage in data sets, proofs, payments, a provider losing data and one going offline (both punished by the
@@ -49,6 +50,8 @@ worker), the file retrieved byte for byte, and a compute lease; then a summary r
   --file <path>   store this file instead of a generated 3 MiB one
   --embedded      always start an embedded node (default: reuse one answering at $STRATA_RPC_URL
                   or http://127.0.0.1:8545)
+  --node <kind>   the embedded node: hardhat (default, or $STRATA_NODE) or anvil (Foundry's Anvil, from
+                  the @foundry-rs/anvil package; implies --embedded)
   --json          print the summary as JSON on stdout (progress on stderr)
   --help          this text`;
 
@@ -81,6 +84,7 @@ async function main(): Promise<number> {
     options: {
       file: { type: "string" },
       embedded: { type: "boolean", default: false },
+      node: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -105,13 +109,19 @@ async function main(): Promise<number> {
   try {
     p.step("Local chain and deployment (Ignition module StrataLocal)");
     const runDir = path.join(ROOT, ".strata", "demo", new Date().toISOString().replace(/[:.]/g, "-"));
-    const reuse = !values.embedded && (await localNodeAnswers(rpcUrl));
+    const node =
+      values.node === undefined ? nodeKindFromEnv() : nodeKindFromEnv({ STRATA_NODE: values.node });
+    const reuse = !values.embedded && values.node === undefined && (await localNodeAnswers(rpcUrl));
     chain = reuse
       ? await attachLocalChain(rpcUrl, "demo", { workDir: runDir })
-      : await startLocalChainOrCleanUp({ workDir: runDir });
+      : await startLocalChainOrCleanUp({ workDir: runDir, node });
     // The summary covers what happens after the deployment.
     const fromBlock = (await chain.provider.getBlockNumber()) + 1;
-    p.detail(reuse ? `reusing the node at ${rpcUrl}` : `embedded hardhat node at ${chain.rpcUrl}`);
+    p.detail(
+      reuse
+        ? `reusing the ${chain.node} node at ${rpcUrl}`
+        : `embedded ${chain.node} node at ${chain.rpcUrl}`,
+    );
     p.detail(`deployment ${chain.deploymentFile}`);
     for (const [name, address] of Object.entries(chain.addresses)) p.detail(`${name.padEnd(20)} ${address}`);
     await checkRoles(chain, p);

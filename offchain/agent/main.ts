@@ -6,6 +6,7 @@ import { loadSigner, keySourceFromConfig } from "../runtime/keys.js";
 import { exitOnStartupError, exitWithUsage, isEntryPoint, stopOnSignals } from "../runtime/lifecycle.js";
 import { createLogger, type Logger } from "../runtime/logger.js";
 import { openRpcProvider } from "../runtime/rpc/connect.js";
+import { RPC_URL_ENV } from "../runtime/rpc/endpoint.js";
 import { MAX_RESPONSE_BYTES, type RpcProvider } from "../runtime/rpc/provider.js";
 import { createAgent, type Agent } from "./agent.js";
 import { loadConfig, type ConfigOverrides } from "./config.js";
@@ -27,7 +28,13 @@ export async function startAgentFromConfigFile(
   path: string,
   options: { overrides?: ConfigOverrides; logger?: Logger; env?: NodeJS.ProcessEnv } = {},
 ): Promise<StartedAgent> {
-  const config = await loadConfig(path, options.overrides);
+  // $STRATA_RPC_URL overrides the file's rpcUrl (flag > environment > file > default), as for every tool.
+  const envRpc = (options.env ?? process.env)[RPC_URL_ENV]?.trim();
+  const overrides: ConfigOverrides = {
+    ...(envRpc === undefined || envRpc === "" ? {} : { rpcUrl: envRpc }),
+    ...options.overrides,
+  };
+  const config = await loadConfig(path, overrides);
   const logger = options.logger ?? createLogger({ name: "strata-agent", level: config.logLevel });
   const { chainId, provider } = await openRpcProvider({
     url: config.rpcUrl,

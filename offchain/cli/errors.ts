@@ -107,6 +107,9 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   OUTPUT_NOT_WRITABLE: 1,
   STORE_INTERRUPTED: 2,
   FILE_NOT_HEALTHY: 2,
+  // amounts and gas
+  AMOUNT_OUT_OF_RANGE: 1,
+  GAS_FUNDS_MISSING: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {
@@ -149,12 +152,34 @@ export function toFailure(error: unknown): CliFailure {
       exitCode: 2,
     };
   }
-  if (isError(error, "INSUFFICIENT_FUNDS")) {
+  if (isError(error, "INSUFFICIENT_FUNDS") || lacksGasFunds(error)) {
     return {
-      code: "INSUFFICIENT_FUNDS",
-      message: "the wallet cannot pay for gas",
-      details: "send native currency (ETH) to the signing account",
+      code: "GAS_FUNDS_MISSING",
+      message: "the signing account has no native currency (ETH) to pay for gas",
+      details:
+        "send ETH to the signing account (on a local chain from a funded dev account, e.g. with --account 0), " +
+        "or sign with another key (--key-env <VAR>)",
       exitCode: 2,
+    };
+  }
+  if (isError(error, "INVALID_ARGUMENT") && /out-of-bounds|overflow/i.test(shortMessage(error))) {
+    const { argument, value } = error as { argument?: unknown; value?: unknown };
+    return {
+      code: "AMOUNT_OUT_OF_RANGE",
+      message:
+        `a value is too large for the contract` +
+        (typeof argument === "string" && argument !== "" ? ` (argument ${argument}` : " (") +
+        `${typeof value === "bigint" || typeof value === "number" ? `, ${value}` : ""})`,
+      details: "pass a smaller amount or size",
+      exitCode: 1,
+    };
+  }
+  if (isError(error, "NUMERIC_FAULT")) {
+    return {
+      code: "AMOUNT_OUT_OF_RANGE",
+      message: `a value is out of range: ${shortMessage(error)}`,
+      details: "pass a smaller amount or size",
+      exitCode: 1,
     };
   }
   if (
@@ -170,6 +195,30 @@ export function toFailure(error: unknown): CliFailure {
     };
   }
   return { code: INTERNAL, message: shortMessage(error), exitCode: 1 };
+}
+
+/**
+ * Whether a node refused a transaction because the sender cannot pay for gas. Nodes word it differently
+ * (geth and Anvil "insufficient funds for gas * price + value", Hardhat "Sender doesn't have enough funds to
+ * send tx"), and ethers does not always recognise it ("could not coalesce error"), so the whole cause chain
+ * is searched.
+ */
+export function lacksGasFunds(error: unknown): boolean {
+  return errorMessages(error, 0).some((m) =>
+    /insufficient funds for (gas|intrinsic)|doesn't have enough funds to send tx|sender balance.*too low/i.test(
+      m,
+    ),
+  );
+}
+
+function errorMessages(value: unknown, depth: number): string[] {
+  if (depth > 5 || value === null || typeof value !== "object") return [];
+  const record = value as Record<string, unknown>;
+  const own = ["message", "shortMessage"].flatMap((k) => {
+    const m = record[k];
+    return typeof m === "string" ? [m] : [];
+  });
+  return [...own, ...["error", "info", "cause", "data"].flatMap((k) => errorMessages(record[k], depth + 1))];
 }
 
 function describeRevert(error: {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "commander";
-import { getAddress, isAddress, parseUnits } from "ethers";
+import { formatUnits, getAddress, isAddress, parseUnits } from "ethers";
 import { StrataError } from "../sdk/errors.js";
 
 /**
@@ -50,11 +50,24 @@ export function byteSize(value: string): bigint {
   return BigInt(match[1]) << (units[(match[2] ?? "b").toLowerCase()] ?? 0n);
 }
 
-/** `amount` in base units of a token with `decimals` decimals. */
-export function toBaseUnits(amount: string, decimals: number): bigint {
+/** The largest amount the contracts hold (uint128 base units), the bound of every typed amount. */
+export const MAX_AMOUNT_UNITS = (1n << 128n) - 1n;
+
+/**
+ * `amount` in base units of a token with `decimals` decimals: INVALID_ARGUMENT with too many decimals,
+ * AMOUNT_OUT_OF_RANGE above MAX_AMOUNT_UNITS (checked here, before anything is encoded or sent).
+ */
+export function toBaseUnits(amount: string, decimals: number, symbol = "tokens"): bigint {
+  let units: bigint;
   try {
-    return parseUnits(amount, decimals);
+    units = parseUnits(amount, decimals);
   } catch {
     throw new StrataError("INVALID_ARGUMENT", `"${amount}" has more than ${decimals} decimals`);
   }
+  if (units > MAX_AMOUNT_UNITS) {
+    throw new StrataError("AMOUNT_OUT_OF_RANGE", `${amount} ${symbol} is more than the contracts can hold`, {
+      details: `amounts are at most ${formatUnits(MAX_AMOUNT_UNITS, decimals)} ${symbol}`,
+    });
+  }
+  return units;
 }

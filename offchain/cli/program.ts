@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError } from "commander";
 import { registerAgentCommands } from "./commands/agent.js";
 import { registerBalanceCommands } from "./commands/balance.js";
 import { registerDataSetCommands } from "./commands/datasets.js";
@@ -13,6 +13,10 @@ import { registerGetCommands } from "./commands/get.js";
 import { registerImportCommand } from "./commands/import.js";
 import { registerListCommands } from "./commands/ls.js";
 import { registerRemoveCommand } from "./commands/rm.js";
+
+import { registerConfigCommands } from "./commands/config.js";
+import { registerEstimateCommand } from "./commands/estimate.js";
+import { formatBytes } from "./format/units.js";
 import { CliContext, DEFAULTS, processIo, type CliIo, type GlobalOptions } from "./context.js";
 import { formatFailure, toFailure, type CliFailure } from "./errors.js";
 import { nonNegativeInt } from "./parse.js";
@@ -28,26 +32,40 @@ const DESCRIPTION = [
   `Keys: the signing key is read from $${DEFAULTS.keyEnv} (or --key-env <VAR>); on a local Hardhat chain ` +
     "--account <n> uses Hardhat's public development accounts instead.",
   "",
-  "Exit codes: 0 ok, 1 bad usage or input, 2 chain or provider trouble, 3 data integrity.",
+  "Chain: --rpc <url>, else --network <name>, else $STRATA_RPC_URL, else the configuration file " +
+    "(strata config set rpc <url>; kept in ~/.config/strata/config.json, or $STRATA_CONFIG), else " +
+    `${DEFAULTS.rpc}.`,
+  "",
+  "Amounts are in tokens with their symbol; --raw adds base units. Durations are clock time next to periods.",
+  "",
+  "Exit codes: 0 ok, 1 bad usage or input, 2 chain or provider trouble (or what was asked is not true: a " +
+    "file at risk, a lease closed), 3 data integrity.",
 ].join("\n");
 
 export function buildProgram(io: CliIo, run: Runner): Command {
   const program = new Command("strata")
     .description(DESCRIPTION)
     .version("0.1.0", "-V, --version")
-    .addOption(new Option("--rpc <url>", "JSON-RPC endpoint of the chain").default(DEFAULTS.rpc))
+    .option(
+      "--rpc <url>",
+      `JSON-RPC endpoint of the chain (default: $STRATA_RPC_URL, the config file, ${DEFAULTS.rpc})`,
+    )
+    .option(
+      "--network <name>",
+      "a named chain: from the config file (strata config set networks.<name>.rpc <url>), localhost, or $<NAME>_RPC_URL",
+    )
     .option(
       "--deployment <file>",
       "Ignition deployed_addresses.json of the suite (default: deploy/deployments/chain-<chainId>/deployed_addresses.json)",
     )
-    .addOption(
-      new Option("--key-env <VAR>", "environment variable holding the signing private key").default(
-        DEFAULTS.keyEnv,
-      ),
+    .option(
+      "--key-env <VAR>",
+      `environment variable holding the signing private key (default: the config file's keyEnv, else ${DEFAULTS.keyEnv})`,
     )
     .option("--account <n>", "use Hardhat dev account <n> (local chain 31337 only)", nonNegativeInt)
     .option("--allow-dev-keys", "allow --account on chains other than 31337 (their keys are public!)")
     .option("--json", "print machine-readable JSON (errors as {error: {code, message}})")
+    .option("--raw", "also print amounts in the token's base units")
     .configureOutput({
       writeOut: (text) => {
         io.stdout(text);
@@ -75,9 +93,32 @@ export function buildProgram(io: CliIo, run: Runner): Command {
   registerRemoveCommand(program, run);
   registerImportCommand(program, run);
 
-  for (const command of allCommands(program))
+  registerConfigCommands(program, run);
+  registerEstimateCommand(program, run);
+
+  for (const command of [program, ...allCommands(program)]) {
     command.exitOverride().configureOutput(program.configureOutput());
+    describeDefaults(command);
+  }
   return program;
+}
+
+/**
+ * Help prints an option's default with JSON.stringify, which throws on a bigint (a size or an amount): give
+ * every such default a description ("1 TiB") instead, so that `--help` works for every command.
+ */
+function describeDefaults(command: Command): void {
+  for (const option of command.options) {
+    const value: unknown = option.defaultValue;
+    if (typeof value === "bigint" && option.defaultValueDescription === undefined) {
+      option.defaultValueDescription = describeBigint(option.long ?? "", value);
+    }
+  }
+}
+
+function describeBigint(flag: string, value: bigint): string {
+  const bytes = /size|capacity|bytes/i.test(flag);
+  return bytes ? formatBytes(value) : value.toString();
 }
 
 function allCommands(command: Command): Command[] {

@@ -93,7 +93,10 @@ export type StrataErrorCode =
   | "CATALOG_NOT_FOUND"
   | "OUTPUT_NOT_WRITABLE"
   | "STORE_INTERRUPTED"
-  | "FILE_NOT_HEALTHY";
+  | "FILE_NOT_HEALTHY"
+  // amounts and gas (CLI): an amount outside what the contracts accept, a signer without native currency for gas
+  | "AMOUNT_OUT_OF_RANGE"
+  | "GAS_FUNDS_MISSING";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

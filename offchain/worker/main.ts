@@ -8,6 +8,7 @@ import { keySourceFromConfig, loadSigner } from "../runtime/keys.js";
 import { exitOnStartupError, exitWithUsage, isEntryPoint, stopOnSignals } from "../runtime/lifecycle.js";
 import { createLogger, type Logger } from "../runtime/logger.js";
 import { createRpcProvider, waitForChainId } from "../runtime/rpc/connect.js";
+import { RPC_URL_ENV } from "../runtime/rpc/endpoint.js";
 import type { RpcProvider } from "../runtime/rpc/provider.js";
 import {
   LOG_LEVELS,
@@ -51,8 +52,11 @@ export interface StartOptions {
 export async function loadSettings(options: StartOptions): Promise<WorkerSettings> {
   const envLevel = options.env?.STRATA_LOG_LEVEL;
   const level = LOG_LEVELS.find((l) => l === envLevel);
+  // $STRATA_RPC_URL overrides the file's rpcUrl (flag > environment > file > default), as for every tool.
+  const envRpc = options.env?.[RPC_URL_ENV]?.trim();
   const overrides: WorkerConfigOverrides = {
     ...(level !== undefined && options.overrides?.logLevel === undefined ? { logLevel: level } : {}),
+    ...(envRpc === undefined || envRpc === "" ? {} : { rpcUrl: envRpc }),
     ...options.overrides,
   };
   return options.configPath === undefined

@@ -231,7 +231,10 @@ describe("strata lease (in-process chain and agent)", function () {
       code: 1,
       error: "INVALID_ARGUMENT",
     });
-    expect((await ok(["lease", "status", orderId, "--no-agent"])).lease).to.deep.include({ live: null });
+    // A closed lease's status is printed, and the exit code says it is not running (2).
+    const statusAfter = await strata(["lease", "status", orderId, "--no-agent"]);
+    expect(statusAfter.code).to.equal(2);
+    expect((JSON.parse(statusAfter.out) as Json).lease).to.deep.include({ live: null });
   });
 
   it("lets anyone report missed heartbeats and close an overdrawn lease for the bounty", async () => {

@@ -11,6 +11,7 @@ const UNITS: TokenUnits = {
   symbol: "tUSD",
   format: (units) => `${units} units`,
   parse: (amount) => BigInt(amount),
+  parsePositive: (amount) => BigInt(amount),
 };
 
 function dataSet(overrides: Partial<DataSetInfo> = {}): DataSetInfo {

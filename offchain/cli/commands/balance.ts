@@ -1,6 +1,8 @@
 import { Option, type Command } from "commander";
 import { ICreditLedger__factory } from "../../../typechain-types/index.js";
-import { findDataSetIds } from "../../sdk/client/dataSets.js";
+import { findDataSetIds, readDataSet } from "../../sdk/client/dataSets.js";
+import { computeMarketOf, leaseStatus, marketEntries } from "../../sdk/compute/market.js";
+import { amountsJson, tokenJson } from "../format/units.js";
 import { withdrawClientFunds } from "../../sdk/client/withdraw.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
@@ -12,7 +14,8 @@ export function registerBalanceCommands(program: Command, run: Runner): void {
     .command("balance")
     .description(
       "show the signing account's tokens: in the wallet, in the market (refunds, earnings; funds top-ups " +
-        "first), the escrow of its data sets above their lockup (withdrawable) and the allowance the market may pull",
+        "first), locked in its data sets' and leases' escrow (and what of it is withdrawable), its stake as a " +
+        "provider, and the allowance the market may pull",
     )
     .action((_opts: unknown, command: Command) => run(command, (ctx) => balance(ctx)));
   program
@@ -42,7 +45,7 @@ async function balance(ctx: CliContext): Promise<void> {
   const me = await signer.getAddress();
   const retrievalAddress = chain.deployment.retrievalChallenges;
   const computeAddress = chain.deployment.computeMarket;
-  const [wallet, market, allowance, retrieval, compute] = await Promise.all([
+  const [wallet, market, allowance, retrieval, compute, stake] = await Promise.all([
     chain.token.balanceOf(me),
     chain.market.balanceOf(me),
     chain.token.allowance(me, chain.deployment.market),
@@ -52,16 +55,98 @@ async function balance(ctx: CliContext): Promise<void> {
     computeAddress === undefined
       ? Promise.resolve(null)
       : ICreditLedger__factory.connect(computeAddress, signer).balanceOf(me),
+    chain.registry.stakeInfo(me),
   ]);
+  // Money held for the account in its data sets (as client) and leases (as tenant): escrow above the lockup
+  // is withdrawable, the rest is locked until the data set or lease ends.
   const ids = await findDataSetIds(chain.market, { client: me });
-  const escrows = await Promise.all(ids.map((id) => chain.market.withdrawableEscrow(id)));
+  const dataSets = (await Promise.all(ids.map((id) => readDataSet(chain.market, id)))).filter(
+    (d) => d.status !== "finalized",
+  );
+  const escrows = await Promise.all(dataSets.map((d) => chain.market.withdrawableEscrow(d.id)));
   const escrowWithdrawable = escrows.reduce((sum, e) => sum + e, 0n);
-  ctx.result({ account: me, wallet, market, escrowWithdrawable, allowance, retrieval, compute }, () => [
-    `${me}: wallet ${units.format(wallet)}, market balance ${units.format(market)}, ` +
-      `data set escrow above lockup ${units.format(escrowWithdrawable)}, allowance ${units.format(allowance)}` +
-      (retrieval === null ? "" : `, retrieval-challenge balance ${units.format(retrieval)}`) +
-      (compute === null ? "" : `, compute market balance ${units.format(compute)}`),
-  ]);
+  const escrowTotal = dataSets.reduce((sum, d) => sum + d.escrow, 0n);
+  const leases = await tenantLeaseFunds(ctx, me, computeAddress);
+  const locked = escrowTotal - escrowWithdrawable + leases.escrow + leases.openDeposits + stake.locked;
+  const total =
+    wallet +
+    market +
+    escrowTotal +
+    leases.escrow +
+    leases.openDeposits +
+    (retrieval ?? 0n) +
+    (compute ?? 0n) +
+    stake.free +
+    stake.locked +
+    stake.unbonding;
+  ctx.result(
+    {
+      account: me,
+      token: tokenJson(units),
+      ...amountsJson(
+        {
+          wallet,
+          market,
+          dataSetEscrow: escrowTotal,
+          escrowWithdrawable,
+          leaseEscrow: leases.escrow,
+          openOrderDeposits: leases.openDeposits,
+          stakeFree: stake.free,
+          stakeLocked: stake.locked,
+          stakeUnbonding: stake.unbonding,
+          locked,
+          total,
+          allowance,
+          ...(retrieval === null ? {} : { retrieval }),
+          ...(compute === null ? {} : { compute }),
+        },
+        units,
+      ),
+      dataSets: dataSets.length,
+      leases: leases.count,
+    },
+    () => [
+      `${me}: ${units.format(total)} in all, of which ${units.format(locked)} locked`,
+      `  wallet ${units.format(wallet)} (allowance to the market ${units.format(allowance)})`,
+      `  market balance ${units.format(market)} (withdrawable)`,
+      `  data sets: ${units.format(escrowTotal)} escrow in ${dataSets.length}, ${units.format(escrowWithdrawable)} above the lockup (withdrawable)`,
+      ...(computeAddress === undefined
+        ? []
+        : [
+            `  leases: ${units.format(leases.escrow)} escrow in ${leases.count} live lease(s), ${units.format(leases.openDeposits)} in open orders`,
+          ]),
+      ...(stake.free + stake.locked + stake.unbonding === 0n
+        ? []
+        : [
+            `  stake: free ${units.format(stake.free)}, locked as collateral ${units.format(stake.locked)}, unbonding ${units.format(stake.unbonding)}`,
+          ]),
+      ...(retrieval === null ? [] : [`  retrieval-challenge balance ${units.format(retrieval)}`]),
+      ...(compute === null ? [] : [`  compute market balance ${units.format(compute)}`]),
+    ],
+  );
+}
+
+/** Escrow of the account's live leases and deposits of its open orders (tenant side). */
+async function tenantLeaseFunds(
+  ctx: CliContext,
+  me: string,
+  computeAddress: string | undefined,
+): Promise<{ escrow: bigint; openDeposits: bigint; count: number }> {
+  if (computeAddress === undefined) return { escrow: 0n, openDeposits: 0n, count: 0 };
+  const chain = await ctx.chain();
+  const compute = computeMarketOf(chain.deployment, chain.provider);
+  const latest = await chain.provider.getBlock("latest");
+  const now = BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000));
+  const mine = (await marketEntries(compute, { now })).filter(
+    (e) => e.tenant.toLowerCase() === me.toLowerCase(),
+  );
+  const live = mine.filter((e) => e.status === "leased");
+  const statuses = await Promise.all(live.map((e) => leaseStatus(compute, e.orderId)));
+  return {
+    escrow: statuses.reduce((sum, l) => sum + (l.live?.escrow ?? 0n), 0n),
+    openDeposits: mine.filter((e) => e.status === "open").reduce((sum, e) => sum + e.request.deposit, 0n),
+    count: live.length,
+  };
 }
 
 type Ledger = "market" | "retrieval" | "compute";

@@ -5,7 +5,7 @@ import { removeFile, type DataSetRemoval } from "../../sdk/client/terminate.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
 import { dataSetJson, dataSetLine } from "../format/datasets.js";
-import { formatDuration } from "../format/units.js";
+import { amountsJson, formatDuration, periodWhen, tokenJson } from "../format/units.js";
 import { address, nonNegativeInt, positiveInt } from "../parse.js";
 import type { Runner } from "../runner.js";
 import { resolveTargets } from "../targets.js";
@@ -77,19 +77,22 @@ async function list(ctx: CliContext, opts: ListOptions): Promise<void> {
     ),
   );
   const units = await ctx.tokenUnits();
-  const provingPeriod = await chain.market.provingPeriod();
+  const clock = await ctx.periodClock();
   ctx.result(
     {
       client: client ?? null,
       provider: provider ?? null,
-      dataSets: infos.map((info, i) => dataSetJson(info, fundings[i] ?? null)),
+      token: tokenJson(units),
+      dataSets: infos.map((info, i) => dataSetJson(info, fundings[i] ?? null, units)),
     },
     () =>
       infos.length === 0
         ? "no data sets"
         : [
             `${infos.length} data set(s)`,
-            ...infos.map((info, i) => dataSetLine(info, fundings[i] ?? null, units, provingPeriod)),
+            ...infos.map((info, i) =>
+              dataSetLine(info, fundings[i] ?? null, units, clock.provingPeriod, clock),
+            ),
           ],
   );
 }
@@ -109,10 +112,19 @@ async function renew(ctx: CliContext, target: string, periods: bigint): Promise<
     { market, token, signer },
   );
   const provingPeriod = await chain.market.provingPeriod();
-  ctx.result({ periods, ...result }, () => [
-    `paid ${units.format(result.total)} for ${formatDuration(periods * provingPeriod, provingPeriod)} more`,
-    ...result.topUps.map((t) => `  data set #${t.dataSetId}: +${units.format(t.amount)} (${t.txHash})`),
-  ]);
+  ctx.result(
+    {
+      periods,
+      seconds: periods * provingPeriod,
+      token: tokenJson(units),
+      ...amountsJson({ total: result.total }, units),
+      topUps: result.topUps.map((t) => ({ ...t, ...amountsJson({ amount: t.amount }, units) })),
+    },
+    () => [
+      `paid ${units.format(result.total)} for ${formatDuration(periods * provingPeriod, provingPeriod)} more`,
+      ...result.topUps.map((t) => `  data set #${t.dataSetId}: +${units.format(t.amount)} (${t.txHash})`),
+    ],
+  );
 }
 
 async function terminate(ctx: CliContext, target: string): Promise<void> {
@@ -143,13 +155,14 @@ async function terminate(ctx: CliContext, target: string): Promise<void> {
       removals.push({ dataSetId: info.id, action: "terminated", txHash: tx.hash, endPeriod });
     }
   }
+  const clock = await ctx.periodClock();
   ctx.result({ removals }, () =>
     removals.map((r) => {
       switch (r.action) {
         case "pieces-removed":
           return `data set #${r.dataSetId}: piece(s) at leaf ${r.offsets.join(", ")} removed (version ${r.version})`;
         case "terminated":
-          return `data set #${r.dataSetId}: terminated, ends at period ${String(r.endPeriod)} (${r.txHash})`;
+          return `data set #${r.dataSetId}: terminated, ends at ${r.endPeriod === null ? "an unknown period" : periodWhen(r.endPeriod, clock)} (${r.txHash})`;
         case "already-ended":
           return `data set #${r.dataSetId}: already ending or ended`;
       }

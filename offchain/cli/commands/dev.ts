@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { TestStablecoin__factory } from "../../../typechain-types/index.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
+import { amountsJson, tokenJson } from "../format/units.js";
 import { address, decimalAmount } from "../parse.js";
 import type { Runner } from "../runner.js";
 
@@ -30,20 +31,20 @@ async function mint(ctx: CliContext, amountText: string, opts: MintOptions): Pro
     throw new StrataError("INVALID_ARGUMENT", "dev mint only works with the StrataLocal test stablecoin");
   }
   const units = await ctx.tokenUnits();
-  const amount = units.parse(amountText);
+  const amount = units.parsePositive(amountText, "the amount to mint");
   const to = opts.to ?? (await signer.getAddress());
   const token = TestStablecoin__factory.connect(chain.deployment.token, signer);
   const owner = await token.owner();
   if (owner.toLowerCase() !== (await signer.getAddress()).toLowerCase()) {
     throw new StrataError("INVALID_ARGUMENT", `only the token owner ${owner} can mint`, {
-      details: "on a local chain the deployer is Hardhat account 0: pass --account 0",
+      details: `on a local chain the deployer is dev account 0: ${ctx.commandLine(`dev mint ${amountText}${opts.to === undefined ? ` --to ${await signer.getAddress()}` : ` --to ${opts.to}`}`, { account: 0 })}`,
     });
   }
   const tx = await token.mint(to, amount);
   await tx.wait();
   const balance = await token.balanceOf(to);
   ctx.result(
-    { to, minted: amount, balance, txHash: tx.hash },
+    { to, token: tokenJson(units), ...amountsJson({ minted: amount, balance }, units), txHash: tx.hash },
     () => `minted ${units.format(amount)} to ${to}: balance ${units.format(balance)}`,
   );
 }

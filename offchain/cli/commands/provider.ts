@@ -6,7 +6,8 @@ import { DEFAULT_CONFIG_FILE, defaultConfig, loadConfig, type AgentConfigFile } 
 import { StrataError } from "../../sdk/errors.js";
 import { writeFileAtomic } from "../../sdk/client/files.js";
 import type { CliContext } from "../context.js";
-import { formatBytes } from "../format/units.js";
+import { amountsJson, formatBytes, formatSpan, isoTime, timeFromNow, tokenJson } from "../format/units.js";
+import type { ProviderRegistry } from "../../../typechain-types/index.js";
 import { address, byteSize, decimalAmount, nonNegativeInt } from "../parse.js";
 import type { Runner } from "../runner.js";
 
@@ -19,6 +20,8 @@ interface InitOptions {
   collateral?: string;
   notice?: number;
   force?: boolean;
+  compute?: boolean;
+  region?: string;
 }
 
 interface RegisterOptions {
@@ -59,6 +62,11 @@ export function registerProviderCommands(program: Command, run: Runner): void {
     )
     .option("--notice <periods>", "proving periods of notice before a data set ends", nonNegativeInt)
     .option("--force", "overwrite an existing configuration file")
+    .option(
+      "--compute",
+      "also rent out compute: bid on lease orders and run workloads (needs a compute market)",
+    )
+    .option("--region <label>", "with --compute: the region this provider bids in")
     .action((opts: InitOptions, command: Command) => run(command, (ctx) => init(ctx, opts)));
 
   provider
@@ -84,6 +92,39 @@ export function registerProviderCommands(program: Command, run: Runner): void {
     .action((who: string | undefined, _opts: unknown, command: Command) =>
       run(command, (ctx) => status(ctx, who)),
     );
+
+  provider
+    .command("unbond")
+    .description(
+      "start taking free stake out: it moves to unbonding (still slashable) and can be withdrawn after the " +
+        "registry's unbonding delay (the delay restarts for the whole unbonding balance)",
+    )
+    .argument("[amount]", "tokens to unbond, e.g. 100", decimalAmount)
+    .option("--all", "unbond all free stake")
+    .action((amount: string | undefined, opts: { all?: boolean }, command: Command) =>
+      run(command, (ctx) => unbond(ctx, amount, opts.all === true)),
+    );
+
+  provider
+    .command("cancel-unbond")
+    .description("move unbonding stake back to free stake (without an amount: all of it)")
+    .argument("[amount]", "tokens to move back, e.g. 100", decimalAmount)
+    .action((amount: string | undefined, _opts: unknown, command: Command) =>
+      run(command, (ctx) => cancelUnbond(ctx, amount)),
+    );
+
+  provider
+    .command("withdraw")
+    .description("pay the unbonded stake to the provider's payee once the unbonding delay has passed")
+    .action((_opts: unknown, command: Command) => run(command, (ctx) => withdrawUnbonded(ctx)));
+
+  provider
+    .command("deregister")
+    .description(
+      "stop being a provider: needs no collateral locked in data sets or leases; all free stake starts " +
+        "unbonding (then: strata provider withdraw after the delay)",
+    )
+    .action((_opts: unknown, command: Command) => run(command, (ctx) => deregister(ctx)));
 }
 
 async function init(ctx: CliContext, opts: InitOptions): Promise<void> {
@@ -99,7 +140,7 @@ async function init(ctx: CliContext, opts: InitOptions): Promise<void> {
   const units = await ctx.tokenUnits();
   const base = defaultConfig();
   const key: AgentConfigFile["key"] =
-    ctx.options.account === undefined ? { env: ctx.options.keyEnv } : { account: ctx.options.account };
+    ctx.options.account === undefined ? { env: ctx.keyEnv } : { account: ctx.options.account };
   const config: AgentConfigFile = {
     ...base,
     rpcUrl: chain.rpcUrl,
@@ -121,13 +162,28 @@ async function init(ctx: CliContext, opts: InitOptions): Promise<void> {
       ...(opts.collateral === undefined ? {} : { collateralPerTiB: units.parse(opts.collateral).toString() }),
       ...(opts.notice === undefined ? {} : { noticePeriods: opts.notice }),
     },
+    compute: {
+      ...base.compute,
+      ...(opts.compute === true ? { enabled: true } : {}),
+      ...(opts.region === undefined ? {} : { region: opts.region }),
+    },
   };
+  if (opts.region !== undefined && opts.compute !== true) {
+    throw new StrataError("INVALID_ARGUMENT", "--region goes with --compute");
+  }
+  if (opts.compute === true && chain.deployment.computeMarket === undefined) {
+    throw new StrataError("DEPLOYMENT_NOT_FOUND", `${chain.deployment.source} has no compute market`, {
+      details: "leave out --compute, or pass a --deployment that has a compute market",
+    });
+  }
   await writeFileAtomic(path, `${JSON.stringify(config, null, 2)}\n`);
   ctx.result({ config: path, ...config }, () => [
     `wrote ${path}`,
     `  chain ${chain.chainId}, market ${chain.deployment.market}`,
     `  endpoint ${config.publicEndpoint} (listening on ${host}:${port}), data in ${opts.dataDir}`,
-    `next: strata provider register --config ${opts.config}; strata provider stake <amount>; strata agent start --config ${opts.config}`,
+    `  compute leases: ${config.compute.enabled ? `on${config.compute.region === "" ? "" : ` (region ${config.compute.region})`}` : "off (--compute switches them on)"}`,
+    `next: ${ctx.commandLine(`provider register --config ${opts.config}`)}; ${ctx.commandLine("provider stake <amount>")}; ` +
+      ctx.commandLine(`agent start --config ${opts.config}`),
   ]);
 }
 
@@ -177,7 +233,8 @@ async function register(ctx: CliContext, opts: RegisterOptions): Promise<void> {
       payee,
       endpoint,
       capacityBytes: opts.capacity,
-      pricePerTiBMonth: price,
+      token: tokenJson(units),
+      ...amountsJson({ pricePerTiBMonth: price }, units),
       txHash: tx.hash,
     },
     () =>
@@ -188,14 +245,9 @@ async function register(ctx: CliContext, opts: RegisterOptions): Promise<void> {
 async function stake(ctx: CliContext, amountText: string): Promise<void> {
   const { signer, registry, token } = await ctx.signed();
   const units = await ctx.tokenUnits();
-  const amount = units.parse(amountText);
-  if (amount === 0n) throw new StrataError("INVALID_ARGUMENT", "the amount must be positive");
+  const amount = units.parsePositive(amountText, "the stake");
   const me = await signer.getAddress();
-  if (!(await registry.isRegistered(me))) {
-    throw new StrataError("INVALID_ARGUMENT", `${me} is not a registered provider`, {
-      details: "run strata provider register first",
-    });
-  }
+  await requireRegistered(ctx, registry, me);
   const registryAddress = await registry.getAddress();
   const [balance, allowance] = await Promise.all([token.balanceOf(me), token.allowance(me, registryAddress)]);
   if (balance < amount) {
@@ -203,7 +255,7 @@ async function stake(ctx: CliContext, amountText: string): Promise<void> {
       "INSUFFICIENT_FUNDS",
       `the wallet holds ${units.format(balance)}, less than ${units.format(amount)}`,
       {
-        details: "send tokens to the provider account first (local chain: strata dev mint)",
+        details: `send tokens to ${me} first (local chain, as the token owner: ${ctx.commandLine(`dev mint <amount> --to ${me}`, { account: 0 })})`,
       },
     );
   }
@@ -217,7 +269,13 @@ async function stake(ctx: CliContext, amountText: string): Promise<void> {
   await tx.wait();
   const info = await registry.stakeInfo(me);
   ctx.result(
-    { provider: me, staked: amount, free: info.free, locked: info.locked, approveTx, txHash: tx.hash },
+    {
+      provider: me,
+      token: tokenJson(units),
+      ...amountsJson({ staked: amount, free: info.free, locked: info.locked }, units),
+      approveTx,
+      txHash: tx.hash,
+    },
     () =>
       `staked ${units.format(amount)}: free ${units.format(info.free)}, locked ${units.format(info.locked)}`,
   );
@@ -227,14 +285,17 @@ async function status(ctx: CliContext, who: string | undefined): Promise<void> {
   const chain = await ctx.chain();
   const me = who ?? (await (await ctx.signer()).getAddress());
   const units = await ctx.tokenUnits();
-  const [info, stakeInfo, ledger, proof, currentPeriod, weight] = await Promise.all([
+  const [info, stakeInfo, ledger, proof, currentPeriod, weight, provingPeriod, latest] = await Promise.all([
     chain.registry.providerInfo(me),
     chain.registry.stakeInfo(me),
     chain.market.balanceOf(me),
     chain.market.proofState(me),
     chain.market.currentPeriod(),
     chain.market.weight(me),
+    chain.market.provingPeriod(),
+    chain.provider.getBlock("latest"),
   ]);
+  const now = BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000));
   let agent: unknown = null;
   let agentError: string | null = null;
   if (info.registered && /^https?:\/\//.test(info.endpoint)) {
@@ -252,15 +313,18 @@ async function status(ctx: CliContext, who: string | undefined): Promise<void> {
     payee: info.payee,
     endpoint: info.endpoint,
     capacityBytes: info.capacityBytes,
-    pricePerTiBMonth: info.pricePerTiBMonth,
+    token: tokenJson(units),
+    ...amountsJson({ pricePerTiBMonth: info.pricePerTiBMonth }, units),
     stake: {
-      free: stakeInfo.free,
-      locked: stakeInfo.locked,
-      unbonding: stakeInfo.unbonding,
+      ...amountsJson(
+        { free: stakeInfo.free, locked: stakeInfo.locked, unbonding: stakeInfo.unbonding },
+        units,
+      ),
       unbondingReleaseAt: stakeInfo.unbondingReleaseAt,
     },
-    ledgerBalance: ledger,
+    ...amountsJson({ marketBalance: ledger }, units),
     proof: {
+      provingPeriodSeconds: provingPeriod,
       currentPeriod,
       nextPeriod: proof.nextPeriod,
       missedPeriods: proof.missedPeriods,
@@ -278,9 +342,12 @@ async function status(ctx: CliContext, who: string | undefined): Promise<void> {
           `  endpoint ${info.endpoint}, ${formatBytes(info.capacityBytes)}, ${units.format(info.pricePerTiBMonth)} per TiB-month`,
         ]
       : []),
-    `  stake: free ${units.format(stakeInfo.free)}, locked ${units.format(stakeInfo.locked)}, unbonding ${units.format(stakeInfo.unbonding)}`,
+    `  stake: free ${units.format(stakeInfo.free)}, locked ${units.format(stakeInfo.locked)}, unbonding ${units.format(stakeInfo.unbonding)}` +
+      (stakeInfo.unbonding > 0n
+        ? ` (withdrawable ${stakeInfo.unbondingReleaseAt <= now ? "now" : `from ${timeFromNow(stakeInfo.unbondingReleaseAt, now)}`})`
+        : ""),
     `  market balance (withdrawable): ${units.format(ledger)}`,
-    `  proving: ${formatBytes(weight.current * 64n)} of size-class capacity, next period ${proof.nextPeriod} (current ${currentPeriod}), ${proof.missedPeriods} missed`,
+    `  proving: ${formatBytes(weight.current * 64n)} of size-class capacity, next period ${proof.nextPeriod} (current ${currentPeriod}; periods of ${formatSpan(provingPeriod)}), ${proof.missedPeriods} missed`,
     agentError === null ? (agent === null ? "  agent: -" : "  agent: reachable") : `  agent: ${agentError}`,
     ...(computeRuntime === null
       ? []
@@ -290,4 +357,145 @@ async function status(ctx: CliContext, who: string | undefined): Promise<void> {
             : `  compute runtime: ${computeRuntime.runtime} — NOT ISOLATED (${computeRuntime.fallbackReason ?? "no reason given"})`,
         ]),
   ]);
+}
+
+async function requireRegistered(ctx: CliContext, registry: ProviderRegistry, me: string): Promise<void> {
+  if (!(await registry.isRegistered(me))) {
+    throw new StrataError("INVALID_ARGUMENT", `${me} is not a registered provider`, {
+      details: `run ${ctx.commandLine("provider register --endpoint <url> --price <tokens>")} first`,
+    });
+  }
+}
+
+async function unbond(ctx: CliContext, amountText: string | undefined, all: boolean): Promise<void> {
+  if ((amountText === undefined) === !all) {
+    throw new StrataError("INVALID_ARGUMENT", "pass an amount or --all (not both)");
+  }
+  const { signer, registry } = await ctx.signed();
+  const units = await ctx.tokenUnits();
+  const me = await signer.getAddress();
+  const before = await registry.stakeInfo(me);
+  const amount =
+    amountText === undefined ? before.free : units.parsePositive(amountText, "the amount to unbond");
+  if (amount === 0n) throw new StrataError("AMOUNT_OUT_OF_RANGE", `${me} has no free stake to unbond`);
+  if (amount > before.free) {
+    throw new StrataError(
+      "INSUFFICIENT_FUNDS",
+      `the free stake is ${units.format(before.free)}, less than ${units.format(amount)}`,
+      { details: `locked collateral (${units.format(before.locked)}) is freed as data sets and leases end` },
+    );
+  }
+  const tx = await registry.requestUnbond(amount);
+  await tx.wait();
+  const [after, delay] = await Promise.all([registry.stakeInfo(me), registry.unbondingDelay()]);
+  ctx.result(
+    {
+      provider: me,
+      token: tokenJson(units),
+      ...amountsJson({ unbonded: amount, free: after.free, unbonding: after.unbonding }, units),
+      unbondingDelaySeconds: delay,
+      unbondingReleaseAt: after.unbondingReleaseAt,
+      txHash: tx.hash,
+    },
+    () => [
+      `unbonding ${units.format(amount)}: ${units.format(after.unbonding)} unbonding in all, free ${units.format(after.free)}`,
+      `  withdrawable from ${isoTime(after.unbondingReleaseAt)} (delay ${formatSpan(delay)}): ${ctx.commandLine("provider withdraw")}`,
+    ],
+  );
+}
+
+async function cancelUnbond(ctx: CliContext, amountText: string | undefined): Promise<void> {
+  const { signer, registry } = await ctx.signed();
+  const units = await ctx.tokenUnits();
+  const me = await signer.getAddress();
+  const before = await registry.stakeInfo(me);
+  const amount =
+    amountText === undefined ? before.unbonding : units.parsePositive(amountText, "the amount to move back");
+  if (amount === 0n) throw new StrataError("AMOUNT_OUT_OF_RANGE", `${me} has no stake unbonding`);
+  if (amount > before.unbonding) {
+    throw new StrataError(
+      "INSUFFICIENT_FUNDS",
+      `the unbonding stake is ${units.format(before.unbonding)}, less than ${units.format(amount)}`,
+    );
+  }
+  const tx = await registry.cancelUnbond(amount);
+  await tx.wait();
+  const after = await registry.stakeInfo(me);
+  ctx.result(
+    {
+      provider: me,
+      token: tokenJson(units),
+      ...amountsJson({ movedBack: amount, free: after.free, unbonding: after.unbonding }, units),
+      txHash: tx.hash,
+    },
+    () =>
+      `moved ${units.format(amount)} back to free stake: free ${units.format(after.free)}, unbonding ${units.format(after.unbonding)}`,
+  );
+}
+
+async function withdrawUnbonded(ctx: CliContext): Promise<void> {
+  const { chain, signer, registry } = await ctx.signed();
+  const units = await ctx.tokenUnits();
+  const me = await signer.getAddress();
+  const [info, latest] = await Promise.all([registry.stakeInfo(me), chain.provider.getBlock("latest")]);
+  const now = BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000));
+  if (info.unbonding === 0n) {
+    throw new StrataError("AMOUNT_OUT_OF_RANGE", `${me} has no unbonded stake to withdraw`, {
+      details: `unbond first: ${ctx.commandLine("provider unbond <amount>")}`,
+    });
+  }
+  if (info.unbondingReleaseAt > now) {
+    throw new StrataError(
+      "INVALID_ARGUMENT",
+      `${units.format(info.unbonding)} is still unbonding until ${timeFromNow(info.unbondingReleaseAt, now)}`,
+      { details: "withdraw after that time" },
+    );
+  }
+  const payee = await registry.payeeOf(me);
+  const tx = await registry.withdrawUnbonded();
+  await tx.wait();
+  ctx.result(
+    {
+      provider: me,
+      payee,
+      token: tokenJson(units),
+      ...amountsJson({ withdrawn: info.unbonding }, units),
+      txHash: tx.hash,
+    },
+    () => `withdrew ${units.format(info.unbonding)} of unbonded stake to the payee ${payee}`,
+  );
+}
+
+async function deregister(ctx: CliContext): Promise<void> {
+  const { signer, registry } = await ctx.signed();
+  const units = await ctx.tokenUnits();
+  const me = await signer.getAddress();
+  await requireRegistered(ctx, registry, me);
+  const before = await registry.stakeInfo(me);
+  if (before.locked > 0n) {
+    throw new StrataError(
+      "INVALID_ARGUMENT",
+      `${me} still has ${units.format(before.locked)} of collateral locked in data sets or leases`,
+      {
+        details:
+          "terminate or let its data sets and leases end first (strata provider status shows the stake)",
+      },
+    );
+  }
+  const tx = await registry.deregister();
+  await tx.wait();
+  const after = await registry.stakeInfo(me);
+  ctx.result(
+    {
+      provider: me,
+      token: tokenJson(units),
+      ...amountsJson({ unbonding: after.unbonding }, units),
+      unbondingReleaseAt: after.unbondingReleaseAt,
+      txHash: tx.hash,
+    },
+    () => [
+      `deregistered ${me}: ${units.format(after.unbonding)} unbonding, withdrawable from ${isoTime(after.unbondingReleaseAt)}`,
+      `  then: ${ctx.commandLine("provider withdraw")}`,
+    ],
+  );
 }

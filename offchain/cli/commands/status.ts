@@ -3,7 +3,7 @@ import { dataSetFunding } from "../../sdk/client/dataSets.js";
 import { fileStatus } from "../../sdk/client/fileStatus.js";
 import type { CliContext } from "../context.js";
 import { dataSetJson, dataSetLine, pieceStatusLine } from "../format/datasets.js";
-import { formatBytes } from "../format/units.js";
+import { formatBytes, tokenJson } from "../format/units.js";
 import type { Runner } from "../runner.js";
 import { resolveTargets } from "../targets.js";
 
@@ -14,7 +14,7 @@ export function registerStatusCommand(program: Command, run: Runner): void {
     .description(
       "show, for every piece of a stored file, whether its data set is live and holds it, whether its provider " +
         "is proving, until when the escrow pays and whether the provider answers; exits with 2 when fewer than k " +
-        "pieces are healthy (the file is at risk). With a data set id, show that data set",
+        "pieces are healthy (the file is at risk). With a data set id, show that data set (exit 2 once it has ended)",
     )
     .argument("<target>", "a manifest written by strata store, or a data set id")
     .action((target: string, _opts: unknown, command: Command) => run(command, (ctx) => status(ctx, target)));
@@ -29,7 +29,12 @@ async function status(ctx: CliContext, target: string): Promise<void> {
     const [only] = dataSets;
     if (only === undefined) return;
     const funding = only.status === "finalized" ? null : await dataSetFunding(chain.market, only);
-    ctx.result(dataSetJson(only, funding), () => dataSetLine(only, funding, units, provingPeriod).trim());
+    // A data set that no longer holds data (finalized) is not healthy: exit 2, as for a file at risk.
+    if (only.status === "finalized") ctx.exitCode = 2;
+    const clock = await ctx.periodClock();
+    ctx.result({ ...dataSetJson(only, funding, units), token: tokenJson(units) }, () =>
+      dataSetLine(only, funding, units, provingPeriod, clock).trim(),
+    );
     return;
   }
   const latest = await chain.provider.getBlock("latest");
@@ -48,6 +53,7 @@ async function status(ctx: CliContext, target: string): Promise<void> {
     healthyPieces: report.healthy,
     retrievable: report.retrievable,
     atRisk: report.atRisk,
+    token: tokenJson(units),
     pieces: report.pieces.map((p) => ({
       piece: p.piece,
       provider: p.provider,
@@ -60,7 +66,7 @@ async function status(ctx: CliContext, target: string): Promise<void> {
       reachable: p.reachable,
       paidUntil: p.paidUntil,
       proving: p.proving,
-      dataSet: p.dataSet === null ? null : dataSetJson(p.dataSet, p.funding),
+      dataSet: p.dataSet === null ? null : dataSetJson(p.dataSet, p.funding, units),
     })),
   };
   if (report.atRisk) ctx.exitCode = 2;

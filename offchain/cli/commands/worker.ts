@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { resolveEndpoint } from "../../runtime/rpc/endpoint.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
 import { nonNegativeInt, positiveInt } from "../parse.js";
@@ -31,8 +32,9 @@ interface StatusOptions {
 }
 
 const START_HELP = `
-The global options --rpc, --deployment, --key-env <VAR>, --account <n> and --json apply (they may follow
-"worker start"). Flags override the configuration file, which overrides the defaults (see
+The global options --rpc, --network, --deployment, --key-env <VAR>, --account <n> and --json apply (they may
+follow "worker start"). Flags override $STRATA_RPC_URL, which overrides the configuration file, which overrides
+the defaults (see
 offchain/worker/README.md). Without a key (--key-env, --account or "key" in the file) the worker runs
 read-only: it indexes, verifies, samples and alerts, but sends no transaction.
 
@@ -88,29 +90,40 @@ export function registerWorkerCommands(program: Command, run: Runner): void {
     .action((opts: StatusOptions, command: Command) => run(command, (ctx) => status(ctx, opts)));
 }
 
-/** Overrides from the flags; a global flag counts only when given (not its default). */
-export function startOverrides(ctx: CliContext, command: Command, opts: StartOptions): WorkerConfigOverrides {
-  const given = (name: string): boolean => {
-    const source = command.getOptionValueSourceWithGlobals(name);
-    return source !== undefined && source !== "default" && source !== "implied";
-  };
+/** Overrides from the flags (and $STRATA_RPC_URL); a global flag counts only when given. */
+export function startOverrides(
+  ctx: CliContext,
+  _command: Command,
+  opts: StartOptions,
+): WorkerConfigOverrides {
   const overrides: WorkerConfigOverrides = {};
-  if (given("rpc")) overrides.rpcUrl = ctx.options.rpc;
-  if (ctx.options.deployment !== undefined) overrides.deployment = resolve(ctx.options.deployment);
+  // --rpc, --network and $STRATA_RPC_URL override the file's rpcUrl (flag > environment > file > default).
+  const endpoint = resolveEndpoint({
+    rpc: ctx.options.rpc,
+    network: ctx.options.network,
+    deployment: ctx.options.deployment,
+    env: ctx.io.env,
+    // The worker's own file decides when nothing above is given; the client's file does not apply.
+    clientConfig: { config: {}, path: "" },
+  });
+  if (endpoint.source.kind !== "default") overrides.rpcUrl = endpoint.rpcUrl;
+  if (endpoint.deployment !== undefined) overrides.deployment = resolve(endpoint.deployment);
   if (opts.db !== undefined) overrides.dbPath = resolve(opts.db);
   if (opts.confirmations !== undefined) overrides.confirmations = opts.confirmations;
   if (opts.startBlock !== undefined) overrides.startBlock = opts.startBlock;
   if (opts.listen !== undefined) overrides.listen = opts.listen;
-  const keyFlags = [given("keyEnv"), ctx.options.account !== undefined].filter(Boolean).length;
+  const keyFlags = [ctx.options.keyEnv !== undefined, ctx.options.account !== undefined].filter(
+    Boolean,
+  ).length;
   if (opts.readOnly === true && keyFlags > 0) {
     throw new StrataError("INVALID_ARGUMENT", "--read-only cannot be combined with --key-env or --account");
   }
-  if (ctx.options.account !== undefined && given("keyEnv")) {
+  if (ctx.options.account !== undefined && ctx.options.keyEnv !== undefined) {
     throw new StrataError("INVALID_ARGUMENT", "pass either --key-env or --account, not both");
   }
   if (opts.readOnly === true) overrides.key = null;
   else if (ctx.options.account !== undefined) overrides.key = { account: ctx.options.account };
-  else if (given("keyEnv")) overrides.key = { env: ctx.options.keyEnv };
+  else if (ctx.options.keyEnv !== undefined) overrides.key = { env: ctx.options.keyEnv };
   const sampling: NonNullable<WorkerConfigOverrides["sampling"]> = {};
   if (opts.samplingInterval !== undefined) sampling.intervalMs = opts.samplingInterval;
   if (!opts.sampling) sampling.enabled = false;

@@ -1,10 +1,56 @@
 import type { DataSetFunding, DataSetInfo } from "../../sdk/client/dataSets.js";
 import type { PieceStatus } from "../../sdk/client/fileStatus.js";
 import type { TokenUnits } from "../context.js";
-import { formatBytes, formatDuration, isoTime } from "./units.js";
+import {
+  amountsJson,
+  formatBytes,
+  formatDuration,
+  isoTime,
+  periodWhen,
+  type AmountUnits,
+  type PeriodClock,
+} from "./units.js";
 
-/** A data set for --json output (bigints are printed as decimal strings). */
-export function dataSetJson(info: DataSetInfo, funding: DataSetFunding | null): Record<string, unknown> {
+/**
+ * A data set for --json output (bigints are printed as decimal strings). With the token's `units`, amounts are
+ * in tokens under their names and in base units under `<name>Raw`; without, in base units (older callers).
+ */
+export function dataSetJson(
+  info: DataSetInfo,
+  funding: DataSetFunding | null,
+  units?: AmountUnits,
+): Record<string, unknown> {
+  if (units !== undefined) {
+    return {
+      id: info.id,
+      client: info.client,
+      provider: info.provider,
+      status: info.status,
+      ...amountsJson(
+        { pricePerTiBMonth: info.pricePerTiBMonth, collateralPerTiB: info.collateralPerTiB },
+        units,
+      ),
+      noticePeriods: info.noticePeriods,
+      endPeriod: info.status === "live" ? null : info.endPeriod,
+      version: info.version,
+      root: info.root,
+      span: info.span,
+      bytes: info.span * 64n,
+      ...amountsJson({ escrow: info.escrow, paid: info.paid }, units),
+      missedFaults: info.missedFaults,
+      declaredFaults: info.declaredFaults,
+      funding:
+        funding === null
+          ? null
+          : {
+              ...amountsJson(
+                { available: funding.available, withdrawable: funding.withdrawable, lockup: funding.lockup },
+                units,
+              ),
+              fundedSeconds: funding.fundedSeconds,
+            },
+    };
+  }
   return {
     id: info.id,
     client: info.client,
@@ -32,12 +78,16 @@ export function dataSetLine(
   funding: DataSetFunding | null,
   units: TokenUnits,
   provingPeriod: bigint,
+  clock?: PeriodClock,
 ): string {
   const faults =
     info.missedFaults + info.declaredFaults > 0n
       ? `, faults ${info.missedFaults} missed / ${info.declaredFaults} declared`
       : "";
-  const ending = info.status === "live" ? "" : ` (ends at period ${info.endPeriod})`;
+  const ending =
+    info.status === "live"
+      ? ""
+      : ` (ends at ${clock === undefined ? `period ${info.endPeriod}` : periodWhen(info.endPeriod, clock)})`;
   const funded =
     funding?.fundedSeconds === null || funding === null
       ? ""

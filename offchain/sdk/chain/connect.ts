@@ -110,7 +110,7 @@ export async function probeChainId(
   fetchFn: typeof fetch,
   timeoutMs: number,
 ): Promise<bigint> {
-  const hint = `is the node running? Start one with "npm run node" or pass --rpc <url>`;
+  const hint = nodeHint(rpcUrl);
   let response: Response;
   try {
     response = await fetchFn(rpcUrl, {
@@ -145,6 +145,29 @@ export async function probeChainId(
   return BigInt(result);
 }
 
+/** `command` run against `rpcUrl`: prefixed with STRATA_RPC_URL=<url> unless it is the default endpoint. */
+export function withRpcEnv(rpcUrl: string, command: string): string {
+  return rpcUrl === DEFAULT_RPC_URL ? command : `STRATA_RPC_URL=${rpcUrl} ${command}`;
+}
+
+/** What to do when no node answers at `rpcUrl`: start the local one there, or point at another. */
+function nodeHint(rpcUrl: string): string {
+  let port = "";
+  try {
+    const url = new URL(rpcUrl);
+    if (url.hostname === "127.0.0.1" || url.hostname === "localhost") port = url.port;
+  } catch {
+    // not a URL: no command to suggest
+  }
+  const start =
+    rpcUrl === DEFAULT_RPC_URL
+      ? ` Start one with "npm run node"`
+      : port === ""
+        ? ""
+        : ` Start one with "npx hardhat node --port ${port}" (or "anvil --port ${port}")`;
+  return `is the node at ${rpcUrl} running?${start}, or point at another with --rpc <url>`;
+}
+
 async function checkCode(
   provider: JsonRpcProvider,
   chainId: bigint,
@@ -161,7 +184,7 @@ async function checkCode(
   const missing = names.filter((_, i) => codes[i] === "0x");
   if (missing.length > 0) {
     const redeploy = isLocalChain(chainId)
-      ? 'a local node loses its contracts when restarted: run "npm run deploy:local" again'
+      ? `a local node loses its contracts when restarted: run "${withRpcEnv(rpcUrl, "npm run deploy:local")}" again`
       : "deploy the suite to this chain first";
     throw new StrataError(
       "WRONG_NETWORK",

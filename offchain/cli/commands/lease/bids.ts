@@ -3,18 +3,18 @@ import { activeBids, orderView } from "../../../sdk/compute/market.js";
 import type { CliContext } from "../../context.js";
 import { bidLine, perHour } from "../../format/lease.js";
 import type { Runner } from "../../runner.js";
-import { chainNow, leaseId, signedMarket } from "./shared.js";
+import { chainNow, leaseId, readMarket } from "./shared.js";
 
 export function registerLeaseBids(lease: Command, run: Runner): void {
   lease
     .command("bids")
-    .description("list the active bids on an order, cheapest first")
+    .description("list the active bids on an order, cheapest first (read-only: no key needed)")
     .argument("<orderId>", "the order", leaseId)
     .action((orderId: bigint, _opts: unknown, command: Command) => run(command, (ctx) => bids(ctx, orderId)));
 }
 
 async function bids(ctx: CliContext, orderId: bigint): Promise<void> {
-  const { market: compute } = await signedMarket(ctx);
+  const compute = await readMarket(ctx);
   const { registry } = await ctx.chain();
   const units = await ctx.tokenUnits();
   const view = await orderView(compute, orderId, await chainNow(ctx));

@@ -33,6 +33,12 @@ export async function signedMarket(ctx: CliContext): Promise<{ market: IComputeM
   return { market: computeMarketOf(chain.deployment, signer), me: await signer.getAddress() };
 }
 
+/** The compute market for reading only: no signing key needed (bids, status). */
+export async function readMarket(ctx: CliContext): Promise<IComputeMarket> {
+  const chain = await ctx.chain();
+  return computeMarketOf(chain.deployment, chain.provider);
+}
+
 /** The latest block's timestamp: order expiry is judged by chain time, not the local clock. */
 export async function chainNow(ctx: CliContext): Promise<bigint> {
   const { provider } = await ctx.chain();

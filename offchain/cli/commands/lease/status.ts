@@ -6,7 +6,7 @@ import { leaseStatusLines, type LeaseIngress } from "../../format/lease.js";
 import { workloadForOrder } from "../../../sdk/compute/keptWorkloads.js";
 import { findPostedOrder } from "../../../sdk/compute/orders.js";
 import type { Runner } from "../../runner.js";
-import { leaseId, signedMarket, WORKLOADS_DIR } from "./shared.js";
+import { leaseId, readMarket, WORKLOADS_DIR } from "./shared.js";
 
 interface StatusOptions {
   agent: boolean;
@@ -18,7 +18,8 @@ export function registerLeaseStatus(lease: Command, run: Runner): void {
     .command("status")
     .description(
       "a lease's state: heartbeats, escrow and how long it lasts, what its provider's agent reports, and the " +
-        "addresses of its exposed services (the agent's ingress, reachable from a browser)",
+        "addresses of its exposed services (the agent's ingress, reachable from a browser). Read-only: no key " +
+        "needed. Exits with 2 when the lease is closed",
     )
     .argument("<leaseId>", "the lease", leaseId)
     .option("--no-agent", "do not ask the provider's agent about the workload")
@@ -33,7 +34,7 @@ export function registerLeaseStatus(lease: Command, run: Runner): void {
 }
 
 async function status(ctx: CliContext, id: bigint, opts: StatusOptions): Promise<void> {
-  const { market: compute } = await signedMarket(ctx);
+  const compute = await readMarket(ctx);
   const { registry } = await ctx.chain();
   const units = await ctx.tokenUnits();
   const lease = await leaseStatus(compute, id);
@@ -49,6 +50,8 @@ async function status(ctx: CliContext, id: bigint, opts: StatusOptions): Promise
       agentError = error instanceof Error ? error.message : String(error);
     }
   }
+  // Scripts ask "is my lease running?": a closed lease is not, so exit 2 (the status is still printed).
+  if (lease.closed !== null) ctx.exitCode = 2;
   ctx.result({ lease, agent, agentError, ingress }, () =>
     leaseStatusLines(lease, agent, agentError, units, ingress),
   );
