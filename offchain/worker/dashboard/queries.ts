@@ -167,6 +167,19 @@ export interface LeaseEventRow extends At {
   amount: bigint;
 }
 
+/**
+ * `WHERE col = ? AND …` over the filters that are set ("" when none), with their parameters. Equality only,
+ * so SQLite can use the indexes on those columns (an `?1 IS NULL OR col = ?1` form would defeat them).
+ */
+function whereEqual(filters: readonly (readonly [string, Param | undefined])[], extra: readonly string[] = []): {
+  where: string;
+  params: Param[];
+} {
+  const set = filters.filter((f): f is readonly [string, Param] => f[1] !== undefined);
+  const clauses = [...set.map(([column]) => `${column} = ?`), ...extra];
+  return { where: clauses.length === 0 ? "" : `WHERE ${clauses.join(" AND ")}`, params: set.map((f) => f[1]) };
+}
+
 function at(row: Row): At {
   return { blockNumber: num(row, "block_number"), txHash: str(row, "tx_hash") };
 }
@@ -341,27 +354,29 @@ export class DashboardQueries {
 
   /** The newest period with a proof or a fault (of one provider when given), or null. */
   lastActivePeriod(provider?: string): bigint | null {
-    const who = provider === undefined ? null : getAddress(provider);
+    const { where, params } = whereEqual([["provider", provider === undefined ? undefined : getAddress(provider)]]);
     const row = this.sql.one(
       `SELECT MAX(p) AS n FROM (
-         SELECT MAX(period) AS p FROM proofs WHERE ?1 IS NULL OR provider = ?1
-         UNION ALL SELECT MAX(period) FROM faults_declared WHERE ?1 IS NULL OR provider = ?1
-         UNION ALL SELECT MAX(from_period + count - 1) FROM missed_reports WHERE ?1 IS NULL OR provider = ?1)`,
-      who,
+         SELECT MAX(period) AS p FROM proofs ${where}
+         UNION ALL SELECT MAX(period) FROM faults_declared ${where}
+         UNION ALL SELECT MAX(from_period + count - 1) FROM missed_reports ${where})`,
+      ...params,
+      ...params,
+      ...params,
     );
     return row === undefined || row.n === null ? null : big(row, "n");
   }
 
   /** Proofs, declared faults and missed periods per period in [from, to] (of one provider when given). */
   activity(from: bigint, to: bigint, provider?: string): PeriodActivity[] {
-    const who = provider === undefined ? null : getAddress(provider);
+    const who = provider === undefined ? undefined : getAddress(provider);
     const byPeriod = new Map<bigint, PeriodActivity>();
     for (let p = from; p <= to; p++) byPeriod.set(p, { period: p, proofs: 0, declaredFaults: 0, missed: 0 });
+    const inWindow = whereEqual([["provider", who]], ["period BETWEEN ? AND ?"]);
     const counts = (table: string): Row[] =>
       this.sql.all(
-        `SELECT period, COUNT(*) AS n FROM ${table} WHERE (?1 IS NULL OR provider = ?1)
-           AND period BETWEEN ?2 AND ?3 GROUP BY period`,
-        who,
+        `SELECT period, COUNT(*) AS n FROM ${table} ${inWindow.where} GROUP BY period`,
+        ...inWindow.params,
         from,
         to,
       );
@@ -373,12 +388,12 @@ export class DashboardQueries {
       const entry = byPeriod.get(big(row, "period"));
       if (entry) entry.declaredFaults = num(row, "n");
     }
+    const overlapping = whereEqual([["provider", who]], ["from_period <= ?", "from_period + count > ?"]);
     const missed = this.sql.all(
-      `SELECT from_period, count FROM missed_reports WHERE (?1 IS NULL OR provider = ?1)
-         AND from_period <= ?3 AND from_period + count > ?2`,
-      who,
-      from,
+      `SELECT from_period, count FROM missed_reports ${overlapping.where}`,
+      ...overlapping.params,
       to,
+      from,
     );
     for (const row of missed) {
       const start = big(row, "from_period");
@@ -468,12 +483,14 @@ export class DashboardQueries {
   faults(filter: { provider?: string; dataSetId?: bigint }): FaultRow[] {
     const rows: FaultRow[] = [];
     if (filter.provider !== undefined || filter.dataSetId !== undefined) {
+      const { where, params } = whereEqual([
+        ["provider", filter.provider === undefined ? undefined : getAddress(filter.provider)],
+        ["data_set_id", filter.dataSetId],
+      ]);
       const declared = this.sql.all(
-        `SELECT period, data_set_id, block_number, tx_hash FROM faults_declared
-         WHERE (?1 IS NULL OR provider = ?1) AND (?2 IS NULL OR data_set_id = ?2)
-         ORDER BY block_number DESC, log_index DESC LIMIT ?3`,
-        filter.provider === undefined ? null : getAddress(filter.provider),
-        filter.dataSetId ?? null,
+        `SELECT period, data_set_id, block_number, tx_hash FROM faults_declared ${where}
+         ORDER BY block_number DESC, log_index DESC LIMIT ?`,
+        ...params,
         ROW_LIMIT,
       );
       for (const row of declared) {
@@ -513,14 +530,16 @@ export class DashboardQueries {
 
   /** Slashes of data sets and leases (of a provider, or of one data set / lease), newest first. */
   slashes(filter: { provider?: string; dataSetId?: bigint; leaseId?: bigint }): SlashRow[] {
-    const who = filter.provider === undefined ? null : getAddress(filter.provider);
+    const who = filter.provider === undefined ? undefined : getAddress(filter.provider);
     const rows: SlashRow[] = [];
     if (filter.leaseId === undefined) {
+      const { where, params } = whereEqual([
+        ["provider", who],
+        ["data_set_id", filter.dataSetId],
+      ]);
       for (const row of this.sql.all(
-        `SELECT * FROM slashes WHERE (?1 IS NULL OR provider = ?1) AND (?2 IS NULL OR data_set_id = ?2)
-         ORDER BY block_number DESC, log_index DESC LIMIT ?3`,
-        who,
-        filter.dataSetId ?? null,
+        `SELECT * FROM slashes ${where} ORDER BY block_number DESC, log_index DESC LIMIT ?`,
+        ...params,
         ROW_LIMIT,
       )) {
         const id = big(row, "data_set_id");
@@ -535,11 +554,13 @@ export class DashboardQueries {
       }
     }
     if (filter.dataSetId === undefined) {
+      const { where, params } = whereEqual([
+        ["provider", who],
+        ["lease_id", filter.leaseId],
+      ]);
       for (const row of this.sql.all(
-        `SELECT * FROM lease_slashes WHERE (?1 IS NULL OR provider = ?1) AND (?2 IS NULL OR lease_id = ?2)
-         ORDER BY block_number DESC, log_index DESC LIMIT ?3`,
-        who,
-        filter.leaseId ?? null,
+        `SELECT * FROM lease_slashes ${where} ORDER BY block_number DESC, log_index DESC LIMIT ?`,
+        ...params,
         ROW_LIMIT,
       )) {
         const id = big(row, "lease_id");
@@ -643,13 +664,13 @@ export class DashboardQueries {
     return this.db.leaseMissedReports(id).map((r) => ({ from: r.fromPeriod, count: r.count }));
   }
 
-  /** Everything `address` did as a watcher, newest first. */
+  /** Everything `address` did as a watcher (not missed periods recorded by the provider itself), newest first. */
   watcherActions(address: string): WatcherAction[] {
     const who = getAddress(address);
     const rows = this.sql.all(
       `SELECT * FROM (
          SELECT 'missed-proofs-report' AS kind, provider AS subject, bounty, from_period AS a, count AS b,
-           block_number, log_index, tx_hash FROM missed_reports WHERE reporter = ?1
+           block_number, log_index, tx_hash FROM missed_reports WHERE reporter = ?1 AND reporter <> provider
          UNION ALL SELECT 'missed-heartbeats-report', lease_id, bounty, from_period, count, block_number, log_index,
            tx_hash FROM lease_missed_reports WHERE reporter = ?1
          UNION ALL SELECT 'lease-close', lease_id, bounty, reason, NULL, block_number, log_index, tx_hash
@@ -718,11 +739,14 @@ export class DashboardQueries {
     });
   }
 
-  /** Addresses that reported, closed or challenged, with their action count and bounties (most bounties first). */
+  /**
+   * Addresses that reported, closed or challenged (a provider whose own transaction recorded its missed periods
+   * is not a watcher), with their action count and bounties (most bounties first).
+   */
   watchers(): WatcherRow[] {
     const addresses = this.sql
       .all(
-        `SELECT reporter AS who FROM missed_reports WHERE reporter <> ?1
+        `SELECT reporter AS who FROM missed_reports WHERE reporter <> ?1 AND reporter <> provider
          UNION SELECT reporter FROM lease_missed_reports
          UNION SELECT closer FROM leases_closed WHERE bounty <> '0'
          UNION SELECT challenger FROM retrieval_challenges WHERE kind = 'opened'

@@ -69,12 +69,12 @@ export function badge(text: string): SafeHtml {
 export function table(id: string, headers: readonly string[], rows: readonly (readonly HtmlValue[])[], empty: string): SafeHtml {
   if (rows.length === 0) return html`<p class="empty" id="${id}">${empty}</p>`;
   const numeric = headers.map((h) => h.startsWith("#"));
-  return html`<table id="${id}">
+  return html`<div class="table-wrap"><table id="${id}">
   <thead><tr>${headers.map((h, i) => html`<th${numeric[i] === true ? html` class="num"` : ""}>${numeric[i] === true ? h.slice(1) : h}</th>`)}</tr></thead>
   <tbody>
   ${rows.map((r) => html`<tr>${r.map((cell, i) => html`<td${numeric[i] === true ? html` class="num"` : ""}>${cell}</td>`)}</tr>
   `)}</tbody>
-</table>`;
+</table></div>`;
 }
 
 /** Key figures as a definition list of cards; each value gets `id` for tests and bookmarks. */

@@ -18,7 +18,7 @@ a { color: var(--accent); }
 .cards div { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 0.6rem 0.8rem; }
 .cards dt { color: var(--muted); font-size: 0.8rem; }
 .cards dd { margin: 0.15rem 0 0; font-size: 1.1rem; font-weight: 600; word-break: break-word; }
-table { display: block; overflow-x: auto; }
+.table-wrap { overflow-x: auto; }
 table { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line);
   font-size: 0.9rem; }
 th, td { text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
