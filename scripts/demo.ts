@@ -211,7 +211,9 @@ async function main(): Promise<number> {
     } else {
       printSummary(summary, where, write, compute.leases);
       write(`\nDashboard (the worker's index and the chain, read-only): ${dashboard}`);
-      const next = values.stay ? "the chain, agents, worker and dashboard stay up" : "shutting everything down";
+      const next = values.stay
+        ? "the chain, agents, worker and dashboard stay up"
+        : "shutting everything down";
       write(`\nDone in ${((performance.now() - started) / 1000).toFixed(0)} s; ${next}.`);
     }
     if (values.stay) {

@@ -22,7 +22,7 @@ import {
   type RunningAgent,
   type RunningWorker,
 } from "../../scripts/lib/localProcesses.js";
-import { formatTokenAmount, type TokenInfo } from "../../offchain/worker/dashboard/format.js";
+import { formatCount, formatTokenAmount, type TokenInfo } from "../../offchain/worker/dashboard/format.js";
 import {
   ComputeMarket__factory,
   ProviderRegistry__factory,
@@ -39,7 +39,7 @@ async function text(page: Page, selector: string): Promise<string> {
 
 describe("dashboard in headless Chromium, after the demo story", function () {
   this.timeout(900_000);
-  let chain: LocalChain;
+  let chain: LocalChain | undefined;
   const agents: RunningAgent[] = [];
   let worker: RunningWorker | undefined;
   let browser: Browser | undefined;
@@ -50,16 +50,17 @@ describe("dashboard in headless Chromium, after the demo story", function () {
     // Fail first (and fast) when the browser is missing.
     browser = await launchChromium({ javaScript: true });
     mkdirSync(SCREENSHOTS, { recursive: true });
-    chain = await startLocalChain();
+    const local = await startLocalChain();
+    chain = local;
     const configure = (config: Record<string, unknown>, index: number): void => {
       configureStorageOffer(config, index);
       enableCompute(config, index);
     };
-    agents.push(...(await startAgents(chain, [1, 2, 3, 5], { configure })));
-    worker = await startWorker(chain, 6);
+    agents.push(...(await startAgents(local, [1, 2, 3, 5], { configure })));
+    worker = await startWorker(local, 6);
     const progress = consoleProgress((line) => lines.push(line));
     const storage = await runStorageStory({
-      chain,
+      chain: local,
       progress,
       agents,
       worker,
@@ -68,17 +69,17 @@ describe("dashboard in headless Chromium, after the demo story", function () {
       file: null,
     });
     await runComputeStory({
-      chain,
+      chain: local,
       progress,
       agents: agents.filter((a) => a !== storage.offline),
       worker,
       tenantAccount: 7,
-      logDir: chain.workDir,
+      logDir: local.workDir,
     });
-    const tokenContract = TestStablecoin__factory.connect(chain.addresses.token, chain.provider);
+    const tokenContract = TestStablecoin__factory.connect(local.addresses.token, local.provider);
     token = { symbol: await tokenContract.symbol(), decimals: Number(await tokenContract.decimals()) };
     // The index trails the head by its confirmations: wait until it holds every block mined so far.
-    const head = await chain.provider.getBlockNumber();
+    const head = await local.provider.getBlockNumber();
     const url = worker.url;
     await until("the worker's index to reach the story's last block", async () => {
       const health = (await (await fetch(`${url}/health`)).json()) as { indexedBlock: number | null };
@@ -101,7 +102,7 @@ describe("dashboard in headless Chromium, after the demo story", function () {
   }
 
   it("shows the chain's figures and links overview → provider → data set → lease → watcher", async function () {
-    if (!browser || !worker) throw new Error("not started");
+    if (!browser || !worker || !chain) throw new Error("not started");
     const registry = ProviderRegistry__factory.connect(chain.addresses.registry, chain.provider);
     const market = StorageMarket__factory.connect(chain.addresses.market, chain.provider);
     const compute = ComputeMarket__factory.connect(chain.addresses.computeMarket ?? "", chain.provider);
@@ -140,7 +141,7 @@ describe("dashboard in headless Chromium, after the demo story", function () {
     await shot(page, "data-set");
     const set = await market.dataSet(setId);
     expect(await text(page, "#data-set-escrow")).to.equal(formatTokenAmount(set.escrow, token));
-    expect(await text(page, "#data-set-span")).to.match(new RegExp(`^${set.span} `));
+    expect(await text(page, "#data-set-span")).to.match(new RegExp(`^${formatCount(set.span)} \\(`));
 
     // A lease: escrow left (none once closed) and how it closed, as the compute market says.
     await page.goto(`${worker.url}/`);
@@ -154,7 +155,9 @@ describe("dashboard in headless Chromium, after the demo story", function () {
     const [closed] = await compute.queryFilter(compute.filters.LeaseClosed(leaseId));
     expect(closed, "the story closes its leases").to.not.equal(undefined);
     if (closed) {
-      expect(await text(page, "#lease-close")).to.include(`paid ${formatTokenAmount(closed.args.paidToProvider, token)}`);
+      expect(await text(page, "#lease-close")).to.include(
+        `paid ${formatTokenAmount(closed.args.paidToProvider, token)}`,
+      );
     }
     expect(await page.locator("figure.chart svg rect").count()).to.be.greaterThan(0);
 

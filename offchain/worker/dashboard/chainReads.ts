@@ -84,7 +84,12 @@ export function chainReadsFor(chain: WorkerChain): DashboardChain {
     now: () => chain.now(),
     async stake(provider) {
       const s = await chain.read("stakeInfo", () => chain.registry.stakeInfo(provider));
-      return { free: s.free, locked: s.locked, unbonding: s.unbonding, unbondingReleaseAt: s.unbondingReleaseAt };
+      return {
+        free: s.free,
+        locked: s.locked,
+        unbonding: s.unbonding,
+        unbondingReleaseAt: s.unbondingReleaseAt,
+      };
     },
     async dataSet(id) {
       const [d, settleable] = await chain.read("dataSet", () =>

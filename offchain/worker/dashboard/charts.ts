@@ -30,7 +30,11 @@ function legend(series: readonly { name: string; className: string }[]): SafeHtm
 }
 
 /** Stacked bars, one column per label (e.g. per proving period). */
-export function stackedBarChart(title: string, labels: readonly string[], series: readonly BarSeries[]): SafeHtml {
+export function stackedBarChart(
+  title: string,
+  labels: readonly string[],
+  series: readonly BarSeries[],
+): SafeHtml {
   const totals = labels.map((_, i) => series.reduce((sum, s) => sum + (s.values[i] ?? 0), 0));
   const max = niceMax(Math.max(0, ...totals));
   const plotW = WIDTH - PAD.left - PAD.right;
@@ -48,18 +52,30 @@ export function stackedBarChart(title: string, labels: readonly string[], series
       const top = y(base + v);
       const height = y(base) - top;
       base += v;
-      return html`<rect class="${s.className}" x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${barW.toFixed(
-        1,
-      )}" height="${height.toFixed(1)}"><title>${label}: ${v} ${s.name}</title></rect>`;
+      return html`<rect
+        class="${s.className}"
+        x="${x.toFixed(1)}"
+        y="${top.toFixed(1)}"
+        width="${barW.toFixed(1)}"
+        height="${height.toFixed(1)}"
+        ><title>${label}: ${v} ${s.name}</title></rect
+      >`;
     });
     const tick =
       i % labelEvery === 0
-        ? html`<text class="tick" x="${(x + barW / 2).toFixed(1)}" y="${HEIGHT - 8}" text-anchor="middle">${label}</text>`
+        ? html`<text class="tick" x="${(x + barW / 2).toFixed(1)}" y="${HEIGHT - 8}" text-anchor="middle"
+            >${label}</text
+          >`
         : html``;
     return html`${bars}${tick}`;
   });
   return html`<figure class="chart">
-    <svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${title}" preserveAspectRatio="xMidYMid meet">
+    <svg
+      viewBox="0 0 ${WIDTH} ${HEIGHT}"
+      role="img"
+      aria-label="${title}"
+      preserveAspectRatio="xMidYMid meet"
+    >
       <line class="axis" x1="${PAD.left}" y1="${y(0)}" x2="${WIDTH - PAD.right}" y2="${y(0)}"></line>
       <line class="grid" x1="${PAD.left}" y1="${y(max)}" x2="${WIDTH - PAD.right}" y2="${y(max)}"></line>
       <text class="tick" x="${PAD.left - 4}" y="${y(max) + 4}" text-anchor="end">${max}</text>
@@ -91,9 +107,14 @@ export function amountBarChart(title: string, bars: readonly AmountBar[]): SafeH
     const w = max === 0n ? 0 : Number((b.value * 10_000n) / max) / 10_000;
     const top = 4 + i * rowH;
     return html`<text class="label" x="${labelW - 6}" y="${top + 16}" text-anchor="end">${b.label}</text>
-      <rect class="${b.className}" x="${labelW}" y="${top + 3}" width="${Math.max(w * plotW, b.value > 0n ? 1 : 0).toFixed(
-        1,
-      )}" height="${rowH - 8}"><title>${b.label}: ${b.display}</title></rect>
+      <rect
+        class="${b.className}"
+        x="${labelW}"
+        y="${top + 3}"
+        width="${Math.max(w * plotW, b.value > 0n ? 1 : 0).toFixed(1)}"
+        height="${rowH - 8}"
+        ><title>${b.label}: ${b.display}</title></rect
+      >
       <text class="value" x="${labelW + w * plotW + 6}" y="${top + 16}">${b.display}</text>`;
   });
   return html`<figure class="chart">
@@ -105,14 +126,19 @@ export function amountBarChart(title: string, bars: readonly AmountBar[]): SafeH
 export type PeriodState = "heartbeat" | "missed" | "due" | "open";
 
 /** One square per period, coloured by what happened in it (lease heartbeats). */
-export function periodStrip(title: string, periods: readonly { period: bigint; state: PeriodState }[]): SafeHtml {
+export function periodStrip(
+  title: string,
+  periods: readonly { period: bigint; state: PeriodState }[],
+): SafeHtml {
   const size = 14;
   const perRow = Math.floor((WIDTH - 8) / (size + 2));
   const rows = Math.max(1, Math.ceil(periods.length / perRow));
   const cells = periods.map((p, i) => {
     const x = 4 + (i % perRow) * (size + 2);
     const y = 4 + Math.floor(i / perRow) * (size + 2);
-    return html`<rect class="period-${p.state}" x="${x}" y="${y}" width="${size}" height="${size}"><title>period ${p.period}: ${p.state}</title></rect>`;
+    return html`<rect class="period-${p.state}" x="${x}" y="${y}" width="${size}" height="${size}"
+      ><title>period ${p.period}: ${p.state}</title></rect
+    >`;
   });
   return html`<figure class="chart">
     <svg viewBox="0 0 ${WIDTH} ${rows * (size + 2) + 8}" role="img" aria-label="${title}">${cells}</svg>

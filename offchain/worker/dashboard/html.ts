@@ -15,7 +15,8 @@ export class SafeHtml {
 }
 
 /** What a template may interpolate: text (escaped), numbers, bigints, markup, lists of them; null/false print nothing. */
-export type HtmlValue = string | number | bigint | boolean | null | undefined | SafeHtml | readonly HtmlValue[];
+export type HtmlValue =
+  string | number | bigint | boolean | null | undefined | SafeHtml | readonly HtmlValue[];
 
 const ESCAPES: Record<string, string> = {
   "&": "&amp;",

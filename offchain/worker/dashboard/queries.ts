@@ -171,13 +171,19 @@ export interface LeaseEventRow extends At {
  * `WHERE col = ? AND …` over the filters that are set ("" when none), with their parameters. Equality only,
  * so SQLite can use the indexes on those columns (an `?1 IS NULL OR col = ?1` form would defeat them).
  */
-function whereEqual(filters: readonly (readonly [string, Param | undefined])[], extra: readonly string[] = []): {
+function whereEqual(
+  filters: readonly (readonly [string, Param | undefined])[],
+  extra: readonly string[] = [],
+): {
   where: string;
   params: Param[];
 } {
   const set = filters.filter((f): f is readonly [string, Param] => f[1] !== undefined);
   const clauses = [...set.map(([column]) => `${column} = ?`), ...extra];
-  return { where: clauses.length === 0 ? "" : `WHERE ${clauses.join(" AND ")}`, params: set.map((f) => f[1]) };
+  return {
+    where: clauses.length === 0 ? "" : `WHERE ${clauses.join(" AND ")}`,
+    params: set.map((f) => f[1]),
+  };
 }
 
 function at(row: Row): At {
@@ -281,7 +287,10 @@ export class DashboardQueries {
       bytesStored: open.reduce((sum, s) => sum + s.bytes, 0n),
       proofs: this.sql.count("SELECT COUNT(*) AS n FROM proofs WHERE provider = ?", provider),
       missedPeriods: big(
-        this.sql.one("SELECT COALESCE(SUM(count), 0) AS n FROM missed_reports WHERE provider = ?", provider) ?? {
+        this.sql.one(
+          "SELECT COALESCE(SUM(count), 0) AS n FROM missed_reports WHERE provider = ?",
+          provider,
+        ) ?? {
           n: 0,
         },
         "n",
@@ -354,7 +363,9 @@ export class DashboardQueries {
 
   /** The newest period with a proof or a fault (of one provider when given), or null. */
   lastActivePeriod(provider?: string): bigint | null {
-    const { where, params } = whereEqual([["provider", provider === undefined ? undefined : getAddress(provider)]]);
+    const { where, params } = whereEqual([
+      ["provider", provider === undefined ? undefined : getAddress(provider)],
+    ]);
     const row = this.sql.one(
       `SELECT MAX(p) AS n FROM (
          SELECT MAX(period) AS p FROM proofs ${where}

@@ -75,8 +75,9 @@ export function notFoundPage(reply: FastifyReply, message: string): FastifyReply
 
 /** Register the dashboard as an encapsulated plugin (its error handler covers only its own routes). */
 export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): void {
-  void app.register(async (scope) => {
+  void app.register((scope, _options, done) => {
     dashboardRoutes(scope, deps);
+    done();
   });
 }
 
@@ -85,7 +86,11 @@ function dashboardRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   const { chain } = deps;
 
   const context = async (blocks: readonly number[]): Promise<ViewContext> => {
-    const [token, now, blockTimes] = await Promise.all([chain.token(), chain.now(), chain.blockTimes(blocks)]);
+    const [token, now, blockTimes] = await Promise.all([
+      chain.token(),
+      chain.now(),
+      chain.blockTimes(blocks),
+    ]);
     return {
       token,
       now,
@@ -111,7 +116,11 @@ function dashboardRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   // A chain read that fails (node down, timeout) is a 503 page, not a stack trace.
   app.setErrorHandler(async (error, request, reply) => {
     request.log.warn({ err: error, url: request.url }, "dashboard page failed");
-    return send(reply, 503, errorPage(503, "Chain unavailable", "the chain could not be read; try again shortly"));
+    return send(
+      reply,
+      503,
+      errorPage(503, "Chain unavailable", "the chain could not be read; try again shortly"),
+    );
   });
 
   app.get("/dashboard.css", async (_request, reply) =>
@@ -180,8 +189,8 @@ function dashboardRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     const faults = q.faults({ dataSetId: id });
     const slashes = q.slashes({ dataSetId: id });
     const challenges = q.challenges(id);
-    const blocks = [set.createdBlock, ...updates, ...payments, ...faults, ...slashes, ...challenges].map((r) =>
-      typeof r === "number" ? r : r.blockNumber,
+    const blocks = [set.createdBlock, ...updates, ...payments, ...faults, ...slashes, ...challenges].map(
+      (r) => (typeof r === "number" ? r : r.blockNumber),
     );
     const [onChain, ctx] = await Promise.all([chain.dataSet(id), context(blocks)]);
     const body = renderDataSet(ctx, {
@@ -209,7 +218,13 @@ function dashboardRoutes(app: FastifyInstance, deps: DashboardDeps): void {
       lease.closed === null ? chain.lease(id) : Promise.resolve(null),
       context([...events, ...slashes].map((r) => r.blockNumber)),
     ]);
-    const body = renderLease(ctx, { lease, chain: onChain, missed: q.leaseMissedRanges(id), events, slashes });
+    const body = renderLease(ctx, {
+      lease,
+      chain: onChain,
+      missed: q.leaseMissedRanges(id),
+      events,
+      slashes,
+    });
     return send(reply, 200, body);
   });
 
@@ -223,7 +238,8 @@ function dashboardRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     if (!parsed.success) return badInput(reply, parsed.error);
     const address = parsed.data.address;
     const actions = q.watcherActions(address);
-    if (actions.length === 0) return notFoundPage(reply, `${address} has not reported anything in this index`);
+    if (actions.length === 0)
+      return notFoundPage(reply, `${address} has not reported anything in this index`);
     const ctx = await context(actions.map((a) => a.blockNumber));
     return send(reply, 200, renderWatcher(ctx, address, actions));
   });

@@ -50,7 +50,10 @@ describe("worker dashboard: pages over the in-process chain", function () {
       expect(field(overview.body, "total-stake")).to.equal(formatTokenAmount(total, token));
       expect(field(overview.body, "bytes-stored")).to.equal("4.00 KiB");
 
-      const provider = await worker.app.inject({ method: "GET", url: `/providers/${f.provider.address.toLowerCase()}` });
+      const provider = await worker.app.inject({
+        method: "GET",
+        url: `/providers/${f.provider.address.toLowerCase()}`,
+      });
       expect(provider.statusCode).to.equal(200);
       expect(field(provider.body, "provider-stake")).to.equal(
         formatTokenAmount(stake1.free + stake1.locked + stake1.unbonding, token),

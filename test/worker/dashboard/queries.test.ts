@@ -15,16 +15,28 @@ const CLIENT = "0x3000000000000000000000000000000000000003";
 const WATCHER = "0x4000000000000000000000000000000000000004";
 const TENANT = "0x5000000000000000000000000000000000000005";
 
-type EventBody = IndexedEvent extends infer E ? (E extends IndexedEvent ? Omit<E, "blockNumber" | "logIndex" | "txHash"> : never) : never;
+type EventBody = IndexedEvent extends infer E
+  ? E extends IndexedEvent
+    ? Omit<E, "blockNumber" | "logIndex" | "txHash">
+    : never
+  : never;
 
 function index(db: WorkerDb, blocks: EventBody[][]): void {
   let cursor = db.cursor() ?? 0;
   for (const bodies of blocks) {
     const n = ++cursor;
-    const events = bodies.map(
-      (body, i) => ({ ...body, blockNumber: n, logIndex: i, txHash: `0x${n.toString(16).padStart(64, "0")}` }) as IndexedEvent,
-    );
-    db.applyBatch({ from: n, to: n, events, blocks: [{ number: n, hash: `0x${"ab".repeat(31)}${n.toString(16).padStart(2, "0")}` }] });
+    const events = bodies.map((body, i) => ({
+      ...body,
+      blockNumber: n,
+      logIndex: i,
+      txHash: `0x${n.toString(16).padStart(64, "0")}`,
+    }));
+    db.applyBatch({
+      from: n,
+      to: n,
+      events,
+      blocks: [{ number: n, hash: `0x${"ab".repeat(31)}${n.toString(16).padStart(2, "0")}` }],
+    });
   }
 }
 
@@ -42,7 +54,14 @@ function created(id: bigint, provider: string): EventBody {
 }
 
 function updated(id: bigint, version: bigint, span: bigint): EventBody {
-  return { kind: "DataSetUpdated", dataSetId: id, version, root: `0x${"11".repeat(32)}`, span, effectivePeriod: version };
+  return {
+    kind: "DataSetUpdated",
+    dataSetId: id,
+    version,
+    root: `0x${"11".repeat(32)}`,
+    span,
+    effectivePeriod: version,
+  };
 }
 
 describe("worker dashboard: index queries", function () {
@@ -71,9 +90,25 @@ describe("worker dashboard: index queries", function () {
       [
         { kind: "DataSetSettled", dataSetId: 1n, amount: 7n, leafSeconds: 100n },
         // P2 missed 6 and 7, reported by the watcher; P1 recorded its own missed period 7 (no bounty).
-        { kind: "MissedProofsReported", provider: P2, fromPeriod: 6n, count: 2n, reporter: WATCHER, bounty: 40n, nextSeedBlock: 12n },
+        {
+          kind: "MissedProofsReported",
+          provider: P2,
+          fromPeriod: 6n,
+          count: 2n,
+          reporter: WATCHER,
+          bounty: 40n,
+          nextSeedBlock: 12n,
+        },
         { kind: "Slashed", provider: P2, dataSetId: 2n, toHarmed: 30n, toReporter: 20n, toTreasury: 10n },
-        { kind: "MissedProofsReported", provider: P1, fromPeriod: 7n, count: 1n, reporter: P1, bounty: 0n, nextSeedBlock: 12n },
+        {
+          kind: "MissedProofsReported",
+          provider: P1,
+          fromPeriod: 7n,
+          count: 1n,
+          reporter: P1,
+          bounty: 0n,
+          nextSeedBlock: 12n,
+        },
       ],
       [
         { kind: "DataSetTerminated", dataSetId: 3n, by: CLIENT, reason: 1, endPeriod: 9n },
@@ -105,7 +140,15 @@ describe("worker dashboard: index queries", function () {
         },
       ],
       [
-        { kind: "MissedHeartbeatsReported", leaseId: 1n, reporter: WATCHER, fromPeriod: 1n, count: 1n, refunded: 180n, bounty: 4n },
+        {
+          kind: "MissedHeartbeatsReported",
+          leaseId: 1n,
+          reporter: WATCHER,
+          fromPeriod: 1n,
+          count: 1n,
+          refunded: 180n,
+          bounty: 4n,
+        },
         { kind: "LeaseSettled", leaseId: 1n, amount: 180n, paidSeconds: 60n, escrow: 540n },
         {
           kind: "LeaseClosed",
@@ -195,7 +238,12 @@ describe("worker dashboard: index queries", function () {
       "refunded to the client at the end",
       `top-up by ${CLIENT}`,
     ]);
-    expect(q.leaseEvents(1n).map((e) => e.kind)).to.deep.equal(["closed", "settled", "missed heartbeats", "started"]);
+    expect(q.leaseEvents(1n).map((e) => e.kind)).to.deep.equal([
+      "closed",
+      "settled",
+      "missed heartbeats",
+      "started",
+    ]);
     expect(q.leaseMissedRanges(1n)).to.deep.equal([{ from: 1n, count: 1n }]);
     expect(q.slashes({ provider: P2 }).map((s) => s.subject.href)).to.deep.equal(["/data-sets/2"]);
     expect(q.provider(P1)?.liveDataSets).to.equal(1);
@@ -210,14 +258,18 @@ describe("worker dashboard: index queries", function () {
         .all()
         .map((row) => String(row.detail))
         .join("\n");
-    expect(plan(`SELECT * FROM missed_reports WHERE reporter = '${WATCHER}'`)).to.include("missed_reports_reporter");
+    expect(plan(`SELECT * FROM missed_reports WHERE reporter = '${WATCHER}'`)).to.include(
+      "missed_reports_reporter",
+    );
     expect(plan(`SELECT * FROM lease_missed_reports WHERE reporter = '${WATCHER}'`)).to.include(
       "lease_missed_reports_reporter",
     );
-    expect(plan(`SELECT * FROM leases_closed WHERE closer = '${WATCHER}'`)).to.include("leases_closed_closer");
-    expect(plan("SELECT period, COUNT(*) FROM proofs WHERE period BETWEEN 1 AND 5 GROUP BY period")).to.include(
-      "proofs_period",
+    expect(plan(`SELECT * FROM leases_closed WHERE closer = '${WATCHER}'`)).to.include(
+      "leases_closed_closer",
     );
+    expect(
+      plan("SELECT period, COUNT(*) FROM proofs WHERE period BETWEEN 1 AND 5 GROUP BY period"),
+    ).to.include("proofs_period");
     expect(plan("SELECT * FROM slashes WHERE data_set_id = 2")).to.include("slashes_set");
     expect(plan(`SELECT * FROM data_sets WHERE client = '${CLIENT}'`)).to.include("data_sets_client");
   });

@@ -50,11 +50,15 @@ describe("worker dashboard: views", function () {
   });
 
   it("test_charts: bars per label with titles, amounts scaled exactly, empty series draw no bars", function () {
-    const bars = stackedBarChart("proofs", ["1", "2"], [
-      { name: "proofs", className: "s-proof", values: [4, 0] },
-      { name: "missed", className: "s-missed", values: [1, 2] },
-    ]).text;
-    expect(bars.match(/<rect /g)).to.have.length(3);
+    const bars = stackedBarChart(
+      "proofs",
+      ["1", "2"],
+      [
+        { name: "proofs", className: "s-proof", values: [4, 0] },
+        { name: "missed", className: "s-missed", values: [1, 2] },
+      ],
+    ).text;
+    expect(bars.match(/<rect\b/g)).to.have.length(3);
     expect(bars).to.include("<title>1: 4 proofs</title>");
     expect(bars).to.include('aria-label="proofs"');
     // Amounts beyond 2^53 keep their ratio (the largest bar is full width, half of it half).
@@ -88,7 +92,7 @@ describe("worker dashboard: views", function () {
     const long = heartbeatPeriods(10_000n, 10_000n, []);
     expect(long).to.have.length(400);
     expect(long[long.length - 1]).to.deep.equal({ period: 10_000n, state: "due" });
-    expect(periodStrip("hb", periods).text.match(/<rect /g)).to.have.length(7);
+    expect(periodStrip("hb", periods).text.match(/<rect\b/g)).to.have.length(7);
   });
 
   describe("error pages", function () {
@@ -138,19 +142,30 @@ describe("worker dashboard: views", function () {
         expect(badAddress.statusCode).to.equal(400);
         expect(badAddress.body).to.not.include("<b>");
         // Unknown ids are 404 before any chain read.
-        for (const url of ["/data-sets/7", "/leases/7", `/providers/0x${"12".repeat(20)}`, `/watchers/0x${"12".repeat(20)}`]) {
+        for (const url of [
+          "/data-sets/7",
+          "/leases/7",
+          `/providers/0x${"12".repeat(20)}`,
+          `/watchers/0x${"12".repeat(20)}`,
+        ]) {
           const missing = await app.inject({ method: "GET", url });
           expect(missing.statusCode, url).to.equal(404);
           expect(missing.headers["content-type"], url).to.match(/^text\/html/);
         }
-        const page = await app.inject({ method: "GET", url: "/no/such/page", headers: { accept: "text/html" } });
+        const page = await app.inject({
+          method: "GET",
+          url: "/no/such/page",
+          headers: { accept: "text/html" },
+        });
         expect(page.statusCode).to.equal(404);
         expect(page.body).to.include("<h1>404");
         const json = await app.inject({ method: "GET", url: "/no/such/page" });
         expect(json.statusCode).to.equal(404);
         expect(json.json<{ error: { code: string } }>().error.code).to.equal("NOT_FOUND");
         // /health is not the dashboard's: it still answers JSON.
-        expect((await app.inject({ method: "GET", url: "/health" })).json<HealthReport>().status).to.equal("ok");
+        expect((await app.inject({ method: "GET", url: "/health" })).json<HealthReport>().status).to.equal(
+          "ok",
+        );
       } finally {
         await app.close();
         db.close();

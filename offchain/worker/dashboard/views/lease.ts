@@ -5,7 +5,19 @@ import { formatDuration, formatTime } from "../format.js";
 import { html, type SafeHtml } from "../html.js";
 import type { LeaseChainView } from "../chainReads.js";
 import type { LeaseEventRow, SlashRow } from "../queries.js";
-import { addressText, badge, blockTime, cards, count, page, providerLink, table, tokens, watcherLink, type ViewContext } from "./layout.js";
+import {
+  addressText,
+  badge,
+  blockTime,
+  cards,
+  count,
+  page,
+  providerLink,
+  table,
+  tokens,
+  watcherLink,
+  type ViewContext,
+} from "./layout.js";
 import { closeReasonName } from "./names.js";
 import { slashTable } from "./provider.js";
 
@@ -32,7 +44,8 @@ export function heartbeatPeriods(
   const out: { period: bigint; state: PeriodState }[] = [];
   for (let p = first; p <= last; p++) {
     let state: PeriodState;
-    if (p < nextPeriod) state = missed.some((m) => p >= m.from && p < m.from + m.count) ? "missed" : "heartbeat";
+    if (p < nextPeriod)
+      state = missed.some((m) => p >= m.from && p < m.from + m.count) ? "missed" : "heartbeat";
     else state = p === currentPeriod ? "due" : "open";
     out.push({ period: p, state });
   }
@@ -47,34 +60,60 @@ export function renderLease(ctx: ViewContext, d: LeaseData): SafeHtml {
   const periods = heartbeatPeriods(nextPeriod, c === null ? null : c.currentPeriod, d.missed);
   const heartbeats = periods.filter((p) => p.state === "heartbeat").length;
   const body = html`<h1>Lease ${l.id}</h1>
-<p>${l.closed === null ? badge("open") : badge("closed")} tenant ${addressText(l.tenant)} · provider ${providerLink(l.provider)} ·
-  started ${formatTime(l.startedAt)}${l.endsAt === 0n ? "" : html` · ends ${formatTime(l.endsAt)}`}</p>
-${cards([
-  { id: "lease-escrow", label: "escrow left", value: tokens(ctx, escrow) },
-  { id: "lease-price", label: "price per hour", value: tokens(ctx, l.pricePerSecond * 3600n) },
-  { id: "lease-collateral", label: "provider collateral", value: tokens(ctx, c?.collateral ?? l.collateral) },
-  { id: "lease-paid-time", label: "time paid", value: formatDuration(c?.paidSeconds ?? l.paidSeconds) },
-  { id: "lease-funded-until", label: "funded until", value: c === null ? "closed" : formatTime(c.fundedUntil) },
-  { id: "lease-settleable", label: "settleable now", value: c === null ? tokens(ctx, 0n) : tokens(ctx, c.settleable) },
-  { id: "lease-heartbeats", label: "heartbeats (shown periods)", value: count(heartbeats) },
-  { id: "lease-missed", label: "missed heartbeats", value: `${c?.missedHeartbeats ?? l.missedHeartbeats} (closes at ${l.maxMissedHeartbeats})` },
-  { id: "lease-period", label: "heartbeat period", value: formatDuration(l.heartbeatPeriod) },
-  { id: "lease-notice", label: "notice window", value: formatDuration(l.noticeWindow) },
-])}
-${c !== null && c.overdrawn ? html`<p><strong>Overdrawn:</strong> the escrow cannot pay the provider's time; anyone may close it for the bounty.</p>` : ""}
-${l.closed === null ? "" : html`<p id="lease-close">Closed ${blockTime(ctx, l.closed.blockNumber)}: ${closeReasonName(l.closed.reason)} by ${watcherLink(l.closed.closer)} ·
-  paid ${tokens(ctx, l.closed.paidToProvider)} · refunded ${tokens(ctx, l.closed.refundedToTenant)} ·
-  bounty ${tokens(ctx, l.closed.bountyToCloser)} · compensation ${tokens(ctx, l.closed.compensationToTenant)}.</p>`}
-<h2>Heartbeats</h2>
-${periods.length === 0 ? html`<p class="empty">No heartbeat period has passed yet.</p>` : periodStrip(`heartbeat periods ${periods[0]?.period ?? 0n}–${periods[periods.length - 1]?.period ?? 0n} (${formatDuration(l.heartbeatPeriod)} each)`, periods)}
-<h2>Events</h2>
-${table(
-  "lease-events",
-  ["when", "event", "detail", "#amount"],
-  d.events.map((e) => [blockTime(ctx, e.blockNumber), e.kind, e.detail, tokens(ctx, e.amount)]),
-  "No events.",
-)}
-<h2>Slashes</h2>
-${slashTable(ctx, "slashes", d.slashes)}`;
+    <p>
+      ${l.closed === null ? badge("open") : badge("closed")} tenant ${addressText(l.tenant)} · provider
+      ${providerLink(l.provider)} · started
+      ${formatTime(l.startedAt)}${l.endsAt === 0n ? "" : html` · ends ${formatTime(l.endsAt)}`}
+    </p>
+    ${cards([
+      { id: "lease-escrow", label: "escrow left", value: tokens(ctx, escrow) },
+      { id: "lease-price", label: "price per hour", value: tokens(ctx, l.pricePerSecond * 3600n) },
+      {
+        id: "lease-collateral",
+        label: "provider collateral",
+        value: tokens(ctx, c?.collateral ?? l.collateral),
+      },
+      { id: "lease-paid-time", label: "time paid", value: formatDuration(c?.paidSeconds ?? l.paidSeconds) },
+      {
+        id: "lease-funded-until",
+        label: "funded until",
+        value: c === null ? "closed" : formatTime(c.fundedUntil),
+      },
+      {
+        id: "lease-settleable",
+        label: "settleable now",
+        value: c === null ? tokens(ctx, 0n) : tokens(ctx, c.settleable),
+      },
+      { id: "lease-heartbeats", label: "heartbeats (shown periods)", value: count(heartbeats) },
+      {
+        id: "lease-missed",
+        label: "missed heartbeats",
+        value: `${c?.missedHeartbeats ?? l.missedHeartbeats} (closes at ${l.maxMissedHeartbeats})`,
+      },
+      { id: "lease-period", label: "heartbeat period", value: formatDuration(l.heartbeatPeriod) },
+      { id: "lease-notice", label: "notice window", value: formatDuration(l.noticeWindow) },
+    ])}
+    ${c?.overdrawn === true ? html`<p><strong>Overdrawn:</strong> the escrow cannot pay the provider's time; anyone may close it for the bounty.</p>` : ""}
+    ${
+      l.closed === null
+        ? ""
+        : html`<p id="lease-close">
+            Closed ${blockTime(ctx, l.closed.blockNumber)}: ${closeReasonName(l.closed.reason)} by
+            ${watcherLink(l.closed.closer)} · paid ${tokens(ctx, l.closed.paidToProvider)} · refunded
+            ${tokens(ctx, l.closed.refundedToTenant)} · bounty ${tokens(ctx, l.closed.bountyToCloser)} ·
+            compensation ${tokens(ctx, l.closed.compensationToTenant)}.
+          </p>`
+    }
+    <h2>Heartbeats</h2>
+    ${periods.length === 0 ? html`<p class="empty">No heartbeat period has passed yet.</p>` : periodStrip(`heartbeat periods ${periods[0]?.period ?? 0n}–${periods[periods.length - 1]?.period ?? 0n} (${formatDuration(l.heartbeatPeriod)} each)`, periods)}
+    <h2>Events</h2>
+    ${table(
+      "lease-events",
+      ["when", "event", "detail", "#amount"],
+      d.events.map((e) => [blockTime(ctx, e.blockNumber), e.kind, e.detail, tokens(ctx, e.amount)]),
+      "No events.",
+    )}
+    <h2>Slashes</h2>
+    ${slashTable(ctx, "slashes", d.slashes)}`;
   return page(ctx, `Lease ${l.id}`, body);
 }

@@ -12,7 +12,18 @@ import type {
   WatcherRow,
 } from "../queries.js";
 import type { StakeView } from "../chainReads.js";
-import { addressText, badge, cards, count, page, providerLink, table, tokens, watcherLink, type ViewContext } from "./layout.js";
+import {
+  addressText,
+  badge,
+  cards,
+  count,
+  page,
+  providerLink,
+  table,
+  tokens,
+  watcherLink,
+  type ViewContext,
+} from "./layout.js";
 import { closeReasonName } from "./names.js";
 
 export interface OverviewData {
@@ -76,8 +87,11 @@ export function renderOverview(ctx: ViewContext, d: OverviewData): SafeHtml {
   const locked = d.providers.reduce((s, p) => s + p.stake.locked, 0n);
   const f = d.flows;
   const slashed =
-    f.storage.slashedToClients + f.storage.slashedToReporters + f.storage.slashedToTreasury +
-    f.compute.slashedToTenants + f.compute.slashedToTreasury;
+    f.storage.slashedToClients +
+    f.storage.slashedToReporters +
+    f.storage.slashedToTreasury +
+    f.compute.slashedToTenants +
+    f.compute.slashedToTreasury;
   const flowBars = [
     { label: "storage: deposited by clients", value: f.storage.deposited, className: "s-in" },
     { label: "storage: settled to providers", value: f.storage.settledToProviders, className: "s-out" },
@@ -98,54 +112,81 @@ export function renderOverview(ctx: ViewContext, d: OverviewData): SafeHtml {
     { label: "leases: penalties to the treasury", value: f.compute.slashedToTreasury, className: "s-slash" },
   ].map((b) => ({ ...b, display: tokens(ctx, b.value) }));
   const body = html`<h1>Network overview</h1>
-${cards([
-  { id: "providers-registered", label: "providers registered", value: count(t.providersRegistered) },
-  { id: "total-stake", label: "stake (free + locked + unbonding)", value: tokens(ctx, stake) },
-  { id: "locked-collateral", label: "collateral locked", value: tokens(ctx, locked) },
-  { id: "bytes-stored", label: "bytes stored", value: formatBytes(t.bytesStored) },
-  { id: "data-set-count", label: "data sets", value: count(t.dataSets.total) },
-  { id: "data-sets-live", label: "live / ending / finalized", value: `${t.dataSets.live} / ${t.dataSets.ending} / ${t.dataSets.finalized}` },
-  { id: "proof-count", label: "proofs", value: count(t.proofs) },
-  { id: "missed-periods", label: "missed proof periods", value: count(t.missedPeriods) },
-  { id: "slash-count", label: "slashes", value: count(t.slashes) },
-  { id: "slashed-total", label: "slashed in total", value: tokens(ctx, slashed) },
-  { id: "lease-count", label: "leases (open)", value: `${count(t.leases.total)} (${count(t.leases.open)})` },
-  { id: "order-count", label: "compute orders", value: count(t.orders) },
-])}
-<h2>Proofs and faults per proving period</h2>
-${d.activity.length === 0 ? html`<p class="empty">No proving activity yet.</p>` : activityChart(`last ${d.activity.length} proving periods (${ctx.provingPeriod} s each)`, d.activity)}
-<h2>Money flows</h2>
-${amountBarChart("tokens moved, by flow, since the index started", flowBars)}
-${table("money-flows", ["flow", "#amount"], flowBars.map((b) => [b.label, b.display]), "")}
-<h2>Providers</h2>
-${table(
-  "providers",
-  ["provider", "status", "endpoint", "#stake", "#locked", "#data sets (live)", "#bytes", "#proofs", "#missed periods", "#leases"],
-  d.providers.map(({ row: p, stake }) => [
-    providerLink(p.provider),
-    badge(p.status),
-    html`<span class="mono">${p.endpoint ?? ""}</span>`,
-    tokens(ctx, stake.free + stake.locked + stake.unbonding),
-    tokens(ctx, stake.locked),
-    `${p.dataSets} (${p.liveDataSets})`,
-    formatBytes(p.bytesStored),
-    count(p.proofs),
-    count(p.missedPeriods),
-    count(p.leases),
-  ]),
-  "No providers registered yet.",
-)}
-<h2>Data sets</h2>
-${dataSetTable(ctx, d.dataSets)}
-<h2>Compute leases</h2>
-${leaseTable(ctx, d.leases)}
-<h2>Watchers</h2>
-${table(
-  "watchers",
-  ["watcher", "#actions", "#bounties earned"],
-  d.watchers.map((w) => [watcherLink(w.address), count(w.actions), tokens(ctx, w.bounties)]),
-  "No watcher has reported anything yet.",
-)}
-<p class="note">Read from this worker's index (up to block ${ctx.indexedBlock ?? "none"}) and the chain; tables show at most 100 rows.</p>`;
+    ${cards([
+      { id: "providers-registered", label: "providers registered", value: count(t.providersRegistered) },
+      { id: "total-stake", label: "stake (free + locked + unbonding)", value: tokens(ctx, stake) },
+      { id: "locked-collateral", label: "collateral locked", value: tokens(ctx, locked) },
+      { id: "bytes-stored", label: "bytes stored", value: formatBytes(t.bytesStored) },
+      { id: "data-set-count", label: "data sets", value: count(t.dataSets.total) },
+      {
+        id: "data-sets-live",
+        label: "live / ending / finalized",
+        value: `${t.dataSets.live} / ${t.dataSets.ending} / ${t.dataSets.finalized}`,
+      },
+      { id: "proof-count", label: "proofs", value: count(t.proofs) },
+      { id: "missed-periods", label: "missed proof periods", value: count(t.missedPeriods) },
+      { id: "slash-count", label: "slashes", value: count(t.slashes) },
+      { id: "slashed-total", label: "slashed in total", value: tokens(ctx, slashed) },
+      {
+        id: "lease-count",
+        label: "leases (open)",
+        value: `${count(t.leases.total)} (${count(t.leases.open)})`,
+      },
+      { id: "order-count", label: "compute orders", value: count(t.orders) },
+    ])}
+    <h2>Proofs and faults per proving period</h2>
+    ${d.activity.length === 0 ? html`<p class="empty">No proving activity yet.</p>` : activityChart(`last ${d.activity.length} proving periods (${ctx.provingPeriod} s each)`, d.activity)}
+    <h2>Money flows</h2>
+    ${amountBarChart("tokens moved, by flow, since the index started", flowBars)}
+    ${table(
+      "money-flows",
+      ["flow", "#amount"],
+      flowBars.map((b) => [b.label, b.display]),
+      "",
+    )}
+    <h2>Providers</h2>
+    ${table(
+      "providers",
+      [
+        "provider",
+        "status",
+        "endpoint",
+        "#stake",
+        "#locked",
+        "#data sets (live)",
+        "#bytes",
+        "#proofs",
+        "#missed periods",
+        "#leases",
+      ],
+      d.providers.map(({ row: p, stake }) => [
+        providerLink(p.provider),
+        badge(p.status),
+        html`<span class="mono">${p.endpoint ?? ""}</span>`,
+        tokens(ctx, stake.free + stake.locked + stake.unbonding),
+        tokens(ctx, stake.locked),
+        `${p.dataSets} (${p.liveDataSets})`,
+        formatBytes(p.bytesStored),
+        count(p.proofs),
+        count(p.missedPeriods),
+        count(p.leases),
+      ]),
+      "No providers registered yet.",
+    )}
+    <h2>Data sets</h2>
+    ${dataSetTable(ctx, d.dataSets)}
+    <h2>Compute leases</h2>
+    ${leaseTable(ctx, d.leases)}
+    <h2>Watchers</h2>
+    ${table(
+      "watchers",
+      ["watcher", "#actions", "#bounties earned"],
+      d.watchers.map((w) => [watcherLink(w.address), count(w.actions), tokens(ctx, w.bounties)]),
+      "No watcher has reported anything yet.",
+    )}
+    <p class="note">
+      Read from this worker's index (up to block ${ctx.indexedBlock ?? "none"}) and the chain; tables show at
+      most 100 rows.
+    </p>`;
   return page(ctx, "Network overview", body);
 }
