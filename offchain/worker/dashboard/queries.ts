@@ -193,9 +193,22 @@ function at(row: Row): At {
 /** The dashboard's read-only view of a worker index. */
 export class DashboardQueries {
   private readonly sql: Sql;
+  /** Network-wide aggregates of the index as of `key` (cursor and rollbacks): they change only when it moves. */
+  private cached: { key: string; values: Map<string, unknown> } = { key: "", values: new Map() };
 
   constructor(private readonly db: WorkerDb) {
     this.sql = new Sql(db.handle);
+  }
+
+  /**
+   * `compute()` once per index position: the totals and money flows scan whole tables (sums of every
+   * settlement), so a page reloaded while the index stands still does not scan them again.
+   */
+  private memo<T>(name: string, compute: () => T): T {
+    const key = `${this.db.cursor() ?? "none"}:${this.db.rollbackCount()}`;
+    if (this.cached.key !== key) this.cached = { key, values: new Map() };
+    if (!this.cached.values.has(name)) this.cached.values.set(name, compute());
+    return this.cached.values.get(name) as T;
   }
 
   /** Σ of a decimal-text column over the rows of `query` (exact). */
@@ -211,6 +224,10 @@ export class DashboardQueries {
   }
 
   totals(): NetworkTotals {
+    return this.memo("totals", () => this.computeTotals());
+  }
+
+  private computeTotals(): NetworkTotals {
     const n = (q: string, ...p: Param[]): number => this.sql.count(q, ...p);
     const total = n("SELECT COUNT(*) AS n FROM data_sets");
     const finalized = n("SELECT COUNT(*) AS n FROM data_sets_ended");
@@ -418,6 +435,10 @@ export class DashboardQueries {
   }
 
   moneyFlows(): MoneyFlows {
+    return this.memo("flows", () => this.computeMoneyFlows());
+  }
+
+  private computeMoneyFlows(): MoneyFlows {
     const s = (q: string): bigint => this.sum(q);
     return {
       storage: {

@@ -208,6 +208,23 @@ describe("worker dashboard: index queries", function () {
     expect(f.compute.heartbeatBounties).to.equal(4n);
   });
 
+  it("test_totals_followTheIndex: aggregates are recomputed once the index moves (and after a rollback)", function () {
+    const q = new DashboardQueries(db);
+    expect(q.totals().proofs).to.equal(2);
+    expect(q.moneyFlows().compute.toppedUp).to.equal(0n);
+    index(db, [
+      [
+        { kind: "ProofSubmitted", provider: P1, period: 8n, nextSeedBlock: 20n },
+        { kind: "LeaseToppedUp", leaseId: 1n, payer: TENANT, amount: 11n, escrow: 551n },
+      ],
+    ]);
+    expect(q.totals().proofs).to.equal(3);
+    expect(q.moneyFlows().compute.toppedUp).to.equal(11n);
+    db.rollbackTo((db.cursor() ?? 1) - 1);
+    expect(q.totals().proofs).to.equal(2);
+    expect(q.moneyFlows().compute.toppedUp).to.equal(0n);
+  });
+
   it("test_earnings: a provider's settlements and end/close payments; its slashes", function () {
     const q = new DashboardQueries(db);
     expect(q.earnings(P1)).to.deep.equal({ storage: 7n, compute: 180n + 9n, slashed: 0n });
