@@ -3,6 +3,7 @@
  * periods for heartbeats. Every mark carries a <title> (the browser shows it on hover) and every chart an
  * aria-label, and each chart sits next to a table with the same numbers.
  */
+import { formatCount } from "./format.js";
 import { html, type SafeHtml } from "./html.js";
 
 export interface BarSeries {
@@ -14,7 +15,9 @@ export interface BarSeries {
 
 const WIDTH = 720;
 const HEIGHT = 200;
-const PAD = { left: 36, right: 8, top: 10, bottom: 24 };
+const PAD = { left: 64, right: 8, top: 10, bottom: 24 };
+/** Widest bar: a chart of one or two columns stays a bar chart, not a block. */
+const MAX_BAR = 64;
 
 function niceMax(max: number): number {
   if (max <= 0) return 1;
@@ -40,7 +43,7 @@ export function stackedBarChart(
   const plotW = WIDTH - PAD.left - PAD.right;
   const plotH = HEIGHT - PAD.top - PAD.bottom;
   const slot = labels.length === 0 ? plotW : plotW / labels.length;
-  const barW = Math.max(1, slot * 0.7);
+  const barW = Math.min(MAX_BAR, Math.max(1, slot * 0.7));
   const y = (v: number): number => PAD.top + plotH - (v / max) * plotH;
   const labelEvery = Math.max(1, Math.ceil(labels.length / 12));
   const columns = labels.map((label, i) => {
@@ -78,7 +81,7 @@ export function stackedBarChart(
     >
       <line class="axis" x1="${PAD.left}" y1="${y(0)}" x2="${WIDTH - PAD.right}" y2="${y(0)}"></line>
       <line class="grid" x1="${PAD.left}" y1="${y(max)}" x2="${WIDTH - PAD.right}" y2="${y(max)}"></line>
-      <text class="tick" x="${PAD.left - 4}" y="${y(max) + 4}" text-anchor="end">${max}</text>
+      <text class="tick" x="${PAD.left - 4}" y="${y(max) + 4}" text-anchor="end">${formatCount(max)}</text>
       <text class="tick" x="${PAD.left - 4}" y="${y(0) + 4}" text-anchor="end">0</text>
       ${columns}
     </svg>
