@@ -7,188 +7,31 @@ import { getAddress, ZeroAddress } from "ethers";
 import type { WorkerDb } from "../db/index.js";
 import { big, num, optStr, str } from "../../runtime/sqlite/columns.js";
 import { Sql, type Param, type Row } from "../../runtime/sqlite/sql.js";
+import {
+  at,
+  LEAF_BYTES,
+  ROW_LIMIT,
+  whereEqual,
+  type AmountRow,
+  type ChallengeRow,
+  type DataSetRow,
+  type FaultRow,
+  type LeaseEventRow,
+  type LeaseRow,
+  type MoneyFlows,
+  type NetworkTotals,
+  type PeriodActivity,
+  type ProofRow,
+  type ProviderRow,
+  type SlashRow,
+  type UpdateRow,
+  type WatcherAction,
+  type WatcherRow,
+} from "./queryRows.js";
+import { watcherActions, watchers } from "./watcherQueries.js";
 
-/** Most rows any table of a page shows. */
-export const ROW_LIMIT = 100;
-
-/** Bytes per leaf (a data set's span counts 64-byte leaves). */
-const LEAF_BYTES = 64n;
-
-/** Where a row comes from on chain. */
-export interface At {
-  blockNumber: number;
-  txHash: string;
-}
-
-export interface NetworkTotals {
-  providersRegistered: number;
-  dataSets: { total: number; live: number; ending: number; finalized: number };
-  /** Bytes held by data sets not finalized (their newest span). */
-  bytesStored: bigint;
-  proofs: number;
-  missedPeriods: bigint;
-  declaredFaults: number;
-  slashes: number;
-  leases: { total: number; open: number };
-  orders: number;
-}
-
-export interface ProviderRow {
-  provider: string;
-  status: "registered" | "updated" | "deregistered";
-  endpoint: string | null;
-  dataSets: number;
-  liveDataSets: number;
-  bytesStored: bigint;
-  proofs: number;
-  missedPeriods: bigint;
-  leases: number;
-}
-
-export interface DataSetRow {
-  id: bigint;
-  client: string;
-  provider: string;
-  status: "live" | "ending" | "finalized";
-  span: bigint;
-  bytes: bigint;
-  pricePerTiBMonth: bigint;
-  createdBlock: number;
-}
-
-export interface LeaseRow {
-  id: bigint;
-  tenant: string;
-  provider: string;
-  pricePerSecond: bigint;
-  startedAt: bigint;
-  /** null while open. */
-  closedReason: number | null;
-}
-
-export interface PeriodActivity {
-  period: bigint;
-  proofs: number;
-  declaredFaults: number;
-  missed: number;
-}
-
-/** Token totals of the market's money flows (base units). */
-export interface MoneyFlows {
-  storage: {
-    deposited: bigint;
-    settledToProviders: bigint;
-    paidAtEnd: bigint;
-    refundedToClients: bigint;
-    slashedToClients: bigint;
-    slashedToReporters: bigint;
-    slashedToTreasury: bigint;
-    missedProofBounties: bigint;
-  };
-  compute: {
-    escrowAtStart: bigint;
-    toppedUp: bigint;
-    settledToProviders: bigint;
-    paidAtClose: bigint;
-    refundedToTenants: bigint;
-    closeBounties: bigint;
-    heartbeatBounties: bigint;
-    slashedToTenants: bigint;
-    slashedToTreasury: bigint;
-  };
-}
-
-export type WatcherActionKind =
-  | "missed-proofs-report"
-  | "missed-heartbeats-report"
-  | "lease-close"
-  | "challenge-opened"
-  | "challenge-enforced";
-
-export interface WatcherAction extends At {
-  kind: WatcherActionKind;
-  /** What it was about: a provider, a lease or a data set, as a path of this dashboard. */
-  subject: { label: string; href: string };
-  /** Tokens it earned (0 when none, e.g. opening a challenge). */
-  bounty: bigint;
-  detail: string;
-}
-
-export interface WatcherRow {
-  address: string;
-  actions: number;
-  bounties: bigint;
-}
-
-export interface AmountRow extends At {
-  amount: bigint;
-  label: string;
-}
-
-export interface ProofRow extends At {
-  period: bigint;
-  verdict: string | null;
-}
-
-export interface FaultRow extends At {
-  kind: "declared" | "missed";
-  period: bigint;
-  count: bigint;
-  dataSetId: bigint | null;
-  reporter: string | null;
-  bounty: bigint;
-}
-
-export interface SlashRow extends At {
-  provider: string;
-  subject: { label: string; href: string };
-  toHarmed: bigint;
-  toReporter: bigint;
-  toTreasury: bigint;
-}
-
-export interface UpdateRow extends At {
-  version: bigint;
-  span: bigint;
-  effectivePeriod: bigint;
-  root: string;
-}
-
-export interface ChallengeRow extends At {
-  id: bigint;
-  kind: string;
-  challenger: string | null;
-  leafIndex: bigint | null;
-}
-
-export interface LeaseEventRow extends At {
-  kind: string;
-  detail: string;
-  amount: bigint;
-}
-
-/**
- * `WHERE col = ? AND …` over the filters that are set ("" when none), with their parameters. Equality only,
- * so SQLite can use the indexes on those columns (an `?1 IS NULL OR col = ?1` form would defeat them).
- */
-function whereEqual(
-  filters: readonly (readonly [string, Param | undefined])[],
-  extra: readonly string[] = [],
-): {
-  where: string;
-  params: Param[];
-} {
-  const set = filters.filter((f): f is readonly [string, Param] => f[1] !== undefined);
-  const clauses = [...set.map(([column]) => `${column} = ?`), ...extra];
-  return {
-    where: clauses.length === 0 ? "" : `WHERE ${clauses.join(" AND ")}`,
-    params: set.map((f) => f[1]),
-  };
-}
-
-function at(row: Row): At {
-  return { blockNumber: num(row, "block_number"), txHash: str(row, "tx_hash") };
-}
+export type * from "./queryRows.js";
+export { ROW_LIMIT } from "./queryRows.js";
 
 /** The dashboard's read-only view of a worker index. */
 export class DashboardQueries {
@@ -698,102 +541,11 @@ export class DashboardQueries {
 
   /** Everything `address` did as a watcher (not missed periods recorded by the provider itself), newest first. */
   watcherActions(address: string): WatcherAction[] {
-    const who = getAddress(address);
-    const rows = this.sql.all(
-      `SELECT * FROM (
-         SELECT 'missed-proofs-report' AS kind, provider AS subject, bounty, from_period AS a, count AS b,
-           block_number, log_index, tx_hash FROM missed_reports WHERE reporter = ?1 AND reporter <> provider
-         UNION ALL SELECT 'missed-heartbeats-report', lease_id, bounty, from_period, count, block_number, log_index,
-           tx_hash FROM lease_missed_reports WHERE reporter = ?1
-         UNION ALL SELECT 'lease-close', lease_id, bounty, reason, NULL, block_number, log_index, tx_hash
-           FROM leases_closed WHERE closer = ?1 AND bounty <> '0'
-         UNION ALL SELECT 'challenge-opened', data_set_id, '0', challenge_id, leaf_index, block_number, log_index,
-           tx_hash FROM retrieval_challenges WHERE kind = 'opened' AND challenger = ?1
-         UNION ALL SELECT 'challenge-enforced', r.data_set_id,
-           COALESCE((SELECT group_concat(x.to_reporter) FROM slashes x WHERE x.tx_hash = r.tx_hash
-             AND x.data_set_id = r.data_set_id), '0'), r.challenge_id, NULL, r.block_number, r.log_index, r.tx_hash
-           FROM retrieval_challenges r WHERE r.kind = 'failed' AND r.enforcer = ?1
-       ) ORDER BY block_number DESC, log_index DESC LIMIT ?2`,
-      who,
-      ROW_LIMIT,
-    );
-    return rows.map((row): WatcherAction => {
-      const kind = str(row, "kind") as WatcherActionKind;
-      const subject = String(row.subject);
-      // group_concat of several slashes in one tx: add them up.
-      const bounty = String(row.bounty)
-        .split(",")
-        .reduce((sum, part) => sum + BigInt(part), 0n);
-      const a = row.a === null ? "" : String(row.a);
-      const b = row.b === null ? "" : String(row.b);
-      switch (kind) {
-        case "missed-proofs-report":
-          return {
-            ...at(row),
-            kind,
-            bounty,
-            subject: { label: subject, href: `/providers/${subject}` },
-            detail: `${b} period(s) from period ${a}`,
-          };
-        case "missed-heartbeats-report":
-          return {
-            ...at(row),
-            kind,
-            bounty,
-            subject: { label: `lease ${subject}`, href: `/leases/${subject}` },
-            detail: `${b} period(s) from heartbeat period ${a}`,
-          };
-        case "lease-close":
-          return {
-            ...at(row),
-            kind,
-            bounty,
-            subject: { label: `lease ${subject}`, href: `/leases/${subject}` },
-            detail: `close reason ${a}`,
-          };
-        case "challenge-opened":
-          return {
-            ...at(row),
-            kind,
-            bounty,
-            subject: { label: `data set ${subject}`, href: `/data-sets/${subject}` },
-            detail: `challenge ${a}, leaf ${b}`,
-          };
-        case "challenge-enforced":
-          return {
-            ...at(row),
-            kind,
-            bounty,
-            subject: { label: `data set ${subject}`, href: `/data-sets/${subject}` },
-            detail: `challenge ${a} unanswered`,
-          };
-      }
-    });
+    return watcherActions(this.sql, address);
   }
 
-  /**
-   * Addresses that reported, closed or challenged (a provider whose own transaction recorded its missed periods
-   * is not a watcher), with their action count and bounties (most bounties first).
-   */
+  /** Addresses that reported, closed or challenged, with their action count and bounties (most bounties first). */
   watchers(): WatcherRow[] {
-    const addresses = this.sql
-      .all(
-        `SELECT reporter AS who FROM missed_reports WHERE reporter <> ?1 AND reporter <> provider
-         UNION SELECT reporter FROM lease_missed_reports
-         UNION SELECT closer FROM leases_closed WHERE bounty <> '0'
-         UNION SELECT challenger FROM retrieval_challenges WHERE kind = 'opened'
-         UNION SELECT enforcer FROM retrieval_challenges WHERE kind = 'failed'
-         LIMIT ?2`,
-        ZeroAddress,
-        ROW_LIMIT,
-      )
-      .map((row) => str(row, "who"));
-    return addresses
-      .map((address) => {
-        const actions = this.watcherActions(address);
-        return { address, actions: actions.length, bounties: actions.reduce((s, a) => s + a.bounty, 0n) };
-      })
-      .filter((w) => w.actions > 0)
-      .sort((a, b) => (b.bounties > a.bounties ? 1 : b.bounties < a.bounties ? -1 : b.actions - a.actions));
+    return watchers(this.sql);
   }
 }
