@@ -33,16 +33,20 @@ export interface Browser {
 }
 
 /** Start headless Chromium with a fresh profile; `javaScript: false` disables scripting in its pages. */
-export async function launchChromium(options: { javaScript: boolean }): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
+export async function launchChromium(options: {
+  javaScript: boolean;
+  executablePath?: string;
+}): Promise<Browser> {
+  const executablePath = options.executablePath ?? CHROMIUM;
+  if (!existsSync(executablePath)) {
     throw new Error(
-      `Chromium is missing at ${CHROMIUM}: install it (as root: apt-get update && apt-get install -y chromium; ` +
+      `Chromium is missing at ${executablePath}: install it (as root: apt-get update && apt-get install -y chromium; ` +
         ".ci/run does this) or point STRATA_CHROMIUM at a Chromium binary",
     );
   }
   const profile = mkdtempSync(path.join(tmpdir(), "strata-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     args: CHROMIUM_FLAGS,
     javaScriptEnabled: options.javaScript,

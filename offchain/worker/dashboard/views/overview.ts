@@ -1,6 +1,6 @@
 /** The network overview: key figures, proofs and faults per period, money flows, and the main tables. */
 import { amountBarChart, stackedBarChart } from "../charts.js";
-import { formatBytes, formatTime } from "../format.js";
+import { formatBytes, formatDuration, formatTime } from "../format.js";
 import { html, type SafeHtml } from "../html.js";
 import type {
   DataSetRow,
@@ -35,6 +35,15 @@ export interface OverviewData {
   dataSets: DataSetRow[];
   leases: LeaseRow[];
   watchers: WatcherRow[];
+}
+
+/** "periods 3–7, 2026-12-05 01:00:00 UTC to 06:00:00 UTC (1h each)": the chart's window in clock time. */
+export function activityCaption(ctx: ViewContext, activity: readonly PeriodActivity[]): string {
+  const first = activity[0]?.period ?? 0n;
+  const last = activity[activity.length - 1]?.period ?? 0n;
+  const start = ctx.genesis + first * ctx.provingPeriod;
+  const end = ctx.genesis + (last + 1n) * ctx.provingPeriod;
+  return `proving periods ${first}–${last}: ${formatTime(start)} to ${formatTime(end)} (${formatDuration(ctx.provingPeriod)} each)`;
 }
 
 export function activityChart(title: string, activity: readonly PeriodActivity[]): SafeHtml {
@@ -135,7 +144,7 @@ export function renderOverview(ctx: ViewContext, d: OverviewData): SafeHtml {
       { id: "order-count", label: "compute orders", value: count(t.orders) },
     ])}
     <h2>Proofs and faults per proving period</h2>
-    ${d.activity.length === 0 ? html`<p class="empty">No proving activity yet.</p>` : activityChart(`last ${d.activity.length} proving periods (${ctx.provingPeriod} s each)`, d.activity)}
+    ${d.activity.length === 0 ? html`<p class="empty">No proving activity yet.</p>` : activityChart(activityCaption(ctx, d.activity), d.activity)}
     <h2>Money flows</h2>
     ${amountBarChart("tokens moved, by flow, since the index started", flowBars)}
     ${table(

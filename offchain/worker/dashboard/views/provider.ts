@@ -22,7 +22,7 @@ import {
   watcherLink,
   type ViewContext,
 } from "./layout.js";
-import { activityChart, dataSetTable, leaseTable } from "./overview.js";
+import { activityCaption, activityChart, dataSetTable, leaseTable } from "./overview.js";
 
 export interface ProviderData {
   row: ProviderRow;
@@ -81,7 +81,7 @@ export function renderProvider(ctx: ViewContext, d: ProviderData): SafeHtml {
       { id: "provider-slashed", label: "slashed", value: tokens(ctx, d.earnings.slashed) },
     ])}
     <h2>Proofs and faults per proving period</h2>
-    ${d.activity.length === 0 ? html`<p class="empty">No proving activity yet.</p>` : activityChart(`last ${d.activity.length} proving periods`, d.activity)}
+    ${d.activity.length === 0 ? html`<p class="empty">No proving activity yet.</p>` : activityChart(activityCaption(ctx, d.activity), d.activity)}
     <h2>Proofs</h2>
     ${table(
       "proofs",
