@@ -212,6 +212,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       logger.info(
         {
           url: listening,
+          dashboard: `${listening}/`,
           chainId: config.chainId,
           worker: chain.me,
           readOnly: chain.readOnly,
