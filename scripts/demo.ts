@@ -12,7 +12,8 @@
  *
  * Fails loudly (exit 1, with the step and the reason) if anything does not behave as the protocol says.
  * Flags: --file <path> to store your own file, --embedded to never reuse a running node, --json to print the
- * summary as JSON on stdout (progress goes to stderr), --help.
+ * summary as JSON on stdout (progress goes to stderr), --stay to keep the chain, agents, worker and dashboard up
+ * until Ctrl-C, --help.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -53,6 +54,7 @@ worker), the file retrieved byte for byte, and a compute lease; then a summary r
   --node <kind>   the embedded node: hardhat (default, or $STRATA_NODE) or anvil (Foundry's Anvil, from
                   the @foundry-rs/anvil package; implies --embedded)
   --json          print the summary as JSON on stdout (progress on stderr)
+  --stay          keep the chain, agents, worker and dashboard up until Ctrl-C (then shut down cleanly)
   --help          this text`;
 
 /** Check on chain that the timelock holds every role and the deployer none (the Ignition module's handover). */
@@ -79,6 +81,19 @@ async function checkRoles(chain: LocalChain, p: Progress): Promise<void> {
   }
 }
 
+/** Resolves on the first SIGINT or SIGTERM (the caller then shuts everything down). */
+function untilInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -86,6 +101,7 @@ async function main(): Promise<number> {
       embedded: { type: "boolean", default: false },
       node: { type: "string" },
       json: { type: "boolean", default: false },
+      stay: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -137,7 +153,7 @@ async function main(): Promise<number> {
     agents.push(...(await startAgents(chain, PROVIDER_ACCOUNTS, { logDir, configure })));
     for (const a of agents) p.detail(`agent ${a.address} at ${a.endpoint} (registered, 5,000 tokens staked)`);
     worker = await startWorker(chain, WORKER_ACCOUNT, undefined, { logDir });
-    p.detail(`worker ${worker.address}: /health and /metrics at ${worker.url}`);
+    p.detail(`worker ${worker.address}: /health and /metrics at ${worker.url}, dashboard at ${worker.url}/`);
 
     const storage = await runStorageStory({
       chain,
@@ -186,17 +202,34 @@ async function main(): Promise<number> {
       ...(reuse ? [`deployment: ${chain.deploymentFile} (the node at ${rpcUrl} keeps running)`] : []),
       `stored file: ${storage.file}; manifest ${storage.manifest}; retrieved ${storage.retrieved}`,
     ];
+    const dashboard = `${worker.url}/`;
     if (values.json) {
       console.log(
         JSON.stringify(
-          { ok: true, seconds: Math.round((performance.now() - started) / 1000), ...summary, compute, where },
+          {
+            ok: true,
+            seconds: Math.round((performance.now() - started) / 1000),
+            ...summary,
+            compute,
+            where,
+            dashboard,
+          },
           (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
           2,
         ),
       );
     } else {
       printSummary(summary, where, write, compute.leases);
-      write(`\nDone in ${((performance.now() - started) / 1000).toFixed(0)} s; shutting everything down.`);
+      write(`\nDashboard (the worker's index and the chain, read-only): ${dashboard}`);
+      const next = values.stay
+        ? "the chain, agents, worker and dashboard stay up"
+        : "shutting everything down";
+      write(`\nDone in ${((performance.now() - started) / 1000).toFixed(0)} s; ${next}.`);
+    }
+    if (values.stay) {
+      write(`Open ${dashboard} in a browser; press Ctrl-C to stop everything.`);
+      await untilInterrupted();
+      write("Stopping the worker, the agents and the chain.");
     }
     return 0;
   } catch (error) {

@@ -2,7 +2,7 @@
  * The proof-verifier worker: follows the chain into its index, then runs its duties, in ticks that never
  * overlap. `tick()` catches the index up with the confirmed head (duties need an up-to-date index; /health
  * keeps answering meanwhile), then runs each duty once (a duty that throws is logged and retried next tick).
- * `start()` listens on /health + /metrics and ticks every pollIntervalMs and on new blocks; a tick whose
+ * `start()` listens on /health + /metrics + the dashboard and ticks every pollIntervalMs and on new blocks; a tick whose
  * indexing fails (RPC trouble after retries) backs off exponentially up to 30 s and the loop carries on.
  * `stop()` finishes the current tick, closes HTTP and the database; it is idempotent.
  */
@@ -19,6 +19,7 @@ import {
 import { WorkerChain } from "./chain.js";
 import type { WorkerConfig } from "./config.js";
 import type { Duty, DutyResult, WorkerContext } from "./context.js";
+import { chainReadsFor } from "./dashboard/chainReads.js";
 import { WorkerDb } from "./db/index.js";
 import { HealthState, WORKER_VERSION, type HealthReport } from "./http/health.js";
 import { buildHttpApp } from "./http/server.js";
@@ -136,7 +137,12 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       version: WORKER_VERSION,
     };
   };
-  const app = buildHttpApp({ logger, metrics, health });
+  const app = buildHttpApp({
+    logger,
+    metrics,
+    health,
+    dashboard: { db, chain: chainReadsFor(chain), chainId: config.chainId },
+  });
 
   let listening: string | undefined;
   let stopping: Promise<void> | undefined;
@@ -206,6 +212,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       logger.info(
         {
           url: listening,
+          dashboard: `${listening}/`,
           chainId: config.chainId,
           worker: chain.me,
           readOnly: chain.readOnly,

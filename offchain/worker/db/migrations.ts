@@ -5,7 +5,7 @@
  * inserts nothing twice; a reorg deletes their rows above the common ancestor. Worker-local tables (actions,
  * samples, alerts) record what this worker did and are never rolled back; proof_checks describe chain events
  * and roll back with them. Migration 2 adds the compute market's tables (orders, bids, leases and their
- * events); lease_heartbeats is pruned to each lease's newest row below the reorg window (see chainWrites). Addresses are stored checksummed, amounts as decimal TEXT, ids/periods/blocks as
+ * events); migration 4 only adds indexes for the dashboard's lookups. lease_heartbeats is pruned to each lease's newest row below the reorg window (see chainWrites). Addresses are stored checksummed, amounts as decimal TEXT, ids/periods/blocks as
  * INTEGER.
  */
 export const MIGRATIONS: readonly string[] = [
@@ -538,6 +538,19 @@ export const MIGRATIONS: readonly string[] = [
      at INTEGER NOT NULL
    );
    CREATE INDEX samples_set ON samples (data_set_id, id);`,
+
+  // 4: lookups of the dashboard (offchain/worker/dashboard): a watcher's reports, closes and challenges, a client's
+  // data sets, a data set's and a provider's lease slashes, and proofs and declared faults per period network-wide.
+  `CREATE INDEX missed_reports_reporter ON missed_reports (reporter);
+   CREATE INDEX lease_missed_reports_reporter ON lease_missed_reports (reporter);
+   CREATE INDEX leases_closed_closer ON leases_closed (closer);
+   CREATE INDEX retrieval_challenges_challenger ON retrieval_challenges (challenger);
+   CREATE INDEX retrieval_challenges_enforcer ON retrieval_challenges (enforcer);
+   CREATE INDEX data_sets_client ON data_sets (client, data_set_id);
+   CREATE INDEX slashes_set ON slashes (data_set_id);
+   CREATE INDEX lease_slashes_provider ON lease_slashes (provider);
+   CREATE INDEX proofs_period ON proofs (period);
+   CREATE INDEX faults_declared_period ON faults_declared (period);`,
 ];
 
 /** Chain-derived tables: rolled back above the common ancestor on a reorg (with `blocks` and proof_checks). */

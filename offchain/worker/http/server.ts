@@ -1,5 +1,9 @@
-/** The worker's HTTP endpoint (fastify): GET /health (JSON) and GET /metrics (Prometheus text). */
+/**
+ * The worker's HTTP endpoint (fastify): GET /health (JSON), GET /metrics (Prometheus text) and, when given its
+ * dependencies, the read-only dashboard (HTML pages under `/`; see ../dashboard/routes.ts).
+ */
 import { fastify, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { notFoundPage, registerDashboard, type DashboardDeps } from "../dashboard/routes.js";
 import type { Logger } from "../../runtime/logger.js";
 import type { WorkerMetrics } from "../metrics.js";
 import type { HealthReport } from "./health.js";
@@ -9,6 +13,8 @@ export interface HttpDeps {
   metrics: WorkerMetrics;
   /** The current health (computed per request). */
   health: () => HealthReport;
+  /** The dashboard's index and chain reads (absent: no dashboard). */
+  dashboard?: DashboardDeps;
 }
 
 /** Build the app (not listening): `app.inject()` in tests, `app.listen()` in the worker. */
@@ -28,10 +34,16 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     return reply.header("content-type", deps.metrics.registry.contentType).send(text);
   });
 
-  app.setNotFoundHandler(async (request, reply) =>
-    reply
+  if (deps.dashboard !== undefined) registerDashboard(app, deps.dashboard);
+
+  // Browsers (Accept: text/html) get the dashboard's 404 page, programs the JSON error.
+  app.setNotFoundHandler(async (request, reply) => {
+    if (deps.dashboard !== undefined && (request.headers.accept ?? "").includes("text/html")) {
+      return notFoundPage(reply, `no page ${request.url}`);
+    }
+    return reply
       .code(404)
-      .send({ error: { code: "NOT_FOUND", message: `no route ${request.method} ${request.url}` } }),
-  );
+      .send({ error: { code: "NOT_FOUND", message: `no route ${request.method} ${request.url}` } });
+  });
   return app;
 }
