@@ -28,14 +28,17 @@ describe("e2e: npm run demo", function () {
     const summary = JSON.parse(result.stdout) as DemoSummary;
     expect(summary.ok).to.equal(true);
     expect(summary.dataSets).to.have.length(4);
-    expect(summary.dataSets.filter((d) => d.state === "ended: retrieval failed")).to.have.length(1);
+    // The provider that lost its data fails its challenge; the provider killed later may fail one too when the
+    // worker's samples reach it before its missed proof is reported (timing, not a rule): one or two.
+    const retrievalFailed = summary.dataSets.filter((d) => d.state === "ended: retrieval failed");
+    expect(retrievalFailed.length).to.be.within(1, 2);
     // The data sets still live hold the file's pieces (an ended data set holds nothing).
     const live = summary.dataSets.filter((d) => d.state === "live");
     expect(live.length).to.be.at.least(2);
     for (const set of live) expect(set.bytes).to.not.equal("0");
     expect(summary.proofs).to.be.at.least(8);
     expect(summary.missedPeriodsReported).to.be.at.least(1);
-    expect(summary.retrievalChallenges.failed).to.equal(1);
+    expect(summary.retrievalChallenges.failed).to.equal(retrievalFailed.length);
     const worker = summary.parties.find((p) => p.role === "worker (watcher)");
     expect(summary.compute.leases.map((l) => l.reason)).to.deep.equal([
       "MissedHeartbeats",
