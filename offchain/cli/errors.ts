@@ -101,6 +101,11 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   // data-set event replay
   DATA_SET_NOT_FOUND: 1,
   DATA_SET_EVENT_OUT_OF_ORDER: 2,
+  // repairs
+  REPAIR_BRIEF_INVALID: 1,
+  REPAIR_BRIEF_MISMATCH: 1,
+  REPAIR_NO_PROVIDER: 2,
+  REPAIR_FAILED: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {

@@ -87,7 +87,12 @@ export type StrataErrorCode =
   | "INTERNAL_INVARIANT"
   // data sets (offchain/sdk/datasets): replaying the market's events
   | "DATA_SET_NOT_FOUND"
-  | "DATA_SET_EVENT_OUT_OF_ORDER";
+  | "DATA_SET_EVENT_OUT_OF_ORDER"
+  // repairing mandated files (offchain/sdk/repair, the worker's repair duty, `strata repair`)
+  | "REPAIR_BRIEF_INVALID"
+  | "REPAIR_BRIEF_MISMATCH"
+  | "REPAIR_NO_PROVIDER"
+  | "REPAIR_FAILED";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {
