@@ -95,6 +95,17 @@ export interface LeaseSettings {
   closeOverdrawn: boolean;
 }
 
+export interface RepairSettings {
+  /** Repair the mandated files whose briefs it has (needs `factory`; a read-only worker only watches). */
+  enabled: boolean;
+  /** The RepairMandateFactory whose MandateOpened events are followed (null: no repair duty). */
+  factory: string | null;
+  /** Folder of repair briefs (`strata mandate` writes one per file: `<mandate>.json`); null: none. */
+  briefsDir: string | null;
+  /** Time allowed to fetch one piece from a provider. */
+  fetchTimeoutMs: number;
+}
+
 /** The settings every part of the worker reads, fully resolved for one chain. */
 export interface WorkerConfig {
   rpcUrl: string;
@@ -122,6 +133,7 @@ export interface WorkerConfig {
   challenges: ChallengeSettings;
   keeper: KeeperSettings;
   leases: LeaseSettings;
+  repair: RepairSettings;
 }
 
 /** Validated settings before the chain is known: null fields are chosen by `resolveWorkerConfig`. */
@@ -165,6 +177,7 @@ export interface WorkerConfigFile {
   challenges: ChallengeSettings;
   keeper: KeeperSettings;
   leases: LeaseSettings;
+  repair: RepairSettings;
 }
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object | null ? DeepPartial<T[K]> | null : T[K] };
@@ -204,6 +217,7 @@ export function defaultWorkerConfig(): WorkerConfigFile {
       settleBatchSize: 100,
     },
     leases: { enabled: true, reportMissedHeartbeats: true, closeOverdrawn: true },
+    repair: { enabled: true, factory: null, briefsDir: null, fetchTimeoutMs: 60_000 },
   };
 }
 
