@@ -9,6 +9,8 @@ import { registerRetrieveCommand } from "./commands/retrieve.js";
 import { registerStatusCommand } from "./commands/status.js";
 import { registerStoreCommand } from "./commands/store.js";
 import { registerWorkerCommands } from "./commands/worker.js";
+import { registerMandateCommand } from "./commands/mandate.js";
+import { registerRepairCommand } from "./commands/repair.js";
 import { CliContext, DEFAULTS, processIo, type CliIo, type GlobalOptions } from "./context.js";
 import { formatFailure, toFailure, type CliFailure } from "./errors.js";
 import { nonNegativeInt } from "./parse.js";
@@ -66,6 +68,8 @@ export function buildProgram(io: CliIo, run: Runner): Command {
   registerLeaseCommands(program, run);
   registerDevCommands(program, run);
   registerWorkerCommands(program, run);
+  registerMandateCommand(program, run);
+  registerRepairCommand(program, run);
 
   for (const command of allCommands(program))
     command.exitOverride().configureOutput(program.configureOutput());
