@@ -20,6 +20,7 @@ import {
   StorageMarket__factory,
 } from "../../typechain-types/index.js";
 import { pieceRoot } from "../../offchain/sdk/commitment/parallel.js";
+import { configureStorageOffer } from "../../scripts/demo/storageStory.js";
 import { startLocalChain, stopProcess, type LocalChain } from "../../scripts/lib/localChain.js";
 import {
   devAddress,
@@ -56,7 +57,8 @@ describe("e2e: the worker repairs a lost piece onto a new provider under the own
   before(async function () {
     chain = await startLocalChain();
     strata = strataCli(chain);
-    agents.push(...(await startAgents(chain, [1, 2, 3, 5])));
+    // Prices 1,000 to 1,750 tokens per TiB-month: the file goes to the three cheapest, the dearest is the spare.
+    agents.push(...(await startAgents(chain, [1, 2, 3, 5], { configure: configureStorageOffer })));
   });
 
   after(async function () {
@@ -79,7 +81,7 @@ describe("e2e: the worker repairs a lost piece onto a new provider under the own
 
     // The owner stores a file on three of the four providers and opens a mandate, sharing its brief.
     const file = path.join(chain.workDir, "archive.bin");
-    const original = randomBytes(1024 * 1024 + 123);
+    const original = randomBytes(4 * 1024 * 1024 + 123);
     writeFileSync(file, original);
     const manifestPath = path.join(chain.workDir, "archive.strata.json");
     await strata(["dev", "mint", "1000", "--to", devAddress(CLIENT_ACCOUNT)], 0);
@@ -92,7 +94,18 @@ describe("e2e: the worker repairs a lost piece onto a new provider under the own
     const briefsDir = path.join(chain.workDir, "briefs");
     mkdirSync(briefsDir, { recursive: true });
     const opened = await strata(
-      ["mandate", manifestPath, "--budget", "100", "--reward", "1", "--share", briefsDir],
+      [
+        "mandate",
+        manifestPath,
+        "--budget",
+        "100",
+        "--reward",
+        "1",
+        "--max-price",
+        "2000",
+        "--share",
+        briefsDir,
+      ],
       CLIENT_ACCOUNT,
     );
     const mandateAddress = String(opened.mandate);
@@ -176,6 +189,7 @@ describe("e2e: the worker repairs a lost piece onto a new provider under the own
     expect(claimed.args.reward).to.be.greaterThan(0n);
     expect(await mandate.rewardsOwed(workerAddress)).to.equal(claimed.args.reward);
     expect(await mandate.holderOf(0)).to.equal(newDataSet);
+    // The new provider is paid from the repair data set's escrow for the periods it proved.
     expect((await market.dataSet(newDataSet)).paid).to.be.greaterThan(0n);
     expect(await mandate.queryFilter(mandate.filters.RepairOpened())).to.have.length(1);
 
