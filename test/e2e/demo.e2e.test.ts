@@ -9,7 +9,8 @@ import { ROOT, run } from "../../scripts/lib/localChain.js";
 
 interface DemoSummary {
   ok: boolean;
-  dataSets: { state: string; compensation: string; pricePerTiBMonth: string; bytes: string }[];
+  dataSets: { id: string; state: string; compensation: string; pricePerTiBMonth: string; bytes: string }[];
+  repair: { repairer: string; reward: string; providerPaid: string; dataSetId: string };
   proofs: number;
   missedPeriodsReported: number;
   retrievalChallenges: { opened: number; failed: number };
@@ -21,13 +22,14 @@ interface DemoSummary {
 describe("e2e: npm run demo", function () {
   this.timeout(900_000);
 
-  it("runs the whole storage and compute story and prints a summary read back from the chain", async function () {
+  it("runs the whole storage, repair and compute story and prints a summary read back from the chain", async function () {
     const tsx = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
     const result = await run([tsx, "scripts/demo.ts", "--embedded", "--json"], { timeoutMs: 840_000 });
     if (result.code !== 0) throw new Error(`demo failed (${result.code}):\n${result.stderr.slice(-6000)}`);
     const summary = JSON.parse(result.stdout) as DemoSummary;
     expect(summary.ok).to.equal(true);
-    expect(summary.dataSets).to.have.length(4);
+    // The file's four data sets and the one the worker's repair created (client: the mandate's wallet).
+    expect(summary.dataSets).to.have.length(5);
     expect(summary.dataSets.filter((d) => d.state === "ended: retrieval failed")).to.have.length(1);
     // The data sets still live hold the file's pieces (an ended data set holds nothing).
     const live = summary.dataSets.filter((d) => d.state === "live");
@@ -37,6 +39,10 @@ describe("e2e: npm run demo", function () {
     expect(summary.missedPeriodsReported).to.be.at.least(1);
     expect(summary.retrievalChallenges.failed).to.equal(1);
     const worker = summary.parties.find((p) => p.role === "worker (watcher)");
+    expect(summary.repair.repairer).to.equal(worker?.address);
+    expect(BigInt(summary.repair.reward)).to.be.greaterThan(0n);
+    expect(BigInt(summary.repair.providerPaid)).to.be.greaterThan(0n);
+    expect(summary.dataSets.map((d) => d.id)).to.include(summary.repair.dataSetId);
     expect(summary.compute.leases.map((l) => l.reason)).to.deep.equal([
       "MissedHeartbeats",
       "InsufficientFunds",

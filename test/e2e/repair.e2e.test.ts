@@ -5,7 +5,8 @@
  * brief handed to the worker). One provider's agent is killed for good: the worker's samples fail, it opens a
  * retrieval challenge nobody answers and enforces it, which ends the provider's data set. The worker's repair
  * duty then notices the lost piece (the contract's rule), fetches a live piece, rebuilds the lost one, places it
- * with the fourth provider under the mandate, and once that provider has proven a period claims the reward.
+ * with the fourth provider under the mandate (the worker is killed mid-repair and restarted: it resumes, and
+ * opens no second repair), and once that provider has proven a period claims the reward.
  * The file is then retrieved byte for byte from the repaired piece alone, and the repairer and the new provider
  * are paid.
  */
@@ -156,6 +157,13 @@ describe("e2e: the worker repairs a lost piece onto a new provider under the own
     expect(repairOpened.args.index).to.equal(0n);
     expect(repairOpened.args.terms.provider.toLowerCase()).to.equal(spare.address.toLowerCase());
     const repairId = repairOpened.args.repairId;
+    // The worker is killed mid-repair and restarted on the same database: it resumes from the recorded stage.
+    worker.process.kill("SIGKILL");
+    await once(worker.process, "exit");
+    worker = await startWorker(chain, WORKER_ACCOUNT, {
+      ...LOCAL_STORY_WORKER_CONFIG,
+      repair: { enabled: true, briefsDir },
+    });
     const bound = await until(
       "the worker to bind the repair data set",
       async () => (await mandate.queryFilter(mandate.filters.RepairBound(repairId)))[0],

@@ -344,8 +344,8 @@ export async function rebuildLost(
 
 /**
  * The cheapest provider the mandate accepts for the piece: not excluded by the owner, not the one that lost it,
- * not holding another piece of the file, asking at most the ceiling, offering at least the floor, with the
- * mandate's notice (its data sets are created on those terms).
+ * asking at most the ceiling, offering at least the floor, with the mandate's notice (its data sets are created
+ * on those terms); one holding no other live piece of the file is preferred.
  */
 export async function chooseProvider(
   brief: RepairBrief,
@@ -358,8 +358,8 @@ export async function chooseProvider(
     ...terms.excluded.map((a) => a.toLowerCase()),
     ...[...(deps.exclude ?? [])].map((a) => a.toLowerCase()),
     lost.provider.toLowerCase(),
-    ...health.filter((h) => !h.lost).map((h) => h.provider.toLowerCase()),
   ]);
+  const holders = new Set(health.filter((h) => !h.lost).map((h) => h.provider.toLowerCase()));
   const selectDeps: SelectProvidersDeps = { registry: deps.registry, agentFor: deps.agentFor };
   let selection;
   try {
@@ -386,7 +386,14 @@ export async function chooseProvider(
       },
     );
   }
-  const offer = [...selection.chosen, ...selection.spares].find(
+  // A provider that holds no other live piece of the file first (a second piece with one provider weakens the
+  // coding), cheapest first within each group; a holder only when no other provider qualifies.
+  const offers = [...selection.chosen, ...selection.spares];
+  const ordered = [
+    ...offers.filter((o) => !holders.has(o.address.toLowerCase())),
+    ...offers.filter((o) => holders.has(o.address.toLowerCase())),
+  ];
+  const offer = ordered.find(
     (o) =>
       o.terms.noticePeriods === terms.noticePeriods &&
       o.terms.pricePerTiBMonth <= terms.priceCeiling &&
