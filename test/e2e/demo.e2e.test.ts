@@ -11,6 +11,7 @@ interface DemoSummary {
   ok: boolean;
   dataSets: { id: string; state: string; compensation: string; pricePerTiBMonth: string; bytes: string }[];
   repair: { repairer: string; reward: string; providerPaid: string; dataSetId: string };
+  permanent: { paid: string; principal: string; solvency: { principalLeft: string; status: string } };
   proofs: number;
   missedPeriodsReported: number;
   retrievalChallenges: { opened: number; failed: number };
@@ -43,6 +44,9 @@ describe("e2e: npm run demo", function () {
     expect(BigInt(summary.repair.reward)).to.be.greaterThan(0n);
     expect(BigInt(summary.repair.providerPaid)).to.be.greaterThan(0n);
     expect(summary.dataSets.map((d) => d.id)).to.include(summary.repair.dataSetId);
+    expect(BigInt(summary.permanent.principal)).to.be.greaterThan(0n);
+    expect(summary.permanent.solvency.principalLeft).to.equal(summary.permanent.principal);
+    expect(summary.permanent.solvency.status).to.equal("pending");
     expect(summary.compute.leases.map((l) => l.reason)).to.deep.equal([
       "MissedHeartbeats",
       "InsufficientFunds",
