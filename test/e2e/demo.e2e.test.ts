@@ -29,16 +29,23 @@ describe("e2e: npm run demo", function () {
     if (result.code !== 0) throw new Error(`demo failed (${result.code}):\n${result.stderr.slice(-6000)}`);
     const summary = JSON.parse(result.stdout) as DemoSummary;
     expect(summary.ok).to.equal(true);
-    // The file's four data sets and the one the worker's repair created (client: the mandate's wallet).
-    expect(summary.dataSets).to.have.length(5);
-    expect(summary.dataSets.filter((d) => d.state === "ended: retrieval failed")).to.have.length(1);
+    // The provider that lost its data is challenged and its data set ends. The offline one fails its samples too:
+    // its challenge is enforced once enough time has passed (the repair chapter moves time on), so one or two.
+    const failedSets = summary.dataSets.filter((d) => d.state === "ended: retrieval failed");
+    expect(failedSets.length).to.be.within(1, 2);
+    expect(summary.retrievalChallenges.failed).to.equal(failedSets.length);
+    // The file's four data sets and one per repaired piece (client: the mandate's wallet); at most one repair
+    // per ended data set.
+    expect(summary.dataSets.length).to.be.within(5, 4 + failedSets.length);
     // The data sets still live hold the file's pieces (an ended data set holds nothing).
     const live = summary.dataSets.filter((d) => d.state === "live");
     expect(live.length).to.be.at.least(2);
-    for (const set of live) expect(set.bytes).to.not.equal("0");
+    // (A repair data set opened near the end may still be waiting for its piece; the chapter's own one holds it.)
+    const repairSets = new Set(summary.dataSets.slice(4).map((d) => d.id));
+    for (const set of live) if (!repairSets.has(set.id)) expect(set.bytes).to.not.equal("0");
+    expect(live.find((d) => d.id === summary.repair.dataSetId)?.bytes).to.not.equal("0");
     expect(summary.proofs).to.be.at.least(8);
     expect(summary.missedPeriodsReported).to.be.at.least(1);
-    expect(summary.retrievalChallenges.failed).to.equal(1);
     const worker = summary.parties.find((p) => p.role === "worker (watcher)");
     expect(summary.repair.repairer).to.equal(worker?.address);
     expect(BigInt(summary.repair.reward)).to.be.greaterThan(0n);
