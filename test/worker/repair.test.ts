@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { getAddress } from "ethers";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +10,9 @@ import {
   parseRepairBrief,
   type RepairBrief,
 } from "../../offchain/sdk/repair/brief.js";
-import type { RepairRecord } from "../../offchain/sdk/repair/driver.js";
+import type { RegistryReader } from "../../offchain/sdk/client/selectProviders.js";
+import { chooseProvider, type RepairDeps, type RepairRecord } from "../../offchain/sdk/repair/driver.js";
+import type { PieceHealth } from "../../offchain/sdk/repair/lostPieces.js";
 import { fileJournal } from "../../offchain/sdk/repair/forFile.js";
 import { PieceList } from "../../offchain/sdk/repair/pieceList.js";
 import { WorkerDb } from "../../offchain/worker/db/index.js";
@@ -183,5 +186,146 @@ describe("repair configuration", () => {
     expect(explicit.repair.factory).to.equal(MANDATE);
     expect(explicit.repair.briefsDir).to.equal("/x/b");
     expectCode(() => parseWorkerConfig({ repair: { factory: "0x0" } }), "CONFIG_INVALID");
+  });
+});
+
+// ------------------------------------------------------------------ choosing the new provider
+
+const MARKET_ADDRESS = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0";
+const PERIOD = 3600n;
+
+interface FakeOffer {
+  address: string;
+  price: bigint;
+  collateral?: bigint;
+  notice?: bigint;
+}
+
+function chooserDeps(offers: FakeOffer[]) {
+  const byEndpoint = new Map(offers.map((o) => [`http://p${o.address.slice(-6)}`, o]));
+  const endpointOf = (a: string) => `http://p${a.slice(-6).toLowerCase()}`;
+  const registry: RegistryReader = {
+    providerCount: () => Promise.resolve(BigInt(offers.length)),
+    providerAt: (i) => Promise.resolve(offers[Number(i)]?.address ?? ""),
+    providerInfo: (a) => Promise.resolve({ registered: true, endpoint: endpointOf(a), pricePerTiBMonth: 0n }),
+    stakeInfo: () => Promise.resolve({ free: 10n ** 18n }),
+  };
+  const agentFor = (endpoint: string) => {
+    const o = byEndpoint.get(endpoint);
+    if (o === undefined) throw new Error(`no agent at ${endpoint}`);
+    return {
+      health: () =>
+        Promise.resolve({
+          ok: true,
+          provider: o.address,
+          chainId: 31337n,
+          market: MARKET_ADDRESS,
+          version: "1",
+        }),
+      terms: () =>
+        Promise.resolve({
+          provider: o.address,
+          chainId: 31337n,
+          market: MARKET_ADDRESS,
+          pricePerTiBMonth: o.price,
+          collateralPerTiB: o.collateral ?? 100n,
+          noticePeriods: o.notice ?? 2n,
+          maxPieceBytes: 1n << 30n,
+          provingPeriod: PERIOD,
+          endpoint,
+        }),
+    };
+  };
+  return {
+    registry,
+    agentFor: agentFor as unknown as RepairDeps["agentFor"],
+    chainId: 31337n,
+    marketAddress: MARKET_ADDRESS,
+    provingPeriod: PERIOD,
+  };
+}
+
+const A = "0x00000000000000000000000000000000000000a1";
+const B = "0x00000000000000000000000000000000000000b2";
+const C = "0x00000000000000000000000000000000000000c3";
+const D = "0x00000000000000000000000000000000000000d4";
+const E = "0x00000000000000000000000000000000000000e5";
+
+function mandateTerms(
+  overrides: Partial<{ priceCeiling: bigint; collateralFloor: bigint; excluded: string[] }> = {},
+) {
+  return {
+    priceCeiling: overrides.priceCeiling ?? 50n,
+    collateralFloor: overrides.collateralFloor ?? 100n,
+    noticePeriods: 2n,
+    excluded: overrides.excluded ?? [],
+  } as unknown as Parameters<typeof chooseProvider>[3];
+}
+
+function healthOf(holders: { provider: string; lost: boolean }[]): PieceHealth[] {
+  return holders.map((h, index) => ({
+    piece: { index, pieceRoot: "0x" + "11".repeat(32), span: 16n, dataSetId: BigInt(index + 1) },
+    holder: BigInt(index + 1),
+    provider: h.provider,
+    lost: h.lost,
+    pendingRepair: 0n,
+  }));
+}
+
+describe("repair: choosing the new provider within the mandate", () => {
+  const b = brief();
+  // Piece 0 was lost by A; B holds piece 1, C piece 2.
+  const health = healthOf([
+    { provider: A, lost: true },
+    { provider: B, lost: false },
+    { provider: C, lost: false },
+  ]);
+  const first = health[0];
+  if (first === undefined) throw new Error("no piece 0");
+  const lost: PieceHealth = first;
+
+  it("test_choose_cheapestWithinTheTerms: never the loser, the excluded, above the ceiling, below the floor or on another notice", async () => {
+    const deps = chooserDeps([
+      { address: A, price: 1n }, // lost the piece
+      { address: D, price: 2n }, // excluded by the owner
+      { address: E, price: 60n }, // above the ceiling
+      { address: "0x00000000000000000000000000000000000000f6", price: 3n, collateral: 99n }, // below the floor
+      { address: "0x0000000000000000000000000000000000000077", price: 4n, notice: 3n }, // another notice
+      { address: "0x0000000000000000000000000000000000000088", price: 9n },
+      { address: "0x0000000000000000000000000000000000000099", price: 7n },
+    ]);
+    const chosen = await chooseProvider(b, lost, health, mandateTerms({ excluded: [D] }), deps);
+    expect(chosen.address).to.equal(getAddress("0x0000000000000000000000000000000000000099"));
+  });
+
+  it("test_choose_prefersNonHolders: a provider holding another live piece only when no other qualifies", async () => {
+    const cheapHolder = chooserDeps([
+      { address: B, price: 1n },
+      { address: E, price: 40n },
+    ]);
+    expect((await chooseProvider(b, lost, health, mandateTerms(), cheapHolder)).address).to.equal(
+      getAddress(E),
+    );
+    const onlyHolders = chooserDeps([
+      { address: B, price: 5n },
+      { address: C, price: 3n },
+      { address: A, price: 1n },
+    ]);
+    expect((await chooseProvider(b, lost, health, mandateTerms(), onlyHolders)).address).to.equal(
+      getAddress(C),
+    );
+  });
+
+  it("test_choose_none: REPAIR_NO_PROVIDER when nobody qualifies", async () => {
+    const deps = chooserDeps([
+      { address: A, price: 1n },
+      { address: E, price: 60n },
+    ]);
+    try {
+      await chooseProvider(b, lost, health, mandateTerms(), deps);
+      expect.fail("expected REPAIR_NO_PROVIDER");
+    } catch (error) {
+      expect((error as StrataError).code).to.equal("REPAIR_NO_PROVIDER");
+    }
   });
 });
