@@ -19,6 +19,7 @@ import {
   RepairMandate__factory,
   RetrievalChallenges__factory,
   StorageMarket__factory,
+  TestStablecoin__factory,
 } from "../../typechain-types/index.js";
 import { pieceRoot } from "../../offchain/sdk/commitment/parallel.js";
 import { configureStorageOffer } from "../../scripts/demo/storageStory.js";
@@ -200,6 +201,18 @@ describe("e2e: the worker repairs a lost piece onto a new provider under the own
     // The new provider is paid from the repair data set's escrow for the periods it proved.
     expect((await market.dataSet(newDataSet)).paid).to.be.greaterThan(0n);
     expect(await mandate.queryFilter(mandate.filters.RepairOpened())).to.have.length(1);
+
+    // The repairer takes its reward with `strata repair --withdraw` (the worker stopped: one sender per account);
+    // the file has no lost piece left, so it repairs nothing.
+    await stopProcess(worker.process);
+    worker = undefined;
+    const token = TestStablecoin__factory.connect(chain.addresses.token, chain.provider);
+    const walletBefore = await token.balanceOf(workerAddress);
+    const byHand = await strata(["repair", manifestPath, "--withdraw"], WORKER_ACCOUNT);
+    expect(byHand.pieces).to.deep.equal([]);
+    expect(byHand.withdrawn).to.equal(claimed.args.reward.toString());
+    expect(await token.balanceOf(workerAddress)).to.equal(walletBefore + claimed.args.reward);
+    expect(await mandate.rewardsOwed(workerAddress)).to.equal(0n);
 
     // The repaired piece alone gives the file back, byte for byte.
     const repaired = await fetch(`${spare.endpoint}/v1/pieces/${lostPiece.root}`);

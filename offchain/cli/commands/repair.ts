@@ -22,6 +22,7 @@ interface RepairOptions {
   wait?: boolean;
   timeout: number;
   journal?: string;
+  withdraw?: boolean;
 }
 
 export function registerRepairCommand(program: Command, run: Runner): void {
@@ -41,6 +42,7 @@ export function registerRepairCommand(program: Command, run: Runner): void {
     .option("--wait", "keep going until every repair is claimed (polls the chain)")
     .option("--timeout <seconds>", "with --wait: give up after this long", positiveInt, 3600)
     .option("--journal <file>", "where the repair steps are saved (default: <brief>.repairs.json)")
+    .option("--withdraw", "afterwards, withdraw the rewards this mandate owes you to your wallet")
     .action((file: string, opts: RepairOptions, command: Command) =>
       run(command, (ctx) => repair(ctx, file, opts)),
     );
@@ -157,14 +159,27 @@ async function repair(ctx: CliContext, file: string, opts: RepairOptions): Promi
     await new Promise((r) => setTimeout(r, 5000));
   }
   const pieces = [...reports.values()].sort((a, b) => a.index - b.index);
-  ctx.result({ mandate: brief.mandate, repairer: me, pieces }, () =>
-    pieces.length === 0
+  let withdrawn = 0n;
+  if (opts.withdraw === true) {
+    const owed = await mandate.rewardsOwed(me);
+    if (owed > 0n) {
+      await deps.execute(
+        "withdrawRewards",
+        () => mandate.withdrawRewards.staticCall(),
+        () => mandate.withdrawRewards(),
+      );
+      withdrawn = owed;
+    }
+  }
+  const owedNow = await mandate.rewardsOwed(me);
+  const lines = (): string[] => [
+    ...(pieces.length === 0
       ? [`no lost piece in mandate ${brief.mandate}: nothing to repair`]
       : pieces.map((p) => {
           const where = p.provider === null ? "" : ` onto ${p.provider}`;
           switch (p.outcome) {
             case "claimed":
-              return `piece ${p.index}: repaired${where} (data set ${String(p.dataSetId)}), reward ${units.format(p.reward ?? 0n)} credited (withdraw with RepairMandate.withdrawRewards)`;
+              return `piece ${p.index}: repaired${where} (data set ${String(p.dataSetId)}), reward ${units.format(p.reward ?? 0n)} credited`;
             case "waiting":
               return `piece ${p.index}: repair ${String(p.repairId)}${where} placed; ${p.note ?? "waiting"} (run again, or --wait)`;
             case "pendingElsewhere":
@@ -174,6 +189,9 @@ async function repair(ctx: CliContext, file: string, opts: RepairOptions): Promi
             case "advanced":
               return `piece ${p.index}: repair ${String(p.repairId)} ${p.stage ?? ""}`;
           }
-        }),
-  );
+        })),
+    ...(withdrawn > 0n ? [`withdrew ${units.format(withdrawn)} of rewards to ${me}`] : []),
+    ...(owedNow > 0n ? [`rewards owed to you: ${units.format(owedNow)} (strata repair --withdraw)`] : []),
+  ];
+  ctx.result({ mandate: brief.mandate, repairer: me, pieces, withdrawn, rewardsOwed: owedNow }, lines);
 }

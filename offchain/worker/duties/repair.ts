@@ -133,7 +133,7 @@ async function repairMandate(
       result.claimed++;
       log.info(
         { index: piece.piece.index, repairId: outcome.record.repairId, reward: outcome.reward },
-        "repair claimed (withdraw the reward with RepairMandate.withdrawRewards)",
+        "repair claimed (withdraw the reward with `strata repair <brief> --withdraw`)",
       );
     }
   }
