@@ -116,12 +116,27 @@ module.exports = {
       CLI,
       DEPLOY,
     ),
-    layer(
-      "deploy-imports-only-typechain-types-and-sdk--move-the-code-into-the-sdk",
-      "deploy/ (Ignition modules, parameters, rehearsal) must stay loadable without the daemons and the CLI.",
-      DEPLOY,
-      anyOf(RUNTIME, AGENT, WORKER, CLI),
-    ),
+    {
+      name: "deploy-imports-only-typechain-types-and-sdk--move-the-code-into-the-sdk",
+      comment:
+        "deploy/ (Ignition modules, parameters, rehearsal) must stay loadable without the daemons, the CLI and " +
+        "the analyses: of the project's own code it imports typechain-types/ and offchain/sdk/ only (packages " +
+        "and node built-ins are fine).",
+      severity: "error",
+      from: { path: DEPLOY },
+      to: {
+        dependencyTypesNot: [
+          "core",
+          "npm",
+          "npm-dev",
+          "npm-optional",
+          "npm-peer",
+          "npm-no-pkg",
+          "npm-unknown",
+        ],
+        pathNot: anyOf(TYPES, SDK, DEPLOY, "^node_modules/"),
+      },
+    },
     layer(
       "scripts-must-not-import-tests--move-the-helper-into-scripts-lib-or-offchain",
       "Tests may import scripts (e.g. scripts/lib), so scripts importing test/ would close a cycle.",

@@ -7,8 +7,10 @@
  *  3. starts four provider agents and a proof-verifier worker as real processes on loopback;
  *  4-8. stores a file, proves and pays through proving periods, loses one provider's data and another
  *     provider, gets both punished by the worker, retrieves the file byte for byte;
- *  9. runs a compute lease story (see computeStory.ts);
- *  10. prints a summary read back from the chain, and shuts everything down.
+ *  9. the worker repairs the lost piece under the client's repair mandate (see repairStory.ts);
+ *  10. stores a file permanently, paid once, and prints its solvency view (see permanentStory.ts);
+ *  11. runs a compute lease story (see computeStory.ts);
+ *  12. prints a summary read back from the chain, and shuts everything down.
  *
  * Fails loudly (exit 1, with the step and the reason) if anything does not behave as the protocol says.
  * Flags: --file <path> to store your own file, --embedded to never reuse a running node, --json to print the
@@ -34,6 +36,8 @@ import { startAgents, startWorker, type RunningAgent, type RunningWorker } from 
 import { runComputeStory } from "./demo/computeStory.js";
 import { enableCompute } from "./demo/agentsConfig.js";
 import { consoleProgress, DemoFailure, type Progress } from "./demo/progress.js";
+import { runPermanentStory } from "./demo/permanentStory.js";
+import { runRepairStory } from "./demo/repairStory.js";
 import { configureStorageOffer, runStorageStory } from "./demo/storageStory.js";
 import { collectSummary, printSummary } from "./demo/summary.js";
 
@@ -164,6 +168,8 @@ async function main(): Promise<number> {
       clientAddress: devAccountWallet(CLIENT_ACCOUNT).address,
       file: values.file ?? null,
     });
+    const repair = await runRepairStory({ chain, progress: p, worker, mandate: storage.mandate });
+    const permanent = await runPermanentStory({ chain, progress: p, clientAccount: CLIENT_ACCOUNT });
     const compute = await runComputeStory({
       chain,
       progress: p,
@@ -210,6 +216,8 @@ async function main(): Promise<number> {
             ok: true,
             seconds: Math.round((performance.now() - started) / 1000),
             ...summary,
+            repair,
+            permanent,
             compute,
             where,
             dashboard,

@@ -8,7 +8,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_ENDOWMENT } from "../offchain/durability/endowment.js";
+import { DEFAULT_ENDOWMENT } from "../offchain/sdk/durability/endowment.js";
 import { DEFAULT_SIMULATION, simulate, type SimulationResult } from "../offchain/durability/simulation.js";
 import { ROOT } from "./bench/files.js";
 import { DURABILITY_JSON, DURABILITY_SVG, durabilityMarkdown, durabilitySvg } from "./durabilityReport.js";

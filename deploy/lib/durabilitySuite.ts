@@ -1,9 +1,9 @@
 import type { ArgumentType, ContractFuture, IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
-import { DEFAULT_ENDOWMENT } from "../../offchain/durability/endowment.js";
+import { DEFAULT_ENDOWMENT } from "../../offchain/sdk/durability/endowment.js";
 
 /**
  * Permanent-storage configuration used when a parameter file does not set `permanent` (docs/SPEC.md §16.2): the
- * endowment arithmetic's defaults (offchain/durability/endowment.ts: 2.5 tokens per TiB-month declining 0.5% a
+ * endowment arithmetic's defaults (offchain/sdk/durability/endowment.ts: 2.5 tokens per TiB-month declining 0.5% a
  * year, 200 years, k = 10 of n = 16, +50% for repairs, 1% fee) and placement terms for a local chain (hour-long
  * periods: 720 periods = 30 days funded ahead).
  */

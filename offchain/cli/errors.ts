@@ -110,6 +110,11 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   // amounts and gas
   AMOUNT_OUT_OF_RANGE: 1,
   GAS_FUNDS_MISSING: 2,
+  // repairs
+  REPAIR_BRIEF_INVALID: 1,
+  REPAIR_BRIEF_MISMATCH: 1,
+  REPAIR_NO_PROVIDER: 2,
+  REPAIR_FAILED: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {

@@ -17,6 +17,9 @@ import { registerRemoveCommand } from "./commands/rm.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerEstimateCommand } from "./commands/estimate.js";
 import { formatBytes } from "./format/units.js";
+
+import { registerMandateCommand } from "./commands/mandate.js";
+import { registerRepairCommand } from "./commands/repair.js";
 import { CliContext, DEFAULTS, processIo, type CliIo, type GlobalOptions } from "./context.js";
 import { formatFailure, toFailure, type CliFailure } from "./errors.js";
 import { nonNegativeInt } from "./parse.js";
@@ -92,6 +95,9 @@ export function buildProgram(io: CliIo, run: Runner): Command {
   registerGetCommands(program, run);
   registerRemoveCommand(program, run);
   registerImportCommand(program, run);
+
+  registerMandateCommand(program, run);
+  registerRepairCommand(program, run);
 
   registerConfigCommands(program, run);
   registerEstimateCommand(program, run);

@@ -1,5 +1,5 @@
 // A seeded simulation of one permanent file over centuries (docs/SPEC.md §16.2), run against the contracts' own
-// pricing and repair rules: the quote and release schedule of EndowmentMath (./endowment.ts, exact to the base
+// pricing and repair rules: the quote and release schedule of EndowmentMath (../sdk/durability/endowment.ts, exact to the base
 // unit), the repair-reward cap and the escrow of DurabilityRules, and the k-of-n loss rule of PermanentStorage.
 import {
   BPS,
@@ -10,7 +10,7 @@ import {
   storageCost,
   WAD,
   type EndowmentConfig,
-} from "./endowment.js";
+} from "../sdk/durability/endowment.js";
 
 /** What the simulation needs besides the endowment configuration. */
 export interface SimulationParams {

@@ -96,7 +96,12 @@ export type StrataErrorCode =
   | "FILE_NOT_HEALTHY"
   // amounts and gas (CLI): an amount outside what the contracts accept, a signer without native currency for gas
   | "AMOUNT_OUT_OF_RANGE"
-  | "GAS_FUNDS_MISSING";
+  | "GAS_FUNDS_MISSING"
+  // repairing mandated files (offchain/sdk/repair, the worker's repair duty, `strata repair`)
+  | "REPAIR_BRIEF_INVALID"
+  | "REPAIR_BRIEF_MISMATCH"
+  | "REPAIR_NO_PROVIDER"
+  | "REPAIR_FAILED";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { isLocalChain } from "../sdk/chain/connect.js";
 import { loadDeployment, defaultDeploymentPath, type DeploymentModule } from "../sdk/chain/deployment.js";
 import { StrataError } from "../sdk/errors.js";
+import { mandateFactoryAddress } from "../sdk/repair/forFile.js";
 import { parseOrThrow } from "../sdk/schemas/issues.js";
 import { isRecord, merge, type Json } from "../sdk/schemas/merge.js";
 import { LOG_LEVELS, workerConfigSchema } from "./configSchema.js";
@@ -95,6 +96,17 @@ export interface LeaseSettings {
   closeOverdrawn: boolean;
 }
 
+export interface RepairSettings {
+  /** Repair the mandated files whose briefs it has (needs `factory`; a read-only worker only watches). */
+  enabled: boolean;
+  /** The RepairMandateFactory whose MandateOpened events are followed (null: the deployment file's, if any). */
+  factory: string | null;
+  /** Folder of repair briefs (`strata mandate --share <dir>` writes `<mandate>.json`); null: `repair-briefs` next to the database. */
+  briefsDir: string | null;
+  /** Time allowed to fetch one piece from a provider. */
+  fetchTimeoutMs: number;
+}
+
 /** The settings every part of the worker reads, fully resolved for one chain. */
 export interface WorkerConfig {
   rpcUrl: string;
@@ -122,6 +134,7 @@ export interface WorkerConfig {
   challenges: ChallengeSettings;
   keeper: KeeperSettings;
   leases: LeaseSettings;
+  repair: RepairSettings;
 }
 
 /** Validated settings before the chain is known: null fields are chosen by `resolveWorkerConfig`. */
@@ -165,6 +178,7 @@ export interface WorkerConfigFile {
   challenges: ChallengeSettings;
   keeper: KeeperSettings;
   leases: LeaseSettings;
+  repair: RepairSettings;
 }
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object | null ? DeepPartial<T[K]> | null : T[K] };
@@ -204,6 +218,7 @@ export function defaultWorkerConfig(): WorkerConfigFile {
       settleBatchSize: 100,
     },
     leases: { enabled: true, reportMissedHeartbeats: true, closeOverdrawn: true },
+    repair: { enabled: true, factory: null, briefsDir: null, fetchTimeoutMs: 60_000 },
   };
 }
 
@@ -265,7 +280,8 @@ export function parseWorkerConfig(
 /**
  * Fill in what depends on the chain: deployment addresses (Ignition's file for `chainId` unless given), the
  * database path (`<dataDir>/.strata/worker/<chainId>/worker.db`), confirmations (1 locally, 12 elsewhere),
- * the start block (the market's deployment block from Ignition's journal, else 0) and the poll interval.
+ * the start block (the market's deployment block from Ignition's journal, else 0), the poll interval, and the
+ * repair duty's factory (the deployment file's) and briefs folder (`repair-briefs` next to the database).
  */
 export async function resolveWorkerConfig(
   settings: WorkerSettings,
@@ -280,16 +296,27 @@ export async function resolveWorkerConfig(
       ? await deploymentBlock(deployment.source, deployment.module)
       : null) ??
     0;
+  const dbPath =
+    settings.dbPath ??
+    join(resolve(context.dataDir ?? process.cwd()), ".strata", "worker", chainId.toString(), "worker.db");
   return {
     ...settings,
     chainId,
     deployment,
-    dbPath:
-      settings.dbPath ??
-      join(resolve(context.dataDir ?? process.cwd()), ".strata", "worker", chainId.toString(), "worker.db"),
+    dbPath,
     confirmations: settings.confirmations ?? (local ? 1 : 12),
     startBlock,
     pollIntervalMs: settings.pollIntervalMs ?? (local ? 1000 : 4000),
+    repair: {
+      ...settings.repair,
+      briefsDir: settings.repair.briefsDir ?? join(dirname(dbPath), "repair-briefs"),
+      // The factory deployed with the suite (Ignition's file) unless one is configured.
+      factory:
+        settings.repair.factory ??
+        (deployment.source !== null && deployment.module !== null
+          ? await mandateFactoryAddress({ source: deployment.source, module: deployment.module })
+          : null),
+    },
   };
 }
 

@@ -111,6 +111,12 @@ export function workerConfigSchema(baseDir: string) {
         settleBatchSize: safeInt(1, 500),
       }),
       leases: z.strictObject({ enabled: bool, reportMissedHeartbeats: bool, closeOverdrawn: bool }),
+      repair: z.strictObject({
+        enabled: bool,
+        factory: nonZeroAddress.nullable(),
+        briefsDir: text.transform((path) => resolve(baseDir, path)).nullable(),
+        fetchTimeoutMs: durationMs(100, 3_600_000),
+      }),
     })
     .refine((config) => config.rpc.baseMs <= config.rpc.maxMs, {
       path: ["rpc", "baseMs"],

@@ -43,6 +43,8 @@ export interface StorageStoryResult {
   retrieved: string;
   lostData: RunningAgent;
   offline: RunningAgent;
+  /** The file's repair mandate. */
+  mandate: string;
 }
 
 const RETRIEVAL_FAILED = 4n;
@@ -110,6 +112,22 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
         `${set.pricePerTiBMonth} base units per TiB-month): piece ${piece.root.slice(0, 18)}… at leaf ${piece.offset} with ${piece.provider}`,
     );
   }
+  // A repair mandate lets anyone repair the file while the client is away; its brief goes to the worker.
+  const mandateOpened = await strata(
+    [
+      "mandate",
+      manifestPath,
+      "--budget",
+      "50",
+      "--reward",
+      "1",
+      "--share",
+      path.join(path.dirname(worker.dbPath), "repair-briefs"),
+    ],
+    input.clientAccount,
+  );
+  const mandate = String(mandateOpened.mandate);
+  p.detail(`repair mandate ${mandate}: 50 tokens of budget, brief handed to the worker`);
   await strata(["status", manifestPath], input.clientAccount);
   p.detail("strata status: every piece healthy (data set live, provider proving, escrow paid ahead)");
 
@@ -217,5 +235,13 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
   const back = readFileSync(out);
   p.check(back.equals(original), "the retrieved file differs from the original");
   p.detail(`${back.length.toLocaleString("en-US")} bytes, identical (${out})`);
-  return { file, fileBytes: original.length, manifest: manifestPath, retrieved: out, lostData, offline };
+  return {
+    file,
+    fileBytes: original.length,
+    manifest: manifestPath,
+    retrieved: out,
+    lostData,
+    offline,
+    mandate,
+  };
 }

@@ -3,7 +3,7 @@ import {
   quote as quoteModel,
   released as releasedModel,
   DEFAULT_ENDOWMENT,
-} from "../../offchain/durability/endowment.js";
+} from "../../offchain/sdk/durability/endowment.js";
 import { need, proveNext, USDC, UniformTree } from "../helpers/fixture.js";
 import { failDataSet } from "./durability.helpers.js";
 import {

@@ -8,7 +8,7 @@ import {
   storageCost,
   WAD,
   YEAR_SECONDS,
-} from "../../offchain/durability/endowment.js";
+} from "../../offchain/sdk/durability/endowment.js";
 import {
   DEFAULT_SIMULATION,
   exactSurvival,

@@ -9,8 +9,8 @@ import { MAX_DATA_SET_HEIGHT } from "../datasets/placement.js";
 import {
   addressCodec,
   bytes32Codec,
+  clientSignatureCodec,
   hexCodec,
-  signatureCodec,
   U128_MAX,
   U32_MAX,
   U64_MAX,
@@ -82,7 +82,7 @@ export type DataSetTermsResponse = z.output<typeof dataSetTermsResponse>;
 
 // ------------------------------------------------------------------ POST /v1/datasets
 
-export const createDataSetRequest = z.object({ terms: createDataSetSchema, signature: signatureCodec });
+export const createDataSetRequest = z.object({ terms: createDataSetSchema, signature: clientSignatureCodec });
 export type CreateDataSetRequest = z.output<typeof createDataSetRequest>;
 
 /** 201 (submitted now) or 200 (the same client and nonce were submitted before). */
@@ -118,7 +118,7 @@ export type PieceUploadResponse = z.output<typeof pieceUploadResponse>;
 
 export const dataSetStateRequest = z.object({
   state: dataSetStateSchema,
-  signature: signatureCodec,
+  signature: clientSignatureCodec,
   /** The signer when it is a session key (default: the data set's client). */
   signer: addressCodec.optional(),
   add: z.array(placedPieceSchema).default([]),

@@ -68,3 +68,16 @@ export const signatureCodec = z.codec(
   z.string(),
   { decode: (wire) => wire.toLowerCase(), encode: (value) => value },
 );
+
+/**
+ * A client's signature of data-set terms or states: like `signatureCodec`, but also empty ("0x"), which a contract
+ * wallet client (a repair mandate, permanent storage) validates through ERC-1271 by the digest it approved alone.
+ */
+export const clientSignatureCodec = z.codec(
+  z
+    .string()
+    .trim()
+    .regex(/^0x([0-9a-fA-F]{2}){0,4096}$/, "must be 0x followed by hex bytes"),
+  z.string(),
+  { decode: (wire) => wire.toLowerCase(), encode: (value) => value },
+);

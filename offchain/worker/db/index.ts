@@ -15,6 +15,7 @@ import * as leases from "./leaseQueries.js";
 import { pruneHeartbeats } from "./leaseWrites.js";
 import * as local from "./localTables.js";
 import { CHAIN_TABLES, MIGRATIONS } from "./migrations.js";
+import { RepairTables } from "./repairQueries.js";
 import type {
   ActionRecord,
   ActionStatus,
@@ -505,5 +506,10 @@ export class WorkerDb {
 
   alerts(filter?: { kind?: string; limit?: number }): AlertRecord[] {
     return local.alerts(this.sql, filter);
+  }
+
+  /** The repair duty's mandates and repairs. */
+  get repairs(): RepairTables {
+    return new RepairTables(this.sql, this.now);
   }
 }

@@ -551,6 +551,32 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX lease_slashes_provider ON lease_slashes (provider);
    CREATE INDEX proofs_period ON proofs (period);
    CREATE INDEX faults_declared_period ON faults_declared (period);`,
+
+  // 5: the repair duty (docs/SPEC.md §16.1): mandates learned from the factory's MandateOpened events, the briefs that
+  // let the worker repair them, and each repair's progress (a restart resumes from the recorded stage).
+  `CREATE TABLE repair_mandates (
+     mandate TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     pieces_root TEXT NOT NULL,
+     piece_count INTEGER NOT NULL,
+     block_number INTEGER NOT NULL,
+     brief TEXT,
+     brief_error TEXT,
+     checked_at INTEGER
+   );
+   CREATE TABLE repairs (
+     mandate TEXT NOT NULL,
+     piece_index INTEGER NOT NULL,
+     repair_id TEXT NOT NULL,
+     stage TEXT NOT NULL,
+     provider TEXT NOT NULL,
+     endpoint TEXT NOT NULL,
+     data_set_id TEXT,
+     error TEXT,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (mandate, piece_index, repair_id)
+   );
+   CREATE INDEX repairs_open ON repairs (mandate, piece_index, stage);`,
 ];
 
 /** Chain-derived tables: rolled back above the common ancestor on a reorg (with `blocks` and proof_checks). */

@@ -10,6 +10,7 @@ import { keeperDuty } from "./keeper.js";
 import { leaseKeeperDuty } from "./leaseKeeper.js";
 import { missedProofsDuty } from "./missedProofs.js";
 import { proofVerifierDuty } from "./proofVerifier.js";
+import { repairDuty } from "./repair.js";
 import { retrievalChallengerDuty } from "./retrievalChallenger.js";
 import { retrievalSamplerDuty } from "./retrievalSampler.js";
 
@@ -17,6 +18,7 @@ export { keeperDuty, storageKeeperTasks, type KeeperTask } from "./keeper.js";
 export { leaseKeeperDuty } from "./leaseKeeper.js";
 export { missedProofsDuty } from "./missedProofs.js";
 export { proofVerifierDuty } from "./proofVerifier.js";
+export { repairDuty, runRepairRound } from "./repair.js";
 export { retrievalChallengerDuty } from "./retrievalChallenger.js";
 export { retrievalSamplerDuty } from "./retrievalSampler.js";
 
@@ -27,5 +29,7 @@ export function defaultDuties(config: WorkerConfig): Duty[] {
   duties.push(proofVerifierDuty, retrievalSamplerDuty());
   // Without the retrieval-challenge contract, failed samples are only recorded and logged.
   if (config.deployment.retrievalChallenges !== null) duties.push(retrievalChallengerDuty());
+  // Repairs need the mandate factory's address (not part of the market's deployment file).
+  if (config.repair.enabled && config.repair.factory !== null) duties.push(repairDuty());
   return duties;
 }
