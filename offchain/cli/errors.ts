@@ -101,6 +101,8 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   // data-set event replay
   DATA_SET_NOT_FOUND: 1,
   DATA_SET_EVENT_OUT_OF_ORDER: 2,
+  CHUNK_AUTH_FAILED: 3,
+  UPLOAD_OFFSET_MISMATCH: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {

@@ -87,7 +87,10 @@ export type StrataErrorCode =
   | "INTERNAL_INVARIANT"
   // data sets (offchain/sdk/datasets): replaying the market's events
   | "DATA_SET_NOT_FOUND"
-  | "DATA_SET_EVENT_OUT_OF_ORDER";
+  | "DATA_SET_EVENT_OUT_OF_ORDER"
+  // streaming data path (offchain/sdk/data/chunked.ts, stream.ts; agent uploads)
+  | "CHUNK_AUTH_FAILED"
+  | "UPLOAD_OFFSET_MISMATCH";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {
