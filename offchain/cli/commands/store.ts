@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import type { Command } from "commander";
 import { checkWritable } from "../../sdk/client/files.js";
@@ -62,7 +62,7 @@ export function registerStoreCommand(program: Command, run: Runner): void {
 }
 
 async function store(ctx: CliContext, file: string, opts: StoreOptions): Promise<void> {
-  const bytes = await readInput(file);
+  const input = await readInput(file);
   const manifestPath = resolve(opts.out ?? `${basename(file)}.strata.json`);
   await checkWritable(manifestPath, opts.force === true);
   const { chain, signer, market, token } = await ctx.signed();
@@ -125,7 +125,7 @@ async function store(ctx: CliContext, file: string, opts: StoreOptions): Promise
   try {
     result = await storeFile(
       {
-        bytes,
+        file: input,
         fileName: basename(file),
         k: opts.k,
         m: opts.m,
@@ -190,7 +190,8 @@ async function store(ctx: CliContext, file: string, opts: StoreOptions): Promise
   );
 }
 
-async function readInput(file: string): Promise<Uint8Array> {
+/** The file to store, streamed from disk by storeFile (never read whole into memory). */
+async function readInput(file: string): Promise<{ path: string; size: number }> {
   let info;
   try {
     info = await stat(file);
@@ -198,5 +199,5 @@ async function readInput(file: string): Promise<Uint8Array> {
     throw new StrataError("FILE_NOT_FOUND", `no file at ${file}`, { cause });
   }
   if (!info.isFile()) throw new StrataError("INVALID_ARGUMENT", `${file} is not a regular file`);
-  return new Uint8Array(await readFile(file));
+  return { path: file, size: info.size };
 }

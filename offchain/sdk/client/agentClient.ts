@@ -1,3 +1,4 @@
+import { open } from "node:fs/promises";
 import type { z } from "zod";
 import {
   createDataSetResponse,
@@ -5,7 +6,10 @@ import {
   dataSetResponse,
   dataSetStateResponse,
   dataSetTermsResponse,
+  PIECE_SIZE_HEADER,
   pieceUploadResponse,
+  pieceUploadStatusResponse,
+  UPLOAD_OFFSET_HEADER,
   type CreateDataSetRequest,
   type CreateDataSetResponse,
   type DataSetLeafResponse,
@@ -14,6 +18,7 @@ import {
   type DataSetStateResponse,
   type DataSetTermsResponse,
   type PieceUploadResponse,
+  type PieceUploadStatusResponse,
 } from "../api/datasets.js";
 import {
   apiErrorSchema,
@@ -59,6 +64,21 @@ export interface AgentClient {
   leaf(dataSetId: bigint, leaf: number): Promise<DataSetLeafResponse>;
   /** GET /v1/pieces/:root, reading at most `size` bytes: a longer or shorter body is PROVIDER_BAD_DATA. */
   downloadPiece(root: string, size: number, onProgress?: ProgressCallback): Promise<Uint8Array>;
+  /**
+   * PUT a piece streamed from a file (never held in memory). After a dropped connection or an incomplete body it
+   * asks the agent how many bytes arrived (uploadStatus) and sends the rest, up to `attempts` times (default 4).
+   */
+  putPieceFile(
+    dataSetId: bigint,
+    root: string,
+    file: { path: string; size: number },
+    onProgress?: ProgressCallback,
+    options?: { attempts?: number },
+  ): Promise<PieceUploadResponse>;
+  /** GET /v1/datasets/:id/pieces/:root/upload: bytes of an interrupted upload the agent holds. */
+  uploadStatus(dataSetId: bigint, root: string, size: number): Promise<PieceUploadStatusResponse>;
+  /** Bytes [start, end) of a piece (HTTP Range); anything but exactly that many bytes is PROVIDER_BAD_DATA. */
+  downloadRange(root: string, start: number, end: number): Promise<Uint8Array>;
 }
 
 export type ProgressCallback = (done: number, total: number) => void;
@@ -204,6 +224,76 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
 
     leaf: (dataSetId, leaf) => getJson(`/v1/datasets/${dataSetId}/leaves/${leaf}`, dataSetLeafResponse),
 
+    async putPieceFile(dataSetId, root, file, onProgress, putOptions) {
+      checkRoot(root);
+      const path = `/v1/datasets/${dataSetId}/pieces/${root}`;
+      const where = `${base}${path}`;
+      const attempts = putOptions?.attempts ?? 4;
+      let offset = 0;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const handle = await open(file.path, "r");
+          try {
+            const response = await send(
+              path,
+              {
+                method: "PUT",
+                headers: {
+                  "content-type": "application/octet-stream",
+                  "content-length": String(file.size - offset),
+                  [PIECE_SIZE_HEADER]: String(file.size),
+                  [UPLOAD_OFFSET_HEADER]: String(offset),
+                },
+                body: fileBody(handle, offset, file.size, onProgress),
+                duplex: "half",
+              },
+              transferTimeout(file.size - offset),
+            );
+            await expectOk(response, where, [200, 201]);
+            const stored = decodeAnswer(pieceUploadResponse, where, await readJson(response, where));
+            if (stored.root.toLowerCase() !== root.toLowerCase() || stored.size !== BigInt(file.size)) {
+              throw badData(where, `the agent acknowledged ${stored.root} of ${stored.size} bytes`);
+            }
+            return stored;
+          } finally {
+            await handle.close();
+          }
+        } catch (error) {
+          const resumable =
+            (error instanceof StrataError && error.code === "PROVIDER_UNREACHABLE") ||
+            (error instanceof ProviderRejectedError &&
+              (error.agentCode === "INCOMPLETE_UPLOAD" || error.agentCode === "UPLOAD_OFFSET_MISMATCH"));
+          if (!resumable || attempt >= attempts) throw error;
+          const status = await this.uploadStatus(dataSetId, root, file.size);
+          if (status.received === file.size) return { root, size: BigInt(file.size) };
+          offset = status.received;
+        }
+      }
+    },
+
+    uploadStatus: (dataSetId, root, size) =>
+      getJson(`/v1/datasets/${dataSetId}/pieces/${root}/upload?size=${size}`, pieceUploadStatusResponse),
+
+    async downloadRange(root, start, end) {
+      checkRoot(root);
+      if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end <= start) {
+        throw new StrataError("INVALID_ARGUMENT", `bad byte range ${start}-${end}`);
+      }
+      const path = `/v1/pieces/${root}`;
+      const where = `${base}${path}`;
+      const response = await send(
+        path,
+        { method: "GET", headers: { range: `bytes=${start}-${end - 1}` } },
+        transferTimeout(end - start),
+      );
+      await expectOk(response, where, [206]);
+      const bytes = await readLimited(response, end - start, where, base, noProgress);
+      if (bytes.length !== end - start) {
+        throw badData(where, `range is ${bytes.length} bytes, expected ${end - start}`);
+      }
+      return bytes;
+    },
+
     async downloadPiece(root, size, onProgress) {
       checkRoot(root);
       const path = `/v1/pieces/${root}`;
@@ -278,6 +368,38 @@ function chunkedBody(bytes: Uint8Array, onProgress?: ProgressCallback): Readable
         controller.enqueue(bytes.subarray(offset, end));
         offset = end;
         onProgress?.(offset, bytes.length);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** Bytes [offset, size) of an open file as a stream of chunks read on demand. */
+function fileBody(
+  handle: Awaited<ReturnType<typeof open>>,
+  offset: number,
+  size: number,
+  onProgress?: ProgressCallback,
+): ReadableStream<Uint8Array> {
+  let at = offset;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (at >= size) {
+          controller.close();
+          return;
+        }
+        const chunk = new Uint8Array(Math.min(TRANSFER_CHUNK, size - at));
+        const { bytesRead } = await handle.read(chunk, 0, chunk.length, at);
+        if (bytesRead === 0) {
+          controller.error(
+            new StrataError("FILE_NOT_FOUND", `the piece file ended at byte ${at} of ${size}`),
+          );
+          return;
+        }
+        controller.enqueue(chunk.subarray(0, bytesRead));
+        at += bytesRead;
+        onProgress?.(at, size);
       },
     },
     { highWaterMark: 0 },

@@ -1,10 +1,11 @@
-import { rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Provider, Signer } from "ethers";
 import type { StorageMarket } from "../../../typechain-types/index.js";
 import type { PaymentToken } from "../chain/connect.js";
-import { TAG_BYTES } from "../data/encryption.js";
-import { checkCoding, shardSizeFor } from "../data/erasure.js";
-import { prepareFile, type PreparedFile } from "../data/prepare.js";
+import { checkCoding } from "../data/erasure.js";
+import { pieceSizeFor, prepareStream, type PreparedStream } from "../data/prepare.js";
 import { dataSetDomain, signDataSetState, type DataSetState } from "../datasets/eip712.js";
 import { layoutSpan, pieceHeight, placePiece } from "../datasets/placement.js";
 import { dataSetRoot } from "../datasets/tree.js";
@@ -19,7 +20,11 @@ import { openDataSet, type OpenContext } from "./openDataSet.js";
 import { selectProviders, type ProviderOffer, type RegistryReader } from "./selectProviders.js";
 
 export interface StoreRequest {
-  bytes: Uint8Array;
+  /** The file: streamed from disk (`file`, any size, bounded memory) or given in memory (`bytes`). */
+  file?: { path: string; size: number };
+  bytes?: Uint8Array;
+  /** Where the pieces are staged before upload, in a new subdirectory removed after (default: the OS temp dir). */
+  workDir?: string;
   fileName: string;
   k: number;
   m: number;
@@ -71,10 +76,10 @@ export interface StoreDeps {
   provider: Pick<Provider, "getBlock">;
   agentFor: (
     endpoint: string,
-  ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "getDataSet" | "putPiece" | "postState">;
+  ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "getDataSet" | "putPieceFile" | "postState">;
   sleep?: Sleep;
   now?: () => number;
-  prepare?: typeof prepareFile;
+  prepare?: typeof prepareStream;
 }
 
 /** One piece placed in one data set, signed but not yet applied. */
@@ -124,13 +129,12 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
   if (request.periods < 1n)
     throw new StrataError("INVALID_ARGUMENT", "the duration must be at least 1 proving period");
   const emit = request.onProgress ?? (() => undefined);
-  const sleep = deps.sleep ?? realSleep;
-  const now = deps.now ?? Date.now;
   const client = await deps.signer.getAddress();
   const market = await deps.market.getAddress();
   const provingPeriod = await deps.market.provingPeriod();
   const pieceCount = request.k + request.m;
-  const pieceSize = shardSizeFor(request.bytes.length + TAG_BYTES, request.k);
+  const source = sourceOf(request);
+  const pieceSize = pieceSizeFor(source.size, request.k);
 
   const selection = await selectProviders(
     {
@@ -161,12 +165,57 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
   );
   await checkFunds(estimate, { market: deps.market, token: deps.token, client });
 
-  const prepared: PreparedFile = await (deps.prepare ?? prepareFile)(request.bytes, {
-    k: request.k,
-    m: request.m,
-    signer: deps.signer,
-    fileName: request.fileName,
-  });
+  // The pieces are staged on disk (never the whole file in memory) and streamed to the agents from there.
+  const workDir = await mkdtemp(join(request.workDir ?? tmpdir(), "strata-store-"));
+  try {
+    return await placeAndPay(request, deps, {
+      source,
+      pieceSize,
+      workDir,
+      selection,
+      provingPeriod,
+      client,
+      market,
+    });
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function sourceOf(request: StoreRequest): { input: string | Uint8Array[]; size: number } {
+  if (request.file !== undefined && request.bytes === undefined) {
+    return { input: request.file.path, size: request.file.size };
+  }
+  if (request.bytes !== undefined && request.file === undefined) {
+    return { input: [request.bytes], size: request.bytes.length };
+  }
+  throw new StrataError("INVALID_ARGUMENT", "give the file as either a path or bytes");
+}
+
+async function placeAndPay(
+  request: StoreRequest,
+  deps: StoreDeps,
+  ctx: {
+    source: { input: string | Uint8Array[]; size: number };
+    pieceSize: number;
+    workDir: string;
+    selection: Awaited<ReturnType<typeof selectProviders>>;
+    provingPeriod: bigint;
+    client: string;
+    market: string;
+  },
+): Promise<StoreResult> {
+  const { source, pieceSize, workDir, selection, provingPeriod, client, market } = ctx;
+  const emit = request.onProgress ?? (() => undefined);
+  const sleep = deps.sleep ?? realSleep;
+  const now = deps.now ?? Date.now;
+  const pieceCount = request.k + request.m;
+  const prepared: PreparedStream = await (deps.prepare ?? prepareStream)(
+    source.input,
+    source.size,
+    { dir: workDir },
+    { k: request.k, m: request.m, signer: deps.signer, fileName: request.fileName },
+  );
   emit({ type: "prepared", pieces: prepared.pieces.length, pieceSize });
 
   const openCtx: OpenContext = {
@@ -207,9 +256,16 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
           created: set.created,
         });
         const agent = deps.agentFor(current.endpoint);
-        await agent.putPiece(set.info.id, piece.root, piece.data, (sent, total) => {
-          emit({ type: "upload", piece: piece.index, provider: current.address, sent, total });
-        });
+        if (piece.path === undefined)
+          throw new StrataError("INTERNAL_INVARIANT", `piece ${piece.index} has no file`);
+        await agent.putPieceFile(
+          set.info.id,
+          piece.root,
+          { path: piece.path, size: piece.size },
+          (sent, total) => {
+            emit({ type: "upload", piece: piece.index, provider: current.address, sent, total });
+          },
+        );
         const height = pieceHeight(piece.size);
         const next = placePiece(set.layout, piece.root, height);
         const state: DataSetState = {
@@ -398,7 +454,7 @@ async function checkFunds(
 }
 
 async function writeManifest(
-  prepared: PreparedFile,
+  prepared: PreparedStream,
   chainId: bigint,
   market: string,
   placements: readonly PiecePlaced[],
