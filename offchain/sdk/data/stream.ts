@@ -417,6 +417,8 @@ export async function readRange(
   const chunksPerStep = Math.max(1, Math.floor((segmentStripes * k * g.stripeSize) / sealedSize));
   const failed = new Set<number>(options.skip ?? []);
   const dropped: number[] = [];
+  /** Shards dropped because a fetch failed (not because of their bytes). */
+  const unreachable = new Set<number>();
   const hash = createHash("sha256");
   const collected: Buffer[] = [];
   const write =
@@ -426,7 +428,8 @@ export async function readRange(
       return Promise.resolve();
     });
 
-  const drop = (index: number, reason: string): void => {
+  const drop = (index: number, reason: string, fetchFailed = false): void => {
+    if (fetchFailed) unreachable.add(index);
     if (failed.has(index)) return;
     failed.add(index);
     dropped.push(index);
@@ -463,7 +466,7 @@ export async function readRange(
             throw new StrataError("PROVIDER_BAD_DATA", `got ${bytes.length} bytes`);
           fetched.set(shard, bytes);
         } catch (error) {
-          drop(shard, error instanceof Error ? error.message : String(error));
+          drop(shard, error instanceof Error ? error.message : String(error), true);
           ok = false;
         }
       }),
@@ -509,7 +512,7 @@ export async function readRange(
               throw new StrataError("PROVIDER_BAD_DATA", `got ${bytes.length} bytes`);
             got.set(shard, bytes);
           } catch (error) {
-            drop(shard, error instanceof Error ? error.message : String(error));
+            drop(shard, error instanceof Error ? error.message : String(error), true);
             retry = true;
           }
         }),
@@ -549,36 +552,56 @@ export async function readRange(
     return plains;
   };
 
+  /**
+   * A chunk failed authentication: some usable shard returned altered bytes. Rebuild the step without each usable
+   * shard in turn; the first combination that authenticates names the culprit, which is dropped for the rest of
+   * the read. When none does: CHUNK_AUTH_FAILED if every shard answered (the data or the key is wrong), else
+   * NOT_ENOUGH_PIECES (too few good shards are reachable).
+   */
+  const recover = async (
+    c0: number,
+    c1: number,
+    from: number,
+    to: number,
+    cause: StrataError,
+  ): Promise<Buffer[]> => {
+    const suspects = Array.from({ length: k + m }, (_, i) => i).filter((i) => !failed.has(i));
+    for (const suspect of suspects) {
+      if (suspects.length - 1 < k) break;
+      const before = new Set(failed);
+      failed.add(suspect);
+      try {
+        const plains = openChunks(c0, c1, await fetchDecoded(from, to));
+        failed.delete(suspect);
+        drop(suspect, "bytes failed chunk authentication");
+        return plains;
+      } catch (retryError) {
+        failed.clear();
+        for (const f of before) failed.add(f);
+        const known = retryError instanceof StrataError && retryError.code === "CHUNK_AUTH_FAILED";
+        if (!known && !(retryError instanceof StrataError && retryError.code === "NOT_ENOUGH_PIECES"))
+          throw retryError;
+      }
+    }
+    if (unreachable.size === 0) throw cause;
+    throw new StrataError(
+      "NOT_ENOUGH_PIECES",
+      `fewer than ${k} pieces return authentic bytes (${[...unreachable].join(", ")} unreachable)`,
+      { details: cause.message, cause },
+    );
+  };
+
   const step = async (c0: number, c1: number): Promise<Buffer[]> => {
     const from = c0 * sealedSize;
     const to = Math.min(payloadSize, (c1 + 1) * sealedSize);
-    const direct = await fetchDirect(from, to);
-    if (direct !== undefined) {
-      try {
-        return openChunks(c0, c1, direct);
-      } catch (error) {
-        if (!(error instanceof StrataError) || error.code !== "CHUNK_AUTH_FAILED" || m === 0) throw error;
-        // Some data shard returned altered bytes: find which by rebuilding it from the others.
-        const suspects = [...new Set(payloadRuns(g, from, to).map((r) => r.shard))];
-        for (const suspect of suspects) {
-          const before = new Set(failed);
-          failed.add(suspect);
-          try {
-            const plains = openChunks(c0, c1, await fetchDecoded(from, to));
-            failed.clear();
-            for (const f of before) failed.add(f);
-            drop(suspect, "bytes failed chunk authentication");
-            return plains;
-          } catch (retryError) {
-            failed.clear();
-            for (const f of before) failed.add(f);
-            if (retryError instanceof StrataError && retryError.code === "NOT_ENOUGH_PIECES") break;
-          }
-        }
-        throw error;
-      }
+    let bytes = await fetchDirect(from, to);
+    bytes ??= await fetchDecoded(from, to);
+    try {
+      return openChunks(c0, c1, bytes);
+    } catch (error) {
+      if (!(error instanceof StrataError) || error.code !== "CHUNK_AUTH_FAILED") throw error;
+      return recover(c0, c1, from, to, error);
     }
-    return openChunks(c0, c1, await fetchDecoded(from, to));
   };
 
   // Fetch one step ahead of decryption: at most two steps' bytes in memory.
