@@ -106,6 +106,8 @@ export class ProviderRejectedError extends StrataError {
 }
 
 const TRANSFER_CHUNK = 256 * 1024;
+/** Wait before resuming an upload (times the attempt number). */
+const RESUME_DELAY_MS = 250;
 
 export function createAgentClient(endpoint: string, options: AgentClientOptions = {}): AgentClient {
   const base = endpoint.replace(/\/+$/, "");
@@ -175,6 +177,9 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
     await expectOk(response, where, ok);
     return decodeAnswer(schema, where, await readJson(response, where));
   }
+
+  const uploadStatus = (dataSetId: bigint, root: string, size: number): Promise<PieceUploadStatusResponse> =>
+    getJson(`/v1/datasets/${dataSetId}/pieces/${root}/upload?size=${size}`, pieceUploadStatusResponse);
 
   return {
     endpoint: base,
@@ -262,17 +267,20 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
           const resumable =
             (error instanceof StrataError && error.code === "PROVIDER_UNREACHABLE") ||
             (error instanceof ProviderRejectedError &&
-              (error.agentCode === "INCOMPLETE_UPLOAD" || error.agentCode === "UPLOAD_OFFSET_MISMATCH"));
+              ["INCOMPLETE_UPLOAD", "UPLOAD_OFFSET_MISMATCH", "UPLOAD_IN_PROGRESS"].includes(
+                error.agentCode,
+              ));
           if (!resumable || attempt >= attempts) throw error;
-          const status = await this.uploadStatus(dataSetId, root, file.size);
+          // Give the agent a moment to notice the dropped connection before asking what it holds.
+          await new Promise((resolve) => setTimeout(resolve, RESUME_DELAY_MS * attempt));
+          const status = await uploadStatus(dataSetId, root, file.size);
           if (status.received === file.size) return { root, size: BigInt(file.size) };
           offset = status.received;
         }
       }
     },
 
-    uploadStatus: (dataSetId, root, size) =>
-      getJson(`/v1/datasets/${dataSetId}/pieces/${root}/upload?size=${size}`, pieceUploadStatusResponse),
+    uploadStatus,
 
     async downloadRange(root, start, end) {
       checkRoot(root);
