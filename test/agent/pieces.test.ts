@@ -70,6 +70,7 @@ describe("agent piece store", function () {
     async function* dropped(): AsyncIterable<Uint8Array> {
       yield data.subarray(0, 1 << 20);
       yield data.subarray(1 << 20, cut);
+      await Promise.resolve();
       throw new Error("connection reset");
     }
     const failure = await store.write(root, data.length, dropped()).catch((e: unknown) => e);

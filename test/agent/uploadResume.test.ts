@@ -26,7 +26,10 @@ function droppingFetch(cut: number): { fetch: typeof fetch; puts: string[] } {
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
         const { done, value } = await reader.read();
-        if (done) return controller.close();
+        if (done) {
+          controller.close();
+          return;
+        }
         if (sent + value.length > cut) {
           controller.enqueue(value.subarray(0, cut - sent));
           sent = cut;

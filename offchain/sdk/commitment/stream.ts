@@ -62,7 +62,7 @@ export class PieceHasher {
     const last = this.block.subarray(0, this.filled);
     if (this.roots.length === 0) return toHex(await this.hashBlock(last, height));
     this.roots.push(await this.hashBlock(last, JOB_HEIGHT));
-    const roots = await Promise.all(this.roots);
+    const roots = await Promise.all(this.roots.map(async (root) => root));
     const nodes = new Uint8Array(roots.length * 32);
     roots.forEach((root, index) => {
       nodes.set(root, index * 32);

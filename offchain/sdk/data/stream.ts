@@ -243,9 +243,9 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
   };
 
   try {
-    const source =
+    const source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> =
       typeof options.source === "string"
-        ? createReadStream(options.source, { highWaterMark: 1 << 20 })
+        ? (createReadStream(options.source, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>)
         : options.source;
     for await (const part of source) {
       if (read + part.length > size) {
@@ -457,7 +457,7 @@ export async function readRange(
       }
     }
     const fetched = new Map<number, Uint8Array>();
-    let ok = true;
+    const lost: number[] = [];
     await Promise.all(
       [...byShard.entries()].map(async ([shard, { lo, hi }]) => {
         try {
@@ -467,11 +467,11 @@ export async function readRange(
           fetched.set(shard, bytes);
         } catch (error) {
           drop(shard, error instanceof Error ? error.message : String(error), true);
-          ok = false;
+          lost.push(shard);
         }
       }),
     );
-    if (!ok) return undefined;
+    if (lost.length > 0) return undefined;
     const out = Buffer.alloc(to - from);
     for (const run of runs) {
       const bytes = fetched.get(run.shard);
@@ -503,7 +503,7 @@ export async function readRange(
       }
       const chosen = usable.slice(0, k);
       const got = new Map<number, Uint8Array>();
-      let retry = false;
+      const lost: number[] = [];
       await Promise.all(
         chosen.map(async (shard) => {
           try {
@@ -513,11 +513,11 @@ export async function readRange(
             got.set(shard, bytes);
           } catch (error) {
             drop(shard, error instanceof Error ? error.message : String(error), true);
-            retry = true;
+            lost.push(shard);
           }
         }),
       );
-      if (retry) continue;
+      if (lost.length > 0) continue;
       const out = Buffer.alloc((s1 - s0 + 1) * stripeBytes);
       let sources = 0;
       for (const shard of chosen) sources |= 1 << shard;
