@@ -428,6 +428,12 @@ export async function mergeResults(path: string, result: DataBenchmark): Promise
   for (const [key, value] of Object.entries(existing)) {
     if (!(key in merged)) merged[key] = value;
   }
+  // Runs of sizes this run did not measure are kept (a 4 GiB run may be measured on its own).
+  const previousRuns = Array.isArray(existing.runs) ? (existing.runs as { fileMiB?: unknown }[]) : [];
+  const measured = new Set(result.runs.map((run) => run.fileMiB));
+  merged.runs = [...previousRuns.filter((run) => !measured.has(Number(run.fileMiB))), ...result.runs].sort(
+    (a, b) => Number(a.fileMiB) - Number(b.fileMiB),
+  );
   if (merged.storeSeconds === null || merged.retrieveSeconds === null) {
     merged.note =
       "storeSeconds/retrieveSeconds/peakRssMB need running provider agents: measured by `npm run bench:data` " +

@@ -4,47 +4,35 @@ import { readdir, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Agent } from "../../offchain/agent/agent.js";
-import { createAgentClient } from "../../offchain/sdk/client/agentClient.js";
+import { createAgentClient, httpPut, type PutTransport } from "../../offchain/sdk/client/agentClient.js";
 import { PieceTree } from "../../offchain/sdk/commitment/merkle.js";
 import { deployStorage, registerProvider, type StorageFixture } from "../helpers/fixture.js";
 import { openDataSetOverHttp, removeTempDirs, startTestAgent, tempDataDir } from "./helpers.js";
 
-/** A fetch whose first PUT body fails after `cut` bytes, as a dropped connection would. */
-function droppingFetch(cut: number): { fetch: typeof fetch; puts: string[] } {
+/** A transport whose first PUT stops after `cut` bytes and drops the connection. */
+function droppingPut(cut: number): { put: PutTransport; puts: string[] } {
   const puts: string[] = [];
   let dropped = false;
-  const wrapped: typeof fetch = (input, init) => {
-    if (init?.method === "PUT") {
-      const headers = new Headers(init.headers);
-      puts.push(headers.get("x-upload-offset") ?? "0");
-    }
-    if (init?.method !== "PUT" || dropped || !(init.body instanceof ReadableStream))
-      return fetch(input, init);
+  const put: PutTransport = (url, headers, body, timeoutMs) => {
+    puts.push(headers["x-upload-offset"] ?? "0");
+    if (dropped) return httpPut(url, headers, body, timeoutMs);
     dropped = true;
-    const reader = (init.body as ReadableStream<Uint8Array>).getReader();
-    let sent = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const { done, value } = await reader.read();
-        if (done) {
-          controller.close();
-          return;
-        }
-        if (sent + value.length > cut) {
-          controller.enqueue(value.subarray(0, cut - sent));
-          sent = cut;
+    async function* truncated(): AsyncIterable<Uint8Array> {
+      let sent = 0;
+      for await (const chunk of body) {
+        if (sent + chunk.length > cut) {
+          yield chunk.subarray(0, cut - sent);
           // Let the bytes reach the agent, then drop the connection.
           await new Promise((resolve) => setTimeout(resolve, 200));
-          controller.error(new Error("connection dropped"));
-          return;
+          throw new Error("connection dropped");
         }
-        sent += value.length;
-        controller.enqueue(value);
-      },
-    });
-    return fetch(input, { ...init, body });
+        sent += chunk.length;
+        yield chunk;
+      }
+    }
+    return httpPut(url, headers, truncated(), timeoutMs);
   };
-  return { fetch: wrapped, puts };
+  return { put, puts };
 }
 
 describe("agent uploads: streamed to disk, resumed after a dropped connection", function () {
@@ -73,8 +61,8 @@ describe("agent uploads: streamed to disk, resumed after a dropped connection", 
     const { root } = PieceTree.build(data);
     const path = join(await tempDataDir(), "piece.bin");
     await writeFile(path, data);
-    const { fetch: dropping, puts } = droppingFetch((3 << 20) + 77);
-    const client = createAgentClient(endpoint, { fetch: dropping });
+    const { put, puts } = droppingPut((3 << 20) + 77);
+    const client = createAgentClient(endpoint, { put });
     const stored = await client.putPieceFile(dataSetId, root, { path, size: data.length });
     expect(stored).to.deep.equal({ root, size: BigInt(data.length) });
     // Two PUTs: the first from 0, dropped; the second from what the agent held, not from 0.

@@ -1,4 +1,8 @@
 import { open } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { z } from "zod";
 import {
   createDataSetResponse,
@@ -83,8 +87,51 @@ export interface AgentClient {
 
 export type ProgressCallback = (done: number, total: number) => void;
 
+/**
+ * Sends one streamed PUT and resolves with the answer. The default (httpPut) is node:http with stream
+ * backpressure: measured, fetch (undici) with a streamed body let a client uploading three 256 MiB pieces grow
+ * by their whole size, node:http stays at a few chunks.
+ */
+export type PutTransport = (
+  url: string,
+  headers: Record<string, string>,
+  body: AsyncIterable<Uint8Array>,
+  timeoutMs: number,
+) => Promise<Response>;
+
+/** PUT `body` to `url` with node:http(s), reading the body only as fast as the socket drains. */
+export const httpPut: PutTransport = (url, headers, body, timeoutMs) =>
+  new Promise<Response>((resolve, reject) => {
+    const target = new URL(url);
+    const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+    const request = send(target, { method: "PUT", headers, timeout: timeoutMs }, (answer) => {
+      const chunks: Buffer[] = [];
+      let length = 0;
+      answer.on("data", (chunk: Buffer) => {
+        length += chunk.length;
+        if (length <= ANSWER_LIMIT) chunks.push(chunk);
+      });
+      answer.on("end", () => {
+        const status = answer.statusCode ?? 502;
+        resolve(new Response(Buffer.concat(chunks), { status: status < 200 ? 502 : status }));
+      });
+      answer.on("error", reject);
+    });
+    request.on("timeout", () => {
+      request.destroy(Object.assign(new Error("upload timed out"), { name: "TimeoutError" }));
+    });
+    request.on("error", reject);
+    // An early answer (a refusal) ends the upload: the pipeline's own error is then irrelevant.
+    pipeline(Readable.from(body, { objectMode: false }), request).catch(reject);
+  });
+
+/** Largest answer to a PUT kept (JSON acknowledgements and errors are small). */
+const ANSWER_LIMIT = 1 << 20;
+
 export interface AgentClientOptions {
   fetch?: typeof fetch;
+  /** Transport of streamed piece uploads (default httpPut). */
+  put?: PutTransport;
   /** Timeout of a JSON request, and the base timeout of a piece transfer (ms). Default 10 s. */
   timeoutMs?: number;
   /** Slowest transfer rate tolerated: a piece transfer may take timeoutMs + size / this (bytes/s). */
@@ -112,6 +159,7 @@ const RESUME_DELAY_MS = 250;
 export function createAgentClient(endpoint: string, options: AgentClientOptions = {}): AgentClient {
   const base = endpoint.replace(/\/+$/, "");
   const fetchFn = options.fetch ?? fetch;
+  const putTransport = options.put ?? httpPut;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const minRate = options.minBytesPerSecond ?? 256 * 1024;
   const maxJson = options.maxJsonBytes ?? 1 << 20;
@@ -239,21 +287,22 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
         try {
           const handle = await open(file.path, "r");
           try {
-            const response = await send(
-              path,
-              {
-                method: "PUT",
-                headers: {
+            let response: Response;
+            try {
+              response = await putTransport(
+                where,
+                {
                   "content-type": "application/octet-stream",
                   "content-length": String(file.size - offset),
                   [PIECE_SIZE_HEADER]: String(file.size),
                   [UPLOAD_OFFSET_HEADER]: String(offset),
                 },
-                body: fileBody(handle, offset, file.size, onProgress),
-                duplex: "half",
-              },
-              transferTimeout(file.size - offset),
-            );
+                fileBody(handle, offset, file.size, onProgress),
+                transferTimeout(file.size - offset),
+              );
+            } catch (cause) {
+              throw unreachable(base, cause);
+            }
             await expectOk(response, where, [200, 201]);
             const stored = decodeAnswer(pieceUploadResponse, where, await readJson(response, where));
             if (stored.root.toLowerCase() !== root.toLowerCase() || stored.size !== BigInt(file.size)) {
@@ -382,36 +431,22 @@ function chunkedBody(bytes: Uint8Array, onProgress?: ProgressCallback): Readable
   );
 }
 
-/** Bytes [offset, size) of an open file as a stream of chunks read on demand. */
-function fileBody(
+/** Bytes [offset, size) of an open file, read on demand as the transport pulls them. */
+async function* fileBody(
   handle: Awaited<ReturnType<typeof open>>,
   offset: number,
   size: number,
   onProgress?: ProgressCallback,
-): ReadableStream<Uint8Array> {
-  let at = offset;
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        if (at >= size) {
-          controller.close();
-          return;
-        }
-        const chunk = new Uint8Array(Math.min(TRANSFER_CHUNK, size - at));
-        const { bytesRead } = await handle.read(chunk, 0, chunk.length, at);
-        if (bytesRead === 0) {
-          controller.error(
-            new StrataError("FILE_NOT_FOUND", `the piece file ended at byte ${at} of ${size}`),
-          );
-          return;
-        }
-        controller.enqueue(chunk.subarray(0, bytesRead));
-        at += bytesRead;
-        onProgress?.(at, size);
-      },
-    },
-    { highWaterMark: 0 },
-  );
+): AsyncGenerator<Uint8Array> {
+  for (let at = offset; at < size;) {
+    const chunk = new Uint8Array(Math.min(TRANSFER_CHUNK, size - at));
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, at);
+    if (bytesRead === 0)
+      throw new StrataError("FILE_NOT_FOUND", `the piece file ended at byte ${at} of ${size}`);
+    at += bytesRead;
+    onProgress?.(at, size);
+    yield chunk.subarray(0, bytesRead);
+  }
 }
 
 function noProgress(): void {

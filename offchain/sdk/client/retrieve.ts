@@ -108,6 +108,8 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
         }
         written += bytes.length;
       },
+      // 32 stripes per step: 8 MiB of every data piece per request, two steps in memory.
+      segmentStripes: 32,
       onShardFailed: (index, reason) => {
         failures.push({ piece: index, provider: manifest.pieces[index]?.provider ?? "", reason });
         emit({ type: "piece", piece: index, ok: false, reason });
