@@ -110,6 +110,8 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   // amounts and gas
   AMOUNT_OUT_OF_RANGE: 1,
   GAS_FUNDS_MISSING: 2,
+  CHUNK_AUTH_FAILED: 3,
+  UPLOAD_OFFSET_MISMATCH: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {

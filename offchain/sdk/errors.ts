@@ -96,7 +96,10 @@ export type StrataErrorCode =
   | "FILE_NOT_HEALTHY"
   // amounts and gas (CLI): an amount outside what the contracts accept, a signer without native currency for gas
   | "AMOUNT_OUT_OF_RANGE"
-  | "GAS_FUNDS_MISSING";
+  | "GAS_FUNDS_MISSING"
+  // streaming data path (offchain/sdk/data/chunked.ts, stream.ts; agent uploads)
+  | "CHUNK_AUTH_FAILED"
+  | "UPLOAD_OFFSET_MISMATCH";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

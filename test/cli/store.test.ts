@@ -81,7 +81,7 @@ describe("store, retrieve and manage a file in data sets (in-process chain, fake
     const result = await storeFile(request(bytes, { onProgress: (e) => events.push(e) }), deps);
 
     const manifest = await loadManifest(result.manifestPath);
-    expect(manifest.version).to.equal(2);
+    expect(manifest.version).to.equal(3);
     expect(new Set(manifest.pieces.map((p) => p.provider)).size).to.equal(3);
     expect(new Set(manifest.pieces.map((p) => p.dataSetId)).size).to.equal(3);
     expect(existsSync(`${result.manifestPath}.partial`)).to.equal(false);
