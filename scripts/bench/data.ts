@@ -23,6 +23,7 @@ import { commitPieces, commitPiecesSync, defaultCommitPool } from "../../offchai
 import { encrypt, TAG_BYTES } from "../../offchain/sdk/data/encryption.js";
 import { computeParity, shardSizeFor } from "../../offchain/sdk/data/erasure.js";
 import { preparePayload, readRange, type PreparedPayload } from "../../offchain/sdk/data/stream.js";
+import { mergeSmallFiles, type SmallFilesBenchmark } from "./smallFiles.js";
 import { storeRetrieveWithLocalAgents, type AgentStoreRetrieve, type BenchFile } from "./storeRetrieve.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
 
@@ -409,6 +410,22 @@ export async function runDataBenchmark(options: DataBenchmarkOptions = {}): Prom
   };
 }
 
+/** bench/small-files.json when it exists and holds the three figures; null otherwise. */
+async function readSmallFiles(path: string): Promise<SmallFilesBenchmark | null> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, "utf8"));
+  } catch {
+    return null;
+  }
+  const figures = parsed as Partial<Record<keyof SmallFilesBenchmark, unknown>>;
+  return typeof figures.smallFiles === "number" &&
+    typeof figures.smallFilesStoreSeconds === "number" &&
+    typeof figures.smallFilesGasPerFile === "number"
+    ? (parsed as SmallFilesBenchmark)
+    : null;
+}
+
 function clientPeak(run: DataRun): number | null {
   const { storeClientPeakRssMB: store, retrieveClientPeakRssMB: retrieve } = run;
   return store === null || retrieve === null ? null : Math.max(store, retrieve);
@@ -443,9 +460,12 @@ export async function mergeResults(path: string, result: DataBenchmark): Promise
   } else {
     delete merged.note;
   }
+  // The small-files figures come from bench:small-files (bench/small-files.json next to data.json).
+  const small = await readSmallFiles(join(dirname(path), "small-files.json"));
+  const withSmall = small === null ? merged : mergeSmallFiles(merged, small);
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, JSON.stringify(merged, null, 2) + "\n");
-  return merged;
+  await writeFile(path, JSON.stringify(withSmall, null, 2) + "\n");
+  return withSmall;
 }
 
 function printTable(result: DataBenchmark): void {

@@ -228,6 +228,16 @@ export function dataRegion(d: DataBench): string {
       "peak RSS: store client / retrieve client / agent",
       `${fmt(d.storeClientPeakRssMB)} / ${fmt(d.retrieveClientPeakRssMB)} / ${fmt(d.agentPeakRssMB)} MB`,
     ],
+    ...(typeof d.smallFiles === "number" &&
+    typeof d.smallFilesStoreSeconds === "number" &&
+    typeof d.smallFilesGasPerFile === "number"
+      ? [
+          [
+            `\`strata store <folder>\` of ${fmt(d.smallFiles)} small files (packed, until on chain)`,
+            `${d.smallFilesStoreSeconds} s, ${fmt(d.smallFilesGasPerFile)} gas per file`,
+          ],
+        ]
+      : []),
   ];
   const runs = (d.runs ?? []).map((r) => {
     const s = (n: number | null) => (n === null ? "n/a" : `${n} s`);

@@ -233,6 +233,19 @@ describe("README tables (scripts/docs/readmeRegions.ts)", () => {
     );
   });
 
+  it("data: the small-files row once measured, none before", () => {
+    expect(dataRegion(data)).to.not.contain("small files");
+    const body = dataRegion({
+      ...data,
+      smallFiles: 10_000,
+      smallFilesStoreSeconds: 70.14,
+      smallFilesGasPerFile: 146,
+    });
+    expect(row(body, "`strata store <folder>` of 10,000 small files (packed, until on chain)")?.[1]).to.equal(
+      "70.14 s, 146 gas per file",
+    );
+  });
+
   it("data: one row per file size, n/a where store and retrieve were not measured", () => {
     const run = {
       fileMiB: 1024,
