@@ -57,9 +57,16 @@ export class LeafProver {
    * Leaf `index` of the piece `root` of `size` bytes with its path. Throws LEAF_OUT_OF_RANGE, PIECE_NOT_FOUND
    * (no file) or PIECE_CORRUPT (wrong size, or bytes that no longer hash to `root`).
    */
-  async proof(root: string, size: bigint, index: number): Promise<LeafProof> {
+  async proof(
+    root: string,
+    size: bigint,
+    index: number,
+    options: { padded?: boolean } = {},
+  ): Promise<LeafProof> {
     const key = root.toLowerCase();
-    const leaves = leafCount(Number(size));
+    // With `padded`, any leaf of the padded tree opens (the zero padding past the data included).
+    const leaves =
+      options.padded === true ? 2 ** treeDepth(leafCount(Number(size))) : leafCount(Number(size));
     if (!Number.isSafeInteger(index) || index < 0 || index >= leaves) {
       throw new StrataError("LEAF_OUT_OF_RANGE", `leaf ${index} is outside 0..${leaves - 1}`);
     }
@@ -183,9 +190,10 @@ async function readBlock(path: string, top: PieceTop, blockIndex: number): Promi
   const blockBytes = LEAF_SIZE * 2 ** top.blockDepth;
   const offset = blockIndex * blockBytes;
   const buffer = Buffer.alloc(blockBytes);
+  const length = Math.max(0, Math.min(blockBytes, top.size - offset));
   const file = await openPiece(path, `at ${path}`, top.size);
   try {
-    await readExactly(file, buffer, Math.min(blockBytes, top.size - offset), offset, path);
+    if (length > 0) await readExactly(file, buffer, length, offset, path);
   } finally {
     await file.close();
   }

@@ -1,23 +1,43 @@
 /**
- * Piece bytes on disk: <dir>/<root>.piece, written to a temporary file, synced, then renamed, so a piece
- * file either holds the whole verified piece or does not exist. Trees built for proofs are cached (LRU);
- * single-leaf proofs (HTTP, retrieval challenges) read one block from disk (see leafProofs.ts).
+ * Piece bytes on disk: <dir>/<root>.piece. An upload is streamed to <dir>/<root>.<size>.upload as it arrives
+ * (never held in memory) while its piece root is computed incrementally; once all `size` bytes are there and they
+ * hash to `root`, the file is synced and renamed, so a piece file either holds the whole verified piece or does
+ * not exist. A dropped upload keeps its partial file: the client asks how much arrived (uploadStatus) and sends
+ * the rest (write with an offset); the bytes already on disk are re-hashed from disk to resume the commitment.
+ * Leaf openings and proofs read one 64 KiB block from disk against a small cached top of the tree
+ * (leafProofs.ts); full checks stream the file.
  */
-import { randomUUID } from "node:crypto";
 import { createReadStream, type ReadStream } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { PieceTree } from "../sdk/commitment/merkle.js";
+import { PieceHasher, streamRoot } from "../sdk/commitment/stream.js";
 import { StrataError } from "../sdk/errors.js";
 import { LeafProver, type LeafProof } from "./leafProofs.js";
 import { TreeCache } from "./treeCache.js";
 
 const PIECE_SUFFIX = ".piece";
 const TMP_SUFFIX = ".tmp";
+const UPLOAD_SUFFIX = ".upload";
+/** Partial uploads untouched for this long are removed at start-up. */
+const STALE_UPLOAD_MS = 24 * 3600 * 1000;
+/** Bytes read at a time when re-hashing a partial upload or verifying a piece. */
+const READ_BYTES = 1 << 20;
 
 export type WriteOutcome =
-  | { ok: true; tree: PieceTree; path: string }
-  | { ok: false; reason: "too-large" | "too-small" | "root-mismatch"; received: number };
+  | { ok: true; path: string }
+  | {
+      ok: false;
+      /** too-small: the body ended early; the bytes are kept and the upload can resume from `received`. */
+      reason: "too-large" | "too-small" | "root-mismatch" | "offset-mismatch";
+      received: number;
+    };
+
+/** How much of an interrupted upload the agent holds. */
+export interface UploadStatus {
+  size: number;
+  received: number;
+}
 
 export type PieceHealth = { ok: true } | { ok: false; problem: "missing" | "corrupt" };
 
@@ -32,11 +52,17 @@ export class PieceStore {
     this.leafProver = new LeafProver((root) => this.path(root));
   }
 
-  /** Create the directory and remove temporary files a crash left behind. */
+  /** Create the directory; remove temporary files a crash left behind and uploads abandoned for a day. */
   async init(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     for (const name of await readdir(this.dir)) {
-      if (name.endsWith(TMP_SUFFIX)) await rm(join(this.dir, name), { force: true });
+      const path = join(this.dir, name);
+      if (name.endsWith(TMP_SUFFIX)) await rm(path, { force: true });
+      if (name.endsWith(UPLOAD_SUFFIX)) {
+        const info = await stat(path).catch(() => undefined);
+        if (info === undefined || Date.now() - info.mtimeMs > STALE_UPLOAD_MS)
+          await rm(path, { force: true });
+      }
     }
   }
 
@@ -44,16 +70,55 @@ export class PieceStore {
     return join(this.dir, `${root.toLowerCase()}${PIECE_SUFFIX}`);
   }
 
+  private uploadPath(root: string, size: number): string {
+    return join(this.dir, `${root.toLowerCase()}.${size}${UPLOAD_SUFFIX}`);
+  }
+
+  /** The interrupted upload of `root` announced as `size` bytes, if any. */
+  async uploadStatus(root: string, size: number): Promise<UploadStatus | undefined> {
+    try {
+      const info = await stat(this.uploadPath(root, size));
+      return { size, received: info.size };
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
-   * Stream exactly `size` bytes from `source` into the piece `root`. Stops reading as soon as more than `size`
-   * bytes arrive. The bytes must hash to `root`; only then is the file moved into place.
+   * Stream the bytes of piece `root` (`size` bytes in all) from `source`, starting at byte `offset` (0 for a new
+   * upload; for a resumed one, exactly the bytes already received). The piece root is computed as bytes arrive;
+   * reading stops as soon as more than `size` bytes arrive. On a root mismatch or an oversized body the partial
+   * file is deleted; when the body ends early, or the connection drops (the source throws), it is kept for a
+   * resume. Memory: one 4 MiB hashing block, whatever the piece size.
    */
-  async write(root: string, size: number, source: AsyncIterable<Uint8Array>): Promise<WriteOutcome> {
-    const data = Buffer.allocUnsafe(size);
-    const tmp = join(this.dir, `${root.toLowerCase()}.${randomUUID()}${TMP_SUFFIX}`);
-    const file = await open(tmp, "w");
-    let received = 0;
-    let moved = false;
+  async write(
+    root: string,
+    size: number,
+    source: AsyncIterable<Uint8Array>,
+    offset = 0,
+  ): Promise<WriteOutcome> {
+    const partial = this.uploadPath(root, size);
+    const hasher = new PieceHasher();
+    let file: FileHandle;
+    if (offset === 0) {
+      file = await open(partial, "w");
+    } else {
+      const held = await this.uploadStatus(root, size);
+      if (held?.received !== offset)
+        return { ok: false, reason: "offset-mismatch", received: held?.received ?? 0 };
+      file = await open(partial, "r+");
+      // Resume the commitment: the bytes already on disk are hashed again (streamed, not held).
+      const buffer = Buffer.allocUnsafe(READ_BYTES);
+      for (let at = 0; at < offset;) {
+        const { bytesRead } = await file.read(buffer, 0, Math.min(READ_BYTES, offset - at), at);
+        if (bytesRead === 0) break;
+        await hasher.update(buffer.subarray(0, bytesRead));
+        at += bytesRead;
+      }
+    }
+    let received = offset;
+    let keep = true;
+    let closed = false;
     try {
       // A manual iterator: leaving early must not call return() on the source, which for an HTTP request
       // would destroy the socket before the 413 answer is sent.
@@ -61,28 +126,34 @@ export class PieceStore {
       for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) {
         const chunk = next.value;
         if (received + chunk.length > size) {
+          keep = false;
           return { ok: false, reason: "too-large", received: received + chunk.length };
         }
-        data.set(chunk, received);
+        await writeAll(file, chunk, received);
+        await hasher.update(chunk);
         received += chunk.length;
-        await file.write(chunk);
       }
       if (received < size) return { ok: false, reason: "too-small", received };
-      const tree = PieceTree.build(data);
-      if (tree.root !== root.toLowerCase()) return { ok: false, reason: "root-mismatch", received };
+      const actual = await hasher.digest();
+      if (actual !== root.toLowerCase()) {
+        keep = false;
+        return { ok: false, reason: "root-mismatch", received };
+      }
       await file.datasync();
       await file.close();
-      await rename(tmp, this.path(root));
+      closed = true;
+      await rename(partial, this.path(root));
       await this.syncDir();
-      moved = true;
-      this.cache.set(root, tree);
-      return { ok: true, tree, path: this.path(root) };
+      return { ok: true, path: this.path(root) };
     } finally {
-      if (!moved) {
-        await file.close().catch(() => undefined);
-        await rm(tmp, { force: true });
-      }
+      if (!closed) await file.close().catch(() => undefined);
+      if (!keep) await rm(partial, { force: true });
     }
+  }
+
+  /** Drop an interrupted upload. */
+  async dropUpload(root: string, size: number): Promise<void> {
+    await rm(this.uploadPath(root, size), { force: true });
   }
 
   /** The piece's bytes. Throws PIECE_NOT_FOUND. */
@@ -125,7 +196,10 @@ export class PieceStore {
     }
   }
 
-  /** The piece's tree (cached), checked against `size` and `root`. Throws PIECE_NOT_FOUND or PIECE_CORRUPT. */
+  /**
+   * The piece's whole tree (cached), checked against `size` and `root`: holds the piece and its hash levels in
+   * memory, so only for small pieces and tests; the agent's routes use openPadded / leafProof.
+   */
   async tree(root: string, size: bigint): Promise<PieceTree> {
     const cached = this.cache.get(root);
     if (cached) return cached;
@@ -135,22 +209,33 @@ export class PieceStore {
     return tree;
   }
 
-  /** Re-read and re-hash the piece (not cached: a full scan must not evict the trees proofs need). */
+  /** Re-read and re-hash the piece, streamed from disk (a 64 GiB piece costs one hashing block of memory). */
   async verify(root: string, size: bigint): Promise<PieceHealth> {
-    let data: Buffer;
+    const onDisk = await this.sizeOnDisk(root);
+    if (onDisk === undefined) {
+      this.forget(root);
+      return { ok: false, problem: "missing" };
+    }
+    let actual: string;
     try {
-      data = await this.read(root);
+      actual = await streamRoot(createReadStream(this.path(root), { highWaterMark: READ_BYTES }));
     } catch {
       this.forget(root);
       return { ok: false, problem: "missing" };
     }
-    try {
-      this.check(root, size, data);
-      return { ok: true };
-    } catch {
+    if (BigInt(onDisk) !== size || actual !== root.toLowerCase()) {
       this.forget(root);
       return { ok: false, problem: "corrupt" };
     }
+    return { ok: true };
+  }
+
+  /**
+   * Any leaf of the piece's padded tree (index < 2^height, padding leaves open as zeros) with its path, read from
+   * disk. Throws LEAF_OUT_OF_RANGE, PIECE_NOT_FOUND or PIECE_CORRUPT.
+   */
+  async openPadded(root: string, size: bigint, index: number): Promise<LeafProof> {
+    return this.leafProver.proof(root, size, index, { padded: true });
   }
 
   /** Cheap check: the file exists with the right size. */
@@ -209,5 +294,13 @@ export class PieceStore {
     } finally {
       await dir.close();
     }
+  }
+}
+
+async function writeAll(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
   }
 }

@@ -115,6 +115,8 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   REPAIR_BRIEF_MISMATCH: 1,
   REPAIR_NO_PROVIDER: 2,
   REPAIR_FAILED: 2,
+  CHUNK_AUTH_FAILED: 3,
+  UPLOAD_OFFSET_MISMATCH: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {

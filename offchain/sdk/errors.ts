@@ -101,7 +101,10 @@ export type StrataErrorCode =
   | "REPAIR_BRIEF_INVALID"
   | "REPAIR_BRIEF_MISMATCH"
   | "REPAIR_NO_PROVIDER"
-  | "REPAIR_FAILED";
+  | "REPAIR_FAILED"
+  // streaming data path (offchain/sdk/data/chunked.ts, stream.ts; agent uploads)
+  | "CHUNK_AUTH_FAILED"
+  | "UPLOAD_OFFSET_MISMATCH";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

@@ -1,29 +1,30 @@
 /**
  * Data-path benchmark (README, "Benchmarks"): commitment, encryption and erasure-coding throughput on a random
- * file (256 MiB by default), beside `openssl speed -evp sha256` measured in the same run, plus a full local
- * prepare/restore, then `strata store` / `strata retrieve` of the same file through three local agent processes
- * on a local `hardhat node` (storeRetrieve.ts, through the `measureStoreRetrieve` hook of runDataBenchmark)
- * with the client processes' and agents' peak RSS. Prints a table and merges the figures into bench/data.json,
- * keeping fields this run did not measure.
+ * buffer (the file size, at most 256 MiB), beside `openssl speed -evp sha256` measured in the same run; then for
+ * each file size (1 GiB and 4 GiB by default) a random file on disk, the streaming pipeline alone (prepare: read,
+ * hash, encrypt, code, commit, write the pieces; restore: read the data pieces, decrypt, write the file; and
+ * restore with a data piece missing), and `strata store` / `strata retrieve` of the same file through three local
+ * agent processes on a local `hardhat node` (storeRetrieve.ts) with the peak RSS of both clients and of the
+ * agents. Prints a table and merges the figures into bench/data.json (top-level fields: the largest file; "runs":
+ * one entry per size), keeping fields this run did not measure (the smallFiles* fields, null until measured).
  *
- *   npm run bench:data                            # 256 MiB, writes bench/data.json
- *   npm run bench:data -- --quick                 # 4 MiB smoke run; bench/data.json is left alone
- *   STRATA_BENCH_DATA_MIB=64 npm run bench:data   # another size (writes bench/data.json)
+ *   npm run bench:data                                 # 1024 and 4096 MiB, writes bench/data.json
+ *   npm run bench:data -- --quick                      # 4 MiB smoke run; bench/data.json is left alone
+ *   STRATA_BENCH_DATA_MIB=64,256 npm run bench:data    # other sizes (writes bench/data.json)
  */
 import { execFile } from "node:child_process";
 import { createHash, randomBytes, randomFillSync } from "node:crypto";
-import { readFile, writeFile, mkdir } from "node:fs/promises";
-import { availableParallelism, loadavg } from "node:os";
-import { dirname } from "node:path";
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
-import { Wallet } from "ethers";
 import { commitPieces, commitPiecesSync, defaultCommitPool } from "../../offchain/sdk/commitment/parallel.js";
 import { encrypt, TAG_BYTES } from "../../offchain/sdk/data/encryption.js";
 import { computeParity, shardSizeFor } from "../../offchain/sdk/data/erasure.js";
-import { prepareFile } from "../../offchain/sdk/data/prepare.js";
-import { restoreFile } from "../../offchain/sdk/data/restore.js";
-import { storeRetrieveWithLocalAgents } from "./storeRetrieve.js";
+import { preparePayload, readRange, type PreparedPayload } from "../../offchain/sdk/data/stream.js";
+import { mergeSmallFiles, type SmallFilesBenchmark } from "./smallFiles.js";
+import { storeRetrieveWithLocalAgents, type AgentStoreRetrieve, type BenchFile } from "./storeRetrieve.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
 
 const OUT = "bench/data.json";
@@ -31,18 +32,32 @@ const QUICK_MIB = 4;
 /** The CLI's default coding (`strata store --k 2 --m 1`). */
 const DEFAULT_CODING = { k: 2, m: 1 } as const;
 
-export interface StoreRetrieveTiming {
-  storeSeconds: number;
-  retrieveSeconds: number;
-  /** Peak RSS of the `strata store` / `strata retrieve` processes; null when it could not be taken. */
+/** One file size: the pipeline alone and through agents. */
+export interface DataRun {
+  fileMiB: number;
+  /** preparePayload from the file on disk to piece files (hash, encrypt, code, commit, write). */
+  prepareSeconds: number;
+  /** readRange of the whole file from the local data pieces to a file (decrypt, hash, write). */
+  restoreSeconds: number;
+  /** Same with data piece 0 missing (rebuilt from parity stripe by stripe); measured up to 1 GiB, else null. */
+  restoreDecodeSeconds: number | null;
+  /** Peak RSS of this process over its prepare and restore (bounded by segments, not the file). */
+  pipelinePeakRssMB: number | null;
+  storeSeconds: number | null;
+  retrieveSeconds: number | null;
   storeClientPeakRssMB: number | null;
   retrieveClientPeakRssMB: number | null;
-  /** Highest peak RSS among the agents. */
   agentPeakRssMB: number | null;
+  /** Store speed as a share of prepare speed, retrieve of restore (goals: >= 50 and >= 70). */
+  storeVsPreparePercent: number | null;
+  retrieveVsRestorePercent: number | null;
 }
 
 export interface DataBenchmark {
+  /** The largest file measured; the per-run fields below are that file's. */
   fileMiB: number;
+  /** Size of the in-memory buffer of the throughput figures. */
+  throughputMiB: number;
   /** Piece-commitment throughput (bytes of the default coding's k + m pieces per second), worker pool. */
   commitMBps: number;
   /** Same, on the calling thread only. */
@@ -65,10 +80,10 @@ export interface DataBenchmark {
   erasureMBps: number;
   /** Same for k=4, m=2. */
   erasureK4M2MBps: number;
-  /** Whole prepareFile (hash, key, encrypt, code, commit) with the default coding. */
+  /** The streaming pipeline alone, default coding (see DataRun). */
   prepareSeconds: number;
-  /** Whole restoreFile from one data and one parity piece (decoding needed), default coding. */
   restoreSeconds: number;
+  restoreDecodeSeconds: number | null;
   /**
    * Store / retrieve through real agents (wall time of the `strata store` / `strata retrieve` commands, Node
    * start-up included); null unless a hook measured them.
@@ -81,17 +96,29 @@ export interface DataBenchmark {
   retrieveClientPeakRssMB: number | null;
   /** Highest peak RSS among the three agents over the store and the retrieve. */
   agentPeakRssMB: number | null;
+  storeVsPreparePercent: number | null;
+  retrieveVsRestorePercent: number | null;
   /** This benchmark process's own peak RSS over the in-process phases (throughputs, prepare, restore). */
   benchPeakRssMB: number;
+  /** 10,000 small files stored in one command: measured by the packing benchmark, null until then. */
+  smallFiles: number | null;
+  smallFilesStoreSeconds: number | null;
+  smallFilesGasPerFile: number | null;
+  runs: DataRun[];
   threads: number;
   loadAverage: number;
   measuredAt: string;
 }
 
 export interface DataBenchmarkOptions {
-  fileMiB?: number;
-  /** Stores and retrieves `file` through running agents (wired by the end-to-end harness). */
-  measureStoreRetrieve?: (file: Uint8Array) => Promise<StoreRetrieveTiming>;
+  /** File sizes in MiB (default 1024 and 4096). */
+  sizesMiB?: readonly number[];
+  /** Stores and retrieves the files through running agents (storeRetrieve.ts). */
+  measureStoreRetrieve?: (
+    files: readonly BenchFile[],
+    afterEach: (file: BenchFile) => Promise<void>,
+  ) => Promise<AgentStoreRetrieve[]>;
+  log?: (line: string) => void;
 }
 
 const MB = 1e6;
@@ -123,16 +150,12 @@ async function opensslSha256(): Promise<number | null> {
   }
 }
 
-/** Data shards of `file` for coding k, as prepareFile lays them out (shared memory, zero padding). */
+/** k equal data shards holding `file` (shared memory, zero padding), for the coding and commitment throughputs. */
 function dataShards(file: Uint8Array, k: number): Uint8Array[] {
   const shardSize = shardSizeFor(file.length + TAG_BYTES, k);
   const payload = new Uint8Array(new SharedArrayBuffer(k * shardSize));
   payload.set(file);
   return Array.from({ length: k }, (_, i) => payload.subarray(i * shardSize, (i + 1) * shardSize));
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
 }
 
 /** Drop the previous phase's buffers when node runs with --expose-gc (npm run bench:data does). */
@@ -147,15 +170,120 @@ async function erasureMBps(file: Uint8Array, k: number, m: number): Promise<numb
   return file.length / MB / seconds(start);
 }
 
+/** A random file of `bytes` on disk, written 4 MiB at a time; returns its sha256. */
+async function randomFile(path: string, bytes: number): Promise<string> {
+  const hash = createHash("sha256");
+  const handle = await open(path, "w");
+  try {
+    const block = Buffer.allocUnsafe(4 << 20);
+    for (let at = 0; at < bytes; at += block.length) {
+      const part = block.subarray(0, Math.min(block.length, bytes - at));
+      randomFillSync(part);
+      hash.update(part);
+      await handle.write(part, 0, part.length, at);
+    }
+  } finally {
+    await handle.close();
+  }
+  return hash.digest("hex");
+}
+
+/** Prepare and restore `file` with the streaming pipeline, on disk; the pieces are removed after. */
+async function pipelineRun(
+  file: BenchFile,
+  dir: string,
+): Promise<
+  Omit<
+    DataRun,
+    | "fileMiB"
+    | "storeSeconds"
+    | "retrieveSeconds"
+    | "storeClientPeakRssMB"
+    | "retrieveClientPeakRssMB"
+    | "agentPeakRssMB"
+    | "storeVsPreparePercent"
+    | "retrieveVsRestorePercent"
+  >
+> {
+  const key = randomBytes(32);
+  const piecesDir = join(dir, "pieces");
+  const start = performance.now();
+  const prepared: PreparedPayload = await preparePayload({
+    source: file.path,
+    size: file.size,
+    ...DEFAULT_CODING,
+    key,
+    output: { dir: piecesDir },
+  });
+  const prepareSeconds = seconds(start);
+  if (prepared.fileHash !== `0x${file.sha256}`)
+    throw new StrataError("BENCH_RESULT_INVALID", "prepare hashed the file differently");
+  const restore = async (missing: number[]): Promise<number> => {
+    const out = join(dir, "restored.bin");
+    const handles = await Promise.all(prepared.pieces.map(async (p) => open(p.path ?? "", "r")));
+    const target = await open(out, "w");
+    const begin = performance.now();
+    try {
+      let written = 0;
+      const read = await readRange(
+        prepared,
+        key,
+        0,
+        file.size,
+        async (index, from, to) => {
+          if (missing.includes(index)) throw new StrataError("PIECES_UNAVAILABLE", `piece ${index} left out`);
+          const buffer = Buffer.allocUnsafe(to - from);
+          const handle = handles[index];
+          if (handle === undefined) throw new StrataError("BENCH_SETUP_FAILED", `no piece ${index}`);
+          let done = 0;
+          while (done < buffer.length) {
+            const { bytesRead } = await handle.read(buffer, done, buffer.length - done, from + done);
+            if (bytesRead === 0) throw new StrataError("BENCH_RESULT_INVALID", "piece file too short");
+            done += bytesRead;
+          }
+          return buffer;
+        },
+        {
+          write: async (bytes) => {
+            await target.write(bytes, 0, bytes.length, written);
+            written += bytes.length;
+          },
+        },
+      );
+      await target.sync();
+      if (read.sha256 !== `0x${file.sha256}`)
+        throw new StrataError("BENCH_RESULT_INVALID", "restored file differs");
+      return seconds(begin);
+    } finally {
+      await target.close();
+      await Promise.all(handles.map(async (h) => h.close()));
+      await rm(out, { force: true });
+    }
+  };
+  const restoreSeconds = await restore([]);
+  // Decoding is measured up to 1 GiB (it costs a third pass over the file).
+  const restoreDecodeSeconds = file.size <= 2 ** 30 ? await restore([0]) : null;
+  await rm(piecesDir, { recursive: true, force: true });
+  const round3 = (value: number): number => Math.round(value * 1000) / 1000;
+  return {
+    prepareSeconds: round3(prepareSeconds),
+    restoreSeconds: round3(restoreSeconds),
+    restoreDecodeSeconds: restoreDecodeSeconds === null ? null : round3(restoreDecodeSeconds),
+    pipelinePeakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
 export async function runDataBenchmark(options: DataBenchmarkOptions = {}): Promise<DataBenchmark> {
-  const fileMiB = options.fileMiB ?? 256;
+  const sizesMiB = [...(options.sizesMiB ?? [1024, 4096])].sort((a, b) => a - b);
+  const log = options.log ?? (() => undefined);
+  const largest = sizesMiB[sizesMiB.length - 1] ?? 1;
+  const throughputMiB = Math.min(largest, 256);
   const loadAverage = loadavg()[0] ?? 0;
   const opensslSha256MBps = await opensslSha256();
 
-  let file: Uint8Array | undefined = new Uint8Array(fileMiB << 20);
+  let file: Uint8Array | undefined = new Uint8Array(throughputMiB << 20);
   randomFillSync(file);
   const fileBytes = file.length;
-  const fileHash = sha256(file);
 
   let start = performance.now();
   encrypt(file, randomBytes(32));
@@ -170,8 +298,7 @@ export async function runDataBenchmark(options: DataBenchmarkOptions = {}): Prom
   const erasureDefault = fileBytes / MB / seconds(start);
 
   const pieceBytes = pieces.reduce((sum, piece) => sum + piece.length, 0);
-  // Steady state: the shared pool's one-time start-up (~0.1 s per process, overlapped with encryption inside
-  // prepareFile) is not part of the throughput.
+  // Steady state: the shared pool's one-time start-up (~0.1 s per process) is not part of the throughput.
   await defaultCommitPool().commit([new Uint8Array(64)]);
   start = performance.now();
   const cpu = process.cpuUsage();
@@ -188,31 +315,66 @@ export async function runDataBenchmark(options: DataBenchmarkOptions = {}): Prom
     throw new StrataError("BENCH_RESULT_INVALID", "parallel and single-threaded roots differ");
   const commitMBps = pieceBytes / MB / commitSeconds;
   pieces = [];
-  collectGarbage();
-
-  // A store and a retrieve as the CLI runs them, each holding only what it needs (RSS is the process peak).
-  const signer = Wallet.createRandom();
-  start = performance.now();
-  const prepared = await prepareFile(file, { ...DEFAULT_CODING, signer, fileName: "bench.bin" });
-  const prepareSeconds = seconds(start);
-  const timingInput = options.measureStoreRetrieve === undefined ? undefined : file;
   file = undefined;
   collectGarbage();
-  const given = new Map(prepared.pieces.slice(1).map((piece) => [piece.index, piece.data]));
-  start = performance.now();
-  const restored = await restoreFile(prepared.manifestDraft, given, signer);
-  const restoreSeconds = seconds(start);
-  if (sha256(restored.data) !== fileHash)
-    throw new StrataError("BENCH_RESULT_INVALID", "restored file differs");
   const benchPeakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
 
-  const timing =
-    options.measureStoreRetrieve === undefined || timingInput === undefined
-      ? null
-      : await options.measureStoreRetrieve(timingInput);
+  // The files live on disk; the pipeline never holds one in memory.
+  const dir = await mkdtemp(join(tmpdir(), "strata-bench-data-"));
+  const runs: DataRun[] = [];
+  try {
+    const files: BenchFile[] = [];
+    for (const mib of sizesMiB) {
+      const path = join(dir, `bench-${mib}.bin`);
+      log(`writing a random ${mib} MiB file...`);
+      // Not `mib << 20`: 4096 << 20 overflows 32 bits.
+      const sha256 = await randomFile(path, mib * 2 ** 20);
+      const benchFile = { path, size: mib * 2 ** 20, sha256 };
+      log(`prepare / restore (streaming pipeline, ${mib} MiB)...`);
+      const pipeline = await pipelineRun(benchFile, dir);
+      log(
+        `prepare ${pipeline.prepareSeconds} s, restore ${pipeline.restoreSeconds} s (decoding: ${String(pipeline.restoreDecodeSeconds ?? "not measured")} s)`,
+      );
+      files.push(benchFile);
+      runs.push({
+        fileMiB: mib,
+        ...pipeline,
+        storeSeconds: null,
+        retrieveSeconds: null,
+        storeClientPeakRssMB: null,
+        retrieveClientPeakRssMB: null,
+        agentPeakRssMB: null,
+        storeVsPreparePercent: null,
+        retrieveVsRestorePercent: null,
+      });
+    }
+    if (options.measureStoreRetrieve !== undefined) {
+      const timings = await options.measureStoreRetrieve(files, async (done) =>
+        rm(done.path, { force: true }),
+      );
+      timings.forEach((timing, index) => {
+        const run = runs[index];
+        if (run === undefined) return;
+        Object.assign(run, {
+          storeSeconds: timing.storeSeconds,
+          retrieveSeconds: timing.retrieveSeconds,
+          storeClientPeakRssMB: timing.storeClientPeakRssMB,
+          retrieveClientPeakRssMB: timing.retrieveClientPeakRssMB,
+          agentPeakRssMB: timing.agentPeakRssMB,
+          storeVsPreparePercent: Math.round((100 * run.prepareSeconds) / timing.storeSeconds),
+          retrieveVsRestorePercent: Math.round((100 * run.restoreSeconds) / timing.retrieveSeconds),
+        });
+      });
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const top = runs[runs.length - 1];
+  if (top === undefined) throw new StrataError("INVALID_ARGUMENT", "no file size to measure");
   const round = (value: number): number => Math.round(value * 10) / 10;
   return {
-    fileMiB,
+    fileMiB: top.fileMiB,
+    throughputMiB,
     commitMBps: round(commitMBps),
     commitSingleThreadMBps: round(commitSingleThreadMBps),
     opensslSha256MBps: opensslSha256MBps === null ? null : round(opensslSha256MBps),
@@ -226,24 +388,46 @@ export async function runDataBenchmark(options: DataBenchmarkOptions = {}): Prom
     encryptMBps: round(encryptMBps),
     erasureMBps: round(erasureDefault),
     erasureK4M2MBps: round(erasureK4M2MBps),
-    prepareSeconds: Math.round(prepareSeconds * 1000) / 1000,
-    restoreSeconds: Math.round(restoreSeconds * 1000) / 1000,
-    storeSeconds: timing?.storeSeconds ?? null,
-    retrieveSeconds: timing?.retrieveSeconds ?? null,
-    peakRssMB: clientPeak(timing),
-    storeClientPeakRssMB: timing?.storeClientPeakRssMB ?? null,
-    retrieveClientPeakRssMB: timing?.retrieveClientPeakRssMB ?? null,
-    agentPeakRssMB: timing?.agentPeakRssMB ?? null,
+    prepareSeconds: top.prepareSeconds,
+    restoreSeconds: top.restoreSeconds,
+    restoreDecodeSeconds: top.restoreDecodeSeconds,
+    storeSeconds: top.storeSeconds,
+    retrieveSeconds: top.retrieveSeconds,
+    peakRssMB: clientPeak(top),
+    storeClientPeakRssMB: top.storeClientPeakRssMB,
+    retrieveClientPeakRssMB: top.retrieveClientPeakRssMB,
+    agentPeakRssMB: top.agentPeakRssMB,
+    storeVsPreparePercent: top.storeVsPreparePercent,
+    retrieveVsRestorePercent: top.retrieveVsRestorePercent,
     benchPeakRssMB,
+    smallFiles: null,
+    smallFilesStoreSeconds: null,
+    smallFilesGasPerFile: null,
+    runs,
     threads: availableParallelism(),
     loadAverage: Math.round(loadAverage * 100) / 100,
     measuredAt: new Date().toISOString(),
   };
 }
 
-function clientPeak(timing: StoreRetrieveTiming | null): number | null {
-  if (timing === null) return null;
-  const { storeClientPeakRssMB: store, retrieveClientPeakRssMB: retrieve } = timing;
+/** bench/small-files.json when it exists and holds the three figures; null otherwise. */
+async function readSmallFiles(path: string): Promise<SmallFilesBenchmark | null> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, "utf8"));
+  } catch {
+    return null;
+  }
+  const figures = parsed as Partial<Record<keyof SmallFilesBenchmark, unknown>>;
+  return typeof figures.smallFiles === "number" &&
+    typeof figures.smallFilesStoreSeconds === "number" &&
+    typeof figures.smallFilesGasPerFile === "number"
+    ? (parsed as SmallFilesBenchmark)
+    : null;
+}
+
+function clientPeak(run: DataRun): number | null {
+  const { storeClientPeakRssMB: store, retrieveClientPeakRssMB: retrieve } = run;
   return store === null || retrieve === null ? null : Math.max(store, retrieve);
 }
 
@@ -263,6 +447,12 @@ export async function mergeResults(path: string, result: DataBenchmark): Promise
   for (const [key, value] of Object.entries(existing)) {
     if (!(key in merged)) merged[key] = value;
   }
+  // Runs of sizes this run did not measure are kept (a 4 GiB run may be measured on its own).
+  const previousRuns = Array.isArray(existing.runs) ? (existing.runs as { fileMiB?: unknown }[]) : [];
+  const measured = new Set(result.runs.map((run) => run.fileMiB));
+  merged.runs = [...previousRuns.filter((run) => !measured.has(Number(run.fileMiB))), ...result.runs].sort(
+    (a, b) => Number(a.fileMiB) - Number(b.fileMiB),
+  );
   if (merged.storeSeconds === null || merged.retrieveSeconds === null) {
     merged.note =
       "storeSeconds/retrieveSeconds/peakRssMB need running provider agents: measured by `npm run bench:data` " +
@@ -270,16 +460,22 @@ export async function mergeResults(path: string, result: DataBenchmark): Promise
   } else {
     delete merged.note;
   }
+  // The small-files figures come from bench:small-files (bench/small-files.json next to data.json).
+  const small = await readSmallFiles(join(dirname(path), "small-files.json"));
+  const withSmall = small === null ? merged : mergeSmallFiles(merged, small);
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, JSON.stringify(merged, null, 2) + "\n");
-  return merged;
+  await writeFile(path, JSON.stringify(withSmall, null, 2) + "\n");
+  return withSmall;
 }
 
 function printTable(result: DataBenchmark): void {
   const mbps = (value: number | null): string => (value === null ? "n/a" : `${value.toFixed(1)} MB/s`);
   const mb = (value: number | null): string => (value === null ? "n/a" : `${value} MB`);
   const rows: [string, string][] = [
-    [`file size`, `${result.fileMiB} MiB (pieces: k=${DEFAULT_CODING.k}, m=${DEFAULT_CODING.m})`],
+    [
+      `throughput buffer`,
+      `${result.throughputMiB} MiB (pieces: k=${DEFAULT_CODING.k}, m=${DEFAULT_CODING.m})`,
+    ],
     [`commitment, ${result.threads} worker threads`, mbps(result.commitMBps)],
     [`commitment, one thread`, mbps(result.commitSingleThreadMBps)],
     [`openssl speed -evp sha256 (16 KiB, one core)`, mbps(result.opensslSha256MBps)],
@@ -296,40 +492,54 @@ function printTable(result: DataBenchmark): void {
     [`encryption AES-256-GCM`, mbps(result.encryptMBps)],
     [`erasure coding k=2 m=1 (default)`, mbps(result.erasureMBps)],
     [`erasure coding k=4 m=2`, mbps(result.erasureK4M2MBps)],
-    [`prepareFile (hash+encrypt+code+commit)`, `${result.prepareSeconds} s`],
-    [`restoreFile (verify+decode+decrypt+hash)`, `${result.restoreSeconds} s`],
-    [
-      `store / retrieve via agents`,
-      result.storeSeconds === null
-        ? "not measured here"
-        : `${result.storeSeconds} s / ${String(result.retrieveSeconds)} s`,
-    ],
-    [
-      `peak RSS, client (store / retrieve)`,
-      result.peakRssMB === null
-        ? "not measured here"
-        : `${result.peakRssMB} MB (${mb(result.storeClientPeakRssMB)} / ${mb(result.retrieveClientPeakRssMB)})`,
-    ],
-    [`peak RSS, agents (highest of 3)`, mb(result.agentPeakRssMB)],
-    [`peak RSS, this process (in-process phases)`, mb(result.benchPeakRssMB)],
+    [`peak RSS, this process (throughput phase)`, mb(result.benchPeakRssMB)],
   ];
+  for (const run of result.runs) {
+    const pct = (value: number | null): string => (value === null ? "n/a" : `${value}%`);
+    rows.push(
+      [`${run.fileMiB} MiB file`, ""],
+      [
+        `  prepare / restore / restore with decoding`,
+        `${run.prepareSeconds} s / ${run.restoreSeconds} s / ${run.restoreDecodeSeconds === null ? "n/a" : `${run.restoreDecodeSeconds} s`}`,
+      ],
+      [
+        `  store / retrieve via 3 agents`,
+        run.storeSeconds === null
+          ? "not measured here"
+          : `${run.storeSeconds} s / ${String(run.retrieveSeconds)} s`,
+      ],
+      [
+        `  store vs prepare (>= 50%), retrieve vs restore (>= 70%)`,
+        `${pct(run.storeVsPreparePercent)}, ${pct(run.retrieveVsRestorePercent)}`,
+      ],
+      [
+        `  peak RSS: store / retrieve client / agent (<= 512)`,
+        `${mb(run.storeClientPeakRssMB)} / ${mb(run.retrieveClientPeakRssMB)} / ${mb(run.agentPeakRssMB)}`,
+      ],
+      [`  peak RSS, pipeline in this process`, mb(run.pipelinePeakRssMB)],
+    );
+  }
   const width = Math.max(...rows.map(([name]) => name.length));
   for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`);
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
-  const fileMiB = values.quick ? QUICK_MIB : Number(process.env.STRATA_BENCH_DATA_MIB ?? "256");
-  if (!Number.isInteger(fileMiB) || fileMiB <= 0)
-    throw new StrataError("INVALID_ARGUMENT", `STRATA_BENCH_DATA_MIB must be a positive whole number of MiB`);
+  const sizesMiB = values.quick
+    ? [QUICK_MIB]
+    : (process.env.STRATA_BENCH_DATA_MIB ?? "1024,4096").split(",").map((text) => Number(text.trim()));
+  if (sizesMiB.some((mib) => !Number.isInteger(mib) || mib <= 0))
+    throw new StrataError(
+      "INVALID_ARGUMENT",
+      `STRATA_BENCH_DATA_MIB must be positive whole numbers of MiB, comma-separated`,
+    );
+  const log = (line: string): void => {
+    console.error(`[bench] ${line}`);
+  };
   const result = await runDataBenchmark({
-    fileMiB,
-    measureStoreRetrieve: (file) =>
-      storeRetrieveWithLocalAgents(file, {
-        log: (line) => {
-          console.error(`[bench] ${line}`);
-        },
-      }),
+    sizesMiB,
+    log,
+    measureStoreRetrieve: (files, afterEach) => storeRetrieveWithLocalAgents(files, { log, afterEach }),
   });
   printTable(result);
   if (values.quick) {

@@ -61,6 +61,25 @@ export const dataBenchSchema = z.looseObject({
   storeClientPeakRssMB: z.number(),
   retrieveClientPeakRssMB: z.number(),
   agentPeakRssMB: z.number(),
+  /** One entry per file size (streaming pipeline alone and through agents); absent in older results. */
+  runs: z
+    .array(
+      z.looseObject({
+        fileMiB: z.number(),
+        prepareSeconds: z.number(),
+        restoreSeconds: z.number(),
+        storeSeconds: z.number().nullable(),
+        retrieveSeconds: z.number().nullable(),
+        storeClientPeakRssMB: z.number().nullable(),
+        retrieveClientPeakRssMB: z.number().nullable(),
+        agentPeakRssMB: z.number().nullable(),
+      }),
+    )
+    .optional(),
+  /** Many small files stored by one command (bench:small-files, merged by bench:data); null until measured. */
+  smallFiles: z.number().nullable().optional(),
+  smallFilesStoreSeconds: z.number().nullable().optional(),
+  smallFilesGasPerFile: z.number().nullable().optional(),
   threads: z.number(),
   measuredAt: z.string(),
 });

@@ -30,13 +30,31 @@ const CLIENT_ACCOUNT = 4;
 const TIME = "/usr/bin/time";
 const CLIENT_TIMEOUT_MS = 30 * 60_000;
 
+/** A file on disk to store and retrieve, with its size and sha256 (hex). */
+export interface BenchFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
 export interface AgentStoreRetrieve {
+  fileBytes: number;
   storeSeconds: number;
   retrieveSeconds: number;
   storeClientPeakRssMB: number | null;
   retrieveClientPeakRssMB: number | null;
-  /** Highest peak RSS of the three agents over the whole run (VmHWM just before they are stopped). */
+  /** Highest peak RSS of the three agents over this file's store and retrieve (VmHWM, reset before each file). */
   agentPeakRssMB: number | null;
+}
+
+/** Reset a process's VmHWM to its current RSS (Linux: write 5 to /proc/<pid>/clear_refs); false when unsupported. */
+export async function resetPeakRss(pid: number): Promise<boolean> {
+  try {
+    await writeFile(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface AgentStoreRetrieveOptions {
@@ -160,11 +178,16 @@ function tail(lines: string[], max = 4000): string {
   return text.length > max ? `...${text.slice(-max)}` : text;
 }
 
-/** Stores `file` across three local agents and retrieves it; see the module comment. */
+/**
+ * Stores each of `files` across three local agents and retrieves it, one after the other with the same chain and
+ * agents (the agents' peak RSS is reset between files); see the module comment. Each file is deleted by
+ * `afterEach` once measured (disk: a file, its staged pieces, the agents' copies and the retrieved copy exist at
+ * the same time).
+ */
 export async function storeRetrieveWithLocalAgents(
-  file: Uint8Array,
-  options: AgentStoreRetrieveOptions = {},
-): Promise<AgentStoreRetrieve> {
+  files: readonly BenchFile[],
+  options: AgentStoreRetrieveOptions & { afterEach?: (file: BenchFile) => Promise<void> } = {},
+): Promise<AgentStoreRetrieve[]> {
   const log = options.log ?? (() => undefined);
   const time = options.useTimeBinary === false ? null : timeBinary();
   const abort = new AbortController();
@@ -218,6 +241,8 @@ export async function storeRetrieveWithLocalAgents(
       const config = JSON.parse(await readFile(configFile, "utf8")) as Record<string, unknown>;
       config.key = { account };
       config.tickMs = 300;
+      // Pieces of the GiB-sized benchmark files (k = 2: half the file each) exceed the 1 GiB default.
+      (config.policy as Record<string, unknown>).maxPieceSize = String(1n << 35n);
       config.autoRegister = { capacityBytes: String(1n << 40n), stake: String(5_000_000_000n) };
       await writeFile(configFile, JSON.stringify(config, null, 2));
       await strata(["dev", "mint", "5000", "--to", await addressOf(account)], 0);
@@ -261,10 +286,6 @@ export async function storeRetrieveWithLocalAgents(
     log(`3 agents registered (${agents.map((a) => a.endpoint).join(", ")})`);
     await strata(["dev", "mint", "1000", "--to", await addressOf(CLIENT_ACCOUNT)], 0);
 
-    const input = path.join(workDir, "bench.bin");
-    await writeFile(input, file);
-    const expected = { hash: createHash("sha256").update(file).digest("hex"), size: file.length };
-    const manifestPath = path.join(workDir, "bench.strata.json");
     const measure = async (args: string[]): Promise<Measured> => {
       checkAborted();
       const cli = [CLI, ...global, "--account", String(CLIENT_ACCOUNT), ...args];
@@ -280,47 +301,57 @@ export async function storeRetrieveWithLocalAgents(
       return result;
     };
 
-    log(`strata store (${(file.length / 2 ** 20).toFixed(0)} MiB, k=2 m=1)...`);
-    const stored = await measure(["store", input, "--k", "2", "--m", "1", "--out", manifestPath]);
-    const pieces = (
-      JSON.parse(stored.stdout) as { pieces?: { provider: string; dataSetId: string | null }[] }
-    ).pieces;
-    const providers = new Set(pieces?.map((p) => p.provider.toLowerCase()));
-    if (pieces?.length !== 3 || providers.size !== 3 || pieces.some((p) => p.dataSetId === null))
-      throw new StrataError(
-        "BENCH_RESULT_INVALID",
-        `store did not place 3 pieces in data sets with 3 providers: ${stored.stdout}`,
+    const results: AgentStoreRetrieve[] = [];
+    for (const [n, file] of files.entries()) {
+      await Promise.all(
+        agents.map(async (a) => (a.process.pid === undefined ? false : resetPeakRss(a.process.pid))),
       );
-    log(`stored in ${stored.seconds.toFixed(2)} s; strata retrieve...`);
+      const manifestPath = path.join(workDir, `bench-${n}.strata.json`);
+      log(`strata store (${(file.size / 2 ** 20).toFixed(0)} MiB, k=2 m=1)...`);
+      const stored = await measure(["store", file.path, "--k", "2", "--m", "1", "--out", manifestPath]);
+      const pieces = (
+        JSON.parse(stored.stdout) as { pieces?: { provider: string; dataSetId: string | null }[] }
+      ).pieces;
+      const providers = new Set(pieces?.map((p) => p.provider.toLowerCase()));
+      if (pieces?.length !== 3 || providers.size !== 3 || pieces.some((p) => p.dataSetId === null))
+        throw new StrataError(
+          "BENCH_RESULT_INVALID",
+          `store did not place 3 pieces in data sets with 3 providers: ${stored.stdout}`,
+        );
+      log(`stored in ${stored.seconds.toFixed(2)} s; strata retrieve...`);
 
-    const output = path.join(workDir, "bench.out");
-    const retrieved = await measure(["retrieve", manifestPath, output]);
-    const actual = await sha256File(output);
-    if (actual.size !== expected.size || actual.hash !== expected.hash)
-      throw new StrataError(
-        "BENCH_RESULT_INVALID",
-        `RETRIEVED FILE DIFFERS from the original: ${actual.size} bytes sha256 ${actual.hash}, ` +
-          `expected ${expected.size} bytes sha256 ${expected.hash}`,
+      const output = path.join(workDir, `bench-${n}.out`);
+      const retrieved = await measure(["retrieve", manifestPath, output]);
+      const actual = await sha256File(output);
+      await rm(output, { force: true });
+      if (actual.size !== file.size || actual.hash !== file.sha256)
+        throw new StrataError(
+          "BENCH_RESULT_INVALID",
+          `RETRIEVED FILE DIFFERS from the original: ${actual.size} bytes sha256 ${actual.hash}, ` +
+            `expected ${file.size} bytes sha256 ${file.sha256}`,
+        );
+      log(
+        `retrieved in ${retrieved.seconds.toFixed(2)} s; file matches (sha256 ${actual.hash.slice(0, 16)}...)`,
       );
-    log(
-      `retrieved in ${retrieved.seconds.toFixed(2)} s; file matches (sha256 ${actual.hash.slice(0, 16)}...)`,
-    );
-
-    log(
-      `peak RSS: clients ${String(stored.peakRssMB)} / ${String(retrieved.peakRssMB)} MB ` +
-        (time === null ? "(polled /proc VmHWM: a lower bound)" : `(${time} -f %M)`),
-    );
-    const agentPeaks = await Promise.all(
-      agents.map(async (a) => (a.process.pid === undefined ? null : vmHwmMB(a.process.pid))),
-    );
-    const knownPeaks = agentPeaks.filter((mb): mb is number => mb !== null);
-    return {
-      storeSeconds: Math.round(stored.seconds * 100) / 100,
-      retrieveSeconds: Math.round(retrieved.seconds * 100) / 100,
-      storeClientPeakRssMB: stored.peakRssMB,
-      retrieveClientPeakRssMB: retrieved.peakRssMB,
-      agentPeakRssMB: knownPeaks.length === agentPeaks.length ? Math.max(...knownPeaks) : null,
-    };
+      log(
+        `peak RSS: clients ${String(stored.peakRssMB)} / ${String(retrieved.peakRssMB)} MB ` +
+          (time === null ? "(polled /proc VmHWM: a lower bound)" : `(${time} -f %M)`),
+      );
+      const agentPeaks = await Promise.all(
+        agents.map(async (a) => (a.process.pid === undefined ? null : vmHwmMB(a.process.pid))),
+      );
+      const knownPeaks = agentPeaks.filter((mb): mb is number => mb !== null);
+      results.push({
+        fileBytes: file.size,
+        storeSeconds: Math.round(stored.seconds * 100) / 100,
+        retrieveSeconds: Math.round(retrieved.seconds * 100) / 100,
+        storeClientPeakRssMB: stored.peakRssMB,
+        retrieveClientPeakRssMB: retrieved.peakRssMB,
+        agentPeakRssMB: knownPeaks.length === agentPeaks.length ? Math.max(...knownPeaks) : null,
+      });
+      await options.afterEach?.(file);
+    }
+    return results;
   } finally {
     // Stop everything even when a step failed; a cleanup failure must not hide the original error.
     await Promise.all(agents.map((a) => stopProcess(a.process).catch(() => undefined)));

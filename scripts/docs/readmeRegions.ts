@@ -228,11 +228,50 @@ export function dataRegion(d: DataBench): string {
       "peak RSS: store client / retrieve client / agent",
       `${fmt(d.storeClientPeakRssMB)} / ${fmt(d.retrieveClientPeakRssMB)} / ${fmt(d.agentPeakRssMB)} MB`,
     ],
+    ...(typeof d.smallFiles === "number" &&
+    typeof d.smallFilesStoreSeconds === "number" &&
+    typeof d.smallFilesGasPerFile === "number"
+      ? [
+          [
+            `\`strata store <folder>\` of ${fmt(d.smallFiles)} small files (packed, until on chain)`,
+            `${d.smallFilesStoreSeconds} s, ${fmt(d.smallFilesGasPerFile)} gas per file`,
+          ],
+        ]
+      : []),
   ];
+  const runs = (d.runs ?? []).map((r) => {
+    const s = (n: number | null) => (n === null ? "n/a" : `${n} s`);
+    const m = (n: number | null) => (n === null ? "n/a" : fmt(n));
+    return [
+      `${fmt(r.fileMiB)} MiB`,
+      `${r.prepareSeconds} s`,
+      s(r.storeSeconds),
+      `${r.restoreSeconds} s`,
+      s(r.retrieveSeconds),
+      `${m(r.storeClientPeakRssMB)} / ${m(r.retrieveClientPeakRssMB)} / ${m(r.agentPeakRssMB)} MB`,
+    ];
+  });
   return [
     NOTICE,
     `Data path (\`npm run bench:data\`, ${d.fileMiB} MiB file, \`bench/data.json\`, measured ${day(d.measuredAt)}):`,
     markdownTable(["measure", "value"], rows, ["left", "right"]),
+    ...(runs.length === 0
+      ? []
+      : [
+          wrap(
+            "Per file size — the streaming pipeline alone (prepare: read, encrypt, code, commit, write the pieces; " +
+              "restore: read the data pieces, decrypt, write the file) beside `strata store` / `strata retrieve` " +
+              "through 3 local agents; peak RSS of the store client / retrieve client / agent:",
+          ),
+          markdownTable(["file", "prepare", "store", "restore", "retrieve", "peak RSS"], runs, [
+            "right",
+            "right",
+            "right",
+            "right",
+            "right",
+            "right",
+          ]),
+        ]),
   ].join("\n\n");
 }
 

@@ -40,20 +40,76 @@ describe("agent piece store", function () {
     expect(missing).to.have.property("code", "PIECE_NOT_FOUND");
   });
 
-  it("leaves nothing behind when the bytes are too many, too few or hash elsewhere", async function () {
+  it("leaves nothing behind when the bytes are too many or hash elsewhere, and keeps a short upload to resume", async function () {
     const dir = join(await tempDataDir(), "pieces");
     const store = new PieceStore(dir, { cacheBytes: 0 });
     await store.init();
     const data = Uint8Array.from(randomBytes(4096));
     const { root } = PieceTree.build(data);
     expect(await store.write(root, 4095, chunks(data))).to.deep.include({ ok: false, reason: "too-large" });
-    expect(await store.write(root, 4097, chunks(data))).to.deep.include({ ok: false, reason: "too-small" });
     const other = PieceTree.build(Uint8Array.from(randomBytes(4096))).root;
     expect(await store.write(other, 4096, chunks(data))).to.deep.include({
       ok: false,
       reason: "root-mismatch",
     });
     expect(await readdir(dir)).to.deep.equal([]);
+    expect(await store.write(root, 4097, chunks(data))).to.deep.include({ ok: false, reason: "too-small" });
+    expect(await store.uploadStatus(root, 4097)).to.deep.equal({ size: 4097, received: 4096 });
+    await store.dropUpload(root, 4097);
+    expect(await readdir(dir)).to.deep.equal([]);
+  });
+
+  it("resumes an upload after a dropped connection, checking the offset and the whole piece's root", async function () {
+    const dir = join(await tempDataDir(), "pieces");
+    const store = new PieceStore(dir, { cacheBytes: 0 });
+    await store.init();
+    // Over two 4 MiB hashing blocks, so that the resumed commitment crosses block boundaries.
+    const data = Uint8Array.from(randomBytes((9 << 20) + 100));
+    const { root } = PieceTree.build(data);
+    const cut = (5 << 20) + 33;
+    async function* dropped(): AsyncIterable<Uint8Array> {
+      yield data.subarray(0, 1 << 20);
+      yield data.subarray(1 << 20, cut);
+      await Promise.resolve();
+      throw new Error("connection reset");
+    }
+    const failure = await store.write(root, data.length, dropped()).catch((e: unknown) => e);
+    expect(failure).to.be.an("error");
+    expect(await store.uploadStatus(root, data.length)).to.deep.equal({ size: data.length, received: cut });
+    // A resume at the wrong offset is refused and changes nothing.
+    expect(await store.write(root, data.length, chunks(data.subarray(cut - 10)), cut - 10)).to.deep.equal({
+      ok: false,
+      reason: "offset-mismatch",
+      received: cut,
+    });
+    const done = await store.write(root, data.length, chunks(data.subarray(cut), 1 << 20), cut);
+    expect(done.ok).to.equal(true);
+    expect(await store.verify(root, BigInt(data.length))).to.deep.equal({ ok: true });
+    expect((await readdir(dir)).sort()).to.deep.equal([`${root}.piece`]);
+    // Resumed bytes that do not complete the root are rejected and the partial upload deleted.
+    const badRoot = PieceTree.build(Uint8Array.from(randomBytes(1000))).root;
+    expect((await store.write(badRoot, 1000, chunks(data.subarray(0, 400)))).ok).to.equal(false);
+    expect(await store.write(badRoot, 1000, chunks(data.subarray(400, 1000)), 400)).to.deep.include({
+      ok: false,
+      reason: "root-mismatch",
+    });
+    expect(await store.uploadStatus(badRoot, 1000)).to.equal(undefined);
+  });
+
+  it("opens every leaf of the padded tree from disk exactly as the whole tree does", async function () {
+    const store = new PieceStore(join(await tempDataDir(), "pieces"), { cacheBytes: 0 });
+    await store.init();
+    const data = Uint8Array.from(randomBytes(70_000 + 13));
+    const tree = PieceTree.build(data);
+    expect((await store.write(tree.root, data.length, chunks(data))).ok).to.equal(true);
+    for (const index of [0, 1, 1023, 1024, 1093, 1094, 1500, 2 ** tree.depth - 1]) {
+      const opened = await store.openPadded(tree.root, BigInt(data.length), index);
+      expect(opened).to.deep.equal(tree.openPadded(index));
+    }
+    const outside = await store
+      .openPadded(tree.root, BigInt(data.length), 2 ** tree.depth)
+      .catch((e: unknown) => e);
+    expect(outside).to.have.property("code", "LEAF_OUT_OF_RANGE");
   });
 
   it("keeps the tree cache within its byte budget, evicting the least recently used", function () {

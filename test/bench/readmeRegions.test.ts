@@ -233,6 +233,53 @@ describe("README tables (scripts/docs/readmeRegions.ts)", () => {
     );
   });
 
+  it("data: the small-files row once measured, none before", () => {
+    expect(dataRegion(data)).to.not.contain("small files");
+    const body = dataRegion({
+      ...data,
+      smallFiles: 10_000,
+      smallFilesStoreSeconds: 70.14,
+      smallFilesGasPerFile: 146,
+    });
+    expect(row(body, "`strata store <folder>` of 10,000 small files (packed, until on chain)")?.[1]).to.equal(
+      "70.14 s, 146 gas per file",
+    );
+  });
+
+  it("data: one row per file size, n/a where store and retrieve were not measured", () => {
+    const run = {
+      fileMiB: 1024,
+      prepareSeconds: 9.5,
+      restoreSeconds: 7.25,
+      storeSeconds: 15.1,
+      retrieveSeconds: 9.9,
+      storeClientPeakRssMB: 301,
+      retrieveClientPeakRssMB: 212,
+      agentPeakRssMB: 1203,
+    };
+    const body = dataRegion({
+      ...data,
+      runs: [run, { ...run, fileMiB: 4096, storeSeconds: null, retrieveSeconds: null, agentPeakRssMB: null }],
+    });
+    expect(row(body, "1,024 MiB")).to.deep.equal([
+      "1,024 MiB",
+      "9.5 s",
+      "15.1 s",
+      "7.25 s",
+      "9.9 s",
+      "301 / 212 / 1,203 MB",
+    ]);
+    expect(row(body, "4,096 MiB")).to.deep.equal([
+      "4,096 MiB",
+      "9.5 s",
+      "n/a",
+      "7.25 s",
+      "n/a",
+      "301 / 212 / n/a MB",
+    ]);
+    expect(dataRegion(data)).to.not.contain("Per file size");
+  });
+
   it("worker: one row per catch-up run and the steady state, n/a where a figure was not measured", () => {
     const body = workerRegion(worker);
     expect(row(body, "10,000")).to.deep.equal(["10,000", "10,394", "5.8 s", "1,782", "191 MB"]);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { costFor, readDataSet } from "../../offchain/sdk/client/dataSets.js";
@@ -10,7 +10,9 @@ import { fileStatus } from "../../offchain/sdk/client/fileStatus.js";
 import { renewDataSets, manifestDataSets } from "../../offchain/sdk/client/renew.js";
 import { retrieveFile } from "../../offchain/sdk/client/retrieve.js";
 import {
+  fundAndApply,
   storeFile,
+  type PiecePlaced,
   type StoreDeps,
   type StoreEvent,
   type StoreRequest,
@@ -81,7 +83,7 @@ describe("store, retrieve and manage a file in data sets (in-process chain, fake
     const result = await storeFile(request(bytes, { onProgress: (e) => events.push(e) }), deps);
 
     const manifest = await loadManifest(result.manifestPath);
-    expect(manifest.version).to.equal(2);
+    expect(manifest.version).to.equal(3);
     expect(new Set(manifest.pieces.map((p) => p.provider)).size).to.equal(3);
     expect(new Set(manifest.pieces.map((p) => p.dataSetId)).size).to.equal(3);
     expect(existsSync(`${result.manifestPath}.partial`)).to.equal(false);
@@ -224,6 +226,55 @@ describe("store, retrieve and manage a file in data sets (in-process chain, fake
     expect(await f.market.balanceOf(f.client.address)).to.equal(0n);
     expect(existsSync(join(dir, "notes.strata.json"))).to.equal(false);
     expect(existsSync(join(dir, "notes.strata.json.partial"))).to.equal(false);
+    // Nothing to resume: the staged pieces are removed with the failed store.
+    expect(existsSync(join(dir, "notes.strata.json.pieces"))).to.equal(false);
+  });
+
+  it("keeps the staged pieces with the partial manifest; a resumed store re-uploads what an agent dropped", async () => {
+    await setUp([{}, {}, { neverApply: true }]);
+    await f.token.mint(f.client.address, 1_000n * USDC);
+    let placed: readonly PiecePlaced[] = [];
+    const onProgress = (event: StoreEvent): void => {
+      if (event.type === "recovery-saved") placed = event.placed;
+    };
+    await expectCode(
+      storeFile(request(new Uint8Array(randomBytes(5_000)), { onProgress }), deps),
+      "STORE_INCOMPLETE",
+    );
+    const piecesDir = join(dir, "notes.strata.json.pieces");
+    expect((await readdir(piecesDir)).sort()).to.deep.equal(["piece-0.bin", "piece-1.bin", "piece-2.bin"]);
+    const partial = await loadManifest(join(dir, "notes.strata.json.partial"));
+    // The agent that never applied its state drops the unsigned upload; the resume sends it again.
+    const stuck = placed.find((p) => p.piece === 2);
+    const root = partial.pieces[2]?.root ?? "";
+    const agent = agents.find((a) => a.endpoint === stuck?.endpoint);
+    if (stuck === undefined || agent === undefined) throw new Error("no placement for piece 2");
+    agent.pieces.delete(root);
+    const uploadsBefore = agent.uploads.length;
+    const { failures } = await fundAndApply(
+      {
+        manifest: partial,
+        placements: [stuck],
+        periods: PERIODS,
+        partialPath: join(dir, "notes.strata.json.partial"),
+        piecesDir,
+      },
+      {
+        signer: f.client,
+        market: f.market.connect(f.client),
+        token: f.token.connect(f.client),
+        agentFor,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5))),
+        now: Date.now,
+        timeoutMs: 300,
+        pollMs: 10,
+      },
+    );
+    expect(agent.pieces.has(root)).to.equal(true);
+    expect(agent.uploads.slice(uploadsBefore).map((u) => u.root)).to.deep.equal([root]);
+    // This agent still never applies: the failure is reported, the pieces stay for another resume.
+    expect(failures.map((x) => x.piece)).to.deep.equal([2]);
+    expect(existsSync(piecesDir)).to.equal(true);
   });
 
   it("keeps the recovery manifest when a provider never applies its state; the escrow can be withdrawn", async () => {

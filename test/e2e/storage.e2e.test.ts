@@ -51,7 +51,7 @@ describe("e2e: store, prove, lose data, lose a provider, retrieve", function () 
       version: number;
       pieces: { root: string; provider: string; dataSetId: string; offset: number; addedInVersion: string }[];
     };
-    expect(manifest.version).to.equal(2);
+    expect(manifest.version).to.equal(3);
     expect(manifest.pieces).to.have.length(3);
     expect(new Set(manifest.pieces.map((p) => p.provider.toLowerCase())).size).to.equal(3);
     // Each piece is in a live data set of the client's with its provider, and the chain holds the signed state.

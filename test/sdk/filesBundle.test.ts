@@ -1,15 +1,20 @@
 import { createHash } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
 import { hexlify } from "ethers";
 import {
   ciphertextIds,
+  ciphertextSpan,
   extractFile,
   isValidBundlePath,
   packFiles,
   parseRange,
-  payloadSlice,
+  piecesPayloadReader,
   planBundles,
 } from "../../offchain/sdk/files/bundle.js";
+import { geometryFor, payloadRuns } from "../../offchain/sdk/data/chunked.js";
 import { rawCid } from "../../offchain/sdk/files/cid.js";
 import { expectStrataError } from "./helpers/assertions.js";
 
@@ -62,15 +67,40 @@ describe("bundles (sdk/files/bundle)", () => {
     );
   });
 
-  it("reads a payload range across data shards and names each file's ciphertext", () => {
-    const shards = [bytes(64, 1), bytes(64, 2), bytes(64, 3)];
-    const whole = new Uint8Array(shards.flatMap((shard) => [...shard]));
-    expect(payloadSlice(shards, 60, 70)).to.deep.equal(whole.subarray(60, 130));
-    expect(payloadSlice(shards, 0, 0)).to.deep.equal(new Uint8Array(0));
-    expectStrataError(() => payloadSlice(shards, 150, 50), "INVALID_ARGUMENT");
-    expect(ciphertextIds(shards, [{ offset: 10, size: 100 }])).to.deep.equal([
-      rawCid(whole.subarray(10, 110)),
-    ]);
+  it("names a file's ciphertext by the whole chunks covering it, read through the striped shards", async () => {
+    // k = 2, 64-byte stripes: payload bytes 0..63 in shard 0, 64..127 in shard 1, 128..191 in shard 0 again, ...
+    const geometry = geometryFor(300, 2, 64);
+    const payload = bytes(300, 7);
+    const dir = await mkdtemp(join(tmpdir(), "strata-ids-"));
+    const shards = [new Uint8Array(geometry.shardSize), new Uint8Array(geometry.shardSize)];
+    for (const run of payloadRuns(geometry, 0, 300)) {
+      shards[run.shard]?.set(
+        payload.subarray(run.payloadOffset, run.payloadOffset + run.length),
+        run.shardOffset,
+      );
+    }
+    const paths = await Promise.all(
+      shards.map(async (shard, i) => {
+        const path = join(dir, `piece-${i}.bin`);
+        await writeFile(path, shard);
+        return path;
+      }),
+    );
+    const read = piecesPayloadReader(paths, geometry);
+    expect(await read(60, 200)).to.deep.equal(payload.subarray(60, 200));
+    // chunks of 84 plaintext bytes are sealed into 100: plaintext 90..179 lies in chunks 1 and 2 = payload 100..300
+    const layout = { chunkSize: 84, payloadSize: 300 };
+    expect(ciphertextSpan({ offset: 90, size: 90 }, layout)).to.deep.equal({ start: 100, end: 300 });
+    expect(ciphertextSpan({ offset: 0, size: 84 }, layout)).to.deep.equal({ start: 0, end: 100 });
+    expect(ciphertextSpan({ offset: 5, size: 0 }, layout)).to.deep.equal({ start: 0, end: 0 });
+    expectStrataError(() => ciphertextSpan({ offset: 300, size: 10 }, layout), "INVALID_ARGUMENT");
+    expect(
+      await ciphertextIds(read, layout, [
+        { offset: 90, size: 90 },
+        { offset: 0, size: 0 },
+      ]),
+    ).to.deep.equal([rawCid(payload.subarray(100, 300)), rawCid(new Uint8Array(0))]);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it("plans bundles under a byte limit, a large file alone", () => {

@@ -73,7 +73,7 @@ describe("manifest", function () {
     const text = toJson(manifest);
     const json = JSON.parse(text) as Json;
     expect(json.chainId).to.equal("31337");
-    expect(json.version).to.equal(2);
+    expect(json.version).to.equal(3);
     expect(piece(json, 0).dataSetId).to.equal("7");
     expect(piece(json, 1).dataSetId).to.equal("8");
     expect(piece(json, 1).offset).to.equal(8);
@@ -107,7 +107,7 @@ describe("manifest", function () {
 
   const cases: [string, string, (json: Json) => void][] = [
     ["a missing field", "version", (json) => delete json.version],
-    ["another version", "version", (json) => (json.version = 3)],
+    ["another version", "version", (json) => (json.version = 4)],
     ["an unknown top-level field", "comment", (json) => (json.comment = "hi")],
     ["a short file id", "fileId", (json) => (json.fileId = "0x1234")],
     ["a file name with a path", "fileName", (json) => (json.fileName = "../etc/passwd")],
@@ -128,7 +128,17 @@ describe("manifest", function () {
       "encryption.algorithm",
       (json) => (section(json, "encryption").algorithm = "AES-128-GCM"),
     ],
-    ["a short IV", "encryption.iv", (json) => (section(json, "encryption").iv = "0x00")],
+    [
+      "a short nonce prefix",
+      "encryption.noncePrefix",
+      (json) => (section(json, "encryption").noncePrefix = "0x00"),
+    ],
+    [
+      "a chunk size below 1 KiB",
+      "encryption.chunkSize",
+      (json) => (section(json, "encryption").chunkSize = 512),
+    ],
+    ["another stripe size", "coding.stripeSize", (json) => (section(json, "coding").stripeSize = 65536)],
     [
       "a short wrapped key",
       "encryption.wrappedKey.ciphertext",
@@ -226,7 +236,7 @@ describe("manifest", function () {
 
     it("throws BAD_MANIFEST for a file that is not a manifest", async function () {
       const path = join(dir, "bad.json");
-      await writeFile(path, '{"version": 2}');
+      await writeFile(path, '{"version": 3}');
       await expectRejection(() => loadManifest(path), "BAD_MANIFEST");
     });
 
@@ -235,6 +245,15 @@ describe("manifest", function () {
       await writeFile(path, JSON.stringify({ version: 1, pieces: [{ dealId: "7" }] }));
       const error = await expectRejection(() => loadManifest(path), "MANIFEST_OUTDATED");
       expect(error.details).to.contain("strata store");
+    });
+
+    it("refuses a version 2 manifest (whole-file encryption) with MANIFEST_OUTDATED, saying what to do", async function () {
+      const path = join(dir, "v2.json");
+      await writeFile(path, JSON.stringify({ version: 2, encryption: { iv: "0x00" } }));
+      const error = await expectRejection(() => loadManifest(path), "MANIFEST_OUTDATED");
+      expect(error.message).to.contain("version 2");
+      expect(error.details).to.contain("strata store");
+      expect(error.details).to.contain("release that stored it");
     });
 
     it("leaves no temporary file behind when the write fails", async function () {

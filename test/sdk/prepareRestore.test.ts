@@ -62,7 +62,8 @@ describe("prepareFile and restoreFile", function () {
         const { manifestDraft: draft, pieces } = prepared;
         expect(draft.fileSize).to.equal(size);
         expect(draft.fileHash).to.equal("0x" + createHash("sha256").update(bytes).digest("hex"));
-        expect(draft.coding.payloadSize).to.equal(size + 16);
+        const chunks = Math.max(1, Math.ceil(size / draft.encryption.chunkSize));
+        expect(draft.coding.payloadSize).to.equal(size + 16 * chunks);
         expect(draft.coding.shardSize % 64).to.equal(0);
         expect(draft.coding.shardSize * k).to.be.at.least(size + 16);
         expect(pieces).to.have.length(k + m);
@@ -154,12 +155,10 @@ describe("prepareFile and restoreFile", function () {
       );
     });
 
-    it("throws DECRYPT_FAILED when the manifest's IV or tag was altered", async function () {
+    it("throws CHUNK_AUTH_FAILED when the manifest's nonce prefix was altered", async function () {
       const draft = prepared.manifestDraft;
-      const badIv = { ...draft, encryption: { ...draft.encryption, iv: "0x" + "00".repeat(12) } };
-      await expectRejection(() => restoreFile(badIv, piecesOf(prepared), owner), "DECRYPT_FAILED");
-      const badTag = { ...draft, encryption: { ...draft.encryption, tag: "0x" + "11".repeat(16) } };
-      await expectRejection(() => restoreFile(badTag, piecesOf(prepared), owner), "DECRYPT_FAILED");
+      const badNonce = { ...draft, encryption: { ...draft.encryption, noncePrefix: "0x" + "00".repeat(8) } };
+      await expectRejection(() => restoreFile(badNonce, piecesOf(prepared), owner), "CHUNK_AUTH_FAILED");
     });
 
     it("throws FILE_HASH_MISMATCH when the plaintext does not hash to fileHash", async function () {
@@ -176,7 +175,9 @@ describe("prepareFile and restoreFile", function () {
         commit: { pool },
       });
       expect(again.manifestDraft.fileId).to.not.equal(prepared.manifestDraft.fileId);
-      expect(again.manifestDraft.encryption.iv).to.not.equal(prepared.manifestDraft.encryption.iv);
+      expect(again.manifestDraft.encryption.noncePrefix).to.not.equal(
+        prepared.manifestDraft.encryption.noncePrefix,
+      );
       expect(again.pieces[0]?.root).to.not.equal(prepared.pieces[0]?.root);
       expect(again.manifestDraft.fileHash).to.equal(prepared.manifestDraft.fileHash);
     });

@@ -20,11 +20,12 @@ export function pieceReader(pieces: PieceStore, state: StateRecord): PieceReader
     if (!placed) throw new StrataError("PIECE_NOT_FOUND", `piece ${piece.root} is not in the layout`);
     return BigInt(placed.size);
   };
+  // Read from disk one 64 KiB block at a time (leafProofs.ts): no piece is ever loaded whole.
   return {
     siblings: async (_index, leafInPiece, piece) =>
-      (await pieces.tree(piece.root, sizeOf(piece))).openPadded(leafInPiece).path,
+      (await pieces.openPadded(piece.root, sizeOf(piece), leafInPiece)).path,
     leaf: async (_index, leafInPiece, piece): Promise<LeafWords> =>
-      (await pieces.tree(piece.root, sizeOf(piece))).openPadded(leafInPiece).leaf,
+      (await pieces.openPadded(piece.root, sizeOf(piece), leafInPiece)).leaf,
   };
 }
 

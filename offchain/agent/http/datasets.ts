@@ -16,7 +16,11 @@ import {
   dataSetStateRequest,
   dataSetStateResponse,
   dataSetTermsResponse,
+  PIECE_SIZE_HEADER,
   pieceUploadResponse,
+  pieceUploadStatusQuery,
+  pieceUploadStatusResponse,
+  UPLOAD_OFFSET_HEADER,
   type CreateDataSetResponse,
   type DataSetLeafResponse,
   type DataSetResponse,
@@ -153,7 +157,29 @@ export function registerDataSetRoutes(server: FastifyInstance, ctx: AgentContext
       if (declared === undefined || !/^[0-9]{1,15}$/.test(declared) || Number(declared) === 0) {
         return reject(reply, new ApiError(411, "LENGTH_REQUIRED", "send Content-Length = the piece size"));
       }
-      const size = Number(declared);
+      const offsetHeader = headerValue(request.headers[UPLOAD_OFFSET_HEADER]);
+      const sizeHeader = headerValue(request.headers[PIECE_SIZE_HEADER]);
+      if (
+        (offsetHeader !== undefined && !/^[0-9]{1,15}$/.test(offsetHeader)) ||
+        (sizeHeader !== undefined && !/^[0-9]{1,15}$/.test(sizeHeader))
+      ) {
+        return reject(
+          reply,
+          new ApiError(400, "BAD_REQUEST", `bad ${UPLOAD_OFFSET_HEADER} or ${PIECE_SIZE_HEADER}`),
+        );
+      }
+      const offset = offsetHeader === undefined ? 0 : Number(offsetHeader);
+      const size = sizeHeader === undefined ? Number(declared) : Number(sizeHeader);
+      if (size === 0 || offset + Number(declared) !== size) {
+        return reject(
+          reply,
+          new ApiError(
+            400,
+            "BAD_REQUEST",
+            `the body must hold bytes ${offset}..${size - 1} of the piece: Content-Length ${size - offset}`,
+          ),
+        );
+      }
       if (BigInt(size) > ctx.config.policy.maxPieceSize) {
         return reject(
           reply,
@@ -183,7 +209,7 @@ export function registerDataSetRoutes(server: FastifyInstance, ctx: AgentContext
       }
       uploading.add(root);
       try {
-        const outcome = await ctx.pieces.write(root, size, body);
+        const outcome = await ctx.pieces.write(root, size, body, offset);
         if (!outcome.ok)
           return await reject(reply, writeFailure(outcome.reason, size, outcome.received, root));
         ctx.db.putPiece({
@@ -199,6 +225,26 @@ export function registerDataSetRoutes(server: FastifyInstance, ctx: AgentContext
       } finally {
         uploading.delete(root);
       }
+    },
+  );
+
+  app.get(
+    "/v1/datasets/:id/pieces/:pieceRoot/upload",
+    {
+      schema: {
+        params: dataSetPieceParams,
+        querystring: pieceUploadStatusQuery,
+        response: { 200: pieceUploadStatusResponse },
+      },
+    },
+    async (request) => {
+      knownDataSet(ctx, request.params.id);
+      const root = request.params.pieceRoot;
+      const { size } = request.query;
+      const held = ctx.db.piece(root);
+      if (held?.ok === true && held.size === BigInt(size)) return { root, size, received: size };
+      const partial = await ctx.pieces.uploadStatus(root, size);
+      return { root, size, received: partial?.received ?? 0 };
     },
   );
 
@@ -258,8 +304,12 @@ function createdId(ctx: AgentContext, logs: readonly { topics: readonly string[]
   throw new StrataError("CHAIN_REVERT", "createDataSet was mined without a DataSetCreated event");
 }
 
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
 function writeFailure(
-  reason: "too-large" | "too-small" | "root-mismatch",
+  reason: "too-large" | "too-small" | "root-mismatch" | "offset-mismatch",
   size: number,
   received: number,
   root: string,
@@ -271,6 +321,12 @@ function writeFailure(
       return new ApiError(400, "INCOMPLETE_UPLOAD", `the piece is ${size} bytes; only ${received} arrived`);
     case "root-mismatch":
       return new ApiError(422, "ROOT_MISMATCH", `the bytes do not hash to ${root}`);
+    case "offset-mismatch":
+      return new ApiError(
+        409,
+        "UPLOAD_OFFSET_MISMATCH",
+        `the agent holds ${received} bytes of ${root}: resume from byte ${received}`,
+      );
   }
 }
 

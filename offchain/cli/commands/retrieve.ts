@@ -16,6 +16,29 @@ import { readStoredFile } from "../../sdk/client/readStoredFile.js";
 interface RetrieveOptions {
   force?: boolean;
   offline?: boolean;
+  range?: string;
+}
+
+/** `a-b` (inclusive, as HTTP ranges), `a-` (to the end) or `-n` (the last n bytes) of a file of `size` bytes. */
+export function parseByteRange(text: string, size: number): { start: number; end: number } {
+  const match = /^(\d*)-(\d*)$/.exec(text.trim());
+  const bad = () =>
+    new StrataError("INVALID_ARGUMENT", `--range ${text} is not a byte range of the ${size}-byte file`, {
+      details: "use a-b (bytes a to b, inclusive), a- (from a to the end) or -n (the last n bytes)",
+    });
+  if (!match) throw bad();
+  const [, first = "", last = ""] = match;
+  if (first === "" && last === "") throw bad();
+  if (first === "") {
+    const n = Number(last);
+    if (!Number.isSafeInteger(n) || n === 0) throw bad();
+    return { start: Math.max(0, size - n), end: size };
+  }
+  const start = Number(first);
+  const end = last === "" ? size : Number(last) + 1;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start >= size || end <= start)
+    throw bad();
+  return { start, end: Math.min(end, size) };
 }
 
 export function registerRetrieveCommand(program: Command, run: Runner): void {
@@ -23,14 +46,16 @@ export function registerRetrieveCommand(program: Command, run: Runner): void {
     .command("retrieve")
     .summary("rebuild a stored file from any k of its pieces")
     .description(
-      "rebuild a stored file: fetch any k of its pieces from their providers (each checked against its " +
-        "commitment; a missing or tampered piece is replaced by another), decrypt with the wallet that stored it, " +
-        "check the file hash, and write it to <out>",
+      "rebuild a stored file, or a byte range of it (--range): fetch byte ranges of its data pieces from their " +
+        "providers segment by segment (a missing piece, or one whose bytes fail authentication, is replaced by " +
+        "parity), decrypt chunk by chunk with the wallet that stored it, check the file hash (whole files), and " +
+        "write it to <out>",
     )
     .argument("<manifest>", "the manifest written by strata store")
     .argument("<out>", "where to write the file (- for stdout); written atomically")
     .option("--force", "replace <out> if it is a regular file (nothing else is ever replaced)")
     .option("--offline", "do not contact the chain (no lookup of providers' moved endpoints)")
+    .option("--range <a-b>", "only bytes a..b of the file (inclusive; a- to the end, -n the last n bytes)")
     .action((manifestPath: string, out: string, opts: RetrieveOptions, command: Command) =>
       run(command, (ctx) => retrieve(ctx, manifestPath, out, opts)),
     );
@@ -82,7 +107,7 @@ async function retrieve(
         if (event.ok) bars.status(event.piece, "verified");
         else {
           bars.status(event.piece, "failed");
-          bars.log(`piece ${event.piece}: ${event.reason ?? "failed"}; trying another piece`);
+          bars.log(`piece ${event.piece}: ${event.reason ?? "failed"}; using parity instead`);
         }
         break;
       case "restored":
@@ -92,7 +117,13 @@ async function retrieve(
   let result;
   try {
     result = await retrieveFile(
-      { manifest, outPath: resolve(out), overwrite: opts.force === true, onProgress },
+      {
+        manifest,
+        outPath: resolve(out),
+        overwrite: opts.force === true,
+        onProgress,
+        ...(opts.range === undefined ? {} : { range: parseByteRange(opts.range, manifest.fileSize) }),
+      },
       {
         signer,
         agentFor: (endpoint) => ctx.agent(endpoint),
@@ -103,7 +134,9 @@ async function retrieve(
     bars.stop();
   }
   ctx.result({ ...result, fileName: manifest.fileName, fileHash: manifest.fileHash }, () => [
-    `retrieved ${manifest.fileName} (${formatBytes(result.bytes)}) to ${result.outPath} from pieces ${result.used.join(", ")}; hash verified`,
+    opts.range === undefined
+      ? `retrieved ${manifest.fileName} (${formatBytes(result.bytes)}) to ${result.outPath} from pieces ${result.used.join(", ")}; hash verified`
+      : `retrieved bytes ${result.range.start}-${result.range.end - 1} of ${manifest.fileName} (${formatBytes(result.bytes)}) to ${result.outPath}; every chunk authenticated`,
     ...result.failures.map((f) => `  piece ${f.piece} (${f.provider}) skipped: ${f.reason}`),
   ]);
 }

@@ -1,19 +1,23 @@
+import { createReadStream } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { filesOf, type Catalog } from "../../runtime/catalog/catalog.js";
 import { readDataSet } from "../../sdk/client/dataSets.js";
+import { geometryFor } from "../../sdk/data/chunked.js";
+import type { PreparedStream } from "../../sdk/data/prepare.js";
 import { estimateStore, type StoreEstimate } from "../../sdk/client/estimate.js";
 import { placementFromJson, placementToJson } from "../../sdk/client/placementRecord.js";
 import {
   fundAndApply,
+  piecesDirFor,
   stopIfAsked,
   storeFile,
   type StoreEvent,
   type StoreResult,
 } from "../../sdk/client/store.js";
 import { StrataError } from "../../sdk/errors.js";
-import { ciphertextIds, packFiles, planBundles } from "../../sdk/files/bundle.js";
+import { ciphertextIds, packFiles, piecesPayloadReader, planBundles } from "../../sdk/files/bundle.js";
 import { publicCid } from "../../sdk/files/cid.js";
 import { loadManifest, saveManifest, type ManifestFile } from "../../sdk/manifest/manifest.js";
 import type { CliContext, TokenUnits } from "../context.js";
@@ -230,23 +234,47 @@ async function storeBundle(
   store: StoreContext,
 ): Promise<StoreResult> {
   const chain = await ctx.chain();
-  const contents = await Promise.all(
-    bundle.files.map(async (file) => ({ name: file.name, bytes: new Uint8Array(await readFile(file.path)) })),
-  );
-  const packed = packFiles(contents);
   const isPublic = opts.public === true;
-  const describeFiles = async (prepared: {
-    pieces: readonly { index: number; data: Uint8Array }[];
-  }): Promise<ManifestFile[]> => {
+  // A single file is streamed from disk (bounded memory, any size); files packed together are read into memory,
+  // a bundle being at most --bundle-size.
+  const single = bundle.files.length === 1 ? bundle.files[0] : undefined;
+  let source: { file: { path: string; size: number } } | { bytes: Uint8Array };
+  let entries: { name: string; offset: number; size: number; sha256?: string }[];
+  let publicIdOf: (entry: { offset: number; size: number }) => Promise<string>;
+  if (single !== undefined) {
+    source = { file: { path: single.path, size: single.size } };
+    entries = [{ name: single.name, offset: 0, size: single.size }];
+    publicIdOf = () => publicCid(createReadStream(single.path));
+  } else {
+    const contents = await Promise.all(
+      bundle.files.map(async (file) => ({
+        name: file.name,
+        bytes: new Uint8Array(await readFile(file.path)),
+      })),
+    );
+    const packed = packFiles(contents);
+    source = { bytes: packed.bytes };
+    entries = packed.entries;
+    publicIdOf = (e) => publicCid(packed.bytes.subarray(e.offset, e.offset + e.size));
+  }
+  const describeFiles = async (prepared: PreparedStream): Promise<ManifestFile[]> => {
+    const draft = prepared.manifestDraft;
+    const paths = prepared.pieces.slice(0, store.k).map((p) => p.path ?? "");
+    const layout = { chunkSize: draft.encryption.chunkSize, payloadSize: draft.coding.payloadSize };
     const ids = isPublic
-      ? await Promise.all(
-          packed.entries.map((e) => publicCid(packed.bytes.subarray(e.offset, e.offset + e.size))),
-        )
-      : ciphertextIds(
-          prepared.pieces.slice(0, store.k).map((p) => p.data),
-          packed.entries,
+      ? await Promise.all(entries.map(publicIdOf))
+      : await ciphertextIds(
+          piecesPayloadReader(paths, geometryFor(layout.payloadSize, store.k, draft.coding.stripeSize)),
+          layout,
+          entries,
         );
-    return packed.entries.map((entry, i) => ({ ...entry, id: ids[i] ?? "", public: isPublic }));
+    // A single file's sha256 is the payload's, computed while it was encrypted.
+    return entries.map((entry, i) => ({
+      ...entry,
+      sha256: entry.sha256 ?? draft.fileHash,
+      id: ids[i] ?? "",
+      public: isPublic,
+    }));
   };
   const bars = pieceBars(ctx.showProgress);
   let manifestId: string | null = null;
@@ -321,7 +349,7 @@ async function storeBundle(
   try {
     const result = await storeFile(
       {
-        bytes: packed.bytes,
+        ...source,
         fileName: bundle.files.length === 1 ? (bundle.files[0]?.name.split("/").at(-1) ?? "file") : "bundle",
         k: store.k,
         m: store.m,
@@ -400,6 +428,7 @@ async function resume(ctx: CliContext, target: string, opts: StoreOptions): Prom
         placements: pending,
         periods: BigInt(opts.duration),
         partialPath,
+        piecesDir: piecesDirFor(finalPath),
         signal: interrupt.signal,
         onProgress,
       },
@@ -427,6 +456,7 @@ async function resume(ctx: CliContext, target: string, opts: StoreOptions): Prom
     }
     await saveManifest(finalPath, entry.manifest);
     await rm(partialPath, { force: true });
+    await rm(piecesDirFor(finalPath), { recursive: true, force: true });
     catalog.markStored(entry.manifest, finalPath);
     ctx.result(
       { manifest: finalPath, fileId: id, resumed: true, piecesApplied: pending.length, escrowAdded },

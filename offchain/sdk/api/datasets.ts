@@ -114,6 +114,29 @@ export const dataSetPieceParams = z.object({ id: u64, pieceRoot: bytes32Codec })
 export const pieceUploadResponse = z.object({ root: bytes32Codec, size: uint256Codec });
 export type PieceUploadResponse = z.output<typeof pieceUploadResponse>;
 
+/**
+ * Resumable uploads. A PUT may carry `x-piece-size` (the whole piece, bytes) and `x-upload-offset` (the first byte
+ * of the piece this body holds; default 0); Content-Length is then the body's length and must equal
+ * size − offset. A dropped upload keeps the bytes received; GET .../pieces/:pieceRoot/upload?size=N says how many
+ * (`received`), and the client sends the rest from that offset. A wrong offset is 409 UPLOAD_OFFSET_MISMATCH
+ * with the agent's `received` in the message.
+ */
+export const PIECE_SIZE_HEADER = "x-piece-size";
+export const UPLOAD_OFFSET_HEADER = "x-upload-offset";
+
+// ------------------------------------------------------------------ GET /v1/datasets/:id/pieces/:pieceRoot/upload
+
+export const pieceUploadStatusQuery = z.object({
+  size: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+});
+export const pieceUploadStatusResponse = z.object({
+  root: bytes32Codec,
+  size: leafIndex,
+  /** Bytes held: `size` once the piece is stored whole, 0 when nothing arrived. */
+  received: leafIndex,
+});
+export type PieceUploadStatusResponse = z.output<typeof pieceUploadStatusResponse>;
+
 // ------------------------------------------------------------------ POST /v1/datasets/:id/state
 
 export const dataSetStateRequest = z.object({

@@ -1,3 +1,8 @@
+import { open } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { z } from "zod";
 import {
   createDataSetResponse,
@@ -5,7 +10,10 @@ import {
   dataSetResponse,
   dataSetStateResponse,
   dataSetTermsResponse,
+  PIECE_SIZE_HEADER,
   pieceUploadResponse,
+  pieceUploadStatusResponse,
+  UPLOAD_OFFSET_HEADER,
   type CreateDataSetRequest,
   type CreateDataSetResponse,
   type DataSetLeafResponse,
@@ -14,6 +22,7 @@ import {
   type DataSetStateResponse,
   type DataSetTermsResponse,
   type PieceUploadResponse,
+  type PieceUploadStatusResponse,
 } from "../api/datasets.js";
 import {
   apiErrorSchema,
@@ -59,12 +68,70 @@ export interface AgentClient {
   leaf(dataSetId: bigint, leaf: number): Promise<DataSetLeafResponse>;
   /** GET /v1/pieces/:root, reading at most `size` bytes: a longer or shorter body is PROVIDER_BAD_DATA. */
   downloadPiece(root: string, size: number, onProgress?: ProgressCallback): Promise<Uint8Array>;
+  /**
+   * PUT a piece streamed from a file (never held in memory). After a dropped connection or an incomplete body it
+   * asks the agent how many bytes arrived (uploadStatus) and sends the rest, up to `attempts` times (default 4).
+   */
+  putPieceFile(
+    dataSetId: bigint,
+    root: string,
+    file: { path: string; size: number },
+    onProgress?: ProgressCallback,
+    options?: { attempts?: number },
+  ): Promise<PieceUploadResponse>;
+  /** GET /v1/datasets/:id/pieces/:root/upload: bytes of an interrupted upload the agent holds. */
+  uploadStatus(dataSetId: bigint, root: string, size: number): Promise<PieceUploadStatusResponse>;
+  /** Bytes [start, end) of a piece (HTTP Range); anything but exactly that many bytes is PROVIDER_BAD_DATA. */
+  downloadRange(root: string, start: number, end: number): Promise<Uint8Array>;
 }
 
 export type ProgressCallback = (done: number, total: number) => void;
 
+/**
+ * Sends one streamed PUT and resolves with the answer. The default (httpPut) is node:http with stream
+ * backpressure: measured, fetch (undici) with a streamed body let a client uploading three 256 MiB pieces grow
+ * by their whole size, node:http stays at a few chunks.
+ */
+export type PutTransport = (
+  url: string,
+  headers: Record<string, string>,
+  body: AsyncIterable<Uint8Array>,
+  timeoutMs: number,
+) => Promise<Response>;
+
+/** PUT `body` to `url` with node:http(s), reading the body only as fast as the socket drains. */
+export const httpPut: PutTransport = (url, headers, body, timeoutMs) =>
+  new Promise<Response>((resolve, reject) => {
+    const target = new URL(url);
+    const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+    const request = send(target, { method: "PUT", headers, timeout: timeoutMs }, (answer) => {
+      const chunks: Buffer[] = [];
+      let length = 0;
+      answer.on("data", (chunk: Buffer) => {
+        length += chunk.length;
+        if (length <= ANSWER_LIMIT) chunks.push(chunk);
+      });
+      answer.on("end", () => {
+        const status = answer.statusCode ?? 502;
+        resolve(new Response(Buffer.concat(chunks), { status: status < 200 ? 502 : status }));
+      });
+      answer.on("error", reject);
+    });
+    request.on("timeout", () => {
+      request.destroy(Object.assign(new Error("upload timed out"), { name: "TimeoutError" }));
+    });
+    request.on("error", reject);
+    // An early answer (a refusal) ends the upload: the pipeline's own error is then irrelevant.
+    pipeline(Readable.from(body, { objectMode: false }), request).catch(reject);
+  });
+
+/** Largest answer to a PUT kept (JSON acknowledgements and errors are small). */
+const ANSWER_LIMIT = 1 << 20;
+
 export interface AgentClientOptions {
   fetch?: typeof fetch;
+  /** Transport of streamed piece uploads (default httpPut). */
+  put?: PutTransport;
   /** Timeout of a JSON request, and the base timeout of a piece transfer (ms). Default 10 s. */
   timeoutMs?: number;
   /** Slowest transfer rate tolerated: a piece transfer may take timeoutMs + size / this (bytes/s). */
@@ -86,10 +153,13 @@ export class ProviderRejectedError extends StrataError {
 }
 
 const TRANSFER_CHUNK = 256 * 1024;
+/** Wait before resuming an upload (times the attempt number). */
+const RESUME_DELAY_MS = 250;
 
 export function createAgentClient(endpoint: string, options: AgentClientOptions = {}): AgentClient {
   const base = endpoint.replace(/\/+$/, "");
   const fetchFn = options.fetch ?? fetch;
+  const putTransport = options.put ?? httpPut;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const minRate = options.minBytesPerSecond ?? 256 * 1024;
   const maxJson = options.maxJsonBytes ?? 1 << 20;
@@ -156,6 +226,9 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
     return decodeAnswer(schema, where, await readJson(response, where));
   }
 
+  const uploadStatus = (dataSetId: bigint, root: string, size: number): Promise<PieceUploadStatusResponse> =>
+    getJson(`/v1/datasets/${dataSetId}/pieces/${root}/upload?size=${size}`, pieceUploadStatusResponse);
+
   return {
     endpoint: base,
 
@@ -203,6 +276,80 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
       ),
 
     leaf: (dataSetId, leaf) => getJson(`/v1/datasets/${dataSetId}/leaves/${leaf}`, dataSetLeafResponse),
+
+    async putPieceFile(dataSetId, root, file, onProgress, putOptions) {
+      checkRoot(root);
+      const path = `/v1/datasets/${dataSetId}/pieces/${root}`;
+      const where = `${base}${path}`;
+      const attempts = putOptions?.attempts ?? 4;
+      let offset = 0;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const handle = await open(file.path, "r");
+          try {
+            let response: Response;
+            try {
+              response = await putTransport(
+                where,
+                {
+                  "content-type": "application/octet-stream",
+                  "content-length": String(file.size - offset),
+                  [PIECE_SIZE_HEADER]: String(file.size),
+                  [UPLOAD_OFFSET_HEADER]: String(offset),
+                },
+                fileBody(handle, offset, file.size, onProgress),
+                transferTimeout(file.size - offset),
+              );
+            } catch (cause) {
+              throw unreachable(base, cause);
+            }
+            await expectOk(response, where, [200, 201]);
+            const stored = decodeAnswer(pieceUploadResponse, where, await readJson(response, where));
+            if (stored.root.toLowerCase() !== root.toLowerCase() || stored.size !== BigInt(file.size)) {
+              throw badData(where, `the agent acknowledged ${stored.root} of ${stored.size} bytes`);
+            }
+            return stored;
+          } finally {
+            await handle.close();
+          }
+        } catch (error) {
+          const resumable =
+            (error instanceof StrataError && error.code === "PROVIDER_UNREACHABLE") ||
+            (error instanceof ProviderRejectedError &&
+              ["INCOMPLETE_UPLOAD", "UPLOAD_OFFSET_MISMATCH", "UPLOAD_IN_PROGRESS"].includes(
+                error.agentCode,
+              ));
+          if (!resumable || attempt >= attempts) throw error;
+          // Give the agent a moment to notice the dropped connection before asking what it holds.
+          await new Promise((resolve) => setTimeout(resolve, RESUME_DELAY_MS * attempt));
+          const status = await uploadStatus(dataSetId, root, file.size);
+          if (status.received === file.size) return { root, size: BigInt(file.size) };
+          offset = status.received;
+        }
+      }
+    },
+
+    uploadStatus,
+
+    async downloadRange(root, start, end) {
+      checkRoot(root);
+      if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end <= start) {
+        throw new StrataError("INVALID_ARGUMENT", `bad byte range ${start}-${end}`);
+      }
+      const path = `/v1/pieces/${root}`;
+      const where = `${base}${path}`;
+      const response = await send(
+        path,
+        { method: "GET", headers: { range: `bytes=${start}-${end - 1}` } },
+        transferTimeout(end - start),
+      );
+      await expectOk(response, where, [206]);
+      const bytes = await readLimited(response, end - start, where, base, noProgress);
+      if (bytes.length !== end - start) {
+        throw badData(where, `range is ${bytes.length} bytes, expected ${end - start}`);
+      }
+      return bytes;
+    },
 
     async downloadPiece(root, size, onProgress) {
       checkRoot(root);
@@ -282,6 +429,24 @@ function chunkedBody(bytes: Uint8Array, onProgress?: ProgressCallback): Readable
     },
     { highWaterMark: 0 },
   );
+}
+
+/** Bytes [offset, size) of an open file, read on demand as the transport pulls them. */
+async function* fileBody(
+  handle: Awaited<ReturnType<typeof open>>,
+  offset: number,
+  size: number,
+  onProgress?: ProgressCallback,
+): AsyncGenerator<Uint8Array> {
+  for (let at = offset; at < size;) {
+    const chunk = new Uint8Array(Math.min(TRANSFER_CHUNK, size - at));
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, at);
+    if (bytesRead === 0)
+      throw new StrataError("FILE_NOT_FOUND", `the piece file ended at byte ${at} of ${size}`);
+    at += bytesRead;
+    onProgress?.(at, size);
+    yield chunk.subarray(0, bytesRead);
+  }
 }
 
 function noProgress(): void {

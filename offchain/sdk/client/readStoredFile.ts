@@ -1,30 +1,32 @@
-// One file out of a stored payload, as bytes: fetch pieces until k verify against their manifest roots, rebuild
-// and decrypt the payload with the wallet that stored it, slice the file out of its bundle and check its SHA-256,
-// then keep the byte range asked for. This is the "read a byte range of a stored payload" step the catalog
-// commands stand on; with ranged piece reads it will fetch only the leaves that hold the range.
+// One file out of a stored payload, as bytes, fetching only its byte range: readRange maps the file's plaintext
+// bytes to the sealed chunks that hold them and to the runs of the data pieces (parity runs only for a data piece
+// that fails), downloads those runs with ranged piece reads, and decrypts chunk by chunk with the wallet's file
+// key (each chunk authenticated, so altered bytes are detected). A whole file is also checked against its SHA-256.
 import type { Signer } from "ethers";
-import { restoreFile, verifyPieces } from "../data/restore.js";
+import { unwrapFileKey } from "../data/fileKey.js";
+import { payloadOf } from "../data/restore.js";
+import { readRange } from "../data/stream.js";
 import { StrataError } from "../errors.js";
-import { extractFile } from "../files/bundle.js";
 import type { Manifest, ManifestFile } from "../manifest/manifest.js";
 import type { AgentClient } from "./agentClient.js";
-import { mapLimit } from "./concurrency.js";
 
 export interface ReadFileDeps {
   signer: Signer;
-  agentFor: (endpoint: string) => Pick<AgentClient, "downloadPiece">;
+  agentFor: (endpoint: string) => Pick<AgentClient, "downloadRange">;
 }
 
 export interface ReadFileResult {
   bytes: Uint8Array;
-  /** Pieces the payload was rebuilt from. */
+  /** Pieces the bytes were read from. */
   used: number[];
   failures: { piece: number; provider: string; reason: string }[];
 }
 
 /**
- * The bytes `[range.start, range.end)` of `file` (default: all of it) in the payload `manifest` describes.
- * PIECES_UNAVAILABLE when fewer than k pieces can be fetched and verified.
+ * The bytes `[range.start, range.end)` of `file` (default: all of it) in the payload `manifest` describes; only the
+ * pieces' bytes holding that range are downloaded. Errors: INVALID_ARGUMENT (a range outside the file),
+ * PIECES_UNAVAILABLE (fewer than k pieces serve authentic bytes), CHUNK_AUTH_FAILED, FILE_HASH_MISMATCH (a whole
+ * file that does not hash to its recorded sha256).
  */
 export async function readStoredFile(
   manifest: Manifest,
@@ -32,39 +34,65 @@ export async function readStoredFile(
   deps: ReadFileDeps,
   range?: { start: number; end: number },
 ): Promise<ReadFileResult> {
-  const { k } = manifest.coding;
-  const pieces = [...manifest.pieces].sort((a, b) => a.index - b.index);
-  const valid = new Map<number, Uint8Array>();
-  const failures: ReadFileResult["failures"] = [];
-  // Data pieces first (no decoding when they are intact); parity only when a data piece fails.
-  for (let next = 0; valid.size < k && next < pieces.length;) {
-    const batch = pieces.slice(next, next + (k - valid.size));
-    next += batch.length;
-    await mapLimit(batch, batch.length, async (piece) => {
-      try {
-        const bytes = await deps.agentFor(piece.endpoint).downloadPiece(piece.root, piece.size);
-        const checked = await verifyPieces(manifest, new Map([[piece.index, bytes]]));
-        const ok = checked.valid.get(piece.index);
-        if (ok === undefined) throw new StrataError("PROVIDER_BAD_DATA", "the piece does not match its root");
-        valid.set(piece.index, ok);
-      } catch (error) {
-        failures.push({
-          piece: piece.index,
-          provider: piece.provider,
-          reason: error instanceof Error ? error.message : String(error),
-        });
-      }
-    });
-  }
-  if (valid.size < k) {
+  const { k, m } = manifest.coding;
+  const start = range?.start ?? 0;
+  const end = range?.end ?? file.size;
+  if (
+    !Number.isSafeInteger(start) ||
+    !Number.isSafeInteger(end) ||
+    start < 0 ||
+    end < start ||
+    end > file.size
+  ) {
     throw new StrataError(
-      "PIECES_UNAVAILABLE",
-      `only ${valid.size} of the ${k} pieces needed could be fetched and verified`,
-      { details: failures.map((f) => `piece ${f.piece} (${f.provider}): ${f.reason}`).join("; ") },
+      "INVALID_ARGUMENT",
+      `range ${start}-${end} is outside ${file.name}'s ${file.size} bytes`,
     );
   }
-  const restored = await restoreFile(manifest, valid, deps.signer);
-  const whole = extractFile(restored.data, file);
-  const bytes = range === undefined ? whole : whole.subarray(range.start, range.end);
-  return { bytes, used: restored.used, failures };
+  if (file.offset + file.size > manifest.fileSize) {
+    throw new StrataError("FILE_HASH_MISMATCH", `${file.name} runs past the end of its payload`);
+  }
+  const failures: ReadFileResult["failures"] = [];
+  const fileKey = await unwrapFileKey(deps.signer, manifest.fileId, manifest.encryption.wrappedKey);
+  try {
+    const read = await readRange(
+      payloadOf(manifest),
+      fileKey,
+      file.offset + start,
+      file.offset + end,
+      async (index, from, to) => {
+        const piece = manifest.pieces[index];
+        if (piece === undefined) throw new StrataError("BAD_MANIFEST", `no piece ${index}`);
+        return deps.agentFor(piece.endpoint).downloadRange(piece.root, from, to);
+      },
+      {
+        onShardFailed: (index, reason) => {
+          failures.push({ piece: index, provider: manifest.pieces[index]?.provider ?? "", reason });
+        },
+      },
+    );
+    const bytes = read.bytes ?? new Uint8Array(0);
+    if (range === undefined && read.sha256 !== file.sha256.toLowerCase()) {
+      throw new StrataError("FILE_HASH_MISMATCH", `${file.name} does not hash to its recorded sha256`);
+    }
+    const failed = new Set(read.failed);
+    const used = Array.from({ length: k + m }, (_, i) => i)
+      .filter((i) => !failed.has(i))
+      .slice(0, k);
+    return { bytes, used, failures };
+  } catch (error) {
+    if (error instanceof StrataError && error.code === "NOT_ENOUGH_PIECES") {
+      throw new StrataError(
+        "PIECES_UNAVAILABLE",
+        `fewer than the ${k} pieces needed serve authentic bytes of ${file.name}`,
+        {
+          details: failures.map((f) => `piece ${f.piece} (${f.provider}): ${f.reason}`).join("; "),
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  } finally {
+    fileKey.fill(0);
+  }
 }

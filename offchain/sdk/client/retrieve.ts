@@ -1,17 +1,24 @@
+import { randomBytes } from "node:crypto";
+import { open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import type { Signer } from "ethers";
-import { restoreFile, verifyPieces } from "../data/restore.js";
+import { unwrapFileKey } from "../data/fileKey.js";
+import { payloadOf } from "../data/restore.js";
+import { readRange } from "../data/stream.js";
 import { StrataError } from "../errors.js";
 import type { Manifest, ManifestPiece } from "../manifest/manifest.js";
 import type { AgentClient } from "./agentClient.js";
-import { checkWritable, writeFileAtomic } from "./files.js";
+import { checkWritable } from "./files.js";
 import type { RegistryReader } from "./selectProviders.js";
 
 export interface RetrieveRequest {
   manifest: Manifest;
   outPath: string;
   overwrite?: boolean;
-  /** Pieces downloaded at once. Default min(k, 4). */
+  /** Pieces downloaded at once. Unused: every segment asks its k pieces at once. */
   concurrency?: number;
+  /** Only plaintext bytes [start, end) (end exclusive); default the whole file. */
+  range?: { start: number; end: number };
   onProgress?: (event: RetrieveEvent) => void;
 }
 
@@ -22,7 +29,7 @@ export type RetrieveEvent =
 
 export interface RetrieveDeps {
   signer: Signer;
-  agentFor: (endpoint: string) => Pick<AgentClient, "downloadPiece">;
+  agentFor: (endpoint: string) => Pick<AgentClient, "downloadRange">;
   /** When given, a provider that moved is found at its current registered endpoint. */
   registry?: Pick<RegistryReader, "providerInfo">;
 }
@@ -39,81 +46,121 @@ export interface RetrieveResult {
   /** Pieces the file was rebuilt from. */
   used: number[];
   failures: PieceFailure[];
+  /** The plaintext bytes written: [start, end) of the file. */
+  range: { start: number; end: number };
 }
 
 /**
- * Fetch pieces of a stored file until k of them verify against their manifest roots (data pieces first:
- * no decoding needed when they are intact; a piece that is missing, unreachable or tampered with is
- * replaced by the next one), rebuild and decrypt the file with the wallet that stored it, and write it to
- * `outPath` atomically. PIECES_UNAVAILABLE when fewer than k pieces can be obtained.
+ * Fetch and decrypt a stored file, or one byte range of it, with bounded memory: readRange (sdk/data/stream.ts)
+ * asks the agents for byte ranges of the data pieces a segment at a time (HTTP Range), decrypts chunk by chunk and
+ * writes the plaintext to a temporary file beside `outPath`, renamed into place at the end. A data piece that is
+ * missing, unreachable or returns bytes that fail chunk authentication is replaced by parity from then on. A
+ * whole file must also hash to the manifest's fileHash (FILE_HASH_MISMATCH). PIECES_UNAVAILABLE when fewer than
+ * k pieces can be used; CHUNK_AUTH_FAILED when no combination of pieces authenticates a chunk.
  */
 export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps): Promise<RetrieveResult> {
   const { manifest } = request;
   const emit = request.onProgress ?? (() => undefined);
   await checkWritable(request.outPath, request.overwrite === true);
-  const { k } = manifest.coding;
-  const queue = [...manifest.pieces].sort((a, b) => a.index - b.index);
-  const valid = new Map<number, Uint8Array>();
-  const failures: PieceFailure[] = [];
-  let inFlight = 0;
-
-  const fetchOne = async (piece: ManifestPiece): Promise<void> => {
-    const bytes = await download(piece, deps, (received, total) => {
-      emit({ type: "download", piece: piece.index, received, total });
-    });
-    const { valid: ok, rejected } = await verifyPieces(manifest, new Map([[piece.index, bytes]]));
-    const verified = ok.get(piece.index);
-    if (verified === undefined) {
-      throw new StrataError(
-        "PROVIDER_BAD_DATA",
-        `piece ${piece.index} does not match its root (${rejected[0]?.reason ?? "rejected"})`,
-      );
-    }
-    valid.set(piece.index, verified);
-  };
-
-  const worker = async (): Promise<void> => {
-    // Take the next piece only while the pieces verified or in flight cannot yet make k.
-    while (valid.size + inFlight < k) {
-      const piece = queue.shift();
-      if (piece === undefined) return;
-      inFlight++;
-      try {
-        await fetchOne(piece);
-        emit({ type: "piece", piece: piece.index, ok: true, reason: null });
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        failures.push({ piece: piece.index, provider: piece.provider, reason });
-        emit({ type: "piece", piece: piece.index, ok: false, reason });
-      } finally {
-        inFlight--;
-      }
-    }
-  };
-  const concurrency = Math.max(1, request.concurrency ?? Math.min(k, 4));
-  await Promise.all(Array.from({ length: concurrency }, () => worker()));
-
-  if (valid.size < k) {
+  const { k, m } = manifest.coding;
+  const start = request.range?.start ?? 0;
+  const end = request.range?.end ?? manifest.fileSize;
+  if (
+    !Number.isSafeInteger(start) ||
+    !Number.isSafeInteger(end) ||
+    start < 0 ||
+    end < start ||
+    end > manifest.fileSize
+  ) {
     throw new StrataError(
-      "PIECES_UNAVAILABLE",
-      `only ${valid.size} of the ${k} pieces needed could be fetched and verified (${manifest.pieces.length} exist)`,
-      { details: failures.map((f) => `piece ${f.piece} (${f.provider}): ${f.reason}`).join("; ") },
+      "INVALID_ARGUMENT",
+      `range ${start}-${end} is outside the file's ${manifest.fileSize} bytes`,
     );
   }
-  const restored = await restoreFile(manifest, valid, deps.signer);
-  await writeFileAtomic(request.outPath, restored.data);
-  emit({ type: "restored", bytes: restored.data.length });
-  return { outPath: request.outPath, bytes: restored.data.length, used: restored.used, failures };
+  const whole = start === 0 && end === manifest.fileSize;
+  const failures: PieceFailure[] = [];
+  const received = new Map<number, number>();
+  const fetchShardRange = async (index: number, from: number, to: number): Promise<Uint8Array> => {
+    const piece = manifest.pieces[index];
+    if (piece === undefined) throw new StrataError("BAD_MANIFEST", `no piece ${index}`);
+    const bytes = await download(piece, from, to, deps);
+    const total = (received.get(index) ?? 0) + bytes.length;
+    received.set(index, total);
+    emit({ type: "download", piece: index, received: total, total: piece.size });
+    return bytes;
+  };
+
+  const fileKey = await unwrapFileKey(deps.signer, manifest.fileId, manifest.encryption.wrappedKey);
+  const temp = join(
+    dirname(request.outPath),
+    `.${basename(request.outPath)}.${randomBytes(6).toString("hex")}.tmp`,
+  );
+  const handle = await open(temp, "wx", 0o644);
+  let moved = false;
+  try {
+    let written = 0;
+    const read = await readRange(payloadOf(manifest), fileKey, start, end, fetchShardRange, {
+      write: async (bytes) => {
+        let done = 0;
+        while (done < bytes.length) {
+          const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, written + done);
+          done += bytesWritten;
+        }
+        written += bytes.length;
+      },
+      // 32 stripes per step: 8 MiB of every data piece per request, two steps in memory.
+      segmentStripes: 32,
+      onShardFailed: (index, reason) => {
+        failures.push({ piece: index, provider: manifest.pieces[index]?.provider ?? "", reason });
+        emit({ type: "piece", piece: index, ok: false, reason });
+      },
+    });
+    if (whole && read.sha256 !== manifest.fileHash.toLowerCase()) {
+      throw new StrataError(
+        "FILE_HASH_MISMATCH",
+        `the restored file hashes to ${read.sha256}, not ${manifest.fileHash}`,
+      );
+    }
+    await handle.sync();
+    await handle.close();
+    await rename(temp, request.outPath);
+    moved = true;
+    const failed = new Set(read.failed);
+    const used = Array.from({ length: k + m }, (_, i) => i)
+      .filter((i) => !failed.has(i))
+      .slice(0, k);
+    emit({ type: "restored", bytes: written });
+    return { outPath: request.outPath, bytes: written, used, failures, range: { start, end } };
+  } catch (error) {
+    if (error instanceof StrataError && error.code === "NOT_ENOUGH_PIECES") {
+      throw new StrataError(
+        "PIECES_UNAVAILABLE",
+        `fewer than the ${k} pieces needed could be fetched (${manifest.pieces.length} exist)`,
+        {
+          details: failures.map((f) => `piece ${f.piece} (${f.provider}): ${f.reason}`).join("; "),
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  } finally {
+    fileKey.fill(0);
+    if (!moved) {
+      await handle.close().catch(() => undefined);
+      await rm(temp, { force: true });
+    }
+  }
 }
 
-/** The piece from the manifest's endpoint, or from the provider's current registered endpoint. */
+/** Bytes [from, to) of the piece from the manifest's endpoint, or from the provider's current registered endpoint. */
 async function download(
   piece: ManifestPiece,
+  from: number,
+  to: number,
   deps: RetrieveDeps,
-  onProgress: (received: number, total: number) => void,
 ): Promise<Uint8Array> {
   try {
-    return await deps.agentFor(piece.endpoint).downloadPiece(piece.root, piece.size, onProgress);
+    return await deps.agentFor(piece.endpoint).downloadRange(piece.root, from, to);
   } catch (error) {
     if (deps.registry === undefined) throw error;
     let current: string;
@@ -123,6 +170,6 @@ async function download(
       throw error;
     }
     if (current === "" || current.replace(/\/+$/, "") === piece.endpoint.replace(/\/+$/, "")) throw error;
-    return deps.agentFor(current).downloadPiece(piece.root, piece.size, onProgress);
+    return deps.agentFor(current).downloadRange(piece.root, from, to);
   }
 }

@@ -1,10 +1,10 @@
-import { rm } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
 import type { Provider, Signer } from "ethers";
 import type { StorageMarket } from "../../../typechain-types/index.js";
 import type { PaymentToken } from "../chain/connect.js";
-import { TAG_BYTES } from "../data/encryption.js";
-import { checkCoding, shardSizeFor } from "../data/erasure.js";
-import { prepareFile, type PreparedFile } from "../data/prepare.js";
+import { checkCoding } from "../data/erasure.js";
+import { pieceSizeFor, prepareStream, type PreparedStream } from "../data/prepare.js";
 import { dataSetDomain, signDataSetState, type DataSetState } from "../datasets/eip712.js";
 import { layoutSpan, pieceHeight, placePiece } from "../datasets/placement.js";
 import { dataSetRoot } from "../datasets/tree.js";
@@ -25,7 +25,9 @@ import { openDataSet, type OpenContext } from "./openDataSet.js";
 import { selectProviders, type ProviderOffer, type RegistryReader } from "./selectProviders.js";
 
 export interface StoreRequest {
-  bytes: Uint8Array;
+  /** The file: streamed from disk (`file`, any size, bounded memory) or given in memory (`bytes`). */
+  file?: { path: string; size: number };
+  bytes?: Uint8Array;
   fileName: string;
   k: number;
   m: number;
@@ -57,7 +59,7 @@ export interface StoreRequest {
    */
   signal?: AbortSignal;
   /** The files packed in the payload (the manifest's `files` section), from the prepared (encrypted) pieces. */
-  describeFiles?: (prepared: PreparedFile) => ManifestFile[] | Promise<ManifestFile[]>;
+  describeFiles?: (prepared: PreparedStream) => ManifestFile[] | Promise<ManifestFile[]>;
 }
 
 export type StoreEvent =
@@ -84,10 +86,10 @@ export interface StoreDeps {
   provider: Pick<Provider, "getBlock">;
   agentFor: (
     endpoint: string,
-  ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "getDataSet" | "putPiece" | "postState">;
+  ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "getDataSet" | "putPieceFile" | "postState">;
   sleep?: Sleep;
   now?: () => number;
-  prepare?: typeof prepareFile;
+  prepare?: typeof prepareStream;
 }
 
 /** One piece placed in one data set, signed but not yet applied. */
@@ -137,13 +139,12 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
   if (request.periods < 1n)
     throw new StrataError("INVALID_ARGUMENT", "the duration must be at least 1 proving period");
   const emit = request.onProgress ?? (() => undefined);
-  const sleep = deps.sleep ?? realSleep;
-  const now = deps.now ?? Date.now;
   const client = await deps.signer.getAddress();
   const market = await deps.market.getAddress();
   const provingPeriod = await deps.market.provingPeriod();
   const pieceCount = request.k + request.m;
-  const pieceSize = shardSizeFor(request.bytes.length + TAG_BYTES, request.k);
+  const source = sourceOf(request);
+  const pieceSize = pieceSizeFor(source.size, request.k);
 
   const selection = await selectProviders(
     {
@@ -175,12 +176,73 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
   await checkFunds(estimate, { market: deps.market, token: deps.token, client });
   stopIfAsked(request.signal, "before the file was prepared: no token has moved and nothing was uploaded");
 
-  const prepared: PreparedFile = await (deps.prepare ?? prepareFile)(request.bytes, {
-    k: request.k,
-    m: request.m,
-    signer: deps.signer,
-    fileName: request.fileName,
-  });
+  // The pieces are staged on disk (never the whole file in memory) and streamed to the agents from there. The
+  // folder outlives a store stopped after its partial manifest was written: `store --resume` uploads from it what
+  // an agent lacks. It is removed once the store completes, or when it fails before any token moved.
+  const workDir = piecesDirFor(request.manifestPath);
+  await rm(workDir, { recursive: true, force: true });
+  await mkdir(workDir, { recursive: true });
+  const staged = { keep: false };
+  try {
+    return await placeAndPay(request, deps, {
+      source,
+      pieceSize,
+      workDir,
+      selection,
+      provingPeriod,
+      client,
+      market,
+      onRecoverable: () => {
+        staged.keep = true;
+      },
+    });
+  } catch (error) {
+    if (!staged.keep) await rm(workDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Where a store stages its pieces: `<manifest>.pieces`, next to the `.partial` manifest. */
+export function piecesDirFor(manifestPath: string): string {
+  return `${manifestPath}.pieces`;
+}
+
+function sourceOf(request: StoreRequest): { input: string | Uint8Array[]; size: number } {
+  if (request.file !== undefined && request.bytes === undefined) {
+    return { input: request.file.path, size: request.file.size };
+  }
+  if (request.bytes !== undefined && request.file === undefined) {
+    return { input: [request.bytes], size: request.bytes.length };
+  }
+  throw new StrataError("INVALID_ARGUMENT", "give the file as either a path or bytes");
+}
+
+async function placeAndPay(
+  request: StoreRequest,
+  deps: StoreDeps,
+  ctx: {
+    source: { input: string | Uint8Array[]; size: number };
+    pieceSize: number;
+    workDir: string;
+    selection: Awaited<ReturnType<typeof selectProviders>>;
+    provingPeriod: bigint;
+    client: string;
+    market: string;
+    /** Called once the partial manifest is written: the staged pieces are then kept on failure. */
+    onRecoverable: () => void;
+  },
+): Promise<StoreResult> {
+  const { source, pieceSize, workDir, selection, client, market } = ctx;
+  const emit = request.onProgress ?? (() => undefined);
+  const sleep = deps.sleep ?? realSleep;
+  const now = deps.now ?? Date.now;
+  const pieceCount = request.k + request.m;
+  const prepared: PreparedStream = await (deps.prepare ?? prepareStream)(
+    source.input,
+    source.size,
+    { dir: workDir },
+    { k: request.k, m: request.m, signer: deps.signer, fileName: request.fileName },
+  );
   if (request.describeFiles !== undefined) {
     prepared.manifestDraft = { ...prepared.manifestDraft, files: await request.describeFiles(prepared) };
   }
@@ -225,9 +287,16 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
           created: set.created,
         });
         const agent = deps.agentFor(current.endpoint);
-        await agent.putPiece(set.info.id, piece.root, piece.data, (sent, total) => {
-          emit({ type: "upload", piece: piece.index, provider: current.address, sent, total });
-        });
+        if (piece.path === undefined)
+          throw new StrataError("INTERNAL_INVARIANT", `piece ${piece.index} has no file`);
+        await agent.putPieceFile(
+          set.info.id,
+          piece.root,
+          { path: piece.path, size: piece.size },
+          (sent, total) => {
+            emit({ type: "upload", piece: piece.index, provider: current.address, sent, total });
+          },
+        );
         const height = pieceHeight(piece.size);
         const next = placePiece(set.layout, piece.root, height);
         const state: DataSetState = {
@@ -287,6 +356,7 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
   const partialPath = `${request.manifestPath}.partial`;
   const placements = [...placed.values()].sort((a, b) => a.piece - b.piece);
   const manifest = await writeManifest(prepared, deps.chainId, market, placements, partialPath);
+  ctx.onRecoverable();
   emit({ type: "recovery-saved", path: partialPath, manifest, placed: placements });
 
   const {
@@ -319,6 +389,7 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
   }
   await saveManifest(request.manifestPath, manifest);
   await rm(partialPath, { force: true });
+  await rm(workDir, { recursive: true, force: true });
   return { manifest, manifestPath: request.manifestPath, funding, escrowAdded, placed: placements, failures };
 }
 
@@ -329,6 +400,11 @@ export interface ApplyRequest {
   periods: bigint;
   /** The partial manifest, named in messages. */
   partialPath: string;
+  /**
+   * The staged pieces (`piece-<i>.bin`, storeFile's `<manifest>.pieces`): a resumed store first uploads from there
+   * what an agent does not hold (it may have dropped an upload left unsigned), before paying for it.
+   */
+  piecesDir?: string;
   signal?: AbortSignal;
   onProgress?: (event: StoreEvent) => void;
 }
@@ -337,7 +413,10 @@ export interface ApplyDeps {
   signer: Signer;
   market: StoreDeps["market"];
   token: StoreDeps["token"];
-  agentFor: (endpoint: string) => Pick<AgentClient, "postState">;
+  /** `uploadStatus` and `putPieceFile` are needed with `piecesDir` only. */
+  agentFor: (
+    endpoint: string,
+  ) => Pick<AgentClient, "postState"> & Partial<Pick<AgentClient, "uploadStatus" | "putPieceFile">>;
   sleep: Sleep;
   now: () => number;
   timeoutMs: number;
@@ -391,6 +470,7 @@ export async function fundAndApply(
             "or recover the escrow with strata withdraw",
     );
     try {
+      if (request.piecesDir !== undefined) await reupload(request.piecesDir, manifest, p, deps);
       if (amount > 0n) {
         await (await deps.market.topUp(p.dataSetId, amount)).wait();
         p.topUp = amount;
@@ -428,6 +508,30 @@ export async function fundAndApply(
   );
   const escrowAdded = placements.reduce((sum, p) => sum + p.topUp, 0n);
   return { funding, escrowAdded, failures };
+}
+
+/** Upload a staged piece again when its agent holds less than all of it (resumable: only the missing bytes go). */
+async function reupload(
+  piecesDir: string,
+  manifest: Manifest,
+  p: PiecePlaced,
+  deps: Pick<ApplyDeps, "agentFor">,
+): Promise<void> {
+  const piece = manifest.pieces[p.piece];
+  if (piece === undefined) return;
+  const path = join(piecesDir, `piece-${p.piece}.bin`);
+  const held = await stat(path).catch(() => null);
+  if (held?.isFile() !== true || held.size !== piece.size) return;
+  const agent = deps.agentFor(p.endpoint);
+  if (agent.uploadStatus === undefined || agent.putPieceFile === undefined) {
+    throw new StrataError(
+      "INTERNAL_INVARIANT",
+      "re-uploading a staged piece needs uploadStatus and putPieceFile",
+    );
+  }
+  const status = await agent.uploadStatus(p.dataSetId, piece.root, piece.size);
+  if (status.received >= piece.size) return;
+  await agent.putPieceFile(p.dataSetId, piece.root, { path, size: piece.size });
 }
 
 function aborted(signal: AbortSignal | undefined): boolean {
@@ -495,7 +599,7 @@ async function checkFunds(
 }
 
 async function writeManifest(
-  prepared: PreparedFile,
+  prepared: PreparedStream,
   chainId: bigint,
   market: string,
   placements: readonly PiecePlaced[],

@@ -223,6 +223,26 @@ async function codeStripes(
   await Promise.all(Array.from({ length: Math.min(CONCURRENT_STRIPES, stripes) }, lane));
 }
 
+/**
+ * Code one stripe in place: `data` holds the k slices of `length` bytes one after the other, `parity` the m
+ * slices. `sources` and `targets` are bit masks over the k + m shards (targets are written, sources read).
+ * With sources = the data shards and targets = the parity shards this encodes; other masks rebuild.
+ */
+export async function codeStripe(
+  k: number,
+  m: number,
+  length: number,
+  data: Buffer,
+  parity: Buffer,
+  sources: number,
+  targets: number,
+): Promise<void> {
+  checkCoding(k, m);
+  checkShardSize(length);
+  if (targets === 0) return;
+  await runCode(contextFor(k, m), sources, targets, data, k * length, parity, m * length);
+}
+
 async function runCode(
   context: Buffer,
   sources: number,

@@ -1,11 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
-import { hexlify, type Signer } from "ethers";
-import {
-  commitPieces,
-  defaultCommitPool,
-  MIN_PARALLEL_BYTES,
-  type CommitOptions,
-} from "../commitment/parallel.js";
+import { type Signer } from "ethers";
+import type { CommitOptions } from "../commitment/parallel.js";
 import { StrataError } from "../errors.js";
 import {
   CODING_ALGORITHM,
@@ -14,9 +8,16 @@ import {
   MANIFEST_VERSION,
   type ManifestDraft,
 } from "../manifest/manifest.js";
-import { encryptInto, IV_BYTES, TAG_BYTES } from "./encryption.js";
-import { checkCoding, computeParity, shardSizeFor, type ShardAllocator } from "./erasure.js";
+import { DEFAULT_CHUNK_SIZE, geometryFor, payloadSizeFor } from "./chunked.js";
+import { checkCoding } from "./erasure.js";
 import { KDF_ID, newFileId, newFileKey, wrapFileKey } from "./fileKey.js";
+import {
+  memoryWriter,
+  preparePayload,
+  type PayloadPiece,
+  type PreparedPayload,
+  type ShardOutput,
+} from "./stream.js";
 
 export interface PrepareOptions {
   /** Data pieces: any k of the k + m pieces rebuild the file (1..24). */
@@ -31,13 +32,15 @@ export interface PrepareOptions {
   maxPieceSize?: number;
   /** Clock for `createdAt` (default: now). */
   now?: () => Date;
-  /** Commitment pool or thread count. */
+  /** Commitment pool (threads are chosen by the pool). */
   commit?: CommitOptions;
+  /** Plaintext bytes per encrypted chunk (default 262,128). */
+  chunkSize?: number;
 }
 
 export interface PreparedPiece {
   index: number;
-  /** Exactly `size` bytes, the piece to upload. Views of shared memory: do not modify. */
+  /** Exactly `size` bytes, the piece to upload. */
   data: Uint8Array;
   /** PieceTree root (0x-hex). */
   root: string;
@@ -49,17 +52,29 @@ export interface PreparedFile {
   pieces: PreparedPiece[];
 }
 
-/** Shards live in shared memory so the commitment workers read them without a copy. */
-const sharedShard: ShardAllocator = (bytes) => new Uint8Array(new SharedArrayBuffer(bytes));
+export interface PreparedStream {
+  manifestDraft: ManifestDraft;
+  /** The pieces (with their file when the output was a directory). */
+  pieces: PayloadPiece[];
+}
+
+/** Shard size of a file of `fileSize` bytes with k data pieces (manifest version 3 layout). */
+export function pieceSizeFor(fileSize: number, k: number, chunkSize: number = DEFAULT_CHUNK_SIZE): number {
+  return geometryFor(payloadSizeFor(fileSize, chunkSize), k).shardSize;
+}
 
 /**
- * Turn a file into k + m committed pieces and a manifest draft (docs/SPEC-DATA.md): sha256 of the plaintext,
- * AES-256-GCM under a fresh file key (wrapped with the wallet's KEK), ciphertext || tag zero-padded to k shards,
- * m parity shards, a PieceTree root per shard. An empty file is allowed: its payload is the 16-byte tag alone.
- *
- * Memory: the file, plus the padded payload (file + 16 bytes, rounded up), plus m/k of it for parity.
+ * Turn a plaintext stream into k + m committed pieces and a manifest draft (docs/SPEC-DATA.md): a fresh file key
+ * wrapped with the wallet's KEK (asked first: a refusal wastes no work), then preparePayload (sha256, chunked
+ * AES-256-GCM, striped erasure coding, incremental piece roots) writing the shards to `output`. Memory is bounded
+ * by a few segments whatever the size.
  */
-export async function prepareFile(bytes: Uint8Array, options: PrepareOptions): Promise<PreparedFile> {
+export async function prepareStream(
+  source: string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  size: number,
+  output: ShardOutput,
+  options: PrepareOptions,
+): Promise<PreparedStream> {
   const { k, m } = options;
   checkCoding(k, m);
   if (!isValidFileName(options.fileName)) {
@@ -68,62 +83,84 @@ export async function prepareFile(bytes: Uint8Array, options: PrepareOptions): P
       `file name must be a base name of 1..255 characters without / \\ or control characters`,
     );
   }
-  const payloadSize = bytes.length + TAG_BYTES;
-  const shardSize = shardSizeFor(payloadSize, k);
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const shardSize = pieceSizeFor(size, k, chunkSize);
   if (options.maxPieceSize !== undefined && shardSize > options.maxPieceSize) {
     throw new StrataError(
       "PIECE_TOO_LARGE",
       `pieces of ${shardSize} bytes exceed the ${options.maxPieceSize}-byte limit: raise k (now ${k})`,
     );
   }
-
-  // Start the commitment workers now: they load while the file is hashed and encrypted.
-  if (options.commit === undefined && k * shardSize >= MIN_PARALLEL_BYTES) defaultCommitPool();
-
-  // Ask the wallet first: if the user refuses, no work is wasted.
   const fileId = newFileId();
   const fileKey = newFileKey();
-  const wrappedKey = await wrapFileKey(options.signer, fileId, fileKey);
-  const fileHash = hexlify(createHash("sha256").update(bytes).digest());
-
-  // The ciphertext is written straight into the k data shards (one shared buffer, zero padding included).
-  const payload = sharedShard(k * shardSize);
-  const iv = new Uint8Array(randomBytes(IV_BYTES));
-  let tag: Uint8Array;
+  let payload: PreparedPayload;
   try {
-    tag = encryptInto(bytes, fileKey, iv, payload);
+    const wrappedKey = await wrapFileKey(options.signer, fileId, fileKey);
+    payload = await preparePayload({
+      source,
+      size,
+      k,
+      m,
+      key: fileKey,
+      chunkSize,
+      output,
+      ...(options.commit?.pool === undefined ? {} : { pool: options.commit.pool }),
+    });
+    return {
+      manifestDraft: {
+        version: MANIFEST_VERSION,
+        fileId,
+        fileName: options.fileName,
+        fileSize: size,
+        fileHash: payload.fileHash,
+        createdAt: (options.now ?? (() => new Date()))().toISOString(),
+        encryption: {
+          algorithm: ENCRYPTION_ALGORITHM,
+          noncePrefix: payload.noncePrefix,
+          chunkSize: payload.chunkSize,
+          wrappedKey,
+          kdf: KDF_ID,
+        },
+        coding: {
+          algorithm: CODING_ALGORITHM,
+          k,
+          m,
+          stripeSize: payload.stripeSize,
+          shardSize: payload.shardSize,
+          payloadSize: payload.payloadSize,
+        },
+        pieces: payload.pieces.map(({ index, root, size: pieceSize }) => ({ index, root, size: pieceSize })),
+      },
+      pieces: payload.pieces,
+    };
   } finally {
     fileKey.fill(0);
   }
-  payload.set(tag, bytes.length);
-  const data = Array.from({ length: k }, (_, i) => payload.subarray(i * shardSize, (i + 1) * shardSize));
-  const shards = [...data, ...(await computeParity(data, m, sharedShard))];
-  const roots = await commitPieces(shards, options.commit);
+}
 
-  const pieces: PreparedPiece[] = [];
-  for (const [index, shard] of shards.entries()) {
-    const root = roots[index];
-    if (root === undefined) throw new StrataError("COMMIT_WORKER_FAILED", `no root for piece ${index}`);
-    pieces.push({ index, data: shard, root, size: shardSize });
-  }
+/**
+ * prepareStream of an in-memory file with the pieces kept in memory (tests, small files). Memory: the file plus
+ * its k + m pieces.
+ */
+export async function prepareFile(bytes: Uint8Array, options: PrepareOptions): Promise<PreparedFile> {
+  const data = new Map<number, Uint8Array>();
+  const prepared = await prepareStream(
+    [bytes],
+    bytes.length,
+    (index, shardSize) =>
+      Promise.resolve(
+        memoryWriter(shardSize, (piece) => {
+          data.set(index, piece);
+        }),
+      ),
+    options,
+  );
   return {
-    manifestDraft: {
-      version: MANIFEST_VERSION,
-      fileId,
-      fileName: options.fileName,
-      fileSize: bytes.length,
-      fileHash,
-      createdAt: (options.now ?? (() => new Date()))().toISOString(),
-      encryption: {
-        algorithm: ENCRYPTION_ALGORITHM,
-        iv: hexlify(iv),
-        tag: hexlify(tag),
-        wrappedKey,
-        kdf: KDF_ID,
-      },
-      coding: { algorithm: CODING_ALGORITHM, k, m, shardSize, payloadSize },
-      pieces: pieces.map(({ index, root, size }) => ({ index, root, size })),
-    },
-    pieces,
+    manifestDraft: prepared.manifestDraft,
+    pieces: prepared.pieces.map((piece) => {
+      const bytesOf = data.get(piece.index);
+      if (bytesOf === undefined) throw new StrataError("INTERNAL_INVARIANT", `piece ${piece.index} missing`);
+      return { index: piece.index, data: bytesOf, root: piece.root, size: piece.size };
+    }),
   };
 }

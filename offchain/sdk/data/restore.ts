@@ -1,11 +1,9 @@
-import { createHash } from "node:crypto";
-import { getBytes, hexlify, type Signer } from "ethers";
+import { type Signer } from "ethers";
 import { commitPieces, type CommitOptions } from "../commitment/parallel.js";
 import { StrataError } from "../errors.js";
 import type { Manifest, ManifestDraft } from "../manifest/manifest.js";
-import { decryptParts, TAG_BYTES } from "./encryption.js";
-import { reconstructData } from "./erasure.js";
 import { unwrapFileKey } from "./fileKey.js";
+import { readRange, type PayloadDescriptor } from "./stream.js";
 
 /** What restoring needs from a manifest: a full one or a draft both qualify. */
 export type RestorableManifest = Pick<
@@ -79,13 +77,29 @@ export async function verifyPieces(
   return { valid, rejected };
 }
 
+/** The payload fields of a manifest, as readRange takes them. */
+export function payloadOf(manifest: RestorableManifest): Omit<PayloadDescriptor, "fileHash"> {
+  const { coding, encryption } = manifest;
+  return {
+    fileSize: manifest.fileSize,
+    noncePrefix: encryption.noncePrefix,
+    chunkSize: encryption.chunkSize,
+    k: coding.k,
+    m: coding.m,
+    stripeSize: coding.stripeSize,
+    shardSize: coding.shardSize,
+    payloadSize: coding.payloadSize,
+  };
+}
+
 /**
  * Rebuild a file from any k of its pieces: verify pieces against their roots (tampered ones are dropped and
- * reported), unwrap the file key with `signer`, rebuild missing data pieces, strip the padding, decrypt (GCM tag
- * check) and check the plaintext's sha256 against fileHash.
+ * reported), unwrap the file key with `signer`, read the whole plaintext chunk by chunk (rebuilding missing data
+ * pieces stripe by stripe) and check its sha256 against fileHash. Holds the pieces and the plaintext: for files
+ * of any size use readRange with shard fetches instead (sdk/client/retrieve.ts).
  *
  * Errors: NOT_ENOUGH_PIECES (fewer than k valid pieces; `details` lists the rejected ones), WRONG_KEY (not the
- * storing wallet), DECRYPT_FAILED (authentication failed), FILE_HASH_MISMATCH.
+ * storing wallet), CHUNK_AUTH_FAILED (authentication failed), FILE_HASH_MISMATCH.
  */
 export async function restoreFile(
   manifest: RestorableManifest,
@@ -93,7 +107,7 @@ export async function restoreFile(
   signer: Signer,
   options: RestoreOptions = {},
 ): Promise<RestoreResult> {
-  const { k, m, shardSize, payloadSize } = manifest.coding;
+  const { k, m } = manifest.coding;
   const { valid, rejected } = await verifyPieces(manifest, pieceData, options);
   if (valid.size < k) {
     const dropped = rejected.map(({ index, reason }) => `${index}: ${reason}`).join(", ");
@@ -105,46 +119,29 @@ export async function restoreFile(
   }
   const fileKey = await unwrapFileKey(signer, manifest.fileId, manifest.encryption.wrappedKey);
   try {
-    const slots = Array.from({ length: k + m }, (_, index) => valid.get(index) ?? null);
-    const data = await reconstructData(slots, k, m, shardSize);
-    const plaintext = decryptShards(data, payloadSize, fileKey, manifest.encryption);
-    const fileHash = hexlify(createHash("sha256").update(plaintext).digest());
-    if (fileHash !== manifest.fileHash.toLowerCase() || plaintext.length !== manifest.fileSize) {
+    const skip = Array.from({ length: k + m }, (_, index) => index).filter((index) => !valid.has(index));
+    const read = await readRange(
+      payloadOf(manifest),
+      fileKey,
+      0,
+      manifest.fileSize,
+      (index, start, end) => {
+        const piece = valid.get(index);
+        if (piece === undefined)
+          return Promise.reject(new StrataError("NOT_ENOUGH_PIECES", `no piece ${index}`));
+        return Promise.resolve(piece.subarray(start, end));
+      },
+      { skip },
+    );
+    const plaintext = read.bytes ?? Buffer.alloc(0);
+    if (read.sha256 !== manifest.fileHash.toLowerCase() || plaintext.length !== manifest.fileSize) {
       throw new StrataError(
         "FILE_HASH_MISMATCH",
-        `the restored file hashes to ${fileHash}, not ${manifest.fileHash}`,
+        `the restored file hashes to ${read.sha256}, not ${manifest.fileHash}`,
       );
     }
     return { data: plaintext, used: [...valid.keys()], rejected };
   } finally {
     fileKey.fill(0);
   }
-}
-
-/** Decrypt the payload spread over the data shards without first joining them into one buffer. */
-function decryptShards(
-  shards: readonly Uint8Array[],
-  payloadSize: number,
-  key: Uint8Array,
-  encryption: { iv: string; tag: string },
-): Buffer {
-  const cipherSize = payloadSize - TAG_BYTES;
-  const tag = Buffer.concat(spanOf(shards, cipherSize, payloadSize));
-  if (hexlify(tag) !== encryption.tag.toLowerCase()) {
-    throw new StrataError("DECRYPT_FAILED", "the GCM tag in the pieces differs from the manifest's");
-  }
-  return decryptParts(spanOf(shards, 0, cipherSize), key, getBytes(encryption.iv), tag);
-}
-
-/** Views covering bytes [start, end) of the concatenation of `shards`. */
-function spanOf(shards: readonly Uint8Array[], start: number, end: number): Uint8Array[] {
-  const views: Uint8Array[] = [];
-  let offset = 0;
-  for (const shard of shards) {
-    const from = Math.max(start, offset);
-    const to = Math.min(end, offset + shard.length);
-    if (from < to) views.push(shard.subarray(from - offset, to - offset));
-    offset += shard.length;
-  }
-  return views;
 }

@@ -6,9 +6,12 @@
  * `[offset, offset + size)` and checks the SHA-256.
  */
 import { createHash } from "node:crypto";
+import { open } from "node:fs/promises";
 import { hexlify } from "ethers";
 import { StrataError } from "../errors.js";
-import { rawCid } from "./cid.js";
+import { payloadRuns, type Geometry } from "../data/chunked.js";
+import { TAG_BYTES } from "../data/encryption.js";
+import { rawCidOfDigest } from "./cid.js";
 
 /** One file of a bundle, as the manifest's `files` section lists it. */
 export interface BundleEntry {
@@ -81,35 +84,69 @@ export function packFiles(files: readonly BundleInput[]): {
   return { bytes, entries };
 }
 
+/** Reads payload bytes [start, end) (the encrypted payload, manifest version 3). */
+export type PayloadReader = (start: number, end: number) => Promise<Uint8Array>;
+
+/** Bytes hashed per read when naming a file's ciphertext: memory stays bounded whatever the file size. */
+const ID_READ_BYTES = 4 << 20;
+
 /**
- * The raw CIDv1 of each file's ciphertext: AES-GCM is a stream cipher, so a file's ciphertext is the bytes
- * `[offset, offset + size)` of the encrypted payload, read here across the k data shards.
+ * The payload bytes holding a file's ciphertext: the whole authenticated chunks (each `chunkSize` plaintext bytes
+ * sealed into `chunkSize + 16`) that cover plaintext `[offset, offset + size)`. Empty for an empty file.
  */
-export function ciphertextIds(
-  dataShards: readonly Uint8Array[],
-  entries: readonly Pick<BundleEntry, "offset" | "size">[],
-): string[] {
-  return entries.map((entry) => rawCid(payloadSlice(dataShards, entry.offset, entry.size)));
+export function ciphertextSpan(
+  entry: Pick<BundleEntry, "offset" | "size">,
+  layout: { chunkSize: number; payloadSize: number },
+): { start: number; end: number } {
+  if (entry.size === 0) return { start: 0, end: 0 };
+  const sealed = layout.chunkSize + TAG_BYTES;
+  const first = Math.floor(entry.offset / layout.chunkSize);
+  const last = Math.floor((entry.offset + entry.size - 1) / layout.chunkSize);
+  const end = Math.min(layout.payloadSize, (last + 1) * sealed);
+  if (first * sealed >= end) throw new StrataError("INVALID_ARGUMENT", "the file runs past the payload");
+  return { start: first * sealed, end };
 }
 
-/** Bytes `[offset, offset + size)` of the payload that the data shards hold back to back. */
-export function payloadSlice(dataShards: readonly Uint8Array[], offset: number, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let shardStart = 0;
-  let written = 0;
-  for (const shard of dataShards) {
-    const shardEnd = shardStart + shard.length;
-    const from = Math.max(offset + written, shardStart);
-    const to = Math.min(offset + size, shardEnd);
-    if (from < to) {
-      out.set(shard.subarray(from - shardStart, to - shardStart), written);
-      written += to - from;
+/**
+ * The raw CIDv1 of each file's ciphertext (docs/SPEC-DATA.md §10): SHA-256 of the payload bytes of the chunks that
+ * cover the file (ciphertextSpan), read in 4 MiB steps through `read`.
+ */
+export async function ciphertextIds(
+  read: PayloadReader,
+  layout: { chunkSize: number; payloadSize: number },
+  entries: readonly Pick<BundleEntry, "offset" | "size">[],
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const entry of entries) {
+    const { start, end } = ciphertextSpan(entry, layout);
+    const hash = createHash("sha256");
+    for (let at = start; at < end; at += ID_READ_BYTES) {
+      hash.update(await read(at, Math.min(end, at + ID_READ_BYTES)));
     }
-    shardStart = shardEnd;
-    if (written === size) break;
+    ids.push(rawCidOfDigest(new Uint8Array(hash.digest())));
   }
-  if (written !== size) throw new StrataError("INVALID_ARGUMENT", "the range runs past the payload");
-  return out;
+  return ids;
+}
+
+/** A PayloadReader over the k data shards of a payload (striped layout, docs/SPEC-DATA.md §5), kept in files. */
+export function piecesPayloadReader(dataShardPaths: readonly string[], geometry: Geometry): PayloadReader {
+  return async (start, end) => {
+    const out = new Uint8Array(end - start);
+    const runs = payloadRuns(geometry, start, end);
+    for (const run of runs) {
+      const path = dataShardPaths[run.shard];
+      if (path === undefined) throw new StrataError("INTERNAL_INVARIANT", `no file for shard ${run.shard}`);
+      const handle = await open(path, "r");
+      try {
+        const { bytesRead } = await handle.read(out, run.payloadOffset - start, run.length, run.shardOffset);
+        if (bytesRead !== run.length)
+          throw new StrataError("INTERNAL_INVARIANT", `shard ${run.shard} is short`);
+      } finally {
+        await handle.close();
+      }
+    }
+    return out;
+  };
 }
 
 /** One file out of a restored bundle, checked against its SHA-256 (FILE_HASH_MISMATCH otherwise). */

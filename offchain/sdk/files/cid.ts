@@ -62,8 +62,12 @@ export async function publicCid(
 
 /** CIDv1, raw codec, SHA-256 of `bytes` (what `ipfs add --cid-version 1` gives a file of one chunk). */
 export function rawCid(bytes: Uint8Array): string {
-  const digest = createHash("sha256").update(bytes).digest();
-  return CID.createV1(raw.code, createDigest(sha256.code, new Uint8Array(digest))).toString();
+  return rawCidOfDigest(new Uint8Array(createHash("sha256").update(bytes).digest()));
+}
+
+/** CIDv1, raw codec, of a SHA-256 digest computed elsewhere (a stream hashed block by block). */
+export function rawCidOfDigest(digest: Uint8Array): string {
+  return CID.createV1(raw.code, createDigest(sha256.code, digest)).toString();
 }
 
 /** True when `text` parses as a CID (any version, any base multiformats knows). */

@@ -57,8 +57,8 @@ export function toJsonValue(manifest: Manifest): unknown {
     market: manifest.market,
     encryption: {
       algorithm: manifest.encryption.algorithm,
-      iv: manifest.encryption.iv,
-      tag: manifest.encryption.tag,
+      noncePrefix: manifest.encryption.noncePrefix,
+      chunkSize: manifest.encryption.chunkSize,
       wrappedKey: { ...manifest.encryption.wrappedKey },
       kdf: manifest.encryption.kdf,
     },

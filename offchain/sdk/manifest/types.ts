@@ -6,19 +6,22 @@ import type { KDF_ID, WrappedKey } from "../data/fileKey.js";
  * 0x-hex; addresses are checksummed.
  */
 
-export const MANIFEST_VERSION = 2;
+export const MANIFEST_VERSION = 3;
 /** Manifests of the deal-per-piece market (one deal per piece); this software refuses them with MANIFEST_OUTDATED. */
 export const DEAL_MANIFEST_VERSION = 1;
-export const ENCRYPTION_ALGORITHM = "AES-256-GCM";
-/** Cauchy Reed-Solomon of @ronomon/reed-solomon 6 in 256 KiB stripes (docs/SPEC-DATA.md §5). */
+/** Manifests of whole-file encryption (one GCM tag, contiguous shards); refused with MANIFEST_OUTDATED. */
+export const WHOLE_FILE_MANIFEST_VERSION = 2;
+/** Chunked AES-256-GCM (docs/SPEC-DATA.md §3). */
+export const ENCRYPTION_ALGORITHM = "AES-256-GCM-chunked-v1";
+/** Cauchy Reed-Solomon of @ronomon/reed-solomon 6 on the striped layout (docs/SPEC-DATA.md §5). */
 export const CODING_ALGORITHM = "reed-solomon-cauchy-v1";
 
 export interface ManifestEncryption {
   algorithm: typeof ENCRYPTION_ALGORITHM;
-  /** IV of the file payload (12 bytes). */
-  iv: string;
-  /** GCM tag of the file payload (16 bytes); also the last 16 bytes of the payload. */
-  tag: string;
+  /** First 8 bytes of every chunk nonce (0x-hex); the last 4 are the chunk index. */
+  noncePrefix: string;
+  /** Plaintext bytes per chunk (the last chunk is shorter). */
+  chunkSize: number;
   wrappedKey: WrappedKey;
   kdf: typeof KDF_ID;
 }
@@ -27,8 +30,10 @@ export interface ManifestCoding {
   algorithm: typeof CODING_ALGORITHM;
   k: number;
   m: number;
+  /** Bytes of each shard per stripe (262,144). */
+  stripeSize: number;
   shardSize: number;
-  /** fileSize + 16: ciphertext || tag, before zero padding. */
+  /** fileSize + 16 per chunk: the sealed chunks, before zero padding. */
   payloadSize: number;
 }
 

@@ -4,8 +4,14 @@
  * cross-field rules. A defect is BAD_MANIFEST naming the JSON path of the first one.
  */
 import { z } from "zod";
-import { TAG_BYTES } from "../data/encryption.js";
-import { MAX_DATA_SHARDS, MAX_PARITY_SHARDS, shardSizeFor } from "../data/erasure.js";
+import {
+  geometryFor,
+  MAX_CHUNK_SIZE,
+  MIN_CHUNK_SIZE,
+  NONCE_PREFIX_BYTES,
+  payloadSizeFor,
+} from "../data/chunked.js";
+import { MAX_DATA_SHARDS, MAX_PARITY_SHARDS, STRIPE_BYTES } from "../data/erasure.js";
 import { KDF_ID } from "../data/fileKey.js";
 import { StrataError } from "../errors.js";
 import { fieldProblems } from "../schemas/issues.js";
@@ -18,6 +24,7 @@ import {
   DEAL_MANIFEST_VERSION,
   ENCRYPTION_ALGORITHM,
   MANIFEST_VERSION,
+  WHOLE_FILE_MANIFEST_VERSION,
   type Manifest,
 } from "./types.js";
 
@@ -104,8 +111,8 @@ export const manifestSchema = z
     market: address,
     encryption: z.strictObject({
       algorithm: literal(ENCRYPTION_ALGORITHM),
-      iv: hexBytes(12),
-      tag: hexBytes(TAG_BYTES),
+      noncePrefix: hexBytes(NONCE_PREFIX_BYTES),
+      chunkSize: safeInt(MIN_CHUNK_SIZE, MAX_CHUNK_SIZE),
       wrappedKey: z.strictObject({ iv: hexBytes(12), tag: hexBytes(16), ciphertext: hexBytes(32) }),
       kdf: literal(KDF_ID),
     }),
@@ -113,6 +120,7 @@ export const manifestSchema = z
       algorithm: literal(CODING_ALGORITHM),
       k: safeInt(1, MAX_DATA_SHARDS),
       m: safeInt(0, MAX_PARITY_SHARDS),
+      stripeSize: z.literal(STRIPE_BYTES, expected(`must be ${STRIPE_BYTES}`)),
       shardSize: safeInt(1),
       payloadSize: safeInt(),
     }),
@@ -124,11 +132,12 @@ export const manifestSchema = z
       ctx.addIssue({ code: "custom", path, message });
     };
     const { coding, fileSize } = manifest;
-    if (coding.payloadSize !== fileSize + TAG_BYTES) {
-      fail(["coding", "payloadSize"], `must be fileSize + ${TAG_BYTES} = ${fileSize + TAG_BYTES}`);
+    const payloadSize = payloadSizeFor(fileSize, manifest.encryption.chunkSize);
+    if (coding.payloadSize !== payloadSize) {
+      fail(["coding", "payloadSize"], `must be fileSize + 16 per chunk = ${payloadSize}`);
       return;
     }
-    const shardSize = shardSizeFor(coding.payloadSize, coding.k);
+    const { shardSize } = geometryFor(coding.payloadSize, coding.k, coding.stripeSize);
     if (coding.shardSize !== shardSize) {
       fail(
         ["coding", "shardSize"],
@@ -180,6 +189,18 @@ export function fromJsonValue(value: unknown): Manifest {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new BadManifestError("", "must be an object");
   }
+  if ("version" in value && value.version === WHOLE_FILE_MANIFEST_VERSION) {
+    throw new StrataError(
+      "MANIFEST_OUTDATED",
+      "this manifest (version 2) describes a file encrypted as one block, which this release no longer reads",
+      {
+        details:
+          "retrieve the file with the release that stored it (any release before manifest version 3), then " +
+          "store it again with this version: `strata store <file>` writes a version 3 manifest (chunked " +
+          "encryption, byte ranges)",
+      },
+    );
+  }
   if ("version" in value && value.version === DEAL_MANIFEST_VERSION) {
     throw new StrataError(
       "MANIFEST_OUTDATED",
@@ -187,7 +208,7 @@ export function fromJsonValue(value: unknown): Manifest {
       {
         details:
           "retrieve the file with the release that stored it (or from its deployment), then store it again " +
-          "with this version: `strata store <file>` writes a version 2 manifest with data sets",
+          "with this version: `strata store <file>` writes a version 3 manifest with data sets",
       },
     );
   }

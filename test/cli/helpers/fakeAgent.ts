@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type {
   CreateDataSetRequest,
@@ -212,6 +213,32 @@ export class FakeAgent implements AgentClient {
 
   leaf(): ReturnType<AgentClient["leaf"]> {
     return Promise.reject(new Error("not implemented"));
+  }
+
+  async putPieceFile(
+    dataSetId: bigint,
+    root: string,
+    file: { path: string; size: number },
+    onProgress?: (done: number, total: number) => void,
+  ) {
+    this.check();
+    const bytes = new Uint8Array(await readFile(file.path));
+    return this.putPiece(dataSetId, root, bytes.subarray(0, file.size), onProgress);
+  }
+
+  uploadStatus(_dataSetId: bigint, root: string, size: number) {
+    this.check();
+    return Promise.resolve({ root, size, received: this.pieces.has(root) ? size : 0 });
+  }
+
+  downloadRange(root: string, start: number, end: number): Promise<Uint8Array> {
+    this.check();
+    const piece = this.pieces.get(root);
+    if (!piece)
+      return Promise.reject(new ProviderRejectedError(this.endpoint, 404, "UNKNOWN_PIECE", "no piece"));
+    const copy = Uint8Array.from(piece.subarray(start, end));
+    if (this.behaviour.tamper === true) copy[0] = (copy[0] ?? 0) ^ 0xff;
+    return Promise.resolve(copy);
   }
 
   downloadPiece(root: string, size: number): Promise<Uint8Array> {
