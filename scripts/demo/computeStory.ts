@@ -248,7 +248,8 @@ export async function runComputeStory(input: ComputeStoryInput): Promise<Compute
     providerB.process.kill("SIGCONT");
   }
   await until("the stalled agent to notice the close and stop the workload", async () => {
-    const status = await strata(["lease", "status", leaseB.toString()], input.tenantAccount);
+    // `lease status` exits 2 once the lease is closed (what was asked — a running lease — is not true).
+    const status = await strata(["lease", "status", leaseB.toString()], input.tenantAccount, [2]);
     return JSON.stringify(status.agent ?? {}).includes("running") ? undefined : true;
   });
   p.detail("the agent resumed, saw the lease closed and stopped the workload");

@@ -54,9 +54,16 @@ export function catalogPathFor(chain: Pick<LocalChain, "workDir">): string {
   return path.join(chain.workDir, "catalog.sqlite");
 }
 
-/** Run `strata --json <args>` as development account `account`; resolves to the parsed JSON output. */
+/**
+ * Run `strata --json <args>` as development account `account`; resolves to the parsed JSON output. Exit codes in
+ * `okCodes` (besides 0) still print their JSON: e.g. `lease status` exits 2 for a closed lease.
+ */
 export function strataCli(chain: LocalChain) {
-  return async (args: string[], account: number): Promise<Record<string, unknown>> => {
+  return async (
+    args: string[],
+    account: number,
+    okCodes: readonly number[] = [],
+  ): Promise<Record<string, unknown>> => {
     const result = await run(
       [
         CLI,
@@ -72,7 +79,7 @@ export function strataCli(chain: LocalChain) {
       // Each local chain gets its own catalog: nothing is written to the user's data folder.
       { timeoutMs: 300_000, env: { STRATA_CATALOG: catalogPathFor(chain) } },
     );
-    if (result.code !== 0)
+    if (result.code !== 0 && !okCodes.includes(result.code ?? -1))
       throw new StrataError("LOCAL_PROCESS_FAILED", `strata ${args.join(" ")} failed (${result.code})`, {
         details: `${result.stdout}${result.stderr}`,
       });

@@ -27,6 +27,9 @@ export const CONTRACT_ENUMS = {
     "Expired",
   ],
   "IRetrievalChallenges.Status": ["None", "Open", "Answered", "Failed", "Voided"],
+  "IRepairMandate.Stage": ["None", "Open", "Bound", "Claimed", "Cancelled"],
+  "IPermanentStorage.FileStatus": ["None", "Pending", "Active", "Lost", "Abandoned"],
+  "IPermanentStorage.SlotStage": ["Open", "Awarded", "Placed", "Live"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type ContractEnumName = keyof typeof CONTRACT_ENUMS;
@@ -75,6 +78,9 @@ export type LeaseCloseReasonName = (typeof CONTRACT_ENUMS)["IComputeMarket.Close
 
 /** IRetrievalChallenges.Status: where a retrieval challenge stands. */
 export const ChallengeStatus = contractEnum(CONTRACT_ENUMS["IRetrievalChallenges.Status"]);
+
+/** A repair's stage in its mandate (docs/SPEC.md §16). */
+export const RepairStage = contractEnum(CONTRACT_ENUMS["IRepairMandate.Stage"]);
 export type ChallengeStatusName = (typeof CONTRACT_ENUMS)["IRetrievalChallenges.Status"][number];
 
 type KebabTail<S extends string> = S extends `${infer H}${infer T}`

@@ -20,6 +20,7 @@ import {
 import type { CreateDataSet } from "../datasets/eip712.js";
 import { EMPTY_LAYOUT, layoutSpan, pieceHeight, placePiece } from "../datasets/placement.js";
 import { dataSetRoot } from "../datasets/tree.js";
+import { RepairStage } from "../chain/enums.js";
 import { StrataError } from "../errors.js";
 import { checkRepairBrief, type RepairBrief } from "./brief.js";
 import { pieceHealth, type PieceHealth } from "./lostPieces.js";
@@ -96,9 +97,9 @@ export interface RepairDeps {
   exclude?: ReadonlySet<string>;
 }
 
-const STAGE_BOUND = 2n;
-const STAGE_CLAIMED = 3n;
-const STAGE_CANCELLED = 4n;
+const STAGE_BOUND = RepairStage.value.Bound;
+const STAGE_CLAIMED = RepairStage.value.Claimed;
+const STAGE_CANCELLED = RepairStage.value.Cancelled;
 const ZERO = "0x0000000000000000000000000000000000000000";
 
 /** The health of every piece of the brief's file, after checking the brief against the mandate on chain. */
