@@ -47,7 +47,7 @@ export const TENANT_FUNDS = 1_000_000n * USDC;
 export const PARAMS = defaultComputeParameters();
 export const HEARTBEAT = BigInt(PARAMS.heartbeatPeriod);
 export const CLOSE_BOUNTY = BigInt(PARAMS.closeBounty);
-export const MISSED_BOUNTY = BigInt(PARAMS.missedHeartbeatBounty);
+export const MISSED_BOUNTY = BigInt(PARAMS.missedHeartbeatPenalty);
 /** Defaults of `orderRequest` and `placeBid`. */
 export const MAX_PRICE = 100n;
 export const PRICE = 80n;

@@ -255,7 +255,7 @@ describe("StorageMarket: epochs, the byte-uniform draw and proofs", () => {
       f.market.connect(f.watcher).reportMissedProofs(f.provider.address),
     ).to.be.revertedWithCustomError(f.market, "MarketNoMissedPeriods");
     await f.helpers.time.increaseTo(await f.market.periodStart(n + 3n));
-    const bounty = (await f.market.parameters()).missedProofBounty;
+    const bounty = (await f.market.parameters()).missedProofPenalty;
     await expect(f.market.connect(f.watcher).reportMissedProofs(f.provider.address))
       .to.emit(f.market, "MissedProofsReported")
       .withArgs(f.provider.address, n, 3n, f.watcher.address, 3n * bounty, (x: bigint) => x > 0n);

@@ -19,7 +19,7 @@ import { openDataSet } from "./dataSets.helpers.js";
 import { counterValue, dutyWorker, missPeriods, nonceOf } from "./duties.helpers.js";
 import { removeTempDirs } from "./helpers.js";
 
-const BOUNTY = defaultParameters().missedProofBounty as bigint;
+const BOUNTY = defaultParameters().missedProofPenalty as bigint;
 
 describe("worker duty: missed proofs", function () {
   let f: StorageFixture;

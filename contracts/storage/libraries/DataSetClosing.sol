@@ -6,7 +6,10 @@ import { BasisPoints } from "../../payments/libraries/BasisPoints.sol";
 import { SlashSplit } from "../../payments/libraries/SlashSplit.sol";
 import { DataSetAccrual } from "./DataSetAccrual.sol";
 import { DataSetMath } from "./DataSetMath.sol";
+import { IRetrievalChallenges, ChallengeId } from "../../interfaces/IRetrievalChallenges.sol";
 import { MarketLayout } from "./MarketLayout.sol";
+import { ProofBond } from "./ProofBond.sol";
+import { ProviderEpochs } from "./ProviderEpochs.sol";
 
 /// @title DataSetClosing
 /// @notice How a data set's escrow and collateral are shared out when it closes (docs/SPEC.md, "Endings"), and
@@ -25,10 +28,13 @@ library DataSetClosing {
         uint256 toReporter;
         uint256 toTreasury;
         uint256 released;
+        ProofBond.Charge bond;
     }
 
     /// @notice Account the data set to its end, pay what is due from its escrow, refund the rest, charge the
-    ///         penalty of its end reason and mark it finalized.
+    ///         penalty of its end reason and mark it finalized; the provider's last open data set releases its
+    ///         proof bond. Refused while a retrieval challenge of the data set is open (escaping a challenge must
+    ///         cost at least what failing it costs: docs/SPEC.md §14).
     /// @param s The market's storage.
     /// @param id The data set.
     /// @param provingPeriod The market's proving period (seconds).
@@ -38,6 +44,11 @@ library DataSetClosing {
         uint64 id,
         uint256 provingPeriod
     ) public returns (Closing memory c) {
+        address retrieval = s.retrieval;
+        if (retrieval != address(0)) {
+            uint256 open = ChallengeId.unwrap(IRetrievalChallenges(retrieval).openChallengeOf(id));
+            if (open != 0) revert IStorageMarket.MarketRetrievalChallengeOpen(id, open);
+        }
         DataSetAccrual.accrueInline(s, id, provingPeriod);
         MarketLayout.DataSet storage d = s.sets[id];
         uint256 earned = DataSetMath.earned(d.pricePerTiBMonth, d.leafSeconds);
@@ -90,6 +101,100 @@ library DataSetClosing {
             );
         }
         c.released = locked - c.penalty;
+        ProofBond.close(s, d.provider, c.bond);
+    }
+
+    /// @notice The step `finalizeDataSet` takes: remove an ending data set from its provider's classes once the
+    ///         provider's next period is its last (the removal applies from the next epoch), and say whether it can
+    ///         close (its end is resolved and it is removed). Reverts with `MarketNotOver` when neither applies.
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param currentPeriod The current period.
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return closeNow Whether the market closes it now.
+    function finalizeStep(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 currentPeriod,
+        uint256 provingPeriod
+    ) public returns (bool closeNow) {
+        MarketLayout.DataSet storage d = s.sets[id];
+        if (d.status != IStorageMarket.Status.Ending) revert IStorageMarket.MarketWrongStatus(id, d.status);
+        address provider = d.provider;
+        _recordMissed(s, provider, currentPeriod);
+        uint32 next = s.proofStates[provider].nextPeriod;
+        uint32 end = d.endPeriod;
+        bool progressed;
+        if (d.classPlusOne != 0 && uint256(next) + 1 >= end) {
+            // The removal applies from the next epoch, which is at or after the end: no unpaid proving.
+            _removeNext(s, id, provider, currentPeriod, provingPeriod);
+            progressed = true;
+        }
+        closeNow = d.classPlusOne == 0 && next >= end;
+        if (!progressed && !closeNow) revert IStorageMarket.MarketNotOver(id, end, next);
+    }
+
+    /// @notice End a live or ending data set at once, for faults (`maxFaults` reached, else `MarketNotEnoughFaults`)
+    ///         or a failed retrieval: nothing more is paid from the provider's current epoch N on (`endPeriod = N`),
+    ///         its bytes leave the challengeable set from N + 1; the market closes it in the same call.
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param reason `Faulty` or `RetrievalFailed`.
+    /// @param currentPeriod The current period.
+    /// @param provingPeriod The market's proving period (seconds).
+    function endNow(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        IStorageMarket.EndReason reason,
+        uint256 currentPeriod,
+        uint256 provingPeriod
+    ) public {
+        MarketLayout.DataSet storage d = s.sets[id];
+        IStorageMarket.Status status = d.status;
+        if (status != IStorageMarket.Status.Live && status != IStorageMarket.Status.Ending)
+            revert IStorageMarket.MarketWrongStatus(id, status);
+        address provider = d.provider;
+        _recordMissed(s, provider, currentPeriod);
+        if (reason == IStorageMarket.EndReason.Faulty) {
+            DataSetAccrual.accrueInline(s, id, provingPeriod);
+            uint256 faults = uint256(d.missedFaults) + d.declaredFaults;
+            uint8 maxFaults = s.params.maxFaults;
+            if (faults < maxFaults) revert IStorageMarket.MarketNotEnoughFaults(id, faults, maxFaults);
+        }
+        uint32 next = s.proofStates[provider].nextPeriod;
+        d.endPeriod = next;
+        d.status = IStorageMarket.Status.Ending;
+        d.endReason = reason;
+        emit IStorageMarket.DataSetTerminated(id, msg.sender, reason, next);
+        if (d.classPlusOne != 0) _removeNext(s, id, provider, currentPeriod, provingPeriod);
+    }
+
+    /// @dev Take the data set's bytes out of its provider's classes from the next epoch (accounted first), as a
+    ///      `DataSetUpdated` to span 0 at its current version.
+    function _removeNext(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        address provider,
+        uint256 currentPeriod,
+        uint256 provingPeriod
+    ) private {
+        (uint32 epoch, uint32 tag) = ProviderEpochs.openEpochInline(s, provider, currentPeriod);
+        DataSetAccrual.accrueInline(s, id, provingPeriod);
+        ProviderEpochs.writeInline(s, id, bytes32(0), 0, tag);
+        emit IStorageMarket.DataSetUpdated(id, s.sets[id].version, bytes32(0), 0, epoch == tag ? epoch + 1 : epoch);
+    }
+
+    function _recordMissed(MarketLayout.Layout storage s, address provider, uint256 currentPeriod) private {
+        (uint32 from, uint32 count) = ProviderEpochs.recordMissedInline(s, provider, currentPeriod);
+        if (count != 0)
+            emit IStorageMarket.MissedProofsReported(
+                provider,
+                from,
+                count,
+                address(0),
+                0,
+                s.proofStates[provider].seedBlock
+            );
     }
 
     /// @notice The record of data set `id` as the market's `dataSet` view returns it.

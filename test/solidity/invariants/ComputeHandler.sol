@@ -79,8 +79,9 @@ contract ComputeHandler is TestBase {
                 maxNoticeWindow: 1 days,
                 maxOrderLifetime: 1 days,
                 maxLeaseDuration: 30 days,
-                missedHeartbeatBounty: uint96(USDC / 10),
-                closeBounty: uint96(USDC)
+                missedHeartbeatPenalty: uint96(USDC / 10),
+                closeBounty: uint96(USDC),
+                reporterShareBps: 2_000
             })
         );
         for (uint256 i = 0; i < PROVIDERS; ++i) {

@@ -42,7 +42,8 @@ contract StorageAndComputeInvariantTest is ComputeInvariantChecks {
                 treasuryShareBps: 1000,
                 maxNoticePeriods: 720,
                 maxDataSetSize: uint64(1) << 50,
-                missedProofBounty: 1e6
+                missedProofPenalty: 1e6,
+                reporterShareBps: 2_000
             })
         );
         registry.grantRole(registry.MARKET_ROLE(), address(market));
