@@ -223,15 +223,18 @@ describe("ComputeMarket adversarial", function () {
       await (await putState(f, dataSetId, UniformTree.random(1n << 34n))).wait();
       const a = await startLease(f);
       const b = await startLease(f, { tenant: f.client2 });
+      // The storage side also keeps the provider's proof bond locked.
+      const [bond] = await f.market.proofBond(f.provider.address);
+      expect(bond).to.be.greaterThan(0n);
       expect(await stakeOf(f)).to.deep.equal({
-        free: STAKE - 100n * USDC - 2n * COLLATERAL,
-        locked: 100n * USDC + 2n * COLLATERAL,
+        free: STAKE - 100n * USDC - bond - 2n * COLLATERAL,
+        locked: 100n * USDC + bond + 2n * COLLATERAL,
       });
       await mined(f.compute.connect(f.provider).closeLease(a.leaseId, CloseReason.ProviderWithoutNotice));
       const penalty = COLLATERAL / 2n;
       expect(await stakeOf(f)).to.deep.equal({
-        free: STAKE - 100n * USDC - COLLATERAL - penalty,
-        locked: 100n * USDC + COLLATERAL,
+        free: STAKE - 100n * USDC - bond - COLLATERAL - penalty,
+        locked: 100n * USDC + bond + COLLATERAL,
       });
       expect(await f.registry.slashedOwedTo(await f.compute.getAddress())).to.equal(penalty);
       expect(await f.registry.slashedOwedTo(await f.market.getAddress())).to.equal(0n);

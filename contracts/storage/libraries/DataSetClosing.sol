@@ -6,7 +6,7 @@ import { BasisPoints } from "../../payments/libraries/BasisPoints.sol";
 import { SlashSplit } from "../../payments/libraries/SlashSplit.sol";
 import { DataSetAccrual } from "./DataSetAccrual.sol";
 import { DataSetMath } from "./DataSetMath.sol";
-import { IRetrievalChallenges, ChallengeId } from "../../interfaces/IRetrievalChallenges.sol";
+import { IRetrievalChallenges } from "../../interfaces/IRetrievalChallenges.sol";
 import { MarketLayout } from "./MarketLayout.sol";
 import { ProofBond } from "./ProofBond.sol";
 import { ProviderEpochs } from "./ProviderEpochs.sol";
@@ -46,8 +46,14 @@ library DataSetClosing {
     ) public returns (Closing memory c) {
         address retrieval = s.retrieval;
         if (retrieval != address(0)) {
-            uint256 open = ChallengeId.unwrap(IRetrievalChallenges(retrieval).openChallengeOf(id));
-            if (open != 0) revert IStorageMarket.MarketRetrievalChallengeOpen(id, open);
+            // A role holder that does not answer (not a challenge contract) holds nothing: funds are never stuck.
+            (bool ok, bytes memory ret) = retrieval.staticcall(
+                abi.encodeCall(IRetrievalChallenges.openChallengeOf, (id))
+            );
+            if (ok && ret.length == 32) {
+                uint256 open = abi.decode(ret, (uint256));
+                if (open != 0) revert IStorageMarket.MarketRetrievalChallengeOpen(id, open);
+            }
         }
         DataSetAccrual.accrueInline(s, id, provingPeriod);
         MarketLayout.DataSet storage d = s.sets[id];
