@@ -45,7 +45,8 @@ library DataSetClosing {
         uint256 provingPeriod
     ) public returns (Closing memory c) {
         address retrieval = s.retrieval;
-        if (retrieval != address(0)) {
+        // A failed retrieval is the challenge's own enforcement (already resolved): nothing to ask.
+        if (retrieval != address(0) && s.sets[id].endReason != IStorageMarket.EndReason.RetrievalFailed) {
             // A role holder that does not answer (not a challenge contract) holds nothing: funds are never stuck.
             (bool ok, bytes memory ret) = retrieval.staticcall(
                 abi.encodeCall(IRetrievalChallenges.openChallengeOf, (id))
