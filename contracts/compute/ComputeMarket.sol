@@ -296,7 +296,11 @@ contract ComputeMarket is ComputeOrderBook {
         if (c.released != 0) _registry.unlockCollateral(m.provider, c.released);
     }
 
-    function _closing(uint64 leaseId, Lease memory m, CloseReason reason) private view returns (Closing memory c) {
+    function _closing(
+        uint64 leaseId,
+        Lease memory m,
+        CloseReason reason
+    ) private view returns (Closing memory c) {
         (c.paidSeconds, c.paidToProvider, ) = LeaseMath.settlement(_stream(m), block.timestamp);
         if (reason == CloseReason.InsufficientFunds) c.bountyToCloser = m.closeBounty;
         // paidToProvider <= escrow (settlement pays only what the escrow covers).
@@ -314,7 +318,10 @@ contract ComputeMarket is ComputeOrderBook {
     }
 
     /// @dev `noNoticePenaltyBps` of the lease's collateral at acceptance, capped by the collateral left.
-    function _reservedPenalty(uint64 leaseId, uint256 collateralLeft) private view returns (uint256 reserved) {
+    function _reservedPenalty(
+        uint64 leaseId,
+        uint256 collateralLeft
+    ) private view returns (uint256 reserved) {
         reserved = BasisPoints.share(_acceptedCollateral[leaseId], _params.noNoticePenaltyBps);
         if (reserved > collateralLeft) reserved = collateralLeft;
     }

@@ -234,7 +234,8 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     /// @inheritdoc IStorageMarket
     function finalizeDataSet(uint64 id) external nonReentrant {
-        if (DataSetClosing.finalizeStep(_s, id, _currentPeriod(), _provingPeriod)) _close(id, _s.sets[id], msg.sender);
+        if (DataSetClosing.finalizeStep(_s, id, _currentPeriod(), _provingPeriod))
+            _close(id, _s.sets[id], msg.sender);
     }
 
     // ------------------------------------------------------------------ proofs and faults

@@ -129,7 +129,11 @@ library LeaseMath {
     /// @param collateral The lease's collateral left.
     /// @param reserved The reserved no-notice penalty (<= `collateral`).
     /// @return The penalty (<= `collateral - reserved`).
-    function reportPenalty(uint256 owed, uint256 collateral, uint256 reserved) internal pure returns (uint256) {
+    function reportPenalty(
+        uint256 owed,
+        uint256 collateral,
+        uint256 reserved
+    ) internal pure returns (uint256) {
         // reserved <= collateral by construction (`_reservedPenalty` caps it).
         uint256 available = collateral - reserved;
         return owed < available ? owed : available;

@@ -188,7 +188,13 @@ library DataSetClosing {
         (uint32 epoch, uint32 tag) = ProviderEpochs.openEpochInline(s, provider, currentPeriod);
         DataSetAccrual.accrueInline(s, id, provingPeriod);
         ProviderEpochs.writeInline(s, id, bytes32(0), 0, tag);
-        emit IStorageMarket.DataSetUpdated(id, s.sets[id].version, bytes32(0), 0, epoch == tag ? epoch + 1 : epoch);
+        emit IStorageMarket.DataSetUpdated(
+            id,
+            s.sets[id].version,
+            bytes32(0),
+            0,
+            epoch == tag ? epoch + 1 : epoch
+        );
     }
 
     function _recordMissed(MarketLayout.Layout storage s, address provider, uint256 currentPeriod) private {
