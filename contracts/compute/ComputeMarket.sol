@@ -8,6 +8,8 @@ import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
 import { MarketGovernance } from "../governance/MarketGovernance.sol";
 import { ComputeMarketBase } from "./ComputeMarketBase.sol";
 import { ComputeOrderBook } from "./ComputeOrderBook.sol";
+import { BasisPoints } from "../payments/libraries/BasisPoints.sol";
+import { SlashSplit } from "../payments/libraries/SlashSplit.sol";
 import { LeaseMath } from "./libraries/LeaseMath.sol";
 
 /// @title ComputeMarket
@@ -32,7 +34,7 @@ contract ComputeMarket is ComputeOrderBook {
     /// @param token_ Payment token (the registry's token).
     /// @param admin Holder of the admin, parameter and pauser roles (the timelock in deployment).
     /// @param treasury_ Receiver of the treasury share of penalties.
-    /// @param maxMissedHeartbeatBounty_ Cap on the missed-heartbeat bounty parameter.
+    /// @param maxMissedHeartbeatPenalty_ Cap on the missed-heartbeat penalty parameter.
     /// @param maxCloseBounty_ Cap on the close bounty parameter.
     /// @param params Initial parameters.
     constructor(
@@ -40,11 +42,11 @@ contract ComputeMarket is ComputeOrderBook {
         IERC20 token_,
         address admin,
         address treasury_,
-        uint256 maxMissedHeartbeatBounty_,
+        uint256 maxMissedHeartbeatPenalty_,
         uint256 maxCloseBounty_,
         Parameters memory params
     )
-        ComputeMarketBase(registry_, token_, maxMissedHeartbeatBounty_, maxCloseBounty_)
+        ComputeMarketBase(registry_, token_, maxMissedHeartbeatPenalty_, maxCloseBounty_)
         MarketGovernance(admin, treasury_)
     {
         _setParameters(params);
@@ -114,38 +116,52 @@ contract ComputeMarket is ComputeOrderBook {
                 LeaseMath.currentPeriod(m.startedAt, m.heartbeatPeriod, block.timestamp)
             );
         }
-        uint256 perPeriod = _params.missedHeartbeatBounty;
-        bounty = count * perPeriod;
-        if (bounty > m.collateral) bounty = m.collateral;
+        Parameters storage p = _params;
+        // The penalty never reaches the reserved no-notice penalty, so leaving afterwards still pays the tenant.
+        uint256 penalty = LeaseMath.reportPenalty(
+            count * p.missedHeartbeatPenalty,
+            m.collateral,
+            _reservedPenalty(leaseId, m.collateral)
+        );
+        (uint256 toTreasury, uint256 toReporter, uint256 toTenant) = SlashSplit.split(
+            penalty,
+            p.treasuryShareBps,
+            p.reporterShareBps
+        );
+        bounty = toReporter;
         uint256 missedTotal = m.missedHeartbeats + count;
 
-        // upTo <= current period < 2^32 and missed seconds <= the lease's elapsed time (40 bits); the bounty is
+        // upTo <= current period < 2^32 and missed seconds <= the lease's elapsed time (40 bits); the penalty is
         // at most the collateral.
         m.nextPeriod = SafeCast.toUint32(upTo);
         m.missedSeconds += uint40(missed);
         unchecked {
-            m.collateral -= uint96(bounty);
+            m.collateral -= uint96(penalty);
         }
-        if (bounty != 0) _credit(msg.sender, bounty);
+        // The tenant's compensation joins its escrow (refunded at close, like the missed time's cost).
+        m.escrow = SafeCast.toUint128(m.escrow + toTenant);
+        if (toReporter != 0) _credit(msg.sender, toReporter);
+        if (toTreasury != 0) _credit(_treasury, toTreasury);
         emit MissedHeartbeatsReported(
             leaseId,
             msg.sender,
             uint32(upTo - count),
             uint32(count),
             missed * m.pricePerSecond,
-            bounty
+            toReporter
         );
-        if (bounty != 0) emit LeaseSlashed(m.provider, leaseId, 0, bounty, 0);
+        if (penalty != 0) emit LeaseSlashed(m.provider, leaseId, toTenant, toReporter, toTreasury);
 
         if (missedTotal >= m.maxMissedHeartbeats) {
-            _closeLease(leaseId, m, CloseReason.MissedHeartbeats, msg.sender, bounty);
+            _closeLease(leaseId, m, CloseReason.MissedHeartbeats, msg.sender, penalty);
         } else {
             lease.nextPeriod = m.nextPeriod;
             lease.missedSeconds = m.missedSeconds;
             lease.collateral = m.collateral;
+            lease.escrow = m.escrow;
             // missedTotal < maxMissedHeartbeats <= 100.
             lease.missedHeartbeats = uint16(missedTotal);
-            if (bounty != 0) _registry.slash(m.provider, bounty, 0);
+            if (penalty != 0) _registry.slash(m.provider, penalty, 0);
         }
     }
 
@@ -232,6 +248,7 @@ contract ComputeMarket is ComputeOrderBook {
         (, a.settleable, a.overdrawn) = LeaseMath.settlement(s, block.timestamp);
         a.ended = s.endsAt != 0 && block.timestamp >= s.endsAt;
         a.fundedUntil = LeaseMath.fundedUntil(s);
+        a.reservedPenalty = _reservedPenalty(leaseId, m.collateral);
     }
 
     // ------------------------------------------------------------------ internal
@@ -251,8 +268,9 @@ contract ComputeMarket is ComputeOrderBook {
         address closer,
         uint256 slashed
     ) private {
-        Closing memory c = _closing(m, reason);
+        Closing memory c = _closing(leaseId, m, reason);
         delete _leases[leaseId];
+        delete _acceptedCollateral[leaseId];
 
         if (c.paidToProvider != 0) _credit(m.provider, c.paidToProvider);
         if (c.refundToTenant + c.toTenant != 0) _credit(m.tenant, c.refundToTenant + c.toTenant);
@@ -278,21 +296,33 @@ contract ComputeMarket is ComputeOrderBook {
         if (c.released != 0) _registry.unlockCollateral(m.provider, c.released);
     }
 
-    function _closing(Lease memory m, CloseReason reason) private view returns (Closing memory c) {
+    function _closing(
+        uint64 leaseId,
+        Lease memory m,
+        CloseReason reason
+    ) private view returns (Closing memory c) {
         (c.paidSeconds, c.paidToProvider, ) = LeaseMath.settlement(_stream(m), block.timestamp);
         if (reason == CloseReason.InsufficientFunds) c.bountyToCloser = m.closeBounty;
         // paidToProvider <= escrow (settlement pays only what the escrow covers).
         c.refundToTenant = m.escrow - c.paidToProvider + m.closeBounty - c.bountyToCloser;
-        uint256 bps;
-        if (reason == CloseReason.ProviderWithoutNotice) bps = _params.noNoticePenaltyBps;
-        else if (reason == CloseReason.MissedHeartbeats) bps = _params.missedHeartbeatsPenaltyBps;
-        if (bps != 0) {
-            (c.penalty, c.toTreasury, c.toTenant) = LeaseMath.penalty(
-                m.collateral,
-                bps,
-                _params.treasuryShareBps
-            );
+        if (reason == CloseReason.ProviderWithoutNotice || reason == CloseReason.MissedHeartbeats) {
+            // The no-notice penalty on the collateral at acceptance, which reports could not consume.
+            c.penalty = _reservedPenalty(leaseId, m.collateral);
+            if (reason == CloseReason.MissedHeartbeats) {
+                uint256 onRemaining = BasisPoints.share(m.collateral, _params.missedHeartbeatsPenaltyBps);
+                if (onRemaining > c.penalty) c.penalty = onRemaining;
+            }
+            (c.toTreasury, c.toTenant) = SlashSplit.split(c.penalty, _params.treasuryShareBps);
         }
         c.released = m.collateral - c.penalty;
+    }
+
+    /// @dev `noNoticePenaltyBps` of the lease's collateral at acceptance, capped by the collateral left.
+    function _reservedPenalty(
+        uint64 leaseId,
+        uint256 collateralLeft
+    ) private view returns (uint256 reserved) {
+        reserved = BasisPoints.share(_acceptedCollateral[leaseId], _params.noNoticePenaltyBps);
+        if (reserved > collateralLeft) reserved = collateralLeft;
     }
 }

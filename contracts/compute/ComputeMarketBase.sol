@@ -13,7 +13,7 @@ import { LeaseMath } from "./libraries/LeaseMath.sol";
 /// @notice State shared by the order book and the lease half of the compute market: orders, bids, leases,
 ///         parameters. Money is the market's `MarketLedger`; roles, pause and treasury are `MarketGovernance`.
 abstract contract ComputeMarketBase is IComputeMarket, MarketLedger, MarketGovernance {
-    uint256 internal immutable _maxMissedHeartbeatBounty;
+    uint256 internal immutable _maxMissedHeartbeatPenalty;
     uint256 internal immutable _maxCloseBounty;
 
     Parameters internal _params;
@@ -22,20 +22,22 @@ abstract contract ComputeMarketBase is IComputeMarket, MarketLedger, MarketGover
     mapping(uint64 orderId => Order) internal _orders;
     mapping(uint64 orderId => mapping(address provider => Bid)) internal _bids;
     mapping(uint64 leaseId => Lease) internal _leases;
+    // The lease's collateral at acceptance: the base of the reserved no-notice penalty (docs/SPEC.md §15.5).
+    mapping(uint64 leaseId => uint256) internal _acceptedCollateral;
 
     /// @param registry_ Provider registry (same token).
     /// @param token_ Payment token.
-    /// @param maxMissedHeartbeatBounty_ Deployment cap on the missed-heartbeat bounty parameter.
+    /// @param maxMissedHeartbeatPenalty_ Deployment cap on the missed-heartbeat penalty parameter.
     /// @param maxCloseBounty_ Deployment cap on the close bounty parameter.
     constructor(
         IProviderRegistry registry_,
         IERC20 token_,
-        uint256 maxMissedHeartbeatBounty_,
+        uint256 maxMissedHeartbeatPenalty_,
         uint256 maxCloseBounty_
     ) MarketLedger(registry_, token_) {
         if (registry_.token() != address(token_))
             revert ComputeTokenMismatch(address(token_), registry_.token());
-        _maxMissedHeartbeatBounty = maxMissedHeartbeatBounty_;
+        _maxMissedHeartbeatPenalty = maxMissedHeartbeatPenalty_;
         _maxCloseBounty = maxCloseBounty_;
     }
 
@@ -66,7 +68,7 @@ abstract contract ComputeMarketBase is IComputeMarket, MarketLedger, MarketGover
     // ------------------------------------------------------------------ governance
 
     function _setParameters(Parameters memory params) internal {
-        ComputeParams.validate(params, _maxMissedHeartbeatBounty, _maxCloseBounty);
+        ComputeParams.validate(params, _maxMissedHeartbeatPenalty, _maxCloseBounty);
         _params = params;
         emit ParametersSet(params);
     }

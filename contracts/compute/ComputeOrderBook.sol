@@ -183,6 +183,8 @@ abstract contract ComputeOrderBook is ComputeMarketBase {
             endsAt: endsAt,
             noticeWindow: uint24(b.noticeWindow)
         });
+        // The base of the reserved no-notice penalty (docs/SPEC.md §15.5).
+        if (b.collateral != 0) _acceptedCollateral[leaseId] = b.collateral;
         emit LeaseStarted(
             leaseId,
             msg.sender,

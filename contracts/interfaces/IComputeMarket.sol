@@ -136,7 +136,7 @@ interface IComputeMarket is ICreditLedger, IMarketGovernance {
     /// @param missedSeconds Seconds of missed periods (never paid; their cost stays in the escrow).
     /// @param missedHeartbeats Missed periods reported so far.
     /// @param escrow Tokens held for the lease and not yet paid to the provider.
-    /// @param collateral Provider collateral still locked for the lease (missed-heartbeat bounties reduce it).
+    /// @param collateral Provider collateral still locked for the lease (missed-heartbeat penalties reduce it).
     /// @param maxMissedHeartbeats Missed periods that close the lease (fixed at lease start).
     /// @param noticeGiven True once the provider gave notice (then `endsAt` is the notice's end).
     /// @param pricePerSecond Price per second.
@@ -174,6 +174,8 @@ interface IComputeMarket is ICreditLedger, IMarketGovernance {
     ///        `InsufficientFunds`).
     /// @param ended True when `endsAt` is set and reached (closable for `Expired` or `ProviderWithNotice`).
     /// @param fundedUntil Time until which the escrow pays the provider if every period is heartbeated.
+    /// @param reservedPenalty Collateral that missed-heartbeat reports cannot take: the no-notice penalty on the
+    ///        collateral at acceptance (capped by what is left).
     struct LeaseAccrual {
         bool active;
         uint256 currentPeriod;
@@ -183,6 +185,7 @@ interface IComputeMarket is ICreditLedger, IMarketGovernance {
         bool overdrawn;
         bool ended;
         uint256 fundedUntil;
+        uint256 reservedPenalty;
     }
     // solhint-enable gas-struct-packing
 
@@ -197,8 +200,11 @@ interface IComputeMarket is ICreditLedger, IMarketGovernance {
     /// @param maxNoticeWindow Longest notice window a bid may offer, in seconds.
     /// @param maxOrderLifetime Longest time an order may stay open, in seconds.
     /// @param maxLeaseDuration Longest fixed lease duration, in seconds.
-    /// @param missedHeartbeatBounty Tokens per missed period paid to the reporter from the lease's collateral.
+    /// @param missedHeartbeatPenalty Tokens per missed period slashed from the lease's collateral above the
+    ///        reserved no-notice penalty (the reporter takes `reporterShareBps` of it, the tenant the rest less the
+    ///        treasury share).
     /// @param closeBounty Buffer set aside from each new order's deposit for closing an overdrawn lease.
+    /// @param reporterShareBps Share of a missed-heartbeat penalty credited to the reporter, in bps (<= 5,000).
     struct Parameters {
         uint32 heartbeatPeriod;
         uint8 maxMissedHeartbeats;
@@ -209,8 +215,9 @@ interface IComputeMarket is ICreditLedger, IMarketGovernance {
         uint32 maxNoticeWindow;
         uint32 maxOrderLifetime;
         uint32 maxLeaseDuration;
-        uint96 missedHeartbeatBounty;
+        uint96 missedHeartbeatPenalty;
         uint96 closeBounty;
+        uint16 reporterShareBps;
     }
 
     // ------------------------------------------------------------------ events
@@ -309,7 +316,7 @@ interface IComputeMarket is ICreditLedger, IMarketGovernance {
     /// @param fromPeriod First missed period.
     /// @param count Number of consecutive missed periods reported.
     /// @param refunded Tokens of escrow no longer payable to the provider (`pricePerSecond * missed seconds`).
-    /// @param bounty Tokens credited to the reporter from the lease's collateral.
+    /// @param bounty Tokens credited to the reporter: `reporterShareBps` of the penalty slashed (`LeaseSlashed`).
     event MissedHeartbeatsReported(
         uint64 indexed leaseId,
         address indexed reporter,
@@ -551,9 +558,12 @@ interface IComputeMarket is ICreditLedger, IMarketGovernance {
     function heartbeat(uint64 leaseId) external;
 
     /// @notice Report every closed period of the lease without a heartbeat (up to the lease's end). Their time
-    ///         is not paid to the provider; the reporter earns `missedHeartbeatBounty` per period from the lease's
-    ///         collateral; when the lease's missed periods reach its limit it closes for `MissedHeartbeats` with
-    ///         a penalty to the tenant. Anyone may call.
+    ///         is not paid to the provider; `min(count × missedHeartbeatPenalty, collateral above the reserved
+    ///         no-notice penalty)` is slashed from the lease's collateral: the reporter earns `reporterShareBps`
+    ///         of it, the treasury its share, and the rest is added to the lease's escrow (the tenant's, refunded
+    ///         at close). When the lease's missed periods reach its limit it closes for `MissedHeartbeats` with a
+    ///         penalty to the tenant. Anyone may call; a provider reporting itself still loses the penalty less
+    ///         the share.
     /// @param leaseId The lease.
     /// @return bounty Tokens credited to the caller.
     function reportMissedHeartbeats(uint64 leaseId) external returns (uint256 bounty);

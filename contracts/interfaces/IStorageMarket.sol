@@ -154,7 +154,10 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     /// @param treasuryShareBps Share of every slash sent to the treasury.
     /// @param maxNoticePeriods Longest notice, in periods.
     /// @param maxDataSetSize Largest data set (span × 64), in bytes.
-    /// @param missedProofBounty Tokens taken from the provider's unlocked stake per missed period for the reporter.
+    /// @param missedProofPenalty Tokens slashed from the provider's proof bond per missed period (the bond is
+    ///        `(maxFaults + 2) × missedProofPenalty`, locked while the provider has a data set not finalized).
+    /// @param reporterShareBps Share of a reported missed-proof penalty credited to the reporter, in bps (<= 5,000);
+    ///        the rest goes to the treasury.
     struct Parameters {
         uint32 proofWindow;
         uint16 challengeCount;
@@ -167,7 +170,8 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
         uint16 treasuryShareBps;
         uint32 maxNoticePeriods;
         uint64 maxDataSetSize;
-        uint128 missedProofBounty;
+        uint128 missedProofPenalty;
+        uint16 reporterShareBps;
     }
 
     /// @notice Lifecycle of a data set.
@@ -310,11 +314,12 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     /// @param dataSetId The data set.
     event FaultDeclared(address indexed provider, uint32 indexed period, uint64 indexed dataSetId);
     /// @notice Missed proving periods were recorded (`reporter` = 0 when recorded by a change, without bounty).
+    ///         The penalty is slashed from the proof bond (`ProofBondSlashed`).
     /// @param provider The provider.
     /// @param fromPeriod First missed period.
     /// @param count Number of consecutive periods.
     /// @param reporter Who reported (0 when recorded by a change, without bounty).
-    /// @param bounty Tokens credited to the reporter.
+    /// @param bounty Tokens credited to the reporter (`reporterShareBps` of the penalty slashed for these periods).
     /// @param nextSeedBlock Block whose hash seeds the provider's next period.
     event MissedProofsReported(
         address indexed provider,
@@ -329,6 +334,30 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     /// @param period The period the seed is for.
     /// @param seedBlock The new seed block.
     event ChallengeSeedScheduled(address indexed provider, uint32 indexed period, uint64 seedBlock);
+    /// @notice Free stake of the provider was locked into its proof bond (the bond was refilled to full).
+    /// @param provider The provider.
+    /// @param amount Stake locked now.
+    /// @param bond The bond after the refill: `(maxFaults + 2) × missedProofPenalty`.
+    event ProofBondLocked(address indexed provider, uint256 amount, uint256 bond);
+    /// @notice Missed periods were charged to the provider's proof bond.
+    /// @param provider The provider.
+    /// @param periods Missed periods charged (reported by `reporter` or recorded by a change).
+    /// @param slashed Tokens slashed from the bond: `min(periods × missedProofPenalty, bond left)`.
+    /// @param reporter The reporter (0 when every period was recorded by a change).
+    /// @param toReporter Share credited to the reporter (of the reported periods' penalty only).
+    /// @param toTreasury The rest, credited to the treasury.
+    event ProofBondSlashed(
+        address indexed provider,
+        uint256 periods,
+        uint256 slashed,
+        address indexed reporter,
+        uint256 toReporter,
+        uint256 toTreasury
+    );
+    /// @notice The provider's last open data set closed: its proof bond returned to its free stake.
+    /// @param provider The provider.
+    /// @param amount Stake unlocked.
+    event ProofBondReleased(address indexed provider, uint256 amount);
     /// @notice A client cancelled a nonce.
     /// @param client The client.
     /// @param nonce The nonce.
@@ -403,13 +432,18 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     error MarketUnfunded(address payer, uint256 amount);
     /// @notice A parameter is outside its hard bounds.
     error MarketParameterOutOfBounds(string name, uint256 value, uint256 min, uint256 max);
+    /// @notice The data set has an open retrieval challenge: it cannot close (finalize or fault termination) until
+    ///         the challenge is answered or enforced.
+    error MarketRetrievalChallengeOpen(uint64 id, uint256 challengeId);
     /// @notice The market's token is not the registry's token.
     error MarketTokenMismatch(address marketToken, address registryToken);
 
     // ------------------------------------------------------------------ data sets
 
     /// @notice Open an empty data set on the client's signed terms. Provider only (it consents to the terms).
-    ///         Blocked while paused.
+    ///         Refills the provider's proof bond to `(maxFaults + 2) × missedProofPenalty` from its free stake
+    ///         (after charging missed periods recorded by changes); reverts with the registry's
+    ///         `RegistryInsufficientFreeStake(provider, free, needed)` when free stake is short. Blocked while paused.
     /// @param terms The signed terms.
     /// @param signature The client's signature.
     /// @return id The new data set's id (sequential from 1).
@@ -421,7 +455,8 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     /// @notice Apply the newest signed states of the caller's data sets. An entry whose version is not above the
     ///         stored one, whose data set is not live, or whose escrow would not cover the lockup of the new span
     ///         is skipped with `DataSetUpdateSkipped`; a bad signature reverts the batch. A change applies from
-    ///         the provider's next period after its current one (the epoch rule). Blocked while paused.
+    ///         the provider's next period after its current one (the epoch rule). A batch that raises the provider's
+    ///         locked collateral also refills its proof bond to full. Blocked while paused.
     /// @param states Signed states (1..MAX_BATCH).
     /// @return applied Number of states applied.
     function updateDataSets(SignedState[] calldata states) external returns (uint256 applied);
@@ -487,7 +522,8 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     function terminateUnfunded(uint64 id) external;
 
     /// @notice Anyone ends a data set with at least `maxFaults` faults: whole collateral slashed to the client,
-    ///         the caller's bounty and the treasury share.
+    ///         the caller's bounty and the treasury share. Refused while a retrieval challenge of the data set is
+    ///         open (`MarketRetrievalChallengeOpen`): its enforcement pays the challenger instead.
     /// @param id The data set.
     function terminateFaultyDataSet(uint64 id) external;
 
@@ -499,7 +535,10 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
 
     /// @notice Anyone: remove an ending data set from its provider's challengeable bytes once the provider's
     ///         next period is its last (the removal applies from the next epoch); and, once its end is resolved,
-    ///         pay the provider, refund the client, charge fault penalties and release the collateral.
+    ///         pay the provider, refund the client, charge fault penalties and release the collateral. The close is
+    ///         refused while a retrieval challenge of the data set is open (`MarketRetrievalChallengeOpen`), so a
+    ///         provider that cannot answer cannot escape it by letting the data set end. The provider's last
+    ///         closing data set releases its proof bond.
     /// @param id The data set.
     function finalizeDataSet(uint64 id) external;
 
@@ -514,8 +553,10 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     /// @param ids The caller's data sets to declare.
     function declareFaults(uint64[] calldata ids) external;
 
-    /// @notice Record every closed, unproven period of `provider`; the caller earns `missedProofBounty` per
-    ///         period from the provider's unlocked stake.
+    /// @notice Record every closed, unproven period of `provider` and slash `min(n × missedProofPenalty, bond
+    ///         left)` from its proof bond for the `n` new ones (plus, without reporter share, any recorded earlier by
+    ///         a change); the caller earns `reporterShareBps` of the reported part, the treasury the rest. A
+    ///         provider reporting itself loses the penalty less the share.
     /// @return bounty Tokens credited to the caller.
     /// @param provider The provider.
     function reportMissedProofs(address provider) external returns (uint256 bounty);
@@ -560,6 +601,11 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     function retrievalTarget(
         uint64 id
     ) external view returns (address provider, Status status, uint32 endPeriod, bytes32 root, uint64 span);
+    /// @notice A provider's proof bond (locked in the registry) and its data sets not yet finalized.
+    /// @param provider The provider.
+    /// @return amount Tokens of the bond left.
+    /// @return openDataSets Data sets of the provider not yet finalized.
+    function proofBond(address provider) external view returns (uint256 amount, uint256 openDataSets);
     /// @notice Number of data sets created so far (ids are 1..count).
     function dataSetCount() external view returns (uint64);
     /// @notice Frozen (for the provider's next period) and current weight in leaves, Σ count_c × 2^c.

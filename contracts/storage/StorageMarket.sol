@@ -17,6 +17,7 @@ import { DataSetProving } from "./libraries/DataSetProving.sol";
 import { FaultLog } from "./libraries/FaultLog.sol";
 import { MarketLayout } from "./libraries/MarketLayout.sol";
 import { MarketViews } from "./libraries/MarketViews.sol";
+import { ProofBond } from "./libraries/ProofBond.sol";
 import { ProviderEpochs } from "./libraries/ProviderEpochs.sol";
 import { StorageParams } from "./libraries/StorageParams.sol";
 
@@ -44,7 +45,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     uint256 internal immutable _provingPeriod;
     uint256 internal immutable _genesis;
-    uint256 internal immutable _maxMissedProofBounty;
+    uint256 internal immutable _maxMissedProofPenalty;
 
     MarketLayout.Layout internal _s;
 
@@ -53,7 +54,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     /// @param admin Holder of the admin, parameter and pauser roles (the timelock in deployment).
     /// @param treasury_ Receiver of the treasury share of slashes.
     /// @param provingPeriod_ Proving period in seconds (fixed for the market's life).
-    /// @param maxMissedProofBounty_ Cap on the missed-proof bounty parameter.
+    /// @param maxMissedProofPenalty_ Cap on the missed-proof penalty parameter.
     /// @param params Initial parameters.
     constructor(
         IProviderRegistry registry_,
@@ -61,7 +62,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         address admin,
         address treasury_,
         uint256 provingPeriod_,
-        uint256 maxMissedProofBounty_,
+        uint256 maxMissedProofPenalty_,
         Parameters memory params
     ) MarketLedger(registry_, token_) MarketGovernance(admin, treasury_) EIP712("Strata StorageMarket", "2") {
         if (registry_.token() != address(token_))
@@ -69,7 +70,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         StorageParams.validateProvingPeriod(provingPeriod_);
         _provingPeriod = provingPeriod_;
         _genesis = block.timestamp;
-        _maxMissedProofBounty = maxMissedProofBounty_;
+        _maxMissedProofPenalty = maxMissedProofPenalty_;
         _setParameters(params);
     }
 
@@ -81,7 +82,9 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         bytes calldata signature
     ) external whenNotPaused returns (uint64 id) {
         if (!_registry.isRegistered(msg.sender)) revert MarketNotRegistered(msg.sender);
-        return DataSetUpdates.create(_s, terms, signature, createDigest(terms));
+        ProofBond.Charge memory bond;
+        (id, bond) = DataSetUpdates.create(_s, terms, signature, createDigest(terms));
+        _moveBond(msg.sender, bond, address(0));
     }
 
     /// @inheritdoc IStorageMarket
@@ -104,9 +107,12 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
             }),
             _currentPeriod()
         );
-        // Interactions last: move collateral in the registry.
-        if (toLock > toUnlock) _registry.lockCollateral(msg.sender, toLock - toUnlock);
-        else if (toUnlock > toLock) _registry.unlockCollateral(msg.sender, toUnlock - toLock);
+        // Interactions last: move collateral in the registry; a batch that raises it also refills the proof bond.
+        if (toLock > toUnlock) {
+            ProofBond.Charge memory bond = ProofBond.refill(_s, msg.sender);
+            bond.toLock += toLock - toUnlock;
+            _moveBond(msg.sender, bond, address(0));
+        } else if (toUnlock > toLock) _registry.unlockCollateral(msg.sender, toUnlock - toLock);
     }
 
     /// @inheritdoc IStorageMarket
@@ -219,44 +225,18 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     /// @inheritdoc IStorageMarket
     function terminateFaultyDataSet(uint64 id) external nonReentrant {
-        MarketLayout.DataSet storage d = _s.sets[id];
-        Status status = d.status;
-        if (status != Status.Live && status != Status.Ending) revert MarketWrongStatus(id, status);
-        _catchUp(d.provider);
-        DataSetAccrual.accrue(_s, id, _provingPeriod);
-        uint256 faults = uint256(d.missedFaults) + d.declaredFaults;
-        uint8 maxFaults = _s.params.maxFaults;
-        if (faults < maxFaults) revert MarketNotEnoughFaults(id, faults, maxFaults);
-        _endNow(id, d, EndReason.Faulty, msg.sender);
+        _endNow(id, EndReason.Faulty, msg.sender);
     }
 
     /// @inheritdoc IStorageMarket
     function failRetrieval(uint64 id, address challenger) external onlyRole(RETRIEVAL_ROLE) nonReentrant {
-        MarketLayout.DataSet storage d = _s.sets[id];
-        Status status = d.status;
-        if (status != Status.Live && status != Status.Ending) revert MarketWrongStatus(id, status);
-        _endNow(id, d, EndReason.RetrievalFailed, challenger);
+        _endNow(id, EndReason.RetrievalFailed, challenger);
     }
 
     /// @inheritdoc IStorageMarket
     function finalizeDataSet(uint64 id) external nonReentrant {
-        MarketLayout.DataSet storage d = _s.sets[id];
-        if (d.status != Status.Ending) revert MarketWrongStatus(id, d.status);
-        address provider = d.provider;
-        _catchUp(provider);
-        uint32 next = _s.proofStates[provider].nextPeriod;
-        uint32 end = d.endPeriod;
-        bool progressed;
-        if (d.classPlusOne != 0 && uint256(next) + 1 >= end) {
-            // The removal applies from the next epoch, which is at or after the end: no unpaid proving.
-            _remove(id, provider);
-            progressed = true;
-        }
-        if (d.classPlusOne == 0 && next >= end) {
-            _close(id, d, msg.sender);
-            progressed = true;
-        }
-        if (!progressed) revert MarketNotOver(id, end, next);
+        if (DataSetClosing.finalizeStep(_s, id, _currentPeriod(), _provingPeriod))
+            _close(id, _s.sets[id], msg.sender);
     }
 
     // ------------------------------------------------------------------ proofs and faults
@@ -282,23 +262,9 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     /// @inheritdoc IStorageMarket
     function reportMissedProofs(address provider) external nonReentrant returns (uint256 bounty) {
-        (uint32 from, uint32 count) = _recordMissed(provider);
-        if (count == 0) revert MarketNoMissedPeriods(provider, from, _currentPeriod());
-        if (msg.sender != provider) {
-            uint256 maxBounty = uint256(count) * _s.params.missedProofBounty;
-            if (maxBounty != 0) {
-                bounty = _registry.slash(provider, 0, maxBounty);
-                if (bounty != 0) _credit(msg.sender, bounty);
-            }
-        }
-        emit MissedProofsReported(
-            provider,
-            from,
-            count,
-            msg.sender,
-            bounty,
-            _s.proofStates[provider].seedBlock
-        );
+        ProofBond.Charge memory bond = ProofBond.report(_s, provider, _currentPeriod());
+        bounty = bond.toReporter;
+        _moveBond(provider, bond, msg.sender);
     }
 
     /// @inheritdoc IStorageMarket
@@ -384,6 +350,12 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     }
 
     /// @inheritdoc IStorageMarket
+    function proofBond(address provider) external view returns (uint256 amount, uint256 openDataSets) {
+        MarketLayout.ProofBond storage b = _s.bonds[provider];
+        return (b.amount, b.openDataSets);
+    }
+
+    /// @inheritdoc IStorageMarket
     function dataSetCount() external view returns (uint64) {
         return _s.count;
     }
@@ -456,10 +428,6 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         ProviderEpochs.catchUp(_s, provider, _currentPeriod());
     }
 
-    function _recordMissed(address provider) private returns (uint32 from, uint32 count) {
-        return ProviderEpochs.recordMissed(_s, provider, _currentPeriod());
-    }
-
     // ------------------------------------------------------------------ internal: money
 
     function _settle(uint64 id, MarketLayout.DataSet storage d) private returns (uint256 amount) {
@@ -496,16 +464,16 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         ProviderEpochs.beginEnd(_s, id, reason, _currentPeriod());
     }
 
-    /// @dev End a data set at once (faults, failed retrieval): its provider's periods are resolved first, nothing
-    ///      more is paid from the provider's current epoch on, its bytes leave the challengeable set from the next
-    ///      epoch, and it is closed now (`DataSetClosing.endNow`).
-    function _endNow(uint64 id, MarketLayout.DataSet storage d, EndReason reason, address reporter) private {
-        _payOut(id, d, DataSetClosing.endNow(_s, id, reason, _currentPeriod(), _provingPeriod), reporter);
-    }
-
-    /// @dev Take an ending data set's bytes out of its provider's classes from the next epoch (accounted first).
-    function _remove(uint64 id, address provider) private {
-        ProviderEpochs.remove(_s, id, provider, _currentPeriod(), _provingPeriod);
+    /// @dev End a data set at once (faults, failed retrieval) and close it: its provider's periods are resolved
+    ///      first, nothing more is paid from the provider's current epoch on, its bytes leave the challengeable set
+    ///      from the next epoch (`DataSetClosing.endNow`).
+    function _endNow(uint64 id, EndReason reason, address reporter) private {
+        _payOut(
+            id,
+            _s.sets[id],
+            DataSetClosing.endNow(_s, id, reason, _currentPeriod(), _provingPeriod),
+            reporter
+        );
     }
 
     /// @dev Final payment, refund, penalty and collateral release. State is final before the registry calls.
@@ -530,9 +498,20 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
             emit Slashed(provider, id, c.toHarmed, c.toReporter, c.toTreasury);
         }
         emit DataSetEnded(id, c.reason, c.paidToProvider, c.refund, c.toHarmed, c.released);
-        // Interactions last: move the collateral in the registry.
-        if (c.penalty != 0) _registry.slash(provider, c.penalty, 0);
-        if (c.released != 0) _registry.unlockCollateral(provider, c.released);
+        // Interactions last: move the collateral and the proof bond in the registry.
+        ProofBond.Charge memory bond = c.bond;
+        bond.slashed += c.penalty;
+        bond.toUnlock += c.released;
+        _moveBond(provider, bond, address(0));
+    }
+
+    /// @dev Credit a bond charge's shares, then slash, lock and unlock the provider's stake in the registry.
+    function _moveBond(address provider, ProofBond.Charge memory c, address reporter) private {
+        if (c.toReporter != 0) _credit(reporter, c.toReporter);
+        if (c.toTreasury != 0) _credit(_treasury, c.toTreasury);
+        if (c.slashed != 0) _registry.slash(provider, c.slashed, 0);
+        if (c.toLock != 0) _registry.lockCollateral(provider, c.toLock);
+        if (c.toUnlock != 0) _registry.unlockCollateral(provider, c.toUnlock);
     }
 
     // ------------------------------------------------------------------ internal: signatures, clock, seeds
@@ -572,8 +551,19 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         }
     }
 
+    /// @dev The holder of RETRIEVAL_ROLE is the contract whose open challenges hold a data set's close.
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        if (role == RETRIEVAL_ROLE) _s.retrieval = account;
+        return super._grantRole(role, account);
+    }
+
+    function _revokeRole(bytes32 role, address account) internal override returns (bool) {
+        if (role == RETRIEVAL_ROLE && account == _s.retrieval) _s.retrieval = address(0);
+        return super._revokeRole(role, account);
+    }
+
     function _setParameters(Parameters memory params) private {
-        StorageParams.validate(params, _provingPeriod, _maxMissedProofBounty);
+        StorageParams.validate(params, _provingPeriod, _maxMissedProofPenalty);
         _s.params = params;
         emit ParametersSet(params);
     }

@@ -8,7 +8,7 @@ import type {
 /**
  * Compute-market parameters used when a network's parameter file does not set them. Local chains use the
  * shortest heartbeat period (60 s) so leases, heartbeats and missed-heartbeat reports happen in front of a
- * developer; amounts are in units of the 6-decimal test token (0.1 token bounty per missed period, 1 token
+ * developer; amounts are in units of the 6-decimal test token (0.1 token penalty per missed period, a fifth of it to the reporter, 1 token
  * buffer for closing an overdrawn lease).
  */
 export const LOCAL_COMPUTE_PARAMETERS = {
@@ -21,12 +21,13 @@ export const LOCAL_COMPUTE_PARAMETERS = {
   maxNoticeWindow: 30n * 86_400n,
   maxOrderLifetime: 7n * 86_400n,
   maxLeaseDuration: 365n * 86_400n,
-  missedHeartbeatBounty: 100_000n,
+  missedHeartbeatPenalty: 100_000n,
   closeBounty: 1_000_000n,
+  reporterShareBps: 2000n,
 };
 
-/** Default deployment cap on the missed-heartbeat bounty parameter: 100 tokens of a 6-decimal token. */
-export const DEFAULT_MAX_MISSED_HEARTBEAT_BOUNTY = 100_000_000n;
+/** Default deployment cap on the missed-heartbeat penalty parameter: 100 tokens of a 6-decimal token. */
+export const DEFAULT_MAX_MISSED_HEARTBEAT_PENALTY = 100_000_000n;
 /** Default deployment cap on the close bounty parameter: 100 tokens of a 6-decimal token. */
 export const DEFAULT_MAX_CLOSE_BOUNTY = 100_000_000n;
 
@@ -48,15 +49,15 @@ export function buildComputeMarket(
   computeParams: ContractFuture<"ComputeParams">;
 } {
   const params = m.getParameter("compute", LOCAL_COMPUTE_PARAMETERS);
-  const maxMissedHeartbeatBounty = m.getParameter<bigint>(
-    "maxMissedHeartbeatBounty",
-    DEFAULT_MAX_MISSED_HEARTBEAT_BOUNTY,
+  const maxMissedHeartbeatPenalty = m.getParameter<bigint>(
+    "maxMissedHeartbeatPenalty",
+    DEFAULT_MAX_MISSED_HEARTBEAT_PENALTY,
   );
   const maxCloseBounty = m.getParameter<bigint>("maxCloseBounty", DEFAULT_MAX_CLOSE_BOUNTY);
   const computeParams = m.library("ComputeParams");
   const computeMarket = m.contract(
     "ComputeMarket",
-    [args.registry, args.token, args.admin, args.treasury, maxMissedHeartbeatBounty, maxCloseBounty, params],
+    [args.registry, args.token, args.admin, args.treasury, maxMissedHeartbeatPenalty, maxCloseBounty, params],
     { libraries: { ComputeParams: computeParams } },
   );
   return { computeMarket, computeParams };

@@ -41,9 +41,9 @@ const SCALAR_PARAMETERS = {
   timelockDelay: ["StrataTimelock", "minDelay"],
   unbondingDelay: ["ProviderRegistry", "unbondingDelay_"],
   provingPeriod: ["StorageMarket", "provingPeriod_"],
-  maxMissedProofBounty: ["StorageMarket", "maxMissedProofBounty_"],
+  maxMissedProofPenalty: ["StorageMarket", "maxMissedProofPenalty_"],
   maxRetrievalBond: ["RetrievalChallenges", "maxBond_"],
-  maxMissedHeartbeatBounty: ["ComputeMarket", "maxMissedHeartbeatBounty_"],
+  maxMissedHeartbeatPenalty: ["ComputeMarket", "maxMissedHeartbeatPenalty_"],
   maxCloseBounty: ["ComputeMarket", "maxCloseBounty_"],
 } as const satisfies Record<string, readonly [SuiteContract, string]>;
 

@@ -21,7 +21,8 @@ export const LOCAL_MARKET_PARAMETERS = {
   treasuryShareBps: 1000n,
   maxNoticePeriods: 720n,
   maxDataSetSize: 1n << 50n,
-  missedProofBounty: 1_000_000n,
+  missedProofPenalty: 1_000_000n,
+  reporterShareBps: 2000n,
 };
 
 /**
@@ -52,7 +53,7 @@ export function buildStorageSuite(
   const timelockDelay = m.getParameter<bigint>("timelockDelay", 60n);
   const unbondingDelay = m.getParameter<bigint>("unbondingDelay", 3600n);
   const provingPeriod = m.getParameter<bigint>("provingPeriod", 3600n);
-  const maxMissedProofBounty = m.getParameter<bigint>("maxMissedProofBounty", 100_000_000n);
+  const maxMissedProofPenalty = m.getParameter<bigint>("maxMissedProofPenalty", 100_000_000n);
   const marketParams = m.getParameter("market", LOCAL_MARKET_PARAMETERS);
   const retrievalParams = m.getParameter("retrieval", LOCAL_RETRIEVAL_PARAMETERS);
   const maxRetrievalBond = m.getParameter<bigint>("maxRetrievalBond", DEFAULT_MAX_RETRIEVAL_BOND);
@@ -72,6 +73,7 @@ export function buildStorageSuite(
   const dataSetClosing = m.library("DataSetClosing");
   const marketViews = m.library("MarketViews");
   const dataSetUpdates = m.library("DataSetUpdates");
+  const proofBond = m.library("ProofBond");
   const market = m.contract(
     "StorageMarket",
     [
@@ -80,7 +82,7 @@ export function buildStorageSuite(
       deployer,
       governance.treasury ?? timelock,
       provingPeriod,
-      maxMissedProofBounty,
+      maxMissedProofPenalty,
       marketParams,
     ],
     {
@@ -90,6 +92,7 @@ export function buildStorageSuite(
         DataSetProving: dataSetProving,
         DataSetUpdates: dataSetUpdates,
         MarketViews: marketViews,
+        ProofBond: proofBond,
         ProviderEpochs: providerEpochs,
         StorageParams: storageParams,
       },

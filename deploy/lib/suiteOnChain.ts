@@ -112,10 +112,10 @@ export async function readSuiteParameters(
     return undefined;
   };
   const caps: [ScalarParameter, bigint | undefined][] = [
-    ["maxMissedProofBounty", await probe("StorageMarket", a.market, marketParams, "missedProofBounty")],
+    ["maxMissedProofPenalty", await probe("StorageMarket", a.market, marketParams, "missedProofPenalty")],
     [
-      "maxMissedHeartbeatBounty",
-      await probe("ComputeMarket", a.computeMarket, computeParams, "missedHeartbeatBounty"),
+      "maxMissedHeartbeatPenalty",
+      await probe("ComputeMarket", a.computeMarket, computeParams, "missedHeartbeatPenalty"),
     ],
     ["maxCloseBounty", await probe("ComputeMarket", a.computeMarket, computeParams, "closeBounty")],
   ];

@@ -152,10 +152,8 @@ const marketSchema = z.looseObject({
   faultTerminationBountyBps: units,
   treasuryShareBps: units,
   maxNoticePeriods: units,
-  missedProofPenalty: units.optional(),
-  reporterShareBps: units.optional(),
-  // Key of the parameter files before the proof bond (S2); read only when missedProofPenalty is absent.
-  missedProofBounty: units.optional(),
+  missedProofPenalty: units,
+  reporterShareBps: units,
 });
 const computeSchema = z.looseObject({
   heartbeatPeriod: units,
@@ -163,10 +161,8 @@ const computeSchema = z.looseObject({
   missedHeartbeatsPenaltyBps: units,
   noNoticePenaltyBps: units,
   treasuryShareBps: units,
-  missedHeartbeatPenalty: units.optional(),
-  reporterShareBps: units.optional(),
-  // Key before C1; read only when missedHeartbeatPenalty is absent.
-  missedHeartbeatBounty: units.optional(),
+  missedHeartbeatPenalty: units,
+  reporterShareBps: units,
   closeBounty: units,
 });
 const suiteSchema = z.looseObject({
@@ -179,9 +175,8 @@ const fileSchema = z.record(z.string(), suiteSchema);
 
 /**
  * The parameter set of a deploy/parameters file (its single module key's values), validated against the bounds.
- * Files written before the proof bond name the penalties `missedProofBounty` / `missedHeartbeatBounty` and have no
- * `reporterShareBps`: those are read as penalties with the largest reporter share the contracts allow (5,000 bps),
- * the least favourable reading. INVALID_ARGUMENT names the first problem.
+ * A file without `missedProofPenalty`, `missedHeartbeatPenalty` or `reporterShareBps` (for example one written with
+ * the former `missedProofBounty` / `missedHeartbeatBounty` keys) is refused. INVALID_ARGUMENT names the first problem.
  */
 export function parameterSetFromFile(name: string, json: unknown): ParameterSet {
   const file = fileSchema.safeParse(json);
@@ -197,14 +192,6 @@ export function parameterSetFromFile(name: string, json: unknown): ParameterSet 
     );
   }
   const { market, compute } = suite;
-  const proofPenalty = market.missedProofPenalty ?? market.missedProofBounty;
-  const heartbeatPenalty = compute.missedHeartbeatPenalty ?? compute.missedHeartbeatBounty;
-  if (proofPenalty === undefined || heartbeatPenalty === undefined) {
-    throw new StrataError(
-      "INVALID_ARGUMENT",
-      `parameter file ${name}: no missed-proof or missed-heartbeat penalty`,
-    );
-  }
   const set = parameterSetSchema.safeParse({
     name,
     provingPeriod: suite.provingPeriod,
@@ -217,8 +204,8 @@ export function parameterSetFromFile(name: string, json: unknown): ParameterSet 
       faultTerminationBountyBps: market.faultTerminationBountyBps,
       treasuryShareBps: market.treasuryShareBps,
       maxNoticePeriods: market.maxNoticePeriods,
-      missedProofPenalty: proofPenalty / TOKEN_UNIT,
-      reporterShareBps: market.reporterShareBps ?? BOUNDS.reporterShareBps[1],
+      missedProofPenalty: market.missedProofPenalty / TOKEN_UNIT,
+      reporterShareBps: market.reporterShareBps,
       challengeEscapeFeeBps: BPS,
     },
     retrieval: { responseWindow: suite.retrieval.responseWindow, bond: suite.retrieval.bond / TOKEN_UNIT },
@@ -228,8 +215,8 @@ export function parameterSetFromFile(name: string, json: unknown): ParameterSet 
       missedHeartbeatsPenaltyBps: compute.missedHeartbeatsPenaltyBps,
       noNoticePenaltyBps: compute.noNoticePenaltyBps,
       treasuryShareBps: compute.treasuryShareBps,
-      missedHeartbeatPenalty: heartbeatPenalty / TOKEN_UNIT,
-      reporterShareBps: compute.reporterShareBps ?? BOUNDS.reporterShareBps[1],
+      missedHeartbeatPenalty: compute.missedHeartbeatPenalty / TOKEN_UNIT,
+      reporterShareBps: compute.reporterShareBps,
       closeBounty: compute.closeBounty / TOKEN_UNIT,
     },
   });

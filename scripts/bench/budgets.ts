@@ -72,6 +72,9 @@ export const GAS_BUDGETS: readonly GasBudget[] = [
     operation: "report a missed proof (slash bounty), watcher with a balance",
     budget: 80_000,
     basis: "PRODUCT: report a missed proof",
+    acceptedOverrun:
+      `${OPEN_MISS}: the penalty-and-share rule (issue 12) slashes the provider's proof bond (one more word) and ` +
+      "credits the treasury the rest of the penalty besides the reporter's share",
   },
   ...["1 day", "1 year", "5 years"].flatMap((after) =>
     ["1 piece", "10,000 pieces"].map((pieces) => ({
@@ -99,6 +102,10 @@ export const GAS_BUDGETS: readonly GasBudget[] = [
     operation: "enforce an unanswered retrieval challenge (data set ends, collateral slashed)",
     budget: 150_000,
     basis: "ours: ends a data set with a slash through one call to the market",
+    acceptedOverrun:
+      `${OPEN_MISS}: besides ending the data set (its stream settled, its collateral split between client, ` +
+      "challenger and treasury, the unstreamed escrow returned), closing it counts it out of its provider's " +
+      "proof bond (issue 12), one more storage word",
   },
   {
     operation: "compute: create bid (collateral locked in the registry)",
@@ -122,6 +129,9 @@ export const GAS_BUDGETS: readonly GasBudget[] = [
     operation: "compute: report a missed heartbeat (watcher with a balance)",
     budget: 80_000,
     basis: "ours: as reporting a missed proof",
+    acceptedOverrun:
+      "open miss of the compute market until it is optimised: the penalty-and-share rule (issue 12) reads the " +
+      "collateral at acceptance (the reserved no-notice penalty) and credits the treasury its share",
   },
 ];
 

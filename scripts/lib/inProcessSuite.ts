@@ -12,7 +12,7 @@ import {
 } from "../../deploy/lib/storageSuite.js";
 import {
   DEFAULT_MAX_CLOSE_BOUNTY,
-  DEFAULT_MAX_MISSED_HEARTBEAT_BOUNTY,
+  DEFAULT_MAX_MISSED_HEARTBEAT_PENALTY,
   LOCAL_COMPUTE_PARAMETERS,
 } from "../../deploy/lib/computeSuite.js";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
@@ -192,7 +192,7 @@ export async function deployMarket(
     treasury: string;
     provingPeriod: bigint;
     params: MarketParameters;
-    maxMissedProofBounty?: bigint;
+    maxMissedProofPenalty?: bigint;
   },
 ): Promise<StorageMarket> {
   const libraries = await deployMarketLibraries(ethers);
@@ -203,7 +203,7 @@ export async function deployMarket(
     args.admin,
     args.treasury,
     args.provingPeriod,
-    args.maxMissedProofBounty ?? 100n * USDC,
+    args.maxMissedProofPenalty ?? 100n * USDC,
     args.params,
   );
   await market.waitForDeployment();
@@ -219,7 +219,7 @@ export async function deployComputeMarket(
     admin: string;
     treasury: string;
     params: ComputeParameters;
-    maxMissedHeartbeatBounty?: bigint;
+    maxMissedHeartbeatPenalty?: bigint;
     maxCloseBounty?: bigint;
   },
 ): Promise<ComputeMarket> {
@@ -232,7 +232,7 @@ export async function deployComputeMarket(
     args.token,
     args.admin,
     args.treasury,
-    args.maxMissedHeartbeatBounty ?? DEFAULT_MAX_MISSED_HEARTBEAT_BOUNTY,
+    args.maxMissedHeartbeatPenalty ?? DEFAULT_MAX_MISSED_HEARTBEAT_PENALTY,
     args.maxCloseBounty ?? DEFAULT_MAX_CLOSE_BOUNTY,
     args.params,
   );
@@ -251,6 +251,7 @@ export async function deployMarketLibraries(ethers: HardhatEthers): Promise<Reco
     "DataSetClosing",
     "MarketViews",
     "DataSetUpdates",
+    "ProofBond",
   ]) {
     out[name] = await (await ethers.deployContract(name)).getAddress();
   }

@@ -22,6 +22,8 @@ import {
   HEARTBEAT,
   heartbeatAt,
   mined,
+  PARAMS,
+  setComputeParams,
   NOTICE,
   orderRequest,
   OrderStatus,
@@ -223,21 +225,116 @@ describe("ComputeMarket adversarial", function () {
       await (await putState(f, dataSetId, UniformTree.random(1n << 34n))).wait();
       const a = await startLease(f);
       const b = await startLease(f, { tenant: f.client2 });
+      // The storage side also keeps the provider's proof bond locked.
+      const [bond] = await f.market.proofBond(f.provider.address);
+      expect(bond).to.be.greaterThan(0n);
       expect(await stakeOf(f)).to.deep.equal({
-        free: STAKE - 100n * USDC - 2n * COLLATERAL,
-        locked: 100n * USDC + 2n * COLLATERAL,
+        free: STAKE - 100n * USDC - bond - 2n * COLLATERAL,
+        locked: 100n * USDC + bond + 2n * COLLATERAL,
       });
       await mined(f.compute.connect(f.provider).closeLease(a.leaseId, CloseReason.ProviderWithoutNotice));
       const penalty = COLLATERAL / 2n;
       expect(await stakeOf(f)).to.deep.equal({
-        free: STAKE - 100n * USDC - COLLATERAL - penalty,
-        locked: 100n * USDC + COLLATERAL,
+        free: STAKE - 100n * USDC - bond - COLLATERAL - penalty,
+        locked: 100n * USDC + bond + COLLATERAL,
       });
       expect(await f.registry.slashedOwedTo(await f.compute.getAddress())).to.equal(penalty);
       expect(await f.registry.slashedOwedTo(await f.market.getAddress())).to.equal(0n);
       expect((await f.compute.getLease(b.leaseId)).collateral).to.equal(COLLATERAL);
       expect((await f.market.dataSet(dataSetId)).status).to.equal(1n);
       await expectComputeFundsConserved(f, { leases: [b.leaseId] });
+    });
+  });
+
+  describe("self-reporting through a second address (issue 12's exploit)", function () {
+    /** The provider's stake plus the ledger balances of all its addresses. */
+    async function wealth(f: StorageFixture, who: { address: string }[]): Promise<bigint> {
+      let total = 0n;
+      for (const w of who) {
+        const s = await f.registry.stakeInfo(w.address);
+        total += s.free + s.locked + s.unbonding + (await f.compute.balanceOf(w.address));
+      }
+      return total;
+    }
+
+    it("test_selfReportThenLeaveWithoutNotice_losesAgainstTheHonestTwinAndTheTenantIsCompensated", async function () {
+      const f = get();
+      // The reproduced exploit: penalty 25 per period, 50 of collateral, the largest reporter share allowed.
+      const perPeriod = 25n * USDC;
+      const collateral = 50n * USDC;
+      await setComputeParams(f, { missedHeartbeatPenalty: perPeriod, reporterShareBps: 5_000n });
+      const second = f.others[0];
+      if (second === undefined) throw new Error("no spare signer");
+      const dev = await startLease(f, { order: { minCollateral: 0n }, bid: { collateral } });
+      const honest = await startLease(f, {
+        order: { minCollateral: 0n },
+        bid: { collateral },
+        tenant: f.client2,
+        provider: f.provider2,
+      });
+      const devStart = await wealth(f, [f.provider, second]);
+      const honestStart = await wealth(f, [f.provider2]);
+      const tenantStart = await f.compute.balanceOf(f.client.address);
+
+      // The honest twin heartbeats periods 0 and 1; the deviator skips both and reports itself.
+      await heartbeatAt(f, honest.leaseId, honest.startedAt, 0n, 1n, f.provider2);
+      await heartbeatAt(f, honest.leaseId, honest.startedAt, 1n, 1n, f.provider2);
+      await atNextBlock(f, dev.startedAt + 2n * HEARTBEAT + 1n);
+      await mined(f.compute.connect(second).reportMissedHeartbeats(dev.leaseId));
+      // The report could not touch the reserved no-notice penalty.
+      const reserved = (collateral * BigInt(PARAMS.noNoticePenaltyBps)) / 10_000n;
+      expect((await f.compute.getLease(dev.leaseId)).collateral).to.equal(reserved);
+      // Then it leaves without notice; the honest twin's tenant ends its lease at the same time.
+      await mined(f.compute.connect(f.provider).closeLease(dev.leaseId, CloseReason.ProviderWithoutNotice));
+      await mined(f.compute.connect(f.client2).closeLease(honest.leaseId, CloseReason.Tenant));
+
+      const devDelta = (await wealth(f, [f.provider, second])) - devStart;
+      const honestDelta = (await wealth(f, [f.provider2])) - honestStart;
+      expect(devDelta).to.be.lessThan(0n);
+      expect(devDelta).to.be.lessThan(honestDelta);
+      expect(honestDelta).to.be.greaterThan(0n);
+      // The tenant receives at least the no-notice penalty on the collateral at acceptance (less the treasury
+      // share) on top of its whole escrow: the provider was paid nothing.
+      const penaltyToTenant = reserved - (reserved * BigInt(PARAMS.treasuryShareBps)) / 10_000n;
+      const tenantGain = (await f.compute.balanceOf(f.client.address)) - tenantStart;
+      expect(tenantGain).to.be.at.least(DEPOSIT + penaltyToTenant);
+      await expectComputeFundsConserved(f);
+    });
+
+    it("test_fuzz_selfReportAtAnyPenaltyAndShare_neverBeatsHeartbeating", async function () {
+      const f = get();
+      const second = f.others[0];
+      if (second === undefined) throw new Error("no spare signer");
+      // A seeded sweep over the bounds: penalty per period, reporter share, collateral, missed periods.
+      let seed = 12_345n;
+      const next = (mod: bigint) => {
+        seed = (seed * 6_364_136_223_846_793_005n + 1_442_695_040_888_963_407n) % (1n << 64n);
+        return seed % mod;
+      };
+      for (let round = 0; round < 6; round++) {
+        const perPeriod = 1n + next(100n * USDC);
+        const share = next(5_001n);
+        const collateral = 1n + next(100n * USDC);
+        const missed = 1n + next(BigInt(PARAMS.maxMissedHeartbeats));
+        await setComputeParams(f, { missedHeartbeatPenalty: perPeriod, reporterShareBps: share });
+        const lease = await startLease(f, { order: { minCollateral: 0n }, bid: { collateral } });
+        const start = await wealth(f, [f.provider, second]);
+        await atNextBlock(f, lease.startedAt + missed * HEARTBEAT + 1n);
+        await mined(f.compute.connect(second).reportMissedHeartbeats(lease.leaseId));
+        if (
+          (await f.compute.getLease(lease.leaseId)).provider !== "0x0000000000000000000000000000000000000000"
+        ) {
+          await mined(
+            f.compute.connect(f.provider).closeLease(lease.leaseId, CloseReason.ProviderWithoutNotice),
+          );
+        }
+        // Honest behaviour never loses stake; the deviator (both addresses) ends strictly below where it began.
+        const delta = (await wealth(f, [f.provider, second])) - start;
+        expect(
+          delta,
+          `round ${round}: penalty ${perPeriod}, share ${share}, collateral ${collateral}`,
+        ).to.be.lessThan(0n);
+      }
     });
   });
 });

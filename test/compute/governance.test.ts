@@ -4,7 +4,7 @@ import { ZeroAddress } from "ethers";
 import StrataLocal from "../../deploy/modules/StrataLocal.js";
 import {
   DEFAULT_MAX_CLOSE_BOUNTY,
-  DEFAULT_MAX_MISSED_HEARTBEAT_BOUNTY,
+  DEFAULT_MAX_MISSED_HEARTBEAT_PENALTY,
   LOCAL_COMPUTE_PARAMETERS,
 } from "../../deploy/lib/computeSuite.js";
 import {
@@ -42,10 +42,10 @@ const OUT_OF_BOUNDS: [keyof ComputeParameters, bigint, bigint, bigint][] = [
   ["maxLeaseDuration", BigInt(PARAMS.heartbeatPeriod) - 1n, BigInt(PARAMS.heartbeatPeriod), 3650n * DAY],
   ["maxLeaseDuration", 3650n * DAY + 1n, BigInt(PARAMS.heartbeatPeriod), 3650n * DAY],
   [
-    "missedHeartbeatBounty",
-    DEFAULT_MAX_MISSED_HEARTBEAT_BOUNTY + 1n,
+    "missedHeartbeatPenalty",
+    DEFAULT_MAX_MISSED_HEARTBEAT_PENALTY + 1n,
     0n,
-    DEFAULT_MAX_MISSED_HEARTBEAT_BOUNTY,
+    DEFAULT_MAX_MISSED_HEARTBEAT_PENALTY,
   ],
   ["closeBounty", 0n, 1n, DEFAULT_MAX_CLOSE_BOUNTY],
   ["closeBounty", DEFAULT_MAX_CLOSE_BOUNTY + 1n, 1n, DEFAULT_MAX_CLOSE_BOUNTY],
@@ -118,7 +118,7 @@ describe("ComputeMarket governance", function () {
           minNoticeWindow: 90n * DAY,
           maxOrderLifetime: 90n * DAY,
           maxLeaseDuration: 3650n * DAY,
-          missedHeartbeatBounty: DEFAULT_MAX_MISSED_HEARTBEAT_BOUNTY,
+          missedHeartbeatPenalty: DEFAULT_MAX_MISSED_HEARTBEAT_PENALTY,
           closeBounty: DEFAULT_MAX_CLOSE_BOUNTY,
         }),
       );
@@ -133,7 +133,7 @@ describe("ComputeMarket governance", function () {
           minNoticeWindow: 0n,
           maxOrderLifetime: 300n,
           maxLeaseDuration: 60n,
-          missedHeartbeatBounty: 0n,
+          missedHeartbeatPenalty: 0n,
           closeBounty: 1n,
         }),
       );

@@ -10,7 +10,8 @@ import {
   HEARTBEAT,
   heartbeatAt,
   mined,
-  MISSED_BOUNTY,
+  MISSED_PENALTY,
+  reportSplit,
   PARAMS,
   PRICE,
   setComputeParams,
@@ -25,6 +26,7 @@ describe("ComputeMarket heartbeats", function () {
   const PENALTY_BPS = BigInt(PARAMS.missedHeartbeatsPenaltyBps);
   const TREASURY_BPS = BigInt(PARAMS.treasuryShareBps);
   const MAX_MISSED = BigInt(PARAMS.maxMissedHeartbeats);
+  const NO_NOTICE_BPS = BigInt(PARAMS.noNoticePenaltyBps);
 
   describe("heartbeat", function () {
     it("test_heartbeat_resolvesTheCurrentPeriod", async function () {
@@ -119,29 +121,36 @@ describe("ComputeMarket heartbeats", function () {
         .withArgs(55n);
     });
 
-    it("test_reportMissedHeartbeats_paysABountyFromTheCollateralAndNeverPaysTheMissedTime", async function () {
+    it("test_reportMissedHeartbeats_slashesThePenaltyWithAReporterShareAndNeverPaysTheMissedTime", async function () {
       const f = get();
       const { leaseId, startedAt } = await startLease(f);
       await heartbeatAt(f, leaseId, startedAt, 0n);
       await atNextBlock(f, startedAt + 2n * HEARTBEAT + 5n);
+      const { toTreasury, toReporter, toTenant } = reportSplit(MISSED_PENALTY);
+      expect(toReporter).to.be.greaterThan(0n);
       const tx = f.compute.connect(f.watcher).reportMissedHeartbeats(leaseId);
       await expect(tx)
         .to.emit(f.compute, "MissedHeartbeatsReported")
-        .withArgs(leaseId, f.watcher.address, 1n, 1n, HEARTBEAT * PRICE, MISSED_BOUNTY);
+        .withArgs(leaseId, f.watcher.address, 1n, 1n, HEARTBEAT * PRICE, toReporter);
       await expect(tx)
         .to.emit(f.compute, "LeaseSlashed")
-        .withArgs(f.provider.address, leaseId, 0n, MISSED_BOUNTY, 0n);
+        .withArgs(f.provider.address, leaseId, toTenant, toReporter, toTreasury);
       await expect(tx)
         .to.emit(f.registry, "StakeSlashed")
-        .withArgs(f.provider.address, await f.compute.getAddress(), MISSED_BOUNTY, 0n);
-      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(MISSED_BOUNTY);
+        .withArgs(f.provider.address, await f.compute.getAddress(), MISSED_PENALTY, 0n);
+      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(toReporter);
+      expect(await f.compute.balanceOf(f.treasury.address)).to.equal(toTreasury);
       let lease = await f.compute.getLease(leaseId);
-      expect([lease.nextPeriod, lease.missedHeartbeats, lease.missedSeconds, lease.collateral]).to.deep.equal(
-        [2n, 1n, HEARTBEAT, COLLATERAL - MISSED_BOUNTY],
-      );
+      expect([
+        lease.nextPeriod,
+        lease.missedHeartbeats,
+        lease.missedSeconds,
+        lease.collateral,
+        lease.escrow,
+      ]).to.deep.equal([2n, 1n, HEARTBEAT, COLLATERAL - MISSED_PENALTY, ESCROW + toTenant]);
       expect(await stakeOf(f)).to.deep.equal({
         free: STAKE - COLLATERAL,
-        locked: COLLATERAL - MISSED_BOUNTY,
+        locked: COLLATERAL - MISSED_PENALTY,
       });
       await expectComputeFundsConserved(f, { leases: [leaseId] });
 
@@ -154,10 +163,12 @@ describe("ComputeMarket heartbeats", function () {
       lease = await f.compute.getLease(leaseId);
       expect(lease.paidSeconds).to.equal(HEARTBEAT + 30n);
 
-      // The missed period's cost stayed in the escrow and returns to the tenant when it closes.
+      // The missed period's cost and the tenant's compensation stayed in the escrow and return at close.
       await atNextBlock(f, startedAt + 2n * HEARTBEAT + 30n + 1n);
       await mined(f.compute.connect(f.client).closeLease(leaseId, CloseReason.Tenant));
-      expect(await f.compute.balanceOf(f.client.address)).to.equal(ESCROW - paid - PRICE + CLOSE_BOUNTY);
+      expect(await f.compute.balanceOf(f.client.address)).to.equal(
+        ESCROW + toTenant - paid - PRICE + CLOSE_BOUNTY,
+      );
       expect(await f.compute.balanceOf(f.provider.address)).to.equal(paid + PRICE);
       await expectComputeFundsConserved(f);
     });
@@ -166,27 +177,67 @@ describe("ComputeMarket heartbeats", function () {
       const f = get();
       const { leaseId, startedAt } = await startLease(f);
       await atNextBlock(f, startedAt + 2n * HEARTBEAT);
+      const { toReporter } = reportSplit(2n * MISSED_PENALTY);
       await expect(f.compute.connect(f.watcher).reportMissedHeartbeats(leaseId))
         .to.emit(f.compute, "MissedHeartbeatsReported")
-        .withArgs(leaseId, f.watcher.address, 0n, 2n, 2n * HEARTBEAT * PRICE, 2n * MISSED_BOUNTY);
-      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(2n * MISSED_BOUNTY);
+        .withArgs(leaseId, f.watcher.address, 0n, 2n, 2n * HEARTBEAT * PRICE, toReporter);
+      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(toReporter);
+      expect((await f.compute.getLease(leaseId)).collateral).to.equal(COLLATERAL - 2n * MISSED_PENALTY);
     });
 
-    it("test_reportMissedHeartbeats_capsTheBountyAtTheLeasesCollateral", async function () {
+    it("test_reportMissedHeartbeats_neverTakesTheReservedNoNoticePenalty", async function () {
       const f = get();
-      const collateral = MISSED_BOUNTY + MISSED_BOUNTY / 2n;
+      const collateral = MISSED_PENALTY + MISSED_PENALTY / 2n;
+      const reserved = bpsOf(collateral, NO_NOTICE_BPS);
       const { leaseId, startedAt } = await startLease(f, {
         order: { minCollateral: 0n },
         bid: { collateral },
       });
+      expect((await f.compute.leaseAccrual(leaseId)).reservedPenalty).to.equal(reserved);
       await atNextBlock(f, startedAt + 2n * HEARTBEAT);
+      // Two periods owe 2 penalties; only the collateral above the reserve can be taken.
+      const slashed = collateral - reserved;
+      const { toReporter } = reportSplit(slashed);
       await expect(f.compute.connect(f.watcher).reportMissedHeartbeats(leaseId))
         .to.emit(f.compute, "MissedHeartbeatsReported")
-        .withArgs(leaseId, f.watcher.address, 0n, 2n, 2n * HEARTBEAT * PRICE, collateral);
-      expect((await f.compute.getLease(leaseId)).collateral).to.equal(0n);
+        .withArgs(leaseId, f.watcher.address, 0n, 2n, 2n * HEARTBEAT * PRICE, toReporter);
+      expect((await f.compute.getLease(leaseId)).collateral).to.equal(reserved);
+      expect(await stakeOf(f)).to.deep.equal({ free: STAKE - collateral, locked: reserved });
+      // The next report reaches the limit: the report itself takes nothing more, and the close pays the whole
+      // reserve to the tenant (less the treasury share).
+      await atNextBlock(f, startedAt + 2n * HEARTBEAT + HEARTBEAT);
+      const before = await f.compute.balanceOf(f.watcher.address);
+      const toTreasury = bpsOf(reserved, TREASURY_BPS);
+      await expect(f.compute.connect(f.watcher).reportMissedHeartbeats(leaseId))
+        .to.emit(f.compute, "MissedHeartbeatsReported")
+        .withArgs(leaseId, f.watcher.address, 2n, 1n, HEARTBEAT * PRICE, 0n)
+        .and.to.emit(f.compute, "LeaseSlashed")
+        .withArgs(f.provider.address, leaseId, reserved - toTreasury, 0n, toTreasury);
+      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(before);
       expect(await stakeOf(f)).to.deep.equal({ free: STAKE - collateral, locked: 0n });
-      await mined(f.compute.connect(f.client).closeLease(leaseId, CloseReason.Tenant));
-      expect(await stakeOf(f)).to.deep.equal({ free: STAKE - collateral, locked: 0n });
+      await expectComputeFundsConserved(f);
+    });
+
+    it("test_reportMissedHeartbeats_thenLeavingWithoutNoticeStillPaysTheTenantTheFullPenalty", async function () {
+      const f = get();
+      const { leaseId, startedAt } = await startLease(f);
+      await atNextBlock(f, startedAt + 2n * HEARTBEAT);
+      await mined(f.compute.connect(f.watcher).reportMissedHeartbeats(leaseId));
+      const reportTenant = reportSplit(2n * MISSED_PENALTY).toTenant;
+      await atNextBlock(f, startedAt + 2n * HEARTBEAT + 1n);
+      // The penalty is computed on the collateral at acceptance, not on what reports left.
+      const penalty = bpsOf(COLLATERAL, NO_NOTICE_BPS);
+      const toTreasury = bpsOf(penalty, TREASURY_BPS);
+      await expect(f.compute.connect(f.provider).closeLease(leaseId, CloseReason.ProviderWithoutNotice))
+        .to.emit(f.compute, "LeaseSlashed")
+        .withArgs(f.provider.address, leaseId, penalty - toTreasury, 0n, toTreasury);
+      expect(await f.compute.balanceOf(f.client.address)).to.equal(
+        ESCROW + reportTenant + CLOSE_BOUNTY + penalty - toTreasury,
+      );
+      expect(await stakeOf(f)).to.deep.equal({
+        free: STAKE - 2n * MISSED_PENALTY - penalty,
+        locked: 0n,
+      });
       await expectComputeFundsConserved(f);
     });
 
@@ -195,17 +246,28 @@ describe("ComputeMarket heartbeats", function () {
       const { leaseId, startedAt } = await startLease(f);
       await heartbeatAt(f, leaseId, startedAt, 0n);
       await atNextBlock(f, startedAt + (MAX_MISSED + 1n) * HEARTBEAT + 7n);
-      const bounty = MAX_MISSED * MISSED_BOUNTY;
-      const remaining = COLLATERAL - bounty;
-      const penalty = bpsOf(remaining, PENALTY_BPS);
+      const slashed = MAX_MISSED * MISSED_PENALTY;
+      const report = reportSplit(slashed);
+      const remaining = COLLATERAL - slashed;
+      // The larger of the limit's penalty on what remains and the reserved no-notice penalty.
+      let penalty = bpsOf(remaining, PENALTY_BPS);
+      const reserved = bpsOf(COLLATERAL, NO_NOTICE_BPS);
+      if (reserved > penalty) penalty = reserved;
       const toTreasury = bpsOf(penalty, TREASURY_BPS);
       const toTenant = penalty - toTreasury;
       const paid = HEARTBEAT * PRICE;
-      const refund = ESCROW - paid + CLOSE_BOUNTY;
+      const refund = ESCROW + report.toTenant - paid + CLOSE_BOUNTY;
       const tx = f.compute.connect(f.watcher).reportMissedHeartbeats(leaseId);
       await expect(tx)
         .to.emit(f.compute, "MissedHeartbeatsReported")
-        .withArgs(leaseId, f.watcher.address, 1n, MAX_MISSED, MAX_MISSED * HEARTBEAT * PRICE, bounty);
+        .withArgs(
+          leaseId,
+          f.watcher.address,
+          1n,
+          MAX_MISSED,
+          MAX_MISSED * HEARTBEAT * PRICE,
+          report.toReporter,
+        );
       await expect(tx)
         .to.emit(f.compute, "LeaseClosed")
         .withArgs(
@@ -223,21 +285,22 @@ describe("ComputeMarket heartbeats", function () {
         .withArgs(f.provider.address, leaseId, toTenant, 0n, toTreasury);
       await expect(tx)
         .to.emit(f.registry, "StakeSlashed")
-        .withArgs(f.provider.address, await f.compute.getAddress(), bounty + penalty, 0n);
-      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(bounty);
+        .withArgs(f.provider.address, await f.compute.getAddress(), slashed + penalty, 0n);
+      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(report.toReporter);
       expect(await f.compute.balanceOf(f.client.address)).to.equal(refund + toTenant);
-      expect(await f.compute.balanceOf(f.treasury.address)).to.equal(toTreasury);
+      const treasury = report.toTreasury + toTreasury;
+      expect(await f.compute.balanceOf(f.treasury.address)).to.equal(treasury);
       expect(await f.compute.balanceOf(f.provider.address)).to.equal(paid);
-      expect(await stakeOf(f)).to.deep.equal({ free: STAKE - bounty - penalty, locked: 0n });
+      expect(await stakeOf(f)).to.deep.equal({ free: STAKE - slashed - penalty, locked: 0n });
       expect((await f.compute.getLease(leaseId)).provider).to.equal(
         "0x0000000000000000000000000000000000000000",
       );
       await expectComputeFundsConserved(f);
       // The slashed tokens still sit in the registry; the first withdrawal that needs them collects them.
-      expect(await f.registry.slashedOwedTo(await f.compute.getAddress())).to.equal(bounty + penalty);
+      expect(await f.registry.slashedOwedTo(await f.compute.getAddress())).to.equal(slashed + penalty);
       await mined(f.compute.connect(f.client).withdraw(refund + toTenant));
-      await mined(f.compute.connect(f.watcher).withdraw(bounty));
-      await mined(f.compute.connect(f.treasury).withdraw(toTreasury));
+      await mined(f.compute.connect(f.watcher).withdraw(report.toReporter));
+      await mined(f.compute.connect(f.treasury).withdraw(treasury));
       await mined(f.compute.connect(f.provider).withdraw(paid));
       expect(await f.token.balanceOf(await f.compute.getAddress())).to.equal(0n);
       expect(await f.registry.slashedOwedTo(await f.compute.getAddress())).to.equal(0n);
@@ -249,10 +312,11 @@ describe("ComputeMarket heartbeats", function () {
       const { leaseId, startedAt } = await startLease(f, { order: { duration } });
       await heartbeatAt(f, leaseId, startedAt, 0n);
       await atNextBlock(f, startedAt + 10n * HEARTBEAT);
+      const { toReporter, toTenant } = reportSplit(2n * MISSED_PENALTY);
       // Periods 1 and 2 are missed; period 2 holds only 30 seconds of the lease.
       await expect(f.compute.connect(f.watcher).reportMissedHeartbeats(leaseId))
         .to.emit(f.compute, "MissedHeartbeatsReported")
-        .withArgs(leaseId, f.watcher.address, 1n, 2n, (HEARTBEAT + 30n) * PRICE, 2n * MISSED_BOUNTY);
+        .withArgs(leaseId, f.watcher.address, 1n, 2n, (HEARTBEAT + 30n) * PRICE, toReporter);
       const lease = await f.compute.getLease(leaseId);
       expect([lease.nextPeriod, lease.missedSeconds]).to.deep.equal([3n, HEARTBEAT + 30n]);
       await atNextBlock(f, startedAt + 10n * HEARTBEAT + 1n);
@@ -261,7 +325,9 @@ describe("ComputeMarket heartbeats", function () {
         .withArgs(leaseId, 3n, 10n);
       await mined(f.compute.connect(f.watcher).closeLease(leaseId, CloseReason.Expired));
       expect(await f.compute.balanceOf(f.provider.address)).to.equal(HEARTBEAT * PRICE);
-      expect(await f.compute.balanceOf(f.client.address)).to.equal(ESCROW - HEARTBEAT * PRICE + CLOSE_BOUNTY);
+      expect(await f.compute.balanceOf(f.client.address)).to.equal(
+        ESCROW + toTenant - HEARTBEAT * PRICE + CLOSE_BOUNTY,
+      );
       await expectComputeFundsConserved(f);
     });
 

@@ -47,7 +47,7 @@ export const TENANT_FUNDS = 1_000_000n * USDC;
 export const PARAMS = defaultComputeParameters();
 export const HEARTBEAT = BigInt(PARAMS.heartbeatPeriod);
 export const CLOSE_BOUNTY = BigInt(PARAMS.closeBounty);
-export const MISSED_BOUNTY = BigInt(PARAMS.missedHeartbeatBounty);
+export const MISSED_PENALTY = BigInt(PARAMS.missedHeartbeatPenalty);
 /** Defaults of `orderRequest` and `placeBid`. */
 export const MAX_PRICE = 100n;
 export const PRICE = 80n;
@@ -261,4 +261,11 @@ export async function stakeOf(
 /** `amount * bps / 10_000`, rounded down like the contract. */
 export function bpsOf(amount: bigint, bps: bigint): bigint {
   return (amount * bps) / BPS;
+}
+
+/** How a missed-heartbeat penalty splits (SlashSplit with a reporter share), at the default parameters. */
+export function reportSplit(penalty: bigint): { toTreasury: bigint; toReporter: bigint; toTenant: bigint } {
+  const toTreasury = bpsOf(penalty, BigInt(PARAMS.treasuryShareBps));
+  const toReporter = bpsOf(penalty, BigInt(PARAMS.reporterShareBps));
+  return { toTreasury, toReporter, toTenant: penalty - toTreasury - toReporter };
 }

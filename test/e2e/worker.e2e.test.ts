@@ -130,7 +130,12 @@ describe("e2e: the worker reports a missed proof and gets a withholding provider
     dark.process.kill("SIGKILL");
     await once(dark.process, "exit");
     const darkState = await market.proofState(dark.address);
-    const stakeBefore = (await registry.stakeInfo(dark.address)).free;
+    // The missed-proof penalty comes out of the locked proof bond (SPEC §8.2), so watch the whole stake.
+    const stakeOf = async (who: string) => {
+      const s = await registry.stakeInfo(who);
+      return s.free + s.locked + s.unbonding;
+    };
+    const stakeBefore = await stakeOf(dark.address);
 
     // Time passes beyond the dark provider's proof window and the challenge's response window.
     const darkEnd = await market.periodStart(darkState.nextPeriod + 1n);
@@ -145,7 +150,7 @@ describe("e2e: the worker reports a missed proof and gets a withholding provider
     });
     expect(reports).to.have.length(1);
     expect(reports[0]?.args.reporter.toLowerCase()).to.equal(workerAddress.toLowerCase());
-    expect((await registry.stakeInfo(dark.address)).free).to.be.lessThan(stakeBefore);
+    expect(await stakeOf(dark.address)).to.be.lessThan(stakeBefore);
 
     const failed = await until("the worker to enforce the unanswered challenge", async () => {
       const events = await retrieval.queryFilter(retrieval.filters.RetrievalChallengeFailed(challengeId));

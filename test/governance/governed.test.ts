@@ -79,6 +79,12 @@ const CASES: Case[] = [
       return f.market.connect(f.provider).createDataSet(p.terms, p.signature);
     },
     neverPaused: async (f, live) => {
+      // The data set's open retrieval challenge holds its close until it is answered (answers never pause).
+      await (
+        await f.retrievalChallenges
+          .connect(f.provider)
+          .answerChallenge(live.challengeId, live.tree.leaf(0n), live.tree.path(0n))
+      ).wait();
       await expect(f.market.connect(f.watcher).settleDataSet(live.dataSet)).to.emit(
         f.market,
         "DataSetSettled",

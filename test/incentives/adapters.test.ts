@@ -47,15 +47,19 @@ describe("incentives: inputs and outputs", function () {
     expect(set.storage.challengeEscapeFeeBps).to.equal(10_000);
   });
 
-  it("reads a file with the bounty keys as penalties with the largest reporter share", function () {
-    const set = parameterSetFromFile(
-      "old",
-      suite({ missedProofBounty: 1_000_000 }, { missedHeartbeatBounty: 100_000 }),
-    );
-    expect(set.storage.missedProofPenalty).to.equal(1);
-    expect(set.storage.reporterShareBps).to.equal(5_000);
-    expect(set.compute.missedHeartbeatPenalty).to.equal(0.1);
-    expect(set.compute.reporterShareBps).to.equal(5_000);
+  it("refuses a file with the former bounty keys or without a reporter share", function () {
+    const ok = { missedProofPenalty: 1_000_000, reporterShareBps: 2_000 };
+    const hb = { missedHeartbeatPenalty: 100_000, reporterShareBps: 1_000 };
+    for (const bad of [
+      suite({ missedProofBounty: 1_000_000, reporterShareBps: 2_000 }, hb),
+      suite(ok, { missedHeartbeatBounty: 100_000, reporterShareBps: 1_000 }),
+      suite({ missedProofPenalty: 1_000_000 }, hb),
+      suite(ok, { missedHeartbeatPenalty: 100_000 }),
+    ]) {
+      expect(() => parameterSetFromFile("old", bad))
+        .to.throw()
+        .with.property("code", "INVALID_ARGUMENT");
+    }
   });
 
   it("rejects values outside the contracts' bounds and malformed files with INVALID_ARGUMENT", function () {

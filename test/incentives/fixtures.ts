@@ -86,3 +86,12 @@ export const testGas: ModelGas = {
   settleLease: 46_000,
   reportMissedHeartbeat: 75_000,
 };
+
+/**
+ * A `satisfy` predicate: the value is within `tolerance` of `expected`. (Once the Hardhat chai matchers are loaded by
+ * another test file of the same run, chai's `closeTo` compares integers only and rejects fractions.)
+ */
+export const near =
+  (expected: number, tolerance: number) =>
+  (actual: number): boolean =>
+    Math.abs(actual - expected) <= tolerance;

@@ -97,7 +97,10 @@ describe("StorageMarket: endings, penalties and re-entrancy", () => {
     const bounty = (COLLATERAL_PER_TIB * p.faultTerminationBountyBps) / 10_000n;
     const treasury = (COLLATERAL_PER_TIB * p.treasuryShareBps) / 10_000n;
     expect(await f.market.balanceOf(f.watcher.address)).to.equal(bounty);
-    expect(await f.market.balanceOf(f.treasury.address)).to.equal(treasury);
+    // The provider's last open data set closed: the three missed periods recorded by the termination are charged
+    // to its proof bond (no reporter: all to the treasury) and the rest of the bond is released.
+    expect(await f.market.balanceOf(f.treasury.address)).to.equal(treasury + 3n * p.missedProofPenalty);
+    expect(await f.market.proofBond(f.provider.address)).to.deep.equal([0n, 0n]);
     expect(await f.market.balanceOf(f.client.address)).to.equal(
       100n * USDC + COLLATERAL_PER_TIB - bounty - treasury,
     );
@@ -119,7 +122,10 @@ describe("StorageMarket: endings, penalties and re-entrancy", () => {
     const p = await f.market.parameters();
     const penalty = (COLLATERAL_PER_TIB * p.missedFaultPenaltyBps) / 10_000n;
     expect((await f.market.dataSet(id)).missedFaults).to.equal(1n);
-    expect(await f.market.balanceOf(f.treasury.address)).to.equal((penalty * p.treasuryShareBps) / 10_000n);
+    // Plus the missed period charged to the proof bond when the provider's last data set closed.
+    expect(await f.market.balanceOf(f.treasury.address)).to.equal(
+      (penalty * p.treasuryShareBps) / 10_000n + p.missedProofPenalty,
+    );
   });
 
   it("test_retrieval_unansweredChallengeEndsTheDataSet; an answered one pays the bond", async () => {
@@ -180,9 +186,15 @@ describe("StorageMarket: endings, penalties and re-entrancy", () => {
       "AccessControlUnauthorizedAccount",
     );
     await (await f.market.connect(f.admin).grantRole(role, await rc.getAddress())).wait();
-    // The data set ends for faults before the challenge is enforced: the challenge is void, the bond goes back.
+    // While the challenge is open the data set cannot close by another path (escaping costs what failing costs).
     const n = (await f.market.proofState(f.provider.address)).nextPeriod;
     await f.helpers.time.increaseTo(await f.market.periodStart(n + 3n));
+    await expect(f.market.connect(f.client2).terminateFaultyDataSet(id))
+      .to.be.revertedWithCustomError(f.market, "MarketRetrievalChallengeOpen")
+      .withArgs(id, cid);
+    // Only the latest holder of the role is consulted: with the role moved to another contract the data set ends
+    // for faults, and the old contract's challenge is void, the bond back.
+    await (await f.market.connect(f.admin).grantRole(role, f.admin.address)).wait();
     await (await f.market.connect(f.client2).terminateFaultyDataSet(id)).wait();
     const before = await rc.balanceOf(f.watcher.address);
     await expect(rc.connect(f.client2).enforceChallenge(cid))

@@ -255,11 +255,16 @@ describe("StorageMarket: epochs, the byte-uniform draw and proofs", () => {
       f.market.connect(f.watcher).reportMissedProofs(f.provider.address),
     ).to.be.revertedWithCustomError(f.market, "MarketNoMissedPeriods");
     await f.helpers.time.increaseTo(await f.market.periodStart(n + 3n));
-    const bounty = (await f.market.parameters()).missedProofBounty;
+    const p = await f.market.parameters();
+    const slashed = 3n * p.missedProofPenalty;
+    const bounty = (slashed * p.reporterShareBps) / 10_000n;
     await expect(f.market.connect(f.watcher).reportMissedProofs(f.provider.address))
       .to.emit(f.market, "MissedProofsReported")
-      .withArgs(f.provider.address, n, 3n, f.watcher.address, 3n * bounty, (x: bigint) => x > 0n);
-    expect(await f.market.balanceOf(f.watcher.address)).to.equal(3n * bounty);
+      .withArgs(f.provider.address, n, 3n, f.watcher.address, bounty, (x: bigint) => x > 0n)
+      .and.to.emit(f.market, "ProofBondSlashed")
+      .withArgs(f.provider.address, 3n, slashed, f.watcher.address, bounty, slashed - bounty);
+    expect(await f.market.balanceOf(f.watcher.address)).to.equal(bounty);
+    expect(await f.market.balanceOf(f.treasury.address)).to.equal(slashed - bounty);
     expect((await f.market.proofState(f.provider.address)).nextPeriod).to.equal(n + 3n);
     await (await proveNext(f, f.provider, new Map([[a.id, a.tree]]))).wait();
   });

@@ -19,7 +19,10 @@ import { openDataSet } from "./dataSets.helpers.js";
 import { counterValue, dutyWorker, missPeriods, nonceOf } from "./duties.helpers.js";
 import { removeTempDirs } from "./helpers.js";
 
-const BOUNTY = defaultParameters().missedProofBounty as bigint;
+// The reporter's share of one missed period's penalty (the default penalty divides exactly).
+const BOUNTY =
+  ((defaultParameters().missedProofPenalty as bigint) * (defaultParameters().reporterShareBps as bigint)) /
+  10_000n;
 
 describe("worker duty: missed proofs", function () {
   let f: StorageFixture;

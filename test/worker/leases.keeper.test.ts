@@ -18,10 +18,12 @@ import {
   HEARTBEAT,
   heartbeatThrough,
   mined,
-  MISSED_BOUNTY,
+  MISSED_PENALTY,
+  reportSplit,
   PRICE,
   startLease,
 } from "../compute/helpers.js";
+import { defaultComputeParameters } from "../helpers/fixture.js";
 import type { StorageFixture } from "../helpers/fixture.js";
 import { counterValue, nonceOf } from "./duties.helpers.js";
 import { removeTempDirs, workerConfig } from "./helpers.js";
@@ -32,6 +34,11 @@ async function overdrawnLease(f: StorageFixture): Promise<{ leaseId: bigint; sta
   const lease = await startLease(f, { order: { deposit: CLOSE_BOUNTY + PRICE * 100n } });
   await heartbeatThrough(f, lease.leaseId, 2n);
   return lease;
+}
+
+/** The reporter's share of the penalty of `periods` missed heartbeat periods. */
+function shareOf(periods: bigint): bigint {
+  return reportSplit(periods * MISSED_PENALTY).toReporter;
 }
 
 describe("worker duty: lease keeper", function () {
@@ -65,15 +72,15 @@ describe("worker duty: lease keeper", function () {
       expect(first.duties.leaseKeeper).to.deep.include({ tracked: 1, missed: 1, reported: 1, lostRace: 0 });
       const action = w.context.db.action(REPORT_MISSED_HEARTBEATS, leaseId.toString(), "1");
       expect(action?.status).to.equal("confirmed");
-      expect(action?.reward).to.equal(2n * MISSED_BOUNTY);
+      expect(action?.reward).to.equal(shareOf(2n));
       expect(action?.txHash).to.be.a("string");
-      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(2n * MISSED_BOUNTY);
+      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(shareOf(2n));
       const lease = await f.compute.getLease(leaseId);
       expect(lease.nextPeriod).to.equal(3n);
       expect(lease.missedHeartbeats).to.equal(2n);
       const { metrics } = w.context;
       expect(await counterValue(metrics.leaseReports)).to.equal(1);
-      expect(await counterValue(metrics.bountyEarned)).to.equal(Number(2n * MISSED_BOUNTY));
+      expect(await counterValue(metrics.bountyEarned)).to.equal(Number(shareOf(2n)));
       expect(await counterValue(metrics.leasesClosed, { reason: "MissedHeartbeats" })).to.equal(0);
       expect((await metrics.leasesTracked.get()).values[0]?.value).to.equal(1);
 
@@ -92,7 +99,7 @@ describe("worker duty: lease keeper", function () {
       expect(result).to.deep.include({ reported: 1, closed: 0 });
       expect((await f.compute.getLease(leaseId)).provider).to.equal(ZeroAddress);
       expect(await counterValue(w.context.metrics.leasesClosed, { reason: "MissedHeartbeats" })).to.equal(1);
-      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(3n * MISSED_BOUNTY);
+      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(shareOf(2n) + shareOf(1n));
       await w.tick();
       expect(w.context.db.leaseById(leaseId)?.closed).to.deep.include({
         reason: Number(CloseReason.MissedHeartbeats),
@@ -168,7 +175,7 @@ describe("worker duty: lease keeper", function () {
       expect(result).to.deep.include({ reported: 1, lostRace: 0 });
       expect(await nonceOf(f, f.watcher.address)).to.equal(nonce);
       const action = restarted.context.db.action(REPORT_MISSED_HEARTBEATS, leaseId.toString(), "1");
-      expect(action).to.deep.include({ status: "confirmed", reward: MISSED_BOUNTY });
+      expect(action).to.deep.include({ status: "confirmed", reward: shareOf(1n) });
     });
   });
 
@@ -290,12 +297,17 @@ describe("worker duty: lease keeper", function () {
     });
 
     it("runs reports before closes: a lease behind on heartbeats and overdrawn earns both bounties", async function () {
+      // No penalty: the tenant's compensation from a report joins the escrow and could cure the overdraft.
+      await mined(
+        f.compute.connect(f.admin).setParameters(defaultComputeParameters({ missedHeartbeatPenalty: 0n })),
+      );
       const { leaseId, startedAt } = await overdrawnLease(f);
       await timeTo(f, startedAt + 4n * HEARTBEAT); // period 3 missed
       const w = await worker(f, { signer: f.watcher, duties: [leaseKeeperDuty()] });
       const result = (await w.tick()).duties.leaseKeeper;
+      await mined(f.compute.connect(f.admin).setParameters(defaultComputeParameters()));
       expect(result).to.deep.include({ reported: 1, closed: 1 });
-      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(MISSED_BOUNTY + CLOSE_BOUNTY);
+      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(CLOSE_BOUNTY);
       expect((await f.compute.getLease(leaseId)).provider).to.equal(ZeroAddress);
     });
 

@@ -16,6 +16,8 @@ library ComputeParams {
     uint256 internal constant MAX_MISSED_HEARTBEATS = 100;
     /// @notice Highest treasury share (bps of a penalty).
     uint256 internal constant MAX_TREASURY_BPS = 5_000;
+    /// @notice Highest reporter share (bps of a missed-heartbeat penalty): below 100%, so self-reporting loses.
+    uint256 internal constant MAX_REPORTER_SHARE_BPS = 5_000;
     /// @notice Shortest accepted limit on notice windows (seconds).
     uint256 internal constant MIN_MAX_NOTICE_WINDOW = 60;
     /// @notice Longest notice window (seconds); also keeps it within the lease's 24-bit field.
@@ -29,11 +31,11 @@ library ComputeParams {
 
     /// @notice Revert unless every field of `p` is within its bounds.
     /// @param p The parameters.
-    /// @param maxMissedHeartbeatBounty The deployment's cap on the missed-heartbeat bounty.
+    /// @param maxMissedHeartbeatPenalty The deployment's cap on the missed-heartbeat penalty.
     /// @param maxCloseBounty The deployment's cap on the close bounty buffer.
     function validate(
         IComputeMarket.Parameters memory p,
-        uint256 maxMissedHeartbeatBounty,
+        uint256 maxMissedHeartbeatPenalty,
         uint256 maxCloseBounty
     ) public pure {
         _check("heartbeatPeriod", p.heartbeatPeriod, MIN_HEARTBEAT_PERIOD, MAX_HEARTBEAT_PERIOD);
@@ -45,7 +47,8 @@ library ComputeParams {
         _check("minNoticeWindow", p.minNoticeWindow, 0, p.maxNoticeWindow);
         _check("maxOrderLifetime", p.maxOrderLifetime, MIN_ORDER_LIFETIME, MAX_ORDER_LIFETIME);
         _check("maxLeaseDuration", p.maxLeaseDuration, p.heartbeatPeriod, MAX_LEASE_DURATION);
-        _check("missedHeartbeatBounty", p.missedHeartbeatBounty, 0, maxMissedHeartbeatBounty);
+        _check("missedHeartbeatPenalty", p.missedHeartbeatPenalty, 0, maxMissedHeartbeatPenalty);
+        _check("reporterShareBps", p.reporterShareBps, 0, MAX_REPORTER_SHARE_BPS);
         // A zero buffer would leave nobody paid to close an overdrawn lease.
         _check("closeBounty", p.closeBounty, 1, maxCloseBounty);
     }

@@ -123,6 +123,22 @@ library LeaseMath {
         return s.start + s.missedSeconds + s.paidSeconds + s.escrow / s.pricePerSecond;
     }
 
+    /// @notice What a missed-heartbeat report slashes: `owed` (count × penalty per period), capped at the
+    ///         collateral above the reserved no-notice penalty.
+    /// @param owed Penalty for the periods reported.
+    /// @param collateral The lease's collateral left.
+    /// @param reserved The reserved no-notice penalty (<= `collateral`).
+    /// @return The penalty (<= `collateral - reserved`).
+    function reportPenalty(
+        uint256 owed,
+        uint256 collateral,
+        uint256 reserved
+    ) internal pure returns (uint256) {
+        // reserved <= collateral by construction (`_reservedPenalty` caps it).
+        uint256 available = collateral - reserved;
+        return owed < available ? owed : available;
+    }
+
     /// @notice A penalty of `bps` of `collateral`, split between the treasury and the harmed tenant.
     /// @param collateral The collateral.
     /// @param bps Penalty in basis points (<= 10_000).

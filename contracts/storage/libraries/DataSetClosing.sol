@@ -6,7 +6,9 @@ import { BasisPoints } from "../../payments/libraries/BasisPoints.sol";
 import { SlashSplit } from "../../payments/libraries/SlashSplit.sol";
 import { DataSetAccrual } from "./DataSetAccrual.sol";
 import { DataSetMath } from "./DataSetMath.sol";
+import { IRetrievalChallenges } from "../../interfaces/IRetrievalChallenges.sol";
 import { MarketLayout } from "./MarketLayout.sol";
+import { ProofBond } from "./ProofBond.sol";
 import { ProviderEpochs } from "./ProviderEpochs.sol";
 
 /// @title DataSetClosing
@@ -26,15 +28,17 @@ library DataSetClosing {
         uint256 toReporter;
         uint256 toTreasury;
         uint256 released;
+        ProofBond.Charge bond;
     }
 
-    /// @notice End data set `id` at once (faults, failed retrieval) and close it: its provider's closed periods are
-    ///         resolved first, nothing is paid from the provider's current epoch N on (`endPeriod = N`), and its bytes
-    ///         leave the challengeable set from N + 1 (emitted as a `DataSetUpdated` to span 0). One library call
-    ///         for the whole ending.
+    /// @notice End a live or ending data set at once and close it, for faults (`maxFaults` reached, else
+    ///         `MarketNotEnoughFaults`; refused while a retrieval challenge of it is open) or a failed retrieval:
+    ///         its provider's closed periods are resolved first, nothing is paid from the provider's current epoch N
+    ///         on (`endPeriod = N`), and its bytes leave the challengeable set from N + 1 (emitted as a
+    ///         `DataSetUpdated` to span 0). One library call for the whole ending.
     /// @param s The market's storage.
     /// @param id The data set (live or ending).
-    /// @param reason Why it ends.
+    /// @param reason `Faulty` or `RetrievalFailed`.
     /// @param currentPeriod The current period.
     /// @param provingPeriod The market's proving period (seconds).
     /// @return The amounts to credit and the collateral to slash and release (as `close`).
@@ -46,6 +50,9 @@ library DataSetClosing {
         uint256 provingPeriod
     ) public returns (Closing memory) {
         MarketLayout.DataSet storage d = s.sets[id];
+        IStorageMarket.Status status = d.status;
+        if (status != IStorageMarket.Status.Live && status != IStorageMarket.Status.Ending)
+            revert IStorageMarket.MarketWrongStatus(id, status);
         address provider = d.provider;
         // A data set in a size class keeps its provider's mask non-empty (no restart, mask not read).
         bool holdsBytes = d.classPlusOne != 0;
@@ -56,6 +63,14 @@ library DataSetClosing {
         } else {
             ProviderEpochs.catchUpInline(s, provider, currentPeriod);
             epoch = s.proofStates[provider].nextPeriod;
+        }
+        if (reason == IStorageMarket.EndReason.Faulty) {
+            DataSetAccrual.accrueInline(s, id, provingPeriod);
+            uint256 faults = uint256(d.missedFaults) + d.declaredFaults;
+            uint8 maxFaults = s.params.maxFaults;
+            if (faults < maxFaults) revert IStorageMarket.MarketNotEnoughFaults(id, faults, maxFaults);
+            // Terminating for faults must not end a retrieval challenge early (docs/SPEC.md §14); a view call.
+            _refuseOpenChallenge(s, id);
         }
         d.endPeriod = epoch;
         d.status = IStorageMarket.Status.Ending;
@@ -76,7 +91,9 @@ library DataSetClosing {
     }
 
     /// @notice Account the data set to its end, pay what is due from its escrow, refund the rest, charge the
-    ///         penalty of its end reason and mark it finalized.
+    ///         penalty of its end reason and mark it finalized; the provider's last open data set releases its
+    ///         proof bond. Refused while a retrieval challenge of the data set is open (escaping a challenge must
+    ///         cost at least what failing it costs: docs/SPEC.md §14).
     /// @param s The market's storage.
     /// @param id The data set.
     /// @param provingPeriod The market's proving period (seconds).
@@ -86,8 +103,25 @@ library DataSetClosing {
         uint64 id,
         uint256 provingPeriod
     ) public returns (Closing memory) {
+        // A failed retrieval is the challenge's own enforcement (already resolved): nothing to ask.
+        if (s.sets[id].endReason != IStorageMarket.EndReason.RetrievalFailed) _refuseOpenChallenge(s, id);
         DataSetAccrual.accrueInline(s, id, provingPeriod);
         return _closeAccrued(s, s.sets[id]);
+    }
+
+    /// @dev Revert with `MarketRetrievalChallengeOpen` while the retrieval-challenge contract (the market's
+    ///      RETRIEVAL_ROLE holder) has a challenge of data set `id` open.
+    function _refuseOpenChallenge(MarketLayout.Layout storage s, uint64 id) private view {
+        address retrieval = s.retrieval;
+        if (retrieval == address(0)) return;
+        // A role holder that does not answer (not a challenge contract) holds nothing: funds are never stuck.
+        (bool ok, bytes memory ret) = retrieval.staticcall(
+            abi.encodeCall(IRetrievalChallenges.openChallengeOf, (id))
+        );
+        if (ok && ret.length == 32) {
+            uint256 open = abi.decode(ret, (uint256));
+            if (open != 0) revert IStorageMarket.MarketRetrievalChallengeOpen(id, open);
+        }
     }
 
     /// @dev `close` of a data set already accounted to its end.
@@ -145,6 +179,59 @@ library DataSetClosing {
             );
         }
         c.released = locked - c.penalty;
+        ProofBond.close(s, d.provider, c.bond);
+    }
+
+    /// @notice The step `finalizeDataSet` takes: remove an ending data set from its provider's classes once the
+    ///         provider's next period is its last (the removal applies from the next epoch), and say whether it can
+    ///         close (its end is resolved and it is removed). Reverts with `MarketNotOver` when neither applies.
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param currentPeriod The current period.
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return closeNow Whether the market closes it now.
+    function finalizeStep(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 currentPeriod,
+        uint256 provingPeriod
+    ) public returns (bool closeNow) {
+        MarketLayout.DataSet storage d = s.sets[id];
+        if (d.status != IStorageMarket.Status.Ending) revert IStorageMarket.MarketWrongStatus(id, d.status);
+        address provider = d.provider;
+        ProviderEpochs.catchUpInline(s, provider, currentPeriod);
+        uint32 next = s.proofStates[provider].nextPeriod;
+        uint32 end = d.endPeriod;
+        bool progressed;
+        if (d.classPlusOne != 0 && uint256(next) + 1 >= end) {
+            // The removal applies from the next epoch, which is at or after the end: no unpaid proving.
+            _removeNext(s, id, provider, currentPeriod, provingPeriod);
+            progressed = true;
+        }
+        closeNow = d.classPlusOne == 0 && next >= end;
+        if (!progressed && !closeNow) revert IStorageMarket.MarketNotOver(id, end, next);
+    }
+
+    /// @dev Take the data set's bytes out of its provider's classes from the next epoch (accounted first), as a
+    ///      `DataSetUpdated` to span 0 at its current version.
+    function _removeNext(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        address provider,
+        uint256 currentPeriod,
+        uint256 provingPeriod
+    ) private {
+        // The data set is in a size class: the provider holds bytes (no restart, mask not read).
+        (uint32 epoch, uint32 tag) = ProviderEpochs.openEpochInline(s, provider, currentPeriod, true);
+        DataSetAccrual.accrueInline(s, id, provingPeriod);
+        ProviderEpochs.writeInline(s, id, bytes32(0), 0, tag);
+        emit IStorageMarket.DataSetUpdated(
+            id,
+            s.sets[id].version,
+            bytes32(0),
+            0,
+            epoch == tag ? epoch + 1 : epoch
+        );
     }
 
     /// @notice The record of data set `id` as the market's `dataSet` view returns it.

@@ -8,6 +8,7 @@ import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
 import { DataSetAccrual } from "./DataSetAccrual.sol";
 import { DataSetMath } from "./DataSetMath.sol";
 import { MarketLayout } from "./MarketLayout.sol";
+import { ProofBond } from "./ProofBond.sol";
 import { ProviderEpochs } from "./ProviderEpochs.sol";
 
 /// @title DataSetUpdates
@@ -29,18 +30,20 @@ library DataSetUpdates {
         uint256 provingPeriod;
     }
 
-    /// @notice Open an empty data set on the client's signed terms (the caller is the provider).
+    /// @notice Open an empty data set on the client's signed terms (the caller is the provider) and refill the
+    ///         provider's proof bond.
     /// @param s The market's storage.
     /// @param terms The client's signed terms.
     /// @param signature The client's signature.
     /// @param digest The terms' EIP-712 digest.
     /// @return id The new data set's id.
+    /// @return bond The proof-bond tokens to move (charged periods, stake to lock).
     function create(
         MarketLayout.Layout storage s,
         IStorageMarket.CreateDataSet calldata terms,
         bytes calldata signature,
         bytes32 digest
-    ) public returns (uint64 id) {
+    ) public returns (uint64 id, ProofBond.Charge memory bond) {
         if (terms.provider != msg.sender)
             revert IStorageMarket.MarketNotTermsProvider(terms.provider, msg.sender);
         if (block.timestamp > terms.deadline)
@@ -69,6 +72,7 @@ library DataSetUpdates {
             terms.noticePeriods,
             terms.nonce
         );
+        ProofBond.open(s, msg.sender, bond);
     }
 
     function _spendNonce(MarketLayout.Layout storage s, address client, uint64 nonce) private {

@@ -86,10 +86,22 @@ library MarketLayout {
         }
     }
 
+    /// @notice A provider's proof bond (docs/SPEC.md §8.2), in one word.
+    /// @param amount Tokens of the bond left (locked in the registry).
+    /// @param openDataSets Data sets of the provider not yet finalized.
+    /// @param chargedMissed The provider's `missedPeriods` already charged to the bond.
+    struct ProofBond {
+        uint128 amount;
+        uint32 openDataSets;
+        uint32 chargedMissed;
+    }
+
     /// @notice Everything the market stores.
     struct Layout {
         IStorageMarket.Parameters params;
         uint64 count;
+        // Holder of the market's RETRIEVAL_ROLE (the retrieval-challenge contract), asked before a data set closes.
+        address retrieval;
         mapping(uint64 id => DataSet) sets;
         mapping(uint64 id => bytes32[2]) roots;
         mapping(address provider => IStorageMarket.ProviderProofState) proofStates;
@@ -102,5 +114,6 @@ library MarketLayout {
         mapping(address provider => FaultLog.Log) faultLogs;
         mapping(address client => mapping(address key => IStorageMarket.SessionKey)) sessionKeys;
         mapping(address client => mapping(uint256 word => uint256 bits)) nonceBits;
+        mapping(address provider => ProofBond) bonds;
     }
 }

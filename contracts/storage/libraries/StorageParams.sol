@@ -26,6 +26,8 @@ library StorageParams {
     uint256 internal constant MAX_BOUNTY_BPS = 2_000;
     /// @notice Highest treasury share (bps of a slash).
     uint256 internal constant MAX_TREASURY_BPS = 5_000;
+    /// @notice Highest reporter share (bps of a missed-proof penalty): below 100%, so self-reporting loses.
+    uint256 internal constant MAX_REPORTER_SHARE_BPS = 5_000;
     /// @notice Smallest accepted limit on data set size (1 MiB).
     uint256 internal constant MIN_DATA_SET_LIMIT = 1 << 20;
     /// @notice Largest accepted limit on data set size (8 PiB: span 2^47 leaves, the highest size class).
@@ -36,11 +38,11 @@ library StorageParams {
     /// @notice Revert unless every field of `p` is within its bounds.
     /// @param p The parameters.
     /// @param provingPeriod The market's proving period.
-    /// @param maxMissedProofBounty The deployment's cap on the missed-proof bounty.
+    /// @param maxMissedProofPenalty The deployment's cap on the missed-proof penalty.
     function validate(
         IStorageMarket.Parameters memory p,
         uint256 provingPeriod,
-        uint256 maxMissedProofBounty
+        uint256 maxMissedProofPenalty
     ) public pure {
         _check("proofWindow", p.proofWindow, MIN_PROOF_WINDOW, provingPeriod);
         _check("challengeCount", p.challengeCount, 1, MAX_CHALLENGES);
@@ -53,7 +55,8 @@ library StorageParams {
         _check("treasuryShareBps", p.treasuryShareBps, 0, MAX_TREASURY_BPS);
         _check("maxNoticePeriods", p.maxNoticePeriods, 0, MAX_NOTICE_LIMIT);
         _check("maxDataSetSize", p.maxDataSetSize, MIN_DATA_SET_LIMIT, MAX_DATA_SET_LIMIT);
-        _check("missedProofBounty", p.missedProofBounty, 0, maxMissedProofBounty);
+        _check("missedProofPenalty", p.missedProofPenalty, 0, maxMissedProofPenalty);
+        _check("reporterShareBps", p.reporterShareBps, 0, MAX_REPORTER_SHARE_BPS);
     }
 
     /// @notice Revert unless `period` is an accepted proving period length.

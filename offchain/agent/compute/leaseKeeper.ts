@@ -3,7 +3,7 @@
  * 1. LeaseStarted events naming this provider (cursor in the database) are recorded as leases.
  * 2. Heartbeats first (they are what the provider is slashed for): for each live lease, closed periods left
  *    without a heartbeat (after downtime) are reported first (the market wants every earlier period resolved,
- *    and reporting our own misses costs only their bounty), then the current period's heartbeat is posted as
+ *    and reporting our own misses costs their penalty less the reporter share, which is ours), then the current period's heartbeat is posted as
  *    soon as it is due, early in the period rather than near its end.
  * 3. Leases that are over are closed (Expired or ProviderWithNotice; InsufficientFunds for an overdrawn
  *    lease, which pays this provider the close bounty), leases closed by others are noticed; either way the

@@ -1,6 +1,7 @@
 /**
  * Prover duty, in the order the protocol needs:
- * 1. own closed, unproven periods are reported (by the provider itself: no bounty) so proving can resume;
+ * 1. own closed, unproven periods are reported (by the provider itself: the penalty comes from its proof bond and
+ *    the reporter share comes back to it) so proving can resume;
  * 2. while the next period's seed block is not mined, data sets whose frozen layout holds a missing or corrupt
  *    piece are declared faulty (their answers are then left empty);
  * 3. inside the proof window, with the seed readable, the challenges are drawn by the SDK mirror over the layouts

@@ -4,7 +4,7 @@
  *
  * - report-missed-heartbeats (subject: lease id; key: the lease's `nextPeriod` when decided). A closed
  *   heartbeat period without a heartbeat is reported with `reportMissedHeartbeats`; the reporter earns
- *   `missedHeartbeatBounty` per period from the provider's collateral. The report that brings a lease's misses
+ *   `reporterShareBps` of the `missedHeartbeatPenalty` per period slashed from the provider's collateral. The report that brings a lease's misses
  *   to its `maxMissedHeartbeats` also closes it for `MissedHeartbeats` (the contract applies that reason only
  *   there: `closeLease(…, MissedHeartbeats)` is refused to everyone).
  * - close-lease (subject: lease id; key: `InsufficientFunds@<fundedUntil>`). A lease whose escrow cannot pay

@@ -1,7 +1,7 @@
 /**
  * Missed proofs: a provider whose first unresolved period `nextPeriod` is already closed (nextPeriod <
  * current period, by chain time) missed it — one proof per provider per period over all its data sets; anyone may
- * report it and earns the missed-proof bounty. Each
+ * report it and earns `reporterShareBps` of the missed-proof penalty slashed from the provider's proof bond. Each
  * (provider, nextPeriod) is decided once (`report-missed` action): a second worker that finds the periods
  * already reported records `lost-race` without sending anything.
  */

@@ -79,8 +79,9 @@ contract ComputeHandler is TestBase {
                 maxNoticeWindow: 1 days,
                 maxOrderLifetime: 1 days,
                 maxLeaseDuration: 30 days,
-                missedHeartbeatBounty: uint96(USDC / 10),
-                closeBounty: uint96(USDC)
+                missedHeartbeatPenalty: uint96(USDC / 10),
+                closeBounty: uint96(USDC),
+                reporterShareBps: 2_000
             })
         );
         for (uint256 i = 0; i < PROVIDERS; ++i) {
@@ -432,12 +433,17 @@ contract ComputeHandler is TestBase {
     function _report(uint64 id, address reporter) internal {
         IComputeMarket.Lease memory l = compute.getLease(id);
         uint256 before = compute.balanceOf(l.provider);
+        uint256 reserved = compute.leaseAccrual(id).reservedPenalty;
         vm.prank(reporter);
         uint256 bounty = compute.reportMissedHeartbeats(id);
-        _expectedLocked[l.provider] -= bounty;
-        if (compute.getLease(id).provider == address(0)) {
-            // The report reached the limit and closed the lease.
-            l.collateral -= uint96(bounty);
+        IComputeMarket.Lease memory a = compute.getLease(id);
+        if (a.provider != address(0)) {
+            // The penalty left the collateral; the tenant's compensation joined the escrow.
+            _expectedLocked[l.provider] -= l.collateral - a.collateral;
+            _ghost[id].funded += a.escrow - l.escrow;
+            if (a.collateral < reserved) _violation("a report took the reserved no-notice penalty");
+        } else {
+            // The report reached the limit and closed the lease: all of its collateral left the locked total.
             uint256 credited = compute.balanceOf(l.provider) - before;
             if (reporter == l.provider) credited -= bounty;
             _closed(id, l, credited);

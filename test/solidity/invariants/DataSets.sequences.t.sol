@@ -38,7 +38,8 @@ contract DataSetsInvariantTest is TestBase {
                 treasuryShareBps: 1000,
                 maxNoticePeriods: 720,
                 maxDataSetSize: uint64(1) << 50,
-                missedProofBounty: 1e6
+                missedProofPenalty: 1e6,
+                reporterShareBps: 2_000
             })
         );
         registry.grantRole(registry.MARKET_ROLE(), address(market));
@@ -108,11 +109,15 @@ contract DataSetsInvariantTest is TestBase {
         }
     }
 
-    /// @notice Collateral locked by the market == Σ over data sets of the capacity of the class they lock × rate.
+    /// @notice Collateral locked by the market == Σ over data sets of the capacity of the class they lock × rate,
+    ///         plus the provider's proof bond.
     function invariant_collateralByClass() public view {
         uint256 expected;
         uint256 n = handler.idCount();
         for (uint256 i = 0; i < n; ++i) expected += handler.expectedCollateral(handler.ids(i));
+        // Plus the provider's proof bond (docs/SPEC.md §8.2).
+        (uint256 bond, ) = handler.market().proofBond(handler.provider());
+        expected += bond;
         assertEq(
             handler.registry().stakeInfo(handler.provider()).locked,
             expected,

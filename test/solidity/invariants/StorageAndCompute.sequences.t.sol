@@ -42,7 +42,8 @@ contract StorageAndComputeInvariantTest is ComputeInvariantChecks {
                 treasuryShareBps: 1000,
                 maxNoticePeriods: 720,
                 maxDataSetSize: uint64(1) << 50,
-                missedProofBounty: 1e6
+                missedProofPenalty: 1e6,
+                reporterShareBps: 2_000
             })
         );
         registry.grantRole(registry.MARKET_ROLE(), address(market));
@@ -98,6 +99,9 @@ contract StorageAndComputeInvariantTest is ComputeInvariantChecks {
         uint256 expected;
         uint256 n = storageHandler.idCount();
         for (uint256 i = 0; i < n; ++i) expected += storageHandler.expectedCollateral(storageHandler.ids(i));
+        // Plus the provider's proof bond (docs/SPEC.md §8.2).
+        (uint256 bond, ) = storageHandler.market().proofBond(storageHandler.provider());
+        expected += bond;
         assertEq(
             computeRegistry.stakeInfo(storageHandler.provider()).locked,
             expected,

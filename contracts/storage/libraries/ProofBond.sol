@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { SafeCast } from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
+import { BasisPoints } from "../../payments/libraries/BasisPoints.sol";
+import { MarketLayout } from "./MarketLayout.sol";
+import { ProviderEpochs } from "./ProviderEpochs.sol";
+
+/// @title ProofBond
+/// @notice The proof bond of every provider (docs/SPEC.md §8.2): while a provider has a data set not finalized, the
+///         market keeps `(maxFaults + 2) × missedProofPenalty` of its stake locked, and every missed period costs
+///         `missedProofPenalty` from it — a watcher's share is therefore paid whatever the provider does with its
+///         free or unbonding stake. Periods recorded by a change (no reporter) are charged, without reporter share,
+///         the next time the bond is touched (a report, a refill, the release): the bond is locked until then.
+/// @dev The internal functions are inlined into the libraries that open and close data sets; `report` and `refill`
+///      are linked (public). Every function returns the tokens to move; the market moves them in the registry and
+///      its ledger afterwards (state final before any external call).
+library ProofBond {
+    /// @notice Tokens to move after a bond operation.
+    /// @param slashed Tokens to slash from the provider's locked stake (`toReporter + toTreasury`).
+    /// @param toReporter Share credited to the reporter.
+    /// @param toTreasury Share credited to the treasury.
+    /// @param toLock Free stake to lock into the bond.
+    /// @param toUnlock Bond stake to unlock.
+    struct Charge {
+        uint256 slashed;
+        uint256 toReporter;
+        uint256 toTreasury;
+        uint256 toLock;
+        uint256 toUnlock;
+    }
+
+    /// @notice Record the provider's closed, unproven periods and charge them to its bond; the reporter (the
+    ///         caller) earns `reporterShareBps` of the penalty of the periods it reported. Reverts with
+    ///         `MarketNoMissedPeriods` when there is nothing to report.
+    /// @param s The market's storage.
+    /// @param provider The provider.
+    /// @param currentPeriod The current period.
+    /// @return c Tokens to move.
+    function report(
+        MarketLayout.Layout storage s,
+        address provider,
+        uint256 currentPeriod
+    ) public returns (Charge memory c) {
+        (uint32 from, uint32 count) = ProviderEpochs.recordMissedInline(s, provider, currentPeriod);
+        if (count == 0) revert IStorageMarket.MarketNoMissedPeriods(provider, from, currentPeriod);
+        charge(s, provider, count, msg.sender, c);
+        emit IStorageMarket.MissedProofsReported(
+            provider,
+            from,
+            count,
+            msg.sender,
+            c.toReporter,
+            s.proofStates[provider].seedBlock
+        );
+    }
+
+    /// @notice Charge periods recorded by changes, then refill the bond to full (a change that raised the
+    ///         provider's collateral).
+    /// @param s The market's storage.
+    /// @param provider The provider.
+    /// @return c Tokens to move.
+    function refill(MarketLayout.Layout storage s, address provider) public returns (Charge memory c) {
+        charge(s, provider, 0, address(0), c);
+        top(s, provider, c);
+    }
+
+    /// @notice Count a new data set of the provider, charge periods recorded by changes and refill the bond.
+    /// @param s The market's storage.
+    /// @param provider The provider.
+    /// @param c Tokens to move (filled in).
+    function open(MarketLayout.Layout storage s, address provider, Charge memory c) internal {
+        MarketLayout.ProofBond storage b = s.bonds[provider];
+        uint32 openSets = b.openDataSets;
+        // Periods missed while the provider had no data set open were not bonded: the bond starts from now.
+        if (openSets == 0) b.chargedMissed = s.proofStates[provider].missedPeriods;
+        // At most one data set per id, ids < 2^64; a provider cannot hold 2^32 data sets' worth of gas.
+        unchecked {
+            b.openDataSets = openSets + 1;
+        }
+        charge(s, provider, 0, address(0), c);
+        top(s, provider, c);
+    }
+
+    /// @notice Count a finalized data set of the provider; the last one charges what is pending and releases
+    ///         the rest of the bond.
+    /// @param s The market's storage.
+    /// @param provider The provider.
+    /// @param c Tokens to move (filled in).
+    function close(MarketLayout.Layout storage s, address provider, Charge memory c) internal {
+        MarketLayout.ProofBond storage b = s.bonds[provider];
+        // Every finalized data set was counted when it was created.
+        uint32 openSets = b.openDataSets - 1;
+        b.openDataSets = openSets;
+        if (openSets != 0) return;
+        charge(s, provider, 0, address(0), c);
+        uint256 amount = b.amount;
+        if (amount == 0) return;
+        b.amount = 0;
+        c.toUnlock = amount;
+        emit IStorageMarket.ProofBondReleased(provider, amount);
+    }
+
+    /// @notice Charge every missed period of the provider not yet charged: the `reported` newest at the reporter's
+    ///         share, the others (recorded by changes) without; each costs `missedProofPenalty`, as far as the bond
+    ///         goes.
+    /// @param s The market's storage.
+    /// @param provider The provider.
+    /// @param reported How many of the newest periods the reporter reported.
+    /// @param reporter The reporter (0 for none).
+    /// @param c Tokens to move (added to).
+    function charge(
+        MarketLayout.Layout storage s,
+        address provider,
+        uint256 reported,
+        address reporter,
+        Charge memory c
+    ) internal {
+        MarketLayout.ProofBond storage b = s.bonds[provider];
+        uint32 missed = s.proofStates[provider].missedPeriods;
+        uint256 periods = missed - b.chargedMissed;
+        if (periods == 0) return;
+        b.chargedMissed = missed;
+        uint256 left = b.amount;
+        if (left == 0) return;
+        IStorageMarket.Parameters storage p = s.params;
+        uint256 penalty = p.missedProofPenalty;
+        // reported <= periods: the reported periods were just recorded and are not charged yet.
+        uint256 silent = _min((periods - reported) * penalty, left);
+        uint256 loud = _min(reported * penalty, left - silent);
+        uint256 slashed = silent + loud;
+        if (slashed == 0) return;
+        // slashed <= left < 2^128.
+        b.amount = uint128(left - slashed);
+        uint256 toReporter = BasisPoints.share(loud, p.reporterShareBps);
+        uint256 toTreasury = slashed - toReporter;
+        c.slashed += slashed;
+        c.toReporter += toReporter;
+        c.toTreasury += toTreasury;
+        emit IStorageMarket.ProofBondSlashed(provider, periods, slashed, reporter, toReporter, toTreasury);
+    }
+
+    /// @notice Refill the bond to `(maxFaults + 2) × missedProofPenalty` (a lower target leaves it as it is).
+    /// @param s The market's storage.
+    /// @param provider The provider.
+    /// @param c Tokens to move (`toLock` set).
+    function top(MarketLayout.Layout storage s, address provider, Charge memory c) internal {
+        IStorageMarket.Parameters storage p = s.params;
+        uint256 target = (uint256(p.maxFaults) + 2) * p.missedProofPenalty;
+        MarketLayout.ProofBond storage b = s.bonds[provider];
+        uint256 amount = b.amount;
+        if (amount >= target) return;
+        b.amount = SafeCast.toUint128(target);
+        c.toLock = target - amount;
+        emit IStorageMarket.ProofBondLocked(provider, c.toLock, target);
+    }
+
+    function _min(uint256 a, uint256 b) private pure returns (uint256) {
+        return a < b ? a : b;
+    }
+}
