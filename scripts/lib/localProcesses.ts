@@ -79,7 +79,7 @@ export function strataCli(chain: LocalChain) {
       // Each local chain gets its own catalog: nothing is written to the user's data folder.
       { timeoutMs: 300_000, env: { STRATA_CATALOG: catalogPathFor(chain) } },
     );
-    if (result.code !== 0 && !okCodes.includes(result.code ?? -1))
+    if (result.code !== 0 && !okCodes.includes(result.code))
       throw new StrataError("LOCAL_PROCESS_FAILED", `strata ${args.join(" ")} failed (${result.code})`, {
         details: `${result.stdout}${result.stderr}`,
       });
