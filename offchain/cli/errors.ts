@@ -110,6 +110,7 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   // amounts and gas
   AMOUNT_OUT_OF_RANGE: 1,
   GAS_FUNDS_MISSING: 2,
+  CONFIG_TOKEN_DECIMALS: 1,
 };
 
 export function exitCodeFor(code: string): ExitCode {

@@ -96,7 +96,9 @@ export type StrataErrorCode =
   | "FILE_NOT_HEALTHY"
   // amounts and gas (CLI): an amount outside what the contracts accept, a signer without native currency for gas
   | "AMOUNT_OUT_OF_RANGE"
-  | "GAS_FUNDS_MISSING";
+  | "GAS_FUNDS_MISSING"
+  // the agent configuration's amounts are written for another number of token decimals than the token's
+  | "CONFIG_TOKEN_DECIMALS";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

@@ -218,7 +218,7 @@ export async function storeRetrieveWithLocalAgents(
       const config = JSON.parse(await readFile(configFile, "utf8")) as Record<string, unknown>;
       config.key = { account };
       config.tickMs = 300;
-      config.autoRegister = { capacityBytes: String(1n << 40n), stake: String(5_000_000_000n) };
+      config.autoRegister = { capacityBytes: String(1n << 40n), stake: "5000" };
       await writeFile(configFile, JSON.stringify(config, null, 2));
       await strata(["dev", "mint", "5000", "--to", await addressOf(account)], 0);
       const child = spawn(

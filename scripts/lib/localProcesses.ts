@@ -109,7 +109,7 @@ export async function startAgents(
     config.tickMs = 300;
     config.settleEveryPeriods = 1;
     config.integrityScanMs = 1_000;
-    config.autoRegister = { capacityBytes: String(1n << 40n), stake: String(5_000_000_000n) };
+    config.autoRegister = { capacityBytes: String(1n << 40n), stake: "5000" };
     options.configure?.(config, agents.length);
     writeFileSync(configFile, JSON.stringify(config, null, 2));
     await strata(["dev", "mint", "5000", "--to", address], 0);

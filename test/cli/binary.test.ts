@@ -434,9 +434,14 @@ describe("strata binary: --help and the error paths of issue 16", function () {
     ]);
     expect(init.code, init.stdout + init.stderr).to.equal(0);
     const written = JSON.parse(readFileSync(file, "utf8")) as {
-      compute: { enabled: boolean; region: string };
+      tokenDecimals: number;
+      policy: { pricePerTiBMonth: string; collateralPerTiB: string };
+      compute: { enabled: boolean; region: string; collateralPerLease: string };
     };
-    expect(written.compute).to.include({ enabled: true, region: "eu" });
+    expect(written.compute).to.include({ enabled: true, region: "eu", collateralPerLease: "10" });
+    // Amounts in tokens, with the token's decimals recorded for the agent's check at start.
+    expect(written.tokenDecimals).to.equal(6);
+    expect(written.policy).to.include({ pricePerTiBMonth: "2.5", collateralPerTiB: "50" });
     const region = await strata([
       ...at,
       "--json",
