@@ -56,7 +56,12 @@ export function catalogPathFor(chain: Pick<LocalChain, "workDir">): string {
 
 /** Run `strata --json <args>` as development account `account`; resolves to the parsed JSON output. */
 export function strataCli(chain: LocalChain) {
-  return async (args: string[], account: number): Promise<Record<string, unknown>> => {
+  // `okCodes`: exit codes that still carry the JSON answer (`lease status` of a closed lease exits 2).
+  return async (
+    args: string[],
+    account: number,
+    okCodes: readonly number[] = [0],
+  ): Promise<Record<string, unknown>> => {
     const result = await run(
       [
         CLI,
@@ -72,7 +77,7 @@ export function strataCli(chain: LocalChain) {
       // Each local chain gets its own catalog: nothing is written to the user's data folder.
       { timeoutMs: 300_000, env: { STRATA_CATALOG: catalogPathFor(chain) } },
     );
-    if (result.code !== 0)
+    if (!okCodes.includes(result.code))
       throw new StrataError("LOCAL_PROCESS_FAILED", `strata ${args.join(" ")} failed (${result.code})`, {
         details: `${result.stdout}${result.stderr}`,
       });
