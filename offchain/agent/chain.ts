@@ -92,6 +92,18 @@ export class AgentChain {
         `the market uses registry ${registry} and token ${token}, the configuration says ${config.deployment.registry} and ${config.deployment.token}`,
       );
     }
+    const decimals = Number(
+      await TestStablecoin__factory.connect(config.deployment.token, provider).decimals(),
+    );
+    if (decimals !== config.tokenDecimals) {
+      throw new StrataError(
+        "CONFIG_TOKEN_DECIMALS",
+        `the token ${config.deployment.token} has ${decimals} decimals, the configuration's amounts are written for ${config.tokenDecimals}`,
+        {
+          details: `check every amount in the configuration is meant in tokens of ${decimals} decimals, then set "tokenDecimals": ${decimals} (or write a fresh one with strata provider init --force)`,
+        },
+      );
+    }
     await checkRetrievalChallenges(config, provider, chainId);
     return new AgentChain(
       provider,

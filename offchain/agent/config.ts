@@ -1,15 +1,22 @@
 /**
- * Provider agent configuration: a JSON file (amounts as decimal strings) plus overrides, validated into a
- * typed `AgentConfig`. Every problem is reported at once under one `CONFIG_*` error code.
+ * Provider agent configuration: a JSON file (amounts as decimal token strings, read with `tokenDecimals`) plus
+ * overrides, validated into a typed `AgentConfig`. Every problem is reported at once under one `CONFIG_*` error
+ * code.
  */
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { formatScaledPrice, type ResourcePrices } from "../sdk/compute/pricing.js";
+import type { ResourcePrices } from "../sdk/compute/pricing.js";
 import { StrataError } from "../sdk/errors.js";
 import { parseOrThrow } from "../sdk/schemas/issues.js";
 import { isRecord, merge } from "../sdk/schemas/merge.js";
 import type { ComputeCapacity } from "./compute/bidding.js";
-import { agentConfigSchema, LOG_LEVELS } from "./configSchema.js";
+import {
+  agentConfigSchema,
+  formatTokenPrice,
+  formatTokens,
+  LOG_LEVELS,
+  MAX_TOKEN_DECIMALS,
+} from "./configSchema.js";
 
 /** Where the agent's signing key comes from. */
 export type KeySource =
@@ -47,7 +54,7 @@ export interface ComputeRuntimeConfig {
 export interface ComputeConfig {
   /** Bid on orders and run leases (needs deployment.computeMarket). */
   enabled: boolean;
-  /** Cost per second of each resource, in billionths of a token base unit (the file takes decimals). */
+  /** Cost per second of each resource, in billionths of a token base unit (the file takes tokens per second). */
   prices: ResourcePrices;
   /** Margin over cost of every bid, in bps. */
   minMarginBps: number;
@@ -71,6 +78,11 @@ export interface ComputeConfig {
 }
 
 export interface AgentConfig {
+  /**
+   * Decimals of the payment token the file's amounts are written in (recorded by `strata provider init`); the
+   * agent refuses to start when the token has others (CONFIG_TOKEN_DECIMALS). Amounts below are base units.
+   */
+  tokenDecimals: number;
   rpcUrl: string;
   /** Expected chain id; the agent refuses to start on another chain. Null: accept whatever the RPC serves. */
   chainId: bigint | null;
@@ -112,8 +124,9 @@ export interface AgentConfig {
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
-/** The JSON file form of the configuration: bigints as decimal strings. */
+/** The JSON file form of the configuration: amounts as decimal token strings ("2.5"), other bigints as decimals. */
 export interface AgentConfigFile {
+  tokenDecimals: number;
   rpcUrl: string;
   chainId: string | null;
   deployment: {
@@ -145,7 +158,7 @@ export interface AgentConfigFile {
   logLevel: AgentConfig["logLevel"];
 }
 
-/** File form of the compute section: amounts as decimal strings; prices may have up to 9 decimals. */
+/** File form of the compute section: amounts in tokens; prices in tokens per second (up to decimals + 9 digits). */
 export interface ComputeConfigFile {
   enabled: boolean;
   pricePerMillicoreSecond: string;
@@ -170,12 +183,16 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object | null ? DeepPartia
 /** Values that replace the file's (e.g. from CLI flags); nested objects merge, null clears. */
 export type ConfigOverrides = DeepPartial<AgentConfigFile>;
 
+/** Token decimals of a configuration that does not say (the test stablecoin's); `provider init` records the token's. */
+export const DEFAULT_TOKEN_DECIMALS = 6;
+
 /** Where `strata provider init` writes the configuration and `strata agent start` reads it (current folder). */
 export const DEFAULT_CONFIG_FILE = "strata-agent.json";
 
 /** The configuration `strata provider init` writes; fill in `deployment` before use. */
 export function defaultConfig(): AgentConfigFile {
   return {
+    tokenDecimals: DEFAULT_TOKEN_DECIMALS,
     rpcUrl: "http://127.0.0.1:8545",
     chainId: null,
     deployment: { market: "", registry: "", token: "", retrievalChallenges: null, computeMarket: null },
@@ -183,12 +200,12 @@ export function defaultConfig(): AgentConfigFile {
     dataDir: "./strata-agent",
     listen: { host: "127.0.0.1", port: 7001 },
     publicEndpoint: "http://127.0.0.1:7001",
-    // For a 6-decimal token: 2.5 tokens per TiB-month, 50 tokens of collateral per TiB (20 months of revenue:
+    // 2.5 tokens per TiB-month, 50 tokens of collateral per TiB (20 months of revenue:
     // about 2.7 times the most any modelled deviation needs, docs/ECONOMICS.md), one day of notice with hourly
     // periods.
     policy: {
-      pricePerTiBMonth: "2500000",
-      collateralPerTiB: "50000000",
+      pricePerTiBMonth: "2.5",
+      collateralPerTiB: "50",
       noticePeriods: 24,
       maxPieceSize: String(1n << 30n),
     },
@@ -206,18 +223,18 @@ export function defaultConfig(): AgentConfigFile {
 }
 
 /**
- * Compute defaults, priced for a 6-decimal token: a core-hour 0.036, a GiB-hour of memory 0.0037, a
- * GiB-hour of disk 0.0001 tokens, plus 20 % margin. Off until `enabled`.
+ * Compute defaults in tokens per second: a core-hour 0.036, a GiB-hour of memory 0.0037, a GiB-hour of disk
+ * 0.0001 tokens, plus 20 % margin. Off until `enabled`.
  */
 export function defaultComputeConfig(): ComputeConfigFile {
   return {
     enabled: false,
-    pricePerMillicoreSecond: "0.01",
-    pricePerMiBSecond: "0.001",
-    pricePerStorageGiBSecond: "0.00003",
+    pricePerMillicoreSecond: "0.00000001",
+    pricePerMiBSecond: "0.000000001",
+    pricePerStorageGiBSecond: "0.00000000003",
     pricePerGpuSecond: {},
     minMarginBps: 2000,
-    collateralPerLease: "10000000",
+    collateralPerLease: "10",
     collateralPriceSeconds: "0",
     noticeWindowSeconds: 3600,
     maxConcurrentLeases: 4,
@@ -242,14 +259,15 @@ export function defaultComputeConfig(): ComputeConfigFile {
 
 /** Serialise a configuration back to its file form (e.g. to print the effective configuration). */
 export function configToFile(config: AgentConfig): AgentConfigFile {
+  const d = config.tokenDecimals;
   return {
     ...config,
     chainId: config.chainId === null ? null : config.chainId.toString(),
     deployment: { ...config.deployment },
     listen: { ...config.listen },
     policy: {
-      pricePerTiBMonth: config.policy.pricePerTiBMonth.toString(),
-      collateralPerTiB: config.policy.collateralPerTiB.toString(),
+      pricePerTiBMonth: formatTokens(config.policy.pricePerTiBMonth, d),
+      collateralPerTiB: formatTokens(config.policy.collateralPerTiB, d),
       noticePeriods: config.policy.noticePeriods,
       maxPieceSize: config.policy.maxPieceSize.toString(),
     },
@@ -258,23 +276,23 @@ export function configToFile(config: AgentConfig): AgentConfigFile {
         ? null
         : {
             capacityBytes: config.autoRegister.capacityBytes.toString(),
-            stake: config.autoRegister.stake.toString(),
+            stake: formatTokens(config.autoRegister.stake, d),
           },
-    compute: computeToFile(config.compute),
+    compute: computeToFile(config.compute, d),
   };
 }
 
-function computeToFile(c: ComputeConfig): ComputeConfigFile {
+function computeToFile(c: ComputeConfig, d: number): ComputeConfigFile {
   return {
     enabled: c.enabled,
-    pricePerMillicoreSecond: formatScaledPrice(c.prices.perMillicoreSecond),
-    pricePerMiBSecond: formatScaledPrice(c.prices.perMiBSecond),
-    pricePerStorageGiBSecond: formatScaledPrice(c.prices.perStorageGiBSecond),
+    pricePerMillicoreSecond: formatTokenPrice(c.prices.perMillicoreSecond, d),
+    pricePerMiBSecond: formatTokenPrice(c.prices.perMiBSecond, d),
+    pricePerStorageGiBSecond: formatTokenPrice(c.prices.perStorageGiBSecond, d),
     pricePerGpuSecond: Object.fromEntries(
-      Object.entries(c.prices.perGpuSecond).map(([model, price]) => [model, formatScaledPrice(price)]),
+      Object.entries(c.prices.perGpuSecond).map(([model, price]) => [model, formatTokenPrice(price, d)]),
     ),
     minMarginBps: c.minMarginBps,
-    collateralPerLease: c.collateralPerLease.toString(),
+    collateralPerLease: formatTokens(c.collateralPerLease, d),
     collateralPriceSeconds: c.collateralPriceSeconds.toString(),
     noticeWindowSeconds: c.noticeWindowSeconds,
     maxConcurrentLeases: c.maxConcurrentLeases,
@@ -317,8 +335,17 @@ export function parseConfig(
     throw new StrataError("CONFIG_INVALID", "the agent configuration must be a JSON object");
   // `key` always replaces (one source, not two).
   const merged = merge(merge(defaultConfig(), input, ["key"]), options.overrides ?? {}, ["key"]);
+  // The amounts are read with the file's decimals; an invalid `tokenDecimals` is reported by the schema.
+  const declared = merged.tokenDecimals;
+  const decimals =
+    typeof declared === "number" &&
+    Number.isInteger(declared) &&
+    declared >= 0 &&
+    declared <= MAX_TOKEN_DECIMALS
+      ? declared
+      : DEFAULT_TOKEN_DECIMALS;
   return parseOrThrow(
-    agentConfigSchema(options.baseDir ?? process.cwd()),
+    agentConfigSchema(options.baseDir ?? process.cwd(), decimals),
     merged,
     "CONFIG_INVALID",
     "agent configuration",

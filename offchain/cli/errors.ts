@@ -117,6 +117,7 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   REPAIR_FAILED: 2,
   CHUNK_AUTH_FAILED: 3,
   UPLOAD_OFFSET_MISMATCH: 2,
+  CONFIG_TOKEN_DECIMALS: 1,
 };
 
 export function exitCodeFor(code: string): ExitCode {

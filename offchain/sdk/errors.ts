@@ -104,7 +104,9 @@ export type StrataErrorCode =
   | "REPAIR_FAILED"
   // streaming data path (offchain/sdk/data/chunked.ts, stream.ts; agent uploads)
   | "CHUNK_AUTH_FAILED"
-  | "UPLOAD_OFFSET_MISMATCH";
+  | "UPLOAD_OFFSET_MISMATCH"
+  // the agent configuration's amounts are written for another number of token decimals than the token's
+  | "CONFIG_TOKEN_DECIMALS";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

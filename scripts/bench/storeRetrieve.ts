@@ -243,7 +243,7 @@ export async function storeRetrieveWithLocalAgents(
       config.tickMs = 300;
       // Pieces of the GiB-sized benchmark files (k = 2: half the file each) exceed the 1 GiB default.
       (config.policy as Record<string, unknown>).maxPieceSize = String(1n << 35n);
-      config.autoRegister = { capacityBytes: String(1n << 40n), stake: String(5_000_000_000n) };
+      config.autoRegister = { capacityBytes: String(1n << 40n), stake: "5000" };
       await writeFile(configFile, JSON.stringify(config, null, 2));
       await strata(["dev", "mint", "5000", "--to", await addressOf(account)], 0);
       const child = spawn(

@@ -1,5 +1,6 @@
 /**
- * Agents also rent out compute: prices per millicore-second and MiB-second (base units of the 6-decimal token)
+ * Agents also rent out compute: prices per millicore-second and MiB-second in tokens (0.072 tokens per
+ * core-hour, 0.0036 per MiB-hour)
  * with a margin that differs per agent, so the bids differ and the cheapest wins; short funding minimum and
  * notice window for a story told in minutes.
  */
@@ -8,10 +9,10 @@ export function enableCompute(config: Record<string, unknown>, index: number): v
   config.compute = {
     ...compute,
     enabled: true,
-    pricePerMillicoreSecond: "20",
-    pricePerMiBSecond: "1",
+    pricePerMillicoreSecond: "0.00002",
+    pricePerMiBSecond: "0.000001",
     minMarginBps: 1000 * (index + 1),
-    collateralPerLease: "20000000",
+    collateralPerLease: "20",
     noticeWindowSeconds: 120,
     minFundedSeconds: 30,
     settleEverySeconds: 60,

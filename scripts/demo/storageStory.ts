@@ -50,19 +50,19 @@ export interface StorageStoryResult {
 const RETRIEVAL_FAILED = 4n;
 
 /**
- * Storage prices of the demo's providers, in base units of the 6-decimal token per TiB-month: a different price
- * each (the client takes the cheapest first). They are far above a market price on purpose: payments are exact per
- * byte and second, and a 3 MiB file proven for two one-hour periods earns about 1e-8 tokens at 2.5 per TiB-month,
- * less than one base unit, so settlements would pay nothing visible.
+ * Storage prices of the demo's providers, in tokens per TiB-month (the agent configuration's unit): a different
+ * price each (the client takes the cheapest first). They are far above a market price on purpose: payments are
+ * exact per byte and second, and a 3 MiB file proven for two one-hour periods earns about 1e-8 tokens at 2.5 per
+ * TiB-month, less than one base unit, so settlements would pay nothing visible.
  */
-export function demoStoragePrice(index: number): bigint {
-  return (1_000n + 250n * BigInt(index)) * 1_000_000n;
+export function demoStoragePrice(index: number): string {
+  return (1_000 + 250 * index).toString();
 }
 
 /** Agent configuration hook: the provider's storage offer for the story. */
 export function configureStorageOffer(config: Record<string, unknown>, index: number): void {
   const policy = (config.policy ?? {}) as Record<string, unknown>;
-  config.policy = { ...policy, pricePerTiBMonth: demoStoragePrice(index).toString(), noticePeriods: 2 };
+  config.policy = { ...policy, pricePerTiBMonth: demoStoragePrice(index), noticePeriods: 2 };
 }
 
 export async function runStorageStory(input: StorageStoryInput): Promise<StorageStoryResult> {

@@ -11,12 +11,10 @@ import {
   modelGas,
   parameterSetFromFile,
   SCENARIO_DEFAULTS,
-  TOKEN_UNIT,
   type ModelGas,
   type ParameterSet,
   type Scenario,
 } from "../../offchain/incentives/index.js";
-import { parseScaledPrice } from "../../offchain/sdk/compute/pricing.js";
 import { defaultWorkerConfig } from "../../offchain/worker/config.js";
 import { readGasRows, ROOT } from "../bench/files.js";
 
@@ -39,7 +37,8 @@ export function shippedGas(): ModelGas {
 /** The representative lease: one core and 2 GiB of memory at the agent's default prices. */
 export const LEASE = { millicores: 1_000, memoryMiB: 2_048 } as const;
 
-const scaled = (text: string) => Number(parseScaledPrice(text) ?? 0n) / 1e9;
+/** The agent configuration writes amounts and prices in tokens. */
+const tokens = (text: string) => Number(text);
 
 /** The scenario of the agent's and the worker's defaults; `overrides` replace any field. */
 export function defaultScenario(overrides: Partial<Scenario> = {}): Scenario {
@@ -47,13 +46,12 @@ export function defaultScenario(overrides: Partial<Scenario> = {}): Scenario {
   const worker = defaultWorkerConfig();
   const compute = agent.compute;
   const pricePerSecond =
-    (LEASE.millicores * scaled(compute.pricePerMillicoreSecond) +
-      LEASE.memoryMiB * scaled(compute.pricePerMiBSecond)) /
-    TOKEN_UNIT;
+    LEASE.millicores * tokens(compute.pricePerMillicoreSecond) +
+    LEASE.memoryMiB * tokens(compute.pricePerMiBSecond);
   return checkScenario({
     ...SCENARIO_DEFAULTS,
-    pricePerTiBMonth: Number(agent.policy.pricePerTiBMonth) / TOKEN_UNIT,
-    collateralPerTiB: Number(agent.policy.collateralPerTiB) / TOKEN_UNIT,
+    pricePerTiBMonth: tokens(agent.policy.pricePerTiBMonth),
+    collateralPerTiB: tokens(agent.policy.collateralPerTiB),
     noticePeriods: agent.policy.noticePeriods,
     settleEveryPeriods: Math.max(1, agent.settleEveryPeriods),
     // The worker samples 4 data sets a minute: 4 samples a day each while it watches up to 1,440 of them.
@@ -61,7 +59,7 @@ export function defaultScenario(overrides: Partial<Scenario> = {}): Scenario {
     failuresBeforeChallenge: worker.sampling.failuresBeforeChallenge,
     leasePricePerSecond: pricePerSecond,
     leaseCostShare: 1 / (1 + compute.minMarginBps / 10_000),
-    leaseCollateral: Number(compute.collateralPerLease) / TOKEN_UNIT,
+    leaseCollateral: tokens(compute.collateralPerLease),
     leaseNoticeSeconds: compute.noticeWindowSeconds,
     overdraftCloseSeconds: compute.settleEverySeconds,
     ...overrides,

@@ -54,15 +54,13 @@ export function catalogPathFor(chain: Pick<LocalChain, "workDir">): string {
   return path.join(chain.workDir, "catalog.sqlite");
 }
 
-/**
- * Run `strata --json <args>` as development account `account`; resolves to the parsed JSON output. Exit codes in
- * `okCodes` (besides 0) still print their JSON: e.g. `lease status` exits 2 for a closed lease.
- */
+/** Run `strata --json <args>` as development account `account`; resolves to the parsed JSON output. */
 export function strataCli(chain: LocalChain) {
+  // `okCodes`: exit codes that still carry the JSON answer (`lease status` of a closed lease exits 2).
   return async (
     args: string[],
     account: number,
-    okCodes: readonly number[] = [],
+    okCodes: readonly number[] = [0],
   ): Promise<Record<string, unknown>> => {
     const result = await run(
       [
@@ -79,7 +77,7 @@ export function strataCli(chain: LocalChain) {
       // Each local chain gets its own catalog: nothing is written to the user's data folder.
       { timeoutMs: 300_000, env: { STRATA_CATALOG: catalogPathFor(chain) } },
     );
-    if (result.code !== 0 && !okCodes.includes(result.code))
+    if (!okCodes.includes(result.code))
       throw new StrataError("LOCAL_PROCESS_FAILED", `strata ${args.join(" ")} failed (${result.code})`, {
         details: `${result.stdout}${result.stderr}`,
       });
@@ -116,7 +114,7 @@ export async function startAgents(
     config.tickMs = 300;
     config.settleEveryPeriods = 1;
     config.integrityScanMs = 1_000;
-    config.autoRegister = { capacityBytes: String(1n << 40n), stake: String(5_000_000_000n) };
+    config.autoRegister = { capacityBytes: String(1n << 40n), stake: "5000" };
     options.configure?.(config, agents.length);
     writeFileSync(configFile, JSON.stringify(config, null, 2));
     await strata(["dev", "mint", "5000", "--to", address], 0);

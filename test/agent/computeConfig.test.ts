@@ -46,7 +46,7 @@ const REQUEST: OrderRequest = {
 describe("agent compute configuration and records", function () {
   after(removeTempDirs);
 
-  it("is off by default and reads prices with decimals, GPU models with dots, capacity and runtime", function () {
+  it("is off by default and reads prices in tokens per second, GPU models with dots, capacity and runtime", function () {
     const off = parseConfig({ deployment: DEPLOYMENT });
     expect(off.compute.enabled).to.equal(false);
     expect(off.deployment.computeMarket).to.equal(null);
@@ -56,8 +56,8 @@ describe("agent compute configuration and records", function () {
       deployment: { ...DEPLOYMENT, computeMarket: COMPUTE.toLowerCase() },
       compute: {
         enabled: true,
-        pricePerMillicoreSecond: "0.005",
-        pricePerGpuSecond: { "a100.80gb": "12.5" },
+        pricePerMillicoreSecond: "0.000000005",
+        pricePerGpuSecond: { "a100.80gb": "0.0000125" },
         capacity: { cpuMillicores: 8000, gpus: { "a100.80gb": 2 } },
         region: "eu-west",
         runtime: { niceness: 5, cpuTolerance: 1.5 },
@@ -75,7 +75,7 @@ describe("agent compute configuration and records", function () {
     expect(config.compute.runtime).to.deep.include({ niceness: 5, cpuTolerance: 1.5, nodePath: null });
     // The file form round-trips.
     expect(parseConfig(configToFile(config))).to.deep.equal(config);
-    expect(configToFile(config).compute.pricePerMillicoreSecond).to.equal("0.005");
+    expect(configToFile(config).compute.pricePerMillicoreSecond).to.equal("0.000000005");
   });
 
   it("reports bad compute fields, and compute enabled without a compute market", function () {
@@ -84,7 +84,7 @@ describe("agent compute configuration and records", function () {
         deployment: DEPLOYMENT,
         compute: {
           enabled: "yes",
-          pricePerMiBSecond: "0.0000000001",
+          pricePerMiBSecond: "0.0000000000000001",
           pricePerGpuSecond: { h100: 3 },
           capacity: { cpuMillicores: -1, gpus: { "": 1 } },
           region: "x".repeat(17),

@@ -2,6 +2,7 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { Agent } from "../../offchain/agent/agent.js";
 import type { ConfigOverrides } from "../../offchain/agent/config.js";
+import { formatTokens } from "../../offchain/agent/configSchema.js";
 import {
   requestToChain,
   type ComputeResources,
@@ -49,11 +50,11 @@ export async function computeOverrides(
     deployment: { computeMarket: await f.compute.getAddress() },
     compute: {
       enabled: true,
-      pricePerMillicoreSecond: "0.01",
-      pricePerMiBSecond: "0.001",
+      pricePerMillicoreSecond: "0.00000001",
+      pricePerMiBSecond: "0.000000001",
       pricePerStorageGiBSecond: "0",
       minMarginBps: 2000,
-      collateralPerLease: COLLATERAL.toString(),
+      collateralPerLease: formatTokens(COLLATERAL, 6),
       noticeWindowSeconds: 120,
       maxConcurrentLeases: 4,
       capacity: { cpuMillicores: 2000, memoryMiB: 4096, storageGiB: 10, gpus: {} },

@@ -11,6 +11,16 @@ const DEPLOYMENT = {
   token: "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
 };
 
+function problems(input: unknown): string[] {
+  try {
+    parseConfig(input);
+  } catch (error) {
+    expect(error).to.have.property("code", "CONFIG_INVALID");
+    return (error as StrataError).details?.split("\n") ?? [];
+  }
+  return [];
+}
+
 function codeOf(fn: () => unknown): string | undefined {
   try {
     fn();
@@ -46,8 +56,8 @@ describe("agent configuration", function () {
         overrides: {
           listen: { host: "0.0.0.0" },
           key: { env: "MY_KEY" },
-          autoRegister: { capacityBytes: "1099511627776", stake: "5000000" },
-          policy: { collateralPerTiB: "3" },
+          autoRegister: { capacityBytes: "1099511627776", stake: "5" },
+          policy: { collateralPerTiB: "0.000003" },
         },
       },
     );
@@ -92,6 +102,52 @@ describe("agent configuration", function () {
     expect(problems.filter((p) => p.includes("not a known field"))).to.deep.equal([
       "retries: is not a known field",
     ]);
+  });
+
+  it("reads every amount in tokens of tokenDecimals and writes them back the same way", function () {
+    const input = {
+      deployment: DEPLOYMENT,
+      tokenDecimals: 18,
+      policy: { pricePerTiBMonth: "2.5", collateralPerTiB: "50" },
+      autoRegister: { capacityBytes: "1024", stake: "1000.000000000000000001" },
+      compute: { collateralPerLease: "10", pricePerMillicoreSecond: "0.00000001" },
+    };
+    const config = parseConfig(input);
+    expect(config.tokenDecimals).to.equal(18);
+    expect(config.policy.pricePerTiBMonth).to.equal(25n * 10n ** 17n);
+    expect(config.policy.collateralPerTiB).to.equal(50n * 10n ** 18n);
+    expect(config.autoRegister?.stake).to.equal(1000n * 10n ** 18n + 1n);
+    expect(config.compute.collateralPerLease).to.equal(10n * 10n ** 18n);
+    // 1e-8 tokens of 18 decimals = 1e10 base units, in billionths of a base unit.
+    expect(config.compute.prices.perMillicoreSecond).to.equal(10n ** 19n);
+    const file = configToFile(config);
+    expect(file.policy).to.include({ pricePerTiBMonth: "2.5", collateralPerTiB: "50" });
+    expect(file.autoRegister?.stake).to.equal("1000.000000000000000001");
+    expect(file.compute.pricePerMillicoreSecond).to.equal("0.00000001");
+    expect(parseConfig(file)).to.deep.equal(config);
+    // The same text means other base units with other decimals.
+    expect(parseConfig({ ...input, tokenDecimals: 6, autoRegister: null }).policy.pricePerTiBMonth).to.equal(
+      2_500_000n,
+    );
+  });
+
+  it("refuses amounts finer than a base unit, negative or not decimal, and bad tokenDecimals", function () {
+    const base = { deployment: DEPLOYMENT };
+    expect(problems({ ...base, policy: { pricePerTiBMonth: "0.0000001" } })).to.have.length(1); // 7 decimals
+    expect(problems({ ...base, policy: { collateralPerTiB: "-1" } })).to.have.length(1);
+    expect(problems({ ...base, policy: { collateralPerTiB: "1e6" } })).to.have.length(1);
+    expect(problems({ ...base, policy: { collateralPerTiB: 50 } })).to.have.length(1); // a string, not a number
+    expect(problems({ ...base, compute: { pricePerMiBSecond: "0.0000000000000001" } })).to.have.length(1);
+    expect(problems({ ...base, tokenDecimals: 37 })[0]).to.match(/^tokenDecimals:/);
+    expect(problems({ ...base, tokenDecimals: "6" })[0]).to.match(/^tokenDecimals:/);
+    // With 0 decimals the defaults "2.5" per TiB-month and 3e-11 per GiB-second are finer than a base unit.
+    expect(problems({ ...base, tokenDecimals: 0 }).map((p) => p.split(":")[0])).to.deep.equal([
+      "policy.pricePerTiBMonth",
+      "compute.pricePerStorageGiBSecond",
+    ]);
+    const whole = { pricePerTiBMonth: "3" };
+    const coarse = { pricePerStorageGiBSecond: "0.00000003" };
+    expect(problems({ ...base, tokenDecimals: 0, policy: whole, compute: coarse })).to.deep.equal([]);
   });
 
   it("refuses an offer the market cannot hold: a zero price, a notice above uint32", function () {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import { formatTokens } from "../../offchain/agent/configSchema.js";
 import type { Agent } from "../../offchain/agent/agent.js";
 import {
   deployStorage,
@@ -60,7 +61,9 @@ describe("agent chain duties on data sets", function () {
     await fundClient(f, f.client);
     // A price high enough that a few kilobytes earn whole base units per period.
     const price = 10n ** 15n;
-    const agent = await startTestAgent(f, { overrides: { policy: { pricePerTiBMonth: String(price) } } });
+    const agent = await startTestAgent(f, {
+      overrides: { policy: { pricePerTiBMonth: formatTokens(price, 6) } },
+    });
     agents.push(agent);
     const a = await liveDataSet(f, agent, [3000, 64 * 5], price);
     const b = await liveDataSet(f, agent, [100_000], price);

@@ -19,6 +19,7 @@ import {
   type DataSetLayout,
 } from "../../offchain/sdk/datasets/placement.js";
 import { dataSetRoot } from "../../offchain/sdk/datasets/tree.js";
+import { formatTokens } from "../../offchain/agent/configSchema.js";
 import {
   makeTerms,
   marketDomain,
@@ -65,8 +66,9 @@ export async function agentConfig(
       listen: { host: "127.0.0.1", port: 0 },
       publicEndpoint: "http://127.0.0.1:7999",
       policy: {
-        pricePerTiBMonth: String((5n * USDC) / 2n),
-        collateralPerTiB: String(100n * USDC),
+        // In tokens, as the file takes them (the fixture's stablecoin has 6 decimals).
+        pricePerTiBMonth: formatTokens((5n * USDC) / 2n, 6),
+        collateralPerTiB: formatTokens(100n * USDC, 6),
         noticePeriods: 2,
       },
       settleEveryPeriods: 1,

@@ -27,7 +27,7 @@ describe("agent process entry (startAgentFromConfigFile)", function () {
 
   after(removeTempDirs);
 
-  async function configFile(key: unknown): Promise<string> {
+  async function configFile(key: unknown, extra: Record<string, unknown> = {}): Promise<string> {
     const dataDir = await tempDataDir();
     const path = join(dataDir, "agent.json");
     await writeFile(
@@ -44,6 +44,7 @@ describe("agent process entry (startAgentFromConfigFile)", function () {
         listen: { host: "127.0.0.1", port: 0 },
         publicEndpoint: "http://127.0.0.1:7999",
         logLevel: "silent",
+        ...extra,
       }),
     );
     return path;
@@ -70,5 +71,13 @@ describe("agent process entry (startAgentFromConfigFile)", function () {
       (e: unknown) => e,
     );
     expect(error).to.be.instanceOf(StrataError).with.property("code", "KEY_MISSING");
+  });
+
+  it("CONFIG_TOKEN_DECIMALS when the amounts are written for other decimals than the token's", async function () {
+    // "2.5" tokens of 18 decimals would be 2.5e18 base units of the 6-decimal stablecoin: refused, not misread.
+    const path = await configFile({ account: 2 }, { tokenDecimals: 18 });
+    const error = await startAgentFromConfigFile(path, { logger: silentLogger() }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(StrataError).with.property("code", "CONFIG_TOKEN_DECIMALS");
+    expect((error as StrataError).details).to.include('"tokenDecimals": 6');
   });
 });

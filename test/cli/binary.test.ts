@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -434,9 +434,14 @@ describe("strata binary: --help and the error paths of issue 16", function () {
     ]);
     expect(init.code, init.stdout + init.stderr).to.equal(0);
     const written = JSON.parse(readFileSync(file, "utf8")) as {
-      compute: { enabled: boolean; region: string };
+      tokenDecimals: number;
+      policy: { pricePerTiBMonth: string; collateralPerTiB: string };
+      compute: { enabled: boolean; region: string; collateralPerLease: string };
     };
-    expect(written.compute).to.include({ enabled: true, region: "eu" });
+    expect(written.compute).to.include({ enabled: true, region: "eu", collateralPerLease: "10" });
+    // Amounts in tokens, with the token's decimals recorded for the agent's check at start.
+    expect(written.tokenDecimals).to.equal(6);
+    expect(written.policy).to.include({ pricePerTiBMonth: "2.5", collateralPerTiB: "50" });
     const region = await strata([
       ...at,
       "--json",
@@ -456,5 +461,80 @@ describe("strata binary: --help and the error paths of issue 16", function () {
     const neither = await strata([...at, "--json", "estimate", "no-such-file.bin"]);
     expect(neither.code).to.equal(1);
     expect(jsonError(neither).code).to.equal("FILE_NOT_FOUND");
+    // The agent refuses a configuration whose amounts are written for other decimals than the token's.
+    const config = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    const other = join(home, "other-decimals.json");
+    writeFileSync(other, JSON.stringify({ ...config, key: { account: 13 }, tokenDecimals: 18 }));
+    const refused = await strata([...at, "--json", "agent", "start", "--config", other]);
+    expect(refused.code).to.equal(1);
+    const error = jsonError(refused);
+    expect(error.code).to.equal("CONFIG_TOKEN_DECIMALS");
+    expect(error.details).to.contain('"tokenDecimals": 6');
+  });
+
+  it("lease commands' JSON: amounts in tokens with <name>Raw, prices per second and per hour", async function () {
+    const tenant = ["--account", "14"];
+    await strata([...at, "--account", "0", "dev", "mint", "50", "--to", devAccountWallet(14).address]);
+    const workload = join(home, "workload.json");
+    writeFileSync(
+      workload,
+      JSON.stringify({
+        version: 2,
+        services: {
+          main: {
+            run: { kind: "node", script: "setInterval(() => {}, 1000);" },
+            resources: { cpuMillicores: 250, memoryMiB: 128 },
+            restart: "on-failure",
+          },
+        },
+      }),
+    );
+    const posted = json(
+      await strata([
+        ...at,
+        ...tenant,
+        "--json",
+        "lease",
+        "order",
+        "--workload",
+        workload,
+        "--max-price",
+        "0.036",
+        "--deposit",
+        "5",
+        "--workloads-dir",
+        join(home, "kept"),
+      ]),
+    ) as {
+      orderId: string;
+      request: Record<string, unknown>;
+      escrow: string;
+      escrowRaw: string;
+      token: unknown;
+    };
+    expect(posted.request).to.include({
+      maxPricePerSecond: "0.00001",
+      maxPricePerSecondRaw: "10",
+      maxPricePerHour: "0.036",
+      maxPricePerHourRaw: "36000",
+      deposit: "5",
+      depositRaw: "5000000",
+    });
+    expect(BigInt(posted.escrowRaw)).to.be.greaterThan(0n);
+    expect(posted.token).to.deep.equal({ symbol: "tUSD", decimals: 6 });
+    const bids = json(await strata([...at, "--json", "lease", "bids", posted.orderId]));
+    expect(bids).to.include({ maxPricePerHour: "0.036", maxPricePerHourRaw: "36000" });
+    expect(bids.bids).to.deep.equal([]);
+    const human = await strata([...at, "lease", "bids", posted.orderId]);
+    expect(human.stdout).to.contain("max 0.036 tUSD/h");
+    const cancelled = json(await strata([...at, ...tenant, "--json", "lease", "cancel", posted.orderId]));
+    expect(cancelled).to.include({ refund: "5", refundRaw: "5000000" });
+    const withdrawn = json(await strata([...at, ...tenant, "--json", "lease", "withdraw"]));
+    expect(withdrawn).to.include({
+      withdrawn: "5",
+      withdrawnRaw: "5000000",
+      remaining: "0",
+      remainingRaw: "0",
+    });
   });
 });

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Agent } from "../../offchain/agent/agent.js";
+import { formatTokens } from "../../offchain/agent/configSchema.js";
 import type { CliIo } from "../../offchain/cli/context.js";
 import { runCli } from "../../offchain/cli/program.js";
 import { workloadHash } from "../../offchain/sdk/compute/workload.js";
@@ -140,7 +141,14 @@ describe("strata lease (in-process chain and agent)", function () {
     const posted = await ok(order());
     const orderId = posted.orderId as string;
     expect(posted.workloadHash).to.equal(workloadHash(ALIVE));
-    expect((posted.request as Json).maxPricePerSecond).to.equal("10");
+    // Amounts in tokens with their base units under <name>Raw; prices per second and per hour.
+    expect(posted.request).to.deep.include({
+      maxPricePerSecond: "0.00001",
+      maxPricePerSecondRaw: "10",
+      maxPricePerHour: "0.036",
+      maxPricePerHourRaw: "36000",
+    });
+    expect(posted.token).to.deep.equal({ symbol: "tUSD", decimals: 6 });
     expect((posted.funding as Json).approveTx).to.be.a("string");
 
     await agent.tick();
@@ -149,8 +157,10 @@ describe("strata lease (in-process chain and agent)", function () {
     expect(listed.bids).to.have.length(1);
     expect((listed.bids as Json[])[0]).to.deep.include({
       provider: f.provider.address,
-      pricePerSecond: BID_PRICE.toString(),
+      pricePerSecondRaw: BID_PRICE.toString(),
+      pricePerHourRaw: (BID_PRICE * 3600n).toString(),
     });
+    expect((listed.bids as Json[])[0]?.pricePerHour).to.equal(formatTokens(BID_PRICE * 3600n, 6));
 
     const accepted = await ok([
       "lease",
@@ -209,9 +219,11 @@ describe("strata lease (in-process chain and agent)", function () {
     });
     expect(((await ok(["lease", "status", orderId])).agent as Json).manifestVersion).to.equal(2);
 
-    const before = BigInt(live.escrow as string);
+    const before = BigInt(live.escrowRaw as string);
+    expect(live.escrow).to.equal(formatTokens(before, 6));
     const topped = await ok(["lease", "topup", orderId, "1"]);
-    expect(BigInt(topped.escrow as string)).to.equal(before + USDC);
+    expect(topped).to.deep.include({ amount: "1", amountRaw: USDC.toString() });
+    expect(BigInt(topped.escrowRaw as string)).to.equal(before + USDC);
 
     const mine = await ok(["lease", "list", "--mine"]);
     expect((mine.entries as Json[]).map((e) => [e.orderId, e.status])).to.deep.equal([[orderId, "leased"]]);
@@ -220,11 +232,13 @@ describe("strata lease (in-process chain and agent)", function () {
     await agent.tick();
     const closed = await ok(["lease", "close", orderId]);
     expect(closed.reason).to.equal("Tenant");
-    const refund = BigInt((closed.closed as Json).refundedToTenant as string);
+    const refund = BigInt((closed.closed as Json).refundedToTenantRaw as string);
+    expect((closed.closed as Json).refundedToTenant).to.equal(formatTokens(refund, 6));
     expect(refund).to.be.greaterThan(0n);
     const wallet = await f.token.balanceOf(f.client.address);
     const withdrawn = await ok(["lease", "withdraw"]);
-    expect(BigInt(withdrawn.withdrawn as string)).to.equal(refund);
+    expect(BigInt(withdrawn.withdrawnRaw as string)).to.equal(refund);
+    expect(withdrawn.withdrawn).to.equal(formatTokens(refund, 6));
     expect(await f.token.balanceOf(f.client.address)).to.equal(wallet + refund);
 
     expect(await failure(["lease", "accept", orderId, "--cheapest"])).to.deep.equal({
@@ -261,13 +275,15 @@ describe("strata lease (in-process chain and agent)", function () {
     expect(reported.count).to.equal("1");
     const closed = await ok(["lease", "close", orderId], 6);
     expect(closed.reason).to.equal("InsufficientFunds");
-    expect((closed.closed as Json).bountyToCloser).to.equal(bounty.toString());
+    expect((closed.closed as Json).bountyToCloserRaw).to.equal(bounty.toString());
+    expect((closed.closed as Json).bountyToCloser).to.equal(formatTokens(bounty, 6));
+    expect(reported).to.include.keys("refunded", "refundedRaw", "bounty", "bountyRaw");
   });
 
   it("cancels an open order and refunds the deposit to the compute balance", async () => {
     const posted = await ok(order());
     const cancelled = await ok(["lease", "cancel", posted.orderId as string]);
-    expect(cancelled.refund).to.equal((5n * USDC).toString());
+    expect(cancelled).to.deep.include({ refund: "5", refundRaw: (5n * USDC).toString() });
     await agent.tick(); // the agent saw it (or bid on it): nothing to accept any more
     expect(await failure(["lease", "accept", posted.orderId as string, "--cheapest"])).to.deep.equal({
       code: 1,

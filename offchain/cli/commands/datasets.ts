@@ -4,7 +4,13 @@ import { renewDataSets } from "../../sdk/client/renew.js";
 import { removeFile, type DataSetRemoval } from "../../sdk/client/terminate.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
-import { dataSetJson, dataSetLine } from "../format/datasets.js";
+import {
+  dataSetJson,
+  dataSetLine,
+  paidThrough,
+  paidThroughJson,
+  paidThroughText,
+} from "../format/datasets.js";
 import { amountsJson, formatDuration, periodWhen, tokenJson } from "../format/units.js";
 import { address, nonNegativeInt, positiveInt } from "../parse.js";
 import type { Runner } from "../runner.js";
@@ -83,7 +89,7 @@ async function list(ctx: CliContext, opts: ListOptions): Promise<void> {
       client: client ?? null,
       provider: provider ?? null,
       token: tokenJson(units),
-      dataSets: infos.map((info, i) => dataSetJson(info, fundings[i] ?? null, units)),
+      dataSets: infos.map((info, i) => dataSetJson(info, fundings[i] ?? null, units, clock)),
     },
     () =>
       infos.length === 0
@@ -111,18 +117,36 @@ async function renew(ctx: CliContext, target: string, periods: bigint): Promise<
     periods,
     { market, token, signer },
   );
-  const provingPeriod = await chain.market.provingPeriod();
+  const clock = await ctx.periodClock();
+  const provingPeriod = clock.provingPeriod;
+  // The new end of each data set, defined as `status` and `datasets list` show it (lastPaidPeriod, paidUntil).
+  const after = await resolveTargets(chain, target);
+  const ends = new Map<bigint, ReturnType<typeof paidThrough>>();
+  for (const info of after.dataSets) {
+    if (info.status === "finalized") continue;
+    ends.set(info.id, paidThrough((await dataSetFunding(chain.market, info)).fundedSeconds, clock));
+  }
+  const endText = (id: bigint) => {
+    const end = ends.get(id);
+    return end === undefined || end === null ? "" : `, ${paidThroughText(end, clock)}`;
+  };
   ctx.result(
     {
       periods,
       seconds: periods * provingPeriod,
       token: tokenJson(units),
       ...amountsJson({ total: result.total }, units),
-      topUps: result.topUps.map((t) => ({ ...t, ...amountsJson({ amount: t.amount }, units) })),
+      topUps: result.topUps.map((t) => ({
+        ...t,
+        ...amountsJson({ amount: t.amount }, units),
+        ...paidThroughJson(ends.get(t.dataSetId) ?? null),
+      })),
     },
     () => [
       `paid ${units.format(result.total)} for ${formatDuration(periods * provingPeriod, provingPeriod)} more`,
-      ...result.topUps.map((t) => `  data set #${t.dataSetId}: +${units.format(t.amount)} (${t.txHash})`),
+      ...result.topUps.map(
+        (t) => `  data set #${t.dataSetId}: +${units.format(t.amount)}${endText(t.dataSetId)} (${t.txHash})`,
+      ),
     ],
   );
 }

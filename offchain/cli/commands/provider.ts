@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { agentComputeRuntime } from "../../sdk/compute/agentApi.js";
 import { DEFAULT_CONFIG_FILE, defaultConfig, loadConfig, type AgentConfigFile } from "../../agent/config.js";
+import { formatTokens } from "../../agent/configSchema.js";
 import { StrataError } from "../../sdk/errors.js";
 import { writeFileAtomic } from "../../sdk/client/files.js";
 import type { CliContext } from "../context.js";
@@ -141,8 +142,11 @@ async function init(ctx: CliContext, opts: InitOptions): Promise<void> {
   const base = defaultConfig();
   const key: AgentConfigFile["key"] =
     ctx.options.account === undefined ? { env: ctx.keyEnv } : { account: ctx.options.account };
+  // Amounts in the file are tokens of the token's decimals, recorded so the agent can check them at start.
+  const tokens = (amount: string) => formatTokens(units.parse(amount), units.decimals);
   const config: AgentConfigFile = {
     ...base,
+    tokenDecimals: units.decimals,
     rpcUrl: chain.rpcUrl,
     chainId: chain.chainId.toString(),
     deployment: {
@@ -158,8 +162,8 @@ async function init(ctx: CliContext, opts: InitOptions): Promise<void> {
     publicEndpoint: opts.endpoint.replace(/\/+$/, ""),
     policy: {
       ...base.policy,
-      ...(opts.price === undefined ? {} : { pricePerTiBMonth: units.parse(opts.price).toString() }),
-      ...(opts.collateral === undefined ? {} : { collateralPerTiB: units.parse(opts.collateral).toString() }),
+      ...(opts.price === undefined ? {} : { pricePerTiBMonth: tokens(opts.price) }),
+      ...(opts.collateral === undefined ? {} : { collateralPerTiB: tokens(opts.collateral) }),
       ...(opts.notice === undefined ? {} : { noticePeriods: opts.notice }),
     },
     compute: {

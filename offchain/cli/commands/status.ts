@@ -2,7 +2,13 @@ import type { Command } from "commander";
 import { dataSetFunding } from "../../sdk/client/dataSets.js";
 import { fileStatus } from "../../sdk/client/fileStatus.js";
 import type { CliContext } from "../context.js";
-import { dataSetJson, dataSetLine, pieceStatusLine } from "../format/datasets.js";
+import {
+  dataSetJson,
+  dataSetLine,
+  paidThrough,
+  paidThroughJson,
+  pieceStatusLine,
+} from "../format/datasets.js";
 import { formatBytes, tokenJson } from "../format/units.js";
 import type { Runner } from "../runner.js";
 import { resolveTargets } from "../targets.js";
@@ -32,16 +38,16 @@ async function status(ctx: CliContext, target: string): Promise<void> {
     // A data set that no longer holds data (finalized) is not healthy: exit 2, as for a file at risk.
     if (only.status === "finalized") ctx.exitCode = 2;
     const clock = await ctx.periodClock();
-    ctx.result({ ...dataSetJson(only, funding, units), token: tokenJson(units) }, () =>
+    ctx.result({ ...dataSetJson(only, funding, units, clock), token: tokenJson(units) }, () =>
       dataSetLine(only, funding, units, provingPeriod, clock).trim(),
     );
     return;
   }
-  const latest = await chain.provider.getBlock("latest");
+  const clock = await ctx.periodClock();
   const report = await fileStatus(manifest, {
     market: chain.market,
     agentFor: (endpoint) => ctx.agent(endpoint, { timeoutMs: 3000 }),
-    now: BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000)),
+    now: clock.now,
   });
   const { k } = report;
   const summary = {
@@ -64,9 +70,10 @@ async function status(ctx: CliContext, target: string): Promise<void> {
       reasons: p.reasons,
       applied: p.applied,
       reachable: p.reachable,
-      paidUntil: p.paidUntil,
+      // The end `datasets renew` and `datasets list` show: the last fully paid period and when it ends.
+      ...paidThroughJson(paidThrough(p.funding?.fundedSeconds, clock)),
       proving: p.proving,
-      dataSet: p.dataSet === null ? null : dataSetJson(p.dataSet, p.funding, units),
+      dataSet: p.dataSet === null ? null : dataSetJson(p.dataSet, p.funding, units, clock),
     })),
   };
   if (report.atRisk) ctx.exitCode = 2;
@@ -77,6 +84,6 @@ async function status(ctx: CliContext, target: string): Promise<void> {
           ? "AT RISK (still retrievable)"
           : "AT RISK (not retrievable now)"
         : "safe"),
-    ...report.pieces.map((p) => pieceStatusLine(p, units, provingPeriod)),
+    ...report.pieces.map((p) => pieceStatusLine(p, units, provingPeriod, clock)),
   ]);
 }

@@ -5,8 +5,8 @@ import { activeBids, leaseStatus, orderView } from "../../../sdk/compute/market.
 import { checkAcceptable, chooseBid } from "../../../sdk/compute/tenantRules.js";
 import { StrataError } from "../../../sdk/errors.js";
 import type { CliContext } from "../../context.js";
-import { perHour } from "../../format/lease.js";
-import { isoTime } from "../../format/units.js";
+import { leaseJson, perHour, priceJson } from "../../format/lease.js";
+import { isoTime, tokenJson } from "../../format/units.js";
 import { address } from "../../parse.js";
 import type { Runner } from "../../runner.js";
 import { chainNow, leaseId, signedMarket, workloadsDirOption } from "./shared.js";
@@ -68,9 +68,10 @@ async function accept(
     {
       leaseId: orderId,
       provider: chosen.provider,
-      pricePerSecond: chosen.pricePerSecond,
+      ...priceJson("pricePerSecond", chosen.pricePerSecond, units),
       workloadSent: workload !== null,
-      lease: status,
+      lease: leaseJson(status, units),
+      token: tokenJson(units),
       txHash: tx.hash,
     },
     () => [

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { activeBids, orderView } from "../../../sdk/compute/market.js";
 import type { CliContext } from "../../context.js";
-import { bidLine, perHour } from "../../format/lease.js";
+import { bidJson, bidLine, perHour, priceJson } from "../../format/lease.js";
+import { tokenJson } from "../../format/units.js";
 import type { Runner } from "../../runner.js";
 import { chainNow, leaseId, readMarket } from "./shared.js";
 
@@ -24,8 +25,9 @@ async function bids(ctx: CliContext, orderId: bigint): Promise<void> {
       orderId,
       status: view.status,
       expired: view.expired,
-      maxPricePerSecond: view.order.request.maxPricePerSecond,
-      bids: live,
+      ...priceJson("maxPricePerSecond", view.order.request.maxPricePerSecond, units),
+      bids: live.map((b) => bidJson(b, units)),
+      token: tokenJson(units),
     },
     () => [
       `order ${orderId} (${view.expired ? "expired" : view.status}), max ${perHour(units, view.order.request.maxPricePerSecond)}: ` +

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { cancelRefund } from "../../../sdk/compute/receipts.js";
 import type { CliContext } from "../../context.js";
+import { amountJson, tokenJson } from "../../format/units.js";
 import type { Runner } from "../../runner.js";
 import { leaseId, signedMarket } from "./shared.js";
 
@@ -20,7 +21,7 @@ async function cancel(ctx: CliContext, orderId: bigint): Promise<void> {
   const tx = await compute.cancelOrder(orderId);
   const refund = cancelRefund(compute, await tx.wait());
   ctx.result(
-    { orderId, refund, txHash: tx.hash },
+    { orderId, ...amountJson("refund", refund, units), token: tokenJson(units), txHash: tx.hash },
     () =>
       `order ${orderId} cancelled: ${units.format(refund)} back to your compute market balance (strata lease withdraw)`,
   );

@@ -3,6 +3,8 @@ import { leaseStatus } from "../../../sdk/compute/market.js";
 import { closeReasonIndex, CLOSE_REASONS, type CloseReason } from "../../../sdk/compute/orders.js";
 import { closeReasonFor } from "../../../sdk/compute/tenantRules.js";
 import type { CliContext } from "../../context.js";
+import { closureJson } from "../../format/lease.js";
+import { tokenJson } from "../../format/units.js";
 import type { Runner } from "../../runner.js";
 import { leaseId, signedMarket } from "./shared.js";
 
@@ -42,7 +44,7 @@ async function close(ctx: CliContext, id: bigint, opts: CloseOptions): Promise<v
   const after = await leaseStatus(compute, id);
   const c = after.closed;
   ctx.result(
-    { leaseId: id, reason, closed: c, txHash: tx.hash },
+    { leaseId: id, reason, closed: closureJson(c ?? null, units), token: tokenJson(units), txHash: tx.hash },
     () =>
       `lease ${id} closed (${reason}): paid to provider ${units.format(c?.paidToProvider ?? 0n)}, refunded to tenant ` +
       `${units.format(c?.refundedToTenant ?? 0n)}, bounty ${units.format(c?.bountyToCloser ?? 0n)}` +

@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { marketEntries } from "../../../sdk/compute/market.js";
 import { isCurrent, isPartyTo } from "../../../sdk/compute/tenantRules.js";
 import type { CliContext } from "../../context.js";
-import { marketEntryLine } from "../../format/lease.js";
+import { marketEntryJson, marketEntryLine } from "../../format/lease.js";
+import { tokenJson } from "../../format/units.js";
 import { nonNegativeInt } from "../../parse.js";
 import type { Runner } from "../../runner.js";
 import { chainNow, signedMarket } from "./shared.js";
@@ -29,7 +30,8 @@ async function list(ctx: CliContext, opts: ListOptions): Promise<void> {
   const entries = await marketEntries(compute, { fromBlock: opts.fromBlock, now: await chainNow(ctx) });
   const mine = opts.mine === true;
   const shown = entries.filter((x) => (mine ? isPartyTo(x, me) : isCurrent(x)));
-  ctx.result({ account: me, mine, entries: shown }, () =>
+  const json = shown.map((x) => marketEntryJson(x, units));
+  ctx.result({ account: me, mine, entries: json, token: tokenJson(units) }, () =>
     shown.length === 0
       ? mine
         ? "no orders or leases of yours"

@@ -11,8 +11,8 @@ import {
 import { readWorkloadFile, totalResources, workloadHash } from "../../../sdk/compute/workload.js";
 import { StrataError } from "../../../sdk/errors.js";
 import type { CliContext } from "../../context.js";
-import { perHour } from "../../format/lease.js";
-import { isoTime } from "../../format/units.js";
+import { fundingJson, perHour, requestJson } from "../../format/lease.js";
+import { amountsJson, formatSpan, isoTime, tokenJson } from "../../format/units.js";
 import { decimalAmount, nonNegativeInt, positiveInt } from "../../parse.js";
 import type { Runner } from "../../runner.js";
 import { chainNow, workloadsDirOption } from "./shared.js";
@@ -135,18 +135,17 @@ async function order(ctx: CliContext, opts: OrderOptions): Promise<void> {
       orderId,
       workloadHash: hash,
       workloadFile: kept,
-      request,
-      closeBounty: params.closeBounty,
-      escrow,
+      request: requestJson(request, units),
+      ...amountsJson({ closeBounty: params.closeBounty, escrow }, units),
       fundedSecondsAtMax: escrow / maxPricePerSecond,
-      funding,
+      funding: fundingJson(funding, units),
+      token: tokenJson(units),
       txHash: tx.hash,
     },
     () => [
       `order ${orderId} posted: ${cpu} millicores, ${memory} MiB${opts.gpus > 0 ? `, ${opts.gpus} GPU ${opts.gpuModel || "(any)"}` : ""}` +
-        `${opts.region === "" ? "" : `, region ${opts.region}`}, up to ${perHour(units, maxPricePerSecond)} ` +
-        `(${maxPricePerSecond} units/s)`,
-      `  deposit ${units.format(deposit)} (escrow ${units.format(escrow)}: ${escrow / maxPricePerSecond} s at the maximum price; ` +
+        `${opts.region === "" ? "" : `, region ${opts.region}`}, up to ${perHour(units, maxPricePerSecond)}`,
+      `  deposit ${units.format(deposit)} (escrow ${units.format(escrow)}: ${formatSpan(escrow / maxPricePerSecond)} at the maximum price; ` +
         `close bounty ${units.format(params.closeBounty)}), open for bids until ${isoTime(request.expiresAt)}`,
       `  workload ${hash} (kept in ${kept})`,
       `next: strata lease bids ${orderId}, then strata lease accept ${orderId} --cheapest`,

@@ -3,6 +3,8 @@ import { leaseStatus } from "../../../sdk/compute/market.js";
 import { missedHeartbeatsReport } from "../../../sdk/compute/receipts.js";
 import { checkReportable } from "../../../sdk/compute/tenantRules.js";
 import type { CliContext } from "../../context.js";
+import { closureJson } from "../../format/lease.js";
+import { amountsJson, tokenJson } from "../../format/units.js";
 import type { Runner } from "../../runner.js";
 import { leaseId, signedMarket } from "./shared.js";
 
@@ -22,7 +24,14 @@ async function report(ctx: CliContext, id: bigint): Promise<void> {
   const reported = missedHeartbeatsReport(compute, await tx.wait());
   const after = await leaseStatus(compute, id);
   ctx.result(
-    { leaseId: id, ...reported, closed: after.closed, txHash: tx.hash },
+    {
+      leaseId: id,
+      count: reported.count,
+      ...amountsJson({ refunded: reported.refunded, bounty: reported.bounty }, units),
+      closed: closureJson(after.closed, units),
+      token: tokenJson(units),
+      txHash: tx.hash,
+    },
     () =>
       `reported ${reported.count} missed period(s) of lease ${id}: ${units.format(reported.refunded)} no longer payable to the provider, ` +
       `bounty ${units.format(reported.bounty)}` +

@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { agentLeaseView, type AgentLeaseView } from "../../../sdk/compute/agentApi.js";
 import { leaseStatus } from "../../../sdk/compute/market.js";
 import type { CliContext } from "../../context.js";
-import { leaseStatusLines, type LeaseIngress } from "../../format/lease.js";
+import { leaseJson, leaseStatusLines, type LeaseIngress } from "../../format/lease.js";
+import { tokenJson } from "../../format/units.js";
 import { workloadForOrder } from "../../../sdk/compute/keptWorkloads.js";
 import { findPostedOrder } from "../../../sdk/compute/orders.js";
 import type { Runner } from "../../runner.js";
@@ -52,9 +53,8 @@ async function status(ctx: CliContext, id: bigint, opts: StatusOptions): Promise
   }
   // Scripts ask "is my lease running?": a closed lease is not, so exit 2 (the status is still printed).
   if (lease.closed !== null) ctx.exitCode = 2;
-  ctx.result({ lease, agent, agentError, ingress }, () =>
-    leaseStatusLines(lease, agent, agentError, units, ingress),
-  );
+  const json = { lease: leaseJson(lease, units), agent, agentError, ingress, token: tokenJson(units) };
+  ctx.result(json, () => leaseStatusLines(lease, agent, agentError, units, ingress));
 }
 
 /** The exposed services of the lease's manifest (the one `lease order` kept), at the agent's ingress. */

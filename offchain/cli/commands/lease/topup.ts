@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { computeMarketOf, ensureComputeFunding, leaseStatus } from "../../../sdk/compute/market.js";
 import { checkTopUpAmount, requireLive } from "../../../sdk/compute/tenantRules.js";
 import type { CliContext } from "../../context.js";
-import { isoTime } from "../../format/units.js";
+import { fundingJson } from "../../format/lease.js";
+import { amountsJson, isoTime, tokenJson } from "../../format/units.js";
 import { decimalAmount } from "../../parse.js";
 import type { Runner } from "../../runner.js";
 import { leaseId } from "./shared.js";
@@ -32,10 +33,10 @@ async function topUp(ctx: CliContext, id: bigint, amountText: string): Promise<v
   ctx.result(
     {
       leaseId: id,
-      amount,
-      escrow: after.live?.escrow ?? 0n,
+      ...amountsJson({ amount, escrow: after.live?.escrow ?? 0n }, units),
       fundedUntil: after.live?.fundedUntil ?? 0n,
-      funding,
+      funding: fundingJson(funding, units),
+      token: tokenJson(units),
       txHash: tx.hash,
     },
     () =>

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { withdrawalAmount } from "../../../sdk/compute/tenantRules.js";
 import type { CliContext } from "../../context.js";
+import { amountsJson, tokenJson } from "../../format/units.js";
 import { decimalAmount } from "../../parse.js";
 import type { Runner } from "../../runner.js";
 import { signedMarket } from "./shared.js";
@@ -27,7 +28,12 @@ async function withdraw(ctx: CliContext, amountText: string | undefined): Promis
   const tx = await compute.withdraw(amount);
   await tx.wait();
   ctx.result(
-    { account: me, withdrawn: amount, remaining: available - amount, txHash: tx.hash },
+    {
+      account: me,
+      ...amountsJson({ withdrawn: amount, remaining: available - amount }, units),
+      token: tokenJson(units),
+      txHash: tx.hash,
+    },
     () =>
       `withdrew ${units.format(amount)} from the compute market (remaining ${units.format(available - amount)})`,
   );
