@@ -191,7 +191,12 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
   offline.process.kill("SIGKILL");
   await once(offline.process, "exit");
   const offlineState = await market.proofState(offline.address);
-  const stakeBefore = (await registry.stakeInfo(offline.address)).free;
+  // The missed-proof penalty comes out of the provider's proof bond (locked stake), so compare the whole stake.
+  const totalStake = async (who: string) => {
+    const s = await registry.stakeInfo(who);
+    return s.free + s.locked + s.unbonding;
+  };
+  const stakeBefore = await totalStake(offline.address);
   const windowEnd = await market.periodStart(offlineState.nextPeriod + 1n);
   const deadline = opened.args.deadline;
   await advanceTo((windowEnd > deadline ? windowEnd : deadline) + 5n);
@@ -204,10 +209,10 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
     report?.args.reporter.toLowerCase() === worker.address.toLowerCase(),
     "the missed proof was not reported by the worker",
   );
-  const stakeAfter = (await registry.stakeInfo(offline.address)).free;
+  const stakeAfter = await totalStake(offline.address);
   p.check(stakeAfter < stakeBefore, "the offline provider's stake was not slashed");
   p.detail(
-    `worker reported period ${report.args.fromPeriod} missed; bounty ${report.args.bounty} base units from the provider's stake`,
+    `worker reported period ${report.args.fromPeriod} missed; penalty slashed from the provider's proof bond, ${report.args.bounty} base units of it to the worker`,
   );
 
   const failed = await until("the worker to enforce the unanswered challenge", async () => {
