@@ -8,6 +8,8 @@ import { Multicall } from "@openzeppelin/contracts/utils/Multicall.sol";
 import { MarketGovernance } from "../governance/MarketGovernance.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
 import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
+import { ICreditLedger } from "../interfaces/ICreditLedger.sol";
+import { CreditLedger } from "../payments/CreditLedger.sol";
 import { MarketLedger } from "../payments/MarketLedger.sol";
 import { DataSetAccrual } from "./libraries/DataSetAccrual.sol";
 import { DataSetClosing } from "./libraries/DataSetClosing.sol";
@@ -494,7 +496,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         if (c.penalty != 0) {
             _credit(c.client, c.toHarmed);
             if (c.toReporter != 0) _credit(reporter, c.toReporter);
-            if (c.toTreasury != 0) _credit(_treasury, c.toTreasury);
+            if (c.toTreasury != 0) _creditTreasury(c.toTreasury);
             emit Slashed(provider, id, c.toHarmed, c.toReporter, c.toTreasury);
         }
         emit DataSetEnded(id, c.reason, c.paidToProvider, c.refund, c.toHarmed, c.released);
@@ -508,10 +510,31 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     /// @dev Credit a bond charge's shares, then slash, lock and unlock the provider's stake in the registry.
     function _moveBond(address provider, ProofBond.Charge memory c, address reporter) private {
         if (c.toReporter != 0) _credit(reporter, c.toReporter);
-        if (c.toTreasury != 0) _credit(_treasury, c.toTreasury);
+        if (c.toTreasury != 0) _creditTreasury(c.toTreasury);
         if (c.slashed != 0) _registry.slash(provider, c.slashed, 0);
         if (c.toLock != 0) _registry.lockCollateral(provider, c.toLock);
         if (c.toUnlock != 0) _registry.unlockCollateral(provider, c.toUnlock);
+    }
+
+    /// @dev The treasury's share is added to a credit kept in a word slashes write anyway (`MarketLayout`); its ledger
+    ///      balance (`balanceOf`) counts it, and it moves into the balance when spent or when the treasury changes.
+    function _creditTreasury(uint256 amount) private {
+        if (!MarketLayout.addTreasuryPending(_s, amount)) _credit(_treasury, amount);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function balanceOf(address account) public view override(ICreditLedger, CreditLedger) returns (uint256) {
+        uint256 balance = super.balanceOf(account);
+        return account == _treasury ? balance + MarketLayout.treasuryPending(_s) : balance;
+    }
+
+    function _collectCredit(address account) internal override returns (uint256) {
+        return account == _treasury ? MarketLayout.takeTreasuryPending(_s) : 0;
+    }
+
+    function _beforeTreasuryChange() internal override {
+        uint256 pending = MarketLayout.takeTreasuryPending(_s);
+        if (pending != 0) _credit(_treasury, pending);
     }
 
     // ------------------------------------------------------------------ internal: signatures, clock, seeds

@@ -24,8 +24,8 @@ library DataSetAccrual {
         // Inputs of the segments.
         uint256 provingPeriod;
         uint256 declaredPlusOne;
-        // Whether the provider ever missed a period (else its FaultLog is not read).
-        bool anyMissed;
+        // Runs in the provider's FaultLog (0 when it never missed a period: the log is then not read).
+        uint256 runs;
     }
 
     /// @notice The accrual of data set `id` over its resolved, unaccounted periods (not written).
@@ -66,7 +66,7 @@ library DataSetAccrual {
         uint256 at = d.writtenAt;
         a.provingPeriod = provingPeriod;
         a.declaredPlusOne = d.lastDeclaredPlusOne;
-        a.anyMissed = st.missedPeriods != 0;
+        if (st.missedPeriods != 0) a.runs = s.bonds[provider].faultRuns;
         FaultLog.Log storage log = s.faultLogs[provider];
         if (at >= pt && at < to) {
             _segment(a, log, d.spanPrev, at, at + 1);
@@ -109,13 +109,13 @@ library DataSetAccrual {
         uint256 declaredPlusOne = a.declaredPlusOne;
         // Periods in which the data set held nothing frozen are neither paid nor faults.
         if (span == 0) return;
-        bool anyMissed = a.anyMissed;
-        uint256 missed = anyMissed ? log.missedBetween(from, to) : 0;
+        uint256 runs = a.runs;
+        uint256 missed = runs != 0 ? log.missedBetween(runs, from, to) : 0;
         uint256 declared;
         if (declaredPlusOne > from && declaredPlusOne <= to) {
             uint256 p = declaredPlusOne - 1;
             // A declared period that was also missed is charged once, as missed.
-            if (!anyMissed || log.missedBetween(p, p + 1) == 0) declared = 1;
+            if (runs == 0 || log.missedBetween(runs, p, p + 1) == 0) declared = 1;
         }
         a.missed += missed;
         a.declared += declared;

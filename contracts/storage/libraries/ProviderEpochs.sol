@@ -102,7 +102,9 @@ library ProviderEpochs {
             );
     }
 
-    /// @notice Record the provider's closed, unproven periods as missed (a period with nothing frozen is skipped).
+    /// @notice Record the provider's closed, unproven periods as missed (a period with nothing frozen is skipped)
+    ///         and schedule the seed of its new epoch. `ChallengeSeedScheduled` is emitted only when no period is
+    ///         recorded: otherwise the caller emits `MissedProofsReported`, which carries the same seed block.
     /// @param s The market's storage.
     /// @param provider The provider.
     /// @param currentPeriod The current period.
@@ -141,12 +143,16 @@ library ProviderEpochs {
         if (next < current) {
             from = uint32(next);
             count = uint32(current - next);
-            s.faultLogs[provider].record(from, count);
+            MarketLayout.ProofBond storage b = s.bonds[provider];
+            // Fewer runs than recorded periods (< 2^32).
+            b.faultRuns = uint64(s.faultLogs[provider].record(b.faultRuns, from, count));
             st.missedPeriods += count;
         }
         st.nextPeriod = uint32(current);
-        st.seedBlock = uint64(block.number + s.params.challengeFinality);
-        emit IStorageMarket.ChallengeSeedScheduled(provider, uint32(current), st.seedBlock);
+        uint64 seedBlock = uint64(block.number + s.params.challengeFinality);
+        st.seedBlock = seedBlock;
+        // Recorded periods are announced by the caller's `MissedProofsReported`, which carries the new seed block.
+        if (count == 0) emit IStorageMarket.ChallengeSeedScheduled(provider, uint32(current), seedBlock);
     }
 
     /// @notice Write a data set's new root and span in epoch `tag`, moving it between size classes as needed; returns
