@@ -144,18 +144,8 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     /// @inheritdoc IStorageMarket
     function withdrawEscrow(uint64 id, uint256 amount) external nonReentrant {
-        MarketLayout.DataSet storage d = _s.sets[id];
-        if (msg.sender != d.client) revert MarketNotDataSetParty(id, msg.sender);
-        if (d.status != Status.Live) revert MarketWrongStatus(id, d.status);
-        DataSetAccrual.accrue(_s, id, _provingPeriod);
-        uint256 free = MarketViews.withdrawable(_s, id, _provingPeriod);
-        if (amount > free) revert MarketAboveAvailable(id, amount, free);
-        // amount <= free <= escrow.
-        unchecked {
-            d.escrow -= uint128(amount);
-        }
+        DataSetAccrual.withdrawEscrow(_s, id, amount, _provingPeriod);
         _credit(msg.sender, amount);
-        emit EscrowWithdrawn(id, amount);
     }
 
     /// @inheritdoc IStorageMarket
@@ -218,11 +208,8 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     /// @inheritdoc IStorageMarket
     function terminateUnfunded(uint64 id) external nonReentrant {
-        MarketLayout.DataSet storage d = _live(id);
-        _catchUp(d.provider);
-        (uint256 available, uint256 needed) = MarketViews.fundingOf(_s, id, _provingPeriod);
-        if (available >= needed) revert MarketStillFunded(id, available, needed);
-        _beginEnd(id, d, EndReason.Unfunded);
+        _live(id);
+        ProviderEpochs.terminateUnfunded(_s, id, _currentPeriod(), _provingPeriod);
     }
 
     /// @inheritdoc IStorageMarket
@@ -334,7 +321,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     /// @inheritdoc IStorageMarket
     function proofState(address provider) external view returns (ProviderProofState memory) {
-        return _s.proofStates[provider];
+        return MarketViews.proofState(_s, provider);
     }
 
     /// @inheritdoc IStorageMarket
@@ -353,8 +340,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     /// @inheritdoc IStorageMarket
     function proofBond(address provider) external view returns (uint256 amount, uint256 openDataSets) {
-        MarketLayout.ProofBond storage b = _s.bonds[provider];
-        return (b.amount, b.openDataSets);
+        return (_s.bonds[provider].amount, _s.proofStates[provider].openDataSets);
     }
 
     /// @inheritdoc IStorageMarket
@@ -398,7 +384,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     /// @inheritdoc IStorageMarket
     function challengesFor(address provider) external view returns (Challenge[] memory drawn) {
-        ProviderProofState memory st = _s.proofStates[provider];
+        MarketLayout.ProofState memory st = _s.proofStates[provider];
         (bytes32 seed, ) = _readSeed(st.seedBlock);
         if (seed == bytes32(0)) return drawn;
         (drawn, ) = DataSetProving.draw(_s, provider, st.nextPeriod, seed, _s.params.challengeCount);
@@ -422,12 +408,6 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     /// @inheritdoc IStorageMarket
     function sessionKey(address client, address key) external view returns (SessionKey memory) {
         return _s.sessionKeys[client][key];
-    }
-
-    // ------------------------------------------------------------------ internal: epochs
-
-    function _catchUp(address provider) private {
-        ProviderEpochs.catchUp(_s, provider, _currentPeriod());
     }
 
     // ------------------------------------------------------------------ internal: money

@@ -38,7 +38,7 @@ library DataSetProving {
         uint32 period,
         IStorageMarket.ChallengeAnswer[] calldata answers
     ) public {
-        IStorageMarket.ProviderProofState storage state = s.proofStates[msg.sender];
+        MarketLayout.ProofState storage state = s.proofStates[msg.sender];
         uint32 next = state.nextPeriod;
         if (period != next) revert IStorageMarket.MarketWrongPeriod(period, next);
         uint256 opensAt = ctx.periodEnd - ctx.proofWindow;
@@ -183,7 +183,7 @@ library DataSetProving {
         uint256 provingPeriod,
         uint64[] calldata ids
     ) public {
-        IStorageMarket.ProviderProofState memory st = s.proofStates[msg.sender];
+        MarketLayout.ProofState memory st = s.proofStates[msg.sender];
         if (st.nextPeriod < currentPeriod) {
             revert IStorageMarket.MarketUnresolvedPeriods(msg.sender, st.nextPeriod, currentPeriod);
         }

@@ -138,16 +138,32 @@ library MarketLayout {
         }
     }
 
-    /// @notice A provider's proof bond (docs/SPEC.md §8.2) and the length of its fault log, in one word: a
-    ///         missed-proof report writes both, so the log's run count costs no storage word of its own.
-    /// @param amount Tokens of the bond left (locked in the registry).
+    /// @notice A provider's proving state (`IStorageMarket.ProviderProofState`, first five fields) and its proof
+    ///         bond's counters, in one word: closing a data set reads this word anyway, so counting it out of the bond
+    ///         writes no other word while the provider has data sets left.
+    /// @param nextPeriod The provider's epoch: its next unresolved period.
+    /// @param seedBlock Block whose hash seeds the challenges of `nextPeriod`.
+    /// @param missedPeriods Periods recorded missed, in total.
+    /// @param seedRefreshedPeriod Period + 1 of the last seed refresh.
+    /// @param restartEpoch Epoch of the last restart.
     /// @param openDataSets Data sets of the provider not yet finalized.
-    /// @param chargedMissed The provider's `missedPeriods` already charged to the bond.
+    /// @param chargedMissed The provider's `missedPeriods` already charged to its proof bond.
+    struct ProofState {
+        uint32 nextPeriod;
+        uint64 seedBlock;
+        uint32 missedPeriods;
+        uint32 seedRefreshedPeriod;
+        uint32 restartEpoch;
+        uint32 openDataSets;
+        uint32 chargedMissed;
+    }
+
+    /// @notice A provider's proof bond (docs/SPEC.md §8.2; its counters are in `ProofState`) and the length of its
+    ///         fault log, in one word: a missed-proof report writes both, so the run count costs no word of its own.
+    /// @param amount Tokens of the bond left (locked in the registry).
     /// @param faultRuns Number of runs in the provider's `FaultLog` (`faultLogs`).
     struct ProofBond {
         uint128 amount;
-        uint32 openDataSets;
-        uint32 chargedMissed;
         uint64 faultRuns;
     }
 
@@ -159,7 +175,7 @@ library MarketLayout {
         address retrieval;
         mapping(uint64 id => DataSet) sets;
         mapping(uint64 id => bytes32[2]) roots;
-        mapping(address provider => IStorageMarket.ProviderProofState) proofStates;
+        mapping(address provider => ProofState) proofStates;
         // Versioned bitmap of non-empty size classes.
         mapping(address provider => uint256 word) masks;
         // Versioned count of each size class.
