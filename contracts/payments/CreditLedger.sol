@@ -87,17 +87,21 @@ abstract contract CreditLedger is ICreditLedger, ReentrancyGuardTransient {
     }
 
     /// @dev Take `amount` from `payer`'s ledger balance if it covers it, else pull exactly `amount` from its
-    ///      allowance. Returns false, with nothing moved, when neither pays; the caller decides whether that
-    ///      reverts (with its own `...Unfunded` error) or skips. A token delivering less than asked reverts.
+    ///      allowance, else take it from its ledger balance with its credits kept elsewhere (`_collectCredit`; asked
+    ///      last so that a pull costs no more than without them). Returns false, with nothing moved, when none pays;
+    ///      the caller decides whether that reverts (with its own `...Unfunded` error) or skips. A token delivering
+    ///      less than asked reverts.
     function _charge(address payer, uint256 amount) internal returns (bool funded) {
-        uint256 balance = _balanceFor(payer, amount);
-        if (balance >= amount) {
-            // balance >= amount was checked above.
-            unchecked {
-                _balances[payer] = balance - amount;
-            }
-            return true;
+        uint256 balance = _balances[payer];
+        if (balance < amount) {
+            if (_token.tryPull(payer, amount)) return true;
+            balance = _balanceFor(payer, amount);
+            if (balance < amount) return false;
         }
-        return _token.tryPull(payer, amount);
+        // balance >= amount here.
+        unchecked {
+            _balances[payer] = balance - amount;
+        }
+        return true;
     }
 }
