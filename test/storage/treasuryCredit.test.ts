@@ -104,10 +104,9 @@ describe("ProviderRegistry: the market word", () => {
     expect(await f.registry.slashedOwedTo(stranger.address)).to.equal(12n);
     await (await f.registry.connect(f.admin).revokeRole(role, stranger.address)).wait();
     expect(await f.registry.slashedOwedTo(stranger.address)).to.equal(12n);
-    await expect(f.registry.connect(stranger).slash(f.provider.address, 0n, 1n)).to.be.revertedWithCustomError(
-      f.registry,
-      "AccessControlUnauthorizedAccount",
-    );
+    await expect(
+      f.registry.connect(stranger).slash(f.provider.address, 0n, 1n),
+    ).to.be.revertedWithCustomError(f.registry, "AccessControlUnauthorizedAccount");
     await (await f.registry.connect(f.admin).grantRole(role, stranger.address)).wait();
     const before = await f.token.balanceOf(stranger.address);
     await (await f.registry.connect(stranger).collectSlashed()).wait();

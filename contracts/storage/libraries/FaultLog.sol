@@ -74,7 +74,11 @@ library FaultLog {
     /// @param n Number of runs.
     /// @param period Last period counted.
     /// @return missed The count.
-    function missedThrough(Log storage log, uint256 n, uint256 period) internal view returns (uint256 missed) {
+    function missedThrough(
+        Log storage log,
+        uint256 n,
+        uint256 period
+    ) internal view returns (uint256 missed) {
         uint256 high = n;
         if (high == 0) return 0;
         // Most lookups fall after the last run or before the first: answer those without searching.
