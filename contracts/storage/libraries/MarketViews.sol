@@ -78,21 +78,6 @@ library MarketViews {
         return owed < escrow ? owed : escrow;
     }
 
-    /// @notice Escrow not owed for resolved time, and what the notice plus one period of the current span costs
-    ///         (below it, anyone may end the data set as unfunded).
-    /// @param s The market's storage.
-    /// @param id The data set.
-    /// @param provingPeriod The market's proving period (seconds).
-    /// @return availableNow Escrow not owed for resolved time.
-    /// @return needed Cost of the notice plus one period.
-    function fundingOf(
-        MarketLayout.Layout storage s,
-        uint64 id,
-        uint256 provingPeriod
-    ) public view returns (uint256 availableNow, uint256 needed) {
-        return DataSetAccrual.fundingInline(s, id, provingPeriod);
-    }
-
     /// @notice Escrow a data set of `span` leaves must hold beyond what is owed (notice + 2 periods).
     /// @param s The market's storage.
     /// @param id The data set.

@@ -110,20 +110,6 @@ library ProviderEpochs {
     /// @param currentPeriod The current period.
     /// @return from First period recorded missed.
     /// @return count Number of periods recorded missed.
-    function recordMissed(
-        MarketLayout.Layout storage s,
-        address provider,
-        uint256 currentPeriod
-    ) public returns (uint32 from, uint32 count) {
-        return recordMissedInline(s, provider, currentPeriod);
-    }
-
-    /// @notice `recordMissed`, inlined into the calling library.
-    /// @param s The market's storage.
-    /// @param provider The provider.
-    /// @param currentPeriod The current period.
-    /// @return from First period recorded missed.
-    /// @return count Number of periods recorded missed.
     function recordMissedInline(
         MarketLayout.Layout storage s,
         address provider,
