@@ -1,7 +1,8 @@
 // The treasury's share of slashes is kept in a word slashes write anyway (MarketLayout.TREASURY_SHIFT) instead of
 // its ledger balance: these tests pin that nothing observable changes — balanceOf counts it, the treasury can spend
 // all of it (withdrawal and top-up from its ledger balance), a parameter change keeps it, and a treasury change
-// pays it to the treasury that earned it. The registry's market word (role bit + slash debt) is pinned as well.
+// pays it to the treasury that earned it. The registry's market word (role bit + slash debt) is pinned as well, and
+// so is the seed a report announces in MissedProofsReported (no ChallengeSeedScheduled beside it).
 import { expect } from "chai";
 import { defaultParameters, USDC, type StorageFixture } from "../helpers/fixture.js";
 import { liveDataSet, setup } from "./dataSets.helpers.js";
@@ -83,6 +84,30 @@ describe("StorageMarket: the treasury's credit", () => {
     expect(await f.market.balanceOf(f.treasury.address)).to.equal(owed);
     await (await f.market.connect(f.treasury).withdraw(owed)).wait();
     await (await f.market.connect(next).withdraw(later)).wait();
+  });
+});
+
+describe("StorageMarket: the seed a report schedules", () => {
+  it("test_reportMissedProofs_announcesTheNewSeedInMissedProofsReportedOnly", async () => {
+    const f = await setup();
+    await liveDataSet(f, 1000n, { escrow: 100n * USDC });
+    const n = (await f.market.proofState(f.provider.address)).nextPeriod;
+    await f.helpers.time.increaseTo(await f.market.periodStart(n + 2n));
+    const tx = await f.market.connect(f.watcher).reportMissedProofs(f.provider.address);
+    const receipt = await tx.wait();
+    if (!receipt) throw new Error("no receipt");
+    const names = receipt.logs
+      .map((l) => f.market.interface.parseLog(l)?.name)
+      .filter((x): x is string => x !== undefined);
+    expect(names).to.include("MissedProofsReported");
+    expect(names).to.not.include("ChallengeSeedScheduled");
+    const st = await f.market.proofState(f.provider.address);
+    const p = await f.market.parameters();
+    expect(st.nextPeriod).to.equal(n + 2n);
+    expect(st.seedBlock).to.equal(BigInt(receipt.blockNumber) + p.challengeFinality);
+    await expect(tx)
+      .to.emit(f.market, "MissedProofsReported")
+      .withArgs(f.provider.address, n, 2n, f.watcher.address, (x: bigint) => x > 0n, st.seedBlock);
   });
 });
 
