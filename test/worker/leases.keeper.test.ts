@@ -23,7 +23,6 @@ import {
   PRICE,
   startLease,
 } from "../compute/helpers.js";
-import { defaultComputeParameters } from "../helpers/fixture.js";
 import type { StorageFixture } from "../helpers/fixture.js";
 import { counterValue, nonceOf } from "./duties.helpers.js";
 import { removeTempDirs, workerConfig } from "./helpers.js";
@@ -297,17 +296,12 @@ describe("worker duty: lease keeper", function () {
     });
 
     it("runs reports before closes: a lease behind on heartbeats and overdrawn earns both bounties", async function () {
-      // No penalty: the tenant's compensation from a report joins the escrow and could cure the overdraft.
-      await mined(
-        f.compute.connect(f.admin).setParameters(defaultComputeParameters({ missedHeartbeatPenalty: 0n })),
-      );
       const { leaseId, startedAt } = await overdrawnLease(f);
       await timeTo(f, startedAt + 4n * HEARTBEAT); // period 3 missed
       const w = await worker(f, { signer: f.watcher, duties: [leaseKeeperDuty()] });
       const result = (await w.tick()).duties.leaseKeeper;
-      await mined(f.compute.connect(f.admin).setParameters(defaultComputeParameters()));
       expect(result).to.deep.include({ reported: 1, closed: 1 });
-      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(CLOSE_BOUNTY);
+      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(CLOSE_BOUNTY + shareOf(1n));
       expect((await f.compute.getLease(leaseId)).provider).to.equal(ZeroAddress);
     });
 

@@ -30,6 +30,7 @@ import { OpenLeaseBook } from "../db/leaseBook.js";
 import type { Logger } from "../../runtime/logger.js";
 import { ACTIVE_STATUSES, carryAction, isTerminal, type ActionPlan, type CarryResult } from "./actions.js";
 import { StrataError } from "../../sdk/errors.js";
+import { sendMissedHeartbeatsReport } from "../../sdk/compute/reportGas.js";
 
 export const REPORT_MISSED_HEARTBEATS = "report-missed-heartbeats";
 export const CLOSE_LEASE = "close-lease";
@@ -292,7 +293,8 @@ export function reportPlan(ctx: WorkerContext, action: ActionRecord): ActionPlan
       };
     },
     simulate: () => simulate(() => compute.reportMissedHeartbeats.staticCall(leaseId)),
-    send: () => compute.reportMissedHeartbeats(leaseId),
+    // Room for the close the report may reach by the block it lands in (sdk/compute/reportGas.ts).
+    send: () => sendMissedHeartbeatsReport(compute, leaseId),
     reward: (receipt) => {
       const event = eventIn(ctx, compute, receipt, "MissedHeartbeatsReported", leaseId);
       if (event === undefined) return null;
