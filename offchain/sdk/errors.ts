@@ -106,7 +106,9 @@ export type StrataErrorCode =
   | "CHUNK_AUTH_FAILED"
   | "UPLOAD_OFFSET_MISMATCH"
   // the agent configuration's amounts are written for another number of token decimals than the token's
-  | "CONFIG_TOKEN_DECIMALS";
+  | "CONFIG_TOKEN_DECIMALS"
+  // a sent transaction the node no longer knows, without a receipt (dropped, or its block lost by the node)
+  | "TX_DROPPED";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {
