@@ -114,11 +114,18 @@ export type StrataErrorCode =
 export class StrataError extends Error {
   readonly code: StrataErrorCode;
   readonly details: string | undefined;
+  /** Machine-readable figures of the failure (e.g. amounts in base units as `<name>Raw`). */
+  readonly data: Readonly<Record<string, string>> | undefined;
 
-  constructor(code: StrataErrorCode, message: string, options: { details?: string; cause?: unknown } = {}) {
+  constructor(
+    code: StrataErrorCode,
+    message: string,
+    options: { details?: string; cause?: unknown; data?: Record<string, string> } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = "StrataError";
     this.code = code;
     this.details = options.details;
+    this.data = options.data;
   }
 }
