@@ -205,7 +205,8 @@ describe("store, retrieve and manage a file in data sets (in-process chain, fake
     const symbol = await f.token.symbol();
     expect((error as Error).message).to.match(new RegExp(`needs about [0-9.]+ ${symbol} of escrow`));
     expect((error as Error).message).to.not.match(/token units|base units/);
-    const data = (error as StrataError).data ?? {};
+    if (!(error instanceof StrataError)) throw new Error("expected a StrataError");
+    const data = error.data ?? {};
     expect(Object.keys(data).sort()).to.deep.equal(["ledgerRaw", "neededRaw", "walletRaw"]);
     expect(BigInt(data.neededRaw ?? "0")).to.be.greaterThan(0n);
     for (const agent of agents) {

@@ -397,7 +397,12 @@ describe("ComputeMarket heartbeats", function () {
       await atNextBlock(f, landing);
       const bare = async () =>
         (await f.compute.connect(f.watcher).reportMissedHeartbeats(leaseId, { gasLimit: estimate })).wait();
-      expect(await bare().then(() => "landed", () => "failed")).to.equal("failed");
+      expect(
+        await bare().then(
+          () => "landed",
+          () => "failed",
+        ),
+      ).to.equal("failed");
       await before.restore();
       await atNextBlock(f, landing);
       await mined(sendMissedHeartbeatsReport(f.compute.connect(f.watcher), leaseId));

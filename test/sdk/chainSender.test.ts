@@ -22,7 +22,9 @@ describe("TransactionSender (sdk/chain/sender)", function () {
   it("TX_DROPPED as soon as the node no longer knows a sent transaction, not after the timeout", async function () {
     const sender = new TransactionSender(60_000, 10);
     let known = true;
-    setTimeout(() => (known = false), 50);
+    setTimeout(() => {
+      known = false;
+    }, 50);
     const started = Date.now();
     const error = await sender.wait(pendingTx(() => known)).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(StrataError).with.property("code", "TX_DROPPED");
@@ -32,9 +34,11 @@ describe("TransactionSender (sdk/chain/sender)", function () {
   it("keeps waiting while the node knows the transaction, and returns its receipt", async function () {
     const sender = new TransactionSender(60_000, 10);
     const receipt = { status: 1, hash: "0x01" } as unknown as ContractTransactionReceipt;
-    const mined = new Promise<ContractTransactionReceipt>((resolve) =>
-      setTimeout(() => resolve(receipt), 100),
-    );
+    const mined = new Promise<ContractTransactionReceipt>((resolve) => {
+      setTimeout(() => {
+        resolve(receipt);
+      }, 100);
+    });
     expect(await sender.wait(pendingTx(() => true, mined))).to.equal(receipt);
   });
 });

@@ -65,9 +65,11 @@ export class TransactionSender {
   /** Rejects with TX_DROPPED when the node twice in a row knows neither `tx` nor its receipt; else never settles. */
   private async untilDropped(tx: ContractTransactionResponse, watch: { done: boolean }): Promise<never> {
     let unknown = 0;
-    while (!watch.done) {
+    // Read through a function: `wait` sets the flag while this loop awaits.
+    const stopped = () => watch.done;
+    while (!stopped()) {
       await new Promise((resolve) => setTimeout(resolve, this.dropCheckMs).unref());
-      if (watch.done) break;
+      if (stopped()) break;
       const known = await Promise.all([
         tx.provider.getTransaction(tx.hash),
         tx.provider.getTransactionReceipt(tx.hash),
