@@ -90,6 +90,29 @@ describe("worker duty: lease keeper", function () {
       expect(w.context.db.actions({ kind: REPORT_MISSED_HEARTBEATS })).to.have.length(1);
     });
 
+    it("reports again, once per heartbeat period, when its report's transaction reverted", async function () {
+      const { leaseId, startedAt } = await startLease(f);
+      await heartbeatThrough(f, leaseId, 0n);
+      await timeTo(f, startedAt + 2n * HEARTBEAT); // period 1 closed without a heartbeat
+      const w = await worker(f, { signer: f.watcher, duties: [leaseKeeperDuty()] });
+      // As if its first report had landed in a later block than it was estimated for and run out of gas.
+      const reverted = w.context.db.claimAction(REPORT_MISSED_HEARTBEATS, leaseId.toString(), "1");
+      w.context.db.updateAction(reverted.id, {
+        status: "reverted",
+        error: "the transaction reverted on chain",
+      });
+
+      const result = (await w.tick()).duties.leaseKeeper;
+      expect(result).to.deep.include({ reported: 1 });
+      const retry = w.context.db.action(REPORT_MISSED_HEARTBEATS, leaseId.toString(), "1@2");
+      expect(retry?.status).to.equal("confirmed");
+      expect(retry?.reward).to.equal(shareOf(1n));
+      expect((await f.compute.getLease(leaseId)).nextPeriod).to.equal(2n);
+      expect(w.context.db.action(REPORT_MISSED_HEARTBEATS, leaseId.toString(), "1")?.status).to.equal(
+        "reverted",
+      );
+    });
+
     it("the report that reaches maxMissedHeartbeats closes the lease for MissedHeartbeats", async function () {
       const { leaseId, startedAt } = await startLease(f);
       await timeTo(f, startedAt + 3n * HEARTBEAT); // periods 0, 1 and 2 missed: the limit (3)
