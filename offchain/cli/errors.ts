@@ -118,6 +118,7 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   CHUNK_AUTH_FAILED: 3,
   UPLOAD_OFFSET_MISMATCH: 2,
   CONFIG_TOKEN_DECIMALS: 1,
+  TX_DROPPED: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {
@@ -129,6 +130,8 @@ export interface CliFailure {
   code: string;
   message: string;
   details?: string;
+  /** Figures of the failure (amounts in base units as `<name>Raw`), printed under --json. */
+  data?: Readonly<Record<string, string>>;
   exitCode: ExitCode;
 }
 
@@ -147,6 +150,7 @@ export function toFailure(error: unknown): CliFailure {
       code: error.code,
       message: error.message,
       ...(error.details === undefined ? {} : { details: error.details }),
+      ...(error.data === undefined ? {} : { data: error.data }),
       exitCode: exitCodeFor(error.code),
     };
   }

@@ -206,7 +206,8 @@ async function register(ctx: CliContext, opts: RegisterOptions): Promise<void> {
   let endpoint = opts.endpoint;
   let price = opts.price === undefined ? undefined : units.parse(opts.price);
   if (opts.config !== undefined) {
-    const config = await loadConfig(opts.config);
+    // A file that does not state its decimals is read in the token's own.
+    const config = await loadConfig(opts.config, {}, { tokenDecimals: units.decimals });
     endpoint ??= config.publicEndpoint;
     price ??= config.policy.pricePerTiBMonth;
   }

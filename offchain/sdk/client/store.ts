@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Provider, Signer } from "ethers";
 import type { StorageMarket } from "../../../typechain-types/index.js";
 import type { PaymentToken } from "../chain/connect.js";
+import { rawAmounts, tokenAmountFormat, type DescribableToken } from "../chain/tokenAmounts.js";
 import { checkCoding } from "../data/erasure.js";
 import { pieceSizeFor, prepareStream, type PreparedStream } from "../data/prepare.js";
 import { dataSetDomain, signDataSetState, type DataSetState } from "../datasets/eip712.js";
@@ -82,7 +83,7 @@ export interface StoreDeps {
   market: DataSetReader & Pick<StorageMarket, "topUp" | "getAddress" | "balanceOf">;
   registry: RegistryReader;
   /** The payment token connected to the signer. */
-  token: Pick<PaymentToken, "allowance" | "balanceOf" | "approve">;
+  token: Pick<PaymentToken, "allowance" | "balanceOf" | "approve"> & DescribableToken;
   provider: Pick<Provider, "getBlock">;
   agentFor: (
     endpoint: string,
@@ -458,15 +459,19 @@ export async function fundAndApply(
     signer: deps.signer,
   });
   emit({ type: "funded", plan: funding });
+  // For the stop message: what was already paid, in tokens.
+  const format = await tokenAmountFormat(deps.token);
 
   for (const [index, p] of placements.entries()) {
     const amount = needs[index] ?? 0n;
-    const paid = placements.filter((q) => q.topUp > 0n).map((q) => `data set ${q.dataSetId} +${q.topUp}`);
+    const paid = placements
+      .filter((q) => q.topUp > 0n)
+      .map((q) => `data set ${q.dataSetId} +${format(q.topUp)}`);
     stopIfAsked(
       request.signal,
       paid.length === 0
         ? `before any token moved; ${resume}, or delete it (nothing to undo)`
-        : `after topping up ${paid.join(", ")} (token units, in the data sets' escrow); ${resume}, ` +
+        : `after topping up ${paid.join(", ")} (in the data sets' escrow); ${resume}, ` +
             "or recover the escrow with strata withdraw",
     );
     try {
@@ -580,19 +585,25 @@ export async function awaitVersion(
 
 async function checkFunds(
   needed: bigint,
-  deps: { market: Pick<StorageMarket, "balanceOf">; token: Pick<PaymentToken, "balanceOf">; client: string },
+  deps: {
+    market: Pick<StorageMarket, "balanceOf">;
+    token: Pick<PaymentToken, "balanceOf"> & DescribableToken;
+    client: string;
+  },
 ): Promise<void> {
   const [ledger, wallet] = await Promise.all([
     deps.market.balanceOf(deps.client),
     deps.token.balanceOf(deps.client),
   ]);
   if (ledger < needed && wallet < needed) {
+    const format = await tokenAmountFormat(deps.token);
     throw new StrataError(
       "INSUFFICIENT_FUNDS",
-      `storing needs about ${needed} token units of escrow; ${deps.client} holds ${wallet} and has ${ledger} in the market`,
+      `storing needs about ${format(needed)} of escrow; ${deps.client} holds ${format(wallet)} and has ${format(ledger)} in the market`,
       {
         details:
           "send tokens to the wallet (local chain: strata dev mint <amount>), or store for fewer periods",
+        data: rawAmounts({ needed, wallet, ledger }),
       },
     );
   }
