@@ -106,7 +106,12 @@ export type StrataErrorCode =
   | "CHUNK_AUTH_FAILED"
   | "UPLOAD_OFFSET_MISMATCH"
   // the agent configuration's amounts are written for another number of token decimals than the token's
-  | "CONFIG_TOKEN_DECIMALS";
+  | "CONFIG_TOKEN_DECIMALS"
+  // public files (offchain/sdk/files/publicIndex.ts, the agent's /v1/files, `strata get <cid>`)
+  | "PUBLIC_INDEX_INVALID"
+  | "PUBLIC_FILE_NOT_FOUND"
+  | "PUBLIC_FILE_RANGE"
+  | "CID_MISMATCH";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {
