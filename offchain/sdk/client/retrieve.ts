@@ -28,7 +28,8 @@ export type RetrieveEvent =
   | { type: "restored"; bytes: number };
 
 export interface RetrieveDeps {
-  signer: Signer;
+  /** The wallet that stored an encrypted payload (not needed for a public one). */
+  signer?: Signer;
   agentFor: (endpoint: string) => Pick<AgentClient, "downloadRange">;
   /** When given, a provider that moved is found at its current registered endpoint. */
   registry?: Pick<RegistryReader, "providerInfo">;
@@ -91,6 +92,12 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
     return bytes;
   };
 
+  if (deps.signer === undefined) {
+    throw new StrataError(
+      "KEY_MISSING",
+      `${manifest.fileName} is encrypted: retrieving it needs the wallet that stored it`,
+    );
+  }
   const fileKey = await unwrapFileKey(deps.signer, manifest.fileId, encryptionOf(manifest).wrappedKey);
   const temp = join(
     dirname(request.outPath),
