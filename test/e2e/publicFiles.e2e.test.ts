@@ -37,6 +37,11 @@ describe("e2e: public files served by CID by any provider holding them", functio
     "notes.txt": Buffer.from("plain text\n"),
   };
   const cids: Record<string, string> = {};
+  const cidOf = (name: string): string => {
+    const cid = cids[name];
+    if (cid === undefined) throw new Error(`no CID for ${name}`);
+    return cid;
+  };
 
   /** Run the CLI as the client with its own catalog; resolves to exit code, stdout bytes and text, stderr. */
   async function raw(args: string[], catalog: string) {
@@ -114,18 +119,18 @@ describe("e2e: public files served by CID by any provider holding them", functio
   it("every provider serves every file at /v1/files/<cid> with its type, ETag, caching and ranges", async () => {
     for (const agent of agents) {
       for (const [name, bytes] of Object.entries(site)) {
-        const url = `${agent.endpoint}/v1/files/${cids[name]}`;
+        const url = `${agent.endpoint}/v1/files/${cidOf(name)}`;
         const answer = await until(`${name} at ${agent.endpoint}`, async () => {
           const response = await fetch(url);
           return response.status === 200 ? response : undefined;
         });
         expect(Buffer.from(await answer.arrayBuffer()).equals(bytes), name).to.equal(true);
-        expect(answer.headers.get("etag")).to.equal(`"${cids[name]}"`);
+        expect(answer.headers.get("etag")).to.equal(`"${cidOf(name)}"`);
         expect(answer.headers.get("cache-control")).to.equal("public, max-age=31536000, immutable");
       }
-      const page = await fetch(`${agent.endpoint}/v1/files/${cids["index.html"]}`, { method: "HEAD" });
+      const page = await fetch(`${agent.endpoint}/v1/files/${cidOf("index.html")}`, { method: "HEAD" });
       expect(page.headers.get("content-type")).to.equal("text/html; charset=utf-8");
-      const ranged = await fetch(`${agent.endpoint}/v1/files/${cids["assets/data.bin"]}`, {
+      const ranged = await fetch(`${agent.endpoint}/v1/files/${cidOf("assets/data.bin")}`, {
         headers: { range: "bytes=262000-262999" },
       });
       expect(ranged.status).to.equal(206);
