@@ -134,8 +134,12 @@ export class AgentDb {
     );
   }
 
+  /** Forget a piece, and the public index of its files (a piece stored again needs its index sent again). */
   deletePiece(root: string): void {
-    this.run("DELETE FROM pieces WHERE root = ?", root.toLowerCase());
+    this.tx(() => {
+      this.run("DELETE FROM pieces WHERE root = ?", root.toLowerCase());
+      this.run("DELETE FROM public_files WHERE root = ?", root.toLowerCase());
+    });
   }
 
   // ------------------------------------------------------------------ proofs

@@ -234,4 +234,11 @@ describe("agent public files: index verification and GET|HEAD /v1/files/<cid>", 
     agent.context.db.dataSets.setStatus(set.id, "live");
     expect((await file(cid)).statusCode).to.equal(200);
   });
+
+  it("forgets a piece's index with the piece", async function () {
+    const { cid } = entry("index.html");
+    agent.context.db.deletePiece(bundle.piece.tree.root);
+    expect(agent.context.db.publicFiles.indexOf(set.id, bundle.piece.tree.root)).to.deep.equal([]);
+    expect((await file(cid)).statusCode).to.equal(404);
+  });
 });
