@@ -119,6 +119,12 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   UPLOAD_OFFSET_MISMATCH: 2,
   CONFIG_TOKEN_DECIMALS: 1,
   TX_DROPPED: 2,
+
+  // public files
+  PUBLIC_INDEX_INVALID: 3,
+  PUBLIC_FILE_NOT_FOUND: 2,
+  PUBLIC_FILE_RANGE: 1,
+  CID_MISMATCH: 3,
 };
 
 export function exitCodeFor(code: string): ExitCode {

@@ -108,7 +108,13 @@ export type StrataErrorCode =
   // the agent configuration's amounts are written for another number of token decimals than the token's
   | "CONFIG_TOKEN_DECIMALS"
   // a sent transaction the node no longer knows, without a receipt (dropped, or its block lost by the node)
-  | "TX_DROPPED";
+  | "TX_DROPPED"
+
+  // public files (offchain/sdk/files/publicIndex.ts, the agent's /v1/files, `strata get <cid>`)
+  | "PUBLIC_INDEX_INVALID"
+  | "PUBLIC_FILE_NOT_FOUND"
+  | "PUBLIC_FILE_RANGE"
+  | "CID_MISMATCH";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

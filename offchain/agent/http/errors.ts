@@ -41,7 +41,8 @@ export type AgentApiErrorCode =
   | "RANGE_NOT_SATISFIABLE"
   | "CHAIN_REVERT"
   | "NOT_FOUND"
-  | "INTERNAL";
+  | "INTERNAL"
+  | "BAD_PUBLIC_INDEX";
 
 /** The JSON body of every error answer (its schema is `apiErrorSchema` in offchain/sdk/api). */
 export interface AgentApiErrorBody extends ApiErrorBody {

@@ -3,6 +3,7 @@ import { fastify, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { AgentContext } from "../context.js";
 import { installErrorHandlers } from "./errors.js";
 import { registerDataSetRoutes } from "./datasets.js";
+import { registerFileRoutes } from "./files.js";
 import { registerInfoRoutes } from "./info.js";
 import { registerPieceRoutes } from "./pieces.js";
 
@@ -25,5 +26,6 @@ export function buildHttpApp(ctx: AgentContext): FastifyInstance {
   registerInfoRoutes(app, ctx);
   registerPieceRoutes(app, ctx);
   registerDataSetRoutes(app, ctx);
+  registerFileRoutes(app, ctx);
   return app;
 }
