@@ -134,8 +134,16 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
         Slot storage s = _slot(fileId, index);
         if (s.stage != SlotStage.Open || s.price == 0) revert PermanentWrongStage(fileId, index, s.stage);
         if (block.timestamp <= s.deadline) revert PermanentOfferWindow(fileId, index, s.deadline);
-        // A provider that won another piece of the file meanwhile cannot hold two of them.
-        if (_holds[fileId][s.provider]) revert PermanentProviderRefused(s.provider);
+        // A provider that won another piece of the file meanwhile cannot hold two of them: its offer lapses and
+        // the slot takes offers again (a revert would close the slot to offers for good).
+        address winner = s.provider;
+        if (_holds[fileId][winner]) {
+            s.provider = address(0);
+            s.price = 0;
+            s.deadline = 0;
+            emit OfferLapsed(fileId, index, winner);
+            return;
+        }
         s.stage = SlotStage.Awarded;
         s.deadline = uint64(block.timestamp + PLACEMENT_WINDOW);
         _holds[fileId][s.provider] = true;
