@@ -11,6 +11,7 @@ import { StrataError } from "../sdk/errors.js";
 import { ComputeStore } from "./compute/store.js";
 import { DataSetStore } from "./datasets/store.js";
 import { MIGRATIONS } from "./db/migrations.js";
+import { PermanentStore } from "./permanent/store.js";
 import {
   toPiece,
   toProof,
@@ -48,6 +49,8 @@ export class AgentDb {
   readonly compute: ComputeStore;
   /** Data sets and their signed states. */
   readonly dataSets: DataSetStore;
+  /** Permanent files: staged pieces and this provider's slots. */
+  readonly permanent: PermanentStore;
 
   private constructor(sql: Sql, now: () => number) {
     this.sql = sql;
@@ -55,6 +58,7 @@ export class AgentDb {
     this.now = now;
     this.compute = new ComputeStore(sql, now);
     this.dataSets = new DataSetStore(sql, now);
+    this.permanent = new PermanentStore(sql, now);
   }
 
   /** Open (creating if needed) and migrate the database at `path` (":memory:" for tests). */

@@ -118,6 +118,9 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   CHUNK_AUTH_FAILED: 3,
   UPLOAD_OFFSET_MISMATCH: 2,
   CONFIG_TOKEN_DECIMALS: 1,
+  // permanent files
+  STORE_DECLINED: 1,
+  PERMANENT_NOT_DEPLOYED: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {

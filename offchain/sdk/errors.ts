@@ -106,7 +106,10 @@ export type StrataErrorCode =
   | "CHUNK_AUTH_FAILED"
   | "UPLOAD_OFFSET_MISMATCH"
   // the agent configuration's amounts are written for another number of token decimals than the token's
-  | "CONFIG_TOKEN_DECIMALS";
+  | "CONFIG_TOKEN_DECIMALS"
+  // permanent files (offchain/sdk/durability/permanent.ts, the agent's permanent duty, `strata store --permanent`)
+  | "STORE_DECLINED"
+  | "PERMANENT_NOT_DEPLOYED";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

@@ -5,6 +5,7 @@ import { installErrorHandlers } from "./errors.js";
 import { registerDataSetRoutes } from "./datasets.js";
 import { registerInfoRoutes } from "./info.js";
 import { registerPieceRoutes } from "./pieces.js";
+import { registerPermanentRoutes } from "../permanent/routes.js";
 
 /** Build the app (not listening): `app.inject()` in tests, `app.listen()` in the agent. */
 export function buildHttpApp(ctx: AgentContext): FastifyInstance {
@@ -25,5 +26,6 @@ export function buildHttpApp(ctx: AgentContext): FastifyInstance {
   registerInfoRoutes(app, ctx);
   registerPieceRoutes(app, ctx);
   registerDataSetRoutes(app, ctx);
+  registerPermanentRoutes(app, ctx);
   return app;
 }
