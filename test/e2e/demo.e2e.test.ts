@@ -11,7 +11,13 @@ interface DemoSummary {
   ok: boolean;
   dataSets: { id: string; state: string; compensation: string; pricePerTiBMonth: string; bytes: string }[];
   repair: { repairer: string; reward: string; providerPaid: string; dataSetId: string };
-  permanent: { paid: string; principal: string; solvency: { principalLeft: string; status: string } };
+  permanent: {
+    paid: string;
+    principal: string;
+    pieces: number;
+    holders: string[];
+    solvency: { principalLeft: string; status: string; livePieces: number; yearsCovered: number };
+  };
   proofs: number;
   missedPeriodsReported: number;
   retrievalChallenges: { opened: number; failed: number };
@@ -52,8 +58,12 @@ describe("e2e: npm run demo", function () {
     expect(BigInt(summary.repair.providerPaid)).to.be.greaterThan(0n);
     expect(summary.dataSets.map((d) => d.id)).to.include(summary.repair.dataSetId);
     expect(BigInt(summary.permanent.principal)).to.be.greaterThan(0n);
-    expect(summary.permanent.solvency.principalLeft).to.equal(summary.permanent.principal);
-    expect(summary.permanent.solvency.status).to.equal("pending");
+    // Every piece of the permanent file was placed by the agents and proven: the file is active.
+    expect(summary.permanent.solvency.status).to.equal("active");
+    expect(summary.permanent.solvency.livePieces).to.equal(summary.permanent.pieces);
+    expect(new Set(summary.permanent.holders).size).to.equal(summary.permanent.pieces);
+    expect(BigInt(summary.permanent.solvency.principalLeft)).to.be.lessThan(BigInt(summary.permanent.principal));
+    expect(summary.permanent.solvency.yearsCovered).to.equal(200);
     expect(summary.compute.leases.map((l) => l.reason)).to.deep.equal([
       "MissedHeartbeats",
       "InsufficientFunds",

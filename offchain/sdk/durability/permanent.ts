@@ -250,6 +250,8 @@ export interface StorePermanentOptions {
   /** Poll interval while waiting (ms, default 2000). */
   pollMs?: number;
   onProgress?: (event: StorePermanentProgress) => void;
+  /** Hand the pieces only to these agents (provider addresses or endpoints); default: every agent taking them. */
+  providers?: readonly string[];
 }
 
 /** What `storePermanent` needs: contracts bound to the payer, and how to reach agents. */
@@ -307,7 +309,10 @@ export async function storePermanent(
   const { permanent } = deps;
   const contract = await permanent.getAddress();
   const quote = await quotePermanent(permanent, options.bytes.length);
-  const stagers = await findStagers(contract, quote.pieceSize, deps);
+  const wanted = options.providers?.map((p) => p.toLowerCase().replace(/\/+$/, ""));
+  const stagers = (await findStagers(contract, quote.pieceSize, deps)).filter(
+    (s) => wanted === undefined || wanted.includes(s.provider.toLowerCase()) || wanted.includes(s.endpoint.toLowerCase().replace(/\/+$/, "")),
+  );
   options.onProgress?.({ kind: "quoted", quote, stagers: stagers.length });
   if (stagers.length === 0) {
     throw new StrataError("NOT_ENOUGH_PROVIDERS", "no provider agent takes permanent pieces", {
