@@ -16,7 +16,11 @@ import {
   type PermanentStorage,
 } from "../../typechain-types/index.js";
 import { devAccountWallet } from "../../offchain/sdk/chain/connect.js";
-import { permanentFile, storePermanent, type PermanentFileView } from "../../offchain/sdk/durability/permanent.js";
+import {
+  permanentFile,
+  storePermanent,
+  type PermanentFileView,
+} from "../../offchain/sdk/durability/permanent.js";
 import { createPermanentAgentClient } from "../../offchain/sdk/durability/permanentAgent.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
 import type { LocalChain } from "../lib/localChain.js";
@@ -72,7 +76,9 @@ export async function advanceUntilPermanentLive(
       if (open.length > 0) {
         // Offers are made within seconds; once every slot has one, close the window.
         if (open.some((s) => s.provider === null)) return undefined;
-        const deadlines = await Promise.all(open.map(async (s) => (await perm.slot(fileId, s.index)).deadline));
+        const deadlines = await Promise.all(
+          open.map(async (s) => (await perm.slot(fileId, s.index)).deadline),
+        );
         const last = deadlines.reduce((a, b) => (a > b ? a : b));
         const at = await now();
         if (at <= last) await chain.advance(Number(last - at + 2n));
@@ -140,7 +146,9 @@ export async function runPermanentStory(input: PermanentStoryInput): Promise<Per
   p.step("Provider agents offer for its pieces (cheapest wins), place, prove and confirm them");
   const view = await advanceUntilPermanentLive(chain, stored.fileId);
   for (const s of view.slots) {
-    p.detail(`piece ${s.index}: ${s.stage} with ${s.provider} at ${s.pricePerTiBMonth} base units per TiB-month, data set ${s.dataSetId}`);
+    p.detail(
+      `piece ${s.index}: ${s.stage} with ${s.provider ?? "nobody"} at ${s.pricePerTiBMonth} base units per TiB-month, data set ${s.dataSetId ?? "none"}`,
+    );
   }
   p.check(view.livePieces === n, `${view.livePieces} of ${n} pieces live`);
   p.detail(

@@ -52,7 +52,12 @@ async function permanentAgent(
   return startTestAgent(p.f, { config, signer });
 }
 
-async function stage(agent: Agent, p: PermanentAgentFixture, index: number, proof = p.file.list.proof(index)) {
+async function stage(
+  agent: Agent,
+  p: PermanentAgentFixture,
+  index: number,
+  proof = p.file.list.proof(index),
+) {
   return agent.app.inject({
     method: "PUT",
     url: `/v1/permanent/${p.fileId}/pieces/${index}`,
@@ -144,7 +149,11 @@ describe("agent permanent-storage duty", function () {
     expect(typeof dataSetId).to.equal("bigint");
     // The approved state went on chain in the same tick: the data set holds exactly the piece.
     const onChain = await p.f.market.dataSet(dataSetId ?? 0n);
-    expect([onChain.version, onChain.root, onChain.span]).to.deep.equal([1n, p.file.roots[2], p.file.pieceSpan]);
+    expect([onChain.version, onChain.root, onChain.span]).to.deep.equal([
+      1n,
+      p.file.roots[2],
+      p.file.pieceSpan,
+    ]);
     expect((await p.perm.slot(p.fileId, 2)).stage).to.equal(2n); // Placed
 
     let confirmed = false;

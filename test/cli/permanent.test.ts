@@ -14,7 +14,13 @@ import { enablePermanent } from "../../scripts/demo/agentsConfig.js";
 import { repoRoot } from "../../offchain/sdk/chain/deployment.js";
 import { permanentGeometry } from "../../offchain/sdk/durability/permanent.js";
 import { startLocalChain, stopProcess, type LocalChain } from "../../scripts/lib/localChain.js";
-import { catalogPathFor, devAddress, startAgents, strataCli, type RunningAgent } from "../../scripts/lib/localProcesses.js";
+import {
+  catalogPathFor,
+  devAddress,
+  startAgents,
+  strataCli,
+  type RunningAgent,
+} from "../../scripts/lib/localProcesses.js";
 
 const ROOT = repoRoot();
 const NODE = path.join(ROOT, "node_modules", ".bin", "node");
@@ -37,7 +43,16 @@ describe("strata store --permanent (the binary)", function () {
     return new Promise((resolve, reject) => {
       const child = spawn(
         NODE,
-        [STRATA, "--rpc", chain.rpcUrl, "--deployment", chain.deploymentFile, "--account", String(CLIENT_ACCOUNT), ...args],
+        [
+          STRATA,
+          "--rpc",
+          chain.rpcUrl,
+          "--deployment",
+          chain.deploymentFile,
+          "--account",
+          String(CLIENT_ACCOUNT),
+          ...args,
+        ],
         { cwd: ROOT, env: { PATH: process.env.PATH ?? "", STRATA_CATALOG: catalogPathFor(chain) } },
       );
       let stdout = "";
@@ -45,14 +60,20 @@ describe("strata store --permanent (the binary)", function () {
       child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
       child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
+      child.on("close", (code) => {
+        resolve({ code, stdout, stderr });
+      });
       child.stdin.end(input);
     });
   }
 
   before(async function () {
     chain = await startLocalChain();
-    [agent] = await startAgents(chain, [1], { configure: (config, index) => enablePermanent(config, index) });
+    [agent] = await startAgents(chain, [1], {
+      configure: (config, index) => {
+        enablePermanent(config, index);
+      },
+    });
     await strataCli(chain)(["dev", "mint", "100", "--to", devAddress(CLIENT_ACCOUNT)], 0);
   });
 
@@ -73,10 +94,19 @@ describe("strata store --permanent (the binary)", function () {
 
     const dry = await strata(["--json", "store", "--permanent", file, "--dry-run"]);
     expect(dry.code, dry.stderr).to.equal(0);
-    const quoted = JSON.parse(dry.stdout) as { dryRun: boolean; total: string; files: { quote: { principal: string; fee: string; n: number; horizonYears: number } }[] };
+    const quoted = JSON.parse(dry.stdout) as {
+      dryRun: boolean;
+      total: string;
+      files: { quote: { principal: string; fee: string; n: number; horizonYears: number } }[];
+    };
     expect(quoted.dryRun).to.equal(true);
     expect(quoted.total).to.equal((principal + fee).toString());
-    expect(quoted.files[0]?.quote).to.include({ principal: principal.toString(), fee: fee.toString(), n: 3, horizonYears: 200 });
+    expect(quoted.files[0]?.quote).to.include({
+      principal: principal.toString(),
+      fee: fee.toString(),
+      n: 3,
+      horizonYears: 200,
+    });
     const human = await strata(["store", "--permanent", file, "--dry-run"]);
     expect(human.stdout).to.match(/one-time price .+ = principal .+ \+ fee/);
     expect(human.stdout).to.match(/covers 200 years .+ assuming storage costs fall 0\.5% a year/);
@@ -91,15 +121,23 @@ describe("strata store --permanent (the binary)", function () {
 
     const paid = await strata(["--json", "store", "--permanent", file], "y\n");
     expect(paid.code, paid.stderr).to.equal(0);
-    const out = JSON.parse(paid.stdout) as { files: { fileId: string; paid: string; staged: { provider: string }[]; needed: number }[] };
+    const out = JSON.parse(paid.stdout) as {
+      files: { fileId: string; paid: string; staged: { provider: string }[]; needed: number }[];
+    };
     const stored = out.files[0];
     expect(stored?.paid).to.equal((principal + fee).toString());
     expect(stored?.needed).to.equal(3);
-    expect(stored?.staged.map((s) => s.provider)).to.deep.equal([agent?.address, agent?.address, agent?.address]);
+    expect(stored?.staged.map((s) => s.provider)).to.deep.equal([
+      agent?.address,
+      agent?.address,
+      agent?.address,
+    ]);
     expect(await token.balanceOf(client)).to.equal(before - principal - fee);
     expect(await perm.fileCount()).to.equal(1n);
     for (const index of [0, 1, 2]) {
-      const staged = await fetch(`${agent?.endpoint}/v1/permanent/${stored?.fileId}/pieces/${index}`);
+      const staged = await fetch(
+        `${agent?.endpoint ?? ""}/v1/permanent/${stored?.fileId ?? ""}/pieces/${index}`,
+      );
       expect(staged.status).to.equal(200);
     }
   });

@@ -62,7 +62,9 @@ describe("e2e: npm run demo", function () {
     expect(summary.permanent.solvency.status).to.equal("active");
     expect(summary.permanent.solvency.livePieces).to.equal(summary.permanent.pieces);
     expect(new Set(summary.permanent.holders).size).to.equal(summary.permanent.pieces);
-    expect(BigInt(summary.permanent.solvency.principalLeft)).to.be.lessThan(BigInt(summary.permanent.principal));
+    expect(BigInt(summary.permanent.solvency.principalLeft)).to.be.lessThan(
+      BigInt(summary.permanent.principal),
+    );
     expect(summary.permanent.solvency.yearsCovered).to.equal(200);
     expect(summary.compute.leases.map((l) => l.reason)).to.deep.equal([
       "MissedHeartbeats",

@@ -16,7 +16,13 @@ import { enablePermanent } from "../../scripts/demo/agentsConfig.js";
 import { advanceUntilPermanentLive } from "../../scripts/demo/permanentStory.js";
 import { configureStorageOffer } from "../../scripts/demo/storageStory.js";
 import { startLocalChain, stopProcess, type LocalChain } from "../../scripts/lib/localChain.js";
-import { devAddress, startAgents, strataCli, until, type RunningAgent } from "../../scripts/lib/localProcesses.js";
+import {
+  devAddress,
+  startAgents,
+  strataCli,
+  until,
+  type RunningAgent,
+} from "../../scripts/lib/localProcesses.js";
 
 const CLIENT_ACCOUNT = 4;
 
@@ -64,12 +70,20 @@ describe("e2e: a permanent file is placed on all its providers by their agents a
       ["store", "--permanent", file, "--yes", "--providers", stager.address],
       CLIENT_ACCOUNT,
     );
-    const [result] = stored.files as { fileId: string; paid: string; staged: { index: number; provider: string }[] }[];
+    const [result] = stored.files as {
+      fileId: string;
+      paid: string;
+      staged: { index: number; provider: string }[];
+    }[];
     if (result === undefined) throw new Error("no file stored");
     const fileId = BigInt(result.fileId);
     const [principal, fee] = await perm.quote((await perm.file(fileId)).pieceSpan);
     expect(BigInt(result.paid)).to.equal(principal + fee);
-    expect(result.staged.map((s) => s.provider)).to.deep.equal([stager.address, stager.address, stager.address]);
+    expect(result.staged.map((s) => s.provider)).to.deep.equal([
+      stager.address,
+      stager.address,
+      stager.address,
+    ]);
 
     // The cheaper agents offer for the other slots (or outbid the stager), each slot's cheapest offer wins.
     await until("an offer for every slot", async () => {

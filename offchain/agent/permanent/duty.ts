@@ -18,7 +18,10 @@ import { createAgentClient, type AgentClient } from "../../sdk/client/agentClien
 import { PermanentFileStatus, PermanentSlotStage } from "../../sdk/chain/enums.js";
 import { EMPTY_LAYOUT, layoutSpan, pieceHeight, placePiece } from "../../sdk/datasets/placement.js";
 import { dataSetRoot } from "../../sdk/datasets/tree.js";
-import { createPermanentAgentClient, type PermanentAgentClient } from "../../sdk/durability/permanentAgent.js";
+import {
+  createPermanentAgentClient,
+  type PermanentAgentClient,
+} from "../../sdk/durability/permanentAgent.js";
 import { StrataError } from "../../sdk/errors.js";
 import { pieceLeaf, verifyPieceProof } from "../../sdk/repair/pieceList.js";
 import { decodeRevert } from "../chain.js";
@@ -96,7 +99,7 @@ export async function runPermanent(ctx: AgentContext, deps: PermanentDeps = {}):
     perm,
     config,
     now,
-    ceiling: (reference * BigInt(config.maxPriceBps)) / 10_000n,
+    ceiling: (reference * config.maxPriceBps) / 10_000n,
     result,
   };
   for (const record of ctx.db.permanent.slotsIn(ACTIVE_SLOT_STATES)) {
@@ -115,7 +118,13 @@ export async function runPermanent(ctx: AgentContext, deps: PermanentDeps = {}):
 
 // ------------------------------------------------------------------ one slot
 
-function end(ctx: AgentContext, view: TickView, record: PermanentSlotRecord, state: "outbid" | "lapsed" | "lost" | "failed", note: string) {
+function end(
+  ctx: AgentContext,
+  view: TickView,
+  record: PermanentSlotRecord,
+  state: "outbid" | "lapsed" | "lost" | "failed",
+  note: string,
+) {
   ctx.db.permanent.putSlot({ ...record, state, note });
   view.result.ended.push({ fileId: record.fileId, index: record.index, state });
   ctx.logger.info({ fileId: record.fileId, index: record.index, state, note }, "permanent slot ended");
@@ -138,15 +147,23 @@ async function advanceSlot(
   let slot = read;
   if (!IN_BUSINESS.includes(file.status)) {
     ctx.db.permanent.dropStaged(fileId);
-    return end(ctx, view, record, "lost", `the file is ${PermanentFileStatus.nameOf(file.status) ?? file.status}`);
+    end(ctx, view, record, "lost", `the file is ${PermanentFileStatus.nameOf(file.status) ?? file.status}`);
+    return;
   }
   const mine = isMe(ctx, slot.provider);
 
   if (record.state === "offered") {
     if (slot.stage === STAGE.Open && mine) {
       if (view.now <= slot.deadline) return; // offers still open
-      const receipt = await send(ctx, () => perm.award.staticCall(fileId, index), () => perm.award(fileId, index));
-      if (emitted(perm, receipt, "OfferLapsed")) return end(ctx, view, record, "lapsed", "won another piece of the file");
+      const receipt = await send(
+        ctx,
+        () => perm.award.staticCall(fileId, index),
+        () => perm.award(fileId, index),
+      );
+      if (emitted(perm, receipt, "OfferLapsed")) {
+        end(ctx, view, record, "lapsed", "won another piece of the file");
+        return;
+      }
       record = { ...record, state: "awarded" };
       ctx.db.permanent.putSlot(record);
       view.result.awarded.push({ fileId, index });
@@ -156,17 +173,28 @@ async function advanceSlot(
       ctx.db.permanent.putSlot(record);
       view.result.awarded.push({ fileId, index });
     } else if (!mine) {
-      return end(ctx, view, record, "outbid", `best offer ${slot.price} by ${slot.provider}`);
+      end(ctx, view, record, "outbid", `best offer ${slot.price} by ${slot.provider}`);
+      return;
     } else {
       return; // placed or live for us without our record: the next steps pick it up
     }
   }
 
-  if (!mine) return end(ctx, view, record, "lost", `the slot is ${PermanentSlotStage.nameOf(slot.stage)} without us`);
+  if (!mine) {
+    end(
+      ctx,
+      view,
+      record,
+      "lost",
+      `the slot is ${PermanentSlotStage.nameOf(slot.stage) ?? String(slot.stage)} without us`,
+    );
+    return;
+  }
 
   if (record.state === "awarded") {
     if (slot.stage !== STAGE.Awarded) {
-      return end(ctx, view, record, "lost", "the award was not followed by a data set in time");
+      end(ctx, view, record, "lost", "the award was not followed by a data set in time");
+      return;
     }
     const piece = await ensurePiece(ctx, view, fileId, index, file.piecesRoot, file.pieceSpan, deps);
     const terms = await awardedTerms(ctx, perm, fileId, index);
@@ -195,7 +223,8 @@ async function advanceSlot(
   if (record.state === "created") {
     const dataSetId = need(record.dataSetId);
     const piece = ctx.db.permanent.staged(fileId, index);
-    if (piece === undefined) throw new StrataError("INTERNAL_INVARIANT", `piece ${index} of file ${fileId} is gone`);
+    if (piece === undefined)
+      throw new StrataError("INTERNAL_INVARIANT", `piece ${index} of file ${fileId} is gone`);
     if (slot.stage === STAGE.Awarded) {
       await send(
         ctx,
@@ -206,7 +235,8 @@ async function advanceSlot(
     if (ctx.db.dataSets.newestState(dataSetId) === undefined) {
       const { layout, piece: placed } = placePiece(EMPTY_LAYOUT, piece.root, pieceHeight(piece.size));
       const dataSet = ctx.db.dataSets.dataSet(dataSetId);
-      if (dataSet === undefined) throw new StrataError("INTERNAL_INVARIANT", `data set ${dataSetId} is not recorded`);
+      if (dataSet === undefined)
+        throw new StrataError("INTERNAL_INVARIANT", `data set ${dataSetId} is not recorded`);
       // The contract approved exactly this state when the piece was placed: an empty signature is its ERC-1271 one.
       await applyStateChange(ctx, dataSet, {
         state: { dataSetId, version: 1n, root: dataSetRoot(layout), span: BigInt(layoutSpan(layout)) },
@@ -228,7 +258,11 @@ async function advanceSlot(
         () => false,
       );
       if (!proven) return;
-      await send(ctx, () => perm.confirm.staticCall(fileId, index), () => perm.confirm(fileId, index));
+      await send(
+        ctx,
+        () => perm.confirm.staticCall(fileId, index),
+        () => perm.confirm(fileId, index),
+      );
     }
     record = { ...record, state: "live" };
     ctx.db.permanent.putSlot(record);
@@ -238,13 +272,20 @@ async function advanceSlot(
   }
 
   if (record.state === "live") {
-    if (slot.stage !== STAGE.Live) return end(ctx, view, record, "lost", "the slot is no longer live");
+    if (slot.stage !== STAGE.Live) {
+      end(ctx, view, record, "lost", "the slot is no longer live");
+      return;
+    }
     const due = await perm.renew.staticCall(fileId, index).then(
       () => true,
       () => false,
     );
     if (!due) return;
-    await send(ctx, () => perm.renew.staticCall(fileId, index), () => perm.renew(fileId, index));
+    await send(
+      ctx,
+      () => perm.renew.staticCall(fileId, index),
+      () => perm.renew(fileId, index),
+    );
     view.result.renewed.push({ fileId, index });
   }
 }
@@ -254,7 +295,8 @@ async function awardedTerms(ctx: AgentContext, perm: PermanentStorage, fileId: b
   const from = Number(ctx.db.getKv(FIRST_OFFER_BLOCK_KEY) ?? "0");
   const events = await perm.queryFilter(perm.filters.SlotAwarded(fileId, index), from);
   const last = events[events.length - 1];
-  if (last === undefined) throw new StrataError("INTERNAL_INVARIANT", `no SlotAwarded for piece ${index} of ${fileId}`);
+  if (last === undefined)
+    throw new StrataError("INTERNAL_INVARIANT", `no SlotAwarded for piece ${index} of ${fileId}`);
   const t = last.args.terms;
   return {
     client: getAddress(t.client),
@@ -286,9 +328,11 @@ async function ensurePiece(
   const count = await registry.providerCount();
   const stagingClient =
     deps.stagingClient ??
-    ((endpoint: string) => createPermanentAgentClient(endpoint, { timeoutMs: ctx.config.permanent.fetchTimeoutMs }));
+    ((endpoint: string) =>
+      createPermanentAgentClient(endpoint, { timeoutMs: ctx.config.permanent.fetchTimeoutMs }));
   const pieceClient =
-    deps.pieceClient ?? ((endpoint: string) => createAgentClient(endpoint, { timeoutMs: ctx.config.permanent.fetchTimeoutMs }));
+    deps.pieceClient ??
+    ((endpoint: string) => createAgentClient(endpoint, { timeoutMs: ctx.config.permanent.fetchTimeoutMs }));
   const problems: string[] = [];
   for (let i = 0n; i < count; i++) {
     const provider = await registry.providerAt(i);
@@ -298,7 +342,10 @@ async function ensurePiece(
     try {
       const offer = await stagingClient(info.endpoint).stagedPiece(fileId, index);
       const leaf = pieceLeaf({ index, pieceRoot: offer.root, span, dataSetId: 0n });
-      if (1n << BigInt(pieceHeight(offer.size)) !== span || !verifyPieceProof(leaf, offer.proof, piecesRoot)) {
+      if (
+        1n << BigInt(pieceHeight(offer.size)) !== span ||
+        !verifyPieceProof(leaf, offer.proof, piecesRoot)
+      ) {
         problems.push(`${provider}: its piece is not piece ${index} of the file`);
         continue;
       }
@@ -340,7 +387,10 @@ async function scanForOffers(ctx: AgentContext, view: TickView): Promise<void> {
   const count = await perm.fileCount();
   if (count === 0n) return;
   if (policy.pricePerTiBMonth > view.ceiling) {
-    ctx.logger.debug({ price: policy.pricePerTiBMonth, ceiling: view.ceiling }, "permanent price above the ceiling");
+    ctx.logger.debug(
+      { price: policy.pricePerTiBMonth, ceiling: view.ceiling },
+      "permanent price above the ceiling",
+    );
     return;
   }
   let cursor = BigInt(ctx.db.getKv(SCAN_CURSOR_KEY) ?? "0");
@@ -351,7 +401,10 @@ async function scanForOffers(ctx: AgentContext, view: TickView): Promise<void> {
     try {
       await considerFile(ctx, view, cursor, Number(config.totalShards));
     } catch (error) {
-      ctx.logger.error({ err: error, revert: decodeRevert(error)?.name, fileId: cursor }, "permanent offer failed");
+      ctx.logger.error(
+        { err: error, revert: decodeRevert(error)?.name, fileId: cursor },
+        "permanent offer failed",
+      );
     }
   }
   ctx.db.setKv(SCAN_CURSOR_KEY, cursor.toString());
@@ -381,7 +434,9 @@ async function considerFile(ctx: AgentContext, view: TickView, fileId: bigint, n
   // A piece staged here first (no fetch), then a slot nobody offered for yet, then the dearest best offer.
   const rank = ({ slot, index }: { slot: Slot; index: number }) =>
     ctx.db.permanent.staged(fileId, index) !== undefined ? 0 : slot.provider === ZERO ? 1 : 2;
-  candidates.sort((a, b) => rank(a) - rank(b) || (a.slot.price > b.slot.price ? -1 : a.slot.price < b.slot.price ? 1 : 0));
+  candidates.sort(
+    (a, b) => rank(a) - rank(b) || (a.slot.price > b.slot.price ? -1 : a.slot.price < b.slot.price ? 1 : 0),
+  );
   const chosen = candidates[0];
   if (chosen === undefined) return;
   const receipt = await send(

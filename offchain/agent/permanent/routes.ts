@@ -56,7 +56,12 @@ export function registerPermanentRoutes(server: FastifyInstance, ctx: AgentConte
 
   app.put(
     "/v1/permanent/:fileId/pieces/:index",
-    { schema: { params: permanentPieceParams, response: { 200: stagedPieceResponse, 201: stagedPieceResponse } } },
+    {
+      schema: {
+        params: permanentPieceParams,
+        response: { 200: stagedPieceResponse, 201: stagedPieceResponse },
+      },
+    },
     async (request, reply) => {
       const reject = (error: ApiError) => sendApiError(reply.header("connection", "close"), error);
       const perm = permanentContract(ctx);
@@ -69,7 +74,11 @@ export function registerPermanentRoutes(server: FastifyInstance, ctx: AgentConte
       const proof = proofHeader === "" ? [] : proofHeader.split(",").map((w) => w.trim().toLowerCase());
       if (!isHexString(root, 32) || proof.length > 16 || !proof.every((w) => isHexString(w, 32))) {
         return reject(
-          new ApiError(400, "BAD_REQUEST", `send ${PIECE_ROOT_HEADER} (32 bytes) and ${PIECE_PROOF_HEADER} (words)`),
+          new ApiError(
+            400,
+            "BAD_REQUEST",
+            `send ${PIECE_ROOT_HEADER} (32 bytes) and ${PIECE_PROOF_HEADER} (words)`,
+          ),
         );
       }
       const declared = request.headers["content-length"];
@@ -78,17 +87,25 @@ export function registerPermanentRoutes(server: FastifyInstance, ctx: AgentConte
       }
       const size = Number(declared);
       if (BigInt(size) > config.maxPieceBytes) {
-        return reject(new ApiError(413, "TOO_LARGE", `the piece is ${size} bytes; at most ${config.maxPieceBytes}`));
+        return reject(
+          new ApiError(413, "TOO_LARGE", `the piece is ${size} bytes; at most ${config.maxPieceBytes}`),
+        );
       }
       const file = await perm.file(fileId);
       if (!IN_BUSINESS.includes(file.status)) {
-        return reject(new ApiError(409, "PERMANENT_FILE_CLOSED", `permanent file ${fileId} is not pending or active`));
+        return reject(
+          new ApiError(409, "PERMANENT_FILE_CLOSED", `permanent file ${fileId} is not pending or active`),
+        );
       }
       const span = file.pieceSpan;
       const leaf = pieceLeaf({ index, pieceRoot: root, span, dataSetId: 0n });
       if (1n << BigInt(pieceHeight(size)) !== span || !verifyPieceProof(leaf, proof, file.piecesRoot)) {
         return reject(
-          new ApiError(422, "BAD_PROOF", `piece ${root} of ${size} bytes is not piece ${index} of permanent file ${fileId}`),
+          new ApiError(
+            422,
+            "BAD_PROOF",
+            `piece ${root} of ${size} bytes is not piece ${index} of permanent file ${fileId}`,
+          ),
         );
       }
       const held = ctx.db.piece(root);
@@ -98,7 +115,9 @@ export function registerPermanentRoutes(server: FastifyInstance, ctx: AgentConte
       }
       const body = request.body;
       if (typeof body !== "object" || body === null || !(Symbol.asyncIterator in body)) {
-        return reject(new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send the piece as application/octet-stream"));
+        return reject(
+          new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send the piece as application/octet-stream"),
+        );
       }
       if (uploading.has(root)) {
         return reject(new ApiError(409, "UPLOAD_IN_PROGRESS", `piece ${root} is already being received`));
@@ -110,11 +129,22 @@ export function registerPermanentRoutes(server: FastifyInstance, ctx: AgentConte
           return await reject(
             outcome.reason === "root-mismatch"
               ? new ApiError(422, "ROOT_MISMATCH", `the bytes do not hash to ${root}`)
-              : new ApiError(400, "INCOMPLETE_UPLOAD", `the piece is ${size} bytes; ${outcome.received} arrived`),
+              : new ApiError(
+                  400,
+                  "INCOMPLETE_UPLOAD",
+                  `the piece is ${size} bytes; ${outcome.received} arrived`,
+                ),
           );
         }
         ctx.db.tx(() => {
-          ctx.db.putPiece({ root, size: BigInt(size), path: outcome.path, ok: true, problem: null, verifiedAt: ctx.clock() });
+          ctx.db.putPiece({
+            root,
+            size: BigInt(size),
+            path: outcome.path,
+            ok: true,
+            problem: null,
+            verifiedAt: ctx.clock(),
+          });
           ctx.db.permanent.putStaged({ fileId, index, root, size, proof });
         });
         ctx.logger.info({ fileId, index, root, size }, "permanent piece staged");

@@ -36,7 +36,13 @@ export interface PermanentSlotRecord {
 }
 
 /** States in which the slot is this provider's business (at most one per file). */
-export const ACTIVE_SLOT_STATES: readonly PermanentSlotState[] = ["offered", "awarded", "created", "placed", "live"];
+export const ACTIVE_SLOT_STATES: readonly PermanentSlotState[] = [
+  "offered",
+  "awarded",
+  "created",
+  "placed",
+  "live",
+];
 
 const proofSchema = z.array(z.string());
 
@@ -82,7 +88,11 @@ export class PermanentStore {
   }
 
   staged(fileId: bigint, index: number): StagedPiece | undefined {
-    const row = this.sql.one("SELECT * FROM permanent_staged WHERE file_id = ? AND idx = ?", fileId.toString(), index);
+    const row = this.sql.one(
+      "SELECT * FROM permanent_staged WHERE file_id = ? AND idx = ?",
+      fileId.toString(),
+      index,
+    );
     return row && toStaged(row);
   }
 
@@ -122,13 +132,19 @@ export class PermanentStore {
   }
 
   slot(fileId: bigint, index: number): PermanentSlotRecord | undefined {
-    const row = this.sql.one("SELECT * FROM permanent_slots WHERE file_id = ? AND idx = ?", fileId.toString(), index);
+    const row = this.sql.one(
+      "SELECT * FROM permanent_slots WHERE file_id = ? AND idx = ?",
+      fileId.toString(),
+      index,
+    );
     return row && toSlot(row);
   }
 
   /** Every slot of `fileId` this provider took part in. */
   slotsOf(fileId: bigint): PermanentSlotRecord[] {
-    return this.sql.all("SELECT * FROM permanent_slots WHERE file_id = ? ORDER BY idx", fileId.toString()).map(toSlot);
+    return this.sql
+      .all("SELECT * FROM permanent_slots WHERE file_id = ? ORDER BY idx", fileId.toString())
+      .map(toSlot);
   }
 
   /** The slot of `fileId` that is this provider's business, if any. */

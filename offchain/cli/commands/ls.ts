@@ -6,7 +6,7 @@ import { fileShare, payloadHealth, type PayloadHealth } from "../files/health.js
 import { resolveOneFile } from "../files/resolveFile.js";
 import { formatBytes, isoTime } from "../format/units.js";
 import type { Runner } from "../runner.js";
-import { listPermanent } from "./permanent.js";
+import { listPermanent } from "../files/permanent.js";
 
 interface LsOptions extends CatalogOption {
   offline?: boolean;

@@ -11,7 +11,7 @@ import {
 } from "../format/datasets.js";
 import { formatBytes, tokenJson } from "../format/units.js";
 import type { Runner } from "../runner.js";
-import { permanentStatus } from "./permanent.js";
+import { permanentStatus } from "../files/permanent.js";
 import { resolveTargets } from "../targets.js";
 
 export function registerStatusCommand(program: Command, run: Runner): void {

@@ -29,7 +29,7 @@ import { formatBytes, formatDuration } from "../format/units.js";
 import { byteSize, decimalAmount, list, nonNegativeInt, positiveInt } from "../parse.js";
 import { pieceBars } from "../progress.js";
 import type { Runner } from "../runner.js";
-import { storePermanentFiles } from "./permanent.js";
+import { storePermanentFiles } from "../files/permanent.js";
 
 interface StoreOptions extends CatalogOption {
   k: number;
@@ -115,8 +115,17 @@ export function registerStoreCommand(program: Command, run: Runner): void {
         "is stored as given (encrypt a private file first). --dry-run only quotes",
     )
     .option("--yes", "with --permanent: pay the quote without asking")
-    .option("--wait <seconds>", "with --permanent: wait this long for every piece to be live", nonNegativeInt, 0)
-    .option("--max-payment <amount>", "with --permanent: most paid for all the files, in tokens", decimalAmount);
+    .option(
+      "--wait <seconds>",
+      "with --permanent: wait this long for every piece to be live",
+      nonNegativeInt,
+      0,
+    )
+    .option(
+      "--max-payment <amount>",
+      "with --permanent: most paid for all the files, in tokens",
+      decimalAmount,
+    );
   catalogOption(command).action((paths: string[], opts: StoreOptions, cmd: Command) =>
     run(cmd, (ctx) =>
       opts.permanent === true

@@ -29,13 +29,20 @@ export type PermanentTermsResponse = z.output<typeof permanentTermsResponse>;
 /** `:fileId/pieces/:index` */
 export const permanentPieceParams = z.object({
   fileId: uintCodec(U64_MAX),
-  index: z.coerce.number().int().min(0).max(MAX_PERMANENT_PIECES - 1),
+  index: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_PERMANENT_PIECES - 1),
 });
 
 /** A piece staged with an agent: its commitment, size and list proof (the bytes: GET /v1/pieces/:root). */
 export const stagedPieceResponse = z.object({
   fileId: uintCodec(U64_MAX),
-  index: z.int().min(0).max(MAX_PERMANENT_PIECES - 1),
+  index: z
+    .int()
+    .min(0)
+    .max(MAX_PERMANENT_PIECES - 1),
   root: bytes32Codec,
   size: z.int().min(1).max(Number.MAX_SAFE_INTEGER),
   proof: z.array(bytes32Codec).max(16),

@@ -74,7 +74,9 @@ export async function encodePermanentFile(bytes: Uint8Array, k: number, n: numbe
   payload.set(bytes, LENGTH_HEADER_BYTES);
   const pieces = await encode(payload, k, n - k);
   const roots = pieces.map((piece) => pieceRoot(piece));
-  const list = new PieceList(roots.map((root, index) => ({ index, pieceRoot: root, span: pieceSpan, dataSetId: 0n })));
+  const list = new PieceList(
+    roots.map((root, index) => ({ index, pieceRoot: root, span: pieceSpan, dataSetId: 0n })),
+  );
   return { k, n, fileSize: bytes.length, pieceSize, pieceSpan, pieces, roots, list };
 }
 
@@ -149,7 +151,7 @@ export async function quotePermanent(
     horizonYears: Number(config.horizonYears),
     declineBps: Number(config.declineBps),
     referencePricePerTiBMonth: reference,
-    priceCeilingPerTiBMonth: (reference * BigInt(config.maxPriceBps)) / 10_000n,
+    priceCeilingPerTiBMonth: (reference * config.maxPriceBps) / 10_000n,
   };
 }
 
@@ -311,7 +313,10 @@ export async function storePermanent(
   const quote = await quotePermanent(permanent, options.bytes.length);
   const wanted = options.providers?.map((p) => p.toLowerCase().replace(/\/+$/, ""));
   const stagers = (await findStagers(contract, quote.pieceSize, deps)).filter(
-    (s) => wanted === undefined || wanted.includes(s.provider.toLowerCase()) || wanted.includes(s.endpoint.toLowerCase().replace(/\/+$/, "")),
+    (s) =>
+      wanted === undefined ||
+      wanted.includes(s.provider.toLowerCase()) ||
+      wanted.includes(s.endpoint.toLowerCase().replace(/\/+$/, "")),
   );
   options.onProgress?.({ kind: "quoted", quote, stagers: stagers.length });
   if (stagers.length === 0) {
@@ -327,7 +332,7 @@ export async function storePermanent(
   await deps.approve(contract, maxPayment);
   const tx = await permanent.storePermanent(encoded.list.root, encoded.pieceSpan, maxPayment);
   const receipt = await tx.wait();
-  if (receipt === null || receipt.status !== 1) {
+  if (receipt?.status !== 1) {
     throw new StrataError("CHAIN_REVERT", `storePermanent ${tx.hash} failed`);
   }
   let fileId: bigint | null = null;
@@ -415,7 +420,11 @@ async function stageAll(
 ): Promise<StagedAt[]> {
   const staged: StagedAt[] = [];
   for (let index = 0; index < encoded.n; index++) {
-    const piece = { root: encoded.roots[index] ?? "", proof: encoded.list.proof(index), bytes: encoded.pieces[index] ?? new Uint8Array() };
+    const piece = {
+      root: encoded.roots[index] ?? "",
+      proof: encoded.list.proof(index),
+      bytes: encoded.pieces[index] ?? new Uint8Array(),
+    };
     let done: StagedAt | null = null;
     const errors: string[] = [];
     for (let attempt = 0; attempt < stagers.length && done === null; attempt++) {
@@ -460,7 +469,12 @@ export async function retrievePermanent(fileId: bigint, deps: RetrievePermanentD
   // Data pieces first: with all k of them nothing needs decoding.
   for (const slot of file.slots) {
     if (good >= file.k) break;
-    if ((slot.stage !== "live" && slot.stage !== "placed") || slot.provider === null || slot.pieceRoot === null) continue;
+    if (
+      (slot.stage !== "live" && slot.stage !== "placed") ||
+      slot.provider === null ||
+      slot.pieceRoot === null
+    )
+      continue;
     try {
       const info = await deps.registry.providerInfo(slot.provider);
       const bytes = await deps.agentFor(info.endpoint).downloadPiece(slot.pieceRoot, pieceSize);
@@ -472,7 +486,10 @@ export async function retrievePermanent(fileId: bigint, deps: RetrievePermanentD
     }
   }
   if (good < file.k) {
-    throw new StrataError("NOT_ENOUGH_PIECES", `${good} good pieces of the ${file.k} needed for permanent file ${fileId}`);
+    throw new StrataError(
+      "NOT_ENOUGH_PIECES",
+      `${good} good pieces of the ${file.k} needed for permanent file ${fileId}`,
+    );
   }
   const data = await reconstructData(shards, file.k, file.n - file.k, pieceSize);
   return decodePermanentPayload(data.slice(0, file.k));

@@ -18,8 +18,8 @@ import {
 import { createPermanentAgentClient } from "../../sdk/durability/permanentAgent.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { CliContext, TokenUnits } from "../context.js";
-import { collectInputs } from "../files/inputs.js";
-import { checkOutputPath, writeOutput } from "../files/outputs.js";
+import { collectInputs } from "./inputs.js";
+import { checkOutputPath, writeOutput } from "./outputs.js";
 import { formatBytes } from "../format/units.js";
 
 export interface PermanentStoreOptions {
@@ -74,7 +74,9 @@ async function askToPay(question: string): Promise<boolean> {
     process.stderr.write(question);
     const answer = await new Promise<string>((resolve) => {
       rl.once("line", resolve);
-      rl.once("close", () => resolve(""));
+      rl.once("close", () => {
+        resolve("");
+      });
     });
     return /^\s*y(es)?\s*$/i.test(answer);
   } finally {
@@ -94,18 +96,27 @@ export async function storePermanentFiles(
   const perm = await contract(ctx, opts.dryRun !== true);
   const quotes = await Promise.all(inputs.files.map((f) => quotePermanent(perm, f.size)));
   const total = quotes.reduce((sum, q) => sum + q.total, 0n);
-  const quoted = inputs.files.map((f, i) => ({ name: f.name, path: f.path, quote: quotes[i] as PermanentQuote }));
+  const quoted = inputs.files.flatMap((f, i) => {
+    const quote = quotes[i];
+    return quote === undefined ? [] : [{ name: f.name, path: f.path, quote }];
+  });
   const human = () => [
     ...quoted.flatMap((q) => quoteLines(q.name, q.quote, units)),
     `total, paid once: ${units.format(total)}`,
   ];
   if (opts.dryRun === true) {
-    ctx.result({ dryRun: true, files: quoted.map((q) => ({ name: q.name, quote: quoteJson(q.quote) })), total }, human);
+    ctx.result(
+      { dryRun: true, files: quoted.map((q) => ({ name: q.name, quote: quoteJson(q.quote) })), total },
+      human,
+    );
     return;
   }
   const maxTotal = opts.maxPayment === undefined ? null : units.parse(opts.maxPayment);
   if (maxTotal !== null && total > maxTotal) {
-    throw new StrataError("AMOUNT_OUT_OF_RANGE", `the quote ${units.format(total)} is above --max-payment ${units.format(maxTotal)}`);
+    throw new StrataError(
+      "AMOUNT_OUT_OF_RANGE",
+      `the quote ${units.format(total)} is above --max-payment ${units.format(maxTotal)}`,
+    );
   }
   if (opts.yes !== true) {
     for (const line of human()) ctx.io.stderr(`${line}\n`);
@@ -118,7 +129,10 @@ export async function storePermanentFiles(
   const { signer, registry, token } = await ctx.signed();
   const balance = await token.balanceOf(await signer.getAddress());
   if (balance < total) {
-    throw new StrataError("INSUFFICIENT_FUNDS", `the account holds ${units.format(balance)}; the files cost ${units.format(total)}`);
+    throw new StrataError(
+      "INSUFFICIENT_FUNDS",
+      `the account holds ${units.format(balance)}; the files cost ${units.format(total)}`,
+    );
   }
   const results: StorePermanentResult[] = [];
   for (const q of quoted) {
@@ -174,7 +188,7 @@ export async function storePermanentFiles(
     },
     () =>
       results.flatMap((r, i) => [
-        `${quoted[i]?.name}: permanent file ${r.fileId}, paid ${units.format(r.quote.total)} once; ` +
+        `${quoted[i]?.name ?? "?"}: permanent file ${r.fileId}, paid ${units.format(r.quote.total)} once; ` +
           `${r.live}/${r.needed} pieces live${r.complete ? "" : opts.wait > 0 ? " (still placing when the wait ended)" : " (providers are placing them)"}`,
         ...solvencyLines(r.file, units),
         `  get it back with: strata get --permanent ${r.fileId} --out <path>`,
@@ -199,7 +213,8 @@ function progressLine(name: string, event: StorePermanentProgress): string | nul
 }
 
 function jsonOf(event: StorePermanentProgress): Record<string, unknown> {
-  if (event.kind === "quoted") return { event: "quoted", stagers: event.stagers, total: event.quote.total.toString() };
+  if (event.kind === "quoted")
+    return { event: "quoted", stagers: event.stagers, total: event.quote.total.toString() };
   if (event.kind === "paid") return { event: "paid", fileId: event.fileId.toString(), txHash: event.txHash };
   const { kind, ...rest } = event;
   return { event: kind, ...rest };
@@ -227,7 +242,8 @@ export function solvencyLines(f: PermanentFileView, units: TokenUnits): string[]
 
 /** `strata status --permanent <fileId>`: the solvency view and every slot; exit 2 below k live pieces. */
 export async function permanentStatus(ctx: CliContext, target: string): Promise<void> {
-  if (!/^[0-9]{1,20}$/.test(target)) throw new StrataError("INVALID_ARGUMENT", `${target} is not a permanent file id`);
+  if (!/^[0-9]{1,20}$/.test(target))
+    throw new StrataError("INVALID_ARGUMENT", `${target} is not a permanent file id`);
   const perm = await contract(ctx, false);
   const units = await ctx.tokenUnits();
   const fileId = BigInt(target);
@@ -242,7 +258,9 @@ export async function permanentStatus(ctx: CliContext, target: string): Promise<
     ...f.slots.map(
       (s) =>
         `  piece ${s.index}: ${s.stage}` +
-        (s.provider === null ? "" : ` ${s.stage === "open" ? "best offer" : "with"} ${s.provider} at ${units.format(s.pricePerTiBMonth)}/TiB-month`) +
+        (s.provider === null
+          ? ""
+          : ` ${s.stage === "open" ? "best offer" : "with"} ${s.provider} at ${units.format(s.pricePerTiBMonth)}/TiB-month`) +
         (s.dataSetId === null ? "" : `, data set ${s.dataSetId}`),
     ),
   ]);
@@ -264,8 +282,14 @@ export async function listPermanent(ctx: CliContext): Promise<void> {
 }
 
 /** `strata get --permanent <fileId> --out <path>`: any k pieces from their holders, checked, decoded. */
-export async function getPermanent(ctx: CliContext, target: string, out: string, force: boolean): Promise<void> {
-  if (!/^[0-9]{1,20}$/.test(target)) throw new StrataError("INVALID_ARGUMENT", `${target} is not a permanent file id`);
+export async function getPermanent(
+  ctx: CliContext,
+  target: string,
+  out: string,
+  force: boolean,
+): Promise<void> {
+  if (!/^[0-9]{1,20}$/.test(target))
+    throw new StrataError("INVALID_ARGUMENT", `${target} is not a permanent file id`);
   await checkOutputPath(out, force);
   const perm = await contract(ctx, false);
   const chain = await ctx.chain();
@@ -275,5 +299,8 @@ export async function getPermanent(ctx: CliContext, target: string, out: string,
     agentFor: (endpoint) => ctx.agent(endpoint, { timeoutMs: 120_000 }),
   });
   await writeOutput(out, bytes, force);
-  ctx.result({ fileId: BigInt(target), out, size: bytes.length }, () => `permanent file ${target}: ${formatBytes(bytes.length)} written to ${out}`);
+  ctx.result(
+    { fileId: BigInt(target), out, size: bytes.length },
+    () => `permanent file ${target}: ${formatBytes(bytes.length)} written to ${out}`,
+  );
 }
