@@ -128,6 +128,37 @@ describe("agent permanent-storage duty", function () {
     expect((await p.perm.slot(p.fileId, 0)).provider).to.equal(rival.address);
   });
 
+  it("awards an absent winner's slot, reports the unplaced award lost, and the slot takes offers again", async function () {
+    const p = await permanentFixture();
+    const agent = await permanentAgent(p, p.f.provider, 3n * USDC);
+    agents.push(agent);
+    const absent = p.f.others[0];
+    if (!absent) throw new Error("absent");
+    // The absent provider is the best offer on every slot; the agent cannot beat 2 tokens with 3.
+    for (const index of [0, 1, 2])
+      await (await p.perm.connect(absent).offer(p.fileId, index, 2n * USDC)).wait();
+    expect((await agent.tick()).permanent?.offered).to.deep.equal([]);
+    // Offers closed and the winner did not award itself: the agent awards for it; it wins slot 0, and its offers
+    // on slots 1 and 2 lapse (it may hold one piece), so those slots take offers again.
+    await p.f.helpers.time.increase(601n + 300n);
+    expect((await agent.tick()).permanent?.kept.map((k) => [k.index, k.action])).to.deep.equal([
+      [0, "award"],
+      [1, "award"],
+      [2, "award"],
+    ]);
+    expect((await p.perm.slot(p.fileId, 0)).stage).to.equal(1n); // Awarded
+    expect((await p.perm.slot(p.fileId, 1)).price).to.equal(0n);
+    const next = await agent.tick();
+    expect(next.permanent?.offered).to.have.length(1);
+    expect(next.permanent?.offered[0]?.index).to.not.equal(0);
+    // The award is never placed: a day later the agent reports it lost, and the slot takes offers again.
+    await p.f.helpers.time.increase(86_401n);
+    const reopened = await agent.tick();
+    expect(reopened.permanent?.kept).to.deep.include({ fileId: p.fileId, index: 0, action: "reportLost" });
+    expect((await p.perm.slot(p.fileId, 0)).stage).to.equal(0n);
+    expect((await p.perm.slot(p.fileId, 0)).lastProvider).to.equal(absent.address);
+  });
+
   it("awards, places, proves and confirms its piece, resuming after a restart", async function () {
     const p = await permanentFixture();
     const dataDir = await tempDataDir();

@@ -7,8 +7,10 @@
  *     checks the piece and funds the escrow) -> queue the approved state (the state submitter applies it) ->
  *     (after a proven period) confirm -> live: renew when half the prepaid storage is used;
  *     a cheaper offer (outbid), a lapsed offer or a lost slot ends its part in the file;
- *  2. scans `filesPerTick` files (a cursor that wraps) and offers its price for one open slot of each file it has no
- *     part in, when the price is within the file's ceiling and below the best offer, and the piece fits.
+ *  2. scans `filesPerTick` files (a cursor that wraps): takes the permissionless steps other providers' slots wait
+ *     for (award a closed offer, report a lost piece: both reopen slots it may win), and offers its price for one
+ *     open slot of each file it has no part in, when the price is within the file's ceiling and below the best
+ *     offer, and the piece fits.
  * A provider takes at most one piece of a file (the contract refuses a second).
  */
 import { getAddress, type ContractTransactionReceipt } from "ethers";
@@ -36,6 +38,9 @@ export const SCAN_CURSOR_KEY = "permanent.scanCursor";
 /** Database key (kv) of the block from which SlotAwarded events are searched (the block of the first offer). */
 export const FIRST_OFFER_BLOCK_KEY = "permanent.firstOfferBlock";
 
+/** Seconds after an offer window closes before this agent awards another provider's winning offer. */
+export const AWARD_GRACE_SECONDS = 300n;
+
 const STAGE = PermanentSlotStage.value;
 const IN_BUSINESS = [PermanentFileStatus.value.Pending, PermanentFileStatus.value.Active];
 const ZERO = "0x0000000000000000000000000000000000000000";
@@ -59,6 +64,8 @@ export interface PermanentResult {
   ended: { fileId: bigint; index: number; state: PermanentSlotRecord["state"] }[];
   /** Files looked at by the offer scan. */
   scanned: bigint[];
+  /** Permissionless steps taken for other providers' slots (they reopen slots). */
+  kept: { fileId: bigint; index: number; action: "award" | "reportLost" }[];
 }
 
 type Config = IPermanentStorage.ConfigStructOutput;
@@ -86,6 +93,7 @@ export async function runPermanent(ctx: AgentContext, deps: PermanentDeps = {}):
     renewed: [],
     ended: [],
     scanned: [],
+    kept: [],
   };
   const perm = permanentContract(ctx);
   if (!ctx.config.permanent.enabled || perm === undefined) return result;
@@ -413,12 +421,13 @@ async function scanForOffers(ctx: AgentContext, view: TickView): Promise<void> {
 /** Offer for one open slot of `fileId` when this provider has no part in the file yet. */
 async function considerFile(ctx: AgentContext, view: TickView, fileId: bigint, n: number): Promise<void> {
   const { perm } = view;
-  if (ctx.db.permanent.activeSlot(fileId) !== undefined) return;
   const file = await perm.file(fileId);
   if (!IN_BUSINESS.includes(file.status)) return;
+  const slots: Slot[] = await Promise.all(Array.from({ length: n }, (_, i) => perm.slot(fileId, i)));
+  await keepSlotsMoving(ctx, view, fileId, slots);
+  if (ctx.db.permanent.activeSlot(fileId) !== undefined) return;
   const price = ctx.config.permanent.pricePerTiBMonth;
   if (file.pieceSpan * 64n > ctx.config.permanent.maxPieceBytes) return;
-  const slots: Slot[] = await Promise.all(Array.from({ length: n }, (_, i) => perm.slot(fileId, i)));
   if (slots.some((s) => s.stage !== STAGE.Open && isMe(ctx, s.provider))) return; // holds one already
   const candidates = slots
     .map((slot, index) => ({ slot, index }))
@@ -458,6 +467,56 @@ async function considerFile(ctx: AgentContext, view: TickView, fileId: bigint, n
   });
   view.result.offered.push({ fileId, index: chosen.index, price });
   ctx.logger.info({ fileId, index: chosen.index, price }, "permanent offer made");
+}
+
+/**
+ * The permissionless steps nobody else takes for other providers' slots, which reopen slots this provider may win:
+ * award a closed offer whose provider does not (its award then times out), and report a piece lost (a holder whose
+ * data set ended, an award not placed, a placement not proven in time). Each is simulated first: only what the
+ * contract accepts is sent.
+ */
+async function keepSlotsMoving(
+  ctx: AgentContext,
+  view: TickView,
+  fileId: bigint,
+  slots: readonly Slot[],
+): Promise<void> {
+  const { perm } = view;
+  for (const [index, slot] of slots.entries()) {
+    if (isMe(ctx, slot.provider)) continue;
+    if (slot.stage === STAGE.Open) {
+      // The winner awards its own slot; a winner that has not done so a while after the window is absent.
+      if (slot.price === 0n || view.now <= slot.deadline + AWARD_GRACE_SECONDS) continue;
+      const ok = await perm.award.staticCall(fileId, index).then(
+        () => true,
+        () => false,
+      );
+      if (!ok) continue;
+      await send(
+        ctx,
+        () => perm.award.staticCall(fileId, index),
+        () => perm.award(fileId, index),
+      );
+      view.result.kept.push({ fileId, index, action: "award" });
+      ctx.logger.info({ fileId, index, winner: slot.provider }, "permanent slot awarded for its winner");
+    } else {
+      const lost = await perm.reportLost.staticCall(fileId, index).then(
+        () => true,
+        () => false,
+      );
+      if (!lost) continue;
+      await send(
+        ctx,
+        () => perm.reportLost.staticCall(fileId, index),
+        () => perm.reportLost(fileId, index),
+      );
+      view.result.kept.push({ fileId, index, action: "reportLost" });
+      ctx.logger.info(
+        { fileId, index, provider: slot.provider },
+        "permanent piece reported lost; the slot reopens",
+      );
+    }
+  }
 }
 
 // ------------------------------------------------------------------ helpers
