@@ -40,9 +40,10 @@ describe("e2e: npm run demo", function () {
     const failedSets = summary.dataSets.filter((d) => d.state === "ended: retrieval failed");
     expect(failedSets.length).to.be.within(1, 2);
     expect(summary.retrievalChallenges.failed).to.equal(failedSets.length);
-    // The file's four data sets and one per repaired piece (client: the mandate's wallet); at most one repair
-    // per ended data set.
-    expect(summary.dataSets.length).to.be.within(5, 4 + failedSets.length);
+    // The file's four data sets, one per repaired piece (client: the mandate's wallet; at most one repair per ended
+    // data set), and one per piece of the permanent file (client: PermanentStorage).
+    const permanentSets = summary.permanent.pieces;
+    expect(summary.dataSets.length).to.be.within(5 + permanentSets, 4 + failedSets.length + permanentSets);
     // The data sets still live hold the file's pieces (an ended data set holds nothing).
     const live = summary.dataSets.filter((d) => d.state === "live");
     expect(live.length).to.be.at.least(2);
