@@ -3,6 +3,7 @@ import { Interface, isError } from "ethers";
 import {
   IComputeMarket__factory,
   IRetrievalChallenges__factory,
+  PermanentStorage__factory,
   ProviderRegistry__factory,
   StorageMarket__factory,
   TestStablecoin__factory,
@@ -141,6 +142,7 @@ const revertInterfaces: Interface[] = [
   TestStablecoin__factory.createInterface(),
   IRetrievalChallenges__factory.createInterface(),
   IComputeMarket__factory.createInterface(),
+  PermanentStorage__factory.createInterface(),
 ];
 
 /** Any thrown value as a CLI failure: StrataErrors keep their code; ethers errors become chain errors. */
