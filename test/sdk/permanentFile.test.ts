@@ -7,6 +7,7 @@ import {
   encodePermanentFile,
   LENGTH_HEADER_BYTES,
   permanentGeometry,
+  rebuildPermanentPiece,
 } from "../../offchain/sdk/durability/permanent.js";
 import { pieceLeaf, verifyPieceProof } from "../../offchain/sdk/repair/pieceList.js";
 
@@ -62,6 +63,47 @@ describe("permanent file format (offchain/sdk/durability/permanent.ts)", functio
       expect(Buffer.from(decodePermanentPayload(data.slice(0, 2))).equals(bytes)).to.equal(true);
     });
   }
+
+  it("rebuilds a lost piece from k holders and the commitments on chain, with its list proof", async function () {
+    const file = await encodePermanentFile(randomBytes(9000), 2, 3);
+    const served = new Map(file.roots.map((root, i) => [root, file.pieces[i] ?? new Uint8Array()]));
+    const corrupt = new Uint8Array(file.pieceSize); // a holder serving the wrong bytes is skipped
+    const request = {
+      index: 1,
+      k: 2,
+      n: 3,
+      pieceSpan: file.pieceSpan,
+      piecesRoot: file.list.root,
+      slots: file.roots.map((pieceRoot, i) => ({ pieceRoot, holder: i === 1 ? null : `holder-${i}` })),
+      download: (holder: string, root: string) =>
+        Promise.resolve(holder === "holder-2" ? corrupt : (served.get(root) ?? new Uint8Array())),
+    };
+    // Piece 0 alone (piece 2's holder serves garbage): fewer than k good pieces.
+    let error: unknown;
+    await rebuildPermanentPiece(request).catch((e: unknown) => (error = e));
+    expect(error).to.have.property("code", "NOT_ENOUGH_PIECES");
+    const rebuilt = await rebuildPermanentPiece({
+      ...request,
+      download: (_holder: string, root: string) => Promise.resolve(served.get(root) ?? new Uint8Array()),
+    });
+    expect(Buffer.from(rebuilt.bytes).equals(Buffer.from(file.pieces[1] ?? new Uint8Array()))).to.equal(true);
+    expect(rebuilt.root).to.equal(file.roots[1]);
+    expect(rebuilt.proof).to.deep.equal(file.list.proof(1));
+    // Commitments that do not make the file's list, or one never placed, are refused.
+    const forged = { ...request, piecesRoot: file.roots[0] ?? "" };
+    await rebuildPermanentPiece(forged).then(
+      () => expect.fail("a forged list was accepted"),
+      (e: unknown) => expect(e).to.have.property("code", "PIECE_CORRUPT"),
+    );
+    const unplaced = {
+      ...request,
+      slots: request.slots.map((s, i) => (i === 2 ? { ...s, pieceRoot: null } : s)),
+    };
+    await rebuildPermanentPiece(unplaced).then(
+      () => expect.fail("an unknown commitment was accepted"),
+      (e: unknown) => expect(e).to.have.property("code", "NOT_ENOUGH_PIECES"),
+    );
+  });
 
   it("refuses a payload whose length header claims more than its pieces hold", function () {
     const piece = new Uint8Array(64);

@@ -3,7 +3,7 @@
  * permanent files' pieces. Each tick it
  *  1. moves every slot it is part of one step on, journalled in SQLite so that a restart resumes where it stood:
  *     offered -> (window closed) award -> fetch the piece (staged here, or from the agent staging it, checked
- *     against the file's piece list on chain) -> create the data set the contract approved -> place (the contract
+ *     against the file's piece list on chain; else rebuilt from k holders with the commitments on chain) -> create the data set the contract approved -> place (the contract
  *     checks the piece and funds the escrow) -> queue the approved state (the state submitter applies it) ->
  *     (after a proven period) confirm -> live: renew when half the prepaid storage is used;
  *     a cheaper offer (outbid), a lapsed offer or a lost slot ends its part in the file;
@@ -20,6 +20,7 @@ import { createAgentClient, type AgentClient } from "../../sdk/client/agentClien
 import { PermanentFileStatus, PermanentSlotStage } from "../../sdk/chain/enums.js";
 import { EMPTY_LAYOUT, layoutSpan, pieceHeight, placePiece } from "../../sdk/datasets/placement.js";
 import { dataSetRoot } from "../../sdk/datasets/tree.js";
+import { rebuildPermanentPiece } from "../../sdk/durability/permanent.js";
 import {
   createPermanentAgentClient,
   type PermanentAgentClient,
@@ -44,6 +45,7 @@ export const AWARD_GRACE_SECONDS = 300n;
 const STAGE = PermanentSlotStage.value;
 const IN_BUSINESS = [PermanentFileStatus.value.Pending, PermanentFileStatus.value.Active];
 const ZERO = "0x0000000000000000000000000000000000000000";
+const ZERO_ROOT = `0x${"0".repeat(64)}`;
 
 /** How the duty reaches other agents (tests pass in-process clients). */
 export interface PermanentDeps {
@@ -358,23 +360,12 @@ async function ensurePiece(
         continue;
       }
       const bytes = await pieceClient(info.endpoint).downloadPiece(offer.root, offer.size);
-      const written = await ctx.pieces.write(offer.root, offer.size, Readable.from([bytes]));
-      if (!written.ok) {
-        problems.push(`${provider}: ${written.reason}`);
+      const piece: StagedPiece = { fileId, index, root: offer.root, size: offer.size, proof: offer.proof };
+      const kept = await keepPiece(ctx, piece, bytes);
+      if (kept !== null) {
+        problems.push(`${provider}: ${kept}`);
         continue;
       }
-      const piece: StagedPiece = { fileId, index, root: offer.root, size: offer.size, proof: offer.proof };
-      ctx.db.tx(() => {
-        ctx.db.putPiece({
-          root: offer.root,
-          size: BigInt(offer.size),
-          path: written.path,
-          ok: true,
-          problem: null,
-          verifiedAt: ctx.clock(),
-        });
-        ctx.db.permanent.putStaged(piece);
-      });
       view.result.fetched.push({ fileId, index, from: provider });
       ctx.logger.info({ fileId, index, from: provider, size: offer.size }, "permanent piece fetched");
       return piece;
@@ -382,9 +373,65 @@ async function ensurePiece(
       problems.push(`${provider}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+  // Nobody stages it (a re-placement long after upload): rebuild it from k holders, the commitments on chain.
+  try {
+    const { perm, config } = view;
+    const n = Number(config.totalShards);
+    const slots = await Promise.all(Array.from({ length: n }, (_, i) => perm.slot(fileId, i)));
+    const rebuilt = await rebuildPermanentPiece({
+      index,
+      k: Number(config.dataShards),
+      n,
+      pieceSpan: span,
+      piecesRoot,
+      slots: slots.map((s) => ({
+        pieceRoot: s.pieceRoot === ZERO_ROOT ? null : s.pieceRoot,
+        holder:
+          (s.stage === STAGE.Live || s.stage === STAGE.Placed) && s.provider !== ZERO ? s.provider : null,
+      })),
+      download: async (holder, root, size) => {
+        const info = await registry.providerInfo(holder);
+        return pieceClient(info.endpoint).downloadPiece(root, size);
+      },
+    });
+    const piece: StagedPiece = {
+      fileId,
+      index,
+      root: rebuilt.root,
+      size: rebuilt.size,
+      proof: rebuilt.proof,
+    };
+    const kept = await keepPiece(ctx, piece, rebuilt.bytes);
+    if (kept === null) {
+      view.result.fetched.push({ fileId, index, from: "rebuilt" });
+      ctx.logger.info({ fileId, index, size: rebuilt.size }, "permanent piece rebuilt from its holders");
+      return piece;
+    }
+    problems.push(`rebuilt: ${kept}`);
+  } catch (error) {
+    problems.push(`rebuild: ${error instanceof Error ? error.message : String(error)}`);
+  }
   throw new StrataError("PIECES_UNAVAILABLE", `no agent stages piece ${index} of permanent file ${fileId}`, {
     details: problems.join("; "),
   });
+}
+
+/** Write a fetched or rebuilt piece (the store checks its commitment) and stage it here; the problem, or null. */
+async function keepPiece(ctx: AgentContext, piece: StagedPiece, bytes: Uint8Array): Promise<string | null> {
+  const written = await ctx.pieces.write(piece.root, piece.size, Readable.from([bytes]));
+  if (!written.ok) return written.reason;
+  ctx.db.tx(() => {
+    ctx.db.putPiece({
+      root: piece.root,
+      size: BigInt(piece.size),
+      path: written.path,
+      ok: true,
+      problem: null,
+      verifiedAt: ctx.clock(),
+    });
+    ctx.db.permanent.putStaged(piece);
+  });
+  return null;
 }
 
 // ------------------------------------------------------------------ offers

@@ -24,6 +24,7 @@ import { pieceRoot } from "../commitment/parallel.js";
 import { encode, reconstructData } from "../data/erasure.js";
 import { StrataError } from "../errors.js";
 import { PieceList } from "../repair/pieceList.js";
+import { rebuildPiece } from "../repair/rebuild.js";
 import type { PermanentAgentClient } from "./permanentAgent.js";
 
 /** Bytes of the length header in front of a permanent file's payload. */
@@ -493,4 +494,71 @@ export async function retrievePermanent(fileId: bigint, deps: RetrievePermanentD
   }
   const data = await reconstructData(shards, file.k, file.n - file.k, pieceSize);
   return decodePermanentPayload(data.slice(0, file.k));
+}
+
+// ------------------------------------------------------------------ rebuild
+
+/** What rebuilding a lost piece of a permanent file needs (everything but the bytes is on chain). */
+export interface RebuildPermanentRequest {
+  index: number;
+  k: number;
+  n: number;
+  pieceSpan: bigint;
+  /** The file's piece-list root (`File.piecesRoot`). */
+  piecesRoot: string;
+  /** Every slot's piece commitment (null when never placed) and its holder (null when none). */
+  slots: readonly { pieceRoot: string | null; holder: string | null }[];
+  /** Read `size` bytes of piece `root` from `holder` (checked here against the commitment). */
+  download: (holder: string, root: string, size: number) => Promise<Uint8Array>;
+}
+
+/**
+ * Rebuild piece `index` of a permanent file from k pieces its holders serve, with its proof in the piece list.
+ * Once every piece has been placed, every slot keeps its commitment on chain (a lost slot too), so the list is
+ * rebuilt from the chain alone: it must hash to `piecesRoot`. NOT_ENOUGH_PIECES when a commitment is unknown or
+ * fewer than k holders answer with the right bytes.
+ */
+export async function rebuildPermanentPiece(
+  request: RebuildPermanentRequest,
+): Promise<{ root: string; size: number; proof: string[]; bytes: Uint8Array }> {
+  const { index, k, n, pieceSpan } = request;
+  const roots = request.slots.map((s) => s.pieceRoot);
+  if (roots.length !== n || roots.some((r) => r === null)) {
+    throw new StrataError(
+      "NOT_ENOUGH_PIECES",
+      `not every piece of the file was ever placed: piece ${index} cannot be rebuilt from the chain`,
+    );
+  }
+  const known = roots as string[];
+  const list = new PieceList(
+    known.map((pieceRoot, i) => ({ index: i, pieceRoot, span: pieceSpan, dataSetId: 0n })),
+  );
+  if (list.root.toLowerCase() !== request.piecesRoot.toLowerCase()) {
+    throw new StrataError("PIECE_CORRUPT", "the slots' commitments do not make the file's piece list");
+  }
+  const size = Number(pieceSpan) * LEAF_BYTES;
+  const pieces: (Uint8Array | null)[] = known.map(() => null);
+  let good = 0;
+  for (const [i, slot] of request.slots.entries()) {
+    if (good >= k) break;
+    if (i === index || slot.holder === null) continue;
+    try {
+      const bytes = await request.download(slot.holder, known[i] ?? "", size);
+      if (bytes.length === size && pieceRoot(bytes) === known[i]?.toLowerCase()) {
+        pieces[i] = bytes;
+        good++;
+      }
+    } catch {
+      // the next holder
+    }
+  }
+  const bytes = await rebuildPiece({
+    index,
+    k,
+    m: n - k,
+    pieceSize: size,
+    pieceRoots: known.map((r) => r.toLowerCase()),
+    pieces,
+  });
+  return { root: known[index]?.toLowerCase() ?? "", size, proof: list.proof(index), bytes };
 }
