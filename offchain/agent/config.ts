@@ -98,6 +98,8 @@ export interface AgentConfig {
     retrievalChallenges: string | null;
     /** The compute market; null for deployments without one (compute duties then stay off). */
     computeMarket: string | null;
+    /** The PermanentStorage contract; null for deployments without one (the permanent duty then stays off). */
+    permanentStorage: string | null;
   };
   key: KeySource;
   /** Absolute path of the directory holding agent.db and pieces/. */
@@ -122,7 +124,22 @@ export interface AgentConfig {
   /** Register and stake on start when the provider is not registered. Null: never. */
   autoRegister: { capacityBytes: bigint; stake: bigint } | null;
   compute: ComputeConfig;
+  permanent: PermanentConfig;
   logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/** Permanent files (docs/SPEC.md §16.2): offers for their open slots, placing and keeping the pieces won. */
+export interface PermanentConfig {
+  /** Take staged pieces, offer for open slots and place the pieces won (needs deployment.permanentStorage). */
+  enabled: boolean;
+  /** Price offered per TiB-month (base units); no offer when it is above a file's ceiling. */
+  pricePerTiBMonth: bigint;
+  /** Largest piece taken (bytes). */
+  maxPieceBytes: bigint;
+  /** Files looked at per tick (the scan resumes where it stopped). */
+  filesPerTick: number;
+  /** Timeout of fetching a piece from the agent staging it (ms). */
+  fetchTimeoutMs: number;
 }
 
 /** The JSON file form of the configuration: amounts as decimal token strings ("2.5"), other bigints as decimals. */
@@ -136,6 +153,7 @@ export interface AgentConfigFile {
     token: string;
     retrievalChallenges?: string | null;
     computeMarket?: string | null;
+    permanentStorage?: string | null;
   };
   key: KeySource;
   dataDir: string;
@@ -156,7 +174,17 @@ export interface AgentConfigFile {
   txTimeoutMs: number;
   autoRegister: { capacityBytes: string; stake: string } | null;
   compute: ComputeConfigFile;
+  permanent: PermanentConfigFile;
   logLevel: AgentConfig["logLevel"];
+}
+
+/** File form of the permanent section: the price in tokens per TiB-month, the size in bytes. */
+export interface PermanentConfigFile {
+  enabled: boolean;
+  pricePerTiBMonth: string;
+  maxPieceBytes: string;
+  filesPerTick: number;
+  fetchTimeoutMs: number;
 }
 
 /** File form of the compute section: amounts in tokens; prices in tokens per second (up to decimals + 9 digits). */
@@ -196,7 +224,14 @@ export function defaultConfig(): AgentConfigFile {
     tokenDecimals: DEFAULT_TOKEN_DECIMALS,
     rpcUrl: "http://127.0.0.1:8545",
     chainId: null,
-    deployment: { market: "", registry: "", token: "", retrievalChallenges: null, computeMarket: null },
+    deployment: {
+      market: "",
+      registry: "",
+      token: "",
+      retrievalChallenges: null,
+      computeMarket: null,
+      permanentStorage: null,
+    },
     key: { env: "STRATA_PRIVATE_KEY" },
     dataDir: "./strata-agent",
     listen: { host: "127.0.0.1", port: 7001 },
@@ -219,6 +254,14 @@ export function defaultConfig(): AgentConfigFile {
     txTimeoutMs: 120_000,
     autoRegister: null,
     compute: defaultComputeConfig(),
+    // Off until enabled; the price is the local deployment's reference (2.5 tokens), below its 2x ceiling.
+    permanent: {
+      enabled: false,
+      pricePerTiBMonth: "2.5",
+      maxPieceBytes: String(1n << 30n),
+      filesPerTick: 50,
+      fetchTimeoutMs: 120_000,
+    },
     logLevel: "info",
   };
 }
@@ -280,6 +323,11 @@ export function configToFile(config: AgentConfig): AgentConfigFile {
             stake: formatTokens(config.autoRegister.stake, d),
           },
     compute: computeToFile(config.compute, d),
+    permanent: {
+      ...config.permanent,
+      pricePerTiBMonth: formatTokens(config.permanent.pricePerTiBMonth, d),
+      maxPieceBytes: config.permanent.maxPieceBytes.toString(),
+    },
   };
 }
 

@@ -12,6 +12,7 @@ import { ComputeStore } from "./compute/store.js";
 import { DataSetStore } from "./datasets/store.js";
 import { PublicFileStore } from "./files/publicFileStore.js";
 import { MIGRATIONS } from "./db/migrations.js";
+import { PermanentStore } from "./permanent/store.js";
 import {
   toPiece,
   toProof,
@@ -52,6 +53,9 @@ export class AgentDb {
   /** The verified indexes of public pieces. */
   readonly publicFiles: PublicFileStore;
 
+  /** Permanent files: staged pieces and this provider's slots. */
+  readonly permanent: PermanentStore;
+
   private constructor(sql: Sql, now: () => number) {
     this.sql = sql;
     this.db = sql.db;
@@ -59,6 +63,8 @@ export class AgentDb {
     this.compute = new ComputeStore(sql, now);
     this.dataSets = new DataSetStore(sql, now);
     this.publicFiles = new PublicFileStore(sql, now);
+
+    this.permanent = new PermanentStore(sql, now);
   }
 
   /** Open (creating if needed) and migrate the database at `path` (":memory:" for tests). */

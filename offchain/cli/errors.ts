@@ -3,6 +3,7 @@ import { Interface, isError } from "ethers";
 import {
   IComputeMarket__factory,
   IRetrievalChallenges__factory,
+  PermanentStorage__factory,
   ProviderRegistry__factory,
   StorageMarket__factory,
   TestStablecoin__factory,
@@ -125,6 +126,10 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   PUBLIC_FILE_NOT_FOUND: 2,
   PUBLIC_FILE_RANGE: 1,
   CID_MISMATCH: 3,
+
+  // permanent files
+  STORE_DECLINED: 1,
+  PERMANENT_NOT_DEPLOYED: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {
@@ -147,6 +152,7 @@ const revertInterfaces: Interface[] = [
   TestStablecoin__factory.createInterface(),
   IRetrievalChallenges__factory.createInterface(),
   IComputeMarket__factory.createInterface(),
+  PermanentStorage__factory.createInterface(),
 ];
 
 /** Any thrown value as a CLI failure: StrataErrors keep their code; ethers errors become chain errors. */

@@ -114,7 +114,11 @@ export type StrataErrorCode =
   | "PUBLIC_INDEX_INVALID"
   | "PUBLIC_FILE_NOT_FOUND"
   | "PUBLIC_FILE_RANGE"
-  | "CID_MISMATCH";
+  | "CID_MISMATCH"
+
+  // permanent files (offchain/sdk/durability/permanent.ts, the agent's permanent duty, `strata store --permanent`)
+  | "STORE_DECLINED"
+  | "PERMANENT_NOT_DEPLOYED";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

@@ -146,14 +146,36 @@ describe("agent configuration", function () {
     expect(problems({ ...base, compute: { pricePerMiBSecond: "0.0000000000000001" } })).to.have.length(1);
     expect(problems({ ...base, tokenDecimals: 37 })[0]).to.match(/^tokenDecimals:/);
     expect(problems({ ...base, tokenDecimals: "6" })[0]).to.match(/^tokenDecimals:/);
-    // With 0 decimals the defaults "2.5" per TiB-month and 3e-11 per GiB-second are finer than a base unit.
+    // With 0 decimals the defaults "2.5" per TiB-month (storage and permanent offers) and 3e-11 per GiB-second are
+    // finer than a base unit.
     expect(problems({ ...base, tokenDecimals: 0 }).map((p) => p.split(":")[0])).to.deep.equal([
       "policy.pricePerTiBMonth",
       "compute.pricePerStorageGiBSecond",
+      "permanent.pricePerTiBMonth",
     ]);
     const whole = { pricePerTiBMonth: "3" };
     const coarse = { pricePerStorageGiBSecond: "0.00000003" };
-    expect(problems({ ...base, tokenDecimals: 0, policy: whole, compute: coarse })).to.deep.equal([]);
+    expect(
+      problems({ ...base, tokenDecimals: 0, policy: whole, compute: coarse, permanent: whole }),
+    ).to.deep.equal([]);
+  });
+
+  it("permanent offers need the PermanentStorage address and a price in tokens", function () {
+    const base = { deployment: DEPLOYMENT };
+    expect(problems({ ...base, permanent: { enabled: true } }).map((p) => p.split(":")[0])).to.deep.equal([
+      "permanent.enabled",
+    ]);
+    expect(problems({ ...base, permanent: { pricePerTiBMonth: "0" } })).to.have.length(1);
+    expect(problems({ ...base, permanent: { maxPieceBytes: "63" } })).to.have.length(1);
+    expect(problems({ ...base, permanent: { offerEverything: true } })).to.have.length(1);
+    const config = parseConfig({
+      ...base,
+      deployment: { ...DEPLOYMENT, permanentStorage: "0x00000000000000000000000000000000000000aa" },
+      permanent: { enabled: true, pricePerTiBMonth: "1.75" },
+    });
+    expect(config.permanent.pricePerTiBMonth).to.equal(1_750_000n);
+    expect(config.deployment.permanentStorage).to.equal("0x00000000000000000000000000000000000000AA");
+    expect(configToFile(config).permanent.pricePerTiBMonth).to.equal("1.75");
   });
 
   it("refuses an offer the market cannot hold: a zero price, a notice above uint32", function () {

@@ -42,7 +42,10 @@ export type AgentApiErrorCode =
   | "CHAIN_REVERT"
   | "NOT_FOUND"
   | "INTERNAL"
-  | "BAD_PUBLIC_INDEX";
+  | "BAD_PUBLIC_INDEX"
+  | "PERMANENT_DISABLED"
+  | "PERMANENT_FILE_CLOSED"
+  | "BAD_PROOF";
 
 /** The JSON body of every error answer (its schema is `apiErrorSchema` in offchain/sdk/api). */
 export interface AgentApiErrorBody extends ApiErrorBody {

@@ -6,6 +6,7 @@ import { registerDataSetRoutes } from "./datasets.js";
 import { registerFileRoutes } from "./files.js";
 import { registerInfoRoutes } from "./info.js";
 import { registerPieceRoutes } from "./pieces.js";
+import { registerPermanentRoutes } from "../permanent/routes.js";
 
 /** Build the app (not listening): `app.inject()` in tests, `app.listen()` in the agent. */
 export function buildHttpApp(ctx: AgentContext): FastifyInstance {
@@ -27,5 +28,7 @@ export function buildHttpApp(ctx: AgentContext): FastifyInstance {
   registerPieceRoutes(app, ctx);
   registerDataSetRoutes(app, ctx);
   registerFileRoutes(app, ctx);
+
+  registerPermanentRoutes(app, ctx);
   return app;
 }

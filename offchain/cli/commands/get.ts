@@ -14,6 +14,7 @@ import { checkOutputPath, STDOUT, writeOutput, writeStdout } from "../files/outp
 import { resolveOneFile, type ResolvedFile } from "../files/resolveFile.js";
 import { formatBytes } from "../format/units.js";
 import type { Runner } from "../runner.js";
+import { getPermanent } from "../files/permanent.js";
 
 interface GetOptions extends CatalogOption {
   out?: string;
@@ -44,9 +45,15 @@ export function registerGetCommands(program: Command, run: Runner): void {
         "--range <a-b>",
         "only bytes a..b (inclusive, as HTTP ranges: a-b, a-, -n); by CID without a manifest, unverified",
       )
-      .option("--force", "replace <out> if it is a regular file"),
-  ).action((ref: string, out: string | undefined, opts: GetOptions, command: Command) =>
-    run(command, (ctx) => get(ctx, ref, opts.out ?? out, opts)),
+      .option("--force", "replace <out> if it is a regular file")
+      .option("--permanent", "<file> is a permanent file id: any k of its pieces, from their holders"),
+  ).action(
+    (ref: string, out: string | undefined, opts: GetOptions & { permanent?: boolean }, command: Command) =>
+      run(command, (ctx) =>
+        opts.permanent === true
+          ? getPermanent(ctx, ref, resolve(opts.out ?? out ?? `permanent-${ref}`), opts.force === true)
+          : get(ctx, ref, opts.out ?? out, opts),
+      ),
   );
   catalogOption(
     program

@@ -1,3 +1,4 @@
+import { permanentStorageAddress } from "../../sdk/durability/permanent.js";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
@@ -155,6 +156,7 @@ async function init(ctx: CliContext, opts: InitOptions): Promise<void> {
       token: chain.deployment.token,
       retrievalChallenges: chain.deployment.retrievalChallenges ?? null,
       computeMarket: chain.deployment.computeMarket ?? null,
+      permanentStorage: await permanentStorageAddress(chain.deployment),
     },
     key,
     dataDir: opts.dataDir,

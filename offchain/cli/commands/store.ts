@@ -29,6 +29,7 @@ import { formatBytes, formatDuration } from "../format/units.js";
 import { byteSize, decimalAmount, list, nonNegativeInt, positiveInt } from "../parse.js";
 import { pieceBars } from "../progress.js";
 import type { Runner } from "../runner.js";
+import { storePermanentFiles } from "../files/permanent.js";
 
 interface StoreOptions extends CatalogOption {
   k: number;
@@ -45,6 +46,10 @@ interface StoreOptions extends CatalogOption {
   dryRun?: boolean;
   resume?: string;
   bundleSize?: bigint;
+  permanent?: boolean;
+  yes?: boolean;
+  wait: number;
+  maxPayment?: string;
 }
 
 /** Files are packed into payloads of at most this many bytes (each payload is one manifest). */
@@ -68,7 +73,8 @@ export function registerStoreCommand(program: Command, run: Runner): void {
     .option("--m <n>", "parity pieces (how many providers may disappear)", nonNegativeInt, 1)
     .option(
       "--providers <list>",
-      "comma-separated provider addresses or endpoints to use (default: cheapest)",
+      "comma-separated provider addresses or endpoints to use (default: cheapest; with --permanent: the agents " +
+        "the pieces are handed to)",
       list,
     )
     .option("--duration <periods>", "proving periods to pay for ahead", positiveInt, 24)
@@ -105,9 +111,33 @@ export function registerStoreCommand(program: Command, run: Runner): void {
       "--bundle-size <size>",
       `largest payload files are packed into (default ${DEFAULT_BUNDLE})`,
       byteSize,
+    )
+    .option(
+      "--permanent",
+      "pay once to keep each file permanently (docs/SPEC.md §16.2): quotes the one-time price, asks to confirm, " +
+        "pays, hands each piece to a provider agent once, and providers place them through open offers; the file " +
+        "is stored as given (encrypt a private file first). --dry-run only quotes",
+    )
+    .option("--yes", "with --permanent: pay the quote without asking")
+    .option(
+      "--wait <seconds>",
+      "with --permanent: wait this long for every piece to be live",
+      nonNegativeInt,
+      0,
+    )
+    .option(
+      "--max-payment <amount>",
+      "with --permanent: most paid for all the files, in tokens",
+      decimalAmount,
     );
   catalogOption(command).action((paths: string[], opts: StoreOptions, cmd: Command) =>
-    run(cmd, (ctx) => (opts.resume === undefined ? store(ctx, paths, opts) : resume(ctx, opts.resume, opts))),
+    run(cmd, (ctx) =>
+      opts.permanent === true
+        ? storePermanentFiles(ctx, paths, opts)
+        : opts.resume === undefined
+          ? store(ctx, paths, opts)
+          : resume(ctx, opts.resume, opts),
+    ),
   );
 }
 
