@@ -3,6 +3,7 @@ import type { AgentConfig } from "./config.js";
 import type { AgentDb } from "./db.js";
 import type { Logger } from "../runtime/logger.js";
 import type { PieceStore } from "./pieceStore.js";
+import type { PublicFileSource } from "./files/publicFiles.js";
 
 /** Everything a route or a duty needs, passed in explicitly. */
 export interface AgentContext {
@@ -13,4 +14,6 @@ export interface AgentContext {
   logger: Logger;
   /** Wall clock in milliseconds (record timestamps, scan intervals); protocol time comes from the chain. */
   clock: () => number;
+  /** Public files by content id (sites are served from them); absent, the agent holds none. */
+  publicFiles?: PublicFileSource;
 }

@@ -11,6 +11,7 @@ import { StrataError } from "../sdk/errors.js";
 import { ComputeStore } from "./compute/store.js";
 import { DataSetStore } from "./datasets/store.js";
 import { MIGRATIONS } from "./db/migrations.js";
+import { SiteStore } from "./sites/store.js";
 import {
   toPiece,
   toProof,
@@ -48,6 +49,8 @@ export class AgentDb {
   readonly compute: ComputeStore;
   /** Data sets and their signed states. */
   readonly dataSets: DataSetStore;
+  /** Signed site versions and their manifests. */
+  readonly sites: SiteStore;
 
   private constructor(sql: Sql, now: () => number) {
     this.sql = sql;
@@ -55,6 +58,7 @@ export class AgentDb {
     this.now = now;
     this.compute = new ComputeStore(sql, now);
     this.dataSets = new DataSetStore(sql, now);
+    this.sites = new SiteStore(sql, now);
   }
 
   /** Open (creating if needed) and migrate the database at `path` (":memory:" for tests). */

@@ -118,6 +118,12 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   CHUNK_AUTH_FAILED: 3,
   UPLOAD_OFFSET_MISMATCH: 2,
   CONFIG_TOKEN_DECIMALS: 1,
+  // sites
+  SITE_RECORD_INVALID: 1,
+  SITE_MANIFEST_INVALID: 1,
+  SITE_NOT_FOUND: 1,
+  SITE_NOT_SERVED: 2,
+  SITE_OPTION_UNAVAILABLE: 1,
 };
 
 export function exitCodeFor(code: string): ExitCode {

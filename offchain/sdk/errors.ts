@@ -106,7 +106,13 @@ export type StrataErrorCode =
   | "CHUNK_AUTH_FAILED"
   | "UPLOAD_OFFSET_MISMATCH"
   // the agent configuration's amounts are written for another number of token decimals than the token's
-  | "CONFIG_TOKEN_DECIMALS";
+  | "CONFIG_TOKEN_DECIMALS"
+  // sites (offchain/sdk/sites, the agent's site routes, `strata site`)
+  | "SITE_RECORD_INVALID"
+  | "SITE_MANIFEST_INVALID"
+  | "SITE_NOT_FOUND"
+  | "SITE_NOT_SERVED"
+  | "SITE_OPTION_UNAVAILABLE";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

@@ -41,7 +41,12 @@ export type AgentApiErrorCode =
   | "RANGE_NOT_SATISFIABLE"
   | "CHAIN_REVERT"
   | "NOT_FOUND"
-  | "INTERNAL";
+  | "INTERNAL"
+  | "BAD_SITE_RECORD"
+  | "BAD_SITE_MANIFEST"
+  | "SITE_CONTENT_MISSING"
+  | "UNKNOWN_SITE"
+  | "BAD_PATH";
 
 /** The JSON body of every error answer (its schema is `apiErrorSchema` in offchain/sdk/api). */
 export interface AgentApiErrorBody extends ApiErrorBody {
