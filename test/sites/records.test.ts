@@ -55,7 +55,9 @@ function problemOf(fn: () => void): string {
 
 describe("site records", function () {
   it("siteIdOf is keccak256(abi.encode(owner, name)) and does not depend on the address' case", function () {
-    const expected = keccak256(AbiCoder.defaultAbiCoder().encode(["address", "string"], [OWNER.address, "blog"]));
+    const expected = keccak256(
+      AbiCoder.defaultAbiCoder().encode(["address", "string"], [OWNER.address, "blog"]),
+    );
     expect(siteIdOf(OWNER.address, "blog")).to.equal(expected.toLowerCase());
     expect(siteIdOf(OWNER.address.toLowerCase(), "blog")).to.equal(expected.toLowerCase());
     expect(siteIdOf(OWNER.address, "blog2")).to.not.equal(expected.toLowerCase());
@@ -70,7 +72,11 @@ describe("site records", function () {
   });
 
   it("verifies a record signed by its owner, with or without a backend, and a tombstone", async function () {
-    for (const r of [record(), record({ backend: null }), record({ version: 3n, rootCid: "", removed: true, backend: null })]) {
+    for (const r of [
+      record(),
+      record({ backend: null }),
+      record({ version: 3n, rootCid: "", removed: true, backend: null }),
+    ]) {
       verifySiteRecord(domain, r, await signSiteRecord(OWNER, domain, r));
     }
   });
@@ -78,17 +84,31 @@ describe("site records", function () {
   it("refuses a record signed by anyone but its owner", async function () {
     const r = record();
     const forged = await signSiteRecord(STRANGER, domain, r);
-    expect(problemOf(() => verifySiteRecord(domain, r, forged))).to.equal("BAD_SIGNATURE");
-    expect(problemOf(() => verifySiteRecord(domain, r, "0x1234"))).to.equal("BAD_SIGNATURE");
+    expect(
+      problemOf(() => {
+        verifySiteRecord(domain, r, forged);
+      }),
+    ).to.equal("BAD_SIGNATURE");
+    expect(
+      problemOf(() => {
+        verifySiteRecord(domain, r, "0x1234");
+      }),
+    ).to.equal("BAD_SIGNATURE");
   });
 
   it("refuses a record replayed on another chain or for another market", async function () {
     const r = record();
     const signature = await signSiteRecord(OWNER, domain, r);
-    expect(problemOf(() => verifySiteRecord(siteDomain(1n, MARKET), r, signature))).to.equal("BAD_SIGNATURE");
-    expect(problemOf(() => verifySiteRecord(siteDomain(31337n, OTHER_MARKET), r, signature))).to.equal(
-      "BAD_SIGNATURE",
-    );
+    expect(
+      problemOf(() => {
+        verifySiteRecord(siteDomain(1n, MARKET), r, signature);
+      }),
+    ).to.equal("BAD_SIGNATURE");
+    expect(
+      problemOf(() => {
+        verifySiteRecord(siteDomain(31337n, OTHER_MARKET), r, signature);
+      }),
+    ).to.equal("BAD_SIGNATURE");
   });
 
   it("refuses a signed record with any field changed", async function () {
@@ -103,15 +123,27 @@ describe("site records", function () {
       { createdAt: 1n },
     ];
     for (const change of changes) {
-      expect(problemOf(() => verifySiteRecord(domain, { ...r, ...change }, signature))).to.equal("BAD_SIGNATURE");
+      expect(
+        problemOf(() => {
+          verifySiteRecord(domain, { ...r, ...change }, signature);
+        }),
+      ).to.equal("BAD_SIGNATURE");
     }
   });
 
   it("refuses a site id that is not keccak256(owner, name), whoever signs it", async function () {
     const r = record({ siteId: siteIdOf(STRANGER.address, "blog") });
-    expect(problemOf(() => verifySiteRecord(domain, r, "0x"))).to.equal("BAD_SITE_ID");
+    expect(
+      problemOf(() => {
+        verifySiteRecord(domain, r, "0x");
+      }),
+    ).to.equal("BAD_SITE_ID");
     const renamed = record({ name: "other" });
-    expect(problemOf(() => verifySiteRecord(domain, renamed, "0x"))).to.equal("BAD_SITE_ID");
+    expect(
+      problemOf(() => {
+        verifySiteRecord(domain, renamed, "0x");
+      }),
+    ).to.equal("BAD_SITE_ID");
     await signSiteRecord(OWNER, domain, record()); // the well-formed one signs
   });
 
@@ -132,9 +164,10 @@ describe("site records", function () {
       } catch (error) {
         refused = (error as SiteRecordError).problem === "BAD_SHAPE";
       }
-      expect(refused, JSON.stringify(change, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).to.equal(
-        true,
-      );
+      expect(
+        refused,
+        JSON.stringify(change, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
+      ).to.equal(true);
     }
   });
 
@@ -169,7 +202,10 @@ describe("site manifests", function () {
   };
 
   it("encodes canonically (sorted paths) and parses back", function () {
-    const reordered: SiteManifest = { format: manifest.format, files: Object.fromEntries(Object.entries(manifest.files).reverse()) };
+    const reordered: SiteManifest = {
+      format: manifest.format,
+      files: Object.fromEntries(Object.entries(manifest.files).reverse()),
+    };
     const bytes = encodeSiteManifest(manifest);
     expect(Buffer.from(encodeSiteManifest(reordered)).equals(Buffer.from(bytes))).to.equal(true);
     expect(parseSiteManifest(bytes)).to.deep.equal(manifest);

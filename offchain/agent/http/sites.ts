@@ -9,6 +9,7 @@ import type { TypedDataDomain } from "ethers";
 import { isHexString } from "ethers";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
 import { postSiteRequest, postSiteResponse, siteParams, siteResponse } from "../../sdk/api/sites.js";
 import { StrataError } from "../../sdk/errors.js";
 import {
@@ -51,17 +52,25 @@ export function registerSiteRoutes(server: FastifyInstance, deps: SiteRouteDeps)
         verifySiteRecord(deps.domain, record, signature);
       } catch (error) {
         if (error instanceof SiteRecordError) {
-          throw new ApiError(400, error.problem === "BAD_SIGNATURE" ? "BAD_SIGNATURE" : "BAD_SITE_RECORD", error.message);
+          throw new ApiError(
+            400,
+            error.problem === "BAD_SIGNATURE" ? "BAD_SIGNATURE" : "BAD_SITE_RECORD",
+            error.message,
+          );
         }
         throw error;
       }
       const held = deps.sites.current(record.siteId);
       const answer = { siteId: record.siteId, version: record.version, accepted: true };
-      if (held !== undefined && held.record.version === record.version && held.signature === signature) {
+      if (held?.record.version === record.version && held.signature === signature) {
         return reply.status(200).send(answer); // the same record again: a retry
       }
       if (held !== undefined && record.version <= held.record.version) {
-        throw new ApiError(409, "STALE_VERSION", `version ${record.version} is not above ${held.record.version}`);
+        throw new ApiError(
+          409,
+          "STALE_VERSION",
+          `version ${record.version} is not above ${held.record.version}`,
+        );
       }
       const manifest = record.removed ? null : await checkContent(deps.publicFiles, record);
       if (!deps.sites.put(record, signature, manifest)) {
@@ -86,17 +95,23 @@ export function registerSiteRoutes(server: FastifyInstance, deps: SiteRouteDeps)
     };
   });
 
-  app.get("/v1/sites/:id/*", { schema: { params: siteParams.extend({ "*": siteParams.shape.id }) } }, async (request, reply) => {
-    const segments = pathSegments(request, request.params.id);
-    const held = heldSite(deps, request.params.id);
-    if (held === undefined) return sendNotFound(reply, "No such site on this provider.");
-    if (held.manifest === null) {
-      return sendPage(reply.status(410), "Site removed", "The owner removed this site.");
-    }
-    const found = lookupSitePath(held.manifest, segments);
-    if (found.kind === "folder") return reply.status(301).header("location", found.location).send();
-    if (found.kind === "missing") return sendSiteNotFound(request, reply, deps.publicFiles, held.manifest);
-    return sendPublicFile(request, reply, deps.publicFiles, found.file, REVALIDATE);
+  // GET and HEAD in one route: fastify's own HEAD route would replace the content-length of a body-less answer.
+  app.route({
+    method: ["GET", "HEAD"],
+    url: "/v1/sites/:id/*",
+    schema: { params: siteParams.extend({ "*": z.string() }) },
+    handler: async (request, reply) => {
+      const segments = pathSegments(request, request.params.id);
+      const held = heldSite(deps, request.params.id);
+      if (held === undefined) return sendNotFound(reply, "No such site on this provider.");
+      if (held.manifest === null) {
+        return sendPage(reply.status(410), "Site removed", "The owner removed this site.");
+      }
+      const found = lookupSitePath(held.manifest, segments);
+      if (found.kind === "folder") return reply.status(301).header("location", found.location).send();
+      if (found.kind === "missing") return sendSiteNotFound(request, reply, deps.publicFiles, held.manifest);
+      return sendPublicFile(request, reply, deps.publicFiles, found.file, REVALIDATE);
+    },
   });
 }
 
@@ -122,7 +137,11 @@ function pathSegments(request: FastifyRequest, id: string): string[] {
       throw new ApiError(400, "BAD_PATH", "the path is not valid percent-encoding");
     }
     if (decoded === "." || decoded === ".." || /[/\\\p{Cc}]/u.test(decoded)) {
-      throw new ApiError(400, "BAD_PATH", "a site path has no . or .. segments, separators or control characters");
+      throw new ApiError(
+        400,
+        "BAD_PATH",
+        "a site path has no . or .. segments, separators or control characters",
+      );
     }
     return decoded;
   });
@@ -132,17 +151,29 @@ function pathSegments(request: FastifyRequest, id: string): string[] {
 async function checkContent(files: PublicFileSource, record: SiteRecord): Promise<SiteManifest> {
   const stat = await files.stat(record.rootCid);
   if (stat === null) {
-    throw new ApiError(409, "SITE_CONTENT_MISSING", `this provider holds no public file ${record.rootCid} (the manifest)`);
+    throw new ApiError(
+      409,
+      "SITE_CONTENT_MISSING",
+      `this provider holds no public file ${record.rootCid} (the manifest)`,
+    );
   }
   if (stat.size > MAX_SITE_MANIFEST_BYTES) {
-    throw new ApiError(422, "BAD_SITE_MANIFEST", `the manifest is ${stat.size} bytes; at most ${MAX_SITE_MANIFEST_BYTES}`);
+    throw new ApiError(
+      422,
+      "BAD_SITE_MANIFEST",
+      `the manifest is ${stat.size} bytes; at most ${MAX_SITE_MANIFEST_BYTES}`,
+    );
   }
   let manifest: SiteManifest;
   try {
     manifest = parseSiteManifest(await files.read(record.rootCid, 0, stat.size));
   } catch (error) {
     if (error instanceof StrataError && error.code === "SITE_MANIFEST_INVALID") {
-      throw new ApiError(422, "BAD_SITE_MANIFEST", `${error.message}${error.details ? `: ${error.details}` : ""}`);
+      throw new ApiError(
+        422,
+        "BAD_SITE_MANIFEST",
+        `${error.message}${error.details ? `: ${error.details}` : ""}`,
+      );
     }
     throw error;
   }
@@ -153,7 +184,11 @@ async function checkContent(files: PublicFileSource, record: SiteRecord): Promis
     batch.forEach(([path, file], i) => {
       const held = stats[i];
       if (held === null || held === undefined) {
-        throw new ApiError(409, "SITE_CONTENT_MISSING", `this provider holds no public file ${file.cid} (${path})`);
+        throw new ApiError(
+          409,
+          "SITE_CONTENT_MISSING",
+          `this provider holds no public file ${file.cid} (${path})`,
+        );
       }
       if (held.size !== file.size) {
         throw new ApiError(
@@ -191,7 +226,10 @@ export async function sendPublicFile(
   const held = await files.stat(file.cid);
   if (held === null) {
     request.log.warn({ cid: file.cid }, "a site file is no longer held");
-    return sendApiError(reply, new ApiError(503, "SITE_CONTENT_MISSING", `this provider no longer holds ${file.cid}`));
+    return sendApiError(
+      reply,
+      new ApiError(503, "SITE_CONTENT_MISSING", `this provider no longer holds ${file.cid}`),
+    );
   }
   const etag = `"${file.cid}"`;
   reply
@@ -200,7 +238,6 @@ export async function sendPublicFile(
     .header("x-content-type-options", "nosniff")
     .header("accept-ranges", "bytes");
   if (status === 200 && matchesEtag(request.headers["if-none-match"], etag)) return reply.status(304).send();
-  reply.header("content-type", file.contentType);
   const size = held.size;
   const ifRange = request.headers["if-range"];
   const range =
@@ -213,11 +250,14 @@ export async function sendPublicFile(
       new ApiError(416, "RANGE_NOT_SATISFIABLE", `the file has ${size} bytes`),
     );
   }
+  reply.header("content-type", file.contentType);
   const [start, end] = range.kind === "range" ? [range.start, range.end + 1] : [0, size];
   if (range.kind === "range") reply.status(206).header("content-range", `bytes ${start}-${end - 1}/${size}`);
   else reply.status(status);
   reply.header("content-length", String(end - start));
-  if (request.method === "HEAD" || end === start) return reply.send("");
+  // No payload for HEAD keeps the content-length set above (fastify would write 0 for an empty one).
+  if (request.method === "HEAD") return reply.send();
+  if (end === start) return reply.send("");
   return reply.send(files.stream(file.cid, start, end));
 }
 
@@ -243,7 +283,9 @@ function sendPage(reply: FastifyReply, title: string, text: string): FastifyRepl
   return reply
     .header("content-type", "text/html; charset=utf-8")
     .header("cache-control", REVALIDATE)
-    .send(`<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${text}</p></body></html>\n`);
+    .send(
+      `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${text}</p></body></html>\n`,
+    );
 }
 
 function unknownSite(id: string): ApiError {

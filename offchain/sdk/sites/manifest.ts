@@ -31,7 +31,10 @@ export type SiteFile = z.output<typeof siteFileSchema>;
 export const siteManifestSchema = z.strictObject({
   format: z.literal(SITE_MANIFEST_FORMAT),
   files: z
-    .record(z.string().refine(isValidBundlePath, "must be a relative path without . or .. segments"), siteFileSchema)
+    .record(
+      z.string().refine(isValidBundlePath, "must be a relative path without . or .. segments"),
+      siteFileSchema,
+    )
     .refine((files) => Object.keys(files).length > 0, "a site has at least one file"),
 });
 export type SiteManifest = z.output<typeof siteManifestSchema>;
@@ -48,7 +51,10 @@ export function encodeSiteManifest(manifest: SiteManifest): Uint8Array {
 
 export function parseSiteManifest(bytes: Uint8Array): SiteManifest {
   if (bytes.length > MAX_SITE_MANIFEST_BYTES) {
-    throw new StrataError("SITE_MANIFEST_INVALID", `a site manifest is at most ${MAX_SITE_MANIFEST_BYTES} bytes`);
+    throw new StrataError(
+      "SITE_MANIFEST_INVALID",
+      `a site manifest is at most ${MAX_SITE_MANIFEST_BYTES} bytes`,
+    );
   }
   let json: unknown;
   try {
@@ -130,6 +136,7 @@ export function lookupSitePath(manifest: SiteManifest, segments: readonly string
   }
   const file = manifest.files[path];
   if (file !== undefined) return { kind: "file", path, file };
-  if (manifest.files[`${path}/index.html`] !== undefined) return { kind: "folder", location: `${parts.at(-1) ?? ""}/` };
+  if (manifest.files[`${path}/index.html`] !== undefined)
+    return { kind: "folder", location: `${parts.at(-1) ?? ""}/` };
   return { kind: "missing" };
 }

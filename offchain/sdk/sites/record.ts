@@ -91,7 +91,11 @@ export function siteRecordDigest(domain: TypedDataDomain, record: SiteRecord): s
   return TypedDataEncoder.hash(domain, SITE_RECORD_TYPES, typedMessage(record));
 }
 
-export async function signSiteRecord(owner: Signer, domain: TypedDataDomain, record: SiteRecord): Promise<string> {
+export async function signSiteRecord(
+  owner: Signer,
+  domain: TypedDataDomain,
+  record: SiteRecord,
+): Promise<string> {
   checkSiteRecordShape(record);
   return owner.signTypedData(domain, SITE_RECORD_TYPES, typedMessage(record));
 }
@@ -114,7 +118,10 @@ export class SiteRecordError extends StrataError {
  */
 export function checkSiteRecordShape(record: SiteRecord): void {
   if (!SITE_NAME_PATTERN.test(record.name)) {
-    throw new SiteRecordError("BAD_SHAPE", `site name ${JSON.stringify(record.name)} is not ${SITE_NAME_PATTERN}`);
+    throw new SiteRecordError(
+      "BAD_SHAPE",
+      `site name ${JSON.stringify(record.name)} is not ${SITE_NAME_PATTERN.source}`,
+    );
   }
   if (record.siteId.toLowerCase() !== siteIdOf(record.owner, record.name)) {
     throw new SiteRecordError("BAD_SITE_ID", `site id ${record.siteId} is not keccak256(owner, name)`);
@@ -124,9 +131,13 @@ export function checkSiteRecordShape(record: SiteRecord): void {
     throw new SiteRecordError("BAD_SHAPE", "a tombstone has no root content id, and only a tombstone");
   }
   if (record.backend !== null) {
-    if (record.backend.leaseId < 1n) throw new SiteRecordError("BAD_SHAPE", "a backend names its lease (id >= 1)");
+    if (record.backend.leaseId < 1n)
+      throw new SiteRecordError("BAD_SHAPE", "a backend names its lease (id >= 1)");
     if (!/^https?:\/\/[^\s]+$/.test(record.backend.url)) {
-      throw new SiteRecordError("BAD_SHAPE", `backend url ${JSON.stringify(record.backend.url)} is not http(s)`);
+      throw new SiteRecordError(
+        "BAD_SHAPE",
+        `backend url ${JSON.stringify(record.backend.url)} is not http(s)`,
+      );
     }
   }
 }
