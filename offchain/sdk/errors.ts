@@ -107,6 +107,11 @@ export type StrataErrorCode =
   | "UPLOAD_OFFSET_MISMATCH"
   // the agent configuration's amounts are written for another number of token decimals than the token's
   | "CONFIG_TOKEN_DECIMALS"
+  // public files (offchain/sdk/files/publicIndex.ts, the agent's /v1/files, `strata get <cid>`)
+  | "PUBLIC_INDEX_INVALID"
+  | "PUBLIC_FILE_NOT_FOUND"
+  | "PUBLIC_FILE_RANGE"
+  | "CID_MISMATCH"
   // sites (offchain/sdk/sites, the agent's site routes, `strata site`)
   | "SITE_RECORD_INVALID"
   | "SITE_MANIFEST_INVALID"

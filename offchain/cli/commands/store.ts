@@ -5,7 +5,6 @@ import type { Command } from "commander";
 import { filesOf, type Catalog } from "../../runtime/catalog/catalog.js";
 import { readDataSet } from "../../sdk/client/dataSets.js";
 import { geometryFor } from "../../sdk/data/chunked.js";
-import type { PreparedStream } from "../../sdk/data/prepare.js";
 import { estimateStore, type StoreEstimate } from "../../sdk/client/estimate.js";
 import { placementFromJson, placementToJson } from "../../sdk/client/placementRecord.js";
 import {
@@ -13,13 +12,14 @@ import {
   piecesDirFor,
   stopIfAsked,
   storeFile,
+  type PreparedPieces,
   type StoreEvent,
   type StoreResult,
 } from "../../sdk/client/store.js";
 import { StrataError } from "../../sdk/errors.js";
 import { ciphertextIds, packFiles, piecesPayloadReader, planBundles } from "../../sdk/files/bundle.js";
 import { publicCid } from "../../sdk/files/cid.js";
-import { loadManifest, saveManifest, type ManifestFile } from "../../sdk/manifest/manifest.js";
+import { encryptionOf, loadManifest, saveManifest, type ManifestFile } from "../../sdk/manifest/manifest.js";
 import type { CliContext, TokenUnits } from "../context.js";
 import { catalogOption, jsonEvents, openCatalog, type CatalogOption } from "../files/catalogOption.js";
 import { collectInputs, type InputFile } from "../files/inputs.js";
@@ -41,6 +41,7 @@ interface StoreOptions extends CatalogOption {
   force?: boolean;
   applyTimeout: number;
   public?: boolean;
+  replicas: number;
   dryRun?: boolean;
   resume?: string;
   bundleSize?: bigint;
@@ -90,8 +91,11 @@ export function registerStoreCommand(program: Command, run: Runner): void {
     )
     .option(
       "--public",
-      "give each file the CIDv1 `ipfs add --cid-version 1` computes (content id of the plaintext)",
+      "store in the clear for anyone, as --replicas full copies (--k/--m do not apply): each file gets the CIDv1 " +
+        "`ipfs add --cid-version 1` computes, and every provider holding it serves it at /v1/files/<cid> " +
+        "(strata get <cid> fetches it without the manifest)",
     )
+    .option("--replicas <n>", "providers holding a full copy of public files (1..7)", positiveInt, 3)
     .option("--dry-run", "print the providers, prices, collateral and escrow a store would pay, and stop")
     .option(
       "--resume <partial>",
@@ -134,8 +138,7 @@ async function store(ctx: CliContext, paths: string[], opts: StoreOptions): Prom
   const chain = await ctx.chain();
   const units = await ctx.tokenUnits();
   const common = {
-    k: opts.k,
-    m: opts.m,
+    ...(opts.public === true ? { k: 1, m: opts.replicas - 1 } : { k: opts.k, m: opts.m }),
     periods: BigInt(opts.duration),
     maxPricePerTiBMonth: opts.maxPrice === undefined ? null : units.parse(opts.maxPrice),
     minCollateralPerTiB: opts.minCollateral === undefined ? 0n : units.parse(opts.minCollateral),
@@ -257,15 +260,14 @@ async function storeBundle(
     entries = packed.entries;
     publicIdOf = (e) => publicCid(packed.bytes.subarray(e.offset, e.offset + e.size));
   }
-  const describeFiles = async (prepared: PreparedStream): Promise<ManifestFile[]> => {
+  const describeFiles = async (prepared: PreparedPieces): Promise<ManifestFile[]> => {
     const draft = prepared.manifestDraft;
     const paths = prepared.pieces.slice(0, store.k).map((p) => p.path ?? "");
-    const layout = { chunkSize: draft.encryption.chunkSize, payloadSize: draft.coding.payloadSize };
     const ids = isPublic
       ? await Promise.all(entries.map(publicIdOf))
       : await ciphertextIds(
-          piecesPayloadReader(paths, geometryFor(layout.payloadSize, store.k, draft.coding.stripeSize)),
-          layout,
+          piecesPayloadReader(paths, geometryFor(draft.coding.payloadSize, store.k, draft.coding.stripeSize)),
+          { chunkSize: encryptionOf(draft).chunkSize, payloadSize: draft.coding.payloadSize },
           entries,
         );
     // A single file's sha256 is the payload's, computed while it was encrypted.
@@ -292,7 +294,9 @@ async function storeBundle(
         break;
       case "prepared":
         ctx.note(
-          `${bundle.files.length} file(s), ${formatBytes(bundle.bytes)}: encrypted and coded into ${event.pieces} pieces of ${formatBytes(event.pieceSize)}`,
+          isPublic
+            ? `${bundle.files.length} public file(s), ${formatBytes(bundle.bytes)}: ${event.pieces} full replicas of ${formatBytes(event.pieceSize)}, in the clear`
+            : `${bundle.files.length} file(s), ${formatBytes(bundle.bytes)}: encrypted and coded into ${event.pieces} pieces of ${formatBytes(event.pieceSize)}`,
         );
         break;
       case "data-set":
@@ -353,6 +357,8 @@ async function storeBundle(
         fileName: bundle.files.length === 1 ? (bundle.files[0]?.name.split("/").at(-1) ?? "file") : "bundle",
         k: store.k,
         m: store.m,
+        public: isPublic,
+        replicas: store.k + store.m,
         periods: store.periods,
         maxPricePerTiBMonth: store.maxPricePerTiBMonth,
         minCollateralPerTiB: store.minCollateralPerTiB,
@@ -478,6 +484,7 @@ function summary(result: StoreResult) {
     fileId: manifest.fileId,
     fileName: manifest.fileName,
     fileSize: manifest.fileSize,
+    public: manifest.public === true,
     k: manifest.coding.k,
     m: manifest.coding.m,
     pieceSize: manifest.coding.shardSize,
@@ -502,7 +509,9 @@ function humanLines(result: StoreResult, units: TokenUnits): string[] {
   const { manifest } = result;
   const files = filesOf(manifest);
   return [
-    `stored ${files.length} file(s), ${formatBytes(manifest.fileSize)}, as ${manifest.pieces.length} pieces of ${formatBytes(manifest.coding.shardSize)}; any ${manifest.coding.k} rebuild them`,
+    manifest.public === true
+      ? `stored ${files.length} public file(s), ${formatBytes(manifest.fileSize)}, as ${manifest.pieces.length} full replicas: any one provider serves every file at /v1/files/<cid> (strata get <cid>)`
+      : `stored ${files.length} file(s), ${formatBytes(manifest.fileSize)}, as ${manifest.pieces.length} pieces of ${formatBytes(manifest.coding.shardSize)}; any ${manifest.coding.k} rebuild them`,
     ...files.slice(0, 20).map((f) => `  ${f.name} (${formatBytes(f.size)}) ${f.id}`),
     ...(files.length > 20 ? [`  … and ${files.length - 20} more (strata ls)`] : []),
     ...result.placed.map(

@@ -7,7 +7,7 @@ import { unwrapFileKey } from "../data/fileKey.js";
 import { payloadOf } from "../data/restore.js";
 import { readRange } from "../data/stream.js";
 import { StrataError } from "../errors.js";
-import type { Manifest, ManifestFile } from "../manifest/manifest.js";
+import { encryptionOf, type Manifest, type ManifestFile } from "../manifest/manifest.js";
 import type { AgentClient } from "./agentClient.js";
 
 export interface ReadFileDeps {
@@ -53,7 +53,7 @@ export async function readStoredFile(
     throw new StrataError("FILE_HASH_MISMATCH", `${file.name} runs past the end of its payload`);
   }
   const failures: ReadFileResult["failures"] = [];
-  const fileKey = await unwrapFileKey(deps.signer, manifest.fileId, manifest.encryption.wrappedKey);
+  const fileKey = await unwrapFileKey(deps.signer, manifest.fileId, encryptionOf(manifest).wrappedKey);
   try {
     const read = await readRange(
       payloadOf(manifest),

@@ -6,7 +6,7 @@ import { unwrapFileKey } from "../data/fileKey.js";
 import { payloadOf } from "../data/restore.js";
 import { readRange } from "../data/stream.js";
 import { StrataError } from "../errors.js";
-import type { Manifest, ManifestPiece } from "../manifest/manifest.js";
+import { encryptionOf, type Manifest, type ManifestPiece } from "../manifest/manifest.js";
 import type { AgentClient } from "./agentClient.js";
 import { checkWritable } from "./files.js";
 import type { RegistryReader } from "./selectProviders.js";
@@ -90,7 +90,7 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
     return bytes;
   };
 
-  const fileKey = await unwrapFileKey(deps.signer, manifest.fileId, manifest.encryption.wrappedKey);
+  const fileKey = await unwrapFileKey(deps.signer, manifest.fileId, encryptionOf(manifest).wrappedKey);
   const temp = join(
     dirname(request.outPath),
     `.${basename(request.outPath)}.${randomBytes(6).toString("hex")}.tmp`,

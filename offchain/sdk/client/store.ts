@@ -1,18 +1,25 @@
+import { createReadStream } from "node:fs";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Provider, Signer } from "ethers";
 import type { StorageMarket } from "../../../typechain-types/index.js";
 import type { PaymentToken } from "../chain/connect.js";
 import { checkCoding } from "../data/erasure.js";
-import { pieceSizeFor, prepareStream, type PreparedStream } from "../data/prepare.js";
+import { pieceSizeFor, prepareStream } from "../data/prepare.js";
+import { prepareReplica } from "../data/replica.js";
+import type { PayloadPiece } from "../data/stream.js";
+import { publicCid } from "../files/cid.js";
+import { buildPublicIndex } from "../files/publicIndex.js";
 import { dataSetDomain, signDataSetState, type DataSetState } from "../datasets/eip712.js";
 import { layoutSpan, pieceHeight, placePiece } from "../datasets/placement.js";
 import { dataSetRoot } from "../datasets/tree.js";
 import { StrataError } from "../errors.js";
 import {
   completeManifest,
+  replicaPieceSize,
   saveManifest,
   type Manifest,
+  type ManifestDraft,
   type ManifestFile,
   type PiecePlacement,
 } from "../manifest/manifest.js";
@@ -29,8 +36,16 @@ export interface StoreRequest {
   file?: { path: string; size: number };
   bytes?: Uint8Array;
   fileName: string;
+  /** Data and parity pieces of an encrypted payload (ignored for a public one: see `replicas`). */
   k: number;
   m: number;
+  /**
+   * Store in the clear as full replicas (docs/SPEC-DATA.md §10): each of `replicas` providers gets the whole payload
+   * and its public index, and serves every file by its CID. No key is involved.
+   */
+  public?: boolean;
+  /** Providers holding a public payload (1..7). Default 3. */
+  replicas?: number;
   /** Proving periods of storage paid ahead (beyond the lockup that pays the notice). */
   periods: bigint;
   /** Highest acceptable price per TiB per 30 days (token base units); null = any. */
@@ -58,9 +73,18 @@ export interface StoreRequest {
    * undo; after the partial manifest is written, the error says what was paid and how to resume.
    */
   signal?: AbortSignal;
-  /** The files packed in the payload (the manifest's `files` section), from the prepared (encrypted) pieces. */
-  describeFiles?: (prepared: PreparedStream) => ManifestFile[] | Promise<ManifestFile[]>;
+  /** The files packed in the payload (the manifest's `files` section), from the prepared pieces. */
+  describeFiles?: (prepared: PreparedPieces) => ManifestFile[] | Promise<ManifestFile[]>;
 }
+
+/** A payload turned into pieces staged on disk, with its manifest draft (encrypted and coded, or replicas). */
+export interface PreparedPieces {
+  manifestDraft: ManifestDraft;
+  pieces: PayloadPiece[];
+}
+
+/** Replicas of a public payload unless the request says otherwise. */
+export const DEFAULT_PUBLIC_REPLICAS = 3;
 
 export type StoreEvent =
   | { type: "selected"; providers: ProviderOffer[]; spares: number }
@@ -86,7 +110,8 @@ export interface StoreDeps {
   provider: Pick<Provider, "getBlock">;
   agentFor: (
     endpoint: string,
-  ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "getDataSet" | "putPieceFile" | "postState">;
+  ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "getDataSet" | "putPieceFile" | "postState"> &
+    Partial<Pick<AgentClient, "putPublicIndex">>;
   sleep?: Sleep;
   now?: () => number;
   prepare?: typeof prepareStream;
@@ -134,7 +159,10 @@ export interface StoreResult {
  * another provider; STORE_INCOMPLETE when some piece cannot be placed (no token has moved then) or applied (the
  * partial manifest names everything done).
  */
-export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise<StoreResult> {
+export async function storeFile(input: StoreRequest, deps: StoreDeps): Promise<StoreResult> {
+  // A public payload is 1-of-n: one data piece, replicas - 1 identical copies.
+  const request: StoreRequest =
+    input.public === true ? { ...input, k: 1, m: (input.replicas ?? DEFAULT_PUBLIC_REPLICAS) - 1 } : input;
   checkCoding(request.k, request.m);
   if (request.periods < 1n)
     throw new StrataError("INVALID_ARGUMENT", "the duration must be at least 1 proving period");
@@ -144,7 +172,8 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
   const provingPeriod = await deps.market.provingPeriod();
   const pieceCount = request.k + request.m;
   const source = sourceOf(request);
-  const pieceSize = pieceSizeFor(source.size, request.k);
+  const pieceSize =
+    request.public === true ? replicaPieceSize(source.size) : pieceSizeFor(source.size, request.k);
 
   const selection = await selectProviders(
     {
@@ -237,15 +266,37 @@ async function placeAndPay(
   const sleep = deps.sleep ?? realSleep;
   const now = deps.now ?? Date.now;
   const pieceCount = request.k + request.m;
-  const prepared: PreparedStream = await (deps.prepare ?? prepareStream)(
-    source.input,
-    source.size,
-    { dir: workDir },
-    { k: request.k, m: request.m, signer: deps.signer, fileName: request.fileName },
-  );
+  const prepared: PreparedPieces =
+    request.public === true
+      ? await prepareReplica(
+          source.input,
+          source.size,
+          { dir: workDir },
+          { replicas: request.k + request.m, fileName: request.fileName },
+        )
+      : await (deps.prepare ?? prepareStream)(
+          source.input,
+          source.size,
+          { dir: workDir },
+          { k: request.k, m: request.m, signer: deps.signer, fileName: request.fileName },
+        );
   if (request.describeFiles !== undefined) {
     prepared.manifestDraft = { ...prepared.manifestDraft, files: await request.describeFiles(prepared) };
+  } else if (request.public === true) {
+    // One public file: the manifest still names its CID, which the providers serve it by.
+    const draft = prepared.manifestDraft;
+    const id = await publicCid(
+      typeof source.input === "string" ? createReadStream(source.input) : source.input,
+    );
+    prepared.manifestDraft = {
+      ...draft,
+      files: [
+        { name: draft.fileName, offset: 0, size: draft.fileSize, sha256: draft.fileHash, id, public: true },
+      ],
+    };
   }
+  const publicIndex =
+    request.public === true ? buildPublicIndex(prepared.manifestDraft.files ?? []) : undefined;
   emit({ type: "prepared", pieces: prepared.pieces.length, pieceSize });
 
   const openCtx: OpenContext = {
@@ -297,6 +348,12 @@ async function placeAndPay(
             emit({ type: "upload", piece: piece.index, provider: current.address, sent, total });
           },
         );
+        if (publicIndex !== undefined) {
+          if (agent.putPublicIndex === undefined) {
+            throw new StrataError("INTERNAL_INVARIANT", "storing public files needs putPublicIndex");
+          }
+          await agent.putPublicIndex(set.info.id, piece.root, publicIndex);
+        }
         const height = pieceHeight(piece.size);
         const next = placePiece(set.layout, piece.root, height);
         const state: DataSetState = {
@@ -599,7 +656,7 @@ async function checkFunds(
 }
 
 async function writeManifest(
-  prepared: PreparedStream,
+  prepared: PreparedPieces,
   chainId: bigint,
   market: string,
   placements: readonly PiecePlaced[],

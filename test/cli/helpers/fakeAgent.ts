@@ -1,3 +1,4 @@
+import type { PublicIndexEntry } from "../../../offchain/sdk/api/publicFiles.js";
 import { readFile } from "node:fs/promises";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type {
@@ -229,6 +230,15 @@ export class FakeAgent implements AgentClient {
   uploadStatus(_dataSetId: bigint, root: string, size: number) {
     this.check();
     return Promise.resolve({ root, size, received: this.pieces.has(root) ? size : 0 });
+  }
+
+  /** Public indexes received, by piece root (checked by the real agent, recorded here). */
+  readonly publicIndexes = new Map<string, readonly PublicIndexEntry[]>();
+
+  putPublicIndex(_dataSetId: bigint, root: string, entries: readonly PublicIndexEntry[]) {
+    this.check();
+    this.publicIndexes.set(root, entries);
+    return Promise.resolve({ root, files: entries.length });
   }
 
   downloadRange(root: string, start: number, end: number): Promise<Uint8Array> {
