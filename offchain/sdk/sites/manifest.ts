@@ -9,6 +9,8 @@ import { StrataError } from "../errors.js";
 import { isValidBundlePath } from "../files/bundle.js";
 import { isCid } from "../files/cid.js";
 
+export { contentTypeFor } from "../files/contentType.js";
+
 export const SITE_MANIFEST_FORMAT = "strata-site/1";
 /** The file a deploy writes into the stored files: the backend's address, the site id and the version. */
 export const SITE_CONFIG_FILE = "strata-site.json";
@@ -69,49 +71,6 @@ export function parseSiteManifest(bytes: Uint8Array): SiteManifest {
     });
   }
   return parsed.data;
-}
-
-const TYPES: Record<string, string> = {
-  html: "text/html; charset=utf-8",
-  htm: "text/html; charset=utf-8",
-  css: "text/css; charset=utf-8",
-  js: "text/javascript; charset=utf-8",
-  mjs: "text/javascript; charset=utf-8",
-  json: "application/json",
-  map: "application/json",
-  webmanifest: "application/manifest+json",
-  txt: "text/plain; charset=utf-8",
-  md: "text/markdown; charset=utf-8",
-  xml: "application/xml",
-  csv: "text/csv; charset=utf-8",
-  svg: "image/svg+xml",
-  png: "image/png",
-  jpg: "image/jpeg",
-  jpeg: "image/jpeg",
-  gif: "image/gif",
-  webp: "image/webp",
-  avif: "image/avif",
-  ico: "image/x-icon",
-  woff: "font/woff",
-  woff2: "font/woff2",
-  ttf: "font/ttf",
-  otf: "font/otf",
-  wasm: "application/wasm",
-  pdf: "application/pdf",
-  mp4: "video/mp4",
-  webm: "video/webm",
-  mp3: "audio/mpeg",
-  ogg: "audio/ogg",
-  wav: "audio/wav",
-  zip: "application/zip",
-};
-
-/** The content type a site file is served with, by its extension (application/octet-stream when unknown). */
-export function contentTypeFor(path: string): string {
-  const name = path.split("/").at(-1) ?? "";
-  const dot = name.lastIndexOf(".");
-  if (dot <= 0) return "application/octet-stream";
-  return TYPES[name.slice(dot + 1).toLowerCase()] ?? "application/octet-stream";
 }
 
 /** What a request path names in a site. */
