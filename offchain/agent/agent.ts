@@ -15,6 +15,7 @@ import { createComputeService, type ComputeService, type ComputeTickReport } fro
 import type { WorkloadRuntime } from "./compute/runner.js";
 import type { AgentConfig } from "./config.js";
 import type { AgentContext } from "./context.js";
+import { createPublicFileSource } from "./files/publicFiles.js";
 import { AgentDb } from "./db.js";
 import { runMaintenance, type MaintenanceResult } from "./duties/maintenance.js";
 import { runProver, type ProverResult } from "./duties/prover.js";
@@ -74,7 +75,8 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
   const pieces = new PieceStore(join(config.dataDir, "pieces"), { cacheBytes: config.treeCacheBytes });
   await pieces.init();
   const db = AgentDb.open(join(config.dataDir, "agent.db"), clock);
-  const ctx: AgentContext = { config, db, pieces, chain, logger, clock };
+  const publicFiles = createPublicFileSource({ files: db.publicFiles, pieces });
+  const ctx: AgentContext = { config, db, pieces, publicFiles, chain, logger, clock };
   const app = buildHttpApp(ctx);
   const compute = await createComputeService(ctx, {
     ...(deps.workloadRuntime === undefined ? {} : { runtime: deps.workloadRuntime }),

@@ -10,10 +10,10 @@ export interface AgentContext {
   config: AgentConfig;
   db: AgentDb;
   pieces: PieceStore;
+  /** Public files by CID (routes /v1/files and the site routes read through it). */
+  publicFiles: PublicFileSource;
   chain: AgentChain;
   logger: Logger;
   /** Wall clock in milliseconds (record timestamps, scan intervals); protocol time comes from the chain. */
   clock: () => number;
-  /** Public files by content id (sites are served from them); absent, the agent holds none. */
-  publicFiles?: PublicFileSource;
 }

@@ -10,6 +10,7 @@ import type { Sql } from "../runtime/sqlite/sql.js";
 import { StrataError } from "../sdk/errors.js";
 import { ComputeStore } from "./compute/store.js";
 import { DataSetStore } from "./datasets/store.js";
+import { PublicFileStore } from "./files/publicFileStore.js";
 import { MIGRATIONS } from "./db/migrations.js";
 import { SiteStore } from "./sites/store.js";
 import {
@@ -49,6 +50,8 @@ export class AgentDb {
   readonly compute: ComputeStore;
   /** Data sets and their signed states. */
   readonly dataSets: DataSetStore;
+  /** The verified indexes of public pieces. */
+  readonly publicFiles: PublicFileStore;
   /** Signed site versions and their manifests. */
   readonly sites: SiteStore;
 
@@ -58,6 +61,7 @@ export class AgentDb {
     this.now = now;
     this.compute = new ComputeStore(sql, now);
     this.dataSets = new DataSetStore(sql, now);
+    this.publicFiles = new PublicFileStore(sql, now);
     this.sites = new SiteStore(sql, now);
   }
 

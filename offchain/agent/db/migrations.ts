@@ -152,6 +152,19 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (data_set_id, version)
    );
    CREATE INDEX data_set_states_status ON data_set_states (status);`,
+  // Public files: the verified index of each public piece in each data set (agent/files/publicFileStore.ts).
+  `CREATE TABLE public_files (
+     data_set_id TEXT NOT NULL REFERENCES data_sets (id),
+     root TEXT NOT NULL,
+     path TEXT NOT NULL,
+     cid TEXT NOT NULL,
+     offset INTEGER NOT NULL,
+     size INTEGER NOT NULL,
+     content_type TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (data_set_id, root, path)
+   );
+   CREATE INDEX public_files_cid ON public_files (cid);`,
   // Sites served from public files: every signed version accepted, with the manifest it was checked against.
   `CREATE TABLE site_versions (
      site_id TEXT NOT NULL,

@@ -42,6 +42,7 @@ export type AgentApiErrorCode =
   | "CHAIN_REVERT"
   | "NOT_FOUND"
   | "INTERNAL"
+  | "BAD_PUBLIC_INDEX"
   | "BAD_SITE_RECORD"
   | "BAD_SITE_MANIFEST"
   | "SITE_CONTENT_MISSING"

@@ -3,20 +3,11 @@ import { fastify, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { AgentContext } from "../context.js";
 import { installErrorHandlers } from "./errors.js";
 import { registerDataSetRoutes } from "./datasets.js";
+import { registerFileRoutes } from "./files.js";
 import { registerInfoRoutes } from "./info.js";
 import { registerPieceRoutes } from "./pieces.js";
 import { registerSiteRoutes } from "./sites.js";
 import { siteDomain } from "../../sdk/sites/record.js";
-import type { PublicFileSource } from "../files/publicFiles.js";
-
-/** An agent without public files holds none: every site record is refused for missing content. */
-const NO_PUBLIC_FILES: PublicFileSource = {
-  stat: () => Promise.resolve(null),
-  read: (cid) => Promise.reject(new Error(`no public file ${cid}`)),
-  stream: (cid) => {
-    throw new Error(`no public file ${cid}`);
-  },
-};
 
 /** Build the app (not listening): `app.inject()` in tests, `app.listen()` in the agent. */
 export function buildHttpApp(ctx: AgentContext): FastifyInstance {
@@ -37,9 +28,10 @@ export function buildHttpApp(ctx: AgentContext): FastifyInstance {
   registerInfoRoutes(app, ctx);
   registerPieceRoutes(app, ctx);
   registerDataSetRoutes(app, ctx);
+  registerFileRoutes(app, ctx);
   registerSiteRoutes(app, {
     sites: ctx.db.sites,
-    publicFiles: ctx.publicFiles ?? NO_PUBLIC_FILES,
+    publicFiles: ctx.publicFiles,
     domain: siteDomain(ctx.chain.chainId, ctx.config.deployment.market),
   });
   return app;

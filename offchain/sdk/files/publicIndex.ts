@@ -29,7 +29,10 @@ export function buildPublicIndex(
 }
 
 /** Bytes [start, end) of the piece, as a stream of chunks. */
-export type PieceRangeSource = (start: number, end: number) => AsyncIterable<Uint8Array>;
+export type PieceRangeSource = (
+  start: number,
+  end: number,
+) => AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 /**
  * Check `entries` against a piece of `pieceSize` bytes; throws PUBLIC_INDEX_INVALID naming the first entry that
