@@ -7,7 +7,7 @@ import { fastify, type FastifyInstance } from "fastify";
 import { AgentDb } from "../../offchain/agent/db.js";
 import type { PublicFileSource, PublicFileStat } from "../../offchain/agent/files/publicFiles.js";
 import { installErrorHandlers } from "../../offchain/agent/http/errors.js";
-import { IMMUTABLE, registerSiteRoutes } from "../../offchain/agent/http/sites.js";
+import { registerSiteRoutes } from "../../offchain/agent/http/sites.js";
 import { postSiteRequest } from "../../offchain/sdk/api/sites.js";
 import { publicCid } from "../../offchain/sdk/files/cid.js";
 import {
@@ -223,6 +223,12 @@ describe("agent site routes", function () {
       expect(res.statusCode).to.equal(422);
       expect(res.json<{ error: { code: string } }>().error.code).to.equal("BAD_SITE_MANIFEST");
 
+      const disguised: SiteManifest = structuredClone(site.manifest);
+      const js = disguised.files["b.js"];
+      if (js) js.contentType = "text/html; charset=utf-8";
+      const disguisedRes = await post(recordFor(await files.add(encodeSiteManifest(disguised)), 1n));
+      expect(disguisedRes.json<{ error: { code: string } }>().error.code).to.equal("BAD_SITE_MANIFEST");
+
       const notJson = await files.add(text("not json"));
       expect((await post(recordFor(notJson, 1n))).json<{ error: { code: string } }>().error.code).to.equal(
         "BAD_SITE_MANIFEST",
@@ -287,7 +293,6 @@ describe("agent site routes", function () {
         expect(res.headers["x-content-type-options"]).to.equal("nosniff");
       }
       expect((await app.inject({ url: `${base}/app.js` })).body).to.equal(js);
-      expect(IMMUTABLE).to.equal("public, max-age=31536000, immutable");
     });
 
     it("serves index.html for the site root and for folders, and redirects a folder without its slash", async function () {

@@ -2,8 +2,8 @@
  * Sites (docs/SPEC.md, "Sites"): a client posts a version's signed record; the agent checks the signature, that the
  * version is newer than the one it holds, and that it holds the manifest and every file as public content, then
  * serves the site's paths from its public files. Paths change across versions, so their answers are `no-cache`
- * with the file's content id as ETag (a revalidation costs a 304); bytes named by a content id never change and
- * may be cached for good (IMMUTABLE).
+ * with the file's content id as ETag (a revalidation costs a 304); the same bytes named by their content id
+ * (`/v1/files/<cid>`, files.ts) never change and are cached for good.
  */
 import type { TypedDataDomain } from "ethers";
 import { isHexString } from "ethers";
@@ -13,6 +13,7 @@ import { z } from "zod";
 import { postSiteRequest, postSiteResponse, siteParams, siteResponse } from "../../sdk/api/sites.js";
 import { StrataError } from "../../sdk/errors.js";
 import {
+  contentTypeFor,
   lookupSitePath,
   MAX_SITE_MANIFEST_BYTES,
   parseSiteManifest,
@@ -25,8 +26,6 @@ import type { SiteStore } from "../sites/store.js";
 import { ApiError, sendApiError } from "./errors.js";
 import { parseRange } from "./pieces.js";
 
-/** Cache-Control of bytes addressed by their content id. */
-export const IMMUTABLE = "public, max-age=31536000, immutable";
 /** Cache-Control of a site path: what it names changes with the next version, so revalidate (ETag) every time. */
 export const REVALIDATE = "no-cache";
 
@@ -188,6 +187,13 @@ async function checkContent(files: PublicFileSource, record: SiteRecord): Promis
           409,
           "SITE_CONTENT_MISSING",
           `this provider holds no public file ${file.cid} (${path})`,
+        );
+      }
+      if (file.contentType !== contentTypeFor(path)) {
+        throw new ApiError(
+          422,
+          "BAD_SITE_MANIFEST",
+          `${path}: content type ${file.contentType}; a file with this name is served as ${contentTypeFor(path)}`,
         );
       }
       if (held.size !== file.size) {
