@@ -21,7 +21,6 @@ import {
 } from "../../../sdk/compute/workload.js";
 import { StrataError } from "../../../sdk/errors.js";
 import type { CliContext } from "../../context.js";
-import { chainNow } from "../lease/shared.js";
 
 export interface BackendOptions {
   maxPrice?: string;
@@ -50,6 +49,13 @@ export function exposedService(workload: WorkloadDescription): string {
       details: 'give a service "expose": [<port>]',
     },
   );
+}
+
+/** The latest block's timestamp: an order's expiry is judged by chain time. */
+async function chainNow(ctx: CliContext): Promise<bigint> {
+  const { provider } = await ctx.chain();
+  const block = await provider.getBlock("latest");
+  return BigInt(block?.timestamp ?? Math.floor(Date.now() / 1000));
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
