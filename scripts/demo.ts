@@ -181,22 +181,11 @@ async function main(): Promise<number> {
       tenantAccount: TENANT_ACCOUNT,
       logDir,
     });
-    // The agents still up (the compute story stopped one, the storage story another) hold the site.
-    const site = await runSiteStory({
-      chain,
-      progress: p,
-      agents: agents.filter((a) => a.process.exitCode === null && a.process.signalCode === null),
-      ownerAccount: SITE_OWNER_ACCOUNT,
-      workDir: runDir,
-    });
-    p.done();
-
     const summary = await collectSummary(
       chain,
       [
         { role: "client", address: devAccountWallet(CLIENT_ACCOUNT).address },
         { role: "tenant", address: devAccountWallet(TENANT_ACCOUNT).address },
-        { role: "site owner", address: devAccountWallet(SITE_OWNER_ACCOUNT).address },
         ...agents.map((a) => ({
           role:
             a === storage.lostData
@@ -213,6 +202,16 @@ async function main(): Promise<number> {
       ],
       fromBlock,
     );
+    // The website comes last, after the summary of the storage and compute stories was read back from the chain.
+    // The agents still up (the compute story stopped one, the storage story another) hold the site.
+    const site = await runSiteStory({
+      chain,
+      progress: p,
+      agents: agents.filter((a) => a.process.exitCode === null && a.process.signalCode === null),
+      ownerAccount: SITE_OWNER_ACCOUNT,
+      workDir: runDir,
+    });
+    p.done();
     const where = [
       `logs: ${logDir} (agent-<n>.log, worker.log; JSON lines)`,
       `worker database: ${worker.dbPath}`,
