@@ -91,7 +91,7 @@ async function list(ctx: CliContext, opts: LsOptions): Promise<void> {
               : `${i.perMonth === null || units === null ? "?" : units.format(i.perMonth)}/month  ` +
                 `${healthText(i.health)} (${i.live ?? 0} of ${i.n ?? 0} live, ${i.k ?? 0} needed)  ` +
                 `paid until ${i.paidUntil === null ? "-" : isoTime(i.paidUntil).slice(0, 10)}`) +
-            `  ${i.id}`,
+            `  ${i.id}${i.public ? " (public)" : ""}`,
         ),
   );
 }

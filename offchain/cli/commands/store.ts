@@ -53,7 +53,7 @@ const DEFAULT_BUNDLE = "1GiB";
 export function registerStoreCommand(program: Command, run: Runner): void {
   const command = program
     .command("store")
-    .summary("store files with k + m providers (packed, encrypted, erasure-coded)")
+    .summary("store files with k + m providers (packed, encrypted, erasure-coded), or --public as replicas")
     .description(
       "store files: small files are packed together into one payload (a file costs its bytes, not a piece), which " +
         "is encrypted, erasure-coded into k data + m parity pieces, each put with a different provider (cheapest " +

@@ -157,7 +157,9 @@ export interface StoreResult {
  * data set's escrow is topped up to cover the lockup of its new span plus `periods`, the state is sent to the
  * provider, and the store waits until the chain shows it. A piece that fails before funding is retried with
  * another provider; STORE_INCOMPLETE when some piece cannot be placed (no token has moved then) or applied (the
- * partial manifest names everything done).
+ * partial manifest names everything done). With `public`, the payload is not encrypted or coded: each of
+ * `replicas` providers gets the whole payload (prepareReplica) and, right after the upload, its public index,
+ * which the provider checks against the bytes (a refusal moves the piece to a spare like any failure).
  */
 export async function storeFile(input: StoreRequest, deps: StoreDeps): Promise<StoreResult> {
   // A public payload is 1-of-n: one data piece, replicas - 1 identical copies.

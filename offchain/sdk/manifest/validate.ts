@@ -112,7 +112,8 @@ export const manifestSchema = z
     chainId: decimal(256).refine((value) => value !== 0n, "must not be 0"),
     market: address,
     public: z.literal(true, expected("must be true when present")).optional(),
-    encryption: z.union(
+    encryption: z.discriminatedUnion(
+      "algorithm",
       [
         z.strictObject({
           algorithm: literal(ENCRYPTION_ALGORITHM),
