@@ -5,6 +5,7 @@ import { expect } from "chai";
 import { Wallet } from "ethers";
 import { fastify, type FastifyInstance } from "fastify";
 import { AgentDb } from "../../offchain/agent/db.js";
+import { KEPT_VERSIONS } from "../../offchain/agent/sites/store.js";
 import type { PublicFileSource, PublicFileStat } from "../../offchain/agent/files/publicFiles.js";
 import { installErrorHandlers } from "../../offchain/agent/http/errors.js";
 import { registerSiteRoutes } from "../../offchain/agent/http/sites.js";
@@ -247,6 +248,21 @@ describe("agent site routes", function () {
       ).to.equal(true);
       expect((await post(recordFor(site.manifestCid, 3n))).statusCode).to.equal(201);
       expect((await app.inject({ url: `${base}/` })).statusCode).to.equal(200);
+    });
+
+    it("keeps a bounded history: the newest KEPT_VERSIONS records, only the newest with its manifest", async function () {
+      const site = await storeSite(files, { "index.html": "x" });
+      for (let v = 1n; v <= BigInt(KEPT_VERSIONS) + 4n; v++) {
+        expect((await post(recordFor(site.manifestCid, v))).statusCode).to.equal(201);
+      }
+      const versions = db.sites.versions(siteId);
+      expect(versions.map((r) => r.record.version)).to.deep.equal(
+        Array.from({ length: KEPT_VERSIONS }, (_, i) => BigInt(i + 5)),
+      );
+      expect(versions.filter((r) => r.manifest !== null).map((r) => r.record.version)).to.deep.equal([
+        BigInt(KEPT_VERSIONS) + 4n,
+      ]);
+      expect((await app.inject({ url: `${base}/` })).body).to.equal("x");
     });
 
     it("keeps the history across a restart of the database", function () {

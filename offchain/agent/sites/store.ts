@@ -1,6 +1,7 @@
 /**
- * The sites this agent serves, in SQLite: every signed version it accepted (the newest is served; older ones stay
- * as the site's history) with the manifest it was checked against, so a request needs no read of the manifest.
+ * The sites this agent serves, in SQLite: the signed versions it accepted (the newest is served, with the manifest
+ * it was checked against, so a request needs no read of the manifest; the last KEPT_VERSIONS records stay as
+ * the site's history).
  */
 import { num, str } from "../../runtime/sqlite/columns.js";
 import type { Row, Sql } from "../../runtime/sqlite/sql.js";
@@ -8,10 +9,13 @@ import { siteRecordSchema } from "../../sdk/api/sites.js";
 import { siteManifestSchema, type SiteManifest } from "../../sdk/sites/manifest.js";
 import type { SiteRecord } from "../../sdk/sites/record.js";
 
+/** Records kept per site (the newest ones). */
+export const KEPT_VERSIONS = 16;
+
 export interface SiteVersionRecord {
   record: SiteRecord;
   signature: string;
-  /** The version's manifest; null for a tombstone. */
+  /** The version's manifest; null for a tombstone and for every version but the newest. */
   manifest: SiteManifest | null;
   receivedAt: number;
 }
@@ -69,6 +73,20 @@ export class SiteStore {
         manifest === null ? "" : JSON.stringify(manifest),
         record.removed ? 1 : 0,
         this.now(),
+      );
+      // Bounded history: a signature costs its owner nothing, so versions posted in a loop must not grow the
+      // database. Only the newest version keeps its manifest; at most KEPT_VERSIONS records are kept.
+      this.sql.run(
+        "UPDATE site_versions SET manifest = '' WHERE site_id = ? AND version < ?",
+        siteId,
+        Number(record.version),
+      );
+      this.sql.run(
+        `DELETE FROM site_versions WHERE site_id = ? AND version NOT IN
+           (SELECT version FROM site_versions WHERE site_id = ? ORDER BY version DESC LIMIT ?)`,
+        siteId,
+        siteId,
+        KEPT_VERSIONS,
       );
       return true;
     });
