@@ -123,6 +123,16 @@ describe("a website with a backend, deployed with the CLI and loaded in headless
     expect(status.backend).to.deep.include({ leaseId: site.leaseId, state: "live" });
     const byId = await strata(["site", "status", site.siteId, "--sites-dir", site.sitesDir]);
     expect(byId.serving).to.equal(site.addresses.length);
+    // Known nowhere locally: every registered provider is asked; the one not holding the site says so.
+    const elsewhere = await strata([
+      "site",
+      "status",
+      site.siteId,
+      "--sites-dir",
+      path.join(local().workDir, "none"),
+    ]);
+    expect(elsewhere.serving).to.equal(site.addresses.length);
+    expect((elsewhere.providers as unknown[]).length).to.equal(agents.length);
   });
 
   it("refuses --permanent (no permanent store yet) with a typed error, and documents every subcommand", async function () {

@@ -5,6 +5,7 @@ import { computeMarketOf, leaseStatus } from "../../../sdk/compute/market.js";
 import { StrataError } from "../../../sdk/errors.js";
 import { fetchSite, siteUrl } from "../../../sdk/sites/client.js";
 import { siteDomain, verifySiteRecord, type SiteRecord } from "../../../sdk/sites/record.js";
+import type { StrataChain } from "../../../sdk/chain/connect.js";
 import type { CliContext } from "../../context.js";
 import type { Runner } from "../../runner.js";
 import { resolveSiteId } from "./resolve.js";
@@ -25,18 +26,28 @@ interface ProviderView {
   error: string | null;
 }
 
+/** The endpoints of every registered provider. */
+async function registeredEndpoints(registry: StrataChain["registry"]): Promise<string[]> {
+  const count = Number(await registry.providerCount());
+  const addresses = await Promise.all(
+    Array.from({ length: count }, (_, i) => registry.providerAt(BigInt(i))),
+  );
+  const infos = await Promise.all([...new Set(addresses)].map((address) => registry.providerInfo(address)));
+  return [...new Set(infos.map((info) => info.endpoint).filter((endpoint) => endpoint !== ""))];
+}
+
 async function status(ctx: CliContext, ref: string, opts: StatusOptions): Promise<void> {
   const siteId = await resolveSiteId(ctx, ref);
   const state = await readSiteState(resolve(opts.sitesDir), siteId);
-  const endpoints = [
+  const chain = await ctx.chain();
+  let endpoints = [
     ...new Set([...(state?.providers.map((p) => p.endpoint) ?? []), ...(opts.providers ?? [])]),
   ];
+  // A site published elsewhere: ask every registered provider.
+  if (endpoints.length === 0) endpoints = await registeredEndpoints(chain.registry);
   if (endpoints.length === 0) {
-    throw new StrataError("SITE_NOT_FOUND", `nothing is known of site ${siteId} here`, {
-      details: "name the providers to ask with --providers <endpoints>",
-    });
+    throw new StrataError("SITE_NOT_FOUND", `no provider is registered to ask about site ${siteId}`);
   }
-  const chain = await ctx.chain();
   const domain = siteDomain(chain.chainId, await chain.market.getAddress());
   let newest: SiteRecord | null = null;
   const views = await Promise.all(
@@ -135,7 +146,8 @@ export function registerSiteStatus(site: Command, run: Runner): void {
     .command("status")
     .summary("which providers serve a site, at which version, and its backend lease")
     .description(
-      "ask each provider of a site (those it was published to from here, and --providers) which version it serves " +
+      "ask each provider of a site (those it was published to from here, and --providers; else every registered " +
+        "provider) which version it serves " +
         "and check the record's signature; show the versions and the backend lease. Exits with 2 when no provider " +
         "serves the current version or the backend lease is closed",
     )
