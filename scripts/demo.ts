@@ -11,12 +11,13 @@
  *  10. stores a file permanently, paid once: the agents place every piece, and it prints its solvency view
  *      (see permanentStory.ts);
  *  11. runs a compute lease story (see computeStory.ts);
- *  12. prints a summary read back from the chain, and shuts everything down.
+ *  12. publishes a website (scripts/demo/site/) with a backend run as a compute lease (see siteStory.ts);
+ *  13. prints a summary read back from the chain, the dashboard and site addresses, and shuts everything down.
  *
  * Fails loudly (exit 1, with the step and the reason) if anything does not behave as the protocol says.
  * Flags: --file <path> to store your own file, --embedded to never reuse a running node, --json to print the
- * summary as JSON on stdout (progress goes to stderr), --stay to keep the chain, agents, worker and dashboard up
- * until Ctrl-C, --help.
+ * summary as JSON on stdout (progress goes to stderr), --stay to keep the chain, agents, worker, dashboard and
+ * site up until Ctrl-C, --help.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -39,6 +40,7 @@ import { enableCompute, enablePermanent } from "./demo/agentsConfig.js";
 import { consoleProgress, DemoFailure, type Progress } from "./demo/progress.js";
 import { runPermanentStory } from "./demo/permanentStory.js";
 import { runRepairStory } from "./demo/repairStory.js";
+import { runSiteStory } from "./demo/siteStory.js";
 import { configureStorageOffer, runStorageStory } from "./demo/storageStory.js";
 import { collectSummary, printSummary } from "./demo/summary.js";
 
@@ -46,6 +48,7 @@ const PROVIDER_ACCOUNTS = [1, 2, 3, 5];
 const CLIENT_ACCOUNT = 4;
 const WORKER_ACCOUNT = 6;
 const TENANT_ACCOUNT = 7;
+const SITE_OWNER_ACCOUNT = 8;
 
 const HELP = `usage: npm run demo [-- --file <path>] [-- --embedded] [-- --node hardhat|anvil] [-- --json]
 
@@ -59,7 +62,7 @@ worker), the file retrieved byte for byte, and a compute lease; then a summary r
   --node <kind>   the embedded node: hardhat (default, or $STRATA_NODE) or anvil (Foundry's Anvil, from
                   the @foundry-rs/anvil package; implies --embedded)
   --json          print the summary as JSON on stdout (progress on stderr)
-  --stay          keep the chain, agents, worker and dashboard up until Ctrl-C (then shut down cleanly)
+  --stay          keep the chain, agents, worker, dashboard and site up until Ctrl-C (then shut down cleanly)
   --help          this text`;
 
 /** Check on chain that the timelock holds every role and the deployer none (the Ignition module's handover). */
@@ -180,8 +183,6 @@ async function main(): Promise<number> {
       tenantAccount: TENANT_ACCOUNT,
       logDir,
     });
-    p.done();
-
     const summary = await collectSummary(
       chain,
       [
@@ -203,6 +204,16 @@ async function main(): Promise<number> {
       ],
       fromBlock,
     );
+    // The website comes last, after the summary of the storage and compute stories was read back from the chain.
+    // The agents still up (the compute story stopped one, the storage story another) hold the site.
+    const site = await runSiteStory({
+      chain,
+      progress: p,
+      agents: agents.filter((a) => a.process.exitCode === null && a.process.signalCode === null),
+      ownerAccount: SITE_OWNER_ACCOUNT,
+      workDir: runDir,
+    });
+    p.done();
     const where = [
       `logs: ${logDir} (agent-<n>.log, worker.log; JSON lines)`,
       `worker database: ${worker.dbPath}`,
@@ -221,6 +232,7 @@ async function main(): Promise<number> {
             repair,
             permanent,
             compute,
+            site,
             where,
             dashboard,
           },
@@ -231,13 +243,16 @@ async function main(): Promise<number> {
     } else {
       printSummary(summary, where, write, compute.leases);
       write(`\nDashboard (the worker's index and the chain, read-only): ${dashboard}`);
+      write(`Site ${site.name} (${site.siteId}), one address per provider holding it:`);
+      for (const address of site.addresses) write(`  ${address}`);
+      write(`  its backend (compute lease ${site.leaseId}): ${site.backend}`);
       const next = values.stay
-        ? "the chain, agents, worker and dashboard stay up"
+        ? "the chain, agents, worker, dashboard and site stay up"
         : "shutting everything down";
       write(`\nDone in ${((performance.now() - started) / 1000).toFixed(0)} s; ${next}.`);
     }
     if (values.stay) {
-      write(`Open ${dashboard} in a browser; press Ctrl-C to stop everything.`);
+      write(`Open ${dashboard} or ${site.addresses[0] ?? ""} in a browser; press Ctrl-C to stop everything.`);
       await untilInterrupted();
       write("Stopping the worker, the agents and the chain.");
     }

@@ -13,6 +13,7 @@ import { DataSetStore } from "./datasets/store.js";
 import { PublicFileStore } from "./files/publicFileStore.js";
 import { MIGRATIONS } from "./db/migrations.js";
 import { PermanentStore } from "./permanent/store.js";
+import { SiteStore } from "./sites/store.js";
 import {
   toPiece,
   toProof,
@@ -52,6 +53,8 @@ export class AgentDb {
   readonly dataSets: DataSetStore;
   /** The verified indexes of public pieces. */
   readonly publicFiles: PublicFileStore;
+  /** Signed site versions and their manifests. */
+  readonly sites: SiteStore;
 
   /** Permanent files: staged pieces and this provider's slots. */
   readonly permanent: PermanentStore;
@@ -63,8 +66,8 @@ export class AgentDb {
     this.compute = new ComputeStore(sql, now);
     this.dataSets = new DataSetStore(sql, now);
     this.publicFiles = new PublicFileStore(sql, now);
-
     this.permanent = new PermanentStore(sql, now);
+    this.sites = new SiteStore(sql, now);
   }
 
   /** Open (creating if needed) and migrate the database at `path` (":memory:" for tests). */

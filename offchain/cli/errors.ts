@@ -130,6 +130,13 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   // permanent files
   STORE_DECLINED: 1,
   PERMANENT_NOT_DEPLOYED: 2,
+
+  // sites
+  SITE_RECORD_INVALID: 1,
+  SITE_MANIFEST_INVALID: 1,
+  SITE_NOT_FOUND: 1,
+  SITE_NOT_SERVED: 2,
+  SITE_OPTION_UNAVAILABLE: 1,
 };
 
 export function exitCodeFor(code: string): ExitCode {

@@ -20,6 +20,7 @@ import { formatBytes } from "./format/units.js";
 
 import { registerMandateCommand } from "./commands/mandate.js";
 import { registerRepairCommand } from "./commands/repair.js";
+import { registerSiteCommands } from "./commands/site/index.js";
 import { CliContext, DEFAULTS, processIo, type CliIo, type GlobalOptions } from "./context.js";
 import { formatFailure, toFailure, type CliFailure } from "./errors.js";
 import { nonNegativeInt } from "./parse.js";
@@ -98,6 +99,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
 
   registerMandateCommand(program, run);
   registerRepairCommand(program, run);
+  registerSiteCommands(program, run);
 
   registerConfigCommands(program, run);
   registerEstimateCommand(program, run);

@@ -118,7 +118,14 @@ export type StrataErrorCode =
 
   // permanent files (offchain/sdk/durability/permanent.ts, the agent's permanent duty, `strata store --permanent`)
   | "STORE_DECLINED"
-  | "PERMANENT_NOT_DEPLOYED";
+  | "PERMANENT_NOT_DEPLOYED"
+
+  // sites (offchain/sdk/sites, the agent's site routes, `strata site`)
+  | "SITE_RECORD_INVALID"
+  | "SITE_MANIFEST_INVALID"
+  | "SITE_NOT_FOUND"
+  | "SITE_NOT_SERVED"
+  | "SITE_OPTION_UNAVAILABLE";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

@@ -23,13 +23,14 @@ interface DemoSummary {
   retrievalChallenges: { opened: number; failed: number };
   gas: { operation: string; count: number; averageGas: number }[];
   compute: { leases: { reason: string; closedBy: string }[] };
+  site: { siteId: string; addresses: string[]; backend: string; leaseId: string };
   parties: { role: string; address: string }[];
 }
 
 describe("e2e: npm run demo", function () {
   this.timeout(900_000);
 
-  it("runs the whole storage, repair and compute story and prints a summary read back from the chain", async function () {
+  it("runs the whole storage, repair, compute and website story and prints a summary read back from the chain", async function () {
     const tsx = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
     const result = await run([tsx, "scripts/demo.ts", "--embedded", "--json"], { timeoutMs: 840_000 });
     if (result.code !== 0) throw new Error(`demo failed (${result.code}):\n${result.stderr.slice(-6000)}`);
@@ -72,6 +73,11 @@ describe("e2e: npm run demo", function () {
       "InsufficientFunds",
     ]);
     expect(summary.compute.leases[1]?.closedBy).to.equal(worker?.address);
+    // The website (checked page by page by the demo itself): one address per provider still up, and a backend.
+    expect(summary.site.addresses).to.have.length(2);
+    for (const address of summary.site.addresses)
+      expect(address).to.contain(`/v1/sites/${summary.site.siteId}/`);
+    expect(summary.site.backend).to.contain(`/v1/leases/${summary.site.leaseId}/`);
     const ops = new Map(summary.gas.map((g) => [g.operation, g]));
     for (const op of [
       "StorageMarket.topUp",

@@ -190,4 +190,18 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (file_id, idx)
    );
    CREATE INDEX permanent_slots_state ON permanent_slots (state);`,
+
+  // Sites served from public files: every signed version accepted, with the manifest it was checked against.
+  `CREATE TABLE site_versions (
+     site_id TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     owner TEXT NOT NULL,
+     name TEXT NOT NULL,
+     record TEXT NOT NULL,
+     signature TEXT NOT NULL,
+     manifest TEXT NOT NULL,
+     removed INTEGER NOT NULL,
+     received_at INTEGER NOT NULL,
+     PRIMARY KEY (site_id, version)
+   );`,
 ];

@@ -45,7 +45,12 @@ export type AgentApiErrorCode =
   | "BAD_PUBLIC_INDEX"
   | "PERMANENT_DISABLED"
   | "PERMANENT_FILE_CLOSED"
-  | "BAD_PROOF";
+  | "BAD_PROOF"
+  | "BAD_SITE_RECORD"
+  | "BAD_SITE_MANIFEST"
+  | "SITE_CONTENT_MISSING"
+  | "UNKNOWN_SITE"
+  | "BAD_PATH";
 
 /** The JSON body of every error answer (its schema is `apiErrorSchema` in offchain/sdk/api). */
 export interface AgentApiErrorBody extends ApiErrorBody {

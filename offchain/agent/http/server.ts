@@ -7,6 +7,8 @@ import { registerFileRoutes } from "./files.js";
 import { registerInfoRoutes } from "./info.js";
 import { registerPieceRoutes } from "./pieces.js";
 import { registerPermanentRoutes } from "../permanent/routes.js";
+import { registerSiteRoutes } from "./sites.js";
+import { siteDomain } from "../../sdk/sites/record.js";
 
 /** Build the app (not listening): `app.inject()` in tests, `app.listen()` in the agent. */
 export function buildHttpApp(ctx: AgentContext): FastifyInstance {
@@ -28,7 +30,11 @@ export function buildHttpApp(ctx: AgentContext): FastifyInstance {
   registerPieceRoutes(app, ctx);
   registerDataSetRoutes(app, ctx);
   registerFileRoutes(app, ctx);
-
   registerPermanentRoutes(app, ctx);
+  registerSiteRoutes(app, {
+    sites: ctx.db.sites,
+    publicFiles: ctx.publicFiles,
+    domain: siteDomain(ctx.chain.chainId, ctx.config.deployment.market),
+  });
   return app;
 }
