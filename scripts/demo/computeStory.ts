@@ -6,6 +6,7 @@
  * thinly funded lease runs until its escrow is exhausted while its provider's agent is stalled; the worker
  * closes it for the close bounty, and the agent, once it resumes, stops the workload.
  */
+import { tokens } from "./summary.js";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { LeaseCloseReason } from "../../offchain/sdk/chain/enums.js";
@@ -197,7 +198,7 @@ export async function runComputeStory(input: ComputeStoryInput): Promise<Compute
     `${missed} missed period(s) reported by the worker (bounty from the provider's collateral); not paid to the provider`,
   );
   p.detail(
-    `lease closed: ${closedA.args.compensationToTenant} base units of collateral to the tenant, ${closedA.args.refundedToTenant} escrow refunded`,
+    `lease closed: ${tokens(closedA.args.compensationToTenant)} tokens of collateral to the tenant, ${tokens(closedA.args.refundedToTenant)} tokens of escrow refunded`,
   );
 
   const remaining = input.agents.filter((a) => a !== winner);
@@ -244,7 +245,7 @@ export async function runComputeStory(input: ComputeStoryInput): Promise<Compute
       "the overdrawn lease was not closed by the worker",
     );
     p.detail(
-      `closed by the worker for ${closedB.args.bountyToCloser} base units; ${closedB.args.paidToProvider} paid to the provider`,
+      `closed by the worker for ${tokens(closedB.args.bountyToCloser)} tokens; ${tokens(closedB.args.paidToProvider)} paid to the provider`,
     );
   } finally {
     providerB.process.kill("SIGCONT");

@@ -6,6 +6,7 @@
  * contract approved, place the pieces, prove them and confirm them; the chapter only moves the local chain's clock
  * (offer window, proof windows) and prints the file's public solvency view once every piece is live.
  */
+import { tokens } from "./summary.js";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import {
@@ -123,8 +124,8 @@ export async function runPermanentStory(input: PermanentStoryInput): Promise<Per
         if (event.kind === "quoted") {
           const q = event.quote;
           p.detail(
-            `${q.n} pieces (any ${q.k} rebuild it) of ${q.pieceSize} bytes; quote: ${q.principal} base units of ` +
-              `principal + ${q.fee} fee, assuming storage costs fall ${q.declineBps / 100}% a year; ` +
+            `${q.n} pieces (any ${q.k} rebuild it) of ${q.pieceSize} bytes; quote: ${tokens(BigInt(q.principal))} tokens of ` +
+              `principal + ${tokens(BigInt(q.fee))} fee, assuming storage costs fall ${q.declineBps / 100}% a year; ` +
               `${event.stagers} agents take permanent pieces`,
           );
         }
@@ -140,20 +141,22 @@ export async function runPermanentStory(input: PermanentStoryInput): Promise<Per
       },
     },
   );
-  p.detail(`file ${stored.fileId} paid once: ${stored.quote.total} base units; the client is done`);
+  p.detail(
+    `file ${stored.fileId} paid once: ${tokens(BigInt(stored.quote.total))} tokens; the client is done`,
+  );
   p.check(stored.file.principalLeft === stored.quote.principal, "the principal held is not the quoted one");
 
   p.step("Provider agents offer for its pieces (cheapest wins), place, prove and confirm them");
   const view = await advanceUntilPermanentLive(chain, stored.fileId);
   for (const s of view.slots) {
     p.detail(
-      `piece ${s.index}: ${s.stage} with ${s.provider ?? "nobody"} at ${s.pricePerTiBMonth} base units per TiB-month, data set ${s.dataSetId ?? "none"}`,
+      `piece ${s.index}: ${s.stage} with ${s.provider ?? "nobody"} at ${s.pricePerTiBMonth === null ? "-" : tokens(BigInt(s.pricePerTiBMonth))} tokens per TiB-month, data set ${s.dataSetId ?? "none"}`,
     );
   }
   p.check(view.livePieces === n, `${view.livePieces} of ${n} pieces live`);
   p.detail(
     `solvency of file ${stored.fileId}: ${view.status}, ${view.livePieces}/${n} replicas live, principal left ` +
-      `${view.principalLeft} of ${view.principal} base units, covering ${view.yearsCovered} years at the live prices`,
+      `${tokens(BigInt(view.principalLeft))} of ${tokens(BigInt(view.principal))} tokens, covering ${view.yearsCovered} years at the live prices`,
   );
   return {
     fileId: stored.fileId,

@@ -4,6 +4,7 @@
  * the worker's repair duty rebuilds the lost piece from live pieces and places it with another provider under
  * the mandate; after that provider proves a period holding it, the worker claims its reward from the budget.
  */
+import { tokens } from "./summary.js";
 import { RepairMandate__factory, StorageMarket__factory } from "../../typechain-types/index.js";
 import type { LocalChain } from "../lib/localChain.js";
 import { until, type RunningWorker } from "../lib/localProcesses.js";
@@ -48,7 +49,7 @@ export async function runRepairStory(input: RepairStoryInput): Promise<RepairSto
   );
   p.detail(
     `repair ${repairId}: piece ${index} rebuilt from a live piece (no key), placed with ${terms.provider} at ` +
-      `${terms.pricePerTiBMonth} base units per TiB-month (within the mandate's ceiling)`,
+      `${tokens(BigInt(terms.pricePerTiBMonth))} tokens per TiB-month (within the mandate's ceiling)`,
   );
   const bound = await until(
     "the worker to bind the repair data set",
@@ -77,8 +78,8 @@ export async function runRepairStory(input: RepairStoryInput): Promise<RepairSto
   const paid = (await market.dataSet(dataSetId)).paid;
   p.check(paid > 0n, "the new provider was not paid");
   p.detail(
-    `proven: reward ${claimed.args.reward} base units credited to the worker; the new provider was paid ` +
-      `${paid} base units from the repair escrow`,
+    `proven: reward ${tokens(claimed.args.reward)} tokens credited to the worker; the new provider was paid ` +
+      `${tokens(BigInt(paid))} tokens from the repair escrow`,
   );
   return {
     mandate: input.mandate,

@@ -89,7 +89,11 @@ export async function runSiteStory(input: SiteStoryInput): Promise<SiteStoryResu
   const backend = deployed.backend as { leaseId: string; url: string; provider: string };
   p.check(
     addresses.length === (input.replicas ?? 2),
-    `the site is served by ${addresses.length} provider(s)`,
+    `the site is served by ${addresses.length} provider(s)` +
+      (deployed.providers as { endpoint: string; error: string | null }[])
+        .filter((r) => r.error !== null)
+        .map((r) => `; ${r.endpoint} refused: ${String(r.error)}`)
+        .join(""),
   );
   p.detail(
     `site ${name}: id ${String(deployed.siteId)}, version ${String(deployed.version)}, ${String(deployed.files)} files`,

@@ -5,6 +5,7 @@
  * retrieval challenge and reports the second's missed proof; the client is compensated and still retrieves
  * the file byte for byte from the two providers left.
  */
+import { tokens } from "./summary.js";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -109,7 +110,7 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
     const set = await market.dataSet(BigInt(piece.dataSetId));
     p.detail(
       `data set ${piece.dataSetId} (version ${set.version}, ${set.span * 64n} bytes, ` +
-        `${set.pricePerTiBMonth} base units per TiB-month): piece ${piece.root.slice(0, 18)}… at leaf ${piece.offset} with ${piece.provider}`,
+        `${tokens(BigInt(set.pricePerTiBMonth))} tokens per TiB-month): piece ${piece.root.slice(0, 18)}… at leaf ${piece.offset} with ${piece.provider}`,
     );
   }
   // A repair mandate lets anyone repair the file while the client is away; its brief goes to the worker.
@@ -184,7 +185,7 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
   );
   p.detail(
     `challenge ${opened.args.challengeId} on data set ${lostPiece.dataSetId}, leaf ${opened.args.leafIndex}, bond ` +
-      `${opened.args.bond} base units; the provider has until ${new Date(Number(opened.args.deadline) * 1000).toISOString()}`,
+      `${tokens(BigInt(opened.args.bond))} tokens; the provider has until ${new Date(Number(opened.args.deadline) * 1000).toISOString()}`,
   );
 
   p.step(`Provider ${offline.address} goes offline (its agent is killed) and misses its proof window`);
@@ -212,7 +213,7 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
   const stakeAfter = await totalStake(offline.address);
   p.check(stakeAfter < stakeBefore, "the offline provider's stake was not slashed");
   p.detail(
-    `worker reported period ${report.args.fromPeriod} missed; penalty slashed from the provider's proof bond, ${report.args.bounty} base units of it to the worker`,
+    `worker reported period ${report.args.fromPeriod} missed; penalty slashed from the provider's proof bond, ${tokens(BigInt(report.args.bounty))} tokens of it to the worker`,
   );
 
   const failed = await until("the worker to enforce the unanswered challenge", async () => {

@@ -5,6 +5,7 @@
  * new version (the reused ones from before, the changed ones now).
  */
 import { join } from "node:path";
+import { ProviderRejectedError } from "../../../sdk/client/agentClient.js";
 import { storeFile, type StoreEvent, type StoreResult } from "../../../sdk/client/store.js";
 import { StrataError } from "../../../sdk/errors.js";
 import { packFiles } from "../../../sdk/files/bundle.js";
@@ -120,7 +121,7 @@ export async function signAndPost(
   const posted = await Promise.all(
     providers.map(async (p): Promise<PostedSite> => {
       try {
-        await postSiteRecord(p.endpoint, record, signature, { fetch: ctx.io.fetch });
+        await postWhenHeld(() => postSiteRecord(p.endpoint, record, signature, { fetch: ctx.io.fetch }));
         return {
           provider: p.address,
           endpoint: p.endpoint,
@@ -133,6 +134,28 @@ export async function signAndPost(
     }),
   );
   return { signature, posted };
+}
+
+/** How long a provider may take to see the version's pieces applied on chain before it serves them. */
+const CONTENT_WAIT_MS = 60_000;
+const CONTENT_POLL_MS = 500;
+
+/**
+ * Post, and post again while the provider answers SITE_CONTENT_MISSING: a store returns once the data set's new
+ * state is on chain, and a provider serves public files only once its own sync has seen that state applied, a
+ * tick or two later. Any other refusal, or the content still missing after CONTENT_WAIT_MS, is final.
+ */
+async function postWhenHeld<T>(post: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + CONTENT_WAIT_MS;
+  for (;;) {
+    try {
+      return await post();
+    } catch (error) {
+      const missing = error instanceof ProviderRejectedError && error.agentCode === "SITE_CONTENT_MISSING";
+      if (!missing || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, CONTENT_POLL_MS));
+    }
+  }
 }
 
 /** `<sites dir>/<site id>/v<version>.strata.json`: the store manifest of the files a version added. */
