@@ -14,6 +14,7 @@ import {
   pieceUploadResponse,
   pieceUploadStatusResponse,
   UPLOAD_OFFSET_HEADER,
+  uploadStatusResponse,
   type CreateDataSetRequest,
   type CreateDataSetResponse,
   type DataSetLeafResponse,
@@ -23,6 +24,7 @@ import {
   type DataSetTermsResponse,
   type PieceUploadResponse,
   type PieceUploadStatusResponse,
+  type UploadStatusResponse,
 } from "../api/datasets.js";
 import {
   apiErrorSchema,
@@ -81,11 +83,32 @@ export interface AgentClient {
   ): Promise<PieceUploadResponse>;
   /** GET /v1/datasets/:id/pieces/:root/upload: bytes of an interrupted upload the agent holds. */
   uploadStatus(dataSetId: bigint, root: string, size: number): Promise<PieceUploadStatusResponse>;
+  /**
+   * PUT /v1/datasets/:id/uploads/:uploadId: a piece streamed before its root is known (it may still be being
+   * produced: `read(offset)` yields bytes [offset, size) as they become available). The agent computes the root;
+   * the answer names it. Resumes after a dropped connection like putPieceFile (asking namedUploadStatus).
+   */
+  uploadPiece(
+    dataSetId: bigint,
+    upload: PieceSource,
+    onProgress?: ProgressCallback,
+    options?: { attempts?: number },
+  ): Promise<PieceUploadResponse>;
+  /** GET /v1/datasets/:id/uploads/:uploadId?size=N: bytes of an upload by id the agent holds (and its root once whole). */
+  namedUploadStatus(dataSetId: bigint, uploadId: string, size: number): Promise<UploadStatusResponse>;
   /** Bytes [start, end) of a piece (HTTP Range); anything but exactly that many bytes is PROVIDER_BAD_DATA. */
   downloadRange(root: string, start: number, end: number): Promise<Uint8Array>;
 }
 
 export type ProgressCallback = (done: number, total: number) => void;
+
+/** A piece read as a stream: `read(offset)` yields its bytes [offset, size) in order. */
+export interface PieceSource {
+  /** 32 random bytes (0x-hex) naming the upload, chosen by the client. */
+  id: string;
+  size: number;
+  read: (offset: number) => AsyncIterable<Uint8Array>;
+}
 
 /**
  * Sends one streamed PUT and resolves with the answer. The default (httpPut) is node:http with stream
@@ -229,6 +252,66 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
   const uploadStatus = (dataSetId: bigint, root: string, size: number): Promise<PieceUploadStatusResponse> =>
     getJson(`/v1/datasets/${dataSetId}/pieces/${root}/upload?size=${size}`, pieceUploadStatusResponse);
 
+  const namedUploadStatus = (
+    dataSetId: bigint,
+    uploadId: string,
+    size: number,
+  ): Promise<UploadStatusResponse> =>
+    getJson(`/v1/datasets/${dataSetId}/uploads/${uploadId}?size=${size}`, uploadStatusResponse);
+
+  /**
+   * PUT bytes [offset, size) from `body(offset)` to `where`; after a dropped connection or an incomplete body, ask
+   * `received()` how many bytes the agent holds and send the rest, up to `attempts` times. Resolves with the
+   * agent's acknowledgement, or `{ received }` when the status says the whole piece already arrived.
+   */
+  async function resumablePut(
+    where: string,
+    size: number,
+    body: (offset: number) => AsyncIterable<Uint8Array>,
+    received: () => Promise<number>,
+    attempts: number,
+  ): Promise<PieceUploadResponse | { received: number }> {
+    let offset = 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        let response: Response;
+        try {
+          response = await putTransport(
+            where,
+            {
+              "content-type": "application/octet-stream",
+              "content-length": String(size - offset),
+              [PIECE_SIZE_HEADER]: String(size),
+              [UPLOAD_OFFSET_HEADER]: String(offset),
+            },
+            body(offset),
+            transferTimeout(size - offset),
+          );
+        } catch (cause) {
+          if (cause instanceof StrataError && cause.code !== "PROVIDER_UNREACHABLE") throw cause;
+          throw unreachable(base, cause);
+        }
+        await expectOk(response, where, [200, 201]);
+        const stored = decodeAnswer(pieceUploadResponse, where, await readJson(response, where));
+        if (stored.size !== BigInt(size)) {
+          throw badData(where, `the agent acknowledged ${stored.root} of ${stored.size} bytes`);
+        }
+        return stored;
+      } catch (error) {
+        const resumable =
+          (error instanceof StrataError && error.code === "PROVIDER_UNREACHABLE") ||
+          (error instanceof ProviderRejectedError &&
+            ["INCOMPLETE_UPLOAD", "UPLOAD_OFFSET_MISMATCH", "UPLOAD_IN_PROGRESS"].includes(error.agentCode));
+        if (!resumable || attempt >= attempts) throw error;
+        // Give the agent a moment to notice the dropped connection before asking what it holds.
+        await new Promise((resolve) => setTimeout(resolve, RESUME_DELAY_MS * attempt));
+        const held = await received();
+        if (held === size) return { received: held };
+        offset = held;
+      }
+    }
+  }
+
   return {
     endpoint: base,
 
@@ -279,55 +362,60 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
 
     async putPieceFile(dataSetId, root, file, onProgress, putOptions) {
       checkRoot(root);
-      const path = `/v1/datasets/${dataSetId}/pieces/${root}`;
-      const where = `${base}${path}`;
-      const attempts = putOptions?.attempts ?? 4;
-      let offset = 0;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const handle = await open(file.path, "r");
+      const stored = await resumablePut(
+        `${base}/v1/datasets/${dataSetId}/pieces/${root}`,
+        file.size,
+        async function* (offset) {
+          const handle = await open(file.path, "r").catch((cause: unknown) => {
+            throw new StrataError("FILE_NOT_FOUND", `cannot read the piece file ${file.path}`, { cause });
+          });
           try {
-            let response: Response;
-            try {
-              response = await putTransport(
-                where,
-                {
-                  "content-type": "application/octet-stream",
-                  "content-length": String(file.size - offset),
-                  [PIECE_SIZE_HEADER]: String(file.size),
-                  [UPLOAD_OFFSET_HEADER]: String(offset),
-                },
-                fileBody(handle, offset, file.size, onProgress),
-                transferTimeout(file.size - offset),
-              );
-            } catch (cause) {
-              throw unreachable(base, cause);
-            }
-            await expectOk(response, where, [200, 201]);
-            const stored = decodeAnswer(pieceUploadResponse, where, await readJson(response, where));
-            if (stored.root.toLowerCase() !== root.toLowerCase() || stored.size !== BigInt(file.size)) {
-              throw badData(where, `the agent acknowledged ${stored.root} of ${stored.size} bytes`);
-            }
-            return stored;
+            yield* fileBody(handle, offset, file.size, onProgress);
           } finally {
             await handle.close();
           }
-        } catch (error) {
-          const resumable =
-            (error instanceof StrataError && error.code === "PROVIDER_UNREACHABLE") ||
-            (error instanceof ProviderRejectedError &&
-              ["INCOMPLETE_UPLOAD", "UPLOAD_OFFSET_MISMATCH", "UPLOAD_IN_PROGRESS"].includes(
-                error.agentCode,
-              ));
-          if (!resumable || attempt >= attempts) throw error;
-          // Give the agent a moment to notice the dropped connection before asking what it holds.
-          await new Promise((resolve) => setTimeout(resolve, RESUME_DELAY_MS * attempt));
-          const status = await uploadStatus(dataSetId, root, file.size);
-          if (status.received === file.size) return { root, size: BigInt(file.size) };
-          offset = status.received;
-        }
+        },
+        async () => (await uploadStatus(dataSetId, root, file.size)).received,
+        putOptions?.attempts ?? 4,
+      );
+      if ("received" in stored) return { root, size: BigInt(file.size) };
+      if (stored.root.toLowerCase() !== root.toLowerCase()) {
+        throw badData(
+          `${base}/v1/datasets/${dataSetId}/pieces/${root}`,
+          `the agent acknowledged ${stored.root}`,
+        );
       }
+      return stored;
     },
+
+    async uploadPiece(dataSetId, upload, onProgress, putOptions) {
+      checkRoot(upload.id);
+      const where = `${base}/v1/datasets/${dataSetId}/uploads/${upload.id}`;
+      let completedRoot: string | undefined;
+      const stored = await resumablePut(
+        where,
+        upload.size,
+        async function* (offset) {
+          let sent = offset;
+          for await (const chunk of upload.read(offset)) {
+            sent += chunk.length;
+            onProgress?.(sent, upload.size);
+            yield chunk;
+          }
+        },
+        async () => {
+          const status = await namedUploadStatus(dataSetId, upload.id, upload.size);
+          completedRoot = status.root;
+          return status.received;
+        },
+        putOptions?.attempts ?? 4,
+      );
+      if (!("received" in stored)) return stored;
+      if (completedRoot === undefined) throw badData(where, "the upload completed without a root");
+      return { root: completedRoot, size: BigInt(upload.size) };
+    },
+
+    namedUploadStatus,
 
     uploadStatus,
 

@@ -1,12 +1,14 @@
+import { randomBytes } from "node:crypto";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { Provider, Signer } from "ethers";
+import { hexlify, type Provider, type Signer } from "ethers";
 import type { StorageMarket } from "../../../typechain-types/index.js";
 import type { PaymentToken } from "../chain/connect.js";
 import { checkCoding } from "../data/erasure.js";
 import { pieceSizeFor, prepareStream, type PreparedStream } from "../data/prepare.js";
+import { StagedPieces } from "../data/staged.js";
 import { dataSetDomain, signDataSetState, type DataSetState } from "../datasets/eip712.js";
-import { layoutSpan, pieceHeight, placePiece } from "../datasets/placement.js";
+import { layoutSpan, pieceHeight, placePiece as placeInLayout } from "../datasets/placement.js";
 import { dataSetRoot } from "../datasets/tree.js";
 import { StrataError } from "../errors.js";
 import {
@@ -86,7 +88,7 @@ export interface StoreDeps {
   provider: Pick<Provider, "getBlock">;
   agentFor: (
     endpoint: string,
-  ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "getDataSet" | "putPieceFile" | "postState">;
+  ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "getDataSet" | "uploadPiece" | "postState">;
   sleep?: Sleep;
   now?: () => number;
   prepare?: typeof prepareStream;
@@ -237,16 +239,39 @@ async function placeAndPay(
   const sleep = deps.sleep ?? realSleep;
   const now = deps.now ?? Date.now;
   const pieceCount = request.k + request.m;
-  const prepared: PreparedStream = await (deps.prepare ?? prepareStream)(
-    source.input,
-    source.size,
-    { dir: workDir },
-    { k: request.k, m: request.m, signer: deps.signer, fileName: request.fileName },
-  );
-  if (request.describeFiles !== undefined) {
-    prepared.manifestDraft = { ...prepared.manifestDraft, files: await request.describeFiles(prepared) };
-  }
-  emit({ type: "prepared", pieces: prepared.pieces.length, pieceSize });
+  const partialPath = `${request.manifestPath}.partial`;
+
+  // The pieces are prepared into staged files that the uploads read back while they grow: a piece goes to its
+  // provider while later stripes are still being encrypted and coded (pipeline overlap, bounded memory: the bytes
+  // an upload has not sent yet wait on disk). The root is not known before the last byte, so each upload is named
+  // by a random id; the agent computes the root and the upload is checked against the prepared one.
+  const staged = new StagedPieces(workDir, pieceCount, pieceSize);
+  const stopUploads = (): void => {
+    staged.fail(new StrataError("STORE_INTERRUPTED", "the store was interrupted"));
+  };
+  request.signal?.addEventListener("abort", stopUploads, { once: true });
+  const preparing = (async (): Promise<PreparedStream> => {
+    const raw = await (deps.prepare ?? prepareStream)(source.input, source.size, staged.output, {
+      k: request.k,
+      m: request.m,
+      signer: deps.signer,
+      fileName: request.fileName,
+    });
+    const prepared: PreparedStream = {
+      ...raw,
+      pieces: raw.pieces.map((piece) => ({ ...piece, path: staged.path(piece.index) })),
+    };
+    if (request.describeFiles !== undefined) {
+      prepared.manifestDraft = { ...prepared.manifestDraft, files: await request.describeFiles(prepared) };
+    }
+    emit({ type: "prepared", pieces: prepared.pieces.length, pieceSize });
+    return prepared;
+  })();
+  const prepareFailed = { value: false };
+  preparing.catch((error: unknown) => {
+    prepareFailed.value = true;
+    staged.fail(error);
+  });
 
   const openCtx: OpenContext = {
     signer: deps.signer,
@@ -265,40 +290,65 @@ async function placeAndPay(
   const domain = dataSetDomain(deps.chainId, market);
   const spares = [...selection.spares];
   const failures: PlacementFailure[] = [];
+  /** Signed placements (the upload may still be running). */
   const placed = new Map<number, PiecePlaced>();
+  /** Pieces whose upload the agent acknowledged under the prepared root. */
+  const uploaded = new Set<number>();
   const maxAttempts = request.maxAttemptsPerPiece ?? 3;
   // The record is a small file rewritten whole: data sets are opened one at a time.
   let opening: Promise<unknown> = Promise.resolve();
 
-  await mapLimit(prepared.pieces, request.concurrency ?? 3, async (piece) => {
-    let offer = selection.chosen[piece.index];
+  // The recovery manifest is written once every piece is signed, before the uploads need to finish; a piece moved
+  // to a spare after that is signed again and the manifest rewritten (still before any token moves).
+  const recovery: { manifest?: Manifest; saving: Promise<unknown> } = { saving: Promise.resolve() };
+  let allSigned: () => void = () => undefined;
+  const signedAll = new Promise<void>((resolve) => {
+    allSigned = resolve;
+  });
+  const saveRecovery = async (prepared: PreparedStream): Promise<void> => {
+    const run = recovery.saving.then(async () => {
+      if (placed.size < pieceCount) return;
+      const placements = [...placed.values()].sort((a, b) => a.piece - b.piece);
+      recovery.manifest = await writeManifest(prepared, deps.chainId, market, placements, partialPath);
+      ctx.onRecoverable();
+      emit({ type: "recovery-saved", path: partialPath, manifest: recovery.manifest, placed: placements });
+    });
+    recovery.saving = run.catch(() => undefined);
+    return run;
+  };
+
+  const placePiece = async (index: number): Promise<void> => {
+    let offer = selection.chosen[index];
     for (let attemptNo = 1; offer !== undefined; attemptNo++) {
       const current = offer;
-      if (aborted(request.signal)) return;
+      if (aborted(request.signal) || prepareFailed.value) return;
       try {
         const open = opening.then(() => openDataSet(current, openCtx));
         opening = open.catch(() => undefined);
         const set = await open;
         emit({
           type: "data-set",
-          piece: piece.index,
+          piece: index,
           provider: current.address,
           dataSetId: set.info.id,
           created: set.created,
         });
-        const agent = deps.agentFor(current.endpoint);
-        if (piece.path === undefined)
-          throw new StrataError("INTERNAL_INVARIANT", `piece ${piece.index} has no file`);
-        await agent.putPieceFile(
-          set.info.id,
-          piece.root,
-          { path: piece.path, size: piece.size },
-          (sent, total) => {
-            emit({ type: "upload", piece: piece.index, provider: current.address, sent, total });
-          },
-        );
+        const uploading = deps
+          .agentFor(current.endpoint)
+          .uploadPiece(
+            set.info.id,
+            { id: hexlify(randomBytes(32)), size: pieceSize, read: (offset) => staged.read(index, offset) },
+            (sent, total) => {
+              emit({ type: "upload", piece: index, provider: current.address, sent, total });
+            },
+          );
+        uploading.catch(() => undefined); // awaited below, after signing
+        const prepared = await preparing;
+        const piece = prepared.pieces[index];
+        if (piece === undefined)
+          throw new StrataError("INTERNAL_INVARIANT", `piece ${index} was not prepared`);
         const height = pieceHeight(piece.size);
-        const next = placePiece(set.layout, piece.root, height);
+        const next = placeInLayout(set.layout, piece.root, height);
         const state: DataSetState = {
           dataSetId: set.info.id,
           version: set.version + 1n,
@@ -306,8 +356,8 @@ async function placeAndPay(
           span: BigInt(layoutSpan(next.layout)),
         };
         const signature = await signDataSetState(deps.signer, domain, state);
-        placed.set(piece.index, {
-          piece: piece.index,
+        placed.set(index, {
+          piece: index,
           provider: current.address,
           endpoint: current.endpoint,
           dataSetId: set.info.id,
@@ -321,43 +371,82 @@ async function placeAndPay(
         });
         emit({
           type: "signed",
-          piece: piece.index,
+          piece: index,
           provider: current.address,
           dataSetId: set.info.id,
           version: state.version,
         });
+        if (recovery.manifest !== undefined) await saveRecovery(prepared);
+        else if (placed.size === pieceCount) allSigned();
+        const stored = await uploading;
+        if (stored.root.toLowerCase() !== piece.root.toLowerCase()) {
+          throw new StrataError(
+            "PROVIDER_BAD_DATA",
+            `${current.endpoint} stored piece ${index} as ${stored.root}, not ${piece.root}`,
+          );
+        }
+        uploaded.add(index);
         return;
       } catch (error) {
-        if (aborted(request.signal)) return;
+        placed.delete(index);
+        if (aborted(request.signal) || prepareFailed.value) return;
         const reason = error instanceof Error ? error.message : String(error);
-        failures.push({ piece: piece.index, provider: current.address, reason });
+        failures.push({ piece: index, provider: current.address, reason });
         offer = attemptNo < maxAttempts ? spares.shift() : undefined;
-        if (offer === undefined) emit({ type: "gave-up", piece: piece.index, reason });
-        else
-          emit({ type: "retry", piece: piece.index, failed: current.address, next: offer.address, reason });
+        if (offer === undefined) emit({ type: "gave-up", piece: index, reason });
+        else emit({ type: "retry", piece: index, failed: current.address, next: offer.address, reason });
       }
     }
-  });
-  stopIfAsked(
-    request.signal,
-    "before any token moved: the uploaded pieces are unsigned and the providers drop them; nothing to undo",
-  );
-  if (placed.size < pieceCount) {
+  };
+
+  const indexes = Array.from({ length: pieceCount }, (_, i) => i);
+  const placing = mapLimit(indexes, request.concurrency ?? pieceCount, placePiece);
+  try {
+    const prepared = await preparing.catch(async (error: unknown) => {
+      await placing.catch(() => undefined);
+      throw error;
+    });
+    await Promise.race([signedAll, placing]);
+    if (aborted(request.signal) || placed.size < pieceCount) {
+      stopUploads();
+      await placing;
+      stopIfAsked(
+        request.signal,
+        "before any token moved: the uploaded pieces are unsigned and the providers drop them; nothing to undo",
+      );
+      throw incomplete(
+        placed.size,
+        pieceCount,
+        request.k,
+        failures,
+        "no token has moved; the uploaded pieces are dropped by the providers",
+      );
+    }
+    // Everything needed to recover the file is written before any token moves (and before the uploads end:
+    // a store stopped now is finished by store --resume, which uploads from the staged pieces what an agent lacks).
+    await saveRecovery(prepared);
+    await placing;
+  } finally {
+    request.signal?.removeEventListener("abort", stopUploads);
+  }
+  await recovery.saving;
+  const manifest = recovery.manifest;
+  const resume =
+    `the manifest is kept at ${partialPath}: finish with strata store --resume ${partialPath} (it uploads what ` +
+    "an agent lacks), or delete it";
+  stopIfAsked(request.signal, `before any token moved; ${resume} (nothing to undo)`);
+  if (manifest === undefined || placed.size < pieceCount || uploaded.size < pieceCount) {
     throw incomplete(
-      placed.size,
+      uploaded.size,
       pieceCount,
       request.k,
       failures,
-      "no token has moved; the uploaded pieces are dropped by the providers",
+      manifest === undefined
+        ? "no token has moved; the uploaded pieces are dropped by the providers"
+        : `no token has moved; ${resume}`,
     );
   }
-
-  // Everything needed to recover the file is written before any token moves.
-  const partialPath = `${request.manifestPath}.partial`;
   const placements = [...placed.values()].sort((a, b) => a.piece - b.piece);
-  const manifest = await writeManifest(prepared, deps.chainId, market, placements, partialPath);
-  ctx.onRecoverable();
-  emit({ type: "recovery-saved", path: partialPath, manifest, placed: placements });
 
   const {
     funding,

@@ -11,6 +11,7 @@ import {
   type AgentDataSet,
   type AgentStatus,
   type AgentTerms,
+  type PieceSource,
 } from "../../../offchain/sdk/client/agentClient.js";
 import { PieceTree } from "../../../offchain/sdk/commitment/merkle.js";
 import { layoutSpan, validateLayout } from "../../../offchain/sdk/datasets/placement.js";
@@ -55,6 +56,7 @@ export class FakeAgent implements AgentClient {
   readonly sets = new Map<bigint, HeldDataSet>();
   readonly states: DataSetStateRequest[] = [];
   readonly creates: CreateDataSetRequest[] = [];
+  private readonly completed = new Map<string, string>();
 
   constructor(
     readonly endpoint: string,
@@ -224,6 +226,32 @@ export class FakeAgent implements AgentClient {
     this.check();
     const bytes = new Uint8Array(await readFile(file.path));
     return this.putPiece(dataSetId, root, bytes.subarray(0, file.size), onProgress);
+  }
+
+  /** Reads the whole upload (as the real agent does, while it is produced), then stores it under its root. */
+  async uploadPiece(
+    dataSetId: bigint,
+    upload: PieceSource,
+    onProgress?: (done: number, total: number) => void,
+  ) {
+    this.check();
+    const parts: Uint8Array[] = [];
+    for await (const part of upload.read(0)) parts.push(part);
+    const bytes = Buffer.concat(parts);
+    const { root } = PieceTree.build(bytes);
+    this.completed.set(upload.id, root);
+    return this.putPiece(dataSetId, root, bytes, onProgress);
+  }
+
+  namedUploadStatus(_dataSetId: bigint, uploadId: string, size: number) {
+    this.check();
+    const root = this.completed.get(uploadId);
+    return Promise.resolve({
+      uploadId,
+      size,
+      received: root === undefined ? 0 : size,
+      ...(root === undefined ? {} : { root }),
+    });
   }
 
   uploadStatus(_dataSetId: bigint, root: string, size: number) {
