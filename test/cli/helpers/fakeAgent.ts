@@ -27,6 +27,8 @@ export interface FakeAgentBehaviour {
   rejectDataSets?: boolean;
   /** Refuses every piece upload with 422 POLICY_REJECTED. */
   rejectUploads?: boolean;
+  /** Stores other bytes than it received (one flipped) under their own root. */
+  alterUploads?: boolean;
   /** Accepts signed states but never puts them on chain. */
   neverApply?: boolean;
   /** Serves pieces with one byte flipped. */
@@ -236,8 +238,14 @@ export class FakeAgent implements AgentClient {
   ) {
     this.check();
     const parts: Uint8Array[] = [];
-    for await (const part of upload.read(0)) parts.push(part);
+    let received = 0;
+    for await (const part of upload.read(0)) {
+      parts.push(Uint8Array.from(part));
+      received += part.length;
+      onProgress?.(received, upload.size);
+    }
     const bytes = Buffer.concat(parts);
+    if (this.behaviour.alterUploads === true) bytes[0] = (bytes[0] ?? 0) ^ 1;
     const { root } = PieceTree.build(bytes);
     this.completed.set(upload.id, root);
     return this.putPiece(dataSetId, root, bytes, onProgress);
