@@ -109,7 +109,7 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
         }
         written += bytes.length;
       },
-      // 32 stripes per step: 8 MiB of every data piece per request, up to 64 MiB of steps fetched ahead.
+      // 32 stripes per step: 8 MiB of every data piece per request, up to 32 MiB of steps fetched ahead.
       segmentStripes: 32,
       onShardFailed: (index, reason) => {
         failures.push({ piece: index, provider: manifest.pieces[index]?.provider ?? "", reason });

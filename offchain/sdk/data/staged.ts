@@ -41,7 +41,7 @@ export class StagedPieces {
   }
 
   /** The ShardOutput to prepare into. */
-  get output(): ShardOutput {
+  get output(): Extract<ShardOutput, (index: number, shardSize: number) => Promise<ShardWriter>> {
     return async (index: number, shardSize: number): Promise<ShardWriter> => {
       const shard = this.shards[index];
       if (shard === undefined || shardSize !== this.size) {

@@ -8,7 +8,7 @@
  *
  * Memory: `segmentStripes` stripes of every shard per segment (default 16: 4 MiB per shard), at most two segments
  * in flight, plus the commitment blocks being hashed (4 MiB each); readRange holds the step it decrypts and the
- * steps it fetches ahead (a window of at most 64 MiB). The file size does not matter.
+ * steps it fetches ahead (a window of at most 32 MiB). The file size does not matter.
  *
  * This is the boundary for packing: a packed bundle is one payload (its plaintext is the files one after the
  * other); a file is a byte range of it, read with `readRange`.
@@ -42,7 +42,7 @@ export const DEFAULT_SEGMENT_STRIPES = 16;
 
 /** Steps readRange fetches ahead of the one it decrypts: at most 4, and at most READ_AHEAD_BYTES of payload. */
 export const MAX_READ_WINDOW = 4;
-export const READ_AHEAD_BYTES = 64 << 20;
+export const READ_AHEAD_BYTES = 32 << 20;
 
 /** Receives one shard's bytes in order. */
 export interface ShardWriter {
