@@ -231,9 +231,11 @@ describe("store, retrieve and manage a file in data sets (in-process chain, fake
     });
     async function* gated(): AsyncIterable<Uint8Array> {
       yield bytes.subarray(0, 12 << 20);
-      const timeout = new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error("no piece was uploaded while the file was prepared")), 30_000),
-      );
+      const timeout = new Promise<never>((_, reject) => {
+        setTimeout(() => {
+          reject(new Error("no piece was uploaded while the file was prepared"));
+        }, 30_000);
+      });
       await Promise.race([firstUpload, timeout]);
       yield bytes.subarray(12 << 20);
     }

@@ -240,7 +240,7 @@ export function registerDataSetRoutes(server: FastifyInstance, ctx: AgentContext
       if (span instanceof ApiError) return reject(reply, span);
       const { offset, size } = span;
       const done = completed.get(uploadId);
-      if (done !== undefined && done.size === size && ctx.db.piece(done.root)?.ok === true) {
+      if (done?.size === size && ctx.db.piece(done.root)?.ok === true) {
         return reply
           .header("connection", "close")
           .status(200)
@@ -301,7 +301,7 @@ export function registerDataSetRoutes(server: FastifyInstance, ctx: AgentContext
       const { uploadId } = request.params;
       const { size } = request.query;
       const done = completed.get(uploadId);
-      if (done !== undefined && done.size === size && ctx.db.piece(done.root)?.ok === true)
+      if (done?.size === size && ctx.db.piece(done.root)?.ok === true)
         return { uploadId, size, received: size, root: done.root };
       const partial = await ctx.pieces.namedUploadStatus(uploadId, size);
       return { uploadId, size, received: partial?.received ?? 0 };

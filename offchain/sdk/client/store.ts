@@ -267,11 +267,12 @@ async function placeAndPay(
     emit({ type: "prepared", pieces: prepared.pieces.length, pieceSize });
     return prepared;
   })();
-  const prepareFailed = { value: false };
+  const prepareState = { failed: false };
   preparing.catch((error: unknown) => {
-    prepareFailed.value = true;
+    prepareState.failed = true;
     staged.fail(error);
   });
+  const prepareFailed = (): boolean => prepareState.failed;
 
   const openCtx: OpenContext = {
     signer: deps.signer,
@@ -321,7 +322,7 @@ async function placeAndPay(
     let offer = selection.chosen[index];
     for (let attemptNo = 1; offer !== undefined; attemptNo++) {
       const current = offer;
-      if (aborted(request.signal) || prepareFailed.value) return;
+      if (aborted(request.signal) || prepareFailed()) return;
       try {
         const open = opening.then(() => openDataSet(current, openCtx));
         opening = open.catch(() => undefined);
@@ -389,7 +390,7 @@ async function placeAndPay(
         return;
       } catch (error) {
         placed.delete(index);
-        if (aborted(request.signal) || prepareFailed.value) return;
+        if (aborted(request.signal) || prepareFailed()) return;
         const reason = error instanceof Error ? error.message : String(error);
         failures.push({ piece: index, provider: current.address, reason });
         offer = attemptNo < maxAttempts ? spares.shift() : undefined;

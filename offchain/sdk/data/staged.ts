@@ -24,7 +24,7 @@ export class StagedPieces {
   readonly count: number;
   readonly size: number;
   private readonly shards: Shard[];
-  private failure: unknown = undefined;
+  private failure: Error | undefined = undefined;
   /** Readers waiting for more bytes (any shard). */
   private waiters: (() => void)[] = [];
 
@@ -70,7 +70,10 @@ export class StagedPieces {
 
   /** The preparation failed: every reader throws `error` (the first failure is kept). */
   fail(error: unknown): void {
-    this.failure ??= error;
+    this.failure ??=
+      error instanceof Error
+        ? error
+        : new StrataError("STORE_INCOMPLETE", "the pieces could not be prepared", { details: String(error) });
     this.wake();
   }
 

@@ -629,20 +629,20 @@ export async function readRange(
     1,
     options.window ?? Math.min(MAX_READ_WINDOW, Math.floor(READ_AHEAD_BYTES / stepBytes)),
   );
-  const ahead: Promise<Buffer | undefined>[] = [];
+  const ahead = new Map<number, Promise<Buffer | undefined>>();
   const prefetch = (i: number): void => {
     const span = steps[i];
     if (span === undefined) return;
     const fetched = fetchDirect(span[0] * sealedSize, Math.min(payloadSize, (span[1] + 1) * sealedSize));
     fetched.catch(() => undefined); // awaited in order below
-    ahead[i] = fetched;
+    ahead.set(i, fetched);
   };
   for (let i = 0; i < Math.min(window, steps.length); i++) prefetch(i);
   try {
     for (let i = 0; i < steps.length; i++) {
       const [c0, c1] = steps[i] ?? [0, -1];
-      const direct = await ahead[i];
-      delete ahead[i];
+      const direct = await ahead.get(i);
+      ahead.delete(i);
       prefetch(i + window);
       const plains = await openStep(c0, c1, direct);
       for (const [offset, plain] of plains.entries()) {
@@ -657,7 +657,7 @@ export async function readRange(
       }
     }
   } finally {
-    await Promise.all(ahead.map(async (pending) => pending.catch(() => undefined)));
+    await Promise.all([...ahead.values()].map(async (pending) => pending.catch(() => undefined)));
   }
   return {
     bytes: options.write === undefined ? Buffer.concat(collected) : undefined,
