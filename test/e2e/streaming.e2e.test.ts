@@ -278,7 +278,11 @@ describe("e2e: streaming store and retrieve, byte ranges, tampered chunks", func
       false,
     );
 
-    const resumed = (await strata(["store", "--resume", partialPath, "--duration", "12"], CLIENT)) as {
+    const resumed = (await strata(["store", "--resume", partialPath, "--duration", "12"], CLIENT).catch(
+      (error: unknown) => {
+        throw new Error(`store --resume failed: ${String((error as { details?: string }).details)}`);
+      },
+    )) as {
       resumed: boolean;
       piecesApplied: number;
       escrowAdded: string;

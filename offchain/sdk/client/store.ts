@@ -301,7 +301,10 @@ async function placeAndPay(
 
   // The recovery manifest is written once every piece is signed, before the uploads need to finish; a piece moved
   // to a spare after that is signed again and the manifest rewritten (still before any token moves).
-  const recovery: { manifest?: Manifest; saving: Promise<unknown> } = { saving: Promise.resolve() };
+  const recovery: { requested: boolean; manifest?: Manifest; saving: Promise<unknown> } = {
+    requested: false,
+    saving: Promise.resolve(),
+  };
   let allSigned: () => void = () => undefined;
   const signedAll = new Promise<void>((resolve) => {
     allSigned = resolve;
@@ -377,7 +380,8 @@ async function placeAndPay(
           dataSetId: set.info.id,
           version: state.version,
         });
-        if (recovery.manifest !== undefined) await saveRecovery(prepared);
+        // Queued after the first write, so that the manifest on disk always names the newest placement.
+        if (recovery.requested) await saveRecovery(prepared);
         else if (placed.size === pieceCount) allSigned();
         const stored = await uploading;
         if (stored.root.toLowerCase() !== piece.root.toLowerCase()) {
@@ -408,6 +412,8 @@ async function placeAndPay(
       throw error;
     });
     await Promise.race([signedAll, placing]);
+    // A piece failed since (it is being moved to a spare, or gave up): wait for every piece to settle.
+    if (!aborted(request.signal) && placed.size < pieceCount) await placing;
     if (aborted(request.signal) || placed.size < pieceCount) {
       stopUploads();
       await placing;
@@ -425,8 +431,14 @@ async function placeAndPay(
     }
     // Everything needed to recover the file is written before any token moves (and before the uploads end:
     // a store stopped now is finished by store --resume, which uploads from the staged pieces what an agent lacks).
+    recovery.requested = true;
     await saveRecovery(prepared);
     await placing;
+  } catch (error) {
+    // Nothing may keep reading the staged pieces once the store gives up (they are removed unless recoverable).
+    stopUploads();
+    await placing.catch(() => undefined);
+    throw error;
   } finally {
     request.signal?.removeEventListener("abort", stopUploads);
   }
