@@ -47,7 +47,7 @@ export interface StoreRequest {
   recordPath?: string;
   /** Tries per piece, each with another provider. Default 3. */
   maxAttemptsPerPiece?: number;
-  /** Pieces uploaded at once. Default 3. */
+  /** Pieces uploaded at once. Default k + m (every piece streams while the file is prepared). */
   concurrency?: number;
   /** Seconds a provider has to submit the signed data-set terms. Default 3600. */
   createDeadlineSeconds?: number;
@@ -127,10 +127,12 @@ export interface StoreResult {
 }
 
 /**
- * Store a file on data sets: encrypt and erasure-code it (prepareFile), choose k + m distinct providers cheapest
- * first, and for each piece reuse the client's live data set with its provider (else open one), upload the piece,
- * place it (sdk/datasets), recompute the data set's root and sign the new state. With every piece signed, the
- * manifest (wrapped key, data set ids and offsets) is written as `<out>.partial` BEFORE any token moves; then each
+ * Store a file on data sets: encrypt and erasure-code it (prepareStream), choose k + m distinct providers cheapest
+ * first, and for each piece reuse the client's live data set with its provider (else open one) and upload the piece
+ * while it is being prepared (StagedPieces; an upload by id, the agent names the root and it must be the prepared
+ * one); once prepared, place it (sdk/datasets), recompute the data set's root and sign the new state. With every
+ * piece signed, the manifest (wrapped key, data set ids and offsets) is written as `<out>.partial`; the uploads
+ * finish, all BEFORE any token moves (a store stopped in between is finished by `store --resume`); then each
  * data set's escrow is topped up to cover the lockup of its new span plus `periods`, the state is sent to the
  * provider, and the store waits until the chain shows it. A piece that fails before funding is retried with
  * another provider; STORE_INCOMPLETE when some piece cannot be placed (no token has moved then) or applied (the
