@@ -8,7 +8,8 @@
  *  4-8. stores a file, proves and pays through proving periods, loses one provider's data and another
  *     provider, gets both punished by the worker, retrieves the file byte for byte;
  *  9. the worker repairs the lost piece under the client's repair mandate (see repairStory.ts);
- *  10. stores a file permanently, paid once, and prints its solvency view (see permanentStory.ts);
+ *  10. stores a file permanently, paid once: the agents place every piece, and it prints its solvency view
+ *      (see permanentStory.ts);
  *  11. runs a compute lease story (see computeStory.ts);
  *  12. prints a summary read back from the chain, and shuts everything down.
  *
@@ -34,7 +35,7 @@ import {
 } from "./lib/localChain.js";
 import { startAgents, startWorker, type RunningAgent, type RunningWorker } from "./lib/localProcesses.js";
 import { runComputeStory } from "./demo/computeStory.js";
-import { enableCompute } from "./demo/agentsConfig.js";
+import { enableCompute, enablePermanent } from "./demo/agentsConfig.js";
 import { consoleProgress, DemoFailure, type Progress } from "./demo/progress.js";
 import { runPermanentStory } from "./demo/permanentStory.js";
 import { runRepairStory } from "./demo/repairStory.js";
@@ -153,6 +154,7 @@ async function main(): Promise<number> {
     const configure = (config: Record<string, unknown>, index: number) => {
       configureStorageOffer(config, index);
       enableCompute(config, index);
+      enablePermanent(config, index);
     };
     agents.push(...(await startAgents(chain, PROVIDER_ACCOUNTS, { logDir, configure })));
     for (const a of agents) p.detail(`agent ${a.address} at ${a.endpoint} (registered, 5,000 tokens staked)`);

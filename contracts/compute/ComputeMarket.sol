@@ -138,8 +138,9 @@ contract ComputeMarket is ComputeOrderBook {
         unchecked {
             m.collateral -= uint96(penalty);
         }
-        // The tenant's compensation joins its escrow (refunded at close, like the missed time's cost).
-        m.escrow = SafeCast.toUint128(m.escrow + toTenant);
+        // The tenant's compensation is credited to its ledger balance, never to the escrow: it must not cure an
+        // overdraft, so a lease that cannot pay its provider stays closable for `InsufficientFunds`.
+        if (toTenant != 0) _credit(m.tenant, toTenant);
         if (toReporter != 0) _credit(msg.sender, toReporter);
         if (toTreasury != 0) _credit(_treasury, toTreasury);
         emit MissedHeartbeatsReported(
@@ -158,7 +159,6 @@ contract ComputeMarket is ComputeOrderBook {
             lease.nextPeriod = m.nextPeriod;
             lease.missedSeconds = m.missedSeconds;
             lease.collateral = m.collateral;
-            lease.escrow = m.escrow;
             // missedTotal < maxMissedHeartbeats <= 100.
             lease.missedHeartbeats = uint16(missedTotal);
             if (penalty != 0) _registry.slash(m.provider, penalty, 0);

@@ -2,7 +2,6 @@
 pragma solidity 0.8.30;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import { ReentrancyGuardTransient } from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import { MerkleProof } from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
@@ -12,12 +11,12 @@ import { ExactPull } from "../payments/libraries/ExactPull.sol";
 import { DataSetMath } from "../storage/libraries/DataSetMath.sol";
 import { IPermanentStorage } from "./interfaces/IPermanentStorage.sol";
 import { DurabilityRules } from "./libraries/DurabilityRules.sol";
+import { MarketWallet } from "./libraries/MarketWallet.sol";
 import { EndowmentMath } from "./libraries/EndowmentMath.sol";
 
 /// @title PermanentStorage
 /// @notice Permanent files paid once into a per-file endowment; see `IPermanentStorage` and docs/SPEC.md §16.2.
 contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
-    using SafeERC20 for IERC20;
     using ExactPull for IERC20;
 
     /// @notice Time after upload within which a file must reach k live pieces, else it may be abandoned.
@@ -134,8 +133,16 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
         Slot storage s = _slot(fileId, index);
         if (s.stage != SlotStage.Open || s.price == 0) revert PermanentWrongStage(fileId, index, s.stage);
         if (block.timestamp <= s.deadline) revert PermanentOfferWindow(fileId, index, s.deadline);
-        // A provider that won another piece of the file meanwhile cannot hold two of them.
-        if (_holds[fileId][s.provider]) revert PermanentProviderRefused(s.provider);
+        // A provider that won another piece of the file meanwhile cannot hold two of them: its offer lapses and
+        // the slot takes offers again (a revert would close the slot to offers for good).
+        address winner = s.provider;
+        if (_holds[fileId][winner]) {
+            s.provider = address(0);
+            s.price = 0;
+            s.deadline = 0;
+            emit OfferLapsed(fileId, index, winner);
+            return;
+        }
         s.stage = SlotStage.Awarded;
         s.deadline = uint64(block.timestamp + PLACEMENT_WINDOW);
         _holds[fileId][s.provider] = true;
@@ -186,7 +193,7 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
         });
         _approved[_market.stateDigest(state)] = true;
         emit PiecePlaced(fileId, index, state, escrow);
-        _fundDataSet(dataSetId, escrow);
+        MarketWallet.fundDataSet(_market, _token, dataSetId, escrow);
     }
 
     /// @inheritdoc IPermanentStorage
@@ -237,7 +244,7 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
         uint256 amount = target - ahead;
         _spend(fileId, f, amount);
         emit PieceRenewed(fileId, index, amount);
-        _fundDataSet(id, amount);
+        MarketWallet.fundDataSet(_market, _token, id, amount);
     }
 
     /// @inheritdoc IPermanentStorage
@@ -315,7 +322,7 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
         _reserve = 0;
         _obligations -= amount;
         emit ReserveReleased(to, amount);
-        _payOut(to, amount);
+        MarketWallet.payOut(_market, _token, to, amount);
     }
 
     /// @inheritdoc IPermanentStorage
@@ -325,7 +332,7 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
         delete _owed[msg.sender];
         _obligations -= amount;
         emit OwedWithdrawn(msg.sender, amount);
-        _payOut(msg.sender, amount);
+        MarketWallet.payOut(_market, _token, msg.sender, amount);
     }
 
     /// @notice ERC-1271: valid only for a creation or state digest this contract built for a placement.
@@ -494,24 +501,6 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
 
     function _holdings() private view returns (uint256) {
         return _token.balanceOf(address(this)) + _market.balanceOf(address(this));
-    }
-
-    /// @dev Fund `dataSetId`'s escrow from the market balance, depositing held tokens first when it is short.
-    function _fundDataSet(uint64 dataSetId, uint256 amount) private {
-        uint256 ledger = _market.balanceOf(address(this));
-        if (ledger < amount) {
-            uint256 missing = amount - ledger;
-            _token.forceApprove(address(_market), missing);
-            _market.deposit(address(this), missing);
-        }
-        _market.topUp(dataSetId, amount);
-    }
-
-    /// @dev Pay `amount` to `to` from held tokens, withdrawing the market balance first when they are short.
-    function _payOut(address to, uint256 amount) private {
-        uint256 held = _token.balanceOf(address(this));
-        if (held < amount) _market.withdraw(amount - held);
-        _token.safeTransfer(to, amount);
     }
 
     function _validate(Config memory c, uint32 maxNotice) private pure {

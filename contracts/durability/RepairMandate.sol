@@ -2,7 +2,6 @@
 pragma solidity 0.8.30;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import { Initializable } from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import { ReentrancyGuardTransient } from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import { ECDSA } from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
@@ -11,11 +10,11 @@ import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
 import { ExactPull } from "../payments/libraries/ExactPull.sol";
 import { IRepairMandate } from "./interfaces/IRepairMandate.sol";
 import { DurabilityRules } from "./libraries/DurabilityRules.sol";
+import { MarketWallet } from "./libraries/MarketWallet.sol";
 
 /// @title RepairMandate
 /// @notice One file's repair mandate and market wallet; deployed as minimal clones by `RepairMandateFactory`.
 contract RepairMandate is IRepairMandate, Initializable, ReentrancyGuardTransient {
-    using SafeERC20 for IERC20;
     using ExactPull for IERC20;
 
     /// @notice Most providers an owner may exclude.
@@ -142,7 +141,7 @@ contract RepairMandate is IRepairMandate, Initializable, ReentrancyGuardTransien
         });
         _approved[_market.stateDigest(state)] = true;
         emit RepairBound(repairId, dataSetId, state);
-        _fundDataSet(dataSetId, escrow);
+        MarketWallet.fundDataSet(_market, _token, dataSetId, escrow);
     }
 
     /// @inheritdoc IRepairMandate
@@ -197,7 +196,7 @@ contract RepairMandate is IRepairMandate, Initializable, ReentrancyGuardTransien
         uint256 free = freeBudget();
         if (free < amount) revert MandateBudgetShort(free, amount);
         emit BudgetWithdrawn(amount);
-        _payOut(msg.sender, amount);
+        MarketWallet.payOut(_market, _token, msg.sender, amount);
     }
 
     /// @inheritdoc IRepairMandate
@@ -213,7 +212,7 @@ contract RepairMandate is IRepairMandate, Initializable, ReentrancyGuardTransien
         delete _owed[msg.sender];
         _committed -= amount;
         emit RewardWithdrawn(msg.sender, amount);
-        _payOut(msg.sender, amount);
+        MarketWallet.payOut(_market, _token, msg.sender, amount);
     }
 
     // ------------------------------------------------------------------ owner's wallet
@@ -375,23 +374,5 @@ contract RepairMandate is IRepairMandate, Initializable, ReentrancyGuardTransien
             if (excluded[i] == provider) return true;
         }
         return false;
-    }
-
-    /// @dev Fund `dataSetId`'s escrow from the market balance, depositing held tokens first when it is short.
-    function _fundDataSet(uint64 dataSetId, uint256 amount) private {
-        uint256 ledger = _market.balanceOf(address(this));
-        if (ledger < amount) {
-            uint256 missing = amount - ledger;
-            _token.forceApprove(address(_market), missing);
-            _market.deposit(address(this), missing);
-        }
-        _market.topUp(dataSetId, amount);
-    }
-
-    /// @dev Pay `amount` to `to` from held tokens, withdrawing the market balance first when they are short.
-    function _payOut(address to, uint256 amount) private {
-        uint256 held = _token.balanceOf(address(this));
-        if (held < amount) _market.withdraw(amount - held);
-        _token.safeTransfer(to, amount);
     }
 }

@@ -18,6 +18,7 @@ abstract contract MarketGovernance is IMarketGovernance, Governed {
 
     /// @inheritdoc IMarketGovernance
     function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _beforeTreasuryChange();
         _setTreasury(treasury_);
     }
 
@@ -25,6 +26,9 @@ abstract contract MarketGovernance is IMarketGovernance, Governed {
     function treasury() external view returns (address) {
         return _treasury;
     }
+
+    /// @dev Settle whatever the market still owes the current treasury before another one takes its place.
+    function _beforeTreasuryChange() internal virtual {} // solhint-disable-line no-empty-blocks
 
     function _setTreasury(address treasury_) private {
         if (treasury_ == address(0)) revert GovernanceZeroTreasury();

@@ -352,7 +352,7 @@ interface IComputeMarket is ICreditLedger, IMarketGovernance {
     /// @notice Emitted when a provider's lease collateral is slashed.
     /// @param provider The provider.
     /// @param leaseId The lease.
-    /// @param toTenant Compensation to the tenant.
+    /// @param toTenant Compensation credited to the tenant's ledger balance.
     /// @param toReporter Bounty to the reporter of missed heartbeats.
     /// @param toTreasury Treasury share.
     event LeaseSlashed(
@@ -560,8 +560,8 @@ interface IComputeMarket is ICreditLedger, IMarketGovernance {
     /// @notice Report every closed period of the lease without a heartbeat (up to the lease's end). Their time
     ///         is not paid to the provider; `min(count × missedHeartbeatPenalty, collateral above the reserved
     ///         no-notice penalty)` is slashed from the lease's collateral: the reporter earns `reporterShareBps`
-    ///         of it, the treasury its share, and the rest is added to the lease's escrow (the tenant's, refunded
-    ///         at close). When the lease's missed periods reach its limit it closes for `MissedHeartbeats` with a
+    ///         of it, the treasury its share, and the rest is credited to the tenant's ledger balance at once
+    ///         (withdrawable; never added to the escrow, so it cannot cure an overdraft). When the lease's missed periods reach its limit it closes for `MissedHeartbeats` with a
     ///         penalty to the tenant. Anyone may call; a provider reporting itself still loses the penalty less
     ///         the share.
     /// @param leaseId The lease.

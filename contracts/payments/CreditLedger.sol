@@ -47,12 +47,28 @@ abstract contract CreditLedger is ICreditLedger, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ICreditLedger
-    function balanceOf(address account) public view returns (uint256) {
+    function balanceOf(address account) public view virtual returns (uint256) {
         return _balances[account];
     }
 
     /// @dev Bring in tokens credited to accounts but held elsewhere (slashed stake owed by the registry).
     function _collectPending() internal virtual;
+
+    /// @dev Take the credits a ledger keeps for `account` outside `_balances` (none by default; `balanceOf` of such a
+    ///      ledger counts them); the caller adds them to the balance. Asked only when the balance alone falls short.
+    function _collectCredit(address account) internal virtual returns (uint256 collected) {} // solhint-disable-line no-empty-blocks
+
+    /// @dev `account`'s balance, with its credits kept elsewhere moved in when the balance alone is below `amount`.
+    function _balanceFor(address account, uint256 amount) private returns (uint256 balance) {
+        balance = _balances[account];
+        if (balance < amount) {
+            uint256 collected = _collectCredit(account);
+            if (collected != 0) {
+                balance += collected;
+                _balances[account] = balance;
+            }
+        }
+    }
 
     /// @dev Where `account`'s withdrawals go.
     function _payoutAddress(address account) internal view virtual returns (address);
@@ -62,7 +78,7 @@ abstract contract CreditLedger is ICreditLedger, ReentrancyGuardTransient {
     }
 
     function _debit(address account, uint256 amount) internal {
-        uint256 balance = _balances[account];
+        uint256 balance = _balanceFor(account, amount);
         if (balance < amount) revert LedgerInsufficientBalance(account, balance, amount);
         // balance >= amount was checked above.
         unchecked {
@@ -71,17 +87,21 @@ abstract contract CreditLedger is ICreditLedger, ReentrancyGuardTransient {
     }
 
     /// @dev Take `amount` from `payer`'s ledger balance if it covers it, else pull exactly `amount` from its
-    ///      allowance. Returns false, with nothing moved, when neither pays; the caller decides whether that
-    ///      reverts (with its own `...Unfunded` error) or skips. A token delivering less than asked reverts.
+    ///      allowance, else take it from its ledger balance with its credits kept elsewhere (`_collectCredit`; asked
+    ///      last so that a pull costs no more than without them). Returns false, with nothing moved, when none pays;
+    ///      the caller decides whether that reverts (with its own `...Unfunded` error) or skips. A token delivering
+    ///      less than asked reverts.
     function _charge(address payer, uint256 amount) internal returns (bool funded) {
         uint256 balance = _balances[payer];
-        if (balance >= amount) {
-            // balance >= amount was checked above.
-            unchecked {
-                _balances[payer] = balance - amount;
-            }
-            return true;
+        if (balance < amount) {
+            if (_token.tryPull(payer, amount)) return true;
+            balance = _balanceFor(payer, amount);
+            if (balance < amount) return false;
         }
-        return _token.tryPull(payer, amount);
+        // balance >= amount here.
+        unchecked {
+            _balances[payer] = balance - amount;
+        }
+        return true;
     }
 }

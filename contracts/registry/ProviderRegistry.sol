@@ -31,7 +31,10 @@ contract ProviderRegistry is IProviderRegistry, Governed, ReentrancyGuardTransie
     mapping(address provider => StakeInfo) private _stakes;
     address[] private _providerList;
     mapping(address provider => bool) private _everRegistered;
-    mapping(address market => uint256) private _slashedOwed;
+    // Per market, one word: bit 255 says whether it holds MARKET_ROLE (mirrored by `_grantRole`/`_revokeRole`), the
+    // bits below are the slashed stake owed to it. A slash checks the role and adds to the debt in one storage word.
+    mapping(address market => uint256 word) private _marketWords;
+    uint256 private constant _MARKET_BIT = 1 << 255;
 
     /// @param token_ The payment token providers stake.
     /// @param admin Holder of the admin, parameter and pauser roles (the timelock in deployment).
@@ -170,7 +173,8 @@ contract ProviderRegistry is IProviderRegistry, Governed, ReentrancyGuardTransie
         address provider,
         uint256 fromLocked,
         uint256 maxFromUnlocked
-    ) external onlyRole(MARKET_ROLE) returns (uint256 takenFromUnlocked) {
+    ) external returns (uint256 takenFromUnlocked) {
+        uint256 marketWord = _marketWordOfCaller();
         StakeInfo storage s = _stakes[provider];
         if (s.locked < fromLocked) revert RegistryInsufficientLocked(provider, s.locked, fromLocked);
         uint128 locked128 = _toUint128(fromLocked);
@@ -191,15 +195,16 @@ contract ProviderRegistry is IProviderRegistry, Governed, ReentrancyGuardTransie
                 takenFromUnlocked += fromUnbonding;
             }
         }
-        _slashedOwed[msg.sender] += fromLocked + takenFromUnlocked;
+        // The debt is slashed stake, bounded by the tokens ever staked (< 2^128 each): it never reaches bit 255.
+        _marketWords[msg.sender] = marketWord + fromLocked + takenFromUnlocked;
         emit StakeSlashed(provider, msg.sender, fromLocked, takenFromUnlocked);
     }
 
     /// @inheritdoc IProviderRegistry
-    function collectSlashed() external onlyRole(MARKET_ROLE) nonReentrant returns (uint256 amount) {
-        amount = _slashedOwed[msg.sender];
+    function collectSlashed() external nonReentrant returns (uint256 amount) {
+        amount = _marketWordOfCaller() & ~_MARKET_BIT;
         if (amount == 0) return 0;
-        _slashedOwed[msg.sender] = 0;
+        _marketWords[msg.sender] = _MARKET_BIT;
         emit SlashedCollected(msg.sender, amount);
         _token.safeTransfer(msg.sender, amount);
     }
@@ -246,7 +251,7 @@ contract ProviderRegistry is IProviderRegistry, Governed, ReentrancyGuardTransie
 
     /// @inheritdoc IProviderRegistry
     function slashedOwedTo(address market) external view returns (uint256) {
-        return _slashedOwed[market];
+        return _marketWords[market] & ~_MARKET_BIT;
     }
 
     /// @inheritdoc IProviderRegistry
@@ -290,6 +295,23 @@ contract ProviderRegistry is IProviderRegistry, Governed, ReentrancyGuardTransie
         uint256 length = bytes(endpoint).length;
         if (length == 0 || length > MAX_ENDPOINT_LENGTH)
             revert RegistryBadEndpoint(length, MAX_ENDPOINT_LENGTH);
+    }
+
+    /// @dev The caller's market word; reverts as `onlyRole(MARKET_ROLE)` does when the caller lacks the role.
+    function _marketWordOfCaller() private view returns (uint256 word) {
+        word = _marketWords[msg.sender];
+        if (word & _MARKET_BIT == 0) revert AccessControlUnauthorizedAccount(msg.sender, MARKET_ROLE);
+    }
+
+    /// @dev Mirror MARKET_ROLE into the market's word (its debt is kept).
+    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
+        granted = super._grantRole(role, account);
+        if (granted && role == MARKET_ROLE) _marketWords[account] |= _MARKET_BIT;
+    }
+
+    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (revoked && role == MARKET_ROLE) _marketWords[account] &= ~_MARKET_BIT;
     }
 
     function _toUint128(uint256 amount) private pure returns (uint128) {

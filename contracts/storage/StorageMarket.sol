@@ -8,6 +8,8 @@ import { Multicall } from "@openzeppelin/contracts/utils/Multicall.sol";
 import { MarketGovernance } from "../governance/MarketGovernance.sol";
 import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
 import { IStorageMarket } from "../interfaces/IStorageMarket.sol";
+import { ICreditLedger } from "../interfaces/ICreditLedger.sol";
+import { CreditLedger } from "../payments/CreditLedger.sol";
 import { MarketLedger } from "../payments/MarketLedger.sol";
 import { DataSetAccrual } from "./libraries/DataSetAccrual.sol";
 import { DataSetClosing } from "./libraries/DataSetClosing.sol";
@@ -142,18 +144,8 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     /// @inheritdoc IStorageMarket
     function withdrawEscrow(uint64 id, uint256 amount) external nonReentrant {
-        MarketLayout.DataSet storage d = _s.sets[id];
-        if (msg.sender != d.client) revert MarketNotDataSetParty(id, msg.sender);
-        if (d.status != Status.Live) revert MarketWrongStatus(id, d.status);
-        DataSetAccrual.accrue(_s, id, _provingPeriod);
-        uint256 free = MarketViews.withdrawable(_s, id, _provingPeriod);
-        if (amount > free) revert MarketAboveAvailable(id, amount, free);
-        // amount <= free <= escrow.
-        unchecked {
-            d.escrow -= uint128(amount);
-        }
+        DataSetAccrual.withdrawEscrow(_s, id, amount, _provingPeriod);
         _credit(msg.sender, amount);
-        emit EscrowWithdrawn(id, amount);
     }
 
     /// @inheritdoc IStorageMarket
@@ -216,11 +208,8 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     /// @inheritdoc IStorageMarket
     function terminateUnfunded(uint64 id) external nonReentrant {
-        MarketLayout.DataSet storage d = _live(id);
-        _catchUp(d.provider);
-        (uint256 available, uint256 needed) = MarketViews.fundingOf(_s, id, _provingPeriod);
-        if (available >= needed) revert MarketStillFunded(id, available, needed);
-        _beginEnd(id, d, EndReason.Unfunded);
+        _live(id);
+        ProviderEpochs.terminateUnfunded(_s, id, _currentPeriod(), _provingPeriod);
     }
 
     /// @inheritdoc IStorageMarket
@@ -332,7 +321,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     /// @inheritdoc IStorageMarket
     function proofState(address provider) external view returns (ProviderProofState memory) {
-        return _s.proofStates[provider];
+        return MarketViews.proofState(_s, provider);
     }
 
     /// @inheritdoc IStorageMarket
@@ -351,8 +340,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     /// @inheritdoc IStorageMarket
     function proofBond(address provider) external view returns (uint256 amount, uint256 openDataSets) {
-        MarketLayout.ProofBond storage b = _s.bonds[provider];
-        return (b.amount, b.openDataSets);
+        return (_s.bonds[provider].amount, _s.proofStates[provider].openDataSets);
     }
 
     /// @inheritdoc IStorageMarket
@@ -396,7 +384,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     /// @inheritdoc IStorageMarket
     function challengesFor(address provider) external view returns (Challenge[] memory drawn) {
-        ProviderProofState memory st = _s.proofStates[provider];
+        MarketLayout.ProofState memory st = _s.proofStates[provider];
         (bytes32 seed, ) = _readSeed(st.seedBlock);
         if (seed == bytes32(0)) return drawn;
         (drawn, ) = DataSetProving.draw(_s, provider, st.nextPeriod, seed, _s.params.challengeCount);
@@ -420,12 +408,6 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     /// @inheritdoc IStorageMarket
     function sessionKey(address client, address key) external view returns (SessionKey memory) {
         return _s.sessionKeys[client][key];
-    }
-
-    // ------------------------------------------------------------------ internal: epochs
-
-    function _catchUp(address provider) private {
-        ProviderEpochs.catchUp(_s, provider, _currentPeriod());
     }
 
     // ------------------------------------------------------------------ internal: money
@@ -494,7 +476,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         if (c.penalty != 0) {
             _credit(c.client, c.toHarmed);
             if (c.toReporter != 0) _credit(reporter, c.toReporter);
-            if (c.toTreasury != 0) _credit(_treasury, c.toTreasury);
+            if (c.toTreasury != 0) _creditTreasury(c.toTreasury);
             emit Slashed(provider, id, c.toHarmed, c.toReporter, c.toTreasury);
         }
         emit DataSetEnded(id, c.reason, c.paidToProvider, c.refund, c.toHarmed, c.released);
@@ -508,10 +490,31 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     /// @dev Credit a bond charge's shares, then slash, lock and unlock the provider's stake in the registry.
     function _moveBond(address provider, ProofBond.Charge memory c, address reporter) private {
         if (c.toReporter != 0) _credit(reporter, c.toReporter);
-        if (c.toTreasury != 0) _credit(_treasury, c.toTreasury);
+        if (c.toTreasury != 0) _creditTreasury(c.toTreasury);
         if (c.slashed != 0) _registry.slash(provider, c.slashed, 0);
         if (c.toLock != 0) _registry.lockCollateral(provider, c.toLock);
         if (c.toUnlock != 0) _registry.unlockCollateral(provider, c.toUnlock);
+    }
+
+    /// @dev The treasury's share is added to a credit kept in a word slashes write anyway (`MarketLayout`); its ledger
+    ///      balance (`balanceOf`) counts it, and it moves into the balance when spent or when the treasury changes.
+    function _creditTreasury(uint256 amount) private {
+        if (!MarketLayout.addTreasuryPending(_s, amount)) _credit(_treasury, amount);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function balanceOf(address account) public view override(ICreditLedger, CreditLedger) returns (uint256) {
+        uint256 balance = super.balanceOf(account);
+        return account == _treasury ? balance + MarketLayout.treasuryPending(_s) : balance;
+    }
+
+    function _collectCredit(address account) internal override returns (uint256) {
+        return account == _treasury ? MarketLayout.takeTreasuryPending(_s) : 0;
+    }
+
+    function _beforeTreasuryChange() internal override {
+        uint256 pending = MarketLayout.takeTreasuryPending(_s);
+        if (pending != 0) _credit(_treasury, pending);
     }
 
     // ------------------------------------------------------------------ internal: signatures, clock, seeds

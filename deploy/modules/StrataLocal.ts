@@ -1,5 +1,5 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { buildDurabilitySuite } from "../lib/durabilitySuite.js";
+import { buildDurabilitySuite, LOCAL_PERMANENT_CONFIG } from "../lib/durabilitySuite.js";
 import { buildStorageSuite } from "../lib/storageSuite.js";
 
 /**
@@ -10,6 +10,6 @@ export default buildModule("StrataLocal", (m) => {
   const deployer = m.getAccount(0);
   const token = m.contract("TestStablecoin", [deployer]);
   const suite = buildStorageSuite(m, token, { proposers: [deployer], executors: [deployer] });
-  const durability = buildDurabilitySuite(m, suite.market, suite.timelock);
+  const durability = buildDurabilitySuite(m, suite.market, suite.timelock, LOCAL_PERMANENT_CONFIG);
   return { token, ...suite, ...durability };
 });

@@ -15,8 +15,10 @@ import { createComputeService, type ComputeService, type ComputeTickReport } fro
 import type { WorkloadRuntime } from "./compute/runner.js";
 import type { AgentConfig } from "./config.js";
 import type { AgentContext } from "./context.js";
+import { createPublicFileSource } from "./files/publicFiles.js";
 import { AgentDb } from "./db.js";
 import { runMaintenance, type MaintenanceResult } from "./duties/maintenance.js";
+import { runPermanent, type PermanentResult } from "./permanent/duty.js";
 import { runProver, type ProverResult } from "./duties/prover.js";
 import { runRetrievalResponder, type RetrievalResult } from "./duties/retrievalResponder.js";
 import { runSettler, type SettleResult } from "./duties/settler.js";
@@ -44,6 +46,8 @@ export interface TickReport {
   retrieval?: RetrievalResult;
   states?: SubmitResult;
   settler?: SettleResult;
+  /** Permanent files: offers, placements, confirmations, renewals (empty unless `permanent.enabled`). */
+  permanent?: PermanentResult;
   /** Compute leases and bids (absent when compute is not enabled). */
   compute?: ComputeTickReport;
 }
@@ -74,7 +78,8 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
   const pieces = new PieceStore(join(config.dataDir, "pieces"), { cacheBytes: config.treeCacheBytes });
   await pieces.init();
   const db = AgentDb.open(join(config.dataDir, "agent.db"), clock);
-  const ctx: AgentContext = { config, db, pieces, chain, logger, clock };
+  const publicFiles = createPublicFileSource({ files: db.publicFiles, pieces });
+  const ctx: AgentContext = { config, db, pieces, publicFiles, chain, logger, clock };
   const app = buildHttpApp(ctx);
   const compute = await createComputeService(ctx, {
     ...(deps.workloadRuntime === undefined ? {} : { runtime: deps.workloadRuntime }),
@@ -106,6 +111,8 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
     prover: await duty("prover", () => runProver(ctx)),
     retrieval: await duty("retrieval", () => runRetrievalResponder(ctx, retrievalState)),
     ...(compute === undefined ? {} : { compute: await compute.tick() }),
+    // Before the state submitter: a piece placed this tick has its approved state applied in the same tick.
+    permanent: await duty("permanent", () => runPermanent(ctx)),
     states: await duty("states", () => runStateSubmitter(ctx)),
     settler: await duty("settler", () => runSettler(ctx)),
   });

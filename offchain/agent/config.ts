@@ -3,6 +3,7 @@
  * overrides, validated into a typed `AgentConfig`. Every problem is reported at once under one `CONFIG_*` error
  * code.
  */
+import { isAddress } from "ethers";
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { ResourcePrices } from "../sdk/compute/pricing.js";
@@ -97,6 +98,8 @@ export interface AgentConfig {
     retrievalChallenges: string | null;
     /** The compute market; null for deployments without one (compute duties then stay off). */
     computeMarket: string | null;
+    /** The PermanentStorage contract; null for deployments without one (the permanent duty then stays off). */
+    permanentStorage: string | null;
   };
   key: KeySource;
   /** Absolute path of the directory holding agent.db and pieces/. */
@@ -121,7 +124,22 @@ export interface AgentConfig {
   /** Register and stake on start when the provider is not registered. Null: never. */
   autoRegister: { capacityBytes: bigint; stake: bigint } | null;
   compute: ComputeConfig;
+  permanent: PermanentConfig;
   logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/** Permanent files (docs/SPEC.md §16.2): offers for their open slots, placing and keeping the pieces won. */
+export interface PermanentConfig {
+  /** Take staged pieces, offer for open slots and place the pieces won (needs deployment.permanentStorage). */
+  enabled: boolean;
+  /** Price offered per TiB-month (base units); no offer when it is above a file's ceiling. */
+  pricePerTiBMonth: bigint;
+  /** Largest piece taken (bytes). */
+  maxPieceBytes: bigint;
+  /** Files looked at per tick (the scan resumes where it stopped). */
+  filesPerTick: number;
+  /** Timeout of fetching a piece from the agent staging it (ms). */
+  fetchTimeoutMs: number;
 }
 
 /** The JSON file form of the configuration: amounts as decimal token strings ("2.5"), other bigints as decimals. */
@@ -135,6 +153,7 @@ export interface AgentConfigFile {
     token: string;
     retrievalChallenges?: string | null;
     computeMarket?: string | null;
+    permanentStorage?: string | null;
   };
   key: KeySource;
   dataDir: string;
@@ -155,7 +174,17 @@ export interface AgentConfigFile {
   txTimeoutMs: number;
   autoRegister: { capacityBytes: string; stake: string } | null;
   compute: ComputeConfigFile;
+  permanent: PermanentConfigFile;
   logLevel: AgentConfig["logLevel"];
+}
+
+/** File form of the permanent section: the price in tokens per TiB-month, the size in bytes. */
+export interface PermanentConfigFile {
+  enabled: boolean;
+  pricePerTiBMonth: string;
+  maxPieceBytes: string;
+  filesPerTick: number;
+  fetchTimeoutMs: number;
 }
 
 /** File form of the compute section: amounts in tokens; prices in tokens per second (up to decimals + 9 digits). */
@@ -195,7 +224,14 @@ export function defaultConfig(): AgentConfigFile {
     tokenDecimals: DEFAULT_TOKEN_DECIMALS,
     rpcUrl: "http://127.0.0.1:8545",
     chainId: null,
-    deployment: { market: "", registry: "", token: "", retrievalChallenges: null, computeMarket: null },
+    deployment: {
+      market: "",
+      registry: "",
+      token: "",
+      retrievalChallenges: null,
+      computeMarket: null,
+      permanentStorage: null,
+    },
     key: { env: "STRATA_PRIVATE_KEY" },
     dataDir: "./strata-agent",
     listen: { host: "127.0.0.1", port: 7001 },
@@ -218,6 +254,14 @@ export function defaultConfig(): AgentConfigFile {
     txTimeoutMs: 120_000,
     autoRegister: null,
     compute: defaultComputeConfig(),
+    // Off until enabled; the price is the local deployment's reference (2.5 tokens), below its 2x ceiling.
+    permanent: {
+      enabled: false,
+      pricePerTiBMonth: "2.5",
+      maxPieceBytes: String(1n << 30n),
+      filesPerTick: 50,
+      fetchTimeoutMs: 120_000,
+    },
     logLevel: "info",
   };
 }
@@ -279,6 +323,11 @@ export function configToFile(config: AgentConfig): AgentConfigFile {
             stake: formatTokens(config.autoRegister.stake, d),
           },
     compute: computeToFile(config.compute, d),
+    permanent: {
+      ...config.permanent,
+      pricePerTiBMonth: formatTokens(config.permanent.pricePerTiBMonth, d),
+      maxPieceBytes: config.permanent.maxPieceBytes.toString(),
+    },
   };
 }
 
@@ -306,20 +355,67 @@ function computeToFile(c: ComputeConfig, d: number): ComputeConfigFile {
 }
 
 /** Read and validate a JSON configuration file; a relative dataDir is resolved against the file's folder. */
-export async function loadConfig(path: string, overrides: ConfigOverrides = {}): Promise<AgentConfig> {
+export async function loadConfig(
+  path: string,
+  overrides: ConfigOverrides = {},
+  options: { tokenDecimals?: number } = {},
+): Promise<AgentConfig> {
+  return parseConfig(await readConfigFile(path), {
+    baseDir: dirname(resolve(path)),
+    overrides,
+    ...options,
+  });
+}
+
+/** The parsed JSON of a configuration file (CONFIG_NOT_FOUND, CONFIG_PARSE_ERROR), not yet validated. */
+export async function readConfigFile(path: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (cause) {
     throw new StrataError("CONFIG_NOT_FOUND", `cannot read the agent configuration ${path}`, { cause });
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (cause) {
     throw new StrataError("CONFIG_PARSE_ERROR", `${path} is not valid JSON`, { cause });
   }
-  return parseConfig(json, { baseDir: dirname(resolve(path)), overrides });
+}
+
+/** True when the configuration (file or overrides) states the decimals its amounts are written in. */
+export function declaresTokenDecimals(input: unknown, overrides: ConfigOverrides = {}): boolean {
+  return overrides.tokenDecimals !== undefined || (isRecord(input) && input.tokenDecimals !== undefined);
+}
+
+/**
+ * Load a configuration file whose amounts are read in the payment token's own decimals when the file does not
+ * state `tokenDecimals`: `readDecimals` asks the chain (the token and RPC URL read from the raw file), and the
+ * file is parsed with them. A file that states them is parsed with its own (the agent then refuses to start
+ * when the token disagrees, CONFIG_TOKEN_DECIMALS). Never guesses a default for a real token.
+ */
+export async function loadConfigWithChainDecimals(
+  path: string,
+  overrides: ConfigOverrides,
+  readDecimals: (where: { token: string; rpcUrl: string }) => Promise<number>,
+): Promise<{ config: AgentConfig; decimalsFrom: "file" | "chain" }> {
+  const json = await readConfigFile(path);
+  const baseDir = dirname(resolve(path));
+  if (declaresTokenDecimals(json, overrides)) {
+    return { config: parseConfig(json, { baseDir, overrides }), decimalsFrom: "file" };
+  }
+  // The token is read from the raw file: its amounts cannot be validated before the decimals are known.
+  const deployment = isRecord(json) && isRecord(json.deployment) ? json.deployment : {};
+  const token = overrides.deployment?.token ?? deployment.token;
+  // Without a valid token address the full validation reports the problem (the decimals do not matter then).
+  if (typeof token !== "string" || !isAddress(token)) {
+    return { config: parseConfig(json, { baseDir, overrides }), decimalsFrom: "file" };
+  }
+  const rpcUrl = overrides.rpcUrl ?? (isRecord(json) ? json.rpcUrl : undefined) ?? defaultConfig().rpcUrl;
+  if (typeof rpcUrl !== "string") {
+    return { config: parseConfig(json, { baseDir, overrides }), decimalsFrom: "file" };
+  }
+  const tokenDecimals = await readDecimals({ token, rpcUrl });
+  return { config: parseConfig(json, { baseDir, overrides, tokenDecimals }), decimalsFrom: "chain" };
 }
 
 /**
@@ -329,12 +425,14 @@ export async function loadConfig(path: string, overrides: ConfigOverrides = {}):
  */
 export function parseConfig(
   input: unknown,
-  options: { baseDir?: string; overrides?: ConfigOverrides } = {},
+  options: { baseDir?: string; overrides?: ConfigOverrides; tokenDecimals?: number } = {},
 ): AgentConfig {
   if (!isRecord(input))
     throw new StrataError("CONFIG_INVALID", "the agent configuration must be a JSON object");
-  // `key` always replaces (one source, not two).
-  const merged = merge(merge(defaultConfig(), input, ["key"]), options.overrides ?? {}, ["key"]);
+  // `key` always replaces (one source, not two). Decimals the file does not state are the token's when known.
+  const defaults = defaultConfig();
+  if (options.tokenDecimals !== undefined) defaults.tokenDecimals = options.tokenDecimals;
+  const merged = merge(merge(defaults, input, ["key"]), options.overrides ?? {}, ["key"]);
   // The amounts are read with the file's decimals; an invalid `tokenDecimals` is reported by the schema.
   const declared = merged.tokenDecimals;
   const decimals =

@@ -167,6 +167,7 @@ export function agentConfigSchema(baseDir: string, decimals: number) {
         token: nonZeroAddress,
         retrievalChallenges: optionalAddress,
         computeMarket: optionalAddress,
+        permanentStorage: optionalAddress,
       }),
       key: keySource,
       dataDir: text.transform((dir) => resolve(baseDir, dir)),
@@ -202,11 +203,23 @@ export function agentConfigSchema(baseDir: string, decimals: number) {
           };
         },
       ),
+      permanent: z.strictObject({
+        enabled: bool,
+        pricePerTiBMonth: tokens(decimals, { min: 1n, max: (1n << 128n) - 1n }),
+        maxPieceBytes: uint({ min: 64n, max: (1n << 53n) - 1n }),
+        filesPerTick: safeInt(1, 10_000),
+        fetchTimeoutMs: durationMs(1000, 3_600_000),
+      }),
       logLevel: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(", ")}`),
     })
     .refine((config) => !config.compute.enabled || config.deployment.computeMarket !== null, {
       path: ["compute", "enabled"],
       message: "needs deployment.computeMarket (the compute market's address)",
+      ...onceFieldsValid,
+    })
+    .refine((config) => !config.permanent.enabled || config.deployment.permanentStorage !== null, {
+      path: ["permanent", "enabled"],
+      message: "needs deployment.permanentStorage (the PermanentStorage contract's address)",
       ...onceFieldsValid,
     });
 }

@@ -3,12 +3,15 @@ import type { AgentConfig } from "./config.js";
 import type { AgentDb } from "./db.js";
 import type { Logger } from "../runtime/logger.js";
 import type { PieceStore } from "./pieceStore.js";
+import type { PublicFileSource } from "./files/publicFiles.js";
 
 /** Everything a route or a duty needs, passed in explicitly. */
 export interface AgentContext {
   config: AgentConfig;
   db: AgentDb;
   pieces: PieceStore;
+  /** Public files by CID (routes /v1/files and the site routes read through it). */
+  publicFiles: PublicFileSource;
   chain: AgentChain;
   logger: Logger;
   /** Wall clock in milliseconds (record timestamps, scan intervals); protocol time comes from the chain. */

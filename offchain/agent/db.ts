@@ -10,7 +10,9 @@ import type { Sql } from "../runtime/sqlite/sql.js";
 import { StrataError } from "../sdk/errors.js";
 import { ComputeStore } from "./compute/store.js";
 import { DataSetStore } from "./datasets/store.js";
+import { PublicFileStore } from "./files/publicFileStore.js";
 import { MIGRATIONS } from "./db/migrations.js";
+import { PermanentStore } from "./permanent/store.js";
 import {
   toPiece,
   toProof,
@@ -48,6 +50,11 @@ export class AgentDb {
   readonly compute: ComputeStore;
   /** Data sets and their signed states. */
   readonly dataSets: DataSetStore;
+  /** The verified indexes of public pieces. */
+  readonly publicFiles: PublicFileStore;
+
+  /** Permanent files: staged pieces and this provider's slots. */
+  readonly permanent: PermanentStore;
 
   private constructor(sql: Sql, now: () => number) {
     this.sql = sql;
@@ -55,6 +62,9 @@ export class AgentDb {
     this.now = now;
     this.compute = new ComputeStore(sql, now);
     this.dataSets = new DataSetStore(sql, now);
+    this.publicFiles = new PublicFileStore(sql, now);
+
+    this.permanent = new PermanentStore(sql, now);
   }
 
   /** Open (creating if needed) and migrate the database at `path` (":memory:" for tests). */
@@ -130,8 +140,12 @@ export class AgentDb {
     );
   }
 
+  /** Forget a piece, and the public index of its files (a piece stored again needs its index sent again). */
   deletePiece(root: string): void {
-    this.run("DELETE FROM pieces WHERE root = ?", root.toLowerCase());
+    this.tx(() => {
+      this.run("DELETE FROM pieces WHERE root = ?", root.toLowerCase());
+      this.run("DELETE FROM public_files WHERE root = ?", root.toLowerCase());
+    });
   }
 
   // ------------------------------------------------------------------ proofs

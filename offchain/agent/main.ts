@@ -2,14 +2,16 @@
  * Runnable entry of the provider agent. `strata agent start` calls `startAgentFromConfigFile`; running this
  * file directly (`tsx offchain/agent/main.ts <config.json>`) does the same and stops on SIGINT/SIGTERM.
  */
+import { TestStablecoin__factory } from "../../typechain-types/index.js";
 import { loadSigner, keySourceFromConfig } from "../runtime/keys.js";
+import { StrataError } from "../sdk/errors.js";
 import { exitOnStartupError, exitWithUsage, isEntryPoint, stopOnSignals } from "../runtime/lifecycle.js";
-import { createLogger, type Logger } from "../runtime/logger.js";
+import { createLogger, silentLogger, type Logger } from "../runtime/logger.js";
 import { openRpcProvider } from "../runtime/rpc/connect.js";
 import { RPC_URL_ENV } from "../runtime/rpc/endpoint.js";
 import { MAX_RESPONSE_BYTES, type RpcProvider } from "../runtime/rpc/provider.js";
 import { createAgent, type Agent } from "./agent.js";
-import { loadConfig, type ConfigOverrides } from "./config.js";
+import { loadConfigWithChainDecimals, type ConfigOverrides } from "./config.js";
 
 export interface StartedAgent {
   agent: Agent;
@@ -34,8 +36,17 @@ export async function startAgentFromConfigFile(
     ...(envRpc === undefined || envRpc === "" ? {} : { rpcUrl: envRpc }),
     ...options.overrides,
   };
-  const config = await loadConfig(path, overrides);
+  // Amounts are read in the token's own decimals when the file does not state them (never a guessed default).
+  const { config, decimalsFrom } = await loadConfigWithChainDecimals(path, overrides, (where) =>
+    readTokenDecimals(where, options.logger ?? silentLogger()),
+  );
   const logger = options.logger ?? createLogger({ name: "strata-agent", level: config.logLevel });
+  if (decimalsFrom === "chain") {
+    logger.info(
+      { token: config.deployment.token, tokenDecimals: config.tokenDecimals },
+      "the configuration does not state tokenDecimals: its amounts are read in the token's decimals",
+    );
+  }
   const { chainId, provider } = await openRpcProvider({
     url: config.rpcUrl,
     retryReads: true,
@@ -65,6 +76,30 @@ export async function startAgentFromConfigFile(
   } catch (error) {
     provider.destroy();
     throw error;
+  }
+}
+
+/** The decimals of the payment token at `token`, asked of the node at `rpcUrl` (CONFIG_TOKEN_DECIMALS if it cannot say). */
+async function readTokenDecimals(where: { token: string; rpcUrl: string }, logger: Logger): Promise<number> {
+  const { provider } = await openRpcProvider({
+    url: where.rpcUrl,
+    retryReads: true,
+    pollingIntervalMs: 1000,
+    logger,
+  });
+  try {
+    return Number(await TestStablecoin__factory.connect(where.token, provider).decimals());
+  } catch (cause) {
+    throw new StrataError(
+      "CONFIG_TOKEN_DECIMALS",
+      `cannot read the decimals of the payment token ${where.token} at ${where.rpcUrl}`,
+      {
+        cause,
+        details: `check rpcUrl and deployment.token, or state the token's decimals in the configuration ("tokenDecimals": 6 for a USDC-like token)`,
+      },
+    );
+  } finally {
+    provider.destroy();
   }
 }
 

@@ -3,6 +3,7 @@ import { Interface, isError } from "ethers";
 import {
   IComputeMarket__factory,
   IRetrievalChallenges__factory,
+  PermanentStorage__factory,
   ProviderRegistry__factory,
   StorageMarket__factory,
   TestStablecoin__factory,
@@ -118,6 +119,17 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   CHUNK_AUTH_FAILED: 3,
   UPLOAD_OFFSET_MISMATCH: 2,
   CONFIG_TOKEN_DECIMALS: 1,
+  TX_DROPPED: 2,
+
+  // public files
+  PUBLIC_INDEX_INVALID: 3,
+  PUBLIC_FILE_NOT_FOUND: 2,
+  PUBLIC_FILE_RANGE: 1,
+  CID_MISMATCH: 3,
+
+  // permanent files
+  STORE_DECLINED: 1,
+  PERMANENT_NOT_DEPLOYED: 2,
 };
 
 export function exitCodeFor(code: string): ExitCode {
@@ -129,6 +141,8 @@ export interface CliFailure {
   code: string;
   message: string;
   details?: string;
+  /** Figures of the failure (amounts in base units as `<name>Raw`), printed under --json. */
+  data?: Readonly<Record<string, string>>;
   exitCode: ExitCode;
 }
 
@@ -138,6 +152,7 @@ const revertInterfaces: Interface[] = [
   TestStablecoin__factory.createInterface(),
   IRetrievalChallenges__factory.createInterface(),
   IComputeMarket__factory.createInterface(),
+  PermanentStorage__factory.createInterface(),
 ];
 
 /** Any thrown value as a CLI failure: StrataErrors keep their code; ethers errors become chain errors. */
@@ -147,6 +162,7 @@ export function toFailure(error: unknown): CliFailure {
       code: error.code,
       message: error.message,
       ...(error.details === undefined ? {} : { details: error.details }),
+      ...(error.data === undefined ? {} : { data: error.data }),
       exitCode: exitCodeFor(error.code),
     };
   }

@@ -173,10 +173,16 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   return exitCode;
 }
 
-function errorBody(failure: CliFailure): { code: string; message: string; details?: string } {
+function errorBody(failure: CliFailure): {
+  code: string;
+  message: string;
+  details?: string;
+  data?: Readonly<Record<string, string>>;
+} {
   return {
     code: failure.code,
     message: failure.message,
     ...(failure.details === undefined ? {} : { details: failure.details }),
+    ...(failure.data === undefined ? {} : { data: failure.data }),
   };
 }

@@ -106,17 +106,36 @@ export type StrataErrorCode =
   | "CHUNK_AUTH_FAILED"
   | "UPLOAD_OFFSET_MISMATCH"
   // the agent configuration's amounts are written for another number of token decimals than the token's
-  | "CONFIG_TOKEN_DECIMALS";
+  | "CONFIG_TOKEN_DECIMALS"
+  // a sent transaction the node no longer knows, without a receipt (dropped, or its block lost by the node)
+  | "TX_DROPPED"
+
+  // public files (offchain/sdk/files/publicIndex.ts, the agent's /v1/files, `strata get <cid>`)
+  | "PUBLIC_INDEX_INVALID"
+  | "PUBLIC_FILE_NOT_FOUND"
+  | "PUBLIC_FILE_RANGE"
+  | "CID_MISMATCH"
+
+  // permanent files (offchain/sdk/durability/permanent.ts, the agent's permanent duty, `strata store --permanent`)
+  | "STORE_DECLINED"
+  | "PERMANENT_NOT_DEPLOYED";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {
   readonly code: StrataErrorCode;
   readonly details: string | undefined;
+  /** Machine-readable figures of the failure (e.g. amounts in base units as `<name>Raw`). */
+  readonly data: Readonly<Record<string, string>> | undefined;
 
-  constructor(code: StrataErrorCode, message: string, options: { details?: string; cause?: unknown } = {}) {
+  constructor(
+    code: StrataErrorCode,
+    message: string,
+    options: { details?: string; cause?: unknown; data?: Record<string, string> } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = "StrataError";
     this.code = code;
     this.details = options.details;
+    this.data = options.data;
   }
 }

@@ -73,8 +73,11 @@ export const GAS_BUDGETS: readonly GasBudget[] = [
     budget: 80_000,
     basis: "PRODUCT: report a missed proof",
     acceptedOverrun:
-      `${OPEN_MISS}: the penalty-and-share rule (issue 12) slashes the provider's proof bond (one more word) and ` +
-      "credits the treasury the rest of the penalty besides the reporter's share",
+      `${OPEN_MISS}: the penalty-and-share rule (issue 12) slashes the provider's proof bond, which the registry ` +
+      "holds: besides the market's words (the provider's proving state, its bond word, which also counts its " +
+      "fault-log runs, the run's word, the parameters' word that keeps the treasury's share, the reporter's " +
+      "balance) a report pays one registry call (the stake word, the market's debt word and its event, about 16k); " +
+      "holding the bond in the market itself would close the row",
   },
   ...["1 day", "1 year", "5 years"].flatMap((after) =>
     ["1 piece", "10,000 pieces"].map((pieces) => ({
@@ -102,10 +105,6 @@ export const GAS_BUDGETS: readonly GasBudget[] = [
     operation: "enforce an unanswered retrieval challenge (data set ends, collateral slashed)",
     budget: 150_000,
     basis: "ours: ends a data set with a slash through one call to the market",
-    acceptedOverrun:
-      `${OPEN_MISS}: besides ending the data set (its stream settled, its collateral split between client, ` +
-      "challenger and treasury, the unstreamed escrow returned), closing it counts it out of its provider's " +
-      "proof bond (issue 12), one more storage word",
   },
   {
     operation: "compute: create bid (collateral locked in the registry)",
@@ -131,7 +130,8 @@ export const GAS_BUDGETS: readonly GasBudget[] = [
     basis: "ours: as reporting a missed proof",
     acceptedOverrun:
       "open miss of the compute market until it is optimised: the penalty-and-share rule (issue 12) reads the " +
-      "collateral at acceptance (the reserved no-notice penalty) and credits the treasury its share",
+      "collateral at acceptance (the reserved no-notice penalty) and credits the treasury its share, and the " +
+      "tenant's share is credited to its ledger balance (a third balance word) so that it cannot cure an overdraft",
   },
 ];
 

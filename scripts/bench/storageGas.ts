@@ -93,10 +93,11 @@ async function prove(f: StorageFixture, p: HardhatEthersSigner, trees: Trees): P
  * A proof's cost depends on which data sets and leaves the period's seed challenges: a challenge that reads a
  * storage word another challenge already read is cheaper (tens of thousands of gas between draws). The seed is a
  * block hash, so any change to the contracts or to the steps before draws other challenges; one sample would
- * then jump with no change in cost. Each proof row proves this many consecutive periods and keeps the highest:
- * the budget must hold for every proof.
+ * then jump with no change in cost. Each proof row proves this many consecutive periods (each a fresh seed) and
+ * keeps the highest, so the figure is the cost of an unlucky draw, not of one seed: the budget must hold for every
+ * proof.
  */
-const PROOF_SAMPLES = 8;
+const PROOF_SAMPLES = 32;
 
 /** A proof row: a provider holding data sets of `spans` leaves proves PROOF_SAMPLES periods; the highest counts. */
 async function proofRow(

@@ -18,3 +18,12 @@ export function enableCompute(config: Record<string, unknown>, index: number): v
     settleEverySeconds: 60,
   };
 }
+
+/**
+ * Agents also take permanent pieces: offers from 2 tokens per TiB-month up by 0.25 per agent (the local reference
+ * price is 2.5, its ceiling 5), so the cheapest offer for a slot differs from agent to agent.
+ */
+export function enablePermanent(config: Record<string, unknown>, index: number, price?: string): void {
+  const permanent = (config.permanent ?? {}) as Record<string, unknown>;
+  config.permanent = { ...permanent, enabled: true, pricePerTiBMonth: price ?? String(2 + index / 4) };
+}

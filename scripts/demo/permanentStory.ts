@@ -1,21 +1,30 @@
 /**
- * The permanent-storage chapter of the demo (docs/SPEC.md §16.2), kept short: the client erasure-codes an
- * (already encrypted) archive into the contract's n = k + m pieces, asks `PermanentStorage.quote` for the one-time
- * price of 200 years under the 0.5%-a-year cost-decline assumption, pays it once with `storePermanent`, and prints
- * the file's public solvency view. Its pieces are then placed through open, cheapest-first provider offers
- * (`offer` / `award` / `place` / `confirm`), which this chapter does not drive.
+ * The permanent-storage chapter of the demo (docs/SPEC.md §16.2): the client asks for the one-time price of an
+ * (already encrypted) archive — 200 years under the 0.5%-a-year cost-decline assumption — pays it once with the
+ * SDK's `storePermanent` (what `strata store --permanent` runs), hands each of the n = k + m pieces to one provider
+ * agent, and is done. The agents then offer for the slots (cheapest wins), award, create the data sets the
+ * contract approved, place the pieces, prove them and confirm them; the chapter only moves the local chain's clock
+ * (offer window, proof windows) and prints the file's public solvency view once every piece is live.
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { PermanentStorage__factory, TestStablecoin__factory } from "../../typechain-types/index.js";
+import {
+  PermanentStorage__factory,
+  ProviderRegistry__factory,
+  StorageMarket__factory,
+  TestStablecoin__factory,
+  type PermanentStorage,
+} from "../../typechain-types/index.js";
 import { devAccountWallet } from "../../offchain/sdk/chain/connect.js";
-import { pieceRoot } from "../../offchain/sdk/commitment/parallel.js";
-import { encode } from "../../offchain/sdk/data/erasure.js";
-import { pieceHeight } from "../../offchain/sdk/datasets/placement.js";
+import {
+  permanentFile,
+  storePermanent,
+  type PermanentFileView,
+} from "../../offchain/sdk/durability/permanent.js";
+import { createPermanentAgentClient } from "../../offchain/sdk/durability/permanentAgent.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
-import { PieceList } from "../../offchain/sdk/repair/pieceList.js";
 import type { LocalChain } from "../lib/localChain.js";
-import { strataCli } from "../lib/localProcesses.js";
+import { strataCli, until } from "../lib/localProcesses.js";
 import type { Progress } from "./progress.js";
 
 export interface PermanentStoryInput {
@@ -30,58 +39,134 @@ export interface PermanentStoryResult {
   paid: bigint;
   principal: bigint;
   horizonYears: bigint;
-  solvency: { principalLeft: bigint; yearsCovered: bigint; livePieces: bigint; status: string };
+  holders: string[];
+  solvency: { principalLeft: bigint; yearsCovered: number; livePieces: number; status: string };
 }
 
-const STATUS = ["none", "pending", "active", "lost", "abandoned"];
-
-export async function runPermanentStory(input: PermanentStoryInput): Promise<PermanentStoryResult> {
-  const { chain } = input;
-  const p: Progress = input.progress;
+/** The deployment's PermanentStorage (read-only). */
+export function permanentOf(chain: LocalChain): PermanentStorage {
   const raw = readFileSync(chain.deploymentFile, "utf8");
   const address = (JSON.parse(raw) as Record<string, string | undefined>)["StrataLocal#PermanentStorage"];
   if (address === undefined) {
     throw new StrataError("DEPLOYMENT_NOT_FOUND", `${chain.deploymentFile} has no PermanentStorage`);
   }
+  return PermanentStorage__factory.connect(address, chain.provider);
+}
+
+/**
+ * Move the local chain's clock until every piece of permanent file `fileId` is live: past the offer window, then
+ * into each holder's next proof window (the agents do the rest). Resolves to the file's view.
+ */
+export async function advanceUntilPermanentLive(
+  chain: LocalChain,
+  fileId: bigint,
+  timeoutMs = 600_000,
+): Promise<PermanentFileView> {
+  const perm = permanentOf(chain);
+  const market = StorageMarket__factory.connect(chain.addresses.market, chain.provider);
+  const now = async () => BigInt((await chain.provider.getBlock("latest"))?.timestamp ?? 0);
+  const [config, window] = await Promise.all([perm.config(), market.parameters().then((p) => p.proofWindow)]);
+  const n = Number(config.totalShards);
+  await until(
+    "every piece of the permanent file to be live",
+    async () => {
+      const view = await permanentFile(perm, fileId);
+      if (view.livePieces === n) return true;
+      const open = view.slots.filter((s) => s.stage === "open");
+      if (open.length > 0) {
+        // Offers are made within seconds; once every slot has one, close the window.
+        if (open.some((s) => s.provider === null)) return undefined;
+        const deadlines = await Promise.all(
+          open.map(async (s) => (await perm.slot(fileId, s.index)).deadline),
+        );
+        const last = deadlines.reduce((a, b) => (a > b ? a : b));
+        const at = await now();
+        if (at <= last) await chain.advance(Number(last - at + 2n));
+        return undefined;
+      }
+      if (view.slots.some((s) => s.stage === "awarded")) return undefined; // creating and placing
+      const placed = view.slots.filter((s) => s.stage === "placed");
+      const states = await Promise.all(placed.map((s) => market.dataSet(s.dataSetId ?? 0n)));
+      if (states.some((s) => s.version === 0n)) return undefined; // approved state not yet applied
+      const holders = placed.map((s) => s.provider ?? "");
+      const next = await Promise.all(holders.map(async (h) => (await market.proofState(h)).nextPeriod));
+      const latest = next.reduce((a, b) => (a > b ? a : b), 0n);
+      const end = await market.periodStart(latest + 1n);
+      const at = await now();
+      if (at < end - window + 5n) await chain.advance(Number(end - window + 5n - at));
+      await until(`the holders to prove period ${latest}`, async () => {
+        const proofs = await Promise.all(holders.map((h) => market.proofState(h)));
+        return proofs.every((p) => p.nextPeriod > latest) ? true : undefined;
+      });
+      return undefined;
+    },
+    timeoutMs,
+  );
+  return permanentFile(perm, fileId);
+}
+
+export async function runPermanentStory(input: PermanentStoryInput): Promise<PermanentStoryResult> {
+  const { chain } = input;
+  const p: Progress = input.progress;
   const client = devAccountWallet(input.clientAccount).connect(chain.provider);
-  const perm = PermanentStorage__factory.connect(address, client);
+  const perm = permanentOf(chain).connect(client);
   const config = await perm.config();
-  const k = Number(config.dataShards);
   const n = Number(config.totalShards);
 
   p.step(`A client stores an archive permanently: paid once for ${config.horizonYears} years`);
-  const shards = await encode(randomBytes(256 * 1024), k, n - k);
-  const span = 1n << BigInt(pieceHeight(shards[0]?.length ?? 64));
-  const list = new PieceList(
-    shards.map((shard, index) => ({ index, pieceRoot: pieceRoot(shard), span, dataSetId: 0n })),
-  );
-  const [principal, fee] = await perm.quote(span);
-  const paid = principal + fee;
-  p.detail(
-    `${n} pieces (${k} + ${n - k}) of ${shards[0]?.length ?? 0} bytes; quote: ${principal} base units of principal + ` +
-      `${fee} fee, assuming storage costs fall ${Number(config.declineBps) / 100}% a year`,
-  );
   await strataCli(chain)(["dev", "mint", "100", "--to", client.address], 0);
   const token = TestStablecoin__factory.connect(chain.addresses.token, client);
-  await (await token.approve(address, paid)).wait();
-  const receipt = await (await perm.storePermanent(list.root, span, paid)).wait();
-  let fileId: bigint | null = null;
-  for (const log of receipt?.logs ?? []) {
-    const parsed = perm.interface.parseLog(log);
-    if (parsed?.name === "FileStored") fileId = parsed.args.fileId as bigint;
-  }
-  p.check(fileId !== null, "storePermanent emitted no FileStored");
-  const s = await perm.solvency(fileId);
-  const solvency = {
-    principalLeft: s.principalLeft,
-    yearsCovered: s.yearsCovered,
-    livePieces: s.livePieces,
-    status: STATUS[Number(s.status)] ?? String(s.status),
-  };
-  p.check(s.principalLeft === principal, "the principal held is not the quoted one");
-  p.detail(
-    `file ${fileId} solvency: principal left ${s.principalLeft} base units, ${s.livePieces} of ${n} pieces live ` +
-      `(${solvency.status}: its slots now take provider offers, cheapest first), years covered ${s.yearsCovered}`,
+  const stored = await storePermanent(
+    {
+      bytes: randomBytes(256 * 1024),
+      onProgress: (event) => {
+        if (event.kind === "quoted") {
+          const q = event.quote;
+          p.detail(
+            `${q.n} pieces (any ${q.k} rebuild it) of ${q.pieceSize} bytes; quote: ${q.principal} base units of ` +
+              `principal + ${q.fee} fee, assuming storage costs fall ${q.declineBps / 100}% a year; ` +
+              `${event.stagers} agents take permanent pieces`,
+          );
+        }
+        if (event.kind === "staged") p.detail(`piece ${event.index} handed to ${event.provider}`);
+      },
+    },
+    {
+      permanent: perm,
+      registry: ProviderRegistry__factory.connect(chain.addresses.registry, chain.provider),
+      agentFor: (endpoint) => createPermanentAgentClient(endpoint),
+      approve: async (spender, amount) => {
+        await (await token.approve(spender, amount)).wait();
+      },
+    },
   );
-  return { fileId, pieces: n, paid, principal, horizonYears: config.horizonYears, solvency };
+  p.detail(`file ${stored.fileId} paid once: ${stored.quote.total} base units; the client is done`);
+  p.check(stored.file.principalLeft === stored.quote.principal, "the principal held is not the quoted one");
+
+  p.step("Provider agents offer for its pieces (cheapest wins), place, prove and confirm them");
+  const view = await advanceUntilPermanentLive(chain, stored.fileId);
+  for (const s of view.slots) {
+    p.detail(
+      `piece ${s.index}: ${s.stage} with ${s.provider ?? "nobody"} at ${s.pricePerTiBMonth} base units per TiB-month, data set ${s.dataSetId ?? "none"}`,
+    );
+  }
+  p.check(view.livePieces === n, `${view.livePieces} of ${n} pieces live`);
+  p.detail(
+    `solvency of file ${stored.fileId}: ${view.status}, ${view.livePieces}/${n} replicas live, principal left ` +
+      `${view.principalLeft} of ${view.principal} base units, covering ${view.yearsCovered} years at the live prices`,
+  );
+  return {
+    fileId: stored.fileId,
+    pieces: n,
+    paid: stored.quote.total,
+    principal: stored.quote.principal,
+    horizonYears: config.horizonYears,
+    holders: view.slots.map((s) => s.provider ?? ""),
+    solvency: {
+      principalLeft: view.principalLeft,
+      yearsCovered: view.yearsCovered,
+      livePieces: view.livePieces,
+      status: view.status,
+    },
+  };
 }

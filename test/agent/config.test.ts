@@ -1,7 +1,13 @@
 import { expect } from "chai";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { configToFile, defaultConfig, loadConfig, parseConfig } from "../../offchain/agent/config.js";
+import {
+  configToFile,
+  defaultConfig,
+  loadConfig,
+  loadConfigWithChainDecimals,
+  parseConfig,
+} from "../../offchain/agent/config.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
 import { removeTempDirs, tempDataDir } from "./helpers.js";
 
@@ -140,14 +146,36 @@ describe("agent configuration", function () {
     expect(problems({ ...base, compute: { pricePerMiBSecond: "0.0000000000000001" } })).to.have.length(1);
     expect(problems({ ...base, tokenDecimals: 37 })[0]).to.match(/^tokenDecimals:/);
     expect(problems({ ...base, tokenDecimals: "6" })[0]).to.match(/^tokenDecimals:/);
-    // With 0 decimals the defaults "2.5" per TiB-month and 3e-11 per GiB-second are finer than a base unit.
+    // With 0 decimals the defaults "2.5" per TiB-month (storage and permanent offers) and 3e-11 per GiB-second are
+    // finer than a base unit.
     expect(problems({ ...base, tokenDecimals: 0 }).map((p) => p.split(":")[0])).to.deep.equal([
       "policy.pricePerTiBMonth",
       "compute.pricePerStorageGiBSecond",
+      "permanent.pricePerTiBMonth",
     ]);
     const whole = { pricePerTiBMonth: "3" };
     const coarse = { pricePerStorageGiBSecond: "0.00000003" };
-    expect(problems({ ...base, tokenDecimals: 0, policy: whole, compute: coarse })).to.deep.equal([]);
+    expect(
+      problems({ ...base, tokenDecimals: 0, policy: whole, compute: coarse, permanent: whole }),
+    ).to.deep.equal([]);
+  });
+
+  it("permanent offers need the PermanentStorage address and a price in tokens", function () {
+    const base = { deployment: DEPLOYMENT };
+    expect(problems({ ...base, permanent: { enabled: true } }).map((p) => p.split(":")[0])).to.deep.equal([
+      "permanent.enabled",
+    ]);
+    expect(problems({ ...base, permanent: { pricePerTiBMonth: "0" } })).to.have.length(1);
+    expect(problems({ ...base, permanent: { maxPieceBytes: "63" } })).to.have.length(1);
+    expect(problems({ ...base, permanent: { offerEverything: true } })).to.have.length(1);
+    const config = parseConfig({
+      ...base,
+      deployment: { ...DEPLOYMENT, permanentStorage: "0x00000000000000000000000000000000000000aa" },
+      permanent: { enabled: true, pricePerTiBMonth: "1.75" },
+    });
+    expect(config.permanent.pricePerTiBMonth).to.equal(1_750_000n);
+    expect(config.deployment.permanentStorage).to.equal("0x00000000000000000000000000000000000000AA");
+    expect(configToFile(config).permanent.pricePerTiBMonth).to.equal("1.75");
   });
 
   it("refuses an offer the market cannot hold: a zero price, a notice above uint32", function () {
@@ -165,6 +193,42 @@ describe("agent configuration", function () {
   it("rejects the template until the deployment is filled in", function () {
     expect(codeOf(() => parseConfig(defaultConfig()))).to.equal("CONFIG_INVALID");
     expect(codeOf(() => parseConfig("not an object"))).to.equal("CONFIG_INVALID");
+  });
+
+  it("reads a file without tokenDecimals in the token's own decimals, asked of the chain", async function () {
+    const dir = await tempDataDir();
+    const path = join(dir, "agent.json");
+    const file = {
+      rpcUrl: "http://127.0.0.1:21555",
+      deployment: DEPLOYMENT,
+      policy: { pricePerTiBMonth: "2.5" },
+      compute: { pricePerMillicoreSecond: "0.000000000001" },
+    };
+    await writeFile(path, JSON.stringify(file));
+    const asked: { token: string; rpcUrl: string }[] = [];
+    const chainOf = (decimals: number) => (where: { token: string; rpcUrl: string }) => {
+      asked.push(where);
+      return Promise.resolve(decimals);
+    };
+    // 18 decimals: a price finer than 6 decimals is fine, and 2.5 tokens are 2.5e18 base units.
+    const eighteen = await loadConfigWithChainDecimals(path, {}, chainOf(18));
+    expect(eighteen.decimalsFrom).to.equal("chain");
+    expect(eighteen.config.tokenDecimals).to.equal(18);
+    expect(eighteen.config.policy.pricePerTiBMonth).to.equal(2_500_000_000_000_000_000n);
+    expect(asked).to.deep.equal([{ token: DEPLOYMENT.token, rpcUrl: file.rpcUrl }]);
+    // The overrides' RPC URL is the one asked.
+    await loadConfigWithChainDecimals(path, { rpcUrl: "http://127.0.0.1:21556" }, chainOf(18));
+    expect(asked[1]?.rpcUrl).to.equal("http://127.0.0.1:21556");
+    // 2 decimals: the same file's sub-cent price cannot be represented and is refused, not rounded.
+    const two = await loadConfigWithChainDecimals(path, {}, chainOf(2)).catch((e: unknown) => e);
+    expect(two).to.have.property("code", "CONFIG_INVALID");
+
+    // A file that states its decimals is read with them and the chain is not asked (the agent compares later).
+    await writeFile(path, JSON.stringify({ ...file, compute: {}, tokenDecimals: 6 }));
+    const stated = await loadConfigWithChainDecimals(path, {}, chainOf(18));
+    expect(stated.decimalsFrom).to.equal("file");
+    expect(stated.config.policy.pricePerTiBMonth).to.equal(2_500_000n);
+    expect(asked).to.have.length(3);
   });
 
   it("says CONFIG_NOT_FOUND for a missing file and CONFIG_PARSE_ERROR for bad JSON", async function () {

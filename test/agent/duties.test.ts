@@ -212,6 +212,35 @@ describe("agent chain duties on data sets", function () {
     expect((await f.retrievalChallenges.challengeOf(id)).status).to.equal(2n);
   });
 
+  it("sends a confirmed proof again in the window when the node lost the block that held it", async function () {
+    const f = await deployStorage();
+    await registerProvider(f, f.provider);
+    await fundClient(f, f.client);
+    const agent = await startTestAgent(f);
+    agents.push(agent);
+    await liveDataSet(f, agent, [5000]);
+    await agent.tick();
+    const period = (await f.market.proofState(f.provider.address)).nextPeriod;
+    await enterProofWindow(f, period);
+    // The node's state before the proof: restoring it drops the proof's block, as a node restarted without its
+    // recent blocks does, while the window is still open.
+    const beforeProof = await f.helpers.takeSnapshot();
+    expect((await agent.tick()).prover?.proven).to.equal(period);
+    const first = agent.context.db.proof(period);
+    expect(first?.status).to.equal("confirmed");
+    await beforeProof.restore();
+    expect((await f.market.proofState(f.provider.address)).nextPeriod).to.equal(period);
+    expect(await f.ethers.provider.getTransactionReceipt(first?.txHash ?? "")).to.equal(null);
+
+    expect((await agent.tick()).prover?.proven).to.equal(period);
+    const again = agent.context.db.proof(period);
+    expect(again?.status).to.equal("confirmed");
+    // The same signed transaction (same nonce and answers) is broadcast again and is on chain this time.
+    expect((await f.ethers.provider.getTransactionReceipt(again?.txHash ?? ""))?.status).to.equal(1);
+    expect((await f.market.proofState(f.provider.address)).nextPeriod).to.equal(period + 1n);
+    expect((await f.market.proofState(f.provider.address)).missedPeriods).to.equal(0n);
+  });
+
   it("carries on proving after a restart on the same data directory", async function () {
     const f = await deployStorage();
     await registerProvider(f, f.provider);

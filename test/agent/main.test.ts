@@ -73,6 +73,28 @@ describe("agent process entry (startAgentFromConfigFile)", function () {
     expect(error).to.be.instanceOf(StrataError).with.property("code", "KEY_MISSING");
   });
 
+  it("reads a configuration without tokenDecimals in the token's decimals from the chain", async function () {
+    const path = await configFile({ account: 2 }, { policy: { pricePerTiBMonth: "3.25" } });
+    const started = await startAgentFromConfigFile(path, { logger: silentLogger() });
+    try {
+      const { config } = started.agent.context;
+      expect(config.tokenDecimals).to.equal(Number(await f.token.decimals()));
+      expect(config.policy.pricePerTiBMonth).to.equal(3_250_000n);
+    } finally {
+      await started.stop();
+    }
+  });
+
+  it("CONFIG_TOKEN_DECIMALS when the token's decimals cannot be read", async function () {
+    const path = await configFile({ account: 2 });
+    // An address without code answers decimals() with nothing.
+    const error = await startAgentFromConfigFile(path, {
+      logger: silentLogger(),
+      overrides: { deployment: { token: f.others[0]?.address ?? "" } },
+    }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(StrataError).with.property("code", "CONFIG_TOKEN_DECIMALS");
+  });
+
   it("CONFIG_TOKEN_DECIMALS when the amounts are written for other decimals than the token's", async function () {
     // "2.5" tokens of 18 decimals would be 2.5e18 base units of the 6-decimal stablecoin: refused, not misread.
     const path = await configFile({ account: 2 }, { tokenDecimals: 18 });

@@ -24,6 +24,7 @@ import { prepareStream } from "../../offchain/sdk/data/prepare.js";
 import { loadManifest } from "../../offchain/sdk/manifest/manifest.js";
 import { deployStorage, USDC, type StorageFixture } from "../helpers/fixture.js";
 import { fakeProviders, type FakeAgent, type FakeAgentBehaviour } from "./helpers/fakeAgent.js";
+import { StrataError } from "../../offchain/sdk/errors.js";
 import { expectCode, must } from "./helpers/httpServer.js";
 
 const PERIODS = 24n;
@@ -197,7 +198,18 @@ describe("store, retrieve and manage a file in data sets (in-process chain, fake
 
   it("fails with INSUFFICIENT_FUNDS before any data set or upload", async () => {
     await setUp([{}, {}, {}]);
-    await expectCode(storeFile(request(new Uint8Array(randomBytes(1000))), deps), "INSUFFICIENT_FUNDS");
+    const error = await expectCode(
+      storeFile(request(new Uint8Array(randomBytes(1000))), deps),
+      "INSUFFICIENT_FUNDS",
+    );
+    // Amounts in tokens with the symbol; base units only in the `...Raw` figures.
+    const symbol = await f.token.symbol();
+    expect((error as Error).message).to.match(new RegExp(`needs about [0-9.]+ ${symbol} of escrow`));
+    expect((error as Error).message).to.not.match(/token units|base units/);
+    if (!(error instanceof StrataError)) throw new Error("expected a StrataError");
+    const data = error.data ?? {};
+    expect(Object.keys(data).sort()).to.deep.equal(["ledgerRaw", "neededRaw", "walletRaw"]);
+    expect(BigInt(data.neededRaw ?? "0")).to.be.greaterThan(0n);
     for (const agent of agents) {
       expect(agent.uploads).to.have.length(0);
       expect(agent.creates).to.have.length(0);

@@ -1,4 +1,9 @@
 import { expect } from "chai";
+import { ZeroAddress } from "ethers";
+import {
+  missedHeartbeatsReportGasLimit,
+  sendMissedHeartbeatsReport,
+} from "../../offchain/sdk/compute/reportGas.js";
 import {
   atNextBlock,
   bpsOf,
@@ -140,6 +145,8 @@ describe("ComputeMarket heartbeats", function () {
         .withArgs(f.provider.address, await f.compute.getAddress(), MISSED_PENALTY, 0n);
       expect(await f.compute.balanceOf(f.watcher.address)).to.equal(toReporter);
       expect(await f.compute.balanceOf(f.treasury.address)).to.equal(toTreasury);
+      // The tenant's compensation is credited to its ledger balance at once; the escrow is unchanged.
+      expect(await f.compute.balanceOf(f.client.address)).to.equal(toTenant);
       let lease = await f.compute.getLease(leaseId);
       expect([
         lease.nextPeriod,
@@ -147,7 +154,7 @@ describe("ComputeMarket heartbeats", function () {
         lease.missedSeconds,
         lease.collateral,
         lease.escrow,
-      ]).to.deep.equal([2n, 1n, HEARTBEAT, COLLATERAL - MISSED_PENALTY, ESCROW + toTenant]);
+      ]).to.deep.equal([2n, 1n, HEARTBEAT, COLLATERAL - MISSED_PENALTY, ESCROW]);
       expect(await stakeOf(f)).to.deep.equal({
         free: STAKE - COLLATERAL,
         locked: COLLATERAL - MISSED_PENALTY,
@@ -163,7 +170,7 @@ describe("ComputeMarket heartbeats", function () {
       lease = await f.compute.getLease(leaseId);
       expect(lease.paidSeconds).to.equal(HEARTBEAT + 30n);
 
-      // The missed period's cost and the tenant's compensation stayed in the escrow and return at close.
+      // The missed period's cost stayed in the escrow and returns at close, beside the compensation.
       await atNextBlock(f, startedAt + 2n * HEARTBEAT + 30n + 1n);
       await mined(f.compute.connect(f.client).closeLease(leaseId, CloseReason.Tenant));
       expect(await f.compute.balanceOf(f.client.address)).to.equal(
@@ -256,7 +263,7 @@ describe("ComputeMarket heartbeats", function () {
       const toTreasury = bpsOf(penalty, TREASURY_BPS);
       const toTenant = penalty - toTreasury;
       const paid = HEARTBEAT * PRICE;
-      const refund = ESCROW + report.toTenant - paid + CLOSE_BOUNTY;
+      const refund = ESCROW - paid + CLOSE_BOUNTY;
       const tx = f.compute.connect(f.watcher).reportMissedHeartbeats(leaseId);
       await expect(tx)
         .to.emit(f.compute, "MissedHeartbeatsReported")
@@ -287,7 +294,8 @@ describe("ComputeMarket heartbeats", function () {
         .to.emit(f.registry, "StakeSlashed")
         .withArgs(f.provider.address, await f.compute.getAddress(), slashed + penalty, 0n);
       expect(await f.compute.balanceOf(f.watcher.address)).to.equal(report.toReporter);
-      expect(await f.compute.balanceOf(f.client.address)).to.equal(refund + toTenant);
+      const client = refund + report.toTenant + toTenant;
+      expect(await f.compute.balanceOf(f.client.address)).to.equal(client);
       const treasury = report.toTreasury + toTreasury;
       expect(await f.compute.balanceOf(f.treasury.address)).to.equal(treasury);
       expect(await f.compute.balanceOf(f.provider.address)).to.equal(paid);
@@ -298,12 +306,54 @@ describe("ComputeMarket heartbeats", function () {
       await expectComputeFundsConserved(f);
       // The slashed tokens still sit in the registry; the first withdrawal that needs them collects them.
       expect(await f.registry.slashedOwedTo(await f.compute.getAddress())).to.equal(slashed + penalty);
-      await mined(f.compute.connect(f.client).withdraw(refund + toTenant));
+      await mined(f.compute.connect(f.client).withdraw(client));
       await mined(f.compute.connect(f.watcher).withdraw(report.toReporter));
       await mined(f.compute.connect(f.treasury).withdraw(treasury));
       await mined(f.compute.connect(f.provider).withdraw(paid));
       expect(await f.token.balanceOf(await f.compute.getAddress())).to.equal(0n);
       expect(await f.registry.slashedOwedTo(await f.compute.getAddress())).to.equal(0n);
+    });
+
+    it("test_reportMissedHeartbeats_leavesAnOverdrawnLeaseOverdrawnAndCreditsTheTenantsBalance", async function () {
+      const f = get();
+      // Escrow for 100 seconds; periods 0 and 1 are heartbeated, so the resolved time already overdraws it.
+      const { leaseId, startedAt } = await startLease(f, { order: { deposit: CLOSE_BOUNTY + PRICE * 100n } });
+      await heartbeatAt(f, leaseId, startedAt, 0n);
+      await heartbeatAt(f, leaseId, startedAt, 1n);
+      await f.helpers.time.increaseTo(startedAt + 3n * HEARTBEAT); // period 2 closed without a heartbeat
+      expect((await f.compute.leaseAccrual(leaseId)).overdrawn).to.equal(true);
+      const { toTenant, toReporter } = reportSplit(MISSED_PENALTY);
+      // The compensation is far larger than the overdraft: had it joined the escrow it would have cured it.
+      expect(toTenant).to.be.greaterThan(2n * HEARTBEAT * PRICE);
+      await expect(f.compute.connect(f.watcher).reportMissedHeartbeats(leaseId))
+        .to.emit(f.compute, "LeaseSlashed")
+        .withArgs(f.provider.address, leaseId, toTenant, toReporter, bpsOf(MISSED_PENALTY, TREASURY_BPS));
+      expect((await f.compute.getLease(leaseId)).escrow).to.equal(PRICE * 100n);
+      expect(await f.compute.balanceOf(f.client.address)).to.equal(toTenant);
+      expect((await f.compute.leaseAccrual(leaseId)).overdrawn).to.equal(true);
+      await expectComputeFundsConserved(f, { leases: [leaseId] });
+
+      // Still closable for insufficient funds: the closer earns the buffer, the provider the 100 paid seconds.
+      await expect(f.compute.connect(f.watcher).closeLease(leaseId, CloseReason.InsufficientFunds))
+        .to.emit(f.compute, "LeaseClosed")
+        .withArgs(
+          leaseId,
+          CloseReason.InsufficientFunds,
+          f.watcher.address,
+          PRICE * 100n,
+          0n,
+          CLOSE_BOUNTY,
+          0n,
+          COLLATERAL - MISSED_PENALTY,
+        );
+      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(toReporter + CLOSE_BOUNTY);
+      await expectComputeFundsConserved(f);
+
+      // The tenant withdraws its compensation (collected from the registry's slashed stake when needed).
+      const wallet = await f.token.balanceOf(f.client.address);
+      await mined(f.compute.connect(f.client).withdraw(toTenant));
+      expect(await f.token.balanceOf(f.client.address)).to.equal(wallet + toTenant);
+      expect(await f.compute.balanceOf(f.client.address)).to.equal(0n);
     });
 
     it("test_reportMissedHeartbeats_countsOnlyTimeInsideTheLease", async function () {
@@ -329,6 +379,35 @@ describe("ComputeMarket heartbeats", function () {
         ESCROW + toTenant - HEARTBEAT * PRICE + CLOSE_BOUNTY,
       );
       await expectComputeFundsConserved(f);
+    });
+
+    it("test_reportMissedHeartbeats_gasLimitOfAnEarlierEstimateCoversTheCloseAPeriodLaterReaches", async function () {
+      const f = get();
+      const { leaseId, startedAt } = await startLease(f);
+      // A first report (its balances exist afterwards, as in a running market).
+      await atNextBlock(f, startedAt + HEARTBEAT + 1n);
+      await mined(f.compute.connect(f.watcher).reportMissedHeartbeats(leaseId));
+      // One period short of the limit: the estimate is of a report that does not close the lease.
+      await f.helpers.time.increaseTo(startedAt + (MAX_MISSED - 1n) * HEARTBEAT + 1n);
+      const estimate = await f.compute.connect(f.watcher).reportMissedHeartbeats.estimateGas(leaseId);
+      // The transaction lands a period later: it reports one more period, reaches the limit and closes. With the
+      // bare estimate as its limit it runs out of gas (the close's refunds come only at the end).
+      const landing = startedAt + MAX_MISSED * HEARTBEAT + 1n;
+      const before = await f.helpers.takeSnapshot();
+      await atNextBlock(f, landing);
+      const bare = async () =>
+        (await f.compute.connect(f.watcher).reportMissedHeartbeats(leaseId, { gasLimit: estimate })).wait();
+      expect(
+        await bare().then(
+          () => "landed",
+          () => "failed",
+        ),
+      ).to.equal("failed");
+      await before.restore();
+      await atNextBlock(f, landing);
+      await mined(sendMissedHeartbeatsReport(f.compute.connect(f.watcher), leaseId));
+      expect((await f.compute.getLease(leaseId)).provider).to.equal(ZeroAddress);
+      expect(missedHeartbeatsReportGasLimit(estimate)).to.be.greaterThan(estimate);
     });
 
     it("test_reportMissedHeartbeats_worksWhilePaused", async function () {

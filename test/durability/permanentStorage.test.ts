@@ -17,6 +17,7 @@ import {
 } from "./permanent.helpers.js";
 
 const YEAR = 365n * 86_400n;
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
 function modelConfig(p: PermanentFixture) {
   p;
@@ -258,6 +259,63 @@ describe("PermanentStorage: pay once, keep forever", () => {
       p.perm,
       "PermanentNothingOwed",
     );
+  });
+
+  it("test_abandon_afterTheDeadlineReleasesEveryToken", async () => {
+    // One piece placed (its escrow funded from the principal) but never proven, the file never reaches k: after
+    // the placement deadline the piece is lost (its data set terminated), after 30 days the file is abandoned,
+    // and once the data set closed every token has left the contract: refund to the uploader, the escrow's
+    // return and the fee to the reserve's recipient.
+    const p = await permanentSetup();
+    const { f, perm } = p;
+    const fileId = await storeFile(p);
+    const provider = p.providers[2];
+    if (!provider) throw new Error("provider");
+    const id = await placePiece(p, fileId, 0, provider);
+    const spent = (await perm.file(fileId)).spent;
+    expect(spent).to.be.greaterThan(0n);
+    await expect(perm.reportLost(fileId, 0)).to.be.revertedWithCustomError(perm, "PermanentPieceNotLost");
+    await f.helpers.time.increase(5n * (await f.market.provingPeriod()));
+    await expect(perm.reportLost(fileId, 0)).to.emit(perm, "PieceLost");
+    await f.helpers.time.increase(30n * 86_400n);
+    const file = await perm.file(fileId);
+    const refund = file.principal - file.spent;
+    await expect(perm.abandon(fileId)).to.emit(perm, "FileAbandoned").withArgs(fileId, refund);
+    await expect(perm.abandon(fileId)).to.be.revertedWithCustomError(perm, "PermanentWrongFileStatus");
+    const before = await f.token.balanceOf(p.uploader.address);
+    await (await perm.connect(p.uploader).withdrawOwed()).wait();
+    expect(await f.token.balanceOf(p.uploader.address)).to.equal(before + refund);
+    // The terminated data set closes; its unspent escrow comes back to the contract's market balance.
+    await (await f.market.finalizeDataSet(id)).wait();
+    expect((await f.market.dataSet(id)).status).to.not.equal(1n);
+    await (await perm.sweep()).wait();
+    const reserve = await perm.reserve();
+    const treasuryBefore = await f.token.balanceOf(f.treasury.address);
+    await (await perm.releaseReserve()).wait();
+    expect(await f.token.balanceOf(f.treasury.address)).to.equal(treasuryBefore + reserve);
+    expect(await perm.obligations()).to.equal(0n);
+    expect(await f.token.balanceOf(await perm.getAddress())).to.equal(0n);
+    expect(await f.market.balanceOf(await perm.getAddress())).to.equal(0n);
+  });
+
+  it("test_award_aWinnerHoldingAnotherPieceLapsesAndTheSlotReopens", async () => {
+    const p = await permanentSetup();
+    const fileId = await storeFile(p);
+    const [a, b] = p.providers;
+    if (!a || !b) throw new Error("providers");
+    // `a` is the best offer on two slots; it wins slot 0 first.
+    await (await p.perm.connect(a).offer(fileId, 0, 2n * USDC)).wait();
+    await (await p.perm.connect(a).offer(fileId, 1, 2n * USDC)).wait();
+    await p.f.helpers.time.increase(601n);
+    await (await p.perm.award(fileId, 0)).wait();
+    // Its offer on slot 1 lapses at award instead of closing the slot for good.
+    await expect(p.perm.award(fileId, 1)).to.emit(p.perm, "OfferLapsed").withArgs(fileId, 1, a.address);
+    const s = await p.perm.slot(fileId, 1);
+    expect([s.stage, s.provider, s.price, s.deadline]).to.deep.equal([0n, ZERO_ADDRESS, 0n, 0n]);
+    await expect(p.perm.connect(b).offer(fileId, 1, 3n * USDC)).to.emit(p.perm, "OfferMade");
+    await p.f.helpers.time.increase(601n);
+    await expect(p.perm.award(fileId, 1)).to.emit(p.perm, "SlotAwarded");
+    expect((await p.perm.slot(fileId, 1)).provider).to.equal(b.address);
   });
 
   it("test_awardNotPlaced_isLostAndReopens", async () => {

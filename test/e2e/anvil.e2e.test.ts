@@ -62,9 +62,6 @@ describe("e2e: Anvil as the node", function () {
 
   describe("the demo", function () {
     it("npm run demo -- --node anvil: the whole storage and compute story, unchanged", async function () {
-      // Opt-in (STRATA_TEST_ANVIL_DEMO=1): on Anvil the worker's missed-heartbeat reports of the compute chapter do
-      // not land since the reporter-share rules, an open defect; the reorg and restart tests below always run.
-      if (process.env.STRATA_TEST_ANVIL_DEMO !== "1") this.skip();
       const tsx = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
       const result = await run([tsx, "scripts/demo.ts", "--node", "anvil", "--json"], { timeoutMs: 840_000 });
       if (result.code !== 0) throw new Error(`demo failed (${result.code}):\n${result.stderr.slice(-6000)}`);
@@ -74,12 +71,16 @@ describe("e2e: Anvil as the node", function () {
         proofs: number;
         missedPeriodsReported: number;
         retrievalChallenges: { failed: number };
+        dataSets: { state: string }[];
         compute: { leases: { reason: string }[] };
       };
       expect(summary.ok).to.equal(true);
       expect(summary.proofs).to.be.at.least(8);
       expect(summary.missedPeriodsReported).to.be.at.least(1);
-      expect(summary.retrievalChallenges.failed).to.equal(1);
+      // As on Hardhat (demo.e2e): one or two data sets end by a failed retrieval challenge, depending on timing.
+      const failedSets = summary.dataSets.filter((d) => d.state === "ended: retrieval failed");
+      expect(failedSets.length).to.be.within(1, 2);
+      expect(summary.retrievalChallenges.failed).to.equal(failedSets.length);
       expect(summary.compute.leases.map((l) => l.reason)).to.deep.equal([
         "MissedHeartbeats",
         "InsufficientFunds",

@@ -11,7 +11,13 @@ interface DemoSummary {
   ok: boolean;
   dataSets: { id: string; state: string; compensation: string; pricePerTiBMonth: string; bytes: string }[];
   repair: { repairer: string; reward: string; providerPaid: string; dataSetId: string };
-  permanent: { paid: string; principal: string; solvency: { principalLeft: string; status: string } };
+  permanent: {
+    paid: string;
+    principal: string;
+    pieces: number;
+    holders: string[];
+    solvency: { principalLeft: string; status: string; livePieces: number; yearsCovered: number };
+  };
   proofs: number;
   missedPeriodsReported: number;
   retrievalChallenges: { opened: number; failed: number };
@@ -34,9 +40,10 @@ describe("e2e: npm run demo", function () {
     const failedSets = summary.dataSets.filter((d) => d.state === "ended: retrieval failed");
     expect(failedSets.length).to.be.within(1, 2);
     expect(summary.retrievalChallenges.failed).to.equal(failedSets.length);
-    // The file's four data sets and one per repaired piece (client: the mandate's wallet); at most one repair
-    // per ended data set.
-    expect(summary.dataSets.length).to.be.within(5, 4 + failedSets.length);
+    // The file's four data sets, one per repaired piece (client: the mandate's wallet; at most one repair per ended
+    // data set), and one per piece of the permanent file (client: PermanentStorage).
+    const permanentSets = summary.permanent.pieces;
+    expect(summary.dataSets.length).to.be.within(5 + permanentSets, 4 + failedSets.length + permanentSets);
     // The data sets still live hold the file's pieces (an ended data set holds nothing).
     const live = summary.dataSets.filter((d) => d.state === "live");
     expect(live.length).to.be.at.least(2);
@@ -52,8 +59,14 @@ describe("e2e: npm run demo", function () {
     expect(BigInt(summary.repair.providerPaid)).to.be.greaterThan(0n);
     expect(summary.dataSets.map((d) => d.id)).to.include(summary.repair.dataSetId);
     expect(BigInt(summary.permanent.principal)).to.be.greaterThan(0n);
-    expect(summary.permanent.solvency.principalLeft).to.equal(summary.permanent.principal);
-    expect(summary.permanent.solvency.status).to.equal("pending");
+    // Every piece of the permanent file was placed by the agents and proven: the file is active.
+    expect(summary.permanent.solvency.status).to.equal("active");
+    expect(summary.permanent.solvency.livePieces).to.equal(summary.permanent.pieces);
+    expect(new Set(summary.permanent.holders).size).to.equal(summary.permanent.pieces);
+    expect(BigInt(summary.permanent.solvency.principalLeft)).to.be.lessThan(
+      BigInt(summary.permanent.principal),
+    );
+    expect(summary.permanent.solvency.yearsCovered).to.equal(200);
     expect(summary.compute.leases.map((l) => l.reason)).to.deep.equal([
       "MissedHeartbeats",
       "InsufficientFunds",

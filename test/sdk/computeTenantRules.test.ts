@@ -223,7 +223,7 @@ describe("compute tenant rules (sdk/compute/tenantRules)", function () {
 
 describe("compute receipts (sdk/compute/receipts)", function () {
   const market = { interface: IComputeMarket__factory.createInterface() };
-  const log = (name: "OrderCancelled" | "MissedHeartbeatsReported", args: unknown[]) =>
+  const log = (name: "OrderCancelled" | "MissedHeartbeatsReported" | "LeaseSlashed", args: unknown[]) =>
     market.interface.encodeEventLog(name, args);
 
   it("reads what a transaction did from its events, CHAIN_REVERT when an order was not posted", function () {
@@ -235,7 +235,19 @@ describe("compute receipts (sdk/compute/receipts)", function () {
       missedHeartbeatsReport(market, {
         logs: [log("MissedHeartbeatsReported", [3n, OTHER, 2n, 1n, 40n, 5n])],
       }),
-    ).to.deep.equal({ count: 1n, refunded: 40n, bounty: 5n });
+    ).to.deep.equal({ count: 1n, refunded: 40n, bounty: 5n, compensation: 0n });
+    // The report's own slash is its compensation; a second slash from the close it caused is not.
+    const closing = [
+      log("MissedHeartbeatsReported", [3n, OTHER, 2n, 1n, 40n, 5n]),
+      log("LeaseSlashed", [PROVIDER, 3n, 12n, 5n, 3n]),
+      log("LeaseSlashed", [PROVIDER, 3n, 100n, 0n, 25n]),
+    ];
+    expect(missedHeartbeatsReport(market, { logs: closing })).to.deep.equal({
+      count: 1n,
+      refunded: 40n,
+      bounty: 5n,
+      compensation: 12n,
+    });
   });
 });
 

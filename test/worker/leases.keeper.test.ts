@@ -23,7 +23,6 @@ import {
   PRICE,
   startLease,
 } from "../compute/helpers.js";
-import { defaultComputeParameters } from "../helpers/fixture.js";
 import type { StorageFixture } from "../helpers/fixture.js";
 import { counterValue, nonceOf } from "./duties.helpers.js";
 import { removeTempDirs, workerConfig } from "./helpers.js";
@@ -89,6 +88,29 @@ describe("worker duty: lease keeper", function () {
       expect(second.duties.leaseKeeper).to.deep.include({ candidates: 0, reported: 0 });
       expect(await nonceOf(f, f.watcher.address)).to.equal(nonce);
       expect(w.context.db.actions({ kind: REPORT_MISSED_HEARTBEATS })).to.have.length(1);
+    });
+
+    it("reports again, once per heartbeat period, when its report's transaction reverted", async function () {
+      const { leaseId, startedAt } = await startLease(f);
+      await heartbeatThrough(f, leaseId, 0n);
+      await timeTo(f, startedAt + 2n * HEARTBEAT); // period 1 closed without a heartbeat
+      const w = await worker(f, { signer: f.watcher, duties: [leaseKeeperDuty()] });
+      // As if its first report had landed in a later block than it was estimated for and run out of gas.
+      const reverted = w.context.db.claimAction(REPORT_MISSED_HEARTBEATS, leaseId.toString(), "1");
+      w.context.db.updateAction(reverted.id, {
+        status: "reverted",
+        error: "the transaction reverted on chain",
+      });
+
+      const result = (await w.tick()).duties.leaseKeeper;
+      expect(result).to.deep.include({ reported: 1 });
+      const retry = w.context.db.action(REPORT_MISSED_HEARTBEATS, leaseId.toString(), "1@2");
+      expect(retry?.status).to.equal("confirmed");
+      expect(retry?.reward).to.equal(shareOf(1n));
+      expect((await f.compute.getLease(leaseId)).nextPeriod).to.equal(2n);
+      expect(w.context.db.action(REPORT_MISSED_HEARTBEATS, leaseId.toString(), "1")?.status).to.equal(
+        "reverted",
+      );
     });
 
     it("the report that reaches maxMissedHeartbeats closes the lease for MissedHeartbeats", async function () {
@@ -297,17 +319,12 @@ describe("worker duty: lease keeper", function () {
     });
 
     it("runs reports before closes: a lease behind on heartbeats and overdrawn earns both bounties", async function () {
-      // No penalty: the tenant's compensation from a report joins the escrow and could cure the overdraft.
-      await mined(
-        f.compute.connect(f.admin).setParameters(defaultComputeParameters({ missedHeartbeatPenalty: 0n })),
-      );
       const { leaseId, startedAt } = await overdrawnLease(f);
       await timeTo(f, startedAt + 4n * HEARTBEAT); // period 3 missed
       const w = await worker(f, { signer: f.watcher, duties: [leaseKeeperDuty()] });
       const result = (await w.tick()).duties.leaseKeeper;
-      await mined(f.compute.connect(f.admin).setParameters(defaultComputeParameters()));
       expect(result).to.deep.include({ reported: 1, closed: 1 });
-      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(CLOSE_BOUNTY);
+      expect(await f.compute.balanceOf(f.watcher.address)).to.equal(CLOSE_BOUNTY + shareOf(1n));
       expect((await f.compute.getLease(leaseId)).provider).to.equal(ZeroAddress);
     });
 

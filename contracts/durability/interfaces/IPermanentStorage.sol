@@ -145,6 +145,12 @@ interface IPermanentStorage is IERC1271 {
         uint256 price,
         uint64 closesAt
     );
+    /// @notice A slot's best offer lapsed at award because its provider won another piece of the file meanwhile;
+    ///         the slot takes offers again.
+    /// @param fileId The file.
+    /// @param index The piece.
+    /// @param provider The provider whose offer lapsed.
+    event OfferLapsed(uint256 indexed fileId, uint32 indexed index, address indexed provider);
     /// @notice A slot was awarded; the winner may create the data set with `terms` (any signature).
     /// @param fileId The file.
     /// @param index The piece.
@@ -255,7 +261,9 @@ interface IPermanentStorage is IERC1271 {
     /// @param price Price per TiB-month.
     function offer(uint256 fileId, uint32 index, uint128 price) external;
 
-    /// @notice Award a slot to its cheapest offer once offers closed (anyone): approves the creation digest.
+    /// @notice Award a slot to its cheapest offer once offers closed (anyone): approves the creation digest. When
+    ///         the winner holds another piece of the file by then, its offer lapses instead (`OfferLapsed`) and the
+    ///         slot takes offers again.
     /// @param fileId The file.
     /// @param index The piece.
     function award(uint256 fileId, uint32 index) external;

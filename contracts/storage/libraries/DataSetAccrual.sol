@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
+import { DataSetMath } from "./DataSetMath.sol";
 import { FaultLog } from "./FaultLog.sol";
 import { MarketLayout } from "./MarketLayout.sol";
 
@@ -24,8 +25,8 @@ library DataSetAccrual {
         // Inputs of the segments.
         uint256 provingPeriod;
         uint256 declaredPlusOne;
-        // Whether the provider ever missed a period (else its FaultLog is not read).
-        bool anyMissed;
+        // Runs in the provider's FaultLog (0 when it never missed a period: the log is then not read).
+        uint256 runs;
     }
 
     /// @notice The accrual of data set `id` over its resolved, unaccounted periods (not written).
@@ -53,7 +54,7 @@ library DataSetAccrual {
     ) internal view returns (Delta memory a) {
         MarketLayout.DataSet storage d = s.sets[id];
         address provider = d.provider;
-        IStorageMarket.ProviderProofState storage st = s.proofStates[provider];
+        MarketLayout.ProofState storage st = s.proofStates[provider];
         uint256 to = st.nextPeriod;
         uint256 end = d.endPeriod;
         if (end != 0 && end < to) to = end;
@@ -66,7 +67,7 @@ library DataSetAccrual {
         uint256 at = d.writtenAt;
         a.provingPeriod = provingPeriod;
         a.declaredPlusOne = d.lastDeclaredPlusOne;
-        a.anyMissed = st.missedPeriods != 0;
+        if (st.missedPeriods != 0) a.runs = s.bonds[provider].faultRuns;
         FaultLog.Log storage log = s.faultLogs[provider];
         if (at >= pt && at < to) {
             _segment(a, log, d.spanPrev, at, at + 1);
@@ -109,16 +110,116 @@ library DataSetAccrual {
         uint256 declaredPlusOne = a.declaredPlusOne;
         // Periods in which the data set held nothing frozen are neither paid nor faults.
         if (span == 0) return;
-        bool anyMissed = a.anyMissed;
-        uint256 missed = anyMissed ? log.missedBetween(from, to) : 0;
+        uint256 runs = a.runs;
+        uint256 missed = runs != 0 ? log.missedBetween(runs, from, to) : 0;
         uint256 declared;
         if (declaredPlusOne > from && declaredPlusOne <= to) {
             uint256 p = declaredPlusOne - 1;
             // A declared period that was also missed is charged once, as missed.
-            if (!anyMissed || log.missedBetween(p, p + 1) == 0) declared = 1;
+            if (runs == 0 || log.missedBetween(runs, p, p + 1) == 0) declared = 1;
         }
         a.missed += missed;
         a.declared += declared;
         a.leafSeconds += span * (to - from - missed - declared) * a.provingPeriod;
+    }
+
+    /// @notice Take `amount` from the caller's live data set's escrow, up to what `withdrawableInline` allows (the
+    ///         data set is accounted first); the market credits the caller afterwards.
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param amount Tokens.
+    /// @param provingPeriod The market's proving period (seconds).
+    function withdrawEscrow(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 amount,
+        uint256 provingPeriod
+    ) public {
+        MarketLayout.DataSet storage d = s.sets[id];
+        if (msg.sender != d.client) revert IStorageMarket.MarketNotDataSetParty(id, msg.sender);
+        if (d.status != IStorageMarket.Status.Live) revert IStorageMarket.MarketWrongStatus(id, d.status);
+        accrueInline(s, id, provingPeriod);
+        uint256 free = withdrawableInline(s, id, provingPeriod);
+        if (amount > free) revert IStorageMarket.MarketAboveAvailable(id, amount, free);
+        // amount <= free <= escrow.
+        unchecked {
+            d.escrow -= uint128(amount);
+        }
+        emit IStorageMarket.EscrowWithdrawn(id, amount);
+    }
+
+    /// @notice Tokens of the data set's escrow owed to the provider for resolved time (accounted or not).
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return The amount.
+    function owedInline(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 provingPeriod
+    ) internal view returns (uint256) {
+        MarketLayout.DataSet storage d = s.sets[id];
+        Delta memory a = pendingInline(s, id, provingPeriod);
+        uint256 earned = DataSetMath.earned(d.pricePerTiBMonth, d.leafSeconds + a.leafSeconds);
+        return earned > d.paid ? earned - d.paid : 0;
+    }
+
+    /// @notice Escrow not owed for resolved time.
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return The amount.
+    function availableInline(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 provingPeriod
+    ) internal view returns (uint256) {
+        uint256 escrow = s.sets[id].escrow;
+        uint256 owed = owedInline(s, id, provingPeriod);
+        return escrow > owed ? escrow - owed : 0;
+    }
+
+    /// @notice Escrow the client of a live data set may withdraw now: what is not owed, beyond the notice plus two
+    ///         periods of its larger span (current or frozen).
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return The amount.
+    function withdrawableInline(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 provingPeriod
+    ) internal view returns (uint256) {
+        MarketLayout.DataSet storage d = s.sets[id];
+        if (d.status != IStorageMarket.Status.Live) return 0;
+        uint256 free = availableInline(s, id, provingPeriod);
+        uint256 span = d.spanCur > d.spanPrev ? d.spanCur : d.spanPrev;
+        uint256 lock = DataSetMath.cost(
+            d.pricePerTiBMonth,
+            span,
+            (uint256(d.noticePeriods) + 2) * provingPeriod
+        );
+        return free > lock ? free - lock : 0;
+    }
+
+    /// @notice Escrow not owed for resolved time, and what the notice plus one period of the current span costs
+    ///         (below it, anyone may end the data set as unfunded).
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return availableNow Escrow not owed for resolved time.
+    /// @return needed Cost of the notice plus one period.
+    function fundingInline(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 provingPeriod
+    ) internal view returns (uint256 availableNow, uint256 needed) {
+        availableNow = availableInline(s, id, provingPeriod);
+        MarketLayout.DataSet storage d = s.sets[id];
+        needed = DataSetMath.cost(
+            d.pricePerTiBMonth,
+            d.spanCur,
+            (uint256(d.noticePeriods) + 1) * provingPeriod
+        );
     }
 }

@@ -38,7 +38,7 @@ library DataSetProving {
         uint32 period,
         IStorageMarket.ChallengeAnswer[] calldata answers
     ) public {
-        IStorageMarket.ProviderProofState storage state = s.proofStates[msg.sender];
+        MarketLayout.ProofState storage state = s.proofStates[msg.sender];
         uint32 next = state.nextPeriod;
         if (period != next) revert IStorageMarket.MarketWrongPeriod(period, next);
         uint256 opensAt = ctx.periodEnd - ctx.proofWindow;
@@ -109,16 +109,19 @@ library DataSetProving {
         uint256 accepted;
         for (uint256 j = 0; j < DRAWS_PER_CHALLENGE * count && accepted < count; ++j) {
             (uint64 id, uint256 leaf, uint256 c) = _locate(s, k, provider, epoch, seed, j);
-            MarketLayout.DataSet storage d = s.sets[id];
-            bool pendingWrite = d.writtenAt == epoch;
-            if (leaf >= (pendingWrite ? d.spanPrev : d.spanCur)) continue;
+            // The data set's word 2, read once: spanCur, spanPrev, writtenAt, lastDeclaredPlusOne, rootParity
+            // (bits 0, 64, 128, 160, 192; `MarketLayout.DataSet`).
+            uint256 w = _word2(s.sets[id]);
+            bool pendingWrite = uint32(w >> 128) == epoch;
+            if (leaf >= uint64(pendingWrite ? w >> 64 : w)) continue;
             drawn[accepted] = IStorageMarket.Challenge({
                 dataSetId: id,
                 leaf: uint64(leaf),
                 depth: uint8(c),
-                declared: d.lastDeclaredPlusOne == epoch + 1
+                declared: uint32(w >> 160) == epoch + 1
             });
-            roots[accepted] = s.roots[id][pendingWrite ? 1 - d.rootParity : d.rootParity];
+            // The frozen root is the current one unless a write of this epoch is pending (then the other one).
+            roots[accepted] = s.roots[id][uint8(w >> 192) ^ (pendingWrite ? 1 : 0)];
             ++accepted;
         }
         // Shorten both arrays to the accepted count in place (accepted <= count): no copy.
@@ -126,6 +129,14 @@ library DataSetProving {
         assembly ("memory-safe") {
             mstore(drawn, accepted)
             mstore(roots, accepted)
+        }
+    }
+
+    /// @dev The storage word of `d` that holds its spans, write epoch, declaration and root parity.
+    function _word2(MarketLayout.DataSet storage d) private view returns (uint256 w) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            w := sload(add(d.slot, 2))
         }
     }
 
@@ -144,7 +155,8 @@ library DataSetProving {
     ) private view returns (Classes memory k) {
         uint256 n;
         uint256 total;
-        for (uint256 c = 0; c < CLASSES; ++c) {
+        // The mask has no bit at or above CLASSES (classes are below 48): stop after its highest class.
+        for (uint256 c = 0; (mask >> c) != 0; ++c) {
             if ((mask >> c) & 1 == 0) continue;
             total += Versioned.frozen(s.classCounts[provider][c], epoch) << c;
             k.class[n] = c;
@@ -163,7 +175,18 @@ library DataSetProving {
         bytes32 seed,
         uint256 j
     ) private view returns (uint64 id, uint256 leaf, uint256 c) {
-        uint256 r = uint256(keccak256(abi.encode(seed, provider, epoch, j))) % k.total;
+        // keccak256(abi.encode(seed, provider, epoch, j)), hashed above the free memory pointer without allocating.
+        uint256 h;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, seed)
+            mstore(add(m, 0x20), provider)
+            mstore(add(m, 0x40), epoch)
+            mstore(add(m, 0x60), j)
+            h := keccak256(m, 0x80)
+        }
+        uint256 r = h % k.total;
         uint256 i = 0;
         while (r >= k.cum[i]) ++i;
         c = k.class[i];
@@ -183,7 +206,7 @@ library DataSetProving {
         uint256 provingPeriod,
         uint64[] calldata ids
     ) public {
-        IStorageMarket.ProviderProofState memory st = s.proofStates[msg.sender];
+        MarketLayout.ProofState memory st = s.proofStates[msg.sender];
         if (st.nextPeriod < currentPeriod) {
             revert IStorageMarket.MarketUnresolvedPeriods(msg.sender, st.nextPeriod, currentPeriod);
         }

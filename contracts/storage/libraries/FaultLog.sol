@@ -5,7 +5,8 @@ pragma solidity 0.8.30;
 /// @notice Per-provider record of missed proving periods as runs of consecutive periods, so that the number
 ///         of periods missed in any range is answered with one binary search instead of a loop over deals.
 /// @dev Runs are appended in increasing period order; a run that starts where the last one ended extends it.
-///      A run takes 128 bits and two share a storage word, so every other new run writes no new word.
+///      A run takes 128 bits and two share a storage word, so every other new run writes no new word. The number
+///      of runs is kept by the caller (the market packs it into a word it writes anyway) and passed in.
 library FaultLog {
     /// @notice A run of `length` consecutive missed periods starting at `start`; `missedBefore` is the number
     ///         of periods missed before it.
@@ -17,18 +18,10 @@ library FaultLog {
 
     /// @notice The runs of one provider, oldest first: run i in half `i & 1` of word `i >> 1`.
     struct Log {
-        uint256 count;
         mapping(uint256 index => uint256 pair) words;
     }
 
-    /// @notice Number of runs.
-    /// @param log The provider's log.
-    /// @return The count.
-    function runCount(Log storage log) internal view returns (uint256) {
-        return log.count;
-    }
-
-    /// @notice Run `i` (< `runCount`).
+    /// @notice Run `i` (< the number of runs).
     /// @param log The provider's log.
     /// @param i The run's index.
     /// @return run The run.
@@ -55,33 +48,38 @@ library FaultLog {
     /// @notice Record that the `length` periods starting at `start` were missed.
     /// @dev Callers record strictly increasing, non-overlapping ranges (the proving cursor only moves forward).
     /// @param log The provider's log.
+    /// @param n Number of runs before.
     /// @param start First missed period.
     /// @param length Number of consecutive missed periods (> 0).
-    function record(Log storage log, uint32 start, uint32 length) internal {
-        uint256 n = log.count;
+    /// @return Number of runs after (`n` or `n + 1`).
+    function record(Log storage log, uint256 n, uint32 start, uint32 length) internal returns (uint256) {
         if (n != 0) {
             Run memory last = runAt(log, n - 1);
             // last.start + last.length <= start < 2^32 because ranges only move forward; missed counts < 2^64.
             unchecked {
                 if (uint256(last.start) + last.length == start) {
                     _setRun(log, n - 1, last.start, uint256(last.length) + length, last.missedBefore);
-                    return;
+                    return n;
                 }
                 _setRun(log, n, start, length, uint256(last.missedBefore) + last.length);
-                log.count = n + 1;
+                return n + 1;
             }
-            return;
         }
         _setRun(log, 0, start, length, 0);
-        log.count = 1;
+        return 1;
     }
 
     /// @notice Number of missed periods `p` with `p <= period`.
     /// @param log The provider's log.
+    /// @param n Number of runs.
     /// @param period Last period counted.
     /// @return missed The count.
-    function missedThrough(Log storage log, uint256 period) internal view returns (uint256 missed) {
-        uint256 high = log.count;
+    function missedThrough(
+        Log storage log,
+        uint256 n,
+        uint256 period
+    ) internal view returns (uint256 missed) {
+        uint256 high = n;
         if (high == 0) return 0;
         // Most lookups fall after the last run or before the first: answer those without searching.
         Run memory run = runAt(log, high - 1);
@@ -108,19 +106,20 @@ library FaultLog {
     /// @notice `missedThrough` with a caller-supplied position: `hint` is the number of runs that start at or
     ///         before `period`. A correct hint answers in O(1); a wrong one falls back to the search.
     /// @param log The provider's log.
+    /// @param n Number of runs.
     /// @param period Last period counted.
     /// @param hint Number of runs with `start <= period`.
     /// @return missed The count.
     function missedThroughHinted(
         Log storage log,
+        uint256 n,
         uint256 period,
         uint256 hint
     ) internal view returns (uint256 missed) {
-        uint256 n = log.count;
-        if (hint > n || (hint < n && runAt(log, hint).start <= period)) return missedThrough(log, period);
+        if (hint > n || (hint < n && runAt(log, hint).start <= period)) return missedThrough(log, n, period);
         if (hint == 0) return 0;
         Run memory run = runAt(log, hint - 1);
-        if (run.start > period) return missedThrough(log, period);
+        if (run.start > period) return missedThrough(log, n, period);
         // run.start <= period here.
         unchecked {
             uint256 inRun = period - run.start + 1;
@@ -130,33 +129,41 @@ library FaultLog {
 
     /// @notice Number of missed periods in `[from, to)`.
     /// @param log The provider's log.
+    /// @param n Number of runs.
     /// @param from First period counted.
     /// @param to First period not counted.
     /// @return missed The count (0 when `to <= from`).
-    function missedBetween(Log storage log, uint256 from, uint256 to) internal view returns (uint256 missed) {
-        return missedBetweenHinted(log, from, to, type(uint256).max);
+    function missedBetween(
+        Log storage log,
+        uint256 n,
+        uint256 from,
+        uint256 to
+    ) internal view returns (uint256 missed) {
+        return missedBetweenHinted(log, n, from, to, type(uint256).max);
     }
 
     /// @notice `missedBetween` with a hint for the lower end: the number of runs that start at or before
     ///         `from - 1` (`type(uint256).max` for none).
     /// @param log The provider's log.
+    /// @param n Number of runs.
     /// @param from First period counted.
     /// @param to First period not counted.
     /// @param fromHint Hint for `missedThrough(from - 1)`.
     /// @return missed The count (0 when `to <= from`).
     function missedBetweenHinted(
         Log storage log,
+        uint256 n,
         uint256 from,
         uint256 to,
         uint256 fromHint
     ) internal view returns (uint256 missed) {
         if (to <= from) return 0;
-        uint256 upTo = missedThrough(log, to - 1);
+        uint256 upTo = missedThrough(log, n, to - 1);
         if (from == 0) return upTo;
         uint256 before =
             fromHint == type(uint256).max
-                ? missedThrough(log, from - 1)
-                : missedThroughHinted(log, from - 1, fromHint);
+                ? missedThrough(log, n, from - 1)
+                : missedThroughHinted(log, n, from - 1, fromHint);
         // missedThrough is monotone in its argument, so the difference cannot underflow.
         unchecked {
             missed = upTo - before;

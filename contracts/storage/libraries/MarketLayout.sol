@@ -86,14 +86,85 @@ library MarketLayout {
         }
     }
 
-    /// @notice A provider's proof bond (docs/SPEC.md §8.2), in one word.
-    /// @param amount Tokens of the bond left (locked in the registry).
+    /// @notice Lowest bit of the parameters' second word above its 144 bits of fields: the bits from here up hold the
+    ///         treasury's credit not yet moved into its ledger balance. Slashes read that word anyway (the penalty and
+    ///         the reporter's share), so crediting the treasury there costs no storage words of its own.
+    uint256 internal constant TREASURY_SHIFT = 144;
+
+    /// @notice The treasury's credit not yet moved into its ledger balance.
+    /// @param s The market's storage.
+    /// @return pending The credit.
+    function treasuryPending(Layout storage s) internal view returns (uint256 pending) {
+        IStorageMarket.Parameters storage params = s.params;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            pending := shr(TREASURY_SHIFT, sload(add(params.slot, 1)))
+        }
+    }
+
+    /// @notice Add `amount` to the treasury's pending credit; false, with nothing written, when the sum would not
+    ///         fit in its 112 bits (the caller then credits the treasury's balance directly).
+    /// @param s The market's storage.
+    /// @param amount Tokens.
+    /// @return added Whether it was added.
+    function addTreasuryPending(Layout storage s, uint256 amount) internal returns (bool added) {
+        IStorageMarket.Parameters storage params = s.params;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let slot := add(params.slot, 1)
+            let word := sload(slot)
+            let sum := add(shr(TREASURY_SHIFT, word), amount)
+            // amount < 2^128 in every caller, so the sum cannot wrap; it must stay below 2^112.
+            added := lt(sum, shl(112, 1))
+            if added {
+                sstore(slot, or(and(word, sub(shl(TREASURY_SHIFT, 1), 1)), shl(TREASURY_SHIFT, sum)))
+            }
+        }
+    }
+
+    /// @notice Clear the treasury's pending credit and return it.
+    /// @param s The market's storage.
+    /// @return pending The credit taken.
+    function takeTreasuryPending(Layout storage s) internal returns (uint256 pending) {
+        IStorageMarket.Parameters storage params = s.params;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let slot := add(params.slot, 1)
+            let word := sload(slot)
+            pending := shr(TREASURY_SHIFT, word)
+            if pending {
+                sstore(slot, and(word, sub(shl(TREASURY_SHIFT, 1), 1)))
+            }
+        }
+    }
+
+    /// @notice A provider's proving state (`IStorageMarket.ProviderProofState`, first five fields) and its proof
+    ///         bond's counters, in one word: closing a data set reads this word anyway, so counting it out of the bond
+    ///         writes no other word while the provider has data sets left.
+    /// @param nextPeriod The provider's epoch: its next unresolved period.
+    /// @param seedBlock Block whose hash seeds the challenges of `nextPeriod`.
+    /// @param missedPeriods Periods recorded missed, in total.
+    /// @param seedRefreshedPeriod Period + 1 of the last seed refresh.
+    /// @param restartEpoch Epoch of the last restart.
     /// @param openDataSets Data sets of the provider not yet finalized.
-    /// @param chargedMissed The provider's `missedPeriods` already charged to the bond.
-    struct ProofBond {
-        uint128 amount;
+    /// @param chargedMissed The provider's `missedPeriods` already charged to its proof bond.
+    struct ProofState {
+        uint32 nextPeriod;
+        uint64 seedBlock;
+        uint32 missedPeriods;
+        uint32 seedRefreshedPeriod;
+        uint32 restartEpoch;
         uint32 openDataSets;
         uint32 chargedMissed;
+    }
+
+    /// @notice A provider's proof bond (docs/SPEC.md §8.2; its counters are in `ProofState`) and the length of its
+    ///         fault log, in one word: a missed-proof report writes both, so the run count costs no word of its own.
+    /// @param amount Tokens of the bond left (locked in the registry).
+    /// @param faultRuns Number of runs in the provider's `FaultLog` (`faultLogs`).
+    struct ProofBond {
+        uint128 amount;
+        uint64 faultRuns;
     }
 
     /// @notice Everything the market stores.
@@ -104,7 +175,7 @@ library MarketLayout {
         address retrieval;
         mapping(uint64 id => DataSet) sets;
         mapping(uint64 id => bytes32[2]) roots;
-        mapping(address provider => IStorageMarket.ProviderProofState) proofStates;
+        mapping(address provider => ProofState) proofStates;
         // Versioned bitmap of non-empty size classes.
         mapping(address provider => uint256 word) masks;
         // Versioned count of each size class.

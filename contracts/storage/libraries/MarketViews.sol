@@ -11,6 +11,22 @@ import { Versioned } from "./Versioned.sol";
 /// @notice Read-only views of the storage market that need loops or the accrual formula.
 /// @dev Deployed and linked (public functions) so the market stays under the 24 KiB limit.
 library MarketViews {
+    /// @notice The proving state of a provider as the market's `proofState` view returns it.
+    /// @param s The market's storage.
+    /// @param provider The provider.
+    /// @return v The state.
+    function proofState(
+        MarketLayout.Layout storage s,
+        address provider
+    ) public view returns (IStorageMarket.ProviderProofState memory v) {
+        MarketLayout.ProofState storage st = s.proofStates[provider];
+        v.nextPeriod = st.nextPeriod;
+        v.seedBlock = st.seedBlock;
+        v.missedPeriods = st.missedPeriods;
+        v.seedRefreshedPeriod = st.seedRefreshedPeriod;
+        v.restartEpoch = st.restartEpoch;
+    }
+
     /// @notice Frozen and current weight (leaves) of a provider: Σ count_c × 2^c.
     /// @param s The market's storage.
     /// @param provider The provider.
@@ -57,45 +73,9 @@ library MarketViews {
         uint64 id,
         uint256 provingPeriod
     ) public view returns (uint256) {
-        MarketLayout.DataSet storage d = s.sets[id];
-        uint256 owed = _owed(s, d, id, provingPeriod);
-        return owed < d.escrow ? owed : d.escrow;
-    }
-
-    /// @notice Escrow not owed to the provider for resolved time.
-    /// @param s The market's storage.
-    /// @param id The data set.
-    /// @param provingPeriod The market's proving period (seconds).
-    /// @return The amount.
-    function available(
-        MarketLayout.Layout storage s,
-        uint64 id,
-        uint256 provingPeriod
-    ) public view returns (uint256) {
-        MarketLayout.DataSet storage d = s.sets[id];
-        uint256 owed = _owed(s, d, id, provingPeriod);
-        return d.escrow > owed ? d.escrow - owed : 0;
-    }
-
-    /// @notice Escrow not owed for resolved time, and what the notice plus one period of the current span costs
-    ///         (below it, anyone may end the data set as unfunded).
-    /// @param s The market's storage.
-    /// @param id The data set.
-    /// @param provingPeriod The market's proving period (seconds).
-    /// @return availableNow Escrow not owed for resolved time.
-    /// @return needed Cost of the notice plus one period.
-    function fundingOf(
-        MarketLayout.Layout storage s,
-        uint64 id,
-        uint256 provingPeriod
-    ) public view returns (uint256 availableNow, uint256 needed) {
-        availableNow = available(s, id, provingPeriod);
-        MarketLayout.DataSet storage d = s.sets[id];
-        needed = DataSetMath.cost(
-            d.pricePerTiBMonth,
-            d.spanCur,
-            (uint256(d.noticePeriods) + 1) * provingPeriod
-        );
+        uint256 owed = DataSetAccrual.owedInline(s, id, provingPeriod);
+        uint256 escrow = s.sets[id].escrow;
+        return owed < escrow ? owed : escrow;
     }
 
     /// @notice Escrow a data set of `span` leaves must hold beyond what is owed (notice + 2 periods).
@@ -124,27 +104,6 @@ library MarketViews {
         uint64 id,
         uint256 provingPeriod
     ) public view returns (uint256) {
-        MarketLayout.DataSet storage d = s.sets[id];
-        if (d.status != IStorageMarket.Status.Live) return 0;
-        uint256 owed = _owed(s, d, id, provingPeriod);
-        uint256 free = d.escrow > owed ? d.escrow - owed : 0;
-        uint256 span = d.spanCur > d.spanPrev ? d.spanCur : d.spanPrev;
-        uint256 lock = DataSetMath.cost(
-            d.pricePerTiBMonth,
-            span,
-            (uint256(d.noticePeriods) + 2) * provingPeriod
-        );
-        return free > lock ? free - lock : 0;
-    }
-
-    function _owed(
-        MarketLayout.Layout storage s,
-        MarketLayout.DataSet storage d,
-        uint64 id,
-        uint256 provingPeriod
-    ) private view returns (uint256) {
-        DataSetAccrual.Delta memory a = DataSetAccrual.pendingInline(s, id, provingPeriod);
-        uint256 earned = DataSetMath.earned(d.pricePerTiBMonth, d.leafSeconds + a.leafSeconds);
-        return earned > d.paid ? earned - d.paid : 0;
+        return DataSetAccrual.withdrawableInline(s, id, provingPeriod);
     }
 }

@@ -71,13 +71,13 @@ library ProofBond {
     /// @param provider The provider.
     /// @param c Tokens to move (filled in).
     function open(MarketLayout.Layout storage s, address provider, Charge memory c) internal {
-        MarketLayout.ProofBond storage b = s.bonds[provider];
-        uint32 openSets = b.openDataSets;
+        MarketLayout.ProofState storage st = s.proofStates[provider];
+        uint32 openSets = st.openDataSets;
         // Periods missed while the provider had no data set open were not bonded: the bond starts from now.
-        if (openSets == 0) b.chargedMissed = s.proofStates[provider].missedPeriods;
+        if (openSets == 0) st.chargedMissed = st.missedPeriods;
         // At most one data set per id, ids < 2^64; a provider cannot hold 2^32 data sets' worth of gas.
         unchecked {
-            b.openDataSets = openSets + 1;
+            st.openDataSets = openSets + 1;
         }
         charge(s, provider, 0, address(0), c);
         top(s, provider, c);
@@ -89,12 +89,13 @@ library ProofBond {
     /// @param provider The provider.
     /// @param c Tokens to move (filled in).
     function close(MarketLayout.Layout storage s, address provider, Charge memory c) internal {
-        MarketLayout.ProofBond storage b = s.bonds[provider];
+        MarketLayout.ProofState storage st = s.proofStates[provider];
         // Every finalized data set was counted when it was created.
-        uint32 openSets = b.openDataSets - 1;
-        b.openDataSets = openSets;
+        uint32 openSets = st.openDataSets - 1;
+        st.openDataSets = openSets;
         if (openSets != 0) return;
         charge(s, provider, 0, address(0), c);
+        MarketLayout.ProofBond storage b = s.bonds[provider];
         uint256 amount = b.amount;
         if (amount == 0) return;
         b.amount = 0;
@@ -117,11 +118,9 @@ library ProofBond {
         address reporter,
         Charge memory c
     ) internal {
-        MarketLayout.ProofBond storage b = s.bonds[provider];
-        uint32 missed = s.proofStates[provider].missedPeriods;
-        uint256 periods = missed - b.chargedMissed;
+        uint256 periods = _takeUncharged(s.proofStates[provider]);
         if (periods == 0) return;
-        b.chargedMissed = missed;
+        MarketLayout.ProofBond storage b = s.bonds[provider];
         uint256 left = b.amount;
         if (left == 0) return;
         IStorageMarket.Parameters storage p = s.params;
@@ -154,6 +153,13 @@ library ProofBond {
         b.amount = SafeCast.toUint128(target);
         c.toLock = target - amount;
         emit IStorageMarket.ProofBondLocked(provider, c.toLock, target);
+    }
+
+    /// @dev Missed periods of the provider not yet charged, now marked charged.
+    function _takeUncharged(MarketLayout.ProofState storage st) private returns (uint256 periods) {
+        uint32 missed = st.missedPeriods;
+        periods = missed - st.chargedMissed;
+        if (periods != 0) st.chargedMissed = missed;
     }
 
     function _min(uint256 a, uint256 b) private pure returns (uint256) {

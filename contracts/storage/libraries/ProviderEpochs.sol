@@ -57,7 +57,7 @@ library ProviderEpochs {
                 0,
                 s.proofStates[provider].seedBlock
             );
-        IStorageMarket.ProviderProofState storage st = s.proofStates[provider];
+        MarketLayout.ProofState storage st = s.proofStates[provider];
         epoch = st.nextPeriod;
         if (!holdsBytes && _holdsNothing(s.masks[provider], epoch)) {
             // Nothing to prove now or next: restart from the next period with a fresh seed.
@@ -102,21 +102,9 @@ library ProviderEpochs {
             );
     }
 
-    /// @notice Record the provider's closed, unproven periods as missed (a period with nothing frozen is skipped).
-    /// @param s The market's storage.
-    /// @param provider The provider.
-    /// @param currentPeriod The current period.
-    /// @return from First period recorded missed.
-    /// @return count Number of periods recorded missed.
-    function recordMissed(
-        MarketLayout.Layout storage s,
-        address provider,
-        uint256 currentPeriod
-    ) public returns (uint32 from, uint32 count) {
-        return recordMissedInline(s, provider, currentPeriod);
-    }
-
-    /// @notice `recordMissed`, inlined into the calling library.
+    /// @notice Record the provider's closed, unproven periods as missed (a period with nothing frozen is skipped)
+    ///         and schedule the seed of its new epoch. `ChallengeSeedScheduled` is emitted only when no period is
+    ///         recorded: otherwise the caller emits `MissedProofsReported`, which carries the same seed block.
     /// @param s The market's storage.
     /// @param provider The provider.
     /// @param currentPeriod The current period.
@@ -127,7 +115,7 @@ library ProviderEpochs {
         address provider,
         uint256 currentPeriod
     ) internal returns (uint32 from, uint32 count) {
-        IStorageMarket.ProviderProofState storage st = s.proofStates[provider];
+        MarketLayout.ProofState storage st = s.proofStates[provider];
         uint256 current = currentPeriod;
         uint256 next = st.nextPeriod;
         from = uint32(next);
@@ -141,12 +129,16 @@ library ProviderEpochs {
         if (next < current) {
             from = uint32(next);
             count = uint32(current - next);
-            s.faultLogs[provider].record(from, count);
+            MarketLayout.ProofBond storage b = s.bonds[provider];
+            // Fewer runs than recorded periods (< 2^32).
+            b.faultRuns = uint64(s.faultLogs[provider].record(b.faultRuns, from, count));
             st.missedPeriods += count;
         }
         st.nextPeriod = uint32(current);
-        st.seedBlock = uint64(block.number + s.params.challengeFinality);
-        emit IStorageMarket.ChallengeSeedScheduled(provider, uint32(current), st.seedBlock);
+        uint64 seedBlock = uint64(block.number + s.params.challengeFinality);
+        st.seedBlock = seedBlock;
+        // Recorded periods are announced by the caller's `MissedProofsReported`, which carries the new seed block.
+        if (count == 0) emit IStorageMarket.ChallengeSeedScheduled(provider, uint32(current), seedBlock);
     }
 
     /// @notice Write a data set's new root and span in epoch `tag`, moving it between size classes as needed; returns
@@ -269,7 +261,7 @@ library ProviderEpochs {
     /// @param seedReadable Whether the current seed block's hash is still readable.
     /// @param currentPeriod The current period.
     function refreshSeed(MarketLayout.Layout storage s, bool seedReadable, uint256 currentPeriod) public {
-        IStorageMarket.ProviderProofState storage state = s.proofStates[msg.sender];
+        MarketLayout.ProofState storage state = s.proofStates[msg.sender];
         // A refresh is a second draw of the challenges: allow it only when the seed is truly gone, and at most
         // once per period, so a provider cannot re-roll its challenges at will.
         if (seedReadable || state.seedRefreshedPeriod == currentPeriod + 1) {
@@ -299,6 +291,24 @@ library ProviderEpochs {
         d.status = IStorageMarket.Status.Ending;
         d.endReason = reason;
         emit IStorageMarket.DataSetTerminated(id, msg.sender, reason, end);
+    }
+
+    /// @notice End a live data set whose escrow no longer covers its notice plus one period (after its provider's
+    ///         closed periods are resolved), else revert with `MarketStillFunded`; it ends as `beginEnd` says.
+    /// @param s The market's storage.
+    /// @param id The data set (live).
+    /// @param currentPeriod The current period.
+    /// @param provingPeriod The market's proving period (seconds).
+    function terminateUnfunded(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 currentPeriod,
+        uint256 provingPeriod
+    ) public {
+        catchUpInline(s, s.sets[id].provider, currentPeriod);
+        (uint256 available, uint256 needed) = DataSetAccrual.fundingInline(s, id, provingPeriod);
+        if (available >= needed) revert IStorageMarket.MarketStillFunded(id, available, needed);
+        beginEnd(s, id, IStorageMarket.EndReason.Unfunded, currentPeriod);
     }
 
     /// @notice Take an ending data set that is in a size class out of its provider's classes from the next epoch

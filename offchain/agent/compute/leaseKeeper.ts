@@ -23,6 +23,7 @@ import type { LeaseRecord } from "../db.js";
 import type { Logger } from "../../runtime/logger.js";
 import { computeRevertName, LEASES_CURSOR_KEY, scanBlocks, type ComputeContext } from "./context.js";
 import { effectiveLimits } from "./workloads.js";
+import { sendMissedHeartbeatsReport } from "../../sdk/compute/reportGas.js";
 
 export interface LeaseDutyResult {
   discovered: bigint[];
@@ -139,7 +140,7 @@ async function heartbeat(
     try {
       const receipt = await chain.execute(
         () => market.reportMissedHeartbeats.staticCall(lease.id),
-        () => market.reportMissedHeartbeats(lease.id),
+        () => sendMissedHeartbeatsReport(market, lease.id),
       );
       result.reportedOwnMisses.push(lease.id);
       log.warn(

@@ -152,4 +152,42 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (data_set_id, version)
    );
    CREATE INDEX data_set_states_status ON data_set_states (status);`,
+  // Public files: the verified index of each public piece in each data set (agent/files/publicFileStore.ts).
+  `CREATE TABLE public_files (
+     data_set_id TEXT NOT NULL REFERENCES data_sets (id),
+     root TEXT NOT NULL,
+     path TEXT NOT NULL,
+     cid TEXT NOT NULL,
+     offset INTEGER NOT NULL,
+     size INTEGER NOT NULL,
+     content_type TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (data_set_id, root, path)
+   );
+   CREATE INDEX public_files_cid ON public_files (cid);`,
+
+  // Permanent files (offchain/agent/permanent): pieces staged here by uploaders (kept while their file is in
+  // business, served to the slot's winner), and this provider's part in each file: at most one slot per file.
+  `CREATE TABLE permanent_staged (
+     file_id TEXT NOT NULL,
+     idx INTEGER NOT NULL,
+     root TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     proof TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (file_id, idx)
+   );
+   CREATE TABLE permanent_slots (
+     file_id TEXT NOT NULL,
+     idx INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     price TEXT NOT NULL,
+     data_set_id TEXT,
+     piece_root TEXT,
+     note TEXT,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (file_id, idx)
+   );
+   CREATE INDEX permanent_slots_state ON permanent_slots (state);`,
 ];

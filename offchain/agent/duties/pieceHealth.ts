@@ -77,6 +77,8 @@ async function checkPiece(ctx: AgentContext, piece: SizedPlacedPiece, dataSetId:
  */
 export async function releaseUnneededPieces(ctx: AgentContext, fromPeriod: bigint): Promise<string[]> {
   const needed = ctx.db.dataSets.neededRoots(fromPeriod);
+  // Staged permanent pieces wait for their slot's winner, however long that takes.
+  for (const root of ctx.db.permanent.stagedRoots()) needed.add(root);
   const cutoff = ctx.clock() - ctx.config.unreferencedPieceMs;
   const released: string[] = [];
   for (const piece of ctx.db.pieces()) {

@@ -172,10 +172,22 @@ async function declareIfOpen(
   }
 }
 
-/** True when a proof for `period` was sent and may still land (never send a second one meanwhile). */
+/**
+ * True when a proof for `period` was sent and may still land (never send a second one meanwhile). `period` is
+ * the chain's first unproven period: a proof recorded as confirmed for it is no longer on chain (the node lost
+ * the block that held it, e.g. restarted without its recent blocks), so it is sent again while the window lasts.
+ */
 async function proofInFlight(ctx: AgentContext, period: bigint, log: Logger): Promise<boolean> {
   const record = ctx.db.proof(period);
-  if (!record || record.status === "failed" || record.status === "confirmed") return false;
+  if (record?.status === "confirmed") {
+    log.warn(
+      { period, txHash: record.txHash },
+      "the proof recorded as confirmed is not on chain (its block was lost): sending it again",
+    );
+    ctx.db.putProof({ ...record, status: "failed", error: "lost from the chain" });
+    return false;
+  }
+  if (!record || record.status === "failed") return false;
   const { provider, me } = ctx.chain;
   if (record.txHash !== null) {
     const receipt = await provider.getTransactionReceipt(record.txHash);
@@ -187,6 +199,10 @@ async function proofInFlight(ctx: AgentContext, period: bigint, log: Logger): Pr
       log.info({ period, txHash: record.txHash }, "proof transaction still pending");
       return true;
     }
+    log.warn(
+      { period, txHash: record.txHash },
+      "the proof transaction is unknown to the node: sending it again",
+    );
     return false;
   }
   // Recorded as being sent but no hash: a crash mid-send. Wait while our transactions are pending.

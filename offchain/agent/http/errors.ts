@@ -41,7 +41,11 @@ export type AgentApiErrorCode =
   | "RANGE_NOT_SATISFIABLE"
   | "CHAIN_REVERT"
   | "NOT_FOUND"
-  | "INTERNAL";
+  | "INTERNAL"
+  | "BAD_PUBLIC_INDEX"
+  | "PERMANENT_DISABLED"
+  | "PERMANENT_FILE_CLOSED"
+  | "BAD_PROOF";
 
 /** The JSON body of every error answer (its schema is `apiErrorSchema` in offchain/sdk/api). */
 export interface AgentApiErrorBody extends ApiErrorBody {

@@ -3,8 +3,10 @@ import { fastify, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { AgentContext } from "../context.js";
 import { installErrorHandlers } from "./errors.js";
 import { registerDataSetRoutes } from "./datasets.js";
+import { registerFileRoutes } from "./files.js";
 import { registerInfoRoutes } from "./info.js";
 import { registerPieceRoutes } from "./pieces.js";
+import { registerPermanentRoutes } from "../permanent/routes.js";
 
 /** Build the app (not listening): `app.inject()` in tests, `app.listen()` in the agent. */
 export function buildHttpApp(ctx: AgentContext): FastifyInstance {
@@ -25,5 +27,8 @@ export function buildHttpApp(ctx: AgentContext): FastifyInstance {
   registerInfoRoutes(app, ctx);
   registerPieceRoutes(app, ctx);
   registerDataSetRoutes(app, ctx);
+  registerFileRoutes(app, ctx);
+
+  registerPermanentRoutes(app, ctx);
   return app;
 }

@@ -6,6 +6,7 @@ import { fileShare, payloadHealth, type PayloadHealth } from "../files/health.js
 import { resolveOneFile } from "../files/resolveFile.js";
 import { formatBytes, isoTime } from "../format/units.js";
 import type { Runner } from "../runner.js";
+import { listPermanent } from "../files/permanent.js";
 
 interface LsOptions extends CatalogOption {
   offline?: boolean;
@@ -23,8 +24,11 @@ export function registerListCommands(program: Command, run: Runner): void {
           "listed file is not safe (at risk, lost, or a store that did not finish)",
       )
       .option("--offline", "do not read the chain (no health, cost or paid-until)")
-      .option("--all", "include removed files"),
-  ).action((opts: LsOptions, command: Command) => run(command, (ctx) => list(ctx, opts)));
+      .option("--all", "include removed files")
+      .option("--permanent", "list the permanent files this account paid for, with their solvency"),
+  ).action((opts: LsOptions & { permanent?: boolean }, command: Command) =>
+    run(command, (ctx) => (opts.permanent === true ? listPermanent(ctx) : list(ctx, opts))),
+  );
   catalogOption(
     program
       .command("info")
@@ -91,7 +95,7 @@ async function list(ctx: CliContext, opts: LsOptions): Promise<void> {
               : `${i.perMonth === null || units === null ? "?" : units.format(i.perMonth)}/month  ` +
                 `${healthText(i.health)} (${i.live ?? 0} of ${i.n ?? 0} live, ${i.k ?? 0} needed)  ` +
                 `paid until ${i.paidUntil === null ? "-" : isoTime(i.paidUntil).slice(0, 10)}`) +
-            `  ${i.id}`,
+            `  ${i.id}${i.public ? " (public)" : ""}`,
         ),
   );
 }

@@ -1,3 +1,4 @@
+import { permanentStorageAddress } from "../../sdk/durability/permanent.js";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
@@ -155,6 +156,7 @@ async function init(ctx: CliContext, opts: InitOptions): Promise<void> {
       token: chain.deployment.token,
       retrievalChallenges: chain.deployment.retrievalChallenges ?? null,
       computeMarket: chain.deployment.computeMarket ?? null,
+      permanentStorage: await permanentStorageAddress(chain.deployment),
     },
     key,
     dataDir: opts.dataDir,
@@ -206,7 +208,8 @@ async function register(ctx: CliContext, opts: RegisterOptions): Promise<void> {
   let endpoint = opts.endpoint;
   let price = opts.price === undefined ? undefined : units.parse(opts.price);
   if (opts.config !== undefined) {
-    const config = await loadConfig(opts.config);
+    // A file that does not state its decimals is read in the token's own.
+    const config = await loadConfig(opts.config, {}, { tokenDecimals: units.decimals });
     endpoint ??= config.publicEndpoint;
     price ??= config.policy.pricePerTiBMonth;
   }

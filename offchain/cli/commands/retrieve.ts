@@ -83,15 +83,20 @@ async function retrieve(
       chain = null;
     }
   }
-  const signer = loadSigner(ctx.keySource(), {
-    chainId: manifest.chainId,
-    allowDevKeys: ctx.options.allowDevKeys,
-    env: ctx.io.env,
-  });
+  // A public payload is read in the clear: no wallet needed.
+  const signer =
+    manifest.public === true
+      ? undefined
+      : loadSigner(ctx.keySource(), {
+          chainId: manifest.chainId,
+          allowDevKeys: ctx.options.allowDevKeys,
+          env: ctx.io.env,
+        });
+  const keys = signer === undefined ? {} : { signer };
   if (out === STDOUT) {
     const whole = { name: manifest.fileName, offset: 0, size: manifest.fileSize, sha256: manifest.fileHash };
     const read = await readStoredFile(manifest, whole, {
-      signer,
+      ...keys,
       agentFor: (endpoint) => ctx.agent(endpoint),
     });
     await writeOutput(STDOUT, read.bytes, false);
@@ -125,7 +130,7 @@ async function retrieve(
         ...(opts.range === undefined ? {} : { range: parseByteRange(opts.range, manifest.fileSize) }),
       },
       {
-        signer,
+        ...keys,
         agentFor: (endpoint) => ctx.agent(endpoint),
         ...(chain ? { registry: chain.registry } : {}),
       },

@@ -11,6 +11,7 @@ import {
 } from "../format/datasets.js";
 import { formatBytes, tokenJson } from "../format/units.js";
 import type { Runner } from "../runner.js";
+import { permanentStatus } from "../files/permanent.js";
 import { resolveTargets } from "../targets.js";
 
 export function registerStatusCommand(program: Command, run: Runner): void {
@@ -22,8 +23,11 @@ export function registerStatusCommand(program: Command, run: Runner): void {
         "is proving, until when the escrow pays and whether the provider answers; exits with 2 when fewer than k " +
         "pieces are healthy (the file is at risk). With a data set id, show that data set (exit 2 once it has ended)",
     )
-    .argument("<target>", "a manifest written by strata store, or a data set id")
-    .action((target: string, _opts: unknown, command: Command) => run(command, (ctx) => status(ctx, target)));
+    .argument("<target>", "a manifest written by strata store, or a data set id (a file id with --permanent)")
+    .option("--permanent", "<target> is a permanent file id: its solvency and every piece slot")
+    .action((target: string, opts: { permanent?: boolean }, command: Command) =>
+      run(command, (ctx) => (opts.permanent === true ? permanentStatus(ctx, target) : status(ctx, target))),
+    );
 }
 
 async function status(ctx: CliContext, target: string): Promise<void> {

@@ -5,7 +5,6 @@ import type { Command } from "commander";
 import { filesOf, type Catalog } from "../../runtime/catalog/catalog.js";
 import { readDataSet } from "../../sdk/client/dataSets.js";
 import { geometryFor } from "../../sdk/data/chunked.js";
-import type { PreparedStream } from "../../sdk/data/prepare.js";
 import { estimateStore, type StoreEstimate } from "../../sdk/client/estimate.js";
 import { placementFromJson, placementToJson } from "../../sdk/client/placementRecord.js";
 import {
@@ -13,13 +12,14 @@ import {
   piecesDirFor,
   stopIfAsked,
   storeFile,
+  type PreparedPieces,
   type StoreEvent,
   type StoreResult,
 } from "../../sdk/client/store.js";
 import { StrataError } from "../../sdk/errors.js";
 import { ciphertextIds, packFiles, piecesPayloadReader, planBundles } from "../../sdk/files/bundle.js";
 import { publicCid } from "../../sdk/files/cid.js";
-import { loadManifest, saveManifest, type ManifestFile } from "../../sdk/manifest/manifest.js";
+import { encryptionOf, loadManifest, saveManifest, type ManifestFile } from "../../sdk/manifest/manifest.js";
 import type { CliContext, TokenUnits } from "../context.js";
 import { catalogOption, jsonEvents, openCatalog, type CatalogOption } from "../files/catalogOption.js";
 import { collectInputs, type InputFile } from "../files/inputs.js";
@@ -29,6 +29,7 @@ import { formatBytes, formatDuration } from "../format/units.js";
 import { byteSize, decimalAmount, list, nonNegativeInt, positiveInt } from "../parse.js";
 import { pieceBars } from "../progress.js";
 import type { Runner } from "../runner.js";
+import { storePermanentFiles } from "../files/permanent.js";
 
 interface StoreOptions extends CatalogOption {
   k: number;
@@ -41,9 +42,14 @@ interface StoreOptions extends CatalogOption {
   force?: boolean;
   applyTimeout: number;
   public?: boolean;
+  replicas: number;
   dryRun?: boolean;
   resume?: string;
   bundleSize?: bigint;
+  permanent?: boolean;
+  yes?: boolean;
+  wait: number;
+  maxPayment?: string;
 }
 
 /** Files are packed into payloads of at most this many bytes (each payload is one manifest). */
@@ -52,7 +58,7 @@ const DEFAULT_BUNDLE = "1GiB";
 export function registerStoreCommand(program: Command, run: Runner): void {
   const command = program
     .command("store")
-    .summary("store files with k + m providers (packed, encrypted, erasure-coded)")
+    .summary("store files with k + m providers (packed, encrypted, erasure-coded), or --public as replicas")
     .description(
       "store files: small files are packed together into one payload (a file costs its bytes, not a piece), which " +
         "is encrypted, erasure-coded into k data + m parity pieces, each put with a different provider (cheapest " +
@@ -67,7 +73,8 @@ export function registerStoreCommand(program: Command, run: Runner): void {
     .option("--m <n>", "parity pieces (how many providers may disappear)", nonNegativeInt, 1)
     .option(
       "--providers <list>",
-      "comma-separated provider addresses or endpoints to use (default: cheapest)",
+      "comma-separated provider addresses or endpoints to use (default: cheapest; with --permanent: the agents " +
+        "the pieces are handed to)",
       list,
     )
     .option("--duration <periods>", "proving periods to pay for ahead", positiveInt, 24)
@@ -90,8 +97,11 @@ export function registerStoreCommand(program: Command, run: Runner): void {
     )
     .option(
       "--public",
-      "give each file the CIDv1 `ipfs add --cid-version 1` computes (content id of the plaintext)",
+      "store in the clear for anyone, as --replicas full copies (--k/--m do not apply): each file gets the CIDv1 " +
+        "`ipfs add --cid-version 1` computes, and every provider holding it serves it at /v1/files/<cid> " +
+        "(strata get <cid> fetches it without the manifest)",
     )
+    .option("--replicas <n>", "providers holding a full copy of public files (1..7)", positiveInt, 3)
     .option("--dry-run", "print the providers, prices, collateral and escrow a store would pay, and stop")
     .option(
       "--resume <partial>",
@@ -101,9 +111,33 @@ export function registerStoreCommand(program: Command, run: Runner): void {
       "--bundle-size <size>",
       `largest payload files are packed into (default ${DEFAULT_BUNDLE})`,
       byteSize,
+    )
+    .option(
+      "--permanent",
+      "pay once to keep each file permanently (docs/SPEC.md §16.2): quotes the one-time price, asks to confirm, " +
+        "pays, hands each piece to a provider agent once, and providers place them through open offers; the file " +
+        "is stored as given (encrypt a private file first). --dry-run only quotes",
+    )
+    .option("--yes", "with --permanent: pay the quote without asking")
+    .option(
+      "--wait <seconds>",
+      "with --permanent: wait this long for every piece to be live",
+      nonNegativeInt,
+      0,
+    )
+    .option(
+      "--max-payment <amount>",
+      "with --permanent: most paid for all the files, in tokens",
+      decimalAmount,
     );
   catalogOption(command).action((paths: string[], opts: StoreOptions, cmd: Command) =>
-    run(cmd, (ctx) => (opts.resume === undefined ? store(ctx, paths, opts) : resume(ctx, opts.resume, opts))),
+    run(cmd, (ctx) =>
+      opts.permanent === true
+        ? storePermanentFiles(ctx, paths, opts)
+        : opts.resume === undefined
+          ? store(ctx, paths, opts)
+          : resume(ctx, opts.resume, opts),
+    ),
   );
 }
 
@@ -134,8 +168,7 @@ async function store(ctx: CliContext, paths: string[], opts: StoreOptions): Prom
   const chain = await ctx.chain();
   const units = await ctx.tokenUnits();
   const common = {
-    k: opts.k,
-    m: opts.m,
+    ...(opts.public === true ? { k: 1, m: opts.replicas - 1 } : { k: opts.k, m: opts.m }),
     periods: BigInt(opts.duration),
     maxPricePerTiBMonth: opts.maxPrice === undefined ? null : units.parse(opts.maxPrice),
     minCollateralPerTiB: opts.minCollateral === undefined ? 0n : units.parse(opts.minCollateral),
@@ -257,15 +290,14 @@ async function storeBundle(
     entries = packed.entries;
     publicIdOf = (e) => publicCid(packed.bytes.subarray(e.offset, e.offset + e.size));
   }
-  const describeFiles = async (prepared: PreparedStream): Promise<ManifestFile[]> => {
+  const describeFiles = async (prepared: PreparedPieces): Promise<ManifestFile[]> => {
     const draft = prepared.manifestDraft;
     const paths = prepared.pieces.slice(0, store.k).map((p) => p.path ?? "");
-    const layout = { chunkSize: draft.encryption.chunkSize, payloadSize: draft.coding.payloadSize };
     const ids = isPublic
       ? await Promise.all(entries.map(publicIdOf))
       : await ciphertextIds(
-          piecesPayloadReader(paths, geometryFor(layout.payloadSize, store.k, draft.coding.stripeSize)),
-          layout,
+          piecesPayloadReader(paths, geometryFor(draft.coding.payloadSize, store.k, draft.coding.stripeSize)),
+          { chunkSize: encryptionOf(draft).chunkSize, payloadSize: draft.coding.payloadSize },
           entries,
         );
     // A single file's sha256 is the payload's, computed while it was encrypted.
@@ -296,7 +328,9 @@ async function storeBundle(
         break;
       case "prepared":
         ctx.note(
-          `${bundle.files.length} file(s), ${formatBytes(bundle.bytes)}: encrypted and coded into ${event.pieces} pieces of ${formatBytes(event.pieceSize)}`,
+          isPublic
+            ? `${bundle.files.length} public file(s), ${formatBytes(bundle.bytes)}: ${event.pieces} full replicas of ${formatBytes(event.pieceSize)}, in the clear`
+            : `${bundle.files.length} file(s), ${formatBytes(bundle.bytes)}: encrypted and coded into ${event.pieces} pieces of ${formatBytes(event.pieceSize)}`,
         );
         break;
       case "data-set":
@@ -357,6 +391,8 @@ async function storeBundle(
         fileName: bundle.files.length === 1 ? (bundle.files[0]?.name.split("/").at(-1) ?? "file") : "bundle",
         k: store.k,
         m: store.m,
+        public: isPublic,
+        replicas: store.k + store.m,
         periods: store.periods,
         maxPricePerTiBMonth: store.maxPricePerTiBMonth,
         minCollateralPerTiB: store.minCollateralPerTiB,
@@ -482,6 +518,7 @@ function summary(result: StoreResult) {
     fileId: manifest.fileId,
     fileName: manifest.fileName,
     fileSize: manifest.fileSize,
+    public: manifest.public === true,
     k: manifest.coding.k,
     m: manifest.coding.m,
     pieceSize: manifest.coding.shardSize,
@@ -506,7 +543,9 @@ function humanLines(result: StoreResult, units: TokenUnits): string[] {
   const { manifest } = result;
   const files = filesOf(manifest);
   return [
-    `stored ${files.length} file(s), ${formatBytes(manifest.fileSize)}, as ${manifest.pieces.length} pieces of ${formatBytes(manifest.coding.shardSize)}; any ${manifest.coding.k} rebuild them`,
+    manifest.public === true
+      ? `stored ${files.length} public file(s), ${formatBytes(manifest.fileSize)}, as ${manifest.pieces.length} full replicas: any one provider serves every file at /v1/files/<cid> (strata get <cid>)`
+      : `stored ${files.length} file(s), ${formatBytes(manifest.fileSize)}, as ${manifest.pieces.length} pieces of ${formatBytes(manifest.coding.shardSize)}; any ${manifest.coding.k} rebuild them`,
     ...files.slice(0, 20).map((f) => `  ${f.name} (${formatBytes(f.size)}) ${f.id}`),
     ...(files.length > 20 ? [`  … and ${files.length - 20} more (strata ls)`] : []),
     ...result.placed.map(

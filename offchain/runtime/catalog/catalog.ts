@@ -227,6 +227,13 @@ export class Catalog {
     }));
   }
 
+  /** Endpoints of the providers of the catalog's data sets, most recently recorded first. */
+  endpoints(): string[] {
+    return this.sql
+      .all("SELECT endpoint, MAX(rowid) AS last FROM data_sets GROUP BY endpoint ORDER BY last DESC")
+      .map((row) => str(row, "endpoint"));
+  }
+
   /** Remember a data set (its provider, endpoint and price) for listings. */
   recordDataSet(entry: {
     chainId: bigint;

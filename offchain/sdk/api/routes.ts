@@ -8,6 +8,7 @@ import { z } from "zod";
 import { addressCodec, bytes32Codec, uint256Codec, uint64Codec, uintCodec } from "../schemas/codecs.js";
 
 export * from "./datasets.js";
+export * from "./publicFiles.js";
 
 const count = z.int().min(0);
 const txHash = bytes32Codec;

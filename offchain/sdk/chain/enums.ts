@@ -103,3 +103,11 @@ export function kebabName<S extends string>(name: S): Kebab<S> {
 export function wordsName(name: string): string {
   return kebabName(name).replaceAll("-", " ");
 }
+
+/** IPermanentStorage.FileStatus: a permanent file's lifecycle (docs/SPEC.md §16.2). */
+export const PermanentFileStatus = contractEnum(CONTRACT_ENUMS["IPermanentStorage.FileStatus"]);
+export type PermanentFileStatusName = (typeof CONTRACT_ENUMS)["IPermanentStorage.FileStatus"][number];
+
+/** IPermanentStorage.SlotStage: where one piece slot of a permanent file stands. */
+export const PermanentSlotStage = contractEnum(CONTRACT_ENUMS["IPermanentStorage.SlotStage"]);
+export type PermanentSlotStageName = (typeof CONTRACT_ENUMS)["IPermanentStorage.SlotStage"][number];

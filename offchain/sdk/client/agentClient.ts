@@ -26,6 +26,7 @@ import {
   type PieceUploadStatusResponse,
   type UploadStatusResponse,
 } from "../api/datasets.js";
+import { publicIndexResponse, type PublicIndexEntry, type PublicIndexResponse } from "../api/publicFiles.js";
 import {
   apiErrorSchema,
   healthResponse,
@@ -98,6 +99,15 @@ export interface AgentClient {
   namedUploadStatus(dataSetId: bigint, uploadId: string, size: number): Promise<UploadStatusResponse>;
   /** Bytes [start, end) of a piece (HTTP Range); anything but exactly that many bytes is PROVIDER_BAD_DATA. */
   downloadRange(root: string, start: number, end: number): Promise<Uint8Array>;
+  /**
+   * PUT /v1/datasets/:id/pieces/:root/public-index: the files of a public piece the agent holds; it checks every
+   * entry against the piece's bytes (PUBLIC_INDEX_INVALID as the agent's code otherwise) before serving them.
+   */
+  putPublicIndex(
+    dataSetId: bigint,
+    root: string,
+    entries: readonly PublicIndexEntry[],
+  ): Promise<PublicIndexResponse>;
 }
 
 export type ProgressCallback = (done: number, total: number) => void;
@@ -485,6 +495,21 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
     namedUploadStatus,
 
     uploadStatus,
+
+    async putPublicIndex(dataSetId, root, entries) {
+      checkRoot(root);
+      const path = `/v1/datasets/${dataSetId}/pieces/${root}/public-index`;
+      const where = `${base}${path}`;
+      const body = JSON.stringify({ entries });
+      // The agent recomputes every CID from the piece: allow time for reading it once.
+      const response = await send(
+        path,
+        { method: "PUT", headers: { "content-type": "application/json" }, body },
+        transferTimeout(entries.reduce((sum, e) => sum + e.size, body.length)),
+      );
+      await expectOk(response, where, [200]);
+      return decodeAnswer(publicIndexResponse, where, await readJson(response, where));
+    },
 
     async downloadRange(root, start, end) {
       checkRoot(root);

@@ -1,6 +1,7 @@
 import type { Signer } from "ethers";
 import type { StorageMarket } from "../../../typechain-types/index.js";
 import type { PaymentToken } from "../chain/connect.js";
+import { rawAmounts, tokenAmountFormat, type DescribableToken } from "../chain/tokenAmounts.js";
 import { StrataError } from "../errors.js";
 
 /** How the top-ups of a client's data sets are paid. */
@@ -18,7 +19,7 @@ export interface FundingPlan {
 export interface FundingDeps {
   market: Pick<StorageMarket, "balanceOf" | "getAddress">;
   /** The payment token, connected to `signer` (approve is sent from it). */
-  token: Pick<PaymentToken, "allowance" | "balanceOf" | "approve">;
+  token: Pick<PaymentToken, "allowance" | "balanceOf" | "approve"> & DescribableToken;
   signer: Signer;
 }
 
@@ -39,12 +40,14 @@ export async function ensureEscrowFunding(needed: bigint, deps: FundingDeps): Pr
   const plan = { needed, ledger, allowance, wallet, approveTx: null };
   if (ledger >= needed) return { ...plan, source: "ledger" };
   if (wallet < needed) {
+    const format = await tokenAmountFormat(deps.token);
     throw new StrataError(
       "INSUFFICIENT_FUNDS",
-      `the data sets need ${needed} token units of escrow; the wallet ${client} holds ${wallet} and its market balance is ${ledger}`,
+      `the data sets need ${format(needed)} of escrow; the wallet ${client} holds ${format(wallet)} and its market balance is ${format(ledger)}`,
       {
         details:
           "send tokens to the wallet (local chain: strata dev mint <amount>), or choose fewer periods or cheaper providers",
+        data: rawAmounts({ needed, wallet, ledger }),
       },
     );
   }

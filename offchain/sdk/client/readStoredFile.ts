@@ -7,11 +7,13 @@ import { unwrapFileKey } from "../data/fileKey.js";
 import { payloadOf } from "../data/restore.js";
 import { readRange } from "../data/stream.js";
 import { StrataError } from "../errors.js";
-import type { Manifest, ManifestFile } from "../manifest/manifest.js";
+import { encryptionOf, type Manifest, type ManifestFile } from "../manifest/manifest.js";
 import type { AgentClient } from "./agentClient.js";
+import { readReplicaFile } from "./readReplica.js";
 
 export interface ReadFileDeps {
-  signer: Signer;
+  /** The wallet that stored an encrypted payload (not needed for a public one). */
+  signer?: Signer;
   agentFor: (endpoint: string) => Pick<AgentClient, "downloadRange">;
 }
 
@@ -52,8 +54,15 @@ export async function readStoredFile(
   if (file.offset + file.size > manifest.fileSize) {
     throw new StrataError("FILE_HASH_MISMATCH", `${file.name} runs past the end of its payload`);
   }
+  if (manifest.public === true) return readReplicaFile(manifest, file, deps.agentFor, start, end);
+  if (deps.signer === undefined) {
+    throw new StrataError(
+      "KEY_MISSING",
+      `${file.name} is encrypted: reading it needs the wallet that stored it`,
+    );
+  }
   const failures: ReadFileResult["failures"] = [];
-  const fileKey = await unwrapFileKey(deps.signer, manifest.fileId, manifest.encryption.wrappedKey);
+  const fileKey = await unwrapFileKey(deps.signer, manifest.fileId, encryptionOf(manifest).wrappedKey);
   try {
     const read = await readRange(
       payloadOf(manifest),

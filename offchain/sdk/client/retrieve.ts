@@ -1,12 +1,12 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { Signer } from "ethers";
+import { hexlify, type Signer } from "ethers";
 import { unwrapFileKey } from "../data/fileKey.js";
 import { payloadOf } from "../data/restore.js";
 import { readRange } from "../data/stream.js";
 import { StrataError } from "../errors.js";
-import type { Manifest, ManifestPiece } from "../manifest/manifest.js";
+import { encryptionOf, type Manifest, type ManifestPiece } from "../manifest/manifest.js";
 import type { AgentClient } from "./agentClient.js";
 import { checkWritable } from "./files.js";
 import type { RegistryReader } from "./selectProviders.js";
@@ -28,7 +28,8 @@ export type RetrieveEvent =
   | { type: "restored"; bytes: number };
 
 export interface RetrieveDeps {
-  signer: Signer;
+  /** The wallet that stored an encrypted payload (not needed for a public one). */
+  signer?: Signer;
   agentFor: (endpoint: string) => Pick<AgentClient, "downloadRange">;
   /** When given, a provider that moved is found at its current registered endpoint. */
   registry?: Pick<RegistryReader, "providerInfo">;
@@ -79,6 +80,7 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
     );
   }
   const whole = start === 0 && end === manifest.fileSize;
+  if (manifest.public === true) return retrieveReplica(request, deps, start, end);
   const failures: PieceFailure[] = [];
   const received = new Map<number, number>();
   const fetchShardRange = async (index: number, from: number, to: number): Promise<Uint8Array> => {
@@ -91,7 +93,13 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
     return bytes;
   };
 
-  const fileKey = await unwrapFileKey(deps.signer, manifest.fileId, manifest.encryption.wrappedKey);
+  if (deps.signer === undefined) {
+    throw new StrataError(
+      "KEY_MISSING",
+      `${manifest.fileName} is encrypted: retrieving it needs the wallet that stored it`,
+    );
+  }
+  const fileKey = await unwrapFileKey(deps.signer, manifest.fileId, encryptionOf(manifest).wrappedKey);
   const temp = join(
     dirname(request.outPath),
     `.${basename(request.outPath)}.${randomBytes(6).toString("hex")}.tmp`,
@@ -151,6 +159,80 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
       await rm(temp, { force: true });
     }
   }
+}
+
+/** Bytes of a public payload asked of one replica at a time. */
+const REPLICA_STEP = 8 << 20;
+
+/**
+ * retrieveFile of a public payload: bytes [start, end) from one replica in 8 MiB steps into the temporary file,
+ * hashed as they arrive; a replica that fails, or whose whole payload does not hash to fileHash, is dropped and
+ * the next one is read from the start.
+ */
+async function retrieveReplica(
+  request: RetrieveRequest,
+  deps: RetrieveDeps,
+  start: number,
+  end: number,
+): Promise<RetrieveResult> {
+  const { manifest } = request;
+  const emit = request.onProgress ?? (() => undefined);
+  const whole = start === 0 && end === manifest.fileSize;
+  const failures: PieceFailure[] = [];
+  for (const piece of manifest.pieces) {
+    const temp = join(
+      dirname(request.outPath),
+      `.${basename(request.outPath)}.${randomBytes(6).toString("hex")}.tmp`,
+    );
+    const handle = await open(temp, "wx", 0o644);
+    let moved = false;
+    try {
+      const hash = createHash("sha256");
+      for (let at = start; at < end; at += REPLICA_STEP) {
+        const to = Math.min(end, at + REPLICA_STEP);
+        const bytes = await download(piece, at, to, deps);
+        hash.update(bytes);
+        let done = 0;
+        while (done < bytes.length) {
+          const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, at - start + done);
+          done += bytesWritten;
+        }
+        emit({ type: "download", piece: piece.index, received: to - start, total: end - start });
+      }
+      const digest = hexlify(hash.digest());
+      if (whole && digest !== manifest.fileHash.toLowerCase()) {
+        throw new StrataError(
+          "FILE_HASH_MISMATCH",
+          `the replica hashes to ${digest}, not ${manifest.fileHash}`,
+        );
+      }
+      await handle.sync();
+      await handle.close();
+      await rename(temp, request.outPath);
+      moved = true;
+      emit({ type: "piece", piece: piece.index, ok: true, reason: null });
+      emit({ type: "restored", bytes: end - start });
+      return {
+        outPath: request.outPath,
+        bytes: end - start,
+        used: [piece.index],
+        failures,
+        range: { start, end },
+      };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      failures.push({ piece: piece.index, provider: piece.provider, reason });
+      emit({ type: "piece", piece: piece.index, ok: false, reason });
+    } finally {
+      if (!moved) {
+        await handle.close().catch(() => undefined);
+        await rm(temp, { force: true });
+      }
+    }
+  }
+  throw new StrataError("PIECES_UNAVAILABLE", `no replica of ${manifest.fileName} could be fetched`, {
+    details: failures.map((f) => `piece ${f.piece} (${f.provider}): ${f.reason}`).join("; "),
+  });
 }
 
 /** Bytes [from, to) of the piece from the manifest's endpoint, or from the provider's current registered endpoint. */

@@ -1,23 +1,32 @@
 import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { hexlify, type Provider, type Signer } from "ethers";
 import type { StorageMarket } from "../../../typechain-types/index.js";
 import type { PaymentToken } from "../chain/connect.js";
+import { rawAmounts, tokenAmountFormat, type DescribableToken } from "../chain/tokenAmounts.js";
 import { checkCoding } from "../data/erasure.js";
 import { pieceSizeFor, prepareStream, type PreparedStream } from "../data/prepare.js";
+import { prepareReplica } from "../data/replica.js";
 import { StagedPieces } from "../data/staged.js";
+import type { PayloadPiece } from "../data/stream.js";
+import { publicCid } from "../files/cid.js";
+import { buildPublicIndex } from "../files/publicIndex.js";
 import { dataSetDomain, signDataSetState, type DataSetState } from "../datasets/eip712.js";
 import { layoutSpan, pieceHeight, placePiece as placeInLayout } from "../datasets/placement.js";
 import { dataSetRoot } from "../datasets/tree.js";
 import { StrataError } from "../errors.js";
 import {
   completeManifest,
+  replicaPieceSize,
   saveManifest,
   type Manifest,
+  type ManifestDraft,
   type ManifestFile,
   type PiecePlacement,
 } from "../manifest/manifest.js";
+import type { PublicIndexEntry } from "../api/publicFiles.js";
 import type { AgentClient } from "./agentClient.js";
 import { mapLimit, sleep as realSleep, type Sleep } from "./concurrency.js";
 import { costFor, readDataSet, type DataSetReader } from "./dataSets.js";
@@ -31,8 +40,16 @@ export interface StoreRequest {
   file?: { path: string; size: number };
   bytes?: Uint8Array;
   fileName: string;
+  /** Data and parity pieces of an encrypted payload (ignored for a public one: see `replicas`). */
   k: number;
   m: number;
+  /**
+   * Store in the clear as full replicas (docs/SPEC-DATA.md §10): each of `replicas` providers gets the whole payload
+   * and its public index, and serves every file by its CID. No key is involved.
+   */
+  public?: boolean;
+  /** Providers holding a public payload (1..7). Default 3. */
+  replicas?: number;
   /** Proving periods of storage paid ahead (beyond the lockup that pays the notice). */
   periods: bigint;
   /** Highest acceptable price per TiB per 30 days (token base units); null = any. */
@@ -60,9 +77,18 @@ export interface StoreRequest {
    * undo; after the partial manifest is written, the error says what was paid and how to resume.
    */
   signal?: AbortSignal;
-  /** The files packed in the payload (the manifest's `files` section), from the prepared (encrypted) pieces. */
-  describeFiles?: (prepared: PreparedStream) => ManifestFile[] | Promise<ManifestFile[]>;
+  /** The files packed in the payload (the manifest's `files` section), from the prepared pieces. */
+  describeFiles?: (prepared: PreparedPieces) => ManifestFile[] | Promise<ManifestFile[]>;
 }
+
+/** A payload turned into pieces staged on disk, with its manifest draft (encrypted and coded, or replicas). */
+export interface PreparedPieces {
+  manifestDraft: ManifestDraft;
+  pieces: PayloadPiece[];
+}
+
+/** Replicas of a public payload unless the request says otherwise. */
+export const DEFAULT_PUBLIC_REPLICAS = 3;
 
 export type StoreEvent =
   | { type: "selected"; providers: ProviderOffer[]; spares: number }
@@ -84,11 +110,12 @@ export interface StoreDeps {
   market: DataSetReader & Pick<StorageMarket, "topUp" | "getAddress" | "balanceOf">;
   registry: RegistryReader;
   /** The payment token connected to the signer. */
-  token: Pick<PaymentToken, "allowance" | "balanceOf" | "approve">;
+  token: Pick<PaymentToken, "allowance" | "balanceOf" | "approve"> & DescribableToken;
   provider: Pick<Provider, "getBlock">;
   agentFor: (
     endpoint: string,
-  ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "getDataSet" | "uploadPiece" | "postState">;
+  ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "getDataSet" | "uploadPiece" | "postState"> &
+    Partial<Pick<AgentClient, "putPublicIndex">>;
   sleep?: Sleep;
   now?: () => number;
   prepare?: typeof prepareStream;
@@ -136,9 +163,14 @@ export interface StoreResult {
  * data set's escrow is topped up to cover the lockup of its new span plus `periods`, the state is sent to the
  * provider, and the store waits until the chain shows it. A piece that fails before funding is retried with
  * another provider; STORE_INCOMPLETE when some piece cannot be placed (no token has moved then) or applied (the
- * partial manifest names everything done).
+ * partial manifest names everything done). With `public`, the payload is not encrypted or coded: each of
+ * `replicas` providers gets the whole payload (prepareReplica) and, right after the upload, its public index,
+ * which the provider checks against the bytes (a refusal moves the piece to a spare like any failure).
  */
-export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise<StoreResult> {
+export async function storeFile(input: StoreRequest, deps: StoreDeps): Promise<StoreResult> {
+  // A public payload is 1-of-n: one data piece, replicas - 1 identical copies.
+  const request: StoreRequest =
+    input.public === true ? { ...input, k: 1, m: (input.replicas ?? DEFAULT_PUBLIC_REPLICAS) - 1 } : input;
   checkCoding(request.k, request.m);
   if (request.periods < 1n)
     throw new StrataError("INVALID_ARGUMENT", "the duration must be at least 1 proving period");
@@ -148,7 +180,8 @@ export async function storeFile(request: StoreRequest, deps: StoreDeps): Promise
   const provingPeriod = await deps.market.provingPeriod();
   const pieceCount = request.k + request.m;
   const source = sourceOf(request);
-  const pieceSize = pieceSizeFor(source.size, request.k);
+  const pieceSize =
+    request.public === true ? replicaPieceSize(source.size) : pieceSizeFor(source.size, request.k);
 
   const selection = await selectProviders(
     {
@@ -247,24 +280,49 @@ async function placeAndPay(
   // provider while later stripes are still being encrypted and coded (pipeline overlap, bounded memory: the bytes
   // an upload has not sent yet wait on disk). The root is not known before the last byte, so each upload is named
   // by a random id; the agent computes the root and the upload is checked against the prepared one.
+  // A public payload takes the same path: prepareReplica writes its one piece (staged shard 0) and every replica's
+  // upload reads that shard as it grows (the replica files are hard links to it, made once it is complete).
   const staged = new StagedPieces(workDir, pieceCount, pieceSize);
+  const stagedShard = (index: number): number => (request.public === true ? 0 : index);
   const stopUploads = (): void => {
     staged.fail(new StrataError("STORE_INTERRUPTED", "the store was interrupted"));
   };
   request.signal?.addEventListener("abort", stopUploads, { once: true });
-  const preparing = (async (): Promise<PreparedStream> => {
-    const raw = await (deps.prepare ?? prepareStream)(source.input, source.size, staged.output, {
-      k: request.k,
-      m: request.m,
-      signer: deps.signer,
-      fileName: request.fileName,
-    });
-    const prepared: PreparedStream = {
-      ...raw,
-      pieces: raw.pieces.map((piece) => ({ ...piece, path: staged.path(piece.index) })),
-    };
+  const preparing = (async (): Promise<PreparedPieces> => {
+    const prepared: PreparedPieces =
+      request.public === true
+        ? await prepareReplica(
+            source.input,
+            source.size,
+            { dir: staged.dir, shard: staged.output },
+            { replicas: pieceCount, fileName: request.fileName },
+          )
+        : await (async (): Promise<PreparedStream> => {
+            const raw = await (deps.prepare ?? prepareStream)(source.input, source.size, staged.output, {
+              k: request.k,
+              m: request.m,
+              signer: deps.signer,
+              fileName: request.fileName,
+            });
+            return {
+              ...raw,
+              pieces: raw.pieces.map((piece) => ({ ...piece, path: staged.path(piece.index) })),
+            };
+          })();
     if (request.describeFiles !== undefined) {
       prepared.manifestDraft = { ...prepared.manifestDraft, files: await request.describeFiles(prepared) };
+    } else if (request.public === true) {
+      // One public file: the manifest still names its CID, which the providers serve it by.
+      const draft = prepared.manifestDraft;
+      const id = await publicCid(
+        typeof source.input === "string" ? createReadStream(source.input) : source.input,
+      );
+      prepared.manifestDraft = {
+        ...draft,
+        files: [
+          { name: draft.fileName, offset: 0, size: draft.fileSize, sha256: draft.fileHash, id, public: true },
+        ],
+      };
     }
     emit({ type: "prepared", pieces: prepared.pieces.length, pieceSize });
     return prepared;
@@ -275,6 +333,12 @@ async function placeAndPay(
     staged.fail(error);
   });
   const prepareFailed = (): boolean => prepareState.failed;
+  // Sent to each provider once its piece upload has ended under the prepared root (the agent checks the index
+  // against the stored bytes).
+  const indexing: Promise<PublicIndexEntry[] | undefined> = preparing.then((prepared) =>
+    request.public === true ? buildPublicIndex(prepared.manifestDraft.files ?? []) : undefined,
+  );
+  indexing.catch(() => undefined); // the failure is the preparation's, handled there
 
   const openCtx: OpenContext = {
     signer: deps.signer,
@@ -311,7 +375,7 @@ async function placeAndPay(
   const signedAll = new Promise<void>((resolve) => {
     allSigned = resolve;
   });
-  const saveRecovery = async (prepared: PreparedStream): Promise<void> => {
+  const saveRecovery = async (prepared: PreparedPieces): Promise<void> => {
     const run = recovery.saving.then(async () => {
       if (placed.size < pieceCount) return;
       const placements = [...placed.values()].sort((a, b) => a.piece - b.piece);
@@ -339,15 +403,18 @@ async function placeAndPay(
           dataSetId: set.info.id,
           created: set.created,
         });
-        const uploading = deps
-          .agentFor(current.endpoint)
-          .uploadPiece(
-            set.info.id,
-            { id: hexlify(randomBytes(32)), size: pieceSize, read: (offset) => staged.read(index, offset) },
-            (sent, total) => {
-              emit({ type: "upload", piece: index, provider: current.address, sent, total });
-            },
-          );
+        const agent = deps.agentFor(current.endpoint);
+        const uploading = agent.uploadPiece(
+          set.info.id,
+          {
+            id: hexlify(randomBytes(32)),
+            size: pieceSize,
+            read: (offset) => staged.read(stagedShard(index), offset),
+          },
+          (sent, total) => {
+            emit({ type: "upload", piece: index, provider: current.address, sent, total });
+          },
+        );
         uploading.catch(() => undefined); // awaited below, after signing
         const prepared = await preparing;
         const piece = prepared.pieces[index];
@@ -391,6 +458,15 @@ async function placeAndPay(
             "PROVIDER_BAD_DATA",
             `${current.endpoint} stored piece ${index} as ${stored.root}, not ${piece.root}`,
           );
+        }
+        // The agent verifies a public index against the piece it holds: sent once the upload has ended under the
+        // prepared root. A refusal moves the piece to a spare like any other failure.
+        const publicIndex = await indexing;
+        if (publicIndex !== undefined) {
+          if (agent.putPublicIndex === undefined) {
+            throw new StrataError("INTERNAL_INVARIANT", "storing public files needs putPublicIndex");
+          }
+          await agent.putPublicIndex(set.info.id, piece.root, publicIndex);
         }
         uploaded.add(index);
         return;
@@ -562,15 +638,19 @@ export async function fundAndApply(
     signer: deps.signer,
   });
   emit({ type: "funded", plan: funding });
+  // For the stop message: what was already paid, in tokens.
+  const format = await tokenAmountFormat(deps.token);
 
   for (const [index, p] of placements.entries()) {
     const amount = needs[index] ?? 0n;
-    const paid = placements.filter((q) => q.topUp > 0n).map((q) => `data set ${q.dataSetId} +${q.topUp}`);
+    const paid = placements
+      .filter((q) => q.topUp > 0n)
+      .map((q) => `data set ${q.dataSetId} +${format(q.topUp)}`);
     stopIfAsked(
       request.signal,
       paid.length === 0
         ? `before any token moved; ${resume}, or delete it (nothing to undo)`
-        : `after topping up ${paid.join(", ")} (token units, in the data sets' escrow); ${resume}, ` +
+        : `after topping up ${paid.join(", ")} (in the data sets' escrow); ${resume}, ` +
             "or recover the escrow with strata withdraw",
     );
     try {
@@ -684,26 +764,32 @@ export async function awaitVersion(
 
 async function checkFunds(
   needed: bigint,
-  deps: { market: Pick<StorageMarket, "balanceOf">; token: Pick<PaymentToken, "balanceOf">; client: string },
+  deps: {
+    market: Pick<StorageMarket, "balanceOf">;
+    token: Pick<PaymentToken, "balanceOf"> & DescribableToken;
+    client: string;
+  },
 ): Promise<void> {
   const [ledger, wallet] = await Promise.all([
     deps.market.balanceOf(deps.client),
     deps.token.balanceOf(deps.client),
   ]);
   if (ledger < needed && wallet < needed) {
+    const format = await tokenAmountFormat(deps.token);
     throw new StrataError(
       "INSUFFICIENT_FUNDS",
-      `storing needs about ${needed} token units of escrow; ${deps.client} holds ${wallet} and has ${ledger} in the market`,
+      `storing needs about ${format(needed)} of escrow; ${deps.client} holds ${format(wallet)} and has ${format(ledger)} in the market`,
       {
         details:
           "send tokens to the wallet (local chain: strata dev mint <amount>), or store for fewer periods",
+        data: rawAmounts({ needed, wallet, ledger }),
       },
     );
   }
 }
 
 async function writeManifest(
-  prepared: PreparedStream,
+  prepared: PreparedPieces,
   chainId: bigint,
   market: string,
   placements: readonly PiecePlaced[],

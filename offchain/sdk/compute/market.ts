@@ -5,6 +5,7 @@
 import { type ContractRunner, type Signer } from "ethers";
 import { IComputeMarket__factory, type IComputeMarket } from "../../../typechain-types/index.js";
 import type { PaymentToken } from "../chain/connect.js";
+import { rawAmounts, tokenAmountFormat, type DescribableToken } from "../chain/tokenAmounts.js";
 import type { StrataDeployment } from "../chain/deployment.js";
 import { StrataError } from "../errors.js";
 import {
@@ -221,7 +222,7 @@ export async function ensureComputeFunding(
   needed: bigint,
   deps: {
     market: IComputeMarket;
-    token: Pick<PaymentToken, "allowance" | "balanceOf" | "approve">;
+    token: Pick<PaymentToken, "allowance" | "balanceOf" | "approve"> & DescribableToken;
     signer: Signer;
   },
 ): Promise<ComputeFunding> {
@@ -234,10 +235,14 @@ export async function ensureComputeFunding(
   ]);
   if (ledger >= needed) return { source: "ledger", needed, ledger, wallet, approveTx: null };
   if (wallet < needed) {
+    const format = await tokenAmountFormat(deps.token);
     throw new StrataError(
       "INSUFFICIENT_FUNDS",
-      `${needed} token units are needed; the wallet ${payer} holds ${wallet} and its compute market balance is ${ledger}`,
-      { details: "send tokens to the wallet (local chain: strata dev mint <amount>)" },
+      `${format(needed)} are needed; the wallet ${payer} holds ${format(wallet)} and its compute market balance is ${format(ledger)}`,
+      {
+        details: "send tokens to the wallet (local chain: strata dev mint <amount>)",
+        data: rawAmounts({ needed, wallet, ledger }),
+      },
     );
   }
   if (allowance >= needed) return { source: "allowance", needed, ledger, wallet, approveTx: null };

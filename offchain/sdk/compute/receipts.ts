@@ -35,15 +35,22 @@ export interface MissedHeartbeatsReport {
   refunded: bigint;
   /** Paid to the reporter. */
   bounty: bigint;
+  /** Slashed collateral credited to the tenant's ledger balance by the report (not by a close it caused). */
+  compensation: bigint;
 }
 
 /** What a reportMissedHeartbeats transaction reported (zeros when it emitted no report). */
 export function missedHeartbeatsReport(market: Parser, receipt: ReceiptLogs): MissedHeartbeatsReport {
-  const [args] = events(market, receipt, "MissedHeartbeatsReported").slice(-1);
-  if (args === undefined) return { count: 0n, refunded: 0n, bounty: 0n };
+  const parsed = (receipt?.logs ?? []).map((log) => market.interface.parseLog(log));
+  const at = parsed.findIndex((log) => log?.name === "MissedHeartbeatsReported");
+  const args = parsed[at]?.args;
+  if (args === undefined) return { count: 0n, refunded: 0n, bounty: 0n, compensation: 0n };
+  // The report's own slash follows its report event; a close the report caused emits a second one after it.
+  const slash = parsed[at + 1];
   return {
     count: args.getValue("count") as bigint,
     refunded: args.getValue("refunded") as bigint,
     bounty: args.getValue("bounty") as bigint,
+    compensation: slash?.name === "LeaseSlashed" ? (slash.args.getValue("toTenant") as bigint) : 0n,
   };
 }

@@ -7,6 +7,7 @@ import {
   isValidFileName,
   MANIFEST_VERSION,
   type ManifestDraft,
+  type ManifestEncryption,
 } from "../manifest/manifest.js";
 import { DEFAULT_CHUNK_SIZE, geometryFor, payloadSizeFor } from "./chunked.js";
 import { checkCoding } from "./erasure.js";
@@ -47,13 +48,16 @@ export interface PreparedPiece {
   size: number;
 }
 
+/** The draft of an encrypted payload (a public one is prepared by prepareReplica). */
+export type EncryptedDraft = ManifestDraft & { encryption: ManifestEncryption };
+
 export interface PreparedFile {
-  manifestDraft: ManifestDraft;
+  manifestDraft: EncryptedDraft;
   pieces: PreparedPiece[];
 }
 
 export interface PreparedStream {
-  manifestDraft: ManifestDraft;
+  manifestDraft: EncryptedDraft;
   /** The pieces (with their file when the output was a directory). */
   pieces: PayloadPiece[];
 }

@@ -1,14 +1,14 @@
 import { type Signer } from "ethers";
 import { commitPieces, type CommitOptions } from "../commitment/parallel.js";
 import { StrataError } from "../errors.js";
-import type { Manifest, ManifestDraft } from "../manifest/manifest.js";
+import { encryptionOf, type Manifest, type ManifestDraft } from "../manifest/manifest.js";
 import { unwrapFileKey } from "./fileKey.js";
 import { readRange, type PayloadDescriptor } from "./stream.js";
 
 /** What restoring needs from a manifest: a full one or a draft both qualify. */
 export type RestorableManifest = Pick<
   Manifest | ManifestDraft,
-  "fileId" | "fileSize" | "fileHash" | "encryption" | "coding"
+  "fileId" | "fileName" | "fileSize" | "fileHash" | "encryption" | "coding"
 > & {
   pieces: readonly { index: number; root: string; size: number }[];
 };
@@ -79,7 +79,8 @@ export async function verifyPieces(
 
 /** The payload fields of a manifest, as readRange takes them. */
 export function payloadOf(manifest: RestorableManifest): Omit<PayloadDescriptor, "fileHash"> {
-  const { coding, encryption } = manifest;
+  const { coding } = manifest;
+  const encryption = encryptionOf(manifest);
   return {
     fileSize: manifest.fileSize,
     noncePrefix: encryption.noncePrefix,
@@ -117,7 +118,7 @@ export async function restoreFile(
       { details: dropped === "" ? undefined : `rejected ${dropped}` },
     );
   }
-  const fileKey = await unwrapFileKey(signer, manifest.fileId, manifest.encryption.wrappedKey);
+  const fileKey = await unwrapFileKey(signer, manifest.fileId, encryptionOf(manifest).wrappedKey);
   try {
     const skip = Array.from({ length: k + m }, (_, index) => index).filter((index) => !valid.has(index));
     const read = await readRange(

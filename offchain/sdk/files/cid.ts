@@ -79,3 +79,12 @@ export function isCid(text: string): boolean {
     return false;
   }
 }
+
+/** The canonical text of a CID (version 1, base32), or undefined when `text` is not a CID. */
+export function canonicalCid(text: string): string | undefined {
+  try {
+    return CID.parse(text).toV1().toString();
+  } catch {
+    return undefined;
+  }
+}

@@ -3,12 +3,18 @@ import { open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { StrataError } from "../errors.js";
 import { BadManifestError } from "./validate.js";
-import type { Manifest, ManifestDraft, PiecePlacement } from "./types.js";
+import {
+  NO_ENCRYPTION,
+  type Manifest,
+  type ManifestDraft,
+  type ManifestEncryption,
+  type PiecePlacement,
+} from "./types.js";
 import { fromJsonValue } from "./validate.js";
 
 export * from "./types.js";
 export { BadManifestError } from "./validate.js";
-export { fromJsonValue, isValidFileName } from "./validate.js";
+export { fromJsonValue, isValidFileName, replicaPieceSize } from "./validate.js";
 
 /** A full manifest from a draft and the placement of each of its pieces (validated). */
 export function completeManifest(
@@ -55,13 +61,17 @@ export function toJsonValue(manifest: Manifest): unknown {
     createdAt: manifest.createdAt,
     chainId: manifest.chainId.toString(),
     market: manifest.market,
-    encryption: {
-      algorithm: manifest.encryption.algorithm,
-      noncePrefix: manifest.encryption.noncePrefix,
-      chunkSize: manifest.encryption.chunkSize,
-      wrappedKey: { ...manifest.encryption.wrappedKey },
-      kdf: manifest.encryption.kdf,
-    },
+    ...(manifest.public === true ? { public: true } : {}),
+    encryption:
+      manifest.encryption.algorithm === NO_ENCRYPTION
+        ? { algorithm: NO_ENCRYPTION }
+        : {
+            algorithm: manifest.encryption.algorithm,
+            noncePrefix: manifest.encryption.noncePrefix,
+            chunkSize: manifest.encryption.chunkSize,
+            wrappedKey: { ...manifest.encryption.wrappedKey },
+            kdf: manifest.encryption.kdf,
+          },
     coding: { ...manifest.coding },
     pieces: manifest.pieces.map((piece) => ({
       index: piece.index,
@@ -128,4 +138,19 @@ export async function loadManifest(path: string): Promise<Manifest> {
     throw error;
   }
   return fromJson(text);
+}
+
+/**
+ * The encryption of an encrypted payload; INVALID_ARGUMENT for a public one (stored in the clear as replicas, read
+ * with sdk/client/readReplica.ts, never decrypted).
+ */
+export function encryptionOf(manifest: Pick<Manifest, "encryption" | "fileName">): ManifestEncryption {
+  const { encryption } = manifest;
+  if (encryption.algorithm === NO_ENCRYPTION) {
+    throw new StrataError(
+      "INVALID_ARGUMENT",
+      `${manifest.fileName} is public: it is stored in the clear as replicas and has no key`,
+    );
+  }
+  return encryption;
 }

@@ -15,6 +15,13 @@ export const WHOLE_FILE_MANIFEST_VERSION = 2;
 export const ENCRYPTION_ALGORITHM = "AES-256-GCM-chunked-v1";
 /** Cauchy Reed-Solomon of @ronomon/reed-solomon 6 on the striped layout (docs/SPEC-DATA.md §5). */
 export const CODING_ALGORITHM = "reed-solomon-cauchy-v1";
+/** Public files (docs/SPEC-DATA.md §10): no encryption. */
+export const NO_ENCRYPTION = "none";
+/**
+ * Public files: every piece is the whole payload in the clear, zero-padded to a multiple of 64 bytes (at least 64),
+ * so any one piece serves every file (k = 1, m = replicas - 1; all pieces share one root).
+ */
+export const REPLICA_ALGORITHM = "replica-v1";
 
 export interface ManifestEncryption {
   algorithm: typeof ENCRYPTION_ALGORITHM;
@@ -26,14 +33,20 @@ export interface ManifestEncryption {
   kdf: typeof KDF_ID;
 }
 
+/** A public payload is stored in the clear. */
+export interface ManifestNoEncryption {
+  algorithm: typeof NO_ENCRYPTION;
+}
+
 export interface ManifestCoding {
-  algorithm: typeof CODING_ALGORITHM;
+  /** Reed-Solomon over the striped layout, or full replicas of a public payload. */
+  algorithm: typeof CODING_ALGORITHM | typeof REPLICA_ALGORITHM;
   k: number;
   m: number;
   /** Bytes of each shard per stripe (262,144). */
   stripeSize: number;
   shardSize: number;
-  /** fileSize + 16 per chunk: the sealed chunks, before zero padding. */
+  /** fileSize + 16 per chunk: the sealed chunks, before zero padding (fileSize for replicas). */
   payloadSize: number;
 }
 
@@ -69,7 +82,9 @@ export interface Manifest {
   createdAt: string;
   chainId: bigint;
   market: string;
-  encryption: ManifestEncryption;
+  /** Present and true for a public payload: `encryption` is none, `coding` is replica-v1. */
+  public?: true;
+  encryption: ManifestEncryption | ManifestNoEncryption;
   coding: ManifestCoding;
   pieces: ManifestPiece[];
   /**

@@ -24,6 +24,8 @@ import {
   DEAL_MANIFEST_VERSION,
   ENCRYPTION_ALGORITHM,
   MANIFEST_VERSION,
+  NO_ENCRYPTION,
+  REPLICA_ALGORITHM,
   WHOLE_FILE_MANIFEST_VERSION,
   type Manifest,
 } from "./types.js";
@@ -109,15 +111,26 @@ export const manifestSchema = z
       ),
     chainId: decimal(256).refine((value) => value !== 0n, "must not be 0"),
     market: address,
-    encryption: z.strictObject({
-      algorithm: literal(ENCRYPTION_ALGORITHM),
-      noncePrefix: hexBytes(NONCE_PREFIX_BYTES),
-      chunkSize: safeInt(MIN_CHUNK_SIZE, MAX_CHUNK_SIZE),
-      wrappedKey: z.strictObject({ iv: hexBytes(12), tag: hexBytes(16), ciphertext: hexBytes(32) }),
-      kdf: literal(KDF_ID),
-    }),
+    public: z.literal(true, expected("must be true when present")).optional(),
+    encryption: z.discriminatedUnion(
+      "algorithm",
+      [
+        z.strictObject({
+          algorithm: literal(ENCRYPTION_ALGORITHM),
+          noncePrefix: hexBytes(NONCE_PREFIX_BYTES),
+          chunkSize: safeInt(MIN_CHUNK_SIZE, MAX_CHUNK_SIZE),
+          wrappedKey: z.strictObject({ iv: hexBytes(12), tag: hexBytes(16), ciphertext: hexBytes(32) }),
+          kdf: literal(KDF_ID),
+        }),
+        z.strictObject({ algorithm: literal(NO_ENCRYPTION) }),
+      ],
+      expected(`must be ${ENCRYPTION_ALGORITHM} or ${NO_ENCRYPTION}`),
+    ),
     coding: z.strictObject({
-      algorithm: literal(CODING_ALGORITHM),
+      algorithm: z.enum(
+        [CODING_ALGORITHM, REPLICA_ALGORITHM],
+        expected(`must be ${CODING_ALGORITHM} or ${REPLICA_ALGORITHM}`),
+      ),
       k: safeInt(1, MAX_DATA_SHARDS),
       m: safeInt(0, MAX_PARITY_SHARDS),
       stripeSize: z.literal(STRIPE_BYTES, expected(`must be ${STRIPE_BYTES}`)),
@@ -132,6 +145,24 @@ export const manifestSchema = z
       ctx.addIssue({ code: "custom", path, message });
     };
     const { coding, fileSize } = manifest;
+    if (manifest.public === true) {
+      if (manifest.encryption.algorithm !== NO_ENCRYPTION)
+        fail(["encryption"], "must be none for a public payload");
+      if (coding.algorithm !== REPLICA_ALGORITHM)
+        fail(["coding", "algorithm"], `must be ${REPLICA_ALGORITHM} for a public payload`);
+      if (coding.k !== 1) fail(["coding", "k"], "must be 1 for replicas");
+      if (coding.payloadSize !== fileSize)
+        fail(["coding", "payloadSize"], "must equal fileSize for replicas");
+      if (coding.shardSize !== replicaPieceSize(fileSize))
+        fail(["coding", "shardSize"], `must be ${replicaPieceSize(fileSize)} (fileSize padded to 64 bytes)`);
+      if (manifest.files?.some((file) => !file.public) === true) fail(["files"], "must all be public");
+    } else if (manifest.encryption.algorithm === NO_ENCRYPTION || coding.algorithm === REPLICA_ALGORITHM) {
+      fail(["public"], "must be true for a payload without encryption or stored as replicas");
+    }
+    if (manifest.encryption.algorithm === NO_ENCRYPTION) {
+      checkPieces(manifest, fail);
+      return;
+    }
     const payloadSize = payloadSizeFor(fileSize, manifest.encryption.chunkSize);
     if (coding.payloadSize !== payloadSize) {
       fail(["coding", "payloadSize"], `must be fileSize + 16 per chunk = ${payloadSize}`);
@@ -145,41 +176,54 @@ export const manifestSchema = z
       );
       return;
     }
-    if (manifest.pieces.length !== coding.k + coding.m) {
-      fail(["pieces"], `must list k + m = ${coding.k + coding.m} pieces, found ${manifest.pieces.length}`);
-      return;
-    }
-    manifest.pieces.forEach((p, index) => {
-      const at = (...path: string[]) => ["pieces", index, ...path];
-      if (p.index !== index) fail(at("index"), `must be ${index} (pieces are listed in index order)`);
-      if (p.size !== coding.shardSize) fail(at("size"), "must equal coding.shardSize");
-      const height = pieceHeight(p.size);
-      if (p.offset % 2 ** height !== 0) {
-        fail(at("offset"), `must be a multiple of 2^${height} (a piece sits at an aligned leaf offset)`);
-      }
-    });
-    // Two pieces of one file in one data set must not overlap (each is a distinct aligned subtree).
-    const bySet = new Map<bigint, { index: number; offset: number; end: number }[]>();
-    manifest.pieces.forEach((p, index) => {
-      const ranges = bySet.get(p.dataSetId) ?? [];
-      const end = p.offset + 2 ** pieceHeight(p.size);
-      const clash = ranges.find((r) => p.offset < r.end && r.offset < end);
-      if (clash !== undefined) {
-        fail(["pieces", index, "offset"], `overlaps piece ${clash.index} in data set ${p.dataSetId}`);
-      }
-      ranges.push({ index, offset: p.offset, end });
-      bySet.set(p.dataSetId, ranges);
-    });
-    // A bundle's files lie inside the payload's plaintext, each name once.
-    const names = new Set<string>();
-    manifest.files?.forEach((file, index) => {
-      if (file.offset + file.size > fileSize) {
-        fail(["files", index, "size"], `runs past fileSize (${fileSize}): offset + size must not exceed it`);
-      }
-      if (names.has(file.name)) fail(["files", index, "name"], "is listed twice");
-      names.add(file.name);
-    });
+    checkPieces(manifest, fail);
   }, onceFieldsValid) satisfies z.ZodType<Manifest>;
+
+/** Bytes of each piece of a public payload of `fileSize` bytes: the payload zero-padded to 64 bytes, at least 64. */
+export function replicaPieceSize(fileSize: number): number {
+  return Math.max(64, Math.ceil(fileSize / 64) * 64);
+}
+
+type Fail = (path: (string | number)[], message: string) => void;
+
+/** Piece count, order, sizes and offsets, and the bundle's file list. */
+function checkPieces(manifest: Manifest, fail: Fail): void {
+  const { coding, fileSize } = manifest;
+  if (manifest.pieces.length !== coding.k + coding.m) {
+    fail(["pieces"], `must list k + m = ${coding.k + coding.m} pieces, found ${manifest.pieces.length}`);
+    return;
+  }
+  manifest.pieces.forEach((p, index) => {
+    const at = (...path: string[]) => ["pieces", index, ...path];
+    if (p.index !== index) fail(at("index"), `must be ${index} (pieces are listed in index order)`);
+    if (p.size !== coding.shardSize) fail(at("size"), "must equal coding.shardSize");
+    const height = pieceHeight(p.size);
+    if (p.offset % 2 ** height !== 0) {
+      fail(at("offset"), `must be a multiple of 2^${height} (a piece sits at an aligned leaf offset)`);
+    }
+  });
+  // Two pieces of one file in one data set must not overlap (each is a distinct aligned subtree).
+  const bySet = new Map<bigint, { index: number; offset: number; end: number }[]>();
+  manifest.pieces.forEach((p, index) => {
+    const ranges = bySet.get(p.dataSetId) ?? [];
+    const end = p.offset + 2 ** pieceHeight(p.size);
+    const clash = ranges.find((r) => p.offset < r.end && r.offset < end);
+    if (clash !== undefined) {
+      fail(["pieces", index, "offset"], `overlaps piece ${clash.index} in data set ${p.dataSetId}`);
+    }
+    ranges.push({ index, offset: p.offset, end });
+    bySet.set(p.dataSetId, ranges);
+  });
+  // A bundle's files lie inside the payload's plaintext, each name once.
+  const names = new Set<string>();
+  manifest.files?.forEach((file, index) => {
+    if (file.offset + file.size > fileSize) {
+      fail(["files", index, "size"], `runs past fileSize (${fileSize}): offset + size must not exceed it`);
+    }
+    if (names.has(file.name)) fail(["files", index, "name"], "is listed twice");
+    names.add(file.name);
+  });
+}
 
 /**
  * Validate a parsed JSON value as a manifest: BAD_MANIFEST at the first defect's path; MANIFEST_OUTDATED for a

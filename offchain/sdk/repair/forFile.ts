@@ -27,6 +27,7 @@ export function manifestPieces(manifest: Manifest): ListedPiece[] {
 
 /** The repair brief of `manifest`'s file under the mandate at `mandate`. */
 export function briefFromManifest(manifest: Manifest, mandate: string): RepairBrief {
+  refusePublic(manifest);
   return parseRepairBrief(
     encodeRepairBrief({
       version: 1,
@@ -37,6 +38,22 @@ export function briefFromManifest(manifest: Manifest, mandate: string): RepairBr
       pieceSize: manifest.coding.shardSize,
       pieces: manifestPieces(manifest),
     }),
+  );
+}
+
+/**
+ * Repairs rebuild a lost piece by Reed-Solomon from k others (docs/SPEC.md §16.1); a public payload's pieces are
+ * full replicas (docs/SPEC-DATA.md §10.1), which this repair does not rebuild yet: refused up front, before any
+ * token moves, rather than mandating repairs that would fail.
+ */
+function refusePublic(manifest: Manifest): void {
+  if (manifest.public !== true) return;
+  throw new StrataError(
+    "INVALID_ARGUMENT",
+    `${manifest.fileName} is public (replicas): repair mandates cover encrypted, erasure-coded payloads only`,
+    {
+      details: "store it with more --replicas instead",
+    },
   );
 }
 
@@ -73,6 +90,7 @@ export async function openMandateForFile(
   request: OpenMandateRequest,
 ): Promise<{ mandate: string; terms: MandateTerms; brief: RepairBrief; txHash: string }> {
   const { manifest, owner, factory } = request;
+  refusePublic(manifest);
   const list = new PieceList(manifestPieces(manifest));
   const ownerAddress = await owner.getAddress();
   let nonce = BigInt(Date.now());

@@ -83,3 +83,10 @@ export class PieceList {
     return out;
   }
 }
+
+/** Whether `proof` proves `leaf` under `root` (OpenZeppelin's MerkleProof: pairs hashed in sorted order). */
+export function verifyPieceProof(leaf: string, proof: readonly string[], root: string): boolean {
+  let node = leaf;
+  for (const sibling of proof) node = hashPair(node, sibling);
+  return node.toLowerCase() === root.toLowerCase();
+}

@@ -103,27 +103,12 @@ const LEASE_SELECT = `SELECT s.*,
      SELECT printf('%015d%08d:', e.block_number, e.log_index) || e.escrow FROM lease_settlements e
        WHERE e.lease_id = s.lease_id
      ORDER BY 1 DESC LIMIT 1) AS last_escrow,
-    (SELECT group_concat(printf('%015d%08d:', l.block_number, l.log_index) || l.to_tenant)
-       FROM lease_slashes l WHERE l.lease_id = s.lease_id
-       AND l.tx_hash IS NOT (SELECT c2.tx_hash FROM leases_closed c2 WHERE c2.lease_id = s.lease_id)) AS compensations,
     (SELECT e.paid_seconds FROM lease_settlements e WHERE e.lease_id = s.lease_id
      ORDER BY e.block_number DESC, e.log_index DESC LIMIT 1) AS paid_seconds,
     c.reason AS closed_reason, c.closer AS closed_closer, c.paid AS closed_paid, c.refund AS closed_refund,
     c.bounty AS closed_bounty, c.to_tenant AS closed_to_tenant, c.released AS closed_released,
     c.block_number AS closed_block, c.log_index AS closed_log_index, c.tx_hash AS closed_tx
   FROM leases_started s LEFT JOIN leases_closed c ON c.lease_id = s.lease_id`;
-
-/**
- * The tenant's compensation from missed-heartbeat reports (`LeaseSlashed.toTenant` outside the close, which joins
- * the escrow) after the latest escrow figure: `entries` and `lastEscrow` are "<position>:<amount>" strings.
- */
-function compensationAfter(entries: string | null, lastEscrow: string | null): bigint {
-  const since = lastEscrow === null ? "" : lastEscrow.slice(0, lastEscrow.indexOf(":"));
-  return (entries ?? "")
-    .split(",")
-    .filter((part) => part !== "" && part.slice(0, part.indexOf(":")) > since)
-    .reduce((sum, part) => sum + BigInt(part.slice(part.indexOf(":") + 1)), 0n);
-}
 
 function toLease(row: Row): IndexedLease {
   const price = big(row, "price");
@@ -153,9 +138,8 @@ function toLease(row: Row): IndexedLease {
     noticeGiven: noticeEnd !== null,
     heartbeatPeriod: big(row, "heartbeat_period"),
     maxMissedHeartbeats: big(row, "max_missed"),
-    escrow:
-      (lastEscrow === null ? big(row, "escrow") : BigInt(lastEscrow.slice(lastEscrow.indexOf(":") + 1))) +
-      compensationAfter(optStr(row, "compensations"), lastEscrow),
+    // A missed-heartbeat report's compensation is credited to the tenant's ledger balance, not to the escrow.
+    escrow: lastEscrow === null ? big(row, "escrow") : BigInt(lastEscrow.slice(lastEscrow.indexOf(":") + 1)),
     paidSeconds: optBig(row, "paid_seconds") ?? 0n,
     missedSeconds: price === 0n ? 0n : refunded / price,
     missedHeartbeats: optBig(row, "missed_count") ?? 0n,

@@ -2,7 +2,8 @@
  * The lease keeper: permissionless upkeep of the compute market's leases, each step decided once through the
  * actions log (recheck → simulate → send → receipt, see actions.ts).
  *
- * - report-missed-heartbeats (subject: lease id; key: the lease's `nextPeriod` when decided). A closed
+ * - report-missed-heartbeats (subject: lease id; key: the lease's `nextPeriod` when decided; a retry after a
+ *   reverted report is `<nextPeriod>@<current period>`, at most one per heartbeat period). A closed
  *   heartbeat period without a heartbeat is reported with `reportMissedHeartbeats`; the reporter earns
  *   `reporterShareBps` of the `missedHeartbeatPenalty` per period slashed from the provider's collateral. The report that brings a lease's misses
  *   to its `maxMissedHeartbeats` also closes it for `MissedHeartbeats` (the contract applies that reason only
@@ -30,6 +31,7 @@ import { OpenLeaseBook } from "../db/leaseBook.js";
 import type { Logger } from "../../runtime/logger.js";
 import { ACTIVE_STATUSES, carryAction, isTerminal, type ActionPlan, type CarryResult } from "./actions.js";
 import { StrataError } from "../../sdk/errors.js";
+import { sendMissedHeartbeatsReport } from "../../sdk/compute/reportGas.js";
 
 export const REPORT_MISSED_HEARTBEATS = "report-missed-heartbeats";
 export const CLOSE_LEASE = "close-lease";
@@ -225,7 +227,14 @@ export async function runLeaseKeeper(
         log.info(missed, "missed heartbeats (read-only: not reporting)");
       } else {
         log.info(missed, "missed heartbeats: reporting");
-        const status = await decide(REPORT_MISSED_HEARTBEATS, id.toString(), stored.nextPeriod.toString());
+        let status = await decide(REPORT_MISSED_HEARTBEATS, id.toString(), stored.nextPeriod.toString());
+        if (status === "reverted") {
+          // The report's transaction reverted although its simulation passed (the chain moved between the two)
+          // and the periods are still unreported: decide again, once per heartbeat period.
+          const retry = `${stored.nextPeriod}@${accrual.currentPeriod}`;
+          log.warn({ ...missed, key: retry }, "the last report reverted: reporting again");
+          status = await decide(REPORT_MISSED_HEARTBEATS, id.toString(), retry);
+        }
         if (status === "confirmed") {
           // The report may have closed the lease (limit reached); the overdraft is judged on the new state.
           accrual = await chain.read("leaseAccrual", () => compute.leaseAccrual(id));
@@ -250,12 +259,15 @@ export async function runLeaseKeeper(
 
 // ------------------------------------------------------------------ plans
 
-/** The plan of a `report-missed-heartbeats` action: subject = lease id, key = its nextPeriod when decided. */
+/**
+ * The plan of a `report-missed-heartbeats` action: subject = lease id, key = its nextPeriod when decided (a
+ * retry's key adds `@<period>` of the retry).
+ */
 export function reportPlan(ctx: WorkerContext, action: ActionRecord): ActionPlan {
   const { chain, metrics } = ctx;
   const compute = computeOf(ctx);
   const leaseId = BigInt(action.subject);
-  const fromPeriod = BigInt(action.key);
+  const fromPeriod = BigInt(action.key.split("@")[0] ?? action.key);
   return {
     raceErrors: ["ComputeNoMissedHeartbeats", "ComputeUnknownLease"],
     async recheck() {
@@ -292,7 +304,8 @@ export function reportPlan(ctx: WorkerContext, action: ActionRecord): ActionPlan
       };
     },
     simulate: () => simulate(() => compute.reportMissedHeartbeats.staticCall(leaseId)),
-    send: () => compute.reportMissedHeartbeats(leaseId),
+    // Room for the close the report may reach by the block it lands in (sdk/compute/reportGas.ts).
+    send: () => sendMissedHeartbeatsReport(compute, leaseId),
     reward: (receipt) => {
       const event = eventIn(ctx, compute, receipt, "MissedHeartbeatsReported", leaseId);
       if (event === undefined) return null;

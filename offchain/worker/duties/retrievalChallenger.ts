@@ -16,6 +16,7 @@
  */
 import { getAddress, type TransactionReceipt } from "ethers";
 import type { IRetrievalChallenges } from "../../../typechain-types/index.js";
+import { rawAmounts, tokenAmountFormat } from "../../sdk/chain/tokenAmounts.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { Duty, WorkerContext } from "../context.js";
 import type { ActionRecord, SampleRecord } from "../db/index.js";
@@ -233,10 +234,14 @@ async function ensureBond(
   );
   if (ledger >= bond || allowance >= bond) return;
   if (tokens < bond) {
+    const format = await tokenAmountFormat(chain.token);
     throw new StrataError(
       "INSUFFICIENT_FUNDS",
-      `the challenge bond is ${bond} token units; the worker ${me} holds ${tokens} and has ${ledger} in the retrieval-challenge ledger`,
-      { details: "send payment tokens to the worker's address to let it open retrieval challenges" },
+      `the challenge bond is ${format(bond)}; the worker ${me} holds ${format(tokens)} and has ${format(ledger)} in the retrieval-challenge ledger`,
+      {
+        details: "send payment tokens to the worker's address to let it open retrieval challenges",
+        data: rawAmounts({ bond, tokens, ledger }),
+      },
     );
   }
   const receipt = await chain.execute(

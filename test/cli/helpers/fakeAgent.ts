@@ -1,3 +1,4 @@
+import type { PublicIndexEntry } from "../../../offchain/sdk/api/publicFiles.js";
 import { readFile } from "node:fs/promises";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type {
@@ -265,6 +266,21 @@ export class FakeAgent implements AgentClient {
   uploadStatus(_dataSetId: bigint, root: string, size: number) {
     this.check();
     return Promise.resolve({ root, size, received: this.pieces.has(root) ? size : 0 });
+  }
+
+  /** Public indexes received, by piece root (checked by the real agent, recorded here). */
+  readonly publicIndexes = new Map<string, readonly PublicIndexEntry[]>();
+
+  putPublicIndex(_dataSetId: bigint, root: string, entries: readonly PublicIndexEntry[]) {
+    this.check();
+    // As the real agent: the index is checked against the stored piece, so the piece must be there first.
+    if (!this.pieces.has(root)) {
+      return Promise.reject(
+        new ProviderRejectedError(this.endpoint, 409, "PIECE_NOT_STORED", "no such piece"),
+      );
+    }
+    this.publicIndexes.set(root, entries);
+    return Promise.resolve({ root, files: entries.length });
   }
 
   downloadRange(root: string, start: number, end: number): Promise<Uint8Array> {

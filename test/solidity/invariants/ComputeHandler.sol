@@ -438,9 +438,10 @@ contract ComputeHandler is TestBase {
         uint256 bounty = compute.reportMissedHeartbeats(id);
         IComputeMarket.Lease memory a = compute.getLease(id);
         if (a.provider != address(0)) {
-            // The penalty left the collateral; the tenant's compensation joined the escrow.
+            // The penalty left the collateral; the tenant's compensation went to its ledger balance, never to the
+            // escrow (it must not cure an overdraft).
             _expectedLocked[l.provider] -= l.collateral - a.collateral;
-            _ghost[id].funded += a.escrow - l.escrow;
+            if (a.escrow != l.escrow) _violation("a report changed the escrow");
             if (a.collateral < reserved) _violation("a report took the reserved no-notice penalty");
         } else {
             // The report reached the limit and closed the lease: all of its collateral left the locked total.

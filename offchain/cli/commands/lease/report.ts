@@ -7,6 +7,7 @@ import { closureJson } from "../../format/lease.js";
 import { amountsJson, tokenJson } from "../../format/units.js";
 import type { Runner } from "../../runner.js";
 import { leaseId, signedMarket } from "./shared.js";
+import { sendMissedHeartbeatsReport } from "../../../sdk/compute/reportGas.js";
 
 export function registerLeaseReport(lease: Command, run: Runner): void {
   lease
@@ -20,21 +21,24 @@ async function report(ctx: CliContext, id: bigint): Promise<void> {
   const { market: compute } = await signedMarket(ctx);
   const units = await ctx.tokenUnits();
   checkReportable(await leaseStatus(compute, id));
-  const tx = await compute.reportMissedHeartbeats(id);
+  const tx = await sendMissedHeartbeatsReport(compute, id);
   const reported = missedHeartbeatsReport(compute, await tx.wait());
   const after = await leaseStatus(compute, id);
   ctx.result(
     {
       leaseId: id,
       count: reported.count,
-      ...amountsJson({ refunded: reported.refunded, bounty: reported.bounty }, units),
+      ...amountsJson(
+        { refunded: reported.refunded, bounty: reported.bounty, compensation: reported.compensation },
+        units,
+      ),
       closed: closureJson(after.closed, units),
       token: tokenJson(units),
       txHash: tx.hash,
     },
     () =>
       `reported ${reported.count} missed period(s) of lease ${id}: ${units.format(reported.refunded)} no longer payable to the provider, ` +
-      `bounty ${units.format(reported.bounty)}` +
+      `bounty ${units.format(reported.bounty)}, ${units.format(reported.compensation)} credited to the tenant's balance` +
       (after.closed ? `; the lease closed (${after.closed.reason})` : ""),
   );
 }

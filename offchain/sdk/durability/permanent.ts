@@ -1,0 +1,564 @@
+// Permanent files from the client's side (docs/SPEC.md §16.2): quote, pay once, stage the pieces, watch them
+// being placed, read the solvency view, and retrieve a file from its file id alone.
+//
+// The flow a user gets: the client erasure-codes the file into the contract's n = k + m pieces, pays
+// `PermanentStorage.storePermanent` once, and hands each piece once to one provider agent that takes permanent
+// pieces ("staging": the agent checks the bytes against the piece list root on chain). The client may then go
+// offline: provider agents offer for the open slots, the cheapest offer wins each slot, and the winner fetches its
+// piece from the agent staging it (checking it against the same root), opens the data set the contract approved,
+// places the piece, proves it and confirms it (offchain/agent/permanent).
+//
+// Format: the payload is an 8-byte big-endian length followed by the file's bytes, zero-padded so that every piece
+// is exactly `pieceSpan × 64` bytes (a power of two of leaves: the contract charges for the whole span anyway).
+// So a file is self-describing on chain: its pieces' commitments and holders are in its slots, their size is its
+// span, and the length is in the payload. Pieces are the bytes as given: encrypt a private file first.
+import { getAddress } from "ethers";
+import { readFile } from "node:fs/promises";
+import type { PermanentStorage } from "../../../typechain-types/index.js";
+import type { AgentClient } from "../client/agentClient.js";
+import { mapLimit } from "../client/concurrency.js";
+import type { RegistryReader } from "../client/selectProviders.js";
+import { PermanentFileStatus, PermanentSlotStage } from "../chain/enums.js";
+import type { StrataDeployment } from "../chain/deployment.js";
+import { pieceRoot } from "../commitment/parallel.js";
+import { encode, reconstructData } from "../data/erasure.js";
+import { StrataError } from "../errors.js";
+import { PieceList } from "../repair/pieceList.js";
+import { rebuildPiece } from "../repair/rebuild.js";
+import type { PermanentAgentClient } from "./permanentAgent.js";
+
+/** Bytes of the length header in front of a permanent file's payload. */
+export const LENGTH_HEADER_BYTES = 8;
+const LEAF_BYTES = 64;
+
+/** The address of the deployment's PermanentStorage, or null when it has none. */
+export async function permanentStorageAddress(
+  deployment: Pick<StrataDeployment, "source" | "module">,
+): Promise<string | null> {
+  try {
+    const json = JSON.parse(await readFile(deployment.source, "utf8")) as Record<string, unknown>;
+    const address = json[`${deployment.module}#PermanentStorage`];
+    return typeof address === "string" ? getAddress(address) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Piece geometry of a permanent file of `fileSize` bytes in `k` data pieces. */
+export function permanentGeometry(fileSize: number, k: number): { pieceSize: number; pieceSpan: bigint } {
+  if (!Number.isSafeInteger(fileSize) || fileSize < 0) {
+    throw new StrataError("INVALID_ARGUMENT", `bad file size ${fileSize}`);
+  }
+  const leaves = Math.max(1, Math.ceil((fileSize + LENGTH_HEADER_BYTES) / k / LEAF_BYTES));
+  let span = 1;
+  while (span < leaves) span *= 2;
+  return { pieceSize: span * LEAF_BYTES, pieceSpan: BigInt(span) };
+}
+
+/** A permanent file cut into its n pieces, with their commitments and the piece list the contract signs. */
+export interface PermanentPieces {
+  k: number;
+  n: number;
+  fileSize: number;
+  pieceSize: number;
+  pieceSpan: bigint;
+  pieces: Uint8Array[];
+  roots: string[];
+  list: PieceList;
+}
+
+/** Erasure-code `bytes` into n pieces of which any k rebuild it (see the format above). */
+export async function encodePermanentFile(bytes: Uint8Array, k: number, n: number): Promise<PermanentPieces> {
+  const { pieceSize, pieceSpan } = permanentGeometry(bytes.length, k);
+  const payload = new Uint8Array(pieceSize * k);
+  new DataView(payload.buffer).setBigUint64(0, BigInt(bytes.length));
+  payload.set(bytes, LENGTH_HEADER_BYTES);
+  const pieces = await encode(payload, k, n - k);
+  const roots = pieces.map((piece) => pieceRoot(piece));
+  const list = new PieceList(
+    roots.map((root, index) => ({ index, pieceRoot: root, span: pieceSpan, dataSetId: 0n })),
+  );
+  return { k, n, fileSize: bytes.length, pieceSize, pieceSpan, pieces, roots, list };
+}
+
+/** The file's bytes from its k data pieces (in order). */
+export function decodePermanentPayload(dataPieces: readonly Uint8Array[]): Uint8Array {
+  const first = dataPieces[0];
+  if (first === undefined || first.length < LENGTH_HEADER_BYTES) {
+    throw new StrataError("PIECE_CORRUPT", "a permanent file's first piece holds its length");
+  }
+  const total = dataPieces.reduce((sum, p) => sum + p.length, 0);
+  const length = new DataView(first.buffer, first.byteOffset, first.byteLength).getBigUint64(0);
+  if (length > BigInt(total - LENGTH_HEADER_BYTES)) {
+    throw new StrataError("PIECE_CORRUPT", `the payload claims ${length} bytes; its pieces hold ${total}`);
+  }
+  const out = new Uint8Array(Number(length));
+  let at = -LENGTH_HEADER_BYTES;
+  for (const piece of dataPieces) {
+    const from = Math.max(0, -at);
+    const to = Math.min(piece.length, out.length - at);
+    if (to > from) out.set(piece.subarray(from, to), at + from);
+    at += piece.length;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ quote
+
+/** The one-time price of a permanent file, with the assumption it rests on. */
+export interface PermanentQuote {
+  /** Data pieces k and pieces n of the contract's coding. */
+  k: number;
+  n: number;
+  fileSize: number;
+  pieceSize: number;
+  pieceSpan: bigint;
+  /** Principal held for the file (token base units). */
+  principal: bigint;
+  /** Fee to the reserve (token base units). */
+  fee: bigint;
+  /** principal + fee: what is paid, once. */
+  total: bigint;
+  /** Years paid for (the horizon) and the yearly storage-cost decline assumed (basis points). */
+  horizonYears: number;
+  declineBps: number;
+  /** Today's reference price per TiB-month and the highest offer a provider may make (base units). */
+  referencePricePerTiBMonth: bigint;
+  priceCeilingPerTiBMonth: bigint;
+}
+
+/** Quote a permanent file of `fileSize` bytes now (`PermanentStorage.quote`). */
+export async function quotePermanent(
+  permanent: Pick<PermanentStorage, "config" | "quote" | "referencePrice">,
+  fileSize: number,
+): Promise<PermanentQuote> {
+  const config = await permanent.config();
+  const k = Number(config.dataShards);
+  const n = Number(config.totalShards);
+  const { pieceSize, pieceSpan } = permanentGeometry(fileSize, k);
+  const [[principal, fee], reference] = await Promise.all([
+    permanent.quote(pieceSpan),
+    permanent.referencePrice(),
+  ]);
+  return {
+    k,
+    n,
+    fileSize,
+    pieceSize,
+    pieceSpan,
+    principal,
+    fee,
+    total: principal + fee,
+    horizonYears: Number(config.horizonYears),
+    declineBps: Number(config.declineBps),
+    referencePricePerTiBMonth: reference,
+    priceCeilingPerTiBMonth: (reference * config.maxPriceBps) / 10_000n,
+  };
+}
+
+// ------------------------------------------------------------------ solvency and slots
+
+/** One piece slot of a permanent file as the chain holds it. */
+export interface PermanentSlotView {
+  index: number;
+  stage: "open" | "awarded" | "placed" | "live";
+  /** The best offer (open), else the holder; null when none. */
+  provider: string | null;
+  pricePerTiBMonth: bigint;
+  dataSetId: bigint | null;
+  pieceRoot: string | null;
+}
+
+/** A permanent file's public solvency and its slots. */
+export interface PermanentFileView {
+  fileId: bigint;
+  status: "none" | "pending" | "active" | "lost" | "abandoned";
+  uploader: string;
+  k: number;
+  n: number;
+  pieceSpan: bigint;
+  principal: bigint;
+  principalLeft: bigint;
+  releasedLeft: bigint;
+  yearsCovered: number;
+  livePieces: number;
+  slots: PermanentSlotView[];
+}
+
+const ZERO = "0x0000000000000000000000000000000000000000";
+const ZERO_ROOT = `0x${"0".repeat(64)}`;
+
+/** The solvency view and slots of permanent file `fileId`. */
+export async function permanentFile(
+  permanent: Pick<PermanentStorage, "config" | "file" | "slot" | "solvency">,
+  fileId: bigint,
+): Promise<PermanentFileView> {
+  const [config, f, s] = await Promise.all([
+    permanent.config(),
+    permanent.file(fileId),
+    permanent.solvency(fileId),
+  ]);
+  const n = Number(config.totalShards);
+  const slots = await Promise.all(
+    Array.from({ length: n }, async (_, index): Promise<PermanentSlotView> => {
+      const slot = await permanent.slot(fileId, index);
+      const stage = PermanentSlotStage.nameOf(slot.stage) ?? "Open";
+      return {
+        index,
+        stage: stage.toLowerCase() as PermanentSlotView["stage"],
+        provider: slot.provider === ZERO ? null : getAddress(slot.provider),
+        pricePerTiBMonth: slot.price,
+        dataSetId: slot.dataSetId === 0n ? null : slot.dataSetId,
+        pieceRoot: slot.pieceRoot === ZERO_ROOT ? null : slot.pieceRoot,
+      };
+    }),
+  );
+  return {
+    fileId,
+    status: (PermanentFileStatus.nameOf(f.status) ?? "None").toLowerCase() as PermanentFileView["status"],
+    uploader: f.uploader,
+    k: Number(config.dataShards),
+    n,
+    pieceSpan: f.pieceSpan,
+    principal: f.principal,
+    principalLeft: s.principalLeft,
+    releasedLeft: s.releasedLeft,
+    yearsCovered: Number(s.yearsCovered),
+    livePieces: Number(s.livePieces),
+    slots,
+  };
+}
+
+// ------------------------------------------------------------------ store
+
+/** What `storePermanent` reports as it goes. */
+export type StorePermanentProgress =
+  | { kind: "quoted"; quote: PermanentQuote; stagers: number }
+  | { kind: "paid"; fileId: bigint; txHash: string }
+  | { kind: "staged"; index: number; provider: string; endpoint: string }
+  | { kind: "placing"; live: number; placed: number; awarded: number; offered: number; needed: number };
+
+/** Options of `storePermanent`. */
+export interface StorePermanentOptions {
+  /** The file's bytes (stored as given: encrypt a private file first). */
+  bytes: Uint8Array;
+  /** Most the caller pays (principal + fee, base units); default: the quote. PermanentQuoteAboveMax above it. */
+  maxPayment?: bigint;
+  /**
+   * Called with the quote before paying; resolve false to stop without paying (`STORE_DECLINED`). Default: pay.
+   */
+  confirm?: (quote: PermanentQuote) => Promise<boolean>;
+  /** How long to wait for all n pieces to be live after staging (ms); 0 (default) returns right after staging. */
+  waitMs?: number;
+  /** Poll interval while waiting (ms, default 2000). */
+  pollMs?: number;
+  onProgress?: (event: StorePermanentProgress) => void;
+  /** Hand the pieces only to these agents (provider addresses or endpoints); default: every agent taking them. */
+  providers?: readonly string[];
+}
+
+/** What `storePermanent` needs: contracts bound to the payer, and how to reach agents. */
+export interface StorePermanentDeps {
+  /** PermanentStorage connected to the payer's signer. */
+  permanent: PermanentStorage;
+  /** Let `spender` pull `amount` of the payment token from the payer (resolves once mined). */
+  approve: (spender: string, amount: bigint) => Promise<void>;
+  registry: RegistryReader;
+  agentFor: (endpoint: string) => PermanentAgentClient;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Where a piece was staged. */
+export interface StagedAt {
+  index: number;
+  provider: string;
+  endpoint: string;
+}
+
+/** What `storePermanent` did. */
+export interface StorePermanentResult {
+  fileId: bigint;
+  /** The payment transaction. */
+  txHash: string;
+  quote: PermanentQuote;
+  piecesRoot: string;
+  pieceRoots: string[];
+  staged: StagedAt[];
+  /** Pieces live when it returned, and pieces the file has (n). */
+  live: number;
+  needed: number;
+  /** Whether every piece was live before `waitMs` ran out. */
+  complete: boolean;
+  file: PermanentFileView;
+}
+
+/** An agent taking permanent pieces for this contract, and its price. */
+interface Stager {
+  provider: string;
+  endpoint: string;
+  price: bigint;
+}
+
+/**
+ * Store `options.bytes` permanently, paid once: quote, confirm, pay (`storePermanent`), stage every piece once
+ * with an agent that takes permanent pieces (cheapest first, one piece each while there are enough of them), and
+ * optionally wait until every piece is live. Throws NOT_ENOUGH_PROVIDERS before paying when no agent takes
+ * permanent pieces of this size, STORE_DECLINED when `confirm` resolves false.
+ */
+export async function storePermanent(
+  options: StorePermanentOptions,
+  deps: StorePermanentDeps,
+): Promise<StorePermanentResult> {
+  const { permanent } = deps;
+  const contract = await permanent.getAddress();
+  const quote = await quotePermanent(permanent, options.bytes.length);
+  const wanted = options.providers?.map((p) => p.toLowerCase().replace(/\/+$/, ""));
+  const stagers = (await findStagers(contract, quote.pieceSize, deps)).filter(
+    (s) =>
+      wanted === undefined ||
+      wanted.includes(s.provider.toLowerCase()) ||
+      wanted.includes(s.endpoint.toLowerCase().replace(/\/+$/, "")),
+  );
+  options.onProgress?.({ kind: "quoted", quote, stagers: stagers.length });
+  if (stagers.length === 0) {
+    throw new StrataError("NOT_ENOUGH_PROVIDERS", "no provider agent takes permanent pieces", {
+      details: `none of the registered providers serves ${contract} with pieces of ${quote.pieceSize} bytes; nothing was paid`,
+    });
+  }
+  if (options.confirm !== undefined && !(await options.confirm(quote))) {
+    throw new StrataError("STORE_DECLINED", "not paid: the quote was declined");
+  }
+  const encoded = await encodePermanentFile(options.bytes, quote.k, quote.n);
+  const maxPayment = options.maxPayment ?? quote.total;
+  await deps.approve(contract, maxPayment);
+  const tx = await permanent.storePermanent(encoded.list.root, encoded.pieceSpan, maxPayment);
+  const receipt = await tx.wait();
+  if (receipt?.status !== 1) {
+    throw new StrataError("CHAIN_REVERT", `storePermanent ${tx.hash} failed`);
+  }
+  let fileId: bigint | null = null;
+  for (const log of receipt.logs) {
+    const parsed = permanent.interface.parseLog(log);
+    if (parsed?.name === "FileStored") fileId = parsed.args.getValue("fileId") as bigint;
+  }
+  if (fileId === null) throw new StrataError("CHAIN_REVERT", "storePermanent was mined without FileStored");
+  options.onProgress?.({ kind: "paid", fileId, txHash: receipt.hash });
+
+  const staged = await stageAll(fileId, encoded, stagers, deps, options.onProgress);
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const deadline = Date.now() + (options.waitMs ?? 0);
+  let file = await permanentFile(permanent, fileId);
+  for (;;) {
+    const count = (stage: PermanentSlotView["stage"]) => file.slots.filter((s) => s.stage === stage).length;
+    const live = count("live");
+    options.onProgress?.({
+      kind: "placing",
+      live,
+      placed: count("placed"),
+      awarded: count("awarded"),
+      offered: file.slots.filter((s) => s.stage === "open" && s.provider !== null).length,
+      needed: quote.n,
+    });
+    if (live >= quote.n || Date.now() >= deadline) break;
+    await sleep(Math.min(options.pollMs ?? 2000, Math.max(0, deadline - Date.now())));
+    file = await permanentFile(permanent, fileId);
+  }
+  const live = file.slots.filter((s) => s.stage === "live").length;
+  return {
+    fileId,
+    txHash: receipt.hash,
+    quote,
+    piecesRoot: encoded.list.root,
+    pieceRoots: encoded.roots,
+    staged,
+    live,
+    needed: quote.n,
+    complete: live >= quote.n,
+    file,
+  };
+}
+
+/** Registered agents taking permanent pieces of `pieceSize` bytes for `contract`, cheapest first. */
+async function findStagers(
+  contract: string,
+  pieceSize: number,
+  deps: Pick<StorePermanentDeps, "registry" | "agentFor">,
+): Promise<Stager[]> {
+  const count = await deps.registry.providerCount();
+  const addresses = await mapLimit(
+    Array.from({ length: Number(count) }, (_, i) => BigInt(i)),
+    8,
+    (i) => deps.registry.providerAt(i),
+  );
+  const found = await mapLimit([...new Set(addresses.map((a) => getAddress(a)))], 8, async (provider) => {
+    try {
+      const info = await deps.registry.providerInfo(provider);
+      if (!info.registered || info.endpoint === "") return null;
+      const terms = await deps.agentFor(info.endpoint).terms();
+      const usable =
+        terms.enabled &&
+        terms.contract !== null &&
+        terms.contract.toLowerCase() === contract.toLowerCase() &&
+        terms.provider.toLowerCase() === provider.toLowerCase() &&
+        terms.maxPieceBytes >= BigInt(pieceSize);
+      return usable ? { provider, endpoint: info.endpoint, price: terms.pricePerTiBMonth } : null;
+    } catch {
+      return null; // unreachable or not serving permanent pieces
+    }
+  });
+  return found
+    .filter((s): s is Stager => s !== null)
+    .sort((a, b) => (a.price === b.price ? 0 : a.price < b.price ? -1 : 1));
+}
+
+/** Stage piece i with stager i mod count, moving on to the next stager when one refuses. */
+async function stageAll(
+  fileId: bigint,
+  encoded: PermanentPieces,
+  stagers: readonly Stager[],
+  deps: Pick<StorePermanentDeps, "agentFor">,
+  onProgress: StorePermanentOptions["onProgress"],
+): Promise<StagedAt[]> {
+  const staged: StagedAt[] = [];
+  for (let index = 0; index < encoded.n; index++) {
+    const piece = {
+      root: encoded.roots[index] ?? "",
+      proof: encoded.list.proof(index),
+      bytes: encoded.pieces[index] ?? new Uint8Array(),
+    };
+    let done: StagedAt | null = null;
+    const errors: string[] = [];
+    for (let attempt = 0; attempt < stagers.length && done === null; attempt++) {
+      const stager = stagers[(index + attempt) % stagers.length];
+      if (stager === undefined) break;
+      try {
+        await deps.agentFor(stager.endpoint).stagePiece(fileId, index, piece);
+        done = { index, provider: stager.provider, endpoint: stager.endpoint };
+      } catch (error) {
+        errors.push(`${stager.provider}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (done === null) {
+      throw new StrataError("PROVIDER_REJECTED", `no agent took piece ${index} of permanent file ${fileId}`, {
+        details: `${errors.join("; ")}. The file is paid: stage its pieces again, or abandon it after 30 days for a refund`,
+      });
+    }
+    staged.push(done);
+    onProgress?.({ kind: "staged", ...done });
+  }
+  return staged;
+}
+
+// ------------------------------------------------------------------ retrieve
+
+/** What `retrievePermanent` needs. */
+export interface RetrievePermanentDeps {
+  permanent: Pick<PermanentStorage, "config" | "file" | "slot" | "solvency">;
+  registry: Pick<RegistryReader, "providerInfo">;
+  agentFor: (endpoint: string) => Pick<AgentClient, "downloadPiece">;
+}
+
+/**
+ * The bytes of permanent file `fileId`, from any k of its placed pieces (each checked against the commitment its
+ * slot holds on chain). NOT_ENOUGH_PIECES when fewer than k answer correctly.
+ */
+export async function retrievePermanent(fileId: bigint, deps: RetrievePermanentDeps): Promise<Uint8Array> {
+  const file = await permanentFile(deps.permanent, fileId);
+  const pieceSize = Number(file.pieceSpan) * LEAF_BYTES;
+  const shards: (Uint8Array | null)[] = file.slots.map(() => null);
+  let good = 0;
+  // Data pieces first: with all k of them nothing needs decoding.
+  for (const slot of file.slots) {
+    if (good >= file.k) break;
+    if (
+      (slot.stage !== "live" && slot.stage !== "placed") ||
+      slot.provider === null ||
+      slot.pieceRoot === null
+    )
+      continue;
+    try {
+      const info = await deps.registry.providerInfo(slot.provider);
+      const bytes = await deps.agentFor(info.endpoint).downloadPiece(slot.pieceRoot, pieceSize);
+      if (pieceRoot(bytes) !== slot.pieceRoot.toLowerCase()) continue;
+      shards[slot.index] = bytes;
+      good++;
+    } catch {
+      // try the next holder
+    }
+  }
+  if (good < file.k) {
+    throw new StrataError(
+      "NOT_ENOUGH_PIECES",
+      `${good} good pieces of the ${file.k} needed for permanent file ${fileId}`,
+    );
+  }
+  const data = await reconstructData(shards, file.k, file.n - file.k, pieceSize);
+  return decodePermanentPayload(data.slice(0, file.k));
+}
+
+// ------------------------------------------------------------------ rebuild
+
+/** What rebuilding a lost piece of a permanent file needs (everything but the bytes is on chain). */
+export interface RebuildPermanentRequest {
+  index: number;
+  k: number;
+  n: number;
+  pieceSpan: bigint;
+  /** The file's piece-list root (`File.piecesRoot`). */
+  piecesRoot: string;
+  /** Every slot's piece commitment (null when never placed) and its holder (null when none). */
+  slots: readonly { pieceRoot: string | null; holder: string | null }[];
+  /** Read `size` bytes of piece `root` from `holder` (checked here against the commitment). */
+  download: (holder: string, root: string, size: number) => Promise<Uint8Array>;
+}
+
+/**
+ * Rebuild piece `index` of a permanent file from k pieces its holders serve, with its proof in the piece list.
+ * Once every piece has been placed, every slot keeps its commitment on chain (a lost slot too), so the list is
+ * rebuilt from the chain alone: it must hash to `piecesRoot`. NOT_ENOUGH_PIECES when a commitment is unknown or
+ * fewer than k holders answer with the right bytes.
+ */
+export async function rebuildPermanentPiece(
+  request: RebuildPermanentRequest,
+): Promise<{ root: string; size: number; proof: string[]; bytes: Uint8Array }> {
+  const { index, k, n, pieceSpan } = request;
+  const roots = request.slots.map((s) => s.pieceRoot);
+  if (roots.length !== n || roots.some((r) => r === null)) {
+    throw new StrataError(
+      "NOT_ENOUGH_PIECES",
+      `not every piece of the file was ever placed: piece ${index} cannot be rebuilt from the chain`,
+    );
+  }
+  const known = roots as string[];
+  const list = new PieceList(
+    known.map((pieceRoot, i) => ({ index: i, pieceRoot, span: pieceSpan, dataSetId: 0n })),
+  );
+  if (list.root.toLowerCase() !== request.piecesRoot.toLowerCase()) {
+    throw new StrataError("PIECE_CORRUPT", "the slots' commitments do not make the file's piece list");
+  }
+  const size = Number(pieceSpan) * LEAF_BYTES;
+  const pieces: (Uint8Array | null)[] = known.map(() => null);
+  let good = 0;
+  for (const [i, slot] of request.slots.entries()) {
+    if (good >= k) break;
+    if (i === index || slot.holder === null) continue;
+    try {
+      const bytes = await request.download(slot.holder, known[i] ?? "", size);
+      if (bytes.length === size && pieceRoot(bytes) === known[i]?.toLowerCase()) {
+        pieces[i] = bytes;
+        good++;
+      }
+    } catch {
+      // the next holder
+    }
+  }
+  const bytes = await rebuildPiece({
+    index,
+    k,
+    m: n - k,
+    pieceSize: size,
+    pieceRoots: known.map((r) => r.toLowerCase()),
+    pieces,
+  });
+  return { root: known[index]?.toLowerCase() ?? "", size, proof: list.proof(index), bytes };
+}

@@ -1,0 +1,94 @@
+/**
+ * Typed client of an agent's permanent-storage routes (offchain/sdk/api/permanent.ts): its permanent offer, and
+ * staging a piece of a paid permanent file / asking which piece it stages. The piece bytes themselves are read
+ * with the agent's ordinary piece route (`AgentClient.downloadPiece`).
+ */
+import type { z } from "zod";
+import {
+  PIECE_PROOF_HEADER,
+  PIECE_ROOT_HEADER,
+  permanentTermsResponse,
+  stagedPieceResponse,
+  type PermanentTermsResponse,
+  type StagedPieceResponse,
+} from "../api/permanent.js";
+import { apiErrorSchema } from "../api/routes.js";
+import { decodeAnswer } from "../client/agentJson.js";
+import { ProviderRejectedError } from "../client/agentClient.js";
+import { StrataError } from "../errors.js";
+
+export interface PermanentAgentClient {
+  readonly endpoint: string;
+  /** GET /v1/permanent */
+  terms(): Promise<PermanentTermsResponse>;
+  /** PUT /v1/permanent/:fileId/pieces/:index: the agent checks the bytes and the proof against the chain. */
+  stagePiece(
+    fileId: bigint,
+    index: number,
+    piece: { root: string; proof: readonly string[]; bytes: Uint8Array },
+  ): Promise<StagedPieceResponse>;
+  /** GET /v1/permanent/:fileId/pieces/:index: the piece the agent stages (404 UNKNOWN_PIECE: none). */
+  stagedPiece(fileId: bigint, index: number): Promise<StagedPieceResponse>;
+}
+
+export function createPermanentAgentClient(
+  endpoint: string,
+  options: { timeoutMs?: number } = {},
+): PermanentAgentClient {
+  const base = endpoint.replace(/\/+$/, "");
+  const timeoutMs = options.timeoutMs ?? 30_000;
+
+  async function call<S extends z.ZodType>(
+    path: string,
+    init: RequestInit,
+    ok: readonly number[],
+    schema: S,
+  ): Promise<z.output<S>> {
+    const where = `${base}${path}`;
+    let response: Response;
+    try {
+      response = await fetch(where, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (cause) {
+      throw new StrataError("PROVIDER_UNREACHABLE", `cannot reach ${where}`, { cause });
+    }
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    if (!ok.includes(response.status)) {
+      const parsed = apiErrorSchema.safeParse(json);
+      throw new ProviderRejectedError(
+        base,
+        response.status,
+        parsed.success ? parsed.data.error.code : `HTTP_${response.status}`,
+        parsed.success ? (parsed.data.error.message ?? response.statusText) : response.statusText,
+      );
+    }
+    return decodeAnswer(schema, where, json);
+  }
+
+  return {
+    endpoint: base,
+    terms: () => call("/v1/permanent", { method: "GET" }, [200], permanentTermsResponse),
+    stagePiece: (fileId, index, piece) =>
+      call(
+        `/v1/permanent/${fileId}/pieces/${index}`,
+        {
+          method: "PUT",
+          headers: {
+            "content-type": "application/octet-stream",
+            [PIECE_ROOT_HEADER]: piece.root,
+            [PIECE_PROOF_HEADER]: piece.proof.join(","),
+          },
+          body: piece.bytes,
+        },
+        [200, 201],
+        stagedPieceResponse,
+      ),
+    stagedPiece: (fileId, index) =>
+      call(`/v1/permanent/${fileId}/pieces/${index}`, { method: "GET" }, [200], stagedPieceResponse),
+  };
+}
