@@ -159,6 +159,62 @@ describe("public files: stored in the clear as full replicas (in-process chain, 
     }
   });
 
+  it("uploads every replica while the piece is prepared (staged shard 0 read as it is written)", async () => {
+    const bytes = new Uint8Array(randomBytes(12 << 20));
+    // The source holds back its second half until a provider has received bytes of the first: without the
+    // overlap the store would never get there (and fails after 30 s).
+    let uploading: () => void = () => undefined;
+    const firstUpload = new Promise<void>((resolve) => {
+      uploading = resolve;
+    });
+    async function* gated(): AsyncIterable<Uint8Array> {
+      yield bytes.subarray(0, 6 << 20);
+      const timeout = new Promise<never>((_, reject) => {
+        setTimeout(() => {
+          reject(new Error("no replica was uploaded while the piece was prepared"));
+        }, 30_000);
+      });
+      await Promise.race([firstUpload, timeout]);
+      yield bytes.subarray(6 << 20);
+    }
+    const events: StoreEvent[] = [];
+    const result = await storeFile(
+      request(bytes, {
+        fileName: "blob.bin",
+        onProgress: (e) => {
+          events.push(e);
+          if (e.type === "upload") uploading();
+        },
+      }),
+      {
+        ...deps,
+        prepareReplica: (_source, size, output, options) => prepareReplica(gated(), size, output, options),
+      },
+    );
+    const types = events.map((e) => e.type);
+    expect(types.indexOf("upload")).to.be.greaterThan(-1);
+    expect(types.indexOf("upload")).to.be.lessThan(types.indexOf("prepared"));
+    const root = must(result.manifest.pieces[0]).root;
+    expect(result.manifest.pieces).to.have.length(3);
+    for (const piece of result.manifest.pieces) {
+      const agent = must(agents.find((a) => a.endpoint === piece.endpoint));
+      expect(
+        Buffer.from(must(agent.pieces.get(root)))
+          .subarray(0, bytes.length)
+          .equals(bytes),
+      ).to.equal(true);
+      expect(agent.publicIndexes.get(root)).to.deep.equal([
+        {
+          cid: await publicCid(bytes),
+          path: "blob.bin",
+          size: bytes.length,
+          offset: 0,
+          contentType: "application/octet-stream",
+        },
+      ]);
+    }
+  });
+
   it("reads a public file from any one replica, without a wallet, skipping a tampered or a missing one", async () => {
     const bytes = new Uint8Array(randomBytes(70_000));
     const { manifest } = await storeFile(request(bytes), deps);

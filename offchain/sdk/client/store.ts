@@ -119,6 +119,8 @@ export interface StoreDeps {
   sleep?: Sleep;
   now?: () => number;
   prepare?: typeof prepareStream;
+  /** Prepares a public payload (default prepareReplica). */
+  prepareReplica?: typeof prepareReplica;
 }
 
 /** One piece placed in one data set, signed but not yet applied. */
@@ -291,7 +293,7 @@ async function placeAndPay(
   const preparing = (async (): Promise<PreparedPieces> => {
     const prepared: PreparedPieces =
       request.public === true
-        ? await prepareReplica(
+        ? await (deps.prepareReplica ?? prepareReplica)(
             source.input,
             source.size,
             { dir: staged.dir, shard: staged.output },
