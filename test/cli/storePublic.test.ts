@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { readStoredFile } from "../../offchain/sdk/client/readStoredFile.js";
 import { retrieveFile } from "../../offchain/sdk/client/retrieve.js";
 import {
+  fundAndApply,
   storeFile,
+  type PiecePlaced,
   type StoreDeps,
   type StoreEvent,
   type StoreRequest,
@@ -213,6 +215,55 @@ describe("public files: stored in the clear as full replicas (in-process chain, 
         },
       ]);
     }
+  });
+
+  it("a resumed public store uploads what an agent lacks and sends its public index again", async () => {
+    const stuck = must(agents[0]);
+    stuck.behaviour = { neverApply: true, pricePerTiBMonth: 1n };
+    let placed: readonly PiecePlaced[] = [];
+    const onProgress = (event: StoreEvent): void => {
+      if (event.type === "recovery-saved") placed = event.placed;
+    };
+    const bytes = new Uint8Array(randomBytes(50_000));
+    await expectCode(storeFile(request(bytes, { onProgress }), deps), "STORE_INCOMPLETE");
+    const partialPath = join(dir, "page.strata.json.partial");
+    const partial = await loadManifest(partialPath);
+    const root = must(partial.pieces[0]).root;
+    const placement = must(placed.find((p) => p.endpoint === stuck.endpoint));
+    // As if the store had stopped right after the recovery manifest: neither the piece nor its index arrived.
+    stuck.pieces.delete(root);
+    stuck.publicIndexes.clear();
+    const { failures } = await fundAndApply(
+      {
+        manifest: partial,
+        placements: [placement],
+        periods: 4n,
+        partialPath,
+        piecesDir: join(dir, "page.strata.json.pieces"),
+      },
+      {
+        signer: f.client,
+        market: f.market.connect(f.client),
+        token: f.token.connect(f.client),
+        agentFor: deps.agentFor,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5))),
+        now: Date.now,
+        timeoutMs: 300,
+        pollMs: 10,
+      },
+    );
+    expect(stuck.pieces.has(root)).to.equal(true);
+    expect(stuck.publicIndexes.get(root)).to.deep.equal([
+      {
+        cid: await publicCid(bytes),
+        path: "page.html",
+        size: bytes.length,
+        offset: 0,
+        contentType: "text/html; charset=utf-8",
+      },
+    ]);
+    // This agent still never applies: the failure is reported, the pieces stay for another resume.
+    expect(failures.map((x) => x.piece)).to.deep.equal([placement.piece]);
   });
 
   it("reads a public file from any one replica, without a wallet, skipping a tampered or a missing one", async () => {

@@ -598,7 +598,8 @@ export interface ApplyDeps {
   /** `uploadStatus` and `putPieceFile` are needed with `piecesDir` only. */
   agentFor: (
     endpoint: string,
-  ) => Pick<AgentClient, "postState"> & Partial<Pick<AgentClient, "uploadStatus" | "putPieceFile">>;
+  ) => Pick<AgentClient, "postState"> &
+    Partial<Pick<AgentClient, "uploadStatus" | "putPieceFile" | "putPublicIndex">>;
   sleep: Sleep;
   now: () => number;
   timeoutMs: number;
@@ -656,7 +657,10 @@ export async function fundAndApply(
             "or recover the escrow with strata withdraw",
     );
     try {
-      if (request.piecesDir !== undefined) await reupload(request.piecesDir, manifest, p, deps);
+      if (request.piecesDir !== undefined) {
+        await reupload(request.piecesDir, manifest, p, deps);
+        await resendPublicIndex(manifest, p, deps);
+      }
       if (amount > 0n) {
         await (await deps.market.topUp(p.dataSetId, amount)).wait();
         p.topUp = amount;
@@ -718,6 +722,25 @@ async function reupload(
   const status = await agent.uploadStatus(p.dataSetId, piece.root, piece.size);
   if (status.received >= piece.size) return;
   await agent.putPieceFile(p.dataSetId, piece.root, { path, size: piece.size });
+}
+
+/**
+ * A resumed public store sends each piece's public index again (kept whole or not at all by the agent, so sending
+ * it twice is harmless): the recovery manifest is written before the uploads end, so a store stopped after it may
+ * have left a replica without its index.
+ */
+async function resendPublicIndex(
+  manifest: Manifest,
+  p: PiecePlaced,
+  deps: Pick<ApplyDeps, "agentFor">,
+): Promise<void> {
+  const piece = manifest.pieces[p.piece];
+  if (manifest.public !== true || piece === undefined) return;
+  const agent = deps.agentFor(p.endpoint);
+  if (agent.putPublicIndex === undefined) {
+    throw new StrataError("INTERNAL_INVARIANT", "resuming a public store needs putPublicIndex");
+  }
+  await agent.putPublicIndex(p.dataSetId, piece.root, buildPublicIndex(manifest.files ?? []));
 }
 
 function aborted(signal: AbortSignal | undefined): boolean {
