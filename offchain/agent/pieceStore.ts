@@ -19,13 +19,19 @@ import { TreeCache } from "./treeCache.js";
 const PIECE_SUFFIX = ".piece";
 const TMP_SUFFIX = ".tmp";
 const UPLOAD_SUFFIX = ".upload";
+/** Partial files of uploads named by an upload id: upload-<id>.<size>.upload. */
+const NAMED_PREFIX = "upload-";
 /** Partial uploads untouched for this long are removed at start-up. */
 const STALE_UPLOAD_MS = 24 * 3600 * 1000;
 /** Bytes read at a time when re-hashing a partial upload or verifying a piece. */
 const READ_BYTES = 1 << 20;
 
 export type WriteOutcome =
-  | { ok: true; path: string }
+  | {
+      ok: true;
+      path: string;
+      /** The root the bytes hash to (the announced one, or computed for an upload id). */ root: string;
+    }
   | {
       ok: false;
       /** too-small: the body ended early; the bytes are kept and the upload can resume from `received`. */
@@ -74,14 +80,34 @@ export class PieceStore {
     return join(this.dir, `${root.toLowerCase()}.${size}${UPLOAD_SUFFIX}`);
   }
 
+  /** Partial file of an upload named by the client's upload id (its root is not known until the last byte). */
+  private namedUploadPath(uploadId: string, size: number): string {
+    return join(this.dir, `${NAMED_PREFIX}${uploadId.toLowerCase()}.${size}${UPLOAD_SUFFIX}`);
+  }
+
+  /** The interrupted upload named `uploadId` announced as `size` bytes, if any. */
+  async namedUploadStatus(uploadId: string, size: number): Promise<UploadStatus | undefined> {
+    return statusOf(this.namedUploadPath(uploadId, size), size);
+  }
+
+  /**
+   * Like `write`, for an upload named by a client-chosen id instead of its root: a client streams a piece while it
+   * is still being produced, before its root is known. The root is computed from the bytes as they arrive; once
+   * all `size` bytes are there the piece is stored under that root and the outcome names it (the client compares
+   * it with its own). Resumes from `offset` like `write`.
+   */
+  async writeNamed(
+    uploadId: string,
+    size: number,
+    source: AsyncIterable<Uint8Array>,
+    offset = 0,
+  ): Promise<WriteOutcome> {
+    return this.receive(this.namedUploadPath(uploadId, size), size, source, offset, undefined);
+  }
+
   /** The interrupted upload of `root` announced as `size` bytes, if any. */
   async uploadStatus(root: string, size: number): Promise<UploadStatus | undefined> {
-    try {
-      const info = await stat(this.uploadPath(root, size));
-      return { size, received: info.size };
-    } catch {
-      return undefined;
-    }
+    return statusOf(this.uploadPath(root, size), size);
   }
 
   /**
@@ -97,13 +123,23 @@ export class PieceStore {
     source: AsyncIterable<Uint8Array>,
     offset = 0,
   ): Promise<WriteOutcome> {
-    const partial = this.uploadPath(root, size);
+    return this.receive(this.uploadPath(root, size), size, source, offset, root.toLowerCase());
+  }
+
+  /** Receive into `partial`; `expected` = the announced root (undefined: whatever root the bytes make). */
+  private async receive(
+    partial: string,
+    size: number,
+    source: AsyncIterable<Uint8Array>,
+    offset: number,
+    expected: string | undefined,
+  ): Promise<WriteOutcome> {
     const hasher = new PieceHasher();
     let file: FileHandle;
     if (offset === 0) {
       file = await open(partial, "w");
     } else {
-      const held = await this.uploadStatus(root, size);
+      const held = await statusOf(partial, size);
       if (held?.received !== offset)
         return { ok: false, reason: "offset-mismatch", received: held?.received ?? 0 };
       file = await open(partial, "r+");
@@ -135,16 +171,16 @@ export class PieceStore {
       }
       if (received < size) return { ok: false, reason: "too-small", received };
       const actual = await hasher.digest();
-      if (actual !== root.toLowerCase()) {
+      if (expected !== undefined && actual !== expected) {
         keep = false;
         return { ok: false, reason: "root-mismatch", received };
       }
       await file.datasync();
       await file.close();
       closed = true;
-      await rename(partial, this.path(root));
+      await rename(partial, this.path(actual));
       await this.syncDir();
-      return { ok: true, path: this.path(root) };
+      return { ok: true, path: this.path(actual), root: actual };
     } finally {
       if (!closed) await file.close().catch(() => undefined);
       if (!keep) await rm(partial, { force: true });
@@ -294,6 +330,15 @@ export class PieceStore {
     } finally {
       await dir.close();
     }
+  }
+}
+
+async function statusOf(path: string, size: number): Promise<UploadStatus | undefined> {
+  try {
+    const info = await stat(path);
+    return { size, received: info.size };
+  } catch {
+    return undefined;
   }
 }
 

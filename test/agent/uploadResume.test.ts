@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { readdir, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { hexlify } from "ethers";
 import type { Agent } from "../../offchain/agent/agent.js";
 import { createAgentClient, httpPut, type PutTransport } from "../../offchain/sdk/client/agentClient.js";
 import { PieceTree } from "../../offchain/sdk/commitment/merkle.js";
@@ -122,5 +123,65 @@ describe("agent uploads: streamed to disk, resumed after a dropped connection", 
     expect(error).to.have.property("agentCode", "ROOT_MISMATCH");
     expect((await client.uploadStatus(dataSetId, root, data.length)).received).to.equal(0);
     expect((await readdir(agent.context.pieces.dir)).some((name) => name.startsWith(root))).to.equal(false);
+  });
+  it("stores a piece streamed by upload id while it is produced, names its root, and resumes a dropped upload", async function () {
+    const data = Uint8Array.from(randomBytes((5 << 20) + 999));
+    const { root } = PieceTree.build(data);
+    const id = hexlify(randomBytes(32));
+    const { put, puts } = droppingPut((2 << 20) + 5);
+    const client = createAgentClient(endpoint, { put });
+    const reads: number[] = [];
+    // The bytes become available a slice at a time, as a store's preparation writes them.
+    async function* produce(offset: number): AsyncIterable<Uint8Array> {
+      reads.push(offset);
+      for (let at = offset; at < data.length; at += 300_000) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        yield data.subarray(at, Math.min(data.length, at + 300_000));
+      }
+    }
+    const progress: number[] = [];
+    const stored = await client.uploadPiece(dataSetId, { id, size: data.length, read: produce }, (sent) =>
+      progress.push(sent),
+    );
+    expect(stored).to.deep.equal({ root, size: BigInt(data.length) });
+    // Resumed from the bytes the agent held, not from 0.
+    expect(puts).to.have.length(2);
+    expect(reads[0]).to.equal(0);
+    expect(reads[1]).to.equal(Number(puts[1]));
+    expect(Number(puts[1])).to.be.greaterThan(0);
+    expect(progress.at(-1)).to.equal(data.length);
+    const { pieces } = agent.context;
+    expect(await pieces.verify(root, BigInt(data.length))).to.deep.equal({ ok: true });
+    expect(agent.context.db.piece(root)?.ok).to.equal(true);
+    const names = await readdir(pieces.dir);
+    expect(names.filter((name) => name.endsWith(".upload"))).to.deep.equal([]);
+    expect(await client.namedUploadStatus(dataSetId, id, data.length)).to.deep.equal({
+      uploadId: id,
+      size: data.length,
+      received: data.length,
+      root,
+    });
+    // The same upload again is acknowledged without a body being read.
+    const again = await createAgentClient(endpoint).uploadPiece(dataSetId, {
+      id,
+      size: data.length,
+      read: produce,
+    });
+    expect(again).to.deep.equal({ root, size: BigInt(data.length) });
+  });
+
+  it("refuses an upload by id larger than the piece size announced, and keeps nothing", async function () {
+    const id = hexlify(randomBytes(32));
+    const response = await fetch(`${endpoint}/v1/datasets/${dataSetId}/uploads/${id}`, {
+      method: "PUT",
+      headers: { "content-type": "application/octet-stream", "x-piece-size": "1000" },
+      body: new Uint8Array(2000),
+    });
+    expect(response.status).to.equal(400);
+    const client = createAgentClient(endpoint);
+    expect((await client.namedUploadStatus(dataSetId, id, 1000)).received).to.equal(0);
+    expect((await readdir(agent.context.pieces.dir)).some((name) => name.includes(id.slice(2)))).to.equal(
+      false,
+    );
   });
 });

@@ -1,5 +1,9 @@
 import { expect } from "chai";
-import { createAgentClient, ProviderRejectedError } from "../../offchain/sdk/client/agentClient.js";
+import {
+  createAgentClient,
+  httpGetRange,
+  ProviderRejectedError,
+} from "../../offchain/sdk/client/agentClient.js";
 import { expectCode, sendJson, startServer, type TestServer } from "./helpers/httpServer.js";
 
 const PROVIDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
@@ -237,5 +241,55 @@ describe("agent HTTP client", () => {
       });
     });
     await expectCode(createAgentClient(url).getDataSet(12n), "PROVIDER_BAD_DATA");
+  });
+  it("reads a byte range over node:http into one buffer, exactly the bytes asked", async () => {
+    const piece = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
+    let asked = "";
+    const url = await serve((req, res) => {
+      asked = req.headers.range ?? "";
+      const [, a = "0", b = "0"] = /bytes=(\d+)-(\d+)/.exec(asked) ?? [];
+      const body = piece.subarray(Number(a), Number(b) + 1);
+      res.writeHead(206, { "content-length": String(body.length) });
+      // In several writes, as a file stream sends it.
+      for (let at = 0; at < body.length; at += 65_536) res.write(body.subarray(at, at + 65_536));
+      res.end();
+    });
+    const bytes = await createAgentClient(url).downloadRange(ROOT, 1000, 250_001);
+    expect(asked).to.equal("bytes=1000-250000");
+    expect(Buffer.from(bytes).equals(piece.subarray(1000, 250_001))).to.equal(true);
+  });
+
+  it("refuses a range answer longer or shorter than asked (PROVIDER_BAD_DATA), maps errors and silence", async () => {
+    const sizes = { long: 2000, short: 10 };
+    const url = await serve((req, res) => {
+      if (req.url?.endsWith("missing") === true) {
+        sendJson(res, 404, { error: { code: "UNKNOWN_PIECE", message: "no piece" } });
+        return;
+      }
+      if (req.url?.endsWith("silent") === true) return;
+      const n = req.headers["x-case"] === "short" ? sizes.short : sizes.long;
+      res.writeHead(206);
+      res.end(Buffer.alloc(n));
+    });
+    const client = (kase: string) =>
+      createAgentClient(url, {
+        timeoutMs: 150,
+        minBytesPerSecond: 1 << 30,
+        get: (u, headers, limit, timeout) => httpGetRange(u, { ...headers, "x-case": kase }, limit, timeout),
+      });
+    await expectCode(client("long").downloadRange(ROOT, 0, 100), "PROVIDER_BAD_DATA");
+    await expectCode(client("short").downloadRange(ROOT, 0, 100), "PROVIDER_BAD_DATA");
+    const missing = createAgentClient(url, {
+      get: (u, headers, limit, timeout) => httpGetRange(`${u}missing`, headers, limit, timeout),
+    });
+    const rejected = await expectCode(missing.downloadRange(ROOT, 0, 100), "PROVIDER_REJECTED");
+    expect(rejected.agentCode).to.equal("UNKNOWN_PIECE");
+    const silent = createAgentClient(url, {
+      timeoutMs: 150,
+      minBytesPerSecond: 1 << 30,
+      get: (u, headers, limit, timeout) => httpGetRange(`${u}silent`, headers, limit, timeout),
+    });
+    const timedOut = await expectCode(silent.downloadRange(ROOT, 0, 100), "PROVIDER_UNREACHABLE");
+    expect(timedOut.details).to.equal("timeout");
   });
 });

@@ -20,6 +20,7 @@ import {
 import { removeFile } from "../../offchain/sdk/client/terminate.js";
 import { withdrawClientFunds } from "../../offchain/sdk/client/withdraw.js";
 import { pieceHeight } from "../../offchain/sdk/datasets/placement.js";
+import { prepareStream } from "../../offchain/sdk/data/prepare.js";
 import { loadManifest } from "../../offchain/sdk/manifest/manifest.js";
 import { deployStorage, USDC, type StorageFixture } from "../helpers/fixture.js";
 import { fakeProviders, type FakeAgent, type FakeAgentBehaviour } from "./helpers/fakeAgent.js";
@@ -227,6 +228,68 @@ describe("store, retrieve and manage a file in data sets (in-process chain, fake
     expect(endpoints).to.not.include(must(agents[0]).endpoint);
     expect(endpoints).to.include(must(agents[3]).endpoint);
     expect(events.some((e) => e.type === "retry")).to.equal(true);
+  });
+
+  it("uploads pieces while they are prepared, and writes the recovery manifest before paying", async () => {
+    await setUp([{}, {}, {}]);
+    await f.token.mint(f.client.address, 1_000n * USDC);
+    const events: StoreEvent[] = [];
+    const bytes = new Uint8Array(randomBytes(24 << 20));
+    // The source holds back its second half until a provider has received bytes of the first: without the
+    // overlap the store would never get there (and fails after 30 s).
+    let uploading: () => void = () => undefined;
+    const firstUpload = new Promise<void>((resolve) => {
+      uploading = resolve;
+    });
+    async function* gated(): AsyncIterable<Uint8Array> {
+      yield bytes.subarray(0, 12 << 20);
+      const timeout = new Promise<never>((_, reject) => {
+        setTimeout(() => {
+          reject(new Error("no piece was uploaded while the file was prepared"));
+        }, 30_000);
+      });
+      await Promise.race([firstUpload, timeout]);
+      yield bytes.subarray(12 << 20);
+    }
+    const result = await storeFile(
+      request(bytes, {
+        onProgress: (e) => {
+          events.push(e);
+          if (e.type === "upload") uploading();
+        },
+      }),
+      { ...deps, prepare: (_source, size, output, options) => prepareStream(gated(), size, output, options) },
+    );
+    const types = events.map((e) => e.type);
+    expect(types.indexOf("upload")).to.be.greaterThan(-1);
+    expect(types.indexOf("upload")).to.be.lessThan(types.indexOf("prepared"));
+    expect(types.indexOf("recovery-saved")).to.be.lessThan(types.indexOf("funded"));
+    for (const [i, piece] of result.manifest.pieces.entries()) {
+      const agent = agents.find((a) => a.endpoint === piece.endpoint);
+      expect(agent?.pieces.has(piece.root), `piece ${i}`).to.equal(true);
+    }
+    const out = join(dir, "big.out");
+    await retrieveFile({ manifest: result.manifest, outPath: out }, { signer: f.client, agentFor });
+    expect((await readFile(out)).equals(bytes)).to.equal(true);
+  });
+
+  it("retries on a spare when a provider stores other bytes than it was sent", async () => {
+    await setUp([{ alterUploads: true, pricePerTiBMonth: 1n }, {}, {}, { pricePerTiBMonth: 10n * USDC }]);
+    await f.token.mint(f.client.address, 1_000n * USDC);
+    const events: StoreEvent[] = [];
+    const result = await storeFile(
+      request(new Uint8Array(randomBytes(20_000)), { onProgress: (e) => events.push(e) }),
+      deps,
+    );
+    expect(result.manifest.pieces.map((p) => p.endpoint)).to.not.include(must(agents[0]).endpoint);
+    const retry = events.find((e) => e.type === "retry");
+    expect(retry?.type === "retry" ? retry.reason : "").to.match(/stored piece \d as 0x/);
+    // The recovery manifest names the spare only.
+    const recoveries = events.filter((e) => e.type === "recovery-saved");
+    const last = recoveries.at(-1);
+    expect(last?.type === "recovery-saved" ? last.manifest.pieces.map((p) => p.endpoint) : []).to.not.include(
+      must(agents[0]).endpoint,
+    );
   });
 
   it("moves no token and writes no manifest when a piece cannot be placed (STORE_INCOMPLETE)", async () => {

@@ -5,7 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readStoredFile } from "../../offchain/sdk/client/readStoredFile.js";
 import { retrieveFile } from "../../offchain/sdk/client/retrieve.js";
-import { storeFile, type StoreDeps, type StoreRequest } from "../../offchain/sdk/client/store.js";
+import {
+  fundAndApply,
+  storeFile,
+  type PiecePlaced,
+  type StoreDeps,
+  type StoreEvent,
+  type StoreRequest,
+} from "../../offchain/sdk/client/store.js";
 import { PieceTree } from "../../offchain/sdk/commitment/merkle.js";
 import { prepareReplica } from "../../offchain/sdk/data/replica.js";
 import { publicCid } from "../../offchain/sdk/files/cid.js";
@@ -134,6 +141,129 @@ describe("public files: stored in the clear as full replicas (in-process chain, 
       deps,
     );
     expect(four.manifest.pieces).to.have.length(4);
+  });
+
+  it("sends a replica's public index only after its upload is stored under the prepared root, else moves it to a spare", async () => {
+    const altering = must(agents[0]);
+    altering.behaviour = { alterUploads: true, pricePerTiBMonth: 1n };
+    const bytes = new Uint8Array(randomBytes(300_000));
+    const events: StoreEvent[] = [];
+    const result = await storeFile(request(bytes, { onProgress: (e) => events.push(e) }), deps);
+    const root = must(result.manifest.pieces[0]).root;
+    // The provider that stored other bytes gets no index and is replaced by the spare.
+    expect(result.manifest.pieces.map((p) => p.endpoint)).to.not.include(altering.endpoint);
+    expect(altering.publicIndexes.size).to.equal(0);
+    const retry = events.find((e) => e.type === "retry");
+    expect(retry?.type === "retry" ? retry.reason : "").to.match(/stored piece \d as 0x/);
+    for (const piece of result.manifest.pieces) {
+      const agent = must(agents.find((a) => a.endpoint === piece.endpoint));
+      expect(agent.publicIndexes.get(root)).to.have.length(1);
+    }
+  });
+
+  it("uploads every replica while the piece is prepared (staged shard 0 read as it is written)", async () => {
+    const bytes = new Uint8Array(randomBytes(12 << 20));
+    // The source holds back its second half until a provider has received bytes of the first: without the
+    // overlap the store would never get there (and fails after 30 s).
+    let uploading: () => void = () => undefined;
+    const firstUpload = new Promise<void>((resolve) => {
+      uploading = resolve;
+    });
+    async function* gated(): AsyncIterable<Uint8Array> {
+      yield bytes.subarray(0, 6 << 20);
+      const timeout = new Promise<never>((_, reject) => {
+        setTimeout(() => {
+          reject(new Error("no replica was uploaded while the piece was prepared"));
+        }, 30_000);
+      });
+      await Promise.race([firstUpload, timeout]);
+      yield bytes.subarray(6 << 20);
+    }
+    const events: StoreEvent[] = [];
+    const result = await storeFile(
+      request(bytes, {
+        fileName: "blob.bin",
+        onProgress: (e) => {
+          events.push(e);
+          if (e.type === "upload") uploading();
+        },
+      }),
+      {
+        ...deps,
+        prepareReplica: (_source, size, output, options) => prepareReplica(gated(), size, output, options),
+      },
+    );
+    const types = events.map((e) => e.type);
+    expect(types.indexOf("upload")).to.be.greaterThan(-1);
+    expect(types.indexOf("upload")).to.be.lessThan(types.indexOf("prepared"));
+    const root = must(result.manifest.pieces[0]).root;
+    expect(result.manifest.pieces).to.have.length(3);
+    for (const piece of result.manifest.pieces) {
+      const agent = must(agents.find((a) => a.endpoint === piece.endpoint));
+      expect(
+        Buffer.from(must(agent.pieces.get(root)))
+          .subarray(0, bytes.length)
+          .equals(bytes),
+      ).to.equal(true);
+      expect(agent.publicIndexes.get(root)).to.deep.equal([
+        {
+          cid: await publicCid(bytes),
+          path: "blob.bin",
+          size: bytes.length,
+          offset: 0,
+          contentType: "application/octet-stream",
+        },
+      ]);
+    }
+  });
+
+  it("a resumed public store uploads what an agent lacks and sends its public index again", async () => {
+    const stuck = must(agents[0]);
+    stuck.behaviour = { neverApply: true, pricePerTiBMonth: 1n };
+    let placed: readonly PiecePlaced[] = [];
+    const onProgress = (event: StoreEvent): void => {
+      if (event.type === "recovery-saved") placed = event.placed;
+    };
+    const bytes = new Uint8Array(randomBytes(50_000));
+    await expectCode(storeFile(request(bytes, { onProgress }), deps), "STORE_INCOMPLETE");
+    const partialPath = join(dir, "page.strata.json.partial");
+    const partial = await loadManifest(partialPath);
+    const root = must(partial.pieces[0]).root;
+    const placement = must(placed.find((p) => p.endpoint === stuck.endpoint));
+    // As if the store had stopped right after the recovery manifest: neither the piece nor its index arrived.
+    stuck.pieces.delete(root);
+    stuck.publicIndexes.clear();
+    const { failures } = await fundAndApply(
+      {
+        manifest: partial,
+        placements: [placement],
+        periods: 4n,
+        partialPath,
+        piecesDir: join(dir, "page.strata.json.pieces"),
+      },
+      {
+        signer: f.client,
+        market: f.market.connect(f.client),
+        token: f.token.connect(f.client),
+        agentFor: deps.agentFor,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5))),
+        now: Date.now,
+        timeoutMs: 300,
+        pollMs: 10,
+      },
+    );
+    expect(stuck.pieces.has(root)).to.equal(true);
+    expect(stuck.publicIndexes.get(root)).to.deep.equal([
+      {
+        cid: await publicCid(bytes),
+        path: "page.html",
+        size: bytes.length,
+        offset: 0,
+        contentType: "text/html; charset=utf-8",
+      },
+    ]);
+    // This agent still never applies: the failure is reported, the pieces stay for another resume.
+    expect(failures.map((x) => x.piece)).to.deep.equal([placement.piece]);
   });
 
   it("reads a public file from any one replica, without a wallet, skipping a tampered or a missing one", async () => {

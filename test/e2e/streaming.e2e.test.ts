@@ -3,14 +3,40 @@
  * A file several times the agents' configured tree-cache budget is stored and retrieved byte for byte while each
  * agent's peak RSS grows by far less than the piece it receives (uploads go to disk, never into memory); byte
  * ranges come back exact; a tampered chunk on one provider is repaired from parity and reported, and tampering on
- * two providers fails with CHUNK_AUTH_FAILED (exit code 3).
+ * two providers fails with CHUNK_AUTH_FAILED (exit code 3). A store whose client is killed (SIGKILL) while a piece
+ * is still uploading is finished by `strata store --resume`, paying once.
  */
 import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { createHash, randomFillSync } from "node:crypto";
-import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
-import { devAddress, startAgents, strataCli, type RunningAgent } from "../../scripts/lib/localProcesses.js";
-import { run, startLocalChain, stopProcess, type LocalChain } from "../../scripts/lib/localChain.js";
+import { StorageMarket__factory, TestStablecoin__factory } from "../../typechain-types/index.js";
+import {
+  catalogPathFor,
+  devAddress,
+  startAgents,
+  strataCli,
+  type RunningAgent,
+} from "../../scripts/lib/localProcesses.js";
+import {
+  NODE,
+  ROOT,
+  run,
+  startLocalChain,
+  stopProcess,
+  type LocalChain,
+} from "../../scripts/lib/localChain.js";
 import { resetPeakRss, vmHwmMB } from "../../scripts/bench/storeRetrieve.js";
 
 const CLI = path.join(process.cwd(), "offchain", "cli", "strata.mjs");
@@ -162,5 +188,122 @@ describe("e2e: streaming store and retrieve, byte ranges, tampered chunks", func
     );
     expect(failed.code).to.equal(3);
     expect(failed.stdout + failed.stderr).to.contain("CHUNK_AUTH_FAILED");
+  });
+  it("finishes with store --resume after the client is killed mid-upload, paying once", async function () {
+    const CLIENT = 5;
+    await strata(["dev", "mint", "1000", "--to", devAddress(CLIENT)], 0);
+    const file = path.join(chain.workDir, "killed.bin");
+    const original = Buffer.alloc(64 << 20);
+    randomFillSync(original);
+    writeFileSync(file, original);
+    const manifestPath = path.join(chain.workDir, "killed.strata.json");
+    const token = TestStablecoin__factory.connect(chain.addresses.token, chain.provider);
+    const market = StorageMarket__factory.connect(chain.addresses.market, chain.provider);
+    const balances = async (): Promise<bigint> =>
+      (await token.balanceOf(devAddress(CLIENT))) + (await market.balanceOf(devAddress(CLIENT)));
+    const before = await balances();
+
+    // The store streams each piece while it is being prepared. One provider is paused (SIGSTOP) as soon as its
+    // upload starts, so its piece cannot finish; the client is killed once the recovery manifest is saved.
+    const child = spawn(
+      NODE,
+      [
+        CLI,
+        "--rpc",
+        chain.rpcUrl,
+        "--deployment",
+        chain.deploymentFile,
+        "--account",
+        String(CLIENT),
+        "--json",
+        "store",
+        file,
+        "--k",
+        "2",
+        "--m",
+        "1",
+        "--duration",
+        "12",
+        "--out",
+        manifestPath,
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, STRATA_CATALOG: catalogPathFor(chain) },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const events: { type: string; piece?: number; provider?: string }[] = [];
+    let paused: RunningAgent | undefined;
+    let pending = "";
+    child.stdout.resume();
+    child.stderr.on("data", (d: Buffer) => {
+      pending += d.toString();
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        if (!line.startsWith("{")) continue;
+        const event = JSON.parse(line) as { type: string; piece?: number; provider?: string };
+        events.push(event);
+        if (event.type === "upload" && paused === undefined) {
+          paused = agents.find((a) => a.address.toLowerCase() === event.provider?.toLowerCase());
+          paused?.process.kill("SIGSTOP");
+        }
+        if (event.type === "recovery-saved") child.kill("SIGKILL");
+      }
+    });
+    // A store that never reaches its recovery manifest with a provider paused would hang: stop it.
+    const stuck = setTimeout(() => child.kill("SIGKILL"), 240_000);
+    const [, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+    clearTimeout(stuck);
+    paused?.process.kill("SIGCONT");
+    expect(paused, "no upload started").to.not.equal(undefined);
+    expect(signal, "the store ended before it could be killed").to.equal("SIGKILL");
+    const types = events.map((e) => e.type);
+    expect(types).to.include("recovery-saved");
+    expect(types).to.not.include("topped-up");
+    expect(types).to.not.include("funded");
+    // Killed before any token moved, with the recovery manifest and the staged pieces on disk.
+    expect(await balances()).to.equal(before);
+    const partialPath = `${manifestPath}.partial`;
+    expect(existsSync(partialPath)).to.equal(true);
+    expect(existsSync(`${manifestPath}.pieces`)).to.equal(true);
+    const partial = JSON.parse(readFileSync(partialPath, "utf8")) as {
+      pieces: { root: string; endpoint: string }[];
+    };
+    // The paused provider's piece never finished uploading.
+    const stalled = partial.pieces.find((p) => p.endpoint.replace(/\/+$/, "") === paused?.endpoint);
+    expect(stalled, "the paused provider holds no piece of the file").to.not.equal(undefined);
+    expect(existsSync(path.join(paused?.dataDir ?? "", "pieces", `${stalled?.root ?? ""}.piece`))).to.equal(
+      false,
+    );
+
+    const resumed = (await strata(["store", "--resume", partialPath, "--duration", "12"], CLIENT).catch(
+      (error: unknown) => {
+        throw new Error(`store --resume failed: ${String((error as { details?: string }).details)}`);
+      },
+    )) as {
+      resumed: boolean;
+      piecesApplied: number;
+      escrowAdded: string;
+    };
+    expect(resumed.resumed).to.equal(true);
+    expect(resumed.piecesApplied).to.equal(3);
+    expect(existsSync(manifestPath)).to.equal(true);
+    expect(existsSync(partialPath)).to.equal(false);
+    expect(existsSync(`${manifestPath}.pieces`)).to.equal(false);
+    const paid = before - (await balances());
+    expect(paid > 0n).to.equal(true);
+    expect(paid).to.equal(BigInt(resumed.escrowAdded));
+    // Nothing is left to resume: a second run pays nothing.
+    const again = (await strata(["store", "--resume", manifestPath, "--duration", "12"], CLIENT)) as {
+      resumed: boolean;
+    };
+    expect(again.resumed).to.equal(false);
+    expect(before - (await balances())).to.equal(paid);
+
+    const out = path.join(chain.workDir, "killed.out");
+    await strata(["retrieve", manifestPath, out], CLIENT);
+    expect(readFileSync(out).equals(original)).to.equal(true);
   });
 });

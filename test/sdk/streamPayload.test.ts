@@ -209,6 +209,64 @@ describe("streaming payload pipeline", function () {
     );
   });
 
+  it("fetches a bounded window of steps ahead, from every data piece at once, and writes in order", async function () {
+    const bytes = deterministicBytes("window", 3_000_000);
+    const { payload, shards } = await prepareInMemory(bytes, 3, 1, 4096);
+    for (const window of [1, 3]) {
+      const inFlight = new Map<number, number>();
+      const most = new Map<number, number>();
+      let overall = 0;
+      let mostOverall = 0;
+      const base = fetcher(shards);
+      const slow: FetchShardRange = async (index, start, end) => {
+        inFlight.set(index, (inFlight.get(index) ?? 0) + 1);
+        overall++;
+        most.set(index, Math.max(most.get(index) ?? 0, inFlight.get(index) ?? 0));
+        mostOverall = Math.max(mostOverall, overall);
+        await new Promise((resolve) => setTimeout(resolve, 2 + ((start >> 10) % 5)));
+        inFlight.set(index, (inFlight.get(index) ?? 0) - 1);
+        overall--;
+        return base(index, start, end);
+      };
+      const written: Buffer[] = [];
+      const read = await readRange(payload, KEY, 0, bytes.length, slow, {
+        segmentStripes: 1,
+        window,
+        write: (part) => {
+          written.push(Buffer.from(part));
+          return Promise.resolve();
+        },
+      });
+      expect(Buffer.concat(written).equals(Buffer.from(bytes)), `window ${window}`).to.equal(true);
+      expect(read.sha256).to.equal(`0x${createHash("sha256").update(bytes).digest("hex")}`);
+      // Never more than `window` requests per piece; parity is never asked; the data pieces are asked together.
+      expect([...most.keys()].sort()).to.deep.equal([0, 1, 2]);
+      for (const [index, n] of most) expect(n, `piece ${index}, window ${window}`).to.equal(window);
+      expect(mostOverall).to.equal(3 * window);
+    }
+  });
+
+  it("replaces a data piece that fails while later steps are in flight with parity, once", async function () {
+    const bytes = deterministicBytes("window-fail", 2_000_000);
+    const { payload, shards } = await prepareInMemory(bytes, 2, 1, 4096);
+    const base = fetcher(shards);
+    let calls = 0;
+    const failing: FetchShardRange = async (index, start, end) => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (index === 1 && ++calls > 3) throw new Error("provider went away");
+      return base(index, start, end);
+    };
+    const reported: number[] = [];
+    const read = await readRange(payload, KEY, 0, bytes.length, failing, {
+      segmentStripes: 1,
+      window: 4,
+      onShardFailed: (index) => reported.push(index),
+    });
+    expect(read.bytes?.equals(Buffer.from(bytes))).to.equal(true);
+    expect(read.failed).to.deep.equal([1]);
+    expect(reported).to.deep.equal([1]);
+  });
+
   it("detects a tampered chunk: recovers through parity and names the piece, or fails typed without parity", async function () {
     const bytes = deterministicBytes("tamper", 800_000);
     const withParity = await prepareInMemory(bytes, 2, 1, 2048);

@@ -16,11 +16,14 @@ import {
   dataSetStateRequest,
   dataSetStateResponse,
   dataSetTermsResponse,
+  dataSetUploadParams,
   PIECE_SIZE_HEADER,
   pieceUploadResponse,
   pieceUploadStatusQuery,
   pieceUploadStatusResponse,
   UPLOAD_OFFSET_HEADER,
+  uploadStatusQuery,
+  uploadStatusResponse,
   type CreateDataSetResponse,
   type DataSetLeafResponse,
   type DataSetResponse,
@@ -41,6 +44,8 @@ export function registerDataSetRoutes(server: FastifyInstance, ctx: AgentContext
   const app = server.withTypeProvider<ZodTypeProvider>();
   const { chain } = ctx;
   const uploading = new Set<string>();
+  /** Uploads by id that completed in this run: id -> the root and size the bytes made (the newest ones only). */
+  const completed = new Map<string, { root: string; size: number }>();
 
   app.get("/v1/terms", { schema: { response: { 200: dataSetTermsResponse } } }, () => {
     const { policy } = ctx.config;
@@ -153,43 +158,9 @@ export function registerDataSetRoutes(server: FastifyInstance, ctx: AgentContext
         );
       }
       const root = request.params.pieceRoot;
-      const declared = request.headers["content-length"];
-      if (declared === undefined || !/^[0-9]{1,15}$/.test(declared) || Number(declared) === 0) {
-        return reject(reply, new ApiError(411, "LENGTH_REQUIRED", "send Content-Length = the piece size"));
-      }
-      const offsetHeader = headerValue(request.headers[UPLOAD_OFFSET_HEADER]);
-      const sizeHeader = headerValue(request.headers[PIECE_SIZE_HEADER]);
-      if (
-        (offsetHeader !== undefined && !/^[0-9]{1,15}$/.test(offsetHeader)) ||
-        (sizeHeader !== undefined && !/^[0-9]{1,15}$/.test(sizeHeader))
-      ) {
-        return reject(
-          reply,
-          new ApiError(400, "BAD_REQUEST", `bad ${UPLOAD_OFFSET_HEADER} or ${PIECE_SIZE_HEADER}`),
-        );
-      }
-      const offset = offsetHeader === undefined ? 0 : Number(offsetHeader);
-      const size = sizeHeader === undefined ? Number(declared) : Number(sizeHeader);
-      if (size === 0 || offset + Number(declared) !== size) {
-        return reject(
-          reply,
-          new ApiError(
-            400,
-            "BAD_REQUEST",
-            `the body must hold bytes ${offset}..${size - 1} of the piece: Content-Length ${size - offset}`,
-          ),
-        );
-      }
-      if (BigInt(size) > ctx.config.policy.maxPieceSize) {
-        return reject(
-          reply,
-          new ApiError(
-            413,
-            "TOO_LARGE",
-            `the piece is ${size} bytes; at most ${ctx.config.policy.maxPieceSize}`,
-          ),
-        );
-      }
+      const span = uploadSpan(request.headers, ctx.config.policy.maxPieceSize);
+      if (span instanceof ApiError) return reject(reply, span);
+      const { offset, size } = span;
       const held = ctx.db.piece(root);
       if (held?.ok === true && held.size === BigInt(size)) {
         return reply.header("connection", "close").status(200).send({ root, size: held.size });
@@ -248,6 +219,95 @@ export function registerDataSetRoutes(server: FastifyInstance, ctx: AgentContext
     },
   );
 
+  app.put(
+    "/v1/datasets/:id/uploads/:uploadId",
+    {
+      schema: {
+        params: dataSetUploadParams,
+        response: { 200: pieceUploadResponse, 201: pieceUploadResponse },
+      },
+    },
+    async (request, reply) => {
+      const record = knownDataSet(ctx, request.params.id);
+      if (record.status !== "live") {
+        return reject(
+          reply,
+          new ApiError(409, "DATA_SET_NOT_LIVE", `data set ${record.id} is ${record.status}`),
+        );
+      }
+      const uploadId = request.params.uploadId;
+      const span = uploadSpan(request.headers, ctx.config.policy.maxPieceSize);
+      if (span instanceof ApiError) return reject(reply, span);
+      const { offset, size } = span;
+      const done = completed.get(uploadId);
+      if (done?.size === size && ctx.db.piece(done.root)?.ok === true) {
+        return reply
+          .header("connection", "close")
+          .status(200)
+          .send({ root: done.root, size: BigInt(size) });
+      }
+      const body = request.body;
+      if (!isAsyncIterable(body)) {
+        return reject(
+          reply,
+          new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send the piece as application/octet-stream"),
+        );
+      }
+      if (uploading.has(uploadId)) {
+        return reject(
+          reply,
+          new ApiError(409, "UPLOAD_IN_PROGRESS", `upload ${uploadId} is already being received`),
+        );
+      }
+      uploading.add(uploadId);
+      try {
+        const outcome = await ctx.pieces.writeNamed(uploadId, size, body, offset);
+        if (!outcome.ok)
+          return await reject(reply, writeFailure(outcome.reason, size, outcome.received, uploadId));
+        const root = outcome.root;
+        ctx.db.putPiece({
+          root,
+          size: BigInt(size),
+          path: outcome.path,
+          ok: true,
+          problem: null,
+          verifiedAt: ctx.clock(),
+        });
+        completed.set(uploadId, { root, size });
+        // Bounded: the oldest entries go first (Map keeps insertion order).
+        for (const old of completed.keys()) {
+          if (completed.size <= COMPLETED_UPLOADS_KEPT) break;
+          completed.delete(old);
+        }
+        ctx.logger.info({ dataSetId: record.id, root, size, uploadId }, "piece stored");
+        return await reply.status(201).send({ root, size: BigInt(size) });
+      } finally {
+        uploading.delete(uploadId);
+      }
+    },
+  );
+
+  app.get(
+    "/v1/datasets/:id/uploads/:uploadId",
+    {
+      schema: {
+        params: dataSetUploadParams,
+        querystring: uploadStatusQuery,
+        response: { 200: uploadStatusResponse },
+      },
+    },
+    async (request) => {
+      knownDataSet(ctx, request.params.id);
+      const { uploadId } = request.params;
+      const { size } = request.query;
+      const done = completed.get(uploadId);
+      if (done?.size === size && ctx.db.piece(done.root)?.ok === true)
+        return { uploadId, size, received: size, root: done.root };
+      const partial = await ctx.pieces.namedUploadStatus(uploadId, size);
+      return { uploadId, size, received: partial?.received ?? 0 };
+    },
+  );
+
   app.post(
     "/v1/datasets/:id/state",
     { schema: { params: dataSetParams, body: dataSetStateRequest, response: { 200: dataSetStateResponse } } },
@@ -302,6 +362,41 @@ function createdId(ctx: AgentContext, logs: readonly { topics: readonly string[]
     if (parsed?.name === "DataSetCreated") return parsed.args.getValue("id") as bigint;
   }
   throw new StrataError("CHAIN_REVERT", "createDataSet was mined without a DataSetCreated event");
+}
+
+/** Uploads by id remembered after they complete (a client that lost the answer asks for the root). */
+const COMPLETED_UPLOADS_KEPT = 4096;
+
+/** The Content-Length, upload offset and piece size headers of a resumable PUT, checked. */
+function uploadSpan(
+  headers: Record<string, string | string[] | undefined>,
+  maxPieceSize: bigint,
+): { offset: number; size: number } | ApiError {
+  const declared = headerValue(headers["content-length"]);
+  if (declared === undefined || !/^[0-9]{1,15}$/.test(declared) || Number(declared) === 0) {
+    return new ApiError(411, "LENGTH_REQUIRED", "send Content-Length = the piece size");
+  }
+  const offsetHeader = headerValue(headers[UPLOAD_OFFSET_HEADER]);
+  const sizeHeader = headerValue(headers[PIECE_SIZE_HEADER]);
+  if (
+    (offsetHeader !== undefined && !/^[0-9]{1,15}$/.test(offsetHeader)) ||
+    (sizeHeader !== undefined && !/^[0-9]{1,15}$/.test(sizeHeader))
+  ) {
+    return new ApiError(400, "BAD_REQUEST", `bad ${UPLOAD_OFFSET_HEADER} or ${PIECE_SIZE_HEADER}`);
+  }
+  const offset = offsetHeader === undefined ? 0 : Number(offsetHeader);
+  const size = sizeHeader === undefined ? Number(declared) : Number(sizeHeader);
+  if (size === 0 || offset + Number(declared) !== size) {
+    return new ApiError(
+      400,
+      "BAD_REQUEST",
+      `the body must hold bytes ${offset}..${size - 1} of the piece: Content-Length ${size - offset}`,
+    );
+  }
+  if (BigInt(size) > maxPieceSize) {
+    return new ApiError(413, "TOO_LARGE", `the piece is ${size} bytes; at most ${maxPieceSize}`);
+  }
+  return { offset, size };
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -311,10 +311,14 @@ async function storeBundle(
   const bars = pieceBars(ctx.showProgress);
   let manifestId: string | null = null;
   const onProgress = (event: StoreEvent): void => {
+    handle(event);
+    // After the event is handled: a "recovery-saved" line means the catalog row is durable too.
     emitJson({
       ...event,
       ...("manifest" in event ? { manifest: event.manifest.fileId, placed: undefined } : {}),
     });
+  };
+  const handle = (event: StoreEvent): void => {
     switch (event.type) {
       case "selected":
         ctx.note(

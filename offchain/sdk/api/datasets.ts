@@ -137,6 +137,29 @@ export const pieceUploadStatusResponse = z.object({
 });
 export type PieceUploadStatusResponse = z.output<typeof pieceUploadStatusResponse>;
 
+// ------------------------------------------------------------------ PUT /v1/datasets/:id/uploads/:uploadId
+
+/**
+ * A piece uploaded under a client-chosen upload id (32 random bytes, 0x-hex) instead of its root: the client
+ * streams a piece while it is still producing it, before it knows the root. Same headers and resume rules as a
+ * PUT by root; the agent computes the root from the bytes, stores the piece under it and answers
+ * `{root, size}` (201), which the client compares with its own root.
+ */
+export const dataSetUploadParams = z.object({ id: u64, uploadId: bytes32Codec });
+
+// ------------------------------------------------------------------ GET /v1/datasets/:id/uploads/:uploadId
+
+export const uploadStatusQuery = pieceUploadStatusQuery;
+export const uploadStatusResponse = z.object({
+  uploadId: bytes32Codec,
+  size: leafIndex,
+  /** Bytes held: `size` once the upload completed (recently, on this agent run), 0 when nothing arrived. */
+  received: leafIndex,
+  /** The piece's root once the upload completed. */
+  root: bytes32Codec.optional(),
+});
+export type UploadStatusResponse = z.output<typeof uploadStatusResponse>;
+
 // ------------------------------------------------------------------ POST /v1/datasets/:id/state
 
 export const dataSetStateRequest = z.object({

@@ -53,7 +53,8 @@ export interface RetrieveResult {
 
 /**
  * Fetch and decrypt a stored file, or one byte range of it, with bounded memory: readRange (sdk/data/stream.ts)
- * asks the agents for byte ranges of the data pieces a segment at a time (HTTP Range), decrypts chunk by chunk and
+ * asks the agents for byte ranges of the data pieces a segment at a time (HTTP Range, a few segments ahead of the one
+ * it decrypts, from every provider in parallel), decrypts chunk by chunk and
  * writes the plaintext to a temporary file beside `outPath`, renamed into place at the end. A data piece that is
  * missing, unreachable or returns bytes that fail chunk authentication is replaced by parity from then on. A
  * whole file must also hash to the manifest's fileHash (FILE_HASH_MISMATCH). PIECES_UNAVAILABLE when fewer than
@@ -116,7 +117,7 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
         }
         written += bytes.length;
       },
-      // 32 stripes per step: 8 MiB of every data piece per request, two steps in memory.
+      // 32 stripes per step: 8 MiB of every data piece per request, up to 32 MiB of steps fetched ahead.
       segmentStripes: 32,
       onShardFailed: (index, reason) => {
         failures.push({ piece: index, provider: manifest.pieces[index]?.provider ?? "", reason });

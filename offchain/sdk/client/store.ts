@@ -1,18 +1,20 @@
+import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { Provider, Signer } from "ethers";
+import { hexlify, type Provider, type Signer } from "ethers";
 import type { StorageMarket } from "../../../typechain-types/index.js";
 import type { PaymentToken } from "../chain/connect.js";
 import { rawAmounts, tokenAmountFormat, type DescribableToken } from "../chain/tokenAmounts.js";
 import { checkCoding } from "../data/erasure.js";
-import { pieceSizeFor, prepareStream } from "../data/prepare.js";
+import { pieceSizeFor, prepareStream, type PreparedStream } from "../data/prepare.js";
 import { prepareReplica } from "../data/replica.js";
+import { StagedPieces } from "../data/staged.js";
 import type { PayloadPiece } from "../data/stream.js";
 import { publicCid } from "../files/cid.js";
 import { buildPublicIndex } from "../files/publicIndex.js";
 import { dataSetDomain, signDataSetState, type DataSetState } from "../datasets/eip712.js";
-import { layoutSpan, pieceHeight, placePiece } from "../datasets/placement.js";
+import { layoutSpan, pieceHeight, placePiece as placeInLayout } from "../datasets/placement.js";
 import { dataSetRoot } from "../datasets/tree.js";
 import { StrataError } from "../errors.js";
 import {
@@ -24,6 +26,7 @@ import {
   type ManifestFile,
   type PiecePlacement,
 } from "../manifest/manifest.js";
+import type { PublicIndexEntry } from "../api/publicFiles.js";
 import type { AgentClient } from "./agentClient.js";
 import { mapLimit, sleep as realSleep, type Sleep } from "./concurrency.js";
 import { costFor, readDataSet, type DataSetReader } from "./dataSets.js";
@@ -61,7 +64,7 @@ export interface StoreRequest {
   recordPath?: string;
   /** Tries per piece, each with another provider. Default 3. */
   maxAttemptsPerPiece?: number;
-  /** Pieces uploaded at once. Default 3. */
+  /** Pieces uploaded at once. Default k + m (every piece streams while the file is prepared). */
   concurrency?: number;
   /** Seconds a provider has to submit the signed data-set terms. Default 3600. */
   createDeadlineSeconds?: number;
@@ -111,11 +114,13 @@ export interface StoreDeps {
   provider: Pick<Provider, "getBlock">;
   agentFor: (
     endpoint: string,
-  ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "getDataSet" | "putPieceFile" | "postState"> &
+  ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "getDataSet" | "uploadPiece" | "postState"> &
     Partial<Pick<AgentClient, "putPublicIndex">>;
   sleep?: Sleep;
   now?: () => number;
   prepare?: typeof prepareStream;
+  /** Prepares a public payload (default prepareReplica). */
+  prepareReplica?: typeof prepareReplica;
 }
 
 /** One piece placed in one data set, signed but not yet applied. */
@@ -151,10 +156,12 @@ export interface StoreResult {
 }
 
 /**
- * Store a file on data sets: encrypt and erasure-code it (prepareFile), choose k + m distinct providers cheapest
- * first, and for each piece reuse the client's live data set with its provider (else open one), upload the piece,
- * place it (sdk/datasets), recompute the data set's root and sign the new state. With every piece signed, the
- * manifest (wrapped key, data set ids and offsets) is written as `<out>.partial` BEFORE any token moves; then each
+ * Store a file on data sets: encrypt and erasure-code it (prepareStream), choose k + m distinct providers cheapest
+ * first, and for each piece reuse the client's live data set with its provider (else open one) and upload the piece
+ * while it is being prepared (StagedPieces; an upload by id, the agent names the root and it must be the prepared
+ * one); once prepared, place it (sdk/datasets), recompute the data set's root and sign the new state. With every
+ * piece signed, the manifest (wrapped key, data set ids and offsets) is written as `<out>.partial`; the uploads
+ * finish, all BEFORE any token moves (a store stopped in between is finished by `store --resume`); then each
  * data set's escrow is topped up to cover the lockup of its new span plus `periods`, the state is sent to the
  * provider, and the store waits until the chain shows it. A piece that fails before funding is retried with
  * another provider; STORE_INCOMPLETE when some piece cannot be placed (no token has moved then) or applied (the
@@ -269,38 +276,71 @@ async function placeAndPay(
   const sleep = deps.sleep ?? realSleep;
   const now = deps.now ?? Date.now;
   const pieceCount = request.k + request.m;
-  const prepared: PreparedPieces =
-    request.public === true
-      ? await prepareReplica(
-          source.input,
-          source.size,
-          { dir: workDir },
-          { replicas: request.k + request.m, fileName: request.fileName },
-        )
-      : await (deps.prepare ?? prepareStream)(
-          source.input,
-          source.size,
-          { dir: workDir },
-          { k: request.k, m: request.m, signer: deps.signer, fileName: request.fileName },
-        );
-  if (request.describeFiles !== undefined) {
-    prepared.manifestDraft = { ...prepared.manifestDraft, files: await request.describeFiles(prepared) };
-  } else if (request.public === true) {
-    // One public file: the manifest still names its CID, which the providers serve it by.
-    const draft = prepared.manifestDraft;
-    const id = await publicCid(
-      typeof source.input === "string" ? createReadStream(source.input) : source.input,
-    );
-    prepared.manifestDraft = {
-      ...draft,
-      files: [
-        { name: draft.fileName, offset: 0, size: draft.fileSize, sha256: draft.fileHash, id, public: true },
-      ],
-    };
-  }
-  const publicIndex =
-    request.public === true ? buildPublicIndex(prepared.manifestDraft.files ?? []) : undefined;
-  emit({ type: "prepared", pieces: prepared.pieces.length, pieceSize });
+  const partialPath = `${request.manifestPath}.partial`;
+
+  // The pieces are prepared into staged files that the uploads read back while they grow: a piece goes to its
+  // provider while later stripes are still being encrypted and coded (pipeline overlap, bounded memory: the bytes
+  // an upload has not sent yet wait on disk). The root is not known before the last byte, so each upload is named
+  // by a random id; the agent computes the root and the upload is checked against the prepared one.
+  // A public payload takes the same path: prepareReplica writes its one piece (staged shard 0) and every replica's
+  // upload reads that shard as it grows (the replica files are hard links to it, made once it is complete).
+  const staged = new StagedPieces(workDir, pieceCount, pieceSize);
+  const stagedShard = (index: number): number => (request.public === true ? 0 : index);
+  const stopUploads = (): void => {
+    staged.fail(new StrataError("STORE_INTERRUPTED", "the store was interrupted"));
+  };
+  request.signal?.addEventListener("abort", stopUploads, { once: true });
+  const preparing = (async (): Promise<PreparedPieces> => {
+    const prepared: PreparedPieces =
+      request.public === true
+        ? await (deps.prepareReplica ?? prepareReplica)(
+            source.input,
+            source.size,
+            { dir: staged.dir, shard: staged.output },
+            { replicas: pieceCount, fileName: request.fileName },
+          )
+        : await (async (): Promise<PreparedStream> => {
+            const raw = await (deps.prepare ?? prepareStream)(source.input, source.size, staged.output, {
+              k: request.k,
+              m: request.m,
+              signer: deps.signer,
+              fileName: request.fileName,
+            });
+            return {
+              ...raw,
+              pieces: raw.pieces.map((piece) => ({ ...piece, path: staged.path(piece.index) })),
+            };
+          })();
+    if (request.describeFiles !== undefined) {
+      prepared.manifestDraft = { ...prepared.manifestDraft, files: await request.describeFiles(prepared) };
+    } else if (request.public === true) {
+      // One public file: the manifest still names its CID, which the providers serve it by.
+      const draft = prepared.manifestDraft;
+      const id = await publicCid(
+        typeof source.input === "string" ? createReadStream(source.input) : source.input,
+      );
+      prepared.manifestDraft = {
+        ...draft,
+        files: [
+          { name: draft.fileName, offset: 0, size: draft.fileSize, sha256: draft.fileHash, id, public: true },
+        ],
+      };
+    }
+    emit({ type: "prepared", pieces: prepared.pieces.length, pieceSize });
+    return prepared;
+  })();
+  const prepareState = { failed: false };
+  preparing.catch((error: unknown) => {
+    prepareState.failed = true;
+    staged.fail(error);
+  });
+  const prepareFailed = (): boolean => prepareState.failed;
+  // Sent to each provider once its piece upload has ended under the prepared root (the agent checks the index
+  // against the stored bytes).
+  const indexing: Promise<PublicIndexEntry[] | undefined> = preparing.then((prepared) =>
+    request.public === true ? buildPublicIndex(prepared.manifestDraft.files ?? []) : undefined,
+  );
+  indexing.catch(() => undefined); // the failure is the preparation's, handled there
 
   const openCtx: OpenContext = {
     signer: deps.signer,
@@ -319,46 +359,71 @@ async function placeAndPay(
   const domain = dataSetDomain(deps.chainId, market);
   const spares = [...selection.spares];
   const failures: PlacementFailure[] = [];
+  /** Signed placements (the upload may still be running). */
   const placed = new Map<number, PiecePlaced>();
+  /** Pieces whose upload the agent acknowledged under the prepared root. */
+  const uploaded = new Set<number>();
   const maxAttempts = request.maxAttemptsPerPiece ?? 3;
   // The record is a small file rewritten whole: data sets are opened one at a time.
   let opening: Promise<unknown> = Promise.resolve();
 
-  await mapLimit(prepared.pieces, request.concurrency ?? 3, async (piece) => {
-    let offer = selection.chosen[piece.index];
+  // The recovery manifest is written once every piece is signed, before the uploads need to finish; a piece moved
+  // to a spare after that is signed again and the manifest rewritten (still before any token moves).
+  const recovery: { requested: boolean; manifest?: Manifest; saving: Promise<unknown> } = {
+    requested: false,
+    saving: Promise.resolve(),
+  };
+  let allSigned: () => void = () => undefined;
+  const signedAll = new Promise<void>((resolve) => {
+    allSigned = resolve;
+  });
+  const saveRecovery = async (prepared: PreparedPieces): Promise<void> => {
+    const run = recovery.saving.then(async () => {
+      if (placed.size < pieceCount) return;
+      const placements = [...placed.values()].sort((a, b) => a.piece - b.piece);
+      recovery.manifest = await writeManifest(prepared, deps.chainId, market, placements, partialPath);
+      ctx.onRecoverable();
+      emit({ type: "recovery-saved", path: partialPath, manifest: recovery.manifest, placed: placements });
+    });
+    recovery.saving = run.catch(() => undefined);
+    return run;
+  };
+
+  const placePiece = async (index: number): Promise<void> => {
+    let offer = selection.chosen[index];
     for (let attemptNo = 1; offer !== undefined; attemptNo++) {
       const current = offer;
-      if (aborted(request.signal)) return;
+      if (aborted(request.signal) || prepareFailed()) return;
       try {
         const open = opening.then(() => openDataSet(current, openCtx));
         opening = open.catch(() => undefined);
         const set = await open;
         emit({
           type: "data-set",
-          piece: piece.index,
+          piece: index,
           provider: current.address,
           dataSetId: set.info.id,
           created: set.created,
         });
         const agent = deps.agentFor(current.endpoint);
-        if (piece.path === undefined)
-          throw new StrataError("INTERNAL_INVARIANT", `piece ${piece.index} has no file`);
-        await agent.putPieceFile(
+        const uploading = agent.uploadPiece(
           set.info.id,
-          piece.root,
-          { path: piece.path, size: piece.size },
+          {
+            id: hexlify(randomBytes(32)),
+            size: pieceSize,
+            read: (offset) => staged.read(stagedShard(index), offset),
+          },
           (sent, total) => {
-            emit({ type: "upload", piece: piece.index, provider: current.address, sent, total });
+            emit({ type: "upload", piece: index, provider: current.address, sent, total });
           },
         );
-        if (publicIndex !== undefined) {
-          if (agent.putPublicIndex === undefined) {
-            throw new StrataError("INTERNAL_INVARIANT", "storing public files needs putPublicIndex");
-          }
-          await agent.putPublicIndex(set.info.id, piece.root, publicIndex);
-        }
+        uploading.catch(() => undefined); // awaited below, after signing
+        const prepared = await preparing;
+        const piece = prepared.pieces[index];
+        if (piece === undefined)
+          throw new StrataError("INTERNAL_INVARIANT", `piece ${index} was not prepared`);
         const height = pieceHeight(piece.size);
-        const next = placePiece(set.layout, piece.root, height);
+        const next = placeInLayout(set.layout, piece.root, height);
         const state: DataSetState = {
           dataSetId: set.info.id,
           version: set.version + 1n,
@@ -366,8 +431,8 @@ async function placeAndPay(
           span: BigInt(layoutSpan(next.layout)),
         };
         const signature = await signDataSetState(deps.signer, domain, state);
-        placed.set(piece.index, {
-          piece: piece.index,
+        placed.set(index, {
+          piece: index,
           provider: current.address,
           endpoint: current.endpoint,
           dataSetId: set.info.id,
@@ -381,43 +446,100 @@ async function placeAndPay(
         });
         emit({
           type: "signed",
-          piece: piece.index,
+          piece: index,
           provider: current.address,
           dataSetId: set.info.id,
           version: state.version,
         });
+        // Queued after the first write, so that the manifest on disk always names the newest placement.
+        if (recovery.requested) await saveRecovery(prepared);
+        else if (placed.size === pieceCount) allSigned();
+        const stored = await uploading;
+        if (stored.root.toLowerCase() !== piece.root.toLowerCase()) {
+          throw new StrataError(
+            "PROVIDER_BAD_DATA",
+            `${current.endpoint} stored piece ${index} as ${stored.root}, not ${piece.root}`,
+          );
+        }
+        // The agent verifies a public index against the piece it holds: sent once the upload has ended under the
+        // prepared root. A refusal moves the piece to a spare like any other failure.
+        const publicIndex = await indexing;
+        if (publicIndex !== undefined) {
+          if (agent.putPublicIndex === undefined) {
+            throw new StrataError("INTERNAL_INVARIANT", "storing public files needs putPublicIndex");
+          }
+          await agent.putPublicIndex(set.info.id, piece.root, publicIndex);
+        }
+        uploaded.add(index);
         return;
       } catch (error) {
-        if (aborted(request.signal)) return;
+        placed.delete(index);
+        if (aborted(request.signal) || prepareFailed()) return;
         const reason = error instanceof Error ? error.message : String(error);
-        failures.push({ piece: piece.index, provider: current.address, reason });
+        failures.push({ piece: index, provider: current.address, reason });
         offer = attemptNo < maxAttempts ? spares.shift() : undefined;
-        if (offer === undefined) emit({ type: "gave-up", piece: piece.index, reason });
-        else
-          emit({ type: "retry", piece: piece.index, failed: current.address, next: offer.address, reason });
+        if (offer === undefined) emit({ type: "gave-up", piece: index, reason });
+        else emit({ type: "retry", piece: index, failed: current.address, next: offer.address, reason });
       }
     }
-  });
-  stopIfAsked(
-    request.signal,
-    "before any token moved: the uploaded pieces are unsigned and the providers drop them; nothing to undo",
-  );
-  if (placed.size < pieceCount) {
+  };
+
+  const indexes = Array.from({ length: pieceCount }, (_, i) => i);
+  const placing = mapLimit(indexes, request.concurrency ?? pieceCount, placePiece);
+  try {
+    const prepared = await preparing.catch(async (error: unknown) => {
+      await placing.catch(() => undefined);
+      throw error;
+    });
+    await Promise.race([signedAll, placing]);
+    // A piece failed since (it is being moved to a spare, or gave up): wait for every piece to settle.
+    if (!aborted(request.signal) && placed.size < pieceCount) await placing;
+    if (aborted(request.signal) || placed.size < pieceCount) {
+      stopUploads();
+      await placing;
+      stopIfAsked(
+        request.signal,
+        "before any token moved: the uploaded pieces are unsigned and the providers drop them; nothing to undo",
+      );
+      throw incomplete(
+        placed.size,
+        pieceCount,
+        request.k,
+        failures,
+        "no token has moved; the uploaded pieces are dropped by the providers",
+      );
+    }
+    // Everything needed to recover the file is written before any token moves (and before the uploads end:
+    // a store stopped now is finished by store --resume, which uploads from the staged pieces what an agent lacks).
+    recovery.requested = true;
+    await saveRecovery(prepared);
+    await placing;
+  } catch (error) {
+    // Nothing may keep reading the staged pieces once the store gives up (they are removed unless recoverable).
+    stopUploads();
+    await placing.catch(() => undefined);
+    throw error;
+  } finally {
+    request.signal?.removeEventListener("abort", stopUploads);
+  }
+  await recovery.saving;
+  const manifest = recovery.manifest;
+  const resume =
+    `the manifest is kept at ${partialPath}: finish with strata store --resume ${partialPath} (it uploads what ` +
+    "an agent lacks), or delete it";
+  stopIfAsked(request.signal, `before any token moved; ${resume} (nothing to undo)`);
+  if (manifest === undefined || placed.size < pieceCount || uploaded.size < pieceCount) {
     throw incomplete(
-      placed.size,
+      uploaded.size,
       pieceCount,
       request.k,
       failures,
-      "no token has moved; the uploaded pieces are dropped by the providers",
+      manifest === undefined
+        ? "no token has moved; the uploaded pieces are dropped by the providers"
+        : `no token has moved; ${resume}`,
     );
   }
-
-  // Everything needed to recover the file is written before any token moves.
-  const partialPath = `${request.manifestPath}.partial`;
   const placements = [...placed.values()].sort((a, b) => a.piece - b.piece);
-  const manifest = await writeManifest(prepared, deps.chainId, market, placements, partialPath);
-  ctx.onRecoverable();
-  emit({ type: "recovery-saved", path: partialPath, manifest, placed: placements });
 
   const {
     funding,
@@ -476,7 +598,8 @@ export interface ApplyDeps {
   /** `uploadStatus` and `putPieceFile` are needed with `piecesDir` only. */
   agentFor: (
     endpoint: string,
-  ) => Pick<AgentClient, "postState"> & Partial<Pick<AgentClient, "uploadStatus" | "putPieceFile">>;
+  ) => Pick<AgentClient, "postState"> &
+    Partial<Pick<AgentClient, "uploadStatus" | "putPieceFile" | "putPublicIndex">>;
   sleep: Sleep;
   now: () => number;
   timeoutMs: number;
@@ -534,7 +657,10 @@ export async function fundAndApply(
             "or recover the escrow with strata withdraw",
     );
     try {
-      if (request.piecesDir !== undefined) await reupload(request.piecesDir, manifest, p, deps);
+      if (request.piecesDir !== undefined) {
+        await reupload(request.piecesDir, manifest, p, deps);
+        await resendPublicIndex(manifest, p, deps);
+      }
       if (amount > 0n) {
         await (await deps.market.topUp(p.dataSetId, amount)).wait();
         p.topUp = amount;
@@ -596,6 +722,25 @@ async function reupload(
   const status = await agent.uploadStatus(p.dataSetId, piece.root, piece.size);
   if (status.received >= piece.size) return;
   await agent.putPieceFile(p.dataSetId, piece.root, { path, size: piece.size });
+}
+
+/**
+ * A resumed public store sends each piece's public index again (kept whole or not at all by the agent, so sending
+ * it twice is harmless): the recovery manifest is written before the uploads end, so a store stopped after it may
+ * have left a replica without its index.
+ */
+async function resendPublicIndex(
+  manifest: Manifest,
+  p: PiecePlaced,
+  deps: Pick<ApplyDeps, "agentFor">,
+): Promise<void> {
+  const piece = manifest.pieces[p.piece];
+  if (manifest.public !== true || piece === undefined) return;
+  const agent = deps.agentFor(p.endpoint);
+  if (agent.putPublicIndex === undefined) {
+    throw new StrataError("INTERNAL_INVARIANT", "resuming a public store needs putPublicIndex");
+  }
+  await agent.putPublicIndex(p.dataSetId, piece.root, buildPublicIndex(manifest.files ?? []));
 }
 
 function aborted(signal: AbortSignal | undefined): boolean {

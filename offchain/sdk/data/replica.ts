@@ -22,7 +22,7 @@ import {
 } from "../manifest/manifest.js";
 import { checkCoding, STRIPE_BYTES } from "./erasure.js";
 import { newFileId } from "./fileKey.js";
-import { fileWriter, type PayloadPiece } from "./stream.js";
+import { fileWriter, type PayloadPiece, type ShardWriter } from "./stream.js";
 
 export interface PrepareReplicaOptions {
   /** Providers that each hold the whole payload (1..7: coding k = 1, m = replicas - 1). */
@@ -37,11 +37,15 @@ export interface PreparedReplica {
   pieces: PayloadPiece[];
 }
 
-/** Write the public piece of `size` bytes from `source` (a file path or chunks) into `output.dir`. */
+/**
+ * Write the public piece of `size` bytes from `source` (a file path or chunks) into `output.dir`. With
+ * `output.shard`, the piece is written through that writer instead (it must write `<dir>/piece-0.bin`; a store
+ * passes its StagedPieces so that the uploads read the piece while it is written).
+ */
 export async function prepareReplica(
   source: string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   size: number,
-  output: { dir: string },
+  output: { dir: string; shard?: (index: number, shardSize: number) => Promise<ShardWriter> },
   options: PrepareReplicaOptions,
 ): Promise<PreparedReplica> {
   checkCoding(1, options.replicas - 1);
@@ -51,7 +55,7 @@ export async function prepareReplica(
   const pieceSize = replicaPieceSize(size);
   await mkdir(output.dir, { recursive: true });
   const first = join(output.dir, "piece-0.bin");
-  const writer = await fileWriter(first);
+  const writer = output.shard === undefined ? await fileWriter(first) : await output.shard(0, pieceSize);
   const sha = createHash("sha256");
   const hasher = new PieceHasher();
   let read = 0;

@@ -7,7 +7,8 @@
  * that fail authentication.
  *
  * Memory: `segmentStripes` stripes of every shard per segment (default 16: 4 MiB per shard), at most two segments
- * in flight, plus the commitment blocks being hashed (4 MiB each). The file size does not matter.
+ * in flight, plus the commitment blocks being hashed (4 MiB each); readRange holds the step it decrypts and the
+ * steps it fetches ahead (a window of at most 32 MiB). The file size does not matter.
  *
  * This is the boundary for packing: a packed bundle is one payload (its plaintext is the files one after the
  * other); a file is a byte range of it, read with `readRange`.
@@ -38,6 +39,10 @@ import { checkCoding, codeStripe, STRIPE_BYTES } from "./erasure.js";
 
 /** Stripes per segment by default: 16 × 256 KiB = 4 MiB of every shard. */
 export const DEFAULT_SEGMENT_STRIPES = 16;
+
+/** Steps readRange fetches ahead of the one it decrypts: at most 4, and at most READ_AHEAD_BYTES of payload. */
+export const MAX_READ_WINDOW = 4;
+export const READ_AHEAD_BYTES = 32 << 20;
 
 /** Receives one shard's bytes in order. */
 export interface ShardWriter {
@@ -365,6 +370,11 @@ export interface ReadRangeOptions {
   skip?: readonly number[];
   /** Called when a shard is dropped (fetch failure or bytes that failed authentication). */
   onShardFailed?: (index: number, reason: string) => void;
+  /**
+   * Steps fetched ahead of the one being decrypted (default: up to 4, within READ_AHEAD_BYTES): memory is about
+   * (window + 1) × the step's payload bytes.
+   */
+  window?: number;
 }
 
 export interface ReadRangeResult {
@@ -591,44 +601,64 @@ export async function readRange(
     );
   };
 
-  const step = async (c0: number, c1: number): Promise<Buffer[]> => {
+  /** Decrypt one step from its prefetched data-shard bytes (undefined: rebuild it with parity). */
+  const openStep = async (c0: number, c1: number, direct: Buffer | undefined): Promise<Buffer[]> => {
     const from = c0 * sealedSize;
     const to = Math.min(payloadSize, (c1 + 1) * sealedSize);
-    let bytes = await fetchDirect(from, to);
-    bytes ??= await fetchDecoded(from, to);
+    // Prefetched before a shard failed: bytes of a shard dropped since are not trusted (refetched without it).
+    const bytes = direct !== undefined && !stale(from, to) ? direct : await fetchDirect(from, to);
     try {
-      return openChunks(c0, c1, bytes);
+      return openChunks(c0, c1, bytes ?? (await fetchDecoded(from, to)));
     } catch (error) {
       if (!(error instanceof StrataError) || error.code !== "CHUNK_AUTH_FAILED") throw error;
       return recover(c0, c1, from, to, error);
     }
   };
+  /** Whether a data shard holding payload bytes [from, to) was dropped. */
+  const stale = (from: number, to: number): boolean =>
+    payloadRuns(g, from, to).some((run) => failed.has(run.shard));
 
-  // Fetch one step ahead of decryption: at most two steps' bytes in memory.
+  // Fetch ahead: up to `window` steps' data-shard requests in flight (one request per data shard and step, so a
+  // bounded number per provider, all providers in parallel) while earlier steps are decrypted and written. A step
+  // is decrypted, repaired and written in order; repair (parity, culprit search) runs on the decrypting side only.
   const steps: [number, number][] = [];
   for (let c = firstChunk; c <= lastChunk; c += chunksPerStep)
     steps.push([c, Math.min(lastChunk, c + chunksPerStep - 1)]);
-  let next: Promise<Buffer[]> | undefined = steps[0] === undefined ? undefined : step(...steps[0]);
-  for (let i = 0; i < steps.length; i++) {
-    const current = next;
-    if (current === undefined) break;
-    const following = steps[i + 1];
-    // Start the next fetch only after this one settles, so that shard failures are known to it.
-    const plains = await current;
-    next = following === undefined ? undefined : step(...following);
-    const [c0] = steps[i] ?? [0];
-    for (const [offset, plain] of plains.entries()) {
-      const chunkStart = (c0 + offset) * chunkSize;
-      const lo = Math.max(start, chunkStart) - chunkStart;
-      const hi = Math.min(end, chunkStart + plain.length) - chunkStart;
-      if (hi > lo) {
-        const part = plain.subarray(lo, hi);
-        hash.update(part);
-        await write(part);
+  const stepBytes = chunksPerStep * sealedSize;
+  const window = Math.max(
+    1,
+    options.window ?? Math.min(MAX_READ_WINDOW, Math.floor(READ_AHEAD_BYTES / stepBytes)),
+  );
+  const ahead = new Map<number, Promise<Buffer | undefined>>();
+  const prefetch = (i: number): void => {
+    const span = steps[i];
+    if (span === undefined) return;
+    const fetched = fetchDirect(span[0] * sealedSize, Math.min(payloadSize, (span[1] + 1) * sealedSize));
+    fetched.catch(() => undefined); // awaited in order below
+    ahead.set(i, fetched);
+  };
+  for (let i = 0; i < Math.min(window, steps.length); i++) prefetch(i);
+  try {
+    for (let i = 0; i < steps.length; i++) {
+      const [c0, c1] = steps[i] ?? [0, -1];
+      const direct = await ahead.get(i);
+      ahead.delete(i);
+      prefetch(i + window);
+      const plains = await openStep(c0, c1, direct);
+      for (const [offset, plain] of plains.entries()) {
+        const chunkStart = (c0 + offset) * chunkSize;
+        const lo = Math.max(start, chunkStart) - chunkStart;
+        const hi = Math.min(end, chunkStart + plain.length) - chunkStart;
+        if (hi > lo) {
+          const part = plain.subarray(lo, hi);
+          hash.update(part);
+          await write(part);
+        }
       }
     }
+  } finally {
+    await Promise.all([...ahead.values()].map(async (pending) => pending.catch(() => undefined)));
   }
-  await next?.catch(() => undefined);
   return {
     bytes: options.write === undefined ? Buffer.concat(collected) : undefined,
     failed: dropped,

@@ -12,6 +12,7 @@ import {
   type AgentDataSet,
   type AgentStatus,
   type AgentTerms,
+  type PieceSource,
 } from "../../../offchain/sdk/client/agentClient.js";
 import { PieceTree } from "../../../offchain/sdk/commitment/merkle.js";
 import { layoutSpan, validateLayout } from "../../../offchain/sdk/datasets/placement.js";
@@ -27,6 +28,8 @@ export interface FakeAgentBehaviour {
   rejectDataSets?: boolean;
   /** Refuses every piece upload with 422 POLICY_REJECTED. */
   rejectUploads?: boolean;
+  /** Stores other bytes than it received (one flipped) under their own root. */
+  alterUploads?: boolean;
   /** Accepts signed states but never puts them on chain. */
   neverApply?: boolean;
   /** Serves pieces with one byte flipped. */
@@ -56,6 +59,7 @@ export class FakeAgent implements AgentClient {
   readonly sets = new Map<bigint, HeldDataSet>();
   readonly states: DataSetStateRequest[] = [];
   readonly creates: CreateDataSetRequest[] = [];
+  private readonly completed = new Map<string, string>();
 
   constructor(
     readonly endpoint: string,
@@ -227,6 +231,38 @@ export class FakeAgent implements AgentClient {
     return this.putPiece(dataSetId, root, bytes.subarray(0, file.size), onProgress);
   }
 
+  /** Reads the whole upload (as the real agent does, while it is produced), then stores it under its root. */
+  async uploadPiece(
+    dataSetId: bigint,
+    upload: PieceSource,
+    onProgress?: (done: number, total: number) => void,
+  ) {
+    this.check();
+    const parts: Uint8Array[] = [];
+    let received = 0;
+    for await (const part of upload.read(0)) {
+      parts.push(Uint8Array.from(part));
+      received += part.length;
+      onProgress?.(received, upload.size);
+    }
+    const bytes = Buffer.concat(parts);
+    if (this.behaviour.alterUploads === true) bytes[0] = (bytes[0] ?? 0) ^ 1;
+    const { root } = PieceTree.build(bytes);
+    this.completed.set(upload.id, root);
+    return this.putPiece(dataSetId, root, bytes, onProgress);
+  }
+
+  namedUploadStatus(_dataSetId: bigint, uploadId: string, size: number) {
+    this.check();
+    const root = this.completed.get(uploadId);
+    return Promise.resolve({
+      uploadId,
+      size,
+      received: root === undefined ? 0 : size,
+      ...(root === undefined ? {} : { root }),
+    });
+  }
+
   uploadStatus(_dataSetId: bigint, root: string, size: number) {
     this.check();
     return Promise.resolve({ root, size, received: this.pieces.has(root) ? size : 0 });
@@ -237,6 +273,12 @@ export class FakeAgent implements AgentClient {
 
   putPublicIndex(_dataSetId: bigint, root: string, entries: readonly PublicIndexEntry[]) {
     this.check();
+    // As the real agent: the index is checked against the stored piece, so the piece must be there first.
+    if (!this.pieces.has(root)) {
+      return Promise.reject(
+        new ProviderRejectedError(this.endpoint, 409, "PIECE_NOT_STORED", "no such piece"),
+      );
+    }
     this.publicIndexes.set(root, entries);
     return Promise.resolve({ root, files: entries.length });
   }
