@@ -28,7 +28,12 @@ describe("site archives", function () {
     const archive = packSiteArchive(plan.manifest, files);
     const { manifest, files: restored } = await unpackSiteArchive(archive, plan.manifestCid);
     expect(manifest).to.deep.equal(plan.manifest);
-    expect(restored.map((f) => f.path)).to.deep.equal(["copy.html", "css/site.css", "empty.txt", "index.html"]);
+    expect(restored.map((f) => f.path)).to.deep.equal([
+      "copy.html",
+      "css/site.css",
+      "empty.txt",
+      "index.html",
+    ]);
     for (const file of files) {
       const back = restored.find((f) => f.path === file.path);
       expect(Buffer.from(back?.bytes ?? [])).to.deep.equal(Buffer.from(file.bytes));
@@ -41,7 +46,10 @@ describe("site archives", function () {
     const next = [...files, { path: "new.html", bytes: text("new") }];
     const plan = await planSite(next, first.manifest);
     expect(plan.changed.map((f) => f.path)).to.deep.equal(["new.html"]);
-    const { files: restored } = await unpackSiteArchive(packSiteArchive(plan.manifest, next), plan.manifestCid);
+    const { files: restored } = await unpackSiteArchive(
+      packSiteArchive(plan.manifest, next),
+      plan.manifestCid,
+    );
     expect(restored).to.have.length(5);
   });
 
@@ -66,7 +74,9 @@ describe("site archives", function () {
 
   it("refuses to pack a file the manifest does not list as it is", async function () {
     const plan = await planSite(files, null);
-    const changed = files.map((f) => (f.path === "index.html" ? { ...f, bytes: text("<h1>other size</h1>") } : f));
+    const changed = files.map((f) =>
+      f.path === "index.html" ? { ...f, bytes: text("<h1>other size</h1>") } : f,
+    );
     expect(() => packSiteArchive(plan.manifest, changed)).to.throw(StrataError);
   });
 });

@@ -202,7 +202,7 @@ describe("site records", function () {
       ).to.equal("BAD_SIGNATURE");
     });
 
-    it("refuses file id 0 and a tombstone naming a file", async function () {
+    it("refuses file id 0 and a tombstone naming a file", function () {
       for (const change of [
         { permanentFileId: 0n },
         { permanentFileId: 3n, rootCid: "", removed: true, backend: null },
@@ -227,7 +227,10 @@ describe("site records", function () {
       verifySiteRecord(domain, back.record, back.signature);
       const old = JSON.parse(
         JSON.stringify(
-          postSiteRequest.encode({ record: record(), signature: await signSiteRecord(OWNER, domain, record()) }),
+          postSiteRequest.encode({
+            record: record(),
+            signature: await signSiteRecord(OWNER, domain, record()),
+          }),
         ),
       ) as { record: Record<string, unknown> };
       expect(old.record).to.not.have.property("permanentFileId");

@@ -18,9 +18,9 @@ export function packSiteArchive(manifest: SiteManifest, files: readonly SiteInpu
   const manifestBytes = encodeSiteManifest(manifest);
   const byPath = new Map(files.map((file) => [file.path, file.bytes]));
   const paths = Object.keys(manifest.files).sort();
-  const bodies = paths.map((path) => {
+  const bodies = paths.map((path): Uint8Array => {
     const bytes = byPath.get(path);
-    if (bytes?.length !== manifest.files[path]?.size) {
+    if (bytes === undefined || bytes.length !== manifest.files[path]?.size) {
       throw new StrataError("INTERNAL_INVARIANT", `${path} is not the file the site manifest lists`);
     }
     return bytes;
