@@ -1,10 +1,10 @@
 /**
- * A site version's archive (docs/SPEC.md §17.6): the whole version in one self-describing payload, what
- * `strata site deploy --permanent` stores as a permanent file and names in the signed record. Layout: an 8-byte
+ * A site version's archive (docs/SPEC.md §17, "Permanent copy"): the whole version in one self-describing payload,
+ * what `strata site deploy --permanent` stores as a permanent file and names in the signed record. Layout: an 8-byte
  * big-endian length, the site manifest's bytes (the public file whose content id is the record's `rootCid`), then
  * every file of the manifest back to back in the manifest's path order (sorted, as encodeSiteManifest writes it),
  * each once per path. Nothing else is needed to restore it: the record gives the root content id, the manifest the
- * paths, sizes and content ids, and every piece is checked against them.
+ * paths, sizes and content ids, and every file is checked against them.
  */
 import { publicCid } from "../files/cid.js";
 import { StrataError } from "../errors.js";

@@ -59,9 +59,10 @@ export function publishOptions(command: Command): Command {
     )
     .option(
       "--permanent",
-      "also keep this version permanently, paid once (docs/SPEC.md §17.6): every file and the site manifest packed " +
-        "into one archive stored as a permanent file, whose id the signed record carries; the quote is shown and " +
-        "confirmed before anything is stored or paid. The site is still served from the public replicas",
+      "also keep this version permanently, paid once (docs/SPEC.md §17, permanent copy): every file and the " +
+        "site manifest packed into one archive stored as a permanent file, whose id the signed record carries; the " +
+        "quote is shown and confirmed before anything is stored or paid. The site is still served from the public " +
+        "replicas",
     )
     .option("--yes", "with --permanent: pay the quote without asking")
     .option(
