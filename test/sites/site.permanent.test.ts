@@ -13,7 +13,7 @@ import path from "node:path";
 import { StorageMarket__factory, TestStablecoin__factory } from "../../typechain-types/index.js";
 import { enablePermanent } from "../../scripts/demo/agentsConfig.js";
 import { advanceUntilPermanentLive, permanentOf } from "../../scripts/demo/permanentStory.js";
-import { DEMO_SITE_DIR } from "../../scripts/demo/siteStory.js";
+import { DEMO_SITE_DIR, SITE_BACKEND_WORKLOAD } from "../../scripts/demo/siteStory.js";
 import { run, startLocalChain, stopProcess, type LocalChain } from "../../scripts/lib/localChain.js";
 import {
   CLI,
@@ -109,6 +109,12 @@ describe("e2e: a website kept permanently (site deploy --permanent)", function (
     expect(declined.code).to.equal("STORE_DECLINED");
     expect(declined.stderr).to.match(/one-time price [0-9.]+ \S+ = principal/);
     expect(declined.stderr).to.match(/Pay [0-9.]+ \S+ once\? \[y\/N\]/);
+    // With a backend to start, the quote is asked for before the lease is ordered: declining orders nothing.
+    const workload = path.join(c.workDir, "site-backend.json");
+    writeFileSync(workload, JSON.stringify(SITE_BACKEND_WORKLOAD));
+    const withBackend = await refused([...base, "--backend", workload]);
+    expect(withBackend.code).to.equal("STORE_DECLINED");
+    expect(withBackend.stderr).to.not.contain("backend: order");
     expect((await refused([...base, "--yes", "--max-payment", "0.000001"])).code).to.equal(
       "AMOUNT_OUT_OF_RANGE",
     );
