@@ -16,7 +16,9 @@ import {
   siteDomain,
   siteIdOf,
   SiteRecordError,
+  SITE_RECORD_PERMANENT_TYPE,
   SITE_RECORD_TYPE,
+  siteRecordDigest,
   verifySiteRecord,
   type SiteRecord,
 } from "../../offchain/sdk/sites/record.js";
@@ -129,6 +131,113 @@ describe("site records", function () {
         }),
       ).to.equal("BAD_SIGNATURE");
     }
+  });
+
+  describe("permanentFileId", function () {
+    // The type every record was signed under before the field existed, written out so a change to it shows here.
+    const V1_TYPES = {
+      SiteRecord: [
+        { name: "siteId", type: "bytes32" },
+        { name: "owner", type: "address" },
+        { name: "name", type: "string" },
+        { name: "version", type: "uint64" },
+        { name: "rootCid", type: "string" },
+        { name: "backendLease", type: "uint256" },
+        { name: "backendUrl", type: "string" },
+        { name: "createdAt", type: "uint64" },
+        { name: "removed", type: "bool" },
+      ],
+    };
+
+    it("states the second EIP-712 type: the first with permanentFileId appended", function () {
+      expect(SITE_RECORD_PERMANENT_TYPE).to.equal(
+        SITE_RECORD_TYPE.slice(0, -1) + ",uint256 permanentFileId)",
+      );
+    });
+
+    it("still verifies a record signed under the type without the field", async function () {
+      const r = record();
+      const signature = await OWNER.signTypedData(domain, V1_TYPES, {
+        siteId: r.siteId,
+        owner: r.owner,
+        name: r.name,
+        version: r.version,
+        rootCid: r.rootCid,
+        backendLease: 7n,
+        backendUrl: "http://127.0.0.1:23001",
+        createdAt: r.createdAt,
+        removed: false,
+      });
+      verifySiteRecord(domain, r, signature);
+      expect(await signSiteRecord(OWNER, domain, r)).to.equal(signature);
+    });
+
+    it("signs and verifies a record naming a permanent file, under a digest of its own", async function () {
+      const r = record({ permanentFileId: 12n });
+      const signature = await signSiteRecord(OWNER, domain, r);
+      verifySiteRecord(domain, r, signature);
+      expect(siteRecordDigest(domain, r)).to.not.equal(siteRecordDigest(domain, record()));
+      expect(siteRecordDigest(domain, r)).to.not.equal(
+        siteRecordDigest(domain, record({ permanentFileId: 13n })),
+      );
+    });
+
+    it("refuses the field stripped, added or changed after signing", async function () {
+      const withFile = record({ permanentFileId: 12n });
+      const signedWith = await signSiteRecord(OWNER, domain, withFile);
+      const stripped: SiteRecord = { ...withFile };
+      delete stripped.permanentFileId;
+      for (const r of [stripped, record({ permanentFileId: 13n })]) {
+        expect(
+          problemOf(() => {
+            verifySiteRecord(domain, r, signedWith);
+          }),
+        ).to.equal("BAD_SIGNATURE");
+      }
+      const signedWithout = await signSiteRecord(OWNER, domain, record());
+      expect(
+        problemOf(() => {
+          verifySiteRecord(domain, withFile, signedWithout);
+        }),
+      ).to.equal("BAD_SIGNATURE");
+    });
+
+    it("refuses file id 0 and a tombstone naming a file", function () {
+      for (const change of [
+        { permanentFileId: 0n },
+        { permanentFileId: 3n, rootCid: "", removed: true, backend: null },
+      ] satisfies Partial<SiteRecord>[]) {
+        expect(
+          problemOf(() => {
+            verifySiteRecord(domain, record(change), "0x");
+          }),
+        ).to.equal("BAD_SHAPE");
+      }
+    });
+
+    it("crosses the wire: present as a decimal string, absent when the record names none", async function () {
+      const r = record({ permanentFileId: 12n });
+      const signature = await signSiteRecord(OWNER, domain, r);
+      const wire = JSON.parse(JSON.stringify(postSiteRequest.encode({ record: r, signature }))) as {
+        record: Record<string, unknown>;
+      };
+      expect(wire.record.permanentFileId).to.equal("12");
+      const back = postSiteRequest.parse(wire);
+      expect(back.record.permanentFileId).to.equal(12n);
+      verifySiteRecord(domain, back.record, back.signature);
+      const old = JSON.parse(
+        JSON.stringify(
+          postSiteRequest.encode({
+            record: record(),
+            signature: await signSiteRecord(OWNER, domain, record()),
+          }),
+        ),
+      ) as { record: Record<string, unknown> };
+      expect(old.record).to.not.have.property("permanentFileId");
+      const parsedOld = postSiteRequest.parse(old);
+      expect(parsedOld.record.permanentFileId).to.equal(undefined);
+      verifySiteRecord(domain, parsedOld.record, parsedOld.signature);
+    });
   });
 
   it("refuses a site id that is not keccak256(owner, name), whoever signs it", async function () {

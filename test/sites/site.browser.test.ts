@@ -135,7 +135,7 @@ describe("a website with a backend, deployed with the CLI and loaded in headless
     expect((elsewhere.providers as unknown[]).length).to.equal(agents.length);
   });
 
-  it("refuses --permanent (no permanent store yet) with a typed error, and documents every subcommand", async function () {
+  it("documents every subcommand and refuses to deploy a site twice", async function () {
     const base = [
       CLI,
       "--rpc",
@@ -146,11 +146,6 @@ describe("a website with a backend, deployed with the CLI and loaded in headless
       String(OWNER),
       "--json",
     ];
-    const refused = await run([...base, "site", "deploy", DEMO_SITE_DIR, "--name", "other", "--permanent"]);
-    expect(refused.code).to.equal(1);
-    expect((JSON.parse(refused.stdout) as { error: { code: string } }).error.code).to.equal(
-      "SITE_OPTION_UNAVAILABLE",
-    );
     for (const command of ["deploy", "update", "status", "rm"]) {
       const help = await run([CLI, "site", command, "--help"]);
       expect(help.code, command).to.equal(0);

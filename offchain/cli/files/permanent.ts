@@ -32,7 +32,8 @@ export interface PermanentStoreOptions {
   providers?: string[];
 }
 
-async function contract(ctx: CliContext, signed: boolean): Promise<PermanentStorage> {
+/** The deployment's PermanentStorage, bound to the signer when `signed`. PERMANENT_NOT_DEPLOYED without one. */
+export async function permanentContract(ctx: CliContext, signed: boolean): Promise<PermanentStorage> {
   const chain = await ctx.chain();
   const address = await permanentStorageAddress(chain.deployment);
   if (address === null) {
@@ -43,7 +44,7 @@ async function contract(ctx: CliContext, signed: boolean): Promise<PermanentStor
   return PermanentStorage__factory.connect(address, signed ? (await ctx.signed()).signer : chain.provider);
 }
 
-function quoteLines(name: string, q: PermanentQuote, units: TokenUnits): string[] {
+export function quoteLines(name: string, q: PermanentQuote, units: TokenUnits): string[] {
   return [
     `${name} (${formatBytes(q.fileSize)}): ${q.n} pieces (any ${q.k} rebuild it) of ${formatBytes(q.pieceSize)}`,
     `  one-time price ${units.format(q.total)} = principal ${units.format(q.principal)} + fee ${units.format(q.fee)}`,
@@ -68,7 +69,7 @@ export function quoteJson(q: PermanentQuote) {
 }
 
 /** Ask on stderr, read one line from stdin: only "y" or "yes" pays. */
-async function askToPay(question: string): Promise<boolean> {
+export async function askToPay(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
   try {
     process.stderr.write(question);
@@ -93,7 +94,7 @@ export async function storePermanentFiles(
   const inputs = await collectInputs(paths);
   for (const skipped of inputs.skipped) ctx.note(`skipped ${skipped} (not a regular file)`);
   const units = await ctx.tokenUnits();
-  const perm = await contract(ctx, opts.dryRun !== true);
+  const perm = await permanentContract(ctx, opts.dryRun !== true);
   const quotes = await Promise.all(inputs.files.map((f) => quotePermanent(perm, f.size)));
   const total = quotes.reduce((sum, q) => sum + q.total, 0n);
   const quoted = inputs.files.flatMap((f, i) => {
@@ -244,7 +245,7 @@ export function solvencyLines(f: PermanentFileView, units: TokenUnits): string[]
 export async function permanentStatus(ctx: CliContext, target: string): Promise<void> {
   if (!/^[0-9]{1,20}$/.test(target))
     throw new StrataError("INVALID_ARGUMENT", `${target} is not a permanent file id`);
-  const perm = await contract(ctx, false);
+  const perm = await permanentContract(ctx, false);
   const units = await ctx.tokenUnits();
   const fileId = BigInt(target);
   if (fileId === 0n || fileId > (await perm.fileCount())) {
@@ -268,7 +269,7 @@ export async function permanentStatus(ctx: CliContext, target: string): Promise<
 
 /** `strata ls --permanent`: the permanent files the signing account paid for (FileStored events). */
 export async function listPermanent(ctx: CliContext): Promise<void> {
-  const perm = await contract(ctx, false);
+  const perm = await permanentContract(ctx, false);
   const units = await ctx.tokenUnits();
   const { signer } = await ctx.signed();
   const me = await signer.getAddress();
@@ -291,7 +292,7 @@ export async function getPermanent(
   if (!/^[0-9]{1,20}$/.test(target))
     throw new StrataError("INVALID_ARGUMENT", `${target} is not a permanent file id`);
   await checkOutputPath(out, force);
-  const perm = await contract(ctx, false);
+  const perm = await permanentContract(ctx, false);
   const chain = await ctx.chain();
   const bytes = await retrievePermanent(BigInt(target), {
     permanent: perm,

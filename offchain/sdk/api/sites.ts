@@ -22,6 +22,8 @@ export const siteRecordSchema = z.strictObject({
   backend: siteBackendSchema.nullable(),
   createdAt: u64,
   removed: z.boolean(),
+  /** Absent in records that name no permanent file (and in every record signed before the field existed). */
+  permanentFileId: uint256Codec.optional(),
 }) satisfies z.ZodType<SiteRecord>;
 export type SiteRecordJson = z.input<typeof siteRecordSchema>;
 

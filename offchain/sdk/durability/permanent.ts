@@ -293,7 +293,7 @@ export interface StorePermanentResult {
 }
 
 /** An agent taking permanent pieces for this contract, and its price. */
-interface Stager {
+export interface Stager {
   provider: string;
   endpoint: string;
   price: bigint;
@@ -379,7 +379,7 @@ export async function storePermanent(
 }
 
 /** Registered agents taking permanent pieces of `pieceSize` bytes for `contract`, cheapest first. */
-async function findStagers(
+export async function findStagers(
   contract: string,
   pieceSize: number,
   deps: Pick<StorePermanentDeps, "registry" | "agentFor">,

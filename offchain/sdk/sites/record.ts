@@ -3,7 +3,9 @@
  * signs. The domain binds the chain id and the StorageMarket address, so a record signed for one chain or one
  * market is refused by agents of any other; versions only go up, so an old record cannot be replayed over a newer
  * one. A tombstone (`removed`) is a version like any other: once an agent holds it, it stops serving the site and
- * refuses every older record.
+ * refuses every older record. A version may also name a permanent file (docs/SPEC.md §16.2) holding the exact bytes
+ * of its public payload, paid once: a record with one is signed under a second type that appends the field, so
+ * records signed before the field existed keep verifying and the field can be neither stripped nor added.
  */
 import {
   AbiCoder,
@@ -43,6 +45,11 @@ export interface SiteRecord {
   createdAt: bigint;
   /** A tombstone: the site is no longer served. */
   removed: boolean;
+  /**
+   * The permanent file (PermanentStorage file id, >= 1) holding this version's public payload: every file of the
+   * version and its site manifest, packed. Absent when the version is not stored permanently.
+   */
+  permanentFileId?: bigint | undefined;
 }
 
 /** The typed-data form: the optional backend flattened (lease 0 and an empty url = none). */
@@ -61,6 +68,19 @@ export const SITE_RECORD_TYPES: Record<string, TypedDataField[]> = {
 };
 
 export const SITE_RECORD_TYPE = TypedDataEncoder.from(SITE_RECORD_TYPES).encodeType("SiteRecord");
+
+/** The typed-data form of a record naming a permanent file: the fields above, then `permanentFileId`. */
+export const SITE_RECORD_PERMANENT_TYPES: Record<string, TypedDataField[]> = {
+  SiteRecord: [...(SITE_RECORD_TYPES.SiteRecord ?? []), { name: "permanentFileId", type: "uint256" }],
+};
+
+export const SITE_RECORD_PERMANENT_TYPE =
+  TypedDataEncoder.from(SITE_RECORD_PERMANENT_TYPES).encodeType("SiteRecord");
+
+/** The types `record` is signed under: with the permanent file id when it names one. */
+function typesOf(record: SiteRecord): Record<string, TypedDataField[]> {
+  return record.permanentFileId === undefined ? SITE_RECORD_TYPES : SITE_RECORD_PERMANENT_TYPES;
+}
 
 /** The site-record domain on `chainId` for the StorageMarket at `market`. */
 export function siteDomain(chainId: bigint, market: string): TypedDataDomain {
@@ -83,12 +103,13 @@ function typedMessage(record: SiteRecord): Record<string, unknown> {
     backendUrl: record.backend?.url ?? "",
     createdAt: record.createdAt,
     removed: record.removed,
+    ...(record.permanentFileId === undefined ? {} : { permanentFileId: record.permanentFileId }),
   };
 }
 
 /** The 32-byte digest the owner signs for `record`. */
 export function siteRecordDigest(domain: TypedDataDomain, record: SiteRecord): string {
-  return TypedDataEncoder.hash(domain, SITE_RECORD_TYPES, typedMessage(record));
+  return TypedDataEncoder.hash(domain, typesOf(record), typedMessage(record));
 }
 
 export async function signSiteRecord(
@@ -97,7 +118,7 @@ export async function signSiteRecord(
   record: SiteRecord,
 ): Promise<string> {
   checkSiteRecordShape(record);
-  return owner.signTypedData(domain, SITE_RECORD_TYPES, typedMessage(record));
+  return owner.signTypedData(domain, typesOf(record), typedMessage(record));
 }
 
 /** Why a record is refused (the agent maps these to HTTP answers). */
@@ -114,7 +135,8 @@ export class SiteRecordError extends StrataError {
 
 /**
  * The rules a record obeys whoever signs it: a valid name, the site id of (owner, name), a version from 1, a root
- * content id unless it is a tombstone and none in one, a backend with a lease id and an http(s) url.
+ * content id unless it is a tombstone and none in one, a backend with a lease id and an http(s) url, a permanent
+ * file id from 1 and only with content (a tombstone names none).
  */
 export function checkSiteRecordShape(record: SiteRecord): void {
   if (!SITE_NAME_PATTERN.test(record.name)) {
@@ -140,6 +162,10 @@ export function checkSiteRecordShape(record: SiteRecord): void {
       );
     }
   }
+  if (record.permanentFileId !== undefined) {
+    if (record.permanentFileId < 1n) throw new SiteRecordError("BAD_SHAPE", "permanent file ids start at 1");
+    if (record.removed) throw new SiteRecordError("BAD_SHAPE", "a tombstone names no permanent file");
+  }
 }
 
 /**
@@ -150,7 +176,7 @@ export function verifySiteRecord(domain: TypedDataDomain, record: SiteRecord, si
   checkSiteRecordShape(record);
   let signer: string;
   try {
-    signer = verifyTypedData(domain, SITE_RECORD_TYPES, typedMessage(record), signature);
+    signer = verifyTypedData(domain, typesOf(record), typedMessage(record), signature);
   } catch (error) {
     throw new SiteRecordError("BAD_SIGNATURE", `the signature does not parse: ${(error as Error).message}`);
   }

@@ -12,9 +12,16 @@ import { planSite, type SiteInputFile } from "../../../sdk/sites/plan.js";
 import { SITE_NAME_PATTERN, siteIdOf, type SiteRecord } from "../../../sdk/sites/record.js";
 import type { CliContext } from "../../context.js";
 import { collectInputs } from "../../files/inputs.js";
-import { positiveInt } from "../../parse.js";
+import { decimalAmount, positiveInt } from "../../parse.js";
 import type { Runner } from "../../runner.js";
 import { startBackend, type StartedBackend } from "./backend.js";
+import {
+  agreePermanentCopy,
+  MAX_BACKEND_URL,
+  siteArchive,
+  storePermanentCopy,
+  type AgreedPermanentCopy,
+} from "./permanent.js";
 import { signAndPost, storeManifestPath, storeSiteFiles } from "./publish.js";
 import { currentManifest, readSiteState, writeSiteState, SITES_DIR, type SiteState } from "./state.js";
 
@@ -25,6 +32,8 @@ export interface DeployOptions {
   backendDeposit?: string;
   backendTimeout: number;
   permanent?: boolean;
+  yes?: boolean;
+  maxPayment?: string;
   replicas: number;
   providers?: string[];
   duration: number;
@@ -48,7 +57,19 @@ export function publishOptions(command: Command): Command {
       positiveInt,
       180,
     )
-    .option("--permanent", "store the files permanently (an endowment instead of periodic payments)")
+    .option(
+      "--permanent",
+      "also keep this version permanently, paid once (docs/SPEC.md §17, permanent copy): every file and the " +
+        "site manifest packed into one archive stored as a permanent file, whose id the signed record carries; the " +
+        "quote is shown and confirmed before anything is stored or paid. The site is still served from the public " +
+        "replicas",
+    )
+    .option("--yes", "with --permanent: pay the quote without asking")
+    .option(
+      "--max-payment <amount>",
+      "with --permanent: most paid for the permanent copy, in tokens",
+      decimalAmount,
+    )
     .option("--duration <periods>", "proving periods of storage to pay ahead", positiveInt, 24)
     .option(
       "--apply-timeout <seconds>",
@@ -102,15 +123,8 @@ export async function publish(
   opts: DeployOptions,
   mode: "deploy" | "update",
 ): Promise<void> {
-  if (opts.permanent === true) {
-    throw new StrataError(
-      "SITE_OPTION_UNAVAILABLE",
-      "--permanent is not available yet: this SDK has no permanent store",
-      {
-        details:
-          "deploy without --permanent (files are paid for --duration proving periods and can be renewed)",
-      },
-    );
+  if (opts.permanent !== true && (opts.yes === true || opts.maxPayment !== undefined)) {
+    throw new StrataError("INVALID_ARGUMENT", "--yes and --max-payment go with --permanent");
   }
   const name = opts.name ?? defaultName(dir);
   if (!SITE_NAME_PATTERN.test(name)) {
@@ -145,6 +159,24 @@ export async function publish(
     (pinned ?? state?.providers ?? []).map((p) => p.endpoint),
   );
   const version = Math.max(served, ...(state?.versions.map((v) => v.version) ?? [0])) + 1;
+  const previousBackend = state !== null && !state.removed ? state.backend : null;
+  const configFile = (backendUrl: string | null): SiteInputFile => ({
+    path: SITE_CONFIG_FILE,
+    bytes: new TextEncoder().encode(JSON.stringify({ backend: backendUrl, siteId, version }, null, 2) + "\n"),
+  });
+
+  // The permanent copy is agreed before anything is spent; a new backend's address is not known yet, so the
+  // archive is sized with the longest address a record allows.
+  let agreed: AgreedPermanentCopy | null = null;
+  if (opts.permanent === true) {
+    const url = opts.backend !== undefined ? "x".repeat(MAX_BACKEND_URL) : (previousBackend?.url ?? null);
+    const bound = [...files, configFile(url)];
+    const boundPlan = await planSite(bound, null);
+    agreed = await agreePermanentCopy(ctx, name, siteArchive(boundPlan, bound).length, {
+      ...(opts.yes === undefined ? {} : { yes: opts.yes }),
+      ...(opts.maxPayment === undefined ? {} : { maxPayment: opts.maxPayment }),
+    });
+  }
 
   let backend: StartedBackend | null = null;
   if (opts.backend !== undefined) {
@@ -154,7 +186,6 @@ export async function publish(
       timeout: opts.backendTimeout,
     });
   }
-  const previousBackend = state !== null && !state.removed ? state.backend : null;
   const siteBackend =
     backend !== null
       ? { leaseId: backend.leaseId, url: backend.url, provider: backend.provider }
@@ -165,11 +196,7 @@ export async function publish(
             url: previousBackend.url,
             provider: previousBackend.provider,
           };
-  const config = { backend: siteBackend?.url ?? null, siteId, version };
-  files.push({
-    path: SITE_CONFIG_FILE,
-    bytes: new TextEncoder().encode(JSON.stringify(config, null, 2) + "\n"),
-  });
+  files.push(configFile(siteBackend?.url ?? null));
 
   const plan = await planSite(files, currentManifest(state));
   const manifestPath = storeManifestPath(sitesDir, siteId, version);
@@ -184,6 +211,8 @@ export async function publish(
     applyTimeoutSeconds: opts.applyTimeout,
     manifestPath,
   });
+  const permanentCopy =
+    agreed === null ? null : await storePermanentCopy(ctx, agreed, siteArchive(plan, files));
   const providers = stored.placed.map((p) => ({ address: p.provider, endpoint: p.endpoint }));
   const record: SiteRecord = {
     siteId,
@@ -194,6 +223,7 @@ export async function publish(
     backend: siteBackend === null ? null : { leaseId: siteBackend.leaseId, url: siteBackend.url },
     createdAt: BigInt(Math.floor(Date.now() / 1000)),
     removed: false,
+    ...(permanentCopy === null ? {} : { permanentFileId: permanentCopy.fileId }),
   };
   const { posted } = await signAndPost(ctx, record, providers);
   const next: SiteState = {
@@ -215,6 +245,7 @@ export async function publish(
         rootCid: plan.manifestCid,
         createdAt: Number(record.createdAt),
         storeManifests: [stored.manifestPath],
+        ...(permanentCopy === null ? {} : { permanentFileId: permanentCopy.fileId.toString() }),
       },
     ],
     manifest: plan.manifest,
@@ -232,6 +263,7 @@ export async function publish(
     }
   }
   const serving = posted.filter((p) => p.error === null);
+  const paidText = permanentCopy === null ? "" : (await ctx.tokenUnits()).format(permanentCopy.quote.total);
   if (serving.length === 0) ctx.exitCode = 2;
   ctx.result(
     {
@@ -250,6 +282,17 @@ export async function publish(
           ? null
           : { leaseId: siteBackend.leaseId, url: siteBackend.url, provider: siteBackend.provider },
       closedLease,
+      permanent:
+        permanentCopy === null
+          ? null
+          : {
+              fileId: permanentCopy.fileId,
+              txHash: permanentCopy.txHash,
+              paid: permanentCopy.quote.total,
+              staged: permanentCopy.staged,
+              live: permanentCopy.live,
+              needed: permanentCopy.needed,
+            },
     },
     () => [
       `site ${name} version ${version}: ${Object.keys(plan.manifest.files).length} file(s), ${plan.changed.length} stored, ${plan.reused.length} reused`,
@@ -261,6 +304,12 @@ export async function publish(
       ),
       ...(siteBackend === null ? [] : [`  backend: ${siteBackend.url} (lease ${siteBackend.leaseId})`]),
       ...(closedLease === null ? [] : [`  the previous backend's lease ${closedLease} was closed`]),
+      ...(permanentCopy === null
+        ? []
+        : [
+            `  permanent copy: file ${permanentCopy.fileId}, paid ${paidText} once; its ${permanentCopy.needed} pieces ` +
+              "are handed to provider agents, which place them (strata site status shows its solvency)",
+          ]),
       ...(serving.length === 0
         ? ["no provider accepted the record: the site is not served (strata site status)"]
         : []),

@@ -27,6 +27,11 @@ const siteStateSchema = z.object({
       rootCid: z.string(),
       createdAt: z.int().min(0),
       storeManifests: z.array(z.string()),
+      /** The permanent copy of the version (`--permanent`), a PermanentStorage file id. */
+      permanentFileId: z
+        .string()
+        .regex(/^[1-9][0-9]*$/)
+        .optional(),
     }),
   ),
   manifest: siteManifestSchema.nullable(),

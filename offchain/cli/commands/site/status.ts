@@ -8,6 +8,7 @@ import { siteDomain, verifySiteRecord, type SiteRecord } from "../../../sdk/site
 import type { StrataChain } from "../../../sdk/chain/connect.js";
 import type { CliContext } from "../../context.js";
 import type { Runner } from "../../runner.js";
+import { permanentCopyStatus } from "./permanent.js";
 import { resolveSiteId } from "./resolve.js";
 import { readSiteState, SITES_DIR } from "./state.js";
 
@@ -104,7 +105,11 @@ async function status(ctx: CliContext, ref: string, opts: StatusOptions): Promis
       closeReason: lease.closed?.reason ?? null,
     };
   }
-  if (serving.length === 0 || backend?.state === "closed") ctx.exitCode = 2;
+  // The current version's permanent copy (a record signed with --permanent names it).
+  const permanent =
+    current?.permanentFileId === undefined ? null : await permanentCopyStatus(ctx, current.permanentFileId);
+  const permanentGone = permanent?.view.status === "lost" || permanent?.view.status === "abandoned";
+  if (serving.length === 0 || backend?.state === "closed" || permanentGone) ctx.exitCode = 2;
   ctx.result(
     {
       siteId,
@@ -117,6 +122,7 @@ async function status(ctx: CliContext, ref: string, opts: StatusOptions): Promis
       providers: views,
       serving: serving.length,
       backend,
+      permanent: permanent?.json ?? null,
     },
     () => [
       `site ${current?.name ?? state?.name ?? "?"} (${siteId})` +
@@ -137,6 +143,7 @@ async function status(ctx: CliContext, ref: string, opts: StatusOptions): Promis
         : [
             `  backend lease ${backend.leaseId}: ${backend.state}${backend.closeReason === null ? "" : ` (${backend.closeReason})`} at ${backend.url}`,
           ]),
+      ...(permanent?.lines ?? []),
     ],
   );
 }
@@ -144,12 +151,14 @@ async function status(ctx: CliContext, ref: string, opts: StatusOptions): Promis
 export function registerSiteStatus(site: Command, run: Runner): void {
   site
     .command("status")
-    .summary("which providers serve a site, at which version, and its backend lease")
+    .summary("which providers serve a site, at which version, its backend lease and permanent copy")
     .description(
       "ask each provider of a site (those it was published to from here, and --providers; else every registered " +
         "provider) which version it serves " +
-        "and check the record's signature; show the versions and the backend lease. Exits with 2 when no provider " +
-        "serves the current version or the backend lease is closed",
+        "and check the record's signature; show the versions, the backend lease and, for a version published with " +
+        "--permanent, its permanent copy's solvency (live/needed pieces, principal left, years covered). Exits " +
+        "with 2 when no provider serves the current version, the backend lease is closed or the permanent copy " +
+        "is lost or abandoned",
     )
     .argument("<site>", "a site id (0x…) or the name of one of your sites")
     .option("--providers <list>", "comma-separated provider endpoints to ask as well", (v: string) =>
