@@ -124,8 +124,8 @@ export async function runPermanentStory(input: PermanentStoryInput): Promise<Per
         if (event.kind === "quoted") {
           const q = event.quote;
           p.detail(
-            `${q.n} pieces (any ${q.k} rebuild it) of ${q.pieceSize} bytes; quote: ${tokens(BigInt(q.principal))} tokens of ` +
-              `principal + ${tokens(BigInt(q.fee))} fee, assuming storage costs fall ${q.declineBps / 100}% a year; ` +
+            `${q.n} pieces (any ${q.k} rebuild it) of ${q.pieceSize} bytes; quote: ${tokens(q.principal)} tokens of ` +
+              `principal + ${tokens(q.fee)} fee, assuming storage costs fall ${q.declineBps / 100}% a year; ` +
               `${event.stagers} agents take permanent pieces`,
           );
         }
@@ -141,22 +141,20 @@ export async function runPermanentStory(input: PermanentStoryInput): Promise<Per
       },
     },
   );
-  p.detail(
-    `file ${stored.fileId} paid once: ${tokens(BigInt(stored.quote.total))} tokens; the client is done`,
-  );
+  p.detail(`file ${stored.fileId} paid once: ${tokens(stored.quote.total)} tokens; the client is done`);
   p.check(stored.file.principalLeft === stored.quote.principal, "the principal held is not the quoted one");
 
   p.step("Provider agents offer for its pieces (cheapest wins), place, prove and confirm them");
   const view = await advanceUntilPermanentLive(chain, stored.fileId);
   for (const s of view.slots) {
     p.detail(
-      `piece ${s.index}: ${s.stage} with ${s.provider ?? "nobody"} at ${s.pricePerTiBMonth === null ? "-" : tokens(BigInt(s.pricePerTiBMonth))} tokens per TiB-month, data set ${s.dataSetId ?? "none"}`,
+      `piece ${s.index}: ${s.stage} with ${s.provider ?? "nobody"} at ${tokens(s.pricePerTiBMonth)} tokens per TiB-month, data set ${s.dataSetId ?? "none"}`,
     );
   }
   p.check(view.livePieces === n, `${view.livePieces} of ${n} pieces live`);
   p.detail(
     `solvency of file ${stored.fileId}: ${view.status}, ${view.livePieces}/${n} replicas live, principal left ` +
-      `${tokens(BigInt(view.principalLeft))} of ${tokens(BigInt(view.principal))} tokens, covering ${view.yearsCovered} years at the live prices`,
+      `${tokens(view.principalLeft)} of ${tokens(view.principal)} tokens, covering ${view.yearsCovered} years at the live prices`,
   );
   return {
     fileId: stored.fileId,

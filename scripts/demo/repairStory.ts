@@ -49,7 +49,7 @@ export async function runRepairStory(input: RepairStoryInput): Promise<RepairSto
   );
   p.detail(
     `repair ${repairId}: piece ${index} rebuilt from a live piece (no key), placed with ${terms.provider} at ` +
-      `${tokens(BigInt(terms.pricePerTiBMonth))} tokens per TiB-month (within the mandate's ceiling)`,
+      `${tokens(terms.pricePerTiBMonth)} tokens per TiB-month (within the mandate's ceiling)`,
   );
   const bound = await until(
     "the worker to bind the repair data set",
@@ -79,7 +79,7 @@ export async function runRepairStory(input: RepairStoryInput): Promise<RepairSto
   p.check(paid > 0n, "the new provider was not paid");
   p.detail(
     `proven: reward ${tokens(claimed.args.reward)} tokens credited to the worker; the new provider was paid ` +
-      `${tokens(BigInt(paid))} tokens from the repair escrow`,
+      `${tokens(paid)} tokens from the repair escrow`,
   );
   return {
     mandate: input.mandate,

@@ -110,7 +110,7 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
     const set = await market.dataSet(BigInt(piece.dataSetId));
     p.detail(
       `data set ${piece.dataSetId} (version ${set.version}, ${set.span * 64n} bytes, ` +
-        `${tokens(BigInt(set.pricePerTiBMonth))} tokens per TiB-month): piece ${piece.root.slice(0, 18)}… at leaf ${piece.offset} with ${piece.provider}`,
+        `${tokens(set.pricePerTiBMonth)} tokens per TiB-month): piece ${piece.root.slice(0, 18)}… at leaf ${piece.offset} with ${piece.provider}`,
     );
   }
   // A repair mandate lets anyone repair the file while the client is away; its brief goes to the worker.
@@ -185,7 +185,7 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
   );
   p.detail(
     `challenge ${opened.args.challengeId} on data set ${lostPiece.dataSetId}, leaf ${opened.args.leafIndex}, bond ` +
-      `${tokens(BigInt(opened.args.bond))} tokens; the provider has until ${new Date(Number(opened.args.deadline) * 1000).toISOString()}`,
+      `${tokens(opened.args.bond)} tokens; the provider has until ${new Date(Number(opened.args.deadline) * 1000).toISOString()}`,
   );
 
   p.step(`Provider ${offline.address} goes offline (its agent is killed) and misses its proof window`);
@@ -213,7 +213,7 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
   const stakeAfter = await totalStake(offline.address);
   p.check(stakeAfter < stakeBefore, "the offline provider's stake was not slashed");
   p.detail(
-    `worker reported period ${report.args.fromPeriod} missed; penalty slashed from the provider's proof bond, ${tokens(BigInt(report.args.bounty))} tokens of it to the worker`,
+    `worker reported period ${report.args.fromPeriod} missed; penalty slashed from the provider's proof bond, ${tokens(report.args.bounty)} tokens of it to the worker`,
   );
 
   const failed = await until("the worker to enforce the unanswered challenge", async () => {
