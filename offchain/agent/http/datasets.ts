@@ -3,7 +3,7 @@
  * client's signed terms, the agent's layout next to the chain's state, piece uploads, signed states, and leaf
  * openings against the on-chain root.
  */
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import {
   createDataSetRequest,
@@ -17,11 +17,9 @@ import {
   dataSetStateResponse,
   dataSetTermsResponse,
   dataSetUploadParams,
-  PIECE_SIZE_HEADER,
   pieceUploadResponse,
   pieceUploadStatusQuery,
   pieceUploadStatusResponse,
-  UPLOAD_OFFSET_HEADER,
   uploadStatusQuery,
   uploadStatusResponse,
   type CreateDataSetResponse,
@@ -38,7 +36,8 @@ import { applyStateChange, StateRefusal } from "../datasets/stateChange.js";
 import { FIRST_DATA_SET_BLOCK_KEY } from "../datasets/store.js";
 import { openDataSetLeaf } from "../datasets/openings.js";
 import { judgeCreateTerms } from "../policy.js";
-import { ApiError, sendApiError } from "./errors.js";
+import { ApiError } from "./errors.js";
+import { rejectUpload as reject, uploadBody, uploadSpan } from "./uploads.js";
 
 export function registerDataSetRoutes(server: FastifyInstance, ctx: AgentContext): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
@@ -150,28 +149,16 @@ export function registerDataSetRoutes(server: FastifyInstance, ctx: AgentContext
       },
     },
     async (request, reply) => {
-      const record = knownDataSet(ctx, request.params.id);
-      if (record.status !== "live") {
-        return reject(
-          reply,
-          new ApiError(409, "DATA_SET_NOT_LIVE", `data set ${record.id} is ${record.status}`),
-        );
-      }
+      const upload = liveUpload(ctx, request.params.id, request.headers);
+      if (upload instanceof ApiError) return reject(reply, upload);
+      const { record, offset, size } = upload;
       const root = request.params.pieceRoot;
-      const span = uploadSpan(request.headers, ctx.config.policy.maxPieceSize);
-      if (span instanceof ApiError) return reject(reply, span);
-      const { offset, size } = span;
       const held = ctx.db.piece(root);
       if (held?.ok === true && held.size === BigInt(size)) {
         return reply.header("connection", "close").status(200).send({ root, size: held.size });
       }
-      const body = request.body;
-      if (!isAsyncIterable(body)) {
-        return reject(
-          reply,
-          new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send the piece as application/octet-stream"),
-        );
-      }
+      const body = uploadBody(request.body);
+      if (body instanceof ApiError) return reject(reply, body);
       if (uploading.has(root)) {
         return reject(
           reply,
@@ -228,17 +215,10 @@ export function registerDataSetRoutes(server: FastifyInstance, ctx: AgentContext
       },
     },
     async (request, reply) => {
-      const record = knownDataSet(ctx, request.params.id);
-      if (record.status !== "live") {
-        return reject(
-          reply,
-          new ApiError(409, "DATA_SET_NOT_LIVE", `data set ${record.id} is ${record.status}`),
-        );
-      }
+      const upload = liveUpload(ctx, request.params.id, request.headers);
+      if (upload instanceof ApiError) return reject(reply, upload);
+      const { record, offset, size } = upload;
       const uploadId = request.params.uploadId;
-      const span = uploadSpan(request.headers, ctx.config.policy.maxPieceSize);
-      if (span instanceof ApiError) return reject(reply, span);
-      const { offset, size } = span;
       const done = completed.get(uploadId);
       if (done?.size === size && ctx.db.piece(done.root)?.ok === true) {
         return reply
@@ -246,13 +226,8 @@ export function registerDataSetRoutes(server: FastifyInstance, ctx: AgentContext
           .status(200)
           .send({ root: done.root, size: BigInt(size) });
       }
-      const body = request.body;
-      if (!isAsyncIterable(body)) {
-        return reject(
-          reply,
-          new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send the piece as application/octet-stream"),
-        );
-      }
+      const body = uploadBody(request.body);
+      if (body instanceof ApiError) return reject(reply, body);
       if (uploading.has(uploadId)) {
         return reject(
           reply,
@@ -367,40 +342,18 @@ function createdId(ctx: AgentContext, logs: readonly { topics: readonly string[]
 /** Uploads by id remembered after they complete (a client that lost the answer asks for the root). */
 const COMPLETED_UPLOADS_KEPT = 4096;
 
-/** The Content-Length, upload offset and piece size headers of a resumable PUT, checked. */
-function uploadSpan(
+/** The live data set an upload PUT goes to and the span it carries, or why it is refused. */
+function liveUpload(
+  ctx: AgentContext,
+  id: bigint,
   headers: Record<string, string | string[] | undefined>,
-  maxPieceSize: bigint,
-): { offset: number; size: number } | ApiError {
-  const declared = headerValue(headers["content-length"]);
-  if (declared === undefined || !/^[0-9]{1,15}$/.test(declared) || Number(declared) === 0) {
-    return new ApiError(411, "LENGTH_REQUIRED", "send Content-Length = the piece size");
+): ({ record: ReturnType<typeof knownDataSet> } & { offset: number; size: number }) | ApiError {
+  const record = knownDataSet(ctx, id);
+  if (record.status !== "live") {
+    return new ApiError(409, "DATA_SET_NOT_LIVE", `data set ${record.id} is ${record.status}`);
   }
-  const offsetHeader = headerValue(headers[UPLOAD_OFFSET_HEADER]);
-  const sizeHeader = headerValue(headers[PIECE_SIZE_HEADER]);
-  if (
-    (offsetHeader !== undefined && !/^[0-9]{1,15}$/.test(offsetHeader)) ||
-    (sizeHeader !== undefined && !/^[0-9]{1,15}$/.test(sizeHeader))
-  ) {
-    return new ApiError(400, "BAD_REQUEST", `bad ${UPLOAD_OFFSET_HEADER} or ${PIECE_SIZE_HEADER}`);
-  }
-  const offset = offsetHeader === undefined ? 0 : Number(offsetHeader);
-  const size = sizeHeader === undefined ? Number(declared) : Number(sizeHeader);
-  if (size === 0 || offset + Number(declared) !== size) {
-    return new ApiError(
-      400,
-      "BAD_REQUEST",
-      `the body must hold bytes ${offset}..${size - 1} of the piece: Content-Length ${size - offset}`,
-    );
-  }
-  if (BigInt(size) > maxPieceSize) {
-    return new ApiError(413, "TOO_LARGE", `the piece is ${size} bytes; at most ${maxPieceSize}`);
-  }
-  return { offset, size };
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+  const span = uploadSpan(headers, ctx.config.policy.maxPieceSize);
+  return span instanceof ApiError ? span : { record, ...span };
 }
 
 function writeFailure(
@@ -423,14 +376,4 @@ function writeFailure(
         `the agent holds ${received} bytes of ${root}: resume from byte ${received}`,
       );
   }
-}
-
-/** Answer an upload with an error without reading the rest of its body; close the connection after. */
-function reject(reply: FastifyReply, error: ApiError): FastifyReply {
-  reply.header("connection", "close");
-  return sendApiError(reply, error);
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {
-  return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }

@@ -20,7 +20,8 @@ import { PermanentFileStatus } from "../../sdk/chain/enums.js";
 import { pieceHeight } from "../../sdk/datasets/placement.js";
 import { pieceLeaf, verifyPieceProof } from "../../sdk/repair/pieceList.js";
 import type { AgentContext } from "../context.js";
-import { ApiError, sendApiError } from "../http/errors.js";
+import { ApiError } from "../http/errors.js";
+import { declaredLength, overCap, rejectUpload, uploadBody } from "../http/uploads.js";
 import { permanentContract } from "./contract.js";
 
 const IN_BUSINESS = [PermanentFileStatus.value.Pending, PermanentFileStatus.value.Active];
@@ -63,7 +64,7 @@ export function registerPermanentRoutes(server: FastifyInstance, ctx: AgentConte
       },
     },
     async (request, reply) => {
-      const reject = (error: ApiError) => sendApiError(reply.header("connection", "close"), error);
+      const reject = (error: ApiError) => rejectUpload(reply, error);
       const perm = permanentContract(ctx);
       if (!config.enabled || perm === undefined) {
         return reject(new ApiError(404, "PERMANENT_DISABLED", "this agent does not take permanent pieces"));
@@ -81,16 +82,10 @@ export function registerPermanentRoutes(server: FastifyInstance, ctx: AgentConte
           ),
         );
       }
-      const declared = request.headers["content-length"];
-      if (declared === undefined || !/^[0-9]{1,15}$/.test(declared) || Number(declared) === 0) {
-        return reject(new ApiError(411, "LENGTH_REQUIRED", "send Content-Length = the piece size"));
-      }
-      const size = Number(declared);
-      if (BigInt(size) > config.maxPieceBytes) {
-        return reject(
-          new ApiError(413, "TOO_LARGE", `the piece is ${size} bytes; at most ${config.maxPieceBytes}`),
-        );
-      }
+      const size = declaredLength(request.headers);
+      if (size instanceof ApiError) return reject(size);
+      const tooLarge = overCap(size, config.maxPieceBytes);
+      if (tooLarge !== undefined) return reject(tooLarge);
       const file = await perm.file(fileId);
       if (!IN_BUSINESS.includes(file.status)) {
         return reject(
@@ -113,18 +108,14 @@ export function registerPermanentRoutes(server: FastifyInstance, ctx: AgentConte
         ctx.db.permanent.putStaged({ fileId, index, root, size, proof });
         return reply.status(200).send({ fileId, index, root, size, proof });
       }
-      const body = request.body;
-      if (typeof body !== "object" || body === null || !(Symbol.asyncIterator in body)) {
-        return reject(
-          new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send the piece as application/octet-stream"),
-        );
-      }
+      const body = uploadBody(request.body);
+      if (body instanceof ApiError) return reject(body);
       if (uploading.has(root)) {
         return reject(new ApiError(409, "UPLOAD_IN_PROGRESS", `piece ${root} is already being received`));
       }
       uploading.add(root);
       try {
-        const outcome = await ctx.pieces.write(root, size, body as AsyncIterable<Uint8Array>);
+        const outcome = await ctx.pieces.write(root, size, body);
         if (!outcome.ok) {
           return await reject(
             outcome.reason === "root-mismatch"
