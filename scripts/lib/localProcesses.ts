@@ -12,6 +12,20 @@ import { StrataError } from "../../offchain/sdk/errors.js";
 
 export const CLI = path.join(ROOT, "offchain", "cli", "strata.mjs");
 
+/** The arguments to `node` that run `strata … args` against `chain`, as development account `account`. */
+export function strataArgv(chain: LocalChain, account: number, args: readonly string[]): string[] {
+  return [
+    CLI,
+    "--rpc",
+    chain.rpcUrl,
+    "--deployment",
+    chain.deploymentFile,
+    "--account",
+    String(account),
+    ...args,
+  ];
+}
+
 export interface RunningAgent {
   account: number;
   address: string;
@@ -63,17 +77,7 @@ export function strataCli(chain: LocalChain) {
     okCodes: readonly number[] = [0],
   ): Promise<Record<string, unknown>> => {
     const result = await run(
-      [
-        CLI,
-        "--rpc",
-        chain.rpcUrl,
-        "--deployment",
-        chain.deploymentFile,
-        "--account",
-        String(account),
-        "--json",
-        ...args,
-      ],
+      strataArgv(chain, account, ["--json", ...args]),
       // Each local chain gets its own catalog: nothing is written to the user's data folder.
       { timeoutMs: 300_000, env: { STRATA_CATALOG: catalogPathFor(chain) } },
     );
@@ -220,23 +224,10 @@ export async function startWorker(
   const dbPath = path.join(chain.workDir, "worker", "worker.db");
   const configFile = path.join(chain.workDir, "worker.json");
   writeFileSync(configFile, JSON.stringify({ dbPath, listen: `127.0.0.1:${port}`, ...config }, null, 2));
-  const child = spawn(
-    NODE,
-    [
-      CLI,
-      "--rpc",
-      chain.rpcUrl,
-      "--deployment",
-      chain.deploymentFile,
-      "--account",
-      String(account),
-      "worker",
-      "start",
-      "--config",
-      configFile,
-    ],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const child = spawn(NODE, strataArgv(chain, account, ["worker", "start", "--config", configFile]), {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const worker: RunningWorker = { account, address, url, dbPath, process: child, log: [] };
   captureOutput(child, worker.log);
   if (options.logDir !== undefined) logToFile(child, options.logDir, "worker");

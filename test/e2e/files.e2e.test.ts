@@ -6,23 +6,21 @@
  * `ls` and `rm` follow the chain (a removed payload's pieces leave their data sets).
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { StorageMarket__factory, TestStablecoin__factory } from "../../typechain-types/index.js";
 import { Catalog } from "../../offchain/runtime/catalog/catalog.js";
 import {
-  CLI,
   catalogPathFor,
   devAddress,
   startAgents,
   strataCli,
   type RunningAgent,
 } from "../../scripts/lib/localProcesses.js";
-import { NODE, ROOT, startLocalChain, stopProcess, type LocalChain } from "../../scripts/lib/localChain.js";
+import { startLocalChain, stopProcess, type LocalChain } from "../../scripts/lib/localChain.js";
 import { configureStorageOffer } from "../../scripts/demo/storageStory.js";
+import { runStrataRaw } from "./strataProcess.js";
 
 const CLIENT = 5;
 
@@ -38,38 +36,7 @@ describe("e2e: packed files, catalog, safe store, content ids", function () {
     args: string[],
     options: { onStderrLine?: (line: string, kill: (signal: NodeJS.Signals) => void) => void } = {},
   ) {
-    const child = spawn(
-      NODE,
-      [
-        CLI,
-        "--rpc",
-        chain.rpcUrl,
-        "--deployment",
-        chain.deploymentFile,
-        "--account",
-        String(CLIENT),
-        ...args,
-      ],
-      {
-        cwd: ROOT,
-        env: { ...process.env, STRATA_CATALOG: catalogPathFor(chain) },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    const out: Buffer[] = [];
-    let stderr = "";
-    let pending = "";
-    child.stdout.on("data", (d: Buffer) => out.push(d));
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-      pending += d.toString();
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) options.onStderrLine?.(line, (name) => child.kill(name));
-    });
-    const [code] = (await once(child, "exit")) as [number | null];
-    const stdout = Buffer.concat(out);
-    return { code, stdout, text: stdout.toString(), stderr };
+    return runStrataRaw(chain, CLIENT, args, options);
   }
 
   async function balances() {

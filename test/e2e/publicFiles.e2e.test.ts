@@ -5,14 +5,11 @@
  * the CID, and still gets it, byte for byte, once a provider holding it is killed.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { publicCid } from "../../offchain/sdk/files/cid.js";
 import {
-  CLI,
   catalogPathFor,
   devAddress,
   startAgents,
@@ -20,8 +17,9 @@ import {
   until,
   type RunningAgent,
 } from "../../scripts/lib/localProcesses.js";
-import { NODE, ROOT, startLocalChain, stopProcess, type LocalChain } from "../../scripts/lib/localChain.js";
+import { startLocalChain, stopProcess, type LocalChain } from "../../scripts/lib/localChain.js";
 import { configureStorageOffer } from "../../scripts/demo/storageStory.js";
+import { runStrataRaw } from "./strataProcess.js";
 
 const CLIENT = 6;
 
@@ -45,27 +43,7 @@ describe("e2e: public files served by CID by any provider holding them", functio
 
   /** Run the CLI as the client with its own catalog; resolves to exit code, stdout bytes and text, stderr. */
   async function raw(args: string[], catalog: string) {
-    const child = spawn(
-      NODE,
-      [
-        CLI,
-        "--rpc",
-        chain.rpcUrl,
-        "--deployment",
-        chain.deploymentFile,
-        "--account",
-        String(CLIENT),
-        ...args,
-      ],
-      { cwd: ROOT, env: { ...process.env, STRATA_CATALOG: catalog }, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    const out: Buffer[] = [];
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => out.push(d));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const [code] = (await once(child, "exit")) as [number | null];
-    const stdout = Buffer.concat(out);
-    return { code, stdout, text: stdout.toString(), stderr };
+    return runStrataRaw(chain, CLIENT, args, { catalog });
   }
 
   before(async function () {

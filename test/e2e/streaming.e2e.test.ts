@@ -26,6 +26,7 @@ import {
   catalogPathFor,
   devAddress,
   startAgents,
+  strataArgv,
   strataCli,
   type RunningAgent,
 } from "../../scripts/lib/localProcesses.js";
@@ -207,14 +208,7 @@ describe("e2e: streaming store and retrieve, byte ranges, tampered chunks", func
     // upload starts, so its piece cannot finish; the client is killed once the recovery manifest is saved.
     const child = spawn(
       NODE,
-      [
-        CLI,
-        "--rpc",
-        chain.rpcUrl,
-        "--deployment",
-        chain.deploymentFile,
-        "--account",
-        String(CLIENT),
+      strataArgv(chain, CLIENT, [
         "--json",
         "store",
         file,
@@ -226,7 +220,7 @@ describe("e2e: streaming store and retrieve, byte ranges, tampered chunks", func
         "12",
         "--out",
         manifestPath,
-      ],
+      ]),
       {
         cwd: ROOT,
         env: { ...process.env, STRATA_CATALOG: catalogPathFor(chain) },
