@@ -115,7 +115,9 @@ export async function runComputeStory(input: ComputeStoryInput): Promise<Compute
       return bids.length >= count ? bids : undefined;
     });
   const firstOrder = await order("50");
-  const bids = await awaitBids(firstOrder, Math.min(2, input.agents.length));
+  // Every live agent bids (compute is on for all of them): wait for all, so the cheapest seen here is the cheapest
+  // `lease accept --cheapest` chooses from (a bid arriving after a partial snapshot made the check racy).
+  const bids = await awaitBids(firstOrder, input.agents.length);
   for (const b of bids) p.detail(`bid from ${b.provider}: ${b.pricePerHour} tokens/h`);
   const accepted = await strata(
     ["lease", "accept", firstOrder.toString(), "--cheapest"],
