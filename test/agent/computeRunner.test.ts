@@ -158,8 +158,10 @@ describe("compute workload runner (ProcessRuntime)", function () {
   });
 
   it("stop() kills the whole process group, escalating to SIGKILL when SIGTERM is ignored", async () => {
-    // Both background sleeps ignore SIGTERM (an ignored signal stays ignored across exec).
-    const script = "trap '' TERM; sleep 1000 & echo $!; sleep 1000 & echo $!; wait";
+    // Both background sleeps ignore SIGTERM (an ignored signal stays ignored across exec). The main shell never
+    // ends by itself: with a final `wait` it could exit normally in the instant between its children's SIGKILL and
+    // its own, and report no signal.
+    const script = "trap '' TERM; sleep 1000 & echo $!; sleep 1000 & echo $!; while :; do sleep 1000; done";
     const req = request(commandWorkload(["bash", "-c", script]));
     const running = await runtime({ stopGraceMs: 300 }).start(req);
     let pids: number[] = [];
