@@ -82,11 +82,24 @@ export function strataCli(chain: LocalChain) {
       { timeoutMs: 300_000, env: { STRATA_CATALOG: catalogPathFor(chain) } },
     );
     if (!okCodes.includes(result.code))
-      throw new StrataError("LOCAL_PROCESS_FAILED", `strata ${args.join(" ")} failed (${result.code})`, {
-        details: `${result.stdout}${result.stderr}`,
-      });
+      throw new StrataError(
+        "LOCAL_PROCESS_FAILED",
+        `strata ${args.join(" ")} failed (${result.code}): ${cliFailure(result.stdout, result.stderr)}`,
+        { details: `${result.stdout}${result.stderr}` },
+      );
     return JSON.parse(result.stdout) as Record<string, unknown>;
   };
+}
+
+/** What a failed `strata --json` run said: its JSON error, else the end of what it printed. */
+function cliFailure(stdout: string, stderr: string): string {
+  try {
+    const parsed = JSON.parse(stdout) as { error?: { code?: string; message?: string } };
+    if (parsed.error) return `${parsed.error.code ?? "?"}: ${parsed.error.message ?? ""}`;
+  } catch {
+    // not JSON: fall through to the raw output
+  }
+  return `${stdout}${stderr}`.trim().slice(-600);
 }
 
 export interface ProcessOptions {

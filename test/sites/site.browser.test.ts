@@ -41,11 +41,14 @@ describe("a website with a backend, deployed with the CLI and loaded in headless
     agents.push(...(await startAgents(chain, [1, 2, 3], { configure: enableCompute })));
   });
 
-  after(async function () {
+  afterEach(function () {
     if (this.currentTest?.state === "failed") {
       console.error(lines.join("\n"));
       for (const agent of agents) console.error(agent.log.slice(-30).join(""));
     }
+  });
+
+  after(async function () {
     await browser?.close();
     for (const agent of agents) await stopProcess(agent.process);
     await chain?.stop();
