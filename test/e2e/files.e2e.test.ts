@@ -93,6 +93,23 @@ describe("e2e: packed files, catalog, safe store, content ids", function () {
     expect(estimate.dryRun).to.equal(true);
     expect(BigInt(estimate.escrow) > 0n).to.equal(true);
     expect(estimate.payloads[0]?.providers).to.have.length(3);
+    // A public store is priced on the bytes as they are stored: no encryption tag, no coding, padded to 64 bytes.
+    const publicDry = await raw([
+      "--json",
+      "store",
+      path.join(work, "album"),
+      "--public",
+      "--replicas",
+      "2",
+      "--dry-run",
+    ]);
+    expect(publicDry.code, publicDry.stderr).to.equal(0);
+    const publicEstimate = JSON.parse(publicDry.text) as {
+      payloads: { bytes: number; pieceSize: number; providers: unknown[] }[];
+    };
+    const payload = publicEstimate.payloads[0];
+    expect(payload?.providers).to.have.length(2);
+    expect(payload?.pieceSize).to.equal(Math.max(64, Math.ceil((payload?.bytes ?? 0) / 64) * 64));
 
     expect(await market.dataSetCount()).to.equal(0n);
     expect(await balances()).to.deep.equal(before);

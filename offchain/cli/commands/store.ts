@@ -179,7 +179,7 @@ async function store(ctx: CliContext, paths: string[], opts: StoreOptions): Prom
     for (const bundle of bundles) {
       estimates.push(
         await estimateStore(
-          { ...common, payloadBytes: bundle.bytes },
+          { ...common, payloadBytes: bundle.bytes, public: opts.public === true },
           {
             chainId: chain.chainId,
             market: chain.market,

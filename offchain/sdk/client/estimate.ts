@@ -5,6 +5,7 @@ import { TAG_BYTES } from "../data/encryption.js";
 import { checkCoding, shardSizeFor } from "../data/erasure.js";
 import { pieceHeight } from "../datasets/placement.js";
 import { MONTH_SECONDS } from "../datasets/money.js";
+import { replicaPieceSize } from "../manifest/manifest.js";
 import { costFor, type DataSetReader } from "./dataSets.js";
 import { selectProviders, type RegistryReader, type SelectProvidersDeps } from "./selectProviders.js";
 
@@ -13,6 +14,8 @@ export interface EstimateRequest {
   payloadBytes: number;
   k: number;
   m: number;
+  /** A public payload: stored as is (no encryption tag, no coding), k = 1 and m extra full replicas. */
+  public?: boolean;
   periods: bigint;
   maxPricePerTiBMonth: bigint | null;
   minCollateralPerTiB: bigint;
@@ -59,7 +62,10 @@ export interface StoreEstimate {
 export async function estimateStore(request: EstimateRequest, deps: EstimateDeps): Promise<StoreEstimate> {
   checkCoding(request.k, request.m);
   const provingPeriod = await deps.market.provingPeriod();
-  const pieceSize = shardSizeFor(request.payloadBytes + TAG_BYTES, request.k);
+  const pieceSize =
+    request.public === true
+      ? replicaPieceSize(request.payloadBytes)
+      : shardSizeFor(request.payloadBytes + TAG_BYTES, request.k);
   const selection = await selectProviders(
     {
       count: request.k + request.m,
