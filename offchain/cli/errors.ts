@@ -136,7 +136,6 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   SITE_MANIFEST_INVALID: 1,
   SITE_NOT_FOUND: 1,
   SITE_NOT_SERVED: 2,
-  SITE_OPTION_UNAVAILABLE: 1,
 };
 
 export function exitCodeFor(code: string): ExitCode {

@@ -35,6 +35,16 @@ export function list(value: string): string[] {
   return items;
 }
 
+/** A comma-separated list of ids (positive integers, e.g. "3,7"). */
+export function uintList(value: string): bigint[] {
+  return list(value).map((item) => {
+    if (!/^[0-9]+$/.test(item) || BigInt(item) === 0n) {
+      throw new InvalidArgumentError(`expected positive integer ids, got "${item}"`);
+    }
+    return BigInt(item);
+  });
+}
+
 /** A decimal token amount as typed ("12.5"); converted with the token's decimals when used. */
 export function decimalAmount(value: string): string {
   if (!/^[0-9]+(\.[0-9]+)?$/.test(value))

@@ -124,8 +124,7 @@ export type StrataErrorCode =
   | "SITE_RECORD_INVALID"
   | "SITE_MANIFEST_INVALID"
   | "SITE_NOT_FOUND"
-  | "SITE_NOT_SERVED"
-  | "SITE_OPTION_UNAVAILABLE";
+  | "SITE_NOT_SERVED";
 
 /** One typed error family: a stable `code`, a short message, optional details and a cause chain. */
 export class StrataError extends Error {

@@ -141,6 +141,54 @@ describe("strata store --permanent (the binary)", function () {
       expect(staged.status).to.equal(200);
     }
   });
+
+  it("withdraw --from permanent --abandon refunds a file still pending after 30 days; balance shows what is owed", async function () {
+    const perm = PermanentStorage__factory.connect(permanentAddress(chain), chain.provider);
+    const token = TestStablecoin__factory.connect(chain.addresses.token, chain.provider);
+    const client = devAddress(CLIENT_ACCOUNT);
+    const signer = await chain.provider.getSigner(client);
+    // Paid on chain but never handed to an agent: no provider can place it, so it stays pending.
+    const { pieceSpan } = permanentGeometry(5_000, 2);
+    const [principal, fee] = await perm.quote(pieceSpan);
+    await (await token.connect(signer).approve(await perm.getAddress(), principal + fee)).wait();
+    await (await perm.connect(signer).storePermanent(`0x${"ab".repeat(32)}`, pieceSpan, principal + fee)).wait();
+    const fileId = await perm.fileCount();
+
+    const early = await strata(["--json", "withdraw", "--from", "permanent", "--abandon", String(fileId)]);
+    expect(early.code).to.equal(1);
+    expect(JSON.parse(early.stdout)).to.nested.include({ "error.code": "INVALID_ARGUMENT" });
+    expect(early.stdout).to.match(/abandoned only 30 days after it was paid/);
+    const unknown = await strata(["--json", "withdraw", "--from", "permanent", "--abandon", "999"]);
+    expect(JSON.parse(unknown.stdout)).to.nested.include({ "error.code": "INVALID_ARGUMENT" });
+    expect(unknown.stdout).to.match(/there is no permanent file 999/);
+    const misplaced = await strata(["--json", "withdraw", "--abandon", String(fileId)]);
+    expect(misplaced.code).to.equal(1);
+    expect(misplaced.stdout).to.match(/--abandon goes with --from permanent/);
+    const badList = await strata(["withdraw", "--from", "permanent", "--abandon", "1,x"]);
+    expect(badList.code).to.equal(1);
+    expect(badList.stderr).to.match(/expected positive integer ids/);
+
+    await chain.advance(31 * 86_400);
+    const before = await token.balanceOf(client);
+    const withdrawn = await strata(["--json", "withdraw", "--from", "permanent", "--abandon", String(fileId)]);
+    expect(withdrawn.code, withdrawn.stderr).to.equal(0);
+    const out = JSON.parse(withdrawn.stdout) as {
+      abandoned: { fileId: string; refund: string }[];
+      withdrawn: string;
+    };
+    expect(out.abandoned).to.deep.equal([
+      { fileId: fileId.toString(), refund: principal.toString(), txHash: out.abandoned[0]?.txHash },
+    ]);
+    expect(out.withdrawn).to.equal(principal.toString());
+    expect(await token.balanceOf(client)).to.equal(before + principal);
+    expect((await perm.file(fileId)).status).to.equal(4n); // Abandoned
+
+    const again = await strata(["--json", "withdraw", "--from", "permanent"]);
+    expect(again.code).to.equal(1);
+    expect(again.stdout).to.match(/permanent storage owes this account nothing/);
+    const balance = JSON.parse((await strata(["--json", "balance"])).stdout) as { permanentOwed?: string };
+    expect(balance.permanentOwed).to.equal("0");
+  });
 });
 
 function permanentAddress(chain: LocalChain): string {

@@ -1,12 +1,14 @@
 import { Option, type Command } from "commander";
-import { ICreditLedger__factory } from "../../../typechain-types/index.js";
+import { ICreditLedger__factory, PermanentStorage__factory } from "../../../typechain-types/index.js";
 import { findDataSetIds, readDataSet } from "../../sdk/client/dataSets.js";
 import { computeMarketOf, leaseStatus, marketEntries } from "../../sdk/compute/market.js";
 import { amountsJson, tokenJson } from "../format/units.js";
 import { withdrawClientFunds } from "../../sdk/client/withdraw.js";
+import { PermanentFileStatus } from "../../sdk/chain/enums.js";
+import { permanentStorageAddress } from "../../sdk/durability/permanent.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
-import { decimalAmount } from "../parse.js";
+import { decimalAmount, uintList } from "../parse.js";
 import type { Runner } from "../runner.js";
 
 export function registerBalanceCommands(program: Command, run: Runner): void {
@@ -29,13 +31,32 @@ export function registerBalanceCommands(program: Command, run: Runner): void {
       new Option(
         "--from <ledger>",
         "which balance: the storage market's, the retrieval-challenge contract's (returned bonds, answered " +
-          "challenges) or the compute market's (lease earnings, refunds, bounties)",
+          "challenges), the compute market's (lease earnings, refunds, bounties) or what permanent storage " +
+          "owes you (repair rewards, refunds of abandoned files; withdrawn whole)",
       )
-        .choices(["market", "retrieval", "compute"])
+        .choices(["market", "retrieval", "compute", "permanent"])
         .default("market"),
     )
-    .action((amount: string | undefined, opts: { from: Ledger }, command: Command) =>
-      run(command, (ctx) => withdraw(ctx, amount, opts.from)),
+    .option(
+      "--abandon <fileIds>",
+      "with --from permanent: first abandon these permanent files (comma-separated ids), each still pending 30 " +
+        "days after it was paid without reaching k live pieces, so what is left of its principal is owed to its " +
+        "uploader",
+      uintList,
+    )
+    .action(
+      (amount: string | undefined, opts: { from: Ledger; abandon?: bigint[] }, command: Command) =>
+        run(command, (ctx) =>
+          opts.from === "permanent"
+            ? withdrawPermanent(ctx, amount, opts.abandon ?? [])
+            : opts.abandon !== undefined
+              ? Promise.reject(
+                  new StrataError("INVALID_ARGUMENT", "--abandon goes with --from permanent", {
+                    details: "strata withdraw --from permanent --abandon <fileId>",
+                  }),
+                )
+              : withdraw(ctx, amount, opts.from),
+        ),
     );
 }
 
@@ -57,6 +78,9 @@ async function balance(ctx: CliContext): Promise<void> {
       : ICreditLedger__factory.connect(computeAddress, signer).balanceOf(me),
     chain.registry.stakeInfo(me),
   ]);
+  const permanentAddress = await permanentStorageAddress(chain.deployment);
+  const permanent =
+    permanentAddress === null ? null : await PermanentStorage__factory.connect(permanentAddress, signer).owed(me);
   // Money held for the account in its data sets (as client) and leases (as tenant): escrow above the lockup
   // is withdrawable, the rest is locked until the data set or lease ends.
   const ids = await findDataSetIds(chain.market, { client: me });
@@ -76,6 +100,7 @@ async function balance(ctx: CliContext): Promise<void> {
     leases.openDeposits +
     (retrieval ?? 0n) +
     (compute ?? 0n) +
+    (permanent ?? 0n) +
     stake.free +
     stake.locked +
     stake.unbonding;
@@ -99,6 +124,7 @@ async function balance(ctx: CliContext): Promise<void> {
           allowance,
           ...(retrieval === null ? {} : { retrieval }),
           ...(compute === null ? {} : { compute }),
+          ...(permanent === null ? {} : { permanentOwed: permanent }),
         },
         units,
       ),
@@ -122,6 +148,9 @@ async function balance(ctx: CliContext): Promise<void> {
           ]),
       ...(retrieval === null ? [] : [`  retrieval-challenge balance ${units.format(retrieval)}`]),
       ...(compute === null ? [] : [`  compute market balance ${units.format(compute)}`]),
+      ...(permanent === null || permanent === 0n
+        ? []
+        : [`  owed by permanent storage ${units.format(permanent)} (strata withdraw --from permanent)`]),
     ],
   );
 }
@@ -149,7 +178,82 @@ async function tenantLeaseFunds(
   };
 }
 
-type Ledger = "market" | "retrieval" | "compute";
+type Ledger = "market" | "retrieval" | "compute" | "permanent";
+
+/**
+ * `withdraw --from permanent`: abandon the named pending files first (each checked, so a refusal names the file and
+ * why), then withdraw everything permanent storage owes the account (the contract pays it whole).
+ */
+async function withdrawPermanent(
+  ctx: CliContext,
+  amountText: string | undefined,
+  abandon: readonly bigint[],
+): Promise<void> {
+  if (amountText !== undefined) {
+    throw new StrataError("INVALID_ARGUMENT", "permanent storage pays what it owes whole: drop the amount", {
+      details: "strata withdraw --from permanent",
+    });
+  }
+  const { chain, signer } = await ctx.signed();
+  const address = await permanentStorageAddress(chain.deployment);
+  if (address === null) {
+    throw new StrataError("PERMANENT_NOT_DEPLOYED", "this deployment has no PermanentStorage", {
+      details: "withdraw --from market instead",
+    });
+  }
+  const perm = PermanentStorage__factory.connect(address, signer);
+  const units = await ctx.tokenUnits();
+  const me = await signer.getAddress();
+  const latest = await chain.provider.getBlock("latest");
+  const now = BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000));
+  const limit = await perm.PENDING_LIMIT();
+  const abandoned: { fileId: bigint; refund: bigint; txHash: string }[] = [];
+  for (const fileId of abandon) {
+    if (fileId === 0n || fileId > (await perm.fileCount())) {
+      throw new StrataError("INVALID_ARGUMENT", `there is no permanent file ${fileId}`, {
+        details: "strata ls --permanent lists yours",
+      });
+    }
+    const file = await perm.file(fileId);
+    const status = PermanentFileStatus.nameOf(file.status) ?? `status ${file.status}`;
+    if (status !== "Pending") {
+      throw new StrataError(
+        "INVALID_ARGUMENT",
+        `permanent file ${fileId} is ${status}: only a file still pending can be abandoned`,
+      );
+    }
+    const from = file.storedAt + limit;
+    if (now <= from) {
+      throw new StrataError(
+        "INVALID_ARGUMENT",
+        `permanent file ${fileId} may be abandoned only 30 days after it was paid, from ${new Date(Number(from) * 1000).toISOString()}`,
+      );
+    }
+    const refund = file.principal - file.spent;
+    const tx = await perm.abandon(fileId);
+    await tx.wait();
+    abandoned.push({ fileId, refund, txHash: tx.hash });
+    ctx.note(`abandoned permanent file ${fileId}: ${units.format(refund)} owed to ${file.uploader}`);
+  }
+  const owed = await perm.owed(me);
+  if (owed === 0n) {
+    throw new StrataError("INVALID_ARGUMENT", "nothing to withdraw: permanent storage owes this account nothing", {
+      details:
+        abandoned.length > 0
+          ? "the abandoned files' refunds are owed to their uploader: withdraw with the uploader's key"
+          : "permanent storage owes repair rewards to providers and refunds of abandoned files to their uploaders",
+    });
+  }
+  const tx = await perm.withdrawOwed();
+  await tx.wait();
+  ctx.result(
+    { account: me, from: "permanent", abandoned, withdrawn: owed, remaining: 0n, txHash: tx.hash },
+    () => [
+      ...abandoned.map((a) => `abandoned permanent file ${a.fileId} (${units.format(a.refund)} refunded)`),
+      `withdrew ${units.format(owed)} owed by permanent storage`,
+    ],
+  );
+}
 
 async function withdraw(ctx: CliContext, amountText: string | undefined, from: Ledger): Promise<void> {
   const { signer, market: storageMarket, chain } = await ctx.signed();
