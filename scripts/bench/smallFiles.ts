@@ -60,7 +60,8 @@ export async function measureSmallFiles(options: SmallFilesOptions): Promise<Sma
   const agents: RunningAgent[] = [];
   try {
     agents.push(...(await startAgents(chain, [1, 2, 3], { configure: configureStorageOffer })));
-    const strata = strataCli(chain);
+    // Gigabytes in one command: minutes on a loaded machine.
+    const strata = strataCli(chain, { timeoutMs: 3_600_000 });
     await strata(["dev", "mint", "1000000", "--to", devAddress(CLIENT)], 0);
     const folder = path.join(chain.workDir, "small");
     mkdirSync(folder, { recursive: true });

@@ -69,7 +69,7 @@ export function catalogPathFor(chain: Pick<LocalChain, "workDir">): string {
 }
 
 /** Run `strata --json <args>` as development account `account`; resolves to the parsed JSON output. */
-export function strataCli(chain: LocalChain) {
+export function strataCli(chain: LocalChain, options: { timeoutMs?: number } = {}) {
   // `okCodes`: exit codes that still carry the JSON answer (`lease status` of a closed lease exits 2).
   return async (
     args: string[],
@@ -79,7 +79,7 @@ export function strataCli(chain: LocalChain) {
     const result = await run(
       strataArgv(chain, account, ["--json", ...args]),
       // Each local chain gets its own catalog: nothing is written to the user's data folder.
-      { timeoutMs: 300_000, env: { STRATA_CATALOG: catalogPathFor(chain) } },
+      { timeoutMs: options.timeoutMs ?? 300_000, env: { STRATA_CATALOG: catalogPathFor(chain) } },
     );
     if (!okCodes.includes(result.code))
       throw new StrataError(

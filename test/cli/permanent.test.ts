@@ -173,7 +173,7 @@ describe("strata store --permanent (the binary)", function () {
     const withdrawn = await strata(["--json", "withdraw", "--from", "permanent", "--abandon", String(fileId)]);
     expect(withdrawn.code, withdrawn.stderr).to.equal(0);
     const out = JSON.parse(withdrawn.stdout) as {
-      abandoned: { fileId: string; refund: string }[];
+      abandoned: { fileId: string; refund: string; txHash: string }[];
       withdrawn: string;
     };
     expect(out.abandoned).to.deep.equal([
