@@ -78,6 +78,7 @@ export const dataBenchSchema = z.looseObject({
     .optional(),
   /** Many small files stored by one command (bench:small-files, merged by bench:data); null until measured. */
   smallFiles: z.number().nullable().optional(),
+  smallFilesMiB: z.number().nullable().optional(),
   smallFilesStoreSeconds: z.number().nullable().optional(),
   smallFilesGasPerFile: z.number().nullable().optional(),
   threads: z.number(),

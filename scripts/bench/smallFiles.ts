@@ -133,6 +133,7 @@ export function mergeSmallFiles(
   return {
     ...data,
     smallFiles: small.smallFiles,
+    smallFilesMiB: small.smallFilesMiB,
     smallFilesStoreSeconds: small.smallFilesStoreSeconds,
     smallFilesGasPerFile: small.smallFilesGasPerFile,
   };

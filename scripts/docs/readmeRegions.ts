@@ -233,7 +233,11 @@ export function dataRegion(d: DataBench): string {
     typeof d.smallFilesGasPerFile === "number"
       ? [
           [
-            `\`strata store <folder>\` of ${fmt(d.smallFiles)} small files (packed, until on chain)`,
+            `\`strata store <folder>\` of ${fmt(d.smallFiles)} small files` +
+              (typeof d.smallFilesMiB === "number"
+                ? ` (10 KiB–1 MiB, ${fmt(Math.round(d.smallFilesMiB))} MiB in all)`
+                : "") +
+              " (packed, until on chain)",
             `${d.smallFilesStoreSeconds} s, ${fmt(d.smallFilesGasPerFile)} gas per file`,
           ],
         ]
