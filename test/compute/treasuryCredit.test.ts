@@ -44,7 +44,11 @@ async function reportAt(
 }
 
 /** `account` withdraws `amount` (default: its whole balance); returns the tokens its payout address received. */
-async function withdrawAll(f: StorageFixture, account: HardhatEthersSigner, amount?: bigint): Promise<bigint> {
+async function withdrawAll(
+  f: StorageFixture,
+  account: HardhatEthersSigner,
+  amount?: bigint,
+): Promise<bigint> {
   const owed = amount ?? (await f.compute.balanceOf(account.address));
   const before = await f.token.balanceOf(account.address);
   await mined(f.compute.connect(account).withdraw(owed));
@@ -225,7 +229,9 @@ describe("ComputeMarket treasury credit", function () {
     expect(await f.compute.balanceOf(f.treasury.address)).to.equal(CREDIT_MAX + share);
     // The parameters sharing the word are untouched by the credit (and the credit by a parameter change).
     expect((await f.compute.parameters()).reporterShareBps).to.equal(BigInt(PARAMS.reporterShareBps));
-    await mined(f.compute.connect(f.admin).setParameters(defaultComputeParameters({ treasuryShareBps: 2_000n })));
+    await mined(
+      f.compute.connect(f.admin).setParameters(defaultComputeParameters({ treasuryShareBps: 2_000n })),
+    );
     expect(await creditOf()).to.equal(CREDIT_MAX);
     expect((await f.compute.parameters()).treasuryShareBps).to.equal(2_000n);
   });
