@@ -377,9 +377,10 @@ contract ComputeHandler is TestBase {
         _closed(id, l, compute.balanceOf(l.provider) - before);
         // Only leaving without notice is penalised here: the treasury takes its share of the reserved penalty.
         uint256 toTreasury = compute.balanceOf(treasury) - treasuryBefore;
-        uint256 expected = reason == IComputeMarket.CloseReason.ProviderWithoutNotice
-            ? (a.reservedPenalty * TREASURY_BPS) / BPS
-            : 0;
+        uint256 expected =
+            reason == IComputeMarket.CloseReason.ProviderWithoutNotice
+                ? (a.reservedPenalty * TREASURY_BPS) / BPS
+                : 0;
         if (toTreasury != expected) _violation("treasury share of a close != split");
         treasuryEarned += toTreasury;
         _count("close");
@@ -406,8 +407,10 @@ contract ComputeHandler is TestBase {
         uint256 oldBefore = compute.balanceOf(old);
         uint256 nextBefore = compute.balanceOf(next);
         compute.setTreasury(next);
-        if (compute.balanceOf(old) != oldBefore) _violation("replacing the treasury changed the old one's balance");
-        if (compute.balanceOf(next) != nextBefore) _violation("replacing the treasury changed the new one's balance");
+        if (compute.balanceOf(old) != oldBefore)
+            _violation("replacing the treasury changed the old one's balance");
+        if (compute.balanceOf(next) != nextBefore)
+            _violation("replacing the treasury changed the new one's balance");
         _count("switchTreasury");
     }
 
