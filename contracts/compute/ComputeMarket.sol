@@ -107,9 +107,10 @@ contract ComputeMarket is ComputeOrderBook {
 
     /// @inheritdoc IComputeMarket
     function reportMissedHeartbeats(uint64 leaseId) external nonReentrant returns (uint256 bounty) {
-        Lease storage lease = _liveLease(leaseId);
+        Lease storage lease = _leases[leaseId];
         // Words 0-2 of the lease: a report never reads or changes its escrow (word 3).
         Lease memory m = _leaseWithoutFunds(lease);
+        if (m.provider == address(0)) revert ComputeUnknownLease(leaseId);
         (uint256 upTo, uint256 count, uint256 missed) = LeaseMath.missedWindow(
             m.startedAt,
             m.endsAt,
@@ -139,9 +140,9 @@ contract ComputeMarket is ComputeOrderBook {
         bounty = toReporter;
         uint256 missedTotal = m.missedHeartbeats + count;
 
-        // upTo <= current period < 2^32 and missed seconds <= the lease's elapsed time (40 bits); the penalty is
-        // at most the collateral.
-        m.nextPeriod = SafeCast.toUint32(upTo);
+        // upTo <= current period < 2^32 (8,000 years of 60-second periods) and missed seconds <= the lease's elapsed
+        // time (40 bits); the penalty is at most the collateral.
+        m.nextPeriod = uint32(upTo);
         m.missedSeconds += uint40(missed);
         unchecked {
             m.collateral -= uint96(penalty);
