@@ -10,6 +10,7 @@ import { ComputeMarketBase } from "./ComputeMarketBase.sol";
 import { ComputeOrderBook } from "./ComputeOrderBook.sol";
 import { BasisPoints } from "../payments/libraries/BasisPoints.sol";
 import { SlashSplit } from "../payments/libraries/SlashSplit.sol";
+import { ComputeParams } from "./libraries/ComputeParams.sol";
 import { LeaseMath } from "./libraries/LeaseMath.sol";
 
 /// @title ComputeMarket
@@ -106,9 +107,17 @@ contract ComputeMarket is ComputeOrderBook {
 
     /// @inheritdoc IComputeMarket
     function reportMissedHeartbeats(uint64 leaseId) external nonReentrant returns (uint256 bounty) {
-        Lease storage lease = _liveLease(leaseId);
-        Lease memory m = lease;
-        (uint256 upTo, uint256 count, uint256 missed) = LeaseMath.missedWindow(_stream(m), block.timestamp);
+        Lease storage lease = _leases[leaseId];
+        // Words 0-2 of the lease: a report never reads or changes its escrow (word 3).
+        Lease memory m = _leaseWithoutFunds(lease);
+        if (m.provider == address(0)) revert ComputeUnknownLease(leaseId);
+        (uint256 upTo, uint256 count, uint256 missed) = LeaseMath.missedWindow(
+            m.startedAt,
+            m.endsAt,
+            m.heartbeatPeriod,
+            m.nextPeriod,
+            block.timestamp
+        );
         if (count == 0) {
             revert ComputeNoMissedHeartbeats(
                 leaseId,
@@ -116,12 +125,12 @@ contract ComputeMarket is ComputeOrderBook {
                 LeaseMath.currentPeriod(m.startedAt, m.heartbeatPeriod, block.timestamp)
             );
         }
-        Parameters storage p = _params;
+        ComputeParams.PenaltyTerms memory p = _penaltyTerms;
         // The penalty never reaches the reserved no-notice penalty, so leaving afterwards still pays the tenant.
         uint256 penalty = LeaseMath.reportPenalty(
             count * p.missedHeartbeatPenalty,
             m.collateral,
-            _reservedPenalty(leaseId, m.collateral)
+            _reservedPenalty(leaseId, m.collateral, p.noNoticePenaltyBps)
         );
         (uint256 toTreasury, uint256 toReporter, uint256 toTenant) = SlashSplit.split(
             penalty,
@@ -131,9 +140,9 @@ contract ComputeMarket is ComputeOrderBook {
         bounty = toReporter;
         uint256 missedTotal = m.missedHeartbeats + count;
 
-        // upTo <= current period < 2^32 and missed seconds <= the lease's elapsed time (40 bits); the penalty is
-        // at most the collateral.
-        m.nextPeriod = SafeCast.toUint32(upTo);
+        // upTo <= current period < 2^32 (8,000 years of 60-second periods) and missed seconds <= the lease's elapsed
+        // time (40 bits); the penalty is at most the collateral.
+        m.nextPeriod = uint32(upTo);
         m.missedSeconds += uint40(missed);
         unchecked {
             m.collateral -= uint96(penalty);
@@ -142,7 +151,7 @@ contract ComputeMarket is ComputeOrderBook {
         // overdraft, so a lease that cannot pay its provider stays closable for `InsufficientFunds`.
         if (toTenant != 0) _credit(m.tenant, toTenant);
         if (toReporter != 0) _credit(msg.sender, toReporter);
-        if (toTreasury != 0) _credit(_treasury, toTreasury);
+        if (toTreasury != 0) _creditTreasury(toTreasury);
         emit MissedHeartbeatsReported(
             leaseId,
             msg.sender,
@@ -154,13 +163,14 @@ contract ComputeMarket is ComputeOrderBook {
         if (penalty != 0) emit LeaseSlashed(m.provider, leaseId, toTenant, toReporter, toTreasury);
 
         if (missedTotal >= m.maxMissedHeartbeats) {
+            m.escrow = lease.escrow;
+            m.closeBounty = lease.closeBounty;
+            m.noticeWindow = lease.noticeWindow;
             _closeLease(leaseId, m, CloseReason.MissedHeartbeats, msg.sender, penalty);
         } else {
             lease.nextPeriod = m.nextPeriod;
-            lease.missedSeconds = m.missedSeconds;
-            lease.collateral = m.collateral;
             // missedTotal < maxMissedHeartbeats <= 100.
-            lease.missedHeartbeats = uint16(missedTotal);
+            _writeReportedState(lease, m.missedSeconds, m.collateral, uint16(missedTotal));
             if (penalty != 0) _registry.slash(m.provider, penalty, 0);
         }
     }
@@ -213,7 +223,7 @@ contract ComputeMarket is ComputeOrderBook {
 
     /// @inheritdoc IComputeMarket
     function parameters() external view returns (Parameters memory) {
-        return _params;
+        return ComputeParams.load(_penaltyTerms, _leaseTerms);
     }
 
     /// @inheritdoc IComputeMarket
@@ -248,7 +258,7 @@ contract ComputeMarket is ComputeOrderBook {
         (, a.settleable, a.overdrawn) = LeaseMath.settlement(s, block.timestamp);
         a.ended = s.endsAt != 0 && block.timestamp >= s.endsAt;
         a.fundedUntil = LeaseMath.fundedUntil(s);
-        a.reservedPenalty = _reservedPenalty(leaseId, m.collateral);
+        a.reservedPenalty = _reservedPenalty(leaseId, m.collateral, _penaltyTerms.noNoticePenaltyBps);
     }
 
     // ------------------------------------------------------------------ internal
@@ -256,6 +266,35 @@ contract ComputeMarket is ComputeOrderBook {
     function _liveLease(uint64 leaseId) private view returns (Lease storage lease) {
         lease = _leases[leaseId];
         if (lease.provider == address(0)) revert ComputeUnknownLease(leaseId);
+    }
+
+    /// @dev Words 0-2 of a lease (escrow, buffer and notice window left zero).
+    function _leaseWithoutFunds(Lease storage lease) private view returns (Lease memory m) {
+        m.provider = lease.provider;
+        m.startedAt = lease.startedAt;
+        m.nextPeriod = lease.nextPeriod;
+        m.heartbeatPeriod = lease.heartbeatPeriod;
+        m.tenant = lease.tenant;
+        m.pricePerSecond = lease.pricePerSecond;
+        m.collateral = lease.collateral;
+        m.paidSeconds = lease.paidSeconds;
+        m.missedSeconds = lease.missedSeconds;
+        m.endsAt = lease.endsAt;
+        m.missedHeartbeats = lease.missedHeartbeats;
+        m.maxMissedHeartbeats = lease.maxMissedHeartbeats;
+        m.noticeGiven = lease.noticeGiven;
+    }
+
+    /// @dev What a report changes in word 2 of a lease.
+    function _writeReportedState(
+        Lease storage lease,
+        uint40 missedSeconds,
+        uint96 collateral,
+        uint16 missedHeartbeats
+    ) private {
+        lease.missedSeconds = missedSeconds;
+        lease.collateral = collateral;
+        lease.missedHeartbeats = missedHeartbeats;
     }
 
     /// @dev Final settlement, refund, buffer, penalty and collateral release; deletes the lease. `slashed` is
@@ -276,7 +315,7 @@ contract ComputeMarket is ComputeOrderBook {
         if (c.refundToTenant + c.toTenant != 0) _credit(m.tenant, c.refundToTenant + c.toTenant);
         if (c.bountyToCloser != 0) _credit(closer, c.bountyToCloser);
         if (c.penalty != 0) {
-            if (c.toTreasury != 0) _credit(_treasury, c.toTreasury);
+            if (c.toTreasury != 0) _creditTreasury(c.toTreasury);
             emit LeaseSlashed(m.provider, leaseId, c.toTenant, 0, c.toTreasury);
         }
         emit LeaseClosed(
@@ -307,12 +346,13 @@ contract ComputeMarket is ComputeOrderBook {
         c.refundToTenant = m.escrow - c.paidToProvider + m.closeBounty - c.bountyToCloser;
         if (reason == CloseReason.ProviderWithoutNotice || reason == CloseReason.MissedHeartbeats) {
             // The no-notice penalty on the collateral at acceptance, which reports could not consume.
-            c.penalty = _reservedPenalty(leaseId, m.collateral);
+            ComputeParams.PenaltyTerms memory p = _penaltyTerms;
+            c.penalty = _reservedPenalty(leaseId, m.collateral, p.noNoticePenaltyBps);
             if (reason == CloseReason.MissedHeartbeats) {
-                uint256 onRemaining = BasisPoints.share(m.collateral, _params.missedHeartbeatsPenaltyBps);
+                uint256 onRemaining = BasisPoints.share(m.collateral, _leaseTerms.missedHeartbeatsPenaltyBps);
                 if (onRemaining > c.penalty) c.penalty = onRemaining;
             }
-            (c.toTreasury, c.toTenant) = SlashSplit.split(c.penalty, _params.treasuryShareBps);
+            (c.toTreasury, c.toTenant) = SlashSplit.split(c.penalty, p.treasuryShareBps);
         }
         c.released = m.collateral - c.penalty;
     }
@@ -320,9 +360,10 @@ contract ComputeMarket is ComputeOrderBook {
     /// @dev `noNoticePenaltyBps` of the lease's collateral at acceptance, capped by the collateral left.
     function _reservedPenalty(
         uint64 leaseId,
-        uint256 collateralLeft
+        uint256 collateralLeft,
+        uint256 noNoticePenaltyBps
     ) private view returns (uint256 reserved) {
-        reserved = BasisPoints.share(_acceptedCollateral[leaseId], _params.noNoticePenaltyBps);
+        reserved = BasisPoints.share(_acceptedCollateral[leaseId], noNoticePenaltyBps);
         if (reserved > collateralLeft) reserved = collateralLeft;
     }
 }

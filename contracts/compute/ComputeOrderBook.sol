@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import { IComputeMarket } from "../interfaces/IComputeMarket.sol";
 import { ComputeMarketBase } from "./ComputeMarketBase.sol";
+import { ComputeParams } from "./libraries/ComputeParams.sol";
 
 /// @title ComputeOrderBook
 /// @notice Orders and bids of the compute market, and the acceptance that turns one bid into a lease. Nothing
@@ -17,7 +18,7 @@ abstract contract ComputeOrderBook is ComputeMarketBase {
     function createOrder(
         OrderRequest calldata request
     ) external whenNotPaused nonReentrant returns (uint64 orderId) {
-        Parameters memory p = _params;
+        ComputeParams.LeaseTerms memory p = _leaseTerms;
         if (request.spec.cpuMillicores == 0 || request.spec.memoryMiB == 0) revert ComputeEmptyResources();
         if (request.maxPricePerSecond == 0) revert ComputeZeroPrice();
         if (request.deposit <= p.closeBounty) revert ComputeDepositTooSmall(request.deposit, p.closeBounty);
@@ -159,8 +160,8 @@ abstract contract ComputeOrderBook is ComputeMarketBase {
         // deposit > closeBounty was checked when the order was posted.
         uint128 escrow = o.deposit - closeBounty;
         // The lease keeps the heartbeat rules it started with.
-        uint32 heartbeatPeriod = _params.heartbeatPeriod;
-        uint8 maxMissed = _params.maxMissedHeartbeats;
+        uint32 heartbeatPeriod = _leaseTerms.heartbeatPeriod;
+        uint8 maxMissed = _leaseTerms.maxMissedHeartbeats;
         // duration <= 10 years, so the end fits 40 bits for ~34,000 years.
         uint40 endsAt = duration == 0 ? 0 : uint40(block.timestamp + duration);
         leaseId = orderId;
@@ -171,16 +172,16 @@ abstract contract ComputeOrderBook is ComputeMarketBase {
             nextPeriod: 0,
             heartbeatPeriod: uint24(heartbeatPeriod),
             tenant: msg.sender,
+            pricePerSecond: b.pricePerSecond,
+            collateral: b.collateral,
             paidSeconds: 0,
             missedSeconds: 0,
+            endsAt: endsAt,
             missedHeartbeats: 0,
-            escrow: escrow,
-            collateral: b.collateral,
             maxMissedHeartbeats: maxMissed,
             noticeGiven: false,
-            pricePerSecond: b.pricePerSecond,
+            escrow: escrow,
             closeBounty: closeBounty,
-            endsAt: endsAt,
             noticeWindow: uint24(b.noticeWindow)
         });
         // The base of the reserved no-notice penalty (docs/SPEC.md §15.5).
@@ -223,9 +224,9 @@ abstract contract ComputeOrderBook is ComputeMarketBase {
     }
 
     function _checkNoticeWindow(uint32 noticeWindow, uint32 orderMin) private view {
-        uint256 min = _params.minNoticeWindow;
+        uint256 min = _leaseTerms.minNoticeWindow;
         if (orderMin > min) min = orderMin;
-        uint256 max = _params.maxNoticeWindow;
+        uint256 max = _leaseTerms.maxNoticeWindow;
         if (noticeWindow < min || noticeWindow > max) revert ComputeBadNoticeWindow(noticeWindow, min, max);
     }
 }

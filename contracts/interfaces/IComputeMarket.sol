@@ -124,24 +124,26 @@ interface IComputeMarket is ICreditLedger, IMarketGovernance {
         uint32 noticeWindow;
     }
 
-    /// @notice A live lease as stored; all fields are zero once it has closed. Four storage words: the first
-    ///         holds everything a heartbeat reads and writes. Timestamps and second counts use 40 bits; the
-    ///         heartbeat period and notice window fit 24 bits by their parameter bounds.
+    /// @notice A live lease as stored; all fields are zero once it has closed. Four storage words, fields grouped
+    ///         by the calls that use them: the first holds everything a heartbeat reads and writes; a
+    ///         missed-heartbeat report reads the first three and writes the first and third, never the fourth (the
+    ///         escrow). Timestamps and second counts use 40 bits; the heartbeat period and notice window fit 24
+    ///         bits by their parameter bounds.
     /// @param provider Who runs the workload and heartbeats.
     /// @param startedAt Acceptance timestamp; heartbeat period `k` is `[startedAt + k*P, startedAt + (k+1)*P)`.
     /// @param nextPeriod First heartbeat period not yet resolved (neither heartbeated nor reported missed).
     /// @param heartbeatPeriod Heartbeat period `P` in seconds (fixed at lease start).
     /// @param tenant Who pays.
+    /// @param pricePerSecond Price per second.
+    /// @param collateral Provider collateral still locked for the lease (missed-heartbeat penalties reduce it).
     /// @param paidSeconds Seconds paid to the provider so far.
     /// @param missedSeconds Seconds of missed periods (never paid; their cost stays in the escrow).
+    /// @param endsAt End of paid time (duration reached or notice ran out); 0 while open-ended.
     /// @param missedHeartbeats Missed periods reported so far.
-    /// @param escrow Tokens held for the lease and not yet paid to the provider.
-    /// @param collateral Provider collateral still locked for the lease (missed-heartbeat penalties reduce it).
     /// @param maxMissedHeartbeats Missed periods that close the lease (fixed at lease start).
     /// @param noticeGiven True once the provider gave notice (then `endsAt` is the notice's end).
-    /// @param pricePerSecond Price per second.
+    /// @param escrow Tokens held for the lease and not yet paid to the provider.
     /// @param closeBounty Buffer paid to whoever closes the lease for insufficient funds (else back to the tenant).
-    /// @param endsAt End of paid time (duration reached or notice ran out); 0 while open-ended.
     /// @param noticeWindow The provider's notice window in seconds.
     struct Lease {
         address provider;
@@ -149,16 +151,16 @@ interface IComputeMarket is ICreditLedger, IMarketGovernance {
         uint32 nextPeriod;
         uint24 heartbeatPeriod;
         address tenant;
+        uint96 pricePerSecond;
+        uint96 collateral;
         uint40 paidSeconds;
         uint40 missedSeconds;
+        uint40 endsAt;
         uint16 missedHeartbeats;
-        uint128 escrow;
-        uint96 collateral;
         uint8 maxMissedHeartbeats;
         bool noticeGiven;
-        uint96 pricePerSecond;
+        uint128 escrow;
         uint96 closeBounty;
-        uint40 endsAt;
         uint24 noticeWindow;
     }
 

@@ -128,10 +128,6 @@ export const GAS_BUDGETS: readonly GasBudget[] = [
     operation: "compute: report a missed heartbeat (watcher with a balance)",
     budget: 80_000,
     basis: "ours: as reporting a missed proof",
-    acceptedOverrun:
-      "open miss of the compute market until it is optimised: the penalty-and-share rule (issue 12) reads the " +
-      "collateral at acceptance (the reserved no-notice penalty) and credits the treasury its share, and the " +
-      "tenant's share is credited to its ledger balance (a third balance word) so that it cannot cure an overdraft",
   },
 ];
 

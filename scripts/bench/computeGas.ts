@@ -174,7 +174,9 @@ export async function computeRows(genesis: string = BENCH_GENESIS): Promise<Meas
   rows.push({
     operation: "compute: report a missed heartbeat (watcher with a balance)",
     gas: await gasOf(compute.connect(watcher).reportMissedHeartbeats(missed.id)),
-    note: "budget of a missed-proof report",
+    note:
+      "budget of a missed-proof report; reads 3 of the lease's 4 words and writes 2, credits the tenant and the " +
+      "watcher, and keeps the treasury's share in the parameter word the penalty reads",
   });
   await f.helpers.time.increaseTo(missed.startedAt + 4n * period);
   rows.push({

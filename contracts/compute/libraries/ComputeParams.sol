@@ -5,8 +5,9 @@ import { IComputeMarket } from "../../interfaces/IComputeMarket.sol";
 import { BasisPoints } from "../../payments/libraries/BasisPoints.sol";
 
 /// @title ComputeParams
-/// @notice Hard bounds of every compute-market parameter. Governance can move a parameter only inside them.
-/// @dev Deployed and linked (public function) to keep the market well under the 24 KiB code-size limit.
+/// @notice Hard bounds of every compute-market parameter (governance can move a parameter only inside them), and
+///         how the parameters are stored: two words grouped by who reads them.
+/// @dev Deployed and linked (public functions) to keep the market well under the 24 KiB code-size limit.
 library ComputeParams {
     /// @notice Shortest heartbeat period (seconds).
     uint256 internal constant MIN_HEARTBEAT_PERIOD = 60;
@@ -28,6 +29,30 @@ library ComputeParams {
     uint256 internal constant MAX_ORDER_LIFETIME = 90 days;
     /// @notice Longest fixed lease duration (seconds).
     uint256 internal constant MAX_LEASE_DURATION = 10 * 365 days;
+
+    /// @notice The penalty terms of `Parameters` (one word): all the parameters a missed-heartbeat report reads, and
+    ///         the treasury's credit not yet moved into its ledger balance. Crediting the treasury its share of a
+    ///         penalty writes this word, which the penalty read anyway, instead of a balance word of its own.
+    struct PenaltyTerms {
+        uint96 missedHeartbeatPenalty;
+        uint16 reporterShareBps;
+        uint16 treasuryShareBps;
+        uint16 noNoticePenaltyBps;
+        uint112 treasuryCredit;
+    }
+
+    /// @notice The order and lease terms of `Parameters` (one word). Durations narrower than in `Parameters` fit by
+    ///         their bounds (at most 1 day, 90 days and 10 years).
+    struct LeaseTerms {
+        uint24 heartbeatPeriod;
+        uint8 maxMissedHeartbeats;
+        uint16 missedHeartbeatsPenaltyBps;
+        uint24 minNoticeWindow;
+        uint24 maxNoticeWindow;
+        uint24 maxOrderLifetime;
+        uint32 maxLeaseDuration;
+        uint96 closeBounty;
+    }
 
     /// @notice Revert unless every field of `p` is within its bounds.
     /// @param p The parameters.
@@ -51,6 +76,57 @@ library ComputeParams {
         _check("reporterShareBps", p.reporterShareBps, 0, MAX_REPORTER_SHARE_BPS);
         // A zero buffer would leave nobody paid to close an overdrawn lease.
         _check("closeBounty", p.closeBounty, 1, maxCloseBounty);
+    }
+
+    /// @notice Validate `params` (`validate`) and store them, keeping the treasury's credit.
+    /// @param penalty The market's penalty terms.
+    /// @param lease The market's order and lease terms.
+    /// @param params The parameters.
+    /// @param maxMissedHeartbeatPenalty The deployment's cap on the missed-heartbeat penalty.
+    /// @param maxCloseBounty The deployment's cap on the close bounty buffer.
+    function store(
+        PenaltyTerms storage penalty,
+        LeaseTerms storage lease,
+        IComputeMarket.Parameters memory params,
+        uint256 maxMissedHeartbeatPenalty,
+        uint256 maxCloseBounty
+    ) public {
+        validate(params, maxMissedHeartbeatPenalty, maxCloseBounty);
+        penalty.missedHeartbeatPenalty = params.missedHeartbeatPenalty;
+        penalty.reporterShareBps = params.reporterShareBps;
+        penalty.treasuryShareBps = params.treasuryShareBps;
+        penalty.noNoticePenaltyBps = params.noNoticePenaltyBps;
+        // Each narrowed duration is within its bound, checked above.
+        lease.heartbeatPeriod = uint24(params.heartbeatPeriod);
+        lease.maxMissedHeartbeats = params.maxMissedHeartbeats;
+        lease.missedHeartbeatsPenaltyBps = params.missedHeartbeatsPenaltyBps;
+        lease.minNoticeWindow = uint24(params.minNoticeWindow);
+        lease.maxNoticeWindow = uint24(params.maxNoticeWindow);
+        lease.maxOrderLifetime = uint24(params.maxOrderLifetime);
+        lease.maxLeaseDuration = params.maxLeaseDuration;
+        lease.closeBounty = params.closeBounty;
+    }
+
+    /// @notice The stored parameters as `Parameters`.
+    /// @param penalty The market's penalty terms.
+    /// @param lease The market's order and lease terms.
+    /// @return p The parameters.
+    function load(
+        PenaltyTerms storage penalty,
+        LeaseTerms storage lease
+    ) public view returns (IComputeMarket.Parameters memory p) {
+        p.heartbeatPeriod = lease.heartbeatPeriod;
+        p.maxMissedHeartbeats = lease.maxMissedHeartbeats;
+        p.missedHeartbeatsPenaltyBps = lease.missedHeartbeatsPenaltyBps;
+        p.noNoticePenaltyBps = penalty.noNoticePenaltyBps;
+        p.treasuryShareBps = penalty.treasuryShareBps;
+        p.minNoticeWindow = lease.minNoticeWindow;
+        p.maxNoticeWindow = lease.maxNoticeWindow;
+        p.maxOrderLifetime = lease.maxOrderLifetime;
+        p.maxLeaseDuration = lease.maxLeaseDuration;
+        p.missedHeartbeatPenalty = penalty.missedHeartbeatPenalty;
+        p.closeBounty = lease.closeBounty;
+        p.reporterShareBps = penalty.reporterShareBps;
     }
 
     function _check(string memory name, uint256 value, uint256 min, uint256 max) private pure {

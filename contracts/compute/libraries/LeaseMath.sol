@@ -99,19 +99,38 @@ library LeaseMath {
         Stream memory s,
         uint256 nowTs
     ) internal pure returns (uint256 upTo, uint256 count, uint256 missed) {
-        upTo = currentPeriod(s.start, s.period, nowTs);
-        if (s.endsAt != 0) {
-            uint256 periodsInLease = s.endsAt > s.start ? Math.ceilDiv(s.endsAt - s.start, s.period) : 0;
+        return missedWindow(s.start, s.endsAt, s.period, s.nextPeriod, nowTs);
+    }
+
+    /// @notice `missedWindow` of a stream from its clock alone (a report reads no more of the lease).
+    /// @param start Lease start (<= nowTs).
+    /// @param endsAt End timestamp (0 = open-ended).
+    /// @param period Heartbeat period (non-zero).
+    /// @param nextPeriod First unresolved period.
+    /// @param nowTs Current timestamp.
+    /// @return upTo First period left unresolved after the report (the new `nextPeriod`).
+    /// @return count Number of periods reported (0 if none).
+    /// @return missed Seconds of those periods inside the lease.
+    function missedWindow(
+        uint256 start,
+        uint256 endsAt,
+        uint256 period,
+        uint256 nextPeriod,
+        uint256 nowTs
+    ) internal pure returns (uint256 upTo, uint256 count, uint256 missed) {
+        upTo = currentPeriod(start, period, nowTs);
+        if (endsAt != 0) {
+            uint256 periodsInLease = endsAt > start ? Math.ceilDiv(endsAt - start, period) : 0;
             if (periodsInLease < upTo) upTo = periodsInLease;
         }
-        if (upTo <= s.nextPeriod) return (s.nextPeriod, 0, 0);
+        if (upTo <= nextPeriod) return (nextPeriod, 0, 0);
         // upTo > nextPeriod is checked above.
         unchecked {
-            count = upTo - s.nextPeriod;
+            count = upTo - nextPeriod;
         }
-        uint256 from = s.start + s.nextPeriod * s.period;
-        uint256 to = s.start + upTo * s.period;
-        if (s.endsAt != 0 && s.endsAt < to) to = s.endsAt;
+        uint256 from = start + nextPeriod * period;
+        uint256 to = start + upTo * period;
+        if (endsAt != 0 && endsAt < to) to = endsAt;
         // Every reported period starts before the lease's end (upTo <= periodsInLease), so from < to.
         missed = to - from;
     }

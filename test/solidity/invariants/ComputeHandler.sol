@@ -24,6 +24,11 @@ contract ComputeHandler is TestBase {
     uint256 internal constant MAX_PRICE = 1_000;
     uint256 internal constant MAX_COLLATERAL = 50 * USDC;
     address internal constant TREASURY = address(0x7EA6);
+    /// @notice The treasury `switchTreasury` alternates with.
+    address internal constant TREASURY_2 = address(0x7EA7);
+    uint256 internal constant BPS = 10_000;
+    uint256 internal constant TREASURY_BPS = 1_000;
+    uint256 internal constant REPORTER_BPS = 2_000;
 
     /// @notice What the handler knows about a lease.
     struct GhostLease {
@@ -50,6 +55,11 @@ contract ComputeHandler is TestBase {
     mapping(uint64 id => IComputeMarket.OrderStatus) internal _orderStatus;
     mapping(address provider => uint256) internal _expectedLocked;
     mapping(bytes32 action => uint256) internal _calls;
+    /// @notice The treasury's share of every penalty so far, as the balance changes of the current treasury when a
+    ///         penalty is taken (each report's share is also checked against the split on its own).
+    uint256 public treasuryEarned;
+    /// @notice What both treasuries withdrew.
+    uint256 public treasuryWithdrawn;
     /// @notice Number of outcomes that contradict the rules.
     uint256 public violations;
     /// @notice What the last one was.
@@ -74,14 +84,14 @@ contract ComputeHandler is TestBase {
                 maxMissedHeartbeats: 5,
                 missedHeartbeatsPenaltyBps: 5_000,
                 noNoticePenaltyBps: 5_000,
-                treasuryShareBps: 1_000,
+                treasuryShareBps: uint16(TREASURY_BPS),
                 minNoticeWindow: 60,
                 maxNoticeWindow: 1 days,
                 maxOrderLifetime: 1 days,
                 maxLeaseDuration: 30 days,
                 missedHeartbeatPenalty: uint96(USDC / 10),
                 closeBounty: uint96(USDC),
-                reporterShareBps: 2_000
+                reporterShareBps: uint16(REPORTER_BPS)
             })
         );
         for (uint256 i = 0; i < PROVIDERS; ++i) {
@@ -100,6 +110,7 @@ contract ComputeHandler is TestBase {
             _accounts.push(vm.addr(0xD000 + i));
         }
         _accounts.push(TREASURY);
+        _accounts.push(TREASURY_2);
     }
 
     modifier step() {
@@ -359,9 +370,19 @@ contract ComputeHandler is TestBase {
             caller = l.tenant;
         }
         uint256 before = compute.balanceOf(l.provider);
+        address treasury = compute.treasury();
+        uint256 treasuryBefore = compute.balanceOf(treasury);
         vm.prank(caller);
         compute.closeLease(id, reason);
         _closed(id, l, compute.balanceOf(l.provider) - before);
+        // Only leaving without notice is penalised here: the treasury takes its share of the reserved penalty.
+        uint256 toTreasury = compute.balanceOf(treasury) - treasuryBefore;
+        uint256 expected =
+            reason == IComputeMarket.CloseReason.ProviderWithoutNotice
+                ? (a.reservedPenalty * TREASURY_BPS) / BPS
+                : 0;
+        if (toTreasury != expected) _violation("treasury share of a close != split");
+        treasuryEarned += toTreasury;
         _count("close");
     }
 
@@ -372,14 +393,32 @@ contract ComputeHandler is TestBase {
         if (balance == 0) return;
         vm.prank(account);
         compute.withdraw(balance);
+        if (account == TREASURY || account == TREASURY_2) treasuryWithdrawn += balance;
+        if (compute.balanceOf(account) != 0) _violation("a withdrawal of the whole balance left some of it");
         _count("withdraw");
+    }
+
+    /// @notice Governance replaces the treasury with the other one: what the old one was owed (its credit in the
+    ///         penalty terms' word included) stays its own, and the new one's balance does not change.
+    function switchTreasury(uint256 seed) external step {
+        address old = compute.treasury();
+        address next = old == TREASURY ? TREASURY_2 : TREASURY;
+        if (seed % 2 == 0 && compute.balanceOf(old) == 0) return;
+        uint256 oldBefore = compute.balanceOf(old);
+        uint256 nextBefore = compute.balanceOf(next);
+        compute.setTreasury(next);
+        if (compute.balanceOf(old) != oldBefore)
+            _violation("replacing the treasury changed the old one's balance");
+        if (compute.balanceOf(next) != nextBefore)
+            _violation("replacing the treasury changed the new one's balance");
+        _count("switchTreasury");
     }
 
     // ================================================================== views
 
     /// @notice The selectors the fuzzer may call.
     function actions() external pure returns (bytes4[] memory s) {
-        s = new bytes4[](16);
+        s = new bytes4[](17);
         s[0] = this.stake.selector;
         s[1] = this.warp.selector;
         s[2] = this.postOrder.selector;
@@ -396,6 +435,7 @@ contract ComputeHandler is TestBase {
         s[13] = this.close.selector;
         s[14] = this.withdraw.selector;
         s[15] = this.openLease.selector;
+        s[16] = this.switchTreasury.selector;
     }
 
     /// @notice Providers of this handler (disjoint from the storage handler's).
@@ -406,6 +446,11 @@ contract ComputeHandler is TestBase {
     /// @notice Every account that can hold a compute ledger balance.
     function accounts() external view returns (address[] memory) {
         return _accounts;
+    }
+
+    /// @notice Both treasuries the market may have.
+    function treasuries() external pure returns (address[2] memory) {
+        return [TREASURY, TREASURY_2];
     }
 
     /// @notice Ghost record of lease `id`.
@@ -434,21 +479,59 @@ contract ComputeHandler is TestBase {
         IComputeMarket.Lease memory l = compute.getLease(id);
         uint256 before = compute.balanceOf(l.provider);
         uint256 reserved = compute.leaseAccrual(id).reservedPenalty;
+        Balances memory b = _balances(l.tenant, reporter);
         vm.prank(reporter);
         uint256 bounty = compute.reportMissedHeartbeats(id);
         IComputeMarket.Lease memory a = compute.getLease(id);
+        treasuryEarned += compute.balanceOf(b.treasury) - b.ofTreasury;
         if (a.provider != address(0)) {
             // The penalty left the collateral; the tenant's compensation went to its ledger balance, never to the
             // escrow (it must not cure an overdraft).
-            _expectedLocked[l.provider] -= l.collateral - a.collateral;
+            uint256 penalty = l.collateral - a.collateral;
+            _expectedLocked[l.provider] -= penalty;
             if (a.escrow != l.escrow) _violation("a report changed the escrow");
             if (a.collateral < reserved) _violation("a report took the reserved no-notice penalty");
+            _checkReportSplit(b, penalty, bounty);
         } else {
             // The report reached the limit and closed the lease: all of its collateral left the locked total.
             uint256 credited = compute.balanceOf(l.provider) - before;
             if (reporter == l.provider) credited -= bounty;
             _closed(id, l, credited);
             _count("closeMissed");
+        }
+    }
+
+    /// @dev Ledger balances of a report's parties before it.
+    struct Balances {
+        address treasury;
+        address tenant;
+        address reporter;
+        uint256 ofTreasury;
+        uint256 ofTenant;
+        uint256 ofReporter;
+    }
+
+    function _balances(address tenant, address reporter) internal view returns (Balances memory b) {
+        b.treasury = compute.treasury();
+        b.tenant = tenant;
+        b.reporter = reporter;
+        b.ofTreasury = compute.balanceOf(b.treasury);
+        b.ofTenant = compute.balanceOf(tenant);
+        b.ofReporter = compute.balanceOf(reporter);
+    }
+
+    /// @dev A report's split, share by share: the treasury's (kept as its credit) and the reporter's rounded down,
+    ///      the tenant the rest.
+    function _checkReportSplit(Balances memory b, uint256 penalty, uint256 bounty) internal {
+        uint256 toTreasury = (penalty * TREASURY_BPS) / BPS;
+        uint256 toReporter = (penalty * REPORTER_BPS) / BPS;
+        if (compute.balanceOf(b.treasury) - b.ofTreasury != toTreasury) _violation("treasury share != split");
+        if (bounty != toReporter || compute.balanceOf(b.reporter) - b.ofReporter != toReporter) {
+            _violation("reporter share != split");
+        }
+        uint256 toTenant = compute.balanceOf(b.tenant) - b.ofTenant;
+        if (b.reporter != b.tenant && toTenant != penalty - toTreasury - toReporter) {
+            _violation("tenant compensation != split");
         }
     }
 

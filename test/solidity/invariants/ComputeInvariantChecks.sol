@@ -25,6 +25,18 @@ abstract contract ComputeInvariantChecks is TestBase {
         );
     }
 
+    /// @dev What the treasuries can withdraw plus what they withdrew == every treasury share credited so far: the
+    ///      credit kept in the penalty terms' word is neither lost nor counted twice, across withdrawals and
+    ///      treasury changes.
+    function _checkTreasuryShares() internal view {
+        address[2] memory t = computeHandler.treasuries();
+        assertEq(
+            compute.balanceOf(t[0]) + compute.balanceOf(t[1]) + computeHandler.treasuryWithdrawn(),
+            computeHandler.treasuryEarned(),
+            "treasury balances + withdrawals == treasury shares"
+        );
+    }
+
     /// @dev Each compute provider's locked stake == the collateral of its active bids and live leases.
     function _checkComputeCollateral() internal view {
         address[] memory providers = computeHandler.providers();
@@ -119,6 +131,7 @@ abstract contract ComputeInvariantChecks is TestBase {
         else if (action == 12) computeHandler.giveNotice(a);
         else if (action == 13) computeHandler.close(a, b, c);
         else if (action == 14) computeHandler.withdraw(a);
+        else if (action == 21 && b % 3 == 0) computeHandler.switchTreasury(a);
         else computeHandler.openLease(a, b, c, rand(r, 4));
     }
 }

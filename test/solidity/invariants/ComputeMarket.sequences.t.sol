@@ -40,7 +40,7 @@ contract ComputeMarketInvariantTest is ComputeInvariantChecks {
     /// @notice The handler really exercises the market: summed over fixed sequences, every action path did
     ///         something, and leases were accepted in every sequence.
     function test_computeHandler_exercisesEveryPath() public {
-        string[16] memory paths = [
+        string[17] memory paths = [
             "stake",
             "warp",
             "postOrder",
@@ -56,9 +56,10 @@ contract ComputeMarketInvariantTest is ComputeInvariantChecks {
             "giveNotice",
             "close",
             "withdraw",
-            "openLease"
+            "openLease",
+            "switchTreasury"
         ];
-        uint256[16] memory totals;
+        uint256[17] memory totals;
         uint256 sequences = 8;
         for (uint256 run = 0; run < sequences; ++run) {
             uint256 snapshot = vm.snapshotState();
@@ -82,6 +83,7 @@ contract ComputeMarketInvariantTest is ComputeInvariantChecks {
     /// @notice Every invariant (public so a failing sequence names the whole set).
     function checkAll() public view {
         _checkComputeSolvency();
+        _checkTreasuryShares();
         _checkComputeCollateral();
         _checkLeaseTransitions();
         invariant_registryTokensAreStakePlusOwedSlashes();

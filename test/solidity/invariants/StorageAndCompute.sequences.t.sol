@@ -116,6 +116,7 @@ contract StorageAndComputeInvariantTest is ComputeInvariantChecks {
         invariant_sharedRegistryTokensAreStakePlusOwedSlashes();
         invariant_lockedStakeIsLiveCollateral();
         _checkComputeSolvency();
+        _checkTreasuryShares();
         _checkLeaseTransitions();
     }
 
