@@ -154,12 +154,14 @@ library DataSetUpdates {
         Context memory ctx,
         uint256 maxSpan
     ) private returns (bool, uint256, uint256) {
-        (bool admitted, IStorageMarket.SkipReason reason, uint256 w1, uint256 w2) = _admit(s, e, ctx, maxSpan);
+        // One copy of the state (its fields checked by the ABI decoder), read from memory from here on.
+        IStorageMarket.DataSetState memory st = e.state;
+        (bool admitted, IStorageMarket.SkipReason reason, uint256 w1, uint256 w2) = _admit(s, e, st, ctx, maxSpan);
         if (!admitted) {
-            emit IStorageMarket.DataSetUpdateSkipped(e.state.dataSetId, e.state.version, reason);
+            emit IStorageMarket.DataSetUpdateSkipped(st.dataSetId, st.version, reason);
             return (false, 0, 0);
         }
-        return _write(s, e.state, w1, w2, ctx);
+        return _write(s, st, w1, w2, ctx);
     }
 
     /// @dev The checks of one entry: reverts for a data set of another provider, a span above the bound or a bad
@@ -167,25 +169,22 @@ library DataSetUpdates {
     function _admit(
         MarketLayout.Layout storage s,
         IStorageMarket.SignedState calldata e,
+        IStorageMarket.DataSetState memory st,
         Context memory ctx,
         uint256 maxSpan
     ) private returns (bool ok, IStorageMarket.SkipReason reason, uint256 w1, uint256 w2) {
-        IStorageMarket.DataSetState calldata st = e.state;
         uint64 span = st.span;
         MarketLayout.DataSet storage d = s.sets[st.dataSetId];
         w1 = MarketLayout.loadWord(d, 1);
         if (address(uint160(w1)) != msg.sender) revert IStorageMarket.MarketNotDataSetParty(st.dataSetId, msg.sender);
         if (span > maxSpan) revert IStorageMarket.MarketBadSpan(span, maxSpan);
         uint256 w0 = MarketLayout.loadWord(d, 0);
-        _checkSignature(s, address(uint160(w0)), msg.sender, e, ctx.domainSeparator);
+        _checkSignature(s, address(uint160(w0)), msg.sender, e, st, ctx.domainSeparator);
         reason = IStorageMarket.SkipReason.NotLive;
         if (uint8(w1 >> MarketLayout.STATUS_BIT) != uint8(IStorageMarket.Status.Live)) return (false, reason, w1, 0);
         w2 = MarketLayout.loadWord(d, 2);
-        {
-            uint256 version = st.version;
-            if (version <= w2 >> MarketLayout.VERSION_BIT || version > type(uint56).max)
-                return (false, IStorageMarket.SkipReason.StaleVersion, w1, w2);
-        }
+        if (st.version <= w2 >> MarketLayout.VERSION_BIT || st.version > type(uint56).max)
+            return (false, IStorageMarket.SkipReason.StaleVersion, w1, w2);
         ok = _funded(s, st, w0, w1, w2, ctx);
         reason = IStorageMarket.SkipReason.Unfunded;
     }
@@ -194,7 +193,7 @@ library DataSetUpdates {
     ///      docs/SPEC.md: the notice plus the unresolved and the current period).
     function _funded(
         MarketLayout.Layout storage s,
-        IStorageMarket.DataSetState calldata st,
+        IStorageMarket.DataSetState memory st,
         uint256 w0,
         uint256 w1,
         uint256 w2,
@@ -224,7 +223,7 @@ library DataSetUpdates {
     ///      move only when the class changes; then `DataSetUpdated`.
     function _write(
         MarketLayout.Layout storage s,
-        IStorageMarket.DataSetState calldata st,
+        IStorageMarket.DataSetState memory st,
         uint256 w1,
         uint256 w2,
         Context memory ctx
@@ -286,10 +285,10 @@ library DataSetUpdates {
         address client,
         address provider,
         IStorageMarket.SignedState calldata e,
+        IStorageMarket.DataSetState memory st,
         bytes32 domainSeparator
     ) private view {
         address signer = e.signer;
-        IStorageMarket.DataSetState calldata st = e.state;
         if (signer != client) {
             IStorageMarket.SessionKey memory k = s.sessionKeys[client][signer];
             if (
@@ -300,13 +299,13 @@ library DataSetUpdates {
         }
         bytes32 structHash;
         bytes32 typeHash = STATE_TYPEHASH;
-        // The state is four static words in calldata whose fields the caller has read (a dirty field reverts there):
-        // its ABI encoding is those words, hashed after the type hash without re-encoding them.
+        // The state in memory is its four static fields, checked when copied: its ABI encoding is those words,
+        // hashed after the type hash (in free memory, not allocated) without encoding them again.
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             mstore(ptr, typeHash)
-            calldatacopy(add(ptr, 0x20), st, 0x80)
+            mcopy(add(ptr, 0x20), st, 0x80)
             structHash := keccak256(ptr, 0xa0)
         }
         bytes32 digest = MessageHashUtils.toTypedDataHash(domainSeparator, structHash);

@@ -47,6 +47,14 @@ library ProviderEpochs {
         uint256 currentPeriod,
         bool holdsBytes
     ) internal returns (uint32 epoch, uint32 tag) {
+        if (holdsBytes) {
+            // The common case, from one read of the proving state: no closed period to record, no restart.
+            MarketLayout.ProofState memory m = s.proofStates[provider];
+            if (m.nextPeriod >= currentPeriod) {
+                epoch = m.nextPeriod;
+                return (epoch, (m.restartEpoch == epoch && block.number <= m.seedBlock) ? epoch - 1 : epoch);
+            }
+        }
         (uint32 from, uint32 count) = recordMissedInline(s, provider, currentPeriod);
         if (count != 0)
             emit IStorageMarket.MissedProofsReported(
