@@ -93,7 +93,20 @@ export async function traceBreakdown(
   const dump = process.env.TRACE_DUMP;
   if (dump !== undefined) {
     const { writeFileSync } = await import("node:fs");
-    writeFileSync(`${dump}-${hash.slice(2, 10)}.json`, JSON.stringify({ to: (tx as unknown as { to: string }).to, logs: logs.map((l) => ({ pc: l.pc, op: l.op, gas: l.gas, gasCost: l.gasCost, depth: l.depth, stack: l.stack?.slice(-3) })) }));
+    writeFileSync(
+      `${dump}-${hash.slice(2, 10)}.json`,
+      JSON.stringify({
+        to: (tx as unknown as { to: string }).to,
+        logs: logs.map((l) => ({
+          pc: l.pc,
+          op: l.op,
+          gas: l.gas,
+          gasCost: l.gasCost,
+          depth: l.depth,
+          stack: l.stack?.slice(-3),
+        })),
+      }),
+    );
   }
   if (logs.length === 0) throw new StrataError("BENCH_SETUP_FAILED", "empty trace");
 
@@ -161,11 +174,11 @@ export async function traceBreakdown(
       let j = i + 1;
       const childStart = logs[j];
       let childUsed = 0;
-      if (childStart && childStart.depth === s.depth + 1) {
+      if (childStart?.depth === s.depth + 1) {
         let last = childStart;
         while (j < logs.length && (logs[j]?.depth ?? 0) > s.depth) {
           const lj = logs[j];
-          if (lj && lj.depth === s.depth + 1) last = lj;
+          if (lj?.depth === s.depth + 1) last = lj;
           j++;
         }
         childUsed = childStart.gas - (last.gas - last.gasCost);
@@ -174,8 +187,9 @@ export async function traceBreakdown(
       const delta = after ? s.gas - after.gas : s.gasCost;
       const pre = PRECOMPILES[target];
       if (pre) add(pre, delta);
-      else add(`${s.op} ${where} -> ${names.get(target) ?? target.slice(0, 10)} (own cost)`, delta - childUsed);
-      if (childStart && childStart.depth === s.depth + 1) {
+      else
+        add(`${s.op} ${where} -> ${names.get(target) ?? target.slice(0, 10)} (own cost)`, delta - childUsed);
+      if (childStart?.depth === s.depth + 1) {
         frames.push({
           code: target,
           storage: s.op === "DELEGATECALL" || s.op === "CALLCODE" ? frame.storage : target,

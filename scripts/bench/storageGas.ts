@@ -170,7 +170,8 @@ async function dataSetRows(genesis: string): Promise<MeasuredRow[]> {
       gas: await gasOf(putState(f, id, tree)),
       note:
         "the data set's first state: writes its first root word, enters a size class (slot, count and class " +
-        "mask words written from zero) and locks its collateral in the registry, refilling the proof bond",
+        "mask words written from zero) and locks its collateral in the registry, refilling the proof bond; the " +
+        "provider held no bytes yet, so its epoch restarts with a fresh seed",
     });
     trees.set(id, tree);
   }

@@ -119,7 +119,14 @@ library DataSetAccrual {
         uint256 nextPeriod,
         uint256 provingPeriod
     ) internal returns (uint256) {
-        Delta memory a = _pendingWords(s, w1, w2, uint32(w3 >> MarketLayout.PAID_THROUGH_BIT), nextPeriod, provingPeriod);
+        Delta memory a = _pendingWords(
+            s,
+            w1,
+            w2,
+            uint32(w3 >> MarketLayout.PAID_THROUGH_BIT),
+            nextPeriod,
+            provingPeriod
+        );
         if (a.to == uint32(w3 >> MarketLayout.PAID_THROUGH_BIT)) return w3;
         // As `accrueInline`: leafSeconds stays far below 2^128, fault counts below 2^32 (bounded by periods).
         uint256 missed = uint32(w3 >> MarketLayout.MISSED_FAULTS_BIT);

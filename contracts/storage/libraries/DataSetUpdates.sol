@@ -156,7 +156,13 @@ library DataSetUpdates {
     ) private returns (bool, uint256, uint256) {
         // One copy of the state (its fields checked by the ABI decoder), read from memory from here on.
         IStorageMarket.DataSetState memory st = e.state;
-        (bool admitted, IStorageMarket.SkipReason reason, uint256 w1, uint256 w2) = _admit(s, e, st, ctx, maxSpan);
+        (bool admitted, IStorageMarket.SkipReason reason, uint256 w1, uint256 w2) = _admit(
+            s,
+            e,
+            st,
+            ctx,
+            maxSpan
+        );
         if (!admitted) {
             emit IStorageMarket.DataSetUpdateSkipped(st.dataSetId, st.version, reason);
             return (false, 0, 0);
@@ -176,12 +182,14 @@ library DataSetUpdates {
         uint64 span = st.span;
         MarketLayout.DataSet storage d = s.sets[st.dataSetId];
         w1 = MarketLayout.loadWord(d, 1);
-        if (address(uint160(w1)) != msg.sender) revert IStorageMarket.MarketNotDataSetParty(st.dataSetId, msg.sender);
+        if (address(uint160(w1)) != msg.sender)
+            revert IStorageMarket.MarketNotDataSetParty(st.dataSetId, msg.sender);
         if (span > maxSpan) revert IStorageMarket.MarketBadSpan(span, maxSpan);
         uint256 w0 = MarketLayout.loadWord(d, 0);
         _checkSignature(s, address(uint160(w0)), msg.sender, e, st, ctx.domainSeparator);
         reason = IStorageMarket.SkipReason.NotLive;
-        if (uint8(w1 >> MarketLayout.STATUS_BIT) != uint8(IStorageMarket.Status.Live)) return (false, reason, w1, 0);
+        if (uint8(w1 >> MarketLayout.STATUS_BIT) != uint8(IStorageMarket.Status.Live))
+            return (false, reason, w1, 0);
         w2 = MarketLayout.loadWord(d, 2);
         if (st.version <= w2 >> MarketLayout.VERSION_BIT || st.version > type(uint56).max)
             return (false, IStorageMarket.SkipReason.StaleVersion, w1, w2);
