@@ -66,7 +66,7 @@ function readMemory(memory: string[], offset: number, size: number): string {
 
 /**
  * Break the gas of transaction `hash` down. `names` gives names to addresses (contracts, libraries) and to storage
- * base slots (`slot:<n>`), `mappings` the base slot numbers of the layout's mappings.
+ * slots (`slot:<n>`, also used for the base slot of a mapping when a slot is named by its keccak preimage).
  */
 export async function traceBreakdown(
   requester: Requester,
@@ -90,24 +90,6 @@ export async function traceBreakdown(
   const calldata = zero * 4 + nonzero * 16;
   const intrinsic = 21_000;
   const logs = trace.structLogs;
-  const dump = process.env.TRACE_DUMP;
-  if (dump !== undefined) {
-    const { writeFileSync } = await import("node:fs");
-    writeFileSync(
-      `${dump}-${hash.slice(2, 10)}.json`,
-      JSON.stringify({
-        to: (tx as unknown as { to: string }).to,
-        logs: logs.map((l) => ({
-          pc: l.pc,
-          op: l.op,
-          gas: l.gas,
-          gasCost: l.gasCost,
-          depth: l.depth,
-          stack: l.stack?.slice(-3),
-        })),
-      }),
-    );
-  }
   if (logs.length === 0) throw new StrataError("BENCH_SETUP_FAILED", "empty trace");
 
   // Keccak preimages: result -> [key, base] (for 64-byte preimages) to name mapping slots.

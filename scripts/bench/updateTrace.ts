@@ -51,7 +51,31 @@ try {
     [(await f.market.getAddress()).toLowerCase(), "market"],
     [(await f.registry.getAddress()).toLowerCase(), "registry"],
     [(await f.token.getAddress()).toLowerCase(), "token"],
+    // The market's `MarketLayout.Layout` starts at slot 5, after the state it inherits (a label only: a change of
+    // the inherited state shifts these names, not the figures).
+    ["slot:5", "params word 0 (pause flag, maxDataSetSize)"],
+    ["slot:6", "params word 1"],
+    ["slot:7", "count/retrieval"],
+    ["slot:8", "sets"],
+    ["slot:9", "roots"],
+    ["slot:10", "proofStates"],
+    ["slot:11", "masks"],
+    ["slot:12", "classCounts"],
+    ["slot:13", "slots"],
+    ["slot:14", "faultLogs"],
+    ["slot:15", "sessionKeys"],
+    ["slot:16", "nonceBits"],
+    ["slot:17", "bonds"],
   ]);
+  // Linked libraries, by their address in the market's deployed code.
+  const code = await f.ethers.provider.getCode(await f.market.getAddress());
+  const artifact = await hre.artifacts.readArtifact("StorageMarket");
+  for (const byName of Object.values(artifact.deployedLinkReferences)) {
+    for (const [name, refs] of Object.entries(byName)) {
+      const at = refs[0];
+      if (at) names.set("0x" + code.slice(2 + at.start * 2, 2 + (at.start + 20) * 2).toLowerCase(), name);
+    }
+  }
   const requester = { send: (m: string, p: unknown[]) => f.ethers.provider.send(m, p) };
   const show = async (title: string, hash: string) => {
     console.log(breakdownTable(title, await traceBreakdown(requester, hash, names)) + "\n");
