@@ -22,7 +22,7 @@ library DataSetUpdates {
         "DataSetState(uint64 dataSetId,uint64 version,bytes32 root,uint64 span)"
     );
 
-    /// @notice What the batch needs from the market (`epoch` and `tag` are filled in by `applyStates`).
+    /// @notice What every entry of a batch needs (`epoch` and `tag` are filled in once the caller's epoch is open).
     struct Context {
         bytes32 domainSeparator;
         uint32 epoch;
@@ -97,7 +97,8 @@ library DataSetUpdates {
     /// @param s The market's storage.
     /// @param encodedStates The market call's arguments after its selector: the ABI encoding of `(SignedState[])`,
     ///        checked by the market's decoder.
-    /// @param ctx Domain separator and proving period.
+    /// @param domainSeparator The market's EIP-712 domain separator.
+    /// @param provingPeriod The market's proving period (seconds).
     /// @param currentPeriod The current period.
     /// @return applied Number of states applied.
     /// @return toLock Collateral to lock.
@@ -105,9 +106,16 @@ library DataSetUpdates {
     function applyStates(
         MarketLayout.Layout storage s,
         bytes calldata encodedStates,
-        Context memory ctx,
+        bytes32 domainSeparator,
+        uint256 provingPeriod,
         uint256 currentPeriod
     ) public returns (uint256 applied, uint256 toLock, uint256 toUnlock) {
+        Context memory ctx = Context({
+            domainSeparator: domainSeparator,
+            epoch: 0,
+            tag: 0,
+            provingPeriod: provingPeriod
+        });
         return _applyAll(s, _statesOf(encodedStates), ctx, currentPeriod);
     }
 
@@ -154,8 +162,7 @@ library DataSetUpdates {
         Context memory ctx,
         uint256 maxSpan
     ) private returns (bool, uint256, uint256) {
-        // One copy of the state (its fields checked by the ABI decoder), read from memory from here on.
-        IStorageMarket.DataSetState memory st = e.state;
+        IStorageMarket.DataSetState memory st = _copyState(e);
         (bool admitted, IStorageMarket.SkipReason reason, uint256 w1, uint256 w2) = _admit(
             s,
             e,
@@ -168,6 +175,21 @@ library DataSetUpdates {
             return (false, 0, 0);
         }
         return _write(s, st, w1, w2, ctx);
+    }
+
+    /// @dev One copy of the entry's state in memory, read from there on: its four static words, reverting (as the ABI
+    ///      decoder does) when the id, version or span does not fit in 64 bits.
+    function _copyState(
+        IStorageMarket.SignedState calldata e
+    ) private pure returns (IStorageMarket.DataSetState memory st) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            // `e` starts with the state, a static struct of four words: dataSetId, version, root, span.
+            calldatacopy(st, e, 0x80)
+            if gt(or(or(mload(st), mload(add(st, 0x20))), mload(add(st, 0x60))), 0xffffffffffffffff) {
+                revert(0, 0)
+            }
+        }
     }
 
     /// @dev The checks of one entry: reverts for a data set of another provider, a span above the bound or a bad
