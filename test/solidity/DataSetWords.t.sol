@@ -96,6 +96,15 @@ contract DataSetWordsTest is TestBase {
         assertEq(uint32(w3 >> MarketLayout.DECLARED_FAULTS_BIT), d.declaredFaults, "declaredFaults");
         assertEq(uint128(w4), d.escrow, "escrow");
         assertEq(w4 >> MarketLayout.PAID_BIT, d.paid, "paid");
+        MarketLayout.ProofState storage st = _fields.proofStates[PROVIDER];
+        st.seedBlock = uint64(c.leafSeconds);
+        st.restartEpoch = c.writtenAt;
+        st.seedRefreshedPeriod = c.endPeriod;
+        st.openDataSets = c.paidThrough;
+        uint256 p = MarketLayout.loadProofState(st);
+        assertEq(uint32(p), st.nextPeriod, "nextPeriod");
+        assertEq(uint64(p >> MarketLayout.SEED_BLOCK_BIT), st.seedBlock, "seedBlock");
+        assertEq(uint32(p >> MarketLayout.RESTART_EPOCH_BIT), st.restartEpoch, "restartEpoch");
     }
 
     /// @notice Accounting from the words writes the same six words as accounting field by field, with or without

@@ -127,8 +127,9 @@ library DataSetUpdates {
     ) private returns (uint256 applied, uint256 toLock, uint256 toUnlock) {
         // When the first entry's data set is the caller's and in a size class, the caller holds bytes: the epoch
         // cannot restart and its class mask is not read. (Any other first entry reverts or is checked in full.)
-        MarketLayout.DataSet storage first = s.sets[states[0].state.dataSetId];
-        bool holdsBytes = first.provider == msg.sender && first.classPlusOne != 0;
+        uint256 first = MarketLayout.loadWord(s.sets[states[0].state.dataSetId], 1);
+        bool holdsBytes =
+            address(uint160(first)) == msg.sender && uint8(first >> MarketLayout.CLASS_BIT) != 0;
         (ctx.epoch, ctx.tag) = ProviderEpochs.openEpochInline(s, msg.sender, currentPeriod, holdsBytes);
         uint256 maxSpan = uint256(s.params.maxDataSetSize) >> 6;
         for (uint256 i = 0; i < states.length; ++i) {

@@ -78,6 +78,21 @@ library MarketLayout {
     uint256 internal constant PRICE_BIT = 160;
     uint256 internal constant PAID_BIT = 128;
 
+    /// @notice Bit offsets of `ProofState.seedBlock` and `ProofState.restartEpoch` in its word (`nextPeriod` is bits
+    ///         0 to 31).
+    uint256 internal constant SEED_BLOCK_BIT = 32;
+    uint256 internal constant RESTART_EPOCH_BIT = 160;
+
+    /// @notice A provider's proving state, read as its one word.
+    /// @param st The proving state.
+    /// @return w The word.
+    function loadProofState(ProofState storage st) internal view returns (uint256 w) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            w := sload(st.slot)
+        }
+    }
+
     /// @notice Word `k` of a data set, read whole (an update reads words 0 to 4 once instead of field by field).
     /// @param d The data set.
     /// @param k The word (0 to 5).

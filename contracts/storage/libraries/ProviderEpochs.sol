@@ -48,11 +48,14 @@ library ProviderEpochs {
         bool holdsBytes
     ) internal returns (uint32 epoch, uint32 tag) {
         if (holdsBytes) {
-            // The common case, from one read of the proving state: no closed period to record, no restart.
-            MarketLayout.ProofState memory m = s.proofStates[provider];
-            if (m.nextPeriod >= currentPeriod) {
-                epoch = m.nextPeriod;
-                return (epoch, (m.restartEpoch == epoch && block.number <= m.seedBlock) ? epoch - 1 : epoch);
+            // The common case, from one read of the proving state's word: no closed period to record, no restart.
+            uint256 w = MarketLayout.loadProofState(s.proofStates[provider]);
+            epoch = uint32(w);
+            if (epoch >= currentPeriod) {
+                bool restarted =
+                    uint32(w >> MarketLayout.RESTART_EPOCH_BIT) == epoch &&
+                        block.number <= uint64(w >> MarketLayout.SEED_BLOCK_BIT);
+                return (epoch, restarted ? epoch - 1 : epoch);
             }
         }
         (uint32 from, uint32 count) = recordMissedInline(s, provider, currentPeriod);
