@@ -11,7 +11,7 @@ const stateWordAt = (index: number) => 2 * (4 + 3 * 32 + index * 32);
 
 describe("StorageMarket: the encoding of a signed state", () => {
   for (const [field, index] of Object.entries(WORD)) {
-    it(`test_updateDataSets_rejectsA${field[0]?.toUpperCase()}${field.slice(1)}Above64Bits`, async () => {
+    it(`test_updateDataSets_rejectsA${field.charAt(0).toUpperCase()}${field.slice(1)}Above64Bits`, async () => {
       const f = await setup();
       const id = await createDataSet(f);
       await topUp(f, id, 100n * USDC);
