@@ -101,12 +101,8 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         (applied, toLock, toUnlock) = DataSetUpdates.applyStates(
             _s,
             msg.data[4:],
-            DataSetUpdates.Context({
-                domainSeparator: _domainSeparatorV4(),
-                epoch: 0,
-                tag: 0,
-                provingPeriod: _provingPeriod
-            }),
+            _domainSeparatorV4(),
+            _provingPeriod,
             _currentPeriod()
         );
         // Interactions last: move collateral in the registry; a batch that raises it also refills the proof bond.

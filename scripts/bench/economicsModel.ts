@@ -8,7 +8,8 @@
  *   for the year and is then ended (terminated, settled a last time) and the client withdraws what is left;
  * - files are stored one at a time with the client's defaults: each is encrypted, coded into k + m pieces of
  *   `shardSizeFor(size + tag, k)` bytes, one per provider, each padded in its data set to a power of two of
- *   leaves; per piece the provider submits one signed state (an "add pieces, 1 piece" update) and the client
+ *   leaves; per piece the provider submits one signed state (an "add pieces, 1 piece" update; a data set's first
+ *   state and its first state of a later epoch at their own, higher measured cost) and the client
  *   tops up the escrow once (the client's store flow; `filesPerState` > 1 models folding several files into one
  *   signed state and one top-up);
  * - the provider proves every period (one proof for all its data sets, 4 challenges), settles all its data sets
@@ -43,6 +44,10 @@ export interface OperationGas {
   firstTopUp: number;
   topUp: number;
   addPiece: number;
+  /** A data set's first state (enters a size class, locks collateral): counted once per data set. */
+  firstState: number;
+  /** A data set's first state in a later epoch (writes its second root word from zero): once per data set. */
+  secondRootWrite: number;
   /** Proof, 4 challenges, for a provider holding 1 TiB (the highest of the 1 TiB rows). */
   proof1TiB: number;
   /** Proof, 4 challenges, 100 TiB. */
@@ -59,6 +64,8 @@ export const OPERATIONS = {
   firstTopUp: "top up a data set's escrow (client, from allowance)",
   topUp: "top up a data set's escrow again (client, from allowance)",
   addPiece: "add pieces, 1 piece (one call)",
+  firstState: "add pieces to an empty data set, first state (one call)",
+  secondRootWrite: "add pieces, 1 piece, first write of the data set's second root word (one call)",
   proof1TiB: [
     "proof, 4 challenges, 1 TiB as 1 GiB pieces in 1 data set",
     "proof, 4 challenges, 1 TiB as 1 GiB pieces in 100 data sets",
@@ -85,6 +92,8 @@ export function operationGas(rows: readonly GasRow[]): OperationGas {
     firstTopUp: one(OPERATIONS.firstTopUp),
     topUp: one(OPERATIONS.topUp),
     addPiece: one(OPERATIONS.addPiece),
+    firstState: one(OPERATIONS.firstState),
+    secondRootWrite: one(OPERATIONS.secondRootWrite),
     proof1TiB: Math.max(...OPERATIONS.proof1TiB.map(one)),
     proof100TiB: one(OPERATIONS.proof100TiB),
     settleOne: one(OPERATIONS.settleOne),
@@ -165,8 +174,12 @@ export function yearGas(g: OperationGas, s: ModelSettings, fileBytes: number, pr
   const pieces = (providerTiB * TIB) / paddedPieceBytes(pieceBytes(fileBytes, s.k));
   const states = Math.max(dataSets, pieces / s.filesPerState);
   const settlements = Math.ceil(periods / s.settleEveryPeriods);
+  // A data set's first state and its first state of a later epoch cost more than the states after them.
+  const secondStates = Math.min(dataSets, Math.max(0, states - dataSets));
   return {
-    create: dataSets * (g.createDataSet + g.firstTopUp),
+    create:
+      dataSets * (g.createDataSet + g.firstTopUp + g.firstState - g.addPiece) +
+      secondStates * (g.secondRootWrite - g.addPiece),
     add: states * (g.addPiece + g.topUp),
     prove: periods * proofGas(g, providerTiB),
     settle: settlements * settleGas(g, dataSets),

@@ -31,6 +31,8 @@ const gas: OperationGas = {
   firstTopUp: 90_000,
   topUp: 50_000,
   addPiece: 100_000,
+  firstState: 200_000,
+  secondRootWrite: 120_000,
   proof1TiB: 200_000,
   proof100TiB: 260_000,
   settleOne: 60_000,
@@ -78,19 +80,24 @@ describe("economics model (scripts/bench/economicsModel.ts)", () => {
   });
 
   it("counts a year of operations: one state and top-up per piece, a proof a day, settlement every 6 days", () => {
+    // A data set that receives one state only pays the first state's surcharge.
+    expect(yearGas(gas, { ...settings, filesPerState: 1e9 }, 10 * MIB, 1).create).to.equal(
+      130_000 + 90_000 + 100_000,
+    );
     const year = yearGas(gas, settings, 10 * MIB, 1);
     const pieces = TIB / (8 * MIB); // 131,072 pieces of 8 MiB span in 1 TiB
     expect(year.add).to.equal(pieces * (100_000 + 50_000));
     expect(year.prove).to.equal(365 * 200_000);
     expect(year.settle).to.equal(61 * 60_000);
     expect(year.withdraw).to.equal(61 * 50_000);
-    expect(year.create).to.equal(130_000 + 90_000);
+    // Per data set: create, first top-up, and the surcharge of its first two states over a later one.
+    expect(year.create).to.equal(130_000 + 90_000 + 100_000 + 20_000);
     expect(year.end).to.equal(100_000 + 50_000 + 60_000);
     expect(totalGas(year)).to.equal(
       year.create + year.add + year.prove + year.settle + year.end + year.withdraw,
     );
     // 10 TiB in 1 TiB data sets: ten of each per-data-set operation.
-    expect(yearGas(gas, settings, 32 * GIB, 10).create).to.equal(10 * 220_000);
+    expect(yearGas(gas, settings, 32 * GIB, 10).create).to.equal(10 * 340_000);
     // Folding files into one state divides the per-file part.
     expect(yearGas(gas, { ...settings, filesPerState: 4 }, 10 * MIB, 1).add).to.equal(year.add / 4);
   });

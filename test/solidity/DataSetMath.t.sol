@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
 import { DataSetMath } from "../../contracts/storage/libraries/DataSetMath.sol";
 import { Versioned } from "../../contracts/storage/libraries/Versioned.sol";
 import { TestBase } from "./utils/TestBase.sol";
@@ -21,6 +22,33 @@ contract DataSetMathTest is TestBase {
         uint256 e = DataSetMath.earned(price, leafSeconds);
         assertLe(e * DENOM, uint256(price) * leafSeconds, "never above the exact amount");
         assertGe((e + 1) * DENOM, uint256(price) * leafSeconds + 1, "less than one unit below it");
+    }
+
+    /// @notice The plain-arithmetic path (operands below 2^128) returns exactly what `mulDiv` returns, and so does
+    ///         every other input.
+    function test_fuzz_earnedAndCost_equalMulDiv(
+        uint256 price,
+        uint256 leafSeconds,
+        uint64 span,
+        uint32 secs
+    ) public pure {
+        price = bound(price, 0, 1 << 150);
+        leafSeconds = bound(leafSeconds, 0, 1 << 150);
+        assertEq(DataSetMath.earned(price, leafSeconds), Math.mulDiv(price, leafSeconds, DENOM), "earned");
+        assertEq(
+            DataSetMath.cost(price, span, secs),
+            Math.mulDiv(price, uint256(span) * secs, DENOM, Math.Rounding.Ceil),
+            "cost"
+        );
+    }
+
+    /// @notice The fast path's edges: the largest operands it takes and the smallest it leaves to `mulDiv`.
+    function test_earnedAndCost_equalMulDivAtThePathEdges() public pure {
+        uint256 top = type(uint128).max;
+        test_fuzz_earnedAndCost_equalMulDiv(top, top, type(uint64).max, type(uint32).max);
+        test_fuzz_earnedAndCost_equalMulDiv(top + 1, top, 1, 1);
+        test_fuzz_earnedAndCost_equalMulDiv(DENOM, 1, 0, 0);
+        test_fuzz_earnedAndCost_equalMulDiv(1, DENOM - 1, 1, 1);
     }
 
     /// @notice Paying in steps never pays more than paying at once (cumulative accounting: settle at any cadence).

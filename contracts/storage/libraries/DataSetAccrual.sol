@@ -100,6 +100,79 @@ library DataSetAccrual {
         if (a.declared != 0) d.declaredFaults = uint32(d.declaredFaults + a.declared);
     }
 
+    /// @notice `accrueInline` for a caller that holds the data set's words 1 to 3 (a signed state update, which reads
+    ///         them once): the same accounting from the words, word 3 written only when it changes.
+    /// @param s The market's storage.
+    /// @param d The data set.
+    /// @param w1 Word 1 (`provider`, `endPeriod`).
+    /// @param w2 Word 2 (`spanCur`, `spanPrev`, `writtenAt`, `lastDeclaredPlusOne`).
+    /// @param w3 Word 3 (`leafSeconds`, `paidThrough`, fault counts).
+    /// @param nextPeriod The provider's epoch (its next unresolved period).
+    /// @param provingPeriod The market's proving period (seconds).
+    /// @return Word 3 after the accounting.
+    function accrueWordsInline(
+        MarketLayout.Layout storage s,
+        MarketLayout.DataSet storage d,
+        uint256 w1,
+        uint256 w2,
+        uint256 w3,
+        uint256 nextPeriod,
+        uint256 provingPeriod
+    ) internal returns (uint256) {
+        Delta memory a = _pendingWords(
+            s,
+            w1,
+            w2,
+            uint32(w3 >> MarketLayout.PAID_THROUGH_BIT),
+            nextPeriod,
+            provingPeriod
+        );
+        if (a.to == uint32(w3 >> MarketLayout.PAID_THROUGH_BIT)) return w3;
+        // As `accrueInline`: leafSeconds stays far below 2^128, fault counts below 2^32 (bounded by periods).
+        uint256 missed = uint32(w3 >> MarketLayout.MISSED_FAULTS_BIT);
+        uint256 declared = uint32(w3 >> MarketLayout.DECLARED_FAULTS_BIT);
+        if (a.missed != 0) missed = uint32(missed + a.missed);
+        if (a.declared != 0) declared = uint32(declared + a.declared);
+        w3 =
+            (w3 & ~((uint256(1) << 224) - 1)) |
+            uint128(uint128(w3) + a.leafSeconds) |
+            (a.to << MarketLayout.PAID_THROUGH_BIT) |
+            (missed << MarketLayout.MISSED_FAULTS_BIT) |
+            (declared << MarketLayout.DECLARED_FAULTS_BIT);
+        MarketLayout.storeWord(d, 3, w3);
+        return w3;
+    }
+
+    /// @dev `pendingInline` from words 1 and 2 and `paidThrough`.
+    function _pendingWords(
+        MarketLayout.Layout storage s,
+        uint256 w1,
+        uint256 w2,
+        uint256 pt,
+        uint256 nextPeriod,
+        uint256 provingPeriod
+    ) private view returns (Delta memory a) {
+        uint256 to = nextPeriod;
+        uint256 end = uint32(w1 >> MarketLayout.END_PERIOD_BIT);
+        if (end != 0 && end < to) to = end;
+        a.to = to;
+        if (to <= pt) {
+            a.to = pt;
+            return a;
+        }
+        a.provingPeriod = provingPeriod;
+        a.declaredPlusOne = uint32(w2 >> MarketLayout.DECLARED_BIT);
+        address provider = address(uint160(w1));
+        if (s.proofStates[provider].missedPeriods != 0) a.runs = s.bonds[provider].faultRuns;
+        FaultLog.Log storage log = s.faultLogs[provider];
+        uint256 at = uint32(w2 >> MarketLayout.WRITTEN_AT_BIT);
+        if (at >= pt && at < to) {
+            _segment(a, log, uint64(w2 >> MarketLayout.SPAN_PREV_BIT), at, at + 1);
+            pt = at + 1;
+        }
+        if (pt < to) _segment(a, log, uint64(w2), pt, to);
+    }
+
     function _segment(
         Delta memory a,
         FaultLog.Log storage log,

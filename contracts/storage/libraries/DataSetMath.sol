@@ -19,6 +19,13 @@ library DataSetMath {
     /// @param leafSeconds Leaf-seconds accounted.
     /// @return The tokens.
     function earned(uint256 pricePerTiBMonth, uint256 leafSeconds) internal pure returns (uint256) {
+        // Both below 2^128 (a stored price and leaf-second count): the product fits in a word, so the plain quotient
+        // is the exact floor `mulDiv` would return, without its 512-bit path.
+        if ((pricePerTiBMonth | leafSeconds) >> 128 == 0) {
+            unchecked {
+                return (pricePerTiBMonth * leafSeconds) / (LEAVES_PER_TIB * MONTH);
+            }
+        }
         return Math.mulDiv(pricePerTiBMonth, leafSeconds, LEAVES_PER_TIB * MONTH);
     }
 
@@ -32,7 +39,16 @@ library DataSetMath {
         uint256 span,
         uint256 secondsCount
     ) internal pure returns (uint256) {
-        return Math.mulDiv(pricePerTiBMonth, span * secondsCount, LEAVES_PER_TIB * MONTH, Math.Rounding.Ceil);
+        uint256 leafSeconds = span * secondsCount;
+        // As in `earned`: operands below 2^128 cannot overflow a word, so the plain ceiling is exact.
+        if ((pricePerTiBMonth | leafSeconds) >> 128 == 0) {
+            unchecked {
+                uint256 product = pricePerTiBMonth * leafSeconds;
+                uint256 q = product / (LEAVES_PER_TIB * MONTH);
+                return product % (LEAVES_PER_TIB * MONTH) == 0 ? q : q + 1;
+            }
+        }
+        return Math.mulDiv(pricePerTiBMonth, leafSeconds, LEAVES_PER_TIB * MONTH, Math.Rounding.Ceil);
     }
 
     /// @notice Collateral for a data set of class `c` (capacity 2^c leaves), rounded up.

@@ -22,7 +22,7 @@ library DataSetUpdates {
         "DataSetState(uint64 dataSetId,uint64 version,bytes32 root,uint64 span)"
     );
 
-    /// @notice What the batch needs from the market (`epoch` and `tag` are filled in by `applyStates`).
+    /// @notice What every entry of a batch needs (`epoch` and `tag` are filled in once the caller's epoch is open).
     struct Context {
         bytes32 domainSeparator;
         uint32 epoch;
@@ -97,7 +97,8 @@ library DataSetUpdates {
     /// @param s The market's storage.
     /// @param encodedStates The market call's arguments after its selector: the ABI encoding of `(SignedState[])`,
     ///        checked by the market's decoder.
-    /// @param ctx Domain separator and proving period.
+    /// @param domainSeparator The market's EIP-712 domain separator.
+    /// @param provingPeriod The market's proving period (seconds).
     /// @param currentPeriod The current period.
     /// @return applied Number of states applied.
     /// @return toLock Collateral to lock.
@@ -105,9 +106,16 @@ library DataSetUpdates {
     function applyStates(
         MarketLayout.Layout storage s,
         bytes calldata encodedStates,
-        Context memory ctx,
+        bytes32 domainSeparator,
+        uint256 provingPeriod,
         uint256 currentPeriod
     ) public returns (uint256 applied, uint256 toLock, uint256 toUnlock) {
+        Context memory ctx = Context({
+            domainSeparator: domainSeparator,
+            epoch: 0,
+            tag: 0,
+            provingPeriod: provingPeriod
+        });
         return _applyAll(s, _statesOf(encodedStates), ctx, currentPeriod);
     }
 
@@ -119,8 +127,9 @@ library DataSetUpdates {
     ) private returns (uint256 applied, uint256 toLock, uint256 toUnlock) {
         // When the first entry's data set is the caller's and in a size class, the caller holds bytes: the epoch
         // cannot restart and its class mask is not read. (Any other first entry reverts or is checked in full.)
-        MarketLayout.DataSet storage first = s.sets[states[0].state.dataSetId];
-        bool holdsBytes = first.provider == msg.sender && first.classPlusOne != 0;
+        uint256 first = MarketLayout.loadWord(s.sets[states[0].state.dataSetId], 1);
+        bool holdsBytes =
+            address(uint160(first)) == msg.sender && uint8(first >> MarketLayout.CLASS_BIT) != 0;
         (ctx.epoch, ctx.tag) = ProviderEpochs.openEpochInline(s, msg.sender, currentPeriod, holdsBytes);
         uint256 maxSpan = uint256(s.params.maxDataSetSize) >> 6;
         for (uint256 i = 0; i < states.length; ++i) {
@@ -145,83 +154,192 @@ library DataSetUpdates {
         }
     }
 
+    /// @dev One entry. Words 0 to 4 of the data set are read once each and word 2 (span history and version) is
+    ///      written once: the checks and their order are those of docs/SPEC.md ("Data sets"): provider, size bound,
+    ///      signature, status, version, accounting, funding; then the copy-on-write write of root and span.
     function _applyOne(
         MarketLayout.Layout storage s,
         IStorageMarket.SignedState calldata e,
         Context memory ctx,
         uint256 maxSpan
-    ) private returns (bool ok, uint256 lockDelta, uint256 unlockDelta) {
-        IStorageMarket.DataSetState calldata st = e.state;
-        MarketLayout.DataSet storage d = s.sets[st.dataSetId];
-        if (d.provider != msg.sender) revert IStorageMarket.MarketNotDataSetParty(st.dataSetId, msg.sender);
-        if (st.span > maxSpan) revert IStorageMarket.MarketBadSpan(st.span, maxSpan);
-        _checkSignature(s, d, e, ctx.domainSeparator);
-        IStorageMarket.SkipReason reason = IStorageMarket.SkipReason.NotLive;
-        if (d.status == IStorageMarket.Status.Live) {
-            if (st.version <= d.version || st.version > type(uint56).max) {
-                reason = IStorageMarket.SkipReason.StaleVersion;
-            } else {
-                DataSetAccrual.accrueInline(s, st.dataSetId, ctx.provingPeriod);
-                reason = IStorageMarket.SkipReason.Unfunded;
-                ok = _available(d) >= lockup(d, st.span, ctx.provingPeriod);
-            }
-        }
-        if (!ok) {
+    ) private returns (bool, uint256, uint256) {
+        IStorageMarket.DataSetState memory st = _copyState(e);
+        (bool admitted, IStorageMarket.SkipReason reason, uint256 w1, uint256 w2) = _admit(
+            s,
+            e,
+            st,
+            ctx,
+            maxSpan
+        );
+        if (!admitted) {
             emit IStorageMarket.DataSetUpdateSkipped(st.dataSetId, st.version, reason);
             return (false, 0, 0);
         }
-        (lockDelta, unlockDelta) = ProviderEpochs.writeInline(s, st.dataSetId, st.root, st.span, ctx.tag);
-        d.version = uint56(st.version);
+        return _write(s, st, w1, w2, ctx);
+    }
+
+    /// @dev One copy of the entry's state in memory, read from there on: its four static words, reverting (as the ABI
+    ///      decoder does) when the id, version or span does not fit in 64 bits.
+    function _copyState(
+        IStorageMarket.SignedState calldata e
+    ) private pure returns (IStorageMarket.DataSetState memory st) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            // `e` starts with the state, a static struct of four words: dataSetId, version, root, span.
+            calldatacopy(st, e, 0x80)
+            if gt(or(or(mload(st), mload(add(st, 0x20))), mload(add(st, 0x60))), 0xffffffffffffffff) {
+                revert(0, 0)
+            }
+        }
+    }
+
+    /// @dev The checks of one entry: reverts for a data set of another provider, a span above the bound or a bad
+    ///      signature; else whether it applies, why not, and the words 1 and 2 it read (word 2 only when live).
+    function _admit(
+        MarketLayout.Layout storage s,
+        IStorageMarket.SignedState calldata e,
+        IStorageMarket.DataSetState memory st,
+        Context memory ctx,
+        uint256 maxSpan
+    ) private returns (bool ok, IStorageMarket.SkipReason reason, uint256 w1, uint256 w2) {
+        uint64 span = st.span;
+        MarketLayout.DataSet storage d = s.sets[st.dataSetId];
+        w1 = MarketLayout.loadWord(d, 1);
+        if (address(uint160(w1)) != msg.sender)
+            revert IStorageMarket.MarketNotDataSetParty(st.dataSetId, msg.sender);
+        if (span > maxSpan) revert IStorageMarket.MarketBadSpan(span, maxSpan);
+        uint256 w0 = MarketLayout.loadWord(d, 0);
+        _checkSignature(s, address(uint160(w0)), msg.sender, e, st, ctx.domainSeparator);
+        reason = IStorageMarket.SkipReason.NotLive;
+        if (uint8(w1 >> MarketLayout.STATUS_BIT) != uint8(IStorageMarket.Status.Live))
+            return (false, reason, w1, 0);
+        w2 = MarketLayout.loadWord(d, 2);
+        if (st.version <= w2 >> MarketLayout.VERSION_BIT || st.version > type(uint56).max)
+            return (false, IStorageMarket.SkipReason.StaleVersion, w1, w2);
+        ok = _funded(s, st, w0, w1, w2, ctx);
+        reason = IStorageMarket.SkipReason.Unfunded;
+    }
+
+    /// @dev Account the data set, then whether its escrow not owed covers the lockup of `span` (`lockup` in
+    ///      docs/SPEC.md: the notice plus the unresolved and the current period).
+    function _funded(
+        MarketLayout.Layout storage s,
+        IStorageMarket.DataSetState memory st,
+        uint256 w0,
+        uint256 w1,
+        uint256 w2,
+        Context memory ctx
+    ) private returns (bool) {
+        MarketLayout.DataSet storage d = s.sets[st.dataSetId];
+        uint256 w3 = DataSetAccrual.accrueWordsInline(
+            s,
+            d,
+            w1,
+            w2,
+            MarketLayout.loadWord(d, 3),
+            ctx.epoch,
+            ctx.provingPeriod
+        );
+        uint256 price = w0 >> MarketLayout.PRICE_BIT;
+        uint256 lock = DataSetMath.cost(
+            price,
+            st.span,
+            (uint256(uint32(w1 >> MarketLayout.NOTICE_BIT)) + 2) * ctx.provingPeriod
+        );
+        return _available(price, uint128(w3), MarketLayout.loadWord(d, 4)) >= lock;
+    }
+
+    /// @dev `ProviderEpochs.writeInline` and the version for a live data set whose words 1 and 2 the caller read: the
+    ///      span history and the version in one write of word 2, the root in the current parity's word, the size-class
+    ///      move only when the class changes; then `DataSetUpdated`.
+    function _write(
+        MarketLayout.Layout storage s,
+        IStorageMarket.DataSetState memory st,
+        uint256 w1,
+        uint256 w2,
+        Context memory ctx
+    ) private returns (bool, uint256 toLock, uint256 toUnlock) {
+        uint64 span = st.span;
+        uint64 id = st.dataSetId;
+        (uint256 next, uint256 parity) = _nextWord2(w2, span, st.version, ctx.tag);
+        MarketLayout.storeWord(s.sets[id], 2, next);
+        s.roots[id][parity] = st.root;
+        uint256 oldPlusOne = uint8(w1 >> MarketLayout.CLASS_BIT);
+        uint256 newPlusOne = span == 0 ? 0 : DataSetMath.classOf(span) + 1;
+        if (oldPlusOne != newPlusOne)
+            (toLock, toUnlock) = ProviderEpochs.changeClassInline(s, id, oldPlusOne, newPlusOne, ctx.tag);
         emit IStorageMarket.DataSetUpdated(
-            st.dataSetId,
+            id,
             st.version,
             st.root,
-            st.span,
+            span,
             ctx.epoch == ctx.tag ? ctx.epoch + 1 : ctx.epoch
         );
+        return (true, toLock, toUnlock);
     }
 
-    /// @notice Escrow a span must hold beyond what is owed: the notice plus the unresolved and the current period.
-    /// @param d The data set.
-    /// @param span The span (leaves).
-    /// @param provingPeriod The market's proving period (seconds).
-    /// @return The lockup.
-    function lockup(
-        MarketLayout.DataSet storage d,
+    /// @dev Word 2 after writing `span` and `version` in epoch `tag`, and the root parity to write: in a new epoch the
+    ///      current span and root become the frozen ones (`spanPrev`, the other root word).
+    function _nextWord2(
+        uint256 w2,
         uint256 span,
-        uint256 provingPeriod
-    ) internal view returns (uint256) {
-        return DataSetMath.cost(d.pricePerTiBMonth, span, (uint256(d.noticePeriods) + 2) * provingPeriod);
+        uint256 version,
+        uint256 tag
+    ) private pure returns (uint256 next, uint256 parity) {
+        parity = uint8(w2 >> MarketLayout.PARITY_BIT);
+        uint256 spanPrev = uint64(w2 >> MarketLayout.SPAN_PREV_BIT);
+        if (uint32(w2 >> MarketLayout.WRITTEN_AT_BIT) != tag) {
+            spanPrev = uint64(w2);
+            parity = 1 - parity;
+        }
+        // span < 2^64, tag < 2^32 and version < 2^56 (checked by `_admit`): each field keeps its width.
+        next =
+            span |
+            (spanPrev << MarketLayout.SPAN_PREV_BIT) |
+            (tag << MarketLayout.WRITTEN_AT_BIT) |
+            (uint256(uint32(w2 >> MarketLayout.DECLARED_BIT)) << MarketLayout.DECLARED_BIT) |
+            (parity << MarketLayout.PARITY_BIT) |
+            (version << MarketLayout.VERSION_BIT);
     }
 
-    function _available(MarketLayout.DataSet storage d) private view returns (uint256) {
-        uint256 earned = DataSetMath.earned(d.pricePerTiBMonth, d.leafSeconds);
-        uint256 owed = earned > d.paid ? earned - d.paid : 0;
-        uint256 escrow = d.escrow;
+    /// @dev Escrow not owed for accounted time, from word 4 (`escrow`, `paid`) and the accounted leaf-seconds.
+    function _available(uint256 price, uint256 leafSeconds, uint256 w4) private pure returns (uint256) {
+        uint256 earned = DataSetMath.earned(price, leafSeconds);
+        uint256 paid = w4 >> MarketLayout.PAID_BIT;
+        uint256 owed = earned > paid ? earned - paid : 0;
+        uint256 escrow = uint128(w4);
         return escrow > owed ? escrow - owed : 0;
     }
 
     function _checkSignature(
         MarketLayout.Layout storage s,
-        MarketLayout.DataSet storage d,
+        address client,
+        address provider,
         IStorageMarket.SignedState calldata e,
+        IStorageMarket.DataSetState memory st,
         bytes32 domainSeparator
     ) private view {
-        address client = d.client;
         address signer = e.signer;
-        IStorageMarket.DataSetState calldata st = e.state;
         if (signer != client) {
             IStorageMarket.SessionKey memory k = s.sessionKeys[client][signer];
             if (
                 block.timestamp > k.expiry ||
                 st.span > k.maxSpan ||
-                (k.provider != address(0) && k.provider != d.provider)
+                (k.provider != address(0) && k.provider != provider)
             ) revert IStorageMarket.MarketSessionKeyNotValid(client, signer, st.dataSetId);
         }
-        bytes32 digest = MessageHashUtils.toTypedDataHash(
-            domainSeparator,
-            keccak256(abi.encode(STATE_TYPEHASH, st))
-        );
+        bytes32 structHash;
+        bytes32 typeHash = STATE_TYPEHASH;
+        // The state in memory is its four static fields, checked when copied: its ABI encoding is those words,
+        // hashed after the type hash (in free memory, not allocated) without encoding them again.
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typeHash)
+            mcopy(add(ptr, 0x20), st, 0x80)
+            structHash := keccak256(ptr, 0xa0)
+        }
+        bytes32 digest = MessageHashUtils.toTypedDataHash(domainSeparator, structHash);
         if (!_isSignedBy(signer, digest, e.signature)) {
             revert IStorageMarket.MarketBadSignature(signer);
         }

@@ -59,6 +59,62 @@ library MarketLayout {
         uint32 classSlot;
     }
 
+    /// @notice Bit offsets of the `DataSet` fields an update reads as whole words (`loadWord`), in the order Solidity packs
+    ///         them: word 1 `endPeriod`, `noticePeriods`, `status`, `classPlusOne`; word 2 `spanPrev`, `writtenAt`,
+    ///         `lastDeclaredPlusOne`, `rootParity`, `version`; word 3 `paidThrough`, `missedFaults`,
+    ///         `declaredFaults`; word 0 `pricePerTiBMonth` and word 4 `paid` from bit 160 and 128.
+    uint256 internal constant END_PERIOD_BIT = 160;
+    uint256 internal constant NOTICE_BIT = 192;
+    uint256 internal constant STATUS_BIT = 224;
+    uint256 internal constant CLASS_BIT = 240;
+    uint256 internal constant SPAN_PREV_BIT = 64;
+    uint256 internal constant WRITTEN_AT_BIT = 128;
+    uint256 internal constant DECLARED_BIT = 160;
+    uint256 internal constant PARITY_BIT = 192;
+    uint256 internal constant VERSION_BIT = 200;
+    uint256 internal constant PAID_THROUGH_BIT = 128;
+    uint256 internal constant MISSED_FAULTS_BIT = 160;
+    uint256 internal constant DECLARED_FAULTS_BIT = 192;
+    uint256 internal constant PRICE_BIT = 160;
+    uint256 internal constant PAID_BIT = 128;
+
+    /// @notice Bit offsets of `ProofState.seedBlock` and `ProofState.restartEpoch` in its word (`nextPeriod` is bits
+    ///         0 to 31).
+    uint256 internal constant SEED_BLOCK_BIT = 32;
+    uint256 internal constant RESTART_EPOCH_BIT = 160;
+
+    /// @notice A provider's proving state, read as its one word.
+    /// @param st The proving state.
+    /// @return w The word.
+    function loadProofState(ProofState storage st) internal view returns (uint256 w) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            w := sload(st.slot)
+        }
+    }
+
+    /// @notice Word `k` of a data set, read whole (an update reads words 0 to 4 once instead of field by field).
+    /// @param d The data set.
+    /// @param k The word (0 to 5).
+    /// @return w The word.
+    function loadWord(DataSet storage d, uint256 k) internal view returns (uint256 w) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            w := sload(add(d.slot, k))
+        }
+    }
+
+    /// @notice Write word `k` of a data set whole.
+    /// @param d The data set.
+    /// @param k The word (0 to 5).
+    /// @param w The word.
+    function storeWord(DataSet storage d, uint256 k, uint256 w) internal {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            sstore(add(d.slot, k), w)
+        }
+    }
+
     /// @notice Bit of the parameters' first word (above its 248 bits of fields) that holds the pause flag: the
     ///         update path reads that word anyway, so the pause check costs no storage read of its own.
     uint256 internal constant PAUSED_BIT = 1 << 255;

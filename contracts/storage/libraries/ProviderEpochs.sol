@@ -47,6 +47,17 @@ library ProviderEpochs {
         uint256 currentPeriod,
         bool holdsBytes
     ) internal returns (uint32 epoch, uint32 tag) {
+        if (holdsBytes) {
+            // The common case, from one read of the proving state's word: no closed period to record, no restart.
+            uint256 w = MarketLayout.loadProofState(s.proofStates[provider]);
+            epoch = uint32(w);
+            if (epoch >= currentPeriod) {
+                bool restarted =
+                    uint32(w >> MarketLayout.RESTART_EPOCH_BIT) == epoch &&
+                        block.number <= uint64(w >> MarketLayout.SEED_BLOCK_BIT);
+                return (epoch, restarted ? epoch - 1 : epoch);
+            }
+        }
         (uint32 from, uint32 count) = recordMissedInline(s, provider, currentPeriod);
         if (count != 0)
             emit IStorageMarket.MissedProofsReported(
@@ -186,6 +197,26 @@ library ProviderEpochs {
         uint256 oldPlusOne = d.classPlusOne;
         uint256 newPlusOne = span == 0 ? 0 : DataSetMath.classOf(span) + 1;
         if (oldPlusOne == newPlusOne) return (0, 0);
+        return changeClassInline(s, id, oldPlusOne, newPlusOne, tag);
+    }
+
+    /// @notice Move a data set from size class `oldPlusOne - 1` to `newPlusOne - 1` (0: none) in epoch `tag`; a live
+    ///         data set's collateral follows its class. Returns the collateral to lock and to unlock.
+    /// @param s The market's storage.
+    /// @param id The data set.
+    /// @param oldPlusOne Its class + 1 before (0 = none).
+    /// @param newPlusOne Its class + 1 after (0 = none; differs from `oldPlusOne`).
+    /// @param tag The epoch of the write.
+    /// @return toLock Collateral to lock.
+    /// @return toUnlock Collateral to unlock.
+    function changeClassInline(
+        MarketLayout.Layout storage s,
+        uint64 id,
+        uint256 oldPlusOne,
+        uint256 newPlusOne,
+        uint32 tag
+    ) internal returns (uint256 toLock, uint256 toUnlock) {
+        MarketLayout.DataSet storage d = s.sets[id];
         address provider = d.provider;
         if (oldPlusOne != 0) _removeFromClass(s, provider, d, oldPlusOne - 1, tag);
         if (newPlusOne != 0) _appendToClass(s, provider, id, d, newPlusOne - 1, tag);
