@@ -183,7 +183,8 @@ describe("StorageMarket: the proof bond is held by the market", () => {
     const s = await f.registry.stakeInfo(f.provider.address);
     expect(s.free).to.equal(freeStart);
     expect(await f.registry.slashedOwedTo(market)).to.equal(0n);
-    await expect(f.market.connect(f.provider).createDataSet(...Object.values(await makeTerms(f))))
+    const { terms, signature } = await makeTerms(f);
+    await expect(f.market.connect(f.provider).createDataSet(terms, signature))
       .to.emit(f.registry, "StakeBonded")
       .withArgs(f.provider.address, market, target);
   });
