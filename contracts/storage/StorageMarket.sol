@@ -90,7 +90,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         if (!_registry.isRegistered(msg.sender)) revert MarketNotRegistered(msg.sender);
         ProofBond.Charge memory bond;
         (id, bond) = DataSetUpdates.create(_s, terms, signature, createDigest(terms));
-        _moveBond(msg.sender, bond, address(0));
+        _moveStake(msg.sender, bond, address(0), 0, 0, 0);
     }
 
     /// @inheritdoc IStorageMarket
@@ -115,21 +115,21 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         );
         // Interactions last: move collateral in the registry; a batch that raises it also refills the proof bond.
         if (toLock > toUnlock) {
-            _moveBond(msg.sender, ProofBond.refill(_s, msg.sender), address(0));
-            _registry.lockCollateral(msg.sender, toLock - toUnlock);
-        } else if (toUnlock > toLock) _registry.unlockCollateral(msg.sender, toUnlock - toLock);
+            _moveStake(msg.sender, ProofBond.refill(_s, msg.sender), address(0), 0, toLock - toUnlock, 0);
+        } else if (toUnlock > toLock) {
+            ProofBond.Charge memory none;
+            _moveStake(msg.sender, none, address(0), 0, 0, toUnlock - toLock);
+        }
     }
 
     /// @inheritdoc IStorageMarket
     function authorizeSessionKey(address key, SessionKey calldata scope) external {
-        _s.sessionKeys[msg.sender][key] = scope;
-        emit SessionKeyAuthorized(msg.sender, key, scope.provider, scope.maxSpan, scope.expiry);
+        DataSetUpdates.authorizeSessionKey(_s, key, scope);
     }
 
     /// @inheritdoc IStorageMarket
     function revokeSessionKey(address key) external {
-        delete _s.sessionKeys[msg.sender][key];
-        emit SessionKeyRevoked(msg.sender, key);
+        DataSetUpdates.revokeSessionKey(_s, key);
     }
 
     /// @inheritdoc IStorageMarket
@@ -256,7 +256,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     function reportMissedProofs(address provider) external nonReentrant returns (uint256 bounty) {
         ProofBond.Charge memory bond = ProofBond.report(_s, provider, _currentPeriod());
         bounty = bond.toReporter;
-        _moveBond(provider, bond, msg.sender);
+        _moveStake(provider, bond, msg.sender, 0, 0, 0);
     }
 
     /// @inheritdoc IStorageMarket
@@ -484,20 +484,26 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         }
         emit DataSetEnded(id, c.reason, c.paidToProvider, c.refund, c.toHarmed, c.released);
         // A close charges the bond without reporter (`ProofBond.close`): only the treasury has a share.
-        ProofBond.Charge memory bond = c.bond;
-        if (bond.toTreasury != 0) _creditTreasury(bond.toTreasury);
-        // Interactions last: slash and unlock the collateral, then give the bond left back (after the slash, so that
-        // the registry takes it from what it holds for the market first).
-        if (c.penalty != 0) _registry.slash(provider, c.penalty, 0);
-        if (c.released != 0) _registry.unlockCollateral(provider, c.released);
-        if (bond.toReturn != 0) _registry.returnStake(provider, bond.toReturn);
+        _moveStake(provider, c.bond, address(0), c.penalty, 0, c.released);
     }
 
     /// @dev Credit a bond charge's shares (the bond's tokens are already the market's: held for it by the registry
-    ///      or collected), then take free stake into the bond or give the rest back in the registry.
-    function _moveBond(address provider, ProofBond.Charge memory c, address reporter) private {
+    ///      or collected), then, interactions last, slash, lock and unlock collateral and take free stake into the
+    ///      bond or give the bond left back in the registry (after the slash, so that the registry takes it from
+    ///      what it holds for the market first). One call site per registry function keeps the market small.
+    function _moveStake(
+        address provider,
+        ProofBond.Charge memory c,
+        address reporter,
+        uint256 toSlash,
+        uint256 toLock,
+        uint256 toUnlock
+    ) private {
         if (c.toReporter != 0) _credit(reporter, c.toReporter);
         if (c.toTreasury != 0) _creditTreasury(c.toTreasury);
+        if (toSlash != 0) _registry.slash(provider, toSlash, 0);
+        if (toLock != 0) _registry.lockCollateral(provider, toLock);
+        if (toUnlock != 0) _registry.unlockCollateral(provider, toUnlock);
         if (c.toBond != 0) _registry.bondStake(provider, c.toBond);
         if (c.toReturn != 0) _registry.returnStake(provider, c.toReturn);
     }
