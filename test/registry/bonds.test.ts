@@ -30,7 +30,9 @@ async function expectRegistryConserves(f: BondFixture, markets: string[]) {
   const s = await f.registry.stakeInfo(f.provider.address);
   let held = 0n;
   for (const m of markets) held += await f.registry.slashedOwedTo(m);
-  expect(await f.token.balanceOf(await f.registry.getAddress())).to.equal(s.free + s.locked + s.unbonding + held);
+  expect(await f.token.balanceOf(await f.registry.getAddress())).to.equal(
+    s.free + s.locked + s.unbonding + held,
+  );
 }
 
 describe("ProviderRegistry: bonds held by markets", () => {

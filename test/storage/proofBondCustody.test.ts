@@ -5,7 +5,7 @@
 // provider leaving the registry while its bond is held, and a re-entrant token on the new token path.
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
-import type { ReentrantToken, StorageMarket } from "../../typechain-types/index.js";
+import type { StorageMarket } from "../../typechain-types/index.js";
 import {
   CREATE_TYPES,
   createDataSet,
@@ -51,7 +51,9 @@ async function expectMarketConserves(
 }
 
 function accountsOf(f: StorageFixture): string[] {
-  return [f.client, f.client2, f.provider, f.provider2, f.watcher, f.treasury, ...f.others].map((s) => s.address);
+  return [f.client, f.client2, f.provider, f.provider2, f.watcher, f.treasury, ...f.others].map(
+    (s) => s.address,
+  );
 }
 
 /** Terminate `id` (client, notice 0) and finalize it, proving `trees` of its provider meanwhile when given. */
@@ -191,7 +193,7 @@ describe("StorageMarket: the proof bond is held by the market", () => {
 
   it("test_reentrantToken_theReleasePullCannotReEnterTheMarket", async () => {
     const f = await setup();
-    const token = (await f.ethers.deployContract("ReentrantToken")) as unknown as ReentrantToken;
+    const token = await f.ethers.deployContract("ReentrantToken");
     const registry = await f.ethers.deployContract("ProviderRegistry", [
       await token.getAddress(),
       f.admin.address,
@@ -225,16 +227,22 @@ describe("StorageMarket: the proof bond is held by the market", () => {
     await (await market.connect(f.provider).createDataSet(terms, sig)).wait();
     const tree = UniformTree.random(1000n);
     await (await market.connect(f.client).topUp(1n, (await market.lockupFor(1n, tree.span)) + 1n)).wait();
-    const signed = await signState(fx, f.client, { dataSetId: 1n, version: 1n, root: tree.root, span: tree.span });
+    const signed = await signState(fx, f.client, {
+      dataSetId: 1n,
+      version: 1n,
+      root: tree.root,
+      span: tree.span,
+    });
     await (await market.connect(f.provider).updateDataSets([signed])).wait();
     const proveOnce = async () => {
       const n = (await market.proofState(f.provider.address)).nextPeriod;
       await enterProofWindow(fx, n);
       const drawn = await market.challengesFor(f.provider.address);
       await (
-        await market
-          .connect(f.provider)
-          .submitProof(n, drawn.map((c) => ({ leaf: tree.leaf(c.leaf), path: tree.path(c.leaf) })))
+        await market.connect(f.provider).submitProof(
+          n,
+          drawn.map((c) => ({ leaf: tree.leaf(c.leaf), path: tree.path(c.leaf) })),
+        )
       ).wait();
     };
     // One missed period reported; the watcher's withdrawal collects everything the registry held for the market.

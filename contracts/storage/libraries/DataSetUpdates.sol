@@ -251,7 +251,13 @@ library DataSetUpdates {
         IStorageMarket.SessionKey calldata scope
     ) public {
         s.sessionKeys[msg.sender][key] = scope;
-        emit IStorageMarket.SessionKeyAuthorized(msg.sender, key, scope.provider, scope.maxSpan, scope.expiry);
+        emit IStorageMarket.SessionKeyAuthorized(
+            msg.sender,
+            key,
+            scope.provider,
+            scope.maxSpan,
+            scope.expiry
+        );
     }
 
     /// @notice Revoke the caller's session key `key` (the market's `revokeSessionKey`).

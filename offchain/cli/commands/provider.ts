@@ -292,17 +292,18 @@ async function status(ctx: CliContext, who: string | undefined): Promise<void> {
   const chain = await ctx.chain();
   const me = who ?? (await (await ctx.signer()).getAddress());
   const units = await ctx.tokenUnits();
-  const [info, stakeInfo, [proofBond], ledger, proof, currentPeriod, weight, provingPeriod, latest] = await Promise.all([
-    chain.registry.providerInfo(me),
-    chain.registry.stakeInfo(me),
-    chain.market.proofBond(me),
-    chain.market.balanceOf(me),
-    chain.market.proofState(me),
-    chain.market.currentPeriod(),
-    chain.market.weight(me),
-    chain.market.provingPeriod(),
-    chain.provider.getBlock("latest"),
-  ]);
+  const [info, stakeInfo, [proofBond], ledger, proof, currentPeriod, weight, provingPeriod, latest] =
+    await Promise.all([
+      chain.registry.providerInfo(me),
+      chain.registry.stakeInfo(me),
+      chain.market.proofBond(me),
+      chain.market.balanceOf(me),
+      chain.market.proofState(me),
+      chain.market.currentPeriod(),
+      chain.market.weight(me),
+      chain.market.provingPeriod(),
+      chain.provider.getBlock("latest"),
+    ]);
   const now = BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000));
   let agent: unknown = null;
   let agentError: string | null = null;

@@ -50,7 +50,8 @@ describe("worker dashboard: pages over the in-process chain", function () {
       const [bond1] = await f.market.proofBond(f.provider.address);
       const [bond2] = await f.market.proofBond(f.provider2.address);
       expect(bond1).to.be.greaterThan(0n);
-      const total = [stake1, stake2].reduce((s, x) => s + x.free + x.locked + x.unbonding, 0n) + bond1 + bond2;
+      const total =
+        [stake1, stake2].reduce((s, x) => s + x.free + x.locked + x.unbonding, 0n) + bond1 + bond2;
       expect(field(overview.body, "total-stake")).to.equal(formatTokenAmount(total, token));
       expect(field(overview.body, "bytes-stored")).to.equal("4.00 KiB");
 

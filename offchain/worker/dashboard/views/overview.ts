@@ -126,7 +126,11 @@ export function renderOverview(ctx: ViewContext, d: OverviewData): SafeHtml {
   const body = html`<h1>Network overview</h1>
     ${cards([
       { id: "providers-registered", label: "providers registered", value: count(t.providersRegistered) },
-      { id: "total-stake", label: "stake (free + locked + unbonding + proof bonds)", value: tokens(ctx, stake) },
+      {
+        id: "total-stake",
+        label: "stake (free + locked + unbonding + proof bonds)",
+        value: tokens(ctx, stake),
+      },
       { id: "locked-collateral", label: "collateral locked", value: tokens(ctx, locked) },
       { id: "bytes-stored", label: "bytes stored", value: formatBytes(t.bytesStored) },
       { id: "data-set-count", label: "data sets", value: count(t.dataSets.total) },

@@ -64,7 +64,11 @@ export function renderProvider(ctx: ViewContext, d: ProviderData): SafeHtml {
       },
       { id: "provider-free", label: "free stake", value: tokens(ctx, s.free) },
       { id: "provider-locked", label: "collateral locked", value: tokens(ctx, s.locked) },
-      { id: "provider-proof-bond", label: "proof bond (held by the market)", value: tokens(ctx, s.proofBond) },
+      {
+        id: "provider-proof-bond",
+        label: "proof bond (held by the market)",
+        value: tokens(ctx, s.proofBond),
+      },
       {
         id: "provider-unbonding",
         label: "unbonding",
