@@ -22,7 +22,8 @@ interface IProviderRegistry is IGoverned {
         string endpoint;
     }
 
-    /// @notice A provider's stake, split by state. `free + locked + unbonding` is what the registry holds for it.
+    /// @notice A provider's stake, split by state. `free + locked + unbonding` is what the registry holds for it; a
+    ///         bond a market took with `bondStake` is the market's to account for (the storage market's `proofBond`).
     /// @param free Stake that can be locked as collateral or unbonded.
     /// @param locked Stake locked as collateral by a market.
     /// @param unbonding Stake on its way out; still slashable until withdrawn.
@@ -103,6 +104,18 @@ interface IProviderRegistry is IGoverned {
         uint256 fromLocked,
         uint256 fromUnlocked
     );
+    /// @notice Emitted when a market takes free stake into a bond it holds itself (the storage market's proof bond);
+    ///         the tokens stay here, held for that market (`slashedOwedTo`), which slashes and returns the bond without
+    ///         calling the registry.
+    /// @param provider The provider.
+    /// @param market The market that holds the bond.
+    /// @param amount Amount moved from free stake to the market.
+    event StakeBonded(address indexed provider, address indexed market, uint256 amount);
+    /// @notice Emitted when a market returns what is left of a bond it held to the provider's free stake.
+    /// @param provider The provider.
+    /// @param market The market that held the bond.
+    /// @param amount Amount added to free stake.
+    event StakeReturned(address indexed provider, address indexed market, uint256 amount);
     /// @notice Emitted when a market collects the slashed tokens owed to it.
     /// @param market The market.
     /// @param amount Tokens transferred to it.
@@ -224,7 +237,22 @@ interface IProviderRegistry is IGoverned {
         uint256 maxFromUnlocked
     ) external returns (uint256 takenFromUnlocked);
 
-    /// @notice Transfer every slashed token owed to the calling market. Markets only; never blocked by a pause.
+    /// @notice Move exactly `amount` of `provider`'s free stake into a bond the calling market holds itself: the
+    ///         tokens stay here, held for the market (counted in `slashedOwedTo`), and from then on only the market
+    ///         accounts for them — it slashes the bond by crediting its own ledger and gives back what is left with
+    ///         `returnStake`. Markets only.
+    /// @param provider The provider (must be registered).
+    /// @param amount Amount to take from free stake.
+    function bondStake(address provider, uint256 amount) external;
+
+    /// @notice Give `amount` of a bond the calling market held back to `provider`'s free stake (registered or not):
+    ///         taken from the tokens held here for the market, and for any part the market has already collected,
+    ///         pulled exactly from the market (its allowance). Markets only.
+    /// @param provider The provider.
+    /// @param amount Amount to add to free stake.
+    function returnStake(address provider, uint256 amount) external;
+
+    /// @notice Transfer every token held here for the calling market (slashed stake and bonds). Markets only; never blocked by a pause.
     /// @return amount Tokens transferred.
     function collectSlashed() external returns (uint256 amount);
 
@@ -260,7 +288,8 @@ interface IProviderRegistry is IGoverned {
     /// @return The payout address.
     function payeeOf(address provider) external view returns (address);
 
-    /// @notice Slashed tokens held here on behalf of `market`.
+    /// @notice Tokens held here on behalf of `market`: stake it slashed and bonds it holds (`bondStake`), not yet
+    ///         collected.
     /// @param market The market.
     /// @return The amount.
     function slashedOwedTo(address market) external view returns (uint256);

@@ -155,7 +155,7 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     /// @param maxNoticePeriods Longest notice, in periods.
     /// @param maxDataSetSize Largest data set (span × 64), in bytes.
     /// @param missedProofPenalty Tokens slashed from the provider's proof bond per missed period (the bond is
-    ///        `(maxFaults + 2) × missedProofPenalty`, locked while the provider has a data set not finalized).
+    ///        `(maxFaults + 2) × missedProofPenalty`, held by the market while the provider has a data set not finalized).
     /// @param reporterShareBps Share of a reported missed-proof penalty credited to the reporter, in bps (<= 5,000);
     ///        the rest goes to the treasury.
     struct Parameters {
@@ -334,9 +334,10 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     /// @param period The period the seed is for.
     /// @param seedBlock The new seed block.
     event ChallengeSeedScheduled(address indexed provider, uint32 indexed period, uint64 seedBlock);
-    /// @notice Free stake of the provider was locked into its proof bond (the bond was refilled to full).
+    /// @notice Free stake of the provider was taken into its proof bond, which the market holds (the bond was
+    ///         refilled to full; the registry emits `StakeBonded`).
     /// @param provider The provider.
-    /// @param amount Stake locked now.
+    /// @param amount Stake taken now.
     /// @param bond The bond after the refill: `(maxFaults + 2) × missedProofPenalty`.
     event ProofBondLocked(address indexed provider, uint256 amount, uint256 bond);
     /// @notice Missed periods were charged to the provider's proof bond.
@@ -354,9 +355,10 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
         uint256 toReporter,
         uint256 toTreasury
     );
-    /// @notice The provider's last open data set closed: its proof bond returned to its free stake.
+    /// @notice The provider's last open data set closed: what was left of its proof bond returned to its free stake
+    ///         (the registry emits `StakeReturned`).
     /// @param provider The provider.
-    /// @param amount Stake unlocked.
+    /// @param amount Stake returned.
     event ProofBondReleased(address indexed provider, uint256 amount);
     /// @notice A client cancelled a nonce.
     /// @param client The client.
@@ -555,8 +557,9 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
 
     /// @notice Record every closed, unproven period of `provider` and slash `min(n × missedProofPenalty, bond
     ///         left)` from its proof bond for the `n` new ones (plus, without reporter share, any recorded earlier by
-    ///         a change); the caller earns `reporterShareBps` of the reported part, the treasury the rest. A
-    ///         provider reporting itself loses the penalty less the share.
+    ///         a change); the caller earns `reporterShareBps` of the reported part, the treasury the rest, both
+    ///         credited in this market's ledger from the bond it holds (no registry call). A provider reporting
+    ///         itself loses the penalty less the share.
     /// @return bounty Tokens credited to the caller.
     /// @param provider The provider.
     function reportMissedProofs(address provider) external returns (uint256 bounty);
@@ -601,7 +604,8 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     function retrievalTarget(
         uint64 id
     ) external view returns (address provider, Status status, uint32 endPeriod, bytes32 root, uint64 span);
-    /// @notice A provider's proof bond (locked in the registry) and its data sets not yet finalized.
+    /// @notice A provider's proof bond (held by the market, outside the provider's registry stake) and its data sets
+    ///         not yet finalized.
     /// @param provider The provider.
     /// @return amount Tokens of the bond left.
     /// @return openDataSets Data sets of the provider not yet finalized.

@@ -9,8 +9,9 @@ import { IProviderRegistry } from "../interfaces/IProviderRegistry.sol";
 import { ExactPull } from "../payments/libraries/ExactPull.sol";
 
 /// @title ProviderRegistry
-/// @notice Provider profiles and stake. Markets (MARKET_ROLE) lock, unlock and slash collateral; nothing
-///         else can move a provider's stake, and a pause never blocks unbonding or withdrawal.
+/// @notice Provider profiles and stake. Markets (MARKET_ROLE) lock, unlock and slash collateral, and take stake into
+///         bonds they hold themselves and return it; nothing else can move a provider's stake, and a pause never
+///         blocks unbonding or withdrawal.
 contract ProviderRegistry is IProviderRegistry, Governed, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using ExactPull for IERC20;
@@ -32,7 +33,8 @@ contract ProviderRegistry is IProviderRegistry, Governed, ReentrancyGuardTransie
     address[] private _providerList;
     mapping(address provider => bool) private _everRegistered;
     // Per market, one word: bit 255 says whether it holds MARKET_ROLE (mirrored by `_grantRole`/`_revokeRole`), the
-    // bits below are the slashed stake owed to it. A slash checks the role and adds to the debt in one storage word.
+    // bits below are the tokens held for it (stake it slashed, bonds it holds). A slash or a bond checks the role and
+    // adds to the debt in one storage word.
     mapping(address market => uint256 word) private _marketWords;
     uint256 private constant _MARKET_BIT = 1 << 255;
 
@@ -198,6 +200,37 @@ contract ProviderRegistry is IProviderRegistry, Governed, ReentrancyGuardTransie
         // The debt is slashed stake, bounded by the tokens ever staked (< 2^128 each): it never reaches bit 255.
         _marketWords[msg.sender] = marketWord + fromLocked + takenFromUnlocked;
         emit StakeSlashed(provider, msg.sender, fromLocked, takenFromUnlocked);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function bondStake(address provider, uint256 amount) external {
+        uint256 marketWord = _marketWordOfCaller();
+        _requireRegistered(provider);
+        StakeInfo storage s = _stakes[provider];
+        if (s.free < amount) revert RegistryInsufficientFreeStake(provider, s.free, amount);
+        // free >= amount was checked above; what is held for the market is stake, bounded by the tokens ever staked
+        // (< 2^128 each): it never reaches bit 255.
+        unchecked {
+            s.free -= uint128(amount);
+            _marketWords[msg.sender] = marketWord + amount;
+        }
+        emit StakeBonded(provider, msg.sender, amount);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function returnStake(address provider, uint256 amount) external nonReentrant {
+        uint256 marketWord = _marketWordOfCaller();
+        uint128 amount128 = _toUint128(amount);
+        uint256 held = marketWord & ~_MARKET_BIT;
+        uint256 fromHeld = amount < held ? amount : held;
+        // fromHeld <= held, the low bits of the word.
+        unchecked {
+            _marketWords[msg.sender] = marketWord - fromHeld;
+        }
+        _stakes[provider].free += amount128;
+        emit StakeReturned(provider, msg.sender, amount);
+        // Interaction last: the part the market already collected comes back from it, exactly.
+        if (amount != fromHeld) _token.pull(msg.sender, amount - fromHeld);
     }
 
     /// @inheritdoc IProviderRegistry

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { IERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import { SafeERC20 } from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import { EIP712 } from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import { Multicall } from "@openzeppelin/contracts/utils/Multicall.sol";
 import { MarketGovernance } from "../governance/MarketGovernance.sol";
@@ -69,6 +70,9 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     ) MarketLedger(registry_, token_) MarketGovernance(admin, treasury_) EIP712("Strata StorageMarket", "2") {
         if (registry_.token() != address(token_))
             revert MarketTokenMismatch(address(token_), registry_.token());
+        // The registry holds the proof bonds for this market; when it gives one back after the market collected its
+        // tokens, it pulls them from here (`IProviderRegistry.returnStake`, the only pull it makes from a market).
+        SafeERC20.forceApprove(token_, address(registry_), type(uint256).max);
         StorageParams.validateProvingPeriod(provingPeriod_);
         _provingPeriod = provingPeriod_;
         _genesis = block.timestamp;
@@ -86,7 +90,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         if (!_registry.isRegistered(msg.sender)) revert MarketNotRegistered(msg.sender);
         ProofBond.Charge memory bond;
         (id, bond) = DataSetUpdates.create(_s, terms, signature, createDigest(terms));
-        _moveBond(msg.sender, bond, address(0));
+        _moveStake(msg.sender, bond, address(0), 0, 0, 0);
     }
 
     /// @inheritdoc IStorageMarket
@@ -107,22 +111,21 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         );
         // Interactions last: move collateral in the registry; a batch that raises it also refills the proof bond.
         if (toLock > toUnlock) {
-            ProofBond.Charge memory bond = ProofBond.refill(_s, msg.sender);
-            bond.toLock += toLock - toUnlock;
-            _moveBond(msg.sender, bond, address(0));
-        } else if (toUnlock > toLock) _registry.unlockCollateral(msg.sender, toUnlock - toLock);
+            _moveStake(msg.sender, ProofBond.refill(_s, msg.sender), address(0), 0, toLock - toUnlock, 0);
+        } else if (toUnlock > toLock) {
+            ProofBond.Charge memory none;
+            _moveStake(msg.sender, none, address(0), 0, 0, toUnlock - toLock);
+        }
     }
 
     /// @inheritdoc IStorageMarket
     function authorizeSessionKey(address key, SessionKey calldata scope) external {
-        _s.sessionKeys[msg.sender][key] = scope;
-        emit SessionKeyAuthorized(msg.sender, key, scope.provider, scope.maxSpan, scope.expiry);
+        DataSetUpdates.authorizeSessionKey(_s, key, scope);
     }
 
     /// @inheritdoc IStorageMarket
     function revokeSessionKey(address key) external {
-        delete _s.sessionKeys[msg.sender][key];
-        emit SessionKeyRevoked(msg.sender, key);
+        DataSetUpdates.revokeSessionKey(_s, key);
     }
 
     /// @inheritdoc IStorageMarket
@@ -249,7 +252,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     function reportMissedProofs(address provider) external nonReentrant returns (uint256 bounty) {
         ProofBond.Charge memory bond = ProofBond.report(_s, provider, _currentPeriod());
         bounty = bond.toReporter;
-        _moveBond(provider, bond, msg.sender);
+        _moveStake(provider, bond, msg.sender, 0, 0, 0);
     }
 
     /// @inheritdoc IStorageMarket
@@ -454,7 +457,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         );
     }
 
-    /// @dev Final payment, refund, penalty and collateral release. State is final before the registry calls.
+    /// @dev Final payment, refund, penalty, collateral and bond release. State is final before the registry calls.
     function _close(uint64 id, MarketLayout.DataSet storage d, address reporter) private {
         _payOut(id, d, DataSetClosing.close(_s, id, _provingPeriod), reporter);
     }
@@ -476,20 +479,29 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
             emit Slashed(provider, id, c.toHarmed, c.toReporter, c.toTreasury);
         }
         emit DataSetEnded(id, c.reason, c.paidToProvider, c.refund, c.toHarmed, c.released);
-        // Interactions last: move the collateral and the proof bond in the registry.
-        ProofBond.Charge memory bond = c.bond;
-        bond.slashed += c.penalty;
-        bond.toUnlock += c.released;
-        _moveBond(provider, bond, address(0));
+        // A close charges the bond without reporter (`ProofBond.close`): only the treasury has a share.
+        _moveStake(provider, c.bond, address(0), c.penalty, 0, c.released);
     }
 
-    /// @dev Credit a bond charge's shares, then slash, lock and unlock the provider's stake in the registry.
-    function _moveBond(address provider, ProofBond.Charge memory c, address reporter) private {
+    /// @dev Credit a bond charge's shares (the bond's tokens are already the market's: held for it by the registry
+    ///      or collected), then, interactions last, slash, lock and unlock collateral and take free stake into the
+    ///      bond or give the bond left back in the registry (after the slash, so that the registry takes it from
+    ///      what it holds for the market first). One call site per registry function keeps the market small.
+    function _moveStake(
+        address provider,
+        ProofBond.Charge memory c,
+        address reporter,
+        uint256 toSlash,
+        uint256 toLock,
+        uint256 toUnlock
+    ) private {
         if (c.toReporter != 0) _credit(reporter, c.toReporter);
         if (c.toTreasury != 0) _creditTreasury(c.toTreasury);
-        if (c.slashed != 0) _registry.slash(provider, c.slashed, 0);
-        if (c.toLock != 0) _registry.lockCollateral(provider, c.toLock);
-        if (c.toUnlock != 0) _registry.unlockCollateral(provider, c.toUnlock);
+        if (toSlash != 0) _registry.slash(provider, toSlash, 0);
+        if (toLock != 0) _registry.lockCollateral(provider, toLock);
+        if (toUnlock != 0) _registry.unlockCollateral(provider, toUnlock);
+        if (c.toBond != 0) _registry.bondStake(provider, c.toBond);
+        if (c.toReturn != 0) _registry.returnStake(provider, c.toReturn);
     }
 
     /// @dev The treasury's share is added to a credit kept in a word slashes write anyway (`MarketLayout`); its ledger

@@ -79,12 +79,6 @@ export const GAS_BUDGETS: readonly GasBudget[] = [
     operation: "report a missed proof (slash bounty), watcher with a balance",
     budget: 80_000,
     basis: "PRODUCT: report a missed proof",
-    acceptedOverrun:
-      `${OPEN_MISS}: the penalty-and-share rule (issue 12) slashes the provider's proof bond, which the registry ` +
-      "holds: besides the market's words (the provider's proving state, its bond word, which also counts its " +
-      "fault-log runs, the run's word, the parameters' word that keeps the treasury's share, the reporter's " +
-      "balance) a report pays one registry call (the stake word, the market's debt word and its event, about 16k); " +
-      "holding the bond in the market itself would close the row",
   },
   ...["1 day", "1 year", "5 years"].flatMap((after) =>
     ["1 piece", "10,000 pieces"].map((pieces) => ({

@@ -278,6 +278,7 @@ async function dataSetRows(genesis: string): Promise<MeasuredRow[]> {
     rows.push({
       operation: "report a missed proof (slash bounty), watcher with a balance",
       gas: await gasOf(f.market.connect(f.watcher).reportMissedProofs(p.address)),
+      note: "the market holds the proof bond: the penalty is credited to the watcher and the treasury in its ledger, no registry call",
     });
   }
 

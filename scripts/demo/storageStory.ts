@@ -192,10 +192,11 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
   offline.process.kill("SIGKILL");
   await once(offline.process, "exit");
   const offlineState = await market.proofState(offline.address);
-  // The missed-proof penalty comes out of the provider's proof bond (locked stake), so compare the whole stake.
+  // The missed-proof penalty comes out of the provider's proof bond (its stake, held by the market), so compare the
+  // whole stake with the bond.
   const totalStake = async (who: string) => {
-    const s = await registry.stakeInfo(who);
-    return s.free + s.locked + s.unbonding;
+    const [s, [bond]] = await Promise.all([registry.stakeInfo(who), market.proofBond(who)]);
+    return s.free + s.locked + s.unbonding + bond;
   };
   const stakeBefore = await totalStake(offline.address);
   const windowEnd = await market.periodStart(offlineState.nextPeriod + 1n);

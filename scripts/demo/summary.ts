@@ -125,25 +125,28 @@ export async function collectSummary(
 
   const partyRows: PartyRow[] = [];
   for (const party of parties) {
-    const [wallet, inMarket, inRetrieval, inCompute, stake] = await Promise.all([
+    const [wallet, inMarket, inRetrieval, inCompute, stake, [bond]] = await Promise.all([
       token.balanceOf(party.address),
       market.balanceOf(party.address),
       retrieval?.balanceOf(party.address) ?? Promise.resolve(0n),
       compute?.balanceOf(party.address) ?? Promise.resolve(0n),
       registry.stakeInfo(party.address),
+      market.proofBond(party.address),
     ]);
     const ledgers = [
       `storage ${tokens(inMarket)}`,
       ...(retrieval === null ? [] : [`retrieval ${tokens(inRetrieval)}`]),
       ...(compute === null ? [] : [`compute ${tokens(inCompute)}`]),
     ].join(", ");
-    const hasStake = stake.free + stake.locked + stake.unbonding > 0n;
+    const hasStake = stake.free + stake.locked + stake.unbonding + bond > 0n;
     partyRows.push({
       role: party.role,
       address: party.address,
       wallet: tokens(wallet),
       ledgers,
-      stake: hasStake ? `${tokens(stake.free)} free / ${tokens(stake.locked)} locked` : "-",
+      stake: hasStake
+        ? `${tokens(stake.free)} free / ${tokens(stake.locked)} locked / ${tokens(bond)} proof bond`
+        : "-",
     });
   }
 

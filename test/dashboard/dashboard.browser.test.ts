@@ -113,7 +113,10 @@ describe("dashboard in headless Chromium, after the demo story", function () {
     await shot(page, "overview");
     expect(await text(page, "#data-set-count")).to.equal(String(await market.dataSetCount()));
     const stakes = await Promise.all(agents.map((a) => registry.stakeInfo(a.address)));
-    const total = stakes.reduce((s, x) => s + x.free + x.locked + x.unbonding, 0n);
+    // Proof bonds are the providers' stake too, held by the market.
+    const bonds = await Promise.all(agents.map(async (a) => (await market.proofBond(a.address))[0]));
+    const total =
+      stakes.reduce((s, x) => s + x.free + x.locked + x.unbonding, 0n) + bonds.reduce((s, b) => s + b, 0n);
     expect(await text(page, "#total-stake")).to.equal(formatTokenAmount(total, token));
     expect(await page.locator("#providers tbody tr").count()).to.equal(agents.length);
     expect(Number(await text(page, "#proof-count"))).to.be.at.least(8);
@@ -127,8 +130,10 @@ describe("dashboard in headless Chromium, after the demo story", function () {
     await page.waitForURL(`**/providers/${providerAddress}`);
     await shot(page, "provider");
     const stake = await registry.stakeInfo(providerAddress);
+    const [bond] = await market.proofBond(providerAddress);
+    expect(await text(page, "#provider-proof-bond")).to.equal(formatTokenAmount(bond, token));
     expect(await text(page, "#provider-stake")).to.equal(
-      formatTokenAmount(stake.free + stake.locked + stake.unbonding, token),
+      formatTokenAmount(stake.free + stake.locked + stake.unbonding + bond, token),
     );
     expect(await text(page, "#provider-locked")).to.equal(formatTokenAmount(stake.locked, token));
 

@@ -26,12 +26,13 @@ async function bondTarget(f: StorageFixture): Promise<bigint> {
   return (p.maxFaults + 2n) * p.missedProofPenalty;
 }
 
-/** Everything `who` holds in the suite: stake in the registry and ledger balances in the market. */
+/** Everything `who` holds in the suite: stake in the registry, its proof bond and ledger balances in the market. */
 async function wealth(f: StorageFixture, who: HardhatEthersSigner[]): Promise<bigint> {
   let total = 0n;
   for (const w of who) {
     const s = await f.registry.stakeInfo(w.address);
-    total += s.free + s.locked + s.unbonding + (await f.market.balanceOf(w.address));
+    const [bond] = await f.market.proofBond(w.address);
+    total += s.free + s.locked + s.unbonding + bond + (await f.market.balanceOf(w.address));
   }
   return total;
 }
@@ -42,21 +43,26 @@ async function toPeriodStart(f: StorageFixture, period: bigint) {
 
 describe("StorageMarket: proof bond and reporter shares", () => {
   describe("the bond", () => {
-    it("test_createDataSet_locksTheBondOnceAndCountsOpenDataSets", async () => {
+    it("test_createDataSet_takesTheBondIntoTheMarketOnceAndCountsOpenDataSets", async () => {
       const f = await setup();
       const target = await bondTarget(f);
+      const market = await f.market.getAddress();
+      const freeBefore = (await f.registry.stakeInfo(f.provider.address)).free;
       const { terms, signature } = await (
         await import("../helpers/fixture.js")
       ).makeTerms(f, { provider: f.provider });
       await expect(f.market.connect(f.provider).createDataSet(terms, signature))
         .to.emit(f.market, "ProofBondLocked")
         .withArgs(f.provider.address, target, target)
-        .and.to.emit(f.registry, "CollateralLocked")
-        .withArgs(f.provider.address, await f.market.getAddress(), target);
+        .and.to.emit(f.registry, "StakeBonded")
+        .withArgs(f.provider.address, market, target);
       expect(await f.market.proofBond(f.provider.address)).to.deep.equal([target, 1n]);
       await createDataSet(f);
       expect(await f.market.proofBond(f.provider.address)).to.deep.equal([target, 2n]);
-      expect((await f.registry.stakeInfo(f.provider.address)).locked).to.equal(target);
+      // The bond left the provider's registry stake (not locked there): the registry holds it for the market.
+      const s = await f.registry.stakeInfo(f.provider.address);
+      expect([s.free, s.locked]).to.deep.equal([freeBefore - target, 0n]);
+      expect(await f.registry.slashedOwedTo(market)).to.equal(target);
     });
 
     it("test_createDataSet_revertsWhenFreeStakeCannotFillTheBond", async () => {
@@ -97,13 +103,13 @@ describe("StorageMarket: proof bond and reporter shares", () => {
           f.watcher.address,
           share,
           slashed - share,
-        )
-        .and.to.emit(f.registry, "StakeSlashed")
-        .withArgs(f.provider.address, await f.market.getAddress(), slashed, 0n);
+        );
       expect(await f.market.balanceOf(f.watcher.address)).to.equal(share);
       expect(await f.market.balanceOf(f.treasury.address)).to.equal(slashed - share);
       expect((await f.market.proofBond(f.provider.address))[0]).to.equal((await bondTarget(f)) - slashed);
-      // The watcher can take its share out (the market collects the slashed stake from the registry).
+      // The bond's tokens were the market's already: its registry account is unchanged.
+      expect(await f.registry.slashedOwedTo(await f.market.getAddress())).to.equal(target);
+      // The watcher can take its share out (the market collects the bond's tokens from the registry).
       await (await f.market.connect(f.watcher).withdraw(share)).wait();
     });
 
@@ -167,6 +173,7 @@ describe("StorageMarket: proof bond and reporter shares", () => {
         .withArgs(f.provider.address, target);
       expect(await f.market.proofBond(f.provider.address)).to.deep.equal([0n, 0n]);
       expect((await f.registry.stakeInfo(f.provider.address)).locked).to.equal(0n);
+      expect(await f.registry.slashedOwedTo(await f.market.getAddress())).to.equal(0n);
       await expect(f.registry.connect(f.provider).deregister()).to.emit(f.registry, "ProviderDeregistered");
     });
 

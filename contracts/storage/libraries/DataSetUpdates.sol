@@ -357,4 +357,32 @@ library DataSetUpdates {
         if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
         return SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature);
     }
+
+    /// @notice Authorise `key` to sign states of the caller's data sets within `scope` (the market's
+    ///         `authorizeSessionKey`; here so that the market stays under the size limit).
+    /// @param s The market's storage.
+    /// @param key The session key.
+    /// @param scope Its scope.
+    function authorizeSessionKey(
+        MarketLayout.Layout storage s,
+        address key,
+        IStorageMarket.SessionKey calldata scope
+    ) public {
+        s.sessionKeys[msg.sender][key] = scope;
+        emit IStorageMarket.SessionKeyAuthorized(
+            msg.sender,
+            key,
+            scope.provider,
+            scope.maxSpan,
+            scope.expiry
+        );
+    }
+
+    /// @notice Revoke the caller's session key `key` (the market's `revokeSessionKey`).
+    /// @param s The market's storage.
+    /// @param key The session key.
+    function revokeSessionKey(MarketLayout.Layout storage s, address key) public {
+        delete s.sessionKeys[msg.sender][key];
+        emit IStorageMarket.SessionKeyRevoked(msg.sender, key);
+    }
 }

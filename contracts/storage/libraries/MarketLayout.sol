@@ -216,7 +216,7 @@ library MarketLayout {
 
     /// @notice A provider's proof bond (docs/SPEC.md §8.2; its counters are in `ProofState`) and the length of its
     ///         fault log, in one word: a missed-proof report writes both, so the run count costs no word of its own.
-    /// @param amount Tokens of the bond left (locked in the registry).
+    /// @param amount Tokens of the bond left (held for the market by the registry, or collected).
     /// @param faultRuns Number of runs in the provider's `FaultLog` (`faultLogs`).
     struct ProofBond {
         uint128 amount;

@@ -8,27 +8,29 @@ import { MarketLayout } from "./MarketLayout.sol";
 import { ProviderEpochs } from "./ProviderEpochs.sol";
 
 /// @title ProofBond
-/// @notice The proof bond of every provider (docs/SPEC.md §8.2): while a provider has a data set not finalized, the
-///         market keeps `(maxFaults + 2) × missedProofPenalty` of its stake locked, and every missed period costs
-///         `missedProofPenalty` from it — a watcher's share is therefore paid whatever the provider does with its
-///         free or unbonding stake. Periods recorded by a change (no reporter) are charged, without reporter share,
-///         the next time the bond is touched (a report, a refill, the release): the bond is locked until then.
+/// @notice The proof bond of every provider (docs/SPEC.md §3, §8.2): while a provider has a data set not finalized,
+///         the market holds `(maxFaults + 2) × missedProofPenalty` of its stake itself (taken from its free stake
+///         with `IProviderRegistry.bondStake`), and every missed period costs `missedProofPenalty` from it — a
+///         watcher's share is therefore paid whatever the provider does with its free or unbonding stake, and a
+///         report moves tokens only inside the market's ledger (no registry call). Periods recorded by a change (no
+///         reporter) are charged, without reporter share, the next time the bond is touched (a report, a refill, the
+///         release): the bond is held until then, and what is left goes back to the provider's free stake
+///         (`IProviderRegistry.returnStake`) when its last data set closes.
 /// @dev The internal functions are inlined into the libraries that open and close data sets; `report` and `refill`
-///      are linked (public). Every function returns the tokens to move; the market moves them in the registry and
-///      its ledger afterwards (state final before any external call).
+///      are linked (public). Every function returns the tokens to move; the market credits the shares in its ledger
+///      and moves stake in the registry afterwards (state final before any external call).
 library ProofBond {
-    /// @notice Tokens to move after a bond operation.
-    /// @param slashed Tokens to slash from the provider's locked stake (`toReporter + toTreasury`).
+    /// @notice Tokens to move after a bond operation. The slashed part of the bond (`toReporter + toTreasury`) is
+    ///         already the market's: it is only credited.
     /// @param toReporter Share credited to the reporter.
     /// @param toTreasury Share credited to the treasury.
-    /// @param toLock Free stake to lock into the bond.
-    /// @param toUnlock Bond stake to unlock.
+    /// @param toBond Free stake to take into the bond (`IProviderRegistry.bondStake`).
+    /// @param toReturn Bond to give back to free stake (`IProviderRegistry.returnStake`).
     struct Charge {
-        uint256 slashed;
         uint256 toReporter;
         uint256 toTreasury;
-        uint256 toLock;
-        uint256 toUnlock;
+        uint256 toBond;
+        uint256 toReturn;
     }
 
     /// @notice Record the provider's closed, unproven periods and charge them to its bond; the reporter (the
@@ -99,7 +101,7 @@ library ProofBond {
         uint256 amount = b.amount;
         if (amount == 0) return;
         b.amount = 0;
-        c.toUnlock = amount;
+        c.toReturn = amount;
         emit IStorageMarket.ProofBondReleased(provider, amount);
     }
 
@@ -134,7 +136,6 @@ library ProofBond {
         b.amount = uint128(left - slashed);
         uint256 toReporter = BasisPoints.share(loud, p.reporterShareBps);
         uint256 toTreasury = slashed - toReporter;
-        c.slashed += slashed;
         c.toReporter += toReporter;
         c.toTreasury += toTreasury;
         emit IStorageMarket.ProofBondSlashed(provider, periods, slashed, reporter, toReporter, toTreasury);
@@ -143,7 +144,7 @@ library ProofBond {
     /// @notice Refill the bond to `(maxFaults + 2) × missedProofPenalty` (a lower target leaves it as it is).
     /// @param s The market's storage.
     /// @param provider The provider.
-    /// @param c Tokens to move (`toLock` set).
+    /// @param c Tokens to move (`toBond` set).
     function top(MarketLayout.Layout storage s, address provider, Charge memory c) internal {
         IStorageMarket.Parameters storage p = s.params;
         uint256 target = (uint256(p.maxFaults) + 2) * p.missedProofPenalty;
@@ -151,8 +152,8 @@ library ProofBond {
         uint256 amount = b.amount;
         if (amount >= target) return;
         b.amount = SafeCast.toUint128(target);
-        c.toLock = target - amount;
-        emit IStorageMarket.ProofBondLocked(provider, c.toLock, target);
+        c.toBond = target - amount;
+        emit IStorageMarket.ProofBondLocked(provider, c.toBond, target);
     }
 
     /// @dev Missed periods of the provider not yet charged, now marked charged.

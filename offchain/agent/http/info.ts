@@ -28,10 +28,11 @@ export function registerInfoRoutes(server: FastifyInstance, ctx: AgentContext): 
   });
 
   app.get("/v1/status", { schema: { response: { 200: statusResponse } } }, async () => {
-    const [proofState, ledger, stake] = await Promise.all([
+    const [proofState, ledger, stake, [proofBond]] = await Promise.all([
       chain.market.proofState(chain.me),
       chain.market.balanceOf(chain.me),
       chain.registry.stakeInfo(chain.me),
+      chain.market.proofBond(chain.me),
     ]);
     const counts = ctx.db.counts();
     const last = ctx.db.lastConfirmedProof();
@@ -47,7 +48,7 @@ export function registerInfoRoutes(server: FastifyInstance, ctx: AgentContext): 
         lastProvenPeriod: last?.period ?? null,
         lastProofTx: last?.txHash ?? null,
       },
-      balance: { ledger, freeStake: stake.free, lockedStake: stake.locked },
+      balance: { ledger, freeStake: stake.free, lockedStake: stake.locked, proofBond },
     };
     return body;
   });

@@ -66,7 +66,7 @@ async function balance(ctx: CliContext): Promise<void> {
   const me = await signer.getAddress();
   const retrievalAddress = chain.deployment.retrievalChallenges;
   const computeAddress = chain.deployment.computeMarket;
-  const [wallet, market, allowance, retrieval, compute, stake] = await Promise.all([
+  const [wallet, market, allowance, retrieval, compute, stake, proofBond] = await Promise.all([
     chain.token.balanceOf(me),
     chain.market.balanceOf(me),
     chain.token.allowance(me, chain.deployment.market),
@@ -77,6 +77,7 @@ async function balance(ctx: CliContext): Promise<void> {
       ? Promise.resolve(null)
       : ICreditLedger__factory.connect(computeAddress, signer).balanceOf(me),
     chain.registry.stakeInfo(me),
+    chain.market.proofBond(me).then(([amount]) => amount),
   ]);
   const permanentAddress = await permanentStorageAddress(chain.deployment);
   const permanent =
@@ -91,7 +92,8 @@ async function balance(ctx: CliContext): Promise<void> {
   const escrowWithdrawable = escrows.reduce((sum, e) => sum + e, 0n);
   const escrowTotal = dataSets.reduce((sum, d) => sum + d.escrow, 0n);
   const leases = await tenantLeaseFunds(ctx, me, computeAddress);
-  const locked = escrowTotal - escrowWithdrawable + leases.escrow + leases.openDeposits + stake.locked;
+  const locked =
+    escrowTotal - escrowWithdrawable + leases.escrow + leases.openDeposits + stake.locked + proofBond;
   const total =
     wallet +
     market +
@@ -103,7 +105,8 @@ async function balance(ctx: CliContext): Promise<void> {
     (permanent ?? 0n) +
     stake.free +
     stake.locked +
-    stake.unbonding;
+    stake.unbonding +
+    proofBond;
   ctx.result(
     {
       account: me,
@@ -119,6 +122,7 @@ async function balance(ctx: CliContext): Promise<void> {
           stakeFree: stake.free,
           stakeLocked: stake.locked,
           stakeUnbonding: stake.unbonding,
+          proofBond,
           locked,
           total,
           allowance,
@@ -141,10 +145,10 @@ async function balance(ctx: CliContext): Promise<void> {
         : [
             `  leases: ${units.format(leases.escrow)} escrow in ${leases.count} live lease(s), ${units.format(leases.openDeposits)} in open orders`,
           ]),
-      ...(stake.free + stake.locked + stake.unbonding === 0n
+      ...(stake.free + stake.locked + stake.unbonding + proofBond === 0n
         ? []
         : [
-            `  stake: free ${units.format(stake.free)}, locked as collateral ${units.format(stake.locked)}, unbonding ${units.format(stake.unbonding)}`,
+            `  stake: free ${units.format(stake.free)}, locked as collateral ${units.format(stake.locked)}, unbonding ${units.format(stake.unbonding)}, proof bond held by the market ${units.format(proofBond)}`,
           ]),
       ...(retrieval === null ? [] : [`  retrieval-challenge balance ${units.format(retrieval)}`]),
       ...(compute === null ? [] : [`  compute market balance ${units.format(compute)}`]),

@@ -292,16 +292,18 @@ async function status(ctx: CliContext, who: string | undefined): Promise<void> {
   const chain = await ctx.chain();
   const me = who ?? (await (await ctx.signer()).getAddress());
   const units = await ctx.tokenUnits();
-  const [info, stakeInfo, ledger, proof, currentPeriod, weight, provingPeriod, latest] = await Promise.all([
-    chain.registry.providerInfo(me),
-    chain.registry.stakeInfo(me),
-    chain.market.balanceOf(me),
-    chain.market.proofState(me),
-    chain.market.currentPeriod(),
-    chain.market.weight(me),
-    chain.market.provingPeriod(),
-    chain.provider.getBlock("latest"),
-  ]);
+  const [info, stakeInfo, [proofBond], ledger, proof, currentPeriod, weight, provingPeriod, latest] =
+    await Promise.all([
+      chain.registry.providerInfo(me),
+      chain.registry.stakeInfo(me),
+      chain.market.proofBond(me),
+      chain.market.balanceOf(me),
+      chain.market.proofState(me),
+      chain.market.currentPeriod(),
+      chain.market.weight(me),
+      chain.market.provingPeriod(),
+      chain.provider.getBlock("latest"),
+    ]);
   const now = BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000));
   let agent: unknown = null;
   let agentError: string | null = null;
@@ -324,7 +326,7 @@ async function status(ctx: CliContext, who: string | undefined): Promise<void> {
     ...amountsJson({ pricePerTiBMonth: info.pricePerTiBMonth }, units),
     stake: {
       ...amountsJson(
-        { free: stakeInfo.free, locked: stakeInfo.locked, unbonding: stakeInfo.unbonding },
+        { free: stakeInfo.free, locked: stakeInfo.locked, unbonding: stakeInfo.unbonding, proofBond },
         units,
       ),
       unbondingReleaseAt: stakeInfo.unbondingReleaseAt,
@@ -353,6 +355,7 @@ async function status(ctx: CliContext, who: string | undefined): Promise<void> {
       (stakeInfo.unbonding > 0n
         ? ` (withdrawable ${stakeInfo.unbondingReleaseAt <= now ? "now" : `from ${timeFromNow(stakeInfo.unbondingReleaseAt, now)}`})`
         : ""),
+    `  proof bond (held by the market until the last data set closes): ${units.format(proofBond)}`,
     `  market balance (withdrawable): ${units.format(ledger)}`,
     `  proving: ${formatBytes(weight.current * 64n)} of size-class capacity, next period ${proof.nextPeriod} (current ${currentPeriod}; periods of ${formatSpan(provingPeriod)}), ${proof.missedPeriods} missed`,
     agentError === null ? (agent === null ? "  agent: -" : "  agent: reachable") : `  agent: ${agentError}`,

@@ -52,7 +52,13 @@ export const statusResponse = z.object({
     lastProvenPeriod: uint256Codec.nullable(),
     lastProofTx: txHash.nullable(),
   }),
-  balance: z.object({ ledger: uint256Codec, freeStake: uint256Codec, lockedStake: uint256Codec }),
+  /** `proofBond`: the provider's proof bond, held by the market outside its registry stake. */
+  balance: z.object({
+    ledger: uint256Codec,
+    freeStake: uint256Codec,
+    lockedStake: uint256Codec,
+    proofBond: uint256Codec,
+  }),
 });
 export type StatusResponse = z.output<typeof statusResponse>;
 

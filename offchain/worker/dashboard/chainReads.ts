@@ -12,6 +12,8 @@ export interface StakeView {
   unbonding: bigint;
   /** Timestamp from which the unbonding stake can be withdrawn (0: none). */
   unbondingReleaseAt: bigint;
+  /** The provider's proof bond, held by the storage market (outside its registry stake) until its last data set closes. */
+  proofBond: bigint;
 }
 
 /** IStorageMarket.DataSetView, the fields the data-set page shows. */
@@ -83,12 +85,15 @@ export function chainReadsFor(chain: WorkerChain): DashboardChain {
     },
     now: () => chain.now(),
     async stake(provider) {
-      const s = await chain.read("stakeInfo", () => chain.registry.stakeInfo(provider));
+      const [s, [proofBond]] = await chain.read("stakeInfo", () =>
+        Promise.all([chain.registry.stakeInfo(provider), chain.market.proofBond(provider)]),
+      );
       return {
         free: s.free,
         locked: s.locked,
         unbonding: s.unbonding,
         unbondingReleaseAt: s.unbondingReleaseAt,
+        proofBond,
       };
     },
     async dataSet(id) {

@@ -139,7 +139,7 @@ function dashboardRoutes(app: FastifyInstance, deps: DashboardDeps): void {
       totals: q.totals(),
       providers: providers.map((row, i) => ({
         row,
-        stake: stakes[i] ?? { free: 0n, locked: 0n, unbonding: 0n, unbondingReleaseAt: 0n },
+        stake: stakes[i] ?? { free: 0n, locked: 0n, unbonding: 0n, unbondingReleaseAt: 0n, proofBond: 0n },
       })),
       activity: window === null ? [] : q.activity(window[0], window[1]),
       flows: q.moneyFlows(),

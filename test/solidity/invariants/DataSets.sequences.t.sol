@@ -12,7 +12,8 @@ import { TestBase } from "../utils/TestBase.sol";
 import { DataSetHandler } from "./DataSetHandler.sol";
 
 /// @notice Invariants of the data set market under random sequences of every action (DataSetHandler):
-///         conservation of tokens, payments bounded by proven leaf-seconds, collateral = Σ class capacities × rate.
+///         conservation of tokens (the proof bond included), payments bounded by proven leaf-seconds, collateral =
+///         Σ class capacities × rate.
 contract DataSetsInvariantTest is TestBase {
     DataSetHandler internal handler;
 
@@ -75,10 +76,12 @@ contract DataSetsInvariantTest is TestBase {
             invariant_conservation();
             invariant_paidAtMostProven();
             invariant_collateralByClass();
+            invariant_bondConservation();
         }
     }
 
-    /// @notice Tokens held + slashed tokens owed by the registry == ledger balances + data set escrows, exactly.
+    /// @notice Tokens held + tokens the registry holds for the market == ledger balances + data set escrows + the
+    ///         proof bond the market holds, exactly.
     function invariant_conservation() public view {
         IStorageMarket market = IStorageMarket(address(handler.market()));
         uint256 owed;
@@ -86,11 +89,30 @@ contract DataSetsInvariantTest is TestBase {
         for (uint256 i = 0; i < a.length; ++i) owed += market.balanceOf(a[i]);
         uint256 n = handler.idCount();
         for (uint256 i = 0; i < n; ++i) owed += market.dataSet(handler.ids(i)).escrow;
+        (uint256 bond, ) = market.proofBond(handler.provider());
         assertEq(
             handler.token().balanceOf(address(market)) + handler.registry().slashedOwedTo(address(market)),
-            owed,
-            "tokens + slashed owed == ledger + escrows"
+            owed + bond,
+            "tokens + held by the registry == ledger + escrows + bond"
         );
+    }
+
+    /// @notice The proof bond moves between the provider's registry stake and the market and nowhere else: the
+    ///         registry's tokens == the provider's stake + what it holds for the market; the bond is at most its
+    ///         target, and zero once the provider has no data set open (released, never stuck).
+    function invariant_bondConservation() public view {
+        IStorageMarket market = IStorageMarket(address(handler.market()));
+        ProviderRegistry registry = handler.registry();
+        IProviderRegistry.StakeInfo memory s = registry.stakeInfo(handler.provider());
+        assertEq(
+            handler.token().balanceOf(address(registry)),
+            uint256(s.free) + s.locked + s.unbonding + registry.slashedOwedTo(address(market)),
+            "registry tokens == stake + held for the market"
+        );
+        (uint256 bond, uint256 open) = market.proofBond(handler.provider());
+        IStorageMarket.Parameters memory p = market.parameters();
+        assertLe(bond, (uint256(p.maxFaults) + 2) * p.missedProofPenalty, "bond <= target");
+        if (open == 0) assertEq(bond, 0, "no data set open: bond released");
     }
 
     /// @notice A data set is paid at most for its proven leaf-seconds, and never more than was put in.
@@ -109,15 +131,12 @@ contract DataSetsInvariantTest is TestBase {
         }
     }
 
-    /// @notice Collateral locked by the market == Σ over data sets of the capacity of the class they lock × rate,
-    ///         plus the provider's proof bond.
+    /// @notice Collateral locked by the market == Σ over data sets of the capacity of the class they lock × rate
+    ///         (the proof bond is not locked stake: the market holds it, see `invariant_conservation`).
     function invariant_collateralByClass() public view {
         uint256 expected;
         uint256 n = handler.idCount();
         for (uint256 i = 0; i < n; ++i) expected += handler.expectedCollateral(handler.ids(i));
-        // Plus the provider's proof bond (docs/SPEC.md §8.2).
-        (uint256 bond, ) = handler.market().proofBond(handler.provider());
-        expected += bond;
         assertEq(
             handler.registry().stakeInfo(handler.provider()).locked,
             expected,

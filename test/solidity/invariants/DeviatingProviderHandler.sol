@@ -144,9 +144,11 @@ contract DeviatingProviderHandler is TestBase {
 
     // ------------------------------------------------------------------ internal
 
+    /// @dev Stake in the registry plus the proof bond the market holds for `who` (its stake until slashed).
     function _stake(address who) internal view returns (uint256) {
         IProviderRegistry.StakeInfo memory s = registry.stakeInfo(who);
-        return uint256(s.free) + s.locked + s.unbonding;
+        (uint256 bond, ) = market.proofBond(who);
+        return uint256(s.free) + s.locked + s.unbonding + bond;
     }
 
     function _create(

@@ -68,17 +68,19 @@ contract StorageAndComputeInvariantTest is ComputeInvariantChecks {
         }
     }
 
-    /// @notice Storage-market tokens + slashed tokens owed to it == its ledger balances + data set escrows.
+    /// @notice Storage-market tokens + tokens the registry holds for it == its ledger balances + data set escrows +
+    ///         the proof bond it holds.
     function invariant_storageTokensAreLedgerPlusEscrow() public view {
         uint256 owed;
         address[] memory a = storageHandler.accounts();
         for (uint256 i = 0; i < a.length; ++i) owed += market.balanceOf(a[i]);
         uint256 n = storageHandler.idCount();
         for (uint256 i = 0; i < n; ++i) owed += market.dataSet(storageHandler.ids(i)).escrow;
+        (uint256 bond, ) = market.proofBond(storageHandler.provider());
         assertEq(
             computeToken.balanceOf(address(market)) + computeRegistry.slashedOwedTo(address(market)),
-            owed,
-            "storage tokens + slashed owed == ledger + escrows"
+            owed + bond,
+            "storage tokens + held by the registry == ledger + escrows + bond"
         );
     }
 
@@ -94,14 +96,12 @@ contract StorageAndComputeInvariantTest is ComputeInvariantChecks {
         );
     }
 
-    /// @notice Locked stake == Σ class capacities × rate (storage provider); == active bids + live leases (compute).
+    /// @notice Locked stake == Σ class capacities × rate (storage provider; its proof bond is held by the market,
+    ///         not locked); == active bids + live leases (compute).
     function invariant_lockedStakeIsLiveCollateral() public view {
         uint256 expected;
         uint256 n = storageHandler.idCount();
         for (uint256 i = 0; i < n; ++i) expected += storageHandler.expectedCollateral(storageHandler.ids(i));
-        // Plus the provider's proof bond (docs/SPEC.md §8.2).
-        (uint256 bond, ) = storageHandler.market().proofBond(storageHandler.provider());
-        expected += bond;
         assertEq(
             computeRegistry.stakeInfo(storageHandler.provider()).locked,
             expected,

@@ -46,7 +46,12 @@ describe("worker dashboard: pages over the in-process chain", function () {
       expect(field(overview.body, "data-set-count")).to.equal(String(await f.market.dataSetCount()));
       const stake1 = await f.registry.stakeInfo(f.provider.address);
       const stake2 = await f.registry.stakeInfo(f.provider2.address);
-      const total = [stake1, stake2].reduce((s, x) => s + x.free + x.locked + x.unbonding, 0n);
+      // The proof bonds are the providers' stake too, held by the market (docs/SPEC.md §3).
+      const [bond1] = await f.market.proofBond(f.provider.address);
+      const [bond2] = await f.market.proofBond(f.provider2.address);
+      expect(bond1).to.be.greaterThan(0n);
+      const total =
+        [stake1, stake2].reduce((s, x) => s + x.free + x.locked + x.unbonding, 0n) + bond1 + bond2;
       expect(field(overview.body, "total-stake")).to.equal(formatTokenAmount(total, token));
       expect(field(overview.body, "bytes-stored")).to.equal("4.00 KiB");
 
@@ -56,8 +61,9 @@ describe("worker dashboard: pages over the in-process chain", function () {
       });
       expect(provider.statusCode).to.equal(200);
       expect(field(provider.body, "provider-stake")).to.equal(
-        formatTokenAmount(stake1.free + stake1.locked + stake1.unbonding, token),
+        formatTokenAmount(stake1.free + stake1.locked + stake1.unbonding + bond1, token),
       );
+      expect(field(provider.body, "provider-proof-bond")).to.equal(formatTokenAmount(bond1, token));
       expect(stake1.locked).to.be.greaterThan(0n);
       expect(field(provider.body, "provider-locked")).to.equal(formatTokenAmount(stake1.locked, token));
       expect(provider.body).to.include(`href="/data-sets/${dataSetId}"`);

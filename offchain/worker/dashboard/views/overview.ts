@@ -92,7 +92,10 @@ export function leaseTable(ctx: ViewContext, rows: readonly LeaseRow[]): SafeHtm
 
 export function renderOverview(ctx: ViewContext, d: OverviewData): SafeHtml {
   const t = d.totals;
-  const stake = d.providers.reduce((s, p) => s + p.stake.free + p.stake.locked + p.stake.unbonding, 0n);
+  const stake = d.providers.reduce(
+    (s, p) => s + p.stake.free + p.stake.locked + p.stake.unbonding + p.stake.proofBond,
+    0n,
+  );
   const locked = d.providers.reduce((s, p) => s + p.stake.locked, 0n);
   const f = d.flows;
   const slashed =
@@ -123,7 +126,11 @@ export function renderOverview(ctx: ViewContext, d: OverviewData): SafeHtml {
   const body = html`<h1>Network overview</h1>
     ${cards([
       { id: "providers-registered", label: "providers registered", value: count(t.providersRegistered) },
-      { id: "total-stake", label: "stake (free + locked + unbonding)", value: tokens(ctx, stake) },
+      {
+        id: "total-stake",
+        label: "stake (free + locked + unbonding + proof bonds)",
+        value: tokens(ctx, stake),
+      },
       { id: "locked-collateral", label: "collateral locked", value: tokens(ctx, locked) },
       { id: "bytes-stored", label: "bytes stored", value: formatBytes(t.bytesStored) },
       { id: "data-set-count", label: "data sets", value: count(t.dataSets.total) },
@@ -172,7 +179,7 @@ export function renderOverview(ctx: ViewContext, d: OverviewData): SafeHtml {
         providerLink(p.provider),
         badge(p.status),
         html`<span class="mono">${p.endpoint ?? ""}</span>`,
-        tokens(ctx, stake.free + stake.locked + stake.unbonding),
+        tokens(ctx, stake.free + stake.locked + stake.unbonding + stake.proofBond),
         tokens(ctx, stake.locked),
         `${p.dataSets} (${p.liveDataSets})`,
         formatBytes(p.bytesStored),

@@ -59,11 +59,16 @@ export function renderProvider(ctx: ViewContext, d: ProviderData): SafeHtml {
     ${cards([
       {
         id: "provider-stake",
-        label: "stake (free + locked + unbonding)",
-        value: tokens(ctx, s.free + s.locked + s.unbonding),
+        label: "stake (free + locked + unbonding + proof bond)",
+        value: tokens(ctx, s.free + s.locked + s.unbonding + s.proofBond),
       },
       { id: "provider-free", label: "free stake", value: tokens(ctx, s.free) },
       { id: "provider-locked", label: "collateral locked", value: tokens(ctx, s.locked) },
+      {
+        id: "provider-proof-bond",
+        label: "proof bond (held by the market)",
+        value: tokens(ctx, s.proofBond),
+      },
       {
         id: "provider-unbonding",
         label: "unbonding",
