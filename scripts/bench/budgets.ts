@@ -53,13 +53,6 @@ export const GAS_BUDGETS: readonly GasBudget[] = [
     operation: "proof, 4 challenges, 1 TiB as 1 GiB pieces in 100 data sets",
     budget: 230_000,
     basis: PROOF_1TIB,
-    acceptedOverrun:
-      `${OPEN_MISS}: challenges are drawn by rejection (DataSetProving.draw): a leaf beyond its data set's span ` +
-      "(these 10 or 11 GiB data sets fill 62-69% of their 16 GiB class) is drawn again, each redraw reading one more " +
-      "slot word and data set word (~4.8k), so a period's cost depends on its seed, a block hash that moves with the " +
-      "gas of every earlier transaction of the benchmark. With the same proof code the highest of 32 periods was " +
-      "228,829 on one sequence of seeds and is above 230k on this one (the lowest stays ~190k): unlucky draws with " +
-      "more than about seven redraws miss the budget; fewer or cheaper redraws would close it",
   },
   { operation: "proof, 4 challenges, 10,000 pieces of 100 MiB", budget: 230_000, basis: PROOF_1TIB },
   {
