@@ -293,13 +293,16 @@ async function storeBundle(
   const describeFiles = async (prepared: PreparedPieces): Promise<ManifestFile[]> => {
     const draft = prepared.manifestDraft;
     const paths = prepared.pieces.slice(0, store.k).map((p) => p.path ?? "");
+    // The ciphertext ids were computed while the payload was encrypted (packedFiles); reading them back from the
+    // pieces is the fallback.
     const ids = isPublic
       ? await Promise.all(entries.map(publicIdOf))
-      : await ciphertextIds(
+      : (prepared.ciphertextIds ??
+        (await ciphertextIds(
           piecesPayloadReader(paths, geometryFor(draft.coding.payloadSize, store.k, draft.coding.stripeSize)),
           { chunkSize: encryptionOf(draft).chunkSize, payloadSize: draft.coding.payloadSize },
           entries,
-        );
+        )));
     // A single file's sha256 is the payload's, computed while it was encrypted.
     return entries.map((entry, i) => ({
       ...entry,
@@ -402,6 +405,7 @@ async function storeBundle(
         onProgress,
         signal,
         describeFiles,
+        ...(isPublic ? {} : { packedFiles: entries }),
       },
       {
         signer: store.signer,
@@ -410,6 +414,7 @@ async function storeBundle(
         registry: chain.registry,
         token: store.token,
         provider: chain.provider,
+        blocks: chain.provider,
         agentFor: (endpoint) => ctx.agent(endpoint),
       },
     );
@@ -481,6 +486,7 @@ async function resume(ctx: CliContext, target: string, opts: StoreOptions): Prom
         now: Date.now,
         timeoutMs: opts.applyTimeout * 1000,
         pollMs: 1000,
+        blocks: chain.provider,
       },
     );
     if (failures.length > 0) {
