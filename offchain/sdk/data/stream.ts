@@ -75,6 +75,17 @@ export interface PreparePayloadOptions {
   pool?: CommitPool;
   /** Plaintext bytes read so far. */
   onProgress?: (read: number, total: number) => void;
+  /**
+   * Payload byte ranges whose SHA-256 is computed as the sealed chunks are produced (PreparedPayload.spanHashes, in
+   * the same order): the ciphertext ids of packed files cost no second read of the pieces.
+   */
+  hashSpans?: readonly PayloadSpan[];
+}
+
+/** Payload bytes [start, end). */
+export interface PayloadSpan {
+  start: number;
+  end: number;
 }
 
 export interface PayloadPiece {
@@ -103,6 +114,8 @@ export interface PayloadDescriptor {
 
 export interface PreparedPayload extends PayloadDescriptor {
   pieces: PayloadPiece[];
+  /** SHA-256 (0x-hex) of each of `hashSpans`, when some were asked for. */
+  spanHashes?: string[];
 }
 
 /**
@@ -227,6 +240,7 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
     }
   };
 
+  const spans = spanHasher(options.hashSpans ?? [], payloadSize);
   const plain = Buffer.alloc(chunkSize);
   const sealed = Buffer.alloc(chunkSize + TAG_BYTES);
   let plainFilled = 0;
@@ -244,6 +258,7 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
     );
     chunkIndex++;
     plainFilled = 0;
+    spans.update(segmentStart + filled, sealed.subarray(0, n));
     await appendPayload(sealed.subarray(0, n));
   };
 
@@ -293,6 +308,7 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
   }
   const roots = await Promise.all(hashers.map(async (h) => h.digest()));
   return {
+    ...(options.hashSpans === undefined ? {} : { spanHashes: spans.digests() }),
     fileSize: size,
     fileHash: hexlify(fileHash.digest()),
     noncePrefix: hexlify(prefix),
@@ -308,6 +324,55 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
       size: g.shardSize,
       ...(paths[index] === undefined ? {} : { path: paths[index] }),
     })),
+  };
+}
+
+/**
+ * SHA-256 of payload spans fed with the payload in order (`update(offset, bytes)` for consecutive bytes). Spans may
+ * overlap (files packed in one chunk share it) and come in any order; each payload byte reaches only the spans that
+ * hold it, so the cost is the spans' bytes, whatever their number.
+ */
+function spanHasher(
+  spans: readonly PayloadSpan[],
+  payloadSize: number,
+): { update(offset: number, bytes: Uint8Array): void; digests(): string[] } {
+  for (const span of spans) {
+    if (
+      !Number.isSafeInteger(span.start) ||
+      !Number.isSafeInteger(span.end) ||
+      span.start < 0 ||
+      span.end < span.start ||
+      span.end > payloadSize
+    ) {
+      throw new StrataError(
+        "INVALID_ARGUMENT",
+        `span ${span.start}-${span.end} is outside the ${payloadSize}-byte payload`,
+      );
+    }
+  }
+  const hashes = spans.map(() => createHash("sha256"));
+  const byStart = spans
+    .map((_, index) => index)
+    .sort((a, b) => (spans[a]?.start ?? 0) - (spans[b]?.start ?? 0));
+  let waiting = 0; // byStart[waiting..] have not started yet
+  let active: number[] = [];
+  return {
+    update(offset, bytes) {
+      const end = offset + bytes.length;
+      for (; waiting < byStart.length && (spans[byStart[waiting] ?? 0]?.start ?? 0) < end; waiting++) {
+        active.push(byStart[waiting] ?? 0);
+      }
+      for (const index of active) {
+        const span = spans[index];
+        const hash = hashes[index];
+        if (span === undefined || hash === undefined) continue;
+        const lo = Math.max(span.start, offset);
+        const hi = Math.min(span.end, end);
+        if (hi > lo) hash.update(bytes.subarray(lo - offset, hi - offset));
+      }
+      active = active.filter((index) => (spans[index]?.end ?? 0) > end);
+    },
+    digests: () => hashes.map((hash) => hexlify(hash.digest())),
   };
 }
 
