@@ -139,6 +139,7 @@ describe("streaming payload pipeline", function () {
       HASH_BLOCK_BYTES,
       HASH_BLOCK_BYTES + 1,
       2 * HASH_BLOCK_BYTES + 999,
+      7 * HASH_BLOCK_BYTES + 5, // more blocks than the pool hashes at once: hashed blocks are filled again
     ]) {
       const data = deterministicBytes(`piece ${size}`, size);
       const expected = PieceTree.build(data).root;

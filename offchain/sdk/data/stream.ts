@@ -14,7 +14,6 @@
  * other); a file is a byte range of it, read with `readRange`.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { mkdir, open, rm, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { hexlify } from "ethers";
@@ -167,7 +166,12 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
   const fileHash = createHash("sha256");
 
   // The payload is written into two segment buffers: a full segment is coded and written while the other fills.
+  // Each has its parity buffer; all four are reused for the whole payload (no allocation per segment).
   const buffers = [Buffer.alloc(segmentBytes), Buffer.alloc(segmentBytes)] as const;
+  const parities = [
+    Buffer.allocUnsafe(m * STRIPE_BYTES * segmentStripes),
+    Buffer.allocUnsafe(m * STRIPE_BYTES * segmentStripes),
+  ] as const;
   let which = 0;
   let segment: Buffer = buffers[0];
   let filled = 0;
@@ -176,7 +180,7 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
 
   const emitSegment = async (): Promise<void> => {
     await inFlight;
-    const written = writeSegment(segment, segmentStart, filled);
+    const written = writeSegment(segment, parities[which === 0 ? 0 : 1], segmentStart, filled);
     written.catch(() => undefined); // awaited below or by the next segment
     inFlight = written;
     segmentStart += filled;
@@ -185,10 +189,14 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
     segment = buffers[which === 0 ? 0 : 1];
   };
 
-  const writeSegment = async (buffer: Buffer, start: number, length: number): Promise<void> => {
+  const writeSegment = async (
+    buffer: Buffer,
+    parity: Buffer,
+    start: number,
+    length: number,
+  ): Promise<void> => {
     const firstStripe = start / (k * STRIPE_BYTES);
     const stripes = Math.ceil(length / (k * STRIPE_BYTES));
-    const parity = Buffer.alloc(m * STRIPE_BYTES * stripes);
     const coded: Promise<void>[] = [];
     for (let t = 0; t < stripes; t++) {
       const len = sliceLength(g, firstStripe + t);
@@ -264,9 +272,7 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
 
   try {
     const source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> =
-      typeof options.source === "string"
-        ? (createReadStream(options.source, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>)
-        : options.source;
+      typeof options.source === "string" ? fileChunks(options.source) : options.source;
     for await (const part of source) {
       if (read + part.length > size) {
         throw new StrataError("INVALID_ARGUMENT", `the source holds more than the ${size} bytes announced`);
@@ -325,6 +331,27 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
       ...(paths[index] === undefined ? {} : { path: paths[index] }),
     })),
   };
+}
+
+/** Bytes read from a source file at a time. */
+const SOURCE_READ_BYTES = 1 << 20;
+
+/**
+ * The file's bytes in order, read into one reused buffer: each chunk is valid until the next is asked for (the
+ * pipeline copies it into its chunk buffer first), so reading a file allocates nothing per chunk.
+ */
+async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.allocUnsafe(SOURCE_READ_BYTES);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
