@@ -544,7 +544,7 @@ export async function readRange(
   const lastChunk = end > start ? Math.floor((end - 1) / chunkSize) : fileSize === 0 ? 0 : -1;
 
   /** Payload bytes [from, to) with data shards only; undefined if a data shard is unusable. */
-  const fetchDirect = async (from: number, to: number): Promise<Buffer | undefined> => {
+  const fetchDirect = async (from: number, to: number): Promise<StepBytes | undefined> => {
     const runs = payloadRuns(g, from, to);
     if (runs.some((run) => failed.has(run.shard))) return undefined;
     // Runs of one shard are contiguous in that shard across stripes: one request per shard.
@@ -574,21 +574,23 @@ export async function readRange(
       }),
     );
     if (lost.length > 0) return undefined;
-    const out = Buffer.alloc(to - from);
+    // The step stays as views of the fetched shard ranges: a chunk inside one run (every chunk, with the default
+    // chunk size: a sealed chunk is one stripe slice) is decrypted in place, without assembling the step.
+    const views: PayloadView[] = [];
     for (const run of runs) {
       const bytes = fetched.get(run.shard);
       const lo = byShard.get(run.shard)?.lo ?? 0;
       if (bytes === undefined) return undefined;
-      out.set(
-        bytes.subarray(run.shardOffset - lo, run.shardOffset - lo + run.length),
-        run.payloadOffset - from,
-      );
+      views.push({
+        payloadOffset: run.payloadOffset,
+        bytes: bytes.subarray(run.shardOffset - lo, run.shardOffset - lo + run.length),
+      });
     }
-    return out;
+    return stepOfViews(views);
   };
 
   /** Payload bytes [from, to) rebuilt from whole stripes of k usable shards (parity included). */
-  const fetchDecoded = async (from: number, to: number): Promise<Buffer> => {
+  const fetchDecoded = async (from: number, to: number): Promise<StepBytes> => {
     const stripeBytes = k * g.stripeSize;
     const s0 = Math.floor(from / stripeBytes);
     const s1 = Math.floor((to - 1) / stripeBytes);
@@ -639,17 +641,17 @@ export async function readRange(
         out.set(data, (s - s0) * stripeBytes);
       }
       const base = s0 * stripeBytes;
-      return out.subarray(from - base, to - base);
+      return stepOfViews([{ payloadOffset: from, bytes: out.subarray(from - base, to - base) }]);
     }
   };
 
   /** Decrypt the sealed chunks [c0, c1] from `sealed` (payload bytes from c0's start); throws on auth failure. */
-  const openChunks = (c0: number, c1: number, bytes: Buffer): Buffer[] => {
+  const openChunks = (c0: number, c1: number, bytes: StepBytes): Buffer[] => {
     const plains: Buffer[] = [];
     for (let c = c0; c <= c1; c++) {
-      const lo = (c - c0) * sealedSize;
-      const hi = Math.min(bytes.length, lo + sealedSize);
-      plains.push(openChunk(key, prefix, c, c === chunks - 1, bytes.subarray(lo, hi)));
+      const lo = c * sealedSize;
+      const hi = Math.min(payloadSize, lo + sealedSize);
+      plains.push(openChunk(key, prefix, c, c === chunks - 1, bytes.slice(lo, hi)));
     }
     return plains;
   };
@@ -694,7 +696,7 @@ export async function readRange(
   };
 
   /** Decrypt one step from its prefetched data-shard bytes (undefined: rebuild it with parity). */
-  const openStep = async (c0: number, c1: number, direct: Buffer | undefined): Promise<Buffer[]> => {
+  const openStep = async (c0: number, c1: number, direct: StepBytes | undefined): Promise<Buffer[]> => {
     const from = c0 * sealedSize;
     const to = Math.min(payloadSize, (c1 + 1) * sealedSize);
     // Prefetched before a shard failed: bytes of a shard dropped since are not trusted (refetched without it).
@@ -721,7 +723,7 @@ export async function readRange(
     1,
     options.window ?? Math.min(MAX_READ_WINDOW, Math.floor(READ_AHEAD_BYTES / stepBytes)),
   );
-  const ahead = new Map<number, Promise<Buffer | undefined>>();
+  const ahead = new Map<number, Promise<StepBytes | undefined>>();
   const prefetch = (i: number): void => {
     const span = steps[i];
     if (span === undefined) return;
@@ -755,6 +757,50 @@ export async function readRange(
     bytes: options.write === undefined ? Buffer.concat(collected) : undefined,
     failed: dropped,
     sha256: hexlify(hash.digest()),
+  };
+}
+
+/** Payload bytes starting at `payloadOffset`. */
+interface PayloadView {
+  payloadOffset: number;
+  bytes: Uint8Array;
+}
+
+/** The payload bytes of one read step, kept as the views they arrived in. */
+interface StepBytes {
+  /** Payload bytes [from, to): a view when they lie in one view, else a copy. */
+  slice(from: number, to: number): Uint8Array;
+}
+
+/** A step over contiguous views in payload order. */
+function stepOfViews(views: readonly PayloadView[]): StepBytes {
+  return {
+    slice(from, to) {
+      const first = views.findIndex(
+        (v) => from >= v.payloadOffset && from < v.payloadOffset + v.bytes.length,
+      );
+      const view = views[first];
+      if (view === undefined) {
+        throw new StrataError("INTERNAL_INVARIANT", `payload bytes ${from}-${to} are not in the step`);
+      }
+      if (to <= view.payloadOffset + view.bytes.length) {
+        return view.bytes.subarray(from - view.payloadOffset, to - view.payloadOffset);
+      }
+      const out = new Uint8Array(to - from);
+      for (let i = first, at = from; at < to; i++) {
+        const next = views[i];
+        if (next === undefined) {
+          throw new StrataError("INTERNAL_INVARIANT", `payload bytes ${from}-${to} run past the step`);
+        }
+        const part = next.bytes.subarray(
+          at - next.payloadOffset,
+          Math.min(to - next.payloadOffset, next.bytes.length),
+        );
+        out.set(part, at - from);
+        at += part.length;
+      }
+      return out;
+    },
   };
 }
 
