@@ -25,6 +25,8 @@ const NAMED_PREFIX = "upload-";
 const STALE_UPLOAD_MS = 24 * 3600 * 1000;
 /** Bytes read at a time when re-hashing a partial upload or verifying a piece. */
 const READ_BYTES = 1 << 20;
+/** Bytes read at a time when serving a piece. */
+const SERVE_READ_BYTES = 1 << 20;
 
 export type WriteOutcome =
   | {
@@ -211,7 +213,8 @@ export class PieceStore {
   ): Promise<{ stream: ReadStream; size: number } | undefined> {
     const size = await this.sizeOnDisk(root);
     if (size === undefined) return undefined;
-    return { stream: createReadStream(this.path(root), range), size };
+    // 1 MiB reads (the default is 64 KiB): a ranged read of several MiB costs a few system calls and socket writes.
+    return { stream: createReadStream(this.path(root), { ...range, highWaterMark: SERVE_READ_BYTES }), size };
   }
 
   /**
