@@ -290,13 +290,23 @@ async function storeBundle(
     entries = packed.entries;
     publicIdOf = (e) => publicCid(packed.bytes.subarray(e.offset, e.offset + e.size));
   }
+  // Public files' CIDs are computed from the files while the payload is being prepared (from the first data set
+  // on, once the funds were checked), not after it.
+  let publicIds: Promise<string[]> | undefined;
+  const startPublicIds = (): Promise<string[]> => {
+    if (publicIds === undefined) {
+      publicIds = Promise.all(entries.map(publicIdOf));
+      publicIds.catch(() => undefined); // awaited by describeFiles; a store that fails first never asks
+    }
+    return publicIds;
+  };
   const describeFiles = async (prepared: PreparedPieces): Promise<ManifestFile[]> => {
     const draft = prepared.manifestDraft;
     const paths = prepared.pieces.slice(0, store.k).map((p) => p.path ?? "");
     // The ciphertext ids were computed while the payload was encrypted (packedFiles); reading them back from the
     // pieces is the fallback.
     const ids = isPublic
-      ? await Promise.all(entries.map(publicIdOf))
+      ? await startPublicIds()
       : (prepared.ciphertextIds ??
         (await ciphertextIds(
           piecesPayloadReader(paths, geometryFor(draft.coding.payloadSize, store.k, draft.coding.stripeSize)),
@@ -337,6 +347,7 @@ async function storeBundle(
         );
         break;
       case "data-set":
+        if (isPublic) void startPublicIds();
         bars.status(event.piece, `${event.created ? "opened" : "reusing"} data set #${event.dataSetId}`);
         break;
       case "upload":
