@@ -48,7 +48,6 @@ export function onEachBlock<T>(
     let finished = false;
     let checking = false;
     let blockWhileChecking = false;
-    let timer: unknown;
     const finish = (settle: () => void): void => {
       if (finished) return;
       finished = true;
@@ -56,6 +55,7 @@ export function onEachBlock<T>(
       void Promise.resolve(blocks.off("block", onBlock)).catch(() => undefined);
       settle();
     };
+    const blockArrived = (): boolean => blockWhileChecking;
     const run = async (): Promise<void> => {
       checking = true;
       try {
@@ -68,7 +68,9 @@ export function onEachBlock<T>(
             });
             return;
           }
-        } while (blockWhileChecking && !finished);
+          // Read through a call: the flag is set by block events during the await. After the timeout the listener
+          // is gone, so no block asks for another check.
+        } while (blockArrived());
       } catch (error) {
         finish(() => {
           reject(error instanceof Error ? error : new Error(String(error)));
@@ -82,7 +84,7 @@ export function onEachBlock<T>(
       if (checking) blockWhileChecking = true;
       else void run();
     }
-    timer = timers.setTimeout(() => {
+    const timer = timers.setTimeout(() => {
       finish(() => {
         reject(options.onTimeout());
       });
