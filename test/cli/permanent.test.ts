@@ -151,7 +151,9 @@ describe("strata store --permanent (the binary)", function () {
     const { pieceSpan } = permanentGeometry(5_000, 2);
     const [principal, fee] = await perm.quote(pieceSpan);
     await (await token.connect(signer).approve(await perm.getAddress(), principal + fee)).wait();
-    await (await perm.connect(signer).storePermanent(`0x${"ab".repeat(32)}`, pieceSpan, principal + fee)).wait();
+    await (
+      await perm.connect(signer).storePermanent(`0x${"ab".repeat(32)}`, pieceSpan, principal + fee)
+    ).wait();
     const fileId = await perm.fileCount();
 
     const early = await strata(["--json", "withdraw", "--from", "permanent", "--abandon", String(fileId)]);
@@ -170,7 +172,14 @@ describe("strata store --permanent (the binary)", function () {
 
     await chain.advance(31 * 86_400);
     const before = await token.balanceOf(client);
-    const withdrawn = await strata(["--json", "withdraw", "--from", "permanent", "--abandon", String(fileId)]);
+    const withdrawn = await strata([
+      "--json",
+      "withdraw",
+      "--from",
+      "permanent",
+      "--abandon",
+      String(fileId),
+    ]);
     expect(withdrawn.code, withdrawn.stderr).to.equal(0);
     const out = JSON.parse(withdrawn.stdout) as {
       abandoned: { fileId: string; refund: string; txHash: string }[];

@@ -44,19 +44,18 @@ export function registerBalanceCommands(program: Command, run: Runner): void {
         "uploader",
       uintList,
     )
-    .action(
-      (amount: string | undefined, opts: { from: Ledger; abandon?: bigint[] }, command: Command) =>
-        run(command, (ctx) =>
-          opts.from === "permanent"
-            ? withdrawPermanent(ctx, amount, opts.abandon ?? [])
-            : opts.abandon !== undefined
-              ? Promise.reject(
-                  new StrataError("INVALID_ARGUMENT", "--abandon goes with --from permanent", {
-                    details: "strata withdraw --from permanent --abandon <fileId>",
-                  }),
-                )
-              : withdraw(ctx, amount, opts.from),
-        ),
+    .action((amount: string | undefined, opts: { from: Ledger; abandon?: bigint[] }, command: Command) =>
+      run(command, (ctx) =>
+        opts.from === "permanent"
+          ? withdrawPermanent(ctx, amount, opts.abandon ?? [])
+          : opts.abandon !== undefined
+            ? Promise.reject(
+                new StrataError("INVALID_ARGUMENT", "--abandon goes with --from permanent", {
+                  details: "strata withdraw --from permanent --abandon <fileId>",
+                }),
+              )
+            : withdraw(ctx, amount, opts.from),
+      ),
     );
 }
 
@@ -81,7 +80,9 @@ async function balance(ctx: CliContext): Promise<void> {
   ]);
   const permanentAddress = await permanentStorageAddress(chain.deployment);
   const permanent =
-    permanentAddress === null ? null : await PermanentStorage__factory.connect(permanentAddress, signer).owed(me);
+    permanentAddress === null
+      ? null
+      : await PermanentStorage__factory.connect(permanentAddress, signer).owed(me);
   // Money held for the account in its data sets (as client) and leases (as tenant): escrow above the lockup
   // is withdrawable, the rest is locked until the data set or lease ends.
   const ids = await findDataSetIds(chain.market, { client: me });
@@ -241,12 +242,16 @@ async function withdrawPermanent(
   }
   const owed = await perm.owed(me);
   if (owed === 0n) {
-    throw new StrataError("INVALID_ARGUMENT", "nothing to withdraw: permanent storage owes this account nothing", {
-      details:
-        abandoned.length > 0
-          ? "the abandoned files' refunds are owed to their uploader: withdraw with the uploader's key"
-          : "permanent storage owes repair rewards to providers and refunds of abandoned files to their uploaders",
-    });
+    throw new StrataError(
+      "INVALID_ARGUMENT",
+      "nothing to withdraw: permanent storage owes this account nothing",
+      {
+        details:
+          abandoned.length > 0
+            ? "the abandoned files' refunds are owed to their uploader: withdraw with the uploader's key"
+            : "permanent storage owes repair rewards to providers and refunds of abandoned files to their uploaders",
+      },
+    );
   }
   const tx = await perm.withdrawOwed();
   await tx.wait();
