@@ -205,12 +205,14 @@ describe("isolated workload runtime (bubblewrap + cgroup v1)", function () {
     });
     const { running, request } = await start("1", spin, 128, [], 100);
     const exit = await running.exited;
-    expect(exit.reason).to.equal("exited");
-    const line =
-      (await readFile(request.logPath, "utf8")).split("\n").find((l) => l.startsWith("[spin] {")) ?? "";
+    const log = await readFile(request.logPath, "utf8");
+    const seen = `exit ${JSON.stringify(exit)}; log:\n${log.slice(-2000)}`;
+    expect(exit.reason, seen).to.equal("exited");
+    const line = log.split("\n").find((l) => l.startsWith("[spin] {")) ?? "";
+    expect(line, seen).to.not.equal("");
     const usage = JSON.parse(line.slice("[spin] ".length)) as { user: number; system: number };
     // 1.5 s of wall time at 100 millicores: about 0.15 s of CPU, far from the 1.5 s it would take unthrottled.
-    expect((usage.user + usage.system) / 1000).to.be.lessThan(700);
+    expect((usage.user + usage.system) / 1000, seen).to.be.lessThan(700);
   });
 
   it("restarts a crashing service with back-off and reports each exit and restart", async () => {
