@@ -225,21 +225,23 @@ describe("ComputeMarket adversarial", function () {
       await (await putState(f, dataSetId, UniformTree.random(1n << 34n))).wait();
       const a = await startLease(f);
       const b = await startLease(f, { tenant: f.client2 });
-      // The storage side also keeps the provider's proof bond locked.
+      // The storage market holds the provider's proof bond itself: it leaves free stake without being locked.
       const [bond] = await f.market.proofBond(f.provider.address);
       expect(bond).to.be.greaterThan(0n);
+      expect(await f.registry.slashedOwedTo(await f.market.getAddress())).to.equal(bond);
       expect(await stakeOf(f)).to.deep.equal({
         free: STAKE - 100n * USDC - bond - 2n * COLLATERAL,
-        locked: 100n * USDC + bond + 2n * COLLATERAL,
+        locked: 100n * USDC + 2n * COLLATERAL,
       });
       await mined(f.compute.connect(f.provider).closeLease(a.leaseId, CloseReason.ProviderWithoutNotice));
       const penalty = COLLATERAL / 2n;
       expect(await stakeOf(f)).to.deep.equal({
         free: STAKE - 100n * USDC - bond - COLLATERAL - penalty,
-        locked: 100n * USDC + bond + COLLATERAL,
+        locked: 100n * USDC + COLLATERAL,
       });
       expect(await f.registry.slashedOwedTo(await f.compute.getAddress())).to.equal(penalty);
-      expect(await f.registry.slashedOwedTo(await f.market.getAddress())).to.equal(0n);
+      // The compute penalty did not touch what the storage market holds.
+      expect(await f.registry.slashedOwedTo(await f.market.getAddress())).to.equal(bond);
       expect((await f.compute.getLease(b.leaseId)).collateral).to.equal(COLLATERAL);
       expect((await f.market.dataSet(dataSetId)).status).to.equal(1n);
       await expectComputeFundsConserved(f, { leases: [b.leaseId] });
