@@ -68,10 +68,12 @@ export async function advanceUntilPermanentLive(
   const now = async () => BigInt((await chain.provider.getBlock("latest"))?.timestamp ?? 0);
   const [config, window] = await Promise.all([perm.config(), market.parameters().then((p) => p.proofWindow)]);
   const n = Number(config.totalShards);
-  await until(
+  let seen = "nothing read yet";
+  const waited = until(
     "every piece of the permanent file to be live",
     async () => {
       const view = await permanentFile(perm, fileId);
+      seen = view.slots.map((s) => `${s.index}:${s.stage}@${s.provider ?? "-"}`).join(" ");
       if (view.livePieces === n) return true;
       const open = view.slots.filter((s) => s.stage === "open");
       if (open.length > 0) {
@@ -89,6 +91,18 @@ export async function advanceUntilPermanentLive(
       const placed = view.slots.filter((s) => s.stage === "placed");
       const states = await Promise.all(placed.map((s) => market.dataSet(s.dataSetId ?? 0n)));
       if (states.some((s) => s.version === 0n)) return undefined; // approved state not yet applied
+      // A placed piece the contract would confirm now is the agents' to confirm: moving the clock on instead could
+      // run its placement past its proof grace (PROOF_GRACE_PERIODS) on a slow machine, and a slot reported lost
+      // there has nobody left to offer for it (the other providers hold a piece of the file each).
+      const confirmable = await Promise.all(
+        placed.map((s) =>
+          perm.confirm.staticCall(fileId, s.index).then(
+            () => true,
+            () => false,
+          ),
+        ),
+      );
+      if (confirmable.some(Boolean)) return undefined;
       const holders = placed.map((s) => s.provider ?? "");
       const next = await Promise.all(holders.map(async (h) => (await market.proofState(h)).nextPeriod));
       const latest = next.reduce((a, b) => (a > b ? a : b), 0n);
@@ -103,6 +117,15 @@ export async function advanceUntilPermanentLive(
     },
     timeoutMs,
   );
+  await waited.catch((error: unknown) => {
+    // Say where it stood: a timeout with the slots' stages is a diagnosis, without them only a symptom.
+    if (error instanceof StrataError)
+      throw new StrataError(error.code, `${error.message} (slots ${seen})`, {
+        details: error.details,
+        cause: error,
+      });
+    throw error;
+  });
   return permanentFile(perm, fileId);
 }
 
