@@ -221,7 +221,11 @@ async function launchLocalChain(cleanUpOnFailure: boolean, options: ChainOptions
       ? path.join(mkdtempSync(path.join(tmpdir(), "strata-anvil-")), "state.json")
       : undefined;
   const child = spawnNode(node, port, stateFile === undefined ? {} : { stateFile });
-  const provider = new JsonRpcProvider(rpcUrl, 31337, { cacheTimeout: -1, staticNetwork: true });
+  const provider = new JsonRpcProvider(rpcUrl, 31337, {
+    cacheTimeout: -1,
+    staticNetwork: true,
+    pollingInterval: 250,
+  });
   let deploymentId: string | undefined;
   try {
     return await deployToNode(rpcUrl, port, child, provider, (id) => (deploymentId = id), "e2e", {
@@ -265,7 +269,11 @@ export async function attachLocalChain(
   idPrefix = "demo",
   options: ChainOptions = {},
 ): Promise<LocalChain> {
-  const provider = new JsonRpcProvider(rpcUrl, 31337, { cacheTimeout: -1, staticNetwork: true });
+  const provider = new JsonRpcProvider(rpcUrl, 31337, {
+    cacheTimeout: -1,
+    staticNetwork: true,
+    pollingInterval: 250,
+  });
   const port = Number(new URL(rpcUrl).port || "8545");
   try {
     return await deployToNode(rpcUrl, port, null, provider, () => undefined, idPrefix, options);

@@ -4,7 +4,7 @@
  * with that chain id fixed (ethers must not retry network detection forever while the RPC is down).
  */
 import { Network } from "ethers";
-import { probeChainId } from "../../sdk/chain/connect.js";
+import { pollingIntervalFor, probeChainId } from "../../sdk/chain/connect.js";
 import { StrataError } from "../../sdk/errors.js";
 import type { Logger } from "../logger.js";
 import { RpcProvider, type RpcProviderOptions } from "./provider.js";
@@ -16,7 +16,7 @@ export interface OpenRpcOptions {
   retry?: RetrySettings;
   /** Also retry reads inside the transport (the agent); the worker retries around its own calls. */
   retryReads?: boolean;
-  /** How often ethers polls for new blocks. */
+  /** How often ethers polls for new blocks (at most 250 ms on a local development chain: pollingIntervalFor). */
   pollingIntervalMs: number;
   /**
    * Size cap of an eth_getLogs answer (default MAX_LOGS_RESPONSE_BYTES, tight because the worker's indexer
@@ -78,7 +78,7 @@ export function createRpcProvider(
     staticNetwork: true,
     // No stale block numbers: a local chain mines and is read right away.
     cacheTimeout: -1,
-    pollingInterval: options.pollingIntervalMs,
+    pollingInterval: pollingIntervalFor(chainId, options.pollingIntervalMs),
     fetch: options.fetch ?? globalThis.fetch,
     timeoutMs: retry.timeoutMs,
     ...(options.maxLogsResponseBytes === undefined

@@ -59,6 +59,18 @@ export function withSigner(
   };
 }
 
+/** Chain id of the local development chains (Hardhat's node, Anvil). */
+export const LOCAL_CHAIN_ID = 31337n;
+
+/**
+ * How often ethers polls for new blocks (and so for a sent transaction's receipt): `requestedMs` (default 1 s), and
+ * at most 250 ms on a local development chain, whose blocks come at once or every 250 ms (Anvil's block time
+ * here): ethers' own default of 4 s would make each transaction there wait seconds for its receipt.
+ */
+export function pollingIntervalFor(chainId: bigint, requestedMs = 1_000): number {
+  return chainId === LOCAL_CHAIN_ID ? Math.min(requestedMs, 250) : requestedMs;
+}
+
 export interface ConnectOptions {
   rpcUrl?: string;
   /** deployed_addresses.json to read; default: deploy/deployments/chain-<chainId>/deployed_addresses.json. */
@@ -86,6 +98,7 @@ export async function connectChain(options: ConnectOptions = {}): Promise<Strata
   const provider = new JsonRpcProvider(rpcUrl, Network.from(chainId), {
     staticNetwork: true,
     cacheTimeout: -1,
+    pollingInterval: pollingIntervalFor(chainId),
   });
   try {
     await checkCode(provider, chainId, rpcUrl, deployment);
