@@ -203,7 +203,8 @@ describe("isolated workload runtime (bubblewrap + cgroup v1)", function () {
         },
       },
     });
-    const { running, request } = await start("1", spin, 128, [], 100);
+    // Lease ids are unique on chain: each test uses its own, so no cgroup of an earlier test is in the way.
+    const { running, request } = await start("4", spin, 128, [], 100);
     const exit = await running.exited;
     const log = await readFile(request.logPath, "utf8");
     const seen = `exit ${JSON.stringify(exit)}; log:\n${log.slice(-2000)}`;
@@ -227,7 +228,7 @@ describe("isolated workload runtime (bubblewrap + cgroup v1)", function () {
         },
       },
     });
-    const { running } = await start("1", crash, 64, events);
+    const { running } = await start("5", crash, 64, events);
     expect(
       await waitFor(() => Promise.resolve(events.filter((e) => e.type === "restart").length >= 2), 20_000),
     ).to.equal(true);
