@@ -1,17 +1,7 @@
 import { expect } from "chai";
-import type { FeeOnTransferToken, StorageMarket } from "../../typechain-types/index.js";
-import {
-  deployMarket,
-  enterProofWindow,
-  makeTerms,
-  proveNext,
-  signState,
-  USDC,
-  UniformTree,
-  PERIOD,
-  defaultParameters,
-} from "../helpers/fixture.js";
-import { liveDataSet, setup } from "./dataSets.helpers.js";
+import type { FeeOnTransferToken } from "../../typechain-types/index.js";
+import { enterProofWindow, proveNext, signState, USDC, UniformTree, PERIOD } from "../helpers/fixture.js";
+import { liveDataSet, marketOnToken, setup } from "./dataSets.helpers.js";
 
 const COLLATERAL_PER_TIB = 100n * USDC;
 
@@ -211,37 +201,8 @@ describe("StorageMarket: endings, penalties and re-entrancy", () => {
       const f = await setup();
       const token = (await f.ethers.deployContract(kind)) as unknown as FeeOnTransferToken;
       if (kind === "FeeOnTransferToken") await (await token.setFeePercent(0n)).wait();
-      const registry = await f.ethers.deployContract("ProviderRegistry", [
-        await token.getAddress(),
-        f.admin.address,
-        86_400n,
-      ]);
-      const market: StorageMarket = await deployMarket(f.ethers, {
-        registry: await registry.getAddress(),
-        token: await token.getAddress(),
-        admin: f.admin.address,
-        treasury: f.treasury.address,
-        provingPeriod: PERIOD,
-        params: defaultParameters(),
-      });
-      await registry.grantRole(await registry.MARKET_ROLE(), await market.getAddress());
-      await token.mint(f.provider.address, 10_000n * USDC);
-      await token.connect(f.provider).approve(await registry.getAddress(), 10_000n * USDC);
-      await registry.connect(f.provider).register(f.provider.address, "https://p", 1n, 1n);
-      await registry.connect(f.provider).stake(f.provider.address, 10_000n * USDC);
-      await token.mint(f.client.address, 1_000_000n * USDC);
-      await token.connect(f.client).approve(await market.getAddress(), 1_000_000n * USDC);
-      const domain = {
-        name: "Strata StorageMarket",
-        version: "2",
-        chainId: f.chainId,
-        verifyingContract: await market.getAddress(),
-      };
-      const { terms } = await makeTerms(f);
-      const { CREATE_TYPES } = await import("../helpers/fixture.js");
-      const sig = await f.client.signTypedData(domain, CREATE_TYPES, terms);
-      await (await market.connect(f.provider).createDataSet(terms, sig)).wait();
-      return { f, token, market, registry, domain };
+      const { market, registry } = await marketOnToken(f, token, PERIOD);
+      return { f, token, market, registry };
     }
 
     it("test_reentrantToken_everyTokenPathIsGuarded: top-up, deposit and withdraw cannot re-enter settlement", async () => {

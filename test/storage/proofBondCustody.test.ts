@@ -7,10 +7,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { expect } from "chai";
 import type { StorageMarket } from "../../typechain-types/index.js";
 import {
-  CREATE_TYPES,
   createDataSet,
-  defaultParameters,
-  deployMarket,
   enterProofWindow,
   makeTerms,
   putState,
@@ -20,7 +17,7 @@ import {
   USDC,
   type StorageFixture,
 } from "../helpers/fixture.js";
-import { liveDataSet, setup, toPeriod } from "./dataSets.helpers.js";
+import { liveDataSet, marketOnToken, setup, toPeriod } from "./dataSets.helpers.js";
 
 async function bondTarget(market: StorageMarket): Promise<bigint> {
   const p = await market.parameters();
@@ -194,37 +191,11 @@ describe("StorageMarket: the proof bond is held by the market", () => {
   it("test_reentrantToken_theReleasePullCannotReEnterTheMarket", async () => {
     const f = await setup();
     const token = await f.ethers.deployContract("ReentrantToken");
-    const registry = await f.ethers.deployContract("ProviderRegistry", [
-      await token.getAddress(),
-      f.admin.address,
-      86_400n,
-    ]);
-    const market: StorageMarket = await deployMarket(f.ethers, {
-      registry: await registry.getAddress(),
-      token: await token.getAddress(),
-      admin: f.admin.address,
-      treasury: f.treasury.address,
-      provingPeriod: await f.market.provingPeriod(),
-      params: defaultParameters(),
-    });
-    const marketAddress = await market.getAddress();
-    await (await registry.grantRole(await registry.MARKET_ROLE(), marketAddress)).wait();
-    await (await token.mint(f.provider.address, 10_000n * USDC)).wait();
-    await (await token.connect(f.provider).approve(await registry.getAddress(), 10_000n * USDC)).wait();
-    await (await registry.connect(f.provider).register(f.provider.address, "https://p", 1n, 1n)).wait();
-    await (await registry.connect(f.provider).stake(f.provider.address, 10_000n * USDC)).wait();
-    await (await token.mint(f.client.address, 1_000_000n * USDC)).wait();
-    await (await token.connect(f.client).approve(marketAddress, 1_000_000n * USDC)).wait();
-    const fx = { ...f, market, registry, token } as unknown as StorageFixture;
-    const domain = {
-      name: "Strata StorageMarket",
-      version: "2",
-      chainId: f.chainId,
-      verifyingContract: marketAddress,
-    };
-    const { terms } = await makeTerms(f);
-    const sig = await f.client.signTypedData(domain, CREATE_TYPES, terms);
-    await (await market.connect(f.provider).createDataSet(terms, sig)).wait();
+    const { market, registry, fx, marketAddress } = await marketOnToken(
+      f,
+      token,
+      await f.market.provingPeriod(),
+    );
     const tree = UniformTree.random(1000n);
     await (await market.connect(f.client).topUp(1n, (await market.lockupFor(1n, tree.span)) + 1n)).wait();
     const signed = await signState(fx, f.client, {
