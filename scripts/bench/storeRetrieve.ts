@@ -240,7 +240,8 @@ export async function storeRetrieveWithLocalAgents(
       );
       const config = JSON.parse(await readFile(configFile, "utf8")) as Record<string, unknown>;
       config.key = { account };
-      config.tickMs = 300;
+      // The default tick (2 s): a posted state wakes the agent's duties at once, so a shorter tick would only add
+      // the duties' chain reads to the CPU the store and the retrieve compete for.
       // Pieces of the GiB-sized benchmark files (k = 2: half the file each) exceed the 1 GiB default.
       (config.policy as Record<string, unknown>).maxPieceSize = String(1n << 35n);
       config.autoRegister = { capacityBytes: String(1n << 40n), stake: "5000" };
