@@ -25,7 +25,7 @@ const NAMED_PREFIX = "upload-";
 const STALE_UPLOAD_MS = 24 * 3600 * 1000;
 /** Bytes read at a time when re-hashing a partial upload or verifying a piece. */
 const READ_BYTES = 1 << 20;
-/** Bytes of an upload collected before one write (writev of the chunks as they arrived). */
+/** Bytes of an upload collected (copied) before one write. */
 const WRITE_BATCH_BYTES = 1 << 20;
 /** An upload's bytes are synced to disk every this many bytes while it is received. */
 const SYNC_EVERY_BYTES = 64 << 20;
@@ -121,8 +121,8 @@ export class PieceStore {
    * upload; for a resumed one, exactly the bytes already received). The piece root is computed as bytes arrive;
    * reading stops as soon as more than `size` bytes arrive. On a root mismatch or an oversized body the partial
    * file is deleted; when the body ends early, or the connection drops (the source throws), it is kept for a
-   * resume. Memory: one 4 MiB hashing block and a 1 MiB write batch, whatever the piece size. The source's chunks
-   * must not change once yielded (they are written a batch at a time); request bodies yield fresh buffers.
+   * resume. Memory: one 4 MiB hashing block and a 1 MiB write batch, whatever the piece size. A chunk is copied
+   * before the next one is asked for, so the source may reuse its memory.
    */
   async write(
     root: string,
@@ -162,15 +162,17 @@ export class PieceStore {
     let received = offset;
     let keep = true;
     let closed = false;
-    // Arriving chunks (a socket read each, 64 KiB) are written a batch at a time; a partial upload keeps exactly
-    // the bytes written, so the batch is written before any early return that keeps the file.
-    let batch: Uint8Array[] = [];
+    // Arriving chunks (a socket read each, 64 KiB) are copied into one batch buffer that is written when full: the
+    // copy makes what lands on disk exactly what was hashed, whatever the source does with a chunk's memory once the
+    // next one is asked for (a file read into one reused buffer, say). A partial upload keeps exactly the bytes
+    // received, so the batch is written before any early return that keeps the file.
+    const batch = Buffer.allocUnsafe(WRITE_BATCH_BYTES);
+    let batched = 0;
     let batchStart = offset;
     const writeBatch = async (): Promise<void> => {
-      const parts = batch;
-      batch = [];
-      await writeAllAt(file, parts, batchStart);
-      batchStart = received;
+      await writeAllAt(file, batch.subarray(0, batched), batchStart);
+      batchStart += batched;
+      batched = 0;
     };
     // The bytes are flushed to disk as they arrive (one sync in flight at a time), so that the sync before the
     // acknowledgement finds little left to write instead of the whole piece.
@@ -193,15 +195,20 @@ export class PieceStore {
             keep = false;
             return { ok: false, reason: "too-large", received: received + chunk.length };
           }
-          batch.push(chunk);
           await hasher.update(chunk);
+          for (let at = 0; at < chunk.length;) {
+            const take = Math.min(chunk.length - at, batch.length - batched);
+            batch.set(chunk.subarray(at, at + take), batched);
+            batched += take;
+            at += take;
+            if (batched === batch.length) await writeBatch();
+          }
           received += chunk.length;
-          if (received - batchStart >= WRITE_BATCH_BYTES) await writeBatch();
           if (batchStart - syncedTo >= SYNC_EVERY_BYTES) await syncSoFar();
         }
       } finally {
         // What arrived before the body ended or the connection dropped is kept for a resume.
-        if (keep && batch.length > 0) await writeBatch();
+        if (keep && batched > 0) await writeBatch();
       }
       if (received < size) return { ok: false, reason: "too-small", received };
       const actual = await hasher.digest();
@@ -379,22 +386,10 @@ async function statusOf(path: string, size: number): Promise<UploadStatus | unde
   }
 }
 
-/** Write `parts` one after the other at `position` (writev; a short write continues where it stopped). */
-async function writeAllAt(file: FileHandle, parts: Uint8Array[], position: number): Promise<void> {
-  let pending = parts;
-  let at = position;
-  while (pending.length > 0) {
-    const { bytesWritten } = await file.writev(pending, at);
-    at += bytesWritten;
-    let skip = bytesWritten;
-    const rest: Uint8Array[] = [];
-    for (const part of pending) {
-      if (skip >= part.length) skip -= part.length;
-      else {
-        rest.push(part.subarray(skip));
-        skip = 0;
-      }
-    }
-    pending = rest;
+/** Write all of `bytes` at `position` (a short write continues where it stopped). */
+async function writeAllAt(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length;) {
+    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
   }
 }
