@@ -16,4 +16,9 @@ export interface AgentContext {
   logger: Logger;
   /** Wall clock in milliseconds (record timestamps, scan intervals); protocol time comes from the chain. */
   clock: () => number;
+  /**
+   * Asks the duty loop for a tick now rather than at the next interval (a route accepted work a duty finishes, such
+   * as a signed state to submit). Absent until the agent starts ticking (tests that call `tick()` by hand).
+   */
+  wakeDuties?: () => void;
 }

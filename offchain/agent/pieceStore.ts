@@ -25,6 +25,12 @@ const NAMED_PREFIX = "upload-";
 const STALE_UPLOAD_MS = 24 * 3600 * 1000;
 /** Bytes read at a time when re-hashing a partial upload or verifying a piece. */
 const READ_BYTES = 1 << 20;
+/** Bytes of an upload collected (copied) before one write. */
+const WRITE_BATCH_BYTES = 1 << 20;
+/** An upload's bytes are synced to disk every this many bytes while it is received. */
+const SYNC_EVERY_BYTES = 64 << 20;
+/** Bytes read at a time when serving a piece. */
+const SERVE_READ_BYTES = 1 << 20;
 
 export type WriteOutcome =
   | {
@@ -115,7 +121,8 @@ export class PieceStore {
    * upload; for a resumed one, exactly the bytes already received). The piece root is computed as bytes arrive;
    * reading stops as soon as more than `size` bytes arrive. On a root mismatch or an oversized body the partial
    * file is deleted; when the body ends early, or the connection drops (the source throws), it is kept for a
-   * resume. Memory: one 4 MiB hashing block, whatever the piece size.
+   * resume. Memory: one 4 MiB hashing block and a 1 MiB write batch, whatever the piece size. A chunk is copied
+   * before the next one is asked for, so the source may reuse its memory.
    */
   async write(
     root: string,
@@ -155,19 +162,53 @@ export class PieceStore {
     let received = offset;
     let keep = true;
     let closed = false;
+    // Arriving chunks (a socket read each, 64 KiB) are copied into one batch buffer that is written when full: the
+    // copy makes what lands on disk exactly what was hashed, whatever the source does with a chunk's memory once the
+    // next one is asked for (a file read into one reused buffer, say). A partial upload keeps exactly the bytes
+    // received, so the batch is written before any early return that keeps the file.
+    const batch = Buffer.allocUnsafe(WRITE_BATCH_BYTES);
+    let batched = 0;
+    let batchStart = offset;
+    const writeBatch = async (): Promise<void> => {
+      await writeAllAt(file, batch.subarray(0, batched), batchStart);
+      batchStart += batched;
+      batched = 0;
+    };
+    // The bytes are flushed to disk as they arrive (one sync in flight at a time), so that the sync before the
+    // acknowledgement finds little left to write instead of the whole piece.
+    let syncing: Promise<void> | undefined;
+    let syncedTo = offset;
+    const syncSoFar = async (): Promise<void> => {
+      await syncing;
+      syncedTo = batchStart;
+      syncing = file.datasync();
+      syncing.catch(() => undefined); // awaited before the next sync and before the file is closed
+    };
     try {
       // A manual iterator: leaving early must not call return() on the source, which for an HTTP request
       // would destroy the socket before the 413 answer is sent.
       const chunks = source[Symbol.asyncIterator]();
-      for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) {
-        const chunk = next.value;
-        if (received + chunk.length > size) {
-          keep = false;
-          return { ok: false, reason: "too-large", received: received + chunk.length };
+      try {
+        for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) {
+          const chunk = next.value;
+          if (received + chunk.length > size) {
+            keep = false;
+            return { ok: false, reason: "too-large", received: received + chunk.length };
+          }
+          await hasher.update(chunk);
+          for (let at = 0; at < chunk.length;) {
+            const take = Math.min(chunk.length - at, batch.length - batched);
+            batch.set(chunk.subarray(at, at + take), batched);
+            batched += take;
+            at += take;
+            if (batched === batch.length) await writeBatch();
+          }
+          received += chunk.length;
+          if (batchStart - syncedTo >= SYNC_EVERY_BYTES) await syncSoFar();
         }
-        await writeAll(file, chunk, received);
-        await hasher.update(chunk);
-        received += chunk.length;
+      } finally {
+        // What arrived before the body ended or the connection dropped is kept for a resume.
+        if (keep && batched > 0) await writeBatch();
       }
       if (received < size) return { ok: false, reason: "too-small", received };
       const actual = await hasher.digest();
@@ -175,6 +216,7 @@ export class PieceStore {
         keep = false;
         return { ok: false, reason: "root-mismatch", received };
       }
+      await syncing;
       await file.datasync();
       await file.close();
       closed = true;
@@ -182,6 +224,7 @@ export class PieceStore {
       await this.syncDir();
       return { ok: true, path: this.path(actual), root: actual };
     } finally {
+      await syncing?.catch(() => undefined);
       if (!closed) await file.close().catch(() => undefined);
       if (!keep) await rm(partial, { force: true });
     }
@@ -211,7 +254,8 @@ export class PieceStore {
   ): Promise<{ stream: ReadStream; size: number } | undefined> {
     const size = await this.sizeOnDisk(root);
     if (size === undefined) return undefined;
-    return { stream: createReadStream(this.path(root), range), size };
+    // 1 MiB reads (the default is 64 KiB): a ranged read of several MiB costs a few system calls and socket writes.
+    return { stream: createReadStream(this.path(root), { ...range, highWaterMark: SERVE_READ_BYTES }), size };
   }
 
   /**
@@ -342,9 +386,9 @@ async function statusOf(path: string, size: number): Promise<UploadStatus | unde
   }
 }
 
-async function writeAll(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) {
+/** Write all of `bytes` at `position` (a short write continues where it stopped). */
+async function writeAllAt(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length;) {
     const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
     done += bytesWritten;
   }

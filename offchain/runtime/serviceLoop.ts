@@ -1,8 +1,10 @@
 /**
  * The service loop of a long-running program (provider agent, worker): ticks that never overlap, run every
  * `intervalMs` and on each new block; after a failed tick the pause grows exponentially (with jitter) up to
- * `backoff.maxMs`, and new blocks do not cut it short. `stop()` lets the running tick finish and schedules
- * nothing more. Timers, the block source and the random source are passed in, so tests drive it step by step.
+ * `backoff.maxMs`, and new blocks do not cut it short. `wake()` asks for a tick now (work arrived that should not
+ * wait for the interval): one already running is followed at once by another, so work queued while it ran is not
+ * left for the next interval. `stop()` lets the running tick finish and schedules nothing more. Timers, the block
+ * source and the random source are passed in, so tests drive it step by step.
  */
 import { StrataError } from "../sdk/errors.js";
 import { backoffMs } from "./backoff.js";
@@ -41,6 +43,12 @@ export interface ServiceLoopOptions<R> {
 export interface ServiceLoop<R> {
   /** Run one tick now (waits for a running tick first: ticks never overlap). */
   tick(): Promise<R>;
+  /**
+   * Ask for a tick as soon as possible instead of at the next interval: at once when idle, right after the running
+   * tick otherwise (everything queued meanwhile goes into that one tick). Like a new block, it does not cut a
+   * failure backoff short. Does nothing before `start()` or after `stop()`.
+   */
+  wake(): void;
   /** Start ticking: a first tick right away, then on schedule. SERVICE_STOPPED after `stop()`. */
   start(): Promise<void>;
   /** Stop scheduling, unsubscribe from blocks and wait for the running tick. Idempotent. */
@@ -80,6 +88,8 @@ export function createServiceLoop<R>(options: ServiceLoopOptions<R>): ServiceLoo
   let started = false;
   let stopping: Promise<void> | undefined;
   let failures = 0;
+  /** A wake came while a tick ran: the next one follows without the interval's pause. */
+  let wokenWhileRunning = false;
 
   const runOnce = async (): Promise<R> => {
     try {
@@ -92,7 +102,8 @@ export function createServiceLoop<R>(options: ServiceLoopOptions<R>): ServiceLoo
     }
   };
 
-  const tick = async (): Promise<R> => {
+  /** One tick after any running one; `scheduled` when the timer started it (its caller schedules the next). */
+  const runTick = async (scheduled: boolean): Promise<R> => {
     while (running) await running.catch(() => undefined);
     if (stopped) return options.idle();
     running = runOnce();
@@ -100,8 +111,15 @@ export function createServiceLoop<R>(options: ServiceLoopOptions<R>): ServiceLoo
       return await running;
     } finally {
       running = undefined;
+      // A wake during a tick someone called by hand: the timer's tick is not coming soon, so schedule one now.
+      if (!scheduled && wokenWhileRunning) {
+        wokenWhileRunning = false;
+        if (failures === 0) schedule(0);
+      }
     }
   };
+
+  const tick = (): Promise<R> => runTick(false);
 
   const nextDelayMs = (): number =>
     failures === 0 ? options.intervalMs : backoffMs(failures, backoff.baseMs, backoff.maxMs, random);
@@ -110,12 +128,14 @@ export function createServiceLoop<R>(options: ServiceLoopOptions<R>): ServiceLoo
     if (stopped) return;
     timers.clearTimeout(timer);
     timer = timers.setTimeout(() => {
-      void tick()
+      void runTick(true)
         .catch((error: unknown) => {
           options.onTickError?.(error);
         })
         .finally(() => {
-          schedule(nextDelayMs());
+          const woken = wokenWhileRunning && failures === 0;
+          wokenWhileRunning = false;
+          schedule(woken ? 0 : nextDelayMs());
         });
     }, delay);
   };
@@ -124,8 +144,15 @@ export function createServiceLoop<R>(options: ServiceLoopOptions<R>): ServiceLoo
     if (!running && failures === 0) schedule(0);
   };
 
+  const wake = (): void => {
+    if (stopped || !started || failures > 0) return;
+    if (running) wokenWhileRunning = true;
+    else schedule(0);
+  };
+
   return {
     tick,
+    wake,
     nextDelayMs,
     get stopped() {
       return stopped;

@@ -4,8 +4,9 @@
  * the end-to-end test, and the `strata` CLI. Times `strata store <file> --k 2 --m 1` (read, encrypt, code,
  * commit, fund, upload to the three agents and wait for their publications) and `strata retrieve` as a user
  * runs them (wall time of the whole command, Node start-up included), checks the retrieved file against the
- * original, and reports the peak RSS of both client processes and of the agents. Everything it starts or
- * creates is stopped and removed afterwards, also on failure or Ctrl-C.
+ * original, and reports the peak RSS of both client processes and of the agents; its progress lines also give the
+ * CPU seconds of each client command and of the agents meanwhile (on a loaded machine those compare, wall times
+ * do not). Everything it starts or creates is stopped and removed afterwards, also on failure or Ctrl-C.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -28,6 +29,8 @@ const CLI = path.join(ROOT, "offchain", "cli", "strata.mjs");
 const PROVIDER_ACCOUNTS = [1, 2, 3] as const;
 const CLIENT_ACCOUNT = 4;
 const TIME = "/usr/bin/time";
+/** GNU time's report: peak RSS (kB), user and system CPU seconds. */
+const TIME_FORMAT = "%M %U %S";
 const CLIENT_TIMEOUT_MS = 30 * 60_000;
 
 /** A file on disk to store and retrieve, with its size and sha256 (hex). */
@@ -67,6 +70,8 @@ export interface AgentStoreRetrieveOptions {
 interface Measured {
   seconds: number;
   peakRssMB: number | null;
+  /** User + system CPU seconds of the command (GNU time's %U + %S), null without GNU time. */
+  cpuSeconds: number | null;
   code: number;
   stdout: string;
   stderr: string;
@@ -81,7 +86,7 @@ interface Agent {
 
 /** GNU time (or a compatible one) that understands `-f %M -o <file>`, else null. */
 export function timeBinary(): string | null {
-  const probe = spawnSync(TIME, ["-f", "%M", "-o", "/dev/null", "true"], { stdio: "ignore" });
+  const probe = spawnSync(TIME, ["-f", TIME_FORMAT, "-o", "/dev/null", "true"], { stdio: "ignore" });
   return probe.error === undefined && probe.status === 0 ? TIME : null;
 }
 
@@ -98,6 +103,26 @@ export async function vmHwmMB(pid: number): Promise<number | null> {
 
 const mbOf = (kB: number): number => Math.round(kB / 1024);
 
+/** Clock ticks per second of /proc/<pid>/stat's CPU times (getconf CLK_TCK; 100 on Linux unless told otherwise). */
+const clockTicks = ((): number => {
+  const probe = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
+  const ticks = Number(probe.stdout);
+  return probe.status === 0 && Number.isFinite(ticks) && ticks > 0 ? ticks : 100;
+})();
+
+/** User + system CPU seconds a live process has used so far (Linux /proc), or null where there is none. */
+export async function cpuSecondsOf(pid: number): Promise<number | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // The fields after the command name (which may hold spaces) start at field 3: utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / clockTicks : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Run `node <args>` to completion, timing it and taking its peak RSS: from GNU time's %M when `time` is given
  * (exact, from the kernel at exit), else by polling /proc/<pid>/status VmHWM every 50 ms (a lower bound: growth
@@ -109,7 +134,7 @@ export async function runMeasured(
 ): Promise<Measured> {
   const rssFile = path.join(options.workDir, `rss-${process.pid}-${Date.now()}.txt`);
   const [command, commandArgs] =
-    options.time === null ? [NODE, args] : [options.time, ["-f", "%M", "-o", rssFile, NODE, ...args]];
+    options.time === null ? [NODE, args] : [options.time, ["-f", TIME_FORMAT, "-o", rssFile, NODE, ...args]];
   const start = performance.now();
   // Its own process group, so that stopping it also stops node when `time` wraps it (time does not forward
   // signals); a terminal's Ctrl-C reaches it through the abort signal instead.
@@ -148,14 +173,17 @@ export async function runMeasured(
   clearInterval(sampler);
   options.signal?.removeEventListener("abort", kill);
   let peakRssMB: number | null = polled;
+  let cpuSeconds: number | null = null;
   if (options.time !== null) {
     // GNU time writes "Command exited with non-zero status n" first when the command fails: take the last line.
     const lines = (await readFile(rssFile, "utf8").catch(() => "")).trim().split("\n");
-    const kB = Number(lines[lines.length - 1]);
-    peakRssMB = Number.isFinite(kB) && kB > 0 ? mbOf(kB) : null;
+    const [kB, user, system] = (lines[lines.length - 1] ?? "").split(" ").map(Number);
+    peakRssMB = kB !== undefined && Number.isFinite(kB) && kB > 0 ? mbOf(kB) : null;
+    const cpu = (user ?? Number.NaN) + (system ?? Number.NaN);
+    cpuSeconds = Number.isFinite(cpu) ? Math.round(cpu * 100) / 100 : null;
     await rm(rssFile, { force: true });
   }
-  return { seconds, peakRssMB, code, stdout, stderr };
+  return { seconds, peakRssMB, cpuSeconds, code, stdout, stderr };
 }
 
 async function sha256File(file: string): Promise<{ hash: string; size: number }> {
@@ -240,7 +268,8 @@ export async function storeRetrieveWithLocalAgents(
       );
       const config = JSON.parse(await readFile(configFile, "utf8")) as Record<string, unknown>;
       config.key = { account };
-      config.tickMs = 300;
+      // The default tick (2 s): a posted state wakes the agent's duties at once, so a shorter tick would only add
+      // the duties' chain reads to the CPU the store and the retrieve compete for.
       // Pieces of the GiB-sized benchmark files (k = 2: half the file each) exceed the 1 GiB default.
       (config.policy as Record<string, unknown>).maxPieceSize = String(1n << 35n);
       config.autoRegister = { capacityBytes: String(1n << 40n), stake: "5000" };
@@ -308,7 +337,18 @@ export async function storeRetrieveWithLocalAgents(
       );
       const manifestPath = path.join(workDir, `bench-${n}.strata.json`);
       log(`strata store (${(file.size / 2 ** 20).toFixed(0)} MiB, k=2 m=1)...`);
+      const agentsCpu = async (): Promise<number | null> => {
+        const each = await Promise.all(
+          agents.map(async (a) => (a.process.pid === undefined ? null : cpuSecondsOf(a.process.pid))),
+        );
+        return each.some((x) => x === null) ? null : each.reduce((sum: number, x) => sum + (x ?? 0), 0);
+      };
+      const cpuNote = (client: number | null, before: number | null, after: number | null): string =>
+        `CPU: client ${client === null ? "?" : client.toFixed(2)} s, agents ` +
+        `${before === null || after === null ? "?" : (after - before).toFixed(2)} s`;
+      const agentsBeforeStore = await agentsCpu();
       const stored = await measure(["store", file.path, "--k", "2", "--m", "1", "--out", manifestPath]);
+      const agentsAfterStore = await agentsCpu();
       const pieces = (
         JSON.parse(stored.stdout) as { pieces?: { provider: string; dataSetId: string | null }[] }
       ).pieces;
@@ -318,10 +358,14 @@ export async function storeRetrieveWithLocalAgents(
           "BENCH_RESULT_INVALID",
           `store did not place 3 pieces in data sets with 3 providers: ${stored.stdout}`,
         );
-      log(`stored in ${stored.seconds.toFixed(2)} s; strata retrieve...`);
+      log(
+        `stored in ${stored.seconds.toFixed(2)} s (${cpuNote(stored.cpuSeconds, agentsBeforeStore, agentsAfterStore)}); ` +
+          "strata retrieve...",
+      );
 
       const output = path.join(workDir, `bench-${n}.out`);
       const retrieved = await measure(["retrieve", manifestPath, output]);
+      const agentsAfterRetrieve = await agentsCpu();
       const actual = await sha256File(output);
       await rm(output, { force: true });
       if (actual.size !== file.size || actual.hash !== file.sha256)
@@ -331,7 +375,8 @@ export async function storeRetrieveWithLocalAgents(
             `expected ${file.size} bytes sha256 ${file.sha256}`,
         );
       log(
-        `retrieved in ${retrieved.seconds.toFixed(2)} s; file matches (sha256 ${actual.hash.slice(0, 16)}...)`,
+        `retrieved in ${retrieved.seconds.toFixed(2)} s (${cpuNote(retrieved.cpuSeconds, agentsAfterStore, agentsAfterRetrieve)}); ` +
+          `file matches (sha256 ${actual.hash.slice(0, 16)}...)`,
       );
       log(
         `peak RSS: clients ${String(stored.peakRssMB)} / ${String(retrieved.peakRssMB)} MB ` +

@@ -96,6 +96,48 @@ describe("agent piece store", function () {
     expect(await store.uploadStatus(badRoot, 1000)).to.equal(undefined);
   });
 
+  it("keeps exactly the bytes that arrived when socket-sized chunks stop between two write batches", async function () {
+    const dir = join(await tempDataDir(), "pieces");
+    const store = new PieceStore(dir, { cacheBytes: 0 });
+    await store.init();
+    const data = Uint8Array.from(randomBytes((3 << 20) + 4321));
+    const { root } = PieceTree.build(data);
+    const cut = (2 << 20) + 1234; // not on a 64 KiB chunk nor on a 1 MiB batch boundary
+    async function* dropped(): AsyncIterable<Uint8Array> {
+      for (let at = 0; at < cut; at += 64 << 10) yield data.subarray(at, Math.min(cut, at + (64 << 10)));
+      await Promise.resolve();
+      throw new Error("connection reset");
+    }
+    expect(await store.write(root, data.length, dropped()).catch((e: unknown) => e)).to.be.an("error");
+    expect(await store.uploadStatus(root, data.length)).to.deep.equal({ size: data.length, received: cut });
+    const done = await store.write(root, data.length, chunks(data.subarray(cut), 64 << 10), cut);
+    expect(done.ok).to.equal(true);
+    expect(await store.verify(root, BigInt(data.length))).to.deep.equal({ ok: true });
+  });
+
+  it("stores exactly the bytes it hashed when the source reuses one buffer for every chunk", async function () {
+    // A file read into one reused buffer (as the payload pipeline reads its source): each chunk is valid only until
+    // the next is asked for. A store that kept the chunks to write later would hash the right bytes, record the
+    // piece as good, and leave other bytes on disk.
+    const store = new PieceStore(join(await tempDataDir(), "pieces"), { cacheBytes: 0 });
+    await store.init();
+    const data = Uint8Array.from(randomBytes((2 << 20) + 777));
+    const { root } = PieceTree.build(data);
+    async function* reusedBuffer(): AsyncIterable<Uint8Array> {
+      const buffer = new Uint8Array(64 << 10);
+      for (let at = 0; at < data.length; at += buffer.length) {
+        const part = data.subarray(at, at + buffer.length);
+        buffer.set(part);
+        yield buffer.subarray(0, part.length);
+        await Promise.resolve();
+      }
+    }
+    const written = await store.write(root, data.length, reusedBuffer());
+    expect(written.ok).to.equal(true);
+    expect(Buffer.compare(await store.read(root), data)).to.equal(0);
+    expect(await store.verify(root, BigInt(data.length))).to.deep.equal({ ok: true });
+  });
+
   it("opens every leaf of the padded tree from disk exactly as the whole tree does", async function () {
     const store = new PieceStore(join(await tempDataDir(), "pieces"), { cacheBytes: 0 });
     await store.init();

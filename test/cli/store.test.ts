@@ -21,7 +21,9 @@ import { removeFile } from "../../offchain/sdk/client/terminate.js";
 import { withdrawClientFunds } from "../../offchain/sdk/client/withdraw.js";
 import { pieceHeight } from "../../offchain/sdk/datasets/placement.js";
 import { prepareStream } from "../../offchain/sdk/data/prepare.js";
-import { loadManifest } from "../../offchain/sdk/manifest/manifest.js";
+import { geometryFor } from "../../offchain/sdk/data/chunked.js";
+import { ciphertextIds, packFiles, piecesPayloadReader } from "../../offchain/sdk/files/bundle.js";
+import { encryptionOf, loadManifest } from "../../offchain/sdk/manifest/manifest.js";
 import { deployStorage, USDC, type StorageFixture } from "../helpers/fixture.js";
 import { fakeProviders, type FakeAgent, type FakeAgentBehaviour } from "./helpers/fakeAgent.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
@@ -271,6 +273,45 @@ describe("store, retrieve and manage a file in data sets (in-process chain, fake
     const out = join(dir, "big.out");
     await retrieveFile({ manifest: result.manifest, outPath: out }, { signer: f.client, agentFor });
     expect((await readFile(out)).equals(bytes)).to.equal(true);
+  });
+
+  it("names packed files by their ciphertext while encrypting: the ids equal those read back from the pieces", async () => {
+    await setUp([{}, {}, {}]);
+    await f.token.mint(f.client.address, 1_000n * USDC);
+    const packed = packFiles(
+      [10, 300_000, 0, 70_000].map((size, i) => ({
+        name: `f${i}.bin`,
+        bytes: new Uint8Array(randomBytes(size)),
+      })),
+    );
+    const fromPieces: string[][] = [];
+    const result = await storeFile(
+      request(packed.bytes, {
+        packedFiles: packed.entries,
+        describeFiles: async (prepared) => {
+          const draft = prepared.manifestDraft;
+          fromPieces.push(
+            await ciphertextIds(
+              piecesPayloadReader(
+                prepared.pieces.slice(0, 2).map((p) => p.path ?? ""),
+                geometryFor(draft.coding.payloadSize, 2, draft.coding.stripeSize),
+              ),
+              { chunkSize: encryptionOf(draft).chunkSize, payloadSize: draft.coding.payloadSize },
+              packed.entries,
+            ),
+          );
+          return packed.entries.map((entry, i) => ({
+            ...entry,
+            id: prepared.ciphertextIds?.[i] ?? "",
+            public: false,
+          }));
+        },
+      }),
+      deps,
+    );
+    expect(fromPieces).to.have.length(1);
+    expect(result.manifest.files?.map((file) => file.id)).to.deep.equal(fromPieces[0]);
+    expect(new Set(fromPieces[0]).size).to.equal(4);
   });
 
   it("retries on a spare when a provider stores other bytes than it was sent", async () => {

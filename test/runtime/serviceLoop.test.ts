@@ -199,6 +199,91 @@ describe("service loop", function () {
     expect(blocks.listeners.size).to.equal(0);
   });
 
+  it("test_wake_idle: a wake ticks at once instead of after the interval", async function () {
+    const { loop, timers, ticks } = loopWith();
+    loop.wake(); // before start: nothing to wake
+    expect(timers.delays()).to.deep.equal([]);
+    await loop.start();
+    await timers.fire();
+    expect(timers.delays()).to.deep.equal([1000]);
+    loop.wake();
+    expect(timers.delays()).to.deep.equal([0]); // the interval timer replaced by one for now
+    await timers.fire();
+    expect(ticks()).to.equal(2);
+    expect(timers.delays()).to.deep.equal([1000]); // then the interval again
+    await loop.stop();
+    loop.wake();
+    expect(timers.delays()).to.deep.equal([]);
+  });
+
+  it("test_wake_duringTick: the running tick is followed at once by one more, which sees what was queued", async function () {
+    const gate = deferred();
+    let hold = false;
+    const queue: string[] = [];
+    const seen: string[][] = [];
+    let n = 0;
+    const { loop, timers } = loopWith({
+      runTick: async () => {
+        n++;
+        const taken = queue.splice(0);
+        if (hold) await gate.promise;
+        seen.push(taken);
+        return { n, ok: true };
+      },
+    });
+    await loop.start();
+    await timers.fire();
+    hold = true;
+    loop.wake();
+    void timers.fire(); // a tick that took the (empty) queue and waits on the gate
+    await settle();
+    queue.push("state 1", "state 2"); // arrive while it runs: too late for it
+    loop.wake();
+    loop.wake();
+    expect(timers.delays()).to.deep.equal([]); // nothing scheduled while the tick runs
+    hold = false;
+    gate.resolve();
+    await settle();
+    expect(timers.delays()).to.deep.equal([0]); // the follow-up comes at once, not after 1000 ms
+    await timers.fire();
+    expect(seen).to.deep.equal([[], [], ["state 1", "state 2"]]); // both in one tick
+    expect(timers.delays()).to.deep.equal([1000]);
+    await loop.stop();
+  });
+
+  it("test_wake_duringManualTick: a wake during a tick called by hand schedules one right after it", async function () {
+    const gate = deferred();
+    let n = 0;
+    const { loop, timers } = loopWith({
+      runTick: async () => {
+        n++;
+        if (n === 2) await gate.promise;
+        return { n, ok: true };
+      },
+    });
+    await loop.start();
+    await timers.fire();
+    expect(timers.delays()).to.deep.equal([1000]);
+    const manual = loop.tick();
+    await settle();
+    loop.wake();
+    expect(timers.delays()).to.deep.equal([1000]);
+    gate.resolve();
+    await manual;
+    expect(timers.delays()).to.deep.equal([0]);
+    await loop.stop();
+  });
+
+  it("test_wake_backingOff: a wake does not cut a failure backoff short", async function () {
+    const { loop, timers } = loopWith({ runTick: () => Promise.resolve({ n: 1, ok: false }) });
+    await loop.start();
+    await timers.fire();
+    expect(timers.delays()).to.deep.equal([750]);
+    loop.wake();
+    expect(timers.delays()).to.deep.equal([750]);
+    await loop.stop();
+  });
+
   it("test_stop_duringTick: stop waits for the running tick, then nothing more runs", async function () {
     const gate = deferred();
     let sawStopping = false;

@@ -139,6 +139,7 @@ describe("streaming payload pipeline", function () {
       HASH_BLOCK_BYTES,
       HASH_BLOCK_BYTES + 1,
       2 * HASH_BLOCK_BYTES + 999,
+      7 * HASH_BLOCK_BYTES + 5, // more blocks than the pool hashes at once: hashed blocks are filled again
     ]) {
       const data = deterministicBytes(`piece ${size}`, size);
       const expected = PieceTree.build(data).root;
@@ -289,6 +290,60 @@ describe("streaming payload pipeline", function () {
     await expectRejection(
       () => readRange(noParity.payload, Uint8Array.from(randomBytes(32)), 0, 10, fetcher(noParity.shards)),
       "CHUNK_AUTH_FAILED",
+    );
+  });
+
+  it("hashes payload spans as the chunks are sealed: overlapping, empty, unordered, equal to the payload's bytes", async function () {
+    const bytes = deterministicBytes("spans", 700_001);
+    const chunkSize = 1024;
+    const spans = [
+      { start: 5_000, end: 9_000 },
+      { start: 0, end: 2_080 }, // two whole sealed chunks
+      { start: 2_000, end: 2_100 }, // overlaps the one before
+      { start: 300, end: 300 }, // empty
+      { start: 0, end: 0 },
+      { start: 650_000, end: 700_001 + 16 * Math.ceil(700_001 / chunkSize) }, // to the end of the payload
+      { start: 1, end: 699_000 },
+    ];
+    const shards = new Map<number, Uint8Array>();
+    const payload = await preparePayload({
+      source: [bytes.subarray(0, 333_333), bytes.subarray(333_333)],
+      size: bytes.length,
+      k: 3,
+      m: 1,
+      key: KEY,
+      chunkSize,
+      segmentStripes: 2,
+      hashSpans: spans,
+      output: (index, size) => Promise.resolve(memoryWriter(size, (b) => shards.set(index, b))),
+    });
+    // The payload as the data shards hold it.
+    const g = geometryFor(payload.payloadSize, 3);
+    const whole = new Uint8Array(payload.payloadSize);
+    for (const run of payloadRuns(g, 0, payload.payloadSize)) {
+      const shard = shards.get(run.shard) ?? new Uint8Array();
+      whole.set(shard.subarray(run.shardOffset, run.shardOffset + run.length), run.payloadOffset);
+    }
+    const expected = spans.map(
+      (span) => "0x" + createHash("sha256").update(whole.subarray(span.start, span.end)).digest("hex"),
+    );
+    expect(payload.spanHashes).to.deep.equal(expected);
+    // Without spans there is nothing extra; a span past the payload is refused before any work.
+    const plain = await prepareInMemory(bytes.subarray(0, 5000), 2, 1, chunkSize);
+    expect(plain.payload.spanHashes).to.equal(undefined);
+    await expectRejection(
+      () =>
+        preparePayload({
+          source: [bytes],
+          size: bytes.length,
+          k: 2,
+          m: 1,
+          key: KEY,
+          chunkSize,
+          hashSpans: [{ start: 0, end: payload.payloadSize + 1 }],
+          output: (index, size) => Promise.resolve(memoryWriter(size, () => undefined)),
+        }),
+      "INVALID_ARGUMENT",
     );
   });
 

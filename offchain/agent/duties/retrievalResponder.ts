@@ -33,6 +33,12 @@ const REORG_MARGIN = 12;
 const SCAN_STEP = 5_000;
 /** Log queries per tick at most: a far-behind cursor catches up over a few ticks, without stalling them. */
 const SCAN_QUERIES_PER_TICK = 20;
+/**
+ * The cursor is written to the database when it moved this many blocks (or a challenge was found), not on every
+ * tick: each write is a synchronous, fsynced commit on the agent's only thread, which stalls the uploads it is
+ * receiving. After a restart the scan repeats at most these blocks (recording a challenge twice is a no-op).
+ */
+const CURSOR_SAVE_BLOCKS = 256;
 
 /** Local statuses still needing attention each tick. */
 const PENDING: readonly RetrievalStatus[] = ["open", "sending", "sent", "unanswerable"];
@@ -40,6 +46,8 @@ const PENDING: readonly RetrievalStatus[] = ["open", "sending", "sent", "unanswe
 export interface RetrievalResponderState {
   /** The missing-contract warning is logged once per process. */
   warnedNoContract: boolean;
+  /** The last block scanned, when newer than the database's cursor (see CURSOR_SAVE_BLOCKS). */
+  scannedBlock?: number;
 }
 
 export interface RetrievalResult {
@@ -82,7 +90,7 @@ export async function runRetrievalResponder(
     return result;
   }
   result.enabled = true;
-  result.discovered = await discover(ctx, contract, log);
+  result.discovered = await discover(ctx, contract, state, log);
   for (const record of ctx.db.retrievalChallenges(PENDING)) {
     const outcome = await handle(ctx, contract, record, log);
     if (outcome === "answered") result.answered.push(record.id);
@@ -94,13 +102,19 @@ export async function runRetrievalResponder(
 }
 
 /** Record RetrievalChallengeOpened events for this provider since the cursor. */
-async function discover(ctx: AgentContext, contract: Contract, log: Logger): Promise<bigint[]> {
+async function discover(
+  ctx: AgentContext,
+  contract: Contract,
+  state: RetrievalResponderState,
+  log: Logger,
+): Promise<bigint[]> {
   const { chain, db } = ctx;
   const latest = await chain.blockNumber();
   const stored = db.getKv(RETRIEVAL_CURSOR_KEY);
   // Nothing about this provider's data sets can predate its first one.
   const first = db.getKv(FIRST_DATA_SET_BLOCK_KEY);
-  const scanned = stored === undefined ? (first === undefined ? latest : Number(first)) - 1 : Number(stored);
+  const saved = stored === undefined ? (first === undefined ? latest : Number(first)) - 1 : Number(stored);
+  const scanned = Math.max(saved, state.scannedBlock ?? saved);
   let from = Math.max(0, scanned + 1 - REORG_MARGIN);
   const found: bigint[] = [];
   const filter = contract.filters.RetrievalChallengeOpened(undefined, undefined, chain.me);
@@ -125,7 +139,9 @@ async function discover(ctx: AgentContext, contract: Contract, log: Logger): Pro
         );
       }
     }
-    db.setKv(RETRIEVAL_CURSOR_KEY, String(to));
+    state.scannedBlock = to;
+    if (found.length > 0 || stored === undefined || to - saved >= CURSOR_SAVE_BLOCKS)
+      db.setKv(RETRIEVAL_CURSOR_KEY, String(to));
     from = to + 1;
   }
   return found;

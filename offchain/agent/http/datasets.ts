@@ -290,6 +290,8 @@ export function registerDataSetRoutes(server: FastifyInstance, ctx: AgentContext
       const record = knownDataSet(ctx, request.params.id);
       try {
         const accepted = await applyStateChange(ctx, record, request.body);
+        // The state submitter sends it in the next tick: ask for that tick now.
+        ctx.wakeDuties?.();
         return { accepted: true as const, version: accepted.state.version };
       } catch (error) {
         if (error instanceof StateRefusal) throw new ApiError(error.status, error.code, error.message);

@@ -290,16 +290,29 @@ async function storeBundle(
     entries = packed.entries;
     publicIdOf = (e) => publicCid(packed.bytes.subarray(e.offset, e.offset + e.size));
   }
+  // Public files' CIDs are computed from the files while the payload is being prepared (from the first data set
+  // on, once the funds were checked), not after it.
+  let publicIds: Promise<string[]> | undefined;
+  const startPublicIds = (): Promise<string[]> => {
+    if (publicIds === undefined) {
+      publicIds = Promise.all(entries.map(publicIdOf));
+      publicIds.catch(() => undefined); // awaited by describeFiles; a store that fails first never asks
+    }
+    return publicIds;
+  };
   const describeFiles = async (prepared: PreparedPieces): Promise<ManifestFile[]> => {
     const draft = prepared.manifestDraft;
     const paths = prepared.pieces.slice(0, store.k).map((p) => p.path ?? "");
+    // The ciphertext ids were computed while the payload was encrypted (packedFiles); reading them back from the
+    // pieces is the fallback.
     const ids = isPublic
-      ? await Promise.all(entries.map(publicIdOf))
-      : await ciphertextIds(
+      ? await startPublicIds()
+      : (prepared.ciphertextIds ??
+        (await ciphertextIds(
           piecesPayloadReader(paths, geometryFor(draft.coding.payloadSize, store.k, draft.coding.stripeSize)),
           { chunkSize: encryptionOf(draft).chunkSize, payloadSize: draft.coding.payloadSize },
           entries,
-        );
+        )));
     // A single file's sha256 is the payload's, computed while it was encrypted.
     return entries.map((entry, i) => ({
       ...entry,
@@ -334,6 +347,7 @@ async function storeBundle(
         );
         break;
       case "data-set":
+        if (isPublic) void startPublicIds();
         bars.status(event.piece, `${event.created ? "opened" : "reusing"} data set #${event.dataSetId}`);
         break;
       case "upload":
@@ -402,6 +416,7 @@ async function storeBundle(
         onProgress,
         signal,
         describeFiles,
+        ...(isPublic ? {} : { packedFiles: entries }),
       },
       {
         signer: store.signer,
@@ -410,6 +425,7 @@ async function storeBundle(
         registry: chain.registry,
         token: store.token,
         provider: chain.provider,
+        blocks: chain.provider,
         agentFor: (endpoint) => ctx.agent(endpoint),
       },
     );
@@ -481,6 +497,7 @@ async function resume(ctx: CliContext, target: string, opts: StoreOptions): Prom
         now: Date.now,
         timeoutMs: opts.applyTimeout * 1000,
         pollMs: 1000,
+        blocks: chain.provider,
       },
     );
     if (failures.length > 0) {

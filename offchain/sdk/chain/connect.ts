@@ -79,7 +79,16 @@ export interface ConnectOptions {
   fetch?: typeof fetch;
   /** Timeout of the first probe, in milliseconds. */
   timeoutMs?: number;
+  /**
+   * How often the provider asks for the block number while something listens for new blocks (ms; default
+   * DEFAULT_BLOCK_POLL_MS, at most 250 ms on a local chain: pollingIntervalFor). Waits that follow the chain block
+   * by block (awaitVersion) and transaction receipts react within this delay.
+   */
+  blockPollMs?: number;
 }
+
+/** Block-number polling of a connected provider while block events are listened to (ethers' default is 4 s). */
+export const DEFAULT_BLOCK_POLL_MS = 250;
 
 /**
  * Connect to the RPC endpoint and the deployed suite. Throws RPC_UNREACHABLE when the endpoint does not
@@ -98,7 +107,7 @@ export async function connectChain(options: ConnectOptions = {}): Promise<Strata
   const provider = new JsonRpcProvider(rpcUrl, Network.from(chainId), {
     staticNetwork: true,
     cacheTimeout: -1,
-    pollingInterval: pollingIntervalFor(chainId),
+    pollingInterval: pollingIntervalFor(chainId, options.blockPollMs ?? DEFAULT_BLOCK_POLL_MS),
   });
   try {
     await checkCode(provider, chainId, rpcUrl, deployment);

@@ -2,16 +2,19 @@ import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { hexlify, type Provider, type Signer } from "ethers";
+import { getBytes, hexlify, type Provider, type Signer } from "ethers";
 import type { StorageMarket } from "../../../typechain-types/index.js";
+import { onEachBlock, type BlockEvents } from "../chain/blocks.js";
 import type { PaymentToken } from "../chain/connect.js";
 import { rawAmounts, tokenAmountFormat, type DescribableToken } from "../chain/tokenAmounts.js";
+import { DEFAULT_CHUNK_SIZE, payloadSizeFor } from "../data/chunked.js";
 import { checkCoding } from "../data/erasure.js";
 import { pieceSizeFor, prepareStream, type PreparedStream } from "../data/prepare.js";
 import { prepareReplica } from "../data/replica.js";
 import { StagedPieces } from "../data/staged.js";
 import type { PayloadPiece } from "../data/stream.js";
-import { publicCid } from "../files/cid.js";
+import { ciphertextSpan } from "../files/bundle.js";
+import { publicCid, rawCidOfDigest } from "../files/cid.js";
 import { buildPublicIndex } from "../files/publicIndex.js";
 import { dataSetDomain, signDataSetState, type DataSetState } from "../datasets/eip712.js";
 import { layoutSpan, pieceHeight, placePiece as placeInLayout } from "../datasets/placement.js";
@@ -79,12 +82,19 @@ export interface StoreRequest {
   signal?: AbortSignal;
   /** The files packed in the payload (the manifest's `files` section), from the prepared pieces. */
   describeFiles?: (prepared: PreparedPieces) => ManifestFile[] | Promise<ManifestFile[]>;
+  /**
+   * Where the files packed in an encrypted payload lie in its plaintext: their ciphertext ids are computed while the
+   * payload is encrypted (`PreparedPieces.ciphertextIds`, same order), so describing them reads nothing again.
+   */
+  packedFiles?: readonly { offset: number; size: number }[];
 }
 
 /** A payload turned into pieces staged on disk, with its manifest draft (encrypted and coded, or replicas). */
 export interface PreparedPieces {
   manifestDraft: ManifestDraft;
   pieces: PayloadPiece[];
+  /** The raw CIDv1 of each of the request's `packedFiles` ciphertext (docs/SPEC-DATA.md §10), when asked for. */
+  ciphertextIds?: string[];
 }
 
 /** Replicas of a public payload unless the request says otherwise. */
@@ -112,6 +122,11 @@ export interface StoreDeps {
   /** The payment token connected to the signer. */
   token: Pick<PaymentToken, "allowance" | "balanceOf" | "approve"> & DescribableToken;
   provider: Pick<Provider, "getBlock">;
+  /**
+   * New blocks (the chain's provider fits): the store then waits for a data set or a state to appear on chain block
+   * by block instead of polling every `pollMs`.
+   */
+  blocks?: BlockEvents;
   agentFor: (
     endpoint: string,
   ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "getDataSet" | "uploadPiece" | "postState"> &
@@ -299,16 +314,26 @@ async function placeAndPay(
             { dir: staged.dir, shard: staged.output },
             { replicas: pieceCount, fileName: request.fileName },
           )
-        : await (async (): Promise<PreparedStream> => {
+        : await (async (): Promise<PreparedStream & Pick<PreparedPieces, "ciphertextIds">> => {
+            const layout = {
+              chunkSize: DEFAULT_CHUNK_SIZE,
+              payloadSize: payloadSizeFor(source.size, DEFAULT_CHUNK_SIZE),
+            };
+            const hashSpans = request.packedFiles?.map((file) => ciphertextSpan(file, layout));
             const raw = await (deps.prepare ?? prepareStream)(source.input, source.size, staged.output, {
               k: request.k,
               m: request.m,
               signer: deps.signer,
               fileName: request.fileName,
+              chunkSize: layout.chunkSize,
+              ...(hashSpans === undefined ? {} : { hashSpans }),
             });
             return {
               ...raw,
               pieces: raw.pieces.map((piece) => ({ ...piece, path: staged.path(piece.index) })),
+              ...(raw.spanHashes?.length === hashSpans?.length && raw.spanHashes !== undefined
+                ? { ciphertextIds: raw.spanHashes.map((hash) => rawCidOfDigest(getBytes(hash))) }
+                : {}),
             };
           })();
     if (request.describeFiles !== undefined) {
@@ -556,6 +581,7 @@ async function placeAndPay(
       now,
       timeoutMs: openCtx.timeoutMs,
       pollMs: openCtx.pollMs,
+      ...(deps.blocks === undefined ? {} : { blocks: deps.blocks }),
     },
   );
   const applied = placements.filter((p) => !applyFailures.some((f) => f.piece === p.piece));
@@ -604,6 +630,8 @@ export interface ApplyDeps {
   now: () => number;
   timeoutMs: number;
   pollMs: number;
+  /** New blocks: the wait for each state to apply follows them (see awaitVersion). */
+  blocks?: BlockEvents;
 }
 
 /**
@@ -759,30 +787,43 @@ function pick<T extends object, K extends keyof T>(value: T, ...keys: K[]): Part
   return out;
 }
 
-/** Wait until the market shows `version` (or newer) for the data set. */
+/**
+ * Wait until the market shows `version` (or newer) for the data set. With `blocks`, the data set is read now and
+ * after each new block, so the wait ends with the block that applies the state; without, every `pollMs`.
+ */
 export async function awaitVersion(
   market: Pick<DataSetReader, "dataSet">,
   dataSetId: bigint,
   version: bigint,
-  opts: { sleep: Sleep; now: () => number; timeoutMs: number; pollMs: number },
+  opts: { sleep: Sleep; now: () => number; timeoutMs: number; pollMs: number; blocks?: BlockEvents },
 ): Promise<void> {
-  const deadline = opts.now() + opts.timeoutMs;
-  for (;;) {
+  let shown: bigint | undefined;
+  const applied = async (): Promise<true | undefined> => {
     const info = await readDataSet(market, dataSetId);
-    if (info.version >= version) return;
+    shown = info.version;
+    if (info.version >= version) return true;
     if (info.status !== "live") {
       throw new StrataError(
         "PROVIDER_REJECTED",
         `data set ${dataSetId} is ${info.status}: version ${version} cannot apply`,
       );
     }
-    if (opts.now() >= deadline) {
-      throw new StrataError(
-        "PUBLISH_TIMEOUT",
-        `the provider did not apply version ${version} of data set ${dataSetId} within ${opts.timeoutMs / 1000}s`,
-        { details: `the chain shows version ${info.version}` },
-      );
-    }
+    return undefined;
+  };
+  const timeout = (): StrataError =>
+    new StrataError(
+      "PUBLISH_TIMEOUT",
+      `the provider did not apply version ${version} of data set ${dataSetId} within ${opts.timeoutMs / 1000}s`,
+      { details: `the chain shows version ${String(shown)}` },
+    );
+  if (opts.blocks !== undefined) {
+    await onEachBlock(opts.blocks, applied, { timeoutMs: opts.timeoutMs, onTimeout: timeout });
+    return;
+  }
+  const deadline = opts.now() + opts.timeoutMs;
+  for (;;) {
+    if ((await applied()) === true) return;
+    if (opts.now() >= deadline) throw timeout();
     await opts.sleep(opts.pollMs);
   }
 }

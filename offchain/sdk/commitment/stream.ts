@@ -26,6 +26,8 @@ export class PieceHasher {
   private total = 0;
   private readonly roots: (Uint8Array | Promise<Uint8Array>)[] = [];
   private readonly pending: Promise<unknown>[] = [];
+  /** Blocks the pool has hashed, ready to be filled again (at most maxPending + 1 blocks ever exist). */
+  private readonly spare: Uint8Array[] = [];
   private readonly scratch: TreeScratch | undefined;
   private readonly pool: CommitPool | undefined;
   private readonly maxPending: number;
@@ -78,7 +80,12 @@ export class PieceHasher {
       const root = this.hashBlock(full, JOB_HEIGHT);
       this.roots.push(root);
       this.pending.push(root);
-      this.block = new Uint8Array(HASH_BLOCK_BYTES);
+      // Once hashed, the block is no longer read by the pool: it is filled again instead of allocating another.
+      root.then(
+        () => this.spare.push(full),
+        () => undefined,
+      );
+      this.block = this.spare.pop() ?? new Uint8Array(HASH_BLOCK_BYTES);
       while (this.pending.length > this.maxPending) await this.pending.shift();
     }
     this.filled = 0;

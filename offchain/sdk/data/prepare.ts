@@ -16,6 +16,7 @@ import {
   memoryWriter,
   preparePayload,
   type PayloadPiece,
+  type PayloadSpan,
   type PreparedPayload,
   type ShardOutput,
 } from "./stream.js";
@@ -37,6 +38,8 @@ export interface PrepareOptions {
   commit?: CommitOptions;
   /** Plaintext bytes per encrypted chunk (default 262,128). */
   chunkSize?: number;
+  /** Payload byte ranges hashed while the payload is produced (PreparedStream.spanHashes; see preparePayload). */
+  hashSpans?: readonly PayloadSpan[];
 }
 
 export interface PreparedPiece {
@@ -60,6 +63,8 @@ export interface PreparedStream {
   manifestDraft: EncryptedDraft;
   /** The pieces (with their file when the output was a directory). */
   pieces: PayloadPiece[];
+  /** SHA-256 (0x-hex) of each of the options' `hashSpans`. */
+  spanHashes?: string[];
 }
 
 /** Shard size of a file of `fileSize` bytes with k data pieces (manifest version 3 layout). */
@@ -109,6 +114,7 @@ export async function prepareStream(
       chunkSize,
       output,
       ...(options.commit?.pool === undefined ? {} : { pool: options.commit.pool }),
+      ...(options.hashSpans === undefined ? {} : { hashSpans: options.hashSpans }),
     });
     return {
       manifestDraft: {
@@ -136,6 +142,7 @@ export async function prepareStream(
         pieces: payload.pieces.map(({ index, root, size: pieceSize }) => ({ index, root, size: pieceSize })),
       },
       pieces: payload.pieces,
+      ...(payload.spanHashes === undefined ? {} : { spanHashes: payload.spanHashes }),
     };
   } finally {
     fileKey.fill(0);

@@ -90,7 +90,8 @@ export class StagedPieces {
           continue;
         }
         handle ??= await open(this.path(index), "r");
-        const chunk = new Uint8Array(Math.min(READ_BYTES, shard.written - at));
+        // Not zero-filled: the read overwrites what is yielded.
+        const chunk = Buffer.allocUnsafe(Math.min(READ_BYTES, shard.written - at));
         const { bytesRead } = await handle.read(chunk, 0, chunk.length, at);
         if (bytesRead === 0) {
           throw new StrataError("INTERNAL_INVARIANT", `staged piece ${index} ended at byte ${at}`);

@@ -14,7 +14,6 @@
  * other); a file is a byte range of it, read with `readRange`.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { mkdir, open, rm, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { hexlify } from "ethers";
@@ -75,6 +74,17 @@ export interface PreparePayloadOptions {
   pool?: CommitPool;
   /** Plaintext bytes read so far. */
   onProgress?: (read: number, total: number) => void;
+  /**
+   * Payload byte ranges whose SHA-256 is computed as the sealed chunks are produced (PreparedPayload.spanHashes, in
+   * the same order): the ciphertext ids of packed files cost no second read of the pieces.
+   */
+  hashSpans?: readonly PayloadSpan[];
+}
+
+/** Payload bytes [start, end). */
+export interface PayloadSpan {
+  start: number;
+  end: number;
 }
 
 export interface PayloadPiece {
@@ -103,6 +113,8 @@ export interface PayloadDescriptor {
 
 export interface PreparedPayload extends PayloadDescriptor {
   pieces: PayloadPiece[];
+  /** SHA-256 (0x-hex) of each of `hashSpans`, when some were asked for. */
+  spanHashes?: string[];
 }
 
 /**
@@ -154,7 +166,12 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
   const fileHash = createHash("sha256");
 
   // The payload is written into two segment buffers: a full segment is coded and written while the other fills.
+  // Each has its parity buffer; all four are reused for the whole payload (no allocation per segment).
   const buffers = [Buffer.alloc(segmentBytes), Buffer.alloc(segmentBytes)] as const;
+  const parities = [
+    Buffer.allocUnsafe(m * STRIPE_BYTES * segmentStripes),
+    Buffer.allocUnsafe(m * STRIPE_BYTES * segmentStripes),
+  ] as const;
   let which = 0;
   let segment: Buffer = buffers[0];
   let filled = 0;
@@ -163,7 +180,7 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
 
   const emitSegment = async (): Promise<void> => {
     await inFlight;
-    const written = writeSegment(segment, segmentStart, filled);
+    const written = writeSegment(segment, parities[which === 0 ? 0 : 1], segmentStart, filled);
     written.catch(() => undefined); // awaited below or by the next segment
     inFlight = written;
     segmentStart += filled;
@@ -172,10 +189,14 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
     segment = buffers[which === 0 ? 0 : 1];
   };
 
-  const writeSegment = async (buffer: Buffer, start: number, length: number): Promise<void> => {
+  const writeSegment = async (
+    buffer: Buffer,
+    parity: Buffer,
+    start: number,
+    length: number,
+  ): Promise<void> => {
     const firstStripe = start / (k * STRIPE_BYTES);
     const stripes = Math.ceil(length / (k * STRIPE_BYTES));
-    const parity = Buffer.alloc(m * STRIPE_BYTES * stripes);
     const coded: Promise<void>[] = [];
     for (let t = 0; t < stripes; t++) {
       const len = sliceLength(g, firstStripe + t);
@@ -227,6 +248,7 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
     }
   };
 
+  const spans = spanHasher(options.hashSpans ?? [], payloadSize);
   const plain = Buffer.alloc(chunkSize);
   const sealed = Buffer.alloc(chunkSize + TAG_BYTES);
   let plainFilled = 0;
@@ -244,14 +266,13 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
     );
     chunkIndex++;
     plainFilled = 0;
+    spans.update(segmentStart + filled, sealed.subarray(0, n));
     await appendPayload(sealed.subarray(0, n));
   };
 
   try {
     const source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> =
-      typeof options.source === "string"
-        ? (createReadStream(options.source, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>)
-        : options.source;
+      typeof options.source === "string" ? fileChunks(options.source) : options.source;
     for await (const part of source) {
       if (read + part.length > size) {
         throw new StrataError("INVALID_ARGUMENT", `the source holds more than the ${size} bytes announced`);
@@ -293,6 +314,7 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
   }
   const roots = await Promise.all(hashers.map(async (h) => h.digest()));
   return {
+    ...(options.hashSpans === undefined ? {} : { spanHashes: spans.digests() }),
     fileSize: size,
     fileHash: hexlify(fileHash.digest()),
     noncePrefix: hexlify(prefix),
@@ -308,6 +330,76 @@ export async function preparePayload(options: PreparePayloadOptions): Promise<Pr
       size: g.shardSize,
       ...(paths[index] === undefined ? {} : { path: paths[index] }),
     })),
+  };
+}
+
+/** Bytes read from a source file at a time. */
+const SOURCE_READ_BYTES = 1 << 20;
+
+/**
+ * The file's bytes in order, read into one reused buffer: each chunk is valid until the next is asked for (the
+ * pipeline copies it into its chunk buffer first), so reading a file allocates nothing per chunk.
+ */
+async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.allocUnsafe(SOURCE_READ_BYTES);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * SHA-256 of payload spans fed with the payload in order (`update(offset, bytes)` for consecutive bytes). Spans may
+ * overlap (files packed in one chunk share it) and come in any order; each payload byte reaches only the spans that
+ * hold it, so the cost is the spans' bytes, whatever their number.
+ */
+function spanHasher(
+  spans: readonly PayloadSpan[],
+  payloadSize: number,
+): { update(offset: number, bytes: Uint8Array): void; digests(): string[] } {
+  for (const span of spans) {
+    if (
+      !Number.isSafeInteger(span.start) ||
+      !Number.isSafeInteger(span.end) ||
+      span.start < 0 ||
+      span.end < span.start ||
+      span.end > payloadSize
+    ) {
+      throw new StrataError(
+        "INVALID_ARGUMENT",
+        `span ${span.start}-${span.end} is outside the ${payloadSize}-byte payload`,
+      );
+    }
+  }
+  const hashes = spans.map(() => createHash("sha256"));
+  const byStart = spans
+    .map((_, index) => index)
+    .sort((a, b) => (spans[a]?.start ?? 0) - (spans[b]?.start ?? 0));
+  let waiting = 0; // byStart[waiting..] have not started yet
+  let active: number[] = [];
+  return {
+    update(offset, bytes) {
+      const end = offset + bytes.length;
+      for (; waiting < byStart.length && (spans[byStart[waiting] ?? 0]?.start ?? 0) < end; waiting++) {
+        active.push(byStart[waiting] ?? 0);
+      }
+      for (const index of active) {
+        const span = spans[index];
+        const hash = hashes[index];
+        if (span === undefined || hash === undefined) continue;
+        const lo = Math.max(span.start, offset);
+        const hi = Math.min(span.end, end);
+        if (hi > lo) hash.update(bytes.subarray(lo - offset, hi - offset));
+      }
+      active = active.filter((index) => (spans[index]?.end ?? 0) > end);
+    },
+    digests: () => hashes.map((hash) => hexlify(hash.digest())),
   };
 }
 
@@ -452,7 +544,7 @@ export async function readRange(
   const lastChunk = end > start ? Math.floor((end - 1) / chunkSize) : fileSize === 0 ? 0 : -1;
 
   /** Payload bytes [from, to) with data shards only; undefined if a data shard is unusable. */
-  const fetchDirect = async (from: number, to: number): Promise<Buffer | undefined> => {
+  const fetchDirect = async (from: number, to: number): Promise<StepBytes | undefined> => {
     const runs = payloadRuns(g, from, to);
     if (runs.some((run) => failed.has(run.shard))) return undefined;
     // Runs of one shard are contiguous in that shard across stripes: one request per shard.
@@ -482,21 +574,23 @@ export async function readRange(
       }),
     );
     if (lost.length > 0) return undefined;
-    const out = Buffer.alloc(to - from);
+    // The step stays as views of the fetched shard ranges: a chunk inside one run (every chunk, with the default
+    // chunk size: a sealed chunk is one stripe slice) is decrypted in place, without assembling the step.
+    const views: PayloadView[] = [];
     for (const run of runs) {
       const bytes = fetched.get(run.shard);
       const lo = byShard.get(run.shard)?.lo ?? 0;
       if (bytes === undefined) return undefined;
-      out.set(
-        bytes.subarray(run.shardOffset - lo, run.shardOffset - lo + run.length),
-        run.payloadOffset - from,
-      );
+      views.push({
+        payloadOffset: run.payloadOffset,
+        bytes: bytes.subarray(run.shardOffset - lo, run.shardOffset - lo + run.length),
+      });
     }
-    return out;
+    return stepOfViews(views);
   };
 
   /** Payload bytes [from, to) rebuilt from whole stripes of k usable shards (parity included). */
-  const fetchDecoded = async (from: number, to: number): Promise<Buffer> => {
+  const fetchDecoded = async (from: number, to: number): Promise<StepBytes> => {
     const stripeBytes = k * g.stripeSize;
     const s0 = Math.floor(from / stripeBytes);
     const s1 = Math.floor((to - 1) / stripeBytes);
@@ -547,17 +641,17 @@ export async function readRange(
         out.set(data, (s - s0) * stripeBytes);
       }
       const base = s0 * stripeBytes;
-      return out.subarray(from - base, to - base);
+      return stepOfViews([{ payloadOffset: from, bytes: out.subarray(from - base, to - base) }]);
     }
   };
 
   /** Decrypt the sealed chunks [c0, c1] from `sealed` (payload bytes from c0's start); throws on auth failure. */
-  const openChunks = (c0: number, c1: number, bytes: Buffer): Buffer[] => {
+  const openChunks = (c0: number, c1: number, bytes: StepBytes): Buffer[] => {
     const plains: Buffer[] = [];
     for (let c = c0; c <= c1; c++) {
-      const lo = (c - c0) * sealedSize;
-      const hi = Math.min(bytes.length, lo + sealedSize);
-      plains.push(openChunk(key, prefix, c, c === chunks - 1, bytes.subarray(lo, hi)));
+      const lo = c * sealedSize;
+      const hi = Math.min(payloadSize, lo + sealedSize);
+      plains.push(openChunk(key, prefix, c, c === chunks - 1, bytes.slice(lo, hi)));
     }
     return plains;
   };
@@ -602,7 +696,7 @@ export async function readRange(
   };
 
   /** Decrypt one step from its prefetched data-shard bytes (undefined: rebuild it with parity). */
-  const openStep = async (c0: number, c1: number, direct: Buffer | undefined): Promise<Buffer[]> => {
+  const openStep = async (c0: number, c1: number, direct: StepBytes | undefined): Promise<Buffer[]> => {
     const from = c0 * sealedSize;
     const to = Math.min(payloadSize, (c1 + 1) * sealedSize);
     // Prefetched before a shard failed: bytes of a shard dropped since are not trusted (refetched without it).
@@ -629,7 +723,7 @@ export async function readRange(
     1,
     options.window ?? Math.min(MAX_READ_WINDOW, Math.floor(READ_AHEAD_BYTES / stepBytes)),
   );
-  const ahead = new Map<number, Promise<Buffer | undefined>>();
+  const ahead = new Map<number, Promise<StepBytes | undefined>>();
   const prefetch = (i: number): void => {
     const span = steps[i];
     if (span === undefined) return;
@@ -663,6 +757,50 @@ export async function readRange(
     bytes: options.write === undefined ? Buffer.concat(collected) : undefined,
     failed: dropped,
     sha256: hexlify(hash.digest()),
+  };
+}
+
+/** Payload bytes starting at `payloadOffset`. */
+interface PayloadView {
+  payloadOffset: number;
+  bytes: Uint8Array;
+}
+
+/** The payload bytes of one read step, kept as the views they arrived in. */
+interface StepBytes {
+  /** Payload bytes [from, to): a view when they lie in one view, else a copy. */
+  slice(from: number, to: number): Uint8Array;
+}
+
+/** A step over contiguous views in payload order. */
+function stepOfViews(views: readonly PayloadView[]): StepBytes {
+  return {
+    slice(from, to) {
+      const first = views.findIndex(
+        (v) => from >= v.payloadOffset && from < v.payloadOffset + v.bytes.length,
+      );
+      const view = views[first];
+      if (view === undefined) {
+        throw new StrataError("INTERNAL_INVARIANT", `payload bytes ${from}-${to} are not in the step`);
+      }
+      if (to <= view.payloadOffset + view.bytes.length) {
+        return view.bytes.subarray(from - view.payloadOffset, to - view.payloadOffset);
+      }
+      const out = new Uint8Array(to - from);
+      for (let i = first, at = from; at < to; i++) {
+        const next = views[i];
+        if (next === undefined) {
+          throw new StrataError("INTERNAL_INVARIANT", `payload bytes ${from}-${to} run past the step`);
+        }
+        const part = next.bytes.subarray(
+          at - next.payloadOffset,
+          Math.min(to - next.payloadOffset, next.bytes.length),
+        );
+        out.set(part, at - from);
+        at += part.length;
+      }
+      return out;
+    },
   };
 }
 
