@@ -45,6 +45,9 @@ export function repairDuty(options: { agentFor?: RepairDeps["agentFor"] } = {}):
   };
 }
 
+/** Mandates already logged as unrecoverable, per worker (logged once each). */
+const unrecoverableSaid = new WeakMap<WorkerContext, Set<string>>();
+
 /** One round: index mandates, load briefs, drive every repair one step further. */
 export async function runRepairRound(
   ctx: WorkerContext,
@@ -87,9 +90,24 @@ async function repairMandate(
     Promise.all([pieceHealth(chain.market, reader, pieces), reader.closed()]),
   );
   const tables = ctx.db.repairs;
+  const live = health.filter((p) => !p.lost).length;
+  const unrecoverable = live < brief.k;
+  if (unrecoverable) {
+    // Nothing can rebuild a piece from fewer than k: say so once, not a failed fetch every tick.
+    const said = unrecoverableSaid.get(ctx) ?? new Set<string>();
+    unrecoverableSaid.set(ctx, said);
+    if (!said.has(brief.mandate)) {
+      said.add(brief.mandate);
+      log.warn({ live, k: brief.k }, "file unrecoverable: fewer than k pieces are live; no repair can start");
+    }
+  }
   for (const piece of health) {
     const started = tables.openRepair(brief.mandate, piece.piece.index);
     if (!piece.lost && started === null) continue;
+    if (unrecoverable && started === null) {
+      result.lost++;
+      continue;
+    }
     if (piece.lost) result.lost++;
     if (chain.signer === null || chain.me === null) {
       log.warn({ index: piece.piece.index, holder: piece.holder }, "piece lost; this worker is read-only");
