@@ -16,6 +16,7 @@ import { DataSetAccrual } from "./libraries/DataSetAccrual.sol";
 import { DataSetClosing } from "./libraries/DataSetClosing.sol";
 import { DataSetMath } from "./libraries/DataSetMath.sol";
 import { DataSetUpdates } from "./libraries/DataSetUpdates.sol";
+import { DataSetUpdateFastPath } from "./libraries/DataSetUpdateFastPath.sol";
 import { DataSetProving } from "./libraries/DataSetProving.sol";
 import { FaultLog } from "./libraries/FaultLog.sol";
 import { MarketLayout } from "./libraries/MarketLayout.sol";
@@ -77,7 +78,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
         _provingPeriod = provingPeriod_;
         _genesis = block.timestamp;
         _maxMissedProofPenalty = maxMissedProofPenalty_;
-        _setParameters(params);
+        StorageParams.set(_s, params, provingPeriod_, maxMissedProofPenalty_);
     }
 
     // ------------------------------------------------------------------ data sets
@@ -94,9 +95,30 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     }
 
     /// @inheritdoc IStorageMarket
-    function updateDataSets(
-        SignedState[] calldata states
-    ) external whenNotPaused nonReentrant returns (uint256 applied) {
+    function updateDataSets(SignedState[] calldata states) external returns (uint256 applied) {
+        // The parameters' first word holds the pause flag and the size bound: one read serves both paths.
+        uint256 word0 = MarketLayout.paramsWord0(_s);
+        if (word0 & MarketLayout.PAUSED_BIT != 0) revert EnforcedPause();
+        // The common single entry is applied here, without the call into the linked library. It makes no external
+        // call, so nothing can re-enter it; it only must not run inside another guarded call. Anything else (or an
+        // entry it does not take, with nothing written) goes through the library.
+        if (
+            states.length == 1 &&
+            !_reentrancyGuardEntered() &&
+            DataSetUpdateFastPath.tryApply(
+                _s,
+                states[0],
+                MarketLayout.maxSpan(word0),
+                _domainSeparatorV4(),
+                _provingPeriod,
+                _currentPeriod()
+            )
+        ) return 1;
+        return _applyStates(states);
+    }
+
+    /// @dev `updateDataSets` through the linked library, then the collateral moves.
+    function _applyStates(SignedState[] calldata states) private nonReentrant returns (uint256 applied) {
         uint256 n = states.length;
         if (n == 0 || n > MAX_BATCH) revert MarketBadBatchSize(n, MAX_BATCH);
         uint256 toLock;
@@ -162,9 +184,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     /// @inheritdoc IStorageMarket
     function cancelNonce(uint64 nonce) external {
-        if (_nonceSpent(msg.sender, nonce)) revert MarketNonceUsed(msg.sender, nonce);
-        _spendNonce(msg.sender, nonce);
-        emit NonceCancelled(msg.sender, nonce);
+        DataSetUpdates.cancelNonce(_s, nonce);
     }
 
     // ------------------------------------------------------------------ streams and endings
@@ -264,8 +284,9 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     // ------------------------------------------------------------------ governance
 
     /// @inheritdoc IStorageMarket
-    function setParameters(Parameters calldata params) external onlyRole(PARAMETER_ROLE) {
-        _setParameters(params);
+    function setParameters(Parameters calldata) external onlyRole(PARAMETER_ROLE) {
+        // The library decodes the parameters from this call's own ABI encoding.
+        StorageParams.setEncoded(_s, msg.data[4:], _provingPeriod, _maxMissedProofPenalty);
     }
 
     // ------------------------------------------------------------------ pause
@@ -528,7 +549,10 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     // ------------------------------------------------------------------ internal: signatures, clock, seeds
 
     function _currentPeriod() internal view returns (uint256) {
-        return (block.timestamp - _genesis) / _provingPeriod;
+        // The clock never runs before the market's genesis; the proving period is not zero.
+        unchecked {
+            return (block.timestamp - _genesis) / _provingPeriod;
+        }
     }
 
     function _periodStart(uint256 period) internal view returns (uint256) {
@@ -537,10 +561,6 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
 
     function _nonceSpent(address client, uint64 nonce) internal view returns (bool) {
         return (_s.nonceBits[client][nonce >> 8] >> (nonce & 0xff)) & 1 == 1;
-    }
-
-    function _spendNonce(address client, uint64 nonce) internal {
-        _s.nonceBits[client][nonce >> 8] |= uint256(1) << (nonce & 0xff);
     }
 
     /// @dev The seed for challenges, or a revert saying why it cannot be used yet (or any more).
@@ -571,11 +591,5 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     function _revokeRole(bytes32 role, address account) internal override returns (bool) {
         if (role == RETRIEVAL_ROLE && account == _s.retrieval) _s.retrieval = address(0);
         return super._revokeRole(role, account);
-    }
-
-    function _setParameters(Parameters memory params) private {
-        StorageParams.validate(params, _provingPeriod, _maxMissedProofPenalty);
-        _s.params = params;
-        emit ParametersSet(params);
     }
 }

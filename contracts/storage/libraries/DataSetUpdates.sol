@@ -75,6 +75,15 @@ library DataSetUpdates {
         ProofBond.open(s, msg.sender, bond);
     }
 
+    /// @notice Cancel the caller's creation nonce `nonce` (the market's `cancelNonce`; here so that the market stays
+    ///         under the size limit): reverts `MarketNonceUsed` when it is already used or cancelled.
+    /// @param s The market's storage.
+    /// @param nonce The nonce.
+    function cancelNonce(MarketLayout.Layout storage s, uint64 nonce) public {
+        _spendNonce(s, msg.sender, nonce);
+        emit IStorageMarket.NonceCancelled(msg.sender, nonce);
+    }
+
     function _spendNonce(MarketLayout.Layout storage s, address client, uint64 nonce) private {
         mapping(uint256 => uint256) storage bits = s.nonceBits[client];
         uint256 bit = uint256(1) << (nonce & 0xff);

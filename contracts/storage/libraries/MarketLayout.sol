@@ -119,6 +119,27 @@ library MarketLayout {
     ///         update path reads that word anyway, so the pause check costs no storage read of its own.
     uint256 internal constant PAUSED_BIT = 1 << 255;
 
+    /// @notice Bit offset of `Parameters.maxDataSetSize` (64 bits) in the parameters' first word.
+    uint256 internal constant MAX_DATA_SET_SIZE_BIT = 184;
+
+    /// @notice The parameters' first word (its fields, `PAUSED_BIT` and `maxDataSetSize` among them), read whole.
+    /// @param s The market's storage.
+    /// @return w The word.
+    function paramsWord0(Layout storage s) internal view returns (uint256 w) {
+        IStorageMarket.Parameters storage params = s.params;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            w := sload(params.slot)
+        }
+    }
+
+    /// @notice The largest span (leaves) a data set may have, `maxDataSetSize / 64`, from the parameters' first word.
+    /// @param word0 The parameters' first word.
+    /// @return The bound.
+    function maxSpan(uint256 word0) internal pure returns (uint256) {
+        return uint64(word0 >> MAX_DATA_SET_SIZE_BIT) >> 6;
+    }
+
     /// @notice Whether the market is paused.
     /// @param s The market's storage.
     /// @return p The flag.

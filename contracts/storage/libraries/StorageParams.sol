@@ -3,9 +3,11 @@ pragma solidity 0.8.30;
 
 import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
 import { BasisPoints } from "../../payments/libraries/BasisPoints.sol";
+import { MarketLayout } from "./MarketLayout.sol";
 
 /// @title StorageParams
-/// @notice Hard bounds of every storage-market parameter. Governance can move a parameter only inside them.
+/// @notice Hard bounds of every storage-market parameter. Governance can move a parameter only inside them; setting
+///         them (validated, stored, `ParametersSet`) is here too, out of the market's code.
 /// @dev Deployed and linked (public functions) to keep the market under the 24 KiB code-size limit.
 library StorageParams {
     /// @notice Shortest proving period (seconds).
@@ -34,6 +36,47 @@ library StorageParams {
     uint256 internal constant MAX_DATA_SET_LIMIT = 1 << 53;
     /// @notice Longest accepted notice (periods).
     uint256 internal constant MAX_NOTICE_LIMIT = 10_000;
+
+    /// @notice Validate and store the market's parameters, then emit `ParametersSet` (the market's constructor).
+    /// @param s The market's storage.
+    /// @param p The parameters.
+    /// @param provingPeriod The market's proving period.
+    /// @param maxMissedProofPenalty The deployment's cap on the missed-proof penalty.
+    function set(
+        MarketLayout.Layout storage s,
+        IStorageMarket.Parameters memory p,
+        uint256 provingPeriod,
+        uint256 maxMissedProofPenalty
+    ) public {
+        _set(s, p, provingPeriod, maxMissedProofPenalty);
+    }
+
+    /// @notice `set` from the ABI encoding of `(Parameters)`: the market's `setParameters` call data after its
+    ///         selector, passed as it is so that the market holds no code to decode and re-encode the struct.
+    /// @param s The market's storage.
+    /// @param encoded The ABI encoding of `(Parameters)`.
+    /// @param provingPeriod The market's proving period.
+    /// @param maxMissedProofPenalty The deployment's cap on the missed-proof penalty.
+    function setEncoded(
+        MarketLayout.Layout storage s,
+        bytes calldata encoded,
+        uint256 provingPeriod,
+        uint256 maxMissedProofPenalty
+    ) public {
+        _set(s, abi.decode(encoded, (IStorageMarket.Parameters)), provingPeriod, maxMissedProofPenalty);
+    }
+
+    function _set(
+        MarketLayout.Layout storage s,
+        IStorageMarket.Parameters memory p,
+        uint256 provingPeriod,
+        uint256 maxMissedProofPenalty
+    ) private {
+        validate(p, provingPeriod, maxMissedProofPenalty);
+        // Field by field: the bits above the fields (the pause flag, the treasury's pending credit) are kept.
+        s.params = p;
+        emit IStorageMarket.ParametersSet(p);
+    }
 
     /// @notice Revert unless every field of `p` is within its bounds.
     /// @param p The parameters.
