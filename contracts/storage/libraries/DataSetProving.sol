@@ -3,17 +3,19 @@ pragma solidity 0.8.30;
 
 import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
 import { DataSetAccrual } from "./DataSetAccrual.sol";
+import { DrawClasses } from "./DrawClasses.sol";
 import { MarketLayout } from "./MarketLayout.sol";
 import { MerkleSha256 } from "./MerkleSha256.sol";
 import { Versioned } from "./Versioned.sol";
 
 /// @title DataSetProving
-/// @notice The byte-uniform challenge draw over a provider's frozen size classes, proof verification against
+/// @notice The byte-uniform challenge draw over a provider's frozen draw classes, proof verification against
 ///         frozen roots, and fault declaration (docs/SPEC.md §7.4). Runs in the market's context.
 /// @dev Deployed and linked (public functions, DELEGATECALL) so the market stays under the 24 KiB limit.
 library DataSetProving {
-    /// @notice Most draws per accepted challenge (rejections included).
-    uint256 internal constant DRAWS_PER_CHALLENGE = 8;
+    /// @notice Draws beyond `2 × count` a period may take: at most `2 × count + EXTRA_DRAWS` words are drawn, so at
+    ///         most `count + EXTRA_DRAWS` rejected draws are ever paid for (docs/SPEC.md §7.4).
+    uint256 internal constant EXTRA_DRAWS = 2;
     /// @notice Number of size classes (spans up to 2^47 leaves).
     uint256 internal constant CLASSES = 48;
 
@@ -77,8 +79,9 @@ library DataSetProving {
 
     /// @notice The challenges of `provider`'s period `epoch` drawn from `seed` over its frozen bytes, and the frozen
     ///         root each one is answered against. Draw j: `r = uint256(keccak256(abi.encode(seed, provider, epoch,
-    ///         j))) mod W` over the classes in ascending order; slot `r' >> c`, leaf `r' & (2^c - 1)`; accepted iff
-    ///         the leaf is below the data set's frozen span; at most `8 × count` draws.
+    ///         j))) mod W` over the draw classes k in ascending order (weight `count_k × capacity_k`); slot
+    ///         `r' / capacity_k`, leaf `r' mod capacity_k`; accepted iff the leaf is below the data set's frozen span;
+    ///         at most `2 × count + EXTRA_DRAWS` draws.
     /// @param s The market's storage.
     /// @param provider The provider.
     /// @param epoch The period drawn for.
@@ -107,7 +110,7 @@ library DataSetProving {
         }
         Classes memory k = _classes(s, provider, epoch, mask);
         uint256 accepted;
-        for (uint256 j = 0; j < DRAWS_PER_CHALLENGE * count && accepted < count; ++j) {
+        for (uint256 j = 0; j < 2 * count + EXTRA_DRAWS && accepted < count; ++j) {
             (uint64 id, uint256 leaf, uint256 c) = _locate(s, k, provider, epoch, seed, j);
             // The data set's word 2, read once: spanCur, spanPrev, writtenAt, lastDeclaredPlusOne, rootParity
             // (bits 0, 64, 128, 160, 192; `MarketLayout.DataSet`).
@@ -140,9 +143,11 @@ library DataSetProving {
         }
     }
 
-    /// @notice Non-empty frozen classes in ascending order with their cumulative weights (leaves).
+    /// @notice Non-empty frozen size classes in ascending order with their frozen packed draw-class counts and
+    ///         cumulative weights (leaves).
     struct Classes {
         uint256[CLASSES] class;
+        uint256[CLASSES] counts;
         uint256[CLASSES] cum;
         uint256 total;
     }
@@ -155,18 +160,24 @@ library DataSetProving {
     ) private view returns (Classes memory k) {
         uint256 n;
         uint256 total;
+        mapping(uint256 => uint256) storage counts = s.classCounts[provider];
         // The mask has no bit at or above CLASSES (classes are below 48): stop after its highest class.
         for (uint256 c = 0; (mask >> c) != 0; ++c) {
             if ((mask >> c) & 1 == 0) continue;
-            total += Versioned.frozen(s.classCounts[provider][c], epoch) << c;
+            uint256 packed = DrawClasses.frozen(counts, c, epoch);
+            for (uint256 m = 0; m < 8; ++m) {
+                total += ((packed >> (m * DrawClasses.COUNT_BITS)) & DrawClasses.COUNT_MASK) *
+                    DrawClasses.capacity((c << 3) | m);
+            }
             k.class[n] = c;
+            k.counts[n] = packed;
             k.cum[n] = total;
             ++n;
         }
         k.total = total;
     }
 
-    /// @dev Draw `j`: the frozen data set, leaf and class it lands on (before the span check).
+    /// @dev Draw `j`: the frozen data set, leaf and size class it lands on (before the span check).
     function _locate(
         MarketLayout.Layout storage s,
         Classes memory k,
@@ -191,8 +202,19 @@ library DataSetProving {
         while (r >= k.cum[i]) ++i;
         c = k.class[i];
         if (i != 0) r -= k.cum[i - 1];
-        id = uint64(Versioned.frozen(s.slots[provider][(c << 64) | (r >> c)], epoch));
-        leaf = r & ((uint256(1) << c) - 1);
+        uint256 packed = k.counts[i];
+        // r is below the class's weight, the sum of its draw classes' weights: the scan stops at one of them.
+        uint256 dc = c << 3;
+        uint256 cap;
+        while (true) {
+            cap = DrawClasses.capacity(dc);
+            uint256 weightOf = ((packed >> ((dc & 7) * DrawClasses.COUNT_BITS)) & DrawClasses.COUNT_MASK) * cap;
+            if (r < weightOf) break;
+            r -= weightOf;
+            ++dc;
+        }
+        id = uint64(Versioned.frozen(s.slots[provider][(dc << 64) | (r / cap)], epoch));
+        leaf = r % cap;
     }
 
     /// @notice Declare the caller's `ids` faulty for its next period (before its seed block is mined).
