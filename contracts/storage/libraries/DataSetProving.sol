@@ -165,9 +165,13 @@ library DataSetProving {
         for (uint256 c = 0; (mask >> c) != 0; ++c) {
             if ((mask >> c) & 1 == 0) continue;
             uint256 packed = DrawClasses.frozen(counts, c, epoch);
-            for (uint256 m = 0; m < 8; ++m) {
-                total += ((packed >> (m * DrawClasses.COUNT_BITS)) & DrawClasses.COUNT_MASK) *
-                    DrawClasses.capacity((c << 3) | m);
+            (uint256 cap, uint256 unit) = _firstCapacity(c);
+            // Counts are below 2^28 and capacities below 2^48, so no sum of weights can overflow.
+            unchecked {
+                for (uint256 rest = packed; rest != 0; rest >>= DrawClasses.COUNT_BITS) {
+                    total += (rest & DrawClasses.COUNT_MASK) * cap;
+                    cap += unit;
+                }
             }
             k.class[n] = c;
             k.counts[n] = packed;
@@ -202,19 +206,40 @@ library DataSetProving {
         while (r >= k.cum[i]) ++i;
         c = k.class[i];
         if (i != 0) r -= k.cum[i - 1];
-        uint256 packed = k.counts[i];
-        // r is below the class's weight, the sum of its draw classes' weights: the scan stops at one of them.
-        uint256 dc = c << 3;
-        uint256 cap;
-        while (true) {
-            cap = DrawClasses.capacity(dc);
-            uint256 weightOf = ((packed >> ((dc & 7) * DrawClasses.COUNT_BITS)) & DrawClasses.COUNT_MASK) * cap;
-            if (r < weightOf) break;
-            r -= weightOf;
-            ++dc;
+        uint256 slot;
+        (c, slot, leaf) = _within(k.counts[i], c, r);
+        id = uint64(Versioned.frozen(s.slots[provider][(c << 64) | slot], epoch));
+        c >>= 3;
+    }
+
+    /// @dev Position `r` inside size class `c` whose frozen packed counts are `packed`: its draw class, slot and leaf.
+    function _within(
+        uint256 packed,
+        uint256 c,
+        uint256 r
+    ) private pure returns (uint256 drawClass, uint256 slot, uint256 leaf) {
+        (uint256 cap, uint256 unit) = _firstCapacity(c);
+        drawClass = c << 3;
+        // r is below the size class's weight, the sum of its draw classes' weights: the scan stops at one of them,
+        // and every quantity stays below that weight (< 2^76): unchecked.
+        unchecked {
+            while (true) {
+                uint256 weightOf = (packed & DrawClasses.COUNT_MASK) * cap;
+                if (r < weightOf) break;
+                r -= weightOf;
+                packed >>= DrawClasses.COUNT_BITS;
+                cap += unit;
+                ++drawClass;
+            }
         }
-        id = uint64(Versioned.frozen(s.slots[provider][(dc << 64) | (r / cap)], epoch));
+        slot = r / cap;
         leaf = r % cap;
+    }
+
+    /// @dev Capacity of size class c's first draw class and the step between its draw classes (`DrawClasses`).
+    function _firstCapacity(uint256 c) private pure returns (uint256 cap, uint256 unit) {
+        unit = c > 4 ? uint256(1) << (c - 4) : 1;
+        cap = ((uint256(1) << c) >> 1) + unit;
     }
 
     /// @notice Declare the caller's `ids` faulty for its next period (before its seed block is mined).

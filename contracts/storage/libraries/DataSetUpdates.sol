@@ -164,7 +164,7 @@ library DataSetUpdates {
         uint256 maxSpan
     ) private returns (bool, uint256, uint256) {
         IStorageMarket.DataSetState memory st = _copyState(e);
-        (bool admitted, IStorageMarket.SkipReason reason, , uint256 w2) = _admit(
+        (bool admitted, IStorageMarket.SkipReason reason, uint256 w1, uint256 w2) = _admit(
             s,
             e,
             st,
@@ -175,7 +175,7 @@ library DataSetUpdates {
             emit IStorageMarket.DataSetUpdateSkipped(st.dataSetId, st.version, reason);
             return (false, 0, 0);
         }
-        return _write(s, st, w2, ctx);
+        return _write(s, st, w1, w2, ctx);
     }
 
     /// @dev One copy of the entry's state in memory, read from there on: its four static words, reverting (as the ABI
@@ -255,6 +255,7 @@ library DataSetUpdates {
     function _write(
         MarketLayout.Layout storage s,
         IStorageMarket.DataSetState memory st,
+        uint256 w1,
         uint256 w2,
         Context memory ctx
     ) private returns (bool, uint256 toLock, uint256 toUnlock) {
@@ -264,8 +265,11 @@ library DataSetUpdates {
         MarketLayout.storeWord(s.sets[id], 2, next);
         s.roots[id][parity] = st.root;
         // The draw class moves with the span (`DrawClasses`): the old one is that of the current span (word 2).
-        uint256 oldPlusOne = ProviderEpochs.drawClassPlusOne(uint64(w2));
-        uint256 newPlusOne = ProviderEpochs.drawClassPlusOne(span);
+        (uint256 oldPlusOne, uint256 newPlusOne) = ProviderEpochs.drawClassMove(
+            uint64(w2),
+            uint8(w1 >> MarketLayout.CLASS_BIT),
+            span
+        );
         if (oldPlusOne != newPlusOne)
             (toLock, toUnlock) = ProviderEpochs.changeClassInline(s, id, oldPlusOne, newPlusOne, ctx.tag);
         emit IStorageMarket.DataSetUpdated(

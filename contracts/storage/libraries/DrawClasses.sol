@@ -30,7 +30,14 @@ library DrawClasses {
     /// @param span The span (> 0).
     /// @return The draw class.
     function classOf(uint256 span) internal pure returns (uint256) {
-        uint256 c = Math.log2(span, Math.Rounding.Ceil);
+        return classIn(span, Math.log2(span, Math.Rounding.Ceil));
+    }
+
+    /// @notice `classOf(span)` when its size class `c = ceil(log2 span)` is known.
+    /// @param span The span (> 0).
+    /// @param c Its size class.
+    /// @return The draw class.
+    function classIn(uint256 span, uint256 c) internal pure returns (uint256) {
         // span > 2^(c-1) (the half below, 0 for c = 0 where span = 1): the subtraction cannot underflow.
         unchecked {
             return (c << 3) | ((span - ((uint256(1) << c) >> 1) - 1) >> (c > 4 ? c - 4 : 0));

@@ -197,18 +197,29 @@ library ProviderEpochs {
         }
         d.spanCur = span;
         s.roots[id][d.rootParity] = root;
-        uint256 oldPlusOne = drawClassPlusOne(oldSpan);
-        uint256 newPlusOne = drawClassPlusOne(span);
+        (uint256 oldPlusOne, uint256 newPlusOne) = drawClassMove(oldSpan, d.classPlusOne, span);
         if (oldPlusOne == newPlusOne) return (0, 0);
         return changeClassInline(s, id, oldPlusOne, newPlusOne, tag);
     }
 
-    /// @notice Draw class + 1 of a data set of `span` leaves (0 = in none: span 0). A data set is always in the draw
-    ///         class of its current span.
-    /// @param span The span.
-    /// @return The draw class + 1.
-    function drawClassPlusOne(uint256 span) internal pure returns (uint256) {
-        return span == 0 ? 0 : DrawClasses.classOf(span) + 1;
+    /// @notice Draw classes + 1 of a data set's span before and after a write (0 = in none), or (0, 0) when both are
+    ///         in one draw class and no logarithm is needed to see it: `span − 1` and `oldSpan − 1` then agree on
+    ///         their bit length and their four leading bits (`16 × ((a − 1) ^ (b − 1)) ≤ a − 1`), which fix the draw
+    ///         class (`DrawClasses.classOf`). A data set is always in the draw class of its current span.
+    /// @param oldSpan The span before.
+    /// @param oldSizePlusOne Its size class + 1 (`classPlusOne`; 0 when `oldSpan` is 0).
+    /// @param span The span after.
+    /// @return oldPlusOne Draw class + 1 before.
+    /// @return newPlusOne Draw class + 1 after (equal to `oldPlusOne` when the class does not change).
+    function drawClassMove(
+        uint256 oldSpan,
+        uint256 oldSizePlusOne,
+        uint256 span
+    ) internal pure returns (uint256 oldPlusOne, uint256 newPlusOne) {
+        // Spans are below 2^64: the shift cannot overflow, and both subtractions are guarded.
+        if (oldSpan != 0 && span != 0 && ((oldSpan - 1) ^ (span - 1)) << 4 <= oldSpan - 1) return (0, 0);
+        oldPlusOne = oldSizePlusOne == 0 ? 0 : DrawClasses.classIn(oldSpan, oldSizePlusOne - 1) + 1;
+        newPlusOne = span == 0 ? 0 : DrawClasses.classOf(span) + 1;
     }
 
     /// @notice Move a data set from draw class `oldPlusOne - 1` to `newPlusOne - 1` (0: none) in epoch `tag`; a live

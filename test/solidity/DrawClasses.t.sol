@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
+import { DrawClasses } from "../../contracts/storage/libraries/DrawClasses.sol";
+import { ProviderEpochs } from "../../contracts/storage/libraries/ProviderEpochs.sol";
+import { TestBase } from "./utils/TestBase.sol";
+
+/// @notice Draw classes (docs/SPEC.md §4.3): every span sits in the draw class of its size class whose capacity is
+///         the smallest at or above it, fills more than 8/9 of it, and the update path's shortcut agrees with the
+///         full computation.
+contract DrawClassesTest is TestBase {
+    uint256 internal constant MAX_SPAN = uint256(1) << 47;
+
+    /// @notice Boundaries: span 1, the top and the bottom of a size class, and the largest span.
+    function test_classOf_boundaries() public pure {
+        assertEq(DrawClasses.classOf(1), 0, "span 1");
+        assertEq(DrawClasses.capacity(0), 1, "class 0");
+        assertEq(DrawClasses.classOf(1 << 34), (34 << 3) | 7, "2^34: last eighth");
+        assertEq(DrawClasses.capacity((34 << 3) | 7), 1 << 34, "its capacity");
+        assertEq(DrawClasses.classOf((1 << 33) + 1), 34 << 3, "2^33 + 1: first eighth");
+        assertEq(DrawClasses.capacity(34 << 3), (1 << 33) + (1 << 30), "its capacity");
+        assertEq(DrawClasses.classOf(MAX_SPAN), (47 << 3) | 7, "largest");
+        test_fuzz_classOf_tightestCapacity(12345678901);
+        test_fuzz_drawClassMove_agreesWithClassOf(1 << 20, (1 << 20) + 1);
+    }
+
+    /// @notice The draw class's size class is ceil(log2 span); its capacity is at or above the span, the capacity of
+    ///         the span just below a class's first span is that span, and the span fills more than 8/9 of it.
+    function test_fuzz_classOf_tightestCapacity(uint256 span) public pure {
+        span = bound(span, 1, MAX_SPAN);
+        uint256 k = DrawClasses.classOf(span);
+        uint256 cap = DrawClasses.capacity(k);
+        assertEq(k >> 3, Math.log2(span, Math.Rounding.Ceil), "size class");
+        assertGe(cap, span, "capacity at or above the span");
+        assertTrue(9 * span > 8 * cap, "more than 8/9 full");
+        if (span > 1) {
+            uint256 below = DrawClasses.classOf(span - 1);
+            assertTrue(below == k || DrawClasses.capacity(below) == span - 1, "no capacity between");
+            assertLe(below, k, "classes ascend with spans");
+        }
+    }
+
+    /// @notice The update path's shortcut (no logarithm when both spans share their leading bits) never says "same
+    ///         draw class" for two spans in different ones, and otherwise returns the two classes.
+    function test_fuzz_drawClassMove_agreesWithClassOf(uint256 oldSpan, uint256 span) public pure {
+        oldSpan = bound(oldSpan, 0, MAX_SPAN);
+        span = bound(span, 0, MAX_SPAN);
+        uint256 oldSizePlusOne = oldSpan == 0 ? 0 : Math.log2(oldSpan, Math.Rounding.Ceil) + 1;
+        (uint256 oldPlusOne, uint256 newPlusOne) = ProviderEpochs.drawClassMove(oldSpan, oldSizePlusOne, span);
+        uint256 oldK = oldSpan == 0 ? 0 : DrawClasses.classOf(oldSpan) + 1;
+        uint256 newK = span == 0 ? 0 : DrawClasses.classOf(span) + 1;
+        if (oldPlusOne == newPlusOne) {
+            assertEq(oldK, newK, "same draw class");
+        } else {
+            assertEq(oldPlusOne, oldK, "old draw class");
+            assertEq(newPlusOne, newK, "new draw class");
+        }
+    }
+
+    /// @notice Nearby spans (the common update: a few pieces added) share a draw class unless a boundary lies between.
+    function test_fuzz_drawClassMove_nearbySpans(uint256 oldSpan, uint256 added) public pure {
+        oldSpan = bound(oldSpan, 1, MAX_SPAN - 1024);
+        added = bound(added, 0, 1024);
+        test_fuzz_drawClassMove_agreesWithClassOf(oldSpan, oldSpan + added);
+    }
+}
