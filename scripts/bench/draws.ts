@@ -117,13 +117,13 @@ for (const layout of LAYOUTS) {
     const seed = keccak256(AbiCoder.defaultAbiCoder().encode(["string", "uint256"], ["strata-draws", index]));
     const [gasUsed, drawn] = await harness.draw(seed, COUNT);
     const mirror = drawChallenges({ seed, provider, period: 1n, challengeCount: COUNT }, state);
-    const same =
-      drawn.length === mirror.length &&
-      mirror.every((m, i) => drawn[i]?.dataSetId === m.dataSetId && drawn[i]?.leaf === m.leaf);
+    const key = (c: { dataSetId: bigint; leaf: bigint }) => `${c.dataSetId}:${c.leaf}`;
+    const same = drawn.map(key).join(",") === mirror.map(key).join(",");
     if (!same) {
       throw new StrataError("BENCH_RESULT_INVALID", `the SDK mirror and the market disagree on seed ${seed}`);
     }
-    const used = mirror.length < COUNT ? maxDraws(COUNT) : Number(mirror[mirror.length - 1]?.drawIndex ?? 0n) + 1;
+    const used =
+      mirror.length < COUNT ? maxDraws(COUNT) : Number(mirror[mirror.length - 1]?.drawIndex ?? 0n) + 1;
     if (mirror.length < COUNT) short++;
     words.push(used);
     rejected.push(used - mirror.length);
@@ -178,4 +178,6 @@ console.log(
 );
 console.log(`at most ${maxDraws(COUNT)} words (${maxDraws(COUNT) - COUNT} rejected draws) for any seed`);
 writeJson(DRAWS_JSON, figures);
-console.log(`written to ${path.relative(ROOT, DRAWS_JSON)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `written to ${path.relative(ROOT, DRAWS_JSON)} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+);

@@ -42,7 +42,14 @@ function referenceDraw(
   for (const k of [...state.classes.keys()].sort((a, b) => a - b)) {
     (state.classes.get(k) ?? []).forEach((dataSetId, slot) => {
       for (let leaf = 0n; leaf < drawCapacity(k); leaf++) {
-        positions.push({ dataSetId, leaf, sizeClass: k >> 3, drawClass: k, slot: BigInt(slot), drawIndex: 0n });
+        positions.push({
+          dataSetId,
+          leaf,
+          sizeClass: k >> 3,
+          drawClass: k,
+          slot: BigInt(slot),
+          drawIndex: 0n,
+        });
       }
     });
   }

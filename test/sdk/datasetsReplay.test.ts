@@ -137,7 +137,12 @@ describe("data-set replay (offchain/sdk/datasets/replay.ts, versionedWord.ts)", 
     });
     expect(replay.dataSet(3n)).to.include({ sizeClass: 5, drawClass: 40, slot: 0 });
     expect(replay.dataSet(2n)).to.include({ sizeClass: 4, drawClass: 32, slot: 0, span: 9n, version: 2n });
-    expect(replay.dataSet(1n)).to.include({ ended: true, sizeClass: undefined, drawClass: undefined, span: 0n });
+    expect(replay.dataSet(1n)).to.include({
+      ended: true,
+      sizeClass: undefined,
+      drawClass: undefined,
+      span: 0n,
+    });
     // Period 2 still sees the state frozen when it became current.
     const frozen = replay.frozenState(ALICE);
     expect(frozen.classes).to.deep.equal(

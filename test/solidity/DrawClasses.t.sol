@@ -47,7 +47,11 @@ contract DrawClassesTest is TestBase {
         oldSpan = bound(oldSpan, 0, MAX_SPAN);
         span = bound(span, 0, MAX_SPAN);
         uint256 oldSizePlusOne = oldSpan == 0 ? 0 : Math.log2(oldSpan, Math.Rounding.Ceil) + 1;
-        (uint256 oldPlusOne, uint256 newPlusOne) = ProviderEpochs.drawClassMove(oldSpan, oldSizePlusOne, span);
+        (uint256 oldPlusOne, uint256 newPlusOne) = ProviderEpochs.drawClassMove(
+            oldSpan,
+            oldSizePlusOne,
+            span
+        );
         uint256 oldK = oldSpan == 0 ? 0 : DrawClasses.classOf(oldSpan) + 1;
         uint256 newK = span == 0 ? 0 : DrawClasses.classOf(span) + 1;
         if (oldPlusOne == newPlusOne) {

@@ -42,7 +42,8 @@ describe("StorageMarket: the challenge draw over draw classes, for many seeds (D
   it("test_draw_equalsTheSdkMirror: small and large spans, every eighth, 1, 4 and 16 challenges", async () => {
     const spans: bigint[] = [];
     for (let span = 1n; span <= 40n; span++) spans.push(span);
-    for (let m = 0n; m < 8n; m++) spans.push((1n << 29n) + m * (1n << 26n) + 1n, (1n << 29n) + (m + 1n) * (1n << 26n));
+    for (let m = 0n; m < 8n; m++)
+      spans.push((1n << 29n) + m * (1n << 26n) + 1n, (1n << 29n) + (m + 1n) * (1n << 26n));
     spans.push(1n << 34n, 100n << 34n, 3n);
     const { harness, provider, state } = await harnessWith(spans);
     for (const count of [1, 4, 16]) {
@@ -79,7 +80,7 @@ describe("StorageMarket: the challenge draw over draw classes, for many seeds (D
     }
     // Rejection probability below 1/9 per word: the observed share of rejected words, 4 standard errors up.
     const share = rejected / words;
-    expect(share).to.be.lessThan(1 / 9 + 4 * Math.sqrt((1 / 9) * (8 / 9) / words));
+    expect(share).to.be.lessThan(1 / 9 + 4 * Math.sqrt(((1 / 9) * (8 / 9)) / words));
     expect(share).to.be.greaterThan(0.05); // these spans do miss: the statistic measures something
     // P(short) = 1.8e-5 per period: none expected in 1,000.
     expect(short).to.equal(0);

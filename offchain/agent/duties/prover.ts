@@ -111,7 +111,7 @@ export async function mirrorDraw(ctx: AgentContext, period: bigint, seed: string
   const classes = new Map<number, bigint[]>();
   const dataSets = new Map<bigint, FrozenDataSet>();
   // Every draw class's frozen count at once (the provider batches the calls), then the slots of the non-empty ones.
-  const drawClasses = Array.from({ length: ((MAX_DATA_SET_HEIGHT + 1) << 3) }, (_, k) => k);
+  const drawClasses = Array.from({ length: (MAX_DATA_SET_HEIGHT + 1) << 3 }, (_, k) => k);
   const counts = await Promise.all(drawClasses.map(async (k) => (await market.classSlot(me, k, 0n))[0]));
   for (const c of drawClasses) {
     const count = counts[c] ?? 0n;

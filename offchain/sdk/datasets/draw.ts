@@ -138,7 +138,10 @@ export function drawChallenges(parameters: DrawParameters, state: FrozenProvider
         throw new StrataError("INVALID_ARGUMENT", `draw class ${k} has no slot ${slot}`);
       const frozen = state.dataSets.get(dataSetId);
       if (frozen === undefined) {
-        throw new StrataError("INVALID_ARGUMENT", `data set ${dataSetId} in draw class ${k} has no frozen span`);
+        throw new StrataError(
+          "INVALID_ARGUMENT",
+          `data set ${dataSetId} in draw class ${k} has no frozen span`,
+        );
       }
       if (leaf < frozen.span)
         accepted.push({ dataSetId, leaf, sizeClass: k >> 3, drawClass: k, slot, drawIndex: j });
