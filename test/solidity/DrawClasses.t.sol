@@ -41,8 +41,8 @@ contract DrawClassesTest is TestBase {
         }
     }
 
-    /// @notice The update path's shortcut (no logarithm when both spans share their leading bits) never says "same
-    ///         draw class" for two spans in different ones, and otherwise returns the two classes.
+    /// @notice The update path's shortcut (no logarithm when both spans share their leading bits) says "same draw
+    ///         class" exactly when the two spans are in one, and otherwise returns the two classes.
     function test_fuzz_drawClassMove_agreesWithClassOf(uint256 oldSpan, uint256 span) public pure {
         oldSpan = bound(oldSpan, 0, MAX_SPAN);
         span = bound(span, 0, MAX_SPAN);
@@ -57,6 +57,7 @@ contract DrawClassesTest is TestBase {
         if (oldPlusOne == newPlusOne) {
             assertEq(oldK, newK, "same draw class");
         } else {
+            assertTrue(oldK != newK, "the shortcut sees every same-class pair");
             assertEq(oldPlusOne, oldK, "old draw class");
             assertEq(newPlusOne, newK, "new draw class");
         }
@@ -67,5 +68,20 @@ contract DrawClassesTest is TestBase {
         oldSpan = bound(oldSpan, 1, MAX_SPAN - 1024);
         added = bound(added, 0, 1024);
         test_fuzz_drawClassMove_agreesWithClassOf(oldSpan, oldSpan + added);
+    }
+
+    /// @notice Spans that may or may not cross an eighth's boundary: a growth of up to a quarter of the span.
+    function test_fuzz_drawClassMove_acrossBoundaries(uint256 oldSpan, uint256 added) public pure {
+        oldSpan = bound(oldSpan, 1, MAX_SPAN / 2);
+        added = bound(added, 0, oldSpan / 4 + 1);
+        test_fuzz_drawClassMove_agreesWithClassOf(oldSpan, oldSpan + added);
+        test_fuzz_drawClassMove_agreesWithClassOf(oldSpan + added, oldSpan);
+    }
+
+    /// @notice Every pair of spans up to 70 (the exact classes below 16 and the first eighths above).
+    function test_drawClassMove_everySmallPair() public pure {
+        for (uint256 a = 0; a <= 70; ++a) {
+            for (uint256 b = 0; b <= 70; ++b) test_fuzz_drawClassMove_agreesWithClassOf(a, b);
+        }
     }
 }

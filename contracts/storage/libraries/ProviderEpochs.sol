@@ -203,9 +203,10 @@ library ProviderEpochs {
     }
 
     /// @notice Draw classes + 1 of a data set's span before and after a write (0 = in none), or (0, 0) when both are
-    ///         in one draw class and no logarithm is needed to see it: `span − 1` and `oldSpan − 1` then agree on
-    ///         their bit length and their four leading bits (`16 × ((a − 1) ^ (b − 1)) ≤ a − 1`), which fix the draw
-    ///         class (`DrawClasses.classOf`). A data set is always in the draw class of its current span.
+    ///         in one draw class, seen without a logarithm: with `a = oldSpan − 1` and `x = a ^ (span − 1)`, the two
+    ///         agree on their bit length and four leading bits, which fix the draw class (`DrawClasses.classOf`),
+    ///         exactly when `16x` has no bit at or above a's bit length, i.e. `(16x & ~a) ≤ a`. A data set is always
+    ///         in the draw class of its current span.
     /// @param oldSpan The span before.
     /// @param oldSizePlusOne Its size class + 1 (`classPlusOne`; 0 when `oldSpan` is 0).
     /// @param span The span after.
@@ -217,7 +218,10 @@ library ProviderEpochs {
         uint256 span
     ) internal pure returns (uint256 oldPlusOne, uint256 newPlusOne) {
         // Spans are below 2^64: the shift cannot overflow, and both subtractions are guarded.
-        if (oldSpan != 0 && span != 0 && ((oldSpan - 1) ^ (span - 1)) << 4 <= oldSpan - 1) return (0, 0);
+        if (oldSpan != 0 && span != 0) {
+            uint256 a = oldSpan - 1;
+            if (((a ^ (span - 1)) << 4) & ~a <= a) return (0, 0);
+        }
         oldPlusOne = oldSizePlusOne == 0 ? 0 : DrawClasses.classIn(oldSpan, oldSizePlusOne - 1) + 1;
         newPlusOne = span == 0 ? 0 : DrawClasses.classOf(span) + 1;
     }
