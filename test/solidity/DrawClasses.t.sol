@@ -84,4 +84,33 @@ contract DrawClassesTest is TestBase {
             for (uint256 b = 0; b <= 70; ++b) test_fuzz_drawClassMove_agreesWithClassOf(a, b);
         }
     }
+
+    mapping(uint256 => uint256) internal _counts;
+
+    /// @notice The packed counts' copy-on-write: a period reads the counts as they were before its own writes, also
+    ///         when the size class was empty then while its previous word still holds counts of an older epoch.
+    function test_move_frozenCountsFollowTheEpochRule() public {
+        uint256 k = (30 << 3) | 2; // size class 30, third eighth
+        DrawClasses.move(_counts, k, true, 5);
+        DrawClasses.move(_counts, k, true, 5);
+        assertEq(DrawClasses.frozen(_counts, 30, 5), 0, "epoch 5 froze an empty class");
+        assertEq(DrawClasses.frozen(_counts, 30, 6), 2 << (2 * 27), "epoch 6 sees both");
+        (uint256 before, bool emptied) = DrawClasses.move(_counts, k, false, 6);
+        assertEq(before, 2, "count before");
+        assertTrue(!emptied, "one left");
+        DrawClasses.move(_counts, k, false, 6);
+        assertEq(DrawClasses.frozen(_counts, 30, 6), 2 << (2 * 27), "epoch 6 still sees both");
+        assertEq(DrawClasses.frozen(_counts, 30, 7), 0, "epoch 7 sees none");
+        // The previous word now holds epoch 6's counts; a write in epoch 8 to the empty class must not expose them.
+        (, bool wasEmpty) = DrawClasses.move(_counts, k + 1, true, 8);
+        assertTrue(wasEmpty, "the class was empty");
+        assertEq(DrawClasses.frozen(_counts, 30, 8), 0, "epoch 8 froze an empty class, not a stale word");
+        assertEq(DrawClasses.frozen(_counts, 30, 9), 1 << (3 * 27), "epoch 9 sees the new one");
+        // A second write in the same epoch keeps what the epoch froze.
+        DrawClasses.move(_counts, k, true, 8);
+        assertEq(DrawClasses.frozen(_counts, 30, 8), 0, "still empty for epoch 8");
+        // And a write in a later epoch over a non-empty class copies it.
+        DrawClasses.move(_counts, k, true, 9);
+        assertEq(DrawClasses.frozen(_counts, 30, 9), (1 << (3 * 27)) | (1 << (2 * 27)), "epoch 9 froze two");
+    }
 }

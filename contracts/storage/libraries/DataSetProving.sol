@@ -143,8 +143,8 @@ library DataSetProving {
         }
     }
 
-    /// @notice Non-empty frozen size classes in ascending order with their frozen packed draw-class counts and
-    ///         cumulative weights (leaves).
+    /// @notice Non-empty frozen size classes in ascending order with their frozen packed draw-class counts (from the
+    ///         first non-empty eighth on, its index above bit 224) and cumulative weights (leaves).
     struct Classes {
         uint256[CLASSES] class;
         uint256[CLASSES] counts;
@@ -161,22 +161,42 @@ library DataSetProving {
         uint256 n;
         uint256 total;
         mapping(uint256 => uint256) storage counts = s.classCounts[provider];
-        // The mask has no bit at or above CLASSES (classes are below 48): stop after its highest class.
-        for (uint256 c = 0; (mask >> c) != 0; ++c) {
-            if ((mask >> c) & 1 == 0) continue;
-            uint256 packed = DrawClasses.frozen(counts, c, epoch);
-            (uint256 cap, uint256 unit) = _firstCapacity(c);
-            // Counts are below 2^28 and capacities below 2^48, so no sum of weights can overflow.
+        // The mask has no bit at or above CLASSES (classes are below 48): stop after its highest class, stepping over
+        // empty bytes of it eight classes at a time (c < 48: the increments cannot overflow).
+        for (uint256 c = 0; (mask >> c) != 0;) {
             unchecked {
-                for (uint256 rest = packed; rest != 0; rest >>= DrawClasses.COUNT_BITS) {
+                if ((mask >> c) & 0xFF == 0) {
+                    c += 8;
+                    continue;
+                }
+                if ((mask >> c) & 1 == 0) {
+                    ++c;
+                    continue;
+                }
+            }
+            uint256 rest = DrawClasses.frozen(counts, c, epoch);
+            (uint256 cap, uint256 unit) = _firstCapacity(c);
+            // Counts are below 2^27, capacities below 2^48 and eighths below 8: nothing here can overflow.
+            unchecked {
+                // Skip the empty eighths below the first one that holds a data set, once for every draw.
+                uint256 first = 0;
+                while (rest != 0 && rest & DrawClasses.COUNT_MASK == 0) {
+                    rest >>= DrawClasses.COUNT_BITS;
+                    ++first;
+                }
+                k.counts[n] = rest | (first << DrawClasses.WRITTEN_AT_BIT);
+                cap += first * unit;
+                for (; rest != 0; rest >>= DrawClasses.COUNT_BITS) {
                     total += (rest & DrawClasses.COUNT_MASK) * cap;
                     cap += unit;
                 }
             }
             k.class[n] = c;
-            k.counts[n] = packed;
             k.cum[n] = total;
-            ++n;
+            unchecked {
+                ++n;
+                ++c;
+            }
         }
         k.total = total;
     }
@@ -212,17 +232,21 @@ library DataSetProving {
         c >>= 3;
     }
 
-    /// @dev Position `r` inside size class `c` whose frozen packed counts are `packed`: its draw class, slot and leaf.
+    /// @dev Position `r` inside size class `c`, whose frozen packed counts from its first non-empty eighth on are
+    ///      `packed` (that eighth's index above bit 224, `_classes`): its draw class, slot and leaf.
     function _within(
         uint256 packed,
         uint256 c,
         uint256 r
     ) private pure returns (uint256 drawClass, uint256 slot, uint256 leaf) {
         (uint256 cap, uint256 unit) = _firstCapacity(c);
-        drawClass = c << 3;
+        uint256 first = packed >> DrawClasses.WRITTEN_AT_BIT;
+        packed &= DrawClasses.COUNTS_MASK;
         // r is below the size class's weight, the sum of its draw classes' weights: the scan stops at one of them,
         // and every quantity stays below that weight (< 2^76): unchecked.
         unchecked {
+            drawClass = (c << 3) + first;
+            cap += first * unit;
             while (true) {
                 uint256 weightOf = (packed & DrawClasses.COUNT_MASK) * cap;
                 if (r < weightOf) break;

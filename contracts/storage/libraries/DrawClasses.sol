@@ -9,18 +9,21 @@ import { Math } from "@openzeppelin/contracts/utils/math/Math.sol";
 ///         with probability below 1/9. Per provider and size class c the market keeps two packed count words: the
 ///         current counts of c's eight draw classes with the epoch they were written in, and the counts they
 ///         replaced (the copy-on-write of `Versioned`, for eight counts at once).
-/// @dev Word layout: count of eighth m in bits `28m .. 28m + 27` (m = 0..7); the current word's bits 224..255 hold
-///      `writtenAt`. A count is below 2^28: a provider would need 2^28 data sets of one draw class, more creations
-///      than 2^28 × the creation's gas could ever pay for.
+/// @dev Word layout: count of eighth m in bits `27m .. 27m + 26` (m = 0..7); the current word's bit 216 says that the
+///      previous counts are all zero (the size class was empty before the first write of `writtenAt`, so the previous
+///      word is not written), and its bits 224..255 hold `writtenAt`. A count is below 2^27: a provider would need
+///      2^27 data sets of one draw class, more creations than 2^27 × the creation's gas could ever pay for.
 library DrawClasses {
     /// @notice Bits of one draw class's count in a packed count word.
-    uint256 internal constant COUNT_BITS = 28;
+    uint256 internal constant COUNT_BITS = 27;
     /// @notice Mask of one count.
     uint256 internal constant COUNT_MASK = (uint256(1) << COUNT_BITS) - 1;
     /// @notice Mask of the eight counts of a packed word.
     uint256 internal constant COUNTS_MASK = (uint256(1) << (8 * COUNT_BITS)) - 1;
+    /// @notice Bit of the current word set when the previous counts are all zero.
+    uint256 internal constant PREV_ZERO_BIT = 8 * COUNT_BITS;
     /// @notice Bit of `writtenAt` in the current word.
-    uint256 internal constant WRITTEN_AT_BIT = 8 * COUNT_BITS;
+    uint256 internal constant WRITTEN_AT_BIT = 224;
     /// @notice Key offset of the previous word of size class c (at `c + PREV_KEY`; size classes are below 48).
     uint256 internal constant PREV_KEY = 64;
 
@@ -65,7 +68,8 @@ library DrawClasses {
         uint256 epoch
     ) internal view returns (uint256) {
         uint256 w = counts[c];
-        return (w >> WRITTEN_AT_BIT) == epoch ? counts[c + PREV_KEY] : w & COUNTS_MASK;
+        if ((w >> WRITTEN_AT_BIT) != epoch) return w & COUNTS_MASK;
+        return (w >> PREV_ZERO_BIT) & 1 == 1 ? 0 : counts[c + PREV_KEY];
     }
 
     /// @notice Add one to or remove one from the count of draw class `k` in epoch `tag`; returns the count before
@@ -85,14 +89,23 @@ library DrawClasses {
         uint256 c = k >> 3;
         uint256 w = counts[c];
         uint256 cur = w & COUNTS_MASK;
-        // Copy-on-write: the first write of an epoch keeps the counts it replaces for the epoch's frozen reads.
-        if ((w >> WRITTEN_AT_BIT) != tag) counts[c + PREV_KEY] = cur;
+        uint256 prevZero = (w >> PREV_ZERO_BIT) & 1;
+        // Copy-on-write: the first write of an epoch keeps the counts it replaces for the epoch's frozen reads (in the
+        // previous word, or as the flag when they are all zero).
+        if ((w >> WRITTEN_AT_BIT) != tag) {
+            if (cur == 0) {
+                prevZero = 1;
+            } else {
+                counts[c + PREV_KEY] = cur;
+                prevZero = 0;
+            }
+        }
         uint256 shift = (k & 7) * COUNT_BITS;
         before = (cur >> shift) & COUNT_MASK;
-        // A count stays below 2^28 (see the layout note), and a removal has before >= 1: no carry or borrow crosses
+        // A count stays below 2^27 (see the layout note), and a removal has before >= 1: no carry or borrow crosses
         // into a neighbouring count.
         uint256 next = up ? cur + (uint256(1) << shift) : cur - (uint256(1) << shift);
-        counts[c] = (tag << WRITTEN_AT_BIT) | next;
+        counts[c] = (tag << WRITTEN_AT_BIT) | (prevZero << PREV_ZERO_BIT) | next;
         classEmptied = up ? cur == 0 : next == 0;
     }
 }
