@@ -82,8 +82,9 @@ describe("StorageMarket: the challenge draw over draw classes, for many seeds (D
     const share = rejected / words;
     expect(share).to.be.lessThan(1 / 9 + 4 * Math.sqrt(((1 / 9) * (8 / 9)) / words));
     expect(share).to.be.greaterThan(0.05); // these spans do miss: the statistic measures something
-    // P(short) = 1.8e-5 per period: none expected in 1,000.
-    expect(short).to.equal(0);
+    // P(short) <= 7.1e-4 per period (fewer than 4 accepted in 8 words): about 0.7 expected in 1,000, more than 5
+    // with probability 1e-4.
+    expect(short).to.be.at.most(5);
     // The previous rule (power-of-two classes) rejected about half of these words.
     let previousRejected = 0;
     for (let j = 0n; j < 400n; j++) {

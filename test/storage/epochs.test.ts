@@ -42,7 +42,7 @@ export function mirrorDraw(
     cum.push(total);
   }
   const out: { id: bigint; leaf: bigint }[] = [];
-  for (let j = 0; j < 2 * count + 2 && out.length < count; j++) {
+  for (let j = 0; j < count + Math.max(count, 4) && out.length < count; j++) {
     let r =
       BigInt(
         keccak256(coder.encode(["bytes32", "address", "uint256", "uint256"], [seed, provider, epoch, j])),

@@ -13,9 +13,9 @@ import { Versioned } from "./Versioned.sol";
 ///         frozen roots, and fault declaration (docs/SPEC.md §7.4). Runs in the market's context.
 /// @dev Deployed and linked (public functions, DELEGATECALL) so the market stays under the 24 KiB limit.
 library DataSetProving {
-    /// @notice Draws beyond `2 × count` a period may take: at most `2 × count + EXTRA_DRAWS` words are drawn, so at
-    ///         most `count + EXTRA_DRAWS` rejected draws are ever paid for (docs/SPEC.md §7.4).
-    uint256 internal constant EXTRA_DRAWS = 2;
+    /// @notice Fewest rejected draws a period may take: at most `count + max(count, MIN_REJECTED)` words are drawn,
+    ///         so at most `max(count, MIN_REJECTED)` rejected draws are ever paid for (docs/SPEC.md §7.4).
+    uint256 internal constant MIN_REJECTED = 4;
     /// @notice Number of size classes (spans up to 2^47 leaves).
     uint256 internal constant CLASSES = 48;
 
@@ -81,7 +81,7 @@ library DataSetProving {
     ///         root each one is answered against. Draw j: `r = uint256(keccak256(abi.encode(seed, provider, epoch,
     ///         j))) mod W` over the draw classes k in ascending order (weight `count_k × capacity_k`); slot
     ///         `r' / capacity_k`, leaf `r' mod capacity_k`; accepted iff the leaf is below the data set's frozen span;
-    ///         at most `2 × count + EXTRA_DRAWS` draws.
+    ///         at most `count + max(count, MIN_REJECTED)` draws.
     /// @param s The market's storage.
     /// @param provider The provider.
     /// @param epoch The period drawn for.
@@ -110,7 +110,7 @@ library DataSetProving {
         }
         Classes memory k = _classes(s, provider, epoch, mask);
         uint256 accepted;
-        for (uint256 j = 0; j < 2 * count + EXTRA_DRAWS && accepted < count; ++j) {
+        for (uint256 j = 0; j < _maxDraws(count) && accepted < count; ++j) {
             (uint64 id, uint256 leaf, uint256 c) = _locate(s, k, provider, epoch, seed, j);
             // The data set's word 2, read once: spanCur, spanPrev, writtenAt, lastDeclaredPlusOne, rootParity
             // (bits 0, 64, 128, 160, 192; `MarketLayout.DataSet`).
@@ -133,6 +133,11 @@ library DataSetProving {
             mstore(drawn, accepted)
             mstore(roots, accepted)
         }
+    }
+
+    /// @dev Most words drawn for `count` challenges: `count + max(count, MIN_REJECTED)`.
+    function _maxDraws(uint256 count) private pure returns (uint256) {
+        return count + (count > MIN_REJECTED ? count : MIN_REJECTED);
     }
 
     /// @dev The storage word of `d` that holds its spans, write epoch, declaration and root parity.

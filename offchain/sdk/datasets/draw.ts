@@ -9,7 +9,7 @@
 //   r = w_j mod W, W = Σ_k frozenCount_k × capacity_k (draw classes ascending);
 //   k = the draw class with cum_{k-1} <= r < cum_k; r' = r − cum_{k-1}; slot = r' / capacity_k; leaf = r' mod
 //   capacity_k; accept (frozenSlot[k][slot], leaf) when leaf < frozenSpan(that data set), else reject; j = 0, 1, ...
-//   while accepted < challengeCount and j < 2 × challengeCount + DRAW_EXTRA. Fewer than challengeCount may be
+//   while accepted < challengeCount and j < maxDraws(challengeCount). Fewer than challengeCount may be
 //   accepted (never more).
 import { AbiCoder, keccak256 } from "ethers";
 import { StrataError } from "../errors.js";
@@ -20,12 +20,12 @@ const coder = AbiCoder.defaultAbiCoder();
 export const MAX_SIZE_CLASS = 47;
 /** Largest draw class (47 << 3 | 7). */
 export const DRAW_MAX_CLASS = (MAX_SIZE_CLASS << 3) | 7;
-/** Draws beyond 2 × challengeCount: the draw stops after 2 × challengeCount + DRAW_EXTRA words. */
-export const DRAW_EXTRA = 2;
+/** Fewest rejected draws a period may take: the draw stops after challengeCount + max(challengeCount, 4) words. */
+export const DRAW_MIN_REJECTED = 4;
 
-/** Most words a period's draw reads: 2 × challengeCount + DRAW_EXTRA. */
+/** Most words a period's draw reads: challengeCount + max(challengeCount, DRAW_MIN_REJECTED). */
 export function maxDraws(challengeCount: number): number {
-  return 2 * challengeCount + DRAW_EXTRA;
+  return challengeCount + Math.max(challengeCount, DRAW_MIN_REJECTED);
 }
 
 /**
