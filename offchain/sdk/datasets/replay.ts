@@ -81,9 +81,12 @@ interface ProviderRecord {
   readonly slots: Map<number, VersionedWord<bigint>[]>;
 }
 
+/** The snapshot format: 2 since slots are per draw class (docs/SPEC.md §4.3); 1 held power-of-two classes. */
+export const REPLAY_SNAPSHOT_FORMAT = 2;
+
 /** A JSON-safe copy of the whole replay (bigints as decimal strings), for a daemon's database. */
 export interface ReplaySnapshot {
-  readonly format: 2;
+  readonly format: typeof REPLAY_SNAPSHOT_FORMAT;
   readonly providers: readonly {
     readonly provider: string;
     readonly nextPeriod: string;
@@ -198,7 +201,7 @@ export class DataSetReplay {
   /** A JSON-safe copy of the replay; `DataSetReplay.fromSnapshot` restores it exactly. */
   toSnapshot(): ReplaySnapshot {
     return {
-      format: 2,
+      format: REPLAY_SNAPSHOT_FORMAT,
       providers: [...this.providers.entries()].map(([provider, record]) => ({
         provider,
         nextPeriod: record.nextPeriod.toString(),
@@ -225,7 +228,7 @@ export class DataSetReplay {
 
   /** Restore a replay saved with `toSnapshot` (INVALID_ARGUMENT for an unknown format). */
   static fromSnapshot(snapshot: ReplaySnapshot): DataSetReplay {
-    if ((snapshot.format as number) !== 2) {
+    if ((snapshot.format as number) !== REPLAY_SNAPSHOT_FORMAT) {
       throw new StrataError("INVALID_ARGUMENT", `unknown replay snapshot format ${snapshot.format}`);
     }
     const replay = new DataSetReplay();
