@@ -612,20 +612,21 @@ interface IStorageMarket is ICreditLedger, IMarketGovernance {
     function proofBond(address provider) external view returns (uint256 amount, uint256 openDataSets);
     /// @notice Number of data sets created so far (ids are 1..count).
     function dataSetCount() external view returns (uint64);
-    /// @notice Frozen (for the provider's next period) and current weight in leaves, Σ count_c × 2^c.
+    /// @notice Frozen (for the provider's next period) and current weight in leaves, Σ count_k × capacity_k over its
+    ///         draw classes k (docs/SPEC.md §4.3).
     /// @param provider The provider.
     /// @return frozen Weight frozen for its next period.
     /// @return current Weight after its pending changes.
     function weight(address provider) external view returns (uint256 frozen, uint256 current);
-    /// @notice Frozen count of class `c` and the data set in its `slot` for the provider's next period.
+    /// @notice Frozen count of draw class `c` and the data set in its `slot` for the provider's next period.
     /// @param provider The provider.
-    /// @param c The size class.
+    /// @param c The draw class (`size class << 3 | eighth`, docs/SPEC.md §4.3).
     /// @param slot The slot.
-    /// @return count Frozen number of data sets in the class.
+    /// @return count Frozen number of data sets in the draw class.
     /// @return id The data set frozen in the slot.
     function classSlot(
         address provider,
-        uint8 c,
+        uint16 c,
         uint256 slot
     ) external view returns (uint256 count, uint64 id);
     /// @notice Tokens `settleDataSet` would credit now.

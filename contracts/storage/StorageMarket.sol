@@ -376,7 +376,7 @@ contract StorageMarket is IStorageMarket, MarketLedger, MarketGovernance, EIP712
     /// @inheritdoc IStorageMarket
     function classSlot(
         address provider,
-        uint8 c,
+        uint16 c,
         uint256 slot
     ) external view returns (uint256 count, uint64 id) {
         return MarketViews.classSlot(_s, provider, c, slot);

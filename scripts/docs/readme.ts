@@ -19,6 +19,7 @@ import {
   WORKER_JSON,
   workerBenchSchema,
 } from "../bench/files.js";
+import { DRAWS_JSON, drawsMarkdown, drawsSchema } from "../bench/drawsReport.js";
 import { DURABILITY_JSON, durabilityMarkdown, durabilityRowsSchema } from "../durabilityReport.js";
 import { renderReadme, replaceRegion } from "./readmeRegions.js";
 
@@ -36,9 +37,13 @@ export async function expectedReadme(current: string): Promise<string> {
     incentives: readJson(INCENTIVES_JSON, incentivesSchema),
   });
   const rendered = replaceRegion(
-    base,
-    "durability",
-    `<!-- written by \`npm run docs:tables\` from bench/durability.json; edit the generator, not this table -->\n\n${durabilityMarkdown(readJson(DURABILITY_JSON, durabilityRowsSchema))}`,
+    replaceRegion(
+      base,
+      "durability",
+      `<!-- written by \`npm run docs:tables\` from bench/durability.json; edit the generator, not this table -->\n\n${durabilityMarkdown(readJson(DURABILITY_JSON, durabilityRowsSchema))}`,
+    ),
+    "draws",
+    drawsMarkdown(readJson(DRAWS_JSON, drawsSchema)),
   );
   const options = (await prettier.resolveConfig(README)) ?? {};
   return prettier.format(rendered, { ...options, filepath: README });

@@ -1,10 +1,13 @@
 import { expect } from "chai";
 import { keccak256, solidityPacked, toBeHex } from "ethers";
 import {
-  DRAWS_PER_CHALLENGE,
+  DRAW_MAX_CLASS,
+  drawCapacity,
   drawChallenges,
+  drawClassOf,
   drawWord,
   frozenWeight,
+  maxDraws,
   type DrawnChallenge,
   type FrozenProviderState,
 } from "../../offchain/sdk/datasets/draw.js";
@@ -20,7 +23,7 @@ function stateOf(spans: readonly bigint[]): FrozenProviderState {
   const dataSets = new Map<bigint, { span: bigint; root: string }>();
   spans.forEach((span, index) => {
     const id = BigInt(index + 1);
-    const c = sizeClass(span);
+    const c = drawClassOf(span);
     if (c === undefined) return;
     classes.set(c, [...(classes.get(c) ?? []), id]);
     dataSets.set(id, { span, root: ROOT });
@@ -28,7 +31,7 @@ function stateOf(spans: readonly bigint[]): FrozenProviderState {
   return { classes, dataSets };
 }
 
-/** The draw written the slow way: every (class, slot, leaf) position listed in order, indexed by w mod W. */
+/** The draw written the slow way: every (draw class, slot, leaf) position listed in order, indexed by w mod W. */
 function referenceDraw(
   seed: string,
   period: bigint,
@@ -36,15 +39,22 @@ function referenceDraw(
   state: FrozenProviderState,
 ): DrawnChallenge[] {
   const positions: DrawnChallenge[] = [];
-  for (const c of [...state.classes.keys()].sort((a, b) => a - b)) {
-    (state.classes.get(c) ?? []).forEach((dataSetId, slot) => {
-      for (let leaf = 0n; leaf < 1n << BigInt(c); leaf++) {
-        positions.push({ dataSetId, leaf, sizeClass: c, slot: BigInt(slot), drawIndex: 0n });
+  for (const k of [...state.classes.keys()].sort((a, b) => a - b)) {
+    (state.classes.get(k) ?? []).forEach((dataSetId, slot) => {
+      for (let leaf = 0n; leaf < drawCapacity(k); leaf++) {
+        positions.push({
+          dataSetId,
+          leaf,
+          sizeClass: k >> 3,
+          drawClass: k,
+          slot: BigInt(slot),
+          drawIndex: 0n,
+        });
       }
     });
   }
   const accepted: DrawnChallenge[] = [];
-  for (let j = 0n; accepted.length < count && j < BigInt(8 * count); j++) {
+  for (let j = 0n; accepted.length < count && j < BigInt(count + Math.max(count, 4)); j++) {
     const word = BigInt(
       keccak256(solidityPacked(["bytes32", "uint256", "uint256", "uint256"], [seed, PROVIDER, period, j])),
     );
@@ -76,9 +86,41 @@ describe("challenge draw (offchain/sdk/datasets/draw.ts)", function () {
     expect(frozenWeight(stateOf([]))).to.equal(0n);
   });
 
+  it("puts every span in the draw class of its size class whose capacity is the smallest at or above it", function () {
+    // Small spans one by one: the draw class never goes down, and a span where it changes is the capacity below.
+    let previous = -1;
+    for (let span = 1n; span <= 5000n; span++) {
+      const k = drawClassOf(span);
+      if (k === undefined) throw new Error("no class");
+      expect(k >> 3, `size class of ${span}`).to.equal(sizeClass(span));
+      expect(k >= previous, `order at ${span}`).to.be.true;
+      if (k !== previous && previous >= 0) expect(drawCapacity(previous)).to.equal(span - 1n);
+      expect(drawCapacity(k) >= span, `capacity of ${span}`).to.be.true;
+      previous = k;
+    }
+    // Large classes: the first and last span of each eighth.
+    for (let c = 5n; c <= 47n; c++) {
+      const half = 1n << (c - 1n);
+      const unit = 1n << (c - 4n);
+      for (let m = 0n; m < 8n; m++) {
+        const k = Number((c << 3n) | m);
+        expect(drawClassOf(half + m * unit + 1n)).to.equal(k);
+        expect(drawClassOf(half + (m + 1n) * unit)).to.equal(k);
+        expect(drawCapacity(k)).to.equal(half + (m + 1n) * unit);
+        // The worst span of the draw class fills more than 8/9 of it: a draw is rejected with probability < 1/9.
+        expect(9n * (half + m * unit + 1n) > 8n * drawCapacity(k)).to.be.true;
+      }
+    }
+    expect(drawClassOf(0n)).to.equal(undefined);
+    expect(drawClassOf(1n << 47n)).to.equal(DRAW_MAX_CLASS);
+    expectStrataError(() => drawClassOf((1n << 47n) + 1n), "INVALID_ARGUMENT");
+    expectStrataError(() => drawCapacity(DRAW_MAX_CLASS + 1), "INVALID_ARGUMENT");
+  });
+
   it("matches a position-by-position reference draw", function () {
     const state = stateOf([1n, 3n, 5n, 8n, 2n, 13n, 33n]);
-    expect(frozenWeight(state)).to.equal(1n + 4n + 8n + 8n + 2n + 16n + 64n);
+    // Capacities: 1, 3, 5, 8, 2, 13 (spans up to 16 are exact), 36 (eighth 0 of class 6: 32 + 4).
+    expect(frozenWeight(state)).to.equal(1n + 3n + 5n + 8n + 2n + 13n + 36n);
     for (let index = 0; index < 300; index++) {
       const parameters = {
         seed: seedOf(index),
@@ -103,10 +145,12 @@ describe("challenge draw (offchain/sdk/datasets/draw.ts)", function () {
     ).to.deep.equal(DRAW_VECTOR);
   });
 
-  it("accepts only leaves inside the frozen span, in draw order, never more than the count and within 8 x count words", function () {
-    // Class 3 holding spans of 1 leaf: each word is accepted with probability 1/8, so the cap is reached.
+  it("accepts only leaves inside the frozen span, in draw order, never more than the count and within count + max(count, 4) words", function () {
+    // Draw class 27 (capacity 8) holding spans of 1 leaf (never the market's state): each word is accepted with
+    // probability 1/8, so the cap is reached.
+    expect(drawCapacity(27)).to.equal(8n);
     const sparse: FrozenProviderState = {
-      classes: new Map([[3, [1n, 2n]]]),
+      classes: new Map([[27, [1n, 2n]]]),
       dataSets: new Map([
         [1n, { span: 1n, root: ROOT }],
         [2n, { span: 1n, root: ROOT }],
@@ -123,8 +167,7 @@ describe("challenge draw (offchain/sdk/datasets/draw.ts)", function () {
       let previous = -1n;
       for (const challenge of drawn) {
         expect(challenge.leaf).to.equal(0n);
-        expect(challenge.drawIndex > previous && challenge.drawIndex < BigInt(DRAWS_PER_CHALLENGE * 4)).to.be
-          .true;
+        expect(challenge.drawIndex > previous && challenge.drawIndex < BigInt(maxDraws(4))).to.be.true;
         previous = challenge.drawIndex;
       }
     }
@@ -175,8 +218,8 @@ describe("challenge draw (offchain/sdk/datasets/draw.ts)", function () {
 const DRAW_WORD_VECTOR = "0x1937e28213ab70ea1d9108065d0ab3a6b22dfeec0d3f90733a7fa840ad207826";
 // [dataSetId, leaf, j] for seed keccak256(bytes32(1)), period 5, 4 challenges, spans [1, 3, 5, 8, 2, 13, 33] (ids 1..7).
 const DRAW_VECTOR: [bigint, bigint, bigint][] = [
-  [7n, 7n, 0n],
-  [5n, 0n, 3n],
-  [7n, 21n, 4n],
-  [6n, 0n, 6n],
+  [7n, 26n, 0n],
+  [7n, 14n, 1n],
+  [7n, 4n, 2n],
+  [4n, 6n, 3n],
 ];

@@ -3,10 +3,10 @@ import { keccak256, toBeHex } from "ethers";
 import { PieceTree } from "../../offchain/sdk/commitment/merkle.js";
 import {
   drawChallenges,
+  drawClassOf,
   type FrozenDataSet,
   type FrozenProviderState,
 } from "../../offchain/sdk/datasets/draw.js";
-import { sizeClass } from "../../offchain/sdk/datasets/money.js";
 import { EMPTY_LAYOUT, pieceHeight, placePiece, removePiece } from "../../offchain/sdk/datasets/placement.js";
 import {
   ZERO_LEAF,
@@ -45,7 +45,7 @@ class ProviderStore {
     const classes = new Map<number, bigint[]>();
     const dataSets = new Map<bigint, FrozenDataSet>();
     for (const [id, tree] of this.trees) {
-      const c = sizeClass(BigInt(tree.span));
+      const c = drawClassOf(BigInt(tree.span));
       if (c === undefined) continue;
       classes.set(c, [...(classes.get(c) ?? []), id]);
       dataSets.set(id, { span: BigInt(tree.span), root: tree.root });
@@ -109,7 +109,7 @@ describe("proof answers (offchain/sdk/datasets/proofAnswer.ts)", function () {
     const tree = store.trees.get(1n);
     if (tree === undefined) throw new Error("missing data set");
     const grown = DataSetTree.build(placePiece(tree.layout, tree.root, tree.depth + 1).layout);
-    const challenge = { dataSetId: 1n, leaf: 0n, sizeClass: tree.depth, slot: 0n, drawIndex: 0n };
+    const challenge = { dataSetId: 1n, leaf: 0n, sizeClass: tree.depth };
     await expectRejection(() => answerChallenge(grown, challenge, store.reader(1n)), "INVALID_ARGUMENT");
   });
 });

@@ -5,7 +5,7 @@ import {
   type FrozenDataSet,
   type FrozenProviderState,
 } from "../../offchain/sdk/datasets/draw.js";
-import { sizeClass } from "../../offchain/sdk/datasets/money.js";
+import { drawClassOf } from "../../offchain/sdk/datasets/draw.js";
 import { DataSetReplay, type DataSetEvent, type ReplaySnapshot } from "../../offchain/sdk/datasets/replay.js";
 import { VersionedWord } from "../../offchain/sdk/datasets/versionedWord.js";
 import { expectStrataError } from "./helpers/assertions.js";
@@ -33,7 +33,7 @@ class PlainClasses {
   update(id: bigint, span: bigint, root: string): void {
     const record = this.dataSets.get(id);
     if (record === undefined) throw new Error("unknown");
-    const c = sizeClass(span);
+    const c = drawClassOf(span);
     if (c !== record.c) {
       this.remove(id);
       if (c !== undefined) this.slots(record.provider, c).push(id);
@@ -96,14 +96,15 @@ describe("data-set replay (offchain/sdk/datasets/replay.ts, versionedWord.ts)", 
     expectStrataError(() => word.frozen(5n), "DATA_SET_EVENT_OUT_OF_ORDER");
   });
 
-  it("appends to a class, swaps the last slot into a hole and moves a data set whose class changes", function () {
+  it("appends to a draw class, swaps the last slot into a hole and moves a data set whose draw class changes", function () {
     const replay = new DataSetReplay();
     const events: DataSetEvent[] = [
       { kind: "periodAdvanced", provider: ALICE, nextPeriod: 1n },
       ...[1n, 2n, 3n, 4n].map((id): DataSetEvent => ({ kind: "created", dataSetId: id, provider: ALICE })),
-      { kind: "updated", dataSetId: 1n, version: 1n, root: rootOf(1), span: 5n, effectivePeriod: 2n },
-      { kind: "updated", dataSetId: 2n, version: 1n, root: rootOf(2), span: 8n, effectivePeriod: 2n },
-      { kind: "updated", dataSetId: 3n, version: 1n, root: rootOf(3), span: 6n, effectivePeriod: 2n },
+      // Spans 17 and 18: size class 5, its first eighth (draw class 40, capacity 18).
+      { kind: "updated", dataSetId: 1n, version: 1n, root: rootOf(1), span: 17n, effectivePeriod: 2n },
+      { kind: "updated", dataSetId: 2n, version: 1n, root: rootOf(2), span: 18n, effectivePeriod: 2n },
+      { kind: "updated", dataSetId: 3n, version: 1n, root: rootOf(3), span: 17n, effectivePeriod: 2n },
       { kind: "updated", dataSetId: 4n, version: 1n, root: rootOf(4), span: 1n, effectivePeriod: 2n },
     ];
     events.forEach((event) => {
@@ -113,7 +114,7 @@ describe("data-set replay (offchain/sdk/datasets/replay.ts, versionedWord.ts)", 
     replay.apply({ kind: "periodAdvanced", provider: ALICE, nextPeriod: 2n });
     expect(replay.frozenState(ALICE).classes).to.deep.equal(
       new Map([
-        [3, [1n, 2n, 3n]],
+        [40, [1n, 2n, 3n]],
         [0, [4n]],
       ]),
     );
@@ -134,24 +135,29 @@ describe("data-set replay (offchain/sdk/datasets/replay.ts, versionedWord.ts)", 
       span: 2n,
       effectivePeriod: 3n,
     });
-    expect(replay.dataSet(3n)).to.include({ sizeClass: 3, slot: 0 });
-    expect(replay.dataSet(2n)).to.include({ sizeClass: 4, slot: 0, span: 9n, version: 2n });
-    expect(replay.dataSet(1n)).to.include({ ended: true, sizeClass: undefined, span: 0n });
+    expect(replay.dataSet(3n)).to.include({ sizeClass: 5, drawClass: 40, slot: 0 });
+    expect(replay.dataSet(2n)).to.include({ sizeClass: 4, drawClass: 32, slot: 0, span: 9n, version: 2n });
+    expect(replay.dataSet(1n)).to.include({
+      ended: true,
+      sizeClass: undefined,
+      drawClass: undefined,
+      span: 0n,
+    });
     // Period 2 still sees the state frozen when it became current.
     const frozen = replay.frozenState(ALICE);
     expect(frozen.classes).to.deep.equal(
       new Map([
-        [3, [1n, 2n, 3n]],
+        [40, [1n, 2n, 3n]],
         [0, [4n]],
       ]),
     );
-    expect(frozen.dataSets.get(2n)).to.deep.equal({ span: 8n, root: rootOf(2) });
+    expect(frozen.dataSets.get(2n)).to.deep.equal({ span: 18n, root: rootOf(2) });
     replay.apply({ kind: "periodAdvanced", provider: ALICE, nextPeriod: 3n });
     expect(replay.frozenState(ALICE).classes).to.deep.equal(
       new Map([
-        [3, [3n]],
-        [4, [2n]],
-        [1, [4n]],
+        [40, [3n]],
+        [32, [2n]],
+        [8, [4n]],
       ]),
     );
     expect(replay.dataSetsOf(ALICE)).to.deep.equal([1n, 2n, 3n, 4n]);
@@ -261,7 +267,7 @@ describe("data-set replay (offchain/sdk/datasets/replay.ts, versionedWord.ts)", 
     });
     expect(replay.nextPeriod(ALICE)).to.equal(7n);
     expect(replay.frozenState(ALICE).classes.size).to.equal(0);
-    expect(replay.frozenState(ALICE, 8n).classes).to.deep.equal(new Map([[2, [1n]]]));
+    expect(replay.frozenState(ALICE, 8n).classes).to.deep.equal(new Map([[17, [1n]]])); // span 4: class 2, eighth 1
   });
 
   it("refuses unknown data sets, stale versions, changes after the end and periods going back", function () {
@@ -314,7 +320,7 @@ describe("data-set replay (offchain/sdk/datasets/replay.ts, versionedWord.ts)", 
     }, "DATA_SET_EVENT_OUT_OF_ORDER");
     expectStrataError(() => replay.dataSet(2n), "DATA_SET_NOT_FOUND");
     expectStrataError(
-      () => DataSetReplay.fromSnapshot({ ...replay.toSnapshot(), format: 2 } as unknown as ReplaySnapshot),
+      () => DataSetReplay.fromSnapshot({ ...replay.toSnapshot(), format: 1 } as unknown as ReplaySnapshot),
       "INVALID_ARGUMENT",
     );
   });

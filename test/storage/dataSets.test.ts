@@ -165,12 +165,13 @@ describe("StorageMarket: data sets (creation, signed states, replay, session key
     it("test_updateDataSets_gasDoesNotDependOnPieces: one signed state folds any number of additions", async () => {
       const f = await setup();
       const { id } = await liveDataSet(f, 16n);
-      await (await putState(f, id, UniformTree.random(17n))).wait();
+      await (await putState(f, id, UniformTree.random(961n))).wait();
       await f.helpers.mine(5); // past the seed block: later writes are tagged with the epoch
-      await (await putState(f, id, UniformTree.random(18n))).wait();
-      // The same class, the same epoch: a state adding 1 piece costs what a state adding 1,000 pieces costs.
-      const small = await (await putState(f, id, UniformTree.random(20n))).wait();
-      const large = await (await putState(f, id, UniformTree.random(32n))).wait();
+      await (await putState(f, id, UniformTree.random(962n))).wait();
+      // The same draw class (961..1024: the last eighth of class 10), the same epoch: a state adding 1 piece costs
+      // what a state adding 60 pieces costs.
+      const small = await (await putState(f, id, UniformTree.random(963n))).wait();
+      const large = await (await putState(f, id, UniformTree.random(1024n))).wait();
       expect(need(small ?? undefined, "receipt").gasUsed).to.be.closeTo(
         need(large ?? undefined, "receipt").gasUsed,
         200n,

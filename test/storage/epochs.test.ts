@@ -17,7 +17,15 @@ import { setup, liveDataSet } from "./dataSets.helpers.js";
 
 const coder = AbiCoder.defaultAbiCoder();
 
-/** The TypeScript mirror of the draw (docs/SPEC.md §7.4) over explicit frozen classes. */
+/** Capacity of draw class k = c << 3 | m (docs/SPEC.md §4.3), written out independently of the SDK. */
+function capacityOf(k: number): bigint {
+  const c = k >> 3;
+  const half = c === 0 ? 0n : 1n << BigInt(c - 1);
+  const unit = c > 4 ? 1n << BigInt(c - 4) : 1n;
+  return half + BigInt((k & 7) + 1) * unit;
+}
+
+/** The TypeScript mirror of the draw (docs/SPEC.md §7.4) over explicit frozen draw classes. */
 export function mirrorDraw(
   seed: string,
   provider: string,
@@ -30,11 +38,11 @@ export function mirrorDraw(
   const cum: bigint[] = [];
   let total = 0n;
   for (const k of sorted) {
-    total += BigInt(k.ids.length) << BigInt(k.c);
+    total += BigInt(k.ids.length) * capacityOf(k.c);
     cum.push(total);
   }
   const out: { id: bigint; leaf: bigint }[] = [];
-  for (let j = 0; j < 8 * count && out.length < count; j++) {
+  for (let j = 0; j < count + Math.max(count, 4) && out.length < count; j++) {
     let r =
       BigInt(
         keccak256(coder.encode(["bytes32", "address", "uint256", "uint256"], [seed, provider, epoch, j])),
@@ -43,17 +51,20 @@ export function mirrorDraw(
     while (r >= need(cum[i], "class")) i++;
     if (i > 0) r -= need(cum[i - 1], "class");
     const k = need(sorted[i], "class");
-    const id = need(k.ids[Number(r >> BigInt(k.c))], "slot");
-    const leaf = r & ((1n << BigInt(k.c)) - 1n);
+    const id = need(k.ids[Number(r / capacityOf(k.c))], "slot");
+    const leaf = r % capacityOf(k.c);
     if (leaf < need(spans.get(id), "span")) out.push({ id, leaf });
   }
   return out;
 }
 
+/** Every draw class's frozen slots, read from the market (`classSlot`). */
 async function frozenClasses(f: StorageFixture, provider: string) {
   const classes: { c: number; ids: bigint[] }[] = [];
-  for (let c = 0; c < 48; c++) {
-    const [count] = await f.market.classSlot(provider, c, 0n);
+  const counts = await Promise.all(
+    Array.from({ length: 48 * 8 }, async (_, c) => (await f.market.classSlot(provider, c, 0n))[0]),
+  );
+  for (const [c, count] of counts.entries()) {
     const ids: bigint[] = [];
     for (let s = 0n; s < count; s++) ids.push((await f.market.classSlot(provider, c, s))[1]);
     classes.push({ c, ids });

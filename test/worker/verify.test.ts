@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { hexlify, randomBytes } from "ethers";
 import { StorageMarket__factory } from "../../typechain-types/index.js";
-import { drawChallenges, type FrozenProviderState } from "../../offchain/sdk/datasets/index.js";
+import { drawChallenges, drawClassOf, type FrozenProviderState } from "../../offchain/sdk/datasets/index.js";
 import { decodeProofCall, type CalldataAnswer } from "../../offchain/worker/verify/calldata.js";
 import { checkProof, type ProofCheckInput } from "../../offchain/worker/verify/proofCheck.js";
 import { UniformTree } from "../helpers/fixture.js";
@@ -17,7 +17,7 @@ const CLIENT = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
 const PERIOD = 7n;
 const SEED = "0x" + "5a".repeat(32);
 
-/** Data sets 1..3 (spans 5, 300, 64) in their classes, their trees, and honest answers to the draw. */
+/** Data sets 1..3 (spans 5, 300, 64) in their draw classes, their trees, and honest answers to the draw. */
 function scenario(challengeCount = 8): { input: ProofCheckInput; trees: Map<bigint, UniformTree> } {
   const trees = new Map<bigint, UniformTree>([
     [1n, UniformTree.random(5n)],
@@ -25,10 +25,11 @@ function scenario(challengeCount = 8): { input: ProofCheckInput; trees: Map<bigi
     [3n, UniformTree.random(64n)],
   ]);
   const frozen: FrozenProviderState = {
+    // Draw classes (docs/SPEC.md §4.3): span 5 -> 24 (size class 3), 300 -> 73 (9), 64 -> 55 (6).
     classes: new Map([
-      [3, [1n]],
-      [9, [2n]],
-      [6, [3n]],
+      [24, [1n]],
+      [73, [2n]],
+      [55, [3n]],
     ]),
     dataSets: new Map([...trees].map(([id, tree]) => [id, { span: tree.span, root: tree.root }])),
   };
@@ -38,6 +39,7 @@ function scenario(challengeCount = 8): { input: ProofCheckInput; trees: Map<bigi
     if (!tree) throw new RangeError(`no tree ${c.dataSetId}`);
     return { leaf: tree.leaf(c.leaf), path: tree.path(c.leaf) };
   });
+  for (const [k, [id]] of frozen.classes) expect(drawClassOf(trees.get(id ?? 0n)?.span ?? 0n)).to.equal(k);
   return { input: { ...parameters, frozen, declared: new Set(), answers }, trees };
 }
 

@@ -3,17 +3,19 @@ pragma solidity 0.8.30;
 
 import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
 import { DataSetAccrual } from "./DataSetAccrual.sol";
+import { DrawClasses } from "./DrawClasses.sol";
 import { MarketLayout } from "./MarketLayout.sol";
 import { MerkleSha256 } from "./MerkleSha256.sol";
 import { Versioned } from "./Versioned.sol";
 
 /// @title DataSetProving
-/// @notice The byte-uniform challenge draw over a provider's frozen size classes, proof verification against
+/// @notice The byte-uniform challenge draw over a provider's frozen draw classes, proof verification against
 ///         frozen roots, and fault declaration (docs/SPEC.md §7.4). Runs in the market's context.
 /// @dev Deployed and linked (public functions, DELEGATECALL) so the market stays under the 24 KiB limit.
 library DataSetProving {
-    /// @notice Most draws per accepted challenge (rejections included).
-    uint256 internal constant DRAWS_PER_CHALLENGE = 8;
+    /// @notice Fewest rejected draws a period may take: at most `count + max(count, MIN_REJECTED)` words are drawn,
+    ///         so at most `max(count, MIN_REJECTED)` rejected draws are ever paid for (docs/SPEC.md §7.4).
+    uint256 internal constant MIN_REJECTED = 4;
     /// @notice Number of size classes (spans up to 2^47 leaves).
     uint256 internal constant CLASSES = 48;
 
@@ -77,8 +79,9 @@ library DataSetProving {
 
     /// @notice The challenges of `provider`'s period `epoch` drawn from `seed` over its frozen bytes, and the frozen
     ///         root each one is answered against. Draw j: `r = uint256(keccak256(abi.encode(seed, provider, epoch,
-    ///         j))) mod W` over the classes in ascending order; slot `r' >> c`, leaf `r' & (2^c - 1)`; accepted iff
-    ///         the leaf is below the data set's frozen span; at most `8 × count` draws.
+    ///         j))) mod W` over the draw classes k in ascending order (weight `count_k × capacity_k`); slot
+    ///         `r' / capacity_k`, leaf `r' mod capacity_k`; accepted iff the leaf is below the data set's frozen span;
+    ///         at most `count + max(count, MIN_REJECTED)` draws.
     /// @param s The market's storage.
     /// @param provider The provider.
     /// @param epoch The period drawn for.
@@ -107,7 +110,7 @@ library DataSetProving {
         }
         Classes memory k = _classes(s, provider, epoch, mask);
         uint256 accepted;
-        for (uint256 j = 0; j < DRAWS_PER_CHALLENGE * count && accepted < count; ++j) {
+        for (uint256 j = 0; j < _maxDraws(count) && accepted < count; ++j) {
             (uint64 id, uint256 leaf, uint256 c) = _locate(s, k, provider, epoch, seed, j);
             // The data set's word 2, read once: spanCur, spanPrev, writtenAt, lastDeclaredPlusOne, rootParity
             // (bits 0, 64, 128, 160, 192; `MarketLayout.DataSet`).
@@ -132,6 +135,11 @@ library DataSetProving {
         }
     }
 
+    /// @dev Most words drawn for `count` challenges: `count + max(count, MIN_REJECTED)`.
+    function _maxDraws(uint256 count) private pure returns (uint256) {
+        return count + (count > MIN_REJECTED ? count : MIN_REJECTED);
+    }
+
     /// @dev The storage word of `d` that holds its spans, write epoch, declaration and root parity.
     function _word2(MarketLayout.DataSet storage d) private view returns (uint256 w) {
         // solhint-disable-next-line no-inline-assembly
@@ -140,9 +148,11 @@ library DataSetProving {
         }
     }
 
-    /// @notice Non-empty frozen classes in ascending order with their cumulative weights (leaves).
+    /// @notice Non-empty frozen size classes in ascending order with their frozen packed draw-class counts (from the
+    ///         first non-empty eighth on, its index above bit 224) and cumulative weights (leaves).
     struct Classes {
         uint256[CLASSES] class;
+        uint256[CLASSES] counts;
         uint256[CLASSES] cum;
         uint256 total;
     }
@@ -155,18 +165,48 @@ library DataSetProving {
     ) private view returns (Classes memory k) {
         uint256 n;
         uint256 total;
-        // The mask has no bit at or above CLASSES (classes are below 48): stop after its highest class.
-        for (uint256 c = 0; (mask >> c) != 0; ++c) {
-            if ((mask >> c) & 1 == 0) continue;
-            total += Versioned.frozen(s.classCounts[provider][c], epoch) << c;
+        mapping(uint256 => uint256) storage counts = s.classCounts[provider];
+        // The mask has no bit at or above CLASSES (classes are below 48): stop after its highest class, stepping over
+        // empty bytes of it eight classes at a time (c < 48: the increments cannot overflow).
+        for (uint256 c = 0; (mask >> c) != 0;) {
+            unchecked {
+                if ((mask >> c) & 0xFF == 0) {
+                    c += 8;
+                    continue;
+                }
+                if ((mask >> c) & 1 == 0) {
+                    ++c;
+                    continue;
+                }
+            }
+            uint256 rest = DrawClasses.frozen(counts, c, epoch);
+            (uint256 cap, uint256 unit) = _firstCapacity(c);
+            // Counts are below 2^27, capacities below 2^48 and eighths below 8: nothing here can overflow.
+            unchecked {
+                // Skip the empty eighths below the first one that holds a data set, once for every draw.
+                uint256 first = 0;
+                while (rest != 0 && rest & DrawClasses.COUNT_MASK == 0) {
+                    rest >>= DrawClasses.COUNT_BITS;
+                    ++first;
+                }
+                k.counts[n] = rest | (first << DrawClasses.WRITTEN_AT_BIT);
+                cap += first * unit;
+                for (; rest != 0; rest >>= DrawClasses.COUNT_BITS) {
+                    total += (rest & DrawClasses.COUNT_MASK) * cap;
+                    cap += unit;
+                }
+            }
             k.class[n] = c;
             k.cum[n] = total;
-            ++n;
+            unchecked {
+                ++n;
+                ++c;
+            }
         }
         k.total = total;
     }
 
-    /// @dev Draw `j`: the frozen data set, leaf and class it lands on (before the span check).
+    /// @dev Draw `j`: the frozen data set, leaf and size class it lands on (before the span check).
     function _locate(
         MarketLayout.Layout storage s,
         Classes memory k,
@@ -191,8 +231,44 @@ library DataSetProving {
         while (r >= k.cum[i]) ++i;
         c = k.class[i];
         if (i != 0) r -= k.cum[i - 1];
-        id = uint64(Versioned.frozen(s.slots[provider][(c << 64) | (r >> c)], epoch));
-        leaf = r & ((uint256(1) << c) - 1);
+        uint256 slot;
+        (c, slot, leaf) = _within(k.counts[i], c, r);
+        id = uint64(Versioned.frozen(s.slots[provider][(c << 64) | slot], epoch));
+        c >>= 3;
+    }
+
+    /// @dev Position `r` inside size class `c`, whose frozen packed counts from its first non-empty eighth on are
+    ///      `packed` (that eighth's index above bit 224, `_classes`): its draw class, slot and leaf.
+    function _within(
+        uint256 packed,
+        uint256 c,
+        uint256 r
+    ) private pure returns (uint256 drawClass, uint256 slot, uint256 leaf) {
+        (uint256 cap, uint256 unit) = _firstCapacity(c);
+        uint256 first = packed >> DrawClasses.WRITTEN_AT_BIT;
+        packed &= DrawClasses.COUNTS_MASK;
+        // r is below the size class's weight, the sum of its draw classes' weights: the scan stops at one of them,
+        // and every quantity stays below that weight (< 2^76): unchecked.
+        unchecked {
+            drawClass = (c << 3) + first;
+            cap += first * unit;
+            while (true) {
+                uint256 weightOf = (packed & DrawClasses.COUNT_MASK) * cap;
+                if (r < weightOf) break;
+                r -= weightOf;
+                packed >>= DrawClasses.COUNT_BITS;
+                cap += unit;
+                ++drawClass;
+            }
+        }
+        slot = r / cap;
+        leaf = r % cap;
+    }
+
+    /// @dev Capacity of size class c's first draw class and the step between its draw classes (`DrawClasses`).
+    function _firstCapacity(uint256 c) private pure returns (uint256 cap, uint256 unit) {
+        unit = c > 4 ? uint256(1) << (c - 4) : 1;
+        cap = ((uint256(1) << c) >> 1) + unit;
     }
 
     /// @notice Declare the caller's `ids` faulty for its next period (before its seed block is mined).

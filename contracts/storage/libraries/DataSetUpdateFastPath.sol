@@ -2,12 +2,13 @@
 pragma solidity 0.8.30;
 
 import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
+import { DrawClasses } from "./DrawClasses.sol";
 import { MarketLayout } from "./MarketLayout.sol";
 
 /// @title DataSetUpdateFastPath
 /// @notice The common signed state update, applied inside the market (internal functions: no call into a linked
 ///         library): one entry, signed with the client's own key, for a live data set of the caller that stays in its
-///         size class, from a provider whose epoch has no closed period to record and who never missed a period, with
+///         draw class (`DrawClasses`), from a provider whose epoch has no closed period to record and who never missed a period, with
 ///         the escrow covering the lockup. It applies exactly what `DataSetUpdates.applyStates` applies for that entry
 ///         (docs/SPEC.md §4.2: the same checks, accounting and writes, the same event). Anything else — a session key,
 ///         an ERC-1271 signer, a class change, a skip, a revert, periods to record, a fault log to read, amounts
@@ -69,7 +70,8 @@ library DataSetUpdateFastPath {
         return true;
     }
 
-    /// @dev Word 1 of the data set and, when it is a live data set of the caller whose new span stays in its size class
+    /// @dev Word 1 of the data set and, when it is a live data set of the caller whose new span stays in its size class (`_account` then
+    ///      requires its draw class)
     ///      and within the bound, the caller's epoch and write tag (`epoch | tag << 32`), as
     ///      `ProviderEpochs.openEpochInline` finds them from one read of the proving state for a provider that holds
     ///      bytes (this data set is in a class, so the epoch cannot restart). `NO` otherwise, or when a closed period
@@ -187,7 +189,9 @@ library DataSetUpdateFastPath {
         uint256 provingPeriod
     ) private returns (uint256 parity) {
         uint256 w2 = MarketLayout.loadWord(d, 2);
-        if (!_newerVersion(e, w2)) return NO;
+        // The data set is in a size class (`_admit`), so its current span (word 2) is > 0, and so is the new one: a
+        // span that leaves its draw class moves the class counts, which only the library does.
+        if (!_newerVersion(e, w2) || !DrawClasses.sameClass(uint64(w2), e.state.span)) return NO;
         uint256 lock = _lockup(w0, w1, e, provingPeriod);
         uint256 w3 = MarketLayout.loadWord(d, 3);
         uint256 next3 = _accrue(w1, w2, w3, clock, provingPeriod);

@@ -259,8 +259,8 @@ library DataSetUpdates {
     }
 
     /// @dev `ProviderEpochs.writeInline` and the version for a live data set whose words 1 and 2 the caller read: the
-    ///      span history and the version in one write of word 2, the root in the current parity's word, the size-class
-    ///      move only when the class changes; then `DataSetUpdated`.
+    ///      span history and the version in one write of word 2, the root in the current parity's word, the draw-class
+    ///      move only when the draw class changes; then `DataSetUpdated`.
     function _write(
         MarketLayout.Layout storage s,
         IStorageMarket.DataSetState memory st,
@@ -273,8 +273,12 @@ library DataSetUpdates {
         (uint256 next, uint256 parity) = _nextWord2(w2, span, st.version, ctx.tag);
         MarketLayout.storeWord(s.sets[id], 2, next);
         s.roots[id][parity] = st.root;
-        uint256 oldPlusOne = uint8(w1 >> MarketLayout.CLASS_BIT);
-        uint256 newPlusOne = span == 0 ? 0 : DataSetMath.classOf(span) + 1;
+        // The draw class moves with the span (`DrawClasses`): the old one is that of the current span (word 2).
+        (uint256 oldPlusOne, uint256 newPlusOne) = ProviderEpochs.drawClassMove(
+            uint64(w2),
+            uint8(w1 >> MarketLayout.CLASS_BIT),
+            span
+        );
         if (oldPlusOne != newPlusOne)
             (toLock, toUnlock) = ProviderEpochs.changeClassInline(s, id, oldPlusOne, newPlusOne, ctx.tag);
         emit IStorageMarket.DataSetUpdated(

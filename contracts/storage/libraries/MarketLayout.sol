@@ -255,9 +255,10 @@ library MarketLayout {
         mapping(address provider => ProofState) proofStates;
         // Versioned bitmap of non-empty size classes.
         mapping(address provider => uint256 word) masks;
-        // Versioned count of each size class.
+        // Per size class c the packed counts of its eight draw classes: current at key c, previous at c + 64
+        // (`DrawClasses`).
         mapping(address provider => mapping(uint256 c => uint256 word)) classCounts;
-        // Versioned slot entries: key `c << 64 | slot`, value a data set id.
+        // Versioned slot entries: key `k << 64 | slot` for draw class k, value a data set id.
         mapping(address provider => mapping(uint256 key => uint256 word)) slots;
         mapping(address provider => FaultLog.Log) faultLogs;
         mapping(address client => mapping(address key => IStorageMarket.SessionKey)) sessionKeys;

@@ -5,6 +5,7 @@ import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
 import { DataSetAccrual } from "./DataSetAccrual.sol";
 import { DataSetMath } from "./DataSetMath.sol";
 import { MarketLayout } from "./MarketLayout.sol";
+import { DrawClasses } from "./DrawClasses.sol";
 import { Versioned } from "./Versioned.sol";
 
 /// @title MarketViews
@@ -27,7 +28,7 @@ library MarketViews {
         v.restartEpoch = st.restartEpoch;
     }
 
-    /// @notice Frozen and current weight (leaves) of a provider: Σ count_c × 2^c.
+    /// @notice Frozen and current weight (leaves) of a provider: Σ count_k × capacity_k over its draw classes.
     /// @param s The market's storage.
     /// @param provider The provider.
     /// @return frozen Weight frozen for its next period.
@@ -38,29 +39,39 @@ library MarketViews {
     ) public view returns (uint256 frozen, uint256 current) {
         uint256 epoch = s.proofStates[provider].nextPeriod;
         uint256 maskWord = s.masks[provider];
+        mapping(uint256 => uint256) storage counts = s.classCounts[provider];
         for (uint256 c = 0; c < 48; ++c) {
-            uint256 w = s.classCounts[provider][c];
-            if ((Versioned.frozen(maskWord, epoch) >> c) & 1 == 1) frozen += Versioned.frozen(w, epoch) << c;
-            if ((Versioned.current(maskWord) >> c) & 1 == 1) current += Versioned.current(w) << c;
+            bool inFrozen = (Versioned.frozen(maskWord, epoch) >> c) & 1 == 1;
+            bool inCurrent = (Versioned.current(maskWord) >> c) & 1 == 1;
+            if (!inFrozen && !inCurrent) continue;
+            uint256 f = DrawClasses.frozen(counts, c, epoch);
+            uint256 cur = counts[c] & DrawClasses.COUNTS_MASK;
+            for (uint256 m = 0; m < 8; ++m) {
+                uint256 cap = DrawClasses.capacity((c << 3) | m);
+                uint256 shift = m * DrawClasses.COUNT_BITS;
+                if (inFrozen) frozen += ((f >> shift) & DrawClasses.COUNT_MASK) * cap;
+                if (inCurrent) current += ((cur >> shift) & DrawClasses.COUNT_MASK) * cap;
+            }
         }
     }
 
-    /// @notice Frozen count of class `c` and the data set frozen in `slot`.
+    /// @notice Frozen count of draw class `k` and the data set frozen in `slot`.
     /// @param s The market's storage.
     /// @param provider The provider.
-    /// @param c The size class.
+    /// @param k The draw class (`size class << 3 | eighth`).
     /// @param slot The slot.
-    /// @return count Frozen number of data sets in the class.
+    /// @return count Frozen number of data sets in the draw class.
     /// @return id The data set frozen in the slot.
     function classSlot(
         MarketLayout.Layout storage s,
         address provider,
-        uint8 c,
+        uint16 k,
         uint256 slot
     ) public view returns (uint256 count, uint64 id) {
         uint256 epoch = s.proofStates[provider].nextPeriod;
-        count = Versioned.frozen(s.classCounts[provider][c], epoch);
-        id = uint64(Versioned.frozen(s.slots[provider][(uint256(c) << 64) | slot], epoch));
+        uint256 packed = DrawClasses.frozen(s.classCounts[provider], k >> 3, epoch);
+        count = (packed >> ((k & 7) * DrawClasses.COUNT_BITS)) & DrawClasses.COUNT_MASK;
+        id = uint64(Versioned.frozen(s.slots[provider][(uint256(k) << 64) | slot], epoch));
     }
 
     /// @notice What settling would pay now.

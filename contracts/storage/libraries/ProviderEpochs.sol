@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import { IStorageMarket } from "../../interfaces/IStorageMarket.sol";
 import { DataSetAccrual } from "./DataSetAccrual.sol";
 import { DataSetMath } from "./DataSetMath.sol";
+import { DrawClasses } from "./DrawClasses.sol";
 import { FaultLog } from "./FaultLog.sol";
 import { MarketLayout } from "./MarketLayout.sol";
 import { Versioned } from "./Versioned.sol";
@@ -11,8 +12,9 @@ import { Versioned } from "./Versioned.sol";
 /// @title ProviderEpochs
 /// @notice The epoch rule (docs/SPEC.md §7.3): a provider's epoch N is its next unresolved period; every change
 ///         to what it must prove made during N is written copy-on-write (`Versioned`) and applies from N + 1.
-///         Size classes: per provider and class c a dense slot array of data set ids and a count; a data set of
-///         span s sits in class ceil(log2 s); removal moves the last slot into the hole.
+///         Draw classes (`DrawClasses`): per provider and draw class k a dense slot array of data set ids and a count;
+///         a data set of span s sits in draw class `DrawClasses.classOf(s)` (size class `ceil(log2 s)`, its eighth);
+///         removal moves the last slot into the hole.
 /// @dev Deployed and linked (public functions, DELEGATECALL) so the market stays under the 24 KiB limit.
 library ProviderEpochs {
     using FaultLog for FaultLog.Log;
@@ -187,6 +189,7 @@ library ProviderEpochs {
         uint32 tag
     ) internal returns (uint256 toLock, uint256 toUnlock) {
         MarketLayout.DataSet storage d = s.sets[id];
+        uint256 oldSpan = d.spanCur;
         if (d.writtenAt != tag) {
             d.spanPrev = d.spanCur;
             d.rootParity = 1 - d.rootParity;
@@ -194,18 +197,38 @@ library ProviderEpochs {
         }
         d.spanCur = span;
         s.roots[id][d.rootParity] = root;
-        uint256 oldPlusOne = d.classPlusOne;
-        uint256 newPlusOne = span == 0 ? 0 : DataSetMath.classOf(span) + 1;
+        (uint256 oldPlusOne, uint256 newPlusOne) = drawClassMove(oldSpan, d.classPlusOne, span);
         if (oldPlusOne == newPlusOne) return (0, 0);
         return changeClassInline(s, id, oldPlusOne, newPlusOne, tag);
     }
 
-    /// @notice Move a data set from size class `oldPlusOne - 1` to `newPlusOne - 1` (0: none) in epoch `tag`; a live
-    ///         data set's collateral follows its class. Returns the collateral to lock and to unlock.
+    /// @notice Draw classes + 1 of a data set's span before and after a write (0 = in none), or (0, 0) when both are
+    ///         in one draw class, seen without a logarithm: with `a = oldSpan − 1` and `x = a ^ (span − 1)`, the two
+    ///         agree on their bit length and four leading bits, which fix the draw class (`DrawClasses.classOf`),
+    ///         exactly when `16x` has no bit at or above a's bit length, i.e. `(16x & ~a) ≤ a`. A data set is always
+    ///         in the draw class of its current span.
+    /// @param oldSpan The span before.
+    /// @param oldSizePlusOne Its size class + 1 (`classPlusOne`; 0 when `oldSpan` is 0).
+    /// @param span The span after.
+    /// @return oldPlusOne Draw class + 1 before.
+    /// @return newPlusOne Draw class + 1 after (equal to `oldPlusOne` when the class does not change).
+    function drawClassMove(
+        uint256 oldSpan,
+        uint256 oldSizePlusOne,
+        uint256 span
+    ) internal pure returns (uint256 oldPlusOne, uint256 newPlusOne) {
+        if (oldSpan != 0 && span != 0 && DrawClasses.sameClass(oldSpan, span)) return (0, 0);
+        oldPlusOne = oldSizePlusOne == 0 ? 0 : DrawClasses.classIn(oldSpan, oldSizePlusOne - 1) + 1;
+        newPlusOne = span == 0 ? 0 : DrawClasses.classOf(span) + 1;
+    }
+
+    /// @notice Move a data set from draw class `oldPlusOne - 1` to `newPlusOne - 1` (0: none) in epoch `tag`; a live
+    ///         data set's collateral follows its size class (`draw class >> 3`). Returns the collateral to lock and to
+    ///         unlock.
     /// @param s The market's storage.
     /// @param id The data set.
-    /// @param oldPlusOne Its class + 1 before (0 = none).
-    /// @param newPlusOne Its class + 1 after (0 = none; differs from `oldPlusOne`).
+    /// @param oldPlusOne Its draw class + 1 before (0 = none).
+    /// @param newPlusOne Its draw class + 1 after (0 = none; differs from `oldPlusOne`).
     /// @param tag The epoch of the write.
     /// @return toLock Collateral to lock.
     /// @return toUnlock Collateral to unlock.
@@ -220,68 +243,70 @@ library ProviderEpochs {
         address provider = d.provider;
         if (oldPlusOne != 0) _removeFromClass(s, provider, d, oldPlusOne - 1, tag);
         if (newPlusOne != 0) _appendToClass(s, provider, id, d, newPlusOne - 1, tag);
-        d.classPlusOne = uint8(newPlusOne);
+        uint256 sizePlusOne = newPlusOne == 0 ? 0 : ((newPlusOne - 1) >> 3) + 1;
+        if (sizePlusOne == d.classPlusOne) return (0, 0);
+        d.classPlusOne = uint8(sizePlusOne);
         if (d.status != IStorageMarket.Status.Live) return (0, 0);
-        // A live data set's collateral follows its class; an ending one keeps its lock until it is closed.
+        // A live data set's collateral follows its size class; an ending one keeps its lock until it is closed.
         uint256 before =
             d.lockedClassPlusOne == 0
                 ? 0
                 : DataSetMath.collateral(d.collateralPerTiB, d.lockedClassPlusOne - 1);
-        uint256 after_ = newPlusOne == 0 ? 0 : DataSetMath.collateral(d.collateralPerTiB, newPlusOne - 1);
-        d.lockedClassPlusOne = uint8(newPlusOne);
+        uint256 after_ = sizePlusOne == 0 ? 0 : DataSetMath.collateral(d.collateralPerTiB, sizePlusOne - 1);
+        d.lockedClassPlusOne = uint8(sizePlusOne);
         if (after_ > before) toLock = after_ - before;
         else toUnlock = before - after_;
     }
 
+    /// @dev Append `id` to draw class `k`; the size class's mask bit is set when it held nothing.
     function _appendToClass(
         MarketLayout.Layout storage s,
         address provider,
         uint64 id,
         MarketLayout.DataSet storage d,
-        uint256 c,
+        uint256 k,
         uint32 tag
     ) private {
-        uint256 countWord = s.classCounts[provider][c];
-        uint256 count = Versioned.current(countWord);
+        (uint256 count, bool wasEmpty) = DrawClasses.move(s.classCounts[provider], k, true, tag);
         mapping(uint256 => uint256) storage slots = s.slots[provider];
-        uint256 key = (c << 64) | count;
+        uint256 key = (k << 64) | count;
         slots[key] = Versioned.write(slots[key], id, tag);
-        s.classCounts[provider][c] = Versioned.write(countWord, count + 1, tag);
         d.classSlot = uint32(count);
-        if (count == 0) {
+        if (wasEmpty) {
             uint256 maskWord = s.masks[provider];
             s.masks[provider] = Versioned.write(
                 maskWord,
-                Versioned.current(maskWord) | (uint256(1) << c),
+                Versioned.current(maskWord) | (uint256(1) << (k >> 3)),
                 tag
             );
         }
     }
 
+    /// @dev Remove `d` from draw class `k` (the last slot fills its hole); the size class's mask bit is cleared when
+    ///      it holds nothing after.
     function _removeFromClass(
         MarketLayout.Layout storage s,
         address provider,
         MarketLayout.DataSet storage d,
-        uint256 c,
+        uint256 k,
         uint32 tag
     ) private {
-        uint256 countWord = s.classCounts[provider][c];
-        // The data set is in the class, so count >= 1.
-        uint256 last = Versioned.current(countWord) - 1;
+        (uint256 count, bool emptied) = DrawClasses.move(s.classCounts[provider], k, false, tag);
+        // The data set is in the draw class, so count >= 1.
+        uint256 last = count - 1;
         uint256 index = d.classSlot;
         if (index != last) {
             mapping(uint256 => uint256) storage slots = s.slots[provider];
-            uint64 moved = uint64(Versioned.current(slots[(c << 64) | last]));
-            uint256 key = (c << 64) | index;
+            uint64 moved = uint64(Versioned.current(slots[(k << 64) | last]));
+            uint256 key = (k << 64) | index;
             slots[key] = Versioned.write(slots[key], moved, tag);
             s.sets[moved].classSlot = uint32(index);
         }
-        s.classCounts[provider][c] = Versioned.write(countWord, last, tag);
-        if (last == 0) {
+        if (emptied) {
             uint256 maskWord = s.masks[provider];
             s.masks[provider] = Versioned.write(
                 maskWord,
-                Versioned.current(maskWord) & ~(uint256(1) << c),
+                Versioned.current(maskWord) & ~(uint256(1) << (k >> 3)),
                 tag
             );
         }

@@ -13,7 +13,7 @@ import { getAddress } from "ethers";
 import type { Logger } from "../../runtime/logger.js";
 import type { IStorageMarket } from "../../../typechain-types/index.js";
 import { drawChallenges, type DrawnChallenge, type FrozenDataSet } from "../../sdk/datasets/draw.js";
-import { answerChallenge, ZERO_LEAF } from "../../sdk/datasets/proofAnswer.js";
+import { answerChallenge, ZERO_LEAF, type ChallengeTarget } from "../../sdk/datasets/proofAnswer.js";
 import { MAX_DATA_SET_HEIGHT } from "../../sdk/datasets/placement.js";
 import { StrataError } from "../../sdk/errors.js";
 import { decodeRevert } from "../chain.js";
@@ -103,15 +103,18 @@ export async function runProver(ctx: AgentContext): Promise<ProverResult> {
 }
 
 /**
- * The draw of `period` by the SDK mirror: the frozen class slots read from the market (`classSlot`), the frozen
+ * The draw of `period` by the SDK mirror: the frozen draw-class slots read from the market (`classSlot`), the frozen
  * span and root of each data set from the agent's own applied states.
  */
 export async function mirrorDraw(ctx: AgentContext, period: bigint, seed: string): Promise<DrawnChallenge[]> {
   const { market, me } = ctx.chain;
   const classes = new Map<number, bigint[]>();
   const dataSets = new Map<bigint, FrozenDataSet>();
-  for (let c = 0; c <= MAX_DATA_SET_HEIGHT; c++) {
-    const [count] = await market.classSlot(me, c, 0n);
+  // Every draw class's frozen count at once (the provider batches the calls), then the slots of the non-empty ones.
+  const drawClasses = Array.from({ length: (MAX_DATA_SET_HEIGHT + 1) << 3 }, (_, k) => k);
+  const counts = await Promise.all(drawClasses.map(async (k) => (await market.classSlot(me, k, 0n))[0]));
+  for (const c of drawClasses) {
+    const count = counts[c] ?? 0n;
     if (count === 0n) continue;
     const slots: bigint[] = [];
     for (let slot = 0n; slot < count; slot++) {
@@ -293,12 +296,10 @@ async function answerChallenges(
         `no applied state of challenged data set ${challenge.dataSetId}`,
       );
     }
-    const drawn: DrawnChallenge = {
+    const drawn: ChallengeTarget = {
       dataSetId: challenge.dataSetId,
       leaf: challenge.leaf,
       sizeClass: Number(challenge.depth),
-      slot: 0n,
-      drawIndex: 0n,
     };
     try {
       const answer = await answerChallenge(stateTree(frozen), drawn, pieceReader(ctx.pieces, frozen));

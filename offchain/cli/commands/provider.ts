@@ -357,7 +357,7 @@ async function status(ctx: CliContext, who: string | undefined): Promise<void> {
         : ""),
     `  proof bond (held by the market until the last data set closes): ${units.format(proofBond)}`,
     `  market balance (withdrawable): ${units.format(ledger)}`,
-    `  proving: ${formatBytes(weight.current * 64n)} of size-class capacity, next period ${proof.nextPeriod} (current ${currentPeriod}; periods of ${formatSpan(provingPeriod)}), ${proof.missedPeriods} missed`,
+    `  proving: ${formatBytes(weight.current * 64n)} of draw-class capacity, next period ${proof.nextPeriod} (current ${currentPeriod}; periods of ${formatSpan(provingPeriod)}), ${proof.missedPeriods} missed`,
     agentError === null ? (agent === null ? "  agent: -" : "  agent: reachable") : `  agent: ${agentError}`,
     ...(computeRuntime === null
       ? []

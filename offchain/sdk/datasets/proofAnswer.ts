@@ -34,13 +34,16 @@ export interface ChallengeAnswer {
   readonly path: readonly string[];
 }
 
+/** What an answer needs of a challenge: the data set, the leaf and the depth of the frozen tree. */
+export type ChallengeTarget = Pick<DrawnChallenge, "dataSetId" | "leaf" | "sizeClass">;
+
 /**
  * Answer `challenge` from `tree`, the data-set tree of the state frozen for the period (not a newer one: its root
  * must equal the frozen root). Throws INVALID_ARGUMENT when the tree's depth is not the challenge's class.
  */
 export async function answerChallenge(
   tree: DataSetTree,
-  challenge: DrawnChallenge,
+  challenge: ChallengeTarget,
   reader: PieceReader,
 ): Promise<ChallengeAnswer> {
   if (tree.depth !== challenge.sizeClass) {
@@ -64,7 +67,7 @@ export async function answerChallenge(
  * and leaf + path (exactly `sizeClass` siblings) recompute the frozen root.
  */
 export function verifyChallengeAnswer(
-  challenge: DrawnChallenge,
+  challenge: ChallengeTarget,
   frozen: FrozenDataSet,
   answer: ChallengeAnswer,
 ): boolean {

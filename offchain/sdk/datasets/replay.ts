@@ -2,14 +2,14 @@
 // design §3-§4), with the same copy-on-write words as the market, so that the frozen state of a provider's
 // current period — the input of the challenge draw — is known off chain without reading contract storage.
 //
-// The slot algorithm (the market's, step for step): a data set with span s > 0 is in class c = ceil(log2 s);
-// adding it appends a slot to its class (count_c += 1); removing it moves the class's last slot into its hole and
-// decrements count_c; a span change that changes c is a removal from the old class then an append to the new one.
-// Every word written (count_c, slot entries, the data set's span and root) is versioned by the provider's
+// The slot algorithm (the market's, step for step): a data set with span s > 0 is in draw class k = drawClassOf(s)
+// (size class ceil(log2 s), its eighth); adding it appends a slot to its draw class (count_k += 1); removing it moves
+// the draw class's last slot into its hole and decrements count_k; a span change that changes k is a removal from the
+// old draw class then an append to the new one.
+// Every word written (count_k, slot entries, the data set's span and root) is versioned by the provider's
 // nextPeriod N at the time of the change; the change's effectivePeriod is N + 1.
 import { StrataError } from "../errors.js";
-import type { FrozenDataSet, FrozenProviderState } from "./draw.js";
-import { sizeClass } from "./money.js";
+import { drawClassOf, type FrozenDataSet, type FrozenProviderState } from "./draw.js";
 import { EMPTY_DATA_SET_ROOT } from "./tree.js";
 import { VersionedWord, type StoredWord } from "./versionedWord.js";
 
@@ -59,7 +59,9 @@ export interface ReplayedDataSet {
   readonly root: string;
   /** Current size class, undefined when empty or ended. */
   readonly sizeClass: number | undefined;
-  /** Current slot in that class. */
+  /** Current draw class (`sizeClass << 3 | eighth`), undefined when empty or ended. */
+  readonly drawClass: number | undefined;
+  /** Current slot in that draw class. */
   readonly slot: number | undefined;
   readonly ended: boolean;
 }
@@ -68,7 +70,7 @@ interface DataSetRecord {
   readonly provider: string;
   version: bigint;
   readonly state: VersionedWord<FrozenDataSet>;
-  sizeClass: number | undefined;
+  drawClass: number | undefined;
   slot: number;
   ended: boolean;
 }
@@ -79,14 +81,17 @@ interface ProviderRecord {
   readonly slots: Map<number, VersionedWord<bigint>[]>;
 }
 
+/** The snapshot format: 2 since slots are per draw class (docs/SPEC.md §4.3); 1 held power-of-two classes. */
+export const REPLAY_SNAPSHOT_FORMAT = 2;
+
 /** A JSON-safe copy of the whole replay (bigints as decimal strings), for a daemon's database. */
 export interface ReplaySnapshot {
-  readonly format: 1;
+  readonly format: typeof REPLAY_SNAPSHOT_FORMAT;
   readonly providers: readonly {
     readonly provider: string;
     readonly nextPeriod: string;
     readonly classes: readonly {
-      readonly sizeClass: number;
+      readonly drawClass: number;
       readonly count: JsonWord<number>;
       readonly slots: readonly JsonWord<string>[];
     }[];
@@ -96,7 +101,7 @@ export interface ReplaySnapshot {
     readonly provider: string;
     readonly version: string;
     readonly state: JsonWord<{ readonly span: string; readonly root: string }>;
-    readonly sizeClass: number | null;
+    readonly drawClass: number | null;
     readonly slot: number;
     readonly ended: boolean;
   }[];
@@ -177,8 +182,9 @@ export class DataSetReplay {
       version: record.version,
       span: state.span,
       root: state.root,
-      sizeClass: record.sizeClass,
-      slot: record.sizeClass === undefined ? undefined : record.slot,
+      sizeClass: record.drawClass === undefined ? undefined : record.drawClass >> 3,
+      drawClass: record.drawClass,
+      slot: record.drawClass === undefined ? undefined : record.slot,
       ended: record.ended,
     };
   }
@@ -195,12 +201,12 @@ export class DataSetReplay {
   /** A JSON-safe copy of the replay; `DataSetReplay.fromSnapshot` restores it exactly. */
   toSnapshot(): ReplaySnapshot {
     return {
-      format: 1,
+      format: REPLAY_SNAPSHOT_FORMAT,
       providers: [...this.providers.entries()].map(([provider, record]) => ({
         provider,
         nextPeriod: record.nextPeriod.toString(),
         classes: [...record.counts.entries()].map(([c, count]) => ({
-          sizeClass: c,
+          drawClass: c,
           count: toJson(count.toStored(), (value) => value),
           slots: (record.slots.get(c) ?? []).map((word) => toJson(word.toStored(), (id) => id.toString())),
         })),
@@ -213,7 +219,7 @@ export class DataSetReplay {
           span: state.span.toString(),
           root: state.root,
         })),
-        sizeClass: record.sizeClass ?? null,
+        drawClass: record.drawClass ?? null,
         slot: record.slot,
         ended: record.ended,
       })),
@@ -222,7 +228,7 @@ export class DataSetReplay {
 
   /** Restore a replay saved with `toSnapshot` (INVALID_ARGUMENT for an unknown format). */
   static fromSnapshot(snapshot: ReplaySnapshot): DataSetReplay {
-    if ((snapshot.format as number) !== 1) {
+    if ((snapshot.format as number) !== REPLAY_SNAPSHOT_FORMAT) {
       throw new StrataError("INVALID_ARGUMENT", `unknown replay snapshot format ${snapshot.format}`);
     }
     const replay = new DataSetReplay();
@@ -230,9 +236,9 @@ export class DataSetReplay {
       const record = replay.providerRecord(provider.provider);
       record.nextPeriod = BigInt(provider.nextPeriod);
       for (const entry of provider.classes) {
-        record.counts.set(entry.sizeClass, VersionedWord.fromStored(fromJson(entry.count, (value) => value)));
+        record.counts.set(entry.drawClass, VersionedWord.fromStored(fromJson(entry.count, (value) => value)));
         record.slots.set(
-          entry.sizeClass,
+          entry.drawClass,
           entry.slots.map((word) => VersionedWord.fromStored(fromJson(word, (id) => BigInt(id)))),
         );
       }
@@ -244,7 +250,7 @@ export class DataSetReplay {
         state: VersionedWord.fromStored(
           fromJson(entry.state, (state) => ({ span: BigInt(state.span), root: state.root })),
         ),
-        sizeClass: entry.sizeClass ?? undefined,
+        drawClass: entry.drawClass ?? undefined,
         slot: entry.slot,
         ended: entry.ended,
       });
@@ -261,7 +267,7 @@ export class DataSetReplay {
       provider: key(event.provider),
       version: 0n,
       state: new VersionedWord(EMPTY_STATE),
-      sizeClass: undefined,
+      drawClass: undefined,
       slot: 0,
       ended: false,
     });
@@ -284,8 +290,8 @@ export class DataSetReplay {
     }
     const period = this.changePeriod(record.provider, event.effectivePeriod);
     const provider = this.providerRecord(record.provider);
-    const newClass = sizeClass(event.span);
-    if (newClass !== record.sizeClass) {
+    const newClass = drawClassOf(event.span);
+    if (newClass !== record.drawClass) {
       this.removeFromClass(provider, record, period);
       if (newClass !== undefined) this.appendToClass(provider, record, event.dataSetId, newClass, period);
     }
@@ -343,12 +349,12 @@ export class DataSetReplay {
     const word = (words[slot] ??= new VersionedWord(0n));
     word.write(dataSetId, period);
     count.write(slot + 1, period);
-    record.sizeClass = c;
+    record.drawClass = c;
     record.slot = slot;
   }
 
   private removeFromClass(provider: ProviderRecord, record: DataSetRecord, period: bigint): void {
-    const c = record.sizeClass;
+    const c = record.drawClass;
     if (c === undefined) return;
     const count = countWord(provider, c);
     const words = slotWords(provider, c);
@@ -357,13 +363,13 @@ export class DataSetReplay {
       const moved = words[last]?.current;
       const hole = words[record.slot];
       if (moved === undefined || hole === undefined) {
-        throw new StrataError("DATA_SET_EVENT_OUT_OF_ORDER", `class ${c} has no slot ${last}`);
+        throw new StrataError("DATA_SET_EVENT_OUT_OF_ORDER", `draw class ${c} has no slot ${last}`);
       }
       hole.write(moved, period);
       this.record(moved).slot = record.slot;
     }
     count.write(last, period);
-    record.sizeClass = undefined;
+    record.drawClass = undefined;
   }
 
   private record(dataSetId: bigint): DataSetRecord {

@@ -67,7 +67,7 @@ export interface ProofCheckDetail {
   reason?: string;
   via?: "direct" | "multicall";
   seedBlock?: number;
-  /** Frozen weight in leaves (Σ count_c × 2^c). */
+  /** Number of data sets frozen for the period. */
   dataSets?: number;
   challenges?: { index: number; dataSetId: bigint; leaf: bigint; status: string }[];
   problems?: { code: string; challenge?: number; dataSetId?: bigint; detail: string }[];

@@ -6,7 +6,7 @@
  * the replay is always a function of the events the index holds — rebuilt from an older checkpoint, or from the
  * provider's first event when none is left.
  */
-import { DataSetReplay, type ReplaySnapshot } from "../../sdk/datasets/replay.js";
+import { DataSetReplay, REPLAY_SNAPSHOT_FORMAT, type ReplaySnapshot } from "../../sdk/datasets/replay.js";
 import type { Before, WorkerDb } from "../db/index.js";
 import { applyToReplay } from "../replay/feed.js";
 
@@ -18,11 +18,15 @@ export interface ReplayAt {
 
 /** The replay of `provider` with every indexed event strictly before `before` applied; checkpoints it there. */
 export function replayBefore(db: WorkerDb, provider: string, before: Before): ReplayAt {
-  const checkpoint = db.replayCheckpoint(provider, before);
+  const saved = db.replayCheckpoint(provider, before);
+  const snapshot = saved === undefined ? undefined : (JSON.parse(saved.snapshot) as ReplaySnapshot);
+  // A checkpoint of an older format (the power-of-two classes before draw classes) is not restored: the replay starts
+  // over from the provider's first event.
+  const checkpoint = snapshot?.format === REPLAY_SNAPSHOT_FORMAT ? saved : undefined;
   const replay =
-    checkpoint === undefined
+    checkpoint === undefined || snapshot === undefined
       ? new DataSetReplay()
-      : DataSetReplay.fromSnapshot(JSON.parse(checkpoint.snapshot) as ReplaySnapshot);
+      : DataSetReplay.fromSnapshot(snapshot);
   const events = db.replayEvents(provider, { ...(checkpoint ? { after: checkpoint.at } : {}), before });
   for (const event of events) applyToReplay(replay, event);
   const last = events.at(-1);
