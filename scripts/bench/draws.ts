@@ -13,7 +13,7 @@ import { AbiCoder, keccak256 } from "ethers";
 import { network } from "hardhat";
 import {
   drawChallenges,
-  drawClassOf,
+  frozenStateOf,
   drawWord,
   maxDraws,
   type FrozenProviderState,
@@ -53,18 +53,8 @@ const LAYOUTS: readonly Layout[] = [
   },
 ];
 
-function stateOf(spans: readonly bigint[]): FrozenProviderState {
-  const classes = new Map<number, bigint[]>();
-  const dataSets = new Map<bigint, { span: bigint; root: string }>();
-  spans.forEach((span, index) => {
-    const id = BigInt(index + 1);
-    const k = drawClassOf(span);
-    if (k === undefined) return;
-    classes.set(k, [...(classes.get(k) ?? []), id]);
-    dataSets.set(id, { span, root: keccak256(AbiCoder.defaultAbiCoder().encode(["uint256"], [id])) });
-  });
-  return { classes, dataSets };
-}
+const stateOf = (spans: readonly bigint[]): FrozenProviderState =>
+  frozenStateOf(spans, (id) => keccak256(AbiCoder.defaultAbiCoder().encode(["uint256"], [id])));
 
 /** Rejected draws of the previous rule (class ceil(log2 span), capacity 2^c, up to 8 × count words). */
 function previousRuleRejections(seed: string, provider: string, spans: readonly bigint[]): number {

@@ -5,6 +5,7 @@ import {
   drawCapacity,
   drawChallenges,
   drawClassOf,
+  frozenStateOf,
   drawWord,
   frozenWeight,
   maxDraws,
@@ -18,18 +19,7 @@ const PROVIDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const ROOT = "0x" + "11".repeat(32);
 
 /** A frozen state of data sets with the given spans, in slot order (ids 1, 2, ...), classes by the market's rule. */
-function stateOf(spans: readonly bigint[]): FrozenProviderState {
-  const classes = new Map<number, bigint[]>();
-  const dataSets = new Map<bigint, { span: bigint; root: string }>();
-  spans.forEach((span, index) => {
-    const id = BigInt(index + 1);
-    const c = drawClassOf(span);
-    if (c === undefined) return;
-    classes.set(c, [...(classes.get(c) ?? []), id]);
-    dataSets.set(id, { span, root: ROOT });
-  });
-  return { classes, dataSets };
-}
+const stateOf = (spans: readonly bigint[]): FrozenProviderState => frozenStateOf(spans, () => ROOT);
 
 /** The draw written the slow way: every (draw class, slot, leaf) position listed in order, indexed by w mod W. */
 function referenceDraw(

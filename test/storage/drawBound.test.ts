@@ -3,7 +3,7 @@ import { AbiCoder, keccak256 } from "ethers";
 import { network } from "hardhat";
 import {
   drawChallenges,
-  drawClassOf,
+  frozenStateOf,
   drawWord,
   maxDraws,
   type FrozenProviderState,
@@ -14,18 +14,7 @@ const rootOf = (id: bigint) => coder.encode(["uint256"], [id]);
 const seedOf = (tag: string, index: number) => keccak256(coder.encode(["string", "uint256"], [tag, index]));
 
 /** The frozen state the harness holds for `spans` (ids 1, 2, ... in order; roots are the ids). */
-function stateOf(spans: readonly bigint[]): FrozenProviderState {
-  const classes = new Map<number, bigint[]>();
-  const dataSets = new Map<bigint, { span: bigint; root: string }>();
-  spans.forEach((span, index) => {
-    const id = BigInt(index + 1);
-    const k = drawClassOf(span);
-    if (k === undefined) return;
-    classes.set(k, [...(classes.get(k) ?? []), id]);
-    dataSets.set(id, { span, root: rootOf(id) });
-  });
-  return { classes, dataSets };
-}
+const stateOf = (spans: readonly bigint[]): FrozenProviderState => frozenStateOf(spans, rootOf);
 
 async function harnessWith(spans: readonly bigint[]) {
   const { ethers } = await network.create();

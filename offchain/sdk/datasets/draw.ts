@@ -65,6 +65,24 @@ export interface FrozenProviderState {
   readonly dataSets: ReadonlyMap<bigint, FrozenDataSet>;
 }
 
+/**
+ * The frozen state of data sets with the given spans, in slot order (ids 1, 2, ...; span 0 holds no slot), each in
+ * its draw class as the market places it; `rootOf(id)` gives each data set's root. For benchmarks and tests that
+ * draw over a layout.
+ */
+export function frozenStateOf(spans: readonly bigint[], rootOf: (id: bigint) => string): FrozenProviderState {
+  const classes = new Map<number, bigint[]>();
+  const dataSets = new Map<bigint, FrozenDataSet>();
+  spans.forEach((span, index) => {
+    const id = BigInt(index + 1);
+    const k = drawClassOf(span);
+    if (k === undefined) return;
+    classes.set(k, [...(classes.get(k) ?? []), id]);
+    dataSets.set(id, { span, root: rootOf(id) });
+  });
+  return { classes, dataSets };
+}
+
 /** One accepted challenge, in draw order. */
 export interface DrawnChallenge {
   readonly dataSetId: bigint;
