@@ -173,8 +173,11 @@ async function main(): Promise<number> {
       clientAddress: devAccountWallet(CLIENT_ACCOUNT).address,
       file: values.file ?? null,
     });
-    const repair = await runRepairStory({ chain, progress: p, worker, mandate: storage.mandate });
-    const permanent = await runPermanentStory({ chain, progress: p, clientAccount: CLIENT_ACCOUNT });
+    // The agents still running (the storage story killed one): the chapters that move the clock wait for each of
+    // them to prove every period it is due for.
+    const provers = agents.filter((a) => a !== storage.offline).map((a) => a.address);
+    const repair = await runRepairStory({ chain, progress: p, worker, mandate: storage.mandate, provers });
+    const permanent = await runPermanentStory({ chain, progress: p, clientAccount: CLIENT_ACCOUNT, provers });
     const compute = await runComputeStory({
       chain,
       progress: p,

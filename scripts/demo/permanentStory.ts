@@ -26,12 +26,15 @@ import { createPermanentAgentClient } from "../../offchain/sdk/durability/perman
 import { StrataError } from "../../offchain/sdk/errors.js";
 import type { LocalChain } from "../lib/localChain.js";
 import { strataCli, until } from "../lib/localProcesses.js";
+import { proveThroughPeriod } from "./proving.js";
 import type { Progress } from "./progress.js";
 
 export interface PermanentStoryInput {
   chain: LocalChain;
   progress: Progress;
   clientAccount: number;
+  /** The providers whose agents are running: none of them may miss a period while the clock moves. */
+  provers: readonly string[];
 }
 
 export interface PermanentStoryResult {
@@ -56,17 +59,19 @@ export function permanentOf(chain: LocalChain): PermanentStorage {
 
 /**
  * Move the local chain's clock until every piece of permanent file `fileId` is live: past the offer window, then
- * into each holder's next proof window (the agents do the rest). Resolves to the file's view.
+ * into each holder's next proof window (the agents do the rest), never leaving a running provider of `provers`
+ * behind a period it was due to prove. Resolves to the file's view.
  */
 export async function advanceUntilPermanentLive(
   chain: LocalChain,
   fileId: bigint,
+  provers: readonly string[] = [],
   timeoutMs = 600_000,
 ): Promise<PermanentFileView> {
   const perm = permanentOf(chain);
   const market = StorageMarket__factory.connect(chain.addresses.market, chain.provider);
   const now = async () => BigInt((await chain.provider.getBlock("latest"))?.timestamp ?? 0);
-  const [config, window] = await Promise.all([perm.config(), market.parameters().then((p) => p.proofWindow)]);
+  const config = await perm.config();
   const n = Number(config.totalShards);
   let seen = "nothing read yet";
   const waited = until(
@@ -106,13 +111,7 @@ export async function advanceUntilPermanentLive(
       const holders = placed.map((s) => s.provider ?? "");
       const next = await Promise.all(holders.map(async (h) => (await market.proofState(h)).nextPeriod));
       const latest = next.reduce((a, b) => (a > b ? a : b), 0n);
-      const end = await market.periodStart(latest + 1n);
-      const at = await now();
-      if (at < end - window + 5n) await chain.advance(Number(end - window + 5n - at));
-      await until(`the holders to prove period ${latest}`, async () => {
-        const proofs = await Promise.all(holders.map((h) => market.proofState(h)));
-        return proofs.every((p) => p.nextPeriod > latest) ? true : undefined;
-      });
+      await proveThroughPeriod(chain, market, latest, { required: holders, running: provers });
       return undefined;
     },
     timeoutMs,
@@ -168,7 +167,7 @@ export async function runPermanentStory(input: PermanentStoryInput): Promise<Per
   p.check(stored.file.principalLeft === stored.quote.principal, "the principal held is not the quoted one");
 
   p.step("Provider agents offer for its pieces (cheapest wins), place, prove and confirm them");
-  const view = await advanceUntilPermanentLive(chain, stored.fileId);
+  const view = await advanceUntilPermanentLive(chain, stored.fileId, input.provers);
   for (const s of view.slots) {
     p.detail(
       `piece ${s.index}: ${s.stage} with ${s.provider ?? "nobody"} at ${tokens(s.pricePerTiBMonth)} tokens per TiB-month, data set ${s.dataSetId ?? "none"}`,

@@ -9,6 +9,7 @@ import { RepairMandate__factory, StorageMarket__factory } from "../../typechain-
 import type { LocalChain } from "../lib/localChain.js";
 import { until, type RunningWorker } from "../lib/localProcesses.js";
 import type { Progress } from "./progress.js";
+import { proveThroughPeriod } from "./proving.js";
 
 export interface RepairStoryInput {
   chain: LocalChain;
@@ -16,6 +17,8 @@ export interface RepairStoryInput {
   worker: RunningWorker;
   /** The file's repair mandate. */
   mandate: string;
+  /** The providers whose agents are running: none of them may miss a period while the clock moves. */
+  provers: readonly string[];
 }
 
 export interface RepairStoryResult {
@@ -34,7 +37,6 @@ export async function runRepairStory(input: RepairStoryInput): Promise<RepairSto
   const p: Progress = input.progress;
   const market = StorageMarket__factory.connect(chain.addresses.market, chain.provider);
   const mandate = RepairMandate__factory.connect(input.mandate, chain.provider);
-  const now = async () => BigInt((await chain.provider.getBlock("latest"))?.timestamp ?? 0);
 
   p.step("The worker repairs the lost piece onto another provider under the client's repair mandate");
   const opened = await until(
@@ -58,19 +60,13 @@ export async function runRepairStory(input: RepairStoryInput): Promise<RepairSto
   );
   const dataSetId = bound.args.dataSetId;
   p.detail(`data set ${dataSetId} (client: the mandate's wallet) holds exactly the lost piece's commitment`);
-  const window = (await market.parameters()).proofWindow;
   const claimed = await until(
     "the worker to claim the repair",
     async () => {
       const events = await mandate.queryFilter(mandate.filters.RepairClaimed(repairId));
       if (events[0]) return events[0];
       const next = (await market.proofState(terms.provider)).nextPeriod;
-      const end = await market.periodStart(next + 1n);
-      const at = await now();
-      if (at < end - window + 5n) await chain.advance(Number(end - window + 5n - at));
-      await until(`the new provider to prove period ${next}`, async () =>
-        (await market.proofState(terms.provider)).nextPeriod > next ? true : undefined,
-      );
+      await proveThroughPeriod(chain, market, next, { required: [terms.provider], running: input.provers });
       return undefined;
     },
     240_000,

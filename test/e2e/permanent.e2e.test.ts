@@ -91,7 +91,11 @@ describe("e2e: a permanent file is placed on all its providers by their agents a
       return slots.every((s) => s.price > 0n) ? true : undefined;
     });
     // Offers close; each winner awards, fetches, creates, places; the holders prove periods until all are live.
-    const view = await advanceUntilPermanentLive(chain, fileId);
+    const view = await advanceUntilPermanentLive(
+      chain,
+      fileId,
+      agents.map((a) => a.address),
+    );
     expect(view.livePieces).to.equal(3);
     const holders = view.slots.map((s) => s.provider);
     expect(new Set(holders)).to.deep.equal(new Set(agents.map((a) => a.address)));

@@ -1,0 +1,40 @@
+/**
+ * Moving a local chain's clock through proving periods without making honest providers miss them: the demo's
+ * chapters jump to the proof window of the period they wait for, and every running provider that is due for that
+ * period (its next period to prove is exactly that one) proves it before the clock moves again. A provider left
+ * behind by the jumps would miss periods, have its data sets terminated for faults, and lose pieces that nobody
+ * lost.
+ */
+import type { StorageMarket } from "../../typechain-types/index.js";
+import type { LocalChain } from "../lib/localChain.js";
+import { until } from "../lib/localProcesses.js";
+
+/**
+ * Move the clock into the proof window of `period` (5 s after it opens) unless it is there already, and wait until
+ * every address of `provers` that was due for `period` when called (and every address of `required`) has proven it.
+ */
+export async function proveThroughPeriod(
+  chain: LocalChain,
+  market: StorageMarket,
+  period: bigint,
+  provers: { required: readonly string[]; running: readonly string[] },
+  timeoutMs = 90_000,
+): Promise<void> {
+  const states = await Promise.all(provers.running.map((p) => market.proofState(p)));
+  const due = [...provers.required, ...provers.running.filter((_, i) => states[i]?.nextPeriod === period)];
+  const [end, window, block] = await Promise.all([
+    market.periodStart(period + 1n),
+    market.parameters().then((p) => p.proofWindow),
+    chain.provider.getBlock("latest"),
+  ]);
+  const at = BigInt(block?.timestamp ?? 0);
+  if (at < end - window + 5n) await chain.advance(Number(end - window + 5n - at));
+  await until(
+    `the providers due for period ${period} to prove it`,
+    async () => {
+      const proofs = await Promise.all(due.map((p) => market.proofState(p)));
+      return proofs.every((p) => p.nextPeriod > period) ? true : undefined;
+    },
+    timeoutMs,
+  );
+}
