@@ -282,8 +282,11 @@ describe("e2e: Anvil as the node", function () {
         return state.nextPeriod >= last ? true : undefined;
       });
 
-      // No missed duty: the live providers were never reported and missed nothing.
+      // No missed duty: the live providers were never reported and missed nothing, and neither agent died while
+      // its node was away (a stray rejection from a failed RPC call once ended an agent's process).
       for (const agent of [live1, live2]) {
+        expect(agent.process.exitCode, `agent ${agent.account} exited`).to.equal(null);
+        expect(agent.process.signalCode, `agent ${agent.account} was killed`).to.equal(null);
         expect(
           (await market.queryFilter(market.filters.MissedProofsReported(agent.address))).length,
         ).to.equal(0);

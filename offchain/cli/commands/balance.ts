@@ -10,6 +10,7 @@ import { StrataError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
 import { decimalAmount, uintList } from "../parse.js";
 import type { Runner } from "../runner.js";
+import { confirmTransaction } from "../../sdk/chain/confirm.js";
 
 export function registerBalanceCommands(program: Command, run: Runner): void {
   program
@@ -236,7 +237,7 @@ async function withdrawPermanent(
     }
     const refund = file.principal - file.spent;
     const tx = await perm.abandon(fileId);
-    await tx.wait();
+    await confirmTransaction(tx);
     abandoned.push({ fileId, refund, txHash: tx.hash });
     ctx.note(`abandoned permanent file ${fileId}: ${units.format(refund)} owed to ${file.uploader}`);
   }
@@ -254,7 +255,7 @@ async function withdrawPermanent(
     );
   }
   const tx = await perm.withdrawOwed();
-  await tx.wait();
+  await confirmTransaction(tx);
   ctx.result(
     { account: me, from: "permanent", abandoned, withdrawn: owed, remaining: 0n, txHash: tx.hash },
     () => [
@@ -321,7 +322,7 @@ async function withdraw(ctx: CliContext, amountText: string | undefined, from: L
     );
   }
   const tx = await market.withdraw(amount);
-  await tx.wait();
+  await confirmTransaction(tx);
   ctx.result(
     { account: me, from, withdrawn: amount, remaining: available - amount, txHash: tx.hash },
     () => `withdrew ${units.format(amount)} (remaining ${from} balance ${units.format(available - amount)})`,

@@ -15,6 +15,7 @@ import { amountsJson, formatDuration, periodWhen, tokenJson } from "../format/un
 import { address, nonNegativeInt, positiveInt } from "../parse.js";
 import type { Runner } from "../runner.js";
 import { resolveTargets } from "../targets.js";
+import { confirmTransaction } from "../../sdk/chain/confirm.js";
 
 interface ListOptions {
   client?: string | true;
@@ -170,9 +171,9 @@ async function terminate(ctx: CliContext, target: string): Promise<void> {
         continue;
       }
       const tx = await market.terminateDataSet(info.id);
-      const receipt = await tx.wait();
+      const receipt = await confirmTransaction(tx);
       let endPeriod: bigint | null = null;
-      for (const log of receipt?.logs ?? []) {
+      for (const log of receipt.logs) {
         const parsed = market.interface.parseLog(log);
         if (parsed?.name === "DataSetTerminated") endPeriod = parsed.args.endPeriod as bigint;
       }

@@ -5,6 +5,7 @@ import type { CliContext } from "../context.js";
 import { amountsJson, tokenJson } from "../format/units.js";
 import { address, decimalAmount } from "../parse.js";
 import type { Runner } from "../runner.js";
+import { confirmTransaction } from "../../sdk/chain/confirm.js";
 
 interface MintOptions {
   to?: string;
@@ -41,7 +42,7 @@ async function mint(ctx: CliContext, amountText: string, opts: MintOptions): Pro
     });
   }
   const tx = await token.mint(to, amount);
-  await tx.wait();
+  await confirmTransaction(tx);
   const balance = await token.balanceOf(to);
   ctx.result(
     { to, token: tokenJson(units), ...amountsJson({ minted: amount, balance }, units), txHash: tx.hash },

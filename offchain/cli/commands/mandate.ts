@@ -10,6 +10,7 @@ import type { CliContext } from "../context.js";
 import { address, decimalAmount, list, nonNegativeInt } from "../parse.js";
 import type { Runner } from "../runner.js";
 import { checkManifestChain } from "../targets.js";
+import { confirmTransaction } from "../../sdk/chain/confirm.js";
 
 interface MandateOptions {
   budget: string;
@@ -103,7 +104,7 @@ async function openMandate(ctx: CliContext, manifestPath: string, opts: MandateO
     owner: signer,
     factory,
     approve: async (spender, amount) => {
-      await (await token.approve(spender, amount)).wait();
+      await confirmTransaction(await token.approve(spender, amount));
     },
     terms: {
       priceCeiling:

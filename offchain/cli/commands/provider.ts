@@ -12,6 +12,7 @@ import { amountsJson, formatBytes, formatSpan, isoTime, timeFromNow, tokenJson }
 import type { ProviderRegistry } from "../../../typechain-types/index.js";
 import { address, byteSize, decimalAmount, nonNegativeInt } from "../parse.js";
 import type { Runner } from "../runner.js";
+import { confirmTransaction } from "../../sdk/chain/confirm.js";
 
 interface InitOptions {
   config: string;
@@ -231,7 +232,7 @@ async function register(ctx: CliContext, opts: RegisterOptions): Promise<void> {
   const tx = registered
     ? await registry.updateProvider(payee, endpoint, opts.capacity, price)
     : await registry.register(payee, endpoint, opts.capacity, price);
-  await tx.wait();
+  await confirmTransaction(tx);
   const action = registered ? "updated" : "registered";
   ctx.result(
     {
@@ -269,11 +270,11 @@ async function stake(ctx: CliContext, amountText: string): Promise<void> {
   let approveTx: string | null = null;
   if (allowance < amount) {
     const approval = await token.approve(registryAddress, amount);
-    await approval.wait();
+    await confirmTransaction(approval);
     approveTx = approval.hash;
   }
   const tx = await registry.stake(me, amount);
-  await tx.wait();
+  await confirmTransaction(tx);
   const info = await registry.stakeInfo(me);
   ctx.result(
     {
@@ -396,7 +397,7 @@ async function unbond(ctx: CliContext, amountText: string | undefined, all: bool
     );
   }
   const tx = await registry.requestUnbond(amount);
-  await tx.wait();
+  await confirmTransaction(tx);
   const [after, delay] = await Promise.all([registry.stakeInfo(me), registry.unbondingDelay()]);
   ctx.result(
     {
@@ -429,7 +430,7 @@ async function cancelUnbond(ctx: CliContext, amountText: string | undefined): Pr
     );
   }
   const tx = await registry.cancelUnbond(amount);
-  await tx.wait();
+  await confirmTransaction(tx);
   const after = await registry.stakeInfo(me);
   ctx.result(
     {
@@ -463,7 +464,7 @@ async function withdrawUnbonded(ctx: CliContext): Promise<void> {
   }
   const payee = await registry.payeeOf(me);
   const tx = await registry.withdrawUnbonded();
-  await tx.wait();
+  await confirmTransaction(tx);
   ctx.result(
     {
       provider: me,
@@ -493,7 +494,7 @@ async function deregister(ctx: CliContext): Promise<void> {
     );
   }
   const tx = await registry.deregister();
-  await tx.wait();
+  await confirmTransaction(tx);
   const after = await registry.stakeInfo(me);
   ctx.result(
     {

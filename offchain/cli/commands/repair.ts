@@ -16,6 +16,7 @@ import { defaultBriefPath, fileJournal } from "../../sdk/repair/forFile.js";
 import type { CliContext } from "../context.js";
 import { nonNegativeInt, positiveInt } from "../parse.js";
 import type { Runner } from "../runner.js";
+import { confirmTransaction } from "../../sdk/chain/confirm.js";
 
 interface RepairOptions {
   piece?: number;
@@ -113,8 +114,7 @@ async function repair(ctx: CliContext, file: string, opts: RepairOptions): Promi
       } catch (error) {
         throw chainRevert(`${label} would revert`, error);
       }
-      const receipt = await (await send()).wait();
-      if (receipt === null) throw new StrataError("CHAIN_REVERT", `${label} was not mined`);
+      const receipt = await confirmTransaction(await send());
       return receipt;
     },
     journal: fileJournal(opts.journal ?? `${path.replace(/\.json$/, "")}.repairs.json`),

@@ -21,6 +21,7 @@ import type { CliContext, TokenUnits } from "../context.js";
 import { collectInputs } from "./inputs.js";
 import { checkOutputPath, writeOutput } from "./outputs.js";
 import { formatBytes } from "../format/units.js";
+import { confirmTransaction } from "../../sdk/chain/confirm.js";
 
 export interface PermanentStoreOptions {
   yes?: boolean;
@@ -163,7 +164,7 @@ export async function storePermanentFiles(
           agentFor: (endpoint) => createPermanentAgentClient(endpoint, { timeoutMs: 120_000 }),
           approve: async (spender, amount) => {
             if ((await token.allowance(await signer.getAddress(), spender)) >= amount) return;
-            await (await token.approve(spender, amount)).wait();
+            await confirmTransaction(await token.approve(spender, amount));
           },
         },
       ),

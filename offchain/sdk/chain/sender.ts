@@ -3,7 +3,7 @@
  * are serialised so two never read the same pending nonce, and reverts are decoded into CHAIN_REVERT.
  */
 import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
-import { StrataError } from "../errors.js";
+import { confirmTransaction } from "./confirm.js";
 import { chainRevert } from "./revert.js";
 
 export class TransactionSender {
@@ -42,50 +42,12 @@ export class TransactionSender {
   }
 
   /**
-   * Wait for `tx` (configured timeout); a reverted receipt throws CHAIN_REVERT. A transaction the node stops
-   * knowing (no receipt and no transaction by its hash, twice in a row: dropped from its pool, or lost with the
-   * node's recent blocks when it restarted without them) throws TX_DROPPED at once instead of waiting out the
+   * Wait for `tx` (configured timeout) by polling for its receipt (`confirmTransaction`): a reverted receipt throws
+   * CHAIN_REVERT, and a transaction the node stops knowing throws TX_DROPPED at once instead of waiting out the
    * timeout, so a caller with a deadline (a proof window) can send again in time.
    */
-  async wait(tx: ContractTransactionResponse): Promise<ContractTransactionReceipt> {
-    let receipt: ContractTransactionReceipt | null;
-    const watch = { done: false };
-    try {
-      receipt = await Promise.race([tx.wait(1, this.txTimeoutMs), this.untilDropped(tx, watch)]);
-    } catch (error) {
-      if (error instanceof StrataError && error.code === "TX_DROPPED") throw error;
-      throw chainRevert(`transaction ${tx.hash} failed`, error);
-    } finally {
-      watch.done = true;
-    }
-    if (!receipt) throw new StrataError("CHAIN_REVERT", `transaction ${tx.hash} was not mined`);
-    return receipt;
-  }
-
-  /** Rejects with TX_DROPPED when the node twice in a row knows neither `tx` nor its receipt; else never settles. */
-  private async untilDropped(tx: ContractTransactionResponse, watch: { done: boolean }): Promise<never> {
-    let unknown = 0;
-    // Read through a function: `wait` sets the flag while this loop awaits.
-    const stopped = () => watch.done;
-    while (!stopped()) {
-      await new Promise((resolve) => setTimeout(resolve, this.dropCheckMs).unref());
-      if (stopped()) break;
-      const known = await Promise.all([
-        tx.provider.getTransaction(tx.hash),
-        tx.provider.getTransactionReceipt(tx.hash),
-      ]).then(
-        ([sent, mined]) => sent !== null || mined !== null,
-        () => true, // the node is unreachable: nothing to conclude (the timeout still applies)
-      );
-      unknown = known ? 0 : unknown + 1;
-      if (unknown >= 2) {
-        throw new StrataError(
-          "TX_DROPPED",
-          `transaction ${tx.hash} is no longer known to the node (dropped, or its block was lost); send it again`,
-        );
-      }
-    }
-    return new Promise<never>(() => undefined);
+  wait(tx: ContractTransactionResponse): Promise<ContractTransactionReceipt> {
+    return confirmTransaction(tx, { timeoutMs: this.txTimeoutMs, dropCheckMs: this.dropCheckMs });
   }
 
   /**

@@ -3,6 +3,7 @@ import type { StorageMarket } from "../../../typechain-types/index.js";
 import type { PaymentToken } from "../chain/connect.js";
 import { rawAmounts, tokenAmountFormat, type DescribableToken } from "../chain/tokenAmounts.js";
 import { StrataError } from "../errors.js";
+import { confirmTransaction } from "../chain/confirm.js";
 
 /** How the top-ups of a client's data sets are paid. */
 export interface FundingPlan {
@@ -53,6 +54,6 @@ export async function ensureEscrowFunding(needed: bigint, deps: FundingDeps): Pr
   }
   if (allowance >= needed) return { ...plan, source: "allowance" };
   const tx = await deps.token.approve(market, needed);
-  await tx.wait();
+  await confirmTransaction(tx);
   return { ...plan, source: "allowance", allowance: needed, approveTx: tx.hash };
 }

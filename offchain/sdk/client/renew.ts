@@ -7,6 +7,7 @@ import { StrataError } from "../errors.js";
 import type { Manifest } from "../manifest/manifest.js";
 import { costFor, readDataSet, type DataSetReader } from "./dataSets.js";
 import { ensureEscrowFunding, type FundingPlan } from "./funding.js";
+import { confirmTransaction } from "../chain/confirm.js";
 
 export interface RenewResult {
   topUps: { dataSetId: bigint; amount: bigint; txHash: string }[];
@@ -48,7 +49,7 @@ export async function renewDataSets(
   for (const { id, amount } of plan) {
     if (amount === 0n) continue;
     const tx = await deps.market.topUp(id, amount);
-    await tx.wait();
+    await confirmTransaction(tx);
     topUps.push({ dataSetId: id, amount, txHash: tx.hash });
   }
   return { topUps, funding, total };

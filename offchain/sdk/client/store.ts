@@ -37,6 +37,7 @@ import { recordPathFor } from "./dataSetRecord.js";
 import { ensureEscrowFunding, type FundingPlan } from "./funding.js";
 import { openDataSet, type OpenContext } from "./openDataSet.js";
 import { selectProviders, type ProviderOffer, type RegistryReader } from "./selectProviders.js";
+import { confirmTransaction } from "../chain/confirm.js";
 
 export interface StoreRequest {
   /** The file: streamed from disk (`file`, any size, bounded memory) or given in memory (`bytes`). */
@@ -690,7 +691,7 @@ export async function fundAndApply(
         await resendPublicIndex(manifest, p, deps);
       }
       if (amount > 0n) {
-        await (await deps.market.topUp(p.dataSetId, amount)).wait();
+        await confirmTransaction(await deps.market.topUp(p.dataSetId, amount));
         p.topUp = amount;
         emit({ type: "topped-up", dataSetId: p.dataSetId, amount });
       }

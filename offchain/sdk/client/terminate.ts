@@ -11,6 +11,7 @@ import type { Manifest } from "../manifest/manifest.js";
 import type { AgentClient } from "./agentClient.js";
 import { readDataSet, type DataSetReader } from "./dataSets.js";
 import { checkedLayout } from "./openDataSet.js";
+import { confirmTransaction } from "../chain/confirm.js";
 
 export type DataSetRemoval =
   | { dataSetId: bigint; action: "pieces-removed"; version: bigint; offsets: number[] }
@@ -48,9 +49,9 @@ export async function removeFile(manifest: Manifest, deps: RemoveFileDeps): Prom
     if (held === null || others === null || others.length === 0) {
       // Nothing else of the client's is in it (or its provider cannot say): end it with notice.
       const tx = await deps.market.terminateDataSet(dataSetId);
-      const receipt = await tx.wait();
+      const receipt = await confirmTransaction(tx);
       let endPeriod: bigint | null = null;
-      for (const log of receipt?.logs ?? []) {
+      for (const log of receipt.logs) {
         const parsed = deps.market.interface.parseLog(log);
         if (parsed?.name === "DataSetTerminated") endPeriod = parsed.args.endPeriod as bigint;
       }

@@ -2,6 +2,7 @@
 // (withdrawEscrow), then the market balance goes to the wallet.
 import type { StorageMarket } from "../../../typechain-types/index.js";
 import { findDataSetIds, type DataSetReader } from "./dataSets.js";
+import { confirmTransaction } from "../chain/confirm.js";
 
 export interface WithdrawResult {
   fromEscrow: { dataSetId: bigint; amount: bigint; txHash: string }[];
@@ -22,13 +23,13 @@ export async function withdrawClientFunds(
       const amount = await market.withdrawableEscrow(id);
       if (amount === 0n) continue;
       const tx = await market.withdrawEscrow(id, amount);
-      await tx.wait();
+      await confirmTransaction(tx);
       fromEscrow.push({ dataSetId: id, amount, txHash: tx.hash });
     }
   }
   const balance = await market.balanceOf(client);
   if (balance === 0n) return { fromEscrow, withdrawn: 0n, txHash: null };
   const tx = await market.withdraw(balance);
-  await tx.wait();
+  await confirmTransaction(tx);
   return { fromEscrow, withdrawn: balance, txHash: tx.hash };
 }

@@ -19,6 +19,7 @@ import {
   type OrderStatus,
   type PostedOrder,
 } from "./orders.js";
+import { confirmTransaction } from "../chain/confirm.js";
 
 /** The deployment's compute market bound to `runner`; DEPLOYMENT_NOT_FOUND when the deployment has none. */
 export function computeMarketOf(
@@ -247,7 +248,7 @@ export async function ensureComputeFunding(
   }
   if (allowance >= needed) return { source: "allowance", needed, ledger, wallet, approveTx: null };
   const tx = await deps.token.approve(spender, needed);
-  await tx.wait();
+  await confirmTransaction(tx);
   return { source: "allowance", needed, ledger, wallet, approveTx: tx.hash };
 }
 

@@ -26,6 +26,7 @@ import { StrataError } from "../errors.js";
 import { PieceList } from "../repair/pieceList.js";
 import { rebuildPiece } from "../repair/rebuild.js";
 import type { PermanentAgentClient } from "./permanentAgent.js";
+import { confirmTransaction } from "../chain/confirm.js";
 
 /** Bytes of the length header in front of a permanent file's payload. */
 export const LENGTH_HEADER_BYTES = 8;
@@ -332,8 +333,8 @@ export async function storePermanent(
   const maxPayment = options.maxPayment ?? quote.total;
   await deps.approve(contract, maxPayment);
   const tx = await permanent.storePermanent(encoded.list.root, encoded.pieceSpan, maxPayment);
-  const receipt = await tx.wait();
-  if (receipt?.status !== 1) {
+  const receipt = await confirmTransaction(tx);
+  if (receipt.status !== 1) {
     throw new StrataError("CHAIN_REVERT", `storePermanent ${tx.hash} failed`);
   }
   let fileId: bigint | null = null;

@@ -12,6 +12,7 @@ import { encodeRepairBrief, parseRepairBrief, type RepairBrief } from "./brief.j
 import type { RepairJournal, RepairRecord } from "./driver.js";
 import { signMandate, type MandateTerms } from "./mandate.js";
 import { PieceList, type ListedPiece } from "./pieceList.js";
+import { confirmTransaction } from "../chain/confirm.js";
 
 /** The file's pieces as a mandate lists them: each piece's commitment, span and the data set first holding it. */
 export function manifestPieces(manifest: Manifest): ListedPiece[] {
@@ -108,8 +109,7 @@ export async function openMandateForFile(
   if (terms.budget > 0n) await request.approve(factoryAddress, terms.budget);
   const mandate = await factory.mandateAddress(ownerAddress, nonce);
   const tx = await factory.openMandate(terms, signature);
-  const receipt = await tx.wait();
-  if (receipt === null) throw new StrataError("CHAIN_REVERT", "openMandate was not mined");
+  const receipt = await confirmTransaction(tx);
   return { mandate, terms, brief: briefFromManifest(manifest, mandate), txHash: receipt.hash };
 }
 

@@ -10,6 +10,7 @@ import { isoTime, tokenJson } from "../../format/units.js";
 import { address } from "../../parse.js";
 import type { Runner } from "../../runner.js";
 import { chainNow, leaseId, signedMarket, workloadsDirOption } from "./shared.js";
+import { confirmTransaction } from "../../../sdk/chain/confirm.js";
 
 interface AcceptOptions {
   cheapest?: boolean;
@@ -62,7 +63,7 @@ async function accept(
     : null;
   if (workload) await sendWorkload(chosen.endpoint, workload, { fetch: ctx.io.fetch });
   const tx = await compute.acceptBid(orderId, chosen.provider);
-  await tx.wait();
+  await confirmTransaction(tx);
   const status = await leaseStatus(compute, orderId);
   ctx.result(
     {

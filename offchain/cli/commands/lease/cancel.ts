@@ -4,6 +4,7 @@ import type { CliContext } from "../../context.js";
 import { amountJson, tokenJson } from "../../format/units.js";
 import type { Runner } from "../../runner.js";
 import { leaseId, signedMarket } from "./shared.js";
+import { confirmTransaction } from "../../../sdk/chain/confirm.js";
 
 export function registerLeaseCancel(lease: Command, run: Runner): void {
   lease
@@ -19,7 +20,7 @@ async function cancel(ctx: CliContext, orderId: bigint): Promise<void> {
   const { market: compute } = await signedMarket(ctx);
   const units = await ctx.tokenUnits();
   const tx = await compute.cancelOrder(orderId);
-  const refund = cancelRefund(compute, await tx.wait());
+  const refund = cancelRefund(compute, await confirmTransaction(tx));
   ctx.result(
     { orderId, ...amountJson("refund", refund, units), token: tokenJson(units), txHash: tx.hash },
     () =>

@@ -7,6 +7,7 @@ import { closureJson } from "../../format/lease.js";
 import { tokenJson } from "../../format/units.js";
 import type { Runner } from "../../runner.js";
 import { leaseId, signedMarket } from "./shared.js";
+import { confirmTransaction } from "../../../sdk/chain/confirm.js";
 
 interface CloseOptions {
   reason?: CloseReason;
@@ -40,7 +41,7 @@ async function close(ctx: CliContext, id: bigint, opts: CloseOptions): Promise<v
   const reason = closeReasonFor(before, me, opts.reason);
   const isTenant = before.tenant.toLowerCase() === me.toLowerCase();
   const tx = await compute.closeLease(id, closeReasonIndex(reason));
-  await tx.wait();
+  await confirmTransaction(tx);
   const after = await leaseStatus(compute, id);
   const c = after.closed;
   ctx.result(

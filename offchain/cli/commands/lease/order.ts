@@ -16,6 +16,7 @@ import { amountsJson, formatSpan, isoTime, tokenJson } from "../../format/units.
 import { decimalAmount, nonNegativeInt, positiveInt } from "../../parse.js";
 import type { Runner } from "../../runner.js";
 import { chainNow, workloadsDirOption } from "./shared.js";
+import { confirmTransaction } from "../../../sdk/chain/confirm.js";
 
 interface OrderOptions {
   workload: string;
@@ -126,7 +127,7 @@ async function order(ctx: CliContext, opts: OrderOptions): Promise<void> {
   const chainRequest = requestToChain(request); // validates the labels before any transaction
   const funding = await ensureComputeFunding(deposit, { market: compute, token, signer });
   const tx = await compute.createOrder(chainRequest);
-  const orderId = postedOrderId(compute, await tx.wait(), tx.hash);
+  const orderId = postedOrderId(compute, await confirmTransaction(tx), tx.hash);
   const kept = await keepWorkload(opts.workloadsDir, workload);
   const escrow = deposit - params.closeBounty;
   const { cpuMillicores: cpu, memoryMiB: memory } = resources;

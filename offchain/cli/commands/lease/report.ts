@@ -8,6 +8,7 @@ import { amountsJson, tokenJson } from "../../format/units.js";
 import type { Runner } from "../../runner.js";
 import { leaseId, signedMarket } from "./shared.js";
 import { sendMissedHeartbeatsReport } from "../../../sdk/compute/reportGas.js";
+import { confirmTransaction } from "../../../sdk/chain/confirm.js";
 
 export function registerLeaseReport(lease: Command, run: Runner): void {
   lease
@@ -22,7 +23,7 @@ async function report(ctx: CliContext, id: bigint): Promise<void> {
   const units = await ctx.tokenUnits();
   checkReportable(await leaseStatus(compute, id));
   const tx = await sendMissedHeartbeatsReport(compute, id);
-  const reported = missedHeartbeatsReport(compute, await tx.wait());
+  const reported = missedHeartbeatsReport(compute, await confirmTransaction(tx));
   const after = await leaseStatus(compute, id);
   ctx.result(
     {

@@ -7,6 +7,7 @@ import { amountsJson, isoTime, tokenJson } from "../../format/units.js";
 import { decimalAmount } from "../../parse.js";
 import type { Runner } from "../../runner.js";
 import { leaseId } from "./shared.js";
+import { confirmTransaction } from "../../../sdk/chain/confirm.js";
 
 export function registerLeaseTopUp(lease: Command, run: Runner): void {
   lease
@@ -28,7 +29,7 @@ async function topUp(ctx: CliContext, id: bigint, amountText: string): Promise<v
   requireLive(await leaseStatus(compute, id));
   const funding = await ensureComputeFunding(amount, { market: compute, token, signer });
   const tx = await compute.topUp(id, amount);
-  await tx.wait();
+  await confirmTransaction(tx);
   const after = await leaseStatus(compute, id);
   ctx.result(
     {

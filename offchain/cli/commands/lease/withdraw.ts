@@ -5,6 +5,7 @@ import { amountsJson, tokenJson } from "../../format/units.js";
 import { decimalAmount } from "../../parse.js";
 import type { Runner } from "../../runner.js";
 import { signedMarket } from "./shared.js";
+import { confirmTransaction } from "../../../sdk/chain/confirm.js";
 
 export function registerLeaseWithdraw(lease: Command, run: Runner): void {
   lease
@@ -26,7 +27,7 @@ async function withdraw(ctx: CliContext, amountText: string | undefined): Promis
     units.format,
   );
   const tx = await compute.withdraw(amount);
-  await tx.wait();
+  await confirmTransaction(tx);
   ctx.result(
     {
       account: me,

@@ -21,6 +21,7 @@ import {
 } from "../../../sdk/compute/workload.js";
 import { StrataError } from "../../../sdk/errors.js";
 import type { CliContext } from "../../context.js";
+import { confirmTransaction } from "../../../sdk/chain/confirm.js";
 
 export interface BackendOptions {
   maxPrice?: string;
@@ -124,7 +125,7 @@ export async function startBackend(
   const chainRequest = requestToChain(request);
   await ensureComputeFunding(deposit, { market: compute, token, signer });
   const tx = await compute.createOrder(chainRequest);
-  const orderId = postedOrderId(compute, await tx.wait(), tx.hash);
+  const orderId = postedOrderId(compute, await confirmTransaction(tx), tx.hash);
   ctx.note(`backend: order ${orderId} posted (up to ${maxPrice} tokens per hour); waiting for bids…`);
   const view = await orderView(compute, orderId, await chainNow(ctx));
   const timeoutMs = opts.timeout * 1000;
@@ -137,7 +138,7 @@ export async function startBackend(
   const bids = await activeBids(compute, chain.registry, orderId, view.order.blockNumber);
   const chosen = chooseBid(bids, orderId, undefined);
   await sendWorkload(chosen.endpoint, workload, { fetch: ctx.io.fetch });
-  await (await compute.acceptBid(orderId, chosen.provider)).wait();
+  await confirmTransaction(await compute.acceptBid(orderId, chosen.provider));
   const url = `${chosen.endpoint.replace(/\/+$/, "")}/v1/leases/${orderId}/${service}/`;
   ctx.note(`backend: lease ${orderId} with ${chosen.provider}; waiting for ${url} to answer…`);
   await until(`the backend at ${url}`, timeoutMs, async () => {

@@ -24,6 +24,7 @@ import {
 } from "./permanent.js";
 import { signAndPost, storeManifestPath, storeSiteFiles } from "./publish.js";
 import { currentManifest, readSiteState, writeSiteState, SITES_DIR, type SiteState } from "./state.js";
+import { confirmTransaction } from "../../../sdk/chain/confirm.js";
 
 export interface DeployOptions {
   name?: string;
@@ -258,7 +259,9 @@ export async function publish(
     const compute = computeMarketOf(chain.deployment, signer);
     const before = await leaseStatus(compute, BigInt(previousBackend.leaseId));
     if (before.live !== null) {
-      await (await compute.closeLease(before.id, closeReasonIndex(closeReasonFor(before, owner)))).wait();
+      await confirmTransaction(
+        await compute.closeLease(before.id, closeReasonIndex(closeReasonFor(before, owner))),
+      );
       closedLease = previousBackend.leaseId;
     }
   }

@@ -30,6 +30,7 @@ import {
   solvencyJson,
   solvencyLines,
 } from "../../files/permanent.js";
+import { confirmTransaction } from "../../../sdk/chain/confirm.js";
 
 /** Longest backend url a record carries (siteBackendSchema): the bound a quote is made for before the lease. */
 export const MAX_BACKEND_URL = 2048;
@@ -141,7 +142,7 @@ export async function storePermanentCopy(
       agentFor: (endpoint) => createPermanentAgentClient(endpoint, { timeoutMs: 120_000 }),
       approve: async (spender, amount) => {
         if ((await token.allowance(await signer.getAddress(), spender)) >= amount) return;
-        await (await token.approve(spender, amount)).wait();
+        await confirmTransaction(await token.approve(spender, amount));
       },
     },
   );

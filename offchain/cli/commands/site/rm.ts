@@ -16,6 +16,7 @@ import type { Runner } from "../../runner.js";
 import { signAndPost } from "./publish.js";
 import { resolveSiteId } from "./resolve.js";
 import { readSiteState, writeSiteState, SITES_DIR } from "./state.js";
+import { confirmTransaction } from "../../../sdk/chain/confirm.js";
 
 interface RmOptions {
   applyTimeout: number;
@@ -56,7 +57,9 @@ async function remove(ctx: CliContext, ref: string, opts: RmOptions): Promise<vo
     const compute = computeMarketOf(chain.deployment, signer);
     const lease = await leaseStatus(compute, BigInt(state.backend.leaseId));
     if (lease.live !== null) {
-      await (await compute.closeLease(lease.id, closeReasonIndex(closeReasonFor(lease, owner)))).wait();
+      await confirmTransaction(
+        await compute.closeLease(lease.id, closeReasonIndex(closeReasonFor(lease, owner))),
+      );
       leaseClosed = state.backend.leaseId;
     }
   }
