@@ -128,6 +128,13 @@ export interface LocalChain {
    * from the last block's time; blocks then come every second.
    */
   restartNode(downMs: number): Promise<void>;
+  /**
+   * Hold the chain still: no block is mined (transactions wait in the pool) until `resumeMining`. For reading a
+   * consistent state while the agents and the worker keep sending transactions.
+   */
+  pauseMining(): Promise<void>;
+  /** Mine again as the node did before `pauseMining` (Anvil: a block every second, its finest interval). */
+  resumeMining(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -360,6 +367,18 @@ async function deployToNode(
       // Anvil answers hardhat_mine too, but anvil_mine is its own name.
       await provider.send(node === "anvil" ? "anvil_mine" : "hardhat_mine", ["0x" + blocks.toString(16)]);
     },
+    async pauseMining() {
+      await provider.send("evm_setIntervalMining", [0]);
+      await provider.send("evm_setAutomine", [false]);
+    },
+    async resumeMining() {
+      if (node === "hardhat") {
+        await provider.send("evm_setAutomine", [true]);
+        await provider.send("evm_setIntervalMining", [250]);
+      } else {
+        await provider.send("evm_setIntervalMining", [1]);
+      }
+    },
     async restartNode(downMs: number) {
       if (child === null || node !== "anvil" || options.stateFile === undefined)
         throw new StrataError(
@@ -368,8 +387,7 @@ async function deployToNode(
         );
       // Stop mining first, so that the state Anvil writes on exit holds every block a client has seen (a block
       // mined while it exits can be missing from the file: to the clients that would be a reorganisation).
-      await provider.send("evm_setIntervalMining", [0]);
-      await provider.send("evm_setAutomine", [false]);
+      await chain.pauseMining();
       const last = await provider.getBlock("latest");
       await stopProcess(child);
       await new Promise((r) => setTimeout(r, downMs));

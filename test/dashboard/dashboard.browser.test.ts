@@ -78,14 +78,21 @@ describe("dashboard in headless Chromium, after the demo story", function () {
     });
     const tokenContract = TestStablecoin__factory.connect(local.addresses.token, local.provider);
     token = { symbol: await tokenContract.symbol(), decimals: Number(await tokenContract.decimals()) };
-    // The index trails the head by its confirmations: wait until it holds every block mined so far.
+  });
+
+  /**
+   * Hold the chain still and wait until the worker's index holds every block but the last (it trails the head by
+   * its confirmation): the agents and the worker keep sending transactions (proofs, settlements, reports), and the
+   * pages and the chain reads compared with them must see the same state.
+   */
+  async function holdStill(local: LocalChain, url: string): Promise<void> {
+    await local.pauseMining();
     const head = await local.provider.getBlockNumber();
-    const url = worker.url;
-    await until("the worker's index to reach the story's last block", async () => {
+    await until("the worker's index to reach the chain's last block", async () => {
       const health = (await (await fetch(`${url}/health`)).json()) as { indexedBlock: number | null };
       return (health.indexedBlock ?? 0) >= head - 1 ? true : undefined;
     });
-  });
+  }
 
   after(async function () {
     if (this.currentTest?.state === "failed") console.error(lines.join("\n"));
@@ -103,11 +110,19 @@ describe("dashboard in headless Chromium, after the demo story", function () {
 
   it("shows the chain's figures and links overview → provider → data set → lease → watcher", async function () {
     if (!browser || !worker || !chain) throw new Error("not started");
+    const page = await browser.context.newPage();
+    await holdStill(chain, worker.url);
+    try {
+      await compareWithChain(page, worker, chain);
+    } finally {
+      await chain.resumeMining();
+    }
+  });
+
+  async function compareWithChain(page: Page, worker: RunningWorker, chain: LocalChain): Promise<void> {
     const registry = ProviderRegistry__factory.connect(chain.addresses.registry, chain.provider);
     const market = StorageMarket__factory.connect(chain.addresses.market, chain.provider);
     const compute = ComputeMarket__factory.connect(chain.addresses.computeMarket ?? "", chain.provider);
-    const page = await browser.context.newPage();
-
     const response = await page.goto(`${worker.url}/`);
     expect(response?.status()).to.equal(200);
     await shot(page, "overview");
@@ -181,7 +196,7 @@ describe("dashboard in headless Chromium, after the demo story", function () {
     const bad = await page.goto(`${worker.url}/leases/not-a-number`);
     expect(bad?.status()).to.equal(400);
     await page.close();
-  });
+  }
 
   it("works with JavaScript disabled: tables and links are plain HTML", async function () {
     if (!worker) throw new Error("not started");
