@@ -109,7 +109,7 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
         uint64 closesAt = s.deadline;
         if (closesAt != 0 && block.timestamp > closesAt) revert PermanentOfferWindow(fileId, index, closesAt);
         if (
-            msg.sender == s.lastProvider ||
+            (msg.sender == s.lastProvider && block.timestamp <= s.barredUntil) ||
             _holds[fileId][msg.sender] ||
             !IProviderRegistry(_market.registry()).isRegistered(msg.sender)
         ) revert PermanentProviderRefused(msg.sender);
@@ -268,6 +268,9 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
         address provider = s.provider;
         _holds[fileId][provider] = false;
         s.lastProvider = provider;
+        // Others come first; after one offer window the last provider may offer too (with exactly n providers it is
+        // the only one that holds no other piece of the file).
+        s.barredUntil = uint64(block.timestamp + _config.offerWindow);
         s.provider = address(0);
         s.price = 0;
         s.deadline = 0;

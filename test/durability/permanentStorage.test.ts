@@ -336,6 +336,31 @@ describe("PermanentStorage: pay once, keep forever", () => {
     );
   });
 
+  it("test_reportLost_barsTheLastProviderForOneOfferWindowOnly", async () => {
+    // With exactly n providers, the one that lost a piece is the only one holding no other piece of the file: a bar
+    // for good would leave the slot open forever. Others come first for one offer window; then it may offer.
+    const p = await permanentSetup();
+    const fileId = await storeFile(p);
+    const provider = p.providers[2];
+    if (!provider) throw new Error("provider");
+    await (await p.perm.connect(provider).offer(fileId, 0, 2n * USDC)).wait();
+    await p.f.helpers.time.increase(601n);
+    await (await p.perm.award(fileId, 0)).wait();
+    await p.f.helpers.time.increase(86_401n);
+    await (await p.perm.reportLost(fileId, 0)).wait();
+    const lostAt = BigInt((await p.f.ethers.provider.getBlock("latest"))?.timestamp ?? 0);
+    const slot = await p.perm.slot(fileId, 0);
+    expect(slot.lastProvider).to.equal(provider.address);
+    expect(slot.barredUntil).to.equal(lostAt + 600n);
+    await p.f.helpers.time.increaseTo(slot.barredUntil - 1n); // the next block is the last one barred
+    await expect(p.perm.connect(provider).offer(fileId, 0, USDC)).to.be.revertedWithCustomError(
+      p.perm,
+      "PermanentProviderRefused",
+    );
+    await p.f.helpers.time.increaseTo(slot.barredUntil); // the refused offer mined nothing: the clock moves here
+    await expect(p.perm.connect(provider).offer(fileId, 0, USDC)).to.emit(p.perm, "OfferMade");
+  });
+
   it("test_config_everyFieldIsBoundedInCode", async () => {
     const p = await permanentSetup();
     const base = testConfig();

@@ -87,7 +87,9 @@ interface IPermanentStorage is IERC1271 {
     /// @param provider Best offer (Open), winner (Awarded, Placed, Live).
     /// @param price Best or winning price per TiB-month.
     /// @param deadline Open: offers close; Awarded: latest placement; Placed: latest proof.
-    /// @param lastProvider The provider that lost it last (barred from offering for it).
+    /// @param barredUntil Until when `lastProvider` may not offer for it (one offer window after the loss; then it may,
+    ///        so a slot whose only eligible provider lost it is not closed for good).
+    /// @param lastProvider The provider that lost it last.
     /// @param pieceRoot The piece commitment (known once placed).
     // Read by people; packed by use.
     // solhint-disable-next-line gas-struct-packing
@@ -98,6 +100,7 @@ interface IPermanentStorage is IERC1271 {
         address provider;
         uint128 price;
         uint64 deadline;
+        uint64 barredUntil;
         address lastProvider;
         bytes32 pieceRoot;
     }
@@ -220,7 +223,8 @@ interface IPermanentStorage is IERC1271 {
     error PermanentOfferWindow(uint256 fileId, uint32 index, uint64 closesAt);
     /// @notice The offer is not below the best one or above the ceiling.
     error PermanentOfferRejected(uint256 price, uint256 best, uint256 ceiling);
-    /// @notice The provider may not offer (not registered, lost this piece, or already holds a piece of the file).
+    /// @notice The provider may not offer (not registered, lost this piece less than an offer window ago, or already
+    ///         holds a piece of the file).
     error PermanentProviderRefused(address provider);
     /// @notice The piece is not in the file's list.
     error PermanentUnknownPiece(uint32 index, bytes32 pieceRoot);
@@ -255,7 +259,8 @@ interface IPermanentStorage is IERC1271 {
     ) external returns (uint256 fileId);
 
     /// @notice A registered provider offers to hold piece `index` at `price` (open slot only; must beat the best
-    ///         offer; at most the ceiling). The first offer opens an `offerWindow`.
+    ///         offer; at most the ceiling). The first offer opens an `offerWindow`. The provider that lost the piece
+    ///         may offer again once an offer window has passed since the loss.
     /// @param fileId The file.
     /// @param index The piece.
     /// @param price Price per TiB-month.

@@ -481,7 +481,8 @@ async function considerFile(ctx: AgentContext, view: TickView, fileId: bigint, n
     .filter(
       ({ slot }) =>
         slot.stage === STAGE.Open &&
-        !isMe(ctx, slot.lastProvider) &&
+        // The provider that lost a piece may offer again only after one offer window (others come first).
+        !(isMe(ctx, slot.lastProvider) && view.now <= slot.barredUntil) &&
         !isMe(ctx, slot.provider) &&
         (slot.deadline === 0n || view.now < slot.deadline) &&
         (slot.price === 0n || price < slot.price),
