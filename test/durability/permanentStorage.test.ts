@@ -318,7 +318,7 @@ describe("PermanentStorage: pay once, keep forever", () => {
     expect((await p.perm.slot(fileId, 1)).provider).to.equal(b.address);
   });
 
-  it("test_awardNotPlaced_isLostAndReopens", async () => {
+  it("test_awardNotPlaced_isLostAndReopens_theLastProviderBarredForOneOfferWindow", async () => {
     const p = await permanentSetup();
     const fileId = await storeFile(p);
     const provider = p.providers[2];
@@ -329,29 +329,15 @@ describe("PermanentStorage: pay once, keep forever", () => {
     await expect(p.perm.reportLost(fileId, 0)).to.be.revertedWithCustomError(p.perm, "PermanentPieceNotLost");
     await p.f.helpers.time.increase(86_401n);
     await expect(p.perm.reportLost(fileId, 0)).to.emit(p.perm, "PieceLost");
-    expect((await p.perm.slot(fileId, 0)).stage).to.equal(0n);
-    await expect(p.perm.connect(provider).offer(fileId, 0, USDC)).to.be.revertedWithCustomError(
-      p.perm,
-      "PermanentProviderRefused",
-    );
-  });
-
-  it("test_reportLost_barsTheLastProviderForOneOfferWindowOnly", async () => {
-    // With exactly n providers, the one that lost a piece is the only one holding no other piece of the file: a bar
-    // for good would leave the slot open forever. Others come first for one offer window; then it may offer.
-    const p = await permanentSetup();
-    const fileId = await storeFile(p);
-    const provider = p.providers[2];
-    if (!provider) throw new Error("provider");
-    await (await p.perm.connect(provider).offer(fileId, 0, 2n * USDC)).wait();
-    await p.f.helpers.time.increase(601n);
-    await (await p.perm.award(fileId, 0)).wait();
-    await p.f.helpers.time.increase(86_401n);
-    await (await p.perm.reportLost(fileId, 0)).wait();
     const lostAt = BigInt((await p.f.ethers.provider.getBlock("latest"))?.timestamp ?? 0);
     const slot = await p.perm.slot(fileId, 0);
-    expect(slot.lastProvider).to.equal(provider.address);
-    expect(slot.barredUntil).to.equal(lostAt + 600n);
+    expect([slot.stage, slot.lastProvider, slot.barredUntil]).to.deep.equal([
+      0n,
+      provider.address,
+      lostAt + 600n,
+    ]);
+    // With exactly n providers, the one that lost a piece is the only one holding no other piece of the file: a bar
+    // for good would leave the slot open forever. Others come first for one offer window; then it may offer.
     await p.f.helpers.time.increaseTo(slot.barredUntil - 1n); // the next block is the last one barred
     await expect(p.perm.connect(provider).offer(fileId, 0, USDC)).to.be.revertedWithCustomError(
       p.perm,
