@@ -120,6 +120,7 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   UPLOAD_OFFSET_MISMATCH: 2,
   CONFIG_TOKEN_DECIMALS: 1,
   TX_DROPPED: 2,
+  TX_TIMEOUT: 2,
 
   // public files
   PUBLIC_INDEX_INVALID: 3,

@@ -109,6 +109,8 @@ export type StrataErrorCode =
   | "CONFIG_TOKEN_DECIMALS"
   // a sent transaction the node no longer knows, without a receipt (dropped, or its block lost by the node)
   | "TX_DROPPED"
+  // a sent transaction still without a receipt when its wait ran out (it may yet be mined)
+  | "TX_TIMEOUT"
 
   // public files (offchain/sdk/files/publicIndex.ts, the agent's /v1/files, `strata get <cid>`)
   | "PUBLIC_INDEX_INVALID"

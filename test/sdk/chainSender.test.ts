@@ -67,7 +67,7 @@ describe("TransactionSender (sdk/chain/sender)", function () {
     ).to.equal(receipt);
   });
 
-  it("a reverted receipt is CHAIN_REVERT; no receipt before the timeout is CHAIN_REVERT naming the wait", async function () {
+  it("a reverted receipt is CHAIN_REVERT; no receipt before the timeout is TX_TIMEOUT", async function () {
     const reverted = pendingTx(() => true);
     (reverted as unknown as { wait: () => Promise<never> }).wait = () =>
       Promise.reject(Object.assign(new Error("transaction execution reverted"), { code: "CALL_EXCEPTION" }));
@@ -76,7 +76,7 @@ describe("TransactionSender (sdk/chain/sender)", function () {
     expect((error as Error).message).to.include("reverted");
 
     const late = await new TransactionSender(100, 10).wait(pendingTx(() => true)).catch((e: unknown) => e);
-    expect(late).to.be.instanceOf(StrataError).with.property("code", "CHAIN_REVERT");
+    expect(late).to.be.instanceOf(StrataError).with.property("code", "TX_TIMEOUT");
     expect((late as Error).message).to.include("was not mined within");
   });
 });

@@ -12,7 +12,7 @@ import { StrataError } from "../errors.js";
 import { chainRevert } from "./revert.js";
 
 export interface ConfirmOptions {
-  /** How long to wait for the receipt before giving up (CHAIN_REVERT, "not mined"). Default 10 minutes. */
+  /** How long to wait for the receipt before giving up (TX_TIMEOUT). Default 10 minutes. */
   timeoutMs?: number;
   /** Pause between receipt reads. Default: the provider's polling interval (4 s on public chains). */
   pollMs?: number;
@@ -40,7 +40,7 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
 /**
  * The receipt of `tx` once it is mined (one confirmation). A reverted receipt throws CHAIN_REVERT; a transaction
  * the node knows neither as pending nor as mined, twice in a row, throws TX_DROPPED (dropped from its pool, or lost
- * with the blocks of a node that restarted without them); no receipt within the timeout throws CHAIN_REVERT.
+ * with the blocks of a node that restarted without them); no receipt within the timeout throws TX_TIMEOUT.
  * While the node cannot be reached, it keeps trying until the deadline.
  */
 export async function confirmTransaction(
@@ -80,7 +80,7 @@ export async function confirmTransaction(
     }
     if (Date.now() >= deadline) {
       throw new StrataError(
-        "CHAIN_REVERT",
+        "TX_TIMEOUT",
         `transaction ${tx.hash} was not mined within ${timeoutMs / 1000} s`,
         { details: "check the node and the account's pending transactions; it may still be mined later" },
       );
