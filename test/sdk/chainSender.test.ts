@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
+import { confirmTransaction } from "../../offchain/sdk/chain/confirm.js";
 import { TransactionSender } from "../../offchain/sdk/chain/sender.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
 
@@ -29,7 +30,7 @@ function pendingTx(
   return tx as unknown as ContractTransactionResponse;
 }
 
-describe("TransactionSender (sdk/chain/sender)", function () {
+describe("TransactionSender and confirmTransaction (sdk/chain)", function () {
   it("TX_DROPPED as soon as the node no longer knows a sent transaction, not after the timeout", async function () {
     const sender = new TransactionSender(60_000, 10);
     let known = true;
@@ -65,6 +66,19 @@ describe("TransactionSender (sdk/chain/sender)", function () {
         ),
       ),
     ).to.equal(receipt);
+  });
+
+  it("gives up with RPC_FAILED naming the transaction when the node stays unreachable", async function () {
+    const tx = pendingTx(
+      () => true,
+      () => null,
+      () => true,
+    );
+    const error = await confirmTransaction(tx, { unreachableMs: 100, pollMs: 10 }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(StrataError).with.property("code", "RPC_FAILED");
+    expect((error as Error).message)
+      .to.include(tx.hash)
+      .and.include("could not be read");
   });
 
   it("a reverted receipt is CHAIN_REVERT; no receipt before the timeout is TX_TIMEOUT", async function () {

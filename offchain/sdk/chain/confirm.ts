@@ -18,6 +18,11 @@ export interface ConfirmOptions {
   pollMs?: number;
   /** How often to ask whether the node still knows the transaction. Default 2 s. */
   dropCheckMs?: number;
+  /**
+   * How long the node may stay unreachable (every read failing) before the wait gives up with RPC_FAILED, which
+   * says the transaction may still be mined. Default 2 minutes (a restarting node is back well within it).
+   */
+  unreachableMs?: number;
   /** Pause implementation (tests). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -25,6 +30,7 @@ export interface ConfirmOptions {
 const DEFAULT_TIMEOUT_MS = 600_000;
 const DEFAULT_POLL_MS = 4_000;
 const DEFAULT_DROP_CHECK_MS = 2_000;
+const DEFAULT_UNREACHABLE_MS = 120_000;
 
 function pollingIntervalOf(tx: ContractTransactionResponse): number {
   const provider: unknown = tx.provider;
@@ -41,7 +47,7 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * The receipt of `tx` once it is mined (one confirmation). A reverted receipt throws CHAIN_REVERT; a transaction
  * the node knows neither as pending nor as mined, twice in a row, throws TX_DROPPED (dropped from its pool, or lost
  * with the blocks of a node that restarted without them); no receipt within the timeout throws TX_TIMEOUT.
- * While the node cannot be reached, it keeps trying until the deadline.
+ * While the node cannot be reached it keeps trying, for at most `unreachableMs` in a row (then RPC_FAILED).
  */
 export async function confirmTransaction(
   tx: ContractTransactionResponse,
@@ -50,8 +56,10 @@ export async function confirmTransaction(
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const pollMs = Math.min(options.pollMs ?? pollingIntervalOf(tx), DEFAULT_DROP_CHECK_MS);
   const dropCheckMs = options.dropCheckMs ?? DEFAULT_DROP_CHECK_MS;
+  const unreachableMs = options.unreachableMs ?? DEFAULT_UNREACHABLE_MS;
   const sleep = options.sleep ?? defaultSleep;
   const deadline = Date.now() + timeoutMs;
+  let unreachableSince: number | undefined;
   let nextDropCheck = Date.now() + dropCheckMs;
   let unknown = 0;
   for (;;) {
@@ -61,8 +69,22 @@ export async function confirmTransaction(
       receipt = await tx.wait(0);
     } catch (error) {
       if (isError(error, "CALL_EXCEPTION")) throw chainRevert(`transaction ${tx.hash} reverted`, error);
-      reachable = false; // the node cannot be read now: nothing to conclude, try again
+      // The node cannot be read now: nothing to conclude, try again (for a while).
+      reachable = false;
+      unreachableSince ??= Date.now();
+      if (Date.now() - unreachableSince >= unreachableMs) {
+        throw new StrataError(
+          "RPC_FAILED",
+          `the node could not be read for ${Math.round((Date.now() - unreachableSince) / 1000)} s while waiting for transaction ${tx.hash}`,
+          {
+            cause: error,
+            details:
+              "check that the RPC endpoint is up; the transaction may still be mined, so check it before sending again",
+          },
+        );
+      }
     }
+    if (reachable) unreachableSince = undefined;
     if (receipt) return receipt;
     if (reachable && Date.now() >= nextDropCheck) {
       nextDropCheck = Date.now() + dropCheckMs;
