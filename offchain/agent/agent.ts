@@ -9,7 +9,7 @@ import type { Provider, Signer } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { listeningUrl } from "../runtime/http.js";
 import type { Logger } from "../runtime/logger.js";
-import { createServiceLoop, serviceStopped, type Timers } from "../runtime/serviceLoop.js";
+import { BLOCK_TICK_GAP_MS, createServiceLoop, serviceStopped, type Timers } from "../runtime/serviceLoop.js";
 import { AgentChain } from "./chain.js";
 import { createComputeService, type ComputeService, type ComputeTickReport } from "./compute/service.js";
 import type { WorkloadRuntime } from "./compute/runner.js";
@@ -122,6 +122,7 @@ export async function createAgent(deps: AgentDeps): Promise<Agent> {
     idle: () => ({}),
     intervalMs: config.tickMs,
     blocks: deps.provider,
+    blockTickGapMs: Math.min(config.tickMs, BLOCK_TICK_GAP_MS),
     ...(deps.timers === undefined ? {} : { timers: deps.timers }),
     onTickError: (error) => {
       logger.error({ err: error }, "tick failed; the loop carries on");

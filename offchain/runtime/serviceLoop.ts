@@ -1,6 +1,7 @@
 /**
  * The service loop of a long-running program (provider agent, worker): ticks that never overlap, run every
- * `intervalMs` and on each new block; after a failed tick the pause grows exponentially (with jitter) up to
+ * `intervalMs` and on each new block (at most one every `blockTickGapMs`: on a chain with a block every 250 ms a
+ * tick per block would spend a core and the RPC budget on reads that find nothing new); after a failed tick the pause grows exponentially (with jitter) up to
  * `backoff.maxMs`, and new blocks do not cut it short. `wake()` asks for a tick now (work arrived that should not
  * wait for the interval): one already running is followed at once by another, so work queued while it ran is not
  * left for the next interval. `stop()` lets the running tick finish and schedules nothing more. Timers, the block
@@ -34,6 +35,13 @@ export interface ServiceLoopOptions<R> {
   backoff?: { baseMs: number; maxMs: number };
   /** A tick also runs on every new block (unless one is running or the loop is backing off). */
   blocks?: BlockSource;
+  /**
+   * A block starts a tick no sooner than this long after the previous tick started (default 0: at once); a block
+   * that comes sooner brings the tick forward to that time.
+   */
+  blockTickGapMs?: number;
+  /** Clock for `blockTickGapMs` (default Date.now). */
+  now?: () => number;
   timers?: Timers;
   random?: () => number;
   /** Told about a tick that threw (the loop carries on). */
@@ -61,6 +69,12 @@ export interface ServiceLoop<R> {
   readonly failures: number;
 }
 
+/**
+ * The agent's and the worker's `blockTickGapMs` (capped by their interval): on a chain with a block every 250 ms
+ * (local nodes, some rollups) they tick at most once a second instead of on every block.
+ */
+export const BLOCK_TICK_GAP_MS = 1_000;
+
 /** Longest pause between ticks while they keep failing, unless `backoff.maxMs` says otherwise. */
 export const MAX_FAILURE_BACKOFF_MS = 30_000;
 
@@ -81,6 +95,11 @@ export function serviceStopped(what: string): StrataError {
 export function createServiceLoop<R>(options: ServiceLoopOptions<R>): ServiceLoop<R> {
   const timers = options.timers ?? globalTimers;
   const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
+  const blockTickGapMs = options.blockTickGapMs ?? 0;
+  /** When the last tick started, and when the scheduled one is due (undefined: none scheduled). */
+  let lastTickAt = Number.NEGATIVE_INFINITY;
+  let dueAt: number | undefined;
   const backoff = options.backoff ?? { baseMs: options.intervalMs, maxMs: MAX_FAILURE_BACKOFF_MS };
   let running: Promise<R> | undefined;
   let timer: unknown;
@@ -106,6 +125,7 @@ export function createServiceLoop<R>(options: ServiceLoopOptions<R>): ServiceLoo
   const runTick = async (scheduled: boolean): Promise<R> => {
     while (running) await running.catch(() => undefined);
     if (stopped) return options.idle();
+    lastTickAt = now();
     running = runOnce();
     try {
       return await running;
@@ -127,7 +147,9 @@ export function createServiceLoop<R>(options: ServiceLoopOptions<R>): ServiceLoo
   const schedule = (delay: number): void => {
     if (stopped) return;
     timers.clearTimeout(timer);
+    dueAt = now() + delay;
     timer = timers.setTimeout(() => {
+      dueAt = undefined;
       void runTick(true)
         .catch((error: unknown) => {
           options.onTickError?.(error);
@@ -141,7 +163,9 @@ export function createServiceLoop<R>(options: ServiceLoopOptions<R>): ServiceLoo
   };
 
   const onBlock = (): void => {
-    if (!running && failures === 0) schedule(0);
+    if (running || failures > 0) return;
+    const at = Math.max(now(), lastTickAt + blockTickGapMs);
+    if (dueAt === undefined || at < dueAt) schedule(at - now());
   };
 
   const wake = (): void => {

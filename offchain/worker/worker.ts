@@ -11,6 +11,7 @@ import type { FastifyInstance } from "fastify";
 import { listeningUrl } from "../runtime/http.js";
 import type { Logger } from "../runtime/logger.js";
 import {
+  BLOCK_TICK_GAP_MS,
   createServiceLoop,
   MAX_FAILURE_BACKOFF_MS,
   serviceStopped,
@@ -191,6 +192,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     failed: (report) => report.error !== undefined,
     backoff: { baseMs: Math.max(config.pollIntervalMs, 250), maxMs: MAX_FAILURE_BACKOFF_MS },
     blocks: deps.provider,
+    blockTickGapMs: Math.min(config.pollIntervalMs, BLOCK_TICK_GAP_MS),
     ...(deps.timers === undefined ? {} : { timers: deps.timers }),
     onTickError: (error) => {
       logger.error({ err: error }, "tick failed; the loop carries on");

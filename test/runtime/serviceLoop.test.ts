@@ -199,6 +199,36 @@ describe("service loop", function () {
     expect(blocks.listeners.size).to.equal(0);
   });
 
+  it("test_blockTickGap: a block ticks no sooner than the gap after the last tick, and never delays a sooner one", async function () {
+    let clock = 10_000;
+    const { loop, timers, blocks, ticks } = loopWith({ blockTickGapMs: 400, now: () => clock });
+    await loop.start();
+    await timers.fire(); // tick 1 at t = 10,000; the next one is due at 11,000
+    expect(timers.delays()).to.deep.equal([1000]);
+    clock += 100;
+    blocks.emit(); // 100 ms after the tick: brought forward to 400 ms after it, not run at once
+    expect(timers.delays()).to.deep.equal([300]);
+    clock += 50;
+    blocks.emit(); // a second block meanwhile changes nothing: the tick is already due sooner
+    expect(timers.delays()).to.deep.equal([300]);
+    clock += 250;
+    await timers.fire();
+    expect(ticks()).to.equal(2);
+    clock += 500;
+    blocks.emit(); // 500 ms after the last tick: at once
+    expect(timers.delays()).to.deep.equal([0]);
+    await timers.fire();
+    expect(ticks()).to.equal(3);
+    clock += 10;
+    blocks.emit(); // brought forward from the interval's 990 ms to the gap's 390 ms
+    expect(timers.delays()).to.deep.equal([390]);
+    loop.wake(); // a wake is not held back by the gap, and a block then leaves the sooner tick alone
+    expect(timers.delays()).to.deep.equal([0]);
+    blocks.emit();
+    expect(timers.delays()).to.deep.equal([0]);
+    await loop.stop();
+  });
+
   it("test_wake_idle: a wake ticks at once instead of after the interval", async function () {
     const { loop, timers, ticks } = loopWith();
     loop.wake(); // before start: nothing to wake
