@@ -1,17 +1,22 @@
 /**
  * `strata site deploy --permanent` end to end with real processes: a local chain, three provider agents taking
- * permanent pieces, and the `strata` binary. A declined quote (no --yes, nothing typed) and a quote above
- * --max-payment store and pay nothing. With --yes the site is served from its public replicas as before, and the
- * version's archive is also a permanent file paid once: the signed record every provider serves names it, `site
- * status` shows its solvency, and once its pieces are live the exact site comes back from the record alone
- * (`strata get --permanent <record's file id>`, checked against the record's root content id). `site update
- * --permanent` names the next version's own permanent file.
+ * permanent pieces and compute leases, and the `strata` binary. A declined quote (no --yes, nothing typed) and a
+ * quote above --max-payment store and pay nothing, and order no backend. With --yes and --backend the site is served
+ * from its public replicas as before, its backend answers, and the version's archive is also a permanent file paid
+ * once: the signed record every provider serves names it, `site status` shows its solvency, and once its pieces are
+ * live the exact site comes back from the record alone (`strata get --permanent <record's file id>`, checked against
+ * the record's root content id), naming its backend. `site update --permanent` names the next version's own
+ * permanent file.
  */
 import { expect } from "chai";
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { StorageMarket__factory, TestStablecoin__factory } from "../../typechain-types/index.js";
-import { enablePermanent } from "../../scripts/demo/agentsConfig.js";
+import {
+  ComputeMarket__factory,
+  StorageMarket__factory,
+  TestStablecoin__factory,
+} from "../../typechain-types/index.js";
+import { enableCompute, enablePermanent } from "../../scripts/demo/agentsConfig.js";
 import { advanceUntilPermanentLive, permanentOf } from "../../scripts/demo/permanentStory.js";
 import { DEMO_SITE_DIR, SITE_BACKEND_WORKLOAD } from "../../scripts/demo/siteStory.js";
 import { run, startLocalChain, stopProcess, type LocalChain } from "../../scripts/lib/localChain.js";
@@ -20,6 +25,7 @@ import {
   devAddress,
   startAgents,
   strataCli,
+  until,
   type RunningAgent,
 } from "../../scripts/lib/localProcesses.js";
 import { fetchSite } from "../../offchain/sdk/sites/client.js";
@@ -76,11 +82,23 @@ describe("e2e: a website kept permanently (site deploy --permanent)", function (
   const siteId = siteIdOf(devAddress(OWNER), NAME);
   let sitesDir = "";
   let firstFileId = 0n;
+  let backendUrl = "";
+  let backendLease = "";
+  /** The site's backend workload (written by the first test). */
+  const workloadFile = (): string => path.join(local().workDir, "site-backend.json");
 
   before(async function () {
     chain = await startLocalChain();
     sitesDir = path.join(chain.workDir, "sites");
-    agents.push(...(await startAgents(chain, [1, 2, 3], { configure: enablePermanent })));
+    // Permanent pieces and compute leases: the accepted deploy also starts the site's backend.
+    agents.push(
+      ...(await startAgents(chain, [1, 2, 3], {
+        configure: (config, index) => {
+          enablePermanent(config, index);
+          enableCompute(config, index);
+        },
+      })),
+    );
     await strataCli(chain)(["dev", "mint", "1000", "--to", devAddress(OWNER)], 0);
   });
 
@@ -110,7 +128,7 @@ describe("e2e: a website kept permanently (site deploy --permanent)", function (
     expect(declined.stderr).to.match(/one-time price [0-9.]+ \S+ = principal/);
     expect(declined.stderr).to.match(/Pay [0-9.]+ \S+ once\? \[y\/N\]/);
     // With a backend to start, the quote is asked for before the lease is ordered: declining orders nothing.
-    const workload = path.join(c.workDir, "site-backend.json");
+    const workload = workloadFile();
     writeFileSync(workload, JSON.stringify(SITE_BACKEND_WORKLOAD));
     const withBackend = await refused([...base, "--backend", workload]);
     expect(withBackend.code).to.equal("STORE_DECLINED");
@@ -128,7 +146,7 @@ describe("e2e: a website kept permanently (site deploy --permanent)", function (
     for (const agent of agents) expect(await fetchSite(agent.endpoint, siteId)).to.equal(null);
   });
 
-  it("deploy --permanent --yes pays the archive once and the signed record every provider serves names it", async function () {
+  it("deploy --permanent --backend --yes pays the archive once, starts the backend, and the record names both", async function () {
     const c = local();
     const perm = permanentOf(c);
     const deployed = await strata([
@@ -140,8 +158,18 @@ describe("e2e: a website kept permanently (site deploy --permanent)", function (
       "--sites-dir",
       sitesDir,
       "--permanent",
+      "--backend",
+      workloadFile(),
       "--yes",
     ]);
+    const backend = deployed.backend as { leaseId: string; url: string };
+    backendUrl = backend.url;
+    backendLease = backend.leaseId;
+    const answer = await until("the backend to answer", async () => {
+      const reply = await fetch(backendUrl).catch(() => undefined);
+      return reply?.ok === true ? ((await reply.json()) as { message: string }) : undefined;
+    });
+    expect(answer.message).to.equal("Hello from the site backend");
     const permanent = deployed.permanent as { fileId: string; paid: string; needed: number };
     firstFileId = BigInt(permanent.fileId);
     expect(firstFileId).to.equal(await perm.fileCount());
@@ -151,8 +179,12 @@ describe("e2e: a website kept permanently (site deploy --permanent)", function (
     expect(BigInt(permanent.paid)).to.equal(principal + fee);
     const addresses = deployed.addresses as string[];
     expect(addresses).to.have.length(2);
-    // Served from the public replicas, as without --permanent.
-    for (const address of addresses) expect((await fetch(address)).status).to.equal(200);
+    // Served from the public replicas, as without --permanent, with the backend's address in strata-site.json.
+    for (const address of addresses) {
+      expect((await fetch(address)).status).to.equal(200);
+      const config = (await (await fetch(`${address}strata-site.json`)).json()) as { backend: string };
+      expect(config.backend).to.equal(backendUrl);
+    }
     const domain = siteDomain((await c.provider.getNetwork()).chainId, c.addresses.market);
     for (const p of deployed.providers as { endpoint: string }[]) {
       const held = await fetchSite(p.endpoint, siteId);
@@ -176,7 +208,17 @@ describe("e2e: a website kept permanently (site deploy --permanent)", function (
       agents.map((a) => a.address),
     );
     expect(view.livePieces).to.equal(3);
-    const live = await strata(["site", "status", NAME, "--sites-dir", sitesDir]);
+    // Moving the local clock by proving periods ends the backend's lease (its heartbeats fall behind the jumps):
+    // `site status` says so and exits 2, a site whose backend is down; the permanent copy is what this test reads.
+    const c = local();
+    const compute = ComputeMarket__factory.connect(c.addresses.computeMarket ?? "", c.provider);
+    await until("the backend's lease to end", async () =>
+      (await compute.queryFilter(compute.filters.LeaseClosed(BigInt(backendLease)))).length > 0
+        ? true
+        : undefined,
+    );
+    const live = await strata(["site", "status", NAME, "--sites-dir", sitesDir], [2]);
+    expect(live.backend).to.deep.include({ leaseId: backendLease, state: "closed" });
     const solvency = live.permanent as {
       status: string;
       livePieces: number;
@@ -190,7 +232,7 @@ describe("e2e: a website kept permanently (site deploy --permanent)", function (
     expect(BigInt(solvency.principalLeft) <= BigInt(solvency.principal)).to.equal(true);
     expect(solvency.yearsCovered).to.be.greaterThan(0);
     const human = await raw(["site", "status", NAME, "--sites-dir", sitesDir], true);
-    expect(human.code).to.equal(0);
+    expect(human.code).to.equal(2);
     expect(human.stdout).to.contain(`permanent copy: file ${firstFileId}`);
     expect(human.stdout).to.match(
       /active: 3\/3 replicas live .* principal left [0-9.]+ \S+ of [0-9.]+ \S+, covering \d+ years/,
@@ -208,8 +250,12 @@ describe("e2e: a website kept permanently (site deploy --permanent)", function (
     for (const [p, bytes] of original) expect(restored.get(p), p).to.deep.equal(bytes);
     // The deploy's strata-site.json is the one extra file.
     expect([...restored.keys()].filter((p) => !original.has(p))).to.deep.equal(["strata-site.json"]);
-    const config = JSON.parse(restored.get("strata-site.json")?.toString() ?? "{}") as { siteId: string };
+    const config = JSON.parse(restored.get("strata-site.json")?.toString() ?? "{}") as {
+      siteId: string;
+      backend: string;
+    };
     expect(config.siteId).to.equal(siteId);
+    expect(config.backend).to.equal(backendUrl); // the kept version names the backend it was deployed with
   });
 
   it("site update --permanent names the next version's own permanent file", async function () {
@@ -238,7 +284,7 @@ describe("e2e: a website kept permanently (site deploy --permanent)", function (
         permanentFileId: fileId,
       });
     }
-    const status = await strata(["site", "status", NAME, "--sites-dir", sitesDir]);
+    const status = await strata(["site", "status", NAME, "--sites-dir", sitesDir], [2]); // the backend ended above
     expect(status.permanent).to.deep.include({ fileId: String(fileId) });
   });
 });
