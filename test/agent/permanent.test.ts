@@ -159,6 +159,32 @@ describe("agent permanent-storage duty", function () {
     expect((await p.perm.slot(p.fileId, 0)).lastProvider).to.equal(absent.address);
   });
 
+  it("offers again for a piece it lost only once the slot's bar (one offer window) has passed", async function () {
+    const p = await permanentFixture();
+    const [a, b] = p.f.others;
+    if (!a || !b) throw new Error("providers");
+    // This provider wins slot 0 and never places it; the others offer below its price for slots 1 and 2.
+    await (await p.perm.connect(p.f.provider).offer(p.fileId, 0, 2n * USDC)).wait();
+    await (await p.perm.connect(a).offer(p.fileId, 1, USDC)).wait();
+    await (await p.perm.connect(b).offer(p.fileId, 2, USDC)).wait();
+    await p.f.helpers.time.increase(601n);
+    await (await p.perm.award(p.fileId, 0)).wait();
+    await p.f.helpers.time.increase(86_401n);
+    await (await p.perm.reportLost(p.fileId, 0)).wait();
+    const lost = await p.perm.slot(p.fileId, 0);
+    expect([lost.stage, lost.lastProvider]).to.deep.equal([0n, p.f.provider.address]);
+
+    const agent = await permanentAgent(p, p.f.provider, 2n * USDC);
+    agents.push(agent);
+    // Barred: slot 0 is the only one it could take (the others' offers are cheaper and closed), and it waits.
+    expect((await agent.tick()).permanent?.offered).to.deep.equal([]);
+    expect((await p.perm.slot(p.fileId, 0)).price).to.equal(0n);
+    // One offer window later nobody else offered: it may, and does.
+    await p.f.helpers.time.increaseTo(lost.barredUntil + 1n);
+    expect((await agent.tick()).permanent?.offered.map((o) => o.index)).to.deep.equal([0]);
+    expect((await p.perm.slot(p.fileId, 0)).provider).to.equal(p.f.provider.address);
+  });
+
   it("awards, places, proves and confirms its piece, resuming after a restart", async function () {
     const p = await permanentFixture();
     const dataDir = await tempDataDir();
