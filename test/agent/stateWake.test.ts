@@ -2,7 +2,6 @@ import { expect } from "chai";
 import type { Provider } from "ethers";
 import { createAgent, type Agent } from "../../offchain/agent/agent.js";
 import { silentLogger } from "../../offchain/runtime/logger.js";
-import type { Timers } from "../../offchain/runtime/serviceLoop.js";
 import {
   deployStorage,
   fundClient,
@@ -12,6 +11,7 @@ import {
   USDC,
   type StorageFixture,
 } from "../helpers/fixture.js";
+import { ManualTimers } from "../helpers/fakes.js";
 import {
   agentConfig,
   openDataSetOverHttp,
@@ -20,34 +20,6 @@ import {
   removeTempDirs,
   type ClientDataSet,
 } from "./helpers.js";
-
-/** Timers the test fires by hand, remembering each one's delay. */
-class ManualTimers implements Timers {
-  private next = 1;
-  private readonly pending = new Map<number, { callback: () => void; ms: number }>();
-
-  setTimeout(callback: () => void, ms: number): unknown {
-    const id = this.next++;
-    this.pending.set(id, { callback, ms });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    if (typeof handle === "number") this.pending.delete(handle);
-  }
-
-  delays(): number[] {
-    return [...this.pending.values()].map((t) => t.ms);
-  }
-
-  /** Fire the one pending timer (its tick runs in the background). */
-  fire(): void {
-    const [entry] = [...this.pending.entries()];
-    if (entry === undefined) throw new Error("no timer pending");
-    this.pending.delete(entry[0]);
-    entry[1].callback();
-  }
-}
 
 /** The provider with block subscriptions switched off: only the timers (and wakes) start ticks. */
 function withoutBlocks(provider: Provider): Provider {
@@ -87,7 +59,7 @@ describe("agent: a posted state wakes the state submitter", function () {
       timers,
     });
     await agent.start();
-    timers.fire(); // the first tick, at start
+    await timers.fire(); // the first tick, at start
     await until("the first tick", () => Promise.resolve(timers.delays().length === 1));
     expect(timers.delays()).to.deep.equal([3_600_000]);
   });
@@ -115,7 +87,7 @@ describe("agent: a posted state wakes the state submitter", function () {
     const posted = await postState(agent, f, set, { add: [piece] });
     expect(posted.statusCode, posted.body).to.equal(200);
     expect(timers.delays()).to.deep.equal([0]); // the hour-long wait replaced by a tick now
-    timers.fire();
+    await timers.fire();
     await until("version 1 on chain", async () => (await f.market.dataSet(set.id)).version === 1n);
     await until("the next tick scheduled", () => Promise.resolve(timers.delays().length === 1));
     expect(timers.delays()).to.deep.equal([3_600_000]);
@@ -128,7 +100,7 @@ describe("agent: a posted state wakes the state submitter", function () {
     expect((await postState(agent, f, b.set, { add: [b.piece] })).statusCode).to.equal(200);
     expect(timers.delays()).to.deep.equal([0]);
     const before = await f.ethers.provider.getBlockNumber();
-    timers.fire();
+    await timers.fire();
     await until("both versions on chain", async () => {
       const [x, y] = await Promise.all([f.market.dataSet(a.set.id), f.market.dataSet(b.set.id)]);
       return x.version === 1n && y.version === 1n;

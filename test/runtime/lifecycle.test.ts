@@ -12,6 +12,7 @@ import {
   type ProcessHandle,
 } from "../../offchain/runtime/lifecycle.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
+import { settle } from "../helpers/fakes.js";
 
 /** A stand-in for `process`: signals are emitted by the test, exit records the status instead of exiting. */
 class FakeProcess extends EventEmitter implements ProcessHandle {
@@ -21,10 +22,6 @@ class FakeProcess extends EventEmitter implements ProcessHandle {
     this.exits.push(code);
     return undefined as never;
   }
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 function recordingLogger(): {
@@ -59,13 +56,13 @@ describe("process lifecycle", function () {
       proc,
     );
     proc.emit("SIGTERM", "SIGTERM");
-    await settle();
+    await settle(5);
     expect(stops).to.equal(1);
     expect(proc.exits).to.deep.equal([]); // still stopping
     proc.emit("SIGINT", "SIGINT");
     expect(proc.exits).to.deep.equal([EXIT_FORCED]);
     release();
-    await settle();
+    await settle(5);
     expect(proc.exits).to.deep.equal([EXIT_FORCED, 0]);
     expect(stops).to.equal(1);
     expect(logger.lines).to.deep.equal(["info stopping"]);
@@ -76,7 +73,7 @@ describe("process lifecycle", function () {
     const logger = recordingLogger();
     stopOnSignals({ logger, stop: () => Promise.reject(new StrataError("AGENT_DB_ERROR", "x")) }, proc);
     proc.emit("SIGINT", "SIGINT");
-    await settle();
+    await settle(5);
     expect(proc.exits).to.deep.equal([1]);
     expect(logger.lines).to.deep.equal(["info stopping", "error error while stopping"]);
   });

@@ -3,69 +3,10 @@ import { backoffMs } from "../../offchain/runtime/backoff.js";
 import {
   createServiceLoop,
   MAX_FAILURE_BACKOFF_MS,
-  type BlockSource,
   type ServiceLoopOptions,
-  type Timers,
 } from "../../offchain/runtime/serviceLoop.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
-
-/** Timers that fire only when the test says so. */
-class ManualTimers implements Timers {
-  private next = 1;
-  readonly pending = new Map<number, { callback: () => void; ms: number }>();
-
-  setTimeout(callback: () => void, ms: number): unknown {
-    const id = this.next++;
-    this.pending.set(id, { callback, ms });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    if (typeof handle === "number") this.pending.delete(handle);
-  }
-
-  /** The delays of the timers waiting to fire. */
-  delays(): number[] {
-    return [...this.pending.values()].map((t) => t.ms);
-  }
-
-  /** Fire the one pending timer and let the tick it starts settle. */
-  async fire(): Promise<void> {
-    const [entry] = [...this.pending.entries()];
-    if (entry === undefined) throw new Error("no timer pending");
-    this.pending.delete(entry[0]);
-    entry[1].callback();
-    await settle();
-  }
-}
-
-/** A block source the test emits blocks from. */
-class Blocks implements BlockSource {
-  readonly listeners = new Set<() => void>();
-  on(_event: "block", listener: () => void): Promise<unknown> {
-    this.listeners.add(listener);
-    return Promise.resolve();
-  }
-  off(_event: "block", listener: () => void): Promise<unknown> {
-    this.listeners.delete(listener);
-    return Promise.resolve();
-  }
-  emit(): void {
-    for (const listener of this.listeners) listener();
-  }
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve = (): void => undefined;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
+import { deferred, ManualBlocks, ManualTimers, settle } from "../helpers/fakes.js";
 
 interface Report {
   n: number;
@@ -74,7 +15,7 @@ interface Report {
 
 function loopWith(overrides: Partial<ServiceLoopOptions<Report>> = {}) {
   const timers = new ManualTimers();
-  const blocks = new Blocks();
+  const blocks = new ManualBlocks();
   let n = 0;
   const loop = createServiceLoop<Report>({
     runTick: () => Promise.resolve({ n: ++n, ok: true }),
@@ -180,11 +121,11 @@ describe("service loop", function () {
     await loop.start();
     await timers.fire();
     expect(timers.delays()).to.deep.equal([1000]);
-    blocks.emit();
+    blocks.mine();
     expect(timers.delays()).to.deep.equal([0]); // rescheduled now, the interval timer replaced
     hold = true;
     await timers.fire(); // a tick that waits on the gate
-    blocks.emit();
+    blocks.mine();
     expect(timers.delays()).to.deep.equal([]); // nothing scheduled while the tick runs
     hold = false;
     ok = false;
@@ -193,7 +134,7 @@ describe("service loop", function () {
     expect(loop.failures).to.equal(1);
     const backingOff = timers.delays();
     expect(backingOff).to.deep.equal([750]);
-    blocks.emit();
+    blocks.mine();
     expect(timers.delays()).to.deep.equal(backingOff); // a block does not cut the backoff short
     await loop.stop();
     expect(blocks.listeners.size).to.equal(0);
@@ -206,25 +147,25 @@ describe("service loop", function () {
     await timers.fire(); // tick 1 at t = 10,000; the next one is due at 11,000
     expect(timers.delays()).to.deep.equal([1000]);
     clock += 100;
-    blocks.emit(); // 100 ms after the tick: brought forward to 400 ms after it, not run at once
+    blocks.mine(); // 100 ms after the tick: brought forward to 400 ms after it, not run at once
     expect(timers.delays()).to.deep.equal([300]);
     clock += 50;
-    blocks.emit(); // a second block meanwhile changes nothing: the tick is already due sooner
+    blocks.mine(); // a second block meanwhile changes nothing: the tick is already due sooner
     expect(timers.delays()).to.deep.equal([300]);
     clock += 250;
     await timers.fire();
     expect(ticks()).to.equal(2);
     clock += 500;
-    blocks.emit(); // 500 ms after the last tick: at once
+    blocks.mine(); // 500 ms after the last tick: at once
     expect(timers.delays()).to.deep.equal([0]);
     await timers.fire();
     expect(ticks()).to.equal(3);
     clock += 10;
-    blocks.emit(); // brought forward from the interval's 990 ms to the gap's 390 ms
+    blocks.mine(); // brought forward from the interval's 990 ms to the gap's 390 ms
     expect(timers.delays()).to.deep.equal([390]);
     loop.wake(); // a wake is not held back by the gap, and a block then leaves the sooner tick alone
     expect(timers.delays()).to.deep.equal([0]);
-    blocks.emit();
+    blocks.mine();
     expect(timers.delays()).to.deep.equal([0]);
     await loop.stop();
   });
@@ -342,7 +283,7 @@ describe("service loop", function () {
     expect(sawStopping).to.equal(true); // the tick could see the stop and cut its work short
     await settle();
     expect(timers.delays()).to.deep.equal([]); // no tick scheduled after the stop
-    blocks.emit();
+    blocks.mine();
     expect(timers.delays()).to.deep.equal([]);
     expect(await loop.tick()).to.deep.equal({ n: 0, ok: true }); // idle report, nothing ran
     expect(n).to.equal(1);

@@ -1,63 +1,15 @@
 import { expect } from "chai";
 import type { DataSetReader } from "../../offchain/sdk/client/dataSets.js";
 import { awaitVersion } from "../../offchain/sdk/client/store.js";
-import { onEachBlock, type BlockEvents, type WaitTimers } from "../../offchain/sdk/chain/blocks.js";
+import { onEachBlock } from "../../offchain/sdk/chain/blocks.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
-
-/** A chain the test mines blocks on by hand. */
-class Blocks implements BlockEvents {
-  readonly listeners = new Set<(blockNumber: number) => void>();
-  number = 100;
-  on(_event: "block", listener: (blockNumber: number) => void): Promise<this> {
-    this.listeners.add(listener);
-    return Promise.resolve(this);
-  }
-  off(_event: "block", listener: (blockNumber: number) => void): Promise<this> {
-    this.listeners.delete(listener);
-    return Promise.resolve(this);
-  }
-  mine(): void {
-    this.number++;
-    for (const listener of [...this.listeners]) listener(this.number);
-  }
-}
-
-/** Timers that fire only when the test says so. */
-class ManualTimers implements WaitTimers {
-  readonly pending = new Map<number, () => void>();
-  private next = 1;
-  setTimeout(callback: () => void): unknown {
-    const id = this.next++;
-    this.pending.set(id, callback);
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    if (typeof handle === "number") this.pending.delete(handle);
-  }
-  fireAll(): void {
-    const callbacks = [...this.pending.values()];
-    this.pending.clear();
-    for (const callback of callbacks) callback();
-  }
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve = (): void => undefined;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
+import { deferred, ManualBlocks, ManualTimers, settle } from "../helpers/fakes.js";
 
 const timeout = (): Error => new StrataError("PUBLISH_TIMEOUT", "too late");
 
 describe("waiting block by block (sdk/chain/blocks)", function () {
   it("test_onEachBlock_resolvesOnTheBlockThatAnswers: one check at once, then one per block", async function () {
-    const blocks = new Blocks();
+    const blocks = new ManualBlocks();
     const timers = new ManualTimers();
     const seen: number[] = [];
     let done = false;
@@ -88,7 +40,7 @@ describe("waiting block by block (sdk/chain/blocks)", function () {
   });
 
   it("test_onEachBlock_blocksDuringACheck: folded into one more check, never two at once", async function () {
-    const blocks = new Blocks();
+    const blocks = new ManualBlocks();
     const gate = deferred();
     let running = 0;
     let most = 0;
@@ -116,7 +68,7 @@ describe("waiting block by block (sdk/chain/blocks)", function () {
   });
 
   it("test_onEachBlock_timeoutAndErrors: the timeout rejects, a failing check rejects; both unsubscribe", async function () {
-    const blocks = new Blocks();
+    const blocks = new ManualBlocks();
     const timers = new ManualTimers();
     const late = onEachBlock(blocks, () => Promise.resolve(undefined), {
       timeoutMs: 5,
@@ -175,7 +127,7 @@ describe("awaitVersion follows the chain block by block", function () {
   }
 
   it("test_awaitVersion_resolvesOnTheApplyingBlock: no poll interval, one read per block", async function () {
-    const blocks = new Blocks();
+    const blocks = new ManualBlocks();
     const state = { version: 1n, status: 1n, reads: 0 };
     const sleeps: number[] = [];
     let resolved = false;
@@ -204,7 +156,7 @@ describe("awaitVersion follows the chain block by block", function () {
   });
 
   it("test_awaitVersion_endedDataSet: PROVIDER_REJECTED as soon as a block shows it is not live", async function () {
-    const blocks = new Blocks();
+    const blocks = new ManualBlocks();
     const state = { version: 1n, status: 1n, reads: 0 };
     const waiting = awaitVersion(marketAt(state), 7n, 2n, {
       blocks,
@@ -221,7 +173,7 @@ describe("awaitVersion follows the chain block by block", function () {
   });
 
   it("test_awaitVersion_timeout: PUBLISH_TIMEOUT naming the version the chain shows", async function () {
-    const blocks = new Blocks();
+    const blocks = new ManualBlocks();
     const state = { version: 4n, status: 1n, reads: 0 };
     const error = await awaitVersion(marketAt(state), 7n, 5n, {
       blocks,
