@@ -15,6 +15,7 @@ import { PieceHasher, streamRoot } from "../sdk/commitment/stream.js";
 import { StrataError } from "../sdk/errors.js";
 import { LeafProver, type LeafProof } from "./leafProofs.js";
 import { TreeCache } from "./treeCache.js";
+import { writeAll } from "../sdk/data/writeAll.js";
 
 const PIECE_SUFFIX = ".piece";
 const TMP_SUFFIX = ".tmp";
@@ -170,7 +171,7 @@ export class PieceStore {
     let batched = 0;
     let batchStart = offset;
     const writeBatch = async (): Promise<void> => {
-      await writeAllAt(file, batch.subarray(0, batched), batchStart);
+      await writeAll(file, batch.subarray(0, batched), batchStart);
       batchStart += batched;
       batched = 0;
     };
@@ -383,13 +384,5 @@ async function statusOf(path: string, size: number): Promise<UploadStatus | unde
     return { size, received: info.size };
   } catch {
     return undefined;
-  }
-}
-
-/** Write all of `bytes` at `position` (a short write continues where it stopped). */
-async function writeAllAt(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < bytes.length;) {
-    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
-    done += bytesWritten;
   }
 }

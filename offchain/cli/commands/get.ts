@@ -15,6 +15,7 @@ import { resolveOneFile, type ResolvedFile } from "../files/resolveFile.js";
 import { formatBytes } from "../format/units.js";
 import type { Runner } from "../runner.js";
 import { getPermanent } from "../files/permanent.js";
+import { writeAll } from "../../sdk/data/writeAll.js";
 
 interface GetOptions extends CatalogOption {
   out?: string;
@@ -212,8 +213,7 @@ async function atomicSink(path: string, force: boolean): Promise<PublicFileSink>
   let closed = false;
   return {
     async write(bytes) {
-      let done = 0;
-      while (done < bytes.length) done += (await handle.write(bytes, done, bytes.length - done)).bytesWritten;
+      await writeAll(handle, bytes);
     },
     async commit() {
       await handle.sync();

@@ -10,6 +10,7 @@ import { encryptionOf, type Manifest, type ManifestPiece } from "../manifest/man
 import type { AgentClient } from "./agentClient.js";
 import { checkWritable } from "./files.js";
 import type { RegistryReader } from "./selectProviders.js";
+import { writeAll } from "../data/writeAll.js";
 
 export interface RetrieveRequest {
   manifest: Manifest;
@@ -240,11 +241,7 @@ async function retrieveReplica(
         const to = Math.min(end, at + REPLICA_STEP);
         const bytes = await download(piece, at, to, deps);
         hash.update(bytes);
-        let done = 0;
-        while (done < bytes.length) {
-          const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, at - start + done);
-          done += bytesWritten;
-        }
+        await writeAll(handle, bytes, at - start);
         emit({ type: "download", piece: piece.index, received: to - start, total: end - start });
       }
       const digest = hexlify(hash.digest());

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { getBytes, hexlify, type Provider, type Signer } from "ethers";
 import type { StorageMarket } from "../../../typechain-types/index.js";
 import { onEachBlock, type BlockEvents } from "../chain/blocks.js";
+import { confirmTransaction } from "../chain/confirm.js";
 import type { PaymentToken } from "../chain/connect.js";
 import { rawAmounts, tokenAmountFormat, type DescribableToken } from "../chain/tokenAmounts.js";
 import { DEFAULT_CHUNK_SIZE, payloadSizeFor } from "../data/chunked.js";
@@ -37,7 +38,6 @@ import { recordPathFor } from "./dataSetRecord.js";
 import { ensureEscrowFunding, type FundingPlan } from "./funding.js";
 import { openDataSet, type OpenContext } from "./openDataSet.js";
 import { selectProviders, type ProviderOffer, type RegistryReader } from "./selectProviders.js";
-import { confirmTransaction } from "../chain/confirm.js";
 
 export interface StoreRequest {
   /** The file: streamed from disk (`file`, any size, bounded memory) or given in memory (`bytes`). */

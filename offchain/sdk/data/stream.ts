@@ -35,6 +35,7 @@ import {
 } from "./chunked.js";
 import { KEY_BYTES, TAG_BYTES } from "./encryption.js";
 import { checkCoding, codeStripe, STRIPE_BYTES } from "./erasure.js";
+import { writeAll } from "./writeAll.js";
 
 /** Stripes per segment by default: 16 × 256 KiB = 4 MiB of every shard. */
 export const DEFAULT_SEGMENT_STRIPES = 16;
@@ -409,11 +410,7 @@ export async function fileWriter(path: string): Promise<ShardWriter> {
   let closed = false;
   return {
     async write(bytes) {
-      let done = 0;
-      while (done < bytes.length) {
-        const { bytesWritten } = await file.write(bytes, done, bytes.length - done);
-        done += bytesWritten;
-      }
+      await writeAll(file, bytes);
     },
     async close() {
       closed = true;
