@@ -1,17 +1,26 @@
 #!/usr/bin/env node
 // Launcher of the `strata` CLI: runs main.ts through tsx. The provider agent needs Node >= 22 (node:sqlite);
 // under an older Node this re-runs itself with the Node 22 that `npm install` puts in node_modules/.bin.
+//
+// Bulk-data commands get a larger young generation (launch.mjs says why). The flag only takes effect at start-up,
+// so the launcher replaces itself (process.execve: same pid, so signals and exit codes reach the command exactly as
+// before) unless Node was started with it.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { launchFlags } from "./launch.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const major = Number(process.versions.node.split(".")[0]);
 const node22 = join(here, "..", "..", "node_modules", ".bin", "node");
+const self = fileURLToPath(import.meta.url);
+const args = process.argv.slice(2);
+
+const youngFlag = launchFlags(args, process.execArgv, process.env.NODE_OPTIONS);
 
 if (major < 22 && existsSync(node22)) {
-  const child = spawn(node22, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  const child = spawn(node22, [...youngFlag, self, ...args], {
     stdio: "inherit",
   });
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
@@ -19,6 +28,12 @@ if (major < 22 && existsSync(node22)) {
     if (signal) process.kill(process.pid, signal);
     else process.exit(code ?? 1);
   });
+} else if (youngFlag.length > 0 && typeof process.execve === "function") {
+  process.execve(
+    process.execPath,
+    [process.execPath, ...process.execArgv, ...youngFlag, self, ...args],
+    process.env,
+  );
 } else {
   // node:sqlite (used by the agent) warns that it is experimental on every start; keep other warnings.
   process.removeAllListeners("warning");

@@ -292,4 +292,55 @@ describe("agent HTTP client", () => {
     const timedOut = await expectCode(silent.downloadRange(ROOT, 0, 100), "PROVIDER_UNREACHABLE");
     expect(timedOut.details).to.equal("timeout");
   });
+
+  it("reads ranges on the download worker by default: into a handed-over buffer, with every error mapped as before", async () => {
+    const piece = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) % 251));
+    const root = (tag: string): string => `0x${tag.repeat(64).slice(0, 64)}`;
+    const url = await serve((req, res) => {
+      const path = req.url ?? "";
+      if (path.includes(root("d"))) {
+        sendJson(res, 404, { error: { code: "UNKNOWN_PIECE", message: "no piece" } });
+        return;
+      }
+      if (path.includes(root("e"))) return; // silent
+      const [from, to] = (/bytes=(\d+)-(\d+)/.exec(req.headers.range ?? "") ?? []).slice(1).map(Number);
+      const body = piece.subarray(from ?? 0, (to ?? 0) + 1);
+      res.writeHead(206);
+      if (path.includes(root("b"))) res.end(Buffer.concat([body, Buffer.alloc(10)]));
+      else if (path.includes(root("c"))) res.end(body.subarray(1));
+      else res.end(body);
+    });
+    const client = createAgentClient(url, { timeoutMs: 300, minBytesPerSecond: 1 << 30 });
+    // The buffer handed over is detached here while the worker fills it, and comes back as the answer.
+    const into = new Uint8Array(200_000);
+    const bytes = await client.downloadRange(root("a"), 50_000, 250_000, into);
+    expect(Buffer.from(bytes).equals(piece.subarray(50_000, 250_000))).to.equal(true);
+    expect(into.byteLength).to.equal(0);
+    expect(bytes.byteOffset).to.equal(0);
+    expect(bytes.buffer.byteLength).to.equal(200_000);
+    // Without one, and with a view that is not a whole buffer (copied, never handed over), the same bytes.
+    const view = new Uint8Array(300_000).subarray(10, 1010);
+    expect(
+      Buffer.from(await client.downloadRange(root("a"), 0, 1000)).equals(piece.subarray(0, 1000)),
+    ).to.equal(true);
+    expect(
+      Buffer.from(await client.downloadRange(root("a"), 0, 1000, view)).equals(piece.subarray(0, 1000)),
+    ).to.equal(true);
+    expect(view.byteLength).to.equal(1000);
+    await expectCode(client.downloadRange(root("b"), 0, 100), "PROVIDER_BAD_DATA");
+    await expectCode(client.downloadRange(root("c"), 0, 100), "PROVIDER_BAD_DATA");
+    const rejected = await expectCode(client.downloadRange(root("d"), 0, 100), "PROVIDER_REJECTED");
+    expect(rejected.agentCode).to.equal("UNKNOWN_PIECE");
+    const timedOut = await expectCode(client.downloadRange(root("e"), 0, 100), "PROVIDER_UNREACHABLE");
+    expect(timedOut.details).to.equal("timeout");
+    const closed = await startServer((_req, res) => {
+      res.end();
+    });
+    await closed.close();
+    const refused = await expectCode(
+      createAgentClient(closed.url).downloadRange(root("a"), 0, 100),
+      "PROVIDER_UNREACHABLE",
+    );
+    expect(refused.details).to.equal("connection failed");
+  });
 });

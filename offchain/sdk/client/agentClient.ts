@@ -3,6 +3,8 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { httpGetRange, type RangeAnswer } from "./rangeGet.mjs";
+import { workerGetRange } from "./rangeTransport.js";
 import type { z } from "zod";
 import {
   createDataSetResponse,
@@ -97,8 +99,12 @@ export interface AgentClient {
   ): Promise<PieceUploadResponse>;
   /** GET /v1/datasets/:id/uploads/:uploadId?size=N: bytes of an upload by id the agent holds (and its root once whole). */
   namedUploadStatus(dataSetId: bigint, uploadId: string, size: number): Promise<UploadStatusResponse>;
-  /** Bytes [start, end) of a piece (HTTP Range); anything but exactly that many bytes is PROVIDER_BAD_DATA. */
-  downloadRange(root: string, start: number, end: number): Promise<Uint8Array>;
+  /**
+   * Bytes [start, end) of a piece (HTTP Range); anything but exactly that many bytes is PROVIDER_BAD_DATA. With
+   * `into` (at least end - start bytes, free for reuse by the caller), the bytes are read into it and the answer
+   * is a view of it: a reader that recycles its buffers allocates nothing per request.
+   */
+  downloadRange(root: string, start: number, end: number, into?: Uint8Array): Promise<Uint8Array>;
   /**
    * PUT /v1/datasets/:id/pieces/:root/public-index: the files of a public piece the agent holds; it checks every
    * entry against the piece's bytes (PUBLIC_INDEX_INVALID as the agent's code otherwise) before serving them.
@@ -158,69 +164,22 @@ export const httpPut: PutTransport = (url, headers, body, timeoutMs) =>
     pipeline(Readable.from(body, { objectMode: false }), request).catch(reject);
   });
 
-/** What a ranged GET returned: the body (at most `limit` bytes kept), and whether more arrived than `limit`. */
-export interface RangeAnswer {
-  status: number;
-  body: Uint8Array;
-  tooLong: boolean;
-}
+export type { RangeAnswer };
+export { httpGetRange };
 
 /**
- * Sends one GET with a Range header and reads the body. The default (httpGetRange) is node:http reading straight
- * into one buffer: measured on loopback, it costs about half the CPU of fetch (undici) with a web-stream reader,
- * which is what a retrieve spends besides decrypting.
+ * Sends one GET with a Range header and reads the body (into `into` when given and large enough). The default,
+ * workerGetRange (rangeTransport.ts), runs httpGetRange (rangeGet.mjs: node:http reading straight into one buffer,
+ * about half the CPU of fetch with a web-stream reader) on a download worker thread.
  */
 export type RangeTransport = (
   url: string,
   headers: Record<string, string>,
   limit: number,
   timeoutMs: number,
+  /** Where a 2xx body goes when it holds at least `limit` bytes (default: a new buffer). */
+  into?: Uint8Array,
 ) => Promise<RangeAnswer>;
-
-/** GET `url` with node:http(s); a 2xx body goes into one buffer of `limit` bytes, an error body is kept small. */
-export const httpGetRange: RangeTransport = (url, headers, limit, timeoutMs) =>
-  new Promise<RangeAnswer>((resolve, reject) => {
-    const target = new URL(url);
-    const send = target.protocol === "https:" ? httpsRequest : httpRequest;
-    const request = send(target, { method: "GET", headers }, (answer) => {
-      const status = answer.statusCode ?? 502;
-      const ok = status >= 200 && status < 300;
-      const cap = ok ? limit : Math.min(limit, ANSWER_LIMIT);
-      const body = Buffer.allocUnsafe(cap);
-      let length = 0;
-      let tooLong = false;
-      answer.on("data", (chunk: Buffer) => {
-        if (tooLong) return;
-        if (length + chunk.length > cap) {
-          tooLong = true;
-          // Nothing more is read: the connection is dropped.
-          request.destroy();
-          clearTimeout(timer);
-          resolve({ status, body: body.subarray(0, length), tooLong });
-          return;
-        }
-        chunk.copy(body, length);
-        length += chunk.length;
-      });
-      answer.on("end", () => {
-        clearTimeout(timer);
-        resolve({ status: status < 200 ? 502 : status, body: body.subarray(0, length), tooLong });
-      });
-      answer.on("error", (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
-    const timer = setTimeout(() => {
-      request.destroy(Object.assign(new Error("download timed out"), { name: "TimeoutError" }));
-    }, timeoutMs);
-    // After an early resolve (too long) a later error changes nothing: the promise is settled.
-    request.on("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    request.end();
-  });
 
 /** Largest answer to a PUT kept (JSON acknowledgements and errors are small). */
 const ANSWER_LIMIT = 1 << 20;
@@ -229,7 +188,7 @@ export interface AgentClientOptions {
   fetch?: typeof fetch;
   /** Transport of streamed piece uploads (default httpPut). */
   put?: PutTransport;
-  /** Transport of ranged piece reads (default httpGetRange; with a custom `fetch` and no `get`, that fetch). */
+  /** Transport of ranged piece reads (default workerGetRange; with a custom `fetch` and no `get`, that fetch). */
   get?: RangeTransport;
   /** Timeout of a JSON request, and the base timeout of a piece transfer (ms). Default 10 s. */
   timeoutMs?: number;
@@ -259,7 +218,7 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
   const base = endpoint.replace(/\/+$/, "");
   const fetchFn = options.fetch ?? fetch;
   const putTransport = options.put ?? httpPut;
-  const getTransport = options.get ?? (options.fetch === undefined ? httpGetRange : undefined);
+  const getTransport = options.get ?? (options.fetch === undefined ? workerGetRange : undefined);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const minRate = options.minBytesPerSecond ?? 256 * 1024;
   const maxJson = options.maxJsonBytes ?? 1 << 20;
@@ -511,7 +470,7 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
       return decodeAnswer(publicIndexResponse, where, await readJson(response, where));
     },
 
-    async downloadRange(root, start, end) {
+    async downloadRange(root, start, end, into) {
       checkRoot(root);
       if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end <= start) {
         throw new StrataError("INVALID_ARGUMENT", `bad byte range ${start}-${end}`);
@@ -522,7 +481,7 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
       if (getTransport !== undefined) {
         let answer: RangeAnswer;
         try {
-          answer = await getTransport(where, { range }, end - start, transferTimeout(end - start));
+          answer = await getTransport(where, { range }, end - start, transferTimeout(end - start), into);
         } catch (cause) {
           throw unreachable(base, cause);
         }

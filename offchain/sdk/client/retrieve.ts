@@ -84,10 +84,14 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
   if (manifest.public === true) return retrieveReplica(request, deps, start, end);
   const failures: PieceFailure[] = [];
   const received = new Map<number, number>();
+  // Downloads are read into buffers readRange hands back once it has decrypted their chunks: a retrieve allocates
+  // its window of buffers once instead of one per request (fresh 8 MiB buffers each, outliving a few scavenges,
+  // made the garbage collector run a full collection every 64 MiB or so).
+  const buffers = new BufferPool();
   const fetchShardRange = async (index: number, from: number, to: number): Promise<Uint8Array> => {
     const piece = manifest.pieces[index];
     if (piece === undefined) throw new StrataError("BAD_MANIFEST", `no piece ${index}`);
-    const bytes = await download(piece, from, to, deps);
+    const bytes = await download(piece, from, to, deps, buffers.take(to - from));
     const total = (received.get(index) ?? 0) + bytes.length;
     received.set(index, total);
     emit({ type: "download", piece: index, received: total, total: piece.size });
@@ -113,6 +117,9 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
       write: (bytes) => out.write(bytes),
       // 32 stripes per step: 8 MiB of every data piece per request, up to 32 MiB of steps fetched ahead.
       segmentStripes: 32,
+      recycle: (bytes) => {
+        buffers.give(bytes);
+      },
       onShardFailed: (index, reason) => {
         failures.push({ piece: index, provider: manifest.pieces[index]?.provider ?? "", reason });
         emit({ type: "piece", piece: index, ok: false, reason });
@@ -161,51 +168,37 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
 const WRITE_BATCH_BYTES = 8 << 20;
 
 /**
- * Writes the plaintext in order at increasing positions, a batch of chunks at a time (writev). `flush()` writes
- * what is left; `written` counts the bytes handed in.
+ * Writes the plaintext in order through one reused batch buffer: each decrypted chunk is copied in and can be
+ * collected young, instead of being held until its batch is written (32 chunks held per batch were promoted, and
+ * the garbage collector then ran a full collection every few tens of MiB). The copy costs far less than that.
  */
 function batchedWriter(handle: FileHandle): {
   write(bytes: Uint8Array): Promise<void>;
   flush(): Promise<void>;
   readonly written: number;
 } {
-  let parts: Uint8Array[] = [];
+  const batch = Buffer.allocUnsafe(WRITE_BATCH_BYTES);
   let batched = 0;
   let flushedTo = 0;
-  let written = 0;
   const flush = async (): Promise<void> => {
-    const batch = parts;
-    parts = [];
+    if (batched === 0) return;
+    await writeAll(handle, batch.subarray(0, batched), flushedTo);
+    flushedTo += batched;
     batched = 0;
-    let position = flushedTo;
-    flushedTo = written;
-    // writev may write less than asked: the rest goes again from where it stopped.
-    let pending = batch;
-    while (pending.length > 0) {
-      const { bytesWritten } = await handle.writev(pending, position);
-      position += bytesWritten;
-      let skip = bytesWritten;
-      const rest: Uint8Array[] = [];
-      for (const part of pending) {
-        if (skip >= part.length) skip -= part.length;
-        else {
-          rest.push(part.subarray(skip));
-          skip = 0;
-        }
-      }
-      pending = rest;
-    }
   };
   return {
     async write(bytes) {
-      parts.push(bytes);
-      batched += bytes.length;
-      written += bytes.length;
-      if (batched >= WRITE_BATCH_BYTES) await flush();
+      for (let at = 0; at < bytes.length;) {
+        const take = Math.min(bytes.length - at, batch.length - batched);
+        batch.set(bytes.subarray(at, at + take), batched);
+        batched += take;
+        at += take;
+        if (batched === batch.length) await flush();
+      }
     },
     flush,
     get written() {
-      return written;
+      return flushedTo + batched;
     },
   };
 }
@@ -286,9 +279,10 @@ async function download(
   from: number,
   to: number,
   deps: RetrieveDeps,
+  into?: Uint8Array,
 ): Promise<Uint8Array> {
   try {
-    return await deps.agentFor(piece.endpoint).downloadRange(piece.root, from, to);
+    return await deps.agentFor(piece.endpoint).downloadRange(piece.root, from, to, into);
   } catch (error) {
     if (deps.registry === undefined) throw error;
     let current: string;
@@ -298,6 +292,28 @@ async function download(
       throw error;
     }
     if (current === "" || current.replace(/\/+$/, "") === piece.endpoint.replace(/\/+$/, "")) throw error;
-    return deps.agentFor(current).downloadRange(piece.root, from, to);
+    return deps.agentFor(current).downloadRange(piece.root, from, to, into);
+  }
+}
+
+/** Spare download buffers by size; a handful kept per size (a read asks a few sizes: full steps and the last). */
+class BufferPool {
+  private readonly spare = new Map<number, Uint8Array[]>();
+  private static readonly KEPT_PER_SIZE = 16;
+
+  /** A free buffer of exactly `size` bytes, or undefined (the download then allocates). */
+  take(size: number): Uint8Array | undefined {
+    return this.spare.get(size)?.pop();
+  }
+
+  /**
+   * `bytes` is free again. Kept only when it is a whole buffer of its own: a view into a larger one (a small
+   * Buffer from Node's shared slab, a slice of someone's piece) is never written into.
+   */
+  give(bytes: Uint8Array): void {
+    if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) return;
+    const list = this.spare.get(bytes.length) ?? [];
+    if (list.length < BufferPool.KEPT_PER_SIZE) list.push(bytes);
+    this.spare.set(bytes.length, list);
   }
 }

@@ -464,6 +464,11 @@ export interface ReadRangeOptions {
    * (window + 1) × the step's payload bytes.
    */
   window?: number;
+  /**
+   * Receives every array `fetchShardRange` returned once readRange holds no view of it any more (its chunks are
+   * decrypted), so that the fetcher can read the next ranges into it instead of allocating.
+   */
+  recycle?: (bytes: Uint8Array) => void;
 }
 
 export interface ReadRangeResult {
@@ -527,6 +532,11 @@ export async function readRange(
       return Promise.resolve();
     });
 
+  const recycle = (step: StepBytes | undefined): void => {
+    if (step === undefined || options.recycle === undefined) return;
+    for (const bytes of step.sources) options.recycle(bytes);
+  };
+
   const drop = (index: number, reason: string, fetchFailed = false): void => {
     if (fetchFailed) unreachable.add(index);
     if (failed.has(index)) return;
@@ -561,8 +571,10 @@ export async function readRange(
       [...byShard.entries()].map(async ([shard, { lo, hi }]) => {
         try {
           const bytes = await fetchShardRange(shard, lo, hi);
-          if (bytes.length !== hi - lo)
+          if (bytes.length !== hi - lo) {
+            options.recycle?.(bytes);
             throw new StrataError("PROVIDER_BAD_DATA", `got ${bytes.length} bytes`);
+          }
           fetched.set(shard, bytes);
         } catch (error) {
           drop(shard, error instanceof Error ? error.message : String(error), true);
@@ -570,7 +582,10 @@ export async function readRange(
         }
       }),
     );
-    if (lost.length > 0) return undefined;
+    if (lost.length > 0) {
+      for (const bytes of fetched.values()) options.recycle?.(bytes);
+      return undefined;
+    }
     // The step stays as views of the fetched shard ranges: a chunk inside one run (every chunk, with the default
     // chunk size: a sealed chunk is one stripe slice) is decrypted in place, without assembling the step.
     const views: PayloadView[] = [];
@@ -583,7 +598,7 @@ export async function readRange(
         bytes: bytes.subarray(run.shardOffset - lo, run.shardOffset - lo + run.length),
       });
     }
-    return stepOfViews(views);
+    return stepOfViews(views, [...fetched.values()]);
   };
 
   /** Payload bytes [from, to) rebuilt from whole stripes of k usable shards (parity included). */
@@ -609,8 +624,10 @@ export async function readRange(
         chosen.map(async (shard) => {
           try {
             const bytes = await fetchShardRange(shard, shardLo, shardHi);
-            if (bytes.length !== shardHi - shardLo)
+            if (bytes.length !== shardHi - shardLo) {
+              options.recycle?.(bytes);
               throw new StrataError("PROVIDER_BAD_DATA", `got ${bytes.length} bytes`);
+            }
             got.set(shard, bytes);
           } catch (error) {
             drop(shard, error instanceof Error ? error.message : String(error), true);
@@ -618,7 +635,10 @@ export async function readRange(
           }
         }),
       );
-      if (lost.length > 0) continue;
+      if (lost.length > 0) {
+        for (const bytes of got.values()) options.recycle?.(bytes);
+        continue;
+      }
       const out = Buffer.alloc((s1 - s0 + 1) * stripeBytes);
       let sources = 0;
       for (const shard of chosen) sources |= 1 << shard;
@@ -637,8 +657,9 @@ export async function readRange(
         await codeStripe(k, m, len, data, parity, sources, targets);
         out.set(data, (s - s0) * stripeBytes);
       }
+      for (const bytes of got.values()) options.recycle?.(bytes);
       const base = s0 * stripeBytes;
-      return stepOfViews([{ payloadOffset: from, bytes: out.subarray(from - base, to - base) }]);
+      return stepOfViews([{ payloadOffset: from, bytes: out.subarray(from - base, to - base) }], []);
     }
   };
 
@@ -702,7 +723,11 @@ export async function readRange(
       return openChunks(c0, c1, bytes ?? (await fetchDecoded(from, to)));
     } catch (error) {
       if (!(error instanceof StrataError) || error.code !== "CHUNK_AUTH_FAILED") throw error;
-      return recover(c0, c1, from, to, error);
+      return await recover(c0, c1, from, to, error);
+    } finally {
+      // The plaintext is a copy: the fetched arrays are free again.
+      if (bytes !== direct) recycle(bytes);
+      recycle(direct);
     }
   };
   /** Whether a data shard holding payload bytes [from, to) was dropped. */
@@ -767,11 +792,14 @@ interface PayloadView {
 interface StepBytes {
   /** Payload bytes [from, to): a view when they lie in one view, else a copy. */
   slice(from: number, to: number): Uint8Array;
+  /** The fetched arrays the views are of (recycled once the step is decrypted). */
+  sources: readonly Uint8Array[];
 }
 
 /** A step over contiguous views in payload order. */
-function stepOfViews(views: readonly PayloadView[]): StepBytes {
+function stepOfViews(views: readonly PayloadView[], sources: readonly Uint8Array[]): StepBytes {
   return {
+    sources,
     slice(from, to) {
       const first = views.findIndex(
         (v) => from >= v.payloadOffset && from < v.payloadOffset + v.bytes.length,

@@ -1,0 +1,100 @@
+/**
+ * Ranged piece reads on a worker thread (rangeWorker.mjs). A retrieve decrypts, hashes and writes on the calling
+ * thread; with the reads there too, every socket read, copy and the garbage they leave waited for that work, and
+ * the agents' answers waited for the reads. On the worker they overlap. The answer buffers cross the thread
+ * boundary by transfer, not copy: `into` goes to the worker and comes back holding the answer.
+ */
+import { Worker } from "node:worker_threads";
+import type { RangeAnswer } from "./rangeGet.mjs";
+
+/** A RangeTransport's signature (agentClient.ts). */
+type RangeRead = (
+  url: string,
+  headers: Record<string, string>,
+  limit: number,
+  timeoutMs: number,
+  into?: Uint8Array,
+) => Promise<RangeAnswer>;
+
+const WORKER_URL = new URL("./rangeWorker.mjs", import.meta.url);
+
+interface Reply {
+  id: number;
+  status?: number;
+  body?: ArrayBuffer;
+  length?: number;
+  tooLong?: boolean;
+  error?: { name: string; message: string; code?: string };
+}
+
+interface Pending {
+  resolve: (answer: RangeAnswer) => void;
+  reject: (error: Error) => void;
+}
+
+/** One download worker per process, started on first use; it holds the process open only while reads are pending. */
+class RangeWorker {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+
+  read: RangeRead = (url, headers, limit, timeoutMs, into) =>
+    new Promise<RangeAnswer>((resolve, reject) => {
+      const worker = this.started();
+      const id = this.nextId++;
+      this.pending.set(id, { resolve, reject });
+      worker.ref();
+      // Only a buffer that is a whole ArrayBuffer of its own may be handed over (it is detached here until the
+      // answer brings it back).
+      const buffer =
+        into?.byteOffset === 0 && into.byteLength === into.buffer.byteLength
+          ? (into.buffer as ArrayBuffer)
+          : undefined;
+      worker.postMessage(
+        { id, url, headers, limit, timeoutMs, ...(buffer === undefined ? {} : { into: buffer }) },
+        buffer === undefined ? [] : [buffer],
+      );
+    });
+
+  private started(): Worker {
+    if (this.worker !== undefined) return this.worker;
+    const worker = new Worker(WORKER_URL, { execArgv: [] });
+    worker.unref();
+    worker.on("message", (reply: Reply) => {
+      const job = this.pending.get(reply.id);
+      if (job === undefined) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      if (reply.error !== undefined) {
+        const error = Object.assign(new Error(reply.error.message), {
+          name: reply.error.name,
+          ...(reply.error.code === undefined ? {} : { code: reply.error.code }),
+        });
+        job.reject(error);
+        return;
+      }
+      job.resolve({
+        status: reply.status ?? 502,
+        body: new Uint8Array(reply.body ?? new ArrayBuffer(0), 0, reply.length ?? 0),
+        tooLong: reply.tooLong === true,
+      });
+    });
+    const fail = (error: Error): void => {
+      this.worker = undefined;
+      for (const job of this.pending.values()) job.reject(error);
+      this.pending.clear();
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => {
+      fail(new Error(`the download worker stopped (exit ${code})`));
+    });
+    this.worker = worker;
+    return worker;
+  }
+}
+
+let shared: RangeWorker | undefined;
+
+/** The default transport of ranged piece reads: httpGetRange (rangeGet.mjs) on the process's download worker. */
+export const workerGetRange: RangeRead = (url, headers, limit, timeoutMs, into) =>
+  (shared ??= new RangeWorker()).read(url, headers, limit, timeoutMs, into);
