@@ -318,6 +318,12 @@ describe("agent HTTP client", () => {
     expect(into.byteLength).to.equal(0);
     expect(bytes.byteOffset).to.equal(0);
     expect(bytes.buffer.byteLength).to.equal(200_000);
+    // A shared buffer is filled in place: the answer is a view of it, nothing is detached or allocated.
+    const shared = new Uint8Array(new SharedArrayBuffer(1000));
+    const inPlace = await client.downloadRange(root("a"), 2000, 3000, shared);
+    expect(inPlace.buffer).to.equal(shared.buffer);
+    expect(shared.byteLength).to.equal(1000);
+    expect(Buffer.from(shared).equals(piece.subarray(2000, 3000))).to.equal(true);
     // Without one, and with a view that is not a whole buffer (copied, never handed over), the same bytes.
     const view = new Uint8Array(300_000).subarray(10, 1010);
     expect(

@@ -1,8 +1,10 @@
 /**
  * Ranged piece reads on a worker thread (rangeWorker.mjs). A retrieve decrypts, hashes and writes on the calling
  * thread; with the reads there too, every socket read, copy and the garbage they leave waited for that work, and
- * the agents' answers waited for the reads. On the worker they overlap. The answer buffers cross the thread
- * boundary by transfer, not copy: `into` goes to the worker and comes back holding the answer.
+ * the agents' answers waited for the reads. On the worker they overlap. The answers never cross the thread
+ * boundary by copy: an `into` over a SharedArrayBuffer is filled in place (the answer is a view of it, and the
+ * calling thread allocates nothing), an `into` that is a whole ArrayBuffer is transferred there and back, and any
+ * other answer buffer is transferred back.
  */
 import { Worker } from "node:worker_threads";
 import type { RangeAnswer } from "./rangeGet.mjs";
@@ -21,6 +23,8 @@ const WORKER_URL = new URL("./rangeWorker.mjs", import.meta.url);
 interface Reply {
   id: number;
   status?: number;
+  /** The answer is in the shared `into`. */
+  shared?: boolean;
   body?: ArrayBuffer;
   length?: number;
   tooLong?: boolean;
@@ -28,6 +32,8 @@ interface Reply {
 }
 
 interface Pending {
+  /** The shared buffer the answer is read into, if any. */
+  shared: Uint8Array | undefined;
   resolve: (answer: RangeAnswer) => void;
   reject: (error: Error) => void;
 }
@@ -42,17 +48,16 @@ class RangeWorker {
     new Promise<RangeAnswer>((resolve, reject) => {
       const worker = this.started();
       const id = this.nextId++;
-      this.pending.set(id, { resolve, reject });
+      // Only a whole buffer of its own is handed over: shared (filled in place) or transferred (detached here until
+      // the answer brings it back).
+      const whole = into?.byteOffset === 0 && into.byteLength === into.buffer.byteLength ? into : undefined;
+      const shared = whole?.buffer instanceof SharedArrayBuffer ? whole : undefined;
+      const moved = shared === undefined ? (whole?.buffer as ArrayBuffer | undefined) : undefined;
+      this.pending.set(id, { shared, resolve, reject });
       worker.ref();
-      // Only a buffer that is a whole ArrayBuffer of its own may be handed over (it is detached here until the
-      // answer brings it back).
-      const buffer =
-        into?.byteOffset === 0 && into.byteLength === into.buffer.byteLength
-          ? (into.buffer as ArrayBuffer)
-          : undefined;
       worker.postMessage(
-        { id, url, headers, limit, timeoutMs, ...(buffer === undefined ? {} : { into: buffer }) },
-        buffer === undefined ? [] : [buffer],
+        { id, url, headers, limit, timeoutMs, ...(whole === undefined ? {} : { into: whole.buffer }) },
+        moved === undefined ? [] : [moved],
       );
     });
 
@@ -75,7 +80,10 @@ class RangeWorker {
       }
       job.resolve({
         status: reply.status ?? 502,
-        body: new Uint8Array(reply.body ?? new ArrayBuffer(0), 0, reply.length ?? 0),
+        body:
+          reply.shared === true && job.shared !== undefined
+            ? job.shared.subarray(0, reply.length ?? 0)
+            : new Uint8Array(reply.body ?? new ArrayBuffer(0), 0, reply.length ?? 0),
         tooLong: reply.tooLong === true,
       });
     });

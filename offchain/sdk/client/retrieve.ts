@@ -84,9 +84,9 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
   if (manifest.public === true) return retrieveReplica(request, deps, start, end);
   const failures: PieceFailure[] = [];
   const received = new Map<number, number>();
-  // Downloads are read into buffers readRange hands back once it has decrypted their chunks: a retrieve allocates
-  // its window of buffers once instead of one per request (fresh 8 MiB buffers each, outliving a few scavenges,
-  // made the garbage collector run a full collection every 64 MiB or so).
+  // Downloads are read into shared buffers that readRange hands back once it has decrypted their chunks: a
+  // retrieve allocates its window of buffers once instead of one per request (fresh 8 MiB buffers, each counted
+  // as new external memory, made the garbage collector run a full collection every 64 MiB or so).
   const buffers = new BufferPool();
   const fetchShardRange = async (index: number, from: number, to: number): Promise<Uint8Array> => {
     const piece = manifest.pieces[index];
@@ -296,14 +296,18 @@ async function download(
   }
 }
 
-/** Spare download buffers by size; a handful kept per size (a read asks a few sizes: full steps and the last). */
+/**
+ * Download buffers by size, over SharedArrayBuffers: the download worker fills them in place, so a retrieve
+ * allocates its window of buffers once and the decrypting thread allocates nothing per request. A handful are kept
+ * per size (a read asks a few sizes: full steps and the last).
+ */
 class BufferPool {
   private readonly spare = new Map<number, Uint8Array[]>();
   private static readonly KEPT_PER_SIZE = 16;
 
-  /** A free buffer of exactly `size` bytes, or undefined (the download then allocates). */
-  take(size: number): Uint8Array | undefined {
-    return this.spare.get(size)?.pop();
+  /** A free buffer of exactly `size` bytes. */
+  take(size: number): Uint8Array {
+    return this.spare.get(size)?.pop() ?? new Uint8Array(new SharedArrayBuffer(size));
   }
 
   /**
