@@ -15,7 +15,7 @@ import { PieceHasher, streamRoot } from "../sdk/commitment/stream.js";
 import { StrataError } from "../sdk/errors.js";
 import { LeafProver, type LeafProof } from "./leafProofs.js";
 import { TreeCache } from "./treeCache.js";
-import { writeAll } from "../sdk/data/writeAll.js";
+import { BatchedFileWriter } from "../sdk/data/writeAll.js";
 
 const PIECE_SUFFIX = ".piece";
 const TMP_SUFFIX = ".tmp";
@@ -167,21 +167,14 @@ export class PieceStore {
     // copy makes what lands on disk exactly what was hashed, whatever the source does with a chunk's memory once the
     // next one is asked for (a file read into one reused buffer, say). A partial upload keeps exactly the bytes
     // received, so the batch is written before any early return that keeps the file.
-    const batch = Buffer.allocUnsafe(WRITE_BATCH_BYTES);
-    let batched = 0;
-    let batchStart = offset;
-    const writeBatch = async (): Promise<void> => {
-      await writeAll(file, batch.subarray(0, batched), batchStart);
-      batchStart += batched;
-      batched = 0;
-    };
+    const out = new BatchedFileWriter(file, WRITE_BATCH_BYTES, offset);
     // The bytes are flushed to disk as they arrive (one sync in flight at a time), so that the sync before the
     // acknowledgement finds little left to write instead of the whole piece.
     let syncing: Promise<void> | undefined;
     let syncedTo = offset;
     const syncSoFar = async (): Promise<void> => {
       await syncing;
-      syncedTo = batchStart;
+      syncedTo = out.flushed;
       syncing = file.datasync();
       syncing.catch(() => undefined); // awaited before the next sync and before the file is closed
     };
@@ -197,19 +190,13 @@ export class PieceStore {
             return { ok: false, reason: "too-large", received: received + chunk.length };
           }
           await hasher.update(chunk);
-          for (let at = 0; at < chunk.length;) {
-            const take = Math.min(chunk.length - at, batch.length - batched);
-            batch.set(chunk.subarray(at, at + take), batched);
-            batched += take;
-            at += take;
-            if (batched === batch.length) await writeBatch();
-          }
+          await out.write(chunk);
           received += chunk.length;
-          if (batchStart - syncedTo >= SYNC_EVERY_BYTES) await syncSoFar();
+          if (out.flushed - syncedTo >= SYNC_EVERY_BYTES) await syncSoFar();
         }
       } finally {
         // What arrived before the body ended or the connection dropped is kept for a resume.
-        if (keep && batched > 0) await writeBatch();
+        if (keep) await out.flush();
       }
       if (received < size) return { ok: false, reason: "too-small", received };
       const actual = await hasher.digest();

@@ -32,7 +32,6 @@ const TIME = "/usr/bin/time";
 /** GNU time's report: peak RSS (kB), user and system CPU seconds. */
 const TIME_FORMAT = "%M %U %S";
 const CLIENT_TIMEOUT_MS = 30 * 60_000;
-const PROF = process.env.BENCH_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROF] : process.env.BENCH_FLAGS ? process.env.BENCH_FLAGS.split(" ") : [];
 
 /** A file on disk to store and retrieve, with its size and sha256 (hex). */
 export interface BenchFile {
@@ -135,7 +134,7 @@ export async function runMeasured(
 ): Promise<Measured> {
   const rssFile = path.join(options.workDir, `rss-${process.pid}-${Date.now()}.txt`);
   const [command, commandArgs] =
-    options.time === null ? [NODE, [...PROF, ...args]] : [options.time, ["-f", TIME_FORMAT, "-o", rssFile, NODE, ...PROF, ...args]];
+    options.time === null ? [NODE, args] : [options.time, ["-f", TIME_FORMAT, "-o", rssFile, NODE, ...args]];
   const start = performance.now();
   // Its own process group, so that stopping it also stops node when `time` wraps it (time does not forward
   // signals); a terminal's Ctrl-C reaches it through the abort signal instead.
@@ -183,10 +182,6 @@ export async function runMeasured(
     const cpu = (user ?? Number.NaN) + (system ?? Number.NaN);
     cpuSeconds = Number.isFinite(cpu) ? Math.round(cpu * 100) / 100 : null;
     await rm(rssFile, { force: true });
-  }
-  if (PROF.length > 0) {
-    (await import("node:fs")).writeFileSync(`/tmp/exp/cli-${Date.now()}.log`, stdout);
-    stdout = stdout.split("\n").filter((l) => !l.startsWith("[")).join("\n");
   }
   return { seconds, peakRssMB, cpuSeconds, code, stdout, stderr };
 }
@@ -282,12 +277,11 @@ export async function storeRetrieveWithLocalAgents(
       await strata(["dev", "mint", "5000", "--to", await addressOf(account)], 0);
       const child = spawn(
         NODE,
-        [...PROF, CLI, "--rpc", rpcUrl, "--deployment", deploymentFile, "agent", "start", "--config", configFile],
+        [CLI, "--rpc", rpcUrl, "--deployment", deploymentFile, "agent", "start", "--config", configFile],
         { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
       );
       const agentLog: string[] = [];
       child.stdout.on("data", (d: Buffer) => agentLog.push(d.toString()));
-      if (PROF.length > 0) child.stdout.on("data", (d: Buffer) => { void import("node:fs").then((fs) => fs.appendFileSync(`/tmp/exp/agent-${account}.log`, d)); });
       child.stderr.on("data", (d: Buffer) => agentLog.push(d.toString()));
       agents.push({ account, endpoint, process: child, log: agentLog });
     }

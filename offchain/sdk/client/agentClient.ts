@@ -3,7 +3,7 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { httpGetRange, type RangeAnswer } from "./rangeGet.mjs";
+import { httpGetRange, type RangeAnswer, type RangeTransport } from "./rangeGet.mjs";
 import { workerGetRange } from "./rangeTransport.js";
 import type { z } from "zod";
 import {
@@ -164,22 +164,8 @@ export const httpPut: PutTransport = (url, headers, body, timeoutMs) =>
     pipeline(Readable.from(body, { objectMode: false }), request).catch(reject);
   });
 
-export type { RangeAnswer };
+export type { RangeAnswer, RangeTransport };
 export { httpGetRange };
-
-/**
- * Sends one GET with a Range header and reads the body (into `into` when given and large enough). The default,
- * workerGetRange (rangeTransport.ts), runs httpGetRange (rangeGet.mjs: node:http reading straight into one buffer,
- * about half the CPU of fetch with a web-stream reader) on a download worker thread.
- */
-export type RangeTransport = (
-  url: string,
-  headers: Record<string, string>,
-  limit: number,
-  timeoutMs: number,
-  /** Where a 2xx body goes when it holds at least `limit` bytes (default: a new buffer). */
-  into?: Uint8Array,
-) => Promise<RangeAnswer>;
 
 /** Largest answer to a PUT kept (JSON acknowledgements and errors are small). */
 const ANSWER_LIMIT = 1 << 20;

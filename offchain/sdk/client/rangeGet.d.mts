@@ -10,11 +10,18 @@ export interface RangeAnswer {
 /** Largest error answer kept. */
 export declare const ERROR_ANSWER_LIMIT: number;
 
-/** GET `url` with node:http(s); a 2xx body goes into `into` (when large enough) or one new buffer of `limit` bytes. */
-export declare function httpGetRange(
+/**
+ * Sends one GET with a Range header and reads the body (into `into` when given and large enough). The agent client's
+ * default is workerGetRange (rangeTransport.ts): httpGetRange on a download worker thread.
+ */
+export type RangeTransport = (
   url: string,
   headers: Record<string, string>,
   limit: number,
   timeoutMs: number,
+  /** Where a 2xx body goes when it holds at least `limit` bytes (default: a new buffer). */
   into?: Uint8Array,
-): Promise<RangeAnswer>;
+) => Promise<RangeAnswer>;
+
+/** GET `url` with node:http(s); a 2xx body goes into `into` (when large enough) or one new buffer of `limit` bytes. */
+export declare const httpGetRange: RangeTransport;

@@ -7,16 +7,7 @@
  * other answer buffer is transferred back.
  */
 import { Worker } from "node:worker_threads";
-import type { RangeAnswer } from "./rangeGet.mjs";
-
-/** A RangeTransport's signature (agentClient.ts). */
-type RangeRead = (
-  url: string,
-  headers: Record<string, string>,
-  limit: number,
-  timeoutMs: number,
-  into?: Uint8Array,
-) => Promise<RangeAnswer>;
+import type { RangeAnswer, RangeTransport } from "./rangeGet.mjs";
 
 const WORKER_URL = new URL("./rangeWorker.mjs", import.meta.url);
 
@@ -44,7 +35,7 @@ class RangeWorker {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
 
-  read: RangeRead = (url, headers, limit, timeoutMs, into) =>
+  read: RangeTransport = (url, headers, limit, timeoutMs, into) =>
     new Promise<RangeAnswer>((resolve, reject) => {
       const worker = this.started();
       const id = this.nextId++;
@@ -104,5 +95,5 @@ class RangeWorker {
 let shared: RangeWorker | undefined;
 
 /** The default transport of ranged piece reads: httpGetRange (rangeGet.mjs) on the process's download worker. */
-export const workerGetRange: RangeRead = (url, headers, limit, timeoutMs, into) =>
+export const workerGetRange: RangeTransport = (url, headers, limit, timeoutMs, into) =>
   (shared ??= new RangeWorker()).read(url, headers, limit, timeoutMs, into);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { open, rename, rm, type FileHandle } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { hexlify, type Signer } from "ethers";
 import { unwrapFileKey } from "../data/fileKey.js";
@@ -10,7 +10,7 @@ import { encryptionOf, type Manifest, type ManifestPiece } from "../manifest/man
 import type { AgentClient } from "./agentClient.js";
 import { checkWritable } from "./files.js";
 import type { RegistryReader } from "./selectProviders.js";
-import { writeAll } from "../data/writeAll.js";
+import { BatchedFileWriter, writeAll } from "../data/writeAll.js";
 
 export interface RetrieveRequest {
   manifest: Manifest;
@@ -112,7 +112,7 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
   const handle = await open(temp, "wx", 0o644);
   let moved = false;
   try {
-    const out = batchedWriter(handle);
+    const out = new BatchedFileWriter(handle, WRITE_BATCH_BYTES);
     const read = await readRange(payloadOf(manifest), fileKey, start, end, fetchShardRange, {
       write: (bytes) => out.write(bytes),
       // 32 stripes per step: 8 MiB of every data piece per request, up to 32 MiB of steps fetched ahead.
@@ -126,7 +126,7 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
       },
     });
     await out.flush();
-    const written = out.written;
+    const written = out.end;
     if (whole && read.sha256 !== manifest.fileHash.toLowerCase()) {
       throw new StrataError(
         "FILE_HASH_MISMATCH",
@@ -164,44 +164,13 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
   }
 }
 
-/** Plaintext collected before one positioned write: one system call per batch instead of one per chunk. */
-const WRITE_BATCH_BYTES = 8 << 20;
-
 /**
- * Writes the plaintext in order through one reused batch buffer: each decrypted chunk is copied in and can be
- * collected young, instead of being held until its batch is written (32 chunks held per batch were promoted, and
- * the garbage collector then ran a full collection every few tens of MiB). The copy costs far less than that.
+ * Plaintext collected before one positioned write: one system call per batch instead of one per chunk. The batch
+ * is one reused buffer (BatchedFileWriter): a decrypted chunk is copied in and collected young, instead of being
+ * held until its batch is written (32 chunks held per batch were promoted, and the garbage collector then ran a
+ * full collection every few tens of MiB); the copy costs far less than that.
  */
-function batchedWriter(handle: FileHandle): {
-  write(bytes: Uint8Array): Promise<void>;
-  flush(): Promise<void>;
-  readonly written: number;
-} {
-  const batch = Buffer.allocUnsafe(WRITE_BATCH_BYTES);
-  let batched = 0;
-  let flushedTo = 0;
-  const flush = async (): Promise<void> => {
-    if (batched === 0) return;
-    await writeAll(handle, batch.subarray(0, batched), flushedTo);
-    flushedTo += batched;
-    batched = 0;
-  };
-  return {
-    async write(bytes) {
-      for (let at = 0; at < bytes.length;) {
-        const take = Math.min(bytes.length - at, batch.length - batched);
-        batch.set(bytes.subarray(at, at + take), batched);
-        batched += take;
-        at += take;
-        if (batched === batch.length) await flush();
-      }
-    },
-    flush,
-    get written() {
-      return flushedTo + batched;
-    },
-  };
-}
+const WRITE_BATCH_BYTES = 8 << 20;
 
 /** Bytes of a public payload asked of one replica at a time. */
 const REPLICA_STEP = 8 << 20;
