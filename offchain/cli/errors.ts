@@ -106,6 +106,7 @@ const EXIT_CODES: Record<StrataErrorCode, ExitCode> = {
   CATALOG_DB_ERROR: 2,
   CATALOG_NOT_FOUND: 1,
   OUTPUT_NOT_WRITABLE: 1,
+  OUTPUT_NOT_REWINDABLE: 1,
   STORE_INTERRUPTED: 2,
   FILE_NOT_HEALTHY: 2,
   // amounts and gas

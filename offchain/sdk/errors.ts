@@ -92,6 +92,7 @@ export type StrataErrorCode =
   | "CATALOG_DB_ERROR"
   | "CATALOG_NOT_FOUND"
   | "OUTPUT_NOT_WRITABLE"
+  | "OUTPUT_NOT_REWINDABLE"
   | "STORE_INTERRUPTED"
   | "FILE_NOT_HEALTHY"
   // amounts and gas (CLI): an amount outside what the contracts accept, a signer without native currency for gas

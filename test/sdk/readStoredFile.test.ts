@@ -62,6 +62,25 @@ describe("readStoredFile: one packed file through ranged piece reads", function 
   const fetched = (log: readonly { start: number; end: number }[]) =>
     log.reduce((sum, r) => sum + (r.end - r.start), 0);
 
+  it("streams a file into a sink as it is decrypted, chunk by chunk, instead of returning it", async function () {
+    const big = entries[2];
+    if (big === undefined) throw new Error("no entry");
+    const { agentFor } = agents();
+    const parts: Uint8Array[] = [];
+    const read = await readStoredFile(manifest, big, { signer: owner, agentFor }, undefined, {
+      write: (bytes) => {
+        parts.push(Uint8Array.from(bytes));
+        return Promise.resolve();
+      },
+      restart: () => Promise.reject(new Error("an encrypted read never restarts")),
+    });
+    expect(read.bytes.length).to.equal(0);
+    expect(read.length).to.equal(big.size);
+    // One write per decrypted chunk (4 KiB here): the file never sits whole in memory.
+    expect(parts.length).to.be.at.least(Math.floor(big.size / CHUNK));
+    expect(Buffer.concat(parts).equals(Buffer.from(files[2]?.bytes ?? []))).to.equal(true);
+  });
+
   it("fetches only the sealed chunks that hold the file, not the payload", async function () {
     const small = entries[1];
     if (small === undefined) throw new Error("no entry");

@@ -1,6 +1,4 @@
-import { randomBytes } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadSigner } from "../../runtime/keys.js";
 import { fetchPublicFile, type PublicFileSink } from "../../sdk/client/publicFiles.js";
@@ -10,12 +8,11 @@ import { canonicalCid } from "../../sdk/files/cid.js";
 import { parseRange } from "../../sdk/files/bundle.js";
 import type { CliContext } from "../context.js";
 import { catalogOption, openCatalog, type CatalogOption } from "../files/catalogOption.js";
-import { checkOutputPath, STDOUT, writeOutput, writeStdout } from "../files/outputs.js";
+import { checkOutputPath, openOutput, STDOUT, writeStdout } from "../files/outputs.js";
 import { resolveOneFile, type ResolvedFile } from "../files/resolveFile.js";
 import { formatBytes } from "../format/units.js";
 import type { Runner } from "../runner.js";
 import { getPermanent } from "../files/permanent.js";
-import { writeAll } from "../../sdk/data/writeAll.js";
 
 interface GetOptions extends CatalogOption {
   out?: string;
@@ -106,27 +103,37 @@ async function get(ctx: CliContext, ref: string, out: string | undefined, opts: 
           allowDevKeys: ctx.options.allowDevKeys,
           env: ctx.io.env,
         });
-  const read = await readStoredFile(
-    manifest,
-    file,
-    { ...(signer === undefined ? {} : { signer }), agentFor: (e) => ctx.agent(e) },
-    range,
-  );
-  await writeOutput(target, read.bytes, opts.force === true);
+  // Streamed into the output as it is decrypted (memory bounded whatever the file size); a file is renamed into
+  // place only once the whole read succeeded.
+  const output = await openOutput(target, opts.force === true);
+  let read;
+  try {
+    read = await readStoredFile(
+      manifest,
+      file,
+      { ...(signer === undefined ? {} : { signer }), agentFor: (e) => ctx.agent(e) },
+      range,
+      output,
+    );
+    await output.commit();
+  } catch (error) {
+    await output.abort();
+    throw error;
+  }
   if (target === STDOUT) return;
   ctx.result(
     {
       name: file.name,
       id: file.id,
       out: target,
-      bytes: read.bytes.length,
+      bytes: read.length,
       range: range ?? null,
       sha256: file.sha256,
       used: read.used,
       failures: read.failures,
     },
     () => [
-      `got ${file.name} (${formatBytes(read.bytes.length)}${range === undefined ? "" : ` of ${formatBytes(file.size)}, bytes ${range.start}-${range.end - 1}`}) to ${target}; hash verified`,
+      `got ${file.name} (${formatBytes(read.length)}${range === undefined ? "" : ` of ${formatBytes(file.size)}, bytes ${range.start}-${range.end - 1}`}) to ${target}; hash verified`,
       ...read.failures.map((f) => `  piece ${f.piece} (${f.provider}) skipped: ${f.reason}`),
     ],
   );
@@ -150,7 +157,7 @@ async function getByCid(
       endpoints,
       moreEndpoints: async () => registeredEndpoints(await ctx.chain()),
       ...(rangeText === undefined ? {} : { range: (size: number) => parseRange(rangeText, size) }),
-      open: () => Promise.resolve(target === STDOUT ? memorySink() : atomicSink(target, opts.force === true)),
+      open: async () => (target === STDOUT ? memorySink() : openOutput(target, opts.force === true)),
     },
     { fetch: ctx.io.fetch },
   );
@@ -202,30 +209,6 @@ function memorySink(): PublicFileSink {
     abort: () => {
       chunks.length = 0;
       return Promise.resolve();
-    },
-  };
-}
-
-/** A temporary file beside `path`, renamed over it (a regular file only, with `force`) once checked. */
-async function atomicSink(path: string, force: boolean): Promise<PublicFileSink> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await open(temp, "wx", 0o644);
-  let closed = false;
-  return {
-    async write(bytes) {
-      await writeAll(handle, bytes);
-    },
-    async commit() {
-      await handle.sync();
-      await handle.close();
-      closed = true;
-      await checkOutputPath(path, force);
-      await rename(temp, path);
-    },
-    async abort() {
-      if (!closed) await handle.close().catch(() => undefined);
-      closed = true;
-      await rm(temp, { force: true });
     },
   };
 }

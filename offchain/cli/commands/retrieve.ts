@@ -10,7 +10,7 @@ import { formatBytes } from "../format/units.js";
 import type { Runner } from "../runner.js";
 import { pieceBars } from "../progress.js";
 import { checkManifestChain } from "../targets.js";
-import { checkOutputPath, STDOUT, writeOutput } from "../files/outputs.js";
+import { checkOutputPath, openOutput, STDOUT } from "../files/outputs.js";
 import { readStoredFile } from "../../sdk/client/readStoredFile.js";
 
 interface RetrieveOptions {
@@ -95,11 +95,14 @@ async function retrieve(
   const keys = signer === undefined ? {} : { signer };
   if (out === STDOUT) {
     const whole = { name: manifest.fileName, offset: 0, size: manifest.fileSize, sha256: manifest.fileHash };
-    const read = await readStoredFile(manifest, whole, {
-      ...keys,
-      agentFor: (endpoint) => ctx.agent(endpoint),
-    });
-    await writeOutput(STDOUT, read.bytes, false);
+    // Streamed to standard output as it is decrypted: memory stays bounded whatever the file size.
+    await readStoredFile(
+      manifest,
+      whole,
+      { ...keys, agentFor: (endpoint) => ctx.agent(endpoint) },
+      undefined,
+      await openOutput(STDOUT, false),
+    );
     return;
   }
   const bars = pieceBars(ctx.showProgress);

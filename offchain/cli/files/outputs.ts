@@ -2,9 +2,12 @@
 // is not a regular file, is refused up front (OUTPUT_NOT_WRITABLE), so a store never pays for a manifest it cannot
 // write and a download never runs for a file it cannot keep. `--force` replaces regular files only.
 import { constants } from "node:fs";
-import { access, lstat, stat } from "node:fs/promises";
-import { dirname } from "node:path";
+import { randomBytes } from "node:crypto";
+import { access, lstat, open, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { ReadSink } from "../../sdk/client/readReplica.js";
 import { writeFileAtomic } from "../../sdk/client/files.js";
+import { BatchedFileWriter } from "../../sdk/data/writeAll.js";
 import { StrataError } from "../../sdk/errors.js";
 
 /** "-" means standard output. */
@@ -67,4 +70,83 @@ export function writeStdout(bytes: Uint8Array): Promise<void> {
       else resolve();
     });
   });
+}
+
+/** An output written as a read streams: kept only once `commit()` says the read succeeded. */
+export interface StreamedOutput extends ReadSink {
+  /** Make the output final (file: fsync and rename into place, checked once more). */
+  commit(): Promise<void>;
+  /** Drop what was written (file: the temporary file is removed). */
+  abort(): Promise<void>;
+}
+
+/** Bytes written per system call to a streamed output file. */
+const OUTPUT_BATCH_BYTES = 8 << 20;
+
+/**
+ * Open `path` (checked first, see checkOutputPath) for a streamed read: a temporary file in the same folder, renamed
+ * into place by `commit()` after an fsync, so memory holds one batch whatever the file size and a failed read
+ * leaves nothing. "-" streams to standard output: bytes go out as they come, and a restart (a public replica that
+ * failed part-way) is OUTPUT_NOT_REWINDABLE.
+ */
+export async function openOutput(path: string, force: boolean): Promise<StreamedOutput> {
+  if (path === STDOUT) {
+    let written = false;
+    return {
+      async write(bytes) {
+        written = true;
+        await writeStdout(bytes);
+      },
+      restart() {
+        if (!written) return Promise.resolve();
+        return Promise.reject(
+          new StrataError(
+            "OUTPUT_NOT_REWINDABLE",
+            "a provider failed after part of the file went to standard output",
+            {
+              details:
+                "write to a file instead (strata get <file> <out>): a file falls back to the next replica",
+            },
+          ),
+        );
+      },
+      commit: () => Promise.resolve(),
+      abort: () => Promise.resolve(),
+    };
+  }
+  await checkOutputPath(path, force);
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  const handle = await open(temp, "wx", 0o644);
+  let out = new BatchedFileWriter(handle, OUTPUT_BATCH_BYTES);
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+  };
+  return {
+    write: (bytes) => out.write(bytes),
+    async restart() {
+      await handle.truncate(0);
+      out = new BatchedFileWriter(handle, OUTPUT_BATCH_BYTES);
+    },
+    async commit() {
+      try {
+        await out.flush();
+        await handle.sync();
+        await close();
+        // Checked again right before the rename: the target may have changed during the download.
+        await checkOutputPath(path, force);
+        await rename(temp, path);
+      } catch (error) {
+        await close().catch(() => undefined);
+        await rm(temp, { force: true });
+        throw error;
+      }
+    },
+    async abort() {
+      await close().catch(() => undefined);
+      await rm(temp, { force: true });
+    },
+  };
 }

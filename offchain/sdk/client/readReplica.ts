@@ -9,16 +9,29 @@ import { StrataError } from "../errors.js";
 import type { Manifest, ManifestFile } from "../manifest/manifest.js";
 import type { AgentClient } from "./agentClient.js";
 
+/** Where the bytes of a read go, in order; `restart` drops what was written so far (a replica that failed part-way). */
+export interface ReadSink {
+  write(bytes: Uint8Array): Promise<void>;
+  restart(): Promise<void>;
+}
+
+/** What a read delivered to its sink. */
 export interface ReplicaReadResult {
-  bytes: Uint8Array;
+  /** Bytes written to the sink. */
+  length: number;
   /** The piece the bytes came from. */
   used: number[];
   failures: { piece: number; provider: string; reason: string }[];
 }
 
+/** Bytes of a public file asked of one replica at a time: memory holds one step, whatever the file size. */
+const REPLICA_STEP = 8 << 20;
+
 /**
- * Bytes [start, end) of `file` (plaintext offsets inside the file) from the first piece that serves them; a whole
- * file is checked against its SHA-256. PIECES_UNAVAILABLE when no piece does.
+ * Bytes [start, end) of `file` (plaintext offsets inside the file) from the first piece that serves them, into
+ * `sink` a step at a time; a whole file is checked against its SHA-256. A piece that fails part-way, or whose
+ * whole file does not hash right, is dropped: the sink restarts and the next piece is read from the start.
+ * PIECES_UNAVAILABLE when no piece serves the bytes.
  */
 export async function readReplicaFile(
   manifest: Manifest,
@@ -26,23 +39,36 @@ export async function readReplicaFile(
   agentFor: (endpoint: string) => Pick<AgentClient, "downloadRange">,
   start: number,
   end: number,
+  sink: ReadSink,
 ): Promise<ReplicaReadResult> {
   if (manifest.public !== true) {
     throw new StrataError("INVALID_ARGUMENT", `${manifest.fileName} is not public`);
   }
   const whole = start === 0 && end === file.size;
   const failures: ReplicaReadResult["failures"] = [];
+  let written = false;
   for (const piece of manifest.pieces) {
     try {
-      const bytes =
-        end > start
-          ? await agentFor(piece.endpoint).downloadRange(piece.root, file.offset + start, file.offset + end)
-          : new Uint8Array(0);
-      if (whole && hexlify(createHash("sha256").update(bytes).digest()) !== file.sha256.toLowerCase()) {
+      if (written) await sink.restart();
+      const hash = createHash("sha256");
+      for (let at = start; at < end; at += REPLICA_STEP) {
+        const to = Math.min(end, at + REPLICA_STEP);
+        const bytes = await agentFor(piece.endpoint).downloadRange(
+          piece.root,
+          file.offset + at,
+          file.offset + to,
+        );
+        hash.update(bytes);
+        written = true;
+        await sink.write(bytes);
+      }
+      if (whole && hexlify(hash.digest()) !== file.sha256.toLowerCase()) {
         throw new StrataError("FILE_HASH_MISMATCH", `${file.name} does not hash to its recorded sha256`);
       }
-      return { bytes, used: [piece.index], failures };
+      return { length: end - start, used: [piece.index], failures };
     } catch (error) {
+      // A sink that cannot restart (standard output) ends the read.
+      if (error instanceof StrataError && error.code === "OUTPUT_NOT_REWINDABLE") throw error;
       failures.push({
         piece: piece.index,
         provider: piece.provider,

@@ -9,7 +9,7 @@ import { readRange } from "../data/stream.js";
 import { StrataError } from "../errors.js";
 import { encryptionOf, type Manifest, type ManifestFile } from "../manifest/manifest.js";
 import type { AgentClient } from "./agentClient.js";
-import { readReplicaFile } from "./readReplica.js";
+import { readReplicaFile, type ReadSink } from "./readReplica.js";
 
 export interface ReadFileDeps {
   /** The wallet that stored an encrypted payload (not needed for a public one). */
@@ -18,15 +18,20 @@ export interface ReadFileDeps {
 }
 
 export interface ReadFileResult {
+  /** The bytes, when no sink was given (empty otherwise). */
   bytes: Uint8Array;
+  /** Bytes delivered (to the sink, or in `bytes`). */
+  length: number;
   /** Pieces the bytes were read from. */
   used: number[];
   failures: { piece: number; provider: string; reason: string }[];
 }
 
 /**
- * The bytes `[range.start, range.end)` of `file` (default: all of it) in the payload `manifest` describes; only the
- * pieces' bytes holding that range are downloaded. Errors: INVALID_ARGUMENT (a range outside the file),
+ * The bytes `[range.start, range.end)` of `file` (default: all of it) in the payload `manifest` describes, into
+ * `sink` as they are decrypted (memory bounded by readRange's window, whatever the file size), or returned as
+ * `bytes` without one; only the pieces' bytes holding that range are downloaded. A sink receives bytes before a
+ * whole file's hash is checked: it must keep them provisional until the read returns. Errors: INVALID_ARGUMENT (a range outside the file),
  * PIECES_UNAVAILABLE (fewer than k pieces serve authentic bytes), CHUNK_AUTH_FAILED, FILE_HASH_MISMATCH (a whole
  * file that does not hash to its recorded sha256).
  */
@@ -35,7 +40,11 @@ export async function readStoredFile(
   file: Pick<ManifestFile, "name" | "offset" | "size" | "sha256">,
   deps: ReadFileDeps,
   range?: { start: number; end: number },
+  sink?: ReadSink,
 ): Promise<ReadFileResult> {
+  const collected = sink === undefined ? memorySink() : undefined;
+  const out = sink ?? collected;
+  if (out === undefined) throw new StrataError("INTERNAL_INVARIANT", "no sink");
   const { k, m } = manifest.coding;
   const start = range?.start ?? 0;
   const end = range?.end ?? file.size;
@@ -54,7 +63,10 @@ export async function readStoredFile(
   if (file.offset + file.size > manifest.fileSize) {
     throw new StrataError("FILE_HASH_MISMATCH", `${file.name} runs past the end of its payload`);
   }
-  if (manifest.public === true) return readReplicaFile(manifest, file, deps.agentFor, start, end);
+  if (manifest.public === true) {
+    const read = await readReplicaFile(manifest, file, deps.agentFor, start, end, out);
+    return { ...read, bytes: collected?.bytes() ?? new Uint8Array(0) };
+  }
   if (deps.signer === undefined) {
     throw new StrataError(
       "KEY_MISSING",
@@ -75,12 +87,12 @@ export async function readStoredFile(
         return deps.agentFor(piece.endpoint).downloadRange(piece.root, from, to);
       },
       {
+        write: (bytes) => out.write(bytes),
         onShardFailed: (index, reason) => {
           failures.push({ piece: index, provider: manifest.pieces[index]?.provider ?? "", reason });
         },
       },
     );
-    const bytes = read.bytes ?? new Uint8Array(0);
     if (range === undefined && read.sha256 !== file.sha256.toLowerCase()) {
       throw new StrataError("FILE_HASH_MISMATCH", `${file.name} does not hash to its recorded sha256`);
     }
@@ -88,7 +100,7 @@ export async function readStoredFile(
     const used = Array.from({ length: k + m }, (_, i) => i)
       .filter((i) => !failed.has(i))
       .slice(0, k);
-    return { bytes, used, failures };
+    return { bytes: collected?.bytes() ?? new Uint8Array(0), length: end - start, used, failures };
   } catch (error) {
     if (error instanceof StrataError && error.code === "NOT_ENOUGH_PIECES") {
       throw new StrataError(
@@ -104,4 +116,20 @@ export async function readStoredFile(
   } finally {
     fileKey.fill(0);
   }
+}
+
+/** A sink that keeps the bytes in memory (callers that want them returned: small files, tests). */
+function memorySink(): ReadSink & { bytes(): Uint8Array } {
+  let parts: Uint8Array[] = [];
+  return {
+    write(bytes) {
+      parts.push(bytes);
+      return Promise.resolve();
+    },
+    restart() {
+      parts = [];
+      return Promise.resolve();
+    },
+    bytes: () => Buffer.concat(parts),
+  };
 }

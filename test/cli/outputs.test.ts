@@ -1,0 +1,51 @@
+/** Streamed outputs (offchain/cli/files/outputs.ts): a temporary file renamed into place only on commit. */
+import { expect } from "chai";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openOutput, STDOUT } from "../../offchain/cli/files/outputs.js";
+import { expectCode } from "./helpers/httpServer.js";
+
+describe("streamed outputs", () => {
+  let dir = "";
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "strata-outputs-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("keeps only what follows a restart, and shows nothing at the target before the commit", async () => {
+    const target = join(dir, "file.bin");
+    const out = await openOutput(target, false);
+    await out.write(Buffer.from("bytes of a replica that failed part-way"));
+    await out.restart();
+    await out.write(Buffer.from("good "));
+    await out.write(Buffer.alloc(9 << 20, 7)); // more than one batch
+    expect(await readdir(dir)).to.not.include("file.bin");
+    await out.commit();
+    const written = await readFile(target);
+    expect(written.subarray(0, 5).toString()).to.equal("good ");
+    expect(written.length).to.equal(5 + (9 << 20));
+    expect(await readdir(dir)).to.deep.equal(["file.bin"]);
+  });
+
+  it("leaves nothing behind when aborted, and refuses a target it must not replace before any byte", async () => {
+    const target = join(dir, "file.bin");
+    const out = await openOutput(target, false);
+    await out.write(Buffer.from("partial"));
+    await out.abort();
+    expect(await readdir(dir)).to.deep.equal([]);
+    await writeFile(target, "mine");
+    await expectCode(openOutput(target, false), "OUTPUT_EXISTS");
+    await expectCode(openOutput(join(dir, "missing", "file.bin"), false), "OUTPUT_NOT_WRITABLE");
+    expect(await readFile(target, "utf8")).to.equal("mine");
+  });
+
+  it("cannot take back bytes already on standard output", async () => {
+    const out = await openOutput(STDOUT, false);
+    await out.restart(); // nothing written yet: nothing to take back
+    await out.write(new Uint8Array(0));
+    await expectCode(out.restart(), "OUTPUT_NOT_REWINDABLE");
+  });
+});
