@@ -60,13 +60,14 @@ export function permanentOf(chain: LocalChain): PermanentStorage {
 /**
  * Move the local chain's clock until every piece of permanent file `fileId` is live: past the offer window, then
  * into each holder's next proof window (the agents do the rest), never leaving a running provider of `provers`
- * behind a period it was due to prove. Resolves to the file's view.
+ * behind a period it was due to prove. Resolves to the file's view; a timeout (5 minutes unless
+ * `options.timeoutMs`) names each slot's stage and what `options.explain` says (the agents' last complaints).
  */
 export async function advanceUntilPermanentLive(
   chain: LocalChain,
   fileId: bigint,
   provers: readonly string[] = [],
-  timeoutMs = 600_000,
+  options: { timeoutMs?: number; explain?: () => string } = {},
 ): Promise<PermanentFileView> {
   const perm = permanentOf(chain);
   const market = StorageMarket__factory.connect(chain.addresses.market, chain.provider);
@@ -114,12 +115,13 @@ export async function advanceUntilPermanentLive(
       await proveThroughPeriod(chain, market, latest, { required: holders, running: provers });
       return undefined;
     },
-    timeoutMs,
+    options.timeoutMs ?? 300_000,
   );
+  const explain = (): string => (options.explain === undefined ? "" : `; ${options.explain()}`);
   await waited.catch((error: unknown) => {
     // Say where it stood: a timeout with the slots' stages is a diagnosis, without them only a symptom.
     if (error instanceof StrataError)
-      throw new StrataError(error.code, `${error.message} (slots ${seen})`, {
+      throw new StrataError(error.code, `${error.message} (slots ${seen}${explain()})`, {
         details: error.details,
         cause: error,
       });

@@ -181,6 +181,38 @@ function spawnAgent(chain: LocalChain, configFile: string): ChildProcess {
   );
 }
 
+/**
+ * The last warnings and errors each agent logged (its JSON log lines of level warn or above), one line each: what a
+ * timeout waiting on the agents should say, since a CI log keeps only the end of a run.
+ */
+export function agentComplaints(agents: readonly RunningAgent[], perAgent = 3): string {
+  const said: string[] = [];
+  for (const agent of agents) {
+    const lines = agent.log
+      .join("")
+      .split("\n")
+      .flatMap((line) => {
+        try {
+          const entry = JSON.parse(line) as {
+            level?: number;
+            msg?: string;
+            err?: { message?: string };
+            revert?: string;
+          };
+          if ((entry.level ?? 0) < 40) return [];
+          const why = [entry.revert, entry.err?.message].filter((x) => x !== undefined).join(": ");
+          return [
+            `agent ${agent.account}: ${entry.msg ?? "?"}${why === "" ? "" : ` (${why.slice(0, 240)})`}`,
+          ];
+        } catch {
+          return []; // not a log line
+        }
+      });
+    said.push(...lines.slice(-perAgent));
+  }
+  return said.length === 0 ? "no agent logged a warning" : said.join("; ");
+}
+
 /** Keep the last lines a child prints (for failure messages). */
 export function captureOutput(child: ChildProcess, lines: string[], max = 500): void {
   const keep = (d: Buffer) => {

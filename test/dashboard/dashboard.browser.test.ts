@@ -30,6 +30,7 @@ import {
   TestStablecoin__factory,
 } from "../../typechain-types/index.js";
 import { launchChromium, type Browser } from "./browser.js";
+import { suiteFailed } from "../helpers/failures.js";
 
 const SCREENSHOTS = path.join(ROOT, ".strata", "screenshots", "dashboard");
 
@@ -95,7 +96,7 @@ describe("dashboard in headless Chromium, after the demo story", function () {
   }
 
   after(async function () {
-    if (this.currentTest?.state === "failed") console.error(lines.join("\n"));
+    if (suiteFailed(this)) console.error(lines.join("\n"));
     if (browser) await browser.close();
     if (worker) await stopProcess(worker.process);
     for (const agent of agents) await stopProcess(agent.process);

@@ -43,6 +43,7 @@ import {
   type RunningWorker,
 } from "../../scripts/lib/localProcesses.js";
 import { FAST_RPC } from "../worker/helpers.js";
+import { suiteFailed } from "../helpers/failures.js";
 
 const WORKER_MAIN = path.join(ROOT, "offchain", "worker", "main.ts");
 
@@ -101,7 +102,7 @@ describe("e2e: Anvil as the node", function () {
     });
 
     after(async function () {
-      if (this.currentTest?.state === "failed") console.error(log.join(""));
+      if (suiteFailed(this)) console.error(log.join(""));
       if (child) await stopProcess(child);
       await chain.stop();
     });
@@ -222,7 +223,7 @@ describe("e2e: Anvil as the node", function () {
     });
 
     after(async function () {
-      if (this.currentTest?.state === "failed") {
+      if (suiteFailed(this)) {
         console.error(worker?.log.join("").slice(-4000));
         for (const a of agents) console.error(a.log.join("").slice(-2000));
       }

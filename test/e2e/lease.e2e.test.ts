@@ -19,6 +19,7 @@ import { runComputeStory } from "../../scripts/demo/computeStory.js";
 import { enableCompute } from "../../scripts/demo/agentsConfig.js";
 import { consoleProgress } from "../../scripts/demo/progress.js";
 import { ComputeMarket__factory } from "../../typechain-types/index.js";
+import { suiteFailed } from "../helpers/failures.js";
 
 describe("e2e: compute leases with real agents, the worker and the CLI", function () {
   this.timeout(600_000);
@@ -34,7 +35,7 @@ describe("e2e: compute leases with real agents, the worker and the CLI", functio
   });
 
   after(async function () {
-    if (this.currentTest?.state === "failed") console.error(lines.join("\n"));
+    if (suiteFailed(this)) console.error(lines.join("\n"));
     if (worker) await stopProcess(worker.process);
     for (const agent of agents) await stopProcess(agent.process);
     await chain.stop();

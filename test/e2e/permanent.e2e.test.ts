@@ -18,11 +18,13 @@ import { configureStorageOffer } from "../../scripts/demo/storageStory.js";
 import { startLocalChain, stopProcess, type LocalChain } from "../../scripts/lib/localChain.js";
 import {
   devAddress,
+  agentComplaints,
   startAgents,
   strataCli,
   until,
   type RunningAgent,
 } from "../../scripts/lib/localProcesses.js";
+import { suiteFailed } from "../helpers/failures.js";
 
 const CLIENT_ACCOUNT = 4;
 
@@ -46,7 +48,7 @@ describe("e2e: a permanent file is placed on all its providers by their agents a
   });
 
   after(async function () {
-    if (this.currentTest?.state === "failed") {
+    if (suiteFailed(this)) {
       for (const a of agents) console.error(`agent ${a.account} log tail:\n${a.log.slice(-40).join("")}`);
     }
     for (const agent of agents) if (agent.process.exitCode === null) await stopProcess(agent.process);
@@ -95,6 +97,7 @@ describe("e2e: a permanent file is placed on all its providers by their agents a
       chain,
       fileId,
       agents.map((a) => a.address),
+      { explain: () => agentComplaints(agents) },
     );
     expect(view.livePieces).to.equal(3);
     const holders = view.slots.map((s) => s.provider);

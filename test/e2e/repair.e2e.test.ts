@@ -34,6 +34,7 @@ import {
   type RunningAgent,
   type RunningWorker,
 } from "../../scripts/lib/localProcesses.js";
+import { suiteFailed } from "../helpers/failures.js";
 
 const WORKER_ACCOUNT = 6;
 const CLIENT_ACCOUNT = 4;
@@ -64,7 +65,7 @@ describe("e2e: the worker repairs a lost piece onto a new provider under the own
   });
 
   after(async function () {
-    if (this.currentTest?.state === "failed") {
+    if (suiteFailed(this)) {
       console.error("worker log tail:\n" + (worker?.log.slice(-80).join("") ?? ""));
     }
     if (worker) await stopProcess(worker.process);

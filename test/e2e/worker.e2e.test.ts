@@ -28,6 +28,7 @@ import {
   type RunningAgent,
   type RunningWorker,
 } from "../../scripts/lib/localProcesses.js";
+import { suiteFailed } from "../helpers/failures.js";
 
 const WORKER_ACCOUNT = 6;
 const CLIENT_ACCOUNT = 4;
@@ -50,7 +51,7 @@ describe("e2e: the worker reports a missed proof and gets a withholding provider
   });
 
   after(async function () {
-    if (this.currentTest?.state === "failed") {
+    if (suiteFailed(this)) {
       console.error("worker log tail:\n" + (worker?.log.slice(-60).join("") ?? ""));
     }
     if (worker) await stopProcess(worker.process);

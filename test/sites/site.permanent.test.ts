@@ -23,6 +23,7 @@ import { run, startLocalChain, stopProcess, type LocalChain } from "../../script
 import {
   CLI,
   devAddress,
+  agentComplaints,
   startAgents,
   strataCli,
   until,
@@ -31,6 +32,7 @@ import {
 import { fetchSite } from "../../offchain/sdk/sites/client.js";
 import { unpackSiteArchive } from "../../offchain/sdk/sites/archive.js";
 import { siteDomain, siteIdOf, verifySiteRecord } from "../../offchain/sdk/sites/record.js";
+import { suiteFailed } from "../helpers/failures.js";
 
 const OWNER = 6;
 const NAME = "forever";
@@ -103,7 +105,7 @@ describe("e2e: a website kept permanently (site deploy --permanent)", function (
   });
 
   after(async function () {
-    if (this.currentTest?.state === "failed") {
+    if (suiteFailed(this)) {
       console.error(lines.join("\n"));
       for (const agent of agents) console.error(agent.log.slice(-30).join(""));
     }
@@ -206,6 +208,7 @@ describe("e2e: a website kept permanently (site deploy --permanent)", function (
       local(),
       firstFileId,
       agents.map((a) => a.address),
+      { explain: () => agentComplaints(agents) },
     );
     expect(view.livePieces).to.equal(3);
     // Moving the local clock by proving periods ends the backend's lease (its heartbeats fall behind the jumps):
