@@ -10,6 +10,13 @@ const PROVIDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const MARKET = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0";
 const ROOT = `0x${"ab".repeat(32)}`;
 
+/** Everything a body yields, in one buffer. */
+async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const part of body) parts.push(Uint8Array.from(part));
+  return Buffer.concat(parts);
+}
+
 describe("agent HTTP client", () => {
   const servers: TestServer[] = [];
   afterEach(async () => {
@@ -137,20 +144,28 @@ describe("agent HTTP client", () => {
         };
         pump();
       });
-      await expectCode(createAgentClient(url).downloadPiece(ROOT, 100), "PROVIDER_BAD_DATA");
+      await expectCode(collect(createAgentClient(url).pieceBody(ROOT, 100)), "PROVIDER_BAD_DATA");
       expect(written).to.be.lessThan(total);
     });
   }
+
+  it("an unknown piece is the agent's 404 with its code", async () => {
+    const url = await serve((_req, res) => {
+      sendJson(res, 404, { error: { code: "UNKNOWN_PIECE", message: "no piece" } });
+    });
+    const error = await expectCode(collect(createAgentClient(url).pieceBody(ROOT, 100)), "PROVIDER_REJECTED");
+    expect(error).to.have.property("agentCode", "UNKNOWN_PIECE");
+  });
 
   it("rejects a piece shorter than its size (PROVIDER_BAD_DATA)", async () => {
     const url = await serve((_req, res) => {
       res.writeHead(200, { "content-type": "application/octet-stream" });
       res.end(Buffer.alloc(50));
     });
-    await expectCode(createAgentClient(url).downloadPiece(ROOT, 100), "PROVIDER_BAD_DATA");
+    await expectCode(collect(createAgentClient(url).pieceBody(ROOT, 100)), "PROVIDER_BAD_DATA");
   });
 
-  it("downloads a piece of exactly its size with progress", async () => {
+  it("streams a piece of exactly its size with progress", async () => {
     const piece = Buffer.alloc(300_000, 7);
     const url = await serve((req, res) => {
       expect(req.url).to.equal(`/v1/pieces/${ROOT}`);
@@ -158,9 +173,11 @@ describe("agent HTTP client", () => {
       res.end(piece);
     });
     let last = 0;
-    const bytes = await createAgentClient(url).downloadPiece(ROOT, piece.length, (done) => {
-      last = done;
-    });
+    const bytes = await collect(
+      createAgentClient(url).pieceBody(ROOT, piece.length, (done) => {
+        last = done;
+      }),
+    );
     expect(Buffer.from(bytes).equals(piece)).to.equal(true);
     expect(last).to.equal(piece.length);
   });

@@ -1,15 +1,88 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PermanentFileStatus, PermanentSlotStage } from "../../offchain/sdk/chain/enums.js";
 import { pieceRoot } from "../../offchain/sdk/commitment/parallel.js";
-import { reconstructData } from "../../offchain/sdk/data/erasure.js";
+import { encode } from "../../offchain/sdk/data/erasure.js";
 import {
-  decodePermanentPayload,
   encodePermanentFile,
   LENGTH_HEADER_BYTES,
   permanentGeometry,
   rebuildPermanentPiece,
+  retrievePermanent,
+  type PermanentPieces,
+  type RetrievePermanentDeps,
 } from "../../offchain/sdk/durability/permanent.js";
+import { savePiece } from "../../offchain/sdk/repair/pieceFiles.js";
 import { pieceLeaf, verifyPieceProof } from "../../offchain/sdk/repair/pieceList.js";
+
+const HOLDERS = [
+  "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+  "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+  "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+];
+
+/**
+ * A chain and holders for `retrievePermanent`: every slot live with its piece; `serve(i)` says what holder i
+ * answers (its piece by default).
+ */
+function permanentWorld(
+  file: Pick<PermanentPieces, "pieceSpan" | "roots" | "pieces">,
+  serve: (index: number, piece: Uint8Array) => Uint8Array = (_i, piece) => piece,
+): RetrievePermanentDeps {
+  const permanent = {
+    config: () => Promise.resolve({ totalShards: 3n, dataShards: 2n }),
+    file: () =>
+      Promise.resolve({
+        status: PermanentFileStatus.value.Active,
+        uploader: HOLDERS[0],
+        pieceSpan: file.pieceSpan,
+        principal: 0n,
+      }),
+    solvency: () =>
+      Promise.resolve({ principalLeft: 0n, releasedLeft: 0n, yearsCovered: 0n, livePieces: 3n }),
+    slot: (_fileId: bigint, index: number) =>
+      Promise.resolve({
+        stage: PermanentSlotStage.value.Live,
+        provider: HOLDERS[index],
+        price: 1n,
+        dataSetId: BigInt(index + 1),
+        pieceRoot: file.roots[index],
+      }),
+  } as unknown as RetrievePermanentDeps["permanent"];
+  return {
+    permanent,
+    registry: {
+      providerInfo: (provider: string) =>
+        Promise.resolve({ endpoint: provider }) as ReturnType<
+          RetrievePermanentDeps["registry"]["providerInfo"]
+        >,
+    },
+    agentFor: (endpoint) => ({
+      async *pieceBody() {
+        const index = HOLDERS.indexOf(endpoint);
+        await Promise.resolve();
+        yield serve(index, file.pieces[index] ?? new Uint8Array());
+      },
+    }),
+  };
+}
+
+/** Everything `retrievePermanent` writes. */
+async function retrieved(deps: RetrievePermanentDeps): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  const { length } = await retrievePermanent(1n, deps, {
+    write: (bytes) => {
+      parts.push(Uint8Array.from(bytes));
+      return Promise.resolve();
+    },
+  });
+  const out = Buffer.concat(parts);
+  expect(out.length).to.equal(length);
+  return out;
+}
 
 describe("permanent file format (offchain/sdk/durability/permanent.ts)", function () {
   it("cuts every file into pieces of exactly a power of two of leaves", function () {
@@ -52,22 +125,44 @@ describe("permanent file format (offchain/sdk/durability/permanent.ts)", functio
         });
         expect(verifyPieceProof(moved, file.list.proof(index), file.list.root)).to.equal(false);
       });
-      expect(Buffer.from(decodePermanentPayload(file.pieces.slice(0, 2))).equals(bytes)).to.equal(true);
-      // Without data piece 0: rebuilt from piece 1 and the parity piece.
-      const data = await reconstructData(
-        [null, file.pieces[1] ?? null, file.pieces[2] ?? null],
-        2,
-        1,
-        file.pieceSize,
-      );
-      expect(Buffer.from(decodePermanentPayload(data.slice(0, 2))).equals(bytes)).to.equal(true);
+      expect((await retrieved(permanentWorld(file))).equals(bytes)).to.equal(true);
+      // Data piece 0's holder serves other bytes: it is skipped, and piece 0 decoded from piece 1 and the parity.
+      const tampered = permanentWorld(file, (i, piece) => (i === 0 ? piece.map((b) => b ^ 1) : piece));
+      expect((await retrieved(tampered)).equals(bytes)).to.equal(true);
+      // Data piece 1 short: decoded as well.
+      const short = permanentWorld(file, (i, piece) => (i === 1 ? piece.subarray(1) : piece));
+      expect((await retrieved(short)).equals(bytes)).to.equal(true);
     });
   }
 
-  it("rebuilds a lost piece from k holders and the commitments on chain, with its list proof", async function () {
+  it("reads nothing out when fewer than k holders serve their pieces (NOT_ENOUGH_PIECES)", async function () {
+    const file = await encodePermanentFile(randomBytes(5000), 2, 3);
+    let written = 0;
+    const error = await retrievePermanent(
+      1n,
+      permanentWorld(file, (i, piece) => (i === 2 ? piece : new Uint8Array(piece.length))),
+      {
+        write: (bytes) => {
+          written += bytes.length;
+          return Promise.resolve();
+        },
+      },
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.have.property("code", "NOT_ENOUGH_PIECES");
+    expect(written).to.equal(0);
+  });
+
+  it("rebuilds a lost piece into a file from k holders and the commitments on chain, with its list proof", async function () {
     const file = await encodePermanentFile(randomBytes(9000), 2, 3);
     const served = new Map(file.roots.map((root, i) => [root, file.pieces[i] ?? new Uint8Array()]));
     const corrupt = new Uint8Array(file.pieceSize); // a holder serving the wrong bytes is skipped
+    const dir = mkdtempSync(path.join(tmpdir(), "strata-permanent-"));
+    const store = (bytes: Uint8Array) => (root: string, size: number, to: string) =>
+      savePiece([bytes], root, size, to);
+    const out = path.join(dir, "rebuilt");
     const request = {
       index: 1,
       k: 2,
@@ -75,39 +170,53 @@ describe("permanent file format (offchain/sdk/durability/permanent.ts)", functio
       pieceSpan: file.pieceSpan,
       piecesRoot: file.list.root,
       slots: file.roots.map((pieceRoot, i) => ({ pieceRoot, holder: i === 1 ? null : `holder-${i}` })),
-      download: (holder: string, root: string) =>
-        Promise.resolve(holder === "holder-2" ? corrupt : (served.get(root) ?? new Uint8Array())),
+      download: (holder: string, root: string, size: number, to: string) =>
+        store(holder === "holder-2" ? corrupt : (served.get(root) ?? new Uint8Array()))(root, size, to),
+      dir,
+      out,
     };
-    // Piece 0 alone (piece 2's holder serves garbage): fewer than k good pieces.
-    let error: unknown;
-    await rebuildPermanentPiece(request).catch((e: unknown) => (error = e));
-    expect(error).to.have.property("code", "NOT_ENOUGH_PIECES");
-    const rebuilt = await rebuildPermanentPiece({
-      ...request,
-      download: (_holder: string, root: string) => Promise.resolve(served.get(root) ?? new Uint8Array()),
-    });
-    expect(Buffer.from(rebuilt.bytes).equals(Buffer.from(file.pieces[1] ?? new Uint8Array()))).to.equal(true);
-    expect(rebuilt.root).to.equal(file.roots[1]);
-    expect(rebuilt.proof).to.deep.equal(file.list.proof(1));
-    // Commitments that do not make the file's list, or one never placed, are refused.
-    const forged = { ...request, piecesRoot: file.roots[0] ?? "" };
-    await rebuildPermanentPiece(forged).then(
-      () => expect.fail("a forged list was accepted"),
-      (e: unknown) => expect(e).to.have.property("code", "PIECE_CORRUPT"),
-    );
-    const unplaced = {
-      ...request,
-      slots: request.slots.map((s, i) => (i === 2 ? { ...s, pieceRoot: null } : s)),
-    };
-    await rebuildPermanentPiece(unplaced).then(
-      () => expect.fail("an unknown commitment was accepted"),
-      (e: unknown) => expect(e).to.have.property("code", "NOT_ENOUGH_PIECES"),
-    );
+    try {
+      // Piece 0 alone (piece 2's holder serves garbage): fewer than k good pieces.
+      let error: unknown;
+      await rebuildPermanentPiece(request).catch((e: unknown) => (error = e));
+      expect(error).to.have.property("code", "NOT_ENOUGH_PIECES");
+      const rebuilt = await rebuildPermanentPiece({
+        ...request,
+        download: (_holder: string, root: string, size: number, to: string) =>
+          store(served.get(root) ?? new Uint8Array())(root, size, to),
+      });
+      expect(readFileSync(out).equals(Buffer.from(file.pieces[1] ?? new Uint8Array()))).to.equal(true);
+      expect(rebuilt.root).to.equal(file.roots[1]);
+      expect(rebuilt.proof).to.deep.equal(file.list.proof(1));
+      // Commitments that do not make the file's list, or one never placed, are refused.
+      const forged = { ...request, piecesRoot: file.roots[0] ?? "" };
+      await rebuildPermanentPiece(forged).then(
+        () => expect.fail("a forged list was accepted"),
+        (e: unknown) => expect(e).to.have.property("code", "PIECE_CORRUPT"),
+      );
+      const unplaced = {
+        ...request,
+        slots: request.slots.map((s, i) => (i === 2 ? { ...s, pieceRoot: null } : s)),
+      };
+      await rebuildPermanentPiece(unplaced).then(
+        () => expect.fail("an unknown commitment was accepted"),
+        (e: unknown) => expect(e).to.have.property("code", "NOT_ENOUGH_PIECES"),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
-  it("refuses a payload whose length header claims more than its pieces hold", function () {
-    const piece = new Uint8Array(64);
-    new DataView(piece.buffer).setBigUint64(0, 1000n);
-    expect(() => decodePermanentPayload([piece])).to.throw(/claims 1000 bytes/);
+  it("refuses a payload whose length header claims more than its pieces hold (PIECE_CORRUPT)", async function () {
+    const payload = new Uint8Array(128);
+    new DataView(payload.buffer).setBigUint64(0, 1000n);
+    const pieces = await encode(payload, 2, 1);
+    const file = { pieceSpan: 1n, pieces, roots: pieces.map((p) => pieceRoot(p)) };
+    const error = await retrieved(permanentWorld(file)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.have.property("code", "PIECE_CORRUPT");
+    expect(String(error)).to.match(/claims 1000 bytes/);
   });
 });

@@ -14,6 +14,8 @@
  * A provider takes at most one piece of a file (the contract refuses a second).
  */
 import { getAddress, type ContractTransactionReceipt } from "ethers";
+import { createReadStream } from "node:fs";
+import path from "node:path";
 import { Readable } from "node:stream";
 import type { IPermanentStorage, PermanentStorage } from "../../../typechain-types/index.js";
 import { createAgentClient, type AgentClient } from "../../sdk/client/agentClient.js";
@@ -26,6 +28,7 @@ import {
   type PermanentAgentClient,
 } from "../../sdk/durability/permanentAgent.js";
 import { StrataError } from "../../sdk/errors.js";
+import { fetchPieceFile, withScratch } from "../../sdk/repair/pieceFiles.js";
 import { pieceLeaf, verifyPieceProof } from "../../sdk/repair/pieceList.js";
 import { decodeRevert } from "../chain.js";
 import type { AgentContext } from "../context.js";
@@ -50,7 +53,7 @@ const ZERO_ROOT = `0x${"0".repeat(64)}`;
 /** How the duty reaches other agents (tests pass in-process clients). */
 export interface PermanentDeps {
   stagingClient?: (endpoint: string) => Pick<PermanentAgentClient, "stagedPiece">;
-  pieceClient?: (endpoint: string) => Pick<AgentClient, "downloadPiece">;
+  pieceClient?: (endpoint: string) => Pick<AgentClient, "pieceBody">;
 }
 
 /** What one tick did (file id, slot index). */
@@ -359,9 +362,13 @@ async function ensurePiece(
         problems.push(`${provider}: its piece is not piece ${index} of the file`);
         continue;
       }
-      const bytes = await pieceClient(info.endpoint).downloadPiece(offer.root, offer.size);
       const piece: StagedPiece = { fileId, index, root: offer.root, size: offer.size, proof: offer.proof };
-      const kept = await keepPiece(ctx, piece, bytes);
+      // Streamed into the piece store, which checks the commitment as the bytes arrive: never held whole.
+      const kept = await keepPiece(
+        ctx,
+        piece,
+        Readable.from(pieceClient(info.endpoint).pieceBody(offer.root, offer.size)),
+      );
       if (kept !== null) {
         problems.push(`${provider}: ${kept}`);
         continue;
@@ -378,33 +385,33 @@ async function ensurePiece(
     const { perm, config } = view;
     const n = Number(config.totalShards);
     const slots = await Promise.all(Array.from({ length: n }, (_, i) => perm.slot(fileId, i)));
-    const rebuilt = await rebuildPermanentPiece({
-      index,
-      k: Number(config.dataShards),
-      n,
-      pieceSpan: span,
-      piecesRoot,
-      slots: slots.map((s) => ({
-        pieceRoot: s.pieceRoot === ZERO_ROOT ? null : s.pieceRoot,
-        holder:
-          (s.stage === STAGE.Live || s.stage === STAGE.Placed) && s.provider !== ZERO ? s.provider : null,
-      })),
-      download: async (holder, root, size) => {
-        const info = await registry.providerInfo(holder);
-        return pieceClient(info.endpoint).downloadPiece(root, size);
-      },
+    const rebuilt = await withScratch(ctx.config.dataDir, async (dir) => {
+      const out = path.join(dir, "rebuilt");
+      const made = await rebuildPermanentPiece({
+        index,
+        k: Number(config.dataShards),
+        n,
+        pieceSpan: span,
+        piecesRoot,
+        slots: slots.map((s) => ({
+          pieceRoot: s.pieceRoot === ZERO_ROOT ? null : s.pieceRoot,
+          holder:
+            (s.stage === STAGE.Live || s.stage === STAGE.Placed) && s.provider !== ZERO ? s.provider : null,
+        })),
+        download: async (holder, root, size, file) => {
+          const info = await registry.providerInfo(holder);
+          await fetchPieceFile(pieceClient(info.endpoint), root, size, file);
+        },
+        dir,
+        out,
+      });
+      const piece: StagedPiece = { fileId, index, root: made.root, size: made.size, proof: made.proof };
+      return { piece, kept: await keepPiece(ctx, piece, createReadStream(out)) };
     });
-    const piece: StagedPiece = {
-      fileId,
-      index,
-      root: rebuilt.root,
-      size: rebuilt.size,
-      proof: rebuilt.proof,
-    };
-    const kept = await keepPiece(ctx, piece, rebuilt.bytes);
+    const { piece, kept } = rebuilt;
     if (kept === null) {
       view.result.fetched.push({ fileId, index, from: "rebuilt" });
-      ctx.logger.info({ fileId, index, size: rebuilt.size }, "permanent piece rebuilt from its holders");
+      ctx.logger.info({ fileId, index, size: piece.size }, "permanent piece rebuilt from its holders");
       return piece;
     }
     problems.push(`rebuilt: ${kept}`);
@@ -417,9 +424,16 @@ async function ensurePiece(
 }
 
 /** Write a fetched or rebuilt piece (the store checks its commitment) and stage it here; the problem, or null. */
-async function keepPiece(ctx: AgentContext, piece: StagedPiece, bytes: Uint8Array): Promise<string | null> {
-  const written = await ctx.pieces.write(piece.root, piece.size, Readable.from([bytes]));
-  if (!written.ok) return written.reason;
+async function keepPiece(ctx: AgentContext, piece: StagedPiece, body: Readable): Promise<string | null> {
+  // A fetch or rebuild that fails part-way is not an upload to resume: what arrived is dropped.
+  const written = await ctx.pieces.write(piece.root, piece.size, body).catch(async (error: unknown) => {
+    await ctx.pieces.dropUpload(piece.root, piece.size);
+    throw error;
+  });
+  if (!written.ok) {
+    await ctx.pieces.dropUpload(piece.root, piece.size);
+    return written.reason;
+  }
   ctx.db.tx(() => {
     ctx.db.putPiece({
       root: piece.root,

@@ -6,7 +6,6 @@ import { randomBytes } from "node:crypto";
 import { access, lstat, open, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { ReadSink } from "../../sdk/client/readReplica.js";
-import { writeFileAtomic } from "../../sdk/client/files.js";
 import { BatchedFileWriter } from "../../sdk/data/writeAll.js";
 import { StrataError } from "../../sdk/errors.js";
 
@@ -50,17 +49,6 @@ export async function checkOutputPath(path: string, force: boolean): Promise<voi
       details: "choose another output path or pass --force to replace it",
     });
   }
-}
-
-/** Write `bytes` to `path` atomically (temp file in the same folder, fsync, rename), or to stdout for "-". */
-export async function writeOutput(path: string, bytes: Uint8Array, force: boolean): Promise<void> {
-  if (path === STDOUT) {
-    await writeStdout(bytes);
-    return;
-  }
-  // Checked again right before the rename: the target may have changed during the download.
-  await checkOutputPath(path, force);
-  await writeFileAtomic(path, bytes);
 }
 
 export function writeStdout(bytes: Uint8Array): Promise<void> {

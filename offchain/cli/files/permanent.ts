@@ -2,6 +2,7 @@
 // `strata get --permanent <fileId>`: permanent files paid once (docs/SPEC.md §16.2), through the SDK's
 // offchain/sdk/durability/permanent.ts.
 import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { PermanentStorage__factory, type PermanentStorage } from "../../../typechain-types/index.js";
 import {
@@ -19,7 +20,7 @@ import { createPermanentAgentClient } from "../../sdk/durability/permanentAgent.
 import { StrataError } from "../../sdk/errors.js";
 import type { CliContext, TokenUnits } from "../context.js";
 import { collectInputs } from "./inputs.js";
-import { checkOutputPath, writeOutput } from "./outputs.js";
+import { checkOutputPath, openOutput, STDOUT } from "./outputs.js";
 import { formatBytes } from "../format/units.js";
 import { confirmTransaction } from "../../sdk/chain/confirm.js";
 
@@ -295,14 +296,28 @@ export async function getPermanent(
   await checkOutputPath(out, force);
   const perm = await permanentContract(ctx, false);
   const chain = await ctx.chain();
-  const bytes = await retrievePermanent(BigInt(target), {
-    permanent: perm,
-    registry: chain.registry,
-    agentFor: (endpoint) => ctx.agent(endpoint, { timeoutMs: 120_000 }),
-  });
-  await writeOutput(out, bytes, force);
+  // The pieces are fetched to disk first (next to the output: a temporary folder may live in memory), then the file
+  // is decoded into the output a segment at a time.
+  const output = await openOutput(out, force);
+  let length: number;
+  try {
+    ({ length } = await retrievePermanent(
+      BigInt(target),
+      {
+        permanent: perm,
+        registry: chain.registry,
+        agentFor: (endpoint) => ctx.agent(endpoint, { timeoutMs: 120_000 }),
+        ...(out === STDOUT ? {} : { scratchDir: dirname(out) }),
+      },
+      output,
+    ));
+    await output.commit();
+  } catch (error) {
+    await output.abort();
+    throw error;
+  }
   ctx.result(
-    { fileId: BigInt(target), out, size: bytes.length },
-    () => `permanent file ${target}: ${formatBytes(bytes.length)} written to ${out}`,
+    { fileId: BigInt(target), out, size: length },
+    () => `permanent file ${target}: ${formatBytes(length)} written to ${out}`,
   );
 }

@@ -71,8 +71,11 @@ export interface AgentClient {
   postState(request: DataSetStateRequest): Promise<DataSetStateResponse>;
   /** GET /v1/datasets/:id/leaves/:leaf: a leaf and its path against the on-chain root. */
   leaf(dataSetId: bigint, leaf: number): Promise<DataSetLeafResponse>;
-  /** GET /v1/pieces/:root, reading at most `size` bytes: a longer or shorter body is PROVIDER_BAD_DATA. */
-  downloadPiece(root: string, size: number, onProgress?: ProgressCallback): Promise<Uint8Array>;
+  /**
+   * GET /v1/pieces/:root as it arrives (the request goes out when iteration starts), never more than `size` bytes:
+   * a longer or shorter body is PROVIDER_BAD_DATA. Never held whole: write it to a file (`savePiece`) or a store.
+   */
+  pieceBody(root: string, size: number, onProgress?: ProgressCallback): AsyncIterable<Uint8Array>;
   /**
    * PUT a piece streamed from a file (never held in memory). After a dropped connection or an incomplete body it
    * asks the agent how many bytes arrived (uploadStatus) and sends the rest, up to `attempts` times (default 4).
@@ -489,17 +492,35 @@ export function createAgentClient(endpoint: string, options: AgentClientOptions 
       return bytes;
     },
 
-    async downloadPiece(root, size, onProgress) {
+    async *pieceBody(root, size, onProgress) {
       checkRoot(root);
       const path = `/v1/pieces/${root}`;
       const where = `${base}${path}`;
       const response = await send(path, { method: "GET" }, transferTimeout(size));
       await expectOk(response, where, [200]);
-      const bytes = await readLimited(response, size, where, base, onProgress ?? noProgress);
-      if (bytes.length !== size) {
-        throw badData(where, `piece is ${bytes.length} bytes, expected ${size}`);
+      const body = response.body;
+      if (body === null) throw badData(where, `piece is 0 bytes, expected ${size}`);
+      const reader: ReadableStreamDefaultReader<Uint8Array> = body.getReader();
+      let received = 0;
+      try {
+        for (;;) {
+          let next: Awaited<ReturnType<typeof reader.read>>;
+          try {
+            next = await reader.read();
+          } catch (error) {
+            throw unreachable(base, error);
+          }
+          if (next.done) break;
+          received += next.value.length;
+          if (received > size) throw badData(where, `piece is longer than ${size} bytes`);
+          onProgress?.(received, size);
+          yield next.value;
+        }
+      } finally {
+        await reader.cancel().catch(() => undefined);
+        reader.releaseLock();
       }
-      return bytes;
+      if (received !== size) throw badData(where, `piece is ${received} bytes, expected ${size}`);
     },
   };
 }

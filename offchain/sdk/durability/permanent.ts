@@ -14,6 +14,7 @@
 // span, and the length is in the payload. Pieces are the bytes as given: encrypt a private file first.
 import { getAddress } from "ethers";
 import { readFile } from "node:fs/promises";
+import path from "node:path";
 import type { PermanentStorage } from "../../../typechain-types/index.js";
 import type { AgentClient } from "../client/agentClient.js";
 import { mapLimit } from "../client/concurrency.js";
@@ -21,10 +22,10 @@ import type { RegistryReader } from "../client/selectProviders.js";
 import { PermanentFileStatus, PermanentSlotStage } from "../chain/enums.js";
 import type { StrataDeployment } from "../chain/deployment.js";
 import { pieceRoot } from "../commitment/parallel.js";
-import { encode, reconstructData } from "../data/erasure.js";
+import { encode } from "../data/erasure.js";
 import { StrataError } from "../errors.js";
 import { PieceList } from "../repair/pieceList.js";
-import { rebuildPiece } from "../repair/rebuild.js";
+import { fetchPieceFile, rebuildPieceFile, rebuildSegments, withScratch } from "../repair/pieceFiles.js";
 import type { PermanentAgentClient } from "./permanentAgent.js";
 import { confirmTransaction } from "../chain/confirm.js";
 
@@ -80,28 +81,6 @@ export async function encodePermanentFile(bytes: Uint8Array, k: number, n: numbe
     roots.map((root, index) => ({ index, pieceRoot: root, span: pieceSpan, dataSetId: 0n })),
   );
   return { k, n, fileSize: bytes.length, pieceSize, pieceSpan, pieces, roots, list };
-}
-
-/** The file's bytes from its k data pieces (in order). */
-export function decodePermanentPayload(dataPieces: readonly Uint8Array[]): Uint8Array {
-  const first = dataPieces[0];
-  if (first === undefined || first.length < LENGTH_HEADER_BYTES) {
-    throw new StrataError("PIECE_CORRUPT", "a permanent file's first piece holds its length");
-  }
-  const total = dataPieces.reduce((sum, p) => sum + p.length, 0);
-  const length = new DataView(first.buffer, first.byteOffset, first.byteLength).getBigUint64(0);
-  if (length > BigInt(total - LENGTH_HEADER_BYTES)) {
-    throw new StrataError("PIECE_CORRUPT", `the payload claims ${length} bytes; its pieces hold ${total}`);
-  }
-  const out = new Uint8Array(Number(length));
-  let at = -LENGTH_HEADER_BYTES;
-  for (const piece of dataPieces) {
-    const from = Math.max(0, -at);
-    const to = Math.min(piece.length, out.length - at);
-    if (to > from) out.set(piece.subarray(from, to), at + from);
-    at += piece.length;
-  }
-  return out;
 }
 
 // ------------------------------------------------------------------ quote
@@ -456,45 +435,77 @@ async function stageAll(
 export interface RetrievePermanentDeps {
   permanent: Pick<PermanentStorage, "config" | "file" | "slot" | "solvency">;
   registry: Pick<RegistryReader, "providerInfo">;
-  agentFor: (endpoint: string) => Pick<AgentClient, "downloadPiece">;
+  agentFor: (endpoint: string) => Pick<AgentClient, "pieceBody">;
+  /** Where the pieces are fetched to before decoding (the system's temporary folder by default). */
+  scratchDir?: string;
 }
 
 /**
- * The bytes of permanent file `fileId`, from any k of its placed pieces (each checked against the commitment its
- * slot holds on chain). NOT_ENOUGH_PIECES when fewer than k answer correctly.
+ * Write permanent file `fileId` to `sink`, from any k of its placed pieces. Each piece is fetched to a scratch file
+ * and checked against the commitment its slot holds on chain before a byte is written; the file is then decoded
+ * segment by segment, so memory stays at a few segments whatever its size. NOT_ENOUGH_PIECES when fewer than k
+ * answer correctly. Resolves to the file's length.
  */
-export async function retrievePermanent(fileId: bigint, deps: RetrievePermanentDeps): Promise<Uint8Array> {
+export async function retrievePermanent(
+  fileId: bigint,
+  deps: RetrievePermanentDeps,
+  sink: { write(bytes: Uint8Array): Promise<void> },
+): Promise<{ length: number }> {
   const file = await permanentFile(deps.permanent, fileId);
   const pieceSize = Number(file.pieceSpan) * LEAF_BYTES;
-  const shards: (Uint8Array | null)[] = file.slots.map(() => null);
-  let good = 0;
-  // Data pieces first: with all k of them nothing needs decoding.
-  for (const slot of file.slots) {
-    if (good >= file.k) break;
-    if (
-      (slot.stage !== "live" && slot.stage !== "placed") ||
-      slot.provider === null ||
-      slot.pieceRoot === null
-    )
-      continue;
-    try {
-      const info = await deps.registry.providerInfo(slot.provider);
-      const bytes = await deps.agentFor(info.endpoint).downloadPiece(slot.pieceRoot, pieceSize);
-      if (pieceRoot(bytes) !== slot.pieceRoot.toLowerCase()) continue;
-      shards[slot.index] = bytes;
-      good++;
-    } catch {
-      // try the next holder
+  return withScratch(deps.scratchDir, async (dir) => {
+    const sources: (string | null)[] = file.slots.map(() => null);
+    let good = 0;
+    // Data pieces first: with all k of them nothing needs decoding.
+    for (const slot of file.slots) {
+      if (good >= file.k) break;
+      if (
+        (slot.stage !== "live" && slot.stage !== "placed") ||
+        slot.provider === null ||
+        slot.pieceRoot === null
+      )
+        continue;
+      const target = path.join(dir, `piece-${slot.index}`);
+      try {
+        const info = await deps.registry.providerInfo(slot.provider);
+        await fetchPieceFile(deps.agentFor(info.endpoint), slot.pieceRoot, pieceSize, target);
+        sources[slot.index] = target;
+        good++;
+      } catch {
+        // try the next holder
+      }
     }
-  }
-  if (good < file.k) {
-    throw new StrataError(
-      "NOT_ENOUGH_PIECES",
-      `${good} good pieces of the ${file.k} needed for permanent file ${fileId}`,
-    );
-  }
-  const data = await reconstructData(shards, file.k, file.n - file.k, pieceSize);
-  return decodePermanentPayload(data.slice(0, file.k));
+    if (good < file.k) {
+      throw new StrataError(
+        "NOT_ENOUGH_PIECES",
+        `${good} good pieces of the ${file.k} needed for permanent file ${fileId}`,
+      );
+    }
+    // The payload is the data pieces in order: an 8-byte length, then the file's bytes, then zero padding.
+    let length = -1;
+    let at = -LENGTH_HEADER_BYTES; // file offset of the segment's first byte
+    for (let index = 0; index < file.k; index++) {
+      await rebuildSegments(
+        { k: file.k, m: file.n - file.k, pieceSize, sources, wanted: [index] },
+        async (_i, bytes) => {
+          if (length < 0) {
+            length = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0));
+            if (length > file.k * pieceSize - LENGTH_HEADER_BYTES) {
+              throw new StrataError(
+                "PIECE_CORRUPT",
+                `the payload claims ${length} bytes; its pieces hold ${file.k * pieceSize - LENGTH_HEADER_BYTES}`,
+              );
+            }
+          }
+          const from = Math.max(0, -at);
+          const to = Math.min(bytes.length, length - at);
+          if (to > from) await sink.write(bytes.subarray(from, to));
+          at += bytes.length;
+        },
+      );
+    }
+    return { length };
+  });
 }
 
 // ------------------------------------------------------------------ rebuild
@@ -509,19 +520,23 @@ export interface RebuildPermanentRequest {
   piecesRoot: string;
   /** Every slot's piece commitment (null when never placed) and its holder (null when none). */
   slots: readonly { pieceRoot: string | null; holder: string | null }[];
-  /** Read `size` bytes of piece `root` from `holder` (checked here against the commitment). */
-  download: (holder: string, root: string, size: number) => Promise<Uint8Array>;
+  /** Fetch piece `root` of `size` bytes from `holder` into `file`, checked against `root` (see fetchPieceFile). */
+  download: (holder: string, root: string, size: number, file: string) => Promise<void>;
+  /** A folder for the fetched pieces (emptied by the caller). */
+  dir: string;
+  /** Where the rebuilt piece goes. */
+  out: string;
 }
 
 /**
- * Rebuild piece `index` of a permanent file from k pieces its holders serve, with its proof in the piece list.
- * Once every piece has been placed, every slot keeps its commitment on chain (a lost slot too), so the list is
- * rebuilt from the chain alone: it must hash to `piecesRoot`. NOT_ENOUGH_PIECES when a commitment is unknown or
- * fewer than k holders answer with the right bytes.
+ * Rebuild piece `index` of a permanent file into `request.out` from k pieces its holders serve (fetched to files and
+ * decoded segment by segment), with its proof in the piece list. Once every piece has been placed, every slot keeps
+ * its commitment on chain (a lost slot too), so the list is rebuilt from the chain alone: it must hash to
+ * `piecesRoot`. NOT_ENOUGH_PIECES when a commitment is unknown or fewer than k holders answer with the right bytes.
  */
 export async function rebuildPermanentPiece(
   request: RebuildPermanentRequest,
-): Promise<{ root: string; size: number; proof: string[]; bytes: Uint8Array }> {
+): Promise<{ root: string; size: number; proof: string[] }> {
   const { index, k, n, pieceSpan } = request;
   const roots = request.slots.map((s) => s.pieceRoot);
   if (roots.length !== n || roots.some((r) => r === null)) {
@@ -530,7 +545,7 @@ export async function rebuildPermanentPiece(
       `not every piece of the file was ever placed: piece ${index} cannot be rebuilt from the chain`,
     );
   }
-  const known = roots as string[];
+  const known = (roots as string[]).map((r) => r.toLowerCase());
   const list = new PieceList(
     known.map((pieceRoot, i) => ({ index: i, pieceRoot, span: pieceSpan, dataSetId: 0n })),
   );
@@ -538,28 +553,27 @@ export async function rebuildPermanentPiece(
     throw new StrataError("PIECE_CORRUPT", "the slots' commitments do not make the file's piece list");
   }
   const size = Number(pieceSpan) * LEAF_BYTES;
-  const pieces: (Uint8Array | null)[] = known.map(() => null);
+  const sources: (string | null)[] = known.map(() => null);
   let good = 0;
   for (const [i, slot] of request.slots.entries()) {
     if (good >= k) break;
     if (i === index || slot.holder === null) continue;
+    const target = path.join(request.dir, `piece-${i}`);
     try {
-      const bytes = await request.download(slot.holder, known[i] ?? "", size);
-      if (bytes.length === size && pieceRoot(bytes) === known[i]?.toLowerCase()) {
-        pieces[i] = bytes;
-        good++;
-      }
+      await request.download(slot.holder, known[i] ?? "", size, target);
+      sources[i] = target;
+      good++;
     } catch {
       // the next holder
     }
   }
-  const bytes = await rebuildPiece({
-    index,
-    k,
-    m: n - k,
-    pieceSize: size,
-    pieceRoots: known.map((r) => r.toLowerCase()),
-    pieces,
-  });
-  return { root: known[index]?.toLowerCase() ?? "", size, proof: list.proof(index), bytes };
+  if (good < k) {
+    throw new StrataError(
+      "NOT_ENOUGH_PIECES",
+      `${good} good pieces of the ${k} needed to rebuild piece ${index}`,
+    );
+  }
+  const root = known[index] ?? "";
+  await rebuildPieceFile({ index, k, m: n - k, pieceSize: size, root, sources, out: request.out });
+  return { root, size, proof: list.proof(index) };
 }

@@ -8,6 +8,7 @@
 // Every step is saved in a journal before the next one starts, and every step first reads the chain to see
 // whether it already happened, so a repairer that stops anywhere resumes without opening a second repair or
 // paying twice: an open repair of the piece by this repairer is adopted, a bound one is not bound again.
+import path from "node:path";
 import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
 import type { IStorageMarket, RepairMandate } from "../../../typechain-types/index.js";
 import type { AgentClient } from "../client/agentClient.js";
@@ -24,7 +25,7 @@ import { RepairStage } from "../chain/enums.js";
 import { StrataError } from "../errors.js";
 import { checkRepairBrief, type RepairBrief } from "./brief.js";
 import { pieceHealth, type PieceHealth } from "./lostPieces.js";
-import { rebuildPiece } from "./rebuild.js";
+import { fetchPieceFile, rebuildPieceFile, withScratch } from "./pieceFiles.js";
 
 /** Where a repair stands, as the journal records it. */
 export type RepairStage =
@@ -77,7 +78,9 @@ export interface RepairDeps {
   registry: RegistryReader;
   agentFor: (
     endpoint: string,
-  ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "putPiece" | "postState" | "downloadPiece">;
+  ) => Pick<AgentClient, "health" | "terms" | "createDataSet" | "putPieceFile" | "postState" | "pieceBody">;
+  /** Where pieces are fetched to and rebuilt during a repair (the system's temporary folder by default). */
+  scratchDir?: string;
   /** The repairer's address (it opens repairs and is paid their reward). */
   repairer: string;
   chainId: bigint;
@@ -149,7 +152,7 @@ export async function advanceRepair(
       await deps.journal.save(record);
     } else {
       // Rebuild before opening: a repair whose piece cannot be rebuilt would only time out.
-      await rebuildLost(brief, index, health, deps);
+      await withScratch(deps.scratchDir, (dir) => rebuildLost(brief, index, health, deps, dir));
       const offer = await chooseProvider(brief, piece, health, terms, deps);
       deps.progress?.("open", { index, provider: offer.address, price: offer.terms.pricePerTiBMonth });
       const receipt = await deps.execute(
@@ -255,17 +258,20 @@ async function continueRepair(
   }
   if (record.stage === "bound") {
     const dataSetId = need(record.dataSetId);
-    const bytes = await rebuildLost(brief, record.index, health, deps);
     const listed = brief.pieces[record.index];
     if (listed === undefined) throw new StrataError("INTERNAL_INVARIANT", "piece outside the brief");
-    deps.progress?.("upload", { index: record.index, provider: record.provider, bytes: bytes.length });
-    await agent.putPiece(dataSetId, listed.pieceRoot, bytes);
-    const { layout, piece } = placePiece(EMPTY_LAYOUT, listed.pieceRoot, pieceHeight(bytes.length));
+    const size = brief.pieceSize;
+    await withScratch(deps.scratchDir, async (dir) => {
+      const file = await rebuildLost(brief, record.index, health, deps, dir);
+      deps.progress?.("upload", { index: record.index, provider: record.provider, bytes: size });
+      await agent.putPieceFile(dataSetId, listed.pieceRoot, { path: file, size });
+    });
+    const { layout, piece } = placePiece(EMPTY_LAYOUT, listed.pieceRoot, pieceHeight(size));
     const state = { dataSetId, version: 1n, root: dataSetRoot(layout), span: BigInt(layoutSpan(layout)) };
     await agent.postState({
       state,
       signature: "0x",
-      add: [{ root: piece.root, size: bytes.length, offset: piece.offset, height: piece.height }],
+      add: [{ root: piece.root, size, offset: piece.offset, height: piece.height }],
       remove: [],
     });
     record = await save({ ...record, stage: "uploaded" });
@@ -309,38 +315,50 @@ async function endpointOf(registry: RegistryReader, provider: string): Promise<s
 }
 
 /**
- * Fetch pieces from the live holders until k check against their commitments, then rebuild piece `index`
- * (NOT_ENOUGH_PIECES when fewer than k answer correctly).
+ * Fetch pieces from the live holders into `dir` until k check against their commitments (each checked as it
+ * arrives), then rebuild piece `index` there, segment by segment; resolves to its file. NOT_ENOUGH_PIECES when
+ * fewer than k answer correctly; PIECE_CORRUPT when the rebuilt piece is not the listed one.
  */
 export async function rebuildLost(
   brief: RepairBrief,
   index: number,
   health: readonly PieceHealth[],
   deps: Pick<RepairDeps, "registry" | "agentFor" | "progress">,
-): Promise<Uint8Array> {
-  const pieces: (Uint8Array | null)[] = brief.pieces.map(() => null);
+  dir: string,
+): Promise<string> {
+  const sources: (string | null)[] = brief.pieces.map(() => null);
   let good = 0;
   for (const h of health) {
     if (good >= brief.k) break;
     if (h.piece.index === index || h.lost || h.provider === ZERO) continue;
+    const file = path.join(dir, `piece-${h.piece.index}`);
     try {
       const endpoint = await endpointOf(deps.registry, h.provider);
-      const bytes = await deps.agentFor(endpoint).downloadPiece(h.piece.pieceRoot, brief.pieceSize);
-      pieces[h.piece.index] = bytes;
+      await fetchPieceFile(deps.agentFor(endpoint), h.piece.pieceRoot, brief.pieceSize, file);
+      sources[h.piece.index] = file;
       good++;
-      deps.progress?.("fetch", { index: h.piece.index, provider: h.provider, bytes: bytes.length });
+      deps.progress?.("fetch", { index: h.piece.index, provider: h.provider, bytes: brief.pieceSize });
     } catch (error) {
       deps.progress?.("fetchFailed", { index: h.piece.index, provider: h.provider, error: String(error) });
     }
   }
-  return rebuildPiece({
+  if (good < brief.k) {
+    throw new StrataError(
+      "NOT_ENOUGH_PIECES",
+      `${good} good pieces of the ${brief.k} needed to rebuild piece ${index}`,
+    );
+  }
+  const out = path.join(dir, `rebuilt-${index}`);
+  await rebuildPieceFile({
     index,
     k: brief.k,
     m: brief.m,
     pieceSize: brief.pieceSize,
-    pieceRoots: brief.pieces.map((p) => p.pieceRoot),
-    pieces,
+    root: brief.pieces[index]?.pieceRoot ?? "",
+    sources,
+    out,
   });
+  return out;
 }
 
 /**

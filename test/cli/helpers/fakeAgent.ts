@@ -293,14 +293,17 @@ export class FakeAgent implements AgentClient {
     return Promise.resolve(copy);
   }
 
-  downloadPiece(root: string, size: number): Promise<Uint8Array> {
+  async *pieceBody(root: string, size: number): AsyncGenerator<Uint8Array> {
+    await Promise.resolve();
     this.check();
     const piece = this.pieces.get(root);
-    if (!piece)
-      return Promise.reject(new ProviderRejectedError(this.endpoint, 404, "UNKNOWN_PIECE", "no piece"));
+    if (!piece) throw new ProviderRejectedError(this.endpoint, 404, "UNKNOWN_PIECE", "no piece");
     const copy = Uint8Array.from(piece.subarray(0, size));
     if (this.behaviour.tamper === true) copy[0] = (copy[0] ?? 0) ^ 0xff;
-    return Promise.resolve(copy);
+    // In two chunks, as a body arrives in several.
+    const half = Math.floor(copy.length / 2);
+    yield copy.subarray(0, half);
+    yield copy.subarray(half);
   }
 }
 
