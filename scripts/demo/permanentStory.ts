@@ -18,6 +18,7 @@ import {
 } from "../../typechain-types/index.js";
 import { devAccountWallet } from "../../offchain/sdk/chain/connect.js";
 import {
+  bytesSource,
   permanentFile,
   storePermanent,
   type PermanentFileView,
@@ -143,7 +144,7 @@ export async function runPermanentStory(input: PermanentStoryInput): Promise<Per
   const token = TestStablecoin__factory.connect(chain.addresses.token, client);
   const stored = await storePermanent(
     {
-      bytes: randomBytes(256 * 1024),
+      source: bytesSource(randomBytes(256 * 1024)),
       onProgress: (event) => {
         if (event.kind === "quoted") {
           const q = event.quote;

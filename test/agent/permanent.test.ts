@@ -4,17 +4,17 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { Agent } from "../../offchain/agent/agent.js";
 import { formatTokens } from "../../offchain/agent/configSchema.js";
 import { PIECE_PROOF_HEADER, PIECE_ROOT_HEADER } from "../../offchain/sdk/api/permanent.js";
-import { encodePermanentFile, type PermanentPieces } from "../../offchain/sdk/durability/permanent.js";
 import type { PermanentStorage } from "../../typechain-types/index.js";
 import { enterProofWindow, registerProvider, USDC, type StorageFixture } from "../helpers/fixture.js";
 import { testConfig } from "../durability/permanent.helpers.js";
 import { setup } from "../storage/dataSets.helpers.js";
 import { agentConfig, removeTempDirs, startTestAgent, tempDataDir } from "./helpers.js";
+import { encodeInMemory } from "../helpers/permanentPieces.js";
 
 interface PermanentAgentFixture {
   f: StorageFixture;
   perm: PermanentStorage;
-  file: PermanentPieces;
+  file: Awaited<ReturnType<typeof encodeInMemory>>;
   fileId: bigint;
 }
 
@@ -27,7 +27,7 @@ async function permanentFixture(): Promise<PermanentAgentFixture> {
     testConfig(),
     f.treasury.address,
   ]);
-  const file = await encodePermanentFile(randomBytes(5000), 2, 3);
+  const file = await encodeInMemory(randomBytes(5000));
   const [principal, fee] = await perm.quote(file.pieceSpan);
   await f.token.mint(f.client.address, principal + fee);
   await f.token.connect(f.client).approve(await perm.getAddress(), principal + fee);

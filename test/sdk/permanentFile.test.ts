@@ -1,21 +1,22 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PermanentFileStatus, PermanentSlotStage } from "../../offchain/sdk/chain/enums.js";
 import { pieceRoot } from "../../offchain/sdk/commitment/parallel.js";
 import { encode } from "../../offchain/sdk/data/erasure.js";
 import {
+  bytesSource,
   encodePermanentFile,
   LENGTH_HEADER_BYTES,
   permanentGeometry,
   rebuildPermanentPiece,
   retrievePermanent,
-  type PermanentPieces,
   type RetrievePermanentDeps,
 } from "../../offchain/sdk/durability/permanent.js";
 import { savePiece } from "../../offchain/sdk/repair/pieceFiles.js";
+import { encodeInMemory } from "../helpers/permanentPieces.js";
 import { pieceLeaf, verifyPieceProof } from "../../offchain/sdk/repair/pieceList.js";
 
 const HOLDERS = [
@@ -29,7 +30,7 @@ const HOLDERS = [
  * answers (its piece by default).
  */
 function permanentWorld(
-  file: Pick<PermanentPieces, "pieceSpan" | "roots" | "pieces">,
+  file: { pieceSpan: bigint; roots: readonly string[]; pieces: readonly Uint8Array[] },
   serve: (index: number, piece: Uint8Array) => Uint8Array = (_i, piece) => piece,
 ): RetrievePermanentDeps {
   const permanent = {
@@ -101,7 +102,7 @@ describe("permanent file format (offchain/sdk/durability/permanent.ts)", functio
   for (const size of [0, 1, 119, 120, 121, 5000, 70_001]) {
     it(`gives a ${size}-byte file back from any k of its n pieces, each proven in the piece list`, async function () {
       const bytes = randomBytes(size);
-      const file = await encodePermanentFile(bytes, 2, 3);
+      const file = await encodeInMemory(bytes);
       expect(file.pieces.map((p) => p.length)).to.deep.equal([
         file.pieceSize,
         file.pieceSize,
@@ -135,8 +136,47 @@ describe("permanent file format (offchain/sdk/durability/permanent.ts)", functio
     });
   }
 
+  it("encodes segment by segment exactly as the whole payload codes: a 17 MiB file (16 MiB pieces, two segments)", async function () {
+    const bytes = randomBytes(17 << 20);
+    const dir = mkdtempSync(path.join(tmpdir(), "strata-permanent-"));
+    try {
+      const file = await encodePermanentFile(bytesSource(bytes), 2, 3, dir);
+      expect(file.pieceSize).to.equal(16 << 20);
+      const payload = new Uint8Array(2 * file.pieceSize);
+      new DataView(payload.buffer).setBigUint64(0, BigInt(bytes.length));
+      payload.set(bytes, LENGTH_HEADER_BYTES);
+      const whole = await encode(payload, 2, 1);
+      file.files.forEach((f, i) => {
+        const piece = readFileSync(f);
+        expect(piece.equals(Buffer.from(whole[i] ?? [])), `piece ${i}`).to.equal(true);
+        expect(file.roots[i]).to.equal(pieceRoot(piece));
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a source that ends early (the file changed) fails and leaves no pieces", async function () {
+    const dir = mkdtempSync(path.join(tmpdir(), "strata-permanent-"));
+    try {
+      const shrunk = {
+        size: 5000,
+        read: (into: Uint8Array, at: number) =>
+          Promise.resolve(at < 1000 ? Math.min(into.length, 1000 - at) : 0),
+      };
+      const error = await encodePermanentFile(shrunk, 2, 3, dir).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).to.have.property("code", "INVALID_ARGUMENT");
+      expect(readdirSync(dir)).to.deep.equal([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reads nothing out when fewer than k holders serve their pieces (NOT_ENOUGH_PIECES)", async function () {
-    const file = await encodePermanentFile(randomBytes(5000), 2, 3);
+    const file = await encodeInMemory(randomBytes(5000));
     let written = 0;
     const error = await retrievePermanent(
       1n,
@@ -156,7 +196,7 @@ describe("permanent file format (offchain/sdk/durability/permanent.ts)", functio
   });
 
   it("rebuilds a lost piece into a file from k holders and the commitments on chain, with its list proof", async function () {
-    const file = await encodePermanentFile(randomBytes(9000), 2, 3);
+    const file = await encodeInMemory(randomBytes(9000));
     const served = new Map(file.roots.map((root, i) => [root, file.pieces[i] ?? new Uint8Array()]));
     const corrupt = new Uint8Array(file.pieceSize); // a holder serving the wrong bytes is skipped
     const dir = mkdtempSync(path.join(tmpdir(), "strata-permanent-"));

@@ -1,7 +1,6 @@
 // `strata store --permanent`, `strata status --permanent <fileId>`, `strata ls --permanent` and
 // `strata get --permanent <fileId>`: permanent files paid once (docs/SPEC.md §16.2), through the SDK's
 // offchain/sdk/durability/permanent.ts.
-import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { PermanentStorage__factory, type PermanentStorage } from "../../../typechain-types/index.js";
@@ -9,6 +8,7 @@ import {
   permanentFile,
   permanentStorageAddress,
   quotePermanent,
+  fileSource,
   retrievePermanent,
   storePermanent,
   type PermanentFileView,
@@ -139,7 +139,7 @@ export async function storePermanentFiles(
   }
   const results: StorePermanentResult[] = [];
   for (const q of quoted) {
-    const bytes = await readFile(q.path);
+    const source = await fileSource(q.path);
     let last = "";
     const onProgress = (event: StorePermanentProgress) => {
       const line = progressLine(q.name, event);
@@ -149,27 +149,26 @@ export async function storePermanentFiles(
         else ctx.note(line);
       }
     };
-    results.push(
-      await storePermanent(
-        {
-          bytes,
-          maxPayment: q.quote.total,
-          waitMs: opts.wait * 1000,
-          pollMs: 1000,
-          onProgress,
-          ...(opts.providers === undefined ? {} : { providers: opts.providers }),
+    const stored = await storePermanent(
+      {
+        source,
+        maxPayment: q.quote.total,
+        waitMs: opts.wait * 1000,
+        pollMs: 1000,
+        onProgress,
+        ...(opts.providers === undefined ? {} : { providers: opts.providers }),
+      },
+      {
+        permanent: perm,
+        registry,
+        agentFor: (endpoint) => createPermanentAgentClient(endpoint, { timeoutMs: 120_000 }),
+        approve: async (spender, amount) => {
+          if ((await token.allowance(await signer.getAddress(), spender)) >= amount) return;
+          await confirmTransaction(await token.approve(spender, amount));
         },
-        {
-          permanent: perm,
-          registry,
-          agentFor: (endpoint) => createPermanentAgentClient(endpoint, { timeoutMs: 120_000 }),
-          approve: async (spender, amount) => {
-            if ((await token.allowance(await signer.getAddress(), spender)) >= amount) return;
-            await confirmTransaction(await token.approve(spender, amount));
-          },
-        },
-      ),
-    );
+      },
+    ).finally(() => source.close());
+    results.push(stored);
   }
   const incomplete = results.some((r) => !r.complete);
   if (opts.wait > 0 && incomplete) ctx.exitCode = 2;

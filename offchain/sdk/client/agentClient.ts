@@ -609,7 +609,7 @@ async function* fileBody(
 }
 
 function noProgress(): void {
-  // A piece download always preallocates its buffer; progress is optional for the caller.
+  // A range read asks readLimited for one preallocated buffer (progress given); nobody listens to it.
 }
 
 function unreachable(endpoint: string, cause: unknown): StrataError {

@@ -13,7 +13,7 @@
 // So a file is self-describing on chain: its pieces' commitments and holders are in its slots, their size is its
 // span, and the length is in the payload. Pieces are the bytes as given: encrypt a private file first.
 import { getAddress } from "ethers";
-import { readFile } from "node:fs/promises";
+import { open, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { PermanentStorage } from "../../../typechain-types/index.js";
 import type { AgentClient } from "../client/agentClient.js";
@@ -21,11 +21,17 @@ import { mapLimit } from "../client/concurrency.js";
 import type { RegistryReader } from "../client/selectProviders.js";
 import { PermanentFileStatus, PermanentSlotStage } from "../chain/enums.js";
 import type { StrataDeployment } from "../chain/deployment.js";
-import { pieceRoot } from "../commitment/parallel.js";
-import { encode } from "../data/erasure.js";
+import { computeParity } from "../data/erasure.js";
 import { StrataError } from "../errors.js";
 import { PieceList } from "../repair/pieceList.js";
-import { fetchPieceFile, rebuildPieceFile, rebuildSegments, withScratch } from "../repair/pieceFiles.js";
+import {
+  fetchPieceFile,
+  PieceFileWriter,
+  REBUILD_SEGMENT_BYTES,
+  rebuildPieceFile,
+  rebuildSegments,
+  withScratch,
+} from "../repair/pieceFiles.js";
 import type { PermanentAgentClient } from "./permanentAgent.js";
 import { confirmTransaction } from "../chain/confirm.js";
 
@@ -57,30 +63,126 @@ export function permanentGeometry(fileSize: number, k: number): { pieceSize: num
   return { pieceSize: span * LEAF_BYTES, pieceSpan: BigInt(span) };
 }
 
-/** A permanent file cut into its n pieces, with their commitments and the piece list the contract signs. */
+/** Where a permanent file's bytes come from: `size` bytes, read at any position. */
+export interface PermanentSource {
+  size: number;
+  /** Fill `into` from byte `position` of the file on; resolves to the bytes read (0 only past the end). */
+  read(into: Uint8Array, position: number): Promise<number>;
+}
+
+/** Bytes in memory as a source (small files, tests). */
+export function bytesSource(bytes: Uint8Array): PermanentSource {
+  return {
+    size: bytes.length,
+    read: (into, position) => {
+      const part = bytes.subarray(position, position + into.length);
+      into.set(part);
+      return Promise.resolve(part.length);
+    },
+  };
+}
+
+/** A file as a source, read where the encoder needs it (never whole); close it when done. */
+export async function fileSource(file: string): Promise<PermanentSource & { close(): Promise<void> }> {
+  const handle = await open(file, "r");
+  const { size } = await handle.stat();
+  return {
+    size,
+    read: async (into, position) => (await handle.read(into, 0, into.length, position)).bytesRead,
+    close: () => handle.close(),
+  };
+}
+
+/** A permanent file cut into its n pieces (in files), with their commitments and the piece list the contract signs. */
 export interface PermanentPieces {
   k: number;
   n: number;
   fileSize: number;
   pieceSize: number;
   pieceSpan: bigint;
-  pieces: Uint8Array[];
+  /** Piece i's bytes are in files[i]. */
+  files: string[];
   roots: string[];
   list: PieceList;
 }
 
-/** Erasure-code `bytes` into n pieces of which any k rebuild it (see the format above). */
-export async function encodePermanentFile(bytes: Uint8Array, k: number, n: number): Promise<PermanentPieces> {
-  const { pieceSize, pieceSpan } = permanentGeometry(bytes.length, k);
-  const payload = new Uint8Array(pieceSize * k);
-  new DataView(payload.buffer).setBigUint64(0, BigInt(bytes.length));
-  payload.set(bytes, LENGTH_HEADER_BYTES);
-  const pieces = await encode(payload, k, n - k);
-  const roots = pieces.map((piece) => pieceRoot(piece));
+/**
+ * Erasure-code the file into n pieces of which any k rebuild it (see the format above), written to `dir` as
+ * `piece-<i>`. The payload is built and coded one segment of every piece at a time (whole stripes of the coder),
+ * each piece hashed as it is written: memory is k + m segments whatever the file size.
+ */
+export async function encodePermanentFile(
+  source: PermanentSource,
+  k: number,
+  n: number,
+  dir: string,
+): Promise<PermanentPieces> {
+  const { pieceSize, pieceSpan } = permanentGeometry(source.size, k);
+  const segment = Math.min(REBUILD_SEGMENT_BYTES, pieceSize);
+  const files = Array.from({ length: n }, (_, i) => path.join(dir, `piece-${i}`));
+  const writers = await Promise.all(files.map((file) => PieceFileWriter.create(file, pieceSize)));
+  const data = Array.from({ length: k }, () => new Uint8Array(segment));
+  const parity = Array.from({ length: n - k }, () => new Uint8Array(segment));
+  let ok = false;
+  let finished: PromiseSettledResult<string>[] = [];
+  try {
+    for (let offset = 0; offset < pieceSize; offset += segment) {
+      const length = Math.min(segment, pieceSize - offset);
+      const views = data.map((buffer) => buffer.subarray(0, length));
+      for (const [j, view] of views.entries()) await readPayload(source, view, j * pieceSize + offset);
+      let next = 0;
+      const coded = await computeParity(views, n - k, (bytes) =>
+        (parity[next++] ?? new Uint8Array(bytes)).subarray(0, bytes),
+      );
+      const all = [...views, ...coded];
+      for (const [i, writer] of writers.entries()) await writer.write(all[i] ?? new Uint8Array());
+    }
+    ok = true;
+  } finally {
+    // Every writer is closed; after a failure they remove their files.
+    finished = await Promise.allSettled(writers.map((w) => w.finish(ok)));
+  }
+  const failed = finished.find((f) => f.status === "rejected");
+  if (failed !== undefined) {
+    await Promise.all(files.map((file) => rm(file, { force: true })));
+    throw failed.reason;
+  }
+  const roots = finished.map((f) => (f.status === "fulfilled" ? f.value : ""));
   const list = new PieceList(
     roots.map((root, index) => ({ index, pieceRoot: root, span: pieceSpan, dataSetId: 0n })),
   );
-  return { k, n, fileSize: bytes.length, pieceSize, pieceSpan, pieces, roots, list };
+  return { k, n, fileSize: source.size, pieceSize, pieceSpan, files, roots, list };
+}
+
+/**
+ * Fill `into` with payload bytes from `payloadOffset` on: the 8-byte big-endian length, then the file's bytes, then
+ * zeros.
+ */
+async function readPayload(source: PermanentSource, into: Uint8Array, payloadOffset: number): Promise<void> {
+  into.fill(0);
+  const header = new Uint8Array(LENGTH_HEADER_BYTES);
+  new DataView(header.buffer).setBigUint64(0, BigInt(source.size));
+  for (let p = payloadOffset; p < Math.min(LENGTH_HEADER_BYTES, payloadOffset + into.length); p++) {
+    into[p - payloadOffset] = header[p] ?? 0;
+  }
+  const from = Math.max(payloadOffset, LENGTH_HEADER_BYTES);
+  const to = Math.min(payloadOffset + into.length, LENGTH_HEADER_BYTES + source.size);
+  for (let p = from; p < to;) {
+    const read = await source.read(
+      into.subarray(p - payloadOffset, to - payloadOffset),
+      p - LENGTH_HEADER_BYTES,
+    );
+    if (read === 0) {
+      throw new StrataError(
+        "INVALID_ARGUMENT",
+        `the file ended at ${p - LENGTH_HEADER_BYTES} of ${source.size} bytes`,
+        {
+          details: "it changed while being stored: store it again",
+        },
+      );
+    }
+    p += read;
+  }
 }
 
 // ------------------------------------------------------------------ quote
@@ -220,8 +322,13 @@ export type StorePermanentProgress =
 
 /** Options of `storePermanent`. */
 export interface StorePermanentOptions {
-  /** The file's bytes (stored as given: encrypt a private file first). */
-  bytes: Uint8Array;
+  /** The file's bytes (stored as given: encrypt a private file first); read in segments, never whole. */
+  source: PermanentSource;
+  /**
+   * Where the n pieces are written before they are handed to agents (removed afterwards; the system's temporary
+   * folder by default). They take n/k times the file's size.
+   */
+  scratchDir?: string;
   /** Most the caller pays (principal + fee, base units); default: the quote. PermanentQuoteAboveMax above it. */
   maxPayment?: bigint;
   /**
@@ -291,7 +398,7 @@ export async function storePermanent(
 ): Promise<StorePermanentResult> {
   const { permanent } = deps;
   const contract = await permanent.getAddress();
-  const quote = await quotePermanent(permanent, options.bytes.length);
+  const quote = await quotePermanent(permanent, options.source.size);
   const wanted = options.providers?.map((p) => p.toLowerCase().replace(/\/+$/, ""));
   const stagers = (await findStagers(contract, quote.pieceSize, deps)).filter(
     (s) =>
@@ -308,23 +415,26 @@ export async function storePermanent(
   if (options.confirm !== undefined && !(await options.confirm(quote))) {
     throw new StrataError("STORE_DECLINED", "not paid: the quote was declined");
   }
-  const encoded = await encodePermanentFile(options.bytes, quote.k, quote.n);
-  const maxPayment = options.maxPayment ?? quote.total;
-  await deps.approve(contract, maxPayment);
-  const tx = await permanent.storePermanent(encoded.list.root, encoded.pieceSpan, maxPayment);
-  const receipt = await confirmTransaction(tx);
-  if (receipt.status !== 1) {
-    throw new StrataError("CHAIN_REVERT", `storePermanent ${tx.hash} failed`);
-  }
-  let fileId: bigint | null = null;
-  for (const log of receipt.logs) {
-    const parsed = permanent.interface.parseLog(log);
-    if (parsed?.name === "FileStored") fileId = parsed.args.getValue("fileId") as bigint;
-  }
-  if (fileId === null) throw new StrataError("CHAIN_REVERT", "storePermanent was mined without FileStored");
-  options.onProgress?.({ kind: "paid", fileId, txHash: receipt.hash });
-
-  const staged = await stageAll(fileId, encoded, stagers, deps, options.onProgress);
+  // The pieces are on disk before anything is paid, and stay there until every one was handed over.
+  const { encoded, fileId, txHash, staged } = await withScratch(options.scratchDir, async (dir) => {
+    const encoded = await encodePermanentFile(options.source, quote.k, quote.n, dir);
+    const maxPayment = options.maxPayment ?? quote.total;
+    await deps.approve(contract, maxPayment);
+    const tx = await permanent.storePermanent(encoded.list.root, encoded.pieceSpan, maxPayment);
+    const receipt = await confirmTransaction(tx);
+    if (receipt.status !== 1) {
+      throw new StrataError("CHAIN_REVERT", `storePermanent ${tx.hash} failed`);
+    }
+    let fileId: bigint | null = null;
+    for (const log of receipt.logs) {
+      const parsed = permanent.interface.parseLog(log);
+      if (parsed?.name === "FileStored") fileId = parsed.args.getValue("fileId") as bigint;
+    }
+    if (fileId === null) throw new StrataError("CHAIN_REVERT", "storePermanent was mined without FileStored");
+    options.onProgress?.({ kind: "paid", fileId, txHash: receipt.hash });
+    const staged = await stageAll(fileId, encoded, stagers, deps, options.onProgress);
+    return { encoded, fileId, txHash: receipt.hash, staged };
+  });
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const deadline = Date.now() + (options.waitMs ?? 0);
   let file = await permanentFile(permanent, fileId);
@@ -346,7 +456,7 @@ export async function storePermanent(
   const live = file.slots.filter((s) => s.stage === "live").length;
   return {
     fileId,
-    txHash: receipt.hash,
+    txHash,
     quote,
     piecesRoot: encoded.list.root,
     pieceRoots: encoded.roots,
@@ -404,7 +514,7 @@ async function stageAll(
     const piece = {
       root: encoded.roots[index] ?? "",
       proof: encoded.list.proof(index),
-      bytes: encoded.pieces[index] ?? new Uint8Array(),
+      file: { path: encoded.files[index] ?? "", size: encoded.pieceSize },
     };
     let done: StagedAt | null = null;
     const errors: string[] = [];

@@ -1,7 +1,7 @@
 /**
  * Typed client of an agent's permanent-storage routes (offchain/sdk/api/permanent.ts): its permanent offer, and
- * staging a piece of a paid permanent file / asking which piece it stages. The piece bytes themselves are read
- * with the agent's ordinary piece route (`AgentClient.downloadPiece`).
+ * staging a piece of a paid permanent file (streamed from its file) / asking which piece it stages. The piece bytes
+ * themselves are read with the agent's ordinary piece route (`AgentClient.pieceBody`).
  */
 import type { z } from "zod";
 import {
@@ -14,18 +14,22 @@ import {
 } from "../api/permanent.js";
 import { apiErrorSchema } from "../api/routes.js";
 import { decodeAnswer } from "../client/agentJson.js";
-import { ProviderRejectedError } from "../client/agentClient.js";
+import { createReadStream } from "node:fs";
+import { httpPut, ProviderRejectedError, type PutTransport } from "../client/agentClient.js";
 import { StrataError } from "../errors.js";
 
 export interface PermanentAgentClient {
   readonly endpoint: string;
   /** GET /v1/permanent */
   terms(): Promise<PermanentTermsResponse>;
-  /** PUT /v1/permanent/:fileId/pieces/:index: the agent checks the bytes and the proof against the chain. */
+  /**
+   * PUT /v1/permanent/:fileId/pieces/:index, streaming the piece from its file: the agent checks the bytes and the
+   * proof against the chain.
+   */
   stagePiece(
     fileId: bigint,
     index: number,
-    piece: { root: string; proof: readonly string[]; bytes: Uint8Array },
+    piece: { root: string; proof: readonly string[]; file: { path: string; size: number } },
   ): Promise<StagedPieceResponse>;
   /** GET /v1/permanent/:fileId/pieces/:index: the piece the agent stages (404 UNKNOWN_PIECE: none). */
   stagedPiece(fileId: bigint, index: number): Promise<StagedPieceResponse>;
@@ -33,21 +37,24 @@ export interface PermanentAgentClient {
 
 export function createPermanentAgentClient(
   endpoint: string,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; minBytesPerSecond?: number; put?: PutTransport } = {},
 ): PermanentAgentClient {
   const base = endpoint.replace(/\/+$/, "");
   const timeoutMs = options.timeoutMs ?? 30_000;
+  // A piece upload gets the time its size needs at the slowest rate accepted, as the agent client's uploads do.
+  const minRate = options.minBytesPerSecond ?? 256 * 1024;
+  const put = options.put ?? httpPut;
 
   async function call<S extends z.ZodType>(
     path: string,
-    init: RequestInit,
+    send: (where: string) => Promise<Response>,
     ok: readonly number[],
     schema: S,
   ): Promise<z.output<S>> {
     const where = `${base}${path}`;
     let response: Response;
     try {
-      response = await fetch(where, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      response = await send(where);
     } catch (cause) {
       throw new StrataError("PROVIDER_UNREACHABLE", `cannot reach ${where}`, { cause });
     }
@@ -70,25 +77,30 @@ export function createPermanentAgentClient(
     return decodeAnswer(schema, where, json);
   }
 
+  const get = (where: string) => fetch(where, { method: "GET", signal: AbortSignal.timeout(timeoutMs) });
+
   return {
     endpoint: base,
-    terms: () => call("/v1/permanent", { method: "GET" }, [200], permanentTermsResponse),
+    terms: () => call("/v1/permanent", get, [200], permanentTermsResponse),
     stagePiece: (fileId, index, piece) =>
       call(
         `/v1/permanent/${fileId}/pieces/${index}`,
-        {
-          method: "PUT",
-          headers: {
-            "content-type": "application/octet-stream",
-            [PIECE_ROOT_HEADER]: piece.root,
-            [PIECE_PROOF_HEADER]: piece.proof.join(","),
-          },
-          body: piece.bytes,
-        },
+        (where) =>
+          put(
+            where,
+            {
+              "content-type": "application/octet-stream",
+              "content-length": String(piece.file.size),
+              [PIECE_ROOT_HEADER]: piece.root,
+              [PIECE_PROOF_HEADER]: piece.proof.join(","),
+            },
+            createReadStream(piece.file.path, { start: 0, end: piece.file.size - 1, highWaterMark: 1 << 20 }),
+            timeoutMs + Math.ceil((piece.file.size / minRate) * 1000),
+          ),
         [200, 201],
         stagedPieceResponse,
       ),
     stagedPiece: (fileId, index) =>
-      call(`/v1/permanent/${fileId}/pieces/${index}`, { method: "GET" }, [200], stagedPieceResponse),
+      call(`/v1/permanent/${fileId}/pieces/${index}`, get, [200], stagedPieceResponse),
   };
 }

@@ -13,54 +13,66 @@ import { StrataError } from "../errors.js";
 /** Bytes of every piece decoded at once by a segment-wise rebuild (whole stripes of the coder, STRIPE_BYTES). */
 export const REBUILD_SEGMENT_BYTES = 8 << 20;
 
-/** A piece being written to a file and hashed on the way; committed only if it is the expected piece. */
-class CheckedPieceFile {
+/**
+ * A piece written to a file and hashed on the way: kept only if it is `size` bytes and, when `root` is given, hashes
+ * to it (PIECE_CORRUPT otherwise, and the file is removed).
+ */
+export class PieceFileWriter {
   private readonly hasher = new PieceHasher();
   private readonly out: BatchedFileWriter;
 
   private constructor(
     private readonly file: FileHandle,
     private readonly name: string,
-    private readonly root: string,
     private readonly size: number,
+    private readonly root: string | undefined,
   ) {
     this.out = new BatchedFileWriter(file, REBUILD_SEGMENT_BYTES);
   }
 
-  static async create(name: string, root: string, size: number): Promise<CheckedPieceFile> {
-    return new CheckedPieceFile(await open(name, "w"), name, root, size);
+  /** Create (or replace) `name` for a piece of `size` bytes, expected to hash to `root` when given. */
+  static async create(name: string, size: number, root?: string): Promise<PieceFileWriter> {
+    return new PieceFileWriter(await open(name, "w"), name, size, root);
   }
 
+  private get label(): string {
+    return this.root ?? this.name;
+  }
+
+  /** Append bytes (copied: the caller may reuse `chunk` once this resolves). */
   async write(chunk: Uint8Array): Promise<void> {
     if (this.out.end + chunk.length > this.size) {
-      throw new StrataError("PIECE_CORRUPT", `piece ${this.root} is longer than ${this.size} bytes`);
+      throw new StrataError("PIECE_CORRUPT", `piece ${this.label} is longer than ${this.size} bytes`);
     }
     await this.hasher.update(chunk);
     await this.out.write(chunk);
   }
 
-  /** Check length and commitment; on any failure (here or before) the file is removed. */
-  async finish(ok: boolean): Promise<void> {
+  /**
+   * Close the file. With `ok`, check length and commitment and resolve to the piece's root; without it (the caller
+   * failed), or when a check fails, the file is removed.
+   */
+  async finish(ok: boolean): Promise<string> {
+    let kept = false;
     try {
-      if (ok) {
-        await this.out.flush();
-        if (this.out.end !== this.size) {
-          throw new StrataError(
-            "PIECE_CORRUPT",
-            `piece ${this.root} is ${this.out.end} bytes, expected ${this.size}`,
-          );
-        }
-        const actual = await this.hasher.digest();
-        if (actual !== this.root.toLowerCase()) {
-          throw new StrataError("PIECE_CORRUPT", `the bytes of piece ${this.root} hash to ${actual}`);
-        }
+      if (!ok) return "";
+      await this.out.flush();
+      if (this.out.end !== this.size) {
+        throw new StrataError(
+          "PIECE_CORRUPT",
+          `piece ${this.label} is ${this.out.end} bytes, expected ${this.size}`,
+        );
       }
-    } catch (error) {
-      ok = false;
-      throw error;
+      const actual = await this.hasher.digest();
+      if (this.root !== undefined && actual !== this.root.toLowerCase()) {
+        throw new StrataError("PIECE_CORRUPT", `the bytes of piece ${this.root} hash to ${actual}`);
+      }
+      await this.file.datasync();
+      kept = true;
+      return actual;
     } finally {
       await this.file.close();
-      if (!ok) await rm(this.name, { force: true });
+      if (!kept) await rm(this.name, { force: true });
     }
   }
 }
@@ -75,7 +87,7 @@ export async function savePiece(
   size: number,
   file: string,
 ): Promise<void> {
-  const piece = await CheckedPieceFile.create(file, root, size);
+  const piece = await PieceFileWriter.create(file, size, root);
   let ok = false;
   try {
     for await (const chunk of body) await piece.write(chunk);
@@ -211,7 +223,7 @@ export async function rebuildPieceFile(request: RebuildPieceFile): Promise<void>
     throw new StrataError("INVALID_ARGUMENT", `piece ${index} is not in a ${k}-of-${k + m} file`);
   }
   const sources = request.sources.map((s, i) => (i === index ? null : s));
-  const piece = await CheckedPieceFile.create(out, root, pieceSize);
+  const piece = await PieceFileWriter.create(out, pieceSize, root);
   let ok = false;
   try {
     await rebuildSegments({ k, m, pieceSize, sources, wanted: [index] }, (_i, bytes) => piece.write(bytes));

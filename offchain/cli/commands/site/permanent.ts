@@ -10,6 +10,7 @@
  */
 import type { PermanentStorage } from "../../../../typechain-types/index.js";
 import {
+  bytesSource,
   findStagers,
   permanentFile,
   quotePermanent,
@@ -128,7 +129,7 @@ export async function storePermanentCopy(
   }
   return storePermanent(
     {
-      bytes: archive,
+      source: bytesSource(archive),
       maxPayment: quote.total,
       onProgress: (event) => {
         if (event.kind === "paid") ctx.note(`permanent copy paid: file ${event.fileId} (tx ${event.txHash})`);
