@@ -23,6 +23,7 @@ import { commitPieces, commitPiecesSync, defaultCommitPool } from "../../offchai
 import { encrypt, TAG_BYTES } from "../../offchain/sdk/data/encryption.js";
 import { computeParity, shardSizeFor } from "../../offchain/sdk/data/erasure.js";
 import { preparePayload, readRange, type PreparedPayload } from "../../offchain/sdk/data/stream.js";
+import type { PermanentPipelineRun } from "./permanentPipeline.js";
 import { mergeSmallFiles, type SmallFilesBenchmark } from "./smallFiles.js";
 import { storeRetrieveWithLocalAgents, type AgentStoreRetrieve, type BenchFile } from "./storeRetrieve.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
@@ -51,6 +52,15 @@ export interface DataRun {
   /** Store speed as a share of prepare speed, retrieve of restore (goals: >= 50 and >= 70). */
   storeVsPreparePercent: number | null;
   retrieveVsRestorePercent: number | null;
+  /**
+   * The same file as a permanent file (k = 2 of n = 3), in a process of its own (permanentPipeline.ts): coded to
+   * piece files, read back through holders serving them (pieces fetched to disk and checked, then decoded), and
+   * read back with data piece 0 unavailable (up to 1 GiB, else null); the process's peak RSS.
+   */
+  permanentCodeSeconds: number | null;
+  permanentReadSeconds: number | null;
+  permanentReadDecodeSeconds: number | null;
+  permanentPeakRssMB: number | null;
 }
 
 export interface DataBenchmark {
@@ -203,6 +213,7 @@ async function pipelineRun(
     | "agentPeakRssMB"
     | "storeVsPreparePercent"
     | "retrieveVsRestorePercent"
+    | keyof PermanentPipelineRun
   >
 > {
   const key = randomBytes(32);
@@ -273,6 +284,16 @@ async function pipelineRun(
   };
 }
 
+/** The file as a permanent file, measured by scripts/bench/permanentPipeline.ts in a process of its own. */
+async function permanentRun(file: BenchFile, dir: string): Promise<PermanentPipelineRun> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), "permanentPipeline.ts");
+  const args = ["--import", "tsx", script, file.path, file.sha256, dir];
+  if (file.size <= 2 ** 30) args.push("--decode");
+  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 1 << 20 });
+  const last = stdout.trim().split("\n").pop() ?? "";
+  return JSON.parse(last) as PermanentPipelineRun;
+}
+
 export async function runDataBenchmark(options: DataBenchmarkOptions = {}): Promise<DataBenchmark> {
   const sizesMiB = [...(options.sizesMiB ?? [1024, 4096])].sort((a, b) => a - b);
   const log = options.log ?? (() => undefined);
@@ -335,10 +356,16 @@ export async function runDataBenchmark(options: DataBenchmarkOptions = {}): Prom
       log(
         `prepare ${pipeline.prepareSeconds} s, restore ${pipeline.restoreSeconds} s (decoding: ${String(pipeline.restoreDecodeSeconds ?? "not measured")} s)`,
       );
+      log(`permanent file: code / read back (${mib} MiB, own process)...`);
+      const permanent = await permanentRun(benchFile, dir);
+      log(
+        `code ${permanent.permanentCodeSeconds} s, read ${permanent.permanentReadSeconds} s, peak RSS ${permanent.permanentPeakRssMB} MB`,
+      );
       files.push(benchFile);
       runs.push({
         fileMiB: mib,
         ...pipeline,
+        ...permanent,
         storeSeconds: null,
         retrieveSeconds: null,
         storeClientPeakRssMB: null,
@@ -517,6 +544,11 @@ function printTable(result: DataBenchmark): void {
         `${mb(run.storeClientPeakRssMB)} / ${mb(run.retrieveClientPeakRssMB)} / ${mb(run.agentPeakRssMB)}`,
       ],
       [`  peak RSS, pipeline in this process`, mb(run.pipelinePeakRssMB)],
+      [
+        `  permanent: code / read back / read back decoding`,
+        `${String(run.permanentCodeSeconds)} s / ${String(run.permanentReadSeconds)} s / ${run.permanentReadDecodeSeconds === null ? "n/a" : `${run.permanentReadDecodeSeconds} s`}`,
+      ],
+      [`  peak RSS, permanent file (own process)`, mb(run.permanentPeakRssMB)],
     );
   }
   const width = Math.max(...rows.map(([name]) => name.length));

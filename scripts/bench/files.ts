@@ -73,6 +73,11 @@ export const dataBenchSchema = z.looseObject({
         storeClientPeakRssMB: z.number().nullable(),
         retrieveClientPeakRssMB: z.number().nullable(),
         agentPeakRssMB: z.number().nullable(),
+        /** The file as a permanent file (absent in older results). */
+        permanentCodeSeconds: z.number().nullable().optional(),
+        permanentReadSeconds: z.number().nullable().optional(),
+        permanentReadDecodeSeconds: z.number().nullable().optional(),
+        permanentPeakRssMB: z.number().nullable().optional(),
       }),
     )
     .optional(),

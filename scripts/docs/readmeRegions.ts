@@ -255,6 +255,19 @@ export function dataRegion(d: DataBench): string {
       `${m(r.storeClientPeakRssMB)} / ${m(r.retrieveClientPeakRssMB)} / ${m(r.agentPeakRssMB)} MB`,
     ];
   });
+  const permanent = (d.runs ?? []).flatMap((r) =>
+    r.permanentCodeSeconds === undefined || r.permanentCodeSeconds === null
+      ? []
+      : [
+          [
+            `${fmt(r.fileMiB)} MiB`,
+            `${r.permanentCodeSeconds} s`,
+            r.permanentReadSeconds == null ? "n/a" : `${r.permanentReadSeconds} s`,
+            r.permanentReadDecodeSeconds == null ? "n/a" : `${r.permanentReadDecodeSeconds} s`,
+            r.permanentPeakRssMB == null ? "n/a" : `${fmt(r.permanentPeakRssMB)} MB`,
+          ],
+        ],
+  );
   return [
     NOTICE,
     `Data path (\`npm run bench:data\`, ${d.fileMiB} MiB file, \`bench/data.json\`, measured ${day(d.measuredAt)}):`,
@@ -269,6 +282,23 @@ export function dataRegion(d: DataBench): string {
           ),
           markdownTable(["file", "prepare", "store", "restore", "retrieve", "peak RSS"], runs, [
             "right",
+            "right",
+            "right",
+            "right",
+            "right",
+            "right",
+          ]),
+        ]),
+    ...(permanent.length === 0
+      ? []
+      : [
+          wrap(
+            "The same files as permanent files (k = 2 of n = 3, `strata store --permanent` / `strata get " +
+              "--permanent` without the chain and agents, in a process of their own): coded into piece files a " +
+              "segment at a time; read back from holders serving those files (pieces fetched to disk and checked, " +
+              "then decoded into the output), with every piece and with data piece 0 unavailable; peak RSS:",
+          ),
+          markdownTable(["file", "code", "read back", "read back, decoding", "peak RSS"], permanent, [
             "right",
             "right",
             "right",

@@ -280,6 +280,50 @@ describe("README tables (scripts/docs/readmeRegions.ts)", () => {
     expect(dataRegion(data)).to.not.contain("Per file size");
   });
 
+  it("data: the permanent-file table only when a run measured it, n/a where decoding was not", () => {
+    const run = {
+      fileMiB: 1024,
+      prepareSeconds: 9.5,
+      restoreSeconds: 7.25,
+      storeSeconds: 15.1,
+      retrieveSeconds: 9.9,
+      storeClientPeakRssMB: 301,
+      retrieveClientPeakRssMB: 212,
+      agentPeakRssMB: 203,
+    };
+    expect(dataRegion({ ...data, runs: [run] })).to.not.contain("permanent files");
+    const body = dataRegion({
+      ...data,
+      runs: [
+        {
+          ...run,
+          permanentCodeSeconds: 6.1,
+          permanentReadSeconds: 8.25,
+          permanentReadDecodeSeconds: 9,
+          permanentPeakRssMB: 290,
+        },
+        {
+          ...run,
+          fileMiB: 4096,
+          permanentCodeSeconds: 30,
+          permanentReadSeconds: 41.5,
+          permanentReadDecodeSeconds: null,
+          permanentPeakRssMB: 1290,
+        },
+      ],
+    });
+    expect(body).to.contain("permanent files");
+    const rows = body.split("\n").filter((line) => line.includes("MiB |") && line.includes("6.1 s"));
+    expect(rows).to.have.length(1);
+    expect(row(body.slice(body.indexOf("permanent files")), "4,096 MiB")).to.deep.equal([
+      "4,096 MiB",
+      "30 s",
+      "41.5 s",
+      "n/a",
+      "1,290 MB",
+    ]);
+  });
+
   it("worker: one row per catch-up run and the steady state, n/a where a figure was not measured", () => {
     const body = workerRegion(worker);
     expect(row(body, "10,000")).to.deep.equal(["10,000", "10,394", "5.8 s", "1,782", "191 MB"]);

@@ -3,7 +3,6 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PermanentFileStatus, PermanentSlotStage } from "../../offchain/sdk/chain/enums.js";
 import { pieceRoot } from "../../offchain/sdk/commitment/parallel.js";
 import { encode } from "../../offchain/sdk/data/erasure.js";
 import {
@@ -17,58 +16,23 @@ import {
 } from "../../offchain/sdk/durability/permanent.js";
 import { savePiece } from "../../offchain/sdk/repair/pieceFiles.js";
 import { encodeInMemory } from "../helpers/permanentPieces.js";
+import { permanentWorld } from "../../scripts/bench/permanentWorld.js";
 import { pieceLeaf, verifyPieceProof } from "../../offchain/sdk/repair/pieceList.js";
 
-const HOLDERS = [
-  "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
-  "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
-  "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
-];
+/** One body of one chunk. */
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  await Promise.resolve();
+  yield bytes;
+}
 
-/**
- * A chain and holders for `retrievePermanent`: every slot live with its piece; `serve(i)` says what holder i
- * answers (its piece by default).
- */
-function permanentWorld(
+/** Every slot live; holder i answers with `serve(i, piece i)` (its piece by default). */
+function world(
   file: { pieceSpan: bigint; roots: readonly string[]; pieces: readonly Uint8Array[] },
   serve: (index: number, piece: Uint8Array) => Uint8Array = (_i, piece) => piece,
 ): RetrievePermanentDeps {
-  const permanent = {
-    config: () => Promise.resolve({ totalShards: 3n, dataShards: 2n }),
-    file: () =>
-      Promise.resolve({
-        status: PermanentFileStatus.value.Active,
-        uploader: HOLDERS[0],
-        pieceSpan: file.pieceSpan,
-        principal: 0n,
-      }),
-    solvency: () =>
-      Promise.resolve({ principalLeft: 0n, releasedLeft: 0n, yearsCovered: 0n, livePieces: 3n }),
-    slot: (_fileId: bigint, index: number) =>
-      Promise.resolve({
-        stage: PermanentSlotStage.value.Live,
-        provider: HOLDERS[index],
-        price: 1n,
-        dataSetId: BigInt(index + 1),
-        pieceRoot: file.roots[index],
-      }),
-  } as unknown as RetrievePermanentDeps["permanent"];
-  return {
-    permanent,
-    registry: {
-      providerInfo: (provider: string) =>
-        Promise.resolve({ endpoint: provider }) as ReturnType<
-          RetrievePermanentDeps["registry"]["providerInfo"]
-        >,
-    },
-    agentFor: (endpoint) => ({
-      async *pieceBody() {
-        const index = HOLDERS.indexOf(endpoint);
-        await Promise.resolve();
-        yield serve(index, file.pieces[index] ?? new Uint8Array());
-      },
-    }),
-  };
+  return permanentWorld({ k: 2, n: 3, pieceSpan: file.pieceSpan, roots: file.roots }, (index) =>
+    once(serve(index, file.pieces[index] ?? new Uint8Array())),
+  );
 }
 
 /** Everything `retrievePermanent` writes. */
@@ -126,12 +90,12 @@ describe("permanent file format (offchain/sdk/durability/permanent.ts)", functio
         });
         expect(verifyPieceProof(moved, file.list.proof(index), file.list.root)).to.equal(false);
       });
-      expect((await retrieved(permanentWorld(file))).equals(bytes)).to.equal(true);
+      expect((await retrieved(world(file))).equals(bytes)).to.equal(true);
       // Data piece 0's holder serves other bytes: it is skipped, and piece 0 decoded from piece 1 and the parity.
-      const tampered = permanentWorld(file, (i, piece) => (i === 0 ? piece.map((b) => b ^ 1) : piece));
+      const tampered = world(file, (i, piece) => (i === 0 ? piece.map((b) => b ^ 1) : piece));
       expect((await retrieved(tampered)).equals(bytes)).to.equal(true);
       // Data piece 1 short: decoded as well.
-      const short = permanentWorld(file, (i, piece) => (i === 1 ? piece.subarray(1) : piece));
+      const short = world(file, (i, piece) => (i === 1 ? piece.subarray(1) : piece));
       expect((await retrieved(short)).equals(bytes)).to.equal(true);
     });
   }
@@ -180,7 +144,7 @@ describe("permanent file format (offchain/sdk/durability/permanent.ts)", functio
     let written = 0;
     const error = await retrievePermanent(
       1n,
-      permanentWorld(file, (i, piece) => (i === 2 ? piece : new Uint8Array(piece.length))),
+      world(file, (i, piece) => (i === 2 ? piece : new Uint8Array(piece.length))),
       {
         write: (bytes) => {
           written += bytes.length;
@@ -252,7 +216,7 @@ describe("permanent file format (offchain/sdk/durability/permanent.ts)", functio
     new DataView(payload.buffer).setBigUint64(0, 1000n);
     const pieces = await encode(payload, 2, 1);
     const file = { pieceSpan: 1n, pieces, roots: pieces.map((p) => pieceRoot(p)) };
-    const error = await retrieved(permanentWorld(file)).then(
+    const error = await retrieved(world(file)).then(
       () => undefined,
       (e: unknown) => e,
     );

@@ -26,6 +26,7 @@ import { StrataError } from "../errors.js";
 import { PieceList } from "../repair/pieceList.js";
 import {
   fetchPieceFile,
+  firstK,
   PieceFileWriter,
   REBUILD_SEGMENT_BYTES,
   rebuildPieceFile,
@@ -565,26 +566,20 @@ export async function retrievePermanent(
   const pieceSize = Number(file.pieceSpan) * LEAF_BYTES;
   return withScratch(deps.scratchDir, async (dir) => {
     const sources: (string | null)[] = file.slots.map(() => null);
-    let good = 0;
-    // Data pieces first: with all k of them nothing needs decoding.
-    for (const slot of file.slots) {
-      if (good >= file.k) break;
-      if (
-        (slot.stage !== "live" && slot.stage !== "placed") ||
-        slot.provider === null ||
-        slot.pieceRoot === null
-      )
-        continue;
+    // Data pieces first (slot order): with all k of them nothing needs decoding.
+    const held = file.slots.filter(
+      (slot) =>
+        (slot.stage === "live" || slot.stage === "placed") &&
+        slot.provider !== null &&
+        slot.pieceRoot !== null,
+    );
+    const good = await firstK(held, file.k, async (slot) => {
       const target = path.join(dir, `piece-${slot.index}`);
-      try {
-        const info = await deps.registry.providerInfo(slot.provider);
-        await fetchPieceFile(deps.agentFor(info.endpoint), slot.pieceRoot, pieceSize, target);
-        sources[slot.index] = target;
-        good++;
-      } catch {
-        // try the next holder
-      }
-    }
+      const info = await deps.registry.providerInfo(slot.provider ?? "");
+      await fetchPieceFile(deps.agentFor(info.endpoint), slot.pieceRoot ?? "", pieceSize, target);
+      sources[slot.index] = target;
+      return true;
+    });
     if (good < file.k) {
       throw new StrataError(
         "NOT_ENOUGH_PIECES",
@@ -664,19 +659,15 @@ export async function rebuildPermanentPiece(
   }
   const size = Number(pieceSpan) * LEAF_BYTES;
   const sources: (string | null)[] = known.map(() => null);
-  let good = 0;
-  for (const [i, slot] of request.slots.entries()) {
-    if (good >= k) break;
-    if (i === index || slot.holder === null) continue;
+  const holders = request.slots.flatMap((slot, i) =>
+    i === index || slot.holder === null ? [] : [{ i, holder: slot.holder }],
+  );
+  const good = await firstK(holders, k, async ({ i, holder }) => {
     const target = path.join(request.dir, `piece-${i}`);
-    try {
-      await request.download(slot.holder, known[i] ?? "", size, target);
-      sources[i] = target;
-      good++;
-    } catch {
-      // the next holder
-    }
-  }
+    await request.download(holder, known[i] ?? "", size, target);
+    sources[i] = target;
+    return true;
+  });
   if (good < k) {
     throw new StrataError(
       "NOT_ENOUGH_PIECES",

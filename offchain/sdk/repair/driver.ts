@@ -25,7 +25,7 @@ import { RepairStage } from "../chain/enums.js";
 import { StrataError } from "../errors.js";
 import { checkRepairBrief, type RepairBrief } from "./brief.js";
 import { pieceHealth, type PieceHealth } from "./lostPieces.js";
-import { fetchPieceFile, rebuildPieceFile, withScratch } from "./pieceFiles.js";
+import { fetchPieceFile, firstK, rebuildPieceFile, withScratch } from "./pieceFiles.js";
 
 /** Where a repair stands, as the journal records it. */
 export type RepairStage =
@@ -315,8 +315,8 @@ async function endpointOf(registry: RegistryReader, provider: string): Promise<s
 }
 
 /**
- * Fetch pieces from the live holders into `dir` until k check against their commitments (each checked as it
- * arrives), then rebuild piece `index` there, segment by segment; resolves to its file. NOT_ENOUGH_PIECES when
+ * Fetch pieces from the live holders into `dir`, k at a time, until k check against their commitments (each
+ * checked as it arrives), then rebuild piece `index` there, segment by segment; resolves to its file. NOT_ENOUGH_PIECES when
  * fewer than k answer correctly; PIECE_CORRUPT when the rebuilt piece is not the listed one.
  */
 export async function rebuildLost(
@@ -327,21 +327,20 @@ export async function rebuildLost(
   dir: string,
 ): Promise<string> {
   const sources: (string | null)[] = brief.pieces.map(() => null);
-  let good = 0;
-  for (const h of health) {
-    if (good >= brief.k) break;
-    if (h.piece.index === index || h.lost || h.provider === ZERO) continue;
+  const live = health.filter((h) => h.piece.index !== index && !h.lost && h.provider !== ZERO);
+  const good = await firstK(live, brief.k, async (h) => {
     const file = path.join(dir, `piece-${h.piece.index}`);
     try {
       const endpoint = await endpointOf(deps.registry, h.provider);
       await fetchPieceFile(deps.agentFor(endpoint), h.piece.pieceRoot, brief.pieceSize, file);
       sources[h.piece.index] = file;
-      good++;
       deps.progress?.("fetch", { index: h.piece.index, provider: h.provider, bytes: brief.pieceSize });
+      return true;
     } catch (error) {
       deps.progress?.("fetchFailed", { index: h.piece.index, provider: h.provider, error: String(error) });
+      return false;
     }
-  }
+  });
   if (good < brief.k) {
     throw new StrataError(
       "NOT_ENOUGH_PIECES",

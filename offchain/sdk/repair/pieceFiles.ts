@@ -5,10 +5,14 @@ import { mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { AgentClient } from "../client/agentClient.js";
+import { defaultCommitPool } from "../commitment/parallel.js";
 import { PieceHasher } from "../commitment/stream.js";
 import { reconstruct, STRIPE_BYTES } from "../data/erasure.js";
 import { BatchedFileWriter } from "../data/writeAll.js";
 import { StrataError } from "../errors.js";
+
+/** Pieces from this size on are hashed on the commitment pool's worker threads. */
+const POOL_MIN_BYTES = 8 << 20;
 
 /** Bytes of every piece decoded at once by a segment-wise rebuild (whole stripes of the coder, STRIPE_BYTES). */
 export const REBUILD_SEGMENT_BYTES = 8 << 20;
@@ -18,7 +22,7 @@ export const REBUILD_SEGMENT_BYTES = 8 << 20;
  * to it (PIECE_CORRUPT otherwise, and the file is removed).
  */
 export class PieceFileWriter {
-  private readonly hasher = new PieceHasher();
+  private readonly hasher: PieceHasher;
   private readonly out: BatchedFileWriter;
 
   private constructor(
@@ -28,6 +32,8 @@ export class PieceFileWriter {
     private readonly root: string | undefined,
   ) {
     this.out = new BatchedFileWriter(file, REBUILD_SEGMENT_BYTES);
+    // A large piece is hashed on the commitment pool, overlapping the disk's work (as preparePayload does).
+    this.hasher = new PieceHasher(size >= POOL_MIN_BYTES ? { pool: defaultCommitPool() } : {});
   }
 
   /** Create (or replace) `name` for a piece of `size` bytes, expected to hash to `root` when given. */
@@ -67,7 +73,8 @@ export class PieceFileWriter {
       if (this.root !== undefined && actual !== this.root.toLowerCase()) {
         throw new StrataError("PIECE_CORRUPT", `the bytes of piece ${this.root} hash to ${actual}`);
       }
-      await this.file.datasync();
+      // Scratch files, not synced: what a user needs to recover is elsewhere (the source file, the pieces on the
+      // providers); a crash only means coding or fetching again.
       kept = true;
       return actual;
     } finally {
@@ -105,6 +112,28 @@ export async function fetchPieceFile(
   file: string,
 ): Promise<void> {
   await savePiece(agent.pieceBody(root, size), root, size, file);
+}
+
+/**
+ * Try `candidates` in order, `k` at a time (pieces come from different holders: fetch them in parallel), until `k`
+ * attempts succeeded or none are left; resolves to how many succeeded. `attempt` resolves false, or throws, on a
+ * failure, and the next candidate is tried.
+ */
+export async function firstK<T>(
+  candidates: readonly T[],
+  k: number,
+  attempt: (candidate: T) => Promise<boolean>,
+): Promise<number> {
+  let next = 0;
+  let good = 0;
+  const lane = async (): Promise<void> => {
+    while (good < k && next < candidates.length) {
+      const candidate = candidates[next++] as T;
+      if (await attempt(candidate).catch(() => false)) good++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(k, candidates.length) }, lane));
+  return good;
 }
 
 /** Run `work` with a fresh folder under `base` (the system's temporary folder by default), removed afterwards. */
