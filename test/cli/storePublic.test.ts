@@ -292,6 +292,14 @@ describe("public files: stored in the clear as full replicas (in-process chain, 
     expect(Buffer.from(await readFile(out)).equals(Buffer.from(bytes))).to.equal(true);
     expect(retrieved.used).to.deep.equal([0]);
 
+    // The first replica serves other bytes: it is dropped after its whole payload fails the hash, the output is cut
+    // back, and (the second being down) the third replica's bytes are all that is kept.
+    holder(0).behaviour = { tamper: true };
+    const again = join(dir, "again.bin");
+    const failedOver = await retrieveFile({ manifest, outPath: again }, { signer: f.client, agentFor });
+    expect(Buffer.from(await readFile(again)).equals(Buffer.from(bytes))).to.equal(true);
+    expect(failedOver.used).to.deep.equal([2]);
+    expect(failedOver.failures.map((x) => x.piece)).to.deep.equal([0, 1]);
     for (const i of [0, 2]) holder(i).behaviour = { tamper: true };
     await expectCode(readStoredFile(manifest, file, { agentFor }), "PIECES_UNAVAILABLE");
     await expectCode(

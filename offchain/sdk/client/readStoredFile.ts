@@ -64,7 +64,14 @@ export async function readStoredFile(
     throw new StrataError("FILE_HASH_MISMATCH", `${file.name} runs past the end of its payload`);
   }
   if (manifest.public === true) {
-    const read = await readReplicaFile(manifest, file, deps.agentFor, start, end, out);
+    const read = await readReplicaFile(
+      manifest,
+      file,
+      (piece, from, to) => deps.agentFor(piece.endpoint).downloadRange(piece.root, from, to),
+      start,
+      end,
+      out,
+    );
     return { ...read, bytes: collected?.bytes() ?? new Uint8Array(0) };
   }
   if (deps.signer === undefined) {

@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { hexlify, type Signer } from "ethers";
+import type { Signer } from "ethers";
 import { unwrapFileKey } from "../data/fileKey.js";
 import { payloadOf } from "../data/restore.js";
 import { readRange } from "../data/stream.js";
@@ -10,7 +10,8 @@ import { encryptionOf, type Manifest, type ManifestPiece } from "../manifest/man
 import type { AgentClient } from "./agentClient.js";
 import { checkWritable } from "./files.js";
 import type { RegistryReader } from "./selectProviders.js";
-import { BatchedFileWriter, writeAll } from "../data/writeAll.js";
+import { BatchedFileWriter } from "../data/writeAll.js";
+import { readReplicaFile } from "./readReplica.js";
 
 export interface RetrieveRequest {
   manifest: Manifest;
@@ -105,38 +106,29 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
     );
   }
   const fileKey = await unwrapFileKey(deps.signer, manifest.fileId, encryptionOf(manifest).wrappedKey);
-  const temp = join(
-    dirname(request.outPath),
-    `.${basename(request.outPath)}.${randomBytes(6).toString("hex")}.tmp`,
-  );
-  const handle = await open(temp, "wx", 0o644);
-  let moved = false;
   try {
-    const out = new BatchedFileWriter(handle, WRITE_BATCH_BYTES);
-    const read = await readRange(payloadOf(manifest), fileKey, start, end, fetchShardRange, {
-      write: (bytes) => out.write(bytes),
-      // 32 stripes per step: 8 MiB of every data piece per request, up to 32 MiB of steps fetched ahead.
-      segmentStripes: 32,
-      recycle: (bytes) => {
-        buffers.give(bytes);
-      },
-      onShardFailed: (index, reason) => {
-        failures.push({ piece: index, provider: manifest.pieces[index]?.provider ?? "", reason });
-        emit({ type: "piece", piece: index, ok: false, reason });
-      },
+    const { read, written } = await intoTempFile(request.outPath, async (out) => {
+      const read = await readRange(payloadOf(manifest), fileKey, start, end, fetchShardRange, {
+        write: (bytes) => out.write(bytes),
+        // 32 stripes per step: 8 MiB of every data piece per request, up to 32 MiB of steps fetched ahead.
+        segmentStripes: 32,
+        recycle: (bytes) => {
+          buffers.give(bytes);
+        },
+        onShardFailed: (index, reason) => {
+          failures.push({ piece: index, provider: manifest.pieces[index]?.provider ?? "", reason });
+          emit({ type: "piece", piece: index, ok: false, reason });
+        },
+      });
+      await out.flush();
+      if (whole && read.sha256 !== manifest.fileHash.toLowerCase()) {
+        throw new StrataError(
+          "FILE_HASH_MISMATCH",
+          `the restored file hashes to ${read.sha256}, not ${manifest.fileHash}`,
+        );
+      }
+      return { read, written: out.end };
     });
-    await out.flush();
-    const written = out.end;
-    if (whole && read.sha256 !== manifest.fileHash.toLowerCase()) {
-      throw new StrataError(
-        "FILE_HASH_MISMATCH",
-        `the restored file hashes to ${read.sha256}, not ${manifest.fileHash}`,
-      );
-    }
-    await handle.sync();
-    await handle.close();
-    await rename(temp, request.outPath);
-    moved = true;
     const failed = new Set(read.failed);
     const used = Array.from({ length: k + m }, (_, i) => i)
       .filter((i) => !failed.has(i))
@@ -157,6 +149,27 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
     throw error;
   } finally {
     fileKey.fill(0);
+  }
+}
+
+/**
+ * Run `work` with a writer into a temporary file beside `outPath` (created, never an existing file), then fsync it
+ * and rename it over `outPath`; when `work` fails the temporary file is removed and nothing else changed.
+ */
+async function intoTempFile<T>(outPath: string, work: (out: BatchedFileWriter) => Promise<T>): Promise<T> {
+  const temp = join(dirname(outPath), `.${basename(outPath)}.${randomBytes(6).toString("hex")}.tmp`);
+  const handle = await open(temp, "wx", 0o644);
+  let moved = false;
+  try {
+    const out = new BatchedFileWriter(handle, WRITE_BATCH_BYTES);
+    const result = await work(out);
+    await out.flush();
+    await handle.sync();
+    await handle.close();
+    await rename(temp, outPath);
+    moved = true;
+    return result;
+  } finally {
     if (!moved) {
       await handle.close().catch(() => undefined);
       await rm(temp, { force: true });
@@ -172,13 +185,10 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
  */
 const WRITE_BATCH_BYTES = 8 << 20;
 
-/** Bytes of a public payload asked of one replica at a time. */
-const REPLICA_STEP = 8 << 20;
-
 /**
- * retrieveFile of a public payload: bytes [start, end) from one replica in 8 MiB steps into the temporary file,
- * hashed as they arrive; a replica that fails, or whose whole payload does not hash to fileHash, is dropped and
- * the next one is read from the start.
+ * retrieveFile of a public payload: bytes [start, end) from one replica at a time (readReplicaFile) into the
+ * temporary file; a replica that fails, or whose whole payload does not hash to fileHash, is dropped, the file is
+ * cut back, and the next one is read from the start.
  */
 async function retrieveReplica(
   request: RetrieveRequest,
@@ -188,58 +198,29 @@ async function retrieveReplica(
 ): Promise<RetrieveResult> {
   const { manifest } = request;
   const emit = request.onProgress ?? (() => undefined);
-  const whole = start === 0 && end === manifest.fileSize;
   const failures: PieceFailure[] = [];
-  for (const piece of manifest.pieces) {
-    const temp = join(
-      dirname(request.outPath),
-      `.${basename(request.outPath)}.${randomBytes(6).toString("hex")}.tmp`,
-    );
-    const handle = await open(temp, "wx", 0o644);
-    let moved = false;
-    try {
-      const hash = createHash("sha256");
-      for (let at = start; at < end; at += REPLICA_STEP) {
-        const to = Math.min(end, at + REPLICA_STEP);
-        const bytes = await download(piece, at, to, deps);
-        hash.update(bytes);
-        await writeAll(handle, bytes, at - start);
-        emit({ type: "download", piece: piece.index, received: to - start, total: end - start });
-      }
-      const digest = hexlify(hash.digest());
-      if (whole && digest !== manifest.fileHash.toLowerCase()) {
-        throw new StrataError(
-          "FILE_HASH_MISMATCH",
-          `the replica hashes to ${digest}, not ${manifest.fileHash}`,
-        );
-      }
-      await handle.sync();
-      await handle.close();
-      await rename(temp, request.outPath);
-      moved = true;
-      emit({ type: "piece", piece: piece.index, ok: true, reason: null });
-      emit({ type: "restored", bytes: end - start });
-      return {
-        outPath: request.outPath,
-        bytes: end - start,
-        used: [piece.index],
-        failures,
-        range: { start, end },
-      };
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      failures.push({ piece: piece.index, provider: piece.provider, reason });
-      emit({ type: "piece", piece: piece.index, ok: false, reason });
-    } finally {
-      if (!moved) {
-        await handle.close().catch(() => undefined);
-        await rm(temp, { force: true });
-      }
-    }
-  }
-  throw new StrataError("PIECES_UNAVAILABLE", `no replica of ${manifest.fileName} could be fetched`, {
-    details: failures.map((f) => `piece ${f.piece} (${f.provider}): ${f.reason}`).join("; "),
-  });
+  const read = await intoTempFile(request.outPath, (out) =>
+    readReplicaFile(
+      manifest,
+      { name: manifest.fileName, offset: 0, size: manifest.fileSize, sha256: manifest.fileHash },
+      (piece, from, to) => download(piece, from, to, deps),
+      start,
+      end,
+      { write: (bytes) => out.write(bytes), restart: () => out.rewind() },
+      {
+        onBytes: (piece, received, total) => {
+          emit({ type: "download", piece, received, total });
+        },
+        onPiece: (piece, ok, reason) => {
+          if (!ok)
+            failures.push({ piece, provider: manifest.pieces[piece]?.provider ?? "", reason: reason ?? "" });
+          emit({ type: "piece", piece, ok, reason });
+        },
+      },
+    ),
+  );
+  emit({ type: "restored", bytes: read.length });
+  return { outPath: request.outPath, bytes: read.length, used: read.used, failures, range: { start, end } };
 }
 
 /** Bytes [from, to) of the piece from the manifest's endpoint, or from the provider's current registered endpoint. */

@@ -27,10 +27,17 @@ export class BatchedFileWriter {
   constructor(
     private readonly file: FileHandle,
     batchBytes: number,
-    position = 0,
+    private readonly position = 0,
   ) {
     this.batch = Buffer.allocUnsafe(batchBytes);
     this.start = position;
+  }
+
+  /** Drop everything written or batched: the file is cut back to the first position. */
+  async rewind(): Promise<void> {
+    this.batched = 0;
+    this.start = this.position;
+    await this.file.truncate(this.position);
   }
 
   /** File position up to which everything is written (the batch not included). */
