@@ -3,7 +3,8 @@ import { expect } from "chai";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openOutput, STDOUT } from "../../offchain/cli/files/outputs.js";
+import { PassThrough } from "node:stream";
+import { checkedStdout, openOutput, STDOUT } from "../../offchain/cli/files/outputs.js";
 import { expectCode } from "./helpers/httpServer.js";
 
 describe("streamed outputs", () => {
@@ -47,5 +48,28 @@ describe("streamed outputs", () => {
     await out.restart(); // nothing written yet: nothing to take back
     await out.write(new Uint8Array(0));
     await expectCode(out.restart(), "OUTPUT_NOT_REWINDABLE");
+  });
+
+  it("checked standard output: nothing shows before the commit, the bytes wait on disk, an abort leaves nothing", async () => {
+    const pending = async () => (await readdir(tmpdir())).filter((n) => n.startsWith("strata-get-")).length;
+    const before = await pending();
+    const seen: Buffer[] = [];
+    const stdout = new PassThrough();
+    stdout.on("data", (chunk: Buffer) => seen.push(chunk));
+    const out = await checkedStdout(stdout);
+    await out.write(Buffer.from("unchecked "));
+    await out.restart();
+    await out.write(Buffer.alloc(9 << 20, 3));
+    expect(seen).to.have.length(0);
+    expect(await pending()).to.equal(before + 1);
+    await out.commit();
+    expect(Buffer.concat(seen).equals(Buffer.alloc(9 << 20, 3))).to.equal(true);
+    expect(stdout.writableEnded).to.equal(false); // standard output stays open for what follows
+    expect(await pending()).to.equal(before);
+    const dropped = await checkedStdout(stdout);
+    await dropped.write(Buffer.from("a file that failed its check"));
+    await dropped.abort();
+    expect(await pending()).to.equal(before);
+    expect(Buffer.concat(seen).length).to.equal(9 << 20);
   });
 });

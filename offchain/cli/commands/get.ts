@@ -1,14 +1,14 @@
 import { basename, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadSigner } from "../../runtime/keys.js";
-import { fetchPublicFile, type PublicFileSink } from "../../sdk/client/publicFiles.js";
+import { fetchPublicFile } from "../../sdk/client/publicFiles.js";
 import { readStoredFile } from "../../sdk/client/readStoredFile.js";
 import { StrataError } from "../../sdk/errors.js";
 import { canonicalCid } from "../../sdk/files/cid.js";
 import { parseRange } from "../../sdk/files/bundle.js";
 import type { CliContext } from "../context.js";
 import { catalogOption, openCatalog, type CatalogOption } from "../files/catalogOption.js";
-import { checkOutputPath, openOutput, STDOUT, writeStdout } from "../files/outputs.js";
+import { checkedStdout, checkOutputPath, openOutput, STDOUT } from "../files/outputs.js";
 import { resolveOneFile, type ResolvedFile } from "../files/resolveFile.js";
 import { formatBytes } from "../format/units.js";
 import type { Runner } from "../runner.js";
@@ -157,7 +157,7 @@ async function getByCid(
       endpoints,
       moreEndpoints: async () => registeredEndpoints(await ctx.chain()),
       ...(rangeText === undefined ? {} : { range: (size: number) => parseRange(rangeText, size) }),
-      open: async () => (target === STDOUT ? memorySink() : openOutput(target, opts.force === true)),
+      open: async () => (target === STDOUT ? checkedStdout() : openOutput(target, opts.force === true)),
     },
     { fetch: ctx.io.fetch },
   );
@@ -195,20 +195,4 @@ async function registeredEndpoints(chain: Awaited<ReturnType<CliContext["chain"]
     if (info.registered && info.endpoint !== "") endpoints.push(info.endpoint);
   }
   return endpoints;
-}
-
-/** Bytes kept in memory and written to stdout only once checked. */
-function memorySink(): PublicFileSink {
-  const chunks: Uint8Array[] = [];
-  return {
-    write: (bytes) => {
-      chunks.push(Uint8Array.from(bytes));
-      return Promise.resolve();
-    },
-    commit: () => writeStdout(Buffer.concat(chunks)),
-    abort: () => {
-      chunks.length = 0;
-      return Promise.resolve();
-    },
-  };
 }

@@ -1,10 +1,12 @@
 // Output paths, checked before any work and written atomically: a missing or unwritable folder, or a target that
 // is not a regular file, is refused up front (OUTPUT_NOT_WRITABLE), so a store never pays for a manifest it cannot
 // write and a download never runs for a file it cannot keep. `--force` replaces regular files only.
-import { constants } from "node:fs";
+import { constants, createReadStream } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { access, lstat, open, rename, rm, stat } from "node:fs/promises";
+import { access, lstat, mkdtemp, open, rename, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import type { ReadSink } from "../../sdk/client/readReplica.js";
 import { BatchedFileWriter } from "../../sdk/data/writeAll.js";
 import { StrataError } from "../../sdk/errors.js";
@@ -105,7 +107,7 @@ export async function openOutput(path: string, force: boolean): Promise<Streamed
   await checkOutputPath(path, force);
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   const handle = await open(temp, "wx", 0o644);
-  let out = new BatchedFileWriter(handle, OUTPUT_BATCH_BYTES);
+  const out = new BatchedFileWriter(handle, OUTPUT_BATCH_BYTES);
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
@@ -114,10 +116,7 @@ export async function openOutput(path: string, force: boolean): Promise<Streamed
   };
   return {
     write: (bytes) => out.write(bytes),
-    async restart() {
-      await handle.truncate(0);
-      out = new BatchedFileWriter(handle, OUTPUT_BATCH_BYTES);
-    },
+    restart: () => out.rewind(),
     async commit() {
       try {
         await out.flush();
@@ -135,6 +134,33 @@ export async function openOutput(path: string, force: boolean): Promise<Streamed
     async abort() {
       await close().catch(() => undefined);
       await rm(temp, { force: true });
+    },
+  };
+}
+
+/**
+ * Standard output for bytes that must be checked before any of them is shown (a public file fetched by its CID):
+ * they wait in a temporary file, not in memory, and `commit()` copies them to standard output; `abort()` drops them.
+ */
+export async function checkedStdout(stdout: NodeJS.WritableStream = process.stdout): Promise<StreamedOutput> {
+  const dir = await mkdtemp(join(tmpdir(), "strata-get-"));
+  const pending = join(dir, "pending");
+  const inner = await openOutput(pending, false);
+  const drop = () => rm(dir, { recursive: true, force: true });
+  return {
+    write: (bytes) => inner.write(bytes),
+    restart: () => inner.restart(),
+    async commit() {
+      try {
+        await inner.commit();
+        await pipeline(createReadStream(pending), stdout, { end: false });
+      } finally {
+        await drop();
+      }
+    },
+    async abort() {
+      await inner.abort();
+      await drop();
     },
   };
 }

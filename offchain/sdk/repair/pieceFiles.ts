@@ -7,7 +7,7 @@ import path from "node:path";
 import type { AgentClient } from "../client/agentClient.js";
 import { defaultCommitPool } from "../commitment/parallel.js";
 import { PieceHasher } from "../commitment/stream.js";
-import { reconstruct, STRIPE_BYTES } from "../data/erasure.js";
+import { reconstruct, reconstructData, STRIPE_BYTES } from "../data/erasure.js";
 import { BatchedFileWriter } from "../data/writeAll.js";
 import { StrataError } from "../errors.js";
 
@@ -213,7 +213,12 @@ export async function rebuildSegments(
       }
       // Decoding with exactly k sources keeps the others out of the stripes (and out of the result).
       const sourcesOnly = shards.map((s, i) => (decoders.includes(i) ? s : null));
-      const all = decode ? await reconstruct(sourcesOnly, k, m, length) : shards;
+      // Only data pieces wanted (a read): the missing parity is not computed.
+      const all = !decode
+        ? shards
+        : wanted.every((i) => i < k)
+          ? await reconstructData(sourcesOnly, k, m, length)
+          : await reconstruct(sourcesOnly, k, m, length);
       for (const index of wanted) {
         const bytes = shards[index] ?? all[index];
         if (bytes === null || bytes === undefined) {
