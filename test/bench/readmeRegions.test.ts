@@ -246,17 +246,20 @@ describe("README tables (scripts/docs/readmeRegions.ts)", () => {
     );
   });
 
+  /** One file size's figures, as bench:data writes them. */
+  const dataRun = {
+    fileMiB: 1024,
+    prepareSeconds: 9.5,
+    restoreSeconds: 7.25,
+    storeSeconds: 15.1,
+    retrieveSeconds: 9.9,
+    storeClientPeakRssMB: 301,
+    retrieveClientPeakRssMB: 212,
+    agentPeakRssMB: 1203,
+  };
+
   it("data: one row per file size, n/a where store and retrieve were not measured", () => {
-    const run = {
-      fileMiB: 1024,
-      prepareSeconds: 9.5,
-      restoreSeconds: 7.25,
-      storeSeconds: 15.1,
-      retrieveSeconds: 9.9,
-      storeClientPeakRssMB: 301,
-      retrieveClientPeakRssMB: 212,
-      agentPeakRssMB: 1203,
-    };
+    const run = dataRun;
     const body = dataRegion({
       ...data,
       runs: [run, { ...run, fileMiB: 4096, storeSeconds: null, retrieveSeconds: null, agentPeakRssMB: null }],
@@ -281,16 +284,7 @@ describe("README tables (scripts/docs/readmeRegions.ts)", () => {
   });
 
   it("data: the permanent-file table only when a run measured it, n/a where decoding was not", () => {
-    const run = {
-      fileMiB: 1024,
-      prepareSeconds: 9.5,
-      restoreSeconds: 7.25,
-      storeSeconds: 15.1,
-      retrieveSeconds: 9.9,
-      storeClientPeakRssMB: 301,
-      retrieveClientPeakRssMB: 212,
-      agentPeakRssMB: 203,
-    };
+    const run = dataRun;
     expect(dataRegion({ ...data, runs: [run] })).to.not.contain("permanent files");
     const body = dataRegion({
       ...data,
