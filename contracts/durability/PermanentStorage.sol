@@ -62,11 +62,10 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
     /// @inheritdoc IPermanentStorage
     function quote(uint64 pieceSpan) public view returns (uint256 principal, uint256 fee) {
         Config storage c = _config;
-        uint256 yearCost = DataSetMath.cost(
-            referencePrice(),
-            uint256(pieceSpan) * c.totalShards,
-            EndowmentMath.YEAR
-        );
+        // Each piece is charged on its own (rounded up, as each placement is) and for at least MIN_CHARGED_SPAN.
+        uint256 charged =
+            pieceSpan < DurabilityRules.MIN_CHARGED_SPAN ? DurabilityRules.MIN_CHARGED_SPAN : pieceSpan;
+        uint256 yearCost = DataSetMath.cost(referencePrice(), charged, EndowmentMath.YEAR) * c.totalShards;
         principal = EndowmentMath.principalFor(yearCost, c.declineBps, c.horizonYears, c.repairAllowanceBps);
         fee = BasisPoints.share(principal, c.feeBps);
     }

@@ -12,7 +12,10 @@ import { until } from "../lib/localProcesses.js";
 /**
  * Move the clock into the proof window of `period` (5 s after it opens) unless it is there already, and wait until
  * every address of `required` has proven it; give every address of `running` that was due for `period` when called
- * up to `othersMs` to prove it as well.
+ * and has data to prove (a frozen or current weight) up to `othersMs` to prove it as well. A provider with nothing to
+ * prove never moves its next period, so it is not waited for; one with data is given as long as a slow machine may
+ * need (its agent's tick can be busy placing or fetching a piece), because a period it misses costs it a fault and
+ * can end a data set nobody lost.
  */
 export async function proveThroughPeriod(
   chain: LocalChain,
@@ -20,10 +23,15 @@ export async function proveThroughPeriod(
   period: bigint,
   provers: { required: readonly string[]; running: readonly string[] },
   timeoutMs = 90_000,
-  othersMs = 15_000,
+  othersMs = 60_000,
 ): Promise<void> {
-  const states = await Promise.all(provers.running.map((p) => market.proofState(p)));
-  const others = provers.running.filter((_, i) => states[i]?.nextPeriod === period);
+  const due = await Promise.all(
+    provers.running.map(async (p) => {
+      const [state, [frozen, current]] = await Promise.all([market.proofState(p), market.weight(p)]);
+      return state.nextPeriod === period && (frozen > 0n || current > 0n);
+    }),
+  );
+  const others = provers.running.filter((_, i) => due[i] === true);
   const [end, window, block] = await Promise.all([
     market.periodStart(period + 1n),
     market.parameters().then((p) => p.proofWindow),
@@ -40,8 +48,8 @@ export async function proveThroughPeriod(
     () => proven(provers.required),
     timeoutMs,
   );
-  // The other running providers get time to prove too; one with nothing to prove (its data sets ended) never moves
-  // its next period, so this wait is bounded and does not fail.
+  // The other due providers get time to prove too; the wait is bounded and does not fail (an agent that stopped
+  // proving is the story's to notice, not this helper's).
   await until(`the other providers to prove period ${period}`, () => proven(others), othersMs).catch(
     () => undefined,
   );

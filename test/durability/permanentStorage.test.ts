@@ -2,7 +2,10 @@ import { expect } from "chai";
 import {
   quote as quoteModel,
   released as releasedModel,
+  principalFor,
+  storageCost,
   DEFAULT_ENDOWMENT,
+  MIN_CHARGED_SPAN,
 } from "../../offchain/sdk/durability/endowment.js";
 import { need, proveNext, USDC, UniformTree } from "../helpers/fixture.js";
 import { failDataSet } from "./durability.helpers.js";
@@ -63,6 +66,36 @@ describe("PermanentStorage: pay once, keep forever", () => {
     expect(later).to.be.lessThan(principal);
     // The shipped default (k = 10, n = 16) is what the simulation uses.
     expect(DEFAULT_ENDOWMENT.totalShards).to.equal(16n);
+  });
+
+  it("test_quote_tinyPiecesAreChargedAsMinChargedSpanAndKeepRoomForRepairs", async () => {
+    const p = await permanentSetup();
+    const c = testConfig();
+    const [tiny] = await p.perm.quote(1n);
+    const [minimum] = await p.perm.quote(MIN_CHARGED_SPAN);
+    const [above] = await p.perm.quote(MIN_CHARGED_SPAN * 2n);
+    expect(tiny).to.equal(minimum);
+    expect(tiny).to.equal(quoteModel(modelConfig(p), 1n).principal);
+    expect(above).to.be.greaterThan(minimum);
+    // Year 0's release covers the file's n placements at the price ceiling and as many re-placements again, for a
+    // piece of any span up to the minimum (each escrow rounds up to a whole base unit, however small the piece).
+    const ceiling = (BigInt(c.referencePricePerTiBMonth) * BigInt(c.maxPriceBps)) / 10_000n;
+    const period = await p.f.market.provingPeriod();
+    const seconds = (BigInt(c.noticePeriods) + 2n + BigInt(c.prepaidPeriods)) * period;
+    const rel0 = releasedModel(modelConfig(p), tiny, 0n);
+    for (const span of [1n, 64n, MIN_CHARGED_SPAN]) {
+      const escrow = storageCost(ceiling, span, seconds);
+      expect(rel0 >= 2n * BigInt(c.totalShards) * escrow, `span ${span}`).to.equal(true);
+    }
+    // Charged for its whole file at once on its own span (the quote before MIN_CHARGED_SPAN), a one-leaf file's
+    // year-0 release covered its n first placements to the base unit and no re-placement.
+    const ownYearCost = storageCost(
+      BigInt(c.referencePricePerTiBMonth),
+      BigInt(c.totalShards),
+      365n * 86_400n,
+    );
+    const ownRel0 = releasedModel(modelConfig(p), principalFor(ownYearCost, modelConfig(p)), 0n);
+    expect(ownRel0 < 2n * BigInt(c.totalShards) * storageCost(ceiling, 1n, seconds)).to.equal(true);
   });
 
   it("test_storePermanent_paysOnceAndRejectsAQuoteAboveTheMaximum", async () => {

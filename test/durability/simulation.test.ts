@@ -37,7 +37,8 @@ describe("Durability model (offchain/durability)", () => {
 
   it("test_quote_isYearCostTimesTheSeriesPlusAllowanceAndFee", () => {
     const span = 1n << 28n;
-    const yearCost = storageCost(DEFAULT_ENDOWMENT.referencePricePerTiBMonth, span * 16n, YEAR_SECONDS);
+    // Each of the 16 pieces charged on its own, rounded up as its placement is.
+    const yearCost = 16n * storageCost(DEFAULT_ENDOWMENT.referencePricePerTiBMonth, span, YEAR_SECONDS);
     const { principal, fee } = quote(DEFAULT_ENDOWMENT, span);
     const expected = ((Number(yearCost) * Number(series(50n, 200n))) / 1e18) * 1.5;
     near(Number(principal), expected, 2);

@@ -241,7 +241,8 @@ interface IPermanentStorage is IERC1271 {
     /// @notice Nothing to withdraw or release.
     error PermanentNothingOwed(address account);
 
-    /// @notice One-time price of a file of `totalShards` pieces of `pieceSpan` leaves stored now.
+    /// @notice One-time price of a file of `totalShards` pieces of `pieceSpan` leaves stored now: each piece is
+    ///         charged for at least `DurabilityRules.MIN_CHARGED_SPAN` leaves (256 KiB).
     /// @param pieceSpan Span of each piece (64-byte leaves).
     /// @return principal Principal held for the file.
     /// @return fee Fee to the reserve.

@@ -13,6 +13,11 @@ library DurabilityRules {
     /// @notice Longest Merkle proof accepted for a piece list (2^32 pieces).
     uint256 internal constant MAX_PROOF_LENGTH = 32;
 
+    /// @notice Smallest span a permanent piece is charged for: 4,096 leaves (256 KiB). Every placement, top-up and
+    ///         reward is rounded up to a whole base unit, so a file of tiny pieces charged for its own span could be
+    ///         left with a released principal that exactly covers its first n placements and not one re-placement.
+    uint64 internal constant MIN_CHARGED_SPAN = 4096;
+
     /// @notice Leaf of a file's piece list: the piece's position, its commitment (the SHA-256 root of the piece
     ///         as an aligned subtree of 64-byte leaves), its span in leaves and the data set first holding it
     ///         (0 when none yet). Double keccak, as OpenZeppelin's `MerkleProof` expects.

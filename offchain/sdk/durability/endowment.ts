@@ -73,13 +73,20 @@ export function referencePrice(c: EndowmentConfig, elapsedYears: bigint): bigint
   return (c.referencePricePerTiBMonth * decay(c.declineBps, elapsedYears)) / WAD;
 }
 
-/** One-time price of a file of `totalShards` pieces of `pieceSpan` leaves (PermanentStorage.quote). */
+/** Smallest span a permanent piece is charged for (DurabilityRules.MIN_CHARGED_SPAN): 4,096 leaves, 256 KiB. */
+export const MIN_CHARGED_SPAN = 4096n;
+
+/**
+ * One-time price of a file of `totalShards` pieces of `pieceSpan` leaves (PermanentStorage.quote): each piece
+ * charged on its own, rounded up, for at least MIN_CHARGED_SPAN leaves.
+ */
 export function quote(
   c: EndowmentConfig,
   pieceSpan: bigint,
   elapsedYears = 0n,
 ): { principal: bigint; fee: bigint } {
-  const yearCost = storageCost(referencePrice(c, elapsedYears), pieceSpan * c.totalShards, YEAR_SECONDS);
+  const charged = pieceSpan < MIN_CHARGED_SPAN ? MIN_CHARGED_SPAN : pieceSpan;
+  const yearCost = storageCost(referencePrice(c, elapsedYears), charged, YEAR_SECONDS) * c.totalShards;
   const principal = principalFor(yearCost, c);
   return { principal, fee: (principal * c.feeBps) / BPS };
 }
