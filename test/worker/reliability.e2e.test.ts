@@ -146,20 +146,23 @@ describe("e2e: the worker survives kill -9 at any point", function () {
     const port = await freePort();
     const dbPath = path.join(chain.workDir, "worker.db");
     const configFile = path.join(chain.workDir, "worker.json");
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        rpcUrl: chain.rpcUrl,
-        deployment: chain.deploymentFile,
-        dbPath,
-        confirmations: 0,
-        maxBlockRange: 2,
-        pollIntervalMs: 100,
-        listen: `127.0.0.1:${port}`,
-        logLevel: "warn",
-        key: null,
-      }),
-    );
+    const config = (maxBlockRange: number) => {
+      writeFileSync(
+        configFile,
+        JSON.stringify({
+          rpcUrl: chain.rpcUrl,
+          deployment: chain.deploymentFile,
+          dbPath,
+          confirmations: 0,
+          maxBlockRange,
+          pollIntervalMs: 100,
+          listen: `127.0.0.1:${port}`,
+          logLevel: "warn",
+          key: null,
+        }),
+      );
+    };
+    config(2);
     const log: string[] = [];
     const kills: number[] = [];
     for (let round = 0; round < 5; round++) {
@@ -184,6 +187,8 @@ describe("e2e: the worker survives kill -9 at any point", function () {
     const head = await chain.provider.getBlockNumber();
     expect(kills.filter((k) => k < head - 5)).to.have.length.greaterThan(2);
 
+    // The last run resumes from the last kill in larger steps: the resume is under test, not the step size.
+    config(50);
     child = spawnWorker(configFile, log);
     const url = `http://127.0.0.1:${port}/health`;
     let report: HealthReport | undefined;
