@@ -12,6 +12,7 @@ export default defineConfig(
       "cache/",
       "typechain-types/",
       "coverage/",
+      "build/",
       "deploy/deployments/",
       "eslint.config.js",
       "scripts/setup/*.mjs",

@@ -8,7 +8,8 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { currentBundle } from "./bundle.mjs";
 import { launchFlags } from "./launch.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -41,7 +42,13 @@ if (major < 22 && existsSync(node22)) {
     if (warning.name === "ExperimentalWarning" && /SQLite/i.test(warning.message)) return;
     process.stderr.write(`${warning.name}: ${warning.message}\n`);
   });
-  const { register } = await import("tsx/esm/api");
-  register();
-  await import("./main.ts");
+  // The CLI built into one file when it is current (bundle.mjs), else its sources through tsx.
+  const bundle = currentBundle();
+  if (bundle !== null) {
+    await import(pathToFileURL(bundle).href);
+  } else {
+    const { register } = await import("tsx/esm/api");
+    register();
+    await import("./main.ts");
+  }
 }

@@ -41,7 +41,7 @@ import { FAST_RPC, waitFor } from "./helpers.js";
 
 const MAIN = path.join(ROOT, "offchain", "worker", "main.ts");
 const USDC = 1_000_000n;
-const DEALS = 300;
+const DEALS = 90;
 const BATCH = 30;
 
 /** One provider and one client; DEALS deals published in batches (plus registry and parameter events). */
@@ -134,7 +134,7 @@ describe("e2e: the worker survives kill -9 at any point", function () {
     chain = await startLocalChain();
     await populate(chain);
     // A longer chain than events: the catch-up takes many small steps, so kills land in the middle of it.
-    await chain.mine(200);
+    await chain.mine(400);
   });
 
   after(async function () {
