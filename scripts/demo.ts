@@ -245,6 +245,13 @@ async function main(): Promise<number> {
             site,
             where,
             dashboard,
+            // Where the chain answers while --stay keeps it up (for tools that look at it next).
+            chain: {
+              node: chain.node,
+              rpcUrl: chain.rpcUrl,
+              deploymentFile: chain.deploymentFile,
+              addresses: chain.addresses,
+            },
           },
           (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
           2,

@@ -12,10 +12,10 @@ import { until } from "../lib/localProcesses.js";
 /**
  * Move the clock into the proof window of `period` (5 s after it opens) unless it is there already, and wait until
  * every address of `required` has proven it; give every address of `running` that was due for `period` when called
- * and has data to prove (a frozen or current weight) up to `othersMs` to prove it as well. A provider with nothing to
- * prove never moves its next period, so it is not waited for; one with data is given as long as a slow machine may
- * need (its agent's tick can be busy placing or fetching a piece), because a period it misses costs it a fault and
- * can end a data set nobody lost.
+ * and holds data (a current weight: data sets not ended) up to `othersMs` to prove it as well. A provider whose
+ * data sets all ended has nothing left to prove and never moves its next period, so it is not waited for; one with
+ * data gets as long as a slow machine may need (its agent's tick can be busy placing or fetching a piece), because
+ * a period it misses costs it a fault and can end a data set nobody lost.
  */
 export async function proveThroughPeriod(
   chain: LocalChain,
@@ -23,12 +23,12 @@ export async function proveThroughPeriod(
   period: bigint,
   provers: { required: readonly string[]; running: readonly string[] },
   timeoutMs = 90_000,
-  othersMs = 60_000,
+  othersMs = 45_000,
 ): Promise<void> {
   const due = await Promise.all(
     provers.running.map(async (p) => {
-      const [state, [frozen, current]] = await Promise.all([market.proofState(p), market.weight(p)]);
-      return state.nextPeriod === period && (frozen > 0n || current > 0n);
+      const [state, [, current]] = await Promise.all([market.proofState(p), market.weight(p)]);
+      return state.nextPeriod === period && current > 0n;
     }),
   );
   const others = provers.running.filter((_, i) => due[i] === true);

@@ -9,6 +9,8 @@ import path from "node:path";
 import { devAccountWallet } from "../../offchain/sdk/chain/connect.js";
 import { freePort, NODE, ROOT, run, type LocalChain } from "./localChain.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
+import { ProviderRegistry__factory, TestStablecoin__factory } from "../../typechain-types/index.js";
+import { parseUnits } from "ethers";
 
 export const CLI = path.join(ROOT, "offchain", "cli", "strata.mjs");
 
@@ -116,28 +118,37 @@ export async function startAgents(
   options: ProcessOptions = {},
 ): Promise<RunningAgent[]> {
   const strata = strataCli(chain);
-  const agents: RunningAgent[] = [];
-  for (const account of accounts) {
-    const address = devAddress(account);
-    const port = await freePort();
-    const endpoint = `http://127.0.0.1:${port}`;
-    const configFile = path.join(chain.workDir, `provider-${account}.json`);
-    await strata(
-      ["provider", "init", "--config", configFile, "--endpoint", endpoint, "--data-dir", `./p${account}`],
-      account,
-    );
+  // Each agent's configuration by `strata provider init` (all at once), its tokens minted here (one minter: one
+  // transaction after the other), then every agent started; the agents register and stake themselves.
+  const configured = await Promise.all(
+    accounts.map(async (account) => {
+      const endpoint = `http://127.0.0.1:${await freePort()}`;
+      const configFile = path.join(chain.workDir, `provider-${account}.json`);
+      await strata(
+        ["provider", "init", "--config", configFile, "--endpoint", endpoint, "--data-dir", `./p${account}`],
+        account,
+      );
+      return { account, endpoint, configFile };
+    }),
+  );
+  const token = TestStablecoin__factory.connect(
+    chain.addresses.token,
+    devAccountWallet(0).connect(chain.provider),
+  );
+  const stake = parseUnits("5000", await token.decimals());
+  for (const { account } of configured) await (await token.mint(devAddress(account), stake)).wait();
+  const agents: RunningAgent[] = configured.map(({ account, endpoint, configFile }, index) => {
     const config = JSON.parse(readFileSync(configFile, "utf8")) as Record<string, unknown>;
     config.key = { account };
     config.tickMs = 300;
     config.settleEveryPeriods = 1;
     config.integrityScanMs = 1_000;
     config.autoRegister = { capacityBytes: String(1n << 40n), stake: "5000" };
-    options.configure?.(config, agents.length);
+    options.configure?.(config, index);
     writeFileSync(configFile, JSON.stringify(config, null, 2));
-    await strata(["dev", "mint", "5000", "--to", address], 0);
     const agent: RunningAgent = {
       account,
-      address,
+      address: devAddress(account),
       endpoint,
       dataDir: path.join(chain.workDir, `p${account}`),
       configFile,
@@ -146,15 +157,15 @@ export async function startAgents(
     };
     captureOutput(agent.process, agent.log);
     if (options.logDir !== undefined) logToFile(agent.process, options.logDir, `agent-${account}`);
-    agents.push(agent);
-  }
+    return agent;
+  });
+  const registry = ProviderRegistry__factory.connect(chain.addresses.registry, chain.provider);
   for (const agent of agents) {
     await until(`agent ${agent.account} to answer /health and register`, async () => {
       try {
         const health = await fetch(`${agent.endpoint}/health`);
         if (!health.ok) return undefined;
-        const status = await strata(["provider", "status", agent.address], 0);
-        return JSON.stringify(status).includes('"registered":true') ? true : undefined;
+        return (await registry.isRegistered(agent.address)) ? true : undefined;
       } catch {
         return undefined;
       }
