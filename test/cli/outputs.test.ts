@@ -1,10 +1,14 @@
-/** Streamed outputs (offchain/cli/files/outputs.ts): a temporary file renamed into place only on commit. */
+/**
+ * Streamed outputs (offchain/cli/files/outputs.ts, on the SDK's offchain/sdk/client/files.ts): a temporary file
+ * renamed into place only on commit.
+ */
 import { expect } from "chai";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { checkedStdout, openOutput, STDOUT } from "../../offchain/cli/files/outputs.js";
+import { checkOutputPath, openOutputFile } from "../../offchain/sdk/client/files.js";
 import { expectCode } from "./helpers/httpServer.js";
 
 describe("streamed outputs", () => {
@@ -41,6 +45,31 @@ describe("streamed outputs", () => {
     await expectCode(openOutput(target, false), "OUTPUT_EXISTS");
     await expectCode(openOutput(join(dir, "missing", "file.bin"), false), "OUTPUT_NOT_WRITABLE");
     expect(await readFile(target, "utf8")).to.equal("mine");
+  });
+
+  it("SDK output files (retrieveFile's too): overwrite replaces a regular file only, checked again at the commit", async () => {
+    const folder = join(dir, "folder");
+    await mkdir(folder);
+    await symlink("/dev/null", join(dir, "null"));
+    for (const target of [folder, join(dir, "null")]) {
+      await expectCode(checkOutputPath(target, true), "OUTPUT_NOT_WRITABLE");
+      await expectCode(openOutputFile(target, true), "OUTPUT_NOT_WRITABLE");
+    }
+    // The target turns into a folder during the write: the commit refuses it and leaves no temporary file.
+    const target = join(dir, "late.bin");
+    const out = await openOutputFile(target, true, 4);
+    await out.write(Buffer.from("0123456789"));
+    expect(out.written).to.equal(10);
+    await mkdir(target);
+    await expectCode(out.commit(), "OUTPUT_NOT_WRITABLE");
+    expect((await readdir(dir)).sort()).to.deep.equal(["folder", "late.bin", "null"]);
+    // A regular file is replaced, whole, at the commit.
+    await writeFile(join(dir, "old.bin"), "old bytes");
+    const again = await openOutputFile(join(dir, "old.bin"), true, 4);
+    await again.write(Buffer.from("new"));
+    expect(await readFile(join(dir, "old.bin"), "utf8")).to.equal("old bytes");
+    await again.commit();
+    expect(await readFile(join(dir, "old.bin"), "utf8")).to.equal("new");
   });
 
   it("cannot take back bytes already on standard output", async () => {

@@ -1,56 +1,25 @@
 // Output paths, checked before any work and written atomically: a missing or unwritable folder, or a target that
 // is not a regular file, is refused up front (OUTPUT_NOT_WRITABLE), so a store never pays for a manifest it cannot
 // write and a download never runs for a file it cannot keep. `--force` replaces regular files only.
-import { constants, createReadStream } from "node:fs";
-import { randomBytes } from "node:crypto";
-import { access, lstat, mkdtemp, open, rename, rm, stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { ReadSink } from "../../sdk/client/readReplica.js";
-import { BatchedFileWriter } from "../../sdk/data/writeAll.js";
+import { checkOutputPath as checkFilePath, openOutputFile } from "../../sdk/client/files.js";
 import { StrataError } from "../../sdk/errors.js";
 
 /** "-" means standard output. */
 export const STDOUT = "-";
 
 /**
- * Check that `path` can be written: its folder exists and is writable, and `path` is absent, or (with `force`) a
- * regular file. OUTPUT_EXISTS without `force`; OUTPUT_NOT_WRITABLE for everything else.
+ * Check that `path` can be written (checkOutputPath of the SDK); standard output ("-") always can. OUTPUT_EXISTS
+ * without `force`; OUTPUT_NOT_WRITABLE for a missing or read-only folder or a target that is not a regular file.
  */
 export async function checkOutputPath(path: string, force: boolean): Promise<void> {
   if (path === STDOUT) return;
-  const folder = dirname(path);
-  const folderInfo = await stat(folder).catch(() => null);
-  if (folderInfo?.isDirectory() !== true) {
-    throw new StrataError("OUTPUT_NOT_WRITABLE", `the folder ${folder} does not exist`, {
-      details: "create it first, or choose another output path",
-    });
-  }
-  try {
-    await access(folder, constants.W_OK);
-  } catch (cause) {
-    throw new StrataError("OUTPUT_NOT_WRITABLE", `the folder ${folder} is not writable`, {
-      details: "choose another output path",
-      cause,
-    });
-  }
-  const existing = await lstat(path).catch(() => null);
-  if (existing === null) return;
-  if (!existing.isFile()) {
-    throw new StrataError(
-      "OUTPUT_NOT_WRITABLE",
-      `${path} exists and is not a regular file: it is never replaced`,
-      {
-        details: "choose another output path",
-      },
-    );
-  }
-  if (!force) {
-    throw new StrataError("OUTPUT_EXISTS", `${path} already exists`, {
-      details: "choose another output path or pass --force to replace it",
-    });
-  }
+  await checkFilePath(path, force);
 }
 
 export function writeStdout(bytes: Uint8Array): Promise<void> {
@@ -104,38 +73,7 @@ export async function openOutput(path: string, force: boolean): Promise<Streamed
       abort: () => Promise.resolve(),
     };
   }
-  await checkOutputPath(path, force);
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await open(temp, "wx", 0o644);
-  const out = new BatchedFileWriter(handle, OUTPUT_BATCH_BYTES);
-  let closed = false;
-  const close = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    await handle.close();
-  };
-  return {
-    write: (bytes) => out.write(bytes),
-    restart: () => out.rewind(),
-    async commit() {
-      try {
-        await out.flush();
-        await handle.sync();
-        await close();
-        // Checked again right before the rename: the target may have changed during the download.
-        await checkOutputPath(path, force);
-        await rename(temp, path);
-      } catch (error) {
-        await close().catch(() => undefined);
-        await rm(temp, { force: true });
-        throw error;
-      }
-    },
-    async abort() {
-      await close().catch(() => undefined);
-      await rm(temp, { force: true });
-    },
-  };
+  return openOutputFile(path, force, OUTPUT_BATCH_BYTES);
 }
 
 /**

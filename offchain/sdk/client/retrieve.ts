@@ -1,6 +1,3 @@
-import { randomBytes } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
 import type { Signer } from "ethers";
 import { unwrapFileKey } from "../data/fileKey.js";
 import { payloadOf } from "../data/restore.js";
@@ -8,9 +5,8 @@ import { readRange } from "../data/stream.js";
 import { StrataError } from "../errors.js";
 import { encryptionOf, type Manifest, type ManifestPiece } from "../manifest/manifest.js";
 import type { AgentClient } from "./agentClient.js";
-import { checkWritable } from "./files.js";
+import { checkOutputPath, openOutputFile, type OutputFile } from "./files.js";
 import type { RegistryReader } from "./selectProviders.js";
-import { BatchedFileWriter } from "../data/writeAll.js";
 import { readReplicaFile } from "./readReplica.js";
 
 export interface RetrieveRequest {
@@ -65,7 +61,7 @@ export interface RetrieveResult {
 export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps): Promise<RetrieveResult> {
   const { manifest } = request;
   const emit = request.onProgress ?? (() => undefined);
-  await checkWritable(request.outPath, request.overwrite === true);
+  await checkOutputPath(request.outPath, request.overwrite === true);
   const { k, m } = manifest.coding;
   const start = request.range?.start ?? 0;
   const end = request.range?.end ?? manifest.fileSize;
@@ -107,7 +103,7 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
   }
   const fileKey = await unwrapFileKey(deps.signer, manifest.fileId, encryptionOf(manifest).wrappedKey);
   try {
-    const { read, written } = await intoTempFile(request.outPath, async (out) => {
+    const { read, written } = await intoOutputFile(request, async (out) => {
       const read = await readRange(payloadOf(manifest), fileKey, start, end, fetchShardRange, {
         write: (bytes) => out.write(bytes),
         // 32 stripes per step: 8 MiB of every data piece per request, up to 32 MiB of steps fetched ahead.
@@ -120,14 +116,13 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
           emit({ type: "piece", piece: index, ok: false, reason });
         },
       });
-      await out.flush();
       if (whole && read.sha256 !== manifest.fileHash.toLowerCase()) {
         throw new StrataError(
           "FILE_HASH_MISMATCH",
           `the restored file hashes to ${read.sha256}, not ${manifest.fileHash}`,
         );
       }
-      return { read, written: out.end };
+      return { read, written: out.written };
     });
     const failed = new Set(read.failed);
     const used = Array.from({ length: k + m }, (_, i) => i)
@@ -153,28 +148,23 @@ export async function retrieveFile(request: RetrieveRequest, deps: RetrieveDeps)
 }
 
 /**
- * Run `work` with a writer into a temporary file beside `outPath` (created, never an existing file), then fsync it
- * and rename it over `outPath`; when `work` fails the temporary file is removed and nothing else changed.
+ * Run `work` with the output file of `request` (openOutputFile: a temporary file beside it), then make it final;
+ * when `work` fails the temporary file is removed and nothing else changed.
  */
-async function intoTempFile<T>(outPath: string, work: (out: BatchedFileWriter) => Promise<T>): Promise<T> {
-  const temp = join(dirname(outPath), `.${basename(outPath)}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await open(temp, "wx", 0o644);
-  let moved = false;
+async function intoOutputFile<T>(
+  request: RetrieveRequest,
+  work: (out: OutputFile) => Promise<T>,
+): Promise<T> {
+  const out = await openOutputFile(request.outPath, request.overwrite === true, WRITE_BATCH_BYTES);
+  let result: T;
   try {
-    const out = new BatchedFileWriter(handle, WRITE_BATCH_BYTES);
-    const result = await work(out);
-    await out.flush();
-    await handle.sync();
-    await handle.close();
-    await rename(temp, outPath);
-    moved = true;
-    return result;
-  } finally {
-    if (!moved) {
-      await handle.close().catch(() => undefined);
-      await rm(temp, { force: true });
-    }
+    result = await work(out);
+  } catch (error) {
+    await out.abort();
+    throw error;
   }
+  await out.commit();
+  return result;
 }
 
 /**
@@ -199,14 +189,14 @@ async function retrieveReplica(
   const { manifest } = request;
   const emit = request.onProgress ?? (() => undefined);
   const failures: PieceFailure[] = [];
-  const read = await intoTempFile(request.outPath, (out) =>
+  const read = await intoOutputFile(request, (out) =>
     readReplicaFile(
       manifest,
       { name: manifest.fileName, offset: 0, size: manifest.fileSize, sha256: manifest.fileHash },
       (piece, from, to) => download(piece, from, to, deps),
       start,
       end,
-      { write: (bytes) => out.write(bytes), restart: () => out.rewind() },
+      out,
       {
         onBytes: (piece, received, total) => {
           emit({ type: "download", piece, received, total });
