@@ -6,7 +6,8 @@ import { formatTokens } from "../../offchain/agent/configSchema.js";
 import { PIECE_PROOF_HEADER, PIECE_ROOT_HEADER } from "../../offchain/sdk/api/permanent.js";
 import type { PermanentStorage } from "../../typechain-types/index.js";
 import { enterProofWindow, registerProvider, USDC, type StorageFixture } from "../helpers/fixture.js";
-import { testConfig } from "../durability/permanent.helpers.js";
+import { awardedTerms, testConfig } from "../durability/permanent.helpers.js";
+import { runPermanent, type PermanentDeps } from "../../offchain/agent/permanent/duty.js";
 import { setup } from "../storage/dataSets.helpers.js";
 import { agentConfig, removeTempDirs, startTestAgent, tempDataDir } from "./helpers.js";
 import { encodeInMemory } from "../helpers/permanentPieces.js";
@@ -224,5 +225,68 @@ describe("agent permanent-storage duty", function () {
     expect((await p.perm.slot(p.fileId, 2)).stage).to.equal(3n); // Live
     expect((await p.perm.file(p.fileId)).livePieces).to.equal(1n);
     expect(agent.context.db.permanent.slot(p.fileId, 2)?.state).to.equal("live");
+  });
+  it("rebuilds a lost piece nobody stages from k holders, checked against its root; a tampered holder places nothing", async function () {
+    const p = await permanentFixture();
+    const [a, b, c] = p.f.others;
+    if (!a || !b || !c) throw new Error("providers");
+    await registerProvider(p.f, c, 1_000_000n * USDC);
+    const served: number[] = [];
+    /** No agent stages the piece; the holders serve their pieces by root (piece 0 with one bit flipped). */
+    const holders = (tamper: boolean): PermanentDeps => ({
+      stagingClient: () => ({ stagedPiece: () => Promise.reject(new Error("not staged here")) }),
+      pieceClient: () => ({
+        async *pieceBody(root: string) {
+          await Promise.resolve();
+          const index = p.file.roots.indexOf(root);
+          served.push(index);
+          const bytes = Buffer.from(p.file.pieces[index] ?? new Uint8Array());
+          if (tamper && index === 0) bytes[100] = (bytes[100] ?? 0) ^ 1;
+          yield bytes;
+        },
+      }),
+    });
+    // Each piece placed by another provider: every commitment is on chain, every holder known.
+    const providers = [a, b, c];
+    const dataSets: bigint[] = [];
+    for (const [index, provider] of providers.entries())
+      await (await p.perm.connect(provider).offer(p.fileId, index, USDC)).wait();
+    await p.f.helpers.time.increase(601n);
+    for (const [index, provider] of providers.entries()) {
+      const receipt = await (await p.perm.award(p.fileId, index)).wait();
+      const terms = awardedTerms(p.perm, receipt?.logs ?? []);
+      await (await p.f.market.connect(provider).createDataSet(terms, "0x")).wait();
+      const id = await p.f.market.dataSetCount();
+      dataSets.push(id);
+      const root = p.file.roots[index] ?? "";
+      await (await p.perm.place(p.fileId, index, root, p.file.list.proof(index), id)).wait();
+    }
+    // Piece 2's provider ends its data set: the piece is lost, and its slot takes offers again (its provider barred).
+    await (await p.f.market.connect(c).terminateDataSet(dataSets[2] ?? 0n)).wait();
+    await (await p.perm.reportLost(p.fileId, 2)).wait();
+    const agent = await permanentAgent(p, p.f.provider, 2n * USDC);
+    agents.push(agent);
+    expect((await runPermanent(agent.context, holders(false))).offered.map((o) => o.index)).to.deep.equal([
+      2,
+    ]);
+    await p.f.helpers.time.increase(601n);
+    const root2 = p.file.roots[2] ?? "";
+
+    // One of the two holders serves other bytes: fewer than k pieces check, nothing is kept, nothing is placed.
+    const refused = await runPermanent(agent.context, holders(true));
+    expect(refused.awarded).to.deep.equal([{ fileId: p.fileId, index: 2 }]);
+    expect([refused.fetched, refused.placed]).to.deep.equal([[], []]);
+    expect(served.sort()).to.deep.equal([0, 1]);
+    expect(agent.context.db.piece(root2)).to.equal(undefined);
+    expect(agent.context.db.permanent.staged(p.fileId, 2)).to.equal(undefined);
+    expect((await p.perm.slot(p.fileId, 2)).stage).to.equal(1n); // Awarded
+
+    // Honest holders: piece 2 is rebuilt from pieces 0 and 1, checked against its listed root, and placed.
+    const placed = await runPermanent(agent.context, holders(false));
+    expect(placed.fetched).to.deep.equal([{ fileId: p.fileId, index: 2, from: "rebuilt" }]);
+    expect(placed.placed.map((x) => x.index)).to.deep.equal([2]);
+    const slot = await p.perm.slot(p.fileId, 2);
+    expect([slot.stage, slot.pieceRoot]).to.deep.equal([2n, root2]); // Placed, with the listed commitment
+    expect(agent.context.db.piece(root2)?.ok).to.equal(true);
   });
 });
