@@ -128,7 +128,7 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
 
     /// @inheritdoc IPermanentStorage
     function award(uint256 fileId, uint32 index) external {
-        _fileInBusiness(fileId);
+        File storage f = _fileInBusiness(fileId);
         Slot storage s = _slot(fileId, index);
         if (s.stage != SlotStage.Open || s.price == 0) revert PermanentWrongStage(fileId, index, s.stage);
         if (block.timestamp <= s.deadline) revert PermanentOfferWindow(fileId, index, s.deadline);
@@ -142,6 +142,17 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
             emit OfferLapsed(fileId, index, winner);
             return;
         }
+        // A winner creates a data set (and locks collateral) for its award: award only what the file's release can
+        // fund now; otherwise the slot keeps its best offer until the schedule releases more.
+        uint256 escrow = DurabilityRules.escrowFor(
+            s.price,
+            f.pieceSpan,
+            _config.noticePeriods,
+            _config.prepaidPeriods,
+            _market.provingPeriod()
+        );
+        uint256 available = _releasedLeft(f);
+        if (available < escrow) revert PermanentScheduleShort(fileId, available, escrow);
         s.stage = SlotStage.Awarded;
         s.deadline = uint64(block.timestamp + PLACEMENT_WINDOW);
         _holds[fileId][s.provider] = true;

@@ -34,14 +34,16 @@ export interface PermanentFixture {
   uploader: HardhatEthersSigner;
 }
 
-export async function permanentSetup(): Promise<PermanentFixture> {
+export async function permanentSetup(
+  config: IPermanentStorage.ConfigStruct = testConfig(),
+): Promise<PermanentFixture> {
   const f = await setup();
   const extra = f.others.slice(0, 3);
   for (const p of extra) await registerProvider(f, p, 1_000_000n * USDC);
   const providers = [f.provider, f.provider2, ...extra];
   const perm = await f.ethers.deployContract("PermanentStorage", [
     await f.market.getAddress(),
-    testConfig(),
+    config,
     f.treasury.address,
   ]);
   const trees = [0, 1, 2].map(() => UniformTree.random(SPAN));

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import {
   quote as quoteModel,
   released as releasedModel,
@@ -34,6 +35,21 @@ function modelConfig(p: PermanentFixture) {
     repairAllowanceBps: BigInt(c.repairAllowanceBps),
     feeBps: BigInt(c.feeBps),
   };
+}
+
+/** Award slot `index` (offers closed), have `provider` create the approved data set, and place the piece. */
+async function placeAwarded(
+  p: PermanentFixture,
+  fileId: bigint,
+  index: number,
+  provider: HardhatEthersSigner,
+) {
+  const receipt = await (await p.perm.award(fileId, index)).wait();
+  const terms = awardedTerms(p.perm, receipt?.logs ?? []);
+  await (await p.f.market.connect(provider).createDataSet(terms, "0x")).wait();
+  const id = await p.f.market.dataSetCount();
+  const tree = need(p.trees[index], "tree");
+  await (await p.perm.place(fileId, index, tree.root, p.list.proof(index), id)).wait();
 }
 
 /** Place all three pieces with distinct providers and prove them live. */
@@ -96,6 +112,32 @@ describe("PermanentStorage: pay once, keep forever", () => {
     );
     const ownRel0 = releasedModel(modelConfig(p), principalFor(ownYearCost, modelConfig(p)), 0n);
     expect(ownRel0 < 2n * BigInt(c.totalShards) * storageCost(ceiling, 1n, seconds)).to.equal(true);
+  });
+
+  it("test_award_waitsForTheReleaseToFundTheWinningOffer", async () => {
+    // Offers up to 5x the reference price funded 10,000 periods ahead: two placements need more than year 0
+    // releases. The second award waits (no data set created for an escrow the file cannot pay) until year 1.
+    const p = await permanentSetup({ ...testConfig(), maxPriceBps: 50_000n, prepaidPeriods: 10_000n });
+    const fileId = await storeFile(p);
+    const [a, b] = [p.providers[2], p.providers[3]];
+    if (!a || !b) throw new Error("providers");
+    const ceiling = ((5n * USDC) / 2n) * 5n;
+    await (await p.perm.connect(a).offer(fileId, 0, ceiling)).wait();
+    await (await p.perm.connect(b).offer(fileId, 1, ceiling)).wait();
+    await p.f.helpers.time.increase(601n);
+    await placeAwarded(p, fileId, 0, a);
+    const escrow = storageCost(ceiling, SPAN, (2n + 2n + 10_000n) * (await p.f.market.provingPeriod())); // notice + 2 + prepaid
+    const available = (await p.perm.releasedOf(fileId)) - (await p.perm.file(fileId)).spent;
+    expect(available < escrow).to.equal(true);
+    await expect(p.perm.award(fileId, 1))
+      .to.be.revertedWithCustomError(p.perm, "PermanentScheduleShort")
+      .withArgs(fileId, available, escrow);
+    const waiting = await p.perm.slot(fileId, 1);
+    expect([waiting.stage, waiting.provider, waiting.price]).to.deep.equal([0n, b.address, ceiling]);
+    // A year later the schedule releases the next year's share: the same offer is awarded and placed.
+    await p.f.helpers.time.increase(YEAR);
+    await placeAwarded(p, fileId, 1, b);
+    expect((await p.perm.slot(fileId, 1)).stage).to.equal(2n); // Placed
   });
 
   it("test_storePermanent_paysOnceAndRejectsAQuoteAboveTheMaximum", async () => {

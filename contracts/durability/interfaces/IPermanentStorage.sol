@@ -269,7 +269,8 @@ interface IPermanentStorage is IERC1271 {
 
     /// @notice Award a slot to its cheapest offer once offers closed (anyone): approves the creation digest. When
     ///         the winner holds another piece of the file by then, its offer lapses instead (`OfferLapsed`) and the
-    ///         slot takes offers again.
+    ///         slot takes offers again. Reverts `PermanentScheduleShort` while the file's released principal cannot
+    ///         fund the winning offer's placement escrow: the slot keeps its best offer until more is released.
     /// @param fileId The file.
     /// @param index The piece.
     function award(uint256 fileId, uint32 index) external;
