@@ -144,15 +144,7 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
         }
         // A winner creates a data set (and locks collateral) for its award: award only what the file's release can
         // fund now; otherwise the slot keeps its best offer until the schedule releases more.
-        uint256 escrow = DurabilityRules.escrowFor(
-            s.price,
-            f.pieceSpan,
-            _config.noticePeriods,
-            _config.prepaidPeriods,
-            _market.provingPeriod()
-        );
-        uint256 available = _releasedLeft(f);
-        if (available < escrow) revert PermanentScheduleShort(fileId, available, escrow);
+        _requireReleased(fileId, f, _placementEscrow(f, s));
         s.stage = SlotStage.Awarded;
         s.deadline = uint64(block.timestamp + PLACEMENT_WINDOW);
         _holds[fileId][s.provider] = true;
@@ -182,13 +174,7 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
             )
         ) revert PermanentUnknownPiece(index, pieceRoot);
         _checkAwardedDataSet(s, dataSetId);
-        uint256 escrow = DurabilityRules.escrowFor(
-            s.price,
-            f.pieceSpan,
-            _config.noticePeriods,
-            _config.prepaidPeriods,
-            _market.provingPeriod()
-        );
+        uint256 escrow = _placementEscrow(f, s);
         _spend(fileId, f, escrow);
         _used[dataSetId] = true;
         s.stage = SlotStage.Placed;
@@ -490,10 +476,27 @@ contract PermanentStorage is IPermanentStorage, ReentrancyGuardTransient {
         return rel > f.spent ? rel - f.spent : 0;
     }
 
-    /// @dev Charge `amount` to the file's released principal (tokens leave for a data set's escrow).
-    function _spend(uint256 fileId, File storage f, uint256 amount) private {
+    /// @dev Escrow a placement of slot `s` at its price receives (DurabilityRules.escrowFor).
+    function _placementEscrow(File storage f, Slot storage s) private view returns (uint256) {
+        return
+            DurabilityRules.escrowFor(
+                s.price,
+                f.pieceSpan,
+                _config.noticePeriods,
+                _config.prepaidPeriods,
+                _market.provingPeriod()
+            );
+    }
+
+    /// @dev Revert `PermanentScheduleShort` unless the file's released principal left covers `amount`.
+    function _requireReleased(uint256 fileId, File storage f, uint256 amount) private view {
         uint256 available = _releasedLeft(f);
         if (available < amount) revert PermanentScheduleShort(fileId, available, amount);
+    }
+
+    /// @dev Charge `amount` to the file's released principal (tokens leave for a data set's escrow).
+    function _spend(uint256 fileId, File storage f, uint256 amount) private {
+        _requireReleased(fileId, f, amount);
         f.spent += uint128(amount);
         _obligations -= amount;
     }
