@@ -42,7 +42,7 @@ import {
   type RunningAgent,
   type RunningWorker,
 } from "../../scripts/lib/localProcesses.js";
-import { FAST_RPC } from "../worker/helpers.js";
+import { FAST_RPC, writeProcessWorkerConfig } from "../worker/helpers.js";
 import { suiteFailed } from "../helpers/failures.js";
 
 const WORKER_MAIN = path.join(ROOT, "offchain", "worker", "main.ts");
@@ -112,19 +112,7 @@ describe("e2e: Anvil as the node", function () {
       const url = `http://127.0.0.1:${port}`;
       const dbPath = path.join(chain.workDir, "worker.db");
       const configFile = path.join(chain.workDir, "worker.json");
-      writeFileSync(
-        configFile,
-        JSON.stringify({
-          rpcUrl: chain.rpcUrl,
-          deployment: chain.deploymentFile,
-          dbPath,
-          confirmations: 0,
-          pollIntervalMs: 100,
-          listen: `127.0.0.1:${port}`,
-          logLevel: "warn",
-          key: null,
-        }),
-      );
+      writeProcessWorkerConfig(configFile, chain, { dbPath, port });
       child = spawn(NODE, ["--import", "tsx", WORKER_MAIN, configFile], {
         cwd: ROOT,
         env: { ...process.env, NODE_OPTIONS: "--disable-warning=ExperimentalWarning" },

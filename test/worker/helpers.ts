@@ -2,6 +2,7 @@
  * Helpers of the worker tests: configurations for the fixture's deployment, workers on the in-process
  * network, and a JSON-RPC HTTP proxy in front of any upstream that can be switched to fail.
  */
+import { writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -104,4 +105,29 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * Write the configuration of a read-only worker process (`offchain/worker/main.ts <file>`) indexing `chain` into
+ * `dbPath`, polling every 100 ms with no confirmations, listening on `port`.
+ */
+export function writeProcessWorkerConfig(
+  file: string,
+  chain: { rpcUrl: string; deploymentFile: string },
+  options: { dbPath: string; port: number; maxBlockRange?: number },
+): void {
+  writeFileSync(
+    file,
+    JSON.stringify({
+      rpcUrl: chain.rpcUrl,
+      deployment: chain.deploymentFile,
+      dbPath: options.dbPath,
+      confirmations: 0,
+      ...(options.maxBlockRange === undefined ? {} : { maxBlockRange: options.maxBlockRange }),
+      pollIntervalMs: 100,
+      listen: `127.0.0.1:${options.port}`,
+      logLevel: "warn",
+      key: null,
+    }),
+  );
 }

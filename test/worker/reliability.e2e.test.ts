@@ -8,7 +8,6 @@ import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
 import { once } from "node:events";
-import { writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   ProviderRegistry__factory,
@@ -37,7 +36,7 @@ import {
   stopProcess,
   type LocalChain,
 } from "../../scripts/lib/localChain.js";
-import { FAST_RPC, waitFor } from "./helpers.js";
+import { FAST_RPC, waitFor, writeProcessWorkerConfig } from "./helpers.js";
 
 const MAIN = path.join(ROOT, "offchain", "worker", "main.ts");
 const USDC = 1_000_000n;
@@ -147,20 +146,7 @@ describe("e2e: the worker survives kill -9 at any point", function () {
     const dbPath = path.join(chain.workDir, "worker.db");
     const configFile = path.join(chain.workDir, "worker.json");
     const config = (maxBlockRange: number) => {
-      writeFileSync(
-        configFile,
-        JSON.stringify({
-          rpcUrl: chain.rpcUrl,
-          deployment: chain.deploymentFile,
-          dbPath,
-          confirmations: 0,
-          maxBlockRange,
-          pollIntervalMs: 100,
-          listen: `127.0.0.1:${port}`,
-          logLevel: "warn",
-          key: null,
-        }),
-      );
+      writeProcessWorkerConfig(configFile, chain, { dbPath, port, maxBlockRange });
     };
     config(2);
     const log: string[] = [];
