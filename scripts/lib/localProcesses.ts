@@ -119,7 +119,7 @@ export async function startAgents(
 ): Promise<RunningAgent[]> {
   const strata = strataCli(chain);
   // Each agent's configuration by `strata provider init` (all at once), its tokens minted here (one minter: one
-  // transaction after the other), then every agent started; the agents register and stake themselves.
+  // transaction after the other), then each agent started; the agents register and stake themselves.
   const configured = await Promise.all(
     accounts.map(async (account) => {
       const endpoint = `http://127.0.0.1:${await freePort()}`;
@@ -137,7 +137,9 @@ export async function startAgents(
   );
   const stake = parseUnits("5000", await token.decimals());
   for (const { account } of configured) await (await token.mint(devAddress(account), stake)).wait();
-  const agents: RunningAgent[] = configured.map(({ account, endpoint, configFile }, index) => {
+  const registry = ProviderRegistry__factory.connect(chain.addresses.registry, chain.provider);
+  const agents: RunningAgent[] = [];
+  for (const [index, { account, endpoint, configFile }] of configured.entries()) {
     const config = JSON.parse(readFileSync(configFile, "utf8")) as Record<string, unknown>;
     config.key = { account };
     config.tickMs = 300;
@@ -157,10 +159,9 @@ export async function startAgents(
     };
     captureOutput(agent.process, agent.log);
     if (options.logDir !== undefined) logToFile(agent.process, options.logDir, `agent-${account}`);
-    return agent;
-  });
-  const registry = ProviderRegistry__factory.connect(chain.addresses.registry, chain.provider);
-  for (const agent of agents) {
+    agents.push(agent);
+    // One at a time: the agents register themselves in the order given, which is the registry's order that
+    // clients enumerate (a public file is asked of providers in that order).
     await until(`agent ${agent.account} to answer /health and register`, async () => {
       try {
         const health = await fetch(`${agent.endpoint}/health`);
