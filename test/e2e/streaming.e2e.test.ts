@@ -1,7 +1,7 @@
 /**
  * Streaming with real processes: a `hardhat node`, three `strata agent start` processes and the `strata` CLI.
  * A file several times the agents' configured tree-cache budget is stored and retrieved byte for byte while each
- * agent's peak RSS grows by far less than the piece it receives (uploads go to disk, never into memory); byte
+ * agent's peak RSS (after a first, small store) grows by far less than the piece it receives (uploads go to disk, never into memory); byte
  * ranges come back exact; a tampered chunk on one provider is repaired from parity and reported, and tampering on
  * two providers fails with CHUNK_AUTH_FAILED (exit code 3). A store whose client is killed (SIGKILL) while a piece
  * is still uploading is finished by `strata store --resume`, paying once.
@@ -95,6 +95,14 @@ describe("e2e: streaming store and retrieve, byte ranges, tampered chunks", func
     writeFileSync(file, original);
     const manifestPath = path.join(chain.workDir, "big.strata.json");
     await strata(["dev", "mint", "1000", "--to", devAddress(4)], 0);
+    // A small store first: every agent has then served an upload (its code paths compiled, its young generation
+    // sized), as a running agent has, so the growth measured below is what the big piece costs.
+    const warmUp = path.join(chain.workDir, "warm-up.bin");
+    writeFileSync(warmUp, randomFillSync(Buffer.alloc(24 << 20)));
+    await strata(
+      ["store", warmUp, "--k", "2", "--m", "1", "--out", path.join(chain.workDir, "warm-up.strata.json")],
+      4,
+    );
 
     const before = new Map<number, number>();
     for (const agent of agents) {
