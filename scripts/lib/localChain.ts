@@ -189,6 +189,22 @@ export async function run(
   return { stdout, stderr, code: code ?? -1 };
 }
 
+/** Hold a local node's chain still: no block is mined (transactions wait in the pool) until resumeMining. */
+export async function pauseMining(provider: JsonRpcProvider): Promise<void> {
+  await provider.send("evm_setIntervalMining", [0]);
+  await provider.send("evm_setAutomine", [false]);
+}
+
+/** Mine again as the local node did: on every transaction and every 250 ms (Hardhat), or every second (Anvil). */
+export async function resumeMining(provider: JsonRpcProvider, node: LocalNodeKind): Promise<void> {
+  if (node === "hardhat") {
+    await provider.send("evm_setAutomine", [true]);
+    await provider.send("evm_setIntervalMining", [250]);
+  } else {
+    await provider.send("evm_setIntervalMining", [1]);
+  }
+}
+
 /** Start a node, deploy the suite with the StrataLocal Ignition module, and return handles to both. */
 export async function startLocalChain(options: ChainOptions = {}): Promise<LocalChain> {
   return launchLocalChain(false, options);
@@ -367,18 +383,8 @@ async function deployToNode(
       // Anvil answers hardhat_mine too, but anvil_mine is its own name.
       await provider.send(node === "anvil" ? "anvil_mine" : "hardhat_mine", ["0x" + blocks.toString(16)]);
     },
-    async pauseMining() {
-      await provider.send("evm_setIntervalMining", [0]);
-      await provider.send("evm_setAutomine", [false]);
-    },
-    async resumeMining() {
-      if (node === "hardhat") {
-        await provider.send("evm_setAutomine", [true]);
-        await provider.send("evm_setIntervalMining", [250]);
-      } else {
-        await provider.send("evm_setIntervalMining", [1]);
-      }
-    },
+    pauseMining: () => pauseMining(provider),
+    resumeMining: () => resumeMining(provider, node),
     async restartNode(downMs: number) {
       if (child === null || node !== "anvil" || options.stateFile === undefined)
         throw new StrataError(

@@ -9,7 +9,7 @@ import { mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import type { JsonRpcProvider } from "ethers";
 import type { Page } from "playwright-core";
-import { ROOT } from "../../scripts/lib/localChain.js";
+import { pauseMining, resumeMining, ROOT } from "../../scripts/lib/localChain.js";
 import { until } from "../../scripts/lib/localProcesses.js";
 import { formatCount, formatTokenAmount, type TokenInfo } from "../../offchain/worker/dashboard/format.js";
 import {
@@ -56,8 +56,7 @@ async function tokenOf(d: DashboardUnderTest): Promise<TokenInfo> {
  * confirmation), so that the pages and the chain reads compared with them see the same state. A Hardhat node.
  */
 async function heldStill<T>(d: DashboardUnderTest, check: () => Promise<T>): Promise<T> {
-  await d.provider.send("evm_setIntervalMining", [0]);
-  await d.provider.send("evm_setAutomine", [false]);
+  await pauseMining(d.provider);
   try {
     const head = await d.provider.getBlockNumber();
     await until("the worker's index to reach the chain's last block", async () => {
@@ -66,8 +65,7 @@ async function heldStill<T>(d: DashboardUnderTest, check: () => Promise<T>): Pro
     });
     return await check();
   } finally {
-    await d.provider.send("evm_setAutomine", [true]);
-    await d.provider.send("evm_setIntervalMining", [250]);
+    await resumeMining(d.provider, "hardhat");
   }
 }
 

@@ -65,14 +65,13 @@ describe("e2e: npm run demo", function () {
     // The summary is printed once the story is done; --stay then keeps everything up until Ctrl-C.
     demoSummary = await until(
       "the demo's summary",
-      async () => {
+      () => {
         if (child.exitCode !== null)
           throw new Error(`demo exited (${child.exitCode}) before its summary:\n${stderr.slice(-6000)}`);
-        await new Promise((resolve) => setTimeout(resolve, 500));
         try {
-          return JSON.parse(stdout) as DemoSummary;
+          return Promise.resolve(JSON.parse(stdout) as DemoSummary);
         } catch {
-          return undefined;
+          return Promise.resolve(undefined);
         }
       },
       840_000,
