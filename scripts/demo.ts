@@ -184,6 +184,8 @@ async function main(): Promise<number> {
       progress: p,
       clientAccount: CLIENT_ACCOUNT,
       provers: [],
+      // Jumping past the offer window must not close a proof window under anyone still proving.
+      keepProving: provers,
     });
     const compute = await runComputeStory({
       chain,

@@ -27,15 +27,17 @@ import { createPermanentAgentClient } from "../../offchain/sdk/durability/perman
 import { StrataError } from "../../offchain/sdk/errors.js";
 import type { LocalChain } from "../lib/localChain.js";
 import { strataCli, until } from "../lib/localProcesses.js";
-import { proveThroughPeriod } from "./proving.js";
+import { advanceProving, proveThroughPeriod } from "./proving.js";
 import type { Progress } from "./progress.js";
 
 export interface PermanentStoryInput {
   chain: LocalChain;
   progress: Progress;
   clientAccount: number;
-  /** The providers whose agents are running: none of them may miss a period while the clock moves. */
+  /** The providers whose agents are running: the chapter waits for the ones due for each period it proves. */
   provers: readonly string[];
+  /** Running providers that must prove any period whose window the offer window's jump would close. */
+  keepProving?: readonly string[];
 }
 
 export interface PermanentStoryResult {
@@ -61,14 +63,15 @@ export function permanentOf(chain: LocalChain): PermanentStorage {
 /**
  * Move the local chain's clock until every piece of permanent file `fileId` is live: past the offer window, then
  * into each holder's next proof window (the agents do the rest), never leaving a running provider of `provers`
- * behind a period it was due to prove. Resolves to the file's view; a timeout (5 minutes unless
+ * behind a period it was due to prove (`options.keepProving`, when given, instead of `provers` for the jump past
+ * the offer window). Resolves to the file's view; a timeout (5 minutes unless
  * `options.timeoutMs`) names each slot's stage and what `options.explain` says (the agents' last complaints).
  */
 export async function advanceUntilPermanentLive(
   chain: LocalChain,
   fileId: bigint,
   provers: readonly string[] = [],
-  options: { timeoutMs?: number; explain?: () => string } = {},
+  options: { timeoutMs?: number; explain?: () => string; keepProving?: readonly string[] } = {},
 ): Promise<PermanentFileView> {
   const perm = permanentOf(chain);
   const market = StorageMarket__factory.connect(chain.addresses.market, chain.provider);
@@ -91,7 +94,7 @@ export async function advanceUntilPermanentLive(
         );
         const last = deadlines.reduce((a, b) => (a > b ? a : b));
         const at = await now();
-        if (at <= last) await chain.advance(Number(last - at + 2n));
+        if (at <= last) await advanceProving(chain, market, last + 2n, options.keepProving ?? provers);
         return undefined;
       }
       if (view.slots.some((s) => s.stage === "awarded")) return undefined; // creating and placing
@@ -170,7 +173,9 @@ export async function runPermanentStory(input: PermanentStoryInput): Promise<Per
   p.check(stored.file.principalLeft === stored.quote.principal, "the principal held is not the quoted one");
 
   p.step("Provider agents offer for its pieces (cheapest wins), place, prove and confirm them");
-  const view = await advanceUntilPermanentLive(chain, stored.fileId, input.provers);
+  const view = await advanceUntilPermanentLive(chain, stored.fileId, input.provers, {
+    keepProving: input.keepProving,
+  });
   for (const s of view.slots) {
     p.detail(
       `piece ${s.index}: ${s.stage} with ${s.provider ?? "nobody"} at ${tokens(s.pricePerTiBMonth)} tokens per TiB-month, data set ${s.dataSetId ?? "none"}`,

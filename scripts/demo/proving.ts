@@ -54,3 +54,42 @@ export async function proveThroughPeriod(
     () => undefined,
   );
 }
+
+/**
+ * Move the clock to `target` (a chain timestamp) without letting a proof window close under a running provider:
+ * each window of a period that one of `provers` still holding data is due for, and that closes before `target`,
+ * is entered first (proveThroughPeriod), and every such provider due for it must prove it (within `timeoutMs`)
+ * before the clock moves on. A provider whose window closed already is left to its report.
+ */
+export async function advanceProving(
+  chain: LocalChain,
+  market: StorageMarket,
+  target: bigint,
+  provers: readonly string[],
+  timeoutMs = 90_000,
+): Promise<void> {
+  for (;;) {
+    const block = await chain.provider.getBlock("latest");
+    const at = BigInt(block?.timestamp ?? 0);
+    if (at >= target) return;
+    const due = await Promise.all(
+      provers.map(async (p) => {
+        const [state, [, current]] = await Promise.all([market.proofState(p), market.weight(p)]);
+        if (current === 0n) return null;
+        const end = await market.periodStart(state.nextPeriod + 1n);
+        return end > at ? { prover: p, period: state.nextPeriod, end } : null;
+      }),
+    );
+    const open = due.filter((d) => d !== null);
+    const first = open.reduce<(typeof open)[number] | undefined>(
+      (min, d) => (min === undefined || d.end < min.end ? d : min),
+      undefined,
+    );
+    if (first === undefined || first.end > target) {
+      await chain.advance(Number(target - at));
+      return;
+    }
+    const required = open.filter((d) => d.period === first.period).map((d) => d.prover);
+    await proveThroughPeriod(chain, market, first.period, { required, running: [] }, timeoutMs);
+  }
+}
