@@ -8,6 +8,7 @@ import type { PermanentStorage } from "../../typechain-types/index.js";
 import { enterProofWindow, registerProvider, USDC, type StorageFixture } from "../helpers/fixture.js";
 import { awardedTerms, testConfig } from "../durability/permanent.helpers.js";
 import { runPermanent, type PermanentDeps } from "../../offchain/agent/permanent/duty.js";
+import { permanentContract } from "../../offchain/agent/permanent/contract.js";
 import { setup } from "../storage/dataSets.helpers.js";
 import { agentConfig, removeTempDirs, startTestAgent, tempDataDir } from "./helpers.js";
 import { encodeInMemory } from "../helpers/permanentPieces.js";
@@ -226,6 +227,48 @@ describe("agent permanent-storage duty", function () {
     expect((await p.perm.file(p.fileId)).livePieces).to.equal(1n);
     expect(agent.context.db.permanent.slot(p.fileId, 2)?.state).to.equal("live");
   });
+  it("terminates the empty data set of a slot it lost before placing its piece: no fee, and only once", async function () {
+    const p = await permanentFixture();
+    const agent = await permanentAgent(p, p.f.provider, 2n * USDC);
+    agents.push(agent);
+    expect((await stage(agent, p, 2)).statusCode).to.equal(201);
+    expect((await agent.tick()).permanent?.offered.map((o) => o.index)).to.deep.equal([2]);
+    await p.f.helpers.time.increase(601n);
+    // Every placement fails (a revert the agent cannot cure): the data set it created for the award stays empty.
+    const perm = permanentContract(agent.context);
+    if (perm === undefined) throw new Error("no PermanentStorage");
+    const refuse = () => Promise.reject(new Error("place refused"));
+    Object.defineProperty(perm, "place", { value: Object.assign(refuse, { staticCall: refuse }) });
+    const stuck = (await agent.tick()).permanent;
+    expect(stuck?.awarded).to.deep.equal([{ fileId: p.fileId, index: 2 }]);
+    expect(stuck?.placed).to.deep.equal([]);
+    const dataSetId = stuck?.created[0]?.dataSetId ?? 0n;
+    expect(agent.context.db.permanent.slot(p.fileId, 2)?.state).to.equal("created");
+    expect((await p.f.market.dataSet(dataSetId)).span).to.equal(0n);
+    const [, openBefore] = await p.f.market.proofBond(p.f.provider.address);
+    const stakeBefore = await p.f.registry.stakeInfo(p.f.provider.address);
+
+    // The award runs out and the slot is reported lost: the agent ends its part and terminates the empty data set.
+    await p.f.helpers.time.increase(86_401n);
+    await (await p.perm.reportLost(p.fileId, 2)).wait();
+    const lost = (await agent.tick()).permanent;
+    expect(lost?.released).to.deep.equal([{ fileId: p.fileId, index: 2, dataSetId }]);
+    expect(lost?.ended).to.deep.include({ fileId: p.fileId, index: 2, state: "lost" });
+    expect((await p.f.market.dataSet(dataSetId)).status).to.equal(2n); // Ending
+    const stakeAfter = await p.f.registry.stakeInfo(p.f.provider.address);
+    expect(stakeAfter.free + stakeAfter.locked).to.equal(stakeBefore.free + stakeBefore.locked); // no fee on no bytes
+    expect((await agent.tick()).permanent?.released).to.deep.equal([]);
+    // Once its notice has passed it is finalized like any ended data set, and stops counting against the bond.
+    const { endPeriod } = await p.f.market.dataSet(dataSetId);
+    await p.f.helpers.time.increaseTo(await p.f.market.periodStart(BigInt(endPeriod) + 1n));
+    for (let round = 0; round < 3; round++) {
+      if ((await p.f.market.dataSet(dataSetId)).status === 3n) break;
+      await agent.tick();
+    }
+    expect((await p.f.market.dataSet(dataSetId)).status).to.equal(3n); // Finalized
+    expect((await p.f.market.proofBond(p.f.provider.address))[1]).to.equal(openBefore - 1n);
+  });
+
   it("rebuilds a lost piece nobody stages from k holders, checked against its root; a tampered holder places nothing", async function () {
     const p = await permanentFixture();
     const [a, b, c] = p.f.others;

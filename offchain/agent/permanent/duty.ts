@@ -19,7 +19,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import type { IPermanentStorage, PermanentStorage } from "../../../typechain-types/index.js";
 import { createAgentClient, type AgentClient } from "../../sdk/client/agentClient.js";
-import { PermanentFileStatus, PermanentSlotStage } from "../../sdk/chain/enums.js";
+import { MarketDataSetStatus, PermanentFileStatus, PermanentSlotStage } from "../../sdk/chain/enums.js";
 import { EMPTY_LAYOUT, layoutSpan, pieceHeight, placePiece } from "../../sdk/datasets/placement.js";
 import { dataSetRoot } from "../../sdk/datasets/tree.js";
 import { rebuildPermanentPiece } from "../../sdk/durability/permanent.js";
@@ -65,6 +65,8 @@ export interface PermanentResult {
   placed: { fileId: bigint; index: number; dataSetId: bigint }[];
   confirmed: { fileId: bigint; index: number }[];
   renewed: { fileId: bigint; index: number }[];
+  /** Empty data sets this agent created for a slot it then lost before placing: terminated (no fee on no bytes). */
+  released: { fileId: bigint; index: number; dataSetId: bigint }[];
   /** Slots whose part ended: outbid, lapsed, lost, failed. */
   ended: { fileId: bigint; index: number; state: PermanentSlotRecord["state"] }[];
   /** Files looked at by the offer scan. */
@@ -96,6 +98,7 @@ export async function runPermanent(ctx: AgentContext, deps: PermanentDeps = {}):
     placed: [],
     confirmed: [],
     renewed: [],
+    released: [],
     ended: [],
     scanned: [],
     kept: [],
@@ -143,6 +146,33 @@ function end(
   ctx.logger.info({ fileId: record.fileId, index: record.index, state, note }, "permanent slot ended");
 }
 
+/**
+ * A slot lost after its data set was created but before the piece was placed (the award ran out, or the file ended)
+ * leaves an empty data set that would keep counting against this provider's proof bond: terminate it (the fee is a
+ * share of the collateral of no bytes: nothing) so the settler finalizes it after its notice. A failure throws, and
+ * the slot's record stays as it is until a later tick succeeds.
+ */
+async function releaseEmptyDataSet(
+  ctx: AgentContext,
+  view: TickView,
+  record: PermanentSlotRecord,
+): Promise<void> {
+  if (record.state !== "created" || record.dataSetId === null) return;
+  const id = record.dataSetId;
+  const onChain = await ctx.chain.market.dataSet(id);
+  if (onChain.status !== MarketDataSetStatus.value.Live || onChain.span !== 0n) return;
+  if (ctx.db.dataSets.newestState(id) !== undefined) return; // a state with the piece exists: not empty for long
+  await ctx.chain.execute(
+    () => ctx.chain.market.terminateDataSet.staticCall(id),
+    () => ctx.chain.market.terminateDataSet(id),
+  );
+  view.result.released.push({ fileId: record.fileId, index: record.index, dataSetId: id });
+  ctx.logger.info(
+    { fileId: record.fileId, index: record.index, dataSetId: id },
+    "empty data set of a lost permanent slot terminated",
+  );
+}
+
 function isMe(ctx: AgentContext, address: string): boolean {
   return address.toLowerCase() === ctx.chain.me.toLowerCase();
 }
@@ -159,6 +189,7 @@ async function advanceSlot(
   const [file, read] = await Promise.all([perm.file(fileId), perm.slot(fileId, index)]);
   let slot = read;
   if (!IN_BUSINESS.includes(file.status)) {
+    await releaseEmptyDataSet(ctx, view, record);
     ctx.db.permanent.dropStaged(fileId);
     end(ctx, view, record, "lost", `the file is ${PermanentFileStatus.nameOf(file.status) ?? file.status}`);
     return;
@@ -194,6 +225,7 @@ async function advanceSlot(
   }
 
   if (!mine) {
+    await releaseEmptyDataSet(ctx, view, record);
     end(
       ctx,
       view,

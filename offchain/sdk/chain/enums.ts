@@ -56,6 +56,9 @@ function contractEnum<const N extends string>(names: readonly N[]): ContractEnum
   };
 }
 
+/** IStorageMarket.Status: a data set's lifecycle (dataSet(id).status). */
+export const MarketDataSetStatus = contractEnum(CONTRACT_ENUMS["IStorageMarket.Status"]);
+
 /** IStorageMarket.SkipReason: why a proposal of a publish batch was skipped. */
 export const SkipReason = contractEnum(CONTRACT_ENUMS["IStorageMarket.SkipReason"]);
 export type SkipReasonName = (typeof CONTRACT_ENUMS)["IStorageMarket.SkipReason"][number];
