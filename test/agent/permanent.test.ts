@@ -260,7 +260,7 @@ describe("agent permanent-storage duty", function () {
     expect((await agent.tick()).permanent?.released).to.deep.equal([]);
     // Once its notice has passed it is finalized like any ended data set, and stops counting against the bond.
     const { endPeriod } = await p.f.market.dataSet(dataSetId);
-    await p.f.helpers.time.increaseTo(await p.f.market.periodStart(BigInt(endPeriod) + 1n));
+    await p.f.helpers.time.increaseTo(await p.f.market.periodStart(endPeriod + 1n));
     for (let round = 0; round < 3; round++) {
       if ((await p.f.market.dataSet(dataSetId)).status === 3n) break;
       await agent.tick();
