@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pieceRoot } from "../../offchain/sdk/commitment/parallel.js";
@@ -198,6 +198,7 @@ describe("permanent file format (offchain/sdk/durability/permanent.ts)", functio
         () => expect.fail("a forged list was accepted"),
         (e: unknown) => expect(e).to.have.property("code", "PIECE_CORRUPT"),
       );
+      // A holder whose commitment is not on chain cannot be checked: it does not count towards k.
       const unplaced = {
         ...request,
         slots: request.slots.map((s, i) => (i === 2 ? { ...s, pieceRoot: null } : s)),
@@ -206,6 +207,27 @@ describe("permanent file format (offchain/sdk/durability/permanent.ts)", functio
         () => expect.fail("an unknown commitment was accepted"),
         (e: unknown) => expect(e).to.have.property("code", "NOT_ENOUGH_PIECES"),
       );
+      // The wanted piece was never placed (nobody stages it any more): decoded, hashed, and proven by the list the
+      // other commitments complete.
+      rmSync(out, { force: true });
+      const honest = (_holder: string, root: string, size: number, to: string) =>
+        store(served.get(root) ?? new Uint8Array())(root, size, to);
+      const neverPlaced = {
+        ...request,
+        download: honest,
+        slots: request.slots.map((s, i) => (i === 1 ? { pieceRoot: null, holder: null } : s)),
+      };
+      const decoded = await rebuildPermanentPiece(neverPlaced);
+      expect(decoded.root).to.equal(file.roots[1]);
+      expect(decoded.proof).to.deep.equal(file.list.proof(1));
+      expect(readFileSync(out).equals(Buffer.from(file.pieces[1] ?? new Uint8Array()))).to.equal(true);
+      // The same against a list the pieces do not make: refused, and no file is left.
+      rmSync(out, { force: true });
+      await rebuildPermanentPiece({ ...neverPlaced, piecesRoot: file.roots[0] ?? "" }).then(
+        () => expect.fail("a piece outside the file's list was accepted"),
+        (e: unknown) => expect(e).to.have.property("code", "PIECE_CORRUPT"),
+      );
+      expect(existsSync(out)).to.equal(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -412,7 +412,8 @@ async function ensurePiece(
       problems.push(`${provider}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  // Nobody stages it (a re-placement long after upload): rebuild it from k holders, the commitments on chain.
+  // Nobody stages it (a re-placement long after upload, or a first placement once the uploader's stagings are
+  // gone): rebuild it from k holders, checked against the commitments on chain and the file's piece list.
   try {
     const { perm, config } = view;
     const n = Number(config.totalShards);

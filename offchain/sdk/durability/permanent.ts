@@ -34,6 +34,7 @@ import {
   withScratch,
 } from "../repair/pieceFiles.js";
 import type { PermanentAgentClient } from "./permanentAgent.js";
+import { PieceHasher } from "../commitment/stream.js";
 import { confirmTransaction } from "../chain/confirm.js";
 
 /** Bytes of the length header in front of a permanent file's payload. */
@@ -634,47 +635,82 @@ export interface RebuildPermanentRequest {
 }
 
 /**
- * Rebuild piece `index` of a permanent file into `request.out` from k pieces its holders serve (fetched to files and
- * decoded segment by segment), with its proof in the piece list. Once every piece has been placed, every slot keeps
- * its commitment on chain (a lost slot too), so the list is rebuilt from the chain alone: it must hash to
- * `piecesRoot`. NOT_ENOUGH_PIECES when a commitment is unknown or fewer than k holders answer with the right bytes.
+ * Rebuild piece `index` of a permanent file into `request.out` from k pieces its holders serve (fetched to files,
+ * each checked against the commitment its slot keeps on chain, and decoded segment by segment), with its proof in
+ * the piece list. A slot placed once keeps its commitment on chain (a lost slot too). Commitments never placed (the
+ * piece wanted among them) are decoded as well and hashed, and the list they complete must hash to `piecesRoot`:
+ * PIECE_CORRUPT (and no file) when it does not, NOT_ENOUGH_PIECES when fewer than k holders of known commitments
+ * answer with the right bytes.
  */
 export async function rebuildPermanentPiece(
   request: RebuildPermanentRequest,
 ): Promise<{ root: string; size: number; proof: string[] }> {
   const { index, k, n, pieceSpan } = request;
-  const roots = request.slots.map((s) => s.pieceRoot);
-  if (roots.length !== n || roots.some((r) => r === null)) {
-    throw new StrataError(
-      "NOT_ENOUGH_PIECES",
-      `not every piece of the file was ever placed: piece ${index} cannot be rebuilt from the chain`,
-    );
+  if (request.slots.length !== n) {
+    throw new StrataError("INVALID_ARGUMENT", `expected ${n} slots, got ${request.slots.length}`);
   }
-  const known = (roots as string[]).map((r) => r.toLowerCase());
-  const list = new PieceList(
-    known.map((pieceRoot, i) => ({ index: i, pieceRoot, span: pieceSpan, dataSetId: 0n })),
-  );
-  if (list.root.toLowerCase() !== request.piecesRoot.toLowerCase()) {
+  const roots = request.slots.map((s) => s.pieceRoot?.toLowerCase() ?? null);
+  const listOf = (known: readonly string[]) =>
+    new PieceList(known.map((pieceRoot, i) => ({ index: i, pieceRoot, span: pieceSpan, dataSetId: 0n })));
+  const unknown = roots.flatMap((r, i) => (r === null ? [i] : []));
+  // Every commitment on chain: the list is checked before a byte is fetched.
+  if (
+    unknown.length === 0 &&
+    listOf(roots as string[]).root.toLowerCase() !== request.piecesRoot.toLowerCase()
+  ) {
     throw new StrataError("PIECE_CORRUPT", "the slots' commitments do not make the file's piece list");
   }
   const size = Number(pieceSpan) * LEAF_BYTES;
-  const sources: (string | null)[] = known.map(() => null);
+  const sources: (string | null)[] = roots.map(() => null);
+  // Only a piece whose commitment is known can be checked as it arrives.
   const holders = request.slots.flatMap((slot, i) =>
-    i === index || slot.holder === null ? [] : [{ i, holder: slot.holder }],
+    i === index || slot.holder === null || roots[i] === null ? [] : [{ i, holder: slot.holder }],
   );
   const good = await firstK(holders, k, async ({ i, holder }) => {
     const target = path.join(request.dir, `piece-${i}`);
-    await request.download(holder, known[i] ?? "", size, target);
+    await request.download(holder, roots[i] ?? "", size, target);
     sources[i] = target;
     return true;
   });
   if (good < k) {
     throw new StrataError(
       "NOT_ENOUGH_PIECES",
-      `${good} good pieces of the ${k} needed to rebuild piece ${index}`,
+      `${good} good pieces of the ${k} needed to rebuild piece ${index}` +
+        (unknown.length === 0
+          ? ""
+          : ` (pieces ${unknown.join(", ")} were never placed: no commitment to check)`),
     );
   }
-  const root = known[index] ?? "";
-  await rebuildPieceFile({ index, k, m: n - k, pieceSize: size, root, sources, out: request.out });
+  const known = roots[index] ?? null;
+  if (unknown.length === 0 && known !== null) {
+    await rebuildPieceFile({ index, k, m: n - k, pieceSize: size, root: known, sources, out: request.out });
+    return { root: known, size, proof: listOf(roots as string[]).proof(index) };
+  }
+  // Commitments never placed: decode those pieces too, hash them, and let the list decide.
+  const others = unknown.filter((i) => i !== index);
+  const hashers = new Map(others.map((i) => [i, new PieceHasher()]));
+  const piece = await PieceFileWriter.create(request.out, size, known ?? undefined);
+  let ok = false;
+  let root: string;
+  try {
+    await rebuildSegments(
+      { k, m: n - k, pieceSize: size, sources, wanted: [index, ...others] },
+      (i, bytes) => (i === index ? piece.write(bytes) : (hashers.get(i)?.update(bytes) ?? Promise.resolve())),
+    );
+    ok = true;
+  } finally {
+    root = await piece.finish(ok);
+  }
+  const complete = [...roots];
+  complete[index] = root;
+  for (const [i, hasher] of hashers) complete[i] = await hasher.digest();
+  const list = listOf(complete as string[]);
+  if (list.root.toLowerCase() !== request.piecesRoot.toLowerCase()) {
+    await rm(request.out, { force: true });
+    throw new StrataError(
+      "PIECE_CORRUPT",
+      `the rebuilt pieces ${unknown.join(", ")} and the commitments on chain do not make the file's piece list`,
+    );
+  }
   return { root, size, proof: list.proof(index) };
 }
