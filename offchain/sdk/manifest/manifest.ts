@@ -1,6 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { open, readFile, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { writeFileAtomic } from "../client/files.js";
 import { StrataError } from "../errors.js";
 import { BadManifestError } from "./validate.js";
 import {
@@ -108,21 +107,7 @@ export function fromJson(text: string): Manifest {
  * disk, then renamed over `path`. A crash leaves either the old manifest or the new one, never a torn file.
  */
 export async function saveManifest(path: string, manifest: Manifest): Promise<void> {
-  const text = toJson(manifest);
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    const handle = await open(temporary, "wx");
-    try {
-      await handle.writeFile(text, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(path, toJson(manifest));
 }
 
 /** Read and validate the manifest at `path`: MANIFEST_NOT_FOUND if there is none, BAD_MANIFEST if it is invalid. */
