@@ -99,7 +99,7 @@ export async function runStorageStory(input: StorageStoryInput): Promise<Storage
   const manifestPath = path.join(chain.workDir, `${path.basename(file)}.strata.json`);
   await strata(["dev", "mint", "1000", "--to", input.clientAddress], 0);
   await strata(
-    ["store", file, "--k", "2", "--m", "2", "--duration", "12", "--out", manifestPath],
+    ["store", file, "--k", "2", "--m", "2", "--duration", "48", "--out", manifestPath],
     input.clientAccount,
   );
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {

@@ -174,7 +174,14 @@ describe("compute workload runner (ProcessRuntime)", function () {
     for (const pid of pids) expect(await processAlive(pid)).to.equal(true);
     const started = Date.now();
     const exit = await running.stop("lease closed");
-    expect(exit).to.include({ reason: "stopped", cause: "lease closed", signal: "SIGKILL" });
+    expect(exit, JSON.stringify(exit)).to.include({ reason: "stopped", cause: "lease closed" });
+    // The group's SIGKILL at the grace ends the launcher too (signal SIGKILL), unless the launcher's own grace, the
+    // same length, ran out first on a busy machine: it then SIGKILLs its service and exits 0. Either way nothing
+    // that ignored SIGTERM outlives the grace (checked below).
+    expect(
+      exit.signal === "SIGKILL" || (exit.signal === null && exit.code === 0),
+      JSON.stringify(exit),
+    ).to.equal(true);
     expect(Date.now() - started).to.be.at.least(250);
     for (const pid of pids)
       expect(await waitFor(async () => !(await processAlive(pid)), 5_000)).to.equal(true);
