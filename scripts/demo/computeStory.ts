@@ -194,7 +194,8 @@ export async function runComputeStory(input: ComputeStoryInput): Promise<Compute
       // Heartbeat periods pass until the missed ones, once reported, close the lease; then the report is the
       // worker's to send: moving the clock on meanwhile would only spend every data set's escrow on a slow machine.
       const [lease, accrual] = await Promise.all([market.getLease(leaseA), market.leaseAccrual(leaseA)]);
-      if (lease.missedHeartbeats + accrual.reportablePeriods < lease.maxMissedHeartbeats) await advance(period);
+      if (lease.missedHeartbeats + accrual.reportablePeriods < lease.maxMissedHeartbeats)
+        await advance(period);
       return undefined;
     },
     120_000,
