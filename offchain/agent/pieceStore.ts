@@ -7,7 +7,6 @@
  * Leaf openings and proofs read one 64 KiB block from disk against a small cached top of the tree
  * (leafProofs.ts); full checks stream the file.
  */
-import { createReadStream, type ReadStream } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { PieceTree } from "../sdk/commitment/merkle.js";
@@ -16,6 +15,7 @@ import { StrataError } from "../sdk/errors.js";
 import { LeafProver, type LeafProof } from "./leafProofs.js";
 import { TreeCache } from "./treeCache.js";
 import { BatchedFileWriter } from "../sdk/data/writeAll.js";
+import { fileRangeChunks } from "../sdk/data/fileRanges.js";
 
 const PIECE_SUFFIX = ".piece";
 const TMP_SUFFIX = ".tmp";
@@ -50,6 +50,15 @@ export type WriteOutcome =
 export interface UploadStatus {
   size: number;
   received: number;
+}
+
+/** A piece opened for serving (PieceStore.open). */
+export interface OpenedPiece {
+  /** Bytes of the whole piece file. */
+  size: number;
+  /** The asked bytes in order; a chunk's memory is reused once the next one is asked for. */
+  chunks: AsyncGenerator<Uint8Array>;
+  close(): Promise<void>;
 }
 
 export type PieceHealth = { ok: true } | { ok: false; problem: "missing" | "corrupt" };
@@ -233,17 +242,37 @@ export class PieceStore {
   }
 
   /**
-   * A read stream over the piece (or over the bytes `range.start..range.end` inclusive, which the caller
-   * checks against `size`), or undefined when its file is missing.
+   * The piece opened for reading the bytes `range.start..range.end` inclusive (which the caller checks against
+   * `size`), or the whole piece; undefined when its file is missing. `chunks` reads in two recycled 1 MiB buffers
+   * (fileRangeChunks: a chunk is overwritten once the one after it is asked for) and closes the file when it ends;
+   * `close()` closes it in any case (call it when done, also when `chunks` was not read).
    */
-  async open(
-    root: string,
-    range?: { start: number; end: number },
-  ): Promise<{ stream: ReadStream; size: number } | undefined> {
-    const size = await this.sizeOnDisk(root);
-    if (size === undefined) return undefined;
-    // 1 MiB reads (the default is 64 KiB): a ranged read of several MiB costs a few system calls and socket writes.
-    return { stream: createReadStream(this.path(root), { ...range, highWaterMark: SERVE_READ_BYTES }), size };
+  async open(root: string, range?: { start: number; end: number }): Promise<OpenedPiece | undefined> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.path(root), "r");
+    } catch {
+      return undefined;
+    }
+    const info = await handle.stat().catch(() => undefined);
+    if (info?.isFile() !== true) {
+      await handle.close();
+      return undefined;
+    }
+    const file = handle;
+    const start = range?.start ?? 0;
+    const end = range === undefined ? info.size : range.end + 1;
+    const short = (at: number): StrataError =>
+      new StrataError("PIECE_CORRUPT", `piece ${root} ended at byte ${at}, before byte ${end}`);
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      try {
+        yield* fileRangeChunks(file, start, end, SERVE_READ_BYTES, short);
+      } finally {
+        await file.close();
+      }
+    }
+    // FileHandle.close() on a closed handle resolves at once.
+    return { size: info.size, chunks: chunks(), close: () => file.close() };
   }
 
   /**
@@ -286,7 +315,14 @@ export class PieceStore {
     }
     let actual: string;
     try {
-      actual = await streamRoot(createReadStream(this.path(root), { highWaterMark: READ_BYTES }));
+      // The whole file in two recycled buffers (PieceHasher copies each chunk before asking for the next).
+      const opened = await this.open(root);
+      if (opened === undefined) throw new StrataError("PIECE_NOT_FOUND", `piece ${root} is not on disk`);
+      try {
+        actual = await streamRoot(opened.chunks);
+      } finally {
+        await opened.close();
+      }
     } catch {
       this.forget(root);
       return { ok: false, problem: "missing" };

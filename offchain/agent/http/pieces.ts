@@ -3,11 +3,13 @@
  * a data set's root are in datasets.ts).
  */
 import { isHexString } from "ethers";
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { ServerResponse } from "node:http";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AgentContext } from "../context.js";
 import type { PieceRecord } from "../db.js";
+import type { OpenedPiece } from "../pieceStore.js";
 import { ApiError, sendApiError } from "./errors.js";
 
 /** The root is checked by the route (an unknown or malformed root is a 404 UNKNOWN_PIECE, not a 400). */
@@ -58,19 +60,68 @@ export function registerPieceRoutes(server: FastifyInstance, ctx: AgentContext):
       range.kind === "range" ? { start: range.start, end: range.end } : undefined,
     );
     if (opened?.size !== size) {
-      opened?.stream.destroy();
+      await opened?.close();
       const problem = opened === undefined ? "missing" : "corrupt";
       ctx.db.setPieceHealth(piece.root, false, problem, false);
       request.log.error({ root: piece.root, problem }, "piece lost; cannot serve it");
       return sendApiError(reply, unknownPiece(request.params.root));
     }
     reply.header("content-type", "application/octet-stream");
-    if (range.kind === "whole") return sendStream(reply, String(size), opened.stream);
-    return sendStream(
-      reply.status(206).header("content-range", `bytes ${range.start}-${range.end}/${size}`),
-      String(range.end - range.start + 1),
-      opened.stream,
-    );
+    if (range.kind === "range") {
+      reply.status(206).header("content-range", `bytes ${range.start}-${range.end}/${size}`);
+    }
+    const length = range.kind === "range" ? range.end - range.start + 1 : size;
+    await sendPiece(request, reply, length, opened);
+    return reply;
+  });
+}
+
+/**
+ * Answer with the opened piece's bytes, written straight to the socket: each chunk's write completes before the
+ * next chunk is read into its buffer, so serving allocates nothing per read (OpenedPiece.chunks). A failure after
+ * the headers are sent can only drop the connection; the client sees a short body and reads elsewhere.
+ */
+async function sendPiece(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  length: number,
+  opened: OpenedPiece,
+): Promise<void> {
+  reply.hijack();
+  const raw = reply.raw;
+  try {
+    for (const [name, value] of Object.entries(reply.getHeaders())) {
+      if (value !== undefined) raw.setHeader(name, value);
+    }
+    raw.setHeader("content-length", String(length));
+    raw.writeHead(reply.statusCode);
+    if (request.method !== "HEAD") {
+      for await (const chunk of opened.chunks) {
+        if (raw.destroyed) return;
+        await writeChunk(raw, chunk);
+      }
+    }
+    raw.end();
+  } catch (error) {
+    request.log.warn({ err: error }, "piece answer dropped");
+    raw.destroy();
+  } finally {
+    await opened.close();
+  }
+}
+
+/** Write `chunk` and wait until it is handed to the socket (or the connection is gone). */
+function writeChunk(raw: ServerResponse, chunk: Uint8Array): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const gone = (): void => {
+      reject(new Error("the connection closed"));
+    };
+    raw.once("close", gone);
+    raw.write(chunk, (error) => {
+      raw.off("close", gone);
+      if (error) reject(error);
+      else resolve();
+    });
   });
 }
 
@@ -84,8 +135,4 @@ function storedPiece(ctx: AgentContext, rootParam: string): PieceRecord | undefi
 
 function unknownPiece(root: string): ApiError {
   return new ApiError(404, "UNKNOWN_PIECE", `no piece ${root}`);
-}
-
-function sendStream(reply: FastifyReply, length: string, stream: NodeJS.ReadableStream): FastifyReply {
-  return reply.header("content-length", length).send(stream);
 }

@@ -3,8 +3,8 @@
  * `<dir>/piece-<i>.bin` (kept for `store --resume`) and can be read back while it is still being written:
  * `read(i, offset)` yields the bytes from `offset` as the preparation writes them, waiting when it has caught up.
  * Uploads therefore start with the first segment and overlap the rest of the preparation; memory holds one read
- * buffer per reader, never the queue of segments an upload slower than the preparation would build (the bytes
- * wait on disk instead).
+ * buffer per reader, reused for every read, never the queue of segments an upload slower than the preparation
+ * would build (the bytes wait on disk instead).
  */
 import { open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
@@ -77,11 +77,15 @@ export class StagedPieces {
     this.wake();
   }
 
-  /** Bytes [offset, size) of shard `index`, as they are written. */
+  /**
+   * Bytes [offset, size) of shard `index`, as they are written. Every chunk is read into the same buffer: the
+   * caller is done with a chunk (sent or copied) before it asks for the next.
+   */
   async *read(index: number, offset: number): AsyncGenerator<Uint8Array> {
     const shard = this.shards[index];
     if (shard === undefined) throw new StrataError("INTERNAL_INVARIANT", `no staged shard ${index}`);
     let handle: FileHandle | undefined;
+    let buffer: Buffer | undefined;
     try {
       for (let at = offset; at < this.size;) {
         if (this.failure !== undefined) throw this.failure;
@@ -90,8 +94,9 @@ export class StagedPieces {
           continue;
         }
         handle ??= await open(this.path(index), "r");
-        // Not zero-filled: the read overwrites what is yielded.
-        const chunk = Buffer.allocUnsafe(Math.min(READ_BYTES, shard.written - at));
+        // One buffer for every read: the uploader is done with a chunk before it asks for the next (PutTransport).
+        buffer ??= Buffer.allocUnsafe(READ_BYTES);
+        const chunk = buffer.subarray(0, Math.min(READ_BYTES, shard.written - at));
         const { bytesRead } = await handle.read(chunk, 0, chunk.length, at);
         if (bytesRead === 0) {
           throw new StrataError("INTERNAL_INVARIANT", `staged piece ${index} ended at byte ${at}`);
