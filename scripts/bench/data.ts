@@ -11,6 +11,11 @@
  *   npm run bench:data                                 # 1024 and 4096 MiB, writes bench/data.json
  *   npm run bench:data -- --quick                      # 4 MiB smoke run; bench/data.json is left alone
  *   STRATA_BENCH_DATA_MIB=64,256 npm run bench:data    # other sizes (writes bench/data.json)
+ *   STRATA_BENCH_DATA_REPEATS=5 npm run bench:data     # medians of 5 measurements (default 3; --quick: 1)
+ *
+ * Every timed figure (prepare, restore, store, retrieve) is the median of its repeats: on a shared machine one
+ * run of the same work varied by up to a third. The samples and the CPU seconds of each store and retrieve
+ * (client; agents meanwhile) are kept in the JSON, so a slow figure can be told from a busy machine.
  */
 import { execFile } from "node:child_process";
 import { createHash, randomBytes, randomFillSync } from "node:crypto";
@@ -25,21 +30,39 @@ import { computeParity, shardSizeFor } from "../../offchain/sdk/data/erasure.js"
 import { preparePayload, readRange, type PreparedPayload } from "../../offchain/sdk/data/stream.js";
 import type { PermanentPipelineRun } from "./permanentPipeline.js";
 import { mergeSmallFiles, type SmallFilesBenchmark } from "./smallFiles.js";
-import { storeRetrieveWithLocalAgents, type AgentStoreRetrieve, type BenchFile } from "./storeRetrieve.js";
+import {
+  median,
+  storeRetrieveWithLocalAgents,
+  type AgentStoreRetrieve,
+  type BenchFile,
+} from "./storeRetrieve.js";
 import { StrataError } from "../../offchain/sdk/errors.js";
 
 const OUT = "bench/data.json";
 const QUICK_MIB = 4;
+/** Measurements of each timed figure by default; the figure is their median. */
+const DEFAULT_REPEATS = 3;
 /** The CLI's default coding (`strata store --k 2 --m 1`). */
 const DEFAULT_CODING = { k: 2, m: 1 } as const;
 
-/** One file size: the pipeline alone and through agents. */
+/**
+ * One file size: the pipeline alone and through agents. The timed figures are medians of `repeats` measurements
+ * (this machine is shared: single runs of the same work varied by a third); the *Samples fields hold every one.
+ */
 export interface DataRun {
   fileMiB: number;
+  repeats: number;
   /** preparePayload from the file on disk to piece files (hash, encrypt, code, commit, write). */
   prepareSeconds: number;
   /** readRange of the whole file from the local data pieces to a file (decrypt, hash, write). */
   restoreSeconds: number;
+  prepareSamples: number[];
+  restoreSamples: number[];
+  storeSamples: number[] | null;
+  retrieveSamples: number[] | null;
+  /** Median CPU seconds of a store and of a retrieve: the client command's, and the three agents' meanwhile. */
+  storeCpuSeconds: { client: number | null; agents: number | null } | null;
+  retrieveCpuSeconds: { client: number | null; agents: number | null } | null;
   /** Same with data piece 0 missing (rebuilt from parity stripe by stripe); measured up to 1 GiB, else null. */
   restoreDecodeSeconds: number | null;
   /** Peak RSS of this process over its prepare and restore (bounded by segments, not the file). */
@@ -123,10 +146,13 @@ export interface DataBenchmark {
 export interface DataBenchmarkOptions {
   /** File sizes in MiB (default 1024 and 4096). */
   sizesMiB?: readonly number[];
+  /** Measurements of each timed figure, reported as their median (default 3). */
+  repeats?: number;
   /** Stores and retrieves the files through running agents (storeRetrieve.ts). */
   measureStoreRetrieve?: (
     files: readonly BenchFile[],
     afterEach: (file: BenchFile) => Promise<void>,
+    repeats: number,
   ) => Promise<AgentStoreRetrieve[]>;
   log?: (line: string) => void;
 }
@@ -206,6 +232,13 @@ async function pipelineRun(
   Omit<
     DataRun,
     | "fileMiB"
+    | "repeats"
+    | "prepareSamples"
+    | "restoreSamples"
+    | "storeSamples"
+    | "retrieveSamples"
+    | "storeCpuSeconds"
+    | "retrieveCpuSeconds"
     | "storeSeconds"
     | "retrieveSeconds"
     | "storeClientPeakRssMB"
@@ -296,6 +329,9 @@ async function permanentRun(file: BenchFile, dir: string): Promise<PermanentPipe
 
 export async function runDataBenchmark(options: DataBenchmarkOptions = {}): Promise<DataBenchmark> {
   const sizesMiB = [...(options.sizesMiB ?? [1024, 4096])].sort((a, b) => a - b);
+  const repeats = options.repeats ?? DEFAULT_REPEATS;
+  if (!Number.isSafeInteger(repeats) || repeats < 1)
+    throw new StrataError("INVALID_ARGUMENT", `repeats must be a positive whole number, got ${repeats}`);
   const log = options.log ?? (() => undefined);
   const largest = sizesMiB[sizesMiB.length - 1] ?? 1;
   const throughputMiB = Math.min(largest, 256);
@@ -351,11 +387,28 @@ export async function runDataBenchmark(options: DataBenchmarkOptions = {}): Prom
       // Not `mib << 20`: 4096 << 20 overflows 32 bits.
       const sha256 = await randomFile(path, mib * 2 ** 20);
       const benchFile = { path, size: mib * 2 ** 20, sha256 };
-      log(`prepare / restore (streaming pipeline, ${mib} MiB)...`);
-      const pipeline = await pipelineRun(benchFile, dir);
-      log(
-        `prepare ${pipeline.prepareSeconds} s, restore ${pipeline.restoreSeconds} s (decoding: ${String(pipeline.restoreDecodeSeconds ?? "not measured")} s)`,
-      );
+      const measured: Awaited<ReturnType<typeof pipelineRun>>[] = [];
+      for (let repeat = 1; repeat <= repeats; repeat++) {
+        log(
+          `prepare / restore (streaming pipeline, ${mib} MiB${repeats > 1 ? `, ${repeat}/${repeats}` : ""})...`,
+        );
+        const one = await pipelineRun(benchFile, dir);
+        log(
+          `prepare ${one.prepareSeconds} s, restore ${one.restoreSeconds} s (decoding: ${String(one.restoreDecodeSeconds ?? "not measured")} s)`,
+        );
+        measured.push(one);
+      }
+      const prepareSamples = measured.map((one) => one.prepareSeconds);
+      const restoreSamples = measured.map((one) => one.restoreSeconds);
+      const decodes = measured.map((one) => one.restoreDecodeSeconds);
+      const pipeline = {
+        prepareSeconds: median(prepareSamples),
+        restoreSeconds: median(restoreSamples),
+        restoreDecodeSeconds: decodes.some((value) => value === null)
+          ? null
+          : median(decodes.map((value) => value ?? 0)),
+        pipelinePeakRssMB: Math.max(...measured.map((one) => one.pipelinePeakRssMB ?? 0)),
+      };
       log(`permanent file: code / read back (${mib} MiB, own process)...`);
       const permanent = await permanentRun(benchFile, dir);
       log(
@@ -364,7 +417,14 @@ export async function runDataBenchmark(options: DataBenchmarkOptions = {}): Prom
       files.push(benchFile);
       runs.push({
         fileMiB: mib,
+        repeats,
         ...pipeline,
+        prepareSamples,
+        restoreSamples,
+        storeSamples: null,
+        retrieveSamples: null,
+        storeCpuSeconds: null,
+        retrieveCpuSeconds: null,
         ...permanent,
         storeSeconds: null,
         retrieveSeconds: null,
@@ -376,8 +436,10 @@ export async function runDataBenchmark(options: DataBenchmarkOptions = {}): Prom
       });
     }
     if (options.measureStoreRetrieve !== undefined) {
-      const timings = await options.measureStoreRetrieve(files, async (done) =>
-        rm(done.path, { force: true }),
+      const timings = await options.measureStoreRetrieve(
+        files,
+        async (done) => rm(done.path, { force: true }),
+        repeats,
       );
       timings.forEach((timing, index) => {
         const run = runs[index];
@@ -385,6 +447,10 @@ export async function runDataBenchmark(options: DataBenchmarkOptions = {}): Prom
         Object.assign(run, {
           storeSeconds: timing.storeSeconds,
           retrieveSeconds: timing.retrieveSeconds,
+          storeSamples: timing.storeSamples,
+          retrieveSamples: timing.retrieveSamples,
+          storeCpuSeconds: timing.storeCpuSeconds,
+          retrieveCpuSeconds: timing.retrieveCpuSeconds,
           storeClientPeakRssMB: timing.storeClientPeakRssMB,
           retrieveClientPeakRssMB: timing.retrieveClientPeakRssMB,
           agentPeakRssMB: timing.agentPeakRssMB,
@@ -498,6 +564,10 @@ export async function mergeResults(path: string, result: DataBenchmark): Promise
 function printTable(result: DataBenchmark): void {
   const mbps = (value: number | null): string => (value === null ? "n/a" : `${value.toFixed(1)} MB/s`);
   const mb = (value: number | null): string => (value === null ? "n/a" : `${value} MB`);
+  const samples = (values: readonly number[] | null): string =>
+    values === null ? "n/a" : values.map((value) => `${value} s`).join(", ");
+  const cpu = (figure: { client: number | null; agents: number | null } | null): string =>
+    figure === null ? "n/a" : `${figure.client ?? "?"} s / ${figure.agents ?? "?"} s`;
   const rows: [string, string][] = [
     [
       `throughput buffer`,
@@ -529,12 +599,23 @@ function printTable(result: DataBenchmark): void {
         `  prepare / restore / restore with decoding`,
         `${run.prepareSeconds} s / ${run.restoreSeconds} s / ${run.restoreDecodeSeconds === null ? "n/a" : `${run.restoreDecodeSeconds} s`}`,
       ],
+      [`  medians of`, `${run.repeats} run(s) each`],
+      [
+        `  prepare samples / restore samples`,
+        `${samples(run.prepareSamples)} / ${samples(run.restoreSamples)}`,
+      ],
       [
         `  store / retrieve via 3 agents`,
         run.storeSeconds === null
           ? "not measured here"
           : `${run.storeSeconds} s / ${String(run.retrieveSeconds)} s`,
       ],
+      [
+        `  store samples / retrieve samples`,
+        `${samples(run.storeSamples)} / ${samples(run.retrieveSamples)}`,
+      ],
+      [`  CPU per store: client / agents`, cpu(run.storeCpuSeconds)],
+      [`  CPU per retrieve: client / agents`, cpu(run.retrieveCpuSeconds)],
       [
         `  store vs prepare (>= 50%), retrieve vs restore (>= 70%)`,
         `${pct(run.storeVsPreparePercent)}, ${pct(run.retrieveVsRestorePercent)}`,
@@ -565,13 +646,18 @@ async function main(): Promise<void> {
       "INVALID_ARGUMENT",
       `STRATA_BENCH_DATA_MIB must be positive whole numbers of MiB, comma-separated`,
     );
+  const repeats = values.quick ? 1 : Number(process.env.STRATA_BENCH_DATA_REPEATS ?? DEFAULT_REPEATS);
+  if (!Number.isSafeInteger(repeats) || repeats < 1)
+    throw new StrataError("INVALID_ARGUMENT", "STRATA_BENCH_DATA_REPEATS must be a positive whole number");
   const log = (line: string): void => {
     console.error(`[bench] ${line}`);
   };
   const result = await runDataBenchmark({
     sizesMiB,
     log,
-    measureStoreRetrieve: (files, afterEach) => storeRetrieveWithLocalAgents(files, { log, afterEach }),
+    repeats,
+    measureStoreRetrieve: (files, afterEach, times) =>
+      storeRetrieveWithLocalAgents(files, { log, afterEach, repeats: times }),
   });
   printTable(result);
   if (values.quick) {

@@ -73,6 +73,10 @@ export const dataBenchSchema = z.looseObject({
         storeClientPeakRssMB: z.number().nullable(),
         retrieveClientPeakRssMB: z.number().nullable(),
         agentPeakRssMB: z.number().nullable(),
+        /** Measurements each timed figure is the median of (absent in older results: one). */
+        repeats: z.number().optional(),
+        storeVsPreparePercent: z.number().nullable().optional(),
+        retrieveVsRestorePercent: z.number().nullable().optional(),
         /** The file as a permanent file (absent in older results). */
         permanentCodeSeconds: z.number().nullable().optional(),
         permanentReadSeconds: z.number().nullable().optional(),

@@ -42,8 +42,14 @@ export interface BenchFile {
 
 export interface AgentStoreRetrieve {
   fileBytes: number;
+  /** Median of the repeats (storeSamples, retrieveSamples: every repeat, in order). */
   storeSeconds: number;
   retrieveSeconds: number;
+  storeSamples: number[];
+  retrieveSamples: number[];
+  /** Median CPU seconds of a store and of a retrieve: the client command's, and the three agents' meanwhile. */
+  storeCpuSeconds: { client: number | null; agents: number | null };
+  retrieveCpuSeconds: { client: number | null; agents: number | null };
   storeClientPeakRssMB: number | null;
   retrieveClientPeakRssMB: number | null;
   /** Highest peak RSS of the three agents over this file's store and retrieve (VmHWM, reset before each file). */
@@ -65,6 +71,22 @@ export interface AgentStoreRetrieveOptions {
   log?: (line: string) => void;
   /** Use GNU time when present (default); false forces the /proc VmHWM sampling fallback. */
   useTimeBinary?: boolean;
+  /** Stores and retrieves of each file (default 1); the figures are their medians, the samples are all kept. */
+  repeats?: number;
+}
+
+/** Median of a non-empty list (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const upper = sorted[middle] ?? Number.NaN;
+  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? Number.NaN) + upper) / 2;
+}
+
+/** Median of the known values, null when any is unknown. */
+function medianOrNull(values: readonly (number | null)[]): number | null {
+  const known = values.filter((value): value is number => value !== null);
+  return known.length === values.length && known.length > 0 ? Math.round(median(known) * 100) / 100 : null;
 }
 
 interface Measured {
@@ -335,63 +357,94 @@ export async function storeRetrieveWithLocalAgents(
       await Promise.all(
         agents.map(async (a) => (a.process.pid === undefined ? false : resetPeakRss(a.process.pid))),
       );
-      const manifestPath = path.join(workDir, `bench-${n}.strata.json`);
-      log(`strata store (${(file.size / 2 ** 20).toFixed(0)} MiB, k=2 m=1)...`);
       const agentsCpu = async (): Promise<number | null> => {
         const each = await Promise.all(
           agents.map(async (a) => (a.process.pid === undefined ? null : cpuSecondsOf(a.process.pid))),
         );
         return each.some((x) => x === null) ? null : each.reduce((sum: number, x) => sum + (x ?? 0), 0);
       };
-      const cpuNote = (client: number | null, before: number | null, after: number | null): string =>
+      const spent = (before: number | null, after: number | null): number | null =>
+        before === null || after === null ? null : Math.round((after - before) * 100) / 100;
+      const cpuNote = (client: number | null, agentsSpent: number | null): string =>
         `CPU: client ${client === null ? "?" : client.toFixed(2)} s, agents ` +
-        `${before === null || after === null ? "?" : (after - before).toFixed(2)} s`;
-      const agentsBeforeStore = await agentsCpu();
-      const stored = await measure(["store", file.path, "--k", "2", "--m", "1", "--out", manifestPath]);
-      const agentsAfterStore = await agentsCpu();
-      const pieces = (
-        JSON.parse(stored.stdout) as { pieces?: { provider: string; dataSetId: string | null }[] }
-      ).pieces;
-      const providers = new Set(pieces?.map((p) => p.provider.toLowerCase()));
-      if (pieces?.length !== 3 || providers.size !== 3 || pieces.some((p) => p.dataSetId === null))
-        throw new StrataError(
-          "BENCH_RESULT_INVALID",
-          `store did not place 3 pieces in data sets with 3 providers: ${stored.stdout}`,
+        `${agentsSpent === null ? "?" : agentsSpent.toFixed(2)} s`;
+      const repeats = options.repeats ?? 1;
+      const samples: {
+        store: Measured;
+        retrieve: Measured;
+        storeAgents: number | null;
+        retrieveAgents: number | null;
+      }[] = [];
+      for (let repeat = 1; repeat <= repeats; repeat++) {
+        // Each repeat stores the file anew (new data sets); the agents keep every copy until the run ends.
+        const manifestPath = path.join(workDir, `bench-${n}-${repeat}.strata.json`);
+        const of = repeats > 1 ? ` ${repeat}/${repeats}` : "";
+        log(`strata store${of} (${(file.size / 2 ** 20).toFixed(0)} MiB, k=2 m=1)...`);
+        const agentsBeforeStore = await agentsCpu();
+        const stored = await measure(["store", file.path, "--k", "2", "--m", "1", "--out", manifestPath]);
+        const agentsAfterStore = await agentsCpu();
+        const pieces = (
+          JSON.parse(stored.stdout) as { pieces?: { provider: string; dataSetId: string | null }[] }
+        ).pieces;
+        const providers = new Set(pieces?.map((p) => p.provider.toLowerCase()));
+        if (pieces?.length !== 3 || providers.size !== 3 || pieces.some((p) => p.dataSetId === null))
+          throw new StrataError(
+            "BENCH_RESULT_INVALID",
+            `store did not place 3 pieces in data sets with 3 providers: ${stored.stdout}`,
+          );
+        const storeAgents = spent(agentsBeforeStore, agentsAfterStore);
+        log(
+          `stored in ${stored.seconds.toFixed(2)} s (${cpuNote(stored.cpuSeconds, storeAgents)}); ` +
+            "strata retrieve...",
         );
-      log(
-        `stored in ${stored.seconds.toFixed(2)} s (${cpuNote(stored.cpuSeconds, agentsBeforeStore, agentsAfterStore)}); ` +
-          "strata retrieve...",
-      );
 
-      const output = path.join(workDir, `bench-${n}.out`);
-      const retrieved = await measure(["retrieve", manifestPath, output]);
-      const agentsAfterRetrieve = await agentsCpu();
-      const actual = await sha256File(output);
-      await rm(output, { force: true });
-      if (actual.size !== file.size || actual.hash !== file.sha256)
-        throw new StrataError(
-          "BENCH_RESULT_INVALID",
-          `RETRIEVED FILE DIFFERS from the original: ${actual.size} bytes sha256 ${actual.hash}, ` +
-            `expected ${file.size} bytes sha256 ${file.sha256}`,
+        const output = path.join(workDir, `bench-${n}.out`);
+        const retrieved = await measure(["retrieve", manifestPath, output]);
+        const retrieveAgents = spent(agentsAfterStore, await agentsCpu());
+        const actual = await sha256File(output);
+        await rm(output, { force: true });
+        if (actual.size !== file.size || actual.hash !== file.sha256)
+          throw new StrataError(
+            "BENCH_RESULT_INVALID",
+            `RETRIEVED FILE DIFFERS from the original: ${actual.size} bytes sha256 ${actual.hash}, ` +
+              `expected ${file.size} bytes sha256 ${file.sha256}`,
+          );
+        log(
+          `retrieved in ${retrieved.seconds.toFixed(2)} s (${cpuNote(retrieved.cpuSeconds, retrieveAgents)}); ` +
+            `file matches (sha256 ${actual.hash.slice(0, 16)}...)`,
         );
-      log(
-        `retrieved in ${retrieved.seconds.toFixed(2)} s (${cpuNote(retrieved.cpuSeconds, agentsAfterStore, agentsAfterRetrieve)}); ` +
-          `file matches (sha256 ${actual.hash.slice(0, 16)}...)`,
-      );
-      log(
-        `peak RSS: clients ${String(stored.peakRssMB)} / ${String(retrieved.peakRssMB)} MB ` +
-          (time === null ? "(polled /proc VmHWM: a lower bound)" : `(${time} -f %M)`),
-      );
+        log(
+          `peak RSS: clients ${String(stored.peakRssMB)} / ${String(retrieved.peakRssMB)} MB ` +
+            (time === null ? "(polled /proc VmHWM: a lower bound)" : `(${time} -f %M)`),
+        );
+        samples.push({ store: stored, retrieve: retrieved, storeAgents, retrieveAgents });
+      }
       const agentPeaks = await Promise.all(
         agents.map(async (a) => (a.process.pid === undefined ? null : vmHwmMB(a.process.pid))),
       );
       const knownPeaks = agentPeaks.filter((mb): mb is number => mb !== null);
+      const round2 = (value: number): number => Math.round(value * 100) / 100;
+      const storeSamples = samples.map((sample) => round2(sample.store.seconds));
+      const retrieveSamples = samples.map((sample) => round2(sample.retrieve.seconds));
+      // Peak RSS: the highest of the repeats (a bound holds for every run, not for the median one).
+      const peak = (values: (number | null)[]): number | null =>
+        values.some((value) => value === null) ? null : Math.max(...values.map((value) => value ?? 0));
       results.push({
         fileBytes: file.size,
-        storeSeconds: Math.round(stored.seconds * 100) / 100,
-        retrieveSeconds: Math.round(retrieved.seconds * 100) / 100,
-        storeClientPeakRssMB: stored.peakRssMB,
-        retrieveClientPeakRssMB: retrieved.peakRssMB,
+        storeSeconds: round2(median(storeSamples)),
+        retrieveSeconds: round2(median(retrieveSamples)),
+        storeSamples,
+        retrieveSamples,
+        storeCpuSeconds: {
+          client: medianOrNull(samples.map((sample) => sample.store.cpuSeconds)),
+          agents: medianOrNull(samples.map((sample) => sample.storeAgents)),
+        },
+        retrieveCpuSeconds: {
+          client: medianOrNull(samples.map((sample) => sample.retrieve.cpuSeconds)),
+          agents: medianOrNull(samples.map((sample) => sample.retrieveAgents)),
+        },
+        storeClientPeakRssMB: peak(samples.map((sample) => sample.store.peakRssMB)),
+        retrieveClientPeakRssMB: peak(samples.map((sample) => sample.retrieve.peakRssMB)),
         agentPeakRssMB: knownPeaks.length === agentPeaks.length ? Math.max(...knownPeaks) : null,
       });
       await options.afterEach?.(file);

@@ -206,6 +206,17 @@ export function sizesRegion(sizes: SizeSnapshot): string {
   ].join("\n\n");
 }
 
+/** "Each time is the median of N runs ..." when the runs were repeated, else undefined. */
+function repeatsNote(runs: readonly { repeats?: number | undefined }[]): string | undefined {
+  const counts = [...new Set(runs.map((r) => r.repeats ?? 1))];
+  const [only] = counts;
+  if (counts.length !== 1 || only === undefined || only < 2) return undefined;
+  return (
+    `Each time is the median of ${only} runs (every sample, and the CPU seconds of the client and of the agents, ` +
+    "are in `bench/data.json`)."
+  );
+}
+
 /** Data path figures (bench/data.json). */
 export function dataRegion(d: DataBench): string {
   const mbps = (n: number) => fmt(Math.round(n));
@@ -246,12 +257,15 @@ export function dataRegion(d: DataBench): string {
   const runs = (d.runs ?? []).map((r) => {
     const s = (n: number | null) => (n === null ? "n/a" : `${n} s`);
     const m = (n: number | null) => (n === null ? "n/a" : fmt(n));
+    const pct = (n: number | null | undefined) => (n == null ? "n/a" : `${n}%`);
     return [
       `${fmt(r.fileMiB)} MiB`,
       `${r.prepareSeconds} s`,
       s(r.storeSeconds),
+      pct(r.storeVsPreparePercent),
       `${r.restoreSeconds} s`,
       s(r.retrieveSeconds),
+      pct(r.retrieveVsRestorePercent),
       `${m(r.storeClientPeakRssMB)} / ${m(r.retrieveClientPeakRssMB)} / ${m(r.agentPeakRssMB)} MB`,
     ];
   });
@@ -278,16 +292,24 @@ export function dataRegion(d: DataBench): string {
           wrap(
             "Per file size — the streaming pipeline alone (prepare: read, encrypt, code, commit, write the pieces; " +
               "restore: read the data pieces, decrypt, write the file) beside `strata store` / `strata retrieve` " +
-              "through 3 local agents; peak RSS of the store client / retrieve client / agent:",
+              "through 3 local agents, and their speed as a share of the pipeline's (goals: store ≥ 50 %, " +
+              "retrieve ≥ 70 %); peak RSS of the store client / retrieve client / agent. " +
+              (repeatsNote(d.runs ?? []) ?? "One run of each."),
           ),
-          markdownTable(["file", "prepare", "store", "restore", "retrieve", "peak RSS"], runs, [
-            "right",
-            "right",
-            "right",
-            "right",
-            "right",
-            "right",
-          ]),
+          markdownTable(
+            [
+              "file",
+              "prepare",
+              "store",
+              "store / prepare",
+              "restore",
+              "retrieve",
+              "retrieve / restore",
+              "peak RSS",
+            ],
+            runs,
+            ["right", "right", "right", "right", "right", "right", "right", "right"],
+          ),
         ]),
     ...(permanent.length === 0
       ? []

@@ -262,24 +262,41 @@ describe("README tables (scripts/docs/readmeRegions.ts)", () => {
     const run = dataRun;
     const body = dataRegion({
       ...data,
-      runs: [run, { ...run, fileMiB: 4096, storeSeconds: null, retrieveSeconds: null, agentPeakRssMB: null }],
+      runs: [
+        { ...run, storeVsPreparePercent: 63, retrieveVsRestorePercent: 73 },
+        { ...run, fileMiB: 4096, storeSeconds: null, retrieveSeconds: null, agentPeakRssMB: null },
+      ],
     });
     expect(row(body, "1,024 MiB")).to.deep.equal([
       "1,024 MiB",
       "9.5 s",
       "15.1 s",
+      "63%",
       "7.25 s",
       "9.9 s",
+      "73%",
       "301 / 212 / 1,203 MB",
     ]);
     expect(row(body, "4,096 MiB")).to.deep.equal([
       "4,096 MiB",
       "9.5 s",
       "n/a",
+      "n/a",
       "7.25 s",
+      "n/a",
       "n/a",
       "301 / 212 / n/a MB",
     ]);
+    expect(body).to.contain("One run of each.");
+    const repeated = dataRegion({
+      ...data,
+      runs: [
+        { ...run, repeats: 3 },
+        { ...run, fileMiB: 4096, repeats: 3 },
+      ],
+    });
+    expect(repeated).to.contain("median of 3 runs");
+    expect(repeated).to.not.contain("One run of each.");
     expect(dataRegion(data)).to.not.contain("Per file size");
   });
 
