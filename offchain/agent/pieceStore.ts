@@ -160,13 +160,20 @@ export class PieceStore {
       if (held?.received !== offset)
         return { ok: false, reason: "offset-mismatch", received: held?.received ?? 0 };
       file = await open(partial, "r+");
-      // Resume the commitment: the bytes already on disk are hashed again (streamed, not held).
-      const buffer = Buffer.allocUnsafe(READ_BYTES);
-      for (let at = 0; at < offset;) {
-        const { bytesRead } = await file.read(buffer, 0, Math.min(READ_BYTES, offset - at), at);
-        if (bytesRead === 0) break;
-        await hasher.update(buffer.subarray(0, bytesRead));
-        at += bytesRead;
+      // Resume the commitment: the bytes already on disk are hashed again (streamed, not held). A file that
+      // shrank meanwhile answers with what it holds now, as a wrong offset does.
+      const shrank = (at: number): StrataError =>
+        new StrataError("PIECE_CORRUPT", `the partial upload ended at byte ${at} of ${offset}`);
+      try {
+        for await (const chunk of fileRangeChunks(file, 0, offset, READ_BYTES, shrank))
+          await hasher.update(chunk);
+      } catch {
+        await file.close();
+        return {
+          ok: false,
+          reason: "offset-mismatch",
+          received: (await statusOf(partial, size))?.received ?? 0,
+        };
       }
     }
     let received = offset;

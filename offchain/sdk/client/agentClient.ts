@@ -144,8 +144,7 @@ export type PutTransport = (
 /**
  * PUT `body` to `url` with node:http(s). Each chunk is written and its write completed (handed to the socket)
  * before the next is asked for, so the body is read only as fast as the socket drains and a source may reuse a
- * chunk's memory for the next (a fresh buffer per read cost the client about a CPU-second per GiB uploaded in
- * page faults and garbage collection, measured).
+ * chunk's memory for the next (fileRangeChunks says what a fresh buffer per read costs).
  */
 export const httpPut: PutTransport = (url, headers, body, timeoutMs) =>
   new Promise<Response>((resolve, reject) => {

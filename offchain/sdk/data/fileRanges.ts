@@ -5,9 +5,9 @@ import type { FileHandle } from "node:fs/promises";
  * Bytes [start, end) of an open file, `chunkBytes` at a time, read into two buffers used in turn: the next read
  * runs while the caller uses the current chunk, and a chunk's memory is overwritten once the chunk after it has
  * been asked for (the caller must be done with a chunk, sent or copied, by then). No buffer is allocated per read:
- * a fresh 1 MiB buffer per read costs page faults and, once 64 MB of them are alive, a full garbage collection
- * (measured: about a CPU-second per GiB in an agent serving reads). `shortRead(at)` is the error thrown when the
- * file ends before `end`.
+ * a fresh 1 MiB buffer per read costs page faults and full garbage collections (measured: reading 512 MiB from the
+ * page cache took 0.37-0.49 CPU-s against 0.12 with one buffer; agents serving a 1 GiB retrieve used 2.8-3.4
+ * CPU-s instead of 6.5-7.5). `shortRead(at)` is the error thrown when the file ends before `end`.
  */
 export async function* fileRangeChunks(
   handle: FileHandle,
