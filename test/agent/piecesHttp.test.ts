@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { readdir, readlink, rm } from "node:fs/promises";
+import { get as httpGet } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import type { Agent } from "../../offchain/agent/agent.js";
 import { parseRange } from "../../offchain/agent/http/pieces.js";
@@ -110,6 +112,40 @@ describe("agent piece routes: byte ranges", function () {
     expect(head.headers["content-length"]).to.equal(String(size));
     expect(head.headers["accept-ranges"]).to.equal("bytes");
     expect(head.rawPayload.length).to.equal(0);
+  });
+
+  it("survives a client that hangs up mid-answer: the next client gets every byte and no file is left open", async function () {
+    const big = await storePiece(agent, 8 * (1 << 20) + 17);
+    await agent.app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = agent.app.server.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}/v1/pieces/${big.tree.root}`;
+    // Read one chunk, then drop the connection while the agent is still writing.
+    const firstBytes = await new Promise<number>((resolve, reject) => {
+      const request = httpGet(url, (answer) => {
+        answer.once("data", (chunk: Buffer) => {
+          request.destroy();
+          resolve(chunk.length);
+        });
+      });
+      request.on("error", (error: NodeJS.ErrnoException) => {
+        if (error.code !== "ECONNRESET") reject(error);
+      });
+    });
+    expect(firstBytes).to.be.greaterThan(0);
+    const whole = Buffer.from(await (await fetch(url)).arrayBuffer());
+    expect(Buffer.compare(whole, big.data)).to.equal(0);
+    // The dropped answer's file handle is closed (Linux: no open descriptor of this process names the piece).
+    const piecePath = agent.context.pieces.path(big.tree.root);
+    const openOnPiece = async (): Promise<number> => {
+      const fds = await readdir("/proc/self/fd");
+      const targets = await Promise.all(
+        fds.map(async (fd) => readlink(`/proc/self/fd/${fd}`).catch(() => "")),
+      );
+      return targets.filter((target) => target === piecePath).length;
+    };
+    const deadline = Date.now() + 2000;
+    while ((await openOnPiece()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await openOnPiece()).to.equal(0);
   });
 
   it("answers 416 with the size for an unsatisfiable range, 200 for a multi-range", async function () {
