@@ -17,13 +17,14 @@
  * run of the same work varied by up to a third. The samples and the CPU seconds of each store and retrieve
  * (client; agents meanwhile) are kept in the JSON, so a slow figure can be told from a busy machine.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createHash, randomBytes, randomFillSync } from "node:crypto";
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
+import { bulkEnvironment } from "../../offchain/cli/launch.mjs";
 import { commitPieces, commitPiecesSync, defaultCommitPool } from "../../offchain/sdk/commitment/parallel.js";
 import { encrypt, TAG_BYTES } from "../../offchain/sdk/data/encryption.js";
 import { computeParity, shardSizeFor } from "../../offchain/sdk/data/erasure.js";
@@ -636,7 +637,31 @@ function printTable(result: DataBenchmark): void {
   for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`);
 }
 
+/**
+ * Run this benchmark in a child started with the bulk-data commands' malloc settings (offchain/cli/launch.mjs), so
+ * that the in-process prepare and restore it compares the CLI against run under the same allocator as the CLI.
+ * Returns false when this process already has them.
+ */
+function relaunchWithBulkEnvironment(): boolean {
+  const env = bulkEnvironment(process.env);
+  if (env === null) return false;
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: "inherit",
+    env,
+  });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
+  child.on("exit", (code, signal) => {
+    if (signal !== null) {
+      // Die of the same signal: without our forwarding handlers, which would otherwise catch it.
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    } else process.exitCode = code ?? 1;
+  });
+  return true;
+}
+
 async function main(): Promise<void> {
+  if (relaunchWithBulkEnvironment()) return;
   const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
   const sizesMiB = values.quick
     ? [QUICK_MIB]
