@@ -1,8 +1,8 @@
-// Where the `strata` launcher (strata.mjs) finds the CLI built into one file, and whether that file is current.
+// Where the `strata` launcher (strata.mjs) finds the built CLI (strata.mjs and its chunks), and whether it is current.
 // Plain JavaScript: it runs before tsx is loaded.
 //
 // Started from its TypeScript sources, a command spends about 1.2 CPU-seconds resolving and transpiling some 340
-// modules through tsx's loader before it does anything; built into one file by scripts/setup/bundleCli.mjs (run by
+// modules through tsx's loader before it does anything; built by scripts/setup/bundleCli.mjs (run by
 // `npm install`), the same command starts in about half the time. The built file is used only while every source it
 // was built from still has the content it was built from: an edited or removed source (an added one is imported by
 // an edited one) falls back to the sources. A source whose time stamp is unchanged is not read; one rewritten with the
@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 
 /** The repository root (this file is offchain/cli/bundle.mjs). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-/** The built CLI. */
+/** The built CLI's entry (its chunks/ sit beside it, built and replaced with it). */
 export const BUNDLE_FILE = join(ROOT, "build", "cli", "strata.mjs");
 /** The sources it was built from: {"inputs": [{path (relative to ROOT), mtimeMs, sha256}]}. */
 export const BUNDLE_INPUTS_FILE = join(ROOT, "build", "cli", "inputs.json");

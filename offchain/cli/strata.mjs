@@ -47,7 +47,7 @@ if (major < 22 && existsSync(node22)) {
     if (warning.name === "ExperimentalWarning" && /SQLite/i.test(warning.message)) return;
     process.stderr.write(`${warning.name}: ${warning.message}\n`);
   });
-  // The CLI built into one file when it is current (bundle.mjs), else its sources through tsx.
+  // The built CLI when it is current (bundle.mjs), else its sources through tsx.
   const bundle = currentBundle();
   if (bundle !== null) {
     await import(pathToFileURL(bundle).href);

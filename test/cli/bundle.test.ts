@@ -1,5 +1,5 @@
 /**
- * The CLI built into one file (scripts/setup/bundleCli.mjs) and the launcher's choice between it and the sources
+ * The built CLI (scripts/setup/bundleCli.mjs) and the launcher's choice between it and the sources
  * (offchain/cli/bundle.mjs): the build is used only while every source it was built from is unchanged, and it prints
  * exactly what the sources print, its module URLs (the repository root, worker scripts) included.
  */
@@ -14,7 +14,7 @@ import { repoRoot } from "../../offchain/sdk/chain/deployment.js";
 const ROOT = repoRoot();
 const NODE = join(ROOT, "node_modules", ".bin", "node");
 
-describe("strata CLI built into one file", function () {
+describe("strata CLI built by esbuild", function () {
   this.timeout(120_000);
   let dir = "";
 
@@ -120,5 +120,26 @@ describe("strata CLI built into one file", function () {
       expect(fromBundle.stdout, args.join(" ")).to.equal(fromSources.stdout);
       expect(fromBundle.stdout.length, args.join(" ")).to.be.greaterThan(20);
     }
+    // What a client command loads from node_modules: not ethers (built in), not the agent's fastify (a chunk of
+    // its own, loaded by `agent start` only). Every resolution through the ES module loader is logged.
+    const hook = [
+      'import { registerHooks } from "node:module";',
+      "registerHooks({ resolve(specifier, context, next) {",
+      "  const result = next(specifier, context);",
+      '  process.stderr.write("RESOLVED " + result.url + "\\n");',
+      "  return result;",
+      "} });",
+    ].join("\n");
+    const traced = spawnSync(
+      NODE,
+      ["--import", `data:text/javascript,${encodeURIComponent(hook)}`, bundle, "config", "list", "--json"],
+      { cwd: ROOT, encoding: "utf8", env },
+    );
+    expect(traced.status, traced.stderr).to.equal(0);
+    const resolved = traced.stderr.split("\n").filter((line) => line.startsWith("RESOLVED "));
+    expect(resolved.some((line) => line.includes(`${dir}/chunks/`))).to.equal(true);
+    expect(
+      resolved.filter((line) => /node_modules\/(ethers|fastify|pino|prom-client)\//.test(line)),
+    ).to.deep.equal([]);
   });
 });
