@@ -8,9 +8,10 @@
 // They also run with glibc's malloc told to keep its memory (MALLOC_ENV). Each decrypted chunk, socket read and
 // file read is a fresh buffer of 64 KiB to a few MiB, freed in bulk by the garbage collector. By default glibc maps
 // blocks above 128 KiB on their own and hands freed memory at the top of the heap back to the kernel, so the next
-// buffers fault their pages in again: a 1 GiB retrieve took about 230,000 page faults and 5 s of system time. With
-// blocks up to 4 MiB taken from the heap and up to 128 MiB kept free in it, the same retrieve took about 78,000
-// faults and 3 to 4 CPU-s less, at the same peak RSS (measured by bench:data).
+// buffers fault their pages in again: a 1 GiB retrieve took 217,000 to 316,000 page faults and 5.0 to 5.6 s of
+// system time. With blocks up to 4 MiB taken from the heap and up to 128 MiB kept free in it, the same retrieve took
+// about 77,000 faults, 2.9 to 3.9 s of system time and 3 to 4 CPU-s less in all, at a peak RSS within 15 MB of
+// before (measured with bench:data's agents, 3 runs each way).
 
 /** The young-generation flag of the bulk-data commands. */
 export const YOUNG_GENERATION_FLAG = "--max-semi-space-size=32";
