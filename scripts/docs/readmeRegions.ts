@@ -212,8 +212,8 @@ function repeatsNote(runs: readonly { repeats?: number | undefined }[]): string 
   const [only] = counts;
   if (counts.length !== 1 || only === undefined || only < 2) return undefined;
   return (
-    `Each time is the median of ${only} runs (every sample, and the CPU seconds of the client and of the agents, ` +
-    "are in `bench/data.json`)."
+    `Each time is the median of ${only} runs (every sample, the CPU seconds of the prepare and the restore, and ` +
+    "those of the client and of the agents, are in `bench/data.json`)."
   );
 }
 
@@ -229,7 +229,10 @@ export function dataRegion(d: DataBench): string {
       "`openssl speed -evp sha256` (same run)",
       `${mbps(d.opensslSha256MBps)} MB/s — commitments at ${Math.round(d.commitVsOpensslPercent)}% of it`,
     ],
-    ["AES-256-GCM / Reed-Solomon (k=2, m=1)", `${mbps(d.encryptMBps)} / ${mbps(d.erasureMBps)} MB/s`],
+    [
+      "AES-256-GCM in 256 KiB chunks / Reed-Solomon (k=2, m=1)",
+      `${mbps(d.encryptMBps)} / ${mbps(d.erasureMBps)} MB/s`,
+    ],
     [
       "`strata store` with 3 local agents (k=2, m=1, until every data set holds its piece on chain)",
       `${d.storeSeconds} s`,
