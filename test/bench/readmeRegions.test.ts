@@ -227,7 +227,9 @@ describe("README tables (scripts/docs/readmeRegions.ts)", () => {
     expect(row(body, "`openssl speed -evp sha256` (same run)")?.[1]).to.equal(
       "1,002 MB/s — commitments at 68% of it",
     );
-    expect(row(body, "AES-256-GCM in 256 KiB chunks / Reed-Solomon (k=2, m=1)")?.[1]).to.equal("936 / 1,556 MB/s");
+    expect(row(body, "AES-256-GCM in 256 KiB chunks / Reed-Solomon (k=2, m=1)")?.[1]).to.equal(
+      "936 / 1,556 MB/s",
+    );
     expect(row(body, "peak RSS: store client / retrieve client / agent")?.[1]).to.equal(
       "1,074 / 730 / 645 MB",
     );
