@@ -65,7 +65,16 @@ describe("e2e: Anvil as the node", function () {
     it("npm run demo -- --node anvil: the whole storage and compute story, unchanged", async function () {
       const tsx = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
       const result = await run([tsx, "scripts/demo.ts", "--node", "anvil", "--json"], { timeoutMs: 840_000 });
-      if (result.code !== 0) throw new Error(`demo failed (${result.code}):\n${result.stderr.slice(-6000)}`);
+      if (result.code !== 0) {
+        // The story's own lines first: the agents' and the worker's JSON logs would fill the tail.
+        const story = result.stderr
+          .split("\n")
+          .filter((line) => !line.startsWith('{"level":'))
+          .join("\n");
+        throw new Error(
+          `demo failed (${result.code}):\n${story.slice(-6000)}\n--- last log lines ---\n${result.stderr.slice(-1500)}`,
+        );
+      }
       expect(result.stderr).to.contain("embedded anvil node");
       const summary = JSON.parse(result.stdout) as {
         ok: boolean;
